@@ -1,0 +1,394 @@
+/**
+ * The guest's virtual address space: one `SharedArrayBuffer` mapped one to one
+ * at guest address 0, a flag byte per 4 KiB page, and the list of mappings
+ * (what `/proc/self/maps` shows).
+ *
+ * Why one flat buffer: translated code turns a guest address into a typed-array
+ * index with no translation step, and other threads (plugins, future vCPU
+ * workers) can share the buffer. Why at most 2 GiB: V8 keeps typed-array
+ * accesses fast only while the index is below 2^31 (measured: a byte load at
+ * index 2^31 + x is 40× slower than at a low index). Untouched pages of the
+ * buffer cost no host memory.
+ *
+ * Page 0 (and the first 64 KiB, as Linux's `mmap_min_addr`) is never mapped:
+ * the translator's fast path relies on it to catch addresses that wrap around
+ * 2^32 (see `core/jit/memory_access.ts`).
+ *
+ * @module
+ */
+
+/** log2 of the guest page size. */
+export const PAGE_SHIFT = 12;
+/** Guest page size in bytes (what `AT_PAGESZ` reports). */
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+/** Mask of the offset within a page. */
+export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** Page may be read (same value as Linux `PROT_READ`). */
+export const PROT_READ = 1;
+/** Page may be written (same value as Linux `PROT_WRITE`). */
+export const PROT_WRITE = 2;
+/** Page may be executed (same value as Linux `PROT_EXEC`). */
+export const PROT_EXEC = 4;
+/** Page flag: the page is mapped (a `PROT_NONE` mapping has only this bit). */
+export const PAGE_MAPPED = 8;
+/** Page flag: translated code was made from this page; writes must invalidate it. */
+export const PAGE_CODE = 16;
+
+/** Lowest address a mapping may start at (Linux's default `mmap_min_addr`). */
+export const MMAP_MIN_ADDR = 0x10000;
+/** Default size of the guest address space: 2 GiB (the largest that stays fast). */
+export const DEFAULT_ADDRESS_SPACE_SIZE = 0x8000_0000;
+
+/** One mapping, as `/proc/self/maps` lists it. */
+export interface Mapping {
+  /** First address of the mapping (page aligned). */
+  start: number;
+  /** One past the last address (page aligned). */
+  end: number;
+  /** `PROT_*` bits. */
+  prot: number;
+  /** What it maps: a file path, `[heap]`, `[stack]`, or `""` for anonymous memory. */
+  name: string;
+  /** File offset of `start` for file mappings. */
+  offset: number;
+}
+
+/** The kind of access that faulted. */
+export type AccessKind = "read" | "write" | "exec";
+
+/**
+ * A guest access to memory that is unmapped or lacks the needed permission.
+ * The CPU loop turns it into SIGSEGV; system calls turn it into `-EFAULT`.
+ */
+export class GuestMemoryError extends Error {
+  /** Faulting guest address (exact, may exceed the address space). */
+  readonly addr: number;
+  /** What the guest tried to do. */
+  readonly access: AccessKind;
+  /** True when the page is mapped but the access is not permitted (SEGV_ACCERR). */
+  readonly permission: boolean;
+  /**
+   * @param addr faulting address
+   * @param access kind of access
+   * @param permission true for a permission fault, false for an unmapped page
+   */
+  constructor(addr: number, access: AccessKind, permission: boolean) {
+    super(`Guest ${access} at 0x${addr.toString(16)}: ${permission ? "permission denied" : "unmapped"}`);
+    this.name = "GuestMemoryError";
+    this.addr = addr;
+    this.access = access;
+    this.permission = permission;
+  }
+}
+
+const ACCESS_PROT: Record<AccessKind, number> = { read: PROT_READ, write: PROT_WRITE, exec: PROT_EXEC };
+
+function pageAlignUp(n: number): number {
+  return Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+}
+
+const textDecoder = new TextDecoder();
+
+/**
+ * A guest address space.
+ *
+ * @example Map a page, write to it and read it back
+ * ```ts
+ * import { AddressSpace, PROT_READ, PROT_WRITE } from "./address_space.ts";
+ * const as = new AddressSpace(1 << 24);
+ * const a = as.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
+ * as.writeBytes(a, new Uint8Array([1, 2, 3]));
+ * console.log(as.readBytes(a, 3)); // Uint8Array(3) [ 1, 2, 3 ]
+ * ```
+ */
+export class AddressSpace {
+  /** Size of the address space in bytes (a multiple of the page size, at most 2 GiB). */
+  readonly size: number;
+  /** The guest memory. */
+  readonly buffer: SharedArrayBuffer;
+  /** Byte view (unsigned). */
+  readonly u8: Uint8Array;
+  /** Byte view (signed). */
+  readonly i8: Int8Array;
+  /** Halfword view (unsigned), index = address >> 1. */
+  readonly u16: Uint16Array;
+  /** Halfword view (signed), index = address >> 1. */
+  readonly i16: Int16Array;
+  /** Word view, index = address >> 2. */
+  readonly i32: Int32Array;
+  /** Unaligned access for slow paths and system calls. */
+  readonly view: DataView;
+  /** Per-page flags: `PROT_*`, `PAGE_MAPPED`, `PAGE_CODE`. Indexed by `address >>> PAGE_SHIFT`. */
+  readonly pages: Uint8Array;
+  /** Mappings sorted by address, never overlapping; adjacent ones are not merged. */
+  readonly mappings: Mapping[] = [];
+  /** Top of the area where `mmap` places mappings without a hint (grows down). */
+  mmapBase: number;
+  /**
+   * Called when guest memory holding translated code is written, unmapped or
+   * loses `PROT_EXEC`, with the affected page range `[firstPage, lastPage]`.
+   */
+  onCodeChange: (firstPage: number, lastPage: number) => void = () => {};
+
+  /**
+   * @param size address space size in bytes (page multiple, at most 2 GiB)
+   */
+  constructor(size: number = DEFAULT_ADDRESS_SPACE_SIZE) {
+    if (size % PAGE_SIZE !== 0 || size <= MMAP_MIN_ADDR || size > DEFAULT_ADDRESS_SPACE_SIZE) {
+      throw new RangeError(`Address space size must be a page multiple in (64 KiB, 2 GiB], got ${size}`);
+    }
+    this.size = size;
+    this.buffer = new SharedArrayBuffer(size);
+    this.u8 = new Uint8Array(this.buffer);
+    this.i8 = new Int8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i16 = new Int16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    // Twice the pages of a 4 GiB space, so that any 32-bit address shifted
+    // right by PAGE_SHIFT indexes a flag (zero = unmapped) without a bounds check.
+    this.pages = new Uint8Array(1 << (32 - PAGE_SHIFT));
+    this.mmapBase = size - PAGE_SIZE;
+  }
+
+  /** True when `[addr, addr+len)` lies entirely inside the address space. */
+  inRange(addr: number, len: number): boolean {
+    return Number.isInteger(addr) && addr >= 0 && len >= 0 && addr + len <= this.size;
+  }
+
+  /**
+   * Checks that every byte of `[addr, addr+len)` allows `access`, or throws
+   * {@link GuestMemoryError} naming the first byte that does not.
+   */
+  check(addr: number, len: number, access: AccessKind): void {
+    if (len === 0) return;
+    const need = ACCESS_PROT[access];
+    if (!this.inRange(addr, len)) {
+      // The first byte outside the space is the one that faults.
+      throw new GuestMemoryError(addr < 0 || addr >= this.size ? addr : this.size, access, false);
+    }
+    const last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) {
+      const f = this.pages[p];
+      if ((f & need) === 0) {
+        const at = p === addr >>> PAGE_SHIFT ? addr : p << PAGE_SHIFT;
+        throw new GuestMemoryError(at, access, (f & PAGE_MAPPED) !== 0);
+      }
+    }
+  }
+
+  /** Marks a guest write to `[addr, addr+len)`: invalidates translated code there. */
+  noteWrite(addr: number, len: number): void {
+    if (len === 0) return;
+    const first = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (let p = first; p <= last; p++) {
+      if (this.pages[p] & PAGE_CODE) {
+        this.clearCodeFlags(first, last);
+        this.onCodeChange(first, last);
+        return;
+      }
+    }
+  }
+
+  private clearCodeFlags(first: number, last: number): void {
+    for (let p = first; p <= last; p++) this.pages[p] &= ~PAGE_CODE;
+  }
+
+  /** Copies `len` guest bytes out, checking read permission. */
+  readBytes(addr: number, len: number): Uint8Array {
+    this.check(addr, len, "read");
+    return this.u8.slice(addr, addr + len);
+  }
+
+  /** Copies bytes into guest memory, checking write permission. */
+  writeBytes(addr: number, data: Uint8Array): void {
+    this.check(addr, data.length, "write");
+    this.u8.set(data, addr);
+    this.noteWrite(addr, data.length);
+  }
+
+  /**
+   * A view of guest memory (no copy) after checking `access` for the range;
+   * when the caller writes through it, it must call {@link noteWrite}.
+   */
+  bytes(addr: number, len: number, access: AccessKind): Uint8Array {
+    this.check(addr, len, access);
+    return this.u8.subarray(addr, addr + len);
+  }
+
+  /** Reads a NUL-terminated string (UTF-8) of at most `max` bytes. */
+  readCString(addr: number, max = 4096): string {
+    return textDecoder.decode(this.readCStringBytes(addr, max));
+  }
+
+  /** Reads the bytes of a NUL-terminated string, without the NUL. */
+  readCStringBytes(addr: number, max = 4096): Uint8Array {
+    let end = addr;
+    for (;;) {
+      this.check(end, 1, "read");
+      // Scan the rest of this page in one go.
+      const pageEnd = Math.min((end | PAGE_MASK) + 1, addr + max);
+      const i = this.u8.subarray(end, pageEnd).indexOf(0);
+      if (i >= 0) return this.u8.slice(addr, end + i);
+      end = pageEnd;
+      if (end >= addr + max) throw new RangeError(`String at 0x${addr.toString(16)} is longer than ${max} bytes`);
+    }
+  }
+
+  /** Reads an unsigned 32-bit little-endian value. */
+  readU32(addr: number): number {
+    this.check(addr, 4, "read");
+    return this.view.getUint32(addr, true);
+  }
+
+  /** Reads a 64-bit little-endian value. */
+  readU64(addr: number): bigint {
+    this.check(addr, 8, "read");
+    return this.view.getBigUint64(addr, true);
+  }
+
+  /** Writes a 32-bit little-endian value. */
+  writeU32(addr: number, value: number): void {
+    this.check(addr, 4, "write");
+    this.view.setUint32(addr, value >>> 0, true);
+    this.noteWrite(addr, 4);
+  }
+
+  /** Writes a 64-bit little-endian value (taken modulo 2^64). */
+  writeU64(addr: number, value: bigint): void {
+    this.check(addr, 8, "write");
+    this.view.setBigUint64(addr, BigInt.asUintN(64, value), true);
+    this.noteWrite(addr, 8);
+  }
+
+  // ---- mappings --------------------------------------------------------
+
+  /** The mapping containing `addr`, if any. */
+  findMapping(addr: number): Mapping | undefined {
+    for (const m of this.mappings) if (addr >= m.start && addr < m.end) return m;
+    return undefined;
+  }
+
+  /** True when no page of `[addr, addr+len)` is mapped. */
+  isFree(addr: number, len: number): boolean {
+    if (addr < MMAP_MIN_ADDR || addr + len > this.size - PAGE_SIZE) return false;
+    for (const m of this.mappings) if (m.start < addr + len && addr < m.end) return false;
+    return true;
+  }
+
+  /**
+   * Finds a free page-aligned range of `len` bytes: at `hint` if that is free,
+   * otherwise the highest free range below {@link mmapBase} (Linux's top-down
+   * layout). Returns -1 when nothing fits.
+   */
+  findFree(len: number, hint = 0): number {
+    len = pageAlignUp(len);
+    if (hint && hint % PAGE_SIZE === 0 && this.isFree(hint, len)) return hint;
+    let top = this.mmapBase;
+    for (let i = this.mappings.length - 1; i >= -1; i--) {
+      const m = i >= 0 ? this.mappings[i] : undefined;
+      const gapStart = m ? m.end : MMAP_MIN_ADDR;
+      if (m && m.start >= top) continue;
+      const start = Math.min(top, this.mmapBase) - len;
+      if (start >= gapStart && start >= MMAP_MIN_ADDR) return start;
+      if (m) top = Math.min(top, m.start);
+    }
+    return -1;
+  }
+
+  /**
+   * Maps `[addr, addr+len)` with `prot`, replacing whatever was there, and
+   * zero-fills it. With `addr` 0 a free range is chosen. Returns the address,
+   * or -1 when no room is left.
+   */
+  mmap(addr: number, len: number, prot: number, opts: { name: string; offset?: number; fixed?: boolean }): number {
+    len = pageAlignUp(len);
+    if (len === 0) return -1;
+    if (!opts.fixed) {
+      addr = this.findFree(len, addr);
+      if (addr < 0) return -1;
+    } else if (addr % PAGE_SIZE !== 0 || addr < MMAP_MIN_ADDR || addr + len > this.size - PAGE_SIZE) {
+      return -1;
+    }
+    this.munmap(addr, len);
+    this.u8.fill(0, addr, addr + len);
+    const m: Mapping = { start: addr, end: addr + len, prot, name: opts.name, offset: opts.offset ?? 0 };
+    this.insertMapping(m);
+    this.setPageFlags(addr, len, prot);
+    return addr;
+  }
+
+  /** Unmaps every page of `[addr, addr+len)`; unmapped pages are ignored. */
+  munmap(addr: number, len: number): void {
+    len = pageAlignUp(len);
+    const end = addr + len;
+    const kept: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= addr || m.start >= end) {
+        kept.push(m);
+        continue;
+      }
+      if (m.start < addr) kept.push({ ...m, end: addr });
+      if (m.end > end) kept.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+    }
+    this.mappings.splice(0, this.mappings.length, ...kept);
+    this.invalidateCode(addr, len);
+    this.pages.fill(0, addr >>> PAGE_SHIFT, end >>> PAGE_SHIFT);
+  }
+
+  /**
+   * Changes the protection of `[addr, addr+len)`. Returns false (Linux:
+   * `ENOMEM`) when part of the range is not mapped.
+   */
+  mprotect(addr: number, len: number, prot: number): boolean {
+    len = pageAlignUp(len);
+    const end = addr + len;
+    for (let p = addr; p < end; p += PAGE_SIZE) {
+      if ((this.pages[p >>> PAGE_SHIFT] & PAGE_MAPPED) === 0) return false;
+    }
+    const out: Mapping[] = [];
+    for (const m of this.mappings) {
+      if (m.end <= addr || m.start >= end) {
+        out.push(m);
+        continue;
+      }
+      const s = Math.max(m.start, addr), e = Math.min(m.end, end);
+      if (m.start < s) out.push({ ...m, end: s });
+      out.push({ ...m, start: s, end: e, prot, offset: m.offset + (s - m.start) });
+      if (m.end > e) out.push({ ...m, start: e, offset: m.offset + (e - m.start) });
+    }
+    this.mappings.splice(0, this.mappings.length, ...out);
+    if ((prot & PROT_EXEC) === 0) this.invalidateCode(addr, len);
+    this.setPageFlags(addr, len, prot);
+    return true;
+  }
+
+  /** Renames the mapping(s) covering `[addr, addr+len)` (for `[heap]` and `[stack]`). */
+  setName(addr: number, len: number, name: string): void {
+    for (const m of this.mappings) if (m.start >= addr && m.end <= addr + len) m.name = name;
+  }
+
+  private invalidateCode(addr: number, len: number): void {
+    const first = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (let p = first; p <= last; p++) {
+      if (this.pages[p] & PAGE_CODE) {
+        this.clearCodeFlags(first, last);
+        this.onCodeChange(first, last);
+        return;
+      }
+    }
+  }
+
+  private setPageFlags(addr: number, len: number, prot: number): void {
+    const flags = PAGE_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+    const first = addr >>> PAGE_SHIFT, last = (addr + len) >>> PAGE_SHIFT;
+    for (let p = first; p < last; p++) this.pages[p] = flags | (this.pages[p] & PAGE_CODE);
+  }
+
+  private insertMapping(m: Mapping): void {
+    let i = 0;
+    while (i < this.mappings.length && this.mappings[i].start < m.start) i++;
+    this.mappings.splice(i, 0, m);
+  }
+}

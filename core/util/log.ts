@@ -1,0 +1,64 @@
+/**
+ * QEMU-style debug logging: `-d ITEM[,ITEM…]` chooses what is logged and
+ * `-D LOGFILE` where it goes (stderr by default).
+ *
+ * @module
+ */
+
+/** Log items plume understands, with the help text `-d help` prints. */
+export const LOG_ITEMS: Readonly<Record<string, string>> = {
+  in_asm: "show target assembly code for each compiled TB",
+  exec: "show trace before each executed TB",
+  cpu: "show CPU registers before entering a TB",
+  unimp: "log unimplemented functionality",
+  guest_errors: "log when the guest OS does something invalid",
+  strace: "log every user-mode syscall, its input, and its result",
+  plugin: "output from TCG plugins",
+  page: "dump pages at beginning of user mode emulation",
+  nochain: "do not chain compiled TBs so that \"exec\" and \"cpu\" show complete traces",
+};
+
+const encoder = new TextEncoder();
+
+/**
+ * Where log text goes, and which items are on.
+ *
+ * @example Log to stderr when "unimp" is enabled
+ * ```ts
+ * import { Log } from "./log.ts";
+ * const log = new Log(new Set(["unimp"]));
+ * if (log.on("unimp")) log.write("Unsupported syscall: 999\n");
+ * ```
+ */
+export class Log {
+  /** Enabled items. */
+  readonly items: ReadonlySet<string>;
+  private readonly file: Deno.FsFile | undefined;
+
+  /**
+   * @param items enabled `-d` items
+   * @param file open log file (`-D`), or undefined for stderr
+   */
+  constructor(items: ReadonlySet<string> = new Set(), file?: Deno.FsFile) {
+    this.items = items;
+    this.file = file;
+  }
+
+  /** True when `item` is enabled. */
+  on(item: string): boolean {
+    return this.items.has(item);
+  }
+
+  /** Writes text to the log (synchronously, so it interleaves with guest output). */
+  write(text: string): void {
+    const bytes = encoder.encode(text);
+    const out = this.file ?? Deno.stderr;
+    let off = 0;
+    while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+  }
+
+  /** Flushes and closes the log file, if any. */
+  close(): void {
+    this.file?.close();
+  }
+}
