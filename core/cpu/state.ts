@@ -15,18 +15,74 @@
 
 /** ABI names of the integer registers, x0..x31. */
 export const XREG_NAMES: readonly string[] = [
-  "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2",
-  "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-  "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
-  "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+  "zero",
+  "ra",
+  "sp",
+  "gp",
+  "tp",
+  "t0",
+  "t1",
+  "t2",
+  "s0",
+  "s1",
+  "a0",
+  "a1",
+  "a2",
+  "a3",
+  "a4",
+  "a5",
+  "a6",
+  "a7",
+  "s2",
+  "s3",
+  "s4",
+  "s5",
+  "s6",
+  "s7",
+  "s8",
+  "s9",
+  "s10",
+  "s11",
+  "t3",
+  "t4",
+  "t5",
+  "t6",
 ];
 
 /** ABI names of the floating-point registers, f0..f31. */
 export const FREG_NAMES: readonly string[] = [
-  "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7",
-  "fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
-  "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7",
-  "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+  "ft0",
+  "ft1",
+  "ft2",
+  "ft3",
+  "ft4",
+  "ft5",
+  "ft6",
+  "ft7",
+  "fs0",
+  "fs1",
+  "fa0",
+  "fa1",
+  "fa2",
+  "fa3",
+  "fa4",
+  "fa5",
+  "fa6",
+  "fa7",
+  "fs2",
+  "fs3",
+  "fs4",
+  "fs5",
+  "fs6",
+  "fs7",
+  "fs8",
+  "fs9",
+  "fs10",
+  "fs11",
+  "ft8",
+  "ft9",
+  "ft10",
+  "ft11",
 ];
 
 /** fflags bit: inexact. */
@@ -70,6 +126,8 @@ export class Cpu {
   reservedLo = 0;
   /** High word of the value loaded by the last LR. */
   reservedHi = 0;
+  /** High word of the last 64-bit integer a helper returned (helpers return the low word). */
+  retHi = 0;
   /** Index of this vCPU as plugins see it. */
   vcpuIndex = 0;
   /** Linux thread id of the thread this vCPU runs. */

@@ -15,7 +15,7 @@ export const LOG_ITEMS: Readonly<Record<string, string>> = {
   strace: "log every user-mode syscall, its input, and its result",
   plugin: "output from TCG plugins",
   page: "dump pages at beginning of user mode emulation",
-  nochain: "do not chain compiled TBs so that \"exec\" and \"cpu\" show complete traces",
+  nochain: 'do not chain compiled TBs so that "exec" and "cpu" show complete traces',
 };
 
 const encoder = new TextEncoder();
