@@ -20,6 +20,12 @@ export const LOG_ITEMS: Readonly<Record<string, string>> = {
 
 const encoder = new TextEncoder();
 
+/** Writes all of `bytes` synchronously (writes may be partial on pipes). */
+export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+}
+
 /**
  * Where log text goes, and which items are on.
  *
@@ -51,10 +57,12 @@ export class Log {
 
   /** Writes text to the log (synchronously, so it interleaves with guest output). */
   write(text: string): void {
-    const bytes = encoder.encode(text);
-    const out = this.file ?? Deno.stderr;
-    let off = 0;
-    while (off < bytes.length) off += out.writeSync(bytes.subarray(off));
+    writeAll(this.file ?? Deno.stderr, encoder.encode(text));
+  }
+
+  /** Writes an error message to stderr, whatever the log file (messages the user must see). */
+  error(text: string): void {
+    writeAll(Deno.stderr, encoder.encode(text));
   }
 
   /** Flushes and closes the log file, if any. */

@@ -1,0 +1,262 @@
+/**
+ * The command line, mirroring `qemu-riscv64`: single-dash options with a
+ * separate argument, parsed up to the first non-option (the program), each
+ * with the QEMU environment variable that sets it too. `node:util`'s
+ * `parseArgs` cannot express single-dash long options, so the parser is a
+ * table here.
+ *
+ * @module
+ */
+
+import { LOG_ITEMS } from "../util/log.ts";
+
+/** A command-line error: printed as one line, exit status 1. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** One `-plugin` occurrence. */
+export interface PluginSpec {
+  /** File path or built-in name. */
+  file: string;
+  /** `key=value` arguments in order (QEMU's `arg=value` form becomes `arg`). */
+  args: string[];
+}
+
+/** Everything the command line chose. */
+export interface Options {
+  /** What to do. */
+  command: "run" | "help" | "version" | "log-help" | "demo" | "plugins" | "plugin-help";
+  /** Guest program path (for `run`). */
+  program: string;
+  /** Guest arguments after the program. */
+  args: string[];
+  /** `-L`: interpreter prefix / sysroot. */
+  sysroot: string;
+  /** `-E`: variables to set, in order. */
+  setEnv: [string, string][];
+  /** `-U`: variables to unset. */
+  unsetEnv: string[];
+  /** `-0`: argv[0] override. */
+  argv0: string | undefined;
+  /** `-d`: log items. */
+  logItems: Set<string>;
+  /** `-D`: log file. */
+  logFile: string | undefined;
+  /** `-strace`. */
+  strace: boolean;
+  /** `-one-insn-per-tb` (`-singlestep`). */
+  oneInsnPerTb: boolean;
+  /** `-seed`. */
+  seed: number | undefined;
+  /** `-s`: stack size in bytes. */
+  stackSize: number;
+  /** `-r`: uname release override. */
+  unameRelease: string | undefined;
+  /** `-plugin`, in load order. */
+  plugins: PluginSpec[];
+}
+
+/** Usage text for `-h`. */
+export const USAGE = `usage: plume [options] program [arguments...]
+       plume demo | plume plugins | plume -h | plume -version
+Linux user-mode emulator for RISC-V 64-bit programs (RV64GC), with sandboxed
+QEMU-style instrumentation plugins.
+
+Options and associated environment variables:
+
+Argument             Env-variable      Description
+-h                                     print this help
+-help
+-L path              QEMU_LD_PREFIX    set the elf interpreter prefix to 'path'
+-s size              QEMU_STACK_SIZE   set the stack size to 'size' bytes
+-cpu model           QEMU_CPU          select CPU (only 'rv64' / 'max'; -cpu help)
+-E var=value         QEMU_SET_ENV      sets targets environment variable (see below)
+-U var               QEMU_UNSET_ENV    unsets targets environment variable (see below)
+-0 argv0             QEMU_ARGV0        forces target process argv[0] to be 'argv0'
+-r uname             QEMU_UNAME        set uname release string to 'uname'
+-d item[,...]        QEMU_LOG          enable logging of specified items (use '-d help' for a list of items)
+-D logfile           QEMU_LOG_FILENAME write logs to 'logfile' (default stderr)
+-one-insn-per-tb     QEMU_SINGLESTEP   run with one guest instruction per translation block
+-singlestep                            same as -one-insn-per-tb
+-strace              QEMU_STRACE       log system calls
+-seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
+-plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
+-version             QEMU_VERSION      display version information and exit
+
+Commands:
+plume demo                             run an embedded guest program under plugins
+plume plugins                          list the built-in plugins and their options
+
+-E and -U may be repeated, or given comma-separated lists; QEMU_SET_ENV and
+QEMU_UNSET_ENV take the same lists. The exit status is the guest's.
+`;
+
+interface OptionDef {
+  env?: string;
+  arg: boolean;
+  apply: (o: Options, value: string) => void;
+}
+
+function parseSize(name: string, v: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(v);
+  if (!m) throw new UsageError(`Invalid ${name} size '${v}'`);
+  const mult = { "": 1, k: 1024, m: 1 << 20, g: 1 << 30 }[m[2].toLowerCase()]!;
+  return Number(m[1]) * mult;
+}
+
+function splitList(v: string): string[] {
+  return v.split(",").filter((s) => s.length > 0);
+}
+
+/** Parses a `-plugin` argument: `[file=]FILE[,key=value…]`. */
+export function parsePluginSpec(v: string): PluginSpec {
+  const parts = v.split(",");
+  let file = parts.shift() ?? "";
+  if (file.startsWith("file=")) file = file.slice(5);
+  if (file === "") throw new UsageError(`Missing plugin file in '-plugin ${v}'`);
+  const args = parts.map((p) => (p.startsWith("arg=") ? p.slice(4) : p));
+  return { file, args };
+}
+
+const OPTIONS: Record<string, OptionDef> = {
+  h: { arg: false, apply: (o) => (o.command = "help") },
+  help: { arg: false, apply: (o) => (o.command = "help") },
+  version: { env: "QEMU_VERSION", arg: false, apply: (o) => (o.command = "version") },
+  L: { env: "QEMU_LD_PREFIX", arg: true, apply: (o, v) => (o.sysroot = v) },
+  s: { env: "QEMU_STACK_SIZE", arg: true, apply: (o, v) => (o.stackSize = parseSize("stack", v)) },
+  cpu: {
+    env: "QEMU_CPU",
+    arg: true,
+    apply: (o, v) => {
+      if (v === "help") o.command = "help";
+      else if (!["rv64", "max", "any"].includes(v)) throw new UsageError(`Unable to find CPU definition '${v}'`);
+    },
+  },
+  E: {
+    env: "QEMU_SET_ENV",
+    arg: true,
+    apply: (o, v) => {
+      for (const kv of splitList(v)) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new UsageError(`Invalid environment assignment '${kv}' (expected VAR=VALUE)`);
+        o.setEnv.push([kv.slice(0, eq), kv.slice(eq + 1)]);
+      }
+    },
+  },
+  U: { env: "QEMU_UNSET_ENV", arg: true, apply: (o, v) => o.unsetEnv.push(...splitList(v)) },
+  "0": { env: "QEMU_ARGV0", arg: true, apply: (o, v) => (o.argv0 = v) },
+  r: { env: "QEMU_UNAME", arg: true, apply: (o, v) => (o.unameRelease = v) },
+  d: {
+    env: "QEMU_LOG",
+    arg: true,
+    apply: (o, v) => {
+      for (const item of splitList(v)) {
+        if (item === "help") o.command = "log-help";
+        else if (!(item in LOG_ITEMS)) throw new UsageError(`Unknown log item '${item}' (try '-d help')`);
+        else o.logItems.add(item);
+      }
+    },
+  },
+  D: { env: "QEMU_LOG_FILENAME", arg: true, apply: (o, v) => (o.logFile = v) },
+  "one-insn-per-tb": { env: "QEMU_SINGLESTEP", arg: false, apply: (o) => (o.oneInsnPerTb = true) },
+  singlestep: { arg: false, apply: (o) => (o.oneInsnPerTb = true) },
+  strace: { env: "QEMU_STRACE", arg: false, apply: (o) => (o.strace = true) },
+  seed: {
+    env: "QEMU_RAND_SEED",
+    arg: true,
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v)) throw new UsageError(`Invalid seed number '${v}'`);
+      o.seed = Number(v);
+    },
+  },
+  plugin: {
+    env: "QEMU_PLUGIN",
+    arg: true,
+    apply: (o, v) => {
+      if (v === "help") o.command = "plugin-help";
+      else o.plugins.push(parsePluginSpec(v));
+    },
+  },
+};
+
+/** Default options (nothing chosen). */
+export function defaultOptions(): Options {
+  return {
+    command: "run",
+    program: "",
+    args: [],
+    sysroot: "",
+    setEnv: [],
+    unsetEnv: [],
+    argv0: undefined,
+    logItems: new Set(),
+    logFile: undefined,
+    strace: false,
+    oneInsnPerTb: false,
+    seed: undefined,
+    stackSize: 8 << 20,
+    unameRelease: undefined,
+    plugins: [],
+  };
+}
+
+/**
+ * Parses plume's command line. Environment variables are applied first, so
+ * options given on the command line win, as in QEMU.
+ *
+ * @param argv the arguments after `plume`
+ * @param env the host environment (for `QEMU_*` variables)
+ * @returns the chosen options
+ * @throws {UsageError} for unknown options, missing arguments or bad values
+ *
+ * @example
+ * ```ts
+ * import { parseOptions } from "./options.ts";
+ * const o = parseOptions(["-strace", "-E", "A=1", "prog", "-x"], {});
+ * console.log(o.program, o.args, o.strace); // prog [ "-x" ] true
+ * ```
+ */
+export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string>>): Options {
+  const o = defaultOptions();
+  for (const def of Object.values(OPTIONS)) {
+    if (!def.env || env[def.env] === undefined) continue;
+    def.apply(o, env[def.env]);
+  }
+  let i = 0;
+  if (argv[0] === "demo" || argv[0] === "plugins") {
+    o.command = argv[0];
+    i = 1;
+  }
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-") || a === "-") break;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    const name = a.replace(/^--?/, "");
+    const def = OPTIONS[name];
+    if (!def) throw new UsageError(`Unknown option '${a}' (try '-h')`);
+    let value = "";
+    if (def.arg) {
+      if (i + 1 >= argv.length) throw new UsageError(`Missing argument for option '${a}'`);
+      value = argv[++i];
+    }
+    def.apply(o, value);
+  }
+  if (o.command === "run" || o.command === "demo" || o.command === "plugins") {
+    if (i < argv.length) {
+      o.program = argv[i];
+      o.args = argv.slice(i + 1);
+    }
+    if (o.command === "run" && o.program === "") throw new UsageError("No program specified (try '-h')");
+    if (o.command !== "run" && o.program !== "") {
+      throw new UsageError(`Unexpected argument '${o.program}' after '${o.command}'`);
+    }
+  }
+  return o;
+}

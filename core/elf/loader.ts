@@ -1,0 +1,248 @@
+/**
+ * Loading a program into a fresh process image, as Linux's `binfmt_elf`
+ * does: map the `PT_LOAD` segments (at a load bias for `ET_DYN`), map the
+ * interpreter named by `PT_INTERP` (looked up under the sysroot first),
+ * set the program break after the image, and build the initial stack with
+ * argv, envp and the auxiliary vector.
+ *
+ * @module
+ */
+
+import { type AddressSpace, PAGE_MASK, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+import { ElfError, type ElfFile, ET_DYN, parseElf, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR } from "./elf.ts";
+
+/** Where an `ET_DYN` main program is loaded (Linux: `ELF_ET_DYN_BASE`). */
+export const PIE_BASE = 0x4000_0000;
+/** Size of the main thread's stack mapping (Linux's default `RLIMIT_STACK`). */
+export const STACK_SIZE = 8 << 20;
+/** Gap kept free below the stack before the `mmap` area starts. */
+export const STACK_GAP = 16 << 20;
+
+/** Auxiliary vector types (`<linux/auxvec.h>`). */
+export const AT = {
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
+  MINSIGSTKSZ: 51,
+} as const;
+
+/** `AT_HWCAP` for RV64IMAFDC: one bit per single-letter extension (bit = letter - 'A'). */
+export const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | (1 << (ch.charCodeAt(0) - 65)), 0);
+
+/** Where one ELF image landed in memory. */
+export interface LoadedImage {
+  /** Load bias (0 for `ET_EXEC`). */
+  bias: number;
+  /** Relocated entry point. */
+  entry: number;
+  /** Address of the program headers in guest memory. */
+  phdr: number;
+  /** Number of program headers. */
+  phnum: number;
+  /** Lowest mapped address. */
+  start: number;
+  /** End of the highest segment (unaligned). */
+  end: number;
+  /** Start and end of the executable segments. */
+  startCode: number;
+  /** End of the executable segments. */
+  endCode: number;
+}
+
+function segmentProt(flags: number): number {
+  return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
+}
+
+/**
+ * Maps an ELF file's loadable segments at `bias` (for `ET_DYN`, 0 picks a
+ * free range) and copies their contents.
+ *
+ * @throws {ElfError} when the segments do not fit in the address space
+ */
+export function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): LoadedImage {
+  const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
+  const lo = Math.min(...loads.map((p) => p.vaddr)) & ~PAGE_MASK;
+  const hi = Math.max(...loads.map((p) => p.vaddr + p.memsz));
+  if (elf.type === ET_DYN) {
+    if (bias === 0) bias = mem.findFree(hi - lo);
+    if (bias < 0) throw new ElfError(`${path}: no room for a ${hi - lo}-byte image`);
+    bias -= lo;
+  } else {
+    bias = 0;
+  }
+  if (lo + bias < 0x10000 || hi + bias > mem.size - PAGE_SIZE) {
+    throw new ElfError(`${path}: segments at 0x${(lo + bias).toString(16)}-0x${(hi + bias).toString(16)} do not fit`);
+  }
+  let startCode = Infinity, endCode = 0;
+  for (const ph of loads) {
+    const start = (ph.vaddr + bias) & ~PAGE_MASK;
+    const end = ph.vaddr + bias + ph.memsz;
+    const prot = segmentProt(ph.flags);
+    // Segments may share a page at their boundary: keep the bytes already
+    // there and give the page both segments' permissions.
+    let p = start;
+    const shared = mem.findMapping(p);
+    if (shared) {
+      mem.mprotect(p, PAGE_SIZE, shared.prot | prot);
+      p += PAGE_SIZE;
+    }
+    if (p < end) mem.mmap(p, end - p, prot, { name: path, offset: ph.offset - (ph.vaddr + bias - p), fixed: true });
+    mem.u8.set(elf.bytes.subarray(ph.offset, ph.offset + ph.filesz), ph.vaddr + bias);
+    if (ph.flags & PF_X) {
+      startCode = Math.min(startCode, ph.vaddr + bias);
+      endCode = Math.max(endCode, ph.vaddr + bias + ph.filesz);
+    }
+  }
+  const phdrSeg = elf.phdrs.find((p) => p.type === PT_PHDR);
+  const first = loads.find((p) => p.offset <= elf.phoff && elf.phoff < p.offset + p.filesz);
+  const phdr = phdrSeg ? phdrSeg.vaddr + bias : first ? first.vaddr + (elf.phoff - first.offset) + bias : 0;
+  return {
+    bias,
+    entry: elf.entry + bias,
+    phdr,
+    phnum: elf.phdrs.length,
+    start: lo + bias,
+    end: hi + bias,
+    startCode: startCode === Infinity ? 0 : startCode,
+    endCode,
+  };
+}
+
+/** What the initial stack carries. */
+export interface StackContents {
+  argv: string[];
+  envp: string[];
+  /** Auxiliary vector entries, in order, without `AT_NULL`, `AT_RANDOM` and `AT_EXECFN`. */
+  auxv: [number, number][];
+  /** The file name the program was run by (`AT_EXECFN`). */
+  execfn: string;
+  /** 16 bytes for `AT_RANDOM`. */
+  random: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Maps the main thread's stack below `top` and lays it out as Linux does:
+ * strings at the top, then `AT_RANDOM` bytes, the auxiliary vector, envp,
+ * argv and argc at the 16-byte aligned stack pointer, which is returned.
+ */
+export function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
+  const bottom = top - STACK_SIZE;
+  mem.mmap(bottom, STACK_SIZE, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
+  let sp = top - 16;
+  const pushBytes = (b: Uint8Array): number => {
+    sp -= b.length;
+    mem.u8.set(b, sp);
+    return sp;
+  };
+  const pushString = (s: string): number => pushBytes(encoder.encode(s + "\0"));
+  // Strings end up in order argv…, envp…, execfn from low to high addresses.
+  const execfn = pushString(c.execfn);
+  const envAddrs = c.envp.toReversed().map(pushString).reverse();
+  const argAddrs = c.argv.toReversed().map(pushString).reverse();
+  sp &= ~15;
+  const random = pushBytes(c.random.subarray(0, 16));
+  const auxv: [number, number][] = [...c.auxv, [AT.RANDOM, random], [AT.EXECFN, execfn], [AT.NULL, 0]];
+  const words = [c.argv.length, ...argAddrs, 0, ...envAddrs, 0, ...auxv.flat()];
+  sp = (sp - words.length * 8) & ~15;
+  words.forEach((w, i) => mem.view.setBigUint64(sp + i * 8, BigInt(w), true));
+  if (sp < bottom + PAGE_SIZE) throw new ElfError(`Arguments and environment do not fit on the stack`);
+  return sp;
+}
+
+/** Options for {@link loadProgram}. */
+export interface LoadOptions {
+  /** Host path of the executable. */
+  path: string;
+  /** Its contents. */
+  bytes: Uint8Array;
+  argv: string[];
+  envp: string[];
+  /** `AT_EXECFN`: the name the program was run by. */
+  execfn: string;
+  /** Reads the interpreter (`PT_INTERP`) file, applying the sysroot; throws when missing. */
+  readInterp: (path: string) => { path: string; bytes: Uint8Array };
+  /** 16 random bytes for `AT_RANDOM`. */
+  random: Uint8Array;
+  /** Identity for `AT_UID`… */
+  uid: number;
+  gid: number;
+}
+
+/** Result of {@link loadProgram}: where to start and what the process looks like. */
+export interface LoadedProgram {
+  /** First pc to execute (the interpreter's entry when there is one). */
+  pc: number;
+  /** Initial stack pointer. */
+  sp: number;
+  /** The main program's image. */
+  main: LoadedImage;
+  /** The interpreter's image, if any. */
+  interp: LoadedImage | undefined;
+  /** First address of the program break. */
+  brk: number;
+  /** The parsed main executable. */
+  elf: ElfFile;
+}
+
+/**
+ * Loads an executable (and its interpreter) into an empty address space and
+ * builds its initial stack.
+ *
+ * @throws {ElfError} for files that are not loadable RV64 executables
+ */
+export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
+  const elf = parseElf(o.bytes, o.path);
+  const stackTop = mem.size - 0x10000;
+  mem.mmapBase = stackTop - STACK_SIZE - STACK_GAP;
+  const main = mapImage(mem, elf, o.path, elf.type === ET_DYN ? PIE_BASE : 0);
+  let interp: LoadedImage | undefined;
+  if (elf.interp !== undefined) {
+    const file = o.readInterp(elf.interp);
+    const ielf = parseElf(file.bytes, file.path);
+    if (ielf.interp !== undefined) throw new ElfError(`${file.path}: an interpreter cannot itself have an interpreter`);
+    interp = mapImage(mem, ielf, file.path, 0);
+  }
+  const brk = (main.end + PAGE_MASK) & ~PAGE_MASK;
+  const auxv: [number, number][] = [
+    [AT.HWCAP, HWCAP_RV64GC],
+    [AT.PAGESZ, PAGE_SIZE],
+    [AT.CLKTCK, 100],
+    [AT.PHDR, main.phdr],
+    [AT.PHENT, 56],
+    [AT.PHNUM, main.phnum],
+    [AT.BASE, interp ? interp.bias : 0],
+    [AT.FLAGS, 0],
+    [AT.ENTRY, main.entry],
+    [AT.UID, o.uid],
+    [AT.EUID, o.uid],
+    [AT.GID, o.gid],
+    [AT.EGID, o.gid],
+    [AT.SECURE, 0],
+  ];
+  const sp = buildStack(mem, stackTop, {
+    argv: o.argv,
+    envp: o.envp,
+    auxv,
+    execfn: o.execfn,
+    random: o.random,
+  });
+  return { pc: interp ? interp.entry : main.entry, sp, main, interp, brk, elf };
+}

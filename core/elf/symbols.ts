@@ -1,0 +1,63 @@
+/**
+ * Address-to-symbol lookup for `-d in_asm` headers and the plugin API's
+ * `qemu_plugin_insn_symbol`.
+ *
+ * @module
+ */
+
+import type { ElfSymbol } from "./elf.ts";
+
+/**
+ * Sorted function symbols of the loaded images, searched by address.
+ *
+ * @example
+ * ```ts
+ * import { SymbolTable } from "./symbols.ts";
+ * const t = new SymbolTable();
+ * t.add([{ name: "main", value: 0x1000, size: 0x40, func: true }], 0);
+ * console.log(t.lookup(0x1010)); // main
+ * ```
+ */
+export class SymbolTable {
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private names: string[] = [];
+
+  /** Adds an image's function symbols, relocated by `bias`. */
+  add(symbols: readonly ElfSymbol[], bias: number): void {
+    const all = symbols.filter((s) => s.func).map((s) => ({
+      start: s.value + bias,
+      end: s.value + bias + s.size,
+      name: s.name,
+    }));
+    for (let i = 0; i < this.starts.length; i++) {
+      all.push({ start: this.starts[i], end: this.ends[i], name: this.names[i] });
+    }
+    all.sort((a, b) => a.start - b.start || b.end - a.end);
+    this.starts = all.map((s) => s.start);
+    this.ends = all.map((s) => s.end);
+    this.names = all.map((s) => s.name);
+  }
+
+  /** The name of the function containing `addr`, or "" (as QEMU's `lookup_symbol`). */
+  lookup(addr: number): string {
+    let lo = 0, hi = this.starts.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.starts[mid] <= addr) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    for (let i = found; i >= 0 && i > found - 8; i--) {
+      if (
+        addr >= this.starts[i] && (addr < this.ends[i] || (this.ends[i] === this.starts[i] && addr === this.starts[i]))
+      ) {
+        return this.names[i];
+      }
+    }
+    return "";
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Running a guest program, as a list of stages: read the program, create
+ * the process, load the image, prepare the vCPU and the translator, run.
+ *
+ * @module
+ */
+
+import { cpuLoop } from "./cpu/cpu_loop.ts";
+import { Cpu } from "./cpu/state.ts";
+import { readSymbols } from "./elf/elf.ts";
+import { type LoadedProgram, loadProgram } from "./elf/loader.ts";
+import { SymbolTable } from "./elf/symbols.ts";
+import { disassemble } from "./isa/disasm.ts";
+import { makeRuntime } from "./jit/runtime.ts";
+import { TbCache, type TranslationBlock } from "./jit/translator.ts";
+import { Process } from "./linux/process.ts";
+import { AddressSpace } from "./mem/address_space.ts";
+import type { Log } from "./util/log.ts";
+
+/** What to run and how. */
+export interface GuestConfig {
+  /** Program path as given on the command line. */
+  program: string;
+  /** argv of the guest, argv[0] included. */
+  argv: string[];
+  /** Environment of the guest, as `NAME=value` strings. */
+  envp: string[];
+  /** `-L` sysroot ("" for none). */
+  sysroot: string;
+  /** Debug log. */
+  log: Log;
+  /** `-strace`. */
+  strace: boolean;
+  /** `-one-insn-per-tb`. */
+  oneInsnPerTb: boolean;
+  /** `-seed`: makes `AT_RANDOM` (and later other randomness) reproducible. */
+  seed: number | undefined;
+}
+
+/** A program file that cannot be run: one line for the user, exit status 1. */
+export class ProgramError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ProgramError";
+  }
+}
+
+function hostErrorText(err: unknown): string {
+  if (err instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) return "Permission denied";
+  if (err instanceof Deno.errors.IsADirectory) return "Is a directory";
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Reads a program file, turning host errors into {@link ProgramError}. */
+export function readProgram(path: string): Uint8Array {
+  try {
+    if (Deno.statSync(path).isDirectory) throw new Deno.errors.IsADirectory();
+    return Deno.readFileSync(path);
+  } catch (err) {
+    throw new ProgramError(`${path}: ${hostErrorText(err)}`);
+  }
+}
+
+/** A small deterministic generator (xorshift64*) for `-seed`. */
+export function seededBytes(seed: number, n: number): Uint8Array {
+  let s = BigInt(seed) ^ 0x9e3779b97f4a7c15n;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s >> 12n;
+    s ^= (s << 25n) & 0xffffffffffffffffn;
+    s ^= s >> 27n;
+    out[i] = Number(((s * 0x2545f4914f6cdd1dn) >> 56n) & 0xffn);
+  }
+  return out;
+}
+
+function randomBytes(seed: number | undefined): Uint8Array {
+  return seed === undefined ? crypto.getRandomValues(new Uint8Array(16)) : seededBytes(seed, 16);
+}
+
+/** Everything a running guest is made of. */
+export interface Guest {
+  proc: Process;
+  cpu: Cpu;
+  cache: TbCache;
+  loaded: LoadedProgram;
+  symbols: SymbolTable;
+}
+
+/**
+ * Loads the program into a new process and prepares its first vCPU.
+ *
+ * @throws {ProgramError} when the file cannot be read
+ * @throws {ElfError} when it is not a loadable RV64 executable
+ */
+export function createGuest(cfg: GuestConfig): Guest {
+  const bytes = readProgram(cfg.program);
+  const mem = new AddressSpace();
+  const proc = new Process(mem, cfg.log);
+  proc.strace = cfg.strace;
+  proc.sysroot = cfg.sysroot;
+  proc.exePath = Deno.realPathSync(cfg.program);
+  const loaded = loadProgram(mem, {
+    path: cfg.program,
+    bytes,
+    argv: cfg.argv,
+    envp: cfg.envp,
+    execfn: cfg.program,
+    readInterp: (p) => {
+      const inRoot = cfg.sysroot ? `${cfg.sysroot}/${p}` : "";
+      const path = inRoot && existsFile(inRoot) ? inRoot : p;
+      return { path, bytes: readProgram(path) };
+    },
+    random: randomBytes(cfg.seed),
+    uid: Deno.uid() ?? 0,
+    gid: Deno.gid() ?? 0,
+  });
+  proc.brkStart = proc.brk = loaded.brk;
+  proc.startCode = loaded.main.startCode;
+  proc.endCode = loaded.main.endCode;
+  proc.entry = loaded.main.entry;
+  const symbols = new SymbolTable();
+  symbols.add(readSymbols(bytes), loaded.main.bias);
+  const cpu = new Cpu();
+  cpu.pc = loaded.pc;
+  cpu.setXNumber(2, loaded.sp);
+  cpu.tid = proc.pid;
+  const cache = new TbCache(mem, makeRuntime(mem));
+  if (cfg.oneInsnPerTb) cache.maxInsns = 1;
+  if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
+  return { proc, cpu, cache, loaded, symbols };
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** A block as QEMU's `-d in_asm` prints it. */
+export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string {
+  let s = `----------------\nIN: ${symbols.lookup(tb.pc)}\n`;
+  for (let k = 0; k < tb.insns.length; k++) {
+    const insn = tb.insns[k], pc = tb.pcs[k], raw = tb.raws[k];
+    const hex = raw.toString(16).padStart(insn?.size === 2 || (raw & 3) !== 3 ? 4 : 8, "0");
+    const text = insn ? disassemble(insn, pc) : "illegal";
+    const sp = text.indexOf(" ");
+    const mnemonic = sp < 0 ? text : text.slice(0, sp), operands = sp < 0 ? "" : text.slice(sp + 1);
+    s += `0x${pc.toString(16).padStart(16, "0")}:  ${hex.padEnd(18)}${mnemonic.padEnd(24)}${operands}\n`;
+  }
+  return s + "\n";
+}
+
+/**
+ * Runs a guest program to completion and returns its exit status.
+ *
+ * @example
+ * ```ts ignore
+ * const status = runGuest({ program: "hello", argv: ["hello"], envp: [], sysroot: "", log: new Log(),
+ *   strace: false, oneInsnPerTb: false, seed: undefined });
+ * ```
+ */
+export function runGuest(cfg: GuestConfig): number {
+  const g = createGuest(cfg);
+  return cpuLoop(g.proc, g.cpu, g.cache);
+}

@@ -1,0 +1,176 @@
+/**
+ * The code emitter the `trans_*` functions write JavaScript through.
+ *
+ * Emitted code keeps guest integer registers in JavaScript locals (`r5l`,
+ * `r5h` for the low and high words of x5) for the whole compiled function, so
+ * V8 can keep them in machine registers across a loop; they are loaded from
+ * the register file on entry and stored back on every exit (normal, trap and
+ * exception). The emitter records which registers a function reads and
+ * writes, so prologue and epilogue touch only those.
+ *
+ * Control transfers do not return directly: they call {@link Emitter.goto}
+ * or {@link Emitter.gotoDynamic}, and the block compiler decides whether that
+ * is a jump inside the function or a return to the dispatcher.
+ *
+ * @module
+ */
+
+/** Token replaced by the register write-back sequence once the function is complete. */
+export const WRITEBACK = "/*@WB@*/";
+
+/** How a compiled block leaves: the dispatcher looks at negative return values. */
+export const EXIT_ECALL = -1;
+/** Exit code: `ebreak` (SIGTRAP at `c.pc`). */
+export const EXIT_EBREAK = -2;
+/** Exit code: `fence.i` executed (`c.pc` is the next instruction). */
+export const EXIT_FENCE_I = -3;
+/** Exit code: illegal instruction at `c.pc`. */
+export const EXIT_ILLEGAL = -4;
+/** Exit code: the block noticed its code was modified; resume at `c.pc`. */
+export const EXIT_STALE = -5;
+/** Exit code: the instruction budget ran out; resume at `c.pc`. */
+export const EXIT_BUDGET = -6;
+
+/** Names the decoded-operand helpers of the emitter use for one source register. */
+export interface RegPair {
+  /** Expression for the low 32 bits (int32). */
+  lo: string;
+  /** Expression for the high 32 bits (int32). */
+  hi: string;
+}
+
+/**
+ * Accumulates the JavaScript for one compiled function.
+ *
+ * @example Emit `add a0, a0, a1` and look at the code
+ * ```ts
+ * import { Emitter } from "./emitter.ts";
+ * const e = new Emitter();
+ * const a = e.x(10), b = e.x(11);
+ * e.setX(10, `(${a.lo} + ${b.lo}) | 0`, `(${a.hi} + ${b.hi} + ((($lo >>> 0) < (${a.lo} >>> 0)) ? 1 : 0)) | 0`);
+ * console.log(e.body.includes("r10l")); // true
+ * ```
+ */
+export class Emitter {
+  /** The code emitted so far. */
+  body = "";
+  /** Integer registers read or written (bit i for x_i). */
+  used = 0;
+  /** Integer registers written. */
+  written = 0;
+  /** Number of scratch locals (`T0`…) needed. */
+  temps = 0;
+  /** Guest pc of the instruction being translated. */
+  pc = 0;
+  /** Size in bytes of the instruction being translated. */
+  size = 4;
+  /** True once the current block has ended with a control transfer. */
+  ended = false;
+  /** Called when a translation ends the block with a jump to a known pc. */
+  goto: (e: Emitter, pc: number) => void = (e, pc) => e.line(`${WRITEBACK} return ${pc};`);
+  /** Called when a translation ends the block with a jump to a computed pc (an expression). */
+  gotoDynamic: (e: Emitter, pcExpr: string) => void = (e, pcExpr) => e.line(`${WRITEBACK} return ${pcExpr};`);
+
+  /** Appends a line of code. */
+  line(code: string): void {
+    this.body += code + "\n";
+  }
+
+  /** Operand expressions for integer register `r` (x0 reads as constant 0). */
+  x(r: number): RegPair {
+    if (r === 0) return { lo: "0", hi: "0" };
+    this.used |= 1 << r;
+    return { lo: `r${r}l`, hi: `r${r}h` };
+  }
+
+  /** A fresh scratch local name. */
+  temp(): string {
+    return `T${this.temps++}`;
+  }
+
+  /**
+   * Writes integer register `rd` (a no-op for x0). `lo` is evaluated first
+   * into `$lo`; `hi` may refer to `$lo` (the new low word) and to the old
+   * values of any register, including `rd`.
+   */
+  setX(rd: number, lo: string, hi: string): void {
+    if (rd === 0) return;
+    this.used |= 1 << rd;
+    this.written |= 1 << rd;
+    const t = this.temp();
+    this.line(`${t} = ${lo}; r${rd}h = ${hi.replaceAll("$lo", t)}; r${rd}l = ${t};`);
+  }
+
+  /** Like {@link setX}, but `lo` has side effects and is evaluated even when `rd` is x0. */
+  setXEffect(rd: number, lo: string, hi: string): void {
+    if (rd === 0) this.line(`${lo};`);
+    else this.setX(rd, lo, hi);
+  }
+
+  /** Writes `rd` with a signed 32-bit value, sign-extended to 64 bits. */
+  setX32(rd: number, lo: string): void {
+    this.setX(rd, lo, "$lo >> 31");
+  }
+
+  /** Writes `rd` with a constant (an integer with |v| < 2^53). */
+  setXConst(rd: number, v: number): void {
+    const lo = v | 0, hi = Math.floor(v / 4294967296) | 0;
+    this.setX(rd, String(lo), String(hi));
+  }
+
+  /**
+   * Marks the start of an instruction that may throw (memory access,
+   * helper call): the exception handler reports this pc.
+   */
+  mayThrow(): void {
+    this.line(`ip = ${this.pc};`);
+  }
+
+  /** Ends the block with a jump to a constant target. */
+  jump(target: number): void {
+    this.goto(this, target);
+    this.ended = true;
+  }
+
+  /** Ends the block with a jump to the computed 64-bit target `(lo, hi)`; bit 0 is cleared by the caller. */
+  jumpDynamic(lo: string, hi: string): void {
+    // Targets outside the 2 GiB space are returned as exact doubles; the
+    // dispatcher faults on fetching them.
+    this.gotoDynamic(this, `(${hi} === 0 && ${lo} >= 0 ? ${lo} : ${hi} * 4294967296 + (${lo} >>> 0))`);
+    this.ended = true;
+  }
+
+  /** Ends the block with a two-way branch. */
+  branch(cond: string, taken: number, notTaken: number): void {
+    this.line(`if (${cond}) {`);
+    this.goto(this, taken);
+    this.line(`}`);
+    this.goto(this, notTaken);
+    this.ended = true;
+  }
+
+  /** Ends the block returning an exit code to the dispatcher with `c.pc = pc`. */
+  exit(code: number, pc: number): void {
+    this.line(`${WRITEBACK} c.pc = ${pc}; return ${code};`);
+    this.ended = true;
+  }
+
+  /** Code that loads every used register into its locals. */
+  prologue(): string {
+    const decl: string[] = [];
+    for (let r = 1; r < 32; r++) {
+      if (this.used & (1 << r)) decl.push(`r${r}l = x[${2 * r}]`, `r${r}h = x[${2 * r + 1}]`);
+    }
+    for (let t = 0; t < this.temps; t++) decl.push(`T${t} = 0`);
+    return decl.length ? `let ${decl.join(", ")};\n` : "";
+  }
+
+  /** Code that stores every written register back to the register file. */
+  writeback(): string {
+    let s = "";
+    for (let r = 1; r < 32; r++) {
+      if (this.written & (1 << r)) s += `x[${2 * r}] = r${r}l; x[${2 * r + 1}] = r${r}h; `;
+    }
+    return s;
+  }
+}

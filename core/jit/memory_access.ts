@@ -1,0 +1,84 @@
+/**
+ * Loads and stores in translated code.
+ *
+ * The fast path is inline: the effective address is computed on the low
+ * word only and used as a typed-array index after three checks — the base
+ * register's high word is 0, the address is naturally aligned, and the page
+ * flag allows the access. Anything else (misaligned, page-crossing, high
+ * addresses, code pages on stores, faults) goes to the slow path in
+ * `runtime.ts`, which computes the exact 64-bit address.
+ *
+ * Why checking only the base's high word is exact: with `hi === 0` the true
+ * address is `(lo >>> 0) + imm` with |imm| < 2^11. If that wraps above 2^32
+ * the int32 sum lands in page 0, which is never mapped; if it goes below 0
+ * it lands in the top half of the 32-bit range, which is never mapped either
+ * (the space is at most 2 GiB). Both then take the slow path.
+ *
+ * @module
+ */
+
+import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+import type { Emitter, RegPair } from "./emitter.ts";
+
+/** Load widths by mnemonic: size in bytes and whether the value is sign-extended. */
+export const LOADS: Readonly<Record<string, { size: 1 | 2 | 4 | 8; signed: boolean }>> = {
+  lb: { size: 1, signed: true },
+  lbu: { size: 1, signed: false },
+  lh: { size: 2, signed: true },
+  lhu: { size: 2, signed: false },
+  lw: { size: 4, signed: true },
+  lwu: { size: 4, signed: false },
+  ld: { size: 8, signed: true },
+};
+
+/** Store widths by mnemonic. */
+export const STORES: Readonly<Record<string, 1 | 2 | 4 | 8>> = { sb: 1, sh: 2, sw: 4, sd: 8 };
+
+const FAST_LOAD: Record<number, (a: string, signed: boolean) => string> = {
+  1: (a, s) => (s ? `i8[${a}]` : `u8[${a}]`),
+  2: (a, s) => (s ? `i16[${a} >> 1]` : `u16[${a} >> 1]`),
+  4: (a) => `i32[${a} >> 2]`,
+};
+
+/**
+ * Emits a load of `size` bytes from `base + imm` and returns the temps that
+ * hold the loaded value, extended to 64 bits as `signed` says.
+ */
+export function emitLoad(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 4 | 8, signed: boolean): RegPair {
+  const a = e.temp(), lo = e.temp(), hi = e.temp();
+  e.mayThrow();
+  e.line(`${a} = (${base.lo} + ${imm}) | 0;`);
+  const misaligned = size > 1 ? ` || (${a} & ${size - 1}) !== 0` : "";
+  const slow = `${lo} = ld(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${signed});` +
+    (size === 8 ? ` ${hi} = RH[0];` : "");
+  const fast = size === 8
+    ? `${lo} = i32[${a} >> 2]; ${hi} = i32[(${a} >> 2) + 1];`
+    : `${lo} = ${FAST_LOAD[size](a, signed)};`;
+  e.line(
+    `if (${base.hi} !== 0${misaligned} || (pg[${a} >>> ${PAGE_SHIFT}] & ${PROT_READ}) === 0) { ${slow} } else { ${fast} }`,
+  );
+  if (size === 8) return { lo, hi };
+  if (size === 4 && !signed) return { lo, hi: "0" };
+  // Sub-word loads are already extended to 32 bits by the typed array; lw is sign-extended.
+  return { lo, hi: signed ? `(${lo} >> 31)` : "0" };
+}
+
+/** Emits a store of the low `size` bytes of `value` to `base + imm`. */
+export function emitStore(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 4 | 8, value: RegPair): void {
+  const a = e.temp();
+  e.mayThrow();
+  e.line(`${a} = (${base.lo} + ${imm}) | 0;`);
+  const misaligned = size > 1 ? ` || (${a} & ${size - 1}) !== 0` : "";
+  const fast = size === 1
+    ? `u8[${a}] = ${value.lo};`
+    : size === 2
+    ? `u16[${a} >> 1] = ${value.lo};`
+    : size === 4
+    ? `i32[${a} >> 2] = ${value.lo};`
+    : `i32[${a} >> 2] = ${value.lo}; i32[(${a} >> 2) + 1] = ${value.hi};`;
+  const mask = PROT_WRITE | PAGE_CODE;
+  e.line(
+    `if (${base.hi} !== 0${misaligned} || (pg[${a} >>> ${PAGE_SHIFT}] & ${mask}) !== ${PROT_WRITE}) ` +
+      `{ st(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${value.lo}, ${value.hi}); } else { ${fast} }`,
+  );
+}

@@ -1,0 +1,236 @@
+/**
+ * Helpers called from translated code: memory slow paths, atomics and CSRs.
+ * One runtime is made per address space; translated functions take what
+ * they need from it once, when they are created.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { GuestTrap, IllegalInstruction, SIGBUS } from "../cpu/trap.ts";
+import { type AddressSpace, PAGE_SHIFT } from "../mem/address_space.ts";
+import * as int64 from "./int64.ts";
+import * as fpu from "../fpu/mod.ts";
+
+/** `si_code` for SIGBUS: invalid address alignment. */
+export const BUS_ADRALN = 1;
+
+const TWO32 = 4294967296;
+
+/** CSR numbers user mode may access. */
+export const CSR = {
+  fflags: 0x001,
+  frm: 0x002,
+  fcsr: 0x003,
+  cycle: 0xc00,
+  time: 0xc01,
+  instret: 0xc02,
+} as const;
+
+/** The exact address `base + imm` for a base register given as an int32 pair. */
+export function effectiveAddress(lo: number, hi: number, imm: number): number {
+  return hi * TWO32 + (lo >>> 0) + imm;
+}
+
+/** Operation codes of the `amo` helper, in the order of the A extension's funct5 table. */
+export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu", "maxu"] as const;
+
+/** What translated functions see: memory views, helper functions, and the FPU. */
+export type Runtime = ReturnType<typeof makeRuntime>;
+
+/**
+ * Builds the runtime for one address space.
+ *
+ * @example Load through the slow path
+ * ```ts
+ * import { makeRuntime } from "./runtime.ts";
+ * import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+ * import { Cpu } from "../cpu/state.ts";
+ * const mem = new AddressSpace(1 << 24);
+ * const a = mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
+ * mem.writeU32(a + 1, 0xdeadbeef);
+ * const rt = makeRuntime(mem);
+ * console.log((rt.ld(new Cpu(), a, 0, 1, 4, false) >>> 0).toString(16)); // deadbeef
+ * ```
+ */
+export function makeRuntime(mem: AddressSpace) {
+  const view = mem.view;
+  const RH = int64.RH;
+  const startTime = performance.now();
+
+  /** Slow-path load: any address, any alignment; faults as the hardware would. */
+  function ld(_c: Cpu, lo: number, hi: number, imm: number, size: number, signed: boolean): number {
+    const addr = effectiveAddress(lo, hi, imm);
+    mem.check(addr, size, "read");
+    switch (size) {
+      case 1:
+        return signed ? view.getInt8(addr) : view.getUint8(addr);
+      case 2:
+        return signed ? view.getInt16(addr, true) : view.getUint16(addr, true);
+      case 4:
+        return view.getInt32(addr, true);
+      default:
+        RH[0] = view.getInt32(addr + 4, true);
+        return view.getInt32(addr, true);
+    }
+  }
+
+  /** Slow-path store: any address and alignment; invalidates translated code it overwrites. */
+  function st(_c: Cpu, lo: number, hi: number, imm: number, size: number, vlo: number, vhi: number): void {
+    const addr = effectiveAddress(lo, hi, imm);
+    mem.check(addr, size, "write");
+    switch (size) {
+      case 1:
+        view.setInt8(addr, vlo);
+        break;
+      case 2:
+        view.setInt16(addr, vlo, true);
+        break;
+      case 4:
+        view.setInt32(addr, vlo, true);
+        break;
+      default:
+        view.setInt32(addr, vlo, true);
+        view.setInt32(addr + 4, vhi, true);
+    }
+    mem.noteWrite(addr, size);
+  }
+
+  function atomicAddress(lo: number, hi: number, size: number, write: boolean): number {
+    const addr = effectiveAddress(lo, hi, 0);
+    if (addr % size !== 0) throw new GuestTrap(SIGBUS, BUS_ADRALN, addr);
+    mem.check(addr, size, write ? "write" : "read");
+    return addr;
+  }
+
+  /** `lr.w` / `lr.d`: loads and reserves. */
+  function lr(c: Cpu, lo: number, hi: number, size: number): number {
+    const addr = atomicAddress(lo, hi, size, false);
+    const vlo = view.getInt32(addr, true);
+    const vhi = size === 8 ? view.getInt32(addr + 4, true) : vlo >> 31;
+    c.reservation = addr;
+    c.reservedLo = vlo;
+    c.reservedHi = vhi;
+    RH[0] = vhi;
+    return vlo;
+  }
+
+  /**
+   * `sc.w` / `sc.d`: stores if the reservation holds and memory still has
+   * the reserved value (as QEMU does, so it also works across vCPUs).
+   * Returns 0 on success, 1 on failure.
+   */
+  function sc(c: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number): number {
+    const addr = atomicAddress(lo, hi, size, true);
+    const reserved = c.reservation;
+    c.reservation = -1;
+    if (reserved !== addr) return 1;
+    if (view.getInt32(addr, true) !== c.reservedLo) return 1;
+    if (size === 8 && view.getInt32(addr + 4, true) !== c.reservedHi) return 1;
+    view.setInt32(addr, vlo, true);
+    if (size === 8) view.setInt32(addr + 4, vhi, true);
+    mem.noteWrite(addr, size);
+    return 0;
+  }
+
+  /** Atomic read-modify-write (`amo<op>.w/.d`); returns the old value (sign-extended for .w). */
+  function amo(_c: Cpu, op: number, lo: number, hi: number, size: number, blo: number, bhi: number): number {
+    const addr = atomicAddress(lo, hi, size, true);
+    const alo = view.getInt32(addr, true);
+    const ahi = size === 8 ? view.getInt32(addr + 4, true) : alo >> 31;
+    if (size === 4) bhi = blo >> 31;
+    let rlo: number, rhi: number;
+    switch (op) {
+      case 0: // swap
+        rlo = blo, rhi = bhi;
+        break;
+      case 1: // add
+        rlo = (alo + blo) | 0;
+        rhi = (ahi + bhi + ((rlo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+        break;
+      case 2:
+        rlo = alo ^ blo, rhi = ahi ^ bhi;
+        break;
+      case 3:
+        rlo = alo & blo, rhi = ahi & bhi;
+        break;
+      case 4:
+        rlo = alo | blo, rhi = ahi | bhi;
+        break;
+      default: {
+        const less = op === 5 || op === 6
+          ? ahi < bhi || (ahi === bhi && (alo >>> 0) < (blo >>> 0))
+          : (ahi >>> 0) < (bhi >>> 0) || (ahi === bhi && (alo >>> 0) < (blo >>> 0));
+        const takeA = op === 5 || op === 7 ? less : !less;
+        rlo = takeA ? alo : blo, rhi = takeA ? ahi : bhi;
+      }
+    }
+    view.setInt32(addr, rlo, true);
+    if (size === 8) view.setInt32(addr + 4, rhi, true);
+    mem.noteWrite(addr, size);
+    RH[0] = ahi;
+    return alo;
+  }
+
+  function counter(): number {
+    // A 10 MHz timebase, as QEMU's virt machine and most Linux riscv64 boards use.
+    return Math.floor((performance.now() - startTime) * 10_000);
+  }
+
+  /**
+   * Zicsr access: `op` 0 = write, 1 = set bits, 2 = clear bits; `write`
+   * false when the instruction does not write (csrrs/csrrc with x0 or zimm 0).
+   * Returns the old value (high word in `RH[0]`).
+   */
+  function csr(c: Cpu, num: number, op: number, write: boolean, vlo: number): number {
+    let old: number;
+    switch (num) {
+      case CSR.fflags:
+        old = c.fflags;
+        break;
+      case CSR.frm:
+        old = c.frm;
+        break;
+      case CSR.fcsr:
+        old = c.fcsr;
+        break;
+      case CSR.cycle:
+      case CSR.time:
+      case CSR.instret: {
+        if (write) throw new IllegalInstruction(`Write to read-only CSR 0x${num.toString(16)}`);
+        const v = counter();
+        RH[0] = Math.floor(v / TWO32) | 0;
+        return v | 0;
+      }
+      default:
+        throw new IllegalInstruction(`Unknown CSR 0x${num.toString(16)}`);
+    }
+    if (write) {
+      const v = op === 0 ? vlo : op === 1 ? old | vlo : old & ~vlo;
+      if (num === CSR.fflags) c.fflags = v & 31;
+      else if (num === CSR.frm) c.frm = v & 7;
+      else c.fcsr = v & 0xff;
+    }
+    RH[0] = 0;
+    return old;
+  }
+
+  return {
+    u8: mem.u8,
+    i8: mem.i8,
+    u16: mem.u16,
+    i16: mem.i16,
+    i32: mem.i32,
+    pg: mem.pages,
+    RH,
+    PAGE_SHIFT,
+    ld,
+    st,
+    lr,
+    sc,
+    amo,
+    csr,
+    ...int64,
+    ...fpu,
+  };
+}

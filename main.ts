@@ -1,0 +1,112 @@
+/**
+ * plume's command-line entry point: `plume [options] PROGRAM [ARGS…]`.
+ *
+ * Every failure the user can cause (a bad option, a missing program, a file
+ * that is not an RV64 executable) ends with one line on stderr and exit
+ * status 1; the exit status is otherwise the guest's.
+ *
+ * @module
+ */
+
+import { Log, writeAll } from "./core/util/log.ts";
+import { LOG_ITEMS } from "./core/util/log.ts";
+import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
+import { ProgramError, runGuest } from "./core/emulator.ts";
+import { ElfError } from "./core/elf/elf.ts";
+
+/** plume's version, printed by `-version`. */
+export const VERSION = "0.1.0";
+
+const encoder = new TextEncoder();
+
+function print(text: string): void {
+  writeAll(Deno.stdout, encoder.encode(text));
+}
+
+function fail(message: string): number {
+  writeAll(Deno.stderr, encoder.encode(`plume: ${message}\n`));
+  return 1;
+}
+
+/** The guest's environment: the host's, changed by `-E` and `-U` in order. */
+export function guestEnvironment(host: Record<string, string>, o: Options): string[] {
+  const env = new Map(Object.entries(host));
+  for (const name of o.unsetEnv) env.delete(name);
+  for (const [name, value] of o.setEnv) env.set(name, value);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+function openLog(o: Options): Log {
+  if (o.logFile === undefined) return new Log(o.logItems);
+  try {
+    return new Log(o.logItems, Deno.openSync(o.logFile, { write: true, create: true, truncate: true }));
+  } catch (err) {
+    throw new ProgramError(`cannot open log file ${o.logFile}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Runs plume with command-line arguments and returns the exit status.
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(main(["-version"]));
+ * ```
+ */
+export function main(args: string[]): number {
+  let o: Options;
+  const hostEnv = Deno.env.toObject();
+  try {
+    o = parseOptions(args, hostEnv);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(err.message);
+    throw err;
+  }
+  switch (o.command) {
+    case "help":
+      print(USAGE);
+      return 0;
+    case "version":
+      print(`plume version ${VERSION} (RV64GC Linux user-mode emulator)\n`);
+      return 0;
+    case "log-help":
+      print("Log items (comma separated):\n");
+      for (const [k, v] of Object.entries(LOG_ITEMS)) print(`${k.padEnd(16)}${v}\n`);
+      return 0;
+    case "demo":
+    case "plugins":
+    case "plugin-help":
+      return fail(`'${o.command}' is not available yet`);
+  }
+  let log: Log | undefined;
+  try {
+    log = openLog(o);
+    return runGuest({
+      program: o.program,
+      argv: [o.argv0 ?? o.program, ...o.args],
+      envp: guestEnvironment(hostEnv, o),
+      sysroot: o.sysroot,
+      log,
+      strace: o.strace,
+      oneInsnPerTb: o.oneInsnPerTb,
+      seed: o.seed,
+    });
+  } catch (err) {
+    if (err instanceof ProgramError || err instanceof ElfError) return fail(err.message);
+    throw err;
+  } finally {
+    log?.close();
+  }
+}
+
+if (import.meta.main) {
+  let status: number;
+  try {
+    status = main(Deno.args);
+  } catch (err) {
+    // A bug in plume: say so in one line; the stack only on request.
+    status = fail(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (Deno.env.get("PLUME_DEBUG")) console.error(err);
+  }
+  Deno.exit(status);
+}
