@@ -1,0 +1,548 @@
+/**
+ * Generates the RV64GC instruction decoder from its declarative table.
+ *
+ * Reads `core/isa/rv64gc.decode` (decodetree-like: fields, argument sets,
+ * formats, one pattern per instruction), checks that overlapping patterns nest
+ * (so the most specific one wins, whatever their order), builds a decision
+ * tree that switches on the bits all remaining patterns fix, and writes it as
+ * TypeScript to `core/isa/decoder_generated.ts`. Run it with `deno task gen`.
+ *
+ * @module
+ */
+
+/** Path of the encoding table, relative to the repository root. */
+export const TABLE_PATH = "core/isa/rv64gc.decode";
+/** Path of the generated decoder, relative to the repository root. */
+export const OUTPUT_PATH = "core/isa/decoder_generated.ts";
+/** Path of this script, as named in the generated file's banner. */
+const SCRIPT_PATH = "build/gen_decoder.ts";
+
+/** Insn fields a table may assign, in the order `Insn` declares them. */
+const INSN_FIELDS = ["rd", "rs1", "rs2", "rs3", "imm", "rm", "aq", "rl", "csr"] as const;
+type InsnField = typeof INSN_FIELDS[number];
+const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(["aq", "rl"]);
+
+/** A bit slice of an instruction word, `len` bits from bit `pos` up. */
+interface Slice {
+  pos: number;
+  len: number;
+  signed: boolean;
+}
+
+/** A named field: slices concatenated most significant first, then `<< shift`, then `+ add`. */
+interface Field {
+  name: string;
+  slices: Slice[];
+  shift: number;
+  add: number;
+}
+
+/** What an Insn field is set to: a table field's value or a constant. */
+type Value = { field: Field } | { constant: number };
+
+/** One pattern, resolved: the bits it fixes and how its Insn is built. */
+export interface Pattern {
+  /** The Insn op, or `illegal` for a reserved encoding. */
+  op: string;
+  /** 16 or 32. */
+  width: number;
+  /** Bits the pattern fixes. */
+  mask: number;
+  /** Their required values. */
+  value: number;
+  /** Insn fields this pattern sets; the others are 0. */
+  assign: Map<InsnField, Value>;
+  /** The format's name (or argument set's, prefixed `args_`), naming its builder. */
+  format: string;
+  /** 1-based line in the table, for messages. */
+  line: number;
+}
+
+interface Format {
+  bits: string;
+  args: string[];
+  assign: Map<InsnField, Value>;
+}
+
+/** The parsed table: its patterns, in table order. */
+export interface Table {
+  patterns: Pattern[];
+}
+
+/** A decision tree node: a switch on some bits, or an ordered list of candidates. */
+type Node =
+  | { kind: "switch"; mask: number; cases: Map<number, Node> }
+  | { kind: "leaf"; known: number; patterns: Pattern[] };
+
+class TableError extends Error {
+  constructor(line: number, message: string) {
+    super(`${TABLE_PATH}:${line}: ${message}`);
+    this.name = "TableError";
+  }
+}
+
+/**
+ * Generates the decoder module's source text from the table's text.
+ *
+ * @param tableText The contents of `core/isa/rv64gc.decode`.
+ * @returns The TypeScript source of `core/isa/decoder_generated.ts`.
+ * @throws {Error} When the table is malformed or two patterns overlap without nesting.
+ *
+ * @example Regenerate in memory
+ * ```ts
+ * import { generateDecoder, TABLE_PATH } from "./gen_decoder.ts";
+ * const source = generateDecoder(Deno.readTextFileSync(TABLE_PATH));
+ * console.log(source.split("\n")[0]);
+ * ```
+ */
+export function generateDecoder(tableText: string): string {
+  const table = parseTable(tableText);
+  checkOverlaps(table.patterns);
+  const tree16 = buildTree(table.patterns.filter((p) => p.width === 16), 0);
+  const tree32 = buildTree(table.patterns.filter((p) => p.width === 32), 0);
+  return emitModule(table, tree16, tree32);
+}
+
+// ---------------------------------------------------------------- parsing
+
+/**
+ * Parses the table text into resolved patterns.
+ *
+ * @param text The table's contents.
+ * @returns The patterns in table order.
+ * @throws {Error} On the first malformed line, naming it.
+ */
+export function parseTable(text: string): Table {
+  const fields = new Map<string, Field>();
+  const argSets = new Map<string, string[]>();
+  const formats = new Map<string, Format>();
+  const patterns: Pattern[] = [];
+
+  text.split("\n").forEach((raw, index) => {
+    const line = index + 1;
+    const tokens = raw.replace(/#.*/, "").trim().split(/\s+/).filter((t) => t !== "");
+    if (tokens.length === 0) return;
+    const [head, ...rest] = tokens;
+    if (head.startsWith("%")) {
+      fields.set(head.slice(1), parseField(head.slice(1), rest, line));
+    } else if (head.startsWith("&")) {
+      for (const arg of rest) {
+        if (!(INSN_FIELDS as readonly string[]).includes(arg)) {
+          throw new TableError(line, `Unknown Insn field "${arg}" in argument set ${head}`);
+        }
+      }
+      argSets.set(head.slice(1), rest);
+    } else if (head.startsWith("@")) {
+      formats.set(head.slice(1), parseFormat(rest, fields, argSets, line));
+    } else {
+      patterns.push(parsePattern(head, rest, fields, argSets, formats, line));
+    }
+  });
+  return { patterns };
+}
+
+function parseField(name: string, tokens: string[], line: number): Field {
+  const field: Field = { name, slices: [], shift: 0, add: 0 };
+  for (const token of tokens) {
+    let m: RegExpMatchArray | null;
+    if ((m = token.match(/^(\d+):(s?)(\d+)$/))) {
+      const slice = { pos: Number(m[1]), len: Number(m[3]), signed: m[2] === "s" };
+      if (slice.signed && field.slices.length > 0) {
+        throw new TableError(line, `Only the first slice of %${name} may be signed, not ${token}`);
+      }
+      if (slice.len === 0 || slice.pos + slice.len > 32) {
+        throw new TableError(line, `Slice ${token} of %${name} lies outside a 32-bit word`);
+      }
+      field.slices.push(slice);
+    } else if ((m = token.match(/^<<(\d+)$/))) {
+      field.shift = Number(m[1]);
+    } else if ((m = token.match(/^\+(\d+)$/))) {
+      field.add = Number(m[1]);
+    } else {
+      throw new TableError(line, `Bad token "${token}" in field %${name}`);
+    }
+  }
+  if (field.slices.length === 0) throw new TableError(line, `Field %${name} has no bit slice`);
+  return field;
+}
+
+/** Splits the leading bit-pattern tokens from the rest of a format or pattern line. */
+function splitBits(tokens: string[]): { bits: string; rest: string[] } {
+  let i = 0;
+  while (i < tokens.length && /^[01.-]+$/.test(tokens[i])) i++;
+  return { bits: tokens.slice(0, i).join(""), rest: tokens.slice(i) };
+}
+
+function parseAssignments(
+  tokens: string[],
+  fields: Map<string, Field>,
+  line: number,
+): Map<InsnField, Value> {
+  const assign = new Map<InsnField, Value>();
+  for (const token of tokens) {
+    const m = token.match(/^(?:(\w+)=)?(%\w+|-?\d+)$/);
+    if (!m || (m[1] === undefined && !m[2].startsWith("%"))) {
+      throw new TableError(line, `Bad assignment "${token}"`);
+    }
+    const target = m[1] ?? m[2].slice(1);
+    if (!(INSN_FIELDS as readonly string[]).includes(target)) {
+      throw new TableError(line, `Unknown Insn field "${target}" in "${token}"`);
+    }
+    let value: Value;
+    if (m[2].startsWith("%")) {
+      const field = fields.get(m[2].slice(1));
+      if (!field) throw new TableError(line, `Unknown field ${m[2]}`);
+      value = { field };
+    } else {
+      value = { constant: Number(m[2]) };
+    }
+    assign.set(target as InsnField, value);
+  }
+  return assign;
+}
+
+function lookupArgs(token: string | undefined, argSets: Map<string, string[]>, line: number): string[] {
+  if (token === undefined || !token.startsWith("&")) {
+    throw new TableError(line, `Expected an argument set, got "${token ?? ""}"`);
+  }
+  const args = argSets.get(token.slice(1));
+  if (!args) throw new TableError(line, `Unknown argument set ${token}`);
+  return args;
+}
+
+function checkAssignments(assign: Map<InsnField, Value>, args: string[], line: number): void {
+  for (const name of assign.keys()) {
+    if (!args.includes(name)) throw new TableError(line, `Field "${name}" is not in the argument set`);
+  }
+}
+
+function parseFormat(
+  tokens: string[],
+  fields: Map<string, Field>,
+  argSets: Map<string, string[]>,
+  line: number,
+): Format {
+  const { bits, rest } = splitBits(tokens);
+  const args = lookupArgs(rest[0], argSets, line);
+  const assign = parseAssignments(rest.slice(1), fields, line);
+  checkAssignments(assign, args, line);
+  return { bits, args, assign };
+}
+
+function parsePattern(
+  op: string,
+  tokens: string[],
+  fields: Map<string, Field>,
+  argSets: Map<string, string[]>,
+  formats: Map<string, Format>,
+  line: number,
+): Pattern {
+  if (!/^[a-z][a-z0-9.]*$/.test(op)) throw new TableError(line, `Bad instruction name "${op}"`);
+  const { bits, rest } = splitBits(tokens);
+  const width = bits.length;
+  if (width !== 16 && width !== 32) {
+    throw new TableError(line, `Pattern ${op} has ${width} bits, expected 16 or 32`);
+  }
+  let formatBits = ".".repeat(width);
+  let args: string[] = [];
+  let formatName = "illegal";
+  const assign = new Map<InsnField, Value>();
+  let i = 0;
+  if (rest[i]?.startsWith("@")) {
+    formatName = rest[i].slice(1);
+    const format = formats.get(rest[i].slice(1));
+    if (!format) throw new TableError(line, `Unknown format ${rest[i]}`);
+    if (format.bits.length !== width) {
+      throw new TableError(line, `Format ${rest[i]} has ${format.bits.length} bits, pattern ${op} has ${width}`);
+    }
+    formatBits = format.bits;
+    args = format.args;
+    for (const [k, v] of format.assign) assign.set(k, v);
+    i++;
+  } else if (rest[i]?.startsWith("&")) {
+    args = lookupArgs(rest[i], argSets, line);
+    formatName = `args_${rest[i].slice(1)}`;
+    i++;
+  } else if (op !== "illegal") {
+    throw new TableError(line, `Pattern ${op} names neither a format nor an argument set`);
+  }
+  const own = parseAssignments(rest.slice(i), fields, line);
+  checkAssignments(own, args, line);
+  for (const [k, v] of own) assign.set(k, v);
+
+  let mask = 0;
+  let value = 0;
+  for (let k = 0; k < width; k++) {
+    const bit = width - 1 - k;
+    const p = bits[k];
+    const f = formatBits[k];
+    if ((p === "0" || p === "1") && (f === "0" || f === "1") && p !== f) {
+      throw new TableError(line, `Pattern ${op} bit ${bit} is ${p} but its format fixes it to ${f}`);
+    }
+    const fixed = p === "0" || p === "1" ? p : f;
+    if (fixed === "0" || fixed === "1") {
+      mask |= 1 << bit;
+      if (fixed === "1") value |= 1 << bit;
+    }
+  }
+  const quadrant = value & 3;
+  if ((mask & 3) !== 3 || (width === 16) !== (quadrant !== 3)) {
+    throw new TableError(line, `Pattern ${op} has bits 1:0 that do not match its ${width}-bit length`);
+  }
+  return { op, width, mask: mask | 0, value: value | 0, assign, format: formatName, line };
+}
+
+// ---------------------------------------------------------------- checking
+
+/**
+ * Rejects any two same-width patterns that can match one word unless one is
+ * strictly more specific, or a third pattern covers exactly their
+ * intersection; the decoder's answer then never depends on the table's order.
+ *
+ * @param patterns The resolved patterns.
+ * @throws {Error} Naming both lines on the first ambiguous pair.
+ */
+export function checkOverlaps(patterns: Pattern[]): void {
+  const exact = new Set(patterns.map((p) => `${p.width}:${p.mask}:${p.value}`));
+  for (let i = 0; i < patterns.length; i++) {
+    for (let j = i + 1; j < patterns.length; j++) {
+      const a = patterns[i];
+      const b = patterns[j];
+      if (a.width !== b.width || ((a.value ^ b.value) & a.mask & b.mask) !== 0) continue;
+      const common = a.mask & b.mask;
+      const nested = (common === a.mask || common === b.mask) && a.mask !== b.mask;
+      const covered = exact.has(`${a.width}:${a.mask | b.mask}:${a.value | b.value}`);
+      if (!nested && !covered) {
+        throw new Error(
+          `${TABLE_PATH}: patterns ${a.op} (line ${a.line}) and ${b.op} (line ${b.line}) ` +
+            `overlap ambiguously; make one more specific or add a pattern for their intersection`,
+        );
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- decision tree
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/**
+ * Splits patterns on the bits they all fix (beyond those already known),
+ * recursively. A leaf keeps its candidates most specific first; the overlap
+ * check guarantees that the first one that matches is the right one.
+ */
+function buildTree(patterns: Pattern[], known: number): Node {
+  let common = ~known;
+  for (const p of patterns) common &= p.mask;
+  if (patterns.length > 1 && common !== 0) {
+    const groups = new Map<number, Pattern[]>();
+    for (const p of patterns) {
+      const key = p.value & common;
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    const cases = new Map<number, Node>();
+    for (const [key, group] of [...groups].sort((x, y) => (x[0] >>> 0) - (y[0] >>> 0))) {
+      cases.set(key, buildTree(group, known | common));
+    }
+    return { kind: "switch", mask: common, cases };
+  }
+  const sorted = [...patterns].sort((a, b) => popcount(b.mask) - popcount(a.mask) || a.line - b.line);
+  return { kind: "leaf", known, patterns: sorted };
+}
+
+// ---------------------------------------------------------------- emitting
+
+function hex(x: number): string {
+  return x < 0 ? `-0x${(-x).toString(16)}` : `0x${x.toString(16)}`;
+}
+
+function ctz(x: number): number {
+  let n = 0;
+  while (n < 32 && ((x >>> n) & 1) === 0) n++;
+  return n;
+}
+
+function fieldFunctionName(field: Field): string {
+  return `f_${field.name}`;
+}
+
+/** The expression that extracts `field` from the word `w`. */
+function fieldExpression(field: Field): string {
+  let width = field.slices.reduce((sum, s) => sum + s.len, 0);
+  const parts: string[] = [];
+  for (const s of field.slices) {
+    width -= s.len;
+    let part: string;
+    if (s.signed) {
+      part = s.pos + s.len === 32 ? `(w >> ${s.pos})` : `((w << ${32 - s.pos - s.len}) >> ${32 - s.len})`;
+    } else {
+      part = s.pos === 0 ? `(w & ${hex(2 ** s.len - 1)})` : `((w >>> ${s.pos}) & ${hex(2 ** s.len - 1)})`;
+    }
+    const shift = width + field.shift;
+    parts.push(shift === 0 ? part : `(${part} << ${shift})`);
+  }
+  // One slice per line keeps long immediates readable (and stable under deno fmt).
+  const expr = parts.length > 2 ? parts.join(" |\n    ") : parts.join(" | ");
+  if (field.add !== 0) return parts.length > 1 ? `(${expr}) + ${field.add}` : `${expr} + ${field.add}`;
+  return parts.length === 1 && expr.startsWith("(") && expr.endsWith(")") ? expr.slice(1, -1) : expr;
+}
+
+function valueExpression(name: InsnField, value: Value | undefined): string {
+  const isBool = BOOLEAN_FIELDS.has(name);
+  if (value === undefined) return isBool ? "false" : "0";
+  if ("constant" in value) return isBool ? String(value.constant !== 0) : String(value.constant);
+  const call = `${fieldFunctionName(value.field)}(w)`;
+  return isBool ? `${call} !== 0` : call;
+}
+
+/**
+ * Patterns that build their Insn the same way share a builder function, so a
+ * leaf of the tree is one short line. The key is the width and the assignments.
+ */
+class Builders {
+  readonly byKey = new Map<string, { name: string; width: number; assign: Map<InsnField, Value> }>();
+
+  nameFor(p: Pattern): string {
+    const args = INSN_FIELDS.map((name) => valueExpression(name, p.assign.get(name)));
+    const key = `${p.width}:${args.join(",")}`;
+    let builder = this.byKey.get(key);
+    if (!builder) {
+      const base = `${p.format}${p.width === 16 && !p.format.startsWith("c_") ? "16" : ""}`;
+      let name = `b_${base}`;
+      for (let n = 2; [...this.byKey.values()].some((b) => b.name === name); n++) name = `b_${base}_${n}`;
+      builder = { name, width: p.width, assign: p.assign };
+      this.byKey.set(key, builder);
+    }
+    return builder.name;
+  }
+}
+
+function returnStatement(p: Pattern, builders: Builders): string {
+  if (p.op === "illegal") return "return null;";
+  return `return ${builders.nameFor(p)}(${JSON.stringify(p.op)}, w);`;
+}
+
+function emitBuilders(builders: Builders, out: string[]): void {
+  for (const { name, width, assign } of builders.byKey.values()) {
+    const args = INSN_FIELDS.map((field) => valueExpression(field, assign.get(field)));
+    const raw = width === 32 ? "w >>> 0" : "w";
+    out.push(`function ${name}(op: string, w: number): Insn {`);
+    out.push(`  return insn(op, ${raw}, ${width / 8}, ${args.join(", ")});`);
+    out.push("}", "");
+  }
+}
+
+function emitNode(node: Node, indent: string, builders: Builders, out: string[]): void {
+  if (node.kind === "switch") {
+    const shift = ctz(node.mask);
+    const discriminant = shift === 0 && node.mask > 0
+      ? `w & ${hex(node.mask)}`
+      : `(w & ${hex(node.mask)}) >>> ${shift}`;
+    out.push(`${indent}switch (${discriminant}) {`);
+    for (const [key, child] of node.cases) {
+      out.push(`${indent}  case ${hex((key >>> shift) | 0)}:`);
+      emitNode(child, indent + "    ", builders, out);
+    }
+    out.push(`${indent}}`);
+    out.push(`${indent}return null;`);
+    return;
+  }
+  for (const p of node.patterns) {
+    const rest = p.mask & ~node.known;
+    const comment = ` // line ${p.line}`;
+    if (rest === 0) {
+      out.push(`${indent}${returnStatement(p, builders)}${comment}`);
+      return;
+    }
+    out.push(`${indent}if ((w & ${hex(rest)}) === ${hex(p.value & rest)}) ${returnStatement(p, builders)}${comment}`);
+  }
+  out.push(`${indent}return null;`);
+}
+
+function usedFields(table: Table): Field[] {
+  const seen = new Map<string, Field>();
+  for (const p of table.patterns) {
+    for (const v of p.assign.values()) if ("field" in v) seen.set(v.field.name, v.field);
+  }
+  return [...seen.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function emitModule(table: Table, tree16: Node, tree32: Node): string {
+  const out: string[] = [
+    `// Generated by ${SCRIPT_PATH} from ${TABLE_PATH}. Do not edit: change the table and run \`deno task gen\`.`,
+    "",
+    "/**",
+    " * The RV64GC decoder generated from the encoding table: one decision tree",
+    " * for compressed and one for full-size instructions. Use `decode` from",
+    " * `decoder.ts`, which picks the tree by instruction length.",
+    " *",
+    " * @module",
+    " */",
+    "",
+    'import type { Insn } from "./insn.ts";',
+    "",
+    "function insn(",
+    "  op: string,",
+    "  raw: number,",
+    "  size: 2 | 4,",
+    "  rd: number,",
+    "  rs1: number,",
+    "  rs2: number,",
+    "  rs3: number,",
+    "  imm: number,",
+    "  rm: number,",
+    "  aq: boolean,",
+    "  rl: boolean,",
+    "  csr: number,",
+    "): Insn {",
+    "  return { op, raw, size, rd, rs1, rs2, rs3, imm, rm, aq, rl, csr };",
+    "}",
+    "",
+  ];
+  for (const field of usedFields(table)) {
+    out.push(`function ${fieldFunctionName(field)}(w: number): number {`);
+    out.push(`  return ${fieldExpression(field)};`);
+    out.push("}", "");
+  }
+  const builders = new Builders();
+  const body16: string[] = [];
+  emitNode(tree16, "  ", builders, body16);
+  const body32: string[] = [];
+  emitNode(tree32, "  ", builders, body32);
+  emitBuilders(builders, out);
+  out.push(
+    "/**",
+    " * Decodes a compressed (16-bit) instruction.",
+    " *",
+    " * @param w The halfword, with bits 1:0 not both set and bits 31:16 clear.",
+    " * @returns The instruction in its base form, or null for a reserved encoding.",
+    " */",
+    "export function decode16(w: number): Insn | null {",
+    ...body16,
+  );
+  out.push("}", "");
+  out.push(
+    "/**",
+    " * Decodes a full-size (32-bit) instruction.",
+    " *",
+    " * @param w The instruction word, with bits 1:0 both set.",
+    " * @returns The instruction, or null when it is not an RV64GC instruction.",
+    " */",
+    "export function decode32(w: number): Insn | null {",
+    ...body32,
+  );
+  out.push("}", "");
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------- main
+
+if (import.meta.main) {
+  const source = generateDecoder(await Deno.readTextFile(TABLE_PATH));
+  await Deno.writeTextFile(OUTPUT_PATH, source);
+  console.log(`Wrote ${OUTPUT_PATH} from ${TABLE_PATH}`);
+}
