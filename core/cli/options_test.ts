@@ -1,0 +1,61 @@
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { parseOptions, parsePluginSpec, UsageError } from "./options.ts";
+
+Deno.test("parseOptions stops at the program and passes the rest to the guest", () => {
+  const o = parseOptions(["-strace", "-d", "in_asm,unimp", "prog", "-strace", "x"], {});
+  assertEquals(o.program, "prog");
+  assertEquals(o.args, ["-strace", "x"]);
+  assertEquals(o.strace, true);
+  assertEquals([...o.logItems], ["in_asm", "unimp"]);
+});
+
+Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed and -one-insn-per-tb", () => {
+  const o = parseOptions(
+    ["-E", "A=1,B=x=y", "-E", "C=", "-U", "X,Y", "-0", "name", "-L", "/sys", "-D", "log", "-seed", "42", "-one-insn-per-tb", "p"],
+    {},
+  );
+  assertEquals(o.setEnv, [["A", "1"], ["B", "x=y"], ["C", ""]]);
+  assertEquals(o.unsetEnv, ["X", "Y"]);
+  assertEquals(o.argv0, "name");
+  assertEquals(o.sysroot, "/sys");
+  assertEquals(o.logFile, "log");
+  assertEquals(o.seed, 42);
+  assertEquals(o.oneInsnPerTb, true);
+});
+
+Deno.test("parseOptions takes QEMU_* environment variables, the command line winning", () => {
+  const o = parseOptions(["-L", "/cli", "p"], { QEMU_LD_PREFIX: "/env", QEMU_STRACE: "1", QEMU_SET_ENV: "A=1" });
+  assertEquals(o.sysroot, "/cli");
+  assertEquals(o.strace, true);
+  assertEquals(o.setEnv, [["A", "1"]]);
+});
+
+Deno.test("parseOptions rejects bad input with one clear message", () => {
+  const cases: [string[], string][] = [
+    [["-bogus", "p"], "Unknown option '-bogus'"],
+    [["-L"], "Missing argument for option '-L'"],
+    [[], "No program specified"],
+    [["-d", "nonsense", "p"], "Unknown log item 'nonsense'"],
+    [["-seed", "abc", "p"], "Invalid seed number 'abc'"],
+    [["-E", "=x", "p"], "Invalid environment assignment '=x'"],
+    [["-s", "12q", "p"], "Invalid stack size '12q'"],
+    [["-cpu", "sifive-u54", "p"], "Unable to find CPU definition 'sifive-u54'"],
+    [["demo", "extra"], "Unexpected argument 'extra' after 'demo'"],
+  ];
+  for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);
+});
+
+Deno.test("parseOptions recognises help, version and commands", () => {
+  assertEquals(parseOptions(["-h"], {}).command, "help");
+  assertEquals(parseOptions(["-version"], {}).command, "version");
+  assertEquals(parseOptions(["-d", "help"], {}).command, "log-help");
+  assertEquals(parseOptions(["demo"], {}).command, "demo");
+  assertEquals(parseOptions(["plugins"], {}).command, "plugins");
+  assertEquals(parseOptions(["-plugin", "help"], {}).command, "plugin-help");
+});
+
+Deno.test("parsePluginSpec accepts QEMU's file= and arg= forms", () => {
+  assertEquals(parsePluginSpec("insn"), { file: "insn", args: [] });
+  assertEquals(parsePluginSpec("file=./p.ts,inline=on,arg=x"), { file: "./p.ts", args: ["inline=on", "x"] });
+  assertThrows(() => parsePluginSpec(",a=1"), UsageError, "Missing plugin file");
+});

@@ -1,0 +1,88 @@
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import {
+  AddressSpace,
+  GuestMemoryError,
+  MMAP_MIN_ADDR,
+  PAGE_CODE,
+  PAGE_MAPPED,
+  PAGE_SIZE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+} from "./address_space.ts";
+
+const RW = PROT_READ | PROT_WRITE;
+
+Deno.test("mmap places mappings top-down below mmapBase and zero-fills them", () => {
+  const as = new AddressSpace(1 << 24);
+  const a = as.mmap(0, 3 * PAGE_SIZE, RW, { name: "" });
+  const b = as.mmap(0, PAGE_SIZE, RW, { name: "" });
+  assertEquals(a + 3 * PAGE_SIZE <= as.mmapBase, true);
+  assertEquals(b, a - PAGE_SIZE);
+  as.u8[a] = 5;
+  as.munmap(a, PAGE_SIZE);
+  assertEquals(as.mmap(a, PAGE_SIZE, RW, { name: "", fixed: true }), a);
+  assertEquals(as.u8[a], 0);
+});
+
+Deno.test("mmap never maps below MMAP_MIN_ADDR or over the last page", () => {
+  const as = new AddressSpace(1 << 24);
+  assertEquals(as.mmap(0, PAGE_SIZE, RW, { name: "", fixed: true }), -1);
+  assertEquals(as.mmap(MMAP_MIN_ADDR - PAGE_SIZE, PAGE_SIZE, RW, { name: "", fixed: true }), -1);
+  assertEquals(as.mmap(as.size - PAGE_SIZE, PAGE_SIZE, RW, { name: "", fixed: true }), -1);
+  assertEquals(as.mmap(0, 1 << 30, RW, { name: "" }), -1);
+});
+
+Deno.test("check reports unmapped and permission faults at the first bad byte", () => {
+  const as = new AddressSpace(1 << 24);
+  const a = as.mmap(0x100000, PAGE_SIZE, PROT_READ, { name: "", fixed: true });
+  as.check(a, PAGE_SIZE, "read");
+  let e = assertThrows(() => as.check(a + PAGE_SIZE - 2, 4, "read"), GuestMemoryError);
+  assertEquals([e.addr, e.permission], [a + PAGE_SIZE, false]);
+  e = assertThrows(() => as.check(a + 8, 4, "write"), GuestMemoryError);
+  assertEquals([e.addr, e.permission], [a + 8, true]);
+  e = assertThrows(() => as.check(-16, 4, "read"), GuestMemoryError);
+  assertEquals(e.addr, -16);
+  e = assertThrows(() => as.check(2 ** 40, 1, "exec"), GuestMemoryError);
+  assertEquals(e.access, "exec");
+});
+
+Deno.test("munmap and mprotect split mappings and update page flags", () => {
+  const as = new AddressSpace(1 << 24);
+  const a = as.mmap(0x200000, 4 * PAGE_SIZE, RW, { name: "f", offset: 0 });
+  as.mprotect(a + PAGE_SIZE, PAGE_SIZE, PROT_READ);
+  as.munmap(a + 2 * PAGE_SIZE, PAGE_SIZE);
+  assertEquals(as.mappings.map((m) => [m.start - a, m.end - a, m.prot, m.offset]), [
+    [0, PAGE_SIZE, RW, 0],
+    [PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ, PAGE_SIZE],
+    [3 * PAGE_SIZE, 4 * PAGE_SIZE, RW, 3 * PAGE_SIZE],
+  ]);
+  assertEquals(as.pages[(a >>> 12) + 1], PAGE_MAPPED | PROT_READ);
+  assertEquals(as.pages[(a >>> 12) + 2], 0);
+  assertEquals(as.mprotect(a, 4 * PAGE_SIZE, RW), false);
+});
+
+Deno.test("writes to pages holding translated code call onCodeChange once and clear the flag", () => {
+  const as = new AddressSpace(1 << 24);
+  const a = as.mmap(0x300000, 2 * PAGE_SIZE, RW | PROT_EXEC, { name: "" });
+  const seen: number[][] = [];
+  as.onCodeChange = (f, l) => seen.push([f, l]);
+  as.pages[a >>> 12] |= PAGE_CODE;
+  as.writeBytes(a + PAGE_SIZE, new Uint8Array([1]));
+  assertEquals(seen, []);
+  as.writeBytes(a + 4, new Uint8Array([1, 2]));
+  assertEquals(seen, [[a >>> 12, a >>> 12]]);
+  assert((as.pages[a >>> 12] & PAGE_CODE) === 0);
+  as.pages[a >>> 12] |= PAGE_CODE;
+  as.mprotect(a, PAGE_SIZE, PROT_READ);
+  assertEquals(seen.length, 2);
+});
+
+Deno.test("readCString reads across pages and stops at NUL", () => {
+  const as = new AddressSpace(1 << 24);
+  const a = as.mmap(0x400000, 2 * PAGE_SIZE, RW, { name: "" });
+  const s = "x".repeat(PAGE_SIZE + 10);
+  as.writeBytes(a, new TextEncoder().encode(s + "\0"));
+  assertEquals(as.readCString(a, 3 * PAGE_SIZE), s);
+  assertThrows(() => as.readCString(a, 100), RangeError);
+});
