@@ -311,7 +311,8 @@ export function checkOverlaps(patterns: Pattern[]): void {
       if (a.width !== b.width || ((a.value ^ b.value) & a.mask & b.mask) !== 0) continue;
       const common = a.mask & b.mask;
       const nested = (common === a.mask || common === b.mask) && a.mask !== b.mask;
-      const covered = exact.has(`${a.width}:${a.mask | b.mask}:${a.value | b.value}`);
+      const union = a.mask | b.mask;
+      const covered = union !== a.mask && union !== b.mask && exact.has(`${a.width}:${union}:${a.value | b.value}`);
       if (!nested && !covered) {
         throw new Error(
           `${TABLE_PATH}: patterns ${a.op} (line ${a.line}) and ${b.op} (line ${b.line}) ` +
