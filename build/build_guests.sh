@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds the guest test programs in tests/guest/src into tests/guest/bin with
+# Debian's riscv64 cross compiler. The binaries are committed, so tests and CI
+# need no compiler; run this only after changing a source.
+#
+#   build/build_guests.sh            build everything
+#   build/build_guests.sh fib alu    build only the named outputs
+#
+# Outputs (see tests/guest/README.md for what each program checks):
+#   NAME        static glibc, -O2, stripped (fib stays unstripped for symbol tests)
+#   NAME_O0/_Os the same source at another optimisation level
+#   NAME_pie    static-pie over the freestanding runtime in src/lib (Debian's
+#               riscv64 cross glibc has no rcrt1.o, so glibc cannot do static-pie)
+#   *.S         assembly, -nostdlib
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$ROOT/tests/guest/src
+BIN=$ROOT/tests/guest/bin
+CC=${CC:-riscv64-linux-gnu-gcc}
+
+if ! command -v "$CC" >/dev/null; then
+  echo "build_guests: $CC not found (Debian package gcc-riscv64-linux-gnu)" >&2
+  exit 1
+fi
+mkdir -p "$BIN"
+
+# No build id and relative source names keep rebuilds byte-identical.
+BASE=(-march=rv64gc -mabi=lp64d -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=.)
+GLIBC=(-static -Wl,--gc-sections -ffunction-sections -fdata-sections)
+TINY=(-DTINY_RT -ffreestanding -fno-builtin -fPIE -static-pie -nostdlib -Wl,--no-dynamic-linker -I.
+  lib/tiny_start.S lib/tiny_rt.c)
+FP=(-ffp-contract=off) # C expressions must not be fused into fma behind the test's back
+
+ONLY=("$@")
+wanted() {
+  [ ${#ONLY[@]} -eq 0 ] && return 0
+  local n
+  for n in "${ONLY[@]}"; do [ "$n" = "$1" ] && return 0; done
+  return 1
+}
+
+# build OUT SOURCE FLAGS... -- LIBS...
+build() {
+  local out=$1 src=$2
+  shift 2
+  local flags=() libs=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do flags+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  libs=("$@")
+  wanted "$out" || return 0
+  echo "build_guests: $out <- $src ${flags[*]}"
+  (cd "$SRC" && "$CC" "${BASE[@]}" "${flags[@]}" -o "$BIN/$out" "$src" "${libs[@]}")
+}
+
+# Plain static glibc programs, -O2, stripped.
+for p in exit_codes args_env alu memstr sha256 crc32 sieve malloc_stress mmap_test files time_id \
+  segv illegal ebreak abort selfmod; do
+  build "$p" "$p.c" "${GLIBC[@]}" -O2 -s
+done
+build atomics atomics.c "${GLIBC[@]}" -O2 -s -- -latomic
+build float float.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
+build nbody nbody.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
+build matmul matmul.c "${GLIBC[@]}" "${FP[@]}" -O2 -s
+build fib fib.c "${GLIBC[@]}" -O2 # unstripped: symbol tests look up fib_rec and main
+
+# Other optimisation levels of the same sources: different instruction mixes.
+build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
+build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s
+build fib_O0 fib.c "${GLIBC[@]}" -O0 -s
+build float_Os float.c "${GLIBC[@]}" "${FP[@]}" -Os -s -- -lm
+
+# Static-pie over the tiny runtime (small, so left unstripped).
+for p in sha256 crc32 fib sieve; do
+  build "${p}_pie" "$p.c" -O2 "${TINY[@]}" -- -lgcc
+done
+build pie_reloc pie_reloc.c -O2 "${TINY[@]}" -- -lgcc
+
+# Assembly, no libc.
+build hello_asm hello_asm.S -nostdlib -static
+build hello_asm_pie hello_asm.S -nostdlib -static-pie -Wl,--no-dynamic-linker
+build compressed compressed.S -nostdlib -static
+
+if [ ${#ONLY[@]} -eq 0 ]; then
+  echo "build_guests: $(find "$BIN" -type f | wc -l) binaries, $(du -sh "$BIN" | cut -f1) in $BIN"
+fi

@@ -1,0 +1,224 @@
+/* File-system system calls inside a fresh directory given as argv[1]
+ * (`files DIR`): open/creat/read/write/lseek/pread/pwrite, fstat/stat/lstat/
+ * fstatat (only size, file type and link count are printed: owners, times,
+ * inode numbers and permission bits depend on the host), getdents64 with
+ * sorted names, rename/unlink/mkdir/rmdir/symlink/readlink/link/ftruncate/
+ * access, dup/dup2/dup3/fcntl, getcwd/chdir, and the errno of common
+ * failures. Paths are printed relative to DIR. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int failures;
+
+static void check(const char *what, int ok) {
+  printf("%-56s %s\n", what, ok ? "ok" : "FAIL");
+  if (!ok) failures++;
+}
+
+static const char *type_of(mode_t m) {
+  if (S_ISREG(m)) return "regular";
+  if (S_ISDIR(m)) return "directory";
+  if (S_ISLNK(m)) return "symlink";
+  if (S_ISFIFO(m)) return "fifo";
+  return "other";
+}
+
+static void show_stat(const char *label, int r, const struct stat *st) {
+  if (r != 0) {
+    printf("%-24s error %s\n", label, strerrorname_np(errno));
+    return;
+  }
+  /* a directory's size depends on the host file system: not printed */
+  if (S_ISDIR(st->st_mode)) printf("%-24s size=- type=%s nlink=%lu\n", label, type_of(st->st_mode), (unsigned long)st->st_nlink);
+  else printf("%-24s size=%lld type=%s nlink=%lu\n", label, (long long)st->st_size, type_of(st->st_mode), (unsigned long)st->st_nlink);
+}
+
+static void expect_errno(const char *what, long r, int want) {
+  int e = errno;
+  printf("%-56s %s\n", what, r == -1 && e == want ? strerrorname_np(e) : "FAIL");
+  if (!(r == -1 && e == want)) failures++;
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Lists DIR with raw getdents64, sorted, with d_type. */
+static void list_dir(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY);
+  char buf[1024];
+  char *names[64];
+  int n = 0;
+  long nread;
+  /* a small buffer forces several getdents64 calls */
+  while ((nread = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < nread;) {
+      struct {
+        unsigned long long d_ino;
+        long long d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+      } *d = (void *)(buf + off);
+      const char *t = d->d_type == DT_DIR ? "d" : d->d_type == DT_REG ? "f" : d->d_type == DT_LNK ? "l" : "?";
+      if (n < 64) {
+        names[n] = malloc(strlen(d->d_name) + 3);
+        sprintf(names[n], "%s %s", d->d_name, t);
+        n++;
+      }
+      off += d->d_reclen;
+    }
+  }
+  close(fd);
+  qsort(names, (size_t)n, sizeof names[0], cmp_names);
+  printf("listing of %s (%d entries):", path, n);
+  for (int i = 0; i < n; i++) {
+    printf(" [%s]", names[i]);
+    free(names[i]);
+  }
+  printf("\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    printf("usage: files DIR\n");
+    return 2;
+  }
+  check("chdir DIR", chdir(argv[1]) == 0);
+  char cwd[4096];
+  check("getcwd returns the directory", getcwd(cwd, sizeof cwd) != NULL && cwd[0] == '/');
+  char small[2];
+  expect_errno("getcwd with tiny buffer", getcwd(small, sizeof small) ? 0 : -1, ERANGE);
+
+  /* create, write, read back */
+  int fd = open("a.txt", O_RDWR | O_CREAT | O_EXCL, 0644);
+  check("open O_CREAT|O_EXCL", fd >= 3);
+  expect_errno("open O_EXCL on existing file", open("a.txt", O_RDWR | O_CREAT | O_EXCL, 0644), EEXIST);
+  const char *text = "hello, files\nsecond line\n";
+  check("write", write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  check("lseek SEEK_CUR reports position", lseek(fd, 0, SEEK_CUR) == (off_t)strlen(text));
+  check("lseek SEEK_SET 7", lseek(fd, 7, SEEK_SET) == 7);
+  char buf[256] = {0};
+  check("read after seek", read(fd, buf, 5) == 5 && memcmp(buf, "files", 5) == 0);
+  check("lseek SEEK_END -5", lseek(fd, -5, SEEK_END) == (off_t)strlen(text) - 5);
+  check("read at end returns the tail then 0", read(fd, buf, 100) == 5 && read(fd, buf, 100) == 0);
+  check("pwrite does not move the offset", pwrite(fd, "HELLO", 5, 0) == 5 && lseek(fd, 0, SEEK_CUR) == (off_t)strlen(text));
+  memset(buf, 0, sizeof buf);
+  check("pread", pread(fd, buf, 12, 0) == 12 && strcmp(buf, "HELLO, files") == 0);
+  check("lseek past end then write makes a hole", lseek(fd, 100, SEEK_SET) == 100 && write(fd, "X", 1) == 1);
+  check("hole reads as zeros", pread(fd, buf, 10, 60) == 10 && buf[0] == 0 && buf[9] == 0);
+  expect_errno("lseek to negative offset", lseek(fd, -1000, SEEK_SET), EINVAL);
+  struct stat st;
+  show_stat("fstat a.txt", fstat(fd, &st), &st);
+  check("ftruncate to 10", ftruncate(fd, 10) == 0);
+  show_stat("after ftruncate", fstat(fd, &st), &st);
+  check("ftruncate to 5000 (extends)", ftruncate(fd, 5000) == 0);
+  show_stat("after extend", fstat(fd, &st), &st);
+  close(fd);
+
+  /* O_APPEND and O_TRUNC */
+  fd = open("a.txt", O_WRONLY | O_APPEND);
+  lseek(fd, 0, SEEK_SET);
+  write(fd, "tail", 4);
+  close(fd);
+  show_stat("after O_APPEND write", stat("a.txt", &st), &st);
+  fd = creat("b.txt", 0600);
+  check("creat", fd >= 0 && write(fd, "bee", 3) == 3);
+  close(fd);
+  fd = open("b.txt", O_RDWR | O_TRUNC);
+  show_stat("after O_TRUNC", fstat(fd, &st), &st);
+  close(fd);
+
+  /* directories, links */
+  check("mkdir sub", mkdir("sub", 0755) == 0);
+  expect_errno("mkdir existing", mkdir("sub", 0755), EEXIST);
+  check("mkdir sub/deeper", mkdir("sub/deeper", 0700) == 0);
+  show_stat("stat sub", stat("sub", &st), &st);
+  check("link a.txt -> hard.txt", link("a.txt", "hard.txt") == 0);
+  show_stat("stat a.txt (2 links)", stat("a.txt", &st), &st);
+  check("symlink a.txt <- sym", symlink("a.txt", "sym") == 0);
+  check("symlink dangling <- dangling", symlink("does-not-exist", "dangling") == 0);
+  show_stat("lstat sym", lstat("sym", &st), &st);
+  show_stat("stat sym (follows)", stat("sym", &st), &st);
+  show_stat("lstat dangling", lstat("dangling", &st), &st);
+  expect_errno("stat dangling", stat("dangling", &st), ENOENT);
+  char target[64] = {0};
+  ssize_t len = readlink("sym", target, sizeof target);
+  printf("readlink sym = %.*s (%zd)\n", (int)(len > 0 ? len : 0), target, len);
+  expect_errno("readlink on a regular file", readlink("a.txt", target, sizeof target), EINVAL);
+  int dfd = open("sub", O_RDONLY | O_DIRECTORY);
+  check("open directory", dfd >= 0);
+  fd = openat(dfd, "inner.txt", O_WRONLY | O_CREAT, 0644);
+  check("openat relative to dirfd", fd >= 0 && write(fd, "inner", 5) == 5);
+  close(fd);
+  show_stat("fstatat sub/inner.txt", fstatat(dfd, "inner.txt", &st, 0), &st);
+  show_stat("fstatat sym NOFOLLOW", fstatat(AT_FDCWD, "sym", &st, AT_SYMLINK_NOFOLLOW), &st);
+  check("access a.txt R_OK|W_OK", access("a.txt", R_OK | W_OK) == 0);
+  expect_errno("access missing", access("missing", F_OK), ENOENT);
+  expect_errno("open missing", open("missing/x", O_RDONLY), ENOENT);
+  expect_errno("open file as directory", open("a.txt/x", O_RDONLY), ENOTDIR);
+  expect_errno("rmdir non-empty", rmdir("sub"), ENOTEMPTY);
+  expect_errno("unlink a directory", unlink("sub"), EISDIR);
+  expect_errno("read from a directory", read(dfd, buf, 10), EISDIR);
+  list_dir(".");
+  list_dir("sub");
+
+  check("rename b.txt -> sub/moved.txt", rename("b.txt", "sub/moved.txt") == 0);
+  check("rename over existing file", rename("hard.txt", "sub/moved.txt") == 0);
+  show_stat("stat a.txt after rename", stat("a.txt", &st), &st);
+  check("renameat", renameat(dfd, "inner.txt", AT_FDCWD, "inner-moved.txt") == 0);
+  list_dir(".");
+  list_dir("sub");
+
+  /* fd table: dup family and fcntl */
+  fd = open("a.txt", O_RDONLY);
+  int d1 = dup(fd);
+  check("dup returns a new fd sharing the offset", d1 > fd && lseek(fd, 3, SEEK_SET) == 3 && lseek(d1, 0, SEEK_CUR) == 3);
+  int d2 = dup2(fd, 50);
+  check("dup2 to 50", d2 == 50 && lseek(50, 0, SEEK_CUR) == 3);
+  check("dup2 to itself", dup2(fd, fd) == fd);
+  expect_errno("dup3 to itself", dup3(fd, fd, 0), EINVAL);
+  check("dup3 O_CLOEXEC", dup3(fd, 51, O_CLOEXEC) == 51 && fcntl(51, F_GETFD) == FD_CLOEXEC);
+  check("F_GETFD of plain dup is 0", fcntl(d1, F_GETFD) == 0);
+  check("F_SETFD FD_CLOEXEC", fcntl(d1, F_SETFD, FD_CLOEXEC) == 0 && fcntl(d1, F_GETFD) == FD_CLOEXEC);
+  int d3 = fcntl(fd, F_DUPFD, 60);
+  check("F_DUPFD >= 60", d3 == 60);
+  check("F_DUPFD_CLOEXEC", fcntl(fd, F_DUPFD_CLOEXEC, 60) == 61 && fcntl(61, F_GETFD) == FD_CLOEXEC);
+  check("F_GETFL is O_RDONLY", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+  int wfd = open("a.txt", O_WRONLY);
+  check("F_SETFL O_APPEND", fcntl(wfd, F_SETFL, O_APPEND) == 0 && (fcntl(wfd, F_GETFL) & O_APPEND) != 0);
+  expect_errno("close an unopened fd", close(200), EBADF);
+  expect_errno("write to a read-only fd", write(fd, "x", 1), EBADF);
+  expect_errno("read from a write-only fd", read(wfd, buf, 1), EBADF);
+  expect_errno("fcntl on a bad fd", fcntl(300, F_GETFD), EBADF);
+  close(wfd);
+  close(d1);
+  close(50);
+  close(51);
+  close(60);
+  close(61);
+  close(fd);
+  int lowest = open("a.txt", O_RDONLY);
+  int again = dup(lowest);
+  close(lowest);
+  int reuse = open("a.txt", O_RDONLY);
+  check("lowest free fd is reused", reuse == lowest);
+  close(reuse);
+  close(again);
+
+  /* cleanup, so the directory ends empty as it started */
+  check("unlink everything", unlink("a.txt") == 0 && unlink("sym") == 0 && unlink("dangling") == 0 &&
+                                 unlink("sub/moved.txt") == 0 && unlink("inner-moved.txt") == 0);
+  check("rmdir sub/deeper and sub", rmdir("sub/deeper") == 0 && rmdir("sub") == 0);
+  close(dfd);
+  list_dir(".");
+  check("chdir ..", chdir("..") == 0);
+  printf("failures: %d\n", failures);
+  return failures != 0;
+}
