@@ -1,0 +1,164 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { decode, insnLength } from "./decoder.ts";
+import { disassemble, insnHex } from "./disasm.ts";
+
+const repoRoot = new URL("../../", import.meta.url);
+const OBJDUMP = "riscv64-linux-gnu-objdump";
+
+/** One instruction line of an `objdump -d` listing. */
+interface Listed {
+  address: number;
+  /** The bytes as objdump groups them: `0513` or `00150513`. */
+  hex: string;
+  /** Mnemonic and operands as disassemble prints them (see `normalize`). */
+  text: string;
+  /** False for what objdump prints as data (`.2byte`, `.4byte`, the reserved all-zero `unimp`). */
+  known: boolean;
+}
+
+const LINE = /^ *([0-9a-f]+):\t([0-9a-f]+(?: [0-9a-f]+)*) *\t([^\t]+?)(?:\t(.*))?$/;
+
+/**
+ * Brings objdump's text to disassemble's conventions: one space after the
+ * mnemonic, no `# address` comment, no `<symbol+off>` annotation, and branch
+ * targets without the `0x` objdump adds when a binary has no symbols.
+ */
+function normalize(mnemonic: string, operands: string): string {
+  let ops = operands.replace(/\s+#\s.*$/, "").replace(/ <[^>]*>$/, "");
+  if (/^(b|j$|jal$)/.test(mnemonic)) ops = ops.replace(/(^|,)0x([0-9a-f]+)$/, "$1$2");
+  return ops === "" ? mnemonic : `${mnemonic} ${ops}`;
+}
+
+function parseListing(listing: string): Listed[] {
+  const listed: Listed[] = [];
+  for (const line of listing.split("\n")) {
+    const m = line.match(LINE);
+    if (!m) continue;
+    const [, address, hex, mnemonic, operands = ""] = m;
+    const known = !mnemonic.startsWith(".") && !(mnemonic === "unimp" && hex.length === 4);
+    listed.push({ address: parseInt(address, 16), hex, text: normalize(mnemonic, operands), known });
+  }
+  return listed;
+}
+
+/**
+ * Decodes every listed instruction from the listing's own bytes and returns
+ * a line per disagreement with objdump. Encodings objdump prints as data must
+ * decode to null, except, when `directives` allows it, the ones plume executes
+ * and prints as objdump's data directive.
+ */
+function compare(listed: Listed[], directives: boolean): string[] {
+  const problems: string[] = [];
+  for (const { address, hex, text, known } of listed) {
+    const where = `${address.toString(16)}: ${hex}`;
+    if (hex.includes(" ")) {
+      // objdump groups the parcels of a 48-bit or longer instruction; RV64GC has none.
+      if (known || insnLength(parseInt(hex.split(" ")[0].slice(-4), 16)) !== 0) {
+        problems.push(`${where}: long encoding`);
+      }
+      continue;
+    }
+    const insn = decode(parseInt(hex, 16));
+    if (insn === null) {
+      if (known) problems.push(`${where}: decoded to null, objdump says "${text}"`);
+      continue;
+    }
+    const got = disassemble(insn, address);
+    if (!known && !(directives && got === text)) {
+      problems.push(`${where}: objdump does not know it ("${text}") but it decoded to ${insn.op}: "${got}"`);
+    } else if (got !== text) {
+      problems.push(`${where}: "${got}", objdump says "${text}"`);
+    } else if (insnHex(insn) !== hex) {
+      problems.push(`${where}: insnHex gives ${insnHex(insn)}`);
+    }
+  }
+  return problems;
+}
+
+function assertNoProblems(problems: string[]): void {
+  assert(problems.length === 0, `${problems.length} mismatches:\n${problems.slice(0, 30).join("\n")}`);
+}
+
+// ---------------------------------------------------------------- committed fixture
+
+Deno.test("disassemble matches objdump's listing of every instruction in tests/isa/all_insns.S", async () => {
+  const listed = parseListing(await Deno.readTextFile(new URL("tests/isa/all_insns.dis", repoRoot)));
+  assert(listed.length > 400, `Only ${listed.length} instructions in the listing`);
+  assertNoProblems(compare(listed, true));
+});
+
+/** The bytes of the `.text` section of a little-endian ELF64 file, and its address. */
+function textSection(elf: Uint8Array): { address: number; bytes: Uint8Array } {
+  const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  const shoff = Number(view.getBigUint64(0x28, true));
+  const shentsize = view.getUint16(0x3a, true);
+  const shnum = view.getUint16(0x3c, true);
+  const header = (i: number) => shoff + i * shentsize;
+  const strtab = Number(view.getBigUint64(header(view.getUint16(0x3e, true)) + 0x18, true));
+  for (let i = 0; i < shnum; i++) {
+    let name = "";
+    for (let p = strtab + view.getUint32(header(i), true); elf[p] !== 0; p++) name += String.fromCharCode(elf[p]);
+    if (name !== ".text") continue;
+    const offset = Number(view.getBigUint64(header(i) + 0x18, true));
+    const size = Number(view.getBigUint64(header(i) + 0x20, true));
+    return { address: Number(view.getBigUint64(header(i) + 0x10, true)), bytes: elf.subarray(offset, offset + size) };
+  }
+  throw new Error("No .text section in the ELF file");
+}
+
+Deno.test("insnLength walks tests/isa/all_insns.elf at the addresses objdump lists", async () => {
+  const { address, bytes } = textSection(await Deno.readFile(new URL("tests/isa/all_insns.elf", repoRoot)));
+  const walked: number[] = [];
+  for (let at = 0; at < bytes.length;) {
+    walked.push(address + at);
+    const length = insnLength(bytes[at] | bytes[at + 1] << 8);
+    assert(length !== 0, `Unexpected long encoding at ${(address + at).toString(16)}`);
+    at += length;
+  }
+  const listed = parseListing(await Deno.readTextFile(new URL("tests/isa/all_insns.dis", repoRoot)));
+  assertEquals(walked, listed.map((l) => l.address));
+});
+
+// ---------------------------------------------------------------- live objdump on a real binary
+
+function objdumpInstalled(): boolean {
+  try {
+    return new Deno.Command(OBJDUMP, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+function firstExisting(paths: string[]): string | undefined {
+  return paths.find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const busybox = firstExisting([
+  new URL(".cache/debian/busybox-static/usr/bin/busybox", repoRoot).pathname,
+  "/tmp/rvdeb/root/usr/bin/busybox",
+]);
+const skipReason = !objdumpInstalled()
+  ? `${OBJDUMP} is not installed`
+  : busybox === undefined
+  ? "no riscv64 busybox binary (fetch Debian's busybox-static into .cache/debian)"
+  : undefined;
+
+Deno.test({
+  name: "disassemble matches objdump on every instruction of Debian's riscv64 busybox" +
+    (skipReason ? ` (skipped: ${skipReason})` : ""),
+  ignore: skipReason !== undefined,
+  fn: async () => {
+    const output = await new Deno.Command(OBJDUMP, { args: ["-d", busybox!], stdout: "piped" }).output();
+    assert(output.success, `${OBJDUMP} -d ${busybox} failed`);
+    const listed = parseListing(new TextDecoder().decode(output.stdout));
+    assert(listed.length > 100_000, `Only ${listed.length} instructions in ${busybox}`);
+    // Strict: everything objdump prints as data must decode to null.
+    assertNoProblems(compare(listed, false));
+  },
+});
