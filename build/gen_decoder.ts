@@ -543,7 +543,8 @@ function emitModule(table: Table, tree16: Node, tree32: Node): string {
 // ---------------------------------------------------------------- main
 
 if (import.meta.main) {
-  const source = generateDecoder(await Deno.readTextFile(TABLE_PATH));
-  await Deno.writeTextFile(OUTPUT_PATH, source);
+  const root = new URL("../", import.meta.url);
+  const source = generateDecoder(await Deno.readTextFile(new URL(TABLE_PATH, root)));
+  await Deno.writeTextFile(new URL(OUTPUT_PATH, root), source);
   console.log(`Wrote ${OUTPUT_PATH} from ${TABLE_PATH}`);
 }
