@@ -179,6 +179,28 @@ function fromLatin1(s: string): Uint8Array {
 }
 
 let qemuChecked: boolean | undefined;
+let qemuHelp: string | undefined;
+
+/**
+ * Translates plume's spelling of emulator flags into the one the installed
+ * qemu understands: `-one-insn-per-tb` was called `-singlestep` before QEMU 8.1.
+ *
+ * @param flags flags as plume spells them
+ * @param help the output of `qemu-riscv64 -h`
+ * @returns the flags for that qemu
+ */
+export function qemuFlags(flags: readonly string[], help: string): string[] {
+  const modern = help.includes("-one-insn-per-tb");
+  return flags.map((f) => f === "-one-insn-per-tb" && !modern ? "-singlestep" : f);
+}
+
+function installedQemuHelp(): string {
+  if (qemuHelp === undefined) {
+    const out = new Deno.Command("qemu-riscv64", { args: ["-h"], stderr: "null" }).outputSync();
+    qemuHelp = new TextDecoder().decode(out.stdout);
+  }
+  return qemuHelp;
+}
 
 /**
  * Whether `qemu-riscv64` can be run here.
@@ -334,7 +356,8 @@ export async function runQemu(argv: string[], opts: RunOptions = {}): Promise<Ru
   // The shell would export PWD into qemu's (and so the guest's) environment: unset it again.
   if (opts.env && "PWD" in opts.env) throw new Error(`Unsupported variable PWD=${opts.env.PWD} in the run environment`);
   const script = 'ulimit -c 0; unset PWD; exec "$0" "$@"';
-  const cmd = ["/bin/sh", "-c", script, "qemu-riscv64", ...(opts.flags ?? []), ...argv];
+  const flags = opts.flags?.length ? qemuFlags(opts.flags, installedQemuHelp()) : [];
+  const cmd = ["/bin/sh", "-c", script, "qemu-riscv64", ...flags, ...argv];
   const raw = await spawn(cmd, opts, "qemu");
   return {
     stdout: raw.stdout,

@@ -9,6 +9,7 @@ import {
   normalizeStatus,
   plumeTaskFlags,
   qemuAvailable,
+  qemuFlags,
   ROOT,
   runQemu,
   type RunResult,
@@ -79,6 +80,14 @@ Deno.test("normalizeQemuStderr keeps bytes that are not UTF-8", () => {
   const out = normalizeQemuStderr(raw, "SIGILL");
   assertEquals(Array.from(out.subarray(0, 4)), [0xff, 0xfe, 0x80, 0x0a]);
   assertEquals(dec.decode(out.subarray(4)), uncaughtSignalLine(4));
+});
+
+Deno.test("qemuFlags spells -one-insn-per-tb as -singlestep for QEMU before 8.1", () => {
+  const old = "-singlestep          QEMU_SINGLESTEP   run in singlestep mode\n";
+  const modern = "-one-insn-per-tb     QEMU_ONE_INSN_PER_TB  run with one guest instruction per emulated TB\n";
+  assertEquals(qemuFlags(["-one-insn-per-tb", "-d", "in_asm"], old), ["-singlestep", "-d", "in_asm"]);
+  assertEquals(qemuFlags(["-one-insn-per-tb"], modern), ["-one-insn-per-tb"]);
+  assertEquals(qemuFlags(["-0", "x"], old), ["-0", "x"]);
 });
 
 Deno.test("plumeTaskFlags reads the flags between deno run and main.ts", () => {

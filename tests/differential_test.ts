@@ -1,0 +1,159 @@
+/**
+ * Differential tests: every guest program in tests/guest/bin, with the
+ * interesting argument sets, runs under qemu-riscv64 and under plume; stdout,
+ * stderr and exit status must be identical byte for byte. The exit status the
+ * oracle gives is also checked against the program's documented one, so a
+ * broken oracle or binary cannot make both sides agree on nonsense.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "./assert.ts";
+import { differential, GUEST_BIN, plumeAvailable, qemuAvailable } from "./harness.ts";
+import { join } from "node:path";
+
+/** One differential run. */
+interface Case {
+  /** Binary in tests/guest/bin. */
+  bin: string;
+  /** Arguments; `"$DIR"` becomes the run's fresh working directory. */
+  args?: string[];
+  /** Exit status qemu must report (128+N for signal N). */
+  status: number;
+  /** Emulator flags before the program. */
+  flags?: string[];
+  /** Extra guest environment. */
+  env?: Record<string, string>;
+  /** Why this argument set is interesting, when it is not obvious. */
+  note?: string;
+}
+
+const CASES: Case[] = [
+  { bin: "hello_asm", status: 7 },
+  { bin: "hello_asm_pie", status: 7 },
+  { bin: "compressed", status: 0 },
+  { bin: "compressed", status: 0, flags: ["-one-insn-per-tb"] },
+  { bin: "exit_codes", args: ["0"], status: 0 },
+  { bin: "exit_codes", args: ["3"], status: 3 },
+  { bin: "exit_codes", args: ["255"], status: 255 },
+  { bin: "exit_codes", args: ["300"], status: 44, note: "status is taken modulo 256" },
+  { bin: "exit_codes", args: ["42", "return"], status: 42 },
+  { bin: "exit_codes", args: ["9", "_exit"], status: 9, note: "buffered stdout is lost" },
+  { bin: "exit_codes", args: ["5", "atexit"], status: 5 },
+  { bin: "exit_codes", args: ["6", "exit_group"], status: 6 },
+  { bin: "args_env", status: 0 },
+  {
+    bin: "args_env",
+    args: ["one", "two words", "", "ünïcödé", "--flag=x"],
+    env: { PLUME_TEST: "a b", PLUME_EMPTY: "", PLUME_UTF8: "é∑" },
+    status: 0,
+  },
+  { bin: "args_env", args: ["x"], flags: ["-0", "argv-zero"], status: 0, note: "-0 sets argv[0], not AT_EXECFN" },
+  {
+    bin: "args_env",
+    flags: ["-E", "PLUME_TEST=from-E", "-U", "LANG"],
+    status: 0,
+    note: "-E and -U edit the guest environment",
+  },
+  { bin: "alu", status: 0 },
+  { bin: "alu", status: 0, flags: ["-one-insn-per-tb"] },
+  { bin: "alu_O0", status: 0 },
+  { bin: "atomics", status: 0 },
+  { bin: "float", status: 0 },
+  { bin: "float_Os", status: 0 },
+  { bin: "memstr", status: 0 },
+  { bin: "memstr_O0", status: 0 },
+  { bin: "sha256", status: 0 },
+  { bin: "sha256", args: ["1000"], status: 0 },
+  { bin: "sha256_pie", status: 0 },
+  { bin: "sha256_pie", args: ["100001"], status: 0 },
+  { bin: "crc32", status: 0 },
+  { bin: "crc32_pie", args: ["77777"], status: 0 },
+  { bin: "fib", status: 0 },
+  { bin: "fib", args: ["20"], status: 0, flags: ["-one-insn-per-tb"] },
+  { bin: "fib_O0", status: 0 },
+  { bin: "fib_pie", args: ["24"], status: 0 },
+  { bin: "sieve", status: 0 },
+  { bin: "sieve", args: ["100"], status: 0 },
+  { bin: "sieve_pie", status: 0 },
+  { bin: "nbody", status: 0 },
+  { bin: "nbody", args: ["1000"], status: 0 },
+  { bin: "matmul", status: 0 },
+  { bin: "matmul", args: ["17"], status: 0, note: "a size that is not a multiple of the block" },
+  { bin: "malloc_stress", status: 0 },
+  { bin: "malloc_stress", args: ["2000"], status: 0 },
+  { bin: "mmap_test", args: ["$DIR"], status: 0 },
+  { bin: "mmap_test", args: ["$DIR", "fault"], status: 139, note: "write to PROT_READ memory, no handler" },
+  { bin: "files", args: ["$DIR"], status: 0 },
+  { bin: "files", args: [], status: 2, note: "usage error" },
+  { bin: "time_id", status: 0 },
+  { bin: "segv", status: 139 },
+  { bin: "segv", args: ["read"], status: 139 },
+  { bin: "segv", args: ["exec"], status: 139 },
+  { bin: "illegal", status: 132 },
+  { bin: "illegal", args: ["zero"], status: 132 },
+  { bin: "illegal", args: ["reserved"], status: 132 },
+  { bin: "ebreak", status: 133 },
+  { bin: "ebreak", args: ["c"], status: 133 },
+  { bin: "abort", status: 134 },
+  { bin: "selfmod", status: 0 },
+  { bin: "selfmod", status: 0, flags: ["-one-insn-per-tb"] },
+  { bin: "pie_reloc", args: ["a", "b c"], status: 0 },
+];
+
+function caseName(c: Case): string {
+  const parts = [c.bin, ...(c.flags ?? []), ...(c.args ?? []).map((a) => a === "" ? '""' : a)];
+  if (c.env) parts.push(`{${Object.keys(c.env).join(",")}}`);
+  return parts.join(" ");
+}
+
+const skipReason = !qemuAvailable()
+  ? "qemu-riscv64 not installed"
+  : !plumeAvailable()
+  ? "main.ts not present"
+  : undefined;
+
+for (const c of CASES) {
+  const name = caseName(c);
+  Deno.test({
+    name: skipReason ? `${name} (skipped: ${skipReason})` : name,
+    ignore: skipReason !== undefined,
+    async fn() {
+      const qemu = await differential(name, [join(GUEST_BIN, c.bin), ...(c.args ?? [])], {
+        flags: c.flags,
+        env: c.env,
+      });
+      assertEquals(qemu.status, c.status, `qemu-riscv64 exit status of ${name}`);
+    },
+  });
+}
+
+/** Program names (file names without extension) of the guest sources. */
+function sourcePrograms(): string[] {
+  const src = join(GUEST_BIN, "..", "src");
+  return Array.from(Deno.readDirSync(src))
+    .filter((e) => e.isFile && /\.(c|S)$/.test(e.name))
+    .map((e) => e.name.replace(/\.(c|S)$/, ""))
+    .sort();
+}
+
+function committedBinaries(): string[] {
+  return Array.from(Deno.readDirSync(GUEST_BIN)).filter((e) => e.isFile).map((e) => e.name).sort();
+}
+
+Deno.test("every guest source in tests/guest/src has a committed binary", () => {
+  const bins = new Set(committedBinaries());
+  const missing = sourcePrograms().filter((p) => !bins.has(p));
+  assertEquals(missing, [], `Sources without a binary in tests/guest/bin (run build/build_guests.sh): ${missing}`);
+});
+
+Deno.test("every committed guest binary is an RV64 ELF executable with a differential test", () => {
+  const tested = new Set(CASES.map((c) => c.bin));
+  for (const name of committedBinaries()) {
+    const head = Deno.readFileSync(join(GUEST_BIN, name)).subarray(0, 20);
+    assert(head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46, `${name} is not ELF`);
+    assertEquals(head[4], 2, `${name} is not ELFCLASS64`);
+    assertEquals(head[18] | head[19] << 8, 243, `${name} is not EM_RISCV`);
+    assert(tested.has(name), `${name} has no case in tests/differential_test.ts`);
+  }
+});
