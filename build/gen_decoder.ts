@@ -441,11 +441,11 @@ function emitNode(node: Node, indent: string, builders: Builders, out: string[])
   if (node.kind === "switch") {
     const shift = ctz(node.mask);
     const discriminant = shift === 0 && node.mask > 0
-      ? `w & ${hex(node.mask)}`
-      : `(w & ${hex(node.mask)}) >>> ${shift}`;
+      ? `w & ${hex(node.mask >>> 0)}`
+      : `(w & ${hex(node.mask >>> 0)}) >>> ${shift}`;
     out.push(`${indent}switch (${discriminant}) {`);
     for (const [key, child] of node.cases) {
-      out.push(`${indent}  case ${hex((key >>> shift) | 0)}:`);
+      out.push(`${indent}  case ${hex(key >>> shift)}:`);
       emitNode(child, indent + "    ", builders, out);
     }
     out.push(`${indent}}`);
@@ -459,7 +459,10 @@ function emitNode(node: Node, indent: string, builders: Builders, out: string[])
       out.push(`${indent}${returnStatement(p, builders)}${comment}`);
       return;
     }
-    out.push(`${indent}if ((w & ${hex(rest)}) === ${hex(p.value & rest)}) ${returnStatement(p, builders)}${comment}`);
+    // Shifting the tested bits down keeps both sides small non-negative integers.
+    const shift = ctz(rest);
+    const test = `(w & ${hex(rest >>> 0)}) >>> ${shift} === ${hex((p.value & rest) >>> shift)}`;
+    out.push(`${indent}if (${test}) ${returnStatement(p, builders)}${comment}`);
   }
   out.push(`${indent}return null;`);
 }

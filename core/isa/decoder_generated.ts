@@ -370,7 +370,7 @@ function b_csri(op: string, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) === 0x0) return null; // line 324
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 324
       return b_c_addi4spn("addi", w); // line 325
     case 0x1:
       return b_c_addi("addi", w); // line 337
@@ -379,7 +379,7 @@ export function decode16(w: number): Insn | null {
     case 0x2000:
       return b_c_ld("fld", w); // line 326
     case 0x2001:
-      if ((w & 0xf80) === 0x0) return null; // line 338
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 338
       return b_c_addi("addiw", w); // line 339
     case 0x2002:
       return b_c_ldsp("fld", w); // line 361
@@ -388,17 +388,17 @@ export function decode16(w: number): Insn | null {
     case 0x4001:
       return b_c_li("addi", w); // line 340
     case 0x4002:
-      if ((w & 0xf80) === 0x0) return null; // line 362
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 362
       return b_c_lwsp("lw", w); // line 363
     case 0x6000:
       return b_c_ld("ld", w); // line 328
     case 0x6001:
-      if ((w & 0x1ffc) === 0x100) return null; // line 342
-      if ((w & 0x107c) === 0x0) return null; // line 341
-      if ((w & 0xf80) === 0x100) return b_c_addi16sp("addi", w); // line 343
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 342
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 341
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 343
       return b_c_lui("lui", w); // line 344
     case 0x6002:
-      if ((w & 0xf80) === 0x0) return null; // line 364
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 364
       return b_c_ldsp("ld", w); // line 365
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
@@ -429,12 +429,12 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) === 0x0) return null; // line 366
-          if ((w & 0x7c) === 0x0) return b_c_jr("jalr", w); // line 367
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 366
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 367
           return b_c_mv("add", w); // line 368
         case 0x1:
-          if ((w & 0xffc) === 0x0) return b_args_empty16("ebreak", w); // line 369
-          if ((w & 0x7c) === 0x0) return b_c_jalr("jalr", w); // line 370
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 369
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 370
           return b_c_add("add", w); // line 371
       }
       return null;
@@ -497,7 +497,7 @@ export function decode32(w: number): Insn | null {
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & -0x100000) === -0x7cd00000) return b_fence("fence.tso", w); // line 192
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 192
           return b_fence("fence", w); // line 191
         case 0x1:
           return b_args_empty("fence.i", w); // line 199
@@ -508,7 +508,7 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           return b_i("addi", w); // line 155
         case 0x1:
-          if ((w & -0x4000000) === 0x0) return b_sh6("slli", w); // line 161
+          if ((w & 0xfc000000) >>> 26 === 0x0) return b_sh6("slli", w); // line 161
           return null;
         case 0x2:
           return b_i("slti", w); // line 156
@@ -517,7 +517,7 @@ export function decode32(w: number): Insn | null {
         case 0x4:
           return b_i("xori", w); // line 158
         case 0x5:
-          switch ((w & -0x4000000) >>> 26) {
+          switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
               return b_sh6("srli", w); // line 162
             case 0x10:
@@ -537,10 +537,10 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           return b_i("addiw", w); // line 178
         case 0x1:
-          if ((w & -0x2000000) === 0x0) return b_sh5("slliw", w); // line 179
+          if ((w & 0xfe000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 179
           return null;
         case 0x5:
-          switch ((w & -0x2000000) >>> 25) {
+          switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
               return b_sh5("srliw", w); // line 180
             case 0x20:
@@ -570,7 +570,7 @@ export function decode32(w: number): Insn | null {
       }
       return null;
     case 0x2f:
-      switch ((w & -0x7ff9000) >>> 12) {
+      switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
           return b_atom_st("amoadd.w", w); // line 231
         case 0x3:
@@ -580,10 +580,10 @@ export function decode32(w: number): Insn | null {
         case 0x8003:
           return b_atom_st("amoswap.d", w); // line 242
         case 0x10002:
-          if ((w & 0x1f00000) === 0x0) return b_atom_ld("lr.w", w); // line 228
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 228
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) === 0x0) return b_atom_ld("lr.d", w); // line 240
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 240
           return null;
         case 0x18002:
           return b_atom_st("sc.w", w); // line 229
@@ -620,7 +620,7 @@ export function decode32(w: number): Insn | null {
       }
       return null;
     case 0x33:
-      switch ((w & -0x1ff9000) >>> 12) {
+      switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
           return b_r("add", w); // line 165
         case 0x1:
@@ -662,7 +662,7 @@ export function decode32(w: number): Insn | null {
     case 0x37:
       return b_u("lui", w); // line 130
     case 0x3b:
-      switch ((w & -0x1ff9000) >>> 12) {
+      switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
           return b_r("addw", w); // line 182
         case 0x1:
@@ -718,7 +718,7 @@ export function decode32(w: number): Insn | null {
       }
       return null;
     case 0x53:
-      switch ((w & -0x2000000) >>> 25) {
+      switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
           return b_r_rm("fadd.s", w); // line 262
         case 0x1:
@@ -772,16 +772,16 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x20:
-          if ((w & 0x1f00000) === 0x100000) return b_r2_rm("fcvt.s.d", w); // line 305
+          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 305
           return null;
         case 0x21:
-          if ((w & 0x1f00000) === 0x0) return b_r2_rm("fcvt.d.s", w); // line 306
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 306
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) === 0x0) return b_r2_rm("fsqrt.s", w); // line 266
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 266
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) === 0x0) return b_r2_rm("fsqrt.d", w); // line 299
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 299
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -868,10 +868,10 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x78:
-          if ((w & 0x1f07000) === 0x0) return b_r2("fmv.w.x", w); // line 285
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 285
           return null;
         case 0x79:
-          if ((w & 0x1f07000) === 0x0) return b_r2("fmv.d.x", w); // line 320
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 320
           return null;
       }
       return null;
@@ -892,14 +892,14 @@ export function decode32(w: number): Insn | null {
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) === 0x0) return b_i("jalr", w); // line 133
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 133
       return null;
     case 0x6f:
       return b_j("jal", w); // line 132
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          switch ((w & -0x7080) >>> 7) {
+          switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
               return b_args_empty("ecall", w); // line 194
             case 0x2000:
