@@ -1,0 +1,97 @@
+/**
+ * FP register access shared by the helpers: NaN-boxing, bit-exact writes,
+ * and a scratch buffer for looking at the bits of a double.
+ *
+ * Results are written through the bit view `fi` whenever they may be a NaN
+ * (a NaN read back from or stored through a Float64Array/Float32Array can
+ * lose its payload or signaling bit on some hosts). Results known not to be
+ * NaN may be stored through the double view `f`, or the float view of the
+ * low words: a non-NaN number converts to exactly one bit pattern, so the
+ * store is lossless and avoids a bit-conversion round trip.
+ *
+ * @module
+ */
+
+import type { FpuState } from "./fpu_state.ts";
+
+/** Scratch double whose bits are visible in {@link SCRATCH_I32} (little-endian: low word first). */
+export const SCRATCH_F64: Float64Array = new Float64Array(1);
+/** The int32 words of {@link SCRATCH_F64}. */
+export const SCRATCH_I32: Int32Array = new Int32Array(SCRATCH_F64.buffer);
+
+/** Canonical single NaN (0x7fc00000) as an int32 word. */
+export const CANONICAL_NAN_S = 0x7fc00000;
+/** High word of the canonical double NaN (0x7ff8000000000000). */
+export const CANONICAL_NAN_D_HI = 0x7ff80000;
+
+let viewedFi: Int32Array | undefined;
+let viewF32: Float32Array = new Float32Array(0);
+
+/**
+ * A Float32Array over the same bytes as `c.fi`: element `2*i` is the low
+ * word of register i, i.e. a NaN-boxed single. Cached for the last register
+ * file seen, so the common case is one comparison.
+ */
+export function f32Of(c: FpuState): Float32Array {
+  const fi = c.fi;
+  if (fi !== viewedFi) {
+    viewedFi = fi;
+    viewF32 = new Float32Array(fi.buffer, fi.byteOffset, fi.length);
+  }
+  return viewF32;
+}
+
+/** Whether register `r` holds a properly NaN-boxed single. */
+export function isBoxed(fi: Int32Array, r: number): boolean {
+  return fi[2 * r + 1] === -1;
+}
+
+/** The single in register `r` as unsigned bits; an improperly boxed value reads as the canonical NaN. */
+export function singleBits(fi: Int32Array, r: number): number {
+  return fi[2 * r + 1] === -1 ? fi[2 * r] >>> 0 : CANONICAL_NAN_S;
+}
+
+/** Writes a single from its bits (NaN-boxed). */
+export function writeSingleBits(fi: Int32Array, rd: number, bits: number): void {
+  fi[2 * rd] = bits;
+  fi[2 * rd + 1] = -1;
+}
+
+/** Writes the canonical single NaN, boxed. */
+export function writeNaNS(fi: Int32Array, rd: number): void {
+  fi[2 * rd] = CANONICAL_NAN_S;
+  fi[2 * rd + 1] = -1;
+}
+
+/** Writes the canonical double NaN. */
+export function writeNaND(fi: Int32Array, rd: number): void {
+  fi[2 * rd] = 0;
+  fi[2 * rd + 1] = CANONICAL_NAN_D_HI;
+}
+
+/** Register `r` as an unsigned 64-bit BigInt pattern. */
+export function doubleBitsBig(fi: Int32Array, r: number): bigint {
+  return (BigInt(fi[2 * r + 1] >>> 0) << 32n) | BigInt(fi[2 * r] >>> 0);
+}
+
+/** Writes a 64-bit pattern given as a BigInt. */
+export function writeDoubleBig(fi: Int32Array, rd: number, bits: bigint): void {
+  fi[2 * rd] = Number(bits & 0xffffffffn) | 0;
+  fi[2 * rd + 1] = Number(bits >> 32n) | 0;
+}
+
+/** Whether the single bits (unsigned) are a signaling NaN. */
+export function isSNaNS(bits: number): boolean {
+  return (bits & 0x7fc00000) === 0x7f800000 && (bits & 0x003fffff) !== 0;
+}
+
+/** Whether the double in register `r` is a signaling NaN. */
+export function isSNaND(fi: Int32Array, r: number): boolean {
+  const hi = fi[2 * r + 1];
+  return (hi & 0x7ff80000) === 0x7ff00000 && ((hi & 0x7ffff) !== 0 || fi[2 * r] !== 0);
+}
+
+/** Whether the boxed single in register `r` is a signaling NaN (an unboxed value reads as quiet). */
+export function isSNaNSReg(fi: Int32Array, r: number): boolean {
+  return fi[2 * r + 1] === -1 && isSNaNS(fi[2 * r] >>> 0);
+}

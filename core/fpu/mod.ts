@@ -1,0 +1,62 @@
+/**
+ * Exact IEEE-754 arithmetic for the RISC-V F and D extensions, called by
+ * translated code once per F/D computational instruction.
+ *
+ * Every helper takes the CPU state first (see {@link FpuState}), then
+ * register numbers, then the instruction's rounding-mode field (7 =
+ * dynamic). Results land in the FP register file's bit view; exception
+ * flags are OR-ed into `fflags` as the RISC-V specification (and Berkeley
+ * SoftFloat) define them.
+ *
+ * @example Divide by zero
+ * ```ts
+ * import { fdiv_d, type FpuState } from "./mod.ts";
+ * const f = new Float64Array(32);
+ * const c: FpuState = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
+ * f[1] = 1;
+ * fdiv_d(c, 2, 1, 0, 7);
+ * console.log(f[2], c.fflags); // Infinity 8
+ * ```
+ *
+ * @module
+ */
+
+export type { FpuState } from "./fpu_state.ts";
+export { fadd_d, fadd_s, fdiv_d, fdiv_s, fmul_d, fmul_s, fsqrt_d, fsqrt_s, fsub_d, fsub_s } from "./arith.ts";
+export { fmadd_d, fmadd_s, fmsub_d, fmsub_s, fnmadd_d, fnmadd_s, fnmsub_d, fnmsub_s } from "./fused.ts";
+export {
+  fclass_d,
+  fclass_s,
+  feq_d,
+  feq_s,
+  fle_d,
+  fle_s,
+  flt_d,
+  flt_s,
+  fmax_d,
+  fmax_s,
+  fmin_d,
+  fmin_s,
+} from "./compare.ts";
+export { fsgnj_d, fsgnj_s, fsgnjn_d, fsgnjn_s, fsgnjx_d, fsgnjx_s } from "./sign_inject.ts";
+export {
+  fcvt_d_l,
+  fcvt_d_lu,
+  fcvt_d_s,
+  fcvt_d_w,
+  fcvt_d_wu,
+  fcvt_l_d,
+  fcvt_l_s,
+  fcvt_lu_d,
+  fcvt_lu_s,
+  fcvt_s_d,
+  fcvt_s_l,
+  fcvt_s_lu,
+  fcvt_s_w,
+  fcvt_s_wu,
+  fcvt_w_d,
+  fcvt_w_s,
+  fcvt_wu_d,
+  fcvt_wu_s,
+} from "./convert.ts";
+export { fmv_d_x, fmv_w_x, fmv_x_d, fmv_x_w } from "./move.ts";
