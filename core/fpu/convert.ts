@@ -23,7 +23,7 @@ import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64 } from "./_exact.ts";
 import { MIN_NORMAL_S, twoSumErr } from "./_eft.ts";
 import { type FpuState, resolveRm, RM_RDN, RM_RNE, RM_RTZ, RM_RUP } from "./fpu_state.ts";
-import { f32Of, isSNaNSReg, writeDoubleBig, writeNaND, writeSingleBits } from "./_regs.ts";
+import { isSNaNSReg, readSingle, writeDoubleBig, writeNaND, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD } from "./arith.ts";
 
 const TWO32 = 4294967296;
@@ -146,7 +146,7 @@ function toLU(c: FpuState, x: number, m: number): number {
 
 /** The single in register `r` as a number (NaN when improperly boxed). */
 function readS(c: FpuState, r: number): number {
-  return c.fi[2 * r + 1] === -1 ? f32Of(c)[2 * r] : NaN;
+  return readSingle(c.fi, r);
 }
 
 /**
@@ -207,9 +207,7 @@ function intToS(c: FpuState, rd: number, v: number, m: number): void {
   if (m === RM_RNE) {
     const r = Math.fround(v);
     if (r !== v) c.fflags |= FFLAG_NX;
-    const fi = c.fi;
-    f32Of(c)[2 * rd] = r;
-    fi[2 * rd + 1] = -1;
+    writeSingle(c.fi, rd, r);
     return;
   }
   writeSingleBits(c.fi, rd, Number(exact.fromInteger(c, BINARY32, BigInt(v), m)));
@@ -306,8 +304,7 @@ export function fcvt_s_d(c: FpuState, rd: number, rs1: number, rm: number): void
     const r = Math.fround(x);
     if (r - r === 0 && (r === x || Math.abs(r) > MIN_NORMAL_S)) {
       if (r !== x) c.fflags |= FFLAG_NX;
-      f32Of(c)[2 * rd] = r;
-      c.fi[2 * rd + 1] = -1;
+      writeSingle(c.fi, rd, r);
       return;
     }
   }
