@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <math.h>
 
 typedef uint64_t u64;
 typedef unsigned (*op_fn)(int rm, u64 a, u64 b, u64 c, u64 *r);
@@ -247,9 +248,37 @@ static u64 rand_s(void) {
   return box(sign | (e << 23) | frac);
 }
 
-/* A second operand related to the first: cancellation, ties, scaled copies. */
+/* Results that sit on a boundary: the smallest normal (tininess after
+   rounding), just below it, the largest finite (overflow in directed modes). */
+static const double TARGET_D[] = {0x1p-1022, 0x1.fffffffffffffp-1023, 0x1.0000000000001p-1022, 0x1p-1074,
+                                  0x1.fffffffffffffp1023, 0x1p-1023};
+static const float TARGET_S[] = {0x1p-126f, 0x1.fffffep-127f, 0x1.000002p-126f, 0x1p-149f, 0x1.fffffep127f, 0x1p-127f};
+
+/* An operand that puts the sum, product or quotient with `a` near a boundary, give or take a few ulps. */
+static u64 boundary_d(u64 a) {
+  double t = TARGET_D[rndn(6)] * ((rnd() & 1) ? -1 : 1), x = as_d(a), b;
+  switch (rndn(3)) {
+  case 0: b = t - x; break;
+  case 1: b = t / x; break;
+  default: b = x / t; break;
+  }
+  return d_bits(b) ^ rndn(4);
+}
+
+static u64 boundary_s(u64 a) {
+  float t = TARGET_S[rndn(6)] * ((rnd() & 1) ? -1 : 1), x = as_f(a), b;
+  switch (rndn(3)) {
+  case 0: b = t - x; break;
+  case 1: b = t / x; break;
+  default: b = x / t; break;
+  }
+  return box(f_bits(b) ^ rndn(4));
+}
+
+/* A second operand related to the first: cancellation, ties, scaled copies, boundaries. */
 static u64 related_d(u64 a) {
-  switch (rndn(6)) {
+  switch (rndn(7)) {
+  case 5: return boundary_d(a);
   case 0: return a ^ 0x8000000000000000ULL ^ rndn(256);            /* near -a: cancellation */
   case 1: return a ^ rndn(16);                                     /* near a */
   case 2: {                                                        /* a scaled: exponent gap */
@@ -263,7 +292,8 @@ static u64 related_d(u64 a) {
 }
 
 static u64 related_s(u64 a) {
-  switch (rndn(6)) {
+  switch (rndn(7)) {
+  case 5: return boundary_s(a);
   case 0: return box((a ^ 0x80000000u ^ rndn(64)));
   case 1: return box(a ^ rndn(8));
   case 2: {
@@ -357,7 +387,36 @@ static void gen3(const Op *op, int nspec, int nrand) {
   for (int t = 0; t < nrand; t++) {
     u64 a = pick(in, 0, 0), b = pick(in, 0, 0), c;
     if (t % 4 == 3) b = related(in, a);
-    switch (rndn(5)) {
+    switch (rndn(10)) {
+    case 9: /* a*b a hair off half an ulp of c: a binary64 sum lands on a midpoint of singles */
+      if (in == 'd') {
+        a = d_bits(1 + 0x1p-52 * (double)(1 + rndn(2)));
+        b = d_bits(ldexp((rnd() & 1) ? 1 - 0x1p-52 : -1 + 0x1p-52, ilogb(as_d(c = pick(in, 0, 0) | 1)) - 53));
+      } else {
+        a = f_bits(1 + 0x1p-23f * (float)(1 + rndn(2)));
+        b = f_bits(ldexpf((rnd() & 1) ? 1 - 0x1p-23f : -1 + 0x1p-23f, ilogbf(as_f(c = pick(in, 0, 0) | 1)) - 24));
+      }
+      break;
+    case 7: case 8: { /* exact result a hair off a tie of the destination format */
+      if (in == 'd') {
+        long double p = (long double)as_d(a) * as_d(b), t = (double)p;
+        long double half = ldexpl(1.0L, ilogb((double)t) - 53 - (int)rndn(2));
+        c = d_bits((double)(t + ((rnd() & 1) ? half : -half) - p)) ^ rndn(3);
+      } else {
+        double p = (double)as_f(a) * as_f(b), t = (float)p;
+        double half = ldexp(1.0, ilogbf((float)t) - 24 - (int)rndn(2));
+        c = f_bits((float)(t + ((rnd() & 1) ? half : -half) - p)) ^ rndn(3);
+      }
+      break;
+    }
+    case 5: /* result near a boundary */
+      if (in == 'd') c = d_bits(TARGET_D[rndn(6)] - as_d(a) * as_d(b)) ^ rndn(4);
+      else c = box(f_bits(TARGET_S[rndn(6)] - as_f(a) * as_f(b)) ^ rndn(4));
+      break;
+    case 6: /* a power of two with the product near half its ulp */
+      if (in == 'd') c = d_bits(ldexp((rnd() & 1) ? -1.0 : 1.0, ilogb(as_d(a) * as_d(b)) + 52 + (int)rndn(4)));
+      else c = f_bits(ldexpf((rnd() & 1) ? -1.0f : 1.0f, ilogbf(as_f(a) * as_f(b)) + 23 + (int)rndn(4)));
+      break;
     case 0: case 1:
       if (in == 'd') c = d_bits(-(as_d(a) * as_d(b))) ^ rndn(4);
       else c = box(f_bits(-(as_f(a) * as_f(b))) ^ rndn(4));
