@@ -61,3 +61,41 @@ export function twoSumErr(a: number, b: number, s: number): number {
   const bv = s - a;
   return a - (s - bv) + (b - bv);
 }
+
+/**
+ * Rump, Zimmermann, Boldo and Melquiond's constant (2009): for
+ * 2^-970 <= |x| < 2^1024, RN(x + RN(NEIGHBOUR_STEP*|x|)) is x's successor and
+ * RN(x - …) its predecessor (below 2^-970 the step itself loses bits).
+ */
+export const NEIGHBOUR_STEP = 2 ** -53 + 2 ** -105;
+
+/**
+ * Rounds in a directed mode, given `r = RN(x)` and `err` with the sign of
+ * `x - r` (0 when x = r): steps r one ulp towards x when the mode asks for
+ * it. The neighbours come from Rump et al.'s successor formula: arithmetic
+ * only, no bit reinterpretation (which stalls store forwarding).
+ *
+ * @param r the round-to-nearest-even result, with 2^-970 <= |r| < MAX_D
+ * @param err exact `x - r`, or just its sign when `exactErr` is false
+ * @param m rounding mode 1..4 (RTZ, RDN, RUP, RMM)
+ * @param exactErr whether `err` is exact, so that RMM can detect ties (a
+ *   quotient or square root is never a tie, so those pass false)
+ * @returns the rounding of x in mode m
+ */
+export function roundDirected(r: number, err: number, m: number, exactErr: boolean): number {
+  if (err === 0) return r;
+  const q = NEIGHBOUR_STEP * Math.abs(r);
+  switch (m) {
+    case 1: // RTZ
+      return err > 0 === r > 0 ? r : r > 0 ? r - q : r + q;
+    case 2: // RDN
+      return err < 0 ? r - q : r;
+    case 3: // RUP
+      return err > 0 ? r + q : r;
+    default: { // RMM: differs from RNE only on a tie that RNE resolved towards zero
+      if (!exactErr || err > 0 !== r > 0) return r;
+      const away = r > 0 ? r + q : r - q;
+      return 2 * err === away - r ? away : r;
+    }
+  }
+}

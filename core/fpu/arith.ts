@@ -9,9 +9,14 @@
  * for +, -, *, / and sqrt of binary32 operands binary64 has more than
  * 2*24+2 bits, so that double rounding is innocuous.
  *
- * Everything else (directed rounding, NaN and infinity operands, results
- * near the underflow or overflow thresholds, operands where the error-free
- * transformation could overflow) takes the exact path of `_exact.ts`.
+ * Directed rounding of doubles reuses the same error term: it gives the
+ * direction from the round-to-nearest result to the exact one, and the
+ * result moves one ulp when the mode asks for it.
+ *
+ * Everything else (directed rounding of singles, NaN and infinity operands,
+ * results near the underflow or overflow thresholds, operands where the
+ * error-free transformation could overflow) takes the exact path of
+ * `_exact.ts`.
  *
  * @module
  */
@@ -19,7 +24,17 @@
 import { FFLAG_NX } from "../cpu/state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
-import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_D, MIN_NORMAL_S, twoProductErr, twoSumErr } from "./_eft.ts";
+import {
+  EFT_HUGE,
+  EFT_SPLIT_MAX,
+  EFT_TINY,
+  MAX_D,
+  MIN_NORMAL_D,
+  MIN_NORMAL_S,
+  roundDirected,
+  twoProductErr,
+  twoSumErr,
+} from "./_eft.ts";
 import { type FpuState, resolveRm } from "./fpu_state.ts";
 import { doubleBitsBig, readSingle, singleBits, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 
@@ -49,12 +64,28 @@ function slowS(c: FpuState, rd: number, rs1: number, rs2: number, rm: number, op
   writeSingleBits(fi, rd, Number(op(c, BINARY32, unpackS(fi, rs1), unpackS(fi, rs2), m)));
 }
 
+/** The directed mode (1..4) that `rm` selects, or -1 for RNE or a reserved mode (the exact path decides). */
+function directedMode(c: FpuState, rm: number): number {
+  const m = rm === 7 ? c.frm : rm;
+  return m >= 1 && m <= 4 ? m : -1;
+}
+
+/**
+ * Whether a round-to-nearest result leaves room for a directed step without
+ * reaching UF or OF, and is large enough for {@link roundDirected}'s
+ * neighbour formula (which needs |r| >= 2^-970).
+ */
+function directedSafe(r: number): boolean {
+  const ar = Math.abs(r);
+  return ar >= EFT_TINY && ar < MAX_D;
+}
+
 /** Double sum fast path shared by fadd.d and fsub.d (`b` already negated for fsub). */
 function addD(c: FpuState, rd: number, a: number, b: number, rm: number): boolean {
-  if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return false;
   const r = a + b;
   // A finite sum of finite operands; subnormal sums are always exact, so UF cannot arise.
   if (r - r !== 0) return false;
+  if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return addDirectedD(c, rd, a, b, r, rm);
   if ((c.fflags & FFLAG_NX) === 0) {
     const err = twoSumErr(a, b, r);
     if (err !== 0) {
@@ -63,6 +94,16 @@ function addD(c: FpuState, rd: number, a: number, b: number, rm: number): boolea
     }
   }
   c.f[rd] = r;
+  return true;
+}
+
+function addDirectedD(c: FpuState, rd: number, a: number, b: number, r: number, rm: number): boolean {
+  const m = directedMode(c, rm);
+  if (m < 0 || !directedSafe(r)) return false;
+  const err = twoSumErr(a, b, r);
+  if (err - err !== 0) return false;
+  if (err !== 0) c.fflags |= FFLAG_NX;
+  c.f[rd] = roundDirected(r, err, m, true);
   return true;
 }
 
@@ -94,18 +135,22 @@ export function fsub_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
   if (!addD(c, rd, c.f[rs1], -c.f[rs2], rm)) slowD(c, rd, rs1, rs2, rm, sub);
 }
 
+/** Whether Dekker's product of `a` and `b` (rounded product `p`) is trusted. */
+function productSafe(a: number, b: number, p: number): boolean {
+  const ap = Math.abs(p);
+  return ap >= EFT_TINY && ap < EFT_HUGE && Math.abs(a) < EFT_SPLIT_MAX && Math.abs(b) < EFT_SPLIT_MAX;
+}
+
 /** fmul.d: `rd = rs1 * rs2`. */
 export function fmul_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
   const f = c.f;
   const a = f[rs1], b = f[rs2];
+  const r = a * b;
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
-    const r = a * b;
     const ar = Math.abs(r);
     if (ar > MIN_NORMAL_D && ar < Infinity) {
       if ((c.fflags & FFLAG_NX) === 0) {
-        if (ar < EFT_TINY || ar >= EFT_HUGE || Math.abs(a) >= EFT_SPLIT_MAX || Math.abs(b) >= EFT_SPLIT_MAX) {
-          return slowD(c, rd, rs1, rs2, rm, exact.mul);
-        }
+        if (!productSafe(a, b, r)) return slowD(c, rd, rs1, rs2, rm, exact.mul);
         if (twoProductErr(a, b, r) !== 0) c.fflags |= FFLAG_NX;
       }
       f[rd] = r;
@@ -115,23 +160,37 @@ export function fmul_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
       f[rd] = r;
       return;
     }
+  } else if (mulDirectedD(c, rd, a, b, r, rm)) {
+    return;
   }
   slowD(c, rd, rs1, rs2, rm, exact.mul);
+}
+
+function mulDirectedD(c: FpuState, rd: number, a: number, b: number, r: number, rm: number): boolean {
+  const m = directedMode(c, rm);
+  if (m < 0 || !directedSafe(r) || !productSafe(a, b, r)) return false;
+  const err = twoProductErr(a, b, r);
+  if (err !== 0) c.fflags |= FFLAG_NX;
+  c.f[rd] = roundDirected(r, err, m, true);
+  return true;
+}
+
+/** Whether the residual of quotient `q` of `a / b` can be computed exactly. */
+function quotientSafe(a: number, b: number, q: number): boolean {
+  const aa = Math.abs(a);
+  return aa >= EFT_TINY && aa < EFT_HUGE && Math.abs(q) < EFT_SPLIT_MAX && Math.abs(b) < EFT_SPLIT_MAX;
 }
 
 /** fdiv.d: `rd = rs1 / rs2` (DZ for a finite nonzero dividend over ±0). */
 export function fdiv_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
   const f = c.f;
   const a = f[rs1], b = f[rs2];
+  const q = a / b;
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
-    const q = a / b;
     const aq = Math.abs(q);
     if (aq > MIN_NORMAL_D && aq < Infinity) {
       if ((c.fflags & FFLAG_NX) === 0) {
-        const aa = Math.abs(a);
-        if (aa < EFT_TINY || aa >= EFT_HUGE || aq >= EFT_SPLIT_MAX || Math.abs(b) >= EFT_SPLIT_MAX) {
-          return slowD(c, rd, rs1, rs2, rm, exact.div);
-        }
+        if (!quotientSafe(a, b, q)) return slowD(c, rd, rs1, rs2, rm, exact.div);
         // q*b == a exactly iff the rounded product is a and its error is 0.
         const p = q * b;
         if (p !== a || twoProductErr(q, b, p) !== 0) c.fflags |= FFLAG_NX;
@@ -143,16 +202,30 @@ export function fdiv_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
       f[rd] = q;
       return;
     }
+  } else if (divDirectedD(c, rd, a, b, q, rm)) {
+    return;
   }
   slowD(c, rd, rs1, rs2, rm, exact.div);
+}
+
+function divDirectedD(c: FpuState, rd: number, a: number, b: number, q: number, rm: number): boolean {
+  const m = directedMode(c, rm);
+  if (m < 0 || !directedSafe(q) || !quotientSafe(a, b, q)) return false;
+  // The residual a - q*b is representable and computed exactly; a/b - q has its sign times b's.
+  const p = q * b;
+  const res = a - p - twoProductErr(q, b, p);
+  if (res !== 0) c.fflags |= FFLAG_NX;
+  const err = res === 0 ? 0 : res > 0 === b > 0 ? 1 : -1;
+  c.f[rd] = roundDirected(q, err, m, false);
+  return true;
 }
 
 /** fsqrt.d: `rd = sqrt(rs1)` (NV for a negative operand; sqrt(-0) = -0). */
 export function fsqrt_d(c: FpuState, rd: number, rs1: number, rm: number): void {
   const f = c.f;
   const a = f[rs1];
+  const r = Math.sqrt(a);
   if (rm === 0 || (rm === 7 && c.frm === 0)) {
-    const r = Math.sqrt(a);
     if (r > 0 && r < Infinity) {
       if ((c.fflags & FFLAG_NX) === 0) {
         if (a < EFT_TINY || a >= EFT_HUGE) return sqrtSlowD(c, rd, rs1, rm);
@@ -166,8 +239,21 @@ export function fsqrt_d(c: FpuState, rd: number, rs1: number, rm: number): void 
       f[rd] = r;
       return;
     }
+  } else if (sqrtDirectedD(c, rd, a, r, rm)) {
+    return;
   }
   sqrtSlowD(c, rd, rs1, rm);
+}
+
+function sqrtDirectedD(c: FpuState, rd: number, a: number, r: number, rm: number): boolean {
+  const m = directedMode(c, rm);
+  if (m < 0 || !(a >= EFT_TINY && a < EFT_HUGE)) return false;
+  // sqrt(a) - r has the sign of the exactly computed residual a - r*r.
+  const p = r * r;
+  const res = a - p - twoProductErr(r, r, p);
+  if (res !== 0) c.fflags |= FFLAG_NX;
+  c.f[rd] = roundDirected(r, res, m, false);
+  return true;
 }
 
 function sqrtSlowD(c: FpuState, rd: number, rs1: number, rm: number): void {

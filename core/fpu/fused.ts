@@ -28,7 +28,7 @@
 import { FFLAG_NX } from "../cpu/state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
-import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_S, twoProductErr, twoSumErr } from "./_eft.ts";
+import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_S, NEIGHBOUR_STEP, twoProductErr, twoSumErr } from "./_eft.ts";
 import { type FpuState, resolveRm } from "./fpu_state.ts";
 import { readSingle, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD, unpackS } from "./arith.ts";
@@ -44,9 +44,6 @@ function negated(x: Exact, neg: boolean): Exact {
   return neg ? { ...x, sign: x.sign ^ 1 } : x;
 }
 
-/** Rump, Zimmermann, Boldo and Melquiond's constant: RN(x + RN(PHI*x)) is x's successor (2009). */
-const PHI = 2 ** -53 + 2 ** -105;
-
 /**
  * Whether `r + e` (e != 0, a tail far below r: exact, or the rounding of an
  * exact tail) lies strictly inside r's round-to-nearest interval: |e| below
@@ -59,7 +56,7 @@ const PHI = 2 ** -53 + 2 ** -105;
  */
 function insideHalfUlp(r: number, e: number): boolean {
   const ar = Math.abs(r);
-  const q = PHI * ar;
+  const q = NEIGHBOUR_STEP * ar;
   const gap = e > 0 === r > 0 ? ar + q - ar : ar - (ar - q);
   return Math.abs(e) < gap * 0.5;
 }
