@@ -305,6 +305,13 @@ interface RawResult {
   signal: string | null;
 }
 
+async function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void> {
+  const writer = stdin.getWriter();
+  // A guest that exits without reading all of stdin closes the pipe: not an error here.
+  await writer.write(bytes).catch(() => {});
+  await writer.close().catch(() => {});
+}
+
 async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<RawResult> {
   const cwd = opts.cwd ?? await Deno.makeTempDir({ prefix: "plume-run-" });
   const env = opts.env ?? guestEnv(cwd);
@@ -322,13 +329,11 @@ async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<Ra
       stderr: "piped",
       signal: abort.signal,
     }).spawn();
-    if (opts.stdin) {
-      const writer = child.stdin.getWriter();
-      // A guest that exits without reading all of stdin closes the pipe: not an error here.
-      await writer.write(opts.stdin).catch(() => {});
-      await writer.close().catch(() => {});
-    }
+    // Feed stdin while the output is being read: a guest that writes before it has
+    // read everything would otherwise fill its stdout pipe and both sides would wait.
+    const feeding = opts.stdin ? feed(child.stdin, opts.stdin) : Promise.resolve();
     const out = await child.output();
+    await feeding;
     if (abort.signal.aborted) throw new Error(`Timed out after ${timeoutMs} ms: ${label} ${cmd.join(" ")}`);
     return { stdout: out.stdout, stderr: out.stderr, code: out.code, signal: out.signal };
   } finally {
@@ -473,6 +478,41 @@ export interface DifferentialOptions extends Omit<RunOptions, "cwd" | "env"> {
   env?: Record<string, string>;
   /** Fills the fresh working directory before each run (both runs see identical contents). */
   setup?: (dir: string) => void | Promise<void>;
+  /** Also compare the working directory after the runs ({@link snapshotDir}). */
+  compareDir?: boolean;
+}
+
+/**
+ * A listing of a directory tree that changes when anything a guest could
+ * observe or create changes: names, types, sizes, file contents (as SHA-256),
+ * link targets and permission bits. Times and owners are left out.
+ *
+ * @param dir the directory
+ * @returns one line per entry, sorted by path
+ */
+export async function snapshotDir(dir: string): Promise<string> {
+  const lines: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = Array.from(Deno.readDirSync(join(dir, rel))).sort((a, b) => a.name < b.name ? -1 : 1);
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      const full = join(dir, path);
+      const st = Deno.lstatSync(full);
+      const mode = ((st.mode ?? 0) & 0o7777).toString(8);
+      if (e.isSymlink) {
+        lines.push(`${path} symlink -> ${Deno.readLinkSync(full)}`);
+      } else if (e.isDirectory) {
+        lines.push(`${path} dir ${mode}`);
+        await walk(path);
+      } else {
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", Deno.readFileSync(full)));
+        const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+        lines.push(`${path} file ${mode} ${st.size} ${hex}`);
+      }
+    }
+  };
+  await walk("");
+  return lines.join("\n") + "\n";
 }
 
 /**
@@ -505,9 +545,20 @@ export async function differential(label: string, argv: string[], opts: Differen
   try {
     await fresh();
     const qemu = await runQemu(args, { ...opts, cwd: dir, env });
+    const qemuDir = opts.compareDir ? await snapshotDir(dir) : "";
     await fresh();
     const plume = await runPlume(args, { ...opts, cwd: dir, env });
     compareRuns(label, qemu, plume);
+    if (opts.compareDir) {
+      const plumeDir = await snapshotDir(dir);
+      const d = firstDifference(new TextEncoder().encode(qemuDir), new TextEncoder().encode(plumeDir));
+      if (d) {
+        throw new nodeAssert.AssertionError({
+          message: `${label}: working directory after plume differs from after qemu-riscv64, line ${d.line}:\n` +
+            `  qemu : ${JSON.stringify(d.expectedLine)}\n  plume: ${JSON.stringify(d.actualLine)}`,
+        });
+      }
+    }
     return qemu;
   } finally {
     await Deno.remove(base, { recursive: true }).catch(() => {});

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes, assertThrows } from "./assert.ts";
 import {
+  busyboxPath,
   compareRuns,
   describeDifferences,
   firstDifference,
@@ -13,6 +14,7 @@ import {
   ROOT,
   runQemu,
   type RunResult,
+  snapshotDir,
   uncaughtSignalLine,
 } from "./harness.ts";
 import nodeAssert from "node:assert";
@@ -153,6 +155,24 @@ Deno.test("guestEnv is the fixed minimal environment plus extras", () => {
   assertEquals(Object.keys(env).sort(), ["DENO_DIR", "FOO", "HOME", "LANG", "PATH"]);
 });
 
+Deno.test("snapshotDir lists names, types, modes, sizes and content hashes, sorted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    Deno.mkdirSync(join(dir, "sub"));
+    Deno.chmodSync(join(dir, "sub"), 0o750);
+    Deno.writeTextFileSync(join(dir, "sub", "f"), "abc");
+    Deno.chmodSync(join(dir, "sub", "f"), 0o640);
+    Deno.symlinkSync("sub/f", join(dir, "a-link"));
+    assertEquals(
+      await snapshotDir(dir),
+      "a-link symlink -> sub/f\nsub dir 750\n" +
+        "sub/f file 640 3 ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 const noQemu = !qemuAvailable();
 const qemuSuffix = noQemu ? " (skipped: qemu-riscv64 not installed)" : "";
 
@@ -206,6 +226,19 @@ Deno.test({
   async fn() {
     const r = await runQemu([join(GUEST_BIN, "args_env")], { flags: ["-0", "renamed"] });
     assertStringIncludes(dec.decode(r.stdout), 'argv[0]="renamed"\n');
+  },
+});
+
+const bbPath = busyboxPath();
+Deno.test({
+  name: "runQemu streams a large stdin while the guest writes its output" +
+    (noQemu ? qemuSuffix : bbPath ? "" : " (skipped: busybox not fetched)"),
+  ignore: noQemu || !bbPath,
+  async fn() {
+    const input = new Uint8Array(1 << 20).map((_, i) => (i * 7 + (i >> 10)) & 0xff);
+    const r = await runQemu([bbPath!, "cat"], { stdin: input, timeoutMs: 30_000 });
+    assertEquals(r.status, 0);
+    assertEquals(r.stdout, input);
   },
 });
 

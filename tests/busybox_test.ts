@@ -1,0 +1,359 @@
+/**
+ * Differential tests of Debian's riscv64 busybox (a static glibc binary
+ * nobody here wrote): applets that do not fork, over input files generated
+ * here with fixed contents, modes and times, compared byte for byte between
+ * qemu-riscv64 and plume. Where the right answer is cheap to know (digests,
+ * counts, round trips) it is checked too, so the oracle itself is tested.
+ *
+ * Fetch busybox with `build/fetch_debian.sh busybox-static` or point
+ * `PLUME_BUSYBOX` at one. Left out because they fork or exec: xargs, sh,
+ * time, timeout, env with a command, find -exec.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { busyboxPath, differential, plumeAvailable, qemuAvailable, runQemu, type RunResult } from "./harness.ts";
+import { join } from "node:path";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Deterministic pseudo-random numbers (xorshift64*), so fixtures are the same on every machine. */
+function rng(seed: bigint): () => number {
+  let s = seed;
+  return () => {
+    s ^= s >> 12n;
+    s ^= (s << 25n) & 0xffffffffffffffffn;
+    s ^= s >> 27n;
+    return Number(((s * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn) >> 32n);
+  };
+}
+
+const WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa " +
+  "quebec romeo sierra tango uniform victor whiskey xray yankee zulu Apple banana Cherry date Elder fig").split(" ");
+
+/** The fixture files, generated once. */
+const FIXTURES: Record<string, Uint8Array<ArrayBuffer>> = (() => {
+  const r = rng(0x9e3779b97f4a7c15n);
+  const lines: string[] = [];
+  for (let i = 1; i <= 6000; i++) {
+    const w = Array.from({ length: 1 + r() % 6 }, () => WORDS[r() % WORDS.length]);
+    lines.push(`${i}\t${WORDS[r() % WORDS.length]}\t${(r() % 20001) - 10000}\t${w.join(" ")}`);
+  }
+  const data = lines.join("\n") + "\n";
+  const bin = new Uint8Array(200 * 1024);
+  for (let i = 0; i < bin.length; i++) bin[i] = r() & 0xff;
+  const sortedWords = Array.from({ length: 3000 }, () => WORDS[r() % 12]).sort().join("\n") + "\n";
+  const nums = Array.from({ length: 500 }, (_, i) => {
+    const v = (r() % 100000) - 50000;
+    return i % 7 === 0 ? `${v / 100}` : i % 11 === 0 ? `${v}e-2` : `${v}`;
+  }).join("\n") + "\n";
+  const csv =
+    Array.from({ length: 300 }, (_, i) => `${i},${WORDS[i % WORDS.length]},${(i * 37) % 101},${i % 3 ? "y" : "n"}`)
+      .join("\n") + "\n";
+  const a = Array.from({ length: 200 }, (_, i) => `line ${i} ${WORDS[i % WORDS.length]}`);
+  const b = a.map((l, i) => i % 37 === 5 ? l.toUpperCase() : l).filter((_, i) => i !== 100);
+  b.splice(150, 0, "an inserted line");
+  return {
+    "data.txt": enc.encode(data),
+    "bin.dat": bin,
+    "sorted.txt": enc.encode(sortedWords),
+    "nums.txt": enc.encode(nums),
+    "data.csv": enc.encode(csv),
+    "a.txt": enc.encode(a.join("\n") + "\n"),
+    "b.txt": enc.encode(b.join("\n") + "\n"),
+    "small.txt": enc.encode("hello world\nHello again\n\tindented line\nlast line without newline"),
+  };
+})();
+
+/** 600 lines `xz line I (I*I mod 97)`, compressed with `xz -9` (busybox's xz only decompresses). */
+const XZ_TEXT = Array.from({ length: 600 }, (_, i) => `xz line ${i} ${(i * i) % 97}\n`).join("");
+const XZ_FIXTURE = Uint8Array.from(
+  atob(
+    "/Td6WFoAAATm1rRGAgAhARwAAAAQz1jM4CJZBGNdADwegAXB4BYyPArOZmW5G0SBarkJzvo8KqZuVULqbzRo5enUYuLdCEUibHPQ" +
+      "yeqns2ft0JbpV2qnPAsHciva2tejCUFLoTa9ZWjkb7+wQRDABHvaVBTxn/wWyyiRXpax8+a5Fb7VNQmLx3jvb7BNFOp1BWJr3QSi" +
+      "qecA1NgnxTE9Wd6HhOnt/aHWQLBntukZ5/NipmX5w0gu+5zhmnQ6l7WKDYf5OnFGkkuUaYr1RjuxXaCU8idBc64qHivSYQ5QDipi" +
+      "gBA31L5w/NtcHdFq429hddKIiqWZuvJ1G3DQX/UbtoXqYvwAtBMMknPJAZXHREgwd+zXoLP6RmqUXCIyxdY6JM8jK93z0PS6+78S" +
+      "5eBjJ1Xyuxwln66zxX2BL1J3qAE5s/BLnWej/PUkgpH1sj8EYicdlXZzor8Zu7KE0JzrqkthzHkv5EwFGWoK+nb3ytp9bDYoz+7H" +
+      "Bhc1Qro2hEG9GVDFExjJjqarTHOzafG2wtrTf+2aGh03wCVurftEKemNt4Bp0RQRfpYhrXRytm0Zt4Lm8SHd+OWu/Wj+Bvq1BHQT" +
+      "ngZg6zb7mo2JLhrs187PwB2rFpzA/GVUeovriY5kXyzhz9OBEWWR7An2bciEBhFI5wePCZ6wb3PiQIlXrcGi09PjzKLv/WumL/fS" +
+      "m+AfQAnIOa8WjlTQqVuWSFphDO5y5cZBwZ/K0wnvOBRq4Hm/ZghXSsCcKgIW3aZs1bDjb4peJ6uy0bIVomhu7ZyqwVYEtkA/d1Mv" +
+      "EDYvcI62I1rJKvxzQdplYnSPJwWx5BFNffhIRvOpSMjpv6OaAeqY3zVgQIZfG8f+vOQV9ccC/Pwaaw6EYjSKaTAmPMmMaAcaCUAo" +
+      "LQxpigeDK1EfW+4/1bdKzq6FJa5L7HrcgnWE/zD4DXrcHC5JXBRJgDUpvOnrYJMniafyOFzihORY690gXwVd44IFerfjGOXAE/MP" +
+      "Ct1KpDfPsgwYW0/qUAOdJDMjMVVGkh//KNGMKvyof17Qi7gqluJN+ICnnWybUGOw343eucvgQotwuE4ls/4Pf5dHW+tZ3C3dz7hL" +
+      "yCLuTKnvvxDX9Qy7wPJsf1sUkuYqCRYiJXdbZcpK2WR+kTTJePtZ8i9FFLUnoqpwrtzRo+OgO6N/sDwBf3xtNqdh5b1iz96e5zig" +
+      "8QZZAz7zW7ZVXkkYZKeKiSlvlbP00CqwKgk0Pxzf9Dqkkzly+fc9r2NXf6OmlsiT7VKcXvxjR0K/PXYkPorIDM0KiZZMx/dbYXgL" +
+      "J84q2aPpqcE3CqMJbPoVnft10zhXE5Q1RdnWDA+hHrNq8laZHW46LieNNoq7FXTyCBXnjJqZQi28A3BGdvWA5E9gBV8RQLjGKG9y" +
+      "nyqo5eYPzqIt83x0Ve383Jdq1Q3Cc/h8QLo4epwXsXr6evaG+d3+2ZNu3p3ZgetVnxxDw8AdS2lFf05wxXK84OtmqxFInPxzcQO3" +
+      "31jssW72/BKyRxbBLZbGJan+uQfwGb5zLtJIcSMAAL35ZvuEp88qAAH/CNpEAAAxSJspscRn+wIAAAAABFla",
+  ),
+  (c) => c.charCodeAt(0),
+);
+
+/** A fixed time for every fixture, so `ls -l`, `stat`, `tar` and `diff -u` headers do not depend on when the test ran. */
+const FIXED_TIME = new Date("2024-01-02T03:04:05Z");
+
+/** Writes the fixtures, a small tree for ls/find/tar, and a gzip file made by the host. */
+async function setup(dir: string): Promise<void> {
+  for (const [name, bytes] of Object.entries(FIXTURES)) {
+    Deno.writeFileSync(join(dir, name), bytes);
+    Deno.chmodSync(join(dir, name), 0o644);
+  }
+  Deno.writeFileSync(join(dir, "data.txt.gz"), await gzip(FIXTURES["data.txt"]));
+  Deno.writeFileSync(join(dir, "text.xz"), XZ_FIXTURE);
+  Deno.writeTextFileSync(join(dir, "sums.sha256"), `${await sha("SHA-256", FIXTURES["a.txt"])}  a.txt\n`);
+  const tree = join(dir, "tree");
+  for (const d of ["", "docs", "docs/old", "src", "empty"]) Deno.mkdirSync(join(tree, d), { recursive: true });
+  const files: [string, string, number][] = [
+    ["README", "read me\n", 0o644],
+    ["docs/guide.txt", "guide\n".repeat(300), 0o644],
+    ["docs/old/notes.txt", "old notes\n", 0o600],
+    ["src/main.c", "int main(void) { return 0; }\n", 0o644],
+    ["src/run.sh", "#!/bin/sh\necho hi\n", 0o755],
+  ];
+  for (const [path, text, mode] of files) {
+    Deno.writeTextFileSync(join(tree, path), text);
+    Deno.chmodSync(join(tree, path), mode);
+  }
+  Deno.symlinkSync("src/main.c", join(tree, "link-to-main"));
+  // Times last, deepest first: creating entries changes the parent directory's mtime.
+  const all = [...files.map((f) => f[0]), "docs/old", "docs", "src", "empty", "", ...Object.keys(FIXTURES)];
+  for (const p of all) {
+    const full = Object.hasOwn(FIXTURES, p) ? join(dir, p) : join(tree, p);
+    Deno.utimeSync(full, FIXED_TIME, FIXED_TIME);
+  }
+  for (const p of ["data.txt.gz", "text.xz", "sums.sha256"]) Deno.utimeSync(join(dir, p), FIXED_TIME, FIXED_TIME);
+}
+
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function sha(algorithm: string, bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const busybox = busyboxPath();
+const skipReason = !qemuAvailable()
+  ? "qemu-riscv64 not installed"
+  : busybox === undefined
+  ? "busybox not fetched: run build/fetch_debian.sh busybox-static"
+  : !plumeAvailable()
+  ? "main.ts not present"
+  : undefined;
+
+interface BbOptions {
+  /** Exit status qemu must report. @default 0 */
+  status?: number;
+  /** Standard input bytes, or a function making them when the test runs. */
+  stdin?: Uint8Array | (() => Promise<Uint8Array>);
+  /** Compare the working directory after the runs too. */
+  compareDir?: boolean;
+  /** Extra checks on the (already matching) qemu result. */
+  check?: (r: RunResult) => void | Promise<void>;
+}
+
+/** Registers one differential test of `busybox ARGS…` run in the fixture directory. */
+function bb(args: string[], opts: BbOptions = {}): void {
+  const name = `busybox ${args.map((a) => /^[\w.,/=+:%-]*$/.test(a) && a !== "" ? a : JSON.stringify(a)).join(" ")}` +
+    (opts.stdin instanceof Uint8Array ? ` <stdin ${opts.stdin.length} bytes>` : opts.stdin ? " <stdin>" : "");
+  Deno.test({
+    name: skipReason ? `${name} (skipped: ${skipReason})` : name,
+    ignore: skipReason !== undefined,
+    async fn() {
+      const stdin = typeof opts.stdin === "function" ? await opts.stdin() : opts.stdin;
+      const r = await differential(name, [busybox!, ...args], {
+        setup,
+        stdin,
+        compareDir: opts.compareDir,
+      });
+      assertEquals(r.status, opts.status ?? 0, `qemu-riscv64 exit status of ${name}: ${dec.decode(r.stderr)}`);
+      await opts.check?.(r);
+    },
+  });
+}
+
+const text = (r: RunResult) => dec.decode(r.stdout);
+
+// Digests: the right answers are known.
+for (const [applet, algorithm] of [["sha256sum", "SHA-256"], ["sha1sum", "SHA-1"], ["sha512sum", "SHA-512"]]) {
+  bb([applet, "data.txt", "bin.dat"], {
+    async check(r) {
+      assertEquals(
+        text(r),
+        `${await sha(algorithm, FIXTURES["data.txt"])}  data.txt\n${await sha(
+          algorithm,
+          FIXTURES["bin.dat"],
+        )}  bin.dat\n`,
+      );
+    },
+  });
+}
+bb(["md5sum", "data.txt", "bin.dat", "small.txt"]);
+bb(["sha3sum", "bin.dat"]);
+bb(["sha256sum", "-c", "sums.sha256"], { check: (r) => assertEquals(text(r), "a.txt: OK\n") });
+bb(["crc32", "bin.dat"]);
+bb(["sha256sum"], { stdin: FIXTURES["bin.dat"] });
+
+// Compression round trips.
+bb(["gzip", "-c"], { stdin: FIXTURES["data.txt"] });
+bb(["gzip", "-9", "-c"], { stdin: FIXTURES["bin.dat"] });
+bb(["zcat", "data.txt.gz"], { check: (r) => assert(text(r) === dec.decode(FIXTURES["data.txt"])) });
+bb(["gunzip", "-c"], {
+  stdin: await gzip(FIXTURES["bin.dat"]),
+  check: (r) => assertEquals(r.stdout, FIXTURES["bin.dat"]),
+});
+bb(["gzip", "-k", "small.txt"], { compareDir: true });
+bb(["bzip2", "-c"], { stdin: FIXTURES["data.txt"] });
+bb(["bzip2", "-c", "bin.dat"]);
+/** bzip2 data for bunzip2, made by busybox under qemu (the host may have no bzip2). */
+async function bzip2Fixture(): Promise<Uint8Array> {
+  return (await runQemu([busybox!, "bzip2", "-c"], { stdin: FIXTURES["data.txt"] })).stdout;
+}
+bb(["bunzip2", "-c"], { stdin: bzip2Fixture, check: (r) => assertEquals(r.stdout, FIXTURES["data.txt"]) });
+bb(["bzcat"], { stdin: bzip2Fixture, check: (r) => assertEquals(r.stdout, FIXTURES["data.txt"]) });
+bb(["xz", "-d", "-c", "text.xz"], { check: (r) => assertEquals(text(r), XZ_TEXT) });
+bb(["xzcat"], { stdin: XZ_FIXTURE, check: (r) => assertEquals(text(r), XZ_TEXT) });
+
+// Text processing.
+bb(["sort", "data.txt"]);
+bb(["sort", "-n", "nums.txt"]);
+bb(["sort", "-g", "nums.txt"]);
+bb(["sort", "-rn", "-k3,3", "data.txt"]);
+bb(["sort", "-t", ",", "-k3n", "-k2", "data.csv"]);
+bb(["sort", "-u", "-f", "sorted.txt"]);
+bb(["sort", "-s", "-k2,2", "data.txt"]);
+bb(["awk", "-F", "\t", '{ s += $3 } END { printf "%d %.3f\\n", s, s / NR }', "data.txt"]);
+bb(["awk", "{ n[$2]++ } END { for (k in n) print k, n[k] }", "data.txt"]);
+bb(["awk", "-F", ",", "$3 > 50 { print toupper($2), length($2), substr($2, 2, 3) }", "data.csv"]);
+// Debian's busybox awk has no math library (exp, sqrt): arithmetic and printf only.
+bb([
+  "awk",
+  'BEGIN { for (i = 1; i <= 20; i++) printf "%g %e %.10f %d\\n", 1 / i, i * i * 1.5e10, 1 / (i + 0.5), i * 7 % 5 }',
+]);
+bb(["awk", '{ gsub(/a/, "A"); n = split($0, w, " "); print n, w[n] }', "small.txt"]);
+bb(["sed", "s/alpha/ALPHA/g; s/\\([0-9]\\)\\([0-9]\\)/\\2\\1/", "data.txt"]);
+bb(["sed", "-n", "100,120p; /zulu.*zulu/p", "data.txt"]);
+bb(["sed", "y/abc/xyz/; /^1/d", "a.txt"]);
+bb(["tr", "a-z", "A-Z"], { stdin: FIXTURES["data.txt"] });
+bb(["tr", "-d", "0-9\\t"], { stdin: FIXTURES["data.txt"] });
+bb(["tr", "-s", "a-z"], { stdin: FIXTURES["small.txt"] });
+bb(["tr", "-cs", "A-Za-z", "\\n"], { stdin: FIXTURES["small.txt"] });
+bb(["wc", "data.txt", "bin.dat", "small.txt"]);
+bb(["wc", "-l"], {
+  stdin: FIXTURES["data.txt"],
+  check: (r) => assertEquals(text(r).trim(), "6000"),
+});
+bb(["wc"], { stdin: FIXTURES["bin.dat"] });
+bb(["od", "-A", "x", "-t", "x1", "-c", "-N", "256", "bin.dat"]);
+bb(["od", "-t", "d4", "-j", "1000", "-N", "64", "bin.dat"]);
+bb(["hexdump", "-C", "-n", "512", "-s", "100", "bin.dat"]);
+bb(["xxd", "-l", "256", "bin.dat"]);
+bb(["cat", "small.txt", "a.txt"]);
+bb(["cat", "-n", "small.txt"]);
+bb(["cat"], { stdin: FIXTURES["bin.dat"], check: (r) => assertEquals(r.stdout, FIXTURES["bin.dat"]) });
+bb(["head", "-n", "7", "data.txt"]);
+bb(["head", "-c", "1000", "bin.dat"]);
+bb(["tail", "-n", "5", "data.txt"]);
+bb(["tail", "-c", "333", "bin.dat"]);
+bb(["tail", "-n", "+5990", "data.txt"]);
+bb(["cut", "-f", "2,4", "data.txt"]);
+bb(["cut", "-d", ",", "-f", "1,3", "data.csv"]);
+bb(["cut", "-c", "1-8,12-", "a.txt"]);
+bb(["seq", "1", "10"]);
+bb(["seq", "-w", "0", "7", "100"]);
+bb(["seq", "-s", ",", "1.5", "0.25", "4"]);
+bb(["base64", "bin.dat"], {
+  check: (r) => {
+    const decoded = atob(text(r).replace(/\n/g, ""));
+    assertEquals(decoded.length, FIXTURES["bin.dat"].length);
+  },
+});
+bb(["base64", "-d"], { stdin: enc.encode(btoa("plume base64 round trip\n")) });
+bb(["uniq", "-c", "sorted.txt"]);
+bb(["uniq", "-d", "a.txt"]);
+bb(["uniq", "-u", "-i", "sorted.txt"]);
+bb(["grep", "-c", "zulu", "data.txt"]);
+bb(["grep", "-n", "-i", "-m", "20", "apple", "data.txt"]);
+bb(["grep", "-v", "-c", "a", "data.txt"]);
+bb(["grep", "-o", "-w", "-E", "[A-Z][a-z]+", "data.txt"]);
+bb(["egrep", "^[0-9]+\t(alpha|zulu)\t-", "data.txt"]);
+bb(["fgrep", "-x", "line 42 kilo", "a.txt"]);
+bb(["grep", "nothing-matches-this", "data.txt"], { status: 1 });
+bb(["fold", "-w", "17", "small.txt"]);
+bb(["nl", "a.txt"]);
+bb(["paste", "a.txt", "b.txt"]);
+bb(["paste", "-s", "-d", ",", "small.txt"]);
+bb(["rev", "a.txt"]);
+bb(["tac", "a.txt"]);
+bb(["strings", "-n", "6", "bin.dat"]);
+bb(["expand", "-t", "4", "data.txt"]);
+
+// Comparing files.
+bb(["cmp", "a.txt", "a.txt"]);
+bb(["cmp", "a.txt", "b.txt"], { status: 1 });
+bb(["cmp", "-l", "data.txt", "data.txt"]);
+bb(["diff", "a.txt", "b.txt"], { status: 1 });
+bb(["diff", "-u", "a.txt", "b.txt"], { status: 1 });
+bb(["diff", "a.txt", "a.txt"]);
+
+// Shell-ish utilities.
+bb(["expr", "3", "+", "4", "*", "5"], { check: (r) => assertEquals(text(r), "23\n") });
+bb(["expr", "length", "hello world"]);
+bb(["expr", "match", "abc123", "[a-z]*\\([0-9]*\\)"]);
+bb(["expr", "7", "/", "0"], { status: 2 });
+bb(["echo", "-e", "a\\tb\\n\\x41\\0101"]);
+bb(["echo", "-n", "no newline"]);
+bb(["printf", "%05.2f|%x|%o|%s|%-6s|%c|%e\\n", "3.14159", "255", "8", "str", "pad", "z", "12345.678"]);
+bb(["printf", "%d\\n", "1", "-2", "0x10", "010"]);
+bb(["basename", "/usr/lib/file.tar.gz", ".gz"]);
+bb(["dirname", "/usr/lib/file.tar.gz"]);
+bb(["true"]);
+bb(["false"], { status: 1 });
+bb(["test", "-f", "data.txt"]);
+bb(["test", "-d", "data.txt"], { status: 1 });
+bb(["[", "3", "-lt", "4", "]"]);
+bb(["test", "abc", "=", "abd"], { status: 1 });
+bb(["factor", "1234567890", "600851475143", "9999999967", "4294967297"], {
+  check: (r) => assertStringIncludes(text(r), "4294967297: 641 6700417\n"),
+});
+bb(["uname", "-m"], { check: (r) => assertEquals(text(r), "riscv64\n") });
+bb(["uname", "-s"], { check: (r) => assertEquals(text(r), "Linux\n") });
+bb(["id", "-u"]);
+bb(["id", "-g"]);
+bb(["env"]);
+bb(["pwd"]);
+bb(["dd", "if=bin.dat", "bs=1000", "count=5", "skip=3", "status=none"], {
+  check: (r) => assertEquals(r.stdout, FIXTURES["bin.dat"].subarray(3000, 8000)),
+});
+bb(["dd", "if=data.txt", "of=copy.txt", "bs=4096", "conv=notrunc", "status=none"], { compareDir: true });
+
+// Files and directories.
+bb(["ls", "-1", "tree"]);
+bb(["ls", "-ln", "tree", "tree/docs", "tree/src"]);
+bb(["ls", "-1R", "tree"]);
+bb(["stat", "-c", "%n %s %F %a %h", "data.txt", "tree", "tree/link-to-main", "tree/src/run.sh"]);
+bb(["find", "tree"]);
+bb(["find", "tree", "-type", "f", "-name", "*.txt"]);
+bb(["find", "tree", "-size", "+1k"]);
+bb(["find", "tree", "-type", "l", "-o", "-empty"]);
+bb(["tar", "-cf", "-", "tree"]);
+bb(["cp", "-r", "tree", "tree-copy"], { compareDir: true });
+bb(["mkdir", "-p", "new/deeper/still"], { compareDir: true });
+bb(["mv", "a.txt", "tree/moved.txt"], { compareDir: true });
+bb(["rm", "-r", "tree/docs"], { compareDir: true });
+bb(["ln", "-s", "data.txt", "data-link"], { compareDir: true });
+bb(["truncate", "-s", "1000", "data.txt"], { compareDir: true });
+bb(["readlink", "tree/link-to-main"]);
+bb(["realpath", "tree/link-to-main"]);
+
+// Failing invocations: same message, same status.
+bb(["cat", "missing.txt"], { status: 1 });
+bb(["ls", "missing-dir"], { status: 1 });
+bb(["head", "-n", "x", "data.txt"], { status: 1 });
+bb(["sort", "--bogus-option"], { status: 2 });
+bb(["rmdir", "tree"], { status: 1 });
+bb(["no-such-applet"], { status: 127 });
