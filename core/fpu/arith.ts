@@ -32,6 +32,7 @@ import {
   MIN_NORMAL_D,
   MIN_NORMAL_S,
   roundDirected,
+  splitHigh,
   twoProductErr,
   twoSumErr,
 } from "./_eft.ts";
@@ -80,12 +81,19 @@ function directedSafe(r: number): boolean {
   return ar >= EFT_TINY && ar < MAX_D;
 }
 
-/** Double sum fast path shared by fadd.d and fsub.d (`b` already negated for fsub). */
-function addD(c: FpuState, rd: number, a: number, b: number, rm: number): boolean {
+/**
+ * Double sum fast path shared by fadd.d and fsub.d (`neg` = 1 negates rs2).
+ * Internal fast paths take register numbers, not doubles: should V8 not
+ * inline one into its caller, double arguments would be boxed on the heap.
+ */
+function addD(c: FpuState, rd: number, rs1: number, rs2: number, rm: number, neg: number): boolean {
+  const f = c.f;
+  const a = f[rs1];
+  const b = neg ? -f[rs2] : f[rs2];
   const r = a + b;
   // A finite sum of finite operands; subnormal sums are always exact, so UF cannot arise.
   if (r - r !== 0) return false;
-  if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return addDirectedD(c, rd, a, b, r, rm);
+  if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return addDirectedD(c, rd, rs1, rs2, rm, neg);
   if ((c.fflags & FFLAG_NX) === 0) {
     const err = twoSumErr(a, b, r);
     if (err !== 0) {
@@ -93,11 +101,14 @@ function addD(c: FpuState, rd: number, a: number, b: number, rm: number): boolea
       c.fflags |= FFLAG_NX;
     }
   }
-  c.f[rd] = r;
+  f[rd] = r;
   return true;
 }
 
-function addDirectedD(c: FpuState, rd: number, a: number, b: number, r: number, rm: number): boolean {
+function addDirectedD(c: FpuState, rd: number, rs1: number, rs2: number, rm: number, neg: number): boolean {
+  const a = c.f[rs1];
+  const b = neg ? -c.f[rs2] : c.f[rs2];
+  const r = a + b;
   const m = directedMode(c, rm);
   if (m < 0 || !directedSafe(r)) return false;
   const err = twoSumErr(a, b, r);
@@ -127,12 +138,12 @@ function addDirectedD(c: FpuState, rd: number, a: number, b: number, r: number, 
  * ```
  */
 export function fadd_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
-  if (!addD(c, rd, c.f[rs1], c.f[rs2], rm)) slowD(c, rd, rs1, rs2, rm, exact.add);
+  if (!addD(c, rd, rs1, rs2, rm, 0)) slowD(c, rd, rs1, rs2, rm, exact.add);
 }
 
 /** fsub.d: `rd = rs1 - rs2`. */
 export function fsub_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
-  if (!addD(c, rd, c.f[rs1], -c.f[rs2], rm)) slowD(c, rd, rs1, rs2, rm, sub);
+  if (!addD(c, rd, rs1, rs2, rm, 1)) slowD(c, rd, rs1, rs2, rm, sub);
 }
 
 /** Whether Dekker's product of `a` and `b` (rounded product `p`) is trusted. */
@@ -151,7 +162,9 @@ export function fmul_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
     if (ar > MIN_NORMAL_D && ar < Infinity) {
       if ((c.fflags & FFLAG_NX) === 0) {
         if (!productSafe(a, b, r)) return slowD(c, rd, rs1, rs2, rm, exact.mul);
-        if (twoProductErr(a, b, r) !== 0) c.fflags |= FFLAG_NX;
+        const ah = splitHigh(a), bh = splitHigh(b);
+        const al = a - ah, bl = b - bh;
+        if (ah * bh - r + ah * bl + al * bh + al * bl !== 0) c.fflags |= FFLAG_NX;
       }
       f[rd] = r;
       return;
@@ -160,13 +173,15 @@ export function fmul_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
       f[rd] = r;
       return;
     }
-  } else if (mulDirectedD(c, rd, a, b, r, rm)) {
+  } else if (mulDirectedD(c, rd, rs1, rs2, rm)) {
     return;
   }
   slowD(c, rd, rs1, rs2, rm, exact.mul);
 }
 
-function mulDirectedD(c: FpuState, rd: number, a: number, b: number, r: number, rm: number): boolean {
+function mulDirectedD(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): boolean {
+  const a = c.f[rs1], b = c.f[rs2];
+  const r = a * b;
   const m = directedMode(c, rm);
   if (m < 0 || !directedSafe(r) || !productSafe(a, b, r)) return false;
   const err = twoProductErr(a, b, r);
@@ -193,7 +208,9 @@ export function fdiv_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
         if (!quotientSafe(a, b, q)) return slowD(c, rd, rs1, rs2, rm, exact.div);
         // q*b == a exactly iff the rounded product is a and its error is 0.
         const p = q * b;
-        if (p !== a || twoProductErr(q, b, p) !== 0) c.fflags |= FFLAG_NX;
+        const qh = splitHigh(q), bh = splitHigh(b);
+        const ql = q - qh, bl = b - bh;
+        if (p !== a || qh * bh - p + qh * bl + ql * bh + ql * bl !== 0) c.fflags |= FFLAG_NX;
       }
       f[rd] = q;
       return;
@@ -202,13 +219,15 @@ export function fdiv_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: nu
       f[rd] = q;
       return;
     }
-  } else if (divDirectedD(c, rd, a, b, q, rm)) {
+  } else if (divDirectedD(c, rd, rs1, rs2, rm)) {
     return;
   }
   slowD(c, rd, rs1, rs2, rm, exact.div);
 }
 
-function divDirectedD(c: FpuState, rd: number, a: number, b: number, q: number, rm: number): boolean {
+function divDirectedD(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): boolean {
+  const a = c.f[rs1], b = c.f[rs2];
+  const q = a / b;
   const m = directedMode(c, rm);
   if (m < 0 || !directedSafe(q) || !quotientSafe(a, b, q)) return false;
   // The residual a - q*b is representable and computed exactly; a/b - q has its sign times b's.
@@ -230,7 +249,8 @@ export function fsqrt_d(c: FpuState, rd: number, rs1: number, rm: number): void 
       if ((c.fflags & FFLAG_NX) === 0) {
         if (a < EFT_TINY || a >= EFT_HUGE) return sqrtSlowD(c, rd, rs1, rm);
         const p = r * r;
-        if (p !== a || twoProductErr(r, r, p) !== 0) c.fflags |= FFLAG_NX;
+        const rh = splitHigh(r), rl = r - rh;
+        if (p !== a || rh * rh - p + 2 * rh * rl + rl * rl !== 0) c.fflags |= FFLAG_NX;
       }
       f[rd] = r;
       return;
@@ -239,13 +259,15 @@ export function fsqrt_d(c: FpuState, rd: number, rs1: number, rm: number): void 
       f[rd] = r;
       return;
     }
-  } else if (sqrtDirectedD(c, rd, a, r, rm)) {
+  } else if (sqrtDirectedD(c, rd, rs1, rm)) {
     return;
   }
   sqrtSlowD(c, rd, rs1, rm);
 }
 
-function sqrtDirectedD(c: FpuState, rd: number, a: number, r: number, rm: number): boolean {
+function sqrtDirectedD(c: FpuState, rd: number, rs1: number, rm: number): boolean {
+  const a = c.f[rs1];
+  const r = Math.sqrt(a);
   const m = directedMode(c, rm);
   if (m < 0 || !(a >= EFT_TINY && a < EFT_HUGE)) return false;
   // sqrt(a) - r has the sign of the exactly computed residual a - r*r.

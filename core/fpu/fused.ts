@@ -28,7 +28,7 @@
 import { FFLAG_NX } from "../cpu/state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
-import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_S, NEIGHBOUR_STEP, twoProductErr, twoSumErr } from "./_eft.ts";
+import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_S, NEIGHBOUR_STEP, splitHigh, twoSumErr } from "./_eft.ts";
 import { type FpuState, resolveRm } from "./fpu_state.ts";
 import { readSingle, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD, unpackS } from "./arith.ts";
@@ -62,8 +62,12 @@ function insideHalfUlp(r: number, e: number): boolean {
 }
 
 /** Fast path of the binary64 forms; false when the exact path must decide. */
-function fmaD(c: FpuState, rd: number, a: number, b: number, d: number, rm: number): boolean {
+function fmaD(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number, neg: number): boolean {
   if (rm !== 0 && (rm !== 7 || c.frm !== 0)) return false;
+  const f = c.f;
+  const a = (neg & NEG_PRODUCT) !== 0 ? -f[rs1] : f[rs1];
+  const b = f[rs2];
+  const d = (neg & NEG_ADDEND) !== 0 ? -f[rs3] : f[rs3];
   const ph = a * b;
   const aph = Math.abs(ph);
   // Comparisons are false for NaN, so NaN and infinite operands fail here too.
@@ -72,20 +76,22 @@ function fmaD(c: FpuState, rd: number, a: number, b: number, d: number, rm: numb
   }
   if (aph < EFT_TINY && a !== 0 && b !== 0) return false;
   // a*b + d == s + se + pl exactly.
-  const pl = twoProductErr(a, b, ph);
+  const ah = splitHigh(a), bh = splitHigh(b);
+  const al = a - ah, bl = b - bh;
+  const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
   const s = ph + d;
   const se = twoSumErr(ph, d, s);
   const u = se + pl;
   if (!(Math.abs(s) >= FMA_RESULT_TINY)) {
     // d == -RN(a*b) (the product-error idiom) leaves exactly pl, a double.
     if (s !== 0 || pl === 0) return false;
-    c.f[rd] = pl;
+    f[rd] = pl;
     return true;
   }
   // Usually the tail is well inside s's rounding interval and s is the answer.
   if (u === 0 || insideHalfUlp(s, u)) {
     if (u !== 0) c.fflags |= FFLAG_NX;
-    c.f[rd] = s;
+    f[rd] = s;
     return true;
   }
   // Otherwise round s + u, and certify with the exact remainder re + te.
@@ -96,7 +102,7 @@ function fmaD(c: FpuState, rd: number, a: number, b: number, d: number, rm: numb
     if (!insideHalfUlp(r, e)) return false;
     c.fflags |= FFLAG_NX;
   }
-  c.f[rd] = r;
+  f[rd] = r;
   return true;
 }
 
@@ -129,26 +135,23 @@ function slowD(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, r
  * ```
  */
 export function fmadd_d(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number): void {
-  const f = c.f;
-  if (!fmaD(c, rd, f[rs1], f[rs2], f[rs3], rm)) slowD(c, rd, rs1, rs2, rs3, rm, 0);
+  if (!fmaD(c, rd, rs1, rs2, rs3, rm, 0)) slowD(c, rd, rs1, rs2, rs3, rm, 0);
 }
 
 /** fmsub.d: `rd = rs1 * rs2 - rs3` with one rounding. */
 export function fmsub_d(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number): void {
-  const f = c.f;
-  if (!fmaD(c, rd, f[rs1], f[rs2], -f[rs3], rm)) slowD(c, rd, rs1, rs2, rs3, rm, NEG_ADDEND);
+  if (!fmaD(c, rd, rs1, rs2, rs3, rm, NEG_ADDEND)) slowD(c, rd, rs1, rs2, rs3, rm, NEG_ADDEND);
 }
 
 /** fnmsub.d: `rd = -(rs1 * rs2) + rs3` with one rounding. */
 export function fnmsub_d(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number): void {
-  const f = c.f;
-  if (!fmaD(c, rd, -f[rs1], f[rs2], f[rs3], rm)) slowD(c, rd, rs1, rs2, rs3, rm, NEG_PRODUCT);
+  if (!fmaD(c, rd, rs1, rs2, rs3, rm, NEG_PRODUCT)) slowD(c, rd, rs1, rs2, rs3, rm, NEG_PRODUCT);
 }
 
 /** fnmadd.d: `rd = -(rs1 * rs2) - rs3` with one rounding. */
 export function fnmadd_d(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number): void {
-  const f = c.f;
-  if (!fmaD(c, rd, -f[rs1], f[rs2], -f[rs3], rm)) slowD(c, rd, rs1, rs2, rs3, rm, NEG_PRODUCT | NEG_ADDEND);
+  const neg = NEG_PRODUCT | NEG_ADDEND;
+  if (!fmaD(c, rd, rs1, rs2, rs3, rm, neg)) slowD(c, rd, rs1, rs2, rs3, rm, neg);
 }
 
 /** Fast path of the binary32 forms; false when the exact path must decide. */
