@@ -139,17 +139,13 @@ export function fle_d(c: FpuState, rs1: number, rs2: number): number {
   return 0;
 }
 
-function readS(c: FpuState, r: number): number {
-  return readSingle(c.fi, r);
-}
-
 /**
  * feq.s: 1 when rs1 == rs2 (quiet), else 0.
  *
  * @returns 0 or 1
  */
 export function feq_s(c: FpuState, rs1: number, rs2: number): number {
-  const a = readS(c, rs1), b = readS(c, rs2);
+  const a = readSingle(c.fi, rs1), b = readSingle(c.fi, rs2);
   if (a === b) return 1;
   if ((a !== a || b !== b) && (isSNaNSReg(c.fi, rs1) || isSNaNSReg(c.fi, rs2))) c.fflags |= FFLAG_NV;
   return 0;
@@ -161,7 +157,7 @@ export function feq_s(c: FpuState, rs1: number, rs2: number): number {
  * @returns 0 or 1
  */
 export function flt_s(c: FpuState, rs1: number, rs2: number): number {
-  const a = readS(c, rs1), b = readS(c, rs2);
+  const a = readSingle(c.fi, rs1), b = readSingle(c.fi, rs2);
   if (a < b) return 1;
   if (a !== a || b !== b) c.fflags |= FFLAG_NV;
   return 0;
@@ -173,7 +169,7 @@ export function flt_s(c: FpuState, rs1: number, rs2: number): number {
  * @returns 0 or 1
  */
 export function fle_s(c: FpuState, rs1: number, rs2: number): number {
-  const a = readS(c, rs1), b = readS(c, rs2);
+  const a = readSingle(c.fi, rs1), b = readSingle(c.fi, rs2);
   if (a <= b) return 1;
   if (a !== a || b !== b) c.fflags |= FFLAG_NV;
   return 0;

@@ -62,91 +62,94 @@ export function roundToIntegral(x: number, m: number): number {
   }
 }
 
-function toW(c: FpuState, x: number, m: number): number {
+/** fcvt.w: register `r` (a single when `single`) to int32, saturating. */
+function toW(c: FpuState, r: number, m: number, single: boolean): number {
+  const x = single ? readSingle(c.fi, r) : c.f[r];
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     return 0x7fffffff;
   }
-  const r = roundToIntegral(x, m);
-  if (r > 2147483647) {
+  const v = roundToIntegral(x, m);
+  if (v > 2147483647) {
     c.fflags |= FFLAG_NV;
     return 0x7fffffff;
   }
-  if (r < -2147483648) {
+  if (v < -2147483648) {
     c.fflags |= FFLAG_NV;
     return -2147483648;
   }
-  if (r !== x) c.fflags |= FFLAG_NX;
-  return r | 0;
+  if (v !== x) c.fflags |= FFLAG_NX;
+  return v | 0;
 }
 
-function toWU(c: FpuState, x: number, m: number): number {
+/** fcvt.wu: to uint32 returned as int32 bits, saturating. */
+function toWU(c: FpuState, r: number, m: number, single: boolean): number {
+  const x = single ? readSingle(c.fi, r) : c.f[r];
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     return -1;
   }
-  const r = roundToIntegral(x, m);
-  if (r > 4294967295) {
+  const v = roundToIntegral(x, m);
+  if (v > 4294967295) {
     c.fflags |= FFLAG_NV;
     return -1;
   }
-  if (r < 0) {
+  if (v < 0) {
     c.fflags |= FFLAG_NV;
     return 0;
   }
-  if (r !== x) c.fflags |= FFLAG_NX;
-  return r | 0;
+  if (v !== x) c.fflags |= FFLAG_NX;
+  return v | 0;
 }
 
-function toL(c: FpuState, x: number, m: number): number {
+/** fcvt.l: to int64, low word returned, high word in retHi. */
+function toL(c: FpuState, r: number, m: number, single: boolean): number {
+  const x = single ? readSingle(c.fi, r) : c.f[r];
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     c.retHi = 0x7fffffff;
     return -1;
   }
-  const r = roundToIntegral(x, m);
-  if (r >= TWO63) {
+  const v = roundToIntegral(x, m);
+  if (v >= TWO63) {
     c.fflags |= FFLAG_NV;
     c.retHi = 0x7fffffff;
     return -1;
   }
-  if (r < -TWO63) {
+  if (v < -TWO63) {
     c.fflags |= FFLAG_NV;
     c.retHi = -2147483648;
     return 0;
   }
-  if (r !== x) c.fflags |= FFLAG_NX;
-  const hi = Math.floor(r / TWO32);
+  if (v !== x) c.fflags |= FFLAG_NX;
+  const hi = Math.floor(v / TWO32);
   c.retHi = hi | 0;
-  return (r - hi * TWO32) | 0;
+  return (v - hi * TWO32) | 0;
 }
 
-function toLU(c: FpuState, x: number, m: number): number {
+/** fcvt.lu: to uint64, low word returned, high word in retHi. */
+function toLU(c: FpuState, r: number, m: number, single: boolean): number {
+  const x = single ? readSingle(c.fi, r) : c.f[r];
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     c.retHi = -1;
     return -1;
   }
-  const r = roundToIntegral(x, m);
-  if (r >= TWO64) {
+  const v = roundToIntegral(x, m);
+  if (v >= TWO64) {
     c.fflags |= FFLAG_NV;
     c.retHi = -1;
     return -1;
   }
-  if (r < 0) {
+  if (v < 0) {
     c.fflags |= FFLAG_NV;
     c.retHi = 0;
     return 0;
   }
-  if (r !== x) c.fflags |= FFLAG_NX;
-  const hi = Math.floor(r / TWO32);
+  if (v !== x) c.fflags |= FFLAG_NX;
+  const hi = Math.floor(v / TWO32);
   c.retHi = hi | 0;
-  return (r - hi * TWO32) | 0;
-}
-
-/** The single in register `r` as a number (NaN when improperly boxed). */
-function readS(c: FpuState, r: number): number {
-  return readSingle(c.fi, r);
+  return (v - hi * TWO32) | 0;
 }
 
 /**
@@ -164,42 +167,42 @@ function readS(c: FpuState, r: number): number {
  * ```
  */
 export function fcvt_w_d(c: FpuState, rs1: number, rm: number): number {
-  return toW(c, c.f[rs1], resolveRm(c, rm));
+  return toW(c, rs1, resolveRm(c, rm), false);
 }
 
 /** fcvt.wu.d: rs1 rounded to an unsigned 32-bit integer, returned as int32 bits. */
 export function fcvt_wu_d(c: FpuState, rs1: number, rm: number): number {
-  return toWU(c, c.f[rs1], resolveRm(c, rm));
+  return toWU(c, rs1, resolveRm(c, rm), false);
 }
 
 /** fcvt.l.d: rs1 rounded to a signed 64-bit integer; low word returned, high word in `c.retHi`. */
 export function fcvt_l_d(c: FpuState, rs1: number, rm: number): number {
-  return toL(c, c.f[rs1], resolveRm(c, rm));
+  return toL(c, rs1, resolveRm(c, rm), false);
 }
 
 /** fcvt.lu.d: rs1 rounded to an unsigned 64-bit integer; low word returned, high word in `c.retHi`. */
 export function fcvt_lu_d(c: FpuState, rs1: number, rm: number): number {
-  return toLU(c, c.f[rs1], resolveRm(c, rm));
+  return toLU(c, rs1, resolveRm(c, rm), false);
 }
 
 /** fcvt.w.s: single rs1 rounded to a signed 32-bit integer. */
 export function fcvt_w_s(c: FpuState, rs1: number, rm: number): number {
-  return toW(c, readS(c, rs1), resolveRm(c, rm));
+  return toW(c, rs1, resolveRm(c, rm), true);
 }
 
 /** fcvt.wu.s: single rs1 rounded to an unsigned 32-bit integer, returned as int32 bits. */
 export function fcvt_wu_s(c: FpuState, rs1: number, rm: number): number {
-  return toWU(c, readS(c, rs1), resolveRm(c, rm));
+  return toWU(c, rs1, resolveRm(c, rm), true);
 }
 
 /** fcvt.l.s: single rs1 rounded to a signed 64-bit integer; high word in `c.retHi`. */
 export function fcvt_l_s(c: FpuState, rs1: number, rm: number): number {
-  return toL(c, readS(c, rs1), resolveRm(c, rm));
+  return toL(c, rs1, resolveRm(c, rm), true);
 }
 
 /** fcvt.lu.s: single rs1 rounded to an unsigned 64-bit integer; high word in `c.retHi`. */
 export function fcvt_lu_s(c: FpuState, rs1: number, rm: number): number {
-  return toLU(c, readS(c, rs1), resolveRm(c, rm));
+  return toLU(c, rs1, resolveRm(c, rm), true);
 }
 
 /** Writes an integral double `v` (|v| < 2^53, so exact as a double) as a single rounded in mode `m`. */
@@ -314,7 +317,7 @@ export function fcvt_s_d(c: FpuState, rd: number, rs1: number, rm: number): void
 /** fcvt.d.s: single rs1 to double (exact; NaN → canonical, NV if signaling). */
 export function fcvt_d_s(c: FpuState, rd: number, rs1: number, rm: number): void {
   resolveRm(c, rm);
-  const x = readS(c, rs1);
+  const x = readSingle(c.fi, rs1);
   if (x === x) {
     c.f[rd] = x;
     return;
