@@ -15,7 +15,7 @@ bin="$root/tests/fpu/fp_vectors"
 out="$root/tests/fpu/testdata/fp_vectors.txt.gz"
 
 if [ "${1:-}" != "--no-build" ]; then
-  riscv64-linux-gnu-gcc -static -O2 -march=rv64gc -mabi=lp64d -Wall -Wextra -o "$bin" "$src"
+  riscv64-linux-gnu-gcc -static -O2 -march=rv64gc -mabi=lp64d -Wall -Wextra -o "$bin" "$src" -lm
   riscv64-linux-gnu-strip "$bin"
 fi
 

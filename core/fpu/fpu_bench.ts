@@ -156,6 +156,28 @@ Deno.bench("flt_d", { group: "compare" }, () => {
   for (let i = 0; i < BATCH; i++) sink ^= fpu.flt_d(c, 1 + (i & 7), 1 + ((i + 3) & 7));
 });
 
+// A translated block of numeric code: a dozen dependent helper calls in one
+// function. V8's inlining budget runs out after a few of them, so most are
+// real calls, as in generated code; divide by 12 for an average per call.
+Deno.bench("block of 12 mixed double ops (mul, fma, add, div, sub, sqrt)", { group: "block" }, () => {
+  for (let i = 0; i < BATCH; i++) {
+    const k = i & 7;
+    c.fflags = 0;
+    fpu.fmul_d(c, 20, 1 + k, 2, DYN);
+    fpu.fmadd_d(c, 21, 3, 4 + (k & 3), 20, DYN);
+    fpu.fadd_d(c, 22, 21, 5, DYN);
+    fpu.fdiv_d(c, 23, 22, 6, DYN);
+    fpu.fsub_d(c, 24, 23, 1, DYN);
+    fpu.fmsub_d(c, 25, 24, 2, 3, DYN);
+    fpu.fmul_d(c, 26, 25, 8, DYN);
+    fpu.fnmsub_d(c, 27, 26, 4, 5, DYN);
+    fpu.fadd_d(c, 28, 27, 1 + k, DYN);
+    fpu.fmadd_d(c, 29, 28, 3, 2, DYN);
+    fpu.fsqrt_d(c, 30, 2 + (k & 3), DYN);
+    fpu.fmul_d(c, 31, 29, 30, DYN);
+  }
+});
+
 globalThis.addEventListener("unload", () => {
   // Keeps `sink` observable so the integer results are not dead code.
   if (sink === 0x5eed) console.log(sink);
