@@ -12,18 +12,20 @@
  * sign-extends, also for fcvt.wu); 64-bit ones as the low word with the high
  * word in `c.retHi`.
  *
- * To FP: exact conversions are plain stores; the rounded ones use the host's
- * rounding in RNE and the exact path otherwise.
+ * To FP: exact conversions are plain stores; 64-bit integers to double round
+ * once on the host with TwoSum's error for NX and directed modes; to single,
+ * integers below 2^53 round once with Math.fround (RNE) and anything else
+ * takes the exact path.
  *
  * @module
  */
 
 import { FFLAG_NV, FFLAG_NX } from "../cpu/state.ts";
 import * as exact from "./_exact.ts";
-import { BINARY32, BINARY64 } from "./_exact.ts";
-import { MIN_NORMAL_S, twoSumErr } from "./_eft.ts";
+import { BINARY32 } from "./_exact.ts";
+import { MIN_NORMAL_S, roundDirected, twoSumErr } from "./_eft.ts";
 import { type FpuState, resolveRm, RM_RDN, RM_RNE, RM_RTZ, RM_RUP } from "./fpu_state.ts";
-import { isSNaNSReg, readSingle, writeDoubleBig, writeNaND, writeSingle, writeSingleBits } from "./_regs.ts";
+import { isSNaNSReg, readSingle, writeNaND, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD } from "./arith.ts";
 
 const TWO32 = 4294967296;
@@ -267,15 +269,16 @@ export function fcvt_d_wu(c: FpuState, rd: number, v: number, rm: number): void 
   c.f[rd] = v >>> 0;
 }
 
-/** Writes `hiPart + loPart` (both exact doubles, hiPart a multiple of 2^32) rounded to double in mode `m`. */
-function pairToD(c: FpuState, rd: number, hiPart: number, loPart: number, m: number, v: () => bigint): void {
-  if (m === RM_RNE) {
-    const r = hiPart + loPart;
-    if (twoSumErr(hiPart, loPart, r) !== 0) c.fflags |= FFLAG_NX;
-    c.f[rd] = r;
-    return;
-  }
-  writeDoubleBig(c.fi, rd, exact.fromInteger(c, BINARY64, v(), m));
+/**
+ * Writes `hiPart + loPart` (exact doubles: a multiple of 2^32 and a 32-bit
+ * value, |sum| >= 2^53) rounded to double in mode `m`: one rounding, and
+ * TwoSum's exact error gives NX and the direction for the directed modes.
+ */
+function pairToD(c: FpuState, rd: number, hiPart: number, loPart: number, m: number): void {
+  const r = hiPart + loPart;
+  const err = twoSumErr(hiPart, loPart, r);
+  if (err !== 0) c.fflags |= FFLAG_NX;
+  c.f[rd] = m === RM_RNE ? r : roundDirected(r, err, m, true);
 }
 
 /** fcvt.d.l: the signed 64-bit integer `hi:lo` to double. */
@@ -285,7 +288,7 @@ export function fcvt_d_l(c: FpuState, rd: number, lo: number, hi: number, rm: nu
     c.f[rd] = hi * TWO32 + (lo >>> 0);
     return;
   }
-  pairToD(c, rd, hi * TWO32, lo >>> 0, m, () => (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
+  pairToD(c, rd, hi * TWO32, lo >>> 0, m);
 }
 
 /** fcvt.d.lu: the unsigned 64-bit integer `hi:lo` to double. */
@@ -296,7 +299,7 @@ export function fcvt_d_lu(c: FpuState, rd: number, lo: number, hi: number, rm: n
     c.f[rd] = uhi * TWO32 + (lo >>> 0);
     return;
   }
-  pairToD(c, rd, uhi * TWO32, lo >>> 0, m, () => (BigInt(uhi) << 32n) | BigInt(lo >>> 0));
+  pairToD(c, rd, uhi * TWO32, lo >>> 0, m);
 }
 
 /** fcvt.s.d: double rs1 rounded to single (NaN → canonical, NV if signaling). */
