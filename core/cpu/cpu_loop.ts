@@ -9,7 +9,8 @@ import { doSyscall } from "../linux/syscalls.ts";
 import type { Process } from "../linux/process.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from "../jit/emitter.ts";
-import type { TbCache } from "../jit/translator.ts";
+import type { TbCache } from "../jit/tb_cache.ts";
+import { REGION_THRESHOLD } from "../jit/region.ts";
 import type { Cpu } from "./state.ts";
 import {
   GuestTrap,
@@ -86,6 +87,7 @@ export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache): number {
           cpu.pc = pc;
           tb = cache.get(pc);
         }
+        if (++tb.hits === REGION_THRESHOLD) cache.promote(tb);
         pc = tb.fn(cpu);
         if (pc >= 0) continue;
         if (pc === EXIT_ECALL) {

@@ -1,22 +1,31 @@
 /**
  * The code emitter the `trans_*` functions write JavaScript through.
  *
- * Emitted code keeps guest integer registers in JavaScript locals (`r5l`,
- * `r5h` for the low and high words of x5) for the whole compiled function, so
- * V8 can keep them in machine registers across a loop; they are loaded from
- * the register file on entry and stored back on every exit (normal, trap and
- * exception). The emitter records which registers a function reads and
- * writes, so prologue and epilogue touch only those.
+ * Guest integer registers live in one of two places. In a single block they
+ * are read and written in the register file (`x[10]`, `x[11]` for the low and
+ * high words of a0): a block runs a few times at most before it joins a
+ * region, so small code (cheap to create, measured at about 60 µs per 700
+ * characters) matters more than fast code. In a region they are kept in
+ * JavaScript locals (`r10l`, `r10h`) for the whole function, so V8 can keep
+ * them in machine registers across a loop; they are loaded from the register
+ * file on entry and stored back on every exit (normal, trap and exception),
+ * and the emitter records which registers a function reads and writes so
+ * that prologue and epilogue touch only those.
  *
  * Control transfers do not return directly: they call {@link Emitter.goto}
  * or {@link Emitter.gotoDynamic}, and the block compiler decides whether that
- * is a jump inside the function or a return to the dispatcher.
+ * is a jump inside the function or a return to the dispatcher (setting `nx`
+ * and leaving through {@link LEAVE}).
  *
  * @module
  */
 
-/** Token replaced by the register write-back sequence once the function is complete. */
-export const WRITEBACK = "/*@WB@*/";
+/**
+ * Statement that leaves the compiled function with `nx` as its result:
+ * every exit goes through one shared register write-back at the end (one
+ * copy of it keeps functions small, which matters for V8's compile time).
+ */
+export const LEAVE = "break exit;";
 
 /** How a compiled block leaves: the dispatcher looks at negative return values. */
 export const EXIT_ECALL = -1;
@@ -52,6 +61,8 @@ export interface RegPair {
  * ```
  */
 export class Emitter {
+  /** True when registers live in locals (regions), false for the register file. */
+  readonly locals: boolean;
   /** The code emitted so far. */
   body = "";
   /** Integer registers read or written (bit i for x_i). */
@@ -67,9 +78,16 @@ export class Emitter {
   /** True once the current block has ended with a control transfer. */
   ended = false;
   /** Called when a translation ends the block with a jump to a known pc. */
-  goto: (e: Emitter, pc: number) => void = (e, pc) => e.line(`${WRITEBACK} return ${pc};`);
+  goto: (e: Emitter, pc: number) => void = (e, pc) => e.line(`nx = ${pc}; ${LEAVE}`);
   /** Called when a translation ends the block with a jump to a computed pc (an expression). */
-  gotoDynamic: (e: Emitter, pcExpr: string) => void = (e, pcExpr) => e.line(`${WRITEBACK} return ${pcExpr};`);
+  gotoDynamic: (e: Emitter, pcExpr: string) => void = (e, pcExpr) => e.line(`nx = ${pcExpr}; ${LEAVE}`);
+
+  /**
+   * @param locals keep registers in locals (for regions)
+   */
+  constructor(locals = false) {
+    this.locals = locals;
+  }
 
   /** Appends a line of code. */
   line(code: string): void {
@@ -80,12 +98,24 @@ export class Emitter {
   x(r: number): RegPair {
     if (r === 0) return { lo: "0", hi: "0" };
     this.used |= 1 << r;
-    return { lo: `r${r}l`, hi: `r${r}h` };
+    return this.locals ? { lo: `r${r}l`, hi: `r${r}h` } : { lo: `x[${2 * r}]`, hi: `x[${2 * r + 1}]` };
   }
+
+  /** Next free scratch local; scratch locals live within one instruction. */
+  private nextTemp = 0;
 
   /** A fresh scratch local name. */
   temp(): string {
-    return `T${this.temps++}`;
+    const t = `T${this.nextTemp++}`;
+    if (this.nextTemp > this.temps) this.temps = this.nextTemp;
+    return t;
+  }
+
+  /** Starts translating the instruction at `pc`: scratch locals are free again. */
+  startInsn(pc: number, size: number): void {
+    this.pc = pc;
+    this.size = size;
+    this.nextTemp = 0;
   }
 
   /**
@@ -97,8 +127,8 @@ export class Emitter {
     if (rd === 0) return;
     this.used |= 1 << rd;
     this.written |= 1 << rd;
-    const t = this.temp();
-    this.line(`${t} = ${lo}; r${rd}h = ${hi.replaceAll("$lo", t)}; r${rd}l = ${t};`);
+    const t = this.temp(), d = this.x(rd);
+    this.line(`${t} = ${lo}; ${d.hi} = ${hi.replaceAll("$lo", t)}; ${d.lo} = ${t};`);
   }
 
   /** Like {@link setX}, but `lo` has side effects and is evaluated even when `rd` is x0. */
@@ -151,14 +181,29 @@ export class Emitter {
 
   /** Ends the block returning an exit code to the dispatcher with `c.pc = pc`. */
   exit(code: number, pc: number): void {
-    this.line(`${WRITEBACK} c.pc = ${pc}; return ${code};`);
+    this.line(`c.pc = ${pc}; nx = ${code}; ${LEAVE}`);
     this.ended = true;
+  }
+
+  /** Runtime helpers (`runtime.ts`) the code refers to. */
+  readonly uses: Set<string> = new Set();
+
+  /** Names runtime helper `name` for use in emitted code (recording that it is used). */
+  rt(name: string): string {
+    this.uses.add(name);
+    return name;
+  }
+
+  /** The high word of the last pair-valued helper result. */
+  get rh(): string {
+    this.uses.add("RH");
+    return "RH[0]";
   }
 
   /** Code that loads every used register into its locals. */
   prologue(): string {
     const decl: string[] = [];
-    for (let r = 1; r < 32; r++) {
+    for (let r = 1; r < 32 && this.locals; r++) {
       if (this.used & (1 << r)) decl.push(`r${r}l = x[${2 * r}]`, `r${r}h = x[${2 * r + 1}]`);
     }
     for (let t = 0; t < this.temps; t++) decl.push(`T${t} = 0`);
@@ -168,7 +213,7 @@ export class Emitter {
   /** Code that stores every written register back to the register file. */
   writeback(): string {
     let s = "";
-    for (let r = 1; r < 32; r++) {
+    for (let r = 1; r < 32 && this.locals; r++) {
       if (this.written & (1 << r)) s += `x[${2 * r}] = r${r}l; x[${2 * r + 1}] = r${r}h; `;
     }
     return s;

@@ -34,10 +34,10 @@ export const LOADS: Readonly<Record<string, { size: 1 | 2 | 4 | 8; signed: boole
 /** Store widths by mnemonic. */
 export const STORES: Readonly<Record<string, 1 | 2 | 4 | 8>> = { sb: 1, sh: 2, sw: 4, sd: 8 };
 
-const FAST_LOAD: Record<number, (a: string, signed: boolean) => string> = {
-  1: (a, s) => (s ? `i8[${a}]` : `u8[${a}]`),
-  2: (a, s) => (s ? `i16[${a} >> 1]` : `u16[${a} >> 1]`),
-  4: (a) => `i32[${a} >> 2]`,
+const FAST_LOAD: Record<number, (e: Emitter, a: string, signed: boolean) => string> = {
+  1: (e, a, s) => (s ? `${e.rt("i8")}[${a}]` : `${e.rt("u8")}[${a}]`),
+  2: (e, a, s) => (s ? `${e.rt("i16")}[${a} >> 1]` : `${e.rt("u16")}[${a} >> 1]`),
+  4: (e, a) => `${e.rt("i32")}[${a} >> 2]`,
 };
 
 /**
@@ -49,13 +49,15 @@ export function emitLoad(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 4
   e.mayThrow();
   e.line(`${a} = (${base.lo} + ${imm}) | 0;`);
   const misaligned = size > 1 ? ` || (${a} & ${size - 1}) !== 0` : "";
-  const slow = `${lo} = ld(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${signed});` +
-    (size === 8 ? ` ${hi} = RH[0];` : "");
+  const slow = `${lo} = ${e.rt("ld")}(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${signed});` +
+    (size === 8 ? ` ${hi} = ${e.rh};` : "");
   const fast = size === 8
-    ? `${lo} = i32[${a} >> 2]; ${hi} = i32[(${a} >> 2) + 1];`
-    : `${lo} = ${FAST_LOAD[size](a, signed)};`;
+    ? `${lo} = ${e.rt("i32")}[${a} >> 2]; ${hi} = i32[(${a} >> 2) + 1];`
+    : `${lo} = ${FAST_LOAD[size](e, a, signed)};`;
   e.line(
-    `if (${base.hi} !== 0${misaligned} || (pg[${a} >>> ${PAGE_SHIFT}] & ${PROT_READ}) === 0) { ${slow} } else { ${fast} }`,
+    `if (${base.hi} !== 0${misaligned} || (${
+      e.rt("pg")
+    }[${a} >>> ${PAGE_SHIFT}] & ${PROT_READ}) === 0) { ${slow} } else { ${fast} }`,
   );
   if (size === 8) return { lo, hi };
   if (size === 4 && !signed) return { lo, hi: "0" };
@@ -70,15 +72,15 @@ export function emitStore(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 
   e.line(`${a} = (${base.lo} + ${imm}) | 0;`);
   const misaligned = size > 1 ? ` || (${a} & ${size - 1}) !== 0` : "";
   const fast = size === 1
-    ? `u8[${a}] = ${value.lo};`
+    ? `${e.rt("u8")}[${a}] = ${value.lo};`
     : size === 2
-    ? `u16[${a} >> 1] = ${value.lo};`
+    ? `${e.rt("u16")}[${a} >> 1] = ${value.lo};`
     : size === 4
-    ? `i32[${a} >> 2] = ${value.lo};`
-    : `i32[${a} >> 2] = ${value.lo}; i32[(${a} >> 2) + 1] = ${value.hi};`;
+    ? `${e.rt("i32")}[${a} >> 2] = ${value.lo};`
+    : `${e.rt("i32")}[${a} >> 2] = ${value.lo}; i32[(${a} >> 2) + 1] = ${value.hi};`;
   const mask = PROT_WRITE | PAGE_CODE;
   e.line(
-    `if (${base.hi} !== 0${misaligned} || (pg[${a} >>> ${PAGE_SHIFT}] & ${mask}) !== ${PROT_WRITE}) ` +
-      `{ st(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${value.lo}, ${value.hi}); } else { ${fast} }`,
+    `if (${base.hi} !== 0${misaligned} || (${e.rt("pg")}[${a} >>> ${PAGE_SHIFT}] & ${mask}) !== ${PROT_WRITE}) ` +
+      `{ ${e.rt("st")}(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${value.lo}, ${value.hi}); } else { ${fast} }`,
   );
 }

@@ -215,7 +215,7 @@ export function makeRuntime(mem: AddressSpace) {
     return old;
   }
 
-  return {
+  const helpers = {
     u8: mem.u8,
     i8: mem.i8,
     u16: mem.u16,
@@ -233,4 +233,17 @@ export function makeRuntime(mem: AddressSpace) {
     ...int64,
     ...fpu,
   };
+  /**
+   * Makes a block function from a parenthesized function expression that
+   * refers to the runtime helpers `uses`. The helpers become locals of a
+   * factory, so the block reaches them as plain variables. Parentheses make
+   * V8 compile the function eagerly instead of pre-parsing it and parsing it
+   * again on its first call (measured: 2.5× less time to create and first
+   * call 2000 blocks; a direct `eval` in one scope binding all helpers was
+   * slower still).
+   */
+  function compile(uses: Iterable<string>, fnSource: string): (c: Cpu) => number {
+    return new Function("rt", `"use strict";\nconst { ${[...uses].join(", ")} } = rt;\nreturn ${fnSource}`)(helpers);
+  }
+  return { ...helpers, compile };
 }

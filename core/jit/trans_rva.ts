@@ -15,7 +15,7 @@ function amo(op: string, size: 4 | 8): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
     e.mayThrow();
-    e.setXEffect(i.rd, `amo(c, ${code}, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, "RH[0]");
+    e.setXEffect(i.rd, `${e.rt("amo")}(c, ${code}, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, e.rh);
     return true;
   };
 }
@@ -27,13 +27,13 @@ function atomics(): Record<string, Trans> {
       if (i.rs2 !== 0) return false;
       const a = e.x(i.rs1);
       e.mayThrow();
-      e.setXEffect(i.rd, `lr(c, ${a.lo}, ${a.hi}, ${size})`, "RH[0]");
+      e.setXEffect(i.rd, `${e.rt("lr")}(c, ${a.lo}, ${a.hi}, ${size})`, e.rh);
       return true;
     };
     t[`sc.${suffix}`] = (e, i) => {
       const a = e.x(i.rs1), b = e.x(i.rs2);
       e.mayThrow();
-      e.setXEffect(i.rd, `sc(c, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, "0");
+      e.setXEffect(i.rd, `${e.rt("sc")}(c, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, "0");
       return true;
     };
     for (const op of AMO_OPS) t[`amo${op}.${suffix}`] = amo(op, size);
@@ -51,7 +51,7 @@ function csr(op: number, immediate: boolean): Trans {
     const src = immediate ? String(i.imm) : e.x(i.rs1).lo;
     const write = op === 0 || (immediate ? i.imm !== 0 : i.rs1 !== 0);
     e.mayThrow();
-    e.setXEffect(i.rd, `csr(c, ${i.csr}, ${op}, ${write}, ${src})`, "RH[0]");
+    e.setXEffect(i.rd, `${e.rt("csr")}(c, ${i.csr}, ${op}, ${write}, ${src})`, e.rh);
     return true;
   };
 }

@@ -27,7 +27,7 @@ function fpArith(args: "rs1" | "rs1,rs2" | "rs1,rs2,rs3", rounded: boolean): Tra
     if (rounded && !validRm(i.rm)) return false;
     const regs = args.split(",").map((r) => String(i[r as "rs1" | "rs2" | "rs3"]));
     e.mayThrow();
-    e.line(`${helperName(i.op)}(c, ${i.rd}, ${regs.join(", ")}${rounded ? `, ${i.rm}` : ""});`);
+    e.line(`${e.rt(helperName(i.op))}(c, ${i.rd}, ${regs.join(", ")}${rounded ? `, ${i.rm}` : ""});`);
     return true;
   };
 }
@@ -36,7 +36,7 @@ function fpArith(args: "rs1" | "rs1,rs2" | "rs1,rs2,rs3", rounded: boolean): Tra
 function fpToIntSmall(args: "rs1" | "rs1,rs2"): Trans {
   return (e, i) => {
     const regs = args === "rs1" ? `${i.rs1}` : `${i.rs1}, ${i.rs2}`;
-    e.setXEffect(i.rd, `${helperName(i.op)}(c, ${regs})`, "0");
+    e.setXEffect(i.rd, `${e.rt(helperName(i.op))}(c, ${regs})`, "0");
     return true;
   };
 }
@@ -46,7 +46,7 @@ function fpToInt(wide: boolean): Trans {
   return (e, i) => {
     if (!validRm(i.rm)) return false;
     e.mayThrow();
-    e.setXEffect(i.rd, `${helperName(i.op)}(c, ${i.rs1}, ${i.rm})`, wide ? "c.retHi" : "$lo >> 31");
+    e.setXEffect(i.rd, `${e.rt(helperName(i.op))}(c, ${i.rs1}, ${i.rm})`, wide ? "c.retHi" : "$lo >> 31");
     return true;
   };
 }
@@ -57,7 +57,7 @@ function intToFp(wide: boolean): Trans {
     if (!validRm(i.rm)) return false;
     const a = e.x(i.rs1);
     e.mayThrow();
-    e.line(`${helperName(i.op)}(c, ${i.rd}, ${a.lo}${wide ? `, ${a.hi}` : ""}, ${i.rm});`);
+    e.line(`${e.rt(helperName(i.op))}(c, ${i.rd}, ${a.lo}${wide ? `, ${a.hi}` : ""}, ${i.rm});`);
     return true;
   };
 }

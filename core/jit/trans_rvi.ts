@@ -105,7 +105,7 @@ function shiftImmW(op: string): Trans {
 function shiftReg(helper: string): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
-    e.setX(i.rd, `${helper}(${a.lo}, ${a.hi}, ${b.lo})`, "RH[0]");
+    e.setX(i.rd, `${e.rt(helper)}(${a.lo}, ${a.hi}, ${b.lo})`, e.rh);
     return true;
   };
 }

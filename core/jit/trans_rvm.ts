@@ -10,14 +10,14 @@ import type { Trans } from "./trans_rvi.ts";
 function pairHelper(helper: string): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
-    e.setX(i.rd, `${helper}(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`, "RH[0]");
+    e.setX(i.rd, `${e.rt(helper)}(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`, e.rh);
     return true;
   };
 }
 
 function wordHelper(helper: string): Trans {
   return (e, i) => {
-    e.setX32(i.rd, `${helper}(${e.x(i.rs1).lo}, ${e.x(i.rs2).lo})`);
+    e.setX32(i.rd, `${e.rt(helper)}(${e.x(i.rs1).lo}, ${e.x(i.rs2).lo})`);
     return true;
   };
 }
@@ -29,7 +29,7 @@ export const TRANS_RVM: Record<string, Trans> = {
     e.setX(
       i.rd,
       `Math.imul(${a.lo}, ${b.lo})`,
-      `(mulhu32(${a.lo}, ${b.lo}) + Math.imul(${a.lo}, ${b.hi}) + Math.imul(${a.hi}, ${b.lo})) | 0`,
+      `(${e.rt("mulhu32")}(${a.lo}, ${b.lo}) + Math.imul(${a.lo}, ${b.hi}) + Math.imul(${a.hi}, ${b.lo})) | 0`,
     );
     return true;
   },

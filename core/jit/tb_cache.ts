@@ -1,0 +1,122 @@
+/**
+ * The cache of translated blocks, by guest pc, with a direct-mapped cache
+ * in front (as QEMU's `tb_jmp_cache`), a per-page index for invalidation,
+ * and promotion of hot blocks to regions.
+ *
+ * @module
+ */
+
+import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
+import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
+import type { Runtime } from "./runtime.ts";
+import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
+
+/** Number of entries of the direct-mapped jump cache (a power of two). */
+const JMP_CACHE_SIZE = 1 << 14;
+
+/**
+ * Translated blocks by guest pc, with a small direct-mapped cache in front
+ * (as QEMU's `tb_jmp_cache`) and a per-page index for invalidation.
+ *
+ * @example Find (or translate) the block at the entry point
+ * ```ts ignore
+ * const cache = new TbCache(mem, makeRuntime(mem));
+ * const tb = cache.get(entry);
+ * ```
+ */
+export class TbCache {
+  /** Fast lookup by `(pc >> 1) & mask`; entries must be checked against pc. */
+  readonly jmpCache: (TranslationBlock | undefined)[] = new Array(JMP_CACHE_SIZE).fill(undefined);
+  private readonly blocks = new Map<number, TranslationBlock>();
+  private readonly byPage = new Map<number, Set<TranslationBlock>>();
+  /** Instructions per block (1 for `-one-insn-per-tb`). */
+  maxInsns = MAX_BLOCK_INSNS;
+  /** Called for each new block before it is compiled (`-d in_asm`, plugins). */
+  onTranslate: ((tb: TranslationBlock) => void) | undefined;
+  /** Number of blocks translated so far. */
+  translated = 0;
+  /** Number of regions compiled so far. */
+  regions = 0;
+
+  /**
+   * @param mem guest memory (its `onCodeChange` is taken over)
+   * @param rt runtime for compiled code
+   */
+  constructor(readonly mem: AddressSpace, readonly rt: Runtime) {
+    mem.onCodeChange = (first, last) => this.invalidatePages(first, last);
+  }
+
+  /** The block at `pc`, translating it if needed. */
+  get(pc: number): TranslationBlock {
+    const slot = (pc >>> 1) & (JMP_CACHE_SIZE - 1);
+    let tb = this.jmpCache[slot];
+    if (tb !== undefined && tb.pc === pc) return tb;
+    tb = this.blocks.get(pc);
+    if (tb === undefined) tb = this.translate(pc);
+    this.jmpCache[slot] = tb;
+    return tb;
+  }
+
+  private translate(pc: number): TranslationBlock {
+    const block = decodeBlock(this.mem, pc, this.maxInsns);
+    const tb: TranslationBlock = { pc, ...block, fn: undefined as unknown as BlockFn, valid: true, hits: 0 };
+    this.onTranslate?.(tb);
+    tb.fn = compileBlock(tb, this.rt);
+    this.blocks.set(pc, tb);
+    const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
+    for (let p = first; p <= last; p++) {
+      this.mem.pages[p] |= PAGE_CODE;
+      let set = this.byPage.get(p);
+      if (!set) this.byPage.set(p, set = new Set());
+      set.add(tb);
+    }
+    this.translated++;
+    return tb;
+  }
+
+  /**
+   * Makes `tb` the head of a region of hot blocks around it. The region is
+   * dropped with the head when any of its pages changes.
+   */
+  promote(tb: TranslationBlock): void {
+    const region = formRegion(tb, (pc) => this.blocks.get(pc));
+    const last = tb.insns[tb.insns.length - 1];
+    // A lone block that does not loop to itself gains nothing from a region.
+    if (region.length < 2 && !(last && successorsOf(tb).includes(tb.pc))) return;
+    tb.fn = compileRegion(region, this.rt);
+    for (const member of region) {
+      const first = member.pc >>> PAGE_SHIFT, last = (member.end - 1) >>> PAGE_SHIFT;
+      for (let p = first; p <= last; p++) this.byPage.get(p)?.add(tb);
+    }
+    this.regions++;
+  }
+
+  /** Drops every block made from pages `first..last`. */
+  invalidatePages(first: number, last: number): void {
+    for (let p = first; p <= last; p++) {
+      const set = this.byPage.get(p);
+      if (!set) continue;
+      this.byPage.delete(p);
+      for (const tb of set) this.drop(tb);
+    }
+  }
+
+  /** Drops every block (`fence.i`, `execve`). */
+  flush(): void {
+    for (const tb of this.blocks.values()) tb.valid = false;
+    this.blocks.clear();
+    for (const p of this.byPage.keys()) this.mem.pages[p] &= ~PAGE_CODE;
+    this.byPage.clear();
+    this.jmpCache.fill(undefined);
+  }
+
+  private drop(tb: TranslationBlock): void {
+    if (!tb.valid) return;
+    tb.valid = false;
+    this.blocks.delete(tb.pc);
+    const slot = (tb.pc >>> 1) & (JMP_CACHE_SIZE - 1);
+    if (this.jmpCache[slot] === tb) this.jmpCache[slot] = undefined;
+    // A block may span two pages; the other page's index still lists it,
+    // harmlessly: drop() is idempotent.
+  }
+}
