@@ -5,8 +5,15 @@
  * @module
  */
 
-import { AddressSpace } from "../mem/address_space.ts";
+import type { AddressSpace } from "../mem/address_space.ts";
+import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
+import { Credentials } from "./credentials.ts";
+import { FdTable } from "./fd_table.ts";
+import { hostUmask } from "./host_info.ts";
+import { ResourceLimits } from "./rlimits.ts";
+import { SharedMappings } from "./shared_mappings.ts";
+import { SignalState, ThreadState } from "./signals.ts";
 
 /**
  * State of one guest process shared by all its threads.
@@ -45,6 +52,30 @@ export class Process {
   /** Exit status once the guest called `exit_group` (or died of a signal), else null. */
   exitStatus: number | null = null;
 
+  /** Open file descriptors. */
+  readonly fds: FdTable = new FdTable();
+  /**
+   * Current working directory (absolute host path). The guest's, kept
+   * here: plume never changes the host process's directory.
+   */
+  cwd: string = Deno.cwd();
+  /** File mode creation mask. */
+  umask: number = hostUmask();
+  /** Signal dispositions and raised signals. */
+  readonly signals: SignalState = new SignalState();
+  /** User and group ids. */
+  readonly creds: Credentials = Credentials.fromHost();
+  /** Resource limits. */
+  readonly rlimits: ResourceLimits = new ResourceLimits();
+  /** `MAP_SHARED` file mappings. */
+  readonly sharedMaps: SharedMappings = new SharedMappings();
+  /** Per-thread state by thread id. */
+  readonly threads: Map<number, ThreadState> = new Map();
+  /** Name set with `prctl(PR_SET_NAME)`; "" means the executable's name. */
+  threadName = "";
+  /** Nice value (`getpriority`/`setpriority`). */
+  nice = 0;
+
   /**
    * @param mem the guest address space
    * @param log debug log
@@ -52,5 +83,36 @@ export class Process {
   constructor(mem: AddressSpace, log: Log = new Log()) {
     this.mem = mem;
     this.log = log;
+  }
+
+  /** Thread id of the thread `cpu` runs (the pid for the main thread). */
+  tidOf(cpu: Cpu): number {
+    return cpu.tid || this.pid;
+  }
+
+  /** State of the thread `cpu` runs, created on first use. */
+  thread(cpu: Cpu): ThreadState {
+    const tid = this.tidOf(cpu);
+    let t = this.threads.get(tid);
+    if (t === undefined) {
+      t = new ThreadState(tid);
+      this.threads.set(tid, t);
+    }
+    return t;
+  }
+
+  /** The comm name (`PR_GET_NAME`): at most 15 bytes, the executable's base name by default. */
+  get comm(): string {
+    const name = this.threadName || this.exePath.slice(this.exePath.lastIndexOf("/") + 1);
+    return name;
+  }
+
+  /**
+   * Finishes the process's files at exit: shared mappings are written
+   * back, descriptors closed, the terminal restored.
+   */
+  releaseResources(): void {
+    this.sharedMaps.removeAll(this.mem);
+    this.fds.closeAll();
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * The guest's file descriptor table: descriptor numbers mapped to shared
+ * open file descriptions, each with its own close-on-exec flag. The
+ * standard streams 0, 1 and 2 start as the host's.
+ *
+ * @module
+ */
+
+import { E, SyscallError } from "./errno.ts";
+import type { OpenFile } from "./open_file.ts";
+import { StdioFile, TerminalState } from "./stdio.ts";
+
+/**
+ * Descriptor table of a process.
+ *
+ * @example Install a file at the lowest free descriptor, then close it
+ * ```ts
+ * import { FdTable } from "./fd_table.ts";
+ * import { MemFile } from "./open_file.ts";
+ * const t = new FdTable();
+ * const fd = t.install(new MemFile(new Uint8Array(0), "/x"), { limit: 1024 });
+ * console.log(fd); // 3
+ * t.close(fd);
+ * ```
+ */
+export class FdTable {
+  private readonly files: (OpenFile | undefined)[] = [];
+  private readonly cloexec: boolean[] = [];
+  /** Settings of the host terminal, shared by the standard streams. */
+  readonly terminal: TerminalState = new TerminalState();
+
+  constructor() {
+    for (const fd of [0, 1, 2] as const) this.installAt(fd, new StdioFile(fd, this.terminal), false);
+  }
+
+  /** The description behind `fd`, or undefined. */
+  lookup(fd: number): OpenFile | undefined {
+    return Number.isInteger(fd) && fd >= 0 ? this.files[fd] : undefined;
+  }
+
+  /** The description behind `fd`; `EBADF` when it is not open. */
+  get(fd: number): OpenFile {
+    const f = this.lookup(fd);
+    if (f === undefined) throw new SyscallError(E.EBADF, `fd ${fd} is not open`);
+    return f;
+  }
+
+  /**
+   * Puts `file` at the lowest free descriptor at or above `min`, below
+   * `limit` (`RLIMIT_NOFILE`); `EMFILE` when none is free.
+   */
+  install(file: OpenFile, opts: { min?: number; cloexec?: boolean; limit: number }): number {
+    let fd = opts.min ?? 0;
+    while (fd < this.files.length && this.files[fd] !== undefined) fd++;
+    if (fd >= opts.limit) throw new SyscallError(E.EMFILE, `No free descriptor below ${opts.limit}`);
+    this.installAt(fd, file, opts.cloexec ?? false);
+    return fd;
+  }
+
+  /** Puts `file` at `fd`, closing what was there (as `dup3` does). */
+  installAt(fd: number, file: OpenFile, cloexec: boolean): void {
+    // Take the new reference first: installing a description over itself must not release it.
+    file.retain();
+    const old = this.files[fd];
+    this.files[fd] = file;
+    this.cloexec[fd] = cloexec;
+    if (old !== undefined) old.drop();
+  }
+
+  /** Closes `fd`; `EBADF` when it is not open. Host errors of the last close are reported. */
+  close(fd: number): void {
+    const f = this.get(fd);
+    this.files[fd] = undefined;
+    this.cloexec[fd] = false;
+    while (this.files.length > 0 && this.files[this.files.length - 1] === undefined) this.files.pop();
+    f.drop();
+  }
+
+  /** The close-on-exec flag of `fd` (which must be open). */
+  getCloexec(fd: number): boolean {
+    this.get(fd);
+    return this.cloexec[fd] ?? false;
+  }
+
+  /** Sets the close-on-exec flag of `fd` (which must be open). */
+  setCloexec(fd: number, on: boolean): void {
+    this.get(fd);
+    this.cloexec[fd] = on;
+  }
+
+  /** Open descriptors in `[first, last]`, ascending. */
+  openIn(first: number, last: number): number[] {
+    const out: number[] = [];
+    for (let fd = first; fd <= last && fd < this.files.length; fd++) if (this.files[fd] !== undefined) out.push(fd);
+    return out;
+  }
+
+  /** Closes every descriptor (at process exit) and restores the terminal. */
+  closeAll(): void {
+    for (const fd of this.openIn(0, this.files.length)) {
+      try {
+        this.close(fd);
+      } catch {
+        // A failing close at exit has no one to report to.
+      }
+    }
+    this.terminal.restore();
+  }
+}

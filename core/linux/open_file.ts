@@ -1,0 +1,530 @@
+/**
+ * Open file descriptions: what a guest file descriptor refers to. Several
+ * descriptors (after `dup`) share one description, with its offset and
+ * status flags, as in Linux.
+ *
+ * {@link OpenFile} is the interface the system calls use; this module has
+ * the base class, host files and directories ({@link HostFile}, over
+ * `node:fs` descriptors, which give positional I/O and pass Linux open
+ * flags such as `O_NOFOLLOW` through to the host) and in-memory files
+ * ({@link MemFile}, for synthesized `/proc` files). Standard streams and
+ * pipes live in `stdio.ts` and `pipe.ts`.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import { E, hostCall, SyscallError } from "./errno.ts";
+import {
+  type FileStat,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+  statFd,
+} from "./stat.ts";
+import { type DirEntry, encodeDirents, listDirectory } from "./dirents.ts";
+
+/** Mask of the access mode in open flags. */
+export const O_ACCMODE = 0o3;
+/** Open for reading only. */
+export const O_RDONLY = 0o0;
+/** Open for writing only. */
+export const O_WRONLY = 0o1;
+/** Open for reading and writing. */
+export const O_RDWR = 0o2;
+/** Create the file if it does not exist. */
+export const O_CREAT = 0o100;
+/** With `O_CREAT`: fail if the file exists. */
+export const O_EXCL = 0o200;
+/** Do not make a terminal the controlling terminal. */
+export const O_NOCTTY = 0o400;
+/** Truncate to length 0. */
+export const O_TRUNC = 0o1000;
+/** Every write appends. */
+export const O_APPEND = 0o2000;
+/** Non-blocking I/O. */
+export const O_NONBLOCK = 0o4000;
+/** Synchronized data writes. */
+export const O_DSYNC = 0o10000;
+/** Signal-driven I/O. */
+export const O_ASYNC = 0o20000;
+/** Direct I/O. */
+export const O_DIRECT = 0o40000;
+/** Large file (implied on 64-bit). */
+export const O_LARGEFILE = 0o100000;
+/** Fail unless the path is a directory. */
+export const O_DIRECTORY = 0o200000;
+/** Fail if the last path component is a symbolic link. */
+export const O_NOFOLLOW = 0o400000;
+/** Do not update the access time. */
+export const O_NOATIME = 0o1000000;
+/** Close on exec. */
+export const O_CLOEXEC = 0o2000000;
+/** Synchronized writes (`__O_SYNC | O_DSYNC`). */
+export const O_SYNC = 0o4010000;
+/** A location in the file tree only, no I/O. */
+export const O_PATH = 0o10000000;
+/** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */
+export const O_TMPFILE = 0o20200000;
+
+/** Status flags `F_SETFL` may change. */
+export const SETFL_MASK = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
+/** Flags that only matter while opening, not kept in the description. */
+const OPEN_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
+
+/** Linux caps one read or write at this many bytes (`MAX_RW_COUNT`). */
+export const MAX_RW_COUNT = 0x7fff_f000;
+
+/** `lseek` whence values. */
+export const SEEK_SET = 0;
+/** Relative to the current offset. */
+export const SEEK_CUR = 1;
+/** Relative to the end of the file. */
+export const SEEK_END = 2;
+/** Next data at or after the offset. */
+export const SEEK_DATA = 3;
+/** Next hole at or after the offset. */
+export const SEEK_HOLE = 4;
+
+/**
+ * An open file description. Methods throw {@link SyscallError}; the
+ * defaults answer as Linux does for a file that lacks the operation.
+ */
+export abstract class OpenFile {
+  /** Access mode and status flags, as `F_GETFL` reports them. */
+  flags: number;
+  /** Host path this description names (absolute), or "" when it has none. */
+  readonly path: string;
+  /** References (guest descriptors, shared mappings); it is released at 0. */
+  refs = 0;
+
+  /**
+   * @param flags open flags (creation-only flags are dropped)
+   * @param path absolute host path, or ""
+   */
+  constructor(flags: number, path: string) {
+    this.flags = flags & ~OPEN_ONLY_FLAGS;
+    this.path = path;
+  }
+
+  /** True when `read` is allowed by the access mode. */
+  get readable(): boolean {
+    const acc = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (acc === O_RDONLY || acc === O_RDWR);
+  }
+
+  /** True when `write` is allowed by the access mode. */
+  get writable(): boolean {
+    const acc = this.flags & O_ACCMODE;
+    return (this.flags & O_PATH) === 0 && (acc === O_WRONLY || acc === O_RDWR);
+  }
+
+  /** Reads at the current offset and advances it. */
+  abstract read(dst: Uint8Array): number;
+  /** Writes at the current offset (or the end with `O_APPEND`) and advances it. */
+  abstract write(src: Uint8Array): number;
+  /** The file's status. */
+  abstract stat(): FileStat;
+
+  /** Reads at `pos` without moving the offset. */
+  pread(_dst: Uint8Array, _pos: number): number {
+    throw new SyscallError(E.ESPIPE);
+  }
+
+  /** Writes at `pos` without moving the offset. */
+  pwrite(_src: Uint8Array, _pos: number): number {
+    throw new SyscallError(E.ESPIPE);
+  }
+
+  /** Writes mapped pages back at `pos` (like `pwrite`, but never appending). */
+  writeBack(src: Uint8Array, pos: number): number {
+    return this.pwrite(src, pos);
+  }
+
+  /** Moves the offset; returns the new one. */
+  seek(_offset: number, _whence: number): number {
+    throw new SyscallError(E.ESPIPE);
+  }
+
+  /** Sets the file's length. */
+  truncate(_length: number): void {
+    throw new SyscallError(E.EINVAL);
+  }
+
+  /** Flushes to storage (`fsync`, or `fdatasync` with `dataOnly`). */
+  sync(_dataOnly: boolean): void {
+    throw new SyscallError(E.EINVAL);
+  }
+
+  /** Bytes that can be read without blocking (`FIONREAD`). */
+  available(): number {
+    throw new SyscallError(E.ENOTTY);
+  }
+
+  /** True for a terminal (terminal `ioctl`s apply). */
+  isTerminal(): boolean {
+    return false;
+  }
+
+  /** True for a directory (`getdents64`, `fchdir`, relative `*at` paths). */
+  isDirectory(): boolean {
+    return false;
+  }
+
+  /** Fills up to `max` bytes of `linux_dirent64` records; 0 at the end. */
+  readDirents(_max: number): Uint8Array {
+    throw new SyscallError(E.ENOTDIR);
+  }
+
+  /** Releases host resources; called when the last reference is dropped. */
+  release(): void {}
+
+  /** Takes a reference (a descriptor or a shared mapping). */
+  retain(): void {
+    this.refs++;
+  }
+
+  /** Drops a reference; the last one releases the description. */
+  drop(): void {
+    if (--this.refs === 0) this.release();
+  }
+}
+
+/** Kind of host object behind a {@link HostFile}. */
+export type HostKind = "reg" | "dir" | "chr" | "blk" | "fifo" | "sock" | "lnk";
+
+function kindOf(mode: number): HostKind {
+  switch (mode & S_IFMT) {
+    case S_IFDIR:
+      return "dir";
+    case S_IFCHR:
+      return "chr";
+    case S_IFBLK:
+      return "blk";
+    case S_IFIFO:
+      return "fifo";
+    case S_IFSOCK:
+      return "sock";
+    case S_IFLNK:
+      return "lnk";
+    default:
+      return "reg";
+  }
+}
+
+/** Guest open flags passed through to the host `open` unchanged (same meaning). */
+const PASS_THROUGH = O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_DSYNC | O_SYNC | O_PATH | O_NOATIME;
+
+/** Host flag values (identical to the generic ones on Linux hosts, taken from the host to be sure). */
+function hostOpenFlags(guest: number): number {
+  const C = fs.constants;
+  const acc = guest & O_ACCMODE;
+  let h = acc === O_WRONLY ? C.O_WRONLY : acc === O_RDWR ? C.O_RDWR : C.O_RDONLY;
+  const map: [number, number | undefined][] = [
+    [O_NOFOLLOW, C.O_NOFOLLOW],
+    [O_DIRECTORY, C.O_DIRECTORY],
+    [O_NONBLOCK, C.O_NONBLOCK],
+    [O_NOCTTY, C.O_NOCTTY],
+    [O_DSYNC, C.O_DSYNC],
+    [O_SYNC, C.O_SYNC],
+    [O_NOATIME, C.O_NOATIME],
+    [O_PATH, O_PATH],
+  ];
+  for (const [g, host] of map) if ((guest & PASS_THROUGH & g) === g && host !== undefined) h |= host;
+  // Deno opens every descriptor close-on-exec; plume never execs host programs anyway.
+  return h;
+}
+
+/**
+ * A host file, directory or device opened through `node:fs`.
+ *
+ * @example Create a file, write and read it back
+ * ```ts
+ * import { HostFile, O_CREAT, O_RDWR } from "./open_file.ts";
+ * const path = Deno.makeTempDirSync() + "/f";
+ * const f = HostFile.open(path, O_RDWR | O_CREAT, 0o644, 0o022);
+ * f.write(new TextEncoder().encode("hi"));
+ * const buf = new Uint8Array(2);
+ * console.log(f.pread(buf, 0), new TextDecoder().decode(buf)); // 2 "hi"
+ * f.release();
+ * ```
+ */
+export class HostFile extends OpenFile {
+  /** Host descriptor. */
+  readonly fd: number;
+  /** What the descriptor refers to. */
+  readonly kind: HostKind;
+  /** File offset (regular files, block devices, and the entry index of a directory). */
+  offset = 0;
+  private listing: DirEntry[] | undefined;
+
+  /**
+   * @param fd host descriptor (owned from now on)
+   * @param flags guest open flags
+   * @param path absolute host path
+   * @param kind file type
+   */
+  constructor(fd: number, flags: number, path: string, kind: HostKind) {
+    super(flags, path);
+    this.fd = fd;
+    this.kind = kind;
+  }
+
+  /**
+   * Opens `path` (absolute) with Linux `flags`; `mode` and the guest's
+   * `umask` apply to a file this call creates.
+   */
+  static open(path: string, flags: number, mode: number, umask: number): HostFile {
+    const acc = flags & O_ACCMODE;
+    const wantsWrite = acc === O_WRONLY || acc === O_RDWR;
+    if ((flags & O_TMPFILE) === O_TMPFILE) {
+      throw new SyscallError(E.EOPNOTSUPP, `O_TMPFILE is not supported (${path})`);
+    }
+    const C = fs.constants;
+    const perm = mode & 0o7777 & ~umask;
+    const base = hostOpenFlags(flags);
+    let fd = -1;
+    let created = false;
+    if (flags & O_CREAT) {
+      // Create with O_EXCL first to know whether this call created the
+      // file: the host applies its own umask on top of the guest's, so a
+      // created file's mode is set explicitly afterwards.
+      const createFlags = (wantsWrite ? base : C.O_WRONLY) | C.O_CREAT | C.O_EXCL;
+      try {
+        fd = hostCall(() => fs.openSync(path, createFlags, perm));
+        created = true;
+      } catch (err) {
+        if (!(err instanceof SyscallError && err.errno === E.EEXIST) || flags & O_EXCL) throw err;
+      }
+      if (created && !wantsWrite) {
+        fs.closeSync(fd);
+        fd = -1;
+      }
+    }
+    if (fd < 0) {
+      const trunc = flags & O_TRUNC && wantsWrite && !created ? C.O_TRUNC : 0;
+      try {
+        fd = hostCall(() => fs.openSync(path, base | trunc));
+      } catch (err) {
+        // A dangling symbolic link: O_CREAT without O_EXCL creates its target.
+        if (!(flags & O_CREAT && err instanceof SyscallError && err.errno === E.ENOENT) || !wantsWrite) throw err;
+        fd = hostCall(() => fs.openSync(path, base | C.O_CREAT, perm));
+        created = true;
+      }
+    }
+    let file: HostFile;
+    try {
+      const st = statFd(fd);
+      if (created && (st.mode & 0o7777) !== perm) hostCall(() => fs.fchmodSync(fd, perm));
+      file = new HostFile(fd, flags, path, kindOf(st.mode));
+      // Linux truncates even when opened read-only, given write permission.
+      if (flags & O_TRUNC && !wantsWrite && !created && file.kind === "reg" && (flags & O_PATH) === 0) {
+        hostCall(() => fs.truncateSync(path, 0));
+      }
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return file;
+  }
+
+  private positional(): boolean {
+    return this.kind === "reg" || this.kind === "blk";
+  }
+
+  private checkNotDir(): void {
+    if (this.kind === "dir") throw new SyscallError(E.EISDIR);
+  }
+
+  read(dst: Uint8Array): number {
+    this.checkNotDir();
+    const len = Math.min(dst.length, MAX_RW_COUNT);
+    if (!this.positional()) return hostCall(() => fs.readSync(this.fd, dst, 0, len, null));
+    const n = hostCall(() => fs.readSync(this.fd, dst, 0, len, this.offset));
+    this.offset += n;
+    return n;
+  }
+
+  write(src: Uint8Array): number {
+    this.checkNotDir();
+    const len = Math.min(src.length, MAX_RW_COUNT);
+    if (!this.positional()) return hostCall(() => fs.writeSync(this.fd, src, 0, len, null));
+    if (this.flags & O_APPEND) this.offset = Number(this.stat().size);
+    const n = this.pwriteAll(src.subarray(0, len), this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  private pwriteAll(src: Uint8Array, pos: number): number {
+    let done = 0;
+    while (done < src.length) {
+      const n = hostCall(() => fs.writeSync(this.fd, src, done, src.length - done, pos + done));
+      if (n <= 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  override pread(dst: Uint8Array, pos: number): number {
+    this.checkNotDir();
+    if (!this.positional()) throw new SyscallError(E.ESPIPE);
+    return hostCall(() => fs.readSync(this.fd, dst, 0, Math.min(dst.length, MAX_RW_COUNT), pos));
+  }
+
+  override pwrite(src: Uint8Array, pos: number): number {
+    this.checkNotDir();
+    if (!this.positional()) throw new SyscallError(E.ESPIPE);
+    // Linux appends even for pwrite on an O_APPEND file.
+    if (this.flags & O_APPEND) pos = Number(this.stat().size);
+    return this.pwriteAll(src.subarray(0, Math.min(src.length, MAX_RW_COUNT)), pos);
+  }
+
+  override writeBack(src: Uint8Array, pos: number): number {
+    return this.pwriteAll(src, pos);
+  }
+
+  override seek(offset: number, whence: number): number {
+    if (this.kind === "fifo" || this.kind === "sock") throw new SyscallError(E.ESPIPE);
+    // Character devices (/dev/null, /dev/zero) accept any seek and stay at 0.
+    if (this.kind === "chr") {
+      if (whence < SEEK_SET || whence > SEEK_HOLE) throw new SyscallError(E.EINVAL);
+      return 0;
+    }
+    let base: number;
+    if (whence === SEEK_SET) base = 0;
+    else if (whence === SEEK_CUR) base = this.offset;
+    else if (whence === SEEK_END) base = this.kind === "dir" ? 0 : Number(this.stat().size);
+    else if ((whence === SEEK_DATA || whence === SEEK_HOLE) && this.kind !== "dir") {
+      // Every byte is data as far as plume knows: the only hole is at the end.
+      const size = Number(this.stat().size);
+      if (offset < 0 || offset >= size) throw new SyscallError(E.ENXIO);
+      return this.offset = whence === SEEK_DATA ? offset : size;
+    } else throw new SyscallError(E.EINVAL, `Bad whence ${whence}`);
+    const pos = base + offset;
+    if (pos < 0 || !Number.isSafeInteger(pos)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
+    if (this.kind === "dir" && pos === 0) this.listing = undefined;
+    return this.offset = pos;
+  }
+
+  override truncate(length: number): void {
+    if (this.kind !== "reg") throw new SyscallError(E.EINVAL);
+    hostCall(() => fs.ftruncateSync(this.fd, length));
+  }
+
+  override sync(dataOnly: boolean): void {
+    hostCall(() => (dataOnly ? fs.fdatasyncSync(this.fd) : fs.fsyncSync(this.fd)));
+  }
+
+  override available(): number {
+    if (this.kind !== "reg") throw new SyscallError(E.ENOTTY);
+    return Math.max(0, Number(this.stat().size) - this.offset);
+  }
+
+  stat(): FileStat {
+    return statFd(this.fd);
+  }
+
+  override isDirectory(): boolean {
+    return this.kind === "dir";
+  }
+
+  override readDirents(max: number): Uint8Array {
+    if (this.kind !== "dir") throw new SyscallError(E.ENOTDIR);
+    // One listing per pass over the directory, so offsets stay valid across calls.
+    this.listing ??= listDirectory(this.path);
+    const { bytes, next } = encodeDirents(this.listing, this.offset, max);
+    if (bytes.length === 0 && this.offset < this.listing.length) {
+      throw new SyscallError(E.EINVAL, `Buffer of ${max} bytes too small for a directory entry`);
+    }
+    this.offset = next;
+    return bytes;
+  }
+
+  override release(): void {
+    hostCall(() => fs.closeSync(this.fd));
+  }
+}
+
+/**
+ * A read-only file whose contents plume synthesizes (`/proc/self/maps`).
+ *
+ * @example
+ * ```ts
+ * import { MemFile } from "./open_file.ts";
+ * const f = new MemFile(new TextEncoder().encode("abc"), "/proc/self/maps");
+ * const b = new Uint8Array(8);
+ * console.log(f.read(b), f.read(b)); // 3 0
+ * ```
+ */
+export class MemFile extends OpenFile {
+  private readonly data: Uint8Array;
+  private offset = 0;
+  private readonly created = BigInt(Date.now()) * 1_000_000n;
+
+  /**
+   * @param data the contents
+   * @param path the path the guest opened
+   */
+  constructor(data: Uint8Array, path: string) {
+    super(O_RDONLY, path);
+    this.data = data;
+  }
+
+  read(dst: Uint8Array): number {
+    const n = this.pread(dst, this.offset);
+    this.offset += n;
+    return n;
+  }
+
+  write(_src: Uint8Array): number {
+    throw new SyscallError(E.EBADF);
+  }
+
+  override pread(dst: Uint8Array, pos: number): number {
+    const part = this.data.subarray(Math.min(pos, this.data.length), Math.min(pos + dst.length, this.data.length));
+    dst.set(part);
+    return part.length;
+  }
+
+  override seek(offset: number, whence: number): number {
+    const base = whence === SEEK_SET
+      ? 0
+      : whence === SEEK_CUR
+      ? this.offset
+      : whence === SEEK_END
+      ? this.data.length
+      : NaN;
+    const pos = base + offset;
+    if (!(pos >= 0)) throw new SyscallError(E.EINVAL);
+    return this.offset = pos;
+  }
+
+  override available(): number {
+    return Math.max(0, this.data.length - this.offset);
+  }
+
+  stat(): FileStat {
+    // Like procfs: a regular file that reports size 0.
+    return {
+      dev: 0x16n,
+      ino: 1n,
+      mode: S_IFREG | 0o444,
+      nlink: 1,
+      uid: 0,
+      gid: 0,
+      rdev: 0n,
+      size: 0n,
+      blksize: 1024,
+      blocks: 0n,
+      atimeNs: this.created,
+      mtimeNs: this.created,
+      ctimeNs: this.created,
+      birthtimeNs: null,
+    };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * From a guest path to a host path: relative paths against the guest's
+ * working directory or a directory descriptor, absolute paths through the
+ * sysroot (`-L`, qemu-user's rule: a path that exists under the sysroot is
+ * taken from there), and the links of `/proc/self` that must describe the
+ * guest rather than plume (`exe`, `cwd`, `fd/N`, `maps`).
+ *
+ * Paths are joined, never normalized: `..` after a symbolic link is left
+ * to the host kernel, which resolves it as Linux would for the guest.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import { E, SyscallError } from "./errno.ts";
+import { MemFile, type OpenFile } from "./open_file.ts";
+import { PipeEnd } from "./pipe.ts";
+import type { Process } from "./process.ts";
+import { StdioFile } from "./stdio.ts";
+
+/** Directory descriptor meaning "the working directory". */
+export const AT_FDCWD = -100;
+/** Do not follow a final symbolic link. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+/** `unlinkat`: remove a directory. */
+export const AT_REMOVEDIR = 0x200;
+/** `faccessat`: check with the effective ids. */
+export const AT_EACCESS = 0x200;
+/** `linkat`: follow a final symbolic link. */
+export const AT_SYMLINK_FOLLOW = 0x400;
+/** Do not automount. */
+export const AT_NO_AUTOMOUNT = 0x800;
+/** An empty path means the descriptor itself. */
+export const AT_EMPTY_PATH = 0x1000;
+
+function join(dir: string, rel: string): string {
+  return dir.endsWith("/") ? dir + rel : `${dir}/${rel}`;
+}
+
+/** The host directory a relative path starts from: the working directory or `dirfd`'s. */
+export function baseDir(proc: Process, dirfd: number): string {
+  if (dirfd === AT_FDCWD) return proc.cwd;
+  const f = proc.fds.get(dirfd);
+  if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${dirfd} is not a directory`);
+  return f.path;
+}
+
+/** `/proc/self/REST` or `/proc/PID/REST` for the guest's own pid: REST ("" for the directory), else undefined. */
+export function procSelfRest(proc: Process, path: string): string | undefined {
+  const m = path.match(/^\/proc\/(self|thread-self|\d+)(\/.*)?$/);
+  if (!m || (m[1] !== "self" && m[1] !== "thread-self" && Number(m[1]) !== proc.pid)) return undefined;
+  return (m[2] ?? "").replace(/^\/+/, "");
+}
+
+/** What `readlink` of a `/proc/self` link gives for the guest, or undefined when not one of them. */
+export function procSelfLink(proc: Process, path: string): string | undefined {
+  if (path === "/proc/self" || path === "/proc/thread-self") return String(proc.pid);
+  const rest = procSelfRest(proc, path);
+  if (rest === "exe") return proc.exePath;
+  if (rest === "cwd") return proc.cwd;
+  const fd = rest?.match(/^fd\/(\d+)$/);
+  if (fd) {
+    const f = proc.fds.get(Number(fd[1]));
+    if (f instanceof StdioFile) return hostReadlink(`/proc/self/fd/${f.hostFd}`);
+    return f.path;
+  }
+  return undefined;
+}
+
+function hostReadlink(path: string): string {
+  try {
+    return fs.readlinkSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Contents of `/proc/self/maps` for the guest's address space. */
+export function procMaps(proc: Process): string {
+  const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
+  const lines = proc.mem.mappings.map((m) => {
+    const perms = (m.prot & 1 ? "r" : "-") + (m.prot & 2 ? "w" : "-") + (m.prot & 4 ? "x" : "-") + "p";
+    const head = `${hex(m.start, 8)}-${hex(m.end, 8)} ${perms} ${hex(m.offset, 8)} 00:00 0`;
+    return m.name ? head.padEnd(73) + m.name : head + " ";
+  });
+  return lines.map((l) => l + "\n").join("");
+}
+
+/**
+ * Host path for guest path `path` relative to `dirfd`. `sysroot` applies
+ * the `-L` lookup to absolute paths (for calls that only look files up, as
+ * qemu-user does); `/proc/self` links resolve to what they name for the
+ * guest. An empty path is `ENOENT`.
+ *
+ * @example
+ * ```ts ignore
+ * const host = resolvePath(proc, AT_FDCWD, "a.txt"); // `${proc.cwd}/a.txt`
+ * ```
+ */
+export function resolvePath(proc: Process, dirfd: number, path: string, sysroot = false): string {
+  if (path === "") throw new SyscallError(E.ENOENT, "Empty path");
+  if (!path.startsWith("/")) return join(baseDir(proc, dirfd), path);
+  const rest = procSelfRest(proc, path);
+  if (rest !== undefined) {
+    const [head, ...tail] = rest.split("/");
+    let target: string | undefined;
+    if (head === "exe" || head === "cwd") target = procSelfLink(proc, `/proc/self/${head}`);
+    else if (head === "fd" && tail.length > 0 && /^\d+$/.test(tail[0])) {
+      const f = proc.fds.get(Number(tail.shift()));
+      target = f instanceof StdioFile ? `/proc/self/fd/${f.hostFd}` : f.path;
+      if (f instanceof PipeEnd) throw new SyscallError(E.ENXIO, "Reopening a pipe through /proc is not supported");
+    }
+    if (target !== undefined) return tail.length ? join(target, tail.join("/")) : target;
+  }
+  if (sysroot && proc.sysroot) {
+    const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
+    try {
+      fs.lstatSync(inRoot);
+      return inRoot;
+    } catch {
+      // not in the sysroot: the host's own file
+    }
+  }
+  return path;
+}
+
+/** A file plume synthesizes for `path` (`/proc/self/maps`), or undefined. */
+export function syntheticFile(proc: Process, path: string): OpenFile | undefined {
+  const rest = procSelfRest(proc, path);
+  if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
+  return undefined;
+}

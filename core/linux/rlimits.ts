@@ -1,0 +1,98 @@
+/**
+ * Resource limits (`getrlimit`, `setrlimit`, `prlimit64`), starting as the
+ * host's. Only plume's own bookkeeping changes; limits that plume enforces
+ * are read from here (`RLIMIT_NOFILE` for descriptors).
+ *
+ * @module
+ */
+
+import { E, SyscallError } from "./errno.ts";
+import { hostLimits } from "./host_info.ts";
+
+/** `RLIM_INFINITY`. */
+export const RLIM_INFINITY: bigint = 0xffff_ffff_ffff_ffffn;
+/** Number of resources (`RLIM_NLIMITS`). */
+export const RLIM_NLIMITS = 16;
+/** Stack size limit. */
+export const RLIMIT_STACK = 3;
+/** Open descriptors limit. */
+export const RLIMIT_NOFILE = 7;
+/** Linux's `fs.nr_open` default: the most descriptors a process may have. */
+export const NR_OPEN = 1048576;
+
+/** A soft/hard pair. */
+export interface RLimit {
+  /** Soft limit. */
+  cur: bigint;
+  /** Hard limit. */
+  max: bigint;
+}
+
+/** Linux defaults, used when the host's limits cannot be read. */
+const DEFAULTS: readonly [number, number][] = [
+  [Infinity, Infinity], // CPU
+  [Infinity, Infinity], // FSIZE
+  [Infinity, Infinity], // DATA
+  [8 << 20, Infinity], // STACK
+  [0, Infinity], // CORE
+  [Infinity, Infinity], // RSS
+  [63_000, 63_000], // NPROC
+  [1024, 4096], // NOFILE
+  [8 << 20, 8 << 20], // MEMLOCK
+  [Infinity, Infinity], // AS
+  [Infinity, Infinity], // LOCKS
+  [63_000, 63_000], // SIGPENDING
+  [819200, 819200], // MSGQUEUE
+  [0, 0], // NICE
+  [0, 0], // RTPRIO
+  [Infinity, Infinity], // RTTIME
+];
+
+function toRlim(v: number): bigint {
+  return v === Infinity ? RLIM_INFINITY : BigInt(v);
+}
+
+/**
+ * The limits of one process.
+ *
+ * @example
+ * ```ts
+ * import { ResourceLimits, RLIMIT_STACK } from "./rlimits.ts";
+ * const l = new ResourceLimits();
+ * console.log(l.get(RLIMIT_STACK).cur > 0n); // true
+ * ```
+ */
+export class ResourceLimits {
+  private readonly limits: RLimit[];
+
+  constructor() {
+    const host = hostLimits();
+    this.limits = DEFAULTS.map(([cur, max], i) => {
+      const h = host.get(i);
+      return { cur: toRlim(h?.cur ?? cur), max: toRlim(h?.max ?? max) };
+    });
+  }
+
+  /** The limit of `resource`; `EINVAL` for an unknown one. */
+  get(resource: number): RLimit {
+    if (!Number.isInteger(resource) || resource < 0 || resource >= RLIM_NLIMITS) {
+      throw new SyscallError(E.EINVAL, `Unknown resource ${resource}`);
+    }
+    return { ...this.limits[resource] };
+  }
+
+  /** Changes a limit with an unprivileged process's rules: soft ≤ hard, hard never raised. */
+  set(resource: number, limit: RLimit): void {
+    const old = this.get(resource);
+    if (limit.cur > limit.max) throw new SyscallError(E.EINVAL, `Soft limit ${limit.cur} above hard ${limit.max}`);
+    if (limit.max > old.max) throw new SyscallError(E.EPERM, `Cannot raise the hard limit to ${limit.max}`);
+    if (resource === RLIMIT_NOFILE && limit.max > BigInt(NR_OPEN)) throw new SyscallError(E.EPERM);
+    this.limits[resource] = { ...limit };
+  }
+
+  /** The soft limit as a number (`Infinity` for unlimited). */
+  soft(resource: number): number {
+    const cur = this.get(resource).cur;
+    return cur === RLIM_INFINITY ? Infinity : Number(cur);
+  }
+}

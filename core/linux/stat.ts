@@ -1,0 +1,153 @@
+/**
+ * File status: the host's `stat` results in one shape, and the guest's
+ * `struct stat` (asm-generic layout, 128 bytes) and `struct statx` (256
+ * bytes) built from them.
+ *
+ * Host stats come from `node:fs` with `bigint: true` because Deno's own
+ * `FileInfo` has no `fstat` on a numeric descriptor and rounds device and
+ * inode numbers to doubles. Both only carry millisecond timestamps: the
+ * sub-millisecond digits of guest timestamps are zero.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import type { AddressSpace } from "../mem/address_space.ts";
+import { hostCall } from "./errno.ts";
+import { StructBuf } from "./guest_struct.ts";
+
+/** File type mask of `st_mode`. */
+export const S_IFMT = 0o170000;
+/** Socket. */
+export const S_IFSOCK = 0o140000;
+/** Symbolic link. */
+export const S_IFLNK = 0o120000;
+/** Regular file. */
+export const S_IFREG = 0o100000;
+/** Block device. */
+export const S_IFBLK = 0o060000;
+/** Directory. */
+export const S_IFDIR = 0o040000;
+/** Character device. */
+export const S_IFCHR = 0o020000;
+/** FIFO. */
+export const S_IFIFO = 0o010000;
+
+/** File status as the guest sees it. */
+export interface FileStat {
+  /** Device (Linux `new_encode_dev` encoding, as the host reports it). */
+  dev: bigint;
+  /** Inode number. */
+  ino: bigint;
+  /** Type and permission bits. */
+  mode: number;
+  /** Hard link count. */
+  nlink: number;
+  /** Owner. */
+  uid: number;
+  /** Group. */
+  gid: number;
+  /** Device number of a special file. */
+  rdev: bigint;
+  /** Size in bytes. */
+  size: bigint;
+  /** Preferred I/O block size. */
+  blksize: number;
+  /** 512-byte blocks allocated. */
+  blocks: bigint;
+  /** Last access, ns since the epoch. */
+  atimeNs: bigint;
+  /** Last modification, ns since the epoch. */
+  mtimeNs: bigint;
+  /** Last status change, ns since the epoch. */
+  ctimeNs: bigint;
+  /** Creation, ns since the epoch, when the file system records it. */
+  birthtimeNs: bigint | null;
+}
+
+/** Converts `node:fs` bigint stats. */
+export function fromNodeStats(s: fs.BigIntStats): FileStat {
+  return {
+    dev: s.dev,
+    ino: s.ino,
+    mode: Number(s.mode),
+    nlink: Number(s.nlink),
+    uid: Number(s.uid),
+    gid: Number(s.gid),
+    rdev: s.rdev,
+    size: s.size,
+    blksize: Number(s.blksize),
+    blocks: s.blocks,
+    atimeNs: s.atimeNs,
+    mtimeNs: s.mtimeNs,
+    ctimeNs: s.ctimeNs,
+    birthtimeNs: s.birthtimeNs > 0n ? s.birthtimeNs : null,
+  };
+}
+
+/**
+ * Stats a host path, following symbolic links unless `nofollow`; host
+ * errors become `SyscallError`.
+ *
+ * @example
+ * ```ts
+ * import { statPath, S_IFDIR, S_IFMT } from "./stat.ts";
+ * console.log((statPath("/", false).mode & S_IFMT) === S_IFDIR); // true
+ * ```
+ */
+export function statPath(path: string, nofollow: boolean): FileStat {
+  return hostCall(() =>
+    fromNodeStats(nofollow ? fs.lstatSync(path, { bigint: true }) : fs.statSync(path, { bigint: true }))
+  );
+}
+
+/** Stats an open host descriptor. */
+export function statFd(fd: number): FileStat {
+  return hostCall(() => fromNodeStats(fs.fstatSync(fd, { bigint: true })));
+}
+
+/** Size of the asm-generic `struct stat`. */
+export const STAT_SIZE = 128;
+
+/** Writes `st` as the riscv64 `struct stat` at `addr`. */
+export function writeStat(mem: AddressSpace, addr: number, st: FileStat): void {
+  const b = new StructBuf(STAT_SIZE);
+  b.i64(0, st.dev).i64(8, st.ino).u32(16, st.mode).u32(20, st.nlink).u32(24, st.uid).u32(28, st.gid);
+  b.i64(32, st.rdev).i64(48, st.size).u32(56, st.blksize).i64(64, st.blocks);
+  b.i64(72, st.atimeNs / 1_000_000_000n).i64(80, st.atimeNs % 1_000_000_000n);
+  b.i64(88, st.mtimeNs / 1_000_000_000n).i64(96, st.mtimeNs % 1_000_000_000n);
+  b.i64(104, st.ctimeNs / 1_000_000_000n).i64(112, st.ctimeNs % 1_000_000_000n);
+  b.writeTo(mem, addr);
+}
+
+/** Size of `struct statx`. */
+export const STATX_SIZE = 256;
+/** `statx` mask bits for the fields of `struct stat`. */
+export const STATX_BASIC_STATS = 0x7ff;
+/** `statx` mask bit of the creation time. */
+export const STATX_BTIME = 0x800;
+
+/** glibc's `major()` of a `new_encode_dev` device number. */
+export function devMajor(dev: bigint): number {
+  return Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+}
+
+/** glibc's `minor()` of a `new_encode_dev` device number. */
+export function devMinor(dev: bigint): number {
+  return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+}
+
+/** Writes `st` as `struct statx` at `addr`. */
+export function writeStatx(mem: AddressSpace, addr: number, st: FileStat): void {
+  const b = new StructBuf(STATX_SIZE);
+  const mask = STATX_BASIC_STATS | (st.birthtimeNs === null ? 0 : STATX_BTIME);
+  b.u32(0, mask).u32(4, st.blksize).u32(16, st.nlink).u32(20, st.uid).u32(24, st.gid).u16(28, st.mode);
+  b.i64(32, st.ino).i64(40, st.size).i64(48, st.blocks);
+  const ts = (off: number, ns: bigint) => b.i64(off, ns / 1_000_000_000n).u32(off + 8, Number(ns % 1_000_000_000n));
+  ts(64, st.atimeNs);
+  if (st.birthtimeNs !== null) ts(80, st.birthtimeNs);
+  ts(96, st.ctimeNs);
+  ts(112, st.mtimeNs);
+  b.u32(128, devMajor(st.rdev)).u32(132, devMinor(st.rdev)).u32(136, devMajor(st.dev)).u32(140, devMinor(st.dev));
+  b.writeTo(mem, addr);
+}

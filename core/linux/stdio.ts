@@ -1,0 +1,214 @@
+/**
+ * The guest's standard streams: descriptors 0, 1 and 2 are the host's.
+ * Writes go straight to the host's stdout and stderr, whole and
+ * unbuffered, so guest output interleaves with plume's log exactly as under
+ * qemu-user. A terminal's settings are emulated ({@link TerminalState}):
+ * Deno cannot read the host's `termios`, but it can switch stdin between
+ * cooked and raw mode, which is what guests change them for.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import { E, hostCall, SyscallError } from "./errno.ts";
+import { O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET } from "./open_file.ts";
+import { type FileStat, S_IFMT, S_IFREG, statFd } from "./stat.ts";
+
+/** Size of the kernel `struct termios` that `TCGETS`/`TCSETS` copy. */
+export const TERMIOS_SIZE = 36;
+/** `c_lflag`: canonical (line) mode. */
+export const ICANON = 0o2;
+/** `c_lflag`: signals from INTR, QUIT, SUSP. */
+export const ISIG = 0o1;
+
+/** Linux's defaults for a fresh terminal in cooked mode (`stty sane`). */
+function defaultTermios(): Uint8Array {
+  const t = new Uint8Array(TERMIOS_SIZE);
+  const v = new DataView(t.buffer);
+  v.setUint32(0, 0o42400, true); // ICRNL | IXON | IUTF8
+  v.setUint32(4, 0o5, true); // OPOST | ONLCR
+  v.setUint32(8, 0o277, true); // B38400 | CS8 | CREAD | HUPCL
+  v.setUint32(12, 0o105073, true); // ISIG ICANON ECHO ECHOE ECHOK IEXTEN ECHOCTL ECHOKE
+  // c_line, then c_cc: VINTR VQUIT VERASE VKILL VEOF VTIME VMIN VSWTC VSTART VSTOP VSUSP VEOL VREPRINT VDISCARD VWERASE VLNEXT
+  t.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16], 17);
+  return t;
+}
+
+/**
+ * Emulated settings of the host terminal, shared by the standard streams
+ * that are terminals.
+ *
+ * @example
+ * ```ts
+ * import { ICANON, TerminalState } from "./stdio.ts";
+ * const t = new TerminalState();
+ * console.log((t.lflag & ICANON) !== 0); // true (cooked)
+ * ```
+ */
+export class TerminalState {
+  /** The `struct termios` the guest last set (or Linux's defaults). */
+  termios: Uint8Array = defaultTermios();
+  /** Whether plume put the host's stdin in raw mode. */
+  private raw = false;
+
+  /** `c_lflag` of {@link termios}. */
+  get lflag(): number {
+    return new DataView(this.termios.buffer).getUint32(12, true);
+  }
+
+  /** Stores new settings; leaving or entering canonical mode switches the host's stdin to raw or back. */
+  set(termios: Uint8Array): void {
+    this.termios = termios.slice(0, TERMIOS_SIZE);
+    const raw = (this.lflag & ICANON) === 0;
+    if (raw !== this.raw && Deno.stdin.isTerminal()) {
+      Deno.stdin.setRaw(raw, { cbreak: raw && (this.lflag & ISIG) !== 0 });
+      this.raw = raw;
+    }
+  }
+
+  /** Puts the host terminal back in cooked mode if plume changed it. */
+  restore(): void {
+    if (this.raw) {
+      Deno.stdin.setRaw(false);
+      this.raw = false;
+    }
+  }
+
+  /** Window size `[rows, columns]` of the host terminal, or 24×80. */
+  windowSize(): [number, number] {
+    try {
+      const { rows, columns } = Deno.consoleSize();
+      return [rows, columns];
+    } catch {
+      return [24, 80];
+    }
+  }
+}
+
+function writeAll(out: { writeSync(p: Uint8Array): number }, src: Uint8Array): number {
+  let done = 0;
+  while (done < src.length) done += out.writeSync(src.subarray(done));
+  return done;
+}
+
+/** The host's offset of its descriptor `fd` (`/proc/self/fdinfo`), or 0. */
+function hostOffset(fd: number): number {
+  try {
+    const m = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(/^pos:\s*(\d+)/m);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Host descriptor 0, 1 or 2 as a guest open file.
+ *
+ * @example Write to the host's stdout
+ * ```ts
+ * import { StdioFile, TerminalState } from "./stdio.ts";
+ * const out = new StdioFile(1, new TerminalState());
+ * out.write(new TextEncoder().encode("hello\n"));
+ * ```
+ */
+export class StdioFile extends OpenFile {
+  /** The host descriptor. */
+  readonly hostFd: 0 | 1 | 2;
+  /** Terminal settings shared by the standard streams. */
+  readonly terminal: TerminalState;
+  /**
+   * Offset once the guest seeked a regular file: Deno cannot move the
+   * host's offset, so from then on I/O is positional at this offset.
+   */
+  private offset: number | null = null;
+
+  /**
+   * @param hostFd 0, 1 or 2
+   * @param terminal shared terminal settings
+   */
+  constructor(hostFd: 0 | 1 | 2, terminal: TerminalState) {
+    const tty = [Deno.stdin, Deno.stdout, Deno.stderr][hostFd].isTerminal();
+    // A terminal is opened read-write; otherwise the usual direction.
+    super(tty ? O_RDWR : hostFd === 0 ? O_RDONLY : O_WRONLY, `/proc/self/fd/${hostFd}`);
+    this.hostFd = hostFd;
+    this.terminal = terminal;
+  }
+
+  read(dst: Uint8Array): number {
+    if (this.offset !== null) {
+      const n = this.pread(dst, this.offset);
+      this.offset += n;
+      return n;
+    }
+    if (this.hostFd === 0) return hostCall(() => Deno.stdin.readSync(dst)) ?? 0;
+    return hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
+  }
+
+  write(src: Uint8Array): number {
+    if (this.offset !== null) {
+      const n = this.pwrite(src, this.offset);
+      this.offset += n;
+      return n;
+    }
+    if (this.hostFd === 1) return hostCall(() => writeAll(Deno.stdout, src));
+    if (this.hostFd === 2) return hostCall(() => writeAll(Deno.stderr, src));
+    return hostCall(() => fs.writeSync(0, src));
+  }
+
+  private isRegular(): boolean {
+    return (this.stat().mode & S_IFMT) === S_IFREG;
+  }
+
+  override pread(dst: Uint8Array, pos: number): number {
+    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    return hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, pos));
+  }
+
+  override pwrite(src: Uint8Array, pos: number): number {
+    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    return hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, pos));
+  }
+
+  override seek(offset: number, whence: number): number {
+    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    const cur = this.offset ?? hostOffset(this.hostFd);
+    const base = whence === SEEK_SET
+      ? 0
+      : whence === SEEK_CUR
+      ? cur
+      : whence === SEEK_END
+      ? Number(this.stat().size)
+      : NaN;
+    const pos = base + offset;
+    if (!(pos >= 0)) throw new SyscallError(E.EINVAL, `Bad seek to ${offset} whence ${whence}`);
+    // Reading the offset needs no detour; any other seek detaches from the host's offset.
+    if (!(whence === SEEK_CUR && offset === 0 && this.offset === null)) this.offset = pos;
+    return pos;
+  }
+
+  override truncate(length: number): void {
+    if (!this.isRegular()) throw new SyscallError(E.EINVAL);
+    hostCall(() => fs.ftruncateSync(this.hostFd, length));
+  }
+
+  override sync(dataOnly: boolean): void {
+    hostCall(() => (dataOnly ? fs.fdatasyncSync(this.hostFd) : fs.fsyncSync(this.hostFd)));
+  }
+
+  override available(): number {
+    if (this.isRegular()) return Math.max(0, Number(this.stat().size) - (this.offset ?? hostOffset(this.hostFd)));
+    // Neither a terminal's nor a host pipe's queue can be inspected.
+    return 0;
+  }
+
+  override isTerminal(): boolean {
+    return [Deno.stdin, Deno.stdout, Deno.stderr][this.hostFd].isTerminal();
+  }
+
+  stat(): FileStat {
+    return statFd(this.hostFd);
+  }
+
+  /** Standard streams stay open on the host: closing the guest's descriptor releases nothing. */
+  override release(): void {}
+}

@@ -1,0 +1,604 @@
+/**
+ * System calls on file descriptors: reading and writing (plain, vectored,
+ * positional, `sendfile`, `copy_file_range`), seeking, the descriptor table
+ * (`close`, `close_range`, `dup`, `dup3`, `fcntl`), `ioctl`, `pipe2`,
+ * syncing and truncating.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import type { Cpu } from "../cpu/state.ts";
+import { E, hostCall, SyscallError } from "./errno.ts";
+import { readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
+import { hostSession } from "./host_info.ts";
+import { HostFile, MAX_RW_COUNT, O_CLOEXEC, O_DIRECT, O_NONBLOCK, type OpenFile, SETFL_MASK } from "./open_file.ts";
+import { PIPE_CAPACITY, PipeEnd } from "./pipe.ts";
+import type { Process } from "./process.ts";
+import { RLIMIT_NOFILE } from "./rlimits.ts";
+import { SI_USER, SIGPIPE } from "./signals.ts";
+import { AT_FDCWD, resolvePath } from "./paths.ts";
+import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
+import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
+import { TERMIOS_SIZE } from "./stdio.ts";
+import { def, type SyscallDef } from "./syscall_table.ts";
+
+/** A `size_t` argument: a negative register value is a huge size. */
+export function sizeArg(v: number): number {
+  return v < 0 ? Number.MAX_SAFE_INTEGER : v;
+}
+
+/** Linux's `UIO_MAXIOV`. */
+const UIO_MAXIOV = 1024;
+
+function readableFile(proc: Process, fd: number): OpenFile {
+  const f = proc.fds.get(fd);
+  if (!f.readable) throw new SyscallError(E.EBADF, `fd ${fd} is not open for reading`);
+  return f;
+}
+
+function writableFile(proc: Process, fd: number): OpenFile {
+  const f = proc.fds.get(fd);
+  if (!f.writable) throw new SyscallError(E.EBADF, `fd ${fd} is not open for writing`);
+  return f;
+}
+
+/** Makes shared mappings of `f`'s file current before reading it. */
+function beforeRead(proc: Process, f: OpenFile): void {
+  if (proc.sharedMaps.size > 0 && f instanceof HostFile && f.kind === "reg") proc.sharedMaps.syncFile(proc.mem, f);
+}
+
+/** Shows a write of `[pos, pos+n)` to `f`'s file in its shared mappings. */
+function afterWrite(proc: Process, f: OpenFile, pos: number, n: number): void {
+  if (proc.sharedMaps.size > 0 && f instanceof HostFile && f.kind === "reg") {
+    proc.sharedMaps.refreshFile(proc.mem, f, pos, n);
+  }
+}
+
+/** Writes to `f`, raising `SIGPIPE` as Linux does when the reader is gone. */
+function writeRaisingSigpipe(proc: Process, cpu: Cpu, f: OpenFile, src: Uint8Array, pos?: number): number {
+  try {
+    return pos === undefined ? f.write(src) : f.pwrite(src, pos);
+  } catch (err) {
+    if (err instanceof SyscallError && err.errno === E.EPIPE) {
+      proc.signals.raise({
+        signo: SIGPIPE,
+        code: SI_USER,
+        pid: proc.pid,
+        uid: proc.creds.uid.real,
+        tid: proc.tidOf(cpu),
+      });
+    }
+    throw err;
+  }
+}
+
+/** Where the next sequential write to `f` lands, for shared-mapping coherence. */
+function writePosition(f: OpenFile): number {
+  return f instanceof HostFile ? f.offset : 0;
+}
+
+function sysRead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = readableFile(proc, a[0] | 0);
+  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
+  const dst = proc.mem.bytes(a[1], len, "write");
+  beforeRead(proc, f);
+  const n = f.read(dst);
+  proc.mem.noteWrite(a[1], n);
+  return n;
+}
+
+function sysWrite(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const f = writableFile(proc, a[0] | 0);
+  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
+  const n = writeRaisingSigpipe(proc, cpu, f, proc.mem.bytes(a[1], len, "read"));
+  afterWrite(proc, f, writePosition(f) - n, n);
+  return n;
+}
+
+/** The `struct iovec` array at `addr`: base and length pairs, checked like Linux. */
+function readIovecs(proc: Process, addr: number, count: number, access: "read" | "write"): [number, number][] {
+  if (count < 0 || count > UIO_MAXIOV) throw new SyscallError(E.EINVAL, `Bad iovec count ${count}`);
+  if (count === 0) return [];
+  const v = readStruct(proc.mem, addr, count * 16);
+  const out: [number, number][] = [];
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const base = Number(v.getBigUint64(i * 16, true));
+    const len = Number(v.getBigInt64(i * 16 + 8, true));
+    if (len < 0) throw new SyscallError(E.EINVAL, `Negative iovec length ${len}`);
+    // Linux stops at MAX_RW_COUNT in total.
+    const take = Math.min(len, MAX_RW_COUNT - total);
+    total += take;
+    proc.mem.check(base, take, access);
+    out.push([base, take]);
+  }
+  return out;
+}
+
+function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = readableFile(proc, a[0] | 0);
+  const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  beforeRead(proc, f);
+  let total = 0;
+  for (const [base, len] of iov) {
+    if (len === 0) continue;
+    let n: number;
+    try {
+      n = f.read(proc.mem.bytes(base, len, "write"));
+    } catch (err) {
+      // Data already read is returned; the error shows on the next call.
+      if (total > 0 && err instanceof SyscallError) break;
+      throw err;
+    }
+    proc.mem.noteWrite(base, n);
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+/** Gathers the buffers of an iovec array into one (a single write keeps pipe writes atomic). */
+function gather(proc: Process, iov: [number, number][]): Uint8Array {
+  const total = iov.reduce((s, [, len]) => s + len, 0);
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const [base, len] of iov) {
+    out.set(proc.mem.bytes(base, len, "read"), off);
+    off += len;
+  }
+  return out;
+}
+
+function sysWritev(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const f = writableFile(proc, a[0] | 0);
+  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  if (data.length === 0) return 0;
+  const n = writeRaisingSigpipe(proc, cpu, f, data);
+  afterWrite(proc, f, writePosition(f) - n, n);
+  return n;
+}
+
+function sysPread64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = readableFile(proc, a[0] | 0);
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
+  const dst = proc.mem.bytes(a[1], len, "write");
+  beforeRead(proc, f);
+  const n = f.pread(dst, a[3]);
+  proc.mem.noteWrite(a[1], n);
+  return n;
+}
+
+function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const f = writableFile(proc, a[0] | 0);
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
+  const n = writeRaisingSigpipe(proc, cpu, f, proc.mem.bytes(a[1], len, "read"), a[3]);
+  afterWrite(proc, f, a[3], n);
+  return n;
+}
+
+function sysLseek(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  return proc.fds.get(a[0] | 0).seek(a[1], a[2] >>> 0);
+}
+
+function sysClose(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.close(a[0] | 0);
+  return 0;
+}
+
+const CLOSE_RANGE_UNSHARE = 2;
+const CLOSE_RANGE_CLOEXEC = 4;
+
+function sysCloseRange(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const first = a[0] >>> 0, last = a[1] >>> 0, flags = a[2] >>> 0;
+  if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  if (first > last) throw new SyscallError(E.EINVAL, `Range ${first} > ${last}`);
+  for (const fd of proc.fds.openIn(first, last)) {
+    if (flags & CLOSE_RANGE_CLOEXEC) proc.fds.setCloexec(fd, true);
+    else {
+      try {
+        proc.fds.close(fd);
+      } catch (err) {
+        // close_range reports no per-descriptor errors.
+        if (!(err instanceof SyscallError)) throw err;
+      }
+    }
+  }
+  return 0;
+}
+
+function nofile(proc: Process): number {
+  return proc.rlimits.soft(RLIMIT_NOFILE);
+}
+
+function sysDup(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  return proc.fds.install(proc.fds.get(a[0] | 0), { limit: nofile(proc) });
+}
+
+function sysDup3(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const oldfd = a[0] | 0, newfd = a[1] | 0, flags = a[2] | 0;
+  if (flags & ~O_CLOEXEC) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  if (oldfd === newfd) throw new SyscallError(E.EINVAL, "dup3 onto itself");
+  const f = proc.fds.get(oldfd);
+  if (newfd < 0 || newfd >= nofile(proc)) throw new SyscallError(E.EBADF, `fd ${newfd} out of range`);
+  proc.fds.installAt(newfd, f, (flags & O_CLOEXEC) !== 0);
+  return newfd;
+}
+
+/** `fcntl` commands. */
+const F = {
+  DUPFD: 0,
+  GETFD: 1,
+  SETFD: 2,
+  GETFL: 3,
+  SETFL: 4,
+  GETLK: 5,
+  SETLK: 6,
+  SETLKW: 7,
+  SETOWN: 8,
+  GETOWN: 9,
+  SETSIG: 10,
+  GETSIG: 11,
+  OFD_GETLK: 36,
+  OFD_SETLK: 37,
+  OFD_SETLKW: 38,
+  GETLEASE: 1025,
+  DUPFD_CLOEXEC: 1030,
+  SETPIPE_SZ: 1031,
+  GETPIPE_SZ: 1032,
+} as const;
+const FD_CLOEXEC = 1;
+const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+
+/** Checks a `struct flock` for the no-op locking commands; returns its `l_type`. */
+function checkFlock(proc: Process, addr: number): number {
+  const type = readStruct(proc.mem, addr, 32).getInt16(0, true);
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) throw new SyscallError(E.EINVAL, `Bad l_type ${type}`);
+  return type;
+}
+
+function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const fd = a[0] | 0, cmd = a[1] | 0, arg = a[2];
+  const f = proc.fds.get(fd);
+  switch (cmd) {
+    case F.DUPFD:
+    case F.DUPFD_CLOEXEC: {
+      if (arg < 0 || arg >= nofile(proc)) throw new SyscallError(E.EINVAL, `Bad minimum fd ${arg}`);
+      return proc.fds.install(f, { min: arg, cloexec: cmd === F.DUPFD_CLOEXEC, limit: nofile(proc) });
+    }
+    case F.GETFD:
+      return proc.fds.getCloexec(fd) ? FD_CLOEXEC : 0;
+    case F.SETFD:
+      proc.fds.setCloexec(fd, (arg & FD_CLOEXEC) !== 0);
+      return 0;
+    case F.GETFL:
+      return f.flags;
+    case F.SETFL:
+      f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK & ~O_DIRECT);
+      return 0;
+    case F.GETLK:
+    case F.OFD_GETLK: {
+      // No other process holds locks plume knows of: the region is free.
+      checkFlock(proc, arg);
+      const b = proc.mem.bytes(arg, 2, "write");
+      b[0] = F_UNLCK;
+      b[1] = 0;
+      proc.mem.noteWrite(arg, 2);
+      return 0;
+    }
+    case F.SETLK:
+    case F.SETLKW:
+    case F.OFD_SETLK:
+    case F.OFD_SETLKW: {
+      const type = checkFlock(proc, arg);
+      if ((type === F_RDLCK && !f.readable) || (type === F_WRLCK && !f.writable)) throw new SyscallError(E.EBADF);
+      return 0;
+    }
+    case F.SETOWN:
+    case F.SETSIG:
+      return 0;
+    case F.GETOWN:
+    case F.GETSIG:
+      return 0;
+    case F.GETLEASE:
+      return F_UNLCK;
+    case F.GETPIPE_SZ:
+    case F.SETPIPE_SZ: {
+      if (!(f instanceof PipeEnd)) throw new SyscallError(E.EBADF, `fd ${fd} is not a pipe`);
+      if (cmd === F.GETPIPE_SZ) return PIPE_CAPACITY;
+      if (arg > 1 << 20) throw new SyscallError(E.EPERM, `Pipe size ${arg} above pipe-max-size`);
+      // Linux rounds up to a power-of-two number of pages; the queue itself is unbounded.
+      let size = 4096;
+      while (size < arg) size *= 2;
+      return size;
+    }
+    default:
+      throw new SyscallError(E.EINVAL, `Unsupported fcntl command ${cmd}`);
+  }
+}
+
+/** `ioctl` requests plume implements. */
+const IOC = {
+  TCGETS: 0x5401,
+  TCSETS: 0x5402,
+  TCSETSW: 0x5403,
+  TCSETSF: 0x5404,
+  TCSBRK: 0x5409,
+  TCXONC: 0x540a,
+  TCFLSH: 0x540b,
+  TIOCSCTTY: 0x540e,
+  TIOCGPGRP: 0x540f,
+  TIOCSPGRP: 0x5410,
+  TIOCOUTQ: 0x5411,
+  TIOCGWINSZ: 0x5413,
+  TIOCSWINSZ: 0x5414,
+  FIONREAD: 0x541b,
+  FIONBIO: 0x5421,
+  TIOCNOTTY: 0x5422,
+  TCSBRKP: 0x5425,
+  TIOCGSID: 0x5429,
+  FIONCLEX: 0x5450,
+  FIOCLEX: 0x5451,
+  FIOASYNC: 0x5452,
+} as const;
+
+function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const fd = a[0] | 0, req = a[1] >>> 0, arg = a[2];
+  const f = proc.fds.get(fd);
+  const mem = proc.mem;
+  // Requests every file answers.
+  switch (req) {
+    case IOC.FIONBIO:
+      f.flags = readI32(mem, arg) ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+      return 0;
+    case IOC.FIOCLEX:
+    case IOC.FIONCLEX:
+      proc.fds.setCloexec(fd, req === IOC.FIOCLEX);
+      return 0;
+    case IOC.FIOASYNC:
+      readI32(mem, arg);
+      return 0;
+    case IOC.FIONREAD: {
+      mem.check(arg, 4, "write");
+      writeI32(mem, arg, f.available());
+      return 0;
+    }
+  }
+  if (!f.isTerminal() || !("terminal" in f)) throw new SyscallError(E.ENOTTY, `fd ${fd} is not a terminal`);
+  const term = proc.fds.terminal;
+  switch (req) {
+    case IOC.TCGETS:
+      mem.writeBytes(arg, term.termios);
+      return 0;
+    case IOC.TCSETS:
+    case IOC.TCSETSW:
+    case IOC.TCSETSF:
+      term.set(mem.readBytes(arg, TERMIOS_SIZE));
+      return 0;
+    case IOC.TIOCGWINSZ: {
+      const [rows, cols] = term.windowSize();
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setUint16(0, rows, true);
+      new DataView(b.buffer).setUint16(2, cols, true);
+      mem.writeBytes(arg, b);
+      return 0;
+    }
+    case IOC.TIOCSWINSZ:
+      mem.readBytes(arg, 8);
+      return 0;
+    case IOC.TIOCGPGRP: {
+      const s = hostSession();
+      writeI32(mem, arg, s.tpgid > 0 ? s.tpgid : s.pgrp);
+      return 0;
+    }
+    case IOC.TIOCSPGRP:
+      readI32(mem, arg);
+      return 0;
+    case IOC.TIOCGSID:
+      writeI32(mem, arg, hostSession().session);
+      return 0;
+    case IOC.TIOCOUTQ:
+      writeI32(mem, arg, 0);
+      return 0;
+    case IOC.TCSBRK:
+    case IOC.TCSBRKP:
+    case IOC.TCXONC:
+    case IOC.TCFLSH:
+    case IOC.TIOCSCTTY:
+    case IOC.TIOCNOTTY:
+      return 0;
+    default:
+      throw new SyscallError(E.ENOTTY, `Unsupported terminal ioctl 0x${req.toString(16)}`);
+  }
+}
+
+function sysPipe2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const flags = a[1] | 0;
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  proc.mem.check(a[0], 8, "write");
+  const [r, w] = PipeEnd.pair(flags, proc.creds.uid.effective, proc.creds.gid.effective);
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const rfd = proc.fds.install(r, { cloexec, limit: nofile(proc) });
+  let wfd: number;
+  try {
+    wfd = proc.fds.install(w, { cloexec, limit: nofile(proc) });
+  } catch (err) {
+    proc.fds.close(rfd);
+    throw err;
+  }
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setInt32(0, rfd, true);
+  new DataView(b.buffer).setInt32(4, wfd, true);
+  proc.mem.writeBytes(a[0], b);
+  return 0;
+}
+
+/** Copies up to `count` bytes from `src` to `dst` in chunks, through positions when given. */
+function copyData(
+  proc: Process,
+  cpu: Cpu,
+  src: OpenFile,
+  dst: OpenFile,
+  count: number,
+  srcPos: number | undefined,
+  dstPos: number | undefined,
+): number {
+  const chunk = new Uint8Array(Math.min(count, 1 << 16));
+  let total = 0;
+  beforeRead(proc, src);
+  while (total < count) {
+    const want = chunk.subarray(0, Math.min(chunk.length, count - total));
+    let n: number;
+    try {
+      n = srcPos === undefined ? src.read(want) : src.pread(want, srcPos + total);
+    } catch (err) {
+      if (total > 0 && err instanceof SyscallError) break;
+      throw err;
+    }
+    if (n === 0) break;
+    const at = dstPos === undefined ? writePosition(dst) : dstPos + total;
+    const w = writeRaisingSigpipe(proc, cpu, dst, chunk.subarray(0, n), dstPos === undefined ? undefined : at);
+    afterWrite(proc, dst, at, w);
+    total += w;
+    if (w < n) break;
+  }
+  return total;
+}
+
+function readOffset(proc: Process, addr: number): number {
+  const off = Number(readStruct(proc.mem, addr, 8).getBigInt64(0, true));
+  if (off < 0) throw new SyscallError(E.EINVAL, `Negative offset ${off}`);
+  return off;
+}
+
+function writeOffset(proc: Process, addr: number, off: number): void {
+  proc.mem.writeU64(addr, BigInt(off));
+}
+
+function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const out = writableFile(proc, a[0] | 0);
+  const inp = readableFile(proc, a[1] | 0);
+  const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
+  if (a[2] === 0) return copyData(proc, cpu, inp, out, count, undefined, undefined);
+  const off = readOffset(proc, a[2]);
+  proc.mem.check(a[2], 8, "write");
+  const n = copyData(proc, cpu, inp, out, count, off, undefined);
+  writeOffset(proc, a[2], off + n);
+  return n;
+}
+
+function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const inp = readableFile(proc, a[0] | 0);
+  const out = writableFile(proc, a[2] | 0);
+  if (a[5] !== 0) throw new SyscallError(E.EINVAL, `Bad flags ${a[5]}`);
+  for (const f of [inp, out]) {
+    if (f.isDirectory()) throw new SyscallError(E.EISDIR);
+    if (!(f instanceof HostFile && f.kind === "reg")) throw new SyscallError(E.EINVAL, "Not a regular file");
+  }
+  const count = Math.min(sizeArg(a[4]), MAX_RW_COUNT);
+  const inOff = a[1] === 0 ? (inp as HostFile).offset : readOffset(proc, a[1]);
+  const outOff = a[3] === 0 ? (out as HostFile).offset : readOffset(proc, a[3]);
+  const n = copyData(proc, cpu, inp, out, count, inOff, outOff);
+  if (a[1] === 0) (inp as HostFile).offset += n;
+  else writeOffset(proc, a[1], inOff + n);
+  if (a[3] === 0) (out as HostFile).offset += n;
+  else writeOffset(proc, a[3], outOff + n);
+  return n;
+}
+
+function sysFsync(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.get(a[0] | 0).sync(false);
+  return 0;
+}
+
+function sysFdatasync(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.get(a[0] | 0).sync(true);
+  return 0;
+}
+
+function sysSyncfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.get(a[0] | 0);
+  return 0;
+}
+
+function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = proc.fds.get(a[0] | 0);
+  if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
+  if (!f.writable) throw new SyscallError(E.EINVAL, `fd ${a[0]} is not open for writing`);
+  f.truncate(a[1]);
+  afterWrite(proc, f, 0, Number.MAX_SAFE_INTEGER);
+  return 0;
+}
+
+function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const path = resolvePath(proc, AT_FDCWD, readPath(proc.mem, a[0]));
+  if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
+  hostCall(() => fs.truncateSync(path, a[1]));
+  return 0;
+}
+
+function sysFadvise64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = proc.fds.get(a[0] | 0);
+  if (f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
+  const advice = a[3] | 0;
+  if (advice < 0 || advice > 5) throw new SyscallError(E.EINVAL, `Bad advice ${advice}`);
+  return 0;
+}
+
+const FALLOC_FL_KEEP_SIZE = 1;
+
+function sysFallocate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = proc.fds.get(a[0] | 0);
+  const mode = a[1] | 0, off = a[2], len = a[3];
+  if (off < 0 || len <= 0) throw new SyscallError(E.EINVAL, `Bad range ${off}+${len}`);
+  if (!f.writable) throw new SyscallError(E.EBADF);
+  if (mode & ~FALLOC_FL_KEEP_SIZE) throw new SyscallError(E.EOPNOTSUPP, `Unsupported fallocate mode ${mode}`);
+  if (!(f instanceof HostFile) || f.kind !== "reg") throw new SyscallError(E.ENODEV);
+  // Space is not reserved ahead on the host; extending the size is what the guest can observe.
+  if (!(mode & FALLOC_FL_KEEP_SIZE) && Number(f.stat().size) < off + len) f.truncate(off + len);
+  return 0;
+}
+
+const FALLOC_FLAGS = {
+  flags: [
+    [1, "FALLOC_FL_KEEP_SIZE"],
+    [2, "FALLOC_FL_PUNCH_HOLE"],
+    [4, "FALLOC_FL_NO_HIDE_STALE"],
+    [8, "FALLOC_FL_COLLAPSE_RANGE"],
+    [0x10, "FALLOC_FL_ZERO_RANGE"],
+    [0x20, "FALLOC_FL_INSERT_RANGE"],
+    [0x40, "FALLOC_FL_UNSHARE_RANGE"],
+  ],
+} as const;
+
+const RW: StraceSpec = { args: ["d", "x", "d"] };
+
+/** File-descriptor system calls. */
+export const IO_SYSCALLS: readonly SyscallDef[] = [
+  def("read", sysRead, RW),
+  def("write", sysWrite, RW),
+  def("readv", sysReadv),
+  def("writev", sysWritev, { args: ["d", "p", "x"] }),
+  def("pread64", sysPread64),
+  def("pwrite64", sysPwrite64),
+  def("lseek", sysLseek, { args: ["d", "ld", { enums: SEEK_WHENCE }] }),
+  def("close", sysClose, { args: ["d"] }),
+  def("close_range", sysCloseRange, { args: ["u", "u", "u"] }),
+  def("dup", sysDup, { args: ["d"] }),
+  def("dup3", sysDup3, { args: ["d", "d", "d"] }),
+  def("fcntl", sysFcntl, FCNTL_STRACE),
+  def("ioctl", sysIoctl, IOCTL_STRACE),
+  def("pipe2", sysPipe2),
+  def("sendfile", sysSendfile),
+  def("copy_file_range", sysCopyFileRange, { args: ["d", "p", "d", "p", "lu", "u"] }),
+  def("fsync", sysFsync, { args: ["d"] }),
+  def("fdatasync", sysFdatasync, { args: ["d"] }),
+  def("sync", () => 0),
+  def("syncfs", sysSyncfs, { args: ["d"] }),
+  def("ftruncate", sysFtruncate, { args: ["d", "ld"] }),
+  def("truncate", sysTruncate, { args: ["str", "ld"] }),
+  def("fadvise64", sysFadvise64),
+  def("fallocate", sysFallocate, { args: ["d", FALLOC_FLAGS, "ld", "ld"] }),
+];

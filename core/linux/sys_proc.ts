@@ -1,0 +1,367 @@
+/**
+ * Process and thread system calls: exiting, ids and credentials, process
+ * groups and sessions, `uname` and `sysinfo`, resource limits, thread
+ * bookkeeping (`set_tid_address`, robust lists), scheduling (affinity,
+ * priority, `sched_yield`), `prctl`, `membarrier`, `getcpu`,
+ * `personality`, and `wait4` (there are no children).
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { E, SyscallError } from "./errno.ts";
+import { NGROUPS_MAX } from "./credentials.ts";
+import { readStruct, StructBuf } from "./guest_struct.ts";
+import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
+import type { Process } from "./process.ts";
+import { def, type SyscallDef } from "./syscall_table.ts";
+
+/** Ends the thread `cpu` runs; the last thread's exit ends the process. */
+function sysExit(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const t = proc.thread(cpu);
+  if (t.clearChildTid !== 0) {
+    try {
+      proc.mem.writeU32(t.clearChildTid, 0);
+    } catch {
+      // Linux ignores a fault here.
+    }
+  }
+  proc.threads.delete(t.tid);
+  if (proc.threads.size === 0) {
+    proc.exitStatus = a[0] & 0xff;
+    proc.releaseResources();
+  }
+  return 0;
+}
+
+/** Ends every thread of the process. */
+function sysExitGroup(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.exitStatus = a[0] & 0xff;
+  proc.releaseResources();
+  return 0;
+}
+
+/** True when `pid` names the guest itself (0 meaning "the caller"). */
+function isSelf(proc: Process, cpu: Cpu, pid: number): boolean {
+  return pid === 0 || pid === proc.pid || pid === proc.tidOf(cpu);
+}
+
+function sysGetgroups(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const size = a[0] | 0;
+  const groups = proc.creds.groups;
+  if (size < 0) throw new SyscallError(E.EINVAL, `Bad size ${size}`);
+  if (size === 0) return groups.length;
+  if (size < groups.length) throw new SyscallError(E.EINVAL, `${size} slots for ${groups.length} groups`);
+  const b = new StructBuf(groups.length * 4);
+  groups.forEach((g, i) => b.u32(i * 4, g));
+  b.writeTo(proc.mem, a[1]);
+  return groups.length;
+}
+
+function sysSetgroups(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const size = a[0] | 0;
+  if (size < 0 || size > NGROUPS_MAX) throw new SyscallError(E.EINVAL, `Bad size ${size}`);
+  throw new SyscallError(E.EPERM, "Setting groups needs CAP_SETGID");
+}
+
+/** Writes three ids to three guest pointers (`getresuid`, `getresgid`). */
+function writeIds(proc: Process, a: readonly number[], ids: [number, number, number]): number {
+  for (let i = 0; i < 3; i++) proc.mem.writeU32(a[i], ids[i]);
+  return 0;
+}
+
+/** Process group or session of `pid` from the host's `/proc`, or ESRCH. */
+function sessionOf(proc: Process, cpu: Cpu, pid: number): { pgrp: number; session: number } {
+  if (pid < 0) throw new SyscallError(E.ESRCH);
+  if (isSelf(proc, cpu, pid)) return hostSession();
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { pgrp: Number(rest[2]), session: Number(rest[3]) };
+  } catch {
+    throw new SyscallError(E.ESRCH, `No process ${pid}`);
+  }
+}
+
+function sysSetpgid(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const pid = a[0] | 0, pgid = a[1] | 0;
+  if (pgid < 0) throw new SyscallError(E.EINVAL);
+  if (!isSelf(proc, cpu, pid)) throw new SyscallError(E.ESRCH, `Process ${pid} is not a child`);
+  // The host process stays in its group; making itself a leader of its own group is what guests ask for.
+  if (pgid !== 0 && pgid !== proc.pid && pgid !== hostSession().pgrp) throw new SyscallError(E.EPERM);
+  return 0;
+}
+
+function sysSetsid(proc: Process): number {
+  if (hostSession().pgrp === proc.pid) throw new SyscallError(E.EPERM, "Already a process group leader");
+  return proc.pid;
+}
+
+const UTS_FIELD = 65;
+
+function sysUname(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const u = hostUname();
+  const b = new StructBuf(6 * UTS_FIELD);
+  ["Linux", u.nodename, u.release, u.version, "riscv64", u.domainname].forEach((s, i) =>
+    b.cstr(i * UTS_FIELD, s, UTS_FIELD)
+  );
+  b.writeTo(proc.mem, a[0]);
+  return 0;
+}
+
+function sysSysinfo(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const l = hostLoad();
+  const b = new StructBuf(112);
+  b.i64(0, Math.floor(hostUptime()));
+  l.loads.forEach((v, i) => b.i64(8 + 8 * i, Math.round(v * 65536)));
+  b.i64(32, l.totalram).i64(40, l.freeram).i64(48, l.sharedram).i64(56, l.bufferram);
+  b.i64(64, l.totalswap).i64(72, l.freeswap).u16(80, Math.min(l.procs, 0xffff)).u32(104, 1);
+  b.writeTo(proc.mem, a[0]);
+  return 0;
+}
+
+function readRlimit(proc: Process, addr: number): { cur: bigint; max: bigint } {
+  const v = readStruct(proc.mem, addr, 16);
+  return { cur: v.getBigUint64(0, true), max: v.getBigUint64(8, true) };
+}
+
+function writeRlimit(proc: Process, addr: number, l: { cur: bigint; max: bigint }): void {
+  new StructBuf(16).i64(0, l.cur).i64(8, l.max).writeTo(proc.mem, addr);
+}
+
+function sysPrlimit64(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const pid = a[0] | 0, resource = a[1] >>> 0;
+  const next = a[2] !== 0 ? readRlimit(proc, a[2]) : undefined;
+  if (!isSelf(proc, cpu, pid)) throw new SyscallError(E.ESRCH, `No process ${pid} to limit`);
+  const old = proc.rlimits.get(resource);
+  if (next) proc.rlimits.set(resource, next);
+  if (a[3] !== 0) writeRlimit(proc, a[3], old);
+  return 0;
+}
+
+function sysGetrlimit(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  writeRlimit(proc, a[1], proc.rlimits.get(a[0] >>> 0));
+  return 0;
+}
+
+function sysSetrlimit(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const next = readRlimit(proc, a[1]);
+  proc.rlimits.set(a[0] >>> 0, next);
+  return 0;
+}
+
+/** Size of `struct robust_list_head`. */
+const ROBUST_LIST_HEAD_SIZE = 24;
+
+function sysSetRobustList(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  if (a[1] !== ROBUST_LIST_HEAD_SIZE) throw new SyscallError(E.EINVAL, `Bad robust list size ${a[1]}`);
+  const t = proc.thread(cpu);
+  t.robustListHead = a[0];
+  t.robustListLen = a[1];
+  return 0;
+}
+
+function sysGetRobustList(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const pid = a[0] | 0;
+  const t = isSelf(proc, cpu, pid) ? proc.thread(cpu) : proc.threads.get(pid);
+  if (t === undefined) throw new SyscallError(E.ESRCH, `No thread ${pid}`);
+  proc.mem.writeU64(a[1], BigInt(t.robustListHead));
+  proc.mem.writeU64(a[2], BigInt(ROBUST_LIST_HEAD_SIZE));
+  return 0;
+}
+
+/** Bytes of the CPU mask plume reports: one vCPU, one `unsigned long`. */
+const CPUMASK_SIZE = 8;
+
+function sysSchedGetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const len = a[1] >>> 0;
+  if (!isSelf(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
+  if (len < CPUMASK_SIZE || len % 8 !== 0) throw new SyscallError(E.EINVAL, `Bad mask size ${len}`);
+  new StructBuf(CPUMASK_SIZE).u8(0, 1).writeTo(proc.mem, a[2]);
+  return CPUMASK_SIZE;
+}
+
+function sysSchedSetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  if (!isSelf(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
+  const len = Math.min(a[1] >>> 0, CPUMASK_SIZE);
+  const mask = proc.mem.readBytes(a[2], len);
+  if (len === 0 || (mask[0] & 1) === 0) throw new SyscallError(E.EINVAL, "The mask excludes the only CPU");
+  return 0;
+}
+
+const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+
+/** Checks `which`/`who` of the priority calls; only the guest itself is known. */
+function priorityTarget(proc: Process, cpu: Cpu, which: number, who: number): void {
+  if (which !== PRIO_PROCESS && which !== PRIO_PGRP && which !== PRIO_USER) {
+    throw new SyscallError(E.EINVAL, `Bad which ${which}`);
+  }
+  const self = which === PRIO_USER
+    ? who === 0 || who === proc.creds.uid.real
+    : which === PRIO_PGRP
+    ? who === 0 || who === hostSession().pgrp
+    : isSelf(proc, cpu, who);
+  if (!self) throw new SyscallError(E.ESRCH, `No target ${who}`);
+}
+
+function sysGetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
+  // The system call returns 20 - nice so that the result is never negative.
+  return 20 - proc.nice;
+}
+
+function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
+  const nice = Math.max(-20, Math.min(19, a[2] | 0));
+  if (nice < proc.nice) throw new SyscallError(E.EACCES, `Lowering nice to ${nice} needs CAP_SYS_NICE`);
+  proc.nice = nice;
+  return 0;
+}
+
+const PR_SET_NAME = 15, PR_GET_NAME = 16;
+/** `TASK_COMM_LEN`. */
+const COMM_LEN = 16;
+
+function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  switch (a[0] | 0) {
+    case PR_SET_NAME: {
+      // Up to 15 bytes, stopping at a NUL; reading past them is not required.
+      const bytes: number[] = [];
+      for (let i = 0; i < COMM_LEN - 1; i++) {
+        const c = proc.mem.readBytes(a[1] + i, 1)[0];
+        if (c === 0) break;
+        bytes.push(c);
+      }
+      proc.threadName = new TextDecoder().decode(new Uint8Array(bytes));
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const b = new StructBuf(COMM_LEN);
+      const name = new TextEncoder().encode(proc.comm).subarray(0, COMM_LEN - 1);
+      b.bytes.set(name);
+      b.writeTo(proc.mem, a[1]);
+      return 0;
+    }
+    default:
+      throw new SyscallError(E.EINVAL, `Unsupported prctl option ${a[0] | 0}`);
+  }
+}
+
+/** `membarrier` commands (bits of the `MEMBARRIER_CMD_QUERY` answer). */
+const MB = {
+  QUERY: 0,
+  GLOBAL: 1,
+  GLOBAL_EXPEDITED: 2,
+  REGISTER_GLOBAL_EXPEDITED: 4,
+  PRIVATE_EXPEDITED: 8,
+  REGISTER_PRIVATE_EXPEDITED: 16,
+  PRIVATE_EXPEDITED_SYNC_CORE: 32,
+  REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: 64,
+  PRIVATE_EXPEDITED_RSEQ: 128,
+  REGISTER_PRIVATE_EXPEDITED_RSEQ: 256,
+  GET_REGISTRATIONS: 512,
+} as const;
+const MB_SUPPORTED = 1023;
+const membarrierRegistrations = new WeakMap<Process, number>();
+
+function sysMembarrier(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const cmd = a[0] | 0, flags = a[1] | 0;
+  if (cmd === MB.QUERY) {
+    if (flags !== 0) throw new SyscallError(E.EINVAL);
+    return MB_SUPPORTED;
+  }
+  if (cmd <= 0 || cmd & (cmd - 1) || !(cmd & MB_SUPPORTED)) throw new SyscallError(E.EINVAL, `Bad command ${cmd}`);
+  const reg = membarrierRegistrations.get(proc) ?? 0;
+  // Running a private expedited barrier needs its registration first.
+  const needs: Record<number, number> = {
+    [MB.PRIVATE_EXPEDITED]: MB.REGISTER_PRIVATE_EXPEDITED,
+    [MB.PRIVATE_EXPEDITED_SYNC_CORE]: MB.REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+    [MB.PRIVATE_EXPEDITED_RSEQ]: MB.REGISTER_PRIVATE_EXPEDITED_RSEQ,
+    [MB.GLOBAL_EXPEDITED]: 0,
+  };
+  if (cmd === MB.GET_REGISTRATIONS) return reg;
+  if (cmd in needs) {
+    if (needs[cmd] && !(reg & needs[cmd])) throw new SyscallError(E.EPERM, `Command ${cmd} not registered`);
+    return 0;
+  }
+  membarrierRegistrations.set(proc, reg | cmd);
+  return 0;
+}
+
+function sysGetcpu(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  if (a[0] !== 0) proc.mem.writeU32(a[0], 0);
+  if (a[1] !== 0) proc.mem.writeU32(a[1], 0);
+  return 0;
+}
+
+const personalities = new WeakMap<Process, number>();
+
+function sysPersonality(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const old = personalities.get(proc) ?? 0;
+  if (a[0] >>> 0 !== 0xffff_ffff) personalities.set(proc, a[0] >>> 0);
+  return old;
+}
+
+const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x2000_0000, WALL = 0x4000_0000, WCLONE = 0x8000_0000;
+
+function sysWait4(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  if ((a[2] >>> 0) & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) {
+    throw new SyscallError(E.EINVAL, `Bad options ${a[2]}`);
+  }
+  // plume does not fork: there is never a child to wait for.
+  throw new SyscallError(E.ECHILD);
+}
+
+/** Process and thread system calls. */
+export const PROC_SYSCALLS: readonly SyscallDef[] = [
+  def("exit", sysExit, { args: ["d"], noReturn: true }),
+  def("exit_group", sysExitGroup, { args: ["d"], noReturn: true }),
+  def("getpid", (p) => p.pid, { args: [] }),
+  def("getppid", () => Deno.ppid, { args: [] }),
+  def("gettid", (p, c) => p.tidOf(c), { args: [] }),
+  def("getuid", (p) => p.creds.uid.real, { args: [] }),
+  def("geteuid", (p) => p.creds.uid.effective, { args: [] }),
+  def("getgid", (p) => p.creds.gid.real, { args: [] }),
+  def("getegid", (p) => p.creds.gid.effective, { args: [] }),
+  def("getgroups", sysGetgroups),
+  def("setgroups", sysSetgroups),
+  def("setuid", (p, _c, a) => (p.creds.uid.set(a[0] >>> 0), 0)),
+  def("setgid", (p, _c, a) => (p.creds.gid.set(a[0] >>> 0), 0), { args: ["u"] }),
+  def("setreuid", (p, _c, a) => (p.creds.uid.setRe(a[0] >>> 0, a[1] >>> 0), 0), { args: ["u", "u"] }),
+  def("setregid", (p, _c, a) => (p.creds.gid.setRe(a[0] >>> 0, a[1] >>> 0), 0)),
+  def("setresuid", (p, _c, a) => (p.creds.uid.setRes(a[0] >>> 0, a[1] >>> 0, a[2] >>> 0), 0), {
+    args: ["u", "u", "u"],
+  }),
+  def("setresgid", (p, _c, a) => (p.creds.gid.setRes(a[0] >>> 0, a[1] >>> 0, a[2] >>> 0), 0), {
+    args: ["u", "u", "u"],
+  }),
+  def("getresuid", (p, _c, a) => writeIds(p, a, [p.creds.uid.real, p.creds.uid.effective, p.creds.uid.saved])),
+  def("getresgid", (p, _c, a) => writeIds(p, a, [p.creds.gid.real, p.creds.gid.effective, p.creds.gid.saved])),
+  def("setfsuid", (p, _c, a) => p.creds.uid.setFs(a[0] >>> 0), { args: ["u"] }),
+  def("setfsgid", (p, _c, a) => p.creds.gid.setFs(a[0] >>> 0), { args: ["u"] }),
+  def("getpgid", (p, c, a) => sessionOf(p, c, a[0] | 0).pgrp, { args: ["u"] }),
+  def("setpgid", sysSetpgid, { args: ["u", "u"] }),
+  def("getsid", (p, c, a) => sessionOf(p, c, a[0] | 0).session, { args: ["d"] }),
+  def("setsid", sysSetsid, { args: [] }),
+  def("uname", sysUname, { args: ["p"] }),
+  def("sysinfo", sysSysinfo),
+  def("prlimit64", sysPrlimit64),
+  def("getrlimit", sysGetrlimit),
+  def("setrlimit", sysSetrlimit),
+  def("set_tid_address", (p, c, a) => {
+    p.thread(c).clearChildTid = a[0];
+    return p.tidOf(c);
+  }),
+  def("set_robust_list", sysSetRobustList),
+  def("get_robust_list", sysGetRobustList),
+  def("sched_getaffinity", sysSchedGetaffinity),
+  def("sched_setaffinity", sysSchedSetaffinity),
+  def("sched_yield", () => 0),
+  def("getpriority", sysGetpriority, { args: ["x", "x"] }),
+  def("setpriority", sysSetpriority),
+  def("prctl", sysPrctl),
+  def("membarrier", sysMembarrier),
+  def("getcpu", sysGetcpu, { args: ["p", "d"] }),
+  def("personality", sysPersonality),
+  def("wait4", sysWait4),
+];

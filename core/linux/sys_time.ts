@@ -1,0 +1,193 @@
+/**
+ * Clocks and sleeping: `clock_gettime`, `clock_getres`, `gettimeofday`,
+ * `nanosleep`, `clock_nanosleep`, and the process's CPU accounting
+ * (`times`, `getrusage`).
+ *
+ * The realtime clock is `performance.timeOrigin + performance.now()`
+ * (sub-microsecond resolution); the monotonic clock counts from the host's
+ * boot, anchored once to `/proc/uptime` and advanced by
+ * `performance.now()`, so it never goes back. CPU time is the host
+ * process's (`process.cpuUsage`), which includes the translator's work.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { Cpu } from "../cpu/state.ts";
+import { E, SyscallError } from "./errno.ts";
+import { readValidTimespec, StructBuf, writeTimespec, writeTimeval } from "./guest_struct.ts";
+import { hostUptime } from "./host_info.ts";
+import type { Process } from "./process.ts";
+import { CLOCK_IDS, fmtTimeval, fmtTimezone, retTimespecArg } from "./strace.ts";
+import { def, type SyscallDef } from "./syscall_table.ts";
+
+/** Clock ids. */
+export const CLOCK_REALTIME = 0;
+/** Monotonic clock. */
+export const CLOCK_MONOTONIC = 1;
+/** CPU time of the process. */
+export const CLOCK_PROCESS_CPUTIME_ID = 2;
+/** CPU time of the thread. */
+export const CLOCK_THREAD_CPUTIME_ID = 3;
+/** Monotonic, not slewed. */
+export const CLOCK_MONOTONIC_RAW = 4;
+/** Realtime at tick resolution. */
+export const CLOCK_REALTIME_COARSE = 5;
+/** Monotonic at tick resolution. */
+export const CLOCK_MONOTONIC_COARSE = 6;
+/** Monotonic including suspend. */
+export const CLOCK_BOOTTIME = 7;
+/** International atomic time. */
+export const CLOCK_TAI = 11;
+/** `clock_nanosleep` flag: the time is absolute. */
+export const TIMER_ABSTIME = 1;
+
+/** Tick length of the coarse clocks (Linux with `HZ=250`). */
+const COARSE_RESOLUTION_NS = 4_000_000n;
+/** `sysconf(_SC_CLK_TCK)`: unit of `times` and `struct tms`. */
+const USER_HZ = 100;
+
+/** Nanoseconds since the epoch. */
+export function realtimeNs(): bigint {
+  const ms = performance.timeOrigin + performance.now();
+  const sec = Math.floor(ms / 1000);
+  return BigInt(sec) * 1_000_000_000n + BigInt(Math.floor((ms - sec * 1000) * 1e6));
+}
+
+let bootOffsetMs: number | undefined;
+
+/** Nanoseconds since the host booted; never decreases. */
+export function monotonicNs(): bigint {
+  bootOffsetMs ??= hostUptime() * 1000 - performance.now();
+  return BigInt(Math.floor((bootOffsetMs + performance.now()) * 1e6));
+}
+
+/** CPU time used by the process (user + system), in nanoseconds. */
+export function cpuTimeNs(): bigint {
+  const u = process.cpuUsage();
+  return BigInt(u.user + u.system) * 1000n;
+}
+
+/**
+ * The time of `clock` in nanoseconds, or undefined for a clock Linux would
+ * refuse. Negative ids are the CPU clocks of a pid or tid (`MAKE_PROCESS_CPUCLOCK`):
+ * only the guest's own are known.
+ */
+export function clockNs(proc: Process, cpu: Cpu, clock: number): bigint | undefined {
+  switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_TAI:
+      return realtimeNs();
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+      return monotonicNs();
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+      return cpuTimeNs();
+  }
+  if (clock < 0 && (clock & 3) !== 3) {
+    const id = ~(clock >> 3);
+    if (id === 0 || id === proc.pid || id === proc.tidOf(cpu)) return cpuTimeNs();
+  }
+  return undefined;
+}
+
+function sysClockGettime(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const ns = clockNs(proc, cpu, a[0] | 0);
+  if (ns === undefined) throw new SyscallError(E.EINVAL, `Unknown clock ${a[0] | 0}`);
+  writeTimespec(proc.mem, a[1], ns);
+  return 0;
+}
+
+function sysClockGetres(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const clock = a[0] | 0;
+  if (clockNs(proc, cpu, clock) === undefined) throw new SyscallError(E.EINVAL, `Unknown clock ${clock}`);
+  const coarse = clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE;
+  if (a[1] !== 0) writeTimespec(proc.mem, a[1], coarse ? COARSE_RESOLUTION_NS : 1n);
+  return 0;
+}
+
+function sysGettimeofday(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  if (a[0] !== 0) writeTimeval(proc.mem, a[0], realtimeNs());
+  // The kernel's timezone is UTC unless something set it.
+  if (a[1] !== 0) new StructBuf(8).writeTo(proc.mem, a[1]);
+  return 0;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the guest thread for `ns` nanoseconds. */
+export function sleepNs(ns: bigint): void {
+  if (ns <= 0n) return;
+  Atomics.wait(sleepCell, 0, 0, Number(ns) / 1e6);
+}
+
+function sysNanosleep(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const ts = readValidTimespec(proc.mem, a[0]);
+  sleepNs(BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec));
+  return 0;
+}
+
+function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const clock = a[0] | 0, flags = a[1] | 0;
+  if (
+    clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME && clock !== CLOCK_TAI
+  ) {
+    // Sleeping on a CPU clock of one's own thread cannot end; unknown clocks are invalid.
+    throw new SyscallError(E.EINVAL, `Cannot sleep on clock ${clock}`);
+  }
+  const ts = readValidTimespec(proc.mem, a[2]);
+  const req = BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec);
+  sleepNs(flags & TIMER_ABSTIME ? req - clockNs(proc, cpu, clock)! : req);
+  return 0;
+}
+
+function sysTimes(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  if (a[0] !== 0) {
+    const u = process.cpuUsage();
+    const ticks = (us: number) => Math.floor(us / (1e6 / USER_HZ));
+    new StructBuf(32).i64(0, ticks(u.user)).i64(8, ticks(u.system)).writeTo(proc.mem, a[0]);
+  }
+  // Linux counts from an arbitrary origin; ticks since boot serve the same purpose.
+  return Number(monotonicNs() / BigInt(1e9 / USER_HZ));
+}
+
+const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+
+function sysGetrusage(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const who = a[0] | 0;
+  if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) {
+    throw new SyscallError(E.EINVAL, `Bad who ${who}`);
+  }
+  const b = new StructBuf(144);
+  if (who !== RUSAGE_CHILDREN) {
+    const r = process.resourceUsage();
+    const tv = (off: number, us: number) => b.i64(off, Math.floor(us / 1e6)).i64(off + 8, us % 1e6);
+    tv(0, r.userCPUTime);
+    tv(16, r.systemCPUTime);
+    b.i64(32, r.maxRSS).i64(64, r.minorPageFault).i64(72, r.majorPageFault);
+    b.i64(88, r.fsRead).i64(96, r.fsWrite).i64(128, r.voluntaryContextSwitches);
+    b.i64(136, r.involuntaryContextSwitches);
+  }
+  b.writeTo(proc.mem, a[1]);
+  return 0;
+}
+
+/** Time system calls. */
+export const TIME_SYSCALLS: readonly SyscallDef[] = [
+  def("clock_gettime", sysClockGettime, { args: [{ enums: CLOCK_IDS }, "ptr"], ret: retTimespecArg(1) }),
+  def("clock_getres", sysClockGetres, { args: [{ enums: CLOCK_IDS }, "ptr"], ret: retTimespecArg(1) }),
+  def("gettimeofday", sysGettimeofday, {
+    args: ["ptr", "ptr"],
+    ret: (ret, args, mem) => `${ret} (${fmtTimeval(args[0], mem)},${fmtTimezone(args[1], mem)})`,
+  }),
+  def("nanosleep", sysNanosleep),
+  def("clock_nanosleep", sysClockNanosleep, {
+    args: [{ enums: CLOCK_IDS }, "d", "timespec", "timespec"],
+  }),
+  def("times", sysTimes),
+  def("getrusage", sysGetrusage),
+];

@@ -1,0 +1,135 @@
+/**
+ * The system-call entry point the CPU loop calls on `ecall`: dispatch by
+ * number (a7), arguments from a0..a5, result or `-errno` to a0, with
+ * qemu-user's `-strace` lines and `-d unimp` messages.
+ *
+ * Error policy (see `errno.ts`): `SyscallError` becomes `-errno`, a guest
+ * pointer that does not map (`GuestMemoryError`) becomes `-EFAULT`, and
+ * anything else is a bug in plume and propagates to the caller.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { GuestMemoryError } from "../mem/address_space.ts";
+import { E, SyscallError } from "./errno.ts";
+import type { Process } from "./process.ts";
+import { formatCall, formatResult } from "./strace.ts";
+import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
+import type { SyscallDef } from "./syscall_table.ts";
+import { FS_SYSCALLS } from "./sys_fs.ts";
+import { IO_SYSCALLS } from "./sys_io.ts";
+import { MEM_SYSCALLS } from "./sys_mem.ts";
+import { PROC_SYSCALLS } from "./sys_proc.ts";
+import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
+import { TIME_SYSCALLS } from "./sys_time.ts";
+
+export { SYSCALL_NAMES, syscallName };
+
+/** Every implemented system call, indexed by number. */
+const TABLE: readonly (SyscallDef | undefined)[] = (() => {
+  const t: (SyscallDef | undefined)[] = [];
+  for (const d of [FS_SYSCALLS, IO_SYSCALLS, MEM_SYSCALLS, TIME_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS].flat()) {
+    if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);
+    t[d.nr] = d;
+  }
+  return t;
+})();
+
+/** The implemented system call with number `nr`, if any. */
+export function syscallDef(nr: number): SyscallDef | undefined {
+  return Number.isInteger(nr) && nr >= 0 ? TABLE[nr] : undefined;
+}
+
+function range(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+/**
+ * Numbers qemu 7.2's `-strace` has no name for (it prints `Unknown syscall N`
+ * and no result), found by running every number under `qemu-riscv64 -strace`.
+ */
+const QEMU_STRACE_UNNAMED: ReadonlySet<number> = new Set([
+  ...range(244, 258),
+  265,
+  274,
+  ...range(286, 290),
+  ...range(292, 294),
+  ...range(425, 433),
+  437,
+  ...range(440, 462),
+]);
+
+/** The name `-strace` shows for `nr`, or undefined for qemu's `Unknown syscall`. */
+function straceName(nr: number): string | undefined {
+  return QEMU_STRACE_UNNAMED.has(nr) ? undefined : syscallName(nr);
+}
+
+/** Runs a handler under the error policy. */
+function run(d: SyscallDef, proc: Process, cpu: Cpu, args: readonly number[]): number {
+  try {
+    const ret = d.handler(proc, cpu, args);
+    if (!Number.isSafeInteger(ret)) throw new Error(`System call ${d.name} returned ${ret}`);
+    return ret;
+  } catch (err) {
+    if (err instanceof SyscallError) return -err.errno;
+    if (err instanceof GuestMemoryError) return -E.EFAULT;
+    throw err;
+  }
+}
+
+/**
+ * Executes the system call the guest asked for with `ecall`. `cpu.pc`
+ * already points after the `ecall`; handlers that change control flow set
+ * it. `exit`/`exit_group` set `proc.exitStatus`.
+ *
+ * @example Call getpid
+ * ```ts
+ * import { doSyscall } from "./syscalls.ts";
+ * import { Process } from "./process.ts";
+ * import { Cpu } from "../cpu/state.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * proc.pid = 42;
+ * const cpu = new Cpu();
+ * cpu.setXNumber(17, 172); // getpid
+ * doSyscall(proc, cpu);
+ * console.log(cpu.getXNumber(10)); // 42
+ * ```
+ */
+export function doSyscall(proc: Process, cpu: Cpu): void {
+  // Linux takes the whole register; qemu (and its messages) the low 32 bits.
+  const nrLow = cpu.x[34];
+  const nr = cpu.x[35] === 0 && nrLow >= 0 ? nrLow : -1;
+  const d = nr >= 0 ? TABLE[nr] : undefined;
+  const args = [
+    cpu.getXNumber(10),
+    cpu.getXNumber(11),
+    cpu.getXNumber(12),
+    cpu.getXNumber(13),
+    cpu.getXNumber(14),
+    cpu.getXNumber(15),
+  ];
+  let raw: bigint[] | undefined;
+  let name: string | undefined;
+  if (proc.strace && !d?.strace?.hidden) {
+    raw = [10, 11, 12, 13, 14, 15].map((r) => cpu.getX(r));
+    name = straceName(nrLow);
+    if (name === undefined) proc.log.write(`${proc.pid} Unknown syscall ${nrLow}\n`);
+    else {
+      const call = formatCall(name, d?.strace, raw, proc.mem);
+      proc.log.write(`${proc.pid} ${call}${d?.strace?.noReturn ? "\n" : ""}`);
+    }
+  }
+  let ret: number;
+  if (d === undefined) {
+    if (proc.log.on("unimp")) proc.log.write(`Unsupported syscall: ${nrLow}\n`);
+    ret = -E.ENOSYS;
+  } else {
+    ret = run(d, proc, cpu, args);
+  }
+  cpu.setXNumber(10, ret);
+  if (raw !== undefined && name !== undefined && !d?.strace?.noReturn) {
+    proc.log.write(formatResult(d?.strace, BigInt(ret), raw, proc.mem));
+  }
+}
