@@ -28,12 +28,39 @@ function fail(message: string): number {
   return 1;
 }
 
-/** The guest's environment: the host's, changed by `-E` and `-U` in order. */
-export function guestEnvironment(host: Record<string, string>, o: Options): string[] {
-  const env = new Map(Object.entries(host));
-  for (const name of o.unsetEnv) env.delete(name);
-  for (const [name, value] of o.setEnv) env.set(name, value);
-  return [...env].map(([k, v]) => `${k}=${v}`);
+/**
+ * The host environment in its original order, as qemu-user passes it on.
+ * `Deno.env.toObject()` loses the order, so it is read from
+ * `/proc/self/environ` where that exists.
+ */
+export function hostEnvironment(): [string, string][] {
+  try {
+    const raw = new TextDecoder().decode(Deno.readFileSync("/proc/self/environ"));
+    return raw.split("\0").filter((kv) => kv.includes("=")).map((kv) => {
+      const eq = kv.indexOf("=");
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    });
+  } catch {
+    return Object.entries(Deno.env.toObject());
+  }
+}
+
+/**
+ * The guest's environment: the host's, changed by `-E` and `-U` in order,
+ * in the order qemu-user gives it. QEMU keeps the environment as a list it
+ * prepends to: host variables come out reversed, and a variable set with
+ * `-E` moves to the front. Matching that makes programs that print their
+ * environment agree with qemu byte for byte.
+ */
+export function guestEnvironment(host: [string, string][], o: Options): string[] {
+  let list: [string, string][] = [];
+  const change = (name: string, value: string | undefined) => {
+    list = list.filter(([k]) => k !== name);
+    if (value !== undefined) list.unshift([name, value]);
+  };
+  for (const [k, v] of host) change(k, v);
+  for (const [k, v] of o.envChanges) change(k, v);
+  return list.map(([k, v]) => `${k}=${v}`);
 }
 
 function openLog(o: Options): Log {
@@ -55,9 +82,9 @@ function openLog(o: Options): Log {
  */
 export function main(args: string[]): number {
   let o: Options;
-  const hostEnv = Deno.env.toObject();
+  const hostEnv = hostEnvironment();
   try {
-    o = parseOptions(args, hostEnv);
+    o = parseOptions(args, Object.fromEntries(hostEnv));
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message);
     throw err;

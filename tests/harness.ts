@@ -319,10 +319,14 @@ async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<Ra
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const child = new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
+    // The spawner passes `env` in hash-map order, which differs from run to
+    // run; env(1) sets it in one fixed order, so both emulators' guests see
+    // the same environment in the same order.
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const child = new Deno.Command("/usr/bin/env", {
+      args: ["-i", ...envArgs, ...cmd],
       cwd,
-      env,
+      env: {},
       clearEnv: true,
       stdin: opts.stdin ? "piped" : "null",
       stdout: "piped",
@@ -385,7 +389,12 @@ export async function runQemu(argv: string[], opts: RunOptions = {}): Promise<Ru
  * ```
  */
 export async function runPlume(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const raw = await spawn([...plumeCommand(), ...(opts.flags ?? []), ...argv], opts, "plume");
+  if (opts.env && "PWD" in opts.env) throw new Error(`Unsupported variable PWD=${opts.env.PWD} in the run environment`);
+  // Started through the same shell as qemu, so that the guest's environment
+  // comes in the same order (the shell, not the spawner, decides it).
+  const script = 'unset PWD; exec "$0" "$@"';
+  const cmd = ["/bin/sh", "-c", script, ...plumeCommand(), ...(opts.flags ?? []), ...argv];
+  const raw = await spawn(cmd, opts, "plume");
   return { stdout: raw.stdout, stderr: raw.stderr, status: normalizeStatus(raw.code, raw.signal) };
 }
 

@@ -36,10 +36,8 @@ export interface Options {
   args: string[];
   /** `-L`: interpreter prefix / sysroot. */
   sysroot: string;
-  /** `-E`: variables to set, in order. */
-  setEnv: [string, string][];
-  /** `-U`: variables to unset. */
-  unsetEnv: string[];
+  /** `-E` and `-U` in command-line order: `[name, value]` sets, `[name, undefined]` unsets. */
+  envChanges: [string, string | undefined][];
   /** `-0`: argv[0] override. */
   argv0: string | undefined;
   /** `-d`: log items. */
@@ -143,11 +141,15 @@ const OPTIONS: Record<string, OptionDef> = {
       for (const kv of splitList(v)) {
         const eq = kv.indexOf("=");
         if (eq <= 0) throw new UsageError(`Invalid environment assignment '${kv}' (expected VAR=VALUE)`);
-        o.setEnv.push([kv.slice(0, eq), kv.slice(eq + 1)]);
+        o.envChanges.push([kv.slice(0, eq), kv.slice(eq + 1)]);
       }
     },
   },
-  U: { env: "QEMU_UNSET_ENV", arg: true, apply: (o, v) => o.unsetEnv.push(...splitList(v)) },
+  U: {
+    env: "QEMU_UNSET_ENV",
+    arg: true,
+    apply: (o, v) => o.envChanges.push(...splitList(v).map((k): [string, undefined] => [k, undefined])),
+  },
   "0": { env: "QEMU_ARGV0", arg: true, apply: (o, v) => (o.argv0 = v) },
   r: { env: "QEMU_UNAME", arg: true, apply: (o, v) => (o.unameRelease = v) },
   d: {
@@ -190,8 +192,7 @@ export function defaultOptions(): Options {
     program: "",
     args: [],
     sysroot: "",
-    setEnv: [],
-    unsetEnv: [],
+    envChanges: [],
     argv0: undefined,
     logItems: new Set(),
     logFile: undefined,

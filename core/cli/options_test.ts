@@ -11,11 +11,27 @@ Deno.test("parseOptions stops at the program and passes the rest to the guest", 
 
 Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed and -one-insn-per-tb", () => {
   const o = parseOptions(
-    ["-E", "A=1,B=x=y", "-E", "C=", "-U", "X,Y", "-0", "name", "-L", "/sys", "-D", "log", "-seed", "42", "-one-insn-per-tb", "p"],
+    [
+      "-E",
+      "A=1,B=x=y",
+      "-E",
+      "C=",
+      "-U",
+      "X,Y",
+      "-0",
+      "name",
+      "-L",
+      "/sys",
+      "-D",
+      "log",
+      "-seed",
+      "42",
+      "-one-insn-per-tb",
+      "p",
+    ],
     {},
   );
-  assertEquals(o.setEnv, [["A", "1"], ["B", "x=y"], ["C", ""]]);
-  assertEquals(o.unsetEnv, ["X", "Y"]);
+  assertEquals(o.envChanges, [["A", "1"], ["B", "x=y"], ["C", ""], ["X", undefined], ["Y", undefined]]);
   assertEquals(o.argv0, "name");
   assertEquals(o.sysroot, "/sys");
   assertEquals(o.logFile, "log");
@@ -27,7 +43,7 @@ Deno.test("parseOptions takes QEMU_* environment variables, the command line win
   const o = parseOptions(["-L", "/cli", "p"], { QEMU_LD_PREFIX: "/env", QEMU_STRACE: "1", QEMU_SET_ENV: "A=1" });
   assertEquals(o.sysroot, "/cli");
   assertEquals(o.strace, true);
-  assertEquals(o.setEnv, [["A", "1"]]);
+  assertEquals(o.envChanges, [["A", "1"]]);
 });
 
 Deno.test("parseOptions rejects bad input with one clear message", () => {

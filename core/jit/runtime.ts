@@ -222,7 +222,6 @@ export function makeRuntime(mem: AddressSpace) {
     i16: mem.i16,
     i32: mem.i32,
     pg: mem.pages,
-    RH,
     PAGE_SHIFT,
     ld,
     st,
