@@ -12,6 +12,7 @@ import { type LoadedProgram, loadProgram } from "./elf/loader.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
 import { makeRuntime } from "./jit/runtime.ts";
+import type { BlockInstrumentation, PluginHooks } from "./jit/instrument.ts";
 import { TbCache } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
@@ -36,6 +37,14 @@ export interface GuestConfig {
   oneInsnPerTb: boolean;
   /** `-seed`: makes `AT_RANDOM` (and later other randomness) reproducible. */
   seed: number | undefined;
+  /** Instrumentation from the plugin core, when plugins are loaded. */
+  instrumentation?: Instrumentation;
+}
+
+/** How plugins instrument translated code: hooks the code calls, and the per-block plan. */
+export interface Instrumentation {
+  hooks: PluginHooks;
+  instrument(tb: TranslationBlock): BlockInstrumentation | undefined;
 }
 
 /** A program file that cannot be run: one line for the user, exit status 1. */
@@ -127,7 +136,8 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
   cpu.tid = proc.pid;
-  const cache = new TbCache(mem, makeRuntime(mem));
+  const cache = new TbCache(mem, makeRuntime(mem, cfg.instrumentation?.hooks));
+  if (cfg.instrumentation) cache.instrument = (tb) => cfg.instrumentation!.instrument(tb);
   if (cfg.oneInsnPerTb) cache.maxInsns = 1;
   if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
   return { proc, cpu, cache, loaded, symbols };

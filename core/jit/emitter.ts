@@ -27,6 +27,8 @@
  */
 export const LEAVE = "break exit;";
 
+import type { MemAction } from "./instrument.ts";
+
 /** How a compiled block leaves: the dispatcher looks at negative return values. */
 export const EXIT_ECALL = -1;
 /** Exit code: `ebreak` (SIGTRAP at `c.pc`). */
@@ -116,6 +118,7 @@ export class Emitter {
     this.pc = pc;
     this.size = size;
     this.nextTemp = 0;
+    this.memActions = undefined;
   }
 
   /**
@@ -184,6 +187,14 @@ export class Emitter {
     this.line(`c.pc = ${pc}; nx = ${code}; ${LEAVE}`);
     this.ended = true;
   }
+
+  /**
+   * Plugin actions after each memory access of the instruction being
+   * translated (`instrument.ts`), or undefined when there are none.
+   */
+  memActions: MemAction[] | undefined;
+  /** True when the function must report faults to the plugin hooks (it pushes records). */
+  reportsFaults = false;
 
   /** Runtime helpers (`runtime.ts`) the code refers to. */
   readonly uses: Set<string> = new Set();

@@ -12,8 +12,12 @@
  * @module
  */
 
-/** High word of the last pair-valued result. */
-export const RH: Int32Array = new Int32Array(1);
+/**
+ * High word of the last pair-valued result in `RH[0]`; atomics also leave
+ * the value they stored (`RH[1]`, `RH[2]`) or, for SC, the value memory held
+ * (the load half of its read-modify-write) for plugins.
+ */
+export const RH: Int32Array = new Int32Array(4);
 
 const TWO32 = 4294967296;
 

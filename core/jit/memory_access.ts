@@ -19,6 +19,9 @@
 
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
+import { emitMemActions, memInfo } from "./instrument.ts";
+
+const SIZE_SHIFT: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
 /** Load widths by mnemonic: size in bytes and whether the value is sign-extended. */
 export const LOADS: Readonly<Record<string, { size: 1 | 2 | 4 | 8; signed: boolean }>> = {
@@ -59,10 +62,12 @@ export function emitLoad(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 4
       e.rt("pg")
     }[${a} >>> ${PAGE_SHIFT}] & ${PROT_READ}) === 0) { ${slow} } else { ${fast} }`,
   );
-  if (size === 8) return { lo, hi };
-  if (size === 4 && !signed) return { lo, hi: "0" };
   // Sub-word loads are already extended to 32 bits by the typed array; lw is sign-extended.
-  return { lo, hi: signed ? `(${lo} >> 31)` : "0" };
+  const value = size === 8 ? { lo, hi } : { lo, hi: signed && size < 8 ? `(${lo} >> 31)` : "0" };
+  if (e.memActions) {
+    emitMemActions(e, e.memActions, { base, imm, info: memInfo(SIZE_SHIFT[size], signed && size < 8, false), value });
+  }
+  return value;
 }
 
 /** Emits a store of the low `size` bytes of `value` to `base + imm`. */
@@ -83,4 +88,5 @@ export function emitStore(e: Emitter, base: RegPair, imm: number, size: 1 | 2 | 
     `if (${base.hi} !== 0${misaligned} || (${e.rt("pg")}[${a} >>> ${PAGE_SHIFT}] & ${mask}) !== ${PROT_WRITE}) ` +
       `{ ${e.rt("st")}(c, ${base.lo}, ${base.hi}, ${imm}, ${size}, ${value.lo}, ${value.hi}); } else { ${fast} }`,
   );
+  if (e.memActions) emitMemActions(e, e.memActions, { base, imm, info: memInfo(SIZE_SHIFT[size], false, true), value });
 }

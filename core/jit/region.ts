@@ -14,6 +14,7 @@
  */
 
 import { Emitter, LEAVE } from "./emitter.ts";
+import { needsRegisterFile } from "./instrument.ts";
 import type { Runtime } from "./runtime.ts";
 import { type BlockFn, emitBlock, functionSource, type TranslationBlock } from "./translator.ts";
 
@@ -78,7 +79,7 @@ export function formRegion(
       let k = index.get(pc);
       if (k === undefined) {
         const tb = lookup(pc);
-        if (!tb || !tb.valid || reach.length >= 4 * MAX_REGION_BLOCKS) continue;
+        if (!tb || !tb.valid || needsRegisterFile(tb.instr) || reach.length >= 4 * MAX_REGION_BLOCKS) continue;
         k = reach.push(tb) - 1;
         index.set(pc, k);
         preds.push([]);

@@ -11,6 +11,17 @@ import { GuestTrap, IllegalInstruction, SIGBUS } from "../cpu/trap.ts";
 import { type AddressSpace, PAGE_SHIFT } from "../mem/address_space.ts";
 import * as int64 from "./int64.ts";
 import * as fpu from "../fpu/mod.ts";
+import type { PluginHooks } from "./instrument.ts";
+
+/** Hooks for a run without plugins: instrumented code is never made then. */
+export const NO_PLUGIN_HOOKS: PluginHooks = {
+  arenas: [],
+  record() {},
+  memRecord() {},
+  sync: () => false,
+  syncMem: () => false,
+  fault() {},
+};
 
 /** `si_code` for SIGBUS: invalid address alignment. */
 export const BUS_ADRALN = 1;
@@ -53,7 +64,7 @@ export type Runtime = ReturnType<typeof makeRuntime>;
  * console.log((rt.ld(new Cpu(), a, 0, 1, 4, false) >>> 0).toString(16)); // deadbeef
  * ```
  */
-export function makeRuntime(mem: AddressSpace) {
+export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_HOOKS) {
   const view = mem.view;
   const RH = int64.RH;
   const startTime = performance.now();
@@ -124,6 +135,8 @@ export function makeRuntime(mem: AddressSpace) {
     const addr = atomicAddress(lo, hi, size, true);
     const reserved = c.reservation;
     c.reservation = -1;
+    RH[1] = view.getInt32(addr, true);
+    RH[2] = size === 8 ? view.getInt32(addr + 4, true) : RH[1] >> 31;
     if (reserved !== addr) return 1;
     if (view.getInt32(addr, true) !== c.reservedLo) return 1;
     if (size === 8 && view.getInt32(addr + 4, true) !== c.reservedHi) return 1;
@@ -169,6 +182,8 @@ export function makeRuntime(mem: AddressSpace) {
     if (size === 8) view.setInt32(addr + 4, rhi, true);
     mem.noteWrite(addr, size);
     RH[0] = ahi;
+    RH[1] = rlo;
+    RH[2] = rhi;
     return alo;
   }
 
@@ -229,6 +244,7 @@ export function makeRuntime(mem: AddressSpace) {
     sc,
     amo,
     csr,
+    P: plugins,
     ...int64,
     ...fpu,
   };

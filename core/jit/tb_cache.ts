@@ -9,6 +9,7 @@
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
 import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
 import type { Runtime } from "./runtime.ts";
+import { type BlockInstrumentation, needsRegisterFile } from "./instrument.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
 
 /** Number of entries of the direct-mapped jump cache (a power of two). */
@@ -31,8 +32,10 @@ export class TbCache {
   private readonly byPage = new Map<number, Set<TranslationBlock>>();
   /** Instructions per block (1 for `-one-insn-per-tb`). */
   maxInsns = MAX_BLOCK_INSNS;
-  /** Called for each new block before it is compiled (`-d in_asm`, plugins). */
+  /** Called for each new block before it is compiled (`-d in_asm`). */
   onTranslate: ((tb: TranslationBlock) => void) | undefined;
+  /** Asks plugins how to instrument each new block (undefined: no plugins). */
+  instrument: ((tb: TranslationBlock) => BlockInstrumentation | undefined) | undefined;
   /** Number of blocks translated so far. */
   translated = 0;
   /** Number of regions compiled so far. */
@@ -61,6 +64,7 @@ export class TbCache {
     const block = decodeBlock(this.mem, pc, this.maxInsns);
     const tb: TranslationBlock = { pc, ...block, fn: undefined as unknown as BlockFn, valid: true, hits: 0 };
     this.onTranslate?.(tb);
+    if (this.instrument) tb.instr = this.instrument(tb);
     tb.fn = compileBlock(tb, this.rt);
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
@@ -79,6 +83,8 @@ export class TbCache {
    * dropped with the head when any of its pages changes.
    */
   promote(tb: TranslationBlock): void {
+    // Synchronous plugin callbacks see registers in the register file: such blocks stay alone.
+    if (needsRegisterFile(tb.instr)) return;
     const region = formRegion(tb, (pc) => this.blocks.get(pc));
     const last = tb.insns[tb.insns.length - 1];
     // A lone block that does not loop to itself gains nothing from a region.

@@ -7,15 +7,30 @@
  */
 
 import type { Insn } from "../isa/insn.ts";
+import type { Emitter, RegPair } from "./emitter.ts";
+import { emitMemActions, memInfo } from "./instrument.ts";
 import { AMO_OPS } from "./runtime.ts";
 import type { Trans } from "./trans_rvi.ts";
+
+/**
+ * Reports an atomic's memory accesses to plugins as QEMU does: a load, and
+ * for read-modify-writes (AMOs, SC) a load followed by a store.
+ */
+function atomicAccesses(e: Emitter, base: RegPair, size: 4 | 8, loaded: RegPair, stored?: RegPair): void {
+  if (!e.memActions) return;
+  const shift = size === 8 ? 3 : 2;
+  emitMemActions(e, e.memActions, { base, imm: 0, info: memInfo(shift, size === 4, false), value: loaded });
+  if (stored) emitMemActions(e, e.memActions, { base, imm: 0, info: memInfo(shift, false, true), value: stored });
+}
 
 function amo(op: string, size: 4 | 8): Trans {
   const code = AMO_OPS.indexOf(op as typeof AMO_OPS[number]);
   return (e, i) => {
-    const a = e.x(i.rs1), b = e.x(i.rs2);
+    const a = e.x(i.rs1), b = e.x(i.rs2), lo = e.temp(), hi = e.temp();
     e.mayThrow();
-    e.setXEffect(i.rd, `${e.rt("amo")}(c, ${code}, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, e.rh);
+    e.line(`${lo} = ${e.rt("amo")}(c, ${code}, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi}); ${hi} = ${e.rh};`);
+    atomicAccesses(e, a, size, { lo, hi }, { lo: `${e.rt("RH")}[1]`, hi: "RH[2]" });
+    e.setX(i.rd, lo, hi);
     return true;
   };
 }
@@ -25,15 +40,19 @@ function atomics(): Record<string, Trans> {
   for (const [suffix, size] of [["w", 4], ["d", 8]] as const) {
     t[`lr.${suffix}`] = (e, i) => {
       if (i.rs2 !== 0) return false;
-      const a = e.x(i.rs1);
+      const a = e.x(i.rs1), lo = e.temp(), hi = e.temp();
       e.mayThrow();
-      e.setXEffect(i.rd, `${e.rt("lr")}(c, ${a.lo}, ${a.hi}, ${size})`, e.rh);
+      e.line(`${lo} = ${e.rt("lr")}(c, ${a.lo}, ${a.hi}, ${size}); ${hi} = ${e.rh};`);
+      atomicAccesses(e, a, size, { lo, hi });
+      e.setX(i.rd, lo, hi);
       return true;
     };
     t[`sc.${suffix}`] = (e, i) => {
-      const a = e.x(i.rs1), b = e.x(i.rs2);
+      const a = e.x(i.rs1), b = e.x(i.rs2), r = e.temp();
       e.mayThrow();
-      e.setXEffect(i.rd, `${e.rt("sc")}(c, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi})`, "0");
+      e.line(`${r} = ${e.rt("sc")}(c, ${a.lo}, ${a.hi}, ${size}, ${b.lo}, ${b.hi});`);
+      atomicAccesses(e, a, size, { lo: `${e.rt("RH")}[1]`, hi: "RH[2]" }, b);
+      e.setX(i.rd, r, "0");
       return true;
     };
     for (const op of AMO_OPS) t[`amo${op}.${suffix}`] = amo(op, size);

@@ -19,6 +19,7 @@ import { decode, insnLength } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_EXEC } from "../mem/address_space.ts";
 import { Emitter, EXIT_ILLEGAL } from "./emitter.ts";
+import { type BlockInstrumentation, emitExecActions } from "./instrument.ts";
 import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
@@ -61,6 +62,8 @@ export interface TranslationBlock {
   valid: boolean;
   /** Times the dispatcher entered this block (counts up to the region threshold). */
   hits: number;
+  /** What plugins asked to run in this block, if anything. */
+  instr?: BlockInstrumentation;
 }
 
 const CONTROL_FLOW = new Set([
@@ -126,11 +129,29 @@ export function decodeBlock(mem: AddressSpace, pc: number, maxInsns = MAX_BLOCK_
   return { insns, pcs, raws, end: at };
 }
 
+/** What {@link emitBlock} needs of a block. */
+export type BlockSource = Pick<TranslationBlock, "pc" | "insns" | "pcs" | "end" | "instr">;
+
+function hasRecords(instr: BlockInstrumentation): boolean {
+  const rec = (a: { kind: string; then?: { kind: string } }) => a.kind === "record" || a.then?.kind === "record";
+  return instr.block.some(rec) || instr.insn.some((l) => l?.some(rec)) || instr.mem.some((l) => l?.some(rec));
+}
+
 /** Emits the body of a block; the caller wraps it with {@link compileBlock}. */
-export function emitBlock(e: Emitter, block: { insns: readonly (Insn | null)[]; pcs: readonly number[]; end: number }) {
+export function emitBlock(e: Emitter, block: BlockSource) {
+  const instr = block.instr;
+  if (instr) {
+    e.startInsn(block.pc, 0);
+    emitExecActions(e, instr.block);
+    if (hasRecords(instr)) e.reportsFaults = e.rt("P") === "P";
+  }
   for (let k = 0; k < block.insns.length; k++) {
     const insn = block.insns[k];
     e.startInsn(block.pcs[k], insn?.size ?? 4);
+    if (instr) {
+      emitExecActions(e, instr.insn[k]);
+      if (instr.mem[k]?.length) e.memActions = instr.mem[k];
+    }
     const trans = insn && TRANS[insn.op];
     if (!insn || !trans || !trans(e, insn)) {
       e.exit(EXIT_ILLEGAL, e.pc);
@@ -147,15 +168,13 @@ export function emitBlock(e: Emitter, block: { insns: readonly (Insn | null)[]; 
  */
 export function functionSource(e: Emitter, name: string, locals = ""): string {
   const wb = e.writeback();
+  const fault = e.reportsFaults ? "P.fault(c, ip);\n" : "";
   return `(function ${name}(c) {\nconst x = c.x, F = c.fi;\nlet ip = 0, nx = 0;\n${locals}${e.prologue()}` +
-    `try {\nexit: {\n${e.body}}\n} catch (err) {\n${wb}c.pc = ip;\nthrow err;\n}\n${wb}\nreturn nx;\n});\n`;
+    `try {\nexit: {\n${e.body}}\n} catch (err) {\n${wb}c.pc = ip;\n${fault}throw err;\n}\n${wb}\nreturn nx;\n});\n`;
 }
 
 /** Compiles a decoded block into a function. */
-export function compileBlock(
-  block: { pc: number; insns: readonly (Insn | null)[]; pcs: readonly number[]; end: number },
-  rt: Runtime,
-): BlockFn {
+export function compileBlock(block: BlockSource, rt: Runtime): BlockFn {
   const e = new Emitter();
   emitBlock(e, block);
   return rt.compile(e.uses, functionSource(e, `tb_${block.pc.toString(16)}`));
