@@ -18,6 +18,7 @@ import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
 import { AddressSpace } from "./mem/address_space.ts";
 import type { Log } from "./util/log.ts";
+import type { VcpuHooks } from "./cpu/vcpu_hooks.ts";
 
 /** What to run and how. */
 export interface GuestConfig {
@@ -39,6 +40,8 @@ export interface GuestConfig {
   seed: number | undefined;
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
+  /** vCPU events for the plugin core, when plugins are loaded. */
+  vcpuHooks?: VcpuHooks;
 }
 
 /** How plugins instrument translated code: hooks the code calls, and the per-block plan. */
@@ -176,5 +179,10 @@ export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string 
  */
 export function runGuest(cfg: GuestConfig): number {
   const g = createGuest(cfg);
-  return cpuLoop(g.proc, g.cpu, g.cache);
+  const hooks = cfg.vcpuHooks;
+  hooks?.vcpuInit(g.cpu);
+  const status = cpuLoop(g.proc, g.cpu, g.cache, hooks);
+  hooks?.vcpuExit(g.cpu);
+  hooks?.atexit(status);
+  return status;
 }

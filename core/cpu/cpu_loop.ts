@@ -12,6 +12,7 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from 
 import type { TbCache } from "../jit/tb_cache.ts";
 import { REGION_THRESHOLD } from "../jit/region.ts";
 import type { Cpu } from "./state.ts";
+import { DISCON, type VcpuHooks } from "./vcpu_hooks.ts";
 import {
   GuestTrap,
   ILL_ILLOPC,
@@ -67,6 +68,18 @@ export function dieOfSignal(proc: Process, signo: number): void {
   proc.exitStatus = 128 + signo;
 }
 
+/** A system call with plugins watching: entry, filter, the call, return. */
+function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): void {
+  const from = cpu.pc - 4;
+  hooks.discon(cpu, DISCON.HOSTCALL, from, cpu.pc);
+  const num = cpu.getXNumber(17);
+  const args = [10, 11, 12, 13, 14, 15, 16, 17].map((r) => cpu.getX(r));
+  const filtered = hooks.syscall(cpu, num, args);
+  if (filtered === undefined) doSyscall(proc, cpu);
+  else cpu.setX(10, filtered);
+  if (proc.exitStatus === null) hooks.syscallRet(cpu, num, cpu.getX(10));
+}
+
 /**
  * Runs `cpu` until the process exits; returns its exit status.
  *
@@ -75,7 +88,7 @@ export function dieOfSignal(proc: Process, signo: number): void {
  * const status = cpuLoop(proc, cpu, cache);
  * ```
  */
-export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache): number {
+export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHooks): number {
   const jc = cache.jmpCache;
   const mask = jc.length - 1;
   let pc = cpu.pc;
@@ -92,7 +105,8 @@ export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache): number {
         if (pc >= 0) continue;
         if (pc === EXIT_ECALL) {
           cpu.pc += 4;
-          doSyscall(proc, cpu);
+          if (hooks) syscallWithHooks(proc, cpu, hooks);
+          else doSyscall(proc, cpu);
           if (proc.exitStatus !== null) break;
         } else if (pc === EXIT_EBREAK) {
           throw new GuestTrap(SIGTRAP, TRAP_BRKPT, cpu.pc);
