@@ -38,28 +38,31 @@ export interface DirEntry {
 
 const encoder = new TextEncoder();
 
-function typeOfDirent(d: fs.Dirent): number {
-  if (d.isFile()) return DT_REG;
-  if (d.isDirectory()) return DT_DIR;
-  if (d.isSymbolicLink()) return DT_LNK;
-  if (d.isFIFO()) return DT_FIFO;
-  if (d.isCharacterDevice()) return DT_CHR;
-  if (d.isBlockDevice()) return DT_BLK;
-  if (d.isSocket()) return DT_SOCK;
-  return DT_UNKNOWN;
-}
+/** `d_type` values by file type bits (`S_IFMT >> 12`). */
+const DT_OF_TYPE: Readonly<Record<number, number>> = {
+  0o01: DT_FIFO,
+  0o02: DT_CHR,
+  0o04: DT_DIR,
+  0o06: DT_BLK,
+  0o10: DT_REG,
+  0o12: DT_LNK,
+  0o14: DT_SOCK,
+};
 
-function inoOf(path: string): bigint {
+/** Inode number and `d_type` of `path` (not following a symbolic link). */
+function identify(path: string): { ino: bigint; type: number } {
   try {
-    return fs.lstatSync(path, { bigint: true }).ino;
+    const st = fs.lstatSync(path, { bigint: true });
+    return { ino: st.ino, type: DT_OF_TYPE[Number(st.mode >> 12n) & 0o17] ?? DT_UNKNOWN };
   } catch {
-    // Removed since the listing was read: Linux would not list it either, but 0 keeps the record harmless.
-    return 0n;
+    // Removed since the listing was read: 0 keeps the record harmless.
+    return { ino: 0n, type: DT_UNKNOWN };
   }
 }
 
 /**
- * Lists the host directory `path` (absolute): `.`, `..`, then its entries.
+ * Lists the host directory `path` (absolute): `.`, `..`, then its entries
+ * in the host's order (`Deno.readDirSync` keeps it; `node:fs` sorts).
  *
  * @example
  * ```ts
@@ -69,15 +72,10 @@ function inoOf(path: string): bigint {
  * ```
  */
 export function listDirectory(path: string): DirEntry[] {
-  const entries = hostCall(() => fs.readdirSync(path, { withFileTypes: true }));
+  const names = hostCall(() => [...Deno.readDirSync(path)].map((e) => e.name));
   const sep = path.endsWith("/") ? "" : "/";
-  const out: DirEntry[] = [
-    { name: encoder.encode("."), ino: inoOf(path), type: DT_DIR },
-    { name: encoder.encode(".."), ino: inoOf(path + sep + ".."), type: DT_DIR },
-  ];
-  for (const d of entries) {
-    out.push({ name: encoder.encode(d.name), ino: inoOf(path + sep + d.name), type: typeOfDirent(d) });
-  }
+  const out: DirEntry[] = [];
+  for (const name of [".", "..", ...names]) out.push({ name: encoder.encode(name), ...identify(path + sep + name) });
   return out;
 }
 

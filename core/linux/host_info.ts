@@ -1,11 +1,14 @@
 /**
- * Facts about the host that Deno has no API for, read from Linux's `/proc`
- * (the emulator may read files, not call `getpgid` or `uname`). Each reader
- * falls back to a plausible value when the file is missing, so plume still
- * runs on a host without `/proc`.
+ * Facts about the host process and kernel. Linux's `/proc` has them all,
+ * but Deno refuses `/proc` (and `/sys`, `/dev/fd`) unless it runs with
+ * `--allow-all`, which plume does not: each reader tries `/proc` and falls
+ * back to Deno's APIs (`Deno.uid`, `Deno.osUptime`, `Deno.loadavg`, …) or,
+ * where none exists, to Linux's defaults.
  *
  * @module
  */
+
+import process from "node:process";
 
 function readText(path: string): string | undefined {
   try {
@@ -48,11 +51,16 @@ export function hostIds(): HostIds {
       : [fallback, fallback, fallback, fallback];
   };
   const groups = (statusField("Groups") ?? "").trim().split(/\s+/).filter((s) => s !== "").map(Number);
-  return {
-    uids: four(statusField("Uid"), Deno.uid() ?? 0),
-    gids: four(statusField("Gid"), Deno.gid() ?? 0),
-    groups,
-  };
+  const uids = four(statusField("Uid"), -1), gids = four(statusField("Gid"), -1);
+  if (uids[0] < 0) {
+    const uid = Deno.uid() ?? 0, euid = process.geteuid?.() ?? uid;
+    uids.splice(0, 4, uid, euid, euid, euid);
+  }
+  if (gids[0] < 0) {
+    const gid = Deno.gid() ?? 0, egid = process.getegid?.() ?? gid;
+    gids.splice(0, 4, gid, egid, egid, egid);
+  }
+  return { uids, gids, groups };
 }
 
 /** The host's file mode creation mask (`Umask:` of `/proc/self/status`, else `Deno.umask`). */
@@ -76,7 +84,7 @@ export interface HostSession {
   tpgid: number;
 }
 
-/** Reads `/proc/self/stat` fields 5, 6 and 8. */
+/** Reads `/proc/self/stat` fields 5, 6 and 8; without `/proc`, the process leads its own group and session. */
 export function hostSession(): HostSession {
   const stat = readText("/proc/self/stat");
   // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
@@ -86,7 +94,7 @@ export function hostSession(): HostSession {
   return { pgrp: Number(rest[2]), session: Number(rest[3]), tpgid: Number(rest[5]) };
 }
 
-/** Seconds since boot (`/proc/uptime`, else `Deno.osUptime`). */
+/** Seconds since boot (`/proc/uptime`, else `Deno.osUptime`, whole seconds). */
 export function hostUptime(): number {
   const t = readText("/proc/uptime");
   if (t !== undefined) return parseFloat(t.split(" ")[0]);
@@ -122,6 +130,7 @@ export function hostUname(): HostUname {
   return {
     nodename: line("/proc/sys/kernel/hostname", safe(() => Deno.hostname(), "localhost")),
     release: line("/proc/sys/kernel/osrelease", safe(() => Deno.osRelease(), "6.1.0")),
+    // Deno has no uname -v (node:os.version() gives the release).
     version: line("/proc/sys/kernel/version", () => "#1 SMP"),
     domainname: line("/proc/sys/kernel/domainname", () => "(none)"),
   };
@@ -147,7 +156,7 @@ export interface HostLoad {
   freeswap: number;
 }
 
-/** Reads `/proc/meminfo` and `/proc/loadavg`. */
+/** Reads `/proc/meminfo` and `/proc/loadavg`, else `Deno.systemMemoryInfo` and `Deno.loadavg`. */
 export function hostLoad(): HostLoad {
   const mem = new Map<string, number>();
   for (const m of (readText("/proc/meminfo") ?? "").matchAll(/^(\w+):\s+(\d+)/gm)) {
@@ -160,6 +169,13 @@ export function hostLoad(): HostLoad {
   if (la && la.length >= 4) {
     loads = [Number(la[0]), Number(la[1]), Number(la[2])];
     procs = Number(la[3].split("/")[1]) || 1;
+  } else {
+    try {
+      const [a, b, c] = Deno.loadavg();
+      loads = [a, b, c];
+    } catch {
+      // no load figures
+    }
   }
   if (mem.size === 0) {
     try {

@@ -26,6 +26,7 @@ import {
   S_IFREG,
   S_IFSOCK,
   statFd,
+  statPath,
 } from "./stat.ts";
 import { type DirEntry, encodeDirents, listDirectory } from "./dirents.ts";
 
@@ -240,6 +241,21 @@ function hostOpenFlags(guest: number): number {
   return h;
 }
 
+/** `lstat` of `path`, or undefined when it does not exist (or cannot be looked at). */
+function lstatOrUndefined(path: string): FileStat | undefined {
+  try {
+    return statPath(path, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The target of symbolic link `path`, made absolute relative to the link's directory. */
+function resolveLink(path: string): string {
+  const target = hostCall(() => fs.readlinkSync(path));
+  return target.startsWith("/") ? target : path.slice(0, path.lastIndexOf("/") + 1) + target;
+}
+
 /**
  * A host file, directory or device opened through `node:fs`.
  *
@@ -283,10 +299,26 @@ export class HostFile extends OpenFile {
     const acc = flags & O_ACCMODE;
     const wantsWrite = acc === O_WRONLY || acc === O_RDWR;
     if ((flags & O_TMPFILE) === O_TMPFILE) {
+      // Unnamed files cannot be made through Deno: answer as a file system without O_TMPFILE support.
+      if ((statPath(path, false).mode & S_IFMT) !== S_IFDIR) {
+        throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
+      }
       throw new SyscallError(E.EOPNOTSUPP, `O_TMPFILE is not supported (${path})`);
     }
     const C = fs.constants;
     const perm = mode & 0o7777 & ~umask;
+    // Without --allow-all, Deno resolves symbolic links itself before opening (to check
+    // permissions), so the kernel never sees a link: plume applies the link rules.
+    const link = lstatOrUndefined(path);
+    const isLink = link !== undefined && (link.mode & S_IFMT) === S_IFLNK;
+    if (isLink && flags & O_NOFOLLOW) {
+      // Linux also refuses O_PATH|O_NOFOLLOW descriptors to a link here; plume cannot make them.
+      throw new SyscallError(flags & O_DIRECTORY ? E.ENOTDIR : E.ELOOP, `${path} is a symbolic link`);
+    }
+    if (isLink && flags & O_CREAT && !(flags & O_EXCL) && lstatOrUndefined(resolveLink(path)) === undefined) {
+      // O_CREAT through a dangling link creates its target.
+      return HostFile.open(resolveLink(path), flags, mode, umask);
+    }
     const base = hostOpenFlags(flags);
     let fd = -1;
     let created = false;
@@ -308,14 +340,7 @@ export class HostFile extends OpenFile {
     }
     if (fd < 0) {
       const trunc = flags & O_TRUNC && wantsWrite && !created ? C.O_TRUNC : 0;
-      try {
-        fd = hostCall(() => fs.openSync(path, base | trunc));
-      } catch (err) {
-        // A dangling symbolic link: O_CREAT without O_EXCL creates its target.
-        if (!(flags & O_CREAT && err instanceof SyscallError && err.errno === E.ENOENT) || !wantsWrite) throw err;
-        fd = hostCall(() => fs.openSync(path, base | C.O_CREAT, perm));
-        created = true;
-      }
+      fd = hostCall(() => fs.openSync(path, base | trunc));
     }
     let file: HostFile;
     try {

@@ -13,7 +13,7 @@
 
 import * as fs from "node:fs";
 import { E, SyscallError } from "./errno.ts";
-import { MemFile, type OpenFile } from "./open_file.ts";
+import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
 import { StdioFile } from "./stdio.ts";
@@ -52,9 +52,27 @@ export function procSelfRest(proc: Process, path: string): string | undefined {
   return (m[2] ?? "").replace(/^\/+/, "");
 }
 
+/** The standard streams' links in `/dev` (made by udev), which lead through `/proc`. */
+const DEV_STREAMS: Readonly<Record<string, number>> = { "/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2 };
+
+/**
+ * The guest descriptor a path names through `/proc/self/fd/N`, `/dev/fd/N`
+ * or `/dev/std{in,out,err}`, or undefined for other paths. Deno refuses
+ * these host paths to a sandboxed process, and they must mean the guest's
+ * descriptors anyway.
+ */
+export function guestFdOfPath(proc: Process, path: string): number | undefined {
+  if (Object.hasOwn(DEV_STREAMS, path)) return DEV_STREAMS[path];
+  const rest = path.startsWith("/dev/fd/") ? "fd/" + path.slice(8) : procSelfRest(proc, path);
+  const m = rest?.match(/^fd\/(\d+)$/);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** What `readlink` of a `/proc/self` link gives for the guest, or undefined when not one of them. */
 export function procSelfLink(proc: Process, path: string): string | undefined {
   if (path === "/proc/self" || path === "/proc/thread-self") return String(proc.pid);
+  if (Object.hasOwn(DEV_STREAMS, path)) return `/proc/self/fd/${DEV_STREAMS[path]}`;
+  if (path === "/dev/fd") return "/proc/self/fd";
   const rest = procSelfRest(proc, path);
   if (rest === "exe") return proc.exePath;
   if (rest === "cwd") return proc.cwd;
@@ -124,9 +142,21 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
   return path;
 }
 
-/** A file plume synthesizes for `path` (`/proc/self/maps`), or undefined. */
-export function syntheticFile(proc: Process, path: string): OpenFile | undefined {
+/**
+ * A file plume makes itself for opening `path` with `flags`, or undefined
+ * when the host's file is to be opened: `/proc/self/maps`, and reopening a
+ * standard stream or a pipe through its descriptor's path (Linux gives a
+ * new description of the same stream, and of a pipe the end the access
+ * mode asks for).
+ */
+export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
   const rest = procSelfRest(proc, path);
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
+  const fd = guestFdOfPath(proc, path);
+  if (fd === undefined) return undefined;
+  const f = proc.fds.lookup(fd);
+  if (f === undefined) throw new SyscallError(E.ENOENT, `fd ${fd} is not open`);
+  if (f instanceof StdioFile) return new StdioFile(f.hostFd, f.terminal);
+  if (f instanceof PipeEnd) return new PipeEnd(f.pipe, (flags & O_ACCMODE) === O_RDONLY, flags);
   return undefined;
 }

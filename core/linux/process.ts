@@ -47,8 +47,8 @@ export class Process {
   endCode = 0;
   /** Entry point of the program (not of the interpreter). */
   entry = 0;
-  /** Process id the guest sees. */
-  pid: number = 1;
+  /** Process id the guest sees (the host's, as under qemu-user). */
+  pid: number = Deno.pid;
   /** Exit status once the guest called `exit_group` (or died of a signal), else null. */
   exitStatus: number | null = null;
 

@@ -91,7 +91,7 @@ function writeAll(out: { writeSync(p: Uint8Array): number }, src: Uint8Array): n
   return done;
 }
 
-/** The host's offset of its descriptor `fd` (`/proc/self/fdinfo`), or 0. */
+/** The host's offset of its descriptor `fd` (`/proc/self/fdinfo`), or 0 where `/proc` is out of reach. */
 function hostOffset(fd: number): number {
   try {
     const m = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(/^pos:\s*(\d+)/m);
@@ -121,6 +121,8 @@ export class StdioFile extends OpenFile {
    * host's offset, so from then on I/O is positional at this offset.
    */
   private offset: number | null = null;
+  /** The host's offset while I/O follows it: where it started plus what went through. */
+  private streamPos: number | undefined;
 
   /**
    * @param hostFd 0, 1 or 2
@@ -140,8 +142,15 @@ export class StdioFile extends OpenFile {
       this.offset += n;
       return n;
     }
-    if (this.hostFd === 0) return hostCall(() => Deno.stdin.readSync(dst)) ?? 0;
-    return hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
+    const n = this.hostFd === 0
+      ? hostCall(() => Deno.stdin.readSync(dst)) ?? 0
+      : hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
+    this.advance(n);
+    return n;
+  }
+
+  private advance(n: number): void {
+    this.streamPos = (this.streamPos ?? hostOffset(this.hostFd)) + n;
   }
 
   write(src: Uint8Array): number {
@@ -150,9 +159,13 @@ export class StdioFile extends OpenFile {
       this.offset += n;
       return n;
     }
-    if (this.hostFd === 1) return hostCall(() => writeAll(Deno.stdout, src));
-    if (this.hostFd === 2) return hostCall(() => writeAll(Deno.stderr, src));
-    return hostCall(() => fs.writeSync(0, src));
+    const n = this.hostFd === 1
+      ? hostCall(() => writeAll(Deno.stdout, src))
+      : this.hostFd === 2
+      ? hostCall(() => writeAll(Deno.stderr, src))
+      : hostCall(() => fs.writeSync(0, src));
+    this.advance(n);
+    return n;
   }
 
   private isRegular(): boolean {
@@ -171,7 +184,7 @@ export class StdioFile extends OpenFile {
 
   override seek(offset: number, whence: number): number {
     if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
-    const cur = this.offset ?? hostOffset(this.hostFd);
+    const cur = this.offset ?? this.streamPos ?? hostOffset(this.hostFd);
     const base = whence === SEEK_SET
       ? 0
       : whence === SEEK_CUR
@@ -196,7 +209,9 @@ export class StdioFile extends OpenFile {
   }
 
   override available(): number {
-    if (this.isRegular()) return Math.max(0, Number(this.stat().size) - (this.offset ?? hostOffset(this.hostFd)));
+    if (this.isRegular()) {
+      return Math.max(0, Number(this.stat().size) - (this.offset ?? this.streamPos ?? hostOffset(this.hostFd)));
+    }
     // Neither a terminal's nor a host pipe's queue can be inspected.
     return 0;
   }

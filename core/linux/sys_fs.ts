@@ -27,6 +27,7 @@ import {
   AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
   baseDir,
+  guestFdOfPath,
   procSelfLink,
   resolvePath,
   syntheticFile,
@@ -64,7 +65,7 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, flags = a[2] | 0, mode = a[3] >>> 0;
   const guestPath = readPath(proc.mem, a[1]);
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
-  const file = syntheticFile(proc, guestPath) ??
+  const file = syntheticFile(proc, guestPath, flags) ??
     HostFile.open(resolvePath(proc, dirfd, guestPath, true), flags, mode, proc.umask);
   try {
     return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
@@ -90,6 +91,12 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   const path = readPath(proc.mem, pathAddr);
   if (path === "" && flags & AT_EMPTY_PATH) {
     return dirfd === AT_FDCWD ? statPath(proc.cwd, false) : proc.fds.get(dirfd).stat();
+  }
+  const fd = guestFdOfPath(proc, path);
+  if (fd !== undefined && !(flags & AT_SYMLINK_NOFOLLOW)) {
+    const f = proc.fds.lookup(fd);
+    if (f === undefined) throw new SyscallError(E.ENOENT, `fd ${fd} is not open`);
+    return f.stat();
   }
   return statPath(resolvePath(proc, dirfd, path, true), (flags & AT_SYMLINK_NOFOLLOW) !== 0);
 }

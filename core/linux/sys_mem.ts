@@ -53,6 +53,21 @@ function allMapped(mem: AddressSpace, addr: number, len: number): boolean {
   return true;
 }
 
+/**
+ * End of the region Linux would see as one mapping around `addr`: plume's
+ * address space does not merge adjacent mappings, Linux merges those with
+ * the same protection and kind.
+ */
+function vmaEnd(mem: AddressSpace, addr: number): number {
+  let m = mem.findMapping(addr);
+  if (m === undefined) return addr;
+  for (;;) {
+    const next = mem.findMapping(m.end);
+    if (next === undefined || next.start !== m.end || next.prot !== m.prot || next.name !== m.name) return m.end;
+    m = next;
+  }
+}
+
 /** Unmaps `[addr, addr+len)`, writing shared file pages back first. */
 function unmap(proc: Process, addr: number, len: number): void {
   const end = Math.min(addr + len, proc.mem.size);
@@ -206,7 +221,7 @@ function sysMremap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[1] < 0 || a[2] <= 0 || a[2] > 2 ** 47) throw new SyscallError(E.EINVAL, `Bad sizes ${a[1]}, ${a[2]}`);
   const oldLen = pageUp(a[1]), newLen = pageUp(a[2]);
   const m = mem.findMapping(old);
-  if (oldLen === 0 || m === undefined || old + oldLen > m.end) {
+  if (oldLen === 0 || m === undefined || old + oldLen > vmaEnd(mem, old)) {
     throw new SyscallError(E.EFAULT, `0x${old.toString(16)}+${oldLen} is not one mapping`);
   }
   if (flags & MREMAP_FIXED) {

@@ -302,6 +302,30 @@ function sysPersonality(proc: Process, _cpu: Cpu, a: readonly number[]): number 
   return old;
 }
 
+const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+/** Linux returns at most this many random bytes per call. */
+const GETRANDOM_MAX = 33554431;
+/** `crypto.getRandomValues` fills at most 64 KiB at a time. */
+const ENTROPY_CHUNK = 65536;
+
+function sysGetrandom(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const flags = a[2] >>> 0;
+  if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) || (flags & GRND_RANDOM && flags & GRND_INSECURE)) {
+    throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  }
+  const len = a[1] < 0 ? GETRANDOM_MAX : Math.min(a[1], GETRANDOM_MAX);
+  const dst = proc.mem.bytes(a[0], len, "write");
+  // Guest memory is a SharedArrayBuffer, which getRandomValues refuses: fill a copy.
+  const chunk = new Uint8Array(Math.min(len, ENTROPY_CHUNK));
+  for (let off = 0; off < len; off += chunk.length) {
+    const part = chunk.subarray(0, Math.min(chunk.length, len - off));
+    crypto.getRandomValues(part);
+    dst.set(part, off);
+  }
+  proc.mem.noteWrite(a[0], len);
+  return len;
+}
+
 const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x2000_0000, WALL = 0x4000_0000, WCLONE = 0x8000_0000;
 
 function sysWait4(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -364,4 +388,5 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("getcpu", sysGetcpu, { args: ["p", "d"] }),
   def("personality", sysPersonality),
   def("wait4", sysWait4),
+  def("getrandom", sysGetrandom, { args: ["p", "u", "u"] }),
 ];

@@ -1,0 +1,74 @@
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { E, SyscallError } from "./errno.ts";
+import { AT_FDCWD, procMaps, procSelfRest, resolvePath } from "./paths.ts";
+import { withEnv } from "./_testing.ts";
+
+Deno.test(
+  "resolvePath joins relative paths to the working directory or a directory descriptor",
+  withEnv((env) => {
+    Deno.mkdirSync(env.path("d"));
+    const dfd = env.call("openat", AT_FDCWD, env.str("d"), 0o200000);
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "a/../b"), `${env.dir}/a/../b`);
+    assertEquals(resolvePath(env.proc, dfd, "x"), `${env.dir}/d/x`);
+    assertEquals(resolvePath(env.proc, dfd, "/abs"), "/abs");
+    const errno = (f: () => unknown) => assertThrows(f, SyscallError).errno;
+    assertEquals(errno(() => resolvePath(env.proc, AT_FDCWD, "")), E.ENOENT);
+    assertEquals(errno(() => resolvePath(env.proc, 99, "x")), E.EBADF);
+    assertEquals(errno(() => resolvePath(env.proc, 1, "x")), E.ENOTDIR);
+  }),
+);
+
+Deno.test(
+  "resolvePath looks absolute paths up in the sysroot first when asked",
+  withEnv((env) => {
+    Deno.mkdirSync(env.path("root/lib"), { recursive: true });
+    Deno.writeTextFileSync(env.path("root/lib/libc.so"), "");
+    env.proc.sysroot = env.path("root");
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/lib/libc.so", true), env.path("root/lib/libc.so"));
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/lib/libc.so", false), "/lib/libc.so");
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/etc/passwd", true), "/etc/passwd");
+  }),
+);
+
+Deno.test(
+  "resolvePath sends /proc/self links to what they name for the guest",
+  withEnv((env) => {
+    env.proc.exePath = "/opt/prog";
+    Deno.mkdirSync(env.path("d"));
+    const dfd = env.call("openat", AT_FDCWD, env.str("d"), 0o200000);
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/self/exe"), "/opt/prog");
+    assertEquals(resolvePath(env.proc, AT_FDCWD, `/proc/${env.proc.pid}/cwd/f`), `${env.dir}/f`);
+    assertEquals(resolvePath(env.proc, AT_FDCWD, `/proc/self/fd/${dfd}/f`), `${env.dir}/d/f`);
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/self/status"), "/proc/self/status");
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/1/exe"), "/proc/1/exe");
+  }),
+);
+
+Deno.test(
+  "procSelfRest recognizes the guest's own /proc directory",
+  withEnv((env) => {
+    const cases: [string, string | undefined][] = [
+      ["/proc/self/maps", "maps"],
+      ["/proc/self", ""],
+      ["/proc/thread-self/fd/3", "fd/3"],
+      [`/proc/${env.proc.pid}/exe`, "exe"],
+      ["/proc/1/exe", undefined],
+      ["/proc/selfish", undefined],
+      ["/tmp/proc/self/exe", undefined],
+    ];
+    for (const [path, rest] of cases) assertEquals(procSelfRest(env.proc, path), rest, path);
+  }),
+);
+
+Deno.test(
+  "procMaps lists each mapping in /proc/self/maps format",
+  withEnv((env) => {
+    env.mem.setName(env.scratch, 1 << 16, "[heap]");
+    const line = procMaps(env.proc).split("\n")[0];
+    const hex = (n: number) => n.toString(16).padStart(8, "0");
+    assertEquals(
+      line,
+      `${hex(env.scratch)}-${hex(env.scratch + (1 << 16))} rw-p 00000000 00:00 0`.padEnd(73) + "[heap]",
+    );
+  }),
+);

@@ -1,0 +1,272 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { PROT_READ } from "../mem/address_space.ts";
+import { E } from "./errno.ts";
+import { SIGPIPE } from "./signals.ts";
+import { type SyscallEnv, withEnv } from "./_testing.ts";
+
+const AT_FDCWD = -100;
+const O_WRONLY = 0o1, O_RDWR = 0o2, O_CREAT = 0o100, O_NONBLOCK = 0o4000, O_APPEND = 0o2000;
+const O_CLOEXEC = 0o2000000;
+
+function open(env: SyscallEnv, name: string, flags: number, mode = 0o644): number {
+  return env.call("openat", AT_FDCWD, env.str(name), flags, mode);
+}
+
+/** A pipe's two descriptors. */
+function pipe(env: SyscallEnv, flags = 0): [number, number] {
+  const p = env.alloc(8);
+  assertEquals(env.call("pipe2", p, flags), 0);
+  return [env.mem.view.getInt32(p, true), env.mem.view.getInt32(p + 4, true)];
+}
+
+Deno.test(
+  "read, write and lseek move one shared offset",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    const text = env.str("hello, world");
+    assertEquals(env.call("write", fd, text, 12), 12);
+    assertEquals(env.call("lseek", fd, 0, 1), 12);
+    assertEquals(env.call("lseek", fd, 7, 0), 7);
+    const buf = env.alloc(32);
+    assertEquals(env.call("read", fd, buf, 32), 5);
+    assertEquals(env.text(buf, 5), "world");
+    assertEquals(env.call("read", fd, buf, 32), 0);
+    assertEquals(env.call("lseek", fd, -5, 2), 7);
+    const dup = env.call("dup", fd);
+    assertEquals(env.call("lseek", dup, 0, 1), 7);
+    assertEquals(env.call("lseek", fd, -100, 0), -E.EINVAL);
+    assertEquals(env.call("lseek", fd, 0, 9), -E.EINVAL);
+    // Past the end, a write leaves a hole of zeros.
+    assertEquals(env.call("lseek", fd, 20, 0), 20);
+    assertEquals(env.call("write", fd, text, 1), 1);
+    assertEquals(Deno.readFileSync(env.path("f")).subarray(12, 21), new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 104]));
+  }),
+);
+
+Deno.test(
+  "pread64 and pwrite64 leave the offset alone",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    env.call("write", fd, env.str("0123456789"), 10);
+    const buf = env.alloc(8);
+    assertEquals(env.call("pread64", fd, buf, 4, 3), 4);
+    assertEquals(env.text(buf, 4), "3456");
+    assertEquals(env.call("pwrite64", fd, env.str("AB"), 2, 0), 2);
+    assertEquals(env.call("lseek", fd, 0, 1), 10);
+    assertEquals(Deno.readTextFileSync(env.path("f")), "AB23456789");
+    assertEquals(env.call("pread64", fd, buf, 4, -1), -E.EINVAL);
+    const [r] = pipe(env);
+    assertEquals(env.call("pread64", r, buf, 4, 0), -E.ESPIPE);
+  }),
+);
+
+Deno.test(
+  "readv and writev scatter and gather",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    const iov = env.alloc(32);
+    const a = env.str("abc"), b = env.str("defg");
+    const v = new DataView(env.mem.buffer);
+    v.setBigUint64(iov, BigInt(a), true);
+    v.setBigUint64(iov + 8, 3n, true);
+    v.setBigUint64(iov + 16, BigInt(b), true);
+    v.setBigUint64(iov + 24, 4n, true);
+    assertEquals(env.call("writev", fd, iov, 2), 7);
+    assertEquals(Deno.readTextFileSync(env.path("f")), "abcdefg");
+    env.call("lseek", fd, 1, 0);
+    const x = env.alloc(2), y = env.alloc(8);
+    v.setBigUint64(iov, BigInt(x), true);
+    v.setBigUint64(iov + 8, 2n, true);
+    v.setBigUint64(iov + 16, BigInt(y), true);
+    v.setBigUint64(iov + 24, 8n, true);
+    assertEquals(env.call("readv", fd, iov, 2), 6);
+    assertEquals(env.text(x, 2) + env.text(y, 4), "bcdefg");
+    assertEquals(env.call("readv", fd, iov, -1), -E.EINVAL);
+    assertEquals(env.call("writev", fd, iov, 1025), -E.EINVAL);
+    assertEquals(env.call("writev", fd, 0x3000000, 1), -E.EFAULT);
+  }),
+);
+
+Deno.test(
+  "read and write check the descriptor's access mode and the buffer",
+  withEnv((env) => {
+    Deno.writeTextFileSync(env.path("f"), "data");
+    const ro = open(env, "f", 0), wo = open(env, "f", O_WRONLY);
+    const buf = env.alloc(8);
+    assertEquals(env.call("write", ro, buf, 1), -E.EBADF);
+    assertEquals(env.call("read", wo, buf, 1), -E.EBADF);
+    assertEquals(env.call("read", 77, buf, 1), -E.EBADF);
+    // Unmapped or read-only memory: EFAULT, and nothing is consumed.
+    assertEquals(env.call("read", ro, 0x3000000, 4), -E.EFAULT);
+    const page = env.mem.mmap(0, 4096, PROT_READ, { name: "" });
+    assertEquals(env.call("read", ro, page, 4), -E.EFAULT);
+    assertEquals(env.call("read", ro, buf, 4), 4);
+    assertEquals(env.call("write", wo, 0x3000000, 4), -E.EFAULT);
+    assertEquals(env.call("read", ro, 0, 0), 0);
+    const dfd = env.call("openat", AT_FDCWD, env.str("."), 0o200000);
+    assertEquals(env.call("read", dfd, buf, 4), -E.EISDIR);
+  }),
+);
+
+Deno.test(
+  "pipe2 makes an in-process pipe with EOF, EAGAIN and EPIPE",
+  withEnv((env) => {
+    const [r, w] = pipe(env, O_CLOEXEC);
+    assertEquals([env.call("fcntl", r, 1), env.call("fcntl", w, 1)], [1, 1]);
+    const buf = env.alloc(16);
+    assertEquals(env.call("write", w, env.str("ping"), 4), 4);
+    assertEquals(env.call("ioctl", r, 0x541b, buf), 0);
+    assertEquals(env.mem.view.getInt32(buf, true), 4);
+    assertEquals(env.call("read", r, buf, 16), 4);
+    assertEquals(env.text(buf, 4), "ping");
+    assertEquals(env.call("read", r, buf, 16), -E.EAGAIN);
+    assertEquals(env.call("write", r, buf, 1), -E.EBADF);
+    env.call("close", w);
+    assertEquals(env.call("read", r, buf, 16), 0);
+    const [r2, w2] = pipe(env);
+    env.call("close", r2);
+    assertEquals(env.call("write", w2, buf, 1), -E.EPIPE);
+    assertEquals(env.proc.signals.pending.map((s) => s.signo), [SIGPIPE]);
+    assertEquals(env.call("pipe2", buf, 0x1), -E.EINVAL);
+    assertEquals(env.call("pipe2", 0x3000000, 0), -E.EFAULT);
+    assertEquals(env.call("fcntl", r, 1032), 65536);
+    const st = env.alloc(128);
+    assertEquals(env.call("fstat", r, st), 0);
+    assertEquals(env.mem.view.getUint32(st + 16, true) & 0o170000, 0o010000);
+  }),
+);
+
+Deno.test(
+  "close and close_range release descriptors",
+  withEnv((env) => {
+    const fds = [0, 1, 2, 3].map(() => open(env, "f", O_RDWR | O_CREAT));
+    assertEquals(fds, [3, 4, 5, 6]);
+    assertEquals(env.call("close", 3), 0);
+    assertEquals(env.call("close", 3), -E.EBADF);
+    assertEquals(env.call("close_range", 5, 6, 4), 0);
+    assertEquals(env.call("fcntl", 5, 1), 1);
+    assertEquals(env.call("close_range", 4, 0xffffffff, 0), 0);
+    assertEquals(env.call("fcntl", 5, 1), -E.EBADF);
+    assertEquals(env.call("close_range", 6, 5, 0), -E.EINVAL);
+    assertEquals(env.call("close_range", 0, 1, 8), -E.EINVAL);
+  }),
+);
+
+Deno.test(
+  "dup, dup3 and fcntl manage the descriptor table",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    assertEquals(env.call("dup", fd), 4);
+    assertEquals(env.call("dup3", fd, 50, O_CLOEXEC), 50);
+    assertEquals(env.call("fcntl", 50, 1), 1);
+    assertEquals(env.call("dup3", fd, fd, 0), -E.EINVAL);
+    assertEquals(env.call("dup3", fd, 51, 1), -E.EINVAL);
+    assertEquals(env.call("dup3", 99, 51, 0), -E.EBADF);
+    assertEquals(env.call("fcntl", fd, 0, 60), 60);
+    assertEquals(env.call("fcntl", fd, 1030, 60), 61);
+    assertEquals(env.call("fcntl", 61, 1), 1);
+    assertEquals(env.call("fcntl", fd, 2, 1), 0);
+    assertEquals(env.call("fcntl", fd, 1), 1);
+    assertEquals(env.call("fcntl", fd, 3), O_RDWR);
+    assertEquals(env.call("fcntl", fd, 4, O_APPEND | O_NONBLOCK | O_WRONLY), 0);
+    assertEquals(env.call("fcntl", fd, 3), O_RDWR | O_APPEND | O_NONBLOCK);
+    assertEquals(env.call("fcntl", fd, 999), -E.EINVAL);
+    assertEquals(env.call("fcntl", 98, 1), -E.EBADF);
+    assertEquals(env.call("fcntl", fd, 1032), -E.EBADF);
+  }),
+);
+
+Deno.test(
+  "fcntl locking commands succeed and F_GETLK reports the region free",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    const lk = env.alloc(32);
+    new DataView(env.mem.buffer).setInt16(lk, 1, true);
+    assertEquals(env.call("fcntl", fd, 6, lk), 0);
+    assertEquals(env.call("fcntl", fd, 7, lk), 0);
+    assertEquals(env.call("fcntl", fd, 5, lk), 0);
+    assertEquals(env.mem.view.getInt16(lk, true), 2);
+    new DataView(env.mem.buffer).setInt16(lk, 9, true);
+    assertEquals(env.call("fcntl", fd, 6, lk), -E.EINVAL);
+    assertEquals(env.call("fcntl", fd, 6, 0x3000000), -E.EFAULT);
+    const ro = open(env, "f", 0);
+    new DataView(env.mem.buffer).setInt16(lk, 1, true);
+    assertEquals(env.call("fcntl", ro, 6, lk), -E.EBADF);
+  }),
+);
+
+Deno.test(
+  "ioctl answers ENOTTY for terminal requests on files and handles generic ones",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    env.call("write", fd, env.str("abcdef"), 6);
+    env.call("lseek", fd, 2, 0);
+    const buf = env.alloc(64);
+    for (const req of [0x5401, 0x5402, 0x5413, 0x540f, 0x1234]) {
+      assertEquals(env.call("ioctl", fd, req, buf), -E.ENOTTY);
+    }
+    assertEquals(env.call("ioctl", fd, 0x541b, buf), 0);
+    assertEquals(env.mem.view.getInt32(buf, true), 4);
+    assertEquals(env.call("ioctl", fd, 0x5451, 0), 0);
+    assertEquals(env.call("fcntl", fd, 1), 1);
+    env.mem.view.setInt32(buf, 1, true);
+    assertEquals(env.call("ioctl", fd, 0x5421, buf), 0);
+    assertEquals(env.call("fcntl", fd, 3) & O_NONBLOCK, O_NONBLOCK);
+    assertEquals(env.call("ioctl", 90, 0x5401, buf), -E.EBADF);
+  }),
+);
+
+Deno.test(
+  "ioctl emulates a terminal's settings on a standard stream that is a terminal",
+  withEnv((env) => {
+    const tty = [0, 1, 2].find((fd) => env.proc.fds.get(fd).isTerminal());
+    const buf = env.alloc(64);
+    if (tty === undefined) {
+      // Not on a terminal here: the standard streams answer as files do.
+      assertEquals(env.call("ioctl", 1, 0x5401, buf), -E.ENOTTY);
+      return;
+    }
+    assertEquals(env.call("ioctl", tty, 0x5401, buf), 0);
+    assertEquals(env.mem.view.getUint32(buf + 12, true) & 2, 2);
+    assertEquals(env.call("ioctl", tty, 0x5413, buf), 0);
+    assert(env.mem.view.getUint16(buf, true) > 0);
+  }),
+);
+
+Deno.test(
+  "sendfile and copy_file_range copy between files",
+  withEnv((env) => {
+    Deno.writeTextFileSync(env.path("src"), "0123456789");
+    const src = open(env, "src", 0), dst = open(env, "dst", O_WRONLY | O_CREAT);
+    const off = env.alloc(8);
+    env.mem.view.setBigInt64(off, 2n, true);
+    assertEquals(env.call("sendfile", dst, src, off, 5), 5);
+    assertEquals(env.mem.view.getBigInt64(off, true), 7n);
+    assertEquals(env.call("lseek", src, 0, 1), 0);
+    assertEquals(env.call("sendfile", dst, src, 0, 100), 10);
+    assertEquals(Deno.readTextFileSync(env.path("dst")), "234560123456789");
+    env.call("lseek", src, 0, 0);
+    const out = open(env, "out", O_RDWR | O_CREAT);
+    assertEquals(env.call("copy_file_range", src, 0, out, 0, 4, 0), 4);
+    assertEquals(Deno.readTextFileSync(env.path("out")), "0123");
+    assertEquals(env.call("copy_file_range", src, 0, out, 0, 4, 1), -E.EINVAL);
+  }),
+);
+
+Deno.test(
+  "fsync, fdatasync and fallocate act on regular files",
+  withEnv((env) => {
+    const fd = open(env, "f", O_RDWR | O_CREAT);
+    assertEquals(env.call("fsync", fd), 0);
+    assertEquals(env.call("fdatasync", fd), 0);
+    assertEquals(env.call("fallocate", fd, 0, 0, 100), 0);
+    assertEquals(Deno.statSync(env.path("f")).size, 100);
+    assertEquals(env.call("fallocate", fd, 1, 0, 200), 0);
+    assertEquals(Deno.statSync(env.path("f")).size, 100);
+    assertEquals(env.call("fallocate", fd, 2, 0, 200), -E.EOPNOTSUPP);
+    const [r] = pipe(env);
+    assertEquals(env.call("fsync", r), -E.EINVAL);
+    assertEquals(env.call("fadvise64", fd, 0, 0, 4), 0);
+    assertEquals(env.call("fadvise64", r, 0, 0, 4), -E.ESPIPE);
+  }),
+);

@@ -1,0 +1,106 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { E } from "./errno.ts";
+import { monotonicNs, realtimeNs } from "./sys_time.ts";
+import { type SyscallEnv, withEnv } from "./_testing.ts";
+
+function timespecNs(env: SyscallEnv, addr: number): bigint {
+  return env.mem.view.getBigInt64(addr, true) * 1_000_000_000n + env.mem.view.getBigInt64(addr + 8, true);
+}
+
+function writeTimespec(env: SyscallEnv, addr: number, sec: number, nsec: number): void {
+  env.mem.view.setBigInt64(addr, BigInt(sec), true);
+  env.mem.view.setBigInt64(addr + 8, BigInt(nsec), true);
+}
+
+Deno.test("realtimeNs agrees with Date.now and monotonicNs never goes back", () => {
+  assert(Math.abs(Number(realtimeNs() / 1_000_000n) - Date.now()) < 50);
+  let prev = monotonicNs();
+  for (let i = 0; i < 1000; i++) {
+    const now = monotonicNs();
+    assert(now >= prev);
+    prev = now;
+  }
+});
+
+Deno.test(
+  "clock_gettime reads every Linux clock and refuses unknown ones",
+  withEnv((env) => {
+    const ts = env.alloc(16);
+    for (const clock of [0, 1, 2, 3, 4, 5, 6, 7, 11]) {
+      assertEquals(env.call("clock_gettime", clock, ts), 0, `clock ${clock}`);
+      assert(timespecNs(env, ts) > 0n, `clock ${clock}`);
+      assert(env.mem.view.getBigInt64(ts + 8, true) < 1_000_000_000n);
+    }
+    assertEquals(env.call("clock_gettime", 0, ts), 0);
+    assert(env.mem.view.getBigInt64(ts, true) > 1_577_836_800n);
+    for (const clock of [8, 9, 10, 12, 99]) assertEquals(env.call("clock_gettime", clock, ts), -E.EINVAL);
+    // The CPU clock of the calling thread, as glibc builds it (pid 0, per thread, SCHED).
+    assertEquals(env.call("clock_gettime", -2, ts), 0);
+    assertEquals(env.call("clock_gettime", 1, 0x3000000), -E.EFAULT);
+  }),
+);
+
+Deno.test(
+  "clock_getres gives 1 ns, the tick for coarse clocks, and accepts a null pointer",
+  withEnv((env) => {
+    const ts = env.alloc(16);
+    assertEquals(env.call("clock_getres", 1, ts), 0);
+    assertEquals(timespecNs(env, ts), 1n);
+    assertEquals(env.call("clock_getres", 6, ts), 0);
+    assertEquals(timespecNs(env, ts), 4_000_000n);
+    assertEquals(env.call("clock_getres", 0, 0), 0);
+    assertEquals(env.call("clock_getres", 42, ts), -E.EINVAL);
+  }),
+);
+
+Deno.test(
+  "gettimeofday fills the time and a zero timezone",
+  withEnv((env) => {
+    const tv = env.alloc(16), tz = env.alloc(8);
+    env.mem.view.setInt32(tz, 77, true);
+    assertEquals(env.call("gettimeofday", tv, tz), 0);
+    assert(Math.abs(Number(env.mem.view.getBigInt64(tv, true)) - Date.now() / 1000) < 2);
+    assert(env.mem.view.getBigInt64(tv + 8, true) < 1_000_000n);
+    assertEquals(env.mem.view.getInt32(tz, true), 0);
+    assertEquals(env.call("gettimeofday", 0, 0), 0);
+  }),
+);
+
+Deno.test(
+  "nanosleep and clock_nanosleep sleep at least as long as asked",
+  withEnv((env) => {
+    const req = env.alloc(16);
+    writeTimespec(env, req, 0, 3_000_000);
+    let t0 = performance.now();
+    assertEquals(env.call("nanosleep", req, 0), 0);
+    assert(performance.now() - t0 >= 2.9);
+    t0 = performance.now();
+    assertEquals(env.call("clock_nanosleep", 1, 0, req, 0), 0);
+    assert(performance.now() - t0 >= 2.9);
+    // Absolute time in the past: no sleep.
+    writeTimespec(env, req, 1, 0);
+    assertEquals(env.call("clock_nanosleep", 1, 1, req, 0), 0);
+    writeTimespec(env, req, 0, 1_000_000_000);
+    assertEquals(env.call("nanosleep", req, 0), -E.EINVAL);
+    writeTimespec(env, req, -1, 0);
+    assertEquals(env.call("nanosleep", req, 0), -E.EINVAL);
+    assertEquals(env.call("nanosleep", 0, 0), -E.EFAULT);
+    assertEquals(env.call("clock_nanosleep", 3, 0, req, 0), -E.EINVAL);
+  }),
+);
+
+Deno.test(
+  "times and getrusage report the process's CPU time",
+  withEnv((env) => {
+    const tms = env.alloc(32), ru = env.alloc(144);
+    assert(env.call("times", tms) > 0);
+    assert(env.call("times", 0) > 0);
+    assertEquals(env.call("getrusage", 0, ru), 0);
+    const userUs = Number(env.mem.view.getBigInt64(ru, true)) * 1e6 + Number(env.mem.view.getBigInt64(ru + 8, true));
+    assert(userUs > 0);
+    assert(env.mem.view.getBigInt64(ru + 32, true) > 0n);
+    assertEquals(env.call("getrusage", -1, ru), 0);
+    assertEquals(env.mem.view.getBigInt64(ru, true), 0n);
+    assertEquals(env.call("getrusage", 5, ru), -E.EINVAL);
+  }),
+);
