@@ -146,6 +146,8 @@ export interface HostLoad {
   totalram: number;
   /** Free RAM. */
   freeram: number;
+  /** RAM available for new allocations (`MemAvailable`). */
+  availram: number;
   /** Shared memory. */
   sharedram: number;
   /** Buffers. */
@@ -185,6 +187,7 @@ export function hostLoad(): HostLoad {
         procs,
         totalram: info.total,
         freeram: info.free,
+        availram: info.available,
         sharedram: 0,
         bufferram: info.buffers,
         totalswap: info.swapTotal,
@@ -199,6 +202,7 @@ export function hostLoad(): HostLoad {
     procs,
     totalram: kb("MemTotal"),
     freeram: kb("MemFree"),
+    availram: kb("MemAvailable"),
     sharedram: kb("Shmem"),
     bufferram: kb("Buffers"),
     totalswap: kb("SwapTotal"),

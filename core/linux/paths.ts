@@ -13,6 +13,7 @@
 
 import * as fs from "node:fs";
 import { E, SyscallError } from "./errno.ts";
+import { hostLoad, hostUptime } from "./host_info.ts";
 import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
@@ -142,6 +143,45 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
   return path;
 }
 
+/** Whether the host lets plume read `path` (Deno refuses `/proc` without --allow-all). */
+function hostReadable(path: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(path, "r"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stand-ins for system-wide `/proc` files Deno keeps from plume, built
+ * from what Deno does report (busybox `free` and friends read them).
+ */
+const PROC_FALLBACKS: Readonly<Record<string, () => string>> = {
+  "/proc/meminfo": () => {
+    const l = hostLoad();
+    const kb = (n: number) => `${Math.floor(n / 1024)} kB`.padStart(11);
+    const rows: [string, number][] = [
+      ["MemTotal", l.totalram],
+      ["MemFree", l.freeram],
+      ["MemAvailable", l.availram],
+      ["Buffers", l.bufferram],
+      ["Cached", 0],
+      ["SwapCached", 0],
+      ["SReclaimable", 0],
+      ["Shmem", l.sharedram],
+      ["SwapTotal", l.totalswap],
+      ["SwapFree", l.freeswap],
+    ];
+    return rows.map(([k, v]) => `${(k + ":").padEnd(16)}${kb(v)}\n`).join("");
+  },
+  "/proc/uptime": () => `${hostUptime().toFixed(2)} 0.00\n`,
+  "/proc/loadavg": () => {
+    const l = hostLoad();
+    return `${l.loads.map((v) => v.toFixed(2)).join(" ")} 1/${l.procs} ${Deno.pid}\n`;
+  },
+};
+
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
  * when the host's file is to be opened: `/proc/self/maps`, and reopening a
@@ -152,6 +192,9 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
 export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
   const rest = procSelfRest(proc, path);
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
+  if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
+    return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);
+  }
   const fd = guestFdOfPath(proc, path);
   if (fd === undefined) return undefined;
   const f = proc.fds.lookup(fd);

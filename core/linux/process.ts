@@ -101,10 +101,9 @@ export class Process {
     return t;
   }
 
-  /** The comm name (`PR_GET_NAME`): at most 15 bytes, the executable's base name by default. */
+  /** The comm name (`PR_GET_NAME`, which keeps 15 bytes of it): the executable's base name by default. */
   get comm(): string {
-    const name = this.threadName || this.exePath.slice(this.exePath.lastIndexOf("/") + 1);
-    return name;
+    return this.threadName || this.exePath.slice(this.exePath.lastIndexOf("/") + 1);
   }
 
   /**

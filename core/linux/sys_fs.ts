@@ -34,7 +34,7 @@ import {
 } from "./paths.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
-import { type FileStat, S_IFDIR, S_IFMT, S_IFREG, statPath, writeStat, writeStatx } from "./stat.ts";
+import { type FileStat, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statPath, writeStat, writeStatx } from "./stat.ts";
 import { StdioFile } from "./stdio.ts";
 import {
   ACCESS_MODES,
@@ -92,13 +92,38 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   if (path === "" && flags & AT_EMPTY_PATH) {
     return dirfd === AT_FDCWD ? statPath(proc.cwd, false) : proc.fds.get(dirfd).stat();
   }
+  // The guest's /proc/self links are links to lstat, whatever their target.
+  if (flags & AT_SYMLINK_NOFOLLOW && path.startsWith("/") && procSelfLink(proc, path) !== undefined) {
+    return magicLinkStat(proc);
+  }
   const fd = guestFdOfPath(proc, path);
-  if (fd !== undefined && !(flags & AT_SYMLINK_NOFOLLOW)) {
+  if (fd !== undefined) {
     const f = proc.fds.lookup(fd);
     if (f === undefined) throw new SyscallError(E.ENOENT, `fd ${fd} is not open`);
     return f.stat();
   }
   return statPath(resolvePath(proc, dirfd, path, true), (flags & AT_SYMLINK_NOFOLLOW) !== 0);
+}
+
+/** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
+function magicLinkStat(proc: Process): FileStat {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return {
+    dev: 0x16n,
+    ino: 0x1000n,
+    mode: S_IFLNK | 0o777,
+    nlink: 1,
+    uid: proc.creds.uid.effective,
+    gid: proc.creds.gid.effective,
+    rdev: 0n,
+    size: 0n,
+    blksize: 1024,
+    blocks: 0n,
+    atimeNs: now,
+    mtimeNs: now,
+    ctimeNs: now,
+    birthtimeNs: null,
+  };
 }
 
 function sysNewfstatat(proc: Process, _cpu: Cpu, a: readonly number[]): number {

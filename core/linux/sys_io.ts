@@ -20,7 +20,7 @@ import { SI_USER, SIGPIPE } from "./signals.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
 import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
-import { TERMIOS_SIZE } from "./stdio.ts";
+import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** A `size_t` argument: a negative register value is a huge size. */
@@ -366,7 +366,7 @@ function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       return 0;
     }
   }
-  if (!f.isTerminal() || !("terminal" in f)) throw new SyscallError(E.ENOTTY, `fd ${fd} is not a terminal`);
+  if (!(f instanceof StdioFile) || !f.isTerminal()) throw new SyscallError(E.ENOTTY, `fd ${fd} is not a terminal`);
   const term = proc.fds.terminal;
   switch (req) {
     case IOC.TCGETS:

@@ -24,6 +24,7 @@ import { PROC_SYSCALLS } from "./sys_proc.ts";
 import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
 import { TIME_SYSCALLS } from "./sys_time.ts";
 
+/** System-call names by number, for plugins and logs (from `syscall_names.ts`). */
 export { SYSCALL_NAMES, syscallName };
 
 /** Every implemented system call, indexed by number. */
