@@ -1,0 +1,178 @@
+/**
+ * `deno task bench`: plume against qemu-riscv64 on CPU-bound guest
+ * workloads, run alternately several times in one process so that both see
+ * the same machine conditions; prints medians and the plume/qemu ratio.
+ *
+ * Timings on a shared machine are noisy; only the ratios of side-by-side
+ * runs mean something, and they are targets, never test assertions.
+ *
+ * Usage: deno task bench [--runs N] [--filter SUBSTRING] [--quick]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { cpuLoop } from "../core/cpu/cpu_loop.ts";
+import { createGuest } from "../core/emulator.ts";
+import { INLINE_ADD } from "../core/jit/instrument.ts";
+import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";
+import { Log } from "../core/util/log.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const GUEST = `${ROOT}tests/guest/bin/`;
+const BUSYBOX = Deno.env.get("PLUME_BUSYBOX") ?? `${ROOT}.cache/debian/busybox-static/usr/bin/busybox`;
+
+/** One benchmark: a guest command line. */
+interface Workload {
+  name: string;
+  argv: string[];
+  /** Measure peak memory too. */
+  memory?: boolean;
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function hasCommand(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) if (exists(`${dir}/${name}`)) return true;
+  return false;
+}
+
+/** A deterministic 16 MB input: text-like (compressible) bytes from a fixed generator. */
+function makeInput(path: string, size: number): void {
+  if (exists(path) && Deno.statSync(path).size === size) return;
+  const words = ["riscv", "plume", "qemu", "emulator", "block", "plugin", "guest", "host", "trace", "vector"];
+  const out = new Uint8Array(size);
+  const enc = new TextEncoder();
+  let s = 12345, off = 0;
+  while (off < size) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const w = enc.encode(words[s % words.length] + (s & 0x100 ? "\n" : " ") + (s % 1000));
+    out.set(w.subarray(0, size - off), off);
+    off += w.length;
+  }
+  Deno.writeFileSync(path, out);
+}
+
+const PLUME = [Deno.execPath(), "run", "--allow-all", "--unstable-worker-options", `${ROOT}main.ts`];
+
+/** Wall time (and peak RSS via /usr/bin/time when asked) of one run. */
+async function timeRun(cmd: string[], memory: boolean): Promise<{ seconds: number; kb?: number }> {
+  const useTime = memory && exists("/usr/bin/time");
+  const full = useTime ? ["/usr/bin/time", "-f", "%M", ...cmd] : cmd;
+  const t0 = performance.now();
+  const out = await new Deno.Command(full[0], { args: full.slice(1), stdout: "null", stderr: "piped" }).output();
+  const seconds = (performance.now() - t0) / 1000;
+  if (!out.success) throw new Error(`${cmd.join(" ")} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`);
+  if (!useTime) return { seconds };
+  const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+  return { seconds, kb: Number(lines[lines.length - 1]) };
+}
+
+/** Guest instructions of a run, counted exactly by an inline per-block counter in plume itself. */
+function countInstructions(argv: string[]): bigint {
+  const arena = new Int32Array(2);
+  const g = createGuest({
+    program: argv[0],
+    argv,
+    envp: ["PATH=/usr/bin:/bin", "LANG=C"],
+    sysroot: "",
+    log: new Log(),
+    strace: false,
+    oneInsnPerTb: false,
+    seed: 1,
+    instrumentation: {
+      hooks: { ...NO_PLUGIN_HOOKS, arenas: [arena] },
+      instrument: (tb) => ({
+        block: [{
+          kind: "inline",
+          op: INLINE_ADD,
+          ref: { arena: 0, index: 0, stride: 0 },
+          value: BigInt(tb.insns.length),
+        }],
+        insn: [],
+        mem: [],
+      }),
+    },
+  });
+  // The guest's own output is not wanted here.
+  const stdout = Deno.stdout.writeSync;
+  Deno.stdout.writeSync = (p: Uint8Array) => p.length;
+  try {
+    cpuLoop(g.proc, g.cpu, g.cache);
+  } finally {
+    Deno.stdout.writeSync = stdout;
+  }
+  return (BigInt(arena[1]) << 32n) | BigInt(arena[0] >>> 0);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { runs: { type: "string", default: "5" }, filter: { type: "string" }, quick: { type: "boolean" } },
+  });
+  const runs = Number(values.runs);
+  if (!hasCommand("qemu-riscv64")) {
+    console.error("bench: qemu-riscv64 is not installed; ratios need it (apt-get install qemu-user)");
+    Deno.exit(1);
+  }
+  const input = `${Deno.env.get("TMPDIR") ?? "/tmp"}/plume-bench-16m.txt`;
+  const workloads: Workload[] = [
+    { name: "startup: busybox echo hi", argv: [BUSYBOX, "echo", "hi"], memory: true },
+    { name: "sha256 (own, 16 MB)", argv: [`${GUEST}sha256`, String(16 << 20)] },
+    { name: "crc32 (own)", argv: [`${GUEST}crc32`, String(32 << 20)] },
+    { name: "sieve (own)", argv: [`${GUEST}sieve`, "30000000"] },
+    { name: "matmul (own)", argv: [`${GUEST}matmul`, "300"] },
+    { name: "nbody (own, FP)", argv: [`${GUEST}nbody`, "300000"] },
+    { name: "fib (own, calls)", argv: [`${GUEST}fib`, "30"] },
+    { name: "busybox sha256sum 16 MB", argv: [BUSYBOX, "sha256sum", input], memory: true },
+    { name: "busybox gzip -6 -c 16 MB", argv: [BUSYBOX, "gzip", "-6", "-c", input], memory: true },
+  ].filter((w) => (!values.filter || w.name.includes(values.filter)) && exists(w.argv[0]));
+  if (!exists(BUSYBOX)) {
+    console.error(`bench: ${BUSYBOX} not found (build/fetch_debian.sh busybox-static); skipping busybox workloads`);
+  }
+  makeInput(input, 16 << 20);
+
+  console.log(`plume vs qemu-riscv64, ${runs} alternating runs each, medians (wall time, includes start-up)\n`);
+  const header = ["workload", "guest insns", "qemu s", "plume s", "plume/qemu", "qemu MIPS", "plume MIPS", "RSS ratio"];
+  console.log(header.join(" | "));
+  for (const w of workloads) {
+    const insns = values.quick ? 0n : countInstructions(w.argv);
+    const q: number[] = [], p: number[] = [], qm: number[] = [], pm: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const a = await timeRun(["qemu-riscv64", ...w.argv], !!w.memory);
+      const b = await timeRun([...PLUME, ...w.argv], !!w.memory);
+      q.push(a.seconds);
+      p.push(b.seconds);
+      if (a.kb && b.kb) qm.push(a.kb), pm.push(b.kb);
+    }
+    const mq = median(q), mp = median(p);
+    const mips = (s: number) => (insns ? (Number(insns) / s / 1e6).toFixed(0) : "-");
+    const rss = qm.length ? `${(median(pm) / median(qm)).toFixed(2)} (${median(pm)} KB)` : "-";
+    console.log(
+      [
+        w.name,
+        insns ? insns.toString() : "-",
+        mq.toFixed(3),
+        mp.toFixed(3),
+        (mp / mq).toFixed(2),
+        mips(mq),
+        mips(mp),
+        rss,
+      ]
+        .join(" | "),
+    );
+  }
+}
+
+if (import.meta.main) await main();
