@@ -97,9 +97,15 @@ Deno.test(
     const p = env.proc.signals.pending;
     assertEquals([p[0].code, p[0].pid, p[0].tid], [SI_USER, 4242, 0]);
     assertEquals([p[2].code, p[2].tid], [SI_TKILL, 4242]);
-    const pending = env.alloc(8);
+    const pending = env.alloc(8), set = env.alloc(8);
     assertEquals(env.call("rt_sigpending", pending, 8), 0);
     assertEquals(env.mem.readU64(pending), 0n);
+    // A raised signal that is blocked shows as pending.
+    env.mem.writeU64(set, 1n << 9n);
+    assertEquals(env.call("rt_sigprocmask", 0, set, 0, 8), 0);
+    assertEquals(env.call("rt_sigpending", pending, 8), 0);
+    assertEquals(env.mem.readU64(pending), 1n << 9n);
+    assertEquals(env.call("rt_sigpending", pending, 9), -E.EINVAL);
   }),
 );
 

@@ -18,6 +18,7 @@ import { formatCall, formatResult } from "./strace.ts";
 import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
 import { FS_SYSCALLS } from "./sys_fs.ts";
+import { FUTEX_SYSCALLS } from "./sys_futex.ts";
 import { IO_SYSCALLS } from "./sys_io.ts";
 import { MEM_SYSCALLS } from "./sys_mem.ts";
 import { PROC_SYSCALLS } from "./sys_proc.ts";
@@ -30,7 +31,17 @@ export { SYSCALL_NAMES, syscallName };
 /** Every implemented system call, indexed by number. */
 const TABLE: readonly (SyscallDef | undefined)[] = (() => {
   const t: (SyscallDef | undefined)[] = [];
-  for (const d of [FS_SYSCALLS, IO_SYSCALLS, MEM_SYSCALLS, TIME_SYSCALLS, PROC_SYSCALLS, SIGNAL_SYSCALLS].flat()) {
+  for (
+    const d of [
+      FS_SYSCALLS,
+      IO_SYSCALLS,
+      MEM_SYSCALLS,
+      TIME_SYSCALLS,
+      PROC_SYSCALLS,
+      SIGNAL_SYSCALLS,
+      FUTEX_SYSCALLS,
+    ].flat()
+  ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);
     t[d.nr] = d;
   }
