@@ -24,6 +24,8 @@ export interface PluginSpec {
   file: string;
   /** `key=value` arguments in order (QEMU's `arg=value` form becomes `arg`). */
   args: string[];
+  /** Permissions granted to this instance with `-plugin-allow` (`read=PATH`, `write=PATH`, `net=HOST`, `env=VAR`). */
+  allow: string[];
 }
 
 /** Everything the command line chose. */
@@ -56,6 +58,12 @@ export interface Options {
   unameRelease: string | undefined;
   /** `-plugin`, in load order. */
   plugins: PluginSpec[];
+  /** `-plugin-watchdog`: seconds a plugin may take to answer. */
+  pluginWatchdog: number;
+  /** `-plugin-memory`: heap limit of each plugin in MiB (0: no limit, faster start). */
+  pluginMemory: number;
+  /** `-plugin-errors`: what a failing plugin does to the run. */
+  pluginErrors: "unload" | "fatal";
 }
 
 /** Usage text for `-h`. */
@@ -83,6 +91,14 @@ Argument             Env-variable      Description
 -strace              QEMU_STRACE       log system calls
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
+-plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
+                                       write=PATH, net=HOST[:PORT] or env=VAR (repeatable;
+                                       plugins get no permission otherwise)
+-plugin-watchdog s                     seconds a plugin may take to answer (default 5)
+-plugin-memory mb                      heap limit of each plugin in MiB (default 512;
+                                       0: no limit, starts faster)
+-plugin-errors mode                    'unload' a failing plugin and go on (default) or
+                                       make plugin errors 'fatal' (exit status 1)
 -version             QEMU_VERSION      display version information and exit
 
 Commands:
@@ -117,8 +133,10 @@ export function parsePluginSpec(v: string): PluginSpec {
   if (file.startsWith("file=")) file = file.slice(5);
   if (file === "") throw new UsageError(`Missing plugin file in '-plugin ${v}'`);
   const args = parts.map((p) => (p.startsWith("arg=") ? p.slice(4) : p));
-  return { file, args };
+  return { file, args, allow: [] };
 }
+
+const GRANT = /^(read|write|net|env)=.+$/;
 
 const OPTIONS: Record<string, OptionDef> = {
   h: { arg: false, apply: (o) => (o.command = "help") },
@@ -183,6 +201,41 @@ const OPTIONS: Record<string, OptionDef> = {
       else o.plugins.push(parsePluginSpec(v));
     },
   },
+  // A separate option, so that a grant can never be mistaken for one of the plugin's own key=value arguments.
+  "plugin-allow": {
+    arg: true,
+    apply: (o, v) => {
+      const spec = o.plugins[o.plugins.length - 1];
+      if (!spec) throw new UsageError(`'-plugin-allow ${v}' must follow the -plugin it applies to`);
+      if (!GRANT.test(v)) {
+        throw new UsageError(`Invalid plugin permission '${v}' (read=PATH, write=PATH, net=HOST, env=VAR)`);
+      }
+      spec.allow.push(v);
+    },
+  },
+  "plugin-watchdog": {
+    arg: true,
+    apply: (o, v) => {
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`Invalid plugin watchdog '${v}' (seconds)`);
+      o.pluginWatchdog = Number(v);
+    },
+  },
+  "plugin-memory": {
+    arg: true,
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || (Number(v) > 0 && Number(v) < 16)) {
+        throw new UsageError(`Invalid plugin memory '${v}' (MiB, at least 16, or 0)`);
+      }
+      o.pluginMemory = Number(v);
+    },
+  },
+  "plugin-errors": {
+    arg: true,
+    apply: (o, v) => {
+      if (v !== "unload" && v !== "fatal") throw new UsageError(`Invalid plugin error mode '${v}' (unload or fatal)`);
+      o.pluginErrors = v;
+    },
+  },
 };
 
 /** Default options (nothing chosen). */
@@ -202,6 +255,9 @@ export function defaultOptions(): Options {
     stackSize: 8 << 20,
     unameRelease: undefined,
     plugins: [],
+    pluginWatchdog: 5,
+    pluginMemory: 512,
+    pluginErrors: "unload",
   };
 }
 

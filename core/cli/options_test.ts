@@ -71,7 +71,36 @@ Deno.test("parseOptions recognises help, version and commands", () => {
 });
 
 Deno.test("parsePluginSpec accepts QEMU's file= and arg= forms", () => {
-  assertEquals(parsePluginSpec("insn"), { file: "insn", args: [] });
-  assertEquals(parsePluginSpec("file=./p.ts,inline=on,arg=x"), { file: "./p.ts", args: ["inline=on", "x"] });
+  assertEquals(parsePluginSpec("insn"), { file: "insn", args: [], allow: [] });
+  assertEquals(parsePluginSpec("file=./p.ts,inline=on,arg=x"), { file: "./p.ts", args: ["inline=on", "x"], allow: [] });
   assertThrows(() => parsePluginSpec(",a=1"), UsageError, "Missing plugin file");
+});
+
+Deno.test("parseOptions attaches -plugin-allow grants to the preceding plugin, apart from its arguments", () => {
+  const o = parseOptions(
+    [
+      "-plugin",
+      "./a.ts,write=x",
+      "-plugin-allow",
+      "write=/tmp/out.txt",
+      "-plugin",
+      "insn",
+      "-plugin-watchdog",
+      "2",
+      "p",
+    ],
+    {},
+  );
+  assertEquals(o.plugins[0], { file: "./a.ts", args: ["write=x"], allow: ["write=/tmp/out.txt"] });
+  assertEquals(o.plugins[1].allow, []);
+  assertEquals(o.pluginWatchdog, 2);
+  assertEquals([o.pluginMemory, o.pluginErrors], [512, "unload"]);
+  const cases: [string[], string][] = [
+    [["-plugin-allow", "read=/x", "p"], "must follow the -plugin"],
+    [["-plugin", "insn", "-plugin-allow", "run=ls", "p"], "Invalid plugin permission 'run=ls'"],
+    [["-plugin-errors", "maybe", "p"], "Invalid plugin error mode 'maybe'"],
+    [["-plugin-memory", "8", "p"], "Invalid plugin memory '8'"],
+    [["-plugin-watchdog", "0", "p"], "Invalid plugin watchdog '0'"],
+  ];
+  for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);
 });
