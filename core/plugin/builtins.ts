@@ -1,0 +1,96 @@
+/**
+ * The built-in plugins (`plugins/NAME.ts`), with the options `plume plugins`
+ * lists. They are loaded through the same bundler and sandbox as any user
+ * plugin.
+ *
+ * @module
+ */
+
+/** One built-in plugin. */
+export interface BuiltinPlugin {
+  /** Name given to `-plugin`. */
+  name: string;
+  /** One-line description. */
+  summary: string;
+  /** Options as `[syntax, description]`. */
+  options: [string, string][];
+}
+
+/** Built-in plugins, in the order `plume plugins` lists them. */
+export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
+  {
+    name: "insn",
+    summary: "count executed instructions (QEMU's tests/tcg/plugins/insn.c)",
+    options: [
+      ["inline=on|off", "count with inline operations instead of a callback per instruction (default off)"],
+      ["sizes=on|off", "also print a histogram of instruction sizes"],
+      ["match=STRING", "report instructions whose disassembly starts with STRING (repeatable)"],
+      ["trace=on|off", "with match: print every matched execution"],
+    ],
+  },
+  {
+    name: "bb",
+    summary: "count executed basic blocks and instructions (QEMU's contrib/plugins/bb.c)",
+    options: [
+      ["inline=on|off", "count with inline operations instead of callbacks (default off)"],
+      ["idle=on|off", "also report at vCPU idle (never in user mode)"],
+    ],
+  },
+  {
+    name: "mem",
+    summary: "count memory accesses (QEMU's tests/tcg/plugins/mem.c)",
+    options: [
+      ["inline=on|off", "count with inline operations"],
+      ["callback=on|off", "count with a callback per access (default on unless inline)"],
+      ["track=r|w|rw", "which accesses to count (default rw)"],
+      ["print-accesses=on|off", "print every access (address, size, value)"],
+    ],
+  },
+  {
+    name: "hotblocks",
+    summary: "the most executed translation blocks (QEMU's contrib/plugins/hotblocks.c)",
+    options: [
+      ["inline=on|off", "count with inline operations (default off)"],
+      ["limit=N", "how many blocks to print (default 20)"],
+    ],
+  },
+  {
+    name: "syscall",
+    summary: "system call statistics (QEMU's tests/tcg/plugins/syscall.c)",
+    options: [["print=on|off", "print every system call and its result"]],
+  },
+];
+
+/** Directory of the built-in plugins' sources. */
+export const BUILTIN_DIR: string = new URL("../../plugins/", import.meta.url).pathname;
+
+/** The source path of built-in `name`, or undefined when there is none. */
+export function builtinPath(name: string): string | undefined {
+  return BUILTIN_PLUGINS.some((p) => p.name === name) ? `${BUILTIN_DIR}${name}.ts` : undefined;
+}
+
+/** The text of `plume plugins`. */
+export function builtinHelp(): string {
+  let s = "Built-in plugins (plume -plugin NAME[,option=value...] PROGRAM):\n";
+  for (const p of BUILTIN_PLUGINS) {
+    s += `\n  ${p.name.padEnd(12)}${p.summary}\n`;
+    for (const [syntax, text] of p.options) s += `      ${syntax.padEnd(24)}${text}\n`;
+  }
+  return s;
+}
+
+/** The text of `-plugin help`. */
+export function pluginHelp(): string {
+  return `-plugin FILE|NAME[,key=value...]   load a plugin instance (repeatable; QEMU_PLUGIN too)
+  FILE is a .ts or .js plugin (with its own relative imports) importing only "qemu-plugin";
+  NAME is a built-in. Each occurrence is an independent instance, called in load order.
+  Plugin output (qemu_plugin_outs) is shown with -d plugin, or written to the -D file.
+
+-plugin-allow PERM   grant the preceding -plugin one permission (repeatable):
+  read=PATH, write=PATH, net=HOST[:PORT], env=VAR. Without grants a plugin has none.
+-plugin-watchdog S   seconds a plugin may take to answer before it is unloaded (default 5)
+-plugin-memory MB    heap limit of each plugin (default 512; 0: no limit, starts faster)
+-plugin-errors MODE  unload (default: the plugin goes, the guest goes on) or fatal (exit 1)
+
+${builtinHelp()}`;
+}

@@ -1,0 +1,385 @@
+/**
+ * The shared memory between the emulator and one plugin instance, used by
+ * both sides (this module runs in the emulator and, bundled, in the plugin's
+ * worker): a control block for synchronous calls, an ordered event ring for
+ * streamed events, and a text ring for `qemu_plugin_outs`.
+ *
+ * While the guest runs, the emulator's thread is inside the synchronous CPU
+ * loop and cannot receive `postMessage`, so everything at run time goes
+ * through `SharedArrayBuffer`s and `Atomics`.
+ *
+ * @module
+ */
+
+/** Int32 slots of the control block. */
+export const CTL = {
+  /** Call state, one of {@link STATE}. */
+  STATE: 0,
+  /** Nonzero while the plugin thread sleeps on {@link CTL.DOORBELL}. */
+  SLEEPING: 1,
+  /** Bumped by the emulator to wake the plugin thread (new call or new records). */
+  DOORBELL: 2,
+  /** Events the plugin subscribed to ({@link EV} bits), written by the plugin. */
+  EVENTS: 3,
+  /** Requests from the plugin the emulator must act on ({@link ATTN} bits). */
+  ATTENTION: 4,
+  /** Discontinuity types the plugin's discon callbacks want. */
+  DISCON_TYPES: 5,
+  /** Number of vCPUs created so far, written by the emulator. */
+  NUM_VCPUS: 6,
+  /** Call operation ({@link OP}) or request code ({@link REQ}). */
+  OP: 7,
+  /** First argument word; arguments and replies follow. */
+  ARGS: 8,
+} as const;
+
+/** Size of the control block in bytes: header, argument words and a byte payload. */
+export const CTL_BYTES = 1 << 20;
+/** Int32 index where the variable payload starts (after the fixed argument words). */
+export const PAYLOAD = 64;
+
+/** States of {@link CTL.STATE}. */
+export const STATE = {
+  IDLE: 0,
+  /** The emulator posted a call; the plugin thread is to handle it. */
+  CALL: 1,
+  /** The plugin, inside a call, asks the emulator something (registers, memory…). */
+  REQUEST: 2,
+  /** The emulator answered the request. */
+  RESPONSE: 3,
+  /** The plugin finished the call; the reply is in the argument words. */
+  DONE: 4,
+  /** The plugin failed; the message is in the payload. No call will be answered again. */
+  DEAD: 5,
+} as const;
+
+/** Calls from the emulator to the plugin. */
+export const OP = {
+  INSTALL: 1,
+  TB_TRANS: 2,
+  EXEC: 3,
+  MEM: 4,
+  VCPU_INIT: 5,
+  VCPU_EXIT: 6,
+  SYSCALL: 7,
+  SYSCALL_RET: 8,
+  DISCON: 9,
+  FLUSH: 10,
+  ATEXIT: 11,
+  COMPLETE: 12,
+  DRAIN: 13,
+} as const;
+
+/** Requests from the plugin to the emulator, made during a call. */
+export const REQ = {
+  READ_REG: 1,
+  WRITE_REG: 2,
+  READ_MEM: 3,
+  WRITE_MEM: 4,
+  SYMBOL: 5,
+  DISAS: 6,
+} as const;
+
+/** Subscribed-event bits of {@link CTL.EVENTS}. */
+export const EV = {
+  VCPU_INIT: 1 << 0,
+  VCPU_EXIT: 1 << 1,
+  TB_TRANS: 1 << 2,
+  SYSCALL: 1 << 3,
+  SYSCALL_RET: 1 << 4,
+  SYSCALL_FILTER: 1 << 5,
+  DISCON: 1 << 6,
+  FLUSH: 1 << 7,
+  ATEXIT: 1 << 8,
+} as const;
+
+/** Bits of {@link CTL.ATTENTION}. */
+export const ATTN = {
+  /** `qemu_plugin_uninstall` was called: flush, then run its completion callback. */
+  UNINSTALL: 1,
+  /** `qemu_plugin_reset` was called. */
+  RESET: 2,
+} as const;
+
+/** Reply status in `ARGS[0]` after a call. */
+export const REPLY = { OK: 0, ERROR: 1 } as const;
+
+/**
+ * Kinds of instrumentation in a translation reply, one record of int32
+ * words each: `[kind, where, …]`, `where` being the instruction index or
+ * -1 for the block.
+ */
+export const ACT = {
+  /** `[INLINE, where, op, index, stride, lo, hi]` */
+  INLINE: 1,
+  /** `[RECORD, -1, blockId]`: one block-execution record per execution. */
+  RECORD: 2,
+  /** `[COND_RECORD, where, cond, index, stride, lo, hi, slotId]` */
+  COND_RECORD: 3,
+  /** `[SYNC, where, syncId, writesRegs]` */
+  SYNC: 4,
+  /** `[COND_SYNC, where, cond, index, stride, lo, hi, syncId, writesRegs]` */
+  COND_SYNC: 5,
+  /** `[MEM_INLINE, where, rw, op, index, stride, lo, hi]` */
+  MEM_INLINE: 6,
+  /** `[MEM_RECORD, where, rw, memSlotId]` */
+  MEM_RECORD: 7,
+  /** `[MEM_SYNC, where, rw, syncId, writesRegs]` */
+  MEM_SYNC: 8,
+} as const;
+
+/** Words per action kind, for decoding and validation. */
+export const ACT_WORDS: Readonly<Record<number, number>> = {
+  [ACT.INLINE]: 7,
+  [ACT.RECORD]: 3,
+  [ACT.COND_RECORD]: 8,
+  [ACT.SYNC]: 4,
+  [ACT.COND_SYNC]: 9,
+  [ACT.MEM_INLINE]: 8,
+  [ACT.MEM_RECORD]: 4,
+  [ACT.MEM_SYNC]: 5,
+};
+
+/**
+ * Record tags in the top 3 bits of a ring record's first word; the low 29
+ * bits hold the id.
+ */
+export const TAG = {
+  /** `[BLOCK | blockId, vcpu]` */
+  BLOCK: 0 << 29,
+  /** `[COND | slotId, vcpu]`: a conditional callback whose condition held. */
+  COND: 1 << 29,
+  /** `[MEM | memSlotId, vcpu | info << 8, addr, valueLo, valueHi]` */
+  MEM: 2 << 29,
+  /** `[TRUNC | inclusive, vcpu, pc]`: the block being executed on vcpu stopped at pc. */
+  TRUNC: 3 << 29,
+} as const;
+
+/** Mask of the id part of a record's first word. */
+export const ID_MASK = (1 << 29) - 1;
+
+/** Int32 slots of a ring header. */
+export const RING = {
+  /** Write position (words, wrapping int32), published by the producer. */
+  HEAD: 0,
+  /** Read position, published by the consumer. */
+  TAIL: 1,
+  /** Nonzero while the producer waits for space. */
+  PRODUCER_WAITING: 2,
+  /** Nonzero while the consumer waits for data (text ring only). */
+  CONSUMER_WAITING: 3,
+} as const;
+
+/** Int32 words of a ring header before its data. */
+export const RING_HEADER = 16;
+
+/**
+ * Event ring capacity in int32 words (a power of two). 4 MiB holds about
+ * two million block records: deep enough that the guest rarely waits for a
+ * slow plugin, small enough to stay in the caches' neighbourhood.
+ */
+export const EVENT_RING_WORDS = 1 << 20;
+
+/** Text ring capacity in bytes (a power of two). */
+export const TEXT_RING_BYTES = 1 << 20;
+
+/**
+ * Scoreboard arena size in bytes. The buffer is reserved, not touched: the
+ * operating system commits only the pages a plugin's scoreboards use.
+ */
+export const ARENA_BYTES = 64 << 20;
+
+/** Records the producer writes before publishing its head. */
+export const PUBLISH_EVERY = 256;
+
+/** The shared buffers of one plugin instance. */
+export interface ChannelBuffers {
+  /** Control block ({@link CTL_BYTES}). */
+  ctl: SharedArrayBuffer;
+  /** Event ring: header and {@link EVENT_RING_WORDS} words. */
+  ring: SharedArrayBuffer;
+  /** Text ring: int32 header and {@link TEXT_RING_BYTES} bytes. */
+  text: SharedArrayBuffer;
+  /** Scoreboard arena ({@link ARENA_BYTES}). */
+  arena: SharedArrayBuffer;
+}
+
+/** Allocates the shared buffers of a new instance. */
+export function newChannelBuffers(): ChannelBuffers {
+  return {
+    ctl: new SharedArrayBuffer(CTL_BYTES),
+    ring: new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4),
+    text: new SharedArrayBuffer(RING_HEADER * 4 + TEXT_RING_BYTES),
+    arena: new SharedArrayBuffer(ARENA_BYTES),
+  };
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Writes a string as UTF-8 into the control block's payload at int32 index
+ * `at`: a length word, then the bytes. Returns the int32 index after it.
+ */
+export function putString(ctl: SharedArrayBuffer, at: number, s: string): number {
+  const words = new Int32Array(ctl);
+  const bytes = new Uint8Array(ctl, (at + 1) * 4, CTL_BYTES - (at + 1) * 4);
+  const { written } = encoder.encodeInto(s, bytes);
+  words[at] = written ?? 0;
+  return at + 1 + (((written ?? 0) + 3) >> 2);
+}
+
+/** Reads a string written by {@link putString}; returns it and the index after it. */
+export function getString(ctl: SharedArrayBuffer, at: number): [string, number] {
+  const words = new Int32Array(ctl);
+  const len = words[at];
+  if (len < 0 || (at + 1) * 4 + len > CTL_BYTES) throw new RangeError(`Bad string length ${len} in control block`);
+  const s = decoder.decode(new Uint8Array(ctl, (at + 1) * 4, len).slice());
+  return [s, at + 1 + ((len + 3) >> 2)];
+}
+
+/** Copies bytes into the payload at int32 index `at` (length word first); returns the index after. */
+export function putBytes(ctl: SharedArrayBuffer, at: number, data: Uint8Array): number {
+  const words = new Int32Array(ctl);
+  if ((at + 1) * 4 + data.length > CTL_BYTES) throw new RangeError(`Payload of ${data.length} bytes is too large`);
+  words[at] = data.length;
+  new Uint8Array(ctl, (at + 1) * 4, data.length).set(data);
+  return at + 1 + ((data.length + 3) >> 2);
+}
+
+/** Reads bytes written by {@link putBytes} (a copy). */
+export function getBytes(ctl: SharedArrayBuffer, at: number): Uint8Array {
+  const len = new Int32Array(ctl)[at];
+  if (len < 0 || (at + 1) * 4 + len > CTL_BYTES) throw new RangeError(`Bad byte length ${len} in control block`);
+  return new Uint8Array(ctl, (at + 1) * 4, len).slice();
+}
+
+/**
+ * The producing end of an event ring (the emulator's side): records are
+ * written at the head and published every {@link PUBLISH_EVERY} records or
+ * on {@link publish}. When the ring is full the producer calls `waitSpace`,
+ * which blocks until the consumer made room (or throws).
+ */
+export class RingWriter {
+  /** The ring's words (header first). */
+  readonly w: Int32Array;
+  private readonly mask = EVENT_RING_WORDS - 1;
+  /** Unpublished head. */
+  head = 0;
+  /** Last tail seen. */
+  private tail = 0;
+  private sincePublish = 0;
+
+  /**
+   * @param ring the ring buffer
+   * @param wake called after publishing, to wake a sleeping consumer
+   * @param waitSpace called when the ring is full, returns when the tail may have moved
+   */
+  constructor(ring: SharedArrayBuffer, private readonly wake: () => void, private readonly waitSpace: () => void) {
+    this.w = new Int32Array(ring);
+  }
+
+  private room(n: number): void {
+    for (;;) {
+      this.tail = Atomics.load(this.w, RING.TAIL);
+      if (EVENT_RING_WORDS - ((this.head - this.tail) | 0) >= n) return;
+      this.publish();
+      this.waitSpace();
+    }
+  }
+
+  /** Appends a two-word record. */
+  put2(a: number, b: number): void {
+    let h = this.head;
+    if (EVENT_RING_WORDS - ((h - this.tail) | 0) < 2) {
+      this.room(2);
+      h = this.head;
+    }
+    const w = this.w, m = this.mask;
+    w[RING_HEADER + (h & m)] = a;
+    w[RING_HEADER + ((h + 1) & m)] = b;
+    this.head = (h + 2) | 0;
+    if (++this.sincePublish >= PUBLISH_EVERY) this.publish();
+  }
+
+  /** Appends a three-word record. */
+  put3(a: number, b: number, c: number): void {
+    if (EVENT_RING_WORDS - ((this.head - this.tail) | 0) < 3) this.room(3);
+    const w = this.w, m = this.mask, h = this.head;
+    w[RING_HEADER + (h & m)] = a;
+    w[RING_HEADER + ((h + 1) & m)] = b;
+    w[RING_HEADER + ((h + 2) & m)] = c;
+    this.head = (h + 3) | 0;
+    if (++this.sincePublish >= PUBLISH_EVERY) this.publish();
+  }
+
+  /** Appends a five-word record. */
+  put5(a: number, b: number, c: number, d: number, e: number): void {
+    if (EVENT_RING_WORDS - ((this.head - this.tail) | 0) < 5) this.room(5);
+    const w = this.w, m = this.mask, h = this.head;
+    w[RING_HEADER + (h & m)] = a;
+    w[RING_HEADER + ((h + 1) & m)] = b;
+    w[RING_HEADER + ((h + 2) & m)] = c;
+    w[RING_HEADER + ((h + 3) & m)] = d;
+    w[RING_HEADER + ((h + 4) & m)] = e;
+    this.head = (h + 5) | 0;
+    if (++this.sincePublish >= PUBLISH_EVERY) this.publish();
+  }
+
+  /** Makes every record written so far visible to the consumer and wakes it. */
+  publish(): void {
+    this.sincePublish = 0;
+    Atomics.store(this.w, RING.HEAD, this.head);
+    this.wake();
+  }
+
+  /** True when every published record was consumed. */
+  drained(): boolean {
+    return Atomics.load(this.w, RING.TAIL) === Atomics.load(this.w, RING.HEAD);
+  }
+}
+
+/** Reads one word of a ring at a (wrapping) position. */
+export function ringWord(w: Int32Array, pos: number): number {
+  return w[RING_HEADER + (pos & (EVENT_RING_WORDS - 1))];
+}
+
+/**
+ * Appends UTF-8 text to a text ring (plugin side). Blocks while the ring is
+ * full: the emulator drains it whenever it waits for the plugin, at system
+ * calls and at exit.
+ */
+export function textWrite(text: SharedArrayBuffer, s: string): void {
+  const hdr = new Int32Array(text, 0, RING_HEADER);
+  const data = new Uint8Array(text, RING_HEADER * 4, TEXT_RING_BYTES);
+  const bytes = encoder.encode(s);
+  let off = 0;
+  while (off < bytes.length) {
+    const head = Atomics.load(hdr, RING.HEAD), tail = Atomics.load(hdr, RING.TAIL);
+    const free = TEXT_RING_BYTES - ((head - tail) | 0);
+    if (free === 0) {
+      Atomics.store(hdr, RING.PRODUCER_WAITING, 1);
+      Atomics.wait(hdr, RING.TAIL, tail, 50);
+      Atomics.store(hdr, RING.PRODUCER_WAITING, 0);
+      continue;
+    }
+    const n = Math.min(free, bytes.length - off);
+    for (let i = 0; i < n; i++) data[(head + i) & (TEXT_RING_BYTES - 1)] = bytes[off + i];
+    off += n;
+    Atomics.store(hdr, RING.HEAD, (head + n) | 0);
+  }
+}
+
+/** Takes every byte in a text ring (emulator side); returns undefined when it is empty. */
+export function textDrain(text: SharedArrayBuffer): Uint8Array | undefined {
+  const hdr = new Int32Array(text, 0, RING_HEADER);
+  const head = Atomics.load(hdr, RING.HEAD), tail = Atomics.load(hdr, RING.TAIL);
+  const n = (head - tail) | 0;
+  if (n === 0) return undefined;
+  const data = new Uint8Array(text, RING_HEADER * 4, TEXT_RING_BYTES);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = data[(tail + i) & (TEXT_RING_BYTES - 1)];
+  Atomics.store(hdr, RING.TAIL, head);
+  if (Atomics.load(hdr, RING.PRODUCER_WAITING)) Atomics.notify(hdr, RING.TAIL);
+  return out;
+}

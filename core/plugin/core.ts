@@ -1,0 +1,512 @@
+/**
+ * The plugin core on the emulator's side: the list of instances with their
+ * subscribed events, instrumentation of each translated block from the
+ * plugins' registrations, dispatch of vCPU events, the hooks translated
+ * code calls, and uninstall/reset/unload.
+ *
+ * Error policy, stated once: anything a plugin does wrong (throws, stalls
+ * past the watchdog, runs out of memory, sends malformed registrations)
+ * surfaces here as a {@link PluginFailure}; the instance is unloaded with
+ * one message naming it and the callback, its instrumentation is dropped
+ * by flushing translations, and the guest goes on — unless plugin errors
+ * were made fatal, then plume stops with {@link PluginFatalError}.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
+import type { Guest } from "../emulator.ts";
+import { disassemble } from "../isa/disasm.ts";
+import type { ArenaRef, BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "../jit/instrument.ts";
+import type { TranslationBlock } from "../jit/translator.ts";
+import { effectiveAddress } from "../jit/runtime.ts";
+import type { Log } from "../util/log.ts";
+import { ACT, ACT_WORDS, ATTN, CTL, EV, getBytes, OP, PAYLOAD, putBytes, putString, REQ, TAG } from "./channel.ts";
+import { PluginFailure, type PluginInstance } from "./instance.ts";
+
+/** A plugin error with `-plugin-errors fatal`: plume stops with this message. */
+export class PluginFatalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PluginFatalError";
+  }
+}
+
+const TWO32 = 4294967296;
+/** Registers a synchronous request may name: x0–x31, pc, f0–f31, fflags, frm, fcsr. */
+const REG_PC = 32, REG_F0 = 33, REG_FFLAGS = 65, REG_FRM = 66, REG_FCSR = 67;
+
+/**
+ * The emulator side of all plugin instances.
+ *
+ * @example
+ * ```ts ignore
+ * const core = new PluginCore(log, false);
+ * const guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
+ * core.attach(guest);
+ * ```
+ */
+export class PluginCore implements VcpuHooks {
+  /** Instances in load order. */
+  readonly instances: PluginInstance[] = [];
+  /** What translated code calls. */
+  readonly hooks: PluginHooks;
+  private guest: Guest | undefined;
+  /** vCPUs by index. */
+  private readonly cpus: Cpu[] = [];
+  /** Synchronous callback ids: instance and the plugin's own id. */
+  private readonly syncInst: PluginInstance[] = [];
+  private readonly syncLocal: number[] = [];
+  /** The block being instrumented (for disassembly and symbol requests). */
+  private transTb: TranslationBlock | undefined;
+  /** The vCPU a synchronous call is about (for register and memory requests). */
+  private callCpu: Cpu | undefined;
+  private readonly rings: (PluginInstance | undefined)[] = [];
+
+  /**
+   * @param log where messages and plugin output go
+   * @param fatal true with `-plugin-errors fatal`
+   */
+  constructor(private readonly log: Log, private readonly fatal: boolean) {
+    const rings = this.rings;
+    const arenas: Int32Array[] = [];
+    this.hooks = {
+      arenas,
+      record: (ring, id, vcpu) => {
+        const inst = rings[ring];
+        if (inst !== undefined) this.guard(inst, () => inst.ring.put2(id, vcpu));
+      },
+      memRecord: (ring, id, vcpu, baseLo, baseHi, imm, info, valueLo, valueHi) => {
+        const inst = rings[ring];
+        if (inst === undefined) return;
+        const addr = baseHi * TWO32 + (baseLo >>> 0) + imm;
+        this.guard(inst, () => inst.ring.put5(TAG.MEM | id, info | (vcpu << 17), addr | 0, valueLo, valueHi));
+      },
+      sync: (c, id) => this.syncCall(c, id, false, 0, 0, 0, 0),
+      syncMem: (c, id, baseLo, baseHi, imm, info, valueLo, valueHi) =>
+        this.syncCall(c, id, true, effectiveAddress(baseLo, baseHi, imm), info, valueLo, valueHi),
+      fault: (c, pc) => this.truncate(c, pc, true, undefined),
+    };
+  }
+
+  /** Adds an instance (in load order). */
+  add(inst: PluginInstance): void {
+    this.instances.push(inst);
+    this.rings[inst.index] = inst;
+    this.hooks.arenas[inst.index] = inst.arena;
+  }
+
+  /** The instrumentation to hand to `createGuest`. */
+  instrumentation(): { hooks: PluginHooks; instrument: (tb: TranslationBlock) => BlockInstrumentation | undefined } {
+    return { hooks: this.hooks, instrument: (tb) => this.instrument(tb) };
+  }
+
+  /** Connects the core to the guest it instruments (for flushes, memory and symbols). */
+  attach(guest: Guest): void {
+    this.guest = guest;
+  }
+
+  // ------------------------------------------------------------ failures
+
+  /** Runs `body` for `inst`; a failure unloads the instance (or stops plume when fatal). */
+  private guard<T>(inst: PluginInstance, body: () => T): T | undefined {
+    try {
+      return body();
+    } catch (err) {
+      if (!(err instanceof PluginFailure)) throw err;
+      this.unload(inst, err.message);
+      return undefined;
+    }
+  }
+
+  /** Unloads a failed instance with a message naming it and what it was doing. */
+  unload(inst: PluginInstance, why: string): void {
+    if (!inst.alive) return;
+    inst.drainText();
+    const message = `plugin '${inst.name}' (#${inst.index + 1}) ${why}`;
+    this.retire(inst);
+    if (this.fatal) throw new PluginFatalError(message);
+    this.log.error(`plume: ${message}; plugin unloaded, the guest goes on\n`);
+  }
+
+  /** Removes an instance: no callback of it runs again; its instrumentation is flushed. */
+  private retire(inst: PluginInstance): void {
+    inst.alive = false;
+    this.rings[inst.index] = undefined;
+    inst.sandbox?.kill();
+    this.flushTranslations();
+  }
+
+  private flushTranslations(): void {
+    if (!this.guest) return;
+    this.guest.cache.flush();
+    this.flush();
+  }
+
+  // ------------------------------------------------------------ uninstall and reset
+
+  /** Notices uninstall/reset requests: their instrumentation is flushed now, completion waits for a block boundary. */
+  private checkAttention(): void {
+    for (const inst of this.instances) {
+      if (!inst.alive || inst.completionDue) continue;
+      if (Atomics.load(inst.ci, CTL.ATTENTION) & (ATTN.UNINSTALL | ATTN.RESET)) {
+        inst.completionDue = true;
+        this.flushTranslations();
+      }
+    }
+  }
+
+  /**
+   * At a block boundary (no translated code of the flushed generation runs
+   * any more): runs due completion callbacks; an uninstalled instance is
+   * then gone.
+   */
+  private completeLifecycle(): void {
+    this.checkAttention();
+    for (const inst of this.instances) {
+      if (!inst.alive || !inst.completionDue) continue;
+      const attn = Atomics.load(inst.ci, CTL.ATTENTION);
+      inst.completionDue = false;
+      Atomics.store(inst.ci, CTL.ATTENTION, 0);
+      this.guard(inst, () => inst.call(OP.COMPLETE, []));
+      inst.drainText();
+      if (inst.alive && (attn & ATTN.UNINSTALL)) {
+        inst.alive = false;
+        this.rings[inst.index] = undefined;
+        inst.sandbox?.kill();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ requests from plugins
+
+  private serve(inst: PluginInstance, code: number): boolean {
+    const ci = inst.ci, ctl = inst.bufs.ctl;
+    const a1 = ci[CTL.ARGS + 1];
+    switch (code) {
+      case REQ.DISAS:
+      case REQ.SYMBOL: {
+        const tb = this.transTb;
+        if (!tb) return false;
+        const lines = tb.insns.map((insn, k) =>
+          code === REQ.DISAS
+            ? (insn ? disassemble(insn, tb.pcs[k]) : ".insn")
+            : (this.guest?.symbols.lookup(tb.pcs[k]) ?? "")
+        );
+        putString(ctl, CTL.ARGS + 1, lines.join("\n"));
+        return true;
+      }
+      case REQ.READ_REG: {
+        const c = this.callCpu;
+        if (!c || a1 < 0 || a1 > REG_FCSR) return false;
+        const bytes = new Uint8Array(a1 >= REG_FFLAGS ? 4 : 8);
+        const dv = new DataView(bytes.buffer);
+        if (a1 < 32) dv.setBigUint64(0, BigInt.asUintN(64, c.getX(a1)), true);
+        else if (a1 === REG_PC) dv.setBigUint64(0, BigInt(c.pc), true);
+        else if (a1 < REG_FFLAGS) dv.setBigUint64(0, c.getFBits(a1 - REG_F0), true);
+        else dv.setUint32(0, a1 === REG_FFLAGS ? c.fflags : a1 === REG_FRM ? c.frm : c.fcsr, true);
+        putBytes(ctl, CTL.ARGS + 1, bytes);
+        return true;
+      }
+      case REQ.WRITE_REG: {
+        const c = this.callCpu;
+        if (!c || a1 < 0 || a1 > REG_FCSR || a1 === REG_PC) return false;
+        const bytes = getBytes(ctl, PAYLOAD);
+        const size = a1 >= REG_FFLAGS ? 4 : 8;
+        if (bytes.length < size) return false;
+        const dv = new DataView(bytes.buffer);
+        if (a1 < 32) c.setX(a1, dv.getBigUint64(0, true));
+        else if (a1 < REG_FFLAGS) c.setFBits(a1 - REG_F0, dv.getBigUint64(0, true));
+        else if (a1 === REG_FFLAGS) c.fflags = dv.getUint32(0, true) & 31;
+        else if (a1 === REG_FRM) c.frm = dv.getUint32(0, true) & 7;
+        else c.fcsr = dv.getUint32(0, true) & 0xff;
+        ci[CTL.ARGS + 1] = size;
+        return true;
+      }
+      case REQ.READ_MEM: {
+        const mem = this.guest?.proc.mem;
+        const len = ci[CTL.ARGS + 2];
+        if (!mem) return false;
+        try {
+          if (a1 < 0) throw new RangeError("address");
+          putBytes(ctl, CTL.ARGS + 2, mem.readBytes(a1, len));
+          ci[CTL.ARGS + 1] = len;
+        } catch {
+          ci[CTL.ARGS + 1] = -1;
+        }
+        return true;
+      }
+      case REQ.WRITE_MEM: {
+        const mem = this.guest?.proc.mem;
+        if (!mem) return false;
+        try {
+          if (a1 < 0) throw new RangeError("address");
+          mem.writeBytes(a1, getBytes(ctl, PAYLOAD));
+          ci[CTL.ARGS + 1] = 1;
+        } catch {
+          ci[CTL.ARGS + 1] = 0;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Makes a call to `inst` about vCPU `cpu`, serving its requests; drains its output afterwards. */
+  private callOn(inst: PluginInstance, cpu: Cpu | undefined, op: number, args: number[], payload?: () => void) {
+    const saved = this.callCpu;
+    this.callCpu = cpu;
+    try {
+      const ci = inst.call(op, args, payload, (code) => this.serve(inst, code));
+      inst.drainText();
+      return ci;
+    } finally {
+      this.callCpu = saved;
+    }
+  }
+
+  // ------------------------------------------------------------ translation
+
+  /** Instruments a new block: each subscribed instance, in load order, registers its actions. */
+  instrument(tb: TranslationBlock): BlockInstrumentation | undefined {
+    // A translation happens between blocks: lifecycle completions are safe now.
+    this.completeLifecycle();
+    let instr: BlockInstrumentation | undefined;
+    for (const inst of this.instances) {
+      if (!inst.wants(EV.TB_TRANS)) continue;
+      instr ??= { block: [], insn: tb.insns.map(() => []), mem: tb.insns.map(() => []) };
+      const target = instr;
+      this.transTb = tb;
+      this.guard(inst, () => {
+        const n = tb.insns.length;
+        const ci = this.callOn(inst, undefined, OP.TB_TRANS, [tb.pc | 0, n], () => {
+          for (let k = 0; k < n; k++) {
+            inst.ci[PAYLOAD + 3 * k] = tb.pcs[k] | 0;
+            inst.ci[PAYLOAD + 3 * k + 1] = tb.raws[k] | 0;
+            inst.ci[PAYLOAD + 3 * k + 2] = tb.insns[k]?.size ?? ((tb.raws[k] & 3) === 3 ? 4 : 2);
+          }
+        });
+        this.decodeActions(inst, ci, n, target);
+      });
+      this.transTb = undefined;
+    }
+    this.checkAttention();
+    if (!instr) return undefined;
+    const empty = instr.block.length === 0 && instr.insn.every((l) => l.length === 0) &&
+      instr.mem.every((l) => l.length === 0);
+    return empty ? undefined : instr;
+  }
+
+  /** Turns an instance's registration words into actions, checking every field. */
+  private decodeActions(inst: PluginInstance, ci: Int32Array, n: number, out: BlockInstrumentation): void {
+    const count = ci[CTL.ARGS + 1];
+    const bad = (what: string) => new PluginFailure(`tb trans callback: malformed registration (${what})`);
+    if (count < 0 || PAYLOAD + count > ci.length) throw bad(`${count} words`);
+    const w = ci.slice(PAYLOAD, PAYLOAD + count);
+    const k = inst.index;
+    const arenaWords = inst.arena.length;
+    const ref = (at: number): ArenaRef => {
+      const index = w[at], stride = w[at + 1];
+      if (index < 0 || index >= arenaWords || stride < 0 || stride > 1 << 14) throw bad(`entry ${index}/${stride}`);
+      return { arena: k, index, stride };
+    };
+    const u64 = (at: number) => (BigInt(w[at + 1] >>> 0) << 32n) | BigInt(w[at] >>> 0);
+    const sync = (local: number, mem: boolean): number => {
+      if (local < 0) throw bad(`sync id ${local}`);
+      this.syncInst.push(inst);
+      this.syncLocal.push(local | (mem ? 1 << 30 : 0));
+      return this.syncInst.length - 1;
+    };
+    const blockFront: ExecAction[] = [];
+    const blockRest: ExecAction[] = [];
+    for (let i = 0; i < count;) {
+      const kind = w[i], size = ACT_WORDS[kind];
+      if (!size || i + size > count) throw bad(`kind ${kind}`);
+      const where = w[i + 1];
+      if (where < -1 || where >= n || (kind >= ACT.MEM_INLINE && where < 0)) throw bad(`instruction ${where}`);
+      const execList = where < 0 ? blockRest : out.insn[where];
+      switch (kind) {
+        case ACT.INLINE: {
+          const op = w[i + 2];
+          if (op !== 0 && op !== 1) throw bad(`op ${op}`);
+          execList.push({ kind: "inline", op, ref: ref(i + 3), value: u64(i + 5) });
+          break;
+        }
+        case ACT.RECORD:
+          if (w[i + 2] < 0 || w[i + 2] >= 1 << 29) throw bad(`block ${w[i + 2]}`);
+          blockFront.push({ kind: "record", ring: k, id: TAG.BLOCK | w[i + 2] });
+          break;
+        case ACT.COND_RECORD:
+        case ACT.COND_SYNC: {
+          const cond = w[i + 2];
+          if (cond < 0 || cond > 7) throw bad(`condition ${cond}`);
+          const then: ExecAction = kind === ACT.COND_RECORD
+            ? { kind: "record", ring: k, id: TAG.COND | (w[i + 7] & ((1 << 29) - 1)) }
+            : { kind: "sync", id: sync(w[i + 7], false), writesRegs: w[i + 8] !== 0 };
+          execList.push({ kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
+          break;
+        }
+        case ACT.SYNC:
+          execList.push({ kind: "sync", id: sync(w[i + 2], false), writesRegs: w[i + 3] !== 0 });
+          break;
+        case ACT.MEM_INLINE:
+        case ACT.MEM_RECORD:
+        case ACT.MEM_SYNC: {
+          const rw = w[i + 2];
+          if (rw < 1 || rw > 3) throw bad(`memory filter ${rw}`);
+          let action: MemAction;
+          if (kind === ACT.MEM_INLINE) {
+            const op = w[i + 3];
+            if (op !== 0 && op !== 1) throw bad(`op ${op}`);
+            action = { rw, kind: "inline", op, ref: ref(i + 4), value: u64(i + 6) };
+          } else if (kind === ACT.MEM_RECORD) {
+            action = { rw, kind: "record", ring: k, id: w[i + 3] & ((1 << 29) - 1) };
+          } else {
+            action = { rw, kind: "sync", id: sync(w[i + 3], true), writesRegs: w[i + 4] !== 0 };
+          }
+          out.mem[where].push(action);
+          break;
+        }
+      }
+      i += size;
+    }
+    // The block record goes first: the plugin must know the block before its other records.
+    out.block.push(...blockFront, ...blockRest);
+  }
+
+  // ------------------------------------------------------------ execution hooks
+
+  private syncCall(c: Cpu, id: number, mem: boolean, addr: number, info: number, lo: number, hi: number): boolean {
+    const inst = this.syncInst[id];
+    if (inst === undefined || !inst.alive) return false;
+    const local = this.syncLocal[id] & ~(1 << 30);
+    const pc = c.pc;
+    const ci = this.guard(
+      inst,
+      () =>
+        mem
+          ? this.callOn(inst, c, OP.MEM, [local, c.vcpuIndex, addr | 0, info, lo, hi])
+          : this.callOn(inst, c, OP.EXEC, [local, c.vcpuIndex, pc | 0]),
+    );
+    this.checkAttention();
+    if (!ci || ci[CTL.ARGS + 1] !== 1) return false;
+    c.pc = ci[CTL.ARGS + 2] >>> 0;
+    // The rest of the block does not run: other plugins' streamed replays stop here too.
+    this.truncate(c, pc, mem, inst);
+    return true;
+  }
+
+  /** Tells streaming instances (but `except`) that the block running on `c` stopped at `pc`. */
+  private truncate(c: Cpu, pc: number, inclusive: boolean, except: PluginInstance | undefined): void {
+    for (const inst of this.instances) {
+      if (inst === except || this.rings[inst.index] === undefined) continue;
+      this.guard(inst, () => inst.ring.put3(TAG.TRUNC | (inclusive ? 1 : 0), c.vcpuIndex, pc | 0));
+    }
+  }
+
+  // ------------------------------------------------------------ vCPU events
+
+  /** Publishes every ring and moves plugin output to the log (at system calls and exit). */
+  private sync(): void {
+    for (const inst of this.instances) {
+      if (!inst.alive) continue;
+      this.guard(inst, () => {
+        inst.ring.publish();
+        inst.checkAlive();
+      });
+      inst.drainText();
+    }
+  }
+
+  vcpuInit(cpu: Cpu): void {
+    this.completeLifecycle();
+    this.cpus[cpu.vcpuIndex] = cpu;
+    let relayout = false;
+    for (const inst of this.instances) {
+      Atomics.store(inst.ci, CTL.NUM_VCPUS, this.cpus.length);
+      if (!inst.alive) continue;
+      const ci = this.guard(inst, () => this.callOn(inst, cpu, OP.VCPU_INIT, [cpu.vcpuIndex]));
+      if (ci && ci[CTL.ARGS + 1] === 1) relayout = true;
+    }
+    // Scoreboards moved to make room for the new vCPU: inline operations must be recompiled.
+    if (relayout) this.flushTranslations();
+  }
+
+  vcpuExit(cpu: Cpu): void {
+    for (const inst of this.instances) {
+      if (inst.wants(EV.VCPU_EXIT)) this.guard(inst, () => this.callOn(inst, cpu, OP.VCPU_EXIT, [cpu.vcpuIndex]));
+    }
+  }
+
+  syscall(cpu: Cpu, num: number, args: readonly bigint[]): bigint | undefined {
+    this.completeLifecycle();
+    this.sync();
+    let filtered: bigint | undefined;
+    for (const inst of this.instances) {
+      const filters = filtered === undefined && inst.wants(EV.SYSCALL_FILTER);
+      if (!inst.wants(EV.SYSCALL) && !filters) continue;
+      const words = [cpu.vcpuIndex, num | 0, Math.floor(num / TWO32) | 0];
+      for (let i = 0; i < 8; i++) {
+        const v = BigInt.asUintN(64, args[i] ?? 0n);
+        words.push(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
+      }
+      words.push(filters ? 1 : 0);
+      const ci = this.guard(inst, () => this.callOn(inst, cpu, OP.SYSCALL, words));
+      if (ci && filters && ci[CTL.ARGS + 1] === 1) {
+        filtered = BigInt.asIntN(64, (BigInt(ci[CTL.ARGS + 3] >>> 0) << 32n) | BigInt(ci[CTL.ARGS + 2] >>> 0));
+      }
+    }
+    this.checkAttention();
+    return filtered;
+  }
+
+  syscallRet(cpu: Cpu, num: number, ret: bigint): void {
+    for (const inst of this.instances) {
+      if (!inst.wants(EV.SYSCALL_RET)) continue;
+      const v = BigInt.asUintN(64, ret);
+      this.guard(inst, () =>
+        this.callOn(inst, cpu, OP.SYSCALL_RET, [
+          cpu.vcpuIndex,
+          num | 0,
+          Math.floor(num / TWO32) | 0,
+          Number(BigInt.asIntN(32, v)),
+          Number(BigInt.asIntN(32, v >> 32n)),
+        ]));
+    }
+    this.checkAttention();
+  }
+
+  discon(cpu: Cpu, type: number, fromPc: number, toPc: number): void {
+    for (const inst of this.instances) {
+      if (!inst.wants(EV.DISCON) || (Atomics.load(inst.ci, CTL.DISCON_TYPES) & type) === 0) continue;
+      this.guard(inst, () => this.callOn(inst, cpu, OP.DISCON, [cpu.vcpuIndex, type, fromPc | 0, toPc | 0]));
+    }
+  }
+
+  flush(): void {
+    for (const inst of this.instances) {
+      if (inst.wants(EV.FLUSH)) this.guard(inst, () => this.callOn(inst, undefined, OP.FLUSH, []));
+    }
+  }
+
+  atexit(_status: number): void {
+    this.completeLifecycle();
+    for (const inst of this.instances) {
+      if (!inst.alive) continue;
+      // Every streamed event is delivered before atexit: the call drains the ring first.
+      this.guard(inst, () => this.callOn(inst, undefined, OP.ATEXIT, []));
+    }
+    this.shutdown();
+  }
+
+  /** Stops every sandbox, keeping their last output. */
+  shutdown(): void {
+    for (const inst of this.instances) {
+      inst.drainText();
+      inst.alive = false;
+      this.rings[inst.index] = undefined;
+      inst.sandbox?.kill();
+    }
+  }
+}

@@ -1,0 +1,638 @@
+/**
+ * The plugin side's event loop, run by the plugin's worker thread: it
+ * consumes the event ring (replaying streamed block executions as
+ * per-instruction callbacks, in order), answers synchronous calls from the
+ * emulator, and turns any exception of the plugin into a clean death the
+ * emulator reports.
+ *
+ * Streamed records are replayed lazily: a block record says the block
+ * started, and its instruction callbacks run when the next record or call
+ * shows how far it got (the whole block, or up to a fault).
+ *
+ * @module
+ */
+
+import {
+  CTL,
+  getString,
+  ID_MASK,
+  OP,
+  PAYLOAD,
+  putString,
+  REPLY,
+  RING,
+  RING_HEADER,
+  ringWord,
+  STATE,
+  TAG,
+} from "../channel.ts";
+import { beginTranslation, endTranslation, finishBlockSlots, type PluginId, type QemuInfo } from "./api.ts";
+import {
+  ACCESS,
+  type AnyFn,
+  type BlockReplay,
+  CB,
+  PluginApiError,
+  publishEvents,
+  S,
+  SetPcSignal,
+  SLOT,
+} from "./state.ts";
+
+/** What the emulator sends to a new plugin worker (by `postMessage`, before the guest starts). */
+export interface RuntimeInit {
+  /** Plugin name for messages. */
+  name: string;
+  /** The bundled plugin (CommonJS). */
+  code: string;
+  /** The instance id. */
+  id: bigint;
+  /** Plugin arguments (`key=value`). */
+  argv: string[];
+  /** `qemu_info_t`. */
+  info: QemuInfo;
+  /** Shared buffers. */
+  ctl: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  text: SharedArrayBuffer;
+  arena: SharedArrayBuffer;
+  /** True when `qemu_plugin_outs` text is shown. */
+  outs: boolean;
+  /** Guest program facts. */
+  program: { path: string; start: number; end: number; entry: number };
+  /** Names the plugin's code must not see as globals (shadowed and deleted). */
+  hide: string[];
+}
+
+/** What the worker reports once the plugin's code was evaluated. */
+export interface RuntimeReady {
+  ready: true;
+  /** `qemu_plugin_version` as exported (undefined when missing). */
+  version: unknown;
+  /** True when `qemu_plugin_install` is an exported function. */
+  hasInstall: boolean;
+}
+
+/** What the worker reports when the plugin's code could not be evaluated. */
+export interface RuntimeFailed {
+  ready: false;
+  error: string;
+}
+
+/** Iterations a thread spins on shared memory before it sleeps (about 20 µs). */
+const SPIN = 20000;
+
+let plugin: { qemu_plugin_install?: AnyFn } = {};
+let ci: Int32Array;
+let rw: Int32Array;
+let tail = 0;
+
+/** Replay state: the block being executed and the next slot to consider. */
+let pend: BlockReplay | undefined;
+let pendVcpu = 0;
+let pos = 0;
+
+/** Thrown to stop the loop once the plugin died. */
+class Died extends Error {}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+function fnName(fn: AnyFn | undefined): string {
+  return fn?.name ? `'${fn.name}'` : "(anonymous)";
+}
+
+/** Reports the plugin dead with a message naming the callback, and stops the loop. */
+function die(what: string, err: unknown): never {
+  if (err instanceof Died) throw err;
+  putString(S.ctl, PAYLOAD, `${what}: ${errorText(err)}`);
+  Atomics.store(ci, CTL.STATE, STATE.DEAD);
+  Atomics.notify(ci, CTL.STATE);
+  Atomics.notify(rw, RING.TAIL);
+  throw new Died();
+}
+
+// ---------------------------------------------------------------- replay
+
+/** Runs the streamed slots of the pending block from `pos` up to (not including) `to`. */
+function advance(to: number): void {
+  const b = pend;
+  if (!b) return;
+  const fns = b.fns, uds = b.uds, kinds = b.kinds, v = pendVcpu;
+  let p = pos;
+  try {
+    for (; p < to; p++) if (kinds[p] === SLOT.STREAM) fns[p](v, uds[p]);
+  } catch (err) {
+    pos = p + 1;
+    die(`${p < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(fns[p])}`, err);
+  }
+  pos = to;
+}
+
+function finishPending(): void {
+  if (pend) advance(pend.fns.length);
+  pend = undefined;
+}
+
+function blockOf(id: number): BlockReplay | undefined {
+  return id >= S.validFrom ? S.blocks[id] : undefined;
+}
+
+/** Makes block `id` on `vcpu` the pending one, finishing the previous unless it is the same execution. */
+function enter(id: number, vcpu: number): BlockReplay | undefined {
+  const b = blockOf(id);
+  if (b !== pend || vcpu !== pendVcpu) {
+    finishPending();
+    pend = b;
+    pendVcpu = vcpu;
+    pos = 0;
+  }
+  return b;
+}
+
+function onBlock(id: number, vcpu: number): void {
+  finishPending();
+  pend = blockOf(id);
+  pendVcpu = vcpu;
+  pos = 0;
+}
+
+function onCond(id: number, vcpu: number): void {
+  const blockId = S.condSlots[2 * id], slot = S.condSlots[2 * id + 1];
+  const b = enter(blockId, vcpu);
+  if (!b || S.pending) return;
+  advance(slot);
+  try {
+    b.fns[slot](vcpu, b.uds[slot]);
+  } catch (err) {
+    die(`conditional exec callback ${fnName(b.fns[slot])}`, err);
+  }
+  pos = slot + 1;
+}
+
+function onMem(id: number, word: number, addr: number, lo: number, hi: number): void {
+  const m = S.memSlots[id];
+  if (!m || m.block < S.validFrom || S.pending) return;
+  const vcpu = word >>> 17, info = word & 0x1ffff;
+  const b = enter(m.block, vcpu);
+  if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
+  S.memInfo = info;
+  S.memLo = lo;
+  S.memHi = hi;
+  try {
+    m.fn(vcpu, info, addr >>> 0, m.ud);
+  } catch (err) {
+    die(`mem callback ${fnName(m.fn)}`, err);
+  } finally {
+    S.memInfo = -1;
+  }
+}
+
+function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
+  const b = pend;
+  if (!b || vcpu !== pendVcpu) return;
+  const k = b.pcs.indexOf(pc);
+  if (k < 0) return;
+  advance(inclusive ? b.insnStart[k + 1] : b.insnStart[k]);
+  pend = undefined;
+}
+
+/** Consumes every published record, in order. */
+function consumeRing(): void {
+  const h = Atomics.load(rw, RING.HEAD);
+  let t = tail, n = 0;
+  while (t !== h) {
+    const w0 = ringWord(rw, t);
+    switch (w0 & ~ID_MASK) {
+      case TAG.BLOCK:
+        if (!S.pending) onBlock(w0, ringWord(rw, t + 1));
+        t = (t + 2) | 0;
+        break;
+      case TAG.COND:
+        onCond(w0 & ID_MASK, ringWord(rw, t + 1));
+        t = (t + 2) | 0;
+        break;
+      case TAG.MEM:
+        onMem(w0 & ID_MASK, ringWord(rw, t + 1), ringWord(rw, t + 2), ringWord(rw, t + 3), ringWord(rw, t + 4));
+        t = (t + 5) | 0;
+        break;
+      default:
+        onTrunc((w0 & 1) !== 0, ringWord(rw, t + 1), ringWord(rw, t + 2) >>> 0);
+        t = (t + 3) | 0;
+    }
+    // Hand space back regularly so a producer waiting on a full ring resumes early.
+    if (++n === 4096) {
+      n = 0;
+      publishTail(t);
+    }
+  }
+  publishTail(t);
+}
+
+function publishTail(t: number): void {
+  if (t === tail) return;
+  tail = t;
+  Atomics.store(rw, RING.TAIL, t);
+  if (Atomics.load(rw, RING.PRODUCER_WAITING)) Atomics.notify(rw, RING.TAIL);
+}
+
+// ---------------------------------------------------------------- synchronous calls
+
+function u64(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+function i64(lo: number, hi: number): bigint {
+  return BigInt.asIntN(64, u64(lo, hi));
+}
+
+/** Runs `body` as a synchronous callback on `vcpu` with guest-state access `access`. */
+function inCallback<T>(vcpu: number, access: number, setPc: boolean, body: () => T): T {
+  S.vcpu = vcpu;
+  S.access = access;
+  S.inCall = true;
+  S.setPcOk = setPc;
+  try {
+    return body();
+  } finally {
+    S.access = ACCESS.NONE;
+    S.inCall = false;
+    S.setPcOk = false;
+  }
+}
+
+/** Calls each callback of an event list (a snapshot: callbacks may change the list). */
+function each(list: [AnyFn, unknown, ...unknown[]][], what: string, args: (ud: unknown) => unknown[]): void {
+  for (const [fn, ud] of list) {
+    if (S.pending && what !== "uninstall/reset completion callback") return;
+    try {
+      fn(...args(ud));
+    } catch (err) {
+      die(`${what} ${fnName(fn)}`, err);
+    }
+  }
+}
+
+function withUd(args: unknown[], ud: unknown): unknown[] {
+  return ud === undefined ? args : [...args, ud];
+}
+
+function handleTrans(): void {
+  finishPending();
+  const vaddr = ci[CTL.ARGS + 1] >>> 0, n = ci[CTL.ARGS + 2];
+  const pcs: number[] = [], raws: number[] = [], sizes: number[] = [];
+  for (let k = 0; k < n; k++) {
+    pcs.push(ci[PAYLOAD + 3 * k] >>> 0);
+    raws.push(ci[PAYLOAD + 3 * k + 1] >>> 0);
+    sizes.push(ci[PAYLOAD + 3 * k + 2]);
+  }
+  const block = S.blocks.length;
+  if (block > ID_MASK) die("translation", new PluginApiError("Too many translated blocks for one plugin"));
+  S.blocks.push(undefined);
+  const tb = beginTranslation(block, vaddr, pcs, raws, sizes);
+  try {
+    inCallback(0, ACCESS.READ, false, () => each(CB.tbTrans, "tb trans callback", (ud) => withUd([S.id, tb], ud)));
+    finishBlockSlots(block, pcs);
+  } finally {
+    endTranslation();
+  }
+  ci.set(S.acts.subarray(0, S.nActs), PAYLOAD);
+}
+
+/** Runs synchronous slot `syncId` on `vcpu`; memory callbacks get their access. Returns the new pc or -1. */
+function handleSync(mem: boolean): number {
+  const s = S.syncSlots[ci[CTL.ARGS + 1]], vcpu = ci[CTL.ARGS + 2];
+  if (!s || s.block < S.validFrom || S.pending) return -1;
+  try {
+    if (mem && s.mem) {
+      const m = s.mem;
+      const b = enter(m.block, vcpu);
+      if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
+      const addr = ci[CTL.ARGS + 3] >>> 0, info = ci[CTL.ARGS + 4];
+      S.memInfo = info;
+      S.memLo = ci[CTL.ARGS + 5];
+      S.memHi = ci[CTL.ARGS + 6];
+      try {
+        inCallback(vcpu, m.regs, true, () => m.fn(vcpu, info, addr, m.ud));
+      } catch (err) {
+        if (err instanceof SetPcSignal) throw err;
+        die(`mem callback ${fnName(m.fn)}`, err);
+      } finally {
+        S.memInfo = -1;
+      }
+      return -1;
+    }
+    const b = enter(s.block, vcpu);
+    if (!b) return -1;
+    advance(s.slot);
+    pos = s.slot + 1;
+    try {
+      inCallback(vcpu, b.regs[s.slot], true, () => b.fns[s.slot](vcpu, b.uds[s.slot]));
+    } catch (err) {
+      if (err instanceof SetPcSignal) throw err;
+      die(`${s.slot < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(b.fns[s.slot])}`, err);
+    }
+    return -1;
+  } catch (err) {
+    if (!(err instanceof SetPcSignal)) throw err;
+    // The rest of this block does not run: drop its remaining streamed slots.
+    pend = undefined;
+    return err.pc;
+  }
+}
+
+function growScoreboards(vcpu: number): boolean {
+  if (vcpu < S.capacity) return false;
+  let cap = S.capacity;
+  while (cap <= vcpu) cap *= 2;
+  const scale = cap / S.capacity;
+  if (S.arenaUsed * scale > S.arena.byteLength) {
+    die("vcpu init", new PluginApiError(`Scoreboards do not fit ${cap} vCPUs in the arena`));
+  }
+  const a = S.arena;
+  for (let i = S.boards.length - 1; i >= 0; i--) {
+    const b = S.boards[i];
+    const oldBytes = b.size * S.capacity, to = b.offset * scale;
+    a.copyWithin(to >> 2, b.offset >> 2, (b.offset + oldBytes) >> 2);
+    a.fill(0, (to + oldBytes) >> 2, (to + b.size * cap) >> 2);
+    b.offset = to;
+  }
+  S.arenaUsed *= scale;
+  S.capacity = cap;
+  return true;
+}
+
+function handleCall(): void {
+  consumeRing();
+  const op = ci[CTL.OP];
+  let r1 = 0, r2 = 0, r3 = 0;
+  switch (op) {
+    case OP.INSTALL: {
+      S.installing = true;
+      let ret: unknown;
+      try {
+        ret = inCallback(0, ACCESS.NONE, false, () => plugin.qemu_plugin_install!(S.id, S.info, S.argv));
+      } catch (err) {
+        die("qemu_plugin_install", err);
+      } finally {
+        S.installing = false;
+      }
+      r1 = typeof ret === "number" ? ret | 0 : ret === undefined ? -1 : 1;
+      break;
+    }
+    case OP.TB_TRANS:
+      handleTrans();
+      r1 = S.nActs;
+      break;
+    case OP.EXEC:
+    case OP.MEM: {
+      const pc = handleSync(op === OP.MEM);
+      r1 = pc >= 0 ? 1 : 0;
+      r2 = pc;
+      break;
+    }
+    case OP.VCPU_INIT: {
+      finishPending();
+      const vcpu = ci[CTL.ARGS + 1];
+      r1 = growScoreboards(vcpu) ? 1 : 0;
+      inCallback(
+        vcpu,
+        ACCESS.WRITE,
+        false,
+        () => each(CB.vcpuInit, "vcpu init callback", (ud) => withUd([S.id, vcpu], ud)),
+      );
+      break;
+    }
+    case OP.VCPU_EXIT: {
+      finishPending();
+      const vcpu = ci[CTL.ARGS + 1];
+      inCallback(
+        vcpu,
+        ACCESS.WRITE,
+        false,
+        () => each(CB.vcpuExit, "vcpu exit callback", (ud) => withUd([S.id, vcpu], ud)),
+      );
+      break;
+    }
+    case OP.SYSCALL: {
+      finishPending();
+      const vcpu = ci[CTL.ARGS + 1], num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
+      const args: bigint[] = [];
+      for (let i = 0; i < 8; i++) args.push(u64(ci[CTL.ARGS + 4 + 2 * i], ci[CTL.ARGS + 5 + 2 * i]));
+      const filters = ci[CTL.ARGS + 20] !== 0;
+      inCallback(vcpu, ACCESS.WRITE, false, () => {
+        each(CB.syscall, "syscall callback", (ud) => withUd([S.id, vcpu, num, ...args], ud));
+        if (!filters) return;
+        for (const [fn, ud] of CB.syscallFilter) {
+          let ret: unknown;
+          try {
+            ret = fn(...withUd([S.id, vcpu, num, ...args], ud));
+          } catch (err) {
+            die(`syscall filter callback ${fnName(fn)}`, err);
+          }
+          if (typeof ret === "bigint") {
+            const v = BigInt.asUintN(64, ret);
+            r1 = 1;
+            r2 = Number(BigInt.asIntN(32, v));
+            r3 = Number(BigInt.asIntN(32, v >> 32n));
+            return;
+          }
+        }
+      });
+      break;
+    }
+    case OP.SYSCALL_RET: {
+      const vcpu = ci[CTL.ARGS + 1], num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
+      const ret = i64(ci[CTL.ARGS + 4], ci[CTL.ARGS + 5]);
+      inCallback(
+        vcpu,
+        ACCESS.WRITE,
+        false,
+        () => each(CB.syscallRet, "syscall return callback", (ud) => withUd([S.id, vcpu, num, ret], ud)),
+      );
+      break;
+    }
+    case OP.DISCON: {
+      finishPending();
+      const vcpu = ci[CTL.ARGS + 1], type = ci[CTL.ARGS + 2];
+      const from = ci[CTL.ARGS + 3] >>> 0, to = ci[CTL.ARGS + 4] >>> 0;
+      const wanted = CB.discon.filter((d) => (d[2] & type) !== 0);
+      inCallback(
+        vcpu,
+        ACCESS.WRITE,
+        false,
+        () => each(wanted, "discon callback", (ud) => withUd([S.id, vcpu, type, from, to], ud)),
+      );
+      break;
+    }
+    case OP.FLUSH:
+      finishPending();
+      each(CB.flush, "flush callback", (ud) => withUd([S.id], ud));
+      break;
+    case OP.ATEXIT:
+      finishPending();
+      each(CB.atexit, "atexit callback", (ud) => [S.id, ud]);
+      break;
+    case OP.COMPLETE: {
+      finishPending();
+      const p = S.pending;
+      S.pending = undefined;
+      if (p) {
+        const list: [AnyFn, unknown][] = [[p.cb, p.ud]];
+        each(list, "uninstall/reset completion callback", (ud) => withUd([S.id], ud));
+      }
+      publishEvents();
+      break;
+    }
+    case OP.DRAIN:
+      finishPending();
+      break;
+    default:
+      die("call", new Error(`Unknown call ${op}`));
+  }
+  ci[CTL.ARGS] = REPLY.OK;
+  ci[CTL.ARGS + 1] = r1;
+  ci[CTL.ARGS + 2] = r2;
+  ci[CTL.ARGS + 3] = r3;
+  Atomics.store(ci, CTL.STATE, STATE.DONE);
+  Atomics.notify(ci, CTL.STATE);
+}
+
+// ---------------------------------------------------------------- start
+
+/** Captured before any global is removed: the plugin is compiled with it. */
+const FunctionCtor = Function;
+
+/**
+ * Globals removed from the worker before the plugin runs (defence in depth:
+ * the bundler already refuses references to them, and the worker has no
+ * permissions). Only what the runtime itself never needs again.
+ */
+const REMOVED = [
+  "Deno",
+  "fetch",
+  "WebSocket",
+  "WebSocketStream",
+  "Worker",
+  "SharedWorker",
+  "XMLHttpRequest",
+  "EventSource",
+  "BroadcastChannel",
+  "importScripts",
+  "caches",
+  "indexedDB",
+  "localStorage",
+  "sessionStorage",
+];
+
+/**
+ * Evaluates the plugin's bundle with only the API in scope: the names in
+ * `hide` are shadowed by parameters, and those of them in {@link REMOVED}
+ * are also removed from the global object.
+ */
+function evaluate(
+  init: RuntimeInit,
+  api: Record<string, unknown>,
+): { qemu_plugin_install?: AnyFn; qemu_plugin_version?: unknown } {
+  const g = globalThis as Record<string, unknown>;
+  for (const name of init.hide) {
+    if (!REMOVED.includes(name) || !(name in g)) continue;
+    try {
+      if (!delete g[name]) Object.defineProperty(g, name, { value: undefined });
+    } catch { /* still shadowed below */ }
+  }
+  const module = { exports: {} as Record<string, unknown> };
+  const hide = init.hide.filter((n) =>
+    /^[A-Za-z_$][\w$]*$/.test(n) && n !== "eval" && n !== "arguments" && n !== "__plume_api__"
+  );
+  const run = new FunctionCtor("module", "exports", "__plume_api__", ...hide, `"use strict";\n${init.code}`);
+  run(module, module.exports, api, ...hide.map(() => undefined));
+  return module.exports as { qemu_plugin_install?: AnyFn; qemu_plugin_version?: unknown };
+}
+
+/**
+ * Starts the plugin side: evaluates the plugin, reports readiness with
+ * `post`, then serves the channel until the worker is terminated.
+ */
+export function start(
+  init: RuntimeInit,
+  api: Record<string, unknown>,
+  post: (m: RuntimeReady | RuntimeFailed) => void,
+): void {
+  S.id = init.id;
+  S.name = init.name;
+  S.ctl = init.ctl;
+  S.ci = ci = new Int32Array(init.ctl);
+  rw = new Int32Array(init.ring);
+  S.text = init.text;
+  S.outs = init.outs;
+  S.arena = new Int32Array(init.arena);
+  S.program = init.program;
+  S.argv = init.argv;
+  S.info = init.info;
+  tail = Atomics.load(rw, RING.TAIL);
+  let exports;
+  try {
+    exports = evaluate(init, api);
+  } catch (err) {
+    post({ ready: false, error: errorText(err) });
+    return;
+  }
+  plugin = exports;
+  post({
+    ready: true,
+    version: exports.qemu_plugin_version,
+    hasInstall: typeof exports.qemu_plugin_install === "function",
+  });
+  try {
+    serve();
+  } catch (err) {
+    if (!(err instanceof Died)) {
+      putString(S.ctl, PAYLOAD, `plugin runtime: ${errorText(err)}`);
+      Atomics.store(ci, CTL.STATE, STATE.DEAD);
+      Atomics.notify(ci, CTL.STATE);
+      Atomics.notify(rw, RING.TAIL);
+    }
+  }
+}
+
+function serve(): never {
+  let idle = 0;
+  for (;;) {
+    if (Atomics.load(rw, RING.HEAD) !== tail) {
+      consumeRing();
+      idle = 0;
+      continue;
+    }
+    if (Atomics.load(ci, CTL.STATE) === STATE.CALL) {
+      handleCall();
+      idle = 0;
+      continue;
+    }
+    if (++idle < SPIN) continue;
+    const bell = Atomics.load(ci, CTL.DOORBELL);
+    Atomics.store(ci, CTL.SLEEPING, 1);
+    if (Atomics.load(rw, RING.HEAD) === tail && Atomics.load(ci, CTL.STATE) !== STATE.CALL) {
+      Atomics.wait(ci, CTL.DOORBELL, bell, 100);
+    }
+    Atomics.store(ci, CTL.SLEEPING, 0);
+    idle = 0;
+  }
+}
+
+/** Reads the message a dead plugin left in its control block. */
+export function deathMessage(ctl: SharedArrayBuffer): string {
+  try {
+    return getString(ctl, PAYLOAD)[0];
+  } catch {
+    return "unknown failure";
+  }
+}
+
+/** Ring header size, re-exported for tests of the record layout. */
+export { RING_HEADER };
+
+/** Id type re-exported for the entry module. */
+export type { PluginId };

@@ -1,0 +1,212 @@
+/**
+ * Private state of the plugin side, shared by the API implementation
+ * (`api.ts`) and the dispatcher (`dispatcher.ts`), as QEMU's
+ * `plugins/plugin.h` is shared by its `api.c` and `core.c`. One worker
+ * hosts one plugin instance, so this state is that instance's.
+ *
+ * @module
+ */
+
+import { ACT, CTL, PAYLOAD, REPLY, REQ, STATE } from "../channel.ts";
+
+/** A plugin callback, as registered. */
+// deno-lint-ignore no-explicit-any
+export type AnyFn = (...args: any[]) => any;
+
+/** Kinds of replay slots. */
+export const SLOT = {
+  /** `NO_REGS` callback: replayed from the block record. */
+  STREAM: 0,
+  /** `NO_REGS` conditional callback: runs when its record arrives. */
+  COND: 1,
+  /** `R_REGS`/`RW_REGS` callback: runs in a synchronous call. */
+  SYNC: 2,
+} as const;
+
+/** The execution callbacks of one translated block, in the order they run. */
+export interface BlockReplay {
+  /** Guest address of each instruction. */
+  pcs: number[];
+  /** Callback of each slot: block slots first, then each instruction's. */
+  fns: AnyFn[];
+  /** User data of each slot. */
+  uds: unknown[];
+  /** Kind of each slot ({@link SLOT}). */
+  kinds: number[];
+  /** Access flags of each slot (0 none, 1 read, 2 read-write registers). */
+  regs: number[];
+  /** Slot index where instruction k's slots start; `insnStart[n]` is the end. */
+  insnStart: number[];
+  /** True when the block has streamed slots (it gets a block record). */
+  streams: boolean;
+}
+
+/** A memory callback registration. */
+export interface MemSlot {
+  block: number;
+  insn: number;
+  fn: AnyFn;
+  ud: unknown;
+  regs: number;
+}
+
+/** A synchronous callback: a block slot, or (with `mem`) a memory callback. */
+export interface SyncSlot {
+  block: number;
+  slot: number;
+  mem?: MemSlot;
+}
+
+/** The error a plugin gets for a misuse of the API (wrong id, stale handle, wrong context). */
+export class PluginApiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PluginApiError";
+  }
+}
+
+/** Thrown through a callback by `qemu_plugin_set_pc`: the callback does not return. */
+export class SetPcSignal {
+  constructor(readonly pc: number) {}
+}
+
+/** What the callback being run may do with guest state. */
+export const ACCESS = { NONE: 0, READ: 1, WRITE: 2 } as const;
+
+/** Everything the plugin side knows about its instance. */
+export const S = {
+  /** The instance's id, as handed to `qemu_plugin_install`. */
+  id: 0n,
+  /** Plugin name for messages. */
+  name: "",
+  /** Control block. */
+  ctl: undefined as unknown as SharedArrayBuffer,
+  /** Control block as int32 words. */
+  ci: undefined as unknown as Int32Array,
+  /** Text ring for `qemu_plugin_outs`. */
+  text: undefined as unknown as SharedArrayBuffer,
+  /** True when plugin output is shown (`-d plugin`). */
+  outs: false,
+  /** Scoreboard arena (int32 words). */
+  arena: undefined as unknown as Int32Array,
+  /** vCPUs each scoreboard has room for. */
+  capacity: 8,
+  /** Bytes of the arena handed out (at the current capacity). */
+  arenaUsed: 0,
+  /** Scoreboard element sizes and offsets (bytes, at the current capacity), by scoreboard number. */
+  boards: [] as { offset: number; size: number; freed: boolean }[],
+  /** Path, start, end and entry of the guest program. */
+  program: { path: "", start: 0, end: 0, entry: 0 },
+  /** Replays by block id. */
+  blocks: [] as (BlockReplay | undefined)[],
+  /** Block ids below this one belong to translations dropped by a reset. */
+  validFrom: 0,
+  /** Conditional slots by id: `[block, slot]`. */
+  condSlots: [] as number[],
+  /** Memory callbacks by id. */
+  memSlots: [] as MemSlot[],
+  /** Synchronous slots by id. */
+  syncSlots: [] as SyncSlot[],
+  /** True from install until the plugin is uninstalled. */
+  installing: false,
+  /** Set once `qemu_plugin_uninstall` or `qemu_plugin_reset` was called, until completion. */
+  pending: undefined as undefined | { uninstall: boolean; cb: AnyFn; ud: unknown },
+  /** Guest-state access allowed in the running callback. */
+  access: ACCESS.NONE as number,
+  /** True while inside a synchronous call whose vCPU is known (requests may be made). */
+  inCall: false,
+  /** True while an execution or memory callback runs synchronously (`qemu_plugin_set_pc` allowed). */
+  setPcOk: false,
+  /** Plugin arguments. */
+  argv: [] as string[],
+  /** `qemu_info_t` for install. */
+  info: undefined as unknown,
+  /** vCPU of the running callback. */
+  vcpu: 0,
+  /** The running memory callback's value (for `qemu_plugin_mem_get_value`). */
+  memLo: 0,
+  memHi: 0,
+  memInfo: 0,
+  /** Generation of the translation in progress (tb/insn handles of other generations are stale). */
+  transGen: 0,
+  /** True while a translation callback runs. */
+  inTrans: false,
+  /** Registrations of the translation in progress, as reply words (reused across translations). */
+  acts: new Int32Array(4096),
+  /** Words used in {@link acts}. */
+  nActs: 0,
+};
+
+/** Callback lists per event: copy-on-write arrays, so a callback may change them while they are walked. */
+export const CB = {
+  vcpuInit: [] as [AnyFn, unknown][],
+  vcpuExit: [] as [AnyFn, unknown][],
+  vcpuIdle: [] as [AnyFn, unknown][],
+  vcpuResume: [] as [AnyFn, unknown][],
+  tbTrans: [] as [AnyFn, unknown][],
+  syscall: [] as [AnyFn, unknown][],
+  syscallRet: [] as [AnyFn, unknown][],
+  syscallFilter: [] as [AnyFn, unknown][],
+  discon: [] as [AnyFn, unknown, number][],
+  flush: [] as [AnyFn, unknown][],
+  atexit: [] as [AnyFn, unknown][],
+};
+
+/** Appends registration words for the translation in progress, growing the reused buffer when needed. */
+export function pushAct(...words: number[]): void {
+  if (S.nActs + words.length > S.acts.length) {
+    const bigger = new Int32Array(S.acts.length * 2 + words.length);
+    bigger.set(S.acts);
+    S.acts = bigger;
+  }
+  for (const w of words) S.acts[S.nActs++] = w;
+}
+
+/** Throws {@link PluginApiError} unless `id` is this instance's id. */
+export function checkId(id: unknown, fn: string): void {
+  if (id !== S.id) {
+    throw new PluginApiError(`${fn}: invalid plugin id ${String(id)} (not this plugin's id)`);
+  }
+}
+
+/** Throws unless `cb` is a function. */
+export function checkFn(cb: unknown, fn: string): asserts cb is AnyFn {
+  if (typeof cb !== "function") throw new PluginApiError(`${fn}: callback is not a function (${typeof cb})`);
+}
+
+/**
+ * Asks the emulator something from inside a synchronous call: writes the
+ * request, waits for the answer. `args` go to the argument words.
+ */
+export function request(code: number, args: number[], payload?: (at: number) => void): void {
+  if (!S.inCall) throw new PluginApiError("Guest state is only reachable from synchronous callbacks");
+  const ci = S.ci;
+  ci[CTL.OP] = code;
+  for (let i = 0; i < args.length; i++) ci[CTL.ARGS + i] = args[i];
+  payload?.(PAYLOAD);
+  Atomics.store(ci, CTL.STATE, STATE.REQUEST);
+  Atomics.notify(ci, CTL.STATE);
+  let spins = 0;
+  while (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) {
+    if (++spins > 2000) Atomics.wait(ci, CTL.STATE, STATE.REQUEST, 100);
+  }
+  if (ci[CTL.ARGS] !== REPLY.OK) {
+    const names = Object.entries(REQ).find(([, v]) => v === code)?.[0] ?? code;
+    throw new PluginApiError(`Request ${names} failed`);
+  }
+}
+
+/** Publishes the subscribed events and discontinuity types to the emulator. */
+export function publishEvents(): void {
+  let ev = 0, discon = 0;
+  const on = (list: unknown[], bit: number) => (list.length > 0 ? bit : 0);
+  ev |= on(CB.vcpuInit, 1) | on(CB.vcpuExit, 2) | on(CB.tbTrans, 4) | on(CB.syscall, 8) | on(CB.syscallRet, 16);
+  ev |= on(CB.syscallFilter, 32) | on(CB.discon, 64) | on(CB.flush, 128) | on(CB.atexit, 256);
+  for (const d of CB.discon) discon |= d[2];
+  // The emulator sends vCPU init to every instance (scoreboards grow then), and atexit too.
+  Atomics.store(S.ci, CTL.EVENTS, ev);
+  Atomics.store(S.ci, CTL.DISCON_TYPES, discon);
+}
+
+/** Words of each action kind, re-exported for the API module. */
+export { ACT };
