@@ -11,8 +11,12 @@
 import { Log, writeAll } from "./core/util/log.ts";
 import { LOG_ITEMS } from "./core/util/log.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
-import { ProgramError, runGuest } from "./core/emulator.ts";
+import { createGuest, type GuestConfig, ProgramError, runCreatedGuest, runGuest } from "./core/emulator.ts";
 import { ElfError } from "./core/elf/elf.ts";
+import { PluginLoadError, stopEsbuild } from "./core/plugin/bundle.ts";
+import { builtinHelp, pluginHelp } from "./core/plugin/builtins.ts";
+import { PluginCore, PluginFatalError } from "./core/plugin/core.ts";
+import { loadPlugins } from "./core/plugin/loader.ts";
 
 /** plume's version, printed by `-version`. */
 export const VERSION = "0.1.0";
@@ -73,14 +77,31 @@ function openLog(o: Options): Log {
 }
 
 /**
+ * Runs the guest with plugins: the guest is created (its program loaded),
+ * the plugins are loaded and installed, then it runs.
+ */
+async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log): Promise<number> {
+  const core = new PluginCore(log, o.pluginErrors === "fatal");
+  const guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
+  core.attach(guest);
+  try {
+    await loadPlugins(core, o.plugins, guest, { watchdog: o.pluginWatchdog, memoryMb: o.pluginMemory, log });
+  } finally {
+    // esbuild's service would keep the process alive and costs nothing once plugins are bundled.
+    await stopEsbuild();
+  }
+  return runCreatedGuest(guest, core);
+}
+
+/**
  * Runs plume with command-line arguments and returns the exit status.
  *
  * @example
  * ```ts ignore
- * Deno.exit(main(["-version"]));
+ * Deno.exit(await main(["-version"]));
  * ```
  */
-export function main(args: string[]): number {
+export async function main(args: string[]): Promise<number> {
   let o: Options;
   const hostEnv = hostEnvironment();
   try {
@@ -100,15 +121,19 @@ export function main(args: string[]): number {
       print("Log items (comma separated):\n");
       for (const [k, v] of Object.entries(LOG_ITEMS)) print(`${k.padEnd(16)}${v}\n`);
       return 0;
-    case "demo":
     case "plugins":
+      print(builtinHelp());
+      return 0;
     case "plugin-help":
+      print(pluginHelp());
+      return 0;
+    case "demo":
       return fail(`'${o.command}' is not available yet`);
   }
   let log: Log | undefined;
   try {
     log = openLog(o);
-    return runGuest({
+    const cfg: GuestConfig = {
       program: o.program,
       argv: [o.argv0 ?? o.program, ...o.args],
       envp: guestEnvironment(hostEnv, o),
@@ -117,9 +142,13 @@ export function main(args: string[]): number {
       strace: o.strace,
       oneInsnPerTb: o.oneInsnPerTb,
       seed: o.seed,
-    });
+    };
+    return o.plugins.length === 0 ? runGuest(cfg) : await runWithPlugins(cfg, o, log);
   } catch (err) {
-    if (err instanceof ProgramError || err instanceof ElfError) return fail(err.message);
+    if (err instanceof ProgramError || err instanceof ElfError || err instanceof PluginLoadError) {
+      return fail(err.message);
+    }
+    if (err instanceof PluginFatalError) return fail(err.message);
     throw err;
   } finally {
     log?.close();
@@ -129,7 +158,7 @@ export function main(args: string[]): number {
 if (import.meta.main) {
   let status: number;
   try {
-    status = main(Deno.args);
+    status = await main(Deno.args);
   } catch (err) {
     // A bug in plume: say so in one line; the stack only on request.
     status = fail(`internal error: ${err instanceof Error ? err.message : String(err)}`);

@@ -178,8 +178,14 @@ export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string 
  * ```
  */
 export function runGuest(cfg: GuestConfig): number {
-  const g = createGuest(cfg);
-  const hooks = cfg.vcpuHooks;
+  return runCreatedGuest(createGuest(cfg), cfg.vcpuHooks);
+}
+
+/**
+ * Runs a guest made by {@link createGuest} to completion (plugins load
+ * between the two) and returns its exit status.
+ */
+export function runCreatedGuest(g: Guest, hooks: VcpuHooks | undefined): number {
   hooks?.vcpuInit(g.cpu);
   const status = cpuLoop(g.proc, g.cpu, g.cache, hooks);
   hooks?.vcpuExit(g.cpu);
