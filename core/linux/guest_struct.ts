@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AddressSpace } from "../mem/address_space.ts";
+import { type AccessKind, type AddressSpace, GuestMemoryError } from "../mem/address_space.ts";
 import { E, SyscallError } from "./errno.ts";
 
 const encoder = new TextEncoder();
@@ -138,4 +138,29 @@ export function writeI32(mem: AddressSpace, addr: number, v: number): void {
 /** Reads a signed 32-bit integer from guest memory. */
 export function readI32(mem: AddressSpace, addr: number): number {
   return mem.readU32(addr) | 0;
+}
+
+/**
+ * A view of the part of `[addr, addr+len)` that allows `access`, from
+ * `addr` up to the first page that does not. Linux's `read` and `write`
+ * copy up to a fault and return the count, so a buffer shorter than the
+ * count is not an error; a buffer whose first byte faults is (the
+ * `GuestMemoryError` propagates, becoming `EFAULT`).
+ *
+ * @example
+ * ```ts
+ * import { accessiblePrefix } from "./guest_struct.ts";
+ * import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+ * const mem = new AddressSpace(1 << 20);
+ * const a = mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
+ * console.log(accessiblePrefix(mem, a + 4000, 1000, "write").length); // 96
+ * ```
+ */
+export function accessiblePrefix(mem: AddressSpace, addr: number, len: number, access: AccessKind): Uint8Array {
+  try {
+    return mem.bytes(addr, len, access);
+  } catch (err) {
+    if (!(err instanceof GuestMemoryError) || err.addr <= addr || err.addr > addr + len) throw err;
+    return mem.bytes(addr, err.addr - addr, access);
+  }
 }

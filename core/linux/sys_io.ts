@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import type { Cpu } from "../cpu/state.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
-import { readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
+import { accessiblePrefix, readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
 import { hostSession } from "./host_info.ts";
 import { HostFile, MAX_RW_COUNT, O_CLOEXEC, O_DIRECT, O_NONBLOCK, type OpenFile, SETFL_MASK } from "./open_file.ts";
 import { PIPE_CAPACITY, PipeEnd } from "./pipe.ts";
@@ -80,8 +80,7 @@ function writePosition(f: OpenFile): number {
 
 function sysRead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
-  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
-  const dst = proc.mem.bytes(a[1], len, "write");
+  const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
   beforeRead(proc, f);
   const n = f.read(dst);
   proc.mem.noteWrite(a[1], n);
@@ -90,8 +89,8 @@ function sysRead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 function sysWrite(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const f = writableFile(proc, a[0] | 0);
-  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
-  const n = writeRaisingSigpipe(proc, cpu, f, proc.mem.bytes(a[1], len, "read"));
+  const src = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "read");
+  const n = writeRaisingSigpipe(proc, cpu, f, src);
   afterWrite(proc, f, writePosition(f) - n, n);
   return n;
 }
@@ -162,8 +161,7 @@ function sysWritev(proc: Process, cpu: Cpu, a: readonly number[]): number {
 function sysPread64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
-  const dst = proc.mem.bytes(a[1], len, "write");
+  const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
   beforeRead(proc, f);
   const n = f.pread(dst, a[3]);
   proc.mem.noteWrite(a[1], n);
@@ -173,8 +171,8 @@ function sysPread64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const f = writableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const len = Math.min(sizeArg(a[2]), MAX_RW_COUNT);
-  const n = writeRaisingSigpipe(proc, cpu, f, proc.mem.bytes(a[1], len, "read"), a[3]);
+  const src = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "read");
+  const n = writeRaisingSigpipe(proc, cpu, f, src, a[3]);
   afterWrite(proc, f, a[3], n);
   return n;
 }

@@ -103,6 +103,12 @@ Deno.test(
     assertEquals(env.call("read", ro, buf, 4), 4);
     assertEquals(env.call("write", wo, 0x3000000, 4), -E.EFAULT);
     assertEquals(env.call("read", ro, 0, 0), 0);
+    // A buffer that ends before the count: Linux copies up to the fault and returns that much.
+    const rw = env.mem.mmap(0, 8192, 3, { name: "" });
+    env.mem.munmap(rw + 4096, 4096);
+    assertEquals(env.call("pread64", ro, rw + 4094, 4, 0), 2);
+    assertEquals(env.text(rw + 4094, 2), "da");
+    assertEquals(env.call("pwrite64", wo, rw + 4095, 10, 0), 1);
     const dfd = env.call("openat", AT_FDCWD, env.str("."), 0o200000);
     assertEquals(env.call("read", dfd, buf, 4), -E.EISDIR);
   }),
