@@ -347,6 +347,7 @@ export class HostFile extends OpenFile {
       const st = statFd(fd);
       if (created && (st.mode & 0o7777) !== perm) hostCall(() => fs.fchmodSync(fd, perm));
       file = new HostFile(fd, flags, path, kindOf(st.mode));
+      if (flags & O_CREAT && file.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
       // Linux truncates even when opened read-only, given write permission.
       if (flags & O_TRUNC && !wantsWrite && !created && file.kind === "reg" && (flags & O_PATH) === 0) {
         hostCall(() => fs.truncateSync(path, 0));

@@ -56,6 +56,7 @@ Deno.test(
       ["missing", 0, -E.ENOENT],
       ["f/x", 0, -E.ENOTDIR],
       [".", O_WRONLY, -E.EISDIR],
+      [".", O_CREAT, -E.EISDIR],
       ["", 0, -E.ENOENT],
     ];
     for (const [name, flags, want] of cases) {
