@@ -11,6 +11,7 @@ import { GuestMemoryError } from "../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from "../jit/emitter.ts";
 import type { TbCache } from "../jit/tb_cache.ts";
 import { REGION_THRESHOLD } from "../jit/region.ts";
+import { COMPILE_THRESHOLD } from "../jit/interpreter.ts";
 import type { Cpu } from "./state.ts";
 import { DISCON, type VcpuHooks } from "./vcpu_hooks.ts";
 import {
@@ -100,7 +101,9 @@ export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHoo
           cpu.pc = pc;
           tb = cache.get(pc);
         }
-        if (++tb.hits === REGION_THRESHOLD) cache.promote(tb);
+        const hits = ++tb.hits;
+        if (hits === COMPILE_THRESHOLD) cache.compile(tb);
+        else if (hits === REGION_THRESHOLD) cache.promote(tb);
         pc = tb.fn(cpu);
         if (pc >= 0) continue;
         if (pc === EXIT_ECALL) {

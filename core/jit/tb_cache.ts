@@ -9,6 +9,7 @@
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
 import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
 import type { Runtime } from "./runtime.ts";
+import { interpretBlock } from "./interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./instrument.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
 
@@ -65,7 +66,10 @@ export class TbCache {
     const tb: TranslationBlock = { pc, ...block, fn: undefined as unknown as BlockFn, valid: true, hits: 0 };
     this.onTranslate?.(tb);
     if (this.instrument) tb.instr = this.instrument(tb);
-    tb.fn = compileBlock(tb, this.rt);
+    // New blocks are interpreted until they have run a few times (see
+    // interpreter.ts); instrumented ones are compiled at once, as the
+    // interpreter does not run plugin actions.
+    tb.fn = tb.instr ? compileBlock(tb, this.rt) : interpretBlock(tb, this.rt);
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -76,6 +80,11 @@ export class TbCache {
     }
     this.translated++;
     return tb;
+  }
+
+  /** Replaces an interpreted block's code by compiled code. */
+  compile(tb: TranslationBlock): void {
+    if (tb.valid && !tb.instr) tb.fn = compileBlock(tb, this.rt);
   }
 
   /**

@@ -22,7 +22,7 @@ export function bit(cond: string): string {
 
 /** Unsigned less-than of two int32 expressions. */
 export function ltu32(a: string, b: string): string {
-  return `(${a} >>> 0) < (${b} >>> 0)`;
+  return `((${a}) >>> 0) < ((${b}) >>> 0)`;
 }
 
 /** Signed 64-bit a < b. */

@@ -261,7 +261,7 @@ function sysMadvise(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (advice === MADV_DONTNEED) {
     // Private memory reads back as zeros; shared file pages keep the file's contents.
     proc.sharedMaps.flushRange(proc.mem, addr, len);
-    proc.mem.u8.fill(0, addr, addr + len);
+    proc.mem.zero(addr, len);
     proc.mem.noteWrite(addr, len);
     proc.sharedMaps.refreshRange(proc.mem, addr, len);
   }

@@ -121,6 +121,8 @@ export class AddressSpace {
   readonly view: DataView;
   /** Per-page flags: `PROT_*`, `PAGE_MAPPED`, `PAGE_CODE`. Indexed by `address >>> PAGE_SHIFT`. */
   readonly pages: Uint8Array;
+  /** Per page: 1 once it has ever been mapped (its contents may be non-zero). */
+  private readonly everMapped: Uint8Array;
   /** Mappings sorted by address, never overlapping; adjacent ones are not merged. */
   readonly mappings: Mapping[] = [];
   /** Top of the area where `mmap` places mappings without a hint (grows down). */
@@ -149,6 +151,7 @@ export class AddressSpace {
     // Twice the pages of a 4 GiB space, so that any 32-bit address shifted
     // right by PAGE_SHIFT indexes a flag (zero = unmapped) without a bounds check.
     this.pages = new Uint8Array(1 << (32 - PAGE_SHIFT));
+    this.everMapped = new Uint8Array(size >>> PAGE_SHIFT);
     this.mmapBase = size - PAGE_SIZE;
   }
 
@@ -312,11 +315,29 @@ export class AddressSpace {
       return -1;
     }
     this.munmap(addr, len);
-    this.u8.fill(0, addr, addr + len);
+    this.zero(addr, len);
     const m: Mapping = { start: addr, end: addr + len, prot, name: opts.name, offset: opts.offset ?? 0 };
     this.insertMapping(m);
     this.setPageFlags(addr, len, prot);
     return addr;
+  }
+
+  /**
+   * Zero-fills `[addr, addr+len)` (page aligned), skipping pages that were
+   * never mapped: those are still zero, and writing them would make the host
+   * allocate memory the guest may never touch (an 8 MiB stack, say).
+   */
+  zero(addr: number, len: number): void {
+    const first = addr >>> PAGE_SHIFT, end = (addr + len) >>> PAGE_SHIFT;
+    let run = -1;
+    for (let p = first; p <= end; p++) {
+      const dirty = p < end && this.everMapped[p] !== 0;
+      if (dirty && run < 0) run = p;
+      if (!dirty && run >= 0) {
+        this.u8.fill(0, run << PAGE_SHIFT, p << PAGE_SHIFT);
+        run = -1;
+      }
+    }
   }
 
   /** Unmaps every page of `[addr, addr+len)`; unmapped pages are ignored. */
@@ -383,6 +404,7 @@ export class AddressSpace {
   private setPageFlags(addr: number, len: number, prot: number): void {
     const flags = PAGE_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
     const first = addr >>> PAGE_SHIFT, last = (addr + len) >>> PAGE_SHIFT;
+    this.everMapped.fill(1, first, last);
     for (let p = first; p < last; p++) this.pages[p] = flags | (this.pages[p] & PAGE_CODE);
   }
 

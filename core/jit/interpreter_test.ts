@@ -1,0 +1,148 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { Cpu } from "../cpu/state.ts";
+import { decode } from "../isa/decoder.ts";
+import type { Insn } from "../isa/insn.ts";
+import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+import { interpretBlock } from "./interpreter.ts";
+import { makeRuntime } from "./runtime.ts";
+import { compileRegion } from "./region.ts";
+import { compileBlock, type TranslationBlock } from "./translator.ts";
+
+/** Register holding the base of the data area; instructions never overwrite it. */
+const BASE = 8;
+const DATA = 0x100000;
+const DATA_SIZE = 0x4000;
+const PC = 0x200000;
+const NOT_IN_BODY = new Set([
+  "ecall",
+  "ebreak",
+  "fence.i",
+  "jal",
+  "jalr",
+  "beq",
+  "bne",
+  "blt",
+  "bge",
+  "bltu",
+  "bgeu",
+]);
+const MEMORY = /^(l[bhwd]u?|s[bhwd]|fl[wd]|fs[wd]|lr\.|sc\.|amo)/;
+
+/** A small deterministic generator (xorshift32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>>= 0);
+  };
+}
+
+/** A random decodable instruction, made safe to run: memory goes through BASE, which stays intact. */
+function randomInsn(next: () => number, body: boolean): Insn {
+  for (;;) {
+    const bits = next() & 1 ? next() | 3 : next() & 0xffff;
+    const insn = decode(bits >>> 0);
+    if (!insn || insn.op.startsWith("csr") && ![1, 2, 3].includes(insn.csr)) continue;
+    if (body === NOT_IN_BODY.has(insn.op)) continue;
+    if (insn.op === "ecall" || insn.op === "ebreak" || insn.op === "fence.i") continue;
+    let fixed: Insn = insn;
+    if (MEMORY.test(insn.op)) {
+      const atomic = /^(lr|sc|amo)/.test(insn.op);
+      fixed = { ...fixed, rs1: BASE, imm: atomic ? 0 : insn.imm };
+    }
+    if (fixed.rd === BASE && !/^(f[a-z]+\.[sd]|fl[wd]|fs[wd]|fmv\.[wd]\.x|fcvt\.[sd]\.)/.test(fixed.op)) {
+      fixed = { ...fixed, rd: 9 };
+    }
+    return fixed;
+  }
+}
+
+function state(next: () => number): { x: Int32Array; fi: Int32Array; fcsr: number; data: Uint8Array } {
+  const x = new Int32Array(64), fi = new Int32Array(64);
+  const interesting = [0, 1, -1, 0x7fffffff, -0x80000000, 2, 31, 32, 63, 64];
+  for (let i = 2; i < 64; i++) x[i] = next() % 4 === 0 ? interesting[next() % interesting.length] : next() | 0;
+  for (let i = 0; i < 64; i++) fi[i] = next() % 5 === 0 ? -1 : next() | 0;
+  x[2 * BASE] = DATA + DATA_SIZE / 2;
+  x[2 * BASE + 1] = 0;
+  const data = new Uint8Array(DATA_SIZE);
+  for (let i = 0; i < DATA_SIZE; i++) data[i] = next();
+  return { x, fi, fcsr: next() & 0xff, data };
+}
+
+interface Outcome {
+  result: number | string;
+  pc: number;
+  x: number[];
+  fi: number[];
+  fcsr: number;
+  data: Uint8Array;
+}
+
+function runTier(
+  tier: "interpreter" | "block" | "region",
+  block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
+  s: ReturnType<typeof state>,
+): Outcome {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(DATA, DATA_SIZE, PROT_READ | PROT_WRITE, { name: "", fixed: true });
+  mem.u8.set(s.data, DATA);
+  const rt = makeRuntime(mem);
+  const c = new Cpu();
+  c.x.set(s.x);
+  c.fi.set(s.fi);
+  c.fcsr = s.fcsr;
+  const fn = tier === "interpreter"
+    ? interpretBlock(block, rt)
+    : tier === "block"
+    ? compileBlock(block, rt)
+    : compileRegion([{ ...block, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock], rt);
+  let result: number | string;
+  try {
+    result = fn(c);
+  } catch (err) {
+    result = (err as Error).name;
+  }
+  return {
+    result,
+    pc: c.pc,
+    x: [...c.x],
+    fi: [...c.fi],
+    fcsr: c.fcsr,
+    data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+  };
+}
+
+Deno.test("interpreter, compiled blocks and regions agree on random instruction sequences", () => {
+  const next = rng(0x5eed);
+  let compared = 0;
+  for (let round = 0; round < 3000; round++) {
+    const n = 1 + (next() % 6);
+    const insns: Insn[] = [];
+    for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
+    if (next() % 2) insns.push(randomInsn(next, false));
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) {
+      pcs.push(at);
+      at += i.size;
+    }
+    const block = { pc: PC, insns, pcs, end: at };
+    const s = state(next);
+    const a = runTier("interpreter", block, s);
+    const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm} rm=${i.rm}`).join("; ");
+    for (const tier of ["block", "region"] as const) {
+      const b = runTier(tier, block, s);
+      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
+      if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
+      assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
+      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
+      assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
+      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+    }
+    compared += insns.length;
+  }
+  assertEquals(compared > 10000, true);
+});
