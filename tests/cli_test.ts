@@ -1,0 +1,101 @@
+/**
+ * The command line's error policy, end to end: every mistake a user can
+ * make gives one clear line on stderr and exit status 1, never a stack
+ * trace, and help and version go to stdout with status 0.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { runPlume } from "./harness.ts";
+
+const GUEST = new URL("./guest/bin/", import.meta.url).pathname;
+const dec = new TextDecoder();
+
+async function scratch(name: string, bytes: Uint8Array, mode = 0o755): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "plume-cli-" });
+  const path = `${dir}/${name}`;
+  await Deno.writeFile(path, bytes, { mode });
+  return path;
+}
+
+/** An ELF header with the given class, data, type and machine, and nothing after it. */
+function elfHeader(opts: { cls?: number; data?: number; type?: number; machine?: number; phnum?: number }): Uint8Array {
+  const b = new Uint8Array(64);
+  b.set([0x7f, 0x45, 0x4c, 0x46, opts.cls ?? 2, opts.data ?? 1, 1]);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(16, opts.type ?? 2, true);
+  dv.setUint16(18, opts.machine ?? 243, true);
+  dv.setBigUint64(32, 64n, true);
+  dv.setUint16(54, 56, true);
+  dv.setUint16(56, opts.phnum ?? 4, true);
+  return b;
+}
+
+/** Asserts one line on stderr starting with "plume: " that contains `text`, status 1, nothing on stdout. */
+function assertOneLineError(r: { stdout: Uint8Array; stderr: Uint8Array; status: number }, text: string): void {
+  const err = dec.decode(r.stderr);
+  assertEquals(r.status, 1, err);
+  assertEquals(dec.decode(r.stdout), "");
+  assertMatch(err, /^plume: [^\n]+\n$/, `expected exactly one line, got ${JSON.stringify(err)}`);
+  assertStringIncludes(err, text);
+  assert(!/\bat .*:\d+:\d+/.test(err), `stack trace in ${err}`);
+}
+
+const cases: [string, () => Promise<string[]>, string][] = [
+  ["an unknown option", async () => ["-bogus", `${GUEST}hello_asm`], "Unknown option '-bogus'"],
+  ["a missing option argument", async () => ["-L"], "Missing argument for option '-L'"],
+  ["no program", async () => [], "No program specified"],
+  ["an unknown log item", async () => ["-d", "nonsense", `${GUEST}hello_asm`], "Unknown log item 'nonsense'"],
+  ["a bad seed", async () => ["-seed", "x1", `${GUEST}hello_asm`], "Invalid seed number 'x1'"],
+  ["a missing program", async () => ["/nonexistent/prog"], "/nonexistent/prog: No such file or directory"],
+  ["a directory", async () => [GUEST], "Is a directory"],
+  ["an unreadable file", async () => [await scratch("secret", elfHeader({}), 0o000)], "Permission denied"],
+  [
+    "a text file",
+    async () => [await scratch("text", new TextEncoder().encode("#!/bin/sh\necho hi\n"))],
+    "not an ELF file",
+  ],
+  ["an empty file", async () => [await scratch("empty", new Uint8Array())], "not an ELF file"],
+  ["a 32-bit ELF", async () => [await scratch("elf32", elfHeader({ cls: 1 }))], "not a 64-bit little-endian ELF"],
+  ["a big-endian ELF", async () => [await scratch("elfbe", elfHeader({ data: 2 }))], "not a 64-bit little-endian ELF"],
+  [
+    "an x86-64 ELF",
+    async () => [await scratch("x86", elfHeader({ machine: 62 }))],
+    "not a RISC-V executable (e_machine 62)",
+  ],
+  ["a relocatable object", async () => [await scratch("obj", elfHeader({ type: 1 }))], "not an executable (e_type 1)"],
+  ["truncated program headers", async () => [await scratch("trunc", elfHeader({}))], "program headers out of bounds"],
+];
+
+for (const [what, argv, message] of cases) {
+  // Root can read a mode-000 file, so that case cannot be checked as root.
+  const asRoot = what === "an unreadable file" && Deno.uid() === 0;
+  Deno.test({
+    name: `plume rejects ${what} with one clear line and status 1${asRoot ? " (skipped: root reads any file)" : ""}`,
+    ignore: asRoot,
+    fn: async () => assertOneLineError(await runPlume(await argv()), message),
+  });
+}
+
+Deno.test("plume -h and -version print to stdout with status 0", async () => {
+  const help = await runPlume(["-h"]);
+  assertEquals(help.status, 0);
+  assertStringIncludes(dec.decode(help.stdout), "usage: plume [options] program [arguments...]");
+  const version = await runPlume(["-version"]);
+  assertEquals(version.status, 0);
+  assertMatch(dec.decode(version.stdout), /^plume version \d+\.\d+\.\d+/);
+  const items = await runPlume(["-d", "help"]);
+  assertEquals(items.status, 0);
+  assertStringIncludes(dec.decode(items.stdout), "in_asm");
+});
+
+Deno.test("plume -d in_asm logs each new block in QEMU's layout", async () => {
+  const r = await runPlume(["-d", "in_asm", `${GUEST}hello_asm`]);
+  assertEquals(r.status, 7);
+  const log = dec.decode(r.stderr);
+  const first = log.split("\n\n")[0].split("\n");
+  assertEquals(first[0], "----------------");
+  assertMatch(first[1], /^IN: \S*$/);
+  for (const line of first.slice(2)) {
+    assertMatch(line, /^0x[0-9a-f]{16}: {2}[0-9a-f]{4}(?:[0-9a-f]{4})? +[a-z][a-z0-9.]* *\S*/);
+  }
+});
