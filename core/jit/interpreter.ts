@@ -23,7 +23,7 @@ import type { Insn } from "../isa/insn.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL } from "./emitter.ts";
 import * as int64 from "./int64.ts";
 import { LOADS, STORES } from "./memory_access.ts";
-import { AMO_OPS, type Runtime } from "./runtime.ts";
+import { AMO_OPS, CSR_INSNS, csrWrites, type Runtime } from "./runtime.ts";
 
 /** Executions after which an interpreted block gets compiled. */
 export const COMPILE_THRESHOLD = 8;
@@ -244,21 +244,12 @@ for (const [suffix, size] of [["w", 4], ["d", 8]] as const) {
 
 function csr(op: number, immediate: boolean): Handler {
   return (c, x, i, _pc, rt) => {
-    const src = immediate ? i.imm : x[2 * i.rs1];
-    const write = op === 0 || (immediate ? i.imm !== 0 : i.rs1 !== 0);
-    const lo = rt.csr(c, i.csr, op, write, src);
+    const lo = rt.csr(c, i.csr, op, csrWrites(op, immediate, i), immediate ? i.imm : x[2 * i.rs1]);
     set(x, i.rd, lo, RH[0]);
     return undefined;
   };
 }
-Object.assign(INTEGER, {
-  csrrw: csr(0, false),
-  csrrs: csr(1, false),
-  csrrc: csr(2, false),
-  csrrwi: csr(0, true),
-  csrrsi: csr(1, true),
-  csrrci: csr(2, true),
-});
+for (const [name, [op, immediate]] of Object.entries(CSR_INSNS)) INTEGER[name] = csr(op, immediate);
 
 // ---- F and D ----------------------------------------------------------
 

@@ -6,26 +6,14 @@ import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
-import { compileBlock, type TranslationBlock } from "./translator.ts";
+import { compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 
 /** Register holding the base of the data area; instructions never overwrite it. */
 const BASE = 8;
 const DATA = 0x100000;
 const DATA_SIZE = 0x4000;
 const PC = 0x200000;
-const NOT_IN_BODY = new Set([
-  "ecall",
-  "ebreak",
-  "fence.i",
-  "jal",
-  "jalr",
-  "beq",
-  "bne",
-  "blt",
-  "bge",
-  "bltu",
-  "bgeu",
-]);
+const NOT_IN_BODY = CONTROL_FLOW;
 const MEMORY = /^(l[bhwd]u?|s[bhwd]|fl[wd]|fs[wd]|lr\.|sc\.|amo)/;
 
 /** A small deterministic generator (xorshift32). */

@@ -43,6 +43,25 @@ export function effectiveAddress(lo: number, hi: number, imm: number): number {
   return hi * TWO32 + (lo >>> 0) + imm;
 }
 
+/** Zicsr instructions: the `csr` helper's operation (0 write, 1 set, 2 clear) and whether the source is `zimm`. */
+export const CSR_INSNS: Readonly<Record<string, readonly [op: number, immediate: boolean]>> = {
+  csrrw: [0, false],
+  csrrs: [1, false],
+  csrrc: [2, false],
+  csrrwi: [0, true],
+  csrrsi: [1, true],
+  csrrci: [2, true],
+};
+
+/**
+ * Whether a Zicsr instruction writes its CSR: csrrw(i) always; csrrs(i) and
+ * csrrc(i) only with a source other than x0 (or a nonzero zimm), so that
+ * they can read read-only CSRs.
+ */
+export function csrWrites(op: number, immediate: boolean, insn: { rs1: number; imm: number }): boolean {
+  return op === 0 || (immediate ? insn.imm !== 0 : insn.rs1 !== 0);
+}
+
 /** Operation codes of the `amo` helper, in the order of the A extension's funct5 table. */
 export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu", "maxu"] as const;
 

@@ -9,7 +9,7 @@
 import type { Insn } from "../isa/insn.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
 import { emitMemActions, memInfo } from "./instrument.ts";
-import { AMO_OPS } from "./runtime.ts";
+import { AMO_OPS, CSR_INSNS, csrWrites } from "./runtime.ts";
 import type { Trans } from "./trans_rvi.ts";
 
 /**
@@ -65,22 +65,14 @@ export const TRANS_RVA: Record<string, Trans> = atomics();
 
 function csr(op: number, immediate: boolean): Trans {
   return (e, i: Insn) => {
-    // csrrs/csrrc with x0 (or a zero zimm) read without writing, so they
-    // are legal on read-only CSRs; csrrw always writes.
     const src = immediate ? String(i.imm) : e.x(i.rs1).lo;
-    const write = op === 0 || (immediate ? i.imm !== 0 : i.rs1 !== 0);
     e.mayThrow();
-    e.setXEffect(i.rd, `${e.rt("csr")}(c, ${i.csr}, ${op}, ${write}, ${src})`, e.rh);
+    e.setXEffect(i.rd, `${e.rt("csr")}(c, ${i.csr}, ${op}, ${csrWrites(op, immediate, i)}, ${src})`, e.rh);
     return true;
   };
 }
 
 /** Zicsr translators by mnemonic. */
-export const TRANS_ZICSR: Record<string, Trans> = {
-  csrrw: csr(0, false),
-  csrrs: csr(1, false),
-  csrrc: csr(2, false),
-  csrrwi: csr(0, true),
-  csrrsi: csr(1, true),
-  csrrci: csr(2, true),
-};
+export const TRANS_ZICSR: Record<string, Trans> = Object.fromEntries(
+  Object.entries(CSR_INSNS).map(([name, [op, immediate]]) => [name, csr(op, immediate)]),
+);

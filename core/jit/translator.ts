@@ -66,7 +66,8 @@ export interface TranslationBlock {
   instr?: BlockInstrumentation;
 }
 
-const CONTROL_FLOW = new Set([
+/** Instructions that end a block. */
+export const CONTROL_FLOW: ReadonlySet<string> = new Set([
   "jal",
   "jalr",
   "beq",

@@ -181,7 +181,10 @@ export class AddressSpace {
     }
   }
 
-  /** Marks a guest write to `[addr, addr+len)`: invalidates translated code there. */
+  /**
+   * Marks a guest write to `[addr, addr+len)` (or its unmapping, or the loss
+   * of `PROT_EXEC`): invalidates translated code there.
+   */
   noteWrite(addr: number, len: number): void {
     if (len === 0) return;
     const first = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT;
@@ -354,7 +357,7 @@ export class AddressSpace {
       if (m.end > end) kept.push({ ...m, start: end, offset: m.offset + (end - m.start) });
     }
     this.mappings.splice(0, this.mappings.length, ...kept);
-    this.invalidateCode(addr, len);
+    this.noteWrite(addr, len);
     this.pages.fill(0, addr >>> PAGE_SHIFT, end >>> PAGE_SHIFT);
   }
 
@@ -380,7 +383,7 @@ export class AddressSpace {
       if (m.end > e) out.push({ ...m, start: e, offset: m.offset + (e - m.start) });
     }
     this.mappings.splice(0, this.mappings.length, ...out);
-    if ((prot & PROT_EXEC) === 0) this.invalidateCode(addr, len);
+    if ((prot & PROT_EXEC) === 0) this.noteWrite(addr, len);
     this.setPageFlags(addr, len, prot);
     return true;
   }
@@ -388,17 +391,6 @@ export class AddressSpace {
   /** Renames the mapping(s) covering `[addr, addr+len)` (for `[heap]` and `[stack]`). */
   setName(addr: number, len: number, name: string): void {
     for (const m of this.mappings) if (m.start >= addr && m.end <= addr + len) m.name = name;
-  }
-
-  private invalidateCode(addr: number, len: number): void {
-    const first = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT;
-    for (let p = first; p <= last; p++) {
-      if (this.pages[p] & PAGE_CODE) {
-        this.clearCodeFlags(first, last);
-        this.onCodeChange(first, last);
-        return;
-      }
-    }
   }
 
   private setPageFlags(addr: number, len: number, prot: number): void {
