@@ -139,7 +139,7 @@ export async function main(args: string[]): Promise<number> {
       envp: guestEnvironment(hostEnv, o),
       sysroot: o.sysroot,
       log,
-      strace: o.strace,
+      strace: o.strace || o.logItems.has("strace"),
       oneInsnPerTb: o.oneInsnPerTb,
       seed: o.seed,
     };

@@ -16,7 +16,8 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/instrument.ts";
 import { TbCache } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
-import { AddressSpace } from "./mem/address_space.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
+import { makeExecTracer } from "./jit/exec_trace.ts";
 import type { Log } from "./util/log.ts";
 import type { VcpuHooks } from "./cpu/vcpu_hooks.ts";
 
@@ -143,6 +144,9 @@ export function createGuest(cfg: GuestConfig): Guest {
   if (cfg.instrumentation) cache.instrument = (tb) => cfg.instrumentation!.instrument(tb);
   if (cfg.oneInsnPerTb) cache.maxInsns = 1;
   if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
+  cache.trace = makeExecTracer(cfg.log, symbols);
+  cache.noChain = cfg.log.on("nochain");
+  if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   return { proc, cpu, cache, loaded, symbols };
 }
 
@@ -152,6 +156,18 @@ function existsFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The guest's mappings as QEMU's `-d page` prints them. */
+export function formatMappings(mem: AddressSpace): string {
+  const h = (n: number) => n.toString(16).padStart(16, "0");
+  let s = "start            end              size             prot\n";
+  for (const m of mem.mappings) {
+    const prot = (m.prot & PROT_READ ? "r" : "-") + (m.prot & PROT_WRITE ? "w" : "-") +
+      (m.prot & PROT_EXEC ? "x" : "-");
+    s += `${h(m.start)}-${h(m.end)} ${h(m.end - m.start)} ${prot}\n`;
+  }
+  return s;
 }
 
 /** A block as QEMU's `-d in_asm` prints it. */

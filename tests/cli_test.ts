@@ -99,3 +99,15 @@ Deno.test("plume -d in_asm logs each new block in QEMU's layout", async () => {
     assertMatch(line, /^0x[0-9a-f]{16}: {2}[0-9a-f]{4}(?:[0-9a-f]{4})? +[a-z][a-z0-9.]* *\S*/);
   }
 });
+
+Deno.test("plume -d exec,cpu traces every block with registers; -d page lists the mappings; -d strace is -strace", async () => {
+  const r = await runPlume(["-d", "exec,cpu,page,strace", `${GUEST}hello_asm`]);
+  assertEquals(r.status, 7);
+  const log = dec.decode(r.stderr);
+  assertMatch(log, /^start {12}end {14}size {13}prot\n[0-9a-f]{16}-[0-9a-f]{16} [0-9a-f]{16} r-x\n/);
+  const traces = log.match(/^Trace 0: 0x[0-9a-f]+ \[0{16}\/[0-9a-f]{16}\/0{8}\/0{8}\] _start$/gm) ?? [];
+  assertEquals(traces.length >= 3, true, log);
+  assertEquals((log.match(/^ pc {7}[0-9a-f]{16}$/gm) ?? []).length, traces.length);
+  assertMatch(log, / x10\/a0 {3}0{16} /);
+  assertMatch(log, /^\d+ write\(1,0x[0-9a-f]+,36\) = 36$/m);
+});

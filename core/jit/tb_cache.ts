@@ -9,6 +9,7 @@
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
 import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
 import type { Runtime } from "./runtime.ts";
+import type { Cpu } from "../cpu/state.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./instrument.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
@@ -33,6 +34,13 @@ export class TbCache {
   private readonly byPage = new Map<number, Set<TranslationBlock>>();
   /** Instructions per block (1 for `-one-insn-per-tb`). */
   maxInsns = MAX_BLOCK_INSNS;
+  /**
+   * Called before each block executes (`-d exec`, `-d cpu`); while set, no
+   * regions are made, so that every block execution is seen.
+   */
+  trace: ((tb: TranslationBlock, cpu: Cpu) => void) | undefined;
+  /** No regions (`-d nochain`). */
+  noChain = false;
   /** Called for each new block before it is compiled (`-d in_asm`). */
   onTranslate: ((tb: TranslationBlock) => void) | undefined;
   /** Asks plugins how to instrument each new block (undefined: no plugins). */
@@ -63,13 +71,20 @@ export class TbCache {
 
   private translate(pc: number): TranslationBlock {
     const block = decodeBlock(this.mem, pc, this.maxInsns);
-    const tb: TranslationBlock = { pc, ...block, fn: undefined as unknown as BlockFn, valid: true, hits: 0 };
+    const tb: TranslationBlock = {
+      pc,
+      ...block,
+      id: this.translated + 1,
+      fn: undefined as unknown as BlockFn,
+      valid: true,
+      hits: 0,
+    };
     this.onTranslate?.(tb);
     if (this.instrument) tb.instr = this.instrument(tb);
     // New blocks are interpreted until they have run a few times (see
     // interpreter.ts); instrumented ones are compiled at once, as the
     // interpreter does not run plugin actions.
-    tb.fn = tb.instr ? compileBlock(tb, this.rt) : interpretBlock(tb, this.rt);
+    tb.fn = this.traced(tb, tb.instr ? compileBlock(tb, this.rt) : interpretBlock(tb, this.rt));
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -82,9 +97,18 @@ export class TbCache {
     return tb;
   }
 
+  private traced(tb: TranslationBlock, fn: BlockFn): BlockFn {
+    const trace = this.trace;
+    if (!trace) return fn;
+    return (c) => {
+      trace(tb, c);
+      return fn(c);
+    };
+  }
+
   /** Replaces an interpreted block's code by compiled code. */
   compile(tb: TranslationBlock): void {
-    if (tb.valid && !tb.instr) tb.fn = compileBlock(tb, this.rt);
+    if (tb.valid && !tb.instr) tb.fn = this.traced(tb, compileBlock(tb, this.rt));
   }
 
   /**
@@ -92,6 +116,7 @@ export class TbCache {
    * dropped with the head when any of its pages changes.
    */
   promote(tb: TranslationBlock): void {
+    if (this.trace || this.noChain) return;
     // Synchronous plugin callbacks see registers in the register file: such blocks stay alone.
     if (needsRegisterFile(tb.instr)) return;
     const region = formRegion(tb, (pc) => this.blocks.get(pc));

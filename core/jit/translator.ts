@@ -60,6 +60,8 @@ export interface TranslationBlock {
   fn: BlockFn;
   /** False once the block's code pages changed; it must not run again. */
   valid: boolean;
+  /** Number of the block in its cache, in translation order (from 1). */
+  id: number;
   /** Times the dispatcher entered this block (counts up to the region threshold). */
   hits: number;
   /** What plugins asked to run in this block, if anything. */

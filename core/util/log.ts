@@ -10,11 +10,11 @@ export const LOG_ITEMS: Readonly<Record<string, string>> = {
   in_asm: "show target assembly code for each compiled TB",
   exec: "show trace before each executed TB",
   cpu: "show CPU registers before entering a TB",
+  fpu: "include FPU registers in the 'cpu' logging",
   unimp: "log unimplemented functionality",
-  guest_errors: "log when the guest OS does something invalid",
   strace: "log every user-mode syscall, its input, and its result",
   plugin: "output from TCG plugins",
-  page: "dump pages at beginning of user mode emulation",
+  page: "dump the guest's memory mappings at the start of user mode emulation",
   nochain: 'do not chain compiled TBs so that "exec" and "cpu" show complete traces',
 };
 
