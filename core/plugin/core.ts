@@ -38,6 +38,56 @@ const TWO32 = 4294967296;
 const REG_PC = 32, REG_F0 = 33, REG_FFLAGS = 65, REG_FRM = 66, REG_FCSR = 67;
 
 /**
+ * Instructions after which a block may stop early (a fault, a system call,
+ * a trap): an inline add before a later instruction cannot move across
+ * them.
+ */
+const MAY_STOP = new Set([
+  ..."lb lh lw ld lbu lhu lwu sb sh sw sd flw fld fsw fsd ecall ebreak fence.i".split(" "),
+  ..."csrrw csrrs csrrc csrrwi csrrsi csrrci".split(" "),
+]);
+
+function mayStop(op: string | undefined): boolean {
+  return op === undefined || MAY_STOP.has(op) || op.startsWith("amo") || op.startsWith("lr.") || op.startsWith("sc.");
+}
+
+function sameRef(a: ArenaRef, b: ArenaRef): boolean {
+  return a.arena === b.arena && a.index === b.index && a.stride === b.stride;
+}
+
+/**
+ * Merges per-instruction inline adds on the same counter within stretches
+ * of instructions that cannot stop the block, into one add at the start of
+ * the stretch (the stretch ends with the instruction that may stop it, so
+ * a fault there still counts exactly what ran, as the separate adds
+ * would). Instructions with conditional or synchronous callbacks, which
+ * may look at counters, are left alone. Per-instruction inline counting
+ * then costs about one add per memory access instead of one per
+ * instruction.
+ */
+export function mergeInlineAdds(instr: BlockInstrumentation, tb: Pick<TranslationBlock, "insns">): void {
+  let start = 0;
+  for (let k = 0; k < instr.insn.length; k++) {
+    const list = instr.insn[k];
+    if (list.some((a) => a.kind === "cond" || a.kind === "sync")) {
+      start = k + 1;
+      continue;
+    }
+    if (k > start) {
+      const head = instr.insn[start];
+      instr.insn[k] = list.filter((a) => {
+        if (a.kind !== "inline" || a.op !== 0) return true;
+        const acc = head.find((h) => h.kind === "inline" && h.op === 0 && sameRef(h.ref, a.ref));
+        if (acc && acc.kind === "inline") acc.value += a.value;
+        else head.push({ ...a });
+        return false;
+      });
+    }
+    if (mayStop(tb.insns[k]?.op)) start = k + 1;
+  }
+}
+
+/**
  * The emulator side of all plugin instances.
  *
  * @example
@@ -73,15 +123,30 @@ export class PluginCore implements VcpuHooks {
     const arenas: Int32Array[] = [];
     this.hooks = {
       arenas,
+      // The two hot paths: no closure, no allocation; a full ring waits inside put*.
       record: (ring, id, vcpu) => {
         const inst = rings[ring];
-        if (inst !== undefined) this.guard(inst, () => inst.ring.put2(id, vcpu));
+        if (inst === undefined) return;
+        try {
+          inst.ring.put2(id, vcpu);
+        } catch (err) {
+          this.failed(inst, err);
+        }
       },
       memRecord: (ring, id, vcpu, baseLo, baseHi, imm, info, valueLo, valueHi) => {
         const inst = rings[ring];
         if (inst === undefined) return;
-        const addr = baseHi * TWO32 + (baseLo >>> 0) + imm;
-        this.guard(inst, () => inst.ring.put5(TAG.MEM | id, info | (vcpu << 17), addr | 0, valueLo, valueHi));
+        try {
+          inst.ring.put5(
+            TAG.MEM | id,
+            info | (vcpu << 17),
+            (baseHi * TWO32 + (baseLo >>> 0) + imm) | 0,
+            valueLo,
+            valueHi,
+          );
+        } catch (err) {
+          this.failed(inst, err);
+        }
       },
       sync: (c, id) => this.syncCall(c, id, false, 0, 0, 0, 0),
       syncMem: (c, id, baseLo, baseHi, imm, info, valueLo, valueHi) =>
@@ -108,6 +173,12 @@ export class PluginCore implements VcpuHooks {
   }
 
   // ------------------------------------------------------------ failures
+
+  /** Handles what a call into `inst` threw: a plugin failure unloads it; anything else is a bug of plume. */
+  private failed(inst: PluginInstance, err: unknown): void {
+    if (!(err instanceof PluginFailure)) throw err;
+    this.unload(inst, err.message);
+  }
 
   /** Runs `body` for `inst`; a failure unloads the instance (or stops plume when fatal). */
   private guard<T>(inst: PluginInstance, body: () => T): T | undefined {
@@ -293,6 +364,7 @@ export class PluginCore implements VcpuHooks {
     }
     this.checkAttention();
     if (!instr) return undefined;
+    mergeInlineAdds(instr, tb);
     const empty = instr.block.length === 0 && instr.insn.every((l) => l.length === 0) &&
       instr.mem.every((l) => l.length === 0);
     return empty ? undefined : instr;

@@ -544,7 +544,19 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
     }
   }
   insnStart.push(fns.length);
-  S.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams };
+  const runStart: number[] = [], runEnd: number[] = [], runFn: AnyFn[] = [], runUd: unknown[] = [];
+  for (let p = 0; p < fns.length; p++) {
+    if (kinds[p] !== SLOT.STREAM) continue;
+    const last = runFn.length - 1;
+    if (last >= 0 && runEnd[last] === p && runFn[last] === fns[p] && runUd[last] === uds[p]) runEnd[last] = p + 1;
+    else {
+      runStart.push(p);
+      runEnd.push(p + 1);
+      runFn.push(fns[p]);
+      runUd.push(uds[p]);
+    }
+  }
+  S.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams, runStart, runEnd, runFn, runUd };
   // Slot positions are known now: patch the ids registered during translation.
   const starts = insnStartFor(byInsn);
   for (const fix of slotFixups) fix(starts);

@@ -14,6 +14,7 @@
 
 import {
   CTL,
+  EVENT_RING_WORDS,
   getString,
   ID_MASK,
   OP,
@@ -87,10 +88,11 @@ let ci: Int32Array;
 let rw: Int32Array;
 let tail = 0;
 
-/** Replay state: the block being executed and the next slot to consider. */
+/** Replay state: the block being executed, the next slot to consider and the first run not done. */
 let pend: BlockReplay | undefined;
 let pendVcpu = 0;
 let pos = 0;
+let run = 0;
 
 /** Thrown to stop the loop once the plugin died. */
 class Died extends Error {}
@@ -116,18 +118,42 @@ function die(what: string, err: unknown): never {
 
 // ---------------------------------------------------------------- replay
 
+/** The streamed callback running (for the message when it throws). */
+let current: AnyFn | undefined;
+
+/**
+ * Calls `f(v, u)` `n` times. A function of its own, without exception
+ * handling, so that V8 inlines the callback into the loop (measured: 0.5 ns
+ * a call; with a `try` around the loop V8 inlined nothing and a call cost
+ * 1.2 ns).
+ */
+function repeat(f: AnyFn, v: number, u: unknown, n: number): void {
+  for (let i = 0; i < n; i++) f(v, u);
+}
+
+/**
+ * Runs the streamed slots of block `b` on vCPU `v` from slot `from` (run
+ * `r` being the first not finished) up to (not including) slot `to`;
+ * returns the first run not finished then.
+ */
+function replay(b: BlockReplay, v: number, from: number, r: number, to: number): number {
+  const rs = b.runStart, re = b.runEnd, rf = b.runFn, ru = b.runUd;
+  for (; r < rs.length; r++) {
+    const start = rs[r], end = re[r];
+    if (start >= to) break;
+    const stop = end < to ? end : to, f = rf[r];
+    if (f !== current) current = f;
+    repeat(f, v, ru[r], stop - (start > from ? start : from));
+    if (stop < end) break;
+  }
+  return r;
+}
+
 /** Runs the streamed slots of the pending block from `pos` up to (not including) `to`. */
 function advance(to: number): void {
   const b = pend;
-  if (!b) return;
-  const fns = b.fns, uds = b.uds, kinds = b.kinds, v = pendVcpu;
-  let p = pos;
-  try {
-    for (; p < to; p++) if (kinds[p] === SLOT.STREAM) fns[p](v, uds[p]);
-  } catch (err) {
-    pos = p + 1;
-    die(`${p < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(fns[p])}`, err);
-  }
+  if (!b || to <= pos) return;
+  run = replay(b, pendVcpu, pos, run, to);
   pos = to;
 }
 
@@ -147,16 +173,9 @@ function enter(id: number, vcpu: number): BlockReplay | undefined {
     finishPending();
     pend = b;
     pendVcpu = vcpu;
-    pos = 0;
+    pos = run = 0;
   }
   return b;
-}
-
-function onBlock(id: number, vcpu: number): void {
-  finishPending();
-  pend = blockOf(id);
-  pendVcpu = vcpu;
-  pos = 0;
 }
 
 function onCond(id: number, vcpu: number): void {
@@ -199,35 +218,54 @@ function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
   pend = undefined;
 }
 
-/** Consumes every published record, in order. */
+/** Handles a record other than a block record at `t`; returns the position after it. */
+function otherRecord(w0: number, t: number): number {
+  switch (w0 & ~ID_MASK) {
+    case TAG.COND:
+      onCond(w0 & ID_MASK, ringWord(rw, t + 1));
+      return (t + 2) | 0;
+    case TAG.MEM:
+      onMem(w0 & ID_MASK, ringWord(rw, t + 1), ringWord(rw, t + 2), ringWord(rw, t + 3), ringWord(rw, t + 4));
+      return (t + 5) | 0;
+    default:
+      onTrunc((w0 & 1) !== 0, ringWord(rw, t + 1), ringWord(rw, t + 2) >>> 0);
+      return (t + 3) | 0;
+  }
+}
+
+/**
+ * Consumes every published record, in order. Block records, by far the
+ * most frequent, take a short path with the replay state in locals; the
+ * rare kinds go through {@link otherRecord} with the state written back.
+ */
 function consumeRing(): void {
-  const h = Atomics.load(rw, RING.HEAD);
+  const w = rw, m = EVENT_RING_WORDS - 1;
+  const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0;
+  let b = pend, v = pendVcpu, p = pos, r = run;
+  // A reset or uninstall from a streamed callback takes effect from the next batch.
+  const blocks = S.blocks, first = S.pending ? blocks.length : S.validFrom;
   while (t !== h) {
-    const w0 = ringWord(rw, t);
-    switch (w0 & ~ID_MASK) {
-      case TAG.BLOCK:
-        if (!S.pending) onBlock(w0, ringWord(rw, t + 1));
-        t = (t + 2) | 0;
-        break;
-      case TAG.COND:
-        onCond(w0 & ID_MASK, ringWord(rw, t + 1));
-        t = (t + 2) | 0;
-        break;
-      case TAG.MEM:
-        onMem(w0 & ID_MASK, ringWord(rw, t + 1), ringWord(rw, t + 2), ringWord(rw, t + 3), ringWord(rw, t + 4));
-        t = (t + 5) | 0;
-        break;
-      default:
-        onTrunc((w0 & 1) !== 0, ringWord(rw, t + 1), ringWord(rw, t + 2) >>> 0);
-        t = (t + 3) | 0;
+    const w0 = w[RING_HEADER + (t & m)];
+    if ((w0 & ~ID_MASK) === TAG.BLOCK) {
+      if (b !== undefined) replay(b, v, p, r, b.fns.length);
+      b = w0 < first ? undefined : blocks[w0];
+      v = w[RING_HEADER + ((t + 1) & m)];
+      p = r = 0;
+      t = (t + 2) | 0;
+    } else {
+      pend = b, pendVcpu = v, pos = p, run = r;
+      t = otherRecord(w0, t);
+      b = pend, v = pendVcpu, p = pos, r = run;
     }
     // Hand space back regularly so a producer waiting on a full ring resumes early.
     if (++n === 4096) {
       n = 0;
+      pend = b, pendVcpu = v, pos = p, run = r;
       publishTail(t);
     }
   }
+  pend = b, pendVcpu = v, pos = p, run = r;
   publishTail(t);
 }
 
@@ -601,15 +639,20 @@ export function start(
 function serve(): never {
   let idle = 0;
   for (;;) {
-    if (Atomics.load(rw, RING.HEAD) !== tail) {
-      consumeRing();
-      idle = 0;
-      continue;
-    }
-    if (Atomics.load(ci, CTL.STATE) === STATE.CALL) {
-      handleCall();
-      idle = 0;
-      continue;
+    try {
+      if (Atomics.load(rw, RING.HEAD) !== tail) {
+        consumeRing();
+        idle = 0;
+        continue;
+      }
+      if (Atomics.load(ci, CTL.STATE) === STATE.CALL) {
+        handleCall();
+        idle = 0;
+        continue;
+      }
+    } catch (err) {
+      // Streamed callbacks run without a try around them (it would stop V8 from inlining them).
+      die(`exec callback ${fnName(current)}`, err);
     }
     if (++idle < SPIN) continue;
     const bell = Atomics.load(ci, CTL.DOORBELL);
@@ -636,3 +679,13 @@ export { RING_HEADER };
 
 /** Id type re-exported for the entry module. */
 export type { PluginId };
+
+/** Test access: binds the replay to a ring and consumes what was published (no worker needed). */
+export function consumeForTest(ring: SharedArrayBuffer): void {
+  rw = new Int32Array(ring);
+  try {
+    consumeRing();
+  } catch (err) {
+    die(`exec callback ${fnName(current)}`, err);
+  }
+}

@@ -39,6 +39,16 @@ export interface BlockReplay {
   insnStart: number[];
   /** True when the block has streamed slots (it gets a block record). */
   streams: boolean;
+  /**
+   * Runs of consecutive streamed slots with the same callback and user
+   * data: `[start, end)` slot ranges. Replaying a run is a loop calling one
+   * function, which V8 inlines (0.7 ns a call against 2–3 ns through the
+   * slot arrays).
+   */
+  runStart: number[];
+  runEnd: number[];
+  runFn: AnyFn[];
+  runUd: unknown[];
 }
 
 /** A memory callback registration. */
