@@ -28,17 +28,7 @@ import {
   TAG,
 } from "../channel.ts";
 import { beginTranslation, endTranslation, finishBlockSlots, type PluginId, type QemuInfo } from "./api.ts";
-import {
-  ACCESS,
-  type AnyFn,
-  type BlockReplay,
-  CB,
-  PluginApiError,
-  publishEvents,
-  S,
-  SetPcSignal,
-  SLOT,
-} from "./state.ts";
+import { ACCESS, type AnyFn, type BlockReplay, CB, PluginApiError, publishEvents, S, SetPcSignal } from "./state.ts";
 
 /** What the emulator sends to a new plugin worker (by `postMessage`, before the guest starts). */
 export interface RuntimeInit {

@@ -192,7 +192,8 @@ export function request(code: number, args: number[], payload?: (at: number) => 
   if (!S.inCall) throw new PluginApiError("Guest state is only reachable from synchronous callbacks");
   const ci = S.ci;
   ci[CTL.OP] = code;
-  for (let i = 0; i < args.length; i++) ci[CTL.ARGS + i] = args[i];
+  // Argument words start after the status word, as in calls.
+  for (let i = 0; i < args.length; i++) ci[CTL.ARGS + 1 + i] = args[i];
   payload?.(PAYLOAD);
   Atomics.store(ci, CTL.STATE, STATE.REQUEST);
   Atomics.notify(ci, CTL.STATE);
