@@ -239,7 +239,12 @@ function formatMessage(m: Message): string {
   const noExport = /^No matching export in "[^"]*" for import "([^"]+)"$/.exec(text);
   if (noExport) text = `undefined symbol '${noExport[1]}' (not exported by "qemu-plugin")`;
   const loc = m.location;
-  return loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ${text}` : text;
+  if (!loc) return text;
+  // Files are named as the user would: without esbuild's namespace, relative to the working directory.
+  let file = loc.file.replace(/^plume-file:/, "");
+  const cwd = Deno.cwd() + "/";
+  if (file.startsWith(cwd)) file = file.slice(cwd.length);
+  return `${file}:${loc.line}:${loc.column + 1}: ${text}`;
 }
 
 /**

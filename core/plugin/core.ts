@@ -195,7 +195,7 @@ export class PluginCore implements VcpuHooks {
   unload(inst: PluginInstance, why: string): void {
     if (!inst.alive) return;
     inst.drainText();
-    const message = `plugin '${inst.name}' (#${inst.index + 1}) ${why}`;
+    const message = `plugin '${inst.name}' (#${inst.index + 1}): ${why}`;
     this.retire(inst);
     if (this.fatal) throw new PluginFatalError(message);
     this.log.error(`plume: ${message}; plugin unloaded, the guest goes on\n`);

@@ -113,8 +113,10 @@ export class PluginInstance {
     if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD) throw this.dead("streamed callbacks");
   }
 
+  /** The failure of a dead plugin: its own message names the callback (`what` is only a fallback). */
   private dead(what: string): PluginFailure {
-    return new PluginFailure(`${what}: ${deathMessage(this.bufs.ctl)}`);
+    const message = deathMessage(this.bufs.ctl);
+    return new PluginFailure(message.includes(":") ? message : `${what}: ${message}`);
   }
 
   /** Waits for ring space (the ring is full): throws when the plugin died or stalls. */

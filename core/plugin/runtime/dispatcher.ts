@@ -88,8 +88,9 @@ let run = 0;
 class Died extends Error {}
 
 function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  // Deno's advice is for its own command line; plume's way to grant is -plugin-allow.
+  return `${err.name}: ${err.message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)")}`;
 }
 
 function fnName(fn: AnyFn | undefined): string {
@@ -233,12 +234,16 @@ function consumeRing(): void {
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
-  // A reset or uninstall from a streamed callback takes effect from the next batch.
-  const blocks = S.blocks, first = S.pending ? blocks.length : S.validFrom;
+  const blocks = S.blocks;
+  let first = S.pending ? blocks.length : S.validFrom;
   while (t !== h) {
     const w0 = w[RING_HEADER + (t & m)];
     if ((w0 & ~ID_MASK) === TAG.BLOCK) {
-      if (b !== undefined) replay(b, v, p, r, b.fns.length);
+      if (b !== undefined) {
+        replay(b, v, p, r, b.fns.length);
+        // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
+        if (S.pending) first = blocks.length;
+      }
       b = w0 < first ? undefined : blocks[w0];
       v = w[RING_HEADER + ((t + 1) & m)];
       p = r = 0;

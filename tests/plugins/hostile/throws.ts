@@ -1,0 +1,36 @@
+/**
+ * Hostile test plugin: throws from the callback named by `where=`
+ * (`exec`: a streamed block callback after 100 executions; `trans`: the
+ * translation callback; `sync`: an `R_REGS` block callback; `install`).
+ *
+ * @module
+ */
+
+import {
+  type PluginId,
+  QEMU_PLUGIN_CB_NO_REGS,
+  QEMU_PLUGIN_CB_R_REGS,
+  qemu_plugin_register_vcpu_tb_exec_cb,
+  qemu_plugin_register_vcpu_tb_trans_cb,
+  type QemuInfo,
+} from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+  const where = argv[0]?.slice("where=".length) ?? "exec";
+  if (where === "install") throw new Error("boom in install");
+  let n = 0;
+  const onExec = () => {
+    if (++n === 100) throw new Error("boom in exec");
+  };
+  const onSync = () => {
+    throw new RangeError("boom in sync");
+  };
+  qemu_plugin_register_vcpu_tb_trans_cb(id, function onTrans(_id, tb) {
+    if (where === "trans") throw new TypeError("boom in trans");
+    if (where === "sync") qemu_plugin_register_vcpu_tb_exec_cb(tb, onSync, QEMU_PLUGIN_CB_R_REGS, null);
+    else qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
+  });
+  return 0;
+}
