@@ -83,7 +83,8 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   qemu_plugin_register_atexit_cb(id, () => {
     if (print) return;
     let out = "syscall no.  calls  errors\n";
-    const sorted = [...stats.entries()].sort((a, b) => (b[1].calls > a[1].calls ? 1 : -1));
+    // Most called first; QEMU leaves ties in hash order, plume in number order.
+    const sorted = [...stats.entries()].sort((a, b) => b[1].calls - a[1].calls || (a[0] < b[0] ? -1 : 1));
     for (const [num, e] of sorted) out += `${String(num).padEnd(13)}${String(e.calls).padEnd(6)} ${e.errors}\n`;
     qemu_plugin_outs(out);
   }, null);

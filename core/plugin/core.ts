@@ -157,6 +157,7 @@ export class PluginCore implements VcpuHooks {
 
   /** Adds an instance (in load order). */
   add(inst: PluginInstance): void {
+    inst.onAttention = () => this.checkAttention();
     this.instances.push(inst);
     this.rings[inst.index] = inst;
     this.hooks.arenas[inst.index] = inst.arena;
@@ -219,13 +220,16 @@ export class PluginCore implements VcpuHooks {
 
   /** Notices uninstall/reset requests: their instrumentation is flushed now, completion waits for a block boundary. */
   private checkAttention(): void {
+    let flush = false;
     for (const inst of this.instances) {
       if (!inst.alive || inst.completionDue) continue;
       if (Atomics.load(inst.ci, CTL.ATTENTION) & (ATTN.UNINSTALL | ATTN.RESET)) {
         inst.completionDue = true;
-        this.flushTranslations();
+        flush = true;
       }
     }
+    // Safe even inside a block: the running code finishes, nothing of it runs again.
+    if (flush) this.flushTranslations();
   }
 
   /**

@@ -96,10 +96,18 @@ export class PluginInstance {
     return this.alive && (Atomics.load(this.ci, CTL.EVENTS) & bit) !== 0;
   }
 
-  /** Wakes the plugin thread if it sleeps. */
+  /**
+   * Called when the plugin asked for attention (uninstall, reset): set by
+   * the core. Looked at whenever records are published, so that a request
+   * made from a streamed callback is noticed within a batch of records.
+   */
+  onAttention: () => void = () => {};
+
+  /** Wakes the plugin thread if it sleeps (after each published batch of records). */
   wake(): void {
     Atomics.add(this.ci, CTL.DOORBELL, 1);
     if (Atomics.load(this.ci, CTL.SLEEPING)) Atomics.notify(this.ci, CTL.DOORBELL);
+    if (Atomics.load(this.ci, CTL.ATTENTION)) this.onAttention();
   }
 
   /** Moves the plugin's pending output to the log. */

@@ -46,7 +46,9 @@ export function resolvePlugin(file: string): { path: string; name: string } {
   if (builtin && !file.includes("/")) return { path: builtin, name: file };
   if (!file.includes("/") && !/\.[cm]?[jt]s$/.test(file)) {
     throw new PluginLoadError(
-      `${file}: unknown plugin (not a file; built-ins: ${BUILTIN_PLUGINS.map((p) => p.name).join(", ")})`,
+      `plugin '${file}': no such built-in plugin, nor a .ts/.js file (built-ins: ${
+        BUILTIN_PLUGINS.map((p) => p.name).join(", ")
+      })`,
     );
   }
   const path = file.startsWith("/") ? file : `${Deno.cwd()}/${file}`;

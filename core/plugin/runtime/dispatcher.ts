@@ -90,7 +90,9 @@ class Died extends Error {}
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // Deno's advice is for its own command line; plume's way to grant is -plugin-allow.
-  return `${err.name}: ${err.message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)")}`;
+  return `${err.name}: ${
+    err.message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)")
+  }`;
 }
 
 function fnName(fn: AnyFn | undefined): string {

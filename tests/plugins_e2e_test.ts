@@ -1,0 +1,167 @@
+/**
+ * The plugin subsystem end to end, through plume's command line: the
+ * surface a plugin reaches, several instances, uninstall and reset from an
+ * execution callback, synchronous callbacks that read and write guest
+ * state, plugin output routing, and the plugin-related commands.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { GUEST_BIN, guestEnv, ROOT, runPlume } from "./harness.ts";
+import { PLUGIN_API_NAMES } from "../core/plugin/allowlist_generated.ts";
+import { BUILTIN_PLUGINS } from "../core/plugin/builtins.ts";
+import { join } from "node:path";
+
+const PLUGINS = join(ROOT, "tests/plugins");
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function run(program: string, args: string[], flags: string[]) {
+  const r = await runPlume([join(GUEST_BIN, program), ...args], { flags });
+  return { ...r, out: text(r.stdout), err: text(r.stderr) };
+}
+
+Deno.test('the surface a plugin reaches through "qemu-plugin" is exactly the allowlist', async () => {
+  const r = await run("hello_asm", [], ["-d", "plugin", "-plugin", `${PLUGINS}/surface.ts,a=1,b=x=y`]);
+  assertEquals(r.status, 7);
+  const names = /^names (.*)$/m.exec(r.err)![1].split(",");
+  assertEquals(names, [...PLUGIN_API_NAMES].sort());
+  assertMatch(r.err, /^info riscv64 2 7 a=1\|b=x=y$/m);
+  assertMatch(r.err, /^binary hello_asm$/m);
+});
+
+Deno.test("plugin output goes to stderr only with -d plugin, or to the -D file", async () => {
+  const plugin = ["-plugin", "insn"];
+  const quiet = await run("hello_asm", [], plugin);
+  assertEquals([quiet.status, quiet.err], [7, ""]);
+  const dir = await Deno.makeTempDir();
+  const logged = await run("hello_asm", [], ["-d", "plugin", "-D", join(dir, "log.txt"), ...plugin]);
+  assertEquals([logged.status, logged.err], [7, ""]);
+  assertEquals(await Deno.readTextFile(join(dir, "log.txt")), "cpu 0 insns: 11\ntotal insns: 11\n");
+});
+
+Deno.test("two instances of one plugin and two different plugins run side by side, in load order", async () => {
+  const r = await run("fib_pie", ["20"], [
+    "-d",
+    "plugin",
+    "-plugin",
+    "insn",
+    "-plugin",
+    "bb,inline=on",
+    "-plugin",
+    "insn,inline=on",
+  ]);
+  assertEquals(r.status, 0);
+  const lines = r.err.split("\n").filter((l) => l.startsWith("total") || l.startsWith("Total"));
+  assertEquals(lines.length, 3, r.err);
+  assertMatch(lines[0], /^total insns: \d+$/);
+  assertMatch(lines[1], /^Total: bb's: \d+, insns: \d+$/);
+  assertEquals(lines[2], lines[0]);
+  assertEquals(/insns: (\d+)$/.exec(lines[1])![1], /(\d+)$/.exec(lines[0])![1]);
+});
+
+Deno.test("QEMU_PLUGIN loads a plugin as -plugin does", async () => {
+  const home = await Deno.makeTempDir();
+  const r = await runPlume([join(GUEST_BIN, "hello_asm")], {
+    flags: ["-d", "plugin"],
+    env: guestEnv(home, { QEMU_PLUGIN: "insn,inline=on" }),
+  });
+  assertEquals(r.status, 7);
+  assertMatch(text(r.stderr), /^total insns: 11$/m);
+});
+
+Deno.test("uninstall from an execution callback: completion once, no callback afterwards", async () => {
+  const r = await run("fib_pie", ["20"], [
+    "-d",
+    "plugin",
+    "-plugin",
+    `${PLUGINS}/lifecycle.ts,mode=uninstall,after=500`,
+  ]);
+  assertEquals(r.status, 0);
+  assertMatch(r.err, /^completion uninstall true$/m);
+  assertMatch(r.err, /^execs 500 completed true late 0 after-reset 0$/m);
+  assert(!r.err.includes("stale atexit"), r.err);
+});
+
+Deno.test("reset from an execution callback: old callbacks gone, new ones registered by the completion run", async () => {
+  const r = await run("fib_pie", ["20"], ["-d", "plugin", "-plugin", `${PLUGINS}/lifecycle.ts,mode=reset,after=500`]);
+  assertEquals(r.status, 0);
+  assertMatch(r.err, /^completion reset true$/m);
+  const m = /^execs (\d+) completed true late 0 after-reset (\d+)$/m.exec(r.err);
+  assert(m, r.err);
+  assertEquals(m[1], "500");
+  // Noticed within a batch of records: the new callbacks see nearly all the rest of the run.
+  assert(Number(m[2]) > 20_000, `executions after the reset (of 44161 in all): ${m[2]}`);
+  assert(!r.err.includes("stale atexit"), r.err);
+});
+
+Deno.test("synchronous callbacks read registers and memory, write registers, filter syscalls, set the pc", async () => {
+  const plugin = `${PLUGINS}/registers.ts`;
+  const read = await run("hello_asm", [], ["-d", "plugin", "-plugin", plugin]);
+  assertEquals(read.status, 7);
+  assertEquals(read.out, "Hello from RISC-V assembly, no libc\n");
+  assertMatch(read.err, /^ecall a7=64 a0=1 pc-ok=true$/m);
+  assertMatch(read.err, /^write saw "Hello from RISC-V assembly, no libc\\n"$/m);
+  assertMatch(read.err, /^ecall a7=93 a0=7 pc-ok=true$/m);
+  assertMatch(read.err, /^ecalls 2$/m);
+  const rewritten = await run("hello_asm", [], ["-plugin", `${plugin},rewrite=on`]);
+  assertEquals(rewritten.status, 42);
+  // Skipping the write: a0 keeps the file descriptor, the program takes its error exit.
+  const skipped = await run("hello_asm", [], ["-plugin", `${plugin},skip=on`]);
+  assertEquals([skipped.status, skipped.out], [1, ""]);
+  // getpid is filtered (it returns 4242): time_id finds it differs from gettid.
+  const filtered = await run("time_id", [], ["-plugin", plugin]);
+  assertMatch(filtered.out, /^gettid == getpid \(single thread\) +FAIL$/m);
+  assertMatch(filtered.out, /^getpid > 1 +ok$/m);
+});
+
+Deno.test("built-in syscall plugin: table, print mode and the magic filter", async () => {
+  const table = await run("hello_asm", [], ["-d", "plugin", "-plugin", "syscall"]);
+  assertEquals(table.err, "syscall no.  calls  errors\n64           1      0\n93           1      0\n");
+  const print = await run("hello_asm", [], ["-d", "plugin", "-plugin", "syscall,print=on,log_writes=on"]);
+  assertMatch(print.err, /^syscall #64\n48 65 6c 6c 6f 20/);
+  assertMatch(print.err, /\| Hello\.from\.RISC-\n/);
+  assertMatch(print.err, /syscall #64 returned -> 36\nsyscall #93\n$/);
+});
+
+Deno.test("built-in hotblocks and mem print-accesses report in QEMU's format", async () => {
+  const hot = await run("fib_pie", ["20"], [
+    "-d",
+    "plugin",
+    "-plugin",
+    "hotblocks,limit=3",
+    "-plugin",
+    "hotblocks,inline=on,limit=3",
+  ]);
+  const tables = hot.err.split("collected ").slice(1);
+  assertEquals(tables.length, 2);
+  for (const t of tables) {
+    assertMatch(t, /^\d+ entries in the hash table\npc, tcount, icount, ecount\n(0x[0-9a-f]{16}, \d+, \d+, \d+\n){3}$/);
+  }
+  assertEquals(tables[0], tables[1]);
+  const mem = await run("sha256_pie", ["64"], ["-d", "plugin", "-plugin", "mem,print-accesses=on,track=w"]);
+  const lines = mem.err.trimEnd().split("\n");
+  assertEquals(lines[0], "insn_vaddr,insn_symbol,mem_vaddr,mem_hwaddr,access_size,access_type,mem_value");
+  assert(lines.length > 100, `${lines.length} lines`);
+  for (const l of lines.slice(1, 50)) {
+    assertMatch(l, /^0x[0-9a-f]+,[\w.]*,0x[0-9a-f]+,0x[0-9a-f]+,(8|16|32|64),store,0x[0-9a-f]+$/);
+  }
+});
+
+Deno.test("plume plugins and -plugin help list every built-in with its options", async () => {
+  for (const args of [["plugins"], ["-plugin", "help"]]) {
+    const r = await runPlume(args);
+    assertEquals(r.status, 0);
+    const out = text(r.stdout);
+    for (const p of BUILTIN_PLUGINS) {
+      assertMatch(out, new RegExp(`^  ${p.name} `, "m"));
+      for (const [syntax] of p.options) assert(out.includes(syntax), `${p.name}: ${syntax}`);
+    }
+  }
+  const unknown = await run("hello_asm", [], ["-plugin", "nosuch"]);
+  assertEquals(unknown.status, 1);
+  assertMatch(
+    unknown.err,
+    /^plume: plugin 'nosuch': no such built-in plugin, nor a \.ts\/\.js file \(built-ins: insn, bb, mem/,
+  );
+});
