@@ -386,6 +386,8 @@ export async function bundlePlugin(entry: string, allowed: readonly string[] = [
   try {
     result = await esbuild.build({
       entryPoints: [entry],
+      // Messages name files relative to where the user runs plume.
+      absWorkingDir: Deno.cwd(),
       bundle: true,
       write: false,
       format: "cjs",

@@ -418,7 +418,7 @@ export const QEMU_PLUGIN_DISCON_HOSTCALL = 4;
  * ```
  * @qemuPluginApi
  */
-export const QEMU_PLUGIN_DISCON_ALL = -1;
+export const QEMU_PLUGIN_DISCON_ALL: number = -1;
 
 // ---------------------------------------------------------------- handles
 

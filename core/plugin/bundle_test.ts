@@ -1,0 +1,101 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { apiModuleSource, bundlePlugin, FORBIDDEN_GLOBALS, stopEsbuild } from "./bundle.ts";
+import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
+
+/** Writes plugin files into a fresh directory (and a fresh cache); returns the directory. */
+async function files(tree: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "plume-bundle-" });
+  for (const [name, text] of Object.entries(tree)) await Deno.writeTextFile(`${dir}/${name}`, text);
+  Deno.env.set("XDG_CACHE_HOME", `${dir}/.cache`);
+  return dir;
+}
+
+const HEADER = `import { qemu_plugin_outs } from "qemu-plugin";\nexport const qemu_plugin_version = 7;\n`;
+
+Deno.test("bundlePlugin joins relative imports and binds only the API object", async () => {
+  const dir = await files({
+    "main.ts":
+      `${HEADER}import { twice } from "./lib.ts";\nexport function qemu_plugin_install() { qemu_plugin_outs(String(twice(2))); return 0; }\n`,
+    "lib.ts": `export const twice = (x: number): number => 2 * x;\n`,
+  });
+  const b = await bundlePlugin(`${dir}/main.ts`);
+  assertEquals(b.cached, false);
+  assertEquals(b.files.map((f) => f.slice(dir.length + 1)).sort(), ["lib.ts", "main.ts"]);
+  const out: string[] = [];
+  const module = { exports: {} as Record<string, () => number> };
+  new Function("module", "exports", "__plume_api__", b.code)(module, module.exports, {
+    qemu_plugin_outs: (s: string) => out.push(s),
+  });
+  assertEquals(module.exports.qemu_plugin_install(), 0);
+  assertEquals(out, ["4"]);
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin refuses what a sandboxed plugin may not reach, naming file, line and name", async () => {
+  const cases: [string, string][] = [
+    [
+      `import { qemu_plugin_secret } from "qemu-plugin";\nqemu_plugin_secret();\n`,
+      `p.ts:1:10: undefined symbol 'qemu_plugin_secret' (not exported by "qemu-plugin")`,
+    ],
+    [`import fs from "node:fs";\nfs;\n`, `p.ts:1:16: module 'node:fs' is not allowed`],
+    [`import x from "npm:left-pad";\nx;\n`, `p.ts:1:15: module 'npm:left-pad' is not allowed`],
+    [`import x from "jsr:@std/fs";\nx;\n`, `p.ts:1:15: module 'jsr:@std/fs' is not allowed`],
+    [`import x from "https://example.com/x.ts";\nx;\n`, `p.ts:1:15: module 'https://example.com/x.ts' is not allowed`],
+    [`import x from "lodash";\nx;\n`, `p.ts:1:15: module 'lodash' is not allowed`],
+    [`export const f = () => import("./q.ts");\n`, `p.ts:1:31: dynamic import() of './q.ts' is not allowed`],
+    [`const x = require("fs");\nx;\n`, `p.ts:1:11: reference to global 'require' is not allowed`],
+    [
+      `\nexport const f = () => Deno.readTextFileSync("/etc/passwd");\n`,
+      `p.ts:2:24: reference to global 'Deno' is not allowed`,
+    ],
+    [`export const g = globalThis;\n`, `p.ts:1:18: reference to global 'globalThis' is not allowed`],
+    [`export const h = () => fetch("x");\n`, `p.ts:1:24: reference to global 'fetch' is not allowed`],
+    [`export const c = () => console.log(1);\n`, `p.ts:1:24: reference to global 'console' is not allowed`],
+    [`export const e = () => eval("1");\n`, `p.ts:1:24: reference to global 'eval' is not allowed`],
+    [`export const w = () => new Worker("x");\n`, `p.ts:1:28: reference to global 'Worker' is not allowed`],
+  ];
+  for (const [source, message] of cases) {
+    const dir = await files({ "p.ts": source });
+    const cwd = Deno.cwd();
+    Deno.chdir(dir);
+    try {
+      const err = await assertRejects(() => bundlePlugin(`${dir}/p.ts`));
+      assertEquals(err.message.slice(0, message.length), message, source);
+    } finally {
+      Deno.chdir(cwd);
+    }
+  }
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin accepts local names that shadow globals, and granted globals", async () => {
+  const dir = await files({
+    "p.ts": `export function f(self: number, Deno: string) { const fetch = 1; return self + Deno + fetch; }\n`,
+    "q.ts": `export const read = () => Deno.readTextFileSync("/x");\n`,
+  });
+  await bundlePlugin(`${dir}/p.ts`);
+  const granted = await bundlePlugin(`${dir}/q.ts`, ["Deno"]);
+  assert(granted.code.includes("Deno.readTextFileSync"));
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin caches by content and notices a changed dependency", async () => {
+  const dir = await files({
+    "main.ts": `import { n } from "./lib.ts";\nexport const qemu_plugin_version = n;\n`,
+    "lib.ts": `export const n = 7;\n`,
+  });
+  assertEquals((await bundlePlugin(`${dir}/main.ts`)).cached, false);
+  const hit = await bundlePlugin(`${dir}/main.ts`);
+  assertEquals(hit.cached, true);
+  await Deno.writeTextFile(`${dir}/lib.ts`, `export const n = 6;\n`);
+  const rebuilt = await bundlePlugin(`${dir}/main.ts`);
+  assertEquals(rebuilt.cached, false);
+  assert(rebuilt.code.includes("6"));
+  await stopEsbuild();
+});
+
+Deno.test("apiModuleSource exports exactly the allowlist", () => {
+  const names = [...apiModuleSource().matchAll(/^export const (\w+) = api\.\1;$/gm)].map((m) => m[1]);
+  assertEquals(names, [...PLUGIN_API_NAMES]);
+  assert(FORBIDDEN_GLOBALS.every((g) => !PLUGIN_API_NAMES.includes(g)));
+});

@@ -1,0 +1,41 @@
+import { assertEquals } from "../../tests/assert.ts";
+import type { BlockInstrumentation, ExecAction } from "../jit/instrument.ts";
+import type { Insn } from "../isa/insn.ts";
+import { mergeInlineAdds } from "./core.ts";
+
+const ref = { arena: 0, index: 4, stride: 2 };
+const add = (value: bigint, r = ref): ExecAction => ({ kind: "inline", op: 0, ref: r, value });
+const op = (name: string) => ({ op: name } as Insn);
+
+Deno.test("mergeInlineAdds sums adds over instructions that cannot stop the block", () => {
+  const cases: [string, string[], ExecAction[][], ExecAction[][]][] = [
+    ["all ALU", ["addi", "xor", "add", "beq"], [[add(1n)], [add(1n)], [add(1n)], [add(1n)]], [[add(4n)], [], [], []]],
+    [
+      "a load ends a stretch (its add stays before it)",
+      ["addi", "ld", "addi", "sd", "jal"],
+      [[add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)]],
+      [[add(2n)], [], [add(2n)], [], [add(1n)]],
+    ],
+    [
+      "other counters and stores are kept apart",
+      ["addi", "addi"],
+      [[add(1n)], [add(2n, { arena: 1, index: 4, stride: 2 }), { kind: "inline", op: 1, ref, value: 9n }]],
+      [[add(1n), add(2n, { arena: 1, index: 4, stride: 2 })], [{ kind: "inline", op: 1, ref, value: 9n }]],
+    ],
+    [
+      "an instruction with a conditional callback is left alone",
+      ["addi", "addi", "addi"],
+      [[add(1n)], [add(1n), { kind: "cond", cond: 2, ref, value: 3n, then: { kind: "record", ring: 0, id: 1 } }], [
+        add(1n),
+      ]],
+      [[add(1n)], [add(1n), { kind: "cond", cond: 2, ref, value: 3n, then: { kind: "record", ring: 0, id: 1 } }], [
+        add(1n),
+      ]],
+    ],
+  ];
+  for (const [label, ops, insn, expected] of cases) {
+    const instr: BlockInstrumentation = { block: [], insn, mem: ops.map(() => []) };
+    mergeInlineAdds(instr, { insns: ops.map(op) });
+    assertEquals(instr.insn, expected, label);
+  }
+});

@@ -1,0 +1,115 @@
+/**
+ * The plugin side's replay of streamed records, in-process: block records
+ * replay instruction callbacks lazily, memory records come after the
+ * instruction's callbacks, and a fault record stops the replay at the
+ * faulting instruction (inclusive, as QEMU's callbacks run before it).
+ */
+
+import { assertEquals } from "../../tests/assert.ts";
+import { newChannelBuffers, RingWriter, TAG } from "./channel.ts";
+import * as api from "./runtime/api.ts";
+import { consumeForTest } from "./runtime/dispatcher.ts";
+import { S } from "./runtime/state.ts";
+
+const bufs = newChannelBuffers();
+S.ci = new Int32Array(bufs.ctl);
+S.ctl = bufs.ctl;
+S.arena = new Int32Array(bufs.arena);
+const ring = new RingWriter(bufs.ring, () => {}, () => {
+  throw new Error("full");
+});
+const log: string[] = [];
+
+/** Translates a fake block of `n` instructions at `pc` with a tb callback, insn callbacks and a memory callback on insn 1. */
+function translate(pc: number, n: number): number {
+  const block = S.blocks.length;
+  S.blocks.push(undefined);
+  const pcs = Array.from({ length: n }, (_, k) => pc + 4 * k);
+  const tb = api.beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
+  api.qemu_plugin_register_vcpu_tb_exec_cb(tb, (v: number) => log.push(`tb ${pc.toString(16)} v${v}`), 0, null);
+  for (let k = 0; k < n; k++) {
+    const insn = api.qemu_plugin_tb_get_insn(tb, k);
+    api.qemu_plugin_register_vcpu_insn_exec_cb(
+      insn,
+      (_v: number, at: unknown) => log.push(`insn ${(at as number).toString(16)}`),
+      0,
+      pcs[k],
+    );
+    if (k === 1) {
+      api.qemu_plugin_register_vcpu_mem_cb(
+        insn,
+        (_v: number, info: number, addr: number) => {
+          log.push(
+            `mem ${addr.toString(16)} ${api.qemu_plugin_mem_is_store(info) ? "st" : "ld"} ${
+              api.qemu_plugin_mem_get_value(info).data.u64
+            }`,
+          );
+        },
+        0,
+        3,
+        null,
+      );
+    }
+  }
+  api.finishBlockSlots(block, pcs);
+  api.endTranslation();
+  return block;
+}
+
+const a = translate(0x1000, 3), b = translate(0x2000, 2);
+const memSlot = (block: number) => S.memSlots.findIndex((m) => m.block === block);
+
+function consume(): string[] {
+  ring.publish();
+  consumeForTest(bufs.ring);
+  return log.splice(0);
+}
+
+/** Ends the pending block (a record of a block this plugin does not know) and returns what ran. */
+function settle(): string[] {
+  ring.put2(TAG.BLOCK | 100000, 0);
+  return consume();
+}
+
+Deno.test("replay runs a block's callbacks when the next record shows how far it got", () => {
+  ring.put2(TAG.BLOCK | a, 0);
+  // Nothing follows yet: the block may still stop early, so its callbacks wait.
+  assertEquals(consume(), []);
+  ring.put2(TAG.BLOCK | b, 1);
+  assertEquals(consume(), ["tb 1000 v0", "insn 1000", "insn 1004", "insn 1008"]);
+  assertEquals(settle(), ["tb 2000 v1", "insn 2000", "insn 2004"]);
+});
+
+Deno.test("a memory record comes after its instruction's callbacks and before the next one's", () => {
+  ring.put2(TAG.BLOCK | a, 0);
+  ring.put5(TAG.MEM | memSlot(a), 3 | (1 << 16), 0x5000, 42, 0);
+  ring.put2(TAG.BLOCK | a, 0);
+  ring.put5(TAG.MEM | memSlot(a), 3, 0x5008, 7, 0);
+  assertEquals(settle(), [
+    "tb 1000 v0",
+    "insn 1000",
+    "insn 1004",
+    "mem 5000 st 42",
+    "insn 1008",
+    "tb 1000 v0",
+    "insn 1000",
+    "insn 1004",
+    "mem 5008 ld 7",
+    "insn 1008",
+  ]);
+});
+
+Deno.test("a fault record stops the replay at the faulting instruction, which counts as QEMU's does", () => {
+  ring.put2(TAG.BLOCK | a, 0);
+  ring.put3(TAG.TRUNC | 1, 0, 0x1004);
+  assertEquals(settle(), ["tb 1000 v0", "insn 1000", "insn 1004"]);
+  // A fault on another vCPU, or outside the pending block, changes nothing.
+  ring.put2(TAG.BLOCK | b, 0);
+  ring.put3(TAG.TRUNC | 1, 3, 0x2000);
+  ring.put3(TAG.TRUNC | 1, 0, 0x9000);
+  assertEquals(settle(), ["tb 2000 v0", "insn 2000", "insn 2004"]);
+  // A stop before an instruction (the pc was changed there) runs the callbacks before it only.
+  ring.put2(TAG.BLOCK | a, 0);
+  ring.put3(TAG.TRUNC, 0, 0x1004);
+  assertEquals(settle(), ["tb 1000 v0", "insn 1000"]);
+});
