@@ -17,6 +17,7 @@ import { PluginLoadError, stopEsbuild } from "./core/plugin/bundle.ts";
 import { builtinHelp, pluginHelp } from "./core/plugin/builtins.ts";
 import { PluginCore, PluginFatalError } from "./core/plugin/core.ts";
 import { loadPlugins } from "./core/plugin/loader.ts";
+import { runDemo } from "./core/plugin/demo.ts";
 
 /** plume's version, printed by `-version`. */
 export const VERSION = "0.1.0";
@@ -128,7 +129,7 @@ export async function main(args: string[]): Promise<number> {
       print(pluginHelp());
       return 0;
     case "demo":
-      return fail(`'${o.command}' is not available yet`);
+      return await runDemo(main, print);
   }
   let log: Log | undefined;
   try {
