@@ -91,7 +91,7 @@ async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log): Promise<n
     // esbuild's service would keep the process alive and costs nothing once plugins are bundled.
     await stopEsbuild();
   }
-  return runCreatedGuest(guest, core);
+  return await runCreatedGuest(guest, core);
 }
 
 /**
@@ -144,7 +144,7 @@ export async function main(args: string[]): Promise<number> {
       oneInsnPerTb: o.oneInsnPerTb,
       seed: o.seed,
     };
-    return o.plugins.length === 0 ? runGuest(cfg) : await runWithPlugins(cfg, o, log);
+    return o.plugins.length === 0 ? await runGuest(cfg) : await runWithPlugins(cfg, o, log);
   } catch (err) {
     if (err instanceof ProgramError || err instanceof ElfError || err instanceof PluginLoadError) {
       return fail(err.message);

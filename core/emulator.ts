@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cpuLoop } from "./cpu/cpu_loop.ts";
+import { Scheduler } from "./cpu/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { readSymbols } from "./elf/elf.ts";
 import { type LoadedProgram, loadProgram } from "./elf/loader.ts";
@@ -100,6 +100,8 @@ export interface Guest {
   cache: TbCache;
   loaded: LoadedProgram;
   symbols: SymbolTable;
+  /** `-seed`, which also varies thread scheduling reproducibly. */
+  seed?: number;
 }
 
 /**
@@ -131,6 +133,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     gid: Deno.gid() ?? 0,
   });
   proc.brkStart = proc.brk = loaded.brk;
+  proc.sigreturnAddr = loaded.sigreturn;
   proc.startCode = loaded.main.startCode;
   proc.endCode = loaded.main.endCode;
   proc.entry = loaded.main.entry;
@@ -147,7 +150,8 @@ export function createGuest(cfg: GuestConfig): Guest {
   cache.trace = makeExecTracer(cfg.log, symbols);
   cache.noChain = cfg.log.on("nochain");
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
-  return { proc, cpu, cache, loaded, symbols };
+  proc.thread(cpu);
+  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed };
 }
 
 function existsFile(path: string): boolean {
@@ -189,11 +193,11 @@ export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string 
  *
  * @example
  * ```ts ignore
- * const status = runGuest({ program: "hello", argv: ["hello"], envp: [], sysroot: "", log: new Log(),
+ * const status = await runGuest({ program: "hello", argv: ["hello"], envp: [], sysroot: "", log: new Log(),
  *   strace: false, oneInsnPerTb: false, seed: undefined });
  * ```
  */
-export function runGuest(cfg: GuestConfig): number {
+export function runGuest(cfg: GuestConfig): Promise<number> {
   return runCreatedGuest(createGuest(cfg), cfg.vcpuHooks);
 }
 
@@ -201,10 +205,9 @@ export function runGuest(cfg: GuestConfig): number {
  * Runs a guest made by {@link createGuest} to completion (plugins load
  * between the two) and returns its exit status.
  */
-export function runCreatedGuest(g: Guest, hooks: VcpuHooks | undefined): number {
-  hooks?.vcpuInit(g.cpu);
-  const status = cpuLoop(g.proc, g.cpu, g.cache, hooks);
-  hooks?.vcpuExit(g.cpu);
+export async function runCreatedGuest(g: Guest, hooks: VcpuHooks | undefined): Promise<number> {
+  // The scheduler announces every vCPU (the main one first) to plugins as it starts and ends.
+  const status = await new Scheduler(g.proc, g.cache, hooks, { seed: g.seed }).run();
   hooks?.atexit(status);
   return status;
 }

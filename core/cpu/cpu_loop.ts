@@ -1,12 +1,16 @@
 /**
  * The vCPU loop: find the translated block for the pc, run it, handle what
- * made it return (a system call, a trap), repeat until the process exits.
+ * made it return (a system call, a trap), repeat until the thread's time
+ * slice is used up or it blocks. The scheduler (`scheduler.ts`) calls it
+ * for one thread at a time; {@link cpuLoop} runs a whole process.
  *
  * @module
  */
 
 import { doSyscall } from "../linux/syscalls.ts";
 import type { Process } from "../linux/process.ts";
+import { deliverSignals, dieOfSignal, forceSignal, SIGNAL_NAMES } from "../linux/signal_delivery.ts";
+import type { ThreadState } from "../linux/thread.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from "../jit/emitter.ts";
 import type { TbCache } from "../jit/tb_cache.ts";
@@ -25,28 +29,9 @@ import {
   SIGTRAP,
   TRAP_BRKPT,
 } from "./trap.ts";
+import { Scheduler } from "./scheduler.ts";
 
-/** Host `strsignal` texts, which QEMU prints for uncaught signals. */
-export const SIGNAL_NAMES: Readonly<Record<number, string>> = {
-  1: "Hangup",
-  2: "Interrupt",
-  3: "Quit",
-  4: "Illegal instruction",
-  5: "Trace/breakpoint trap",
-  6: "Aborted",
-  7: "Bus error",
-  8: "Floating point exception",
-  9: "Killed",
-  10: "User defined signal 1",
-  11: "Segmentation fault",
-  12: "User defined signal 2",
-  13: "Broken pipe",
-  14: "Alarm clock",
-  15: "Terminated",
-};
-
-/** Signals whose default action dumps core (Linux `SIG_KERNEL_COREDUMP_MASK`). */
-const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+export { dieOfSignal, SIGNAL_NAMES };
 
 /** Converts what a translated block threw into a guest trap, or rethrows a real bug. */
 export function toTrap(err: unknown, pc: number): GuestTrap {
@@ -58,31 +43,81 @@ export function toTrap(err: unknown, pc: number): GuestTrap {
   throw err;
 }
 
-/**
- * Ends the process for an uncaught signal as qemu-user does: a line on
- * stderr, exit status 128 + signal.
- */
-export function dieOfSignal(proc: Process, signo: number): void {
-  const name = SIGNAL_NAMES[signo] ?? `Signal ${signo}`;
-  const core = CORE_SIGNALS.has(signo) ? "core dumped" : "no core";
-  proc.log.error(`plume: uncaught target signal ${signo} (${name}) - ${core}\n`);
-  proc.exitStatus = 128 + signo;
-}
-
-/** A system call with plugins watching: entry, filter, the call, return. */
-function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): void {
+/** A system call with plugins watching: entry, filter, the call, return (unless it blocked). */
+function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
   const from = cpu.pc - 4;
   hooks.discon(cpu, DISCON.HOSTCALL, from, cpu.pc);
   const num = cpu.getXNumber(17);
   const args = [10, 11, 12, 13, 14, 15, 16, 17].map((r) => cpu.getX(r));
   const filtered = hooks.syscall(cpu, num, args);
-  if (filtered === undefined) doSyscall(proc, cpu);
-  else cpu.setX(10, filtered);
-  if (proc.exitStatus === null) hooks.syscallRet(cpu, num, cpu.getX(10));
+  if (filtered !== undefined) {
+    cpu.setX(10, filtered);
+    return true;
+  }
+  const done = doSyscall(proc, cpu);
+  if (done && proc.exitStatus === null) hooks.syscallRet(cpu, num, cpu.getX(10));
+  return done;
 }
 
 /**
- * Runs `cpu` until the process exits; returns its exit status.
+ * Runs thread `t` for at most `budget` dispatched blocks. Returns early
+ * when the thread blocks in a system call, asks to be rescheduled
+ * (`sched_yield`, `clone`, `exit`), takes a fault, or the process ends.
+ * Signals are delivered on the way back from each system call, as Linux
+ * does on its return to user mode; a fault becomes a signal at once.
+ *
+ * @example
+ * ```ts ignore
+ * runSlice(proc, proc.thread(cpu), cache, undefined, 20_000);
+ * ```
+ */
+export function runSlice(proc: Process, t: ThreadState, cache: TbCache, hooks: VcpuHooks | undefined, budget: number) {
+  const cpu = t.cpu;
+  const jc = cache.jmpCache;
+  const mask = jc.length - 1;
+  let pc = cpu.pc;
+  try {
+    for (;;) {
+      let tb = jc[(pc >>> 1) & mask];
+      if (tb === undefined || tb.pc !== pc) {
+        cpu.pc = pc;
+        tb = cache.get(pc);
+      }
+      const hits = ++tb.hits;
+      if (hits === COMPILE_THRESHOLD) cache.compile(tb);
+      else if (hits === REGION_THRESHOLD) cache.promote(tb);
+      pc = tb.fn(cpu);
+      if (pc >= 0) {
+        if (--budget > 0) continue;
+        cpu.pc = pc;
+        return;
+      }
+      if (pc === EXIT_ECALL) {
+        cpu.pc += 4;
+        const done = hooks ? syscallWithHooks(proc, cpu, hooks) : doSyscall(proc, cpu);
+        if (!done || proc.exitStatus !== null) return;
+        if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, hooks);
+        if (proc.reschedule || t.exited || proc.exitStatus !== null) return;
+      } else if (pc === EXIT_EBREAK) {
+        throw new GuestTrap(SIGTRAP, TRAP_BRKPT, cpu.pc);
+      } else if (pc === EXIT_ILLEGAL) {
+        throw new GuestTrap(SIGILL, ILL_ILLOPC, cpu.pc);
+      } else if (pc !== EXIT_FENCE_I && pc !== EXIT_STALE) {
+        throw new Error(`Translated code returned unknown exit ${pc}`);
+      }
+      pc = cpu.pc;
+    }
+  } catch (err) {
+    const trap = toTrap(err, cpu.pc);
+    forceSignal(proc, t, { signo: trap.signo, code: trap.code, pid: 0, uid: 0, tid: t.tid, addr: trap.addr });
+    deliverSignals(proc, t, hooks);
+  }
+}
+
+/**
+ * Runs the process whose main thread is `cpu` until it exits (every
+ * thread included, synchronously: host signals are not passed on); returns
+ * its exit status.
  *
  * @example
  * ```ts ignore
@@ -90,40 +125,6 @@ function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): void {
  * ```
  */
 export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHooks): number {
-  const jc = cache.jmpCache;
-  const mask = jc.length - 1;
-  let pc = cpu.pc;
-  while (proc.exitStatus === null) {
-    try {
-      for (;;) {
-        let tb = jc[(pc >>> 1) & mask];
-        if (tb === undefined || tb.pc !== pc) {
-          cpu.pc = pc;
-          tb = cache.get(pc);
-        }
-        const hits = ++tb.hits;
-        if (hits === COMPILE_THRESHOLD) cache.compile(tb);
-        else if (hits === REGION_THRESHOLD) cache.promote(tb);
-        pc = tb.fn(cpu);
-        if (pc >= 0) continue;
-        if (pc === EXIT_ECALL) {
-          cpu.pc += 4;
-          if (hooks) syscallWithHooks(proc, cpu, hooks);
-          else doSyscall(proc, cpu);
-          if (proc.exitStatus !== null) break;
-        } else if (pc === EXIT_EBREAK) {
-          throw new GuestTrap(SIGTRAP, TRAP_BRKPT, cpu.pc);
-        } else if (pc === EXIT_ILLEGAL) {
-          throw new GuestTrap(SIGILL, ILL_ILLOPC, cpu.pc);
-        } else if (pc !== EXIT_FENCE_I && pc !== EXIT_STALE) {
-          throw new Error(`Translated code returned unknown exit ${pc}`);
-        }
-        pc = cpu.pc;
-      }
-    } catch (err) {
-      const trap = toTrap(err, cpu.pc);
-      dieOfSignal(proc, trap.signo);
-    }
-  }
-  return proc.exitStatus ?? 0;
+  proc.thread(cpu);
+  return new Scheduler(proc, cache, hooks).runSync();
 }

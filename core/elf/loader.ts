@@ -186,6 +186,22 @@ export interface LoadOptions {
   gid: number;
 }
 
+/**
+ * Code of the signal-return trampoline, `li a7, 139` (`rt_sigreturn`) and
+ * `ecall`: riscv64 has no `SA_RESTORER`, handlers return through the
+ * vDSO's `__vdso_rt_sigreturn`, which this page stands in for (as
+ * qemu-user's does).
+ */
+export const SIGRETURN_CODE: readonly number[] = [0x08b00893, 0x00000073];
+
+/** Maps the signal-return trampoline page (read and execute) in the `mmap` area; returns its address. */
+export function mapSigreturnTrampoline(mem: AddressSpace): number {
+  const addr = mem.mmap(0, PAGE_SIZE, PROT_READ | PROT_EXEC, { name: "[vdso]" });
+  if (addr < 0) throw new ElfError("No room for the signal trampoline");
+  SIGRETURN_CODE.forEach((w, i) => mem.view.setUint32(addr + 4 * i, w, true));
+  return addr;
+}
+
 /** Result of {@link loadProgram}: where to start and what the process looks like. */
 export interface LoadedProgram {
   /** First pc to execute (the interpreter's entry when there is one). */
@@ -200,6 +216,8 @@ export interface LoadedProgram {
   brk: number;
   /** The parsed main executable. */
   elf: ElfFile;
+  /** Address of the signal-return trampoline. */
+  sigreturn: number;
 }
 
 /**
@@ -244,5 +262,6 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     execfn: o.execfn,
     random: o.random,
   });
-  return { pc: interp ? interp.entry : main.entry, sp, main, interp, brk, elf };
+  const sigreturn = mapSigreturnTrampoline(mem);
+  return { pc: interp ? interp.entry : main.entry, sp, main, interp, brk, elf, sigreturn };
 }

@@ -11,7 +11,8 @@ import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { Log } from "../util/log.ts";
 import { Process } from "./process.ts";
 import { SYS } from "./syscall_names.ts";
-import { doSyscall } from "./syscalls.ts";
+import { doSyscall, pollBlockedCall } from "./syscalls.ts";
+import type { ThreadState } from "./thread.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,16 +50,39 @@ export class SyscallEnv {
     return this.proc.mem;
   }
 
-  /** Runs system call `name` with integer arguments; returns a0 (negative errno on failure). */
+  /**
+   * Runs system call `name` with integer arguments; returns a0 (negative
+   * errno on failure), or undefined when the call blocked (see {@link poll}).
+   */
   call(name: keyof typeof SYS, ...args: (number | bigint)[]): number {
-    this.cpu.setXNumber(17, SYS[name]);
+    return this.callOn(this.cpu, name, ...args) as number;
+  }
+
+  /** Runs system call `name` on another vCPU (a thread made with {@link thread}); undefined when it blocked. */
+  callOn(cpu: Cpu, name: keyof typeof SYS, ...args: (number | bigint)[]): number | undefined {
+    cpu.setXNumber(17, SYS[name]);
     for (let i = 0; i < 6; i++) {
       const v = args[i] ?? 0;
-      if (typeof v === "bigint") this.cpu.setX(10 + i, v);
-      else this.cpu.setXNumber(10 + i, v);
+      if (typeof v === "bigint") cpu.setX(10 + i, v);
+      else cpu.setXNumber(10 + i, v);
     }
-    doSyscall(this.proc, this.cpu);
-    return this.cpu.getXNumber(10);
+    return doSyscall(this.proc, cpu) ? cpu.getXNumber(10) : undefined;
+  }
+
+  /** A second thread of the process, with its own vCPU. */
+  thread(): ThreadState {
+    this.proc.thread(this.cpu);
+    return this.proc.addThread(new Cpu());
+  }
+
+  /**
+   * Asks the call `cpu`'s thread is blocked in whether it is over (at time
+   * `now`, default the present); its result, or undefined while it waits.
+   */
+  poll(cpu: Cpu = this.cpu, now = performance.now()): number | undefined {
+    const t = this.proc.thread(cpu);
+    if (t.call === undefined) throw new Error(`Thread ${t.tid} is not blocked`);
+    return pollBlockedCall(this.proc, t, now) ? cpu.getXNumber(10) : undefined;
   }
 
   /** Runs system call number `nr`. */

@@ -1,10 +1,11 @@
 /**
  * Pipes made by `pipe2`: a byte queue inside plume that both ends share.
  *
- * Only one guest thread runs, so a read from an empty pipe whose write end
- * is still open could never be satisfied (Linux would block forever): it
- * fails with `EAGAIN` instead of hanging. For the same reason writes never
- * block: the queue grows past Linux's 64 KiB capacity.
+ * A read from an empty pipe whose write end is open fails here with
+ * `EAGAIN`; unless the pipe is non-blocking, the system-call layer turns
+ * that into a wait of the reading thread (`sys_io.ts`). Writes never
+ * block: the queue grows past Linux's 64 KiB capacity, which no program
+ * can tell apart except by filling a pipe it never reads.
  *
  * @module
  */

@@ -11,9 +11,13 @@ import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
 import { FdTable } from "./fd_table.ts";
 import { hostUmask } from "./host_info.ts";
+import { HostSignals } from "./host_signals.ts";
+import { IntervalTimers } from "./itimers.ts";
 import { ResourceLimits } from "./rlimits.ts";
+import { FutexTable } from "./futex_table.ts";
 import { SharedMappings } from "./shared_mappings.ts";
-import { SignalState, ThreadState } from "./signals.ts";
+import { SignalState } from "./signals.ts";
+import { ThreadState } from "./thread.ts";
 
 /**
  * State of one guest process shared by all its threads.
@@ -51,6 +55,8 @@ export class Process {
   pid: number = Deno.pid;
   /** Exit status once the guest called `exit_group` (or died of a signal), else null. */
   exitStatus: number | null = null;
+  /** Set by a system call after which the scheduler must pick a thread again (`sched_yield`, `exit`, `clone`). */
+  reschedule = false;
 
   /** Open file descriptors. */
   readonly fds: FdTable = new FdTable();
@@ -69,8 +75,20 @@ export class Process {
   readonly rlimits: ResourceLimits = new ResourceLimits();
   /** `MAP_SHARED` file mappings. */
   readonly sharedMaps: SharedMappings = new SharedMappings();
-  /** Per-thread state by thread id. */
+  /** Threads by thread id, in creation order (the scheduler's round-robin order). */
   readonly threads: Map<number, ThreadState> = new Map();
+  /** Futex wait queues. */
+  readonly futexes: FutexTable = new FutexTable();
+  /** Interval timers (`setitimer`). */
+  readonly timers: IntervalTimers = new IntervalTimers();
+  /** Host signals passed on to the guest. */
+  readonly hostSignals: HostSignals = new HostSignals();
+  /** Milliseconds the guest's vCPUs have spent running (the clock of `ITIMER_VIRTUAL`/`ITIMER_PROF`). */
+  runTime = 0;
+  /** Address of the signal-return trampoline (`li a7, 139; ecall`) handlers return to. */
+  sigreturnAddr = 0;
+  /** Last thread id handed out (new threads count up from the pid). */
+  private lastTid = 0;
   /** Name set with `prctl(PR_SET_NAME)`; "" means the executable's name. */
   threadName = "";
   /** Nice value (`getpriority`/`setpriority`). */
@@ -90,14 +108,28 @@ export class Process {
     return cpu.tid || this.pid;
   }
 
-  /** State of the thread `cpu` runs, created on first use. */
+  /** State of the thread `cpu` runs, created on first use (the main thread is made so). */
   thread(cpu: Cpu): ThreadState {
     const tid = this.tidOf(cpu);
     let t = this.threads.get(tid);
     if (t === undefined) {
-      t = new ThreadState(tid);
+      t = new ThreadState(tid, cpu);
       this.threads.set(tid, t);
     }
+    return t;
+  }
+
+  /**
+   * Registers a new thread running on `cpu` and gives it a thread id:
+   * the next number above the pid that no thread of the guest uses.
+   */
+  addThread(cpu: Cpu): ThreadState {
+    let tid = Math.max(this.lastTid, this.pid) + 1;
+    while (this.threads.has(tid)) tid++;
+    this.lastTid = tid;
+    cpu.tid = tid;
+    const t = new ThreadState(tid, cpu);
+    this.threads.set(tid, t);
     return t;
   }
 
@@ -113,5 +145,6 @@ export class Process {
   releaseResources(): void {
     this.sharedMaps.removeAll(this.mem);
     this.fds.closeAll();
+    this.hostSignals.dispose();
   }
 }

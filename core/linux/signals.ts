@@ -1,30 +1,88 @@
 /**
- * Signal bookkeeping of the guest: dispositions (`rt_sigaction`), each
- * thread's blocked mask and alternate stack, and the signals raised with
- * `kill`/`tgkill`/`tkill` or by the kernel side (`SIGPIPE`).
- *
- * Nothing here delivers a signal. Raised signals are queued in
- * {@link SignalState.pending} and announced through
- * {@link SignalState.onRaise}: that is the hook for the delivery code.
+ * Signal state of the guest process: dispositions (`rt_sigaction`), the
+ * process-directed pending queue, and Linux's signal numbers, codes and
+ * default actions. Thread-directed signals wait in each thread's own queue
+ * (`thread.ts`); generating, choosing and delivering signals is
+ * `signal_delivery.ts`.
  *
  * @module
  */
 
 /** Highest signal number (`_NSIG`). */
 export const NSIG = 64;
+/** First real-time signal (`SIGRTMIN` as the kernel counts; glibc reserves 32 and 33). */
+export const SIGRTMIN = 32;
+
+/** `SIGHUP`. */
+export const SIGHUP = 1;
+/** `SIGINT`. */
+export const SIGINT = 2;
+/** `SIGQUIT`. */
+export const SIGQUIT = 3;
+/** `SIGILL`. */
+export const SIGILL = 4;
+/** `SIGTRAP`. */
+export const SIGTRAP = 5;
+/** `SIGABRT`. */
+export const SIGABRT = 6;
+/** `SIGBUS`. */
+export const SIGBUS = 7;
+/** `SIGFPE`. */
+export const SIGFPE = 8;
 /** `SIGKILL`: cannot be caught, blocked or ignored. */
 export const SIGKILL = 9;
+/** `SIGSEGV`. */
+export const SIGSEGV = 11;
 /** `SIGPIPE`: write to a pipe with no reader. */
 export const SIGPIPE = 13;
+/** `SIGALRM`: `ITIMER_REAL` expired. */
+export const SIGALRM = 14;
+/** `SIGTERM`. */
+export const SIGTERM = 15;
+/** `SIGCHLD`. */
+export const SIGCHLD = 17;
+/** `SIGCONT`. */
+export const SIGCONT = 18;
 /** `SIGSTOP`: cannot be caught, blocked or ignored. */
 export const SIGSTOP = 19;
+/** `SIGTSTP`. */
+export const SIGTSTP = 20;
+/** `SIGTTIN`. */
+export const SIGTTIN = 21;
+/** `SIGTTOU`. */
+export const SIGTTOU = 22;
+/** `SIGURG`. */
+export const SIGURG = 23;
+/** `SIGVTALRM`: `ITIMER_VIRTUAL` expired. */
+export const SIGVTALRM = 26;
+/** `SIGPROF`: `ITIMER_PROF` expired. */
+export const SIGPROF = 27;
+/** `SIGWINCH`. */
+export const SIGWINCH = 28;
+/** `SIGSYS`. */
+export const SIGSYS = 31;
 
 /** `si_code` of a signal sent by `kill`. */
 export const SI_USER = 0;
+/** `si_code` of a signal the kernel raised (e.g. `SIGPIPE`, `SIGALRM`). */
+export const SI_KERNEL = 0x80;
+/** `si_code` of a signal sent by `sigqueue`. */
+export const SI_QUEUE = -1;
 /** `si_code` of a signal sent by `tkill`/`tgkill`. */
 export const SI_TKILL = -6;
-/** `si_code` of a signal the kernel raised (e.g. `SIGPIPE`). */
-export const SI_KERNEL = 0x80;
+
+/** `sa_flags`: do not restart `SA_NOCLDSTOP`. */
+export const SA_NOCLDSTOP = 1;
+/** `sa_flags`: the handler takes siginfo and ucontext. */
+export const SA_SIGINFO = 4;
+/** `sa_flags`: run the handler on the alternate stack. */
+export const SA_ONSTACK = 0x0800_0000;
+/** `sa_flags`: restart interrupted system calls. */
+export const SA_RESTART = 0x1000_0000;
+/** `sa_flags`: do not block the signal while its handler runs. */
+export const SA_NODEFER = 0x4000_0000;
+/** `sa_flags`: reset the disposition to the default once the handler runs. */
+export const SA_RESETHAND = 0x8000_0000;
 
 /** Bits of `SIGKILL` and `SIGSTOP` in a signal mask. */
 export const UNBLOCKABLE: bigint = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(SIGSTOP - 1));
@@ -33,6 +91,37 @@ export const UNBLOCKABLE: bigint = (1n << BigInt(SIGKILL - 1)) | (1n << BigInt(S
 export const SIG_DFL = 0n;
 /** The handler value that ignores the signal. */
 export const SIG_IGN = 1n;
+
+/** The bit of signal `signo` in a mask. */
+export function sigbit(signo: number): bigint {
+  return 1n << BigInt(signo - 1);
+}
+
+/** What the default action of a signal does (stopping is treated as ignoring, see {@link defaultAction}). */
+export type DefaultAction = "term" | "core" | "ignore";
+
+/** Signals whose default action dumps core (Linux `SIG_KERNEL_COREDUMP_MASK`). */
+const CORE_SIGNALS = new Set([SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 24, 25, SIGSYS]);
+/** Signals ignored by default (`SIG_KERNEL_IGNORE_MASK`) and the stop signals. */
+const IGNORED_SIGNALS = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
+
+/**
+ * Linux's default action for `signo`. The stop signals (`SIGSTOP`,
+ * `SIGTSTP`, `SIGTTIN`, `SIGTTOU`) would stop the process until a
+ * `SIGCONT`; plume ignores them, as nothing outside the sandbox could
+ * continue the guest (qemu-user stops its whole host process instead).
+ *
+ * @example
+ * ```ts
+ * import { defaultAction } from "./signals.ts";
+ * console.log(defaultAction(11), defaultAction(15), defaultAction(17)); // core term ignore
+ * ```
+ */
+export function defaultAction(signo: number): DefaultAction {
+  if (CORE_SIGNALS.has(signo)) return "core";
+  if (IGNORED_SIGNALS.has(signo)) return "ignore";
+  return "term";
+}
 
 /** One signal's disposition (riscv64 kernel `struct sigaction`: no restorer). */
 export interface SigAction {
@@ -44,7 +133,7 @@ export interface SigAction {
   mask: bigint;
 }
 
-/** A raised signal waiting for delivery. */
+/** A raised signal waiting for delivery: the fields of the `siginfo_t` it will carry. */
 export interface PendingSignal {
   /** Signal number. */
   signo: number;
@@ -54,66 +143,43 @@ export interface PendingSignal {
   pid: number;
   /** Sender's uid (`si_uid`). */
   uid: number;
-  /** Target thread for `tgkill`/`tkill`, or 0 for the whole process. */
+  /** Target thread for `tgkill`/`tkill` and faults, or 0 for the whole process. */
   tid: number;
+  /** `si_addr` of a fault. */
+  addr?: number;
+  /** `si_value` of `sigqueue`. */
+  value?: bigint;
+  /** A whole `siginfo_t` given by the sender (`rt_sigqueueinfo`): used as is. */
+  info?: Uint8Array;
 }
 
 /**
  * Process-wide signal state.
  *
- * @example Record a signal and observe it through the hook
+ * @example A disposition and the pending counter
  * ```ts
- * import { SignalState, SI_TKILL } from "./signals.ts";
+ * import { SignalState } from "./signals.ts";
  * const s = new SignalState();
- * const seen: number[] = [];
- * s.onRaise = (sig) => seen.push(sig.signo);
- * s.raise({ signo: 6, code: SI_TKILL, pid: 100, uid: 0, tid: 100 });
- * console.log(seen, s.pending.length); // [ 6 ] 1
+ * console.log(s.actions[2].handler, s.count); // 0n 0
  * ```
  */
 export class SignalState {
   /** Dispositions, indexed by signal number (index 0 unused). */
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: 0n, flags: 0n, mask: 0n }));
-  /** Raised signals not yet delivered, oldest first. */
+  /** Process-directed signals not yet delivered, oldest first. */
   readonly pending: PendingSignal[] = [];
-  /** Called after each signal is queued; the delivery code replaces it. */
+  /**
+   * Signals pending anywhere in the process (this queue and every
+   * thread's): while it is 0, the check after each system call is one
+   * comparison.
+   */
+  count = 0;
+  /** Called after a signal is queued (the scheduler wakes threads, plugins may watch). */
   onRaise: (sig: PendingSignal) => void = () => {};
 
-  /** Queues a signal and calls {@link onRaise}. */
-  raise(sig: PendingSignal): void {
-    this.pending.push(sig);
-    this.onRaise(sig);
-  }
-}
-
-/** `sigaltstack` flag: the thread is running on the alternate stack. */
-export const SS_ONSTACK = 1;
-/** `sigaltstack` flag: no alternate stack. */
-export const SS_DISABLE = 2;
-/** `sigaltstack` flag: disarm the stack while a handler runs on it. */
-export const SS_AUTODISARM = 0x8000_0000;
-
-/** State Linux keeps per thread, as far as system calls see it. */
-export class ThreadState {
-  /** Thread id. */
-  readonly tid: number;
-  /** Blocked signals. */
-  blocked = 0n;
-  /** Alternate signal stack base. */
-  altStackSp = 0;
-  /** Alternate signal stack size. */
-  altStackSize = 0;
-  /** `SS_DISABLE` or `SS_AUTODISARM` as set by `sigaltstack`. */
-  altStackFlags = SS_DISABLE;
-  /** `set_tid_address` pointer, cleared and woken when the thread exits. */
-  clearChildTid = 0;
-  /** `set_robust_list` head. */
-  robustListHead = 0;
-  /** `set_robust_list` length. */
-  robustListLen = 0;
-
-  /** @param tid thread id */
-  constructor(tid: number) {
-    this.tid = tid;
+  /** True when the disposition of `signo` makes the kernel drop it: ignored explicitly or by default. */
+  ignores(signo: number): boolean {
+    const h = this.actions[signo].handler;
+    return h === SIG_IGN || (h === SIG_DFL && defaultAction(signo) === "ignore");
   }
 }

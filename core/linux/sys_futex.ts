@@ -1,12 +1,10 @@
 /**
- * `futex` for a process with one thread: glibc calls it even then (lazy
- * initialization, stdio locks, name service), and aborts on `ENOSYS`.
- *
- * With no other thread there is never a waiter to wake and nobody to wake
- * a waiter: `FUTEX_WAKE` wakes 0, `FUTEX_WAIT` returns `EAGAIN` when the
- * word changed, sleeps out a timeout, and otherwise returns `EAGAIN` too
- * (Linux would sleep forever). The threads work (`clone`) replaces the
- * waiting and waking with real queues.
+ * `futex`: the wait queues glibc builds mutexes, condition variables,
+ * joins and `pthread_once` on. Waiting blocks the calling thread in the
+ * scheduler (see `wait.ts`) until a wake, the timeout or a signal; queues
+ * are `futex_table.ts`. PI futexes (`FUTEX_LOCK_PI`…) are not implemented
+ * and answer `ENOSYS` (glibc only uses them for priority-inheriting
+ * mutexes).
  *
  * @module
  */
@@ -14,11 +12,13 @@
 import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, SyscallError } from "./errno.ts";
+import { FUTEX_BITSET_MATCH_ANY } from "./futex_table.ts";
 import { readTimespec } from "./guest_struct.ts";
 import type { Process } from "./process.ts";
 import { fmtD, fmtHex32, fmtPointer } from "./strace.ts";
-import { CLOCK_MONOTONIC, CLOCK_REALTIME, clockNs, sleepNs } from "./sys_time.ts";
+import { CLOCK_MONOTONIC, CLOCK_REALTIME, clockNs } from "./sys_time.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
+import { Blocked } from "./wait.ts";
 
 /** `futex` commands. */
 const FUTEX = {
@@ -33,48 +33,105 @@ const FUTEX = {
 const FUTEX_PRIVATE_FLAG = 128;
 const FUTEX_CLOCK_REALTIME = 256;
 
-/** Applies `FUTEX_WAKE_OP`'s operation to the word at `addr` and returns the old value. */
-function wakeOp(mem: AddressSpace, addr: number, encoded: number): number {
-  const op = (encoded >>> 28) & 0xf;
-  let arg = (encoded >>> 12) & 0xfff;
+/** A sign-extended 12-bit field of a `FUTEX_WAKE_OP` operation. */
+function field12(v: number): number {
+  return (v << 20) >> 20;
+}
+
+/**
+ * Applies `FUTEX_WAKE_OP`'s operation to the word at `addr`; returns
+ * whether its comparison of the old value holds.
+ */
+export function wakeOp(mem: AddressSpace, addr: number, encoded: number): boolean {
+  const op = (encoded >>> 28) & 0xf, cmp = (encoded >>> 24) & 0xf;
+  let arg = field12(encoded >>> 12);
+  const cmpArg = field12(encoded);
   if (op & 8) arg = 1 << (arg & 31);
-  const old = mem.readU32(addr);
+  if (addr % 4 !== 0) throw new SyscallError(E.EINVAL, `Unaligned futex 0x${addr.toString(16)}`);
+  mem.check(addr, 4, "write");
+  const old = mem.view.getInt32(addr, true);
   const next = [arg, old + arg, old | arg, old & ~arg, old ^ arg][op & 7];
   if (next === undefined) throw new SyscallError(E.ENOSYS, `Unknown FUTEX_WAKE_OP operation ${op & 7}`);
-  mem.writeU32(addr, next);
-  return old;
+  const holds = [old === cmpArg, old !== cmpArg, old < cmpArg, old <= cmpArg, old > cmpArg, old >= cmpArg][cmp];
+  if (holds === undefined) throw new SyscallError(E.ENOSYS, `Unknown FUTEX_WAKE_OP comparison ${cmp}`);
+  mem.view.setInt32(addr, next | 0, true);
+  mem.noteWrite(addr, 4);
+  return holds;
+}
+
+/** `performance.now()` time at which a futex wait with timeout `ts` (guest pointer, 0 for none) ends. */
+function deadlineOf(proc: Process, cpu: Cpu, op: number, cmd: number, ts: number): number {
+  if (ts === 0) return Infinity;
+  const t = readTimespec(proc.mem, ts);
+  if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
+  const ms = t.sec * 1000 + t.nsec / 1e6;
+  // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is absolute on the chosen clock.
+  if (cmd === FUTEX.WAIT) return performance.now() + ms;
+  const clock = op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+  return performance.now() + (ms - Number(clockNs(proc, cpu, clock)!) / 1e6);
+}
+
+function futexWait(proc: Process, cpu: Cpu, addr: number, op: number, cmd: number, a: readonly number[]): number {
+  const bitset = cmd === FUTEX.WAIT_BITSET ? a[5] >>> 0 : FUTEX_BITSET_MATCH_ANY;
+  if (bitset === 0) throw new SyscallError(E.EINVAL, "Empty bitset");
+  const deadline = deadlineOf(proc, cpu, op, cmd, a[3]);
+  if (proc.mem.readU32(addr) !== a[2] >>> 0) throw new SyscallError(E.EAGAIN);
+  if (deadline <= performance.now()) throw new SyscallError(E.ETIMEDOUT);
+  const w = proc.futexes.enqueue(addr, proc.tidOf(cpu), bitset);
+  throw new Blocked({
+    what: `futex wait on 0x${addr.toString(16)}`,
+    deadline,
+    // Linux restarts an untimed wait after a SA_RESTART handler, a timed one fails with EINTR.
+    restart: deadline === Infinity ? "restart" : "eintr",
+    poll(now) {
+      if (w.woken) return 0;
+      if (now < deadline) return undefined;
+      proc.futexes.remove(w);
+      return -E.ETIMEDOUT;
+    },
+    cancel: () => proc.futexes.remove(w),
+  });
 }
 
 function sysFutex(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const addr = a[0], op = a[1] | 0, val = a[2] >>> 0;
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   if (addr % 4 !== 0) throw new SyscallError(E.EINVAL, `Unaligned futex 0x${addr.toString(16)}`);
+  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT && cmd !== FUTEX.WAIT_BITSET) {
+    throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command that does not wait");
+  }
+  const fut = proc.futexes;
+  // The count arguments are ints: Linux treats negative ones as 0 for requeues.
+  const count = (v: number) => Math.max(v | 0, 0);
   switch (cmd) {
     case FUTEX.WAIT:
-    case FUTEX.WAIT_BITSET: {
-      if (cmd === FUTEX.WAIT_BITSET && a[5] >>> 0 === 0) throw new SyscallError(E.EINVAL, "Empty bitset");
-      if (proc.mem.readU32(addr) !== val) throw new SyscallError(E.EAGAIN);
-      if (a[3] === 0) throw new SyscallError(E.EAGAIN, "Waiting with no other thread to wake the waiter");
-      const ts = readTimespec(proc.mem, a[3]);
-      if (ts.sec < 0 || ts.nsec < 0 || ts.nsec > 999_999_999) throw new SyscallError(E.EINVAL);
-      const ns = BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec);
-      // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is absolute on the chosen clock.
-      const clock = op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME : CLOCK_MONOTONIC;
-      sleepNs(cmd === FUTEX.WAIT ? ns : ns - clockNs(proc, cpu, clock)!);
-      throw new SyscallError(E.ETIMEDOUT);
-    }
+    case FUTEX.WAIT_BITSET:
+      return futexWait(proc, cpu, addr, op, cmd, a);
     case FUTEX.WAKE:
-    case FUTEX.WAKE_BITSET:
+    case FUTEX.WAKE_BITSET: {
+      const bitset = cmd === FUTEX.WAKE_BITSET ? a[5] >>> 0 : FUTEX_BITSET_MATCH_ANY;
+      if (bitset === 0) throw new SyscallError(E.EINVAL, "Empty bitset");
+      proc.mem.check(addr, 4, "read");
+      return fut.wake(addr, val, bitset);
+    }
     case FUTEX.REQUEUE:
+    case FUTEX.CMP_REQUEUE: {
+      const addr2 = a[4];
+      if (addr2 % 4 !== 0) throw new SyscallError(E.EINVAL, `Unaligned futex 0x${addr2.toString(16)}`);
+      if ((a[2] | 0) < 0 || (a[3] | 0) < 0) throw new SyscallError(E.EINVAL, "Negative count");
+      proc.mem.check(addr2, 4, "read");
+      if (cmd === FUTEX.CMP_REQUEUE && proc.mem.readU32(addr) !== a[5] >>> 0) throw new SyscallError(E.EAGAIN);
       proc.mem.check(addr, 4, "read");
-      return 0;
-    case FUTEX.CMP_REQUEUE:
-      if (proc.mem.readU32(addr) !== a[5] >>> 0) throw new SyscallError(E.EAGAIN);
-      return 0;
-    case FUTEX.WAKE_OP:
+      return fut.requeue(addr, addr2, count(a[2]), count(a[3]));
+    }
+    case FUTEX.WAKE_OP: {
+      const addr2 = a[4];
       proc.mem.check(addr, 4, "read");
-      wakeOp(proc.mem, a[4], a[5] >>> 0);
-      return 0;
+      const holds = wakeOp(proc.mem, addr2, a[5] >>> 0);
+      let n = fut.wake(addr, count(a[2]));
+      if (holds) n += fut.wake(addr2, count(a[3]));
+      return n;
+    }
     default:
       throw new SyscallError(E.ENOSYS, `Unsupported futex operation ${cmd}`);
   }
@@ -107,5 +164,5 @@ function futexStrace(args: readonly bigint[]): string {
     .join(",");
 }
 
-/** The single-thread `futex`. */
+/** The `futex` system call. */
 export const FUTEX_SYSCALLS: readonly SyscallDef[] = [def("futex", sysFutex, { args: futexStrace })];

@@ -16,7 +16,9 @@ import { HostFile, MAX_RW_COUNT, O_CLOEXEC, O_DIRECT, O_NONBLOCK, type OpenFile,
 import { PIPE_CAPACITY, PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
+import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
+import { Blocked, waitUntil } from "./wait.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
 import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
@@ -61,7 +63,8 @@ function writeRaisingSigpipe(proc: Process, cpu: Cpu, f: OpenFile, src: Uint8Arr
     return pos === undefined ? f.write(src) : f.pwrite(src, pos);
   } catch (err) {
     if (err instanceof SyscallError && err.errno === E.EPIPE) {
-      proc.signals.raise({
+      // Linux's send_sig(SIGPIPE, current): to the writing thread.
+      sendSignal(proc, {
         signo: SIGPIPE,
         code: SI_USER,
         pid: proc.pid,
@@ -78,13 +81,32 @@ function writePosition(f: OpenFile): number {
   return f instanceof HostFile ? f.offset : 0;
 }
 
+/**
+ * Runs a read of `f`; a read from an empty pipe whose write end is open
+ * waits (the thread blocks until data or end of file arrive, restarting
+ * after a `SA_RESTART` handler) unless the pipe is non-blocking.
+ */
+function blockingRead(f: OpenFile, read: () => number): number {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.errno === E.EAGAIN && f instanceof PipeEnd && !(f.flags & O_NONBLOCK))) {
+      throw err;
+    }
+    const pipe = f.pipe;
+    throw new Blocked(waitUntil(`read from ${f.path}`, () => pipe.size > 0 || pipe.writers === 0, read, "restart"));
+  }
+}
+
 function sysRead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
-  const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
-  beforeRead(proc, f);
-  const n = f.read(dst);
-  proc.mem.noteWrite(a[1], n);
-  return n;
+  return blockingRead(f, () => {
+    const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
+    beforeRead(proc, f);
+    const n = f.read(dst);
+    proc.mem.noteWrite(a[1], n);
+    return n;
+  });
 }
 
 function sysWrite(proc: Process, cpu: Cpu, a: readonly number[]): number {
@@ -117,6 +139,10 @@ function readIovecs(proc: Process, addr: number, count: number, access: "read" |
 
 function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
+  return blockingRead(f, () => readvOnce(proc, f, a));
+}
+
+function readvOnce(proc: Process, f: OpenFile, a: readonly number[]): number {
   const iov = readIovecs(proc, a[1], a[2] | 0, "write");
   beforeRead(proc, f);
   let total = 0;

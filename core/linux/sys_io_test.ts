@@ -125,14 +125,25 @@ Deno.test(
     assertEquals(env.mem.view.getInt32(buf, true), 4);
     assertEquals(env.call("read", r, buf, 16), 4);
     assertEquals(env.text(buf, 4), "ping");
-    assertEquals(env.call("read", r, buf, 16), -E.EAGAIN);
+    // An empty pipe blocks the reader until a write or the last close of the write end.
+    assertEquals(env.call("read", r, buf, 16), undefined);
+    assertEquals(env.poll(), undefined);
+    const writer = env.thread();
+    assertEquals(env.callOn(writer.cpu, "write", w, env.str("pong"), 4), 4);
+    assertEquals(env.poll(), 4);
+    assertEquals(env.text(buf, 4), "pong");
+    assertEquals(env.call("fcntl", r, 4, 0o4000), 0);
+    assertEquals(env.call("read", r, buf, 16), -E.EAGAIN, "O_NONBLOCK");
+    assertEquals(env.call("fcntl", r, 4, 0), 0);
     assertEquals(env.call("write", r, buf, 1), -E.EBADF);
+    assertEquals(env.call("read", r, buf, 16), undefined);
     env.call("close", w);
+    assertEquals(env.poll(), 0);
     assertEquals(env.call("read", r, buf, 16), 0);
     const [r2, w2] = pipe(env);
     env.call("close", r2);
     assertEquals(env.call("write", w2, buf, 1), -E.EPIPE);
-    assertEquals(env.proc.signals.pending.map((s) => s.signo), [SIGPIPE]);
+    assertEquals(env.proc.thread(env.cpu).pending.map((s) => s.signo), [SIGPIPE], "SIGPIPE to the writing thread");
     assertEquals(env.call("pipe2", buf, 0x1), -E.EINVAL);
     assertEquals(env.call("pipe2", 0x3000000, 0), -E.EFAULT);
     assertEquals(env.call("fcntl", r, 1032), 65536);

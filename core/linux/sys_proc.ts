@@ -1,8 +1,7 @@
 /**
- * Process and thread system calls: exiting, ids and credentials, process
+ * Process system calls: ids and credentials, process
  * groups and sessions, `uname` and `sysinfo`, resource limits, thread
- * bookkeeping (`set_tid_address`, robust lists), scheduling (affinity,
- * priority, `sched_yield`), `prctl`, `membarrier`, `getcpu`,
+ * scheduling (affinity, priority), `prctl`, `membarrier`, `getcpu`,
  * `personality`, and `wait4` (there are no children).
  *
  * @module
@@ -15,31 +14,6 @@ import { readStruct, StructBuf } from "./guest_struct.ts";
 import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
 import type { Process } from "./process.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
-
-/** Ends the thread `cpu` runs; the last thread's exit ends the process. */
-function sysExit(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const t = proc.thread(cpu);
-  if (t.clearChildTid !== 0) {
-    try {
-      proc.mem.writeU32(t.clearChildTid, 0);
-    } catch {
-      // Linux ignores a fault here.
-    }
-  }
-  proc.threads.delete(t.tid);
-  if (proc.threads.size === 0) {
-    proc.exitStatus = a[0] & 0xff;
-    proc.releaseResources();
-  }
-  return 0;
-}
-
-/** Ends every thread of the process. */
-function sysExitGroup(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  proc.exitStatus = a[0] & 0xff;
-  proc.releaseResources();
-  return 0;
-}
 
 /** True when `pid` names the guest itself (0 meaning "the caller"). */
 function isSelf(proc: Process, cpu: Cpu, pid: number): boolean {
@@ -147,26 +121,6 @@ function sysGetrlimit(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysSetrlimit(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const next = readRlimit(proc, a[1]);
   proc.rlimits.set(a[0] >>> 0, next);
-  return 0;
-}
-
-/** Size of `struct robust_list_head`. */
-const ROBUST_LIST_HEAD_SIZE = 24;
-
-function sysSetRobustList(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  if (a[1] !== ROBUST_LIST_HEAD_SIZE) throw new SyscallError(E.EINVAL, `Bad robust list size ${a[1]}`);
-  const t = proc.thread(cpu);
-  t.robustListHead = a[0];
-  t.robustListLen = a[1];
-  return 0;
-}
-
-function sysGetRobustList(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const pid = a[0] | 0;
-  const t = isSelf(proc, cpu, pid) ? proc.thread(cpu) : proc.threads.get(pid);
-  if (t === undefined) throw new SyscallError(E.ESRCH, `No thread ${pid}`);
-  proc.mem.writeU64(a[1], BigInt(t.robustListHead));
-  proc.mem.writeU64(a[2], BigInt(ROBUST_LIST_HEAD_SIZE));
   return 0;
 }
 
@@ -338,11 +292,8 @@ function sysWait4(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 /** Process and thread system calls. */
 export const PROC_SYSCALLS: readonly SyscallDef[] = [
-  def("exit", sysExit, { args: ["d"], noReturn: true }),
-  def("exit_group", sysExitGroup, { args: ["d"], noReturn: true }),
   def("getpid", (p) => p.pid, { args: [] }),
   def("getppid", () => Deno.ppid, { args: [] }),
-  def("gettid", (p, c) => p.tidOf(c), { args: [] }),
   def("getuid", (p) => p.creds.uid.real, { args: [] }),
   def("geteuid", (p) => p.creds.uid.effective, { args: [] }),
   def("getgid", (p) => p.creds.gid.real, { args: [] }),
@@ -372,15 +323,8 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("prlimit64", sysPrlimit64),
   def("getrlimit", sysGetrlimit),
   def("setrlimit", sysSetrlimit),
-  def("set_tid_address", (p, c, a) => {
-    p.thread(c).clearChildTid = a[0];
-    return p.tidOf(c);
-  }),
-  def("set_robust_list", sysSetRobustList),
-  def("get_robust_list", sysGetRobustList),
   def("sched_getaffinity", sysSchedGetaffinity),
   def("sched_setaffinity", sysSchedSetaffinity),
-  def("sched_yield", () => 0),
   def("getpriority", sysGetpriority, { args: ["x", "x"] }),
   def("setpriority", sysSetpriority),
   def("prctl", sysPrctl),

@@ -1,32 +1,40 @@
 /**
- * Signal system calls, bookkeeping only: `rt_sigaction`, `rt_sigprocmask`,
- * `rt_sigpending` and `sigaltstack` store and report state with Linux's
- * checks; `kill`, `tkill` and `tgkill` aimed at the guest itself queue the
- * signal in `SignalState` (whose `onRaise` hook the delivery code uses).
- * Other host processes are out of the sandbox's reach: they are reported
- * as absent (`ESRCH`).
+ * Signal system calls: dispositions and masks (`rt_sigaction`,
+ * `rt_sigprocmask`, `rt_sigpending`, `sigaltstack`), sending (`kill`,
+ * `tkill`, `tgkill`, `rt_sigqueueinfo`, `rt_tgsigqueueinfo`) to the
+ * guest itself, waiting (`rt_sigsuspend`, `rt_sigtimedwait`), returning
+ * from a handler (`rt_sigreturn`) and the interval timers (`setitimer`,
+ * `getitimer`). Delivery itself is `signal_delivery.ts`, after each
+ * system call and before each time slice. Other host processes are out of
+ * the sandbox's reach: they are reported as absent (`ESRCH`).
  *
  * @module
  */
 
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
-import { readStruct, StructBuf } from "./guest_struct.ts";
+import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
 import { hostSession } from "./host_info.ts";
 import type { Process } from "./process.ts";
+import { FORWARDED_SIGNALS } from "./host_signals.ts";
+import { ITIMER_PROF, ITIMER_REAL } from "./itimers.ts";
+import { dequeueSignal, sendSignal, sigreturn } from "./signal_delivery.ts";
+import { encodeSiginfo, SIGINFO_SIZE } from "./signal_frame.ts";
 import {
   NSIG,
+  type PendingSignal,
   SI_TKILL,
   SI_USER,
+  SIG_DFL,
+  sigbit,
   SIGKILL,
   SIGSTOP,
-  SS_AUTODISARM,
-  SS_DISABLE,
-  SS_ONSTACK,
   UNBLOCKABLE,
 } from "./signals.ts";
 import { fmtPointer } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
+import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from "./thread.ts";
+import { Blocked } from "./wait.ts";
 
 /** Size of the kernel's `sigset_t`. */
 const SIGSET_SIZE = 8;
@@ -54,8 +62,27 @@ function sysRtSigaction(proc: Process, _cpu: Cpu, a: readonly number[]): number 
   }
   const old = proc.signals.actions[sig];
   if (a[2] !== 0) new StructBuf(24).i64(0, old.handler).i64(8, old.flags).i64(16, old.mask).writeTo(proc.mem, a[2]);
-  if (next) proc.signals.actions[sig] = { ...next, mask: next.mask & ~UNBLOCKABLE };
+  if (next) {
+    proc.signals.actions[sig] = { ...next, mask: next.mask & ~UNBLOCKABLE };
+    // A caught or ignored host signal must stop ending plume and reach the guest instead.
+    if (next.handler !== SIG_DFL && FORWARDED_SIGNALS[sig] !== undefined) proc.hostSignals.listen(sig);
+    // Linux discards pending instances of a signal that becomes ignored.
+    if (proc.signals.ignores(sig)) discardPending(proc, sig);
+  }
   return 0;
+}
+
+/** Drops every pending instance of `signo` (it became ignored). */
+function discardPending(proc: Process, signo: number): void {
+  const queues = [proc.signals.pending, ...[...proc.threads.values()].map((t) => t.pending)];
+  for (const q of queues) {
+    for (let i = q.length - 1; i >= 0; i--) {
+      if (q[i].signo === signo) {
+        q.splice(i, 1);
+        proc.signals.count--;
+      }
+    }
+  }
 }
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -80,19 +107,17 @@ function sysRtSigprocmask(proc: Process, cpu: Cpu, a: readonly number[]): number
 function sysRtSigpending(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const size = a[1];
   if (size < 0 || size > SIGSET_SIZE) throw new SyscallError(E.EINVAL, `Bad sigset size ${size}`);
-  const tid = proc.tidOf(cpu);
+  const t = proc.thread(cpu);
   let set = 0n;
-  for (const s of proc.signals.pending) if (s.tid === 0 || s.tid === tid) set |= 1n << BigInt(s.signo - 1);
-  const b = new StructBuf(8).i64(0, set & proc.thread(cpu).blocked);
+  for (const s of [...proc.signals.pending, ...t.pending]) set |= sigbit(s.signo);
+  const b = new StructBuf(8).i64(0, set & t.blocked);
   proc.mem.writeBytes(a[0], b.bytes.subarray(0, size));
   return 0;
 }
 
 function sysSigaltstack(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const t = proc.thread(cpu);
-  const sp = cpu.getXNumber(2);
-  const disabled = (t.altStackFlags & SS_DISABLE) !== 0;
-  const onStack = !disabled && sp >= t.altStackSp && sp < t.altStackSp + t.altStackSize;
+  const onStack = t.onAltStack(cpu.getXNumber(2));
   const old = new StructBuf(24)
     .i64(0, t.altStackSp)
     .u32(8, onStack ? SS_ONSTACK : t.altStackFlags)
@@ -134,14 +159,16 @@ function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   else self = false;
   // Other host processes are invisible from the sandbox (Deno refuses /proc and kill without --allow-run).
   if (!self) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
-  if (sig !== 0) proc.signals.raise({ signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
+  if (sig !== 0) sendSignal(proc, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
   return 0;
 }
 
 /** Queues `sig` for thread `tid` of the guest (`tkill`, `tgkill`). */
 function signalThread(proc: Process, cpu: Cpu, tid: number, sig: number): number {
-  if (tid !== proc.tidOf(cpu) && !proc.threads.has(tid)) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
-  if (sig !== 0) proc.signals.raise({ signo: sig, code: SI_TKILL, pid: proc.pid, uid: proc.creds.uid.real, tid });
+  const self = proc.thread(cpu);
+  const t = tid === self.tid ? self : proc.threads.get(tid);
+  if (t === undefined || t.exited) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
+  if (sig !== 0) sendSignal(proc, { signo: sig, code: SI_TKILL, pid: proc.pid, uid: proc.creds.uid.real, tid });
   return 0;
 }
 
@@ -158,6 +185,131 @@ function sysTgkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return signalThread(proc, cpu, tid, sig);
 }
 
+/** The `siginfo_t` a sender gave (`rt_sigqueueinfo`), checked as Linux does. */
+function queuedInfo(proc: Process, cpu: Cpu, sig: number, addr: number, tid: number): PendingSignal {
+  if (sig === 0) return { signo: 0, code: 0, pid: 0, uid: 0, tid };
+  const info = proc.mem.readBytes(addr, SIGINFO_SIZE);
+  const v = new DataView(info.buffer);
+  const code = v.getInt32(8, true);
+  // Only the kernel may claim kernel or kill() origins, except the main thread towards its own process.
+  if ((code >= 0 || code === SI_TKILL) && proc.tidOf(cpu) !== proc.pid) {
+    throw new SyscallError(E.EPERM, `si_code ${code} is reserved`);
+  }
+  v.setInt32(0, sig, true);
+  return { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info };
+}
+
+function sysRtSigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const pid = a[0] | 0, sig = a[1] | 0;
+  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  if (pid !== proc.pid) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+  const s = queuedInfo(proc, cpu, sig, a[2], 0);
+  if (sig !== 0) sendSignal(proc, s);
+  return 0;
+}
+
+function sysRtTgsigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const tgid = a[0] | 0, tid = a[1] | 0, sig = a[2] | 0;
+  if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad arguments");
+  const t = tgid === proc.pid ? proc.threads.get(tid) : undefined;
+  if (t === undefined || t.exited) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
+  const s = queuedInfo(proc, cpu, sig, a[3], tid);
+  if (sig !== 0) sendSignal(proc, s);
+  return 0;
+}
+
+function sysRtSigreturn(proc: Process, cpu: Cpu): number {
+  sigreturn(proc, proc.thread(cpu), cpu);
+  return 0;
+}
+
+function sysRtSigsuspend(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  if (a[1] !== SIGSET_SIZE) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[1]}`);
+  const mask = readSigset(proc, a[0]);
+  const t = proc.thread(cpu);
+  t.savedMask = t.blocked;
+  t.blocked = mask & ~UNBLOCKABLE;
+  // Only a signal ends it: the scheduler interrupts the wait with EINTR and the handler returns to the saved mask.
+  throw new Blocked({
+    what: "rt_sigsuspend",
+    deadline: Infinity,
+    restart: "eintr",
+    poll: () => undefined,
+    cancel() {},
+  });
+}
+
+function sysRtSigtimedwait(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  if (a[3] !== SIGSET_SIZE) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[3]}`);
+  const set = readSigset(proc, a[0]) & ~UNBLOCKABLE;
+  let deadline = Infinity;
+  if (a[2] !== 0) {
+    const ts = readValidTimespec(proc.mem, a[2]);
+    deadline = performance.now() + ts.sec * 1000 + ts.nsec / 1e6;
+  }
+  const t = proc.thread(cpu);
+  const take = (): number | undefined => {
+    // Dequeue as if only the awaited signals were unblocked.
+    const saved = t.blocked;
+    t.blocked = ~set;
+    const sig = dequeueSignal(proc, t);
+    t.blocked = saved;
+    if (sig === undefined) return undefined;
+    if (a[1] !== 0) proc.mem.writeBytes(a[1], encodeSiginfo(sig));
+    return sig.signo;
+  };
+  const now = take();
+  if (now !== undefined) return now;
+  if (deadline <= performance.now()) throw new SyscallError(E.EAGAIN, "No signal before the timeout");
+  throw new Blocked({
+    what: "rt_sigtimedwait",
+    deadline,
+    restart: "eintr",
+    poll: (at) => take() ?? (at >= deadline ? -E.EAGAIN : undefined),
+    cancel() {},
+  });
+}
+
+/** Reads a `struct itimerval` (two timevals) as milliseconds. */
+function readItimerval(proc: Process, addr: number): { interval: number; value: number } {
+  const v = readStruct(proc.mem, addr, 32);
+  const tv = (off: number) => {
+    const sec = Number(v.getBigInt64(off, true)), usec = Number(v.getBigInt64(off + 8, true));
+    if (sec < 0 || usec < 0 || usec > 999_999) throw new SyscallError(E.EINVAL, `Bad timeval ${sec}.${usec}`);
+    return sec * 1000 + usec / 1000;
+  };
+  return { interval: tv(0), value: tv(16) };
+}
+
+function writeItimerval(proc: Process, addr: number, t: { interval: number; value: number }): void {
+  const b = new StructBuf(32);
+  const tv = (off: number, ms: number) => {
+    // Round up to the microsecond, so an armed timer never reads as disarmed.
+    const us = Math.ceil(ms * 1000);
+    b.i64(off, Math.floor(us / 1e6)).i64(off + 8, us % 1e6);
+  };
+  tv(0, t.interval);
+  tv(16, t.value);
+  b.writeTo(proc.mem, addr);
+}
+
+function sysSetitimer(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const which = a[0] | 0;
+  if (which < ITIMER_REAL || which > ITIMER_PROF) throw new SyscallError(E.EINVAL, `Bad timer ${which}`);
+  const next = a[1] !== 0 ? readItimerval(proc, a[1]) : { interval: 0, value: 0 };
+  if (a[2] !== 0) proc.mem.check(a[2], 32, "write");
+  const old = proc.timers.set(which, next.value, next.interval, performance.now(), proc.runTime);
+  if (a[2] !== 0) writeItimerval(proc, a[2], old);
+  return 0;
+}
+
+function sysGetitimer(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const which = a[0] | 0;
+  if (which < ITIMER_REAL || which > ITIMER_PROF) throw new SyscallError(E.EINVAL, `Bad timer ${which}`);
+  writeItimerval(proc, a[1], proc.timers.get(which, performance.now(), proc.runTime));
+  return 0;
+}
+
 const HOW_NAMES: Readonly<Record<string, string>> = { "0": "SIG_BLOCK", "1": "SIG_UNBLOCK", "2": "SIG_SETMASK" };
 
 /** Signal system calls. */
@@ -171,4 +323,11 @@ export const SIGNAL_SYSCALLS: readonly SyscallDef[] = [
   def("kill", sysKill, { args: ["d", "sig"] }),
   def("tkill", sysTkill, { args: ["d", "sig"] }),
   def("tgkill", sysTgkill, { args: ["d", "d", "sig"] }),
+  def("rt_sigqueueinfo", sysRtSigqueueinfo),
+  def("rt_tgsigqueueinfo", sysRtTgsigqueueinfo),
+  def("rt_sigreturn", sysRtSigreturn, undefined, true),
+  def("rt_sigsuspend", sysRtSigsuspend),
+  def("rt_sigtimedwait", sysRtSigtimedwait),
+  def("setitimer", sysSetitimer),
+  def("getitimer", sysGetitimer),
 ];

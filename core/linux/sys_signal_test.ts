@@ -93,10 +93,14 @@ Deno.test(
     assertEquals(env.call("kill", 4242, 0), 0);
     assertEquals(env.call("tkill", 4242, 6), 0);
     assertEquals(env.call("tgkill", 4242, 4242, 15), 0);
+    // A standard signal already pending is not queued again; one that is ignored by default is dropped.
+    assertEquals(env.call("kill", 4242, 10), 0);
+    assertEquals(env.call("kill", 4242, 17), 0);
     assertEquals(seen, [10, 12, 6, 15]);
-    const p = env.proc.signals.pending;
+    const p = env.proc.signals.pending, t = env.proc.thread(env.cpu).pending;
     assertEquals([p[0].code, p[0].pid, p[0].tid], [SI_USER, 4242, 0]);
-    assertEquals([p[2].code, p[2].tid], [SI_TKILL, 4242]);
+    assertEquals([t[0].signo, t[0].code, t[0].tid], [6, SI_TKILL, 4242]);
+    assertEquals(env.proc.signals.count, 4);
     const pending = env.alloc(8), set = env.alloc(8);
     assertEquals(env.call("rt_sigpending", pending, 8), 0);
     assertEquals(env.mem.readU64(pending), 0n);

@@ -28,6 +28,11 @@ export interface SyscallDef {
   readonly handler: SyscallHandler;
   /** `-strace` format (qemu's default when absent). */
   readonly strace?: StraceSpec;
+  /**
+   * The handler sets the guest's registers itself when it succeeds
+   * (`rt_sigreturn`, `execve`): a0 is left alone unless it fails.
+   */
+  readonly setsRegisters?: boolean;
 }
 
 /**
@@ -40,6 +45,11 @@ export interface SyscallDef {
  * console.log(d.nr); // 172
  * ```
  */
-export function def(name: keyof typeof SYS, handler: SyscallHandler, strace?: StraceSpec): SyscallDef {
-  return { nr: SYS[name], name, handler, strace };
+export function def(
+  name: keyof typeof SYS,
+  handler: SyscallHandler,
+  strace?: StraceSpec,
+  setsRegisters?: boolean,
+): SyscallDef {
+  return { nr: SYS[name], name, handler, strace, setsRegisters };
 }

@@ -17,12 +17,15 @@ import type { Process } from "./process.ts";
 import { formatCall, formatResult } from "./strace.ts";
 import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
+import type { ThreadState } from "./thread.ts";
+import { Blocked } from "./wait.ts";
 import { FS_SYSCALLS } from "./sys_fs.ts";
 import { FUTEX_SYSCALLS } from "./sys_futex.ts";
 import { IO_SYSCALLS } from "./sys_io.ts";
 import { MEM_SYSCALLS } from "./sys_mem.ts";
 import { PROC_SYSCALLS } from "./sys_proc.ts";
 import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
+import { THREAD_SYSCALLS } from "./sys_thread.ts";
 import { TIME_SYSCALLS } from "./sys_time.ts";
 
 /** System-call names by number, for plugins and logs (from `syscall_names.ts`). */
@@ -40,6 +43,7 @@ const TABLE: readonly (SyscallDef | undefined)[] = (() => {
       PROC_SYSCALLS,
       SIGNAL_SYSCALLS,
       FUTEX_SYSCALLS,
+      THREAD_SYSCALLS,
     ].flat()
   ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);
@@ -77,11 +81,11 @@ function straceName(nr: number): string | undefined {
   return QEMU_STRACE_UNNAMED.has(nr) ? undefined : syscallName(nr);
 }
 
-/** Runs a handler under the error policy. */
-function run(d: SyscallDef, proc: Process, cpu: Cpu, args: readonly number[]): number {
+/** Runs `op` under the error policy: `SyscallError` and `GuestMemoryError` become `-errno`. */
+function errnoOf(op: () => number, name: string): number {
   try {
-    const ret = d.handler(proc, cpu, args);
-    if (!Number.isSafeInteger(ret)) throw new Error(`System call ${d.name} returned ${ret}`);
+    const ret = op();
+    if (!Number.isSafeInteger(ret)) throw new Error(`System call ${name} returned ${ret}`);
     return ret;
   } catch (err) {
     if (err instanceof SyscallError) return -err.errno;
@@ -90,10 +94,21 @@ function run(d: SyscallDef, proc: Process, cpu: Cpu, args: readonly number[]): n
   }
 }
 
+/** Writes a finished call's result to a0 and its `-strace` result, unless the handler set the registers itself. */
+function complete(proc: Process, cpu: Cpu, d: SyscallDef | undefined, ret: number, raw: readonly bigint[] | undefined) {
+  if (!(d?.setsRegisters && ret >= 0)) cpu.setXNumber(10, ret);
+  if (raw !== undefined && !d?.strace?.noReturn) proc.log.write(formatResult(d?.strace, BigInt(ret), raw, proc.mem));
+}
+
 /**
  * Executes the system call the guest asked for with `ecall`. `cpu.pc`
  * already points after the `ecall`; handlers that change control flow set
  * it. `exit`/`exit_group` set `proc.exitStatus`.
+ *
+ * Returns true when the call is over (its result is in a0), false when the
+ * thread blocked in it: the thread's `call` then holds the wait, and the
+ * scheduler finishes the call with {@link pollBlockedCall} or
+ * {@link interruptBlockedCall}.
  *
  * @example Call getpid
  * ```ts
@@ -109,7 +124,7 @@ function run(d: SyscallDef, proc: Process, cpu: Cpu, args: readonly number[]): n
  * console.log(cpu.getXNumber(10)); // 42
  * ```
  */
-export function doSyscall(proc: Process, cpu: Cpu): void {
+export function doSyscall(proc: Process, cpu: Cpu): boolean {
   // Linux takes the whole register; qemu (and its messages) the low 32 bits.
   const nrLow = cpu.x[34];
   const nr = cpu.x[35] === 0 && nrLow >= 0 ? nrLow : -1;
@@ -123,25 +138,64 @@ export function doSyscall(proc: Process, cpu: Cpu): void {
     cpu.getXNumber(15),
   ];
   let raw: bigint[] | undefined;
-  let name: string | undefined;
   if (proc.strace && !d?.strace?.hidden) {
-    raw = [10, 11, 12, 13, 14, 15].map((r) => cpu.getX(r));
-    name = straceName(nrLow);
+    const name = straceName(nrLow);
     if (name === undefined) proc.log.write(`${proc.pid} Unknown syscall ${nrLow}\n`);
     else {
+      raw = [10, 11, 12, 13, 14, 15].map((r) => cpu.getX(r));
       const call = formatCall(name, d?.strace, raw, proc.mem);
       proc.log.write(`${proc.pid} ${call}${d?.strace?.noReturn ? "\n" : ""}`);
     }
   }
-  let ret: number;
   if (d === undefined) {
     if (proc.log.on("unimp")) proc.log.write(`Unsupported syscall: ${nrLow}\n`);
-    ret = -E.ENOSYS;
-  } else {
-    ret = run(d, proc, cpu, args);
+    complete(proc, cpu, d, -E.ENOSYS, raw);
+    return true;
   }
-  cpu.setXNumber(10, ret);
-  if (raw !== undefined && name !== undefined && !d?.strace?.noReturn) {
-    proc.log.write(formatResult(d?.strace, BigInt(ret), raw, proc.mem));
+  let ret: number;
+  try {
+    ret = errnoOf(() => d.handler(proc, cpu, args), d.name);
+  } catch (err) {
+    if (!(err instanceof Blocked)) throw err;
+    proc.thread(cpu).call = { waiter: err.waiter, nr, def: d, straceArgs: raw };
+    return false;
+  }
+  complete(proc, cpu, d, ret, raw);
+  return true;
+}
+
+/**
+ * Asks the system call thread `t` is blocked in whether it is over; if so,
+ * finishes it (result in a0, `-strace` result) and returns true.
+ */
+export function pollBlockedCall(proc: Process, t: ThreadState, now: number): boolean {
+  const call = t.call!;
+  let over = true;
+  const ret = errnoOf(() => {
+    const r = call.waiter.poll(now);
+    if (r === undefined) over = false;
+    return r ?? 0;
+  }, call.def.name);
+  if (!over) return false;
+  t.call = undefined;
+  complete(proc, t.cpu, call.def, ret, call.straceArgs);
+  return true;
+}
+
+/**
+ * Ends the system call thread `t` is blocked in because a signal handler
+ * is about to run: with `restart` the `ecall` runs again when the handler
+ * returns (a0 still holds the first argument), otherwise the call fails
+ * with `EINTR`.
+ */
+export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boolean): void {
+  const call = t.call!;
+  t.call = undefined;
+  call.waiter.cancel();
+  if (restart) {
+    t.cpu.pc -= 4;
+    if (call.straceArgs !== undefined) proc.log.write(" = ?\n");
+  } else {
+    complete(proc, t.cpu, call.def, -E.EINTR, call.straceArgs);
   }
 }

@@ -1,0 +1,275 @@
+/**
+ * plume's scheduler: every guest thread is a vCPU, and all of them run on
+ * the one JavaScript thread, one time slice after another.
+ *
+ * - **Deterministic by default.** Threads run round-robin in creation
+ *   order, each for a fixed number of dispatched blocks ({@link QUANTUM}),
+ *   so the same program with the same input interleaves the same way on
+ *   every run (wall-clock time only enters through timers, sleeps and
+ *   host input). With `-seed`, slice lengths vary by a generator seeded
+ *   with it: other interleavings, each reproducible.
+ * - **Blocked threads do not run.** A thread in a futex wait, a sleep or a
+ *   read from an empty pipe (see `linux/wait.ts`) is asked between slices
+ *   whether its wait is over, or interrupted by a signal.
+ * - **Idle means sleep.** When every thread waits, the process sleeps
+ *   until the earliest timeout or timer (or a host signal); when they all
+ *   wait for something no timeout, timer or signal can bring, that is a
+ *   deadlock: plume says so and ends the run (status 1) instead of
+ *   hanging.
+ * - **Events between slices.** Interval timers and host signals become
+ *   guest signals there, and each thread's pending signals are delivered
+ *   before it runs.
+ *
+ * @module
+ */
+
+import type { TbCache } from "../jit/tb_cache.ts";
+import type { Process } from "../linux/process.ts";
+import { deliverSignals, sendSignal, signalEffect } from "../linux/signal_delivery.ts";
+import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
+import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
+import type { ThreadState } from "../linux/thread.ts";
+import { runSlice } from "./cpu_loop.ts";
+import type { VcpuHooks } from "./vcpu_hooks.ts";
+
+/**
+ * Dispatched blocks per time slice. A dispatch runs one block or one pass
+ * of a region (at most `REGION_BUDGET` loop iterations), so a slice is
+ * roughly a millisecond of guest work: long enough that switching costs
+ * nothing measurable, short enough that a thread spinning on a lock held
+ * by another wastes little.
+ */
+export const QUANTUM = 20_000;
+/** How often the scheduler returns to the event loop while host signals are listened for, in ms. */
+export const YIELD_INTERVAL_MS = 20;
+/** Exit status of a run ended because every thread waits forever. */
+export const DEADLOCK_STATUS = 1;
+
+/** What {@link Scheduler.step} stopped for. */
+export type StepResult =
+  /** The process exited. */
+  | { kind: "exit"; status: number }
+  /** Every thread waits: nothing can happen before `ms` milliseconds (Infinity: only a host signal). */
+  | { kind: "idle"; ms: number }
+  /** The event loop should run (host signal listeners). */
+  | { kind: "yield" };
+
+/** Options of the scheduler. */
+export interface SchedulerOptions {
+  /** `-seed`: vary slice lengths reproducibly. @default undefined (fixed slices) */
+  seed?: number;
+  /** Dispatched blocks per slice. @default QUANTUM */
+  quantum?: number;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs the threads of one process.
+ *
+ * @example
+ * ```ts ignore
+ * const status = await new Scheduler(proc, cache, hooks).run();
+ * ```
+ */
+export class Scheduler {
+  private readonly quantum: number;
+  private rng: number;
+  private readonly seeded: boolean;
+  /** Thread ids whose vCPU was announced to plugins. */
+  private readonly started = new Set<number>();
+  /** The thread that ran last (round-robin continues after it). */
+  private last: ThreadState | undefined;
+
+  /**
+   * @param proc the process (its main thread must exist: `proc.thread(cpu)`)
+   * @param cache translations shared by all vCPUs
+   * @param hooks vCPU events for plugins
+   * @param opts seed and quantum
+   */
+  constructor(
+    readonly proc: Process,
+    readonly cache: TbCache,
+    readonly hooks?: VcpuHooks,
+    opts: SchedulerOptions = {},
+  ) {
+    this.quantum = opts.quantum ?? QUANTUM;
+    this.seeded = opts.seed !== undefined;
+    this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
+  }
+
+  /** Length of the next slice: fixed, or varied by the seeded generator (xorshift32). */
+  private sliceLength(): number {
+    if (!this.seeded) return this.quantum;
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    return (this.quantum >> 1) + ((x >>> 0) % this.quantum);
+  }
+
+  /** Runs to the end, sleeping synchronously when idle (host signals are not seen). */
+  runSync(): number {
+    for (;;) {
+      const r = this.step(Infinity);
+      if (r.kind === "exit") return r.status;
+      if (r.kind === "idle") Atomics.wait(sleepCell, 0, 0, r.ms);
+    }
+  }
+
+  /**
+   * Runs to the end, letting the event loop run between slices and while
+   * idle when host signals are listened for.
+   */
+  async run(): Promise<number> {
+    const host = this.proc.hostSignals;
+    for (;;) {
+      const r = this.step(host.active ? YIELD_INTERVAL_MS : Infinity);
+      if (r.kind === "exit") return r.status;
+      if (r.kind === "idle" && !host.active) Atomics.wait(sleepCell, 0, 0, r.ms);
+      else {await new Promise<void>((resolve) => {
+          const ms = r.kind === "idle" ? r.ms : 0;
+          // setTimeout(0) would not let signal listeners run (measured): wait at least 1 ms.
+          const timer = setTimeout(done, Math.min(Math.max(ms, 1), 2 ** 31 - 1));
+          host.onSignal = done;
+          function done() {
+            clearTimeout(timer);
+            host.onSignal = () => {};
+            resolve();
+          }
+        });}
+    }
+  }
+
+  /**
+   * Runs slices until the process exits, every thread waits, or
+   * `yieldAfterMs` have passed.
+   */
+  step(yieldAfterMs: number): StepResult {
+    const proc = this.proc;
+    const start = performance.now();
+    for (;;) {
+      if (proc.exitStatus !== null) return this.finish();
+      const now = performance.now();
+      this.raiseEvents(now);
+      const t = this.pick(now);
+      if (proc.exitStatus !== null) return this.finish();
+      if (t === undefined) {
+        const ms = this.idleTime(now);
+        if (ms === Infinity && !proc.hostSignals.active) return this.deadlock();
+        return { kind: "idle", ms };
+      }
+      this.runThread(t);
+      if (performance.now() - start >= yieldAfterMs) return { kind: "yield" };
+    }
+  }
+
+  /** Turns expired interval timers and received host signals into guest signals. */
+  private raiseEvents(now: number): void {
+    const proc = this.proc;
+    if (proc.timers.next <= now || proc.timers.counting) {
+      for (const signo of proc.timers.expire(now, proc.runTime)) {
+        sendSignal(proc, { signo, code: SI_KERNEL, pid: 0, uid: 0, tid: 0 });
+      }
+    }
+    if (proc.hostSignals.pending) {
+      for (const signo of proc.hostSignals.take()) sendSignal(proc, { signo, code: SI_USER, pid: 0, uid: 0, tid: 0 });
+    }
+  }
+
+  /**
+   * The next thread to run, round-robin after the last one: blocked
+   * threads whose wait is over (or that a signal interrupts) become
+   * runnable on the way.
+   */
+  private pick(now: number): ThreadState | undefined {
+    const proc = this.proc;
+    const threads = [...proc.threads.values()];
+    const from = this.last === undefined ? 0 : threads.indexOf(this.last) + 1;
+    for (let i = 0; i < threads.length; i++) {
+      const t = threads[(from + i) % threads.length];
+      if (t.exited) continue;
+      if (t.call !== undefined && !this.wake(t, now)) continue;
+      if (proc.exitStatus !== null) return undefined;
+      return t;
+    }
+    return undefined;
+  }
+
+  /** Ends thread `t`'s wait if it is over or a signal interrupts it; true when it can run. */
+  private wake(t: ThreadState, now: number): boolean {
+    const proc = this.proc;
+    const call = t.call!;
+    const effect = signalEffect(proc, t);
+    if (effect === "die") {
+      t.call = undefined;
+      call.waiter.cancel();
+      return true;
+    }
+    if (effect !== undefined) {
+      const restart = call.waiter.restart === "restart" && (effect.flags & BigInt(SA_RESTART)) !== 0n;
+      interruptBlockedCall(proc, t, restart);
+      if (!restart) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+      return true;
+    }
+    if (!pollBlockedCall(proc, t, now)) return false;
+    this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+    return true;
+  }
+
+  /** Delivers `t`'s signals and runs it for one slice; accounts its run time and its exit. */
+  private runThread(t: ThreadState): void {
+    const proc = this.proc;
+    if (!this.started.has(t.tid)) {
+      this.started.add(t.tid);
+      this.hooks?.vcpuInit(t.cpu);
+    }
+    // Like the kernel on a context switch, switching threads breaks any LR reservation.
+    if (this.last !== t && this.last !== undefined) t.cpu.reservation = -1;
+    this.last = t;
+    if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, this.hooks);
+    if (proc.exitStatus !== null) return;
+    proc.reschedule = false;
+    const t0 = performance.now();
+    runSlice(proc, t, this.cache, this.hooks, this.sliceLength());
+    proc.runTime += performance.now() - t0;
+    if (t.exited) this.remove(t);
+  }
+
+  private remove(t: ThreadState): void {
+    this.proc.threads.delete(t.tid);
+    if (this.started.delete(t.tid)) this.hooks?.vcpuExit(t.cpu);
+  }
+
+  /** Milliseconds until a waiting thread's timeout or the real-time timer. */
+  private idleTime(now: number): number {
+    let until = this.proc.timers.next;
+    for (const t of this.proc.threads.values()) if (t.call) until = Math.min(until, t.call.waiter.deadline);
+    return Math.max(until - now, 0);
+  }
+
+  /** The process is over: the remaining vCPUs go away. */
+  private finish(): StepResult {
+    for (const t of [...this.proc.threads.values()]) {
+      if (t.call) {
+        t.call.waiter.cancel();
+        t.call = undefined;
+      }
+      if (this.started.delete(t.tid)) this.hooks?.vcpuExit(t.cpu);
+    }
+    return { kind: "exit", status: this.proc.exitStatus ?? 0 };
+  }
+
+  /** Every thread waits for something that cannot happen: report and end the run. */
+  private deadlock(): StepResult {
+    const proc = this.proc;
+    const waits = [...proc.threads.values()].filter((t) => t.call).map((t) =>
+      `  thread ${t.tid} (pc 0x${t.cpu.pc.toString(16)}): ${t.call!.waiter.what}\n`
+    );
+    proc.log.error(`plume: deadlock: every thread of the guest waits forever\n${waits.join("")}`);
+    proc.exitStatus = DEADLOCK_STATUS;
+    proc.releaseResources();
+    return this.finish();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The riscv64 signal frame as Linux lays it out on the user stack
+ * (`arch/riscv/kernel/signal.c`): `struct rt_sigframe` is a `siginfo_t`
+ * followed by a `ucontext_t`, whose `mcontext` holds the integer registers
+ * with the pc in slot 0 (`struct user_regs_struct`) and the D extension's
+ * state (32 doubles and fcsr) inside the 528-byte FP union, whose last
+ * words are a reserved word (must be 0) and the end-of-extensions header.
+ *
+ * | offset | field                                                    |
+ * | ------ | -------------------------------------------------------- |
+ * | 0      | `info` (`siginfo_t`, 128 bytes)                          |
+ * | 128    | `uc.uc_flags`                                            |
+ * | 136    | `uc.uc_link`                                             |
+ * | 144    | `uc.uc_stack` (`ss_sp`, `ss_flags`, `ss_size`)           |
+ * | 168    | `uc.uc_sigmask` (then 120 unused bytes)                  |
+ * | 304    | `uc.uc_mcontext.sc_regs` (pc, x1…x31)                    |
+ * | 560    | `uc.uc_mcontext.sc_fpregs.d.f[32]`                       |
+ * | 816    | `uc.uc_mcontext.sc_fpregs.d.fcsr`                        |
+ * | 1076   | `uc.uc_mcontext.sc_extdesc.reserved` (0)                 |
+ * | 1080   | `uc.uc_mcontext.sc_extdesc.hdr` (END: magic 0, size 0)    |
+ *
+ * 1088 bytes in all, a multiple of 16 as the kernel rounds it.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { type AddressSpace, GuestMemoryError } from "../mem/address_space.ts";
+import { type PendingSignal, SI_QUEUE, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP } from "./signals.ts";
+
+/** Size of `siginfo_t`. */
+export const SIGINFO_SIZE = 128;
+/** Offset of the `ucontext_t` in the frame. */
+export const UC_OFFSET = 128;
+/** Offset of `uc_stack` in `ucontext_t`. */
+export const UC_STACK = 16;
+/** Offset of `uc_sigmask` in `ucontext_t`. */
+export const UC_SIGMASK = 40;
+/** Offset of `uc_mcontext` in `ucontext_t` (16-aligned after 1024 bits of signal set). */
+export const UC_MCONTEXT = 176;
+/** Offset of the FP state in `struct sigcontext`. */
+export const SC_FPREGS = 256;
+/** Offset of fcsr in `struct sigcontext`. */
+export const SC_FCSR = SC_FPREGS + 256;
+/** Offset of the reserved word of `__riscv_extra_ext_header` in `struct sigcontext`. */
+export const SC_RESERVED = SC_FPREGS + 516;
+/** Size of `struct sigcontext`: the registers and the 528-byte FP union. */
+export const SIGCONTEXT_SIZE = SC_FPREGS + 528;
+/** Size of `struct rt_sigframe`, rounded up to 16. */
+export const FRAME_SIZE = (UC_OFFSET + UC_MCONTEXT + SIGCONTEXT_SIZE + 15) & ~15;
+
+/** `stack_t` values saved in and restored from the frame. */
+export interface StackT {
+  /** `ss_sp`. */
+  sp: number;
+  /** `ss_flags`. */
+  flags: number;
+  /** `ss_size`. */
+  size: number;
+}
+
+/** A frame that `rt_sigreturn` refuses (the reserved word is not 0): the kernel forces SIGSEGV. */
+export class BadFrame extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = "BadFrame";
+  }
+}
+
+const FAULT_SIGNALS = new Set([SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV]);
+
+/**
+ * The `siginfo_t` a signal carries: the sender's pid and uid (and value
+ * for `sigqueue`), or the faulting address for a fault the kernel raised
+ * (`si_code` > 0).
+ *
+ * @example
+ * ```ts
+ * import { encodeSiginfo } from "./signal_frame.ts";
+ * const b = encodeSiginfo({ signo: 11, code: 1, pid: 0, uid: 0, tid: 7, addr: 0x1234 });
+ * console.log(new DataView(b.buffer).getBigUint64(16, true)); // 4660n
+ * ```
+ */
+export function encodeSiginfo(sig: PendingSignal): Uint8Array {
+  if (sig.info) return sig.info.slice(0, SIGINFO_SIZE);
+  const b = new Uint8Array(SIGINFO_SIZE);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, sig.signo, true);
+  v.setInt32(8, sig.code, true);
+  if (FAULT_SIGNALS.has(sig.signo) && sig.code > 0) {
+    v.setBigUint64(16, BigInt(sig.addr ?? 0), true);
+  } else {
+    v.setInt32(16, sig.pid, true);
+    v.setUint32(20, sig.uid, true);
+    if (sig.code === SI_QUEUE || sig.value !== undefined) v.setBigUint64(24, BigInt.asUintN(64, sig.value ?? 0n), true);
+  }
+  return b;
+}
+
+/**
+ * Writes the frame at `frame` (16-aligned): siginfo, the saved alternate
+ * stack, the mask to restore, and every register of `cpu` as it is now.
+ *
+ * @throws {GuestMemoryError} when the frame is not writable
+ */
+export function writeSigframe(
+  mem: AddressSpace,
+  frame: number,
+  cpu: Cpu,
+  info: Uint8Array,
+  stack: StackT,
+  mask: bigint,
+): void {
+  mem.check(frame, FRAME_SIZE, "write");
+  const b = new Uint8Array(FRAME_SIZE);
+  const v = new DataView(b.buffer);
+  b.set(info.subarray(0, SIGINFO_SIZE), 0);
+  const uc = UC_OFFSET;
+  v.setBigUint64(uc + UC_STACK, BigInt(stack.sp), true);
+  v.setInt32(uc + UC_STACK + 8, stack.flags | 0, true);
+  v.setBigUint64(uc + UC_STACK + 16, BigInt(stack.size), true);
+  v.setBigUint64(uc + UC_SIGMASK, BigInt.asUintN(64, mask), true);
+  const sc = uc + UC_MCONTEXT;
+  v.setBigUint64(sc, BigInt(cpu.pc), true);
+  for (let i = 1; i < 32; i++) {
+    v.setInt32(sc + 8 * i, cpu.x[2 * i], true);
+    v.setInt32(sc + 8 * i + 4, cpu.x[2 * i + 1], true);
+  }
+  for (let i = 0; i < 32; i++) {
+    v.setInt32(sc + SC_FPREGS + 8 * i, cpu.fi[2 * i], true);
+    v.setInt32(sc + SC_FPREGS + 8 * i + 4, cpu.fi[2 * i + 1], true);
+  }
+  v.setUint32(sc + SC_FCSR, cpu.fcsr, true);
+  mem.u8.set(b, frame);
+  mem.noteWrite(frame, FRAME_SIZE);
+}
+
+/**
+ * Reads the frame at `frame` back into `cpu` (all registers, the pc, the
+ * FP registers and fcsr) as `rt_sigreturn` does; returns the mask and
+ * alternate stack saved in it.
+ *
+ * @throws {GuestMemoryError} when the frame is not readable
+ * @throws {BadFrame} when its reserved word is not zero
+ */
+export function readSigframe(mem: AddressSpace, frame: number, cpu: Cpu): { mask: bigint; stack: StackT } {
+  if (!Number.isSafeInteger(frame) || frame < 0) throw new GuestMemoryError(frame, "read", false);
+  mem.check(frame, FRAME_SIZE, "read");
+  const v = new DataView(mem.u8.slice(frame, frame + FRAME_SIZE).buffer);
+  const uc = UC_OFFSET, sc = uc + UC_MCONTEXT;
+  const reserved = v.getUint32(sc + SC_RESERVED, true);
+  if (reserved !== 0) throw new BadFrame(`Reserved word of the signal frame is 0x${reserved.toString(16)}`);
+  cpu.pc = Number(v.getBigUint64(sc, true));
+  for (let i = 1; i < 32; i++) {
+    cpu.x[2 * i] = v.getInt32(sc + 8 * i, true);
+    cpu.x[2 * i + 1] = v.getInt32(sc + 8 * i + 4, true);
+  }
+  for (let i = 0; i < 32; i++) {
+    cpu.fi[2 * i] = v.getInt32(sc + SC_FPREGS + 8 * i, true);
+    cpu.fi[2 * i + 1] = v.getInt32(sc + SC_FPREGS + 8 * i + 4, true);
+  }
+  cpu.fcsr = v.getUint32(sc + SC_FCSR, true);
+  return {
+    mask: v.getBigUint64(uc + UC_SIGMASK, true),
+    stack: {
+      sp: Number(v.getBigUint64(uc + UC_STACK, true)),
+      flags: v.getInt32(uc + UC_STACK + 8, true),
+      size: Number(v.getBigUint64(uc + UC_STACK + 16, true)),
+    },
+  };
+}
