@@ -94,7 +94,7 @@ Argument             Env-variable      Description
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
                                        write=PATH, net=HOST[:PORT] or env=VAR (repeatable;
                                        plugins get no permission otherwise)
--plugin-watchdog s                     seconds a plugin may take to answer (default 5)
+-plugin-watchdog s                     seconds a plugin may take to answer (default 10)
 -plugin-memory mb                      heap limit of each plugin in MiB (default 512;
                                        0: no limit, starts faster)
 -plugin-errors mode                    'unload' a failing plugin and go on (default) or
@@ -255,7 +255,7 @@ export function defaultOptions(): Options {
     stackSize: 8 << 20,
     unameRelease: undefined,
     plugins: [],
-    pluginWatchdog: 5,
+    pluginWatchdog: 10,
     pluginMemory: 512,
     pluginErrors: "unload",
   };

@@ -94,6 +94,7 @@ Deno.test("parseOptions attaches -plugin-allow grants to the preceding plugin, a
   assertEquals(o.plugins[0], { file: "./a.ts", args: ["write=x"], allow: ["write=/tmp/out.txt"] });
   assertEquals(o.plugins[1].allow, []);
   assertEquals(o.pluginWatchdog, 2);
+  assertEquals(parseOptions(["p"], {}).pluginWatchdog, 10);
   assertEquals([o.pluginMemory, o.pluginErrors], [512, "unload"]);
   const cases: [string[], string][] = [
     [["-plugin-allow", "read=/x", "p"], "must follow the -plugin"],

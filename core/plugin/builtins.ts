@@ -88,7 +88,7 @@ export function pluginHelp(): string {
 
 -plugin-allow PERM   grant the preceding -plugin one permission (repeatable):
   read=PATH, write=PATH, net=HOST[:PORT], env=VAR. Without grants a plugin has none.
--plugin-watchdog S   seconds a plugin may take to answer before it is unloaded (default 5)
+-plugin-watchdog S   seconds a plugin may take to answer before it is unloaded (default 10)
 -plugin-memory MB    heap limit of each plugin (default 512; 0: no limit, starts faster)
 -plugin-errors MODE  unload (default: the plugin goes, the guest goes on) or fatal (exit 1)
 

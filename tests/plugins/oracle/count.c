@@ -2,8 +2,9 @@
  * The oracle for plume's counting plugins: a QEMU TCG plugin (API version
  * 1, as QEMU 7.2 ships) that counts executed instructions, blocks, loads
  * and stores, inline by default or with a callback per instruction and per
- * access ("mode=cb"). Prints "insns N", "blocks N", "loads N", "stores N"
- * through qemu_plugin_outs at exit.
+ * access ("mode=cb"), or per instruction only ("mode=insn") or per access
+ * only ("mode=mem"; the benchmark's reference). Prints "insns N",
+ * "blocks N", "loads N", "stores N" through qemu_plugin_outs at exit.
  *
  * Debian ships no qemu-plugin.h: the few declarations below are written
  * from QEMU's documented plugin API.
@@ -52,7 +53,7 @@ void qemu_plugin_outs(const char *string);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 static uint64_t insns, blocks, loads, stores;
-static bool callbacks;
+static bool insn_callbacks, mem_callbacks;
 
 static void on_insn(unsigned int vcpu, void *ud) { insns++; }
 
@@ -67,11 +68,14 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     qemu_plugin_register_vcpu_tb_exec_inline(tb, INLINE_ADD_U64, &blocks, 1);
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-        if (callbacks) {
+        if (insn_callbacks) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_insn, CB_NO_REGS, NULL);
-            qemu_plugin_register_vcpu_mem_cb(insn, on_access, CB_NO_REGS, MEM_RW, NULL);
         } else {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, INLINE_ADD_U64, &insns, 1);
+        }
+        if (mem_callbacks) {
+            qemu_plugin_register_vcpu_mem_cb(insn, on_access, CB_NO_REGS, MEM_RW, NULL);
+        } else {
             qemu_plugin_register_vcpu_mem_inline(insn, MEM_R, INLINE_ADD_U64, &loads, 1);
             qemu_plugin_register_vcpu_mem_inline(insn, MEM_W, INLINE_ADD_U64, &stores, 1);
         }
@@ -90,7 +94,9 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
                                                                int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "mode=cb") == 0) callbacks = true;
+        if (strcmp(argv[i], "mode=cb") == 0) insn_callbacks = mem_callbacks = true;
+        else if (strcmp(argv[i], "mode=insn") == 0) insn_callbacks = true;
+        else if (strcmp(argv[i], "mode=mem") == 0) mem_callbacks = true;
         else if (strcmp(argv[i], "mode=inline") != 0) return -1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
