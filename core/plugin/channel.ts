@@ -280,9 +280,13 @@ export class RingWriter {
   /**
    * @param ring the ring buffer
    * @param wake called after publishing, to wake a sleeping consumer
-   * @param waitSpace called when the ring is full, returns when the tail may have moved
+   * @param waitSpace called when the ring is full, with the tail seen; returns when the tail moved from it
    */
-  constructor(ring: SharedArrayBuffer, private readonly wake: () => void, private readonly waitSpace: () => void) {
+  constructor(
+    ring: SharedArrayBuffer,
+    private readonly wake: () => void,
+    private readonly waitSpace: (tailSeen: number) => void,
+  ) {
     this.w = new Int32Array(ring);
   }
 
@@ -334,7 +338,11 @@ export class RingWriter {
     const n = this.n;
     if (n > 0) {
       const w = this.w, h = this.head;
-      while (EVENT_RING_WORDS - ((h - Atomics.load(w, RING.TAIL)) | 0) < n) this.waitSpace();
+      for (let t = Atomics.load(w, RING.TAIL); EVENT_RING_WORDS - ((h - t) | 0) < n; t = Atomics.load(w, RING.TAIL)) {
+        // Waits for the tail to move from the value just seen (not from a later one: the consumer
+        // may catch up in between, and then the tail never moves again).
+        this.waitSpace(t);
+      }
       const at = h & (EVENT_RING_WORDS - 1), first = Math.min(n, EVENT_RING_WORDS - at);
       w.set(this.batch.subarray(0, first), RING_HEADER + at);
       if (first < n) w.set(this.batch.subarray(first, n), RING_HEADER);

@@ -101,3 +101,18 @@ Deno.test("putString/getString and putBytes/getBytes round-trip through the cont
   new Int32Array(ctl)[7] = -5;
   assertThrows(() => getString(ctl, 7), RangeError, "Bad string length -5");
 });
+
+Deno.test("RingWriter hands waitSpace the tail it saw, so a consumer that catches up meanwhile cannot stall it", () => {
+  const bufs = newChannelBuffers();
+  const seen: number[] = [];
+  const ring = new RingWriter(bufs.ring, () => {}, (tailSeen) => {
+    seen.push(tailSeen);
+    // The consumer empties the ring before the producer looks again: the tail has moved from what was seen.
+    take(ring.w);
+    assertEquals(Atomics.load(ring.w, RING.TAIL) !== tailSeen, true);
+  });
+  for (let i = 0; i < EVENT_RING_WORDS; i++) ring.put2(i, i);
+  ring.publish();
+  assertEquals(seen.length > 0, true);
+  assertEquals(seen[0], 0);
+});

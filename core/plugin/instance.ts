@@ -83,7 +83,7 @@ export class PluginInstance {
     readonly watchdogMs: number,
     private readonly writeText: (bytes: Uint8Array) => void,
   ) {
-    this.ring = new RingWriter(this.bufs.ring, () => this.wake(), () => this.waitRing());
+    this.ring = new RingWriter(this.bufs.ring, () => this.wake(), (tail) => this.waitRing(tail));
   }
 
   /** Events the plugin subscribed to ({@link EV} bits). */
@@ -127,10 +127,9 @@ export class PluginInstance {
     return new PluginFailure(message.includes(":") ? message : `${what}: ${message}`);
   }
 
-  /** Waits for ring space (the ring is full): throws when the plugin died or stalls. */
-  private waitRing(): void {
+  /** Waits until the tail moves from `tail` (the ring is full): throws when the plugin died or stalls. */
+  private waitRing(tail: number): void {
     const w = this.ring.w;
-    const tail = Atomics.load(w, RING.TAIL);
     let deadline = 0;
     for (let i = 0;; i++) {
       if (Atomics.load(w, RING.TAIL) !== tail) return;
