@@ -41,6 +41,8 @@ export interface SandboxOptions {
 
 /** A started sandbox. */
 export interface Sandbox {
+  /** Hands the sandbox the plugin's bundled code (the worker boots before it is ready). */
+  load(code: string): void;
   /** Settles when the plugin's code was evaluated (or failed to be). */
   ready: Promise<RuntimeReady | RuntimeFailed>;
   /** Stops the plugin's threads. Safe to call more than once. */
@@ -49,12 +51,11 @@ export interface Sandbox {
 
 /** The relay's code: plain JavaScript, loaded from a data URL (the worker cannot read files). */
 const RELAY_SOURCE = `
-import { Worker as NodeWorker } from "node:worker_threads";
+import { MessageChannel, Worker as NodeWorker } from "node:worker_threads";
 const L = ${JSON.stringify({ STATE: CTL.STATE, DEAD: STATE.DEAD, PAYLOAD, TAIL: RING.TAIL })};
-let nw;
+let nw, codePort;
 self.onmessage = (first) => {
   const { runtime, init, memoryMb } = first.data;
-  self.onmessage = (e) => { if (e.data === "kill") { nw?.terminate(); self.close(); } };
   const ci = new Int32Array(init.ctl);
   const dead = (msg) => {
     if (Atomics.load(ci, L.STATE) === L.DEAD) return;
@@ -66,12 +67,22 @@ self.onmessage = (first) => {
     Atomics.notify(new Int32Array(init.ring), L.TAIL);
   };
   if (memoryMb > 0) {
+    // The node worker boots while the plugin is being bundled; the code follows in a message.
     let ready = false;
     const boot = runtime + ";\\nconst { workerData, parentPort } = require('node:worker_threads');\\n" +
+      "const { receiveMessageOnPort } = require('node:worker_threads');\\n" +
+      "const nap = new Int32Array(new SharedArrayBuffer(4));\\n" +
+      "let m;\\nwhile (!(m = receiveMessageOnPort(workerData.port))) Atomics.wait(nap, 0, 0, 5);\\n" +
+      "workerData.code = m.message;\\n" +
       "plumeRuntime.main(workerData, (m) => parentPort.postMessage(m));\\n";
+    // The code arrives on a port read synchronously: a plugin running inside a message callback that
+    // runs out of memory ends its worker without the "error" event that names the cause.
+    const channel = new MessageChannel();
+    codePort = channel.port1;
     nw = new NodeWorker(boot, {
       eval: true,
-      workerData: init,
+      workerData: { ...init, port: channel.port2 },
+      transferList: [channel.port2],
       resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(64, memoryMb) },
     });
     nw.on("message", (m) => { ready = true; self.postMessage(m); });
@@ -80,25 +91,37 @@ self.onmessage = (first) => {
       const msg = oom ? "out of memory (heap limit " + memoryMb + " MiB)" : "crashed: " + (err && err.message);
       if (!ready) self.postMessage({ ready: false, error: msg }); else dead(msg);
     });
-    nw.on("exit", (code) => {
-      if (!ready) self.postMessage({ ready: false, error: "worker exited with code " + code });
-      else dead("worker exited with code " + code);
-    });
-  } else {
-    const post = (m) => self.postMessage(m);
-    new Function(runtime + ";\\nreturn plumeRuntime;")().main(init, post);
+    // An "error" (out of memory) may follow the "exit": give it a moment to name the cause.
+    nw.on("exit", (code) => setTimeout(() => {
+      const msg = "stopped (exit code " + code + ")";
+      if (!ready) self.postMessage({ ready: false, error: msg }); else dead(msg);
+    }, 100));
   }
+  self.onmessage = (e) => {
+    if (e.data === "kill") {
+      nw?.terminate();
+      self.close();
+    } else if (nw) {
+      codePort.postMessage(e.data.code);
+    } else {
+      init.code = e.data.code;
+      const post = (m) => self.postMessage(m);
+      new Function(runtime + ";\\nreturn plumeRuntime;")().main(init, post);
+    }
+  };
 };
 `;
 
 const RELAY_URL = `data:application/javascript;base64,${btoa(RELAY_SOURCE)}`;
 
 /**
- * Starts the sandbox of one instance and hands it the plugin.
+ * Starts the sandbox of one instance; the plugin's code follows with
+ * {@link Sandbox.load} (the worker boots meanwhile).
  *
  * @example
  * ```ts ignore
  * const box = spawnSandbox(init, { permissions: "none", memoryMb: 512 });
+ * box.load(bundle.code);
  * const r = await box.ready;
  * ```
  */
@@ -133,6 +156,7 @@ export function spawnSandbox(init: RuntimeInit, opts: SandboxOptions): Sandbox {
   worker.postMessage({ runtime: RUNTIME_SOURCE, init, memoryMb: opts.memoryMb });
   let killed = false;
   return {
+    load: (code) => worker.postMessage({ code }),
     ready,
     kill() {
       if (killed) return;
