@@ -24,6 +24,7 @@ import {
   CB,
   checkFn,
   checkId,
+  MEMV,
   PluginApiError,
   publishEvents,
   pushAct,
@@ -1301,16 +1302,17 @@ export function qemu_plugin_mem_is_store(info: MemInfo): boolean {
  * @qemuPluginApi
  */
 export function qemu_plugin_mem_get_value(info: MemInfo): MemValue {
-  if (info !== S.memInfo) throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
-  const lo = BigInt(S.memLo >>> 0), hi = BigInt(S.memHi >>> 0);
+  if (info !== MEMV[0]) throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
+  const memLo = MEMV[1];
+  const lo = BigInt(memLo >>> 0), hi = BigInt(MEMV[2] >>> 0);
   const shift = info & 0xf;
   const u64 = shift === 3 ? (hi << 32n) | lo : lo & ((1n << (8n << BigInt(shift))) - 1n);
   return {
     type: shift,
     data: {
-      u8: S.memLo & 0xff,
-      u16: S.memLo & 0xffff,
-      u32: S.memLo >>> 0,
+      u8: memLo & 0xff,
+      u16: memLo & 0xffff,
+      u32: memLo >>> 0,
       u64,
       u128: { low: u64, high: 0n },
     },

@@ -28,7 +28,17 @@ import {
   TAG,
 } from "../channel.ts";
 import { beginTranslation, endTranslation, finishBlockSlots, type PluginId, type QemuInfo } from "./api.ts";
-import { ACCESS, type AnyFn, type BlockReplay, CB, PluginApiError, publishEvents, S, SetPcSignal } from "./state.ts";
+import {
+  ACCESS,
+  type AnyFn,
+  type BlockReplay,
+  CB,
+  MEMV,
+  PluginApiError,
+  publishEvents,
+  S,
+  SetPcSignal,
+} from "./state.ts";
 
 /** What the emulator sends to a new plugin worker (by `postMessage`, before the guest starts). */
 export interface RuntimeInit {
@@ -190,16 +200,12 @@ function onMem(id: number, word: number, addr: number, lo: number, hi: number): 
   const vcpu = word >>> 17, info = word & 0x1ffff;
   const b = enter(m.block, vcpu);
   if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
-  S.memInfo = info;
-  S.memLo = lo;
-  S.memHi = hi;
-  try {
-    m.fn(vcpu, info, addr >>> 0, m.ud);
-  } catch (err) {
-    die(`mem callback ${fnName(m.fn)}`, err);
-  } finally {
-    S.memInfo = -1;
-  }
+  MEMV[0] = info;
+  MEMV[1] = lo;
+  MEMV[2] = hi;
+  if (m.fn !== current) current = m.fn;
+  m.fn(vcpu, info, addr >>> 0, m.ud);
+  MEMV[0] = -1;
 }
 
 function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
@@ -236,11 +242,12 @@ function consumeRing(): void {
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
-  const blocks = S.blocks;
+  const blocks = S.blocks, memSlots = S.memSlots;
   let first = S.pending ? blocks.length : S.validFrom;
   while (t !== h) {
     const w0 = w[RING_HEADER + (t & m)];
-    if ((w0 & ~ID_MASK) === TAG.BLOCK) {
+    const tag = w0 & ~ID_MASK;
+    if (tag === TAG.BLOCK) {
       if (b !== undefined) {
         replay(b, v, p, r, b.fns.length);
         // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
@@ -250,6 +257,30 @@ function consumeRing(): void {
       v = w[RING_HEADER + ((t + 1) & m)];
       p = r = 0;
       t = (t + 2) | 0;
+    } else if (tag === TAG.MEM) {
+      // Memory records, the other frequent kind, are handled here too, with the replay state in locals.
+      const slot = memSlots[w0 & ID_MASK], word = w[RING_HEADER + ((t + 1) & m)];
+      const addr = w[RING_HEADER + ((t + 2) & m)] >>> 0;
+      MEMV[1] = w[RING_HEADER + ((t + 3) & m)];
+      MEMV[2] = w[RING_HEADER + ((t + 4) & m)];
+      t = (t + 5) | 0;
+      if (slot !== undefined && slot.block >= first) {
+        const vcpu = word >>> 17, info = word & 0x1ffff, mb = blocks[slot.block];
+        if (mb !== b || vcpu !== v) {
+          if (b !== undefined) replay(b, v, p, r, b.fns.length);
+          b = mb, v = vcpu, p = r = 0;
+        }
+        if (b !== undefined) {
+          const to = b.insnStart[slot.insn + 1];
+          if (p < to) r = replay(b, v, p, r, to), p = to;
+        }
+        const f = slot.fn;
+        if (f !== current) current = f;
+        MEMV[0] = info;
+        f(vcpu, info, addr, slot.ud);
+        MEMV[0] = -1;
+        if (S.pending) first = blocks.length;
+      }
     } else {
       pend = b, pendVcpu = v, pos = p, run = r;
       t = otherRecord(w0, t);
@@ -346,16 +377,16 @@ function handleSync(mem: boolean): number {
       const b = enter(m.block, vcpu);
       if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
       const addr = ci[CTL.ARGS + 3] >>> 0, info = ci[CTL.ARGS + 4];
-      S.memInfo = info;
-      S.memLo = ci[CTL.ARGS + 5];
-      S.memHi = ci[CTL.ARGS + 6];
+      MEMV[0] = info;
+      MEMV[1] = ci[CTL.ARGS + 5];
+      MEMV[2] = ci[CTL.ARGS + 6];
       try {
         inCallback(vcpu, m.regs, true, () => m.fn(vcpu, info, addr, m.ud));
       } catch (err) {
         if (err instanceof SetPcSignal) throw err;
         die(`mem callback ${fnName(m.fn)}`, err);
       } finally {
-        S.memInfo = -1;
+        MEMV[0] = -1;
       }
       return -1;
     }

@@ -133,10 +133,7 @@ export const S = {
   info: undefined as unknown,
   /** vCPU of the running callback. */
   vcpu: 0,
-  /** The running memory callback's value (for `qemu_plugin_mem_get_value`). */
-  memLo: 0,
-  memHi: 0,
-  memInfo: 0,
+
   /** Generation of the translation in progress (tb/insn handles of other generations are stale). */
   transGen: 0,
   /** True while a translation callback runs. */
@@ -146,6 +143,14 @@ export const S = {
   /** Words used in {@link acts}. */
   nActs: 0,
 };
+
+/**
+ * The access of the running memory callback, for `qemu_plugin_mem_get_value`:
+ * `[info, value low word, value high word]`, info -1 outside memory
+ * callbacks. A typed array: the streamed memory path writes it for every
+ * access.
+ */
+export const MEMV: Int32Array = new Int32Array([-1, 0, 0]);
 
 /** Callback lists per event: copy-on-write arrays, so a callback may change them while they are walked. */
 export const CB = {
