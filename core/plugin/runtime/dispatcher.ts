@@ -359,7 +359,8 @@ function handleTrans(): void {
   S.blocks.push(undefined);
   const tb = beginTranslation(block, vaddr, pcs, raws, sizes);
   try {
-    inCallback(0, ACCESS.READ, false, () => each(CB.tbTrans, "tb trans callback", (ud) => withUd([S.id, tb], ud)));
+    // Translation happens between blocks, with no vCPU state to show: queries only (disassembly, symbols).
+    inCallback(0, ACCESS.NONE, false, () => each(CB.tbTrans, "tb trans callback", (ud) => withUd([S.id, tb], ud)));
     finishBlockSlots(block, pcs);
   } finally {
     endTranslation();
