@@ -165,3 +165,14 @@ Deno.test("plume plugins and -plugin help list every built-in with its options",
     /^plume: plugin 'nosuch': no such built-in plugin, nor a \.ts\/\.js file \(built-ins: insn, bb, mem/,
   );
 });
+
+Deno.test("-plugin-memory 0 runs plugins in the Web Worker itself, with the same results and containment", async () => {
+  const flags = ["-plugin-memory", "0", "-d", "plugin"];
+  const counted = await run("fib_pie", ["20"], [...flags, "-plugin", "insn", "-plugin", "insn,inline=on"]);
+  const totals = [...counted.err.matchAll(/^total insns: (\d+)$/gm)].map((m) => m[1]);
+  assertEquals(totals.length, 2);
+  assertEquals(totals[0], totals[1]);
+  const failing = await run("fib_pie", ["20"], [...flags, "-plugin", `${PLUGINS}/hostile/throws.ts,where=exec`]);
+  assertEquals(failing.status, 0);
+  assertMatch(failing.err, /exec callback 'onExec': Error: boom in exec; plugin unloaded/);
+});

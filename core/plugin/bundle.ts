@@ -109,13 +109,21 @@ export function loadEsbuild(): Promise<Esbuild> {
         return esbuild;
       } catch { /* no executable: fall back to WebAssembly */ }
     }
-    const mod = await import("esbuild-wasm");
-    const esbuild = mod.default ?? mod;
-    await esbuild.initialize({ worker: false });
     esbuildKind = "wasm";
-    return esbuild;
+    return await loadEsbuildWasm();
   })();
   return esbuildPromise;
+}
+
+/** Loads esbuild-wasm (what the compiled binary uses; exported for tests). */
+export async function loadEsbuildWasm(): Promise<Esbuild> {
+  const mod = await import("esbuild-wasm");
+  const esbuild = mod.default ?? mod;
+  await esbuild.initialize({ worker: false }).catch((err: Error) => {
+    // Initializing twice is an error; the first initialization is the one in use.
+    if (!/more than once/.test(err.message)) throw err;
+  });
+  return esbuild;
 }
 
 /** Stops esbuild's service so the process can exit. */
@@ -358,7 +366,8 @@ async function writeCache(key: string, files: Map<string, string>, code: string)
 
 /**
  * Bundles the plugin at absolute path `entry`. `allowed` are forbidden
- * globals the instance was granted access to.
+ * globals the instance was granted access to; `using` picks an esbuild
+ * (default: {@link loadEsbuild}).
  *
  * @throws {PluginLoadError} naming the file, line and offending name
  *
@@ -367,7 +376,11 @@ async function writeCache(key: string, files: Map<string, string>, code: string)
  * const { code } = await bundlePlugin("/abs/path/myplugin.ts");
  * ```
  */
-export async function bundlePlugin(entry: string, allowed: readonly string[] = []): Promise<Bundle> {
+export async function bundlePlugin(
+  entry: string,
+  allowed: readonly string[] = [],
+  using?: Esbuild,
+): Promise<Bundle> {
   let source: string;
   try {
     source = await Deno.readTextFile(entry);
@@ -380,7 +393,7 @@ export async function bundlePlugin(entry: string, allowed: readonly string[] = [
   const key = await sha256(`${RULES_VERSION}\n${forbidden.join(",")}\n${entry}\n${source}`);
   const hit = await readCache(key);
   if (hit) return hit;
-  const esbuild = await loadEsbuild();
+  const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
   let result;
   try {

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { apiModuleSource, bundlePlugin, FORBIDDEN_GLOBALS, stopEsbuild } from "./bundle.ts";
+import { apiModuleSource, bundlePlugin, FORBIDDEN_GLOBALS, loadEsbuildWasm, stopEsbuild } from "./bundle.ts";
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
 
 /** Writes plugin files into a fresh directory (and a fresh cache); returns the directory. */
@@ -98,4 +98,17 @@ Deno.test("apiModuleSource exports exactly the allowlist", () => {
   const names = [...apiModuleSource().matchAll(/^export const (\w+) = api\.\1;$/gm)].map((m) => m[1]);
   assertEquals(names, [...PLUGIN_API_NAMES]);
   assert(FORBIDDEN_GLOBALS.every((g) => !PLUGIN_API_NAMES.includes(g)));
+});
+
+Deno.test("esbuild-wasm (the compiled binary's bundler) enforces the same rules", async () => {
+  const wasm = await loadEsbuildWasm();
+  const dir = await files({
+    "ok.ts": `${HEADER}export function qemu_plugin_install() { qemu_plugin_outs("hi"); return 0; }\n`,
+    "bad.ts": `import { qemu_plugin_nope } from "qemu-plugin";\nqemu_plugin_nope();\n`,
+  });
+  const ok = await bundlePlugin(`${dir}/ok.ts`, [], wasm);
+  assert(ok.code.includes("qemu_plugin_install"));
+  const err = await assertRejects(() => bundlePlugin(`${dir}/bad.ts`, [], wasm));
+  assert(err.message.includes(`undefined symbol 'qemu_plugin_nope'`), err.message);
+  await wasm.stop?.();
 });
