@@ -91,6 +91,16 @@ type Esbuild = any;
 
 let esbuildPromise: Promise<Esbuild> | undefined;
 
+/**
+ * Imports an npm package named in deno.json's imports. The specifier is
+ * not a literal on purpose: Deno resolves literal dynamic imports when the
+ * program starts, so every run of plume, plugins or not, would resolve
+ * (and on a fresh machine download and announce on stderr) esbuild.
+ */
+function importPackage(name: "esbuild" | "esbuild-wasm"): Promise<{ default?: Esbuild } & Esbuild> {
+  return import(name);
+}
+
 /** Which esbuild is in use ("native" or "wasm"), once loaded. */
 export let esbuildKind = "";
 
@@ -102,7 +112,7 @@ export function loadEsbuild(): Promise<Esbuild> {
   esbuildPromise ??= (async () => {
     if (Deno.env.get("PLUME_ESBUILD") !== "wasm") {
       try {
-        const mod = await import("esbuild");
+        const mod = await importPackage("esbuild");
         const esbuild = mod.default ?? mod;
         await esbuild.transform("", {});
         esbuildKind = "native";
@@ -117,7 +127,7 @@ export function loadEsbuild(): Promise<Esbuild> {
 
 /** Loads esbuild-wasm (what the compiled binary uses; exported for tests). */
 export async function loadEsbuildWasm(): Promise<Esbuild> {
-  const mod = await import("esbuild-wasm");
+  const mod = await importPackage("esbuild-wasm");
   const esbuild = mod.default ?? mod;
   await esbuild.initialize({ worker: false }).catch((err: Error) => {
     // Initializing twice is an error; the first initialization is the one in use.
