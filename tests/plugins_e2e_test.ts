@@ -16,8 +16,13 @@ import { join } from "node:path";
 const PLUGINS = join(ROOT, "tests/plugins");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
+/**
+ * Runs a guest with plume's flags. The watchdog is long: these tests are not
+ * about it, and on a loaded 2-core machine a plugin thread can wait seconds
+ * for a core.
+ */
 async function run(program: string, args: string[], flags: string[]) {
-  const r = await runPlume([join(GUEST_BIN, program), ...args], { flags });
+  const r = await runPlume([join(GUEST_BIN, program), ...args], { flags: ["-plugin-watchdog", "60", ...flags] });
   return { ...r, out: text(r.stdout), err: text(r.stderr) };
 }
 

@@ -27,7 +27,7 @@ async function reference() {
  * purpose: on a loaded machine a plugin thread may wait a second for a core.
  */
 async function withPlugin(plugin: string, flags: string[] = []) {
-  const watchdog = plugin.includes("loop.ts") ? ["-plugin-watchdog", "1"] : [];
+  const watchdog = ["-plugin-watchdog", plugin.includes("loop.ts") ? "1" : "60"];
   const r = await runPlume([PROGRAM, "20"], {
     flags: [...watchdog, "-plugin-memory", "64", "-plugin", plugin, ...flags],
   });

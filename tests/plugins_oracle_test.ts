@@ -59,7 +59,7 @@ async function qemuCounts(program: string, args: string[], mode: string) {
 }
 
 async function plumeRun(program: string, args: string[], plugins: string[]) {
-  const flags = ["-d", "plugin", ...plugins.flatMap((p) => ["-plugin", p])];
+  const flags = ["-plugin-watchdog", "60", "-d", "plugin", ...plugins.flatMap((p) => ["-plugin", p])];
   const r = await runPlume([join(GUEST_BIN, program), ...args], { flags });
   return { c: counts(r.stderr), status: r.status, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
 }
