@@ -76,6 +76,16 @@ export const GRANT_GLOBALS: Readonly<Record<string, readonly string[]>> = {
   net: ["Deno", "fetch", "WebSocket"],
 };
 
+/** How to bundle a plugin. */
+export interface BundleOptions {
+  /** Forbidden globals the instance was granted access to. @default [] */
+  allowed?: readonly string[];
+  /** Which esbuild. @default the one {@link loadEsbuild} picks */
+  esbuild?: Esbuild;
+  /** Cache directory, or null for none. @default {@link cacheDir} */
+  cache?: string | null;
+}
+
 /** A bundled plugin. */
 export interface Bundle {
   /** CommonJS code expecting `module`, `exports` and `__plume_api__`. */
@@ -344,8 +354,7 @@ export function cacheDir(): string | undefined {
 /** Cache key material that changes whenever the allowlist or the rules change. */
 const RULES_VERSION = "1:" + PLUGIN_API_NAMES.join(",");
 
-async function readCache(key: string): Promise<Bundle | undefined> {
-  const dir = cacheDir();
+async function readCache(dir: string | null | undefined, key: string): Promise<Bundle | undefined> {
   if (!dir) return undefined;
   try {
     const entry = JSON.parse(await Deno.readTextFile(`${dir}/${key}.json`)) as {
@@ -361,8 +370,12 @@ async function readCache(key: string): Promise<Bundle | undefined> {
   }
 }
 
-async function writeCache(key: string, files: Map<string, string>, code: string): Promise<void> {
-  const dir = cacheDir();
+async function writeCache(
+  dir: string | null | undefined,
+  key: string,
+  files: Map<string, string>,
+  code: string,
+): Promise<void> {
   if (!dir) return;
   try {
     const list: [string, string][] = [];
@@ -375,9 +388,7 @@ async function writeCache(key: string, files: Map<string, string>, code: string)
 }
 
 /**
- * Bundles the plugin at absolute path `entry`. `allowed` are forbidden
- * globals the instance was granted access to; `using` picks an esbuild
- * (default: {@link loadEsbuild}).
+ * Bundles the plugin at absolute path `entry`.
  *
  * @throws {PluginLoadError} naming the file, line and offending name
  *
@@ -386,11 +397,8 @@ async function writeCache(key: string, files: Map<string, string>, code: string)
  * const { code } = await bundlePlugin("/abs/path/myplugin.ts");
  * ```
  */
-export async function bundlePlugin(
-  entry: string,
-  allowed: readonly string[] = [],
-  using?: Esbuild,
-): Promise<Bundle> {
+export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
+  const allowed = opts.allowed ?? [], using = opts.esbuild, cache = opts.cache === undefined ? cacheDir() : opts.cache;
   let source: string;
   try {
     source = await Deno.readTextFile(entry);
@@ -401,7 +409,7 @@ export async function bundlePlugin(
   }
   const forbidden = FORBIDDEN_GLOBALS.filter((g) => !allowed.includes(g));
   const key = await sha256(`${RULES_VERSION}\n${forbidden.join(",")}\n${entry}\n${source}`);
-  const hit = await readCache(key);
+  const hit = await readCache(cache, key);
   if (hit) return hit;
   const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
@@ -425,6 +433,6 @@ export async function bundlePlugin(
     throw new PluginLoadError((err as Error).message);
   }
   const code = result.outputFiles[0].text as string;
-  await writeCache(key, files, code);
+  await writeCache(cache, key, files, code);
   return { code, files: [...files.keys()], cached: false };
 }

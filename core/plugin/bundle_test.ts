@@ -1,13 +1,24 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { apiModuleSource, bundlePlugin, FORBIDDEN_GLOBALS, loadEsbuildWasm, stopEsbuild } from "./bundle.ts";
+import {
+  apiModuleSource,
+  type BundleOptions,
+  bundlePlugin,
+  FORBIDDEN_GLOBALS,
+  loadEsbuildWasm,
+  stopEsbuild,
+} from "./bundle.ts";
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
 
-/** Writes plugin files into a fresh directory (and a fresh cache); returns the directory. */
+/** Writes plugin files into a fresh directory; returns it. Each test's bundles are cached in `DIR/.cache`. */
 async function files(tree: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "plume-bundle-" });
   for (const [name, text] of Object.entries(tree)) await Deno.writeTextFile(`${dir}/${name}`, text);
-  Deno.env.set("XDG_CACHE_HOME", `${dir}/.cache`);
   return dir;
+}
+
+/** Bundles with the test directory's own cache (never the environment: test files share one process). */
+function bundle(dir: string, file: string, opts: BundleOptions = {}) {
+  return bundlePlugin(`${dir}/${file}`, { cache: `${dir}/.cache`, ...opts });
 }
 
 const HEADER = `import { qemu_plugin_outs } from "qemu-plugin";\nexport const qemu_plugin_version = 7;\n`;
@@ -18,7 +29,7 @@ Deno.test("bundlePlugin joins relative imports and binds only the API object", a
       `${HEADER}import { twice } from "./lib.ts";\nexport function qemu_plugin_install() { qemu_plugin_outs(String(twice(2))); return 0; }\n`,
     "lib.ts": `export const twice = (x: number): number => 2 * x;\n`,
   });
-  const b = await bundlePlugin(`${dir}/main.ts`);
+  const b = await bundle(dir, "main.ts");
   assertEquals(b.cached, false);
   assertEquals(b.files.map((f) => f.slice(dir.length + 1)).sort(), ["lib.ts", "main.ts"]);
   const out: string[] = [];
@@ -59,7 +70,7 @@ Deno.test("bundlePlugin refuses what a sandboxed plugin may not reach, naming fi
     const cwd = Deno.cwd();
     Deno.chdir(dir);
     try {
-      const err = await assertRejects(() => bundlePlugin(`${dir}/p.ts`));
+      const err = await assertRejects(() => bundle(dir, "p.ts"));
       assertEquals(err.message.slice(0, message.length), message, source);
     } finally {
       Deno.chdir(cwd);
@@ -73,8 +84,8 @@ Deno.test("bundlePlugin accepts local names that shadow globals, and granted glo
     "p.ts": `export function f(self: number, Deno: string) { const fetch = 1; return self + Deno + fetch; }\n`,
     "q.ts": `export const read = () => Deno.readTextFileSync("/x");\n`,
   });
-  await bundlePlugin(`${dir}/p.ts`);
-  const granted = await bundlePlugin(`${dir}/q.ts`, ["Deno"]);
+  await bundle(dir, "p.ts");
+  const granted = await bundle(dir, "q.ts", { allowed: ["Deno"] });
   assert(granted.code.includes("Deno.readTextFileSync"));
   await stopEsbuild();
 });
@@ -84,11 +95,11 @@ Deno.test("bundlePlugin caches by content and notices a changed dependency", asy
     "main.ts": `import { n } from "./lib.ts";\nexport const qemu_plugin_version = n;\n`,
     "lib.ts": `export const n = 7;\n`,
   });
-  assertEquals((await bundlePlugin(`${dir}/main.ts`)).cached, false);
-  const hit = await bundlePlugin(`${dir}/main.ts`);
+  assertEquals((await bundle(dir, "main.ts")).cached, false);
+  const hit = await bundle(dir, "main.ts");
   assertEquals(hit.cached, true);
   await Deno.writeTextFile(`${dir}/lib.ts`, `export const n = 6;\n`);
-  const rebuilt = await bundlePlugin(`${dir}/main.ts`);
+  const rebuilt = await bundle(dir, "main.ts");
   assertEquals(rebuilt.cached, false);
   assert(rebuilt.code.includes("6"));
   await stopEsbuild();
@@ -106,9 +117,9 @@ Deno.test("esbuild-wasm (the compiled binary's bundler) enforces the same rules"
     "ok.ts": `${HEADER}export function qemu_plugin_install() { qemu_plugin_outs("hi"); return 0; }\n`,
     "bad.ts": `import { qemu_plugin_nope } from "qemu-plugin";\nqemu_plugin_nope();\n`,
   });
-  const ok = await bundlePlugin(`${dir}/ok.ts`, [], wasm);
+  const ok = await bundle(dir, "ok.ts", { esbuild: wasm });
   assert(ok.code.includes("qemu_plugin_install"));
-  const err = await assertRejects(() => bundlePlugin(`${dir}/bad.ts`, [], wasm));
+  const err = await assertRejects(() => bundle(dir, "bad.ts", { esbuild: wasm }));
   assert(err.message.includes(`undefined symbol 'qemu_plugin_nope'`), err.message);
   await wasm.stop?.();
 });

@@ -119,7 +119,7 @@ export async function loadPlugins(core: PluginCore, specs: readonly PluginSpec[]
   try {
     await Promise.all(resolved.map(async (r, i) => {
       try {
-        instances[i].sandbox!.load((await bundlePlugin(r.path, r.allowed)).code);
+        instances[i].sandbox!.load((await bundlePlugin(r.path, { allowed: r.allowed })).code);
       } catch (err) {
         if (err instanceof PluginLoadError) throw new PluginLoadError(`plugin '${r.name}': ${err.message}`);
         throw err;
