@@ -99,6 +99,7 @@ const CASES: Case[] = [
   { bin: "selfmod", status: 0 },
   { bin: "selfmod", status: 0, flags: ["-one-insn-per-tb"] },
   { bin: "pie_reloc", args: ["a", "b c"], status: 0 },
+  { bin: "demo", status: 0 },
 ];
 
 function caseName(c: Case): string {
