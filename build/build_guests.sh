@@ -12,6 +12,7 @@
 #   NAME_pie    static-pie over the freestanding runtime in src/lib (Debian's
 #               riscv64 cross glibc has no rcrt1.o, so glibc cannot do static-pie)
 #   *.S         assembly, -nostdlib
+#   dyn/NAME    dynamically linked (run with -L at a Debian libc6 sysroot)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,7 +56,7 @@ build() {
 
 # Plain static glibc programs, -O2, stripped.
 for p in exit_codes args_env alu memstr sha256 crc32 sieve malloc_stress mmap_test files time_id \
-  segv illegal ebreak abort selfmod; do
+  segv illegal ebreak abort selfmod signals threads threads_cpu execve; do
   build "$p" "$p.c" "${GLIBC[@]}" -O2 -s
 done
 build atomics atomics.c "${GLIBC[@]}" -O2 -s -- -latomic
@@ -76,6 +77,14 @@ for p in sha256 crc32 fib sieve; do
 done
 build pie_reloc pie_reloc.c -O2 "${TINY[@]}" -- -lgcc
 build demo demo.c -O2 "${TINY[@]}" "${FP[@]}" -- -lgcc # plume demo (embedded by build/gen_demo.ts)
+
+# Dynamically linked (src/dyn and some of the programs above), run with -L at a
+# sysroot of Debian's riscv64 libc6 (build/fetch_debian.sh --with-deps libc6).
+mkdir -p "$BIN/dyn"
+build dyn/dynamic dyn/dynamic.c -O2 -s -- -lm -ldl
+for p in threads signals execve; do
+  build "dyn/$p" "$p.c" -O2 -s
+done
 
 # Assembly, no libc.
 build hello_asm hello_asm.S -nostdlib -static

@@ -8,7 +8,7 @@
 import { Scheduler } from "./cpu/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { readSymbols } from "./elf/elf.ts";
-import { type LoadedProgram, loadProgram } from "./elf/loader.ts";
+import { interpreterPath, type LoadedProgram, loadProgram } from "./elf/loader.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
 import { makeRuntime } from "./jit/runtime.ts";
@@ -124,8 +124,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     envp: cfg.envp,
     execfn: cfg.program,
     readInterp: (p) => {
-      const inRoot = cfg.sysroot ? `${cfg.sysroot}/${p}` : "";
-      const path = inRoot && existsFile(inRoot) ? inRoot : p;
+      const path = interpreterPath(cfg.sysroot, p);
       return { path, bytes: readProgram(path) };
     },
     random: randomBytes(cfg.seed),
@@ -134,6 +133,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   });
   proc.brkStart = proc.brk = loaded.brk;
   proc.sigreturnAddr = loaded.sigreturn;
+  proc.randomBytes = () => randomBytes(cfg.seed === undefined ? undefined : cfg.seed + ++proc.execs);
   proc.startCode = loaded.main.startCode;
   proc.endCode = loaded.main.endCode;
   proc.entry = loaded.main.entry;
@@ -152,14 +152,6 @@ export function createGuest(cfg: GuestConfig): Guest {
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   proc.thread(cpu);
   return { proc, cpu, cache, loaded, symbols, seed: cfg.seed };
-}
-
-function existsFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** The guest's mappings as QEMU's `-d page` prints them. */

@@ -99,7 +99,16 @@ const CASES: Case[] = [
   { bin: "selfmod", status: 0 },
   { bin: "selfmod", status: 0, flags: ["-one-insn-per-tb"] },
   { bin: "pie_reloc", args: ["a", "b c"], status: 0 },
-  { bin: "demo", status: 0 },
+  { bin: "signals", status: 0 },
+  { bin: "signals", args: ["term"], status: 143, note: "SIGTERM's default action: no message from either emulator" },
+  { bin: "signals", args: ["usr1"], status: 138 },
+  { bin: "signals", args: ["pipe"], status: 141 },
+  { bin: "signals", args: ["alarm"], status: 0 },
+  { bin: "threads", status: 0 },
+  { bin: "threads", args: ["exit"], status: 3, note: "exit from a thread while main joins" },
+  { bin: "threads", args: ["main-exit"], status: 0 },
+  { bin: "threads_cpu", args: ["4", "200000", "check"], status: 0 },
+  { bin: "execve", args: ["errors", "$DIR"], status: 0, note: "execve that fails changes nothing" },
 ];
 
 function caseName(c: Case): string {

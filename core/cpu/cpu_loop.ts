@@ -59,8 +59,15 @@ function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
   return done;
 }
 
+/** Dispatches between two looks at the clock in {@link runSlice} (a power of two). */
+export const CLOCK_CHECK_INTERVAL = 1024;
+
 /**
- * Runs thread `t` for at most `budget` dispatched blocks. Returns early
+ * Runs thread `t` for at most `budget` dispatched blocks (a multiple of
+ * {@link CLOCK_CHECK_INTERVAL}), or until `performance.now()` passes
+ * `deadline` (checked every {@link CLOCK_CHECK_INTERVAL} dispatches; pass
+ * `Infinity` for a slice that only counts, which keeps thread
+ * interleavings deterministic). Returns early
  * when the thread blocks in a system call, asks to be rescheduled
  * (`sched_yield`, `clone`, `exit`), takes a fault, or the process ends.
  * Signals are delivered on the way back from each system call, as Linux
@@ -68,10 +75,17 @@ function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
  *
  * @example
  * ```ts ignore
- * runSlice(proc, proc.thread(cpu), cache, undefined, 20_000);
+ * runSlice(proc, proc.thread(cpu), cache, undefined, 8192, Infinity);
  * ```
  */
-export function runSlice(proc: Process, t: ThreadState, cache: TbCache, hooks: VcpuHooks | undefined, budget: number) {
+export function runSlice(
+  proc: Process,
+  t: ThreadState,
+  cache: TbCache,
+  hooks: VcpuHooks | undefined,
+  budget: number,
+  deadline: number,
+): void {
   const cpu = t.cpu;
   const jc = cache.jmpCache;
   const mask = jc.length - 1;
@@ -88,7 +102,9 @@ export function runSlice(proc: Process, t: ThreadState, cache: TbCache, hooks: V
       else if (hits === REGION_THRESHOLD) cache.promote(tb);
       pc = tb.fn(cpu);
       if (pc >= 0) {
-        if (--budget > 0) continue;
+        // The clock is read only every CLOCK_CHECK_INTERVAL dispatches (performance.now() costs ~180 ns).
+        if ((--budget & (CLOCK_CHECK_INTERVAL - 1)) !== 0) continue;
+        if (budget > 0 && performance.now() < deadline) continue;
         cpu.pc = pc;
         return;
       }

@@ -24,24 +24,35 @@
  */
 
 import type { TbCache } from "../jit/tb_cache.ts";
+import { type HostPollFd, pollHost } from "../linux/host_poll.ts";
+import type { HostSignals } from "../linux/host_signals.ts";
 import type { Process } from "../linux/process.ts";
 import { deliverSignals, sendSignal, signalEffect } from "../linux/signal_delivery.ts";
 import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
 import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
-import { runSlice } from "./cpu_loop.ts";
+import { CLOCK_CHECK_INTERVAL, runSlice } from "./cpu_loop.ts";
 import type { VcpuHooks } from "./vcpu_hooks.ts";
 
 /**
- * Dispatched blocks per time slice. A dispatch runs one block or one pass
- * of a region (at most `REGION_BUDGET` loop iterations), so a slice is
- * roughly a millisecond of guest work: long enough that switching costs
- * nothing measurable, short enough that a thread spinning on a lock held
- * by another wastes little.
+ * Dispatched blocks per time slice while several threads run. A dispatch
+ * runs one block (tens of nanoseconds) or one pass of a region (up to
+ * `REGION_BUDGET` loop iterations), so a slice is typically a fraction of
+ * a millisecond: long enough that switching costs under 1 %, short enough
+ * that a thread spinning on a lock held by another wastes little. A
+ * multiple of `CLOCK_CHECK_INTERVAL`.
  */
-export const QUANTUM = 20_000;
+export const QUANTUM = 8192;
+/**
+ * Wall-clock length of a slice while only one thread exists: there is no
+ * interleaving to keep deterministic, so the slice ends by time, which
+ * bounds how late timers and host signals are seen.
+ */
+export const SOLO_SLICE_MS = 5;
 /** How often the scheduler returns to the event loop while host signals are listened for, in ms. */
 export const YIELD_INTERVAL_MS = 20;
+/** Dispatch budget of a slice ended by time (a multiple of `CLOCK_CHECK_INTERVAL`). */
+const SOLO_BUDGET = 1 << 30;
 /** Exit status of a run ended because every thread waits forever. */
 export const DEADLOCK_STATUS = 1;
 
@@ -49,8 +60,11 @@ export const DEADLOCK_STATUS = 1;
 export type StepResult =
   /** The process exited. */
   | { kind: "exit"; status: number }
-  /** Every thread waits: nothing can happen before `ms` milliseconds (Infinity: only a host signal). */
-  | { kind: "idle"; ms: number }
+  /**
+   * Every thread waits: nothing can happen before `ms` milliseconds
+   * (Infinity: only a host signal), unless one of `hostFds` gets ready.
+   */
+  | { kind: "idle"; ms: number; hostFds: HostPollFd[] }
   /** The event loop should run (host signal listeners). */
   | { kind: "yield" };
 
@@ -64,6 +78,32 @@ export interface SchedulerOptions {
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** How long a sleep on host descriptors lasts at most when plume cannot poll the host (it then re-checks). */
+const HOST_RECHECK_MS = 10;
+
+/**
+ * Lets the event loop run for `ms` milliseconds (at least 1: a
+ * `setTimeout(0)` did not let signal listeners run, measured), or until a
+ * host signal arrives.
+ */
+function eventLoop(host: HostSignals, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, Math.min(Math.max(ms, 1), 2 ** 31 - 1));
+    host.onSignal = done;
+    function done() {
+      clearTimeout(timer);
+      host.onSignal = () => {};
+      resolve();
+    }
+  });
+}
+
+/** Sleeps `ms` milliseconds, or until one of `hostFds` is ready. */
+function sleep(ms: number, hostFds: readonly HostPollFd[]): void {
+  if (hostFds.length > 0 && pollHost(hostFds, Math.min(ms, 0x7fff_ffff)) !== undefined) return;
+  Atomics.wait(sleepCell, 0, 0, hostFds.length > 0 ? Math.min(ms, HOST_RECHECK_MS) : ms);
+}
+
 /**
  * Runs the threads of one process.
  *
@@ -76,8 +116,8 @@ export class Scheduler {
   private readonly quantum: number;
   private rng: number;
   private readonly seeded: boolean;
-  /** Thread ids whose vCPU was announced to plugins. */
-  private readonly started = new Set<number>();
+  /** Threads whose vCPU was announced to plugins. */
+  private readonly started = new Set<ThreadState>();
   /** The thread that ran last (round-robin continues after it). */
   private last: ThreadState | undefined;
 
@@ -93,9 +133,16 @@ export class Scheduler {
     readonly hooks?: VcpuHooks,
     opts: SchedulerOptions = {},
   ) {
-    this.quantum = opts.quantum ?? QUANTUM;
+    this.quantum = Math.max(CLOCK_CHECK_INTERVAL, (opts.quantum ?? QUANTUM) & ~(CLOCK_CHECK_INTERVAL - 1));
     this.seeded = opts.seed !== undefined;
     this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
+    proc.onExec = () => {
+      cache.flush();
+      hooks?.flush();
+    };
+    proc.onThreadGone = (t) => {
+      if (this.started.delete(t)) hooks?.vcpuExit(t.cpu);
+    };
   }
 
   /** Length of the next slice: fixed, or varied by the seeded generator (xorshift32). */
@@ -106,7 +153,8 @@ export class Scheduler {
     x ^= x >>> 17;
     x ^= x << 5;
     this.rng = x;
-    return (this.quantum >> 1) + ((x >>> 0) % this.quantum);
+    const n = (this.quantum >> 1) + ((x >>> 0) % this.quantum);
+    return Math.max(CLOCK_CHECK_INTERVAL, n - (n % CLOCK_CHECK_INTERVAL));
   }
 
   /** Runs to the end, sleeping synchronously when idle (host signals are not seen). */
@@ -114,7 +162,7 @@ export class Scheduler {
     for (;;) {
       const r = this.step(Infinity);
       if (r.kind === "exit") return r.status;
-      if (r.kind === "idle") Atomics.wait(sleepCell, 0, 0, r.ms);
+      if (r.kind === "idle") sleep(r.ms, r.hostFds);
     }
   }
 
@@ -127,18 +175,15 @@ export class Scheduler {
     for (;;) {
       const r = this.step(host.active ? YIELD_INTERVAL_MS : Infinity);
       if (r.kind === "exit") return r.status;
-      if (r.kind === "idle" && !host.active) Atomics.wait(sleepCell, 0, 0, r.ms);
-      else {await new Promise<void>((resolve) => {
-          const ms = r.kind === "idle" ? r.ms : 0;
-          // setTimeout(0) would not let signal listeners run (measured): wait at least 1 ms.
-          const timer = setTimeout(done, Math.min(Math.max(ms, 1), 2 ** 31 - 1));
-          host.onSignal = done;
-          function done() {
-            clearTimeout(timer);
-            host.onSignal = () => {};
-            resolve();
-          }
-        });}
+      if (!host.active) {
+        if (r.kind === "idle") sleep(r.ms, r.hostFds);
+      } else if (r.kind === "idle" && r.hostFds.length > 0) {
+        // A host poll blocks the event loop: keep it short so that host signals still get through.
+        sleep(Math.min(r.ms, YIELD_INTERVAL_MS), r.hostFds);
+        await eventLoop(host, 1);
+      } else {
+        await eventLoop(host, r.kind === "idle" ? r.ms : 1);
+      }
     }
   }
 
@@ -157,8 +202,9 @@ export class Scheduler {
       if (proc.exitStatus !== null) return this.finish();
       if (t === undefined) {
         const ms = this.idleTime(now);
-        if (ms === Infinity && !proc.hostSignals.active) return this.deadlock();
-        return { kind: "idle", ms };
+        const hostFds = this.hostFds();
+        if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active) return this.deadlock();
+        return { kind: "idle", ms, hostFds };
       }
       this.runThread(t);
       if (performance.now() - start >= yieldAfterMs) return { kind: "yield" };
@@ -189,7 +235,10 @@ export class Scheduler {
     const from = this.last === undefined ? 0 : threads.indexOf(this.last) + 1;
     for (let i = 0; i < threads.length; i++) {
       const t = threads[(from + i) % threads.length];
-      if (t.exited) continue;
+      if (t.exited) {
+        this.remove(t);
+        continue;
+      }
       if (t.call !== undefined && !this.wake(t, now)) continue;
       if (proc.exitStatus !== null) return undefined;
       return t;
@@ -221,8 +270,8 @@ export class Scheduler {
   /** Delivers `t`'s signals and runs it for one slice; accounts its run time and its exit. */
   private runThread(t: ThreadState): void {
     const proc = this.proc;
-    if (!this.started.has(t.tid)) {
-      this.started.add(t.tid);
+    if (!this.started.has(t)) {
+      this.started.add(t);
       this.hooks?.vcpuInit(t.cpu);
     }
     // Like the kernel on a context switch, switching threads breaks any LR reservation.
@@ -232,14 +281,15 @@ export class Scheduler {
     if (proc.exitStatus !== null) return;
     proc.reschedule = false;
     const t0 = performance.now();
-    runSlice(proc, t, this.cache, this.hooks, this.sliceLength());
+    if (proc.threads.size === 1) runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
+    else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     proc.runTime += performance.now() - t0;
     if (t.exited) this.remove(t);
   }
 
   private remove(t: ThreadState): void {
     this.proc.threads.delete(t.tid);
-    if (this.started.delete(t.tid)) this.hooks?.vcpuExit(t.cpu);
+    if (this.started.delete(t)) this.hooks?.vcpuExit(t.cpu);
   }
 
   /** Milliseconds until a waiting thread's timeout or the real-time timer. */
@@ -249,6 +299,13 @@ export class Scheduler {
     return Math.max(until - now, 0);
   }
 
+  /** Host descriptors waiting threads depend on. */
+  private hostFds(): HostPollFd[] {
+    const fds: HostPollFd[] = [];
+    for (const t of this.proc.threads.values()) if (t.call?.waiter.hostFds) fds.push(...t.call.waiter.hostFds);
+    return fds;
+  }
+
   /** The process is over: the remaining vCPUs go away. */
   private finish(): StepResult {
     for (const t of [...this.proc.threads.values()]) {
@@ -256,7 +313,7 @@ export class Scheduler {
         t.call.waiter.cancel();
         t.call = undefined;
       }
-      if (this.started.delete(t.tid)) this.hooks?.vcpuExit(t.cpu);
+      if (this.started.delete(t)) this.hooks?.vcpuExit(t.cpu);
     }
     return { kind: "exit", status: this.proc.exitStatus ?? 0 };
   }

@@ -167,6 +167,26 @@ export function buildStack(mem: AddressSpace, top: number, c: StackContents): nu
   return sp;
 }
 
+/**
+ * Where the interpreter `path` (`PT_INTERP`) is read from, as qemu-user
+ * looks it up: inside `sysroot` when it exists there, else on the host.
+ *
+ * @example
+ * ```ts ignore
+ * interpreterPath("/sysroot", "/lib/ld-linux-riscv64-lp64d.so.1"); // "/sysroot/lib/ld-…" if present
+ * ```
+ */
+export function interpreterPath(sysroot: string, path: string): string {
+  if (!sysroot) return path;
+  const inRoot = `${sysroot.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  try {
+    if (Deno.statSync(inRoot).isFile) return inRoot;
+  } catch {
+    // not in the sysroot: the host's own file
+  }
+  return path;
+}
+
 /** Options for {@link loadProgram}. */
 export interface LoadOptions {
   /** Host path of the executable. */

@@ -29,6 +29,7 @@ import {
   statPath,
 } from "./stat.ts";
 import { type DirEntry, encodeDirents, listDirectory } from "./dirents.ts";
+import { DEFAULT_POLLMASK } from "./host_poll.ts";
 
 /** Mask of the access mode in open flags. */
 export const O_ACCMODE = 0o3;
@@ -160,6 +161,19 @@ export abstract class OpenFile {
   /** Flushes to storage (`fsync`, or `fdatasync` with `dataOnly`). */
   sync(_dataOnly: boolean): void {
     throw new SyscallError(E.EINVAL);
+  }
+
+  /**
+   * Which `POLL` events hold now: files that never block are always
+   * readable and writable (Linux's `DEFAULT_POLLMASK`).
+   */
+  pollEvents(): number {
+    return DEFAULT_POLLMASK;
+  }
+
+  /** The host descriptor whose readiness decides {@link pollEvents}, for a wait to sleep on, if any. */
+  hostPollFd(): number | undefined {
+    return undefined;
   }
 
   /** Bytes that can be read without blocking (`FIONREAD`). */

@@ -11,6 +11,7 @@
  */
 
 import { E, SyscallError } from "./errno.ts";
+import { POLL } from "./host_poll.ts";
 import { O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile } from "./open_file.ts";
 import { type FileStat, S_IFIFO } from "./stat.ts";
 
@@ -129,6 +130,13 @@ export class PipeEnd extends OpenFile {
 
   override available(): number {
     return this.pipe.size;
+  }
+
+  /** Linux's `pipe_poll`: data or a hang-up for the reader; room (always) or an error for the writer. */
+  override pollEvents(): number {
+    const p = this.pipe;
+    if (this.isReadEnd) return (p.size > 0 ? POLL.IN | POLL.RDNORM : 0) | (p.writers === 0 ? POLL.HUP : 0);
+    return POLL.OUT | POLL.WRNORM | (p.readers === 0 ? POLL.ERR : 0);
   }
 
   stat(): FileStat {

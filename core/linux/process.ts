@@ -85,6 +85,14 @@ export class Process {
   readonly hostSignals: HostSignals = new HostSignals();
   /** Milliseconds the guest's vCPUs have spent running (the clock of `ITIMER_VIRTUAL`/`ITIMER_PROF`). */
   runTime = 0;
+  /** 16 bytes for a new image's `AT_RANDOM` (reproducible with `-seed`). */
+  randomBytes: () => Uint8Array = () => crypto.getRandomValues(new Uint8Array(16));
+  /** Number of successful `execve` calls so far. */
+  execs = 0;
+  /** Called when `execve` replaced the image: translations and plugins' per-block data must go. */
+  onExec: () => void = () => {};
+  /** Called when a thread is removed without running again (`execve` ends the others). */
+  onThreadGone: (t: ThreadState) => void = () => {};
   /** Address of the signal-return trampoline (`li a7, 139; ecall`) handlers return to. */
   sigreturnAddr = 0;
   /** Last thread id handed out (new threads count up from the pid). */

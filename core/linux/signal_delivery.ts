@@ -39,11 +39,13 @@ import {
   BadFrame,
   encodeSiginfo,
   FRAME_SIZE,
+  isFault,
   readSigframe,
   SIGINFO_SIZE,
   type StackT,
   writeSigframe,
 } from "./signal_frame.ts";
+import { fmtSiginfo, fmtSignal } from "./strace.ts";
 import { SS_AUTODISARM, SS_DISABLE, type ThreadState } from "./thread.ts";
 
 /** Host `strsignal` texts, which QEMU prints for uncaught signals. */
@@ -213,6 +215,9 @@ export function deliverSignals(proc: Process, t: ThreadState, hooks?: VcpuHooks)
     const sig = dequeueSignal(proc, t);
     if (sig === undefined) break;
     const action = proc.signals.actions[sig.signo];
+    if (proc.strace && action.handler !== SIG_IGN) {
+      proc.log.write(`--- ${fmtSignal(BigInt(sig.signo))} ${fmtSiginfo(encodeSiginfo(sig), isFault(sig))} ---\n`);
+    }
     if (sig.signo === SIGKILL) {
       dieOfSignal(proc, SIGKILL);
       break;

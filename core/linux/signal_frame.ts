@@ -69,6 +69,11 @@ export class BadFrame extends Error {
 
 const FAULT_SIGNALS = new Set([SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV]);
 
+/** True for a fault the kernel raised (its `siginfo_t` carries `si_addr`). */
+export function isFault(sig: PendingSignal): boolean {
+  return FAULT_SIGNALS.has(sig.signo) && sig.code > 0 && sig.info === undefined;
+}
+
 /**
  * The `siginfo_t` a signal carries: the sender's pid and uid (and value
  * for `sigqueue`), or the faulting address for a fault the kernel raised
@@ -87,7 +92,7 @@ export function encodeSiginfo(sig: PendingSignal): Uint8Array {
   const v = new DataView(b.buffer);
   v.setInt32(0, sig.signo, true);
   v.setInt32(8, sig.code, true);
-  if (FAULT_SIGNALS.has(sig.signo) && sig.code > 0) {
+  if (isFault(sig)) {
     v.setBigUint64(16, BigInt(sig.addr ?? 0), true);
   } else {
     v.setInt32(16, sig.pid, true);

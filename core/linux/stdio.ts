@@ -13,6 +13,10 @@ import * as fs from "node:fs";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET } from "./open_file.ts";
 import { type FileStat, S_IFMT, S_IFREG, statFd } from "./stat.ts";
+import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
+
+/** Events that let a read go ahead without blocking (data, end of file, an error). */
+const READY = POLL.IN | POLL.HUP | POLL.ERR;
 
 /** Size of the kernel `struct termios` that `TCGETS`/`TCSETS` copy. */
 export const TERMIOS_SIZE = 36;
@@ -123,6 +127,7 @@ export class StdioFile extends OpenFile {
   private offset: number | null = null;
   /** The host's offset while I/O follows it: where it started plus what went through. */
   private streamPos: number | undefined;
+  private regular: boolean | undefined;
 
   /**
    * @param hostFd 0, 1 or 2
@@ -141,6 +146,10 @@ export class StdioFile extends OpenFile {
       const n = this.pread(dst, this.offset);
       this.offset += n;
       return n;
+    }
+    // A host pipe or terminal without input: the caller waits for it in the scheduler, not in the host.
+    if (this.hostFd === 0 && dst.length > 0 && !this.isRegular() && !(this.pollEvents() & READY)) {
+      throw new SyscallError(E.EAGAIN, "No input on the host's stdin yet");
     }
     const n = this.hostFd === 0
       ? hostCall(() => Deno.stdin.readSync(dst)) ?? 0
@@ -168,8 +177,10 @@ export class StdioFile extends OpenFile {
     return n;
   }
 
+  /** Whether the host descriptor is a regular file (its type does not change: asked once). */
   private isRegular(): boolean {
-    return (this.stat().mode & S_IFMT) === S_IFREG;
+    this.regular ??= (this.stat().mode & S_IFMT) === S_IFREG;
+    return this.regular;
   }
 
   override pread(dst: Uint8Array, pos: number): number {
@@ -214,6 +225,17 @@ export class StdioFile extends OpenFile {
     }
     // Neither a terminal's nor a host pipe's queue can be inspected.
     return 0;
+  }
+
+  /** Ready at once when it is a regular file; otherwise the host says (a terminal, a pipe). */
+  override pollEvents(): number {
+    if (this.isRegular()) return DEFAULT_POLLMASK;
+    const events = this.hostFd === 0 ? POLL.IN | POLL.RDNORM : POLL.OUT | POLL.WRNORM;
+    return pollHost([{ fd: this.hostFd, events }], 0)?.[0] ?? DEFAULT_POLLMASK;
+  }
+
+  override hostPollFd(): number | undefined {
+    return this.isRegular() ? undefined : this.hostFd;
   }
 
   override isTerminal(): boolean {

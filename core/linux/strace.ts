@@ -372,6 +372,47 @@ export function fmtSignal(v: bigint): string {
   return (v >= 1n && v <= 31n ? SIGNAL_STRACE_NAMES[Number(v)] : undefined) ?? v.toString();
 }
 
+/** `si_code` names qemu prints. */
+const SI_CODE_NAMES: Readonly<Record<number, string>> = {
+  0: "SI_USER",
+  0x80: "SI_KERNEL",
+  [-1]: "SI_QUEUE",
+  [-2]: "SI_TIMER",
+  [-3]: "SI_MESGQ",
+  [-4]: "SI_ASYNCIO",
+  [-5]: "SI_SIGIO",
+  [-6]: "SI_TKILL",
+};
+
+/**
+ * qemu's `print_siginfo` of a raw `siginfo_t`: which union member is
+ * shown follows from `si_code` and the signal, as qemu guesses it (`fault`
+ * for a fault the kernel raised, which shows `si_addr`).
+ *
+ * @example
+ * ```ts
+ * import { fmtSiginfo } from "./strace.ts";
+ * const b = new Uint8Array(128);
+ * new DataView(b.buffer).setInt32(0, 10, true);
+ * console.log(fmtSiginfo(b, false)); // {si_signo=SIGUSR1, si_code=SI_USER, si_pid=0, si_uid=0}
+ * ```
+ */
+export function fmtSiginfo(info: Uint8Array, fault: boolean): string {
+  const v = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const signo = v.getInt32(0, true), code = v.getInt32(8, true);
+  let s = `{si_signo=${fmtSignal(BigInt(signo))}, si_code=${SI_CODE_NAMES[code] ?? code}`;
+  const pid = v.getUint32(16, true), uid = v.getUint32(20, true);
+  if (fault) s += `, si_addr=${fmtPointer(v.getBigInt64(16, true))}`;
+  else if (code === 0 || code === -6 || code === 0x80) s += `, si_pid=${pid}, si_uid=${uid}`;
+  else if (signo === 17) {
+    s += `, si_pid=${pid}, si_uid=${uid}, si_status=${v.getInt32(24, true)}, si_utime=${
+      v.getBigInt64(32, true)
+    }, si_stime=${v.getBigInt64(40, true)}`;
+  } else if (signo === 29) s += `, si_band=${v.getInt32(16, true)}, si_fd=${v.getInt32(24, true)}`;
+  else s += `, si_pid=${pid}, si_uid=${uid}, si_sigval=${v.getBigInt64(24, true)}`;
+  return s + "}";
+}
+
 /** Reads two 64-bit words at `v`, or undefined when unreadable. */
 function readPair(v: bigint, mem: AddressSpace): [bigint, bigint] | undefined {
   const a = addrOf(v);

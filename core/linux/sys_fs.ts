@@ -153,14 +153,14 @@ function sysStatx(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 /** `access` mode bit: execute or search. */
-const X_OK = 1;
+export const X_OK = 1;
 
 /**
  * Linux's permission check (`generic_permission`) of `mode` on `st` for
  * the guest's real ids, or effective ones with `AT_EACCESS`. uid 0 has
  * `CAP_DAC_OVERRIDE`: everything but executing a file without any x bit.
  */
-function permitted(proc: Process, st: FileStat, mode: number, effective: boolean): boolean {
+export function permitted(proc: Process, st: FileStat, mode: number, effective: boolean): boolean {
   const uid = effective ? proc.creds.uid.effective : proc.creds.uid.real;
   const gid = effective ? proc.creds.gid.effective : proc.creds.gid.real;
   if (uid === 0) return !(mode & X_OK) || (st.mode & S_IFMT) === S_IFDIR || (st.mode & 0o111) !== 0;

@@ -19,6 +19,7 @@ import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
 import { Blocked, waitUntil } from "./wait.ts";
+import { POLL } from "./host_poll.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
 import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
@@ -82,19 +83,26 @@ function writePosition(f: OpenFile): number {
 }
 
 /**
- * Runs a read of `f`; a read from an empty pipe whose write end is open
- * waits (the thread blocks until data or end of file arrive, restarting
- * after a `SA_RESTART` handler) unless the pipe is non-blocking.
+ * Runs a read of `f`. A read from an empty pipe whose write end is open,
+ * or from the host's stdin before input arrives, waits (the thread blocks
+ * in the scheduler until data or end of file come, restarting after a
+ * `SA_RESTART` handler) unless the description is non-blocking.
  */
 function blockingRead(f: OpenFile, read: () => number): number {
   try {
     return read();
   } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === E.EAGAIN && f instanceof PipeEnd && !(f.flags & O_NONBLOCK))) {
-      throw err;
+    if (!(err instanceof SyscallError && err.errno === E.EAGAIN) || f.flags & O_NONBLOCK) throw err;
+    if (f instanceof PipeEnd) {
+      const pipe = f.pipe;
+      throw new Blocked(waitUntil(`read from ${f.path}`, () => pipe.size > 0 || pipe.writers === 0, read, "restart"));
     }
-    const pipe = f.pipe;
-    throw new Blocked(waitUntil(`read from ${f.path}`, () => pipe.size > 0 || pipe.writers === 0, read, "restart"));
+    const fd = f.hostPollFd();
+    if (fd === undefined) throw err;
+    const ready = () => (f.pollEvents() & (POLL.IN | POLL.HUP | POLL.ERR)) !== 0;
+    throw new Blocked(
+      waitUntil(`read from host fd ${fd}`, ready, read, "restart", Infinity, 0, [{ fd, events: POLL.IN }]),
+    );
   }
 }
 
@@ -505,7 +513,7 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const out = writableFile(proc, a[0] | 0);
   const inp = readableFile(proc, a[1] | 0);
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
-  if (a[2] === 0) return copyData(proc, cpu, inp, out, count, undefined, undefined);
+  if (a[2] === 0) return blockingRead(inp, () => copyData(proc, cpu, inp, out, count, undefined, undefined));
   const off = readOffset(proc, a[2]);
   proc.mem.check(a[2], 8, "write");
   const n = copyData(proc, cpu, inp, out, count, off, undefined);

@@ -31,7 +31,8 @@ import {
   SIGSTOP,
   UNBLOCKABLE,
 } from "./signals.ts";
-import { fmtPointer } from "./strace.ts";
+import { fmtD, fmtPointer, fmtSiginfo, fmtSignal } from "./strace.ts";
+import type { AddressSpace } from "../mem/address_space.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from "./thread.ts";
 import { Blocked } from "./wait.ts";
@@ -310,6 +311,37 @@ function sysGetitimer(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+const ITIMER_NAMES: Readonly<Record<string, string>> = {
+  "0": "ITIMER_REAL",
+  "1": "ITIMER_VIRTUAL",
+  "2": "ITIMER_PROF",
+};
+
+/** qemu's `print_itimerval`. */
+function fmtItimerval(addr: bigint, mem: AddressSpace): string {
+  if (addr === 0n) return "NULL";
+  try {
+    const v = readStruct(mem, Number(addr), 32);
+    const tv = (off: number) => `{tv_sec = ${v.getBigInt64(off, true)},tv_usec = ${v.getBigInt64(off + 8, true)}}`;
+    return `{it_interval=${tv(0)},it_value=${tv(16)},}`;
+  } catch {
+    return fmtPointer(addr);
+  }
+}
+
+function fmtWhich(v: bigint): string {
+  return ITIMER_NAMES[String(v)] ?? String(Number(BigInt.asIntN(32, v)));
+}
+
+/** qemu's `print_rt_sigqueueinfo`: the siginfo the caller passes. */
+function fmtQueuedInfo(addr: bigint, mem: AddressSpace): string {
+  try {
+    return fmtSiginfo(mem.readBytes(Number(addr), SIGINFO_SIZE), false);
+  } catch {
+    return fmtPointer(addr);
+  }
+}
+
 const HOW_NAMES: Readonly<Record<string, string>> = { "0": "SIG_BLOCK", "1": "SIG_UNBLOCK", "2": "SIG_SETMASK" };
 
 /** Signal system calls. */
@@ -323,11 +355,20 @@ export const SIGNAL_SYSCALLS: readonly SyscallDef[] = [
   def("kill", sysKill, { args: ["d", "sig"] }),
   def("tkill", sysTkill, { args: ["d", "sig"] }),
   def("tgkill", sysTgkill, { args: ["d", "d", "sig"] }),
-  def("rt_sigqueueinfo", sysRtSigqueueinfo),
+  def("rt_sigqueueinfo", sysRtSigqueueinfo, {
+    args: (a, mem) => `${fmtD(a[0])},${fmtSignal(a[1])},${fmtQueuedInfo(a[2], mem)}`,
+  }),
   def("rt_tgsigqueueinfo", sysRtTgsigqueueinfo),
-  def("rt_sigreturn", sysRtSigreturn, undefined, true),
+  // qemu shows its internal "return from sigreturn" code as the result.
+  def("rt_sigreturn", sysRtSigreturn, { ret: () => "-1 errno=513 (Successful exit from sigreturn)" }, true),
   def("rt_sigsuspend", sysRtSigsuspend),
   def("rt_sigtimedwait", sysRtSigtimedwait),
-  def("setitimer", sysSetitimer),
-  def("getitimer", sysGetitimer),
+  def("setitimer", sysSetitimer, {
+    args: (a, mem) => `${fmtWhich(a[0])},${fmtItimerval(a[1], mem)},${fmtPointer(a[2])}`,
+    ret: (ret, a, mem) => `${ret} (old_value = ${fmtItimerval(a[2], mem)})`,
+  }),
+  def("getitimer", sysGetitimer, {
+    args: (a) => `${fmtWhich(a[0])},${fmtPointer(a[1])}`,
+    ret: (ret, a, mem) => `${ret} (${fmtItimerval(a[1], mem)})`,
+  }),
 ];

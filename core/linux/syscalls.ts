@@ -19,10 +19,12 @@ import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
 import type { ThreadState } from "./thread.ts";
 import { Blocked } from "./wait.ts";
+import { EXEC_SYSCALLS } from "./sys_execve.ts";
 import { FS_SYSCALLS } from "./sys_fs.ts";
 import { FUTEX_SYSCALLS } from "./sys_futex.ts";
 import { IO_SYSCALLS } from "./sys_io.ts";
 import { MEM_SYSCALLS } from "./sys_mem.ts";
+import { POLL_SYSCALLS } from "./sys_poll.ts";
 import { PROC_SYSCALLS } from "./sys_proc.ts";
 import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
 import { THREAD_SYSCALLS } from "./sys_thread.ts";
@@ -44,6 +46,8 @@ const TABLE: readonly (SyscallDef | undefined)[] = (() => {
       SIGNAL_SYSCALLS,
       FUTEX_SYSCALLS,
       THREAD_SYSCALLS,
+      POLL_SYSCALLS,
+      EXEC_SYSCALLS,
     ].flat()
   ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);
@@ -194,7 +198,8 @@ export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boo
   call.waiter.cancel();
   if (restart) {
     t.cpu.pc -= 4;
-    if (call.straceArgs !== undefined) proc.log.write(" = ?\n");
+    // qemu shows the kernel's ERESTARTSYS.
+    if (call.straceArgs !== undefined) proc.log.write(" = -1 errno=512 (To be restarted)\n");
   } else {
     complete(proc, t.cpu, call.def, -E.EINTR, call.straceArgs);
   }

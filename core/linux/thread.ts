@@ -43,8 +43,8 @@ export interface BlockedCall {
  * ```
  */
 export class ThreadState {
-  /** Thread id. */
-  readonly tid: number;
+  /** Thread id (a thread that calls `execve` takes the pid). */
+  tid: number;
   /** The vCPU running it. */
   readonly cpu: Cpu;
   /** Blocked signals. */

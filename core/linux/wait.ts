@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { HostPollFd } from "./host_poll.ts";
+
 /**
  * What a signal handler does to an interrupted call, after Linux's
  * `-ERESTART*` codes:
@@ -30,6 +32,12 @@ export interface Waiter {
   readonly deadline: number;
   /** How a signal handler ends the wait. */
   readonly restart: RestartPolicy;
+  /**
+   * Host descriptors whose readiness may end the wait (a read of the
+   * host's stdin): when every thread waits, the scheduler sleeps in a host
+   * `poll` on them instead of calling this a deadlock.
+   */
+  readonly hostFds?: readonly HostPollFd[];
   /**
    * The call's result (a non-negative value or `-errno`) once the wait is
    * over, or undefined to go on waiting. `now` is `performance.now()`; a
@@ -87,11 +95,13 @@ export function waitUntil(
   restart: RestartPolicy,
   deadline = Infinity,
   timeoutResult = 0,
+  hostFds?: readonly HostPollFd[],
 ): Waiter {
   return {
     what,
     deadline,
     restart,
+    hostFds,
     poll: (now) => (ready() ? result() : now >= deadline ? timeoutResult : undefined),
     cancel() {},
   };

@@ -1,0 +1,261 @@
+/**
+ * `execve` and `execveat`: the process runs another RV64 program in place.
+ *
+ * Everything that can fail is checked before the old image is touched
+ * (the file, its permission, its format, a `#!` interpreter, the dynamic
+ * loader, the size of the arguments), so a failed call returns an errno
+ * to an intact caller: `ENOENT`, `EACCES`, `ENOEXEC`, `ENOTDIR`, `ELOOP`,
+ * `E2BIG`. Then, as Linux does: the other threads end, the caller becomes
+ * the only one with the pid as its tid, the address space is emptied and
+ * the new image loaded (its interpreter found under `-L` first), handled
+ * signals go back to their default action (ignored ones stay ignored, the
+ * mask and pending signals are kept), close-on-exec descriptors close,
+ * the alternate stack, robust list and futex queues are forgotten, and
+ * every translation is dropped (plugins are told through `flush`).
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { ElfError, type ElfFile, parseElf } from "../elf/elf.ts";
+import { interpreterPath, loadProgram } from "../elf/loader.ts";
+import { E, hostCall, SyscallError } from "./errno.ts";
+import { PATH_MAX, readPath } from "./guest_struct.ts";
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolvePath } from "./paths.ts";
+import type { Process } from "./process.ts";
+import { SIG_DFL, SIG_IGN } from "./signals.ts";
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statPath } from "./stat.ts";
+import { fmtPointer, fmtString } from "./strace.ts";
+import { permitted, X_OK } from "./sys_fs.ts";
+import { def, type SyscallDef } from "./syscall_table.ts";
+import { SS_DISABLE, type ThreadState } from "./thread.ts";
+
+/** Most `#!` interpreters in a chain (Linux's `BINPRM_MAX_RECURSION` + 1 tries). */
+const MAX_INTERPRETERS = 4;
+/** Linux's `MAX_ARG_STRLEN`: one argument or variable string at most. */
+const MAX_ARG_STRLEN = 32 * 4096;
+/** Most bytes of argument and environment strings (a quarter of the 8 MiB stack, as Linux allows). */
+const MAX_ARG_BYTES = 2 << 20;
+/** Most characters of a `#!` line Linux reads (`BINPRM_BUF_SIZE`). */
+const BINPRM_BUF_SIZE = 256;
+
+/** Reads a NULL-terminated array of string pointers (argv, envp); a null array is empty. */
+function readStrings(proc: Process, addr: number): string[] {
+  const out: string[] = [];
+  if (addr === 0) return out;
+  for (let p = addr;; p += 8) {
+    const s = Number(proc.mem.readU64(p));
+    if (s === 0) return out;
+    const bytes = proc.mem.readCStringBytes(s, MAX_ARG_STRLEN + 1);
+    if (bytes.length >= MAX_ARG_STRLEN) throw new SyscallError(E.E2BIG, "Argument string too long");
+    out.push(new TextDecoder().decode(bytes));
+    if (out.length > MAX_ARG_BYTES / 8) throw new SyscallError(E.E2BIG, "Too many arguments");
+  }
+}
+
+/** What will run: the host file, its parsed ELF, and the final argv (after `#!` rewriting). */
+interface Image {
+  path: string;
+  elf: ElfFile;
+  interp: { path: string; bytes: Uint8Array } | undefined;
+  argv: string[];
+}
+
+/** Reads host file `path` as a program the guest may execute, checking what Linux's `open_exec` checks. */
+function readExecutable(proc: Process, path: string): Uint8Array {
+  const st = statPath(path, false);
+  if ((st.mode & S_IFMT) !== S_IFREG) {
+    throw new SyscallError(E.EACCES, `${path} is not a regular file`);
+  }
+  if (!permitted(proc, st, X_OK, true)) throw new SyscallError(E.EACCES, `${path} is not executable`);
+  return hostCall(() => Deno.readFileSync(path));
+}
+
+/** Parses a `#!` line: the interpreter and its optional single argument. */
+function parseShebang(bytes: Uint8Array): { interp: string; arg: string | undefined } {
+  const head = new TextDecoder().decode(bytes.subarray(2, BINPRM_BUF_SIZE));
+  const line = head.split("\n")[0].replace(/^[ \t]+/, "").replace(/[ \t]+$/, "");
+  const sp = line.search(/[ \t]/);
+  const interp = sp < 0 ? line : line.slice(0, sp);
+  const arg = sp < 0 ? undefined : line.slice(sp).replace(/^[ \t]+/, "");
+  if (interp === "") throw new SyscallError(E.ENOEXEC, "Empty #! line");
+  return { interp, arg: arg === "" ? undefined : arg };
+}
+
+/** Host path of a program named by the guest: `-L` first for absolute paths, as for any file it opens. */
+function programPath(proc: Process, dirfd: number, name: string): string {
+  if (name.length >= PATH_MAX) throw new SyscallError(E.ENAMETOOLONG, "Program path too long");
+  return resolvePath(proc, dirfd, name, true);
+}
+
+/** Resolves the file to run, following `#!` interpreters, and checks it can be loaded. */
+function prepare(proc: Process, path: string, argv: string[]): Image {
+  for (let depth = 0; depth <= MAX_INTERPRETERS; depth++) {
+    const bytes = readExecutable(proc, path);
+    if (bytes[0] === 0x23 && bytes[1] === 0x21) {
+      const { interp, arg } = parseShebang(bytes);
+      // The script's own name replaces argv[0]; the interpreter and its argument go in front.
+      argv = [interp, ...(arg === undefined ? [] : [arg]), path, ...argv.slice(1)];
+      path = programPath(proc, AT_FDCWD, interp);
+      continue;
+    }
+    let elf: ElfFile;
+    try {
+      elf = parseElf(bytes, path);
+    } catch (err) {
+      if (err instanceof ElfError) throw new SyscallError(E.ENOEXEC, err.message);
+      throw err;
+    }
+    let interp: Image["interp"];
+    if (elf.interp !== undefined) {
+      const ipath = interpreterPath(proc.sysroot, elf.interp);
+      const ibytes = hostCall(() => Deno.readFileSync(ipath));
+      try {
+        if (parseElf(ibytes, ipath).interp !== undefined) throw new ElfError(`${ipath}: an interpreter with one`);
+      } catch (err) {
+        if (err instanceof ElfError) throw new SyscallError(E.ELIBBAD, err.message);
+        throw err;
+      }
+      interp = { path: ipath, bytes: ibytes };
+    }
+    return { path, elf, interp, argv };
+  }
+  throw new SyscallError(E.ELOOP, "Too many #! interpreters");
+}
+
+/** Ends every thread but `keep`, which takes the pid as its tid (Linux's `de_thread`). */
+function becomeSingleThreaded(proc: Process, keep: ThreadState): void {
+  for (const t of [...proc.threads.values()]) {
+    if (t === keep) continue;
+    t.call?.waiter.cancel();
+    t.call = undefined;
+    t.exited = true;
+    proc.threads.delete(t.tid);
+    proc.onThreadGone(t);
+  }
+  if (keep.tid !== proc.pid) {
+    proc.threads.delete(keep.tid);
+    keep.tid = proc.pid;
+    keep.cpu.tid = proc.pid;
+    proc.threads.set(proc.pid, keep);
+  }
+}
+
+/** Resets the per-exec state of the process and its remaining thread. */
+function resetForExec(proc: Process, t: ThreadState): void {
+  for (const a of proc.signals.actions) {
+    if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
+    a.flags = 0n;
+    a.mask = 0n;
+  }
+  for (const fd of proc.fds.openIn(0, Number.MAX_SAFE_INTEGER)) {
+    if (proc.fds.getCloexec(fd)) {
+      try {
+        proc.fds.close(fd);
+      } catch {
+        // A failing close does not stop exec.
+      }
+    }
+  }
+  t.altStackSp = 0;
+  t.altStackSize = 0;
+  t.altStackFlags = SS_DISABLE;
+  t.clearChildTid = 0;
+  t.robustListHead = 0;
+  t.robustListLen = 0;
+  t.savedMask = undefined;
+  proc.futexes.clear();
+  proc.threadName = "";
+}
+
+/** Replaces the image: empty address space, new program, fresh registers. */
+function replaceImage(proc: Process, cpu: Cpu, img: Image, envp: string[], execfn: string): void {
+  const mem = proc.mem;
+  proc.sharedMaps.removeAll(mem);
+  mem.munmap(0, mem.size);
+  proc.onExec();
+  const loaded = loadProgram(mem, {
+    path: img.path,
+    bytes: img.elf.bytes,
+    argv: img.argv,
+    envp,
+    execfn,
+    readInterp: () => img.interp!,
+    random: proc.randomBytes(),
+    uid: proc.creds.uid.real,
+    gid: proc.creds.gid.real,
+  });
+  proc.brkStart = proc.brk = loaded.brk;
+  proc.startCode = loaded.main.startCode;
+  proc.endCode = loaded.main.endCode;
+  proc.entry = loaded.main.entry;
+  proc.sigreturnAddr = loaded.sigreturn;
+  proc.exePath = hostCall(() => Deno.realPathSync(img.path));
+  cpu.x.fill(0);
+  cpu.fi.fill(0);
+  cpu.fcsr = 0;
+  cpu.reservation = -1;
+  cpu.pc = loaded.pc;
+  cpu.setXNumber(2, loaded.sp);
+}
+
+/** The common body of `execve` and `execveat`. */
+function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: readonly number[], flags: number) {
+  const name = readPath(proc.mem, pathAddr);
+  const argv = readStrings(proc, a[0]);
+  const envp = readStrings(proc, a[1]);
+  let path: string;
+  if (name === "" && flags & AT_EMPTY_PATH) {
+    path = proc.fds.get(dirfd).path;
+    if (path === "") throw new SyscallError(E.ENOENT, `fd ${dirfd} has no path`);
+  } else {
+    if (name === "") throw new SyscallError(E.ENOENT, "Empty path");
+    path = programPath(proc, dirfd, name);
+    if (flags & AT_SYMLINK_NOFOLLOW && (statPath(path, true).mode & S_IFMT) === S_IFLNK) {
+      throw new SyscallError(E.ELOOP, `${path} is a symbolic link`);
+    }
+  }
+  if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
+  const img = prepare(proc, path, argv);
+  const size = [...img.argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
+  if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
+  // The point of no return: from here on the old image is gone.
+  const t = proc.thread(cpu);
+  becomeSingleThreaded(proc, t);
+  resetForExec(proc, t);
+  proc.execs++;
+  replaceImage(proc, cpu, img, envp, name === "" ? `/dev/fd/${dirfd}` : name);
+  proc.reschedule = true;
+  return 0;
+}
+
+function sysExecve(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  return doExecve(proc, cpu, AT_FDCWD, a[0], [a[1], a[2]], 0);
+}
+
+function sysExecveat(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const flags = a[4] | 0;
+  if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  return doExecve(proc, cpu, a[0] | 0, a[1], [a[2], a[3]], flags);
+}
+
+/** qemu's `print_execve`: the path and the argument strings, not the environment. */
+function execveStrace(args: readonly bigint[], mem: Parameters<typeof fmtString>[1]): string {
+  let s = `${fmtString(args[0], mem)},{`;
+  try {
+    for (let p = Number(args[1]); p !== 0; p += 8) {
+      const v = mem.readU64(p);
+      if (v === 0n) break;
+      s += `${fmtString(v, mem)},`;
+    }
+  } catch {
+    return `${fmtString(args[0], mem)},${fmtPointer(args[1])}`;
+  }
+  return s + "NULL}";
+}
+
+/** Program execution. */
+export const EXEC_SYSCALLS: readonly SyscallDef[] = [
+  def("execve", sysExecve, { args: execveStrace }, true),
+  def("execveat", sysExecveat, undefined, true),
+];

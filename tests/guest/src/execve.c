@@ -1,0 +1,199 @@
+/* execve(2): replacing the process image, and the ways it fails.
+ *
+ * Usage: execve MODE [DIR]
+ *   run DIR     sets up descriptors (one close-on-exec), signal dispositions
+ *               (a handler, an ignored signal), a blocked signal and a thread,
+ *               then execs itself as `execve child …` with a new environment;
+ *               the child prints what it inherited and exits with status 7
+ *   script DIR  writes a `#!` script whose interpreter is this program and execs it:
+ *               the child sees the interpreter, its argument and the script's path
+ *   errors DIR  execve of what cannot run: ENOENT, EACCES (directory, no x bit),
+ *               ENOEXEC (text without #!, an ELF for another machine), ENAMETOOLONG;
+ *               nothing changes in the caller (exit status 0)
+ *   fork        fork, vfork and posix_spawn: ENOSYS under plume, the caller intact
+ *
+ * run and script need an emulator that runs RV64 programs from execve (plume;
+ * qemu-user without binfmt_misc fails them with ENOEXEC). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+static int failures;
+static void check(int ok, const char *what) {
+  printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+  if (!ok) failures++;
+}
+
+static void on_usr1(int sig) { (void)sig; }
+
+static const char *self(void) {
+  static char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  path[n > 0 ? n : 0] = 0;
+  return path;
+}
+
+static void *idle_thread(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
+static int child(int argc, char **argv) {
+  printf("child: argc %d:", argc);
+  for (int i = 1; i < argc; i++) printf(" [%s]", argv[i]);
+  printf("\n");
+  const char *v = getenv("PLUME_EXEC");
+  printf("child: PLUME_EXEC=%s, HOME %s\n", v ? v : "(unset)", getenv("HOME") ? "set" : "unset");
+  check(fcntl(5, F_GETFD) == 0, "descriptor 5 (no FD_CLOEXEC) is still open");
+  check(fcntl(6, F_GETFD) == -1 && errno == EBADF, "descriptor 6 (FD_CLOEXEC) was closed");
+  char buf[16] = {0};
+  check(pread(5, buf, 5, 0) == 5 && strcmp(buf, "hello") == 0, "the open file reads as before");
+  struct sigaction sa;
+  sigaction(SIGUSR1, NULL, &sa);
+  check(sa.sa_handler == SIG_DFL, "a caught signal is back to SIG_DFL");
+  sigaction(SIGUSR2, NULL, &sa);
+  check(sa.sa_handler == SIG_IGN, "an ignored signal stays ignored");
+  sigset_t mask;
+  sigprocmask(SIG_SETMASK, NULL, &mask);
+  check(sigismember(&mask, SIGTERM), "the blocked mask is kept");
+  check(getpid() == gettid(), "the process runs on one thread, with the pid as its tid");
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = 0;
+  check(strstr(exe, "execve") != NULL, "/proc/self/exe is the new program");
+  printf("child: %d failure(s)\n", failures);
+  return failures ? 1 : 7;
+}
+
+static void run(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (write(fd, "hello", 5) != 5) perror("write");
+  dup2(fd, 5);
+  dup3(fd, 6, O_CLOEXEC);
+  close(fd);
+  signal(SIGUSR1, on_usr1);
+  signal(SIGUSR2, SIG_IGN);
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, NULL);
+  pthread_t t;
+  pthread_create(&t, NULL, idle_thread, NULL);
+  char *argv[] = {"execve", "child", "two words", "", NULL};
+  char *envp[] = {"PLUME_EXEC=yes", NULL};
+  printf("parent: exec\n");
+  fflush(stdout);
+  execve(self(), argv, envp);
+  perror("execve");
+  exit(1);
+}
+
+static void script(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/script", dir);
+  FILE *f = fopen(path, "w");
+  fprintf(f, "#!%s child-from-script\nthis line is not read\n", self());
+  fclose(f);
+  chmod(path, 0755);
+  char *argv[] = {"script-name", "arg1", NULL};
+  printf("parent: exec %s\n", "script");
+  fflush(stdout);
+  execve(path, argv, environ);
+  perror("execve");
+  exit(1);
+}
+
+static void expect_errno(const char *path, int want, const char *what) {
+  char *argv[] = {"x", NULL};
+  errno = 0;
+  int r = execve(path, argv, environ);
+  int e = errno;
+  printf("%s %s: %s\n", r == -1 && e == want ? "ok  " : "FAIL", what, strerror(e));
+  if (!(r == -1 && e == want)) failures++;
+}
+
+static void errors(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/missing", dir);
+  expect_errno(path, ENOENT, "a missing file");
+  expect_errno(dir, EACCES, "a directory");
+  snprintf(path, sizeof path, "%s/noexec", dir);
+  FILE *f = fopen(path, "w");
+  fputs("#!/bin/sh\necho hi\n", f);
+  fclose(f);
+  chmod(path, 0644);
+  expect_errno(path, EACCES, "a file without execute permission");
+  snprintf(path, sizeof path, "%s/text", dir);
+  f = fopen(path, "w");
+  fputs("just some text, not a program\n", f);
+  fclose(f);
+  chmod(path, 0755);
+  expect_errno(path, ENOEXEC, "an executable text file without #!");
+  /* An ELF header for a machine nobody here runs (EM_S390). */
+  snprintf(path, sizeof path, "%s/foreign", dir);
+  unsigned char elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
+  elf[16] = 2;  /* ET_EXEC */
+  elf[18] = 22; /* EM_S390 */
+  elf[20] = 1;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+  if (write(fd, elf, sizeof elf) != (ssize_t)sizeof elf) perror("write");
+  close(fd);
+  expect_errno(path, ENOEXEC, "an ELF file for another machine");
+  char longname[5000];
+  memset(longname, 'a', sizeof longname - 1);
+  longname[sizeof longname - 1] = 0;
+  expect_errno(longname, ENAMETOOLONG, "a path longer than PATH_MAX");
+  snprintf(path, sizeof path, "%s/text/below", dir);
+  expect_errno(path, ENOTDIR, "a path through a file");
+  printf("errors: %d failure(s)\n", failures);
+  exit(failures != 0);
+}
+
+static void forks(void) {
+  int before = 1234;
+  pid_t p = fork();
+  if (p == 0) _exit(0);
+  check(p == -1 && errno == ENOSYS, "fork: ENOSYS");
+  p = vfork();
+  if (p == 0) _exit(0);
+  check(p == -1 && errno == ENOSYS, "vfork: ENOSYS");
+  pid_t child;
+  char *argv[] = {"true", NULL};
+  int r = posix_spawn(&child, "/bin/true", NULL, NULL, argv, environ);
+  check(r == ENOSYS, "posix_spawn: ENOSYS");
+  check(before == 1234 && getpid() == gettid(), "the caller is intact");
+  check(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD, "no child to wait for");
+  printf("fork: %d failure(s)\n", failures);
+  exit(failures != 0);
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *mode = argc > 1 ? argv[1] : "";
+  if (strcmp(mode, "child") == 0) return child(argc, argv);
+  if (strcmp(mode, "child-from-script") == 0) {
+    printf("script child: argc %d:", argc);
+    for (int i = 1; i < argc; i++) printf(" [%s]", strstr(argv[i], "/script") ? "DIR/script" : argv[i]);
+    printf("\n");
+    return 0;
+  }
+  if (strcmp(mode, "run") == 0 && argc > 2) run(argv[2]);
+  if (strcmp(mode, "script") == 0 && argc > 2) script(argv[2]);
+  if (strcmp(mode, "errors") == 0 && argc > 2) errors(argv[2]);
+  if (strcmp(mode, "fork") == 0) forks();
+  fprintf(stderr, "usage: execve run|script|errors DIR | fork\n");
+  return 2;
+}
