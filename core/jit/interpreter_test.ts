@@ -86,7 +86,7 @@ function runTier(
     ? interpretBlock(block, rt)
     : tier === "block"
     ? compileBlock(block, rt)
-    : compileRegion([{ ...block, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock], rt);
+    : compileRegion([{ ...block, id: 1, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock], rt);
   let result: number | string;
   try {
     result = fn(c);
