@@ -145,6 +145,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.tid = proc.pid;
   const cache = new TbCache(mem, makeRuntime(mem, cfg.instrumentation?.hooks));
   if (cfg.instrumentation) cache.instrument = (tb) => cfg.instrumentation!.instrument(tb);
+  if (cfg.vcpuHooks) cache.onFlush = () => cfg.vcpuHooks!.flush();
   if (cfg.oneInsnPerTb) cache.maxInsns = 1;
   if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
   cache.trace = makeExecTracer(cfg.log, symbols);

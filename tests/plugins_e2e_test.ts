@@ -182,3 +182,22 @@ Deno.test("-plugin-memory 0 runs plugins in the Web Worker itself, with the same
   assertEquals(failing.status, 0);
   assertMatch(failing.err, /exec callback 'onExec': Error: boom in exec; plugin unloaded/);
 });
+
+Deno.test("a flush of all translations, however it comes, reaches plugins' flush callbacks", async () => {
+  // An uninstall flushes (its instrumentation must go), and so does execve
+  // (a new program image); blocks are translated again after each.
+  const uninstall = await run("fib_pie", ["20"], [
+    "-d",
+    "plugin",
+    "-plugin",
+    `${PLUGINS}/flush.ts`,
+    "-plugin",
+    `${PLUGINS}/lifecycle.ts,mode=uninstall,after=100`,
+  ]);
+  assertEquals(uninstall.status, 0);
+  const [, flushes, since] = /^flushes (\d+) translated-since (\d+)$/m.exec(uninstall.err)!;
+  assert(Number(flushes) >= 1, uninstall.err);
+  assert(Number(since) > 0, uninstall.err);
+  const plain = await run("fib_pie", ["20"], ["-d", "plugin", "-plugin", `${PLUGINS}/flush.ts`]);
+  assertMatch(plain.err, /^flushes 0 translated-since \d+$/m);
+});

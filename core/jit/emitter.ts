@@ -196,6 +196,13 @@ export class Emitter {
   /** True when the function must report faults to the plugin hooks (it pushes records). */
   reportsFaults = false;
 
+  /**
+   * Scoreboard arenas the code uses: each is read once into a local `A<n>`
+   * at function entry (with the vCPU index in `vi`), rather than looked up
+   * at every inline operation.
+   */
+  readonly arenas: Set<number> = new Set();
+
   /** Runtime helpers (`runtime.ts`) the code refers to. */
   readonly uses: Set<string> = new Set();
 
@@ -218,7 +225,9 @@ export class Emitter {
       if (this.used & (1 << r)) decl.push(`r${r}l = x[${2 * r}]`, `r${r}h = x[${2 * r + 1}]`);
     }
     for (let t = 0; t < this.temps; t++) decl.push(`T${t} = 0`);
-    return decl.length ? `let ${decl.join(", ")};\n` : "";
+    const arenas = [...this.arenas].map((k) => `A${k} = P.arenas[${k}]`);
+    if (arenas.length) arenas.push("vi = c.vcpuIndex");
+    return (decl.length ? `let ${decl.join(", ")};\n` : "") + (arenas.length ? `const ${arenas.join(", ")};\n` : "");
   }
 
   /** Code that stores every written register back to the register file. */

@@ -138,23 +138,24 @@ function u64Pair(v: bigint): [number, number] {
   return [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
 }
 
+/** The arena (a local holding its view, see `Emitter.arenas`) and the int32 index of an entry for this vCPU. */
 function arenaIndex(e: Emitter, ref: ArenaRef): { a: string; i: string } {
   e.rt("P");
-  const a = `P.arenas[${ref.arena}]`;
-  return { a, i: ref.stride === 0 ? `${ref.index}` : `(${ref.index} + c.vcpuIndex * ${ref.stride})` };
+  e.arenas.add(ref.arena);
+  return { a: `A${ref.arena}`, i: ref.stride === 0 ? `${ref.index}` : `(${ref.index} + vi * ${ref.stride})` };
 }
 
 function emitInline(e: Emitter, op: number, ref: ArenaRef, value: bigint): void {
   const { a, i } = arenaIndex(e, ref);
   const [lo, hi] = u64Pair(value);
-  const A = e.temp(), k = e.temp();
+  const A = a, k = e.temp();
   if (op === INLINE_STORE) {
-    e.line(`${A} = ${a}; ${k} = ${i}; ${A}[${k}] = ${lo}; ${A}[${k} + 1] = ${hi};`);
+    e.line(`${k} = ${i}; ${A}[${k}] = ${lo}; ${A}[${k} + 1] = ${hi};`);
     return;
   }
   const t = e.temp();
   e.line(
-    `${A} = ${a}; ${k} = ${i}; ${t} = (${A}[${k}] + ${lo}) | 0; ` +
+    `${k} = ${i}; ${t} = (${A}[${k}] + ${lo}) | 0; ` +
       `${A}[${k} + 1] = (${A}[${k} + 1] + ${hi} + ((${t} >>> 0) < (${A}[${k}] >>> 0) ? 1 : 0)) | 0; ${A}[${k}] = ${t};`,
   );
 }
@@ -162,8 +163,8 @@ function emitInline(e: Emitter, op: number, ref: ArenaRef, value: bigint): void 
 function condExpr(e: Emitter, cond: number, ref: ArenaRef, value: bigint): string {
   const { a, i } = arenaIndex(e, ref);
   const [lo, hi] = u64Pair(value);
-  const A = e.temp(), k = e.temp();
-  e.line(`${A} = ${a}; ${k} = ${i};`);
+  const A = a, k = e.temp();
+  e.line(`${k} = ${i};`);
   const vh = `(${A}[${k} + 1] >>> 0)`, vl = `(${A}[${k}] >>> 0)`, ih = String(hi >>> 0), il = String(lo >>> 0);
   const lt = `(${vh} < ${ih} || (${vh} === ${ih} && ${vl} < ${il}))`;
   const eq = `(${vh} === ${ih} && ${vl} === ${il})`;

@@ -39,6 +39,8 @@ export class TbCache {
    * regions are made, so that every block execution is seen.
    */
   trace: ((tb: TranslationBlock, cpu: Cpu) => void) | undefined;
+  /** Called after every flush of all translations (plugins' flush callbacks). */
+  onFlush: (() => void) | undefined;
   /** No regions (`-d nochain`). */
   noChain = false;
   /** Called for each new block before it is compiled (`-d in_asm`). */
@@ -148,6 +150,7 @@ export class TbCache {
     for (const p of this.byPage.keys()) this.mem.pages[p] &= ~PAGE_CODE;
     this.byPage.clear();
     this.jmpCache.fill(undefined);
+    this.onFlush?.();
   }
 
   private drop(tb: TranslationBlock): void {

@@ -211,9 +211,8 @@ export class PluginCore implements VcpuHooks {
   }
 
   private flushTranslations(): void {
-    if (!this.guest) return;
-    this.guest.cache.flush();
-    this.flush();
+    // The cache tells the plugins (onFlush, wired in createGuest).
+    this.guest?.cache.flush();
   }
 
   // ------------------------------------------------------------ uninstall and reset
