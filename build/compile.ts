@@ -35,9 +35,24 @@ export function plumeRunFlags(denoJson: string): string[] {
   return m[1].split(/\s+/).filter((f) => f.length > 0);
 }
 
+/**
+ * Modules imported through a computed specifier (so that runs without
+ * plugins never load them), by import-map name: the compiled binary bundles
+ * plugins with esbuild-wasm, as it cannot spawn esbuild's executable.
+ */
+export const COMPILE_MODULES: readonly string[] = ["esbuild-wasm"];
+
 /** The `deno compile` command line for plume. */
 export function compileCommand(output: string, denoJson: string): string[] {
-  const includes = COMPILE_INCLUDES.filter((p) => exists(`${ROOT}${p}`)).flatMap((p) => ["--include", p]);
+  const imports: Record<string, string> = JSON.parse(denoJson)?.imports ?? {};
+  const modules = COMPILE_MODULES.map((name) => {
+    if (!imports[name]) throw new Error(`deno.json has no import named ${name}`);
+    return imports[name];
+  });
+  const includes = [...COMPILE_INCLUDES.filter((p) => exists(`${ROOT}${p}`)), ...modules].flatMap((p) => [
+    "--include",
+    p,
+  ]);
   return ["compile", ...plumeRunFlags(denoJson), ...includes, "--output", output, "main.ts"];
 }
 

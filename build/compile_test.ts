@@ -14,6 +14,11 @@ Deno.test("compileCommand compiles main.ts with the task's flags, the run-time f
   assertEquals(cmd[0], "compile");
   assertEquals(cmd.slice(-3), ["--output", "dist/plume", "main.ts"]);
   for (const f of plumeRunFlags(DENO_JSON)) assert(cmd.includes(f), f);
+  // The compiled binary bundles plugins with esbuild-wasm, imported by a computed name.
+  const wasm = JSON.parse(DENO_JSON).imports["esbuild-wasm"];
+  assert(wasm.startsWith("npm:esbuild-wasm@"), wasm);
+  assertEquals(cmd[cmd.indexOf(wasm) - 1], "--include");
+  for (const dir of ["plugins/", "core/plugin/"]) assertEquals(cmd[cmd.indexOf(dir) - 1], "--include");
 });
 
 Deno.test("isRuntimeDownloadFailure recognises deno compile's runtime download error only", () => {
