@@ -63,8 +63,7 @@ function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
 export const CLOCK_CHECK_INTERVAL = 1024;
 
 /**
- * Runs thread `t` for at most `budget` dispatched blocks (a multiple of
- * {@link CLOCK_CHECK_INTERVAL}), or until `performance.now()` passes
+ * Runs thread `t` for at most `budget` dispatched blocks, or until `performance.now()` passes
  * `deadline` (checked every {@link CLOCK_CHECK_INTERVAL} dispatches; pass
  * `Infinity` for a slice that only counts, which keeps thread
  * interleavings deterministic). Returns early

@@ -31,7 +31,7 @@ import { deliverSignals, sendSignal, signalEffect } from "../linux/signal_delive
 import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
 import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
-import { CLOCK_CHECK_INTERVAL, runSlice } from "./cpu_loop.ts";
+import { runSlice } from "./cpu_loop.ts";
 import type { VcpuHooks } from "./vcpu_hooks.ts";
 
 /**
@@ -39,8 +39,7 @@ import type { VcpuHooks } from "./vcpu_hooks.ts";
  * runs one block (tens of nanoseconds) or one pass of a region (up to
  * `REGION_BUDGET` loop iterations), so a slice is typically a fraction of
  * a millisecond: long enough that switching costs under 1 %, short enough
- * that a thread spinning on a lock held by another wastes little. A
- * multiple of `CLOCK_CHECK_INTERVAL`.
+ * that a thread spinning on a lock held by another wastes little.
  */
 export const QUANTUM = 8192;
 /**
@@ -51,7 +50,7 @@ export const QUANTUM = 8192;
 export const SOLO_SLICE_MS = 5;
 /** How often the scheduler returns to the event loop while host signals are listened for, in ms. */
 export const YIELD_INTERVAL_MS = 20;
-/** Dispatch budget of a slice ended by time (a multiple of `CLOCK_CHECK_INTERVAL`). */
+/** Dispatch budget of a slice ended by time. */
 const SOLO_BUDGET = 1 << 30;
 /** Exit status of a run ended because every thread waits forever. */
 export const DEADLOCK_STATUS = 1;
@@ -133,7 +132,7 @@ export class Scheduler {
     readonly hooks?: VcpuHooks,
     opts: SchedulerOptions = {},
   ) {
-    this.quantum = Math.max(CLOCK_CHECK_INTERVAL, (opts.quantum ?? QUANTUM) & ~(CLOCK_CHECK_INTERVAL - 1));
+    this.quantum = Math.max(2, opts.quantum ?? QUANTUM);
     this.seeded = opts.seed !== undefined;
     this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
     proc.onExec = () => {
@@ -153,14 +152,13 @@ export class Scheduler {
     x ^= x >>> 17;
     x ^= x << 5;
     this.rng = x;
-    const n = (this.quantum >> 1) + ((x >>> 0) % this.quantum);
-    return Math.max(CLOCK_CHECK_INTERVAL, n - (n % CLOCK_CHECK_INTERVAL));
+    return (this.quantum >> 1) + ((x >>> 0) % this.quantum);
   }
 
   /** Runs to the end, sleeping synchronously when idle (host signals are not seen). */
   runSync(): number {
     for (;;) {
-      const r = this.step(Infinity);
+      const r = this.step(false);
       if (r.kind === "exit") return r.status;
       if (r.kind === "idle") sleep(r.ms, r.hostFds);
     }
@@ -173,7 +171,7 @@ export class Scheduler {
   async run(): Promise<number> {
     const host = this.proc.hostSignals;
     for (;;) {
-      const r = this.step(host.active ? YIELD_INTERVAL_MS : Infinity);
+      const r = this.step(true);
       if (r.kind === "exit") return r.status;
       if (!host.active) {
         if (r.kind === "idle") sleep(r.ms, r.hostFds);
@@ -188,12 +186,14 @@ export class Scheduler {
   }
 
   /**
-   * Runs slices until the process exits, every thread waits, or
-   * `yieldAfterMs` have passed.
+   * Runs slices until the process exits, every thread waits, or (when
+   * `mayYield` and host signals are listened for) {@link YIELD_INTERVAL_MS}
+   * have passed.
    */
-  step(yieldAfterMs: number): StepResult {
+  step(mayYield: boolean): StepResult {
     const proc = this.proc;
     const start = performance.now();
+    if (this.started.size !== proc.threads.size) this.announce();
     for (;;) {
       if (proc.exitStatus !== null) return this.finish();
       const now = performance.now();
@@ -207,7 +207,9 @@ export class Scheduler {
         return { kind: "idle", ms, hostFds };
       }
       this.runThread(t);
-      if (performance.now() - start >= yieldAfterMs) return { kind: "yield" };
+      if (mayYield && proc.hostSignals.active && performance.now() - start >= YIELD_INTERVAL_MS) {
+        return { kind: "yield" };
+      }
     }
   }
 
@@ -270,10 +272,6 @@ export class Scheduler {
   /** Delivers `t`'s signals and runs it for one slice; accounts its run time and its exit. */
   private runThread(t: ThreadState): void {
     const proc = this.proc;
-    if (!this.started.has(t)) {
-      this.started.add(t);
-      this.hooks?.vcpuInit(t.cpu);
-    }
     // Like the kernel on a context switch, switching threads breaks any LR reservation.
     if (this.last !== t && this.last !== undefined) t.cpu.reservation = -1;
     this.last = t;
@@ -285,6 +283,17 @@ export class Scheduler {
     else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     proc.runTime += performance.now() - t0;
     if (t.exited) this.remove(t);
+    // Threads made during the slice (clone ends it) are announced now, as QEMU does when it creates their vCPU.
+    if (this.started.size !== proc.threads.size) this.announce();
+  }
+
+  /** Tells plugins about vCPUs they have not seen yet. */
+  private announce(): void {
+    for (const t of this.proc.threads.values()) {
+      if (t.exited || this.started.has(t)) continue;
+      this.started.add(t);
+      this.hooks?.vcpuInit(t.cpu);
+    }
   }
 
   private remove(t: ThreadState): void {

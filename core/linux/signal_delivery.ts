@@ -314,6 +314,6 @@ function restoreAltStack(t: ThreadState, ss: StackT, sp: number): void {
   } else if (mode === 0 || mode === 1) {
     t.altStackSp = ss.sp;
     t.altStackSize = ss.size;
-    t.altStackFlags = ss.flags & SS_AUTODISARM;
+    t.altStackFlags = (ss.flags & SS_AUTODISARM) >>> 0;
   }
 }

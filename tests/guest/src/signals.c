@@ -12,6 +12,10 @@
  *   usr1  uncaught SIGUSR1 from a handler-less kill: status 138
  *   pipe  write to a pipe without reader, SIGPIPE uncaught: status 141
  *   alarm alarm(1) then pause(): SIGALRM handler, exit 0 (takes a second)
+ *   wait  catches SIGINT, SIGTERM and SIGHUP, prints "ready", waits in sigsuspend and
+ *         prints the signal that came (for a test that signals the emulator itself)
+ *   spin  the same, but waits in a busy loop instead of a system call
+ *   ignore ignores SIGINT, prints "ready", sleeps half a second and exits 0
  *
  * Output holds only relations and counts (no addresses or times). */
 #define _GNU_SOURCE
@@ -451,6 +455,30 @@ static void restart(void) {
   check(n == -1 && errno == EPIPE && nevents == 0, "SIGPIPE ignored: just EPIPE");
 }
 
+static volatile sig_atomic_t caught;
+static void on_host(int sig) { caught = sig; }
+
+static int wait_for_host(int spin) {
+  int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  sigset_t block, none;
+  sigemptyset(&block);
+  sigemptyset(&none);
+  for (int i = 0; i < 3; i++) {
+    signal(sigs[i], on_host);
+    sigaddset(&block, sigs[i]);
+  }
+  if (!spin) sigprocmask(SIG_BLOCK, &block, NULL);
+  printf("ready\n");
+  if (spin) {
+    volatile unsigned long n = 0;
+    while (!caught) n++;
+  } else {
+    while (!caught) sigsuspend(&none);
+  }
+  printf("caught %s\n", caught == SIGINT ? "SIGINT" : caught == SIGTERM ? "SIGTERM" : "SIGHUP");
+  return 0;
+}
+
 static void on_alarm(int sig) {
   (void)sig;
   event('A');
@@ -477,6 +505,14 @@ int main(int argc, char **argv) {
     close(p[0]);
     printf("signals: write to a pipe without reader\n");
     (void)!write(p[1], "z", 1);
+    printf("still alive\n");
+    return 0;
+  }
+  if (strcmp(mode, "wait") == 0 || strcmp(mode, "spin") == 0) return wait_for_host(mode[0] == 's');
+  if (strcmp(mode, "ignore") == 0) {
+    signal(SIGINT, SIG_IGN);
+    printf("ready\n");
+    usleep(500 * 1000);
     printf("still alive\n");
     return 0;
   }

@@ -1,0 +1,106 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { E } from "./errno.ts";
+import { CLONE } from "./sys_thread.ts";
+import { withEnv } from "./_testing.ts";
+
+const THREAD_FLAGS = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;
+
+Deno.test(
+  "clone of a thread makes a vCPU with the parent's registers, its own stack, tls and tid words",
+  withEnv((env) => {
+    const parentTid = env.alloc(4), childTid = env.alloc(4);
+    env.cpu.pc = 0x4000;
+    env.cpu.setXNumber(9, 1234);
+    env.cpu.setFBits(3, 0x400921fb54442d18n);
+    env.cpu.fcsr = 0x41;
+    const flags = THREAD_FLAGS | CLONE.SETTLS | CLONE.PARENT_SETTID | CLONE.CHILD_CLEARTID | CLONE.CHILD_SETTID;
+    const tid = env.call("clone", flags, 0x70000, parentTid, 0x5555, childTid);
+    assert(tid > env.proc.pid);
+    const t = env.proc.threads.get(tid)!;
+    const c = t.cpu;
+    assertEquals([c.pc, c.getXNumber(10), c.getXNumber(2), c.getXNumber(4), c.getXNumber(9)], [
+      0x4000,
+      0,
+      0x70000,
+      0x5555,
+      1234,
+    ]);
+    assertEquals([c.getFBits(3), c.fcsr], [0x400921fb54442d18n, 0x41]);
+    assertEquals([env.mem.readU32(parentTid), env.mem.readU32(childTid)], [tid, tid]);
+    assertEquals(t.clearChildTid, childTid);
+    assertEquals(c.vcpuIndex, 1);
+    assertEquals(env.callOn(c, "gettid"), tid);
+    assertEquals(env.callOn(c, "getpid"), env.proc.pid);
+  }),
+);
+
+Deno.test(
+  "clone refuses processes (fork, vfork) with ENOSYS and inconsistent flags with EINVAL, changing nothing",
+  withEnv((env) => {
+    const SIGCHLD = 17;
+    env.proc.thread(env.cpu);
+    const cases: [number, number][] = [
+      [SIGCHLD, -E.ENOSYS], // fork
+      [CLONE.VM | CLONE.VFORK | SIGCHLD, -E.ENOSYS], // vfork, posix_spawn
+      [THREAD_FLAGS | CLONE.VFORK, -E.ENOSYS],
+      [CLONE.THREAD, -E.EINVAL],
+      [CLONE.SIGHAND, -E.EINVAL],
+    ];
+    for (const [flags, want] of cases) {
+      assertEquals(env.call("clone", flags, 0, 0, 0, 0), want, `flags 0x${flags.toString(16)}`);
+    }
+    assertEquals(env.proc.threads.size, 1);
+    assertEquals(env.call("clone", THREAD_FLAGS | CLONE.PARENT_SETTID, 0x1000, 0x3000000, 0, 0), -E.EFAULT);
+    assertEquals(env.proc.threads.size, 1, "a bad tid pointer makes no thread");
+  }),
+);
+
+Deno.test(
+  "exit of a thread clears and wakes its tid word; the last exit ends the process",
+  withEnv((env) => {
+    const word = env.alloc(4);
+    const tid = env.call("clone", THREAD_FLAGS | CLONE.CHILD_CLEARTID, 0x1000, 0, 0, word);
+    env.mem.writeU32(word, tid);
+    assertEquals(env.call("futex", word, 0, tid, 0), undefined, "the parent joins");
+    const child = env.proc.threads.get(tid)!;
+    env.callOn(child.cpu, "exit", 5);
+    assert(child.exited);
+    assertEquals(env.mem.readU32(word), 0);
+    assertEquals(env.poll(), 0, "the joiner is woken");
+    assertEquals(env.proc.exitStatus, null);
+    env.proc.threads.delete(tid);
+    env.call("exit", 3);
+    assertEquals(env.proc.exitStatus, 3);
+  }),
+);
+
+Deno.test(
+  "a robust mutex held by an exiting thread is marked FUTEX_OWNER_DIED and its waiter woken",
+  withEnv((env) => {
+    const tid = env.call("clone", THREAD_FLAGS, 0x1000, 0, 0, 0);
+    const child = env.proc.threads.get(tid)!;
+    // robust_list_head { next, futex_offset, list_op_pending } and one entry whose futex word follows it.
+    const head = env.alloc(24), entry = env.alloc(16);
+    env.mem.writeU64(head, BigInt(entry));
+    env.mem.writeU64(head + 8, 8n);
+    env.mem.writeU64(head + 16, 0n);
+    env.mem.writeU64(entry, BigInt(head));
+    env.mem.writeU32(entry + 8, (tid | 0x8000_0000) >>> 0);
+    assertEquals(env.callOn(child.cpu, "set_robust_list", head, 24), 0);
+    assertEquals(env.call("futex", entry + 8, 0, (tid | 0x8000_0000) >>> 0, 0), undefined);
+    env.callOn(child.cpu, "exit", 0);
+    assertEquals(env.mem.readU32(entry + 8), 0xc000_0000, "FUTEX_WAITERS | FUTEX_OWNER_DIED");
+    assertEquals(env.poll(), 0);
+  }),
+);
+
+Deno.test(
+  "tgkill reaches another thread's queue; gone threads are ESRCH",
+  withEnv((env) => {
+    const tid = env.call("clone", THREAD_FLAGS, 0x1000, 0, 0, 0);
+    assertEquals(env.call("tgkill", env.proc.pid, tid, 10), 0);
+    assertEquals(env.proc.threads.get(tid)!.pending.map((s) => s.signo), [10]);
+    env.callOn(env.proc.threads.get(tid)!.cpu, "exit", 0);
+    assertEquals(env.call("tgkill", env.proc.pid, tid, 10), -E.ESRCH);
+  }),
+);

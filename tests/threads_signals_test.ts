@@ -1,0 +1,221 @@
+/**
+ * What plume does that qemu-riscv64 cannot be compared with: runs that
+ * qemu-user without binfmt_misc cannot make (`execve` of an RV64 program),
+ * that qemu handles differently on purpose (a deadlock is reported instead
+ * of hanging; `fork` answers ENOSYS), host signals sent to the emulator
+ * itself, the reproducibility of thread schedules, and the `-strace` lines
+ * of `clone` and `execve`.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { GUEST_BIN, guestEnv, plumeAvailable, plumeTaskFlags, ROOT, runPlume, SIGNAL_NUMBERS } from "./harness.ts";
+import { join } from "node:path";
+
+const dec = new TextDecoder();
+const ignore = !plumeAvailable();
+
+function libc6Sysroot(): string | undefined {
+  const dir = join(ROOT, ".cache", "debian", "libc6");
+  try {
+    return Deno.statSync(join(dir, ".plume-fetched")).isFile ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function inTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "plume-ts-" });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "a deadlock of two threads is reported with each thread's wait, status 1",
+  ignore,
+  async fn() {
+    const r = await runPlume([join(GUEST_BIN, "threads"), "deadlock"], { timeoutMs: 60_000 });
+    assertEquals(r.status, 1);
+    const err = dec.decode(r.stderr);
+    assertStringIncludes(err, "plume: deadlock: every thread of the guest waits forever\n");
+    assertEquals(err.match(/^ {2}thread \d+ \(pc 0x[0-9a-f]+\): futex wait on 0x[0-9a-f]+$/gm)?.length, 2, err);
+    assertEquals(dec.decode(r.stdout), "");
+  },
+});
+
+const EXEC_CHILD = `parent: exec
+child: argc 4: [child] [two words] []
+child: PLUME_EXEC=yes, HOME unset
+ok   descriptor 5 (no FD_CLOEXEC) is still open
+ok   descriptor 6 (FD_CLOEXEC) was closed
+ok   the open file reads as before
+ok   a caught signal is back to SIG_DFL
+ok   an ignored signal stays ignored
+ok   the blocked mask is kept
+ok   the process runs on one thread, with the pid as its tid
+ok   /proc/self/exe is the new program
+child: 0 failure(s)
+`;
+
+for (const dyn of [false, true]) {
+  const root = dyn ? libc6Sysroot() : "";
+  const bin = dyn ? join(GUEST_BIN, "dyn", "execve") : join(GUEST_BIN, "execve");
+  const flags = dyn ? ["-L", root ?? ""] : [];
+  const suffix = dyn ? " (dynamic, -L libc6)" : "";
+  const skip = ignore || (dyn && root === undefined);
+
+  Deno.test({
+    name: `execve replaces the image: argv, environment, descriptors, signals, one thread${suffix}`,
+    ignore: skip,
+    async fn() {
+      await inTempDir(async (dir) => {
+        const r = await runPlume([bin, "run", dir], { flags, cwd: dir });
+        assertEquals(dec.decode(r.stderr), "");
+        assertEquals(dec.decode(r.stdout), EXEC_CHILD);
+        assertEquals(r.status, 7);
+      });
+    },
+  });
+
+  Deno.test({
+    name: `execve of a #! script runs its interpreter with the script's path${suffix}`,
+    ignore: skip,
+    async fn() {
+      await inTempDir(async (dir) => {
+        const r = await runPlume([bin, "script", dir], { flags, cwd: dir });
+        assertEquals(
+          dec.decode(r.stdout),
+          "parent: exec script\nscript child: argc 4: [child-from-script] [DIR/script] [arg1]\n",
+        );
+        assertEquals(r.status, 0);
+      });
+    },
+  });
+
+  Deno.test({
+    name: `fork, vfork and posix_spawn fail with ENOSYS and leave the caller intact${suffix}`,
+    ignore: skip,
+    async fn() {
+      const r = await runPlume([bin, "fork"], { flags });
+      assertEquals(
+        dec.decode(r.stdout),
+        "ok   fork: ENOSYS\nok   vfork: ENOSYS\nok   posix_spawn: ENOSYS\nok   the caller is intact\n" +
+          "ok   no child to wait for\nfork: 0 failure(s)\n",
+      );
+      assertEquals(r.status, 0);
+    },
+  });
+}
+
+/**
+ * Starts plume on `argv`, waits for the guest's "ready" line (or `delayMs`
+ * without one), sends `signal` to plume, and returns the run with a death
+ * by signal N as status 128 + N.
+ */
+async function signalPlume(
+  argv: string[],
+  signal: Deno.Signal,
+  delayMs = 0,
+): Promise<{ stdout: string; status: number }> {
+  const flags = plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, `--config=${join(ROOT, "deno.json")}`, join(ROOT, "main.ts"), ...argv],
+    env: guestEnv(Deno.cwd()),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let out = "";
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  while (delayMs === 0 && !out.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += dec.decode(value);
+  }
+  child.kill(signal);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += dec.decode(value);
+  }
+  const st = await child.status;
+  return { stdout: out, status: st.signal ? 128 + SIGNAL_NUMBERS[st.signal] : st.code };
+}
+
+const HOST_SIGNAL_CASES: [mode: string, signal: Deno.Signal, stdout: string, status: number][] = [
+  ["wait", "SIGINT", "ready\ncaught SIGINT\n", 0],
+  ["wait", "SIGTERM", "ready\ncaught SIGTERM\n", 0],
+  ["spin", "SIGINT", "ready\ncaught SIGINT\n", 0],
+  ["spin", "SIGHUP", "ready\ncaught SIGHUP\n", 0],
+  ["ignore", "SIGINT", "ready\nstill alive\n", 0],
+];
+
+for (const [mode, signal, stdout, status] of HOST_SIGNAL_CASES) {
+  Deno.test({
+    name: `${signal} sent to plume reaches the guest's handler (${mode})`,
+    ignore,
+    async fn() {
+      const r = await signalPlume([join(GUEST_BIN, "signals"), mode], signal);
+      assertEquals(r.stdout, stdout);
+      assertEquals(r.status, status);
+    },
+  });
+}
+
+Deno.test({
+  name: "SIGTERM to plume while the guest leaves it at its default action ends plume: status 143",
+  ignore,
+  async fn() {
+    // `alarm` catches only SIGALRM and waits a second in pause().
+    const r = await signalPlume([join(GUEST_BIN, "signals"), "alarm"], "SIGTERM", 300);
+    assertEquals(r, { stdout: "", status: 143 });
+  },
+});
+
+/** A `-strace` log with the host-dependent pid and the tids above it replaced by `T+offset`. */
+function normalizedStrace(stderr: Uint8Array): string {
+  const text = dec.decode(stderr);
+  const pid = Number(text.match(/^(\d+) /)?.[1] ?? NaN);
+  return text.replace(/\b\d+\b/g, (n) => (Number(n) >= pid && Number(n) < pid + 1000 ? `T+${Number(n) - pid}` : n));
+}
+
+Deno.test({
+  name: "thread schedules are reproducible: the same system calls in the same order, with and without -seed",
+  ignore,
+  async fn() {
+    const argv = [join(GUEST_BIN, "threads_cpu"), "4", "20000"];
+    for (const extra of [[], ["-seed", "7"]]) {
+      const logs: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const r = await runPlume(argv, { flags: [...extra, "-strace"] });
+        assertEquals(r.status, 0);
+        logs.push(normalizedStrace(r.stderr));
+      }
+      assertEquals(logs[1], logs[0], `two runs with ${extra.join(" ") || "no seed"}`);
+      assertStringIncludes(logs[0], "clone(");
+    }
+  },
+});
+
+Deno.test({
+  name: "-strace prints clone and execve as qemu does",
+  ignore,
+  async fn() {
+    await inTempDir(async (dir) => {
+      const r = await runPlume([join(GUEST_BIN, "execve"), "run", dir], { flags: ["-strace"], cwd: dir });
+      const err = dec.decode(r.stderr);
+      assertMatch(
+        err,
+        /^\d+ clone\(CLONE_VM\|CLONE_FS\|CLONE_FILES\|CLONE_SIGHAND\|CLONE_THREAD\|CLONE_SYSVSEM\|CLONE_SETTLS\|CLONE_PARENT_SETTID\|CLONE_CHILD_CLEARTID,child_stack=0x[0-9a-f]{16},parent_tidptr=0x[0-9a-f]{16},tls=0x[0-9a-f]{16},child_tidptr=0x[0-9a-f]{16}\) = \d+$/m,
+      );
+      assertMatch(err, /^\d+ execve\("[^"]*\/execve",\{"execve","child","two words","",NULL\}\) = 0$/m);
+      assertEquals(r.status, 7);
+    });
+  },
+});
