@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { GUEST_BIN, guestEnv, plumeAvailable, plumeTaskFlags, ROOT, runPlume, SIGNAL_NUMBERS } from "./harness.ts";
 import { join } from "node:path";
 
