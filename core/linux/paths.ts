@@ -182,9 +182,21 @@ const PROC_FALLBACKS: Readonly<Record<string, () => string>> = {
   },
 };
 
+/** The ISA string plume reports: what its translator implements (no V, no bit manipulation). */
+export const ISA_STRING = "rv64imafdc_zicsr_zifencei";
+
+/**
+ * `/proc/cpuinfo` of a RISC-V machine with one hart, in the layout of
+ * qemu-user's emulated file (qemu 8; 7.2 shows the host's): the guest must
+ * not see the host's x86 flags.
+ */
+export function procCpuinfo(): string {
+  return `processor\t: 0\nhart\t\t: 0\nisa\t\t: ${ISA_STRING}\nmmu\t\t: sv39\nuarch\t\t: plume\n\n`;
+}
+
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
@@ -192,6 +204,7 @@ const PROC_FALLBACKS: Readonly<Record<string, () => string>> = {
 export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
   const rest = procSelfRest(proc, path);
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
+  if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo()), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);
   }

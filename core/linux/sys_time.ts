@@ -18,6 +18,7 @@ import { E, SyscallError } from "./errno.ts";
 import { readValidTimespec, StructBuf, writeTimespec, writeTimeval } from "./guest_struct.ts";
 import { hostUptime } from "./host_info.ts";
 import type { Process } from "./process.ts";
+import { Blocked } from "./wait.ts";
 import { CLOCK_IDS, fmtTimeval, fmtTimezone, retTimespecArg } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -117,18 +118,37 @@ function sysGettimeofday(proc: Process, _cpu: Cpu, a: readonly number[]): number
   return 0;
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Blocks the calling thread for `ms` milliseconds in the scheduler (other
+ * threads run meanwhile). A signal handler ends the sleep with `EINTR`;
+ * `onInterrupt` gets the time left then (to write `rem`).
+ */
+function sleepFor(what: string, ms: number, onInterrupt: (leftMs: number) => void): number {
+  if (!(ms > 0)) return 0;
+  const deadline = performance.now() + ms;
+  throw new Blocked({
+    what,
+    deadline,
+    // Linux's ERESTART_RESTARTBLOCK: a handler makes the sleep fail with EINTR.
+    restart: "eintr",
+    poll: (now) => (now >= deadline ? 0 : undefined),
+    cancel: () => onInterrupt(Math.max(0, deadline - performance.now())),
+  });
+}
 
-/** Blocks the guest thread for `ns` nanoseconds. */
-export function sleepNs(ns: bigint): void {
-  if (ns <= 0n) return;
-  Atomics.wait(sleepCell, 0, 0, Number(ns) / 1e6);
+/** Writes a remaining time to a `struct timespec` (as `nanosleep`'s `rem`), ignoring faults. */
+function writeRemaining(proc: Process, addr: number, ms: number): void {
+  if (addr === 0) return;
+  try {
+    writeTimespec(proc.mem, addr, BigInt(Math.round(ms * 1e6)));
+  } catch {
+    // Linux reports EFAULT for a bad rem, which the interrupted call cannot return any more.
+  }
 }
 
 function sysNanosleep(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const ts = readValidTimespec(proc.mem, a[0]);
-  sleepNs(BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec));
-  return 0;
+  return sleepFor("nanosleep", ts.sec * 1000 + ts.nsec / 1e6, (left) => writeRemaining(proc, a[1], left));
 }
 
 function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): number {
@@ -140,9 +160,11 @@ function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): numbe
     throw new SyscallError(E.EINVAL, `Cannot sleep on clock ${clock}`);
   }
   const ts = readValidTimespec(proc.mem, a[2]);
-  const req = BigInt(ts.sec) * 1_000_000_000n + BigInt(ts.nsec);
-  sleepNs(flags & TIMER_ABSTIME ? req - clockNs(proc, cpu, clock)! : req);
-  return 0;
+  const req = ts.sec * 1000 + ts.nsec / 1e6;
+  const abs = (flags & TIMER_ABSTIME) !== 0;
+  const ms = abs ? req - Number(clockNs(proc, cpu, clock)!) / 1e6 : req;
+  // An absolute sleep has no remaining time to report.
+  return sleepFor("clock_nanosleep", ms, (left) => abs || writeRemaining(proc, a[3], left));
 }
 
 function sysTimes(proc: Process, _cpu: Cpu, a: readonly number[]): number {

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { E } from "./errno.ts";
 import { monotonicNs, realtimeNs } from "./sys_time.ts";
 import { type SyscallEnv, withEnv } from "./_testing.ts";
+import { interruptBlockedCall } from "./syscalls.ts";
 
 function timespecNs(env: SyscallEnv, addr: number): bigint {
   return env.mem.view.getBigInt64(addr, true) * 1_000_000_000n + env.mem.view.getBigInt64(addr + 8, true);
@@ -67,25 +68,41 @@ Deno.test(
 );
 
 Deno.test(
-  "nanosleep and clock_nanosleep sleep at least as long as asked",
+  "nanosleep and clock_nanosleep block the thread until the time has passed",
   withEnv((env) => {
-    const req = env.alloc(16);
+    const req = env.alloc(16), rem = env.alloc(16);
     writeTimespec(env, req, 0, 3_000_000);
-    let t0 = performance.now();
-    assertEquals(env.call("nanosleep", req, 0), 0);
-    assert(performance.now() - t0 >= 2.9);
-    t0 = performance.now();
-    assertEquals(env.call("clock_nanosleep", 1, 0, req, 0), 0);
-    assert(performance.now() - t0 >= 2.9);
+    const t0 = performance.now();
+    assertEquals(env.call("nanosleep", req, rem), undefined);
+    assertEquals(env.poll(env.cpu, t0 + 1), undefined);
+    assertEquals(env.poll(env.cpu, t0 + 3.5), 0);
+    assertEquals(env.call("clock_nanosleep", 1, 0, req, 0), undefined);
+    assertEquals(env.poll(env.cpu, performance.now() + 3.5), 0);
     // Absolute time in the past: no sleep.
     writeTimespec(env, req, 1, 0);
     assertEquals(env.call("clock_nanosleep", 1, 1, req, 0), 0);
+    writeTimespec(env, req, 0, 0);
+    assertEquals(env.call("nanosleep", req, 0), 0, "a zero sleep returns at once");
     writeTimespec(env, req, 0, 1_000_000_000);
     assertEquals(env.call("nanosleep", req, 0), -E.EINVAL);
     writeTimespec(env, req, -1, 0);
     assertEquals(env.call("nanosleep", req, 0), -E.EINVAL);
     assertEquals(env.call("nanosleep", 0, 0), -E.EFAULT);
     assertEquals(env.call("clock_nanosleep", 3, 0, req, 0), -E.EINVAL);
+  }),
+);
+
+Deno.test(
+  "an interrupted nanosleep writes the time left to rem",
+  withEnv((env) => {
+    const req = env.alloc(16), rem = env.alloc(16);
+    writeTimespec(env, req, 10, 0);
+    assertEquals(env.call("nanosleep", req, rem), undefined);
+    const t = env.proc.thread(env.cpu);
+    interruptBlockedCall(env.proc, t, false);
+    assertEquals(env.cpu.getXNumber(10), -E.EINTR);
+    const left = Number(env.mem.readU64(rem)) + Number(env.mem.readU64(rem + 8)) / 1e9;
+    assert(left > 9.9 && left <= 10, `${left} s left`);
   }),
 );
 

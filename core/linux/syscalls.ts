@@ -26,6 +26,7 @@ import { IO_SYSCALLS } from "./sys_io.ts";
 import { MEM_SYSCALLS } from "./sys_mem.ts";
 import { POLL_SYSCALLS } from "./sys_poll.ts";
 import { PROC_SYSCALLS } from "./sys_proc.ts";
+import { RISCV_SYSCALLS } from "./sys_riscv.ts";
 import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
 import { THREAD_SYSCALLS } from "./sys_thread.ts";
 import { TIME_SYSCALLS } from "./sys_time.ts";
@@ -48,6 +49,7 @@ const TABLE: readonly (SyscallDef | undefined)[] = (() => {
       THREAD_SYSCALLS,
       POLL_SYSCALLS,
       EXEC_SYSCALLS,
+      RISCV_SYSCALLS,
     ].flat()
   ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);

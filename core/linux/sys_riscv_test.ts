@@ -1,0 +1,78 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { E } from "./errno.ts";
+import { procCpuinfo } from "./paths.ts";
+import { HWPROBE } from "./sys_riscv.ts";
+import { type SyscallEnv, withEnv } from "./_testing.ts";
+
+function probe(env: SyscallEnv, keys: number[], flags = 0): { ret: number; pairs: [bigint, bigint][] } {
+  const a = env.alloc(16 * keys.length);
+  keys.forEach((k, i) => env.mem.view.setBigInt64(a + 16 * i, BigInt(k), true));
+  const ret = env.call("riscv_hwprobe", a, keys.length, 0, 0, flags);
+  const pairs = keys.map((_, i): [bigint, bigint] => [
+    env.mem.view.getBigInt64(a + 16 * i, true),
+    env.mem.view.getBigUint64(a + 16 * i + 8, true),
+  ]);
+  return { ret, pairs };
+}
+
+Deno.test(
+  "riscv_hwprobe reports RV64IMAFDC, no vector, slow misaligned accesses, and -1 for unknown keys",
+  withEnv((env) => {
+    const { ret, pairs } = probe(env, [
+      HWPROBE.BASE_BEHAVIOR,
+      HWPROBE.IMA_EXT_0,
+      HWPROBE.MISALIGNED_SCALAR_PERF,
+      HWPROBE.CPUPERF_0,
+      HWPROBE.MISALIGNED_VECTOR_PERF,
+      HWPROBE.TIME_CSR_FREQ,
+      HWPROBE.HIGHEST_VIRT_ADDRESS,
+      HWPROBE.MVENDORID,
+      99,
+    ]);
+    assertEquals(ret, 0);
+    assertEquals(pairs, [
+      [3n, 1n],
+      [4n, 3n],
+      [9n, 2n],
+      [5n, 2n],
+      [10n, 4n],
+      [8n, 10_000_000n],
+      [7n, BigInt(env.mem.size - 1)],
+      [0n, 0n],
+      [-1n, 0n],
+    ]);
+  }),
+);
+
+Deno.test(
+  "riscv_hwprobe checks its flags and CPU set; WHICH_CPUS keeps the hart only when the values match",
+  withEnv((env) => {
+    assertEquals(probe(env, [HWPROBE.IMA_EXT_0], 2).ret, -E.EINVAL);
+    const a = env.alloc(16), set = env.alloc(8);
+    env.mem.view.setBigInt64(a, BigInt(HWPROBE.IMA_EXT_0), true);
+    env.mem.view.setBigUint64(a + 8, 3n, true);
+    env.mem.u8[set] = 1;
+    assertEquals(env.call("riscv_hwprobe", a, 1, 8, set, 1), 0);
+    assertEquals(env.mem.u8[set], 1);
+    env.mem.view.setBigUint64(a + 8, 7n, true); // asks for V too
+    assertEquals(env.call("riscv_hwprobe", a, 1, 8, set, 1), 0);
+    assertEquals(env.mem.u8[set], 0);
+    env.mem.u8[set] = 2;
+    assertEquals(env.call("riscv_hwprobe", a, 1, 8, set, 0), -E.EINVAL, "only CPU 1 asked");
+    assertEquals(env.call("riscv_hwprobe", 0x3000000, 1, 0, 0, 0), -E.EFAULT);
+  }),
+);
+
+Deno.test(
+  "/proc/cpuinfo describes one RV64IMAFDC hart, not the host",
+  withEnv((env) => {
+    assertEquals(
+      procCpuinfo(),
+      "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc_zicsr_zifencei\nmmu\t\t: sv39\nuarch\t\t: plume\n\n",
+    );
+    const fd = env.call("openat", -100, env.str("/proc/cpuinfo"), 0, 0);
+    const buf = env.alloc(256);
+    const n = env.call("read", fd, buf, 256);
+    assertEquals(env.text(buf, n), procCpuinfo());
+  }),
+);
