@@ -6,7 +6,6 @@
  * @module
  */
 
-import * as fs from "node:fs";
 import { hostCall } from "./errno.ts";
 
 /** `d_type`: unknown. */
@@ -52,8 +51,8 @@ const DT_OF_TYPE: Readonly<Record<number, number>> = {
 /** Inode number and `d_type` of `path` (not following a symbolic link). */
 function identify(path: string): { ino: bigint; type: number } {
   try {
-    const st = fs.lstatSync(path, { bigint: true });
-    return { ino: st.ino, type: DT_OF_TYPE[Number(st.mode >> 12n) & 0o17] ?? DT_UNKNOWN };
+    const st = Deno.lstatSync(path);
+    return { ino: BigInt(st.ino ?? 0), type: DT_OF_TYPE[((st.mode ?? 0) >> 12) & 0o17] ?? DT_UNKNOWN };
   } catch {
     // Removed since the listing was read: 0 keeps the record harmless.
     return { ino: 0n, type: DT_UNKNOWN };
@@ -62,7 +61,7 @@ function identify(path: string): { ino: bigint; type: number } {
 
 /**
  * Lists the host directory `path` (absolute): `.`, `..`, then its entries
- * in the host's order (`Deno.readDirSync` keeps it; `node:fs` sorts).
+ * in the host's order (which `Deno.readDirSync` keeps).
  *
  * @example
  * ```ts

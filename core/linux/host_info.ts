@@ -1,14 +1,13 @@
 /**
  * Facts about the host process and kernel. Linux's `/proc` has them all,
- * but Deno refuses `/proc` (and `/sys`, `/dev/fd`) unless it runs with
- * `--allow-all`, which plume does not: each reader tries `/proc` and falls
- * back to Deno's APIs (`Deno.uid`, `Deno.osUptime`, `Deno.loadavg`, …) or,
- * where none exists, to Linux's defaults.
+ * and plume, which runs with `--allow-all`, reads them there. Deno refuses
+ * `/proc` (and `/sys`, `/dev/fd`) to code with fewer permissions (the unit
+ * tests, for instance), so each reader falls back to Deno's APIs
+ * (`Deno.uid`, `Deno.osUptime`, `Deno.loadavg`, …) or, where none exists,
+ * to Linux's defaults.
  *
  * @module
  */
-
-import process from "node:process";
 
 function readText(path: string): string | undefined {
   try {
@@ -53,11 +52,12 @@ export function hostIds(): HostIds {
   const groups = (statusField("Groups") ?? "").trim().split(/\s+/).filter((s) => s !== "").map(Number);
   const uids = four(statusField("Uid"), -1), gids = four(statusField("Gid"), -1);
   if (uids[0] < 0) {
-    const uid = Deno.uid() ?? 0, euid = process.geteuid?.() ?? uid;
+    // Deno knows only the real ids; /proc is missing only in a restricted sandbox.
+    const uid = Deno.uid() ?? 0, euid = uid;
     uids.splice(0, 4, uid, euid, euid, euid);
   }
   if (gids[0] < 0) {
-    const gid = Deno.gid() ?? 0, egid = process.getegid?.() ?? gid;
+    const gid = Deno.gid() ?? 0, egid = gid;
     gids.splice(0, 4, gid, egid, egid, egid);
   }
   return { uids, gids, groups };

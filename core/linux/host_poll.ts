@@ -1,12 +1,13 @@
 /**
  * Readiness of the host's descriptors behind the guest's standard streams
  * (a terminal or a pipe): Deno has no `poll`, so plume calls the C
- * library's through Deno's foreign-function interface, loaded on first
- * use. Without it (no permission, no libc) every stream counts as ready,
- * which makes a read block the host thread as before.
+ * library's (`host_libc.ts`). Without it (no permission, no libc) every
+ * stream counts as ready, which makes a read block the host thread.
  *
  * @module
  */
+
+import { libc } from "./host_libc.ts";
 
 /** `poll` event bits (`asm-generic/poll.h`, the host's too on Linux). */
 export const POLL = {
@@ -24,21 +25,6 @@ export const POLL = {
 
 /** What Linux reports for files that are always ready (`DEFAULT_POLLMASK`). */
 export const DEFAULT_POLLMASK = POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM;
-
-type PollLib = { symbols: { poll(fds: Uint8Array, n: bigint, timeout: number): number } };
-
-let lib: PollLib | null | undefined;
-
-function libc(): PollLib | null {
-  if (lib === undefined) {
-    try {
-      lib = Deno.dlopen("libc.so.6", { poll: { parameters: ["buffer", "u64", "i32"], result: "i32" } }) as PollLib;
-    } catch {
-      lib = null;
-    }
-  }
-  return lib;
-}
 
 /** One host descriptor to poll. */
 export interface HostPollFd {
@@ -59,8 +45,8 @@ export interface HostPollFd {
  * ```
  */
 export function pollHost(fds: readonly HostPollFd[], timeoutMs: number): number[] | undefined {
-  const l = libc();
-  if (l === null) return undefined;
+  const c = libc();
+  if (c === null) return undefined;
   const buf = new Uint8Array(8 * fds.length);
   const v = new DataView(buf.buffer);
   fds.forEach((f, i) => {
@@ -68,6 +54,6 @@ export function pollHost(fds: readonly HostPollFd[], timeoutMs: number): number[
     v.setInt16(8 * i + 4, f.events, true);
   });
   const ms = Math.max(0, Math.min(Math.ceil(timeoutMs), 0x7fff_ffff));
-  if (l.symbols.poll(buf, BigInt(fds.length), ms) < 0) return fds.map(() => 0);
+  if (c.poll(buf, BigInt(fds.length), ms) < 0) return fds.map(() => 0);
   return fds.map((_, i) => v.getUint16(8 * i + 6, true));
 }

@@ -5,15 +5,15 @@
  *
  * {@link OpenFile} is the interface the system calls use; this module has
  * the base class, host files and directories ({@link HostFile}, over
- * `node:fs` descriptors, which give positional I/O and pass Linux open
- * flags such as `O_NOFOLLOW` through to the host) and in-memory files
+ * `Deno.FsFile`; plume keeps each description's offset itself and seeks
+ * before each transfer, and applies the open flags Deno has no option
+ * for) and in-memory files
  * ({@link MemFile}, for synthesized `/proc` files). Standard streams and
  * pipes live in `stdio.ts` and `pipe.ts`.
  *
  * @module
  */
 
-import * as fs from "node:fs";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import {
   type FileStat,
@@ -25,7 +25,7 @@ import {
   S_IFMT,
   S_IFREG,
   S_IFSOCK,
-  statFd,
+  statFile,
   statPath,
 } from "./stat.ts";
 import { type DirEntry, encodeDirents, listDirectory } from "./dirents.ts";
@@ -232,29 +232,6 @@ function kindOf(mode: number): HostKind {
   }
 }
 
-/** Guest open flags passed through to the host `open` unchanged (same meaning). */
-const PASS_THROUGH = O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_DSYNC | O_SYNC | O_PATH | O_NOATIME;
-
-/** Host flag values (identical to the generic ones on Linux hosts, taken from the host to be sure). */
-function hostOpenFlags(guest: number): number {
-  const C = fs.constants;
-  const acc = guest & O_ACCMODE;
-  let h = acc === O_WRONLY ? C.O_WRONLY : acc === O_RDWR ? C.O_RDWR : C.O_RDONLY;
-  const map: [number, number | undefined][] = [
-    [O_NOFOLLOW, C.O_NOFOLLOW],
-    [O_DIRECTORY, C.O_DIRECTORY],
-    [O_NONBLOCK, C.O_NONBLOCK],
-    [O_NOCTTY, C.O_NOCTTY],
-    [O_DSYNC, C.O_DSYNC],
-    [O_SYNC, C.O_SYNC],
-    [O_NOATIME, C.O_NOATIME],
-    [O_PATH, O_PATH],
-  ];
-  for (const [g, host] of map) if ((guest & PASS_THROUGH & g) === g && host !== undefined) h |= host;
-  // Deno opens every descriptor close-on-exec; plume never execs host programs anyway.
-  return h;
-}
-
 /** `lstat` of `path`, or undefined when it does not exist (or cannot be looked at). */
 function lstatOrUndefined(path: string): FileStat | undefined {
   try {
@@ -266,12 +243,18 @@ function lstatOrUndefined(path: string): FileStat | undefined {
 
 /** The target of symbolic link `path`, made absolute relative to the link's directory. */
 function resolveLink(path: string): string {
-  const target = hostCall(() => fs.readlinkSync(path));
+  const target = hostCall(() => Deno.readLinkSync(path));
   return target.startsWith("/") ? target : path.slice(0, path.lastIndexOf("/") + 1) + target;
 }
 
+/** Deno's open options for Linux `flags` (without creation). */
+function denoOptions(flags: number, truncate: boolean): Deno.OpenOptions {
+  const acc = flags & O_ACCMODE;
+  return { read: acc === O_RDONLY || acc === O_RDWR, write: acc === O_WRONLY || acc === O_RDWR, truncate };
+}
+
 /**
- * A host file, directory or device opened through `node:fs`.
+ * A host file, directory or device opened through `Deno.openSync`.
  *
  * @example Create a file, write and read it back
  * ```ts
@@ -285,8 +268,8 @@ function resolveLink(path: string): string {
  * ```
  */
 export class HostFile extends OpenFile {
-  /** Host descriptor. */
-  readonly fd: number;
+  /** The host file, or undefined for an `O_PATH` description (which only names the file). */
+  readonly file: Deno.FsFile | undefined;
   /** What the descriptor refers to. */
   readonly kind: HostKind;
   /** File offset (regular files, block devices, and the entry index of a directory). */
@@ -294,14 +277,14 @@ export class HostFile extends OpenFile {
   private listing: DirEntry[] | undefined;
 
   /**
-   * @param fd host descriptor (owned from now on)
+   * @param file the open host file (owned from now on), or undefined for `O_PATH`
    * @param flags guest open flags
    * @param path absolute host path
    * @param kind file type
    */
-  constructor(fd: number, flags: number, path: string, kind: HostKind) {
+  constructor(file: Deno.FsFile | undefined, flags: number, path: string, kind: HostKind) {
     super(flags, path);
-    this.fd = fd;
+    this.file = file;
     this.kind = kind;
   }
 
@@ -319,10 +302,8 @@ export class HostFile extends OpenFile {
       }
       throw new SyscallError(E.EOPNOTSUPP, `O_TMPFILE is not supported (${path})`);
     }
-    const C = fs.constants;
     const perm = mode & 0o7777 & ~umask;
-    // Without --allow-all, Deno resolves symbolic links itself before opening (to check
-    // permissions), so the kernel never sees a link: plume applies the link rules.
+    // Deno's open has no O_NOFOLLOW, O_DIRECTORY or O_PATH: plume applies those rules itself.
     const link = lstatOrUndefined(path);
     const isLink = link !== undefined && (link.mode & S_IFMT) === S_IFLNK;
     if (isLink && flags & O_NOFOLLOW) {
@@ -333,44 +314,60 @@ export class HostFile extends OpenFile {
       // O_CREAT through a dangling link creates its target.
       return HostFile.open(resolveLink(path), flags, mode, umask);
     }
-    const base = hostOpenFlags(flags);
-    let fd = -1;
+    if (flags & O_PATH) {
+      const st = statPath(path, false);
+      if (flags & O_DIRECTORY && (st.mode & S_IFMT) !== S_IFDIR) throw new SyscallError(E.ENOTDIR);
+      return new HostFile(undefined, flags, path, kindOf(st.mode));
+    }
+    let file: Deno.FsFile | undefined;
     let created = false;
     if (flags & O_CREAT) {
-      // Create with O_EXCL first to know whether this call created the
+      // Create exclusively first to know whether this call created the
       // file: the host applies its own umask on top of the guest's, so a
       // created file's mode is set explicitly afterwards.
-      const createFlags = (wantsWrite ? base : C.O_WRONLY) | C.O_CREAT | C.O_EXCL;
       try {
-        fd = hostCall(() => fs.openSync(path, createFlags, perm));
+        file = hostCall(() => Deno.openSync(path, { write: true, createNew: true, mode: perm }));
         created = true;
       } catch (err) {
         if (!(err instanceof SyscallError && err.errno === E.EEXIST) || flags & O_EXCL) throw err;
       }
-      if (created && !wantsWrite) {
-        fs.closeSync(fd);
-        fd = -1;
+      if (created && acc !== O_WRONLY) {
+        file!.close();
+        file = undefined;
       }
     }
-    if (fd < 0) {
-      const trunc = flags & O_TRUNC && wantsWrite && !created ? C.O_TRUNC : 0;
-      fd = hostCall(() => fs.openSync(path, base | trunc));
-    }
-    let file: HostFile;
+    file ??= hostCall(() => Deno.openSync(path, denoOptions(flags, (flags & O_TRUNC) !== 0 && wantsWrite && !created)));
+    let hf: HostFile;
     try {
-      const st = statFd(fd);
-      if (created && (st.mode & 0o7777) !== perm) hostCall(() => fs.fchmodSync(fd, perm));
-      file = new HostFile(fd, flags, path, kindOf(st.mode));
-      if (flags & O_CREAT && file.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
+      const st = statFile(file);
+      if (created && (st.mode & 0o7777) !== perm) hostCall(() => Deno.chmodSync(path, perm));
+      hf = new HostFile(file, flags, path, kindOf(st.mode));
+      if (flags & O_DIRECTORY && hf.kind !== "dir") throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
+      if (flags & O_CREAT && hf.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
       // Linux truncates even when opened read-only, given write permission.
-      if (flags & O_TRUNC && !wantsWrite && !created && file.kind === "reg" && (flags & O_PATH) === 0) {
-        hostCall(() => fs.truncateSync(path, 0));
+      if (flags & O_TRUNC && !wantsWrite && !created && hf.kind === "reg") {
+        hostCall(() => Deno.truncateSync(path, 0));
       }
     } catch (err) {
-      fs.closeSync(fd);
+      file.close();
       throw err;
     }
-    return file;
+    return hf;
+  }
+
+  /** The open host file; `EBADF` for an `O_PATH` description. */
+  private host(): Deno.FsFile {
+    if (this.file === undefined) throw new SyscallError(E.EBADF, `${this.path} is open with O_PATH`);
+    return this.file;
+  }
+
+  /** Reads at host position `pos` (null: wherever a stream is). */
+  private readAt(dst: Uint8Array, pos: number | null): number {
+    const f = this.host();
+    return hostCall(() => {
+      if (pos !== null) f.seekSync(pos, Deno.SeekMode.Start);
+      return f.readSync(dst) ?? 0;
+    });
   }
 
   private positional(): boolean {
@@ -383,9 +380,9 @@ export class HostFile extends OpenFile {
 
   read(dst: Uint8Array): number {
     this.checkNotDir();
-    const len = Math.min(dst.length, MAX_RW_COUNT);
-    if (!this.positional()) return hostCall(() => fs.readSync(this.fd, dst, 0, len, null));
-    const n = hostCall(() => fs.readSync(this.fd, dst, 0, len, this.offset));
+    const buf = dst.subarray(0, Math.min(dst.length, MAX_RW_COUNT));
+    if (!this.positional()) return this.readAt(buf, null);
+    const n = this.readAt(buf, this.offset);
     this.offset += n;
     return n;
   }
@@ -393,7 +390,10 @@ export class HostFile extends OpenFile {
   write(src: Uint8Array): number {
     this.checkNotDir();
     const len = Math.min(src.length, MAX_RW_COUNT);
-    if (!this.positional()) return hostCall(() => fs.writeSync(this.fd, src, 0, len, null));
+    if (!this.positional()) {
+      const f = this.host();
+      return hostCall(() => f.writeSync(src.subarray(0, len)));
+    }
     if (this.flags & O_APPEND) this.offset = Number(this.stat().size);
     const n = this.pwriteAll(src.subarray(0, len), this.offset);
     this.offset += n;
@@ -401,9 +401,11 @@ export class HostFile extends OpenFile {
   }
 
   private pwriteAll(src: Uint8Array, pos: number): number {
+    const f = this.host();
     let done = 0;
+    hostCall(() => f.seekSync(pos, Deno.SeekMode.Start));
     while (done < src.length) {
-      const n = hostCall(() => fs.writeSync(this.fd, src, done, src.length - done, pos + done));
+      const n = hostCall(() => f.writeSync(src.subarray(done)));
       if (n <= 0) break;
       done += n;
     }
@@ -413,7 +415,7 @@ export class HostFile extends OpenFile {
   override pread(dst: Uint8Array, pos: number): number {
     this.checkNotDir();
     if (!this.positional()) throw new SyscallError(E.ESPIPE);
-    return hostCall(() => fs.readSync(this.fd, dst, 0, Math.min(dst.length, MAX_RW_COUNT), pos));
+    return this.readAt(dst.subarray(0, Math.min(dst.length, MAX_RW_COUNT)), pos);
   }
 
   override pwrite(src: Uint8Array, pos: number): number {
@@ -453,11 +455,13 @@ export class HostFile extends OpenFile {
 
   override truncate(length: number): void {
     if (this.kind !== "reg") throw new SyscallError(E.EINVAL);
-    hostCall(() => fs.ftruncateSync(this.fd, length));
+    const f = this.host();
+    hostCall(() => f.truncateSync(length));
   }
 
   override sync(dataOnly: boolean): void {
-    hostCall(() => (dataOnly ? fs.fdatasyncSync(this.fd) : fs.fsyncSync(this.fd)));
+    const f = this.host();
+    hostCall(() => (dataOnly ? f.syncDataSync() : f.syncSync()));
   }
 
   override available(): number {
@@ -466,7 +470,7 @@ export class HostFile extends OpenFile {
   }
 
   stat(): FileStat {
-    return statFd(this.fd);
+    return this.file === undefined ? statPath(this.path, false) : statFile(this.file);
   }
 
   override isDirectory(): boolean {
@@ -486,7 +490,7 @@ export class HostFile extends OpenFile {
   }
 
   override release(): void {
-    hostCall(() => fs.closeSync(this.fd));
+    if (this.file !== undefined) hostCall(() => this.file!.close());
   }
 }
 

@@ -11,7 +11,6 @@
  * @module
  */
 
-import * as fs from "node:fs";
 import { E, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime } from "./host_info.ts";
 import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
@@ -88,7 +87,7 @@ export function procSelfLink(proc: Process, path: string): string | undefined {
 
 function hostReadlink(path: string): string {
   try {
-    return fs.readlinkSync(path);
+    return Deno.readLinkSync(path);
   } catch {
     return path;
   }
@@ -134,7 +133,7 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
   if (sysroot && proc.sysroot) {
     const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
     try {
-      fs.lstatSync(inRoot);
+      Deno.lstatSync(inRoot);
       return inRoot;
     } catch {
       // not in the sysroot: the host's own file
@@ -146,7 +145,7 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
 /** Whether the host lets plume read `path` (Deno refuses `/proc` without --allow-all). */
 function hostReadable(path: string): boolean {
   try {
-    fs.closeSync(fs.openSync(path, "r"));
+    Deno.openSync(path).close();
     return true;
   } catch {
     return false;

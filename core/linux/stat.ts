@@ -3,15 +3,14 @@
  * `struct stat` (asm-generic layout, 128 bytes) and `struct statx` (256
  * bytes) built from them.
  *
- * Host stats come from `node:fs` with `bigint: true` because Deno's own
- * `FileInfo` has no `fstat` on a numeric descriptor and rounds device and
- * inode numbers to doubles. Both only carry millisecond timestamps: the
- * sub-millisecond digits of guest timestamps are zero.
+ * Host stats come from Deno's `FileInfo` (`Deno.statSync`, `lstatSync`,
+ * `FsFile.statSync`), which carries millisecond timestamps: the
+ * sub-millisecond digits of guest timestamps are zero. Device and inode
+ * numbers are doubles there, exact below 2^53.
  *
  * @module
  */
 
-import * as fs from "node:fs";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { hostCall } from "./errno.ts";
 import { StructBuf } from "./guest_struct.ts";
@@ -65,23 +64,28 @@ export interface FileStat {
   birthtimeNs: bigint | null;
 }
 
-/** Converts `node:fs` bigint stats. */
-export function fromNodeStats(s: fs.BigIntStats): FileStat {
+/** Nanoseconds of a `FileInfo` date (0 when the host has none). */
+function ns(d: Date | null): bigint {
+  return d === null ? 0n : BigInt(d.getTime()) * 1_000_000n;
+}
+
+/** Converts Deno's file information. */
+export function fromFileInfo(s: Deno.FileInfo): FileStat {
   return {
-    dev: s.dev,
-    ino: s.ino,
-    mode: Number(s.mode),
-    nlink: Number(s.nlink),
-    uid: Number(s.uid),
-    gid: Number(s.gid),
-    rdev: s.rdev,
-    size: s.size,
-    blksize: Number(s.blksize),
-    blocks: s.blocks,
-    atimeNs: s.atimeNs,
-    mtimeNs: s.mtimeNs,
-    ctimeNs: s.ctimeNs,
-    birthtimeNs: s.birthtimeNs > 0n ? s.birthtimeNs : null,
+    dev: BigInt(s.dev),
+    ino: BigInt(s.ino ?? 0),
+    mode: s.mode ?? 0,
+    nlink: s.nlink ?? 1,
+    uid: s.uid ?? 0,
+    gid: s.gid ?? 0,
+    rdev: BigInt(s.rdev ?? 0),
+    size: BigInt(s.size),
+    blksize: s.blksize ?? 4096,
+    blocks: BigInt(s.blocks ?? 0),
+    atimeNs: ns(s.atime),
+    mtimeNs: ns(s.mtime),
+    ctimeNs: ns(s.ctime ?? s.mtime),
+    birthtimeNs: s.birthtime ? ns(s.birthtime) : null,
   };
 }
 
@@ -96,14 +100,12 @@ export function fromNodeStats(s: fs.BigIntStats): FileStat {
  * ```
  */
 export function statPath(path: string, nofollow: boolean): FileStat {
-  return hostCall(() =>
-    fromNodeStats(nofollow ? fs.lstatSync(path, { bigint: true }) : fs.statSync(path, { bigint: true }))
-  );
+  return hostCall(() => fromFileInfo(nofollow ? Deno.lstatSync(path) : Deno.statSync(path)));
 }
 
-/** Stats an open host descriptor. */
-export function statFd(fd: number): FileStat {
-  return hostCall(() => fromNodeStats(fs.fstatSync(fd, { bigint: true })));
+/** Stats an open host file. */
+export function statFile(file: Deno.FsFile): FileStat {
+  return hostCall(() => fromFileInfo(file.statSync()));
 }
 
 /** Size of the asm-generic `struct stat`. */

@@ -9,10 +9,9 @@
  * @module
  */
 
-import * as fs from "node:fs";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET } from "./open_file.ts";
-import { type FileStat, S_IFMT, S_IFREG, statFd } from "./stat.ts";
+import { type FileStat, S_IFCHR, S_IFMT, S_IFREG, statPath } from "./stat.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 
 /** Events that let a read go ahead without blocking (data, end of file, an error). */
@@ -128,6 +127,7 @@ export class StdioFile extends OpenFile {
   /** The host's offset while I/O follows it: where it started plus what went through. */
   private streamPos: number | undefined;
   private regular: boolean | undefined;
+  private again: Deno.FsFile | undefined;
 
   /**
    * @param hostFd 0, 1 or 2
@@ -153,7 +153,7 @@ export class StdioFile extends OpenFile {
     }
     const n = this.hostFd === 0
       ? hostCall(() => Deno.stdin.readSync(dst)) ?? 0
-      : hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
+      : hostCall(() => this.reopened().readSync(dst)) ?? 0;
     this.advance(n);
     return n;
   }
@@ -172,7 +172,7 @@ export class StdioFile extends OpenFile {
       ? hostCall(() => writeAll(Deno.stdout, src))
       : this.hostFd === 2
       ? hostCall(() => writeAll(Deno.stderr, src))
-      : hostCall(() => fs.writeSync(0, src));
+      : hostCall(() => writeAll(this.reopened(), src));
     this.advance(n);
     return n;
   }
@@ -185,12 +185,20 @@ export class StdioFile extends OpenFile {
 
   override pread(dst: Uint8Array, pos: number): number {
     if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
-    return hostCall(() => fs.readSync(this.hostFd, dst, 0, dst.length, pos));
+    const f = this.reopened();
+    return hostCall(() => {
+      f.seekSync(pos, Deno.SeekMode.Start);
+      return f.readSync(dst) ?? 0;
+    });
   }
 
   override pwrite(src: Uint8Array, pos: number): number {
     if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
-    return hostCall(() => fs.writeSync(this.hostFd, src, 0, src.length, pos));
+    const f = this.reopened();
+    return hostCall(() => {
+      f.seekSync(pos, Deno.SeekMode.Start);
+      return writeAll(f, src);
+    });
   }
 
   override seek(offset: number, whence: number): number {
@@ -212,11 +220,12 @@ export class StdioFile extends OpenFile {
 
   override truncate(length: number): void {
     if (!this.isRegular()) throw new SyscallError(E.EINVAL);
-    hostCall(() => fs.ftruncateSync(this.hostFd, length));
+    hostCall(() => this.reopened().truncateSync(length));
   }
 
   override sync(dataOnly: boolean): void {
-    hostCall(() => (dataOnly ? fs.fdatasyncSync(this.hostFd) : fs.fsyncSync(this.hostFd)));
+    const f = this.reopened();
+    hostCall(() => (dataOnly ? f.syncDataSync() : f.syncSync()));
   }
 
   override available(): number {
@@ -242,10 +251,50 @@ export class StdioFile extends OpenFile {
     return [Deno.stdin, Deno.stdout, Deno.stderr][this.hostFd].isTerminal();
   }
 
+  /**
+   * The host stream's status, through `/proc/self/fd` (which plume, run
+   * with all permissions, may read). Without `/proc` a stream is taken to
+   * be a character device.
+   */
   stat(): FileStat {
-    return statFd(this.hostFd);
+    try {
+      return statPath(`/proc/self/fd/${this.hostFd}`, false);
+    } catch {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      return {
+        dev: 0n,
+        ino: 0n,
+        mode: S_IFCHR | 0o620,
+        nlink: 1,
+        uid: Deno.uid() ?? 0,
+        gid: Deno.gid() ?? 0,
+        rdev: 0n,
+        size: 0n,
+        blksize: 1024,
+        blocks: 0n,
+        atimeNs: now,
+        mtimeNs: now,
+        ctimeNs: now,
+        birthtimeNs: null,
+      };
+    }
   }
 
-  /** Standard streams stay open on the host: closing the guest's descriptor releases nothing. */
-  override release(): void {}
+  /**
+   * A second host description of the stream, for what `Deno.stdin`,
+   * `stdout` and `stderr` cannot do (positional I/O, reading stdout,
+   * writing stdin, truncating, syncing): `/proc/self/fd/N` opened again.
+   */
+  private reopened(): Deno.FsFile {
+    this.again ??= hostCall(() =>
+      Deno.openSync(`/proc/self/fd/${this.hostFd}`, { read: this.readable, write: this.writable })
+    );
+    return this.again;
+  }
+
+  /** Standard streams stay open on the host: closing the guest's descriptor releases only a reopened copy. */
+  override release(): void {
+    this.again?.close();
+    this.again = undefined;
+  }
 }

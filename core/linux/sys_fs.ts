@@ -4,15 +4,16 @@
  * (`getdents64`, `getcwd`, `chdir`, `mkdirat`), links, renaming and
  * removal, permissions, owners and timestamps, `umask`.
  *
- * Host operations go through `node:fs` where it maps one to one onto the
- * Linux call (so the host kernel produces the errno); where Deno's
- * implementation departs from Linux (`unlink` removes directories, `access`
- * ignores root's override) plume checks first or decides itself.
+ * Host operations go through Deno's file-system API where it maps one to
+ * one onto the Linux call (so the host kernel produces the errno); where
+ * Deno departs from Linux (`remove` takes files and directories alike,
+ * `access` ignores root's override) plume checks first or decides itself,
+ * and what Deno lacks (`utimensat` with `UTIME_OMIT` and nanoseconds,
+ * `lchown`, `statfs`) goes to the host C library (`host_libc.ts`).
  *
  * @module
  */
 
-import * as fs from "node:fs";
 import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
@@ -48,16 +49,17 @@ import {
   UNLINKAT_FLAGS,
 } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
+import { cString, hostErrnoValue, libc } from "./host_libc.ts";
 
 /** The path argument at `addr`, as a host path relative to `dirfd`. */
 function pathArg(proc: Process, dirfd: number, addr: number, sysroot = false): string {
   return resolvePath(proc, dirfd, readPath(proc.mem, addr), sysroot);
 }
 
-/** The host descriptor behind an open file, for `f*` host calls, or undefined. */
-function hostFdOf(f: OpenFile): number | undefined {
-  if (f instanceof HostFile) return f.fd;
-  if (f instanceof StdioFile) return f.hostFd;
+/** A host path naming an open file, for the `f*` calls Deno only has by path; undefined for plume's own files. */
+function hostPathOf(f: OpenFile): string | undefined {
+  if (f instanceof HostFile) return f.path;
+  if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
   return undefined;
 }
 
@@ -230,10 +232,10 @@ const S_ISGID = 0o2000;
 function sysMkdirat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = pathArg(proc, a[0] | 0, a[1]);
   const perm = a[2] & 0o1777 & ~proc.umask;
-  hostCall(() => fs.mkdirSync(path, perm));
+  hostCall(() => Deno.mkdirSync(path, { mode: perm }));
   // The host applied its own umask as well: set the guest's bits exactly (keeping an inherited setgid).
   const st = statPath(path, true);
-  if ((st.mode & 0o1777) !== perm) hostCall(() => fs.chmodSync(path, perm | (st.mode & S_ISGID)));
+  if ((st.mode & 0o1777) !== perm) hostCall(() => Deno.chmodSync(path, perm | (st.mode & S_ISGID)));
   return 0;
 }
 
@@ -251,13 +253,12 @@ function sysUnlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[2] | 0;
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
   const path = pathArg(proc, a[0] | 0, a[1]);
+  // Deno's remove takes files and empty directories alike: Linux's rmdir and unlink do not.
+  const isDir = (statPath(path, true).mode & S_IFMT) === S_IFDIR;
   if (flags & AT_REMOVEDIR) {
-    hostCall(() => fs.rmdirSync(path));
-    return 0;
-  }
-  // Deno's unlinkSync would remove an empty directory; Linux's unlink refuses.
-  if ((statPath(path, true).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EISDIR, `${path} is a directory`);
-  hostCall(() => fs.unlinkSync(path));
+    if (!isDir) throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
+  } else if (isDir) throw new SyscallError(E.EISDIR, `${path} is a directory`);
+  hostCall(() => Deno.removeSync(path));
   return 0;
 }
 
@@ -274,13 +275,13 @@ function sysRenameat2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (flags & RENAME_NOREPLACE) {
     let exists = true;
     try {
-      fs.lstatSync(to);
+      Deno.lstatSync(to);
     } catch {
       exists = false;
     }
     if (exists) throw new SyscallError(E.EEXIST, `${to} exists`);
   }
-  hostCall(() => fs.renameSync(from, to));
+  hostCall(() => Deno.renameSync(from, to));
   return 0;
 }
 
@@ -288,7 +289,7 @@ function sysSymlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const target = readPath(proc.mem, a[0]);
   if (target === "") throw new SyscallError(E.ENOENT, "Empty symlink target");
   const path = pathArg(proc, a[1] | 0, a[2]);
-  hostCall(() => fs.symlinkSync(target, path));
+  hostCall(() => Deno.symlinkSync(target, path));
   return 0;
 }
 
@@ -301,7 +302,7 @@ function sysLinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     : resolvePath(proc, a[0] | 0, oldPath);
   if (flags & AT_SYMLINK_FOLLOW) from = hostCall(() => Deno.realPathSync(from));
   const to = pathArg(proc, a[2] | 0, a[3]);
-  hostCall(() => fs.linkSync(from, to));
+  hostCall(() => Deno.linkSync(from, to));
   return 0;
 }
 
@@ -314,7 +315,7 @@ function sysReadlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (magic !== undefined) target = encoder.encode(magic);
   else {
     const path = resolvePath(proc, a[0] | 0, guestPath, true);
-    target = hostCall(() => new Uint8Array(fs.readlinkSync(path, { encoding: "buffer" })));
+    target = encoder.encode(hostCall(() => Deno.readLinkSync(path)));
   }
   const n = Math.min(target.length, size);
   proc.mem.writeBytes(a[2], target.subarray(0, n));
@@ -323,16 +324,16 @@ function sysReadlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 function sysFchmod(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.get(a[0] | 0);
-  const hfd = hostFdOf(f);
+  const host = hostPathOf(f);
   // A pipe's inode lives only in plume: its mode is not tracked.
-  if (hfd !== undefined) hostCall(() => fs.fchmodSync(hfd, a[1] & 0o7777));
+  if (host !== undefined) hostCall(() => Deno.chmodSync(host, a[1] & 0o7777));
   return 0;
 }
 
 function sysFchmodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   // The system call has no flags argument (that is fchmodat2).
   const path = pathArg(proc, a[0] | 0, a[1]);
-  hostCall(() => fs.chmodSync(path, a[2] & 0o7777));
+  hostCall(() => Deno.chmodSync(path, a[2] & 0o7777));
   return 0;
 }
 
@@ -349,13 +350,15 @@ function sysFchownat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = readPath(proc.mem, a[1]);
   if (path === "" && flags & AT_EMPTY_PATH) return sysFchown(proc, _cpu, [a[0], a[2], a[3]]);
   const host = resolvePath(proc, a[0] | 0, path);
-  hostCall(() => (flags & AT_SYMLINK_NOFOLLOW ? fs.lchownSync(host, uid, gid) : fs.chownSync(host, uid, gid)));
+  if (flags & AT_SYMLINK_NOFOLLOW) lchown(host, uid, gid);
+  else hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
   return 0;
 }
 
 function sysFchown(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const hfd = hostFdOf(proc.fds.get(a[0] | 0));
-  if (hfd !== undefined) hostCall(() => fs.fchownSync(hfd, idArg(a[1]), idArg(a[2])));
+  const host = hostPathOf(proc.fds.get(a[0] | 0));
+  const uid = idArg(a[1]), gid = idArg(a[2]);
+  if (host !== undefined) hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
   return 0;
 }
 
@@ -365,42 +368,88 @@ const UTIME_OMIT = (1 << 30) - 2;
 function sysUtimensat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, flags = a[3] | 0;
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
-  const now = Date.now() / 1000;
-  let times: [number | null, number | null] = [now, now];
-  if (a[2] !== 0) {
-    const v = readStruct(proc.mem, a[2], 32);
-    times = [0, 16].map((off) => {
-      const sec = Number(v.getBigInt64(off, true)), nsec = Number(v.getBigInt64(off + 8, true));
-      if (nsec === UTIME_NOW) return now;
-      if (nsec === UTIME_OMIT) return null;
-      if (nsec < 0 || nsec > 999_999_999) throw new SyscallError(E.EINVAL, `Bad nanoseconds ${nsec}`);
-      return sec + nsec / 1e9;
-    }) as [number | null, number | null];
+  const times = a[2] === 0 ? undefined : readStruct(proc.mem, a[2], 32);
+  if (times) {
+    for (const off of [8, 24]) {
+      const nsec = Number(times.getBigInt64(off, true));
+      if (nsec !== UTIME_NOW && nsec !== UTIME_OMIT && (nsec < 0 || nsec > 999_999_999)) {
+        throw new SyscallError(E.EINVAL, `Bad nanoseconds ${nsec}`);
+      }
+    }
   }
   // A null path (futimens) or an empty one with AT_EMPTY_PATH names the descriptor itself.
   const path = a[1] === 0 ? "" : readPath(proc.mem, a[1]);
   if (path === "" && a[1] !== 0 && !(flags & AT_EMPTY_PATH)) throw new SyscallError(E.ENOENT, "Empty path");
   const file = path === "" ? (dirfd === AT_FDCWD ? undefined : proc.fds.get(dirfd)) : undefined;
-  const host = path === "" ? (file ? file.path : proc.cwd) : resolvePath(proc, dirfd, path);
-  if (times[0] === null && times[1] === null) return 0;
-  const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
-  const st = file ? file.stat() : statPath(host, nofollow);
-  const at = times[0] ?? Number(st.atimeNs) / 1e9, mt = times[1] ?? Number(st.mtimeNs) / 1e9;
-  const hfd = file ? hostFdOf(file) : undefined;
-  hostCall(() => {
-    if (hfd !== undefined) fs.futimesSync(hfd, at, mt);
-    else if (nofollow) fs.lutimesSync(host, at, mt);
-    else fs.utimesSync(host, at, mt);
-  });
+  const host = path === "" ? (file ? hostPathOf(file) : proc.cwd) : resolvePath(proc, dirfd, path);
+  // A pipe's times live only in plume.
+  if (host === undefined) return 0;
+  setTimes(host, times, path !== "" && (flags & AT_SYMLINK_NOFOLLOW) !== 0);
   return 0;
 }
 
-/** Writes `struct statfs` (riscv64: 120 bytes) for the file system holding `path`. */
+/**
+ * Sets the access and modification times of `host` to the two guest
+ * timespecs in `times` (undefined: now), with Linux's `UTIME_NOW` and
+ * `UTIME_OMIT`: through the host's `utimensat` when plume can call it
+ * (exact to the nanosecond), else through Deno (millisecond times, links
+ * followed).
+ */
+function setTimes(host: string, times: DataView | undefined, nofollow: boolean): void {
+  const c = libc();
+  if (c !== null) {
+    const buf = new Uint8Array(32);
+    if (times) buf.set(new Uint8Array(times.buffer, times.byteOffset, 32));
+    else {
+      new DataView(buf.buffer).setBigInt64(8, BigInt(UTIME_NOW), true);
+      new DataView(buf.buffer).setBigInt64(24, BigInt(UTIME_NOW), true);
+    }
+    if (c.utimensat(AT_FDCWD, cString(host), buf, nofollow ? AT_SYMLINK_NOFOLLOW : 0) !== 0) {
+      throw new SyscallError(hostErrnoValue(c), `utimensat ${host}`);
+    }
+    return;
+  }
+  const now = Date.now() / 1000;
+  const value = (off: number, current: bigint): number => {
+    if (!times) return now;
+    const nsec = Number(times.getBigInt64(off + 8, true));
+    if (nsec === UTIME_NOW) return now;
+    if (nsec === UTIME_OMIT) return Number(current) / 1e9;
+    return Number(times.getBigInt64(off, true)) + nsec / 1e9;
+  };
+  const st = statPath(host, nofollow);
+  hostCall(() => Deno.utimeSync(host, value(0, st.atimeNs), value(16, st.mtimeNs)));
+}
+
+/** `lchown`: Deno has none, so the host C library's, or for a plain file `chown`. */
+function lchown(host: string, uid: number, gid: number): void {
+  const c = libc();
+  if (c !== null) {
+    if (c.lchown(cString(host), uid >>> 0, gid >>> 0) !== 0) {
+      throw new SyscallError(hostErrnoValue(c), `lchown ${host}`);
+    }
+    return;
+  }
+  if ((statPath(host, true).mode & S_IFMT) === S_IFLNK) {
+    throw new SyscallError(E.EPERM, `Cannot change the owner of the link ${host} without the host C library`);
+  }
+  hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
+}
+
+/**
+ * Writes `struct statfs` (120 bytes, the same on x86-64 and riscv64) for
+ * the file system holding `path`: the host's `statfs` when plume can call
+ * it, else what Deno knows (the block size) with unknown counts.
+ */
 function writeStatfs(mem: AddressSpace, addr: number, path: string): void {
-  const s = hostCall(() => fs.statfsSync(path, { bigint: true }));
+  const c = libc();
   const b = new StructBuf(120);
-  b.i64(0, s.type).i64(8, s.bsize).i64(16, s.blocks).i64(24, s.bfree).i64(32, s.bavail);
-  b.i64(40, s.files).i64(48, s.ffree).i64(64, 255).i64(72, s.bsize);
+  if (c !== null) {
+    if (c.statfs(cString(path), b.bytes) !== 0) throw new SyscallError(hostErrnoValue(c), `statfs ${path}`);
+  } else {
+    const st = statPath(path, false);
+    b.i64(8, st.blksize).i64(16, 1).i64(64, 255).i64(72, st.blksize);
+  }
   b.writeTo(mem, addr);
 }
 

@@ -7,7 +7,6 @@
  * @module
  */
 
-import * as fs from "node:fs";
 import type { Cpu } from "../cpu/state.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { accessiblePrefix, readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
@@ -567,7 +566,7 @@ function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = resolvePath(proc, AT_FDCWD, readPath(proc.mem, a[0]));
   if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
-  hostCall(() => fs.truncateSync(path, a[1]));
+  hostCall(() => Deno.truncateSync(path, a[1]));
   return 0;
 }
 

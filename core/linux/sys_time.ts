@@ -6,19 +6,20 @@
  * The realtime clock is `performance.timeOrigin + performance.now()`
  * (sub-microsecond resolution); the monotonic clock counts from the host's
  * boot, anchored once to `/proc/uptime` and advanced by
- * `performance.now()`, so it never goes back. CPU time is the host
- * process's (`process.cpuUsage`), which includes the translator's work.
+ * `performance.now()`, so it never goes back. CPU time and resource usage
+ * are the host process's (its C library's `clock_gettime` and `getrusage`,
+ * else `/proc/self/stat`), which include the translator's work.
  *
  * @module
  */
 
-import process from "node:process";
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readValidTimespec, StructBuf, writeTimespec, writeTimeval } from "./guest_struct.ts";
 import { hostUptime } from "./host_info.ts";
 import type { Process } from "./process.ts";
 import { Blocked } from "./wait.ts";
+import { libc } from "./host_libc.ts";
 import { CLOCK_IDS, fmtTimeval, fmtTimezone, retTimespecArg } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -65,8 +66,45 @@ export function monotonicNs(): bigint {
 
 /** CPU time used by the process (user + system), in nanoseconds. */
 export function cpuTimeNs(): bigint {
-  const u = process.cpuUsage();
-  return BigInt(u.user + u.system) * 1000n;
+  const c = libc();
+  if (c !== null) {
+    const ts = new Uint8Array(16);
+    if (c.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, ts) === 0) {
+      const v = new DataView(ts.buffer);
+      return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
+    }
+  }
+  const u = hostRusage();
+  return BigInt(u.userUs + u.systemUs) * 1000n;
+}
+
+/** Size of `struct rusage` (the same on x86-64 and riscv64). */
+const RUSAGE_SIZE = 144;
+const processStart = performance.now();
+
+/**
+ * The host process's resource usage: the C library's `getrusage` bytes
+ * (which the guest's `struct rusage` shares), else user and system time
+ * from `/proc/self/stat` (10 ms ticks) and the peak resident size, or at
+ * worst the time since plume started.
+ */
+function hostRusage(): { userUs: number; systemUs: number; bytes?: Uint8Array } {
+  const c = libc();
+  if (c !== null) {
+    const bytes = new Uint8Array(RUSAGE_SIZE);
+    if (c.getrusage(0, bytes) === 0) {
+      const v = new DataView(bytes.buffer);
+      const tv = (off: number) => Number(v.getBigInt64(off, true)) * 1e6 + Number(v.getBigInt64(off + 8, true));
+      return { userUs: tv(0), systemUs: tv(16), bytes };
+    }
+  }
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { userUs: Number(f[11]) * (1e6 / USER_HZ), systemUs: Number(f[12]) * (1e6 / USER_HZ) };
+  } catch {
+    return { userUs: Math.max(1, Math.round((performance.now() - processStart) * 1000)), systemUs: 0 };
+  }
 }
 
 /**
@@ -169,9 +207,9 @@ function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): numbe
 
 function sysTimes(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[0] !== 0) {
-    const u = process.cpuUsage();
+    const u = hostRusage();
     const ticks = (us: number) => Math.floor(us / (1e6 / USER_HZ));
-    new StructBuf(32).i64(0, ticks(u.user)).i64(8, ticks(u.system)).writeTo(proc.mem, a[0]);
+    new StructBuf(32).i64(0, ticks(u.userUs)).i64(8, ticks(u.systemUs)).writeTo(proc.mem, a[0]);
   }
   // Linux counts from an arbitrary origin; ticks since boot serve the same purpose.
   return Number(monotonicNs() / BigInt(1e9 / USER_HZ));
@@ -184,15 +222,17 @@ function sysGetrusage(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) {
     throw new SyscallError(E.EINVAL, `Bad who ${who}`);
   }
-  const b = new StructBuf(144);
+  const b = new StructBuf(RUSAGE_SIZE);
   if (who !== RUSAGE_CHILDREN) {
-    const r = process.resourceUsage();
-    const tv = (off: number, us: number) => b.i64(off, Math.floor(us / 1e6)).i64(off + 8, us % 1e6);
-    tv(0, r.userCPUTime);
-    tv(16, r.systemCPUTime);
-    b.i64(32, r.maxRSS).i64(64, r.minorPageFault).i64(72, r.majorPageFault);
-    b.i64(88, r.fsRead).i64(96, r.fsWrite).i64(128, r.voluntaryContextSwitches);
-    b.i64(136, r.involuntaryContextSwitches);
+    // The guest's threads all run on the host's main thread: the whole process is what they used.
+    const r = hostRusage();
+    if (r.bytes) b.bytes.set(r.bytes);
+    else {
+      const tv = (off: number, us: number) => b.i64(off, Math.floor(us / 1e6)).i64(off + 8, Math.round(us % 1e6));
+      tv(0, r.userUs);
+      tv(16, r.systemUs);
+      b.i64(32, Math.ceil(Deno.memoryUsage().rss / 1024));
+    }
   }
   b.writeTo(proc.mem, a[1]);
   return 0;

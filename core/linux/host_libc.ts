@@ -1,0 +1,67 @@
+/**
+ * The few host C library calls Deno has no API for, made through Deno's
+ * foreign-function interface and loaded on first use: `poll` (readiness of
+ * the host's standard streams), `utimensat` (nanosecond times and
+ * `UTIME_OMIT`), `lchown`, `statfs`, `getrusage` and `clock_gettime` (the
+ * process's CPU time). Each caller has a fallback for when the library
+ * cannot be loaded (no `--allow-ffi`, no glibc): {@link libc} then returns
+ * null.
+ *
+ * The structures `statfs` and `getrusage` fill are the same on x86-64 and
+ * riscv64 Linux (both use the generic 64-bit layouts), so their bytes are
+ * handed to the guest as they are.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
+  statfs: { parameters: ["buffer", "buffer"], result: "i32" },
+  getrusage: { parameters: ["i32", "buffer"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** The loaded library's functions. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let lib: Libc | null | undefined;
+/** The library handle, kept so that it is never collected while its functions are in use. */
+let handle: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/**
+ * The host C library, or null when it cannot be loaded.
+ *
+ * @example
+ * ```ts ignore
+ * const c = libc();
+ * if (c) c.getrusage(0, new Uint8Array(144));
+ * ```
+ */
+export function libc(): Libc | null {
+  if (lib === undefined) {
+    try {
+      handle = Deno.dlopen("libc.so.6", SYMBOLS);
+      lib = handle.symbols;
+    } catch {
+      lib = null;
+    }
+  }
+  return lib;
+}
+
+/** The host `errno` after a failed call. */
+export function hostErrnoValue(c: Libc): number {
+  const p = c.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** A NUL-terminated copy of `path` for C. */
+export function cString(path: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(path);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
