@@ -21,6 +21,8 @@ import { Log } from "../core/util/log.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const GUEST = `${ROOT}tests/guest/bin/`;
 const BUSYBOX = Deno.env.get("PLUME_BUSYBOX") ?? `${ROOT}.cache/debian/busybox-static/usr/bin/busybox`;
+/** Debian's lua5.4 with its libraries (build/fetch_debian.sh --with-deps lua5.4). */
+const LUA_ROOT = `${ROOT}.cache/debian/lua5.4`;
 
 /** One benchmark: a guest command line. */
 interface Workload {
@@ -28,6 +30,8 @@ interface Workload {
   argv: string[];
   /** Measure peak memory too. */
   memory?: boolean;
+  /** `-L` sysroot of a dynamically linked program (for both emulators). */
+  sysroot?: string;
 }
 
 function exists(path: string): boolean {
@@ -75,13 +79,13 @@ async function timeRun(cmd: string[], memory: boolean): Promise<{ seconds: numbe
 }
 
 /** Guest instructions of a run, counted exactly by an inline per-block counter in plume itself. */
-function countInstructions(argv: string[]): bigint {
+function countInstructions(argv: string[], sysroot = ""): bigint {
   const arena = new Int32Array(2);
   const g = createGuest({
     program: argv[0],
     argv,
     envp: ["PATH=/usr/bin:/bin", "LANG=C"],
-    sysroot: "",
+    sysroot,
     log: new Log(),
     strace: false,
     oneInsnPerTb: false,
@@ -137,6 +141,15 @@ async function main(): Promise<void> {
     { name: "fib (own, calls)", argv: [`${GUEST}fib`, "30"] },
     { name: "busybox sha256sum 16 MB", argv: [BUSYBOX, "sha256sum", input], memory: true },
     { name: "busybox gzip -6 -c 16 MB", argv: [BUSYBOX, "gzip", "-6", "-c", input], memory: true },
+    {
+      name: "startup: lua5.4 -e print(1) (dynamic, -L)",
+      argv: [`${LUA_ROOT}/usr/bin/lua5.4`, "-e", "print(1)"],
+      sysroot: LUA_ROOT,
+      memory: true,
+    },
+    // The same work on one thread and on four: qemu runs threads in parallel, plume one after another.
+    { name: "threads_cpu 1 thread (own)", argv: [`${GUEST}threads_cpu`, "1", "80000000"] },
+    { name: "threads_cpu 4 threads (own)", argv: [`${GUEST}threads_cpu`, "4", "80000000"] },
   ].filter((w) => (!values.filter || w.name.includes(values.filter)) && exists(w.argv[0]));
   if (!exists(BUSYBOX)) {
     console.error(`bench: ${BUSYBOX} not found (build/fetch_debian.sh busybox-static); skipping busybox workloads`);
@@ -147,11 +160,12 @@ async function main(): Promise<void> {
   const header = ["workload", "guest insns", "qemu s", "plume s", "plume/qemu", "qemu MIPS", "plume MIPS", "RSS ratio"];
   console.log(header.join(" | "));
   for (const w of workloads) {
-    const insns = values.quick ? 0n : countInstructions(w.argv);
+    const insns = values.quick ? 0n : countInstructions(w.argv, w.sysroot);
+    const L = w.sysroot ? ["-L", w.sysroot] : [];
     const q: number[] = [], p: number[] = [], qm: number[] = [], pm: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const a = await timeRun(["qemu-riscv64", ...w.argv], !!w.memory);
-      const b = await timeRun([...PLUME, ...w.argv], !!w.memory);
+      const a = await timeRun(["qemu-riscv64", ...L, ...w.argv], !!w.memory);
+      const b = await timeRun([...PLUME, ...L, ...w.argv], !!w.memory);
       q.push(a.seconds);
       p.push(b.seconds);
       if (a.kb && b.kb) qm.push(a.kb), pm.push(b.kb);
