@@ -25,6 +25,12 @@ export const sw = (rs2: number, rs1: number, imm: number): number =>
 /** `amoadd.w rd, rs2, (rs1)`. */
 export const amoaddW = (rd: number, rs2: number, rs1: number): number =>
   ((rs2 << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x2f) >>> 0;
+/** `lr.w rd, (rs1)`. */
+export const lrW = (rd: number, rs1: number): number =>
+  ((0b00010 << 27) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x2f) >>> 0;
+/** `sc.w rd, rs2, (rs1)`. */
+export const scW = (rd: number, rs2: number, rs1: number): number =>
+  ((0b00011 << 27) | (rs2 << 20) | (rs1 << 15) | (2 << 12) | (rd << 7) | 0x2f) >>> 0;
 /** `ecall`. */
 export const ecall = 0x73;
 /** `ebreak`. */

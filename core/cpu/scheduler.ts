@@ -132,7 +132,7 @@ export class Scheduler {
     readonly hooks?: VcpuHooks,
     opts: SchedulerOptions = {},
   ) {
-    this.quantum = Math.max(2, opts.quantum ?? QUANTUM);
+    this.quantum = Math.max(1, opts.quantum ?? QUANTUM);
     this.seeded = opts.seed !== undefined;
     this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
     proc.onExec = () => {

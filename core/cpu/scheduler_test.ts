@@ -7,7 +7,7 @@ import { Process } from "../linux/process.ts";
 import { SYS } from "../linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { Log } from "../util/log.ts";
-import { add, addi, amoaddW, bne, ecall, emit, li, lw, slli, sw } from "./_asm_testing.ts";
+import { add, addi, amoaddW, beq, bne, ecall, emit, li, lrW, lw, scW, slli, sw } from "./_asm_testing.ts";
 import { DEADLOCK_STATUS, Scheduler } from "./scheduler.ts";
 import { Cpu } from "./state.ts";
 
@@ -86,6 +86,8 @@ Deno.test("the test encoders produce the instructions they are named after", () 
     [lw(10, 19, 4), "lw a0,4(s3)"],
     [bne(8, 0, -32), "bnez s0,ffe0"],
     [ecall, "ecall"],
+    [lrW(5, 19), "lr.w t0,(s3)"],
+    [scW(6, 5, 19), "sc.w t1,t0,(s3)"],
   ];
   for (const [w, text] of cases) assertEquals(disassemble(decode(w)!, 0x10000), text);
 });
@@ -213,4 +215,52 @@ Deno.test("Scheduler announces each vCPU to plugins once, and its end", () => {
   };
   assertEquals(new Scheduler(proc, cache, hooks).runSync(), 0);
   assertEquals(events, ["init 0", "init 1", "exit 0", "exit 1"]);
+});
+
+/**
+ * lr.w; a block boundary; sc.w of the loaded value + 1; the sc result goes
+ * to DATA+8 and the thread exits. With one dispatch per slice, another
+ * thread runs between the LR and the SC.
+ */
+const LR_SC = [
+  lrW(5, 19),
+  addi(5, 5, 1),
+  beq(0, 0, 4),
+  scW(6, 5, 19),
+  sw(6, 19, 8),
+  li(10, 0),
+  li(17, SYS.exit),
+  ecall,
+];
+
+Deno.test("a switch of vCPU between LR and SC breaks the reservation, as Linux's return to user mode does", () => {
+  for (const other of [false, true]) {
+    const { proc, cache, main } = machine();
+    emit(proc.mem, CODE, LR_SC);
+    proc.mem.view.setInt32(DATA, 41, true);
+    proc.mem.view.setInt32(DATA + 8, -1, true);
+    main.setXNumber(19, DATA);
+    // The other thread only touches an unrelated word: the value check alone would let the SC succeed.
+    const code2 = CODE + 0x100;
+    emit(proc.mem, code2, [li(5, 7), sw(5, 19, 64), li(10, 0), li(17, SYS.exit), ecall]);
+    if (other) spawn(proc, code2, { 19: DATA });
+    assertEquals(new Scheduler(proc, cache, undefined, { quantum: 1 }).runSync(), 0);
+    const sc = proc.mem.view.getInt32(DATA + 8, true), word = proc.mem.view.getInt32(DATA, true);
+    assertEquals([sc, word], other ? [1, 41] : [0, 42], other ? "switched: sc fails" : "alone: sc succeeds");
+  }
+});
+
+Deno.test("SC fails when another vCPU changed the reserved word, even when it keeps the reservation", () => {
+  const { proc, cache } = machine();
+  const mem = proc.mem;
+  const a = new Cpu(), rt = cache.rt;
+  mem.view.setInt32(DATA, 5, true);
+  rt.lr(a, DATA, 0, 4);
+  // Another vCPU stores to the word (a plain store: no reservation of its own involved).
+  mem.view.setInt32(DATA, 6, true);
+  assertEquals(rt.sc(a, DATA, 0, 4, 99, 0), 1);
+  assertEquals(mem.view.getInt32(DATA, true), 6);
+  rt.lr(a, DATA, 0, 4);
+  assertEquals(rt.sc(a, DATA, 0, 4, 99, 0), 0);
+  assertEquals(mem.view.getInt32(DATA, true), 99);
 });
