@@ -219,3 +219,40 @@ Deno.test({
     });
   },
 });
+
+for (const mode of ["inline=on", "inline=off"]) {
+  Deno.test({
+    name: `plugins see one vCPU per thread with its own vcpu_index (insn, ${mode})`,
+    ignore,
+    async fn() {
+      const r = await runPlume([join(GUEST_BIN, "threads_cpu"), "4", "100000"], {
+        flags: ["-d", "plugin", "-plugin", `insn,${mode}`],
+      });
+      assertEquals(r.status, 0);
+      const counts = [...dec.decode(r.stderr).matchAll(/^cpu (\d+) insns: (\d+)$/gm)].map((m) => [
+        Number(m[1]),
+        Number(m[2]),
+      ]);
+      assertEquals(counts.map(([i]) => i), [0, 1, 2, 3, 4], dec.decode(r.stderr));
+      // The four workers run the same loop over equal shares; main only starts and joins them.
+      const workers = counts.slice(1).map(([, n]) => n);
+      assertEquals(new Set(workers).size, 1);
+      assertMatch(dec.decode(r.stderr), new RegExp(`^total insns: ${counts.reduce((s, [, n]) => s + n, 0)}$`, "m"));
+    },
+  });
+}
+
+Deno.test({
+  name: "execve tells plugins: one flush, fresh translations after it, a vCPU exit for the thread it ended",
+  ignore,
+  async fn() {
+    await inTempDir(async (dir) => {
+      const r = await runPlume([join(GUEST_BIN, "execve"), "run", dir], {
+        flags: ["-d", "plugin", "-plugin", join(ROOT, "tests", "linux", "exec_plugin.ts")],
+        cwd: dir,
+      });
+      assertEquals(r.status, 7);
+      assertStringIncludes(dec.decode(r.stderr), "flushes 1 translations some,some inits 2 exits 2\n");
+    });
+  },
+});

@@ -135,10 +135,8 @@ export class Scheduler {
     this.quantum = Math.max(1, opts.quantum ?? QUANTUM);
     this.seeded = opts.seed !== undefined;
     this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
-    proc.onExec = () => {
-      cache.flush();
-      hooks?.flush();
-    };
+    // The cache tells plugins itself (its onFlush) that every translation is gone.
+    proc.onExec = () => cache.flush();
     proc.onThreadGone = (t) => {
       if (this.started.delete(t)) hooks?.vcpuExit(t.cpu);
     };
