@@ -3,15 +3,15 @@
  *
  * As long as the guest leaves `SIGINT`, `SIGTERM`, `SIGHUP`, `SIGQUIT`,
  * `SIGUSR1`, `SIGUSR2` and `SIGWINCH` at their default action, plume does
- * not listen: the host's default action (ending plume) is what the guest's
- * would be, and listening costs the run loop its synchronous speed. Once
- * the guest catches or ignores one of them, plume listens for it with
- * `Deno.addSignalListener`. Listener callbacks only run when the event
- * loop does, which the synchronous CPU loop never lets happen, so the
- * scheduler then returns to the event loop every few milliseconds
- * (`setTimeout`, about 1 ms) and sleeps asynchronously when all vCPUs wait;
- * received signals are queued here and raised for the guest between time
- * slices. (A `Worker` listening and setting a flag in shared memory would
+ * not listen: the host's default action (ending plume, or ignoring
+ * `SIGWINCH`) is what the guest's would be, and listening costs the run
+ * loop its synchronous speed. While the guest catches or ignores one of
+ * them, plume listens for it with `Deno.addSignalListener`. Listener
+ * callbacks only run when the event loop does, which the synchronous CPU
+ * loop never lets happen, so the scheduler then returns to the event loop
+ * every 50 ms (a `setTimeout` of about 1 ms) and sleeps asynchronously
+ * when all vCPUs wait; received signals are queued here and raised for the
+ * guest between time slices. (A `Worker` listening and setting a flag in shared memory would
  * avoid the yields, but starting one costs about 25 ms of the main
  * thread: more than most runs.)
  *
@@ -68,6 +68,17 @@ export class HostSignals {
       return;
     }
     this.listeners.set(signo, fn);
+  }
+
+  /**
+   * Stops passing host signal `signo` on (the guest set it back to its
+   * default action, which the host's default does the same as).
+   */
+  unlisten(signo: number): void {
+    const fn = this.listeners.get(signo);
+    if (fn === undefined) return;
+    Deno.removeSignalListener(FORWARDED_SIGNALS[signo], fn);
+    this.listeners.delete(signo);
   }
 
   /** True when signals wait to be taken. */

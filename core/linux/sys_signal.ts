@@ -66,7 +66,10 @@ function sysRtSigaction(proc: Process, _cpu: Cpu, a: readonly number[]): number 
   if (next) {
     proc.signals.actions[sig] = { ...next, mask: next.mask & ~UNBLOCKABLE };
     // A caught or ignored host signal must stop ending plume and reach the guest instead.
-    if (next.handler !== SIG_DFL && FORWARDED_SIGNALS[sig] !== undefined) proc.hostSignals.listen(sig);
+    if (FORWARDED_SIGNALS[sig] !== undefined) {
+      if (next.handler !== SIG_DFL) proc.hostSignals.listen(sig);
+      else proc.hostSignals.unlisten(sig);
+    }
     // Linux discards pending instances of a signal that becomes ignored.
     if (proc.signals.ignores(sig)) discardPending(proc, sig);
   }
