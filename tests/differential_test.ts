@@ -109,6 +109,7 @@ const CASES: Case[] = [
   { bin: "threads", args: ["main-exit"], status: 0 },
   { bin: "threads_cpu", args: ["4", "200000", "check"], status: 0 },
   { bin: "execve", args: ["errors", "$DIR"], status: 0, note: "execve that fails changes nothing" },
+  { bin: "events", args: ["$DIR"], status: 0 },
 ];
 
 function caseName(c: Case): string {

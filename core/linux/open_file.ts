@@ -171,6 +171,15 @@ export abstract class OpenFile {
     return DEFAULT_POLLMASK;
   }
 
+  /**
+   * True for a file of plume's own (a pipe, an eventfd) whose `EAGAIN`
+   * means "wait for another thread": a blocking read then waits until
+   * {@link pollEvents} says it can go on.
+   */
+  waitable(): boolean {
+    return false;
+  }
+
   /** The host descriptor whose readiness decides {@link pollEvents}, for a wait to sleep on, if any. */
   hostPollFd(): number | undefined {
     return undefined;

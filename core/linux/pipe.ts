@@ -132,6 +132,10 @@ export class PipeEnd extends OpenFile {
     return this.pipe.size;
   }
 
+  override waitable(): boolean {
+    return true;
+  }
+
   /** Linux's `pipe_poll`: data or a hang-up for the reader; room (always) or an error for the writer. */
   override pollEvents(): number {
     const p = this.pipe;

@@ -82,8 +82,8 @@ function writePosition(f: OpenFile): number {
 }
 
 /**
- * Runs a read of `f`. A read from an empty pipe whose write end is open,
- * or from the host's stdin before input arrives, waits (the thread blocks
+ * Runs a read of `f`. A read from an empty pipe whose write end is open, an
+ * eventfd at 0, or the host's stdin before input arrives, waits (the thread blocks
  * in the scheduler until data or end of file come, restarting after a
  * `SA_RESTART` handler) unless the description is non-blocking.
  */
@@ -92,16 +92,11 @@ function blockingRead(f: OpenFile, read: () => number): number {
     return read();
   } catch (err) {
     if (!(err instanceof SyscallError && err.errno === E.EAGAIN) || f.flags & O_NONBLOCK) throw err;
-    if (f instanceof PipeEnd) {
-      const pipe = f.pipe;
-      throw new Blocked(waitUntil(`read from ${f.path}`, () => pipe.size > 0 || pipe.writers === 0, read, "restart"));
-    }
     const fd = f.hostPollFd();
-    if (fd === undefined) throw err;
+    if (fd === undefined && !f.waitable()) throw err;
     const ready = () => (f.pollEvents() & (POLL.IN | POLL.HUP | POLL.ERR)) !== 0;
-    throw new Blocked(
-      waitUntil(`read from host fd ${fd}`, ready, read, "restart", Infinity, 0, [{ fd, events: POLL.IN }]),
-    );
+    const hostFds = fd === undefined ? undefined : [{ fd, events: POLL.IN }];
+    throw new Blocked(waitUntil(`read from ${f.path}`, ready, read, "restart", Infinity, 0, hostFds));
   }
 }
 

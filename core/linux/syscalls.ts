@@ -19,6 +19,7 @@ import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
 import type { ThreadState } from "./thread.ts";
 import { Blocked } from "./wait.ts";
+import { EVENT_SYSCALLS } from "./sys_event.ts";
 import { EXEC_SYSCALLS } from "./sys_execve.ts";
 import { FS_SYSCALLS } from "./sys_fs.ts";
 import { FUTEX_SYSCALLS } from "./sys_futex.ts";
@@ -50,6 +51,7 @@ const TABLE: readonly (SyscallDef | undefined)[] = (() => {
       POLL_SYSCALLS,
       EXEC_SYSCALLS,
       RISCV_SYSCALLS,
+      EVENT_SYSCALLS,
     ].flat()
   ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);

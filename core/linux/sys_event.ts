@@ -1,0 +1,317 @@
+/**
+ * Event descriptors: `eventfd2` (a 64-bit counter one thread can post to
+ * and another wait on) and `epoll` (`epoll_create1`, `epoll_ctl`,
+ * `epoll_pwait`, `epoll_pwait2`), which event loops (libuv, GLib, Python's
+ * selectors) are built on.
+ *
+ * An epoll instance keeps its interest list by descriptor and asks each
+ * file's `pollEvents` when waited on, level-triggered; `EPOLLET` is
+ * treated as level-triggered too (a program that drains a descriptor
+ * until `EAGAIN`, as edge-triggered ones must, sees no difference beyond
+ * an extra wake-up) and `EPOLLONESHOT` disables an entry once it is
+ * reported. A wait blocks its thread in the scheduler like `ppoll`.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { E, SyscallError } from "./errno.ts";
+import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
+import { type HostPollFd, POLL } from "./host_poll.ts";
+import { HostFile, O_CLOEXEC, O_NONBLOCK, O_RDWR, OpenFile } from "./open_file.ts";
+import { StdioFile } from "./stdio.ts";
+import type { Process } from "./process.ts";
+import { RLIMIT_NOFILE } from "./rlimits.ts";
+import { type FileStat, S_IFDIR, S_IFMT, S_IFREG } from "./stat.ts";
+import { UNBLOCKABLE } from "./signals.ts";
+import { def, type SyscallDef } from "./syscall_table.ts";
+import { Blocked } from "./wait.ts";
+
+/** `eventfd` flag: reads take 1 at a time. */
+const EFD_SEMAPHORE = 1;
+/** Largest value an eventfd counter holds. */
+const EVENTFD_MAX = 0xffff_ffff_ffff_fffen;
+
+let nextAnonIno = 0x20000n;
+
+/** What `fstat` shows for plume's anonymous inodes (Linux's `anon_inode:` files). */
+function anonStat(ino: bigint): FileStat {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return {
+    dev: 0xen,
+    ino,
+    // Linux's anonymous inodes carry no file type bits.
+    mode: 0o600,
+    nlink: 1,
+    uid: 0,
+    gid: 0,
+    rdev: 0n,
+    size: 0n,
+    blksize: 4096,
+    blocks: 0n,
+    atimeNs: now,
+    mtimeNs: now,
+    ctimeNs: now,
+    birthtimeNs: null,
+  };
+}
+
+/**
+ * An eventfd: reads take the counter (or 1 with `EFD_SEMAPHORE`), writes
+ * add to it; a read of 0 or a write that would overflow fails with
+ * `EAGAIN`, which the read/write calls turn into a wait unless
+ * `O_NONBLOCK`.
+ *
+ * @example
+ * ```ts
+ * import { EventFd } from "./sys_event.ts";
+ * const e = new EventFd(0n, 0);
+ * e.write(new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]));
+ * const b = new Uint8Array(8);
+ * console.log(e.read(b), b[0]); // 8 3
+ * ```
+ */
+export class EventFd extends OpenFile {
+  /** The counter. */
+  counter: bigint;
+  private readonly semaphore: boolean;
+  private readonly ino = nextAnonIno++;
+
+  /**
+   * @param initval initial counter
+   * @param flags `EFD_SEMAPHORE`, `EFD_NONBLOCK` (= `O_NONBLOCK`)
+   */
+  constructor(initval: bigint, flags: number) {
+    super(O_RDWR | (flags & O_NONBLOCK), "anon_inode:[eventfd]");
+    this.counter = initval;
+    this.semaphore = (flags & EFD_SEMAPHORE) !== 0;
+  }
+
+  read(dst: Uint8Array): number {
+    if (dst.length < 8) throw new SyscallError(E.EINVAL, "eventfd reads 8 bytes");
+    if (this.counter === 0n) throw new SyscallError(E.EAGAIN, "eventfd counter is 0");
+    const v = this.semaphore ? 1n : this.counter;
+    this.counter -= v;
+    new DataView(dst.buffer, dst.byteOffset, 8).setBigUint64(0, v, true);
+    return 8;
+  }
+
+  write(src: Uint8Array): number {
+    if (src.length < 8) throw new SyscallError(E.EINVAL, "eventfd writes 8 bytes");
+    const v = new DataView(src.buffer, src.byteOffset, 8).getBigUint64(0, true);
+    if (v === 0xffff_ffff_ffff_ffffn) throw new SyscallError(E.EINVAL, "eventfd value 2^64-1");
+    if (this.counter + v > EVENTFD_MAX) throw new SyscallError(E.EAGAIN, "eventfd counter would overflow");
+    this.counter += v;
+    return 8;
+  }
+
+  override pollEvents(): number {
+    return (this.counter > 0n ? POLL.IN | POLL.RDNORM : 0) |
+      (this.counter < EVENTFD_MAX ? POLL.OUT | POLL.WRNORM : 0);
+  }
+
+  override waitable(): boolean {
+    return true;
+  }
+
+  stat(): FileStat {
+    return anonStat(this.ino);
+  }
+}
+
+/** `epoll_ctl` operations. */
+const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+/** `epoll_event.events` bits beyond the poll ones. */
+const EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;
+/** Events always reported. */
+const ALWAYS = POLL.ERR | POLL.HUP;
+/** Size of `struct epoll_event` on riscv64 (not packed: the data word is 8-aligned). */
+const EVENT_SIZE = 16;
+/** Linux's `EP_MAX_EVENTS`. */
+const EP_MAX_EVENTS = 0x7fff_ffff / EVENT_SIZE;
+
+/** One registered descriptor. */
+interface Interest {
+  fd: number;
+  file: OpenFile;
+  events: number;
+  data: bigint;
+  /** Disabled after one report (`EPOLLONESHOT`), until `EPOLL_CTL_MOD`. */
+  disabled: boolean;
+}
+
+/**
+ * An epoll instance: its interest list, asked for readiness when waited on.
+ *
+ * @example
+ * ```ts ignore
+ * const ep = new EpollFile(0);
+ * ep.interests.set(3, { fd: 3, file, events: POLL.IN, data: 3n, disabled: false });
+ * ```
+ */
+export class EpollFile extends OpenFile {
+  /** Registered descriptors. */
+  readonly interests: Map<number, Interest> = new Map();
+  private readonly ino = nextAnonIno++;
+
+  constructor() {
+    super(O_RDWR, "anon_inode:[eventpoll]");
+  }
+
+  read(_dst: Uint8Array): number {
+    throw new SyscallError(E.EINVAL, "epoll descriptors cannot be read");
+  }
+
+  write(_src: Uint8Array): number {
+    throw new SyscallError(E.EINVAL, "epoll descriptors cannot be written");
+  }
+
+  /** The ready entries (at most `max`), as `epoll_wait` reports them, disabling one-shot ones. */
+  collect(proc: Process, max: number): { events: number; data: bigint }[] {
+    const out: { events: number; data: bigint }[] = [];
+    for (const it of this.interests.values()) {
+      if (out.length >= max) break;
+      // A closed descriptor, or one that now names another file, has left the set.
+      if (it.disabled || proc.fds.lookup(it.fd) !== it.file) continue;
+      const r = it.file.pollEvents() & (it.events | ALWAYS);
+      if (r === 0) continue;
+      out.push({ events: r, data: it.data });
+      if (it.events & EPOLLONESHOT) it.disabled = true;
+    }
+    return out;
+  }
+
+  /** An epoll descriptor is readable when something in its set is ready (nested epoll). */
+  override pollEvents(): number {
+    for (const it of this.interests.values()) {
+      if (!it.disabled && it.file.pollEvents() & (it.events | ALWAYS)) return POLL.IN | POLL.RDNORM;
+    }
+    return 0;
+  }
+
+  /** Host descriptors whose readiness the set depends on. */
+  hostFds(): HostPollFd[] {
+    const out: HostPollFd[] = [];
+    for (const it of this.interests.values()) {
+      const fd = it.file.hostPollFd();
+      if (fd !== undefined) out.push({ fd, events: it.events & (POLL.IN | POLL.OUT | POLL.PRI) });
+    }
+    return out;
+  }
+
+  stat(): FileStat {
+    return anonStat(this.ino);
+  }
+}
+
+function sysEventfd2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const flags = a[1] | 0;
+  if (flags & ~(EFD_SEMAPHORE | O_NONBLOCK | O_CLOEXEC)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  const f = new EventFd(BigInt(a[0] >>> 0), flags);
+  return proc.fds.install(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit: proc.rlimits.soft(RLIMIT_NOFILE) });
+}
+
+function sysEpollCreate1(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const flags = a[0] | 0;
+  if (flags & ~O_CLOEXEC) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  return proc.fds.install(new EpollFile(), {
+    cloexec: (flags & O_CLOEXEC) !== 0,
+    limit: proc.rlimits.soft(RLIMIT_NOFILE),
+  });
+}
+
+function epollOf(proc: Process, fd: number): EpollFile {
+  const f = proc.fds.get(fd);
+  if (!(f instanceof EpollFile)) throw new SyscallError(E.EINVAL, `fd ${fd} is not an epoll descriptor`);
+  return f;
+}
+
+function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const epfd = a[0] | 0, op = a[1] | 0, fd = a[2] | 0;
+  const ep = epollOf(proc, epfd);
+  const file = proc.fds.get(fd);
+  if (file === ep) throw new SyscallError(E.EINVAL, "An epoll descriptor cannot watch itself");
+  // Regular files and directories are always ready: Linux refuses to watch them.
+  if (file instanceof HostFile || file instanceof StdioFile) {
+    const type = file.stat().mode & S_IFMT;
+    if (type === S_IFREG || type === S_IFDIR) throw new SyscallError(E.EPERM, `fd ${fd} does not support epoll`);
+  }
+  const existing = ep.interests.get(fd);
+  if (op === EPOLL_CTL_DEL) {
+    if (!existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
+    ep.interests.delete(fd);
+    return 0;
+  }
+  if (op !== EPOLL_CTL_ADD && op !== EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, `Bad op ${op}`);
+  const v = readStruct(proc.mem, a[3], EVENT_SIZE);
+  const events = v.getUint32(0, true), data = v.getBigUint64(8, true);
+  if (events & EPOLLEXCLUSIVE && op === EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, "EPOLLEXCLUSIVE with MOD");
+  if (op === EPOLL_CTL_ADD && existing) throw new SyscallError(E.EEXIST, `fd ${fd} is already in the set`);
+  if (op === EPOLL_CTL_MOD && !existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
+  ep.interests.set(fd, { fd, file, events: events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE), data, disabled: false });
+  return 0;
+}
+
+/** The common body of `epoll_pwait` and `epoll_pwait2`. */
+function epollWait(
+  proc: Process,
+  cpu: Cpu,
+  a: readonly number[],
+  deadline: number,
+): number {
+  const ep = epollOf(proc, a[0] | 0);
+  const addr = a[1], max = a[2] | 0;
+  if (max <= 0 || max > EP_MAX_EVENTS) throw new SyscallError(E.EINVAL, `Bad maxevents ${max}`);
+  proc.mem.check(addr, max * EVENT_SIZE, "write");
+  if (a[4] !== 0) {
+    if (a[5] !== 8) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[5]}`);
+    const t = proc.thread(cpu);
+    t.savedMask = t.blocked;
+    t.blocked = readStruct(proc.mem, a[4], 8).getBigUint64(0, true) & ~UNBLOCKABLE;
+  }
+  const deliver = (): number => {
+    const ready = ep.collect(proc, max);
+    ready.forEach((e, i) =>
+      new StructBuf(EVENT_SIZE).u32(0, e.events).i64(8, e.data).writeTo(proc.mem, addr + EVENT_SIZE * i)
+    );
+    return ready.length;
+  };
+  const n = deliver();
+  if (n > 0 || deadline <= performance.now()) return n;
+  const hostFds = ep.hostFds();
+  throw new Blocked({
+    what: `epoll_pwait on ${ep.interests.size} descriptor(s)`,
+    deadline,
+    // Linux's EINTR whenever a handler runs.
+    restart: "eintr",
+    hostFds: hostFds.length ? hostFds : undefined,
+    poll(now) {
+      const k = deliver();
+      return k > 0 || now >= deadline ? k : undefined;
+    },
+    cancel() {},
+  });
+}
+
+function sysEpollPwait(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const timeout = a[3] | 0;
+  return epollWait(proc, cpu, a, timeout < 0 ? Infinity : performance.now() + timeout);
+}
+
+function sysEpollPwait2(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  let deadline = Infinity;
+  if (a[3] !== 0) {
+    const ts = readValidTimespec(proc.mem, a[3]);
+    deadline = performance.now() + ts.sec * 1000 + ts.nsec / 1e6;
+  }
+  return epollWait(proc, cpu, a, deadline);
+}
+
+/** Event descriptor system calls. */
+export const EVENT_SYSCALLS: readonly SyscallDef[] = [
+  def("eventfd2", sysEventfd2),
+  def("epoll_create1", sysEpollCreate1),
+  def("epoll_ctl", sysEpollCtl),
+  def("epoll_pwait", sysEpollPwait),
+  def("epoll_pwait2", sysEpollPwait2),
+];
