@@ -467,6 +467,16 @@ function sysFstatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+/** `flock`: no other process shares plume's files, so every lock is granted at once. */
+function sysFlock(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.get(a[0] | 0);
+  const op = a[1] & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SyscallError(E.EINVAL, `Bad operation ${a[1]}`);
+  return 0;
+}
+
 function sysUmask(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const old = proc.umask;
   proc.umask = a[0] & 0o777;
@@ -506,4 +516,5 @@ export const FS_SYSCALLS: readonly SyscallDef[] = [
   def("statfs", sysStatfs, { args: ["str", "ptr"] }),
   def("fstatfs", sysFstatfs, { args: ["d", "p"] }),
   def("umask", sysUmask, { args: ["o"] }),
+  def("flock", sysFlock),
 ];

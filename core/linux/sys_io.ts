@@ -205,6 +205,41 @@ function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return n;
 }
 
+/** `RWF_*` flags of `preadv2`/`pwritev2` (hints plume has nothing to do for). */
+const RWF_KNOWN = 0x1f;
+
+/** `preadv`, and `preadv2` (`v2`) with its offset -1 meaning the file position. */
+function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): number {
+  if (v2 && a[5] & ~RWF_KNOWN) throw new SyscallError(E.EOPNOTSUPP, `Bad flags ${a[5]}`);
+  if (v2 && a[3] === -1) return sysReadv(proc, cpu, a);
+  const f = readableFile(proc, a[0] | 0);
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  beforeRead(proc, f);
+  let total = 0;
+  for (const [base, len] of iov) {
+    if (len === 0) continue;
+    const n = f.pread(proc.mem.bytes(base, len, "write"), a[3] + total);
+    proc.mem.noteWrite(base, n);
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+/** `pwritev`, and `pwritev2` (`v2`) with its offset -1 meaning the file position. */
+function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): number {
+  if (v2 && a[5] & ~RWF_KNOWN) throw new SyscallError(E.EOPNOTSUPP, `Bad flags ${a[5]}`);
+  if (v2 && a[3] === -1) return sysWritev(proc, cpu, a);
+  const f = writableFile(proc, a[0] | 0);
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  if (data.length === 0) return 0;
+  const n = writeRaisingSigpipe(proc, cpu, f, data, a[3]);
+  afterWrite(proc, f, a[3], n);
+  return n;
+}
+
 function sysLseek(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return proc.fds.get(a[0] | 0).seek(a[1], a[2] >>> 0);
 }
@@ -609,6 +644,11 @@ export const IO_SYSCALLS: readonly SyscallDef[] = [
   def("writev", sysWritev, { args: ["d", "p", "x"] }),
   def("pread64", sysPread64),
   def("pwrite64", sysPwrite64),
+  // On a 64-bit kernel the high half of the offset (a4) is ignored; -1 is only special for the "2" calls.
+  def("preadv", (p, c, a) => preadv(p, c, a, false)),
+  def("pwritev", (p, c, a) => pwritev(p, c, a, false)),
+  def("preadv2", (p, c, a) => preadv(p, c, a, true)),
+  def("pwritev2", (p, c, a) => pwritev(p, c, a, true)),
   def("lseek", sysLseek, { args: ["d", "ld", { enums: SEEK_WHENCE }] }),
   def("close", sysClose, { args: ["d"] }),
   def("close_range", sysCloseRange, { args: ["u", "u", "u"] }),

@@ -287,3 +287,30 @@ Deno.test(
     assertEquals(env.call("fadvise64", r, 0, 0, 4), -E.ESPIPE);
   }),
 );
+
+Deno.test(
+  "preadv and pwritev transfer at an offset without moving the file position; flock always succeeds",
+  withEnv((env) => {
+    const fd = env.call("openat", -100, env.str(env.path("v")), 0o102, 0o644);
+    const iov = env.alloc(32), a = env.str("abcd"), b = env.str("efgh");
+    env.mem.writeU64(iov, BigInt(a));
+    env.mem.writeU64(iov + 8, 4n);
+    env.mem.writeU64(iov + 16, BigInt(b));
+    env.mem.writeU64(iov + 24, 4n);
+    assertEquals(env.call("pwritev", fd, iov, 2, 3, 0), 8);
+    assertEquals(env.call("lseek", fd, 0, 1), 0);
+    const r1 = env.alloc(8), r2 = env.alloc(8), riov = env.alloc(32);
+    env.mem.writeU64(riov, BigInt(r1));
+    env.mem.writeU64(riov + 8, 2n);
+    env.mem.writeU64(riov + 16, BigInt(r2));
+    env.mem.writeU64(riov + 24, 8n);
+    assertEquals(env.call("preadv", fd, riov, 2, 4, 0), 7);
+    assertEquals(env.text(r1, 2) + env.text(r2, 5), "bcdefgh");
+    assertEquals(env.call("preadv2", fd, riov, 2, -1, 0, 0), 2 + 8, "offset -1: the file position (0)");
+    assertEquals(env.call("lseek", fd, 0, 1), 10);
+    assertEquals(env.call("preadv2", fd, riov, 2, 0, 0, 0x100), -E.EOPNOTSUPP);
+    assertEquals(env.call("preadv", fd, riov, 2, -5, 0), -E.EINVAL);
+    assertEquals([env.call("flock", fd, 2), env.call("flock", fd, 8 | 4), env.call("flock", fd, 3)], [0, 0, -E.EINVAL]);
+    assertEquals(env.call("flock", 99, 2), -E.EBADF);
+  }),
+);

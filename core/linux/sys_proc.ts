@@ -280,6 +280,81 @@ function sysGetrandom(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return len;
 }
 
+const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
+const SCHED_RESET_ON_FORK = 0x4000_0000;
+
+/** The guest's threads run under plume's own scheduler: Linux's view of them is "SCHED_OTHER, priority 0". */
+function schedTarget(proc: Process, cpu: Cpu, pid: number): void {
+  if (pid < 0) throw new SyscallError(E.EINVAL, `Bad pid ${pid}`);
+  if (pid !== 0 && pid !== proc.pid && !proc.threads.has(pid) && !isSelf(proc, cpu, pid)) {
+    throw new SyscallError(E.ESRCH, `No thread ${pid}`);
+  }
+}
+
+function sysSchedGetparam(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  schedTarget(proc, cpu, a[0] | 0);
+  proc.mem.writeU32(a[1], 0);
+  return 0;
+}
+
+function sysSchedSetparam(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  schedTarget(proc, cpu, a[0] | 0);
+  const prio = proc.mem.readU32(a[1]) | 0;
+  if (prio !== 0) throw new SyscallError(E.EINVAL, `Priority ${prio} under SCHED_OTHER`);
+  return 0;
+}
+
+function sysSchedSetscheduler(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  schedTarget(proc, cpu, a[0] | 0);
+  const policy = (a[1] | 0) & ~SCHED_RESET_ON_FORK;
+  const prio = proc.mem.readU32(a[2]) | 0;
+  if (![SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE].includes(policy)) {
+    throw new SyscallError(E.EINVAL, `Bad policy ${policy}`);
+  }
+  const realtime = policy === SCHED_FIFO || policy === SCHED_RR;
+  if (realtime ? prio < 1 || prio > 99 : prio !== 0) throw new SyscallError(E.EINVAL, `Bad priority ${prio}`);
+  // Real-time policies need CAP_SYS_NICE; the others change nothing plume does.
+  if (realtime) throw new SyscallError(E.EPERM, "Real-time scheduling needs CAP_SYS_NICE");
+  return 0;
+}
+
+function sysSchedPriority(a: readonly number[], max: boolean): number {
+  const policy = a[0] | 0;
+  if (policy === SCHED_FIFO || policy === SCHED_RR) return max ? 99 : 1;
+  if (policy === SCHED_OTHER || policy === SCHED_BATCH || policy === SCHED_IDLE) return 0;
+  throw new SyscallError(E.EINVAL, `Bad policy ${policy}`);
+}
+
+function sysSchedRrGetInterval(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  schedTarget(proc, cpu, a[0] | 0);
+  // Linux reports the round-robin quantum (100 ms by default) whatever the policy.
+  new StructBuf(16).i64(0, 0).i64(8, 100_000_000).writeTo(proc.mem, a[1]);
+  return 0;
+}
+
+const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+
+function sysWaitid(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const idtype = a[0] | 0;
+  if (idtype < P_ALL || idtype > P_PIDFD) throw new SyscallError(E.EINVAL, `Bad idtype ${idtype}`);
+  if (idtype === P_PGID && (a[1] | 0) < 0) throw new SyscallError(E.EINVAL);
+  // plume does not fork: there is never a child to wait for.
+  throw new SyscallError(E.ECHILD);
+}
+
+function sysMincore(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const addr = a[0], len = a[1];
+  if (addr % 4096 !== 0) throw new SyscallError(E.EINVAL, `Unaligned address 0x${addr.toString(16)}`);
+  const pages = Math.ceil(len / 4096);
+  if (!proc.mem.inRange(addr, pages * 4096)) throw new SyscallError(E.ENOMEM, "Outside the address space");
+  for (let p = 0; p < pages; p++) {
+    if ((proc.mem.pages[(addr >>> 12) + p] & 8) === 0) throw new SyscallError(E.ENOMEM, "Unmapped page");
+  }
+  // Every mapped page counts as resident.
+  proc.mem.writeBytes(a[2], new Uint8Array(pages).fill(1));
+  return 0;
+}
+
 const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x2000_0000, WALL = 0x4000_0000, WCLONE = 0x8000_0000;
 
 function sysWait4(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -332,5 +407,14 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("getcpu", sysGetcpu, { args: ["p", "d"] }),
   def("personality", sysPersonality),
   def("wait4", sysWait4),
+  def("waitid", sysWaitid),
+  def("sched_getparam", sysSchedGetparam),
+  def("sched_setparam", sysSchedSetparam),
+  def("sched_getscheduler", (p, c, a) => (schedTarget(p, c, a[0] | 0), SCHED_OTHER)),
+  def("sched_setscheduler", sysSchedSetscheduler),
+  def("sched_get_priority_max", (_p, _c, a) => sysSchedPriority(a, true)),
+  def("sched_get_priority_min", (_p, _c, a) => sysSchedPriority(a, false)),
+  def("sched_rr_get_interval", sysSchedRrGetInterval),
+  def("mincore", sysMincore),
   def("getrandom", sysGetrandom, { args: ["p", "u", "u"] }),
 ];

@@ -205,3 +205,36 @@ Deno.test(
     assertEquals(env.call("wait4", -1, 0, 0x100, 0), -E.EINVAL);
   }),
 );
+
+Deno.test(
+  "sched_* calls describe SCHED_OTHER at priority 0 and refuse real-time policies",
+  withEnv((env) => {
+    const prio = env.alloc(8), ts = env.alloc(16);
+    assertEquals(env.call("sched_getscheduler", 0), 0);
+    assertEquals(env.call("sched_getparam", 0, prio), 0);
+    assertEquals(env.mem.readU32(prio), 0);
+    assertEquals(env.call("sched_setparam", 0, prio), 0);
+    assertEquals(env.call("sched_setscheduler", 0, 3, prio), 0, "SCHED_BATCH");
+    env.mem.writeU32(prio, 10);
+    assertEquals(env.call("sched_setscheduler", 0, 1, prio), -E.EPERM, "SCHED_FIFO");
+    assertEquals(env.call("sched_setparam", 0, prio), -E.EINVAL);
+    assertEquals([env.call("sched_get_priority_max", 1), env.call("sched_get_priority_min", 2)], [99, 1]);
+    assertEquals([env.call("sched_get_priority_max", 0), env.call("sched_get_priority_min", 9)], [0, -E.EINVAL]);
+    assertEquals(env.call("sched_rr_get_interval", 0, ts), 0);
+    assertEquals(env.mem.readU64(ts + 8), 100_000_000n);
+    assertEquals(env.call("sched_getparam", 999999, prio), -E.ESRCH);
+  }),
+);
+
+Deno.test(
+  "waitid finds no child; mincore reports mapped pages resident",
+  withEnv((env) => {
+    assertEquals(env.call("waitid", 0, 0, env.alloc(128), 4), -E.ECHILD);
+    assertEquals(env.call("waitid", 7, 0, 0, 4), -E.EINVAL);
+    const vec = env.alloc(16);
+    assertEquals(env.call("mincore", env.scratch, 8192, vec), 0);
+    assertEquals([...env.mem.readBytes(vec, 2)], [1, 1]);
+    assertEquals(env.call("mincore", env.scratch + 1, 4096, vec), -E.EINVAL);
+    assertEquals(env.call("mincore", 0x3000000, 4096, vec), -E.ENOMEM);
+  }),
+);
