@@ -174,7 +174,7 @@ export class SignalState {
    * comparison.
    */
   count = 0;
-  /** Called after a signal is queued (the scheduler wakes threads, plugins may watch). */
+  /** Called after a signal is queued, for observers (tests watch what was raised). */
   onRaise: (sig: PendingSignal) => void = () => {};
 
   /** True when the disposition of `signo` makes the kernel drop it: ignored explicitly or by default. */

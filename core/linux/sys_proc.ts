@@ -124,7 +124,11 @@ function sysSetrlimit(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
-/** Bytes of the CPU mask plume reports: one vCPU, one `unsigned long`. */
+/**
+ * Bytes of the CPU mask plume reports, one `unsigned long`: one CPU, since
+ * the guest's threads run one at a time (a program sizing a thread pool
+ * from it makes one worker, as it would on a single-core machine).
+ */
 const CPUMASK_SIZE = 8;
 
 function sysSchedGetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): number {
