@@ -99,6 +99,7 @@ const CASES: Case[] = [
   { bin: "selfmod", status: 0 },
   { bin: "selfmod", status: 0, flags: ["-one-insn-per-tb"] },
   { bin: "pie_reloc", args: ["a", "b c"], status: 0 },
+  { bin: "demo", status: 0 },
   { bin: "signals", status: 0 },
   { bin: "signals", args: ["term"], status: 143, note: "SIGTERM's default action: no message from either emulator" },
   { bin: "signals", args: ["usr1"], status: 138 },
