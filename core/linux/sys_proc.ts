@@ -336,7 +336,8 @@ function sysSchedRrGetInterval(proc: Process, cpu: Cpu, a: readonly number[]): n
   return 0;
 }
 
-const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+// idtype values of waitid (P_PID = 1 needs no case of its own: there are no children).
+const P_ALL = 0, P_PGID = 2, P_PIDFD = 3;
 
 function sysWaitid(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const idtype = a[0] | 0;

@@ -37,6 +37,17 @@ export const CTL = {
 export const CTL_BYTES = 1 << 20;
 /** Int32 index where the variable payload starts (after the fixed argument words). */
 export const PAYLOAD = 64;
+/**
+ * Int32 index of the failure message of a dead plugin: an area of its own
+ * (the last 16 KiB), so that a call's payload written while the plugin dies
+ * cannot overwrite the message. Payloads end before it.
+ */
+export const DEATH = (CTL_BYTES >> 2) - 4096;
+
+/** End (in bytes) of the area a string or byte payload starting at int32 index `at` may use. */
+function areaEnd(at: number): number {
+  return at < DEATH ? DEATH * 4 : CTL_BYTES;
+}
 
 /** States of {@link CTL.STATE}. */
 export const STATE = {
@@ -49,7 +60,7 @@ export const STATE = {
   RESPONSE: 3,
   /** The plugin finished the call; the reply is in the argument words. */
   DONE: 4,
-  /** The plugin failed; the message is in the payload. No call will be answered again. */
+  /** The plugin failed; the message is at {@link DEATH}. No call will be answered again. */
   DEAD: 5,
 } as const;
 
@@ -224,7 +235,7 @@ const decoder = new TextDecoder();
  */
 export function putString(ctl: SharedArrayBuffer, at: number, s: string): number {
   const words = new Int32Array(ctl);
-  const bytes = new Uint8Array(ctl, (at + 1) * 4, CTL_BYTES - (at + 1) * 4);
+  const bytes = new Uint8Array(ctl, (at + 1) * 4, areaEnd(at) - (at + 1) * 4);
   const { written } = encoder.encodeInto(s, bytes);
   words[at] = written ?? 0;
   return at + 1 + (((written ?? 0) + 3) >> 2);
@@ -242,7 +253,7 @@ export function getString(ctl: SharedArrayBuffer, at: number): [string, number] 
 /** Copies bytes into the payload at int32 index `at` (length word first); returns the index after. */
 export function putBytes(ctl: SharedArrayBuffer, at: number, data: Uint8Array): number {
   const words = new Int32Array(ctl);
-  if ((at + 1) * 4 + data.length > CTL_BYTES) throw new RangeError(`Payload of ${data.length} bytes is too large`);
+  if ((at + 1) * 4 + data.length > areaEnd(at)) throw new RangeError(`Payload of ${data.length} bytes is too large`);
   words[at] = data.length;
   new Uint8Array(ctl, (at + 1) * 4, data.length).set(data);
   return at + 1 + ((data.length + 3) >> 2);

@@ -163,7 +163,9 @@ export class PluginInstance {
     for (let i = 0; i < args.length; i++) ci[CTL.ARGS + 1 + i] = args[i];
     payload?.();
     this.ring.publish();
-    Atomics.store(ci, CTL.STATE, STATE.CALL);
+    // The plugin may have died since the check above (a streamed callback
+    // failed): then the state is DEAD and must stay so.
+    if (Atomics.compareExchange(ci, CTL.STATE, STATE.IDLE, STATE.CALL) === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
     this.wake();
     let deadline = 0;
     for (let i = 0;; i++) {

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { CTL, PAYLOAD, RING, STATE } from "./channel.ts";
+import { CTL, DEATH, RING, STATE } from "./channel.ts";
 import type { RuntimeFailed, RuntimeInit, RuntimeReady } from "./runtime/dispatcher.ts";
 import { RUNTIME_SOURCE } from "./runtime_bundle_generated.ts";
 
@@ -52,7 +52,7 @@ export interface Sandbox {
 /** The relay's code: plain JavaScript, loaded from a data URL (the worker cannot read files). */
 const RELAY_SOURCE = `
 import { MessageChannel, Worker as NodeWorker } from "node:worker_threads";
-const L = ${JSON.stringify({ STATE: CTL.STATE, DEAD: STATE.DEAD, PAYLOAD, TAIL: RING.TAIL })};
+const L = ${JSON.stringify({ STATE: CTL.STATE, DEAD: STATE.DEAD, DEATH, TAIL: RING.TAIL })};
 let nw, codePort;
 self.onmessage = (first) => {
   const { runtime, init, memoryMb } = first.data;
@@ -60,8 +60,8 @@ self.onmessage = (first) => {
   const dead = (msg) => {
     if (Atomics.load(ci, L.STATE) === L.DEAD) return;
     const bytes = new TextEncoder().encode(msg);
-    new Uint8Array(init.ctl).set(bytes, (L.PAYLOAD + 1) * 4);
-    ci[L.PAYLOAD] = bytes.length;
+    new Uint8Array(init.ctl).set(bytes, (L.DEATH + 1) * 4);
+    ci[L.DEATH] = bytes.length;
     Atomics.store(ci, L.STATE, L.DEAD);
     Atomics.notify(ci, L.STATE);
     Atomics.notify(new Int32Array(init.ring), L.TAIL);

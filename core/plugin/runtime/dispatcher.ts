@@ -14,6 +14,7 @@
 
 import {
   CTL,
+  DEATH,
   EVENT_RING_WORDS,
   getString,
   ID_MASK,
@@ -112,7 +113,7 @@ function fnName(fn: AnyFn | undefined): string {
 /** Reports the plugin dead with a message naming the callback, and stops the loop. */
 function die(what: string, err: unknown): never {
   if (err instanceof Died) throw err;
-  putString(S.ctl, PAYLOAD, `${what}: ${errorText(err)}`);
+  putString(S.ctl, DEATH, `${what}: ${errorText(err)}`);
   Atomics.store(ci, CTL.STATE, STATE.DEAD);
   Atomics.notify(ci, CTL.STATE);
   Atomics.notify(rw, RING.TAIL);
@@ -657,7 +658,7 @@ export function start(
     serve();
   } catch (err) {
     if (!(err instanceof Died)) {
-      putString(S.ctl, PAYLOAD, `plugin runtime: ${errorText(err)}`);
+      putString(S.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
       Atomics.store(ci, CTL.STATE, STATE.DEAD);
       Atomics.notify(ci, CTL.STATE);
       Atomics.notify(rw, RING.TAIL);
@@ -697,7 +698,7 @@ function serve(): never {
 /** Reads the message a dead plugin left in its control block. */
 export function deathMessage(ctl: SharedArrayBuffer): string {
   try {
-    return getString(ctl, PAYLOAD)[0];
+    return getString(ctl, DEATH)[0];
   } catch {
     return "unknown failure";
   }
