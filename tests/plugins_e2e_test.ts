@@ -203,3 +203,24 @@ Deno.test("a flush of all translations, however it comes, reaches plugins' flush
   const plain = await run("fib_pie", ["20"], ["-d", "plugin", "-plugin", `${PLUGINS}/flush.ts`]);
   assertMatch(plain.err, /^flushes 0 translated-since \d+$/m);
 });
+
+Deno.test("callbacks, inline counts and conditional callbacks agree per vCPU: threads, signals, faults", async () => {
+  const plugin = ["-d", "plugin", "-plugin", `${PLUGINS}/crosscheck.ts`];
+  const threads = await run("threads_cpu", ["4", "20000", "check"], plugin);
+  assertEquals(threads.status, 0);
+  assertMatch(threads.out, /^threads_cpu: 4 thread\(s\), 20000 values, total \d+$/m);
+  // The main thread and four workers, each with its own counts.
+  assertEquals(
+    threads.err.match(/^vcpu \d: blocks [1-9]\d* insns [1-9]\d* accesses [1-9]\d*$/gm)?.length,
+    5,
+    threads.err,
+  );
+  assertMatch(threads.err, /\ncrosscheck ok\n$/);
+  // A handler run by a timer between blocks, and a fault in the middle of one.
+  const alarm = await run("signals", ["alarm"], plugin);
+  assertEquals(alarm.status, 0);
+  assertMatch(alarm.err, /\ncrosscheck ok\n$/);
+  const segv = await run("segv", [], [...plugin, "-one-insn-per-tb"]);
+  assertEquals(segv.status, 139);
+  assertMatch(segv.err, /^crosscheck ok$/m);
+});
