@@ -33,6 +33,8 @@ Deno.test('the surface a plugin reaches through "qemu-plugin" is exactly the all
   assertEquals(names, [...PLUGIN_API_NAMES].sort());
   assertMatch(r.err, /^info riscv64 2 7 a=1\|b=x=y$/m);
   assertMatch(r.err, /^binary hello_asm$/m);
+  // User mode has no physical addresses; QEMU's answers there.
+  assertMatch(r.err, /^hwaddr null false 0 Invalid$/m);
 });
 
 Deno.test("plugin output goes to stderr only with -d plugin, or to the -D file", async () => {

@@ -16,6 +16,13 @@ export function qemu_plugin_install(id: PluginId, info: QemuInfo, argv: string[]
     api.qemu_plugin_outs(`names ${Object.keys(api).sort().join(",")}\n`);
     api.qemu_plugin_outs(`info ${info.target_name} ${info.version.min} ${info.version.cur} ${argv.join("|")}\n`);
     api.qemu_plugin_outs(`binary ${api.qemu_plugin_path_to_binary().split("/").pop()}\n`);
+    const hw = api.qemu_plugin_get_hwaddr(0, 0x1000);
+    const [io, pa, dev] = [
+      api.qemu_plugin_hwaddr_is_io(hw),
+      api.qemu_plugin_hwaddr_phys_addr(hw),
+      api.qemu_plugin_hwaddr_device_name(hw),
+    ];
+    api.qemu_plugin_outs(`hwaddr ${hw} ${io} ${pa} ${dev}\n`);
   }, null);
   return 0;
 }

@@ -1332,6 +1332,49 @@ export function qemu_plugin_get_hwaddr(_info: MemInfo, _vaddr: number): null {
   return null;
 }
 
+/**
+ * Whether an access went to a device: always false in user mode, as
+ * QEMU's answer there. Takes what {@link qemu_plugin_get_hwaddr} returned,
+ * so a plugin written for both modes runs unchanged.
+ *
+ * @example
+ * ```ts ignore
+ * const io = qemu_plugin_hwaddr_is_io(qemu_plugin_get_hwaddr(info, vaddr)); // false
+ * ```
+ * @qemuPluginApi
+ */
+export function qemu_plugin_hwaddr_is_io(_haddr: null): boolean {
+  return false;
+}
+
+/**
+ * The physical address of an access: always 0 in user mode, as QEMU's
+ * answer there.
+ *
+ * @example
+ * ```ts ignore
+ * const pa = qemu_plugin_hwaddr_phys_addr(qemu_plugin_get_hwaddr(info, vaddr)); // 0
+ * ```
+ * @qemuPluginApi
+ */
+export function qemu_plugin_hwaddr_phys_addr(_haddr: null): number {
+  return 0;
+}
+
+/**
+ * The name of the device an access went to: `"Invalid"` in user mode, as
+ * QEMU's answer there.
+ *
+ * @example
+ * ```ts ignore
+ * const name = qemu_plugin_hwaddr_device_name(qemu_plugin_get_hwaddr(info, vaddr)); // "Invalid"
+ * ```
+ * @qemuPluginApi
+ */
+export function qemu_plugin_hwaddr_device_name(_haddr: null): string {
+  return "Invalid";
+}
+
 // ---------------------------------------------------------------- scoreboards
 
 function liveBoard(score: unknown, fn: string): { offset: number; size: number; freed: boolean } {
