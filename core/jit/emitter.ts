@@ -42,6 +42,9 @@ export const EXIT_STALE = -5;
 /** Exit code: the instruction budget ran out; resume at `c.pc`. */
 export const EXIT_BUDGET = -6;
 
+/** A value expression that reads at most one variable and has no side effects. */
+const ATOM = /^(?:-?\d+|[A-Za-z_]\w*|x\[\d+\])$/;
+
 /** Names the decoded-operand helpers of the emitter use for one source register. */
 export interface RegPair {
   /** Expression for the low 32 bits (int32). */
@@ -130,7 +133,14 @@ export class Emitter {
     if (rd === 0) return;
     this.used |= 1 << rd;
     this.written |= 1 << rd;
-    const t = this.temp(), d = this.x(rd);
+    const d = this.x(rd);
+    if (ATOM.test(lo) && lo !== d.hi) {
+      // A plain value (a temporary, a register, a number) needs no temporary of its own:
+      // nothing it reads changes when the high half is written first.
+      this.line(`${d.hi} = ${hi.replaceAll("$lo", lo)}; ${d.lo} = ${lo};`);
+      return;
+    }
+    const t = this.temp();
     this.line(`${t} = ${lo}; ${d.hi} = ${hi.replaceAll("$lo", t)}; ${d.lo} = ${t};`);
   }
 

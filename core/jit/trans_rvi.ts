@@ -43,6 +43,7 @@ export function imm64(v: number): RegPair {
 /** rd = a + b (64-bit). */
 export function emitAdd(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
   if (b.lo === "0" && b.hi === "0") return e.setX(rd, a.lo, a.hi);
+  if (a.lo === "0" && a.hi === "0") return e.setX(rd, b.lo, b.hi); // c.mv is add rd, x0, rs2
   e.setX(rd, `(${a.lo} + ${b.lo}) | 0`, `(${a.hi} + ${b.hi} + ${bit(ltu32("$lo", a.lo))}) | 0`);
 }
 
