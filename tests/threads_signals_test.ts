@@ -178,11 +178,26 @@ Deno.test({
   },
 });
 
-/** A `-strace` log with the host-dependent pid and the tids above it replaced by `T+offset`. */
+/**
+ * A `-strace` log with the host-dependent pid and tids replaced by
+ * `T+offset` where they appear: before each call (at the start of a line, or
+ * after a blocking call's unfinished line), as what `clone`,
+ * `gettid` and `set_tid_address` return, and as the value a `futex` call
+ * compares (a thread joined waits on its tid). Other numbers stay as they
+ * are: in a PID namespace the ids are small and a constant may equal one.
+ */
 function normalizedStrace(stderr: Uint8Array): string {
   const text = dec.decode(stderr);
   const pid = Number(text.match(/^(\d+) /)?.[1] ?? NaN);
-  return text.replace(/\b\d+\b/g, (n) => (Number(n) >= pid && Number(n) < pid + 1000 ? `T+${Number(n) - pid}` : n));
+  const tids = new Set([
+    String(pid),
+    ...Array.from(text.matchAll(/ clone\([^)]*\) = (\d+)/g), (m) => m[1]),
+  ]);
+  const t = (n: string) => (tids.has(n) ? `T+${Number(n) - pid}` : n);
+  return text
+    .replace(/(^|\))(\d+) (?=\w+\()/gm, (_, before, n) => `${before}${t(n)} `)
+    .replace(/ ((?:clone|gettid|set_tid_address)\([^)]*\)) = (\d+)/g, (_, call, n) => ` ${call} = ${t(n)}`)
+    .replace(/futex\(([^,]*),([^,]*),(\d+),/g, (_, a, op, n) => `futex(${a},${op},${t(n)},`);
 }
 
 Deno.test({
