@@ -56,7 +56,7 @@ build() {
 
 # Plain static glibc programs, -O2, stripped.
 for p in exit_codes args_env alu memstr sha256 crc32 sieve malloc_stress mmap_test files time_id \
-  segv illegal ebreak abort selfmod signals threads threads_cpu execve events; do
+  segv illegal ebreak abort selfmod signals threads threads_cpu execve events fork; do
   build "$p" "$p.c" "${GLIBC[@]}" -O2 -s
 done
 build atomics atomics.c "${GLIBC[@]}" -O2 -s -- -latomic
@@ -82,7 +82,7 @@ build demo demo.c -O2 "${TINY[@]}" "${FP[@]}" -- -lgcc # plume demo (embedded by
 # sysroot of Debian's riscv64 libc6 (build/fetch_debian.sh --with-deps libc6).
 mkdir -p "$BIN/dyn"
 build dyn/dynamic dyn/dynamic.c -O2 -s -- -lm -ldl
-for p in threads signals execve; do
+for p in threads signals execve fork; do
   build "dyn/$p" "$p.c" -O2 -s
 done
 

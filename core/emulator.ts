@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ProcessRunner } from "./cpu/process_runner.ts";
 import { Scheduler } from "./cpu/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { readSymbols } from "./elf/elf.ts";
@@ -102,6 +103,8 @@ export interface Guest {
   symbols: SymbolTable;
   /** `-seed`, which also varies thread scheduling reproducibly. */
   seed?: number;
+  /** Translations for the address space of a process made by `fork`. */
+  newCache: (mem: AddressSpace) => TbCache;
 }
 
 /**
@@ -143,16 +146,21 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
   cpu.tid = proc.pid;
-  const cache = new TbCache(mem, makeRuntime(mem, cfg.instrumentation?.hooks));
-  if (cfg.instrumentation) cache.instrument = (tb) => cfg.instrumentation!.instrument(tb);
+  // Processes made by fork get translations of their own, without plugins (which see the first process only).
+  const newCache = (mem: AddressSpace, instrumentation?: Instrumentation) => {
+    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks));
+    if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
+    if (cfg.oneInsnPerTb) cache.maxInsns = 1;
+    if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
+    cache.trace = makeExecTracer(cfg.log, symbols);
+    cache.noChain = cfg.log.on("nochain");
+    return cache;
+  };
+  const cache = newCache(mem, cfg.instrumentation);
   if (cfg.vcpuHooks) cache.onFlush = () => cfg.vcpuHooks!.flush();
-  if (cfg.oneInsnPerTb) cache.maxInsns = 1;
-  if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
-  cache.trace = makeExecTracer(cfg.log, symbols);
-  cache.noChain = cfg.log.on("nochain");
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   proc.thread(cpu);
-  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed };
+  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed, newCache: (m) => newCache(m) };
 }
 
 /** The guest's mappings as QEMU's `-d page` prints them. */
@@ -200,7 +208,11 @@ export function runGuest(cfg: GuestConfig): Promise<number> {
  */
 export async function runCreatedGuest(g: Guest, hooks: VcpuHooks | undefined): Promise<number> {
   // The scheduler announces every vCPU (the main one first) to plugins as it starts and ends.
-  const status = await new Scheduler(g.proc, g.cache, hooks, { seed: g.seed }).run();
+  const first = new Scheduler(g.proc, g.cache, hooks, { seed: g.seed });
+  const status = await new ProcessRunner(first, (child) =>
+    new Scheduler(child, g.newCache(child.mem), undefined, {
+      seed: g.seed,
+    })).run();
   hooks?.atexit(status);
   return status;
 }

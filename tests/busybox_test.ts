@@ -6,8 +6,9 @@
  * counts, round trips) it is checked too, so the oracle itself is tested.
  *
  * Fetch busybox with `build/fetch_debian.sh busybox-static` or point
- * `PLUME_BUSYBOX` at one. Left out because they fork or exec: xargs, sh,
- * time, timeout, env with a command, find -exec.
+ * `PLUME_BUSYBOX` at one. The shell's cases fork (pipelines, subshells,
+ * command substitution, background jobs) and run only applets: qemu-user
+ * would run an external program on the host.
  *
  * @module
  */
@@ -350,6 +351,25 @@ bb(["ln", "-s", "data.txt", "data-link"], { compareDir: true });
 bb(["truncate", "-s", "1000", "data.txt"], { compareDir: true });
 bb(["readlink", "tree/link-to-main"]);
 bb(["realpath", "tree/link-to-main"]);
+
+// The shell: every pipeline stage, subshell and $(…) is a forked process.
+for (
+  const [script, status] of [
+    ["cat data.txt | sort | uniq -c | sort -rn | head -3", 0],
+    ["echo $(echo nested $(echo deep)) $(wc -l < small.txt)", 0],
+    ["for f in *.txt; do wc -c < $f; done | sort -n | tail -1", 0],
+    ['head -5 data.txt | while read a b; do echo "[$b]"; done', 0],
+    ["(cd tree && ls); pwd | tr / :; x=1; (x=2); echo $x", 0],
+    ["sh -c 'exit 4'; echo status $?; false | true; echo $?", 0],
+    ["yes | head -3; echo done", 0],
+    ["(sleep 0; exit 5) & wait $!; echo background $?", 0],
+    ["umask 027; sh -c umask; ulimit -n 64; sh -c 'ulimit -n'", 0],
+    ["trap 'echo trapped' EXIT; echo hi | xargs echo got; exit 3", 3],
+    ["exec 3>out.txt; echo via3 >&3; cat data.txt | md5sum >&3; cat out.txt", 0],
+  ] as const
+) {
+  bb(["sh", "-c", script], { status, compareDir: true });
+}
 
 // Failing invocations: same message, same status.
 bb(["cat", "missing.txt"], { status: 1 });

@@ -111,6 +111,7 @@ const CASES: Case[] = [
   { bin: "threads_cpu", args: ["4", "200000", "check"], status: 0 },
   { bin: "execve", args: ["errors", "$DIR"], status: 0, note: "execve that fails changes nothing" },
   { bin: "events", args: ["$DIR"], status: 0 },
+  { bin: "fork", status: 0 },
 ];
 
 function caseName(c: Case): string {

@@ -238,6 +238,7 @@ const OWN_CASES: { args: string[]; status: number }[] = [
   { args: ["signals"], status: 0 },
   { args: ["signals", "term"], status: 143 },
   { args: ["execve", "errors", "$DIR"], status: 0 },
+  { args: ["fork"], status: 0 },
 ];
 
 const skipReason = !qemuAvailable() ? "qemu-riscv64 not installed" : !plumeAvailable() ? "main.ts not present" : "";

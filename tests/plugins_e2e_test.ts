@@ -226,3 +226,10 @@ Deno.test("callbacks, inline counts and conditional callbacks agree per vCPU: th
   assertEquals(segv.status, 139);
   assertMatch(segv.err, /^crosscheck ok$/m);
 });
+
+Deno.test("a guest that forks runs under a plugin: children run uninstrumented, the first process is counted", async () => {
+  const r = await run("fork", [], ["-d", "plugin", "-plugin", "insn"]);
+  assertEquals(r.status, 0);
+  assertMatch(r.out, /\nfork: 0 failure\(s\)\n$/);
+  assertMatch(r.err, /^cpu 0 insns: [1-9]\d*\ntotal insns: [1-9]\d*\n$/);
+});

@@ -90,7 +90,7 @@ const HOST_RECHECK_MS = 10;
  * `setTimeout(0)` did not let signal listeners run, measured), or until a
  * host signal arrives.
  */
-function eventLoop(host: HostSignals, ms: number): Promise<void> {
+export function eventLoop(host: HostSignals, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(done, Math.min(Math.max(ms, 1), 2 ** 31 - 1));
     host.onSignal = done;
@@ -103,7 +103,7 @@ function eventLoop(host: HostSignals, ms: number): Promise<void> {
 }
 
 /** Sleeps `ms` milliseconds, or until one of `hostFds` is ready. */
-function sleep(ms: number, hostFds: readonly HostPollFd[]): void {
+export function sleep(ms: number, hostFds: readonly HostPollFd[]): void {
   if (hostFds.length > 0 && pollHost(hostFds, Math.min(ms, 0x7fff_ffff)) !== undefined) return;
   Atomics.wait(sleepCell, 0, 0, hostFds.length > 0 ? Math.min(ms, HOST_RECHECK_MS) : ms);
 }
@@ -203,14 +203,17 @@ export class Scheduler {
       this.raiseEvents(now);
       const t = this.pick(now);
       if (proc.exitStatus !== null) return this.finish();
+      // With other processes about (fork), one of them may end this one's wait: only all of them can deadlock.
+      const alone = proc.family.running === 1;
       if (t === undefined) {
         const ms = this.idleTime(now);
         const hostFds = this.hostFds();
-        if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active) return this.deadlock();
+        if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active && alone) return this.deadlock();
         return { kind: "idle", ms, hostFds };
       }
       this.runThread(t);
-      if (mayYield && proc.hostSignals.active && performance.now() - start >= YIELD_INTERVAL_MS) {
+      const ran = performance.now() - start;
+      if (mayYield && ((proc.hostSignals.active && ran >= YIELD_INTERVAL_MS) || (!alone && ran >= SOLO_SLICE_MS))) {
         return { kind: "yield" };
       }
     }
@@ -331,7 +334,7 @@ export class Scheduler {
   }
 
   /** Every thread waits for something that cannot happen: report and end the run. */
-  private deadlock(): StepResult {
+  deadlock(): StepResult {
     const proc = this.proc;
     const waits = [...proc.threads.values()].filter((t) => t.call).map((t) =>
       `  thread ${t.tid} (pc 0x${t.cpu.pc.toString(16)}): ${t.call!.waiter.what}\n`

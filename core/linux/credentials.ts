@@ -113,6 +113,12 @@ export class Credentials {
     this.groups = groups;
   }
 
+  /** An independent copy (what `fork` gives the child). */
+  copy(): Credentials {
+    const ids = (s: IdSet) => [s.real, s.effective, s.saved, s.fs] as const;
+    return new Credentials(ids(this.uid), ids(this.gid), [...this.groups]);
+  }
+
   /** The host process's credentials. */
   static fromHost(): Credentials {
     const h = hostIds();

@@ -27,10 +27,26 @@ export class FdTable {
   private readonly files: (OpenFile | undefined)[] = [];
   private readonly cloexec: boolean[] = [];
   /** Settings of the host terminal, shared by the standard streams. */
-  readonly terminal: TerminalState = new TerminalState();
+  readonly terminal: TerminalState;
 
-  constructor() {
+  /** @param terminal the host terminal's settings (shared with the table this one was copied from) */
+  constructor(terminal: TerminalState = new TerminalState()) {
+    this.terminal = terminal;
     for (const fd of [0, 1, 2] as const) this.installAt(fd, new StdioFile(fd, this.terminal), false);
+  }
+
+  /**
+   * The table `fork` gives the child: the same descriptions (shared, as in
+   * Linux) at the same numbers, with their close-on-exec flags.
+   */
+  copy(): FdTable {
+    const t = new FdTable(this.terminal);
+    for (let fd = 0; fd < Math.max(this.files.length, t.files.length); fd++) {
+      const f = this.files[fd];
+      if (f !== undefined) t.installAt(fd, f, this.cloexec[fd] ?? false);
+      else if (t.files[fd] !== undefined) t.close(fd);
+    }
+    return t;
   }
 
   /** The description behind `fd`, or undefined. */

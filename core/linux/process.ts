@@ -15,6 +15,7 @@ import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
 import { ResourceLimits } from "./rlimits.ts";
 import { FutexTable } from "./futex_table.ts";
+import { ProcessTable } from "./process_table.ts";
 import { SharedMappings } from "./shared_mappings.ts";
 import { SignalState } from "./signals.ts";
 import { ThreadState } from "./thread.ts";
@@ -101,14 +102,55 @@ export class Process {
   threadName = "";
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
+  /** The processes of this run (shared with every process `fork` made). */
+  readonly family: ProcessTable;
+  /** The process that forked this one; undefined for the first. */
+  readonly parent: Process | undefined;
+  /** Children not yet collected with `wait4`/`waitid` (running, or exited: zombies). */
+  readonly children: Process[] = [];
+  /** The signal that ended the process, or 0. */
+  killedBy = 0;
+  /** True when that signal dumped core. */
+  coreDumped = false;
+  /** Signal the parent gets when this process ends (`clone`'s low byte: `SIGCHLD` for `fork`). */
+  exitSignal = 0;
 
   /**
    * @param mem the guest address space
    * @param log debug log
+   * @param parent for `fork`: the process the new one is a copy of (`mem`
+   *   is then a copy of its address space)
    */
-  constructor(mem: AddressSpace, log: Log = new Log()) {
+  constructor(mem: AddressSpace, log: Log = new Log(), parent?: Process) {
     this.mem = mem;
     this.log = log;
+    this.parent = parent;
+    if (parent === undefined) {
+      this.family = new ProcessTable(this.pid);
+    } else {
+      this.family = parent.family;
+      this.pid = this.family.newPid();
+      this.strace = parent.strace;
+      this.sysroot = parent.sysroot;
+      this.exePath = parent.exePath;
+      this.brkStart = parent.brkStart;
+      this.brk = parent.brk;
+      this.startCode = parent.startCode;
+      this.endCode = parent.endCode;
+      this.entry = parent.entry;
+      this.fds = parent.fds.copy();
+      this.cwd = parent.cwd;
+      this.umask = parent.umask;
+      this.signals = parent.signals.copy();
+      this.creds = parent.creds.copy();
+      this.rlimits = parent.rlimits.copy();
+      this.randomBytes = parent.randomBytes;
+      this.sigreturnAddr = parent.sigreturnAddr;
+      this.threadName = parent.threadName;
+      this.nice = parent.nice;
+      parent.children.push(this);
+    }
+    this.family.processes.set(this.pid, this);
   }
 
   /** Thread id of the thread `cpu` runs (the pid for the main thread). */

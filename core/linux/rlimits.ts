@@ -73,6 +73,13 @@ export class ResourceLimits {
     });
   }
 
+  /** An independent copy (what `fork` gives the child). */
+  copy(): ResourceLimits {
+    const c = new ResourceLimits();
+    this.limits.forEach((l, i) => c.limits[i] = { ...l });
+    return c;
+  }
+
   /** The limit of `resource`; `EINVAL` for an unknown one. */
   get(resource: number): RLimit {
     if (!Number.isInteger(resource) || resource < 0 || resource >= RLIM_NLIMITS) {

@@ -177,6 +177,13 @@ export class SignalState {
   /** Called after a signal is queued, for observers (tests watch what was raised). */
   onRaise: (sig: PendingSignal) => void = () => {};
 
+  /** The dispositions `fork` gives the child (no pending signals: those stay with the parent). */
+  copy(): SignalState {
+    const c = new SignalState();
+    this.actions.forEach((a, i) => c.actions[i] = { ...a });
+    return c;
+  }
+
   /** True when the disposition of `signo` makes the kernel drop it: ignored explicitly or by default. */
   ignores(signo: number): boolean {
     const h = this.actions[signo].handler;

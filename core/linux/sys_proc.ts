@@ -13,6 +13,8 @@ import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
 import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
 import type { Process } from "./process.ts";
+import { waitStatus } from "./process_table.ts";
+import { Blocked } from "./wait.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** True when `pid` names the guest itself (0 meaning "the caller"). */
@@ -47,7 +49,8 @@ function writeIds(proc: Process, a: readonly number[], ids: [number, number, num
 /** Process group or session of `pid` from the host's `/proc`, or ESRCH. */
 function sessionOf(proc: Process, cpu: Cpu, pid: number): { pgrp: number; session: number } {
   if (pid < 0) throw new SyscallError(E.ESRCH);
-  if (isSelf(proc, cpu, pid)) return hostSession();
+  // plume's processes all belong to its own host process group and session.
+  if (isSelf(proc, cpu, pid) || proc.family.processes.has(pid)) return hostSession();
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -60,7 +63,9 @@ function sessionOf(proc: Process, cpu: Cpu, pid: number): { pgrp: number; sessio
 function sysSetpgid(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, pgid = a[1] | 0;
   if (pgid < 0) throw new SyscallError(E.EINVAL);
-  if (!isSelf(proc, cpu, pid)) throw new SyscallError(E.ESRCH, `Process ${pid} is not a child`);
+  if (!isSelf(proc, cpu, pid) && !proc.children.some((c) => c.pid === pid)) {
+    throw new SyscallError(E.ESRCH, `Process ${pid} is not a child`);
+  }
   // The host process stays in its group; making itself a leader of its own group is what guests ask for.
   if (pgid !== 0 && pgid !== proc.pid && pgid !== hostSession().pgrp) throw new SyscallError(E.EPERM);
   return 0;
@@ -336,15 +341,86 @@ function sysSchedRrGetInterval(proc: Process, cpu: Cpu, a: readonly number[]): n
   return 0;
 }
 
-// idtype values of waitid (P_PID = 1 needs no case of its own: there are no children).
-const P_ALL = 0, P_PGID = 2, P_PIDFD = 3;
+// idtype values of waitid.
+const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+/** waitid's options besides WNOHANG. */
+const WEXITED = 4, WNOWAIT = 0x0100_0000;
+/** `si_code` of SIGCHLD. */
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+const SIGCHLD = 17;
 
-function sysWaitid(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const idtype = a[0] | 0;
+/**
+ * The children `pid` selects, as wait4 reads it: -1 (or a process group,
+ * which plume does not tell apart) any child, > 0 that child.
+ */
+function childrenOf(proc: Process, pid: number): Process[] {
+  return pid > 0 ? proc.children.filter((c) => c.pid === pid) : proc.children;
+}
+
+/**
+ * Waits for one of `children` to end (throws {@link Blocked} until one
+ * has, unless `noHang`), then hands it to `collect`; ECHILD when there is
+ * none to wait for.
+ */
+function waitChild(
+  children: () => Process[],
+  noHang: boolean,
+  collect: (child: Process) => number,
+  noChild: () => number,
+): number {
+  const attempt = (): number | undefined => {
+    const list = children();
+    if (list.length === 0) return -E.ECHILD;
+    const done = list.find((c) => c.exitStatus !== null);
+    if (done !== undefined) return collect(done);
+    return noHang ? noChild() : undefined;
+  };
+  const r = attempt();
+  if (r === undefined) {
+    throw new Blocked({ what: "wait for a child", deadline: Infinity, restart: "restart", poll: attempt, cancel() {} });
+  }
+  if (r < 0) throw new SyscallError(-r);
+  return r;
+}
+
+/** Removes an ended child from its parent's list (it is collected: no longer a zombie). */
+function reap(proc: Process, child: Process): void {
+  proc.children.splice(proc.children.indexOf(child), 1);
+  proc.family.processes.delete(child.pid);
+  // Its own children are nobody's now (Linux gives them to init, which collects them).
+  for (const orphan of child.children) if (orphan.exitStatus !== null) proc.family.processes.delete(orphan.pid);
+}
+
+function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const idtype = a[0] | 0, id = a[1] | 0, infop = a[2], options = a[3] >>> 0;
   if (idtype < P_ALL || idtype > P_PIDFD) throw new SyscallError(E.EINVAL, `Bad idtype ${idtype}`);
-  if (idtype === P_PGID && (a[1] | 0) < 0) throw new SyscallError(E.EINVAL);
-  // plume does not fork: there is never a child to wait for.
-  throw new SyscallError(E.ECHILD);
+  if (idtype === P_PGID && id < 0) throw new SyscallError(E.EINVAL);
+  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw new SyscallError(E.EINVAL, "No event to wait for");
+  if (idtype === P_PIDFD) throw new SyscallError(E.EINVAL, "pidfds are not supported");
+  if (idtype === P_PID && id <= 0) throw new SyscallError(E.EINVAL, `Bad pid ${id}`);
+  const writeInfo = (child: Process | undefined) => {
+    if (infop === 0) return;
+    const b = new StructBuf(128);
+    if (child !== undefined) {
+      b.u32(0, SIGCHLD);
+      b.u32(8, child.killedBy === 0 ? CLD_EXITED : child.coreDumped ? CLD_DUMPED : CLD_KILLED);
+      b.u32(16, child.pid);
+      b.u32(20, child.creds.uid.real);
+      b.u32(24, child.killedBy === 0 ? (child.exitStatus ?? 0) & 0xff : child.killedBy);
+    }
+    b.writeTo(proc.mem, infop);
+  };
+  return waitChild(
+    () => idtype === P_PID ? childrenOf(proc, id) : proc.children,
+    (options & WNOHANG) !== 0,
+    (child) => {
+      if (!(options & WEXITED)) return -E.ECHILD;
+      writeInfo(child);
+      if (!(options & WNOWAIT)) reap(proc, child);
+      return 0;
+    },
+    () => (writeInfo(undefined), 0),
+  );
 }
 
 function sysMincore(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -362,18 +438,28 @@ function sysMincore(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WNOTHREAD = 0x2000_0000, WALL = 0x4000_0000, WCLONE = 0x8000_0000;
 
-function sysWait4(_proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  if ((a[2] >>> 0) & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) {
+function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const pid = a[0] | 0, wstatus = a[1], options = a[2] >>> 0, rusage = a[3];
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) {
     throw new SyscallError(E.EINVAL, `Bad options ${a[2]}`);
   }
-  // plume does not fork: there is never a child to wait for.
-  throw new SyscallError(E.ECHILD);
+  if (wstatus !== 0) proc.mem.check(wstatus, 4, "write");
+  return waitChild(() => childrenOf(proc, pid), (options & WNOHANG) !== 0, (child) => {
+    if (wstatus !== 0) proc.mem.writeU32(wstatus, waitStatus(child));
+    // The child's resource usage is not counted: all zero.
+    if (rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
+    reap(proc, child);
+    return child.pid;
+  }, () => 0);
 }
+
+/** `sizeof(struct rusage)` on riscv64. */
+const RUSAGE_SIZE = 144;
 
 /** Process and thread system calls. */
 export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("getpid", (p) => p.pid, { args: [] }),
-  def("getppid", () => Deno.ppid, { args: [] }),
+  def("getppid", (p) => p.parent?.pid ?? Deno.ppid, { args: [] }),
   def("getuid", (p) => p.creds.uid.real, { args: [] }),
   def("geteuid", (p) => p.creds.uid.effective, { args: [] }),
   def("getgid", (p) => p.creds.gid.real, { args: [] }),

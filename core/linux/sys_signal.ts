@@ -161,8 +161,15 @@ function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   } else if (pid === 0 || pid === proc.pid) self = true;
   else if (pid < -1) self = -pid === hostSession().pgrp;
   else self = false;
-  // Other host processes are invisible from the sandbox (Deno refuses /proc and kill without --allow-run).
-  if (!self) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+  if (!self) {
+    // One of plume's own processes (made by fork), or else a host process: invisible from the sandbox.
+    const other = proc.family.processes.get(pid);
+    if (other === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+    if (sig !== 0 && other.exitStatus === null) {
+      sendSignal(other, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
+    }
+    return 0;
+  }
   if (sig !== 0) sendSignal(proc, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
   return 0;
 }

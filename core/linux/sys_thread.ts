@@ -3,11 +3,9 @@
  * space, scheduled by plume), `exit` of one thread and `exit_group` of all,
  * `set_tid_address`, robust futex lists, `gettid` and `sched_yield`.
  *
- * Only threads can be cloned. A new process (`fork`, `vfork`, `clone`
- * without `CLONE_VM` and `CLONE_THREAD`, `clone3`) would need a second
- * address space and host process: those calls answer `ENOSYS`, logged
- * under `-d unimp`, and change nothing. `clone3` is left unimplemented
- * (`ENOSYS`) as in qemu-user: glibc then falls back to `clone`.
+ * A `clone` without `CLONE_THREAD` makes a new process ({@link forkProcess}).
+ * `clone3` is left unimplemented (`ENOSYS`) as in qemu-user: glibc then
+ * falls back to `clone`.
  *
  * @module
  */
@@ -15,7 +13,7 @@
 import { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readStruct } from "./guest_struct.ts";
-import type { Process } from "./process.ts";
+import { Process } from "./process.ts";
 import { fmtFlags, type Named } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import type { ThreadState } from "./thread.ts";
@@ -73,12 +71,8 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `Inconsistent clone flags 0x${flags.toString(16)}`);
   }
   const threadFlags = CLONE.VM | CLONE.THREAD | CLONE.SIGHAND;
-  if ((flags & threadFlags) !== threadFlags || flags & CLONE.VFORK) {
-    if (proc.log.on("unimp")) {
-      proc.log.write(`plume: clone flags 0x${flags.toString(16)} make a new process, which plume cannot run\n`);
-    }
-    throw new SyscallError(E.ENOSYS, "Only threads can be cloned");
-  }
+  if ((flags & threadFlags) !== threadFlags) return forkProcess(proc, cpu, flags, newsp, parentTid, childTid);
+  if (flags & CLONE.VFORK) throw new SyscallError(E.ENOSYS, "A thread made with CLONE_VFORK");
   if (flags & (CLONE.NEWNS | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUTS | CLONE.NEWIPC)) {
     throw new SyscallError(E.EINVAL, "Namespaces of a thread");
   }
@@ -101,6 +95,57 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (flags & CLONE.PARENT_SETTID) proc.mem.writeU32(parentTid, t.tid);
   if (flags & CLONE.CHILD_SETTID) proc.mem.writeU32(childTid, t.tid);
   return t.tid;
+}
+
+/** Flags of a new process that plume can give it (the rest ask for sharing or namespaces it cannot do). */
+const FORK_FLAGS = CLONE.VFORK | CLONE.PARENT_SETTID | CLONE.CHILD_SETTID | CLONE.CHILD_CLEARTID | CLONE.VM | 0xff;
+
+/**
+ * A new process (`fork`, `vfork`, `clone` without `CLONE_THREAD`): a copy
+ * of the caller's address space, descriptors and signal dispositions, with
+ * one thread that continues from the call with a0 = 0. It runs beside the
+ * parent in plume's scheduler (`core/cpu/process_runner.ts`).
+ *
+ * `vfork` (`CLONE_VM | CLONE_VFORK`, as glibc's `posix_spawn` and
+ * `system` use) is run as a `fork`: the child gets a copy of the memory
+ * instead of sharing it until it calls `execve`, which is what every
+ * correct vfork child sees anyway, and the parent goes on at once.
+ */
+function forkProcess(
+  proc: Process,
+  cpu: Cpu,
+  flags: number,
+  newsp: number,
+  parentTid: number,
+  childTid: number,
+): number {
+  if (flags & ~FORK_FLAGS || (flags & CLONE.VM && !(flags & CLONE.VFORK))) {
+    if (proc.log.on("unimp")) {
+      proc.log.write(`plume: clone flags 0x${flags.toString(16)} ask for sharing plume cannot give a new process\n`);
+    }
+    throw new SyscallError(E.ENOSYS, `clone flags 0x${flags.toString(16)}`);
+  }
+  const start = proc.family.onFork;
+  if (start === undefined) throw new SyscallError(E.ENOSYS, "Nothing here runs a second process");
+  if (flags & CLONE.PARENT_SETTID) proc.mem.check(parentTid, 4, "write");
+  const child = new Process(proc.mem.copy(), proc.log, proc);
+  child.exitSignal = flags & 0xff;
+  const t = new Cpu();
+  t.x.set(cpu.x);
+  t.fi.set(cpu.fi);
+  t.fcsr = cpu.fcsr;
+  t.pc = cpu.pc;
+  t.tid = child.pid;
+  if (newsp !== 0) t.setXNumber(2, newsp);
+  t.setXNumber(10, 0);
+  const thread = child.thread(t);
+  thread.blocked = proc.thread(cpu).blocked;
+  if (flags & CLONE.CHILD_CLEARTID) thread.clearChildTid = childTid;
+  if (flags & CLONE.CHILD_SETTID) child.mem.writeU32(childTid, child.pid);
+  if (flags & CLONE.PARENT_SETTID) proc.mem.writeU32(parentTid, child.pid);
+  start(child, t);
+  proc.reschedule = true;
+  return child.pid;
 }
 
 /** Robust futex bits (`linux/futex.h`). */

@@ -2,6 +2,17 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { E } from "./errno.ts";
 import { CLONE } from "./sys_thread.ts";
 import { withEnv } from "./_testing.ts";
+import type { Cpu } from "../cpu/state.ts";
+import type { Process } from "./process.ts";
+import { SYS } from "./syscall_names.ts";
+import { doSyscall } from "./syscalls.ts";
+
+/** Runs argument-less system call `nr` for `proc` on `cpu` and returns a0. */
+function callIn(proc: Process, cpu: Cpu, nr: number): number {
+  cpu.setXNumber(17, nr);
+  doSyscall(proc, cpu);
+  return cpu.getXNumber(10);
+}
 
 const THREAD_FLAGS = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;
 
@@ -35,13 +46,16 @@ Deno.test(
 );
 
 Deno.test(
-  "clone refuses processes (fork, vfork) with ENOSYS and inconsistent flags with EINVAL, changing nothing",
+  "clone refuses thread flags it cannot honour with ENOSYS and inconsistent flags with EINVAL, changing nothing",
   withEnv((env) => {
-    const SIGCHLD = 17;
     env.proc.thread(env.cpu);
+    assertEquals(env.call("clone", 17, 0, 0, 0, 0), -E.ENOSYS, "fork where nothing runs a second process");
+    assertEquals(env.proc.family.processes.size, 1);
+    const forks: number[] = [];
+    env.proc.family.onFork = (child) => forks.push(child.pid);
     const cases: [number, number][] = [
-      [SIGCHLD, -E.ENOSYS], // fork
-      [CLONE.VM | CLONE.VFORK | SIGCHLD, -E.ENOSYS], // vfork, posix_spawn
+      [CLONE.VM | 17, -E.ENOSYS], // shared memory without a thread: not even vfork
+      [CLONE.FILES | 17, -E.ENOSYS], // a new process sharing descriptors
       [THREAD_FLAGS | CLONE.VFORK, -E.ENOSYS],
       [CLONE.THREAD, -E.EINVAL],
       [CLONE.SIGHAND, -E.EINVAL],
@@ -49,9 +63,43 @@ Deno.test(
     for (const [flags, want] of cases) {
       assertEquals(env.call("clone", flags, 0, 0, 0, 0), want, `flags 0x${flags.toString(16)}`);
     }
-    assertEquals(env.proc.threads.size, 1);
+    assertEquals([env.proc.threads.size, forks, env.proc.children.length], [1, [], 0]);
     assertEquals(env.call("clone", THREAD_FLAGS | CLONE.PARENT_SETTID, 0x1000, 0x3000000, 0, 0), -E.EFAULT);
     assertEquals(env.proc.threads.size, 1, "a bad tid pointer makes no thread");
+  }),
+);
+
+Deno.test(
+  "fork and vfork make a process: a copy of memory, descriptors and dispositions, one thread going on with a0 = 0",
+  withEnv((env) => {
+    const SIGCHLD = 17;
+    env.proc.thread(env.cpu);
+    const started: number[] = [];
+    env.proc.family.onFork = (child, cpu) => started.push(child.pid, cpu.getXNumber(10));
+    const word = env.alloc(4), ctid = env.alloc(4);
+    env.mem.writeU32(word, 41);
+    env.cpu.pc = 0x4000;
+    env.cpu.setXNumber(9, 77);
+    for (const flags of [SIGCHLD | CLONE.CHILD_SETTID | CLONE.CHILD_CLEARTID, CLONE.VM | CLONE.VFORK | SIGCHLD]) {
+      const pid = env.call("clone", flags, 0, 0, 0, ctid);
+      const child = env.proc.children.at(-1)!;
+      assertEquals(child.pid, pid);
+      assert(pid !== env.proc.pid && !env.proc.threads.has(pid));
+      assertEquals(started.slice(-2), [pid, 0]);
+      const t = child.threads.get(pid)!;
+      assertEquals([t.cpu.pc, t.cpu.getXNumber(9)], [0x4000, 77]);
+      child.mem.writeU32(word, 42);
+      assertEquals([env.mem.readU32(word), child.mem.readU32(word)], [41, 42], "memory is copied, not shared");
+      assertEquals(child.fds.lookup(1), env.proc.fds.lookup(1), "descriptions are shared");
+      assertEquals(child.exitSignal, SIGCHLD);
+      assertEquals(callIn(child, t.cpu, SYS.getppid), env.proc.pid);
+      assertEquals(callIn(child, t.cpu, SYS.getpid), pid);
+      if (flags & CLONE.CHILD_SETTID) {
+        assertEquals([child.mem.readU32(ctid), env.mem.readU32(ctid)], [pid, 0]);
+        assertEquals(t.clearChildTid, ctid);
+      }
+    }
+    assertEquals(env.proc.threads.size, 1, "the parent has no new thread");
   }),
 );
 

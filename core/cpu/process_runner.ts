@@ -1,0 +1,109 @@
+/**
+ * Runs the guest's processes: the first one and those `fork` makes, each
+ * with its own {@link Scheduler}, all on plume's one JavaScript thread.
+ * While there is one process this is exactly its scheduler's loop; with
+ * several, each runs for a few milliseconds in turn, and plume sleeps only
+ * when every one of them waits.
+ *
+ * The run ends when the first process ends (with its status); processes
+ * it leaves behind end with it. A process that ends before its parent
+ * stays a zombie, holding its status, until the parent collects it with
+ * `wait4`/`waitid`; the parent gets the signal its child was made with
+ * (`SIGCHLD` for `fork`).
+ *
+ * @module
+ */
+
+import type { Process } from "../linux/process.ts";
+import { sendSignal } from "../linux/signal_delivery.ts";
+import type { Cpu } from "./state.ts";
+import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
+
+/** `si_code` values of a child's end (`CLD_*`). */
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+
+/**
+ * The processes of one run and their schedulers.
+ *
+ * @example
+ * ```ts ignore
+ * const status = await new ProcessRunner(scheduler, (child) => new Scheduler(child, cacheFor(child))).run();
+ * ```
+ */
+export class ProcessRunner {
+  private readonly runs: Scheduler[];
+
+  /**
+   * @param first the scheduler of the first process
+   * @param schedulerFor makes the scheduler of a process `fork` made
+   */
+  constructor(first: Scheduler, schedulerFor: (child: Process) => Scheduler) {
+    this.runs = [first];
+    first.proc.family.onFork = (child: Process, _cpu: Cpu) => this.runs.push(schedulerFor(child));
+  }
+
+  /** Runs every process until the first one ends; returns its exit status. */
+  async run(): Promise<number> {
+    const first = this.runs[0];
+    const host = first.proc.hostSignals;
+    for (;;) {
+      let ms = Infinity;
+      const hostFds = [];
+      const round = [...this.runs];
+      // A process made during the round has not run yet: it is not waiting.
+      let idle = true;
+      for (const s of round) {
+        let r = s.step(true);
+        // A process that ended during its turn is finished at once, so that its parent hears of it
+        // (SIGCHLD) before it can see it as a zombie.
+        if (r.kind !== "exit" && s.proc.exitStatus !== null) r = s.step(true);
+        if (r.kind === "exit") {
+          if (s === first) return r.status;
+          this.ended(s);
+          // Its end may be what another process waits for: look again before sleeping.
+          idle = false;
+        } else if (r.kind === "idle") {
+          ms = Math.min(ms, r.ms);
+          hostFds.push(...r.hostFds);
+        } else {
+          idle = false;
+        }
+      }
+      if (this.runs.some((s) => !round.includes(s))) idle = false;
+      if (!idle) {
+        if (host.active) await eventLoop(host, 1);
+        continue;
+      }
+      if (this.runs.length > 1 && ms === Infinity && hostFds.length === 0 && !this.listening()) {
+        // Every process waits for another: only the first one's threads are listed.
+        const r = first.deadlock();
+        return r.kind === "exit" ? r.status : 1;
+      }
+      if (!host.active) sleep(ms, hostFds);
+      else if (hostFds.length > 0) {
+        // A host poll blocks the event loop: keep it short so that host signals still get through.
+        sleep(Math.min(ms, 50), hostFds);
+        await eventLoop(host, 1);
+      } else await eventLoop(host, ms);
+    }
+  }
+
+  /** True when some process listens for host signals (one may come and end a wait). */
+  private listening(): boolean {
+    return this.runs.some((s) => s.proc.hostSignals.active);
+  }
+
+  /** A process other than the first ended: it becomes a zombie, and its parent hears of it. */
+  private ended(s: Scheduler): void {
+    this.runs.splice(this.runs.indexOf(s), 1);
+    const child = s.proc, parent = child.parent;
+    if (parent === undefined || parent.exitStatus !== null) {
+      child.family.processes.delete(child.pid);
+      return;
+    }
+    if (child.exitSignal !== 0) {
+      const code = child.killedBy === 0 ? CLD_EXITED : child.coreDumped ? CLD_DUMPED : CLD_KILLED;
+      sendSignal(parent, { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 });
+    }
+  }
+}

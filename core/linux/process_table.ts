@@ -1,0 +1,64 @@
+/**
+ * The guest processes of one plume run: the first one and those it (or
+ * they) made with `fork`. plume runs them all in its one host process,
+ * each with its own address space, files and threads; this table gives
+ * them process ids, keeps who is whose child, and lets a parent collect a
+ * child's exit status (`wait4`, `waitid`) as Linux does.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import type { Process } from "./process.ts";
+
+/**
+ * Distance between the pids plume gives forked processes, above the host's
+ * pid of plume: a process's threads take the ids right above its pid.
+ */
+export const PID_STRIDE = 1000;
+
+/**
+ * The processes of one run.
+ *
+ * @example
+ * ```ts
+ * import { ProcessTable } from "./process_table.ts";
+ * const table = new ProcessTable(4000);
+ * console.log(table.newPid(), table.newPid()); // 5000 6000
+ * ```
+ */
+export class ProcessTable {
+  /** Live processes (not yet collected by their parent), by pid. */
+  readonly processes: Map<number, Process> = new Map();
+  /**
+   * Starts a forked process running: set by whoever schedules the
+   * processes (`core/cpu/process_runner.ts`); while unset, `fork` fails
+   * with `ENOSYS`. `cpu` is the new process's only thread.
+   */
+  onFork: ((child: Process, cpu: Cpu) => void) | undefined;
+  private lastPid: number;
+
+  /** @param firstPid pid of the first process (the host's pid of plume) */
+  constructor(firstPid: number) {
+    this.lastPid = firstPid;
+  }
+
+  /** A pid for a new process. */
+  newPid(): number {
+    this.lastPid += PID_STRIDE;
+    return this.lastPid;
+  }
+
+  /** Number of processes that have not exited. */
+  get running(): number {
+    let n = 0;
+    for (const p of this.processes.values()) if (p.exitStatus === null) n++;
+    return n;
+  }
+}
+
+/** `wait4` status word of a process that ended (exit code, or the signal that killed it). */
+export function waitStatus(proc: Process): number {
+  if (proc.killedBy !== 0) return proc.killedBy | (proc.coreDumped ? 0x80 : 0);
+  return ((proc.exitStatus ?? 0) & 0xff) << 8;
+}

@@ -1,0 +1,139 @@
+/* Processes: fork and vfork, wait4/waitpid/waitid with exit codes and
+ * signals, WNOHANG, SIGCHLD, kill of a child, pipes and a shared file
+ * offset between parent and child, a grandchild, and ECHILD. Every line is
+ * printed by the parent after the child it talks about has ended, so the
+ * output does not depend on how the two are scheduled. Children never run
+ * another program (qemu-user runs a child's execve on the host, where a
+ * RISC-V binary needs binfmt_misc). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+static void check(int ok, const char *what) {
+  printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+  if (!ok) failures++;
+}
+
+static volatile sig_atomic_t chld_seen;
+static void on_chld(int sig) {
+  (void)sig;
+  chld_seen++;
+}
+
+static int global = 41;
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_chld;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGCHLD, &sa, NULL);
+
+  /* fork: the child has a copy of memory and its own pid; the parent reads what it sends. */
+  int p[2];
+  pipe(p);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    global++;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "global=%d ppid-is-parent=%d own-pid=%d", global, getppid() == parent,
+                     getpid() != parent);
+    write(p[1], buf, n);
+    _exit(7);
+  }
+  close(p[1]);
+  char buf[128] = {0};
+  int n = 0, r;
+  while ((r = read(p[0], buf + n, sizeof buf - 1 - n)) > 0) n += r;
+  close(p[0]);
+  printf("child said: %s\n", buf);
+  check(global == 41, "the parent's memory is its own");
+  int st;
+  check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7, "waitpid: exit status 7");
+  check(chld_seen == 1, "SIGCHLD handled once");
+
+  /* WNOHANG while the child waits for the parent; then kill it. */
+  int go[2];
+  pipe(go);
+  pid = fork();
+  if (pid == 0) {
+    close(go[1]);
+    char c;
+    read(go[0], &c, 1); /* never returns: the parent kills us first */
+    _exit(0);
+  }
+  close(go[0]);
+  check(waitpid(pid, &st, WNOHANG) == 0, "WNOHANG: the child is still running");
+  kill(pid, SIGTERM);
+  check(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "killed by SIGTERM");
+  close(go[1]);
+
+  /* A child killed by itself, collected with waitid. */
+  pid = fork();
+  if (pid == 0) {
+    raise(SIGKILL);
+    _exit(1);
+  }
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  check(waitid(P_PID, pid, &si, WEXITED) == 0 && si.si_pid == pid && si.si_code == CLD_KILLED &&
+            si.si_status == SIGKILL && si.si_signo == SIGCHLD,
+        "waitid: CLD_KILLED by SIGKILL");
+
+  /* The file offset is shared: the child's write moves the parent's offset. */
+  char path[] = "/tmp/plume-fork-XXXXXX";
+  int fd = mkstemp(path);
+  unlink(path);
+  pid = fork();
+  if (pid == 0) {
+    write(fd, "child,", 6);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  write(fd, "parent", 6);
+  char content[32] = {0};
+  pread(fd, content, sizeof content - 1, 0);
+  printf("file: %s\n", content);
+  check(strcmp(content, "child,parent") == 0, "the offset is shared");
+  close(fd);
+
+  /* A grandchild: the child waits for it and passes its status on. */
+  pid = fork();
+  if (pid == 0) {
+    pid_t g = fork();
+    if (g == 0) _exit(20);
+    int gs;
+    if (waitpid(g, &gs, 0) != g) _exit(99);
+    _exit(WEXITSTATUS(gs) + 1);
+  }
+  check(waitpid(-1, &st, 0) == pid && WEXITSTATUS(st) == 21, "a grandchild's status, passed on");
+
+  /* vfork: the child _exits at once. */
+  pid = vfork();
+  if (pid == 0) _exit(5);
+  check(pid > 0 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 5, "vfork: exit status 5");
+
+  /* Several children, collected in any order. */
+  int sum = 0;
+  for (int i = 1; i <= 3; i++)
+    if (fork() == 0) _exit(i);
+  for (int i = 0; i < 3; i++) {
+    if (wait(&st) > 0) sum += WEXITSTATUS(st);
+  }
+  check(sum == 6, "three children collected with wait");
+
+  errno = 0;
+  check(wait(&st) == -1 && errno == ECHILD, "no child left: ECHILD");
+  printf("fork: %d failure(s)\n", failures);
+  return failures != 0;
+}
