@@ -7,8 +7,8 @@
  *
  * Fetch busybox with `build/fetch_debian.sh busybox-static` or point
  * `PLUME_BUSYBOX` at one. The shell's cases fork (pipelines, subshells,
- * command substitution, background jobs) and run only applets: qemu-user
- * would run an external program on the host.
+ * command substitution, background jobs); external programs they run are
+ * the host's, as under qemu-user.
  *
  * @module
  */
@@ -366,6 +366,8 @@ for (
     ["umask 027; sh -c umask; ulimit -n 64; sh -c 'ulimit -n'", 0],
     ["trap 'echo trapped' EXIT; echo hi | xargs echo got; exit 3", 3],
     ["exec 3>out.txt; echo via3 >&3; cat data.txt | md5sum >&3; cat out.txt", 0],
+    // A program of the host, which qemu-user runs on the host: so does plume.
+    ["/bin/echo from the host | tr a-z A-Z; /bin/sh -c 'exit 6'; echo $?", 0],
   ] as const
 ) {
   bb(["sh", "-c", script], { status, compareDir: true });

@@ -19,6 +19,9 @@ import { sendSignal } from "../linux/signal_delivery.ts";
 import type { Cpu } from "./state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 
+/** Longest sleep while a host program runs for a guest process (its end arrives as a promise). */
+const HOST_CHILD_POLL_MS = 20;
+
 /** `si_code` values of a child's end (`CLD_*`). */
 const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
@@ -72,6 +75,12 @@ export class ProcessRunner {
       if (this.runs.some((s) => !round.includes(s))) idle = false;
       if (!idle) {
         if (host.active) await eventLoop(host, 1);
+        continue;
+      }
+      // A host program run in place of a guest one (host_exec.ts) ends through the event loop.
+      const hostChildren = this.runs.some((s) => s.proc.hostChild !== undefined);
+      if (hostChildren) {
+        await eventLoop(host, Math.min(ms, HOST_CHILD_POLL_MS));
         continue;
       }
       if (this.runs.length > 1 && ms === Infinity && hostFds.length === 0 && !this.listening()) {

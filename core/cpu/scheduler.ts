@@ -208,7 +208,9 @@ export class Scheduler {
       if (t === undefined) {
         const ms = this.idleTime(now);
         const hostFds = this.hostFds();
-        if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active && alone) return this.deadlock();
+        if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active && alone && !proc.hostChild) {
+          return this.deadlock();
+        }
         return { kind: "idle", ms, hostFds };
       }
       this.runThread(t);

@@ -114,6 +114,8 @@ export class Process {
   coreDumped = false;
   /** Signal the parent gets when this process ends (`clone`'s low byte: `SIGCHLD` for `fork`). */
   exitSignal = 0;
+  /** Settles when the host program this process exec'd ends (`host_exec.ts`); undefined when there is none. */
+  hostChild: Promise<void> | undefined;
 
   /**
    * @param mem the guest address space

@@ -20,6 +20,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { ElfError, type ElfFile, parseElf } from "../elf/elf.ts";
 import { interpreterPath, loadProgram } from "../elf/loader.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
+import { isHostProgram, runOnHost } from "./host_exec.ts";
 import { PATH_MAX, readPath } from "./guest_struct.ts";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolvePath } from "./paths.ts";
 import type { Process } from "./process.ts";
@@ -216,7 +217,13 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
     }
   }
   if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
-  const img = prepare(proc, path, argv);
+  let img: Image;
+  try {
+    img = prepare(proc, path, argv);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.errno !== E.ENOEXEC) throw err;
+    return execOnHost(proc, cpu, path, argv, envp, err);
+  }
   const size = [...img.argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
   if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
   // The point of no return: from here on the old image is gone.
@@ -225,6 +232,36 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
   resetForExec(proc, t);
   proc.execs++;
   replaceImage(proc, cpu, img, envp, name === "" ? `/dev/fd/${dirfd}` : name);
+  proc.reschedule = true;
+  return 0;
+}
+
+/**
+ * `execve` of a host program (`host_exec.ts`): started on the host, and
+ * the calling process, its threads gone, waits for it. `notRunnable` is
+ * thrown when the host cannot take it either.
+ */
+function execOnHost(
+  proc: Process,
+  cpu: Cpu,
+  path: string,
+  argv: string[],
+  envp: string[],
+  notRunnable: SyscallError,
+): number {
+  if (!isHostProgram(readExecutable(proc, path))) throw notRunnable;
+  const size = [...argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
+  if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
+  hostCall(() => runOnHost(proc, path, argv, envp));
+  // The point of no return: the guest program is gone, the host's runs in its place, holding the
+  // descriptors without close-on-exec (through this process, which keeps them until it ends).
+  const t = proc.thread(cpu);
+  becomeSingleThreaded(proc, t);
+  resetForExec(proc, t);
+  t.exited = true;
+  proc.threads.delete(t.tid);
+  proc.onThreadGone(t);
+  proc.execs++;
   proc.reschedule = true;
   return 0;
 }

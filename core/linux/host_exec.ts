@@ -1,0 +1,170 @@
+/**
+ * `execve` of a program plume cannot run (an executable of the host's own
+ * machine, or a `#!` script whose interpreter is one), handed to the host
+ * as qemu-user does: qemu calls the host's `execve`, so `system()` and
+ * `popen()` run the host's `/bin/sh`. plume starts the program as a host
+ * process instead, and the guest process that called `execve` becomes its
+ * stand-in: no threads left, it ends when the host program ends, with its
+ * status, and its parent collects that as usual.
+ *
+ * Deno can give a new host process only plume's own standard streams;
+ * where the guest's descriptor 0, 1 or 2 is something else (a pipe from
+ * `popen`, a redirection to a file), plume copies between it and a pipe to
+ * the host program.
+ *
+ * @module
+ */
+
+import { E, SyscallError } from "./errno.ts";
+import type { OpenFile } from "./open_file.ts";
+import type { Process } from "./process.ts";
+import { StdioFile } from "./stdio.ts";
+
+/** `e_machine` of the host's executables. */
+const HOST_MACHINE: Record<string, number> = { x86_64: 62, aarch64: 183 };
+
+/** Linux's signal numbers, by the names Deno reports a child's death with. */
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
+
+/**
+ * True when `bytes` (the start of an executable file) is something the
+ * host runs itself: an ELF file for the host's machine, or a `#!` script.
+ *
+ * @example
+ * ```ts
+ * import { isHostProgram } from "./host_exec.ts";
+ * console.log(isHostProgram(new TextEncoder().encode("#!/bin/sh\necho hi\n"))); // true
+ * ```
+ */
+export function isHostProgram(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0x23 && bytes[1] === 0x21) return true;
+  if (bytes.length < 20 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    return false;
+  }
+  return (bytes[18] | (bytes[19] << 8)) === HOST_MACHINE[Deno.build.arch];
+}
+
+/** How long an input pump waits before it looks at an empty guest pipe again. */
+const INPUT_POLL_MS = 5;
+
+/** How the host program gets descriptor `fd` of the guest: plume's own, none, or through a pipe plume feeds. */
+function plan(f: OpenFile | undefined, fd: number): "inherit" | "null" | "piped" {
+  if (f === undefined) return "null";
+  return f instanceof StdioFile && f.hostFd === fd ? "inherit" : "piped";
+}
+
+/** Copies what the host program writes into the guest's description `f` until the stream ends. */
+async function pumpOut(stream: ReadableStream<Uint8Array>, f: OpenFile): Promise<void> {
+  f.retain();
+  try {
+    for await (const chunk of stream) f.write(chunk);
+  } catch {
+    // A guest description that refuses (EPIPE, a full disk) ends the copy, as a broken pipe would.
+  } finally {
+    f.drop();
+  }
+}
+
+/** Copies the guest's description `f` into the host program's input until it reaches end of file. */
+async function pumpIn(stream: WritableStream<Uint8Array>, f: OpenFile): Promise<void> {
+  f.retain();
+  const writer = stream.getWriter();
+  const buf = new Uint8Array(65536);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = f.read(buf);
+      } catch (err) {
+        if (err instanceof SyscallError && err.errno === E.EAGAIN) {
+          await new Promise((r) => setTimeout(r, INPUT_POLL_MS));
+          continue;
+        }
+        throw err;
+      }
+      if (n === 0) break;
+      await writer.write(buf.slice(0, n));
+    }
+    await writer.close();
+  } catch {
+    // The host program stopped reading, or the description failed: it sees end of file.
+    await writer.abort().catch(() => {});
+  } finally {
+    f.drop();
+  }
+}
+
+/**
+ * Starts `path` on the host with `argv` (its first element is not passed:
+ * Deno names the program itself) and the environment `envp`, in the
+ * guest's working directory. Descriptors 0, 1 and 2 that are plume's own
+ * are inherited; others (a pipe, a file) are fed through pipes plume
+ * copies. When the program ends (and its output is copied), `proc` ends
+ * with its exit code, or as killed by its signal.
+ *
+ * @throws {Deno.errors.NotFound} and the like when the host cannot start it
+ */
+export function runOnHost(proc: Process, path: string, argv: string[], envp: string[]): void {
+  const env: Record<string, string> = {};
+  for (const kv of envp) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  // A standard descriptor with close-on-exec is closed for the new program.
+  const [fin, fout, ferr] = [0, 1, 2].map((fd) =>
+    proc.fds.lookup(fd) && !proc.fds.getCloexec(fd) ? proc.fds.get(fd) : undefined
+  );
+  const child = new Deno.Command(path, {
+    args: argv.slice(1),
+    env,
+    clearEnv: true,
+    cwd: proc.cwd,
+    stdin: plan(fin, 0),
+    stdout: plan(fout, 1),
+    stderr: plan(ferr, 2),
+  }).spawn();
+  const pumps: Promise<void>[] = [];
+  if (plan(fin, 0) === "piped") pumps.push(pumpIn(child.stdin, fin!));
+  if (plan(fout, 1) === "piped") pumps.push(pumpOut(child.stdout, fout!));
+  if (plan(ferr, 2) === "piped") pumps.push(pumpOut(child.stderr, ferr!));
+  proc.hostChild = Promise.all([child.status, ...pumps]).then(([s]) => {
+    proc.hostChild = undefined;
+    if (proc.exitStatus !== null) return;
+    const signo = s.signal === null ? 0 : SIGNAL_NUMBERS[s.signal] ?? 0;
+    proc.killedBy = signo;
+    proc.exitStatus = signo !== 0 ? 128 + signo : s.code & 0xff;
+    proc.releaseResources();
+  });
+}

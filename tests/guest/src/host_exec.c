@@ -1,0 +1,66 @@
+/* Programs of the host run from the guest, as qemu-user runs them (it hands
+ * execve to the host): system() and popen() start the host's /bin/sh. Reads
+ * and writes through popen's pipe, output redirected to a file, a command
+ * killed by a signal, a missing command, and a forked child that redirects
+ * its stdout and execs a host program.
+ *
+ * Usage: host_exec DIR (a scratch directory) */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+static void check(int ok, const char *what) {
+  printf("%s %s\n", ok ? "ok  " : "FAIL", what);
+  if (!ok) failures++;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || chdir(argv[1]) != 0) {
+    fprintf(stderr, "usage: host_exec DIR\n");
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IONBF, 0);
+
+  FILE *w = popen("tr a-z A-Z; echo tr-done", "w");
+  fprintf(w, "written by the guest\n");
+  check(pclose(w) == 0, "popen for writing: the command read it all");
+
+  FILE *r = popen("printf 'one\\ntwo\\n'; exit 4", "r");
+  char line[64];
+  int lines = 0;
+  while (fgets(line, sizeof line, r)) {
+    printf("read: %s", line);
+    lines++;
+  }
+  int st = pclose(r);
+  check(lines == 2 && WIFEXITED(st) && WEXITSTATUS(st) == 4, "popen for reading: two lines, status 4");
+
+  st = system("echo to-file > out.txt; cat out.txt");
+  check(st == 0, "system: a redirection and a second command");
+  st = system("kill -TERM $$");
+  check(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "system: a command killed by SIGTERM");
+  st = system("/nonexistent/command 2>/dev/null");
+  check(WIFEXITED(st) && WEXITSTATUS(st) == 127, "system: a missing command, status 127");
+
+  pid_t p = fork();
+  if (p == 0) {
+    int fd = open("child.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    execlp("echo", "echo", "from a forked child", (char *)NULL);
+    _exit(127);
+  }
+  check(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork + execlp of a host program");
+  char buf[64] = {0};
+  int fd = open("child.txt", O_RDONLY);
+  read(fd, buf, sizeof buf - 1);
+  close(fd);
+  check(strcmp(buf, "from a forked child\n") == 0, "its output went to the file");
+  printf("host_exec: %d failure(s)\n", failures);
+  return failures != 0;
+}
