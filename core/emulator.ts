@@ -146,6 +146,8 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
   cpu.tid = proc.pid;
+  proc.argv0 = cfg.argv[0] ?? "";
+  proc.startStack = loaded.sp;
   // Processes made by fork get translations of their own, without plugins (which see the first process only).
   const newCache = (mem: AddressSpace, instrumentation?: Instrumentation) => {
     const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks));

@@ -105,6 +105,23 @@ export function procMaps(proc: Process): string {
 }
 
 /**
+ * Contents of `/proc/self/stat` as qemu-user makes them: the pid, the
+ * program's name (argv[0]'s base name, at most 15 bytes), the parent's pid,
+ * the start time and the initial stack pointer; every other field 0 (so a
+ * program that counts its threads there sees none).
+ */
+export function procStat(proc: Process): string {
+  const name = proc.argv0.slice(proc.argv0.lastIndexOf("/") + 1);
+  const fields: string[] = new Array(44).fill("0");
+  fields[0] = String(proc.pid);
+  fields[1] = `(${new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, 15))})`;
+  fields[3] = String(proc.parent?.pid ?? Deno.ppid);
+  fields[21] = String(proc.startTime);
+  fields[27] = String(proc.startStack);
+  return fields.join(" ") + "\n";
+}
+
+/**
  * Host path for guest path `path` relative to `dirfd`. `sysroot` applies
  * the `-L` lookup to absolute paths (for calls that only look files up, as
  * qemu-user does); `/proc/self` links resolve to what they name for the
@@ -195,7 +212,7 @@ export function procCpuinfo(): string {
 
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, `/proc/cpuinfo`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps` and `stat`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
@@ -203,6 +220,7 @@ export function procCpuinfo(): string {
 export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
   const rest = procSelfRest(proc, path);
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
+  if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
   if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo()), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);

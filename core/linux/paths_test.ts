@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
-import { AT_FDCWD, procMaps, procSelfRest, resolvePath } from "./paths.ts";
+import { AT_FDCWD, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
 import { withEnv } from "./_testing.ts";
 
 Deno.test(
@@ -57,6 +57,20 @@ Deno.test(
       ["/tmp/proc/self/exe", undefined],
     ];
     for (const [path, rest] of cases) assertEquals(procSelfRest(env.proc, path), rest, path);
+  }),
+);
+
+Deno.test(
+  "procStat gives qemu-user's /proc/self/stat: pid, name, parent, start time and stack, the rest 0",
+  withEnv((env) => {
+    env.proc.argv0 = "/usr/bin/a-very-long-program-name";
+    env.proc.startStack = 0x7ffef000;
+    const fields = procStat(env.proc).split(" ");
+    assertEquals(fields.length, 44);
+    assertEquals(fields.slice(0, 4), [String(env.proc.pid), "(a-very-long-pro)", "0", String(Deno.ppid)]);
+    assertEquals([fields[21], fields[27]], [String(env.proc.startTime), String(0x7ffef000)]);
+    assertEquals(fields[19], "0", "no threads to count");
+    assertEquals(fields[43], "0\n");
   }),
 );
 

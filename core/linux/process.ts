@@ -10,7 +10,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
 import { FdTable } from "./fd_table.ts";
-import { hostUmask } from "./host_info.ts";
+import { hostUmask, hostUptime } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
 import { ResourceLimits } from "./rlimits.ts";
@@ -114,6 +114,12 @@ export class Process {
   coreDumped = false;
   /** Signal the parent gets when this process ends (`clone`'s low byte: `SIGCHLD` for `fork`). */
   exitSignal = 0;
+  /** argv[0] of the running program (`/proc/self/stat` names the process by it, as qemu-user does). */
+  argv0 = "";
+  /** Initial stack pointer of the running program (`/proc/self/stat`'s `start_stack`). */
+  startStack = 0;
+  /** When the process started, in clock ticks since the host booted (`/proc/self/stat`'s `starttime`). */
+  readonly startTime: number = Math.floor(hostUptime() * 100);
   /** Settles when the host program this process exec'd ends (`host_exec.ts`); undefined when there is none. */
   hostChild: Promise<void> | undefined;
 
@@ -149,6 +155,8 @@ export class Process {
       this.randomBytes = parent.randomBytes;
       this.sigreturnAddr = parent.sigreturnAddr;
       this.threadName = parent.threadName;
+      this.argv0 = parent.argv0;
+      this.startStack = parent.startStack;
       this.nice = parent.nice;
       parent.children.push(this);
     }

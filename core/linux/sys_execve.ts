@@ -198,6 +198,8 @@ function replaceImage(proc: Process, cpu: Cpu, img: Image, envp: string[], execf
   cpu.reservation = -1;
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
+  proc.argv0 = img.argv[0] ?? "";
+  proc.startStack = loaded.sp;
 }
 
 /** The common body of `execve` and `execveat`. */
