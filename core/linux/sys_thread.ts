@@ -128,7 +128,15 @@ function forkProcess(
   const start = proc.family.onFork;
   if (start === undefined) throw new SyscallError(E.ENOSYS, "Nothing here runs a second process");
   if (flags & CLONE.PARENT_SETTID) proc.mem.check(parentTid, 4, "write");
-  const child = new Process(proc.mem.copy(), proc.log, proc);
+  let mem;
+  try {
+    mem = proc.mem.copy();
+  } catch (err) {
+    // The host would not give another address space.
+    if (err instanceof RangeError) throw new SyscallError(E.ENOMEM, err.message);
+    throw err;
+  }
+  const child = new Process(mem, proc.log, proc);
   child.exitSignal = flags & 0xff;
   const t = new Cpu();
   t.x.set(cpu.x);
