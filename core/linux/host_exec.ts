@@ -159,12 +159,30 @@ export function runOnHost(proc: Process, path: string, argv: string[], envp: str
   if (plan(fin, 0) === "piped") pumps.push(pumpIn(child.stdin, fin!));
   if (plan(fout, 1) === "piped") pumps.push(pumpOut(child.stdout, fout!));
   if (plan(ferr, 2) === "piped") pumps.push(pumpOut(child.stderr, ferr!));
+  proc.hostProgram = child;
   proc.hostChild = Promise.all([child.status, ...pumps]).then(([s]) => {
     proc.hostChild = undefined;
+    proc.hostProgram = undefined;
     if (proc.exitStatus !== null) return;
     const signo = s.signal === null ? 0 : SIGNAL_NUMBERS[s.signal] ?? 0;
     proc.killedBy = signo;
     proc.exitStatus = signo !== 0 ? 128 + signo : s.code & 0xff;
     proc.releaseResources();
   });
+}
+
+/**
+ * Sends signal `signo` to the host program `proc` stands in for; false
+ * when there is none (or the signal has no host name), so that the caller
+ * queues it for the guest as usual.
+ */
+export function signalHostProgram(proc: Process, signo: number): boolean {
+  const name = Object.keys(SIGNAL_NUMBERS).find((n) => SIGNAL_NUMBERS[n] === signo);
+  if (proc.hostProgram === undefined || name === undefined) return false;
+  try {
+    proc.hostProgram.kill(name as Deno.Signal);
+  } catch {
+    // It has just ended.
+  }
+  return true;
 }

@@ -120,6 +120,8 @@ export class Process {
   startStack = 0;
   /** When the process started, in clock ticks since the host booted (`/proc/self/stat`'s `starttime`). */
   readonly startTime: number = Math.floor(hostUptime() * 100);
+  /** The host program this process exec'd (`host_exec.ts`), while it runs. */
+  hostProgram: Deno.ChildProcess | undefined;
   /** Settles when the host program this process exec'd ends (`host_exec.ts`); undefined when there is none. */
   hostChild: Promise<void> | undefined;
 

@@ -14,6 +14,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
+import { signalHostProgram } from "./host_exec.ts";
 import { hostSession } from "./host_info.ts";
 import type { Process } from "./process.ts";
 import { FORWARDED_SIGNALS } from "./host_signals.ts";
@@ -165,7 +166,7 @@ function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     // One of plume's own processes (made by fork), or else a host process: invisible from the sandbox.
     const other = proc.family.processes.get(pid);
     if (other === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
-    if (sig !== 0 && other.exitStatus === null) {
+    if (sig !== 0 && other.exitStatus === null && !signalHostProgram(other, sig)) {
       sendSignal(other, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
     }
     return 0;
