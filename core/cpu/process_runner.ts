@@ -49,6 +49,7 @@ export class ProcessRunner {
   async run(): Promise<number> {
     const first = this.runs[0];
     const host = first.proc.hostSignals;
+    let lastTurn = performance.now();
     for (;;) {
       let ms = Infinity;
       const hostFds = [];
@@ -73,12 +74,17 @@ export class ProcessRunner {
         }
       }
       if (this.runs.some((s) => !round.includes(s))) idle = false;
+      // A host program run in place of a guest one (host_exec.ts) ends, and its output is copied, through the
+      // event loop: it gets a turn every HOST_CHILD_POLL_MS even while guest processes keep running.
+      const hostChildren = this.runs.some((s) => s.proc.hostChild !== undefined);
       if (!idle) {
         if (host.active) await eventLoop(host, 1);
+        else if (hostChildren && performance.now() - lastTurn >= HOST_CHILD_POLL_MS) {
+          await eventLoop(host, 1);
+          lastTurn = performance.now();
+        }
         continue;
       }
-      // A host program run in place of a guest one (host_exec.ts) ends through the event loop.
-      const hostChildren = this.runs.some((s) => s.proc.hostChild !== undefined);
       if (hostChildren) {
         await eventLoop(host, Math.min(ms, HOST_CHILD_POLL_MS));
         continue;

@@ -1,11 +1,13 @@
 /* Programs of the host run from the guest, as qemu-user runs them (it hands
  * execve to the host): system() and popen() start the host's /bin/sh. Reads
- * and writes through popen's pipe, output redirected to a file, a command
+ * and writes through popen's pipe (also by a reader that polls it without
+ * blocking), output redirected to a file, a command
  * killed by a signal, a missing command, and a forked child that redirects
  * its stdout and execs a host program.
  *
  * Usage: host_exec DIR (a scratch directory) */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,16 @@ int main(int argc, char **argv) {
   int st = pclose(r);
   check(lines == 2 && WIFEXITED(st) && WEXITSTATUS(st) == 4, "popen for reading: two lines, status 4");
 
+  /* A reader that never blocks: it polls popen's pipe while the command runs. */
+  r = popen("echo polled", "r");
+  int fd = fileno(r);
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  char got[64] = {0};
+  ssize_t n;
+  while ((n = read(fd, got, sizeof got - 1)) < 0 && errno == EAGAIN) {
+  }
+  check(n > 0 && strcmp(got, "polled\n") == 0 && pclose(r) == 0, "a non-blocking reader polling the pipe");
+
   st = system("echo to-file > out.txt; cat out.txt");
   check(st == 0, "system: a redirection and a second command");
   st = system("kill -TERM $$");
@@ -57,7 +69,7 @@ int main(int argc, char **argv) {
   }
   check(waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork + execlp of a host program");
   char buf[64] = {0};
-  int fd = open("child.txt", O_RDONLY);
+  fd = open("child.txt", O_RDONLY);
   read(fd, buf, sizeof buf - 1);
   close(fd);
   check(strcmp(buf, "from a forked child\n") == 0, "its output went to the file");
