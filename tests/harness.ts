@@ -22,6 +22,7 @@
 import nodeAssert from "node:assert";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SIGNAL_NUMBERS } from "../core/linux/signals.ts";
 
 /** Repository root (the directory holding deno.json). */
 export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,39 +58,7 @@ export interface RunOptions {
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Linux signal numbers (the guest's and, on Linux hosts, the host's) by name. */
-export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-};
+export { SIGNAL_NUMBERS };
 
 /** glibc's strsignal() text for the signals whose default action dumps core. */
 export const CORE_SIGNAL_NAMES: Readonly<Record<number, string>> = {

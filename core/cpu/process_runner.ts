@@ -15,15 +15,13 @@
  */
 
 import type { Process } from "../linux/process.ts";
+import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
 import type { Cpu } from "./state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 
 /** Longest sleep while a host program runs for a guest process (its end arrives as a promise). */
 const HOST_CHILD_POLL_MS = 20;
-
-/** `si_code` values of a child's end (`CLD_*`). */
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
 /**
  * The processes of one run and their schedulers.
@@ -117,7 +115,7 @@ export class ProcessRunner {
       return;
     }
     if (child.exitSignal !== 0) {
-      const code = child.killedBy === 0 ? CLD_EXITED : child.coreDumped ? CLD_DUMPED : CLD_KILLED;
+      const code = childEndCode(child);
       sendSignal(parent, { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 });
     }
   }

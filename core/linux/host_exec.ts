@@ -18,45 +18,11 @@
 import { E, SyscallError } from "./errno.ts";
 import type { OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
+import { SIGNAL_NUMBERS } from "./signals.ts";
 import { StdioFile } from "./stdio.ts";
 
 /** `e_machine` of the host's executables. */
 const HOST_MACHINE: Record<string, number> = { x86_64: 62, aarch64: 183 };
-
-/** Linux's signal numbers, by the names Deno reports a child's death with. */
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-};
 
 /**
  * True when `bytes` (the start of an executable file) is something the
@@ -146,19 +112,20 @@ export function runOnHost(proc: Process, path: string, argv: string[], envp: str
   const [fin, fout, ferr] = [0, 1, 2].map((fd) =>
     proc.fds.lookup(fd) && !proc.fds.getCloexec(fd) ? proc.fds.get(fd) : undefined
   );
+  const [pin, pout, perr] = [plan(fin, 0), plan(fout, 1), plan(ferr, 2)];
   const child = new Deno.Command(path, {
     args: argv.slice(1),
     env,
     clearEnv: true,
     cwd: proc.cwd,
-    stdin: plan(fin, 0),
-    stdout: plan(fout, 1),
-    stderr: plan(ferr, 2),
+    stdin: pin,
+    stdout: pout,
+    stderr: perr,
   }).spawn();
   const pumps: Promise<void>[] = [];
-  if (plan(fin, 0) === "piped") pumps.push(pumpIn(child.stdin, fin!));
-  if (plan(fout, 1) === "piped") pumps.push(pumpOut(child.stdout, fout!));
-  if (plan(ferr, 2) === "piped") pumps.push(pumpOut(child.stderr, ferr!));
+  if (pin === "piped") pumps.push(pumpIn(child.stdin, fin!));
+  if (pout === "piped") pumps.push(pumpOut(child.stdout, fout!));
+  if (perr === "piped") pumps.push(pumpOut(child.stderr, ferr!));
   proc.hostProgram = child;
   proc.hostChild = Promise.all([child.status, ...pumps]).then(([s]) => {
     proc.hostChild = undefined;

@@ -62,3 +62,11 @@ export function waitStatus(proc: Process): number {
   if (proc.killedBy !== 0) return proc.killedBy | (proc.coreDumped ? 0x80 : 0);
   return ((proc.exitStatus ?? 0) & 0xff) << 8;
 }
+
+/** `si_code` values of a child's end (`CLD_*`). */
+const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+
+/** `si_code` of a child's end as `SIGCHLD` and `waitid` report it: exited, killed, or killed with a core dump. */
+export function childEndCode(proc: Process): number {
+  return proc.killedBy === 0 ? CLD_EXITED : proc.coreDumped ? CLD_DUMPED : CLD_KILLED;
+}

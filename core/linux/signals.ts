@@ -62,6 +62,50 @@ export const SIGWINCH = 28;
 /** `SIGSYS`. */
 export const SIGSYS = 31;
 
+/**
+ * Linux's signal numbers by name (the guest's, and a Linux host's: the
+ * names Deno uses for a child's death and for `kill`).
+ *
+ * @example
+ * ```ts
+ * import { SIGNAL_NUMBERS } from "./signals.ts";
+ * console.log(SIGNAL_NUMBERS.SIGTERM); // 15
+ * ```
+ */
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
+
 /** `si_code` of a signal sent by `kill`. */
 export const SI_USER = 0;
 /** `si_code` of a signal the kernel raised (e.g. `SIGPIPE`, `SIGALRM`). */

@@ -202,6 +202,12 @@ function replaceImage(proc: Process, cpu: Cpu, img: Image, envp: string[], execf
   proc.startStack = loaded.sp;
 }
 
+/** `E2BIG` when the new program's arguments and environment do not fit. */
+function checkArgumentSize(argv: readonly string[], envp: readonly string[]): void {
+  const size = [...argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
+  if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
+}
+
 /** The common body of `execve` and `execveat`. */
 function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: readonly number[], flags: number) {
   const name = readPath(proc.mem, pathAddr);
@@ -226,8 +232,7 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
     if (!(err instanceof SyscallError) || err.errno !== E.ENOEXEC) throw err;
     return execOnHost(proc, cpu, path, argv, envp, err);
   }
-  const size = [...img.argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
-  if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
+  checkArgumentSize(img.argv, envp);
   // The point of no return: from here on the old image is gone.
   const t = proc.thread(cpu);
   becomeSingleThreaded(proc, t);
@@ -252,8 +257,7 @@ function execOnHost(
   notRunnable: SyscallError,
 ): number {
   if (!isHostProgram(readExecutable(proc, path))) throw notRunnable;
-  const size = [...argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
-  if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
+  checkArgumentSize(argv, envp);
   hostCall(() => runOnHost(proc, path, argv, envp));
   // The point of no return: the guest program is gone, the host's runs in its place, holding the
   // descriptors without close-on-exec (through this process, which keeps them until it ends).

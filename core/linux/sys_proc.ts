@@ -13,7 +13,8 @@ import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
 import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
 import type { Process } from "./process.ts";
-import { waitStatus } from "./process_table.ts";
+import { childEndCode, waitStatus } from "./process_table.ts";
+import { SIGCHLD } from "./signals.ts";
 import { Blocked } from "./wait.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -345,9 +346,6 @@ function sysSchedRrGetInterval(proc: Process, cpu: Cpu, a: readonly number[]): n
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 /** waitid's options besides WNOHANG. */
 const WEXITED = 4, WNOWAIT = 0x0100_0000;
-/** `si_code` of SIGCHLD. */
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
-const SIGCHLD = 17;
 
 /**
  * The children `pid` selects, as wait4 reads it: -1 (or a process group,
@@ -403,7 +401,7 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     const b = new StructBuf(128);
     if (child !== undefined) {
       b.u32(0, SIGCHLD);
-      b.u32(8, child.killedBy === 0 ? CLD_EXITED : child.coreDumped ? CLD_DUMPED : CLD_KILLED);
+      b.u32(8, childEndCode(child));
       b.u32(16, child.pid);
       b.u32(20, child.creds.uid.real);
       b.u32(24, child.killedBy === 0 ? (child.exitStatus ?? 0) & 0xff : child.killedBy);
