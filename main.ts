@@ -16,7 +16,8 @@ import { ElfError } from "./core/elf/elf.ts";
 import { PluginLoadError, stopEsbuild } from "./core/plugin/bundle.ts";
 import { builtinHelp, pluginHelp } from "./core/plugin/builtins.ts";
 import { PluginCore, PluginFatalError } from "./core/plugin/core.ts";
-import { loadPlugins } from "./core/plugin/loader.ts";
+import { loadPlugins, startPlugins } from "./core/plugin/loader.ts";
+import { PLUGIN_HOST_FLAG } from "./core/plugin/sandbox/spawn.ts";
 import { runDemo } from "./core/plugin/demo.ts";
 
 /** plume's version, printed by `-version`. */
@@ -82,11 +83,19 @@ function openLog(o: Options): Log {
  * the plugins are loaded and installed, then it runs.
  */
 async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log): Promise<number> {
+  // The plugin processes boot while the guest program is read.
+  const started = startPlugins(o.plugins, { memoryMb: o.pluginMemory });
   const core = new PluginCore(log, o.pluginErrors === "fatal");
-  const guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
+  let guest;
+  try {
+    guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
+  } catch (err) {
+    started.stop();
+    throw err;
+  }
   core.attach(guest);
   try {
-    await loadPlugins(core, o.plugins, guest, { watchdog: o.pluginWatchdog, memoryMb: o.pluginMemory, log });
+    await loadPlugins(core, started, guest, { watchdog: o.pluginWatchdog, memoryMb: o.pluginMemory, log });
   } finally {
     // esbuild's service would keep the process alive and costs nothing once plugins are bundled.
     await stopEsbuild();
@@ -156,7 +165,11 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0] === PLUGIN_HOST_FLAG) {
+  // The compiled executable is also the plugin process (started by plume itself, never by the user).
+  const host = "./core/plugin/sandbox/host.ts";
+  (await import(host)).hostMain(Deno.args[1]);
+} else if (import.meta.main) {
   let status: number;
   try {
     status = await main(Deno.args);

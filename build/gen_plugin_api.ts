@@ -7,10 +7,7 @@
  * - `core/plugin/qemu_plugin_generated.ts`: the `"qemu-plugin"` module,
  *   re-exporting those names and the API's types (for type-checking plugins);
  * - `core/plugin/runtime/binding_generated.ts`: the API object bound into
- *   each plugin;
- * - `core/plugin/runtime_bundle_generated.ts`: the plugin side bundled into
- *   one script, evaluated in each plugin worker (a worker without
- *   permissions cannot read module files).
+ *   each plugin.
  *
  * It fails when the number of marks differs from the number of names found,
  * or when a marked export has no `@example`.
@@ -122,51 +119,6 @@ ${names.map((n) => `    ${n.name}: api.${n.name},`).join("\n")}
 `;
 }
 
-async function runtimeBundle(bindingSource: string): Promise<string> {
-  const mod = await import("esbuild");
-  const esbuild = mod.default ?? mod;
-  try {
-    const result = await esbuild.build({
-      entryPoints: ["core/plugin/runtime/entry.ts"],
-      absWorkingDir: ROOT,
-      bundle: true,
-      write: false,
-      format: "iife",
-      globalName: "plumeRuntime",
-      platform: "neutral",
-      target: "es2022",
-      legalComments: "none",
-      logLevel: "silent",
-      // The binding being generated is bundled from memory, so --check leaves the tree alone.
-      plugins: [{
-        name: "binding",
-        // deno-lint-ignore no-explicit-any
-        setup(build: any) {
-          build.onResolve({ filter: /binding_generated\.ts$/ }, () => ({ path: "binding", namespace: "binding" }));
-          build.onLoad({ filter: /.*/, namespace: "binding" }, () => ({
-            contents: bindingSource,
-            loader: "ts",
-            resolveDir: ROOT + "core/plugin/runtime",
-          }));
-        },
-      }],
-    });
-    const code = result.outputFiles[0].text as string;
-    return `${HEADER.replace("from core/plugin/runtime/api.ts", "from core/plugin/runtime/")}/**
- * The plugin side (\`core/plugin/runtime/\`) bundled into one script that
- * defines \`plumeRuntime\`, evaluated in every plugin worker.
- *
- * @module
- */
-
-/** Source of the plugin-side runtime. */
-export const RUNTIME_SOURCE: string = ${JSON.stringify(code)};
-`;
-  } finally {
-    await esbuild.stop?.();
-  }
-}
-
 /** Generates every derived file: path (relative to the repository) to contents. */
 export async function generate(): Promise<Map<string, string>> {
   const { names, types } = scanApi(await Deno.readTextFile(ROOT + SOURCE));
@@ -174,7 +126,6 @@ export async function generate(): Promise<Map<string, string>> {
   out.set("core/plugin/allowlist_generated.ts", allowlist(names));
   out.set("core/plugin/qemu_plugin_generated.ts", qemuPluginModule(names, types));
   out.set("core/plugin/runtime/binding_generated.ts", binding(names));
-  out.set("core/plugin/runtime_bundle_generated.ts", await runtimeBundle(binding(names)));
   return out;
 }
 

@@ -66,7 +66,7 @@ Deno.test("hostile plugins contained at run time: unloaded with a message, guest
     ["throws.ts,where=sync", [], /tb exec callback 'onSync': RangeError: boom in sync/],
     ["loop.ts,where=trans", [], /tb trans callback: no answer for 1 s \(watchdog\)/],
     ["loop.ts,where=exec", [], /no (answer|progress) for 1 s \(watchdog\)/],
-    ["oom.ts", [], /out of memory \(heap limit 64 MiB\)/],
+    ["oom.ts", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
     ["evades.ts", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
     ["exceeds.ts,do=read", grant, /NotCapable: Requires read access to "\/etc\/passwd" \(not granted/],
     ["exceeds.ts,do=env", grant, /NotCapable: Requires env access to "HOME"/],

@@ -7,10 +7,10 @@
  * - importing a name `"qemu-plugin"` does not export;
  * - importing any other module (`node:`, `npm:`, `jsr:`, URLs, bare names);
  * - dynamic `import()` and `require`;
- * - free references to runtime globals that lead out of the sandbox
- *   (`Deno`, `fetch`, `globalThis`…), found by esbuild's own scope
- *   analysis: each is `define`d to a marker and the markers are looked up
- *   in the output through its source map.
+ * - free references to globals a plugin may not name (`Deno`, `fetch`,
+ *   `globalThis`…: everything outside `plugin_globals.ts`), found by
+ *   esbuild's own scope analysis: each is `define`d to a marker and the
+ *   markers are looked up in the output through its source map.
  *
  * esbuild never touches the file system: every file is read here and
  * handed to it, so the same code works with the native esbuild (a
@@ -23,6 +23,7 @@
  */
 
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
+import { forbiddenGlobals } from "./plugin_globals.ts";
 
 /** A plugin that cannot be loaded: one line for the user. */
 export class PluginLoadError extends Error {
@@ -32,53 +33,9 @@ export class PluginLoadError extends Error {
   }
 }
 
-/**
- * Globals a plugin may not name: they reach the host (files, network,
- * processes, environment, other workers, output that bypasses
- * `qemu_plugin_outs`) or the global object itself, or evaluate code the
- * analysis cannot see.
- */
-export const FORBIDDEN_GLOBALS: readonly string[] = [
-  "Deno",
-  "fetch",
-  "WebSocket",
-  "WebSocketStream",
-  "Worker",
-  "SharedWorker",
-  "XMLHttpRequest",
-  "EventSource",
-  "BroadcastChannel",
-  "importScripts",
-  "postMessage",
-  "self",
-  "globalThis",
-  "window",
-  "global",
-  "process",
-  "require",
-  "navigator",
-  "location",
-  "caches",
-  "indexedDB",
-  "localStorage",
-  "sessionStorage",
-  "console",
-  "eval",
-  "Function",
-  "__plume_api__",
-];
-
-/** Globals each grant kind makes reachable again. */
-export const GRANT_GLOBALS: Readonly<Record<string, readonly string[]>> = {
-  read: ["Deno"],
-  write: ["Deno"],
-  env: ["Deno"],
-  net: ["Deno", "fetch", "WebSocket"],
-};
-
 /** How to bundle a plugin. */
 export interface BundleOptions {
-  /** Forbidden globals the instance was granted access to. @default [] */
+  /** Globals the instance's grants make reachable (see `GRANT_GLOBALS`). @default [] */
   allowed?: readonly string[];
   /** Which esbuild. @default the one {@link loadEsbuild} picks */
   esbuild?: Esbuild;
@@ -407,7 +364,7 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       `${entry}: ${err instanceof Deno.errors.NotFound ? "No such file or directory" : (err as Error).message}`,
     );
   }
-  const forbidden = FORBIDDEN_GLOBALS.filter((g) => !allowed.includes(g));
+  const forbidden = forbiddenGlobals(allowed);
   const key = await sha256(`${RULES_VERSION}\n${forbidden.join(",")}\n${entry}\n${source}`);
   const hit = await readCache(cache, key);
   if (hit) return hit;

@@ -1,15 +1,30 @@
 /**
  * The shared memory between the emulator and one plugin instance, used by
- * both sides (this module runs in the emulator and, bundled, in the plugin's
- * worker): a control block for synchronous calls, an ordered event ring for
- * streamed events, and a text ring for `qemu_plugin_outs`.
+ * both sides (this module runs in plume and in the plugin's process): a
+ * control block for synchronous calls, an ordered event ring for streamed
+ * events, a text ring for `qemu_plugin_outs`, and the scoreboard arena.
  *
  * While the guest runs, the emulator's thread is inside the synchronous CPU
- * loop and cannot receive `postMessage`, so everything at run time goes
- * through `SharedArrayBuffer`s and `Atomics`.
+ * loop and cannot receive messages, so everything at run time goes through
+ * shared memory and `Atomics`. The plugin runs in another process: the
+ * channel is one shared mapping ({@link mappedChannel}) and sleeping waits
+ * are futexes ({@link Waiter}); tests use `SharedArrayBuffer`s in one
+ * process ({@link inProcessChannel}).
+ *
+ * Everything the plugin's side wrote is untrusted: the emulator bounds
+ * every value it reads before using it, and a value out of bounds is a
+ * {@link PluginFailure}.
  *
  * @module
  */
+
+/** A plugin stopped answering, died, or broke the channel's rules: the message names what it was doing. */
+export class PluginFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PluginFailure";
+  }
+}
 
 /** Int32 slots of the control block. */
 export const CTL = {
@@ -29,8 +44,10 @@ export const CTL = {
   NUM_VCPUS: 6,
   /** Call operation ({@link OP}) or request code ({@link REQ}). */
   OP: 7,
-  /** First argument word; arguments and replies follow. */
-  ARGS: 8,
+  /** Nonzero while the emulator sleeps on {@link CTL.STATE} (the plugin wakes it only then). */
+  EMULATOR_WAITING: 8,
+  /** First argument word; arguments and replies follow (replies may run on into the payload). */
+  ARGS: 9,
 } as const;
 
 /** Size of the control block in bytes: header, argument words and a byte payload. */
@@ -62,7 +79,24 @@ export const STATE = {
   DONE: 4,
   /** The plugin failed; the message is at {@link DEATH}. No call will be answered again. */
   DEAD: 5,
+  /** The plugin's process mapped the channel and confined itself; it waits for its code. */
+  BOOTED: 6,
+  /** The plugin's code was evaluated; the report ({@link LoadReport}) is in the payload. */
+  LOADED: 7,
 } as const;
+
+/** What the plugin's process reports once the plugin's code was evaluated (JSON in the payload). */
+export type LoadReport =
+  | {
+    ok: true;
+    /** `qemu_plugin_version` when it is a number, else undefined. */
+    version?: number;
+    /** `typeof qemu_plugin_version`, so that a bad one can be named without trusting its value. */
+    versionType: string;
+    /** True when `qemu_plugin_install` is an exported function. */
+    hasInstall: boolean;
+  }
+  | { ok: false; error: string };
 
 /** Calls from the emulator to the plugin. */
 export const OP = {
@@ -204,25 +238,98 @@ export const TEXT_RING_BYTES = 1 << 20;
  */
 export const ARENA_BYTES = 64 << 20;
 
-/** The shared buffers of one plugin instance. */
-export interface ChannelBuffers {
-  /** Control block ({@link CTL_BYTES}). */
-  ctl: SharedArrayBuffer;
-  /** Event ring: header and {@link EVENT_RING_WORDS} words. */
-  ring: SharedArrayBuffer;
-  /** Text ring: int32 header and {@link TEXT_RING_BYTES} bytes. */
-  text: SharedArrayBuffer;
-  /** Scoreboard arena ({@link ARENA_BYTES}). */
-  arena: SharedArrayBuffer;
+/**
+ * Sleeping on a word of the channel until another thread or process
+ * changes it, and waking such sleepers.
+ */
+export interface Waiter {
+  /** Sleeps while `view[index] === expected`, at most `ms` milliseconds (it may wake earlier). */
+  wait(view: Int32Array, index: number, expected: number, ms: number): void;
+  /** Wakes whoever sleeps on `view[index]`. */
+  wake(view: Int32Array, index: number): void;
 }
 
-/** Allocates the shared buffers of a new instance. */
-export function newChannelBuffers(): ChannelBuffers {
+/** Waiting within one process, on `SharedArrayBuffer`s. */
+export const IN_PROCESS_WAITER: Waiter = {
+  wait: (view, index, expected, ms) => void Atomics.wait(view, index, expected, ms),
+  wake: (view, index) => void Atomics.notify(view, index),
+};
+
+/** The memory of one plugin instance's channel. */
+export interface Channel {
+  /** Control block ({@link CTL_BYTES}). */
+  ctl: ArrayBufferLike;
+  /** Event ring: header and {@link EVENT_RING_WORDS} words. */
+  ring: ArrayBufferLike;
+  /** Text ring: int32 header and {@link TEXT_RING_BYTES} bytes. */
+  text: ArrayBufferLike;
+  /** Scoreboard arena ({@link ARENA_BYTES}). */
+  arena: ArrayBufferLike;
+  /** How to sleep on and wake its words. */
+  waiter: Waiter;
+}
+
+/** Where each part of a channel lies in one shared mapping, in bytes (page-aligned). */
+export const LAYOUT = (() => {
+  const page = (n: number) => Math.ceil(n / 65536) * 65536;
+  const ctl = 0, ring = ctl + page(CTL_BYTES);
+  const text = ring + page((RING_HEADER + EVENT_RING_WORDS) * 4);
+  const arena = text + page(RING_HEADER * 4 + TEXT_RING_BYTES);
+  return { ctl, ring, text, arena, size: arena + ARENA_BYTES };
+})();
+
+/** A channel in `SharedArrayBuffer`s, for both sides in one process (tests). */
+export function inProcessChannel(): Channel {
   return {
     ctl: new SharedArrayBuffer(CTL_BYTES),
     ring: new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4),
     text: new SharedArrayBuffer(RING_HEADER * 4 + TEXT_RING_BYTES),
     arena: new SharedArrayBuffer(ARENA_BYTES),
+    waiter: IN_PROCESS_WAITER,
+  };
+}
+
+/** What {@link mappedChannel} needs of a shared mapping of {@link LAYOUT}`.size` bytes. */
+export interface ChannelMapping {
+  /** Address of the mapping's first byte in this process. */
+  address: number;
+  /** A part of the mapping as an `ArrayBuffer`. */
+  region(offset: number, length: number): ArrayBuffer;
+}
+
+/**
+ * A channel in a shared mapping (the same bytes in plume and in the plugin's
+ * process), sleeping with futexes on the words' addresses.
+ *
+ * @param futex futex wait and wake on an address in this process
+ */
+export function mappedChannel(
+  mapping: ChannelMapping,
+  futex: { wait(address: number, expected: number, ms: number): void; wake(address: number): void },
+): Channel {
+  const parts = {
+    ctl: mapping.region(LAYOUT.ctl, CTL_BYTES),
+    ring: mapping.region(LAYOUT.ring, (RING_HEADER + EVENT_RING_WORDS) * 4),
+    text: mapping.region(LAYOUT.text, RING_HEADER * 4 + TEXT_RING_BYTES),
+    arena: mapping.region(LAYOUT.arena, ARENA_BYTES),
+  };
+  const base = new Map<ArrayBufferLike, number>([
+    [parts.ctl, mapping.address + LAYOUT.ctl],
+    [parts.ring, mapping.address + LAYOUT.ring],
+    [parts.text, mapping.address + LAYOUT.text],
+    [parts.arena, mapping.address + LAYOUT.arena],
+  ]);
+  const at = (view: Int32Array, index: number) => {
+    const b = base.get(view.buffer);
+    if (b === undefined) throw new RangeError("Not a view of this channel");
+    return b + view.byteOffset + index * 4;
+  };
+  return {
+    ...parts,
+    waiter: {
+      wait: (view, index, expected, ms) => futex.wait(at(view, index), expected, ms),
+      wake: (view, index) => futex.wake(at(view, index)),
+    },
   };
 }
 
@@ -233,7 +340,7 @@ const decoder = new TextDecoder();
  * Writes a string as UTF-8 into the control block's payload at int32 index
  * `at`: a length word, then the bytes. Returns the int32 index after it.
  */
-export function putString(ctl: SharedArrayBuffer, at: number, s: string): number {
+export function putString(ctl: ArrayBufferLike, at: number, s: string): number {
   const words = new Int32Array(ctl);
   const bytes = new Uint8Array(ctl, (at + 1) * 4, areaEnd(at) - (at + 1) * 4);
   const { written } = encoder.encodeInto(s, bytes);
@@ -242,7 +349,7 @@ export function putString(ctl: SharedArrayBuffer, at: number, s: string): number
 }
 
 /** Reads a string written by {@link putString}; returns it and the index after it. */
-export function getString(ctl: SharedArrayBuffer, at: number): [string, number] {
+export function getString(ctl: ArrayBufferLike, at: number): [string, number] {
   const words = new Int32Array(ctl);
   const len = words[at];
   if (len < 0 || (at + 1) * 4 + len > CTL_BYTES) throw new RangeError(`Bad string length ${len} in control block`);
@@ -251,7 +358,7 @@ export function getString(ctl: SharedArrayBuffer, at: number): [string, number] 
 }
 
 /** Copies bytes into the payload at int32 index `at` (length word first); returns the index after. */
-export function putBytes(ctl: SharedArrayBuffer, at: number, data: Uint8Array): number {
+export function putBytes(ctl: ArrayBufferLike, at: number, data: Uint8Array): number {
   const words = new Int32Array(ctl);
   if ((at + 1) * 4 + data.length > areaEnd(at)) throw new RangeError(`Payload of ${data.length} bytes is too large`);
   words[at] = data.length;
@@ -260,7 +367,7 @@ export function putBytes(ctl: SharedArrayBuffer, at: number, data: Uint8Array): 
 }
 
 /** Reads bytes written by {@link putBytes} (a copy). */
-export function getBytes(ctl: SharedArrayBuffer, at: number): Uint8Array {
+export function getBytes(ctl: ArrayBufferLike, at: number): Uint8Array {
   const len = new Int32Array(ctl)[at];
   if (len < 0 || (at + 1) * 4 + len > CTL_BYTES) throw new RangeError(`Bad byte length ${len} in control block`);
   return new Uint8Array(ctl, (at + 1) * 4, len).slice();
@@ -291,12 +398,13 @@ export class RingWriter {
   /**
    * @param ring the ring buffer
    * @param wake called after publishing, to wake a sleeping consumer
-   * @param waitSpace called when the ring is full, with the tail seen; returns when the tail moved from it
+   * @param waitSpace called when the ring is full, with the tail seen and when this publish began to wait
+   *   (`performance.now()`); returns when the tail moved from the tail seen
    */
   constructor(
-    ring: SharedArrayBuffer,
+    ring: ArrayBufferLike,
     private readonly wake: () => void,
-    private readonly waitSpace: (tailSeen: number) => void,
+    private readonly waitSpace: (tailSeen: number, since: number) => void,
   ) {
     this.w = new Int32Array(ring);
   }
@@ -349,10 +457,18 @@ export class RingWriter {
     const n = this.n;
     if (n > 0) {
       const w = this.w, h = this.head;
-      for (let t = Atomics.load(w, RING.TAIL); EVENT_RING_WORDS - ((h - t) | 0) < n; t = Atomics.load(w, RING.TAIL)) {
+      let since = 0;
+      for (let t = Atomics.load(w, RING.TAIL);; t = Atomics.load(w, RING.TAIL)) {
+        // The consumer's position comes from the plugin's side: it must lie within the published records.
+        const used = (h - t) | 0;
+        if (used < 0 || used > EVENT_RING_WORDS) {
+          throw new PluginFailure(`event ring: consumer position ${t} is outside the published records`);
+        }
+        if (EVENT_RING_WORDS - used >= n) break;
         // Waits for the tail to move from the value just seen (not from a later one: the consumer
         // may catch up in between, and then the tail never moves again).
-        this.waitSpace(t);
+        if (since === 0) since = performance.now();
+        this.waitSpace(t, since);
       }
       const at = h & (EVENT_RING_WORDS - 1), first = Math.min(n, EVENT_RING_WORDS - at);
       w.set(this.batch.subarray(0, first), RING_HEADER + at);
@@ -380,7 +496,7 @@ export function ringWord(w: Int32Array, pos: number): number {
  * full: the emulator drains it whenever it waits for the plugin, at system
  * calls and at exit.
  */
-export function textWrite(text: SharedArrayBuffer, s: string): void {
+export function textWrite(text: ArrayBufferLike, waiter: Waiter, s: string): void {
   const hdr = new Int32Array(text, 0, RING_HEADER);
   const data = new Uint8Array(text, RING_HEADER * 4, TEXT_RING_BYTES);
   const bytes = encoder.encode(s);
@@ -388,9 +504,9 @@ export function textWrite(text: SharedArrayBuffer, s: string): void {
   while (off < bytes.length) {
     const head = Atomics.load(hdr, RING.HEAD), tail = Atomics.load(hdr, RING.TAIL);
     const free = TEXT_RING_BYTES - ((head - tail) | 0);
-    if (free === 0) {
+    if (free <= 0) {
       Atomics.store(hdr, RING.PRODUCER_WAITING, 1);
-      Atomics.wait(hdr, RING.TAIL, tail, 50);
+      waiter.wait(hdr, RING.TAIL, tail, 50);
       Atomics.store(hdr, RING.PRODUCER_WAITING, 0);
       continue;
     }
@@ -401,16 +517,41 @@ export function textWrite(text: SharedArrayBuffer, s: string): void {
   }
 }
 
-/** Takes every byte in a text ring (emulator side); returns undefined when it is empty. */
-export function textDrain(text: SharedArrayBuffer): Uint8Array | undefined {
-  const hdr = new Int32Array(text, 0, RING_HEADER);
-  const head = Atomics.load(hdr, RING.HEAD), tail = Atomics.load(hdr, RING.TAIL);
-  const n = (head - tail) | 0;
-  if (n === 0) return undefined;
-  const data = new Uint8Array(text, RING_HEADER * 4, TEXT_RING_BYTES);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = data[(tail + i) & (TEXT_RING_BYTES - 1)];
-  Atomics.store(hdr, RING.TAIL, head);
-  if (Atomics.load(hdr, RING.PRODUCER_WAITING)) Atomics.notify(hdr, RING.TAIL);
-  return out;
+/**
+ * The emulator's end of a text ring. Its read position is its own: only
+ * the write position comes from the plugin, and it is bounded before use.
+ */
+export class TextReader {
+  private readonly hdr: Int32Array;
+  private readonly data: Uint8Array;
+  private tail: number;
+
+  constructor(text: ArrayBufferLike, private readonly waiter: Waiter) {
+    this.hdr = new Int32Array(text, 0, RING_HEADER);
+    this.data = new Uint8Array(text, RING_HEADER * 4, TEXT_RING_BYTES);
+    this.tail = Atomics.load(this.hdr, RING.TAIL);
+  }
+
+  /**
+   * Takes every byte written since the last call; undefined when there is none.
+   *
+   * @throws {PluginFailure} when the write position is not within a ring's length of the read position
+   */
+  drain(): Uint8Array | undefined {
+    const hdr = this.hdr, tail = this.tail;
+    const head = Atomics.load(hdr, RING.HEAD);
+    const n = (head - tail) | 0;
+    if (n === 0) return undefined;
+    if (n < 0 || n > TEXT_RING_BYTES) {
+      throw new PluginFailure(`text ring: write position ${head} is outside the ring (read position ${tail})`);
+    }
+    const at = tail & (TEXT_RING_BYTES - 1), first = Math.min(n, TEXT_RING_BYTES - at);
+    const out = new Uint8Array(n);
+    out.set(this.data.subarray(at, at + first));
+    if (first < n) out.set(this.data.subarray(0, n - first), first);
+    this.tail = head;
+    Atomics.store(hdr, RING.TAIL, head);
+    if (Atomics.load(hdr, RING.PRODUCER_WAITING)) this.waiter.wake(hdr, RING.TAIL);
+    return out;
+  }
 }

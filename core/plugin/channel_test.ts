@@ -4,14 +4,17 @@ import {
   EVENT_RING_WORDS,
   getBytes,
   getString,
-  newChannelBuffers,
+  inProcessChannel,
+  LAYOUT,
+  mappedChannel,
+  PluginFailure,
   putBytes,
   putString,
   RING,
   ringWord,
   RingWriter,
   TEXT_RING_BYTES,
-  textDrain,
+  TextReader,
   textWrite,
 } from "./channel.ts";
 
@@ -26,7 +29,7 @@ function take(w: Int32Array): number[] {
 }
 
 Deno.test("RingWriter publishes records in order, in batches, across the ring's end", () => {
-  const bufs = newChannelBuffers();
+  const bufs = inProcessChannel();
   let wakes = 0;
   const ring = new RingWriter(bufs.ring, () => wakes++, () => {
     throw new Error("ring full");
@@ -56,7 +59,7 @@ Deno.test("RingWriter publishes records in order, in batches, across the ring's 
 });
 
 Deno.test("RingWriter waits for space when the consumer lags, and fails when told so", () => {
-  const bufs = newChannelBuffers();
+  const bufs = inProcessChannel();
   let waits = 0;
   const ring = new RingWriter(bufs.ring, () => {}, () => {
     if (++waits > 3) throw new Error("plugin stalls");
@@ -65,7 +68,7 @@ Deno.test("RingWriter waits for space when the consumer lags, and fails when tol
   for (let i = 0; i < EVENT_RING_WORDS; i++) ring.put2(i, i);
   ring.publish();
   assertEquals(waits > 0, true);
-  const stalled = new RingWriter(newChannelBuffers().ring, () => {}, () => {
+  const stalled = new RingWriter(inProcessChannel().ring, () => {}, () => {
     throw new Error("plugin stalls");
   });
   assertThrows(
@@ -78,21 +81,62 @@ Deno.test("RingWriter waits for space when the consumer lags, and fails when tol
 });
 
 Deno.test("text ring carries UTF-8 text, also across its end", () => {
-  const bufs = newChannelBuffers();
-  assertEquals(textDrain(bufs.text), undefined);
+  const bufs = inProcessChannel();
+  const reader = new TextReader(bufs.text, bufs.waiter);
+  assertEquals(reader.drain(), undefined);
   const chunk = "héllo, wörld ✓\n".repeat(1000);
   let got = "";
   const decoder = new TextDecoder();
   for (let i = 0; i < (3 * TEXT_RING_BYTES) / chunk.length; i++) {
-    textWrite(bufs.text, chunk);
-    got += decoder.decode(textDrain(bufs.text)!, { stream: true });
+    textWrite(bufs.text, bufs.waiter, chunk);
+    got += decoder.decode(reader.drain()!, { stream: true });
     assertEquals(got, chunk);
     got = "";
   }
 });
 
+Deno.test("TextReader refuses a forged write position instead of reading past the ring", () => {
+  for (const forged of [TEXT_RING_BYTES + 1, -1, 2 ** 31 - 1, -(2 ** 31)]) {
+    const bufs = inProcessChannel();
+    const reader = new TextReader(bufs.text, bufs.waiter);
+    Atomics.store(new Int32Array(bufs.text), RING.HEAD, forged);
+    assertThrows(() => reader.drain(), PluginFailure, "text ring: write position");
+  }
+  // A full ring is legal: exactly TEXT_RING_BYTES bytes.
+  const bufs = inProcessChannel();
+  const reader = new TextReader(bufs.text, bufs.waiter);
+  Atomics.store(new Int32Array(bufs.text), RING.HEAD, TEXT_RING_BYTES);
+  assertEquals(reader.drain()!.length, TEXT_RING_BYTES);
+});
+
+Deno.test("RingWriter refuses a forged consumer position", () => {
+  for (const forged of [1, -EVENT_RING_WORDS - 1, 2 ** 30]) {
+    const bufs = inProcessChannel();
+    const ring = new RingWriter(bufs.ring, () => {}, () => {
+      throw new Error("must not wait");
+    });
+    Atomics.store(ring.w, RING.TAIL, forged);
+    ring.put2(1, 2);
+    assertThrows(() => ring.publish(), PluginFailure, "event ring: consumer position");
+  }
+});
+
+Deno.test("mappedChannel carves one mapping into the four parts and wakes by address", () => {
+  const backing = new ArrayBuffer(LAYOUT.size);
+  const woken: number[] = [];
+  const ch = mappedChannel(
+    { address: 0x10000, region: (offset, length) => backing.slice(offset, offset + length) },
+    { wait: () => {}, wake: (at) => woken.push(at) },
+  );
+  assertEquals([ch.ctl.byteLength, ch.arena.byteLength], [1 << 20, 64 << 20]);
+  ch.waiter.wake(new Int32Array(ch.ring), RING.TAIL);
+  ch.waiter.wake(new Int32Array(ch.ctl, 8), 1);
+  assertEquals(woken, [0x10000 + LAYOUT.ring + RING.TAIL * 4, 0x10000 + 12]);
+  assertThrows(() => ch.waiter.wake(new Int32Array(4), 0), RangeError, "Not a view of this channel");
+});
+
 Deno.test("putString/getString and putBytes/getBytes round-trip through the control block", () => {
-  const { ctl } = newChannelBuffers();
+  const { ctl } = inProcessChannel();
   const next = putString(ctl, 100, "ecall ✓");
   assertEquals(getString(ctl, 100), ["ecall ✓", next]);
   const at = putBytes(ctl, next, new Uint8Array([1, 2, 3, 250]));
@@ -103,7 +147,7 @@ Deno.test("putString/getString and putBytes/getBytes round-trip through the cont
 });
 
 Deno.test("RingWriter hands waitSpace the tail it saw, so a consumer that catches up meanwhile cannot stall it", () => {
-  const bufs = newChannelBuffers();
+  const bufs = inProcessChannel();
   const seen: number[] = [];
   const ring = new RingWriter(bufs.ring, () => {}, (tailSeen) => {
     seen.push(tailSeen);

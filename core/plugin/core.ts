@@ -22,8 +22,23 @@ import type { ArenaRef, BlockInstrumentation, ExecAction, MemAction, PluginHooks
 import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
-import { ACT, ACT_WORDS, ATTN, CTL, EV, getBytes, OP, PAYLOAD, putBytes, putString, REQ, TAG } from "./channel.ts";
-import { PluginFailure, type PluginInstance } from "./instance.ts";
+import { printable } from "../util/printable.ts";
+import {
+  ACT,
+  ACT_WORDS,
+  ATTN,
+  CTL,
+  EV,
+  getBytes,
+  OP,
+  PAYLOAD,
+  PluginFailure,
+  putBytes,
+  putString,
+  REQ,
+  TAG,
+} from "./channel.ts";
+import type { PluginInstance } from "./instance.ts";
 
 /** A plugin error with `-plugin-errors fatal`: plume stops with this message. */
 export class PluginFatalError extends Error {
@@ -196,7 +211,8 @@ export class PluginCore implements VcpuHooks {
   unload(inst: PluginInstance, why: string): void {
     if (!inst.alive) return;
     inst.drainText();
-    const message = `plugin '${inst.name}' (#${inst.index + 1}): ${why}`;
+    // The reason carries the plugin's own text: escaped, it cannot forge a line of plume's.
+    const message = `plugin '${printable(inst.name)}' (#${inst.index + 1}): ${printable(why)}`;
     this.retire(inst);
     if (this.fatal) throw new PluginFatalError(message);
     this.log.error(`plume: ${message}; plugin unloaded, the guest goes on\n`);
@@ -206,7 +222,7 @@ export class PluginCore implements VcpuHooks {
   private retire(inst: PluginInstance): void {
     inst.alive = false;
     this.rings[inst.index] = undefined;
-    inst.sandbox?.kill();
+    inst.process.kill();
     this.flushTranslations();
   }
 
@@ -248,7 +264,7 @@ export class PluginCore implements VcpuHooks {
       if (inst.alive && (attn & ATTN.UNINSTALL)) {
         inst.alive = false;
         this.rings[inst.index] = undefined;
-        inst.sandbox?.kill();
+        inst.process.kill();
       }
     }
   }
@@ -256,7 +272,7 @@ export class PluginCore implements VcpuHooks {
   // ------------------------------------------------------------ requests from plugins
 
   private serve(inst: PluginInstance, code: number): boolean {
-    const ci = inst.ci, ctl = inst.bufs.ctl;
+    const ci = inst.ci, ctl = inst.channel.ctl;
     const a1 = ci[CTL.ARGS + 1];
     switch (code) {
       case REQ.DISAS:
@@ -581,7 +597,7 @@ export class PluginCore implements VcpuHooks {
       inst.drainText();
       inst.alive = false;
       this.rings[inst.index] = undefined;
-      inst.sandbox?.kill();
+      inst.process.kill();
     }
   }
 }

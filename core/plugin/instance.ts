@@ -1,39 +1,33 @@
 /**
  * The emulator's end of one plugin instance's channel: synchronous calls
- * (spin, then `Atomics.wait`, serving the plugin's requests meanwhile),
+ * (spin, then sleep on a futex, serving the plugin's requests meanwhile),
  * the event ring's producer, the text ring's drain, and the watchdog that
- * declares a plugin dead when it stops making progress.
+ * declares a plugin dead when a call or a wait for ring space takes too
+ * long in all.
  *
  * @module
  */
 
 import {
-  type ChannelBuffers,
+  type Channel,
   CTL,
   EV,
-  newChannelBuffers,
   OP,
+  PluginFailure,
   REPLY,
   RING,
   RingWriter,
   STATE,
-  textDrain,
+  TextReader,
+  type Waiter,
 } from "./channel.ts";
-import { deathMessage } from "./runtime/dispatcher.ts";
-import type { Sandbox } from "./sandbox.ts";
+
+export { PluginFailure };
 
 /** Spins on shared memory before sleeping: a synchronous round trip then costs about 0.5 µs. */
 const SPIN = 4000;
-/** Longest single sleep while waiting, so output is drained and the watchdog checked regularly. */
+/** Longest single sleep while waiting, so output is drained, the process watched and the watchdog checked. */
 const SLICE_MS = 20;
-
-/** A plugin stopped answering or died: the message names what it was doing. */
-export class PluginFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PluginFailure";
-  }
-}
 
 /** Names of calls, for messages. */
 const CALL_NAMES: Record<number, string> = {
@@ -52,29 +46,46 @@ const CALL_NAMES: Record<number, string> = {
   [OP.DRAIN]: "streamed callbacks",
 };
 
+/** The process running a plugin, as an instance needs it (a `Sandbox`, or a test's stand-in). */
+export interface PluginProcess {
+  /** The channel's memory in this process. */
+  readonly channel: Channel;
+  /** True once the process ended. */
+  gone(): boolean;
+  /** The message a plugin that died left in its control block (its own text). */
+  deathMessage(): string;
+  /** Why the process ended, in plume's words. */
+  deathReason(): string;
+  /** Ends the process. */
+  kill(): void;
+}
+
 /** One loaded plugin instance, as the emulator sees it. */
 export class PluginInstance {
-  /** Shared buffers. */
-  readonly bufs: ChannelBuffers = newChannelBuffers();
   /** Control block words. */
-  readonly ci: Int32Array = new Int32Array(this.bufs.ctl);
+  readonly ci: Int32Array;
   /** Event ring producer. */
   readonly ring: RingWriter;
   /** The arena as int32 words (what inline operations write). */
-  readonly arena: Int32Array = new Int32Array(this.bufs.arena);
+  readonly arena: Int32Array;
+  /** The channel's memory. */
+  readonly channel: Channel;
   /** False once unloaded or uninstalled. */
   alive = true;
   /** True once an uninstall or reset request led to a flush; completion is due. */
   completionDue = false;
-  /** The sandbox running the plugin. */
-  sandbox: Sandbox | undefined;
+  private readonly text: TextReader;
+  private readonly waiter: Waiter;
+  /** A failure found where it could not be thrown (draining output): thrown by the next call or check. */
+  private failure: PluginFailure | undefined;
 
   /**
    * @param index load-order index (also its arena and ring number)
    * @param name what messages call it (`insn`, `./my.ts`)
    * @param id its random 64-bit id
-   * @param watchdogMs how long it may go without progress
+   * @param watchdogMs how long a call, or a wait for ring space, may take in all
    * @param writeText where its `qemu_plugin_outs` text goes
+   * @param process the process running it
    */
   constructor(
     readonly index: number,
@@ -82,8 +93,14 @@ export class PluginInstance {
     readonly id: bigint,
     readonly watchdogMs: number,
     private readonly writeText: (bytes: Uint8Array) => void,
+    readonly process: PluginProcess,
   ) {
-    this.ring = new RingWriter(this.bufs.ring, () => this.wake(), (tail) => this.waitRing(tail));
+    this.channel = process.channel;
+    this.waiter = this.channel.waiter;
+    this.ci = new Int32Array(this.channel.ctl);
+    this.arena = new Int32Array(this.channel.arena);
+    this.text = new TextReader(this.channel.text, this.waiter);
+    this.ring = new RingWriter(this.channel.ring, () => this.wake(), (tail, since) => this.waitRing(tail, since));
   }
 
   /** Events the plugin subscribed to ({@link EV} bits). */
@@ -106,44 +123,67 @@ export class PluginInstance {
   /** Wakes the plugin thread if it sleeps (after each published batch of records). */
   wake(): void {
     Atomics.add(this.ci, CTL.DOORBELL, 1);
-    if (Atomics.load(this.ci, CTL.SLEEPING)) Atomics.notify(this.ci, CTL.DOORBELL);
+    if (Atomics.load(this.ci, CTL.SLEEPING)) this.waiter.wake(this.ci, CTL.DOORBELL);
     if (Atomics.load(this.ci, CTL.ATTENTION)) this.onAttention();
   }
 
-  /** Moves the plugin's pending output to the log. */
+  /** Moves the plugin's pending output to the log. Never throws: a broken text ring fails the next call. */
   drainText(): void {
-    const bytes = textDrain(this.bufs.text);
-    if (bytes) this.writeText(bytes);
+    try {
+      const bytes = this.text.drain();
+      if (bytes) this.writeText(bytes);
+    } catch (err) {
+      if (!(err instanceof PluginFailure)) throw err;
+      this.failure ??= err;
+    }
   }
 
   /** Throws when the plugin died since the last look (a streamed callback failed, out of memory). */
   checkAlive(): void {
-    if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD) throw this.dead("streamed callbacks");
+    if (this.failure) throw this.failure;
+    if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD || this.process.gone()) throw this.dead("streamed callbacks");
   }
 
-  /** The failure of a dead plugin: its own message names the callback (`what` is only a fallback). */
+  /**
+   * The failure of a dead plugin: the message its runtime left names the
+   * callback that failed; a process that ended is named by what plume was
+   * doing (`what`) and why it ended.
+   */
   private dead(what: string): PluginFailure {
-    const message = deathMessage(this.bufs.ctl);
-    return new PluginFailure(message.includes(":") ? message : `${what}: ${message}`);
+    if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD) return new PluginFailure(this.process.deathMessage());
+    return new PluginFailure(`${what}: ${this.process.deathReason()}`);
   }
 
-  /** Waits until the tail moves from `tail` (the ring is full): throws when the plugin died or stalls. */
-  private waitRing(tail: number): void {
+  /** Sleeps on `ci[index]` while it holds `value`, marking the emulator as waiting so that the plugin wakes it. */
+  private sleep(index: number, value: number): void {
+    Atomics.store(this.ci, CTL.EMULATOR_WAITING, 1);
+    if (Atomics.load(this.ci, index) === value) this.waiter.wait(this.ci, index, value, SLICE_MS);
+    Atomics.store(this.ci, CTL.EMULATOR_WAITING, 0);
+  }
+
+  /**
+   * Waits until the tail moves from `tail` (the ring is full): throws when
+   * the plugin died, or when this publish has waited longer than the
+   * watchdog in all (`since`: when it began to wait) — a plugin that frees
+   * a few words now and then does not keep the guest waiting forever.
+   */
+  private waitRing(tail: number, since: number): void {
     const w = this.ring.w;
-    let deadline = 0;
     for (let i = 0;; i++) {
       if (Atomics.load(w, RING.TAIL) !== tail) return;
       if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD) throw this.dead("streamed callbacks");
       if (i < SPIN) continue;
+      if (this.process.gone()) throw this.dead("streamed callbacks");
       this.drainText();
-      const now = performance.now();
-      if (deadline === 0) deadline = now + this.watchdogMs;
-      else if (now > deadline) {
-        throw new PluginFailure(`streamed callbacks: no progress for ${this.watchdogMs / 1000} s (watchdog)`);
+      if (performance.now() - since > this.watchdogMs) {
+        throw new PluginFailure(
+          `streamed callbacks: the guest waited ${this.watchdogMs / 1000} s for the plugin to make room (watchdog)`,
+        );
       }
       Atomics.store(w, RING.PRODUCER_WAITING, 1);
-      Atomics.wait(w, RING.TAIL, tail, SLICE_MS);
+      if (Atomics.load(w, RING.TAIL) === tail) this.waiter.wait(w, RING.TAIL, tail, SLICE_MS);
       Atomics.store(w, RING.PRODUCER_WAITING, 0);
+      i = 0;
     }
   }
 
@@ -154,47 +194,57 @@ export class PluginInstance {
    * returns false when it refuses the request). Returns the control block,
    * whose argument words hold the reply.
    *
-   * @throws {PluginFailure} when the plugin died, failed or stalled past the watchdog
+   * The watchdog counts the call's whole time, requests included: a plugin
+   * that keeps asking cannot keep the guest waiting past it.
+   *
+   * @throws {PluginFailure} when the plugin died, broke the protocol or ran past the watchdog
    */
   call(op: number, args: readonly number[], payload?: () => void, serve?: (code: number) => boolean): Int32Array {
     const ci = this.ci;
+    if (this.failure) throw this.failure;
     if (Atomics.load(ci, CTL.STATE) === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
     ci[CTL.OP] = op;
     for (let i = 0; i < args.length; i++) ci[CTL.ARGS + 1 + i] = args[i];
     payload?.();
     this.ring.publish();
-    // The plugin may have died since the check above (a streamed callback
-    // failed): then the state is DEAD and must stay so.
-    if (Atomics.compareExchange(ci, CTL.STATE, STATE.IDLE, STATE.CALL) === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
+    const before = Atomics.compareExchange(ci, CTL.STATE, STATE.IDLE, STATE.CALL);
+    if (before === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
+    if (before !== STATE.IDLE) {
+      throw new PluginFailure(`${CALL_NAMES[op]}: the channel is in state ${before}, not idle`);
+    }
     this.wake();
-    let deadline = 0;
+    const started = performance.now();
     for (let i = 0;; i++) {
       const s = Atomics.load(ci, CTL.STATE);
       if (s === STATE.DONE) break;
       if (s === STATE.REQUEST) {
+        // The request's code was written by the plugin: `serve` checks it against what this call allows.
         const code = ci[CTL.OP];
         let ok = false;
         try {
           ok = serve ? serve(code) : false;
-        } catch {
+        } catch (err) {
+          if (err instanceof PluginFailure) throw err;
           ok = false;
         }
         ci[CTL.ARGS] = ok ? REPLY.OK : REPLY.ERROR;
         Atomics.store(ci, CTL.STATE, STATE.RESPONSE);
-        Atomics.notify(ci, CTL.STATE);
-        deadline = 0;
+        if (Atomics.load(ci, CTL.SLEEPING)) this.waiter.wake(ci, CTL.STATE);
         i = 0;
         continue;
       }
       if (s === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
+      if (s !== STATE.CALL && s !== STATE.RESPONSE) {
+        throw new PluginFailure(`${CALL_NAMES[op]}: the plugin set its channel to state ${s} during a call`);
+      }
       if (i < SPIN) continue;
+      if (this.process.gone()) throw this.dead(CALL_NAMES[op]);
       this.drainText();
-      const now = performance.now();
-      if (deadline === 0) deadline = now + this.watchdogMs;
-      else if (now > deadline) {
+      if (performance.now() - started > this.watchdogMs) {
         throw new PluginFailure(`${CALL_NAMES[op]}: no answer for ${this.watchdogMs / 1000} s (watchdog)`);
       }
-      Atomics.wait(ci, CTL.STATE, s, SLICE_MS);
+      this.sleep(CTL.STATE, s);
+      i = 0;
     }
     Atomics.store(ci, CTL.STATE, STATE.IDLE);
     return ci;

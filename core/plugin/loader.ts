@@ -1,9 +1,19 @@
 /**
- * Loading plugins, as a list of stages: resolve each `-plugin` (a file or a
- * built-in), bundle it under the allowlist, start its sandbox (all in
- * parallel), check `qemu_plugin_version` against the supported window, then
- * install the instances in load order. Any failure is one line and exit
- * status 1 before the guest starts.
+ * Loading plugins, as a list of stages:
+ *
+ * 1. **start** (before the guest program is read, so that the processes
+ *    boot meanwhile): resolve each `-plugin` (a file or a built-in) and
+ *    start its sandbox process ({@link startPlugins});
+ * 2. **bundle** every plugin under the allowlist, in parallel;
+ * 3. **boot**: wait for each process to have confined itself;
+ * 4. **evaluate**: send each its code and wait for the report, within the
+ *    watchdog (a plugin whose top level never ends is stopped);
+ * 5. **check** `qemu_plugin_version` against the supported window and
+ *    that `qemu_plugin_install` exists;
+ * 6. **install** the instances in load order (a synchronous call).
+ *
+ * Any failure is one line naming the plugin and exit status 1 before the
+ * guest starts; every process is stopped.
  *
  * @module
  */
@@ -11,14 +21,16 @@
 import type { PluginSpec } from "../cli/options.ts";
 import type { Guest } from "../emulator.ts";
 import type { Log } from "../util/log.ts";
-import { bundlePlugin, GRANT_GLOBALS, PluginLoadError } from "./bundle.ts";
+import { printable } from "../util/printable.ts";
+import { bundlePlugin, PluginLoadError } from "./bundle.ts";
 import { BUILTIN_PLUGINS, builtinPath } from "./builtins.ts";
-import { CTL, OP } from "./channel.ts";
+import { CTL, getString, OP, PAYLOAD, PluginFailure } from "./channel.ts";
 import type { PluginCore } from "./core.ts";
-import { PluginFailure, PluginInstance } from "./instance.ts";
+import { PluginInstance } from "./instance.ts";
+import { GRANT_GLOBALS } from "./plugin_globals.ts";
 import type { QemuInfo } from "./runtime/api.ts";
-import { type SandboxPermissions, spawnSandbox } from "./sandbox.ts";
-import { FORBIDDEN_GLOBALS } from "./bundle.ts";
+import { SandboxUnavailable } from "./sandbox/os.ts";
+import { Sandbox } from "./sandbox/spawn.ts";
 
 /** The plugin API version plume implements (QEMU's current one). */
 export const PLUGIN_API_CURRENT = 7;
@@ -30,11 +42,18 @@ export const PLUGIN_API_CURRENT = 7;
  */
 export const PLUGIN_API_MIN = 2;
 
+/**
+ * How long a plugin process may take to start (Deno's start, plume's
+ * modules, its confinement), in ms: plume's own work, not the plugin's,
+ * so it does not depend on the watchdog; generous for loaded machines.
+ */
+const BOOT_TIMEOUT_MS = 30_000;
+
 /** How plugins are loaded. */
 export interface LoadOptions {
-  /** `-plugin-watchdog` in seconds. */
+  /** `-plugin-watchdog` in seconds: also the time a plugin's top level may take. */
   watchdog: number;
-  /** `-plugin-memory` in MiB. */
+  /** `-plugin-memory` in MiB (0: no limit). */
   memoryMb: number;
   /** Where plugin output goes (null: nowhere, without `-d plugin`). */
   log: Log;
@@ -59,32 +78,83 @@ function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
-/** Deno permissions for an instance's grants (`read=PATH`…). */
-export function grantPermissions(allow: readonly string[]): SandboxPermissions {
-  if (allow.length === 0) return "none";
-  const p: { read?: string[]; write?: string[]; net?: string[]; env?: string[] } = {};
-  for (const g of allow) {
-    const eq = g.indexOf("=");
-    const kind = g.slice(0, eq) as "read" | "write" | "net" | "env", value = g.slice(eq + 1);
-    (p[kind] ??= []).push(kind === "read" || kind === "write" ? absolute(value) : value);
-  }
-  return p;
+/** The grants of one instance with paths made absolute (`read=PATH`…). */
+export function absoluteGrants(allow: readonly string[]): string[] {
+  return allow.map((g) => {
+    const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
+    return kind === "read" || kind === "write" ? `${kind}=${absolute(value)}` : g;
+  });
 }
 
 function randomId(): bigint {
   return crypto.getRandomValues(new BigUint64Array(1))[0];
 }
 
+/** One `-plugin`, from its start to its install. */
+interface Started {
+  spec: PluginSpec;
+  /** Display name (`insn`, `./my.ts`). */
+  name: string;
+  /** Source path. */
+  path: string;
+  /** Globals its grants make reachable. */
+  keep: string[];
+  /** Its process (undefined when it could not start: `error` says why). */
+  sandbox?: Sandbox;
+  error?: string;
+}
+
+/** Plugin processes started before the guest is created. */
+export interface StartedPlugins {
+  readonly plugins: readonly Started[];
+  /** Stops every process (after a failure, or when the guest cannot be created). */
+  stop(): void;
+}
+
 /**
- * Loads and installs every plugin into `core`, in load order.
+ * Stage 1: resolves every `-plugin` and starts its process, which boots
+ * while plume reads the guest program.
+ *
+ * @throws {PluginLoadError} for a plugin that does not exist
+ */
+export function startPlugins(specs: readonly PluginSpec[], opts: Pick<LoadOptions, "memoryMb">): StartedPlugins {
+  const resolved = specs.map((spec) => ({ spec, ...resolvePlugin(spec.file) }));
+  const plugins = resolved.map(({ spec, name, path }): Started => {
+    const keep = [...new Set(spec.allow.flatMap((g) => GRANT_GLOBALS[g.slice(0, g.indexOf("="))] ?? []))];
+    try {
+      const sandbox = new Sandbox({ name, grants: absoluteGrants(spec.allow), keep, memoryMb: opts.memoryMb });
+      return { spec, name, path, keep, sandbox };
+    } catch (err) {
+      if (!(err instanceof SandboxUnavailable)) throw err;
+      return { spec, name, path, keep, error: err.message };
+    }
+  });
+  return { plugins, stop: () => plugins.forEach((p) => p.sandbox?.kill()) };
+}
+
+/** A load failure of plugin `name`: one line, the plugin's own text escaped. */
+function loadError(name: string, message: string): PluginLoadError {
+  return new PluginLoadError(`plugin '${name}': ${printable(message)}`);
+}
+
+/**
+ * Stages 2–6: loads and installs every started plugin into `core`, in load
+ * order. On failure every process is stopped.
  *
  * @throws {PluginLoadError} with one line for the user
  */
-export async function loadPlugins(core: PluginCore, specs: readonly PluginSpec[], guest: Guest, opts: LoadOptions) {
-  const resolved = specs.map((s) => {
-    const allowed = [...new Set(s.allow.flatMap((g) => GRANT_GLOBALS[g.slice(0, g.indexOf("="))] ?? []))];
-    return { spec: s, allowed, ...resolvePlugin(s.file) };
-  });
+export async function loadPlugins(core: PluginCore, started: StartedPlugins, guest: Guest, opts: LoadOptions) {
+  try {
+    await loadAll(core, started, guest, opts);
+  } catch (err) {
+    started.stop();
+    throw err;
+  }
+}
+
+async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, opts: LoadOptions) {
+  const plugins = started.plugins;
+  for (const p of plugins) if (p.error) throw loadError(p.name, p.error);
   const info: QemuInfo = {
     target_name: "riscv64",
     version: { min: PLUGIN_API_MIN, cur: PLUGIN_API_CURRENT },
@@ -93,71 +163,72 @@ export async function loadPlugins(core: PluginCore, specs: readonly PluginSpec[]
   };
   const outs = opts.log.on("plugin");
   const decoder = new TextDecoder();
-  // Sandboxes first: their workers boot (about 0.5 s for a heap-limited one) while the plugins are bundled.
-  const instances = resolved.map((r, i) => {
-    const inst = new PluginInstance(i, r.name, randomId(), opts.watchdog * 1000, (bytes) => {
-      if (outs) opts.log.write(decoder.decode(bytes));
-    });
-    inst.sandbox = spawnSandbox({
-      name: r.name,
-      code: "",
-      id: inst.id,
-      argv: r.spec.args,
-      info,
-      ...inst.bufs,
-      outs,
-      program: {
-        path: guest.proc.exePath ?? "",
-        start: guest.proc.startCode,
-        end: guest.proc.endCode,
-        entry: guest.proc.entry,
-      },
-      hide: FORBIDDEN_GLOBALS.filter((g) => !r.allowed.includes(g)),
-    }, { permissions: grantPermissions(r.spec.allow), memoryMb: opts.memoryMb });
-    return inst;
-  });
-  try {
-    await Promise.all(resolved.map(async (r, i) => {
-      try {
-        instances[i].sandbox!.load((await bundlePlugin(r.path, { allowed: r.allowed })).code);
-      } catch (err) {
-        if (err instanceof PluginLoadError) throw new PluginLoadError(`plugin '${r.name}': ${err.message}`);
-        throw err;
-      }
-    }));
-  } catch (err) {
-    for (const inst of instances) inst.sandbox?.kill();
-    throw err;
-  }
-  const readies = await Promise.all(instances.map((inst) => inst.sandbox!.ready));
-  const fail = (i: number, message: string): never => {
-    for (const inst of instances) inst.sandbox?.kill();
-    throw new PluginLoadError(`plugin '${resolved[i].name}': ${message}`);
+  const watchdogMs = opts.watchdog * 1000;
+  const program = {
+    path: guest.proc.exePath ?? "",
+    start: guest.proc.startCode,
+    end: guest.proc.endCode,
+    entry: guest.proc.entry,
   };
-  for (let i = 0; i < instances.length; i++) {
-    const r = readies[i];
-    if (!r.ready) fail(i, r.error);
-    else if (r.version === undefined) fail(i, "does not export qemu_plugin_version");
-    else if (typeof r.version !== "number" || !Number.isInteger(r.version)) {
-      fail(i, `qemu_plugin_version is not an integer (${String(r.version)})`);
-    } else if ((r.version as number) < PLUGIN_API_MIN || (r.version as number) > PLUGIN_API_CURRENT) {
-      fail(
-        i,
+  const ids = plugins.map(() => randomId());
+  // Stages 2–4 for every plugin at once; failures are reported in load order.
+  const reports = await Promise.allSettled(plugins.map(async (p, i) => {
+    const sandbox = p.sandbox!;
+    let code: string;
+    try {
+      code = (await bundlePlugin(p.path, { allowed: p.keep })).code;
+    } catch (err) {
+      if (err instanceof PluginLoadError) throw loadError(p.name, err.message);
+      throw err;
+    }
+    try {
+      await sandbox.booted(performance.now() + BOOT_TIMEOUT_MS);
+      await sandbox.send({ name: p.name, code, id: String(ids[i]), argv: p.spec.args, info, outs, program });
+      return await sandbox.loaded(performance.now() + watchdogMs);
+    } catch (err) {
+      if (err instanceof PluginFailure) throw loadError(p.name, err.message);
+      throw err;
+    }
+  }));
+  for (const r of reports) if (r.status === "rejected") throw r.reason;
+  // Stage 5: check.
+  plugins.forEach((p, i) => {
+    const r = (reports[i] as PromiseFulfilledResult<Awaited<ReturnType<Sandbox["loaded"]>>>).value;
+    if (!r.ok) throw loadError(p.name, r.error);
+    if (r.versionType === "undefined") throw loadError(p.name, "does not export qemu_plugin_version");
+    if (r.version === undefined || !Number.isInteger(r.version)) {
+      throw loadError(p.name, `qemu_plugin_version is not an integer (${r.version ?? `a ${r.versionType}`})`);
+    }
+    if (r.version < PLUGIN_API_MIN || r.version > PLUGIN_API_CURRENT) {
+      throw loadError(
+        p.name,
         `qemu_plugin_version ${r.version} is outside the supported range [${PLUGIN_API_MIN}, ${PLUGIN_API_CURRENT}]`,
       );
-    } else if (!r.hasInstall) fail(i, "does not export a qemu_plugin_install function");
-  }
-  for (const inst of instances) {
+    }
+    if (!r.hasInstall) throw loadError(p.name, "does not export a qemu_plugin_install function");
+  });
+  // Stage 6: install, in load order.
+  for (let i = 0; i < plugins.length; i++) {
+    const p = plugins[i];
+    const inst = new PluginInstance(i, p.name, ids[i], watchdogMs, (bytes) => {
+      if (outs) opts.log.write(decoder.decode(bytes));
+    }, p.sandbox!);
     core.add(inst);
-    let ret = 0;
+    let ci: Int32Array;
     try {
-      ret = inst.call(OP.INSTALL, [])[CTL.ARGS + 1];
+      ci = inst.call(OP.INSTALL, []);
     } catch (err) {
-      if (err instanceof PluginFailure) fail(inst.index, err.message);
+      if (err instanceof PluginFailure) throw loadError(p.name, err.message);
       throw err;
     } finally {
       inst.drainText();
     }
-    if (ret !== 0) fail(inst.index, `qemu_plugin_install returned ${ret}`);
+    if (ci[CTL.ARGS + 1] !== 0) {
+      let value = "a nonzero value";
+      try {
+        value = getString(inst.channel.ctl, PAYLOAD)[0];
+      } catch { /* a malformed description: the plain words above */ }
+      throw loadError(p.name, `qemu_plugin_install returned ${value}`);
+    }
   }
 }

@@ -6,15 +6,13 @@
  */
 
 import { assertEquals } from "../../tests/assert.ts";
-import { newChannelBuffers, RingWriter, TAG } from "./channel.ts";
+import { inProcessChannel, RingWriter, TAG } from "./channel.ts";
 import * as api from "./runtime/api.ts";
-import { consumeForTest } from "./runtime/dispatcher.ts";
+import { bind, consumeForTest } from "./runtime/dispatcher.ts";
 import { S } from "./runtime/state.ts";
 
-const bufs = newChannelBuffers();
-S.ci = new Int32Array(bufs.ctl);
-S.ctl = bufs.ctl;
-S.arena = new Int32Array(bufs.arena);
+const bufs = inProcessChannel();
+bind(bufs);
 const ring = new RingWriter(bufs.ring, () => {}, () => {
   throw new Error("full");
 });
@@ -61,7 +59,7 @@ const memSlot = (block: number) => S.memSlots.findIndex((m) => m.block === block
 
 function consume(): string[] {
   ring.publish();
-  consumeForTest(bufs.ring);
+  consumeForTest();
   return log.splice(0);
 }
 

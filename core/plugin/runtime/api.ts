@@ -1713,7 +1713,7 @@ export function qemu_plugin_set_pc(vaddr: number): never {
  */
 export function qemu_plugin_outs(string: string): void {
   if (!S.outs) return;
-  textWrite(S.text, String(string));
+  textWrite(S.text, S.waiter, String(string));
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The plugin side's event loop, run by the plugin's worker thread: it
+ * The plugin side's event loop, run by the plugin process's thread: it
  * consumes the event ring (replaying streamed block executions as
  * per-instruction callbacks, in order), answers synchronous calls from the
  * emulator, and turns any exception of the plugin into a clean death the
@@ -13,11 +13,12 @@
  */
 
 import {
+  type Channel,
   CTL,
   DEATH,
   EVENT_RING_WORDS,
-  getString,
   ID_MASK,
+  type LoadReport,
   OP,
   PAYLOAD,
   putString,
@@ -27,6 +28,7 @@ import {
   ringWord,
   STATE,
   TAG,
+  type Waiter,
 } from "../channel.ts";
 import { beginTranslation, endTranslation, finishBlockSlots, type PluginId, type QemuInfo } from "./api.ts";
 import {
@@ -41,44 +43,22 @@ import {
   SetPcSignal,
 } from "./state.ts";
 
-/** What the emulator sends to a new plugin worker (by `postMessage`, before the guest starts). */
+/** What the emulator sends a plugin's process once it booted (JSON on its standard input). */
 export interface RuntimeInit {
   /** Plugin name for messages. */
   name: string;
   /** The bundled plugin (CommonJS). */
   code: string;
-  /** The instance id. */
-  id: bigint;
+  /** The instance id, as a decimal string (JSON has no 64-bit integers). */
+  id: string;
   /** Plugin arguments (`key=value`). */
   argv: string[];
   /** `qemu_info_t`. */
   info: QemuInfo;
-  /** Shared buffers. */
-  ctl: SharedArrayBuffer;
-  ring: SharedArrayBuffer;
-  text: SharedArrayBuffer;
-  arena: SharedArrayBuffer;
   /** True when `qemu_plugin_outs` text is shown. */
   outs: boolean;
   /** Guest program facts. */
   program: { path: string; start: number; end: number; entry: number };
-  /** Names the plugin's code must not see as globals (shadowed and deleted). */
-  hide: string[];
-}
-
-/** What the worker reports once the plugin's code was evaluated. */
-export interface RuntimeReady {
-  ready: true;
-  /** `qemu_plugin_version` as exported (undefined when missing). */
-  version: unknown;
-  /** True when `qemu_plugin_install` is an exported function. */
-  hasInstall: boolean;
-}
-
-/** What the worker reports when the plugin's code could not be evaluated. */
-export interface RuntimeFailed {
-  ready: false;
-  error: string;
 }
 
 /** Iterations a thread spins on shared memory before it sleeps (about 20 µs). */
@@ -87,6 +67,7 @@ const SPIN = 20000;
 let plugin: { qemu_plugin_install?: AnyFn } = {};
 let ci: Int32Array;
 let rw: Int32Array;
+let waiter: Waiter;
 let tail = 0;
 
 /** Replay state: the block being executed, the next slot to consider and the first run not done. */
@@ -98,16 +79,39 @@ let run = 0;
 /** Thrown to stop the loop once the plugin died. */
 class Died extends Error {}
 
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // Deno's advice is for its own command line; plume's way to grant is -plugin-allow.
-  return `${err.name}: ${
-    err.message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)")
-  }`;
+/** Reads a property of a value the plugin made, which may be a Proxy or have throwing getters. */
+function safeGet(v: unknown, key: string): unknown {
+  try {
+    return (v as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the plugin threw, as text: never runs more of the plugin's code
+ * than a property read and never throws (the emulator escapes the text).
+ */
+export function errorText(err: unknown): string {
+  try {
+    if (typeof err === "object" && err !== null) {
+      const name = safeGet(err, "name"), message = safeGet(err, "message");
+      if (typeof message === "string") {
+        // Deno's advice is for its own command line; plume's way to grant is -plugin-allow.
+        const text = message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)");
+        return `${typeof name === "string" ? name : "Error"}: ${text}`;
+      }
+      return "an exception that is not an Error";
+    }
+    return typeof err === "symbol" ? "a symbol" : `${typeof err} ${String(err)}`;
+  } catch {
+    return "an exception that could not be read";
+  }
 }
 
 function fnName(fn: AnyFn | undefined): string {
-  return fn?.name ? `'${fn.name}'` : "(anonymous)";
+  const name = safeGet(fn, "name");
+  return typeof name === "string" && name !== "" ? `'${name}'` : "(anonymous)";
 }
 
 /** Reports the plugin dead with a message naming the callback, and stops the loop. */
@@ -115,8 +119,8 @@ function die(what: string, err: unknown): never {
   if (err instanceof Died) throw err;
   putString(S.ctl, DEATH, `${what}: ${errorText(err)}`);
   Atomics.store(ci, CTL.STATE, STATE.DEAD);
-  Atomics.notify(ci, CTL.STATE);
-  Atomics.notify(rw, RING.TAIL);
+  waiter.wake(ci, CTL.STATE);
+  waiter.wake(rw, RING.TAIL);
   throw new Died();
 }
 
@@ -302,7 +306,7 @@ function publishTail(t: number): void {
   if (t === tail) return;
   tail = t;
   Atomics.store(rw, RING.TAIL, t);
-  if (Atomics.load(rw, RING.PRODUCER_WAITING)) Atomics.notify(rw, RING.TAIL);
+  if (Atomics.load(rw, RING.PRODUCER_WAITING)) waiter.wake(rw, RING.TAIL);
 }
 
 // ---------------------------------------------------------------- synchronous calls
@@ -447,7 +451,11 @@ function handleCall(): void {
       } finally {
         S.installing = false;
       }
-      r1 = typeof ret === "number" ? ret | 0 : ret === undefined ? -1 : 1;
+      // Only the integer 0 is success (as QEMU's int); anything else fails the load, named.
+      if (ret !== 0) {
+        r1 = 1;
+        putString(S.ctl, PAYLOAD, valueText(ret));
+      }
       break;
     }
     case OP.TB_TRANS:
@@ -565,142 +573,137 @@ function handleCall(): void {
   ci[CTL.ARGS + 2] = r2;
   ci[CTL.ARGS + 3] = r3;
   Atomics.store(ci, CTL.STATE, STATE.DONE);
-  Atomics.notify(ci, CTL.STATE);
+  if (Atomics.load(ci, CTL.EMULATOR_WAITING)) waiter.wake(ci, CTL.STATE);
+}
+
+/** A value the plugin returned, described for a message (the emulator escapes it). */
+function valueText(v: unknown): string {
+  switch (typeof v) {
+    case "number":
+      return Object.is(v, -0) ? "-0" : String(v);
+    case "bigint":
+      return `${v}n`;
+    case "string":
+      return JSON.stringify(v.length > 60 ? v.slice(0, 60) + "…" : v);
+    case "undefined":
+      return "undefined (no return value)";
+    case "object":
+      return v === null ? "null" : "an object";
+    default:
+      return `a ${typeof v}`;
+  }
 }
 
 // ---------------------------------------------------------------- start
 
-/** Captured before any global is removed: the plugin is compiled with it. */
+/** Captured when this module loads, before the plugin can replace anything: the plugin is compiled with it. */
 const FunctionCtor = Function;
 
-/**
- * Globals removed from the worker before the plugin runs (defence in depth:
- * the bundler already refuses references to them, and the worker has no
- * permissions). Only what the runtime itself never needs again.
- */
-const REMOVED = [
-  "Deno",
-  "fetch",
-  "WebSocket",
-  "WebSocketStream",
-  "Worker",
-  "SharedWorker",
-  "XMLHttpRequest",
-  "EventSource",
-  "BroadcastChannel",
-  "importScripts",
-  "caches",
-  "indexedDB",
-  "localStorage",
-  "sessionStorage",
-];
-
-/**
- * Evaluates the plugin's bundle with only the API in scope: the names in
- * `hide` are shadowed by parameters, and those of them in {@link REMOVED}
- * are also removed from the global object.
- */
-function evaluate(
-  init: RuntimeInit,
-  api: Record<string, unknown>,
-): { qemu_plugin_install?: AnyFn; qemu_plugin_version?: unknown } {
-  const g = globalThis as Record<string, unknown>;
-  for (const name of init.hide) {
-    if (!REMOVED.includes(name) || !(name in g)) continue;
-    try {
-      if (!delete g[name]) Object.defineProperty(g, name, { value: undefined });
-    } catch { /* still shadowed below */ }
-  }
+/** Evaluates the plugin's bundle with the API as its only import; returns its exports. */
+function evaluate(code: string, api: Record<string, unknown>): Record<string, unknown> {
   const module = { exports: {} as Record<string, unknown> };
-  const hide = init.hide.filter((n) =>
-    /^[A-Za-z_$][\w$]*$/.test(n) && n !== "eval" && n !== "arguments" && n !== "__plume_api__"
-  );
-  const run = new FunctionCtor("module", "exports", "__plume_api__", ...hide, `"use strict";\n${init.code}`);
-  run(module, module.exports, api, ...hide.map(() => undefined));
-  return module.exports as { qemu_plugin_install?: AnyFn; qemu_plugin_version?: unknown };
+  const run = new FunctionCtor("module", "exports", "__plume_api__", `"use strict";\n${code}`);
+  run(module, module.exports, api);
+  return module.exports;
+}
+
+/** What the plugin's exports say, read without trusting them (getters may throw, values may be anything). */
+function loadReport(exports: Record<string, unknown>): LoadReport {
+  try {
+    const version = exports.qemu_plugin_version;
+    return {
+      ok: true,
+      version: typeof version === "number" ? version : undefined,
+      versionType: typeof version,
+      hasInstall: typeof exports.qemu_plugin_install === "function",
+    };
+  } catch (err) {
+    return { ok: false, error: `reading the plugin's exports: ${errorText(err)}` };
+  }
+}
+
+/** Publishes the load report and tells the emulator. */
+function report(r: LoadReport): void {
+  putString(S.ctl, PAYLOAD, JSON.stringify(r));
+  Atomics.store(ci, CTL.STATE, STATE.LOADED);
+  waiter.wake(ci, CTL.STATE);
 }
 
 /**
- * Starts the plugin side: evaluates the plugin, reports readiness with
- * `post`, then serves the channel until the worker is terminated.
+ * Starts the plugin side in the plugin's process: evaluates the plugin,
+ * reports the result in the control block, then serves the channel until
+ * the process is killed. `idle` runs whenever the thread wakes from an idle
+ * sleep (the host checks that plume still lives).
  */
-export function start(
-  init: RuntimeInit,
-  api: Record<string, unknown>,
-  post: (m: RuntimeReady | RuntimeFailed) => void,
-): void {
-  S.id = init.id;
+export function start(init: RuntimeInit, channel: Channel, api: Record<string, unknown>, idle: () => void): void {
+  bind(channel);
+  S.id = BigInt(init.id);
   S.name = init.name;
-  S.ctl = init.ctl;
-  S.ci = ci = new Int32Array(init.ctl);
-  rw = new Int32Array(init.ring);
-  S.text = init.text;
   S.outs = init.outs;
-  S.arena = new Int32Array(init.arena);
   S.program = init.program;
   S.argv = init.argv;
   S.info = init.info;
-  tail = Atomics.load(rw, RING.TAIL);
   let exports;
   try {
-    exports = evaluate(init, api);
+    exports = evaluate(init.code, api);
   } catch (err) {
-    post({ ready: false, error: errorText(err) });
+    report({ ok: false, error: errorText(err) });
     return;
   }
-  plugin = exports;
-  post({
-    ready: true,
-    version: exports.qemu_plugin_version,
-    hasInstall: typeof exports.qemu_plugin_install === "function",
-  });
+  plugin = exports as { qemu_plugin_install?: AnyFn };
+  const r = loadReport(exports);
+  report(r);
+  if (!r.ok) return;
   try {
-    serve();
+    serve(idle);
   } catch (err) {
     if (!(err instanceof Died)) {
       putString(S.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
       Atomics.store(ci, CTL.STATE, STATE.DEAD);
-      Atomics.notify(ci, CTL.STATE);
-      Atomics.notify(rw, RING.TAIL);
+      waiter.wake(ci, CTL.STATE);
+      waiter.wake(rw, RING.TAIL);
     }
   }
 }
 
-function serve(): never {
-  let idle = 0;
+/** Binds the plugin side's state to a channel. */
+export function bind(channel: Channel): void {
+  S.ctl = channel.ctl;
+  S.ci = ci = new Int32Array(channel.ctl);
+  rw = new Int32Array(channel.ring);
+  S.text = channel.text;
+  S.arena = new Int32Array(channel.arena);
+  S.waiter = waiter = channel.waiter;
+  tail = Atomics.load(rw, RING.TAIL);
+}
+
+function serve(idle: () => void): never {
+  let spins = 0;
   for (;;) {
     try {
       if (Atomics.load(rw, RING.HEAD) !== tail) {
         consumeRing();
-        idle = 0;
+        spins = 0;
         continue;
       }
       if (Atomics.load(ci, CTL.STATE) === STATE.CALL) {
         handleCall();
-        idle = 0;
+        spins = 0;
         continue;
       }
     } catch (err) {
       // Streamed callbacks run without a try around them (it would stop V8 from inlining them).
       die(`exec callback ${fnName(current)}`, err);
     }
-    if (++idle < SPIN) continue;
+    if (++spins < SPIN) continue;
     const bell = Atomics.load(ci, CTL.DOORBELL);
     Atomics.store(ci, CTL.SLEEPING, 1);
     if (Atomics.load(rw, RING.HEAD) === tail && Atomics.load(ci, CTL.STATE) !== STATE.CALL) {
-      Atomics.wait(ci, CTL.DOORBELL, bell, 100);
+      waiter.wait(ci, CTL.DOORBELL, bell, 100);
+      if (Atomics.load(ci, CTL.DOORBELL) === bell) idle();
     }
     Atomics.store(ci, CTL.SLEEPING, 0);
-    idle = 0;
-  }
-}
-
-/** Reads the message a dead plugin left in its control block. */
-export function deathMessage(ctl: SharedArrayBuffer): string {
-  try {
-    return getString(ctl, DEATH)[0];
-  } catch {
-    return "unknown failure";
+    spins = 0;
   }
 }
 
@@ -710,9 +713,8 @@ export { RING_HEADER };
 /** Id type re-exported for the entry module. */
 export type { PluginId };
 
-/** Test access: binds the replay to a ring and consumes what was published (no worker needed). */
-export function consumeForTest(ring: SharedArrayBuffer): void {
-  rw = new Int32Array(ring);
+/** Test access: consumes what was published on the bound channel's ring (no process needed). */
+export function consumeForTest(): void {
   try {
     consumeRing();
   } catch (err) {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ACT, CTL, PAYLOAD, REPLY, REQ, STATE } from "../channel.ts";
+import { ACT, CTL, IN_PROCESS_WAITER, PAYLOAD, REPLY, REQ, STATE, type Waiter } from "../channel.ts";
 
 /** A plugin callback, as registered. */
 // deno-lint-ignore no-explicit-any
@@ -90,11 +90,13 @@ export const S = {
   /** Plugin name for messages. */
   name: "",
   /** Control block. */
-  ctl: undefined as unknown as SharedArrayBuffer,
+  ctl: undefined as unknown as ArrayBufferLike,
   /** Control block as int32 words. */
   ci: undefined as unknown as Int32Array,
   /** Text ring for `qemu_plugin_outs`. */
-  text: undefined as unknown as SharedArrayBuffer,
+  text: undefined as unknown as ArrayBufferLike,
+  /** How to sleep on the channel's words and wake the emulator. */
+  waiter: IN_PROCESS_WAITER as Waiter,
   /** True when plugin output is shown (`-d plugin`). */
   outs: false,
   /** Scoreboard arena (int32 words). */
@@ -201,10 +203,14 @@ export function request(code: number, args: number[], payload?: (at: number) => 
   for (let i = 0; i < args.length; i++) ci[CTL.ARGS + 1 + i] = args[i];
   payload?.(PAYLOAD);
   Atomics.store(ci, CTL.STATE, STATE.REQUEST);
-  Atomics.notify(ci, CTL.STATE);
+  if (Atomics.load(ci, CTL.EMULATOR_WAITING)) S.waiter.wake(ci, CTL.STATE);
   let spins = 0;
   while (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) {
-    if (++spins > 2000) Atomics.wait(ci, CTL.STATE, STATE.REQUEST, 100);
+    if (++spins < 2000) continue;
+    // The emulator wakes this thread after its answer only when it is marked asleep.
+    Atomics.store(ci, CTL.SLEEPING, 1);
+    if (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) S.waiter.wait(ci, CTL.STATE, STATE.REQUEST, 100);
+    Atomics.store(ci, CTL.SLEEPING, 0);
   }
   if (ci[CTL.ARGS] !== REPLY.OK) {
     const names = Object.entries(REQ).find(([, v]) => v === code)?.[0] ?? code;

@@ -1,0 +1,157 @@
+/**
+ * The plugin process: what runs one plugin instance, started by plume
+ * (`spawn.ts`) as a Deno process of its own. As a list of stages:
+ *
+ * 1. **attach**: map the channel plume created (its memfd, opened through
+ *    `/proc/PLUME/fd/N`) and point standard error at a small sealed
+ *    memfd plume reads when the process dies;
+ * 2. **confine**: a session of its own (terminal signals for plume do not
+ *    reach it), a memory limit covering everything it can allocate (heap,
+ *    `ArrayBuffer`s, WebAssembly memories, workers), no core dumps, the
+ *    seccomp filter, and every Deno permission revoked but the grants;
+ * 3. **boot**: tell plume it is ready for the plugin's code;
+ * 4. **receive** the code and its arguments on standard input;
+ * 5. **empty the global object** down to what a plugin may reach;
+ * 6. **run** the plugin side (`runtime/dispatcher.ts`) until plume kills
+ *    the process or goes away.
+ *
+ * Anything the plugin does happens to this process alone: plume sees a
+ * channel that stops answering, a process that ended, or a message.
+ *
+ * @module
+ */
+
+import { CTL, DEATH, LAYOUT, mappedChannel, putString, STATE } from "../channel.ts";
+import { apiObject } from "../runtime/binding_generated.ts";
+import { type RuntimeInit, start } from "../runtime/dispatcher.ts";
+import { os } from "./os.ts";
+import { confineGlobals } from "./realm.ts";
+import { seccompFilter } from "./seccomp.ts";
+
+/** What plume tells a plugin process on its command line (JSON, the last argument). */
+export interface HostArgs {
+  /** plume's pid: where the descriptors are, and whose death ends this process. */
+  parent: number;
+  /** plume's descriptor of the channel's memfd. */
+  channelFd: number;
+  /** plume's descriptor of the standard-error memfd. */
+  stderrFd: number;
+  /** Memory limit in MiB beyond what the runtime uses at start (0: none). */
+  memoryMb: number;
+  /** Deno permission kinds granted (`read`, `write`, `net`, `env`): kept, all others revoked. */
+  grants: string[];
+  /** Globals the grants make reachable. */
+  keep: string[];
+}
+
+const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+/** Largest init message accepted on standard input (the plugin's bundle and its arguments). */
+const MAX_INIT_BYTES = 256 << 20;
+
+/** Limits and walls, before any of the plugin's code is seen. */
+function confine(args: HostArgs): void {
+  const o = os();
+  o.setsid();
+  o.setrlimit(RLIMIT_CORE, 0);
+  if (args.memoryMb > 0) {
+    // What the runtime already holds counts too: the limit is that plus the plugin's allowance.
+    const status = o.readSmallFile("/proc/self/status");
+    const vmData = Number(/^VmData:\s*(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+    if (!Number.isFinite(vmData)) throw new Error("Cannot read VmData from /proc/self/status");
+    o.setrlimit(RLIMIT_DATA, vmData + args.memoryMb * 1024 * 1024);
+  }
+  // Time zone data is read on first use: read it now, before the filter refuses opening files.
+  new Date().toString();
+  const filter = seccompFilter(o.arch, {
+    pid: o.getpid(),
+    open: args.grants.includes("read") || args.grants.includes("write"),
+    write: args.grants.includes("write"),
+    net: args.grants.includes("net"),
+  });
+  if (filter) {
+    o.prctl(PR_SET_NO_NEW_PRIVS, 1);
+    o.seccomp(filter);
+  }
+  for (const name of PERMISSIONS) {
+    if (!args.grants.includes(name)) Deno.permissions.revokeSync({ name });
+  }
+}
+
+/** Reads standard input to its end. */
+function readInit(): RuntimeInit {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = new Uint8Array(1 << 20);
+    const n = Deno.stdin.readSync(buf);
+    if (n === null) break;
+    chunks.push(buf.subarray(0, n));
+    total += n;
+    if (total > MAX_INIT_BYTES) throw new Error("Plugin code too large");
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) all.set(c, at), at += c.length;
+  return JSON.parse(new TextDecoder().decode(all));
+}
+
+/**
+ * Runs the plugin process with `args` (the JSON plume put on its command
+ * line). Returns only if plume is gone; the process then exits.
+ */
+export function hostMain(argsJson: string): void {
+  const args = JSON.parse(argsJson) as HostArgs;
+  const o = os();
+  // Stage 1: attach.
+  const fd = o.open(`/proc/${args.parent}/fd/${args.channelFd}`, true);
+  const mapping = o.map(fd, LAYOUT.size);
+  o.close(fd);
+  const channel = mappedChannel(mapping, { wait: o.futexWait, wake: o.futexWake });
+  const ci = new Int32Array(channel.ctl);
+  const fail = (stage: string, err: unknown) => {
+    putString(channel.ctl, DEATH, `${stage}: ${err instanceof Error ? err.message : String(err)}`);
+    Atomics.store(ci, CTL.STATE, STATE.DEAD);
+    o.futexWake(mapping.address + LAYOUT.ctl + CTL.STATE * 4);
+    o.exit(3);
+  };
+  try {
+    const err = o.open(`/proc/${args.parent}/fd/${args.stderrFd}`, true);
+    o.dup2(err, 2);
+    o.close(err);
+    // Stage 2: confine.
+    confine(args);
+  } catch (err) {
+    fail("confining the plugin process", err);
+  }
+  // Stage 3: boot.
+  Atomics.store(ci, CTL.STATE, STATE.BOOTED);
+  channel.waiter.wake(ci, CTL.STATE);
+  // Stage 4: receive.
+  let init: RuntimeInit;
+  try {
+    init = readInit();
+  } catch (err) {
+    return fail("receiving the plugin", err);
+  }
+  // Stage 5: empty the global object.
+  const api = apiObject();
+  try {
+    confineGlobals(args.keep);
+  } catch (err) {
+    return fail("confining the plugin's globals", err);
+  }
+  // Stage 6: run, until plume kills this process or is gone.
+  const exit = o.exit, getppid = o.getppid;
+  start(init, channel, api, () => {
+    if (getppid() !== args.parent) exit(0);
+  });
+  // The plugin failed to load, or died: its message is in the channel; wait for plume to end this process.
+  for (;;) {
+    channel.waiter.wait(ci, CTL.DOORBELL, Atomics.load(ci, CTL.DOORBELL), 100);
+    if (getppid() !== args.parent) exit(0);
+  }
+}
+
+if (import.meta.main) hostMain(Deno.args[Deno.args.length - 1]);

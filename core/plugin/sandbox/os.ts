@@ -1,0 +1,278 @@
+/**
+ * The operating-system calls the plugin sandbox is made of, through Deno's
+ * foreign-function interface: shared memory between plume and a plugin
+ * process (`memfd_create` + `mmap`), waiting on it across processes
+ * (`futex`, since `Atomics.wait` works only on a `SharedArrayBuffer` and
+ * only within one process), watching a plugin process (`pidfd_open` +
+ * `waitid`), and confining one (`setrlimit`, `setsid`, `prctl`,
+ * `seccomp`).
+ *
+ * Both sides use this module: plume, and the plugin process before it
+ * gives up its permissions. Every function here keeps working after the
+ * plugin process revoked its FFI permission: calling a symbol opened
+ * earlier is not checked again, and addresses are plain numbers computed
+ * in advance (pointer arithmetic through `Deno.UnsafePointer` is checked).
+ * Nothing here is ever reachable from a plugin's code.
+ *
+ * Linux on x86-64 or AArch64 with glibc; {@link os} throws
+ * {@link SandboxUnavailable} elsewhere.
+ *
+ * @module
+ */
+
+/** Plugins cannot run here (no Linux, no glibc, no FFI permission): one line for the user. */
+export class SandboxUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SandboxUnavailable";
+  }
+}
+
+const SYMBOLS = {
+  syscall: { parameters: ["i64", "usize", "usize", "usize", "usize", "usize", "usize"], result: "i64" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
+  mmap: { parameters: ["usize", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  setsid: { parameters: [], result: "i32" },
+  getpid: { parameters: [], result: "i32" },
+  getppid: { parameters: [], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  prctl: { parameters: ["i32", "usize", "usize", "usize", "usize"], result: "i32" },
+  _exit: { parameters: ["i32"], result: "void" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** System call numbers that glibc has no wrapper for (or whose wrapper we avoid), per host architecture. */
+export const SYSCALL_NUMBERS = {
+  x86_64: { futex: 202, waitid: 247, pidfd_open: 434, seccomp: 317 },
+  aarch64: { futex: 98, waitid: 95, pidfd_open: 434, seccomp: 277 },
+} as const;
+
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1;
+const P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000;
+const CLD_EXITED = 1;
+
+/** How a watched process ended. */
+export type ExitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
+
+/** A shared mapping in this process. */
+export interface Mapping {
+  /** Address of the first byte in this process. */
+  address: number;
+  /**
+   * `length` bytes from `offset` as an `ArrayBuffer` (not a
+   * `SharedArrayBuffer`: wait with {@link Os.futexWait}, not
+   * `Atomics.wait`). Only before the FFI permission is revoked.
+   */
+  region(offset: number, length: number): ArrayBuffer;
+}
+
+/** The calls, bound to the host C library. */
+export interface Os {
+  /** Creates an anonymous shared-memory file of `size` bytes that cannot grow or shrink; returns its descriptor. */
+  memfd(name: string, size: number): number;
+  /** Maps `size` bytes of file `fd` shared, readable and writable. */
+  map(fd: number, size: number): Mapping;
+  /** Opens `path` (for `/proc/PID/fd/N`: another process's descriptor); returns a descriptor. */
+  open(path: string, write: boolean): number;
+  /** Reads a small file completely (such as `/proc/self/status`). */
+  readSmallFile(path: string): string;
+  /** Reads up to `max` bytes of file `fd` from its start. */
+  readStart(fd: number, max: number): Uint8Array;
+  /** Closes a descriptor. */
+  close(fd: number): void;
+  /** Makes `fd` also descriptor `target`. */
+  dup2(fd: number, target: number): void;
+  /** Sleeps while the int32 at `address` holds `expected`, at most `ms` milliseconds (shared futex). */
+  futexWait(address: number, expected: number, ms: number): void;
+  /** Wakes every sleeper on the int32 at `address`. */
+  futexWake(address: number): void;
+  /** A descriptor that refers to process `pid` (-1 when the kernel has no `pidfd_open`). */
+  pidfd(pid: number): number;
+  /** How the process behind `pidfd` ended, or undefined while it runs (it stays waitable by its owner). */
+  exitStatus(pidfd: number): ExitStatus | undefined;
+  /** This process's id. */
+  getpid(): number;
+  /** The parent process's id. */
+  getppid(): number;
+  /** Starts a new session: terminal signals for plume's session no longer reach this process. */
+  setsid(): void;
+  /** Sets a resource limit (soft and hard). */
+  setrlimit(resource: number, bytes: number): void;
+  /** `prctl(option, arg2)`; throws on failure. */
+  prctl(option: number, arg2: number): void;
+  /** Installs a seccomp filter (`sock_filter` bytes) on every thread of the process. */
+  seccomp(filter: Uint8Array): void;
+  /** Ends this process at once, with no event or handler run. */
+  exit(status: number): never;
+  /** The host architecture's system call numbers. */
+  arch: keyof typeof SYSCALL_NUMBERS;
+}
+
+let loaded: Os | undefined;
+
+/**
+ * The calls, loading the C library on first use.
+ *
+ * @throws {SandboxUnavailable} when they cannot be made here
+ *
+ * @example
+ * ```ts
+ * import { os } from "./os.ts";
+ * const fd = os().memfd("example", 4096);
+ * const mapping = os().map(fd, 4096);
+ * new Int32Array(mapping.region(0, 4096))[0] = 1;
+ * os().close(fd);
+ * ```
+ */
+export function os(): Os {
+  return loaded ??= bind();
+}
+
+function bind(): Os {
+  const arch = Deno.build.arch;
+  if (Deno.build.os !== "linux" || (arch !== "x86_64" && arch !== "aarch64")) {
+    throw new SandboxUnavailable(`plugins need Linux on x86-64 or AArch64 (this is ${Deno.build.os} on ${arch})`);
+  }
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    lib = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch (err) {
+    throw new SandboxUnavailable(`plugins need the host C library through FFI: ${(err as Error).message}`);
+  }
+  const c = lib.symbols, nr = SYSCALL_NUMBERS[arch];
+  const errnoAt = c.__errno_location();
+  const errnoView = errnoAt === null ? undefined : new Deno.UnsafePointerView(errnoAt);
+  // Read errno through a view made now: making one later would need the FFI permission.
+  const errno = () => errnoView?.getInt32() ?? 0;
+  const fail = (what: string): never => {
+    throw new Error(`${what} failed (errno ${errno()})`);
+  };
+  const timespec = new BigInt64Array(2), timespecBytes = new Uint8Array(timespec.buffer);
+  const siginfo = new Uint8Array(128), siginfoView = new DataView(siginfo.buffer);
+  // The buffer parameter of `syscall` is passed as an address: take it while it may be taken.
+  const address = (bytes: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  const futexNr = BigInt(nr.futex), FUTEX_WAIT_N = BigInt(FUTEX_WAIT), FUTEX_WAKE_N = BigInt(FUTEX_WAKE);
+  const timespecAt = address(timespecBytes), siginfoAt = address(siginfo);
+  const limit = new BigUint64Array(2), limitBytes = new Uint8Array(limit.buffer);
+  const encoder = new TextEncoder();
+  const cString = (s: string) => encoder.encode(s + "\0");
+  return {
+    arch,
+    memfd(name, size) {
+      const fd = c.memfd_create(cString(name), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+      if (fd < 0) fail("memfd_create");
+      if (c.ftruncate(fd, BigInt(size)) !== 0) fail("ftruncate");
+      // A fixed size: neither side can make the other's mapping fault past its end.
+      if (c.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) !== 0) fail("fcntl(F_ADD_SEALS)");
+      return fd;
+    },
+    map(fd, size) {
+      const p = c.mmap(0n, BigInt(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+      const at = p === null ? 0n : BigInt(Deno.UnsafePointer.value(p));
+      if (at === 0n || at === 0xffffffffffffffffn) fail("mmap");
+      return {
+        address: Number(at),
+        region: (offset, length) => {
+          if (offset < 0 || length <= 0 || offset + length > size) {
+            throw new RangeError(`Bad region ${offset}+${length}`);
+          }
+          return Deno.UnsafePointerView.getArrayBuffer(p!, length, offset);
+        },
+      };
+    },
+    open(path, write) {
+      const fd = c.open(cString(path), write ? 2 : 0, 0);
+      if (fd < 0) fail(`open ${path}`);
+      return fd;
+    },
+    readSmallFile(path) {
+      const fd = c.open(cString(path), 0, 0);
+      if (fd < 0) fail(`open ${path}`);
+      const buf = new Uint8Array(16384);
+      let n = 0;
+      for (;;) {
+        const r = Number(c.read(fd, buf.subarray(n), BigInt(buf.length - n)));
+        if (r <= 0) break;
+        n += r;
+      }
+      c.close(fd);
+      return new TextDecoder().decode(buf.subarray(0, n));
+    },
+    readStart(fd, max) {
+      const buf = new Uint8Array(max);
+      const r = Number(c.pread(fd, buf, BigInt(max), 0n));
+      return buf.subarray(0, Math.max(0, r));
+    },
+    close(fd) {
+      c.close(fd);
+    },
+    dup2(fd, target) {
+      if (c.dup2(fd, target) < 0) fail("dup2");
+    },
+    futexWait(at, expected, ms) {
+      const whole = Math.floor(ms / 1000);
+      timespec[0] = BigInt(whole);
+      timespec[1] = BigInt(Math.round((ms - whole * 1000) * 1e6));
+      c.syscall(futexNr, BigInt(at), FUTEX_WAIT_N, BigInt(expected >>> 0), timespecAt, 0n, 0n);
+    },
+    futexWake(at) {
+      c.syscall(futexNr, BigInt(at), FUTEX_WAKE_N, 0x7fffffffn, 0n, 0n, 0n);
+    },
+    pidfd(pid) {
+      return Number(c.syscall(BigInt(nr.pidfd_open), BigInt(pid), 0n, 0n, 0n, 0n, 0n));
+    },
+    exitStatus(pidfd) {
+      siginfo.fill(0);
+      const flags = BigInt(WEXITED | WNOHANG | WNOWAIT);
+      const r = c.syscall(BigInt(nr.waitid), BigInt(P_PIDFD), BigInt(pidfd), siginfoAt, flags, 0n, 0n);
+      // siginfo_t: si_signo, si_errno, si_code, then (for SIGCHLD) si_pid, si_uid, si_status.
+      if (r !== 0n || siginfoView.getInt32(16, true) === 0) return undefined;
+      const code = siginfoView.getInt32(8, true), status = siginfoView.getInt32(24, true);
+      return code === CLD_EXITED ? { code: status } : { signal: status };
+    },
+    getpid: () => c.getpid(),
+    getppid: () => c.getppid(),
+    setsid() {
+      c.setsid();
+    },
+    setrlimit(resource, bytes) {
+      limit[0] = limit[1] = BigInt(bytes);
+      if (c.setrlimit(resource, limitBytes) !== 0) fail(`setrlimit(${resource})`);
+    },
+    prctl(option, arg2) {
+      if (c.prctl(option, BigInt(arg2), 0n, 0n, 0n) !== 0) fail(`prctl(${option})`);
+    },
+    exit(status): never {
+      c._exit(status);
+      throw new Error("_exit returned");
+    },
+    seccomp(filter) {
+      // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+      const prog = new Uint8Array(16), view = new DataView(prog.buffer);
+      view.setUint16(0, filter.length / 8, true);
+      view.setBigUint64(8, address(filter), true);
+      const SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_TSYNC = 1;
+      const r = c.syscall(
+        BigInt(nr.seccomp),
+        BigInt(SECCOMP_SET_MODE_FILTER),
+        BigInt(SECCOMP_FILTER_FLAG_TSYNC),
+        address(prog),
+        0n,
+        0n,
+        0n,
+      );
+      if (r !== 0n) fail("seccomp");
+    },
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * Starting and watching plugin processes (plume's side of the sandbox).
+ *
+ * Each plugin instance runs in a Deno process of its own (`host.ts`),
+ * started from plume's main thread with no permissions but its grants,
+ * standard output discarded, an environment holding only what Deno needs
+ * and the granted variables, and two shared files plume creates: the
+ * channel and a small, fixed-size file that becomes the process's
+ * standard error (read when it dies, to tell an out-of-memory death from a
+ * crash). A kill, a crash or an out-of-memory death is the process's own;
+ * plume notices it through a pidfd.
+ *
+ * The process boots while plume reads the guest program and bundles the
+ * plugin; its code follows on standard input.
+ *
+ * @module
+ */
+
+import {
+  type Channel,
+  CTL,
+  CTL_BYTES,
+  DEATH,
+  LAYOUT,
+  type LoadReport,
+  mappedChannel,
+  PAYLOAD,
+  PluginFailure,
+  STATE,
+} from "../channel.ts";
+import type { RuntimeInit } from "../runtime/dispatcher.ts";
+import type { HostArgs } from "./host.ts";
+import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
+
+/** The first argument that makes plume's compiled executable run as a plugin process. */
+export const PLUGIN_HOST_FLAG = "--plume-plugin-host";
+
+/** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
+const STDERR_BYTES = 64 * 1024;
+
+/** How often the load stages look at the process (ms): they run while plume's event loop is free. */
+const POLL_MS = 1;
+
+/** How to start a plugin process. */
+export interface SandboxOptions {
+  /** Plugin name, for the process's memfd names. */
+  name: string;
+  /** `-plugin-allow` grants: `read=PATH`, `write=PATH`, `net=HOST`, `env=VAR`. */
+  grants: readonly string[];
+  /** Globals the grants make reachable. */
+  keep: readonly string[];
+  /** Memory limit in MiB (0: none). */
+  memoryMb: number;
+}
+
+function hostPath(): string {
+  return decodeURIComponent(new URL("./host.ts", import.meta.url).pathname);
+}
+
+/** Where Deno keeps its cache, so that the plugin process finds its compiled modules there. */
+function denoDir(): Record<string, string> {
+  const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH"]) {
+    const v = Deno.env.get(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return env;
+}
+
+/** The command line of a plugin process and its environment. */
+function hostCommand(
+  opts: SandboxOptions,
+  args: HostArgs,
+): { cmd: string; argv: string[]; env: Record<string, string> } {
+  const env = denoDir();
+  const byKind = new Map<string, string[]>();
+  for (const g of opts.grants) {
+    const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
+    if (value.includes(",")) throw new SandboxUnavailable(`grant '${g}': a value may not contain ','`);
+    byKind.set(kind, [...byKind.get(kind) ?? [], value]);
+    if (kind === "env") {
+      const v = Deno.env.get(value);
+      if (v !== undefined) env[value] = v;
+    }
+  }
+  if (Deno.build.standalone) {
+    // The executable's permissions were fixed when it was compiled: it could only keep a whole kind.
+    if (opts.grants.length > 0) {
+      throw new SandboxUnavailable(
+        "plugin permission grants need plume run by deno (the compiled executable cannot restrict a grant to a path)",
+      );
+    }
+    return { cmd: Deno.execPath(), argv: [PLUGIN_HOST_FLAG, JSON.stringify(args)], env };
+  }
+  const flags = [...byKind].map(([kind, values]) => `--allow-${kind}=${values.join(",")}`);
+  return {
+    cmd: Deno.execPath(),
+    argv: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--allow-ffi",
+      ...flags,
+      hostPath(),
+      JSON.stringify(args),
+    ],
+    env,
+  };
+}
+
+/** Sleeps for `ms` on the event loop. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One plugin process, from plume's side. */
+export class Sandbox {
+  /** The channel, mapped in plume. */
+  readonly channel: Channel;
+  /** The process's id. */
+  readonly pid: number;
+  private readonly ci: Int32Array;
+  private readonly child: Deno.ChildProcess;
+  private readonly pidfd: number;
+  private channelFd: number;
+  private readonly stderrFd: number;
+  /** What the process wrote to its standard error before it took the memfd (Deno's own start-up errors). */
+  private bootError = "";
+  private killed = false;
+  private exited: ExitStatus | undefined;
+
+  /**
+   * Starts the process; its code follows with {@link send}.
+   *
+   * @throws {SandboxUnavailable} when plugin processes cannot run here
+   */
+  constructor(private readonly opts: SandboxOptions) {
+    const o = os();
+    this.channelFd = o.memfd(`plume-plugin ${opts.name}`, LAYOUT.size);
+    this.stderrFd = o.memfd(`plume-plugin-stderr ${opts.name}`, STDERR_BYTES);
+    const mapping = o.map(this.channelFd, LAYOUT.size);
+    this.channel = mappedChannel(mapping, { wait: o.futexWait, wake: o.futexWake });
+    this.ci = new Int32Array(this.channel.ctl);
+    const { cmd, argv, env } = hostCommand(opts, {
+      parent: Deno.pid,
+      channelFd: this.channelFd,
+      stderrFd: this.stderrFd,
+      memoryMb: opts.memoryMb,
+      grants: [...new Set(opts.grants.map((g) => g.slice(0, g.indexOf("="))))],
+      keep: [...opts.keep],
+    });
+    this.child = new Deno.Command(cmd, {
+      args: argv,
+      env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.pid = this.child.pid;
+    this.pidfd = o.pidfd(this.pid);
+    this.readBootErrors();
+  }
+
+  /** Keeps the first bytes of what the process writes to its standard error before it confines itself. */
+  private async readBootErrors(): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of this.child.stderr) {
+        if (this.bootError.length < 4096) this.bootError += decoder.decode(chunk, { stream: true });
+      }
+    } catch { /* the process is gone */ }
+  }
+
+  /** True once the process ended. */
+  gone(): boolean {
+    return this.exitStatus() !== undefined;
+  }
+
+  /** How the process ended, or undefined while it runs. */
+  exitStatus(): ExitStatus | undefined {
+    if (this.exited) return this.exited;
+    if (this.pidfd >= 0) return this.exited = os().exitStatus(this.pidfd);
+    return undefined;
+  }
+
+  /**
+   * Why the process died, in words for a message (never the process's own
+   * text: it is the plugin's).
+   */
+  deathReason(): string {
+    const status = this.exitStatus();
+    const stderr = new TextDecoder().decode(os().readStart(this.stderrFd, STDERR_BYTES));
+    if (/out of memory|allocation failed/i.test(stderr) || (status?.signal === 5 && this.opts.memoryMb > 0)) {
+      return this.opts.memoryMb > 0 ? `out of memory (limit ${this.opts.memoryMb} MiB)` : "out of memory";
+    }
+    if (status?.signal !== undefined) return `its process was killed by signal ${status.signal}`;
+    if (status?.code !== undefined) return `its process exited with status ${status.code}`;
+    return "its process stopped";
+  }
+
+  /** Waits for `done()` to say yes, on the event loop, until `deadline` (ms since the epoch of `performance.now`). */
+  private async until(done: () => boolean, deadline: number, what: string): Promise<void> {
+    for (;;) {
+      if (done()) return;
+      const state = Atomics.load(this.ci, CTL.STATE);
+      if (state === STATE.DEAD) throw new PluginFailure(this.deathMessage());
+      if (this.exitStatus()) {
+        // Deno's own start-up failure (before the process took its standard error) is plume's problem, not the plugin's.
+        const detail = this.bootError.trim().split("\n")[0];
+        throw new PluginFailure(detail && state !== STATE.BOOTED ? `${what}: ${detail}` : this.deathReason());
+      }
+      if (performance.now() > deadline) throw new PluginFailure(`${what} took too long`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** The message a dead plugin left (its text, to be escaped by whoever prints it). */
+  deathMessage(): string {
+    const len = this.ci[DEATH];
+    if (!(len > 0 && len <= CTL_BYTES - (DEATH + 1) * 4)) return this.deathReason();
+    return new TextDecoder().decode(new Uint8Array(this.channel.ctl, (DEATH + 1) * 4, len).slice());
+  }
+
+  /** Waits until the process confined itself and waits for its code. */
+  booted(deadline: number): Promise<void> {
+    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, deadline, "starting the plugin process");
+  }
+
+  /** Sends the plugin's code and arguments. */
+  async send(init: RuntimeInit): Promise<void> {
+    // The process has its own descriptor of the channel now.
+    os().close(this.channelFd);
+    this.channelFd = -1;
+    const writer = this.child.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode(JSON.stringify(init)));
+      await writer.close();
+    } catch {
+      // The process died: the next stage says why.
+    }
+  }
+
+  /**
+   * Waits for the plugin's code to be evaluated and returns what the
+   * process reports (checked: it is the plugin's side).
+   */
+  async loaded(deadline: number): Promise<LoadReport> {
+    await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, deadline, "evaluating the plugin");
+    let report: LoadReport;
+    try {
+      const len = this.ci[PAYLOAD];
+      if (!(len >= 0 && len <= 65536)) throw new Error("bad length");
+      report = JSON.parse(new TextDecoder().decode(new Uint8Array(this.channel.ctl, (PAYLOAD + 1) * 4, len).slice()));
+    } catch {
+      throw new PluginFailure("malformed load report");
+    }
+    const valid = typeof report === "object" && report !== null &&
+      (report.ok === true
+        ? (report.version === undefined || typeof report.version === "number") &&
+          typeof report.versionType === "string" && typeof report.hasInstall === "boolean"
+        : report.ok === false && typeof report.error === "string");
+    if (!valid) throw new PluginFailure("malformed load report");
+    if (report.ok && Atomics.compareExchange(this.ci, CTL.STATE, STATE.LOADED, STATE.IDLE) !== STATE.LOADED) {
+      throw new PluginFailure("the plugin changed its channel's state while loading");
+    }
+    return report;
+  }
+
+  /** Ends the process. Safe to call more than once. */
+  kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    const o = os();
+    for (const fd of [this.channelFd, this.stderrFd, this.pidfd]) if (fd >= 0) o.close(fd);
+    this.child.status.catch(() => {});
+  }
+}
