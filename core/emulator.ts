@@ -10,6 +10,7 @@ import { Scheduler } from "./cpu/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { readSymbols } from "./elf/elf.ts";
 import { interpreterPath, type LoadedProgram, loadProgram } from "./elf/loader.ts";
+import { ProgramFileError, readProgramFile } from "./elf/program_file.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
 import { makeRuntime } from "./jit/runtime.ts";
@@ -61,17 +62,20 @@ export class ProgramError extends Error {
 }
 
 function hostErrorText(err: unknown): string {
+  if (err instanceof ProgramFileError) {
+    return err.errno === "EACCES" ? `Permission denied (${err.message})` : err.message;
+  }
   if (err instanceof Deno.errors.NotFound) return "No such file or directory";
   if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) return "Permission denied";
   if (err instanceof Deno.errors.IsADirectory) return "Is a directory";
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Reads a program file, turning host errors into {@link ProgramError}. */
+/** Reads a program file (a regular file of bounded size), turning host errors into {@link ProgramError}. */
 export function readProgram(path: string): Uint8Array {
   try {
     if (Deno.statSync(path).isDirectory) throw new Deno.errors.IsADirectory();
-    return Deno.readFileSync(path);
+    return readProgramFile(path);
   } catch (err) {
     throw new ProgramError(`${path}: ${hostErrorText(err)}`);
   }

@@ -11,6 +11,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { GUEST_BIN, guestEnv, ROOT, runPlume } from "./harness.ts";
 import { PLUGIN_API_NAMES } from "../core/plugin/allowlist_generated.ts";
 import { BUILTIN_PLUGINS } from "../core/plugin/builtins.ts";
+import { REACHABLE_GLOBALS } from "../core/plugin/plugin_globals.ts";
 import { join } from "node:path";
 
 const PLUGINS = join(ROOT, "tests/plugins");
@@ -35,6 +36,10 @@ Deno.test('the surface a plugin reaches through "qemu-plugin" is exactly the all
   assertMatch(r.err, /^binary hello_asm$/m);
   // User mode has no physical addresses; QEMU's answers there.
   assertMatch(r.err, /^hwaddr null false 0 Invalid$/m);
+  // Beyond the API: ECMAScript and the few Web APIs plugin_globals.ts lists, nothing of Deno's runtime.
+  const globals = /^globals (.*)$/m.exec(r.err)![1].split(",");
+  assertEquals(globals, REACHABLE_GLOBALS.filter((g) => g in globalThis).sort());
+  assertMatch(r.err, /^global prototype Object$/m);
 });
 
 Deno.test("plugin output goes to stderr only with -d plugin, or to the -D file", async () => {

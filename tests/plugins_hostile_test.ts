@@ -1,9 +1,11 @@
 /**
- * Hostile plugins (`tests/plugins/hostile/`): each is refused at load
- * (exit status 1, one line naming the plugin, the file, the line and the
- * offending name) or unloaded at run time with a message naming it and the
+ * Hostile plugins (`tests/plugins/hostile/`), written as an attacker would:
+ * each is refused at load (exit status 1, one line naming the plugin and
+ * what it did) or unloaded at run time with one line naming it and the
  * callback, while the guest's output and exit status stay what they are
- * without plugins.
+ * without plugins, nothing outside the plugin's process is touched (no
+ * file, no process, no signal to plume, no byte on plume's stdout or of the
+ * guest's stdin), and plume never waits much longer than the watchdog.
  *
  * @module
  */
@@ -14,7 +16,11 @@ import { join } from "node:path";
 
 const HOSTILE = join(ROOT, "tests/plugins/hostile");
 const PROGRAM = join(GUEST_BIN, "fib_pie");
+const BUSYBOX = join(ROOT, ".cache/debian/busybox-static/usr/bin/busybox");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** The one line plume prints about a plugin it unloads. */
+const UNLOAD_LINE = /^plume: plugin '[^']*hostile\/[a-z_]+\.ts' \(#1\): [^\n]*; plugin unloaded, the guest goes on$/;
 
 let plain: { stdout: Uint8Array; status: number } | undefined;
 async function reference() {
@@ -22,52 +28,97 @@ async function reference() {
 }
 
 /**
- * Runs the guest with one plugin (and extra flags); returns output, status
- * and stderr text. The watchdog is short only for the plugins that stall on
- * purpose: on a loaded machine a plugin thread may wait a second for a core.
+ * Runs the guest with one plugin (and extra flags); returns output, status,
+ * stderr text and the wall time. A watchdog of 1 s for the plugins that
+ * stall on purpose, else a long one: on a loaded machine a plugin process
+ * may wait a second for a core.
  */
-async function withPlugin(plugin: string, flags: string[] = []) {
-  const watchdog = ["-plugin-watchdog", plugin.includes("loop.ts") ? "1" : "60"];
+async function withPlugin(plugin: string, flags: string[] = [], watchdog = 60) {
+  const t0 = performance.now();
   const r = await runPlume([PROGRAM, "20"], {
-    flags: [...watchdog, "-plugin-memory", "64", "-plugin", plugin, ...flags],
+    flags: ["-plugin-watchdog", String(watchdog), "-plugin-memory", "64", "-plugin", plugin, ...flags],
   });
-  return { ...r, err: text(r.stderr) };
+  return { ...r, err: text(r.stderr), seconds: (performance.now() - t0) / 1000 };
 }
 
-Deno.test("hostile plugins refused at load: one line, exit status 1, file, line and name", async () => {
-  const cases: [string, RegExp][] = [
+/** Checks that stderr is exactly one line (no control character of the plugin's got through) matching `message`. */
+function assertOneLine(err: string, message: RegExp, label: string): void {
+  const lines = err.trimEnd().split("\n");
+  assertEquals(lines.length, 1, `${label}: ${JSON.stringify(err)}`);
+  // deno-lint-ignore no-control-regex
+  assert(!/[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]/.test(err), `${label}: a control character in ${JSON.stringify(err)}`);
+  assertMatch(lines[0], message, label);
+}
+
+Deno.test("hostile plugins refused at load: one line, exit status 1, the plugin and what it did", async () => {
+  const cases: [string, RegExp, number?][] = [
     ["reads_file.ts", /reads_file\.ts:12:\d+: reference to global 'Deno' is not allowed/],
     ["globals.ts", /globals\.ts:13:\d+: reference to global 'globalThis' is not allowed/],
     ["node_fs.ts", /node_fs\.ts:7:\d+: module 'node:fs' is not allowed/],
     ["secret.ts", /secret\.ts:9:\d+: undefined symbol 'qemu_plugin_secret' \(not exported by "qemu-plugin"\)/],
     ["dynamic_import.ts", /dynamic_import\.ts:12:\d+: dynamic import\(\) of '\.\/throws\.ts' is not allowed/],
-    ["bad_version.ts", /qemu_plugin_version 99 is outside the supported range \[2, 7\]/],
-    ["refuses.ts", /qemu_plugin_install returned 3/],
-    ["throws.ts,where=install", /qemu_plugin_install: Error: boom in install/],
+    ["bad_version.ts", /qemu_plugin_version 99 is outside the supported range \[2, 7\]$/],
+    ["version_string.ts", /: qemu_plugin_version is not an integer \(a string\)$/],
+    ["version_symbol.ts", /: qemu_plugin_version is not an integer \(a symbol\)$/],
+    ["version_proxy.ts", /: qemu_plugin_version is not an integer \(an object\)$/],
+    ["refuses.ts", /: qemu_plugin_install returned 3$/],
+    ["refuses.ts,ret=NaN", /: qemu_plugin_install returned NaN$/],
+    ["refuses.ts,ret=2**32", /: qemu_plugin_install returned 4294967296$/],
+    ["refuses.ts,ret=Infinity", /: qemu_plugin_install returned Infinity$/],
+    ["refuses.ts,ret=0.9", /: qemu_plugin_install returned 0\.9$/],
+    ["refuses.ts,ret=undefined", /: qemu_plugin_install returned undefined \(no return value\)$/],
+    ["refuses.ts,ret=string", /: qemu_plugin_install returned "0\\nplume: forged"$/],
+    ["refuses.ts,ret=object", /: qemu_plugin_install returned an object$/],
+    ["refuses.ts,ret=bigint", /: qemu_plugin_install returned 0n$/],
+    ["throws.ts,where=install", /: qemu_plugin_install: Error: boom in install$/],
+    ["loop_top_level.ts", /: evaluating the plugin: not done after 1 s \(watchdog\)$/, 1],
+    ["stall.ts,where=install", /: qemu_plugin_install: no answer for 1 s \(watchdog\)$/, 1],
+    ["intrinsics.ts,what=atomics", /: qemu_plugin_install: no answer for 1 s \(watchdog\)$/, 1],
   ];
-  for (const [plugin, message] of cases) {
-    const r = await withPlugin(join(HOSTILE, plugin));
+  for (const [plugin, message, watchdog] of cases) {
+    const r = await withPlugin(join(HOSTILE, plugin), [], watchdog);
     assertEquals(r.status, 1, plugin);
     assertEquals(r.stdout.length, 0, `${plugin}: the guest must not start`);
-    const lines = r.err.trimEnd().split("\n");
-    assertEquals(lines.length, 1, `${plugin}: ${r.err}`);
-    assertMatch(lines[0], /^plume: plugin '[^']*hostile\/[a-z_]+\.ts': /);
-    assertMatch(lines[0], message);
+    assertOneLine(r.err, /^plume: plugin '[^']*hostile\/[a-z_]+\.ts': /, plugin);
+    assertMatch(r.err.trimEnd(), message, plugin);
+    assert(r.seconds < 30, `${plugin}: ${r.seconds} s`);
   }
 });
 
-Deno.test("hostile plugins contained at run time: unloaded with a message, guest output and status intact", async () => {
+Deno.test("hostile plugins contained at run time: one line, guest output and status intact", async () => {
   const ref = await reference();
   const granted = await Deno.makeTempFile({ prefix: "plume-granted-" });
   const grant = ["-plugin-allow", `read=${granted}`];
-  const cases: [string, string[], RegExp][] = [
+  const cases: [string, string[], RegExp, number?][] = [
     ["throws.ts,where=exec", [], /exec callback 'onExec': Error: boom in exec/],
     ["throws.ts,where=trans", [], /tb trans callback 'onTrans': TypeError: boom in trans/],
     ["throws.ts,where=sync", [], /tb exec callback 'onSync': RangeError: boom in sync/],
-    ["loop.ts,where=trans", [], /tb trans callback: no answer for 1 s \(watchdog\)/],
-    ["loop.ts,where=exec", [], /no (answer|progress) for 1 s \(watchdog\)/],
+    // Thrown text is escaped: no newline, carriage return, escape sequence or line separator gets through.
+    ["throws.ts,where=forged", [], /'onTrans': Error: boom\\nplume: plugin 'victim' \(#2\): forged line\\x1b\[2J/],
+    ["throws.ts,where=proxy", [], /tb trans callback 'onTrans': an exception that is not an Error/],
+    ["throws.ts,where=symbol", [], /tb trans callback 'onTrans': a symbol/],
+    ["throws.ts,where=tostring", [], /tb trans callback 'onTrans': an exception that is not an Error/],
+    ["loop.ts,where=trans", [], /tb trans callback: no answer for 1 s \(watchdog\)/, 1],
+    ["loop.ts,where=exec", [], /no answer for 1 s \(watchdog; the plugin was still replaying streamed callbacks\)/, 1],
+    // Each register read is progress, but the call never ends: the watchdog counts the call's whole time.
+    ["stall.ts,where=requests", [], /exec callback: no answer for 1 s \(watchdog\)/, 1],
+    ["stall.ts,where=slow", [], /no answer for 1 s \(watchdog; the plugin was still replaying streamed callbacks\)/, 1],
     ["oom.ts", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
+    // A failed ArrayBuffer allocation is an exception the plugin may catch, or V8 gives up: both end it.
+    [
+      "oom.ts,kind=buffers",
+      [],
+      /tb trans callback(: out of memory \(limit 64 MiB\)| 'onTrans': RangeError: Array buffer)/,
+    ],
+    ["oom.ts,kind=wasm", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
+    ["floods.ts", [], /tb trans callback: more than 32 registrations on one instruction \(limit\)/],
+    ["intrinsics.ts,what=arrays", [], /exec callback \(anonymous\): Error: poisoned intrinsic/],
     ["evades.ts", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
+    ["escapes.ts,raw=kill", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
+    ["escapes.ts,raw=stop", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
+    ["escapes.ts,raw=console", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
+    ["escapes.ts,raw=fsWrite", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
+    ["escapes.ts,raw=worker", [], /tb trans callback 'onTrans': TypeError: g\.Worker is not a constructor/],
     ["exceeds.ts,do=read", grant, /NotCapable: Requires read access to "\/etc\/passwd" \(not granted/],
     ["exceeds.ts,do=env", grant, /NotCapable: Requires env access to "HOME"/],
     ["exceeds.ts,do=net", grant, /NotCapable: Requires net access/],
@@ -75,14 +126,49 @@ Deno.test("hostile plugins contained at run time: unloaded with a message, guest
     ["forges_id.ts", [], /qemu_plugin_register_atexit_cb: invalid plugin id \d+ \(not this plugin's id\)/],
     ["stale_handle.ts", [], /exec callback 'useStale': PluginApiError: qemu_plugin_tb_n_insns: tb handle used outside/],
   ];
-  for (const [plugin, flags, message] of cases) {
-    const r = await withPlugin(join(HOSTILE, plugin), flags);
+  for (const [plugin, flags, message, watchdog] of cases) {
+    const r = await withPlugin(join(HOSTILE, plugin), flags, watchdog);
     assertEquals(r.status, ref.status, plugin);
     assertEquals(text(r.stdout), text(ref.stdout), plugin);
-    assertMatch(r.err, /plume: plugin '[^']*hostile\/[a-z_]+\.ts' \(#1\): /, plugin);
+    assertOneLine(r.err, UNLOAD_LINE, plugin);
     assertMatch(r.err, message, plugin);
-    assertMatch(r.err, /plugin unloaded, the guest goes on/, plugin);
+    assert(r.seconds < 30, `${plugin}: ${r.seconds} s`);
   }
+});
+
+Deno.test("a plugin that poisons the intrinsics its runtime uses harms only itself", async () => {
+  const ref = await reference();
+  for (const what of ["json", "text", "errors", "functions", "all"]) {
+    const r = await withPlugin(join(HOSTILE, `intrinsics.ts,what=${what}`), [], 1);
+    const plumeLines = r.err.split("\n").filter((l) => l.startsWith("plume:"));
+    assert(plumeLines.length <= 1, `${what}: ${r.err}`);
+    // Refused at install, the guest never started; loaded, it runs to the end.
+    if (r.status === 1) {
+      assertMatch(r.err, /qemu_plugin_install: no answer for 1 s \(watchdog\)/, what);
+      assertEquals(r.stdout.length, 0, what);
+    } else {
+      assertEquals(r.status, ref.status, what);
+      assertEquals(text(r.stdout), text(ref.stdout), what);
+    }
+  }
+});
+
+Deno.test("a plugin that reaches the global object finds no way out: no signal, no stdio, no file, no process", async () => {
+  const marker = join(await Deno.makeTempDir({ prefix: "plume-marker-" }), "touched");
+  const input = "the guest's stdin, every byte of it\n".repeat(200);
+  const r = await runPlume([BUSYBOX, "cat"], {
+    flags: ["-d", "plugin", "-plugin", `${join(HOSTILE, "escapes.ts")},marker=${marker}`],
+    stdin: new TextEncoder().encode(input),
+  });
+  assertEquals(r.status, 0);
+  assertEquals(text(r.stdout), input);
+  const err = text(r.stderr);
+  assert(!err.includes("PLUGIN WROTE"), err);
+  const outcomes = err.split("\n").filter((l) => /^\w+ \w+: /.test(l));
+  assertEquals(outcomes.length, 3 * 25, err);
+  for (const line of outcomes) assertMatch(line, /: refused \(TypeError\)$/);
+  for (const path of ["function", "generator", "reflect"]) assertMatch(err, new RegExp(`^${path}: \\d+ globals$`, "m"));
+  await Deno.stat(marker).then(() => assert(false, "the marker file was created"), () => {});
 });
 
 Deno.test("a granted permission works, and only for that instance", async () => {
@@ -113,4 +199,31 @@ Deno.test("a failing plugin does not disturb another one", async () => {
   assertMatch(r.err, /^total insns: \d+$/m);
   const insns = Number(/^total insns: (\d+)$/m.exec(r.err)![1]);
   assert(insns > 10000, `${insns}`);
+});
+
+Deno.test("only a regular file of bounded size is read as a program or an interpreter", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plume-program-" });
+  const fifo = join(dir, "fifo");
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  for (const path of ["/dev/zero", fifo]) {
+    const r = await runPlume([path], { timeoutMs: 20_000 });
+    assertEquals(r.status, 1, path);
+    assertEquals(text(r.stderr), `plume: ${path}: Permission denied (not a regular file)\n`);
+  }
+  // A dynamically linked program whose interpreter (PT_INTERP) is /dev/zero.
+  const bytes = await Deno.readFile(join(GUEST_BIN, "dyn/fork"));
+  const interp = new TextEncoder().encode("/lib/ld-linux-riscv64-lp64d.so.1");
+  const at = bytes.findIndex((_, i) => interp.every((b, k) => bytes[i + k] === b));
+  assert(at > 0, "PT_INTERP string not found");
+  bytes.fill(0, at, at + interp.length);
+  bytes.set(new TextEncoder().encode("/dev/zero"), at);
+  const dyn = join(dir, "interp_dev_zero");
+  await Deno.writeFile(dyn, bytes, { mode: 0o755 });
+  const direct = await runPlume([dyn], { timeoutMs: 20_000 });
+  assertEquals(direct.status, 1);
+  assertEquals(text(direct.stderr), "plume: /dev/zero: Permission denied (not a regular file)\n");
+  // The same program run by the guest through execve: the call fails, the guest goes on.
+  const viaExec = await runPlume([BUSYBOX, "sh", "-c", `exec ${dyn}; echo not reached`], { timeoutMs: 20_000 });
+  assertEquals(viaExec.status, 126);
+  assertMatch(text(viaExec.stderr), /Permission denied/);
 });

@@ -19,6 +19,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { ElfError, type ElfFile, parseElf } from "../elf/elf.ts";
 import { interpreterPath, loadProgram } from "../elf/loader.ts";
+import { ProgramFileError, readProgramFile } from "../elf/program_file.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { isHostProgram, runOnHost } from "./host_exec.ts";
 import { PATH_MAX, readPath } from "./guest_struct.ts";
@@ -69,7 +70,17 @@ function readExecutable(proc: Process, path: string): Uint8Array {
     throw new SyscallError(E.EACCES, `${path} is not a regular file`);
   }
   if (!permitted(proc, st, X_OK, true)) throw new SyscallError(E.EACCES, `${path} is not executable`);
-  return hostCall(() => Deno.readFileSync(path));
+  return readFileToRun(path);
+}
+
+/** Reads a file to run (a regular file of bounded size), as a system call's error otherwise. */
+function readFileToRun(path: string): Uint8Array {
+  try {
+    return hostCall(() => readProgramFile(path));
+  } catch (err) {
+    if (err instanceof ProgramFileError) throw new SyscallError(E[err.errno], `${path}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Parses a `#!` line: the interpreter and its optional single argument. */
@@ -110,7 +121,7 @@ function prepare(proc: Process, path: string, argv: string[]): Image {
     let interp: Image["interp"];
     if (elf.interp !== undefined) {
       const ipath = interpreterPath(proc.sysroot, elf.interp);
-      const ibytes = hostCall(() => Deno.readFileSync(ipath));
+      const ibytes = readFileToRun(ipath);
       try {
         if (parseElf(ibytes, ipath).interp !== undefined) throw new ElfError(`${ipath}: an interpreter with one`);
       } catch (err) {

@@ -217,6 +217,11 @@ export const RING = {
   TAIL: 16,
   /** Nonzero while the consumer waits for data (text ring only). */
   CONSUMER_WAITING: 17,
+  /**
+   * Nonzero while the consumer runs streamed callbacks (event ring only; read
+   * by the emulator only to word a watchdog message). A line of its own.
+   */
+  REPLAYING: 32,
 } as const;
 
 /** Int32 words of a ring header before its data (two cache lines and a spare). */

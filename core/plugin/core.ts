@@ -17,28 +17,21 @@
 import type { Cpu } from "../cpu/state.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import type { Guest } from "../emulator.ts";
-import { disassemble } from "../isa/disasm.ts";
-import type { ArenaRef, BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "../jit/instrument.ts";
+import {
+  type ArenaRef,
+  type BlockInstrumentation,
+  COND,
+  type ExecAction,
+  type MemAction,
+  type PluginHooks,
+} from "../jit/instrument.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
-import {
-  ACT,
-  ACT_WORDS,
-  ATTN,
-  CTL,
-  EV,
-  getBytes,
-  OP,
-  PAYLOAD,
-  PluginFailure,
-  putBytes,
-  putString,
-  REQ,
-  TAG,
-} from "./channel.ts";
+import { ACT, ACT_WORDS, ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
+import { ACCESS, type CallContext, NO_ACCESS, serveRequest } from "./requests.ts";
 
 /** A plugin error with `-plugin-errors fatal`: plume stops with this message. */
 export class PluginFatalError extends Error {
@@ -49,8 +42,22 @@ export class PluginFatalError extends Error {
 }
 
 const TWO32 = 4294967296;
-/** Registers a synchronous request may name: x0–x31, pc, f0–f31, fflags, frm, fcsr. */
-const REG_PC = 32, REG_F0 = 33, REG_FFLAGS = 65, REG_FRM = 66, REG_FCSR = 67;
+
+/**
+ * Most registrations one instance may make on one instruction (its
+ * execution and memory callbacks and inline operations), and on a block.
+ * Ported QEMU plugins make one to three; each becomes code in the
+ * translated block, so without a bound a plugin could make plume's
+ * translations as large as it likes (1,000 never-firing synchronous
+ * callbacks per block took 984 MiB and 25 s for `busybox echo`).
+ */
+export const MAX_REGISTRATIONS_PER_INSN = 32;
+/**
+ * Most synchronous callbacks registered by all instances since the last
+ * flush of all translations (each takes an entry in a table that a flush
+ * empties).
+ */
+export const MAX_SYNC_CALLBACKS = 1 << 22;
 
 /**
  * Instructions after which a block may stop early (a fault, a system call,
@@ -120,13 +127,16 @@ export class PluginCore implements VcpuHooks {
   private guest: Guest | undefined;
   /** vCPUs by index. */
   private readonly cpus: Cpu[] = [];
-  /** Synchronous callback ids: instance and the plugin's own id. */
-  private readonly syncInst: PluginInstance[] = [];
-  private readonly syncLocal: number[] = [];
-  /** The block being instrumented (for disassembly and symbol requests). */
-  private transTb: TranslationBlock | undefined;
-  /** The vCPU a synchronous call is about (for register and memory requests). */
-  private callCpu: Cpu | undefined;
+  /**
+   * Synchronous callbacks by the id translated code calls them with: the
+   * instance, the plugin's own id, whether it is a memory callback and
+   * whether it may write guest state. Emptied at the first translation
+   * after a flush of all translations (no code holding the old ids can
+   * run any more).
+   */
+  private syncTargets: { inst: PluginInstance; local: number; mem: boolean; writes: boolean }[] = [];
+  /** True when all translations were flushed since the sync table was last emptied. */
+  private flushedSinceReclaim = false;
   private readonly rings: (PluginInstance | undefined)[] = [];
 
   /**
@@ -259,7 +269,7 @@ export class PluginCore implements VcpuHooks {
       const attn = Atomics.load(inst.ci, CTL.ATTENTION);
       inst.completionDue = false;
       Atomics.store(inst.ci, CTL.ATTENTION, 0);
-      this.guard(inst, () => inst.call(OP.COMPLETE, []));
+      this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.COMPLETE, []));
       inst.drainText();
       if (inst.alive && (attn & ATTN.UNINSTALL)) {
         inst.alive = false;
@@ -269,108 +279,41 @@ export class PluginCore implements VcpuHooks {
     }
   }
 
-  // ------------------------------------------------------------ requests from plugins
+  // ------------------------------------------------------------ calls
 
-  private serve(inst: PluginInstance, code: number): boolean {
-    const ci = inst.ci, ctl = inst.channel.ctl;
-    const a1 = ci[CTL.ARGS + 1];
-    switch (code) {
-      case REQ.DISAS:
-      case REQ.SYMBOL: {
-        const tb = this.transTb;
-        if (!tb) return false;
-        const lines = tb.insns.map((insn, k) =>
-          code === REQ.DISAS
-            ? (insn ? disassemble(insn, tb.pcs[k]) : ".insn")
-            : (this.guest?.symbols.lookup(tb.pcs[k]) ?? "")
-        );
-        putString(ctl, CTL.ARGS + 1, lines.join("\n"));
-        return true;
-      }
-      case REQ.READ_REG: {
-        const c = this.callCpu;
-        if (!c || a1 < 0 || a1 > REG_FCSR) return false;
-        const bytes = new Uint8Array(a1 >= REG_FFLAGS ? 4 : 8);
-        const dv = new DataView(bytes.buffer);
-        if (a1 < 32) dv.setBigUint64(0, BigInt.asUintN(64, c.getX(a1)), true);
-        else if (a1 === REG_PC) dv.setBigUint64(0, BigInt(c.pc), true);
-        else if (a1 < REG_FFLAGS) dv.setBigUint64(0, c.getFBits(a1 - REG_F0), true);
-        else dv.setUint32(0, a1 === REG_FFLAGS ? c.fflags : a1 === REG_FRM ? c.frm : c.fcsr, true);
-        putBytes(ctl, CTL.ARGS + 1, bytes);
-        return true;
-      }
-      case REQ.WRITE_REG: {
-        const c = this.callCpu;
-        if (!c || a1 < 0 || a1 > REG_FCSR || a1 === REG_PC) return false;
-        const bytes = getBytes(ctl, PAYLOAD);
-        const size = a1 >= REG_FFLAGS ? 4 : 8;
-        if (bytes.length < size) return false;
-        const dv = new DataView(bytes.buffer);
-        if (a1 < 32) c.setX(a1, dv.getBigUint64(0, true));
-        else if (a1 < REG_FFLAGS) c.setFBits(a1 - REG_F0, dv.getBigUint64(0, true));
-        else if (a1 === REG_FFLAGS) c.fflags = dv.getUint32(0, true) & 31;
-        else if (a1 === REG_FRM) c.frm = dv.getUint32(0, true) & 7;
-        else c.fcsr = dv.getUint32(0, true) & 0xff;
-        ci[CTL.ARGS + 1] = size;
-        return true;
-      }
-      case REQ.READ_MEM: {
-        const mem = this.guest?.proc.mem;
-        const len = ci[CTL.ARGS + 2];
-        if (!mem) return false;
-        try {
-          if (a1 < 0) throw new RangeError("address");
-          putBytes(ctl, CTL.ARGS + 2, mem.readBytes(a1, len));
-          ci[CTL.ARGS + 1] = len;
-        } catch {
-          ci[CTL.ARGS + 1] = -1;
-        }
-        return true;
-      }
-      case REQ.WRITE_MEM: {
-        const mem = this.guest?.proc.mem;
-        if (!mem) return false;
-        try {
-          if (a1 < 0) throw new RangeError("address");
-          mem.writeBytes(a1, getBytes(ctl, PAYLOAD));
-          ci[CTL.ARGS + 1] = 1;
-        } catch {
-          ci[CTL.ARGS + 1] = 0;
-        }
-        return true;
-      }
-    }
-    return false;
+  /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
+  private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
+    const guest = this.guest ? { mem: this.guest.proc.mem, symbols: this.guest.symbols } : undefined;
+    const ci = inst.call(op, args, payload, (code) => serveRequest(inst.channel.ctl, code, ctx, guest));
+    inst.drainText();
+    return ci;
   }
 
-  /** Makes a call to `inst` about vCPU `cpu`, serving its requests; drains its output afterwards. */
-  private callOn(inst: PluginInstance, cpu: Cpu | undefined, op: number, args: number[], payload?: () => void) {
-    const saved = this.callCpu;
-    this.callCpu = cpu;
-    try {
-      const ci = inst.call(op, args, payload, (code) => this.serve(inst, code));
-      inst.drainText();
-      return ci;
-    } finally {
-      this.callCpu = saved;
-    }
+  /** The rights of a vCPU event's callbacks (vCPU init and exit, system calls, discontinuities). */
+  private static vcpuEvent(cpu: Cpu): CallContext {
+    return { access: ACCESS.WRITE, cpu, setPc: false };
   }
 
   // ------------------------------------------------------------ translation
 
   /** Instruments a new block: each subscribed instance, in load order, registers its actions. */
   instrument(tb: TranslationBlock): BlockInstrumentation | undefined {
-    // A translation happens between blocks: lifecycle completions are safe now.
+    // A translation happens between blocks: lifecycle completions are safe now, and after a flush
+    // no code holding old synchronous callback ids can run again.
     this.completeLifecycle();
+    if (this.flushedSinceReclaim) {
+      this.flushedSinceReclaim = false;
+      this.syncTargets = [];
+    }
     let instr: BlockInstrumentation | undefined;
     for (const inst of this.instances) {
       if (!inst.wants(EV.TB_TRANS)) continue;
       instr ??= { block: [], insn: tb.insns.map(() => []), mem: tb.insns.map(() => []) };
       const target = instr;
-      this.transTb = tb;
       this.guard(inst, () => {
         const n = tb.insns.length;
-        const ci = this.callOn(inst, undefined, OP.TB_TRANS, [tb.pc | 0, n], () => {
+        const ctx: CallContext = { access: ACCESS.NONE, tb, setPc: false };
+        const ci = this.callOn(inst, ctx, OP.TB_TRANS, [tb.pc | 0, n], () => {
           for (let k = 0; k < n; k++) {
             inst.ci[PAYLOAD + 3 * k] = tb.pcs[k] | 0;
             inst.ci[PAYLOAD + 3 * k + 1] = tb.raws[k] | 0;
@@ -379,7 +322,6 @@ export class PluginCore implements VcpuHooks {
         });
         this.decodeActions(inst, ci, n, target);
       });
-      this.transTb = undefined;
     }
     this.checkAttention();
     if (!instr) return undefined;
@@ -403,19 +345,31 @@ export class PluginCore implements VcpuHooks {
       return { arena: k, index, stride };
     };
     const u64 = (at: number) => (BigInt(w[at + 1] >>> 0) << 32n) | BigInt(w[at] >>> 0);
-    const sync = (local: number, mem: boolean): number => {
+    const sync = (local: number, mem: boolean, writes: boolean): number => {
       if (local < 0) throw bad(`sync id ${local}`);
-      this.syncInst.push(inst);
-      this.syncLocal.push(local | (mem ? 1 << 30 : 0));
-      return this.syncInst.length - 1;
+      if (this.syncTargets.length >= MAX_SYNC_CALLBACKS) {
+        throw new PluginFailure(
+          `tb trans callback: more than ${MAX_SYNC_CALLBACKS} synchronous callbacks since the last flush (limit)`,
+        );
+      }
+      this.syncTargets.push({ inst, local, mem, writes });
+      return this.syncTargets.length - 1;
     };
     const blockFront: ExecAction[] = [];
     const blockRest: ExecAction[] = [];
+    const perInsn = new Int32Array(n + 1);
     for (let i = 0; i < count;) {
       const kind = w[i], size = ACT_WORDS[kind];
       if (!size || i + size > count) throw bad(`kind ${kind}`);
       const where = w[i + 1];
       if (where < -1 || where >= n || (kind >= ACT.MEM_INLINE && where < 0)) throw bad(`instruction ${where}`);
+      if (++perInsn[where + 1] > MAX_REGISTRATIONS_PER_INSN) {
+        throw new PluginFailure(
+          `tb trans callback: more than ${MAX_REGISTRATIONS_PER_INSN} registrations on ${
+            where < 0 ? "one block" : "one instruction"
+          } (limit)`,
+        );
+      }
       const execList = where < 0 ? blockRest : out.insn[where];
       switch (kind) {
         case ACT.INLINE: {
@@ -432,15 +386,20 @@ export class PluginCore implements VcpuHooks {
         case ACT.COND_SYNC: {
           const cond = w[i + 2];
           if (cond < 0 || cond > 7) throw bad(`condition ${cond}`);
+          // As QEMU: a NEVER callback costs nothing, an ALWAYS one is unconditional.
+          if (cond === COND.NEVER) break;
+          const writes = kind === ACT.COND_SYNC && w[i + 8] !== 0;
           const then: ExecAction = kind === ACT.COND_RECORD
             ? { kind: "record", ring: k, id: TAG.COND | (w[i + 7] & ((1 << 29) - 1)) }
-            : { kind: "sync", id: sync(w[i + 7], false), writesRegs: w[i + 8] !== 0 };
-          execList.push({ kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
+            : { kind: "sync", id: sync(w[i + 7], false, writes), writesRegs: writes };
+          execList.push(cond === COND.ALWAYS ? then : { kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
           break;
         }
-        case ACT.SYNC:
-          execList.push({ kind: "sync", id: sync(w[i + 2], false), writesRegs: w[i + 3] !== 0 });
+        case ACT.SYNC: {
+          const writes = w[i + 3] !== 0;
+          execList.push({ kind: "sync", id: sync(w[i + 2], false, writes), writesRegs: writes });
           break;
+        }
         case ACT.MEM_INLINE:
         case ACT.MEM_RECORD:
         case ACT.MEM_SYNC: {
@@ -454,7 +413,8 @@ export class PluginCore implements VcpuHooks {
           } else if (kind === ACT.MEM_RECORD) {
             action = { rw, kind: "record", ring: k, id: w[i + 3] & ((1 << 29) - 1) };
           } else {
-            action = { rw, kind: "sync", id: sync(w[i + 3], true), writesRegs: w[i + 4] !== 0 };
+            const writes = w[i + 4] !== 0;
+            action = { rw, kind: "sync", id: sync(w[i + 3], true, writes), writesRegs: writes };
           }
           out.mem[where].push(action);
           break;
@@ -469,19 +429,24 @@ export class PluginCore implements VcpuHooks {
   // ------------------------------------------------------------ execution hooks
 
   private syncCall(c: Cpu, id: number, mem: boolean, addr: number, info: number, lo: number, hi: number): boolean {
-    const inst = this.syncInst[id];
-    if (inst === undefined || !inst.alive) return false;
-    const local = this.syncLocal[id] & ~(1 << 30);
+    const target = this.syncTargets[id];
+    if (target === undefined || !target.inst.alive) return false;
+    const { inst, local, writes } = target;
     const pc = c.pc;
-    const ci = this.guard(
-      inst,
-      () =>
-        mem
-          ? this.callOn(inst, c, OP.MEM, [local, c.vcpuIndex, addr | 0, info, lo, hi])
-          : this.callOn(inst, c, OP.EXEC, [local, c.vcpuIndex, pc | 0]),
-    );
+    const ctx: CallContext = { access: writes ? ACCESS.WRITE : ACCESS.READ, cpu: c, setPc: writes };
+    const ci = this.guard(inst, () => {
+      const ci = mem
+        ? this.callOn(inst, ctx, OP.MEM, [local, c.vcpuIndex, addr | 0, info, lo, hi])
+        : this.callOn(inst, ctx, OP.EXEC, [local, c.vcpuIndex, pc | 0]);
+      if (ci[CTL.ARGS + 1] !== 0 && !ctx.setPc) {
+        throw new PluginFailure(
+          `${mem ? "mem" : "exec"} callback: the plugin changed the pc from a callback without QEMU_PLUGIN_CB_RW_REGS`,
+        );
+      }
+      return ci;
+    });
     this.checkAttention();
-    if (!ci || ci[CTL.ARGS + 1] !== 1) return false;
+    if (!ci || ci[CTL.ARGS + 1] === 0) return false;
     c.pc = ci[CTL.ARGS + 2] >>> 0;
     // The rest of the block does not run: other plugins' streamed replays stop here too.
     this.truncate(c, pc, mem, inst);
@@ -517,7 +482,7 @@ export class PluginCore implements VcpuHooks {
     for (const inst of this.instances) {
       Atomics.store(inst.ci, CTL.NUM_VCPUS, this.cpus.length);
       if (!inst.alive) continue;
-      const ci = this.guard(inst, () => this.callOn(inst, cpu, OP.VCPU_INIT, [cpu.vcpuIndex]));
+      const ci = this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.VCPU_INIT, [cpu.vcpuIndex]));
       if (ci && ci[CTL.ARGS + 1] === 1) relayout = true;
     }
     // Scoreboards moved to make room for the new vCPU: inline operations must be recompiled.
@@ -526,7 +491,9 @@ export class PluginCore implements VcpuHooks {
 
   vcpuExit(cpu: Cpu): void {
     for (const inst of this.instances) {
-      if (inst.wants(EV.VCPU_EXIT)) this.guard(inst, () => this.callOn(inst, cpu, OP.VCPU_EXIT, [cpu.vcpuIndex]));
+      if (inst.wants(EV.VCPU_EXIT)) {
+        this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.VCPU_EXIT, [cpu.vcpuIndex]));
+      }
     }
   }
 
@@ -543,7 +510,7 @@ export class PluginCore implements VcpuHooks {
         words.push(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
       }
       words.push(filters ? 1 : 0);
-      const ci = this.guard(inst, () => this.callOn(inst, cpu, OP.SYSCALL, words));
+      const ci = this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.SYSCALL, words));
       if (ci && filters && ci[CTL.ARGS + 1] === 1) {
         filtered = BigInt.asIntN(64, (BigInt(ci[CTL.ARGS + 3] >>> 0) << 32n) | BigInt(ci[CTL.ARGS + 2] >>> 0));
       }
@@ -557,7 +524,7 @@ export class PluginCore implements VcpuHooks {
       if (!inst.wants(EV.SYSCALL_RET)) continue;
       const v = BigInt.asUintN(64, ret);
       this.guard(inst, () =>
-        this.callOn(inst, cpu, OP.SYSCALL_RET, [
+        this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.SYSCALL_RET, [
           cpu.vcpuIndex,
           num | 0,
           Math.floor(num / TWO32) | 0,
@@ -571,13 +538,17 @@ export class PluginCore implements VcpuHooks {
   discon(cpu: Cpu, type: number, fromPc: number, toPc: number): void {
     for (const inst of this.instances) {
       if (!inst.wants(EV.DISCON) || (Atomics.load(inst.ci, CTL.DISCON_TYPES) & type) === 0) continue;
-      this.guard(inst, () => this.callOn(inst, cpu, OP.DISCON, [cpu.vcpuIndex, type, fromPc | 0, toPc | 0]));
+      this.guard(
+        inst,
+        () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.DISCON, [cpu.vcpuIndex, type, fromPc | 0, toPc | 0]),
+      );
     }
   }
 
   flush(): void {
+    this.flushedSinceReclaim = true;
     for (const inst of this.instances) {
-      if (inst.wants(EV.FLUSH)) this.guard(inst, () => this.callOn(inst, undefined, OP.FLUSH, []));
+      if (inst.wants(EV.FLUSH)) this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FLUSH, []));
     }
   }
 
@@ -586,7 +557,7 @@ export class PluginCore implements VcpuHooks {
     for (const inst of this.instances) {
       if (!inst.alive) continue;
       // Every streamed event is delivered before atexit: the call drains the ring first.
-      this.guard(inst, () => this.callOn(inst, undefined, OP.ATEXIT, []));
+      this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.ATEXIT, []));
     }
     this.shutdown();
   }

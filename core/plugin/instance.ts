@@ -187,6 +187,19 @@ export class PluginInstance {
     }
   }
 
+  /** Throws when call `op`, begun at `started`, has taken longer than the watchdog in all. */
+  private checkWatchdog(op: number, started: number): void {
+    if (performance.now() - started <= this.watchdogMs) return;
+    // The plugin replays every streamed record before it answers: say which of the two kept it.
+    const replaying = Atomics.load(this.ring.w, RING.TAIL) !== this.ring.head ||
+      Atomics.load(this.ring.w, RING.REPLAYING) !== 0;
+    throw new PluginFailure(
+      `${CALL_NAMES[op]}: no answer for ${this.watchdogMs / 1000} s (watchdog${
+        replaying ? "; the plugin was still replaying streamed callbacks" : ""
+      })`,
+    );
+  }
+
   /**
    * Makes a synchronous call: `args` go to the argument words after the
    * status word, `payload` may fill the payload. While waiting, requests
@@ -218,13 +231,16 @@ export class PluginInstance {
       const s = Atomics.load(ci, CTL.STATE);
       if (s === STATE.DONE) break;
       if (s === STATE.REQUEST) {
+        // Requests are progress, but they do not stop the clock: a plugin that keeps asking ends too.
+        this.checkWatchdog(op, started);
         // The request's code was written by the plugin: `serve` checks it against what this call allows.
         const code = ci[CTL.OP];
+        if (!serve) throw new PluginFailure(`${CALL_NAMES[op]}: the plugin made a request where none may be made`);
         let ok = false;
         try {
-          ok = serve ? serve(code) : false;
+          ok = serve(code);
         } catch (err) {
-          if (err instanceof PluginFailure) throw err;
+          if (err instanceof PluginFailure) throw new PluginFailure(`${CALL_NAMES[op]}: ${err.message}`);
           ok = false;
         }
         ci[CTL.ARGS] = ok ? REPLY.OK : REPLY.ERROR;
@@ -240,9 +256,7 @@ export class PluginInstance {
       if (i < SPIN) continue;
       if (this.process.gone()) throw this.dead(CALL_NAMES[op]);
       this.drainText();
-      if (performance.now() - started > this.watchdogMs) {
-        throw new PluginFailure(`${CALL_NAMES[op]}: no answer for ${this.watchdogMs / 1000} s (watchdog)`);
-      }
+      this.checkWatchdog(op, started);
       this.sleep(CTL.STATE, s);
       i = 0;
     }

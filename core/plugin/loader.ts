@@ -182,9 +182,9 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
       throw err;
     }
     try {
-      await sandbox.booted(performance.now() + BOOT_TIMEOUT_MS);
+      await sandbox.booted(BOOT_TIMEOUT_MS);
       await sandbox.send({ name: p.name, code, id: String(ids[i]), argv: p.spec.args, info, outs, program });
-      return await sandbox.loaded(performance.now() + watchdogMs);
+      return await sandbox.loaded(watchdogMs);
     } catch (err) {
       if (err instanceof PluginFailure) throw loadError(p.name, err.message);
       throw err;
@@ -197,7 +197,8 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     if (!r.ok) throw loadError(p.name, r.error);
     if (r.versionType === "undefined") throw loadError(p.name, "does not export qemu_plugin_version");
     if (r.version === undefined || !Number.isInteger(r.version)) {
-      throw loadError(p.name, `qemu_plugin_version is not an integer (${r.version ?? `a ${r.versionType}`})`);
+      const what = r.version ?? `${/^[aeiou]/.test(r.versionType) ? "an" : "a"} ${r.versionType}`;
+      throw loadError(p.name, `qemu_plugin_version is not an integer (${what})`);
     }
     if (r.version < PLUGIN_API_MIN || r.version > PLUGIN_API_CURRENT) {
       throw loadError(

@@ -1,7 +1,7 @@
 /**
  * Test plugin: prints every name the `"qemu-plugin"` module gives it, and
- * what the global object offers, so a test can compare the reachable
- * surface with the allowlist.
+ * every property of the global object (reached without naming it), so a
+ * test can compare the reachable surface with the allowlists.
  *
  * @module
  */
@@ -23,6 +23,11 @@ export function qemu_plugin_install(id: PluginId, info: QemuInfo, argv: string[]
       api.qemu_plugin_hwaddr_device_name(hw),
     ];
     api.qemu_plugin_outs(`hwaddr ${hw} ${io} ${pa} ${dev}\n`);
+    // The global object, reached without naming it: what is left of the runtime's.
+    const g = ([] as unknown as { constructor: { constructor: (code: string) => () => object } }).constructor
+      .constructor("return this")();
+    api.qemu_plugin_outs(`globals ${Reflect.ownKeys(g).map(String).sort().join(",")}\n`);
+    api.qemu_plugin_outs(`global prototype ${Object.getPrototypeOf(g) === Object.prototype ? "Object" : "other"}\n`);
   }, null);
   return 0;
 }

@@ -79,6 +79,20 @@ let run = 0;
 /** Thrown to stop the loop once the plugin died. */
 class Died extends Error {}
 
+/**
+ * `v instanceof C` for a value the plugin threw: a Proxy's
+ * `getPrototypeOf` trap may throw, which would otherwise replace the
+ * plugin's exception with the trap's and blame the wrong callback.
+ */
+// deno-lint-ignore no-explicit-any
+function isA<T>(v: unknown, C: new (...args: any[]) => T): v is T {
+  try {
+    return v instanceof C;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads a property of a value the plugin made, which may be a Proxy or have throwing getters. */
 function safeGet(v: unknown, key: string): unknown {
   try {
@@ -116,7 +130,7 @@ function fnName(fn: AnyFn | undefined): string {
 
 /** Reports the plugin dead with a message naming the callback, and stops the loop. */
 function die(what: string, err: unknown): never {
-  if (err instanceof Died) throw err;
+  if (isA(err, Died)) throw err;
   putString(S.ctl, DEATH, `${what}: ${errorText(err)}`);
   Atomics.store(ci, CTL.STATE, STATE.DEAD);
   waiter.wake(ci, CTL.STATE);
@@ -166,7 +180,11 @@ function advance(to: number): void {
 }
 
 function finishPending(): void {
-  if (pend) advance(pend.fns.length);
+  if (pend) {
+    rw[RING.REPLAYING] = 1;
+    advance(pend.fns.length);
+    rw[RING.REPLAYING] = 0;
+  }
   pend = undefined;
 }
 
@@ -244,6 +262,7 @@ function otherRecord(w0: number, t: number): number {
  */
 function consumeRing(): void {
   const w = rw, m = EVENT_RING_WORDS - 1;
+  w[RING.REPLAYING] = 1;
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
@@ -300,6 +319,7 @@ function consumeRing(): void {
   }
   pend = b, pendVcpu = v, pos = p, run = r;
   publishTail(t);
+  w[RING.REPLAYING] = 0;
 }
 
 function publishTail(t: number): void {
@@ -389,7 +409,7 @@ function handleSync(mem: boolean): number {
       try {
         inCallback(vcpu, m.regs, true, () => m.fn(vcpu, info, addr, m.ud));
       } catch (err) {
-        if (err instanceof SetPcSignal) throw err;
+        if (isA(err, SetPcSignal)) throw err;
         die(`mem callback ${fnName(m.fn)}`, err);
       } finally {
         MEMV[0] = -1;
@@ -403,12 +423,12 @@ function handleSync(mem: boolean): number {
     try {
       inCallback(vcpu, b.regs[s.slot], true, () => b.fns[s.slot](vcpu, b.uds[s.slot]));
     } catch (err) {
-      if (err instanceof SetPcSignal) throw err;
+      if (isA(err, SetPcSignal)) throw err;
       die(`${s.slot < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(b.fns[s.slot])}`, err);
     }
     return -1;
   } catch (err) {
-    if (!(err instanceof SetPcSignal)) throw err;
+    if (!isA(err, SetPcSignal)) throw err;
     // The rest of this block does not run: drop its remaining streamed slots.
     pend = undefined;
     return err.pc;
@@ -657,7 +677,7 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
   try {
     serve(idle);
   } catch (err) {
-    if (!(err instanceof Died)) {
+    if (!isA(err, Died)) {
       putString(S.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
       Atomics.store(ci, CTL.STATE, STATE.DEAD);
       waiter.wake(ci, CTL.STATE);

@@ -24,9 +24,9 @@
 import { CTL, DEATH, LAYOUT, mappedChannel, putString, STATE } from "../channel.ts";
 import { apiObject } from "../runtime/binding_generated.ts";
 import { type RuntimeInit, start } from "../runtime/dispatcher.ts";
+import { confineProcess } from "./confine.ts";
 import { os } from "./os.ts";
 import { confineGlobals } from "./realm.ts";
-import { seccompFilter } from "./seccomp.ts";
 
 /** What plume tells a plugin process on its command line (JSON, the last argument). */
 export interface HostArgs {
@@ -44,40 +44,8 @@ export interface HostArgs {
   keep: string[];
 }
 
-const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
-const PR_SET_NO_NEW_PRIVS = 38;
-const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 /** Largest init message accepted on standard input (the plugin's bundle and its arguments). */
 const MAX_INIT_BYTES = 256 << 20;
-
-/** Limits and walls, before any of the plugin's code is seen. */
-function confine(args: HostArgs): void {
-  const o = os();
-  o.setsid();
-  o.setrlimit(RLIMIT_CORE, 0);
-  if (args.memoryMb > 0) {
-    // What the runtime already holds counts too: the limit is that plus the plugin's allowance.
-    const status = o.readSmallFile("/proc/self/status");
-    const vmData = Number(/^VmData:\s*(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
-    if (!Number.isFinite(vmData)) throw new Error("Cannot read VmData from /proc/self/status");
-    o.setrlimit(RLIMIT_DATA, vmData + args.memoryMb * 1024 * 1024);
-  }
-  // Time zone data is read on first use: read it now, before the filter refuses opening files.
-  new Date().toString();
-  const filter = seccompFilter(o.arch, {
-    pid: o.getpid(),
-    open: args.grants.includes("read") || args.grants.includes("write"),
-    write: args.grants.includes("write"),
-    net: args.grants.includes("net"),
-  });
-  if (filter) {
-    o.prctl(PR_SET_NO_NEW_PRIVS, 1);
-    o.seccomp(filter);
-  }
-  for (const name of PERMISSIONS) {
-    if (!args.grants.includes(name)) Deno.permissions.revokeSync({ name });
-  }
-}
 
 /** Reads standard input to its end. */
 function readInit(): RuntimeInit {
@@ -121,7 +89,7 @@ export function hostMain(argsJson: string): void {
     o.dup2(err, 2);
     o.close(err);
     // Stage 2: confine.
-    confine(args);
+    confineProcess(args);
   } catch (err) {
     fail("confining the plugin process", err);
   }

@@ -29,10 +29,14 @@ import { REACHABLE_GLOBALS } from "../plugin_globals.ts";
 export function confineGlobals(keep: readonly string[]): void {
   const g = globalThis as Record<PropertyKey, unknown>;
   const allowed = new Set<PropertyKey>([...REACHABLE_GLOBALS, ...keep]);
-  for (const key of Reflect.ownKeys(g)) {
-    if (allowed.has(key)) continue;
-    if (!Reflect.deleteProperty(g, key)) throw new Error(`Cannot remove global ${String(key)}`);
+  // Some names exist twice (Deno's `queueMicrotask` shadows V8's own): delete until none is left.
+  for (let round = 0; round < 4; round++) {
+    for (const key of Reflect.ownKeys(g)) {
+      if (!allowed.has(key) && !Reflect.deleteProperty(g, key)) throw new Error(`Cannot remove global ${String(key)}`);
+    }
   }
+  const left = Reflect.ownKeys(g).filter((key) => !allowed.has(key));
+  if (left.length > 0) throw new Error(`Cannot remove globals ${left.map(String).join(", ")}`);
   // EventTarget and Window methods live on the global object's prototype chain.
   if (!Reflect.setPrototypeOf(g, Object.prototype)) throw new Error("Cannot detach the global object's prototype");
 }

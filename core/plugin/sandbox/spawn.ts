@@ -199,8 +199,9 @@ export class Sandbox {
     return "its process stopped";
   }
 
-  /** Waits for `done()` to say yes, on the event loop, until `deadline` (ms since the epoch of `performance.now`). */
-  private async until(done: () => boolean, deadline: number, what: string): Promise<void> {
+  /** Waits for `done()` to say yes, on the event loop, at most `ms` milliseconds. */
+  private async until(done: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = performance.now() + ms;
     for (;;) {
       if (done()) return;
       const state = Atomics.load(this.ci, CTL.STATE);
@@ -210,7 +211,7 @@ export class Sandbox {
         const detail = this.bootError.trim().split("\n")[0];
         throw new PluginFailure(detail && state !== STATE.BOOTED ? `${what}: ${detail}` : this.deathReason());
       }
-      if (performance.now() > deadline) throw new PluginFailure(`${what} took too long`);
+      if (performance.now() > deadline) throw new PluginFailure(`${what}: not done after ${ms / 1000} s (watchdog)`);
       await sleep(POLL_MS);
     }
   }
@@ -222,9 +223,9 @@ export class Sandbox {
     return new TextDecoder().decode(new Uint8Array(this.channel.ctl, (DEATH + 1) * 4, len).slice());
   }
 
-  /** Waits until the process confined itself and waits for its code. */
-  booted(deadline: number): Promise<void> {
-    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, deadline, "starting the plugin process");
+  /** Waits (at most `ms`) until the process confined itself and waits for its code. */
+  booted(ms: number): Promise<void> {
+    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, ms, "starting the plugin process");
   }
 
   /** Sends the plugin's code and arguments. */
@@ -242,11 +243,11 @@ export class Sandbox {
   }
 
   /**
-   * Waits for the plugin's code to be evaluated and returns what the
-   * process reports (checked: it is the plugin's side).
+   * Waits (at most `ms`) for the plugin's code to be evaluated and returns
+   * what the process reports (checked: it is the plugin's side).
    */
-  async loaded(deadline: number): Promise<LoadReport> {
-    await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, deadline, "evaluating the plugin");
+  async loaded(ms: number): Promise<LoadReport> {
+    await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, ms, "evaluating the plugin");
     let report: LoadReport;
     try {
       const len = this.ci[PAYLOAD];

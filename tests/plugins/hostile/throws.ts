@@ -29,6 +29,20 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   };
   qemu_plugin_register_vcpu_tb_trans_cb(id, function onTrans(_id, tb) {
     if (where === "trans") throw new TypeError("boom in trans");
+    // What plume prints of a thrown value must not forge its lines, drive the terminal, or name another callback.
+    if (where === "forged") throw new Error("boom\nplume: plugin 'victim' (#2): forged line\x1b[2J\x1b[31m\r\u2028");
+    if (where === "proxy") {
+      throw new Proxy(new Error("proxied"), {
+        get() {
+          throw new Error("trap");
+        },
+        getPrototypeOf() {
+          throw new Error("trap");
+        },
+      });
+    }
+    if (where === "symbol") throw Symbol("thrown");
+    if (where === "tostring") throw { toString: () => "not this", message: { toString: () => "nor this" } };
     if (where === "sync") qemu_plugin_register_vcpu_tb_exec_cb(tb, onSync, QEMU_PLUGIN_CB_R_REGS, null);
     else qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
   });

@@ -1,0 +1,167 @@
+/**
+ * Answering a plugin's requests during a synchronous call (registers,
+ * memory, disassembly, symbols), with the rules enforced here, on the
+ * emulator's side: the plugin's side checks them too, but it is the
+ * plugin's own process and may be anything.
+ *
+ * Each call carries a {@link CallContext} saying what its callback may
+ * do: guest state only in callbacks that run with the vCPU stopped,
+ * writes only in those registered `QEMU_PLUGIN_CB_RW_REGS` (and vCPU,
+ * system call and discontinuity callbacks, as on the plugin's side),
+ * disassembly and symbols only while a block is translated. A request
+ * outside its callback's rights, or malformed, is a {@link PluginFailure}:
+ * the honest plugin side never sends one.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+import { disassemble } from "../isa/disasm.ts";
+import type { TranslationBlock } from "../jit/translator.ts";
+import type { AddressSpace } from "../mem/address_space.ts";
+import type { SymbolTable } from "../elf/symbols.ts";
+import { CTL, CTL_BYTES, DEATH, getBytes, PAYLOAD, PluginFailure, putBytes, putString, REQ } from "./channel.ts";
+
+/** What the callback of a call may reach. */
+export const ACCESS = {
+  /** Nothing of the guest (translation, flush, atexit, install, NO_REGS). */
+  NONE: 0,
+  /** Registers and memory, read only (`QEMU_PLUGIN_CB_R_REGS`). */
+  READ: 1,
+  /** Registers and memory, read and write, and the pc (`QEMU_PLUGIN_CB_RW_REGS`). */
+  WRITE: 2,
+} as const;
+
+/** The rights of one synchronous call, decided by the emulator from what it calls. */
+export interface CallContext {
+  /** What the callback may do with guest state ({@link ACCESS}). */
+  access: number;
+  /** The vCPU the call is about, when guest state may be read. */
+  cpu?: Cpu;
+  /** The block being translated, during a translation callback. */
+  tb?: TranslationBlock;
+  /** True when the callback may continue the vCPU elsewhere (`qemu_plugin_set_pc`). */
+  setPc: boolean;
+}
+
+/** A call whose callback may reach nothing of the guest. */
+export const NO_ACCESS: CallContext = { access: ACCESS.NONE, setPc: false };
+
+/** Registers a request may name: x0–x31, pc, f0–f31, fflags, frm, fcsr. */
+const REG_PC = 32, REG_F0 = 33, REG_FFLAGS = 65, REG_FRM = 66, REG_FCSR = 67;
+
+/** Largest guest memory access one request may make: what fits the control block's payload. */
+export const MAX_MEMORY_REQUEST = (DEATH - PAYLOAD - 8) * 4;
+
+/** Names of requests, for messages. */
+const REQ_NAMES: Record<number, string> = {
+  [REQ.READ_REG]: "read a register",
+  [REQ.WRITE_REG]: "write a register",
+  [REQ.READ_MEM]: "read guest memory",
+  [REQ.WRITE_MEM]: "write guest memory",
+  [REQ.SYMBOL]: "look up symbols",
+  [REQ.DISAS]: "disassemble",
+};
+
+/** What the guest looks like to requests. */
+export interface GuestView {
+  mem: AddressSpace;
+  symbols: SymbolTable;
+}
+
+function refuse(code: number, why: string): never {
+  throw new PluginFailure(`the plugin asked to ${REQ_NAMES[code] ?? `do request ${code}`} ${why}`);
+}
+
+/**
+ * Answers request `code` in control block `ctl` within `ctx`. Returns
+ * false for a request that is allowed but fails (an unreadable address:
+ * the plugin sees its error).
+ *
+ * @throws {PluginFailure} for a request its callback may not make, or a malformed one
+ *
+ * @example
+ * ```ts ignore
+ * inst.call(op, args, undefined, (code) => serveRequest(inst.channel.ctl, code, ctx, guest));
+ * ```
+ */
+export function serveRequest(ctl: ArrayBufferLike, code: number, ctx: CallContext, guest: GuestView | undefined) {
+  const ci = new Int32Array(ctl);
+  const a1 = ci[CTL.ARGS + 1];
+  switch (code) {
+    case REQ.DISAS:
+    case REQ.SYMBOL: {
+      const tb = ctx.tb;
+      if (!tb) refuse(code, "outside a translation callback");
+      const lines = tb.insns.map((insn, k) =>
+        code === REQ.DISAS ? (insn ? disassemble(insn, tb.pcs[k]) : ".insn") : (guest?.symbols.lookup(tb.pcs[k]) ?? "")
+      );
+      putString(ctl, CTL.ARGS + 1, lines.join("\n"));
+      return true;
+    }
+    case REQ.READ_REG: {
+      const c = ctx.cpu;
+      if (!c || ctx.access < ACCESS.READ) refuse(code, "in a callback that may not read guest state");
+      if (!(a1 >= 0 && a1 <= REG_FCSR)) refuse(code, `with register number ${a1}`);
+      const bytes = new Uint8Array(a1 >= REG_FFLAGS ? 4 : 8);
+      const dv = new DataView(bytes.buffer);
+      if (a1 < 32) dv.setBigUint64(0, BigInt.asUintN(64, c.getX(a1)), true);
+      else if (a1 === REG_PC) dv.setBigUint64(0, BigInt(c.pc), true);
+      else if (a1 < REG_FFLAGS) dv.setBigUint64(0, c.getFBits(a1 - REG_F0), true);
+      else dv.setUint32(0, a1 === REG_FFLAGS ? c.fflags : a1 === REG_FRM ? c.frm : c.fcsr, true);
+      putBytes(ctl, CTL.ARGS + 1, bytes);
+      return true;
+    }
+    case REQ.WRITE_REG: {
+      const c = ctx.cpu;
+      if (!c || ctx.access < ACCESS.WRITE) refuse(code, "in a callback not registered with QEMU_PLUGIN_CB_RW_REGS");
+      if (!(a1 >= 0 && a1 <= REG_FCSR) || a1 === REG_PC) refuse(code, `with register number ${a1}`);
+      const bytes = payloadBytes(ctl, code);
+      const size = a1 >= REG_FFLAGS ? 4 : 8;
+      if (bytes.length < size) refuse(code, `with ${bytes.length} bytes for a ${size}-byte register`);
+      const dv = new DataView(bytes.buffer);
+      if (a1 < 32) c.setX(a1, dv.getBigUint64(0, true));
+      else if (a1 < REG_FFLAGS) c.setFBits(a1 - REG_F0, dv.getBigUint64(0, true));
+      else if (a1 === REG_FFLAGS) c.fflags = dv.getUint32(0, true) & 31;
+      else if (a1 === REG_FRM) c.frm = dv.getUint32(0, true) & 7;
+      else c.fcsr = dv.getUint32(0, true) & 0xff;
+      ci[CTL.ARGS + 1] = size;
+      return true;
+    }
+    case REQ.READ_MEM: {
+      if (!ctx.cpu || ctx.access < ACCESS.READ || !guest) refuse(code, "in a callback that may not read guest state");
+      const len = ci[CTL.ARGS + 2];
+      if (!(len > 0 && len <= MAX_MEMORY_REQUEST)) refuse(code, `of ${len} bytes`);
+      try {
+        if (a1 < 0) throw new RangeError("address");
+        putBytes(ctl, CTL.ARGS + 2, guest.mem.readBytes(a1, len));
+        ci[CTL.ARGS + 1] = len;
+      } catch {
+        ci[CTL.ARGS + 1] = -1;
+      }
+      return true;
+    }
+    case REQ.WRITE_MEM: {
+      if (!ctx.cpu || ctx.access < ACCESS.WRITE || !guest) {
+        refuse(code, "in a callback not registered with QEMU_PLUGIN_CB_RW_REGS");
+      }
+      const bytes = payloadBytes(ctl, code);
+      try {
+        if (a1 < 0) throw new RangeError("address");
+        guest.mem.writeBytes(a1, bytes);
+        ci[CTL.ARGS + 1] = 1;
+      } catch {
+        ci[CTL.ARGS + 1] = 0;
+      }
+      return true;
+    }
+  }
+  return refuse(code, "(no such request)");
+}
+
+/** The request's byte payload, bounded to the payload area. */
+function payloadBytes(ctl: ArrayBufferLike, code: number): Uint8Array {
+  const len = new Int32Array(ctl)[PAYLOAD];
+  if (!(len >= 0 && (PAYLOAD + 1) * 4 + len <= Math.min(CTL_BYTES, DEATH * 4))) refuse(code, `with ${len} bytes`);
+  return getBytes(ctl, PAYLOAD);
+}

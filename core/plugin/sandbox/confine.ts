@@ -1,0 +1,64 @@
+/**
+ * The operating-system walls a plugin process puts up around itself
+ * before it sees the plugin's code: a session of its own (terminal
+ * signals for plume's session no longer reach it), no core dumps, a
+ * memory limit covering everything it can allocate (`RLIMIT_DATA`: heap,
+ * `ArrayBuffer`s, WebAssembly memories, worker isolates), the seccomp
+ * filter, and every Deno permission revoked but the grants.
+ *
+ * @module
+ */
+
+import { os } from "./os.ts";
+import { seccompFilter } from "./seccomp.ts";
+
+/** What the walls let through. */
+export interface Confinement {
+  /** Memory limit in MiB beyond what the runtime uses at start (0: none). */
+  memoryMb: number;
+  /** Deno permission kinds granted (`read`, `write`, `net`, `env`): kept, all others revoked. */
+  grants: readonly string[];
+}
+
+const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
+const PR_SET_NO_NEW_PRIVS = 38;
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+
+/**
+ * Confines this process. After it, the FFI permission is gone: only
+ * symbols opened before keep working (see `os.ts`).
+ *
+ * @throws {Error} when a wall cannot be put up: the plugin must not run then
+ *
+ * @example
+ * ```ts ignore
+ * confineProcess({ memoryMb: 512, grants: [] }); // in a plugin process only
+ * ```
+ */
+export function confineProcess(c: Confinement): void {
+  const o = os();
+  o.setsid();
+  o.setrlimit(RLIMIT_CORE, 0);
+  if (c.memoryMb > 0) {
+    // What the runtime already holds counts too: the limit is that plus the plugin's allowance.
+    const status = o.readSmallFile("/proc/self/status");
+    const vmData = Number(/^VmData:\s*(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
+    if (!Number.isFinite(vmData)) throw new Error("Cannot read VmData from /proc/self/status");
+    o.setrlimit(RLIMIT_DATA, vmData + c.memoryMb * 1024 * 1024);
+  }
+  // Time zone data is read on first use: read it now, before the filter refuses opening files.
+  new Date().toString();
+  const filter = seccompFilter(o.arch, {
+    pid: o.getpid(),
+    open: c.grants.includes("read") || c.grants.includes("write"),
+    write: c.grants.includes("write"),
+    net: c.grants.includes("net"),
+  });
+  if (filter) {
+    o.prctl(PR_SET_NO_NEW_PRIVS, 1);
+    o.seccomp(filter);
+  }
+  for (const name of PERMISSIONS) {
+    if (!c.grants.includes(name)) Deno.permissions.revokeSync({ name });
+  }
+}

@@ -1,0 +1,41 @@
+import { assert, assertEquals } from "../../../tests/assert.ts";
+import { rulesX86_64, seccompFilter } from "./seccomp.ts";
+
+const EPERM = -1, ENOSYS = -38;
+
+Deno.test("confineProcess: a leaked C library handle still cannot act outside the process", async () => {
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
+  const script = new URL("./testdata/leaked_libc.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-config", "--allow-ffi", script, "64"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  for (const [call, result] of Object.entries(r)) {
+    if (call.startsWith("getpid")) assert((result as number) > 0, call);
+    else if (call === "kill(self, 0)" || call === "prlimit64(self, DATA, query)") assertEquals(result, 0, call);
+    else if (call === "clone3()") assertEquals(result, ENOSYS, call);
+    else if (call === "allocate twice the limit") assertEquals(result, "refused (RangeError)", call);
+    else assertEquals(result, EPERM, call);
+  }
+});
+
+Deno.test("seccompFilter widens only with grants", () => {
+  const none = rulesX86_64({ pid: 1, open: false, write: false, net: false });
+  const all = rulesX86_64({ pid: 1, open: true, write: true, net: true });
+  // openat, unlinkat, socket: refused without grants, left to Deno's permissions with them.
+  for (const nr of [257, 263, 41]) {
+    assertEquals(none.get(nr), "deny", `${nr}`);
+    assertEquals(all.get(nr), undefined, `${nr}`);
+  }
+  // Never allowed, whatever the grants: signals to others, exec, ptrace, new processes.
+  for (const [nr, rule] of [[62, "self"], [59, "deny"], [101, "deny"], [56, "thread"], [435, "enosys"]] as const) {
+    assertEquals(all.get(nr), rule, `${nr}`);
+  }
+  const bytes = seccompFilter("x86_64", { pid: 4242, open: false, write: false, net: false })!;
+  assertEquals(bytes.length % 8, 0);
+  assert(bytes.length / 8 < 256, "BPF jumps must stay in reach");
+  assertEquals(seccompFilter("riscv64", { pid: 1, open: false, write: false, net: false }), undefined);
+});
