@@ -117,15 +117,32 @@ Deno.test("synchronous callbacks read registers and memory, write registers, fil
   assertMatch(read.err, /^write saw "Hello from RISC-V assembly, no libc\\n"$/m);
   assertMatch(read.err, /^ecall a7=93 a0=7 pc-ok=true$/m);
   assertMatch(read.err, /^ecalls 2$/m);
-  const rewritten = await run("hello_asm", [], ["-plugin", `${plugin},rewrite=on`]);
+  // Changing the guest needs the user's grant: the guest acts with the user's permissions.
+  const granted = ["-plugin-allow", "guest=write"];
+  const rewritten = await run("hello_asm", [], ["-plugin", `${plugin},rewrite=on`, ...granted]);
   assertEquals(rewritten.status, 42);
   // Skipping the write: a0 keeps the file descriptor, the program takes its error exit.
-  const skipped = await run("hello_asm", [], ["-plugin", `${plugin},skip=on`]);
+  const skipped = await run("hello_asm", [], ["-plugin", `${plugin},skip=on`, ...granted]);
   assertEquals([skipped.status, skipped.out], [1, ""]);
   // getpid is filtered (it returns 4242): time_id finds it differs from gettid.
-  const filtered = await run("time_id", [], ["-plugin", plugin]);
+  const filtered = await run("time_id", [], ["-plugin", `${plugin},filter=on`, ...granted]);
   assertMatch(filtered.out, /^gettid == getpid \(single thread\) +FAIL$/m);
   assertMatch(filtered.out, /^getpid > 0 +ok$/m);
+  // Without the grant each attempt ends the plugin, and the guest runs unchanged.
+  for (const arg of ["rewrite=on", "skip=on"]) {
+    const refused = await run("hello_asm", [], ["-plugin", `${plugin},${arg}`]);
+    assertEquals([refused.status, refused.out], [7, "Hello from RISC-V assembly, no libc\n"], arg);
+    assertMatch(
+      refused.err,
+      /: changing the guest needs -plugin-allow guest=write \(the guest acts with your permissions\)/,
+    );
+  }
+  const unfiltered = await run("hello_asm", [], ["-plugin", `${plugin},filter=on`]);
+  assertEquals(unfiltered.status, 1);
+  assertMatch(
+    unfiltered.err,
+    /qemu_plugin_install: PluginApiError: qemu_plugin_register_vcpu_syscall_filter_cb: changing/,
+  );
 });
 
 Deno.test("built-in syscall plugin: table, print mode and the magic filter", async () => {

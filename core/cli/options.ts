@@ -24,7 +24,10 @@ export interface PluginSpec {
   file: string;
   /** `key=value` arguments in order (QEMU's `arg=value` form becomes `arg`). */
   args: string[];
-  /** Permissions granted to this instance with `-plugin-allow` (`read=PATH`, `write=PATH`, `net=HOST`, `env=VAR`). */
+  /**
+   * Permissions granted to this instance with `-plugin-allow`: Deno's (`read=PATH`, `write=PATH`, `net=HOST`,
+   * `env=VAR`) and plume's own `guest=write` (changing the guest).
+   */
   allow: string[];
 }
 
@@ -92,7 +95,9 @@ Argument             Env-variable      Description
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
-                                       write=PATH, net=HOST[:PORT] or env=VAR (repeatable;
+                                       write=PATH, net=HOST[:PORT], env=VAR, or guest=write
+                                       (change the guest's registers, memory, pc and system
+                                       calls: the guest acts with your permissions; repeatable;
                                        plugins get no permission otherwise)
 -plugin-watchdog s                     seconds a plugin may take to answer (default 10)
 -plugin-memory mb                      heap limit of each plugin in MiB (default 512;
@@ -136,7 +141,7 @@ export function parsePluginSpec(v: string): PluginSpec {
   return { file, args, allow: [] };
 }
 
-const GRANT = /^(read|write|net|env)=.+$/;
+const GRANT = /^((read|write|net|env)=.+|guest=write)$/;
 
 const OPTIONS: Record<string, OptionDef> = {
   h: { arg: false, apply: (o) => (o.command = "help") },
@@ -208,7 +213,9 @@ const OPTIONS: Record<string, OptionDef> = {
       const spec = o.plugins[o.plugins.length - 1];
       if (!spec) throw new UsageError(`'-plugin-allow ${v}' must follow the -plugin it applies to`);
       if (!GRANT.test(v)) {
-        throw new UsageError(`Invalid plugin permission '${v}' (read=PATH, write=PATH, net=HOST, env=VAR)`);
+        throw new UsageError(
+          `Invalid plugin permission '${v}' (read=PATH, write=PATH, net=HOST, env=VAR or guest=write)`,
+        );
       }
       spec.allow.push(v);
     },

@@ -146,6 +146,24 @@ function exists(path: string): boolean {
   }
 }
 
+/**
+ * Where a relative import of the plugin may lead: a script file (by its
+ * extension) whose real path lies under the entry file's own directory.
+ * The bundler reads files with plume's permissions, so without this bound
+ * `import "../../home/me/.env"` would compile a secret into the plugin
+ * (a dotenv file is valid JavaScript), and a parse error would show a piece
+ * of any other file.
+ */
+function inPluginTree(root: string, path: string): boolean {
+  if (!Object.hasOwn(LOADERS, path.slice(path.lastIndexOf(".")))) return false;
+  try {
+    const real = Deno.realPathSync(path);
+    return real.startsWith(root.endsWith("/") ? root : `${root}/`);
+  } catch {
+    return false;
+  }
+}
+
 /** Decodes a source map's mappings into [generated line, generated column, source, original line, original column]. */
 function decodeMappings(mappings: string): number[][] {
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -236,7 +254,7 @@ function formatMessage(m: Message): string {
  * The esbuild plugin that resolves and loads every file itself and
  * enforces the allowlist.
  */
-function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string, string>) {
+function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string, string>, root: string) {
   return {
     name: "plume-allowlist",
     // deno-lint-ignore no-explicit-any
@@ -254,7 +272,15 @@ function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string
         if (args.path.startsWith("./") || args.path.startsWith("../")) {
           const base = normalize(`${dirname(args.importer)}/${args.path}`);
           for (const candidate of [base, `${base}.ts`, `${base}.js`]) {
-            if (exists(candidate)) return { path: candidate, namespace: "plume-file" };
+            if (!exists(candidate)) continue;
+            if (!inPluginTree(root, candidate)) {
+              return {
+                errors: [{
+                  text: `import of '${args.path}' is not allowed (only .ts/.js files under the plugin's directory)`,
+                }],
+              };
+            }
+            return { path: candidate, namespace: "plume-file" };
           }
           return { errors: [{ text: `cannot find module '${args.path}'` }] };
         }
@@ -291,6 +317,15 @@ function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string
   };
 }
 
+/** The real path of the directory holding the plugin's entry file: its imports stay under it. */
+function pluginRoot(entry: string): string {
+  try {
+    return dirname(Deno.realPathSync(entry));
+  } catch {
+    return dirname(entry);
+  }
+}
+
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -309,7 +344,7 @@ export function cacheDir(): string | undefined {
 }
 
 /** Cache key material that changes whenever the allowlist or the rules change. */
-const RULES_VERSION = "1:" + PLUGIN_API_NAMES.join(",");
+const RULES_VERSION = "2:" + PLUGIN_API_NAMES.join(",");
 
 async function readCache(dir: string | null | undefined, key: string): Promise<Bundle | undefined> {
   if (!dir) return undefined;
@@ -382,7 +417,7 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       platform: "neutral",
       target: "es2022",
       logLevel: "silent",
-      plugins: [guard(esbuild, forbidden, files)],
+      plugins: [guard(esbuild, forbidden, files, pluginRoot(entry))],
     });
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;

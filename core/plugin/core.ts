@@ -289,9 +289,13 @@ export class PluginCore implements VcpuHooks {
     return ci;
   }
 
-  /** The rights of a vCPU event's callbacks (vCPU init and exit, system calls, discontinuities). */
-  private static vcpuEvent(cpu: Cpu): CallContext {
-    return { access: ACCESS.WRITE, cpu, setPc: false };
+  /**
+   * The rights of a vCPU event's callbacks (vCPU init and exit, system
+   * calls, discontinuities): reading guest state, and writing it with the
+   * `guest=write` grant.
+   */
+  private static vcpuEvent(cpu: Cpu, inst: PluginInstance): CallContext {
+    return { access: inst.guestWrite ? ACCESS.WRITE : ACCESS.READ, cpu, setPc: false };
   }
 
   // ------------------------------------------------------------ translation
@@ -388,7 +392,7 @@ export class PluginCore implements VcpuHooks {
           if (cond < 0 || cond > 7) throw bad(`condition ${cond}`);
           // As QEMU: a NEVER callback costs nothing, an ALWAYS one is unconditional.
           if (cond === COND.NEVER) break;
-          const writes = kind === ACT.COND_SYNC && w[i + 8] !== 0;
+          const writes = kind === ACT.COND_SYNC && w[i + 8] !== 0 && inst.guestWrite;
           const then: ExecAction = kind === ACT.COND_RECORD
             ? { kind: "record", ring: k, id: TAG.COND | (w[i + 7] & ((1 << 29) - 1)) }
             : { kind: "sync", id: sync(w[i + 7], false, writes), writesRegs: writes };
@@ -396,7 +400,7 @@ export class PluginCore implements VcpuHooks {
           break;
         }
         case ACT.SYNC: {
-          const writes = w[i + 3] !== 0;
+          const writes = w[i + 3] !== 0 && inst.guestWrite;
           execList.push({ kind: "sync", id: sync(w[i + 2], false, writes), writesRegs: writes });
           break;
         }
@@ -413,7 +417,7 @@ export class PluginCore implements VcpuHooks {
           } else if (kind === ACT.MEM_RECORD) {
             action = { rw, kind: "record", ring: k, id: w[i + 3] & ((1 << 29) - 1) };
           } else {
-            const writes = w[i + 4] !== 0;
+            const writes = w[i + 4] !== 0 && inst.guestWrite;
             action = { rw, kind: "sync", id: sync(w[i + 3], true, writes), writesRegs: writes };
           }
           out.mem[where].push(action);
@@ -482,7 +486,10 @@ export class PluginCore implements VcpuHooks {
     for (const inst of this.instances) {
       Atomics.store(inst.ci, CTL.NUM_VCPUS, this.cpus.length);
       if (!inst.alive) continue;
-      const ci = this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.VCPU_INIT, [cpu.vcpuIndex]));
+      const ci = this.guard(
+        inst,
+        () => this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.VCPU_INIT, [cpu.vcpuIndex]),
+      );
       if (ci && ci[CTL.ARGS + 1] === 1) relayout = true;
     }
     // Scoreboards moved to make room for the new vCPU: inline operations must be recompiled.
@@ -492,7 +499,7 @@ export class PluginCore implements VcpuHooks {
   vcpuExit(cpu: Cpu): void {
     for (const inst of this.instances) {
       if (inst.wants(EV.VCPU_EXIT)) {
-        this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.VCPU_EXIT, [cpu.vcpuIndex]));
+        this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.VCPU_EXIT, [cpu.vcpuIndex]));
       }
     }
   }
@@ -502,7 +509,7 @@ export class PluginCore implements VcpuHooks {
     this.sync();
     let filtered: bigint | undefined;
     for (const inst of this.instances) {
-      const filters = filtered === undefined && inst.wants(EV.SYSCALL_FILTER);
+      const filters = filtered === undefined && inst.guestWrite && inst.wants(EV.SYSCALL_FILTER);
       if (!inst.wants(EV.SYSCALL) && !filters) continue;
       const words = [cpu.vcpuIndex, num | 0, Math.floor(num / TWO32) | 0];
       for (let i = 0; i < 8; i++) {
@@ -510,8 +517,16 @@ export class PluginCore implements VcpuHooks {
         words.push(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
       }
       words.push(filters ? 1 : 0);
-      const ci = this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.SYSCALL, words));
-      if (ci && filters && ci[CTL.ARGS + 1] === 1) {
+      const ci = this.guard(inst, () => {
+        const ci = this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.SYSCALL, words);
+        if (ci[CTL.ARGS + 1] !== 0 && !(filters && inst.guestWrite)) {
+          throw new PluginFailure(
+            "syscall callback: the plugin filtered a system call without -plugin-allow guest=write",
+          );
+        }
+        return ci;
+      });
+      if (ci && ci[CTL.ARGS + 1] !== 0) {
         filtered = BigInt.asIntN(64, (BigInt(ci[CTL.ARGS + 3] >>> 0) << 32n) | BigInt(ci[CTL.ARGS + 2] >>> 0));
       }
     }
@@ -524,7 +539,7 @@ export class PluginCore implements VcpuHooks {
       if (!inst.wants(EV.SYSCALL_RET)) continue;
       const v = BigInt.asUintN(64, ret);
       this.guard(inst, () =>
-        this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.SYSCALL_RET, [
+        this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.SYSCALL_RET, [
           cpu.vcpuIndex,
           num | 0,
           Math.floor(num / TWO32) | 0,
@@ -540,7 +555,8 @@ export class PluginCore implements VcpuHooks {
       if (!inst.wants(EV.DISCON) || (Atomics.load(inst.ci, CTL.DISCON_TYPES) & type) === 0) continue;
       this.guard(
         inst,
-        () => this.callOn(inst, PluginCore.vcpuEvent(cpu), OP.DISCON, [cpu.vcpuIndex, type, fromPc | 0, toPc | 0]),
+        () =>
+          this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.DISCON, [cpu.vcpuIndex, type, fromPc | 0, toPc | 0]),
       );
     }
   }

@@ -74,6 +74,13 @@ export class PluginInstance {
   alive = true;
   /** True once an uninstall or reset request led to a flush; completion is due. */
   completionDue = false;
+  /**
+   * True when the user granted `-plugin-allow guest=write`: the plugin may
+   * change registers, memory, the pc and system calls. Without it, it only
+   * observes: a plugin that steered the guest would act with the user's
+   * permissions through it.
+   */
+  guestWrite = false;
   private readonly text: TextReader;
   private readonly waiter: Waiter;
   /** A failure found where it could not be thrown (draining output): thrown by the next call or check. */

@@ -78,9 +78,12 @@ function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
-/** The grants of one instance with paths made absolute (`read=PATH`…). */
+/** The grant that lets a plugin change the guest (which acts with the user's permissions). */
+export const GUEST_WRITE_GRANT = "guest=write";
+
+/** The Deno permission grants of one instance, with paths made absolute (`read=PATH`…). */
 export function absoluteGrants(allow: readonly string[]): string[] {
-  return allow.map((g) => {
+  return allow.filter((g) => g !== GUEST_WRITE_GRANT).map((g) => {
     const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
     return kind === "read" || kind === "write" ? `${kind}=${absolute(value)}` : g;
   });
@@ -183,7 +186,17 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     }
     try {
       await sandbox.booted(BOOT_TIMEOUT_MS);
-      await sandbox.send({ name: p.name, code, id: String(ids[i]), argv: p.spec.args, info, outs, program });
+      const guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
+      await sandbox.send({
+        name: p.name,
+        code,
+        id: String(ids[i]),
+        argv: p.spec.args,
+        info,
+        outs,
+        program,
+        guestWrite,
+      });
       return await sandbox.loaded(watchdogMs);
     } catch (err) {
       if (err instanceof PluginFailure) throw loadError(p.name, err.message);
@@ -214,6 +227,7 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     const inst = new PluginInstance(i, p.name, ids[i], watchdogMs, (bytes) => {
       if (outs) opts.log.write(decoder.decode(bytes));
     }, p.sandbox!);
+    inst.guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
     core.add(inst);
     let ci: Int32Array;
     try {

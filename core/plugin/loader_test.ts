@@ -13,7 +13,7 @@ Deno.test("resolvePlugin tells built-ins from files", () => {
 
 Deno.test("absoluteGrants makes grant paths absolute and leaves hosts and variables alone", () => {
   assertEquals(absoluteGrants([]), []);
-  assertEquals(absoluteGrants(["write=/tmp/out.txt", "read=rel", "net=localhost:80", "env=HOME"]), [
+  assertEquals(absoluteGrants(["write=/tmp/out.txt", "read=rel", "net=localhost:80", "env=HOME", "guest=write"]), [
     "write=/tmp/out.txt",
     `read=${Deno.cwd()}/rel`,
     "net=localhost:80",

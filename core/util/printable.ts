@@ -11,9 +11,10 @@
 export const PRINTABLE_MAX = 400;
 
 /**
- * Escapes control characters (C0, DEL, C1, and the Unicode line, paragraph
- * and bidirectional controls) as `\n`, `\xNN` or `\uNNNN`, and shortens
- * the text to `max` characters.
+ * Escapes control and format characters (Unicode's Cc and Cf categories:
+ * C0, DEL, C1, bidirectional and zero-width controls, tags; and the line
+ * and paragraph separators) as `\n`, `\xNN`, `\uNNNN` or `\u{…}`, and
+ * shortens the text to `max` characters.
  *
  * @example
  * ```ts
@@ -23,12 +24,12 @@ export const PRINTABLE_MAX = 400;
  */
 export function printable(text: string, max = PRINTABLE_MAX): string {
   const short = text.length > max ? text.slice(0, max) + "…" : text;
-  // deno-lint-ignore no-control-regex
-  return short.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+  return short.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (ch) => {
     if (ch === "\n") return "\\n";
     if (ch === "\r") return "\\r";
     if (ch === "\t") return "\\t";
-    const code = ch.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+    const code = ch.codePointAt(0)!;
+    if (code < 0x100) return `\\x${code.toString(16).padStart(2, "0")}`;
+    return code < 0x10000 ? `\\u${code.toString(16).padStart(4, "0")}` : `\\u{${code.toString(16)}}`;
   });
 }

@@ -35,7 +35,7 @@ import {
 export const qemu_plugin_version = 7;
 
 export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
-  const rewrite = argv.includes("rewrite=on"), skip = argv.includes("skip=on");
+  const rewrite = argv.includes("rewrite=on"), skip = argv.includes("skip=on"), filter = argv.includes("filter=on");
   const regs = Object.fromEntries(qemu_plugin_get_registers().map((r) => [r.name, r.handle]));
   const u64 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
   let ecalls = 0, skipped = false;
@@ -68,7 +68,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     const bytes = qemu_plugin_read_memory_vaddr(Number(a2), Number(a3));
     qemu_plugin_outs(`write saw ${JSON.stringify(new TextDecoder().decode(bytes ?? new Uint8Array()))}\n`);
   });
-  qemu_plugin_register_vcpu_syscall_filter_cb(id, (_id, _vcpu, num) => (num === 172n ? 4242n : undefined));
+  if (filter) qemu_plugin_register_vcpu_syscall_filter_cb(id, (_id, _vcpu, num) => (num === 172n ? 4242n : undefined));
   qemu_plugin_register_atexit_cb(id, () => qemu_plugin_outs(`ecalls ${ecalls}\n`), null);
   return 0;
 }

@@ -1018,7 +1018,8 @@ export function qemu_plugin_register_vcpu_syscall_ret_cb(id: PluginId, cb: Sysca
 
 /**
  * Registers a filter run before every system call: returning a bigint
- * skips the call and makes that its result.
+ * skips the call and makes that its result. Needs `-plugin-allow
+ * guest=write`, as it changes what the guest does.
  *
  * @example
  * ```ts ignore
@@ -1031,6 +1032,7 @@ export function qemu_plugin_register_vcpu_syscall_filter_cb(
   cb: SyscallFilterCb,
   userdata?: unknown,
 ): void {
+  if (!S.guestWrite) throw notGranted("qemu_plugin_register_vcpu_syscall_filter_cb");
   eventCb("qemu_plugin_register_vcpu_syscall_filter_cb", id, cb, "syscallFilter", userdata);
 }
 
@@ -1569,7 +1571,15 @@ const REGISTER_NAMES: readonly string[] = [
 
 const registers = REGISTER_NAMES.map((_, i) => new RegisterImpl(i));
 
+/** What a plugin gets when it changes the guest without the grant. */
+function notGranted(fn: string): PluginApiError {
+  return new PluginApiError(
+    `${fn}: changing the guest needs -plugin-allow guest=write (the guest acts with your permissions)`,
+  );
+}
+
 function needAccess(level: number, fn: string): void {
+  if (level === ACCESS.WRITE && !S.guestWrite) throw notGranted(fn);
   if (S.access < level) {
     throw new PluginApiError(
       level === ACCESS.READ

@@ -59,6 +59,8 @@ export interface RuntimeInit {
   outs: boolean;
   /** Guest program facts. */
   program: { path: string; start: number; end: number; entry: number };
+  /** True with `-plugin-allow guest=write`: the plugin may change the guest. */
+  guestWrite: boolean;
 }
 
 /** Iterations a thread spins on shared memory before it sleeps (about 20 µs). */
@@ -663,6 +665,7 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
   S.program = init.program;
   S.argv = init.argv;
   S.info = init.info;
+  S.guestWrite = init.guestWrite === true;
   let exports;
   try {
     exports = evaluate(init.code, api);

@@ -135,6 +135,8 @@ export const S = {
   info: undefined as unknown,
   /** vCPU of the running callback. */
   vcpu: 0,
+  /** True when the user granted `guest=write`: writes, pc changes and syscall filters are allowed. */
+  guestWrite: false,
 
   /** Generation of the translation in progress (tb/insn handles of other generations are stale). */
   transGen: 0,

@@ -1,7 +1,7 @@
 /**
  * The operating-system walls a plugin process puts up around itself
- * before it sees the plugin's code: a session of its own (terminal
- * signals for plume's session no longer reach it), no core dumps, a
+ * before it sees the plugin's code: death with plume, a session of its own
+ * (terminal signals for plume's session no longer reach it), no core dumps, a
  * memory limit covering everything it can allocate (`RLIMIT_DATA`: heap,
  * `ArrayBuffer`s, WebAssembly memories, worker isolates), the seccomp
  * filter, and every Deno permission revoked but the grants.
@@ -14,6 +14,8 @@ import { seccompFilter } from "./seccomp.ts";
 
 /** What the walls let through. */
 export interface Confinement {
+  /** plume's pid: the process ends when plume does, however plume ends. */
+  parent: number;
   /** Memory limit in MiB beyond what the runtime uses at start (0: none). */
   memoryMb: number;
   /** Deno permission kinds granted (`read`, `write`, `net`, `env`): kept, all others revoked. */
@@ -21,7 +23,7 @@ export interface Confinement {
 }
 
 const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
-const PR_SET_NO_NEW_PRIVS = 38;
+const PR_SET_PDEATHSIG = 1, PR_SET_NO_NEW_PRIVS = 38, SIGKILL = 9;
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
 /**
@@ -32,11 +34,15 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
  *
  * @example
  * ```ts ignore
- * confineProcess({ memoryMb: 512, grants: [] }); // in a plugin process only
+ * confineProcess({ parent: Deno.ppid, memoryMb: 512, grants: [] }); // in a plugin process only
  * ```
  */
 export function confineProcess(c: Confinement): void {
   const o = os();
+  // Killed with plume, even by SIGKILL, even while a callback spins (plume starts it from its main
+  // thread, which lives as long as plume). Checked after: plume may have gone before the request.
+  o.prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (o.getppid() !== c.parent) o.exit(0);
   o.setsid();
   o.setrlimit(RLIMIT_CORE, 0);
   if (c.memoryMb > 0) {

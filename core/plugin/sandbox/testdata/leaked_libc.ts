@@ -24,7 +24,7 @@ const sys = (nr: number, ...a: bigint[]): number => {
   return r < 0 ? -errno[0] : r;
 };
 const memoryMb = Number(Deno.args[0] ?? 64);
-confineProcess({ memoryMb, grants: [] });
+confineProcess({ parent: Deno.ppid, memoryMb, grants: [] });
 
 const ppid = BigInt(Deno.ppid);
 const AT_FDCWD = -100n;
