@@ -57,6 +57,7 @@ Deno.test("hostile plugins refused at load: one line, exit status 1, the plugin 
     ["node_fs.ts", /node_fs\.ts:7:\d+: module 'node:fs' is not allowed/],
     ["secret.ts", /secret\.ts:9:\d+: undefined symbol 'qemu_plugin_secret' \(not exported by "qemu-plugin"\)/],
     ["dynamic_import.ts", /dynamic_import\.ts:12:\d+: dynamic import\(\) of '\.\/throws\.ts' is not allowed/],
+    ["traverses.ts", /traverses\.ts:10:\d+: import of '\.\.\/count\.ts' is not allowed \(only \.ts\/\.js files under/],
     ["bad_version.ts", /qemu_plugin_version 99 is outside the supported range \[2, 7\]$/],
     ["version_string.ts", /: qemu_plugin_version is not an integer \(a string\)$/],
     ["version_symbol.ts", /: qemu_plugin_version is not an integer \(a symbol\)$/],
@@ -170,6 +171,57 @@ Deno.test("a plugin that reaches the global object finds no way out: no signal, 
   for (const path of ["function", "generator", "reflect"]) assertMatch(err, new RegExp(`^${path}: \\d+ globals$`, "m"));
   await Deno.stat(marker).then(() => assert(false, "the marker file was created"), () => {});
 });
+
+Deno.test("a plugin process dies with plume, even killed by SIGKILL while a callback spins", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "-plugin-watchdog",
+      "60",
+      "-plugin",
+      `${join(HOSTILE, "loop.ts")},where=exec`,
+      BUSYBOX,
+      "sh",
+      "-c",
+      "while :; do :; done",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const children = () => {
+    try {
+      return Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  let plugins: string[] = [];
+  for (let i = 0; i < 200 && plugins.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    plugins = children();
+  }
+  assert(plugins.length > 0, "the plugin process did not start");
+  // Let the spinning callback start, then kill plume outright.
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill("SIGKILL");
+  await child.status;
+  for (let i = 0; i < 50; i++) {
+    if (plugins.every((pid) => !isAlive(pid))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of plugins) assert(!isAlive(pid), `plugin process ${pid} outlived plume`);
+});
+
+/** True while process `pid` exists and is not a zombie. */
+function isAlive(pid: string): boolean {
+  try {
+    return !/\) Z /.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("a granted permission works, and only for that instance", async () => {
   const granted = await Deno.makeTempFile({ prefix: "plume-granted-" });
