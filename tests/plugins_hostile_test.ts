@@ -112,7 +112,7 @@ Deno.test("hostile plugins contained at run time: one line, guest output and sta
       /tb trans callback(: out of memory \(limit 64 MiB\)| 'onTrans': RangeError: Array buffer)/,
     ],
     ["oom.ts,kind=wasm", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
-    ["floods.ts", [], /tb trans callback: more than 32 registrations on one instruction \(limit\)/],
+    ["floods.ts", [], /tb trans callback: more than 16 registrations on one instruction \(limit\)/],
     ["intrinsics.ts,what=arrays", [], /exec callback \(anonymous\): Error: poisoned intrinsic/],
     ["evades.ts", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
     ["escapes.ts,raw=kill", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],

@@ -5,8 +5,8 @@
  * (measured: 70 ms for the 930 blocks `busybox echo hi` runs, most of its
  * time), and most blocks of a program's start-up run only a few times. So
  * a new block is interpreted first; the dispatcher compiles it once it has
- * run {@link COMPILE_THRESHOLD} times (`tb_cache.ts`). Blocks with plugin
- * instrumentation are always compiled.
+ * run {@link COMPILE_THRESHOLD} times (`tb_cache.ts`). Plugin
+ * instrumentation runs here too (`interpreter_actions.ts`).
  *
  * Each instruction runs through a handler chosen once per block at
  * translation time (no decoding or lookup per execution). A handler
@@ -24,6 +24,8 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL } from "./emitter.t
 import * as int64 from "./int64.ts";
 import { LOADS, STORES } from "./memory_access.ts";
 import { AMO_OPS, CSR_INSNS, csrWrites, type Runtime } from "./runtime.ts";
+import type { BlockInstrumentation } from "./instrument.ts";
+import { type ActionsFn, execActions, memoryHandler } from "./interpreter_actions.ts";
 
 /**
  * Executions after which an interpreted block gets compiled. Measured
@@ -376,6 +378,8 @@ export interface InterpretedBlock {
   insns: readonly (Insn | null)[];
   pcs: readonly number[];
   end: number;
+  /** Plugin instrumentation, when plugins asked for some. */
+  instr?: BlockInstrumentation;
 }
 
 /**
@@ -383,6 +387,7 @@ export interface InterpretedBlock {
  * contract as a compiled block (`BlockFn`).
  */
 export function interpretBlock(block: InterpretedBlock, rt: Runtime): (c: Cpu) => number {
+  if (block.instr) return interpretInstrumented(block, block.instr, rt);
   const insns = block.insns, pcs = block.pcs, end = block.end;
   const handlers = insns.map(handlerFor);
   const n = insns.length;
@@ -396,6 +401,42 @@ export function interpretBlock(block: InterpretedBlock, rt: Runtime): (c: Cpu) =
       }
     } catch (err) {
       c.pc = pcs[k];
+      throw err;
+    }
+    return end;
+  };
+}
+
+/**
+ * An instrumented block: block actions at entry, each instruction's
+ * actions before it, memory actions after each access, as compiled code
+ * runs them; a fault is reported to the plugins that stream records.
+ */
+function interpretInstrumented(block: InterpretedBlock, instr: BlockInstrumentation, rt: Runtime): (c: Cpu) => number {
+  const insns = block.insns, pcs = block.pcs, end = block.end, n = insns.length, P = rt.P;
+  const entry = execActions(instr.block, P);
+  const before: (ActionsFn | undefined)[] = insns.map((_, k) => execActions(instr.insn[k], P));
+  const handlers = insns.map((insn, k) => {
+    const mem = instr.mem[k];
+    return (insn && mem?.length ? memoryHandler(insn.op, mem, P) : undefined) ?? handlerFor(insn);
+  });
+  const records = [instr.block, ...instr.insn, ...instr.mem].some((l) =>
+    l?.some((a) => a.kind === "record" || (a.kind === "cond" && a.then.kind === "record"))
+  );
+  return (c: Cpu) => {
+    const x = c.x;
+    let k = 0;
+    try {
+      if (entry !== undefined && entry(c, pcs[0])) return c.pc;
+      for (; k < n; k++) {
+        const pre = before[k];
+        if (pre !== undefined && pre(c, pcs[k])) return c.pc;
+        const next = handlers[k](c, x, insns[k]!, pcs[k], rt);
+        if (next !== undefined) return next;
+      }
+    } catch (err) {
+      c.pc = pcs[k];
+      if (records) P.fault(c, pcs[k]);
       throw err;
     }
     return end;

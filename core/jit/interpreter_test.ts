@@ -3,6 +3,7 @@ import { Cpu } from "../cpu/state.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./instrument.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
@@ -133,4 +134,105 @@ Deno.test("interpreter, compiled blocks and regions agree on random instruction 
     compared += insns.length;
   }
   assertEquals(compared > 10000, true);
+});
+
+/** Random plugin actions for a block of `n` instructions; every event goes to `log` through the hooks. */
+function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
+  const ref = () => ({ arena: 0, index: 2 * (next() % 4), stride: 8 });
+  const value = () => BigInt(next() % 3) << BigInt(next() % 40);
+  const exec = (): ExecAction => {
+    switch (next() % 5) {
+      case 0:
+        return { kind: "inline", op: next() % 2 as 0 | 1, ref: ref(), value: value() };
+      case 1:
+        return { kind: "record", ring: 0, id: next() % 100 };
+      case 2:
+        return { kind: "sync", id: next() % 100, writesRegs: false };
+      default:
+        return { kind: "cond", cond: next() % 8, ref: ref(), value: value(), then: exec() };
+    }
+  };
+  const some = <T>(f: () => T) => Array.from({ length: next() % 3 }, f);
+  return {
+    block: some(exec),
+    insn: insns.map(() => some(exec)),
+    mem: insns.map(() =>
+      some((): MemAction => {
+        const rw = 1 + (next() % 3);
+        const k = next() % 3;
+        return k === 0
+          ? { rw, kind: "inline", op: 0, ref: ref(), value: value() }
+          : k === 1
+          ? { rw, kind: "record", ring: 0, id: next() % 100 }
+          : { rw, kind: "sync", id: next() % 100, writesRegs: true };
+      })
+    ),
+  };
+}
+
+Deno.test("interpreter and compiled blocks run plugin actions alike: the same events, counters and state", () => {
+  const next = rng(0xac7105);
+  let events = 0;
+  for (let round = 0; round < 1500; round++) {
+    const n = 1 + (next() % 5);
+    const insns: Insn[] = [];
+    for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
+    if (next() % 2) insns.push(randomInsn(next, false));
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) pcs.push(at), at += i.size;
+    const instr = randomInstr(next, insns);
+    // A synchronous callback moves the pc now and then: the block ends there in both tiers.
+    const moves = next() % 4 === 0 ? next() % 100 : -1;
+    const s = state(next);
+    const run = (tier: "interpreter" | "block") => {
+      const log: string[] = [];
+      const arena = new Int32Array(64);
+      const hooks: PluginHooks = {
+        arenas: [arena],
+        record: (ring, id, vcpu) => void log.push(`record ${ring} ${id} ${vcpu}`),
+        memRecord: (ring, id, vcpu, bl, bh, imm, info, vl, vh) =>
+          void log.push(`mem ${ring} ${id} ${vcpu} ${bl} ${bh} ${imm} ${info} ${vl} ${vh}`),
+        sync: (c, id) => {
+          log.push(`sync ${id} pc=${c.pc} a0=${c.x[20]}`);
+          if (id !== moves) return false;
+          c.pc = PC + 0x1000;
+          return true;
+        },
+        syncMem: (c, id, bl, bh, imm, info, vl, vh) => {
+          log.push(`syncMem ${id} pc=${c.pc} ${bl} ${bh} ${imm} ${info} ${vl} ${vh}`);
+          return false;
+        },
+        fault: (c, pc) => void log.push(`fault ${pc} ${c.pc}`),
+      };
+      const mem = new AddressSpace(1 << 24);
+      mem.mmap(DATA, DATA_SIZE, PROT_READ | PROT_WRITE, { name: "", fixed: true });
+      mem.u8.set(s.data, DATA);
+      const rt = makeRuntime(mem, hooks);
+      const c = new Cpu();
+      c.x.set(s.x);
+      c.fi.set(s.fi);
+      c.fcsr = s.fcsr;
+      const block = { pc: PC, insns, pcs, end: at, instr };
+      const fn = tier === "interpreter" ? interpretBlock(block, rt) : compileBlock(block, rt);
+      let result: number | string;
+      try {
+        result = fn(c);
+      } catch (err) {
+        result = (err as Error).name;
+      }
+      return { result, log, arena: [...arena], x: [...c.x], fi: [...c.fi], data: mem.u8.slice(DATA, DATA + DATA_SIZE) };
+    };
+    const a = run("interpreter"), b = run("block");
+    const what = insns.map((i) => i.op).join("; ") +
+      ` with ${JSON.stringify(instr, (_k, v) => typeof v === "bigint" ? `${v}` : v)}`;
+    assertEquals(b.result, a.result, `result of ${what}`);
+    assertEquals(b.log, a.log, `events of ${what}`);
+    assertEquals(b.arena, a.arena, `counters of ${what}`);
+    assertEquals(b.x, a.x, `registers after ${what}`);
+    assertEquals(b.fi, a.fi, `FP registers after ${what}`);
+    assertEquals(b.data, a.data, `memory after ${what}`);
+    events += a.log.length;
+  }
+  assertEquals(events > 1000, true, `${events} events`);
 });

@@ -83,10 +83,8 @@ export class TbCache {
     };
     this.onTranslate?.(tb);
     if (this.instrument) tb.instr = this.instrument(tb);
-    // New blocks are interpreted until they have run a few times (see
-    // interpreter.ts); instrumented ones are compiled at once, as the
-    // interpreter does not run plugin actions.
-    tb.fn = this.traced(tb, tb.instr ? compileBlock(tb, this.rt) : interpretBlock(tb, this.rt));
+    // New blocks are interpreted until they have run a few times (see interpreter.ts).
+    tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -110,7 +108,7 @@ export class TbCache {
 
   /** Replaces an interpreted block's code by compiled code. */
   compile(tb: TranslationBlock): void {
-    if (tb.valid && !tb.instr) tb.fn = this.traced(tb, compileBlock(tb, this.rt));
+    if (tb.valid) tb.fn = this.traced(tb, compileBlock(tb, this.rt));
   }
 
   /**
