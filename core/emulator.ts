@@ -14,7 +14,7 @@ import { ProgramFileError, readProgramFile } from "./elf/program_file.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
 import { makeRuntime } from "./jit/runtime.ts";
-import type { BlockInstrumentation, PluginHooks } from "./jit/instrument.ts";
+import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts";
 import { TbCache } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";

@@ -27,7 +27,7 @@
  */
 export const LEAVE = "break exit;";
 
-import type { MemAction } from "./instrument.ts";
+import type { MemAction, PluginHooks } from "./plugin_actions.ts";
 
 /** How a compiled block leaves: the dispatcher looks at negative return values. */
 export const EXIT_ECALL = -1;
@@ -215,6 +215,18 @@ export class Emitter {
 
   /** Runtime helpers (`runtime.ts`) the code refers to. */
   readonly uses: Set<string> = new Set();
+
+  /** Constants of this function, `D[i]` in its code (handed to `Runtime.compile`). */
+  readonly data: unknown[] = [];
+
+  /** Names a constant of the function in emitted code. */
+  datum(value: unknown): string {
+    this.data.push(value);
+    return `D[${this.data.length - 1}]`;
+  }
+
+  /** The plugin hooks, for code that builds closures over plugin actions at translation time. */
+  hooks: PluginHooks | undefined;
 
   /** Names runtime helper `name` for use in emitted code (recording that it is used). */
   rt(name: string): string {

@@ -1,138 +1,24 @@
 /**
- * Instrumentation of translated code: what plugins asked to happen when a
- * block or an instruction executes or a memory access completes, as data
- * the translator turns into code.
- *
- * The plugin core builds a {@link BlockInstrumentation} for each block at
- * translation time (after the plugins' translation callbacks ran) and
- * provides the {@link PluginHooks} the code calls. The translator knows
- * nothing else about plugins: with no plugin loaded there is no
- * instrumentation and translated code is exactly the uninstrumented code.
- *
- * Kinds of action, cheapest first:
- * - `inline`: add to or store into a 64-bit entry of a plugin's scoreboard
- *   arena (a shared `Int32Array`), per vCPU, in the translated code itself;
- * - `record`: append a record to a plugin's event ring, replayed by the
- *   plugin's thread in parallel with the guest (`QEMU_PLUGIN_CB_NO_REGS`);
- * - `sync`: stop the vCPU and call the plugin synchronously, with registers
- *   in the register file and `c.pc` at the instruction, so the callback may
- *   read (and with `rw`, write) guest state;
- * - `cond`: any of the above, only when an arena entry compares true
- *   against an immediate (QEMU's conditional callbacks).
+ * Plugin instrumentation as code: the translator's emission of the actions
+ * of `plugin_actions.ts` into a compiled block, at the block's entry,
+ * before each instruction and after each memory access. With no plugin
+ * loaded there is no instrumentation and translated code is exactly the
+ * uninstrumented code.
  *
  * @module
  */
 
-import type { Cpu } from "../cpu/state.ts";
 import { LEAVE } from "./emitter.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
-
-/** Inline operation: add the immediate (`QEMU_PLUGIN_INLINE_ADD_U64`). */
-export const INLINE_ADD = 0;
-/** Inline operation: store the immediate (`QEMU_PLUGIN_INLINE_STORE_U64`). */
-export const INLINE_STORE = 1;
-
-/** Conditions of conditional callbacks, with QEMU's `enum qemu_plugin_cond` values. */
-export const COND = { NEVER: 0, ALWAYS: 1, EQ: 2, NE: 3, LT: 4, LE: 5, GT: 6, GE: 7 } as const;
-
-/** A 64-bit entry of a scoreboard: `arenas[arena]` at int32 index `index + vcpu * stride`. */
-export interface ArenaRef {
-  /** Which arena (one per plugin instance). */
-  arena: number;
-  /** Int32 index of vCPU 0's entry (low word; the high word follows). */
-  index: number;
-  /** Int32 distance between consecutive vCPUs' entries. */
-  stride: number;
-}
-
-/** Something to do when a block or instruction executes. */
-export type ExecAction =
-  | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
-  | { kind: "record"; ring: number; id: number }
-  | { kind: "sync"; id: number; writesRegs: boolean }
-  | { kind: "cond"; cond: number; ref: ArenaRef; value: bigint; then: ExecAction };
-
-/** Something to do after a memory access, for accesses matching `rw` (1 read, 2 write, 3 both). */
-export type MemAction =
-  & { rw: number }
-  & (
-    | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
-    | { kind: "record"; ring: number; id: number }
-    | { kind: "sync"; id: number; writesRegs: boolean }
-  );
-
-/** Instrumentation of one block. */
-export interface BlockInstrumentation {
-  /** Actions when the block starts executing (block callbacks and inline ops). */
-  block: ExecAction[];
-  /** Actions before each instruction, by index in the block. */
-  insn: ExecAction[][];
-  /** Actions after each memory access of each instruction, by index in the block. */
-  mem: MemAction[][];
-}
-
-/**
- * What instrumented code calls; provided by the plugin core. Records are
- * pushed with the vCPU index; memory records also carry the access.
- */
-export interface PluginHooks {
-  /** Scoreboard arenas by number. */
-  arenas: Int32Array[];
-  /** Appends a block-execution (or instruction) record to ring `ring`. */
-  record(ring: number, id: number, vcpu: number): void;
-  /**
-   * Appends a memory-access record: the exact address is `base + imm`
-   * (base as an int32 pair), `info` is QEMU's meminfo, the value the
-   * accessed data.
-   */
-  memRecord(
-    ring: number,
-    id: number,
-    vcpu: number,
-    baseLo: number,
-    baseHi: number,
-    imm: number,
-    info: number,
-    valueLo: number,
-    valueHi: number,
-  ): void;
-  /**
-   * Runs synchronous callback `id` on vCPU `c` (registers are in the
-   * register file, `c.pc` is the instruction's). Returns true when the
-   * callback changed the pc (`qemu_plugin_set_pc`): execution continues at
-   * `c.pc`.
-   */
-  sync(c: Cpu, id: number): boolean;
-  /**
-   * Synchronous memory callback, with the access as for {@link memRecord}.
-   * Returns true when the callback changed the pc.
-   */
-  syncMem(
-    c: Cpu,
-    id: number,
-    baseLo: number,
-    baseHi: number,
-    imm: number,
-    info: number,
-    valueLo: number,
-    valueHi: number,
-  ): boolean;
-  /** A block stopped at the instruction at `pc` because it raised an exception. */
-  fault(c: Cpu, pc: number): void;
-}
-
-/** QEMU's `qemu_plugin_meminfo_t` bits: size shift in 3:0, sign in 4, store in 16. */
-export function memInfo(sizeShift: number, signed: boolean, store: boolean): number {
-  return sizeShift | (signed ? 1 << 4 : 0) | (store ? 1 << 16 : 0);
-}
-
-/** True when a block's instrumentation needs guest registers in the register file. */
-export function needsRegisterFile(instr: BlockInstrumentation | undefined): boolean {
-  if (!instr) return false;
-  const sync = (a: ExecAction | MemAction): boolean =>
-    a.kind === "sync" || (a.kind === "cond" && sync((a as { then: ExecAction }).then));
-  return instr.block.some(sync) || instr.insn.some((l) => l?.some(sync)) || instr.mem.some((l) => l?.some(sync));
-}
+import {
+  accessActions,
+  type ArenaRef,
+  COND,
+  type ExecAction,
+  execActions,
+  INLINE_STORE,
+  type MemAction,
+} from "./plugin_actions.ts";
 
 function u64Pair(v: bigint): [number, number] {
   return [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
@@ -189,12 +75,30 @@ function condExpr(e: Emitter, cond: number, ref: ArenaRef, value: bigint): strin
 }
 
 /**
+ * Most actions emitted as code at one point (a block's entry, an
+ * instruction, a memory access); more go through one call of a closure
+ * built at translation time (`plugin_actions.ts`). Each emitted
+ * action is tens of bytes of source and more of machine code: 16 inline
+ * adds on every instruction took `memstr` from 141 MB and 1.3 s to 1.3 GB
+ * and 16 s, V8 compiling the functions.
+ */
+export const MAX_INLINE_ACTIONS = 4;
+
+/**
  * Emits the code of block or instruction actions at the current point.
  * Synchronous callbacks need the registers in the register file, so blocks
  * with them are compiled alone, never into regions.
  */
 export function emitExecActions(e: Emitter, actions: readonly ExecAction[] | undefined): void {
-  for (const a of actions ?? []) emitExecAction(e, a);
+  if (!actions || actions.length === 0) return;
+  const inline = e.hooks ? actions.slice(0, MAX_INLINE_ACTIONS) : actions;
+  for (const a of inline) emitExecAction(e, a);
+  // The rest, in order after the first ones, through one closure.
+  const rest = actions.slice(inline.length);
+  if (rest.length === 0) return;
+  if (rest.some((a) => a.kind === "sync" || (a.kind === "cond" && a.then.kind === "sync"))) e.mayThrow();
+  const f = e.datum(execActions(rest, e.hooks!));
+  e.line(`if (${f}(c, ${e.pc})) { nx = c.pc; ${LEAVE} }`);
 }
 
 function emitExecAction(e: Emitter, a: ExecAction): void {
@@ -234,6 +138,12 @@ export function emitMemActions(e: Emitter, actions: readonly MemAction[], access
   const store = (access.info & (1 << 16)) !== 0;
   const args =
     `${access.base.lo}, ${access.base.hi}, ${access.imm}, ${access.info}, ${access.value.lo}, ${access.value.hi}`;
+  if (actions.length > MAX_INLINE_ACTIONS && e.hooks) {
+    if (actions.some((a) => a.kind === "sync")) e.mayThrow();
+    const f = e.datum(accessActions(actions, e.hooks));
+    e.line(`if (${f}(c, ${e.pc}, ${args})) { nx = c.pc; ${LEAVE} }`);
+    return;
+  }
   for (const a of actions) {
     if ((a.rw & (store ? 2 : 1)) === 0) continue;
     switch (a.kind) {

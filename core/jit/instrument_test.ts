@@ -2,7 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { cpuLoop } from "../cpu/cpu_loop.ts";
 import { createGuest } from "../emulator.ts";
 import { Log } from "../util/log.ts";
-import { type BlockInstrumentation, INLINE_ADD, type PluginHooks } from "./instrument.ts";
+import { type BlockInstrumentation, INLINE_ADD, type PluginHooks } from "./plugin_actions.ts";
 import { NO_PLUGIN_HOOKS } from "./runtime.ts";
 import type { TranslationBlock } from "./translator.ts";
 

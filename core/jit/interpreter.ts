@@ -6,7 +6,8 @@
  * time), and most blocks of a program's start-up run only a few times. So
  * a new block is interpreted first; the dispatcher compiles it once it has
  * run {@link COMPILE_THRESHOLD} times (`tb_cache.ts`). Plugin
- * instrumentation runs here too (`interpreter_actions.ts`).
+ * instrumentation runs here too, as closures built once per block
+ * (`plugin_actions.ts`).
  *
  * Each instruction runs through a handler chosen once per block at
  * translation time (no decoding or lookup per execution). A handler
@@ -24,8 +25,15 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL } from "./emitter.t
 import * as int64 from "./int64.ts";
 import { LOADS, STORES } from "./memory_access.ts";
 import { AMO_OPS, CSR_INSNS, csrWrites, type Runtime } from "./runtime.ts";
-import type { BlockInstrumentation } from "./instrument.ts";
-import { type ActionsFn, execActions, memoryHandler } from "./interpreter_actions.ts";
+import {
+  accessActions,
+  type ActionsFn,
+  type BlockInstrumentation,
+  execActions,
+  type MemAction,
+  memInfo,
+  type PluginHooks,
+} from "./plugin_actions.ts";
 
 /**
  * Executions after which an interpreted block gets compiled. Measured
@@ -404,6 +412,102 @@ export function interpretBlock(block: InterpretedBlock, rt: Runtime): (c: Cpu) =
       throw err;
     }
     return end;
+  };
+}
+
+// ---- Plugin instrumentation ---------------------------------------------
+//
+// The same actions as compiled code runs (`instrument.ts`), at the same
+// points, so that instrumented blocks are interpreted for their first runs
+// like any other: compiling every instrumented block at once cost an
+// instrumented `busybox echo hi` 180 ms of its 600 (930 blocks, most run a
+// few times). `interpreter_test.ts` checks that both tiers run the actions
+// alike.
+
+const SIZE_SHIFT: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
+
+/**
+ * The handler of a memory instruction with memory actions: the access
+ * through the runtime's exact slow path, then the actions (with the base
+ * register read before the instruction and the value the access moved,
+ * as compiled code reports them), then the register write. A synchronous
+ * action that moves the pc ends the block there. Undefined for an
+ * instruction that does not access memory.
+ */
+export function memoryHandler(op: string, actions: readonly MemAction[], P: PluginHooks): Handler | undefined {
+  const after = accessActions(actions, P);
+  const load = LOADS[op];
+  if (load) {
+    const { size, signed } = load, info = memInfo(SIZE_SHIFT[size], signed && size < 8, false);
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1];
+      const lo = rt.ld(c, bl, bh, i.imm, size, signed);
+      const hi = size === 8 ? RH[0] : signed ? lo >> 31 : 0;
+      if (after(c, pc, bl, bh, i.imm, info, lo, hi)) return c.pc;
+      set(x, i.rd, lo, hi);
+      return undefined;
+    };
+  }
+  const store = STORES[op];
+  if (store) {
+    const info = memInfo(SIZE_SHIFT[store], false, true);
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1], vl = x[2 * i.rs2], vh = x[2 * i.rs2 + 1];
+      rt.st(c, bl, bh, i.imm, store, vl, vh);
+      return after(c, pc, bl, bh, i.imm, info, vl, vh) ? c.pc : undefined;
+    };
+  }
+  if (op === "flw" || op === "fld") {
+    // As compiled code: FP loads go through the signed load path.
+    const size = op === "flw" ? 4 : 8, info = memInfo(SIZE_SHIFT[size], size < 8, false);
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1];
+      const lo = rt.ld(c, bl, bh, i.imm, size, true);
+      const hi = size === 8 ? RH[0] : lo >> 31;
+      if (after(c, pc, bl, bh, i.imm, info, lo, hi)) return c.pc;
+      c.fi[2 * i.rd] = lo;
+      c.fi[2 * i.rd + 1] = size === 8 ? hi : -1;
+      return undefined;
+    };
+  }
+  if (op === "fsw" || op === "fsd") {
+    const size = op === "fsw" ? 4 : 8, info = memInfo(SIZE_SHIFT[size], false, true);
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1], vl = c.fi[2 * i.rs2], vh = size === 8 ? c.fi[2 * i.rs2 + 1] : 0;
+      rt.st(c, bl, bh, i.imm, size, vl, vh);
+      return after(c, pc, bl, bh, i.imm, info, vl, vh) ? c.pc : undefined;
+    };
+  }
+  const atomic = /^(lr|sc|amo\w+)\.([wd])$/.exec(op);
+  if (!atomic) return undefined;
+  const size = atomic[2] === "w" ? 4 : 8, shift = SIZE_SHIFT[size];
+  const loadInfo = memInfo(shift, size === 4, false), storeInfo = memInfo(shift, false, true);
+  if (atomic[1] === "lr") {
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1];
+      const lo = rt.lr(c, bl, bh, size), hi = RH[0];
+      if (after(c, pc, bl, bh, 0, loadInfo, lo, hi)) return c.pc;
+      set(x, i.rd, lo, hi);
+      return undefined;
+    };
+  }
+  if (atomic[1] === "sc") {
+    return (c, x, i, pc, rt) => {
+      const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1], vl = x[2 * i.rs2], vh = x[2 * i.rs2 + 1];
+      const r = rt.sc(c, bl, bh, size, vl, vh), ol = RH[1], oh = RH[2];
+      if (after(c, pc, bl, bh, 0, loadInfo, ol, oh) || after(c, pc, bl, bh, 0, storeInfo, vl, vh)) return c.pc;
+      set(x, i.rd, r, 0);
+      return undefined;
+    };
+  }
+  const code = AMO_OPS.indexOf(atomic[1].slice(3) as typeof AMO_OPS[number]);
+  if (code < 0) return undefined;
+  return (c, x, i, pc, rt) => {
+    const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1];
+    const lo = rt.amo(c, code, bl, bh, size, x[2 * i.rs2], x[2 * i.rs2 + 1]), hi = RH[0], sl = RH[1], sh = RH[2];
+    if (after(c, pc, bl, bh, 0, loadInfo, lo, hi) || after(c, pc, bl, bh, 0, storeInfo, sl, sh)) return c.pc;
+    set(x, i.rd, lo, hi);
+    return undefined;
   };
 }
 

@@ -3,7 +3,7 @@ import { Cpu } from "../cpu/state.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
-import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./instrument.ts";
+import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
@@ -152,7 +152,8 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
         return { kind: "cond", cond: next() % 8, ref: ref(), value: value(), then: exec() };
     }
   };
-  const some = <T>(f: () => T) => Array.from({ length: next() % 3 }, f);
+  // Up to 7 at a point: beyond MAX_INLINE_ACTIONS, compiled code runs the rest through a closure.
+  const some = <T>(f: () => T) => Array.from({ length: next() % 3 === 0 ? next() % 8 : next() % 3 }, f);
   return {
     block: some(exec),
     insn: insns.map(() => some(exec)),

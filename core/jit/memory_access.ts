@@ -19,7 +19,8 @@
 
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
-import { emitMemActions, memInfo } from "./instrument.ts";
+import { emitMemActions } from "./instrument.ts";
+import { memInfo } from "./plugin_actions.ts";
 
 const SIZE_SHIFT: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 

@@ -14,7 +14,7 @@
  */
 
 import { Emitter, LEAVE } from "./emitter.ts";
-import { needsRegisterFile } from "./instrument.ts";
+import { needsRegisterFile } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { type BlockFn, emitBlock, functionSource, type TranslationBlock } from "./translator.ts";
 
@@ -122,6 +122,7 @@ export function compileRegion(region: readonly TranslationBlock[], rt: Runtime):
     k > 0 && region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? ""))
   );
   const e = new Emitter(true);
+  e.hooks = rt.P;
   let current = 0;
   e.goto = (e, pc) => {
     const k = index.get(pc);
@@ -150,5 +151,6 @@ export function compileRegion(region: readonly TranslationBlock[], rt: Runtime):
   return rt.compile(
     e.uses,
     functionSource(e, `region_${region[0].pc.toString(16)}`, `let b = 0, bud = ${REGION_BUDGET};\n`),
+    e.data,
   );
 }

@@ -11,7 +11,7 @@ import { compileRegion, formRegion, successors as successorsOf } from "./region.
 import type { Runtime } from "./runtime.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { interpretBlock } from "./interpreter.ts";
-import { type BlockInstrumentation, needsRegisterFile } from "./instrument.ts";
+import { type BlockInstrumentation, needsRegisterFile } from "./plugin_actions.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
 
 /** Number of entries of the direct-mapped jump cache (a power of two). */

@@ -8,7 +8,8 @@
 
 import type { Insn } from "../isa/insn.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
-import { emitMemActions, memInfo } from "./instrument.ts";
+import { emitMemActions } from "./instrument.ts";
+import { memInfo } from "./plugin_actions.ts";
 import { AMO_OPS, CSR_INSNS, csrWrites } from "./runtime.ts";
 import type { Trans } from "./trans_rvi.ts";
 

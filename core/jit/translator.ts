@@ -19,7 +19,8 @@ import { decode, insnLength } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_EXEC } from "../mem/address_space.ts";
 import { Emitter, EXIT_ILLEGAL } from "./emitter.ts";
-import { type BlockInstrumentation, emitExecActions } from "./instrument.ts";
+import { emitExecActions } from "./instrument.ts";
+import type { BlockInstrumentation } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
@@ -179,6 +180,7 @@ export function functionSource(e: Emitter, name: string, locals = ""): string {
 /** Compiles a decoded block into a function. */
 export function compileBlock(block: BlockSource, rt: Runtime): BlockFn {
   const e = new Emitter();
+  e.hooks = rt.P;
   emitBlock(e, block);
-  return rt.compile(e.uses, functionSource(e, `tb_${block.pc.toString(16)}`));
+  return rt.compile(e.uses, functionSource(e, `tb_${block.pc.toString(16)}`), e.data);
 }

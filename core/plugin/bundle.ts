@@ -147,6 +147,62 @@ function exists(path: string): boolean {
 }
 
 /**
+ * Largest plugin source file, and all of a plugin's files together, in
+ * bytes. The bundler holds about fifty times a source's size while it
+ * works (a 16 MB source took plume to 975 MB); real plugins are a few
+ * kilobytes.
+ */
+export const MAX_PLUGIN_FILE_BYTES = 1 << 20;
+/** See {@link MAX_PLUGIN_FILE_BYTES}. */
+export const MAX_PLUGIN_SOURCE_BYTES = 4 << 20;
+/**
+ * Deepest nesting of brackets in a plugin source: esbuild's parser is
+ * recursive, and 200,000 nested `[` crashed it with its runtime's stack
+ * trace on plume's stderr. Real code stays far below.
+ */
+export const MAX_PLUGIN_NESTING = 512;
+
+/** Reads one plugin source file: a regular file within the size bound, nested within the bound. */
+async function readSource(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  if (!info.isFile) throw new PluginLoadError(`${path}: not a regular file`);
+  if (info.size > MAX_PLUGIN_FILE_BYTES) {
+    throw new PluginLoadError(`${path}: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`);
+  }
+  const text = await Deno.readTextFile(path);
+  if (text.length > MAX_PLUGIN_FILE_BYTES) {
+    throw new PluginLoadError(`${path}: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`);
+  }
+  const depth = nesting(text);
+  if (depth > MAX_PLUGIN_NESTING) {
+    throw new PluginLoadError(`${path}: brackets nested ${depth} deep (at most ${MAX_PLUGIN_NESTING})`);
+  }
+  return text;
+}
+
+/**
+ * The deepest nesting of `(`, `[` and `{` in JavaScript source, skipping
+ * strings and comments (roughly: a bound, not a parser).
+ */
+export function nesting(text: string): number {
+  let depth = 0, max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(" || ch === "[" || ch === "{") max = Math.max(max, ++depth);
+    else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+    else if (ch === "'" || ch === '"' || ch === "`") {
+      for (i++; i < text.length && text[i] !== ch; i++) if (text[i] === "\\") i++;
+    } else if (ch === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (ch === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? text.length : end + 1;
+    }
+  }
+  return max;
+}
+
+/**
  * Where a relative import of the plugin may lead: a script file (by its
  * extension) whose real path lies under the entry file's own directory.
  * The bundler reads files with plume's permissions, so without this bound
@@ -295,9 +351,14 @@ function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string
       build.onLoad({ filter: /.*/, namespace: "plume-file" }, async (args: any) => {
         let contents: string;
         try {
-          contents = await Deno.readTextFile(args.path);
+          contents = await readSource(args.path);
         } catch (err) {
           return { errors: [{ text: `cannot read ${args.path}: ${(err as Error).message}` }] };
+        }
+        let total = contents.length;
+        for (const text of files.values()) total += text.length;
+        if (total > MAX_PLUGIN_SOURCE_BYTES) {
+          return { errors: [{ text: `the plugin's sources are larger than ${MAX_PLUGIN_SOURCE_BYTES} bytes` }] };
         }
         files.set(args.path, contents);
         const bad = await findForbiddenGlobal(esbuild, contents, args.path, forbidden);
@@ -393,8 +454,9 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   const allowed = opts.allowed ?? [], using = opts.esbuild, cache = opts.cache === undefined ? cacheDir() : opts.cache;
   let source: string;
   try {
-    source = await Deno.readTextFile(entry);
+    source = await readSource(entry);
   } catch (err) {
+    if (err instanceof PluginLoadError) throw err;
     throw new PluginLoadError(
       `${entry}: ${err instanceof Deno.errors.NotFound ? "No such file or directory" : (err as Error).message}`,
     );

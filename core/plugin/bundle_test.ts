@@ -1,5 +1,13 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { apiModuleSource, type BundleOptions, bundlePlugin, loadEsbuildWasm, stopEsbuild } from "./bundle.ts";
+import {
+  apiModuleSource,
+  type BundleOptions,
+  bundlePlugin,
+  loadEsbuildWasm,
+  MAX_PLUGIN_FILE_BYTES,
+  nesting,
+  stopEsbuild,
+} from "./bundle.ts";
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
 import { forbiddenGlobals } from "./plugin_globals.ts";
 
@@ -58,6 +66,7 @@ Deno.test("bundlePlugin refuses what a sandboxed plugin may not reach, naming fi
     [`export const c = () => console.log(1);\n`, `p.ts:1:24: reference to global 'console' is not allowed`],
     [`export const e = () => eval("1");\n`, `p.ts:1:24: reference to global 'eval' is not allowed`],
     [`export const w = () => new Worker("x");\n`, `p.ts:1:28: reference to global 'Worker' is not allowed`],
+    [`export const t = () => setTimeout(() => {}, 1);\n`, `p.ts:1:24: reference to global 'setTimeout' is not allowed`],
   ];
   for (const [source, message] of cases) {
     const dir = await files({ "p.ts": source });
@@ -116,4 +125,16 @@ Deno.test("esbuild-wasm (the compiled binary's bundler) enforces the same rules"
   const err = await assertRejects(() => bundle(dir, "bad.ts", { esbuild: wasm }));
   assert(err.message.includes(`undefined symbol 'qemu_plugin_nope'`), err.message);
   await wasm.stop?.();
+});
+
+Deno.test("bundlePlugin refuses sources too large or nested too deep for the bundler", async () => {
+  const deep = `export const n = ${"[".repeat(600)}${"]".repeat(600)};\n`;
+  const big = `export const s = "${"x".repeat(MAX_PLUGIN_FILE_BYTES)}";\n`;
+  const dir = await files({ "deep.ts": deep, "big.ts": big, "ok.ts": `export const s = "((([[[{{{"; // ((((\n` });
+  const e1 = await assertRejects(() => bundle(dir, "deep.ts"));
+  assertEquals(e1.message.endsWith("deep.ts: brackets nested 600 deep (at most 512)"), true, e1.message);
+  const e2 = await assertRejects(() => bundle(dir, "big.ts"));
+  assertEquals(e2.message.endsWith(`big.ts: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`), true, e2.message);
+  assertEquals(nesting(`f("((([[[", /* ((( */ a[b(c)]); // {{{\n`), 3);
+  await stopEsbuild();
 });

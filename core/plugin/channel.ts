@@ -91,7 +91,7 @@ export type LoadReport =
     ok: true;
     /** `qemu_plugin_version` when it is a number, else undefined. */
     version?: number;
-    /** `typeof qemu_plugin_version`, so that a bad one can be named without trusting its value. */
+    /** `typeof qemu_plugin_version` (or `NaN`, `Infinity`), so that a bad one can be named without trusting its value. */
     versionType: string;
     /** True when `qemu_plugin_install` is an exported function. */
     hasInstall: boolean;

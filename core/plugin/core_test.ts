@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import type { BlockInstrumentation, ExecAction } from "../jit/instrument.ts";
+import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts";
 import type { Insn } from "../isa/insn.ts";
 import { mergeInlineAdds } from "./core.ts";
 

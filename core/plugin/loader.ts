@@ -165,7 +165,6 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     system: { smp_vcpus: 1, max_vcpus: 1 },
   };
   const outs = opts.log.on("plugin");
-  const decoder = new TextDecoder();
   const watchdogMs = opts.watchdog * 1000;
   const program = {
     path: guest.proc.exePath ?? "",
@@ -173,10 +172,19 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     end: guest.proc.endCode,
     entry: guest.proc.entry,
   };
-  const ids = plugins.map(() => randomId());
+  // The instances exist from the start, so that their output is drained while they load.
+  const instances = plugins.map((p, i) => {
+    // One decoder per instance, streaming: a character may be split between two drains.
+    const decoder = new TextDecoder();
+    const inst = new PluginInstance(i, p.name, randomId(), watchdogMs, (bytes) => {
+      if (outs) opts.log.write(decoder.decode(bytes, { stream: true }));
+    }, p.sandbox!);
+    inst.guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
+    return inst;
+  });
   // Stages 2–4 for every plugin at once; failures are reported in load order.
   const reports = await Promise.allSettled(plugins.map(async (p, i) => {
-    const sandbox = p.sandbox!;
+    const sandbox = p.sandbox!, inst = instances[i], drain = () => inst.drainText();
     let code: string;
     try {
       code = (await bundlePlugin(p.path, { allowed: p.keep })).code;
@@ -185,22 +193,24 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
       throw err;
     }
     try {
-      await sandbox.booted(BOOT_TIMEOUT_MS);
-      const guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
-      await sandbox.send({
+      await sandbox.booted(BOOT_TIMEOUT_MS, drain);
+      const init = {
         name: p.name,
         code,
-        id: String(ids[i]),
+        id: String(inst.id),
         argv: p.spec.args,
         info,
         outs,
         program,
-        guestWrite,
-      });
-      return await sandbox.loaded(watchdogMs);
+        guestWrite: inst.guestWrite,
+      };
+      await sandbox.send(init);
+      return await sandbox.loaded(watchdogMs, drain);
     } catch (err) {
       if (err instanceof PluginFailure) throw loadError(p.name, err.message);
       throw err;
+    } finally {
+      drain();
     }
   }));
   for (const r of reports) if (r.status === "rejected") throw r.reason;
@@ -210,7 +220,9 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
     if (!r.ok) throw loadError(p.name, r.error);
     if (r.versionType === "undefined") throw loadError(p.name, "does not export qemu_plugin_version");
     if (r.version === undefined || !Number.isInteger(r.version)) {
-      const what = r.version ?? `${/^[aeiou]/.test(r.versionType) ? "an" : "a"} ${r.versionType}`;
+      const named = /^-?(NaN|Infinity)$/.test(r.versionType);
+      const what = r.version ??
+        (named ? r.versionType : `${/^[aeiou]/.test(r.versionType) ? "an" : "a"} ${r.versionType}`);
       throw loadError(p.name, `qemu_plugin_version is not an integer (${what})`);
     }
     if (r.version < PLUGIN_API_MIN || r.version > PLUGIN_API_CURRENT) {
@@ -223,11 +235,7 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
   });
   // Stage 6: install, in load order.
   for (let i = 0; i < plugins.length; i++) {
-    const p = plugins[i];
-    const inst = new PluginInstance(i, p.name, ids[i], watchdogMs, (bytes) => {
-      if (outs) opts.log.write(decoder.decode(bytes));
-    }, p.sandbox!);
-    inst.guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
+    const p = plugins[i], inst = instances[i];
     core.add(inst);
     let ci: Int32Array;
     try {

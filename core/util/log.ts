@@ -55,14 +55,30 @@ export class Log {
     return this.items.has(item);
   }
 
+  /** False when the last text written to stderr did not end a line. */
+  private stderrAtLineStart = true;
+
   /** Writes text to the log (synchronously, so it interleaves with guest output). */
   write(text: string): void {
     writeAll(this.file ?? Deno.stderr, encoder.encode(text));
+    if (!this.file && text.length > 0) this.stderrAtLineStart = text.endsWith("\n");
   }
 
-  /** Writes an error message to stderr, whatever the log file (messages the user must see). */
+  /**
+   * Writes an error message to stderr, whatever the log file (messages the
+   * user must see). It starts a line of its own, and on a terminal resets
+   * the character attributes first: plugin output (`-d plugin`) shares
+   * stderr and may have left a line open or the text concealed.
+   */
   error(text: string): void {
-    writeAll(Deno.stderr, encoder.encode(text));
+    let prefix = this.stderrAtLineStart ? "" : "\n";
+    if (!this.stderrAtLineStart || this.items.has("plugin")) {
+      try {
+        if (Deno.stderr.isTerminal()) prefix += "\x1b[0m";
+      } catch { /* not knowable: no reset */ }
+    }
+    writeAll(Deno.stderr, encoder.encode(prefix + text));
+    this.stderrAtLineStart = text.endsWith("\n");
   }
 
   /** Flushes and closes the log file, if any. */

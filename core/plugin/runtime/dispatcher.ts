@@ -402,6 +402,10 @@ function handleTrans(): void {
   } finally {
     endTranslation();
   }
+  // The reply must fit the payload (the emulator bounds registrations far below this anyway).
+  if (PAYLOAD + S.nActs > DEATH) {
+    die("tb trans callback", new PluginApiError(`Too many registrations for one block (${S.nActs} words)`));
+  }
   ci.set(S.acts.subarray(0, S.nActs), PAYLOAD);
 }
 
@@ -645,8 +649,9 @@ function loadReport(exports: Record<string, unknown>): LoadReport {
     const version = exports.qemu_plugin_version;
     return {
       ok: true,
-      version: typeof version === "number" ? version : undefined,
-      versionType: typeof version,
+      // JSON has no NaN or Infinity: those are described by their text.
+      version: typeof version === "number" && Number.isFinite(version) ? version : undefined,
+      versionType: typeof version === "number" && !Number.isFinite(version) ? String(version) : typeof version,
       hasInstall: typeof exports.qemu_plugin_install === "function",
     };
   } catch (err) {
@@ -656,6 +661,7 @@ function loadReport(exports: Record<string, unknown>): LoadReport {
 
 /** Publishes the load report and tells the emulator. */
 function report(r: LoadReport): void {
+  if (!r.ok && r.error.length > 4096) r = { ok: false, error: r.error.slice(0, 4096) + "…" };
   putString(S.ctl, PAYLOAD, JSON.stringify(r));
   Atomics.store(ci, CTL.STATE, STATE.LOADED);
   waiter.wake(ci, CTL.STATE);

@@ -199,10 +199,16 @@ export class Sandbox {
     return "its process stopped";
   }
 
-  /** Waits for `done()` to say yes, on the event loop, at most `ms` milliseconds. */
-  private async until(done: () => boolean, ms: number, what: string): Promise<void> {
+  /**
+   * Waits for `done()` to say yes, on the event loop, at most `ms`
+   * milliseconds, calling `poll` meanwhile (to drain the plugin's output: a
+   * plugin whose top level writes more than the text ring holds would
+   * otherwise wait for room forever).
+   */
+  private async until(done: () => boolean, ms: number, what: string, poll?: () => void): Promise<void> {
     const deadline = performance.now() + ms;
     for (;;) {
+      poll?.();
       if (done()) return;
       const state = Atomics.load(this.ci, CTL.STATE);
       if (state === STATE.DEAD) throw new PluginFailure(this.deathMessage());
@@ -224,8 +230,8 @@ export class Sandbox {
   }
 
   /** Waits (at most `ms`) until the process confined itself and waits for its code. */
-  booted(ms: number): Promise<void> {
-    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, ms, "starting the plugin process");
+  booted(ms: number, poll?: () => void): Promise<void> {
+    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, ms, "starting the plugin process", poll);
   }
 
   /** Sends the plugin's code and arguments. */
@@ -246,8 +252,8 @@ export class Sandbox {
    * Waits (at most `ms`) for the plugin's code to be evaluated and returns
    * what the process reports (checked: it is the plugin's side).
    */
-  async loaded(ms: number): Promise<LoadReport> {
-    await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, ms, "evaluating the plugin");
+  async loaded(ms: number, poll?: () => void): Promise<LoadReport> {
+    await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, ms, "evaluating the plugin", poll);
     let report: LoadReport;
     try {
       const len = this.ci[PAYLOAD];

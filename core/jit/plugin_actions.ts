@@ -1,0 +1,298 @@
+/**
+ * Plugin instrumentation as data: what plugins asked to happen when a
+ * block or an instruction executes or a memory access completes, built by
+ * the plugin core at translation time ({@link BlockInstrumentation}), and
+ * the hooks instrumented code calls ({@link PluginHooks}). The translator
+ * emits it as code (`instrument.ts`); the interpreter, and compiled code
+ * at points crowded with actions, run it as closures built here once per
+ * block ({@link execActions}, {@link accessActions}).
+ *
+ * Kinds of action, cheapest first:
+ * - `inline`: add to or store into a 64-bit entry of a plugin's scoreboard
+ *   arena (an `Int32Array` shared with the plugin), per vCPU;
+ * - `record`: append a record to a plugin's event ring, replayed by the
+ *   plugin's thread in parallel with the guest (`QEMU_PLUGIN_CB_NO_REGS`);
+ * - `sync`: stop the vCPU and call the plugin synchronously, with registers
+ *   in the register file and `c.pc` at the instruction, so the callback may
+ *   read (and with `rw`, write) guest state;
+ * - `cond`: any of the above, only when an arena entry compares true
+ *   against an immediate (QEMU's conditional callbacks).
+ *
+ * @module
+ */
+
+import type { Cpu } from "../cpu/state.ts";
+
+/** Inline operation: add the immediate (`QEMU_PLUGIN_INLINE_ADD_U64`). */
+export const INLINE_ADD = 0;
+/** Inline operation: store the immediate (`QEMU_PLUGIN_INLINE_STORE_U64`). */
+export const INLINE_STORE = 1;
+
+/** Conditions of conditional callbacks, with QEMU's `enum qemu_plugin_cond` values. */
+export const COND = { NEVER: 0, ALWAYS: 1, EQ: 2, NE: 3, LT: 4, LE: 5, GT: 6, GE: 7 } as const;
+
+/** A 64-bit entry of a scoreboard: `arenas[arena]` at int32 index `index + vcpu * stride`. */
+export interface ArenaRef {
+  /** Which arena (one per plugin instance). */
+  arena: number;
+  /** Int32 index of vCPU 0's entry (low word; the high word follows). */
+  index: number;
+  /** Int32 distance between consecutive vCPUs' entries. */
+  stride: number;
+}
+
+/** Something to do when a block or instruction executes. */
+export type ExecAction =
+  | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
+  | { kind: "record"; ring: number; id: number }
+  | { kind: "sync"; id: number; writesRegs: boolean }
+  | { kind: "cond"; cond: number; ref: ArenaRef; value: bigint; then: ExecAction };
+
+/** Something to do after a memory access, for accesses matching `rw` (1 read, 2 write, 3 both). */
+export type MemAction =
+  & { rw: number }
+  & (
+    | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
+    | { kind: "record"; ring: number; id: number }
+    | { kind: "sync"; id: number; writesRegs: boolean }
+  );
+
+/** Instrumentation of one block. */
+export interface BlockInstrumentation {
+  /** Actions when the block starts executing (block callbacks and inline ops). */
+  block: ExecAction[];
+  /** Actions before each instruction, by index in the block. */
+  insn: ExecAction[][];
+  /** Actions after each memory access of each instruction, by index in the block. */
+  mem: MemAction[][];
+}
+
+/**
+ * What instrumented code calls; provided by the plugin core. Records are
+ * pushed with the vCPU index; memory records also carry the access.
+ */
+export interface PluginHooks {
+  /** Scoreboard arenas by number. */
+  arenas: Int32Array[];
+  /** Appends a block-execution (or instruction) record to ring `ring`. */
+  record(ring: number, id: number, vcpu: number): void;
+  /**
+   * Appends a memory-access record: the exact address is `base + imm`
+   * (base as an int32 pair), `info` is QEMU's meminfo, the value the
+   * accessed data.
+   */
+  memRecord(
+    ring: number,
+    id: number,
+    vcpu: number,
+    baseLo: number,
+    baseHi: number,
+    imm: number,
+    info: number,
+    valueLo: number,
+    valueHi: number,
+  ): void;
+  /**
+   * Runs synchronous callback `id` on vCPU `c` (registers are in the
+   * register file, `c.pc` is the instruction's). Returns true when the
+   * callback changed the pc (`qemu_plugin_set_pc`): execution continues at
+   * `c.pc`.
+   */
+  sync(c: Cpu, id: number): boolean;
+  /**
+   * Synchronous memory callback, with the access as for {@link memRecord}.
+   * Returns true when the callback changed the pc.
+   */
+  syncMem(
+    c: Cpu,
+    id: number,
+    baseLo: number,
+    baseHi: number,
+    imm: number,
+    info: number,
+    valueLo: number,
+    valueHi: number,
+  ): boolean;
+  /** A block stopped at the instruction at `pc` because it raised an exception. */
+  fault(c: Cpu, pc: number): void;
+}
+
+/** QEMU's `qemu_plugin_meminfo_t` bits: size shift in 3:0, sign in 4, store in 16. */
+export function memInfo(sizeShift: number, signed: boolean, store: boolean): number {
+  return sizeShift | (signed ? 1 << 4 : 0) | (store ? 1 << 16 : 0);
+}
+
+/** True when a block's instrumentation needs guest registers in the register file. */
+export function needsRegisterFile(instr: BlockInstrumentation | undefined): boolean {
+  if (!instr) return false;
+  const sync = (a: ExecAction | MemAction): boolean =>
+    a.kind === "sync" || (a.kind === "cond" && sync((a as { then: ExecAction }).then));
+  return instr.block.some(sync) || instr.insn.some((l) => l?.some(sync)) || instr.mem.some((l) => l?.some(sync));
+}
+
+/** Runs the actions of one point; returns true when a synchronous callback moved the pc (the block ends). */
+export type ActionsFn = (c: Cpu, pc: number) => boolean;
+
+/** A memory access as mem actions see it. */
+type AccessFn = (
+  c: Cpu,
+  pc: number,
+  baseLo: number,
+  baseHi: number,
+  imm: number,
+  info: number,
+  valueLo: number,
+  valueHi: number,
+) => boolean;
+
+function pair(v: bigint): [number, number] {
+  return [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
+}
+
+/** One execution action as a closure (true: the pc moved). */
+function execAction(a: ExecAction, P: PluginHooks): ActionsFn {
+  switch (a.kind) {
+    case "inline": {
+      const [lo, hi] = pair(a.value), { index, stride } = a.ref, arena = a.ref.arena;
+      if (a.op === INLINE_STORE) {
+        return (c) => {
+          const A = P.arenas[arena], k = index + c.vcpuIndex * stride;
+          A[k] = lo;
+          A[k + 1] = hi;
+          return false;
+        };
+      }
+      return (c) => {
+        const A = P.arenas[arena], k = index + c.vcpuIndex * stride;
+        const t = (A[k] + lo) | 0;
+        A[k + 1] = (A[k + 1] + hi + ((t >>> 0) < (A[k] >>> 0) ? 1 : 0)) | 0;
+        A[k] = t;
+        return false;
+      };
+    }
+    case "record": {
+      const { ring, id } = a;
+      return (c) => (P.record(ring, id, c.vcpuIndex), false);
+    }
+    case "sync": {
+      const id = a.id;
+      return (c, pc) => {
+        c.pc = pc;
+        return P.sync(c, id);
+      };
+    }
+    case "cond": {
+      const then = execAction(a.then, P), holds = condition(a.cond, a.value);
+      const { index, stride } = a.ref, arena = a.ref.arena;
+      return (c, pc) => {
+        const A = P.arenas[arena], k = index + c.vcpuIndex * stride;
+        return holds(A[k + 1] >>> 0, A[k] >>> 0) ? then(c, pc) : false;
+      };
+    }
+  }
+}
+
+/** QEMU's condition on a 64-bit entry (as unsigned words) against an immediate. */
+function condition(cond: number, value: bigint): (vh: number, vl: number) => boolean {
+  const [lo, hi] = pair(value), il = lo >>> 0, ih = hi >>> 0;
+  const lt = (vh: number, vl: number) => vh < ih || (vh === ih && vl < il);
+  const eq = (vh: number, vl: number) => vh === ih && vl === il;
+  switch (cond) {
+    case COND.ALWAYS:
+      return () => true;
+    case COND.EQ:
+      return eq;
+    case COND.NE:
+      return (vh, vl) => !eq(vh, vl);
+    case COND.LT:
+      return lt;
+    case COND.LE:
+      return (vh, vl) => lt(vh, vl) || eq(vh, vl);
+    case COND.GT:
+      return (vh, vl) => !(lt(vh, vl) || eq(vh, vl));
+    case COND.GE:
+      return (vh, vl) => !lt(vh, vl);
+    default:
+      return () => false;
+  }
+}
+
+/** The actions of one point (block entry or an instruction) as one closure, or undefined when there are none. */
+export function execActions(actions: readonly ExecAction[] | undefined, P: PluginHooks): ActionsFn | undefined {
+  if (!actions || actions.length === 0) return undefined;
+  // Runs of inline operations on one arena (a plugin's counters) become one loop over typed arrays.
+  const fns: ActionsFn[] = [];
+  for (let i = 0; i < actions.length;) {
+    const a = actions[i];
+    let j = i;
+    while (j < actions.length && actions[j].kind === "inline" && inlineArena(actions[j]) === inlineArena(a)) j++;
+    if (j - i > 1) fns.push(inlineRun(actions.slice(i, j) as InlineAction[], P));
+    else fns.push(execAction(a, P));
+    i = Math.max(j, i + 1);
+  }
+  if (fns.length === 1) return fns[0];
+  return (c, pc) => {
+    for (const f of fns) if (f(c, pc)) return true;
+    return false;
+  };
+}
+
+type InlineAction = Extract<ExecAction, { kind: "inline" }>;
+
+function inlineArena(a: ExecAction): number {
+  return a.kind === "inline" ? a.ref.arena : -1;
+}
+
+/** A run of inline operations on one arena, in order. */
+function inlineRun(run: readonly InlineAction[], P: PluginHooks): ActionsFn {
+  const n = run.length, arena = run[0].ref.arena;
+  const index = Int32Array.from(run, (a) => a.ref.index), stride = Int32Array.from(run, (a) => a.ref.stride);
+  const store = Uint8Array.from(run, (a) => (a.op === INLINE_STORE ? 1 : 0));
+  const lo = Int32Array.from(run, (a) => pair(a.value)[0]), hi = Int32Array.from(run, (a) => pair(a.value)[1]);
+  return (c) => {
+    const A = P.arenas[arena], vi = c.vcpuIndex;
+    for (let j = 0; j < n; j++) {
+      const k = index[j] + vi * stride[j];
+      if (store[j] === 1) {
+        A[k] = lo[j];
+        A[k + 1] = hi[j];
+      } else {
+        const t = (A[k] + lo[j]) | 0;
+        A[k + 1] = (A[k + 1] + hi[j] + ((t >>> 0) < (A[k] >>> 0) ? 1 : 0)) | 0;
+        A[k] = t;
+      }
+    }
+    return false;
+  };
+}
+
+/** The memory actions of one instruction as a closure run after each of its accesses. */
+export function accessActions(actions: readonly MemAction[], P: PluginHooks): AccessFn {
+  const fns = actions.map((a): [number, AccessFn] => {
+    switch (a.kind) {
+      case "inline": {
+        const f = execAction({ kind: "inline", op: a.op, ref: a.ref, value: a.value }, P);
+        return [a.rw, (c, pc) => f(c, pc)];
+      }
+      case "record": {
+        const { ring, id } = a;
+        return [
+          a.rw,
+          (c, _pc, bl, bh, imm, info, vl, vh) => (P.memRecord(ring, id, c.vcpuIndex, bl, bh, imm, info, vl, vh), false),
+        ];
+      }
+      case "sync": {
+        const id = a.id;
+        return [a.rw, (c, pc, bl, bh, imm, info, vl, vh) => {
+          c.pc = pc;
+          return P.syncMem(c, id, bl, bh, imm, info, vl, vh);
+        }];
+      }
+    }
+  });
+  return (c, pc, bl, bh, imm, info, vl, vh) => {
+    const kind = (info & (1 << 16)) !== 0 ? 2 : 1;
+    for (const [rw, f] of fns) if ((rw & kind) !== 0 && f(c, pc, bl, bh, imm, info, vl, vh)) return true;
+    return false;
+  };
+}
