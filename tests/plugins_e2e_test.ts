@@ -196,7 +196,7 @@ Deno.test("plume plugins and -plugin help list every built-in with its options",
   );
 });
 
-Deno.test("-plugin-memory 0 runs plugins in the Web Worker itself, with the same results and containment", async () => {
+Deno.test("-plugin-memory 0 runs plugins without a memory limit, with the same results and containment", async () => {
   const flags = ["-plugin-memory", "0", "-d", "plugin"];
   const counted = await run("fib_pie", ["20"], [...flags, "-plugin", "insn", "-plugin", "insn,inline=on"]);
   const totals = [...counted.err.matchAll(/^total insns: (\d+)$/gm)].map((m) => m[1]);

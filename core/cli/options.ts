@@ -63,7 +63,7 @@ export interface Options {
   plugins: PluginSpec[];
   /** `-plugin-watchdog`: seconds a plugin may take to answer. */
   pluginWatchdog: number;
-  /** `-plugin-memory`: heap limit of each plugin in MiB (0: no limit, faster start). */
+  /** `-plugin-memory`: memory limit of each plugin process in MiB, beyond the runtime's own (0: no limit). */
   pluginMemory: number;
   /** `-plugin-errors`: what a failing plugin does to the run. */
   pluginErrors: "unload" | "fatal";
@@ -100,8 +100,8 @@ Argument             Env-variable      Description
                                        calls: the guest acts with your permissions; repeatable;
                                        plugins get no permission otherwise)
 -plugin-watchdog s                     seconds a plugin may take to answer (default 10)
--plugin-memory mb                      heap limit of each plugin in MiB (default 512;
-                                       0: no limit, starts faster)
+-plugin-memory mb                      memory limit of each plugin process in MiB
+                                       (default 512; 0: no limit)
 -plugin-errors mode                    'unload' a failing plugin and go on (default) or
                                        make plugin errors 'fatal' (exit status 1)
 -version             QEMU_VERSION      display version information and exit

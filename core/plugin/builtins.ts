@@ -87,9 +87,13 @@ export function pluginHelp(): string {
   Plugin output (qemu_plugin_outs) is shown with -d plugin, or written to the -D file.
 
 -plugin-allow PERM   grant the preceding -plugin one permission (repeatable):
-  read=PATH, write=PATH, net=HOST[:PORT], env=VAR. Without grants a plugin has none.
--plugin-watchdog S   seconds a plugin may take to answer before it is unloaded (default 10)
--plugin-memory MB    heap limit of each plugin (default 512; 0: no limit, starts faster)
+  read=PATH, write=PATH, net=HOST[:PORT], env=VAR, or guest=write (change the guest's
+  registers, memory, pc and system calls: the guest acts with your permissions).
+  Without grants a plugin has none.
+-plugin-watchdog S   seconds a call, a wait of the guest for the plugin, or loading it may
+  take in all before the plugin is unloaded (default 10)
+-plugin-memory MB    memory limit of each plugin process beyond the runtime's own: heap,
+  ArrayBuffers, WebAssembly (default 512; 0: no limit)
 -plugin-errors MODE  unload (default: the plugin goes, the guest goes on) or fatal (exit 1)
 
 ${builtinHelp()}`;
