@@ -144,7 +144,11 @@ const bare = await median([...PLUME, hello], {}, 5);
       `${(bareP / bareQ).toFixed(1)}x qemu's ${bareQ.toFixed(0)} ms`,
     ]);
   } else {
-    rows.push(["start-up against QEMU's insn plugin", "skipped", "run build/fetch_qemu_plugins.sh and fetch_debian.sh"]);
+    rows.push([
+      "start-up against QEMU's insn plugin",
+      "skipped",
+      "run build/fetch_qemu_plugins.sh and fetch_debian.sh",
+    ]);
   }
 }
 
