@@ -105,13 +105,13 @@ Deno.test("hostile plugins contained at run time: one line, guest output and sta
     ["stall.ts,where=requests", [], /exec callback: no answer for 1 s \(watchdog\)/, 1],
     ["stall.ts,where=slow", [], /no answer for 1 s \(watchdog; the plugin was still replaying streamed callbacks\)/, 1],
     ["oom.ts", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
-    // A failed ArrayBuffer allocation is an exception the plugin may catch, or V8 gives up: both end it.
+    // A failed ArrayBuffer or WebAssembly allocation is an exception the plugin may catch, or V8 gives up: both end it.
     [
       "oom.ts,kind=buffers",
       [],
       /tb trans callback(: out of memory \(limit 64 MiB\)| 'onTrans': RangeError: Array buffer)/,
     ],
-    ["oom.ts,kind=wasm", [], /tb trans callback: out of memory \(limit 64 MiB\)/],
+    ["oom.ts,kind=wasm", [], /tb trans callback(: out of memory \(limit 64 MiB\)| 'onTrans': RangeError: WebAssembly)/],
     ["floods.ts", [], /tb trans callback: more than 16 registrations on one instruction \(limit\)/],
     ["intrinsics.ts,what=arrays", [], /exec callback \(anonymous\): Error: poisoned intrinsic/],
     ["evades.ts", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
