@@ -18,11 +18,8 @@ import {
   execActions,
   INLINE_STORE,
   type MemAction,
+  u64Pair,
 } from "./plugin_actions.ts";
-
-function u64Pair(v: bigint): [number, number] {
-  return [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
-}
 
 /** The arena (a local holding its view, see `Emitter.arenas`) and the int32 index of an entry for this vCPU. */
 function arenaIndex(e: Emitter, ref: ArenaRef): { a: string; i: string } {

@@ -145,7 +145,8 @@ type AccessFn = (
   valueHi: number,
 ) => boolean;
 
-function pair(v: bigint): [number, number] {
+/** A 64-bit immediate as the int32 pair (low, high) the arena holds. */
+export function u64Pair(v: bigint): [number, number] {
   return [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
 }
 
@@ -153,7 +154,7 @@ function pair(v: bigint): [number, number] {
 function execAction(a: ExecAction, P: PluginHooks): ActionsFn {
   switch (a.kind) {
     case "inline": {
-      const [lo, hi] = pair(a.value), { index, stride } = a.ref, arena = a.ref.arena;
+      const [lo, hi] = u64Pair(a.value), { index, stride } = a.ref, arena = a.ref.arena;
       if (a.op === INLINE_STORE) {
         return (c) => {
           const A = P.arenas[arena], k = index + c.vcpuIndex * stride;
@@ -194,7 +195,7 @@ function execAction(a: ExecAction, P: PluginHooks): ActionsFn {
 
 /** QEMU's condition on a 64-bit entry (as unsigned words) against an immediate. */
 function condition(cond: number, value: bigint): (vh: number, vl: number) => boolean {
-  const [lo, hi] = pair(value), il = lo >>> 0, ih = hi >>> 0;
+  const [lo, hi] = u64Pair(value), il = lo >>> 0, ih = hi >>> 0;
   const lt = (vh: number, vl: number) => vh < ih || (vh === ih && vl < il);
   const eq = (vh: number, vl: number) => vh === ih && vl === il;
   switch (cond) {
@@ -248,7 +249,7 @@ function inlineRun(run: readonly InlineAction[], P: PluginHooks): ActionsFn {
   const n = run.length, arena = run[0].ref.arena;
   const index = Int32Array.from(run, (a) => a.ref.index), stride = Int32Array.from(run, (a) => a.ref.stride);
   const store = Uint8Array.from(run, (a) => (a.op === INLINE_STORE ? 1 : 0));
-  const lo = Int32Array.from(run, (a) => pair(a.value)[0]), hi = Int32Array.from(run, (a) => pair(a.value)[1]);
+  const lo = Int32Array.from(run, (a) => u64Pair(a.value)[0]), hi = Int32Array.from(run, (a) => u64Pair(a.value)[1]);
   return (c) => {
     const A = P.arenas[arena], vi = c.vcpuIndex;
     for (let j = 0; j < n; j++) {
