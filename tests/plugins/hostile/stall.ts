@@ -3,8 +3,11 @@
  * by `where=`: `requests` (a synchronous callback that reads a register,
  * waits 300 ms, and again, forever: each request is progress, the call
  * never ends), `slow` (a streamed callback that takes 50 ms a block, so
- * the guest waits for the plugin at exit), `install` (an endless loop in
- * `qemu_plugin_install`). The watchdog counts a call's whole time.
+ * the guest waits for the plugin at exit; with `spin=N`, N loop iterations
+ * a block instead, slow enough to fill the event ring in a hot loop but
+ * making progress all the time), `install` (an endless loop in
+ * `qemu_plugin_install`). The watchdog counts a call's whole time, and a
+ * wait for ring space in all.
  *
  * @module
  */
@@ -29,6 +32,8 @@ function busy(ms: number): void {
 
 export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
   const where = argv.find((a) => a.startsWith("where="))?.slice(6) ?? "requests";
+  const spin = Number(argv.find((a) => a.startsWith("spin="))?.slice(5) ?? 0);
+  let sink = 0;
   if (where === "install") { for (;;) busy(1000); }
   const a0 = qemu_plugin_get_registers().find((r) => r.name === "a0")!.handle;
   qemu_plugin_register_vcpu_tb_trans_cb(id, function onTrans(_id, tb) {
@@ -48,7 +53,8 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
       qemu_plugin_register_vcpu_tb_exec_cb(
         tb,
         function slowly() {
-          busy(50);
+          if (spin === 0) busy(50);
+          for (let i = 0; i < spin; i++) sink = (sink + i) | 0;
         },
         QEMU_PLUGIN_CB_NO_REGS,
         null,
