@@ -8,17 +8,38 @@
  * @module
  */
 
+// Only what runs before a plugin process is started is imported here: the emulator's
+// modules load afterwards (`loadEmulator`), while the plugin processes boot.
 import { Log, writeAll } from "./core/util/log.ts";
 import { LOG_ITEMS } from "./core/util/log.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
-import { createGuest, type GuestConfig, ProgramError, runCreatedGuest, runGuest } from "./core/emulator.ts";
-import { ElfError } from "./core/elf/elf.ts";
+import type { GuestConfig } from "./core/emulator.ts";
 import { PluginLoadError, stopEsbuild } from "./core/plugin/bundle.ts";
 import { builtinHelp, pluginHelp } from "./core/plugin/builtins.ts";
-import { PluginCore, PluginFatalError } from "./core/plugin/core.ts";
-import { loadPlugins, startPlugins } from "./core/plugin/loader.ts";
+import { loadPlugins, type StartedPlugins, startPlugins } from "./core/plugin/loader.ts";
 import { PLUGIN_HOST_FLAG } from "./core/plugin/sandbox/spawn.ts";
 import { runDemo } from "./core/plugin/demo.ts";
+
+/** The emulator's modules (most of plume's code), loaded once the plugin processes are started. */
+async function loadEmulator() {
+  const [emulator, elf, plugins] = await Promise.all([
+    import("./core/emulator.ts"),
+    import("./core/elf/elf.ts"),
+    import("./core/plugin/core.ts"),
+  ]);
+  return {
+    ...emulator,
+    ElfError: elf.ElfError,
+    PluginCore: plugins.PluginCore,
+    PluginFatalError: plugins.PluginFatalError,
+  };
+}
+
+/** A failure the user caused, from the emulator's modules (one line, exit status 1). */
+function isUserError(err: unknown): err is Error {
+  return err instanceof Error &&
+    ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError"].includes(err.name);
+}
 
 /** plume's version, printed by `-version`. */
 export const VERSION = "0.1.0";
@@ -69,12 +90,13 @@ export function guestEnvironment(host: [string, string][], o: Options): string[]
   return list.map(([k, v]) => `${k}=${v}`);
 }
 
-function openLog(o: Options): Log {
+/** Opens the `-D` log file; undefined with a message when it cannot be opened. */
+function openLog(o: Options): Log | string {
   if (o.logFile === undefined) return new Log(o.logItems);
   try {
     return new Log(o.logItems, Deno.openSync(o.logFile, { write: true, create: true, truncate: true }));
   } catch (err) {
-    throw new ProgramError(`cannot open log file ${o.logFile}: ${(err as Error).message}`);
+    return `cannot open log file ${o.logFile}: ${(err as Error).message}`;
   }
 }
 
@@ -82,9 +104,8 @@ function openLog(o: Options): Log {
  * Runs the guest with plugins: the guest is created (its program loaded),
  * the plugins are loaded and installed, then it runs.
  */
-async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log): Promise<number> {
-  // The plugin processes boot while the guest program is read.
-  const started = startPlugins(o.plugins, { memoryMb: o.pluginMemory });
+async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log, started: StartedPlugins): Promise<number> {
+  const { createGuest, PluginCore, runCreatedGuest } = await loadEmulator();
   const core = new PluginCore(log, o.pluginErrors === "fatal");
   let guest;
   try {
@@ -141,8 +162,16 @@ export async function main(args: string[]): Promise<number> {
       return await runDemo(main, print);
   }
   let log: Log | undefined;
+  let started: StartedPlugins | undefined;
   try {
-    log = openLog(o);
+    // The plugin processes boot while the emulator's modules load and the guest program is read.
+    if (o.plugins.length > 0) started = startPlugins(o.plugins, { memoryMb: o.pluginMemory });
+    const opened = openLog(o);
+    if (typeof opened === "string") {
+      started?.stop();
+      return fail(opened);
+    }
+    log = opened;
     const cfg: GuestConfig = {
       program: o.program,
       argv: [o.argv0 ?? o.program, ...o.args],
@@ -153,12 +182,10 @@ export async function main(args: string[]): Promise<number> {
       oneInsnPerTb: o.oneInsnPerTb,
       seed: o.seed,
     };
-    return o.plugins.length === 0 ? await runGuest(cfg) : await runWithPlugins(cfg, o, log);
+    if (started) return await runWithPlugins(cfg, o, log, started);
+    return await (await loadEmulator()).runGuest(cfg);
   } catch (err) {
-    if (err instanceof ProgramError || err instanceof ElfError || err instanceof PluginLoadError) {
-      return fail(err.message);
-    }
-    if (err instanceof PluginFatalError) return fail(err.message);
+    if (err instanceof PluginLoadError || isUserError(err)) return fail(err.message);
     throw err;
   } finally {
     log?.close();
