@@ -214,6 +214,35 @@ Deno.test("a plugin process dies with plume, even killed by SIGKILL while a call
   for (const pid of plugins) assert(!isAlive(pid), `plugin process ${pid} outlived plume`);
 });
 
+Deno.test("a plugin process that dies while the guest sleeps is named by how it died, not by the watchdog", async () => {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "main.ts"),
+      "-plugin-watchdog",
+      "60",
+      "-plugin",
+      "insn",
+      BUSYBOX,
+      "sh",
+      "-c",
+      "sleep 2; echo done",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // While the guest sleeps plume's event loop runs, and Deno reaps the dead plugin process before plume looks.
+  await new Promise((r) => setTimeout(r, 1200));
+  const plugins = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/);
+  for (const pid of plugins.filter(Boolean)) Deno.kill(Number(pid), "SIGKILL");
+  const r = await child.output();
+  assertEquals([r.code, text(r.stdout)], [0, "done\n"]);
+  assertOneLine(text(r.stderr), /: its process was killed by signal 9; plugin unloaded, the guest goes on$/, "killed");
+  assert(performance.now() - t0 < 30_000, "the death was seen only by the watchdog");
+});
+
 /** True while process `pid` exists and is not a zombie. */
 function isAlive(pid: string): boolean {
   try {
@@ -222,6 +251,26 @@ function isAlive(pid: string): boolean {
     return false;
   }
 }
+
+Deno.test("a plugin that fails while a block is translated does not disturb another's synchronous callbacks", async () => {
+  // The failure flushes every translation mid-translation: the block must not keep callback ids of the old generation.
+  const r = await runPlume([BUSYBOX, "sh", "-c", "for i in 1 2 3; do echo $i; done"], {
+    flags: [
+      "-d",
+      "plugin",
+      "-plugin",
+      join(ROOT, "tests/plugins/sync_pc.ts"),
+      "-plugin",
+      `${HOSTILE}/throws.ts,where=trans,at=30`,
+    ],
+  });
+  assertEquals([r.status, text(r.stdout)], [0, "1\n2\n3\n"]);
+  const err = text(r.stderr);
+  assertMatch(err, /\(#2\): tb trans callback 'onTrans': TypeError: boom in trans/);
+  const [, calls, wrong] = /^sync calls (\d+) wrong (\d+)$/m.exec(err)!;
+  assert(Number(calls) > 1000, calls);
+  assertEquals(wrong, "0");
+});
 
 Deno.test("a granted permission works, and only for that instance", async () => {
   const granted = await Deno.makeTempFile({ prefix: "plume-granted-" });

@@ -49,6 +49,8 @@ export class TbCache {
   instrument: ((tb: TranslationBlock) => BlockInstrumentation | undefined) | undefined;
   /** Number of blocks translated so far. */
   translated = 0;
+  /** Number of flushes of all translations so far. */
+  flushes = 0;
   /** Number of regions compiled so far. */
   regions = 0;
 
@@ -82,7 +84,21 @@ export class TbCache {
       hits: 0,
     };
     this.onTranslate?.(tb);
-    if (this.instrument) tb.instr = this.instrument(tb);
+    if (this.instrument) {
+      // Instrumenting may flush everything (a plugin fails, uninstalls or resets): the block's
+      // instrumentation then belongs to the generation just dropped, so it is asked for again.
+      for (let tries = 0;; tries++) {
+        const before = this.flushes;
+        tb.instr = this.instrument(tb);
+        if (this.flushes === before) break;
+        // Plugins that flush at every translation get their block run once, uninstrumented and uncached.
+        if (tries === 2) {
+          const plain: TranslationBlock = { ...tb, instr: undefined, valid: false };
+          plain.fn = interpretBlock(plain, this.rt);
+          return plain;
+        }
+      }
+    }
     // New blocks are interpreted until they have run a few times (see interpreter.ts).
     tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
     this.blocks.set(pc, tb);
@@ -143,6 +159,7 @@ export class TbCache {
 
   /** Drops every block (`fence.i`, `execve`). */
   flush(): void {
+    this.flushes++;
     for (const tb of this.blocks.values()) tb.valid = false;
     this.blocks.clear();
     for (const p of this.byPage.keys()) this.mem.pages[p] &= ~PAGE_CODE;

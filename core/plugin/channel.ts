@@ -215,8 +215,6 @@ export const RING = {
   PRODUCER_WAITING: 1,
   /** Read position, published by the consumer. */
   TAIL: 16,
-  /** Nonzero while the consumer waits for data (text ring only). */
-  CONSUMER_WAITING: 17,
   /**
    * Nonzero while the consumer runs streamed callbacks (event ring only; read
    * by the emulator only to word a watchdog message). A line of its own.

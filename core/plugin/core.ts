@@ -29,7 +29,7 @@ import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
-import { ACT, ACT_WORDS, ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
+import { ACT, ACT_WORDS, ATTN, CTL, DEATH, EV, OP, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
 import { ACCESS, type CallContext, NO_ACCESS, serveRequest } from "./requests.ts";
 
@@ -345,10 +345,11 @@ export class PluginCore implements VcpuHooks {
   }
 
   /** Turns an instance's registration words into actions, checking every field. */
-  private decodeActions(inst: PluginInstance, ci: Int32Array, n: number, out: BlockInstrumentation): void {
-    const count = ci[CTL.ARGS + 1];
+  private decodeActions(inst: PluginInstance, reply: Int32Array, n: number, out: BlockInstrumentation): void {
+    const count = reply[1], ci = inst.ci;
     const bad = (what: string) => new PluginFailure(`tb trans callback: malformed registration (${what})`);
-    if (count < 0 || PAYLOAD + count > ci.length) throw bad(`${count} words`);
+    if (count < 0 || PAYLOAD + count > DEATH) throw bad(`${count} words`);
+    // A copy: the words are checked and used as they are now.
     const w = ci.slice(PAYLOAD, PAYLOAD + count);
     const k = inst.index;
     const arenaWords = inst.arena.length;
@@ -456,7 +457,7 @@ export class PluginCore implements VcpuHooks {
       const ci = mem
         ? this.callOn(inst, ctx, OP.MEM, [local, c.vcpuIndex, addr | 0, info, lo, hi])
         : this.callOn(inst, ctx, OP.EXEC, [local, c.vcpuIndex, pc | 0]);
-      if (ci[CTL.ARGS + 1] !== 0 && !ctx.setPc) {
+      if (ci[1] !== 0 && !ctx.setPc) {
         throw new PluginFailure(
           `${mem ? "mem" : "exec"} callback: the plugin changed the pc from a callback without QEMU_PLUGIN_CB_RW_REGS`,
         );
@@ -464,8 +465,8 @@ export class PluginCore implements VcpuHooks {
       return ci;
     });
     this.checkAttention();
-    if (!ci || ci[CTL.ARGS + 1] === 0) return false;
-    c.pc = ci[CTL.ARGS + 2] >>> 0;
+    if (!ci || ci[1] === 0) return false;
+    c.pc = ci[2] >>> 0;
     // The rest of the block does not run: other plugins' streamed replays stop here too.
     this.truncate(c, pc, mem, inst);
     return true;
@@ -504,7 +505,7 @@ export class PluginCore implements VcpuHooks {
         inst,
         () => this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.VCPU_INIT, [cpu.vcpuIndex]),
       );
-      if (ci && ci[CTL.ARGS + 1] === 1) relayout = true;
+      if (ci && ci[1] === 1) relayout = true;
     }
     // Scoreboards moved to make room for the new vCPU: inline operations must be recompiled.
     if (relayout) this.flushTranslations();
@@ -533,15 +534,15 @@ export class PluginCore implements VcpuHooks {
       words.push(filters ? 1 : 0);
       const ci = this.guard(inst, () => {
         const ci = this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.SYSCALL, words);
-        if (ci[CTL.ARGS + 1] !== 0 && !(filters && inst.guestWrite)) {
+        if (ci[1] !== 0 && !(filters && inst.guestWrite)) {
           throw new PluginFailure(
             "syscall callback: the plugin filtered a system call without -plugin-allow guest=write",
           );
         }
         return ci;
       });
-      if (ci && ci[CTL.ARGS + 1] !== 0) {
-        filtered = BigInt.asIntN(64, (BigInt(ci[CTL.ARGS + 3] >>> 0) << 32n) | BigInt(ci[CTL.ARGS + 2] >>> 0));
+      if (ci && ci[1] !== 0) {
+        filtered = BigInt.asIntN(64, (BigInt(ci[3] >>> 0) << 32n) | BigInt(ci[2] >>> 0));
       }
     }
     this.checkAttention();

@@ -139,8 +139,12 @@ export class PluginInstance {
   wake(): void {
     Atomics.add(this.ci, CTL.DOORBELL, 1);
     if (Atomics.load(this.ci, CTL.SLEEPING)) this.waiter.wake(this.ci, CTL.DOORBELL);
-    if (Atomics.load(this.ci, CTL.ATTENTION)) this.onAttention();
+    // Not while a call is being made: attention may flush, and a flush calls the plugins (this one too).
+    if (!this.calling && Atomics.load(this.ci, CTL.ATTENTION)) this.onAttention();
   }
+
+  /** True while {@link call} runs (attention waits until the core looks after the call). */
+  private calling = false;
 
   /** Moves the plugin's pending output to the log. Never throws: a broken text ring fails the next call. */
   drainText(): void {
@@ -219,8 +223,9 @@ export class PluginInstance {
    * Makes a synchronous call: `args` go to the argument words after the
    * status word, `payload` may fill the payload. While waiting, requests
    * of the plugin are answered by `serve` (which writes the response and
-   * returns false when it refuses the request). Returns the control block,
-   * whose argument words hold the reply.
+   * returns false when it refuses the request). Returns a copy of the
+   * reply words: `[status, r1, r2, r3]` (a payload stays in the control
+   * block).
    *
    * The watchdog counts the call's whole time, requests included: a plugin
    * that keeps asking cannot keep the guest waiting past it.
@@ -228,6 +233,20 @@ export class PluginInstance {
    * @throws {PluginFailure} when the plugin died, broke the protocol or ran past the watchdog
    */
   call(op: number, args: readonly number[], payload?: () => void, serve?: (code: number) => boolean): Int32Array {
+    this.calling = true;
+    try {
+      return this.callInner(op, args, payload, serve);
+    } finally {
+      this.calling = false;
+    }
+  }
+
+  private callInner(
+    op: number,
+    args: readonly number[],
+    payload?: () => void,
+    serve?: (code: number) => boolean,
+  ): Int32Array {
     const ci = this.ci;
     if (this.failure) throw this.failure;
     if (Atomics.load(ci, CTL.STATE) === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
@@ -255,8 +274,9 @@ export class PluginInstance {
         try {
           ok = serve(code);
         } catch (err) {
+          // Anything else is a bug of plume's, not the plugin's: it is not hidden from the user.
           if (err instanceof PluginFailure) throw new PluginFailure(`${CALL_NAMES[op]}: ${err.message}`);
-          ok = false;
+          throw err;
         }
         ci[CTL.ARGS] = ok ? REPLY.OK : REPLY.ERROR;
         Atomics.store(ci, CTL.STATE, STATE.RESPONSE);
@@ -279,8 +299,10 @@ export class PluginInstance {
       this.sleep(CTL.STATE, s);
       i = 0;
     }
+    // The reply is read once, here: what plume checks must be what it uses, whatever the plugin writes later.
+    const reply = Int32Array.of(ci[CTL.ARGS], ci[CTL.ARGS + 1], ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
     Atomics.store(ci, CTL.STATE, STATE.IDLE);
-    return ci;
+    return reply;
   }
 }
 

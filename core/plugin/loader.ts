@@ -237,16 +237,16 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
   for (let i = 0; i < plugins.length; i++) {
     const p = plugins[i], inst = instances[i];
     core.add(inst);
-    let ci: Int32Array;
+    let reply: Int32Array;
     try {
-      ci = inst.call(OP.INSTALL, []);
+      reply = inst.call(OP.INSTALL, []);
     } catch (err) {
       if (err instanceof PluginFailure) throw loadError(p.name, err.message);
       throw err;
     } finally {
       inst.drainText();
     }
-    if (ci[CTL.ARGS + 1] !== 0) {
+    if (reply[1] !== 0) {
       let value = "a nonzero value";
       try {
         value = getString(inst.channel.ctl, PAYLOAD)[0];

@@ -74,9 +74,9 @@ function refuse(code: number, why: string): never {
 }
 
 /**
- * Answers request `code` in control block `ctl` within `ctx`. Returns
- * false for a request that is allowed but fails (an unreadable address:
- * the plugin sees its error).
+ * Answers request `code` in control block `ctl` within `ctx`; returns
+ * true (an allowed request that fails, such as a read of an unmapped
+ * address, is answered with its failure in the reply words).
  *
  * @throws {PluginFailure} for a request its callback may not make, or a malformed one
  *

@@ -1,7 +1,7 @@
 /**
  * Private state of the plugin side, shared by the API implementation
  * (`api.ts`) and the dispatcher (`dispatcher.ts`), as QEMU's
- * `plugins/plugin.h` is shared by its `api.c` and `core.c`. One worker
+ * `plugins/plugin.h` is shared by its `api.c` and `core.c`. One process
  * hosts one plugin instance, so this state is that instance's.
  *
  * @module

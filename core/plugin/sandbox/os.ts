@@ -51,15 +51,16 @@ const SYMBOLS = {
 
 /** System call numbers that glibc has no wrapper for (or whose wrapper we avoid), per host architecture. */
 export const SYSCALL_NUMBERS = {
-  x86_64: { futex: 202, waitid: 247, pidfd_open: 434, seccomp: 317 },
-  aarch64: { futex: 98, waitid: 95, pidfd_open: 434, seccomp: 277 },
+  x86_64: { futex: 202, waitid: 247, pidfd_open: 434, seccomp: 317, ppoll: 271, fcntl: 72 },
+  aarch64: { futex: 98, waitid: 95, pidfd_open: 434, seccomp: 277, ppoll: 73, fcntl: 25 },
 } as const;
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1;
-const P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000;
+const P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000, POLLIN = 1;
+const F_SETFD = 2, FD_CLOEXEC = 1;
 const CLD_EXITED = 1;
 
 /** How a watched process ended. */
@@ -99,8 +100,18 @@ export interface Os {
   futexWake(address: number): void;
   /** A descriptor that refers to process `pid` (-1 when the kernel has no `pidfd_open`). */
   pidfd(pid: number): number;
-  /** How the process behind `pidfd` ended, or undefined while it runs (it stays waitable by its owner). */
+  /**
+   * True once the process behind `pidfd` has ended, whether or not it was
+   * reaped since (Deno reaps its children whenever its event loop runs).
+   */
+  ended(pidfd: number): boolean;
+  /**
+   * How the process behind `pidfd` ended, while it is not reaped yet (it
+   * stays waitable by its owner); undefined while it runs or once reaped.
+   */
   exitStatus(pidfd: number): ExitStatus | undefined;
+  /** Marks every descriptor above 2 close-on-exec, so that no process started later inherits it. */
+  closeOnExecAbove2(): void;
   /** This process's id. */
   getpid(): number;
   /** The parent process's id. */
@@ -158,12 +169,19 @@ function bind(): Os {
   const fail = (what: string): never => {
     throw new Error(`${what} failed (errno ${errno()})`);
   };
-  const timespec = new BigInt64Array(2), timespecBytes = new Uint8Array(timespec.buffer);
-  const siginfo = new Uint8Array(128), siginfoView = new DataView(siginfo.buffer);
-  // The buffer parameter of `syscall` is passed as an address: take it while it may be taken.
+  // Memory the kernel reads or writes through an address passed to `syscall`, taken once while it may be.
+  // It is one ArrayBuffer of its own: V8 never moves those, while a small typed array made with a length
+  // lives in the JavaScript heap, where the collector moves it and the kernel would write over something else.
+  const scratch = new ArrayBuffer(256);
   const address = (bytes: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  const timespec = new BigInt64Array(scratch, 0, 2), timespecBytes = new Uint8Array(scratch, 0, 16);
+  const zeroTimespec = new Uint8Array(scratch, 16, 16);
+  const poll = new Uint8Array(scratch, 32, 8), pollView = new DataView(scratch, 32, 8);
+  const prog = new Uint8Array(scratch, 48, 16), progView = new DataView(scratch, 48, 16);
+  const siginfo = new Uint8Array(scratch, 128, 128), siginfoView = new DataView(scratch, 128, 128);
   const futexNr = BigInt(nr.futex), FUTEX_WAIT_N = BigInt(FUTEX_WAIT), FUTEX_WAKE_N = BigInt(FUTEX_WAKE);
   const timespecAt = address(timespecBytes), siginfoAt = address(siginfo);
+  const pollAt = address(poll), zeroTimespecAt = address(zeroTimespec), progAt = address(prog);
   const limit = new BigUint64Array(2), limitBytes = new Uint8Array(limit.buffer);
   const encoder = new TextEncoder();
   const cString = (s: string) => encoder.encode(s + "\0");
@@ -232,6 +250,26 @@ function bind(): Os {
     pidfd(pid) {
       return Number(c.syscall(BigInt(nr.pidfd_open), BigInt(pid), 0n, 0n, 0n, 0n, 0n));
     },
+    ended(pidfd) {
+      // struct pollfd { int fd; short events; short revents; }: POLLIN on a pidfd means the process ended.
+      pollView.setInt32(0, pidfd, true);
+      pollView.setInt16(4, POLLIN, true);
+      pollView.setInt16(6, 0, true);
+      const r = c.syscall(BigInt(nr.ppoll), pollAt, 1n, zeroTimespecAt, 0n, 8n, 0n);
+      return r === 1n && (pollView.getInt16(6, true) & POLLIN) !== 0;
+    },
+    closeOnExecAbove2() {
+      let names: string[];
+      try {
+        names = [...Deno.readDirSync("/proc/self/fd")].map((e) => e.name);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const fd = Number(name);
+        if (fd > 2) c.syscall(BigInt(nr.fcntl), BigInt(fd), BigInt(F_SETFD), BigInt(FD_CLOEXEC), 0n, 0n, 0n);
+      }
+    },
     exitStatus(pidfd) {
       siginfo.fill(0);
       const flags = BigInt(WEXITED | WNOHANG | WNOWAIT);
@@ -259,15 +297,18 @@ function bind(): Os {
     },
     seccomp(filter) {
       // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-      const prog = new Uint8Array(16), view = new DataView(prog.buffer);
+      // The filter is copied into an ArrayBuffer of its own for the same reason.
+      const bytes = new Uint8Array(new ArrayBuffer(filter.length));
+      bytes.set(filter);
+      const view = progView;
       view.setUint16(0, filter.length / 8, true);
-      view.setBigUint64(8, address(filter), true);
+      view.setBigUint64(8, address(bytes), true);
       const SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_TSYNC = 1;
       const r = c.syscall(
         BigInt(nr.seccomp),
         BigInt(SECCOMP_SET_MODE_FILTER),
         BigInt(SECCOMP_FILTER_FLAG_TSYNC),
-        address(prog),
+        progAt,
         0n,
         0n,
         0n,

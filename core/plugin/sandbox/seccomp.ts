@@ -43,11 +43,15 @@ type Rule =
   | "self" // allowed when argument 0 is the process's own pid
   | "thread" // clone: allowed for threads only (CLONE_THREAD in argument 0)
   | "query" // prlimit64: allowed when argument 2 (the new limit) is NULL
-  | "own"; // sched_set*: allowed when argument 0 is 0 (the calling thread)
+  | "own" // sched_set*: allowed when argument 0 is 0 (the calling thread)
+  | "fcntl" // allowed but for the commands that make the kernel signal someone (F_SETOWN…)
+  | "ioctl"; // allowed but for the requests that signal someone or type into a terminal
 
 /** Calls refused whatever is granted (x86-64 numbers). */
 const ALWAYS_X86_64: Readonly<Record<string, [number, Rule]>> = {
   kill: [62, "self"],
+  fcntl: [72, "fcntl"],
+  ioctl: [16, "ioctl"],
   tgkill: [234, "self"],
   tkill: [200, "deny"],
   rt_sigqueueinfo: [129, "self"],
@@ -204,6 +208,18 @@ const AUDIT_ARCH_X86_64 = 0xc000003e;
 /** x32 system calls (an alternative ABI on x86-64) have this bit: refused. */
 const X32_SYSCALL_BIT = 0x40000000;
 const CLONE_THREAD = 0x10000;
+/**
+ * `fcntl` commands refused: they have the kernel send a signal to a process
+ * the caller names when a descriptor gets ready, a lease breaks or a
+ * directory changes (F_SETOWN, F_SETSIG, F_SETOWN_EX, F_SETLEASE, F_NOTIFY).
+ */
+const FCNTL_SIGNALLING = [8, 10, 15, 1024, 1026];
+/**
+ * `ioctl` requests refused: setting the process to signal (FIOSETOWN,
+ * SIOCSPGRP), faking terminal input (TIOCSTI), taking a controlling
+ * terminal (TIOCSCTTY).
+ */
+const IOCTL_SIGNALLING = [0x8901, 0x8902, 0x5412, 0x540e];
 const EPERM = 1, ENOSYS = 38;
 
 const RET_ALLOW = 0x7fff0000, RET_ERRNO = 0x00050000;
@@ -276,6 +292,12 @@ export function seccompFilter(arch: string, policy: FilterPolicy): Uint8Array | 
   ];
   // Calls with a rule jump to its check; everything else is allowed.
   for (const [nr, rule] of rules) prog.push({ code: JEQ, k: nr, jt: rule });
+  // Refused when argument i (its low word: an int command) is one of `values`.
+  const oneOf = (i: number, values: number[], label: string): Insn[] => [
+    { code: LD_ABS_W, k: ARG_LO(i), label },
+    ...values.map((v): Insn => ({ code: JEQ, k: v, jt: "deny" })),
+    { code: RET, k: RET_ALLOW },
+  ];
   const argIs = (i: number, value: number, label: string): Insn[] => [
     { code: LD_ABS_W, k: ARG_LO(i), label },
     { code: JEQ, k: value, jf: "deny" },
@@ -290,6 +312,8 @@ export function seccompFilter(arch: string, policy: FilterPolicy): Uint8Array | 
     ...argIs(0, 0, "own"),
     { code: LD_ABS_W, k: ARG_LO(0), label: "thread" },
     { code: JSET, k: CLONE_THREAD, jt: "allow", jf: "deny" },
+    ...oneOf(1, FCNTL_SIGNALLING, "fcntl"),
+    ...oneOf(1, IOCTL_SIGNALLING, "ioctl"),
     { code: RET, k: RET_ALLOW, label: "allow" },
     { code: RET, k: RET_ERRNO | ENOSYS, label: "enosys" },
     { code: RET, k: RET_ERRNO | EPERM, label: "deny" },

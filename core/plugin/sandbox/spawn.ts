@@ -30,6 +30,7 @@ import {
 } from "../channel.ts";
 import type { RuntimeInit } from "../runtime/dispatcher.ts";
 import type { HostArgs } from "./host.ts";
+import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
 
 /** The first argument that makes plume's compiled executable run as a plugin process. */
@@ -101,6 +102,8 @@ function hostCommand(
       "--no-prompt",
       "--no-config",
       "--no-lock",
+      // V8's code cache is a file plume's own runs trust: the plugin process must not hold it open for writing.
+      "--no-code-cache",
       "--allow-ffi",
       ...flags,
       hostPath(),
@@ -109,6 +112,9 @@ function hostCommand(
     env,
   };
 }
+
+/** True once plume's inherited descriptors were made close-on-exec (once per process). */
+let descriptorsClosed = false;
 
 /** Sleeps for `ms` on the event loop. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -121,13 +127,15 @@ export class Sandbox {
   readonly pid: number;
   private readonly ci: Int32Array;
   private readonly child: Deno.ChildProcess;
-  private readonly pidfd: number;
+  private pidfd: number;
   private channelFd: number;
-  private readonly stderrFd: number;
+  private stderrFd: number;
   /** What the process wrote to its standard error before it took the memfd (Deno's own start-up errors). */
   private bootError = "";
   private killed = false;
   private exited: ExitStatus | undefined;
+  /** How the process ended, once Deno reaped it (its event loop resolves the child's status). */
+  private reaped: ExitStatus | undefined;
 
   /**
    * Starts the process; its code follows with {@link send}.
@@ -136,8 +144,14 @@ export class Sandbox {
    */
   constructor(private readonly opts: SandboxOptions) {
     const o = os();
-    this.channelFd = o.memfd(`plume-plugin ${opts.name}`, LAYOUT.size);
-    this.stderrFd = o.memfd(`plume-plugin-stderr ${opts.name}`, STDERR_BYTES);
+    // Whatever plume inherited without close-on-exec would be the plugin's too.
+    if (!descriptorsClosed) o.closeOnExecAbove2(), descriptorsClosed = true;
+    try {
+      this.channelFd = o.memfd("plume-plugin", LAYOUT.size);
+      this.stderrFd = o.memfd("plume-plugin-stderr", STDERR_BYTES);
+    } catch (err) {
+      throw new SandboxUnavailable(`cannot make a plugin's shared memory: ${(err as Error).message}`);
+    }
     const mapping = o.map(this.channelFd, LAYOUT.size);
     this.channel = mappedChannel(mapping, { wait: o.futexWait, wake: o.futexWake });
     this.ci = new Int32Array(this.channel.ctl);
@@ -149,16 +163,25 @@ export class Sandbox {
       grants: [...new Set(opts.grants.map((g) => g.slice(0, g.indexOf("="))))],
       keep: [...opts.keep],
     });
-    this.child = new Deno.Command(cmd, {
-      args: argv,
-      env,
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    try {
+      this.child = new Deno.Command(cmd, {
+        args: argv,
+        env,
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+    } catch (err) {
+      o.close(this.channelFd);
+      o.close(this.stderrFd);
+      throw new SandboxUnavailable(`cannot start a plugin process: ${(err as Error).message}`);
+    }
     this.pid = this.child.pid;
     this.pidfd = o.pidfd(this.pid);
+    this.child.status.then((s) => {
+      this.reaped = s.signal === null ? { code: s.code } : { signal: SIGNAL_NUMBERS[s.signal] ?? 0 };
+    }, () => {});
     this.readBootErrors();
   }
 
@@ -174,14 +197,18 @@ export class Sandbox {
 
   /** True once the process ended. */
   gone(): boolean {
-    return this.exitStatus() !== undefined;
+    if (this.exited || this.reaped) return true;
+    return this.pidfd >= 0 && !this.killed && os().ended(this.pidfd);
   }
 
-  /** How the process ended, or undefined while it runs. */
+  /**
+   * How the process ended, when known: from the pidfd while it is not reaped
+   * yet, else from Deno's own record once its event loop reaped it.
+   */
   exitStatus(): ExitStatus | undefined {
     if (this.exited) return this.exited;
-    if (this.pidfd >= 0) return this.exited = os().exitStatus(this.pidfd);
-    return undefined;
+    if (this.pidfd >= 0 && !this.killed) this.exited = os().exitStatus(this.pidfd);
+    return this.exited ?? this.reaped;
   }
 
   /**
@@ -190,13 +217,13 @@ export class Sandbox {
    */
   deathReason(): string {
     const status = this.exitStatus();
-    const stderr = new TextDecoder().decode(os().readStart(this.stderrFd, STDERR_BYTES));
+    const stderr = this.stderrFd < 0 ? "" : new TextDecoder().decode(os().readStart(this.stderrFd, STDERR_BYTES));
     if (/out of memory|allocation failed/i.test(stderr) || (status?.signal === 5 && this.opts.memoryMb > 0)) {
       return this.opts.memoryMb > 0 ? `out of memory (limit ${this.opts.memoryMb} MiB)` : "out of memory";
     }
     if (status?.signal !== undefined) return `its process was killed by signal ${status.signal}`;
     if (status?.code !== undefined) return `its process exited with status ${status.code}`;
-    return "its process stopped";
+    return "its process ended";
   }
 
   /**
@@ -212,10 +239,10 @@ export class Sandbox {
       if (done()) return;
       const state = Atomics.load(this.ci, CTL.STATE);
       if (state === STATE.DEAD) throw new PluginFailure(this.deathMessage());
-      if (this.exitStatus()) {
+      if (this.gone()) {
         // Deno's own start-up failure (before the process took its standard error) is plume's problem, not the plugin's.
         const detail = this.bootError.trim().split("\n")[0];
-        throw new PluginFailure(detail && state !== STATE.BOOTED ? `${what}: ${detail}` : this.deathReason());
+        throw new PluginFailure(`${what}: ${detail && state !== STATE.BOOTED ? detail : this.deathReason()}`);
       }
       if (performance.now() > deadline) throw new PluginFailure(`${what}: not done after ${ms / 1000} s (watchdog)`);
       await sleep(POLL_MS);
@@ -283,6 +310,6 @@ export class Sandbox {
     } catch { /* already gone */ }
     const o = os();
     for (const fd of [this.channelFd, this.stderrFd, this.pidfd]) if (fd >= 0) o.close(fd);
-    this.child.status.catch(() => {});
+    this.channelFd = this.stderrFd = this.pidfd = -1;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Hostile test plugin: throws from the callback named by `where=`
  * (`exec`: a streamed block callback after 100 executions; `trans`: the
- * translation callback; `sync`: an `R_REGS` block callback; `install`).
+ * translation callback, at its `at=`th call (default the first); `sync`:
+ * an `R_REGS` block callback; `install`), or throws values that are hard
+ * to print (`forged`, `proxy`, `symbol`, `tostring`).
  *
  * @module
  */
@@ -19,6 +21,8 @@ export const qemu_plugin_version = 7;
 
 export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
   const where = argv[0]?.slice("where=".length) ?? "exec";
+  const at = Number(argv.find((a) => a.startsWith("at="))?.slice(3) ?? 1);
+  let translations = 0;
   if (where === "install") throw new Error("boom in install");
   let n = 0;
   const onExec = () => {
@@ -28,7 +32,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     throw new RangeError("boom in sync");
   };
   qemu_plugin_register_vcpu_tb_trans_cb(id, function onTrans(_id, tb) {
-    if (where === "trans") throw new TypeError("boom in trans");
+    if (where === "trans" && ++translations === at) throw new TypeError("boom in trans");
     // What plume prints of a thrown value must not forge its lines, drive the terminal, or name another callback.
     if (where === "forged") throw new Error("boom\nplume: plugin 'victim' (#2): forged line\x1b[2J\x1b[31m\r\u2028");
     if (where === "proxy") {
@@ -44,7 +48,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     if (where === "symbol") throw Symbol("thrown");
     if (where === "tostring") throw { toString: () => "not this", message: { toString: () => "nor this" } };
     if (where === "sync") qemu_plugin_register_vcpu_tb_exec_cb(tb, onSync, QEMU_PLUGIN_CB_R_REGS, null);
-    else qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
+    else if (where === "exec") qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
   });
   return 0;
 }

@@ -18,7 +18,9 @@ const libc = Deno.dlopen("libc.so.6", {
 });
 // A view of errno made now: reading through a pointer later needs the FFI permission.
 const errno = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(libc.symbols.__errno_location()!, 4));
-const path = new TextEncoder().encode("/etc/hostname\0");
+// In an ArrayBuffer of its own: a small typed array made with a length may be moved by the collector.
+const path = new Uint8Array(new ArrayBuffer(64));
+path.set(new TextEncoder().encode("/etc/hostname\0"));
 const pathAt = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(path)));
 const sys = (nr: number, ...a: bigint[]): number => {
   const args = [...a, 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6) as [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -52,10 +54,17 @@ const results: Record<string, number | string> = {
   "shmget": sys(29, 1234n, 4096n, 0o1600n),
   "io_uring_setup": sys(425, 8n, 0n),
   "setpriority(plume)": sys(141, 0n, ppid, 10n),
+  // A descriptor that signals its owner when ready: the owner may not be named.
+  "fcntl(0, F_SETOWN, plume)": sys(72, 0n, 8n, ppid),
+  "fcntl(0, F_SETSIG, SIGKILL)": sys(72, 0n, 10n, 9n),
+  "fcntl(0, F_SETOWN_EX)": sys(72, 0n, 15n, 0n),
+  "ioctl(0, FIOSETOWN)": sys(16, 0n, 0x8901n, 0n),
+  "ioctl(0, TIOCSTI)": sys(16, 0n, 0x5412n, 0n),
   // Allowed.
   "getpid()": sys(39),
   "kill(self, 0)": sys(62, BigInt(Deno.pid), 0n),
   "prlimit64(self, DATA, query)": sys(302, 0n, 2n, 0n, pathAt),
+  "fcntl(0, F_GETFD)": sys(72, 0n, 1n),
 };
 console.log(JSON.stringify(results));
 // The memory limit: allocating twice the allowance fails inside this process.
