@@ -133,8 +133,16 @@ export interface AccessDescription {
 /** Emits the actions that follow one memory access. */
 export function emitMemActions(e: Emitter, actions: readonly MemAction[], access: AccessDescription): void {
   const store = (access.info & (1 << 16)) !== 0;
-  const args =
-    `${access.base.lo}, ${access.base.hi}, ${access.imm}, ${access.info}, ${access.value.lo}, ${access.value.hi}`;
+  let { base, value } = access;
+  const applicable = actions.filter((a) => (a.rw & (store ? 2 : 1)) !== 0);
+  if (applicable.length > 1 && applicable.some((a) => a.kind === "sync")) {
+    // A synchronous callback may write registers: the actions after it must see the access as it was.
+    const [bl, bh, vl, vh] = [e.temp(), e.temp(), e.temp(), e.temp()];
+    e.line(`${bl} = ${base.lo}; ${bh} = ${base.hi}; ${vl} = ${value.lo}; ${vh} = ${value.hi};`);
+    base = { lo: bl, hi: bh };
+    value = { lo: vl, hi: vh };
+  }
+  const args = `${base.lo}, ${base.hi}, ${access.imm}, ${access.info}, ${value.lo}, ${value.hi}`;
   if (actions.length > MAX_INLINE_ACTIONS && e.hooks) {
     if (actions.some((a) => a.kind === "sync")) e.mayThrow();
     const f = e.datum(accessActions(actions, e.hooks));

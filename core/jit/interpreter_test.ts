@@ -194,15 +194,20 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
         record: (ring, id, vcpu) => void log.push(`record ${ring} ${id} ${vcpu}`),
         memRecord: (ring, id, vcpu, bl, bh, imm, info, vl, vh) =>
           void log.push(`mem ${ring} ${id} ${vcpu} ${bl} ${bh} ${imm} ${info} ${vl} ${vh}`),
+        // Synchronous callbacks see the registers, write one now and then, and sometimes move the pc.
         sync: (c, id) => {
           log.push(`sync ${id} pc=${c.pc} a0=${c.x[20]}`);
+          if (id % 7 === 0) c.x[22] = id;
           if (id !== moves) return false;
           c.pc = PC + 0x1000;
           return true;
         },
         syncMem: (c, id, bl, bh, imm, info, vl, vh) => {
-          log.push(`syncMem ${id} pc=${c.pc} ${bl} ${bh} ${imm} ${info} ${vl} ${vh}`);
-          return false;
+          log.push(`syncMem ${id} pc=${c.pc} a1=${c.x[22]} ${bl} ${bh} ${imm} ${info} ${vl} ${vh}`);
+          if (id % 5 === 0) c.x[24] = id;
+          if (id !== moves) return false;
+          c.pc = PC + 0x2000;
+          return true;
         },
         fault: (c, pc) => void log.push(`fault ${pc} ${c.pc}`),
       };
