@@ -24,7 +24,7 @@ import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { bundlePlugin, PluginLoadError } from "./bundle.ts";
 import { BUILTIN_PLUGINS, builtinPath } from "./builtins.ts";
-import { CTL, getString, OP, PAYLOAD, PluginFailure } from "./channel.ts";
+import { getString, OP, PAYLOAD, PluginFailure } from "./channel.ts";
 import type { PluginCore } from "./core.ts";
 import { PluginInstance } from "./instance.ts";
 import { GRANT_GLOBALS } from "./plugin_globals.ts";
