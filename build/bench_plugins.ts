@@ -109,14 +109,24 @@ const bare = await median([...PLUME, hello], {}, 5);
 {
   const cache = await Deno.makeTempDir({ prefix: "plume-bench-cache-" });
   const cmd = [...PLUME, "-plugin", userPlugin, hello];
+  // Only plume's bundle cache starts empty: Deno's own (compiled modules) stays where it is, else every run would
+  // compile plume and the plugin process's modules again (about 400 ms), which a user's runs never do.
+  const info = JSON.parse(new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    }).output()).stdout,
+  ));
+  const env = { XDG_CACHE_HOME: cache, DENO_DIR: info.denoDir as string };
   const colds: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     await Deno.remove(cache, { recursive: true });
     await Deno.mkdir(cache);
-    colds.push(await median(cmd, { XDG_CACHE_HOME: cache }, 1));
+    colds.push(await median(cmd, env, 1));
   }
   const cold = colds.sort((a, b) => a - b)[Math.floor(colds.length / 2)];
-  const cached = await median(cmd, { XDG_CACHE_HOME: cache }, 5);
+  const cached = await median(cmd, env, 5);
   rows.push(["load one user plugin, cold (empty bundle cache)", `${(cold - bare).toFixed(0)} ms`, "target <= 300 ms"]);
   rows.push(["load one user plugin, cached bundle", `${(cached - bare).toFixed(0)} ms`, "target <= 50 ms"]);
 }
