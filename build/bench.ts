@@ -63,7 +63,7 @@ function makeInput(path: string, size: number): void {
   Deno.writeFileSync(path, out);
 }
 
-const PLUME = [Deno.execPath(), "run", "--allow-all", "--unstable-worker-options", `${ROOT}main.ts`];
+const PLUME = [Deno.execPath(), "run", "--allow-all", `${ROOT}main.ts`];
 
 /** Wall time (and peak RSS via /usr/bin/time when asked) of one run. */
 async function timeRun(cmd: string[], memory: boolean): Promise<{ seconds: number; kb?: number }> {

@@ -19,7 +19,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const BYTES = Deno.args[0] ?? "20000000";
 const RUNS = Number(Deno.args[1] ?? 3);
 const PROGRAM = join(ROOT, "tests/guest/bin/sha256_pie");
-const PLUME = [Deno.execPath(), "run", "-A", "--unstable-worker-options", join(ROOT, "main.ts")];
+const PLUME = [Deno.execPath(), "run", "-A", join(ROOT, "main.ts")];
 
 /** Runs a command `RUNS` times; returns the median wall time in ms (and fails when plume reports a plugin error). */
 async function median(cmd: string[], env: Record<string, string> = {}, runs = RUNS): Promise<number> {

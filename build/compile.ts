@@ -4,8 +4,10 @@
  *
  * The executable gets the same permissions and flags as `deno task plume`
  * (one source of truth: the `plume` task in deno.json), and embeds what is
- * loaded at run time rather than imported: the plugin worker entry points
- * and the built-in plugins' sources (`COMPILE_INCLUDES`).
+ * loaded at run time rather than imported: the plugin process's entry
+ * point (`core/plugin/sandbox/host.ts`: the executable runs itself with
+ * `--plume-plugin-host` to start a plugin) and the built-in plugins'
+ * sources (`COMPILE_INCLUDES`).
  *
  * `deno compile` needs the `denort` runtime matching this Deno, which it
  * downloads from Deno's release server unless `DENORT_BIN` names a local
