@@ -172,41 +172,46 @@ Deno.test("a plugin that reaches the global object finds no way out: no signal, 
   await Deno.stat(marker).then(() => assert(false, "the marker file was created"), () => {});
 });
 
-Deno.test("a plugin process dies with plume, even killed by SIGKILL while a callback spins", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(ROOT, "main.ts"),
-      "-plugin-watchdog",
-      "60",
-      "-plugin",
-      `${join(HOSTILE, "loop.ts")},where=exec`,
-      BUSYBOX,
-      "sh",
-      "-c",
-      "while :; do :; done",
-    ],
-    stdout: "null",
-    stderr: "null",
+/** Starts plume itself (not through the harness), so that a test can signal it or its plugin processes. */
+function startPlume(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
-  const children = () => {
+}
+
+/** plume's plugin processes (not esbuild, which it may run too), once there are some. */
+async function pluginProcesses(plume: Deno.ChildProcess): Promise<string[]> {
+  const isPluginProcess = (pid: string) => {
     try {
-      return Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/).filter(Boolean);
+      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("sandbox/host.ts");
     } catch {
-      return [];
+      return false;
     }
   };
-  let plugins: string[] = [];
-  for (let i = 0; i < 200 && plugins.length === 0; i++) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const pids = Deno.readTextFileSync(`/proc/${plume.pid}/task/${plume.pid}/children`).trim().split(/\s+/);
+      const plugins = pids.filter(isPluginProcess);
+      if (plugins.length > 0) return plugins;
+    } catch { /* not there yet */ }
     await new Promise((r) => setTimeout(r, 100));
-    plugins = children();
   }
-  assert(plugins.length > 0, "the plugin process did not start");
+  throw new Error("the plugin process did not start");
+}
+
+Deno.test("a plugin process dies with plume, even killed by SIGKILL while a callback spins", async () => {
+  const plume = startPlume([
+    ..."-plugin-watchdog 60 -plugin".split(" "),
+    `${join(HOSTILE, "loop.ts")},where=exec`,
+    ...[BUSYBOX, "sh", "-c", "while :; do :; done"],
+  ]);
+  const plugins = await pluginProcesses(plume);
   // Let the spinning callback start, then kill plume outright.
   await new Promise((r) => setTimeout(r, 1000));
-  child.kill("SIGKILL");
-  await child.status;
+  plume.kill("SIGKILL");
+  await plume.output();
   for (let i = 0; i < 50; i++) {
     if (plugins.every((pid) => !isAlive(pid))) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -216,28 +221,12 @@ Deno.test("a plugin process dies with plume, even killed by SIGKILL while a call
 
 Deno.test("a plugin process that dies while the guest sleeps is named by how it died, not by the watchdog", async () => {
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(ROOT, "main.ts"),
-      "-plugin-watchdog",
-      "60",
-      "-plugin",
-      "insn",
-      BUSYBOX,
-      "sh",
-      "-c",
-      "sleep 2; echo done",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const plume = startPlume(["-plugin-watchdog", "60", "-plugin", "insn", BUSYBOX, "sh", "-c", "sleep 2; echo done"]);
+  const plugins = await pluginProcesses(plume);
   // While the guest sleeps plume's event loop runs, and Deno reaps the dead plugin process before plume looks.
   await new Promise((r) => setTimeout(r, 1200));
-  const plugins = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/);
-  for (const pid of plugins.filter(Boolean)) Deno.kill(Number(pid), "SIGKILL");
-  const r = await child.output();
+  for (const pid of plugins) Deno.kill(Number(pid), "SIGKILL");
+  const r = await plume.output();
   assertEquals([r.code, text(r.stdout)], [0, "done\n"]);
   assertOneLine(text(r.stderr), /: its process was killed by signal 9; plugin unloaded, the guest goes on$/, "killed");
   assert(performance.now() - t0 < 30_000, "the death was seen only by the watchdog");
