@@ -524,29 +524,49 @@ function u64Words(v: unknown, fn: string): [number, number] {
 
 // ---------------------------------------------------------------- block slots
 
-/** Per-translation slot lists, reused across translations. */
-const pendingSlots: { where: number; fn: AnyFn; ud: unknown; kind: number; regs: number }[] = [];
+/** A slot registered during the translation in progress; `index` is its place in the block once finished. */
+interface PendingSlot {
+  where: number;
+  fn: AnyFn;
+  ud: unknown;
+  kind: number;
+  regs: number;
+  index: number;
+}
 
-/** Builds the replay of the block being translated from the registered slots (dispatcher side). */
+/** Per-translation slot list, reused across translations. */
+const pendingSlots: PendingSlot[] = [];
+
+/**
+ * Builds the replay of the block being translated from the registered
+ * slots (dispatcher side): block slots first, then each instruction's, in
+ * registration order within each (a counting sort: translations are
+ * frequent at start-up, and each allocation here is paid then).
+ */
 export function finishBlockSlots(block: number, pcs: number[]): void {
-  const n = pcs.length;
-  const byInsn: typeof pendingSlots[] = Array.from({ length: n + 1 }, () => []);
-  for (const s of pendingSlots) byInsn[s.where + 1].push(s);
-  const fns: AnyFn[] = [], uds: unknown[] = [], kinds: number[] = [], regs: number[] = [], insnStart: number[] = [];
+  const n = pcs.length, m = pendingSlots.length;
+  // start[g]: where group g (0: the block, k + 1: instruction k) begins.
+  const start = new Int32Array(n + 2);
+  for (let i = 0; i < m; i++) start[pendingSlots[i].where + 2]++;
+  for (let g = 1; g <= n + 1; g++) start[g] += start[g - 1];
+  const next = start.slice();
+  const fns: AnyFn[] = new Array(m), uds: unknown[] = new Array(m), kinds: number[] = new Array(m);
+  const regs: number[] = new Array(m);
   let streams = false;
-  for (let k = 0; k <= n; k++) {
-    if (k > 0) insnStart.push(fns.length);
-    for (const s of byInsn[k]) {
-      fns.push(s.fn);
-      uds.push(s.ud);
-      kinds.push(s.kind);
-      regs.push(s.regs);
-      if (s.kind === SLOT.STREAM) streams = true;
-    }
+  for (let i = 0; i < m; i++) {
+    const s = pendingSlots[i], p = next[s.where + 1]++;
+    s.index = p;
+    fns[p] = s.fn;
+    uds[p] = s.ud;
+    kinds[p] = s.kind;
+    regs[p] = s.regs;
+    if (s.kind === SLOT.STREAM) streams = true;
   }
-  insnStart.push(fns.length);
+  const insnStart: number[] = new Array(n + 1);
+  for (let k = 0; k < n; k++) insnStart[k] = start[k + 1];
+  insnStart[n] = m;
   const runStart: number[] = [], runEnd: number[] = [], runFn: AnyFn[] = [], runUd: unknown[] = [];
-  for (let p = 0; p < fns.length; p++) {
+  for (let p = 0; p < m; p++) {
     if (kinds[p] !== SLOT.STREAM) continue;
     const last = runFn.length - 1;
     if (last >= 0 && runEnd[last] === p && runFn[last] === fns[p] && runUd[last] === uds[p]) runEnd[last] = p + 1;
@@ -559,32 +579,19 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
   }
   S.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams, runStart, runEnd, runFn, runUd };
   // Slot positions are known now: patch the ids registered during translation.
-  const starts = insnStartFor(byInsn);
-  for (const fix of slotFixups) fix(starts);
+  for (const fix of slotFixups) fix();
   slotFixups.length = 0;
   pendingSlots.length = 0;
   if (streams) pushAct(ACT.RECORD, -1, block);
 }
 
-/** Deferred id patches: a slot's final index is known only when the block is complete. */
-const slotFixups: ((start: number[]) => void)[] = [];
+/** Deferred id patches of conditional and synchronous slots: a slot's index is known when the block is complete. */
+const slotFixups: (() => void)[] = [];
 
-function insnStartFor(byInsn: { length: number }[]): number[] {
-  const start: number[] = [];
-  let at = 0;
-  for (const list of byInsn) {
-    start.push(at);
-    at += list.length;
-  }
-  return start;
-}
-
-function addSlot(where: number, fn: AnyFn, ud: unknown, kind: number, regs: number): () => number {
-  const group = pendingSlots.filter((s) => s.where === where).length;
-  pendingSlots.push({ where, fn, ud, kind, regs });
-  let index = -1;
-  slotFixups.push((start) => (index = start[where + 1] + group));
-  return () => index;
+function addSlot(where: number, fn: AnyFn, ud: unknown, kind: number, regs: number): PendingSlot {
+  const slot = { where, fn, ud, kind, regs, index: -1 };
+  pendingSlots.push(slot);
+  return slot;
 }
 
 function registerExec(
@@ -606,18 +613,18 @@ function registerExec(
       addSlot(where, cb, userdata, SLOT.STREAM, regs);
       return;
     }
-    const slotOf = addSlot(where, cb, userdata, SLOT.COND, regs);
+    const slot = addSlot(where, cb, userdata, SLOT.COND, regs);
     const id = S.condSlots.length;
     S.condSlots.push(block, -1);
-    slotFixups.push(() => (S.condSlots[id + 1] = slotOf()));
+    slotFixups.push(() => (S.condSlots[id + 1] = slot.index));
     pushAct(ACT.COND_RECORD, where, ...condArgs, id / 2);
     return;
   }
-  const slotOf = addSlot(where, cb, userdata, SLOT.SYNC, regs);
+  const slot = addSlot(where, cb, userdata, SLOT.SYNC, regs);
   const syncId = S.syncSlots.length;
   const sync = { block, slot: -1 };
   S.syncSlots.push(sync);
-  slotFixups.push(() => (sync.slot = slotOf()));
+  slotFixups.push(() => (sync.slot = slot.index));
   if (condArgs) pushAct(ACT.COND_SYNC, where, ...condArgs, syncId, regs === ACCESS.WRITE ? 1 : 0);
   else pushAct(ACT.SYNC, where, syncId, regs === ACCESS.WRITE ? 1 : 0);
 }
