@@ -8,34 +8,34 @@
  * @module
  */
 
-// Only what runs before a plugin process is started is imported here: the emulator's
-// modules load afterwards (`loadEmulator`), while the plugin processes boot.
+// Only the command line is imported here: every module costs start-up time (about 0.2 ms each, and
+// plume has over a hundred), so the plugin side loads only when plugins are asked for, and the
+// emulator's modules load afterwards (`loadEmulator`), while the plugin processes boot.
 import { Log, writeAll } from "./core/util/log.ts";
 import { LOG_ITEMS } from "./core/util/log.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
 import type { GuestConfig } from "./core/emulator.ts";
-import { PluginLoadError, stopEsbuild } from "./core/plugin/bundle.ts";
-import { builtinHelp, pluginHelp } from "./core/plugin/builtins.ts";
-import { loadPlugins, type StartedPlugins, startPlugins } from "./core/plugin/loader.ts";
-import { PLUGIN_HOST_FLAG } from "./core/plugin/sandbox/spawn.ts";
-import { runDemo } from "./core/plugin/demo.ts";
+import type { StartedPlugins } from "./core/plugin/loader.ts";
+import { PLUGIN_HOST_FLAG } from "./core/plugin/sandbox/host_flag.ts";
 
-/** The emulator's modules (most of plume's code), loaded once the plugin processes are started. */
-async function loadEmulator() {
-  const [emulator, elf, plugins] = await Promise.all([
-    import("./core/emulator.ts"),
-    import("./core/elf/elf.ts"),
-    import("./core/plugin/core.ts"),
-  ]);
-  return {
-    ...emulator,
-    ElfError: elf.ElfError,
-    PluginCore: plugins.PluginCore,
-    PluginFatalError: plugins.PluginFatalError,
-  };
+/** The emulator's modules (most of plume's code). */
+function loadEmulator() {
+  return import("./core/emulator.ts");
 }
 
-/** A failure the user caused, from the emulator's modules (one line, exit status 1). */
+/** The plugin side of plume: loading, bundling and the core the emulator calls. */
+async function loadPluginSide() {
+  const [loader, bundle, core] = await Promise.all([
+    import("./core/plugin/loader.ts"),
+    import("./core/plugin/bundle.ts"),
+    import("./core/plugin/core.ts"),
+  ]);
+  return { ...loader, ...bundle, ...core };
+}
+
+type PluginSide = Awaited<ReturnType<typeof loadPluginSide>>;
+
+/** A failure the user caused, from the emulator's or the plugin side's modules (one line, exit status 1); by name, as those modules load lazily. */
 function isUserError(err: unknown): err is Error {
   return err instanceof Error &&
     ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError"].includes(err.name);
@@ -104,8 +104,15 @@ function openLog(o: Options): Log | string {
  * Runs the guest with plugins: the guest is created (its program loaded),
  * the plugins are loaded and installed, then it runs.
  */
-async function runWithPlugins(cfg: GuestConfig, o: Options, log: Log, started: StartedPlugins): Promise<number> {
-  const { createGuest, PluginCore, runCreatedGuest } = await loadEmulator();
+async function runWithPlugins(
+  cfg: GuestConfig,
+  o: Options,
+  log: Log,
+  side: PluginSide,
+  started: StartedPlugins,
+): Promise<number> {
+  const { createGuest, runCreatedGuest } = await loadEmulator();
+  const { loadPlugins, PluginCore, stopEsbuild } = side;
   const core = new PluginCore(log, o.pluginErrors === "fatal");
   let guest;
   try {
@@ -153,19 +160,20 @@ export async function main(args: string[]): Promise<number> {
       for (const [k, v] of Object.entries(LOG_ITEMS)) print(`${k.padEnd(16)}${v}\n`);
       return 0;
     case "plugins":
-      print(builtinHelp());
+      print((await import("./core/plugin/builtins.ts")).builtinHelp());
       return 0;
     case "plugin-help":
-      print(pluginHelp());
+      print((await import("./core/plugin/builtins.ts")).pluginHelp());
       return 0;
     case "demo":
-      return await runDemo(main, print);
+      return await (await import("./core/plugin/demo.ts")).runDemo(main, print);
   }
   let log: Log | undefined;
   let started: StartedPlugins | undefined;
   try {
     // The plugin processes boot while the emulator's modules load and the guest program is read.
-    if (o.plugins.length > 0) started = startPlugins(o.plugins, { memoryMb: o.pluginMemory });
+    const side = o.plugins.length > 0 ? await loadPluginSide() : undefined;
+    if (side) started = side.startPlugins(o.plugins, { memoryMb: o.pluginMemory });
     const opened = openLog(o);
     if (typeof opened === "string") {
       started?.stop();
@@ -182,10 +190,10 @@ export async function main(args: string[]): Promise<number> {
       oneInsnPerTb: o.oneInsnPerTb,
       seed: o.seed,
     };
-    if (started) return await runWithPlugins(cfg, o, log, started);
+    if (side && started) return await runWithPlugins(cfg, o, log, side, started);
     return await (await loadEmulator()).runGuest(cfg);
   } catch (err) {
-    if (err instanceof PluginLoadError || isUserError(err)) return fail(err.message);
+    if (isUserError(err)) return fail(err.message);
     throw err;
   } finally {
     log?.close();

@@ -33,8 +33,7 @@ import type { HostArgs } from "./host.ts";
 import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
 
-/** The first argument that makes plume's compiled executable run as a plugin process. */
-export const PLUGIN_HOST_FLAG = "--plume-plugin-host";
+import { PLUGIN_HOST_FLAG } from "./host_flag.ts";
 
 /** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
 const STDERR_BYTES = 64 * 1024;
