@@ -188,6 +188,7 @@ export async function main(args: string[]): Promise<number> {
       log,
       strace: o.strace || o.logItems.has("strace"),
       oneInsnPerTb: o.oneInsnPerTb,
+      jitWarmupMs: o.jitWarmupMs,
       seed: o.seed,
     };
     if (side && started) return await runWithPlugins(cfg, o, log, side, started);

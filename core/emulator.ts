@@ -41,6 +41,8 @@ export interface GuestConfig {
   oneInsnPerTb: boolean;
   /** `-seed`: makes `AT_RANDOM` (and later other randomness) reproducible. */
   seed: number | undefined;
+  /** `-jit-warmup`: ms after the first translation during which blocks compile later (default: the cache's). */
+  jitWarmupMs?: number;
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
@@ -157,6 +159,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks));
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
+    if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
     if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
     cache.trace = makeExecTracer(cfg.log, symbols);
     cache.noChain = cfg.log.on("nochain");

@@ -253,6 +253,8 @@ for (const c of CASES) {
       const argv = c.argv(root!);
       const qemu = await differential(c.name, argv, {
         flags: ["-L", root!],
+        // Debian's programs run as users run them, JIT warm-up included (the other suites compile eagerly).
+        warmup: true,
         stdin: typeof c.stdin === "string" ? enc.encode(c.stdin) : c.stdin,
         compareDir: c.compareDir,
         setup: (dir) => {

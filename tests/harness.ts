@@ -22,6 +22,7 @@
 import nodeAssert from "node:assert";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COMMANDS } from "../core/cli/options.ts";
 import { SIGNAL_NUMBERS } from "../core/linux/signals.ts";
 
 /** Repository root (the directory holding deno.json). */
@@ -50,6 +51,12 @@ export interface RunOptions {
   stdin?: Uint8Array;
   /** Emulator options placed before the program, e.g. `["-one-insn-per-tb"]`. */
   flags?: string[];
+  /**
+   * Run plume with its JIT warm-up, as users do. Off by default here: test programs are short, and
+   * during the warm-up (`-jit-warmup`) most of their blocks would never be compiled, leaving the
+   * compiled code untested; `-jit-warmup 0` compiles every block that ran a few times.
+   */
+  warmup?: boolean;
   /** Kill the run after this many milliseconds. @default 120000 */
   timeoutMs?: number;
 }
@@ -362,7 +369,11 @@ export async function runPlume(argv: string[], opts: RunOptions = {}): Promise<R
   // Started through the same shell as qemu, so that the guest's environment
   // comes in the same order (the shell, not the spawner, decides it).
   const script = 'unset PWD; exec "$0" "$@"';
-  const cmd = ["/bin/sh", "-c", script, ...plumeCommand(), ...(opts.flags ?? []), ...argv];
+  // Options follow a command (plume demo, plume plugins).
+  const command = COMMANDS.includes(argv[0]) ? [argv[0]] : [];
+  const warmup = opts.warmup ? [] : ["-jit-warmup", "0"];
+  const rest = argv.slice(command.length);
+  const cmd = ["/bin/sh", "-c", script, ...plumeCommand(), ...command, ...warmup, ...(opts.flags ?? []), ...rest];
   const raw = await spawn(cmd, opts, "plume");
   return { stdout: raw.stdout, stderr: raw.stderr, status: normalizeStatus(raw.code, raw.signal) };
 }

@@ -55,6 +55,8 @@ export interface Options {
   oneInsnPerTb: boolean;
   /** `-seed`. */
   seed: number | undefined;
+  /** `-jit-warmup`: ms after the first translation during which new blocks compile only once very hot. */
+  jitWarmupMs: number | undefined;
   /** `-s`: stack size in bytes. */
   stackSize: number;
   /** `-r`: uname release override. */
@@ -93,6 +95,8 @@ Argument             Env-variable      Description
 -singlestep                            same as -one-insn-per-tb
 -strace              QEMU_STRACE       log system calls
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
+-jit-warmup ms                         for this long after start-up, compile only very hot
+                                       blocks (default 200; 0: compile every warm block)
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
                                        write=PATH, net=HOST[:PORT], env=VAR, or guest=write
@@ -198,6 +202,13 @@ const OPTIONS: Record<string, OptionDef> = {
       o.seed = Number(v);
     },
   },
+  "jit-warmup": {
+    arg: true,
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v)) throw new UsageError(`Invalid JIT warm-up '${v}' (milliseconds)`);
+      o.jitWarmupMs = Number(v);
+    },
+  },
   plugin: {
     env: "QEMU_PLUGIN",
     arg: true,
@@ -259,6 +270,7 @@ export function defaultOptions(): Options {
     strace: false,
     oneInsnPerTb: false,
     seed: undefined,
+    jitWarmupMs: undefined,
     stackSize: 8 << 20,
     unameRelease: undefined,
     plugins: [],
@@ -267,6 +279,9 @@ export function defaultOptions(): Options {
     pluginErrors: "unload",
   };
 }
+
+/** Commands, given as plume's first argument (options may follow them). */
+export const COMMANDS: readonly string[] = ["demo", "plugins"];
 
 /**
  * Parses plume's command line. Environment variables are applied first, so
@@ -291,8 +306,8 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     def.apply(o, env[def.env]);
   }
   let i = 0;
-  if (argv[0] === "demo" || argv[0] === "plugins") {
-    o.command = argv[0];
+  if (COMMANDS.includes(argv[0])) {
+    o.command = argv[0] as "demo" | "plugins";
     i = 1;
   }
   for (; i < argv.length; i++) {

@@ -9,7 +9,7 @@ Deno.test("parseOptions stops at the program and passes the rest to the guest", 
   assertEquals([...o.logItems], ["in_asm", "unimp"]);
 });
 
-Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed and -one-insn-per-tb", () => {
+Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed, -one-insn-per-tb and -jit-warmup", () => {
   const o = parseOptions(
     [
       "-E",
@@ -27,6 +27,8 @@ Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed and -one-insn-per-t
       "-seed",
       "42",
       "-one-insn-per-tb",
+      "-jit-warmup",
+      "0",
       "p",
     ],
     {},
@@ -37,6 +39,8 @@ Deno.test("parseOptions reads -E/-U lists, -0, -L, -D, -seed and -one-insn-per-t
   assertEquals(o.logFile, "log");
   assertEquals(o.seed, 42);
   assertEquals(o.oneInsnPerTb, true);
+  assertEquals(o.jitWarmupMs, 0);
+  assertEquals(parseOptions(["p"], {}).jitWarmupMs, undefined);
 });
 
 Deno.test("parseOptions takes QEMU_* environment variables, the command line winning", () => {
@@ -53,6 +57,7 @@ Deno.test("parseOptions rejects bad input with one clear message", () => {
     [[], "No program specified"],
     [["-d", "nonsense", "p"], "Unknown log item 'nonsense'"],
     [["-seed", "abc", "p"], "Invalid seed number 'abc'"],
+    [["-jit-warmup", "-5", "p"], "Invalid JIT warm-up '-5'"],
     [["-E", "=x", "p"], "Invalid environment assignment '=x'"],
     [["-s", "12q", "p"], "Invalid stack size '12q'"],
     [["-cpu", "sifive-u54", "p"], "Unable to find CPU definition 'sifive-u54'"],

@@ -63,7 +63,7 @@ export interface TranslationBlock {
   valid: boolean;
   /** Number of the block in its cache, in translation order (from 1). */
   id: number;
-  /** Times the dispatcher entered this block (counts up to the region threshold). */
+  /** Times the dispatcher entered this block (counts up to the region threshold; from below 0 during the warm-up). */
   hits: number;
   /** What plugins asked to run in this block, if anything. */
   instr?: BlockInstrumentation;

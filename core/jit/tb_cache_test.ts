@@ -1,0 +1,63 @@
+import { assert, assertEquals } from "../../tests/assert.ts";
+import { addi, bne, ecall, emit, li, slli } from "../cpu/_asm_testing.ts";
+import { Scheduler } from "../cpu/scheduler.ts";
+import { Cpu } from "../cpu/state.ts";
+import { Process } from "../linux/process.ts";
+import { SYS } from "../linux/syscall_names.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+import { Log } from "../util/log.ts";
+import { makeRuntime } from "./runtime.ts";
+import { TbCache, WARMUP_EXTRA_RUNS } from "./tb_cache.ts";
+
+const CODE = 0x10000;
+
+/** A process whose code counts x5 down from 2^`log2` in a one-block loop, then exits with status 7. */
+function countdown(log2: number): { proc: Process; cache: TbCache } {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  emit(mem, CODE, [
+    li(5, 1),
+    slli(5, 5, log2),
+    // loop: x5 -= 1; if (x5 != 0) goto loop
+    addi(5, 5, -1),
+    bne(5, 0, -4),
+    li(10, 7),
+    li(17, SYS.exit_group),
+    ecall,
+  ]);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  proc.thread(cpu);
+  return { proc, cache: new TbCache(mem, makeRuntime(mem)) };
+}
+
+/** Spins until `ms` have passed (the warm-up is measured with `performance.now()`). */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* wait */ }
+}
+
+Deno.test("TbCache: blocks translated during the warm-up start their count below zero, later ones at zero", () => {
+  const { cache } = countdown(0);
+  cache.warmupMs = 20;
+  assertEquals(cache.get(CODE).hits, -WARMUP_EXTRA_RUNS);
+  spin(30);
+  assertEquals(cache.get(CODE + 8).hits, 0);
+});
+
+Deno.test("TbCache: -jit-warmup 0 counts every block from zero", () => {
+  const { cache } = countdown(0);
+  cache.warmupMs = 0;
+  assertEquals(cache.get(CODE).hits, 0);
+});
+
+Deno.test("TbCache: a loop that runs long enough is made a region during the warm-up too", () => {
+  assert(2 ** 12 < WARMUP_EXTRA_RUNS && 2 ** 15 > WARMUP_EXTRA_RUNS * 2);
+  const cold = countdown(12);
+  assertEquals(new Scheduler(cold.proc, cold.cache).runSync(), 7);
+  assertEquals(cold.cache.regions, 0);
+  const hot = countdown(15);
+  assertEquals(new Scheduler(hot.proc, hot.cache).runSync(), 7);
+  assert(hot.cache.regions > 0, "the loop stayed interpreted");
+});
