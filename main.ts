@@ -35,7 +35,10 @@ async function loadPluginSide() {
 
 type PluginSide = Awaited<ReturnType<typeof loadPluginSide>>;
 
-/** A failure the user caused, from the emulator's or the plugin side's modules (one line, exit status 1); by name, as those modules load lazily. */
+/**
+ * A failure the user caused, from the emulator's or the plugin side's modules (one line, exit status 1). Told by name:
+ * those modules load lazily, so their classes are not at hand here.
+ */
 function isUserError(err: unknown): err is Error {
   return err instanceof Error &&
     ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError"].includes(err.name);

@@ -32,7 +32,6 @@ import type { RuntimeInit } from "../runtime/dispatcher.ts";
 import type { HostArgs } from "./host.ts";
 import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
-
 import { PLUGIN_HOST_FLAG } from "./host_flag.ts";
 
 /** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
