@@ -36,9 +36,14 @@ async function median(cmd: string[], env: Record<string, string> = {}, runs = RU
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
 
+/** Temporary directories of this run, removed at its end. */
+const scratch: string[] = [];
+
 async function oracle(): Promise<string | undefined> {
   try {
-    const out = join(await Deno.makeTempDir({ prefix: "plume-bench-" }), "count.so");
+    const dir = await Deno.makeTempDir({ prefix: "plume-bench-" });
+    scratch.push(dir);
+    const out = join(dir, "count.so");
     const r = await new Deno.Command("gcc", {
       args: ["-shared", "-fPIC", "-O2", "-o", out, join(ROOT, "tests/plugins/oracle/count.c")],
     }).output();
@@ -110,6 +115,7 @@ const userPlugin = join(ROOT, "tests/plugins/insn_per_block.ts");
 const bare = await median([...PLUME, hello], {}, 5);
 {
   const cache = await Deno.makeTempDir({ prefix: "plume-bench-cache-" });
+  scratch.push(cache);
   const cmd = [...PLUME, "-plugin", userPlugin, hello];
   // Only plume's bundle cache starts empty: Deno's own (compiled modules) stays where it is, else every run would
   // compile plume and the plugin process's modules again (about 400 ms), which a user's runs never do.
@@ -169,3 +175,4 @@ rows.push(...await startupRows(Math.max(RUNS, 9)));
 console.log(`plugin benchmark: sha256 of ${BYTES} bytes (tests/guest/bin/sha256_pie), median of ${RUNS} runs\n`);
 const w0 = Math.max(...rows.map((r) => r[0].length)), w1 = Math.max(...rows.map((r) => r[1].length));
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+for (const dir of scratch) await Deno.remove(dir, { recursive: true });

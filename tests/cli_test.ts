@@ -5,13 +5,13 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { runPlume } from "./harness.ts";
+import { runPlume, tempDir } from "./harness.ts";
 
 const GUEST = new URL("./guest/bin/", import.meta.url).pathname;
 const dec = new TextDecoder();
 
 async function scratch(name: string, bytes: Uint8Array, mode = 0o755): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "plume-cli-" });
+  const dir = await tempDir("plume-cli-");
   const path = `${dir}/${name}`;
   await Deno.writeFile(path, bytes, { mode });
   return path;

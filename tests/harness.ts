@@ -28,6 +28,31 @@ import { SIGNAL_NUMBERS } from "../core/linux/signals.ts";
 /** Repository root (the directory holding deno.json). */
 export const ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** Temporary directories made through {@link tempDir}, removed when the test process ends. */
+const tempDirs: string[] = [];
+
+/**
+ * A fresh temporary directory, removed (with whatever the test left in it)
+ * when the test process ends: tests leave no files behind.
+ *
+ * @param prefix the directory name's prefix
+ * @returns the directory's path
+ */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  if (tempDirs.length === 0) {
+    globalThis.addEventListener("unload", () => {
+      for (const d of tempDirs) {
+        try {
+          Deno.removeSync(d, { recursive: true });
+        } catch { /* already gone */ }
+      }
+    });
+  }
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** Directory of the committed guest binaries. */
 export const GUEST_BIN: string = join(ROOT, "tests", "guest", "bin");
 
@@ -289,7 +314,9 @@ async function feed(stdin: WritableStream<Uint8Array>, bytes: Uint8Array): Promi
 }
 
 async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<RawResult> {
-  const cwd = opts.cwd ?? await Deno.makeTempDir({ prefix: "plume-run-" });
+  // A directory made here is the run's own: removed afterwards, whatever the guest left in it.
+  const ownDir = opts.cwd === undefined ? await Deno.makeTempDir({ prefix: "plume-run-" }) : undefined;
+  const cwd = opts.cwd ?? ownDir!;
   const env = opts.env ?? guestEnv(cwd);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const abort = new AbortController();
@@ -318,6 +345,7 @@ async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<Ra
     return { stdout: out.stdout, stderr: out.stderr, code: out.code, signal: out.signal };
   } finally {
     clearTimeout(timer);
+    if (ownDir) await Deno.remove(ownDir, { recursive: true }).catch(() => {});
   }
 }
 

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { GUEST_BIN, guestEnv, ROOT, runPlume } from "./harness.ts";
+import { GUEST_BIN, guestEnv, ROOT, runPlume, tempDir } from "./harness.ts";
 import { PLUGIN_API_NAMES } from "../core/plugin/allowlist_generated.ts";
 import { BUILTIN_PLUGINS } from "../core/plugin/builtins.ts";
 import { REACHABLE_GLOBALS } from "../core/plugin/plugin_globals.ts";
@@ -46,7 +46,7 @@ Deno.test("plugin output goes to stderr only with -d plugin, or to the -D file",
   const plugin = ["-plugin", "insn"];
   const quiet = await run("hello_asm", [], plugin);
   assertEquals([quiet.status, quiet.err], [7, ""]);
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir("plume-e2e-");
   const logged = await run("hello_asm", [], ["-d", "plugin", "-D", join(dir, "log.txt"), ...plugin]);
   assertEquals([logged.status, logged.err], [7, ""]);
   assertEquals(await Deno.readTextFile(join(dir, "log.txt")), "cpu 0 insns: 11\ntotal insns: 11\n");
@@ -73,7 +73,7 @@ Deno.test("two instances of one plugin and two different plugins run side by sid
 });
 
 Deno.test("QEMU_PLUGIN loads a plugin as -plugin does", async () => {
-  const home = await Deno.makeTempDir();
+  const home = await tempDir("plume-e2e-");
   const r = await runPlume([join(GUEST_BIN, "hello_asm")], {
     flags: ["-d", "plugin"],
     env: guestEnv(home, { QEMU_PLUGIN: "insn,inline=on" }),

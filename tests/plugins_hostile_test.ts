@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { GUEST_BIN, ROOT, runPlume } from "./harness.ts";
+import { GUEST_BIN, ROOT, runPlume, tempDir } from "./harness.ts";
 import { join } from "node:path";
 
 const HOSTILE = join(ROOT, "tests/plugins/hostile");
@@ -88,7 +88,8 @@ Deno.test("hostile plugins refused at load: one line, exit status 1, the plugin 
 
 Deno.test("hostile plugins contained at run time: one line, guest output and status intact", async () => {
   const ref = await reference();
-  const granted = await Deno.makeTempFile({ prefix: "plume-granted-" });
+  const granted = join(await tempDir("plume-granted-"), "granted");
+  await Deno.writeTextFile(granted, "");
   const grant = ["-plugin-allow", `read=${granted}`];
   const cases: [string, string[], RegExp, number?][] = [
     ["throws.ts,where=exec", [], /exec callback 'onExec': Error: boom in exec/],
@@ -155,7 +156,7 @@ Deno.test("a plugin that poisons the intrinsics its runtime uses harms only itse
 });
 
 Deno.test("a plugin that reaches the global object finds no way out: no signal, no stdio, no file, no process", async () => {
-  const marker = join(await Deno.makeTempDir({ prefix: "plume-marker-" }), "touched");
+  const marker = join(await tempDir("plume-marker-"), "touched");
   const input = "the guest's stdin, every byte of it\n".repeat(200);
   const r = await runPlume([BUSYBOX, "cat"], {
     flags: ["-d", "plugin", "-plugin", `${join(HOSTILE, "escapes.ts")},marker=${marker}`],
@@ -262,7 +263,7 @@ Deno.test("a plugin that fails while a block is translated does not disturb anot
 });
 
 Deno.test("a granted permission works, and only for that instance", async () => {
-  const granted = await Deno.makeTempFile({ prefix: "plume-granted-" });
+  const granted = join(await tempDir("plume-granted-"), "granted");
   await Deno.writeTextFile(granted, "twelve chars");
   const plugin = join(HOSTILE, `exceeds.ts,do=none,granted=${granted}`);
   const ok = await withPlugin(plugin, ["-d", "plugin", "-plugin-allow", `read=${granted}`]);
@@ -292,7 +293,7 @@ Deno.test("a failing plugin does not disturb another one", async () => {
 });
 
 Deno.test("only a regular file of bounded size is read as a program or an interpreter", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "plume-program-" });
+  const dir = await tempDir("plume-program-");
   const fifo = join(dir, "fifo");
   await new Deno.Command("mkfifo", { args: [fifo] }).output();
   for (const path of ["/dev/zero", fifo]) {

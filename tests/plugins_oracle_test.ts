@@ -10,7 +10,7 @@
  */
 
 import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, qemuAvailable, ROOT, runPlume, runQemu } from "./harness.ts";
+import { GUEST_BIN, qemuAvailable, ROOT, runPlume, runQemu, tempDir } from "./harness.ts";
 import { join } from "node:path";
 
 function gccAvailable(): boolean {
@@ -27,7 +27,7 @@ const skipReason = ready ? "" : " (skipped: needs qemu-riscv64 and gcc)";
 let oracle: string | undefined;
 async function oraclePlugin(): Promise<string> {
   if (oracle) return oracle;
-  const dir = await Deno.makeTempDir({ prefix: "plume-oracle-" });
+  const dir = await tempDir("plume-oracle-");
   const out = join(dir, "count.so");
   const r = await new Deno.Command("gcc", {
     args: ["-shared", "-fPIC", "-O2", "-o", out, join(ROOT, "tests/plugins/oracle/count.c")],

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { tempDir } from "../../tests/harness.ts";
 import {
   apiModuleSource,
   type BundleOptions,
@@ -13,7 +14,7 @@ import { forbiddenGlobals } from "./plugin_globals.ts";
 
 /** Writes plugin files into a fresh directory; returns it. Each test's bundles are cached in `DIR/.cache`. */
 async function files(tree: Record<string, string>): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "plume-bundle-" });
+  const dir = await tempDir("plume-bundle-");
   for (const [name, text] of Object.entries(tree)) await Deno.writeTextFile(`${dir}/${name}`, text);
   return dir;
 }
