@@ -95,8 +95,9 @@ Argument             Env-variable      Description
 -singlestep                            same as -one-insn-per-tb
 -strace              QEMU_STRACE       log system calls
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
--jit-warmup ms                         for this long after start-up, compile only very hot
-                                       blocks (default 200; 0: compile every warm block)
+-jit-warmup ms                         for this long after a process's first translation,
+                                       compile only very hot blocks (default 200; 0: compile
+                                       every warm block)
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
                                        write=PATH, net=HOST[:PORT], env=VAR, or guest=write

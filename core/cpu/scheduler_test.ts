@@ -32,7 +32,9 @@ function machine(): { proc: Process; cache: TbCache; main: Cpu; log: CapturingLo
   const main = new Cpu();
   main.pc = CODE;
   proc.thread(main);
-  return { proc, cache: new TbCache(mem, makeRuntime(mem)), main, log };
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.warmupMs = 0; // compiled code too, as before the warm-up existed
+  return { proc, cache, main, log };
 }
 
 /** A second thread starting at `pc` with registers `regs`. */

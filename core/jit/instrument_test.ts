@@ -26,6 +26,8 @@ function run(
     strace: false,
     oneInsnPerTb,
     seed: 1,
+    // Compiled blocks and regions are what these tests compare: no warm-up that would keep the guest interpreted.
+    jitWarmupMs: 0,
     instrumentation: { hooks, instrument },
   });
   return cpuLoop(g.proc, g.cpu, g.cache);
