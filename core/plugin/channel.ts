@@ -351,11 +351,17 @@ export function putString(ctl: ArrayBufferLike, at: number, s: string): number {
   return at + 1 + (((written ?? 0) + 3) >> 2);
 }
 
-/** Reads a string written by {@link putString}; returns it and the index after it. */
-export function getString(ctl: ArrayBufferLike, at: number): [string, number] {
+/**
+ * Reads a string written by {@link putString}, of at most `maxBytes` bytes
+ * (its length word is read once: the writer may be the other side); returns
+ * it and the index after it.
+ */
+export function getString(ctl: ArrayBufferLike, at: number, maxBytes = CTL_BYTES): [string, number] {
   const words = new Int32Array(ctl);
   const len = words[at];
-  if (len < 0 || (at + 1) * 4 + len > CTL_BYTES) throw new RangeError(`Bad string length ${len} in control block`);
+  if (len < 0 || len > maxBytes || (at + 1) * 4 + len > CTL_BYTES) {
+    throw new RangeError(`Bad string length ${len} in control block`);
+  }
   const s = decoder.decode(new Uint8Array(ctl, (at + 1) * 4, len).slice());
   return [s, at + 1 + ((len + 3) >> 2)];
 }

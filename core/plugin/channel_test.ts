@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import {
   BATCH_WORDS,
+  CTL_BYTES,
   EVENT_RING_WORDS,
   getBytes,
   getString,
@@ -144,6 +145,11 @@ Deno.test("putString/getString and putBytes/getBytes round-trip through the cont
   assertEquals(at, next + 2);
   new Int32Array(ctl)[7] = -5;
   assertThrows(() => getString(ctl, 7), RangeError, "Bad string length -5");
+  // A length the other side forged: past the control block, or past what the reader takes.
+  new Int32Array(ctl)[7] = CTL_BYTES;
+  assertThrows(() => getString(ctl, 7), RangeError, `Bad string length ${CTL_BYTES}`);
+  assertEquals(getString(ctl, 100, 9)[0], "ecall ✓");
+  assertThrows(() => getString(ctl, 100, 8), RangeError, "Bad string length 9");
 });
 
 Deno.test("RingWriter hands waitSpace the tail it saw, so a consumer that catches up meanwhile cannot stall it", () => {

@@ -19,8 +19,8 @@
 import {
   type Channel,
   CTL,
-  CTL_BYTES,
   DEATH,
+  getString,
   LAYOUT,
   type LoadReport,
   mappedChannel,
@@ -249,9 +249,13 @@ export class Sandbox {
 
   /** The message a dead plugin left (its text, to be escaped by whoever prints it). */
   deathMessage(): string {
-    const len = this.ci[DEATH];
-    if (!(len > 0 && len <= CTL_BYTES - (DEATH + 1) * 4)) return this.deathReason();
-    return new TextDecoder().decode(new Uint8Array(this.channel.ctl, (DEATH + 1) * 4, len).slice());
+    try {
+      const [text] = getString(this.channel.ctl, DEATH);
+      if (text !== "") return text;
+    } catch {
+      // A bad length: the process's own reason instead.
+    }
+    return this.deathReason();
   }
 
   /** Waits (at most `ms`) until the process confined itself and waits for its code. */
@@ -281,9 +285,7 @@ export class Sandbox {
     await this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.LOADED, ms, "evaluating the plugin", poll);
     let report: LoadReport;
     try {
-      const len = this.ci[PAYLOAD];
-      if (!(len >= 0 && len <= 65536)) throw new Error("bad length");
-      report = JSON.parse(new TextDecoder().decode(new Uint8Array(this.channel.ctl, (PAYLOAD + 1) * 4, len).slice()));
+      report = JSON.parse(getString(this.channel.ctl, PAYLOAD, 65536)[0]);
     } catch {
       throw new PluginFailure("malformed load report");
     }
