@@ -147,7 +147,7 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
       case 1:
         return { kind: "record", ring: 0, id: next() % 100 };
       case 2:
-        return { kind: "sync", id: next() % 100, writesRegs: false };
+        return { kind: "sync", id: next() % 100 };
       default:
         return { kind: "cond", cond: next() % 8, ref: ref(), value: value(), then: exec() };
     }
@@ -165,7 +165,7 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
           ? { rw, kind: "inline", op: 0, ref: ref(), value: value() }
           : k === 1
           ? { rw, kind: "record", ring: 0, id: next() % 100 }
-          : { rw, kind: "sync", id: next() % 100, writesRegs: true };
+          : { rw, kind: "sync", id: next() % 100 };
       })
     ),
   };

@@ -45,7 +45,7 @@ export interface ArenaRef {
 export type ExecAction =
   | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
   | { kind: "record"; ring: number; id: number }
-  | { kind: "sync"; id: number; writesRegs: boolean }
+  | { kind: "sync"; id: number }
   | { kind: "cond"; cond: number; ref: ArenaRef; value: bigint; then: ExecAction };
 
 /** Something to do after a memory access, for accesses matching `rw` (1 read, 2 write, 3 both). */
@@ -54,7 +54,7 @@ export type MemAction =
   & (
     | { kind: "inline"; op: typeof INLINE_ADD | typeof INLINE_STORE; ref: ArenaRef; value: bigint }
     | { kind: "record"; ring: number; id: number }
-    | { kind: "sync"; id: number; writesRegs: boolean }
+    | { kind: "sync"; id: number }
   );
 
 /** Instrumentation of one block. */

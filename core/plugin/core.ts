@@ -410,13 +410,13 @@ export class PluginCore implements VcpuHooks {
           const writes = kind === ACT.COND_SYNC && w[i + 8] !== 0 && inst.guestWrite;
           const then: ExecAction = kind === ACT.COND_RECORD
             ? { kind: "record", ring: k, id: TAG.COND | (w[i + 7] & ((1 << 29) - 1)) }
-            : { kind: "sync", id: sync(w[i + 7], false, writes), writesRegs: writes };
+            : { kind: "sync", id: sync(w[i + 7], false, writes) };
           execList.push(cond === COND.ALWAYS ? then : { kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
           break;
         }
         case ACT.SYNC: {
           const writes = w[i + 3] !== 0 && inst.guestWrite;
-          execList.push({ kind: "sync", id: sync(w[i + 2], false, writes), writesRegs: writes });
+          execList.push({ kind: "sync", id: sync(w[i + 2], false, writes) });
           break;
         }
         case ACT.MEM_INLINE:
@@ -433,7 +433,7 @@ export class PluginCore implements VcpuHooks {
             action = { rw, kind: "record", ring: k, id: w[i + 3] & ((1 << 29) - 1) };
           } else {
             const writes = w[i + 4] !== 0 && inst.guestWrite;
-            action = { rw, kind: "sync", id: sync(w[i + 3], true, writes), writesRegs: writes };
+            action = { rw, kind: "sync", id: sync(w[i + 3], true, writes) };
           }
           out.mem[where].push(action);
           break;
