@@ -56,8 +56,11 @@ function hostPath(): string {
   return decodeURIComponent(new URL("./host.ts", import.meta.url).pathname);
 }
 
-/** Where Deno keeps its cache, so that the plugin process finds its compiled modules there. */
-function denoDir(): Record<string, string> {
+/**
+ * The plugin process's environment before grants: only what Deno needs to find its cache (so that the process
+ * finds its compiled modules there); `env=` grants add their variables.
+ */
+function pluginEnvironment(): Record<string, string> {
   const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
   for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH"]) {
     const v = Deno.env.get(name);
@@ -71,7 +74,7 @@ function hostCommand(
   opts: SandboxOptions,
   args: HostArgs,
 ): { cmd: string; argv: string[]; env: Record<string, string> } {
-  const env = denoDir();
+  const env = pluginEnvironment();
   const byKind = new Map<string, string[]>();
   for (const g of opts.grants) {
     const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
