@@ -5,7 +5,8 @@
  * (measured: 70 ms for the 930 blocks `busybox echo hi` runs, most of its
  * time), and most blocks of a program's start-up run only a few times. So
  * a new block is interpreted first; the dispatcher compiles it once it has
- * run {@link COMPILE_THRESHOLD} times (`tb_cache.ts`). Plugin
+ * run {@link COMPILE_THRESHOLD} times (more during the JIT warm-up:
+ * `tb_cache.ts`). Plugin
  * instrumentation runs here too, as closures built once per block
  * (`plugin_actions.ts`).
  *
@@ -33,6 +34,7 @@ import {
   type MemAction,
   memInfo,
   type PluginHooks,
+  streamsRecords,
 } from "./plugin_actions.ts";
 
 /**
@@ -524,9 +526,7 @@ function interpretInstrumented(block: InterpretedBlock, instr: BlockInstrumentat
     const mem = instr.mem[k];
     return (insn && mem?.length ? memoryHandler(insn.op, mem, P) : undefined) ?? handlerFor(insn);
   });
-  const records = [instr.block, ...instr.insn, ...instr.mem].some((l) =>
-    l?.some((a) => a.kind === "record" || (a.kind === "cond" && a.then.kind === "record"))
-  );
+  const records = streamsRecords(instr);
   return (c: Cpu) => {
     const x = c.x;
     let k = 0;

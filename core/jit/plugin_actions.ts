@@ -122,12 +122,21 @@ export function memInfo(sizeShift: number, signed: boolean, store: boolean): num
   return sizeShift | (signed ? 1 << 4 : 0) | (store ? 1 << 16 : 0);
 }
 
+/** True when some action of a block's instrumentation is of kind `kind` (a conditional's action included). */
+function hasAction(instr: BlockInstrumentation, kind: "sync" | "record"): boolean {
+  const is = (a: ExecAction | MemAction): boolean =>
+    a.kind === kind || (a.kind === "cond" && is((a as { then: ExecAction }).then));
+  return instr.block.some(is) || instr.insn.some((l) => l?.some(is)) || instr.mem.some((l) => l?.some(is));
+}
+
 /** True when a block's instrumentation needs guest registers in the register file. */
 export function needsRegisterFile(instr: BlockInstrumentation | undefined): boolean {
-  if (!instr) return false;
-  const sync = (a: ExecAction | MemAction): boolean =>
-    a.kind === "sync" || (a.kind === "cond" && sync((a as { then: ExecAction }).then));
-  return instr.block.some(sync) || instr.insn.some((l) => l?.some(sync)) || instr.mem.some((l) => l?.some(sync));
+  return instr !== undefined && hasAction(instr, "sync");
+}
+
+/** True when a block's instrumentation streams records (so a fault in it must be reported to the plugins). */
+export function streamsRecords(instr: BlockInstrumentation): boolean {
+  return hasAction(instr, "record");
 }
 
 /** Runs the actions of one point; returns true when a synchronous callback moved the pc (the block ends). */

@@ -20,7 +20,7 @@ import type { Insn } from "../isa/insn.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_EXEC } from "../mem/address_space.ts";
 import { Emitter, EXIT_ILLEGAL } from "./emitter.ts";
 import { emitExecActions } from "./instrument.ts";
-import type { BlockInstrumentation } from "./plugin_actions.ts";
+import { type BlockInstrumentation, streamsRecords } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
@@ -136,18 +136,13 @@ export function decodeBlock(mem: AddressSpace, pc: number, maxInsns = MAX_BLOCK_
 /** What {@link emitBlock} needs of a block. */
 export type BlockSource = Pick<TranslationBlock, "pc" | "insns" | "pcs" | "end" | "instr">;
 
-function hasRecords(instr: BlockInstrumentation): boolean {
-  const rec = (a: { kind: string; then?: { kind: string } }) => a.kind === "record" || a.then?.kind === "record";
-  return instr.block.some(rec) || instr.insn.some((l) => l?.some(rec)) || instr.mem.some((l) => l?.some(rec));
-}
-
 /** Emits the body of a block; the caller wraps it with {@link compileBlock}. */
 export function emitBlock(e: Emitter, block: BlockSource) {
   const instr = block.instr;
   if (instr) {
     e.startInsn(block.pc, 0);
     emitExecActions(e, instr.block);
-    if (hasRecords(instr)) e.reportsFaults = e.rt("P") === "P";
+    if (streamsRecords(instr)) e.reportsFaults = e.rt("P") === "P";
   }
   for (let k = 0; k < block.insns.length; k++) {
     const insn = block.insns[k];
