@@ -17,8 +17,9 @@ import { createGuest } from "../core/emulator.ts";
 import { INLINE_ADD } from "../core/jit/plugin_actions.ts";
 import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";
 import { Log } from "../core/util/log.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileUrlToPath(new URL("..", import.meta.url));
 const GUEST = `${ROOT}tests/guest/bin/`;
 const BUSYBOX = Deno.env.get("PLUME_BUSYBOX") ?? `${ROOT}.cache/debian/busybox-static/usr/bin/busybox`;
 /** Debian's lua5.4 with its libraries (build/fetch_debian.sh --with-deps lua5.4). */

@@ -16,8 +16,9 @@
 
 import { join } from "node:path";
 import { startupRows } from "./bench_startup.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = fileUrlToPath(new URL("../", import.meta.url));
 const BYTES = Deno.args[0] ?? "20000000";
 const RUNS = Number(Deno.args[1] ?? 3);
 const PROGRAM = join(ROOT, "tests/guest/bin/sha256_pie");

@@ -15,6 +15,7 @@
 import { type Channel, CTL, inProcessChannel, LAYOUT, mappedChannel, RingWriter } from "../core/plugin/channel.ts";
 import { os } from "../core/plugin/sandbox/os.ts";
 import { BENCH } from "./bench_sandbox_peer.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
 const RUNS = Number(Deno.args[0] ?? 5);
 const PEER = new URL("./bench_sandbox_peer.ts", import.meta.url);
@@ -37,7 +38,16 @@ function startProcess(): Peer {
   const fd = o.memfd("plume-bench", LAYOUT.size);
   const channel = mappedChannel(o.map(fd, LAYOUT.size), { wait: o.futexWait, wake: o.futexWake });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-config", "--allow-ffi", "--allow-read", PEER.pathname, String(Deno.pid), String(fd)],
+    args: [
+      "run",
+      "--quiet",
+      "--no-config",
+      "--allow-ffi",
+      "--allow-read",
+      fileUrlToPath(PEER),
+      String(Deno.pid),
+      String(fd),
+    ],
     stdout: "null",
     stderr: "inherit",
   }).spawn();

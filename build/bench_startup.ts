@@ -14,8 +14,9 @@
  */
 
 import { join } from "node:path";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = fileUrlToPath(new URL("../", import.meta.url));
 const BUSYBOX = Deno.env.get("PLUME_BUSYBOX") ?? join(ROOT, ".cache/debian/busybox-static/usr/bin/busybox");
 const HELLO = join(ROOT, "tests/guest/bin/hello_asm");
 const PLUME = [Deno.execPath(), "run", "-A", join(ROOT, "main.ts")];

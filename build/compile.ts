@@ -20,8 +20,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileUrlToPath(new URL("..", import.meta.url));
 
 /**
  * Files loaded at run time by path or URL rather than by static import, so

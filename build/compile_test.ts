@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../tests/assert.ts";
 import { compileCommand, isRuntimeDownloadFailure, plumeRunFlags } from "./compile.ts";
 import { tempDir } from "../tests/harness.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
 const DENO_JSON = Deno.readTextFileSync(new URL("../deno.json", import.meta.url));
 
@@ -32,7 +33,7 @@ Deno.test("isRuntimeDownloadFailure recognises deno compile's runtime download e
 Deno.test("deno task build stops at the runtime download with a clear message, or builds", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "build/compile.ts", "--output", `${await tempDir("plume-build-")}/plume`],
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: fileUrlToPath(new URL("..", import.meta.url)),
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -9,7 +9,9 @@
  * @module
  */
 
-const ROOT = new URL("../", import.meta.url).pathname;
+import { fileUrlToPath } from "../core/util/file_url.ts";
+
+const ROOT = fileUrlToPath(new URL("../", import.meta.url));
 const OUT = "core/plugin/demo_program_generated.ts";
 
 /** The generated module's text for the program bytes. */

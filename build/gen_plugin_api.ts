@@ -18,7 +18,9 @@
  * @module
  */
 
-const ROOT = new URL("../", import.meta.url).pathname;
+import { fileUrlToPath } from "../core/util/file_url.ts";
+
+const ROOT = fileUrlToPath(new URL("../", import.meta.url));
 const SOURCE = "core/plugin/runtime/api.ts";
 const MARK = "@qemuPluginApi";
 

@@ -1,7 +1,8 @@
 import { assertEquals, assertThrows } from "../tests/assert.ts";
 import { generateFormatted, scanApi } from "./gen_plugin_api.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = fileUrlToPath(new URL("../", import.meta.url));
 
 Deno.test("generated plugin API files are current (run `deno task gen` after changing the API)", async () => {
   const files = await generateFormatted();

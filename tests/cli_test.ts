@@ -6,8 +6,9 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { runPlume, tempDir } from "./harness.ts";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
-const GUEST = new URL("./guest/bin/", import.meta.url).pathname;
+const GUEST = fileUrlToPath(new URL("./guest/bin/", import.meta.url));
 const dec = new TextDecoder();
 
 async function scratch(name: string, bytes: Uint8Array, mode = 0o755): Promise<string> {

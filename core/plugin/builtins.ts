@@ -6,6 +6,8 @@
  * @module
  */
 
+import { fileUrlToPath } from "../util/file_url.ts";
+
 /** One built-in plugin. */
 export interface BuiltinPlugin {
   /** Name given to `-plugin`. */
@@ -62,7 +64,7 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
 ];
 
 /** Directory of the built-in plugins' sources. */
-export const BUILTIN_DIR: string = new URL("../../plugins/", import.meta.url).pathname;
+export const BUILTIN_DIR: string = fileUrlToPath(new URL("../../plugins/", import.meta.url));
 
 /** The source path of built-in `name`, or undefined when there is none. */
 export function builtinPath(name: string): string | undefined {

@@ -1,11 +1,12 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { rulesX86_64, seccompFilter } from "./seccomp.ts";
+import { fileUrlToPath } from "../../util/file_url.ts";
 
 const EPERM = -1, ENOSYS = -38;
 
 Deno.test("confineProcess: a leaked C library handle still cannot act outside the process", async () => {
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
-  const script = new URL("./testdata/leaked_libc.ts", import.meta.url).pathname;
+  const script = fileUrlToPath(new URL("./testdata/leaked_libc.ts", import.meta.url));
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "--no-config", "--allow-ffi", script, "64"],
     stdout: "piped",
