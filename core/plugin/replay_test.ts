@@ -9,7 +9,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import { inProcessChannel, RingWriter, TAG } from "./channel.ts";
 import * as api from "./runtime/api.ts";
 import { bind, consumeForTest } from "./runtime/dispatcher.ts";
-import { S } from "./runtime/state.ts";
+import { instance } from "./runtime/state.ts";
 
 const bufs = inProcessChannel();
 bind(bufs);
@@ -20,8 +20,8 @@ const log: string[] = [];
 
 /** Translates a fake block of `n` instructions at `pc` with a tb callback, insn callbacks and a memory callback on insn 1. */
 function translate(pc: number, n: number): number {
-  const block = S.blocks.length;
-  S.blocks.push(undefined);
+  const block = instance.blocks.length;
+  instance.blocks.push(undefined);
   const pcs = Array.from({ length: n }, (_, k) => pc + 4 * k);
   const tb = api.beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
   api.qemu_plugin_register_vcpu_tb_exec_cb(tb, (v: number) => log.push(`tb ${pc.toString(16)} v${v}`), 0, null);
@@ -55,7 +55,7 @@ function translate(pc: number, n: number): number {
 }
 
 const a = translate(0x1000, 3), b = translate(0x2000, 2);
-const memSlot = (block: number) => S.memSlots.findIndex((m) => m.block === block);
+const memSlot = (block: number) => instance.memSlots.findIndex((m) => m.block === block);
 
 function consume(): string[] {
   ring.publish();

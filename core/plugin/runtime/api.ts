@@ -24,12 +24,12 @@ import {
   CB,
   checkFn,
   checkId,
+  instance,
   MEMV,
   PluginApiError,
   publishEvents,
   pushAct,
   request,
-  S,
   SetPcSignal,
   SLOT,
 } from "./state.ts";
@@ -464,24 +464,24 @@ let transSymbols: string[] | undefined;
  * id `block`, with instruction handles.
  */
 export function beginTranslation(block: number, vaddr: number, pcs: number[], raws: number[], sizes: number[]): Tb {
-  S.transGen++;
-  S.inTrans = true;
-  S.nActs = 0;
+  instance.transGen++;
+  instance.inTrans = true;
+  instance.nActs = 0;
   transDisas = undefined;
   transSymbols = undefined;
-  const insns = pcs.map((pc, k) => new InsnImpl(S.transGen, block, k, pc, raws[k], sizes[k]));
-  return new TbImpl(S.transGen, block, insns, vaddr);
+  const insns = pcs.map((pc, k) => new InsnImpl(instance.transGen, block, k, pc, raws[k], sizes[k]));
+  return new TbImpl(instance.transGen, block, insns, vaddr);
 }
 
 /** Ends the translation: handles of it are stale from now on. */
 export function endTranslation(): void {
-  S.inTrans = false;
-  S.transGen++;
+  instance.inTrans = false;
+  instance.transGen++;
 }
 
 function liveTb(tb: unknown, fn: string): TbImpl {
   if (!(tb instanceof TbImpl)) throw new PluginApiError(`${fn}: not a tb handle (${describe(tb)})`);
-  if (!S.inTrans || tb.gen !== S.transGen) {
+  if (!instance.inTrans || tb.gen !== instance.transGen) {
     throw new PluginApiError(`${fn}: tb handle used outside its translation callback`);
   }
   return tb;
@@ -489,7 +489,7 @@ function liveTb(tb: unknown, fn: string): TbImpl {
 
 function liveInsn(insn: unknown, fn: string): InsnImpl {
   if (!(insn instanceof InsnImpl)) throw new PluginApiError(`${fn}: not an insn handle (${describe(insn)})`);
-  if (!S.inTrans || insn.gen !== S.transGen) {
+  if (!instance.inTrans || insn.gen !== instance.transGen) {
     throw new PluginApiError(`${fn}: insn handle used outside its translation callback`);
   }
   return insn;
@@ -577,7 +577,7 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
       runUd.push(uds[p]);
     }
   }
-  S.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams, runStart, runEnd, runFn, runUd };
+  instance.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams, runStart, runEnd, runFn, runUd };
   // Slot positions are known now: patch the ids registered during translation.
   for (const fix of slotFixups) fix();
   slotFixups.length = 0;
@@ -614,16 +614,16 @@ function registerExec(
       return;
     }
     const slot = addSlot(where, cb, userdata, SLOT.COND, regs);
-    const id = S.condSlots.length;
-    S.condSlots.push(block, -1);
-    slotFixups.push(() => (S.condSlots[id + 1] = slot.index));
+    const id = instance.condSlots.length;
+    instance.condSlots.push(block, -1);
+    slotFixups.push(() => (instance.condSlots[id + 1] = slot.index));
     pushAct(ACT.COND_RECORD, where, ...condArgs, id / 2);
     return;
   }
   const slot = addSlot(where, cb, userdata, SLOT.SYNC, regs);
-  const syncId = S.syncSlots.length;
+  const syncId = instance.syncSlots.length;
   const sync = { block, slot: -1 };
-  S.syncSlots.push(sync);
+  instance.syncSlots.push(sync);
   slotFixups.push(() => (sync.slot = slot.index));
   if (condArgs) pushAct(ACT.COND_SYNC, where, ...condArgs, syncId, regs === ACCESS.WRITE ? 1 : 0);
   else pushAct(ACT.SYNC, where, syncId, regs === ACCESS.WRITE ? 1 : 0);
@@ -682,14 +682,14 @@ export function qemu_plugin_reset(id: PluginId, cb: UdataCb, userdata?: unknown)
 }
 
 function lifecycle(uninstall: boolean, cb: AnyFn, ud: unknown, fn: string): void {
-  if (S.installing) throw new PluginApiError(`${fn}: called from qemu_plugin_install`);
-  if (S.pending) return; // Already on its way; QEMU ignores repeated requests too.
-  S.pending = { uninstall, cb, ud };
+  if (instance.installing) throw new PluginApiError(`${fn}: called from qemu_plugin_install`);
+  if (instance.pending) return; // Already on its way; QEMU ignores repeated requests too.
+  instance.pending = { uninstall, cb, ud };
   for (const key of Object.keys(CB)) (CB as Record<string, unknown[]>)[key] = [];
   publishEvents();
   // Translations made so far carry this plugin's callbacks: they are dropped.
-  S.validFrom = S.blocks.length;
-  Atomics.or(S.ci, CTL.ATTENTION, uninstall ? ATTN.UNINSTALL : ATTN.RESET);
+  instance.validFrom = instance.blocks.length;
+  Atomics.or(instance.ci, CTL.ATTENTION, uninstall ? ATTN.UNINSTALL : ATTN.RESET);
 }
 
 // ---------------------------------------------------------------- event registration
@@ -710,7 +710,7 @@ function eventCb(
 ): void {
   checkId(id, fn);
   checkFn(cb, fn);
-  if (S.pending) return;
+  if (instance.pending) return;
   addCb(CB[list] as [AnyFn, unknown][], [cb, userdata]);
 }
 
@@ -789,7 +789,7 @@ export function qemu_plugin_register_vcpu_discon_cb(
   if (typeof type !== "number" || !Number.isInteger(type)) {
     throw new PluginApiError(`qemu_plugin_register_vcpu_discon_cb: invalid type ${String(type)}`);
   }
-  if (S.pending) return;
+  if (instance.pending) return;
   addCb(CB.discon, [cb, userdata, type & 7]);
 }
 
@@ -968,11 +968,11 @@ export function qemu_plugin_register_vcpu_mem_cb(
   const regs = flagAccess(flags, fn), filter = memRw(rw, fn);
   const slot = { block: i.block, insn: i.index, fn: cb, ud: userdata, regs };
   if (regs === ACCESS.NONE) {
-    pushAct(ACT.MEM_RECORD, i.index, filter, S.memSlots.length);
-    S.memSlots.push(slot);
+    pushAct(ACT.MEM_RECORD, i.index, filter, instance.memSlots.length);
+    instance.memSlots.push(slot);
   } else {
-    pushAct(ACT.MEM_SYNC, i.index, filter, S.syncSlots.length, regs === ACCESS.WRITE ? 1 : 0);
-    S.syncSlots.push({ block: i.block, slot: -1, mem: slot });
+    pushAct(ACT.MEM_SYNC, i.index, filter, instance.syncSlots.length, regs === ACCESS.WRITE ? 1 : 0);
+    instance.syncSlots.push({ block: i.block, slot: -1, mem: slot });
   }
 }
 
@@ -1039,7 +1039,7 @@ export function qemu_plugin_register_vcpu_syscall_filter_cb(
   cb: SyscallFilterCb,
   userdata?: unknown,
 ): void {
-  if (!S.guestWrite) throw notGranted("qemu_plugin_register_vcpu_syscall_filter_cb");
+  if (!instance.guestWrite) throw notGranted("qemu_plugin_register_vcpu_syscall_filter_cb");
   eventCb("qemu_plugin_register_vcpu_syscall_filter_cb", id, cb, "syscallFilter", userdata);
 }
 
@@ -1083,7 +1083,7 @@ export function qemu_plugin_register_atexit_cb(id: PluginId, cb: UdataCb, userda
 export function qemu_plugin_vcpu_for_each(id: PluginId, cb: VcpuSimpleCb, userdata?: unknown): void {
   checkId(id, "qemu_plugin_vcpu_for_each");
   checkFn(cb, "qemu_plugin_vcpu_for_each");
-  const n = Atomics.load(S.ci, CTL.NUM_VCPUS);
+  const n = Atomics.load(instance.ci, CTL.NUM_VCPUS);
   for (let v = 0; v < n; v++) userdata === undefined ? cb(id, v) : cb(id, v, userdata);
 }
 
@@ -1097,7 +1097,7 @@ export function qemu_plugin_vcpu_for_each(id: PluginId, cb: VcpuSimpleCb, userda
  * @qemuPluginApi
  */
 export function qemu_plugin_num_vcpus(): number {
-  return Atomics.load(S.ci, CTL.NUM_VCPUS);
+  return Atomics.load(instance.ci, CTL.NUM_VCPUS);
 }
 
 // ---------------------------------------------------------------- translation queries
@@ -1223,7 +1223,7 @@ export function qemu_plugin_insn_disas(insn: Insn): string {
   const i = liveInsn(insn, "qemu_plugin_insn_disas");
   if (!transDisas) {
     request(REQ.DISAS, []);
-    transDisas = getString(S.ctl, CTL.ARGS + 1)[0].split("\n");
+    transDisas = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
   }
   return transDisas[i.index] ?? "";
 }
@@ -1242,7 +1242,7 @@ export function qemu_plugin_insn_symbol(insn: Insn): string | null {
   const i = liveInsn(insn, "qemu_plugin_insn_symbol");
   if (!transSymbols) {
     request(REQ.SYMBOL, []);
-    transSymbols = getString(S.ctl, CTL.ARGS + 1)[0].split("\n");
+    transSymbols = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
   }
   return transSymbols[i.index] || null;
 }
@@ -1388,13 +1388,13 @@ export function qemu_plugin_hwaddr_device_name(_haddr: null): string {
 
 function liveBoard(score: unknown, fn: string): { offset: number; size: number; freed: boolean } {
   if (!(score instanceof ScoreboardImpl)) throw new PluginApiError(`${fn}: not a scoreboard (${describe(score)})`);
-  const b = S.boards[score.board];
+  const b = instance.boards[score.board];
   if (!b || b.freed) throw new PluginApiError(`${fn}: scoreboard used after qemu_plugin_scoreboard_free`);
   return b;
 }
 
 function vcpuOf(vcpu: unknown, fn: string): number {
-  if (typeof vcpu !== "number" || !Number.isInteger(vcpu) || vcpu < 0 || vcpu >= S.capacity) {
+  if (typeof vcpu !== "number" || !Number.isInteger(vcpu) || vcpu < 0 || vcpu >= instance.capacity) {
     throw new PluginApiError(`${fn}: invalid vcpu index ${String(vcpu)}`);
   }
   return vcpu;
@@ -1415,14 +1415,14 @@ export function qemu_plugin_scoreboard_new(element_size: number): Scoreboard {
     throw new PluginApiError(`qemu_plugin_scoreboard_new: invalid element size ${element_size}`);
   }
   const size = (element_size + 7) & ~7;
-  const need = size * S.capacity;
-  if (S.arenaUsed + need > S.arena.byteLength) {
-    throw new PluginApiError(`qemu_plugin_scoreboard_new: scoreboard arena full (${S.arena.byteLength} bytes)`);
+  const need = size * instance.capacity;
+  if (instance.arenaUsed + need > instance.arena.byteLength) {
+    throw new PluginApiError(`qemu_plugin_scoreboard_new: scoreboard arena full (${instance.arena.byteLength} bytes)`);
   }
-  S.boards.push({ offset: S.arenaUsed, size, freed: false });
-  S.arena.fill(0, S.arenaUsed >> 2, (S.arenaUsed + need) >> 2);
-  S.arenaUsed += need;
-  return new ScoreboardImpl(S.boards.length - 1);
+  instance.boards.push({ offset: instance.arenaUsed, size, freed: false });
+  instance.arena.fill(0, instance.arenaUsed >> 2, (instance.arenaUsed + need) >> 2);
+  instance.arenaUsed += need;
+  return new ScoreboardImpl(instance.boards.length - 1);
 }
 
 /**
@@ -1453,7 +1453,7 @@ export function qemu_plugin_scoreboard_free(score: Scoreboard): void {
 export function qemu_plugin_scoreboard_find(score: Scoreboard, vcpu_index: number): DataView {
   const b = liveBoard(score, "qemu_plugin_scoreboard_find");
   const v = vcpuOf(vcpu_index, "qemu_plugin_scoreboard_find");
-  return new DataView(S.arena.buffer, b.offset + v * b.size, b.size);
+  return new DataView(instance.arena.buffer, b.offset + v * b.size, b.size);
 }
 
 /**
@@ -1488,9 +1488,9 @@ export function qemu_plugin_scoreboard_u64_in_struct(score: Scoreboard, offset: 
 
 function u64Index(entry: unknown, vcpu: unknown, fn: string): number {
   if (!(entry instanceof U64Impl)) throw new PluginApiError(`${fn}: not a qemu_plugin_u64 entry (${describe(entry)})`);
-  const b = S.boards[entry.score.board];
+  const b = instance.boards[entry.score.board];
   if (b.freed) throw new PluginApiError(`${fn}: scoreboard used after qemu_plugin_scoreboard_free`);
-  if (typeof vcpu !== "number" || !(vcpu >= 0 && vcpu < S.capacity) || (vcpu | 0) !== vcpu) vcpuOf(vcpu, fn);
+  if (typeof vcpu !== "number" || !(vcpu >= 0 && vcpu < instance.capacity) || (vcpu | 0) !== vcpu) vcpuOf(vcpu, fn);
   return (b.offset + entry.offset + (vcpu as number) * b.size) >> 2;
 }
 
@@ -1505,7 +1505,7 @@ function u64Index(entry: unknown, vcpu: unknown, fn: string): number {
  */
 export function qemu_plugin_u64_add(entry: PluginU64, vcpu_index: number, added: bigint | number): void {
   const i = u64Index(entry, vcpu_index, "qemu_plugin_u64_add");
-  const a = S.arena;
+  const a = instance.arena;
   if (typeof added === "number" && added >= 0 && added < 4294967296 && (added >>> 0) === added) {
     const lo = (a[i] >>> 0) + added;
     a[i] = lo | 0;
@@ -1529,7 +1529,7 @@ export function qemu_plugin_u64_add(entry: PluginU64, vcpu_index: number, added:
  */
 export function qemu_plugin_u64_get(entry: PluginU64, vcpu_index: number): bigint {
   const i = u64Index(entry, vcpu_index, "qemu_plugin_u64_get");
-  return (BigInt(S.arena[i + 1] >>> 0) << 32n) | BigInt(S.arena[i] >>> 0);
+  return (BigInt(instance.arena[i + 1] >>> 0) << 32n) | BigInt(instance.arena[i] >>> 0);
 }
 
 /**
@@ -1544,8 +1544,8 @@ export function qemu_plugin_u64_get(entry: PluginU64, vcpu_index: number): bigin
 export function qemu_plugin_u64_set(entry: PluginU64, vcpu_index: number, val: bigint | number): void {
   const i = u64Index(entry, vcpu_index, "qemu_plugin_u64_set");
   const [lo, hi] = u64Words(val, "qemu_plugin_u64_set");
-  S.arena[i] = lo;
-  S.arena[i + 1] = hi;
+  instance.arena[i] = lo;
+  instance.arena[i + 1] = hi;
 }
 
 /**
@@ -1559,8 +1559,8 @@ export function qemu_plugin_u64_set(entry: PluginU64, vcpu_index: number, val: b
  */
 export function qemu_plugin_u64_sum(entry: PluginU64): bigint {
   let sum = 0n;
-  const n = Math.max(1, Atomics.load(S.ci, CTL.NUM_VCPUS));
-  for (let v = 0; v < n && v < S.capacity; v++) sum += qemu_plugin_u64_get(entry, v);
+  const n = Math.max(1, Atomics.load(instance.ci, CTL.NUM_VCPUS));
+  for (let v = 0; v < n && v < instance.capacity; v++) sum += qemu_plugin_u64_get(entry, v);
   return BigInt.asUintN(64, sum);
 }
 
@@ -1586,8 +1586,8 @@ function notGranted(fn: string): PluginApiError {
 }
 
 function needAccess(level: number, fn: string): void {
-  if (level === ACCESS.WRITE && !S.guestWrite) throw notGranted(fn);
-  if (S.access < level) {
+  if (level === ACCESS.WRITE && !instance.guestWrite) throw notGranted(fn);
+  if (instance.access < level) {
     throw new PluginApiError(
       level === ACCESS.READ
         ? `${fn}: guest state is not readable here (a NO_REGS, flush or atexit callback)`
@@ -1635,7 +1635,7 @@ export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
   const reg = regOf(handle, "qemu_plugin_read_register");
   needAccess(ACCESS.READ, "qemu_plugin_read_register");
   request(REQ.READ_REG, [reg]);
-  return getBytes(S.ctl, CTL.ARGS + 1);
+  return getBytes(instance.ctl, CTL.ARGS + 1);
 }
 
 /**
@@ -1654,8 +1654,8 @@ export function qemu_plugin_write_register(handle: RegisterHandle, buf: Uint8Arr
   needAccess(ACCESS.WRITE, "qemu_plugin_write_register");
   if (!(buf instanceof Uint8Array)) throw new PluginApiError("qemu_plugin_write_register: buf is not a Uint8Array");
   if (REGISTER_NAMES[reg] === "pc") throw new PluginApiError("qemu_plugin_write_register: pc is read-only");
-  request(REQ.WRITE_REG, [reg], (at) => putBytes(S.ctl, at, buf));
-  return S.ci[CTL.ARGS + 1];
+  request(REQ.WRITE_REG, [reg], (at) => putBytes(instance.ctl, at, buf));
+  return instance.ci[CTL.ARGS + 1];
 }
 
 /**
@@ -1673,7 +1673,7 @@ export function qemu_plugin_read_memory_vaddr(addr: number, len: number): Uint8A
     throw new PluginApiError(`qemu_plugin_read_memory_vaddr: invalid range ${addr}+${len}`);
   }
   request(REQ.READ_MEM, [addr >= 2 ** 31 ? -1 : addr, len]);
-  return S.ci[CTL.ARGS + 1] < 0 ? null : getBytes(S.ctl, CTL.ARGS + 2);
+  return instance.ci[CTL.ARGS + 1] < 0 ? null : getBytes(instance.ctl, CTL.ARGS + 2);
 }
 
 /**
@@ -1691,8 +1691,8 @@ export function qemu_plugin_write_memory_vaddr(addr: number, data: Uint8Array): 
   if (!(data instanceof Uint8Array) || data.length > 1 << 19 || !Number.isSafeInteger(addr)) {
     throw new PluginApiError("qemu_plugin_write_memory_vaddr: invalid address or data");
   }
-  request(REQ.WRITE_MEM, [addr >= 2 ** 31 ? -1 : addr], (at) => putBytes(S.ctl, at, data));
-  return S.ci[CTL.ARGS + 1] === 1;
+  request(REQ.WRITE_MEM, [addr >= 2 ** 31 ? -1 : addr], (at) => putBytes(instance.ctl, at, data));
+  return instance.ci[CTL.ARGS + 1] === 1;
 }
 
 /**
@@ -1711,7 +1711,7 @@ export function qemu_plugin_set_pc(vaddr: number): never {
   if (!Number.isSafeInteger(vaddr) || vaddr < 0 || vaddr >= 2 ** 31) {
     throw new PluginApiError(`qemu_plugin_set_pc: invalid address ${vaddr}`);
   }
-  if (!S.setPcOk) throw new PluginApiError("qemu_plugin_set_pc: only in execution and memory callbacks");
+  if (!instance.setPcOk) throw new PluginApiError("qemu_plugin_set_pc: only in execution and memory callbacks");
   throw new SetPcSignal(vaddr);
 }
 
@@ -1729,8 +1729,8 @@ export function qemu_plugin_set_pc(vaddr: number): never {
  * @qemuPluginApi
  */
 export function qemu_plugin_outs(string: string): void {
-  if (!S.outs) return;
-  textWrite(S.text, S.waiter, String(string));
+  if (!instance.outs) return;
+  textWrite(instance.text, instance.waiter, String(string));
 }
 
 /**
@@ -1761,7 +1761,7 @@ export function qemu_plugin_bool_parse(name: string, val: string): boolean | und
  * @qemuPluginApi
  */
 export function qemu_plugin_path_to_binary(): string {
-  return S.program.path;
+  return instance.program.path;
 }
 
 /**
@@ -1774,7 +1774,7 @@ export function qemu_plugin_path_to_binary(): string {
  * @qemuPluginApi
  */
 export function qemu_plugin_start_code(): number {
-  return S.program.start;
+  return instance.program.start;
 }
 
 /**
@@ -1787,7 +1787,7 @@ export function qemu_plugin_start_code(): number {
  * @qemuPluginApi
  */
 export function qemu_plugin_end_code(): number {
-  return S.program.end;
+  return instance.program.end;
 }
 
 /**
@@ -1800,5 +1800,5 @@ export function qemu_plugin_end_code(): number {
  * @qemuPluginApi
  */
 export function qemu_plugin_entry_code(): number {
-  return S.program.entry;
+  return instance.program.entry;
 }

@@ -36,10 +36,10 @@ import {
   type AnyFn,
   type BlockReplay,
   CB,
+  instance,
   MEMV,
   PluginApiError,
   publishEvents,
-  S,
   SetPcSignal,
 } from "./state.ts";
 
@@ -143,7 +143,7 @@ function fnName(fn: AnyFn | undefined): string {
 /** Reports the plugin dead with a message naming the callback, and stops the loop. */
 function die(what: string, err: unknown): never {
   if (isA(err, Died)) throw err;
-  putString(S.ctl, DEATH, `${what}: ${errorText(err)}`);
+  putString(instance.ctl, DEATH, `${what}: ${errorText(err)}`);
   Atomics.store(ci, CTL.STATE, STATE.DEAD);
   waiter.wake(ci, CTL.STATE);
   waiter.wake(rw, RING.TAIL);
@@ -201,7 +201,7 @@ function finishPending(): void {
 }
 
 function blockOf(id: number): BlockReplay | undefined {
-  return id >= S.validFrom ? S.blocks[id] : undefined;
+  return id >= instance.validFrom ? instance.blocks[id] : undefined;
 }
 
 /** Makes block `id` on `vcpu` the pending one, finishing the previous unless it is the same execution. */
@@ -217,9 +217,9 @@ function enter(id: number, vcpu: number): BlockReplay | undefined {
 }
 
 function onCond(id: number, vcpu: number): void {
-  const blockId = S.condSlots[2 * id], slot = S.condSlots[2 * id + 1];
+  const blockId = instance.condSlots[2 * id], slot = instance.condSlots[2 * id + 1];
   const b = enter(blockId, vcpu);
-  if (!b || S.pending) return;
+  if (!b || instance.pending) return;
   advance(slot);
   try {
     b.fns[slot](vcpu, b.uds[slot]);
@@ -230,8 +230,8 @@ function onCond(id: number, vcpu: number): void {
 }
 
 function onMem(id: number, word: number, addr: number, lo: number, hi: number): void {
-  const m = S.memSlots[id];
-  if (!m || m.block < S.validFrom || S.pending) return;
+  const m = instance.memSlots[id];
+  if (!m || m.block < instance.validFrom || instance.pending) return;
   const vcpu = word >>> 17, info = word & 0x1ffff;
   const b = enter(m.block, vcpu);
   if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
@@ -278,8 +278,8 @@ function consumeRing(): void {
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
-  const blocks = S.blocks, memSlots = S.memSlots;
-  let first = S.pending ? blocks.length : S.validFrom;
+  const blocks = instance.blocks, memSlots = instance.memSlots;
+  let first = instance.pending ? blocks.length : instance.validFrom;
   while (t !== h) {
     const w0 = w[RING_HEADER + (t & m)];
     const tag = w0 & ~ID_MASK;
@@ -287,7 +287,7 @@ function consumeRing(): void {
       if (b !== undefined) {
         replay(b, v, p, r, b.fns.length);
         // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
-        if (S.pending) first = blocks.length;
+        if (instance.pending) first = blocks.length;
       }
       b = w0 < first ? undefined : blocks[w0];
       v = w[RING_HEADER + ((t + 1) & m)];
@@ -315,7 +315,7 @@ function consumeRing(): void {
         MEMV[0] = info;
         f(vcpu, info, addr, slot.ud);
         MEMV[0] = -1;
-        if (S.pending) first = blocks.length;
+        if (instance.pending) first = blocks.length;
       }
     } else {
       pend = b, pendVcpu = v, pos = p, run = r;
@@ -353,23 +353,23 @@ function i64(lo: number, hi: number): bigint {
 
 /** Runs `body` as a synchronous callback on `vcpu` with guest-state access `access`. */
 function inCallback<T>(vcpu: number, access: number, setPc: boolean, body: () => T): T {
-  S.vcpu = vcpu;
-  S.access = access;
-  S.inCall = true;
-  S.setPcOk = setPc;
+  instance.vcpu = vcpu;
+  instance.access = access;
+  instance.inCall = true;
+  instance.setPcOk = setPc;
   try {
     return body();
   } finally {
-    S.access = ACCESS.NONE;
-    S.inCall = false;
-    S.setPcOk = false;
+    instance.access = ACCESS.NONE;
+    instance.inCall = false;
+    instance.setPcOk = false;
   }
 }
 
 /** Calls each callback of an event list (a snapshot: callbacks may change the list). */
 function each(list: [AnyFn, unknown, ...unknown[]][], what: string, args: (ud: unknown) => unknown[]): void {
   for (const [fn, ud] of list) {
-    if (S.pending && what !== "uninstall/reset completion callback") return;
+    if (instance.pending && what !== "uninstall/reset completion callback") return;
     try {
       fn(...args(ud));
     } catch (err) {
@@ -391,28 +391,33 @@ function handleTrans(): void {
     raws.push(ci[PAYLOAD + 3 * k + 1] >>> 0);
     sizes.push(ci[PAYLOAD + 3 * k + 2]);
   }
-  const block = S.blocks.length;
+  const block = instance.blocks.length;
   if (block > ID_MASK) die("translation", new PluginApiError("Too many translated blocks for one plugin"));
-  S.blocks.push(undefined);
+  instance.blocks.push(undefined);
   const tb = beginTranslation(block, vaddr, pcs, raws, sizes);
   try {
     // Translation happens between blocks, with no vCPU state to show: queries only (disassembly, symbols).
-    inCallback(0, ACCESS.NONE, false, () => each(CB.tbTrans, "tb trans callback", (ud) => withUd([S.id, tb], ud)));
+    inCallback(
+      0,
+      ACCESS.NONE,
+      false,
+      () => each(CB.tbTrans, "tb trans callback", (ud) => withUd([instance.id, tb], ud)),
+    );
     finishBlockSlots(block, pcs);
   } finally {
     endTranslation();
   }
   // The reply must fit the payload (the emulator bounds registrations far below this anyway).
-  if (PAYLOAD + S.nActs > DEATH) {
-    die("tb trans callback", new PluginApiError(`Too many registrations for one block (${S.nActs} words)`));
+  if (PAYLOAD + instance.nActs > DEATH) {
+    die("tb trans callback", new PluginApiError(`Too many registrations for one block (${instance.nActs} words)`));
   }
-  ci.set(S.acts.subarray(0, S.nActs), PAYLOAD);
+  ci.set(instance.acts.subarray(0, instance.nActs), PAYLOAD);
 }
 
 /** Runs synchronous slot `syncId` on `vcpu`; memory callbacks get their access. Returns the new pc or -1. */
 function handleSync(mem: boolean): number {
-  const s = S.syncSlots[ci[CTL.ARGS + 1]], vcpu = ci[CTL.ARGS + 2];
-  if (!s || s.block < S.validFrom || S.pending) return -1;
+  const s = instance.syncSlots[ci[CTL.ARGS + 1]], vcpu = ci[CTL.ARGS + 2];
+  if (!s || s.block < instance.validFrom || instance.pending) return -1;
   try {
     if (mem && s.mem) {
       const m = s.mem;
@@ -452,23 +457,23 @@ function handleSync(mem: boolean): number {
 }
 
 function growScoreboards(vcpu: number): boolean {
-  if (vcpu < S.capacity) return false;
-  let cap = S.capacity;
+  if (vcpu < instance.capacity) return false;
+  let cap = instance.capacity;
   while (cap <= vcpu) cap *= 2;
-  const scale = cap / S.capacity;
-  if (S.arenaUsed * scale > S.arena.byteLength) {
+  const scale = cap / instance.capacity;
+  if (instance.arenaUsed * scale > instance.arena.byteLength) {
     die("vcpu init", new PluginApiError(`Scoreboards do not fit ${cap} vCPUs in the arena`));
   }
-  const a = S.arena;
-  for (let i = S.boards.length - 1; i >= 0; i--) {
-    const b = S.boards[i];
-    const oldBytes = b.size * S.capacity, to = b.offset * scale;
+  const a = instance.arena;
+  for (let i = instance.boards.length - 1; i >= 0; i--) {
+    const b = instance.boards[i];
+    const oldBytes = b.size * instance.capacity, to = b.offset * scale;
     a.copyWithin(to >> 2, b.offset >> 2, (b.offset + oldBytes) >> 2);
     a.fill(0, (to + oldBytes) >> 2, (to + b.size * cap) >> 2);
     b.offset = to;
   }
-  S.arenaUsed *= scale;
-  S.capacity = cap;
+  instance.arenaUsed *= scale;
+  instance.capacity = cap;
   return true;
 }
 
@@ -478,25 +483,30 @@ function handleCall(): void {
   let r1 = 0, r2 = 0, r3 = 0;
   switch (op) {
     case OP.INSTALL: {
-      S.installing = true;
+      instance.installing = true;
       let ret: unknown;
       try {
-        ret = inCallback(0, ACCESS.NONE, false, () => plugin.qemu_plugin_install!(S.id, S.info, S.argv));
+        ret = inCallback(
+          0,
+          ACCESS.NONE,
+          false,
+          () => plugin.qemu_plugin_install!(instance.id, instance.info, instance.argv),
+        );
       } catch (err) {
         die("qemu_plugin_install", err);
       } finally {
-        S.installing = false;
+        instance.installing = false;
       }
       // Only the integer 0 is success (as QEMU's int); anything else fails the load, named.
       if (ret !== 0) {
         r1 = 1;
-        putString(S.ctl, PAYLOAD, valueText(ret));
+        putString(instance.ctl, PAYLOAD, valueText(ret));
       }
       break;
     }
     case OP.TB_TRANS:
       handleTrans();
-      r1 = S.nActs;
+      r1 = instance.nActs;
       break;
     case OP.EXEC:
     case OP.MEM: {
@@ -513,7 +523,7 @@ function handleCall(): void {
         vcpu,
         ACCESS.WRITE,
         false,
-        () => each(CB.vcpuInit, "vcpu init callback", (ud) => withUd([S.id, vcpu], ud)),
+        () => each(CB.vcpuInit, "vcpu init callback", (ud) => withUd([instance.id, vcpu], ud)),
       );
       break;
     }
@@ -524,7 +534,7 @@ function handleCall(): void {
         vcpu,
         ACCESS.WRITE,
         false,
-        () => each(CB.vcpuExit, "vcpu exit callback", (ud) => withUd([S.id, vcpu], ud)),
+        () => each(CB.vcpuExit, "vcpu exit callback", (ud) => withUd([instance.id, vcpu], ud)),
       );
       break;
     }
@@ -535,12 +545,12 @@ function handleCall(): void {
       for (let i = 0; i < 8; i++) args.push(u64(ci[CTL.ARGS + 4 + 2 * i], ci[CTL.ARGS + 5 + 2 * i]));
       const filters = ci[CTL.ARGS + 20] !== 0;
       inCallback(vcpu, ACCESS.WRITE, false, () => {
-        each(CB.syscall, "syscall callback", (ud) => withUd([S.id, vcpu, num, ...args], ud));
+        each(CB.syscall, "syscall callback", (ud) => withUd([instance.id, vcpu, num, ...args], ud));
         if (!filters) return;
         for (const [fn, ud] of CB.syscallFilter) {
           let ret: unknown;
           try {
-            ret = fn(...withUd([S.id, vcpu, num, ...args], ud));
+            ret = fn(...withUd([instance.id, vcpu, num, ...args], ud));
           } catch (err) {
             die(`syscall filter callback ${fnName(fn)}`, err);
           }
@@ -562,7 +572,7 @@ function handleCall(): void {
         vcpu,
         ACCESS.WRITE,
         false,
-        () => each(CB.syscallRet, "syscall return callback", (ud) => withUd([S.id, vcpu, num, ret], ud)),
+        () => each(CB.syscallRet, "syscall return callback", (ud) => withUd([instance.id, vcpu, num, ret], ud)),
       );
       break;
     }
@@ -575,25 +585,25 @@ function handleCall(): void {
         vcpu,
         ACCESS.WRITE,
         false,
-        () => each(wanted, "discon callback", (ud) => withUd([S.id, vcpu, type, from, to], ud)),
+        () => each(wanted, "discon callback", (ud) => withUd([instance.id, vcpu, type, from, to], ud)),
       );
       break;
     }
     case OP.FLUSH:
       finishPending();
-      each(CB.flush, "flush callback", (ud) => withUd([S.id], ud));
+      each(CB.flush, "flush callback", (ud) => withUd([instance.id], ud));
       break;
     case OP.ATEXIT:
       finishPending();
-      each(CB.atexit, "atexit callback", (ud) => [S.id, ud]);
+      each(CB.atexit, "atexit callback", (ud) => [instance.id, ud]);
       break;
     case OP.COMPLETE: {
       finishPending();
-      const p = S.pending;
-      S.pending = undefined;
+      const p = instance.pending;
+      instance.pending = undefined;
       if (p) {
         const list: [AnyFn, unknown][] = [[p.cb, p.ud]];
-        each(list, "uninstall/reset completion callback", (ud) => withUd([S.id], ud));
+        each(list, "uninstall/reset completion callback", (ud) => withUd([instance.id], ud));
       }
       publishEvents();
       break;
@@ -662,7 +672,7 @@ function loadReport(exports: Record<string, unknown>): LoadReport {
 /** Publishes the load report and tells the emulator. */
 function report(r: LoadReport): void {
   if (!r.ok && r.error.length > 4096) r = { ok: false, error: r.error.slice(0, 4096) + "…" };
-  putString(S.ctl, PAYLOAD, JSON.stringify(r));
+  putString(instance.ctl, PAYLOAD, JSON.stringify(r));
   Atomics.store(ci, CTL.STATE, STATE.LOADED);
   waiter.wake(ci, CTL.STATE);
 }
@@ -675,13 +685,13 @@ function report(r: LoadReport): void {
  */
 export function start(init: RuntimeInit, channel: Channel, api: Record<string, unknown>, idle: () => void): void {
   bind(channel);
-  S.id = BigInt(init.id);
-  S.name = init.name;
-  S.outs = init.outs;
-  S.program = init.program;
-  S.argv = init.argv;
-  S.info = init.info;
-  S.guestWrite = init.guestWrite === true;
+  instance.id = BigInt(init.id);
+  instance.name = init.name;
+  instance.outs = init.outs;
+  instance.program = init.program;
+  instance.argv = init.argv;
+  instance.info = init.info;
+  instance.guestWrite = init.guestWrite === true;
   let exports;
   try {
     exports = evaluate(init.code, api);
@@ -697,7 +707,7 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
     serve(idle);
   } catch (err) {
     if (!isA(err, Died)) {
-      putString(S.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
+      putString(instance.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
       Atomics.store(ci, CTL.STATE, STATE.DEAD);
       waiter.wake(ci, CTL.STATE);
       waiter.wake(rw, RING.TAIL);
@@ -707,12 +717,12 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
 
 /** Binds the plugin side's state to a channel. */
 export function bind(channel: Channel): void {
-  S.ctl = channel.ctl;
-  S.ci = ci = new Int32Array(channel.ctl);
+  instance.ctl = channel.ctl;
+  instance.ci = ci = new Int32Array(channel.ctl);
   rw = new Int32Array(channel.ring);
-  S.text = channel.text;
-  S.arena = new Int32Array(channel.arena);
-  S.waiter = waiter = channel.waiter;
+  instance.text = channel.text;
+  instance.arena = new Int32Array(channel.arena);
+  instance.waiter = waiter = channel.waiter;
   tail = Atomics.load(rw, RING.TAIL);
 }
 

@@ -84,7 +84,7 @@ export class SetPcSignal {
 export const ACCESS = { NONE: 0, READ: 1, WRITE: 2 } as const;
 
 /** Everything the plugin side knows about its instance. */
-export const S = {
+export const instance = {
   /** The instance's id, as handed to `qemu_plugin_install`. */
   id: 0n,
   /** Plugin name for messages. */
@@ -173,17 +173,17 @@ export const CB = {
 
 /** Appends registration words for the translation in progress, growing the reused buffer when needed. */
 export function pushAct(...words: number[]): void {
-  if (S.nActs + words.length > S.acts.length) {
-    const bigger = new Int32Array(S.acts.length * 2 + words.length);
-    bigger.set(S.acts);
-    S.acts = bigger;
+  if (instance.nActs + words.length > instance.acts.length) {
+    const bigger = new Int32Array(instance.acts.length * 2 + words.length);
+    bigger.set(instance.acts);
+    instance.acts = bigger;
   }
-  for (const w of words) S.acts[S.nActs++] = w;
+  for (const w of words) instance.acts[instance.nActs++] = w;
 }
 
 /** Throws {@link PluginApiError} unless `id` is this instance's id. */
 export function checkId(id: unknown, fn: string): void {
-  if (id !== S.id) {
+  if (id !== instance.id) {
     throw new PluginApiError(`${fn}: invalid plugin id ${String(id)} (not this plugin's id)`);
   }
 }
@@ -198,20 +198,20 @@ export function checkFn(cb: unknown, fn: string): asserts cb is AnyFn {
  * request, waits for the answer. `args` go to the argument words.
  */
 export function request(code: number, args: number[], payload?: (at: number) => void): void {
-  if (!S.inCall) throw new PluginApiError("Guest state is only reachable from synchronous callbacks");
-  const ci = S.ci;
+  if (!instance.inCall) throw new PluginApiError("Guest state is only reachable from synchronous callbacks");
+  const ci = instance.ci;
   ci[CTL.OP] = code;
   // Argument words start after the status word, as in calls.
   for (let i = 0; i < args.length; i++) ci[CTL.ARGS + 1 + i] = args[i];
   payload?.(PAYLOAD);
   Atomics.store(ci, CTL.STATE, STATE.REQUEST);
-  if (Atomics.load(ci, CTL.EMULATOR_WAITING)) S.waiter.wake(ci, CTL.STATE);
+  if (Atomics.load(ci, CTL.EMULATOR_WAITING)) instance.waiter.wake(ci, CTL.STATE);
   let spins = 0;
   while (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) {
     if (++spins < 2000) continue;
     // The emulator wakes this thread after its answer only when it is marked asleep.
     Atomics.store(ci, CTL.SLEEPING, 1);
-    if (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) S.waiter.wait(ci, CTL.STATE, STATE.REQUEST, 100);
+    if (Atomics.load(ci, CTL.STATE) === STATE.REQUEST) instance.waiter.wait(ci, CTL.STATE, STATE.REQUEST, 100);
     Atomics.store(ci, CTL.SLEEPING, 0);
   }
   if (ci[CTL.ARGS] !== REPLY.OK) {
@@ -228,8 +228,8 @@ export function publishEvents(): void {
   ev |= on(CB.syscallFilter, 32) | on(CB.discon, 64) | on(CB.flush, 128) | on(CB.atexit, 256);
   for (const d of CB.discon) discon |= d[2];
   // The emulator sends vCPU init to every instance (scoreboards grow then), and atexit too.
-  Atomics.store(S.ci, CTL.EVENTS, ev);
-  Atomics.store(S.ci, CTL.DISCON_TYPES, discon);
+  Atomics.store(instance.ci, CTL.EVENTS, ev);
+  Atomics.store(instance.ci, CTL.DISCON_TYPES, discon);
 }
 
 /** Words of each action kind, re-exported for the API module. */
