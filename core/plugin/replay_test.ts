@@ -9,6 +9,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import { inProcessChannel, RingWriter, TAG } from "./channel.ts";
 import * as api from "./runtime/api.ts";
 import { bind, consumeForTest } from "./runtime/dispatcher.ts";
+import { finishBlockSlots } from "./runtime/block_slots.ts";
 import { instance } from "./runtime/state.ts";
 
 const bufs = inProcessChannel();
@@ -49,7 +50,7 @@ function translate(pc: number, n: number): number {
       );
     }
   }
-  api.finishBlockSlots(block, pcs);
+  finishBlockSlots(block, pcs);
   api.endTranslation();
   return block;
 }

@@ -30,7 +30,8 @@ import {
   TAG,
   type Waiter,
 } from "../channel.ts";
-import { beginTranslation, endTranslation, finishBlockSlots, type PluginId, type QemuInfo } from "./api.ts";
+import { beginTranslation, endTranslation, type PluginId, type QemuInfo } from "./api.ts";
+import { finishBlockSlots } from "./block_slots.ts";
 import {
   ACCESS,
   type AnyFn,
