@@ -82,12 +82,9 @@ export class IdSet {
  * @example An unprivileged process may not become someone else
  * ```ts
  * import { Credentials } from "./credentials.ts";
+ * import { throws } from "node:assert";
  * const c = new Credentials([1000, 1000, 1000, 1000], [100, 100, 100, 100], []);
- * try {
- *   c.uid.set(0);
- * } catch (e) {
- *   console.log((e as Error).name); // "SyscallError"
- * }
+ * throws(() => c.uid.set(0), { name: "SyscallError", errno: 1 }); // EPERM
  * ```
  */
 export class Credentials {

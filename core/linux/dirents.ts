@@ -66,8 +66,9 @@ function identify(path: string): { ino: bigint; type: number } {
  * @example
  * ```ts
  * import { listDirectory } from "./dirents.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const names = listDirectory("/").map((e) => new TextDecoder().decode(e.name));
- * console.log(names.slice(0, 2)); // [ ".", ".." ]
+ * deepStrictEqual(names.slice(0, 2), [".", ".."]);
  * ```
  */
 export function listDirectory(path: string): DirEntry[] {
@@ -91,9 +92,11 @@ export function direntSize(nameLen: number): number {
  * @example
  * ```ts
  * import { DT_REG, encodeDirents } from "./dirents.ts";
+ * import { strictEqual } from "node:assert";
  * const e = { name: new TextEncoder().encode("a"), ino: 5n, type: DT_REG };
  * const { bytes, next } = encodeDirents([e, e], 0, 30);
- * console.log(bytes.length, next); // 24 1
+ * strictEqual(bytes.length, 24); // one 24-byte record fits in 30 bytes
+ * strictEqual(next, 1);
  * ```
  */
 export function encodeDirents(entries: readonly DirEntry[], from: number, max: number): {

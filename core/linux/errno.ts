@@ -302,7 +302,8 @@ const ERRNO_TEXT: Readonly<Record<number, string>> = {
  * @example
  * ```ts
  * import { E, strerror } from "./errno.ts";
- * console.log(strerror(E.ENOENT)); // "No such file or directory"
+ * import { strictEqual } from "node:assert";
+ * strictEqual(strerror(E.ENOENT), "No such file or directory");
  * ```
  */
 export function strerror(errno: number): string {
@@ -316,8 +317,9 @@ export function strerror(errno: number): string {
  * @example
  * ```ts
  * import { E, SyscallError } from "./errno.ts";
+ * import { strictEqual } from "node:assert";
  * const err = new SyscallError(E.EBADF, "fd 7 is not open");
- * console.log(err.errno); // 9
+ * strictEqual(err.errno, 9);
  * ```
  */
 export class SyscallError extends Error {
@@ -370,12 +372,15 @@ const DENO_ERROR_ERRNO: Readonly<Record<string, number>> = {
  * @example
  * ```ts
  * import { hostErrno } from "./errno.ts";
+ * import { strictEqual } from "node:assert";
+ * let errno;
  * try {
  *   Deno.statSync("/no/such/file");
  * } catch (e) {
- *   console.log(hostErrno(e)); // 2
+ *   errno = hostErrno(e);
  * }
- * console.log(hostErrno(new TypeError("bug"))); // undefined
+ * strictEqual(errno, 2);
+ * strictEqual(hostErrno(new TypeError("bug")), undefined);
  * ```
  */
 export function hostErrno(err: unknown): number | undefined {
@@ -396,12 +401,9 @@ export function hostErrno(err: unknown): number | undefined {
  *
  * @example
  * ```ts
- * import { hostCall, SyscallError } from "./errno.ts";
- * try {
- *   hostCall(() => Deno.lstatSync("/no/such/file"));
- * } catch (e) {
- *   console.log((e as SyscallError).errno); // 2
- * }
+ * import { hostCall } from "./errno.ts";
+ * import { throws } from "node:assert";
+ * throws(() => hostCall(() => Deno.lstatSync("/no/such/file")), { name: "SyscallError", errno: 2 });
  * ```
  */
 export function hostCall<T>(op: () => T): T {

@@ -17,9 +17,10 @@ import { StdioFile, TerminalState } from "./stdio.ts";
  * ```ts
  * import { FdTable } from "./fd_table.ts";
  * import { MemFile } from "./open_file.ts";
+ * import { strictEqual } from "node:assert";
  * const t = new FdTable();
  * const fd = t.install(new MemFile(new Uint8Array(0), "/x"), { limit: 1024 });
- * console.log(fd); // 3
+ * strictEqual(fd, 3); // 0, 1 and 2 are the standard streams
  * t.close(fd);
  * ```
  */

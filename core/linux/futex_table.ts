@@ -31,9 +31,12 @@ export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
  * @example Two threads wait, one wake takes the first
  * ```ts
  * import { FutexTable } from "./futex_table.ts";
+ * import { strictEqual } from "node:assert";
  * const t = new FutexTable();
  * const a = t.enqueue(0x1000, 101), b = t.enqueue(0x1000, 102);
- * console.log(t.wake(0x1000, 1), a.woken, b.woken); // 1 true false
+ * strictEqual(t.wake(0x1000, 1), 1);
+ * strictEqual(a.woken, true);
+ * strictEqual(b.woken, false);
  * ```
  */
 export class FutexTable {

@@ -19,10 +19,11 @@ const encoder = new TextEncoder();
  * ```ts
  * import { StructBuf } from "./guest_struct.ts";
  * import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
  * const mem = new AddressSpace(1 << 20);
  * const a = mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
  * new StructBuf(16).i64(0, 5).i64(8, 250).writeTo(mem, a);
- * console.log(mem.readU64(a)); // 5n
+ * strictEqual(mem.readU64(a), 5n);
  * ```
  */
 export class StructBuf {
@@ -151,9 +152,10 @@ export function readI32(mem: AddressSpace, addr: number): number {
  * ```ts
  * import { accessiblePrefix } from "./guest_struct.ts";
  * import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
  * const mem = new AddressSpace(1 << 20);
  * const a = mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
- * console.log(accessiblePrefix(mem, a + 4000, 1000, "write").length); // 96
+ * strictEqual(accessiblePrefix(mem, a + 4000, 1000, "write").length, 96);
  * ```
  */
 export function accessiblePrefix(mem: AddressSpace, addr: number, len: number, access: AccessKind): Uint8Array {

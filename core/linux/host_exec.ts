@@ -31,7 +31,8 @@ const HOST_MACHINE: Record<string, number> = { x86_64: 62, aarch64: 183 };
  * @example
  * ```ts
  * import { isHostProgram } from "./host_exec.ts";
- * console.log(isHostProgram(new TextEncoder().encode("#!/bin/sh\necho hi\n"))); // true
+ * import { strictEqual } from "node:assert";
+ * strictEqual(isHostProgram(new TextEncoder().encode("#!/bin/sh\necho hi\n")), true);
  * ```
  */
 export function isHostProgram(bytes: Uint8Array): boolean {

@@ -39,7 +39,8 @@ export interface HostIds {
  * @example
  * ```ts
  * import { hostIds } from "./host_info.ts";
- * console.log(hostIds().uids.length); // 4
+ * import { strictEqual } from "node:assert";
+ * strictEqual(hostIds().uids.length, 4); // real, effective, saved, fs
  * ```
  */
 export function hostIds(): HostIds {

@@ -35,9 +35,11 @@ let handle: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
  * The host C library, or null when it cannot be loaded.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { libc } from "./host_libc.ts";
+ * import { strictEqual } from "node:assert";
  * const c = libc();
- * if (c) c.getrusage(0, new Uint8Array(144));
+ * if (c) strictEqual(c.getrusage(0, new Uint8Array(144)), 0);
  * ```
  */
 export function libc(): Libc | null {

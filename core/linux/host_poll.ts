@@ -40,8 +40,11 @@ export interface HostPollFd {
  * cannot poll the host.
  *
  * @example
- * ```ts ignore
- * const [stdin] = pollHost([{ fd: 0, events: POLL.IN }], 0) ?? [POLL.IN];
+ * ```ts
+ * import { POLL, pollHost } from "./host_poll.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * const revents = pollHost([{ fd: 1, events: POLL.OUT }], 0);
+ * if (revents) deepStrictEqual(revents, [POLL.OUT]); // standard output takes writes
  * ```
  */
 export function pollHost(fds: readonly HostPollFd[], timeoutMs: number): number[] | undefined {

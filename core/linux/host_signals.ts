@@ -35,10 +35,14 @@ export const FORWARDED_SIGNALS: Readonly<Record<number, Deno.Signal>> = {
  * The host signals plume listens for and those received so far.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { HostSignals } from "./host_signals.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const h = new HostSignals();
- * h.listen(2); // SIGINT now reaches the guest
- * const got = h.take(); // signal numbers received since the last take()
+ * h.listen(28); // SIGWINCH now reaches the guest
+ * Deno.kill(Deno.pid, "SIGWINCH");
+ * await new Promise((resolve) => setTimeout(resolve, 100)); // the event loop delivers it
+ * deepStrictEqual(h.take(), [28]); // signal numbers received since the last take()
  * h.dispose();
  * ```
  */

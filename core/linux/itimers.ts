@@ -36,9 +36,11 @@ interface Timer {
  * @example A one-shot real timer
  * ```ts
  * import { IntervalTimers, ITIMER_REAL } from "./itimers.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const t = new IntervalTimers();
  * t.set(ITIMER_REAL, 5, 0, 100, 0);
- * console.log(t.expire(104, 0), t.expire(105, 0)); // [] [ 14 ]
+ * deepStrictEqual(t.expire(104, 0), []);
+ * deepStrictEqual(t.expire(105, 0), [14]); // SIGALRM
  * ```
  */
 export class IntervalTimers {

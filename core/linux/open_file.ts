@@ -268,12 +268,15 @@ function denoOptions(flags: number, truncate: boolean): Deno.OpenOptions {
  * @example Create a file, write and read it back
  * ```ts
  * import { HostFile, O_CREAT, O_RDWR } from "./open_file.ts";
- * const path = Deno.makeTempDirSync() + "/f";
- * const f = HostFile.open(path, O_RDWR | O_CREAT, 0o644, 0o022);
+ * import { strictEqual } from "node:assert";
+ * const dir = Deno.makeTempDirSync();
+ * const f = HostFile.open(`${dir}/f`, O_RDWR | O_CREAT, 0o644, 0o022);
  * f.write(new TextEncoder().encode("hi"));
  * const buf = new Uint8Array(2);
- * console.log(f.pread(buf, 0), new TextDecoder().decode(buf)); // 2 "hi"
+ * strictEqual(f.pread(buf, 0), 2);
+ * strictEqual(new TextDecoder().decode(buf), "hi");
  * f.release();
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export class HostFile extends OpenFile {
@@ -509,9 +512,11 @@ export class HostFile extends OpenFile {
  * @example
  * ```ts
  * import { MemFile } from "./open_file.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new MemFile(new TextEncoder().encode("abc"), "/proc/self/maps");
  * const b = new Uint8Array(8);
- * console.log(f.read(b), f.read(b)); // 3 0
+ * strictEqual(f.read(b), 3);
+ * strictEqual(f.read(b), 0); // end of file
  * ```
  */
 export class MemFile extends OpenFile {

@@ -128,8 +128,14 @@ export function procStat(proc: Process): string {
  * guest. An empty path is `ENOENT`.
  *
  * @example
- * ```ts ignore
- * const host = resolvePath(proc, AT_FDCWD, "a.txt"); // `${proc.cwd}/a.txt`
+ * ```ts
+ * import { AT_FDCWD, resolvePath } from "./paths.ts";
+ * import { Process } from "./process.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * proc.cwd = "/home/me";
+ * strictEqual(resolvePath(proc, AT_FDCWD, "a.txt"), "/home/me/a.txt");
  * ```
  */
 export function resolvePath(proc: Process, dirfd: number, path: string, sysroot = false): string {

@@ -81,10 +81,10 @@ export class Pipe {
  * @example
  * ```ts
  * import { PipeEnd } from "./pipe.ts";
+ * import { strictEqual } from "node:assert";
  * const [r, w] = PipeEnd.pair(0);
  * w.write(new Uint8Array([1, 2, 3]));
- * const buf = new Uint8Array(8);
- * console.log(r.read(buf)); // 3
+ * strictEqual(r.read(new Uint8Array(8)), 3);
  * ```
  */
 export class PipeEnd extends OpenFile {

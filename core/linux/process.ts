@@ -27,8 +27,9 @@ import { ThreadState } from "./thread.ts";
  * ```ts
  * import { Process } from "./process.ts";
  * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
  * const proc = new Process(new AddressSpace(1 << 24));
- * console.log(proc.exitStatus); // null
+ * strictEqual(proc.exitStatus, null); // still running
  * ```
  */
 export class Process {

@@ -23,8 +23,10 @@ export const PID_STRIDE = 1000;
  * @example
  * ```ts
  * import { ProcessTable } from "./process_table.ts";
+ * import { strictEqual } from "node:assert";
  * const table = new ProcessTable(4000);
- * console.log(table.newPid(), table.newPid()); // 5000 6000
+ * strictEqual(table.newPid(), 5000);
+ * strictEqual(table.newPid(), 6000);
  * ```
  */
 export class ProcessTable {

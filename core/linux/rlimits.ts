@@ -58,8 +58,9 @@ function toRlim(v: number): bigint {
  * @example
  * ```ts
  * import { ResourceLimits, RLIMIT_STACK } from "./rlimits.ts";
+ * import { ok } from "node:assert";
  * const l = new ResourceLimits();
- * console.log(l.get(RLIMIT_STACK).cur > 0n); // true
+ * ok(l.get(RLIMIT_STACK).cur > 0n);
  * ```
  */
 export class ResourceLimits {

@@ -48,8 +48,9 @@ export function fileKey(file: OpenFile): string {
  * @example
  * ```ts
  * import { SharedMappings } from "./shared_mappings.ts";
+ * import { strictEqual } from "node:assert";
  * const maps = new SharedMappings();
- * console.log(maps.size); // 0
+ * strictEqual(maps.size, 0);
  * ```
  */
 export class SharedMappings {

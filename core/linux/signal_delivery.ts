@@ -113,8 +113,15 @@ function targetThread(proc: Process, signo: number): ThreadState | undefined {
  * queued twice.
  *
  * @example
- * ```ts ignore
- * sendSignal(proc, { signo: SIGUSR1, code: SI_USER, pid: proc.pid, uid: 0, tid: 0 });
+ * ```ts
+ * import { sendSignal } from "./signal_delivery.ts";
+ * import { Process } from "./process.ts";
+ * import { SI_USER, SIGTERM } from "./signals.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * sendSignal(proc, { signo: SIGTERM, code: SI_USER, pid: 1, uid: 0, tid: 0 });
+ * strictEqual(proc.signals.pending.length, 1); // queued on the process: no thread named
  * ```
  */
 export function sendSignal(proc: Process, sig: PendingSignal): void {

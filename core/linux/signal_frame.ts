@@ -82,8 +82,9 @@ export function isFault(sig: PendingSignal): boolean {
  * @example
  * ```ts
  * import { encodeSiginfo } from "./signal_frame.ts";
+ * import { strictEqual } from "node:assert";
  * const b = encodeSiginfo({ signo: 11, code: 1, pid: 0, uid: 0, tid: 7, addr: 0x1234 });
- * console.log(new DataView(b.buffer).getBigUint64(16, true)); // 4660n
+ * strictEqual(new DataView(b.buffer).getBigUint64(16, true), 0x1234n); // si_addr
  * ```
  */
 export function encodeSiginfo(sig: PendingSignal): Uint8Array {

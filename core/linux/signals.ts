@@ -69,7 +69,8 @@ export const SIGSYS = 31;
  * @example
  * ```ts
  * import { SIGNAL_NUMBERS } from "./signals.ts";
- * console.log(SIGNAL_NUMBERS.SIGTERM); // 15
+ * import { strictEqual } from "node:assert";
+ * strictEqual(SIGNAL_NUMBERS.SIGTERM, 15);
  * ```
  */
 export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
@@ -158,7 +159,10 @@ const IGNORED_SIGNALS = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SI
  * @example
  * ```ts
  * import { defaultAction } from "./signals.ts";
- * console.log(defaultAction(11), defaultAction(15), defaultAction(17)); // core term ignore
+ * import { strictEqual } from "node:assert";
+ * strictEqual(defaultAction(11), "core"); // SIGSEGV
+ * strictEqual(defaultAction(15), "term"); // SIGTERM
+ * strictEqual(defaultAction(17), "ignore"); // SIGCHLD
  * ```
  */
 export function defaultAction(signo: number): DefaultAction {
@@ -203,8 +207,10 @@ export interface PendingSignal {
  * @example A disposition and the pending counter
  * ```ts
  * import { SignalState } from "./signals.ts";
+ * import { strictEqual } from "node:assert";
  * const s = new SignalState();
- * console.log(s.actions[2].handler, s.count); // 0n 0
+ * strictEqual(s.actions[2].handler, 0n); // SIG_DFL
+ * strictEqual(s.count, 0);
  * ```
  */
 export class SignalState {

@@ -96,7 +96,8 @@ export function fromFileInfo(s: Deno.FileInfo): FileStat {
  * @example
  * ```ts
  * import { statPath, S_IFDIR, S_IFMT } from "./stat.ts";
- * console.log((statPath("/", false).mode & S_IFMT) === S_IFDIR); // true
+ * import { strictEqual } from "node:assert";
+ * strictEqual(statPath("/", false).mode & S_IFMT, S_IFDIR);
  * ```
  */
 export function statPath(path: string, nofollow: boolean): FileStat {

@@ -44,8 +44,9 @@ function defaultTermios(): Uint8Array {
  * @example
  * ```ts
  * import { ICANON, TerminalState } from "./stdio.ts";
+ * import { notStrictEqual } from "node:assert";
  * const t = new TerminalState();
- * console.log((t.lflag & ICANON) !== 0); // true (cooked)
+ * notStrictEqual(t.lflag & ICANON, 0); // cooked
  * ```
  */
 export class TerminalState {
@@ -110,8 +111,9 @@ function hostOffset(fd: number): number {
  * @example Write to the host's stdout
  * ```ts
  * import { StdioFile, TerminalState } from "./stdio.ts";
+ * import { strictEqual } from "node:assert";
  * const out = new StdioFile(1, new TerminalState());
- * out.write(new TextEncoder().encode("hello\n"));
+ * strictEqual(out.write(new TextEncoder().encode("hello\n")), 6);
  * ```
  */
 export class StdioFile extends OpenFile {

@@ -137,7 +137,8 @@ export function fmtString(v: bigint, mem: AddressSpace): string {
  * @example
  * ```ts
  * import { fmtFlags, MMAP_PROT } from "./strace.ts";
- * console.log(fmtFlags(MMAP_PROT, 3n)); // "PROT_READ|PROT_WRITE"
+ * import { strictEqual } from "node:assert";
+ * strictEqual(fmtFlags(MMAP_PROT, 3n), "PROT_READ|PROT_WRITE");
  * ```
  */
 export function fmtFlags(table: readonly Named[], v: bigint): string {
@@ -392,9 +393,10 @@ const SI_CODE_NAMES: Readonly<Record<number, string>> = {
  * @example
  * ```ts
  * import { fmtSiginfo } from "./strace.ts";
+ * import { strictEqual } from "node:assert";
  * const b = new Uint8Array(128);
  * new DataView(b.buffer).setInt32(0, 10, true);
- * console.log(fmtSiginfo(b, false)); // {si_signo=SIGUSR1, si_code=SI_USER, si_pid=0, si_uid=0}
+ * strictEqual(fmtSiginfo(b, false), "{si_signo=SIGUSR1, si_code=SI_USER, si_pid=0, si_uid=0}");
  * ```
  */
 export function fmtSiginfo(info: Uint8Array, fault: boolean): string {
@@ -509,8 +511,9 @@ export function isErrorResult(ret: bigint): boolean {
  * ```ts
  * import { formatResult } from "./strace.ts";
  * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
  * const mem = new AddressSpace(1 << 20);
- * console.log(formatResult(undefined, -2n, [], mem)); // " = -1 errno=2 (No such file or directory)\n"
+ * strictEqual(formatResult(undefined, -2n, [], mem), " = -1 errno=2 (No such file or directory)\n");
  * ```
  */
 export function formatResult(

@@ -65,10 +65,12 @@ function anonStat(ino: bigint): FileStat {
  * @example
  * ```ts
  * import { EventFd } from "./sys_event.ts";
+ * import { strictEqual } from "node:assert";
  * const e = new EventFd(0n, 0);
  * e.write(new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]));
  * const b = new Uint8Array(8);
- * console.log(e.read(b), b[0]); // 8 3
+ * strictEqual(e.read(b), 8);
+ * strictEqual(b[0], 3); // the counter, reset by the read
  * ```
  */
 export class EventFd extends OpenFile {
@@ -144,9 +146,18 @@ interface Interest {
  * An epoll instance: its interest list, asked for readiness when waited on.
  *
  * @example
- * ```ts ignore
- * const ep = new EpollFile(0);
- * ep.interests.set(3, { fd: 3, file, events: POLL.IN, data: 3n, disabled: false });
+ * ```ts
+ * import { EpollFile, EventFd } from "./sys_event.ts";
+ * import { POLL } from "./host_poll.ts";
+ * import { Process } from "./process.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * const efd = new EventFd(1n, 0); // readable: its counter is 1
+ * const fd = proc.fds.install(efd, { limit: 1024 });
+ * const ep = new EpollFile();
+ * ep.interests.set(fd, { fd, file: efd, events: POLL.IN, data: 7n, disabled: false });
+ * deepStrictEqual(ep.collect(proc, 8), [{ events: POLL.IN, data: 7n }]);
  * ```
  */
 export class EpollFile extends OpenFile {

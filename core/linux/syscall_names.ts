@@ -13,7 +13,8 @@
  * @example
  * ```ts
  * import { SYS } from "./syscall_names.ts";
- * console.log(SYS.openat); // 56
+ * import { strictEqual } from "node:assert";
+ * strictEqual(SYS.openat, 56);
  * ```
  */
 export const SYS = {
@@ -345,7 +346,8 @@ export const SYS = {
  * @example
  * ```ts
  * import { SYSCALL_NAMES } from "./syscall_names.ts";
- * console.log(SYSCALL_NAMES[93]); // "exit"
+ * import { strictEqual } from "node:assert";
+ * strictEqual(SYSCALL_NAMES[93], "exit");
  * ```
  */
 export const SYSCALL_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -358,7 +360,9 @@ export const SYSCALL_NAMES: Readonly<Record<number, string>> = Object.fromEntrie
  * @example
  * ```ts
  * import { syscallName } from "./syscall_names.ts";
- * console.log(syscallName(222), syscallName(1000)); // "mmap" undefined
+ * import { strictEqual } from "node:assert";
+ * strictEqual(syscallName(222), "mmap");
+ * strictEqual(syscallName(1000), undefined);
  * ```
  */
 export function syscallName(nr: number): string | undefined {

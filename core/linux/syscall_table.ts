@@ -41,8 +41,9 @@ export interface SyscallDef {
  * @example
  * ```ts
  * import { def } from "./syscall_table.ts";
+ * import { strictEqual } from "node:assert";
  * const d = def("getpid", (proc) => proc.pid, { args: [] });
- * console.log(d.nr); // 172
+ * strictEqual(d.nr, 172);
  * ```
  */
 export function def(

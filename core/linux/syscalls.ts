@@ -124,12 +124,13 @@ function complete(proc: Process, cpu: Cpu, d: SyscallDef | undefined, ret: numbe
  * import { Process } from "./process.ts";
  * import { Cpu } from "../cpu/state.ts";
  * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
  * const proc = new Process(new AddressSpace(1 << 20));
  * proc.pid = 42;
  * const cpu = new Cpu();
- * cpu.setXNumber(17, 172); // getpid
+ * cpu.setXNumber(17, 172); // a7: getpid
  * doSyscall(proc, cpu);
- * console.log(cpu.getXNumber(10)); // 42
+ * strictEqual(cpu.getXNumber(10), 42); // a0
  * ```
  */
 export function doSyscall(proc: Process, cpu: Cpu): boolean {

@@ -38,8 +38,11 @@ export interface BlockedCall {
  * ```ts
  * import { ThreadState } from "./thread.ts";
  * import { Cpu } from "../cpu/state.ts";
+ * import { strictEqual } from "node:assert";
  * const t = new ThreadState(100, new Cpu());
- * console.log(t.tid, t.blocked, t.call); // 100 0n undefined
+ * strictEqual(t.tid, 100);
+ * strictEqual(t.blocked, 0n); // no signal blocked
+ * strictEqual(t.call, undefined); // not in a blocking call
  * ```
  */
 export class ThreadState {

@@ -58,12 +58,13 @@ export interface Waiter {
  * @example A handler that sleeps for 5 ms
  * ```ts
  * import { Blocked } from "./wait.ts";
+ * import { strictEqual } from "node:assert";
  * const until = performance.now() + 5;
  * const err = new Blocked({
  *   what: "nanosleep", deadline: until, restart: "eintr",
  *   poll: (now) => (now >= until ? 0 : undefined), cancel() {},
  * });
- * console.log(err.waiter.what); // nanosleep
+ * strictEqual(err.waiter.what, "nanosleep");
  * ```
  */
 export class Blocked extends Error {
