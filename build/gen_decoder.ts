@@ -1,11 +1,15 @@
 /**
- * Generates the RV64GC instruction decoder from its declarative table.
+ * Generates the RV64GC instruction decoder and the operations' metadata from
+ * their declarative table.
  *
  * Reads `core/isa/rv64gc.decode` (decodetree-like: fields, argument sets,
- * formats, one pattern per instruction), checks that overlapping patterns nest
- * (so the most specific one wins, whatever their order), builds a decision
- * tree that switches on the bits all remaining patterns fix, and writes it as
- * TypeScript to `core/isa/decoder_generated.ts`. Run it with `deno task gen`.
+ * formats, one pattern per instruction with the properties the encoding
+ * cannot say), checks that overlapping patterns nest (so the most specific one
+ * wins, whatever their order), builds a decision tree that switches on the
+ * bits all remaining patterns fix, and writes it as TypeScript to
+ * `core/isa/decoder_generated.ts`; the operations themselves (the `Op` type,
+ * their list and properties) go to `core/isa/ops_generated.ts`. Run it with
+ * `deno task gen`.
  *
  * @module
  */
@@ -14,6 +18,8 @@
 export const TABLE_PATH = "core/isa/rv64gc.decode";
 /** Path of the generated decoder, relative to the repository root. */
 export const OUTPUT_PATH = "core/isa/decoder_generated.ts";
+/** Path of the generated operation metadata, relative to the repository root. */
+export const OPS_OUTPUT_PATH = "core/isa/ops_generated.ts";
 /** Path of this script, as named in the generated file's banner. */
 const SCRIPT_PATH = "build/gen_decoder.ts";
 
@@ -21,6 +27,31 @@ const SCRIPT_PATH = "build/gen_decoder.ts";
 const INSN_FIELDS = ["rd", "rs1", "rs2", "rs3", "imm", "rm", "aq", "rl", "csr"] as const;
 type InsnField = typeof INSN_FIELDS[number];
 const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(["aq", "rl"]);
+/** Insn fields that name registers, which `!fp=` may mark as floating-point ones. */
+const REGISTER_FIELDS = ["rd", "rs1", "rs2", "rs3"] as const;
+type RegisterField = typeof REGISTER_FIELDS[number];
+
+/** How an operation ends a block (`!jump`, `!branch`, `!exit`). */
+const FLOWS = ["jump", "branch", "exit"] as const;
+type Flow = typeof FLOWS[number];
+/** Kinds of memory access (`!load=`, `!store=`, `!lr=`, `!sc=`, `!amo=`). */
+const ACCESSES = ["load", "store", "lr", "sc", "amo"] as const;
+type AccessKind = typeof ACCESSES[number];
+
+/** An operation's memory access: kind, size in bytes and, for loads, whether the value is sign-extended. */
+export interface MemAccess {
+  kind: AccessKind;
+  size: 1 | 2 | 4 | 8;
+  signed?: boolean;
+}
+
+/** What a pattern line's `!` properties say about its operation. */
+export interface Properties {
+  flow?: Flow;
+  mem?: MemAccess;
+  /** The register fields that name floating-point registers, in `REGISTER_FIELDS` order. */
+  fp: RegisterField[];
+}
 
 /** A bit slice of an instruction word, `len` bits from bit `pos` up. */
 interface Slice {
@@ -54,19 +85,37 @@ export interface Pattern {
   assign: Map<InsnField, Value>;
   /** The format's name (or argument set's, prefixed `args_`), naming its builder. */
   format: string;
+  /** The argument set's name (empty for `illegal` patterns, which have none). */
+  argSet: string;
+  /** The line's `!` properties, when it has any. */
+  props?: Properties;
   /** 1-based line in the table, for messages. */
   line: number;
 }
 
 interface Format {
   bits: string;
+  argSet: string;
   args: string[];
   assign: Map<InsnField, Value>;
 }
 
-/** The parsed table: its patterns, in table order. */
+/** One operation: what all its patterns share. */
+export interface OpDef {
+  op: string;
+  /** The argument set every pattern of the op fills. */
+  argSet: string;
+  /** Whether the argument set has a rounding-mode field. */
+  rm: boolean;
+  /** The properties given on the op's first pattern. */
+  props: Properties;
+}
+
+/** The parsed table: its patterns in table order, its argument sets, and its operations in order of first pattern. */
 export interface Table {
   patterns: Pattern[];
+  argSets: Map<string, string[]>;
+  ops: OpDef[];
 }
 
 /** A decision tree node: a switch on some bits, or an ordered list of candidates. */
@@ -101,6 +150,27 @@ export function generateDecoder(tableText: string): string {
   const tree16 = buildTree(table.patterns.filter((p) => p.width === 16), 0);
   const tree32 = buildTree(table.patterns.filter((p) => p.width === 32), 0);
   return emitModule(table, tree16, tree32);
+}
+
+/**
+ * Generates the operation metadata module's source text from the table's text:
+ * the `Op` union of every operation name, their list, and per operation its
+ * argument set, control flow, memory access and floating-point use.
+ *
+ * @param tableText The contents of `core/isa/rv64gc.decode`.
+ * @returns The TypeScript source of `core/isa/ops_generated.ts`.
+ * @throws {Error} When the table is malformed.
+ *
+ * @example List the operations that end a block
+ * ```ts
+ * import { generateOps, parseTable, TABLE_PATH } from "./gen_decoder.ts";
+ * const text = Deno.readTextFileSync(TABLE_PATH);
+ * console.log(parseTable(text).ops.filter((o) => o.props.flow).map((o) => o.op).join(" "));
+ * console.log(generateOps(text).split("\n")[0]);
+ * ```
+ */
+export function generateOps(tableText: string): string {
+  return emitOpsModule(parseTable(tableText));
 }
 
 // ---------------------------------------------------------------- parsing
@@ -138,7 +208,7 @@ export function parseTable(text: string): Table {
       patterns.push(parsePattern(head, rest, fields, argSets, formats, line));
     }
   });
-  return { patterns };
+  return { patterns, argSets, ops: collectOps(patterns, argSets) };
 }
 
 function parseField(name: string, tokens: string[], line: number): Field {
@@ -226,7 +296,7 @@ function parseFormat(
   const args = lookupArgs(rest[0], argSets, line);
   const assign = parseAssignments(rest.slice(1), fields, line);
   checkAssignments(assign, args, line);
-  return { bits, args, assign };
+  return { bits, argSet: rest[0].slice(1), args, assign };
 }
 
 function parsePattern(
@@ -238,14 +308,18 @@ function parsePattern(
   line: number,
 ): Pattern {
   if (!/^[a-z][a-z0-9.]*$/.test(op)) throw new TableError(line, `Bad instruction name "${op}"`);
-  const { bits, rest } = splitBits(tokens);
+  const { bits, rest: afterBits } = splitBits(tokens);
   const width = bits.length;
   if (width !== 16 && width !== 32) {
     throw new TableError(line, `Pattern ${op} has ${width} bits, expected 16 or 32`);
   }
+  const firstProperty = afterBits.findIndex((t) => t.startsWith("!"));
+  const rest = firstProperty < 0 ? afterBits : afterBits.slice(0, firstProperty);
+  const propertyTokens = firstProperty < 0 ? [] : afterBits.slice(firstProperty);
   let formatBits = ".".repeat(width);
   let args: string[] = [];
   let formatName = "illegal";
+  let argSet = "";
   const assign = new Map<InsnField, Value>();
   let i = 0;
   if (rest[i]?.startsWith("@")) {
@@ -257,15 +331,21 @@ function parsePattern(
     }
     formatBits = format.bits;
     args = format.args;
+    argSet = format.argSet;
     for (const [k, v] of format.assign) assign.set(k, v);
     i++;
   } else if (rest[i]?.startsWith("&")) {
     args = lookupArgs(rest[i], argSets, line);
-    formatName = `args_${rest[i].slice(1)}`;
+    argSet = rest[i].slice(1);
+    formatName = `args_${argSet}`;
     i++;
   } else if (op !== "illegal") {
     throw new TableError(line, `Pattern ${op} names neither a format nor an argument set`);
   }
+  if (op === "illegal" && propertyTokens.length > 0) {
+    throw new TableError(line, `Pattern illegal cannot have properties, got "${propertyTokens[0]}"`);
+  }
+  const props = propertyTokens.length > 0 ? parseProperties(op, propertyTokens, args, line) : undefined;
   const own = parseAssignments(rest.slice(i), fields, line);
   checkAssignments(own, args, line);
   for (const [k, v] of own) assign.set(k, v);
@@ -289,7 +369,93 @@ function parsePattern(
   if ((mask & 3) !== 3 || (width === 16) !== (quadrant !== 3)) {
     throw new TableError(line, `Pattern ${op} has bits 1:0 that do not match its ${width}-bit length`);
   }
-  return { op, width, mask: mask | 0, value: value | 0, assign, format: formatName, line };
+  return { op, width, mask: mask | 0, value: value | 0, assign, format: formatName, argSet, props, line };
+}
+
+/**
+ * Parses a pattern line's properties: `!jump`, `!branch`, `!exit` (how the
+ * operation ends a block), `!load=N` / `!load=Nu`, `!store=N`, `!lr=N`,
+ * `!sc=N`, `!amo=N` (its memory access of N bytes; `u` for a load that
+ * zero-extends) and `!fp=rd,rs1,…` (the fields that name FP registers).
+ */
+function parseProperties(op: string, tokens: string[], args: string[], line: number): Properties {
+  const props: Properties = { fp: [] };
+  for (const token of tokens) {
+    const m = token.match(/^!([a-z]+)(?:=(.*))?$/);
+    if (!m) throw new TableError(line, `Bad property "${token}" of ${op}: properties are !name or !name=value`);
+    const [, name, value] = m;
+    if ((FLOWS as readonly string[]).includes(name)) {
+      if (value !== undefined) throw new TableError(line, `Property !${name} of ${op} takes no value`);
+      if (props.flow) {
+        throw new TableError(line, `Pattern ${op} has two control-flow properties, !${props.flow} and !${name}`);
+      }
+      props.flow = name as Flow;
+    } else if ((ACCESSES as readonly string[]).includes(name)) {
+      const size = value?.match(name === "load" ? /^([1248])(u?)$/ : /^([1248])$/);
+      if (!size) {
+        const expected = name === "load" ? "1, 2, 4 or 8, with u when zero-extended" : "1, 2, 4 or 8";
+        throw new TableError(line, `Property ${token} of ${op} needs a size in bytes: ${expected}`);
+      }
+      if (props.mem) {
+        throw new TableError(line, `Pattern ${op} has two memory accesses, !${props.mem.kind} and !${name}`);
+      }
+      if (!args.includes("rs1")) {
+        throw new TableError(line, `Pattern ${op} accesses memory but has no rs1 (the address)`);
+      }
+      props.mem = { kind: name as AccessKind, size: Number(size[1]) as 1 | 2 | 4 | 8 };
+      if (name === "load") props.mem.signed = size[2] !== "u";
+    } else if (name === "fp") {
+      if (props.fp.length > 0) throw new TableError(line, `Pattern ${op} has two !fp properties`);
+      const regs = (value ?? "").split(",");
+      for (const reg of regs) {
+        if (!(REGISTER_FIELDS as readonly string[]).includes(reg)) {
+          throw new TableError(line, `Property !fp of ${op} names "${reg}", not one of ${REGISTER_FIELDS.join(", ")}`);
+        }
+        if (!args.includes(reg)) {
+          throw new TableError(line, `Property !fp of ${op} names ${reg}, which is not in its argument set`);
+        }
+      }
+      if (new Set(regs).size !== regs.length) {
+        throw new TableError(line, `Pattern ${op} names an FP register field twice`);
+      }
+      props.fp = REGISTER_FIELDS.filter((r) => regs.includes(r));
+    } else {
+      throw new TableError(
+        line,
+        `Unknown property !${name} of ${op}; known: ${[...FLOWS, ...ACCESSES, "fp"].map((p) => `!${p}`).join(" ")}`,
+      );
+    }
+  }
+  return props;
+}
+
+/**
+ * Gathers the operations, in order of their first pattern. The properties
+ * belong to the operation, so they are given once, on its first pattern (the
+ * compressed forms that follow inherit them); every pattern of an operation
+ * fills the same argument set, so that one implementation serves them all.
+ */
+function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[] {
+  const ops = new Map<string, OpDef & { line: number }>();
+  for (const p of patterns) {
+    if (p.op === "illegal") continue;
+    const first = ops.get(p.op);
+    if (!first) {
+      const rm = argSets.get(p.argSet)!.includes("rm");
+      ops.set(p.op, { op: p.op, argSet: p.argSet, rm, props: p.props ?? { fp: [] }, line: p.line });
+      continue;
+    }
+    if (p.props) {
+      throw new TableError(p.line, `Properties of ${p.op} belong on its first pattern (line ${first.line})`);
+    }
+    if (p.argSet !== first.argSet) {
+      throw new TableError(
+        p.line,
+        `Pattern ${p.op} fills &${p.argSet} but its first pattern (line ${first.line}) fills &${first.argSet}`,
+      );
+    }
+  }
+  return [...ops.values()].map(({ op, argSet, rm, props }) => ({ op, argSet, rm, props }));
 }
 
 // ---------------------------------------------------------------- checking
@@ -431,7 +597,7 @@ function emitBuilders(builders: Builders, out: string[]): void {
   for (const { name, width, assign } of builders.byKey.values()) {
     const args = INSN_FIELDS.map((field) => valueExpression(field, assign.get(field)));
     const raw = width === 32 ? "w >>> 0" : "w";
-    out.push(`function ${name}(op: string, w: number): Insn {`);
+    out.push(`function ${name}(op: Op, w: number): Insn {`);
     out.push(`  return insn(op, ${raw}, ${width / 8}, ${args.join(", ")});`);
     out.push("}", "");
   }
@@ -488,9 +654,10 @@ function emitModule(table: Table, tree16: Node, tree32: Node): string {
     " */",
     "",
     'import type { Insn } from "./insn.ts";',
+    'import type { Op } from "./ops_generated.ts";',
     "",
     "function insn(",
-    "  op: string,",
+    "  op: Op,",
     "  raw: number,",
     "  size: 2 | 4,",
     "  rd: number,",
@@ -543,11 +710,128 @@ function emitModule(table: Table, tree16: Node, tree32: Node): string {
   return out.join("\n");
 }
 
+/** A property key as TypeScript writes it: quoted only when it is not an identifier. */
+function key(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : JSON.stringify(name);
+}
+
+function stringList(items: readonly string[]): string {
+  return `[${items.map((s) => JSON.stringify(s)).join(", ")}]`;
+}
+
+/** A union of string literals, one per line, as deno fmt lays out a long one. */
+function union(name: string, members: readonly string[]): string[] {
+  return [
+    `export type ${name} =`,
+    ...members.map((m, k) => `  | ${JSON.stringify(m)}${k === members.length - 1 ? ";" : ""}`),
+  ];
+}
+
+function opInfoLiteral(def: OpDef): string {
+  const parts = [`args: ${JSON.stringify(def.argSet)}`, `rm: ${def.rm}`, `fp: ${stringList(def.props.fp)}`];
+  if (def.props.flow) parts.push(`flow: ${JSON.stringify(def.props.flow)}`);
+  const mem = def.props.mem;
+  if (mem) {
+    const signed = mem.signed === undefined ? "" : `, signed: ${mem.signed}`;
+    parts.push(`mem: { kind: ${JSON.stringify(mem.kind)}, size: ${mem.size}${signed} }`);
+  }
+  return `{ ${parts.join(", ")} }`;
+}
+
+function emitOpsModule(table: Table): string {
+  const ops = table.ops;
+  const used = new Set(ops.map((o) => o.argSet));
+  const argSets = [...table.argSets.keys()].filter((a) => used.has(a));
+  const out: string[] = [
+    `// Generated by ${SCRIPT_PATH} from ${TABLE_PATH}. Do not edit: change the table and run \`deno task gen\`.`,
+    "",
+    "/**",
+    " * The RV64GC operations the decoder produces (`Insn.op`) and what the",
+    " * encoding table says about each: the fields it fills, whether it ends a",
+    " * block, its memory access, which of its registers are floating-point ones",
+    " * and whether it has a rounding mode. Tables with an entry per operation",
+    " * are typed `Record<Op, …>`, so that `deno check` names any operation one",
+    " * of them lacks.",
+    " *",
+    " * @example Which operations end a block",
+    " * ```ts",
+    ' * import { OP_INFO, OPS } from "./ops_generated.ts";',
+    ' * console.log(OPS.filter((op) => OP_INFO[op].flow !== undefined).join(" "));',
+    " * ```",
+    " *",
+    " * @module",
+    " */",
+    "",
+    "/** An operation, named as the RISC-V specification spells it (compressed forms use their expansion's). */",
+    ...union("Op", ops.map((o) => o.op)),
+    "",
+    "/** The operations that access memory: those with a `mem` property. */",
+    ...union("MemOp", ops.filter((o) => o.props.mem).map((o) => o.op)),
+    "",
+    "/** The argument sets: which `Insn` fields an operation's patterns fill. */",
+    ...union("ArgSet", argSets),
+    "",
+    "/** An `Insn` field an argument set may hold. */",
+    `export type ArgField = ${INSN_FIELDS.map((f) => JSON.stringify(f)).join(" | ")};`,
+    "",
+    "/** An `Insn` field that names a register. */",
+    `export type RegisterField = ${REGISTER_FIELDS.map((f) => JSON.stringify(f)).join(" | ")};`,
+    "",
+    "/**",
+    " * How an operation ends a block: `jump` (unconditionally, to a target known",
+    " * or computed), `branch` (conditionally), `exit` (to the CPU loop, which",
+    " * handles it: a system call, a breakpoint, `fence.i`).",
+    " */",
+    `export type Flow = ${FLOWS.map((f) => JSON.stringify(f)).join(" | ")};`,
+    "",
+    "/**",
+    " * A memory access of `size` bytes: a load (sign-extended when `signed`), a",
+    " * store, a load-reserved, a store-conditional or an atomic read-modify-write.",
+    " */",
+    "export type MemAccess =",
+    '  | { readonly kind: "load"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean }',
+    `  | { readonly kind: ${ACCESSES.filter((a) => a !== "load").map((a) => JSON.stringify(a)).join(" | ")}; ` +
+    "readonly size: 1 | 2 | 4 | 8 };",
+    "",
+    "/** What the table says about one operation. */",
+    "export interface OpInfo {",
+    "  /** The argument set its patterns fill ({@link ARG_SETS} lists the fields). */",
+    "  readonly args: ArgSet;",
+    "  /** Whether it has a rounding-mode field (`rm`). */",
+    "  readonly rm: boolean;",
+    "  /** The register fields that name FP registers (`rd` is written, the others read); the rest are integer ones. */",
+    "  readonly fp: readonly RegisterField[];",
+    "  /** How it ends a block, when it does. */",
+    "  readonly flow?: Flow;",
+    "  /** Its memory access, when it has one. */",
+    "  readonly mem?: MemAccess;",
+    "}",
+    "",
+    "/** The fields of each argument set. */",
+    "export const ARG_SETS: { readonly [A in ArgSet]: readonly ArgField[] } = {",
+    ...argSets.map((a) => `  ${key(a)}: ${stringList(table.argSets.get(a)!)},`),
+    "};",
+    "",
+    "/** Every operation, in table order. */",
+    "export const OPS: readonly Op[] = [",
+    ...ops.map((o) => `  ${JSON.stringify(o.op)},`),
+    "];",
+    "",
+    "/** Each operation's properties. */",
+    "export const OP_INFO: { readonly [O in Op]: OpInfo } = {",
+    ...ops.map((o) => `  ${key(o.op)}: ${opInfoLiteral(o)},`),
+    "};",
+    "",
+  ];
+  return out.join("\n");
+}
+
 // ---------------------------------------------------------------- main
 
 if (import.meta.main) {
   const root = new URL("../", import.meta.url);
-  const source = generateDecoder(await Deno.readTextFile(new URL(TABLE_PATH, root)));
-  await Deno.writeTextFile(new URL(OUTPUT_PATH, root), source);
-  console.log(`Wrote ${OUTPUT_PATH} from ${TABLE_PATH}`);
+  const table = await Deno.readTextFile(new URL(TABLE_PATH, root));
+  await Deno.writeTextFile(new URL(OUTPUT_PATH, root), generateDecoder(table));
+  await Deno.writeTextFile(new URL(OPS_OUTPUT_PATH, root), generateOps(table));
+  console.log(`Wrote ${OUTPUT_PATH} and ${OPS_OUTPUT_PATH} from ${TABLE_PATH}`);
 }

@@ -9,9 +9,10 @@
  */
 
 import type { Insn } from "./insn.ts";
+import type { Op } from "./ops_generated.ts";
 
 function insn(
-  op: string,
+  op: Op,
   raw: number,
   size: 2 | 4,
   rd: number,
@@ -193,171 +194,171 @@ function f_zimm(w: number): number {
   return (w >>> 15) & 0x1f;
 }
 
-function b_c_addi4spn(op: string, w: number): Insn {
+function b_c_addi4spn(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs2p(w), 2, 0, 0, f_c_uimm4spn(w), 0, false, false, 0);
 }
 
-function b_c_addi(op: string, w: number): Insn {
+function b_c_addi(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), f_c_rd(w), 0, 0, f_c_imm6(w), 0, false, false, 0);
 }
 
-function b_c_shift(op: string, w: number): Insn {
+function b_c_shift(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), f_c_rd(w), 0, 0, f_c_uimm6(w), 0, false, false, 0);
 }
 
-function b_c_ld(op: string, w: number): Insn {
+function b_c_ld(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs2p(w), f_c_rs1p(w), 0, 0, f_c_uimm_d(w), 0, false, false, 0);
 }
 
-function b_c_ldsp(op: string, w: number): Insn {
+function b_c_ldsp(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 2, 0, 0, f_c_uimm_ldsp(w), 0, false, false, 0);
 }
 
-function b_c_lw(op: string, w: number): Insn {
+function b_c_lw(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs2p(w), f_c_rs1p(w), 0, 0, f_c_uimm_w(w), 0, false, false, 0);
 }
 
-function b_c_li(op: string, w: number): Insn {
+function b_c_li(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 0, 0, 0, f_c_imm6(w), 0, false, false, 0);
 }
 
-function b_c_lwsp(op: string, w: number): Insn {
+function b_c_lwsp(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 2, 0, 0, f_c_uimm_lwsp(w), 0, false, false, 0);
 }
 
-function b_c_addi16sp(op: string, w: number): Insn {
+function b_c_addi16sp(op: Op, w: number): Insn {
   return insn(op, w, 2, 2, 2, 0, 0, f_c_imm16sp(w), 0, false, false, 0);
 }
 
-function b_c_lui(op: string, w: number): Insn {
+function b_c_lui(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 0, 0, 0, f_c_imm_lui(w), 0, false, false, 0);
 }
 
-function b_c_shiftp(op: string, w: number): Insn {
+function b_c_shiftp(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs1p(w), f_c_rs1p(w), 0, 0, f_c_uimm6(w), 0, false, false, 0);
 }
 
-function b_c_andi(op: string, w: number): Insn {
+function b_c_andi(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs1p(w), f_c_rs1p(w), 0, 0, f_c_imm6(w), 0, false, false, 0);
 }
 
-function b_c_arith(op: string, w: number): Insn {
+function b_c_arith(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rs1p(w), f_c_rs1p(w), f_c_rs2p(w), 0, 0, 0, false, false, 0);
 }
 
-function b_c_jr(op: string, w: number): Insn {
+function b_c_jr(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, f_c_rd(w), 0, 0, 0, 0, false, false, 0);
 }
 
-function b_c_mv(op: string, w: number): Insn {
+function b_c_mv(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 0, f_c_rs2(w), 0, 0, 0, false, false, 0);
 }
 
-function b_args_empty16(op: string, w: number): Insn {
+function b_args_empty16(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, 0, 0, 0, 0, 0, false, false, 0);
 }
 
-function b_c_jalr(op: string, w: number): Insn {
+function b_c_jalr(op: Op, w: number): Insn {
   return insn(op, w, 2, 1, f_c_rd(w), 0, 0, 0, 0, false, false, 0);
 }
 
-function b_c_add(op: string, w: number): Insn {
+function b_c_add(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), f_c_rd(w), f_c_rs2(w), 0, 0, 0, false, false, 0);
 }
 
-function b_c_sd(op: string, w: number): Insn {
+function b_c_sd(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, f_c_rs1p(w), f_c_rs2p(w), 0, f_c_uimm_d(w), 0, false, false, 0);
 }
 
-function b_c_j(op: string, w: number): Insn {
+function b_c_j(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, 0, 0, 0, f_c_imm_j(w), 0, false, false, 0);
 }
 
-function b_c_sdsp(op: string, w: number): Insn {
+function b_c_sdsp(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, 2, f_c_rs2(w), 0, f_c_uimm_sdsp(w), 0, false, false, 0);
 }
 
-function b_c_sw(op: string, w: number): Insn {
+function b_c_sw(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, f_c_rs1p(w), f_c_rs2p(w), 0, f_c_uimm_w(w), 0, false, false, 0);
 }
 
-function b_c_b(op: string, w: number): Insn {
+function b_c_b(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, f_c_rs1p(w), 0, 0, f_c_imm_b(w), 0, false, false, 0);
 }
 
-function b_c_swsp(op: string, w: number): Insn {
+function b_c_swsp(op: Op, w: number): Insn {
   return insn(op, w, 2, 0, 2, f_c_rs2(w), 0, f_c_uimm_swsp(w), 0, false, false, 0);
 }
 
-function b_i(op: string, w: number): Insn {
+function b_i(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, f_imm_i(w), 0, false, false, 0);
 }
 
-function b_fence(op: string, w: number): Insn {
+function b_fence(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, 0, 0, 0, 0, f_pred_succ(w), 0, false, false, 0);
 }
 
-function b_args_empty(op: string, w: number): Insn {
+function b_args_empty(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, 0, 0, 0, 0, 0, 0, false, false, 0);
 }
 
-function b_sh6(op: string, w: number): Insn {
+function b_sh6(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, f_shamt6(w), 0, false, false, 0);
 }
 
-function b_u(op: string, w: number): Insn {
+function b_u(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), 0, 0, 0, f_imm_u(w), 0, false, false, 0);
 }
 
-function b_sh5(op: string, w: number): Insn {
+function b_sh5(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, f_shamt5(w), 0, false, false, 0);
 }
 
-function b_s(op: string, w: number): Insn {
+function b_s(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, 0, f_rs1(w), f_rs2(w), 0, f_imm_s(w), 0, false, false, 0);
 }
 
-function b_atom_st(op: string, w: number): Insn {
+function b_atom_st(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), f_rs2(w), 0, 0, 0, f_aq(w) !== 0, f_rl(w) !== 0, 0);
 }
 
-function b_atom_ld(op: string, w: number): Insn {
+function b_atom_ld(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, f_aq(w) !== 0, f_rl(w) !== 0, 0);
 }
 
-function b_r(op: string, w: number): Insn {
+function b_r(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), f_rs2(w), 0, 0, 0, false, false, 0);
 }
 
-function b_r4_rm(op: string, w: number): Insn {
+function b_r4_rm(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), f_rs2(w), f_rs3(w), 0, f_rm(w), false, false, 0);
 }
 
-function b_r_rm(op: string, w: number): Insn {
+function b_r_rm(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), f_rs2(w), 0, 0, f_rm(w), false, false, 0);
 }
 
-function b_r2_rm(op: string, w: number): Insn {
+function b_r2_rm(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, f_rm(w), false, false, 0);
 }
 
-function b_r2(op: string, w: number): Insn {
+function b_r2(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, false, false, 0);
 }
 
-function b_b(op: string, w: number): Insn {
+function b_b(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, 0, f_rs1(w), f_rs2(w), 0, f_imm_b(w), 0, false, false, 0);
 }
 
-function b_j(op: string, w: number): Insn {
+function b_j(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), 0, 0, 0, f_imm_j(w), 0, false, false, 0);
 }
 
-function b_csr(op: string, w: number): Insn {
+function b_csr(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, false, false, f_csr(w));
 }
 
-function b_csri(op: string, w: number): Insn {
+function b_csri(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), 0, 0, 0, f_zimm(w), 0, false, false, f_csr(w));
 }
 
@@ -370,58 +371,58 @@ function b_csri(op: string, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 324
-      return b_c_addi4spn("addi", w); // line 325
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 349
+      return b_c_addi4spn("addi", w); // line 350
     case 0x1:
-      return b_c_addi("addi", w); // line 337
+      return b_c_addi("addi", w); // line 362
     case 0x2:
-      return b_c_shift("slli", w); // line 360
+      return b_c_shift("slli", w); // line 385
     case 0x2000:
-      return b_c_ld("fld", w); // line 326
+      return b_c_ld("fld", w); // line 351
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 338
-      return b_c_addi("addiw", w); // line 339
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 363
+      return b_c_addi("addiw", w); // line 364
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 361
+      return b_c_ldsp("fld", w); // line 386
     case 0x4000:
-      return b_c_lw("lw", w); // line 327
+      return b_c_lw("lw", w); // line 352
     case 0x4001:
-      return b_c_li("addi", w); // line 340
+      return b_c_li("addi", w); // line 365
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 362
-      return b_c_lwsp("lw", w); // line 363
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 387
+      return b_c_lwsp("lw", w); // line 388
     case 0x6000:
-      return b_c_ld("ld", w); // line 328
+      return b_c_ld("ld", w); // line 353
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 342
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 341
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 343
-      return b_c_lui("lui", w); // line 344
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 367
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 366
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 368
+      return b_c_lui("lui", w); // line 369
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 364
-      return b_c_ldsp("ld", w); // line 365
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 389
+      return b_c_ldsp("ld", w); // line 390
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 345
+          return b_c_shiftp("srli", w); // line 370
         case 0x1:
-          return b_c_shiftp("srai", w); // line 346
+          return b_c_shiftp("srai", w); // line 371
         case 0x2:
-          return b_c_andi("andi", w); // line 347
+          return b_c_andi("andi", w); // line 372
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 348
+              return b_c_arith("sub", w); // line 373
             case 0x1:
-              return b_c_arith("xor", w); // line 349
+              return b_c_arith("xor", w); // line 374
             case 0x2:
-              return b_c_arith("or", w); // line 350
+              return b_c_arith("or", w); // line 375
             case 0x3:
-              return b_c_arith("and", w); // line 351
+              return b_c_arith("and", w); // line 376
             case 0x80:
-              return b_c_arith("subw", w); // line 352
+              return b_c_arith("subw", w); // line 377
             case 0x81:
-              return b_c_arith("addw", w); // line 353
+              return b_c_arith("addw", w); // line 378
           }
           return null;
       }
@@ -429,33 +430,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 366
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 367
-          return b_c_mv("add", w); // line 368
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 391
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 392
+          return b_c_mv("add", w); // line 393
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 369
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 370
-          return b_c_add("add", w); // line 371
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 394
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 395
+          return b_c_add("add", w); // line 396
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 329
+      return b_c_sd("fsd", w); // line 354
     case 0xa001:
-      return b_c_j("jal", w); // line 354
+      return b_c_j("jal", w); // line 379
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 372
+      return b_c_sdsp("fsd", w); // line 397
     case 0xc000:
-      return b_c_sw("sw", w); // line 330
+      return b_c_sw("sw", w); // line 355
     case 0xc001:
-      return b_c_b("beq", w); // line 355
+      return b_c_b("beq", w); // line 380
     case 0xc002:
-      return b_c_swsp("sw", w); // line 373
+      return b_c_swsp("sw", w); // line 398
     case 0xe000:
-      return b_c_sd("sd", w); // line 331
+      return b_c_sd("sd", w); // line 356
     case 0xe001:
-      return b_c_b("bne", w); // line 356
+      return b_c_b("bne", w); // line 381
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 374
+      return b_c_sdsp("sd", w); // line 399
   }
   return null;
 }
@@ -471,80 +472,80 @@ export function decode32(w: number): Insn | null {
     case 0x3:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("lb", w); // line 142
+          return b_i("lb", w); // line 167
         case 0x1:
-          return b_i("lh", w); // line 143
+          return b_i("lh", w); // line 168
         case 0x2:
-          return b_i("lw", w); // line 144
+          return b_i("lw", w); // line 169
         case 0x3:
-          return b_i("ld", w); // line 145
+          return b_i("ld", w); // line 170
         case 0x4:
-          return b_i("lbu", w); // line 146
+          return b_i("lbu", w); // line 171
         case 0x5:
-          return b_i("lhu", w); // line 147
+          return b_i("lhu", w); // line 172
         case 0x6:
-          return b_i("lwu", w); // line 148
+          return b_i("lwu", w); // line 173
       }
       return null;
     case 0x7:
       switch ((w & 0x7000) >>> 12) {
         case 0x2:
-          return b_i("flw", w); // line 256
+          return b_i("flw", w); // line 281
         case 0x3:
-          return b_i("fld", w); // line 289
+          return b_i("fld", w); // line 314
       }
       return null;
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 192
-          return b_fence("fence", w); // line 191
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 217
+          return b_fence("fence", w); // line 216
         case 0x1:
-          return b_args_empty("fence.i", w); // line 199
+          return b_args_empty("fence.i", w); // line 224
       }
       return null;
     case 0x13:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addi", w); // line 155
+          return b_i("addi", w); // line 180
         case 0x1:
-          if ((w & 0xfc000000) >>> 26 === 0x0) return b_sh6("slli", w); // line 161
+          if ((w & 0xfc000000) >>> 26 === 0x0) return b_sh6("slli", w); // line 186
           return null;
         case 0x2:
-          return b_i("slti", w); // line 156
+          return b_i("slti", w); // line 181
         case 0x3:
-          return b_i("sltiu", w); // line 157
+          return b_i("sltiu", w); // line 182
         case 0x4:
-          return b_i("xori", w); // line 158
+          return b_i("xori", w); // line 183
         case 0x5:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("srli", w); // line 162
+              return b_sh6("srli", w); // line 187
             case 0x10:
-              return b_sh6("srai", w); // line 163
+              return b_sh6("srai", w); // line 188
           }
           return null;
         case 0x6:
-          return b_i("ori", w); // line 159
+          return b_i("ori", w); // line 184
         case 0x7:
-          return b_i("andi", w); // line 160
+          return b_i("andi", w); // line 185
       }
       return null;
     case 0x17:
-      return b_u("auipc", w); // line 131
+      return b_u("auipc", w); // line 156
     case 0x1b:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addiw", w); // line 178
+          return b_i("addiw", w); // line 203
         case 0x1:
-          if ((w & 0xfe000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 179
+          if ((w & 0xfe000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 204
           return null;
         case 0x5:
           switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
-              return b_sh5("srliw", w); // line 180
+              return b_sh5("srliw", w); // line 205
             case 0x20:
-              return b_sh5("sraiw", w); // line 181
+              return b_sh5("sraiw", w); // line 206
           }
           return null;
       }
@@ -552,372 +553,372 @@ export function decode32(w: number): Insn | null {
     case 0x23:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_s("sb", w); // line 150
+          return b_s("sb", w); // line 175
         case 0x1:
-          return b_s("sh", w); // line 151
+          return b_s("sh", w); // line 176
         case 0x2:
-          return b_s("sw", w); // line 152
+          return b_s("sw", w); // line 177
         case 0x3:
-          return b_s("sd", w); // line 153
+          return b_s("sd", w); // line 178
       }
       return null;
     case 0x27:
       switch ((w & 0x7000) >>> 12) {
         case 0x2:
-          return b_s("fsw", w); // line 257
+          return b_s("fsw", w); // line 282
         case 0x3:
-          return b_s("fsd", w); // line 290
+          return b_s("fsd", w); // line 315
       }
       return null;
     case 0x2f:
       switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
-          return b_atom_st("amoadd.w", w); // line 231
+          return b_atom_st("amoadd.w", w); // line 256
         case 0x3:
-          return b_atom_st("amoadd.d", w); // line 243
+          return b_atom_st("amoadd.d", w); // line 268
         case 0x8002:
-          return b_atom_st("amoswap.w", w); // line 230
+          return b_atom_st("amoswap.w", w); // line 255
         case 0x8003:
-          return b_atom_st("amoswap.d", w); // line 242
+          return b_atom_st("amoswap.d", w); // line 267
         case 0x10002:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 228
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 253
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 240
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 265
           return null;
         case 0x18002:
-          return b_atom_st("sc.w", w); // line 229
+          return b_atom_st("sc.w", w); // line 254
         case 0x18003:
-          return b_atom_st("sc.d", w); // line 241
+          return b_atom_st("sc.d", w); // line 266
         case 0x20002:
-          return b_atom_st("amoxor.w", w); // line 232
+          return b_atom_st("amoxor.w", w); // line 257
         case 0x20003:
-          return b_atom_st("amoxor.d", w); // line 244
+          return b_atom_st("amoxor.d", w); // line 269
         case 0x40002:
-          return b_atom_st("amoor.w", w); // line 234
+          return b_atom_st("amoor.w", w); // line 259
         case 0x40003:
-          return b_atom_st("amoor.d", w); // line 246
+          return b_atom_st("amoor.d", w); // line 271
         case 0x60002:
-          return b_atom_st("amoand.w", w); // line 233
+          return b_atom_st("amoand.w", w); // line 258
         case 0x60003:
-          return b_atom_st("amoand.d", w); // line 245
+          return b_atom_st("amoand.d", w); // line 270
         case 0x80002:
-          return b_atom_st("amomin.w", w); // line 235
+          return b_atom_st("amomin.w", w); // line 260
         case 0x80003:
-          return b_atom_st("amomin.d", w); // line 247
+          return b_atom_st("amomin.d", w); // line 272
         case 0xa0002:
-          return b_atom_st("amomax.w", w); // line 236
+          return b_atom_st("amomax.w", w); // line 261
         case 0xa0003:
-          return b_atom_st("amomax.d", w); // line 248
+          return b_atom_st("amomax.d", w); // line 273
         case 0xc0002:
-          return b_atom_st("amominu.w", w); // line 237
+          return b_atom_st("amominu.w", w); // line 262
         case 0xc0003:
-          return b_atom_st("amominu.d", w); // line 249
+          return b_atom_st("amominu.d", w); // line 274
         case 0xe0002:
-          return b_atom_st("amomaxu.w", w); // line 238
+          return b_atom_st("amomaxu.w", w); // line 263
         case 0xe0003:
-          return b_atom_st("amomaxu.d", w); // line 250
+          return b_atom_st("amomaxu.d", w); // line 275
       }
       return null;
     case 0x33:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("add", w); // line 165
+          return b_r("add", w); // line 190
         case 0x1:
-          return b_r("sll", w); // line 167
+          return b_r("sll", w); // line 192
         case 0x2:
-          return b_r("slt", w); // line 168
+          return b_r("slt", w); // line 193
         case 0x3:
-          return b_r("sltu", w); // line 169
+          return b_r("sltu", w); // line 194
         case 0x4:
-          return b_r("xor", w); // line 170
+          return b_r("xor", w); // line 195
         case 0x5:
-          return b_r("srl", w); // line 171
+          return b_r("srl", w); // line 196
         case 0x6:
-          return b_r("or", w); // line 173
+          return b_r("or", w); // line 198
         case 0x7:
-          return b_r("and", w); // line 174
+          return b_r("and", w); // line 199
         case 0x2000:
-          return b_r("mul", w); // line 212
+          return b_r("mul", w); // line 237
         case 0x2001:
-          return b_r("mulh", w); // line 213
+          return b_r("mulh", w); // line 238
         case 0x2002:
-          return b_r("mulhsu", w); // line 214
+          return b_r("mulhsu", w); // line 239
         case 0x2003:
-          return b_r("mulhu", w); // line 215
+          return b_r("mulhu", w); // line 240
         case 0x2004:
-          return b_r("div", w); // line 216
+          return b_r("div", w); // line 241
         case 0x2005:
-          return b_r("divu", w); // line 217
+          return b_r("divu", w); // line 242
         case 0x2006:
-          return b_r("rem", w); // line 218
+          return b_r("rem", w); // line 243
         case 0x2007:
-          return b_r("remu", w); // line 219
+          return b_r("remu", w); // line 244
         case 0x40000:
-          return b_r("sub", w); // line 166
+          return b_r("sub", w); // line 191
         case 0x40005:
-          return b_r("sra", w); // line 172
+          return b_r("sra", w); // line 197
       }
       return null;
     case 0x37:
-      return b_u("lui", w); // line 130
+      return b_u("lui", w); // line 155
     case 0x3b:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("addw", w); // line 182
+          return b_r("addw", w); // line 207
         case 0x1:
-          return b_r("sllw", w); // line 184
+          return b_r("sllw", w); // line 209
         case 0x5:
-          return b_r("srlw", w); // line 185
+          return b_r("srlw", w); // line 210
         case 0x2000:
-          return b_r("mulw", w); // line 220
+          return b_r("mulw", w); // line 245
         case 0x2004:
-          return b_r("divw", w); // line 221
+          return b_r("divw", w); // line 246
         case 0x2005:
-          return b_r("divuw", w); // line 222
+          return b_r("divuw", w); // line 247
         case 0x2006:
-          return b_r("remw", w); // line 223
+          return b_r("remw", w); // line 248
         case 0x2007:
-          return b_r("remuw", w); // line 224
+          return b_r("remuw", w); // line 249
         case 0x40000:
-          return b_r("subw", w); // line 183
+          return b_r("subw", w); // line 208
         case 0x40005:
-          return b_r("sraw", w); // line 186
+          return b_r("sraw", w); // line 211
       }
       return null;
     case 0x43:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmadd.s", w); // line 258
+          return b_r4_rm("fmadd.s", w); // line 283
         case 0x1:
-          return b_r4_rm("fmadd.d", w); // line 291
+          return b_r4_rm("fmadd.d", w); // line 316
       }
       return null;
     case 0x47:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmsub.s", w); // line 259
+          return b_r4_rm("fmsub.s", w); // line 284
         case 0x1:
-          return b_r4_rm("fmsub.d", w); // line 292
+          return b_r4_rm("fmsub.d", w); // line 317
       }
       return null;
     case 0x4b:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmsub.s", w); // line 260
+          return b_r4_rm("fnmsub.s", w); // line 285
         case 0x1:
-          return b_r4_rm("fnmsub.d", w); // line 293
+          return b_r4_rm("fnmsub.d", w); // line 318
       }
       return null;
     case 0x4f:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmadd.s", w); // line 261
+          return b_r4_rm("fnmadd.s", w); // line 286
         case 0x1:
-          return b_r4_rm("fnmadd.d", w); // line 294
+          return b_r4_rm("fnmadd.d", w); // line 319
       }
       return null;
     case 0x53:
       switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
-          return b_r_rm("fadd.s", w); // line 262
+          return b_r_rm("fadd.s", w); // line 287
         case 0x1:
-          return b_r_rm("fadd.d", w); // line 295
+          return b_r_rm("fadd.d", w); // line 320
         case 0x4:
-          return b_r_rm("fsub.s", w); // line 263
+          return b_r_rm("fsub.s", w); // line 288
         case 0x5:
-          return b_r_rm("fsub.d", w); // line 296
+          return b_r_rm("fsub.d", w); // line 321
         case 0x8:
-          return b_r_rm("fmul.s", w); // line 264
+          return b_r_rm("fmul.s", w); // line 289
         case 0x9:
-          return b_r_rm("fmul.d", w); // line 297
+          return b_r_rm("fmul.d", w); // line 322
         case 0xc:
-          return b_r_rm("fdiv.s", w); // line 265
+          return b_r_rm("fdiv.s", w); // line 290
         case 0xd:
-          return b_r_rm("fdiv.d", w); // line 298
+          return b_r_rm("fdiv.d", w); // line 323
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.s", w); // line 267
+              return b_r("fsgnj.s", w); // line 292
             case 0x1:
-              return b_r("fsgnjn.s", w); // line 268
+              return b_r("fsgnjn.s", w); // line 293
             case 0x2:
-              return b_r("fsgnjx.s", w); // line 269
+              return b_r("fsgnjx.s", w); // line 294
           }
           return null;
         case 0x11:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.d", w); // line 300
+              return b_r("fsgnj.d", w); // line 325
             case 0x1:
-              return b_r("fsgnjn.d", w); // line 301
+              return b_r("fsgnjn.d", w); // line 326
             case 0x2:
-              return b_r("fsgnjx.d", w); // line 302
+              return b_r("fsgnjx.d", w); // line 327
           }
           return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.s", w); // line 270
+              return b_r("fmin.s", w); // line 295
             case 0x1:
-              return b_r("fmax.s", w); // line 271
+              return b_r("fmax.s", w); // line 296
           }
           return null;
         case 0x15:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.d", w); // line 303
+              return b_r("fmin.d", w); // line 328
             case 0x1:
-              return b_r("fmax.d", w); // line 304
+              return b_r("fmax.d", w); // line 329
           }
           return null;
         case 0x20:
-          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 305
+          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 330
           return null;
         case 0x21:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 306
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 331
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 266
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 291
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 299
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 324
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.s", w); // line 280
+              return b_r("fle.s", w); // line 305
             case 0x1:
-              return b_r("flt.s", w); // line 279
+              return b_r("flt.s", w); // line 304
             case 0x2:
-              return b_r("feq.s", w); // line 278
+              return b_r("feq.s", w); // line 303
           }
           return null;
         case 0x51:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.d", w); // line 309
+              return b_r("fle.d", w); // line 334
             case 0x1:
-              return b_r("flt.d", w); // line 308
+              return b_r("flt.d", w); // line 333
             case 0x2:
-              return b_r("feq.d", w); // line 307
+              return b_r("feq.d", w); // line 332
           }
           return null;
         case 0x60:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.s", w); // line 272
+              return b_r2_rm("fcvt.w.s", w); // line 297
             case 0x1:
-              return b_r2_rm("fcvt.wu.s", w); // line 273
+              return b_r2_rm("fcvt.wu.s", w); // line 298
             case 0x2:
-              return b_r2_rm("fcvt.l.s", w); // line 274
+              return b_r2_rm("fcvt.l.s", w); // line 299
             case 0x3:
-              return b_r2_rm("fcvt.lu.s", w); // line 275
+              return b_r2_rm("fcvt.lu.s", w); // line 300
           }
           return null;
         case 0x61:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.d", w); // line 311
+              return b_r2_rm("fcvt.w.d", w); // line 336
             case 0x1:
-              return b_r2_rm("fcvt.wu.d", w); // line 312
+              return b_r2_rm("fcvt.wu.d", w); // line 337
             case 0x2:
-              return b_r2_rm("fcvt.l.d", w); // line 313
+              return b_r2_rm("fcvt.l.d", w); // line 338
             case 0x3:
-              return b_r2_rm("fcvt.lu.d", w); // line 314
+              return b_r2_rm("fcvt.lu.d", w); // line 339
           }
           return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.s.w", w); // line 281
+              return b_r2_rm("fcvt.s.w", w); // line 306
             case 0x1:
-              return b_r2_rm("fcvt.s.wu", w); // line 282
+              return b_r2_rm("fcvt.s.wu", w); // line 307
             case 0x2:
-              return b_r2_rm("fcvt.s.l", w); // line 283
+              return b_r2_rm("fcvt.s.l", w); // line 308
             case 0x3:
-              return b_r2_rm("fcvt.s.lu", w); // line 284
+              return b_r2_rm("fcvt.s.lu", w); // line 309
           }
           return null;
         case 0x69:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.w", w); // line 316
+              return b_r2_rm("fcvt.d.w", w); // line 341
             case 0x1:
-              return b_r2_rm("fcvt.d.wu", w); // line 317
+              return b_r2_rm("fcvt.d.wu", w); // line 342
             case 0x2:
-              return b_r2_rm("fcvt.d.l", w); // line 318
+              return b_r2_rm("fcvt.d.l", w); // line 343
             case 0x3:
-              return b_r2_rm("fcvt.d.lu", w); // line 319
+              return b_r2_rm("fcvt.d.lu", w); // line 344
           }
           return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.w", w); // line 276
+              return b_r2("fmv.x.w", w); // line 301
             case 0x1:
-              return b_r2("fclass.s", w); // line 277
+              return b_r2("fclass.s", w); // line 302
           }
           return null;
         case 0x71:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.d", w); // line 315
+              return b_r2("fmv.x.d", w); // line 340
             case 0x1:
-              return b_r2("fclass.d", w); // line 310
+              return b_r2("fclass.d", w); // line 335
           }
           return null;
         case 0x78:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 285
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 310
           return null;
         case 0x79:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 320
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 345
           return null;
       }
       return null;
     case 0x63:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_b("beq", w); // line 135
+          return b_b("beq", w); // line 160
         case 0x1:
-          return b_b("bne", w); // line 136
+          return b_b("bne", w); // line 161
         case 0x4:
-          return b_b("blt", w); // line 137
+          return b_b("blt", w); // line 162
         case 0x5:
-          return b_b("bge", w); // line 138
+          return b_b("bge", w); // line 163
         case 0x6:
-          return b_b("bltu", w); // line 139
+          return b_b("bltu", w); // line 164
         case 0x7:
-          return b_b("bgeu", w); // line 140
+          return b_b("bgeu", w); // line 165
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 133
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 158
       return null;
     case 0x6f:
-      return b_j("jal", w); // line 132
+      return b_j("jal", w); // line 157
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
           switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
-              return b_args_empty("ecall", w); // line 194
+              return b_args_empty("ecall", w); // line 219
             case 0x2000:
-              return b_args_empty("ebreak", w); // line 195
+              return b_args_empty("ebreak", w); // line 220
           }
           return null;
         case 0x1:
-          return b_csr("csrrw", w); // line 203
+          return b_csr("csrrw", w); // line 228
         case 0x2:
-          return b_csr("csrrs", w); // line 204
+          return b_csr("csrrs", w); // line 229
         case 0x3:
-          return b_csr("csrrc", w); // line 205
+          return b_csr("csrrc", w); // line 230
         case 0x5:
-          return b_csri("csrrwi", w); // line 206
+          return b_csri("csrrwi", w); // line 231
         case 0x6:
-          return b_csri("csrrsi", w); // line 207
+          return b_csri("csrrsi", w); // line 232
         case 0x7:
-          return b_csri("csrrci", w); // line 208
+          return b_csri("csrrci", w); // line 233
       }
       return null;
   }

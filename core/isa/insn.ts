@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { Op } from "./ops_generated.ts";
+
 /**
  * A decoded instruction. Fields an instruction does not use are 0 (`false`).
  *
@@ -23,9 +25,11 @@ export interface Insn {
   /**
    * Lower-case mnemonic of the base operation, as the RISC-V specification
    * spells it (`"addi"`, `"fadd.d"`, `"lr.w"`, `"amoadd.d"`, `"csrrw"`,
-   * `"fence.i"`). Compressed forms use the name of their expansion.
+   * `"fence.i"`). Compressed forms use the name of their expansion. `Op`
+   * lists them all (generated from `rv64gc.decode`, with each one's
+   * properties in `OP_INFO`).
    */
-  readonly op: string;
+  readonly op: Op;
   /** The instruction bits as fetched (16 bits for RVC, else 32), unsigned. */
   readonly raw: number;
   /** Length in bytes: 2 (compressed) or 4. */
