@@ -478,147 +478,179 @@ function growScoreboards(vcpu: number): boolean {
   return true;
 }
 
+/** The words of a call's reply after its status: what each call handler sets (zero unless it does). */
+const reply = new Int32Array(3);
+
+/** The vCPU index of a vCPU event's call. */
+const callVcpu = () => ci[CTL.ARGS + 1];
+
+/** `qemu_plugin_install`: only the integer 0 is success (as QEMU's int); anything else fails the load, named. */
+function callInstall(): void {
+  instance.installing = true;
+  let ret: unknown;
+  try {
+    ret = inCallback(
+      0,
+      ACCESS.NONE,
+      false,
+      () => plugin.qemu_plugin_install!(instance.id, instance.info, instance.argv),
+    );
+  } catch (err) {
+    die("qemu_plugin_install", err);
+  } finally {
+    instance.installing = false;
+  }
+  if (ret !== 0) {
+    reply[0] = 1;
+    putString(instance.ctl, PAYLOAD, valueText(ret));
+  }
+}
+
+/** A block's translation: the reply holds the number of registration words. */
+function callTbTrans(): void {
+  handleTrans();
+  reply[0] = instance.nActs;
+}
+
+/** A synchronous execution or memory callback: the reply says whether it moved the pc, and where. */
+function callSync(mem: boolean): void {
+  const pc = handleSync(mem);
+  reply[0] = pc >= 0 ? 1 : 0;
+  reply[1] = pc;
+}
+
+/** A vCPU starts: scoreboards grow to hold it (the reply says so), then the init callbacks run. */
+function callVcpuInit(): void {
+  finishPending();
+  const vcpu = callVcpu();
+  reply[0] = growScoreboards(vcpu) ? 1 : 0;
+  inCallback(
+    vcpu,
+    ACCESS.WRITE,
+    false,
+    () => each(CB.vcpuInit, "vcpu init callback", (ud) => withUd([instance.id, vcpu], ud)),
+  );
+}
+
+function callVcpuExit(): void {
+  finishPending();
+  const vcpu = callVcpu();
+  inCallback(
+    vcpu,
+    ACCESS.WRITE,
+    false,
+    () => each(CB.vcpuExit, "vcpu exit callback", (ud) => withUd([instance.id, vcpu], ud)),
+  );
+}
+
+/**
+ * A system call: the syscall callbacks, then (when the emulator says this
+ * plugin may filter) the filters until one returns a bigint, which the
+ * reply carries as the call's result instead of running it.
+ */
+function callSyscall(): void {
+  finishPending();
+  const vcpu = callVcpu(), num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
+  const args: bigint[] = [];
+  for (let i = 0; i < 8; i++) args.push(u64(ci[CTL.ARGS + 4 + 2 * i], ci[CTL.ARGS + 5 + 2 * i]));
+  const filters = ci[CTL.ARGS + 20] !== 0;
+  inCallback(vcpu, ACCESS.WRITE, false, () => {
+    each(CB.syscall, "syscall callback", (ud) => withUd([instance.id, vcpu, num, ...args], ud));
+    if (!filters) return;
+    for (const [fn, ud] of CB.syscallFilter) {
+      let ret: unknown;
+      try {
+        ret = fn(...withUd([instance.id, vcpu, num, ...args], ud));
+      } catch (err) {
+        die(`syscall filter callback ${fnName(fn)}`, err);
+      }
+      if (typeof ret === "bigint") {
+        const v = BigInt.asUintN(64, ret);
+        reply[0] = 1;
+        reply[1] = Number(BigInt.asIntN(32, v));
+        reply[2] = Number(BigInt.asIntN(32, v >> 32n));
+        return;
+      }
+    }
+  });
+}
+
+function callSyscallRet(): void {
+  const vcpu = callVcpu(), num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
+  const ret = i64(ci[CTL.ARGS + 4], ci[CTL.ARGS + 5]);
+  inCallback(
+    vcpu,
+    ACCESS.WRITE,
+    false,
+    () => each(CB.syscallRet, "syscall return callback", (ud) => withUd([instance.id, vcpu, num, ret], ud)),
+  );
+}
+
+/** A discontinuity (interrupt, exception, host call): the callbacks registered for its type. */
+function callDiscon(): void {
+  finishPending();
+  const vcpu = callVcpu(), type = ci[CTL.ARGS + 2];
+  const from = ci[CTL.ARGS + 3] >>> 0, to = ci[CTL.ARGS + 4] >>> 0;
+  const wanted = CB.discon.filter((d) => (d[2] & type) !== 0);
+  inCallback(
+    vcpu,
+    ACCESS.WRITE,
+    false,
+    () => each(wanted, "discon callback", (ud) => withUd([instance.id, vcpu, type, from, to], ud)),
+  );
+}
+
+function callFlush(): void {
+  finishPending();
+  each(CB.flush, "flush callback", (ud) => withUd([instance.id], ud));
+}
+
+function callAtexit(): void {
+  finishPending();
+  each(CB.atexit, "atexit callback", (ud) => [instance.id, ud]);
+}
+
+/** An uninstall or reset completed on the emulator's side: its completion callback, then the events anew. */
+function callComplete(): void {
+  finishPending();
+  const p = instance.pending;
+  instance.pending = undefined;
+  if (p) {
+    const list: [AnyFn, unknown][] = [[p.cb, p.ud]];
+    each(list, "uninstall/reset completion callback", (ud) => withUd([instance.id], ud));
+  }
+  publishEvents();
+}
+
+/** The calls the emulator makes, by operation. */
+const CALLS: Readonly<Record<number, () => void>> = {
+  [OP.INSTALL]: callInstall,
+  [OP.TB_TRANS]: callTbTrans,
+  [OP.EXEC]: () => callSync(false),
+  [OP.MEM]: () => callSync(true),
+  [OP.VCPU_INIT]: callVcpuInit,
+  [OP.VCPU_EXIT]: callVcpuExit,
+  [OP.SYSCALL]: callSyscall,
+  [OP.SYSCALL_RET]: callSyscallRet,
+  [OP.DISCON]: callDiscon,
+  [OP.FLUSH]: callFlush,
+  [OP.ATEXIT]: callAtexit,
+  [OP.COMPLETE]: callComplete,
+  [OP.DRAIN]: finishPending,
+};
+
+/** Answers the emulator's call: replays what was streamed before it, runs its handler, replies. */
 function handleCall(): void {
   consumeRing();
   const op = ci[CTL.OP];
-  let r1 = 0, r2 = 0, r3 = 0;
-  switch (op) {
-    case OP.INSTALL: {
-      instance.installing = true;
-      let ret: unknown;
-      try {
-        ret = inCallback(
-          0,
-          ACCESS.NONE,
-          false,
-          () => plugin.qemu_plugin_install!(instance.id, instance.info, instance.argv),
-        );
-      } catch (err) {
-        die("qemu_plugin_install", err);
-      } finally {
-        instance.installing = false;
-      }
-      // Only the integer 0 is success (as QEMU's int); anything else fails the load, named.
-      if (ret !== 0) {
-        r1 = 1;
-        putString(instance.ctl, PAYLOAD, valueText(ret));
-      }
-      break;
-    }
-    case OP.TB_TRANS:
-      handleTrans();
-      r1 = instance.nActs;
-      break;
-    case OP.EXEC:
-    case OP.MEM: {
-      const pc = handleSync(op === OP.MEM);
-      r1 = pc >= 0 ? 1 : 0;
-      r2 = pc;
-      break;
-    }
-    case OP.VCPU_INIT: {
-      finishPending();
-      const vcpu = ci[CTL.ARGS + 1];
-      r1 = growScoreboards(vcpu) ? 1 : 0;
-      inCallback(
-        vcpu,
-        ACCESS.WRITE,
-        false,
-        () => each(CB.vcpuInit, "vcpu init callback", (ud) => withUd([instance.id, vcpu], ud)),
-      );
-      break;
-    }
-    case OP.VCPU_EXIT: {
-      finishPending();
-      const vcpu = ci[CTL.ARGS + 1];
-      inCallback(
-        vcpu,
-        ACCESS.WRITE,
-        false,
-        () => each(CB.vcpuExit, "vcpu exit callback", (ud) => withUd([instance.id, vcpu], ud)),
-      );
-      break;
-    }
-    case OP.SYSCALL: {
-      finishPending();
-      const vcpu = ci[CTL.ARGS + 1], num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
-      const args: bigint[] = [];
-      for (let i = 0; i < 8; i++) args.push(u64(ci[CTL.ARGS + 4 + 2 * i], ci[CTL.ARGS + 5 + 2 * i]));
-      const filters = ci[CTL.ARGS + 20] !== 0;
-      inCallback(vcpu, ACCESS.WRITE, false, () => {
-        each(CB.syscall, "syscall callback", (ud) => withUd([instance.id, vcpu, num, ...args], ud));
-        if (!filters) return;
-        for (const [fn, ud] of CB.syscallFilter) {
-          let ret: unknown;
-          try {
-            ret = fn(...withUd([instance.id, vcpu, num, ...args], ud));
-          } catch (err) {
-            die(`syscall filter callback ${fnName(fn)}`, err);
-          }
-          if (typeof ret === "bigint") {
-            const v = BigInt.asUintN(64, ret);
-            r1 = 1;
-            r2 = Number(BigInt.asIntN(32, v));
-            r3 = Number(BigInt.asIntN(32, v >> 32n));
-            return;
-          }
-        }
-      });
-      break;
-    }
-    case OP.SYSCALL_RET: {
-      const vcpu = ci[CTL.ARGS + 1], num = i64(ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
-      const ret = i64(ci[CTL.ARGS + 4], ci[CTL.ARGS + 5]);
-      inCallback(
-        vcpu,
-        ACCESS.WRITE,
-        false,
-        () => each(CB.syscallRet, "syscall return callback", (ud) => withUd([instance.id, vcpu, num, ret], ud)),
-      );
-      break;
-    }
-    case OP.DISCON: {
-      finishPending();
-      const vcpu = ci[CTL.ARGS + 1], type = ci[CTL.ARGS + 2];
-      const from = ci[CTL.ARGS + 3] >>> 0, to = ci[CTL.ARGS + 4] >>> 0;
-      const wanted = CB.discon.filter((d) => (d[2] & type) !== 0);
-      inCallback(
-        vcpu,
-        ACCESS.WRITE,
-        false,
-        () => each(wanted, "discon callback", (ud) => withUd([instance.id, vcpu, type, from, to], ud)),
-      );
-      break;
-    }
-    case OP.FLUSH:
-      finishPending();
-      each(CB.flush, "flush callback", (ud) => withUd([instance.id], ud));
-      break;
-    case OP.ATEXIT:
-      finishPending();
-      each(CB.atexit, "atexit callback", (ud) => [instance.id, ud]);
-      break;
-    case OP.COMPLETE: {
-      finishPending();
-      const p = instance.pending;
-      instance.pending = undefined;
-      if (p) {
-        const list: [AnyFn, unknown][] = [[p.cb, p.ud]];
-        each(list, "uninstall/reset completion callback", (ud) => withUd([instance.id], ud));
-      }
-      publishEvents();
-      break;
-    }
-    case OP.DRAIN:
-      finishPending();
-      break;
-    default:
-      die("call", new Error(`Unknown call ${op}`));
-  }
+  reply.fill(0);
+  const call = Object.hasOwn(CALLS, op) ? CALLS[op] : undefined;
+  if (call === undefined) die("call", new Error(`Unknown call ${op}`));
+  call();
   ci[CTL.ARGS] = REPLY.OK;
-  ci[CTL.ARGS + 1] = r1;
-  ci[CTL.ARGS + 2] = r2;
-  ci[CTL.ARGS + 3] = r3;
+  ci[CTL.ARGS + 1] = reply[0];
+  ci[CTL.ARGS + 2] = reply[1];
+  ci[CTL.ARGS + 3] = reply[2];
   Atomics.store(ci, CTL.STATE, STATE.DONE);
   if (Atomics.load(ci, CTL.EMULATOR_WAITING)) waiter.wake(ci, CTL.STATE);
 }
