@@ -49,8 +49,9 @@ export function splitHigh(x: number): number {
  * @example The error of a rounded product
  * ```ts
  * import { twoProductErr } from "./_eft.ts";
+ * import { strictEqual } from "node:assert";
  * const a = 1 + 2 ** -30, p = a * a;
- * console.log(twoProductErr(a, a, p) === 2 ** -60); // true
+ * strictEqual(twoProductErr(a, a, p), 2 ** -60); // the part of a * a that p rounded away
  * ```
  */
 export function twoProductErr(a: number, b: number, p: number): number {

@@ -130,11 +130,13 @@ function addDirectedD(c: FpuState, rd: number, rs1: number, rs2: number, rm: num
  * @example Add 0.1 and 0.2 and see NX
  * ```ts
  * import { fadd_d } from "./arith.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * f[1] = 0.1, f[2] = 0.2;
  * fadd_d(c, 3, 1, 2, 7);
- * console.log(f[3], c.fflags); // 0.30000000000000004 1
+ * strictEqual(f[3], 0.30000000000000004);
+ * strictEqual(c.fflags, 1); // NX
  * ```
  */
 export function fadd_d(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {
@@ -305,12 +307,14 @@ function addS(c: FpuState, rd: number, rs1: number, rs2: number, rm: number, neg
  * @example 1 + 2^-30 rounds to 1 with NX
  * ```ts
  * import { fadd_s } from "./arith.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32), fi = new Int32Array(f.buffer);
  * const c = { f, fi, fflags: 0, frm: 0, retHi: 0 };
  * fi[2] = 0x3f800000, fi[3] = -1; // f1 = 1.0f
  * fi[4] = 0x30800000, fi[5] = -1; // f2 = 2^-30
  * fadd_s(c, 3, 1, 2, 0);
- * console.log(fi[6].toString(16), c.fflags); // 3f800000 1
+ * strictEqual(fi[6], 0x3f800000); // f3 = 1.0f
+ * strictEqual(c.fflags, 1); // NX
  * ```
  */
 export function fadd_s(c: FpuState, rd: number, rs1: number, rs2: number, rm: number): void {

@@ -76,12 +76,15 @@ function minMaxS(c: FpuState, rd: number, rs1: number, rs2: number, max: boolean
  * @example -0 is below +0; a quiet NaN is ignored
  * ```ts
  * import { fmin_d } from "./compare.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * f[1] = 0, f[2] = -0, f[3] = NaN;
  * fmin_d(c, 4, 1, 2);
  * fmin_d(c, 5, 3, 1);
- * console.log(Object.is(f[4], -0), f[5], c.fflags); // true 0 0
+ * strictEqual(f[4], -0); // -0 is below +0
+ * strictEqual(f[5], 0); // a quiet NaN loses
+ * strictEqual(c.fflags, 0);
  * ```
  */
 export function fmin_d(c: FpuState, rd: number, rs1: number, rs2: number): void {
@@ -196,11 +199,13 @@ function classify(neg: boolean, biased: number, maxBiased: number, fracZero: boo
  * @example Classify -0 and a signaling NaN
  * ```ts
  * import { fclass_d } from "./compare.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32), fi = new Int32Array(f.buffer);
  * const c = { f, fi, fflags: 0, frm: 0, retHi: 0 };
  * f[1] = -0;
  * fi[4] = 1, fi[5] = 0x7ff00000; // f2 = sNaN
- * console.log(fclass_d(c, 1), fclass_d(c, 2)); // 8 256
+ * strictEqual(fclass_d(c, 1), 8); // bit 3: -0
+ * strictEqual(fclass_d(c, 2), 256); // bit 8: signaling NaN
  * ```
  */
 export function fclass_d(c: FpuState, rs1: number): number {

@@ -162,10 +162,14 @@ function toLU(c: FpuState, r: number, m: number, single: boolean): number {
  * @example Saturation and NaN
  * ```ts
  * import { fcvt_w_d } from "./convert.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * f[1] = -2.5, f[2] = NaN;
- * console.log(fcvt_w_d(c, 1, 0), fcvt_w_d(c, 1, 4), fcvt_w_d(c, 2, 1), c.fflags); // -2 -3 2147483647 17
+ * strictEqual(fcvt_w_d(c, 1, 0), -2); // RNE
+ * strictEqual(fcvt_w_d(c, 1, 4), -3); // RMM
+ * strictEqual(fcvt_w_d(c, 2, 1), 2147483647); // NaN converts to the largest int32
+ * strictEqual(c.fflags, 17); // NV | NX
  * ```
  */
 export function fcvt_w_d(c: FpuState, rs1: number, rm: number): number {
@@ -224,10 +228,12 @@ function intToS(c: FpuState, rd: number, v: number, m: number): void {
  * @example 2^24 + 1 rounds to even
  * ```ts
  * import { fcvt_s_w } from "./convert.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * fcvt_s_w(c, 1, 16777217, 0);
- * console.log(c.fi[2].toString(16), c.fflags); // 4b800000 1
+ * strictEqual(c.fi[2], 0x4b800000); // 2^24: 2^24 + 1 has no float
+ * strictEqual(c.fflags, 1); // NX
  * ```
  */
 export function fcvt_s_w(c: FpuState, rd: number, v: number, rm: number): void {

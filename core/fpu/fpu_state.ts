@@ -50,8 +50,9 @@ export const RM_DYN = 7;
  * @example Dynamic mode reads frm
  * ```ts
  * import { resolveRm, RM_DYN } from "./fpu_state.ts";
+ * import { strictEqual } from "node:assert";
  * const c = { f: new Float64Array(32), fi: new Int32Array(64), fflags: 0, frm: 3, retHi: 0 };
- * console.log(resolveRm(c, RM_DYN)); // 3
+ * strictEqual(resolveRm(c, RM_DYN), 3); // the dynamic mode is frm's
  * ```
  */
 export function resolveRm(c: FpuState, rm: number): number {

@@ -127,11 +127,13 @@ function slowD(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, r
  * @example The fused result keeps the product's low bits
  * ```ts
  * import { fmadd_d } from "./fused.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * f[1] = 1 + 2 ** -30, f[2] = 1 - 2 ** -30, f[3] = -1;
  * fmadd_d(c, 4, 1, 2, 3, 0);
- * console.log(f[4] === -(2 ** -60), c.fflags); // true 0
+ * strictEqual(f[4], -(2 ** -60)); // exact: one rounding, not two
+ * strictEqual(c.fflags, 0);
  * ```
  */
 export function fmadd_d(c: FpuState, rd: number, rs1: number, rs2: number, rs3: number, rm: number): void {

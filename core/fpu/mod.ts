@@ -11,11 +11,13 @@
  * @example Divide by zero
  * ```ts
  * import { fdiv_d, type FpuState } from "./mod.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c: FpuState = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * f[1] = 1;
  * fdiv_d(c, 2, 1, 0, 7);
- * console.log(f[2], c.fflags); // Infinity 8
+ * strictEqual(f[2], Infinity);
+ * strictEqual(c.fflags, 8); // DZ
  * ```
  *
  * @module

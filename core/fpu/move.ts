@@ -16,10 +16,12 @@ import type { FpuState } from "./fpu_state.ts";
  * @example Read the bits of 1.0f
  * ```ts
  * import { fmv_w_x, fmv_x_w } from "./move.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * fmv_w_x(c, 1, 0x3f800000);
- * console.log(fmv_x_w(c, 1).toString(16), c.fi[3]); // 3f800000 -1
+ * strictEqual(fmv_x_w(c, 1), 0x3f800000);
+ * strictEqual(c.fi[3], -1); // NaN-boxed
  * ```
  */
 export function fmv_x_w(c: FpuState, rs1: number): number {

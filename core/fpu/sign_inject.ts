@@ -38,12 +38,14 @@ function injectS(c: FpuState, rd: number, rs1: number, rs2: number, how: number)
  * @example Copy a sign onto a NaN without touching its payload
  * ```ts
  * import { fsgnj_d } from "./sign_inject.ts";
+ * import { strictEqual } from "node:assert";
  * const f = new Float64Array(32), fi = new Int32Array(f.buffer);
  * const c = { f, fi, fflags: 0, frm: 0, retHi: 0 };
  * fi[2] = 0x123, fi[3] = 0x7ff00000; // f1 = sNaN with payload 0x123
  * f[2] = -1;
  * fsgnj_d(c, 3, 1, 2);
- * console.log((fi[7] >>> 0).toString(16), fi[6]); // fff00000 291
+ * strictEqual(fi[7] >>> 0, 0xfff00000); // f3 = f1 with f2's sign
+ * strictEqual(fi[6], 0x123); // payload kept
  * ```
  */
 export function fsgnj_d(c: FpuState, rd: number, rs1: number, rs2: number): void {
