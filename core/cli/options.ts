@@ -296,8 +296,11 @@ export const COMMANDS: readonly string[] = ["demo", "plugins"];
  * @example
  * ```ts
  * import { parseOptions } from "./options.ts";
+ * import { deepStrictEqual, strictEqual } from "node:assert";
  * const o = parseOptions(["-strace", "-E", "A=1", "prog", "-x"], {});
- * console.log(o.program, o.args, o.strace); // prog [ "-x" ] true
+ * strictEqual(o.program, "prog");
+ * deepStrictEqual(o.args, ["-x"]); // options after the program are its own
+ * strictEqual(o.strace, true);
  * ```
  */
 export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string>>): Options {

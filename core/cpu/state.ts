@@ -102,9 +102,10 @@ export const FFLAG_NV = 16;
  * @example Set a0 to -1 and read it back as a bigint
  * ```ts
  * import { Cpu } from "./state.ts";
+ * import { strictEqual } from "node:assert";
  * const cpu = new Cpu();
  * cpu.setX(10, -1n);
- * console.log(cpu.getX(10)); // -1n
+ * strictEqual(cpu.getX(10), -1n);
  * ```
  */
 export class Cpu {

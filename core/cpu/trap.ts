@@ -32,8 +32,9 @@ export const SEGV_ACCERR = 2;
  * @example Raise an illegal-instruction trap
  * ```ts
  * import { GuestTrap, ILL_ILLOPC, SIGILL } from "./trap.ts";
+ * import { strictEqual } from "node:assert";
  * const t = new GuestTrap(SIGILL, ILL_ILLOPC, 0x10078);
- * console.log(t.signo); // 4
+ * strictEqual(t.signo, 4);
  * ```
  */
 export class GuestTrap extends Error {

@@ -96,10 +96,11 @@ const textDecoder = new TextDecoder();
  * @example Map a page, write to it and read it back
  * ```ts
  * import { AddressSpace, PROT_READ, PROT_WRITE } from "./address_space.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const as = new AddressSpace(1 << 24);
  * const a = as.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
  * as.writeBytes(a, new Uint8Array([1, 2, 3]));
- * console.log(as.readBytes(a, 3)); // Uint8Array(3) [ 1, 2, 3 ]
+ * deepStrictEqual(as.readBytes(a, 3), new Uint8Array([1, 2, 3]));
  * ```
  */
 export class AddressSpace {
@@ -164,12 +165,14 @@ export class AddressSpace {
    * @example
    * ```ts
    * import { AddressSpace, PROT_READ, PROT_WRITE } from "./address_space.ts";
+   * import { strictEqual } from "node:assert";
    * const a = new AddressSpace(1 << 24);
    * const p = a.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
    * a.writeBytes(p, new Uint8Array([7]));
    * const b = a.copy();
    * b.writeBytes(p, new Uint8Array([8]));
-   * console.log(a.readBytes(p, 1)[0], b.readBytes(p, 1)[0]); // 7 8
+   * strictEqual(a.readBytes(p, 1)[0], 7); // the copy's write does not reach the original
+   * strictEqual(b.readBytes(p, 1)[0], 8);
    * ```
    */
   copy(): AddressSpace {

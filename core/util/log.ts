@@ -29,11 +29,17 @@ export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8
 /**
  * Where log text goes, and which items are on.
  *
- * @example Log to stderr when "unimp" is enabled
+ * @example Log "unimp" items to a file (`-d unimp -D FILE`)
  * ```ts
  * import { Log } from "./log.ts";
- * const log = new Log(new Set(["unimp"]));
+ * import { strictEqual } from "node:assert";
+ * const path = Deno.makeTempFileSync();
+ * const log = new Log(new Set(["unimp"]), Deno.openSync(path, { write: true }));
  * if (log.on("unimp")) log.write("Unsupported syscall: 999\n");
+ * if (log.on("strace")) log.write("not logged\n");
+ * log.close();
+ * strictEqual(Deno.readTextFileSync(path), "Unsupported syscall: 999\n");
+ * Deno.removeSync(path);
  * ```
  */
 export class Log {

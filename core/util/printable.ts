@@ -19,7 +19,8 @@ export const PRINTABLE_MAX = 400;
  * @example
  * ```ts
  * import { printable } from "./printable.ts";
- * printable("boom\nplume: forged\x1b[31m"); // "boom\\nplume: forged\\x1b[31m"
+ * import { strictEqual } from "node:assert";
+ * strictEqual(printable("boom\nplume: forged\x1b[31m"), "boom\\nplume: forged\\x1b[31m");
  * ```
  */
 export function printable(text: string, max = PRINTABLE_MAX): string {
