@@ -138,8 +138,10 @@ async function runWithPlugins(
  * Runs plume with command-line arguments and returns the exit status.
  *
  * @example
- * ```ts ignore
- * Deno.exit(await main(["-version"]));
+ * ```ts
+ * import { main } from "./main.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(await main(["-version"]), 0); // after printing plume's version
  * ```
  */
 export async function main(args: string[]): Promise<number> {

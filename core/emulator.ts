@@ -202,9 +202,14 @@ export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string 
  * Runs a guest program to completion and returns its exit status.
  *
  * @example
- * ```ts ignore
- * const status = await runGuest({ program: "hello", argv: ["hello"], envp: [], sysroot: "", log: new Log(),
+ * ```ts
+ * import { runGuest } from "./emulator.ts";
+ * import { Log } from "./util/log.ts";
+ * import { strictEqual } from "node:assert";
+ * const program = "tests/guest/bin/hello_asm"; // prints a line and exits with 7
+ * const status = await runGuest({ program, argv: [program], envp: [], sysroot: "", log: new Log(),
  *   strace: false, oneInsnPerTb: false, seed: undefined });
+ * strictEqual(status, 7);
  * ```
  */
 export function runGuest(cfg: GuestConfig): Promise<number> {

@@ -102,9 +102,12 @@ function u64(dv: DataView, off: number): number {
  * @throws {ElfError} when the file is not a RISC-V 64-bit executable or is malformed
  *
  * @example
- * ```ts ignore
- * const elf = parseElf(Deno.readFileSync("tests/guest/bin/hello_asm"), "hello_asm");
- * console.log(elf.entry.toString(16));
+ * ```ts
+ * import { parseElf } from "./elf.ts";
+ * import { strictEqual } from "node:assert";
+ * const bytes = Deno.readFileSync(new URL("../../tests/guest/bin/hello_asm", import.meta.url));
+ * const elf = parseElf(bytes, "hello_asm");
+ * strictEqual(elf.entry, 0x100e8);
  * ```
  */
 export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {

@@ -172,8 +172,16 @@ export function buildStack(mem: AddressSpace, top: number, c: StackContents): nu
  * looks it up: inside `sysroot` when it exists there, else on the host.
  *
  * @example
- * ```ts ignore
- * interpreterPath("/sysroot", "/lib/ld-linux-riscv64-lp64d.so.1"); // "/sysroot/lib/ld-…" if present
+ * ```ts
+ * import { interpreterPath } from "./loader.ts";
+ * import { strictEqual } from "node:assert";
+ * const interp = "/lib/ld-linux-riscv64-lp64d.so.1";
+ * const sysroot = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${sysroot}/lib`);
+ * Deno.writeFileSync(`${sysroot}${interp}`, new Uint8Array());
+ * strictEqual(interpreterPath(sysroot, interp), `${sysroot}${interp}`);
+ * strictEqual(interpreterPath("/no/such/sysroot", interp), interp); // not there: the host's own
+ * Deno.removeSync(sysroot, { recursive: true });
  * ```
  */
 export function interpreterPath(sysroot: string, path: string): string {

@@ -32,8 +32,9 @@ export class ProgramFileError extends Error {
  * @example
  * ```ts
  * import { readProgramFile } from "./program_file.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const bytes = readProgramFile("tests/guest/bin/hello_asm");
- * console.log(bytes.length > 0);
+ * deepStrictEqual([...bytes.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46]); // "\x7fELF"
  * ```
  */
 export function readProgramFile(path: string): Uint8Array {

@@ -13,9 +13,10 @@ import type { ElfSymbol } from "./elf.ts";
  * @example
  * ```ts
  * import { SymbolTable } from "./symbols.ts";
+ * import { strictEqual } from "node:assert";
  * const t = new SymbolTable();
  * t.add([{ name: "main", value: 0x1000, size: 0x40, func: true }], 0);
- * console.log(t.lookup(0x1010)); // main
+ * strictEqual(t.lookup(0x1010), "main");
  * ```
  */
 export class SymbolTable {
