@@ -11,9 +11,9 @@
  *
  * @example Compare one program
  * ```ts
- * import { compareRuns, runPlume, runQemu } from "./harness.ts";
- * const argv = ["tests/guest/bin/hello_asm"];
- * compareRuns("hello_asm", await runQemu(argv), await runPlume(argv));
+ * import { compareRuns, GUEST_BIN, runPlume, runQemu } from "./harness.ts";
+ * const argv = [`${GUEST_BIN}/hello_asm`];
+ * compareRuns("hello_asm", await runQemu(argv), await runPlume(argv)); // throws on any difference
  * ```
  *
  * @module
@@ -114,7 +114,8 @@ export const CORE_SIGNAL_NAMES: Readonly<Record<number, string>> = {
  * @example
  * ```ts
  * import { uncaughtSignalLine } from "./harness.ts";
- * uncaughtSignalLine(4); // "plume: uncaught target signal 4 (Illegal instruction) - core dumped\n"
+ * import { strictEqual } from "node:assert";
+ * strictEqual(uncaughtSignalLine(4), "plume: uncaught target signal 4 (Illegal instruction) - core dumped\n");
  * ```
  */
 export function uncaughtSignalLine(signo: number): string {
@@ -360,9 +361,10 @@ async function spawn(cmd: string[], opts: RunOptions, label: string): Promise<Ra
  * @returns output and normalized status
  * @example
  * ```ts
- * import { runQemu } from "./harness.ts";
- * const r = await runQemu(["tests/guest/bin/exit_codes", "3"]);
- * r.status; // 3
+ * import { GUEST_BIN, runQemu } from "./harness.ts";
+ * import { strictEqual } from "node:assert";
+ * const r = await runQemu([`${GUEST_BIN}/exit_codes`, "3"]);
+ * strictEqual(r.status, 3);
  * ```
  */
 export async function runQemu(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -387,9 +389,10 @@ export async function runQemu(argv: string[], opts: RunOptions = {}): Promise<Ru
  * @returns output and status (plume already exits with 128+N on a guest signal)
  * @example
  * ```ts
- * import { runPlume } from "./harness.ts";
- * const r = await runPlume(["tests/guest/bin/hello_asm"]);
- * r.status; // 7
+ * import { GUEST_BIN, runPlume } from "./harness.ts";
+ * import { strictEqual } from "node:assert";
+ * const r = await runPlume([`${GUEST_BIN}/hello_asm`]);
+ * strictEqual(r.status, 7);
  * ```
  */
 export async function runPlume(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
