@@ -1,7 +1,7 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts";
 import type { Insn } from "../isa/insn.ts";
-import { mergeInlineAdds } from "./core.ts";
+import { mergeInlineAdds } from "./registrations.ts";
 
 const ref = { arena: 0, index: 4, stride: 2 };
 const add = (value: bigint, r = ref): ExecAction => ({ kind: "inline", op: 0, ref: r, value });
