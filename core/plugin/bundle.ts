@@ -441,8 +441,15 @@ async function writeCache(
  * @throws {PluginLoadError} naming the file, line and offending name
  *
  * @example
- * ```ts ignore
- * const { code } = await bundlePlugin("/abs/path/myplugin.ts");
+ * ```ts
+ * import { bundlePlugin, stopEsbuild } from "./bundle.ts";
+ * import { fileUrlToPath } from "../util/file_url.ts";
+ * import { deepStrictEqual, ok } from "node:assert";
+ * const entry = fileUrlToPath(new URL("../../plugins/hotblocks.ts", import.meta.url));
+ * const { code, files } = await bundlePlugin(entry, { cache: null });
+ * ok(code.includes("qemu_plugin_install"));
+ * deepStrictEqual(files, [entry]);
+ * await stopEsbuild(); // its service would keep the process alive
  * ```
  */
 export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Promise<Bundle> {

@@ -116,8 +116,9 @@ export const GRANT_GLOBALS: Readonly<Record<string, readonly string[]>> = {
  * @example
  * ```ts
  * import { forbiddenGlobals } from "./plugin_globals.ts";
- * forbiddenGlobals([]).includes("Deno"); // true
- * forbiddenGlobals(["Deno"]).includes("Deno"); // false
+ * import { strictEqual } from "node:assert";
+ * strictEqual(forbiddenGlobals([]).includes("Deno"), true);
+ * strictEqual(forbiddenGlobals(["Deno"]).includes("Deno"), false); // granted
  * ```
  */
 export function forbiddenGlobals(granted: readonly string[]): string[] {

@@ -140,9 +140,11 @@ let loaded: Os | undefined;
  * @example
  * ```ts
  * import { os } from "./os.ts";
+ * import { strictEqual } from "node:assert";
  * const fd = os().memfd("example", 4096);
- * const mapping = os().map(fd, 4096);
- * new Int32Array(mapping.region(0, 4096))[0] = 1;
+ * const a = os().map(fd, 4096), b = os().map(fd, 4096);
+ * new Int32Array(a.region(0, 4096))[0] = 1;
+ * strictEqual(new Int32Array(b.region(0, 4096))[0], 1); // two mappings of one memory
  * os().close(fd);
  * ```
  */

@@ -277,8 +277,10 @@ export function rulesX86_64(policy: FilterPolicy): Map<number, Rule> {
  * @example
  * ```ts
  * import { seccompFilter } from "./seccomp.ts";
- * const bytes = seccompFilter("x86_64", { pid: 1234, open: false, write: false, net: false });
- * console.log(bytes!.length / 8, "instructions");
+ * import { strictEqual } from "node:assert";
+ * const policy = { pid: 1234, open: false, write: false, net: false };
+ * strictEqual(seccompFilter("x86_64", policy)!.length % 8, 0); // 8-byte instructions
+ * strictEqual(seccompFilter("aarch64", policy), undefined); // no table yet
  * ```
  */
 export function seccompFilter(arch: string, policy: FilterPolicy): Uint8Array | undefined {
