@@ -12,7 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { cpuLoop } from "../core/cpu/cpu_loop.ts";
+import { cpuLoop } from "../core/exec/scheduler.ts";
 import { createGuest } from "../core/emulator.ts";
 import { INLINE_ADD } from "../core/jit/plugin_actions.ts";
 import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { ProcessRunner } from "./cpu/process_runner.ts";
-import { Scheduler } from "./cpu/scheduler.ts";
+import { ProcessRunner } from "./exec/process_runner.ts";
+import { Scheduler } from "./exec/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { readSymbols } from "./elf/elf.ts";
 import { interpreterPath, type LoadedProgram, loadProgram } from "./elf/loader.ts";

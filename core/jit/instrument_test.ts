@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { cpuLoop } from "../cpu/cpu_loop.ts";
+import { cpuLoop } from "../exec/scheduler.ts";
 import { createGuest } from "../emulator.ts";
 import { Log } from "../util/log.ts";
 import { type BlockInstrumentation, INLINE_ADD, type PluginHooks } from "./plugin_actions.ts";

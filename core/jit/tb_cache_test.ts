@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { addi, bne, ecall, emit, li, slli } from "../cpu/_asm_testing.ts";
-import { Scheduler } from "../cpu/scheduler.ts";
+import { Scheduler } from "../exec/scheduler.ts";
 import { Cpu } from "../cpu/state.ts";
 import { Process } from "../linux/process.ts";
 import { SYS } from "../linux/syscall_names.ts";

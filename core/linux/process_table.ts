@@ -34,7 +34,7 @@ export class ProcessTable {
   readonly processes: Map<number, Process> = new Map();
   /**
    * Starts a forked process running: set by whoever schedules the
-   * processes (`core/cpu/process_runner.ts`); while unset, `fork` fails
+   * processes (`core/exec/process_runner.ts`); while unset, `fork` fails
    * with `ENOSYS`. `cpu` is the new process's only thread.
    */
   onFork: ((child: Process, cpu: Cpu) => void) | undefined;

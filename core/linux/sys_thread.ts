@@ -104,7 +104,7 @@ const FORK_FLAGS = CLONE.VFORK | CLONE.PARENT_SETTID | CLONE.CHILD_SETTID | CLON
  * A new process (`fork`, `vfork`, `clone` without `CLONE_THREAD`): a copy
  * of the caller's address space, descriptors and signal dispositions, with
  * one thread that continues from the call with a0 = 0. It runs beside the
- * parent in plume's scheduler (`core/cpu/process_runner.ts`).
+ * parent in plume's scheduler (`core/exec/process_runner.ts`).
  *
  * `vfork` (`CLONE_VM | CLONE_VFORK`, as glibc's `posix_spawn` and
  * `system` use) is run as a `fork`: the child gets a copy of the memory

@@ -17,7 +17,7 @@
 import type { Process } from "../linux/process.ts";
 import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
-import type { Cpu } from "./state.ts";
+import type { Cpu } from "../cpu/state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 
 /** Longest sleep while a host program runs for a guest process (its end arrives as a promise). */
@@ -27,8 +27,13 @@ const HOST_CHILD_POLL_MS = 20;
  * The processes of one run and their schedulers.
  *
  * @example
- * ```ts ignore
- * const status = await new ProcessRunner(scheduler, (child) => new Scheduler(child, cacheFor(child))).run();
+ * ```ts
+ * import { ProcessRunner } from "./process_runner.ts";
+ * import { Scheduler } from "./scheduler.ts";
+ * import type { Process } from "../linux/process.ts";
+ * import type { TbCache } from "../jit/tb_cache.ts";
+ * declare const scheduler: Scheduler, cacheFor: (child: Process) => TbCache; // a loaded guest
+ * const status: number = await new ProcessRunner(scheduler, (child) => new Scheduler(child, cacheFor(child))).run();
  * ```
  */
 export class ProcessRunner {

@@ -7,9 +7,9 @@ import { Process } from "../linux/process.ts";
 import { SYS } from "../linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { Log } from "../util/log.ts";
-import { add, addi, amoaddW, beq, bne, ecall, emit, li, lrW, lw, scW, slli, sw } from "./_asm_testing.ts";
+import { add, addi, amoaddW, beq, bne, ecall, emit, li, lrW, lw, scW, slli, sw } from "../cpu/_asm_testing.ts";
 import { DEADLOCK_STATUS, Scheduler } from "./scheduler.ts";
-import { Cpu } from "./state.ts";
+import { Cpu } from "../cpu/state.ts";
 
 const CODE = 0x10000, DATA = 0x20000;
 

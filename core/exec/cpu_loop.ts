@@ -16,8 +16,8 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from 
 import type { TbCache } from "../jit/tb_cache.ts";
 import { REGION_THRESHOLD } from "../jit/region.ts";
 import { COMPILE_THRESHOLD } from "../jit/interpreter.ts";
-import type { Cpu } from "./state.ts";
-import { DISCON, type VcpuHooks } from "./vcpu_hooks.ts";
+import type { Cpu } from "../cpu/state.ts";
+import { DISCON, type VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import {
   GuestTrap,
   ILL_ILLOPC,
@@ -28,8 +28,7 @@ import {
   SIGSEGV,
   SIGTRAP,
   TRAP_BRKPT,
-} from "./trap.ts";
-import { Scheduler } from "./scheduler.ts";
+} from "../cpu/trap.ts";
 
 export { dieOfSignal, SIGNAL_NAMES };
 
@@ -73,7 +72,12 @@ export const CLOCK_CHECK_INTERVAL = 1024;
  * does on its return to user mode; a fault becomes a signal at once.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { runSlice } from "./cpu_loop.ts";
+ * import type { Cpu } from "../cpu/state.ts";
+ * import type { Process } from "../linux/process.ts";
+ * import type { TbCache } from "../jit/tb_cache.ts";
+ * declare const proc: Process, cpu: Cpu, cache: TbCache; // a loaded guest
  * runSlice(proc, proc.thread(cpu), cache, undefined, 8192, Infinity);
  * ```
  */
@@ -127,19 +131,4 @@ export function runSlice(
     forceSignal(proc, t, { signo: trap.signo, code: trap.code, pid: 0, uid: 0, tid: t.tid, addr: trap.addr });
     deliverSignals(proc, t, hooks);
   }
-}
-
-/**
- * Runs the process whose main thread is `cpu` until it exits (every
- * thread included, synchronously: host signals are not passed on); returns
- * its exit status.
- *
- * @example
- * ```ts ignore
- * const status = cpuLoop(proc, cpu, cache);
- * ```
- */
-export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHooks): number {
-  proc.thread(cpu);
-  return new Scheduler(proc, cache, hooks).runSync();
 }

@@ -23,6 +23,7 @@
  * @module
  */
 
+import type { Cpu } from "../cpu/state.ts";
 import type { TbCache } from "../jit/tb_cache.ts";
 import { type HostPollFd, pollHost } from "../linux/host_poll.ts";
 import type { HostSignals } from "../linux/host_signals.ts";
@@ -32,7 +33,7 @@ import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
 import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
-import type { VcpuHooks } from "./vcpu_hooks.ts";
+import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 
 /**
  * Dispatched blocks per time slice while several threads run. A dispatch
@@ -112,8 +113,13 @@ export function sleep(ms: number, hostFds: readonly HostPollFd[]): void {
  * Runs the threads of one process.
  *
  * @example
- * ```ts ignore
- * const status = await new Scheduler(proc, cache, hooks).run();
+ * ```ts
+ * import { Scheduler } from "./scheduler.ts";
+ * import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
+ * import type { Process } from "../linux/process.ts";
+ * import type { TbCache } from "../jit/tb_cache.ts";
+ * declare const proc: Process, cache: TbCache, hooks: VcpuHooks; // a loaded guest, and plugins
+ * const status: number = await new Scheduler(proc, cache, hooks).run();
  * ```
  */
 export class Scheduler {
@@ -346,4 +352,24 @@ export class Scheduler {
     proc.releaseResources();
     return this.finish();
   }
+}
+
+/**
+ * Runs the process whose main thread is `cpu` until it exits (every
+ * thread included, synchronously: host signals are not passed on); returns
+ * its exit status.
+ *
+ * @example
+ * ```ts
+ * import { cpuLoop } from "./scheduler.ts";
+ * import type { Cpu } from "../cpu/state.ts";
+ * import type { Process } from "../linux/process.ts";
+ * import type { TbCache } from "../jit/tb_cache.ts";
+ * declare const proc: Process, cpu: Cpu, cache: TbCache; // a loaded guest
+ * const status: number = cpuLoop(proc, cpu, cache);
+ * ```
+ */
+export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHooks): number {
+  proc.thread(cpu);
+  return new Scheduler(proc, cache, hooks).runSync();
 }
