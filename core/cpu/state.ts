@@ -85,17 +85,6 @@ export const FREG_NAMES: readonly string[] = [
   "ft11",
 ];
 
-/** fflags bit: inexact. */
-export const FFLAG_NX = 1;
-/** fflags bit: underflow. */
-export const FFLAG_UF = 2;
-/** fflags bit: overflow. */
-export const FFLAG_OF = 4;
-/** fflags bit: divide by zero. */
-export const FFLAG_DZ = 8;
-/** fflags bit: invalid operation. */
-export const FFLAG_NV = 16;
-
 /**
  * One hart's registers.
  *
@@ -117,7 +106,7 @@ export class Cpu {
   readonly fi: Int32Array = new Int32Array(this.f.buffer);
   /** Program counter of the next instruction to execute. */
   pc = 0;
-  /** Accrued floating-point exception flags (`FFLAG_*`). */
+  /** Accrued floating-point exception flags (`FFLAG_*` of `core/fpu/fpu_state.ts`). */
   fflags = 0;
   /** Dynamic rounding mode (0 RNE, 1 RTZ, 2 RDN, 3 RUP, 4 RMM). */
   frm = 0;

@@ -14,8 +14,18 @@
  * @module
  */
 
-import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "../cpu/state.ts";
-import { RM_RDN, RM_RMM, RM_RNE, RM_RTZ, RM_RUP } from "./fpu_state.ts";
+import {
+  FFLAG_DZ,
+  FFLAG_NV,
+  FFLAG_NX,
+  FFLAG_OF,
+  FFLAG_UF,
+  RM_RDN,
+  RM_RMM,
+  RM_RNE,
+  RM_RTZ,
+  RM_RUP,
+} from "./fpu_state.ts";
 
 /** Parameters of a binary interchange format. */
 export interface Format {

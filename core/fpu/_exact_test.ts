@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NX, FFLAG_OF, FFLAG_UF } from "../cpu/state.ts";
+import { FFLAG_NX, FFLAG_OF, FFLAG_UF } from "./fpu_state.ts";
 import { BINARY32, BINARY64, canonicalNaN, FINITE, isqrt, NAN, roundPack, unpack, ZERO } from "./_exact.ts";
 
 Deno.test("unpack decodes normals, subnormals, zeros and NaNs", () => {

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NX, type FpuState, resolveRm } from "./fpu_state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
 import {
@@ -36,7 +36,6 @@ import {
   twoProductErr,
   twoSumErr,
 } from "./_eft.ts";
-import { type FpuState, resolveRm } from "./fpu_state.ts";
 import { doubleBitsBig, readSingle, singleBits, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 
 type BinaryOp = (c: FpuState, fmt: exact.Format, a: Exact, b: Exact, rm: number) => bigint;

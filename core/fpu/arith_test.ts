@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "../cpu/state.ts";
+import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "./fpu_state.ts";
 import { fadd_d, fadd_s, fdiv_d, fdiv_s, fmul_d, fmul_s, fsqrt_d, fsqrt_s, fsub_d } from "./arith.ts";
 import { bitsOf, getD, newState, sBitsOf, setD, setS } from "./_testing.ts";
 

@@ -12,8 +12,7 @@
  * @module
  */
 
-import { FFLAG_NV } from "../cpu/state.ts";
-import type { FpuState } from "./fpu_state.ts";
+import { FFLAG_NV, type FpuState } from "./fpu_state.ts";
 import { isSNaND, isSNaNSReg, readSingle, singleBits, writeNaND, writeNaNS, writeSingle } from "./_regs.ts";
 
 /** fclass result bits. */

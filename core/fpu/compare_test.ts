@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NV } from "../cpu/state.ts";
+import { FFLAG_NV } from "./fpu_state.ts";
 import { fclass_d, fclass_s, feq_d, feq_s, fle_d, flt_d, flt_s, fmax_d, fmax_s, fmin_d, fmin_s } from "./compare.ts";
 import { bitsOf, getD, newState, setD, setS } from "./_testing.ts";
 

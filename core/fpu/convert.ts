@@ -20,11 +20,10 @@
  * @module
  */
 
-import { FFLAG_NV, FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NV, FFLAG_NX, type FpuState, resolveRm, RM_RDN, RM_RNE, RM_RTZ, RM_RUP } from "./fpu_state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32 } from "./_exact.ts";
 import { MIN_NORMAL_S, roundDirected, twoSumErr } from "./_eft.ts";
-import { type FpuState, resolveRm, RM_RDN, RM_RNE, RM_RTZ, RM_RUP } from "./fpu_state.ts";
 import { isSNaNSReg, readSingle, writeNaND, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD } from "./arith.ts";
 

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "../cpu/state.ts";
+import { FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "./fpu_state.ts";
 import {
   fcvt_d_l,
   fcvt_d_lu,

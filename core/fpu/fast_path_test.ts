@@ -7,11 +7,10 @@
  */
 
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NX, type FpuState } from "./fpu_state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact, type Format } from "./_exact.ts";
 import * as fpu from "./mod.ts";
-import type { FpuState } from "./fpu_state.ts";
 
 /** Deterministic xorshift64* generator. */
 class Rng {

@@ -12,9 +12,8 @@
  * Run: `deno bench core/fpu/fpu_bench.ts`
  */
 
-import { FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NX, type FpuState } from "./fpu_state.ts";
 import * as fpu from "./mod.ts";
-import type { FpuState } from "./fpu_state.ts";
 
 /** Calls per bench iteration. */
 const BATCH = 1000;

@@ -18,13 +18,24 @@ export interface FpuState {
   f: Float64Array;
   /** FP registers as int32 pairs (bit patterns); singles are NaN-boxed (high word -1). */
   fi: Int32Array;
-  /** Accrued exception flags (`FFLAG_*` of `core/cpu/state.ts`). */
+  /** Accrued exception flags (`FFLAG_*`). */
   fflags: number;
   /** Dynamic rounding mode. */
   frm: number;
   /** High word of a 64-bit integer result; the helper returns the low word. */
   retHi: number;
 }
+
+/** fflags bit: inexact. */
+export const FFLAG_NX = 1;
+/** fflags bit: underflow. */
+export const FFLAG_UF = 2;
+/** fflags bit: overflow. */
+export const FFLAG_OF = 4;
+/** fflags bit: divide by zero. */
+export const FFLAG_DZ = 8;
+/** fflags bit: invalid operation. */
+export const FFLAG_NV = 16;
 
 /** Round to nearest, ties to even. */
 export const RM_RNE = 0;

@@ -7,9 +7,8 @@
  */
 
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NX, type FpuState } from "./fpu_state.ts";
 import * as fpu from "./mod.ts";
-import type { FpuState } from "./fpu_state.ts";
 
 const VECTORS = new URL("../../tests/fpu/testdata/fp_vectors.txt.gz", import.meta.url);
 

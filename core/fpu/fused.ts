@@ -25,11 +25,10 @@
  * @module
  */
 
-import { FFLAG_NX } from "../cpu/state.ts";
+import { FFLAG_NX, type FpuState, resolveRm } from "./fpu_state.ts";
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact } from "./_exact.ts";
 import { EFT_HUGE, EFT_SPLIT_MAX, EFT_TINY, MIN_NORMAL_S, NEIGHBOUR_STEP, splitHigh, twoSumErr } from "./_eft.ts";
-import { type FpuState, resolveRm } from "./fpu_state.ts";
 import { readSingle, writeDoubleBig, writeSingle, writeSingleBits } from "./_regs.ts";
 import { unpackD, unpackS } from "./arith.ts";
 

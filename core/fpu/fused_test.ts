@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { FFLAG_NV, FFLAG_NX, FFLAG_UF } from "../cpu/state.ts";
+import { FFLAG_NV, FFLAG_NX, FFLAG_UF } from "./fpu_state.ts";
 import { fmadd_d, fmadd_s, fmsub_d, fnmadd_d, fnmadd_s, fnmsub_d } from "./fused.ts";
 import { bitsOf, getD, newState, setD, setS } from "./_testing.ts";
 
