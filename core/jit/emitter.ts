@@ -28,6 +28,7 @@
 export const LEAVE = "break exit;";
 
 import type { MemAction, PluginHooks } from "./plugin_actions.ts";
+import type { RuntimeHelper } from "./runtime.ts";
 
 /** How a compiled block leaves: the dispatcher looks at negative return values. */
 export const EXIT_ECALL = -1;
@@ -229,7 +230,7 @@ export class Emitter {
   hooks: PluginHooks | undefined;
 
   /** Names runtime helper `name` for use in emitted code (recording that it is used). */
-  rt(name: string): string {
+  rt(name: RuntimeHelper): string {
     this.uses.add(name);
     return name;
   }

@@ -24,20 +24,6 @@ import { memInfo } from "./plugin_actions.ts";
 
 const SIZE_SHIFT: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
-/** Load widths by mnemonic: size in bytes and whether the value is sign-extended. */
-export const LOADS: Readonly<Record<string, { size: 1 | 2 | 4 | 8; signed: boolean }>> = {
-  lb: { size: 1, signed: true },
-  lbu: { size: 1, signed: false },
-  lh: { size: 2, signed: true },
-  lhu: { size: 2, signed: false },
-  lw: { size: 4, signed: true },
-  lwu: { size: 4, signed: false },
-  ld: { size: 8, signed: true },
-};
-
-/** Store widths by mnemonic. */
-export const STORES: Readonly<Record<string, 1 | 2 | 4 | 8>> = { sb: 1, sh: 2, sw: 4, sd: 8 };
-
 const FAST_LOAD: Record<number, (e: Emitter, a: string, signed: boolean) => string> = {
   1: (e, a, s) => (s ? `${e.rt("i8")}[${a}]` : `${e.rt("u8")}[${a}]`),
   2: (e, a, s) => (s ? `${e.rt("i16")}[${a} >> 1]` : `${e.rt("u16")}[${a} >> 1]`),

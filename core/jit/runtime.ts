@@ -43,15 +43,8 @@ export function effectiveAddress(lo: number, hi: number, imm: number): number {
   return hi * TWO32 + (lo >>> 0) + imm;
 }
 
-/** Zicsr instructions: the `csr` helper's operation (0 write, 1 set, 2 clear) and whether the source is `zimm`. */
-export const CSR_INSNS: Readonly<Record<string, readonly [op: number, immediate: boolean]>> = {
-  csrrw: [0, false],
-  csrrs: [1, false],
-  csrrc: [2, false],
-  csrrwi: [0, true],
-  csrrsi: [1, true],
-  csrrci: [2, true],
-};
+/** Operations of the `csr` helper: what Zicsr's csrrw(i), csrrs(i) and csrrc(i) do to the CSR. */
+export const CSR_OP = { write: 0, set: 1, clear: 2 } as const;
 
 /**
  * Whether a Zicsr instruction writes its CSR: csrrw(i) always; csrrs(i) and
@@ -59,7 +52,7 @@ export const CSR_INSNS: Readonly<Record<string, readonly [op: number, immediate:
  * they can read read-only CSRs.
  */
 export function csrWrites(op: number, immediate: boolean, insn: { rs1: number; imm: number }): boolean {
-  return op === 0 || (immediate ? insn.imm !== 0 : insn.rs1 !== 0);
+  return op === CSR_OP.write || (immediate ? insn.imm !== 0 : insn.rs1 !== 0);
 }
 
 /** Operation codes of the `amo` helper, in the order of the A extension's funct5 table. */
@@ -67,6 +60,9 @@ export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu",
 
 /** What translated functions see: memory views, helper functions, and the FPU. */
 export type Runtime = ReturnType<typeof makeRuntime>;
+
+/** The name of a runtime helper, as emitted code refers to it (`Emitter.rt`). */
+export type RuntimeHelper = Exclude<keyof Runtime, "compile">;
 
 /**
  * Builds the runtime for one address space.
@@ -212,7 +208,7 @@ export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_
   }
 
   /**
-   * Zicsr access: `op` 0 = write, 1 = set bits, 2 = clear bits; `write`
+   * Zicsr access: `op` is a {@link CSR_OP} (0 = write, 1 = set bits, 2 = clear bits); `write`
    * false when the instruction does not write (csrrs/csrrc with x0 or zimm 0).
    * Returns the old value (high word in `RH[0]`).
    */
@@ -240,7 +236,7 @@ export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_
         throw new IllegalInstruction(`Unknown CSR 0x${num.toString(16)}`);
     }
     if (write) {
-      const v = op === 0 ? vlo : op === 1 ? old | vlo : old & ~vlo;
+      const v = op === CSR_OP.write ? vlo : op === CSR_OP.set ? old | vlo : old & ~vlo;
       if (num === CSR.fflags) c.fflags = v & 31;
       else if (num === CSR.frm) c.frm = v & 7;
       else c.fcsr = v & 0xff;

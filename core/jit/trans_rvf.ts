@@ -8,8 +8,10 @@
  */
 
 import type { Insn } from "../isa/insn.ts";
+import type { Op } from "../isa/ops_generated.ts";
 import type { Emitter } from "./emitter.ts";
 import { emitLoad, emitStore } from "./memory_access.ts";
+import type { RuntimeHelper } from "./runtime.ts";
 import type { Trans } from "./trans_rvi.ts";
 
 /** Rounding-mode fields 5 and 6 are reserved: the instruction is illegal. */
@@ -17,47 +19,43 @@ function validRm(rm: number): boolean {
   return rm !== 5 && rm !== 6;
 }
 
-function helperName(op: string): string {
-  return op.replaceAll(".", "_");
-}
-
-/** fop rd, rs1, rs2 [, rm] writing an FP register. */
-function fpArith(args: "rs1" | "rs1,rs2" | "rs1,rs2,rs3", rounded: boolean): Trans {
+/** fop rd, rs1, rs2 [, rm] writing an FP register, through the `core/fpu/` helper `helper`. */
+function fpArith(helper: RuntimeHelper, args: "rs1" | "rs1,rs2" | "rs1,rs2,rs3", rounded: boolean): Trans {
   return (e, i) => {
     if (rounded && !validRm(i.rm)) return false;
     const regs = args.split(",").map((r) => String(i[r as "rs1" | "rs2" | "rs3"]));
     e.mayThrow();
-    e.line(`${e.rt(helperName(i.op))}(c, ${i.rd}, ${regs.join(", ")}${rounded ? `, ${i.rm}` : ""});`);
+    e.line(`${e.rt(helper)}(c, ${i.rd}, ${regs.join(", ")}${rounded ? `, ${i.rm}` : ""});`);
     return true;
   };
 }
 
 /** Comparisons and fclass: FP sources, integer result (0/1 or a class mask). */
-function fpToIntSmall(args: "rs1" | "rs1,rs2"): Trans {
+function fpToIntSmall(helper: RuntimeHelper, args: "rs1" | "rs1,rs2"): Trans {
   return (e, i) => {
     const regs = args === "rs1" ? `${i.rs1}` : `${i.rs1}, ${i.rs2}`;
-    e.setXEffect(i.rd, `${e.rt(helperName(i.op))}(c, ${regs})`, "0");
+    e.setXEffect(i.rd, `${e.rt(helper)}(c, ${regs})`, "0");
     return true;
   };
 }
 
-/** fcvt.{w,wu,l,lu}.{s,d}: FP to integer. */
-function fpToInt(wide: boolean): Trans {
+/** fcvt.{w,wu,l,lu}.{s,d}: FP to integer; `wide` for the 64-bit results. */
+function fpToInt(helper: RuntimeHelper, wide: boolean): Trans {
   return (e, i) => {
     if (!validRm(i.rm)) return false;
     e.mayThrow();
-    e.setXEffect(i.rd, `${e.rt(helperName(i.op))}(c, ${i.rs1}, ${i.rm})`, wide ? "c.retHi" : "$lo >> 31");
+    e.setXEffect(i.rd, `${e.rt(helper)}(c, ${i.rs1}, ${i.rm})`, wide ? "c.retHi" : "$lo >> 31");
     return true;
   };
 }
 
-/** fcvt.{s,d}.{w,wu,l,lu}: integer to FP. */
-function intToFp(wide: boolean): Trans {
+/** fcvt.{s,d}.{w,wu,l,lu}: integer to FP; `wide` for the 64-bit sources. */
+function intToFp(helper: RuntimeHelper, wide: boolean): Trans {
   return (e, i) => {
     if (!validRm(i.rm)) return false;
     const a = e.x(i.rs1);
     e.mayThrow();
-    e.line(`${e.rt(helperName(i.op))}(c, ${i.rd}, ${a.lo}${wide ? `, ${a.hi}` : ""}, ${i.rm});`);
+    e.line(`${e.rt(helper)}(c, ${i.rd}, ${a.lo}${wide ? `, ${a.hi}` : ""}, ${i.rm});`);
     return true;
   };
 }
@@ -74,37 +72,73 @@ function fld(e: Emitter, i: Insn): boolean {
   return true;
 }
 
-/** F and D translators by mnemonic. */
-export const TRANS_RVF: Record<string, Trans> = {
+/** F and D translators by mnemonic; the arithmetic names its `core/fpu/` helper. */
+export const TRANS_RVF = {
   flw,
-  fld,
   fsw: (e, i) => (emitStore(e, e.x(i.rs1), i.imm, 4, { lo: `F[${2 * i.rs2}]`, hi: "0" }), true),
-  fsd: (e, i) => (emitStore(e, e.x(i.rs1), i.imm, 8, { lo: `F[${2 * i.rs2}]`, hi: `F[${2 * i.rs2 + 1}]` }), true),
+  "fmadd.s": fpArith("fmadd_s", "rs1,rs2,rs3", true),
+  "fmsub.s": fpArith("fmsub_s", "rs1,rs2,rs3", true),
+  "fnmsub.s": fpArith("fnmsub_s", "rs1,rs2,rs3", true),
+  "fnmadd.s": fpArith("fnmadd_s", "rs1,rs2,rs3", true),
+  "fadd.s": fpArith("fadd_s", "rs1,rs2", true),
+  "fsub.s": fpArith("fsub_s", "rs1,rs2", true),
+  "fmul.s": fpArith("fmul_s", "rs1,rs2", true),
+  "fdiv.s": fpArith("fdiv_s", "rs1,rs2", true),
+  "fsqrt.s": fpArith("fsqrt_s", "rs1", true),
+  "fsgnj.s": fpArith("fsgnj_s", "rs1,rs2", false),
+  "fsgnjn.s": fpArith("fsgnjn_s", "rs1,rs2", false),
+  "fsgnjx.s": fpArith("fsgnjx_s", "rs1,rs2", false),
+  "fmin.s": fpArith("fmin_s", "rs1,rs2", false),
+  "fmax.s": fpArith("fmax_s", "rs1,rs2", false),
+  "fcvt.w.s": fpToInt("fcvt_w_s", false),
+  "fcvt.wu.s": fpToInt("fcvt_wu_s", false),
+  "fcvt.l.s": fpToInt("fcvt_l_s", true),
+  "fcvt.lu.s": fpToInt("fcvt_lu_s", true),
   "fmv.x.w": (e, i) => (e.setX32(i.rd, `F[${2 * i.rs1}]`), true),
+  "fclass.s": fpToIntSmall("fclass_s", "rs1"),
+  "feq.s": fpToIntSmall("feq_s", "rs1,rs2"),
+  "flt.s": fpToIntSmall("flt_s", "rs1,rs2"),
+  "fle.s": fpToIntSmall("fle_s", "rs1,rs2"),
+  "fcvt.s.w": intToFp("fcvt_s_w", false),
+  "fcvt.s.wu": intToFp("fcvt_s_wu", false),
+  "fcvt.s.l": intToFp("fcvt_s_l", true),
+  "fcvt.s.lu": intToFp("fcvt_s_lu", true),
   "fmv.w.x": (e, i) => (e.line(`F[${2 * i.rd}] = ${e.x(i.rs1).lo}; F[${2 * i.rd + 1}] = -1;`), true),
+
+  fld,
+  fsd: (e, i) => (emitStore(e, e.x(i.rs1), i.imm, 8, { lo: `F[${2 * i.rs2}]`, hi: `F[${2 * i.rs2 + 1}]` }), true),
+  "fmadd.d": fpArith("fmadd_d", "rs1,rs2,rs3", true),
+  "fmsub.d": fpArith("fmsub_d", "rs1,rs2,rs3", true),
+  "fnmsub.d": fpArith("fnmsub_d", "rs1,rs2,rs3", true),
+  "fnmadd.d": fpArith("fnmadd_d", "rs1,rs2,rs3", true),
+  "fadd.d": fpArith("fadd_d", "rs1,rs2", true),
+  "fsub.d": fpArith("fsub_d", "rs1,rs2", true),
+  "fmul.d": fpArith("fmul_d", "rs1,rs2", true),
+  "fdiv.d": fpArith("fdiv_d", "rs1,rs2", true),
+  "fsqrt.d": fpArith("fsqrt_d", "rs1", true),
+  "fsgnj.d": fpArith("fsgnj_d", "rs1,rs2", false),
+  "fsgnjn.d": fpArith("fsgnjn_d", "rs1,rs2", false),
+  "fsgnjx.d": fpArith("fsgnjx_d", "rs1,rs2", false),
+  "fmin.d": fpArith("fmin_d", "rs1,rs2", false),
+  "fmax.d": fpArith("fmax_d", "rs1,rs2", false),
+  "fcvt.s.d": fpArith("fcvt_s_d", "rs1", true),
+  "fcvt.d.s": fpArith("fcvt_d_s", "rs1", true),
+  "feq.d": fpToIntSmall("feq_d", "rs1,rs2"),
+  "flt.d": fpToIntSmall("flt_d", "rs1,rs2"),
+  "fle.d": fpToIntSmall("fle_d", "rs1,rs2"),
+  "fclass.d": fpToIntSmall("fclass_d", "rs1"),
+  "fcvt.w.d": fpToInt("fcvt_w_d", false),
+  "fcvt.wu.d": fpToInt("fcvt_wu_d", false),
+  "fcvt.l.d": fpToInt("fcvt_l_d", true),
+  "fcvt.lu.d": fpToInt("fcvt_lu_d", true),
   "fmv.x.d": (e, i) => (e.setX(i.rd, `F[${2 * i.rs1}]`, `F[${2 * i.rs1 + 1}]`), true),
+  "fcvt.d.w": intToFp("fcvt_d_w", false),
+  "fcvt.d.wu": intToFp("fcvt_d_wu", false),
+  "fcvt.d.l": intToFp("fcvt_d_l", true),
+  "fcvt.d.lu": intToFp("fcvt_d_lu", true),
   "fmv.d.x": (e, i) => {
     const a = e.x(i.rs1);
     e.line(`F[${2 * i.rd}] = ${a.lo}; F[${2 * i.rd + 1}] = ${a.hi};`);
     return true;
   },
-};
-
-for (const t of ["s", "d"]) {
-  for (const op of ["fadd", "fsub", "fmul", "fdiv"]) TRANS_RVF[`${op}.${t}`] = fpArith("rs1,rs2", true);
-  TRANS_RVF[`fsqrt.${t}`] = fpArith("rs1", true);
-  for (const op of ["fmadd", "fmsub", "fnmsub", "fnmadd"]) TRANS_RVF[`${op}.${t}`] = fpArith("rs1,rs2,rs3", true);
-  for (const op of ["fmin", "fmax", "fsgnj", "fsgnjn", "fsgnjx"]) TRANS_RVF[`${op}.${t}`] = fpArith("rs1,rs2", false);
-  for (const op of ["feq", "flt", "fle"]) TRANS_RVF[`${op}.${t}`] = fpToIntSmall("rs1,rs2");
-  TRANS_RVF[`fclass.${t}`] = fpToIntSmall("rs1");
-  TRANS_RVF[`fcvt.w.${t}`] = fpToInt(false);
-  TRANS_RVF[`fcvt.wu.${t}`] = fpToInt(false);
-  TRANS_RVF[`fcvt.l.${t}`] = fpToInt(true);
-  TRANS_RVF[`fcvt.lu.${t}`] = fpToInt(true);
-  TRANS_RVF[`fcvt.${t}.w`] = intToFp(false);
-  TRANS_RVF[`fcvt.${t}.wu`] = intToFp(false);
-  TRANS_RVF[`fcvt.${t}.l`] = intToFp(true);
-  TRANS_RVF[`fcvt.${t}.lu`] = intToFp(true);
-}
-TRANS_RVF["fcvt.s.d"] = fpArith("rs1", true);
-TRANS_RVF["fcvt.d.s"] = fpArith("rs1", true);
+} satisfies Partial<Record<Op, Trans>>;

@@ -9,8 +9,10 @@
  */
 
 import type { Insn } from "../isa/insn.ts";
+import type { Op } from "../isa/ops_generated.ts";
 import { type Emitter, EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, type RegPair } from "./emitter.ts";
-import { emitLoad, emitStore, LOADS, STORES } from "./memory_access.ts";
+import { emitLoad, emitStore } from "./memory_access.ts";
+import type { RuntimeHelper } from "./runtime.ts";
 
 /** Emits one instruction; false means illegal. */
 export type Trans = (e: Emitter, i: Insn) => boolean;
@@ -103,7 +105,7 @@ function shiftImmW(op: string): Trans {
   };
 }
 
-function shiftReg(helper: string): Trans {
+function shiftReg(helper: RuntimeHelper): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
     e.setX(i.rd, `${e.rt(helper)}(${a.lo}, ${a.hi}, ${b.lo})`, e.rh);
@@ -127,20 +129,25 @@ function branch(cond: (a: RegPair, b: RegPair) => string): Trans {
   };
 }
 
-function load(i: Insn, e: Emitter): boolean {
-  const { size, signed } = LOADS[i.op];
-  const v = emitLoad(e, e.x(i.rs1), i.imm, size, signed);
-  e.setX(i.rd, v.lo, v.hi);
-  return true;
+/** A load of `size` bytes, sign-extended when `signed`. */
+function load(size: 1 | 2 | 4 | 8, signed: boolean): Trans {
+  return (e, i) => {
+    const v = emitLoad(e, e.x(i.rs1), i.imm, size, signed);
+    e.setX(i.rd, v.lo, v.hi);
+    return true;
+  };
 }
 
-function store(i: Insn, e: Emitter): boolean {
-  emitStore(e, e.x(i.rs1), i.imm, STORES[i.op], e.x(i.rs2));
-  return true;
+function store(size: 1 | 2 | 4 | 8): Trans {
+  return (e, i) => (emitStore(e, e.x(i.rs1), i.imm, size, e.x(i.rs2)), true);
 }
 
-/** RV64I translators by mnemonic. */
-export const TRANS_RVI: Record<string, Trans> = {
+/**
+ * RV64I translators by mnemonic. Each extension's table names only its own
+ * operations; `TRANS` in `translator.ts` joins them into a `Record<Op, Trans>`,
+ * so that the type checker names any operation none of them translates.
+ */
+export const TRANS_RVI = {
   lui: (e, i) => (e.setX(i.rd, String(i.imm | 0), String(i.imm >> 31)), true),
   auipc: (e, i) => (e.setXConst(i.rd, e.pc + i.imm), true),
   jal: (e, i) => {
@@ -165,17 +172,17 @@ export const TRANS_RVI: Record<string, Trans> = {
   bge: branch((a, b) => `!${lt64(a, b)}`),
   bltu: branch((a, b) => ltu64(a, b)),
   bgeu: branch((a, b) => `!${ltu64(a, b)}`),
-  lb: (e, i) => load(i, e),
-  lh: (e, i) => load(i, e),
-  lw: (e, i) => load(i, e),
-  ld: (e, i) => load(i, e),
-  lbu: (e, i) => load(i, e),
-  lhu: (e, i) => load(i, e),
-  lwu: (e, i) => load(i, e),
-  sb: (e, i) => store(i, e),
-  sh: (e, i) => store(i, e),
-  sw: (e, i) => store(i, e),
-  sd: (e, i) => store(i, e),
+  lb: load(1, true),
+  lh: load(2, true),
+  lw: load(4, true),
+  ld: load(8, true),
+  lbu: load(1, false),
+  lhu: load(2, false),
+  lwu: load(4, false),
+  sb: store(1),
+  sh: store(2),
+  sw: store(4),
+  sd: store(8),
   addi: (e, i) => (emitAdd(e, i.rd, e.x(i.rs1), imm64(i.imm)), true),
   slti: (e, i) => (e.setX(i.rd, bit(lt64(e.x(i.rs1), imm64(i.imm))), "0"), true),
   sltiu: (e, i) => (e.setX(i.rd, bit(ltu64(e.x(i.rs1), imm64(i.imm))), "0"), true),
@@ -206,8 +213,7 @@ export const TRANS_RVI: Record<string, Trans> = {
   sraw: shiftRegW(">>"),
   fence: () => true,
   "fence.tso": () => true,
-  pause: () => true,
   "fence.i": (e, i) => (e.exit(EXIT_FENCE_I, e.pc + i.size), true),
   ecall: (e) => (e.exit(EXIT_ECALL, e.pc), true),
   ebreak: (e) => (e.exit(EXIT_EBREAK, e.pc), true),
-};
+} satisfies Partial<Record<Op, Trans>>;

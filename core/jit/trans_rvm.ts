@@ -5,9 +5,11 @@
  * @module
  */
 
+import type { Op } from "../isa/ops_generated.ts";
+import type { RuntimeHelper } from "./runtime.ts";
 import type { Trans } from "./trans_rvi.ts";
 
-function pairHelper(helper: string): Trans {
+function pairHelper(helper: RuntimeHelper): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
     e.setX(i.rd, `${e.rt(helper)}(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`, e.rh);
@@ -15,7 +17,7 @@ function pairHelper(helper: string): Trans {
   };
 }
 
-function wordHelper(helper: string): Trans {
+function wordHelper(helper: RuntimeHelper): Trans {
   return (e, i) => {
     e.setX32(i.rd, `${e.rt(helper)}(${e.x(i.rs1).lo}, ${e.x(i.rs2).lo})`);
     return true;
@@ -23,7 +25,7 @@ function wordHelper(helper: string): Trans {
 }
 
 /** RV64M translators by mnemonic. */
-export const TRANS_RVM: Record<string, Trans> = {
+export const TRANS_RVM = {
   mul: (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2);
     e.setX(
@@ -45,4 +47,4 @@ export const TRANS_RVM: Record<string, Trans> = {
   divuw: wordHelper("divuw"),
   remw: wordHelper("remw"),
   remuw: wordHelper("remuw"),
-};
+} satisfies Partial<Record<Op, Trans>>;
