@@ -17,6 +17,7 @@
  */
 
 import type { Insn } from "./insn.ts";
+import type { Op } from "./ops_generated.ts";
 
 /** ABI names of the integer registers, as objdump prints them. */
 // deno-fmt-ignore
@@ -132,11 +133,9 @@ function rounding(rm: number): string {
 
 type Format = (i: Insn, pc: number) => string;
 
-const FORMATS: Record<string, Format> = {};
-
-/** Assigns one operand format to several instructions. */
-function formatOf(ops: string, format: Format): void {
-  for (const op of ops.trim().split(/\s+/)) FORMATS[op] = format;
+/** Gives several operations one operand format. */
+function formatOf<const K extends Op>(ops: readonly K[], format: Format): Record<K, Format> {
+  return Object.fromEntries(ops.map((op) => [op, format])) as Record<K, Format>;
 }
 
 const regRegReg: Format = (i) => `${x(i.rd)},${x(i.rs1)},${x(i.rs2)}`;
@@ -167,42 +166,54 @@ const fpCompare: Format = (i) => `${x(i.rd)},${f(i.rs1)},${f(i.rs2)}`;
 const fence: Format = (i) => `${FENCE_SETS[i.imm >> 4]},${FENCE_SETS[i.imm & 15]}`;
 const none: Format = () => "";
 
-formatOf("lui auipc", upperImm);
-formatOf("jal", jump);
-formatOf("jalr", jumpReg);
-formatOf("beq bne blt bge bltu bgeu", branch);
-formatOf("lb lh lw ld lbu lhu lwu", load);
-formatOf("sb sh sw sd", store);
-formatOf("addi slti sltiu xori ori andi addiw", regRegImm);
-formatOf("slli srli srai slliw srliw sraiw", regRegShamt);
-formatOf("add sub sll slt sltu xor srl sra or and addw subw sllw srlw sraw", regRegReg);
-formatOf("mul mulh mulhsu mulhu div divu rem remu mulw divw divuw remw remuw", regRegReg);
-formatOf("fence", fence);
-formatOf("fence.tso fence.i ecall ebreak", none);
-formatOf("csrrw csrrs csrrc", csrReg);
-formatOf("csrrwi csrrsi csrrci", csrImm);
-formatOf("lr.w lr.d", loadReserved);
-formatOf("sc.w amoswap.w amoadd.w amoxor.w amoand.w amoor.w amomin.w amomax.w amominu.w amomaxu.w", atomic);
-formatOf("sc.d amoswap.d amoadd.d amoxor.d amoand.d amoor.d amomin.d amomax.d amominu.d amomaxu.d", atomic);
-formatOf("flw fld", fpLoad);
-formatOf("fsw fsd", fpStore);
-formatOf("fmadd.s fmsub.s fnmsub.s fnmadd.s fmadd.d fmsub.d fnmsub.d fnmadd.d", fp4Rm);
-formatOf("fadd.s fsub.s fmul.s fdiv.s fadd.d fsub.d fmul.d fdiv.d", fp3Rm);
-formatOf("fsgnj.s fsgnjn.s fsgnjx.s fmin.s fmax.s fsgnj.d fsgnjn.d fsgnjx.d fmin.d fmax.d", fp3);
-formatOf("fsqrt.s fsqrt.d fcvt.s.d", fp2Rm);
-formatOf("fcvt.d.s", fp2);
-formatOf("fcvt.w.s fcvt.wu.s fcvt.l.s fcvt.lu.s fcvt.w.d fcvt.wu.d fcvt.l.d fcvt.lu.d", fpToIntRm);
-formatOf("fmv.x.w fclass.s fmv.x.d fclass.d", fpToInt);
-formatOf("fcvt.s.w fcvt.s.wu fcvt.s.l fcvt.s.lu fcvt.d.l fcvt.d.lu", intToFpRm);
-formatOf("fcvt.d.w fcvt.d.wu fmv.w.x fmv.d.x", intToFp);
-formatOf("feq.s flt.s fle.s feq.d flt.d fle.d", fpCompare);
+/**
+ * Each operation's operand format. Typed `Record<Op, Format>`: an operation
+ * added to `rv64gc.decode` fails `deno check` here until it has one.
+ */
+const FORMATS: Readonly<Record<Op, Format>> = {
+  ...formatOf(["lui", "auipc"], upperImm),
+  ...formatOf(["jal"], jump),
+  ...formatOf(["jalr"], jumpReg),
+  ...formatOf(["beq", "bne", "blt", "bge", "bltu", "bgeu"], branch),
+  ...formatOf(["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu"], load),
+  ...formatOf(["sb", "sh", "sw", "sd"], store),
+  ...formatOf(["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"], regRegImm),
+  ...formatOf(["slli", "srli", "srai", "slliw", "srliw", "sraiw"], regRegShamt),
+  ...formatOf(["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and"], regRegReg),
+  ...formatOf(["addw", "subw", "sllw", "srlw", "sraw"], regRegReg),
+  ...formatOf(["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"], regRegReg),
+  ...formatOf(["mulw", "divw", "divuw", "remw", "remuw"], regRegReg),
+  ...formatOf(["fence"], fence),
+  ...formatOf(["fence.tso", "fence.i", "ecall", "ebreak"], none),
+  ...formatOf(["csrrw", "csrrs", "csrrc"], csrReg),
+  ...formatOf(["csrrwi", "csrrsi", "csrrci"], csrImm),
+  ...formatOf(["lr.w", "lr.d"], loadReserved),
+  ...formatOf(["sc.w", "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w"], atomic),
+  ...formatOf(["amomin.w", "amomax.w", "amominu.w", "amomaxu.w"], atomic),
+  ...formatOf(["sc.d", "amoswap.d", "amoadd.d", "amoxor.d", "amoand.d", "amoor.d"], atomic),
+  ...formatOf(["amomin.d", "amomax.d", "amominu.d", "amomaxu.d"], atomic),
+  ...formatOf(["flw", "fld"], fpLoad),
+  ...formatOf(["fsw", "fsd"], fpStore),
+  ...formatOf(["fmadd.s", "fmsub.s", "fnmsub.s", "fnmadd.s", "fmadd.d", "fmsub.d", "fnmsub.d", "fnmadd.d"], fp4Rm),
+  ...formatOf(["fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fadd.d", "fsub.d", "fmul.d", "fdiv.d"], fp3Rm),
+  ...formatOf(["fsgnj.s", "fsgnjn.s", "fsgnjx.s", "fmin.s", "fmax.s"], fp3),
+  ...formatOf(["fsgnj.d", "fsgnjn.d", "fsgnjx.d", "fmin.d", "fmax.d"], fp3),
+  ...formatOf(["fsqrt.s", "fsqrt.d", "fcvt.s.d"], fp2Rm),
+  ...formatOf(["fcvt.d.s"], fp2),
+  ...formatOf(["fcvt.w.s", "fcvt.wu.s", "fcvt.l.s", "fcvt.lu.s"], fpToIntRm),
+  ...formatOf(["fcvt.w.d", "fcvt.wu.d", "fcvt.l.d", "fcvt.lu.d"], fpToIntRm),
+  ...formatOf(["fmv.x.w", "fclass.s", "fmv.x.d", "fclass.d"], fpToInt),
+  ...formatOf(["fcvt.s.w", "fcvt.s.wu", "fcvt.s.l", "fcvt.s.lu", "fcvt.d.l", "fcvt.d.lu"], intToFpRm),
+  ...formatOf(["fcvt.d.w", "fcvt.d.wu", "fmv.w.x", "fmv.d.x"], intToFp),
+  ...formatOf(["feq.s", "flt.s", "fle.s", "feq.d", "flt.d", "fle.d"], fpCompare),
+};
 
 /**
  * binutils 2.40 lists `add rd,rs1,imm`-style entries (accepted by gas) before
  * the immediate instructions in its opcode table, so objdump prints the
  * immediate forms under the register-form mnemonic.
  */
-const PRINTED_AS: Record<string, string> = {
+const PRINTED_AS: Readonly<Partial<Record<Op, string>>> = {
   addi: "add",
   xori: "xor",
   ori: "or",
@@ -309,14 +320,14 @@ function alias(i: Insn, pc: number): string | undefined {
   return undefined;
 }
 
-const SIGN_INJECTION_ALIASES: Record<string, string> = {
+const SIGN_INJECTION_ALIASES = {
   "fsgnj.s": "fmv.s",
   "fsgnjn.s": "fneg.s",
   "fsgnjx.s": "fabs.s",
   "fsgnj.d": "fmv.d",
   "fsgnjn.d": "fneg.d",
   "fsgnjx.d": "fabs.d",
-};
+} as const satisfies Partial<Record<Op, string>>;
 
 function jalrAlias(i: Insn): string {
   const base = i.imm === 0 ? x(i.rs1) : `${i.imm}(${x(i.rs1)})`;
@@ -420,9 +431,7 @@ export function disassemble(insn: Insn, pc: number): string {
   if (objdumpRejects(insn)) return `.${insn.size}byte ${hex(insn.raw)}`;
   const special = (insn.size === 2 ? compressedHint(insn) : undefined) ?? alias(insn, pc);
   if (special !== undefined) return special;
-  const format = FORMATS[insn.op];
-  if (!format) throw new Error(`No disassembly format for instruction "${insn.op}"`);
-  return text(PRINTED_AS[insn.op] ?? atomicName(insn), format(insn, pc));
+  return text(PRINTED_AS[insn.op] ?? atomicName(insn), FORMATS[insn.op](insn, pc));
 }
 
 /** Atomics carry their ordering bits in the mnemonic (`lr.w.aq`, `amoswap.d.aqrl`). */
