@@ -80,15 +80,22 @@ export interface ElfFile {
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+/**
+ * Most program headers: Linux refuses a table of more than 64 KiB (ENOEXEC).
+ * Each `PT_LOAD` is a mapping, and 65,000 of them kept plume busy for a minute.
+ */
+export const MAX_PHNUM = Math.floor(65536 / 56);
+/** Longest `PT_INTERP`, with its NUL: Linux's `PATH_MAX`. */
+const MAX_INTERP = 4096;
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 
-function u64(dv: DataView, off: number): number {
+function u64(dv: DataView, off: number, what: string): number {
   const v = dv.getBigUint64(off, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new ElfError(`Value 0x${v.toString(16)} at offset ${off} is too large`);
+    throw new ElfError(`${what}: value 0x${v.toString(16)} at offset ${off} is too large`);
   }
   return Number(v);
 }
@@ -124,12 +131,13 @@ export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {
   if (type !== ET_EXEC && type !== ET_DYN) {
     throw new ElfError(`${what}: not an executable (e_type ${type})`);
   }
-  const entry = u64(dv, 24);
-  const phoff = u64(dv, 32);
+  const entry = u64(dv, 24, what);
+  const phoff = u64(dv, 32, what);
   const flags = dv.getUint32(48, true);
   const phentsize = dv.getUint16(54, true);
   const phnum = dv.getUint16(56, true);
   if (phentsize !== 56) throw new ElfError(`${what}: bad program header size ${phentsize}`);
+  if (phnum > MAX_PHNUM) throw new ElfError(`${what}: too many program headers (${phnum}, at most ${MAX_PHNUM})`);
   if (phnum === 0 || phoff + phnum * phentsize > bytes.length) {
     throw new ElfError(`${what}: program headers out of bounds (${phnum} at offset ${phoff})`);
   }
@@ -139,11 +147,11 @@ export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {
     const ph: ProgramHeader = {
       type: dv.getUint32(o, true),
       flags: dv.getUint32(o + 4, true),
-      offset: u64(dv, o + 8),
-      vaddr: u64(dv, o + 16),
-      filesz: u64(dv, o + 32),
-      memsz: u64(dv, o + 40),
-      align: u64(dv, o + 48),
+      offset: u64(dv, o + 8, what),
+      vaddr: u64(dv, o + 16, what),
+      filesz: u64(dv, o + 32, what),
+      memsz: u64(dv, o + 40, what),
+      align: u64(dv, o + 48, what),
     };
     if (ph.type === PT_LOAD || ph.type === PT_INTERP) {
       if (ph.offset + ph.filesz > bytes.length) {
@@ -154,14 +162,39 @@ export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {
     phdrs.push(ph);
   }
   if (!phdrs.some((p) => p.type === PT_LOAD)) throw new ElfError(`${what}: no loadable segment`);
+  checkLoadOrder(phdrs, what);
   let interp: string | undefined;
   const pi = phdrs.find((p) => p.type === PT_INTERP);
   if (pi) {
+    // As Linux: a path of 1 to PATH_MAX - 1 bytes and its NUL, else the file is not executable.
+    if (pi.filesz < 2 || pi.filesz > MAX_INTERP) {
+      throw new ElfError(
+        `${what}: invalid PT_INTERP entry (size ${pi.filesz}; a path and its NUL take 2 to ${MAX_INTERP} bytes)`,
+      );
+    }
     const raw = bytes.subarray(pi.offset, pi.offset + pi.filesz);
-    const nul = raw.indexOf(0);
-    interp = new TextDecoder().decode(nul >= 0 ? raw.subarray(0, nul) : raw);
+    if (raw[raw.length - 1] !== 0) throw new ElfError(`${what}: invalid PT_INTERP entry (no NUL at its end)`);
+    interp = new TextDecoder().decode(raw.subarray(0, raw.indexOf(0)));
   }
   return { bytes, type, entry, phoff, phentsize, phdrs, flags, interp };
+}
+
+/**
+ * Checks that the `PT_LOAD` segments come in ascending order of address (as
+ * the ELF specification requires) and do not overlap, which every linker's
+ * output satisfies. Mapping a segment over an earlier one makes plume
+ * zero-fill those pages again: two 1 GiB segments at one address in a file
+ * of 250 bytes took 1.1 GB of host memory, ten of them 5 s.
+ */
+function checkLoadOrder(phdrs: readonly ProgramHeader[], what: string): void {
+  let prev = -1;
+  phdrs.forEach((ph, i) => {
+    if (ph.type !== PT_LOAD) return;
+    if (prev >= 0 && ph.vaddr < phdrs[prev].vaddr + phdrs[prev].memsz) {
+      throw new ElfError(`${what}: segment ${i} at 0x${ph.vaddr.toString(16)} overlaps or precedes segment ${prev}`);
+    }
+    prev = i;
+  });
 }
 
 /**
@@ -172,17 +205,17 @@ export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {
 export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
   try {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const shoff = u64(dv, 40), shentsize = dv.getUint16(58, true), shnum = dv.getUint16(60, true);
+    const shoff = u64(dv, 40, "symbols"), shentsize = dv.getUint16(58, true), shnum = dv.getUint16(60, true);
     if (shoff === 0 || shentsize !== 64 || shoff + shnum * 64 > bytes.length) return [];
     const sections = [];
     for (let i = 0; i < shnum; i++) {
       const o = shoff + i * 64;
       sections.push({
         type: dv.getUint32(o + 4, true),
-        offset: u64(dv, o + 24),
-        size: u64(dv, o + 32),
+        offset: u64(dv, o + 24, "symbols"),
+        size: u64(dv, o + 32, "symbols"),
         link: dv.getUint32(o + 40, true),
-        entsize: u64(dv, o + 56),
+        entsize: u64(dv, o + 56, "symbols"),
       });
     }
     const tab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
@@ -193,7 +226,7 @@ export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
     for (let o = tab.offset; o + 24 <= tab.offset + tab.size && o + 24 <= bytes.length; o += 24) {
       const kind = bytes[o + 4] & 0xf;
       if (kind !== STT_FUNC && kind !== STT_OBJECT) continue;
-      const value = u64(dv, o + 8);
+      const value = u64(dv, o + 8, "symbols");
       if (value === 0) continue;
       const nameOff = str.offset + dv.getUint32(o, true);
       const end = bytes.indexOf(0, nameOff);
@@ -201,7 +234,7 @@ export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
       out.push({
         name: dec.decode(bytes.subarray(nameOff, end)),
         value,
-        size: u64(dv, o + 16),
+        size: u64(dv, o + 16, "symbols"),
         func: kind === STT_FUNC,
       });
     }
