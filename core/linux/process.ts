@@ -104,7 +104,7 @@ export class Process {
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
   /** The processes of this run (shared with every process `fork` made). */
-  readonly family: ProcessTable;
+  readonly family: ProcessTable<Process>;
   /** The process that forked this one; undefined for the first. */
   readonly parent: Process | undefined;
   /** Children not yet collected with `wait4`/`waitid` (running, or exited: zombies). */
@@ -137,7 +137,7 @@ export class Process {
     this.log = log;
     this.parent = parent;
     if (parent === undefined) {
-      this.family = new ProcessTable(this.pid);
+      this.family = new ProcessTable<Process>(this.pid);
     } else {
       this.family = parent.family;
       this.pid = this.family.newPid();

@@ -9,7 +9,19 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
-import type { Process } from "./process.ts";
+
+/**
+ * What the table reads of a process: how it ended. (`Process`, in
+ * `process.ts`, holds its table; the table names only this much of it.)
+ */
+export interface ProcessEnd {
+  /** Exit status once it exited, else null. */
+  readonly exitStatus: number | null;
+  /** Signal that killed it, or 0. */
+  readonly killedBy: number;
+  /** True when that signal dumped core. */
+  readonly coreDumped: boolean;
+}
 
 /**
  * Distance between the pids plume gives forked processes, above the host's
@@ -29,15 +41,15 @@ export const PID_STRIDE = 1000;
  * strictEqual(table.newPid(), 6000);
  * ```
  */
-export class ProcessTable {
+export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
   /** Live processes (not yet collected by their parent), by pid. */
-  readonly processes: Map<number, Process> = new Map();
+  readonly processes: Map<number, P> = new Map();
   /**
    * Starts a forked process running: set by whoever schedules the
    * processes (`core/exec/process_runner.ts`); while unset, `fork` fails
    * with `ENOSYS`. `cpu` is the new process's only thread.
    */
-  onFork: ((child: Process, cpu: Cpu) => void) | undefined;
+  onFork: ((child: P, cpu: Cpu) => void) | undefined;
   private lastPid: number;
 
   /** @param firstPid pid of the first process (the host's pid of plume) */
@@ -60,7 +72,7 @@ export class ProcessTable {
 }
 
 /** `wait4` status word of a process that ended (exit code, or the signal that killed it). */
-export function waitStatus(proc: Process): number {
+export function waitStatus(proc: ProcessEnd): number {
   if (proc.killedBy !== 0) return proc.killedBy | (proc.coreDumped ? 0x80 : 0);
   return ((proc.exitStatus ?? 0) & 0xff) << 8;
 }
@@ -69,6 +81,6 @@ export function waitStatus(proc: Process): number {
 const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
 /** `si_code` of a child's end as `SIGCHLD` and `waitid` report it: exited, killed, or killed with a core dump. */
-export function childEndCode(proc: Process): number {
+export function childEndCode(proc: ProcessEnd): number {
   return proc.killedBy === 0 ? CLD_EXITED : proc.coreDumped ? CLD_DUMPED : CLD_KILLED;
 }

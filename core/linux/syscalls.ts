@@ -166,7 +166,7 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
     ret = errnoOf(() => d.handler(proc, cpu, args), d.name);
   } catch (err) {
     if (!(err instanceof Blocked)) throw err;
-    proc.thread(cpu).call = { waiter: err.waiter, nr, def: d, straceArgs: raw };
+    proc.thread(cpu).call = { waiter: err.waiter, nr, straceArgs: raw };
     return false;
   }
   complete(proc, cpu, d, ret, raw);
@@ -178,16 +178,17 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
  * finishes it (result in a0, `-strace` result) and returns true.
  */
 export function pollBlockedCall(proc: Process, t: ThreadState, now: number): boolean {
-  const call = t.call!;
+  // A blocked call is one the table defines: its handler blocked.
+  const call = t.call!, def = TABLE[call.nr]!;
   let over = true;
   const ret = errnoOf(() => {
     const r = call.waiter.poll(now);
     if (r === undefined) over = false;
     return r ?? 0;
-  }, call.def.name);
+  }, def.name);
   if (!over) return false;
   t.call = undefined;
-  complete(proc, t.cpu, call.def, ret, call.straceArgs);
+  complete(proc, t.cpu, def, ret, call.straceArgs);
   return true;
 }
 
@@ -206,6 +207,6 @@ export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boo
     // qemu shows the kernel's ERESTARTSYS.
     if (call.straceArgs !== undefined) proc.log.write(" = -1 errno=512 (To be restarted)\n");
   } else {
-    complete(proc, t.cpu, call.def, -E.EINTR, call.straceArgs);
+    complete(proc, t.cpu, TABLE[call.nr], -E.EINTR, call.straceArgs);
   }
 }

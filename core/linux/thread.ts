@@ -8,7 +8,6 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
-import type { SyscallDef } from "./syscall_table.ts";
 import type { PendingSignal } from "./signals.ts";
 import type { Waiter } from "./wait.ts";
 
@@ -23,10 +22,8 @@ export const SS_AUTODISARM = 0x8000_0000;
 export interface BlockedCall {
   /** What it waits for. */
   readonly waiter: Waiter;
-  /** The call's number. */
+  /** The call's number (its definition is the system-call table's entry for it). */
   readonly nr: number;
-  /** Its definition. */
-  readonly def: SyscallDef;
   /** Raw argument registers, for the `-strace` result (undefined without `-strace`). */
   readonly straceArgs: readonly bigint[] | undefined;
 }
