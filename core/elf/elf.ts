@@ -198,9 +198,26 @@ function checkLoadOrder(phdrs: readonly ProgramHeader[], what: string): void {
 }
 
 /**
+ * Bytes of host memory the symbols of one file may take (their names, and
+ * {@link SYMBOL_COST} for each), at most: names in a string table may
+ * overlap, so a small file can name far more bytes than it holds (each of
+ * 20,000 symbols of a 1 MB file named a different suffix of one 500 KB
+ * string, and plume ran out of memory). Real files take far less than the
+ * budget: at most 0.31 bytes per byte of the file among the test programs
+ * and the Debian programs and libraries the tests run.
+ */
+const SYMBOL_BYTES_PER_FILE_BYTE = 8;
+/** Symbols take no more than this in all, whatever the file's size. */
+const MAX_SYMBOL_BYTES = 256 << 20;
+/** What one symbol counts for, beside its name, in {@link MAX_SYMBOL_BYTES}. */
+const SYMBOL_COST = 64;
+
+/**
  * Reads the function and object symbols of an ELF file (`.symtab`, or
  * `.dynsym` when the file is stripped). Returns [] when there are none or the
  * section headers are unusable: symbols are a convenience, never required.
+ * A name must end within its string table; symbols past a budget of memory
+ * proportional to the file are left out.
  */
 export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
   try {
@@ -221,6 +238,8 @@ export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
     const tab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
     if (!tab || tab.entsize !== 24 || tab.link >= sections.length) return [];
     const str = sections[tab.link];
+    const strEnd = Math.min(str.offset + str.size, bytes.length);
+    let budget = Math.min(MAX_SYMBOL_BYTES, SYMBOL_BYTES_PER_FILE_BYTE * bytes.length);
     const dec = new TextDecoder();
     const out: ElfSymbol[] = [];
     for (let o = tab.offset; o + 24 <= tab.offset + tab.size && o + 24 <= bytes.length; o += 24) {
@@ -229,10 +248,16 @@ export function readSymbols(bytes: Uint8Array): ElfSymbol[] {
       const value = u64(dv, o + 8, "symbols");
       if (value === 0) continue;
       const nameOff = str.offset + dv.getUint32(o, true);
-      const end = bytes.indexOf(0, nameOff);
-      if (nameOff >= bytes.length || end < 0) continue;
+      // The name's NUL is looked for only as far as the string table and the budget reach.
+      const budgetEnd = nameOff + budget - SYMBOL_COST;
+      const length = bytes.subarray(nameOff, Math.min(strEnd, budgetEnd)).indexOf(0);
+      if (length < 0) {
+        if (budgetEnd < strEnd) break;
+        continue;
+      }
+      budget -= SYMBOL_COST + length + 1;
       out.push({
-        name: dec.decode(bytes.subarray(nameOff, end)),
+        name: dec.decode(bytes.subarray(nameOff, nameOff + length)),
         value,
         size: u64(dv, o + 16, "symbols"),
         func: kind === STT_FUNC,

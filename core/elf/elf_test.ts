@@ -9,8 +9,17 @@
 
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { tempDir } from "../../tests/harness.ts";
-import { BASE, CODE, executable, type ExecutableOptions, type Segment } from "./_elf_testing.ts";
-import { ElfError, MAX_PHNUM, parseElf, PT_INTERP, PT_LOAD } from "./elf.ts";
+import {
+  BASE,
+  CODE,
+  executable,
+  type ExecutableOptions,
+  type Segment,
+  stringTable,
+  type Sym,
+  withSymbols,
+} from "./_elf_testing.ts";
+import { ElfError, MAX_PHNUM, parseElf, PT_INTERP, PT_LOAD, readSymbols } from "./elf.ts";
 import { ProgramFileError, readProgramFile } from "./program_file.ts";
 
 const enc = new TextEncoder();
@@ -218,6 +227,78 @@ Deno.test("parseElf takes the first of two PT_INTERPs, as Linux does (qemu refus
     "prog",
   );
   assertEquals(elf.interp, "/lib/ld.so");
+});
+
+// ---------------------------------------------------------------- symbols
+
+const NAMES = stringTable(["main", "helper"]);
+const SYMS: Sym[] = [{ name: NAMES.offsets[0], value: 0x10040 }, { name: NAMES.offsets[1], value: 0x10048 }];
+
+/** Section-header damage for readSymbols: what is wrong, the file, the names read. */
+const HOSTILE_SECTIONS: [what: string, bytes: () => Uint8Array, names: string[]][] = [
+  ["no section headers", () => executable(), []],
+  ["the valid table", () => withSymbols(SYMS, NAMES.bytes), ["main", "helper"]],
+  ["e_shoff past the end", () => withSymbols(SYMS, NAMES.bytes, (dv) => dv.setBigUint64(40, 1n << 40n, true)), []],
+  ["e_shoff beyond 2^53", () => withSymbols(SYMS, NAMES.bytes, (dv) => dv.setBigUint64(40, ~0n, true)), []],
+  ["e_shnum past the end", () => withSymbols(SYMS, NAMES.bytes, (dv) => dv.setUint16(60, 0xffff, true)), []],
+  ["e_shentsize 0", () => withSymbols(SYMS, NAMES.bytes, (dv) => dv.setUint16(58, 0, true)), []],
+  [
+    "a symbol table of entsize 0",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setBigUint64(at.shoff + 64 + 56, 0n, true)),
+    [],
+  ],
+  [
+    "sh_link out of range",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setUint32(at.shoff + 64 + 40, 99, true)),
+    [],
+  ],
+  [
+    "a symbol table past the end",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setBigUint64(at.shoff + 64 + 24, 1n << 40n, true)),
+    [],
+  ],
+  [
+    "a symbol table larger than the file",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setBigUint64(at.shoff + 64 + 32, 1n << 40n, true)),
+    // Entries are read while they are in the file; the section headers after the table read as symbols of kind 0.
+    ["main", "helper"],
+  ],
+  [
+    "a string table past the end",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setBigUint64(at.shoff + 128 + 24, 1n << 40n, true)),
+    [],
+  ],
+  [
+    "a name past its string table",
+    () => withSymbols([...SYMS, { name: NAMES.bytes.length + 8, value: 0x10050 }], NAMES.bytes),
+    ["main", "helper"],
+  ],
+  [
+    "a name without its NUL in the string table",
+    () => withSymbols(SYMS, NAMES.bytes, (dv, at) => dv.setBigUint64(at.shoff + 128 + 32, 11n, true)),
+    ["main"],
+  ],
+  [
+    "a symbol value beyond 2^53",
+    () => withSymbols([...SYMS, { name: NAMES.offsets[0], value: 1n << 60n }], NAMES.bytes),
+    [],
+  ],
+];
+
+for (const [what, bytes, names] of HOSTILE_SECTIONS) {
+  Deno.test(`readSymbols reads ${names.length ? names.join(", ") : "nothing"} from ${what}`, () => {
+    assertEquals(readSymbols(bytes()).map((s) => s.name), names);
+  });
+}
+
+Deno.test("readSymbols bounds the memory of names that overlap: each symbol names a suffix of one long string", () => {
+  // 4,000 symbols naming suffixes of a 100,000-byte string: 400 MB of names, read in full before.
+  const strtab = new Uint8Array(100_001).fill(0x61, 0, 100_000);
+  const file = withSymbols(Array.from({ length: 4000 }, (_, i) => ({ name: i, value: BASE + i })), strtab);
+  const syms = readSymbols(file);
+  const bytes = syms.reduce((n, s) => n + 64 + s.name.length + 1, 0);
+  assert(syms.length > 0 && bytes <= 8 * file.length, `${syms.length} symbols, ${bytes} bytes`);
+  assertEquals(syms[0].name.length, 100_000);
 });
 
 // ---------------------------------------------------------------- program files
