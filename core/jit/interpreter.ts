@@ -274,6 +274,14 @@ function longToFp(f: (c: Cpu, rd: number, lo: number, hi: number, rm: number) =>
 }
 
 /**
+ * The handler of an instruction that traps as illegal: a reserved encoding,
+ * or the entry a table gives an operation plume decodes but does not
+ * interpret (none today), named rather than left out so that the table stays
+ * a `Record<Op, Handler>`.
+ */
+export const unsupported: Handler = (c, _x, _i, pc) => illegal(c, pc);
+
+/**
  * Every operation's handler. Typed `Record<Op, Handler>`: an operation
  * added to `rv64gc.decode` fails `deno check` here until it has one.
  */
@@ -474,11 +482,9 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   "fmv.d.x": (c, x, i) => ((c.fi[2 * i.rd] = x[2 * i.rs1]), (c.fi[2 * i.rd + 1] = x[2 * i.rs1 + 1]), undefined),
 };
 
-const illegalHandler: Handler = (c, _x, _i, pc) => illegal(c, pc);
-
-/** The handler for a decoded instruction (an illegal-instruction handler for `null`). */
+/** The handler for a decoded instruction ({@link unsupported} for `null`, a reserved encoding). */
 export function handlerFor(insn: Insn | null): Handler {
-  return insn ? HANDLERS[insn.op] : illegalHandler;
+  return insn ? HANDLERS[insn.op] : unsupported;
 }
 
 /** A block prepared for the interpreter. */

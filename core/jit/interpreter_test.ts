@@ -2,6 +2,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import { Cpu } from "../cpu/state.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
+import { OP_INFO } from "../isa/ops_generated.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
 import { interpretBlock } from "./interpreter.ts";
@@ -15,7 +16,6 @@ const DATA = 0x100000;
 const DATA_SIZE = 0x4000;
 const PC = 0x200000;
 const NOT_IN_BODY = CONTROL_FLOW;
-const MEMORY = /^(l[bhwd]u?|s[bhwd]|fl[wd]|fs[wd]|lr\.|sc\.|amo)/;
 
 /** A small deterministic generator (xorshift32). */
 function rng(seed: number): () => number {
@@ -36,15 +36,14 @@ function randomInsn(next: () => number, body: boolean): Insn {
     const insn = decode(bits >>> 0);
     if (!insn || insn.op.startsWith("csr") && ![1, 2, 3].includes(insn.csr)) continue;
     if (body === NOT_IN_BODY.has(insn.op)) continue;
-    if (insn.op === "ecall" || insn.op === "ebreak" || insn.op === "fence.i") continue;
+    const { mem, flow, fp } = OP_INFO[insn.op];
+    if (flow === "exit") continue;
     let fixed: Insn = insn;
-    if (MEMORY.test(insn.op)) {
-      const atomic = /^(lr|sc|amo)/.test(insn.op);
+    if (mem) {
+      const atomic = mem.kind !== "load" && mem.kind !== "store";
       fixed = { ...fixed, rs1: BASE, imm: atomic ? 0 : insn.imm };
     }
-    if (fixed.rd === BASE && !/^(f[a-z]+\.[sd]|fl[wd]|fs[wd]|fmv\.[wd]\.x|fcvt\.[sd]\.)/.test(fixed.op)) {
-      fixed = { ...fixed, rd: 9 };
-    }
+    if (fixed.rd === BASE && !fp.includes("rd")) fixed = { ...fixed, rd: 9 };
     return fixed;
   }
 }

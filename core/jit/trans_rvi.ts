@@ -17,6 +17,13 @@ import type { RuntimeHelper } from "./runtime.ts";
 /** Emits one instruction; false means illegal. */
 export type Trans = (e: Emitter, i: Insn) => boolean;
 
+/**
+ * The entry a table gives an operation plume decodes but does not translate
+ * (none today): the instruction traps as illegal when reached. Naming it keeps
+ * the table a `Record<Op, Trans>`; leaving the operation out fails `deno check`.
+ */
+export const unsupported: Trans = () => false;
+
 /** `(cond ? 1 : 0)` */
 export function bit(cond: string): string {
   return `((${cond}) ? 1 : 0)`;
