@@ -21,6 +21,11 @@ Deno.test("scanApi counts marks against marked exports and wants an example on e
   assertEquals(scan.names, [{ name: "qemu_plugin_a", kind: "function" }, { name: "B", kind: "const" }]);
   assertEquals(scan.types, ["Tb"]);
   assertThrows(() => scanApi(`${doc("no example")}export function f(): void {}\n`), Error, "f is marked");
+  assertThrows(
+    () => scanApi(`${doc("@example\n * ```ts ignore\n * f();\n * ```")}export function f(): void {}\n`),
+    Error,
+    "f has an ignored example",
+  );
   // A mark that does not sit on an export is counted but finds no name.
   assertThrows(
     () => scanApi(`${ok}/** @qemuPluginApi */\nfunction lost(): void {}\n`),

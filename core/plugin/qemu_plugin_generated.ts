@@ -4,8 +4,8 @@
  * `"qemu-plugin"`. Names, semantics and parameter order are QEMU's
  * (`qemu-plugin.h`, API version 7); see `docs/writing-plugins.md`.
  *
- * @example A plugin counting instructions inline
- * ```ts ignore
+ * @example A plugin counting instructions inline (type-checked by `deno check --doc`)
+ * ```ts
  * import {
  *   qemu_plugin_outs, qemu_plugin_register_atexit_cb, qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
  *   qemu_plugin_register_vcpu_tb_trans_cb, qemu_plugin_scoreboard_new, qemu_plugin_scoreboard_u64,

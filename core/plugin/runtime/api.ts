@@ -14,6 +14,11 @@
  * a synchronous callback, throws a {@link PluginApiError} in the plugin,
  * which is then unloaded.
  *
+ * The examples are plugin code: `deno task test` type-checks them (`deno
+ * check --doc`) but cannot run them, since outside a plugin process the API
+ * has no instance to talk to. `declare` lines give the types of what a
+ * plugin would have at hand (a handle, a callback).
+ *
  * @module
  */
 
@@ -146,7 +151,7 @@ export type DisconCb = (
  * was written for as `qemu_plugin_version`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { QEMU_PLUGIN_VERSION } from "qemu-plugin";
  * export const qemu_plugin_version = QEMU_PLUGIN_VERSION;
  * ```
@@ -159,7 +164,8 @@ export const QEMU_PLUGIN_VERSION = 7;
  * callbacks with it are streamed and run in parallel with the guest.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, onExec: VcpuUdataCb;
  * qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
  * ```
  * @qemuPluginApi
@@ -169,7 +175,8 @@ export const QEMU_PLUGIN_CB_NO_REGS = 0;
  * Callback flag: the callback reads guest registers (it runs synchronously).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, readA0: VcpuUdataCb;
  * qemu_plugin_register_vcpu_insn_exec_cb(insn, readA0, QEMU_PLUGIN_CB_R_REGS, null);
  * ```
  * @qemuPluginApi
@@ -179,7 +186,8 @@ export const QEMU_PLUGIN_CB_R_REGS = 1;
  * Callback flag: the callback reads and writes guest registers.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, patchA0: VcpuUdataCb;
  * qemu_plugin_register_vcpu_insn_exec_cb(insn, patchA0, QEMU_PLUGIN_CB_RW_REGS, null);
  * ```
  * @qemuPluginApi
@@ -189,7 +197,8 @@ export const QEMU_PLUGIN_CB_RW_REGS = 2;
  * Callback flag: the callback reads and writes registers and may change the pc (`qemu_plugin_set_pc`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, skip: VcpuUdataCb;
  * qemu_plugin_register_vcpu_insn_exec_cb(insn, skip, QEMU_PLUGIN_CB_RW_REGS_PC, null);
  * ```
  * @qemuPluginApi
@@ -200,7 +209,8 @@ export const QEMU_PLUGIN_CB_RW_REGS_PC = 3;
  * Memory filter: loads.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, onLoad: MemCb;
  * qemu_plugin_register_vcpu_mem_cb(insn, onLoad, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_R, null);
  * ```
  * @qemuPluginApi
@@ -210,7 +220,8 @@ export const QEMU_PLUGIN_MEM_R = 1;
  * Memory filter: stores.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, onStore: MemCb;
  * qemu_plugin_register_vcpu_mem_cb(insn, onStore, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_W, null);
  * ```
  * @qemuPluginApi
@@ -220,7 +231,8 @@ export const QEMU_PLUGIN_MEM_W = 2;
  * Memory filter: loads and stores.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, onAccess: MemCb;
  * qemu_plugin_register_vcpu_mem_cb(insn, onAccess, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, null);
  * ```
  * @qemuPluginApi
@@ -231,7 +243,9 @@ export const QEMU_PLUGIN_MEM_RW = 3;
  * Value type of an 8-bit access.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let count8 = 0;
  * if (qemu_plugin_mem_get_value(info).type === QEMU_PLUGIN_MEM_VALUE_U8) count8++;
  * ```
  * @qemuPluginApi
@@ -241,7 +255,9 @@ export const QEMU_PLUGIN_MEM_VALUE_U8 = 0;
  * Value type of a 16-bit access.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let count16 = 0;
  * if (qemu_plugin_mem_get_value(info).type === QEMU_PLUGIN_MEM_VALUE_U16) count16++;
  * ```
  * @qemuPluginApi
@@ -251,7 +267,9 @@ export const QEMU_PLUGIN_MEM_VALUE_U16 = 1;
  * Value type of a 32-bit access.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let count32 = 0;
  * if (qemu_plugin_mem_get_value(info).type === QEMU_PLUGIN_MEM_VALUE_U32) count32++;
  * ```
  * @qemuPluginApi
@@ -261,7 +279,9 @@ export const QEMU_PLUGIN_MEM_VALUE_U32 = 2;
  * Value type of a 64-bit access.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let count64 = 0;
  * if (qemu_plugin_mem_get_value(info).type === QEMU_PLUGIN_MEM_VALUE_U64) count64++;
  * ```
  * @qemuPluginApi
@@ -271,7 +291,9 @@ export const QEMU_PLUGIN_MEM_VALUE_U64 = 3;
  * Value type of a 128-bit access (none on RV64GC).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let count128 = 0;
  * if (qemu_plugin_mem_get_value(info).type === QEMU_PLUGIN_MEM_VALUE_U128) count128++;
  * ```
  * @qemuPluginApi
@@ -282,7 +304,8 @@ export const QEMU_PLUGIN_MEM_VALUE_U128 = 4;
  * Inline operation: add an immediate to a scoreboard counter.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, count: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, count, 1n);
  * ```
  * @qemuPluginApi
@@ -292,7 +315,8 @@ export const QEMU_PLUGIN_INLINE_ADD_U64 = 0;
  * Inline operation: store an immediate into a scoreboard counter.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, lastPc: PluginU64, pc: number;
  * qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_STORE_U64, lastPc, BigInt(pc));
  * ```
  * @qemuPluginApi
@@ -303,7 +327,8 @@ export const QEMU_PLUGIN_INLINE_STORE_U64 = 1;
  * Condition: never (the callback is not installed).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NEVER, e, 0n, null);
  * ```
  * @qemuPluginApi
@@ -313,7 +338,8 @@ export const QEMU_PLUGIN_COND_NEVER = 0;
  * Condition: always (a plain callback).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_ALWAYS, e, 0n, null);
  * ```
  * @qemuPluginApi
@@ -323,7 +349,8 @@ export const QEMU_PLUGIN_COND_ALWAYS = 1;
  * Condition: the counter equals the immediate.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_EQ, e, 100n, null);
  * ```
  * @qemuPluginApi
@@ -333,7 +360,8 @@ export const QEMU_PLUGIN_COND_EQ = 2;
  * Condition: the counter differs from the immediate.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE, e, 0n, null);
  * ```
  * @qemuPluginApi
@@ -343,7 +371,8 @@ export const QEMU_PLUGIN_COND_NE = 3;
  * Condition: the counter is below the immediate (unsigned).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_LT, e, 10n, null);
  * ```
  * @qemuPluginApi
@@ -353,7 +382,8 @@ export const QEMU_PLUGIN_COND_LT = 4;
  * Condition: the counter is at most the immediate (unsigned).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_LE, e, 10n, null);
  * ```
  * @qemuPluginApi
@@ -363,7 +393,8 @@ export const QEMU_PLUGIN_COND_LE = 5;
  * Condition: the counter is above the immediate (unsigned).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_GT, e, 10n, null);
  * ```
  * @qemuPluginApi
@@ -373,7 +404,8 @@ export const QEMU_PLUGIN_COND_GT = 6;
  * Condition: the counter is at least the immediate (unsigned).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, cb: VcpuUdataCb, e: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_GE, e, 10n, null);
  * ```
  * @qemuPluginApi
@@ -384,7 +416,8 @@ export const QEMU_PLUGIN_COND_GE = 7;
  * Discontinuity: an asynchronous interrupt (none in user mode).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, onDiscon: DisconCb;
  * qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_INTERRUPT, onDiscon);
  * ```
  * @qemuPluginApi
@@ -394,7 +427,8 @@ export const QEMU_PLUGIN_DISCON_INTERRUPT = 1;
  * Discontinuity: an exception raised by an instruction.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, onDiscon: DisconCb;
  * qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_EXCEPTION, onDiscon);
  * ```
  * @qemuPluginApi
@@ -404,7 +438,8 @@ export const QEMU_PLUGIN_DISCON_EXCEPTION = 2;
  * Discontinuity: a host call (a system call, `ecall`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, onDiscon: DisconCb;
  * qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_HOSTCALL, onDiscon);
  * ```
  * @qemuPluginApi
@@ -414,7 +449,8 @@ export const QEMU_PLUGIN_DISCON_HOSTCALL = 4;
  * Discontinuity: every kind.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, onDiscon: DisconCb;
  * qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_ALL, onDiscon);
  * ```
  * @qemuPluginApi
@@ -568,7 +604,8 @@ function condOf(cond: unknown, fn: string): number {
  * `qemu_plugin_install` is an error.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_uninstall(id, () => qemu_plugin_outs("bye\n"));
  * ```
  * @qemuPluginApi
@@ -585,7 +622,8 @@ export function qemu_plugin_uninstall(id: PluginId, cb: UdataCb, userdata?: unkn
  * {@link qemu_plugin_uninstall}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, report: UdataCb;
  * qemu_plugin_reset(id, (id) => qemu_plugin_register_atexit_cb(id, report, null));
  * ```
  * @qemuPluginApi
@@ -634,7 +672,8 @@ function eventCb(
  * start, each new guest thread later).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_init_cb(id, (id, vcpu) => qemu_plugin_outs(`vcpu ${vcpu} up\n`));
  * ```
  * @qemuPluginApi
@@ -647,7 +686,8 @@ export function qemu_plugin_register_vcpu_init_cb(id: PluginId, cb: VcpuSimpleCb
  * Registers a callback for every vCPU exit (a guest thread ends, or the process).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_exit_cb(id, (id, vcpu) => qemu_plugin_outs(`vcpu ${vcpu} down\n`));
  * ```
  * @qemuPluginApi
@@ -661,7 +701,8 @@ export function qemu_plugin_register_vcpu_exit_cb(id: PluginId, cb: VcpuSimpleCb
  * user mode, vCPUs never idle: the callback is accepted and never called.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_idle_cb(id, (id, vcpu) => {});
  * ```
  * @qemuPluginApi
@@ -674,7 +715,8 @@ export function qemu_plugin_register_vcpu_idle_cb(id: PluginId, cb: VcpuSimpleCb
  * Registers a callback for a vCPU resuming from idle (never in user mode).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_resume_cb(id, (id, vcpu) => {});
  * ```
  * @qemuPluginApi
@@ -688,7 +730,8 @@ export function qemu_plugin_register_vcpu_resume_cb(id: PluginId, cb: VcpuSimple
  * (`QEMU_PLUGIN_DISCON_*`): host calls (system calls) and exceptions.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_ALL, (id, vcpu, type, from, to) => {});
  * ```
  * @qemuPluginApi
@@ -714,7 +757,8 @@ export function qemu_plugin_register_vcpu_discon_cb(
  * operations on the block and its instructions.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, onExec: VcpuUdataCb;
  * qemu_plugin_register_vcpu_tb_trans_cb(id, (id, tb) => {
  *   qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
  * });
@@ -731,7 +775,9 @@ export function qemu_plugin_register_vcpu_tb_trans_cb(id: PluginId, cb: TbTransC
  * guest; with `R_REGS`/`RW_REGS` the vCPU waits for it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb;
+ * let count = 0;
  * qemu_plugin_register_vcpu_tb_exec_cb(tb, (vcpu, ud) => count++, QEMU_PLUGIN_CB_NO_REGS, null);
  * ```
  * @qemuPluginApi
@@ -753,7 +799,8 @@ export function qemu_plugin_register_vcpu_tb_exec_cb(
  * holds for the executing vCPU; the condition is evaluated inline.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, every100: VcpuUdataCb, n: PluginU64;
  * qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, every100, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_EQ, n, 100n, null);
  * ```
  * @qemuPluginApi
@@ -778,7 +825,8 @@ export function qemu_plugin_register_vcpu_tb_exec_cond_cb(
  * executes: it is compiled into the translated code.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb, insns: PluginU64, n: number;
  * qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, insns, BigInt(n));
  * ```
  * @qemuPluginApi
@@ -798,7 +846,9 @@ export function qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
  * Registers a callback run every time the instruction executes, before it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
+ * let count = 0;
  * qemu_plugin_register_vcpu_insn_exec_cb(insn, (vcpu, ud) => count++, QEMU_PLUGIN_CB_NO_REGS, null);
  * ```
  * @qemuPluginApi
@@ -819,7 +869,8 @@ export function qemu_plugin_register_vcpu_insn_exec_cb(
  * Registers an instruction execution callback run only when `entry cond imm` holds.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, cb: VcpuUdataCb, n: PluginU64;
  * qemu_plugin_register_vcpu_insn_exec_cond_cb(insn, cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_GE, n, 5n, null);
  * ```
  * @qemuPluginApi
@@ -843,7 +894,8 @@ export function qemu_plugin_register_vcpu_insn_exec_cond_cb(
  * Adds an inline operation on a scoreboard counter every time the instruction executes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, insns: PluginU64;
  * qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, insns, 1n);
  * ```
  * @qemuPluginApi
@@ -865,7 +917,8 @@ export function qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
  * streamed: it sees the access (address, info, value), not live state.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * qemu_plugin_register_vcpu_mem_cb(insn, (vcpu, info, vaddr, ud) => {}, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, null);
  * ```
  * @qemuPluginApi
@@ -895,7 +948,8 @@ export function qemu_plugin_register_vcpu_mem_cb(
  * Adds an inline operation on a scoreboard counter after every matching memory access of the instruction.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn, loads: PluginU64;
  * qemu_plugin_register_vcpu_mem_inline_per_vcpu(insn, QEMU_PLUGIN_MEM_R, QEMU_PLUGIN_INLINE_ADD_U64, loads, 1n);
  * ```
  * @qemuPluginApi
@@ -916,7 +970,8 @@ export function qemu_plugin_register_vcpu_mem_inline_per_vcpu(
  * Registers a callback before every system call, with its number and eight arguments.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_syscall_cb(id, (id, vcpu, num, a1) => qemu_plugin_outs(`syscall ${num}\n`));
  * ```
  * @qemuPluginApi
@@ -929,7 +984,8 @@ export function qemu_plugin_register_vcpu_syscall_cb(id: PluginId, cb: SyscallCb
  * Registers a callback after every system call, with its number and result.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_syscall_ret_cb(id, (id, vcpu, num, ret) => {});
  * ```
  * @qemuPluginApi
@@ -944,7 +1000,8 @@ export function qemu_plugin_register_vcpu_syscall_ret_cb(id: PluginId, cb: Sysca
  * guest=write`, as it changes what the guest does.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_register_vcpu_syscall_filter_cb(id, (id, vcpu, num) => (num === 172n ? 4242n : undefined));
  * ```
  * @qemuPluginApi
@@ -963,7 +1020,8 @@ export function qemu_plugin_register_vcpu_syscall_filter_cb(
  * may drop per-block data then).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, perBlock: Map<number, number>;
  * qemu_plugin_register_flush_cb(id, () => perBlock.clear());
  * ```
  * @qemuPluginApi
@@ -977,7 +1035,8 @@ export function qemu_plugin_register_flush_cb(id: PluginId, cb: UdataCb, userdat
  * event was delivered: the place to print results.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId, total: bigint;
  * qemu_plugin_register_atexit_cb(id, () => qemu_plugin_outs(`total ${total}\n`), null);
  * ```
  * @qemuPluginApi
@@ -990,7 +1049,8 @@ export function qemu_plugin_register_atexit_cb(id: PluginId, cb: UdataCb, userda
  * Calls `cb` once for each vCPU that exists now.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const id: PluginId;
  * qemu_plugin_vcpu_for_each(id, (id, vcpu) => qemu_plugin_outs(`vcpu ${vcpu}\n`));
  * ```
  * @qemuPluginApi
@@ -1006,7 +1066,7 @@ export function qemu_plugin_vcpu_for_each(id: PluginId, cb: VcpuSimpleCb, userda
  * The number of vCPUs created so far (guest threads included).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const n = qemu_plugin_num_vcpus();
  * ```
  * @qemuPluginApi
@@ -1021,7 +1081,8 @@ export function qemu_plugin_num_vcpus(): number {
  * The number of instructions in the block.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb;
  * const n = qemu_plugin_tb_n_insns(tb);
  * ```
  * @qemuPluginApi
@@ -1034,7 +1095,8 @@ export function qemu_plugin_tb_n_insns(tb: Tb): number {
  * The guest address of the block's first instruction.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb;
  * const pc = qemu_plugin_tb_vaddr(tb);
  * ```
  * @qemuPluginApi
@@ -1047,7 +1109,8 @@ export function qemu_plugin_tb_vaddr(tb: Tb): number {
  * The handle of instruction `idx` (0-based) of the block, valid during the translation callback.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const tb: Tb;
  * const insn = qemu_plugin_tb_get_insn(tb, 0);
  * ```
  * @qemuPluginApi
@@ -1067,7 +1130,8 @@ export function qemu_plugin_tb_get_insn(tb: Tb, idx: number): Insn {
  * returns the bytes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * const bytes = new Uint8Array(4);
  * const n = qemu_plugin_insn_data(insn, bytes, 4);
  * ```
@@ -1088,7 +1152,8 @@ export function qemu_plugin_insn_data(insn: Insn, dest?: Uint8Array, len?: numbe
  * The instruction's size in bytes (2 for compressed instructions, else 4).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * const size = qemu_plugin_insn_size(insn);
  * ```
  * @qemuPluginApi
@@ -1101,7 +1166,8 @@ export function qemu_plugin_insn_size(insn: Insn): number {
  * The instruction's guest address.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * const pc = qemu_plugin_insn_vaddr(insn);
  * ```
  * @qemuPluginApi
@@ -1116,7 +1182,8 @@ export function qemu_plugin_insn_vaddr(insn: Insn): number {
  * the guest address plus a constant).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * const haddr = qemu_plugin_insn_haddr(insn);
  * ```
  * @qemuPluginApi
@@ -1129,7 +1196,8 @@ export function qemu_plugin_insn_haddr(insn: Insn): number {
  * The instruction's disassembly, in objdump syntax.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * qemu_plugin_outs(qemu_plugin_insn_disas(insn) + "\n");
  * ```
  * @qemuPluginApi
@@ -1148,7 +1216,8 @@ export function qemu_plugin_insn_disas(insn: Insn): string {
  * symbol table, or null when unknown.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insn: Insn;
  * const fn = qemu_plugin_insn_symbol(insn) ?? "?";
  * ```
  * @qemuPluginApi
@@ -1168,7 +1237,8 @@ export function qemu_plugin_insn_symbol(insn: Insn): string | null {
  * The access size as a power of two (0 byte, 1 half, 2 word, 3 doubleword).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
  * const bytes = 1 << qemu_plugin_mem_size_shift(info);
  * ```
  * @qemuPluginApi
@@ -1181,7 +1251,8 @@ export function qemu_plugin_mem_size_shift(info: MemInfo): number {
  * True when the load was sign-extended.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
  * const signed = qemu_plugin_mem_is_sign_extended(info);
  * ```
  * @qemuPluginApi
@@ -1194,7 +1265,8 @@ export function qemu_plugin_mem_is_sign_extended(info: MemInfo): boolean {
  * True for a big-endian access (never on RISC-V).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
  * const be = qemu_plugin_mem_is_big_endian(info);
  * ```
  * @qemuPluginApi
@@ -1207,7 +1279,9 @@ export function qemu_plugin_mem_is_big_endian(info: MemInfo): boolean {
  * True for a store, false for a load.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
+ * let stores = 0;
  * if (qemu_plugin_mem_is_store(info)) stores++;
  * ```
  * @qemuPluginApi
@@ -1220,7 +1294,8 @@ export function qemu_plugin_mem_is_store(info: MemInfo): boolean {
  * The value the access loaded or stored; only in a memory callback, for its access.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo;
  * const v = qemu_plugin_mem_get_value(info).data.u64;
  * ```
  * @qemuPluginApi
@@ -1247,7 +1322,8 @@ export function qemu_plugin_mem_get_value(info: MemInfo): MemValue {
  * The physical address handle of an access: always null in user mode.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo, vaddr: number;
  * const hw = qemu_plugin_get_hwaddr(info, vaddr); // null
  * ```
  * @qemuPluginApi
@@ -1262,7 +1338,8 @@ export function qemu_plugin_get_hwaddr(_info: MemInfo, _vaddr: number): null {
  * so a plugin written for both modes runs unchanged.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo, vaddr: number;
  * const io = qemu_plugin_hwaddr_is_io(qemu_plugin_get_hwaddr(info, vaddr)); // false
  * ```
  * @qemuPluginApi
@@ -1276,7 +1353,8 @@ export function qemu_plugin_hwaddr_is_io(_haddr: null): boolean {
  * answer there.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo, vaddr: number;
  * const pa = qemu_plugin_hwaddr_phys_addr(qemu_plugin_get_hwaddr(info, vaddr)); // 0
  * ```
  * @qemuPluginApi
@@ -1290,7 +1368,8 @@ export function qemu_plugin_hwaddr_phys_addr(_haddr: null): number {
  * QEMU's answer there.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const info: MemInfo, vaddr: number;
  * const name = qemu_plugin_hwaddr_device_name(qemu_plugin_get_hwaddr(info, vaddr)); // "Invalid"
  * ```
  * @qemuPluginApi
@@ -1320,7 +1399,7 @@ function vcpuOf(vcpu: unknown, fn: string): number {
  * vCPU, growing with the vCPUs. Inline operations target its counters.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const counts = qemu_plugin_scoreboard_new(8);
  * ```
  * @qemuPluginApi
@@ -1344,7 +1423,8 @@ export function qemu_plugin_scoreboard_new(element_size: number): Scoreboard {
  * Frees a scoreboard; using it afterwards is an error.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const counts: Scoreboard;
  * qemu_plugin_scoreboard_free(counts);
  * ```
  * @qemuPluginApi
@@ -1359,7 +1439,8 @@ export function qemu_plugin_scoreboard_free(score: Scoreboard): void {
  * rather than keeping it.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const counts: Scoreboard, vcpu_index: number;
  * const entry = qemu_plugin_scoreboard_find(counts, vcpu_index);
  * entry.setBigUint64(0, entry.getBigUint64(0, true) + 1n, true);
  * ```
@@ -1375,7 +1456,7 @@ export function qemu_plugin_scoreboard_find(score: Scoreboard, vcpu_index: numbe
  * The 64-bit counter at the start of each entry of a scoreboard.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const insns = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8));
  * ```
  * @qemuPluginApi
@@ -1388,7 +1469,8 @@ export function qemu_plugin_scoreboard_u64(score: Scoreboard): PluginU64 {
  * The 64-bit counter at byte `offset` of each entry of a scoreboard.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const board: Scoreboard;
  * const loads = qemu_plugin_scoreboard_u64_in_struct(board, 8);
  * ```
  * @qemuPluginApi
@@ -1413,7 +1495,8 @@ function u64Index(entry: unknown, vcpu: unknown, fn: string): number {
  * Adds to a vCPU's counter (modulo 2^64). `added` may be a bigint or a safe non-negative integer number.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insns: PluginU64, vcpu_index: number;
  * qemu_plugin_u64_add(insns, vcpu_index, 1);
  * ```
  * @qemuPluginApi
@@ -1437,7 +1520,8 @@ export function qemu_plugin_u64_add(entry: PluginU64, vcpu_index: number, added:
  * A vCPU's counter.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insns: PluginU64;
  * const n = qemu_plugin_u64_get(insns, 0);
  * ```
  * @qemuPluginApi
@@ -1451,7 +1535,8 @@ export function qemu_plugin_u64_get(entry: PluginU64, vcpu_index: number): bigin
  * Sets a vCPU's counter.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insns: PluginU64, vcpu_index: number;
  * qemu_plugin_u64_set(insns, vcpu_index, 0n);
  * ```
  * @qemuPluginApi
@@ -1467,7 +1552,8 @@ export function qemu_plugin_u64_set(entry: PluginU64, vcpu_index: number, val: b
  * The sum of a counter over all vCPUs (modulo 2^64).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const insns: PluginU64;
  * qemu_plugin_outs(`insns: ${qemu_plugin_u64_sum(insns)}\n`);
  * ```
  * @qemuPluginApi
@@ -1515,7 +1601,7 @@ function needAccess(level: number, fn: string): void {
  * The guest's registers (GDB names): x0–x31, pc, f0–f31, fflags, frm, fcsr.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const a0 = qemu_plugin_get_registers().find((r) => r.name === "a0")!.handle;
  * ```
  * @qemuPluginApi
@@ -1540,7 +1626,8 @@ function regOf(handle: unknown, fn: string): number {
  * vCPU, syscall and discontinuity callbacks).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const a0: RegisterHandle;
  * const bytes = qemu_plugin_read_register(a0);
  * const value = new DataView(bytes.buffer).getBigUint64(0, true);
  * ```
@@ -1559,7 +1646,8 @@ export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
  * cannot be written this way: use {@link qemu_plugin_set_pc}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const a0: RegisterHandle;
  * qemu_plugin_write_register(a0, new Uint8Array(8));
  * ```
  * @qemuPluginApi
@@ -1577,7 +1665,8 @@ export function qemu_plugin_write_register(handle: RegisterHandle, buf: Uint8Arr
  * Reads `len` bytes of guest memory at `addr`; null when not all of it is readable.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const addr: number;
  * const bytes = qemu_plugin_read_memory_vaddr(addr, 16);
  * ```
  * @qemuPluginApi
@@ -1596,7 +1685,8 @@ export function qemu_plugin_read_memory_vaddr(addr: number, len: number): Uint8A
  * dropped); returns false when not all of it is writable. Only in `RW_REGS` callbacks.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const addr: number;
  * qemu_plugin_write_memory_vaddr(addr, new TextEncoder().encode("patched"));
  * ```
  * @qemuPluginApi
@@ -1616,7 +1706,8 @@ export function qemu_plugin_write_memory_vaddr(addr: number, data: Uint8Array): 
  * `RW_REGS` (or `RW_REGS_PC`) execution and memory callbacks.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * declare const skipTo: number;
  * qemu_plugin_set_pc(skipTo);
  * ```
  * @qemuPluginApi
@@ -1638,7 +1729,7 @@ export function qemu_plugin_set_pc(vaddr: number): never {
  * system calls and synchronous events.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * qemu_plugin_outs("hello from a plugin\n");
  * ```
  * @qemuPluginApi
@@ -1654,7 +1745,7 @@ export function qemu_plugin_outs(string: string): void {
  * success and writes through a pointer; here the value is the result.)
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const inline = qemu_plugin_bool_parse("inline", "on"); // true
  * ```
  * @qemuPluginApi
@@ -1670,7 +1761,7 @@ export function qemu_plugin_bool_parse(name: string, val: string): boolean | und
  * The path of the guest program.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * qemu_plugin_outs(`running ${qemu_plugin_path_to_binary()}\n`);
  * ```
  * @qemuPluginApi
@@ -1683,7 +1774,7 @@ export function qemu_plugin_path_to_binary(): string {
  * The start address of the program's text segment.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const start = qemu_plugin_start_code();
  * ```
  * @qemuPluginApi
@@ -1696,7 +1787,7 @@ export function qemu_plugin_start_code(): number {
  * The end address of the program's text segment.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const end = qemu_plugin_end_code();
  * ```
  * @qemuPluginApi
@@ -1709,7 +1800,7 @@ export function qemu_plugin_end_code(): number {
  * The program's entry point.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * const entry = qemu_plugin_entry_code();
  * ```
  * @qemuPluginApi
