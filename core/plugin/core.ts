@@ -42,7 +42,11 @@ const TWO32 = 4294967296;
  * The emulator side of all plugin instances.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { PluginCore } from "./core.ts";
+ * import { createGuest, type GuestConfig } from "../emulator.ts";
+ * import type { Log } from "../util/log.ts";
+ * declare const log: Log, cfg: GuestConfig;
  * const core = new PluginCore(log, false);
  * const guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
  * core.attach(guest);

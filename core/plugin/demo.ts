@@ -23,8 +23,10 @@ export const DEMO_FLAGS: readonly string[] = [
  * (plume's own entry point) with {@link DEMO_FLAGS}; returns its status.
  *
  * @example
- * ```ts ignore
- * const status = await runDemo(main, (s) => console.log(s));
+ * ```ts
+ * import { runDemo } from "./demo.ts";
+ * import { main } from "../../main.ts";
+ * const status: number = await runDemo(main, (s) => console.log(s));
  * ```
  */
 export async function runDemo(run: (args: string[]) => Promise<number>, say: (text: string) => void): Promise<number> {

@@ -81,7 +81,10 @@ function refuse(code: number, why: string): never {
  * @throws {PluginFailure} for a request its callback may not make, or a malformed one
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { type CallContext, type GuestView, serveRequest } from "./requests.ts";
+ * import type { PluginInstance } from "./instance.ts";
+ * declare const inst: PluginInstance, op: number, args: number[], ctx: CallContext, guest: GuestView;
  * inst.call(op, args, undefined, (code) => serveRequest(inst.channel.ctl, code, ctx, guest));
  * ```
  */

@@ -33,7 +33,8 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
  * @throws {Error} when a wall cannot be put up: the plugin must not run then
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { confineProcess } from "./confine.ts";
  * confineProcess({ parent: Deno.ppid, memoryMb: 512, grants: [] }); // in a plugin process only
  * ```
  */

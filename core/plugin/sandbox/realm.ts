@@ -22,7 +22,8 @@ import { REACHABLE_GLOBALS } from "../plugin_globals.ts";
  * @throws {Error} when a global cannot be removed: the sandbox then refuses to start
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { confineGlobals } from "./realm.ts";
  * confineGlobals([]); // in the plugin process only: this empties the global object
  * ```
  */
