@@ -77,7 +77,9 @@ function segmentProt(flags: number): number {
  */
 export function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): LoadedImage {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
-  const lo = Math.min(...loads.map((p) => p.vaddr)) & ~PAGE_MASK;
+  // Addresses may exceed 32 bits here: rounded down without `&`, which would truncate them.
+  const lowest = Math.min(...loads.map((p) => p.vaddr));
+  const lo = lowest - lowest % PAGE_SIZE;
   const hi = Math.max(...loads.map((p) => p.vaddr + p.memsz));
   if (elf.type === ET_DYN) {
     if (bias === 0) bias = mem.findFree(hi - lo);
@@ -88,6 +90,12 @@ export function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: nu
   }
   if (lo + bias < 0x10000 || hi + bias > mem.size - PAGE_SIZE) {
     throw new ElfError(`${path}: segments at 0x${(lo + bias).toString(16)}-0x${(hi + bias).toString(16)} do not fit`);
+  }
+  // As Linux maps an ET_EXEC interpreter: never over what is there (the program itself).
+  if (!mem.isFree(lo + bias, hi - lo)) {
+    throw new ElfError(
+      `${path}: segments at 0x${(lo + bias).toString(16)}-0x${(hi + bias).toString(16)} overlap the program`,
+    );
   }
   let startCode = Infinity, endCode = 0;
   for (const ph of loads) {
@@ -265,6 +273,10 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     const ielf = parseElf(file.bytes, file.path);
     if (ielf.interp !== undefined) throw new ElfError(`${file.path}: an interpreter cannot itself have an interpreter`);
     interp = mapImage(mem, ielf, file.path, 0);
+  }
+  // Linux maps the stack first and no image over it.
+  if (!mem.isFree(stackTop - STACK_SIZE, STACK_SIZE)) {
+    throw new ElfError(`${o.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
   }
   const brk = (main.end + PAGE_MASK) & ~PAGE_MASK;
   const auxv: [number, number][] = [
