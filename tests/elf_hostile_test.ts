@@ -1,0 +1,97 @@
+/**
+ * Hostile executables end to end: the ones that made plume hang, run out of
+ * memory or refuse a valid program (core/elf/elf_test.ts and loader_test.ts
+ * test every case at the module level). Refused files give one line and
+ * status 1; files qemu-riscv64 runs are compared with it when it is there.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { qemuAvailable, runPlume, runQemu, tempDir } from "./harness.ts";
+import { CODE, executable, STATUS, withSymbols } from "../core/elf/_elf_testing.ts";
+import { ET_DYN, PT_INTERP } from "../core/elf/elf.ts";
+
+const dec = new TextDecoder();
+
+async function file(name: string, bytes: Uint8Array): Promise<string> {
+  const path = `${await tempDir("plume-elf-")}/${name}`;
+  await Deno.writeFile(path, bytes, { mode: 0o755 });
+  return path;
+}
+
+/** Refused files: what is wrong, the file, what plume says after "plume: PATH: ", what qemu says (if it refuses). */
+const REFUSED: [what: string, bytes: () => Uint8Array, message: string, qemu?: string][] = [
+  [
+    // Took 59 s before the guest's first instruction.
+    "65,000 PT_LOAD segments",
+    () =>
+      executable({
+        segments: () => [
+          {},
+          ...Array.from({ length: 64_999 }, (_, i) => ({ vaddr: 0x200000 + 0x2000 * i, filesz: 0, memsz: 0x1000 })),
+        ],
+      }),
+    "too many program headers (65000, at most 1170)",
+    "Error mapping file: Cannot allocate memory",
+  ],
+  [
+    // Wrote 1.1 GB of zeros.
+    "two 1 GiB segments at one address",
+    () =>
+      executable({
+        segments:
+          () => [{}, { vaddr: 0x100000, filesz: 0, memsz: 1 << 30 }, { vaddr: 0x100000, filesz: 0, memsz: 1 << 30 }],
+      }),
+    "segment 2 at 0x100000 overlaps or precedes segment 1",
+  ],
+  [
+    // Was run with "/bin" as its interpreter ("Is a directory").
+    "an unterminated PT_INTERP",
+    () => {
+      const path = new TextEncoder().encode("/bin");
+      return executable({
+        tail: path,
+        segments: (l) => [{ type: PT_INTERP, flags: 4, offset: l.tail, filesz: path.length }, {}],
+      });
+    },
+    "invalid PT_INTERP entry (no NUL at its end)",
+    "Invalid PT_INTERP entry",
+  ],
+];
+
+for (const [what, bytes, message, qemu] of REFUSED) {
+  Deno.test(`plume refuses an executable with ${what} in one line, status 1`, async () => {
+    const path = await file("prog", bytes());
+    const r = await runPlume([path]);
+    const err = dec.decode(r.stderr);
+    assertEquals([r.status, dec.decode(r.stdout)], [1, ""], err);
+    assertMatch(err, /^plume: [^\n]+\n$/);
+    assertStringIncludes(err, `plume: ${path}: ${message}`);
+    if (qemu && qemuAvailable()) assertStringIncludes(dec.decode((await runQemu([path])).stderr), qemu);
+  });
+}
+
+/** Files plume used to crash on or refuse, which run as under qemu: exit status 7. */
+const RUN: [what: string, bytes: () => Uint8Array][] = [
+  [
+    // V8 aborted, out of memory at 4.3 GB, after 16 s.
+    "20,000 symbols naming suffixes of one 500 KB string",
+    () => {
+      const strtab = new Uint8Array(500_001).fill(0x61, 0, 500_000);
+      return withSymbols(Array.from({ length: 20_000 }, (_, i) => ({ name: i, value: 0x10000 + i })), strtab);
+    },
+  ],
+  [
+    // Refused ("segments at 0x40000000-0x140000088 do not fit"): its lowest address was truncated to 32 bits.
+    "a position-independent program linked above 4 GiB",
+    () => executable({ type: ET_DYN, entry: 2 ** 32 + CODE, segments: () => [{ vaddr: 2 ** 32 }] }),
+  ],
+];
+
+for (const [what, bytes] of RUN) {
+  Deno.test(`plume runs ${what}`, async () => {
+    const path = await file("prog", bytes());
+    const r = await runPlume([path]);
+    assertEquals([r.status, dec.decode(r.stderr)], [STATUS, ""]);
+    if (qemuAvailable()) assert((await runQemu([path])).status === STATUS, "qemu's status");
+  });
+}
