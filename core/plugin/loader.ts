@@ -24,7 +24,7 @@ import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { bundlePlugin, PluginLoadError } from "./bundle.ts";
 import { BUILTIN_PLUGINS, builtinPath } from "./builtins.ts";
-import { getString, OP, PAYLOAD, PluginFailure } from "./channel.ts";
+import { getString, type LoadReport, OP, PAYLOAD, PluginFailure } from "./channel.ts";
 import type { PluginCore } from "./core.ts";
 import { PluginInstance } from "./instance.ts";
 import { GRANT_GLOBALS } from "./plugin_globals.ts";
@@ -155,103 +155,129 @@ export async function loadPlugins(core: PluginCore, started: StartedPlugins, gue
   }
 }
 
+/** What every plugin process is told when its plugin's code is sent (`qemu_info_t` and the program). */
+interface LoadContext {
+  info: QemuInfo;
+  program: { path: string; start: number; end: number; entry: number };
+  /** True when plugin output is shown (`-d plugin`). */
+  outs: boolean;
+  watchdogMs: number;
+}
+
 async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, opts: LoadOptions) {
   const plugins = started.plugins;
   for (const p of plugins) if (p.error) throw loadError(p.name, p.error);
-  const info: QemuInfo = {
-    target_name: "riscv64",
-    version: { min: PLUGIN_API_MIN, cur: PLUGIN_API_CURRENT },
-    system_emulation: false,
-    system: { smp_vcpus: 1, max_vcpus: 1 },
-  };
-  const outs = opts.log.on("plugin");
-  const watchdogMs = opts.watchdog * 1000;
-  const program = {
-    path: guest.proc.exePath ?? "",
-    start: guest.proc.startCode,
-    end: guest.proc.endCode,
-    entry: guest.proc.entry,
+  const ctx: LoadContext = {
+    info: {
+      target_name: "riscv64",
+      version: { min: PLUGIN_API_MIN, cur: PLUGIN_API_CURRENT },
+      system_emulation: false,
+      system: { smp_vcpus: 1, max_vcpus: 1 },
+    },
+    program: {
+      path: guest.proc.exePath ?? "",
+      start: guest.proc.startCode,
+      end: guest.proc.endCode,
+      entry: guest.proc.entry,
+    },
+    outs: opts.log.on("plugin"),
+    watchdogMs: opts.watchdog * 1000,
   };
   // The instances exist from the start, so that their output is drained while they load.
-  const instances = plugins.map((p, i) => {
-    // One decoder per instance, streaming: a character may be split between two drains.
-    const decoder = new TextDecoder();
-    const inst = new PluginInstance(i, p.name, randomId(), watchdogMs, (bytes) => {
-      if (outs) opts.log.write(decoder.decode(bytes, { stream: true }));
-    }, p.sandbox!);
-    inst.guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
-    return inst;
-  });
+  const instances = plugins.map((p, i) => newInstance(p, i, ctx, opts.log));
   // Stages 2–4 for every plugin at once; failures are reported in load order.
-  const reports = await Promise.allSettled(plugins.map(async (p, i) => {
-    const sandbox = p.sandbox!, inst = instances[i], drain = () => inst.drainText();
-    let code: string;
-    try {
-      code = (await bundlePlugin(p.path, { allowed: p.keep })).code;
-    } catch (err) {
-      if (err instanceof PluginLoadError) throw loadError(p.name, err.message);
-      throw err;
-    }
-    try {
-      await sandbox.booted(BOOT_TIMEOUT_MS, drain);
-      const init = {
-        name: p.name,
-        code,
-        id: String(inst.id),
-        argv: p.spec.args,
-        info,
-        outs,
-        program,
-        guestWrite: inst.guestWrite,
-      };
-      await sandbox.send(init);
-      return await sandbox.loaded(watchdogMs, drain);
-    } catch (err) {
-      if (err instanceof PluginFailure) throw loadError(p.name, err.message);
-      throw err;
-    } finally {
-      drain();
-    }
-  }));
+  const reports = await Promise.allSettled(
+    plugins.map(async (p, i) => evaluate(p, instances[i], await bundle(p), ctx)),
+  );
   for (const r of reports) if (r.status === "rejected") throw r.reason;
-  // Stage 5: check.
-  plugins.forEach((p, i) => {
-    const r = (reports[i] as PromiseFulfilledResult<Awaited<ReturnType<Sandbox["loaded"]>>>).value;
-    if (!r.ok) throw loadError(p.name, r.error);
-    if (r.versionType === "undefined") throw loadError(p.name, "does not export qemu_plugin_version");
-    if (r.version === undefined || !Number.isInteger(r.version)) {
-      const named = /^-?(NaN|Infinity)$/.test(r.versionType);
-      const what = r.version ??
-        (named ? r.versionType : `${/^[aeiou]/.test(r.versionType) ? "an" : "a"} ${r.versionType}`);
-      throw loadError(p.name, `qemu_plugin_version is not an integer (${what})`);
-    }
-    if (r.version < PLUGIN_API_MIN || r.version > PLUGIN_API_CURRENT) {
-      throw loadError(
-        p.name,
-        `qemu_plugin_version ${r.version} is outside the supported range [${PLUGIN_API_MIN}, ${PLUGIN_API_CURRENT}]`,
-      );
-    }
-    if (!r.hasInstall) throw loadError(p.name, "does not export a qemu_plugin_install function");
-  });
-  // Stage 6: install, in load order.
-  for (let i = 0; i < plugins.length; i++) {
-    const p = plugins[i], inst = instances[i];
-    core.add(inst);
-    let reply: Int32Array;
+  plugins.forEach((p, i) => check(p, (reports[i] as PromiseFulfilledResult<LoadReport>).value));
+  for (let i = 0; i < plugins.length; i++) install(core, plugins[i], instances[i]);
+}
+
+/** The emulator's end of plugin `p`'s channel, the `index`th loaded. */
+function newInstance(p: Started, index: number, ctx: LoadContext, log: Log): PluginInstance {
+  // One decoder per instance, streaming: a character may be split between two drains.
+  const decoder = new TextDecoder();
+  const inst = new PluginInstance(index, p.name, randomId(), ctx.watchdogMs, (bytes) => {
+    if (ctx.outs) log.write(decoder.decode(bytes, { stream: true }));
+  }, p.sandbox!);
+  inst.guestWrite = p.spec.allow.includes(GUEST_WRITE_GRANT);
+  return inst;
+}
+
+/** Stage 2: the plugin's code, bundled under the allowlist and its grants. */
+async function bundle(p: Started): Promise<string> {
+  try {
+    return (await bundlePlugin(p.path, { allowed: p.keep })).code;
+  } catch (err) {
+    if (err instanceof PluginLoadError) throw loadError(p.name, err.message);
+    throw err;
+  }
+}
+
+/**
+ * Stages 3 and 4: waits for the process to boot, sends it the code and
+ * waits for its load report, draining its output meanwhile.
+ */
+async function evaluate(p: Started, inst: PluginInstance, code: string, ctx: LoadContext): Promise<LoadReport> {
+  const sandbox = p.sandbox!, drain = () => inst.drainText();
+  try {
+    await sandbox.booted(BOOT_TIMEOUT_MS, drain);
+    await sandbox.send({
+      name: p.name,
+      code,
+      id: String(inst.id),
+      argv: p.spec.args,
+      info: ctx.info,
+      outs: ctx.outs,
+      program: ctx.program,
+      guestWrite: inst.guestWrite,
+    });
+    return await sandbox.loaded(ctx.watchdogMs, drain);
+  } catch (err) {
+    if (err instanceof PluginFailure) throw loadError(p.name, err.message);
+    throw err;
+  } finally {
+    drain();
+  }
+}
+
+/** Stage 5: the report says the code ran, exports a supported `qemu_plugin_version` and `qemu_plugin_install`. */
+function check(p: Started, r: LoadReport): void {
+  if (!r.ok) throw loadError(p.name, r.error);
+  if (r.versionType === "undefined") throw loadError(p.name, "does not export qemu_plugin_version");
+  if (r.version === undefined || !Number.isInteger(r.version)) {
+    const named = /^-?(NaN|Infinity)$/.test(r.versionType);
+    const what = r.version ??
+      (named ? r.versionType : `${/^[aeiou]/.test(r.versionType) ? "an" : "a"} ${r.versionType}`);
+    throw loadError(p.name, `qemu_plugin_version is not an integer (${what})`);
+  }
+  if (r.version < PLUGIN_API_MIN || r.version > PLUGIN_API_CURRENT) {
+    throw loadError(
+      p.name,
+      `qemu_plugin_version ${r.version} is outside the supported range [${PLUGIN_API_MIN}, ${PLUGIN_API_CURRENT}]`,
+    );
+  }
+  if (!r.hasInstall) throw loadError(p.name, "does not export a qemu_plugin_install function");
+}
+
+/** Stage 6: adds the instance to the core and calls `qemu_plugin_install`, which must return the integer 0. */
+function install(core: PluginCore, p: Started, inst: PluginInstance): void {
+  core.add(inst);
+  let reply: Int32Array;
+  try {
+    reply = inst.call(OP.INSTALL, []);
+  } catch (err) {
+    if (err instanceof PluginFailure) throw loadError(p.name, err.message);
+    throw err;
+  } finally {
+    inst.drainText();
+  }
+  if (reply[1] !== 0) {
+    let value = "a nonzero value";
     try {
-      reply = inst.call(OP.INSTALL, []);
-    } catch (err) {
-      if (err instanceof PluginFailure) throw loadError(p.name, err.message);
-      throw err;
-    } finally {
-      inst.drainText();
-    }
-    if (reply[1] !== 0) {
-      let value = "a nonzero value";
-      try {
-        value = getString(inst.channel.ctl, PAYLOAD)[0];
-      } catch { /* a malformed description: the plain words above */ }
-      throw loadError(p.name, `qemu_plugin_install returned ${value}`);
-    }
+      value = getString(inst.channel.ctl, PAYLOAD)[0];
+    } catch { /* a malformed description: the plain words above */ }
+    throw loadError(p.name, `qemu_plugin_install returned ${value}`);
   }
 }
