@@ -1,20 +1,27 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts";
 import type { Insn } from "../isa/insn.ts";
+import type { Op } from "../isa/ops_generated.ts";
 import { mergeInlineAdds } from "./registrations.ts";
 
 const ref = { arena: 0, index: 4, stride: 2 };
 const add = (value: bigint, r = ref): ExecAction => ({ kind: "inline", op: 0, ref: r, value });
-const op = (name: string) => ({ op: name } as Insn);
+const op = (name: Op) => ({ op: name } as Insn);
 
 Deno.test("mergeInlineAdds sums adds over instructions that cannot stop the block", () => {
-  const cases: [string, string[], ExecAction[][], ExecAction[][]][] = [
+  const cases: [string, Op[], ExecAction[][], ExecAction[][]][] = [
     ["all ALU", ["addi", "xor", "add", "beq"], [[add(1n)], [add(1n)], [add(1n)], [add(1n)]], [[add(4n)], [], [], []]],
     [
       "a load ends a stretch (its add stays before it)",
       ["addi", "ld", "addi", "sd", "jal"],
       [[add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)]],
       [[add(2n)], [], [add(2n)], [], [add(1n)]],
+    ],
+    [
+      "atomics, CSR accesses, system calls and FP operations with a rounding mode end a stretch",
+      ["addi", "amoswap.w", "addi", "csrrs", "addi", "fadd.d", "addi", "fsgnj.d", "ecall"],
+      [[add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)], [add(1n)]],
+      [[add(2n)], [], [add(2n)], [], [add(2n)], [], [add(3n)], [], []],
     ],
     [
       "other counters and stores are kept apart",

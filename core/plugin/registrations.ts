@@ -16,6 +16,7 @@ import {
   type MemAction,
 } from "../jit/plugin_actions.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
+import { type Op, OP_INFO } from "../isa/ops_generated.ts";
 import { ACT, ACT_WORDS, DEATH, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
 
@@ -45,17 +46,17 @@ export const MAX_REGISTRATIONS = 1 << 20;
 export const MAX_SYNC_CALLBACKS = 1 << 22;
 
 /**
- * Instructions after which a block may stop early (a fault, a system call,
- * a trap): an inline add before a later instruction cannot move across
- * them.
+ * True for an instruction after which a block may stop early, so that an
+ * inline add before a later instruction cannot move across it: a memory
+ * access (a fault), `ecall`/`ebreak`/`fence.i`, a CSR access (an illegal
+ * CSR traps), an FP operation with a rounding mode (a reserved dynamic
+ * mode traps), and an illegal instruction. From the instruction table's
+ * properties (`core/isa/rv64gc.decode`).
  */
-const MAY_STOP = new Set([
-  ..."lb lh lw ld lbu lhu lwu sb sh sw sd flw fld fsw fsd ecall ebreak fence.i".split(" "),
-  ..."csrrw csrrs csrrc csrrwi csrrsi csrrci".split(" "),
-]);
-
-function mayStop(op: string | undefined): boolean {
-  return op === undefined || MAY_STOP.has(op) || op.startsWith("amo") || op.startsWith("lr.") || op.startsWith("sc.");
+function mayStop(op: Op | undefined): boolean {
+  if (op === undefined) return true;
+  const info = OP_INFO[op];
+  return info.mem !== undefined || info.flow !== undefined || info.rm || info.args === "csr" || info.args === "csri";
 }
 
 function sameRef(a: ArenaRef, b: ArenaRef): boolean {
