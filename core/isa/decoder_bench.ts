@@ -9,6 +9,7 @@
 import { decode, insnLength } from "./decoder.ts";
 import { disassemble } from "./disasm.ts";
 import type { Insn } from "./insn.ts";
+import { fileUrlToPath } from "../util/file_url.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
 
@@ -61,7 +62,7 @@ const fixture = textWords(new URL("tests/isa/all_insns.elf", repoRoot));
 benchDecode("every RV64GC form, tests/isa/all_insns.elf", fixture);
 
 const busybox = [
-  new URL(".cache/debian/busybox-static/usr/bin/busybox", repoRoot).pathname,
+  fileUrlToPath(new URL(".cache/debian/busybox-static/usr/bin/busybox", repoRoot)),
   "/tmp/rvdeb/root/usr/bin/busybox",
 ]
   .find(exists);

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/assert.ts";
 import { parseTable, TABLE_PATH } from "../../build/gen_decoder.ts";
 import { decode, insnLength } from "./decoder.ts";
 import { disassemble, insnHex } from "./disasm.ts";
+import { fileUrlToPath } from "../util/file_url.ts";
 
 const repoRoot = new URL("../../", import.meta.url);
 const OBJDUMP = "riscv64-linux-gnu-objdump";
@@ -142,7 +143,7 @@ function firstExisting(paths: string[]): string | undefined {
 }
 
 const busybox = firstExisting([
-  new URL(".cache/debian/busybox-static/usr/bin/busybox", repoRoot).pathname,
+  fileUrlToPath(new URL(".cache/debian/busybox-static/usr/bin/busybox", repoRoot)),
   "/tmp/rvdeb/root/usr/bin/busybox",
 ]);
 const skipReason = !installed(OBJDUMP)

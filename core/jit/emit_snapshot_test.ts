@@ -40,6 +40,7 @@ import { Emitter } from "./emitter.ts";
 import { formRegion } from "./region.ts";
 import { TbCache } from "./tb_cache.ts";
 import { compileBlock, decodeBlock, emitBlock } from "./translator.ts";
+import { fileUrlToPath } from "../util/file_url.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
@@ -269,7 +270,7 @@ async function assertSnapshot(name: string, actual: string): Promise<void> {
     expected = await Deno.readTextFile(file);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new Error(`No snapshot ${file.pathname}: write it with UPDATE_SNAPSHOTS=1 and review it`);
+      throw new Error(`No snapshot ${fileUrlToPath(file)}: write it with UPDATE_SNAPSHOTS=1 and review it`);
     }
     throw err;
   }
@@ -277,7 +278,7 @@ async function assertSnapshot(name: string, actual: string): Promise<void> {
   const enc = new TextEncoder();
   const d = firstDifference(enc.encode(expected), enc.encode(actual))!;
   throw new Error(
-    `Emitted code differs from ${file.pathname} at line ${d.line}:\n` +
+    `Emitted code differs from ${fileUrlToPath(file)} at line ${d.line}:\n` +
       `  expected: ${d.expectedLine}\n` +
       `  actual:   ${d.actualLine}\n` +
       `(${expected.split("\n").length} lines expected, ${actual.split("\n").length} actual; ` +
