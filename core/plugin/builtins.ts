@@ -61,6 +61,15 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
     summary: "system call statistics (QEMU's tests/tcg/plugins/syscall.c)",
     options: [["print=on|off", "print every system call and its result"]],
   },
+  {
+    name: "hotpages",
+    summary: "the most accessed pages of memory (QEMU's contrib/plugins/hotpages.c)",
+    options: [
+      ["sortby=reads|writes|address", "order by reads, writes or address (default reads plus writes)"],
+      ["io=on|off", "count only I/O accesses (none in user mode)"],
+      ["pagesize=N", "page size in bytes (default 4096)"],
+    ],
+  },
 ];
 
 /** Directory of the built-in plugins' sources. */

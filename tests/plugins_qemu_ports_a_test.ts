@@ -1,0 +1,207 @@
+/**
+ * The built-in ports of QEMU 7.2's `hotpages`, `howvec` and `drcov`
+ * against QEMU's own plugins of the same name, run by qemu-riscv64 on the
+ * same programs with the same options: QEMU's `lib<name>.so` built from
+ * Debian's source by `build/fetch_qemu_plugins.sh` into
+ * `.cache/qemu-plugins/`. Outputs are compared byte for byte where both
+ * are determined by the guest alone; where they are not (where each
+ * emulator places the program and its stack, the order QEMU gives equal
+ * counts, the bytes QEMU reads past a compressed instruction), through a
+ * normalising function that says what it removes.
+ *
+ * The programs are the static-pie ones over the tiny runtime and the
+ * assembly ones: glibc's start-up differs between the two emulators
+ * (plume implements `set_robust_list`, which QEMU 7.2 answers with
+ * ENOSYS, so glibc stores one more byte and takes another branch),
+ * which changes a few counts and blocks.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "./assert.ts";
+import { GUEST_BIN, qemuAvailable, ROOT, runPlume, runQemu, type RunResult } from "./harness.ts";
+import { ET_DYN, parseElf, PT_LOAD } from "../core/elf/elf.ts";
+import { PIE_BASE } from "../core/elf/loader.ts";
+import { join } from "node:path";
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** QEMU's build of plugin `name`, or undefined when it was not built. */
+function qemuPlugin(name: string): string | undefined {
+  const path = join(ROOT, ".cache", "qemu-plugins", `lib${name}.so`);
+  try {
+    return Deno.statSync(path).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a comparison with QEMU's plugin `name` cannot run here, or "" when it can. */
+function missing(name: string): string {
+  if (!qemuAvailable()) return " (skipped: qemu-riscv64 not found)";
+  if (!qemuPlugin(name)) {
+    return ` (skipped: .cache/qemu-plugins/lib${name}.so not built; build/fetch_qemu_plugins.sh ${name})`;
+  }
+  return "";
+}
+
+/** The tiny-runtime and assembly programs with their arguments: their runs are the same under both emulators. */
+const PROGRAMS: [string, string[]][] = [
+  ["hello_asm", []],
+  ["fib_pie", ["20"]],
+  ["sha256_pie", ["3000"]],
+  ["crc32_pie", []],
+  ["sieve_pie", ["30000"]],
+];
+
+/**
+ * Runs `argv` under qemu-riscv64 with QEMU's plugin and under plume with
+ * the built-in of the same name and the same options; both outputs (the
+ * plugins' text is on stderr with `-d plugin`), after checking that the
+ * guest ran the same.
+ */
+async function runBoth(plugin: string, options: string[], argv: string[]): Promise<{ qemu: string; plume: string }> {
+  const opts = options.map((o) => `,${o}`).join("");
+  const qemu = await runQemu(argv, { flags: ["-d", "plugin", "-plugin", `${qemuPlugin(plugin)}${opts}`] });
+  const plume = await runPlume(argv, {
+    flags: ["-plugin-watchdog", "60", "-d", "plugin", "-plugin", `${plugin}${opts}`],
+  });
+  sameGuestRun(argv.join(" "), qemu, plume);
+  return { qemu: text(qemu.stderr), plume: text(plume.stderr) };
+}
+
+function sameGuestRun(label: string, qemu: RunResult, plume: RunResult): void {
+  assertEquals(plume.status, qemu.status, `${label}: exit status`);
+  assertEquals(text(plume.stdout), text(qemu.stdout), `${label}: standard output`);
+}
+
+/** Where an emulator placed the program's image: its load address and the image's extent from it. */
+interface Placement {
+  base: number;
+  size: number;
+}
+
+/**
+ * qemu-riscv64 7.2 maps a position-independent program at its first free
+ * address, 0x4000000000 (`TASK_UNMAPPED_BASE` for 64-bit guests); plume at
+ * `PIE_BASE`. Both map an `ET_EXEC` where it says.
+ */
+const QEMU_PIE_BASE = 0x40_0000_0000;
+
+function placements(program: string): { qemu: Placement; plume: Placement } {
+  const elf = parseElf(Deno.readFileSync(program));
+  const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
+  const end = Math.max(...loads.map((p) => p.vaddr + p.memsz));
+  const pie = elf.type === ET_DYN;
+  return {
+    qemu: { base: pie ? QEMU_PIE_BASE : 0, size: end },
+    plume: { base: pie ? PIE_BASE : 0, size: end },
+  };
+}
+
+/** A hotpages report taken apart for comparison (see {@link splitHotpages}). */
+interface Hotpages {
+  header: string;
+  /** Rows of pages in the program's image, the address as `image+OFFSET`. */
+  image: string[][];
+  /** Reads, writes and vCPU bits of the other pages (the stack), summed. */
+  stack: string;
+}
+
+/**
+ * Takes a hotpages report apart so that where each emulator placed the
+ * program and its stack does not count: a page in the program's image is
+ * named by its offset from where the emulator loaded the image; the other
+ * pages (the stack) are summed, because the initial stack pointer lies at
+ * another offset in its page under each emulator (their initial stacks
+ * hold different auxiliary vectors), so that the same accesses split
+ * differently between two pages.
+ */
+function splitHotpages(report: string, at: Placement): Hotpages {
+  const [header, ...lines] = report.trimEnd().split("\n");
+  const image: string[][] = [];
+  let reads = 0, writes = 0, rcpus = 0, wcpus = 0;
+  for (const fields of lines.map((l) => l.split(", "))) {
+    const address = Number(fields[0]);
+    if (address >= at.base && address < at.base + at.size) {
+      image.push([`image+0x${(address - at.base).toString(16)}`, ...fields.slice(1)]);
+    } else {
+      rcpus |= Number(fields[1]), reads += Number(fields[2]), wcpus |= Number(fields[3]), writes += Number(fields[4]);
+    }
+  }
+  return { header, image, stack: `reads ${reads} (vCPUs ${rcpus}), writes ${writes} (vCPUs ${wcpus})` };
+}
+
+/**
+ * The image pages of two reports sorted by a count, made comparable: each
+ * side leaves out the last page of its sorted list, which may be another
+ * page on each side (a stack page split differently), so pages only one
+ * side lists are dropped (at most one each); and QEMU lists equal counts
+ * in its hash table's order, plume by address, so runs of equal keys are
+ * put in one order.
+ */
+function comparableByCount(a: string[][], b: string[][], key: (fields: string[]) => string): [string[], string[]] {
+  const names = (rows: string[][]) => new Set(rows.map((r) => r[0]));
+  const inA = names(a), inB = names(b);
+  const sides = [a.filter((r) => inB.has(r[0])), b.filter((r) => inA.has(r[0]))];
+  assert(
+    a.length - sides[0].length <= 1 && b.length - sides[1].length <= 1,
+    "more than one page listed on one side only",
+  );
+  return sides.map((rows) => {
+    const out: string[] = [];
+    for (let i = 0; i < rows.length;) {
+      let j = i;
+      while (j < rows.length && key(rows[j]) === key(rows[i])) j++;
+      out.push(...rows.slice(i, j).map((r) => r.join(", ")).sort());
+      i = j;
+    }
+    return out;
+  }) as [string[], string[]];
+}
+
+/** Sort keys of hotpages' rows (`Addr, RCPUs, Reads, WCPUs, Writes`) for each `sortby` but address. */
+const HOTPAGES_KEYS: Record<string, (f: string[]) => string> = {
+  "": (f) => String(Number(f[2]) + Number(f[4])),
+  reads: (f) => f[2],
+  writes: (f) => f[4],
+};
+
+Deno.test({
+  name: `hotpages reports QEMU's pages and counts, in QEMU's format${missing("hotpages")}`,
+  ignore: missing("hotpages") !== "",
+  async fn() {
+    for (const [name, args] of PROGRAMS.slice(1)) {
+      const program = join(GUEST_BIN, name), at = placements(program);
+      // By address the stack comes first and the lowest image page is left out: all but placement compares.
+      const byAddress = await runBoth("hotpages", ["sortby=address"], [program, ...args]);
+      const q = splitHotpages(byAddress.qemu, at.qemu), p = splitHotpages(byAddress.plume, at.plume);
+      assertEquals(p, q, `${name} sortby=address`);
+      assert(p.image.length > 1, `${name}: ${byAddress.plume}`);
+      for (const [sortby, key] of Object.entries(HOTPAGES_KEYS)) {
+        const r = await runBoth("hotpages", sortby ? [`sortby=${sortby}`] : [], [program, ...args]);
+        const q = splitHotpages(r.qemu, at.qemu), p = splitHotpages(r.plume, at.plume);
+        const label = `${name} sortby=${sortby || "(reads and writes)"}`;
+        assertEquals(p.header, q.header, label);
+        const [plumeRows, qemuRows] = comparableByCount(p.image, q.image, key);
+        assertEquals(plumeRows, qemuRows, label);
+        assert(plumeRows.length > 0, label);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: `hotpages with io=on, pagesize=0, and on a program touching no page, prints QEMU's bytes${missing("hotpages")}`,
+  ignore: missing("hotpages") !== "",
+  async fn() {
+    // User mode has no I/O memory: only the header. With pages of size 0 every address is in page 0, and
+    // hello_asm touches no data at all: one page or none, and QEMU lists none of one.
+    const fib = [join(GUEST_BIN, "fib_pie"), "12"];
+    for (const [options, argv] of [[["io=on"], fib], [["pagesize=0"], fib], [[], [join(GUEST_BIN, "hello_asm")]]]) {
+      const r = await runBoth("hotpages", options, argv);
+      assertEquals(r.plume, r.qemu, `${options} ${argv}`);
+      assertEquals(r.plume.split("\n").filter((l) => l.startsWith("Addr")).length, 1);
+    }
+  },
+});
