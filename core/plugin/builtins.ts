@@ -70,6 +70,16 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["pagesize=N", "page size in bytes (default 4096)"],
     ],
   },
+  {
+    name: "howvec",
+    summary: "executed instructions by class and word (QEMU's contrib/plugins/howvec.c)",
+    options: [
+      ["inline=on|off", "count with inline operations (default off)"],
+      ["verbose=on|off", "also list classes counted as a whole that never ran"],
+      ["count=CLASS", "count class CLASS per instruction word (riscv64 has one: unclas)"],
+      ["count=!CLASS", "do not count class CLASS"],
+    ],
+  },
 ];
 
 /** Directory of the built-in plugins' sources. */
