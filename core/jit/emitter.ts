@@ -43,6 +43,16 @@ export const EXIT_STALE = -5;
 /** Exit code: the instruction budget ran out; resume at `c.pc`. */
 export const EXIT_BUDGET = -6;
 
+/**
+ * A jump target as the pc the dispatcher sees. Guest addresses are
+ * unsigned 64-bit: a target below 0 (a jump back past address 0) is the
+ * top of the address space, where fetching faults as under Linux. It must
+ * not stay negative: negative values are exit codes.
+ */
+export function wrapPc(target: number): number {
+  return target < 0 ? target + 18446744073709551616 : target;
+}
+
 /** A value expression that reads at most one variable and has no side effects. */
 const ATOM = /^(?:-?\d+|[A-Za-z_]\w*|x\[\d+\])$/;
 
@@ -172,22 +182,22 @@ export class Emitter {
 
   /** Ends the block with a jump to a constant target. */
   jump(target: number): void {
-    this.goto(this, target);
+    this.goto(this, wrapPc(target));
     this.ended = true;
   }
 
   /** Ends the block with a jump to the computed 64-bit target `(lo, hi)`; bit 0 is cleared by the caller. */
   jumpDynamic(lo: string, hi: string): void {
-    // Targets outside the 2 GiB space are returned as exact doubles; the
-    // dispatcher faults on fetching them.
-    this.gotoDynamic(this, `(${hi} === 0 && ${lo} >= 0 ? ${lo} : ${hi} * 4294967296 + (${lo} >>> 0))`);
+    // Targets outside the 2 GiB space are returned as unsigned doubles (exact below 2^53; negative ones would read
+    // as exit codes); the dispatcher faults on fetching them.
+    this.gotoDynamic(this, `(${hi} === 0 && ${lo} >= 0 ? ${lo} : (${hi} >>> 0) * 4294967296 + (${lo} >>> 0))`);
     this.ended = true;
   }
 
   /** Ends the block with a two-way branch. */
   branch(cond: string, taken: number, notTaken: number): void {
     this.line(`if (${cond}) {`);
-    this.goto(this, taken);
+    this.goto(this, wrapPc(taken));
     this.line(`}`);
     this.goto(this, notTaken);
     this.ended = true;

@@ -24,7 +24,7 @@ import type { Cpu } from "../cpu/state.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { Insn } from "../isa/insn.ts";
 import type { MemOp, Op } from "../isa/ops_generated.ts";
-import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL } from "./emitter.ts";
+import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./emitter.ts";
 import * as int64 from "./int64.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
 import {
@@ -81,13 +81,13 @@ function ltu(ah: number, al: number, bh: number, bl: number): boolean {
 
 /** The value of the last instruction's target, as a pc: outside 2 GiB it is returned exactly as a double. */
 function target(lo: number, hi: number): number {
-  return hi === 0 && lo >= 0 ? lo : hi * 4294967296 + (lo >>> 0);
+  return hi === 0 && lo >= 0 ? lo : (hi >>> 0) * 4294967296 + (lo >>> 0);
 }
 
 function branch(cond: (ah: number, al: number, bh: number, bl: number) => boolean): Handler {
   return (_c, x, i, pc) => {
     const a = 2 * i.rs1, b = 2 * i.rs2;
-    return cond(x[a + 1], x[a], x[b + 1], x[b]) ? pc + i.imm : pc + i.size;
+    return cond(x[a + 1], x[a], x[b + 1], x[b]) ? wrapPc(pc + i.imm) : pc + i.size;
   };
 }
 
@@ -296,7 +296,7 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   jal: (_c, x, i, pc) => {
     const link = pc + i.size;
     set(x, i.rd, link | 0, Math.floor(link / 4294967296) | 0);
-    return pc + i.imm;
+    return wrapPc(pc + i.imm);
   },
   jalr: (_c, x, i, pc) => {
     const a = 2 * i.rs1, al = x[a];
