@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { qemuAvailable, runPlume, runQemu, tempDir } from "./harness.ts";
+import { busyboxPath, qemuAvailable, runPlume, runQemu, tempDir } from "./harness.ts";
 import { CODE, executable, STATUS, withSymbols } from "../core/elf/_elf_testing.ts";
 import { ET_DYN, PT_INTERP } from "../core/elf/elf.ts";
 
@@ -95,3 +95,25 @@ for (const [what, bytes] of RUN) {
     if (qemuAvailable()) assert((await runQemu([path])).status === STATUS, "qemu's status");
   });
 }
+
+// Used to end the whole plume run with "plume: PATH: ... do not fit" and status 1: the loader refused the file after
+// execve's point of no return, when the calling program (a shell here) was already gone.
+Deno.test("execve of a program that cannot be laid out fails with ENOEXEC and the caller goes on", async (t) => {
+  const busybox = busyboxPath();
+  if (!busybox) {
+    return void t.step({ name: "busybox not fetched (build/fetch_debian.sh busybox-static)", ignore: true, fn() {} });
+  }
+  const dir = await tempDir("plume-elf-");
+  await Deno.writeFile(`${dir}/bad_exec`, executable({ segments: () => [{ vaddr: 0x8000_0000 }] }), { mode: 0o755 });
+  const argv = [busybox, "sh", "-c", "./bad_exec; echo done"];
+  const refused = 'execve("./bad_exec",{"./bad_exec",NULL}) = -1 errno=8 (Exec format error)';
+  const r = await runPlume(argv, { cwd: dir, flags: ["-strace"] });
+  const err = dec.decode(r.stderr);
+  assertEquals(r.status, 0, err);
+  assertEquals(dec.decode(r.stdout), "done\n");
+  assertStringIncludes(err, refused);
+  assert(!/^plume: /m.test(err), err);
+  if (qemuAvailable()) {
+    assertStringIncludes(dec.decode((await runQemu(argv, { cwd: dir, flags: ["-strace"] })).stderr), refused);
+  }
+});

@@ -69,6 +69,53 @@ function segmentProt(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
+/** The page-aligned start and the end of an image's `PT_LOAD` segments, as the file places them. */
+function segmentBounds(elf: ElfFile): [number, number] {
+  const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
+  // Addresses may exceed 32 bits here: rounded down without `&`, which would truncate them.
+  const lowest = Math.min(...loads.map((p) => p.vaddr));
+  return [lowest - lowest % PAGE_SIZE, Math.max(...loads.map((p) => p.vaddr + p.memsz))];
+}
+
+const hexRange = (start: number, end: number) => `0x${start.toString(16)}-0x${end.toString(16)}`;
+
+/**
+ * Checks, without mapping anything, that a program (and its interpreter)
+ * fits in an address space of `memSize` bytes as {@link loadProgram}
+ * would lay it out: images inside the space, an `ET_EXEC` interpreter not
+ * over the program, nothing over the stack. `execve` asks before its point
+ * of no return, so that a program that cannot be loaded fails the call
+ * instead of ending a process whose image is already gone.
+ *
+ * @throws {ElfError} with the message {@link loadProgram} would give
+ */
+export function checkLayout(
+  memSize: number,
+  main: { elf: ElfFile; path: string },
+  interp?: { elf: ElfFile; path: string },
+): void {
+  const fits = (start: number, end: number, path: string) => {
+    if (start < 0x10000 || end > memSize - PAGE_SIZE) {
+      throw new ElfError(`${path}: segments at ${hexRange(start, end)} do not fit`);
+    }
+  };
+  const [lo, hi] = segmentBounds(main.elf);
+  const taken: [number, number][] = [main.elf.type === ET_DYN ? [PIE_BASE, PIE_BASE + hi - lo] : [lo, hi]];
+  fits(...taken[0], main.path);
+  if (interp && interp.elf.type !== ET_DYN) {
+    const [ilo, ihi] = segmentBounds(interp.elf);
+    fits(ilo, ihi, interp.path);
+    if (ilo < taken[0][1] && taken[0][0] < ihi) {
+      throw new ElfError(`${interp.path}: segments at ${hexRange(ilo, ihi)} overlap the program`);
+    }
+    taken.push([ilo, ihi]);
+  }
+  const stackTop = memSize - 0x10000;
+  if (taken.some(([start, end]) => start < stackTop && stackTop - STACK_SIZE < end)) {
+    throw new ElfError(`${main.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
+  }
+}
+
 /**
  * Maps an ELF file's loadable segments at `bias` (for `ET_DYN`, 0 picks a
  * free range) and copies their contents.
@@ -77,10 +124,7 @@ function segmentProt(flags: number): number {
  */
 export function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): LoadedImage {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
-  // Addresses may exceed 32 bits here: rounded down without `&`, which would truncate them.
-  const lowest = Math.min(...loads.map((p) => p.vaddr));
-  const lo = lowest - lowest % PAGE_SIZE;
-  const hi = Math.max(...loads.map((p) => p.vaddr + p.memsz));
+  const [lo, hi] = segmentBounds(elf);
   if (elf.type === ET_DYN) {
     if (bias === 0) bias = mem.findFree(hi - lo);
     if (bias < 0) throw new ElfError(`${path}: no room for a ${hi - lo}-byte image`);
@@ -264,16 +308,18 @@ export interface LoadedProgram {
  */
 export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
   const elf = parseElf(o.bytes, o.path);
-  const stackTop = mem.size - 0x10000;
-  mem.mmapBase = stackTop - STACK_SIZE - STACK_GAP;
-  const main = mapImage(mem, elf, o.path, elf.type === ET_DYN ? PIE_BASE : 0);
-  let interp: LoadedImage | undefined;
+  let interpFile: { elf: ElfFile; path: string } | undefined;
   if (elf.interp !== undefined) {
     const file = o.readInterp(elf.interp);
     const ielf = parseElf(file.bytes, file.path);
     if (ielf.interp !== undefined) throw new ElfError(`${file.path}: an interpreter cannot itself have an interpreter`);
-    interp = mapImage(mem, ielf, file.path, 0);
+    interpFile = { elf: ielf, path: file.path };
   }
+  checkLayout(mem.size, { elf, path: o.path }, interpFile);
+  const stackTop = mem.size - 0x10000;
+  mem.mmapBase = stackTop - STACK_SIZE - STACK_GAP;
+  const main = mapImage(mem, elf, o.path, elf.type === ET_DYN ? PIE_BASE : 0);
+  const interp = interpFile && mapImage(mem, interpFile.elf, interpFile.path, 0);
   // Linux maps the stack first and no image over it.
   if (!mem.isFree(stackTop - STACK_SIZE, STACK_SIZE)) {
     throw new ElfError(`${o.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);

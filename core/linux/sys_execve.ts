@@ -18,7 +18,7 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { ElfError, type ElfFile, parseElf } from "../elf/elf.ts";
-import { interpreterPath, loadProgram } from "../elf/loader.ts";
+import { checkLayout, interpreterPath, loadProgram } from "../elf/loader.ts";
 import { ProgramFileError, readProgramFile } from "../elf/program_file.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { isHostProgram, runOnHost } from "./host_exec.ts";
@@ -118,17 +118,25 @@ function prepare(proc: Process, path: string, argv: string[]): Image {
       if (err instanceof ElfError) throw new SyscallError(E.ENOEXEC, err.message);
       throw err;
     }
-    let interp: Image["interp"];
+    let interp: Image["interp"], interpElf: ElfFile | undefined;
     if (elf.interp !== undefined) {
       const ipath = interpreterPath(proc.sysroot, elf.interp);
       const ibytes = readFileToRun(ipath);
       try {
-        if (parseElf(ibytes, ipath).interp !== undefined) throw new ElfError(`${ipath}: an interpreter with one`);
+        interpElf = parseElf(ibytes, ipath);
+        if (interpElf.interp !== undefined) throw new ElfError(`${ipath}: an interpreter with one`);
       } catch (err) {
         if (err instanceof ElfError) throw new SyscallError(E.ELIBBAD, err.message);
         throw err;
       }
       interp = { path: ipath, bytes: ibytes };
+    }
+    // What the loader would refuse is refused now, while the old image is still there.
+    try {
+      checkLayout(proc.mem.size, { elf, path }, interpElf && { elf: interpElf, path: interp!.path });
+    } catch (err) {
+      if (err instanceof ElfError) throw new SyscallError(E.ENOEXEC, err.message);
+      throw err;
     }
     return { path, elf, interp, argv };
   }
