@@ -16,6 +16,13 @@ export interface BuiltinPlugin {
   summary: string;
   /** Options as `[syntax, description]`. */
   options: [string, string][];
+  /**
+   * The file the plugin writes: the option that names it, and the plugin's
+   * own default when the option is not given. The loader grants the plugin
+   * write access to exactly that file (`builtinGrants` in
+   * `loader.ts`), so that it needs no `-plugin-allow`.
+   */
+  writes?: { option: string; default: string };
 }
 
 /** Built-in plugins, in the order `plume plugins` lists them. */
@@ -65,7 +72,7 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
     name: "hotpages",
     summary: "the most accessed pages of memory (QEMU's contrib/plugins/hotpages.c)",
     options: [
-      ["sortby=reads|writes|address", "order by reads, writes or address (default reads plus writes)"],
+      ["sortby=KEY", "order by reads, writes or address (default: reads plus writes)"],
       ["io=on|off", "count only I/O accesses (none in user mode)"],
       ["pagesize=N", "page size in bytes (default 4096)"],
     ],
@@ -79,6 +86,13 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["count=CLASS", "count class CLASS per instruction word (riscv64 has one: unclas)"],
       ["count=!CLASS", "do not count class CLASS"],
     ],
+  },
+  {
+    name: "drcov",
+    summary: "block coverage in DynamoRIO's drcov format, every module (QEMU's contrib/plugins/drcov.c)",
+    options: [["filename=FILE", "the file to write (default file.drcov.trace; write access to it is granted)"]],
+    // drcov.ts's default, QEMU's: tests/plugins_qemu_ports_a_test.ts runs drcov without filename=.
+    writes: { option: "filename", default: "file.drcov.trace" },
   },
 ];
 
@@ -110,7 +124,8 @@ export function pluginHelp(): string {
 -plugin-allow PERM   grant the preceding -plugin one permission (repeatable):
   read=PATH, write=PATH, net=HOST[:PORT], env=VAR, or guest=write (change the guest's
   registers, memory, pc and system calls: the guest acts with your permissions).
-  Without grants a plugin has none.
+  Without grants a plugin has none; a built-in that writes a file (drcov) may write the
+  file its option names.
 -plugin-watchdog S   seconds a call, a wait of the guest for the plugin, or loading it may
   take in all before the plugin is unloaded (default 10)
 -plugin-memory MB    memory limit of each plugin process beyond the runtime's own: heap,

@@ -89,6 +89,31 @@ export function absoluteGrants(allow: readonly string[]): string[] {
   });
 }
 
+/**
+ * The grants a built-in plugin gets from its own options: write access to
+ * exactly the file it writes, named by its `writes` option or the
+ * plugin's default (`drcov,filename=cov.log` gets `write=cov.log`). A
+ * plugin loaded from a file gets only what `-plugin-allow` grants.
+ *
+ * @throws {PluginLoadError} when the option names no file, or a directory
+ * (a grant on a directory would cover everything under it)
+ */
+export function builtinGrants(spec: PluginSpec): string[] {
+  if (spec.file.includes("/")) return [];
+  const writes = BUILTIN_PLUGINS.find((p) => p.name === spec.file)?.writes;
+  if (!writes) return [];
+  const prefix = `${writes.option}=`;
+  let path = writes.default;
+  // As the plugin reads its arguments: the last one counts.
+  for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
+  let directory = path === "" || path.endsWith("/");
+  try {
+    directory ||= Deno.statSync(path).isDirectory;
+  } catch { /* not there yet: the plugin creates it */ }
+  if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
+  return [`write=${path}`];
+}
+
 function randomId(): bigint {
   return crypto.getRandomValues(new BigUint64Array(1))[0];
 }
@@ -115,17 +140,19 @@ export interface StartedPlugins {
 }
 
 /**
- * Stage 1: resolves every `-plugin` and starts its process, which boots
- * while plume reads the guest program.
+ * Stage 1: resolves every `-plugin` and starts its process, with its
+ * grants (`-plugin-allow`'s, and a built-in's from its options), which
+ * boots while plume reads the guest program.
  *
- * @throws {PluginLoadError} for a plugin that does not exist
+ * @throws {PluginLoadError} for a plugin that does not exist, or a file a built-in cannot be granted
  */
 export function startPlugins(specs: readonly PluginSpec[], opts: Pick<LoadOptions, "memoryMb">): StartedPlugins {
   const resolved = specs.map((spec) => ({ spec, ...resolvePlugin(spec.file) }));
   const plugins = resolved.map(({ spec, name, path }): Started => {
-    const keep = [...new Set(spec.allow.flatMap((g) => GRANT_GLOBALS[g.slice(0, g.indexOf("="))] ?? []))];
+    const allow = [...spec.allow, ...builtinGrants(spec)];
+    const keep = [...new Set(allow.flatMap((g) => GRANT_GLOBALS[g.slice(0, g.indexOf("="))] ?? []))];
     try {
-      const sandbox = new Sandbox({ name, grants: absoluteGrants(spec.allow), keep, memoryMb: opts.memoryMb });
+      const sandbox = new Sandbox({ name, grants: absoluteGrants(allow), keep, memoryMb: opts.memoryMb });
       return { spec, name, path, keep, sandbox };
     } catch (err) {
       if (!(err instanceof SandboxUnavailable)) throw err;

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { PluginLoadError } from "./bundle.ts";
-import { absoluteGrants, PLUGIN_API_CURRENT, PLUGIN_API_MIN, resolvePlugin } from "./loader.ts";
+import { absoluteGrants, builtinGrants, PLUGIN_API_CURRENT, PLUGIN_API_MIN, resolvePlugin } from "./loader.ts";
 import { BUILTIN_DIR } from "./builtins.ts";
 
 Deno.test("resolvePlugin tells built-ins from files", () => {
@@ -19,6 +19,25 @@ Deno.test("absoluteGrants makes grant paths absolute and leaves hosts and variab
     "net=localhost:80",
     "env=HOME",
   ]);
+});
+
+Deno.test("builtinGrants grants a built-in write access to exactly the file its option names", () => {
+  const spec = (file: string, ...args: string[]) => ({ file, args, allow: [] });
+  assertEquals(builtinGrants(spec("drcov")), ["write=file.drcov.trace"]);
+  assertEquals(builtinGrants(spec("drcov", "filename=cov.log")), ["write=cov.log"]);
+  assertEquals(builtinGrants(spec("drcov", "filename=a", "filename=/tmp/b=c")), ["write=/tmp/b=c"]);
+  // Built-ins that write nothing, and plugin files (whatever their name), get nothing.
+  assertEquals(builtinGrants(spec("insn", "filename=x")), []);
+  assertEquals(builtinGrants(spec("./drcov", "filename=x")), []);
+  assertEquals(builtinGrants(spec("drcov.ts", "filename=x")), []);
+  // A grant on a directory would cover everything under it.
+  for (const bad of ["filename=", "filename=.", "filename=/tmp", "filename=out/"]) {
+    assertThrows(
+      () => builtinGrants(spec("drcov", bad)),
+      PluginLoadError,
+      `plugin 'drcov': ${bad} does not name a file`,
+    );
+  }
 });
 
 Deno.test("the supported plugin API window is [2, 7]", () => {

@@ -1,0 +1,347 @@
+/**
+ * drcov: block coverage in DynamoRIO's drcov format, for tools such as
+ * Lighthouse, after QEMU 7.2's `contrib/plugins/drcov.c`. Every translated
+ * block that runs is one entry of the block table (a block translated
+ * twice is listed twice, as in QEMU and DynamoRIO); at exit the table is
+ * written to the file named by `filename=` (`file.drcov.trace` by
+ * default, opened when the plugin is installed, as QEMU does).
+ *
+ * The file (drcov version 2):
+ *
+ * ```text
+ * DRCOV VERSION: 2
+ * DRCOV FLAVOR: drcov-64
+ * Module Table: version 2, count M
+ * Columns: id, base, end, entry, path
+ * 0, 0x40000000, 0x40002008, 0x40000344, /path/to/program
+ * …                                      (M lines)
+ * BB Table: N bbs
+ * ```
+ *
+ * then N entries of 8 bytes: the block's start as an offset from its
+ * module's base (u32), its size in bytes (u16) and its module's id (u16),
+ * little-endian.
+ *
+ * Where plume differs from QEMU 7.2 on purpose: QEMU lists one module,
+ * the program's text segment (`qemu_plugin_start_code` to
+ * `qemu_plugin_end_code`), gives every block module 0 and writes its
+ * absolute address cut to 32 bits, so that coverage of a position-
+ * independent program, of its ELF interpreter or of any library cannot
+ * be placed. plume lists every ELF image with code that the guest had
+ * mapped: the program (module 0, its whole image), its interpreter, and
+ * each library its loader mapped (from the `-L` sysroot), each from its
+ * lowest to its highest mapped address; a block's start is an offset from
+ * the base of the module it lies in. A block in no module (plume's
+ * signal-return trampoline, code a program generates) gets module id
+ * 0xffff and its address cut to 32 bits, as DynamoRIO does; tools ignore
+ * such entries. The header lines, the number of blocks and the blocks'
+ * addresses are QEMU's.
+ *
+ * How the plugin finds the modules, with nothing but the plugin API (as
+ * a tool outside the emulator would):
+ * - the program and its interpreter from the auxiliary vector on the
+ *   initial stack, read in a synchronous callback on the first block:
+ *   `AT_PHDR` locates the program's ELF header (right before its program
+ *   headers), `AT_BASE` the interpreter's, and the program's `PT_INTERP`
+ *   names the interpreter;
+ * - libraries from the guest's system calls: `openat` names a file
+ *   descriptor, an `mmap` of it at file offset 0 places an ELF image whose
+ *   headers are then read in guest memory, `close` forgets the descriptor,
+ *   `munmap` of a whole image retires it (its blocks stay in the table);
+ *   a successful `execve` starts over with the new program.
+ *
+ * Writing the file needs a write permission: as a built-in, drcov gets
+ * write access to exactly the file its `filename=` names (the loader
+ * grants it); a copy loaded from a file needs
+ * `-plugin-allow write=FILE` like any plugin.
+ *
+ * @module
+ */
+
+import {
+  type PluginId,
+  QEMU_PLUGIN_CB_NO_REGS,
+  QEMU_PLUGIN_CB_R_REGS,
+  qemu_plugin_end_code,
+  qemu_plugin_entry_code,
+  qemu_plugin_get_registers,
+  qemu_plugin_insn_size,
+  qemu_plugin_path_to_binary,
+  qemu_plugin_read_memory_vaddr,
+  qemu_plugin_read_register,
+  qemu_plugin_register_atexit_cb,
+  qemu_plugin_register_vcpu_syscall_cb,
+  qemu_plugin_register_vcpu_syscall_ret_cb,
+  qemu_plugin_register_vcpu_tb_exec_cb,
+  qemu_plugin_register_vcpu_tb_trans_cb,
+  qemu_plugin_start_code,
+  qemu_plugin_tb_get_insn,
+  qemu_plugin_tb_n_insns,
+  qemu_plugin_tb_vaddr,
+  type QemuInfo,
+  type Tb,
+} from "qemu-plugin";
+
+/** Plugin API version this plugin is written for. */
+export const qemu_plugin_version = 7;
+
+/** QEMU's default output file. */
+const DEFAULT_FILENAME = "file.drcov.trace";
+
+/** The module id of a block in no module (DynamoRIO's `UNKNOWN_MODULE_ID`). */
+const UNKNOWN_MODULE = 0xffff;
+
+/** RISC-V Linux system call numbers this plugin follows. */
+const SYS = { openat: 56n, close: 57n, munmap: 215n, execve: 221n, mmap: 222n } as const;
+const MAP_ANONYMOUS = 0x20n;
+
+/** Auxiliary vector entries (`<linux/auxvec.h>`). */
+const AT = { NULL: 0, PHDR: 3, PHNUM: 5, BASE: 7, ENTRY: 9 } as const;
+
+const PAGE = 4096;
+
+/** One ELF image in guest memory. */
+interface Module {
+  id: number;
+  path: string;
+  /** Lowest mapped address (page-aligned). */
+  base: number;
+  /** End of the highest segment. */
+  end: number;
+  entry: number;
+  /** False once the guest unmapped it (or replaced the program with execve): no new block is placed in it. */
+  live: boolean;
+}
+
+/** One translation of a block. */
+interface Block {
+  pc: number;
+  size: number;
+  module: Module | undefined;
+  executed: boolean;
+}
+
+/**
+ * Reads guest memory a page at a time, within one synchronous callback
+ * (the only place guest memory can be read).
+ */
+class GuestMemory {
+  private page = -1;
+  private bytes: Uint8Array | null = null;
+
+  private byte(addr: number): number | undefined {
+    const page = addr - addr % PAGE;
+    if (page !== this.page) {
+      this.page = page;
+      this.bytes = qemu_plugin_read_memory_vaddr(page, PAGE);
+    }
+    return this.bytes?.[addr - page];
+  }
+
+  /** `len` bytes at `addr`, or null when any of them is unreadable. */
+  read(addr: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const b = this.byte(addr + i);
+      if (b === undefined) return null;
+      out[i] = b;
+    }
+    return out;
+  }
+
+  /** The unsigned 64-bit word at `addr` (as a number: guest addresses are below 2^53), or null. */
+  u64(addr: number): number | null {
+    const b = this.read(addr, 8);
+    return b && Number(new DataView(b.buffer).getBigUint64(0, true));
+  }
+
+  /** The NUL-terminated string at `addr` (at most 4 KiB), or null. */
+  string(addr: number): string | null {
+    const chars: number[] = [];
+    for (let i = 0; i < PAGE; i++) {
+      const b = this.byte(addr + i);
+      if (b === undefined) return null;
+      if (b === 0) return new TextDecoder().decode(new Uint8Array(chars));
+      chars.push(b);
+    }
+    return null;
+  }
+}
+
+/** What an ELF image's headers say about where it lies, read in guest memory. */
+interface Image {
+  /** Where its program headers are. */
+  phdr: number;
+  base: number;
+  end: number;
+  entry: number;
+  /** The interpreter its `PT_INTERP` names, if any. */
+  interp: string | undefined;
+  /** Whether a segment is executable. */
+  hasCode: boolean;
+}
+
+const PT_LOAD = 1, PT_INTERP = 3, PF_X = 1;
+
+/**
+ * Reads the ELF header at `header` and the program headers it points to,
+ * assuming (as every linker lays them out) that the segment mapped from
+ * file offset 0 holds both; null when they are not there.
+ */
+function readImage(mem: GuestMemory, header: number): Image | null {
+  const eh = mem.read(header, 64);
+  if (!eh || eh[0] !== 0x7f || eh[1] !== 0x45 || eh[2] !== 0x4c || eh[3] !== 0x46 || eh[4] !== 2 || eh[5] !== 1) {
+    return null;
+  }
+  const e = new DataView(eh.buffer);
+  const entry = Number(e.getBigUint64(24, true)), phoff = Number(e.getBigUint64(32, true));
+  const phentsize = e.getUint16(54, true), phnum = e.getUint16(56, true);
+  if (phentsize !== 56 || phnum === 0) return null;
+  const ph = mem.read(header + phoff, phnum * phentsize);
+  if (!ph) return null;
+  const p = new DataView(ph.buffer);
+  const segments = Array.from({ length: phnum }, (_, i) => ({
+    type: p.getUint32(i * 56, true),
+    flags: p.getUint32(i * 56 + 4, true),
+    offset: Number(p.getBigUint64(i * 56 + 8, true)),
+    vaddr: Number(p.getBigUint64(i * 56 + 16, true)),
+    filesz: Number(p.getBigUint64(i * 56 + 32, true)),
+    memsz: Number(p.getBigUint64(i * 56 + 40, true)),
+  }));
+  const loads = segments.filter((s) => s.type === PT_LOAD);
+  const first = loads.find((s) => s.offset === 0);
+  if (!first) return null;
+  const bias = header - first.vaddr;
+  const lowest = Math.min(...loads.map((s) => s.vaddr));
+  const interpSeg = segments.find((s) => s.type === PT_INTERP);
+  return {
+    phdr: header + phoff,
+    base: bias + lowest - lowest % PAGE,
+    end: bias + Math.max(...loads.map((s) => s.vaddr + s.memsz)),
+    entry: bias + entry,
+    interp: interpSeg ? mem.string(bias + interpSeg.vaddr) ?? undefined : undefined,
+    hasCode: loads.some((s) => s.flags & PF_X),
+  };
+}
+
+/** The auxiliary vector on a process's initial stack: after argc, argv's pointers and envp's. */
+function readAuxv(mem: GuestMemory, sp: number): Map<number, number> {
+  const auxv = new Map<number, number>();
+  const argc = mem.u64(sp);
+  if (argc === null) return auxv;
+  let at = sp + 8 * (argc + 2);
+  while (mem.u64(at)) at += 8;
+  for (at += 8;; at += 16) {
+    const type = mem.u64(at), value = mem.u64(at + 8);
+    if (type === null || value === null || type === AT.NULL) return auxv;
+    auxv.set(type, value);
+  }
+}
+
+/** Installs the plugin. */
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+  let filename = DEFAULT_FILENAME;
+  // As QEMU: the last filename= counts, other arguments are ignored.
+  for (const opt of argv) if (opt.startsWith("filename=")) filename = opt.slice("filename=".length);
+  const file = Deno.openSync(filename, { write: true, create: true, truncate: true });
+
+  const modules: Module[] = [];
+  const blocks: Block[] = [];
+  /** The program's path, until the first block places it (a new one after an execve). */
+  let program: string | undefined = qemu_plugin_path_to_binary();
+  /** Blocks translated before the program's modules were known. */
+  let unplaced: Block[] = [];
+  const sp = qemu_plugin_get_registers().find((r) => r.name === "sp")!.handle;
+
+  const moduleAt = (pc: number) => modules.findLast((m) => m.live && pc >= m.base && pc < m.end);
+  function addModule(path: string, image: { base: number; end: number; entry: number }): void {
+    modules.push({ id: modules.length, path, base: image.base, end: image.end, entry: image.entry, live: true });
+  }
+
+  /** On the program's first block: the program and its interpreter, from the initial stack. */
+  function findProgram(_vcpu: number): void {
+    if (program === undefined) return;
+    const path = program, mem = new GuestMemory();
+    program = undefined;
+    const spBytes = qemu_plugin_read_register(sp);
+    const auxv = readAuxv(mem, Number(new DataView(spBytes.buffer, spBytes.byteOffset).getBigUint64(0, true)));
+    // Linkers put the program headers right after the 64-byte ELF header. Failing that, QEMU's module.
+    const phdr = auxv.get(AT.PHDR) ?? 0;
+    const found = readImage(mem, phdr - 64);
+    const image = found?.phdr === phdr ? found : null;
+    addModule(
+      path,
+      image ?? { base: qemu_plugin_start_code(), end: qemu_plugin_end_code(), entry: qemu_plugin_entry_code() },
+    );
+    const base = auxv.get(AT.BASE);
+    const interp = base ? readImage(mem, base) : null;
+    if (interp) addModule(image?.interp ?? "", interp);
+    for (const b of unplaced) b.module = moduleAt(b.pc);
+    unplaced = [];
+  }
+
+  const onExec = (_vcpu: number, block: unknown) => (block as Block).executed = true;
+  qemu_plugin_register_vcpu_tb_trans_cb(id, (_id: PluginId, tb: Tb) => {
+    const pc = qemu_plugin_tb_vaddr(tb), n = qemu_plugin_tb_n_insns(tb);
+    let size = 0;
+    for (let i = 0; i < n; i++) size += qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, i));
+    const block: Block = { pc, size, module: moduleAt(pc), executed: false };
+    blocks.push(block);
+    if (program !== undefined) {
+      unplaced.push(block);
+      qemu_plugin_register_vcpu_tb_exec_cb(tb, findProgram, QEMU_PLUGIN_CB_R_REGS, null);
+    }
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, block);
+  });
+
+  // Libraries: what the guest's loader opens and maps. Arguments are kept per vCPU from a call to its return.
+  const fds = new Map<bigint, string>();
+  const pending = new Map<number, { num: bigint; args: bigint[]; path?: string }>();
+  qemu_plugin_register_vcpu_syscall_cb(id, (_id, vcpu, num, ...rest) => {
+    const args = rest.slice(0, 6) as bigint[];
+    if (num === SYS.close) fds.delete(args[0]);
+    else if (num === SYS.openat || num === SYS.execve) {
+      const path = new GuestMemory().string(Number(num === SYS.openat ? args[1] : args[0]));
+      pending.set(vcpu, { num, args, path: path ?? undefined });
+    } else if (num === SYS.mmap || num === SYS.munmap) pending.set(vcpu, { num, args });
+  });
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, vcpu, num, ret) => {
+    const call = pending.get(vcpu);
+    pending.delete(vcpu);
+    if (!call || call.num !== num || (ret < 0n && ret > -4096n)) return;
+    const [a0, a1, , a3, a4, a5] = call.args;
+    if (num === SYS.openat && call.path !== undefined) fds.set(ret, call.path);
+    else if (num === SYS.mmap && a5 === 0n && !(a3 & MAP_ANONYMOUS) && fds.has(BigInt.asIntN(32, a4))) {
+      const image = readImage(new GuestMemory(), Number(BigInt.asUintN(64, ret)));
+      if (image?.hasCode) addModule(fds.get(BigInt.asIntN(32, a4))!, image);
+    } else if (num === SYS.munmap) {
+      const start = Number(a0), end = start + Number(a1);
+      for (const m of modules) if (m.live && m.base >= start && m.end <= end) m.live = false;
+    } else if (num === SYS.execve && call.path !== undefined) {
+      for (const m of modules) m.live = false;
+      program = call.path;
+    }
+  });
+
+  qemu_plugin_register_atexit_cb(id, () => {
+    const executed = blocks.filter((b) => b.executed);
+    let header = "DRCOV VERSION: 2\nDRCOV FLAVOR: drcov-64\n" +
+      `Module Table: version 2, count ${modules.length}\nColumns: id, base, end, entry, path\n`;
+    for (const m of modules) {
+      header += `${m.id}, 0x${m.base.toString(16)}, 0x${m.end.toString(16)}, 0x${m.entry.toString(16)}, ${m.path}\n`;
+    }
+    header += `BB Table: ${executed.length} bbs\n`;
+    const text = new TextEncoder().encode(header);
+    const out = new Uint8Array(text.length + 8 * executed.length);
+    out.set(text);
+    const entries = new DataView(out.buffer, text.length);
+    executed.forEach((b, i) => {
+      entries.setUint32(8 * i, (b.module ? b.pc - b.module.base : b.pc) >>> 0, true);
+      entries.setUint16(8 * i + 4, b.size, true);
+      entries.setUint16(8 * i + 6, b.module ? b.module.id : UNKNOWN_MODULE, true);
+    });
+    for (let done = 0; done < out.length;) done += file.writeSync(out.subarray(done));
+    file.close();
+  }, null);
+  return 0;
+}
