@@ -74,7 +74,7 @@ function hostErrorText(err: unknown): string {
 }
 
 /** Reads a program file (a regular file of bounded size), turning host errors into {@link ProgramError}. */
-export function readProgram(path: string): Uint8Array {
+function readProgram(path: string): Uint8Array {
   try {
     if (Deno.statSync(path).isDirectory) throw new Deno.errors.IsADirectory();
     return readProgramFile(path);
@@ -84,7 +84,7 @@ export function readProgram(path: string): Uint8Array {
 }
 
 /** A small deterministic generator (xorshift64*) for `-seed`. */
-export function seededBytes(seed: number, n: number): Uint8Array {
+function seededBytes(seed: number, n: number): Uint8Array {
   let s = BigInt(seed) ^ 0x9e3779b97f4a7c15n;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -173,7 +173,7 @@ export function createGuest(cfg: GuestConfig): Guest {
 }
 
 /** The guest's mappings as QEMU's `-d page` prints them. */
-export function formatMappings(mem: AddressSpace): string {
+function formatMappings(mem: AddressSpace): string {
   const h = (n: number) => n.toString(16).padStart(16, "0");
   let s = "start            end              size             prot\n";
   for (const m of mem.mappings) {
@@ -185,7 +185,7 @@ export function formatMappings(mem: AddressSpace): string {
 }
 
 /** A block as QEMU's `-d in_asm` prints it. */
-export function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string {
+function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string {
   let s = `----------------\nIN: ${symbols.lookup(tb.pc)}\n`;
   for (let k = 0; k < tb.insns.length; k++) {
     const insn = tb.insns[k], pc = tb.pcs[k], raw = tb.raws[k];

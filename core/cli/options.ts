@@ -258,7 +258,7 @@ const OPTIONS: Record<string, OptionDef> = {
 };
 
 /** Default options (nothing chosen). */
-export function defaultOptions(): Options {
+function defaultOptions(): Options {
   return {
     command: "run",
     program: "",

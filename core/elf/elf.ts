@@ -14,16 +14,10 @@ export const ET_EXEC = 2;
 export const ET_DYN = 3;
 /** Program header type: loadable segment. */
 export const PT_LOAD = 1;
-/** Program header type: dynamic linking information. */
-export const PT_DYNAMIC = 2;
 /** Program header type: path of the program interpreter. */
 export const PT_INTERP = 3;
 /** Program header type: the program headers themselves. */
 export const PT_PHDR = 6;
-/** Program header type: thread-local storage template. */
-export const PT_TLS = 7;
-/** Program header type: stack permissions. */
-export const PT_GNU_STACK = 0x6474e551;
 /** Segment flag: executable. */
 export const PF_X = 1;
 /** Segment flag: writable. */

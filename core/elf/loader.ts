@@ -14,12 +14,12 @@ import { ElfError, type ElfFile, ET_DYN, parseElf, PF_R, PF_W, PF_X, PT_LOAD, PT
 /** Where an `ET_DYN` main program is loaded (Linux: `ELF_ET_DYN_BASE`). */
 export const PIE_BASE = 0x4000_0000;
 /** Size of the main thread's stack mapping (Linux's default `RLIMIT_STACK`). */
-export const STACK_SIZE = 8 << 20;
+const STACK_SIZE = 8 << 20;
 /** Gap kept free below the stack before the `mmap` area starts. */
-export const STACK_GAP = 16 << 20;
+const STACK_GAP = 16 << 20;
 
 /** Auxiliary vector types (`<linux/auxvec.h>`). */
-export const AT = {
+const AT = {
   NULL: 0,
   PHDR: 3,
   PHENT: 4,
@@ -43,7 +43,7 @@ export const AT = {
 } as const;
 
 /** `AT_HWCAP` for RV64IMAFDC: one bit per single-letter extension (bit = letter - 'A'). */
-export const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | (1 << (ch.charCodeAt(0) - 65)), 0);
+const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | (1 << (ch.charCodeAt(0) - 65)), 0);
 
 /** Where one ELF image landed in memory. */
 export interface LoadedImage {
@@ -122,7 +122,7 @@ export function checkLayout(
  *
  * @throws {ElfError} when the segments do not fit in the address space
  */
-export function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): LoadedImage {
+function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): LoadedImage {
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
   const [lo, hi] = segmentBounds(elf);
   if (elf.type === ET_DYN) {
@@ -195,7 +195,7 @@ const encoder = new TextEncoder();
  * strings at the top, then `AT_RANDOM` bytes, the auxiliary vector, envp,
  * argv and argc at the 16-byte aligned stack pointer, which is returned.
  */
-export function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
+function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
   const bottom = top - STACK_SIZE;
   mem.mmap(bottom, STACK_SIZE, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
   let sp = top - 16;
@@ -272,10 +272,10 @@ export interface LoadOptions {
  * vDSO's `__vdso_rt_sigreturn`, which this page stands in for (as
  * qemu-user's does).
  */
-export const SIGRETURN_CODE: readonly number[] = [0x08b00893, 0x00000073];
+const SIGRETURN_CODE: readonly number[] = [0x08b00893, 0x00000073];
 
 /** Maps the signal-return trampoline page (read and execute) in the `mmap` area; returns its address. */
-export function mapSigreturnTrampoline(mem: AddressSpace): number {
+function mapSigreturnTrampoline(mem: AddressSpace): number {
   const addr = mem.mmap(0, PAGE_SIZE, PROT_READ | PROT_EXEC, { name: "[vdso]" });
   if (addr < 0) throw new ElfError("No room for the signal trampoline");
   SIGRETURN_CODE.forEach((w, i) => mem.view.setUint32(addr + 4 * i, w, true));

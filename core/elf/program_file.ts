@@ -13,7 +13,7 @@
  * 2 GiB; real executables are far smaller (a statically linked LLVM tool is
  * about 100 MB).
  */
-export const MAX_PROGRAM_BYTES = 1 << 30;
+const MAX_PROGRAM_BYTES = 1 << 30;
 
 /** Why a program file cannot be read; `errno` is what Linux's `execve` answers. */
 export class ProgramFileError extends Error {

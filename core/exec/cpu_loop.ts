@@ -33,7 +33,7 @@ import {
 export { dieOfSignal, SIGNAL_NAMES };
 
 /** Converts what a translated block threw into a guest trap, or rethrows a real bug. */
-export function toTrap(err: unknown, pc: number): GuestTrap {
+function toTrap(err: unknown, pc: number): GuestTrap {
   if (err instanceof GuestTrap) return err;
   if (err instanceof GuestMemoryError) {
     return new GuestTrap(SIGSEGV, err.permission ? SEGV_ACCERR : SEGV_MAPERR, err.addr);
@@ -59,7 +59,7 @@ function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
 }
 
 /** Dispatches between two looks at the clock in {@link runSlice} (a power of two). */
-export const CLOCK_CHECK_INTERVAL = 1024;
+const CLOCK_CHECK_INTERVAL = 1024;
 
 /**
  * Runs thread `t` for at most `budget` dispatched blocks, or until `performance.now()` passes

@@ -42,20 +42,20 @@ import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
  * a millisecond: long enough that switching costs under 1 %, short enough
  * that a thread spinning on a lock held by another wastes little.
  */
-export const QUANTUM = 8192;
+const QUANTUM = 8192;
 /**
  * Wall-clock length of a slice while only one thread exists: there is no
  * interleaving to keep deterministic, so the slice ends by time, which
  * bounds how late timers and host signals are seen.
  */
-export const SOLO_SLICE_MS = 5;
+const SOLO_SLICE_MS = 5;
 /**
  * How often the scheduler returns to the event loop while host signals are
  * listened for, in ms: each return costs about a millisecond (a
  * `setTimeout`), so this keeps the cost near 2 % and a signal's delay
  * under a tenth of a second.
  */
-export const YIELD_INTERVAL_MS = 50;
+const YIELD_INTERVAL_MS = 50;
 /** Dispatch budget of a slice ended by time. */
 const SOLO_BUDGET = 1 << 30;
 /** Exit status of a run ended because every thread waits forever. */

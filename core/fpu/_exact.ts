@@ -78,7 +78,7 @@ function expBits(fmt: Format): number {
 }
 
 /** Bit length of a positive BigInt. */
-export function bitLength(v: bigint): number {
+function bitLength(v: bigint): number {
   return v.toString(2).length;
 }
 
@@ -113,12 +113,12 @@ export function canonicalNaN(fmt: Format): bigint {
 }
 
 /** ±infinity in `fmt`. */
-export function packInf(fmt: Format, sign: number): bigint {
+function packInf(fmt: Format, sign: number): bigint {
   return (BigInt(sign) << BigInt(fmt.width - 1)) | (((1n << BigInt(expBits(fmt))) - 1n) << BigInt(fmt.p - 1));
 }
 
 /** ±0 in `fmt`. */
-export function packZero(fmt: Format, sign: number): bigint {
+function packZero(fmt: Format, sign: number): bigint {
   return BigInt(sign) << BigInt(fmt.width - 1);
 }
 

@@ -13,9 +13,9 @@
  */
 
 /** Canonical single NaN (0x7fc00000) as an int32 word. */
-export const CANONICAL_NAN_S = 0x7fc00000;
+const CANONICAL_NAN_S = 0x7fc00000;
 /** High word of the canonical double NaN (0x7ff8000000000000). */
-export const CANONICAL_NAN_D_HI = 0x7ff80000;
+const CANONICAL_NAN_D_HI = 0x7ff80000;
 
 /** Scratch single whose bits are visible in {@link SCRATCH_F32_BITS}. */
 const SCRATCH_F32 = new Float32Array(1);
@@ -43,11 +43,6 @@ export function writeSingle(fi: Int32Array, rd: number, v: number): void {
   SCRATCH_F32[0] = v;
   fi[2 * rd] = SCRATCH_F32_BITS[0];
   fi[2 * rd + 1] = -1;
-}
-
-/** Whether register `r` holds a properly NaN-boxed single. */
-export function isBoxed(fi: Int32Array, r: number): boolean {
-  return fi[2 * r + 1] === -1;
 }
 
 /** The single in register `r` as unsigned bits; an improperly boxed value reads as the canonical NaN. */
@@ -85,7 +80,7 @@ export function writeDoubleBig(fi: Int32Array, rd: number, bits: bigint): void {
 }
 
 /** Whether the single bits (unsigned) are a signaling NaN. */
-export function isSNaNS(bits: number): boolean {
+function isSNaNS(bits: number): boolean {
   return (bits & 0x7fc00000) === 0x7f800000 && (bits & 0x003fffff) !== 0;
 }
 

@@ -40,8 +40,6 @@ export const EXIT_FENCE_I = -3;
 export const EXIT_ILLEGAL = -4;
 /** Exit code: the block noticed its code was modified; resume at `c.pc`. */
 export const EXIT_STALE = -5;
-/** Exit code: the instruction budget ran out; resume at `c.pc`. */
-export const EXIT_BUDGET = -6;
 
 /**
  * A jump target as the pc the dispatcher sees. Guest addresses are

@@ -17,7 +17,7 @@ function hex64(v: bigint): string {
 }
 
 /** QEMU's `-d cpu` register dump (RISC-V layout: pc, then x0..x31 four to a line; FP registers with `fpu`). */
-export function formatCpu(cpu: Cpu, fpu: boolean): string {
+function formatCpu(cpu: Cpu, fpu: boolean): string {
   let s = ` pc       ${hex64(BigInt(cpu.pc))}\n`;
   for (let r = 0; r < 32; r++) {
     s += ` ${`x${r}/${XREG_NAMES[r]}`.padEnd(9)}${hex64(cpu.getX(r))}${r % 4 === 3 ? "\n" : ""}`;

@@ -483,7 +483,7 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
 };
 
 /** The handler for a decoded instruction ({@link unsupported} for `null`, a reserved encoding). */
-export function handlerFor(insn: Insn | null): Handler {
+function handlerFor(insn: Insn | null): Handler {
   return insn ? HANDLERS[insn.op] : unsupported;
 }
 
@@ -678,7 +678,7 @@ const ACCESS_HANDLERS: Readonly<Record<MemOp, AccessHandler>> = {
  * {@link AccessHandler}); undefined for an instruction that does not access
  * memory.
  */
-export function memoryHandler(op: Op, actions: readonly MemAction[], P: PluginHooks): Handler | undefined {
+function memoryHandler(op: Op, actions: readonly MemAction[], P: PluginHooks): Handler | undefined {
   const byOp: Partial<Record<Op, AccessHandler>> = ACCESS_HANDLERS;
   return byOp[op]?.(accessActions(actions, P));
 }

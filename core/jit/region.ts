@@ -21,9 +21,9 @@ import { type BlockFn, emitBlock, functionSource, type TranslationBlock } from "
 /** Dispatcher entries after which a block becomes the head of a region. */
 export const REGION_THRESHOLD = 50;
 /** Most blocks in one region (bounds compile time and V8's function size limits). */
-export const MAX_REGION_BLOCKS = 48;
+const MAX_REGION_BLOCKS = 48;
 /** Most guest instructions in one region. */
-export const MAX_REGION_INSNS = 640;
+const MAX_REGION_INSNS = 640;
 /**
  * Backward jumps a region makes before returning to the dispatcher, so
  * that the CPU loop regularly gets a chance to look at pending events.

@@ -24,7 +24,7 @@ export const NO_PLUGIN_HOOKS: PluginHooks = {
 };
 
 /** `si_code` for SIGBUS: invalid address alignment. */
-export const BUS_ADRALN = 1;
+const BUS_ADRALN = 1;
 
 const TWO32 = 4294967296;
 

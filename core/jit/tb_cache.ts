@@ -29,7 +29,7 @@ import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type Translat
  * Counting in guest instructions instead (a block compiles once it ran
  * 10,000 of them) gained less on echo and sqlite.
  */
-export const DEFAULT_WARMUP_MS = 200;
+const DEFAULT_WARMUP_MS = 200;
 /** Extra runs before a block first translated during the warm-up is compiled. */
 export const WARMUP_EXTRA_RUNS = 10_000;
 

@@ -30,34 +30,34 @@ export function bit(cond: string): string {
 }
 
 /** Unsigned less-than of two int32 expressions. */
-export function ltu32(a: string, b: string): string {
+function ltu32(a: string, b: string): string {
   return `((${a}) >>> 0) < ((${b}) >>> 0)`;
 }
 
 /** Signed 64-bit a < b. */
-export function lt64(a: RegPair, b: RegPair): string {
+function lt64(a: RegPair, b: RegPair): string {
   return `(${a.hi} < ${b.hi} || (${a.hi} === ${b.hi} && ${ltu32(a.lo, b.lo)}))`;
 }
 
 /** Unsigned 64-bit a < b. */
-export function ltu64(a: RegPair, b: RegPair): string {
+function ltu64(a: RegPair, b: RegPair): string {
   return `(${ltu32(a.hi, b.hi)} || (${a.hi} === ${b.hi} && ${ltu32(a.lo, b.lo)}))`;
 }
 
 /** A constant as a register pair. */
-export function imm64(v: number): RegPair {
+function imm64(v: number): RegPair {
   return { lo: String(v | 0), hi: String(Math.floor(v / 4294967296) | 0) };
 }
 
 /** rd = a + b (64-bit). */
-export function emitAdd(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
+function emitAdd(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
   if (b.lo === "0" && b.hi === "0") return e.setX(rd, a.lo, a.hi);
   if (a.lo === "0" && a.hi === "0") return e.setX(rd, b.lo, b.hi); // c.mv is add rd, x0, rs2
   e.setX(rd, `(${a.lo} + ${b.lo}) | 0`, `(${a.hi} + ${b.hi} + ${bit(ltu32("$lo", a.lo))}) | 0`);
 }
 
 /** rd = a - b (64-bit). */
-export function emitSub(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
+function emitSub(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
   e.setX(rd, `(${a.lo} - ${b.lo}) | 0`, `(${a.hi} - ${b.hi} - ${bit(ltu32(a.lo, b.lo))}) | 0`);
 }
 
@@ -78,7 +78,7 @@ function logicImm(op: string): Trans {
 }
 
 /** Constant 64-bit shift of a register pair. */
-export function emitShiftImm(e: Emitter, rd: number, a: RegPair, kind: "sll" | "srl" | "sra", s: number): void {
+function emitShiftImm(e: Emitter, rd: number, a: RegPair, kind: "sll" | "srl" | "sra", s: number): void {
   if (s === 0) return e.setX(rd, a.lo, a.hi);
   if (kind === "sll") {
     if (s < 32) return e.setX(rd, `${a.lo} << ${s}`, `(${a.hi} << ${s}) | (${a.lo} >>> ${32 - s})`);

@@ -9,21 +9,21 @@
 import { hostCall } from "./errno.ts";
 
 /** `d_type`: unknown. */
-export const DT_UNKNOWN = 0;
+const DT_UNKNOWN = 0;
 /** `d_type`: FIFO. */
-export const DT_FIFO = 1;
+const DT_FIFO = 1;
 /** `d_type`: character device. */
-export const DT_CHR = 2;
+const DT_CHR = 2;
 /** `d_type`: directory. */
 export const DT_DIR = 4;
 /** `d_type`: block device. */
-export const DT_BLK = 6;
+const DT_BLK = 6;
 /** `d_type`: regular file. */
 export const DT_REG = 8;
 /** `d_type`: symbolic link. */
 export const DT_LNK = 10;
 /** `d_type`: socket. */
-export const DT_SOCK = 12;
+const DT_SOCK = 12;
 
 /** One directory entry. */
 export interface DirEntry {

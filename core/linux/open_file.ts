@@ -54,7 +54,7 @@ export const O_NONBLOCK = 0o4000;
 /** Synchronized data writes. */
 export const O_DSYNC = 0o10000;
 /** Signal-driven I/O. */
-export const O_ASYNC = 0o20000;
+const O_ASYNC = 0o20000;
 /** Direct I/O. */
 export const O_DIRECT = 0o40000;
 /** Large file (implied on 64-bit). */
@@ -67,8 +67,6 @@ export const O_NOFOLLOW = 0o400000;
 export const O_NOATIME = 0o1000000;
 /** Close on exec. */
 export const O_CLOEXEC = 0o2000000;
-/** Synchronized writes (`__O_SYNC | O_DSYNC`). */
-export const O_SYNC = 0o4010000;
 /** A location in the file tree only, no I/O. */
 export const O_PATH = 0o10000000;
 /** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */

@@ -205,7 +205,7 @@ const PROC_FALLBACKS: Readonly<Record<string, () => string>> = {
 };
 
 /** The ISA string plume reports: what its translator implements (no V, no bit manipulation). */
-export const ISA_STRING = "rv64imafdc_zicsr_zifencei";
+const ISA_STRING = "rv64imafdc_zicsr_zifencei";
 
 /**
  * `/proc/cpuinfo` of a RISC-V machine with one hart, in the layout of

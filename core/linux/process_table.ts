@@ -27,7 +27,7 @@ export interface ProcessEnd {
  * Distance between the pids plume gives forked processes, above the host's
  * pid of plume: a process's threads take the ids right above its pid.
  */
-export const PID_STRIDE = 1000;
+const PID_STRIDE = 1000;
 
 /**
  * The processes of one run.

@@ -12,13 +12,13 @@ import { hostLimits } from "./host_info.ts";
 /** `RLIM_INFINITY`. */
 export const RLIM_INFINITY: bigint = 0xffff_ffff_ffff_ffffn;
 /** Number of resources (`RLIM_NLIMITS`). */
-export const RLIM_NLIMITS = 16;
+const RLIM_NLIMITS = 16;
 /** Stack size limit. */
 export const RLIMIT_STACK = 3;
 /** Open descriptors limit. */
 export const RLIMIT_NOFILE = 7;
 /** Linux's `fs.nr_open` default: the most descriptors a process may have. */
-export const NR_OPEN = 1048576;
+const NR_OPEN = 1048576;
 
 /** A soft/hard pair. */
 export interface RLimit {

@@ -32,7 +32,7 @@ interface SharedMapping {
 const fileKeys = new WeakMap<OpenFile, string>();
 
 /** The `dev:ino` identity of an open file (cached: it cannot change). */
-export function fileKey(file: OpenFile): string {
+function fileKey(file: OpenFile): string {
   let k = fileKeys.get(file);
   if (k === undefined) {
     const st = file.stat();

@@ -45,7 +45,7 @@ export const SC_FCSR = SC_FPREGS + 256;
 /** Offset of the reserved word of `__riscv_extra_ext_header` in `struct sigcontext`. */
 export const SC_RESERVED = SC_FPREGS + 516;
 /** Size of `struct sigcontext`: the registers and the 528-byte FP union. */
-export const SIGCONTEXT_SIZE = SC_FPREGS + 528;
+const SIGCONTEXT_SIZE = SC_FPREGS + 528;
 /** Size of `struct rt_sigframe`, rounded up to 16. */
 export const FRAME_SIZE = (UC_OFFSET + UC_MCONTEXT + SIGCONTEXT_SIZE + 15) & ~15;
 

@@ -10,8 +10,6 @@
 
 /** Highest signal number (`_NSIG`). */
 export const NSIG = 64;
-/** First real-time signal (`SIGRTMIN` as the kernel counts; glibc reserves 32 and 33). */
-export const SIGRTMIN = 32;
 
 /** `SIGHUP`. */
 export const SIGHUP = 1;
@@ -116,10 +114,6 @@ export const SI_QUEUE = -1;
 /** `si_code` of a signal sent by `tkill`/`tgkill`. */
 export const SI_TKILL = -6;
 
-/** `sa_flags`: do not restart `SA_NOCLDSTOP`. */
-export const SA_NOCLDSTOP = 1;
-/** `sa_flags`: the handler takes siginfo and ucontext. */
-export const SA_SIGINFO = 4;
 /** `sa_flags`: run the handler on the alternate stack. */
 export const SA_ONSTACK = 0x0800_0000;
 /** `sa_flags`: restart interrupted system calls. */

@@ -70,7 +70,7 @@ function ns(d: Date | null): bigint {
 }
 
 /** Converts Deno's file information. */
-export function fromFileInfo(s: Deno.FileInfo): FileStat {
+function fromFileInfo(s: Deno.FileInfo): FileStat {
   return {
     dev: BigInt(s.dev),
     ino: BigInt(s.ino ?? 0),
@@ -110,7 +110,7 @@ export function statFile(file: Deno.FsFile): FileStat {
 }
 
 /** Size of the asm-generic `struct stat`. */
-export const STAT_SIZE = 128;
+const STAT_SIZE = 128;
 
 /** Writes `st` as the riscv64 `struct stat` at `addr`. */
 export function writeStat(mem: AddressSpace, addr: number, st: FileStat): void {
@@ -131,12 +131,12 @@ export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
 
 /** glibc's `major()` of a `new_encode_dev` device number. */
-export function devMajor(dev: bigint): number {
+function devMajor(dev: bigint): number {
   return Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
 }
 
 /** glibc's `minor()` of a `new_encode_dev` device number. */
-export function devMinor(dev: bigint): number {
+function devMinor(dev: bigint): number {
   return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
 }
 

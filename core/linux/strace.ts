@@ -98,7 +98,7 @@ export function fmtHex32(v: bigint): string {
 }
 
 /** printf `%#o` of the low 32 bits. */
-export function fmtOct32(v: bigint): string {
+function fmtOct32(v: bigint): string {
   const u = low32(v);
   return u === 0n ? "0" : "0" + u.toString(8);
 }
@@ -195,10 +195,10 @@ export function fmtMode(v: bigint): string {
 }
 
 /** Access modes of `open`. */
-export const OPEN_ACCESS: readonly Named[] = [[0, "O_RDONLY"], [1, "O_WRONLY"], [2, "O_RDWR"]];
+const OPEN_ACCESS: readonly Named[] = [[0, "O_RDONLY"], [1, "O_WRONLY"], [2, "O_RDWR"]];
 
 /** Other `open` flags, in qemu's order. */
-export const OPEN_FLAGS: readonly Named[] = [
+const OPEN_FLAGS: readonly Named[] = [
   [0o2000, "O_APPEND"],
   [0o100, "O_CREAT"],
   [0o200000, "O_DIRECTORY"],
@@ -428,7 +428,7 @@ function readPair(v: bigint, mem: AddressSpace): [bigint, bigint] | undefined {
 }
 
 /** qemu's `print_timespec`. */
-export function fmtTimespec(v: bigint, mem: AddressSpace): string {
+function fmtTimespec(v: bigint, mem: AddressSpace): string {
   if (v === 0n) return "NULL";
   const p = readPair(v, mem);
   return p ? `{tv_sec = ${p[0]},tv_nsec = ${p[1]}}` : fmtPointer(v);
@@ -455,7 +455,7 @@ export function fmtTimezone(v: bigint, mem: AddressSpace): string {
 }
 
 /** Formats one argument. */
-export function fmtArg(f: ArgFormat, v: bigint, mem: AddressSpace): string {
+function fmtArg(f: ArgFormat, v: bigint, mem: AddressSpace): string {
   switch (f) {
     case "d":
       return fmtD(v);
@@ -500,7 +500,7 @@ export function formatCall(name: string, spec: StraceSpec | undefined, args: rea
 }
 
 /** Whether a raw result is an error (`-4095..-1`), as qemu's `is_error`. */
-export function isErrorResult(ret: bigint): boolean {
+function isErrorResult(ret: bigint): boolean {
   return ret < 0n && ret >= -4095n;
 }
 

@@ -24,7 +24,7 @@ import {
 type IoctlArg = "none" | "int" | { readonly dir: "R" | "W"; readonly type: "int" | "termios" | "winsize" };
 
 /** Terminal and generic ioctls: number, name, argument type. */
-export const IOCTLS: ReadonlyMap<number, readonly [string, IoctlArg]> = new Map<number, readonly [string, IoctlArg]>([
+const IOCTLS: ReadonlyMap<number, readonly [string, IoctlArg]> = new Map<number, readonly [string, IoctlArg]>([
   [0x5401, ["TCGETS", { dir: "R", type: "termios" }]],
   [0x5402, ["TCSETS", { dir: "W", type: "termios" }]],
   [0x5403, ["TCSETSW", { dir: "W", type: "termios" }]],

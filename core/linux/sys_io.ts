@@ -26,7 +26,7 @@ import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** A `size_t` argument: a negative register value is a huge size. */
-export function sizeArg(v: number): number {
+function sizeArg(v: number): number {
   return v < 0 ? Number.MAX_SAFE_INTEGER : v;
 }
 

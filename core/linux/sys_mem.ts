@@ -22,7 +22,7 @@ export const MAP_SHARED = 0x01;
 /** `mmap` flag: private copy-on-write mapping. */
 export const MAP_PRIVATE = 0x02;
 /** `mmap` type: shared, with unknown flags refused. */
-export const MAP_SHARED_VALIDATE = 0x03;
+const MAP_SHARED_VALIDATE = 0x03;
 /** `mmap` flag: place exactly at the address, replacing what is there. */
 export const MAP_FIXED = 0x10;
 /** `mmap` flag: no file. */

@@ -46,7 +46,7 @@ const TIME_CSR_FREQ = 10_000_000n;
 const WHICH_CPUS = 1;
 
 /** The value of `key` for plume's hart, or undefined for a key Linux does not know. */
-export function hwprobeValue(proc: Process, key: bigint): bigint | undefined {
+function hwprobeValue(proc: Process, key: bigint): bigint | undefined {
   switch (key) {
     case BigInt(HWPROBE.MVENDORID):
     case BigInt(HWPROBE.MARCHID):

@@ -195,7 +195,7 @@ function exitRobustList(proc: Process, t: ThreadState): void {
  * `pthread_join` learns of it). The last thread's exit ends the process
  * with `status`.
  */
-export function exitThread(proc: Process, t: ThreadState, status: number): void {
+function exitThread(proc: Process, t: ThreadState, status: number): void {
   exitRobustList(proc, t);
   if (t.clearChildTid !== 0) {
     try {

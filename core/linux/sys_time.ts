@@ -42,7 +42,7 @@ export const CLOCK_BOOTTIME = 7;
 /** International atomic time. */
 export const CLOCK_TAI = 11;
 /** `clock_nanosleep` flag: the time is absolute. */
-export const TIMER_ABSTIME = 1;
+const TIMER_ABSTIME = 1;
 
 /** Tick length of the coarse clocks (Linux with `HZ=250`). */
 const COARSE_RESOLUTION_NS = 4_000_000n;
@@ -65,7 +65,7 @@ export function monotonicNs(): bigint {
 }
 
 /** CPU time used by the process (user + system), in nanoseconds. */
-export function cpuTimeNs(): bigint {
+function cpuTimeNs(): bigint {
   const c = libc();
   if (c !== null) {
     const ts = new Uint8Array(16);

@@ -38,7 +38,7 @@ export const PAGE_CODE = 16;
 /** Lowest address a mapping may start at (Linux's default `mmap_min_addr`). */
 export const MMAP_MIN_ADDR = 0x10000;
 /** Default size of the guest address space: 2 GiB (the largest that stays fast). */
-export const DEFAULT_ADDRESS_SPACE_SIZE = 0x8000_0000;
+const DEFAULT_ADDRESS_SPACE_SIZE = 0x8000_0000;
 
 /** One mapping, as `/proc/self/maps` lists it. */
 export interface Mapping {

@@ -8,7 +8,7 @@
  */
 
 /** Longest piece of outside text kept in a message, in characters. */
-export const PRINTABLE_MAX = 400;
+const PRINTABLE_MAX = 400;
 
 /**
  * Escapes control and format characters (Unicode's Cc and Cf categories:
