@@ -186,6 +186,8 @@ Deno.test({
       const q = splitHotpages(byAddress.qemu, at.qemu), p = splitHotpages(byAddress.plume, at.plume);
       assertEquals(p, q, `${name} sortby=address`);
       assert(p.image.length > 1, `${name}: ${byAddress.plume}`);
+      // The other orders on two of them (each run instruments every memory access).
+      if (name !== "fib_pie" && name !== "sha256_pie") continue;
       for (const [sortby, key] of Object.entries(HOTPAGES_KEYS)) {
         const r = await runBoth("hotpages", sortby ? [`sortby=${sortby}`] : [], [program, ...args]);
         const q = splitHotpages(r.qemu, at.qemu), p = splitHotpages(r.plume, at.plume);
