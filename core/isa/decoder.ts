@@ -24,10 +24,11 @@ import { decode16, decode32 } from "./decoder_generated.ts";
  * @example Decode a full-size and a compressed instruction
  * ```ts
  * import { decode } from "./decoder.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const addi = decode(0x00150513); // addi a0, a0, 1
- * console.log(addi?.op, addi?.rd, addi?.imm); // addi 10 1
+ * deepStrictEqual([addi?.op, addi?.rd, addi?.imm], ["addi", 10, 1]);
  * const cli = decode(0x4505); // c.li a0, 1
- * console.log(cli?.op, cli?.rs1, cli?.imm, cli?.size); // addi 0 1 2
+ * deepStrictEqual([cli?.op, cli?.rs1, cli?.imm, cli?.size], ["addi", 0, 1, 2]);
  * ```
  */
 export function decode(bits: number): Insn | null {
@@ -46,7 +47,8 @@ export function decode(bits: number): Insn | null {
  * @example Measure instructions
  * ```ts
  * import { insnLength } from "./decoder.ts";
- * console.log(insnLength(0x4505), insnLength(0x0513), insnLength(0x003f)); // 2 4 0
+ * import { deepStrictEqual } from "node:assert";
+ * deepStrictEqual([insnLength(0x4505), insnLength(0x0513), insnLength(0x003f)], [2, 4, 0]);
  * ```
  */
 export function insnLength(firstHalfword: number): 2 | 4 | 0 {

@@ -403,7 +403,9 @@ function objdumpRejects(i: Insn): boolean {
  * ```ts
  * import { decode } from "./decoder.ts";
  * import { insnHex } from "./disasm.ts";
- * console.log(insnHex(decode(0x00150513)!), insnHex(decode(0x0505)!)); // 00150513 0505
+ * import { strictEqual } from "node:assert";
+ * strictEqual(insnHex(decode(0x00150513)!), "00150513");
+ * strictEqual(insnHex(decode(0x0505)!), "0505");
  * ```
  */
 export function insnHex(insn: Insn): string {
@@ -422,9 +424,10 @@ export function insnHex(insn: Insn): string {
  * ```ts
  * import { decode } from "./decoder.ts";
  * import { disassemble } from "./disasm.ts";
- * console.log(disassemble(decode(0x00000513)!, 0x10000)); // li a0,0
- * console.log(disassemble(decode(0x8082)!, 0x10004)); // ret
- * console.log(disassemble(decode(0xfe078ee3)!, 0x10008)); // beqz a5,10004
+ * import { strictEqual } from "node:assert";
+ * strictEqual(disassemble(decode(0x00000513)!, 0x10000), "li a0,0");
+ * strictEqual(disassemble(decode(0x8082)!, 0x10004), "ret");
+ * strictEqual(disassemble(decode(0xfe078ee3)!, 0x10008), "beqz a5,10004");
  * ```
  */
 export function disassemble(insn: Insn, pc: number): string {

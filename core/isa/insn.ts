@@ -17,8 +17,9 @@ import type { Op } from "./ops_generated.ts";
  * @example Decode `addi a0, a0, 1`
  * ```ts
  * import { decode } from "./decoder.ts";
+ * import { deepStrictEqual } from "node:assert";
  * const insn = decode(0x00150513);
- * console.log(insn?.op, insn?.rd, insn?.rs1, insn?.imm); // addi 10 10 1
+ * deepStrictEqual([insn?.op, insn?.rd, insn?.rs1, insn?.imm], ["addi", 10, 10, 1]);
  * ```
  */
 export interface Insn {

@@ -11,7 +11,9 @@
  * @example Which operations end a block
  * ```ts
  * import { OP_INFO, OPS } from "./ops_generated.ts";
- * console.log(OPS.filter((op) => OP_INFO[op].flow !== undefined).join(" "));
+ * import { strictEqual } from "node:assert";
+ * const ends = OPS.filter((op) => OP_INFO[op].flow !== undefined);
+ * strictEqual(ends.join(" "), "jal jalr beq bne blt bge bltu bgeu ecall ebreak fence.i");
  * ```
  *
  * @module

@@ -68,10 +68,14 @@ export interface RegPair {
  * @example Emit `add a0, a0, a1` and look at the code
  * ```ts
  * import { Emitter } from "./emitter.ts";
- * const e = new Emitter();
+ * import { strictEqual } from "node:assert";
+ * const e = new Emitter(true); // registers in locals, as in a region
  * const a = e.x(10), b = e.x(11);
  * e.setX(10, `(${a.lo} + ${b.lo}) | 0`, `(${a.hi} + ${b.hi} + ((($lo >>> 0) < (${a.lo} >>> 0)) ? 1 : 0)) | 0`);
- * console.log(e.body.includes("r10l")); // true
+ * strictEqual(
+ *   e.body,
+ *   "T0 = (r10l + r11l) | 0; r10h = (r10h + r11h + (((T0 >>> 0) < (r10l >>> 0)) ? 1 : 0)) | 0; r10l = T0;\n",
+ * );
  * ```
  */
 export class Emitter {

@@ -27,7 +27,8 @@ const TWO32 = 4294967296;
  * @example
  * ```ts
  * import { mulhu32 } from "./int64.ts";
- * console.log(mulhu32(-1, -1) >>> 0); // 4294967294
+ * import { strictEqual } from "node:assert";
+ * strictEqual(mulhu32(-1, -1) >>> 0, 0xfffffffe); // (2^32 - 1)^2 = 0xfffffffe_00000001
  * ```
  */
 export function mulhu32(a: number, b: number): number {

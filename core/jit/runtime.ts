@@ -72,11 +72,12 @@ export type RuntimeHelper = Exclude<keyof Runtime, "compile">;
  * import { makeRuntime } from "./runtime.ts";
  * import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
  * import { Cpu } from "../cpu/state.ts";
+ * import { strictEqual } from "node:assert";
  * const mem = new AddressSpace(1 << 24);
  * const a = mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "" });
  * mem.writeU32(a + 1, 0xdeadbeef);
  * const rt = makeRuntime(mem);
- * console.log((rt.ld(new Cpu(), a, 0, 1, 4, false) >>> 0).toString(16)); // deadbeef
+ * strictEqual(rt.ld(new Cpu(), a, 0, 1, 4, false) >>> 0, 0xdeadbeef); // unaligned, at a + 1
  * ```
  */
 export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_HOOKS) {
