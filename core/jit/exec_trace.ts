@@ -36,7 +36,12 @@ function formatCpu(cpu: Cpu, fpu: boolean): string {
  * undefined when neither `exec` nor `cpu` is logged.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { makeExecTracer } from "./exec_trace.ts";
+ * import type { TbCache } from "./tb_cache.ts";
+ * import type { SymbolTable } from "../elf/symbols.ts";
+ * import type { Log } from "../util/log.ts";
+ * declare const cache: TbCache, log: Log, symbols: SymbolTable; // a loaded guest's, and the -d log
  * cache.trace = makeExecTracer(log, symbols);
  * ```
  */

@@ -41,9 +41,20 @@ const JMP_CACHE_SIZE = 1 << 14;
  * (as QEMU's `tb_jmp_cache`) and a per-page index for invalidation.
  *
  * @example Find (or translate) the block at the entry point
- * ```ts ignore
+ * ```ts
+ * import { TbCache } from "./tb_cache.ts";
+ * import { makeRuntime } from "./runtime.ts";
+ * import { ecall, emit, li } from "../cpu/_asm_testing.ts";
+ * import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
+ * const mem = new AddressSpace(1 << 24);
+ * const entry = mem.mmap(0, 4096, PROT_READ | PROT_EXEC, { name: "code" });
+ * emit(mem, entry, [li(10, 7), li(17, 94), ecall]); // exit_group(7)
  * const cache = new TbCache(mem, makeRuntime(mem));
  * const tb = cache.get(entry);
+ * strictEqual(tb.insns.length, 3); // the ecall ends the block
+ * strictEqual(cache.get(entry), tb); // found this time, not translated again
+ * strictEqual(cache.translated, 1);
  * ```
  */
 export class TbCache {
