@@ -30,7 +30,7 @@ import {
   TAG,
   type Waiter,
 } from "../channel.ts";
-import { beginTranslation, endTranslation, type PluginId, type QemuInfo } from "./api.ts";
+import { beginTranslation, endTranslation, type QemuInfo } from "./api.ts";
 import { finishBlockSlots } from "./block_slots.ts";
 import {
   ACCESS,
@@ -791,12 +791,6 @@ function serve(idle: () => void): never {
     spins = 0;
   }
 }
-
-/** Ring header size, re-exported for tests of the record layout. */
-export { RING_HEADER };
-
-/** Id type re-exported for the entry module. */
-export type { PluginId };
 
 /** Test access: consumes what was published on the bound channel's ring (no process needed). */
 export function consumeForTest(): void {
