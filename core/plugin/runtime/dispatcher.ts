@@ -3,7 +3,7 @@
  * consumes the event ring (replaying streamed block executions as
  * per-instruction callbacks, in order), answers synchronous calls from the
  * emulator, and turns any exception of the plugin into a clean death the
- * emulator reports.
+ * emulator reports (`failure.ts`).
  *
  * Streamed records are replayed lazily: a block record says the block
  * started, and its instruction callbacks run when the next record or call
@@ -32,6 +32,7 @@ import {
 } from "../channel.ts";
 import { beginTranslation, endTranslation, type QemuInfo } from "./api.ts";
 import { finishBlockSlots } from "./block_slots.ts";
+import { die, Died, errorText, fnName, isA, markDead } from "./failure.ts";
 import {
   ACCESS,
   type AnyFn,
@@ -88,68 +89,6 @@ let pend: BlockReplay | undefined;
 let pendVcpu = 0;
 let pos = 0;
 let run = 0;
-
-/** Thrown to stop the loop once the plugin died. */
-class Died extends Error {}
-
-/**
- * `v instanceof C` for a value the plugin threw: a Proxy's
- * `getPrototypeOf` trap may throw, which would otherwise replace the
- * plugin's exception with the trap's and blame the wrong callback.
- */
-// deno-lint-ignore no-explicit-any
-function isA<T>(v: unknown, C: new (...args: any[]) => T): v is T {
-  try {
-    return v instanceof C;
-  } catch {
-    return false;
-  }
-}
-
-/** Reads a property of a value the plugin made, which may be a Proxy or have throwing getters. */
-function safeGet(v: unknown, key: string): unknown {
-  try {
-    return (v as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * What the plugin threw, as text: never runs more of the plugin's code
- * than a property read and never throws (the emulator escapes the text).
- */
-export function errorText(err: unknown): string {
-  try {
-    if (typeof err === "object" && err !== null) {
-      const name = safeGet(err, "name"), message = safeGet(err, "message");
-      if (typeof message === "string") {
-        // Deno's advice is for its own command line; plume's way to grant is -plugin-allow.
-        const text = message.replace(/, run again with the --allow-\w+ flag/, " (not granted; see -plugin-allow)");
-        return `${typeof name === "string" ? name : "Error"}: ${text}`;
-      }
-      return "an exception that is not an Error";
-    }
-    return typeof err === "symbol" ? "a symbol" : `${typeof err} ${String(err)}`;
-  } catch {
-    return "an exception that could not be read";
-  }
-}
-
-function fnName(fn: AnyFn | undefined): string {
-  const name = safeGet(fn, "name");
-  return typeof name === "string" && name !== "" ? `'${name}'` : "(anonymous)";
-}
-
-/** Reports the plugin dead with a message naming the callback, and stops the loop. */
-function die(what: string, err: unknown): never {
-  if (isA(err, Died)) throw err;
-  putString(instance.ctl, DEATH, `${what}: ${errorText(err)}`);
-  Atomics.store(ci, CTL.STATE, STATE.DEAD);
-  waiter.wake(ci, CTL.STATE);
-  waiter.wake(rw, RING.TAIL);
-  throw new Died();
-}
 
 // ---------------------------------------------------------------- replay
 
@@ -739,12 +678,7 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
   try {
     serve(idle);
   } catch (err) {
-    if (!isA(err, Died)) {
-      putString(instance.ctl, DEATH, `plugin runtime: ${errorText(err)}`);
-      Atomics.store(ci, CTL.STATE, STATE.DEAD);
-      waiter.wake(ci, CTL.STATE);
-      waiter.wake(rw, RING.TAIL);
-    }
+    if (!isA(err, Died)) markDead(`plugin runtime: ${errorText(err)}`);
   }
 }
 
@@ -752,7 +686,7 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
 export function bind(channel: Channel): void {
   instance.ctl = channel.ctl;
   instance.ci = ci = new Int32Array(channel.ctl);
-  rw = new Int32Array(channel.ring);
+  instance.ring = rw = new Int32Array(channel.ring);
   instance.text = channel.text;
   instance.arena = new Int32Array(channel.arena);
   instance.waiter = waiter = channel.waiter;

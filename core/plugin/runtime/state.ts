@@ -1,8 +1,9 @@
 /**
  * Private state of the plugin side, shared by the API implementation
- * (`api.ts`) and the dispatcher (`dispatcher.ts`), as QEMU's
- * `plugins/plugin.h` is shared by its `api.c` and `core.c`. One process
- * hosts one plugin instance, so this state is that instance's.
+ * (`api.ts`, `block_slots.ts`) and the event loop (`dispatcher.ts`,
+ * `failure.ts`), as QEMU's `plugins/plugin.h` is shared by its `api.c`
+ * and `core.c`. One process hosts one plugin instance, so this state is
+ * that instance's.
  *
  * @module
  */
@@ -93,6 +94,8 @@ export const instance = {
   ctl: undefined as unknown as ArrayBufferLike,
   /** Control block as int32 words. */
   ci: undefined as unknown as Int32Array,
+  /** Event ring as int32 words. */
+  ring: undefined as unknown as Int32Array,
   /** Text ring for `qemu_plugin_outs`. */
   text: undefined as unknown as ArrayBufferLike,
   /** How to sleep on the channel's words and wake the emulator. */
