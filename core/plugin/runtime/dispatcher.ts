@@ -1,13 +1,9 @@
 /**
  * The plugin side's event loop, run by the plugin process's thread: it
- * consumes the event ring (replaying streamed block executions as
- * per-instruction callbacks, in order), answers synchronous calls from the
- * emulator, and turns any exception of the plugin into a clean death the
- * emulator reports (`failure.ts`).
- *
- * Streamed records are replayed lazily: a block record says the block
- * started, and its instruction callbacks run when the next record or call
- * shows how far it got (the whole block, or up to a fault).
+ * consumes the event ring (`replay.ts`: streamed block executions
+ * replayed as per-instruction callbacks, in order), answers synchronous
+ * calls from the emulator, and turns any exception of the plugin into a
+ * clean death the emulator reports (`failure.ts`).
  *
  * @module
  */
@@ -16,34 +12,29 @@ import {
   type Channel,
   CTL,
   DEATH,
-  EVENT_RING_WORDS,
   ID_MASK,
   type LoadReport,
   OP,
   PAYLOAD,
   putString,
   REPLY,
-  RING,
-  RING_HEADER,
-  ringWord,
   STATE,
-  TAG,
   type Waiter,
 } from "../channel.ts";
 import { beginTranslation, endTranslation, type QemuInfo } from "./api.ts";
 import { finishBlockSlots } from "./block_slots.ts";
 import { die, Died, errorText, fnName, isA, markDead } from "./failure.ts";
 import {
-  ACCESS,
-  type AnyFn,
-  type BlockReplay,
-  CB,
-  instance,
-  MEMV,
-  PluginApiError,
-  publishEvents,
-  SetPcSignal,
-} from "./state.ts";
+  bindRing,
+  consumeRing,
+  dieInReplay,
+  dropPending,
+  finishPending,
+  hasRecords,
+  replayBeforeAccess,
+  replayBeforeSlot,
+} from "./replay.ts";
+import { ACCESS, type AnyFn, CB, instance, MEMV, PluginApiError, publishEvents, SetPcSignal } from "./state.ts";
 
 /** What the emulator sends a plugin's process once it booted (JSON on its standard input). */
 export interface RuntimeInit {
@@ -80,206 +71,7 @@ const now = Date.now;
 
 let plugin: { qemu_plugin_install?: AnyFn } = {};
 let ci: Int32Array;
-let rw: Int32Array;
 let waiter: Waiter;
-let tail = 0;
-
-/** Replay state: the block being executed, the next slot to consider and the first run not done. */
-let pend: BlockReplay | undefined;
-let pendVcpu = 0;
-let pos = 0;
-let run = 0;
-
-// ---------------------------------------------------------------- replay
-
-/** The streamed callback running (for the message when it throws). */
-let current: AnyFn | undefined;
-
-/**
- * Calls `f(v, u)` `n` times. A function of its own, without exception
- * handling, so that V8 inlines the callback into the loop (measured: 0.5 ns
- * a call; with a `try` around the loop V8 inlined nothing and a call cost
- * 1.2 ns).
- */
-function repeat(f: AnyFn, v: number, u: unknown, n: number): void {
-  for (let i = 0; i < n; i++) f(v, u);
-}
-
-/**
- * Runs the streamed slots of block `b` on vCPU `v` from slot `from` (run
- * `r` being the first not finished) up to (not including) slot `to`;
- * returns the first run not finished then.
- */
-function replay(b: BlockReplay, v: number, from: number, r: number, to: number): number {
-  const rs = b.runStart, re = b.runEnd, rf = b.runFn, ru = b.runUd;
-  for (; r < rs.length; r++) {
-    const start = rs[r], end = re[r];
-    if (start >= to) break;
-    const stop = end < to ? end : to, f = rf[r];
-    if (f !== current) current = f;
-    repeat(f, v, ru[r], stop - (start > from ? start : from));
-    if (stop < end) break;
-  }
-  return r;
-}
-
-/** Runs the streamed slots of the pending block from `pos` up to (not including) `to`. */
-function advance(to: number): void {
-  const b = pend;
-  if (!b || to <= pos) return;
-  run = replay(b, pendVcpu, pos, run, to);
-  pos = to;
-}
-
-function finishPending(): void {
-  if (pend) {
-    rw[RING.REPLAYING] = 1;
-    advance(pend.fns.length);
-    rw[RING.REPLAYING] = 0;
-  }
-  pend = undefined;
-}
-
-function blockOf(id: number): BlockReplay | undefined {
-  return id >= instance.validFrom ? instance.blocks[id] : undefined;
-}
-
-/** Makes block `id` on `vcpu` the pending one, finishing the previous unless it is the same execution. */
-function enter(id: number, vcpu: number): BlockReplay | undefined {
-  const b = blockOf(id);
-  if (b !== pend || vcpu !== pendVcpu) {
-    finishPending();
-    pend = b;
-    pendVcpu = vcpu;
-    pos = run = 0;
-  }
-  return b;
-}
-
-function onCond(id: number, vcpu: number): void {
-  const blockId = instance.condSlots[2 * id], slot = instance.condSlots[2 * id + 1];
-  const b = enter(blockId, vcpu);
-  if (!b || instance.pending) return;
-  advance(slot);
-  try {
-    b.fns[slot](vcpu, b.uds[slot]);
-  } catch (err) {
-    die(`conditional exec callback ${fnName(b.fns[slot])}`, err);
-  }
-  pos = slot + 1;
-}
-
-function onMem(id: number, word: number, addr: number, lo: number, hi: number): void {
-  const m = instance.memSlots[id];
-  if (!m || m.block < instance.validFrom || instance.pending) return;
-  const vcpu = word >>> 17, info = word & 0x1ffff;
-  const b = enter(m.block, vcpu);
-  if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
-  MEMV[0] = info;
-  MEMV[1] = lo;
-  MEMV[2] = hi;
-  if (m.fn !== current) current = m.fn;
-  m.fn(vcpu, info, addr >>> 0, m.ud);
-  MEMV[0] = -1;
-}
-
-function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
-  const b = pend;
-  if (!b || vcpu !== pendVcpu) return;
-  const k = b.pcs.indexOf(pc);
-  if (k < 0) return;
-  advance(inclusive ? b.insnStart[k + 1] : b.insnStart[k]);
-  pend = undefined;
-}
-
-/** Handles a record other than a block record at `t`; returns the position after it. */
-function otherRecord(w0: number, t: number): number {
-  switch (w0 & ~ID_MASK) {
-    case TAG.COND:
-      onCond(w0 & ID_MASK, ringWord(rw, t + 1));
-      return (t + 2) | 0;
-    case TAG.MEM:
-      onMem(w0 & ID_MASK, ringWord(rw, t + 1), ringWord(rw, t + 2), ringWord(rw, t + 3), ringWord(rw, t + 4));
-      return (t + 5) | 0;
-    default:
-      onTrunc((w0 & 1) !== 0, ringWord(rw, t + 1), ringWord(rw, t + 2) >>> 0);
-      return (t + 3) | 0;
-  }
-}
-
-/**
- * Consumes every published record, in order. Block records, by far the
- * most frequent, take a short path with the replay state in locals; the
- * rare kinds go through {@link otherRecord} with the state written back.
- */
-function consumeRing(): void {
-  const w = rw, m = EVENT_RING_WORDS - 1;
-  w[RING.REPLAYING] = 1;
-  const h = Atomics.load(w, RING.HEAD);
-  let t = tail, n = 0;
-  let b = pend, v = pendVcpu, p = pos, r = run;
-  const blocks = instance.blocks, memSlots = instance.memSlots;
-  let first = instance.pending ? blocks.length : instance.validFrom;
-  while (t !== h) {
-    const w0 = w[RING_HEADER + (t & m)];
-    const tag = w0 & ~ID_MASK;
-    if (tag === TAG.BLOCK) {
-      if (b !== undefined) {
-        replay(b, v, p, r, b.fns.length);
-        // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
-        if (instance.pending) first = blocks.length;
-      }
-      b = w0 < first ? undefined : blocks[w0];
-      v = w[RING_HEADER + ((t + 1) & m)];
-      p = r = 0;
-      t = (t + 2) | 0;
-    } else if (tag === TAG.MEM) {
-      // Memory records, the other frequent kind, are handled here too, with the replay state in locals.
-      const slot = memSlots[w0 & ID_MASK], word = w[RING_HEADER + ((t + 1) & m)];
-      const addr = w[RING_HEADER + ((t + 2) & m)] >>> 0;
-      MEMV[1] = w[RING_HEADER + ((t + 3) & m)];
-      MEMV[2] = w[RING_HEADER + ((t + 4) & m)];
-      t = (t + 5) | 0;
-      if (slot !== undefined && slot.block >= first) {
-        const vcpu = word >>> 17, info = word & 0x1ffff, mb = blocks[slot.block];
-        if (mb !== b || vcpu !== v) {
-          if (b !== undefined) replay(b, v, p, r, b.fns.length);
-          b = mb, v = vcpu, p = r = 0;
-        }
-        if (b !== undefined) {
-          const to = b.insnStart[slot.insn + 1];
-          if (p < to) r = replay(b, v, p, r, to), p = to;
-        }
-        const f = slot.fn;
-        if (f !== current) current = f;
-        MEMV[0] = info;
-        f(vcpu, info, addr, slot.ud);
-        MEMV[0] = -1;
-        if (instance.pending) first = blocks.length;
-      }
-    } else {
-      pend = b, pendVcpu = v, pos = p, run = r;
-      t = otherRecord(w0, t);
-      b = pend, v = pendVcpu, p = pos, r = run;
-    }
-    // Hand space back regularly so a producer waiting on a full ring resumes early.
-    if (++n === 4096) {
-      n = 0;
-      pend = b, pendVcpu = v, pos = p, run = r;
-      publishTail(t);
-    }
-  }
-  pend = b, pendVcpu = v, pos = p, run = r;
-  publishTail(t);
-  w[RING.REPLAYING] = 0;
-}
-
-function publishTail(t: number): void {
-  if (t === tail) return;
-  tail = t;
-  Atomics.store(rw, RING.TAIL, t);
-  if (Atomics.load(rw, RING.PRODUCER_WAITING)) waiter.wake(rw, RING.TAIL);
-}
 
 // ---------------------------------------------------------------- synchronous calls
 
@@ -361,8 +153,7 @@ function handleSync(mem: boolean): number {
   try {
     if (mem && s.mem) {
       const m = s.mem;
-      const b = enter(m.block, vcpu);
-      if (b && pos < b.insnStart[m.insn + 1]) advance(b.insnStart[m.insn + 1]);
+      replayBeforeAccess(m, vcpu);
       const addr = ci[CTL.ARGS + 3] >>> 0, info = ci[CTL.ARGS + 4];
       MEMV[0] = info;
       MEMV[1] = ci[CTL.ARGS + 5];
@@ -377,10 +168,8 @@ function handleSync(mem: boolean): number {
       }
       return -1;
     }
-    const b = enter(s.block, vcpu);
+    const b = replayBeforeSlot(s.block, vcpu, s.slot);
     if (!b) return -1;
-    advance(s.slot);
-    pos = s.slot + 1;
     try {
       inCallback(vcpu, b.regs[s.slot], true, () => b.fns[s.slot](vcpu, b.uds[s.slot]));
     } catch (err) {
@@ -391,7 +180,7 @@ function handleSync(mem: boolean): number {
   } catch (err) {
     if (!isA(err, SetPcSignal)) throw err;
     // The rest of this block does not run: drop its remaining streamed slots.
-    pend = undefined;
+    dropPending();
     return err.pc;
   }
 }
@@ -686,18 +475,18 @@ export function start(init: RuntimeInit, channel: Channel, api: Record<string, u
 export function bind(channel: Channel): void {
   instance.ctl = channel.ctl;
   instance.ci = ci = new Int32Array(channel.ctl);
-  instance.ring = rw = new Int32Array(channel.ring);
+  instance.ring = new Int32Array(channel.ring);
   instance.text = channel.text;
   instance.arena = new Int32Array(channel.arena);
   instance.waiter = waiter = channel.waiter;
-  tail = Atomics.load(rw, RING.TAIL);
+  bindRing(instance.ring);
 }
 
 function serve(idle: () => void): never {
   let spins = 0, idleSince = 0;
   for (;;) {
     try {
-      if (Atomics.load(rw, RING.HEAD) !== tail) {
+      if (hasRecords()) {
         consumeRing();
         spins = 0;
         continue;
@@ -708,8 +497,7 @@ function serve(idle: () => void): never {
         continue;
       }
     } catch (err) {
-      // Streamed callbacks run without a try around them (it would stop V8 from inlining them).
-      die(`exec callback ${fnName(current)}`, err);
+      dieInReplay(err);
     }
     // Look at the clock now and then only: spinning should stay a load or two.
     if ((++spins & 1023) !== 0) continue;
@@ -717,7 +505,7 @@ function serve(idle: () => void): never {
     if (now() - idleSince <= IDLE_SPIN_MS) continue;
     const bell = Atomics.load(ci, CTL.DOORBELL);
     Atomics.store(ci, CTL.SLEEPING, 1);
-    if (Atomics.load(rw, RING.HEAD) === tail && Atomics.load(ci, CTL.STATE) !== STATE.CALL) {
+    if (!hasRecords() && Atomics.load(ci, CTL.STATE) !== STATE.CALL) {
       waiter.wait(ci, CTL.DOORBELL, bell, 100);
       if (Atomics.load(ci, CTL.DOORBELL) === bell) idle();
     }
@@ -731,6 +519,6 @@ export function consumeForTest(): void {
   try {
     consumeRing();
   } catch (err) {
-    die(`exec callback ${fnName(current)}`, err);
+    dieInReplay(err);
   }
 }

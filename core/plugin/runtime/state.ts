@@ -1,9 +1,11 @@
 /**
  * Private state of the plugin side, shared by the API implementation
  * (`api.ts`, `block_slots.ts`) and the event loop (`dispatcher.ts`,
- * `failure.ts`), as QEMU's `plugins/plugin.h` is shared by its `api.c`
- * and `core.c`. One process hosts one plugin instance, so this state is
- * that instance's.
+ * `replay.ts`, `failure.ts`), as QEMU's `plugins/plugin.h` is shared by
+ * its `api.c` and `core.c`. One process hosts one plugin instance, so
+ * this state is that instance's. The replay's position in the event ring
+ * is not here: it stays in `replay.ts`, whose hot path keeps it
+ * module-local.
  *
  * @module
  */
@@ -94,7 +96,7 @@ export const instance = {
   ctl: undefined as unknown as ArrayBufferLike,
   /** Control block as int32 words. */
   ci: undefined as unknown as Int32Array,
-  /** Event ring as int32 words. */
+  /** Event ring as int32 words (its records are consumed by `replay.ts` alone). */
   ring: undefined as unknown as Int32Array,
   /** Text ring for `qemu_plugin_outs`. */
   text: undefined as unknown as ArrayBufferLike,
