@@ -496,8 +496,8 @@ let transDisas: string[] | undefined;
 let transSymbols: string[] | undefined;
 
 /**
- * Starts a translation (dispatcher side): returns the tb handle for block
- * id `block`, with instruction handles.
+ * Starts a translation (for the translation call, `calls.ts`): returns
+ * the tb handle for block id `block`, with instruction handles.
  */
 export function beginTranslation(block: number, vaddr: number, pcs: number[], raws: number[], sizes: number[]): Tb {
   instance.transGen++;

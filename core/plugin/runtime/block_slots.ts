@@ -4,7 +4,8 @@
  * as pending slots, then laid out as the block's replay when the
  * translation ends, with the registration words for the emulator pushed
  * meanwhile. The API functions (`api.ts`) check their arguments and call
- * {@link addExecSlot}; the dispatcher calls {@link finishBlockSlots}.
+ * {@link addExecSlot}; the translation call (`calls.ts`) calls
+ * {@link finishBlockSlots}.
  *
  * @module
  */
@@ -27,9 +28,10 @@ const pendingSlots: PendingSlot[] = [];
 
 /**
  * Builds the replay of the block being translated from the registered
- * slots (dispatcher side): block slots first, then each instruction's, in
- * registration order within each (a counting sort: translations are
- * frequent at start-up, and each allocation here is paid then).
+ * slots (for the translation call): block slots first, then each
+ * instruction's, in registration order within each (a counting sort:
+ * translations are frequent at start-up, and each allocation here is
+ * paid then).
  */
 export function finishBlockSlots(block: number, pcs: number[]): void {
   const n = pcs.length, m = pendingSlots.length;

@@ -1,11 +1,11 @@
 /**
  * Private state of the plugin side, shared by the API implementation
  * (`api.ts`, `block_slots.ts`) and the event loop (`dispatcher.ts`,
- * `replay.ts`, `failure.ts`), as QEMU's `plugins/plugin.h` is shared by
- * its `api.c` and `core.c`. One process hosts one plugin instance, so
- * this state is that instance's. The replay's position in the event ring
- * is not here: it stays in `replay.ts`, whose hot path keeps it
- * module-local.
+ * `calls.ts`, `replay.ts`, `failure.ts`), as QEMU's `plugins/plugin.h` is
+ * shared by its `api.c` and `core.c`. One process hosts one plugin
+ * instance, so this state is that instance's. The replay's position in
+ * the event ring is not here: it stays in `replay.ts`, whose hot path
+ * keeps it module-local.
  *
  * @module
  */
@@ -134,6 +134,8 @@ export const instance = {
   inCall: false,
   /** True while an execution or memory callback runs synchronously (`qemu_plugin_set_pc` allowed). */
   setPcOk: false,
+  /** The plugin's exports (its `qemu_plugin_install` is read when the install call comes). */
+  plugin: {} as { qemu_plugin_install?: AnyFn },
   /** Plugin arguments. */
   argv: [] as string[],
   /** `qemu_info_t` for install. */
