@@ -94,6 +94,16 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
     // drcov.ts's default, QEMU's: tests/plugins_qemu_ports_a_test.ts runs drcov without filename=.
     writes: { option: "filename", default: "file.drcov.trace" },
   },
+  {
+    name: "execlog",
+    summary: "a line per executed instruction with its memory accesses (QEMU's contrib/plugins/execlog.c)",
+    options: [
+      ["ifilter=PREFIX", "log only instructions whose disassembly starts with PREFIX (repeatable)"],
+      ["afilter=ADDR", "log only the instruction at hex address ADDR (repeatable)"],
+      ["reg=PATTERN", "also log changes of the registers matching PATTERN (* and ?; repeatable; QEMU 9)"],
+      ["rdisas=on|off", "with reg: check registers only after instructions that name one (QEMU 9)"],
+    ],
+  },
 ];
 
 /** Directory of the built-in plugins' sources. */
