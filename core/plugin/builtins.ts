@@ -104,6 +104,25 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["rdisas=on|off", "with reg: check registers only after instructions that name one (QEMU 9)"],
     ],
   },
+  {
+    name: "cache",
+    summary: "L1 instruction and data caches and an L2, simulated (QEMU's contrib/plugins/cache.c)",
+    options: [
+      ["dcachesize=N", "L1 data cache size in bytes (default 16384)"],
+      ["dblksize=N", "L1 data cache block size (default 64)"],
+      ["dassoc=N", "L1 data cache associativity (default 8)"],
+      ["icachesize=N", "L1 instruction cache size (default 16384)"],
+      ["iblksize=N", "L1 instruction cache block size (default 64)"],
+      ["iassoc=N", "L1 instruction cache associativity (default 8)"],
+      ["l2cachesize=N", "L2 cache size (default 2097152; any l2 option turns L2 on)"],
+      ["l2blksize=N", "L2 cache block size (default 64)"],
+      ["l2assoc=N", "L2 cache associativity (default 16)"],
+      ["l2=on|off", "simulate the L2 cache (default off)"],
+      ["evict=lru|fifo|rand", "eviction policy (default lru)"],
+      ["cores=N", "simulated cores, vCPU i using core i % N (default 1)"],
+      ["limit=N", "rows of each table of instructions (default 32)"],
+    ],
+  },
 ];
 
 /** Directory of the built-in plugins' sources. */
