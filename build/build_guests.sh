@@ -91,6 +91,7 @@ build hello_asm hello_asm.S -nostdlib -static
 build hello_asm_pie hello_asm.S -nostdlib -static-pie -Wl,--no-dynamic-linker
 build compressed compressed.S -nostdlib -static
 build wild_jump wild_jump.s -nostdlib -static
+build stack_top stack_top.s -nostdlib -static
 
 if [ ${#ONLY[@]} -eq 0 ]; then
   echo "build_guests: $(find "$BIN" -type f | wc -l) binaries, $(du -sh "$BIN" | cut -f1) in $BIN"

@@ -18,8 +18,8 @@ interface Case {
   bin: string;
   /** Arguments; `"$DIR"` becomes the run's fresh working directory. */
   args?: string[];
-  /** Exit status qemu must report (128+N for signal N). */
-  status: number;
+  /** Exit status qemu must report (128+N for signal N); when absent, only that plume's is the same. */
+  status?: number;
   /** Emulator flags before the program. */
   flags?: string[];
   /** Extra guest environment. */
@@ -124,6 +124,9 @@ const CASES: Case[] = [
   { bin: "events", args: ["$DIR"], status: 0 },
   { bin: "fork", status: 0 },
   { bin: "host_exec", args: ["$DIR"], status: 0, note: "system() and popen() run the host's /bin/sh" },
+  // The initial stack's layout: the status is the low byte of the stack pointer, which moves with the size of the
+  // strings above it; every length modulo 16 (plume once left 16 bytes at the top where Linux and qemu leave 8).
+  ...Array.from({ length: 17 }, (_, n): Case => ({ bin: "stack_top", args: ["x".repeat(n)] })),
 ];
 
 function caseName(c: Case): string {
@@ -148,7 +151,7 @@ for (const c of CASES) {
         flags: c.flags,
         env: c.env,
       });
-      assertEquals(qemu.status, c.status, `qemu-riscv64 exit status of ${name}`);
+      if (c.status !== undefined) assertEquals(qemu.status, c.status, `qemu-riscv64 exit status of ${name}`);
     },
   });
 }
@@ -157,8 +160,8 @@ for (const c of CASES) {
 function sourcePrograms(): string[] {
   const src = join(GUEST_BIN, "..", "src");
   return Array.from(Deno.readDirSync(src))
-    .filter((e) => e.isFile && /\.(c|S)$/.test(e.name))
-    .map((e) => e.name.replace(/\.(c|S)$/, ""))
+    .filter((e) => e.isFile && /\.(c|S|s)$/.test(e.name))
+    .map((e) => e.name.replace(/\.(c|S|s)$/, ""))
     .sort();
 }
 

@@ -198,7 +198,8 @@ const encoder = new TextEncoder();
 function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
   const bottom = top - STACK_SIZE;
   mem.mmap(bottom, STACK_SIZE, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
-  let sp = top - 16;
+  // As Linux and qemu: one word at the very top (the end marker), then the strings.
+  let sp = top - 8;
   const pushBytes = (b: Uint8Array): number => {
     sp -= b.length;
     mem.u8.set(b, sp);
