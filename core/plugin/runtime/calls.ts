@@ -93,7 +93,11 @@ function handleTrans(): void {
   ci.set(instance.acts.subarray(0, instance.nActs), PAYLOAD);
 }
 
-/** Runs synchronous slot `syncId` on `vcpu`; memory callbacks get their access. Returns the new pc or -1. */
+/**
+ * Runs the synchronous slot the call names (its first argument word) on
+ * the call's vCPU (the second); memory callbacks get their access.
+ * Returns the new pc, or -1 when the pc stays.
+ */
 function handleSync(mem: boolean): number {
   const ci = instance.ci;
   const s = instance.syncSlots[ci[CTL.ARGS + 1]], vcpu = ci[CTL.ARGS + 2];
