@@ -26,13 +26,18 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   const read = argv.includes("read=on");
   let calls = 0, a0: RegisterHandle | undefined;
   qemu_plugin_register_vcpu_tb_trans_cb(id, (_id, tb) => {
-    qemu_plugin_register_vcpu_tb_exec_cb(tb, () => {
-      calls++;
-      if (read) {
-        a0 ??= qemu_plugin_get_registers().find((r) => r.name === "a0")!.handle;
-        qemu_plugin_read_register(a0);
-      }
-    }, QEMU_PLUGIN_CB_R_REGS, undefined);
+    qemu_plugin_register_vcpu_tb_exec_cb(
+      tb,
+      () => {
+        calls++;
+        if (read) {
+          a0 ??= qemu_plugin_get_registers().find((r) => r.name === "a0")!.handle;
+          qemu_plugin_read_register(a0);
+        }
+      },
+      QEMU_PLUGIN_CB_R_REGS,
+      undefined,
+    );
   });
   qemu_plugin_register_atexit_cb(id, () => qemu_plugin_outs(`calls ${calls}\n`), undefined);
   return 0;
