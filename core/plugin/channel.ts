@@ -242,6 +242,30 @@ export const TEXT_RING_BYTES = 1 << 20;
 export const ARENA_BYTES = 64 << 20;
 
 /**
+ * The register snapshot (int32 word indices): the emulator writes the
+ * vCPU's registers here before a call whose callbacks may read guest state,
+ * sets `VALID`, and clears it when the call returns, so that a register
+ * read is a load in the plugin's process instead of a second round trip.
+ * The emulator only writes it: what the plugin does to it changes nothing
+ * but its own reads. Register pairs are low word first.
+ */
+export const REGS = {
+  /** 1 while a call with a snapshot runs. */
+  VALID: 0,
+  /** x0–x31, as pairs. */
+  X: 8,
+  /** The pc, as a pair. */
+  PC: 72,
+  /** f0–f31, as pairs (bit patterns). */
+  F: 74,
+  FFLAGS: 138,
+  FRM: 139,
+  FCSR: 140,
+} as const;
+/** Size of the register snapshot in bytes. */
+export const REGS_BYTES = 4096;
+
+/**
  * Sleeping on a word of the channel until another thread or process
  * changes it, and waking such sleepers.
  */
@@ -268,6 +292,8 @@ export interface Channel {
   text: ArrayBufferLike;
   /** Scoreboard arena ({@link ARENA_BYTES}). */
   arena: ArrayBufferLike;
+  /** Register snapshot ({@link REGS}, {@link REGS_BYTES}). */
+  regs: ArrayBufferLike;
   /** How to sleep on and wake its words. */
   waiter: Waiter;
 }
@@ -278,7 +304,8 @@ export const LAYOUT = (() => {
   const ctl = 0, ring = ctl + page(CTL_BYTES);
   const text = ring + page((RING_HEADER + EVENT_RING_WORDS) * 4);
   const arena = text + page(RING_HEADER * 4 + TEXT_RING_BYTES);
-  return { ctl, ring, text, arena, size: arena + ARENA_BYTES };
+  const regs = arena + page(ARENA_BYTES);
+  return { ctl, ring, text, arena, regs, size: regs + REGS_BYTES };
 })();
 
 /** A channel in `SharedArrayBuffer`s, for both sides in one process (tests). */
@@ -288,6 +315,7 @@ export function inProcessChannel(): Channel {
     ring: new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4),
     text: new SharedArrayBuffer(RING_HEADER * 4 + TEXT_RING_BYTES),
     arena: new SharedArrayBuffer(ARENA_BYTES),
+    regs: new SharedArrayBuffer(REGS_BYTES),
     waiter: IN_PROCESS_WAITER,
   };
 }
@@ -315,12 +343,14 @@ export function mappedChannel(
     ring: mapping.region(LAYOUT.ring, (RING_HEADER + EVENT_RING_WORDS) * 4),
     text: mapping.region(LAYOUT.text, RING_HEADER * 4 + TEXT_RING_BYTES),
     arena: mapping.region(LAYOUT.arena, ARENA_BYTES),
+    regs: mapping.region(LAYOUT.regs, REGS_BYTES),
   };
   const base = new Map<ArrayBufferLike, number>([
     [parts.ctl, mapping.address + LAYOUT.ctl],
     [parts.ring, mapping.address + LAYOUT.ring],
     [parts.text, mapping.address + LAYOUT.text],
     [parts.arena, mapping.address + LAYOUT.arena],
+    [parts.regs, mapping.address + LAYOUT.regs],
   ]);
   const at = (view: Int32Array, index: number) => {
     const b = base.get(view.buffer);

@@ -23,9 +23,9 @@ import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
-import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
+import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
-import { ACCESS, type CallContext, NO_ACCESS, serveRequest } from "./requests.ts";
+import { ACCESS, type CallContext, NO_ACCESS, serveRequest, snapshotRegisters } from "./requests.ts";
 import { decodeRegistrations, MAX_SYNC_CALLBACKS, mergeInlineAdds } from "./registrations.ts";
 
 /** A plugin error with `-plugin-errors fatal`: plume stops with this message. */
@@ -217,9 +217,20 @@ export class PluginCore implements VcpuHooks {
   /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
   private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
     const guest = this.guest ? { mem: this.guest.proc.mem, symbols: this.guest.symbols } : undefined;
-    const ci = inst.call(op, args, payload, (code) => serveRequest(inst.channel.ctl, code, ctx, guest));
-    inst.drainText();
-    return ci;
+    // Callbacks that may read registers read them from the snapshot: no second round trip.
+    const cpu = ctx.access >= ACCESS.READ ? ctx.cpu : undefined;
+    if (cpu) snapshotRegisters(inst.regs, cpu);
+    try {
+      return inst.call(op, args, payload, (code) => {
+        const served = serveRequest(inst.channel.ctl, code, ctx, guest);
+        // A register the callback wrote reads back as written.
+        if (cpu && code === REQ.WRITE_REG) snapshotRegisters(inst.regs, cpu);
+        return served;
+      });
+    } finally {
+      if (cpu) Atomics.store(inst.regs, REGS.VALID, 0);
+      inst.drainText();
+    }
   }
 
   /**

@@ -74,6 +74,8 @@ export class PluginInstance {
   readonly ring: RingWriter;
   /** The arena as int32 words (what inline operations write). */
   readonly arena: Int32Array;
+  /** The register snapshot the emulator writes before calls that may read guest state. */
+  readonly regs: Int32Array;
   /** The channel's memory. */
   readonly channel: Channel;
   /** False once unloaded or uninstalled. */
@@ -114,6 +116,7 @@ export class PluginInstance {
     this.waiter = this.channel.waiter;
     this.ci = new Int32Array(this.channel.ctl);
     this.arena = new Int32Array(this.channel.arena);
+    this.regs = new Int32Array(this.channel.regs);
     this.text = new TextReader(this.channel.text, this.waiter);
     this.ring = new RingWriter(this.channel.ring, () => this.wake(), (tail, since) => this.waitRing(tail, since));
   }

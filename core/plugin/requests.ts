@@ -20,7 +20,7 @@ import { disassemble } from "../isa/disasm.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import type { SymbolTable } from "../elf/symbols.ts";
-import { CTL, CTL_BYTES, DEATH, getBytes, PAYLOAD, PluginFailure, putBytes, putString, REQ } from "./channel.ts";
+import { CTL, CTL_BYTES, DEATH, getBytes, PAYLOAD, PluginFailure, putBytes, putString, REGS, REQ } from "./channel.ts";
 
 /** What the callback of a call may reach. */
 export const ACCESS = {
@@ -62,6 +62,22 @@ const REQ_NAMES: Record<number, string> = {
   [REQ.SYMBOL]: "look up symbols",
   [REQ.DISAS]: "disassemble",
 };
+
+/**
+ * Writes `c`'s registers into a channel's register snapshot ({@link REGS})
+ * and marks it valid: done before a call whose callbacks may read guest
+ * state, so that their register reads need no request.
+ */
+export function snapshotRegisters(regs: Int32Array, c: Cpu): void {
+  regs.set(c.x, REGS.X);
+  regs[REGS.PC] = c.pc | 0;
+  regs[REGS.PC + 1] = Math.floor(c.pc / 4294967296) | 0;
+  regs.set(c.fi, REGS.F);
+  regs[REGS.FFLAGS] = c.fflags;
+  regs[REGS.FRM] = c.frm;
+  regs[REGS.FCSR] = c.fcsr;
+  Atomics.store(regs, REGS.VALID, 1);
+}
 
 /** What the guest looks like to requests. */
 export interface GuestView {

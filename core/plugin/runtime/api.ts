@@ -22,7 +22,7 @@
  * @module
  */
 
-import { ACT, ATTN, CTL, getBytes, getString, putBytes, REQ, textWrite } from "../channel.ts";
+import { ACT, ATTN, CTL, getBytes, getString, putBytes, REGS, REQ, textWrite } from "../channel.ts";
 import {
   ACCESS,
   type AnyFn,
@@ -1636,8 +1636,29 @@ function regOf(handle: unknown, fn: string): number {
 export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
   const reg = regOf(handle, "qemu_plugin_read_register");
   needAccess(ACCESS.READ, "qemu_plugin_read_register");
+  const snapshot = instance.regs;
+  if (Atomics.load(snapshot, REGS.VALID) === 1) return snapshotBytes(snapshot, reg);
   request(REQ.READ_REG, [reg]);
   return getBytes(instance.ctl, CTL.ARGS + 1);
+}
+
+/** Register `reg` as the emulator's answer to a read would give it, from the call's register snapshot. */
+function snapshotBytes(r: Int32Array, reg: number): Uint8Array {
+  const name = REGISTER_NAMES[reg];
+  if (name === "fflags" || name === "frm" || name === "fcsr") {
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(
+      0,
+      r[name === "fflags" ? REGS.FFLAGS : name === "frm" ? REGS.FRM : REGS.FCSR],
+      true,
+    );
+    return out;
+  }
+  const at = reg < 32 ? REGS.X + 2 * reg : name === "pc" ? REGS.PC : REGS.F + 2 * (reg - 33);
+  const out = new Uint8Array(8), dv = new DataView(out.buffer);
+  dv.setInt32(0, r[at], true);
+  dv.setInt32(4, r[at + 1], true);
+  return out;
 }
 
 /**

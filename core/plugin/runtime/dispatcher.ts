@@ -131,6 +131,7 @@ export function bind(channel: Channel): void {
   instance.ring = new Int32Array(channel.ring);
   instance.text = channel.text;
   instance.arena = new Int32Array(channel.arena);
+  instance.regs = new Int32Array(channel.regs);
   instance.waiter = channel.waiter;
   bindRing(instance.ring);
 }

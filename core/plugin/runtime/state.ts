@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ACT, CTL, IN_PROCESS_WAITER, PAYLOAD, REPLY, REQ, STATE, type Waiter } from "../channel.ts";
+import { ACT, CTL, IN_PROCESS_WAITER, PAYLOAD, REGS_BYTES, REPLY, REQ, STATE, type Waiter } from "../channel.ts";
 
 /** A plugin callback, as registered. */
 // deno-lint-ignore no-explicit-any
@@ -106,6 +106,8 @@ export const instance = {
   outs: false,
   /** Scoreboard arena (int32 words). */
   arena: undefined as unknown as Int32Array,
+  /** The register snapshot of the call running, when its callbacks may read guest state (`REGS`). */
+  regs: new Int32Array(REGS_BYTES >> 2) as Int32Array<ArrayBufferLike>,
   /** vCPUs each scoreboard has room for. */
   capacity: 8,
   /** Bytes of the arena handed out (at the current capacity). */
