@@ -10,20 +10,17 @@
  * - plume answers `riscv_hwprobe` and `set_robust_list`, which QEMU 7.2
  *   answers with ENOSYS; `tests/plugins/qemu72_syscalls.ts` gives plume's
  *   guest QEMU's answers (with plume's, glibc takes other branches);
- * - the guest gets an empty environment and the program's name relative
- *   to its directory ({@link guestRun}), so that the strings on its
- *   initial stack are the same on every machine, padded so that both
- *   emulators start it with the same stack pointer even where they leave
- *   different room at the top of the stack (QEMU 7.2 leaves 8 bytes, plume
- *   left 16 when this test was written).
+ * - both run in the same directory with the same environment (a
+ *   temporary directory, also their HOME), so that the initial stacks hold
+ *   the same strings.
  *
  * What still differs is normalised by functions that say what they
  * remove: plume's disassembly (objdump's syntax, QEMU 7.2 has its own:
  * `li a0,1` against `4505              addi                    a0,zero,1`),
  * the bytes QEMU 7.2 reads past a compressed instruction, and for execlog
  * the stack addresses (plume's auxiliary vector is in Linux's order,
- * QEMU's in its own, and plume's strings lay 8 bytes lower when this test
- * was written). Programs are position-dependent ones: QEMU loads a
+ * QEMU's in its own, so glibc's copy of it is written in another order).
+ * Programs are position-dependent ones: QEMU loads a
  * position-independent one at 0x4000000000 and plume at 0x40000000, which
  * changes every address and, in cache's tables, the order of equal counts
  * (QEMU's hash table is keyed by address).
@@ -33,7 +30,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { busyboxPath, GUEST_BIN, guestEnv, qemuAvailable, ROOT, runPlume, runQemu, tempDir } from "./harness.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -59,35 +56,7 @@ function missing(name: string): string {
 const BUSYBOX = busyboxPath();
 const noBusybox = BUSYBOX ? "" : " (skipped: busybox not found; build/fetch_debian.sh busybox-static)";
 
-/**
- * How to run `program ARGS` so that both emulators start it with the same
- * stack pointer: from its directory as `./NAME`, with an empty
- * environment but for a padding variable. The strings on the stack (the
- * program's name for `AT_EXECFN`, the arguments, the environment) take L
- * bytes below the room left at the top (8 bytes in QEMU 7.2 and Linux, 16
- * in plume when this was written), and the stack pointer is rounded down
- * to 16 below them: the padding makes L a multiple of 16, for which the
- * result is the same either way.
- */
-async function guestRun(program: string, args: string[]): Promise<GuestRun> {
-  const argv = [`./${basename(program)}`, ...args];
-  const strings = [argv[0], ...argv].reduce((n, s) => n + new TextEncoder().encode(s).length + 1, 0);
-  const pad = "x".repeat((16 - ((strings + "PAD=".length + 1) % 16)) % 16);
-  // The emulators' own HOME (plume keeps its plugin bundles under it) is not the program's directory;
-  // the guest gets none of their variables.
-  home ??= await tempDir("plume-ports-b-");
-  const env = guestEnv(home);
-  return { cwd: dirname(program), env, argv, flags: ["-U", Object.keys(env).join(","), "-E", `PAD=${pad}`] };
-}
-
-/** Where and how {@link guestRun} runs a program. */
-interface GuestRun {
-  cwd: string;
-  env: Record<string, string>;
-  argv: string[];
-  flags: string[];
-}
-
+/** The directory both emulators run in, their HOME (plume keeps its plugin bundles under it). */
 let home: string | undefined;
 
 /** Output of one plugin under both emulators: the plugin's text (stderr with `-d plugin`) and the guest's stdout. */
@@ -104,16 +73,16 @@ interface Both {
  * output, concatenated.
  */
 async function runBoth(plugin: string, optionSets: string[][], program: string, args: string[]): Promise<Both> {
-  const { cwd, env, argv, flags } = await guestRun(program, args);
+  home ??= await tempDir("plume-ports-b-");
+  const argv = [program, ...args], cwd = home, env = guestEnv(home);
   const both: Both = { qemu: "", plume: "" };
   for (const options of optionSets) {
     const spec = [qemuPlugin(plugin), ...options].join(",");
-    const qemu = await runQemu(argv, { cwd, env, flags: [...flags, "-d", "plugin", "-plugin", spec] });
+    const qemu = await runQemu(argv, { cwd, env, flags: ["-d", "plugin", "-plugin", spec] });
     const plume = await runPlume(argv, {
       cwd,
       env,
       flags: [
-        ...flags,
         "-plugin-watchdog",
         "60",
         "-d",
@@ -297,14 +266,11 @@ function normaliseCache(report: string): string {
 
 /**
  * The option sets compared: defaults, L2 and two cores,
- * FIFO on small caches, LRU with odd shapes. The initial stacks still
- * differ (plume's auxiliary vector is in Linux's order, not QEMU's, and its
- * strings lay 8 bytes lower when this test was written), and lie at the
- * same offsets in their 4 KiB pages but not in larger powers of two: these
- * configurations give the same counts regardless (an L2 of 32-byte blocks
- * behind a small L1 did not: one miss in 2,000 differed). With plume's
- * stack laid out as QEMU's (tried: 8 bytes at the top, QEMU's order of
- * the auxiliary vector), that one gives QEMU's bytes too.
+ * FIFO on small caches, LRU with odd shapes. The stacks lie at the same
+ * offsets in their 4 KiB pages (and the same strings on them) but not in
+ * larger powers of two, so an L2 whose sets span more than a page can map
+ * stack lines to other sets than QEMU's: the L2s here span a page, or
+ * (the default one) hold everything these programs touch.
  */
 const CACHE_OPTIONS = [
   [],
@@ -319,8 +285,19 @@ const CACHE_OPTIONS = [
     "l2assoc=4",
     "limit=20",
   ],
-  // LRU with three ways, and six sets of 32-byte blocks (QEMU's set mask then leaves some unused).
-  ["dcachesize=1536", "dassoc=3", "iblksize=32", "icachesize=384", "iassoc=2", "limit=10"],
+  // LRU with three ways, six sets of 32-byte blocks (QEMU's set mask then leaves some unused), an L2 of
+  // 32-byte blocks.
+  [
+    "dcachesize=1536",
+    "dassoc=3",
+    "iblksize=32",
+    "icachesize=384",
+    "iassoc=2",
+    "l2blksize=32",
+    "l2cachesize=8192",
+    "l2assoc=2",
+    "limit=10",
+  ],
 ];
 
 async function compareCache(optionSets: string[][], program: string, args: string[]): Promise<Both> {
