@@ -48,17 +48,22 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   const bbCount = qemu_plugin_scoreboard_u64_in_struct(counts, 0);
   const insnCount = qemu_plugin_scoreboard_u64_in_struct(counts, 8);
 
+  // The callback counts per vCPU in numbers (exact up to 2^53, centuries of blocks): a scoreboard entry's DataView
+  // and BigInt arithmetic at every block cost the callback 14 times QEMU's time.
+  const cbBlocks: number[] = [], cbInsns: number[] = [];
+  const blocksOf = (vcpu: number): bigint =>
+    inline ? qemu_plugin_scoreboard_find(counts, vcpu).getBigUint64(0, true) : BigInt(cbBlocks[vcpu] ?? 0);
+  const insnsOf = (vcpu: number): bigint =>
+    inline ? qemu_plugin_scoreboard_find(counts, vcpu).getBigUint64(8, true) : BigInt(cbInsns[vcpu] ?? 0);
+
   const report = (vcpu: number): string => {
-    const entry = qemu_plugin_scoreboard_find(counts, vcpu);
-    const bbs = entry.getBigUint64(0, true), insns = entry.getBigUint64(8, true);
+    const bbs = blocksOf(vcpu), insns = insnsOf(vcpu);
     return bbs ? `CPU${vcpu}: bb's: ${bbs}, insns: ${insns}\n` : "";
   };
 
-  // The callback counts in the scoreboard entry of its vCPU, as QEMU's does.
   function onBlock(vcpu: number, nInsns: unknown): void {
-    const entry = qemu_plugin_scoreboard_find(counts, vcpu);
-    entry.setBigUint64(0, entry.getBigUint64(0, true) + 1n, true);
-    entry.setBigUint64(8, entry.getBigUint64(8, true) + BigInt(nInsns as number), true);
+    cbBlocks[vcpu] = (cbBlocks[vcpu] ?? 0) + 1;
+    cbInsns[vcpu] = (cbInsns[vcpu] ?? 0) + (nInsns as number);
   }
 
   if (idle) {
@@ -79,7 +84,13 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   qemu_plugin_register_atexit_cb(id, () => {
     let out = "";
     for (let v = 0; v < qemu_plugin_num_vcpus(); v++) out += report(v);
-    out += `Total: bb's: ${qemu_plugin_u64_sum(bbCount)}, insns: ${qemu_plugin_u64_sum(insnCount)}\n`;
+    const total = (of: (vcpu: number) => bigint, entry: typeof bbCount) => {
+      if (inline) return qemu_plugin_u64_sum(entry);
+      let sum = 0n;
+      for (let v = 0; v < qemu_plugin_num_vcpus(); v++) sum += of(v);
+      return sum;
+    };
+    out += `Total: bb's: ${total(blocksOf, bbCount)}, insns: ${total(insnsOf, insnCount)}\n`;
     qemu_plugin_outs(out);
     qemu_plugin_scoreboard_free(counts);
   }, null);
