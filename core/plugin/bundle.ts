@@ -69,13 +69,13 @@ function importPackage(name: "esbuild" | "esbuild-wasm"): Promise<{ default?: Es
 }
 
 /** Which esbuild is in use ("native" or "wasm"), once loaded. */
-export let esbuildKind = "";
+let esbuildKind = "";
 
 /**
  * Loads esbuild: the native one when its executable can be spawned, else
  * esbuild-wasm. `PLUME_ESBUILD=wasm` forces the WebAssembly build.
  */
-export function loadEsbuild(): Promise<Esbuild> {
+function loadEsbuild(): Promise<Esbuild> {
   esbuildPromise ??= (async () => {
     if (Deno.env.get("PLUME_ESBUILD") !== "wasm") {
       try {
@@ -154,13 +154,13 @@ function exists(path: string): boolean {
  */
 export const MAX_PLUGIN_FILE_BYTES = 1 << 20;
 /** See {@link MAX_PLUGIN_FILE_BYTES}. */
-export const MAX_PLUGIN_SOURCE_BYTES = 4 << 20;
+const MAX_PLUGIN_SOURCE_BYTES = 4 << 20;
 /**
  * Deepest nesting of brackets in a plugin source: esbuild's parser is
  * recursive, and 200,000 nested `[` crashed it with its runtime's stack
  * trace on plume's stderr. Real code stays far below.
  */
-export const MAX_PLUGIN_NESTING = 512;
+const MAX_PLUGIN_NESTING = 512;
 
 /** Reads one plugin source file: a regular file within the size bound, nested within the bound. */
 async function readSource(path: string): Promise<string> {
@@ -388,7 +388,7 @@ async function sha256(text: string): Promise<string> {
 }
 
 /** The bundle cache directory: `$XDG_CACHE_HOME/plume/plugins` or `~/.cache/plume/plugins`. */
-export function cacheDir(): string | undefined {
+function cacheDir(): string | undefined {
   try {
     const xdg = Deno.env.get("XDG_CACHE_HOME");
     const home = Deno.env.get("HOME");

@@ -239,7 +239,7 @@ export const TEXT_RING_BYTES = 1 << 20;
  * Scoreboard arena size in bytes. The buffer is reserved, not touched: the
  * operating system commits only the pages a plugin's scoreboards use.
  */
-export const ARENA_BYTES = 64 << 20;
+const ARENA_BYTES = 64 << 20;
 
 /**
  * The register snapshot (int32 word indices): the emulator writes the

@@ -9,7 +9,7 @@
 import { demoProgram } from "./demo_program_generated.ts";
 
 /** The arguments `plume demo` runs with, after the program path. */
-export const DEMO_FLAGS: readonly string[] = [
+const DEMO_FLAGS: readonly string[] = [
   "-d",
   "plugin",
   "-plugin",

@@ -79,7 +79,7 @@ function absolute(path: string): string {
 }
 
 /** The grant that lets a plugin change the guest (which acts with the user's permissions). */
-export const GUEST_WRITE_GRANT = "guest=write";
+const GUEST_WRITE_GRANT = "guest=write";
 
 /** The Deno permission grants of one instance, with paths made absolute (`read=PATH`…). */
 export function absoluteGrants(allow: readonly string[]): string[] {

@@ -31,13 +31,13 @@ import type { PluginInstance } from "./instance.ts";
  * callbacks, `busybox echo hi`: 0.23 s and 72 MB without a plugin, 1.2 s
  * and 91 MB with one per instruction, 2.1 s and 131 MB with 8.
  */
-export const MAX_REGISTRATIONS_PER_INSN = 16;
+const MAX_REGISTRATIONS_PER_INSN = 16;
 /**
  * Most registrations one instance may make in all between two flushes of
  * all translations (a plugin with two per instruction covers 512K
  * translated instructions; sqlite3 translates 50K, lua5.4 25K).
  */
-export const MAX_REGISTRATIONS = 1 << 20;
+const MAX_REGISTRATIONS = 1 << 20;
 /**
  * Most synchronous callbacks registered by all instances since the last
  * flush of all translations (each takes an entry in a table that a flush

@@ -50,7 +50,7 @@ const SYMBOLS = {
 } as const;
 
 /** System call numbers that glibc has no wrapper for (or whose wrapper we avoid), per host architecture. */
-export const SYSCALL_NUMBERS = {
+const SYSCALL_NUMBERS = {
   x86_64: { futex: 202, waitid: 247, pidfd_open: 434, seccomp: 317, ppoll: 271, fcntl: 72 },
   aarch64: { futex: 98, waitid: 95, pidfd_open: 434, seccomp: 277, ppoll: 73, fcntl: 25 },
 } as const;
