@@ -68,9 +68,6 @@ function importPackage(name: "esbuild" | "esbuild-wasm"): Promise<{ default?: Es
   return import(name);
 }
 
-/** Which esbuild is in use ("native" or "wasm"), once loaded. */
-let esbuildKind = "";
-
 /**
  * Loads esbuild: the native one when its executable can be spawned, else
  * esbuild-wasm. `PLUME_ESBUILD=wasm` forces the WebAssembly build.
@@ -82,11 +79,9 @@ function loadEsbuild(): Promise<Esbuild> {
         const mod = await importPackage("esbuild");
         const esbuild = mod.default ?? mod;
         await esbuild.transform("", {});
-        esbuildKind = "native";
         return esbuild;
       } catch { /* no executable: fall back to WebAssembly */ }
     }
-    esbuildKind = "wasm";
     return await loadEsbuildWasm();
   })();
   return esbuildPromise;
