@@ -78,6 +78,16 @@ function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
+/** `path` absolute, its `.` and `..` resolved as Deno reads a grant: by the name alone (`nx/..` is the directory). */
+function grantedPath(path: string): string {
+  const parts: string[] = [];
+  for (const c of absolute(path).split("/")) {
+    if (c === "..") parts.pop();
+    else if (c !== "" && c !== ".") parts.push(c);
+  }
+  return `/${parts.join("/")}`;
+}
+
 /** The grant that lets a plugin change the guest (which acts with the user's permissions). */
 const GUEST_WRITE_GRANT = "guest=write";
 
@@ -108,7 +118,8 @@ export function builtinGrants(spec: PluginSpec): string[] {
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
   let directory = path === "" || path.endsWith("/");
   try {
-    directory ||= Deno.statSync(path).isDirectory;
+    // What the grant covers, not what the name reaches: `nx/..` names no file yet grants the whole directory.
+    directory ||= Deno.statSync(grantedPath(path)).isDirectory;
   } catch { /* not there yet: the plugin creates it */ }
   if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
   return [`write=${path}`];

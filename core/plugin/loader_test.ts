@@ -26,12 +26,16 @@ Deno.test("builtinGrants grants a built-in write access to exactly the file its 
   assertEquals(builtinGrants(spec("drcov")), ["write=file.drcov.trace"]);
   assertEquals(builtinGrants(spec("drcov", "filename=cov.log")), ["write=cov.log"]);
   assertEquals(builtinGrants(spec("drcov", "filename=a", "filename=/tmp/b=c")), ["write=/tmp/b=c"]);
+  assertEquals(builtinGrants(spec("drcov", "filename=nx/../cov.log")), ["write=nx/../cov.log"]);
   // Built-ins that write nothing, and plugin files (whatever their name), get nothing.
   assertEquals(builtinGrants(spec("insn", "filename=x")), []);
   assertEquals(builtinGrants(spec("./drcov", "filename=x")), []);
   assertEquals(builtinGrants(spec("drcov.ts", "filename=x")), []);
   // A grant on a directory would cover everything under it.
-  for (const bad of ["filename=", "filename=.", "filename=/tmp", "filename=out/"]) {
+  // Deno reads `..` in a grant by the name alone: `nx/..` (nx does not exist) would grant the directory.
+  for (
+    const bad of ["filename=", "filename=.", "filename=/tmp", "filename=out/", "filename=nx/..", "filename=nx/../.."]
+  ) {
     assertThrows(
       () => builtinGrants(spec("drcov", bad)),
       PluginLoadError,
