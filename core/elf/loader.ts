@@ -8,7 +8,15 @@
  * @module
  */
 
-import { type AddressSpace, PAGE_MASK, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
+import {
+  type AddressSpace,
+  MMAP_MIN_ADDR,
+  PAGE_MASK,
+  PAGE_SIZE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+} from "../mem/address_space.ts";
 import { ElfError, type ElfFile, ET_DYN, parseElf, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR } from "./elf.ts";
 
 /** Where an `ET_DYN` main program is loaded (Linux: `ELF_ET_DYN_BASE`). */
@@ -111,6 +119,16 @@ export function checkLayout(
     taken.push([ilo, ihi]);
   }
   const stackTop = memSize - 0x10000;
+  if (interp && interp.elf.type === ET_DYN) {
+    // Placed as mmap places it: in the highest free range below the mmap base, around the program.
+    const [ilo, ihi] = segmentBounds(interp.elf);
+    const len = Math.ceil((ihi - ilo) / PAGE_SIZE) * PAGE_SIZE, top = stackTop - STACK_SIZE - STACK_GAP;
+    const [ms, me] = [taken[0][0], Math.ceil(taken[0][1] / PAGE_SIZE) * PAGE_SIZE];
+    const free = [[MMAP_MIN_ADDR, Math.min(ms, top)], [Math.max(me, MMAP_MIN_ADDR), top]];
+    if (!free.some(([start, end]) => end - start >= len)) {
+      throw new ElfError(`${interp.path}: no room for a ${ihi - ilo}-byte image`);
+    }
+  }
   if (taken.some(([start, end]) => start < stackTop && stackTop - STACK_SIZE < end)) {
     throw new ElfError(`${main.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
   }

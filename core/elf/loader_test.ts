@@ -4,11 +4,11 @@
  * refused with one {@link ElfError} line naming the file.
  */
 
-import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "../../tests/assert.ts";
 import { AddressSpace } from "../mem/address_space.ts";
 import { BASE, CODE, executable, type ExecutableOptions } from "./_elf_testing.ts";
-import { ElfError, ET_DYN, ET_EXEC, PT_INTERP } from "./elf.ts";
-import { type LoadedProgram, loadProgram, PIE_BASE } from "./loader.ts";
+import { ElfError, ET_DYN, ET_EXEC, parseElf, PT_INTERP } from "./elf.ts";
+import { checkLayout, type LoadedProgram, loadProgram, PIE_BASE } from "./loader.ts";
 
 const INTERP = "/lib/ld.so";
 
@@ -82,6 +82,14 @@ const HOSTILE: [what: string, program: () => Uint8Array, interp: (() => Uint8Arr
     "an interpreter cannot itself have an interpreter",
   ],
   ["an interpreter that is not ELF", () => executable(DYNAMIC), () => new Uint8Array(100), "not an ELF file"],
+  [
+    // Below and above a position-independent program at PIE_BASE (1 GiB) there is about 1 GiB each: checked before
+    // anything is mapped, so that execve refuses it while the caller's image is still there.
+    "a position-independent interpreter of 1.1 GiB",
+    () => executable({ ...DYNAMIC, type: ET_DYN }),
+    () => executable({ type: ET_DYN, segments: (l) => [{ filesz: l.size, memsz: 0x4600_0000 }] }),
+    "no room for a",
+  ],
 ];
 
 for (const [what, program, interp, message] of HOSTILE) {
@@ -112,4 +120,13 @@ Deno.test("loadProgram places a position-independent program linked above 4 GiB 
     executable({ type: ET_DYN, entry: high + CODE, segments: () => [{ vaddr: high }] }),
   );
   assertEquals([loaded.main.start, loaded.pc], [PIE_BASE, PIE_BASE + CODE]);
+});
+
+Deno.test("checkLayout refuses a position-independent interpreter that loadProgram would find no room for", () => {
+  const main = { elf: parseElf(executable({ ...DYNAMIC, type: ET_DYN }), "prog"), path: "prog" };
+  const big = executable({ type: ET_DYN, segments: (l) => [{ filesz: l.size, memsz: 0x4600_0000 }] });
+  const small = executable({ type: ET_DYN });
+  const size = new AddressSpace().size;
+  assertThrows(() => checkLayout(size, main, { elf: parseElf(big, INTERP), path: INTERP }), ElfError, "no room for a");
+  checkLayout(size, main, { elf: parseElf(small, INTERP), path: INTERP });
 });
