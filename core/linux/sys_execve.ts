@@ -100,6 +100,16 @@ function programPath(proc: Process, dirfd: number, name: string): string {
   return resolvePath(proc, dirfd, name, true);
 }
 
+/**
+ * `ENOEXEC` for a RISC-V program that cannot be laid out: unlike a file
+ * that is not RISC-V at all, not one for the host to run either.
+ */
+class Unloadable extends SyscallError {
+  constructor(why: string) {
+    super(E.ENOEXEC, why);
+  }
+}
+
 /** Resolves the file to run, following `#!` interpreters, and checks it can be loaded. */
 function prepare(proc: Process, path: string, argv: string[]): Image {
   for (let depth = 0; depth <= MAX_INTERPRETERS; depth++) {
@@ -135,7 +145,7 @@ function prepare(proc: Process, path: string, argv: string[]): Image {
     try {
       checkLayout(proc.mem.size, { elf, path }, interpElf && { elf: interpElf, path: interp!.path });
     } catch (err) {
-      if (err instanceof ElfError) throw new SyscallError(E.ENOEXEC, err.message);
+      if (err instanceof ElfError) throw new Unloadable(err.message);
       throw err;
     }
     return { path, elf, interp, argv };
@@ -248,7 +258,7 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
   try {
     img = prepare(proc, path, argv);
   } catch (err) {
-    if (!(err instanceof SyscallError) || err.errno !== E.ENOEXEC) throw err;
+    if (!(err instanceof SyscallError) || err.errno !== E.ENOEXEC || err instanceof Unloadable) throw err;
     return execOnHost(proc, cpu, path, argv, envp, err);
   }
   checkArgumentSize(img.argv, envp);
