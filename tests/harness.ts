@@ -53,6 +53,28 @@ export async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
+/**
+ * QEMU 7.2's own build of plugin `name` (`.cache/qemu-plugins/lib<name>.so`,
+ * made by `build/fetch_qemu_plugins.sh`), or undefined when it was not built.
+ */
+export function qemuPlugin(name: string): string | undefined {
+  const path = join(ROOT, ".cache", "qemu-plugins", `lib${name}.so`);
+  try {
+    return Deno.statSync(path).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a comparison with QEMU's plugin `name` cannot run here (a test-name suffix), or "" when it can. */
+export function qemuPluginMissing(name: string): string {
+  if (!qemuAvailable()) return " (skipped: qemu-riscv64 not found)";
+  if (!qemuPlugin(name)) {
+    return ` (skipped: .cache/qemu-plugins/lib${name}.so not built; build/fetch_qemu_plugins.sh ${name})`;
+  }
+  return "";
+}
+
 /** Directory of the committed guest binaries. */
 export const GUEST_BIN: string = join(ROOT, "tests", "guest", "bin");
 

@@ -21,31 +21,22 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { busyboxPath, GUEST_BIN, qemuAvailable, ROOT, runPlume, runQemu, type RunResult, tempDir } from "./harness.ts";
+import {
+  busyboxPath,
+  GUEST_BIN,
+  qemuPlugin,
+  qemuPluginMissing,
+  ROOT,
+  runPlume,
+  runQemu,
+  type RunResult,
+  tempDir,
+} from "./harness.ts";
 import { ET_DYN, parseElf, PF_X, PT_LOAD } from "../core/elf/elf.ts";
 import { PIE_BASE } from "../core/elf/loader.ts";
 import { join } from "node:path";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** QEMU's build of plugin `name`, or undefined when it was not built. */
-function qemuPlugin(name: string): string | undefined {
-  const path = join(ROOT, ".cache", "qemu-plugins", `lib${name}.so`);
-  try {
-    return Deno.statSync(path).isFile ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why a comparison with QEMU's plugin `name` cannot run here, or "" when it can. */
-function missing(name: string): string {
-  if (!qemuAvailable()) return " (skipped: qemu-riscv64 not found)";
-  if (!qemuPlugin(name)) {
-    return ` (skipped: .cache/qemu-plugins/lib${name}.so not built; build/fetch_qemu_plugins.sh ${name})`;
-  }
-  return "";
-}
 
 /** The tiny-runtime and assembly programs with their arguments: their runs are the same under both emulators. */
 const PROGRAMS: [string, string[]][] = [
@@ -176,8 +167,8 @@ const HOTPAGES_KEYS: Record<string, (f: string[]) => string> = {
 };
 
 Deno.test({
-  name: `hotpages reports QEMU's pages and counts, in QEMU's format${missing("hotpages")}`,
-  ignore: missing("hotpages") !== "",
+  name: `hotpages reports QEMU's pages and counts, in QEMU's format${qemuPluginMissing("hotpages")}`,
+  ignore: qemuPluginMissing("hotpages") !== "",
   async fn() {
     for (const [name, args] of PROGRAMS.slice(1)) {
       const program = join(GUEST_BIN, name), at = placements(program);
@@ -202,8 +193,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: `hotpages with io=on, pagesize=0, and on a program touching no page, prints QEMU's bytes${missing("hotpages")}`,
-  ignore: missing("hotpages") !== "",
+  name: `hotpages with io=on, pagesize=0, and on a program touching no page, prints QEMU's bytes${
+    qemuPluginMissing("hotpages")
+  }`,
+  ignore: qemuPluginMissing("hotpages") !== "",
   async fn() {
     // User mode has no I/O memory: only the header. With pages of size 0 every address is in page 0, and
     // hello_asm touches no data at all: one page or none, and QEMU lists none of one.
@@ -255,8 +248,8 @@ function splitHowvec(report: string): { classes: string; rows: HowvecRow[] } {
 const rowText = (r: HowvecRow) => `(${r.hits} hits) (op=0x${r.opcode.toString(16).padStart(8, "0")}/${r.cls})`;
 
 Deno.test({
-  name: `howvec with count=!unclas prints QEMU's bytes${missing("howvec")}`,
-  ignore: missing("howvec") !== "",
+  name: `howvec with count=!unclas prints QEMU's bytes${qemuPluginMissing("howvec")}`,
+  ignore: qemuPluginMissing("howvec") !== "",
   async fn() {
     const r = await runBoth("howvec", ["count=!unclas"], [join(GUEST_BIN, "fib_pie"), "12"]);
     assertEquals(r.plume, r.qemu);
@@ -265,8 +258,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `howvec counts each instruction word as QEMU does, inline and with callbacks${missing("howvec")}`,
-  ignore: missing("howvec") !== "",
+  name: `howvec counts each instruction word as QEMU does, inline and with callbacks${qemuPluginMissing("howvec")}`,
+  ignore: qemuPluginMissing("howvec") !== "",
   async fn() {
     // hello_asm runs each instruction once (ecall twice), each translated once: no word of QEMU's is
     // split, and fewer than 50 are listed. Each side leaves out the last row of its sorted list, which
@@ -306,8 +299,8 @@ function topRuns(): [string, string[], Uint8Array?][] {
 }
 
 Deno.test({
-  name: `howvec's 50 most executed instruction words have QEMU's counts${missing("howvec")}`,
-  ignore: missing("howvec") !== "",
+  name: `howvec's 50 most executed instruction words have QEMU's counts${qemuPluginMissing("howvec")}`,
+  ignore: qemuPluginMissing("howvec") !== "",
   async fn() {
     for (const [name, argv, stdin] of topRuns()) {
       const r = await runBoth("howvec", [], argv, stdin);
@@ -436,8 +429,8 @@ async function drcovBoth(argv: string[], flags: string[] = []): Promise<{ qemu: 
 }
 
 Deno.test({
-  name: `drcov writes QEMU's header and blocks, each at its offset in the program${missing("drcov")}`,
-  ignore: missing("drcov") !== "",
+  name: `drcov writes QEMU's header and blocks, each at its offset in the program${qemuPluginMissing("drcov")}`,
+  ignore: qemuPluginMissing("drcov") !== "",
   async fn() {
     for (const [name, args] of PROGRAMS) {
       const program = join(GUEST_BIN, name);
@@ -482,9 +475,10 @@ function blocksInCode(m: DrcovModule, blocks: DrcovBlock[], file: string): void 
 
 Deno.test({
   name: `drcov lists the program, its interpreter and every library, blocks at their offsets${
-    missing("drcov") || (libc6() ? "" : " (skipped: no libc6 sysroot; build/fetch_debian.sh --with-deps libc6)")
+    qemuPluginMissing("drcov") ||
+    (libc6() ? "" : " (skipped: no libc6 sysroot; build/fetch_debian.sh --with-deps libc6)")
   }`,
-  ignore: missing("drcov") !== "" || !libc6(),
+  ignore: qemuPluginMissing("drcov") !== "" || !libc6(),
   async fn() {
     const root = libc6()!, program = join(GUEST_BIN, "dyn", "dynamic");
     // The program dlopens libm after start-up.
@@ -507,10 +501,10 @@ Deno.test({
 });
 
 Deno.test({
-  name: `drcov of busybox: QEMU's blocks but for glibc's start-up and QEMU's page ends${missing("drcov")}${
+  name: `drcov of busybox: QEMU's blocks but for glibc's start-up and QEMU's page ends${qemuPluginMissing("drcov")}${
     busyboxPath() ? "" : " (skipped: no busybox; build/fetch_debian.sh busybox-static)"
   }`,
-  ignore: missing("drcov") !== "" || !busyboxPath(),
+  ignore: qemuPluginMissing("drcov") !== "" || !busyboxPath(),
   async fn() {
     const { qemu, plume } = await drcovBoth([busyboxPath()!, "sha256sum", "/dev/null"]);
     assertEquals(plume.header, qemu.header);

@@ -29,29 +29,20 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { busyboxPath, GUEST_BIN, guestEnv, qemuAvailable, ROOT, runPlume, runQemu, tempDir } from "./harness.ts";
+import {
+  busyboxPath,
+  GUEST_BIN,
+  guestEnv,
+  qemuPlugin,
+  qemuPluginMissing,
+  ROOT,
+  runPlume,
+  runQemu,
+  tempDir,
+} from "./harness.ts";
 import { basename, join } from "node:path";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** QEMU's build of plugin `name`, or undefined when it was not built. */
-function qemuPlugin(name: string): string | undefined {
-  const path = join(ROOT, ".cache", "qemu-plugins", `lib${name}.so`);
-  try {
-    return Deno.statSync(path).isFile ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why a comparison with QEMU's plugin `name` cannot run here, or "" when it can. */
-function missing(name: string): string {
-  if (!qemuAvailable()) return " (skipped: qemu-riscv64 not found)";
-  if (!qemuPlugin(name)) {
-    return ` (skipped: .cache/qemu-plugins/lib${name}.so not built; build/fetch_qemu_plugins.sh ${name})`;
-  }
-  return "";
-}
 
 const BUSYBOX = busyboxPath();
 const noBusybox = BUSYBOX ? "" : " (skipped: busybox not found; build/fetch_debian.sh busybox-static)";
@@ -159,8 +150,8 @@ async function compareExeclog(options: string[], program: string, args: string[]
 }
 
 Deno.test({
-  name: `execlog logs QEMU's instructions, opcodes and accesses, line by line${missing("execlog")}`,
-  ignore: missing("execlog") !== "",
+  name: `execlog logs QEMU's instructions, opcodes and accesses, line by line${qemuPluginMissing("execlog")}`,
+  ignore: qemuPluginMissing("execlog") !== "",
   async fn() {
     const hello = await compareExeclog([], join(GUEST_BIN, "hello_asm"), []);
     // The text itself, plume's disassembly included: a line is printed when the next instruction starts.
@@ -179,8 +170,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `execlog's afilter logs the instructions at the addresses QEMU logs${missing("execlog")}`,
-  ignore: missing("execlog") !== "",
+  name: `execlog's afilter logs the instructions at the addresses QEMU logs${qemuPluginMissing("execlog")}`,
+  ignore: qemuPluginMissing("execlog") !== "",
   async fn() {
     // fib_rec's first instruction (a store) and a load of it, both with their accesses.
     const r = await compareExeclog(["afilter=10890", "afilter=0x10898"], join(GUEST_BIN, "fib"), ["12"]);
@@ -191,8 +182,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `execlog logs busybox as QEMU does${missing("execlog")}${noBusybox}`,
-  ignore: missing("execlog") !== "" || !BUSYBOX,
+  name: `execlog logs busybox as QEMU does${qemuPluginMissing("execlog")}${noBusybox}`,
+  ignore: qemuPluginMissing("execlog") !== "" || !BUSYBOX,
   async fn() {
     await compareExeclog([], BUSYBOX!, ["echo", "hi"]);
   },
@@ -308,8 +299,8 @@ async function compareCache(optionSets: string[][], program: string, args: strin
 }
 
 Deno.test({
-  name: `cache reports QEMU's accesses, misses and tables${missing("cache")}`,
-  ignore: missing("cache") !== "",
+  name: `cache reports QEMU's accesses, misses and tables${qemuPluginMissing("cache")}`,
+  ignore: qemuPluginMissing("cache") !== "",
   async fn() {
     const hello = await compareCache(CACHE_OPTIONS.slice(0, 1), join(GUEST_BIN, "hello_asm"), []);
     assert(
@@ -327,16 +318,18 @@ Deno.test({
 });
 
 Deno.test({
-  name: `cache reports busybox as QEMU does${missing("cache")}${noBusybox}`,
-  ignore: missing("cache") !== "" || !BUSYBOX,
+  name: `cache reports busybox as QEMU does${qemuPluginMissing("cache")}${noBusybox}`,
+  ignore: qemuPluginMissing("cache") !== "" || !BUSYBOX,
   async fn() {
     await compareCache(CACHE_OPTIONS.slice(0, 1), BUSYBOX!, ["echo", "hi"]);
   },
 });
 
 Deno.test({
-  name: `cache with evict=rand makes QEMU's accesses, and misses no fewer than the cold ones${missing("cache")}`,
-  ignore: missing("cache") !== "",
+  name: `cache with evict=rand makes QEMU's accesses, and misses no fewer than the cold ones${
+    qemuPluginMissing("cache")
+  }`,
+  ignore: qemuPluginMissing("cache") !== "",
   async fn() {
     // Random eviction is not reproducible: QEMU's generator is seeded from the host.
     const small = ["dcachesize=1024", "dassoc=4", "icachesize=1024", "iassoc=4", "l2=on", "l2cachesize=4096"];
