@@ -51,8 +51,13 @@ const PROGRAMS: [string, string[]][] = [
   ["sieve_pie", []],
 ];
 
+// Every run, qemu's and plume's, in one directory: HOME is the run's directory, so the guests' environments
+// are the same bytes and their instruction counts can be compared exactly.
+const RUN_DIR = await tempDir("plume-oracle-");
+
 async function qemuCounts(program: string, args: string[], mode: string) {
   const r = await runQemu([join(GUEST_BIN, program), ...args], {
+    cwd: RUN_DIR,
     flags: ["-d", "plugin", "-plugin", `${await oraclePlugin()},mode=${mode}`],
   });
   return { c: counts(r.stderr), status: r.status, stdout: r.stdout };
@@ -60,7 +65,7 @@ async function qemuCounts(program: string, args: string[], mode: string) {
 
 async function plumeRun(program: string, args: string[], plugins: string[]) {
   const flags = ["-plugin-watchdog", "60", "-d", "plugin", ...plugins.flatMap((p) => ["-plugin", p])];
-  const r = await runPlume([join(GUEST_BIN, program), ...args], { flags });
+  const r = await runPlume([join(GUEST_BIN, program), ...args], { cwd: RUN_DIR, flags });
   return { c: counts(r.stderr), status: r.status, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
 }
 

@@ -60,8 +60,12 @@ async function runBoth(
   stdin?: Uint8Array,
 ): Promise<{ qemu: string; plume: string }> {
   const opts = options.map((o) => `,${o}`).join("");
-  const qemu = await runQemu(argv, { stdin, flags: ["-d", "plugin", "-plugin", `${qemuPlugin(plugin)}${opts}`] });
+  // One working directory (and so one HOME) for both: the guest's environment is then byte for byte
+  // the same, and so is every path through code that reads it (strncmp's alignment-dependent loops).
+  const cwd = await tempDir("plume-ports-");
+  const qemu = await runQemu(argv, { cwd, stdin, flags: ["-d", "plugin", "-plugin", `${qemuPlugin(plugin)}${opts}`] });
   const plume = await runPlume(argv, {
+    cwd,
     stdin,
     flags: ["-plugin-watchdog", "60", "-d", "plugin", "-plugin", `${plugin}${opts}`],
   });
@@ -419,9 +423,14 @@ const blockSet = (blocks: DrcovBlock[], base = 0) =>
 
 /** Runs drcov under both emulators in one directory; both files, read. */
 async function drcovBoth(argv: string[], flags: string[] = []): Promise<{ qemu: Drcov; plume: Drcov }> {
+  // Both guests run in this directory, so that their environments (HOME is the run's directory) are the same.
   const dir = await tempDir("plume-drcov-");
-  const qemu = await runQemu(argv, { flags: [...flags, "-plugin", `${qemuPlugin("drcov")},filename=${dir}/qemu`] });
+  const qemu = await runQemu(argv, {
+    cwd: dir,
+    flags: [...flags, "-plugin", `${qemuPlugin("drcov")},filename=${dir}/qemu`],
+  });
   const plume = await runPlume(argv, {
+    cwd: dir,
     flags: [...flags, "-plugin-watchdog", "60", "-plugin", `drcov,filename=${dir}/plume`],
   });
   sameGuestRun(argv.join(" "), qemu, plume);
