@@ -22,8 +22,17 @@ export interface BuiltinPlugin {
    * write access to exactly that file (`builtinGrants` in
    * `loader.ts`), so that it needs no `-plugin-allow`.
    */
-  writes?: { option: string; default: string };
+  writes?: {
+    option: string;
+    /** The file when the option is not given; none: the option is required (`OPTION unspecified`). */
+    default?: string;
+    /** The files written for the option's value, when not that one file (bbv: one per vCPU). */
+    files?: (path: string) => string[];
+  };
 }
+
+/** How many vCPUs bbv may write a file for: the grant names each file, and vCPUs are not bounded. */
+const BBV_VCPU_FILES = 256;
 
 /** Built-in plugins, in the order `plume plugins` lists them. */
 export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
@@ -121,6 +130,41 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["evict=lru|fifo|rand", "eviction policy (default lru)"],
       ["cores=N", "simulated cores, vCPU i using core i % N (default 1)"],
       ["limit=N", "rows of each table of instructions (default 32)"],
+    ],
+  },
+  {
+    name: "bbv",
+    summary: "basic-block vectors for SimPoint, a file per vCPU (QEMU's contrib/plugins/bbv.c)",
+    options: [
+      ["outfile=PATH", "write PATH.N.bb for vCPU N (required; write access to them is granted)"],
+      ["interval=N", "instructions per vector (default 100000000)"],
+    ],
+    writes: {
+      option: "outfile",
+      files: (path) => Array.from({ length: BBV_VCPU_FILES }, (_, vcpu) => `${path}.${vcpu}.bb`),
+    },
+  },
+  {
+    name: "stoptrigger",
+    summary: "exit at an instruction count or address, with an exit code (QEMU's contrib/plugins/stoptrigger.c)",
+    options: [
+      ["icount=N[:CODE]", "exit with CODE (default 0) once a vCPU has run N instructions"],
+      ["addr=A[:CODE]", "exit with CODE (default 0) before the instruction at A runs (repeatable)"],
+      ["", "needs -plugin-allow guest=write: the guest exits through exit_group"],
+    ],
+  },
+  {
+    name: "traps",
+    summary: "interrupts, exceptions and host calls per vCPU (QEMU's contrib/plugins/traps.c)",
+    options: [["", "no options; host calls are system calls, exceptions signals delivered to handlers"]],
+  },
+  {
+    name: "cflow",
+    summary: "branch points and where they went (QEMU's contrib/plugins/cflow.c)",
+    options: [
+      ["sort=hottest", "the 10 most taken branch points (default)"],
+      ["sort=early", "the 10 points with most early exits of their block"],
+      ["sort=exceptions", "the 10 points with most destinations (QEMU's name for it)"],
     ],
   },
 ];

@@ -116,13 +116,17 @@ export function builtinGrants(spec: PluginSpec): string[] {
   let path = writes.default;
   // As the plugin reads its arguments: the last one counts.
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
-  let directory = path === "" || path.endsWith("/");
-  try {
-    // What the grant covers, not what the name reaches: `nx/..` names no file yet grants the whole directory.
-    directory ||= Deno.statSync(grantedPath(path)).isDirectory;
-  } catch { /* not there yet: the plugin creates it */ }
-  if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
-  return [`write=${path}`];
+  if (path === undefined) throw new PluginLoadError(`plugin '${spec.file}': ${writes.option} unspecified`);
+  const files = writes.files?.(path) ?? [path];
+  for (const file of files) {
+    let directory = file === "" || file.endsWith("/");
+    try {
+      // What the grant covers, not what the name reaches: `nx/..` names no file yet grants the whole directory.
+      directory ||= Deno.statSync(grantedPath(file)).isDirectory;
+    } catch { /* not there yet: the plugin creates it */ }
+    if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
+  }
+  return files.map((file) => `write=${file}`);
 }
 
 function randomId(): bigint {
