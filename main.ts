@@ -41,7 +41,7 @@ type PluginSide = Awaited<ReturnType<typeof loadPluginSide>>;
  */
 function isUserError(err: unknown): err is Error {
   return err instanceof Error &&
-    ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError"].includes(err.name);
+    ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError", "GdbStubError"].includes(err.name);
 }
 
 /** plume's version, printed by `-version`. */
@@ -131,7 +131,7 @@ async function runWithPlugins(
     // esbuild's service would keep the process alive and costs nothing once plugins are bundled.
     await stopEsbuild();
   }
-  return await runCreatedGuest(guest, core);
+  return await runCreatedGuest(guest, core, cfg.debug);
 }
 
 /**
@@ -196,6 +196,9 @@ export async function main(args: string[]): Promise<number> {
       jitWarmupMs: o.jitWarmupMs,
       seed: o.seed,
     };
+    // The gdb stub listens before the program is read (a port in use fails at once) and waits for the debugger
+    // before the first instruction.
+    if (o.gdb !== undefined) cfg.debug = (await import("./core/gdb/stub.ts")).listenGdb(o.gdb, log);
     if (side && started) return await runWithPlugins(cfg, o, log, side, started);
     return await (await loadEmulator()).runGuest(cfg);
   } catch (err) {

@@ -7,7 +7,8 @@
 #   build/build_guests.sh fib alu    build only the named outputs
 #
 # Outputs (see tests/guest/README.md for what each program checks):
-#   NAME        static glibc, -O2, stripped (fib stays unstripped for symbol tests)
+#   NAME        static glibc, -O2, stripped (fib stays unstripped for symbol tests;
+#               gdb_target is -O0 -g for the gdb stub tests)
 #   NAME_O0/_Os the same source at another optimisation level
 #   NAME_pie    static-pie over the freestanding runtime in src/lib (Debian's
 #               riscv64 cross glibc has no rcrt1.o, so glibc cannot do static-pie)
@@ -56,7 +57,7 @@ build() {
 
 # Plain static glibc programs, -O2, stripped.
 for p in exit_codes args_env alu memstr sha256 crc32 sieve malloc_stress mmap_test files time_id \
-  segv illegal ebreak abort selfmod signals threads threads_cpu execve events fork host_exec; do
+  segv illegal ebreak abort selfmod signals threads threads_cpu execve events fork host_exec sockets sockbench; do
   build "$p" "$p.c" "${GLIBC[@]}" -O2 -s
 done
 build atomics atomics.c "${GLIBC[@]}" -O2 -s -- -latomic
@@ -64,6 +65,7 @@ build float float.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build nbody nbody.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build matmul matmul.c "${GLIBC[@]}" "${FP[@]}" -O2 -s
 build fib fib.c "${GLIBC[@]}" -O2 # unstripped: symbol tests look up fib_rec and main
+build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs it
 
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s

@@ -22,6 +22,7 @@ import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_sp
 import { makeExecTracer } from "./jit/exec_trace.ts";
 import type { Log } from "./util/log.ts";
 import type { VcpuHooks } from "./cpu/vcpu_hooks.ts";
+import type { DebugSession } from "./exec/debug_loop.ts";
 
 /** What to run and how. */
 export interface GuestConfig {
@@ -47,6 +48,8 @@ export interface GuestConfig {
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
   vcpuHooks?: VcpuHooks;
+  /** The debugger (`-g`): the run waits for it before the first instruction. */
+  debug?: DebugSession;
 }
 
 /** How plugins instrument translated code: hooks the code calls, and the per-block plan. */
@@ -213,20 +216,26 @@ function formatInAsm(tb: TranslationBlock, symbols: SymbolTable): string {
  * ```
  */
 export function runGuest(cfg: GuestConfig): Promise<number> {
-  return runCreatedGuest(createGuest(cfg), cfg.vcpuHooks);
+  return runCreatedGuest(createGuest(cfg), cfg.vcpuHooks, cfg.debug);
 }
 
 /**
  * Runs a guest made by {@link createGuest} to completion (plugins load
  * between the two) and returns its exit status.
  */
-export async function runCreatedGuest(g: Guest, hooks: VcpuHooks | undefined): Promise<number> {
+export async function runCreatedGuest(
+  g: Guest,
+  hooks: VcpuHooks | undefined,
+  debug?: DebugSession,
+): Promise<number> {
+  await debug?.start(g.proc, g.cache);
   // The scheduler announces every vCPU (the main one first) to plugins as it starts and ends.
-  const first = new Scheduler(g.proc, g.cache, hooks, { seed: g.seed });
+  const first = new Scheduler(g.proc, g.cache, hooks, { seed: g.seed, debug });
   const status = await new ProcessRunner(first, (child) =>
     new Scheduler(child, g.newCache(child.mem), undefined, {
       seed: g.seed,
-    })).run();
+    }), debug).run();
+  await debug?.end(g.proc, status);
   hooks?.atexit(status);
   return status;
 }

@@ -11,15 +11,17 @@ import { ROOT, tempDir } from "./harness.ts";
 
 /** Folders of `core/` that may not import from the folders listed: each sits below them. */
 const BELOW: Readonly<Record<string, readonly string[]>> = {
-  util: ["cli", "cpu", "elf", "exec", "fpu", "isa", "jit", "linux", "mem", "plugin"],
-  cpu: ["cli", "elf", "exec", "jit", "linux", "plugin"],
-  fpu: ["cli", "elf", "exec", "jit", "linux", "plugin"],
-  mem: ["cli", "elf", "exec", "jit", "linux", "plugin"],
-  isa: ["cli", "elf", "exec", "jit", "linux", "plugin"],
-  elf: ["cli", "exec", "jit", "linux", "plugin"],
-  jit: ["cli", "exec", "linux", "plugin"],
-  linux: ["cli", "exec", "jit", "plugin"],
-  exec: ["cli", "plugin"],
+  util: ["cli", "cpu", "elf", "exec", "fpu", "isa", "jit", "linux", "mem", "plugin", "gdb"],
+  cpu: ["cli", "elf", "exec", "jit", "linux", "plugin", "gdb"],
+  fpu: ["cli", "elf", "exec", "jit", "linux", "plugin", "gdb"],
+  mem: ["cli", "elf", "exec", "jit", "linux", "plugin", "gdb"],
+  isa: ["cli", "elf", "exec", "jit", "linux", "plugin", "gdb"],
+  elf: ["cli", "exec", "jit", "linux", "plugin", "gdb"],
+  jit: ["cli", "exec", "linux", "plugin", "gdb"],
+  linux: ["cli", "exec", "jit", "plugin", "gdb"],
+  exec: ["cli", "plugin", "gdb"],
+  plugin: ["gdb"],
+  gdb: ["cli", "plugin"],
 };
 
 /** Every module of `core/` and `main.ts` (tests, benchmarks and test helpers aside), as file URLs. */

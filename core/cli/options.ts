@@ -69,6 +69,8 @@ export interface Options {
   pluginMemory: number;
   /** `-plugin-errors`: what a failing plugin does to the run. */
   pluginErrors: "unload" | "fatal";
+  /** `-g`: the TCP port (on 127.0.0.1) or unix socket path to wait for a debugger on. */
+  gdb: string | undefined;
 }
 
 /** Usage text for `-h`. */
@@ -91,6 +93,8 @@ Argument             Env-variable      Description
 -r uname             QEMU_UNAME        set uname release string to 'uname'
 -d item[,...]        QEMU_LOG          enable logging of specified items (use '-d help' for a list of items)
 -D logfile           QEMU_LOG_FILENAME write logs to 'logfile' (default stderr)
+-g port              QEMU_GDB          wait gdb connection to 'port' (on 127.0.0.1, or a unix
+                                       socket path)
 -one-insn-per-tb     QEMU_SINGLESTEP   run with one guest instruction per translation block
 -singlestep                            same as -one-insn-per-tb
 -strace              QEMU_STRACE       log system calls
@@ -192,6 +196,14 @@ const OPTIONS: Record<string, OptionDef> = {
     },
   },
   D: { env: "QEMU_LOG_FILENAME", arg: true, apply: (o, v) => (o.logFile = v) },
+  g: {
+    env: "QEMU_GDB",
+    arg: true,
+    apply: (o, v) => {
+      if (v === "") throw new UsageError(`Invalid gdb port or path ''`);
+      o.gdb = v;
+    },
+  },
   "one-insn-per-tb": { env: "QEMU_SINGLESTEP", arg: false, apply: (o) => (o.oneInsnPerTb = true) },
   singlestep: { arg: false, apply: (o) => (o.oneInsnPerTb = true) },
   strace: { env: "QEMU_STRACE", arg: false, apply: (o) => (o.strace = true) },
@@ -278,6 +290,7 @@ function defaultOptions(): Options {
     pluginWatchdog: 10,
     pluginMemory: 512,
     pluginErrors: "unload",
+    gdb: undefined,
   };
 }
 

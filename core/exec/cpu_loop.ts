@@ -33,7 +33,7 @@ import {
 export { dieOfSignal, SIGNAL_NAMES };
 
 /** Converts what a translated block threw into a guest trap, or rethrows a real bug. */
-function toTrap(err: unknown, pc: number): GuestTrap {
+export function toTrap(err: unknown, pc: number): GuestTrap {
   if (err instanceof GuestTrap) return err;
   if (err instanceof GuestMemoryError) {
     return new GuestTrap(SIGSEGV, err.permission ? SEGV_ACCERR : SEGV_MAPERR, err.addr);
@@ -43,7 +43,7 @@ function toTrap(err: unknown, pc: number): GuestTrap {
 }
 
 /** A system call with plugins watching: entry, filter, the call, return (unless it blocked). */
-function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
+export function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boolean {
   const from = cpu.pc - 4;
   hooks.discon(cpu, DISCON.HOSTCALL, from, cpu.pc);
   const num = cpu.getXNumber(17);

@@ -19,6 +19,10 @@ import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
+import type { DebugServer } from "./debug_loop.ts";
+
+/** Longest synchronous sleep while a debugger is attached: its packets are read between sleeps. */
+const DEBUG_POLL_MS = 20;
 
 /** Longest sleep while a host program runs for a guest process (its end arrives as a promise). */
 const HOST_CHILD_POLL_MS = 20;
@@ -42,8 +46,13 @@ export class ProcessRunner {
   /**
    * @param first the scheduler of the first process
    * @param schedulerFor makes the scheduler of a process `fork` made
+   * @param debug the debugger of the first process (`-g`)
    */
-  constructor(first: Scheduler, schedulerFor: (child: Process) => Scheduler) {
+  constructor(
+    first: Scheduler,
+    schedulerFor: (child: Process) => Scheduler,
+    private readonly debug?: DebugServer,
+  ) {
     this.runs = [first];
     first.proc.family.onFork = (child: Process, _cpu: Cpu) => this.runs.push(schedulerFor(child));
   }
@@ -54,6 +63,10 @@ export class ProcessRunner {
     const host = first.proc.hostSignals;
     let lastTurn = performance.now();
     for (;;) {
+      if (this.debug?.attached) {
+        const end = await this.debug.serve();
+        if (end !== undefined) return end;
+      }
       let ms = Infinity;
       const hostFds = [];
       const round = [...this.runs];
@@ -97,7 +110,8 @@ export class ProcessRunner {
         const r = first.deadlock();
         return r.kind === "exit" ? r.status : 1;
       }
-      if (!host.active) sleep(ms, hostFds);
+      if (this.debug?.attached) sleep(Math.min(ms, DEBUG_POLL_MS), hostFds);
+      else if (!host.active) sleep(ms, hostFds);
       else if (hostFds.length > 0) {
         // A host poll blocks the event loop: keep it short so that host signals still get through.
         sleep(Math.min(ms, 50), hostFds);

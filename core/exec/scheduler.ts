@@ -33,6 +33,7 @@ import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
 import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
+import { type Debugger, runDebugSlice } from "./debug_loop.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 
 /**
@@ -79,6 +80,8 @@ export interface SchedulerOptions {
   seed?: number;
   /** Dispatched blocks per slice. @default QUANTUM */
   quantum?: number;
+  /** The debugger (`-g`) that controls this process's threads. @default undefined */
+  debug?: Debugger;
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -130,6 +133,7 @@ export class Scheduler {
   private readonly started = new Set<ThreadState>();
   /** The thread that ran last (round-robin continues after it). */
   private last: ThreadState | undefined;
+  private readonly debug: Debugger | undefined;
 
   /**
    * @param proc the process (its main thread must exist: `proc.thread(cpu)`)
@@ -146,6 +150,7 @@ export class Scheduler {
     this.quantum = Math.max(1, opts.quantum ?? QUANTUM);
     this.seeded = opts.seed !== undefined;
     this.rng = ((opts.seed ?? 0) ^ 0x2545f491) | 1;
+    this.debug = opts.debug;
     // The cache tells plugins itself (its onFlush) that every translation is gone.
     proc.onExec = () => cache.flush();
     proc.onThreadGone = (t) => {
@@ -205,6 +210,8 @@ export class Scheduler {
     if (this.started.size !== proc.threads.size) this.announce();
     for (;;) {
       if (proc.exitStatus !== null) return this.finish();
+      // A debugger that stopped the guest is served by the process runner, between steps.
+      if (this.debug?.attached && this.debug.stopped) return { kind: "yield" };
       const now = performance.now();
       this.raiseEvents(now);
       const t = this.pick(now);
@@ -221,6 +228,7 @@ export class Scheduler {
       }
       this.runThread(t);
       const ran = performance.now() - start;
+      if (this.debug?.attached && (this.debug.stopped || ran >= SOLO_SLICE_MS)) return { kind: "yield" };
       if (mayYield && ((proc.hostSignals.active && ran >= YIELD_INTERVAL_MS) || (!alone && ran >= SOLO_SLICE_MS))) {
         return { kind: "yield" };
       }
@@ -289,12 +297,19 @@ export class Scheduler {
     // Like the kernel on a context switch, switching threads breaks any LR reservation.
     if (this.last !== t && this.last !== undefined) t.cpu.reservation = -1;
     this.last = t;
-    if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, this.hooks);
-    if (proc.exitStatus !== null) return;
-    proc.reschedule = false;
-    const t0 = performance.now();
-    if (proc.threads.size === 1) runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
-    else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
+    let t0 = performance.now();
+    if (this.debug?.attached) {
+      // Signals too go through the debugger's slice: it sees each one before it is delivered.
+      proc.reschedule = false;
+      runDebugSlice(proc, t, this.cache, this.hooks, this.debug);
+    } else {
+      if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, this.hooks);
+      if (proc.exitStatus !== null) return;
+      proc.reschedule = false;
+      t0 = performance.now();
+      if (proc.threads.size === 1) runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
+      else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
+    }
     proc.runTime += performance.now() - t0;
     if (t.exited) this.remove(t);
     // Threads made during the slice (clone ends it) are announced now, as QEMU does when it creates their vCPU.
