@@ -36,7 +36,11 @@
  * where QEMU leaves them in its hash table's order; QEMU prints a line per
  * early exit to its standard error (`vcpu_tb_branched_exec: pc=…`), which
  * a sandboxed plugin does not have: plume prints it with
- * `qemu_plugin_outs`, in order with the rest. QEMU keeps the previous
+ * `qemu_plugin_outs`, in order with the rest. Where plume's blocks end
+ * elsewhere than QEMU's, nodes differ with them: QEMU ends a block at an
+ * illegal instruction, plume's blocks go on past one, so an illegal
+ * instruction whose signal a handler catches is an early exit (`sync
+ * fault`) here and a branch in QEMU. QEMU keeps the previous
  * block in a scoreboard written by inline stores and read by a
  * conditional callback; a streamed callback cannot read a scoreboard
  * (it runs after the guest moved on), so here streamed callbacks per

@@ -24,7 +24,16 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { GUEST_BIN, qemuPlugin, qemuPluginMissing, ROOT, runPlume, runQemu, tempDir } from "./harness.ts";
+import {
+  GUEST_BIN,
+  qemuAvailable,
+  qemuPlugin,
+  qemuPluginMissing,
+  ROOT,
+  runPlume,
+  runQemu,
+  tempDir,
+} from "./harness.ts";
 import { builtinGrants } from "../core/plugin/loader.ts";
 import { PIE_BASE } from "../core/elf/loader.ts";
 import { join } from "node:path";
@@ -33,6 +42,7 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const hex = (n: number) => n.toString(16);
 
 const HELLO = join(GUEST_BIN, "hello_asm");
+const noQemu = qemuAvailable() ? "" : " (skipped: qemu-riscv64 not found)";
 const FIB: [string, string] = [join(GUEST_BIN, "fib_pie"), "20"];
 const SIEVE: [string, string] = [join(GUEST_BIN, "sieve_pie"), "30000"];
 
@@ -418,4 +428,33 @@ Deno.test("cflow refuses what QEMU's refuses", async () => {
     assertEquals(r.status, 1, spec);
     assertMatch(r.log, message);
   }
+});
+
+Deno.test({
+  name: `cflow counts an early exit at each fault a handler catches, as QEMU's -strace shows them taken${noQemu}`,
+  ignore: noQemu !== "",
+  async fn() {
+    const argv = [join(GUEST_BIN, "signals"), "all"];
+    const cwd = await tempDir("plume-ports-c-");
+    const qemu = await runQemu(argv, { cwd, flags: ["-strace"] });
+    // The faults signals.c provokes and catches: a line per signal taken, with the faulting address.
+    const faults = [
+      ...text(qemu.stderr).matchAll(/^--- (SIGSEGV|SIGBUS|SIGILL) \{[^}]*si_addr=0x([0-9a-f]+)\} ---$/gm),
+    ];
+    assertEquals(faults.length, 5);
+    const r = await plumeWith(cwd, ["-plugin", "cflow,sort=early"], argv);
+    assertEquals([r.status, r.out], [qemu.status, text(qemu.stdout)]);
+    // A line per early exit (QEMU's to its stderr), naming the last instruction that ran.
+    const exits = [
+      ...r.log.matchAll(/^vcpu_tb_branched_exec: pc=[0-9a-f]+, epbc=([0-9a-f]+) npc=[0-9a-f]+, lpc=([0-9a-f]+)$/gm),
+    ];
+    assertEquals(exits.length, faults.length);
+    for (const [, end, last] of exits) assert(end !== last, "an early exit stops before its block's end");
+    // Sorted by early exits: the faulting instructions first, each a sync fault once; SIGILL's is its si_addr.
+    const nodes = [...r.log.matchAll(/^ {2}addr: 0x([0-9a-f]+) .*\((branch|sync fault)\)\n {4}early exits (\d+)$/gm)];
+    assertEquals(nodes.map((m) => [m[2], m[3]]), faults.map(() => ["sync fault", "1"]));
+    assertEquals(new Set(nodes.map((m) => m[1])), new Set(exits.map((m) => m[2])));
+    const ill = faults.find((f) => f[1] === "SIGILL")!;
+    assert(nodes.some((m) => parseInt(m[1], 16) === parseInt(ill[2], 16)), "the illegal instruction is a node");
+  },
 });
