@@ -28,6 +28,14 @@ export interface BuiltinPlugin {
     default?: string;
     /** The files written for the option's value, when not that one file (bbv: one per vCPU). */
     files?: (path: string) => string[];
+    /**
+     * A directory the plugin makes anew (uftrace's `uftrace.data`), not a
+     * file: granted only when it does not exist, is empty, or holds the
+     * file `marker` (written there by the plugin before).
+     */
+    directory?: { marker: string };
+    /** The loader passes the default as `OPTION=DEFAULT` when the option is absent: one only plume knows (a pid). */
+    passDefault?: boolean;
   };
 }
 
@@ -166,6 +174,22 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["sort=early", "the 10 points with most early exits of their block"],
       ["sort=exceptions", "the 10 points with most destinations (QEMU's name for it)"],
     ],
+  },
+  {
+    name: "uftrace",
+    summary: "a function call trace as a uftrace.data directory (QEMU 10.1's contrib/plugins/uftrace.c)",
+    options: [
+      ["dir=PATH", "the directory to write (default uftrace.data; write access to it is granted)"],
+      ["trace-privilege-level=on|off", "QEMU's; no effect in user mode (one privilege level)"],
+    ],
+    writes: { option: "dir", default: "uftrace.data", directory: { marker: "info" } },
+  },
+  {
+    name: "callgrind",
+    summary: "a call-graph profile in Callgrind's format, for callgrind_annotate and KCachegrind",
+    options: [["outfile=PATH", "the file to write (default callgrind.out.PID; write access to it is granted)"]],
+    // Valgrind's default name has the guest's pid, which is plume's: a plugin cannot know it.
+    writes: { option: "outfile", default: `callgrind.out.${Deno.pid}`, passDefault: true },
   },
 ];
 

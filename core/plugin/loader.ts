@@ -117,6 +117,7 @@ export function builtinGrants(spec: PluginSpec): string[] {
   // As the plugin reads its arguments: the last one counts.
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
   if (path === undefined) throw new PluginLoadError(`plugin '${spec.file}': ${writes.option} unspecified`);
+  if (writes.directory) return [directoryGrant(spec.file, prefix, path, writes.directory.marker)];
   const files = writes.files?.(path) ?? [path];
   for (const file of files) {
     let directory = file === "" || file.endsWith("/");
@@ -127,6 +128,37 @@ export function builtinGrants(spec: PluginSpec): string[] {
     if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
   }
   return files.map((file) => `write=${file}`);
+}
+
+/**
+ * The grant of a directory a built-in makes anew (`uftrace,dir=PATH`):
+ * refused when the name is a file, a symbolic link, or a directory that
+ * is neither empty nor one the plugin wrote before (holding `marker`),
+ * since the grant covers everything under it.
+ */
+function directoryGrant(plugin: string, prefix: string, path: string, marker: string): string {
+  const target = grantedPath(path);
+  const refuse = (why: string) => new PluginLoadError(`plugin '${plugin}': ${prefix}${path} ${why}`);
+  if (path === "" || target === "/") throw refuse("does not name a directory of its own");
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(target);
+  } catch {
+    return `write=${path}`; // not there yet: the plugin makes it
+  }
+  if (!info.isDirectory) throw refuse("is not a directory");
+  const names = [...Deno.readDirSync(target)].map((e) => e.name);
+  if (names.length && !names.includes(marker)) {
+    throw refuse(`is a directory neither empty nor written by ${plugin} (it has no '${marker}')`);
+  }
+  return `write=${path}`;
+}
+
+/** A built-in's arguments with its default output passed when the plugin cannot know it (`writes.passDefault`). */
+function builtinArgs(spec: PluginSpec): string[] {
+  const writes = spec.file.includes("/") ? undefined : BUILTIN_PLUGINS.find((p) => p.name === spec.file)?.writes;
+  if (!writes?.passDefault || spec.args.some((a) => a.startsWith(`${writes.option}=`))) return spec.args;
+  return [...spec.args, `${writes.option}=${writes.default}`];
 }
 
 function randomId(): bigint {
@@ -269,7 +301,7 @@ async function evaluate(p: Started, inst: PluginInstance, code: string, ctx: Loa
       name: p.name,
       code,
       id: String(inst.id),
-      argv: p.spec.args,
+      argv: builtinArgs(p.spec),
       info: ctx.info,
       outs: ctx.outs,
       program: ctx.program,
