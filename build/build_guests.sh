@@ -8,7 +8,7 @@
 #
 # Outputs (see tests/guest/README.md for what each program checks):
 #   NAME        static glibc, -O2, stripped (fib stays unstripped for symbol tests;
-#               gdb_target is -O0 -g for the gdb stub tests)
+#               gdb_target and gdb_threads are -O0 -g for the gdb stub tests)
 #   NAME_O0/_Os the same source at another optimisation level
 #   NAME_pie    static-pie over the freestanding runtime in src/lib (Debian's
 #               riscv64 cross glibc has no rcrt1.o, so glibc cannot do static-pie)
@@ -65,7 +65,8 @@ build float float.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build nbody nbody.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build matmul matmul.c "${GLIBC[@]}" "${FP[@]}" -O2 -s
 build fib fib.c "${GLIBC[@]}" -O2 # unstripped: symbol tests look up fib_rec and main
-build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs it
+build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs them
+build gdb_threads gdb_threads.c "${GLIBC[@]}" -O0 -g -pthread
 
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s

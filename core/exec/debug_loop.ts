@@ -60,6 +60,8 @@ export interface Debugger {
   readonly stopped: boolean;
   /** True when some watchpoint is set (accesses are then computed before each instruction). */
   readonly watching: boolean;
+  /** Thread `t` stays stopped while others run (the debugger resumed only some threads). */
+  held(t: ThreadState): boolean;
   /** Thread `t` is about to run the instruction at `pc`: true to stop there instead (a breakpoint). */
   beforeInsn(t: ThreadState, pc: number): boolean;
   /** Thread `t` ran one instruction, which made `access` (when watching): true when it stopped. */
@@ -180,7 +182,7 @@ export function runDebugSlice(
   hooks: VcpuHooks | undefined,
   dbg: Debugger,
 ): void {
-  if (signalsBeforeRunning(proc, t, hooks, dbg)) return;
+  if (dbg.held(t) || signalsBeforeRunning(proc, t, hooks, dbg)) return;
   const cpu = t.cpu;
   for (let n = 0; n < DEBUG_SLICE; n++) {
     const pc = cpu.pc;

@@ -111,12 +111,16 @@ export class GdbStub implements DebugSession, Target {
   private readonly watchpoints: Watchpoint[] = [];
   /** The thread whose single step ends after its next instruction. */
   private stepping: ThreadState | undefined;
+  /** The threads that resumed, when the debugger resumed only some (`vCont;c:TID`): the others stay stopped. */
+  private resumed: Set<ThreadState> | undefined;
   /** Each thread's pc when the guest resumed: a breakpoint there is not hit before it moves. */
   private readonly resumePcs = new Map<ThreadState, number>();
   /** Signals the debugger passes on, by thread, delivered as each thread runs again. */
   private readonly passed = new Map<ThreadState, { sig: PendingSignal; forced: boolean }>();
   private stopSignal: StopSignal | undefined;
-  private reply = "";
+  /** Why the guest stopped, as the stop reply says it (without the thread, which is formatted when sent). */
+  private stopHead = "T05";
+  private stopThread!: ThreadState;
   /** The stop must be told (it happened while the debugger waited for one). */
   private notify = false;
   private auxvBytes: Uint8Array = new Uint8Array(0);
@@ -135,12 +139,17 @@ export class GdbStub implements DebugSession, Target {
     return this.watchpoints.length !== 0;
   }
 
+  held(t: ThreadState): boolean {
+    return this.resumed !== undefined && !this.resumed.has(t);
+  }
+
   threads(): ThreadState[] {
     return [...this.proc.threads.values()].filter((t) => !t.exited);
   }
 
   stopReply(): string {
-    return this.reply;
+    // Formatted when asked: `qSupported` may have chosen multiprocess thread ids since the stop.
+    return `${this.stopHead}thread:${formatThreadId(this, this.stopThread.tid)};`;
   }
 
   auxv(): Uint8Array {
@@ -172,7 +181,8 @@ export class GdbStub implements DebugSession, Target {
     this.regThread = main;
     this.stopped = true;
     this.notify = false;
-    this.reply = `T05thread:${formatThreadId(this, main.tid)};`;
+    this.stopHead = "T05";
+    this.stopThread = main;
   }
 
   beforeInsn(t: ThreadState, pc: number): boolean {
@@ -224,14 +234,14 @@ export class GdbStub implements DebugSession, Target {
     this.steppedOnce = false;
     this.resumePcs.clear();
     this.regThread = t;
-    const thread = `thread:${formatThreadId(this, t.tid)};`;
+    this.stopThread = t;
     if (reason.kind === "signal") {
       this.stopSignal = { t, sig: reason.sig, forced: reason.forced };
-      this.reply = `T${hex2(gdbSignal(reason.sig.signo))}${thread}`;
+      this.stopHead = `T${hex2(gdbSignal(reason.sig.signo))}`;
     } else if (reason.kind === "watch") {
-      this.reply = `T${hex2(GDB_SIGTRAP)}${reason.type}:${reason.addr.toString(16)};${thread}`;
+      this.stopHead = `T${hex2(GDB_SIGTRAP)}${reason.type}:${reason.addr.toString(16)};`;
     } else {
-      this.reply = `T${hex2(reason.signo)}${thread}`;
+      this.stopHead = `T${hex2(reason.signo)}`;
     }
   }
 
@@ -259,7 +269,7 @@ export class GdbStub implements DebugSession, Target {
     }
     if (this.notify) {
       this.notify = false;
-      await conn.send(this.reply);
+      await conn.send(this.stopReply());
     }
     for (;;) {
       const e = await conn.next();
@@ -304,12 +314,15 @@ export class GdbStub implements DebugSession, Target {
     let step: ThreadState | undefined;
     const passed = new Map<ThreadState, { sig: PendingSignal; forced: boolean }>();
     const stop = this.stopSignal;
+    // An action without a thread id applies to every thread; with only thread-specific ones, the rest stay stopped.
+    const resumed = actions.some((a) => a.tid === undefined) ? undefined : new Set<ThreadState>();
     for (const a of actions) {
       const targets = a.tid === undefined
         ? (stop ? [stop.t] : [this.regThread])
         : threads.filter((t) => t.tid === a.tid);
       if (targets.length === 0) return false;
       const t = targets[0];
+      resumed?.add(t);
       if (a.step && step === undefined) step = t;
       if (a.signal !== 0 && !passed.has(t)) {
         const signo = linuxSignal(a.signal);
@@ -321,6 +334,7 @@ export class GdbStub implements DebugSession, Target {
     }
     for (const [t, s] of passed) this.passed.set(t, { sig: s.sig, forced: s.forced });
     this.stopSignal = undefined;
+    this.resumed = resumed;
     this.stepping = step;
     this.steppedOnce = false;
     for (const t of threads) this.resumePcs.set(t, t.cpu.pc);
@@ -337,6 +351,7 @@ export class GdbStub implements DebugSession, Target {
     this.breakpoints.clear();
     this.watchpoints.length = 0;
     this.stepping = undefined;
+    this.resumed = undefined;
     const stop = this.stopSignal;
     this.stopSignal = undefined;
     for (const [t, s] of this.passed) this.requeue(t, s);
