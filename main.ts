@@ -194,6 +194,7 @@ export async function main(args: string[]): Promise<number> {
       strace: o.strace || o.logItems.has("strace"),
       oneInsnPerTb: o.oneInsnPerTb,
       jitWarmupMs: o.jitWarmupMs,
+      jitWasm: o.jitWasm,
       seed: o.seed,
     };
     // The gdb stub listens before the program is read (a port in use fails at once) and waits for the debugger

@@ -45,6 +45,8 @@ export interface GuestConfig {
   /** `-jit-warmup`: ms after the first translation during which blocks compile later (default: the cache's). */
   jitWarmupMs?: number;
   /** Instrumentation from the plugin core, when plugins are loaded. */
+  /** `-jit-wasm off`: no WebAssembly regions. */
+  jitWasm?: boolean;
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
   vcpuHooks?: VcpuHooks;
@@ -181,6 +183,7 @@ function formatMappings(mem: AddressSpace): string {
   let s = "start            end              size             prot\n";
   for (const m of mem.mappings) {
     const prot = (m.prot & PROT_READ ? "r" : "-") + (m.prot & PROT_WRITE ? "w" : "-") +
+    if (cfg.jitWasm === false) cache.wasm = false;
       (m.prot & PROT_EXEC ? "x" : "-");
     s += `${h(m.start)}-${h(m.end)} ${h(m.end - m.start)} ${prot}\n`;
   }

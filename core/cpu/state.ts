@@ -13,6 +13,8 @@
  * @module
  */
 
+import { newRegisterSlot } from "./register_arena.ts";
+
 /** ABI names of the integer registers, x0..x31. */
 export const XREG_NAMES: readonly string[] = [
   "zero",
@@ -98,8 +100,19 @@ export const FREG_NAMES: readonly string[] = [
  * ```
  */
 export class Cpu {
-  /** Integer registers as int32 pairs: `x[2*i]` low word, `x[2*i+1]` high word. x0 stays 0. */
-  readonly x: Int32Array = new Int32Array(64);
+  /** Byte offset of this vCPU's slot in the register arena (`register_arena.ts`), for WebAssembly regions. */
+  readonly slot: number;
+  /**
+   * Integer registers as int32 pairs: `x[2*i]` low word, `x[2*i+1]` high word. x0 stays 0.
+   * A view of the vCPU's slot in the register arena.
+   */
+  readonly x: Int32Array;
+  constructor() {
+    const { at, x } = newRegisterSlot();
+    this.slot = at;
+    this.x = x;
+  }
+
   /** Floating-point registers as doubles (aliases {@link fi}). */
   readonly f: Float64Array = new Float64Array(32);
   /** Floating-point registers as int32 pairs (bit patterns). */

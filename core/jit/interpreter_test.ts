@@ -8,7 +8,9 @@ import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from ".
 import { interpretBlock } from "./interpreter.ts";
 import { makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
-import { compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
+import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
+import { compileWasmRegion } from "./wasm/region.ts";
+import { WASM_TRANS } from "./wasm/trans.ts";
 
 /** Register holding the base of the data area; instructions never overwrite it. */
 const BASE = 8;
@@ -30,11 +32,12 @@ function rng(seed: number): () => number {
 }
 
 /** A random decodable instruction, made safe to run: memory goes through BASE, which stays intact. */
-function randomInsn(next: () => number, body: boolean): Insn {
+function randomInsn(next: () => number, body: boolean, only?: (insn: Insn) => boolean): Insn {
   for (;;) {
     const bits = next() & 1 ? next() | 3 : next() & 0xffff;
     const insn = decode(bits >>> 0);
     if (!insn || insn.op.startsWith("csr") && ![1, 2, 3].includes(insn.csr)) continue;
+    if (only && !only(insn)) continue;
     if (body === NOT_IN_BODY.has(insn.op)) continue;
     const { mem, flow, fp } = OP_INFO[insn.op];
     if (flow === "exit") continue;
@@ -70,10 +73,10 @@ interface Outcome {
 }
 
 function runTier(
-  tier: "interpreter" | "block" | "region",
+  tier: "interpreter" | "block" | "region" | "wasm",
   block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
   s: ReturnType<typeof state>,
-): Outcome {
+): Outcome | undefined {
   const mem = new AddressSpace(1 << 24);
   mem.mmap(DATA, DATA_SIZE, PROT_READ | PROT_WRITE, { name: "", fixed: true });
   mem.u8.set(s.data, DATA);
@@ -82,11 +85,16 @@ function runTier(
   c.x.set(s.x);
   c.fi.set(s.fi);
   c.fcsr = s.fcsr;
-  const fn = tier === "interpreter"
+  const region = [{ ...block, id: 1, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock];
+  const fn: BlockFn | undefined = tier === "interpreter"
     ? interpretBlock(block, rt)
     : tier === "block"
     ? compileBlock(block, rt)
-    : compileRegion([{ ...block, id: 1, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock], rt);
+    : tier === "region"
+    ? compileRegion(region, rt)
+    : compileWasmRegion(region, rt.wasm!);
+  // The WebAssembly tier covers RV64IM: other blocks are not its to run.
+  if (!fn) return undefined;
   let result: number | string;
   try {
     result = fn(c);
@@ -103,9 +111,9 @@ function runTier(
   };
 }
 
-Deno.test("interpreter, compiled blocks and regions agree on random instruction sequences", () => {
+Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree on random instruction sequences", () => {
   const next = rng(0x5eed);
-  let compared = 0;
+  let compared = 0, inWasm = 0;
   for (let round = 0; round < 3000; round++) {
     const n = 1 + (next() % 6);
     const insns: Insn[] = [];
@@ -119,10 +127,12 @@ Deno.test("interpreter, compiled blocks and regions agree on random instruction 
     }
     const block = { pc: PC, insns, pcs, end: at };
     const s = state(next);
-    const a = runTier("interpreter", block, s);
+    const a = runTier("interpreter", block, s)!;
     const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm} rm=${i.rm}`).join("; ");
-    for (const tier of ["block", "region"] as const) {
+    for (const tier of ["block", "region", "wasm"] as const) {
       const b = runTier(tier, block, s);
+      if (!b) continue;
+      if (tier === "wasm") inWasm += insns.length;
       assertEquals(b.result, a.result, `${tier}: result of ${what}`);
       if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
       assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
@@ -133,6 +143,30 @@ Deno.test("interpreter, compiled blocks and regions agree on random instruction 
     compared += insns.length;
   }
   assertEquals(compared > 10000, true);
+  assertEquals(inWasm > 2000, true, `${inWasm} instructions in WebAssembly`);
+});
+
+Deno.test("WebAssembly regions agree with the interpreter on random RV64IM sequences", () => {
+  const next = rng(0x1a64);
+  const integer = (i: Insn) => WASM_TRANS[i.op] !== undefined;
+  let compared = 0;
+  for (let round = 0; round < 2000; round++) {
+    const insns: Insn[] = [];
+    for (let k = 1 + (next() % 8); k > 0; k--) insns.push(randomInsn(next, true, integer));
+    if (next() % 2) insns.push(randomInsn(next, false, integer));
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) pcs.push(at), at += i.size;
+    const block = { pc: PC, insns, pcs, end: at }, s = state(next);
+    const a = runTier("interpreter", block, s)!, b = runTier("wasm", block, s)!;
+    const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm}`).join("; ");
+    assertEquals(b.result, a.result, `result of ${what}`);
+    if (typeof a.result === "string") assertEquals(b.pc, a.pc, `faulting pc of ${what}`);
+    assertEquals(b.x, a.x, `integer registers after ${what}`);
+    assertEquals(b.data, a.data, `memory after ${what}`);
+    compared += insns.length;
+  }
+  assertEquals(compared > 8000, true);
 });
 
 /** Random plugin actions for a block of `n` instructions; every event goes to `log` through the hooks. */

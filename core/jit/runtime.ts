@@ -12,6 +12,7 @@ import { type AddressSpace, PAGE_SHIFT } from "../mem/address_space.ts";
 import * as int64 from "./int64.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
+import { makeWasmRuntime } from "./wasm/runtime.ts";
 
 /** Hooks for a run without plugins: instrumented code is never made then. */
 export const NO_PLUGIN_HOOKS: PluginHooks = {
@@ -62,7 +63,7 @@ export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu",
 export type Runtime = ReturnType<typeof makeRuntime>;
 
 /** The name of a runtime helper, as emitted code refers to it (`Emitter.rt`). */
-export type RuntimeHelper = Exclude<keyof Runtime, "compile">;
+export type RuntimeHelper = Exclude<keyof Runtime, "compile" | "wasm">;
 
 /**
  * Builds the runtime for one address space.
@@ -280,5 +281,7 @@ export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_
       data,
     );
   }
-  return { ...helpers, compile };
+  /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
+  const wasm = makeWasmRuntime(mem, { ld, st, RH });
+  return { ...helpers, compile, wasm };
 }

@@ -8,6 +8,7 @@
 
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
 import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
+import { compileWasmRegion } from "./wasm/region.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { interpretBlock } from "./interpreter.ts";
@@ -73,6 +74,10 @@ export class TbCache {
   onFlush: (() => void) | undefined;
   /** No regions (`-d nochain`). */
   noChain = false;
+  /** Compile regions to WebAssembly where the tier covers them (`-jit-wasm`); else all stay JavaScript. */
+  wasm = true;
+  /** Number of regions compiled to WebAssembly so far. */
+  wasmRegions = 0;
   /** Called for each new block before it is compiled (`-d in_asm`). */
   onTranslate: ((tb: TranslationBlock) => void) | undefined;
   /** Asks plugins how to instrument each new block (undefined: no plugins). */
@@ -176,7 +181,9 @@ export class TbCache {
     const last = tb.insns[tb.insns.length - 1];
     // A lone block that does not loop to itself gains nothing from a region.
     if (region.length < 2 && !(last && successorsOf(tb).includes(tb.pc))) return;
-    tb.fn = compileRegion(region, this.rt);
+    const wasm = this.wasm && this.rt.wasm ? compileWasmRegion(region, this.rt.wasm) : undefined;
+    if (wasm) this.wasmRegions++;
+    tb.fn = wasm ?? compileRegion(region, this.rt);
     for (const member of region) {
       const first = member.pc >>> PAGE_SHIFT, last = (member.end - 1) >>> PAGE_SHIFT;
       for (let p = first; p <= last; p++) this.byPage.get(p)?.add(tb);
@@ -203,6 +210,29 @@ export class TbCache {
     this.byPage.clear();
     this.jmpCache.fill(undefined);
     this.onFlush?.();
+  }
+
+  /**
+   * Starts with the blocks of `parent`, the cache of the process this one's
+   * was forked from (the same code at the same addresses), as QEMU's child
+   * keeps its parent's translations: instrumentation and all, so that
+   * plugins that followed the fork see no block translated twice. Each
+   * block runs interpreted again, on this cache's runtime.
+   */
+  inherit(parent: TbCache): void {
+    for (const from of parent.blocks.values()) {
+      if (!from.valid) continue;
+      const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
+      tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
+      this.blocks.set(tb.pc, tb);
+      const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;
+      for (let p = first; p <= last; p++) {
+        this.mem.pages[p] |= PAGE_CODE;
+        let set = this.byPage.get(p);
+        if (!set) this.byPage.set(p, set = new Set());
+        set.add(tb);
+      }
+    }
   }
 
   private drop(tb: TranslationBlock): void {

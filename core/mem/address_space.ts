@@ -40,6 +40,9 @@ export const MMAP_MIN_ADDR = 0x10000;
 /** Default size of the guest address space: 2 GiB (the largest that stays fast). */
 const DEFAULT_ADDRESS_SPACE_SIZE = 0x8000_0000;
 
+/** WebAssembly's page size: memories are multiples of it. */
+const WASM_PAGE_SIZE = 65536;
+
 /** One mapping, as `/proc/self/maps` lists it. */
 export interface Mapping {
   /** First address of the mapping (page aligned). */
@@ -108,6 +111,14 @@ export class AddressSpace {
   readonly size: number;
   /** The guest memory. */
   readonly buffer: SharedArrayBuffer;
+  /**
+   * The guest memory as WebAssembly sees it (its buffer is {@link buffer}),
+   * for the WebAssembly tier; undefined when the size is not a multiple of
+   * WebAssembly's 64 KiB page.
+   */
+  readonly wasmMemory: WebAssembly.Memory | undefined;
+  /** The memory of {@link pages}, for the WebAssembly tier (with {@link wasmMemory}). */
+  readonly pagesMemory: WebAssembly.Memory | undefined;
   /** Byte view (unsigned). */
   readonly u8: Uint8Array;
   /** Byte view (signed). */
@@ -142,7 +153,13 @@ export class AddressSpace {
       throw new RangeError(`Address space size must be a page multiple in (64 KiB, 2 GiB], got ${size}`);
     }
     this.size = size;
-    this.buffer = new SharedArrayBuffer(size);
+    // Shared, so that the plugin side and other views see the same bytes; of fixed size, so that its
+    // buffer never changes.
+    const wasmPages = size % WASM_PAGE_SIZE === 0 ? size / WASM_PAGE_SIZE : 0;
+    this.wasmMemory = wasmPages
+      ? new WebAssembly.Memory({ initial: wasmPages, maximum: wasmPages, shared: true })
+      : undefined;
+    this.buffer = this.wasmMemory ? this.wasmMemory.buffer as SharedArrayBuffer : new SharedArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
     this.i8 = new Int8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
@@ -151,7 +168,9 @@ export class AddressSpace {
     this.view = new DataView(this.buffer);
     // Twice the pages of a 4 GiB space, so that any 32-bit address shifted
     // right by PAGE_SHIFT indexes a flag (zero = unmapped) without a bounds check.
-    this.pages = new Uint8Array(1 << (32 - PAGE_SHIFT));
+    const flagPages = (1 << (32 - PAGE_SHIFT)) / WASM_PAGE_SIZE;
+    this.pagesMemory = this.wasmMemory ? new WebAssembly.Memory({ initial: flagPages, maximum: flagPages }) : undefined;
+    this.pages = this.pagesMemory ? new Uint8Array(this.pagesMemory.buffer) : new Uint8Array(1 << (32 - PAGE_SHIFT));
     this.everMapped = new Uint8Array(size >>> PAGE_SHIFT);
     this.mmapBase = size - PAGE_SIZE;
   }

@@ -1,0 +1,178 @@
+/**
+ * What the WebAssembly translators (`trans.ts`) write through: the code of
+ * one region function, its locals, and the control transfers, which the
+ * region compiler (`region.ts`) turns into jumps inside the function or
+ * exits to the dispatcher.
+ *
+ * Guest registers are i64 locals for the whole function, loaded from the
+ * vCPU's slot of the register arena on entry and stored back on exit; 64-bit
+ * arithmetic is then one instruction (the JavaScript tiers use int32
+ * pairs). Only a helper call can throw (a fault on the slow path of a
+ * load or store): before one, the emitter stores every register and the
+ * faulting instruction's pc to the slot, so that the state a
+ * signal handler sees is exact.
+ *
+ * @module
+ */
+
+import { wrapPc } from "../emitter.ts";
+import { Code, F64, I32, I64, OP } from "./encoding.ts";
+import { SLOT } from "../../cpu/register_arena.ts";
+import { MEM } from "./layout.ts";
+
+/** One region function being emitted. */
+export class WasmEmitter {
+  readonly code = new Code();
+  /** The function's parameter: the byte offset of the running vCPU's slot in the register arena. */
+  readonly slot = 0;
+  /** Types of the function's locals (after the parameter), in index order. */
+  readonly localTypes: number[] = [];
+  /** Local index of each guest register used (x1…x31), -1 for unused ones. */
+  readonly reg: number[] = new Array(32).fill(-1);
+  /** Guest pc of the instruction being translated. */
+  pc = 0;
+  /** Its size in bytes. */
+  size = 4;
+  /** True once the current block has ended with a control transfer. */
+  ended = false;
+  /** Blocks (`if`, `block`) opened inside the current guest block's code. */
+  nest = 0;
+  /** Jump to a known pc: set by the region compiler. */
+  goto: (e: WasmEmitter, pc: number) => void = () => {
+    throw new Error("goto not set");
+  };
+  /** Jump to the pc in i64 local `target`: set by the region compiler. */
+  gotoDynamic: (e: WasmEmitter, target: number) => void = () => {
+    throw new Error("gotoDynamic not set");
+  };
+  /** Leave the function with the f64 on the stack as its result: set by the region compiler. */
+  leave: (e: WasmEmitter) => void = () => {
+    throw new Error("leave not set");
+  };
+  private freeI64: number[] = [];
+  private freeI32: number[] = [];
+  private usedI64: number[] = [];
+  private usedI32: number[] = [];
+
+  /** A new local of `type`. */
+  local(type: number): number {
+    return this.localTypes.push(type); // index 0 is the parameter
+  }
+
+  /** Gives registers `regs` (bit i for x_i) a local each. */
+  useRegisters(regs: number): void {
+    for (let r = 1; r < 32; r++) if (regs & (1 << r) && this.reg[r] < 0) this.reg[r] = this.local(I64);
+  }
+
+  /** A scratch i64 local, free again at the next instruction. */
+  tempI64(): number {
+    const t = this.freeI64.pop() ?? this.local(I64);
+    this.usedI64.push(t);
+    return t;
+  }
+
+  /** A scratch i32 local, free again at the next instruction. */
+  tempI32(): number {
+    const t = this.freeI32.pop() ?? this.local(I32);
+    this.usedI32.push(t);
+    return t;
+  }
+
+  /** Starts translating the instruction at `pc`: scratch locals are free again. */
+  startInsn(pc: number, size: number): void {
+    this.pc = pc;
+    this.size = size;
+    this.freeI64.push(...this.usedI64.splice(0));
+    this.freeI32.push(...this.usedI32.splice(0));
+  }
+
+  /** Pushes register `r` (x0 is the constant 0). */
+  get(r: number): this {
+    if (r === 0) this.code.i64Const(0);
+    else this.code.localGet(this.reg[r]);
+    return this;
+  }
+
+  /** Pops the i64 on the stack into register `r` (dropped for x0). */
+  set(r: number): this {
+    if (r === 0) this.code.op(OP.drop);
+    else this.code.localSet(this.reg[r]);
+    return this;
+  }
+
+  /** Opens an `if` (the condition is on the stack) with result type `type` (VOID for none). */
+  if(type: number): this {
+    this.code.open(OP.if, type);
+    this.nest++;
+    return this;
+  }
+
+  /** `else` of the innermost `if`. */
+  else(): this {
+    this.code.op(OP.else);
+    return this;
+  }
+
+  /** Closes the innermost `if` or `block`. */
+  end(): this {
+    this.code.op(OP.end);
+    this.nest--;
+    return this;
+  }
+
+  /** Stores every register local to the slot. */
+  storeRegisters(): void {
+    for (let r = 1; r < 32; r++) {
+      if (this.reg[r] < 0) continue;
+      this.code.localGet(this.slot).localGet(this.reg[r]).mem(OP.i64_store, MEM.regs, 3, SLOT.regs + 8 * r);
+    }
+  }
+
+  /** Loads every register local from the slot. */
+  loadRegisters(): void {
+    for (let r = 1; r < 32; r++) {
+      if (this.reg[r] < 0) continue;
+      this.code.localGet(this.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.regs + 8 * r).localSet(this.reg[r]);
+    }
+  }
+
+  /**
+   * Before a helper call that may throw: the registers and this
+   * instruction's pc go to the slot, where the caller finds them.
+   */
+  beforeThrowingCall(): void {
+    this.storeRegisters();
+    this.code.localGet(this.slot).f64Const(this.pc).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
+  }
+
+  /** Ends the block with a jump to a constant target. */
+  jump(target: number): void {
+    this.goto(this, wrapPc(target));
+    this.ended = true;
+  }
+
+  /** Ends the block with a jump to the pc in i64 local `target` (bit 0 already clear). */
+  jumpDynamic(target: number): void {
+    this.gotoDynamic(this, target);
+    this.ended = true;
+  }
+
+  /** Ends the block with a two-way branch on the i32 condition on the stack. */
+  branch(taken: number, notTaken: number): void {
+    this.if(0x40);
+    this.goto(this, wrapPc(taken));
+    this.end();
+    this.goto(this, notTaken);
+    this.ended = true;
+  }
+
+  /** Ends the block returning exit code `code` (an `EXIT_*`) to the dispatcher with `c.pc = pc`. */
+  exit(code: number, pc: number): void {
+    this.code.localGet(this.slot).f64Const(pc).mem(OP.f64_store, MEM.regs, 3, SLOT.exitPc);
+    this.code.f64Const(code);
+    this.leave(this);
+    this.ended = true;
+  }
+}
+
+export { F64, I32, I64 };

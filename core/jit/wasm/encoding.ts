@@ -1,0 +1,237 @@
+/**
+ * The WebAssembly binary format, as much of it as the WebAssembly tier
+ * writes: LEB128 numbers, the opcodes it uses, and {@link Code}, a byte
+ * buffer with one method per instruction so that a translator reads like
+ * the text format (`c.localGet(r).i64Const(4).op(OP.i64_add)`).
+ *
+ * Names follow the specification's instruction names with `.` and `/`
+ * written as `_` (`i64.extend_i32_u` is `OP.i64_extend_i32_u`).
+ *
+ * @module
+ */
+
+/** Value types. */
+export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c;
+/** Block type of a block without results. */
+export const VOID = 0x40;
+
+/** Opcodes of the instructions that take no immediate (and the control ones written by {@link Code}). */
+export const OP = {
+  unreachable: 0x00,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  br_table: 0x0e,
+  return: 0x0f,
+  call: 0x10,
+  drop: 0x1a,
+  select: 0x1b,
+  local_get: 0x20,
+  local_set: 0x21,
+  local_tee: 0x22,
+  i32_load: 0x28,
+  i64_load: 0x29,
+  f64_load: 0x2b,
+  i64_load8_s: 0x30,
+  i64_load8_u: 0x31,
+  i64_load16_s: 0x32,
+  i64_load16_u: 0x33,
+  i64_load32_s: 0x34,
+  i64_load32_u: 0x35,
+  i32_load8_u: 0x2d,
+  i64_store: 0x37,
+  f64_store: 0x39,
+  i64_store8: 0x3c,
+  i64_store16: 0x3d,
+  i64_store32: 0x3e,
+  i32_const: 0x41,
+  i64_const: 0x42,
+  f64_const: 0x44,
+  i32_eqz: 0x45,
+  i32_eq: 0x46,
+  i32_ne: 0x47,
+  i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
+  i32_ge_s: 0x4e,
+  i64_eqz: 0x50,
+  i64_eq: 0x51,
+  i64_ne: 0x52,
+  i64_lt_s: 0x53,
+  i64_lt_u: 0x54,
+  i64_ge_s: 0x59,
+  i64_ge_u: 0x5a,
+  i32_add: 0x6a,
+  i32_sub: 0x6b,
+  i32_mul: 0x6c,
+  i32_div_s: 0x6d,
+  i32_div_u: 0x6e,
+  i32_rem_s: 0x6f,
+  i32_rem_u: 0x70,
+  i32_and: 0x71,
+  i32_or: 0x72,
+  i32_shl: 0x74,
+  i32_shr_s: 0x75,
+  i32_shr_u: 0x76,
+  i64_add: 0x7c,
+  i64_sub: 0x7d,
+  i64_mul: 0x7e,
+  i64_div_s: 0x7f,
+  i64_div_u: 0x80,
+  i64_rem_s: 0x81,
+  i64_rem_u: 0x82,
+  i64_and: 0x83,
+  i64_or: 0x84,
+  i64_xor: 0x85,
+  i64_shl: 0x86,
+  i64_shr_s: 0x87,
+  i64_shr_u: 0x88,
+  i32_wrap_i64: 0xa7,
+  i64_extend_i32_s: 0xac,
+  i64_extend_i32_u: 0xad,
+  f64_convert_i64_u: 0xba,
+} as const;
+
+/** Appends `v` (an integer, |v| < 2^53, or a bigint) as unsigned LEB128. */
+export function unsignedLeb(out: number[], v: number): void {
+  do {
+    let byte = v % 128;
+    v = Math.floor(v / 128);
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+}
+
+/**
+ * Appends `v` as signed LEB128 (for `i32.const`, `i64.const`).
+ *
+ * @example
+ * ```ts
+ * import { signedLeb } from "./encoding.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * const out: number[] = [];
+ * signedLeb(out, -1n);
+ * signedLeb(out, 64n);
+ * deepStrictEqual(out, [0x7f, 0xc0, 0x00]);
+ * ```
+ */
+export function signedLeb(out: number[], v: bigint): void {
+  for (;;) {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Appends a name (a length-prefixed UTF-8 string). */
+export function name(out: number[], s: string): void {
+  const bytes = new TextEncoder().encode(s);
+  unsignedLeb(out, bytes.length);
+  out.push(...bytes);
+}
+
+/** Appends a section: its id, its length and its contents. */
+export function section(out: number[], id: number, contents: number[]): void {
+  out.push(id);
+  unsignedLeb(out, contents.length);
+  for (const b of contents) out.push(b);
+}
+
+/** The code of one function body, built instruction by instruction. */
+export class Code {
+  readonly bytes: number[] = [];
+
+  /** An instruction without immediates. */
+  op(opcode: number): this {
+    this.bytes.push(opcode);
+    return this;
+  }
+
+  localGet(index: number): this {
+    this.bytes.push(OP.local_get);
+    unsignedLeb(this.bytes, index);
+    return this;
+  }
+
+  localSet(index: number): this {
+    this.bytes.push(OP.local_set);
+    unsignedLeb(this.bytes, index);
+    return this;
+  }
+
+  localTee(index: number): this {
+    this.bytes.push(OP.local_tee);
+    unsignedLeb(this.bytes, index);
+    return this;
+  }
+
+  i32Const(v: number): this {
+    this.bytes.push(OP.i32_const);
+    signedLeb(this.bytes, BigInt(v | 0));
+    return this;
+  }
+
+  /** `i64.const`: `v` a bigint, or a number that is an exact integer (wrapped to 64 bits). */
+  i64Const(v: bigint | number): this {
+    this.bytes.push(OP.i64_const);
+    signedLeb(this.bytes, BigInt.asIntN(64, typeof v === "bigint" ? v : BigInt(v)));
+    return this;
+  }
+
+  f64Const(v: number): this {
+    this.bytes.push(OP.f64_const);
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    for (const x of b) this.bytes.push(x);
+    return this;
+  }
+
+  /**
+   * A load or store: `opcode` with its memory argument (log2 of the
+   * alignment, the offset, and the memory index when it is not 0).
+   */
+  mem(opcode: number, memory: number, alignLog2: number, offset = 0): this {
+    this.bytes.push(opcode);
+    if (memory === 0) this.bytes.push(alignLog2);
+    else {
+      this.bytes.push(alignLog2 | 0x40);
+      unsignedLeb(this.bytes, memory);
+    }
+    unsignedLeb(this.bytes, offset);
+    return this;
+  }
+
+  /** Opens a `block`, `loop` or `if` with a block type. */
+  open(opcode: typeof OP.block | typeof OP.loop | typeof OP.if, type: number = VOID): this {
+    this.bytes.push(opcode, type);
+    return this;
+  }
+
+  /** `br depth`, `br_if depth`. */
+  br(opcode: typeof OP.br | typeof OP.br_if, depth: number): this {
+    this.bytes.push(opcode);
+    unsignedLeb(this.bytes, depth);
+    return this;
+  }
+
+  /** `br_table targets… default`. */
+  brTable(targets: readonly number[], fallback: number): this {
+    this.bytes.push(OP.br_table);
+    unsignedLeb(this.bytes, targets.length);
+    for (const t of targets) unsignedLeb(this.bytes, t);
+    unsignedLeb(this.bytes, fallback);
+    return this;
+  }
+
+  call(func: number): this {
+    this.bytes.push(OP.call);
+    unsignedLeb(this.bytes, func);
+    return this;
+  }
+}

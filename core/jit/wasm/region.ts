@@ -1,0 +1,313 @@
+/**
+ * The WebAssembly tier: a region of hot blocks (`../region.ts` chooses
+ * them) compiled to one WebAssembly function instead of one JavaScript
+ * function. Guest registers are i64 locals, so 64-bit arithmetic costs one
+ * instruction instead of the JavaScript tiers' int32-pair sequences; guest
+ * memory is the address space's own `WebAssembly.Memory`, and page flags
+ * are a second memory, checked on every access as in the JavaScript tier.
+ *
+ * The function is the JavaScript region's loop in WebAssembly's structured
+ * control flow: a `loop` around nested `block`s entered through a
+ * `br_table` on the current block number, each guest block's code after
+ * the `end` of its `block`; a jump inside the region sets the number and
+ * branches to the loop, with the same budget on backward jumps and the
+ * same return sites for indirect jumps. Everything else leaves with the
+ * next pc (or an exit code) as an f64.
+ *
+ * A region qualifies when every one of its instructions has a translation
+ * (`trans.ts`) and no plugin instruments it; otherwise the caller compiles
+ * it in JavaScript.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../../cpu/state.ts";
+import { EXIT_ILLEGAL } from "../emitter.ts";
+import { REGION_BUDGET } from "../region.ts";
+import type { WasmRuntime } from "./runtime.ts";
+import type { BlockFn, TranslationBlock } from "../translator.ts";
+import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
+import { WasmEmitter } from "./emitter.ts";
+import { FN } from "./layout.ts";
+import { SLOT } from "../../cpu/register_arena.ts";
+import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
+
+/** The module's own helpers, `(a: i64, b: i64) -> i64`, in `FN` order from `FN.mulhu`. */
+const HELPERS: readonly ((c: Code) => number[])[] = [
+  mulhuBody,
+  (c) => mulhBody(c, true),
+  (c) => mulhBody(c, false),
+  (c) => divBody(c, 64, true, "div"),
+  (c) => divBody(c, 64, false, "div"),
+  (c) => divBody(c, 64, true, "rem"),
+  (c) => divBody(c, 64, false, "rem"),
+  (c) => divBody(c, 32, true, "div"),
+  (c) => divBody(c, 32, false, "div"),
+  (c) => divBody(c, 32, true, "rem"),
+  (c) => divBody(c, 32, false, "rem"),
+];
+
+/** High 64 bits of the unsigned 128-bit product, from four 32×32 products. Returns its extra locals. */
+function mulhuBody(c: Code): number[] {
+  // Locals: 0 a, 1 b, 2 ah, 3 bh, 4 lo×lo, 5 lo×hi, 6 hi×lo.
+  const lowHalf = (x: number) => c.localGet(x).i64Const(0xffffffff).op(OP.i64_and);
+  const highHalf = (x: number) => c.localGet(x).i64Const(32).op(OP.i64_shr_u);
+  highHalf(0).localSet(2);
+  highHalf(1).localSet(3);
+  lowHalf(0), lowHalf(1), c.op(OP.i64_mul).localSet(4);
+  lowHalf(0), c.localGet(3).op(OP.i64_mul).localSet(5);
+  c.localGet(2), lowHalf(1), c.op(OP.i64_mul).localSet(6);
+  // hi×hi + (lo×hi >> 32) + (hi×lo >> 32) + the carry of the middle column.
+  c.localGet(2).localGet(3).op(OP.i64_mul);
+  c.localGet(5).i64Const(32).op(OP.i64_shr_u).op(OP.i64_add);
+  c.localGet(6).i64Const(32).op(OP.i64_shr_u).op(OP.i64_add);
+  c.localGet(4).i64Const(32).op(OP.i64_shr_u);
+  lowHalf(5).op(OP.i64_add);
+  lowHalf(6).op(OP.i64_add);
+  c.i64Const(32).op(OP.i64_shr_u).op(OP.i64_add);
+  return [I64, I64, I64, I64, I64];
+}
+
+/** mulh (both signed) or mulhsu (a signed): mulhu corrected by the signs. */
+function mulhBody(c: Code, bSigned: boolean): number[] {
+  c.localGet(0).localGet(1).call(FN.mulhu);
+  // - (a < 0 ? b : 0)
+  c.localGet(1).localGet(0).i64Const(63).op(OP.i64_shr_s).op(OP.i64_and).op(OP.i64_sub);
+  // - (b < 0 ? a : 0)
+  if (bSigned) c.localGet(0).localGet(1).i64Const(63).op(OP.i64_shr_s).op(OP.i64_and).op(OP.i64_sub);
+  return [];
+}
+
+/**
+ * RISC-V division and remainder, which never trap: by zero the quotient
+ * is all ones and the remainder the dividend; the signed overflow
+ * (MIN / -1) gives MIN and 0, which dividing by 1 instead also gives.
+ * The 32-bit forms work on the low words and sign-extend the result.
+ */
+function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): number[] {
+  const w = bits === 32;
+  const a = () => (c.localGet(0), w ? c.op(OP.i32_wrap_i64) : c);
+  const b = () => (c.localGet(1), w ? c.op(OP.i32_wrap_i64) : c);
+  const eqz = w ? OP.i32_eqz : OP.i64_eqz;
+  const one = () => (w ? c.i32Const(1) : c.i64Const(1));
+  const minusOne = () => (w ? c.i32Const(-1) : c.i64Const(-1));
+  const eq = w ? OP.i32_eq : OP.i64_eq;
+  const op = w
+    ? { div: [OP.i32_div_s, OP.i32_div_u], rem: [OP.i32_rem_s, OP.i32_rem_u] }[kind][signed ? 0 : 1]
+    : { div: [OP.i64_div_s, OP.i64_div_u], rem: [OP.i64_rem_s, OP.i64_rem_u] }[kind][signed ? 0 : 1];
+  b().op(eqz);
+  c.open(OP.if, w ? I32 : I64);
+  if (kind === "div") minusOne();
+  else a();
+  c.op(OP.else);
+  a();
+  if (signed) {
+    // The divisor, or 1 on overflow.
+    one(), b();
+    a(), (w ? c.i32Const(-0x80000000) : c.i64Const(-(2n ** 63n))), c.op(eq);
+    b(), minusOne(), c.op(eq);
+    c.op(OP.i32_and).op(OP.select);
+  } else {
+    b();
+  }
+  c.op(op).op(OP.end);
+  if (w) c.op(OP.i64_extend_i32_s);
+  return [];
+}
+
+/** Appends a function body: its locals (grouped by type), its code and `end`. */
+function body(out: number[], locals: readonly number[], code: readonly number[]): void {
+  const b: number[] = [];
+  const groups: [number, number][] = [];
+  for (const t of locals) {
+    if (groups.length && groups[groups.length - 1][1] === t) groups[groups.length - 1][0]++;
+    else groups.push([1, t]);
+  }
+  unsignedLeb(b, groups.length);
+  for (const [n, t] of groups) unsignedLeb(b, n), b.push(t);
+  for (const x of code) b.push(x);
+  b.push(OP.end);
+  unsignedLeb(out, b.length);
+  for (const x of b) out.push(x);
+}
+
+/** Memory limits as an import declares them: exactly `pages` pages. */
+function limits(out: number[], pages: number, shared: boolean): void {
+  out.push(shared ? 0x03 : 0x01);
+  unsignedLeb(out, pages);
+  unsignedLeb(out, pages);
+}
+
+/** The module's bytes around the region function's locals and code. */
+function moduleBytes(
+  w: WasmRuntime,
+  regionLocals: readonly number[],
+  regionCode: readonly number[],
+): Uint8Array<ArrayBuffer> {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  // Types: 0 the region (slot: i32) -> f64, 1 ld (i32 ×5) -> (), 2 st (i32 ×4) -> (), 3 helpers (i64, i64) -> i64.
+  section(out, 1, [
+    4,
+    0x60,
+    1,
+    I32,
+    1,
+    F64,
+    0x60,
+    5,
+    I32,
+    I32,
+    I32,
+    I32,
+    I32,
+    0,
+    0x60,
+    4,
+    I32,
+    I32,
+    I32,
+    I32,
+    0,
+    0x60,
+    2,
+    I64,
+    I64,
+    1,
+    I64,
+  ]);
+  const imports: number[] = [5];
+  const imp = (module: string, field: string) => (name(imports, module), name(imports, field));
+  imp("h", "ld"), imports.push(0x00, 1);
+  imp("h", "st"), imports.push(0x00, 2);
+  imp("m", "guest"), imports.push(0x02), limits(imports, w.guestPages, true);
+  imp("m", "pages"), imports.push(0x02), limits(imports, w.pagesPages, false);
+  imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, w.arenaMaxPages);
+  section(out, 2, imports);
+  const funcs: number[] = [];
+  unsignedLeb(funcs, HELPERS.length + 1);
+  for (let k = 0; k < HELPERS.length; k++) funcs.push(3);
+  funcs.push(0);
+  section(out, 3, funcs);
+  const exports: number[] = [1];
+  name(exports, "run");
+  exports.push(0x00);
+  unsignedLeb(exports, FN.mulhu + HELPERS.length);
+  section(out, 7, exports);
+  const code: number[] = [];
+  unsignedLeb(code, HELPERS.length + 1);
+  for (const make of HELPERS) {
+    const c = new Code();
+    const locals = make(c);
+    body(code, locals, c.bytes);
+  }
+  body(code, regionLocals, regionCode);
+  section(out, 10, code);
+  return new Uint8Array(out);
+}
+
+/** Return sites of a region: blocks that follow a call in the region, where an indirect jump most likely lands. */
+function returnSites(region: readonly TranslationBlock[]): TranslationBlock[] {
+  return region.filter((tb, k) =>
+    k > 0 && region.some((t) => {
+      const last = t.insns[t.insns.length - 1];
+      return t.end === tb.pc && (last?.op === "jal" || last?.op === "jalr");
+    })
+  );
+}
+
+/** Whether the WebAssembly tier can compile `region`. */
+export function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
+  return region.every((tb) => tb.instr === undefined && wasmTranslatable(tb.insns));
+}
+
+/**
+ * Emits the region function's code; returns its locals and code.
+ * Exported for tests, which look at the module a region becomes.
+ */
+export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]; code: number[] } {
+  const e = new WasmEmitter();
+  let regs = 0;
+  for (const tb of region) for (const i of tb.insns) if (i) regs |= (1 << i.rd) | (1 << i.rs1) | (1 << i.rs2);
+  e.useRegisters(regs);
+  const b = e.local(I32), bud = e.local(I32), nx = e.local(F64);
+  const n = region.length;
+  const index = new Map(region.map((tb, k) => [tb.pc, k]));
+  const sites = returnSites(region);
+  let current = 0;
+  // Depths from the code of block `current`, inside `e.nest` blocks of its own.
+  const toLoop = () => n - 1 - current + e.nest;
+  const toExit = () => n - current + e.nest;
+  const c = e.code;
+  e.leave = () => (c.localSet(nx), c.br(OP.br, toExit()));
+  const enter = (k: number) => (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
+  e.goto = (e, pc) => {
+    const k = index.get(pc);
+    if (k === undefined) return c.f64Const(pc), e.leave(e);
+    if (k <= current) {
+      c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_lt_s);
+      e.if(VOID);
+      c.f64Const(pc), e.leave(e);
+      e.end();
+    }
+    enter(k);
+  };
+  e.gotoDynamic = (e, target) => {
+    c.localGet(target).op(OP.f64_convert_i64_u).localSet(nx);
+    if (sites.length > 0) {
+      c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_ge_s);
+      e.if(VOID);
+      for (const tb of sites) {
+        c.localGet(target).i64Const(tb.pc).op(OP.i64_eq);
+        e.if(VOID);
+        enter(index.get(tb.pc)!);
+        e.end();
+      }
+      e.end();
+    }
+    c.br(OP.br, toExit());
+  };
+  e.loadRegisters();
+  c.i32Const(REGION_BUDGET).localSet(bud);
+  c.open(OP.block).open(OP.loop);
+  for (let k = n - 1; k >= 0; k--) c.open(OP.block);
+  c.localGet(b).brTable(region.map((_, k) => k), 0);
+  region.forEach((tb, k) => {
+    c.op(OP.end);
+    current = k;
+    e.ended = false;
+    e.nest = 0;
+    for (let j = 0; j < tb.insns.length && !e.ended; j++) {
+      const insn = tb.insns[j];
+      e.startInsn(tb.pcs[j], insn?.size ?? 4);
+      if (!insn || !WASM_TRANS[insn.op]!(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
+    }
+    if (!e.ended) e.jump(tb.end);
+  });
+  c.op(OP.end).op(OP.end); // the loop, the exit block
+  e.storeRegisters();
+  c.localGet(nx);
+  return { locals: e.localTypes, code: c.bytes };
+}
+
+/**
+ * Compiles `region` (its first block is the entry) to a WebAssembly
+ * function, or returns undefined when the tier cannot take it.
+ */
+export function compileWasmRegion(region: readonly TranslationBlock[], w: WasmRuntime): BlockFn | undefined {
+  if (!wasmRegionSupported(region)) return undefined;
+  const { locals, code } = emitWasmRegion(region);
+  const module = new WebAssembly.Module(moduleBytes(w, locals, code));
+  const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
+  return (cpu: Cpu) => {
+    w.cpu = cpu;
+    let nx: number;
+    try {
+      nx = run(cpu.slot);
+    } catch (err) {
+      cpu.pc = w.pcOf(cpu, SLOT.ip);
+      throw err;
+    }
+    if (nx < 0) cpu.pc = w.pcOf(cpu, SLOT.exitPc);
+    return nx;
+  };
+}

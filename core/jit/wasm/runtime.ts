@@ -1,0 +1,85 @@
+/**
+ * What WebAssembly region modules import, made once per address space:
+ * the guest memory and its page flags (the address space's own
+ * `WebAssembly.Memory`s), the register arena where each vCPU's registers
+ * live (`core/cpu/register_arena.ts`), and the slow-path load and store,
+ * which wrap the JavaScript tier's (`../runtime.ts`) so that faults are
+ * the same in every tier.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../../cpu/state.ts";
+import { ARENA_MAX_PAGES, registerMemory, SLOT } from "../../cpu/register_arena.ts";
+import type { AddressSpace } from "../../mem/address_space.ts";
+
+/** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
+export interface SlowPaths {
+  ld(c: Cpu, lo: number, hi: number, imm: number, size: number, signed: boolean): number;
+  st(c: Cpu, lo: number, hi: number, imm: number, size: number, vlo: number, vhi: number): void;
+  /** High word of a 64-bit slow-path load. */
+  readonly RH: Int32Array;
+}
+
+/** The imports shared by the region modules of one address space. */
+export interface WasmRuntime {
+  /** Imports of every region module. */
+  readonly imports: WebAssembly.Imports;
+  /** Size of the guest memory, in 64 KiB WebAssembly pages. */
+  readonly guestPages: number;
+  /** Size of the page-flag memory, in WebAssembly pages. */
+  readonly pagesPages: number;
+  /** Most pages of the register arena (the modules declare it). */
+  readonly arenaMaxPages: number;
+  /** The pc a region left at byte `offset` of `cpu`'s slot (`SLOT.ip`, `SLOT.exitPc`). */
+  pcOf(cpu: Cpu, offset: number): number;
+  /** The vCPU running a region (the slow paths' `c`). */
+  cpu: Cpu | undefined;
+}
+
+const WASM_PAGE = 65536;
+
+/** Views of the whole register arena, made again when it has grown. */
+function arenaViews(): () => { i32: Int32Array; f64: Float64Array } {
+  let views = { i32: new Int32Array(registerMemory.buffer), f64: new Float64Array(registerMemory.buffer) };
+  return () => {
+    if (views.i32.byteLength !== registerMemory.buffer.byteLength) {
+      views = { i32: new Int32Array(registerMemory.buffer), f64: new Float64Array(registerMemory.buffer) };
+    }
+    return views;
+  };
+}
+
+/**
+ * The WebAssembly runtime of `mem`, or undefined when its memory is not a
+ * `WebAssembly.Memory` (then every region stays in JavaScript).
+ */
+export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime | undefined {
+  const guest = mem.wasmMemory, pages = mem.pagesMemory;
+  if (!guest || !pages) return undefined;
+  const arena = arenaViews();
+  const w: WasmRuntime = {
+    imports: {
+      h: {
+        ld(lo: number, hi: number, imm: number, size: number, signed: number): void {
+          const v = slow.ld(w.cpu!, lo, hi, imm, size, signed !== 0);
+          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+          i32[at] = v;
+          // Loads of 1, 2 and 4 bytes come back extended to 32 bits as the instruction says, except lwu.
+          i32[at + 1] = size === 8 ? slow.RH[0] : signed !== 0 ? v >> 31 : 0;
+        },
+        st(lo: number, hi: number, imm: number, size: number): void {
+          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+          slow.st(w.cpu!, lo, hi, imm, size, i32[at], i32[at + 1]);
+        },
+      },
+      m: { guest, pages, regs: registerMemory },
+    },
+    guestPages: guest.buffer.byteLength / WASM_PAGE,
+    pagesPages: pages.buffer.byteLength / WASM_PAGE,
+    arenaMaxPages: ARENA_MAX_PAGES,
+    pcOf: (cpu, offset) => arena().f64[(cpu.slot + offset) >> 3],
+    cpu: undefined,
+  };
+  return w;
+}
