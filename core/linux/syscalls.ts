@@ -29,6 +29,7 @@ import { POLL_SYSCALLS } from "./sys_poll.ts";
 import { PROC_SYSCALLS } from "./sys_proc.ts";
 import { RISCV_SYSCALLS } from "./sys_riscv.ts";
 import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
+import { SOCKET_SYSCALLS } from "./sys_socket.ts";
 import { THREAD_SYSCALLS } from "./sys_thread.ts";
 import { TIME_SYSCALLS } from "./sys_time.ts";
 
@@ -52,6 +53,7 @@ const TABLE: readonly (SyscallDef | undefined)[] = (() => {
       EXEC_SYSCALLS,
       RISCV_SYSCALLS,
       EVENT_SYSCALLS,
+      SOCKET_SYSCALLS,
     ].flat()
   ) {
     if (t[d.nr] !== undefined) throw new Error(`System call ${d.nr} (${d.name}) is defined twice`);

@@ -1,0 +1,61 @@
+/**
+ * The TCP throughput row of `deno task bench`: a guest receiver
+ * (`tests/guest/bin/sockbench recv`) and a guest sender (`sockbench send`)
+ * exchange 64 MiB over localhost, each under the same emulator in a process
+ * of its own; the receiver times the transfer itself (from `accept` to the
+ * end of the stream), so start-up is left out.
+ *
+ * @module
+ */
+
+/**
+ * Runs one transfer of `mib` MiB with both guests under `emulator` (a
+ * command line to which the guest's argv is appended).
+ *
+ * @param emulator e.g. `["qemu-riscv64"]`
+ * @param sockbench path of the guest program
+ * @param mib MiB to send
+ * @returns the receiver's throughput in MB/s (10^6 bytes per second)
+ */
+export async function tcpThroughput(emulator: string[], sockbench: string, mib: number): Promise<number> {
+  const recv = new Deno.Command(emulator[0], {
+    args: [...emulator.slice(1), sockbench, "recv"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = recv.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const nextLine = async (): Promise<string> => {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const i = text.indexOf("\n");
+    const line = i < 0 ? text : text.slice(0, i);
+    text = i < 0 ? "" : text.slice(i + 1);
+    return line;
+  };
+  const port = await nextLine();
+  const send = await new Deno.Command(emulator[0], {
+    args: [...emulator.slice(1), sockbench, "send", String(port), String(mib)],
+    stderr: "inherit",
+  }).output();
+  const last = await nextLine();
+  await recv.status;
+  const [bytes, ns] = last.split(" ").map(Number);
+  if (!send.success || bytes !== mib * 2 ** 20 || !(ns > 0)) {
+    throw new Error(`TCP transfer under ${emulator.join(" ")} failed: receiver said ${JSON.stringify(last)}`);
+  }
+  return bytes / (ns / 1e9) / 1e6;
+}
+
+if (import.meta.main) {
+  const bin = new URL("../tests/guest/bin/sockbench", import.meta.url).pathname;
+  const plume = [Deno.execPath(), "run", "--quiet", "--allow-all", new URL("../main.ts", import.meta.url).pathname];
+  for (let i = 0; i < 3; i++) {
+    const q = await tcpThroughput(["qemu-riscv64"], bin, 64);
+    const p = await tcpThroughput(plume, bin, 64);
+    console.log(`qemu ${q.toFixed(0)} MB/s, plume ${p.toFixed(0)} MB/s, ${(p / q * 100).toFixed(0)}%`);
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * A guest socket: an open file description over a host socket
+ * (`host_socket.ts`). The host descriptor is always non-blocking and
+ * close-on-exec; whether the guest's description blocks is plume's own
+ * `O_NONBLOCK` flag. A call that would block fails on the host with
+ * `EAGAIN`, and {@link blockOrFail} turns that into a wait of the calling
+ * guest thread (the scheduler sleeps in a host `poll` on the socket when
+ * every thread waits), so that a blocked socket never stops the other
+ * guest threads and processes.
+ *
+ * @module
+ */
+
+import { E, SyscallError } from "./errno.ts";
+import { HOST, type HostSockets, hostSockets } from "./host_socket.ts";
+import { POLL } from "./host_poll.ts";
+import { O_NONBLOCK, O_RDWR, OpenFile } from "./open_file.ts";
+import { type FileStat, S_IFSOCK } from "./stat.ts";
+import { Blocked } from "./wait.ts";
+
+/** `SOCK_STREAM`. */
+export const SOCK_STREAM = 1;
+/** `SOCK_DGRAM`. */
+export const SOCK_DGRAM = 2;
+/** `SOCK_SEQPACKET`. */
+export const SOCK_SEQPACKET = 5;
+
+/** `POLLRDHUP`: the peer shut its writing half down (what `EPOLLRDHUP` asks for). */
+export const POLLRDHUP = 0x2000;
+
+/** The host calls, which exist whenever a socket does. */
+export function host(): HostSockets {
+  const h = hostSockets();
+  if (h === null) throw new SyscallError(E.EAFNOSUPPORT, "The host C library cannot be loaded");
+  return h;
+}
+
+/** Throws the `SyscallError` of a negative C result; returns a non-negative one. */
+export function check(r: number, what: string): number {
+  if (r < 0) throw new SyscallError(-r, what);
+  return r;
+}
+
+/**
+ * A socket description.
+ *
+ * @example A socketpair's two ends
+ * ```ts
+ * import { SocketFile } from "./socket_file.ts";
+ * import { hostSockets } from "./host_socket.ts";
+ * import { strictEqual } from "node:assert";
+ * const h = hostSockets();
+ * if (h) {
+ *   const sv = new Int32Array(2);
+ *   h.socketpair(1, 1 | 0o4000 | 0o2000000, 0, sv);
+ *   const a = new SocketFile(sv[0], 1, 1, 0), b = new SocketFile(sv[1], 1, 1, 0);
+ *   strictEqual(a.write(new Uint8Array([1, 2])), 2);
+ *   strictEqual(b.read(new Uint8Array(4)), 2);
+ *   a.release();
+ *   b.release();
+ * }
+ * ```
+ */
+export class SocketFile extends OpenFile {
+  /** The host descriptor (non-blocking, close-on-exec). */
+  readonly fd: number;
+  /** `AF_*` family. */
+  readonly domain: number;
+  /** `SOCK_*` type (without flags). */
+  readonly type: number;
+  /** `SO_RCVTIMEO` in ms (Infinity: none); the host socket never blocks, so plume keeps it. */
+  rcvTimeoutMs = Infinity;
+  /** `SO_SNDTIMEO` in ms. */
+  sndTimeoutMs = Infinity;
+  private closed = false;
+
+  /**
+   * @param fd host descriptor (owned from now on)
+   * @param domain `AF_*`
+   * @param type `SOCK_*` without flags
+   * @param flags guest status flags (`O_NONBLOCK`)
+   */
+  constructor(fd: number, domain: number, type: number, flags: number) {
+    const st = hostSockets()?.fstat(fd);
+    super(O_RDWR | (flags & O_NONBLOCK), `socket:[${typeof st === "object" ? st.ino : 0}]`);
+    this.fd = fd;
+    this.domain = domain;
+    this.type = type;
+  }
+
+  /** True when the guest's description is non-blocking. */
+  get nonblocking(): boolean {
+    return (this.flags & O_NONBLOCK) !== 0;
+  }
+
+  /** True for a byte stream (partial transfers continue). */
+  get stream(): boolean {
+    return this.type === SOCK_STREAM;
+  }
+
+  read(dst: Uint8Array): number {
+    if (dst.length === 0 && this.stream) return 0;
+    return check(host().recvfrom(this.fd, dst, HOST.MSG_DONTWAIT, null, null), "recv");
+  }
+
+  /** Sends all of `src` (a blocking stream socket waits for room as often as needed). */
+  write(src: Uint8Array): number {
+    return sendAll(this, src.length, this.nonblocking, (done) => {
+      return check(
+        host().sendto(this.fd, src.subarray(done), HOST.MSG_DONTWAIT | HOST.MSG_NOSIGNAL, null),
+        "send",
+      );
+    });
+  }
+
+  override pollEvents(): number {
+    if (this.closed) return POLL.NVAL;
+    return host().pollNow(this.fd, POLL.IN | POLL.OUT | POLL.PRI | POLL.RDNORM | POLL.WRNORM | POLL.RDBAND | POLLRDHUP);
+  }
+
+  override waitable(): boolean {
+    return true;
+  }
+
+  override hostPollFd(): number | undefined {
+    return this.fd;
+  }
+
+  override available(): number {
+    return check(host().ioctlInt(this.fd, HOST.FIONREAD), "FIONREAD");
+  }
+
+  stat(): FileStat {
+    const st = host().fstat(this.fd);
+    if (typeof st === "number") throw new SyscallError(-st, "fstat");
+    return { ...st, mode: S_IFSOCK | (st.mode & 0o7777) };
+  }
+
+  override release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    host().close(this.fd);
+  }
+}
+
+/** True for a `SyscallError` with `EAGAIN`. */
+function isAgain(err: unknown): boolean {
+  return err instanceof SyscallError && err.errno === E.EAGAIN;
+}
+
+/**
+ * Runs `attempt` now; if it fails with `EAGAIN` and the call may block,
+ * the calling thread waits until `events` hold on the socket (or the
+ * timeout passes: `EAGAIN`, as Linux's `SO_RCVTIMEO` gives) and tries
+ * again.
+ *
+ * @param f the socket
+ * @param nonblocking the call must not block (`O_NONBLOCK`, `MSG_DONTWAIT`)
+ * @param events poll events that let the call go on
+ * @param timeoutMs the socket's timeout for this direction
+ * @param attempt the call, throwing `SyscallError` (`EAGAIN`: not yet)
+ */
+export function blockOrFail(
+  f: SocketFile,
+  nonblocking: boolean,
+  events: number,
+  timeoutMs: number,
+  attempt: () => number,
+  what: string,
+): number {
+  try {
+    return attempt();
+  } catch (err) {
+    if (!isAgain(err) || nonblocking) throw err;
+  }
+  const deadline = performance.now() + timeoutMs;
+  throw new Blocked({
+    what: `${what} on ${f.path}`,
+    deadline,
+    restart: "restart",
+    hostFds: [{ fd: f.fd, events: events & (POLL.IN | POLL.OUT | POLL.PRI) }],
+    poll(now) {
+      if (f.pollEvents() & (events | POLL.ERR | POLL.HUP | POLL.NVAL)) {
+        try {
+          return attempt();
+        } catch (err) {
+          if (!isAgain(err)) throw err;
+        }
+      }
+      return now >= deadline ? -E.EAGAIN : undefined;
+    },
+    cancel() {},
+  });
+}
+
+/**
+ * Sends `total` bytes with `sendAt(done)` (which sends from offset `done`
+ * and returns the count). A stream socket that may block goes on until
+ * everything is sent, as Linux's blocking `send` does; otherwise the first
+ * partial count is the result. An error after some bytes went returns the
+ * count (the error shows on the next call).
+ */
+export function sendAll(f: SocketFile, total: number, nonblocking: boolean, sendAt: (done: number) => number): number {
+  let done = 0;
+  /** The result when the call is over, or undefined when it must wait for room. */
+  const step = (): number | undefined => {
+    for (;;) {
+      try {
+        const n = sendAt(done);
+        done += n;
+        if (!f.stream || done >= total || nonblocking) return done;
+      } catch (err) {
+        if (!isAgain(err)) {
+          if (done > 0) return done;
+          throw err;
+        }
+        if (nonblocking) {
+          if (done > 0) return done;
+          throw err;
+        }
+        return undefined;
+      }
+    }
+  };
+  const first = step();
+  if (first !== undefined) return first;
+  const deadline = performance.now() + f.sndTimeoutMs;
+  throw new Blocked({
+    what: `send on ${f.path}`,
+    deadline,
+    restart: "restart",
+    hostFds: [{ fd: f.fd, events: POLL.OUT }],
+    poll(now) {
+      if (f.pollEvents() & (POLL.OUT | POLL.ERR | POLL.HUP | POLL.NVAL)) {
+        const r = step();
+        if (r !== undefined) return r;
+      }
+      if (now >= deadline) return done > 0 ? done : -E.EAGAIN;
+      return undefined;
+    },
+    cancel() {},
+  });
+}
