@@ -28,7 +28,10 @@
  * start address, and nothing is written for the instructions after the
  * last full interval.
  *
- * Where plume differs: a line lists its blocks by number, where QEMU lists
+ * Where plume differs: blocks are plume's translation blocks, which end
+ * where QEMU's do but for CSR instructions (QEMU ends a block at each, so
+ * code using `frflags` or `fsrm` has more, shorter blocks there); a line
+ * lists its blocks by number, where QEMU lists
  * them in the order of its GLib hash table (SimPoint reads a line as a
  * set, so the order carries nothing). QEMU counts with inline adds on
  * scoreboards and a conditional callback that reads them; here a streamed

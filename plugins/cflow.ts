@@ -37,10 +37,11 @@
  * early exit to its standard error (`vcpu_tb_branched_exec: pc=…`), which
  * a sandboxed plugin does not have: plume prints it with
  * `qemu_plugin_outs`, in order with the rest. Where plume's blocks end
- * elsewhere than QEMU's, nodes differ with them: QEMU ends a block at an
- * illegal instruction, plume's blocks go on past one, so an illegal
- * instruction whose signal a handler catches is an early exit (`sync
- * fault`) here and a branch in QEMU. QEMU keeps the previous
+ * elsewhere than QEMU's, nodes differ with them: QEMU ends a block at
+ * every CSR instruction, plume's blocks go on past them, so a CSR access
+ * that traps (`unimp` writes the read-only `cycle`) and whose SIGILL a
+ * handler catches is an early exit (`sync fault`) here and a branch in
+ * QEMU. QEMU keeps the previous
  * block in a scoreboard written by inline stores and read by a
  * conditional callback; a streamed callback cannot read a scoreboard
  * (it runs after the guest moved on), so here streamed callbacks per
@@ -94,6 +95,8 @@ interface NodeData {
   /** Translations with it last in its block, and in the middle. */
   lastCount: number;
   midCount: number;
+  /** The destination taken last: most branches go where they went before. */
+  lastDest: DestData | undefined;
 }
 
 /** One translated block: what its start records for the next block's check. */
@@ -103,14 +106,26 @@ interface BlockData {
   end: number;
   /** The address after its last instruction. */
   after: number;
+  /** Its instructions' addresses. */
+  pcs: number[];
+  /** The node of its last instruction (where it usually branches from). */
+  lastNode: NodeData;
 }
 
-/** The execution state of one vCPU (QEMU's `VCPUScoreBoard`). */
+/**
+ * The execution state of one vCPU (QEMU's `VCPUScoreBoard`). QEMU's
+ * `last_pc` is `block.pcs[executed - 1]`: the instruction callbacks only
+ * count, so that a block's are one run of the replay (the same callback
+ * and user data), not a call each with its own address.
+ */
 interface VcpuState {
   tbPc: number;
   endBlock: number;
   pcAfterBlock: number;
-  lastPc: number;
+  /** The block running, or undefined before the first. */
+  block: BlockData | undefined;
+  /** How many of its instructions started. */
+  executed: number;
 }
 
 type SortKey = "hottest" | "early" | "popular";
@@ -150,6 +165,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
         symbol: null,
         lastCount: 0,
         midCount: 0,
+        lastDest: undefined,
       };
       nodes.set(addr, node);
     }
@@ -157,15 +173,20 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   };
   const states: VcpuState[] = [];
   const stateOf = (vcpu: number): VcpuState => {
-    while (states.length <= vcpu) states.push({ tbPc: 0, endBlock: 0, pcAfterBlock: 0, lastPc: 0 });
+    while (states.length <= vcpu) {
+      states.push({ tbPc: 0, endBlock: 0, pcAfterBlock: 0, block: undefined, executed: 0 });
+    }
     return states[vcpu];
   };
 
   /** Control did not go on in a straight line to the block starting at `s.tbPc` (QEMU's `vcpu_tb_branched_exec`). */
   function branched(s: VcpuState): void {
-    const lpc = s.lastPc, ebpc = s.endBlock, npc = s.pcAfterBlock, pc = s.tbPc;
+    const b = s.block;
+    if (!b || s.executed === 0) return;
+    const lpc = b.pcs[s.executed - 1];
+    const ebpc = s.endBlock, npc = s.pcAfterBlock, pc = s.tbPc;
     if (lpc === 0) return;
-    const node = fetchNode(lpc);
+    const node = s.executed === b.pcs.length ? b.lastNode : fetchNode(lpc);
     if (lpc !== ebpc) {
       qemu_plugin_outs(
         `vcpu_tb_branched_exec: pc=${hex(pc)}, epbc=${hex(ebpc)} npc=${hex(npc)}, lpc=${hex(lpc)}\n`,
@@ -173,8 +194,12 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
       node.earlyExit++;
       if (!node.midCount) node.midCount++;
     }
-    let data = node.dests.find((d) => d.daddr === pc);
-    if (!data) node.dests.push(data = { daddr: pc, dcount: 0 });
+    let data = node.lastDest;
+    if (data?.daddr !== pc) {
+      data = node.dests.find((d) => d.daddr === pc);
+      if (!data) node.dests.push(data = { daddr: pc, dcount: 0 });
+      node.lastDest = data;
+    }
     data.dcount++;
     node.destCount++;
   }
@@ -185,26 +210,30 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     if (s.pcAfterBlock !== b.pc) branched(s);
     s.endBlock = b.end;
     s.pcAfterBlock = b.after;
+    s.block = b;
+    s.executed = 0;
   }
-  function onInsn(vcpu: number, vaddr: unknown): void {
-    states[vcpu].lastPc = vaddr as number;
+  function onInsn(vcpu: number): void {
+    states[vcpu].executed++;
   }
 
   qemu_plugin_register_vcpu_tb_trans_cb(id, (_id: PluginId, tb: Tb) => {
     const n = qemu_plugin_tb_n_insns(tb);
     const last = qemu_plugin_tb_get_insn(tb, n - 1);
     const end = qemu_plugin_insn_vaddr(last);
-    const block: BlockData = { pc: qemu_plugin_tb_vaddr(tb), end, after: end + qemu_plugin_insn_size(last) };
+    const pcs: number[] = [];
+    for (let i = 0; i < n; i++) pcs.push(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i)));
+    const after = end + qemu_plugin_insn_size(last);
+    const block: BlockData = { pc: qemu_plugin_tb_vaddr(tb), end, after, pcs, lastNode: fetchNode(end) };
     qemu_plugin_register_vcpu_tb_exec_cb(tb, onBlock, QEMU_PLUGIN_CB_NO_REGS, block);
     for (let i = 0; i < n; i++) {
       const insn = qemu_plugin_tb_get_insn(tb, i);
-      const ipc = qemu_plugin_insn_vaddr(insn);
-      const node = fetchNode(ipc);
+      const node = fetchNode(pcs[i]);
       node.insnDisas ??= qemu_plugin_insn_disas(insn);
       node.symbol ??= qemu_plugin_insn_symbol(insn);
       if (i === n - 1) node.lastCount++;
       else node.midCount++;
-      qemu_plugin_register_vcpu_insn_exec_cb(insn, onInsn, QEMU_PLUGIN_CB_NO_REGS, ipc);
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, onInsn, QEMU_PLUGIN_CB_NO_REGS, block);
     }
   });
 
