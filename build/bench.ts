@@ -18,6 +18,7 @@ import { INLINE_ADD } from "../core/jit/plugin_actions.ts";
 import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";
 import { Log } from "../core/util/log.ts";
 import { fileUrlToPath } from "../core/util/file_url.ts";
+import { tcpThroughputRow } from "./bench_sockets.ts";
 
 const ROOT = fileUrlToPath(new URL("..", import.meta.url));
 const GUEST = `${ROOT}tests/guest/bin/`;
@@ -186,6 +187,16 @@ async function main(): Promise<void> {
         rss,
       ]
         .join(" | "),
+    );
+  }
+  // Not a CPU-bound row: two guests (receiver and sender) exchange 64 MiB over localhost, each in its own process.
+  const tcp = "TCP throughput 64 MiB over localhost (own sockbench)";
+  if ((!values.filter || tcp.includes(values.filter)) && exists(`${GUEST}sockbench`)) {
+    const r = await tcpThroughputRow(PLUME, `${GUEST}sockbench`, 64, runs);
+    console.log(
+      `\n${tcp}: qemu ${r.qemu.toFixed(0)} MB/s, plume ${r.plume.toFixed(0)} MB/s, plume/qemu ${
+        (r.plume / r.qemu).toFixed(2)
+      }`,
     );
   }
 }

@@ -50,12 +50,32 @@ export async function tcpThroughput(emulator: string[], sockbench: string, mib: 
   return bytes / (ns / 1e9) / 1e6;
 }
 
+/**
+ * The median throughputs of `runs` alternating transfers under qemu-riscv64
+ * and under `plume` (a command line).
+ *
+ * @returns MB/s under qemu and under plume
+ */
+export async function tcpThroughputRow(
+  plume: string[],
+  sockbench: string,
+  mib: number,
+  runs: number,
+): Promise<{ qemu: number; plume: number }> {
+  const q: number[] = [], p: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    q.push(await tcpThroughput(["qemu-riscv64"], sockbench, mib));
+    p.push(await tcpThroughput(plume, sockbench, mib));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return { qemu: median(q), plume: median(p) };
+}
+
 if (import.meta.main) {
   const bin = new URL("../tests/guest/bin/sockbench", import.meta.url).pathname;
   const plume = [Deno.execPath(), "run", "--quiet", "--allow-all", new URL("../main.ts", import.meta.url).pathname];
-  for (let i = 0; i < 3; i++) {
-    const q = await tcpThroughput(["qemu-riscv64"], bin, 64);
-    const p = await tcpThroughput(plume, bin, 64);
-    console.log(`qemu ${q.toFixed(0)} MB/s, plume ${p.toFixed(0)} MB/s, ${(p / q * 100).toFixed(0)}%`);
-  }
+  const r = await tcpThroughputRow(plume, bin, 64, Number(Deno.args[0] ?? 5));
+  console.log(
+    `qemu ${r.qemu.toFixed(0)} MB/s, plume ${r.plume.toFixed(0)} MB/s, ${(r.plume / r.qemu * 100).toFixed(0)}%`,
+  );
 }

@@ -105,12 +105,9 @@ export class SocketFile extends OpenFile {
 
   /** Sends all of `src` (a blocking stream socket waits for room as often as needed). */
   write(src: Uint8Array): number {
-    return sendAll(this, src.length, this.nonblocking, (done) => {
-      return check(
-        host().sendto(this.fd, src.subarray(done), HOST.MSG_DONTWAIT | HOST.MSG_NOSIGNAL, null),
-        "send",
-      );
-    });
+    const h = host();
+    const flags = HOST.MSG_DONTWAIT | HOST.MSG_NOSIGNAL;
+    return sendAll(this, src.length, this.nonblocking, (done) => h.sendto(this.fd, src.subarray(done), flags, null));
   }
 
   override pollEvents(): number {
@@ -194,36 +191,28 @@ export function blockOrFail(
 }
 
 /**
- * Sends `total` bytes with `sendAt(done)` (which sends from offset `done`
- * and returns the count). A stream socket that may block goes on until
- * everything is sent, as Linux's blocking `send` does; otherwise the first
- * partial count is the result. An error after some bytes went returns the
- * count (the error shows on the next call).
+ * Sends `total` bytes with `sendAt(done)`, which sends from offset `done`
+ * and returns the count or `-errno` (a full buffer is the common case of a
+ * fast sender: no exception for it). A stream socket that may block goes
+ * on until everything is sent, as Linux's blocking `send` does; otherwise
+ * the first partial count is the result. An error after some bytes went
+ * returns the count (the error shows on the next call).
  */
 export function sendAll(f: SocketFile, total: number, nonblocking: boolean, sendAt: (done: number) => number): number {
   let done = 0;
-  /** The result when the call is over, or undefined when it must wait for room. */
+  /** The result (a count or `-errno`) when the call is over, or undefined when it must wait for room. */
   const step = (): number | undefined => {
     for (;;) {
-      try {
-        const n = sendAt(done);
+      const n = sendAt(done);
+      if (n >= 0) {
         done += n;
         if (!f.stream || done >= total || nonblocking) return done;
-      } catch (err) {
-        if (!isAgain(err)) {
-          if (done > 0) return done;
-          throw err;
-        }
-        if (nonblocking) {
-          if (done > 0) return done;
-          throw err;
-        }
-        return undefined;
-      }
+      } else if (n !== -E.EAGAIN || nonblocking) return done > 0 ? done : n;
+      else return undefined;
     }
   };
   const first = step();
-  if (first !== undefined) return first;
+  if (first !== undefined) return check(first, "send");
   const deadline = performance.now() + f.sndTimeoutMs;
   throw new Blocked({
     what: `send on ${f.path}`,

@@ -295,8 +295,7 @@ function sysSendto(proc: Process, cpu: Cpu, a: readonly number[]): number {
     proc,
     cpu,
     flags,
-    () =>
-      sendAll(f, src.length, nonblocking, (done) => check(h.sendto(f.fd, src.subarray(done), hostFlags, sa), "sendto")),
+    () => sendAll(f, src.length, nonblocking, (done) => h.sendto(f.fd, src.subarray(done), hostFlags, sa)),
   );
 }
 
@@ -538,7 +537,7 @@ function sysSendmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {
             skip = 0;
           }
         }
-        return check(h.sendmsg(f.fd, hostMsghdr(name, rest, done === 0 ? control : null), hostFlags), "sendmsg");
+        return h.sendmsg(f.fd, hostMsghdr(name, rest, done === 0 ? control : null), hostFlags);
       }));
   } finally {
     // The kernel holds its own references to descriptors in flight.
