@@ -57,6 +57,7 @@ import {
   qemu_plugin_path_to_binary,
   qemu_plugin_read_memory_vaddr,
   qemu_plugin_read_register,
+  qemu_plugin_register_vcpu_exit_cb,
   qemu_plugin_register_vcpu_insn_exec_cb,
   qemu_plugin_register_vcpu_syscall_cb,
   qemu_plugin_register_vcpu_syscall_ret_cb,
@@ -158,6 +159,8 @@ export interface CallEvents {
   exit(cpu: Cpu, frame: Frame): void;
   /** The top frame's function became `frame.fn` (entered at `frame.entry`) without an exit. */
   retarget(cpu: Cpu, frame: Frame): void;
+  /** The vCPU ended (its thread exited), after its frames were closed; its index may come back as a new one. */
+  cpuExit?(cpu: Cpu): void;
 }
 
 /** How a block ends, for what the next block means. */
@@ -496,6 +499,15 @@ export class CallTrace {
     for (const cpu of this.cpus) while (cpu?.stack.length) this.pop(cpu);
   }
 
+  /** A vCPU's end: its frames close, and its index starts afresh if it comes back. */
+  private cpuExit(vcpu: number): void {
+    const cpu = this.cpus[vcpu];
+    if (!cpu) return;
+    while (cpu.stack.length) this.pop(cpu);
+    this.events.cpuExit?.(cpu);
+    delete this.cpus[vcpu];
+  }
+
   private fn(module: Module | null, name: string | null, start: number, end: number): Fn {
     const f: Fn = { name, module, start, end, self: 0, active: 0, id: this.fns.length };
     this.fns.push(f);
@@ -572,6 +584,7 @@ export class CallTrace {
       qemu_plugin_register_vcpu_tb_exec_cb(tb, onBlock, QEMU_PLUGIN_CB_NO_REGS, block);
       for (const insn of insns) qemu_plugin_register_vcpu_insn_exec_cb(insn, onInsn, QEMU_PLUGIN_CB_NO_REGS, null);
     });
+    qemu_plugin_register_vcpu_exit_cb(id, (_id: PluginId, vcpu: number) => this.cpuExit(vcpu));
     this.followModules(id);
   }
 

@@ -45,8 +45,9 @@
  *
  * Time is the guest's instruction count, one instruction a nanosecond: a
  * function's duration is the instructions executed while it was on the
- * stack, the same on every run. vCPU `n` is task `100 * (n + 1)` (QEMU's
- * numbering), all in process 100. Frames open at the end (the root
+ * stack, the same on every run. Tasks are numbered from 100 in the order
+ * they start (vCPU 0 first; a thread that ends and one that reuses its
+ * vCPU are two tasks), all in process 100. Frames open at the end (the root
  * function that calls `exit`, its callers) are closed at the last
  * instruction. Frames deeper than 1024 are not recorded (uftrace's
  * default `--max-stack`).
@@ -78,8 +79,8 @@ const DEFAULT_DIR = "uftrace.data";
 /** Frames up to this depth are recorded (uftrace's default `--max-stack`; the record's depth has 10 bits). */
 const MAX_DEPTH = 1024;
 
-/** Records kept per vCPU before they are written out (16 bytes each: 16 MiB). */
-const FLUSH_RECORDS = 1 << 20;
+/** Records kept per vCPU before they are written out (16 bytes each: 16 MiB), and the first batch's room. */
+const FLUSH_RECORDS = 1 << 20, FIRST_RECORDS = 1 << 10;
 
 /** uftrace's record types and the magic of format version 4 (`uftrace.h`). */
 const ENTRY = 0, EXIT = 1, RECORD_MAGIC = 5;
@@ -91,7 +92,6 @@ const FEAT = { TASK_SESSION: 1 << 1, SYM_REL_ADDR: 1 << 5, MAX_STACK: 1 << 6 } a
 const INFO_MASK = 0x3bff;
 
 const PID = 100;
-const tidOf = (vcpu: number) => 100 * (vcpu + 1);
 
 /** One vCPU's records, written to `<tid>.dat` a batch at a time. */
 class Task {
@@ -99,20 +99,27 @@ class Task {
   /** When its first record was made. */
   readonly since: number;
   private file: Deno.FsFile;
-  private buf = new Uint32Array(4 * FLUSH_RECORDS);
+  /** Grows to {@link FLUSH_RECORDS}: a program may start many short threads. */
+  private buf = new Uint32Array(4 * FIRST_RECORDS);
   private n = 0;
   /** Records already written out. */
   private flushed = 0;
 
-  constructor(dir: string, vcpu: number, since: number) {
-    this.tid = tidOf(vcpu);
+  constructor(dir: string, tid: number, since: number) {
+    this.tid = tid;
     this.since = since;
     this.file = Deno.openSync(`${dir}/${this.tid}.dat`, { write: true, create: true, truncate: true });
   }
 
   /** Appends a record; returns its index. */
   add(time: number, type: number, depth: number, addr: number): number {
-    if (this.n === FLUSH_RECORDS) this.flush();
+    if (4 * this.n === this.buf.length) {
+      if (this.n < FLUSH_RECORDS) {
+        const bigger = new Uint32Array(2 * this.buf.length);
+        bigger.set(this.buf);
+        this.buf = bigger;
+      } else this.flush();
+    }
     const b = this.buf, i = 4 * this.n++;
     b[i] = time >>> 0;
     b[i + 1] = Math.floor(time / 2 ** 32);
@@ -156,7 +163,7 @@ function ctime(d: Date): string {
 }
 
 /** The `info` file: header, then the lines of each bit of {@link INFO_MASK}, in bit order. */
-function infoFile(trace: CallTrace, tasks: Task[], date: Date): Uint8Array {
+function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): Uint8Array {
   const first = trace.sessions[0];
   const lines = [
     `exename:${first?.exe ?? ""}`,
@@ -164,7 +171,7 @@ function infoFile(trace: CallTrace, tasks: Task[], date: Date): Uint8Array {
     `exit_status:${trace.exitStatus ?? 0}`,
     `cmdline:${first?.argv.join(" ") ?? ""}`,
     "cpuinfo:lines=2",
-    `cpuinfo:nr_cpus=${tasks.length} / ${tasks.length} (online/possible)`,
+    `cpuinfo:nr_cpus=${vcpus} / ${vcpus} (online/possible)`,
     "cpuinfo:desc=RISC-V 64-bit (plume)",
     "meminfo:0.0 / 0.0 GB (free / total)",
     "osinfo:lines=3",
@@ -236,8 +243,13 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   Deno.mkdirSync(dir);
   const date = new Date();
 
-  const tasks: Task[] = [];
-  const task = (cpu: Cpu) => tasks[cpu.index] ??= new Task(dir, cpu.index, trace.insns);
+  /** Every task, in the order they started (tids from 100 on), and the live one of each vCPU. */
+  const tasks: Task[] = [], live: Task[] = [];
+  let vcpus = 0;
+  const task = (cpu: Cpu) => {
+    vcpus = Math.max(vcpus, cpu.index + 1);
+    return live[cpu.index] ??= tasks[tasks.push(new Task(dir, PID + tasks.length, trace.insns)) - 1];
+  };
   const trace = new CallTrace(id, {
     enter(cpu: Cpu, frame: Frame) {
       const depth = cpu.stack.length - 1;
@@ -250,23 +262,28 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     retarget(cpu: Cpu, frame: Frame) {
       if (frame.mark >= 0) task(cpu).readdress(frame.mark, frame.entry);
     },
+    cpuExit(cpu: Cpu) {
+      live[cpu.index]?.close();
+      delete live[cpu.index];
+    },
   });
 
   qemu_plugin_register_atexit_cb(id, () => {
     trace.finish();
-    const live = tasks.filter((t) => t);
-    for (const t of live) t.close();
+    for (const t of live) t?.close();
     const write = (name: string, text: string | Uint8Array) =>
       typeof text === "string"
         ? Deno.writeTextFileSync(`${dir}/${name}`, text)
         : Deno.writeFileSync(`${dir}/${name}`, text);
-    write("info", infoFile(trace, live, date));
+    write("info", infoFile(trace, tasks, vcpus, date));
     let tasksTxt = "";
     const written = new Set<string>();
     trace.sessions.forEach((s, i) => {
       const sid = (i + 1).toString(16).padStart(16, "0");
       tasksTxt += `SESS timestamp=${seconds(s.since)} pid=${PID} sid=${sid} exename="${s.exe}"\n`;
-      if (i === 0) { for (const t of live) tasksTxt += `TASK timestamp=${seconds(t.since)} tid=${t.tid} pid=${PID}\n`; }
+      if (i === 0) {
+        for (const t of tasks) tasksTxt += `TASK timestamp=${seconds(t.since)} tid=${t.tid} pid=${PID}\n`;
+      }
       let map = "";
       for (const m of s.modules) {
         map += `${m.base.toString(16)}-${m.end.toString(16)} r-xp 00000000 00:00 0 ${m.path}\n`;

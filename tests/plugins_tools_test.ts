@@ -286,3 +286,21 @@ Deno.test({
     assert(sum(p) > 0);
   },
 });
+
+Deno.test({
+  name:
+    `uftrace and callgrind follow threads: a task per thread, every vCPU's instructions counted${UFTRACE}${CALLGRIND}`,
+  ignore: UFTRACE !== "" || CALLGRIND !== "",
+  async fn() {
+    // threads_cpu (4 threads): few system calls, each a round trip to every plugin that follows them.
+    const dir = await tempDir("plume-uftrace-"), argv = [join(GUEST_BIN, "threads_cpu"), "4", "200000"];
+    const r = await plume(argv, [`uftrace,dir=${dir}/trace`, `callgrind,outfile=${dir}/cg`, "insn"]);
+    assertEquals(r.status, 0);
+    const info = await tool("uftrace", ["info", "-d", `${dir}/trace`]);
+    const tasks = Number(/number of tasks\s+: (\d+)/.exec(info)?.[1]);
+    assertEquals(tasks, 5, info.slice(0, 1000));
+    await tool("uftrace", ["replay", "-d", `${dir}/trace`]);
+    const p = annotated(await tool("callgrind_annotate", ["--threshold=100", "--auto=no", `${dir}/cg`]));
+    assertEquals(sum(p), insnTotal(r));
+  },
+});
