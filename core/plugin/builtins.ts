@@ -180,7 +180,7 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
     summary: "a function call trace as a uftrace.data directory (QEMU 10.1's contrib/plugins/uftrace.c)",
     options: [
       ["dir=PATH", "the directory to write (default uftrace.data; write access to it is granted)"],
-      ["trace-privilege-level=on|off", "QEMU's; no effect in user mode (one privilege level)"],
+      ["trace-privilege-level", "=on|off: QEMU's option; no effect in user mode (one privilege level)"],
     ],
     writes: { option: "dir", default: "uftrace.data", directory: { marker: "info" } },
   },
