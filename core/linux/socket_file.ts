@@ -196,9 +196,17 @@ export function blockOrFail(
  * fast sender: no exception for it). A stream socket that may block goes
  * on until everything is sent, as Linux's blocking `send` does; otherwise
  * the first partial count is the result. An error after some bytes went
- * returns the count (the error shows on the next call).
+ * returns the count (the error shows on the next call). `onEpipe` raises
+ * `SIGPIPE` for a peer that goes away while the call waits (the caller
+ * raises it for a failure right away).
  */
-export function sendAll(f: SocketFile, total: number, nonblocking: boolean, sendAt: (done: number) => number): number {
+export function sendAll(
+  f: SocketFile,
+  total: number,
+  nonblocking: boolean,
+  sendAt: (done: number) => number,
+  onEpipe?: () => void,
+): number {
   let done = 0;
   /** The result (a count or `-errno`) when the call is over, or undefined when it must wait for room. */
   const step = (): number | undefined => {
@@ -222,6 +230,7 @@ export function sendAll(f: SocketFile, total: number, nonblocking: boolean, send
     poll(now) {
       if (f.pollEvents() & (POLL.OUT | POLL.ERR | POLL.HUP | POLL.NVAL)) {
         const r = step();
+        if (r === -E.EPIPE) onEpipe?.();
         if (r !== undefined) return r;
       }
       if (now >= deadline) return done > 0 ? done : -E.EAGAIN;

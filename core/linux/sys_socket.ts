@@ -156,20 +156,22 @@ function installNew(proc: Process, f: OpenFile, cloexec: boolean): number {
   }
 }
 
-/** Linux's `SIGPIPE` on a send to a connection whose peer is gone, unless `MSG_NOSIGNAL`. */
-function raisingSigpipe(proc: Process, cpu: Cpu, flags: number, op: () => number): number {
+/** Linux's `SIGPIPE` to the sending thread, for a send to a connection whose peer is gone, unless `MSG_NOSIGNAL`. */
+function sigpipe(proc: Process, cpu: Cpu, flags: number): () => void {
+  const tid = proc.tidOf(cpu);
+  return () => {
+    if (!(flags & MSG_NOSIGNAL)) {
+      sendSignal(proc, { signo: SIGPIPE, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid });
+    }
+  };
+}
+
+/** Runs a send, raising `SIGPIPE` (see {@link sigpipe}) when it fails with `EPIPE` at once. */
+function raisingSigpipe(raise: () => void, op: () => number): number {
   try {
     return op();
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === E.EPIPE && !(flags & MSG_NOSIGNAL)) {
-      sendSignal(proc, {
-        signo: SIGPIPE,
-        code: SI_USER,
-        pid: proc.pid,
-        uid: proc.creds.uid.real,
-        tid: proc.tidOf(cpu),
-      });
-    }
+    if (err instanceof SyscallError && err.errno === E.EPIPE) raise();
     throw err;
   }
 }
@@ -291,11 +293,10 @@ function sysSendto(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const nonblocking = f.nonblocking || (flags & MSG_DONTWAIT) !== 0;
   const hostFlags = flags | HOST.MSG_DONTWAIT | HOST.MSG_NOSIGNAL;
   const h = host();
+  const raise = sigpipe(proc, cpu, flags);
   return raisingSigpipe(
-    proc,
-    cpu,
-    flags,
-    () => sendAll(f, src.length, nonblocking, (done) => h.sendto(f.fd, src.subarray(done), hostFlags, sa)),
+    raise,
+    () => sendAll(f, src.length, nonblocking, (done) => h.sendto(f.fd, src.subarray(done), hostFlags, sa), raise),
   );
 }
 
@@ -525,7 +526,8 @@ function sysSendmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {
     const control = hostControl(proc, m, owned);
     const nonblocking = f.nonblocking || (flags & MSG_DONTWAIT) !== 0;
     const hostFlags = flags | HOST.MSG_DONTWAIT | HOST.MSG_NOSIGNAL;
-    return raisingSigpipe(proc, cpu, flags, () =>
+    const raise = sigpipe(proc, cpu, flags);
+    return raisingSigpipe(raise, () =>
       sendAll(f, total, nonblocking, (done) => {
         // What is left of the buffers after `done` bytes; control messages go with the first bytes only.
         const rest: Uint8Array[] = [];
@@ -538,7 +540,7 @@ function sysSendmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {
           }
         }
         return h.sendmsg(f.fd, hostMsghdr(name, rest, done === 0 ? control : null), hostFlags);
-      }));
+      }, raise));
   } finally {
     // The kernel holds its own references to descriptors in flight.
     for (const fd of owned) h.close(fd);
