@@ -168,7 +168,8 @@ function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): U
   const lines = [
     `exename:${first?.exe ?? ""}`,
     `build_id:${"0".repeat(40)}`,
-    `exit_status:${trace.exitStatus ?? 0}`,
+    // A wait status, as uftrace records its child's. Unknown when the guest died of a signal (no exit call).
+    `exit_status:${(trace.exitStatus ?? 0) << 8}`,
     `cmdline:${first?.argv.join(" ") ?? ""}`,
     "cpuinfo:lines=2",
     `cpuinfo:nr_cpus=${vcpus} / ${vcpus} (online/possible)`,

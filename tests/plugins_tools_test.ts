@@ -174,7 +174,10 @@ Deno.test("uftrace, a built-in, may write the directory its option names; never 
   const dir = await tempDir("plume-uftrace-"), program = join(GUEST_BIN, "hello_asm");
   const run = (plugin: string) => plume([program], [plugin], { cwd: dir });
   assertEquals((await run("uftrace")).status, 7);
-  assert(Deno.statSync(join(dir, "uftrace.data", "info")).isFile);
+  if (UFTRACE === "") {
+    const info = await tool("uftrace", ["info", "-d", "uftrace.data"], dir);
+    assert(info.includes("exit status         : exited with code: 7"), info);
+  }
   // Its own directory again: made anew.
   Deno.writeTextFileSync(join(dir, "uftrace.data", "stale.dat"), "");
   assertEquals((await run("uftrace")).status, 7);
@@ -284,6 +287,23 @@ Deno.test({
     assert(/^callgrind\.out\.\d+$/.test(files[0]), files[0]);
     const p = annotated(await tool("callgrind_annotate", ["--threshold=100", files[0]], dir));
     assert(sum(p) > 0);
+  },
+});
+
+Deno.test({
+  name: `uftrace: an execve starts a session, the new program's calls in it${UFTRACE}`,
+  ignore: UFTRACE !== "",
+  async fn() {
+    const dir = await tempDir("plume-uftrace-"), program = join(GUEST_BIN, "execve");
+    const r = await plume([program, "run", dir], [`uftrace,dir=${dir}/trace`]);
+    assertEquals(r.status, 7);
+    const tasks = Deno.readTextFileSync(`${dir}/trace/task.txt`).split("\n");
+    assertEquals(tasks.filter((l) => l.startsWith("SESS ")).length, 2, tasks.join("\n"));
+    const tree = replayTree(await tool("uftrace", ["replay", "-d", `${dir}/trace`]));
+    // Each program's run starts at a root frame of its own (_start, the same program); the parent's idle
+    // thread, which the execve ends, at another.
+    const roots = tree.filter(([d]) => d === 0).map(([, f]) => f);
+    assertEquals(roots.filter((f) => f === roots[0]).length, 2, JSON.stringify(roots));
   },
 });
 
