@@ -28,7 +28,11 @@
  * start address, and nothing is written for the instructions after the
  * last full interval.
  *
- * Where plume differs: blocks are plume's translation blocks, which end
+ * Where plume differs: a vCPU index is taken again by a new guest thread
+ * when the thread that had it ended (as in QEMU); QEMU opens the index's
+ * file again then, truncating the vectors written so far, plume goes on
+ * writing to it, so that `OUTFILE.N.bb` holds every vector of index N.
+ * Blocks are plume's translation blocks, which end
  * where QEMU's do but for CSR instructions (QEMU ends a block at each, so
  * code using `frflags` or `fsrm` has more, shorter blocks there); a line
  * lists its blocks by number, where QEMU lists
@@ -124,6 +128,8 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
 
   qemu_plugin_register_vcpu_init_cb(id, (_id: PluginId, index: number) => {
     const vcpu = vcpuOf(index);
+    // A new guest thread may take the index of one that ended: its vectors go on in the same file.
+    if (vcpu.file) return;
     try {
       vcpu.file = Deno.openSync(`${prefix}.${index}.bb`, { write: true, create: true, truncate: true });
     } catch (err) {

@@ -344,6 +344,24 @@ Deno.test({
   },
 });
 
+Deno.test("bbv writes a file per vCPU, each with the instructions bb counts on that vCPU in the same run", async () => {
+  const cwd = await tempDir("plume-ports-c-");
+  // threads_cpu: three threads of 200000 values each, and the main thread.
+  const argv = [join(GUEST_BIN, "threads_cpu"), "3", "600000"];
+  const r = await plumeWith(cwd, ["-plugin", "bb", "-plugin", "bbv,outfile=t,interval=1"], argv);
+  assertEquals(r.status, 0);
+  const perCpu = [...r.log.matchAll(/^CPU(\d+): bb's: (\d+), insns: (\d+)$/gm)].map((m) => m.slice(1).map(Number));
+  assertEquals(perCpu.map(([v]) => v), [0, 1, 2, 3]);
+  for (const [vcpu, blocks, insns] of perCpu) {
+    const vectors = parseBbv(Deno.readTextFileSync(join(cwd, `t.${vcpu}.bb`)));
+    assertEquals([vectors.length, vectors.reduce((s, v) => s + v[0][1], 0)], [blocks, insns], `vCPU ${vcpu}`);
+  }
+  assertEquals(
+    [...Deno.readDirSync(cwd)].filter((e) => e.name.startsWith("t.")).length,
+    Math.max(...perCpu.map(([v]) => v)) + 1,
+  );
+});
+
 Deno.test("bbv needs outfile, and is granted exactly its per-vCPU files", async () => {
   const r = await plumeWith(await tempDir("plume-ports-c-"), ["-plugin", "bbv,interval=10"], [HELLO]);
   assertEquals(r.status, 1);
