@@ -101,12 +101,15 @@ export function absoluteGrants(allow: readonly string[]): string[] {
 
 /**
  * The grants a built-in plugin gets from its own options: write access to
- * exactly the file it writes, named by its `writes` option or the
- * plugin's default (`drcov,filename=cov.log` gets `write=cov.log`). A
- * plugin loaded from a file gets only what `-plugin-allow` grants.
+ * exactly the files it writes, named by its `writes` option or the
+ * plugin's default (`drcov,filename=cov.log` gets `write=cov.log`;
+ * `bbv,outfile=v` gets `write=v.0.bb` to `write=v.255.bb`, its
+ * `writes.files`). A plugin loaded from a file gets only what
+ * `-plugin-allow` grants.
  *
  * @throws {PluginLoadError} when the option names no file, or a directory
- * (a grant on a directory would cover everything under it)
+ * (a grant on a directory would cover everything under it), or is missing
+ * where the plugin has no default (`bbv`: `outfile unspecified`)
  */
 export function builtinGrants(spec: PluginSpec): string[] {
   if (spec.file.includes("/")) return [];
