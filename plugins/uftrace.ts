@@ -168,8 +168,9 @@ function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): U
   const lines = [
     `exename:${first?.exe ?? ""}`,
     `build_id:${"0".repeat(40)}`,
-    // A wait status, as uftrace records its child's. Unknown when the guest died of a signal (no exit call).
-    `exit_status:${(trace.exitStatus ?? 0) << 8}`,
+    // A wait status, as uftrace records its child's; when the guest made no exit call (it died of a signal), a
+    // stopped one (0x7f), which uftrace shows as unknown.
+    `exit_status:${trace.exitStatus === undefined ? 0x7f : trace.exitStatus << 8}`,
     `cmdline:${first?.argv.join(" ") ?? ""}`,
     "cpuinfo:lines=2",
     `cpuinfo:nr_cpus=${vcpus} / ${vcpus} (online/possible)`,

@@ -54,10 +54,15 @@ async function tool(command: string, args: string[], cwd?: string): Promise<stri
   return text(r.stdout);
 }
 
-/** Runs plume with `plugins` (each `-plugin` argument) in `cwd`; stderr has the plugins' text. */
-async function plume(argv: string[], plugins: string[], opts: { cwd?: string; flags?: string[] } = {}) {
+/** Runs plume with `plugins` (each `-plugin` argument, then `after`) in `cwd`; stderr has the plugins' text. */
+async function plume(
+  argv: string[],
+  plugins: string[],
+  opts: { cwd?: string; flags?: string[]; after?: string[] } = {},
+) {
   const flags = [...(opts.flags ?? []), "-plugin-watchdog", "60", "-d", "plugin"];
   for (const p of plugins) flags.push("-plugin", p);
+  flags.push(...(opts.after ?? []));
   return await runPlume(argv, { cwd: opts.cwd, flags });
 }
 
@@ -288,6 +293,33 @@ Deno.test({
     const p = annotated(await tool("callgrind_annotate", ["--threshold=100", files[0]], dir));
     assert(sum(p) > 0);
   },
+});
+
+Deno.test({
+  name: `uftrace of a guest that dies of a signal: its calls up to the fault, its exit status unknown${UFTRACE}`,
+  ignore: UFTRACE !== "",
+  async fn() {
+    const dir = await tempDir("plume-uftrace-");
+    const r = await plume([join(GUEST_BIN, "segv")], [`uftrace,dir=${dir}/trace`]);
+    assertEquals(r.status, 139);
+    const info = await tool("uftrace", ["info", "-d", `${dir}/trace`]);
+    assert(info.includes("exit status         : unknown exit status: 127"), info);
+    assert(replayTree(await tool("uftrace", ["replay", "-d", `${dir}/trace`])).length > 0);
+  },
+});
+
+Deno.test("callgrind and uftrace loaded from their files are user plugins: no write access unless granted", async () => {
+  const dir = await tempDir("plume-callgrind-"), program = join(GUEST_BIN, "hello_asm");
+  for (const name of ["callgrind", "uftrace"]) {
+    const option = name === "callgrind" ? "outfile=out" : "dir=out";
+    const file = `${join(ROOT, "plugins", `${name}.ts`)},${option}`;
+    const denied = await plume([program], [file], { cwd: dir });
+    assertEquals(denied.status, 1);
+    assert(/reference to global 'Deno' is not allowed/.test(text(denied.stderr)), text(denied.stderr));
+    const granted = await plume([program], [file], { cwd: dir, after: ["-plugin-allow", `write=${join(dir, "out")}`] });
+    assertEquals(granted.status, 7, text(granted.stderr));
+    Deno.removeSync(join(dir, "out"), { recursive: true });
+  }
 });
 
 Deno.test({
