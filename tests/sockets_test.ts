@@ -66,6 +66,8 @@ function socketCalls(stderr: Uint8Array): string[] {
     "shutdown",
     "sendmsg",
     "recvmsg",
+    "sendmmsg",
+    "recvmmsg",
   ]);
   return dec.decode(stderr).split("\n").map((l) => l.replace(/^\d+ /, "")).filter((l) =>
     names.has(l.slice(0, l.indexOf("(")))

@@ -1,7 +1,7 @@
 /**
  * Sockets: `socket`, `socketpair`, `bind`, `listen`, `accept`,
  * `accept4`, `connect`, `getsockname`, `getpeername`, `sendto`,
- * `recvfrom`, `sendmsg`, `recvmsg`, `shutdown`, `setsockopt`,
+ * `recvfrom`, `sendmsg`, `recvmsg`, `sendmmsg`, `recvmmsg`, `shutdown`, `setsockopt`,
  * `getsockopt`, for `AF_UNIX`, `AF_INET`, `AF_INET6` and `AF_NETLINK`.
  *
  * Each guest socket is a host socket made through the host C library
@@ -25,7 +25,7 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
-import { accessiblePrefix, readI32, readStruct } from "./guest_struct.ts";
+import { accessiblePrefix, readI32, readStruct, readValidTimespec } from "./guest_struct.ts";
 import { HOST } from "./host_socket.ts";
 import { POLL } from "./host_poll.ts";
 import { MAX_RW_COUNT, O_CLOEXEC, O_NONBLOCK, type OpenFile } from "./open_file.ts";
@@ -46,6 +46,7 @@ import {
 import { blockOrFail, check, host, sendAll, SOCK_DGRAM, SocketFile } from "./socket_file.ts";
 import { fmtD, fmtPointer } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
+import { Blocked } from "./wait.ts";
 
 /** Type flags of `socket`, `socketpair` and `accept4` (the values of `O_NONBLOCK` and `O_CLOEXEC`). */
 const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC;
@@ -55,7 +56,8 @@ const SOCK_TYPE_MASK = 0xf;
 const FAMILIES: ReadonlySet<number> = new Set([AF_UNIX, AF_INET, AF_INET6, AF_NETLINK]);
 
 /** `MSG_*` flags plume looks at. */
-const MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
+const MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_WAITFORONE = 0x10000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
 /** `SOL_SOCKET`, and its `SCM_RIGHTS` control message. */
 const SOL_SOCKET = 1, SCM_RIGHTS = 1;
 /** `sizeof(struct msghdr)` and `sizeof(struct cmsghdr)` on riscv64 (and x86-64). */
@@ -581,6 +583,77 @@ function sysRecvmsg(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   }, "recvmsg");
 }
 
+/** `sizeof(struct mmsghdr)`: a `msghdr` and the `msg_len` at 56. */
+const MMSGHDR_SIZE = 64;
+
+/**
+ * `sendmmsg` and `recvmmsg`: `one(i, flags)` transfers message `i`. The
+ * first may block as its single-message call would; later ones do not
+ * (`MSG_DONTWAIT`, as `MSG_WAITFORONE` asks for `recvmmsg`), and an error
+ * after the first ends the call with the count so far, as Linux does.
+ */
+function multi(
+  proc: Process,
+  vec: number,
+  vlen: number,
+  flags: number,
+  one: (at: number, flags: number) => number,
+): number {
+  const count = Math.min(vlen, UIO_MAXIOV);
+  let done = 0;
+  const rest = (): number => {
+    for (; done < count; done++) {
+      const at = vec + done * MMSGHDR_SIZE;
+      let n: number;
+      try {
+        n = one(at, flags | MSG_DONTWAIT);
+      } catch (err) {
+        if (err instanceof SyscallError || err instanceof Blocked) break;
+        throw err;
+      }
+      proc.mem.writeU32(at + 56, n);
+    }
+    return done;
+  };
+  if (count === 0) return 0;
+  let first: number;
+  try {
+    first = one(vec, flags);
+  } catch (err) {
+    if (!(err instanceof Blocked)) throw err;
+    const w = err.waiter;
+    throw new Blocked({
+      ...w,
+      poll(now) {
+        const r = w.poll(now);
+        if (r === undefined || r < 0) return r;
+        proc.mem.writeU32(vec + 56, r);
+        done = 1;
+        return rest();
+      },
+      cancel: () => w.cancel(),
+    });
+  }
+  proc.mem.writeU32(vec + 56, first);
+  done = 1;
+  return rest();
+}
+
+function sysSendmmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const fd = a[0] | 0;
+  socketOf(proc, fd);
+  return multi(proc, a[1], a[2] >>> 0, a[3] | 0, (at, flags) => sysSendmsg(proc, cpu, [fd, at, flags]));
+}
+
+function sysRecvmmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const fd = a[0] | 0;
+  socketOf(proc, fd);
+  // The timeout is checked, not applied: the messages after the first are taken only if already there.
+  if (a[4] !== 0) readValidTimespec(proc.mem, a[4]);
+  const flags = (a[3] | 0) & ~MSG_WAITFORONE;
+  return multi(proc, a[1], a[2] >>> 0, flags, (at, fl) => sysRecvmsg(proc, cpu, [fd, at, fl]));
+}
+
 /** Turns received host descriptors in `SCM_RIGHTS` messages into guest ones, in place. */
 function guestControl(proc: Process, c: Uint8Array, cloexec: boolean): void {
   const v = new DataView(c.buffer, c.byteOffset, c.length);
@@ -682,4 +755,6 @@ export const SOCKET_SYSCALLS: readonly SyscallDef[] = [
   def("shutdown", sysShutdown),
   def("sendmsg", sysSendmsg),
   def("recvmsg", sysRecvmsg, { args: ["d", "p", "x"] }),
+  def("sendmmsg", sysSendmmsg),
+  def("recvmmsg", sysRecvmmsg),
 ];

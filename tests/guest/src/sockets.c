@@ -566,6 +566,20 @@ static void msgs(void) {
   struct msghdr t = {.msg_iov = &one, .msg_iovlen = 1};
   n = recvmsg(b, &t, 0);
   printf("recvmsg short buffer: %d flags MSG_TRUNC %d\n", (int)n, (t.msg_flags & MSG_TRUNC) != 0);
+  /* Several datagrams in one call each way. */
+  connect(a, (struct sockaddr *)&sb, lb);
+  struct iovec mo[2] = {{"first", 5}, {"second!", 7}};
+  struct mmsghdr mm[2] = {{.msg_hdr = {.msg_iov = &mo[0], .msg_iovlen = 1}}, {.msg_hdr = {.msg_iov = &mo[1], .msg_iovlen = 1}}};
+  int sent = sendmmsg(a, mm, 2, 0);
+  printf("sendmmsg: %d, lengths %u %u\n", sent, mm[0].msg_len, mm[1].msg_len);
+  char r0[16], r1[16], r2[16];
+  struct iovec mi[3] = {{r0, sizeof r0}, {r1, sizeof r1}, {r2, sizeof r2}};
+  struct mmsghdr rm[3];
+  memset(rm, 0, sizeof rm);
+  for (int i = 0; i < 3; i++) rm[i].msg_hdr.msg_iov = &mi[i], rm[i].msg_hdr.msg_iovlen = 1;
+  int got = recvmmsg(b, rm, 3, MSG_WAITFORONE, NULL);
+  printf("recvmmsg: %d, lengths %u %u: %.5s %.7s\n", got, rm[0].msg_len, rm[1].msg_len, r0, r1);
+  printf("recvmmsg when empty: %s\n", R(recvmmsg(b, rm, 3, MSG_DONTWAIT, NULL)));
   close(a);
   close(b);
 }
