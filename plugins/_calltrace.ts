@@ -349,6 +349,9 @@ function readImage(mem: GuestMemory, header: number, path: string): (Module & { 
   };
 }
 
+/** Bounds on what a dynamic symbol table and an initial stack may make this read (glibc's libc has 3,000 symbols). */
+const MAX_SYMBOLS = 1 << 20, MAX_STRINGS = 1 << 24, MAX_ARGS = 1 << 16;
+
 const DT = { NULL: 0, HASH: 4, STRTAB: 5, SYMTAB: 6, STRSZ: 10, GNU_HASH: 0x6ffffef5 } as const;
 const STT_FUNC = 2, STT_GNU_IFUNC = 10, STB_WEAK = 2;
 
@@ -376,6 +379,8 @@ function readDynamicSymbols(mem: GuestMemory, m: Module, newFn: (m: Module, name
   if (symtab === undefined || strtab === undefined) return [];
   const count = symbolCount(mem, addr(DT.HASH), addr(DT.GNU_HASH));
   if (count === null) return null;
+  // The guest's memory says how much to read: within bounds no real library comes near.
+  if (count > MAX_SYMBOLS || strsz > MAX_STRINGS) return [];
   const syms = mem.read(symtab, count * 24), strs = mem.read(strtab, strsz);
   if (!syms || !strs) return null;
   const d = new DataView(syms.buffer), decoder = new TextDecoder();
@@ -415,18 +420,19 @@ function symbolCount(mem: GuestMemory, hash: number | undefined, gnuHash: number
   if (last < symoffset) return symoffset;
   // Walk the last bucket's chain to its end (the entry with bit 0 set).
   const chainAt = bucketsAt + 4 * nbuckets;
-  for (let i = last;; i++) {
+  for (let i = last; i < MAX_SYMBOLS; i++) {
     const c = mem.read(chainAt + 4 * (i - symoffset), 4);
     if (!c) return null;
     if (new DataView(c.buffer).getUint32(0, true) & 1) return i + 1;
   }
+  return MAX_SYMBOLS + 1;
 }
 
 /** The auxiliary vector and argv on a process's initial stack. */
 function readInitialStack(mem: GuestMemory, sp: number): { auxv: Map<number, number>; argv: string[] } {
   const auxv = new Map<number, number>(), argv: string[] = [];
   const argc = mem.u64(sp);
-  if (argc === null) return { auxv, argv };
+  if (argc === null || argc > MAX_ARGS) return { auxv, argv };
   for (let i = 0; i < argc; i++) {
     const p = mem.u64(sp + 8 * (i + 1));
     argv.push((p ? mem.string(p) : null) ?? "");
