@@ -79,6 +79,7 @@ for p in sha256 crc32 fib sieve; do
   build "${p}_pie" "$p.c" -O2 "${TINY[@]}" -- -lgcc
 done
 build pie_reloc pie_reloc.c -O2 "${TINY[@]}" -- -lgcc
+build fork_tree fork_tree.c -O2 "${TINY[@]}" -- -lgcc
 build demo demo.c -O2 "${TINY[@]}" "${FP[@]}" -- -lgcc # plume demo (embedded by build/gen_demo.ts)
 
 # Dynamically linked (src/dyn and some of the programs above), run with -L at a

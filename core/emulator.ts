@@ -18,6 +18,7 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts"
 import { TbCache } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
+import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
 import { makeExecTracer } from "./jit/exec_trace.ts";
 import type { Log } from "./util/log.ts";
@@ -44,9 +45,9 @@ export interface GuestConfig {
   seed: number | undefined;
   /** `-jit-warmup`: ms after the first translation during which blocks compile later (default: the cache's). */
   jitWarmupMs?: number;
-  /** Instrumentation from the plugin core, when plugins are loaded. */
   /** `-jit-wasm off`: no WebAssembly regions. */
   jitWasm?: boolean;
+  /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
   vcpuHooks?: VcpuHooks;
@@ -114,8 +115,26 @@ export interface Guest {
   symbols: SymbolTable;
   /** `-seed`, which also varies thread scheduling reproducibly. */
   seed?: number;
-  /** Translations for the address space of a process made by `fork`. */
-  newCache: (mem: AddressSpace) => TbCache;
+  /** Translations for the address space of a process made by `fork` (instrumented by its plugins, if any). */
+  newCache: (mem: AddressSpace, instrumentation?: Instrumentation) => TbCache;
+}
+
+/**
+ * vCPU hooks that follow the guest into the processes it forks: the
+ * plugin core's. `fork` gives the child's (undefined: it runs without).
+ */
+export interface ForkingHooks extends VcpuHooks {
+  /** The guest made a process whose one vCPU is `cpu` with system call `num`. */
+  fork(cpu: Cpu, num: number): ForkedHooks | undefined;
+}
+
+/** The hooks of a forked process, and what its translations need of them. */
+export interface ForkedHooks extends ForkingHooks {
+  instrumentation(): Instrumentation;
+  /** Connects them to the forked process once its translation cache exists. */
+  attach(guest: Guest): void;
+  /** True when the child may start with its parent's translations (their instrumentation means the same). */
+  readonly inheritsTranslations: boolean;
 }
 
 /**
@@ -159,12 +178,13 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.tid = proc.pid;
   proc.argv0 = cfg.argv[0] ?? "";
   proc.startStack = loaded.sp;
-  // Processes made by fork get translations of their own, without plugins (which see the first process only).
+  // Processes made by fork get translations of their own, instrumented by the plugins that followed them.
   const newCache = (mem: AddressSpace, instrumentation?: Instrumentation) => {
     const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks));
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
+    if (cfg.jitWasm === false) cache.wasm = false;
     if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
     cache.trace = makeExecTracer(cfg.log, symbols);
     cache.noChain = cfg.log.on("nochain");
@@ -174,7 +194,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   if (cfg.vcpuHooks) cache.onFlush = () => cfg.vcpuHooks!.flush();
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   proc.thread(cpu);
-  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed, newCache: (m) => newCache(m) };
+  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed, newCache };
 }
 
 /** The guest's mappings as QEMU's `-d page` prints them. */
@@ -183,7 +203,6 @@ function formatMappings(mem: AddressSpace): string {
   let s = "start            end              size             prot\n";
   for (const m of mem.mappings) {
     const prot = (m.prot & PROT_READ ? "r" : "-") + (m.prot & PROT_WRITE ? "w" : "-") +
-    if (cfg.jitWasm === false) cache.wasm = false;
       (m.prot & PROT_EXEC ? "x" : "-");
     s += `${h(m.start)}-${h(m.end)} ${h(m.end - m.start)} ${prot}\n`;
   }
@@ -223,6 +242,24 @@ export function runGuest(cfg: GuestConfig): Promise<number> {
 }
 
 /**
+ * The scheduler of a process `fork` made from the one `parent` runs: its
+ * own translations, and the plugins that followed it (QEMU's user mode
+ * forks with its plugins), which may start from the parent's translations.
+ */
+function forkedScheduler(g: Guest, child: Process, parent: Scheduler | undefined): Scheduler {
+  const cpu = child.threads.values().next().value!.cpu;
+  const parentHooks = parent?.hooks;
+  const hooks = parentHooks && "fork" in parentHooks ? (parentHooks as ForkingHooks).fork(cpu, SYS.clone) : undefined;
+  const cache = g.newCache(child.mem, hooks?.instrumentation());
+  if (hooks) {
+    if (hooks.inheritsTranslations) cache.inherit(parent!.cache);
+    cache.onFlush = () => hooks.flush();
+    hooks.attach({ ...g, proc: child, cpu, cache });
+  }
+  return new Scheduler(child, cache, hooks, { seed: g.seed });
+}
+
+/**
  * Runs a guest made by {@link createGuest} to completion (plugins load
  * between the two) and returns its exit status.
  */
@@ -234,10 +271,12 @@ export async function runCreatedGuest(
   await debug?.start(g.proc, g.cache);
   // The scheduler announces every vCPU (the main one first) to plugins as it starts and ends.
   const first = new Scheduler(g.proc, g.cache, hooks, { seed: g.seed, debug });
-  const status = await new ProcessRunner(first, (child) =>
-    new Scheduler(child, g.newCache(child.mem), undefined, {
-      seed: g.seed,
-    }), debug).run();
+  const schedulers = new WeakMap<Process, Scheduler>([[g.proc, first]]);
+  const status = await new ProcessRunner(first, (child) => {
+    const s = forkedScheduler(g, child, child.parent && schedulers.get(child.parent));
+    schedulers.set(child, s);
+    return s;
+  }, debug).run();
   await debug?.end(g.proc, status);
   hooks?.atexit(status);
   return status;

@@ -113,6 +113,8 @@ export const OP = {
   ATEXIT: 11,
   COMPLETE: 12,
   DRAIN: 13,
+  /** The guest forked: the plugin's process copies itself for the child (reply: pid, channel fd, stderr fd). */
+  FORK: 14,
 } as const;
 
 /** Requests from the plugin to the emulator, made during a call. */

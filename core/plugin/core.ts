@@ -67,10 +67,17 @@ export class PluginCore implements VcpuHooks {
    * after a flush of all translations (no code holding the old ids can
    * run any more).
    */
-  private syncTargets: { inst: PluginInstance; local: number; mem: boolean; writes: boolean }[] = [];
+  private syncTargets: ({ inst: PluginInstance; local: number; mem: boolean; writes: boolean } | undefined)[] = [];
   /** True when all translations were flushed since the sync table was last emptied. */
   private flushedSinceReclaim = false;
   private readonly rings: (PluginInstance | undefined)[] = [];
+  /**
+   * The cores of the processes forked from the first one, shared by all of
+   * them: the run's end stops the plugin processes of those still running.
+   */
+  private family = new Set<PluginCore>();
+  /** True for the core of a forked process: its process's end runs its atexit callbacks. */
+  private forked = false;
 
   /**
    * @param log where messages and plugin output go
@@ -129,6 +136,88 @@ export class PluginCore implements VcpuHooks {
   /** Connects the core to the guest it instruments (for flushes, memory and symbols). */
   attach(guest: Guest): void {
     this.guest = guest;
+  }
+
+  // ------------------------------------------------------------ fork
+
+  /**
+   * The guest forked (`fork`, `vfork`, a `clone` of a process): each
+   * plugin's process copies itself, with its plugin's state as it is now
+   * (everything streamed before is replayed first), for the child, whose
+   * core this returns, its one vCPU `cpu`, as QEMU's user mode forks with
+   * its plugins. The copies keep their load-order index, id, grants and
+   * watchdog; the child's translations may be the parent's
+   * ({@link inheritsTranslations}): synchronous callbacks keep their ids,
+   * streamed blocks their numbers in the plugin's copy. A plugin that
+   * cannot be copied is named in one line and the child runs without it.
+   * The child's first event, when it first runs, is the return of system
+   * call `num` (the one that made it) with 0, as in QEMU. Undefined when no
+   * plugin is left to follow the child.
+   */
+  fork(cpu: Cpu, num: number): PluginCore | undefined {
+    const copy = new PluginCore(this.log, this.fatal);
+    copy.family = this.family;
+    copy.forked = true;
+    let complete = true;
+    for (const inst of this.instances) {
+      if (!inst.alive) continue;
+      const reply = this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FORK, []));
+      if (reply === undefined || !inst.alive) {
+        complete = false;
+        continue;
+      }
+      try {
+        if (reply[1] === 0 || inst.process.forked === undefined) {
+          throw new PluginFailure("fork: the plugin's process cannot copy itself here");
+        }
+        copy.add(inst.forkedCopy(inst.process.forked(reply[1], reply[2], reply[3])));
+      } catch (err) {
+        if (!(err instanceof PluginFailure)) throw err;
+        complete = false;
+        const message = `plugin '${printable(inst.name)}' (#${inst.index + 1}): ${printable(err.message)}`;
+        if (this.fatal) throw new PluginFatalError(message);
+        this.log.error(`plume: ${message}; the forked process runs without it, the guest goes on\n`);
+      }
+    }
+    if (copy.instances.length === 0) return undefined;
+    copy.inheritsTranslations = complete;
+    copy.syncTargets = this.syncTargets.map((t) =>
+      t && copy.rings[t.inst.index] && { ...t, inst: copy.rings[t.inst.index]! }
+    );
+    copy.flushedSinceReclaim = this.flushedSinceReclaim;
+    copy.cpus[cpu.vcpuIndex] = cpu;
+    copy.starting = [...copy.instances];
+    copy.forkReturn = { cpu, num };
+    this.family.add(copy);
+    return copy;
+  }
+
+  /** Instances of a forked process whose copies may not serve their channels yet (looked at before any call). */
+  private starting: PluginInstance[] = [];
+  /** The system call that made a forked process: its return is the child's first event, with 0. */
+  private forkReturn: { cpu: Cpu; num: number } | undefined;
+
+  /** Waits for the copies made for this forked process to serve their channels (a copy that does not fails). */
+  private copiesReady(): void {
+    const starting = this.starting;
+    this.starting = [];
+    for (const inst of starting) this.guard(inst, () => inst.process.ready?.(inst.watchdogMs));
+  }
+
+  /**
+   * True when the forked process this core is for may start with its
+   * parent's translations: every plugin of the parent followed it, so that
+   * their instrumentation means the same in the child.
+   */
+  inheritsTranslations = false;
+
+  /** The process this core is for ended: atexit callbacks when it exited, none when a signal killed it (QEMU's). */
+  private processEnded(): void {
+    const proc = this.guest?.proc;
+    if (!this.forked || proc === undefined || proc.exitStatus === null) return;
+    this.family.delete(this);
+    if (proc.killedBy === 0) this.atexit(proc.exitStatus);
+    else this.shutdown();
   }
 
   // ------------------------------------------------------------ failures
@@ -216,6 +305,7 @@ export class PluginCore implements VcpuHooks {
 
   /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
   private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
+    if (this.starting.length !== 0) this.copiesReady();
     const guest = this.guest ? { mem: this.guest.proc.mem, symbols: this.guest.symbols } : undefined;
     // Callbacks that may read registers read them from the snapshot: no second round trip.
     const cpu = ctx.access >= ACCESS.READ ? ctx.cpu : undefined;
@@ -337,6 +427,14 @@ export class PluginCore implements VcpuHooks {
   }
 
   vcpuInit(cpu: Cpu): void {
+    // A forked process's vCPU was announced in its parent, as in QEMU, whose child goes on with it
+    // from the system call that made it.
+    if (this.cpus[cpu.vcpuIndex] === cpu) {
+      const from = this.forkReturn;
+      this.forkReturn = undefined;
+      if (from?.cpu === cpu) this.syscallRet(cpu, from.num, 0n);
+      return;
+    }
     this.completeLifecycle();
     this.cpus[cpu.vcpuIndex] = cpu;
     let relayout = false;
@@ -359,6 +457,8 @@ export class PluginCore implements VcpuHooks {
         this.guard(inst, () => this.callOn(inst, PluginCore.vcpuEvent(cpu, inst), OP.VCPU_EXIT, [cpu.vcpuIndex]));
       }
     }
+    // A process's end takes its vCPUs away: a forked one's plugins report then.
+    this.processEnded();
   }
 
   syscall(cpu: Cpu, num: number, args: readonly bigint[]): bigint | undefined {
@@ -436,8 +536,15 @@ export class PluginCore implements VcpuHooks {
     this.shutdown();
   }
 
-  /** Stops every sandbox, keeping their last output. */
+  /**
+   * Stops every sandbox, keeping their last output; the first process's
+   * core also those of forked processes still running (the run is over).
+   */
   shutdown(): void {
+    if (!this.forked) {
+      for (const copy of this.family) copy.shutdown();
+      this.family.clear();
+    }
     for (const inst of this.instances) {
       inst.drainText();
       inst.alive = false;

@@ -50,6 +50,7 @@ const CALL_NAMES: Record<number, string> = {
   [OP.ATEXIT]: "atexit callback",
   [OP.COMPLETE]: "uninstall/reset completion callback",
   [OP.DRAIN]: "streamed callbacks",
+  [OP.FORK]: "fork",
 };
 
 /** The process running a plugin, as an instance needs it (a `Sandbox`, or a test's stand-in). */
@@ -64,6 +65,18 @@ export interface PluginProcess {
   deathReason(): string;
   /** Ends the process. */
   kill(): void;
+  /**
+   * The copy of this process the plugin made for a forked guest, checked
+   * (absent where processes are not copied: test stand-ins).
+   */
+  forked?(pid: number, channelFd: number, stderrFd: number): PluginProcess;
+  /**
+   * Waits, at most `ms` since the copy was found, until a copy made for a
+   * forked guest serves its channel (absent for other processes).
+   *
+   * @throws {PluginFailure} when it does not in time, or died
+   */
+  ready?(ms: number): void;
 }
 
 /** One loaded plugin instance, as the emulator sees it. */
@@ -119,6 +132,19 @@ export class PluginInstance {
     this.regs = new Int32Array(this.channel.regs);
     this.text = new TextReader(this.channel.text, this.waiter);
     this.ring = new RingWriter(this.channel.ring, () => this.wake(), (tail, since) => this.waitRing(tail, since));
+  }
+
+  /**
+   * The instance of the same plugin in a forked guest process, run by
+   * `process` (the copy the plugin's process made of itself): the same
+   * load-order index, name, id (the plugin's copy holds it), watchdog,
+   * grants and output.
+   */
+  forkedCopy(process: PluginProcess): PluginInstance {
+    const copy = new PluginInstance(this.index, this.name, this.id, this.watchdogMs, this.writeText, process);
+    copy.guestWrite = this.guestWrite;
+    copy.registrations = this.registrations;
+    return copy;
   }
 
   /** Events the plugin subscribed to ({@link EV} bits). */

@@ -19,7 +19,17 @@ import { beginTranslation, endTranslation } from "./api.ts";
 import { finishBlockSlots } from "./block_slots.ts";
 import { die, fnName, isA } from "./failure.ts";
 import { consumeRing, dropPending, finishPending, replayBeforeAccess, replayBeforeSlot } from "./replay.ts";
-import { ACCESS, type AnyFn, CB, instance, MEMV, PluginApiError, publishEvents, SetPcSignal } from "./state.ts";
+import {
+  ACCESS,
+  type AnyFn,
+  CB,
+  ForkedChild,
+  instance,
+  MEMV,
+  PluginApiError,
+  publishEvents,
+  SetPcSignal,
+} from "./state.ts";
 
 function u64(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -305,6 +315,34 @@ function callComplete(): void {
   publishEvents();
 }
 
+/**
+ * The guest forked: the process copies itself, its plugin's state with
+ * it, for the child (QEMU's user mode forks with its plugins). The copy
+ * serves a channel of its own, made here holding this one's control block
+ * header and scoreboards; the reply gives plume the copy's pid and its
+ * descriptors of that channel and of its standard error. Everything
+ * streamed before the fork was replayed first, so both copies start from
+ * the same point. A process that cannot copy itself replies pid 0.
+ */
+function callFork(): void {
+  finishPending();
+  const fork = instance.fork;
+  if (fork === undefined) return;
+  // The header words (events, discontinuity types, vCPUs); arguments and payloads belong to calls.
+  const words = instance.ci.slice(0, CTL.ARGS);
+  // Not idle until the copy serves it: plume waits for that before its first call.
+  words[CTL.STATE] = STATE.BOOTED;
+  words[CTL.SLEEPING] = words[CTL.EMULATOR_WAITING] = 0;
+  const ctl = new Uint8Array(words.buffer);
+  const used = Math.min(instance.arenaUsed, instance.arena.byteLength);
+  const arena = new Uint8Array(instance.arena.buffer, instance.arena.byteOffset, used);
+  const r = fork({ ctl, arena });
+  if (r.pid === 0) throw new ForkedChild();
+  reply[0] = r.pid;
+  reply[1] = r.channelFd;
+  reply[2] = r.stderrFd;
+}
+
 /** The calls the emulator makes, by operation. */
 const CALLS: Readonly<Record<number, () => void>> = {
   [OP.INSTALL]: callInstall,
@@ -320,6 +358,7 @@ const CALLS: Readonly<Record<number, () => void>> = {
   [OP.ATEXIT]: callAtexit,
   [OP.COMPLETE]: callComplete,
   [OP.DRAIN]: finishPending,
+  [OP.FORK]: callFork,
 };
 
 /**

@@ -21,7 +21,7 @@ import type { QemuInfo } from "./api.ts";
 import { handleCall } from "./calls.ts";
 import { Died, errorText, isA, markDead } from "./failure.ts";
 import { bindRing, consumeRing, dieInReplay, hasRecords } from "./replay.ts";
-import { type AnyFn, instance } from "./state.ts";
+import { type AnyFn, ForkedChild, type Forker, instance } from "./state.ts";
 
 /** What the emulator sends a plugin's process once it booted (JSON on its standard input). */
 export interface RuntimeInit {
@@ -97,8 +97,15 @@ function report(r: LoadReport): void {
  * the process is killed. `idle` runs whenever the thread wakes from an idle
  * sleep (the host checks that plume still lives).
  */
-export function start(init: RuntimeInit, channel: Channel, api: Record<string, unknown>, idle: () => void): void {
+export function start(
+  init: RuntimeInit,
+  channel: Channel,
+  api: Record<string, unknown>,
+  idle: () => void,
+  fork?: Forker,
+): void {
   bind(channel);
+  instance.fork = fork;
   instance.id = BigInt(init.id);
   instance.name = init.name;
   instance.outs = init.outs;
@@ -141,7 +148,7 @@ export function bind(channel: Channel): void {
  * sleeps on the doorbell once idle for {@link IDLE_SPIN_MS}.
  */
 function serve(idle: () => void): never {
-  const ci = instance.ci, waiter = instance.waiter;
+  let ci = instance.ci, waiter = instance.waiter;
   let spins = 0, idleSince = 0;
   for (;;) {
     try {
@@ -156,7 +163,15 @@ function serve(idle: () => void): never {
         continue;
       }
     } catch (err) {
-      dieInReplay(err);
+      if (!isA(err, ForkedChild)) dieInReplay(err);
+      // This is the copy made for a forked guest: its channel is a new one, in the same place.
+      bindRing(instance.ring);
+      ci = instance.ci;
+      waiter = instance.waiter;
+      Atomics.store(ci, CTL.STATE, STATE.IDLE);
+      waiter.wake(ci, CTL.STATE);
+      spins = 0;
+      continue;
     }
     // Look at the clock now and then only: spinning should stay a load or two.
     if ((++spins & 1023) !== 0) continue;

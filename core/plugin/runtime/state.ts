@@ -83,6 +83,23 @@ export class SetPcSignal {
   constructor(readonly pc: number) {}
 }
 
+/**
+ * What the plugin's process does when the guest forks (given by the
+ * sandbox's host, which holds the system calls): makes the child's
+ * channel holding `copy` (the control block, the scoreboards handed out)
+ * and copies the process, which then serves that channel. Returns the
+ * copy's pid and the copy's descriptors of its channel and standard error
+ * here, pid 0 in the copy.
+ */
+export type Forker = (copy: { ctl: Uint8Array; arena: Uint8Array }) => {
+  pid: number;
+  channelFd: number;
+  stderrFd: number;
+};
+
+/** Thrown in the copy of a forked plugin process out of the fork call: its event loop goes on with its own channel. */
+export class ForkedChild {}
+
 /** What the callback being run may do with guest state. */
 export const ACCESS = { NONE: 0, READ: 1, WRITE: 2 } as const;
 
@@ -155,6 +172,8 @@ export const instance = {
   acts: new Int32Array(4096),
   /** Words used in {@link acts}. */
   nActs: 0,
+  /** How this process copies itself for a forked guest (undefined where it cannot). */
+  fork: undefined as Forker | undefined,
 };
 
 /**

@@ -23,7 +23,11 @@ export interface Confinement {
 }
 
 const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
-const PR_SET_PDEATHSIG = 1, PR_SET_NO_NEW_PRIVS = 38, SIGKILL = 9;
+/** `prctl` option: the signal this process gets when its parent ends. */
+export const PR_SET_PDEATHSIG = 1;
+/** The signal plugin processes get when plume ends. */
+export const SIGKILL = 9;
+const PR_SET_NO_NEW_PRIVS = 38;
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
 /**

@@ -24,8 +24,9 @@
 import { CTL, DEATH, LAYOUT, mappedChannel, putString, STATE } from "../channel.ts";
 import { apiObject } from "../runtime/binding_generated.ts";
 import { type RuntimeInit, start } from "../runtime/dispatcher.ts";
-import { confineProcess } from "./confine.ts";
-import { os } from "./os.ts";
+import type { Forker } from "../runtime/state.ts";
+import { confineProcess, PR_SET_PDEATHSIG, SIGKILL } from "./confine.ts";
+import { type Mapping, os } from "./os.ts";
 import { confineGlobals } from "./realm.ts";
 
 /** What plume tells a plugin process on its command line (JSON, the last argument). */
@@ -42,6 +43,57 @@ export interface HostArgs {
   grants: string[];
   /** Globals the grants make reachable. */
   keep: string[];
+  /**
+   * True when V8 runs on this one thread (`--single-threaded`), so that a
+   * copy of the process, which has only the thread that made it, never
+   * waits for a helper thread it lacks: only then does the process copy
+   * itself for a forked guest.
+   */
+  forkable?: boolean;
+}
+
+/** Bytes of a forked copy's standard-error file (as plume makes it for a plugin process it starts). */
+const STDERR_BYTES = 64 * 1024;
+
+/**
+ * How this process copies itself for a forked guest: the child's channel
+ * and standard-error file are memfds made here, sealed to their size as
+ * plume makes them, the channel holding the copied control block and
+ * scoreboards; then a copy of this process, a child of plume, which maps
+ * its channel where this one's is (so that every view of the channel
+ * made before the permissions were revoked shows the new one), puts up
+ * again the one wall a copy loses (death with plume) and takes its own
+ * standard error. Limits, session, seccomp filter and permissions are
+ * inherited.
+ */
+function forker(parent: number, mapping: Mapping): Forker {
+  const o = os();
+  return (copy) => {
+    const channelFd = o.memfd("plume-plugin", LAYOUT.size);
+    let stderrFd = -1, pid: number;
+    try {
+      stderrFd = o.memfd("plume-plugin-stderr", STDERR_BYTES);
+      o.writeAt(channelFd, copy.ctl, LAYOUT.ctl);
+      o.writeAt(channelFd, copy.arena, LAYOUT.arena);
+      pid = o.forkSibling();
+    } catch (err) {
+      o.close(channelFd);
+      if (stderrFd >= 0) o.close(stderrFd);
+      throw err;
+    }
+    if (pid !== 0) {
+      // Here: the copy holds the new files; plume opens them through /proc/PID/fd.
+      o.close(channelFd);
+      o.close(stderrFd);
+      return { pid, channelFd, stderrFd };
+    }
+    // The copy: dies with plume (a copy does not inherit that), checked after in case plume went first.
+    o.prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (o.getppid() !== parent) o.exit(0);
+    o.remap(mapping, channelFd, LAYOUT.size);
+    o.dup2(stderrFd, 2);
+    return { pid: 0, channelFd, stderrFd };
+  };
 }
 
 /** Largest init message accepted on standard input (the plugin's bundle and its arguments). */
@@ -114,7 +166,7 @@ export function hostMain(argsJson: string): void {
   const exit = o.exit, getppid = o.getppid;
   start(init, channel, api, () => {
     if (getppid() !== args.parent) exit(0);
-  });
+  }, args.forkable ? forker(args.parent, mapping) : undefined);
   // The plugin failed to load, or died: its message is in the channel; wait for plume to end this process.
   for (;;) {
     channel.waiter.wait(ci, CTL.DOORBELL, Atomics.load(ci, CTL.DOORBELL), 100);

@@ -36,6 +36,7 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  pwrite: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   mmap: { parameters: ["usize", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
@@ -51,16 +52,45 @@ const SYMBOLS = {
 
 /** System call numbers that glibc has no wrapper for (or whose wrapper we avoid), per host architecture. */
 const SYSCALL_NUMBERS = {
-  x86_64: { futex: 202, waitid: 247, pidfd_open: 434, seccomp: 317, ppoll: 271, fcntl: 72 },
-  aarch64: { futex: 98, waitid: 95, pidfd_open: 434, seccomp: 277, ppoll: 73, fcntl: 25 },
+  x86_64: {
+    futex: 202,
+    waitid: 247,
+    pidfd_open: 434,
+    seccomp: 317,
+    ppoll: 271,
+    fcntl: 72,
+    clone: 56,
+    madvise: 28,
+    mmap: 9,
+    lseek: 8,
+    pidfd_send_signal: 424,
+  },
+  aarch64: {
+    futex: 98,
+    waitid: 95,
+    pidfd_open: 434,
+    seccomp: 277,
+    ppoll: 73,
+    fcntl: 25,
+    clone: 220,
+    madvise: 233,
+    mmap: 222,
+    lseek: 62,
+    pidfd_send_signal: 424,
+  },
 } as const;
 
-const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_FIXED = 0x10;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1;
 const P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000, POLLIN = 1;
-const F_SETFD = 2, FD_CLOEXEC = 1;
+const F_SETFD = 2, FD_CLOEXEC = 1, F_GET_SEALS = 1034, SEEK_END = 2, O_NONBLOCK = 0o4000;
+/** `clone` flags of {@link Os.forkSibling}: the copy is a child of the caller's parent (`CLONE_PARENT`), `SIGCHLD` at its end. */
+const CLONE_PARENT_SIGCHLD = 0x8000 | 17;
+const MADV_DOFORK = 11;
+/** The user part of the x86-64 and AArch64 address spaces (47 and 48 bits: madvise skips what is not mapped). */
+const USER_SPACE_END = 2 ** 48;
 const CLD_EXITED = 1;
 
 /** How a watched process ended. */
@@ -84,14 +114,45 @@ export interface Os {
   memfd(name: string, size: number): number;
   /** Maps `size` bytes of file `fd` shared, readable and writable. */
   map(fd: number, size: number): Mapping;
-  /** Opens `path` (for `/proc/PID/fd/N`: another process's descriptor); returns a descriptor. */
-  open(path: string, write: boolean): number;
+  /**
+   * Opens `path` (for `/proc/PID/fd/N`: another process's descriptor);
+   * returns a descriptor. `nonblocking`: an open that would wait (a FIFO
+   * without a writer) does not.
+   */
+  open(path: string, write: boolean, nonblocking?: boolean): number;
   /** Reads a small file completely (such as `/proc/self/status`). */
   readSmallFile(path: string): string;
   /** Reads up to `max` bytes of file `fd` from its start. */
   readStart(fd: number, max: number): Uint8Array;
   /** Closes a descriptor. */
   close(fd: number): void;
+  /** Writes `bytes` to file `fd` at `offset`. */
+  writeAt(fd: number, bytes: Uint8Array, offset: number): void;
+  /**
+   * Puts `size` bytes of file `fd` where `mapping` is, in its place: the
+   * `ArrayBuffer`s made over the mapping then show the new file (no new
+   * buffer is made, which would need the FFI permission).
+   */
+  remap(mapping: Mapping, fd: number, size: number): void;
+  /** The seals of memfd `fd` (`F_GET_SEALS`; -1 when it is not one). */
+  seals(fd: number): number;
+  /** The size of file `fd` in bytes. */
+  size(fd: number): number;
+  /**
+   * Copies this process (`clone(CLONE_PARENT | SIGCHLD)`): returns the
+   * copy's pid here, 0 in the copy, which is a child of this process's
+   * parent. Every mapping is copied first made inheritable again
+   * (`MADV_DOFORK`): V8 marks its heap `MADV_DONTFORK`, which a copy of a
+   * running isolate needs. Only the calling thread goes on in the copy.
+   */
+  forkSibling(): number;
+  /** Sends signal `signo` to the process behind `pidfd`. */
+  signal(pidfd: number, signo: number): void;
+  /**
+   * Collects the ended process behind `pidfd`, so that it leaves no zombie:
+   * waits for it to end when `wait`; returns false when it has not ended.
+   */
+  reap(pidfd: number, wait: boolean): boolean;
   /** Makes `fd` also descriptor `target`. */
   dup2(fd: number, target: number): void;
   /** Sleeps while the int32 at `address` holds `expected`, at most `ms` milliseconds (shared futex). */
@@ -211,8 +272,8 @@ function bind(): Os {
         },
       };
     },
-    open(path, write) {
-      const fd = c.open(cString(path), write ? 2 : 0, 0);
+    open(path, write, nonblocking) {
+      const fd = c.open(cString(path), (write ? 2 : 0) | (nonblocking ? O_NONBLOCK : 0), 0);
       if (fd < 0) fail(`open ${path}`);
       return fd;
     },
@@ -236,6 +297,49 @@ function bind(): Os {
     },
     close(fd) {
       c.close(fd);
+    },
+    writeAt(fd, bytes, offset) {
+      for (let done = 0; done < bytes.length;) {
+        const n = Number(c.pwrite(fd, bytes.subarray(done), BigInt(bytes.length - done), BigInt(offset + done)));
+        if (n <= 0) fail("pwrite");
+        done += n;
+      }
+    },
+    remap(mapping, fd, size) {
+      // Plain numbers, not pointers: making a pointer would need the FFI permission.
+      const at = c.syscall(
+        BigInt(nr.mmap),
+        BigInt(mapping.address),
+        BigInt(size),
+        BigInt(PROT_READ | PROT_WRITE),
+        BigInt(MAP_SHARED | MAP_FIXED),
+        BigInt(fd),
+        0n,
+      );
+      if (at !== BigInt(mapping.address)) fail("mmap(MAP_FIXED)");
+    },
+    seals(fd) {
+      return c.fcntl(fd, F_GET_SEALS, 0);
+    },
+    size(fd) {
+      return Number(c.syscall(BigInt(nr.lseek), BigInt(fd), 0n, BigInt(SEEK_END), 0n, 0n, 0n));
+    },
+    forkSibling() {
+      // Unmapped holes make madvise fail with ENOMEM after it changed every mapping: expected.
+      c.syscall(BigInt(nr.madvise), 4096n, BigInt(USER_SPACE_END - 4096), BigInt(MADV_DOFORK), 0n, 0n, 0n);
+      const r = Number(c.syscall(BigInt(nr.clone), BigInt(CLONE_PARENT_SIGCHLD), 0n, 0n, 0n, 0n, 0n));
+      if (r < 0) fail("clone");
+      return r;
+    },
+    signal(pidfd, signo) {
+      c.syscall(BigInt(nr.pidfd_send_signal), BigInt(pidfd), BigInt(signo), 0n, 0n, 0n, 0n);
+    },
+    reap(pidfd, wait) {
+      siginfo.fill(0);
+      const flags = BigInt(WEXITED | (wait ? 0 : WNOHANG));
+      const r = c.syscall(BigInt(nr.waitid), BigInt(P_PIDFD), BigInt(pidfd), siginfoAt, flags, 0n, 0n);
+      // WNOHANG with nothing ended leaves si_pid 0; an error (already collected) counts as collected.
+      return r !== 0n || siginfoView.getInt32(16, true) !== 0;
     },
     dup2(fd, target) {
       if (c.dup2(fd, target) < 0) fail("dup2");

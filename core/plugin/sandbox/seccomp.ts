@@ -2,7 +2,8 @@
  * The plugin process's second wall: a seccomp filter, installed before the
  * plugin's code loads, that refuses the system calls through which a
  * process could act on anything but itself — signals to other processes,
- * tracing, new programs and processes, file-system changes, sockets, SysV
+ * tracing, new programs and processes (but the plugin's own copy for a
+ * forked guest, confined the same way), file-system changes, sockets, SysV
  * shared memory, mounts, clocks, modules — whatever path reaches them
  * (Deno's permissions are the first wall; this one holds even if code
  * found a way around them).
@@ -41,7 +42,7 @@ type Rule =
   | "deny" // EPERM
   | "enosys" // ENOSYS: the caller falls back to an older call
   | "self" // allowed when argument 0 is the process's own pid
-  | "thread" // clone: allowed for threads only (CLONE_THREAD in argument 0)
+  | "thread" // clone: allowed for threads (CLONE_THREAD in argument 0) and for the plugin's fork (FORK_FLAGS exactly)
   | "query" // prlimit64: allowed when argument 2 (the new limit) is NULL
   | "own" // sched_set*: allowed when argument 0 is 0 (the calling thread)
   | "fcntl" // allowed but for the commands that make the kernel signal someone (F_SETOWN…)
@@ -209,6 +210,14 @@ const AUDIT_ARCH_X86_64 = 0xc000003e;
 const X32_SYSCALL_BIT = 0x40000000;
 const CLONE_THREAD = 0x10000;
 /**
+ * The one process `clone` the filter allows: the plugin runtime's copy of
+ * itself for a forked guest process (`CLONE_PARENT | SIGCHLD`, a sibling
+ * of the caller, a child of plume). The copy inherits this filter, its
+ * limits, its session and its permissions; no other flag (no namespace,
+ * no shared memory or descriptors) gets through.
+ */
+const FORK_FLAGS = 0x8000 | 17;
+/**
  * `fcntl` commands refused: they have the kernel send a signal to a process
  * the caller names when a descriptor gets ready, a lease breaks or a
  * directory changes (F_SETOWN, F_SETSIG, F_SETOWN_EX, F_SETLEASE, F_NOTIFY).
@@ -313,7 +322,8 @@ export function seccompFilter(arch: string, policy: FilterPolicy): Uint8Array | 
     ...argIs(2, 0, "query"),
     ...argIs(0, 0, "own"),
     { code: LD_ABS_W, k: ARG_LO(0), label: "thread" },
-    { code: JSET, k: CLONE_THREAD, jt: "allow", jf: "deny" },
+    { code: JSET, k: CLONE_THREAD, jt: "allow" },
+    { code: JEQ, k: FORK_FLAGS, jt: "allow", jf: "deny" },
     ...oneOf(1, FCNTL_SIGNALLING, "fcntl"),
     ...oneOf(1, IOCTL_SIGNALLING, "ioctl"),
     { code: RET, k: RET_ALLOW, label: "allow" },

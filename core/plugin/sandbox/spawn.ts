@@ -29,6 +29,7 @@ import {
   STATE,
 } from "../channel.ts";
 import type { RuntimeInit } from "../runtime/dispatcher.ts";
+import type { PluginProcess } from "../instance.ts";
 import type { HostArgs } from "./host.ts";
 import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
@@ -37,6 +38,18 @@ import { fileUrlToPath } from "../../util/file_url.ts";
 
 /** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
 const STDERR_BYTES = 64 * 1024;
+
+/**
+ * V8's flags in a plugin process: no helper threads (no concurrent
+ * compilation, marking or sweeping). A copy made for a forked guest has
+ * only the thread that made it, and V8 waited forever for helpers the
+ * copy lacked (measured: 20 of 20 copies that collected garbage and
+ * compiled hot code hung with helpers, none without).
+ */
+const V8_FLAGS = "--single-threaded";
+
+/** Seals a channel memfd made by a plugin's copy must carry: its size fixed for good (as plume's own). */
+const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4;
 
 /** How often the load stages look at the process (ms): they run while plume's event loop is free. */
 const POLL_MS = 1;
@@ -62,7 +75,8 @@ function hostPath(): string {
  * finds its compiled modules there); `env=` grants add their variables.
  */
 function pluginEnvironment(): Record<string, string> {
-  const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  // V8 on one thread: a copy of the process for a forked guest has only the thread that made it (host.ts).
+  const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", DENO_V8_FLAGS: V8_FLAGS };
   for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME", "PATH"]) {
     const v = Deno.env.get(name);
     if (v !== undefined) env[name] = v;
@@ -118,6 +132,168 @@ function hostCommand(
 /** True once plume's inherited descriptors were made close-on-exec (once per process). */
 let descriptorsClosed = false;
 
+/** Why a plugin process ended, in words for a message (never the process's own text: it is the plugin's). */
+function endReason(status: ExitStatus | undefined, stderrFd: number, memoryMb: number): string {
+  const stderr = stderrFd < 0 ? "" : new TextDecoder().decode(os().readStart(stderrFd, STDERR_BYTES));
+  if (/out of memory|allocation failed/i.test(stderr) || (status?.signal === 5 && memoryMb > 0)) {
+    return memoryMb > 0 ? `out of memory (limit ${memoryMb} MiB)` : "out of memory";
+  }
+  if (status?.signal !== undefined) return `its process was killed by signal ${status.signal}`;
+  if (status?.code !== undefined) return `its process exited with status ${status.code}`;
+  return "its process ended";
+}
+
+/** The parent and session of process `pid` (`/proc/PID/stat`), undefined when it is gone. */
+function family(pid: number): { ppid: number; session: number } | undefined {
+  let stat: string;
+  try {
+    stat = os().readSmallFile(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  // pid (comm) state ppid pgrp session …: the name may hold spaces and parentheses.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { ppid: Number(f[1]), session: Number(f[3]) };
+}
+
+/**
+ * The copy of a plugin process made for a forked guest (`host.ts`): a
+ * child of plume, confined as the process it copies (it inherited the
+ * limits, the session, the seccomp filter and the permissions, and put
+ * up again its death with plume), serving a channel of its own.
+ * Everything it says is checked as the process it copies is: its pid
+ * names a child of plume in that session before plume touches anything of
+ * it; its channel is a memfd of the channel's size, sealed so.
+ */
+class ForkedSandbox implements PluginProcess {
+  readonly channel: Channel;
+  private readonly ci: Int32Array;
+  private pidfd: number;
+  private stderrFd: number;
+  private killed = false;
+  private exited: ExitStatus | undefined;
+
+  constructor(
+    readonly pid: number,
+    channelFd: number,
+    stderrFd: number,
+    private readonly session: number,
+    private readonly memoryMb: number,
+  ) {
+    const o = os();
+    if (!Number.isInteger(pid) || pid <= 0) throw new PluginFailure(`fork: the plugin's process named pid ${pid}`);
+    this.pidfd = o.pidfd(pid);
+    const f = family(pid);
+    // Only a process known to be the plugin's copy is ever opened, waited for or killed.
+    if (this.pidfd < 0 || f === undefined || f.ppid !== Deno.pid || f.session !== this.session) {
+      if (this.pidfd >= 0) o.close(this.pidfd);
+      throw new PluginFailure(`fork: pid ${pid} is not a copy of the plugin's process`);
+    }
+    this.stderrFd = -1;
+    let fd = -1;
+    try {
+      fd = o.open(`/proc/${pid}/fd/${channelFd | 0}`, true, true);
+      const seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW;
+      if ((o.seals(fd) & seals) !== seals || o.size(fd) !== LAYOUT.size) {
+        throw new PluginFailure("fork: the copy's channel is not a sealed memfd of the channel's size");
+      }
+      this.channel = mappedChannel(o.map(fd, LAYOUT.size), { wait: o.futexWait, wake: o.futexWake });
+      // Read only for the death message; whatever the copy named, opening it must not wait.
+      this.stderrFd = o.open(`/proc/${pid}/fd/${stderrFd | 0}`, false, true);
+    } catch (err) {
+      this.kill();
+      if (err instanceof PluginFailure) throw err;
+      throw new PluginFailure(`fork: ${(err as Error).message}`);
+    } finally {
+      if (fd >= 0) o.close(fd);
+    }
+    this.ci = new Int32Array(this.channel.ctl);
+    this.started = performance.now();
+  }
+
+  /** When the copy was found: it has the watchdog's time from then to serve its channel. */
+  private readonly started: number;
+
+  /**
+   * Waits until the copy serves its channel (it marks it idle), at most
+   * `ms` since it was found: not at the fork, so that the copy starts while
+   * the parent goes on, but before plume's first call to it.
+   */
+  ready(ms: number): void {
+    const deadline = this.started + ms;
+    for (;;) {
+      const state = Atomics.load(this.ci, CTL.STATE);
+      if (state === STATE.IDLE || state === STATE.DEAD) return;
+      if (state !== STATE.BOOTED) {
+        this.kill();
+        throw new PluginFailure(`fork: the copy set its channel to state ${state}`);
+      }
+      if (this.gone()) {
+        const why = this.deathReason();
+        this.kill();
+        throw new PluginFailure(`fork: ${why}`);
+      }
+      if (performance.now() > deadline) {
+        this.kill();
+        throw new PluginFailure(`fork: the copy did not start within ${ms / 1000} s (watchdog)`);
+      }
+      this.channel.waiter.wait(this.ci, CTL.STATE, state, 5);
+    }
+  }
+
+  gone(): boolean {
+    return this.exited !== undefined || this.killed || os().ended(this.pidfd);
+  }
+
+  forked(pid: number, channelFd: number, stderrFd: number): PluginProcess {
+    return new ForkedSandbox(pid, channelFd, stderrFd, this.session, this.memoryMb);
+  }
+
+  deathMessage(): string {
+    try {
+      const [text] = getString(this.channel.ctl, DEATH);
+      if (text !== "") return text;
+    } catch {
+      // A bad length: the process's own reason instead.
+    }
+    return this.deathReason();
+  }
+
+  deathReason(): string {
+    if (this.exited === undefined && !this.killed) this.exited = os().exitStatus(this.pidfd);
+    return endReason(this.exited, this.stderrFd, this.memoryMb);
+  }
+
+  kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    const o = os();
+    if (this.pidfd >= 0) o.signal(this.pidfd, 9), dying.push(this.pidfd);
+    if (this.stderrFd >= 0) o.close(this.stderrFd);
+    this.stderrFd = this.pidfd = -1;
+    collectCopies();
+  }
+}
+
+/**
+ * Pidfds of killed copies not collected yet. A copy is a child of plume
+ * that Deno does not know, so plume collects it itself; a killed process
+ * takes milliseconds to go, which a fork's end does not wait for: each
+ * kill collects those gone meanwhile (those left when plume ends go with
+ * it).
+ */
+const dying: number[] = [];
+
+/** Collects the killed copies that ended, closing their pidfds. */
+function collectCopies(): void {
+  const o = os();
+  for (let i = dying.length - 1; i >= 0; i--) {
+    if (!o.reap(dying[i], false)) continue;
+    o.close(dying[i]);
+    dying.splice(i, 1);
+  }
+}
+
 /** Sleeps for `ms` on the event loop. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,6 +303,8 @@ export class Sandbox {
   readonly channel: Channel;
   /** The process's id. */
   readonly pid: number;
+  /** Its session (it starts one of its own): copies made for forked guests are in it too. */
+  readonly session: number;
   private readonly ci: Int32Array;
   private readonly child: Deno.ChildProcess;
   private pidfd: number;
@@ -164,6 +342,8 @@ export class Sandbox {
       memoryMb: opts.memoryMb,
       grants: [...new Set(opts.grants.map((g) => g.slice(0, g.indexOf("="))))],
       keep: [...opts.keep],
+      // The compiled executable's V8 flags were fixed when it was compiled: not known to be single-threaded.
+      forkable: !Deno.build.standalone,
     });
     try {
       this.child = new Deno.Command(cmd, {
@@ -180,6 +360,7 @@ export class Sandbox {
       throw new SandboxUnavailable(`cannot start a plugin process: ${(err as Error).message}`);
     }
     this.pid = this.child.pid;
+    this.session = this.pid;
     this.pidfd = o.pidfd(this.pid);
     this.child.status.then((s) => {
       this.reaped = s.signal === null ? { code: s.code } : { signal: SIGNAL_NUMBERS[s.signal] ?? 0 };
@@ -218,14 +399,19 @@ export class Sandbox {
    * text: it is the plugin's).
    */
   deathReason(): string {
-    const status = this.exitStatus();
-    const stderr = this.stderrFd < 0 ? "" : new TextDecoder().decode(os().readStart(this.stderrFd, STDERR_BYTES));
-    if (/out of memory|allocation failed/i.test(stderr) || (status?.signal === 5 && this.opts.memoryMb > 0)) {
-      return this.opts.memoryMb > 0 ? `out of memory (limit ${this.opts.memoryMb} MiB)` : "out of memory";
-    }
-    if (status?.signal !== undefined) return `its process was killed by signal ${status.signal}`;
-    if (status?.code !== undefined) return `its process exited with status ${status.code}`;
-    return "its process ended";
+    return endReason(this.exitStatus(), this.stderrFd, this.opts.memoryMb);
+  }
+
+  /**
+   * The copy of this process made for a forked guest (`pid`, with its
+   * descriptors of its channel and standard error), once checked: a child
+   * of plume in this process's session, whose channel is a memfd of the
+   * channel's size sealed so. It has `ms` to serve it ({@link PluginProcess.ready}).
+   *
+   * @throws {PluginFailure} when it is not
+   */
+  forked(pid: number, channelFd: number, stderrFd: number): PluginProcess {
+    return new ForkedSandbox(pid, channelFd, stderrFd, this.session, this.opts.memoryMb);
   }
 
   /**

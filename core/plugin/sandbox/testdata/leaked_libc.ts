@@ -43,6 +43,9 @@ const results: Record<string, number | string> = {
   "socket(AF_UNIX)": sys(41, 1n, 1n, 0n),
   "fork()": sys(57),
   "clone(SIGCHLD)": sys(56, 17n, 0n, 0n, 0n, 0n),
+  // The plugin's own copy for a forked guest is CLONE_PARENT | SIGCHLD exactly: with anything more, refused.
+  "clone(CLONE_PARENT|CLONE_FILES|SIGCHLD)": sys(56, 0x8000n | 0x400n | 17n, 0n, 0n, 0n, 0n),
+  "clone(CLONE_PARENT|CLONE_NEWUSER|SIGCHLD)": sys(56, 0x8000n | 0x10000000n | 17n, 0n, 0n, 0n, 0n),
   "clone3()": sys(435, 0n, 0n),
   "execve(/etc/hostname)": sys(59, pathAt, 0n, 0n),
   "ptrace(ATTACH, plume)": sys(101, 16n, ppid, 0n, 0n),

@@ -1,0 +1,27 @@
+/**
+ * Fails only in a forked process: its copy throws from the syscall return
+ * callback of the `clone` that made it (where the call returns 0), or
+ * spins there past the watchdog with `mode=spin`. The parent's copy goes on
+ * and reports at exit.
+ */
+import {
+  type PluginId,
+  qemu_plugin_outs,
+  qemu_plugin_register_atexit_cb,
+  qemu_plugin_register_vcpu_syscall_ret_cb,
+} from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+
+export function qemu_plugin_install(id: PluginId, _info: unknown, argv: string[]): number {
+  const spin = argv.includes("mode=spin");
+  let calls = 0;
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, _vcpu, num, ret) => {
+    calls++;
+    if (num !== 220n || ret !== 0n) return;
+    if (spin) { for (;;); }
+    throw new Error("broken in the child");
+  });
+  qemu_plugin_register_atexit_cb(id, () => qemu_plugin_outs(`calls: ${calls}\n`), null);
+  return 0;
+}
