@@ -32,7 +32,11 @@
  * when the thread that had it ended (as in QEMU); QEMU opens the index's
  * file again then, truncating the vectors written so far, plume goes on
  * writing to it, so that `OUTFILE.N.bb` holds every vector of index N.
- * Blocks are plume's translation blocks, which end
+ * A forked process goes on with a copy of the plugin, as in QEMU, and
+ * appends to the same files; the text not yet written is written before
+ * each `clone`, so that the copy does not write it again (QEMU's child
+ * writes its copy of its `FILE` buffer). Blocks are plume's translation
+ * blocks, which end
  * where QEMU's do but for CSR instructions (QEMU ends a block at each, so
  * code using `frflags` or `fsrm` has more, shorter blocks there); a line
  * lists its blocks by number, where QEMU lists
@@ -52,6 +56,7 @@ import {
   qemu_plugin_outs,
   qemu_plugin_register_atexit_cb,
   qemu_plugin_register_vcpu_init_cb,
+  qemu_plugin_register_vcpu_syscall_cb,
   qemu_plugin_register_vcpu_tb_exec_cb,
   qemu_plugin_register_vcpu_tb_trans_cb,
   qemu_plugin_tb_n_insns,
@@ -62,6 +67,9 @@ import {
 
 /** Plugin API version this plugin is written for. */
 export const qemu_plugin_version = 7;
+
+/** RISC-V Linux's `clone` and `clone3` system call numbers. */
+const SYS_CLONE = 220n, SYS_CLONE3 = 435n;
 
 /** Characters of a vCPU's file kept before they are written. */
 const FLUSH_CHARS = 1 << 16;
@@ -175,6 +183,17 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     if (index === undefined) bbs.set(vaddr, index = bbs.size + 1);
     const use: BlockUse = { index, insns: qemu_plugin_tb_n_insns(tb) };
     qemu_plugin_register_vcpu_tb_exec_cb(tb, onBlock, QEMU_PLUGIN_CB_NO_REGS, use);
+  });
+
+  // A forked process runs a copy of the plugin (as in QEMU), which would write the text pending at the fork
+  // again: it is written before any clone, which is also how fork and vfork reach Linux on RISC-V.
+  qemu_plugin_register_vcpu_syscall_cb(id, (_id: PluginId, _vcpu: number, num: bigint) => {
+    if (num !== SYS_CLONE && num !== SYS_CLONE3) return;
+    for (const vcpu of vcpus) {
+      if (!vcpu.file || !vcpu.out) continue;
+      writeAll(vcpu.file, vcpu.out);
+      vcpu.out = "";
+    }
   });
 
   qemu_plugin_register_atexit_cb(id, () => {
