@@ -389,6 +389,22 @@ Deno.test("bbv writes a file per vCPU, each with the instructions bb counts on t
   );
 });
 
+Deno.test("bbv's file holds each block a forked process runs once, whichever process ran it", async () => {
+  const cwd = await tempDir("plume-ports-c-");
+  const r = await plumeWith(cwd, [
+    "-plugin",
+    join(ROOT, "tests/plugins/blocks_since_fork.ts"),
+    "-plugin",
+    "bbv,outfile=f,interval=1",
+  ], [join(GUEST_BIN, "fork_tree")]);
+  assertEquals(r.status, 0);
+  // Each process's own blocks (a child's since its fork; the child a signal kills reports none, nor writes).
+  const own = [...r.log.matchAll(/^own (\d+)$/gm)].map((m) => Number(m[1]));
+  assertEquals(own.length, 6, "processes that exited");
+  const vectors = parseBbv(Deno.readTextFileSync(join(cwd, "f.0.bb")));
+  assertEquals(vectors.length, own.reduce((a, b) => a + b, 0));
+});
+
 Deno.test("bbv needs outfile, and is granted exactly its per-vCPU files", async () => {
   const r = await plumeWith(await tempDir("plume-ports-c-"), ["-plugin", "bbv,interval=10"], [HELLO]);
   assertEquals(r.status, 1);
