@@ -20,6 +20,7 @@ import type { OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 import { StdioFile } from "./stdio.ts";
+import { Blocked } from "./wait.ts";
 
 /** `e_machine` of the host's executables. */
 const HOST_MACHINE: Record<string, number> = { x86_64: 62, aarch64: 183 };
@@ -56,11 +57,28 @@ function plan(f: OpenFile | undefined, fd: number): "inherit" | "null" | "piped"
 async function pumpOut(stream: ReadableStream<Uint8Array>, f: OpenFile): Promise<void> {
   f.retain();
   try {
-    for await (const chunk of stream) f.write(chunk);
+    for await (const chunk of stream) await writeWaiting(f, chunk);
   } catch {
     // A guest description that refuses (EPIPE, a full disk) ends the copy, as a broken pipe would.
   } finally {
     f.drop();
+  }
+}
+
+/**
+ * Writes `chunk` to `f`; a write that would block a guest thread (a socket
+ * whose buffer is full) is waited for here instead, polling its waiter.
+ */
+async function writeWaiting(f: OpenFile, chunk: Uint8Array): Promise<void> {
+  try {
+    f.write(chunk);
+  } catch (err) {
+    if (!(err instanceof Blocked)) throw err;
+    let r: number | undefined;
+    while ((r = err.waiter.poll(performance.now())) === undefined) {
+      await new Promise((res) => setTimeout(res, INPUT_POLL_MS));
+    }
+    if (r < 0) throw new SyscallError(-r);
   }
 }
 
