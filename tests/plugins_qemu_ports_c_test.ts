@@ -223,6 +223,10 @@ Deno.test({
       // All but the last instruction (exit's ecall): the output is complete, the status is the trigger's.
       let r = await plumeWith(cwd, ["-plugin", `stoptrigger,icount=${total - 1}:5`, ...GRANT], argv);
       assertEquals([r.status, r.out, r.log], [5, out, `icount reached at 0x${hex(steps[total - 1].addr)}, exiting\n`]);
+      // After the first instruction: in fib_pie no ecall was translated yet, one is found in the program's text.
+      r = await plumeWith(cwd, ["-plugin", "stoptrigger,icount=1:6", ...GRANT, "-plugin", "insn"], argv);
+      assertEquals([r.status, r.out], [6, ""], label);
+      assertEquals(r.log, `icount reached at 0x${hex(steps[1].addr)}, exiting\ncpu 0 insns: 2\ntotal insns: 2\n`);
       // Every instruction: the guest ends first, as under QEMU.
       r = await plumeWith(cwd, ["-plugin", `stoptrigger,icount=${total}:5`, ...GRANT], argv);
       assertEquals([r.status, r.out, r.log], [status, out, ""], label);
