@@ -70,10 +70,11 @@ async function session(
   program: string,
   commands: readonly string[],
   flags: string[] = [],
+  args: string[] = [],
 ): Promise<{ transcript: string; guest: RunResult }> {
   const port = freePort();
   const opts = { flags: ["-g", String(port), ...flags], timeoutMs: RUN_TIMEOUT_MS };
-  const run = emulator === "plume" ? runPlume([program], opts) : runQemu([program], opts);
+  const run = emulator === "plume" ? runPlume([program, ...args], opts) : runQemu([program, ...args], opts);
   const transcript = await runGdb(program, port, commands);
   return { transcript, guest: await run };
 }
@@ -137,12 +138,40 @@ Deno.test({
 });
 
 Deno.test({
+  name: "gdb: signals passed on reach the guest's handlers with their siginfo, and quitting gdb kills the guest, " +
+    `as under qemu-riscv64 -g${!GDB ? ` (ignored: ${NO_GDB})` : !QEMU ? ` (ignored: ${NO_QEMU})` : ""}`,
+  ignore: !GDB || !QEMU || !PLUME,
+  async fn() {
+    const program = join(GUEST_BIN, "signals");
+    // SIGSEGV, SIGILL, SIGBUS, SIGTRAP from ebreak, kill/raise/sigqueue, timers: each stops in gdb and is passed on.
+    const pass = ["handle all nostop noprint pass", "handle SIGTRAP nostop noprint pass", "continue"];
+    const plain = await runPlume([program, "all"]);
+    const qemu = await session("qemu", program, pass, [], ["all"]);
+    const plume = await session("plume", program, pass, [], ["all"]);
+    assertEquals(normalise(plume.transcript), normalise(qemu.transcript));
+    assertStringIncludes(text(plume.guest.stdout), "signals: 0 failure(s)\n");
+    assertEquals(text(plume.guest.stdout), text(plain.stdout));
+    assertEquals(plume.guest.status, 0);
+    // A signal that stops in gdb, whose batch then ends: GDB kills the guest (vKill).
+    const quitQemu = await session("qemu", program, ["continue"], [], ["usr1"]);
+    const quit = await session("plume", program, ["continue"], [], ["usr1"]);
+    assertStringIncludes(quit.transcript, "Program received signal SIGUSR1, User defined signal 1.");
+    assertEquals(normalise(quit.transcript), normalise(quitQemu.transcript));
+    assertEquals(text(quit.guest.stderr), "plume: terminated via GDBstub\n");
+    assertEquals(quit.guest.status, quitQemu.guest.status);
+  },
+});
+
+Deno.test({
   name: `gdb: watch, rwatch and awatch stop right after the accessing instruction (qemu-riscv64 7.2 refuses them)${
     !GDB ? ` (ignored: ${NO_GDB})` : ""
   }`,
   ignore: !GDB || !PLUME,
   async fn() {
-    const commands = ["break main", "continue", "watch counter", "rwatch total", "continue", "continue", "continue"];
+    const commands = [
+      ...["break main", "continue", "watch counter", "rwatch total", "continue", "continue", "continue"],
+      ...["delete", "continue"],
+    ];
     const { transcript, guest } = await session("plume", TARGET, commands);
     const expected = [
       "Hardware watchpoint 2: counter",
@@ -153,6 +182,9 @@ Deno.test({
       // bump()'s `counter += by` (line 18) stores counter: GDB reports the change at the next line.
       "Hardware watchpoint 2: counter\n\nOld value = 5\nNew value = 12\n",
       "in bump (by=7) at ./gdb_target.c:19\n19\t  total += 1;",
+      // The same line's load of total.
+      "Hardware read watchpoint 3: total\n\nValue = 5\n",
+      "exited with code 03]",
     ];
     let at = 0;
     for (const line of expected) {
@@ -226,11 +258,14 @@ class RawClient {
   private buffer = "";
   private constructor(private readonly conn: Deno.Conn) {}
 
-  static async connect(port: number): Promise<RawClient> {
+  static async connect(where: number | string): Promise<RawClient> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        return new RawClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+        const conn = typeof where === "number"
+          ? await Deno.connect({ hostname: "127.0.0.1", port: where })
+          : await Deno.connect({ transport: "unix", path: where });
+        return new RawClient(conn);
       } catch (err) {
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 100));
@@ -335,6 +370,33 @@ Deno.test({
       assertEquals(text(bad.stderr), "plume: cannot listen for gdb on '99999': port out of range\n");
     } finally {
       busy.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "gdb: -g with a unix socket path serves the protocol there and removes the socket at the end",
+  ignore: !PLUME,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "plume-gdb-" });
+    try {
+      const path = join(dir, "gdb.sock");
+      const run = runPlume([TARGET], { flags: ["-g", path], timeoutMs: RUN_TIMEOUT_MS });
+      const c = await RawClient.connect(path);
+      await c.send(framePacket("qSupported"));
+      assertStringIncludes(await c.expect(/\$[^#]*#../), "qXfer:features:read+");
+      await c.send("+" + framePacket("c"));
+      // No multiprocess: the exit status alone.
+      assertEquals(await c.expect(/\$W[^#]*#../), "$W03#ba");
+      c.close();
+      const guest = await run;
+      assertEquals(guest.status, 3);
+      assertEquals(text(guest.stdout), "add: 5\ncounter: 12 total: 6\n");
+      let exists = true;
+      await Deno.stat(path).catch(() => (exists = false));
+      assertEquals(exists, false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

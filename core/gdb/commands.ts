@@ -35,7 +35,8 @@ export type Action =
   | { kind: "reply"; data: string }
   | { kind: "resume"; actions: ResumeAction[] }
   | { kind: "detach" }
-  | { kind: "kill" };
+  /** End the run (`k`, or `vKill`, which is answered `OK` first). */
+  | { kind: "kill"; reply?: string };
 
 /** What the handlers see of the debugged process and the stub. */
 export interface Target {
@@ -236,9 +237,6 @@ function query(t: Target, q: string): Action {
       return supported(t, rest.slice(1));
     case "Xfer":
       return xfer(t, rest.slice(1));
-    case "Attached":
-      // As qemu-user says: on quit, GDB detaches instead of killing.
-      return reply("1");
     case "C":
       return rest === "" ? reply(`QC${formatThreadId(t, t.regThread.tid)}`) : UNSUPPORTED;
     case "fThreadInfo":
@@ -248,6 +246,7 @@ function query(t: Target, q: string): Action {
     case "Symbol":
       return OK;
     default:
+      // qAttached too, as qemu-user's stub: GDB then takes the process for one it started, and kills it on quit.
       return UNSUPPORTED;
   }
 }
@@ -255,7 +254,7 @@ function query(t: Target, q: string): Action {
 /** `v…` packets, by name. */
 function vPacket(t: Target, v: string): Action {
   if (v.startsWith("Cont")) return vCont(v.slice(4));
-  if (v.startsWith("Kill")) return { kind: "kill" };
+  if (v.startsWith("Kill")) return { kind: "kill", reply: "OK" };
   if (v === "MustReplyEmpty") return UNSUPPORTED;
   void t;
   return UNSUPPORTED;

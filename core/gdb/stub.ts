@@ -118,6 +118,8 @@ export class GdbStub implements DebugSession, Target {
   /** Signals the debugger passes on, by thread, delivered as each thread runs again. */
   private readonly passed = new Map<ThreadState, { sig: PendingSignal; forced: boolean }>();
   private stopSignal: StopSignal | undefined;
+  /** The guest has not run yet: the stop GDB found on connecting has no signal to pass on. */
+  private initialStop = true;
   /** Why the guest stopped, as the stop reply says it (without the thread, which is formatted when sent). */
   private stopHead = "T05";
   private stopThread!: ThreadState;
@@ -156,12 +158,20 @@ export class GdbStub implements DebugSession, Target {
     return this.auxvBytes;
   }
 
-  /** Stops listening (when the run ends before a debugger came). */
+  /** Stops listening (once the debugger came, or the run ended first); a unix socket's file is removed. */
   close(): void {
     try {
       this.listener.close();
     } catch {
       // Closed already.
+    }
+    const addr = this.listener.addr;
+    if (addr.transport === "unix" && addr.path) {
+      try {
+        Deno.removeSync(addr.path);
+      } catch {
+        // Removed already.
+      }
     }
   }
 
@@ -298,6 +308,7 @@ export class GdbStub implements DebugSession, Target {
           this.detach(undefined);
           return undefined;
         case "kill":
+          if (action.reply !== undefined) await conn.send(action.reply);
           this.log.error("plume: terminated via GDBstub\n");
           conn.close();
           this.attached = false;
@@ -324,7 +335,8 @@ export class GdbStub implements DebugSession, Target {
       const t = targets[0];
       resumed?.add(t);
       if (a.step && step === undefined) step = t;
-      if (a.signal !== 0 && !passed.has(t)) {
+      // GDB passes the initial stop's "SIGTRAP" on when told to pass SIGTRAP; qemu drops it, and so does plume.
+      if (a.signal !== 0 && !passed.has(t) && !this.initialStop) {
         const signo = linuxSignal(a.signal);
         if (signo === undefined) return false;
         // The signal the thread stopped for keeps its siginfo; another one is sent as by kill().
@@ -334,6 +346,7 @@ export class GdbStub implements DebugSession, Target {
     }
     for (const [t, s] of passed) this.passed.set(t, { sig: s.sig, forced: s.forced });
     this.stopSignal = undefined;
+    this.initialStop = false;
     this.resumed = resumed;
     this.stepping = step;
     this.steppedOnce = false;
