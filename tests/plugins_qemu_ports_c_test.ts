@@ -471,7 +471,8 @@ Deno.test({
         ["sort=early", () => 0],
         ["sort=exceptions", (a, b) => b.dests.size - a.dests.size],
       ];
-      for (const [option, order] of orders) {
+      // Every order on fib_pie; the default on sieve_pie (each run costs seconds).
+      for (const [option, order] of argv === FIB ? orders : orders.slice(0, 1)) {
         const r = await plumeWith(cwd, ["-plugin", ["cflow", option].filter((o) => o).join(",")], argv);
         assertEquals([r.status, r.out], [status, out]);
         assertEquals(withoutDisassembly(r.log), cflowExpected(steps, order), `${argv.join(" ")} ${option}`);
