@@ -50,6 +50,15 @@ Deno.test("parseOptions takes QEMU_* environment variables, the command line win
   assertEquals(o.envChanges, [["A", "1"]]);
 });
 
+Deno.test("parseOptions takes -g PORT or a socket path, and QEMU_GDB", () => {
+  assertEquals(parseOptions(["p"], {}).gdb, undefined);
+  assertEquals(parseOptions(["-g", "1234", "p"], {}).gdb, "1234");
+  assertEquals(parseOptions(["-g", "/tmp/gdb.sock", "p"], {}).gdb, "/tmp/gdb.sock");
+  assertEquals(parseOptions(["p"], { QEMU_GDB: "4321" }).gdb, "4321");
+  assertEquals(parseOptions(["-g", "1234", "p"], { QEMU_GDB: "4321" }).gdb, "1234");
+  assertThrows(() => parseOptions(["-g", "", "p"], {}), UsageError, "Invalid gdb port or path ''");
+});
+
 Deno.test("parseOptions rejects bad input with one clear message", () => {
   const cases: [string[], string][] = [
     [["-bogus", "p"], "Unknown option '-bogus'"],
