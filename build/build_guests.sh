@@ -65,6 +65,7 @@ build float float.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build nbody nbody.c "${GLIBC[@]}" "${FP[@]}" -O2 -s -- -lm
 build matmul matmul.c "${GLIBC[@]}" "${FP[@]}" -O2 -s
 build fib fib.c "${GLIBC[@]}" -O2 # unstripped: symbol tests look up fib_rec and main
+build calls calls.c "${GLIBC[@]}" -O2 # unstripped: the uftrace and callgrind tests name its functions
 build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs them
 build gdb_threads gdb_threads.c "${GLIBC[@]}" -O0 -g -pthread
 

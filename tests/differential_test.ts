@@ -73,6 +73,7 @@ const CASES: Case[] = [
   { bin: "fib", args: ["20"], status: 0, flags: ["-one-insn-per-tb"] },
   { bin: "fib_O0", status: 0 },
   { bin: "fib_pie", args: ["24"], status: 0 },
+  { bin: "calls", status: 0 },
   { bin: "sieve", status: 0 },
   { bin: "sieve", args: ["100"], status: 0 },
   { bin: "sieve_pie", status: 0 },
