@@ -149,6 +149,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: `uftrace: tail calls, a call through a pointer, longjmp out of recursion, a signal handler${UFTRACE}`,
+  ignore: UFTRACE !== "",
+  async fn() {
+    const dir = await tempDir("plume-uftrace-"), argv = [join(GUEST_BIN, "calls")];
+    const r = await plume(argv, [`uftrace,dir=${dir}/trace`]);
+    assertEquals([r.status, text(r.stdout)], [0, "sum 31\n"]);
+    const tree = replayTree(await tool("uftrace", ["replay", "-d", `${dir}/trace`]));
+    const at = tree.findIndex(([, f]) => f === "main"), d = tree[at][0];
+    // main's own calls, in order; a tail call replaces its caller's frame (tail_a, then tail_b, then leaf are
+    // siblings), and after longjmp the stack is jumper's again: raiser comes at main's level.
+    const own: string[] = [], inside = new Map<string, [number, string][]>();
+    let last = "";
+    for (let i = at + 1; i < tree.length && tree[i][0] > d; i++) {
+      const [depth, f] = tree[i];
+      if (depth === d + 1) own.push(last = f);
+      else inside.set(last, [...(inside.get(last) ?? []), [depth - d - 1, f]]);
+    }
+    const calls = ["tail_a", "tail_b", "leaf"];
+    assertEquals(own.slice(1, 13), [...calls, ...calls, ...calls, "jumper", "raiser", "raise"], own.join(" "));
+    assertEquals(own[13], "leaf", own.join(" ")); // through the pointer
+    const deep = inside.get("jumper")!.filter(([, f]) => f === "deep").map(([depth]) => depth);
+    assertEquals(deep, [1, 2, 3, 4]);
+    // The handler runs at the return of the system call that raised the signal, inside raise; it tail-calls leaf.
+    const inRaise = inside.get("raise")!.map(([, f]) => f);
+    assertEquals(inRaise.slice(inRaise.indexOf("handler"), inRaise.indexOf("handler") + 2), ["handler", "leaf"]);
+  },
+});
+
+Deno.test({
   name: `uftrace: a dynamically linked program's calls into libc are named by libc's symbols${UFTRACE}${NO_LIBC6}`,
   ignore: UFTRACE !== "" || !libc6(),
   async fn() {
@@ -253,6 +282,23 @@ Deno.test({
     // Calls: main calls fib_rec once; fib_rec calls itself every other time it runs.
     const runs = await executions(argv, symbol(program, "fib_rec"));
     assertEquals([...callers(p.tree, "???:fib_rec")].sort(), [["???:fib_rec", runs - 1], ["???:main", 1]]);
+  },
+});
+
+Deno.test({
+  name: `callgrind: a tail call is a call from the caller's caller; a handler's, from where it interrupted${CALLGRIND}`,
+  ignore: CALLGRIND !== "",
+  async fn() {
+    const p = await callgrind([join(GUEST_BIN, "calls")]);
+    assertEquals(sum(p.self), p.insns);
+    // leaf: three times at the end of tail_a's tail calls and once through the pointer, all from main, and once
+    // from the signal handler, which tail-calls it from inside raise.
+    const leaf = callers(p.tree, "???:leaf");
+    assertEquals(leaf.get("???:main"), 4, JSON.stringify([...leaf]));
+    assertEquals(sum(leaf), 5, JSON.stringify([...leaf]));
+    assertEquals([...callers(p.tree, "???:tail_b")], [["???:main", 3]]);
+    assertEquals([...callers(p.tree, "???:deep")].sort(), [["???:deep", 3], ["???:jumper", 1]]);
+    assert(p.inclusive.get("???:jumper")! >= p.self.get("???:deep")!);
   },
 });
 
