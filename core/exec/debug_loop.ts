@@ -27,6 +27,7 @@ import type { Cpu } from "../cpu/state.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import { GuestTrap, ILL_ILLOPC, SIGILL, SIGTRAP, TRAP_BRKPT } from "../cpu/trap.ts";
 import { syscallWithHooks, toTrap } from "./cpu_loop.ts";
+import { COMPILE_THRESHOLD } from "../jit/interpreter.ts";
 
 /** A memory access an instruction is about to make. */
 export interface Access {
@@ -190,6 +191,7 @@ export function runDebugSlice(
     let access: Access | undefined;
     try {
       const tb = cache.get(pc);
+      if (++tb.hits === COMPILE_THRESHOLD) cache.compile(tb);
       if (dbg.watching) access = accessOf(tb.insns[0], cpu);
       const next = tb.fn(cpu);
       if (next >= 0) cpu.pc = next;
