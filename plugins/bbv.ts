@@ -11,8 +11,8 @@
  * `T`, then for each block that ran on the vCPU since the last line
  * `:ID:COUNT ` (the block's number, from 1 in the order blocks were first
  * translated, and the instructions it accounted for: its instruction
- * count times its executions), then a line break; the counts start again
- * from zero.
+ * count times its executions), each followed by a space (so the line
+ * ends in one), then a line break; the counts start again from zero.
  *
  * Options, as QEMU's:
  * - `outfile=PATH` (required: without it, `outfile unspecified`): the
@@ -28,24 +28,26 @@
  * start address, and nothing is written for the instructions after the
  * last full interval.
  *
- * Where plume differs: a vCPU index is taken again by a new guest thread
- * when the thread that had it ended (as in QEMU); QEMU opens the index's
- * file again then, truncating the vectors written so far, plume goes on
- * writing to it, so that `OUTFILE.N.bb` holds every vector of index N.
- * A forked process goes on with a copy of the plugin, as in QEMU, and
- * appends to the same files; the text not yet written is written before
- * each `clone`, so that the copy does not write it again (QEMU's child
- * writes its copy of its `FILE` buffer). Blocks are plume's translation
- * blocks, which end
- * where QEMU's do but for CSR instructions (QEMU ends a block at each, so
- * code using `frflags` or `fsrm` has more, shorter blocks there); a line
- * lists its blocks by number, where QEMU lists
- * them in the order of its GLib hash table (SimPoint reads a line as a
- * set, so the order carries nothing). QEMU counts with inline adds on
- * scoreboards and a conditional callback that reads them; here a streamed
- * callback per block counts in the plugin's own memory, which gives the
- * same vectors: a streamed callback that read the scoreboards would see
- * the guest's later counts, since it runs after the guest moved on.
+ * Where plume differs:
+ * - a vCPU index is taken again by a new guest thread when the thread
+ *   that had it ended (as in QEMU); QEMU opens the index's file again
+ *   then, truncating the vectors written so far, plume goes on writing to
+ *   it, so that `OUTFILE.N.bb` holds every vector of index N;
+ * - a forked process goes on with a copy of the plugin, as in QEMU, and
+ *   appends to the same files; the text not yet written is written before
+ *   each `clone`, so that the copy does not write it again (QEMU's child
+ *   writes its copy of its `FILE` buffer);
+ * - blocks are plume's translation blocks, which end where QEMU's do but
+ *   for CSR instructions (QEMU ends a block at each, so code using
+ *   `frflags` or `fsrm` has more, shorter blocks there);
+ * - a line lists its blocks by number, where QEMU lists them in the order
+ *   of its GLib hash table (SimPoint reads a line as a set, so the order
+ *   carries nothing);
+ * - QEMU counts with inline adds on scoreboards and a conditional callback
+ *   that reads them; here a streamed callback per block counts in the
+ *   plugin's own memory, which gives the same vectors: a streamed callback
+ *   that read the scoreboards would see the guest's later counts, since it
+ *   runs after the guest moved on.
  *
  * @module
  */
