@@ -174,11 +174,15 @@ Deno.test(
  * `execve("/proc/self/exe")`: plume runs busybox in place and its plugins
  * go on in it (as in the first process), where qemu-riscv64 without
  * binfmt_misc fails that `execve` and busybox falls back to the host's
- * `cat`, so plume has one report more for each such process (the last
- * number).
+ * `cat`, so plume has one report more for each such process (the
+ * number after the arguments). The last says whether instruction counts
+ * can be compared at all.
  */
-const LOOSE: [string, string[], number][] = [
+const LOOSE: [string, string[], number, boolean?][] = [
   ["the fork test program", [FORK], 0],
+  // Children that run host programs (system, popen, execlp): their plugins end there, with no report. Its parent
+  // polls a pipe without blocking as many times as the host program takes to write: no instruction count to compare.
+  ["the host_exec test program", [join(GUEST_BIN, "host_exec"), await Deno.makeTempDir({ dir: RUN_DIR })], 0, false],
   ...(BUSYBOX
     ? [
       ["sh -c 'echo a | while read x; do echo $x; done'", [
@@ -218,7 +222,7 @@ function assertNear(plume: number[], qemu: number[], extra: number): void {
   }
 }
 
-for (const [name, argv, extra] of LOOSE) {
+for (const [name, argv, extra, counts] of LOOSE) {
   Deno.test(`insn follows forks in ${name}: one report per process${qemuPluginMissing("insn")}`, {
     ignore: qemuPluginMissing("insn") !== "",
   }, async () => {
@@ -227,8 +231,9 @@ for (const [name, argv, extra] of LOOSE) {
       ["-plugin", "insn", "-d", "plugin"],
       argv,
     );
-    assert(insnReports(q.stderr).length >= 2);
-    assertNear(insnReports(p.stderr), insnReports(q.stderr), extra);
+    assert(insnReports(q.stderr).length >= 1);
+    if (counts === false) assertEquals(insnReports(p.stderr).length, insnReports(q.stderr).length + extra);
+    else assertNear(insnReports(p.stderr), insnReports(q.stderr), extra);
   });
 
   Deno.test(`syscall follows forks in ${name}: one table per process${qemuPluginMissing("syscall")}`, {
@@ -239,7 +244,7 @@ for (const [name, argv, extra] of LOOSE) {
       ["-plugin", "syscall", "-d", "plugin"],
       argv,
     );
-    assert(syscallReports(q.stderr).length >= 2);
+    assert(syscallReports(q.stderr).length >= 1);
     assertEquals(syscallReports(p.stderr).length, syscallReports(q.stderr).length + extra);
   });
 
@@ -249,7 +254,7 @@ for (const [name, argv, extra] of LOOSE) {
     const qFile = join(RUN_DIR, "qemu.drcov"), pFile = join(RUN_DIR, "plume.drcov");
     await both(["-plugin", `${qemuPlugin("drcov")!},filename=${qFile}`], ["-plugin", `drcov,filename=${pFile}`], argv);
     const qemu = drcovTables(qFile).map((t) => t.blocks.length);
-    assert(qemu.length >= 2);
+    assert(qemu.length >= 1);
     assertNear(drcovTables(pFile).map((t) => t.blocks.length), qemu, extra);
   });
 }

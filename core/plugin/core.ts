@@ -211,12 +211,16 @@ export class PluginCore implements VcpuHooks {
    */
   inheritsTranslations = false;
 
-  /** The process this core is for ended: atexit callbacks when it exited, none when a signal killed it (QEMU's). */
+  /**
+   * The process this core is for ended: atexit callbacks when it exited,
+   * none when a signal killed it or a host program took its place with
+   * `execve` (QEMU's plugins end with the image `execve` replaces).
+   */
   private processEnded(): void {
     const proc = this.guest?.proc;
-    if (!this.forked || proc === undefined || proc.exitStatus === null) return;
+    if (!this.forked || proc === undefined || (proc.exitStatus === null && proc.hostProgram === undefined)) return;
     this.family.delete(this);
-    if (proc.killedBy === 0) this.atexit(proc.exitStatus);
+    if (proc.exitStatus !== null && proc.killedBy === 0) this.atexit(proc.exitStatus);
     else this.shutdown();
   }
 

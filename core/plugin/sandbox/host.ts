@@ -68,6 +68,8 @@ const STDERR_BYTES = 64 * 1024;
  */
 function forker(parent: number, mapping: Mapping): Forker {
   const o = os();
+  // A copy's own files stay open for plume to open through /proc (it does so at once); its parent's it closes.
+  let kept: number[] = [];
   return (copy) => {
     const channelFd = o.memfd("plume-plugin", LAYOUT.size);
     let stderrFd = -1, pid: number;
@@ -92,6 +94,8 @@ function forker(parent: number, mapping: Mapping): Forker {
     if (o.getppid() !== parent) o.exit(0);
     o.remap(mapping, channelFd, LAYOUT.size);
     o.dup2(stderrFd, 2);
+    for (const fd of kept) o.close(fd);
+    kept = [channelFd, stderrFd];
     return { pid: 0, channelFd, stderrFd };
   };
 }
