@@ -111,6 +111,8 @@ export class GdbStub implements DebugSession, Target {
   private readonly watchpoints: Watchpoint[] = [];
   /** The thread whose single step ends after its next instruction. */
   private stepping: ThreadState | undefined;
+  /** The stepping thread ran its instruction, a system call that blocked: the step ends once the call returns. */
+  private steppedOnce = false;
   /** The threads that resumed, when the debugger resumed only some (`vCont;c:TID`): the others stay stopped. */
   private resumed: Set<ThreadState> | undefined;
   /** Each thread's pc when the guest resumed: a breakpoint there is not hit before it moves. */
@@ -211,9 +213,6 @@ export class GdbStub implements DebugSession, Target {
     }
     return false;
   }
-
-  /** The stepping thread ran its instruction (a system call it made may have blocked it: it stops once it returns). */
-  private steppedOnce = false;
 
   afterInsn(t: ThreadState, access: Access | undefined): boolean {
     if (access !== undefined) {
