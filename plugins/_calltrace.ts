@@ -710,11 +710,14 @@ export class CallTrace {
     if (!cpu) this.cpus[vcpu] = cpu = { index: vcpu, stack: [], insns: 0, cell: this.root, prev: null };
     const fn = this.place(b), p = cpu.prev;
     if (!p || !cpu.stack.length) this.push(cpu, fn ?? this.unknown(b.pc), b.pc, -1, "root");
-    else if (p.how === End.Call) this.push(cpu, fn ?? this.unknown(b.pc), b.pc, p.ret, "call");
-    else if (p.how === End.Return) this.return(cpu, b, fn);
+    else if (p.how === End.Call) {
+      // A direct call that did not reach its target: a signal was delivered first (the callee comes after sigreturn).
+      if (p.target < 0 || b.pc === p.target) this.push(cpu, fn ?? this.unknown(b.pc), b.pc, p.ret, "call");
+      else this.interrupt(cpu, b, fn);
+    } else if (p.how === End.Return) this.return(cpu, b, fn);
     else if (p.how === End.IndirectJump || b.pc === p.end || b.pc === p.target) {
       if (p.how !== End.System) this.jump(cpu, b, fn);
-    } else if (fn && b.pc === fn.start && fn !== cpu.stack.at(-1)!.fn) this.push(cpu, fn, b.pc, -1, "interrupt");
+    } else this.interrupt(cpu, b, fn);
     cpu.prev = b;
     cpu.cell = fn ?? cpu.stack.at(-1)!.fn;
   }
@@ -754,6 +757,14 @@ export class CallTrace {
       }
     }
     if (s.at(-1)!.kind === "interrupt") this.pop(cpu);
+    // A return address is no function's start: a signal was delivered at the return (whose frame stays until a
+    // later return to a frame below it finds it).
+    else this.interrupt(cpu, b, fn);
+  }
+
+  /** A block no jump of the one before reaches (a signal delivered, a sigreturn): a handler's start is a frame. */
+  private interrupt(cpu: Cpu, b: Block, fn: Fn | null): void {
+    if (fn && b.pc === fn.start && fn !== cpu.stack.at(-1)!.fn) this.push(cpu, fn, b.pc, -1, "interrupt");
   }
 
   private push(cpu: Cpu, fn: Fn, entry: number, ret: number, kind: Frame["kind"]): void {
