@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ static const char *en(int e) {
   switch (e) {
   case 0: return "0";
   case EAGAIN: return "EAGAIN";
+  case EINTR: return "EINTR";
   case EINPROGRESS: return "EINPROGRESS";
   case ECONNREFUSED: return "ECONNREFUSED";
   case EAFNOSUPPORT: return "EAFNOSUPPORT";
@@ -584,6 +586,49 @@ static void msgs(void) {
   close(b);
 }
 
+static volatile int alarms, alarm_peer = -1;
+static void on_alarm(int sig) {
+  (void)sig;
+  /* The fifth alarm's handler sends what the blocked recv waits for. */
+  if (++alarms == 5 && alarm_peer >= 0) send(alarm_peer, "ok", 2, 0);
+}
+
+/* A signal ends a blocked accept and recv with EINTR (no SA_RESTART), and a handler with SA_RESTART lets recv go on. */
+static void interrupted(void) {
+  struct sigaction sa = {.sa_handler = on_alarm};
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval it = {.it_value = {0, 50000}};
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int s = tcp_listener(AF_INET, &ss, &len);
+  setitimer(ITIMER_REAL, &it, NULL);
+  printf("accept interrupted: %s, alarms %d\n", R(accept(s, NULL, NULL)), alarms);
+  int sv[2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  char b[4];
+  setitimer(ITIMER_REAL, &it, NULL);
+  printf("recv interrupted: %s, alarms %d\n", R(recv(sv[0], b, sizeof b, 0)), alarms);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval twice = {.it_value = {0, 50000}, .it_interval = {0, 50000}};
+  /* recv restarts after the handlers of alarms 3 and 4; the fifth one's handler sends it data. */
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  connect(c, (struct sockaddr *)&ss, len);
+  int a = accept(s, NULL, NULL);
+  alarm_peer = c;
+  setitimer(ITIMER_REAL, &twice, NULL);
+  ssize_t n = recv(a, b, sizeof b, 0);
+  struct itimerval off = {0};
+  setitimer(ITIMER_REAL, &off, NULL);
+  printf("recv with SA_RESTART handlers: %d, alarms %d\n", (int)n, alarms);
+  signal(SIGALRM, SIG_DFL);
+  close(c);
+  close(a);
+  close(s);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 /* Bad arguments: errors, never a crash. */
 static void errors(void) {
   printf("socket bad family: %s\n", R(socket(12345, SOCK_STREAM, 0)));
@@ -620,6 +665,7 @@ int main(int argc, char **argv) {
     nonblocking_and_readiness();
     options();
     msgs();
+    interrupted();
     errors();
     return 0;
   }
@@ -633,6 +679,7 @@ int main(int argc, char **argv) {
   options();
   ends();
   msgs();
+  interrupted();
   errors();
   printf("done\n");
   return 0;
