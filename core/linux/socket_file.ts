@@ -110,6 +110,15 @@ export class SocketFile extends OpenFile {
     return sendAll(this, src.length, this.nonblocking, (done) => h.sendto(this.fd, src.subarray(done), flags, null));
   }
 
+  /**
+   * Reads into several buffers with one host `recvmsg` (`readv`): one
+   * datagram fills them in turn, as Linux's `readv` of a datagram socket
+   * does, rather than one datagram each.
+   */
+  readVector(dsts: Uint8Array[]): number {
+    return check(host().recvmsg(this.fd, hostMsghdr(null, dsts, null), HOST.MSG_DONTWAIT), "recvmsg");
+  }
+
   override pollEvents(): number {
     if (this.closed) return POLL.NVAL;
     return host().pollNow(this.fd, POLL.IN | POLL.OUT | POLL.PRI | POLL.RDNORM | POLL.WRNORM | POLL.RDBAND | POLLRDHUP);
@@ -138,6 +147,31 @@ export class SocketFile extends OpenFile {
     this.closed = true;
     host().close(this.fd);
   }
+}
+
+/** A host `struct msghdr` over host buffers (`addressOf` gives C their addresses). */
+export function hostMsghdr(name: Uint8Array | null, iov: Uint8Array[], control: Uint8Array | null): Uint8Array {
+  const h = host();
+  const iovs = new Uint8Array(16 * Math.max(iov.length, 1));
+  const iv = new DataView(iovs.buffer);
+  iov.forEach((b, i) => {
+    iv.setBigUint64(16 * i, b.length ? h.addressOf(b) : 0n, true);
+    iv.setBigUint64(16 * i + 8, BigInt(b.length), true);
+  });
+  const msg = new Uint8Array(56 + 16 * Math.max(iov.length, 1));
+  msg.set(iovs, 56);
+  const v = new DataView(msg.buffer);
+  if (name !== null && name.length > 0) {
+    v.setBigUint64(0, h.addressOf(name), true);
+    v.setUint32(8, name.length, true);
+  }
+  v.setBigUint64(16, h.addressOf(msg.subarray(56)), true);
+  v.setBigUint64(24, BigInt(iov.length), true);
+  if (control !== null && control.length > 0) {
+    v.setBigUint64(32, h.addressOf(control), true);
+    v.setBigUint64(40, BigInt(control.length), true);
+  }
+  return msg;
 }
 
 /** True for a `SyscallError` with `EAGAIN`. */

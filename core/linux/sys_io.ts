@@ -22,6 +22,7 @@ import { POLL } from "./host_poll.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
 import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
+import { SocketFile } from "./socket_file.ts";
 import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -146,6 +147,16 @@ function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 function readvOnce(proc: Process, f: OpenFile, a: readonly number[]): number {
   const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  if (f instanceof SocketFile) {
+    // One receive for all the buffers: a datagram must not be split across several.
+    const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
+    let left = n;
+    for (const [base, len] of iov) {
+      if (left > 0) proc.mem.noteWrite(base, Math.min(left, len));
+      left -= Math.min(left, len);
+    }
+    return n;
+  }
   beforeRead(proc, f);
   let total = 0;
   for (const [base, len] of iov) {
@@ -215,6 +226,16 @@ function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): num
   const f = readableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
   const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  if (f instanceof SocketFile) {
+    // One receive for all the buffers: a datagram must not be split across several.
+    const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
+    let left = n;
+    for (const [base, len] of iov) {
+      if (left > 0) proc.mem.noteWrite(base, Math.min(left, len));
+      left -= Math.min(left, len);
+    }
+    return n;
+  }
   beforeRead(proc, f);
   let total = 0;
   for (const [base, len] of iov) {

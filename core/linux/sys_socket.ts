@@ -43,7 +43,7 @@ import {
   SOCKADDR_MAX,
   writeSockaddr,
 } from "./sockaddr.ts";
-import { blockOrFail, check, host, sendAll, SOCK_DGRAM, SocketFile } from "./socket_file.ts";
+import { blockOrFail, check, host, hostMsghdr, sendAll, SOCK_DGRAM, SocketFile } from "./socket_file.ts";
 import { fmtD, fmtPointer } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { Blocked } from "./wait.ts";
@@ -488,31 +488,6 @@ function hostControl(proc: Process, m: MsgHdr, owned: number[]): Uint8Array | nu
     off += (len + 7) & ~7;
   }
   return c;
-}
-
-/** A host `struct msghdr` over host buffers (`addressOf` gives C their addresses). */
-function hostMsghdr(name: Uint8Array | null, iov: Uint8Array[], control: Uint8Array | null): Uint8Array {
-  const h = host();
-  const iovs = new Uint8Array(16 * Math.max(iov.length, 1));
-  const iv = new DataView(iovs.buffer);
-  iov.forEach((b, i) => {
-    iv.setBigUint64(16 * i, b.length ? h.addressOf(b) : 0n, true);
-    iv.setBigUint64(16 * i + 8, BigInt(b.length), true);
-  });
-  const msg = new Uint8Array(MSGHDR_SIZE + 16 * Math.max(iov.length, 1));
-  msg.set(iovs, MSGHDR_SIZE);
-  const v = new DataView(msg.buffer);
-  if (name !== null && name.length > 0) {
-    v.setBigUint64(0, h.addressOf(name), true);
-    v.setUint32(8, name.length, true);
-  }
-  v.setBigUint64(16, h.addressOf(msg.subarray(MSGHDR_SIZE)), true);
-  v.setBigUint64(24, BigInt(iov.length), true);
-  if (control !== null && control.length > 0) {
-    v.setBigUint64(32, h.addressOf(control), true);
-    v.setBigUint64(40, BigInt(control.length), true);
-  }
-  return msg;
 }
 
 function sysSendmsg(proc: Process, cpu: Cpu, a: readonly number[]): number {

@@ -125,3 +125,22 @@ Deno.test(
     assertEquals(env.mem.view.getUint16(p + 6, true) & POLL.IN, POLL.IN);
   }),
 );
+
+Deno.test(
+  "sockets: readv of a datagram socket fills its buffers from one datagram",
+  withEnv((env) => {
+    const [a, b] = pair(env, SOCK_DGRAM);
+    assertEquals(env.call("write", a, env.str("abcdef"), 6), 6);
+    assertEquals(env.call("write", a, env.str("gh"), 2), 2);
+    const x = env.alloc(8), y = env.alloc(8);
+    const iov = env.alloc(32);
+    env.mem.writeU64(iov, BigInt(x));
+    env.mem.writeU64(iov + 8, 4n);
+    env.mem.writeU64(iov + 16, BigInt(y));
+    env.mem.writeU64(iov + 24, 8n);
+    assertEquals(env.call("readv", b, iov, 2), 6);
+    assertEquals(env.text(x, 4) + env.text(y, 2), "abcdef");
+    assertEquals(env.call("readv", b, iov, 2), 2, "the next datagram");
+    assertEquals(env.text(x, 2), "gh");
+  }),
+);
