@@ -20,10 +20,14 @@ import { type BlockFn, emitBlock, functionSource, type TranslationBlock } from "
 
 /** Dispatcher entries after which a block becomes the head of a region. */
 export const REGION_THRESHOLD = 50;
-/** Most blocks in one region (bounds compile time and V8's function size limits). */
-const MAX_REGION_BLOCKS = 48;
-/** Most guest instructions in one region. */
-const MAX_REGION_INSNS = 640;
+/** How large a region may grow: blocks, guest instructions. */
+export interface RegionLimits {
+  blocks: number;
+  insns: number;
+}
+
+/** Limits of a JavaScript region (they bound compile time and V8's function size limits). */
+export const JS_REGION_LIMITS: RegionLimits = { blocks: 48, insns: 640 };
 /**
  * Backward jumps a region makes before returning to the dispatcher, so
  * that the CPU loop regularly gets a chance to look at pending events.
@@ -76,6 +80,7 @@ export function successors(tb: TranslationBlock): number[] {
 export function formRegion(
   head: TranslationBlock,
   lookup: (pc: number) => TranslationBlock | undefined,
+  limits: RegionLimits = JS_REGION_LIMITS,
 ): TranslationBlock[] {
   // Forward: every translated block reachable from the head.
   const reach = [head];
@@ -86,7 +91,7 @@ export function formRegion(
       let k = index.get(pc);
       if (k === undefined) {
         const tb = lookup(pc);
-        if (!tb || !tb.valid || needsRegisterFile(tb.instr) || reach.length >= 4 * MAX_REGION_BLOCKS) continue;
+        if (!tb || !tb.valid || needsRegisterFile(tb.instr) || reach.length >= 4 * limits.blocks) continue;
         k = reach.push(tb) - 1;
         index.set(pc, k);
         preds.push([]);
@@ -94,6 +99,20 @@ export function formRegion(
       preds[k].push(i);
     }
   }
+  // A function's return (an indirect jump through ra or t0) leads back to a return site, the block after a call:
+  // the region's indirect jumps check those first. So a leaf function called from a loop is on the loop's cycle.
+  const sites = reach.flatMap((tb, k) => {
+    const last = tb.insns[tb.insns.length - 1];
+    const call = last && (last.op === "jal" || last.op === "jalr") && last.rd !== 0;
+    const site = call ? index.get(tb.end) : undefined;
+    return site === undefined || site === k ? [] : [site];
+  });
+  reach.forEach((tb, k) => {
+    const last = tb.insns[tb.insns.length - 1];
+    if (last?.op === "jalr" && last.rd === 0 && (last.rs1 === 1 || last.rs1 === 5)) {
+      for (const site of sites) preds[site].push(k);
+    }
+  });
   // Backward: those that lead back to the head.
   const onCycle = new Set<number>();
   const work = [...preds[0]];
@@ -106,8 +125,8 @@ export function formRegion(
   if (!onCycle.has(0)) return [head];
   const region: TranslationBlock[] = [];
   let insns = 0;
-  for (let k = 0; k < reach.length && region.length < MAX_REGION_BLOCKS; k++) {
-    if (!onCycle.has(k) || insns + reach[k].insns.length > MAX_REGION_INSNS) continue;
+  for (let k = 0; k < reach.length && region.length < limits.blocks; k++) {
+    if (!onCycle.has(k) || insns + reach[k].insns.length > limits.insns) continue;
     region.push(reach[k]);
     insns += reach[k].insns.length;
   }
@@ -118,8 +137,8 @@ export function formRegion(
 export function compileRegion(region: readonly TranslationBlock[], rt: Runtime): BlockFn {
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   // Return sites: where an indirect jump (a function return) most likely lands.
-  const returnSites = region.filter((tb, k) =>
-    k > 0 && region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? ""))
+  const returnSites = region.filter((tb) =>
+    region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? ""))
   );
   const e = new Emitter(true);
   e.hooks = rt.P;

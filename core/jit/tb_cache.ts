@@ -7,8 +7,8 @@
  */
 
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
-import { compileRegion, formRegion, successors as successorsOf } from "./region.ts";
-import { compileWasmRegion } from "./wasm/region.ts";
+import { compileRegion, formRegion, JS_REGION_LIMITS, successors as successorsOf } from "./region.ts";
+import { compileWasmRegion, WASM_REGION_LIMITS } from "./wasm/region.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { interpretBlock } from "./interpreter.ts";
@@ -177,13 +177,20 @@ export class TbCache {
     if (this.trace || this.noChain) return;
     // Synchronous plugin callbacks see registers in the register file: such blocks stay alone.
     if (needsRegisterFile(tb.instr)) return;
-    const region = formRegion(tb, (pc) => this.blocks.get(pc));
+    const lookup = (pc: number) => this.blocks.get(pc);
+    const wasmTier = this.wasm ? this.rt.wasm : undefined;
+    // The WebAssembly tier takes larger regions; when it cannot take one, the JavaScript tier's limits apply.
+    let region = formRegion(tb, lookup, wasmTier ? WASM_REGION_LIMITS : JS_REGION_LIMITS);
     const last = tb.insns[tb.insns.length - 1];
     // A lone block that does not loop to itself gains nothing from a region.
     if (region.length < 2 && !(last && successorsOf(tb).includes(tb.pc))) return;
-    const wasm = this.wasm && this.rt.wasm ? compileWasmRegion(region, this.rt.wasm) : undefined;
-    if (wasm) this.wasmRegions++;
-    tb.fn = wasm ?? compileRegion(region, this.rt);
+    let fn = wasmTier ? compileWasmRegion(region, wasmTier) : undefined;
+    if (fn) this.wasmRegions++;
+    else {
+      if (wasmTier) region = formRegion(tb, lookup, JS_REGION_LIMITS);
+      fn = compileRegion(region, this.rt);
+    }
+    tb.fn = fn;
     for (const member of region) {
       const first = member.pc >>> PAGE_SHIFT, last = (member.end - 1) >>> PAGE_SHIFT;
       for (let p = first; p <= last; p++) this.byPage.get(p)?.add(tb);
