@@ -22,7 +22,9 @@
  *   the top frame is replaced by the new function, with the same return
  *   address; when the top frame's function has no symbol (a PLT stub, the
  *   lazy-binding resolver) it is retargeted instead, so that `printf`
- *   called through its PLT stub is one frame named `printf`;
+ *   called through its PLT stub is one frame named `printf`; what the
+ *   loader's resolver calls on a first call (a stub's `jalr t1` that leads
+ *   to code with no symbol) stays on the stack but is not reported;
  * - a block that is no successor of the one before (a signal delivered, a
  *   `sigreturn`) and starts a function pushes an interrupted frame;
  * - the first block of a vCPU is its root frame (`_start`, a thread's
@@ -138,6 +140,13 @@ export interface Frame {
   kind: "call" | "root" | "interrupt";
   /** Free for the user of this module (uftrace keeps its entry record's index). */
   mark: number;
+  /** Entered at a PLT stub that went on to code with no symbol (lazy binding), not yet at its function. */
+  stub: boolean;
+  /**
+   * Called from a stub's frame (the loader's lazy-binding resolver and what it calls) or from a hidden frame: on the
+   * stack, but not reported to {@link CallEvents}, so that a call through the PLT reads as one call however it binds.
+   */
+  hidden: boolean;
 }
 
 /** A vCPU's state. */
@@ -169,6 +178,8 @@ const enum End {
   Jump,
   /** An indirect jump: any target. */
   IndirectJump,
+  /** An indirect jump that links `t1`: a PLT stub's (lazy binding finds the stub's slot from it). */
+  PltJump,
   Call,
   Return,
   /** A system call or other exit to the emulator: the next block is the next instruction. */
@@ -192,7 +203,7 @@ interface Block {
   placed: number;
 }
 
-const LINK_RA = 1, LINK_T0 = 5;
+const LINK_RA = 1, LINK_T0 = 5, LINK_T1 = 6;
 const isLink = (r: number) => r === LINK_RA || r === LINK_T0;
 
 /**
@@ -232,7 +243,8 @@ function classify(bytes: Uint8Array, pc: number): [End, number] {
   if (opcode === 0x67) { // jalr
     // rd link: a call (also rd and rs1 both links but different: the psABI's pop-then-push, a coroutine swap).
     if (isLink(rd)) return [End.Call, -1];
-    return [rd === 0 && isLink(rs1) ? End.Return : End.IndirectJump, -1];
+    if (rd === 0 && isLink(rs1)) return [End.Return, -1];
+    return [rd === LINK_T1 ? End.PltJump : End.IndirectJump, -1];
   }
   if (opcode === 0x63) { // branches
     const imm = ((w >>> 19) & 0x1000) | ((w << 4) & 0x800) | ((w >>> 20) & 0x7e0) | ((w >>> 7) & 0x1e);
@@ -715,9 +727,11 @@ export class CallTrace {
       if (p.target < 0 || b.pc === p.target) this.push(cpu, fn ?? this.unknown(b.pc), b.pc, p.ret, "call");
       else this.interrupt(cpu, b, fn);
     } else if (p.how === End.Return) this.return(cpu, b, fn);
-    else if (p.how === End.IndirectJump || b.pc === p.end || b.pc === p.target) {
+    else if (p.how === End.IndirectJump || p.how === End.PltJump || b.pc === p.end || b.pc === p.target) {
       if (p.how !== End.System) this.jump(cpu, b, fn);
     } else this.interrupt(cpu, b, fn);
+    const top = cpu.stack.at(-1)!;
+    if (p?.how === End.PltJump && top.entry === p.pc && top.fn.name === null) top.stub = true;
     cpu.prev = b;
     cpu.cell = fn ?? cpu.stack.at(-1)!.fn;
   }
@@ -732,7 +746,8 @@ export class CallTrace {
       top.fn = fn;
       fn.active++;
       top.entry = b.pc;
-      this.events.retarget(cpu, top);
+      top.stub = false;
+      if (!top.hidden) this.events.retarget(cpu, top);
       return;
     }
     const { ret, kind } = top;
@@ -768,15 +783,17 @@ export class CallTrace {
   }
 
   private push(cpu: Cpu, fn: Fn, entry: number, ret: number, kind: Frame["kind"]): void {
-    const frame: Frame = { fn, entry, ret, since: cpu.insns, kind, mark: -1 };
+    const below = cpu.stack.at(-1);
+    const hidden = below !== undefined && (below.hidden || (below.stub && below.fn.name === null));
+    const frame: Frame = { fn, entry, ret, since: cpu.insns, kind, mark: -1, stub: false, hidden };
     cpu.stack.push(frame);
     fn.active++;
-    this.events.enter(cpu, frame);
+    if (!hidden) this.events.enter(cpu, frame);
   }
 
   private pop(cpu: Cpu): void {
     const frame = cpu.stack.at(-1)!;
-    this.events.exit(cpu, frame);
+    if (!frame.hidden) this.events.exit(cpu, frame);
     frame.fn.active--;
     cpu.stack.pop();
   }
