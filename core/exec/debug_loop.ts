@@ -1,12 +1,15 @@
 /**
  * Running a thread under a debugger (`-g`, the gdb stub in `core/gdb/`).
  *
- * Correctness first: while a debugger is attached, the debugged process's
- * translation cache makes one-instruction blocks (the stub sets that up) and
- * {@link runDebugSlice} runs them one at a time, asking the debugger before
- * each instruction (breakpoints) and telling it after each one (single
- * steps, watchpoints, whose accesses are computed from the decoded
- * instruction and the registers before it runs). Signals stop the thread
+ * Correctness first: while a debugger is attached, {@link runDebugSlice}
+ * runs the debugged process block by block (compiled once hot, never joined
+ * into regions), where each block ends before the next breakpoint (the stub
+ * says how long one may be, and drops the blocks across a breakpoint it
+ * sets) and holds a single instruction while single steps or watchpoints
+ * need to see each one. It asks the debugger before each block (a
+ * breakpoint at its start) and tells it after each one (single steps,
+ * watchpoints, whose accesses are computed from the decoded instruction and
+ * the registers before it runs). Signals stop the thread
  * before they are delivered, so that the debugger sees them and decides
  * whether the guest gets them. The normal CPU loop (`cpu_loop.ts`) is not
  * touched: a run without `-g` pays nothing for this.
@@ -63,9 +66,14 @@ export interface Debugger {
   readonly watching: boolean;
   /** Thread `t` stays stopped while others run (the debugger resumed only some threads). */
   held(t: ThreadState): boolean;
-  /** Thread `t` is about to run the instruction at `pc`: true to stop there instead (a breakpoint). */
+  /**
+   * The most instructions a block starting at `pc` may hold: 1 while every instruction must be seen (single steps,
+   * watchpoints), else as many as end before the next breakpoint, so that a block never runs past one.
+   */
+  blockInsns(pc: number): number;
+  /** Thread `t` is about to run the block at `pc`: true to stop there instead (a breakpoint). */
   beforeInsn(t: ThreadState, pc: number): boolean;
-  /** Thread `t` ran one instruction, which made `access` (when watching): true when it stopped. */
+  /** Thread `t` ran one block (one instruction while watching), which made `access`: true when it stopped. */
   afterInsn(t: ThreadState, access: Access | undefined): boolean;
   /** Stops the guest for `reason`, with `t` as the thread that stopped. */
   stop(t: ThreadState, reason: StopReason): void;
@@ -95,7 +103,7 @@ export interface DebugSession extends Debugger, DebugServer {
   end(proc: Process, status: number): Promise<void>;
 }
 
-/** Instructions a thread runs under a debugger before the scheduler gets control back. */
+/** Blocks a thread runs under a debugger before the scheduler gets control back. */
 const DEBUG_SLICE = 4096;
 
 /**
@@ -161,8 +169,8 @@ function signalsBeforeRunning(proc: Process, t: ThreadState, hooks: VcpuHooks | 
 }
 
 /**
- * Runs thread `t` one instruction at a time for at most {@link DEBUG_SLICE}
- * instructions, stopping for the debugger at breakpoints, after single
+ * Runs thread `t` block by block for at most {@link DEBUG_SLICE} blocks,
+ * stopping for the debugger at breakpoints, after single
  * steps and watched accesses, and before signals. Returns when it stopped,
  * blocked, asked to be rescheduled or the process ended.
  *
@@ -185,12 +193,18 @@ export function runDebugSlice(
 ): void {
   if (dbg.held(t) || signalsBeforeRunning(proc, t, hooks, dbg)) return;
   const cpu = t.cpu;
+  const jc = cache.jmpCache, mask = jc.length - 1;
   for (let n = 0; n < DEBUG_SLICE; n++) {
     const pc = cpu.pc;
     if (dbg.beforeInsn(t, pc)) return;
     let access: Access | undefined;
     try {
-      const tb = cache.get(pc);
+      let tb = jc[(pc >>> 1) & mask];
+      if (tb === undefined || tb.pc !== pc) {
+        // A block translated now ends before the next breakpoint (the stub drops blocks across a new one).
+        cache.maxInsns = dbg.blockInsns(pc);
+        tb = cache.get(pc);
+      }
       if (++tb.hits === COMPILE_THRESHOLD) cache.compile(tb);
       if (dbg.watching) access = accessOf(tb.insns[0], cpu);
       const next = tb.fn(cpu);

@@ -7,9 +7,10 @@
  * all stop, since all of them run on plume's one JavaScript thread.
  *
  * The stub is the {@link DebugSession} of the CPU loop: the loop runs the
- * debugged process one instruction at a time while a debugger is attached
+ * debugged process in blocks that end before breakpoints (one instruction
+ * each while stepping or watching) while a debugger is attached
  * (`core/exec/debug_loop.ts`) and asks the stub before and after each
- * instruction; the process runner lets the stub serve its connection
+ * block; the process runner lets the stub serve its connection
  * between rounds. A debugger that goes away (detach, a closed connection,
  * garbage it keeps sending) leaves the guest running on as without `-g`.
  *
@@ -22,7 +23,7 @@ import type { Process } from "../linux/process.ts";
 import type { PendingSignal } from "../linux/signals.ts";
 import { forceSignal } from "../linux/signal_delivery.ts";
 import type { ThreadState } from "../linux/thread.ts";
-import type { AddressSpace } from "../mem/address_space.ts";
+import { type AddressSpace, PAGE_SIZE } from "../mem/address_space.ts";
 import type { Log } from "../util/log.ts";
 import {
   type Action,
@@ -108,6 +109,10 @@ export class GdbStub implements DebugSession, Target {
   private cache!: TbCache;
   private savedMaxInsns = 0;
   private readonly breakpoints = new Set<number>();
+  /** The breakpoints in ascending order (undefined: to be sorted again). */
+  private sortedBreakpoints: number[] | undefined = [];
+  /** Every instruction is its own block (single steps and watchpoints need to see each one). */
+  private perInsn = false;
   private readonly watchpoints: Watchpoint[] = [];
   /** The thread whose single step ends after its next instruction. */
   private stepping: ThreadState | undefined;
@@ -185,9 +190,8 @@ export class GdbStub implements DebugSession, Target {
     this.close();
     if (conn === undefined) return;
     this.conn = new Connection(conn);
-    // One instruction per block while the debugger is attached (debug_loop.ts runs them one at a time).
+    // Blocks end before breakpoints while the debugger is attached (blockInsns); the user's limit is kept.
     this.savedMaxInsns = cache.maxInsns;
-    cache.maxInsns = 1;
     this.attached = true;
     const main = this.threads()[0];
     this.regThread = main;
@@ -195,6 +199,21 @@ export class GdbStub implements DebugSession, Target {
     this.notify = false;
     this.stopHead = "T05";
     this.stopThread = main;
+  }
+
+  blockInsns(pc: number): number {
+    if (this.perInsn) return 1;
+    const sorted = this.sortedBreakpoints ??= [...this.breakpoints].sort((a, b) => a - b);
+    // The first breakpoint above pc (binary search).
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= pc) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === sorted.length) return this.savedMaxInsns;
+    // Instructions are at most 4 bytes: this many end at or before the breakpoint.
+    return Math.max(1, Math.min(this.savedMaxInsns, Math.floor((sorted[lo] - pc) / 4)));
   }
 
   beforeInsn(t: ThreadState, pc: number): boolean {
@@ -350,6 +369,12 @@ export class GdbStub implements DebugSession, Target {
     this.stepping = step;
     this.steppedOnce = false;
     for (const t of threads) this.resumePcs.set(t, t.cpu.pc);
+    const perInsn = step !== undefined || this.watchpoints.length !== 0;
+    if (perInsn !== this.perInsn) {
+      // Blocks of the other kind would run too few or too many instructions at a time.
+      this.perInsn = perInsn;
+      this.cache.flush();
+    }
     this.stopped = false;
     return true;
   }
@@ -394,7 +419,13 @@ export class GdbStub implements DebugSession, Target {
   insertPoint(type: PointType, addr: number, len: number): boolean {
     if (this.breakpoints.size + this.watchpoints.length >= MAX_POINTS) return false;
     if (type <= 1) {
-      this.breakpoints.add(addr);
+      if (!this.breakpoints.has(addr)) {
+        this.breakpoints.add(addr);
+        this.sortedBreakpoints = undefined;
+        // Blocks translated before run across the new breakpoint: drop those on its page (and those reaching into it).
+        const page = Math.floor(addr / PAGE_SIZE);
+        this.cache.invalidatePages(page, Math.floor((addr + 3) / PAGE_SIZE));
+      }
       return true;
     }
     if (len === 0 || len > MAX_WATCH_LEN) return false;
@@ -403,7 +434,10 @@ export class GdbStub implements DebugSession, Target {
   }
 
   removePoint(type: PointType, addr: number, len: number): boolean {
-    if (type <= 1) return this.breakpoints.delete(addr);
+    if (type <= 1) {
+      this.sortedBreakpoints = undefined;
+      return this.breakpoints.delete(addr);
+    }
     const kind = WATCH_TYPES[type - 2];
     const i = this.watchpoints.findIndex((w) => w.type === kind && w.addr === addr && w.len === len);
     if (i < 0) return false;
