@@ -19,18 +19,24 @@ export const FN = {
   ld: 0,
   /** `st(lo, hi, imm, size)`: slow-path store of the value at the slot's `SLOT.value`. */
   st: 1,
-  mulhu: 2,
-  mulh: 3,
-  mulhsu: 4,
-  div: 5,
-  divu: 6,
-  rem: 7,
-  remu: 8,
-  divw: 9,
-  divuw: 10,
-  remw: 11,
-  remuw: 12,
+  /** `lr(lo, hi, size)`: load-reserved; the value lands at `SLOT.value`. */
+  lr: 2,
+  /** `sc(lo, hi, size) -> 0 | 1`: store-conditional of the value at `SLOT.value`. */
+  sc: 3,
+  /** `amo(op, lo, hi, size)`: the `AMO_OPS[op]` of the value at `SLOT.value`; the old value replaces it. */
+  amo: 4,
+  mulhu: 5,
+  mulh: 6,
+  mulhsu: 7,
+  div: 8,
+  divu: 9,
+  rem: 10,
+  remu: 11,
+  divw: 12,
+  divuw: 13,
+  remw: 14,
+  remuw: 15,
 } as const;
 
 /** Module helpers of `(i64, i64) -> i64`, by name, in function-index order. */
-export type ArithHelper = Exclude<keyof typeof FN, "ld" | "st">;
+export type ArithHelper = Exclude<keyof typeof FN, "ld" | "st" | "lr" | "sc" | "amo">;

@@ -124,6 +124,26 @@ function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): 
   return [];
 }
 
+/** Function types of the module, by index in {@link TYPES}. */
+const TYPE = { region: 0, arith: 1, i32x3: 2, i32x4: 3, i32x5: 4, i32x3ToI32: 5 } as const;
+/** Function types as [parameters, results]: in {@link TYPE} order. */
+const TYPES: readonly [number[], number[]][] = [
+  [[I32], [F64]], // the region: the vCPU's slot -> the next pc or an exit code
+  [[I64, I64], [I64]],
+  [[I32, I32, I32], []],
+  [[I32, I32, I32, I32], []],
+  [[I32, I32, I32, I32, I32], []],
+  [[I32, I32, I32], [I32]],
+];
+/** The imported functions (`runtime.ts`), in `FN` order, with their types. */
+const IMPORTED: readonly [string, number][] = [
+  ["ld", TYPE.i32x5],
+  ["st", TYPE.i32x4],
+  ["lr", TYPE.i32x3],
+  ["sc", TYPE.i32x3ToI32],
+  ["amo", TYPE.i32x4],
+];
+
 /** Appends a function body: its locals (grouped by type), its code and `end`. */
 function body(out: number[], locals: readonly number[], code: readonly number[]): void {
   const b: number[] = [];
@@ -154,48 +174,21 @@ function moduleBytes(
   regionCode: readonly number[],
 ): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  // Types: 0 the region (slot: i32) -> f64, 1 ld (i32 ×5) -> (), 2 st (i32 ×4) -> (), 3 helpers (i64, i64) -> i64.
-  section(out, 1, [
-    4,
-    0x60,
-    1,
-    I32,
-    1,
-    F64,
-    0x60,
-    5,
-    I32,
-    I32,
-    I32,
-    I32,
-    I32,
-    0,
-    0x60,
-    4,
-    I32,
-    I32,
-    I32,
-    I32,
-    0,
-    0x60,
-    2,
-    I64,
-    I64,
-    1,
-    I64,
-  ]);
-  const imports: number[] = [5];
+  // The types of TYPES, each a function type: 0x60, its parameters, its results.
+  const types: number[] = [TYPES.length];
+  for (const [params, results] of TYPES) types.push(0x60, params.length, ...params, results.length, ...results);
+  section(out, 1, types);
+  const imports: number[] = [IMPORTED.length + 3];
   const imp = (module: string, field: string) => (name(imports, module), name(imports, field));
-  imp("h", "ld"), imports.push(0x00, 1);
-  imp("h", "st"), imports.push(0x00, 2);
+  for (const [field, type] of IMPORTED) imp("h", field), imports.push(0x00, type);
   imp("m", "guest"), imports.push(0x02), limits(imports, w.guestPages, true);
   imp("m", "pages"), imports.push(0x02), limits(imports, w.pagesPages, false);
   imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, w.arenaMaxPages);
   section(out, 2, imports);
   const funcs: number[] = [];
   unsignedLeb(funcs, HELPERS.length + 1);
-  for (let k = 0; k < HELPERS.length; k++) funcs.push(3);
-  funcs.push(0);
+  for (let k = 0; k < HELPERS.length; k++) funcs.push(TYPE.arith);
+  funcs.push(TYPE.region);
   section(out, 3, funcs);
   const exports: number[] = [1];
   name(exports, "run");

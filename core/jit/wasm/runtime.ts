@@ -17,7 +17,10 @@ import type { AddressSpace } from "../../mem/address_space.ts";
 export interface SlowPaths {
   ld(c: Cpu, lo: number, hi: number, imm: number, size: number, signed: boolean): number;
   st(c: Cpu, lo: number, hi: number, imm: number, size: number, vlo: number, vhi: number): void;
-  /** High word of a 64-bit slow-path load. */
+  lr(c: Cpu, lo: number, hi: number, size: number): number;
+  sc(c: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number): number;
+  amo(c: Cpu, op: number, lo: number, hi: number, size: number, blo: number, bhi: number): number;
+  /** High word of a 64-bit slow-path load (and of `lr`'s and `amo`'s result). */
   readonly RH: Int32Array;
 }
 
@@ -71,6 +74,22 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
         st(lo: number, hi: number, imm: number, size: number): void {
           const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
           slow.st(w.cpu!, lo, hi, imm, size, i32[at], i32[at + 1]);
+        },
+        lr(lo: number, hi: number, size: number): void {
+          const v = slow.lr(w.cpu!, lo, hi, size);
+          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+          i32[at] = v;
+          i32[at + 1] = slow.RH[0];
+        },
+        sc(lo: number, hi: number, size: number): number {
+          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+          return slow.sc(w.cpu!, lo, hi, size, i32[at], i32[at + 1]);
+        },
+        amo(op: number, lo: number, hi: number, size: number): void {
+          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+          const old = slow.amo(w.cpu!, op, lo, hi, size, i32[at], i32[at + 1]);
+          i32[at] = old;
+          i32[at + 1] = slow.RH[0];
         },
       },
       m: { guest, pages, regs: registerMemory },

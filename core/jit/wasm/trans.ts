@@ -1,7 +1,8 @@
 /**
  * Translation of guest instructions to WebAssembly, one row per operation.
- * The tier covers RV64I and RV64M; a region with any other operation (the
- * A, F and D extensions, Zicsr) stays in the JavaScript tier, which
+ * The tier covers RV64I, RV64M and RV64A (atomics through the JavaScript
+ * tier's helpers, which keep the reservation); a region with any other
+ * operation (the F and D extensions, Zicsr) stays in the JavaScript tier, which
  * `region.ts` checks with {@link wasmTranslatable} before emitting.
  *
  * Each translator pushes operands (`e.get(r)` is an i64), computes with
@@ -18,6 +19,7 @@ import type { Insn } from "../../isa/insn.ts";
 import type { Op } from "../../isa/ops_generated.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I } from "../emitter.ts";
+import { AMO_OPS } from "../runtime.ts";
 import { I64, OP } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
@@ -90,6 +92,56 @@ function store(size: 1 | 2 | 4 | 8): WasmTrans {
     e.code.localGet(a);
     e.get(i.rs2).code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
     e.end();
+    return true;
+  };
+}
+
+/** Pushes rs1 as the (low, high) int32 pair the atomic helpers take (their offset is always 0). */
+function pushAddress(e: WasmEmitter, i: Insn): void {
+  e.get(i.rs1).code.op(OP.i32_wrap_i64);
+  e.get(i.rs1).code.i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+}
+
+/** Stores rs2 to the slot's value word, where `sc` and `amo` take their operand. */
+function storeOperand(e: WasmEmitter, i: Insn): void {
+  e.code.localGet(e.slot);
+  e.get(i.rs2).code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
+}
+
+/** `lr.w`/`lr.d` through the JavaScript tier's helper (which keeps the reservation). */
+function lr(size: 4 | 8): WasmTrans {
+  return (e, i) => {
+    if (i.rs2 !== 0) return false;
+    e.beforeThrowingCall();
+    pushAddress(e, i);
+    e.code.i32Const(size).call(FN.lr);
+    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+function sc(size: 4 | 8): WasmTrans {
+  return (e, i) => {
+    storeOperand(e, i);
+    e.beforeThrowingCall();
+    pushAddress(e, i);
+    e.code.i32Const(size).call(FN.sc).op(OP.i64_extend_i32_u);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+function amo(op: typeof AMO_OPS[number], size: 4 | 8): WasmTrans {
+  const code = AMO_OPS.indexOf(op);
+  return (e, i) => {
+    storeOperand(e, i);
+    e.beforeThrowingCall();
+    e.code.i32Const(code);
+    pushAddress(e, i);
+    e.code.i32Const(size).call(FN.amo);
+    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    e.set(i.rd);
     return true;
   };
 }
@@ -233,6 +285,28 @@ export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   divuw: arith("divuw"),
   remw: arith("remw"),
   remuw: arith("remuw"),
+  "lr.w": lr(4),
+  "sc.w": sc(4),
+  "amoswap.w": amo("swap", 4),
+  "amoadd.w": amo("add", 4),
+  "amoxor.w": amo("xor", 4),
+  "amoand.w": amo("and", 4),
+  "amoor.w": amo("or", 4),
+  "amomin.w": amo("min", 4),
+  "amomax.w": amo("max", 4),
+  "amominu.w": amo("minu", 4),
+  "amomaxu.w": amo("maxu", 4),
+  "lr.d": lr(8),
+  "sc.d": sc(8),
+  "amoswap.d": amo("swap", 8),
+  "amoadd.d": amo("add", 8),
+  "amoxor.d": amo("xor", 8),
+  "amoand.d": amo("and", 8),
+  "amoor.d": amo("or", 8),
+  "amomin.d": amo("min", 8),
+  "amomax.d": amo("max", 8),
+  "amominu.d": amo("minu", 8),
+  "amomaxu.d": amo("maxu", 8),
 };
 
 /** Whether every instruction of `insns` has a WebAssembly translation (`null`, an illegal one, has: an exit). */
