@@ -20,6 +20,8 @@ import { assert, assertEquals } from "./assert.ts";
 import {
   busyboxPath,
   GUEST_BIN,
+  guestEnv,
+  plumeTaskFlags,
   qemuPlugin,
   qemuPluginMissing,
   ROOT,
@@ -300,4 +302,70 @@ Deno.test("a plugin's copy in a forked process reaches what the parent's reaches
   assertEquals([r.status, text(r.stdout)], [0, "a\n"]);
   const reports = text(r.stderr).split("\n").filter((l) => l.includes("reaches")).sort();
   assertEquals(reports, ["child reaches: nothing", "child reaches: nothing", "parent reaches: nothing"]);
+});
+
+/** What confines a process, from `/proc/PID`: its parent, session, seccomp mode, no_new_privs and memory limit. */
+function confinement(pid: number): { ppid: number; session: number; walls: string } {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const limits = Deno.readTextFileSync(`/proc/${pid}/limits`);
+  const walls = [
+    /^Seccomp:\s*(\d+)$/m.exec(status)?.[1],
+    /^NoNewPrivs:\s*(\d+)$/m.exec(status)?.[1],
+    /^Max data size\s+(\S+)/m.exec(limits)?.[1],
+    /^Max core file size\s+(\S+)/m.exec(limits)?.[1],
+  ].join(" ");
+  return { ppid: Number(f[1]), session: Number(f[3]), walls };
+}
+
+Deno.test("a plugin's copy in a forked process has the walls of the process it copies", async () => {
+  if (!BUSYBOX || Deno.build.os !== "linux") return;
+  const flags = plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json")));
+  const plume = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...flags,
+      `--config=${join(ROOT, "deno.json")}`,
+      join(ROOT, "main.ts"),
+      "-plugin-memory",
+      "200",
+      "-plugin",
+      "insn",
+      BUSYBOX,
+      "sh",
+      "-c",
+      "(sleep 4; echo x) | cat",
+    ],
+    cwd: RUN_DIR,
+    env: guestEnv(RUN_DIR),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The plugin processes are plume's children: the first one started, and its copies once the shell forked.
+  const children = () => {
+    const found: number[] = [];
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      try {
+        if (confinement(Number(e.name)).ppid === plume.pid) found.push(Number(e.name));
+      } catch { /* gone meanwhile */ }
+    }
+    return found.sort((a, b) => a - b);
+  };
+  let seen: number[] = [];
+  for (let i = 0; i < 200 && seen.length < 3; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    seen = children();
+  }
+  const walls = seen.map(confinement);
+  const out = await plume.output();
+  assertEquals([out.code, text(out.stdout)], [0, "x\n"]);
+  assert(seen.length >= 3, `plugin processes seen: ${seen.length}`);
+  // The first one started its own session; each copy is in it, with the same seccomp filter, flag and limits.
+  const [first, ...copies] = walls;
+  assertEquals(first.session, seen[0]);
+  assert(/^2 1 \d+ 0$/.test(first.walls), first.walls);
+  for (const c of copies) assertEquals([c.session, c.walls], [first.session, first.walls]);
 });
