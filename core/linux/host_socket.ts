@@ -116,6 +116,8 @@ export interface HostSockets {
   fstat(fd: number): FileStat | number;
   /** `ioctl` with an `int` out-parameter: the value, or `-errno`. */
   ioctlInt(fd: number, req: number): number;
+  /** `ioctl` on a structure in `buf` (read and written by the host): the result, or `-errno`. */
+  ioctlBuf(fd: number, req: number, buf: Uint8Array): number;
   /** Makes the host descriptor non-blocking (host sockets always are; the guest's flag is plume's). */
   setNonblocking(fd: number): number;
   /** The address of `buf` as a number, for pointers inside structures passed to C. */
@@ -206,6 +208,7 @@ export function hostSockets(): HostSockets | null {
       const r = res(c, c.ioctl(fd, BigInt(req), u8(intBuf)));
       return r < 0 ? r : intBuf[0];
     },
+    ioctlBuf: (fd, req, buf) => res(c, c.ioctl(fd, BigInt(req), buf)),
     setNonblocking(fd) {
       const fl = res(c, c.fcntl(fd, HOST.F_GETFL, 0));
       return fl < 0 ? fl : res(c, c.fcntl(fd, HOST.F_SETFL, fl | HOST.O_NONBLOCK));

@@ -23,6 +23,7 @@ import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
 import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
 import { SocketFile } from "./socket_file.ts";
+import { socketIoctl } from "./sys_socket.ts";
 import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -447,6 +448,10 @@ function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       writeI32(mem, arg, f.available());
       return 0;
     }
+  }
+  if (f instanceof SocketFile) {
+    const r = socketIoctl(proc, f, req, arg);
+    if (r !== undefined) return r;
   }
   if (!(f instanceof StdioFile) || !f.isTerminal()) throw new SyscallError(E.ENOTTY, `fd ${fd} is not a terminal`);
   const term = proc.fds.terminal;

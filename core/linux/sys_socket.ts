@@ -654,6 +654,63 @@ function guestControl(proc: Process, c: Uint8Array, cloexec: boolean): void {
   }
 }
 
+/** Interface queries on a socket, each over a `struct ifreq` (40 bytes, no pointers, the same on both sides). */
+const IFREQ_GETS: ReadonlySet<number> = new Set([
+  0x8910, // SIOCGIFNAME
+  0x8913, // SIOCGIFFLAGS
+  0x8915, // SIOCGIFADDR
+  0x8917, // SIOCGIFDSTADDR
+  0x8919, // SIOCGIFBRDADDR
+  0x891b, // SIOCGIFNETMASK
+  0x891d, // SIOCGIFMETRIC
+  0x8921, // SIOCGIFMTU
+  0x8927, // SIOCGIFHWADDR
+  0x8933, // SIOCGIFINDEX
+  0x8942, // SIOCGIFTXQLEN
+  0x8970, // SIOCGIFMAP
+]);
+const IFREQ_SIZE = 40;
+const SIOCGIFCONF = 0x8912, SIOCATMARK = 0x8905, SIOCOUTQ = 0x5411;
+
+/**
+ * The socket `ioctl`s: interface queries (`SIOCGIF*`, `SIOCGIFCONF`, whose
+ * buffer pointer is replaced by a host buffer), `SIOCATMARK` and
+ * `SIOCOUTQ`; undefined for requests that are not socket ones (the caller
+ * answers those as for any file). Requests that change an interface are
+ * not passed (`ENOTTY`, as for an unknown request).
+ */
+export function socketIoctl(proc: Process, f: SocketFile, req: number, arg: number): number | undefined {
+  const h = host();
+  if (IFREQ_GETS.has(req)) {
+    const ifr = proc.mem.readBytes(arg, IFREQ_SIZE);
+    check(h.ioctlBuf(f.fd, req, ifr), "ioctl");
+    proc.mem.writeBytes(arg, ifr);
+    return 0;
+  }
+  if (req === SIOCGIFCONF) {
+    const v = readStruct(proc.mem, arg, 16);
+    const len = v.getInt32(0, true), buf = Number(v.getBigUint64(8, true));
+    if (len < 0) throw new SyscallError(E.EINVAL, `Negative ifc_len ${len}`);
+    const hostBuf = new Uint8Array(Math.min(len, 1 << 16));
+    const ifc = new Uint8Array(16);
+    const w = new DataView(ifc.buffer);
+    w.setInt32(0, hostBuf.length, true);
+    // A null buffer asks for the length only.
+    if (buf !== 0) w.setBigUint64(8, hostBuf.length ? h.addressOf(hostBuf) : 0n, true);
+    check(h.ioctlBuf(f.fd, req, ifc), "ioctl");
+    const got = w.getInt32(0, true);
+    if (buf !== 0 && got > 0) proc.mem.writeBytes(buf, hostBuf.subarray(0, Math.min(got, hostBuf.length)));
+    proc.mem.writeU32(arg, got);
+    return 0;
+  }
+  if (req === SIOCATMARK || req === SIOCOUTQ) {
+    proc.mem.check(arg, 4, "write");
+    proc.mem.writeU32(arg, check(h.ioctlInt(f.fd, req), "ioctl"));
+    return 0;
+  }
+  return undefined;
+}
+
 /** qemu's `print_socket_domain`. */
 function fmtDomain(d: number): string {
   return ({ 1: "PF_UNIX", 2: "PF_INET", 16: "PF_NETLINK", 17: "PF_PACKET" } as Record<number, string>)[d] ?? `${d}`;

@@ -6,6 +6,7 @@
  * (never a port number), so that qemu-riscv64 and plume print the same. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,6 +49,7 @@ static const char *en(int e) {
   case EOPNOTSUPP: return "EOPNOTSUPP";
   case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
   case ENOPROTOOPT: return "ENOPROTOOPT";
+  case ENODEV: return "ENODEV";
   default: {
     static char buf[32];
     snprintf(buf, sizeof buf, "errno %d", e);
@@ -586,6 +588,34 @@ static void msgs(void) {
   close(b);
 }
 
+/* Interface queries on a socket (ioctl SIOCGIF*), as ifconfig makes them. */
+static void interfaces(void) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  printf("SIOCGIFINDEX lo: %s, matches if_nametoindex %d\n", R(ioctl(s, SIOCGIFINDEX, &ifr)),
+         ifr.ifr_ifindex == (int)if_nametoindex("lo"));
+  int index = ifr.ifr_ifindex;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_ifindex = index;
+  printf("SIOCGIFNAME: %s %s\n", R(ioctl(s, SIOCGIFNAME, &ifr)), ifr.ifr_name);
+  printf("SIOCGIFFLAGS: %s, up %d loopback %d\n", R(ioctl(s, SIOCGIFFLAGS, &ifr)), (ifr.ifr_flags & IFF_UP) != 0,
+         (ifr.ifr_flags & IFF_LOOPBACK) != 0);
+  printf("SIOCGIFADDR: %s %s\n", R(ioctl(s, SIOCGIFADDR, &ifr)),
+         inet_ntoa(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr));
+  struct ifreq list[32];
+  struct ifconf ifc = {.ifc_len = sizeof list, .ifc_req = list};
+  int r = ioctl(s, SIOCGIFCONF, &ifc);
+  int has_lo = 0;
+  for (int i = 0; i < ifc.ifc_len / (int)sizeof(struct ifreq); i++) has_lo |= strcmp(list[i].ifr_name, "lo") == 0;
+  printf("SIOCGIFCONF: %s, whole entries %d, lists lo %d\n", R(r), ifc.ifc_len % (int)sizeof(struct ifreq) == 0, has_lo);
+  strcpy(ifr.ifr_name, "no-such-if0");
+  printf("SIOCGIFINDEX of a missing interface: %s\n", R(ioctl(s, SIOCGIFINDEX, &ifr)));
+  printf("SIOCGIFFLAGS bad pointer: %s\n", R(ioctl(s, SIOCGIFFLAGS, bad)));
+  close(s);
+}
+
 static volatile int alarms, alarm_peer = -1;
 static void on_alarm(int sig) {
   (void)sig;
@@ -665,6 +695,7 @@ int main(int argc, char **argv) {
     nonblocking_and_readiness();
     options();
     msgs();
+    interfaces();
     interrupted();
     errors();
     return 0;
@@ -679,6 +710,7 @@ int main(int argc, char **argv) {
   options();
   ends();
   msgs();
+  interfaces();
   interrupted();
   errors();
   printf("done\n");
