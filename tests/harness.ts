@@ -522,6 +522,8 @@ export interface DifferentialOptions extends Omit<RunOptions, "cwd" | "env"> {
   setup?: (dir: string) => void | Promise<void>;
   /** Also compare the working directory after the runs ({@link snapshotDir}). */
   compareDir?: boolean;
+  /** Flags for plume only, after `flags` (options qemu does not have, such as `-jit-wasm off`). */
+  plumeFlags?: string[];
 }
 
 /**
@@ -589,7 +591,12 @@ export async function differential(label: string, argv: string[], opts: Differen
     const qemu = await runQemu(args, { ...opts, cwd: dir, env });
     const qemuDir = opts.compareDir ? await snapshotDir(dir) : "";
     await fresh();
-    const plume = await runPlume(args, { ...opts, cwd: dir, env });
+    const plume = await runPlume(args, {
+      ...opts,
+      flags: [...opts.flags ?? [], ...opts.plumeFlags ?? []],
+      cwd: dir,
+      env,
+    });
     compareRuns(label, qemu, plume);
     if (opts.compareDir) {
       const plumeDir = await snapshotDir(dir);
