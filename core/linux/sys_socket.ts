@@ -69,73 +69,138 @@ const OPTMEM_MAX = 20480;
 /** Largest option value plume copies (Linux's are far smaller; `TCP_INFO` is 248 bytes). */
 const OPTVAL_MAX = 4096;
 
+/** Options of `SOL_SOCKET` passed to the host. */
+const SOCKET_OPTIONS = {
+  SO_DEBUG: 1,
+  SO_REUSEADDR: 2,
+  SO_TYPE: 3,
+  SO_ERROR: 4,
+  SO_DONTROUTE: 5,
+  SO_BROADCAST: 6,
+  SO_SNDBUF: 7,
+  SO_RCVBUF: 8,
+  SO_KEEPALIVE: 9,
+  SO_OOBINLINE: 10,
+  SO_NO_CHECK: 11,
+  SO_PRIORITY: 12,
+  SO_LINGER: 13,
+  SO_BSDCOMPAT: 14,
+  SO_REUSEPORT: 15,
+  SO_PASSCRED: 16,
+  SO_PEERCRED: 17,
+  SO_RCVLOWAT: 18,
+  SO_SNDLOWAT: 19,
+  SO_RCVTIMEO_OLD: 20,
+  SO_SNDTIMEO_OLD: 21,
+  SO_BINDTODEVICE: 25,
+  SO_TIMESTAMP_OLD: 29,
+  SO_ACCEPTCONN: 30,
+  SO_PEERSEC: 31,
+  SO_SNDBUFFORCE: 32,
+  SO_RCVBUFFORCE: 33,
+  SO_PASSSEC: 34,
+  SO_TIMESTAMPNS_OLD: 35,
+  SO_MARK: 36,
+  SO_PROTOCOL: 38,
+  SO_DOMAIN: 39,
+  SO_RXQ_OVFL: 40,
+  SO_PEEK_OFF: 42,
+  SO_BUSY_POLL: 46,
+  SO_INCOMING_CPU: 49,
+  SO_COOKIE: 57,
+  SO_ZEROCOPY: 60,
+  SO_RCVTIMEO_NEW: 66,
+  SO_SNDTIMEO_NEW: 67,
+} as const;
+/** Options of `IPPROTO_IP`. */
+const IP_OPTIONS = {
+  IP_TOS: 1,
+  IP_TTL: 2,
+  IP_HDRINCL: 3,
+  IP_OPTIONS: 4,
+  IP_RECVOPTS: 6,
+  IP_PKTINFO: 8,
+  IP_MTU_DISCOVER: 10,
+  IP_RECVERR: 11,
+  IP_RECVTTL: 12,
+  IP_RECVTOS: 13,
+  IP_MTU: 14,
+  IP_FREEBIND: 15,
+  IP_TRANSPARENT: 19,
+  IP_BIND_ADDRESS_NO_PORT: 24,
+  IP_MULTICAST_IF: 32,
+  IP_MULTICAST_TTL: 33,
+  IP_MULTICAST_LOOP: 34,
+  IP_ADD_MEMBERSHIP: 35,
+  IP_DROP_MEMBERSHIP: 36,
+  IP_MULTICAST_ALL: 49,
+} as const;
+/** Options of `IPPROTO_TCP`. */
+const TCP_OPTIONS = {
+  TCP_NODELAY: 1,
+  TCP_MAXSEG: 2,
+  TCP_CORK: 3,
+  TCP_KEEPIDLE: 4,
+  TCP_KEEPINTVL: 5,
+  TCP_KEEPCNT: 6,
+  TCP_SYNCNT: 7,
+  TCP_LINGER2: 8,
+  TCP_DEFER_ACCEPT: 9,
+  TCP_WINDOW_CLAMP: 10,
+  TCP_INFO: 11,
+  TCP_QUICKACK: 12,
+  TCP_CONGESTION: 13,
+  TCP_USER_TIMEOUT: 18,
+  TCP_FASTOPEN: 23,
+  TCP_NOTSENT_LOWAT: 25,
+} as const;
+/** Options of `IPPROTO_UDP`. */
+const UDP_OPTIONS = { UDP_CORK: 1, UDP_SEGMENT: 103, UDP_GRO: 104 } as const;
+/** Options of `IPPROTO_IPV6`. */
+const IPV6_OPTIONS = {
+  IPV6_UNICAST_HOPS: 16,
+  IPV6_MULTICAST_IF: 17,
+  IPV6_MULTICAST_HOPS: 18,
+  IPV6_MULTICAST_LOOP: 19,
+  IPV6_JOIN_GROUP: 20,
+  IPV6_LEAVE_GROUP: 21,
+  IPV6_MTU_DISCOVER: 23,
+  IPV6_MTU: 24,
+  IPV6_RECVERR: 25,
+  IPV6_V6ONLY: 26,
+  IPV6_RECVPKTINFO: 49,
+  IPV6_PKTINFO: 50,
+  IPV6_RECVTCLASS: 66,
+  IPV6_TCLASS: 67,
+  IPV6_ADDR_PREFERENCES: 72,
+  IPV6_FREEBIND: 78,
+} as const;
+/** Options of `SOL_NETLINK`. */
+const NETLINK_OPTIONS = {
+  NETLINK_ADD_MEMBERSHIP: 1,
+  NETLINK_DROP_MEMBERSHIP: 2,
+  NETLINK_PKTINFO: 3,
+  NETLINK_EXT_ACK: 11,
+  NETLINK_GET_STRICT_CHK: 12,
+} as const;
+
 /**
- * Socket options passed to the host, by level: plain values (integers,
- * timevals, addresses, `struct linger`, `tcp_info`), never pointers.
+ * Socket options passed to the host, by level: values that are integers,
+ * timevals, addresses, names or plain structures (`linger`, `tcp_info`,
+ * `ip_mreq`), never pointers (`SO_ATTACH_FILTER` and the BPF options are
+ * left out: the host kernel would follow their pointer in plume's memory).
  */
-const KNOWN_OPTIONS: ReadonlyMap<number, ReadonlySet<number>> = new Map([
-  // SOL_SOCKET: DEBUG, REUSEADDR, TYPE, ERROR, DONTROUTE, BROADCAST, SNDBUF, RCVBUF, KEEPALIVE, OOBINLINE, NO_CHECK,
-  // PRIORITY, LINGER, BSDCOMPAT, REUSEPORT, PASSCRED, PEERCRED, RCVLOWAT, SNDLOWAT, RCVTIMEO, SNDTIMEO, BINDTODEVICE,
-  // TIMESTAMP, ACCEPTCONN, PEERSEC, SNDBUFFORCE, RCVBUFFORCE, PASSSEC, TIMESTAMPNS, MARK, PROTOCOL, DOMAIN, RXQ_OVFL,
-  // PEEK_OFF, BUSY_POLL, INCOMING_CPU, COOKIE, ZEROCOPY, RCVTIMEO_NEW, SNDTIMEO_NEW.
-  [SOL_SOCKET, [
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    21,
-    25,
-    29,
-    30,
-    31,
-    32,
-    33,
-    34,
-    35,
-    36,
-    38,
-    39,
-    40,
-    42,
-    46,
-    49,
-    57,
-    60,
-    66,
-    67,
-  ]],
-  // IPPROTO_IP: TOS, TTL, HDRINCL, OPTIONS, RECVOPTS, PKTINFO, MTU_DISCOVER, RECVERR, RECVTTL, RECVTOS, MTU, FREEBIND,
-  // TRANSPARENT, BIND_ADDRESS_NO_PORT, MULTICAST_IF, MULTICAST_TTL, MULTICAST_LOOP, ADD/DROP_MEMBERSHIP, MULTICAST_ALL.
-  [0, [1, 2, 3, 4, 6, 8, 10, 11, 12, 13, 14, 15, 19, 24, 32, 33, 34, 35, 36, 49]],
-  // IPPROTO_TCP: NODELAY, MAXSEG, CORK, KEEPIDLE, KEEPINTVL, KEEPCNT, SYNCNT, LINGER2, DEFER_ACCEPT, WINDOW_CLAMP, INFO,
-  // QUICKACK, CONGESTION, USER_TIMEOUT, FASTOPEN, NOTSENT_LOWAT.
-  [6, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18, 23, 25]],
-  // IPPROTO_UDP: CORK, SEGMENT, GRO.
-  [17, [1, 103, 104]],
-  // IPPROTO_IPV6: UNICAST_HOPS, MULTICAST_IF/HOPS/LOOP, JOIN/LEAVE_GROUP, MTU_DISCOVER, MTU, RECVERR, V6ONLY,
-  // RECVPKTINFO, PKTINFO, RECVTCLASS, TCLASS, ADDR_PREFERENCES, FREEBIND.
-  [41, [16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 49, 50, 66, 67, 72, 78]],
-  // SOL_NETLINK: ADD/DROP_MEMBERSHIP, PKTINFO, EXT_ACK, GET_STRICT_CHK.
-  [270, [1, 2, 3, 11, 12]],
-].map(([level, names]) => [level as number, new Set(names as number[])]));
+const KNOWN_OPTIONS: ReadonlyMap<number, ReadonlySet<number>> = new Map<number, ReadonlySet<number>>([
+  [SOL_SOCKET, new Set(Object.values(SOCKET_OPTIONS))],
+  [0, new Set(Object.values(IP_OPTIONS))], // IPPROTO_IP
+  [6, new Set(Object.values(TCP_OPTIONS))], // IPPROTO_TCP
+  [17, new Set(Object.values(UDP_OPTIONS))], // IPPROTO_UDP
+  [41, new Set(Object.values(IPV6_OPTIONS))], // IPPROTO_IPV6
+  [270, new Set(Object.values(NETLINK_OPTIONS))], // SOL_NETLINK
+]);
 /** `SO_RCVTIMEO`/`SO_SNDTIMEO` (old and new numbers; the same `timeval` on 64-bit). */
-const SO_RCVTIMEO = new Set([20, 66]), SO_SNDTIMEO = new Set([21, 67]);
+const SO_RCVTIMEO: ReadonlySet<number> = new Set([SOCKET_OPTIONS.SO_RCVTIMEO_OLD, SOCKET_OPTIONS.SO_RCVTIMEO_NEW]);
+const SO_SNDTIMEO: ReadonlySet<number> = new Set([SOCKET_OPTIONS.SO_SNDTIMEO_OLD, SOCKET_OPTIONS.SO_SNDTIMEO_NEW]);
 
 function nofile(proc: Process): number {
   return proc.rlimits.soft(RLIMIT_NOFILE);
