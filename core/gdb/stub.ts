@@ -42,6 +42,11 @@ const GDB_SIGTRAP = 5;
 const GDB_SIGINT = 2;
 /** Longest watched range (GDB splits larger ones itself). */
 const MAX_WATCH_LEN = 8;
+/**
+ * How often the stub reads its socket while the guest runs, in ms (for an interrupt, or a closed connection): each read
+ * is a turn of the event loop, which costs about a millisecond.
+ */
+const RUNNING_POLL_MS = 50;
 /** Breakpoints and watchpoints one debugger may set at most (a hostile one could set millions). */
 const MAX_POINTS = 4096;
 
@@ -133,6 +138,8 @@ export class GdbStub implements DebugSession, Target {
   /** The stop must be told (it happened while the debugger waited for one). */
   private notify = false;
   private auxvBytes: Uint8Array = new Uint8Array(0);
+  /** When the socket was last read while the guest ran (`performance.now()`). */
+  private lastPoll = 0;
 
   constructor(private readonly listener: Deno.Listener, private readonly log: Log) {}
 
@@ -284,6 +291,9 @@ export class GdbStub implements DebugSession, Target {
     const conn = this.conn;
     if (!this.attached || conn === undefined) return undefined;
     if (!this.stopped) {
+      const now = performance.now();
+      if (now - this.lastPoll < RUNNING_POLL_MS) return undefined;
+      this.lastPoll = now;
       const e = await conn.poll();
       if (e?.kind === "closed") {
         this.detach("the debugger closed the connection");
