@@ -130,6 +130,12 @@ const CASES: Case[] = [
   // The initial stack's layout: the status is the low byte of the stack pointer, which moves with the size of the
   // strings above it; every length modulo 16 (plume once left 16 bytes at the top where Linux and qemu leave 8).
   ...Array.from({ length: 17 }, (_, n): Case => ({ bin: "stack_top", args: ["x".repeat(n)] })),
+  { bin: "fork_tree", status: 0, note: "children, a grandchild, vfork, a child killed by SIGKILL" },
+  { bin: "gdb_target", status: 3, note: "the gdb stub's test program, run without a debugger" },
+  { bin: "gdb_threads", status: 0, note: "the gdb stub's threaded test program, run without a debugger" },
+  { bin: "sockets", status: 0, note: "also in sockets_test.ts, with its -strace lines" },
+  { bin: "sockbench", status: 2, note: "usage" },
+  { bin: "sockbench", args: ["send", "1", "1"], status: 1, note: "connection refused on port 1" },
   // By default hot RV64IMA loops run as WebAssembly regions: these keep every region in JavaScript.
   ...["alu", "memstr", "sha256", "crc32", "fib", "sieve", "atomics", "malloc_stress", "selfmod", "segv", "calls"].map(
     (bin): Case => ({ bin, plumeFlags: ["-jit-wasm", "off"] }),
