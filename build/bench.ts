@@ -6,7 +6,8 @@
  * Timings on a shared machine are noisy; only the ratios of side-by-side
  * runs mean something, and they are targets, never test assertions.
  *
- * Usage: deno task bench [--runs N] [--filter SUBSTRING] [--quick]
+ * Usage: deno task bench [--runs N] [--filter SUBSTRING] [--quick] [--jit-wasm on|off]
+ * (`--jit-wasm off` measures plume with every region in JavaScript).
  *
  * @module
  */
@@ -65,7 +66,7 @@ function makeInput(path: string, size: number): void {
   Deno.writeFileSync(path, out);
 }
 
-const PLUME = [Deno.execPath(), "run", "--allow-all", `${ROOT}main.ts`];
+const PLUME_BASE = [Deno.execPath(), "run", "--allow-all", `${ROOT}main.ts`];
 
 /** Wall time (and peak RSS via /usr/bin/time when asked) of one run. */
 async function timeRun(cmd: string[], memory: boolean): Promise<{ seconds: number; kb?: number }> {
@@ -125,8 +126,14 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { runs: { type: "string", default: "5" }, filter: { type: "string" }, quick: { type: "boolean" } },
+    options: {
+      runs: { type: "string", default: "5" },
+      filter: { type: "string" },
+      quick: { type: "boolean" },
+      "jit-wasm": { type: "string", default: "on" },
+    },
   });
+  const PLUME = [...PLUME_BASE, "-jit-wasm", values["jit-wasm"]!];
   const runs = Number(values.runs);
   if (!hasCommand("qemu-riscv64")) {
     console.error("bench: qemu-riscv64 is not installed; ratios need it (apt-get install qemu-user)");
