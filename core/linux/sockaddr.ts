@@ -42,6 +42,21 @@ export function readSockaddr(mem: AddressSpace, addr: number, len: number, cwd: 
   return absoluteUnixPath(bytes, cwd);
 }
 
+/**
+ * The addresses the guest named by a relative path, by the absolute path
+ * plume used for them, so that the names the host reports back
+ * (`getsockname`, `accept`, `recvfrom`) are the guest's own again.
+ */
+const relativeNames = new Map<string, Uint8Array>();
+
+/** The path of a unix-socket address, as a string of its bytes (undefined for other families and unnamed sockets). */
+function unixPath(sa: Uint8Array): string | undefined {
+  if (sa.length <= 2 || sa[0] + (sa[1] << 8) !== AF_UNIX || sa[2] === 0) return undefined;
+  let end = 2;
+  while (end < sa.length && sa[end] !== 0) end++;
+  return String.fromCharCode(...sa.subarray(2, end));
+}
+
 /** A unix-socket address whose relative path is made absolute when the guest's cwd is not the host's. */
 function absoluteUnixPath(sa: Uint8Array, cwd: string): Uint8Array {
   if (sa.length <= 2 || sa[0] + (sa[1] << 8) !== AF_UNIX || sa[2] === 0 || sa[2] === 0x2f) return sa;
@@ -60,14 +75,19 @@ function absoluteUnixPath(sa: Uint8Array, cwd: string): Uint8Array {
   full.set(path, 2);
   full.set(sa.subarray(2, end), 2 + path.length);
   if (full.length - 2 > UNIX_PATH_MAX) throw new SyscallError(E.ENAMETOOLONG, "Unix socket path too long from here");
+  // As Linux reports a bound path: the family, the path and its NUL.
+  const named = new Uint8Array(end + 1);
+  named.set(sa.subarray(0, end));
+  relativeNames.set(unixPath(full)!, named);
   return full;
 }
 
 /**
- * Writes the address `sa` to the guest as Linux's `move_addr_to_user`
+ * Writes the address `host` to the guest as Linux's `move_addr_to_user`
  * does: reads the capacity at `lenAddr` (`EINVAL` when negative), writes
  * at most that many bytes at `addr`, and the address's full length at
- * `lenAddr`.
+ * `lenAddr`. A unix-socket path plume made absolute is written as the
+ * guest named it.
  *
  * @example
  * ```ts
@@ -82,7 +102,9 @@ function absoluteUnixPath(sa: Uint8Array, cwd: string): Uint8Array {
  * strictEqual(mem.readBytes(a + 8, 8)[4], 0); // only 4 bytes written
  * ```
  */
-export function writeSockaddr(mem: AddressSpace, addr: number, lenAddr: number, sa: Uint8Array): void {
+export function writeSockaddr(mem: AddressSpace, addr: number, lenAddr: number, host: Uint8Array): void {
+  const path = relativeNames.size > 0 ? unixPath(host) : undefined;
+  const sa = (path !== undefined ? relativeNames.get(path) : undefined) ?? host;
   let len = readI32(mem, lenAddr);
   if (len < 0) throw new SyscallError(E.EINVAL, `Negative address length ${len}`);
   if (len > sa.length) len = sa.length;

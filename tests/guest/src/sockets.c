@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -291,6 +292,25 @@ static void unix_stream(void) {
   close(a);
   close(s);
   unlink(path);
+  /* A relative path after a chdir: named as the guest named it. */
+  mkdir("plume_sub", 0755);
+  chdir("plume_sub");
+  int r = socket(AF_UNIX, SOCK_STREAM, 0);
+  printf("unix bind relative after chdir: %s\n", R(bind(r, (struct sockaddr *)&sun, len)));
+  listen(r, 1);
+  gl = sizeof got;
+  getsockname(r, (struct sockaddr *)&got, &gl);
+  printf("unix getsockname after chdir: %s (len %d)\n", got.sun_path, (int)gl);
+  int rc = socket(AF_UNIX, SOCK_STREAM, 0);
+  printf("unix connect relative after chdir: %s\n", R(connect(rc, (struct sockaddr *)&sun, len)));
+  gl = sizeof got;
+  getpeername(rc, (struct sockaddr *)&got, &gl);
+  printf("unix getpeername: %s (len %d)\n", got.sun_path, (int)gl);
+  close(rc);
+  close(r);
+  unlink(path);
+  chdir("..");
+  rmdir("plume_sub");
   struct sockaddr_un none = {.sun_family = AF_UNIX};
   strcpy(none.sun_path, "no_such_dir/x.sock");
   int c = socket(AF_UNIX, SOCK_STREAM, 0);
