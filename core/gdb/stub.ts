@@ -156,7 +156,11 @@ export class GdbStub implements DebugSession, Target {
   }
 
   held(t: ThreadState): boolean {
-    return this.resumed !== undefined && !this.resumed.has(t);
+    if (this.resumed === undefined || this.resumed.has(t)) return false;
+    // Held while a resumed thread can run: one that blocks (on a lock a held thread owns) or exits would otherwise
+    // leave the guest hanging, where qemu, which never holds threads, would go on.
+    for (const r of this.resumed) if (!r.exited && r.call === undefined) return true;
+    return false;
   }
 
   threads(): ThreadState[] {
