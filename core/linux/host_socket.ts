@@ -118,6 +118,8 @@ export interface HostSockets {
   ioctlInt(fd: number, req: number): number;
   /** `ioctl` on a structure in `buf` (read and written by the host): the result, or `-errno`. */
   ioctlBuf(fd: number, req: number, buf: Uint8Array): number;
+  /** The descriptor's status flags (`F_GETFL`), or `-errno`. */
+  statusFlags(fd: number): number;
   /** Makes the host descriptor non-blocking (host sockets always are; the guest's flag is plume's). */
   setNonblocking(fd: number): number;
   /** The address of `buf` as a number, for pointers inside structures passed to C. */
@@ -209,6 +211,7 @@ export function hostSockets(): HostSockets | null {
       return r < 0 ? r : intBuf[0];
     },
     ioctlBuf: (fd, req, buf) => res(c, c.ioctl(fd, BigInt(req), buf)),
+    statusFlags: (fd) => res(c, c.fcntl(fd, HOST.F_GETFL, 0)),
     setNonblocking(fd) {
       const fl = res(c, c.fcntl(fd, HOST.F_GETFL, 0));
       return fl < 0 ? fl : res(c, c.fcntl(fd, HOST.F_SETFL, fl | HOST.O_NONBLOCK));

@@ -28,8 +28,9 @@ import { E, SyscallError } from "./errno.ts";
 import { accessiblePrefix, readI32, readStruct, readValidTimespec } from "./guest_struct.ts";
 import { HOST } from "./host_socket.ts";
 import { POLL } from "./host_poll.ts";
-import { MAX_RW_COUNT, O_CLOEXEC, O_NONBLOCK, type OpenFile } from "./open_file.ts";
+import { HostFile, MAX_RW_COUNT, O_CLOEXEC, O_NONBLOCK, O_RDONLY, type OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
+import { S_IFDIR, S_IFMT, S_IFREG } from "./stat.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
@@ -530,8 +531,23 @@ function fileForHostFd(fd: number): { file: OpenFile; inFlight: boolean } {
     const v = new Int32Array(1), len = new Uint32Array([4]);
     return h.getsockopt(fd, SOL_SOCKET, opt, new Uint8Array(v.buffer), len) < 0 ? -1 : v[0];
   };
+  const type = int(HOST.SO_TYPE);
+  if (type < 0) {
+    // Not a socket: a regular file or directory a host program sent is reopened through /proc as a description of
+    // plume's own (its offset is then its own); anything else (a pipe, whose reopening could block) is refused.
+    try {
+      const kind = typeof st === "object" ? st.mode & S_IFMT : 0;
+      if (kind !== S_IFREG && kind !== S_IFDIR) {
+        throw new SyscallError(E.EOPNOTSUPP, "A host descriptor plume cannot take");
+      }
+      const flags = h.statusFlags(fd);
+      return { file: HostFile.open(`/proc/self/fd/${fd}`, flags < 0 ? O_RDONLY : flags, 0, 0), inFlight: false };
+    } finally {
+      h.close(fd);
+    }
+  }
   h.setNonblocking(fd);
-  return { file: new SocketFile(fd, int(HOST.SO_DOMAIN), int(HOST.SO_TYPE), 0), inFlight: false };
+  return { file: new SocketFile(fd, int(HOST.SO_DOMAIN), type, 0), inFlight: false };
 }
 
 /** The guest's control messages as the host's, with `SCM_RIGHTS` descriptors replaced by host ones. */
@@ -704,13 +720,16 @@ function guestControl(proc: Process, c: Uint8Array, cloexec: boolean): void {
       for (let p = off + CMSGHDR_SIZE; p + 4 <= Math.min(off + len, c.length); p += 4) {
         const hostFd = v.getInt32(p, true);
         let gfd = -1;
-        const { file, inFlight } = fileForHostFd(hostFd);
         try {
-          gfd = installNew(proc, file, cloexec);
-        } catch {
+          const { file, inFlight } = fileForHostFd(hostFd);
+          try {
+            gfd = installNew(proc, file, cloexec);
+          } finally {
+            if (inFlight) file.drop();
+          }
+        } catch (err) {
           // Linux stops at the first descriptor it cannot install (MSG_CTRUNC); plume leaves -1 there.
-        } finally {
-          if (inFlight) file.drop();
+          if (!(err instanceof SyscallError)) throw err;
         }
         v.setInt32(p, gfd, true);
       }
