@@ -322,10 +322,11 @@ Deno.test({
     "gets refusals, and the guest runs on with its output intact",
   ignore: !PLUME,
   async fn() {
-    const program = join(GUEST_BIN, "sieve");
-    const plain = await runPlume([program]);
+    // Long enough (a few hundred million instructions) to be running still when the client goes.
+    const argv = [join(GUEST_BIN, "sieve"), "12000000"];
+    const plain = await runPlume(argv);
     const port = freePort();
-    const run = runPlume([program], { flags: ["-g", String(port)], timeoutMs: RUN_TIMEOUT_MS });
+    const run = runPlume(argv, { flags: ["-g", String(port)], timeoutMs: RUN_TIMEOUT_MS });
     const c = await RawClient.connect(port);
     await c.send("garbage\x00\xff\r\n+-");
     await c.send("$qSupported#00");
@@ -359,7 +360,7 @@ Deno.test({
     assert(/^\$T02thread:p[0-9a-f]+\.[0-9a-f]+;#..$/.test(await c.expect(/\$[^#]*#../)));
     await c.send("+" + framePacket("c"));
     await c.expect(/\+/);
-    // Gone while the guest runs (one instruction at a time: sieve takes seconds so).
+    // Gone while the guest runs.
     await new Promise((r) => setTimeout(r, 300));
     c.close();
     const guest = await run;
