@@ -85,7 +85,7 @@ export class GdbStubError extends Error {
  * ```ts
  * import { listenGdb } from "./stub.ts";
  * import { Log } from "../util/log.ts";
- * const stub = listenGdb("1234", new Log()); // then createGuest({ ..., debug: stub })
+ * const stub = listenGdb("0", new Log()); // port 0: any free one; then runGuest({ ..., debug: stub })
  * stub.close();
  * ```
  */
