@@ -30,10 +30,11 @@ export interface BuiltinPlugin {
     files?: (path: string) => string[];
     /**
      * A directory the plugin makes anew (uftrace's `uftrace.data`), not a
-     * file: granted only when it does not exist, is empty, or holds the
-     * file `marker` (written there by the plugin before).
+     * file: granted only when it does not exist, is empty, or holds only
+     * files, among them the file `marker` starting with `magic` (written
+     * there by the plugin before).
      */
-    directory?: { marker: string };
+    directory?: { marker: string; magic: string };
     /** The loader passes the default as `OPTION=DEFAULT` when the option is absent: one only plume knows (a pid). */
     passDefault?: boolean;
   };
@@ -182,7 +183,7 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
       ["dir=PATH", "the directory to write (default uftrace.data; write access to it is granted)"],
       ["trace-privilege-level", "=on|off: QEMU's option; no effect in user mode (one privilege level)"],
     ],
-    writes: { option: "dir", default: "uftrace.data", directory: { marker: "info" } },
+    writes: { option: "dir", default: "uftrace.data", directory: { marker: "info", magic: "Ftrace!\0" } },
   },
   {
     name: "callgrind",

@@ -120,7 +120,7 @@ export function builtinGrants(spec: PluginSpec): string[] {
   // As the plugin reads its arguments: the last one counts.
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
   if (path === undefined) throw new PluginLoadError(`plugin '${spec.file}': ${writes.option} unspecified`);
-  if (writes.directory) return [directoryGrant(spec.file, prefix, path, writes.directory.marker)];
+  if (writes.directory) return [directoryGrant(spec.file, prefix, path, writes.directory)];
   const files = writes.files?.(path) ?? [path];
   for (const file of files) {
     let directory = file === "" || file.endsWith("/");
@@ -136,10 +136,17 @@ export function builtinGrants(spec: PluginSpec): string[] {
 /**
  * The grant of a directory a built-in makes anew (`uftrace,dir=PATH`):
  * refused when the name is a file, a symbolic link, or a directory that
- * is neither empty nor one the plugin wrote before (holding `marker`),
- * since the grant covers everything under it.
+ * is neither empty nor one the plugin wrote before (holding only files,
+ * among them `marker` starting with `magic`: a directory that merely has
+ * an entry of that name, such as `.git` with its `info`, is not), since
+ * the grant covers everything under it and the plugin removes it.
  */
-function directoryGrant(plugin: string, prefix: string, path: string, marker: string): string {
+function directoryGrant(
+  plugin: string,
+  prefix: string,
+  path: string,
+  { marker, magic }: { marker: string; magic: string },
+): string {
   const target = grantedPath(path);
   const refuse = (why: string) => new PluginLoadError(`plugin '${plugin}': ${prefix}${path} ${why}`);
   if (path === "" || target === "/") throw refuse("does not name a directory of its own");
@@ -150,11 +157,31 @@ function directoryGrant(plugin: string, prefix: string, path: string, marker: st
     return `write=${path}`; // not there yet: the plugin makes it
   }
   if (!info.isDirectory) throw refuse("is not a directory");
-  const names = [...Deno.readDirSync(target)].map((e) => e.name);
-  if (names.length && !names.includes(marker)) {
-    throw refuse(`is a directory neither empty nor written by ${plugin} (it has no '${marker}')`);
+  const entries = [...Deno.readDirSync(target)];
+  if (entries.length === 0) return `write=${path}`;
+  const mark = entries.find((e) => e.name === marker);
+  if (!mark) throw refuse(`is a directory neither empty nor written by ${plugin} (it has no '${marker}')`);
+  if (!mark.isFile || !startsWith(`${target}/${marker}`, magic)) {
+    throw refuse(`is a directory neither empty nor written by ${plugin} (its '${marker}' is not ${plugin}'s)`);
+  }
+  const other = entries.find((e) => !e.isFile);
+  if (other) {
+    throw refuse(`is a directory not written by ${plugin} alone ('${printable(other.name)}' is not a file)`);
   }
   return `write=${path}`;
+}
+
+/** True when the regular file `path` starts with the bytes of `magic` (latin-1). */
+function startsWith(path: string, magic: string): boolean {
+  const head = new Uint8Array(magic.length);
+  let n = 0;
+  try {
+    using file = Deno.openSync(path);
+    for (let r; n < head.length && (r = file.readSync(head.subarray(n))) !== null;) n += r;
+  } catch {
+    return false;
+  }
+  return n === head.length && head.every((b, i) => b === magic.charCodeAt(i));
 }
 
 /** A built-in's arguments with its default output passed when the plugin cannot know it (`writes.passDefault`). */
