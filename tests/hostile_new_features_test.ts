@@ -6,8 +6,10 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { GUEST_BIN, runPlume, tempDir } from "./harness.ts";
+import { builtinGrants } from "../core/plugin/loader.ts";
+import { PluginLoadError } from "../core/plugin/bundle.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const HELLO = join(GUEST_BIN, "hello_asm");
@@ -65,4 +67,16 @@ Deno.test("uftrace's dir=: its own earlier directory with a subdirectory added i
   // Its own directory, files only, is still made anew.
   Deno.removeSync(join(cwd, "uftrace.data", "keep"), { recursive: true });
   assertEquals((await runPlume([HELLO], { cwd, flags: ["-plugin", "uftrace"] })).status, 7);
+});
+
+Deno.test("a built-in's file grant is never a directory to be: a name ending in . or .. is refused", () => {
+  // Deno reads `nx/.` as `nx`: the grant would cover everything under nx once something makes it.
+  for (const arg of ["filename=nx/.", "filename=nx/a/..", "filename=./nx/.", "filename=.."]) {
+    assertThrows(
+      () => builtinGrants({ file: "drcov", args: [arg], allow: [] }),
+      PluginLoadError,
+      `plugin 'drcov': ${arg} does not name a file`,
+    );
+  }
+  assertEquals(builtinGrants({ file: "drcov", args: ["filename=nx/.cov"], allow: [] }), ["write=nx/.cov"]);
 });

@@ -123,7 +123,8 @@ export function builtinGrants(spec: PluginSpec): string[] {
   if (writes.directory) return [directoryGrant(spec.file, prefix, path, writes.directory)];
   const files = writes.files?.(path) ?? [path];
   for (const file of files) {
-    let directory = file === "" || file.endsWith("/");
+    // A last component `.` or `..` names a directory, there or not yet (`nx/.` would grant `nx` once made).
+    let directory = file === "" || file.endsWith("/") || /(^|\/)\.\.?$/.test(file);
     try {
       // What the grant covers, not what the name reaches: `nx/..` names no file yet grants the whole directory.
       directory ||= Deno.statSync(grantedPath(file)).isDirectory;
