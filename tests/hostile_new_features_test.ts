@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import { GUEST_BIN, runPlume, tempDir } from "./harness.ts";
+import { busyboxPath, GUEST_BIN, guestEnv, plumeTaskFlags, ROOT, runPlume, tempDir } from "./harness.ts";
 import { builtinGrants } from "../core/plugin/loader.ts";
 import { PluginLoadError } from "../core/plugin/bundle.ts";
 
@@ -79,4 +79,76 @@ Deno.test("a built-in's file grant is never a directory to be: a name ending in 
     );
   }
   assertEquals(builtinGrants({ file: "drcov", args: ["filename=nx/.cov"], allow: [] }), ["write=nx/.cov"]);
+});
+
+/** CPU time (clock ticks) the processes `pids` used so far (those gone meanwhile count nothing). */
+function ticks(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      sum += Number(f[11]) + Number(f[12]);
+    } catch { /* gone */ }
+  }
+  return sum;
+}
+
+/** The processes whose parent is `ppid`. */
+function childrenOf(ppid: number): number[] {
+  const found: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) found.push(Number(e.name));
+    } catch { /* gone meanwhile */ }
+  }
+  return found;
+}
+
+Deno.test("idle forked processes under a plugin leave the host's CPU alone: their plugin copies sleep", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const cwd = await tempDir("plume-hostile-fork-");
+  // Eight processes that sleep, each with a copy of the plugin's process, and a shell waiting for them.
+  const script = `for i in 1 2 3 4 5 6 7 8; do sleep 60 & done; wait`;
+  const plume = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json"))),
+      `--config=${join(ROOT, "deno.json")}`,
+      join(ROOT, "main.ts"),
+      "-plugin",
+      "insn",
+      busybox,
+      "sh",
+      "-c",
+      script,
+    ],
+    cwd,
+    env: guestEnv(cwd),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let copies: number[] = [];
+  for (let i = 0; i < 600 && copies.length < 9; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    copies = childrenOf(plume.pid);
+  }
+  // Once every process sleeps (each copy worked while its process started), the copies' CPU time per second.
+  const perSecond: number[] = [];
+  for (let i = 0; i < 20 && !(perSecond.at(-1)! <= 3); i++) {
+    const before = ticks(copies);
+    await new Promise((r) => setTimeout(r, 1000));
+    perSecond.push(ticks(copies) - before);
+  }
+  plume.kill("SIGKILL");
+  await plume.status;
+  await plume.stdout.cancel();
+  await plume.stderr.cancel();
+  assert(copies.length >= 9, `plugin processes seen: ${copies.length}`);
+  // Each spun 2 ms after every 100 ms sleep: 13 ticks a second in all; sleeping, none or one.
+  assert(perSecond.at(-1)! <= 3, `the idle plugin processes' ticks, second by second: ${perSecond.join(" ")}`);
 });
