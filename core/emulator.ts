@@ -15,7 +15,7 @@ import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
 import { makeRuntime } from "./jit/runtime.ts";
 import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts";
-import { TbCache } from "./jit/tb_cache.ts";
+import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
 import { SYS } from "./linux/syscall_names.ts";
@@ -45,8 +45,8 @@ export interface GuestConfig {
   seed: number | undefined;
   /** `-jit-warmup`: ms after the first translation during which blocks compile later (default: the cache's). */
   jitWarmupMs?: number;
-  /** `-jit-wasm off`: no WebAssembly regions. */
-  jitWasm?: boolean;
+  /** `-jit-wasm`: when regions become WebAssembly (default: the cache's). */
+  jitWasm?: WasmPolicy;
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
@@ -184,7 +184,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
-    if (cfg.jitWasm === false) cache.wasm = false;
+    if (cfg.jitWasm !== undefined) cache.wasm = cfg.jitWasm;
     if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
     cache.trace = makeExecTracer(cfg.log, symbols);
     cache.noChain = cfg.log.on("nochain");

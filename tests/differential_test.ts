@@ -136,7 +136,12 @@ const CASES: Case[] = [
   { bin: "sockets", status: 0, note: "also in sockets_test.ts, with its -strace lines" },
   { bin: "sockbench", status: 2, note: "usage" },
   { bin: "sockbench", args: ["send", "1", "1"], status: 1, note: "connection refused on port 1" },
-  // By default hot RV64IMA loops run as WebAssembly regions: these keep every region in JavaScript.
+  // The tests run every RV64IMA region as WebAssembly at once (the harness's -jit-wasm always); these take the default
+  // policy, JavaScript regions first and WebAssembly once hot, with runs long enough to get there.
+  ...[["sha256", "2000000"], ["crc32", "3000000"], ["fib", "27"], ["threads_cpu", "4", "2000000", "check"]].map(
+    ([bin, ...args]): Case => ({ bin, args, status: 0, plumeFlags: ["-jit-wasm", "on"] }),
+  ),
+  // And these keep every region in JavaScript.
   ...["alu", "memstr", "sha256", "crc32", "fib", "sieve", "atomics", "malloc_stress", "selfmod", "segv", "calls"].map(
     (bin): Case => ({ bin, plumeFlags: ["-jit-wasm", "off"] }),
   ),

@@ -424,7 +424,9 @@ export async function runPlume(argv: string[], opts: RunOptions = {}): Promise<R
   const script = 'unset PWD; exec "$0" "$@"';
   // Options follow a command (plume demo, plume plugins).
   const command = COMMANDS.includes(argv[0]) ? [argv[0]] : [];
-  const warmup = opts.warmup ? [] : ["-jit-warmup", "0"];
+  // Short test programs exercise compiled code only without the warm-up, and WebAssembly regions only when every
+  // region is one at once (the tier's forced mode; the default waits until a region is hot).
+  const warmup = opts.warmup ? [] : ["-jit-warmup", "0", "-jit-wasm", "always"];
   const rest = argv.slice(command.length);
   const cmd = ["/bin/sh", "-c", script, ...plumeCommand(), ...command, ...warmup, ...(opts.flags ?? []), ...rest];
   const raw = await spawn(cmd, opts, "plume");

@@ -57,8 +57,8 @@ export interface Options {
   seed: number | undefined;
   /** `-jit-warmup`: ms after the first translation during which new blocks compile only once very hot. */
   jitWarmupMs: number | undefined;
-  /** `-jit-wasm off`: keep every region in JavaScript instead of compiling those it can to WebAssembly. */
-  jitWasm: boolean;
+  /** `-jit-wasm`: when regions become WebAssembly (`hot`, the default; `always`; `off`). */
+  jitWasm: "off" | "hot" | "always";
   /** `-s`: stack size in bytes. */
   stackSize: number;
   /** `-r`: uname release override. */
@@ -104,8 +104,9 @@ Argument             Env-variable      Description
 -jit-warmup ms                         for this long after a process's first translation,
                                        compile only very hot blocks (default 200; 0: compile
                                        every warm block)
--jit-wasm on|off                       compile hot regions to WebAssembly where the tier
-                                       covers their instructions (default on)
+-jit-wasm on|off|always                compile hot regions to WebAssembly where the tier
+                                       covers their instructions (default on; always: every
+                                       region at once)
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
                                        write=PATH, net=HOST[:PORT], env=VAR, or guest=write
@@ -229,8 +230,10 @@ const OPTIONS: Record<string, OptionDef> = {
   "jit-wasm": {
     arg: true,
     apply: (o, v) => {
-      if (v !== "on" && v !== "off") throw new UsageError(`Invalid -jit-wasm '${v}' (on or off)`);
-      o.jitWasm = v === "on";
+      if (v !== "on" && v !== "off" && v !== "always") {
+        throw new UsageError(`Invalid -jit-wasm '${v}' (on, off or always)`);
+      }
+      o.jitWasm = v === "on" ? "hot" : v;
     },
   },
   plugin: {
@@ -295,7 +298,7 @@ function defaultOptions(): Options {
     oneInsnPerTb: false,
     seed: undefined,
     jitWarmupMs: undefined,
-    jitWasm: true,
+    jitWasm: "hot",
     stackSize: 8 << 20,
     unameRelease: undefined,
     plugins: [],

@@ -13,7 +13,7 @@ import { deliverSignals, dieOfSignal, forceSignal, SIGNAL_NAMES } from "../linux
 import type { ThreadState } from "../linux/thread.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from "../jit/emitter.ts";
-import type { TbCache } from "../jit/tb_cache.ts";
+import { type TbCache, WASM_REGION_THRESHOLD } from "../jit/tb_cache.ts";
 import { REGION_THRESHOLD } from "../jit/region.ts";
 import { COMPILE_THRESHOLD } from "../jit/interpreter.ts";
 import type { Cpu } from "../cpu/state.ts";
@@ -76,7 +76,7 @@ const CLOCK_CHECK_INTERVAL = 1024;
  * import { runSlice } from "./cpu_loop.ts";
  * import type { Cpu } from "../cpu/state.ts";
  * import type { Process } from "../linux/process.ts";
- * import type { TbCache } from "../jit/tb_cache.ts";
+ * import { type TbCache, WASM_REGION_THRESHOLD } from "../jit/tb_cache.ts";
  * declare const proc: Process, cpu: Cpu, cache: TbCache; // a loaded guest
  * runSlice(proc, proc.thread(cpu), cache, undefined, 8192, Infinity);
  * ```
@@ -103,6 +103,7 @@ export function runSlice(
       const hits = ++tb.hits;
       if (hits === COMPILE_THRESHOLD) cache.compile(tb);
       else if (hits === REGION_THRESHOLD) cache.promote(tb);
+      else if (hits === WASM_REGION_THRESHOLD) cache.promoteWasm(tb);
       pc = tb.fn(cpu);
       if (pc >= 0) {
         // The clock is read only every CLOCK_CHECK_INTERVAL dispatches (performance.now() costs ~180 ns).

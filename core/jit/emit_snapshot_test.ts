@@ -307,7 +307,7 @@ Deno.test("compileRegion emits the snapshot of a region of three blocks", async 
   const { rt, compiled } = capturingRuntime(mem, NO_PLUGIN_HOOKS);
   const cache = new TbCache(mem, rt);
   // The JavaScript region, not the WebAssembly one the tier would make of these RV64I blocks.
-  cache.wasm = false;
+  cache.wasm = "off";
   const blocks = new Map([CODE, CODE + 8, CODE + 0x14].map((pc) => [pc, cache.get(pc)]));
   const head = blocks.get(CODE)!;
   // The region's cases are numbered in the order formRegion finds the blocks (a branch's target first).
