@@ -59,9 +59,16 @@ export class WasmEmitter {
     return this.localTypes.push(type); // index 0 is the parameter
   }
 
-  /** Gives registers `regs` (bit i for x_i) a local each. */
-  useRegisters(regs: number): void {
+  /**
+   * Registers the function may write (bit i for x_i): the only ones stored
+   * back, since the others still hold in the slot what was loaded.
+   */
+  private written = 0;
+
+  /** Gives registers `regs` (bit i for x_i) a local each; `written` are those the code may write. */
+  useRegisters(regs: number, written: number): void {
     for (let r = 1; r < 32; r++) if (regs & (1 << r) && this.reg[r] < 0) this.reg[r] = this.local(I64);
+    this.written = written & regs;
   }
 
   /** A scratch i64 local, free again at the next instruction. */
@@ -120,10 +127,10 @@ export class WasmEmitter {
     return this;
   }
 
-  /** Stores every register local to the slot. */
+  /** Stores every register local the code may have written to the slot. */
   storeRegisters(): void {
     for (let r = 1; r < 32; r++) {
-      if (this.reg[r] < 0) continue;
+      if (this.reg[r] < 0 || (this.written & (1 << r)) === 0) continue;
       this.code.localGet(this.slot).localGet(this.reg[r]).mem(OP.i64_store, MEM.regs, 3, SLOT.regs + 8 * r);
     }
   }

@@ -115,10 +115,23 @@ export function unsignedLeb(out: number[], v: number): void {
  * const out: number[] = [];
  * signedLeb(out, -1n);
  * signedLeb(out, 64n);
- * deepStrictEqual(out, [0x7f, 0xc0, 0x00]);
+ * signedLeb(out, -129); // numbers take the same encoding
+ * deepStrictEqual(out, [0x7f, 0xc0, 0x00, 0xff, 0x7e]);
  * ```
  */
-export function signedLeb(out: number[], v: bigint): void {
+export function signedLeb(out: number[], v: bigint | number): void {
+  if (typeof v === "number") {
+    // Exact for safe integers: dividing by 128 and rounding down is the arithmetic shift.
+    for (;;) {
+      const byte = v - Math.floor(v / 128) * 128;
+      v = Math.floor(v / 128);
+      if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+        out.push(byte);
+        return;
+      }
+      out.push(byte | 0x80);
+    }
+  }
   for (;;) {
     const byte = Number(v & 0x7fn);
     v >>= 7n;
@@ -174,14 +187,15 @@ export class Code {
 
   i32Const(v: number): this {
     this.bytes.push(OP.i32_const);
-    signedLeb(this.bytes, BigInt(v | 0));
+    signedLeb(this.bytes, v | 0);
     return this;
   }
 
   /** `i64.const`: `v` a bigint, or a number that is an exact integer (wrapped to 64 bits). */
   i64Const(v: bigint | number): this {
     this.bytes.push(OP.i64_const);
-    signedLeb(this.bytes, BigInt.asIntN(64, typeof v === "bigint" ? v : BigInt(v)));
+    if (typeof v === "number" && Number.isSafeInteger(v)) signedLeb(this.bytes, v);
+    else signedLeb(this.bytes, BigInt.asIntN(64, typeof v === "bigint" ? v : BigInt(v)));
     return this;
   }
 

@@ -144,20 +144,24 @@ const IMPORTED: readonly [string, number][] = [
   ["amo", TYPE.i32x4],
 ];
 
-/** Appends a function body: its locals (grouped by type), its code and `end`. */
-function body(out: number[], locals: readonly number[], code: readonly number[]): void {
-  const b: number[] = [];
+/** A function body: its locals (grouped by type), its code and `end`, with its size in front. */
+function body(locals: readonly number[], code: readonly number[]): Uint8Array {
+  const head: number[] = [];
   const groups: [number, number][] = [];
   for (const t of locals) {
     if (groups.length && groups[groups.length - 1][1] === t) groups[groups.length - 1][0]++;
     else groups.push([1, t]);
   }
-  unsignedLeb(b, groups.length);
-  for (const [n, t] of groups) unsignedLeb(b, n), b.push(t);
-  for (const x of code) b.push(x);
-  b.push(OP.end);
-  unsignedLeb(out, b.length);
-  for (const x of b) out.push(x);
+  unsignedLeb(head, groups.length);
+  for (const [n, t] of groups) unsignedLeb(head, n), head.push(t);
+  const size: number[] = [];
+  unsignedLeb(size, head.length + code.length + 1);
+  const out = new Uint8Array(size.length + head.length + code.length + 1);
+  out.set(size);
+  out.set(head, size.length);
+  out.set(code, size.length + head.length);
+  out[out.length - 1] = OP.end;
+  return out;
 }
 
 /** Memory limits as an import declares them: exactly `pages` pages. */
@@ -167,12 +171,15 @@ function limits(out: number[], pages: number, shared: boolean): void {
   unsignedLeb(out, pages);
 }
 
-/** The module's bytes around the region function's locals and code. */
-function moduleBytes(
-  w: WasmRuntime,
-  regionLocals: readonly number[],
-  regionCode: readonly number[],
-): Uint8Array<ArrayBuffer> {
+/** The helpers' bodies, the same in every module: encoded once. */
+let helperBodies: Uint8Array | undefined;
+
+/** Everything of a module before its code section, which is the same for every region of `w`'s address space. */
+const headers = new WeakMap<WasmRuntime, Uint8Array>();
+
+function moduleHeader(w: WasmRuntime): Uint8Array {
+  const cached = headers.get(w);
+  if (cached) return cached;
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // The types of TYPES, each a function type: 0x60, its parameters, its results.
   const types: number[] = [TYPES.length];
@@ -195,16 +202,34 @@ function moduleBytes(
   exports.push(0x00);
   unsignedLeb(exports, FN.mulhu + HELPERS.length);
   section(out, 7, exports);
-  const code: number[] = [];
-  unsignedLeb(code, HELPERS.length + 1);
-  for (const make of HELPERS) {
-    const c = new Code();
-    const locals = make(c);
-    body(code, locals, c.bytes);
+  const header = new Uint8Array(out);
+  headers.set(w, header);
+  return header;
+}
+
+/** The module's bytes around the region function's locals and code. */
+function moduleBytes(
+  w: WasmRuntime,
+  regionLocals: readonly number[],
+  regionCode: readonly number[],
+): Uint8Array<ArrayBuffer> {
+  if (!helperBodies) {
+    const parts = HELPERS.map((make) => {
+      const c = new Code();
+      return body(make(c), c.bytes);
+    });
+    helperBodies = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (helperBodies!.set(p, at), at + p.length), 0);
   }
-  body(code, regionLocals, regionCode);
-  section(out, 10, code);
-  return new Uint8Array(out);
+  const header = moduleHeader(w), region = body(regionLocals, regionCode);
+  const count: number[] = [];
+  unsignedLeb(count, HELPERS.length + 1);
+  const size: number[] = [10];
+  unsignedLeb(size, count.length + helperBodies.length + region.length);
+  const out = new Uint8Array(header.length + size.length + count.length + helperBodies.length + region.length);
+  let at = 0;
+  for (const part of [header, size, count, helperBodies, region]) out.set(part, at), at += part.length;
+  return out;
 }
 
 /** Return sites of a region: blocks that follow a call in the region, where an indirect jump most likely lands. */
@@ -228,9 +253,11 @@ export function wasmRegionSupported(region: readonly TranslationBlock[]): boolea
  */
 export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]; code: number[] } {
   const e = new WasmEmitter();
-  let regs = 0;
-  for (const tb of region) for (const i of tb.insns) if (i) regs |= (1 << i.rd) | (1 << i.rs1) | (1 << i.rs2);
-  e.useRegisters(regs);
+  let regs = 0, written = 0;
+  for (const tb of region) {
+    for (const i of tb.insns) if (i) regs |= (1 << i.rd) | (1 << i.rs1) | (1 << i.rs2), written |= 1 << i.rd;
+  }
+  e.useRegisters(regs, written);
   const b = e.local(I32), bud = e.local(I32), nx = e.local(F64);
   const n = region.length;
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
