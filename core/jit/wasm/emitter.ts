@@ -7,10 +7,11 @@
  * Guest registers are i64 locals for the whole function, loaded from the
  * vCPU's slot of the register arena on entry and stored back on exit; 64-bit
  * arithmetic is then one instruction (the JavaScript tiers use int32
- * pairs). Only a helper call can throw (a fault on the slow path of a
- * load or store): before one, the emitter stores every register and the
- * faulting instruction's pc to the slot, so that the state a
- * signal handler sees is exact.
+ * pairs). Only a helper call can fault (the slow path of a load, a store
+ * or an atomic): it returns a status instead of throwing, and a failed one
+ * leaves through the function's fault exit, which stores the registers and
+ * the faulting instruction's pc to the slot, so that the state a signal
+ * handler sees is exact.
  *
  * @module
  */
@@ -143,13 +144,25 @@ export class WasmEmitter {
     }
   }
 
+  /** The f64 local holding the pc of the instruction whose helper call failed. */
+  ip = -1;
+  /** Branch to the region's fault exit (which stores the registers and `ip`): set by the region compiler. */
+  fault: (e: WasmEmitter) => void = () => {
+    throw new Error("fault not set");
+  };
+
   /**
-   * Before a helper call that may throw: the registers and this
-   * instruction's pc go to the slot, where the caller finds them.
+   * After a helper call, with the i32 status it returned on the stack: a
+   * non-zero status (the helper raised a fault, which the runtime keeps)
+   * leaves through the region's one fault exit with this instruction's pc.
+   * One exit for all of them keeps the code small: storing the registers
+   * at every call made memory-heavy regions several times larger.
    */
-  beforeThrowingCall(): void {
-    this.storeRegisters();
-    this.code.localGet(this.slot).f64Const(this.pc).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
+  checkStatus(): void {
+    this.if(0x40);
+    this.code.f64Const(this.pc).localSet(this.ip);
+    this.fault(this);
+    this.end();
   }
 
   /** Ends the block with a jump to a constant target. */

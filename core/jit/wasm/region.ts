@@ -28,7 +28,7 @@ import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
 import { WasmEmitter } from "./emitter.ts";
-import { FN } from "./layout.ts";
+import { FN, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
 
@@ -125,22 +125,21 @@ function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): 
 }
 
 /** Function types of the module, by index in {@link TYPES}. */
-const TYPE = { region: 0, arith: 1, i32x3: 2, i32x4: 3, i32x5: 4, i32x3ToI32: 5 } as const;
-/** Function types as [parameters, results]: in {@link TYPE} order. */
+const TYPE = { region: 0, arith: 1, i32x3: 2, i32x4: 3, i32x5: 4 } as const;
+/** Function types as [parameters, results]: in {@link TYPE} order (the imported helpers return a status). */
 const TYPES: readonly [number[], number[]][] = [
   [[I32], [F64]], // the region: the vCPU's slot -> the next pc or an exit code
   [[I64, I64], [I64]],
-  [[I32, I32, I32], []],
-  [[I32, I32, I32, I32], []],
-  [[I32, I32, I32, I32, I32], []],
   [[I32, I32, I32], [I32]],
+  [[I32, I32, I32, I32], [I32]],
+  [[I32, I32, I32, I32, I32], [I32]],
 ];
 /** The imported functions (`runtime.ts`), in `FN` order, with their types. */
 const IMPORTED: readonly [string, number][] = [
   ["ld", TYPE.i32x5],
   ["st", TYPE.i32x4],
   ["lr", TYPE.i32x3],
-  ["sc", TYPE.i32x3ToI32],
+  ["sc", TYPE.i32x3],
   ["amo", TYPE.i32x4],
 ];
 
@@ -259,6 +258,7 @@ export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: n
   }
   e.useRegisters(regs, written);
   const b = e.local(I32), bud = e.local(I32), nx = e.local(F64);
+  e.ip = e.local(F64);
   const n = region.length;
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   const sites = returnSites(region);
@@ -268,6 +268,7 @@ export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: n
   const toExit = () => n - current + e.nest;
   const c = e.code;
   e.leave = () => (c.localSet(nx), c.br(OP.br, toExit()));
+  e.fault = () => c.br(OP.br, toExit() + 1);
   const enter = (k: number) => (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
   e.goto = (e, pc) => {
     const k = index.get(pc);
@@ -297,7 +298,7 @@ export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: n
   };
   e.loadRegisters();
   c.i32Const(REGION_BUDGET).localSet(bud);
-  c.open(OP.block).open(OP.loop);
+  c.open(OP.block).open(OP.block).open(OP.loop); // the fault exit, the normal exit, the loop
   for (let k = n - 1; k >= 0; k--) c.open(OP.block);
   c.localGet(b).brTable(region.map((_, k) => k), 0);
   region.forEach((tb, k) => {
@@ -312,9 +313,13 @@ export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: n
     }
     if (!e.ended) e.jump(tb.end);
   });
-  c.op(OP.end).op(OP.end); // the loop, the exit block
+  c.op(OP.end).op(OP.end); // the loop, the normal exit block
   e.storeRegisters();
-  c.localGet(nx);
+  c.localGet(nx).op(OP.return);
+  c.op(OP.end); // the fault exit block
+  e.storeRegisters();
+  c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
+  c.f64Const(WASM_FAULT);
   return { locals: e.localTypes, code: c.bytes };
 }
 
@@ -329,14 +334,15 @@ export function compileWasmRegion(region: readonly TranslationBlock[], w: WasmRu
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
   return (cpu: Cpu) => {
     w.cpu = cpu;
-    let nx: number;
-    try {
-      nx = run(cpu.slot);
-    } catch (err) {
+    const nx = run(cpu.slot);
+    if (nx >= 0) return nx;
+    if (nx === WASM_FAULT) {
       cpu.pc = w.pcOf(cpu, SLOT.ip);
+      const err = w.fault;
+      w.fault = undefined;
       throw err;
     }
-    if (nx < 0) cpu.pc = w.pcOf(cpu, SLOT.exitPc);
+    cpu.pc = w.pcOf(cpu, SLOT.exitPc);
     return nx;
   };
 }

@@ -38,6 +38,8 @@ export interface WasmRuntime {
   pcOf(cpu: Cpu, offset: number): number;
   /** The vCPU running a region (the slow paths' `c`). */
   cpu: Cpu | undefined;
+  /** What the last failed helper threw, for the region's caller to throw. */
+  fault: unknown;
 }
 
 const WASM_PAGE = 65536;
@@ -61,36 +63,56 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
   const guest = mem.wasmMemory, pages = mem.pagesMemory;
   if (!guest || !pages) return undefined;
   const arena = arenaViews();
+  /** Runs a slow path: status 0, or 1 with what it threw kept in `w.fault`. */
+  const status = (run: () => void): number => {
+    try {
+      run();
+      return 0;
+    } catch (err) {
+      w.fault = err;
+      return 1;
+    }
+  };
+  /** The running vCPU's slot's value word, as (low, high). */
+  const value = (): [number, number] => {
+    const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+    return [i32[at], i32[at + 1]];
+  };
+  const setValue = (lo: number, hi: number): void => {
+    const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
+    i32[at] = lo;
+    i32[at + 1] = hi;
+  };
   const w: WasmRuntime = {
     imports: {
       h: {
-        ld(lo: number, hi: number, imm: number, size: number, signed: number): void {
-          const v = slow.ld(w.cpu!, lo, hi, imm, size, signed !== 0);
-          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
-          i32[at] = v;
-          // Loads of 1, 2 and 4 bytes come back extended to 32 bits as the instruction says, except lwu.
-          i32[at + 1] = size === 8 ? slow.RH[0] : signed !== 0 ? v >> 31 : 0;
-        },
-        st(lo: number, hi: number, imm: number, size: number): void {
-          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
-          slow.st(w.cpu!, lo, hi, imm, size, i32[at], i32[at + 1]);
-        },
-        lr(lo: number, hi: number, size: number): void {
-          const v = slow.lr(w.cpu!, lo, hi, size);
-          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
-          i32[at] = v;
-          i32[at + 1] = slow.RH[0];
-        },
-        sc(lo: number, hi: number, size: number): number {
-          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
-          return slow.sc(w.cpu!, lo, hi, size, i32[at], i32[at + 1]);
-        },
-        amo(op: number, lo: number, hi: number, size: number): void {
-          const i32 = arena().i32, at = (w.cpu!.slot + SLOT.value) >> 2;
-          const old = slow.amo(w.cpu!, op, lo, hi, size, i32[at], i32[at + 1]);
-          i32[at] = old;
-          i32[at + 1] = slow.RH[0];
-        },
+        ld: (lo: number, hi: number, imm: number, size: number, signed: number): number =>
+          status(() => {
+            const v = slow.ld(w.cpu!, lo, hi, imm, size, signed !== 0);
+            // Loads of 1, 2 and 4 bytes come back extended to 32 bits as the instruction says, except lwu.
+            setValue(v, size === 8 ? slow.RH[0] : signed !== 0 ? v >> 31 : 0);
+          }),
+        st: (lo: number, hi: number, imm: number, size: number): number =>
+          status(() => {
+            const [vlo, vhi] = value();
+            slow.st(w.cpu!, lo, hi, imm, size, vlo, vhi);
+          }),
+        lr: (lo: number, hi: number, size: number): number =>
+          status(() => {
+            const v = slow.lr(w.cpu!, lo, hi, size);
+            setValue(v, slow.RH[0]);
+          }),
+        sc: (lo: number, hi: number, size: number): number =>
+          status(() => {
+            const [vlo, vhi] = value();
+            setValue(slow.sc(w.cpu!, lo, hi, size, vlo, vhi), 0);
+          }),
+        amo: (op: number, lo: number, hi: number, size: number): number =>
+          status(() => {
+            const [vlo, vhi] = value();
+            const old = slow.amo(w.cpu!, op, lo, hi, size, vlo, vhi);
+            setValue(old, slow.RH[0]);
+          }),
       },
       m: { guest, pages, regs: registerMemory },
     },
@@ -99,6 +121,7 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
     arenaMaxPages: ARENA_MAX_PAGES,
     pcOf: (cpu, offset) => arena().f64[(cpu.slot + offset) >> 3],
     cpu: undefined,
+    fault: undefined,
   };
   return w;
 }

@@ -66,9 +66,9 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean): WasmTrans {
   return (e, i) => {
     const a = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
     e.if(I64);
-    e.beforeThrowingCall();
     pushBase(e, i);
     e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
+    e.checkStatus();
     e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
     e.else();
     e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
@@ -85,9 +85,9 @@ function store(size: 1 | 2 | 4 | 8): WasmTrans {
     e.if(0x40);
     e.code.localGet(e.slot);
     e.get(i.rs2).code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
-    e.beforeThrowingCall();
     pushBase(e, i);
     e.code.i32Const(size).call(FN.st);
+    e.checkStatus();
     e.else();
     e.code.localGet(a);
     e.get(i.rs2).code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
@@ -112,9 +112,9 @@ function storeOperand(e: WasmEmitter, i: Insn): void {
 function lr(size: 4 | 8): WasmTrans {
   return (e, i) => {
     if (i.rs2 !== 0) return false;
-    e.beforeThrowingCall();
     pushAddress(e, i);
     e.code.i32Const(size).call(FN.lr);
+    e.checkStatus();
     e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
     e.set(i.rd);
     return true;
@@ -124,9 +124,10 @@ function lr(size: 4 | 8): WasmTrans {
 function sc(size: 4 | 8): WasmTrans {
   return (e, i) => {
     storeOperand(e, i);
-    e.beforeThrowingCall();
     pushAddress(e, i);
-    e.code.i32Const(size).call(FN.sc).op(OP.i64_extend_i32_u);
+    e.code.i32Const(size).call(FN.sc);
+    e.checkStatus();
+    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
     e.set(i.rd);
     return true;
   };
@@ -136,10 +137,10 @@ function amo(op: typeof AMO_OPS[number], size: 4 | 8): WasmTrans {
   const code = AMO_OPS.indexOf(op);
   return (e, i) => {
     storeOperand(e, i);
-    e.beforeThrowingCall();
     e.code.i32Const(code);
     pushAddress(e, i);
     e.code.i32Const(size).call(FN.amo);
+    e.checkStatus();
     e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
     e.set(i.rd);
     return true;
