@@ -67,12 +67,12 @@ export type WasmPolicy = "off" | "hot" | "always";
  * {@link WASM_BUDGET_EXITS} times (a loop that stays in it: 4 × 2^12
  * backward jumps), or once its head has had {@link WASM_REGION_THRESHOLD}
  * dispatcher entries (regions that call each other in a loop, as gzip's
- * deflate does). Measured (2 cores, wall time): every region as WebAssembly
- * at once made busybox gzip -6 of 4 MB 1.8 s instead of 6.9 s, own sha256
- * of 16 MiB 1.0 s instead of 1.7 s, but Python's start-up (`-S -c pass`,
- * about 870 regions, most entered a few hundred times for little work
- * each) 37 s instead of 10 s: about 7 ms to emit and compile a region, and
- * slower running for regions that are entered often and left soon.
+ * deflate does). Measured (2 cores, wall time, `off` / these / `always`):
+ * busybox gzip -6 of 4 MB 4.1 / 2.0 / 1.3 s, own sha256 of 16 MiB
+ * 1.7 / 1.5 / 0.8 s, Python's start-up (`-S -c pass`, about 870 regions,
+ * most entered a few hundred times for little work each) 8.4–8.7 /
+ * 8.7–9.3 / 10.1–11.4 s; with 1 budget exit and 1,000 entries Python took
+ * 9.2–9.9 s (ARCHITECTURE.md, "The WebAssembly tier").
  */
 export const WASM_BUDGET_EXITS = 4;
 /** See {@link WASM_BUDGET_EXITS}. */
