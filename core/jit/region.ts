@@ -134,6 +134,15 @@ export function formRegion(
 }
 
 /**
+ * Return sites of a region: its blocks that follow a call (a `jal` or
+ * `jalr`) in the region, where an indirect jump (a function return) most
+ * likely lands. Both tiers check them before leaving on an indirect jump.
+ */
+export function returnSites(region: readonly TranslationBlock[]): TranslationBlock[] {
+  return region.filter((tb) => region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? "")));
+}
+
+/**
  * Compiles a region (its first block is the entry) into one function.
  * `onBudgetExit`, when given, is called each time the region leaves because
  * its budget of backward jumps ran out: a loop that stays that long.
@@ -145,9 +154,7 @@ export function compileRegion(
 ): BlockFn {
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   // Return sites: where an indirect jump (a function return) most likely lands.
-  const returnSites = region.filter((tb) =>
-    region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? ""))
-  );
+  const sites = returnSites(region);
   const e = new Emitter(true);
   e.hooks = rt.P;
   const budgetExit = onBudgetExit ? `${e.datum(onBudgetExit)}(); ` : "";
@@ -160,9 +167,9 @@ export function compileRegion(
   };
   e.gotoDynamic = (e, pcExpr) => {
     e.line(`nx = ${pcExpr};`);
-    if (returnSites.length > 0) {
+    if (sites.length > 0) {
       e.line(`if (--bud >= 0) switch (nx) {`);
-      for (const tb of returnSites) e.line(`case ${tb.pc}: b = ${index.get(tb.pc)}; continue;`);
+      for (const tb of sites) e.line(`case ${tb.pc}: b = ${index.get(tb.pc)}; continue;`);
       e.line(`}`);
     }
     e.line(LEAVE);

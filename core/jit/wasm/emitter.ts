@@ -17,7 +17,7 @@
  */
 
 import { wrapPc } from "../emitter.ts";
-import { Code, F64, I32, I64, OP } from "./encoding.ts";
+import { Code, I32, I64, OP } from "./encoding.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { MEM } from "./layout.ts";
 
@@ -194,5 +194,3 @@ export class WasmEmitter {
     this.ended = true;
   }
 }
-
-export { F64, I32, I64 };

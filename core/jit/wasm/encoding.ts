@@ -17,7 +17,6 @@ export const VOID = 0x40;
 
 /** Opcodes of the instructions that take no immediate (and the control ones written by {@link Code}). */
 export const OP = {
-  unreachable: 0x00,
   block: 0x02,
   loop: 0x03,
   if: 0x04,
@@ -33,9 +32,7 @@ export const OP = {
   local_get: 0x20,
   local_set: 0x21,
   local_tee: 0x22,
-  i32_load: 0x28,
   i64_load: 0x29,
-  f64_load: 0x2b,
   i64_load8_s: 0x30,
   i64_load8_u: 0x31,
   i64_load16_s: 0x32,
@@ -55,7 +52,6 @@ export const OP = {
   i32_eq: 0x46,
   i32_ne: 0x47,
   i32_lt_s: 0x48,
-  i32_lt_u: 0x49,
   i32_ge_s: 0x4e,
   i64_eqz: 0x50,
   i64_eq: 0x51,

@@ -23,7 +23,7 @@
 
 import type { Cpu } from "../../cpu/state.ts";
 import { EXIT_ILLEGAL } from "../emitter.ts";
-import { REGION_BUDGET, type RegionLimits } from "../region.ts";
+import { REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
 import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
@@ -231,26 +231,13 @@ function moduleBytes(
   return out;
 }
 
-/** Return sites of a region: blocks that follow a call in the region, where an indirect jump most likely lands. */
-function returnSites(region: readonly TranslationBlock[]): TranslationBlock[] {
-  return region.filter((tb) =>
-    region.some((t) => {
-      const last = t.insns[t.insns.length - 1];
-      return t.end === tb.pc && (last?.op === "jal" || last?.op === "jalr");
-    })
-  );
-}
-
 /** Whether the WebAssembly tier can compile `region`. */
-export function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
+function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
   return region.every((tb) => tb.instr === undefined && wasmTranslatable(tb.insns));
 }
 
-/**
- * Emits the region function's code; returns its locals and code.
- * Exported for tests, which look at the module a region becomes.
- */
-export function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]; code: number[] } {
+/** Emits the region function's code; returns its locals and code. */
+function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]; code: number[] } {
   const e = new WasmEmitter();
   let regs = 0, written = 0;
   for (const tb of region) {

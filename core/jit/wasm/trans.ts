@@ -56,6 +56,11 @@ function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, 
   return a;
 }
 
+/** Pushes the i64 a helper left in the slot's value word (a loaded value, an old value, sc's result). */
+function pushResult(e: WasmEmitter): void {
+  e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+}
+
 /** Pushes the base register as the (low, high) int32 pair and the offset, as the slow-path helpers take them. */
 function pushBase(e: WasmEmitter, i: Insn): void {
   e.get(i.rs1).code.op(OP.i32_wrap_i64);
@@ -69,7 +74,7 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean): WasmTrans {
     pushBase(e, i);
     e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
     e.checkStatus();
-    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    pushResult(e);
     e.else();
     e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
     e.end();
@@ -115,7 +120,7 @@ function lr(size: 4 | 8): WasmTrans {
     pushAddress(e, i);
     e.code.i32Const(size).call(FN.lr);
     e.checkStatus();
-    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    pushResult(e);
     e.set(i.rd);
     return true;
   };
@@ -127,7 +132,7 @@ function sc(size: 4 | 8): WasmTrans {
     pushAddress(e, i);
     e.code.i32Const(size).call(FN.sc);
     e.checkStatus();
-    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    pushResult(e);
     e.set(i.rd);
     return true;
   };
@@ -141,7 +146,7 @@ function amo(op: typeof AMO_OPS[number], size: 4 | 8): WasmTrans {
     pushAddress(e, i);
     e.code.i32Const(size).call(FN.amo);
     e.checkStatus();
-    e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    pushResult(e);
     e.set(i.rd);
     return true;
   };
