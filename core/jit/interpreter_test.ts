@@ -161,9 +161,10 @@ Deno.test("WebAssembly regions agree with the interpreter on random RV64IMA sequ
     const last = insns[insns.length - 1];
     if (OP_INFO[last.op].flow !== undefined && last.op !== "jalr" && pcs[pcs.length - 1] + last.imm === PC) continue;
     const block = { pc: PC, insns, pcs, end: at }, s = state(next);
-    // Now and then the base points at unmapped memory (low or above 4 GiB): the first access faults, after the
-    // instructions before it wrote their registers.
+    // Now and then the base points at unmapped memory (low, at the very end of the address space, or above 4 GiB):
+    // the first access faults, after the instructions before it wrote their registers.
     if (next() % 6 === 0) s.x[2 * BASE] = 0x300000;
+    else if (next() % 12 === 0) s.x[2 * BASE] = (1 << 24) - 2;
     else if (next() % 12 === 0) s.x[2 * BASE + 1] = 1;
     const a = runTier("interpreter", block, s)!, b = runTier("wasm", block, s)!;
     const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm}`).join("; ");
