@@ -107,22 +107,42 @@ export class Cpu {
    * A view of the vCPU's slot in the register arena.
    */
   readonly x: Int32Array;
+  /** Floating-point registers as doubles (aliases {@link fi}), in the slot. */
+  readonly f: Float64Array;
+  /** Floating-point registers as int32 pairs (bit patterns), in the slot. */
+  readonly fi: Int32Array;
+  /** `fflags` and `frm` in the slot, where WebAssembly regions read and accrue them. */
+  private readonly fcsrWords: Int32Array;
   constructor() {
-    const { at, x } = newRegisterSlot();
+    const { at, x, f, fi, fcsr } = newRegisterSlot(this);
     this.slot = at;
     this.x = x;
+    this.f = f;
+    this.fi = fi;
+    this.fcsrWords = fcsr;
   }
 
-  /** Floating-point registers as doubles (aliases {@link fi}). */
-  readonly f: Float64Array = new Float64Array(32);
-  /** Floating-point registers as int32 pairs (bit patterns). */
-  readonly fi: Int32Array = new Int32Array(this.f.buffer);
   /** Program counter of the next instruction to execute. */
   pc = 0;
+
   /** Accrued floating-point exception flags (`FFLAG_*` of `core/fpu/fpu_state.ts`). */
-  fflags = 0;
+  get fflags(): number {
+    return this.fcsrWords[0];
+  }
+
+  set fflags(v: number) {
+    this.fcsrWords[0] = v;
+  }
+
   /** Dynamic rounding mode (0 RNE, 1 RTZ, 2 RDN, 3 RUP, 4 RMM). */
-  frm = 0;
+  get frm(): number {
+    return this.fcsrWords[1];
+  }
+
+  set frm(v: number) {
+    this.fcsrWords[1] = v;
+  }
+
   /** Address reserved by the last LR, or -1 when there is no reservation. */
   reservation = -1;
   /** Value loaded by the last LR (low, high words), compared by SC across vCPUs. */

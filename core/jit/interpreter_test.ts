@@ -2,11 +2,11 @@ import { assertEquals } from "../../tests/assert.ts";
 import { Cpu } from "../cpu/state.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
-import { OP_INFO } from "../isa/ops_generated.ts";
+import { type Op, OP_INFO } from "../isa/ops_generated.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
 import { interpretBlock } from "./interpreter.ts";
-import { makeRuntime } from "./runtime.ts";
+import { CSR, makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
@@ -146,7 +146,7 @@ Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree o
   assertEquals(inWasm > 2000, true, `${inWasm} instructions in WebAssembly`);
 });
 
-Deno.test("WebAssembly regions agree with the interpreter on random RV64IMA sequences, faults included", () => {
+Deno.test("WebAssembly regions agree with the interpreter on random RV64IMAFD and Zicsr sequences, faults included", () => {
   const next = rng(0x1a64);
   const integer = (i: Insn) => WASM_TRANS[i.op] !== undefined;
   let compared = 0, faults = 0;
@@ -172,12 +172,127 @@ Deno.test("WebAssembly regions agree with the interpreter on random RV64IMA sequ
     assertEquals(b.result, a.result, `result of ${what}`);
     if (typeof a.result === "string") assertEquals(b.pc, a.pc, `faulting pc of ${what}`);
     assertEquals(b.x, a.x, `integer registers after ${what}`);
+    assertEquals(b.fi, a.fi, `FP registers after ${what}`);
+    assertEquals(b.fcsr, a.fcsr, `fcsr after ${what}`);
     assertEquals(b.data, a.data, `memory after ${what}`);
     compared += insns.length;
     if (typeof a.result === "string") faults++;
   }
   assertEquals(compared > 8000, true);
   assertEquals(faults > 100, true, `${faults} faults`);
+});
+
+/** FP register contents worth testing: the bits of doubles and of NaN-boxed singles, special ones among them. */
+function fpValue(next: () => number): [lo: number, hi: number] {
+  const bits = new Int32Array(2), f64 = new Float64Array(bits.buffer), f32 = new Float32Array(bits.buffer, 0, 1);
+  const doubles = [0, -0, 1, -1, 0.5, 1.5, 3, -7, 1 / 3, 0.1, 2 ** 53, 2 ** 63, -(2 ** 31), 1e300, -1e-300];
+  doubles.push(2 ** -1022, 2 ** -1074, 1.7976931348623157e308, Infinity, -Infinity);
+  const singles = [0, -0, 1, -2.5, 0.1, 3, 2 ** -126, 2 ** -149, 3.4028234663852886e38, Infinity, 16777217, 2 ** 31];
+  switch (next() % 8) {
+    case 0:
+    case 1:
+    case 2:
+      f64[0] = doubles[next() % doubles.length];
+      break;
+    case 3:
+      f32[0] = singles[next() % singles.length];
+      bits[1] = -1;
+      break;
+    case 4: // NaNs: quiet or signaling, double or boxed single, with a payload
+      if (next() % 2) bits[0] = next() % 3 === 0 ? 0 : next(), bits[1] = next() % 2 ? 0x7ff80000 : 0x7ff00001;
+      else bits[0] = (next() % 2 ? 0x7fc00000 : 0x7f800001) | (next() & 0xff), bits[1] = -1;
+      break;
+    case 5: // an ordinary double, nowhere special
+      f64[0] = (next() - 2 ** 31) / (1 + (next() % 1000));
+      break;
+    default:
+      bits[0] = next(), bits[1] = next() % 3 === 0 ? -1 : next();
+  }
+  return [bits[0], bits[1]];
+}
+
+/** The operations with an inline fast path in the WebAssembly tier (`wasm/trans.ts`'s `fpFast`), fsqrt.d aside. */
+const FAST: Op[] = ["fadd.d", "fsub.d", "fmul.d", "fdiv.d"];
+/** Their funct7 fields, in the same order (OP-FP, major opcode 0x53). */
+const FAST_FUNCT7 = [0x01, 0x05, 0x09, 0x0d];
+
+/**
+ * A random instruction among those the WebAssembly tier translates inline
+ * (`wasm/trans.ts`): the fast-path arithmetic and fsqrt.d, comparisons,
+ * sign injection, bit moves, FP loads and stores through BASE, and Zicsr on
+ * fflags, frm, fcsr or a CSR that does not exist.
+ */
+function inlineFpInsn(next: () => number): Insn {
+  const reg = () => next() % 32;
+  const xrd = () => {
+    const rd = reg();
+    return rd === BASE ? 9 : rd;
+  };
+  const rm = () => next() % 4 ? (next() % 3 ? 7 : 0) : next() % 8;
+  const r = (funct7: number, rs2: number, rs1: number, funct3: number, rd: number) =>
+    funct7 << 25 | rs2 << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | 0x53;
+  const imm = (next() % 256) - 128;
+  const csrs = [CSR.fflags, CSR.frm, CSR.fcsr, CSR.fcsr, 0x7c0];
+  const bits = [
+    () => r(FAST_FUNCT7[next() % 4], reg(), reg(), rm(), reg()),
+    () => r(0x2d, 0, reg(), rm(), reg()), // fsqrt.d
+    () => r(0x51, reg(), reg(), next() % 3, xrd()), // fle.d, flt.d, feq.d
+    () => r(0x11, reg(), reg(), next() % 3, reg()), // fsgnj.d, fsgnjn.d, fsgnjx.d
+    () => r([0x70, 0x71][next() % 2], 0, reg(), 0, xrd()), // fmv.x.w, fmv.x.d
+    () => r([0x78, 0x79][next() % 2], 0, reg(), 0, reg()), // fmv.w.x, fmv.d.x
+    () => (imm & 0xfff) << 20 | BASE << 15 | [2, 3][next() % 2] << 12 | reg() << 7 | 0x07, // flw, fld
+    () => (imm >> 5 & 0x7f) << 25 | reg() << 20 | BASE << 15 | [2, 3][next() % 2] << 12 | (imm & 31) << 7 | 0x27, // fsw, fsd
+    () => csrs[next() % csrs.length] << 20 | reg() << 15 | [1, 2, 3, 5, 6, 7][next() % 6] << 12 | xrd() << 7 | 0x73,
+  ];
+  return decode(bits[next() % bits.length]() >>> 0)!;
+}
+
+Deno.test("WebAssembly regions agree with the interpreter on F, D and Zicsr: values, rounding modes, fflags, NaN payloads", () => {
+  const next = rng(0xf10a7);
+  const fpOrCsr = (i: Insn) => OP_INFO[i.op].fp.length > 0 || i.op.startsWith("csr");
+  const translatable = (i: Insn) => WASM_TRANS[i.op] !== undefined;
+  let compared = 0, faults = 0, fast = 0;
+  const ops = new Set<string>();
+  for (let round = 0; round < 3000; round++) {
+    const insns: Insn[] = [];
+    for (let k = 1 + (next() % 8); k > 0; k--) {
+      let insn = randomInsn(next, true, (i) => translatable(i) && (next() % 4 === 0 || fpOrCsr(i)));
+      // The dynamic mode and round-to-nearest-even are what compilers emit: take them most of the time.
+      if (OP_INFO[insn.op].rm && next() % 4 !== 0) insn = { ...insn, rm: next() % 3 ? 7 : 0 };
+      // Half are the operations the WebAssembly tier translates inline, which random words rarely decode to.
+      if (next() % 2) insn = inlineFpInsn(next);
+      // fflags, frm and fcsr, and now and then a CSR that does not exist.
+      if (insn.op.startsWith("csr") && next() % 8 === 0) insn = { ...insn, csr: 0x7c0 };
+      insns.push(insn);
+    }
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) pcs.push(at), at += i.size;
+    const block = { pc: PC, insns, pcs, end: at }, s = state(next);
+    for (let r = 0; r < 32; r++) [s.fi[2 * r], s.fi[2 * r + 1]] = fpValue(next);
+    // Mostly round-to-nearest-even with or without NX accrued; the other modes and the reserved ones too.
+    const frm = next() % 4 === 0 ? next() % 8 : 0;
+    s.fcsr = (frm << 5) | (next() % 2 ? 1 : next() & 31);
+    if (next() % 16 === 0) s.x[2 * BASE] = 0x300000; // the first access faults
+    const a = runTier("interpreter", block, s)!, b = runTier("wasm", block, s)!;
+    const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} rs3=${i.rs3} rm=${i.rm} csr=${i.csr}`)
+      .join("; ") + ` with fcsr=${s.fcsr}`;
+    assertEquals(b.result, a.result, `result of ${what}`);
+    if (typeof a.result === "string") assertEquals(b.pc, a.pc, `faulting pc of ${what}`);
+    assertEquals(b.x, a.x, `integer registers after ${what}`);
+    assertEquals(b.fi, a.fi, `FP registers after ${what}`);
+    assertEquals(b.fcsr, a.fcsr, `fcsr after ${what}`);
+    assertEquals(b.data, a.data, `memory after ${what}`);
+    compared += insns.length;
+    if (typeof a.result === "string") faults++;
+    if (insns.some((i) => FAST.includes(i.op)) && (s.fcsr & 0xe1) === 1) fast++;
+    for (const i of insns) ops.add(i.op);
+  }
+  assertEquals(compared > 10000, true, `${compared} instructions`);
+  assertEquals(faults > 100, true, `${faults} faults`);
+  assertEquals(fast > 200, true, `${fast} blocks that can take an inline fast path`);
+  const inline = ["fsqrt.d", "feq.d", "flt.d", "fle.d", "fsgnjx.d", "fmv.x.w", "fmv.d.x", "fld", "fsw", "csrrci"];
+  assertEquals(inline.filter((op) => !ops.has(op)), [], "operations translated inline that the test never ran");
 });
 
 /** Random plugin actions for a block of `n` instructions; every event goes to `log` through the hooks. */

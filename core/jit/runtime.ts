@@ -282,6 +282,6 @@ export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_
     );
   }
   /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
-  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, RH });
+  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, RH });
   return { ...helpers, compile, wasm };
 }

@@ -17,7 +17,7 @@
  */
 
 import { wrapPc } from "../emitter.ts";
-import { Code, I32, I64, OP } from "./encoding.ts";
+import { Code, F64, I32, I64, OP } from "./encoding.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { MEM } from "./layout.ts";
 
@@ -52,8 +52,10 @@ export class WasmEmitter {
   };
   private freeI64: number[] = [];
   private freeI32: number[] = [];
+  private freeF64: number[] = [];
   private usedI64: number[] = [];
   private usedI32: number[] = [];
+  private usedF64: number[] = [];
 
   /** A new local of `type`. */
   local(type: number): number {
@@ -86,12 +88,20 @@ export class WasmEmitter {
     return t;
   }
 
+  /** A scratch f64 local, free again at the next instruction. */
+  tempF64(): number {
+    const t = this.freeF64.pop() ?? this.local(F64);
+    this.usedF64.push(t);
+    return t;
+  }
+
   /** Starts translating the instruction at `pc`: scratch locals are free again. */
   startInsn(pc: number, size: number): void {
     this.pc = pc;
     this.size = size;
     this.freeI64.push(...this.usedI64.splice(0));
     this.freeI32.push(...this.usedI32.splice(0));
+    this.freeF64.push(...this.usedF64.splice(0));
   }
 
   /** Pushes register `r` (x0 is the constant 0). */

@@ -28,7 +28,7 @@ import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
 import { WasmEmitter } from "./emitter.ts";
-import { FN, MEM, WASM_FAULT } from "./layout.ts";
+import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
 
@@ -41,7 +41,7 @@ import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
  */
 export const WASM_REGION_LIMITS: RegionLimits = { blocks: 128, insns: 2048 };
 
-/** The module's own helpers, `(a: i64, b: i64) -> i64`, in `FN` order from `FN.mulhu`. */
+/** The module's own helpers, `(a: i64, b: i64) -> i64`, in `FN` order from `FN.mulhu` (after the imports). */
 const HELPERS: readonly ((c: Code) => number[])[] = [
   mulhuBody,
   (c) => mulhBody(c, true),
@@ -125,23 +125,40 @@ function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): 
 }
 
 /** Function types of the module, by index in {@link TYPES}. */
-const TYPE = { region: 0, arith: 1, i32x3: 2, i32x4: 3, i32x5: 4 } as const;
-/** Function types as [parameters, results]: in {@link TYPE} order (the imported helpers return a status). */
+const TYPE = { region: 0, arith: 1 } as const;
+/** Most i32 parameters of an imported helper. */
+const MAX_IMPORT_PARAMS = 5;
+/**
+ * Function types as [parameters, results]: the region, the arithmetic
+ * helpers, then `(i32 × n) -> i32` and `(i32 × n) -> ()` for n up to
+ * {@link MAX_IMPORT_PARAMS} (imported helpers: {@link importType}).
+ */
 const TYPES: readonly [number[], number[]][] = [
   [[I32], [F64]], // the region: the vCPU's slot -> the next pc or an exit code
   [[I64, I64], [I64]],
-  [[I32, I32, I32], [I32]],
-  [[I32, I32, I32, I32], [I32]],
-  [[I32, I32, I32, I32, I32], [I32]],
+  ...[0, 1, 2, 3, 4, 5].map((n): [number[], number[]] => [new Array(n).fill(I32), [I32]]),
+  ...[0, 1, 2, 3, 4, 5].map((n): [number[], number[]] => [new Array(n).fill(I32), []]),
 ];
+
+/** Parameters of the faulting helpers (each returns its status). */
+const FAULTING_PARAMS: Readonly<Record<string, number>> = { ld: 5, st: 4, lr: 3, sc: 3, amo: 4, csr: 4, badRm: 0 };
+
+/** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
+function importType(field: typeof IMPORTED_NAMES[number]): number {
+  let params: number, result: boolean;
+  if (field in FP_HELPERS) {
+    const [args, res] = FP_HELPERS[field as FpHelper].split("->");
+    params = args.split(",").length;
+    result = res === "x";
+  } else {
+    params = FAULTING_PARAMS[field];
+    result = true;
+  }
+  return 2 + (result ? 0 : MAX_IMPORT_PARAMS + 1) + params;
+}
+
 /** The imported functions (`runtime.ts`), in `FN` order, with their types. */
-const IMPORTED: readonly [string, number][] = [
-  ["ld", TYPE.i32x5],
-  ["st", TYPE.i32x4],
-  ["lr", TYPE.i32x3],
-  ["sc", TYPE.i32x3],
-  ["amo", TYPE.i32x4],
-];
+const IMPORTED: readonly [string, number][] = IMPORTED_NAMES.map((field) => [field, importType(field)]);
 
 /** A function body: its locals (grouped by type), its code and `end`, with its size in front. */
 function body(locals: readonly number[], code: readonly number[]): Uint8Array {

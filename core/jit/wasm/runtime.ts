@@ -2,16 +2,20 @@
  * What WebAssembly region modules import, made once per address space:
  * the guest memory and its page flags (the address space's own
  * `WebAssembly.Memory`s), the register arena where each vCPU's registers
- * live (`core/cpu/register_arena.ts`), and the slow-path load and store,
- * which wrap the JavaScript tier's (`../runtime.ts`) so that faults are
- * the same in every tier.
+ * live (`core/cpu/register_arena.ts`), the slow-path load and store,
+ * atomics and CSR access, which wrap the JavaScript tier's (`../runtime.ts`)
+ * so that faults are the same in every tier, and the exact IEEE helpers of
+ * `core/fpu/`, which read and write the FP registers in the slot.
  *
  * @module
  */
 
 import type { Cpu } from "../../cpu/state.ts";
-import { ARENA_MAX_PAGES, registerMemory, SLOT } from "../../cpu/register_arena.ts";
+import { ARENA_MAX_PAGES, arenaBytes, registerMemory, SLOT } from "../../cpu/register_arena.ts";
 import type { AddressSpace } from "../../mem/address_space.ts";
+import * as fpu from "../../fpu/mod.ts";
+import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
+import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
@@ -20,6 +24,7 @@ export interface SlowPaths {
   lr(c: Cpu, lo: number, hi: number, size: number): number;
   sc(c: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number): number;
   amo(c: Cpu, op: number, lo: number, hi: number, size: number, blo: number, bhi: number): number;
+  csr(c: Cpu, num: number, op: number, write: boolean, vlo: number): number;
   /** High word of a 64-bit slow-path load (and of `lr`'s and `amo`'s result). */
   readonly RH: Int32Array;
 }
@@ -48,11 +53,29 @@ const WASM_PAGE = 65536;
 function arenaViews(): () => { i32: Int32Array; f64: Float64Array } {
   let views = { i32: new Int32Array(registerMemory.buffer), f64: new Float64Array(registerMemory.buffer) };
   return () => {
-    if (views.i32.byteLength !== registerMemory.buffer.byteLength) {
+    if (views.i32.byteLength !== arenaBytes()) {
       views = { i32: new Int32Array(registerMemory.buffer), f64: new Float64Array(registerMemory.buffer) };
     }
     return views;
   };
+}
+
+/**
+ * The import that calls `core/fpu/` helper `fn` with the running vCPU and
+ * the arguments `shape` names. Each is a function of its own (made by
+ * `new Function`, not one closure shared by all), so that V8 sees one
+ * callee at each call site and inlines it, as it does in the JavaScript tier.
+ */
+function fpImport(
+  fn: (...args: never[]) => number | void,
+  shape: FpShape,
+  w: WasmRuntime,
+  setValue: (lo: number, hi: number) => void,
+): (...args: number[]) => number | void {
+  const [args, result] = shape.split("->");
+  const params = args.split(",").map((_, k) => `a${k}`).join(", ");
+  const body = result === "x64" ? `{ const c = w.cpu; setValue(fn(c, ${params}), c.retHi); }` : `fn(w.cpu, ${params})`;
+  return new Function("fn", "w", "setValue", `"use strict";\nreturn (${params}) => ${body};`)(fn, w, setValue);
 }
 
 /**
@@ -113,6 +136,12 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
             const old = slow.amo(w.cpu!, op, lo, hi, size, vlo, vhi);
             setValue(old, slow.RH[0]);
           }),
+        csr: (num: number, op: number, write: number, vlo: number): number =>
+          status(() => {
+            const old = slow.csr(w.cpu!, num, op, write !== 0, vlo);
+            setValue(old, slow.RH[0]);
+          }),
+        badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
       },
       m: { guest, pages, regs: registerMemory },
     },
@@ -123,5 +152,9 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
     cpu: undefined,
     fault: undefined,
   };
+  const h = w.imports.h as Record<string, unknown>;
+  for (const name of Object.keys(FP_HELPERS) as FpHelper[]) {
+    h[name] = fpImport(fpu[name] as (...args: never[]) => number | void, FP_HELPERS[name], w, setValue);
+  }
   return w;
 }

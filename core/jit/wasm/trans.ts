@@ -1,9 +1,9 @@
 /**
  * Translation of guest instructions to WebAssembly, one row per operation.
- * The tier covers RV64I, RV64M and RV64A (atomics through the JavaScript
- * tier's helpers, which keep the reservation); a region with any other
- * operation (the F and D extensions, Zicsr) stays in the JavaScript tier, which
- * `region.ts` checks with {@link wasmTranslatable} before emitting.
+ * The tier covers RV64IMAFD and Zicsr: atomics go through the JavaScript
+ * tier's helpers (which keep the reservation), and so does every F/D
+ * computation that is not inline below, through the exact IEEE helpers of
+ * `core/fpu/`. `region.ts` checks {@link wasmTranslatable} before emitting.
  *
  * Each translator pushes operands (`e.get(r)` is an i64), computes with
  * the i64 instructions the operation maps to, and pops the result into
@@ -12,6 +12,16 @@
  * naturally aligned, page flag allows it), and call the runtime's slow
  * path otherwise.
  *
+ * FP registers, `fflags` and `frm` stay in the vCPU's slot (never in
+ * locals), where the `core/fpu/` helpers read and write them too. Inline:
+ * FP loads and stores (the integer fast path, NaN-boxing flw), bit moves,
+ * fsgnj*.d, feq/flt/fle.d on non-NaN operands, Zicsr on fflags, frm and
+ * fcsr, and fadd/fsub/fmul/fdiv/fsqrt.d when the helper's own fast path
+ * would store the host's result and accrue nothing ({@link fpFast}).
+ * A helper with a rounding mode is called with rm 7 only when `frm` is
+ * valid (a reserved one leaves through the fault exit, as the helper's
+ * throw would), so the F/D helpers never fault and return no status.
+ *
  * @module
  */
 
@@ -19,11 +29,13 @@ import type { Insn } from "../../isa/insn.ts";
 import type { Op } from "../../isa/ops_generated.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I } from "../emitter.ts";
-import { AMO_OPS } from "../runtime.ts";
-import { I64, OP } from "./encoding.ts";
+import { AMO_OPS, CSR, CSR_OP, csrWrites } from "../runtime.ts";
+import { MIN_NORMAL_D } from "../../fpu/_eft.ts";
+import { RM_DYN, RM_RNE } from "../../fpu/fpu_state.ts";
+import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { type ArithHelper, FN, MEM } from "./layout.ts";
+import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
 
 /** Emits one instruction; false means illegal (the caller exits with `EXIT_ILLEGAL`). */
 export type WasmTrans = (e: WasmEmitter, i: Insn) => boolean;
@@ -67,8 +79,26 @@ function pushBase(e: WasmEmitter, i: Insn): void {
   e.get(i.rs1).code.i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64).i32Const(i.imm);
 }
 
-function load(size: 1 | 2 | 4 | 8, signed: boolean): WasmTrans {
+/** Byte offset of FP register `r` in the slot. */
+function freg(r: number): number {
+  return SLOT.fregs + 8 * r;
+}
+
+/** Pushes the bits of FP register `r` as an i64. */
+function getF(e: WasmEmitter, r: number): void {
+  e.code.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, freg(r));
+}
+
+/** The high word of a NaN-boxed single. */
+const BOX = -(2n ** 32n);
+
+/**
+ * A load into integer register rd, or into FP register rd (`fp`: `fld`,
+ * and `flw`, whose value is NaN-boxed).
+ */
+function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   return (e, i) => {
+    if (fp) e.code.localGet(e.slot); // the address of the store into the FP register, below the value
     const a = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
     e.if(I64);
     pushBase(e, i);
@@ -78,24 +108,32 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean): WasmTrans {
     e.else();
     e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
     e.end();
-    e.set(i.rd);
+    if (!fp) e.set(i.rd);
+    else {
+      if (size === 4) e.code.i64Const(BOX).op(OP.i64_or);
+      e.code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    }
     return true;
   };
 }
 
-function store(size: 1 | 2 | 4 | 8): WasmTrans {
+/** A store of integer register rs2, or of FP register rs2 (`fp`: `fsd`, `fsw`). */
+function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
+  const value = (e: WasmEmitter, i: Insn) => fp ? getF(e, i.rs2) : e.get(i.rs2);
   return (e, i) => {
     // Stores into pages holding translated code take the slow path, which invalidates that code.
     const a = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
     e.if(0x40);
     e.code.localGet(e.slot);
-    e.get(i.rs2).code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
+    value(e, i);
+    e.code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
     pushBase(e, i);
     e.code.i32Const(size).call(FN.st);
     e.checkStatus();
     e.else();
     e.code.localGet(a);
-    e.get(i.rs2).code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
+    value(e, i);
+    e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
     e.end();
     return true;
   };
@@ -207,6 +245,181 @@ function branch(op: number): WasmTrans {
   };
 }
 
+/** Rounding-mode fields 5 and 6 are reserved: the instruction is illegal. */
+function validRm(rm: number): boolean {
+  return rm !== 5 && rm !== 6;
+}
+
+/** Pushes the vCPU's `frm` (i32). */
+function pushFrm(e: WasmEmitter): void {
+  e.code.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.frm);
+}
+
+/** Before a helper that takes the dynamic rounding mode: a reserved `frm` (5…7) is an illegal instruction. */
+function checkFrm(e: WasmEmitter): void {
+  pushFrm(e);
+  e.code.i32Const(4).op(OP.i32_gt_u);
+  e.if(VOID);
+  e.code.call(FN.badRm);
+  e.checkStatus();
+  e.end();
+}
+
+/** Calls `core/fpu/` helper `helper` with the arguments its shape names; an integer result goes to rd. */
+function fpCall(e: WasmEmitter, i: Insn, helper: FpHelper): void {
+  const [args, result] = FP_HELPERS[helper].split("->");
+  if (i.rm === RM_DYN && args.endsWith("rm")) checkFrm(e);
+  for (const a of args.split(",")) {
+    if (a === "lo") e.get(i.rs1).code.op(OP.i32_wrap_i64);
+    else if (a === "hi") e.get(i.rs1).code.i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+    else e.code.i32Const(i[a as "rd" | "rs1" | "rs2" | "rs3" | "rm"]);
+  }
+  e.code.call(FN[helper]);
+  if (result === "x") e.code.op(OP.i64_extend_i32_s), e.set(i.rd);
+  else if (result === "x64") pushResult(e), e.set(i.rd);
+}
+
+/** An F or D operation through its `core/fpu/` helper. */
+function fp(helper: FpHelper): WasmTrans {
+  const rounded = FP_HELPERS[helper].includes("rm");
+  return (e, i) => {
+    if (rounded && !validRm(i.rm)) return false;
+    fpCall(e, i, helper);
+    return true;
+  };
+}
+
+/** Operations of {@link fpFast}, with the f64 instruction of each. */
+const FAST_OPS = { add: OP.f64_add, sub: OP.f64_sub, mul: OP.f64_mul, div: OP.f64_div, sqrt: OP.f64_sqrt } as const;
+
+/**
+ * fadd.d, fsub.d, fmul.d, fdiv.d and fsqrt.d, inline when the helper's own
+ * fast path would store the host's result and accrue nothing new: the mode
+ * is round-to-nearest-even (rm = 0, or dynamic with `frm` = 0), NX is
+ * already accrued (flags are sticky, so the inexact test is moot), and the
+ * result is in the range where the helper trusts the host (finite for a
+ * sum; normal and finite for a product or quotient; positive and finite
+ * for a root). A NaN operand fails every such test. Anything else calls
+ * the helper, which decides exactly.
+ */
+function fpFast(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
+  return (e, i) => {
+    if (!validRm(i.rm)) return false;
+    if (i.rm !== RM_RNE && i.rm !== RM_DYN) return fpCall(e, i, helper), true;
+    const c = e.code, r = e.tempF64();
+    c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs1));
+    if (op !== "sqrt") c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs2));
+    c.op(FAST_OPS[op]).localSet(r);
+    if (op === "add" || op === "sub") {
+      c.localGet(r).localGet(r).op(OP.f64_sub).f64Const(0).op(OP.f64_eq);
+    } else if (op === "sqrt") {
+      c.localGet(r).f64Const(0).op(OP.f64_gt).localGet(r).f64Const(Infinity).op(OP.f64_lt).op(OP.i32_and);
+    } else {
+      const t = e.tempF64();
+      c.localGet(r).op(OP.f64_abs).localTee(t).f64Const(MIN_NORMAL_D).op(OP.f64_gt);
+      c.localGet(t).f64Const(Infinity).op(OP.f64_lt).op(OP.i32_and);
+    }
+    // The condition is 0 or 1, and NX is bit 0 of fflags.
+    c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and);
+    if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    e.if(VOID);
+    c.localGet(e.slot).localGet(r).mem(OP.f64_store, MEM.regs, 3, freg(i.rd));
+    e.else();
+    fpCall(e, i, helper);
+    e.end();
+    return true;
+  };
+}
+
+/**
+ * feq.d, flt.d, fle.d: inline when neither operand is a NaN (then no flag
+ * is raised and the host's comparison is IEEE's); the helper decides NV
+ * otherwise.
+ */
+function compareD(op: number, helper: FpHelper): WasmTrans {
+  return (e, i) => {
+    const c = e.code, a = e.tempF64(), b = e.tempF64();
+    c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs1)).localTee(a);
+    c.localGet(a).op(OP.f64_eq);
+    c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs2)).localTee(b);
+    c.localGet(b).op(OP.f64_eq).op(OP.i32_and);
+    e.if(I32);
+    c.localGet(a).localGet(b).op(op);
+    e.else();
+    c.i32Const(i.rs1).i32Const(i.rs2).call(FN[helper]);
+    e.end();
+    c.op(OP.i64_extend_i32_u);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+const SIGN = -(2n ** 63n);
+
+/** fsgnj.d (`how` 0), fsgnjn.d (1), fsgnjx.d (2): bit operations on the registers, as `core/fpu/sign_inject.ts`. */
+function sgnjD(how: 0 | 1 | 2): WasmTrans {
+  return (e, i) => {
+    const c = e.code;
+    c.localGet(e.slot);
+    getF(e, i.rs1);
+    if (how === 2) {
+      getF(e, i.rs2);
+      c.i64Const(SIGN).op(OP.i64_and).op(OP.i64_xor);
+    } else {
+      c.i64Const(~SIGN).op(OP.i64_and);
+      getF(e, i.rs2);
+      if (how === 1) c.i64Const(SIGN).op(OP.i64_xor);
+      c.i64Const(SIGN).op(OP.i64_and).op(OP.i64_or);
+    }
+    c.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    return true;
+  };
+}
+
+/**
+ * Zicsr. `fflags`, `frm` and `fcsr` live in the slot and are read and
+ * written inline, as `../runtime.ts`'s `csr` helper does it; the counters
+ * and unknown CSRs (which fault) go through that helper.
+ */
+function csr(op: number, immediate: boolean): WasmTrans {
+  return (e, i) => {
+    const c = e.code;
+    const pushSource = () => immediate ? c.i32Const(i.imm) : e.get(i.rs1).code.op(OP.i32_wrap_i64);
+    if (i.csr !== CSR.fflags && i.csr !== CSR.frm && i.csr !== CSR.fcsr) {
+      c.i32Const(i.csr).i32Const(op).i32Const(csrWrites(op, immediate, i) ? 1 : 0);
+      pushSource();
+      c.call(FN.csr);
+      e.checkStatus();
+      pushResult(e);
+      e.set(i.rd);
+      return true;
+    }
+    const old = e.tempI32(), v = e.tempI32();
+    const word = (offset: number) => c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, offset);
+    if (i.csr === CSR.fflags) word(SLOT.fflags);
+    else if (i.csr === CSR.frm) word(SLOT.frm);
+    else word(SLOT.frm), c.i32Const(5).op(OP.i32_shl), word(SLOT.fflags), c.op(OP.i32_or);
+    c.localSet(old);
+    if (csrWrites(op, immediate, i)) {
+      if (op === CSR_OP.write) pushSource();
+      else if (op === CSR_OP.set) c.localGet(old), pushSource(), c.op(OP.i32_or);
+      else c.localGet(old), pushSource(), c.i32Const(-1).op(OP.i32_xor).op(OP.i32_and);
+      c.localSet(v);
+      const store = (offset: number, shift: number, mask: number) => {
+        c.localGet(e.slot).localGet(v);
+        if (shift) c.i32Const(shift).op(OP.i32_shr_u);
+        c.i32Const(mask).op(OP.i32_and).mem(OP.i32_store, MEM.regs, 2, offset);
+      };
+      if (i.csr === CSR.fflags) store(SLOT.fflags, 0, 31);
+      else if (i.csr === CSR.frm) store(SLOT.frm, 0, 7);
+      else store(SLOT.frm, 5, 7), store(SLOT.fflags, 0, 31);
+    }
+    c.localGet(old).op(OP.i64_extend_i32_u);
+    e.set(i.rd);
+    return true;
+  };
+}
+
 /** WebAssembly translators of the operations this tier covers. */
 export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   lui: (e, i) => (e.code.i64Const(i.imm | 0), e.set(i.rd), true),
@@ -313,6 +526,83 @@ export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   "amomax.d": amo("max", 8),
   "amominu.d": amo("minu", 8),
   "amomaxu.d": amo("maxu", 8),
+  csrrw: csr(CSR_OP.write, false),
+  csrrs: csr(CSR_OP.set, false),
+  csrrc: csr(CSR_OP.clear, false),
+  csrrwi: csr(CSR_OP.write, true),
+  csrrsi: csr(CSR_OP.set, true),
+  csrrci: csr(CSR_OP.clear, true),
+  flw: load(4, false, true),
+  fsw: store(4, true),
+  "fmadd.s": fp("fmadd_s"),
+  "fmsub.s": fp("fmsub_s"),
+  "fnmsub.s": fp("fnmsub_s"),
+  "fnmadd.s": fp("fnmadd_s"),
+  "fadd.s": fp("fadd_s"),
+  "fsub.s": fp("fsub_s"),
+  "fmul.s": fp("fmul_s"),
+  "fdiv.s": fp("fdiv_s"),
+  "fsqrt.s": fp("fsqrt_s"),
+  "fsgnj.s": fp("fsgnj_s"),
+  "fsgnjn.s": fp("fsgnjn_s"),
+  "fsgnjx.s": fp("fsgnjx_s"),
+  "fmin.s": fp("fmin_s"),
+  "fmax.s": fp("fmax_s"),
+  "fcvt.w.s": fp("fcvt_w_s"),
+  "fcvt.wu.s": fp("fcvt_wu_s"),
+  "fcvt.l.s": fp("fcvt_l_s"),
+  "fcvt.lu.s": fp("fcvt_lu_s"),
+  "fmv.x.w": (e, i) => (e.code.localGet(e.slot).mem(OP.i64_load32_s, MEM.regs, 2, freg(i.rs1)), e.set(i.rd), true),
+  "fclass.s": fp("fclass_s"),
+  "feq.s": fp("feq_s"),
+  "flt.s": fp("flt_s"),
+  "fle.s": fp("fle_s"),
+  "fcvt.s.w": fp("fcvt_s_w"),
+  "fcvt.s.wu": fp("fcvt_s_wu"),
+  "fcvt.s.l": fp("fcvt_s_l"),
+  "fcvt.s.lu": fp("fcvt_s_lu"),
+  "fmv.w.x": (e, i) => {
+    e.code.localGet(e.slot);
+    e.get(i.rs1).code.i64Const(0xffffffff).op(OP.i64_and).i64Const(BOX).op(OP.i64_or);
+    e.code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    return true;
+  },
+  fld: load(8, true, true),
+  fsd: store(8, true),
+  "fmadd.d": fp("fmadd_d"),
+  "fmsub.d": fp("fmsub_d"),
+  "fnmsub.d": fp("fnmsub_d"),
+  "fnmadd.d": fp("fnmadd_d"),
+  "fadd.d": fpFast("add", "fadd_d"),
+  "fsub.d": fpFast("sub", "fsub_d"),
+  "fmul.d": fpFast("mul", "fmul_d"),
+  "fdiv.d": fpFast("div", "fdiv_d"),
+  "fsqrt.d": fpFast("sqrt", "fsqrt_d"),
+  "fsgnj.d": sgnjD(0),
+  "fsgnjn.d": sgnjD(1),
+  "fsgnjx.d": sgnjD(2),
+  "fmin.d": fp("fmin_d"),
+  "fmax.d": fp("fmax_d"),
+  "fcvt.s.d": fp("fcvt_s_d"),
+  "fcvt.d.s": fp("fcvt_d_s"),
+  "feq.d": compareD(OP.f64_eq, "feq_d"),
+  "flt.d": compareD(OP.f64_lt, "flt_d"),
+  "fle.d": compareD(OP.f64_le, "fle_d"),
+  "fclass.d": fp("fclass_d"),
+  "fcvt.w.d": fp("fcvt_w_d"),
+  "fcvt.wu.d": fp("fcvt_wu_d"),
+  "fcvt.l.d": fp("fcvt_l_d"),
+  "fcvt.lu.d": fp("fcvt_lu_d"),
+  "fmv.x.d": (e, i) => (getF(e, i.rs1), e.set(i.rd), true),
+  "fcvt.d.w": fp("fcvt_d_w"),
+  "fcvt.d.wu": fp("fcvt_d_wu"),
+  "fcvt.d.l": fp("fcvt_d_l"),
+  "fcvt.d.lu": fp("fcvt_d_lu"),
+  "fmv.d.x": (e, i) => {
+    e.code.localGet(e.slot);
+    e.get(i.rs1).code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    return true;
+  },
 };
 
 /** Whether every instruction of `insns` has a WebAssembly translation (`null`, an illegal one, has: an exit). */
