@@ -57,7 +57,6 @@ import {
   qemu_plugin_insn_size,
   qemu_plugin_insn_symbol,
   qemu_plugin_path_to_binary,
-  qemu_plugin_read_memory_vaddr,
   qemu_plugin_read_register,
   qemu_plugin_register_vcpu_exit_cb,
   qemu_plugin_register_vcpu_insn_exec_cb,
@@ -71,23 +70,20 @@ import {
   qemu_plugin_tb_vaddr,
   type Tb,
 } from "qemu-plugin";
+import {
+  AT,
+  type ElfImage,
+  GuestMemory,
+  LoadFollower,
+  PT_DYNAMIC,
+  readImage,
+  readInitialStack,
+  readSegments,
+} from "./_guest_memory.ts";
 
-const PAGE = 4096;
-
-/** RISC-V Linux system call numbers followed. */
-const SYS = {
-  openat: 56n,
-  close: 57n,
-  exit: 93n,
-  exit_group: 94n,
-  munmap: 215n,
-  execve: 221n,
-  mmap: 222n,
-} as const;
-const MAP_ANONYMOUS = 0x20n;
-
-/** Auxiliary vector entries (`<linux/auxvec.h>`). */
-const AT = { NULL: 0, PHDR: 3, BASE: 7 } as const;
+/** RISC-V Linux system call numbers followed here (the loader's are {@link LoadFollower}'s). */
+const SYS = { exit: 93n, exit_group: 94n, clone: 220n, clone3: 435n } as const;
+const CLONE_THREAD = 0x10000n;
 
 /** An ELF image with code in guest memory: the program, its interpreter, a library. */
 export interface Module {
@@ -170,6 +166,12 @@ export interface CallEvents {
   retarget(cpu: Cpu, frame: Frame): void;
   /** The vCPU ended (its thread exited), after its frames were closed; its index may come back as a new one. */
   cpuExit?(cpu: Cpu): void;
+  /**
+   * Heard in the copy of the plugin that follows a forked child, at its
+   * first event: `cpu` (its one vCPU) holds the stack of the thread that
+   * forked, every other vCPU is gone; nothing of the child was seen yet.
+   */
+  forked?(cpu: Cpu): void;
 }
 
 /** How a block ends, for what the next block means. */
@@ -254,115 +256,8 @@ function classify(bytes: Uint8Array, pc: number): [End, number] {
   return [End.Jump, -1];
 }
 
-/**
- * Reads guest memory a page at a time, within one synchronous callback
- * (the only place guest memory can be read).
- */
-class GuestMemory {
-  private pages = new Map<number, Uint8Array | null>();
-
-  private page(addr: number): Uint8Array | null {
-    const page = addr - addr % PAGE;
-    let bytes = this.pages.get(page);
-    if (bytes === undefined) {
-      bytes = qemu_plugin_read_memory_vaddr(page, PAGE);
-      this.pages.set(page, bytes);
-    }
-    return bytes;
-  }
-
-  /** `len` bytes at `addr`, or null when any of them is unreadable. */
-  read(addr: number, len: number): Uint8Array | null {
-    const out = new Uint8Array(len);
-    for (let done = 0; done < len;) {
-      const at = addr + done, bytes = this.page(at);
-      if (!bytes) return null;
-      const off = at % PAGE, n = Math.min(len - done, PAGE - off);
-      out.set(bytes.subarray(off, off + n), done);
-      done += n;
-    }
-    return out;
-  }
-
-  /** The unsigned 64-bit word at `addr` as a number (guest addresses are below 2^53), or null. */
-  u64(addr: number): number | null {
-    const b = this.read(addr, 8);
-    return b && Number(new DataView(b.buffer).getBigUint64(0, true));
-  }
-
-  /** The NUL-terminated string at `addr` (at most 4 KiB), or null. */
-  string(addr: number): string | null {
-    const chars: number[] = [];
-    for (let i = 0; i < PAGE; i++) {
-      const bytes = this.page(addr + i);
-      if (!bytes) return null;
-      const b = bytes[(addr + i) % PAGE];
-      if (b === 0) return new TextDecoder().decode(new Uint8Array(chars));
-      chars.push(b);
-    }
-    return null;
-  }
-}
-
-const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PF_X = 1;
-
-interface Segment {
-  type: number;
-  flags: number;
-  offset: number;
-  vaddr: number;
-  memsz: number;
-}
-
-/** The program headers at `phdr`, or null. */
-function readSegments(mem: GuestMemory, phdr: number, phnum: number): Segment[] | null {
-  const ph = mem.read(phdr, phnum * 56);
-  if (!ph) return null;
-  const p = new DataView(ph.buffer);
-  return Array.from({ length: phnum }, (_, i) => ({
-    type: p.getUint32(i * 56, true),
-    flags: p.getUint32(i * 56 + 4, true),
-    offset: Number(p.getBigUint64(i * 56 + 8, true)),
-    vaddr: Number(p.getBigUint64(i * 56 + 16, true)),
-    memsz: Number(p.getBigUint64(i * 56 + 40, true)),
-  }));
-}
-
-/**
- * The image whose ELF header is at `header` (its segment mapped from file
- * offset 0 holds the program headers too, as linkers lay them out), or
- * null; `interp` is what its `PT_INTERP` names.
- */
-function readImage(mem: GuestMemory, header: number, path: string): (Module & { interp?: string }) | null {
-  const eh = mem.read(header, 64);
-  if (!eh || eh[0] !== 0x7f || eh[1] !== 0x45 || eh[2] !== 0x4c || eh[3] !== 0x46 || eh[4] !== 2 || eh[5] !== 1) {
-    return null;
-  }
-  const e = new DataView(eh.buffer);
-  const phoff = Number(e.getBigUint64(32, true)), phentsize = e.getUint16(54, true), phnum = e.getUint16(56, true);
-  if (phentsize !== 56 || phnum === 0) return null;
-  const segments = readSegments(mem, header + phoff, phnum);
-  const loads = segments?.filter((s) => s.type === PT_LOAD) ?? [];
-  const first = loads.find((s) => s.offset === 0);
-  if (!first || !loads.some((s) => s.flags & PF_X)) return null;
-  const bias = header - first.vaddr, lowest = Math.min(...loads.map((s) => s.vaddr));
-  const interp = segments!.find((s) => s.type === PT_INTERP);
-  return {
-    path,
-    base: bias + lowest - lowest % PAGE,
-    end: bias + Math.max(...loads.map((s) => s.vaddr + s.memsz)),
-    bias,
-    phdr: header + phoff,
-    phnum,
-    symbols: null,
-    program: false,
-    live: true,
-    interp: interp ? mem.string(bias + interp.vaddr) ?? undefined : undefined,
-  };
-}
-
-/** Bounds on what a dynamic symbol table and an initial stack may make this read (glibc's libc has 3,000 symbols). */
-const MAX_SYMBOLS = 1 << 20, MAX_STRINGS = 1 << 24, MAX_ARGS = 1 << 16;
+/** Bounds on what a dynamic symbol table may make this read (glibc's libc has 3,000 symbols). */
+const MAX_SYMBOLS = 1 << 20, MAX_STRINGS = 1 << 24;
 
 const DT = { NULL: 0, HASH: 4, STRTAB: 5, SYMTAB: 6, STRSZ: 10, GNU_HASH: 0x6ffffef5 } as const;
 const STT_FUNC = 2, STT_GNU_IFUNC = 10, STB_WEAK = 2;
@@ -440,23 +335,11 @@ function symbolCount(mem: GuestMemory, hash: number | undefined, gnuHash: number
   return MAX_SYMBOLS + 1;
 }
 
-/** The auxiliary vector and argv on a process's initial stack. */
-function readInitialStack(mem: GuestMemory, sp: number): { auxv: Map<number, number>; argv: string[] } {
-  const auxv = new Map<number, number>(), argv: string[] = [];
-  const argc = mem.u64(sp);
-  if (argc === null || argc > MAX_ARGS) return { auxv, argv };
-  for (let i = 0; i < argc; i++) {
-    const p = mem.u64(sp + 8 * (i + 1));
-    argv.push((p ? mem.string(p) : null) ?? "");
-  }
-  let at = sp + 8 * (argc + 2);
-  while (mem.u64(at)) at += 8;
-  for (at += 8;; at += 16) {
-    const type = mem.u64(at), value = mem.u64(at + 8);
-    if (type === null || value === null || type === AT.NULL) break;
-    auxv.set(type, value);
-  }
-  return { auxv, argv };
+/** The module of an image with code mapped from `path`. */
+function moduleOf(path: string, image: ElfImage | null): Module | null {
+  if (!image?.hasCode) return null;
+  const { base, end, bias, phdr, phnum } = image;
+  return { path, base, end, bias, phdr, phnum, symbols: null, program: false, live: true };
 }
 
 /** One program's run: an execve starts another (uftrace's session). */
@@ -526,6 +409,38 @@ export class CallTrace {
     delete this.cpus[vcpu];
   }
 
+  /**
+   * This copy of the plugin follows a forked child: the thread that forked
+   * (vCPU `from`) goes on as the child's one vCPU `vcpu`, the parent's other
+   * threads are not in the child. System calls under way on them are dropped
+   * with them.
+   */
+  private forked(from: number, vcpu: number): void {
+    const cpu = this.cpus[from];
+    for (const other of this.cpus) if (other && other !== cpu) { for (const frame of other.stack) frame.fn.active--; }
+    this.cpus.length = 0;
+    if (!cpu) return;
+    cpu.index = vcpu;
+    this.cpus[vcpu] = cpu;
+    for (const frame of cpu.stack) frame.mark = -1;
+    this.events.forked?.(cpu);
+  }
+
+  /**
+   * Starts the counts afresh (a forked child's profile counts what the
+   * child ran): functions' instructions, the instruction counts, and the
+   * open frames' entry counts, as though they were entered now.
+   */
+  restartCounts(): void {
+    for (const f of this.fns) f.self = 0;
+    this.insns = 0;
+    for (const cpu of this.cpus) {
+      if (!cpu) continue;
+      cpu.insns = 0;
+      for (const frame of cpu.stack) frame.since = 0;
+    }
+  }
+
   private fn(module: Module | null, name: string | null, start: number, end: number): Fn {
     const f: Fn = { name, module, start, end, self: 0, active: 0, id: this.fns.length };
     this.fns.push(f);
@@ -543,9 +458,11 @@ export class CallTrace {
         mem,
         Number(new DataView(spBytes.buffer, spBytes.byteOffset).getBigUint64(0, true)),
       );
+      // Linkers put the program headers right after the 64-byte ELF header. Failing that, QEMU's extent.
       const phdr = auxv.get(AT.PHDR) ?? 0;
-      const found = readImage(mem, phdr - 64, path);
-      const program: Module & { interp?: string } = found?.phdr === phdr ? found : {
+      const found = readImage(mem, phdr - 64);
+      const image = found?.phdr === phdr ? found : null;
+      const program = moduleOf(path, image) ?? {
         path,
         base: qemu_plugin_start_code(),
         end: qemu_plugin_end_code(),
@@ -556,16 +473,13 @@ export class CallTrace {
         program: true,
         live: true,
       };
-      const interpPath = program.interp ?? "";
-      delete program.interp;
       program.program = true;
       program.symbols = [];
       this.sessions.push({ exe: path, argv, modules: [program], since: this.insns, programFns: this.programFns });
       for (const f of this.programFns.values()) f.module = program;
       const base = auxv.get(AT.BASE);
-      const interp = base ? readImage(mem, base, interpPath) : null;
+      const interp = base ? moduleOf(image?.interp ?? "", readImage(mem, base)) : null;
       if (interp) {
-        delete interp.interp;
         interp.symbols = readDynamicSymbols(mem, interp, (m, n, s, e) => this.fn(m, n, s, e));
         this.modules.push(interp);
       }
@@ -627,64 +541,60 @@ export class CallTrace {
     }
   }
 
-  /** Libraries from the loader's system calls; the exit status; a new program after an execve. */
+  /** Libraries from the loader's system calls; the exit status; a new program after an execve; forks. */
   private followModules(id: PluginId): void {
-    const fds = new Map<bigint, string>();
     /** Mapped libraries whose symbols are read when their descriptor is closed (all segments then mapped). */
     const unread: Module[] = [];
-    const pending = new Map<number, { num: bigint; args: bigint[]; path?: string }>();
-    const readPending = () => {
-      if (!unread.length) return;
-      const mem = new GuestMemory();
-      for (const m of [...unread]) {
-        const syms = readDynamicSymbols(mem, m, (mod, n, s, e) => this.fn(mod, n, s, e));
-        if (syms) {
-          m.symbols = syms;
-          unread.splice(unread.indexOf(m), 1);
-          this.generation++;
+    /** The vCPU whose clone of a process is under way: the child's copy of this plugin hears it return 0. */
+    let forking = -1;
+    const loads = new LoadFollower({
+      mapped: (path, image) => {
+        const m = moduleOf(path, image);
+        if (!m || !this.sessions.length) return;
+        this.modules.push(m);
+        unread.push(m);
+        this.generation++;
+      },
+      closed: () => {
+        if (!unread.length) return;
+        const mem = new GuestMemory();
+        for (const m of [...unread]) {
+          const syms = readDynamicSymbols(mem, m, (mod, n, s, e) => this.fn(mod, n, s, e));
+          if (syms) {
+            m.symbols = syms;
+            unread.splice(unread.indexOf(m), 1);
+            this.generation++;
+          }
         }
-      }
-    };
-    qemu_plugin_register_vcpu_syscall_cb(id, (_id, vcpu, num, ...rest) => {
-      const args = rest.slice(0, 6) as bigint[];
-      if (num === SYS.close) {
-        fds.delete(args[0]);
-        pending.set(vcpu, { num, args });
-      } else if (num === SYS.exit_group || num === SYS.exit) {
-        if (num === SYS.exit_group || vcpu === 0) this.exitStatus = Number(BigInt.asIntN(32, args[0])) & 0xff;
-      } else if (num === SYS.openat || num === SYS.execve) {
-        const path = new GuestMemory().string(Number(num === SYS.openat ? args[1] : args[0]));
-        pending.set(vcpu, { num, args, path: path ?? undefined });
-      } else if (num === SYS.mmap || num === SYS.munmap) pending.set(vcpu, { num, args });
-    });
-    qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, vcpu, num, ret) => {
-      const call = pending.get(vcpu);
-      pending.delete(vcpu);
-      if (!call || call.num !== num || (ret < 0n && ret > -4096n)) return;
-      const [a0, a1, , a3, a4, a5] = call.args;
-      if (num === SYS.openat && call.path !== undefined) fds.set(ret, call.path);
-      else if (num === SYS.mmap && a5 === 0n && !(a3 & MAP_ANONYMOUS) && fds.has(BigInt.asIntN(32, a4))) {
-        const image = readImage(new GuestMemory(), Number(BigInt.asUintN(64, ret)), fds.get(BigInt.asIntN(32, a4))!);
-        if (image && this.sessions.length) {
-          delete image.interp;
-          this.modules.push(image);
-          unread.push(image);
-          this.generation++;
-        }
-      } else if (num === SYS.close) readPending();
-      else if (num === SYS.munmap) {
-        const start = Number(a0), end = start + Number(a1);
+      },
+      unmapped: (start, end) => {
         for (const m of this.modules) if (m.live && m.base >= start && m.end <= end) m.live = false;
-      } else if (num === SYS.execve && call.path !== undefined) {
+      },
+      execed: (path) => {
         // The old program's frames end here; the new one starts with its first block.
         this.finish();
         for (const m of this.modules) m.live = false;
         for (const cpu of this.cpus) if (cpu) cpu.prev = null;
         this.programFns = new Map();
         this.unknownFns.clear();
-        this.pendingExe = call.path;
+        this.pendingExe = path;
         this.generation++;
-      }
+      },
+    });
+    qemu_plugin_register_vcpu_syscall_cb(id, (_id, vcpu, num, ...rest) => {
+      const args = rest.slice(0, 6) as bigint[];
+      if (num === SYS.exit_group || num === SYS.exit) {
+        if (num === SYS.exit_group || vcpu === 0) this.exitStatus = Number(BigInt.asIntN(32, args[0])) & 0xff;
+      } else if (num === SYS.clone || num === SYS.clone3) {
+        const flags = num === SYS.clone ? args[0] : BigInt(new GuestMemory().u64(Number(args[0])) ?? 0);
+        if (!(flags & CLONE_THREAD)) forking = vcpu;
+      } else loads.syscall(vcpu, num, args);
+    });
+    qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, vcpu, num, ret) => {
+      if ((num === SYS.clone || num === SYS.clone3) && forking >= 0) {
+        if (ret === 0n) this.forked(forking, vcpu);
+        forking = -1;
+      } else loads.syscallRet(vcpu, num, ret);
     });
   }
 

@@ -21,6 +21,7 @@
  * # callgrind format
  * version: 1
  * creator: plume callgrind plugin
+ * pid: PID
  * cmd: PROGRAM ARGS…
  * part: 1
  *
@@ -51,11 +52,22 @@
  * instructions executed while it was on the stack, not a multiple of
  * them (the recursive calls keep their call counts).
  *
- * Option: `outfile=PATH` (default `callgrind.out.PID`, with the guest's
- * process id, as Valgrind names it). Writing it needs a write permission:
- * as a built-in, callgrind gets write access to exactly that file (the
- * loader passes the default name, which only plume knows); a copy loaded
- * from a file needs `-plugin-allow write=PATH` and an explicit `outfile=`.
+ * Option: `outfile=PATH` (default `callgrind.out.%p`), where `%p` is the
+ * guest's process id, as in Valgrind's `--callgrind-out-file`.
+ *
+ * Forked processes: each process writes its own profile, of what it ran
+ * after the fork (the child's counts start at zero, its open frames' costs
+ * count from the fork on), as Valgrind's Callgrind does under
+ * `--trace-children=yes` with its default name `callgrind.out.<pid>`: so
+ * `sh -c 'a | b'` leaves three files, each with the process's `pid:` in its
+ * header. A name without `%p` is one file for all: each process writes it
+ * at its exit, the last one's profile stays.
+ *
+ * Writing needs a write permission: as a built-in, callgrind gets write
+ * access to the directory a `%p` name's files go to (the pids are not
+ * known before), or to exactly the file a name without `%p` names; a copy
+ * loaded from a file needs `-plugin-allow write=…` and an explicit
+ * `outfile=`.
  *
  * @module
  */
@@ -85,7 +97,7 @@ class Names {
 }
 
 /** Installs the plugin. */
-export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+export function qemu_plugin_install(id: PluginId, info: QemuInfo, argv: string[]): number {
   let outfile: string | undefined;
   for (const opt of argv) {
     if (opt.startsWith("outfile=") && opt.length > "outfile=".length) outfile = opt.slice("outfile=".length);
@@ -100,7 +112,9 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     );
     return -1;
   }
-  const file = Deno.openSync(outfile, { write: true, create: true, truncate: true });
+  const pathOf = (pid: number) => outfile!.replaceAll("%p", String(pid));
+  // Opened now, so that a name that cannot be written fails the install; a forked child opens its own.
+  let pid = info.pid, file = Deno.openSync(pathOf(pid), { write: true, create: true, truncate: true });
 
   /** Calls out of each function, by caller id then callee id. */
   const edges = new Map<number, Map<number, Edge>>();
@@ -119,14 +133,28 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
       if (frame.fn.active === 1) e.inclusive += cpu.insns - frame.since;
     },
     retarget() {},
+    forked() {
+      // What the child runs from here is its own profile.
+      trace.restartCounts();
+      edges.clear();
+    },
   });
 
   qemu_plugin_register_atexit_cb(id, () => {
     trace.finish();
+    if (info.pid !== pid) {
+      file.close();
+      pid = info.pid;
+      file = Deno.openSync(pathOf(pid), { write: true, create: true, truncate: true });
+    } else if (!outfile!.includes("%p")) {
+      // One file for every process: this one's profile replaces what an earlier one wrote.
+      file.seekSync(0, Deno.SeekMode.Start);
+      file.truncateSync(0);
+    }
     const ob = new Names(), fl = new Names(), fn = new Names();
     const object = (f: Fn) => f.module?.path || "???";
     let s = "# callgrind format\nversion: 1\ncreator: plume callgrind plugin\n";
-    s += `cmd: ${trace.sessions[0]?.argv.join(" ") ?? ""}\npart: 1\n\npositions: line\nevents: Ir\n`;
+    s += `pid: ${pid}\ncmd: ${trace.sessions.at(-1)?.argv.join(" ") ?? ""}\npart: 1\n\npositions: line\nevents: Ir\n`;
     s += `summary: ${trace.insns}\ntotals: ${trace.insns}\n`;
     for (const f of trace.fns) {
       const out = edges.get(f.id);

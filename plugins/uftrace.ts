@@ -30,8 +30,9 @@
  *   lines uftrace's `info` command reads: program, build id (zeros),
  *   exit status, command line, tasks, and placeholders for the host
  *   facts a plugin cannot know;
- * - `task.txt`: a `SESS` line per program (an execve starts a session)
- *   and a `TASK` line per vCPU (thread);
+ * - `task.txt`: a `SESS` line per program (an execve starts a session),
+ *   a `TASK` line per vCPU (thread) of each process, and a `FORK` line per
+ *   forked process;
  * - `sid-<id>.map`: each session's modules with their address ranges,
  *   like `/proc/PID/maps` (and a `[stack]` line at the top of the address
  *   space, which makes uftrace place the kernel above every guest
@@ -45,9 +46,10 @@
  *
  * Time is the guest's instruction count, one instruction a nanosecond: a
  * function's duration is the instructions executed while it was on the
- * stack, the same on every run. Tasks are numbered from 100 in the order
- * they start (vCPU 0 first; a thread that ends and one that reuses its
- * vCPU are two tasks), all in process 100. Frames open at the end (the root
+ * stack, the same on every run. A process's first task has the process's
+ * pid (`QemuInfo.pid`), its other tasks the next free numbers, in the
+ * order they start (a thread that ends and one that reuses its vCPU are
+ * two tasks). Frames open at the end (the root
  * function that calls `exit`, its callers) are closed at the last
  * instruction. Frames deeper than 1024 are not recorded (uftrace's
  * default `--max-stack`).
@@ -55,8 +57,22 @@
  * Writing a directory needs a write permission: as a built-in, uftrace
  * gets write access to exactly the directory its `dir=` names, refused
  * when that is an existing directory that is neither empty nor a uftrace
- * data directory (the loader's `builtinGrants`); a copy loaded from a file
- * needs `-plugin-allow write=DIR` like any plugin.
+ * data directory (the loader's `builtinGrants`), and read access to it; a
+ * copy loaded from a file needs `-plugin-allow write=DIR` like any plugin
+ * (and `read=DIR` to follow forks, below).
+ *
+ * Forked processes: the guest's processes write to the one directory, as
+ * `uftrace record` does. Each process's copy of the plugin writes its own
+ * tasks' `<tid>.dat` (a task id is taken by creating its file exclusively)
+ * and at its exit merges what it has into what the others wrote:
+ * `task.txt` (a child's `FORK timestamp=… pid=CHILD ppid=PARENT` line
+ * before its `TASK` lines, every line in time order), `info` (every task
+ * of `task.txt`, which uftrace opens by the tids `info` lists; a child
+ * keeps the first process's program, command line and exit status), the
+ * `<module>.sym` files (the functions each process saw) and the maps of
+ * the sessions it started. A child's records start at its fork, with its
+ * parent's stack: its first records may be returns from frames it did
+ * not enter, which uftrace shows as a forked child's.
  *
  * @module
  */
@@ -68,7 +84,7 @@ import {
   qemu_plugin_register_atexit_cb,
   type QemuInfo,
 } from "qemu-plugin";
-import { CallTrace, type Cpu, type Fn, type Frame, type Module } from "./_calltrace.ts";
+import { CallTrace, type Cpu, type Fn, type Frame, type Module, type Session } from "./_calltrace.ts";
 
 /** Plugin API version this plugin is written for. */
 export const qemu_plugin_version = 7;
@@ -91,24 +107,34 @@ const FEAT = { TASK_SESSION: 1 << 1, SYM_REL_ADDR: 1 << 5, MAX_STACK: 1 << 6 } a
 /** EXE_NAME … LOADINFO (bits 0–9), RECORD_DATE, PATTERN_TYPE, VERSION (bits 11–13): what uftrace 0.13 writes. */
 const INFO_MASK = 0x3bff;
 
-const PID = 100;
-
 /** One vCPU's records, written to `<tid>.dat` a batch at a time. */
 class Task {
   readonly tid: number;
   /** When its first record was made. */
   readonly since: number;
-  private file: Deno.FsFile;
+  private file!: Deno.FsFile;
   /** Grows to {@link FLUSH_RECORDS}: a program may start many short threads. */
   private buf = new Uint32Array(4 * FIRST_RECORDS);
   private n = 0;
   /** Records already written out. */
   private flushed = 0;
 
+  /**
+   * A task whose id is `tid` or the next one no process of the guest took:
+   * every process's copy of the plugin writes to one directory, and
+   * creating `<tid>.dat` exclusively is what reserves an id among them.
+   */
   constructor(dir: string, tid: number, since: number) {
+    for (;; tid++) {
+      try {
+        this.file = Deno.openSync(`${dir}/${tid}.dat`, { write: true, createNew: true });
+        break;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+      }
+    }
     this.tid = tid;
     this.since = since;
-    this.file = Deno.openSync(`${dir}/${this.tid}.dat`, { write: true, create: true, truncate: true });
   }
 
   /** Appends a record; returns its index. */
@@ -147,6 +173,11 @@ class Task {
     this.flush();
     this.file.close();
   }
+
+  /** In a forked child's copy: the records are the parent's to write; the child's descriptor goes. */
+  abandon(): void {
+    this.file.close();
+  }
 }
 
 /** `SEC.NSEC` of a time in nanoseconds (instructions). */
@@ -163,7 +194,7 @@ function ctime(d: Date): string {
 }
 
 /** The `info` file: header, then the lines of each bit of {@link INFO_MASK}, in bit order. */
-function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): Uint8Array {
+function infoFile(trace: CallTrace, tids: number[], vcpus: number, date: Date, kept: Map<string, string>): Uint8Array {
   const first = trace.sessions[0];
   const lines = [
     `exename:${first?.exe ?? ""}`,
@@ -181,8 +212,8 @@ function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): U
     "osinfo:hostname=plume",
     'osinfo:distro="unknown"',
     "taskinfo:lines=2",
-    `taskinfo:nr_tid=${tasks.length}`,
-    `taskinfo:tids=${tasks.map((t) => t.tid).join(",")}`,
+    `taskinfo:nr_tid=${tids.length}`,
+    `taskinfo:tids=${tids.join(",")}`,
     "usageinfo:lines=6",
     "usageinfo:systime=0.000000",
     "usageinfo:usrtime=0.000000",
@@ -196,7 +227,8 @@ function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): U
     "pattern_type:regex",
     "uftrace_version:v0.13 ( riscv64 plume )",
   ];
-  const text = new TextEncoder().encode(lines.join("\n") + "\n");
+  // A forked process keeps what the first process wrote about the run (its command line, exit status, times).
+  const text = new TextEncoder().encode(lines.map((l) => kept.get(l.slice(0, l.indexOf(":"))) ?? l).join("\n") + "\n");
   const out = new Uint8Array(HEADER_SIZE + text.length), h = new DataView(out.buffer);
   out.set(new TextEncoder().encode("Ftrace!\0"));
   h.setUint32(8, FILE_VERSION, true);
@@ -210,10 +242,71 @@ function infoFile(trace: CallTrace, tasks: Task[], vcpus: number, date: Date): U
   return out;
 }
 
-/** A module's symbol file: its functions at their offsets from its start, sorted. */
-function symbolFile(m: Module, fns: Fn[]): string {
-  const sorted = fns.filter((f) => f.name !== null).sort((a, b) => a.start - b.start || b.end - a.end);
-  const hex = (a: number) => (a - m.base).toString(16).padStart(16, "0");
+/**
+ * A file another process of the guest wrote in the directory, or null when
+ * there is none, or when the plugin may not read it (a copy loaded from a
+ * file and granted only `write=DIR`: each process then writes as though it
+ * were alone).
+ */
+function readBack(path: string): Uint8Array | null {
+  try {
+    return Deno.readFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable) return null;
+    throw err;
+  }
+}
+
+/** What the `info` lines of an existing directory say about the run, by key (the keys a forked process keeps). */
+function runLines(dir: string): Map<string, string> {
+  const kept = new Map<string, string>();
+  const bytes = readBack(`${dir}/info`);
+  if (!bytes) return kept;
+  for (const line of new TextDecoder().decode(bytes.subarray(HEADER_SIZE)).split("\n")) {
+    const key = line.slice(0, line.indexOf(":"));
+    if (["exename", "build_id", "exit_status", "cmdline", "record_date", "elapsed_time"].includes(key)) {
+      kept.set(key, line);
+    }
+  }
+  return kept;
+}
+
+/** A function of a symbol file: its offsets in the module and its name. */
+interface SymbolEntry {
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** The functions a symbol file already lists (another process of the guest wrote it), or none. */
+function readSymbols(path: string): SymbolEntry[] {
+  const bytes = readBack(path);
+  if (!bytes) return [];
+  const lines = new TextDecoder().decode(bytes).split("\n").filter((l) => /^[0-9a-f]{16} /.test(l));
+  const out: SymbolEntry[] = [];
+  lines.forEach((l, i) => {
+    if (l[17] !== "T") return;
+    const start = parseInt(l.slice(0, 16), 16), next = lines[i + 1];
+    out.push({ start, end: next ? parseInt(next.slice(0, 16), 16) : start + 1, name: l.slice(19) });
+  });
+  return out;
+}
+
+/**
+ * A module's symbol file: its functions at their offsets from its start,
+ * sorted, with those a file of the same name already lists (every process
+ * of the guest adds the functions it saw).
+ */
+function symbolFile(m: Module, fns: Fn[], known: SymbolEntry[]): string {
+  const byStart = new Map<number, SymbolEntry>();
+  for (const e of known) byStart.set(e.start, e);
+  for (const f of fns) {
+    if (f.name === null) continue;
+    const start = f.start - m.base, end = f.end - m.base, seen = byStart.get(start);
+    byStart.set(start, { start, end: Math.max(end, seen?.end ?? end), name: f.name });
+  }
+  const sorted = [...byStart.values()].sort((a, b) => a.start - b.start || b.end - a.end);
+  const hex = (a: number) => a.toString(16).padStart(16, "0");
   let s = `# symbols: ${sorted.length}\n# path name: ${m.path}\n`;
   sorted.forEach((f, i) => {
     s += `${hex(f.start)} T ${f.name}\n`;
@@ -224,8 +317,18 @@ function symbolFile(m: Module, fns: Fn[]): string {
   return s;
 }
 
+/** The time of a `task.txt` line in nanoseconds, and its kind's order among lines of one time. */
+function lineOrder(line: string): [number, number] {
+  const m = /timestamp=(\d+)\.(\d+)/.exec(line);
+  const time = m ? Number(m[1]) * 1e9 + Number(m[2]) : 0;
+  return [time, ["SESS", "FORK", "TASK"].indexOf(line.slice(0, 4))];
+}
+
+/** A 16-hex-digit session id: the process that started it and the session's number there. */
+const sessionId = (pid: number, n: number) => `${pid.toString(16).padStart(8, "0")}${n.toString(16).padStart(8, "0")}`;
+
 /** Installs the plugin. */
-export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+export function qemu_plugin_install(id: PluginId, info: QemuInfo, argv: string[]): number {
   let dir = DEFAULT_DIR;
   for (const opt of argv) {
     const eq = opt.indexOf("="), key = eq < 0 ? opt : opt.slice(0, eq), value = opt.slice(eq + 1);
@@ -245,12 +348,22 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   Deno.mkdirSync(dir);
   const date = new Date();
 
-  /** Every task, in the order they started (tids from 100 on), and the live one of each vCPU. */
+  /** This process: its pid, and when it was forked from which (undefined for the first process). */
+  let pid = info.pid, fork: { time: number; ppid: number } | undefined;
+  /** Each session's id and the pid that started it, fixed by the process that started it. */
+  const sessionIds = new Map<Session, { sid: string; pid: number }>();
+  const sessionOf = (s: Session) => {
+    let id = sessionIds.get(s);
+    if (!id) sessionIds.set(s, id = { sid: sessionId(pid, sessionIds.size + 1), pid });
+    return id;
+  };
+  /** This process's tasks, in the order they started, and the live one of each vCPU. */
   const tasks: Task[] = [], live: Task[] = [];
   let vcpus = 0;
   const task = (cpu: Cpu) => {
     vcpus = Math.max(vcpus, cpu.index + 1);
-    return live[cpu.index] ??= tasks[tasks.push(new Task(dir, PID + tasks.length, trace.insns)) - 1];
+    // A process's first task has its pid, as a main thread has; the others the next free ids.
+    return live[cpu.index] ??= tasks[tasks.push(new Task(dir, tasks.length ? pid + 1 : pid, trace.insns)) - 1];
   };
   const trace = new CallTrace(id, {
     enter(cpu: Cpu, frame: Frame) {
@@ -268,6 +381,14 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
       live[cpu.index]?.close();
       delete live[cpu.index];
     },
+    forked() {
+      // The sessions so far are the parent's; the parent writes its own tasks' records.
+      for (const s of trace.sessions) sessionOf(s);
+      fork = { time: trace.insns, ppid: pid };
+      pid = info.pid;
+      for (const t of live) t?.abandon();
+      live.length = tasks.length = 0;
+    },
   });
 
   qemu_plugin_register_atexit_cb(id, () => {
@@ -277,14 +398,19 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
       typeof text === "string"
         ? Deno.writeTextFileSync(`${dir}/${name}`, text)
         : Deno.writeFileSync(`${dir}/${name}`, text);
-    write("info", infoFile(trace, tasks, vcpus, date));
-    let tasksTxt = "";
+    // task.txt: every process's lines, in time order (uftrace reads a child's FORK before its TASK).
+    const lines = new Set<string>();
+    const before = readBack(`${dir}/task.txt`);
+    for (const l of before ? new TextDecoder().decode(before).split("\n") : []) if (l) lines.add(l);
+    if (fork) lines.add(`FORK timestamp=${seconds(fork.time)} pid=${pid} ppid=${fork.ppid}`);
+    for (const t of tasks) lines.add(`TASK timestamp=${seconds(t.since)} tid=${t.tid} pid=${pid}`);
     const written = new Set<string>();
-    trace.sessions.forEach((s, i) => {
-      const sid = (i + 1).toString(16).padStart(16, "0");
-      tasksTxt += `SESS timestamp=${seconds(s.since)} pid=${PID} sid=${sid} exename="${s.exe}"\n`;
-      if (i === 0) {
-        for (const t of tasks) tasksTxt += `TASK timestamp=${seconds(t.since)} tid=${t.tid} pid=${PID}\n`;
+    trace.sessions.forEach((s) => {
+      const { sid, pid: owner } = sessionOf(s);
+      lines.add(`SESS timestamp=${seconds(s.since)} pid=${owner} sid=${sid} exename="${s.exe}"`);
+      // A process's later program (an execve) is a session its tasks join, as uftrace records it.
+      if (owner === pid && s !== trace.sessions[0] && tasks.length) {
+        lines.add(`TASK timestamp=${seconds(s.since)} tid=${tasks[0].tid} pid=${pid}`);
       }
       let map = "";
       for (const m of s.modules) {
@@ -293,14 +419,29 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
         const name = `${m.path.slice(m.path.lastIndexOf("/") + 1)}.sym`;
         if (written.has(name)) continue;
         written.add(name);
-        write(name, symbolFile(m, m.program ? [...s.programFns.values()] : m.symbols ?? []));
+        const fns = m.program ? [...s.programFns.values()] : m.symbols ?? [];
+        write(name, symbolFile(m, fns, readSymbols(`${dir}/${name}`)));
       }
       // As QEMU's plugin in system mode: a stack at the top of the address space keeps uftrace's
       // guess of the kernel's start above every guest address.
       map += "ffffffffffff-ffffffffffff rw-p 00000000 00:00 0 [stack]\n";
-      write(`sid-${sid}.map`, map);
+      // A session's map is its starter's; another process that had it writes it only when that one did not.
+      if (owner === pid) write(`sid-${sid}.map`, map);
+      else {
+        try {
+          using f = Deno.openSync(`${dir}/sid-${sid}.map`, { write: true, createNew: true });
+          const bytes = new TextEncoder().encode(map);
+          for (let done = 0; done < bytes.length;) done += f.writeSync(bytes.subarray(done));
+        } catch (err) {
+          if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+        }
+      }
     });
-    write("task.txt", tasksTxt);
+    const sorted = [...lines].map((l) => [l, ...lineOrder(l)] as const)
+      .sort((a, b) => a[1] - b[1] || a[2] - b[2]).map(([l]) => l);
+    write("task.txt", sorted.join("\n") + "\n");
+    const tids = sorted.filter((l) => l.startsWith("TASK ")).map((l) => Number(/ tid=(\d+)/.exec(l)![1]));
+    write("info", infoFile(trace, [...new Set(tids)], vcpus, date, fork ? runLines(dir) : new Map()));
   }, null);
   return 0;
 }

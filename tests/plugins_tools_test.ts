@@ -12,7 +12,7 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { GUEST_BIN, ROOT, runPlume, type RunResult, tempDir } from "./harness.ts";
+import { busyboxPath, GUEST_BIN, ROOT, runPlume, type RunResult, tempDir } from "./harness.ts";
 import { readSymbols } from "../core/elf/elf.ts";
 import { PIE_BASE } from "../core/elf/loader.ts";
 import { join } from "node:path";
@@ -405,5 +405,76 @@ Deno.test({
     await tool("uftrace", ["replay", "-d", `${dir}/trace`]);
     const p = annotated(await tool("callgrind_annotate", ["--threshold=100", "--auto=no", `${dir}/cg`]));
     assertEquals(sum(p), insnTotal(r));
+  },
+});
+
+// ---------------------------------------------------------------- forked processes
+
+/** Every `total insns: N` the built-in insn printed, one per process that exited. */
+const insnTotals = (r: RunResult) => [...text(r.stderr).matchAll(/^total insns: (\d+)$/gm)].map((m) => Number(m[1]));
+
+/**
+ * Runs `argv` under uftrace, callgrind (`%p` names) and insn, and checks
+ * with the tools that every process that exited (`processes`, insn's
+ * reports) has its own files: a callgrind profile per pid, read by
+ * callgrind_annotate, and a task in the one uftrace directory that uftrace
+ * lists, reports and replays, the same pids in both. The first process
+ * (plume's pid, the lowest) ran what insn counted for it; a child's profile
+ * counts what it ran after its fork, less than its copy of insn (which
+ * counts from the run's start, as QEMU's does).
+ */
+async function forkedFiles(argv: string[], processes: number, cwd?: string): Promise<void> {
+  const dir = await tempDir("plume-forked-");
+  const r = await plume(argv, [`uftrace,dir=${dir}/trace`, `callgrind,outfile=${dir}/cg.%p`, "insn"], { cwd });
+  assertEquals(r.status, 0, text(r.stderr));
+  const totals = insnTotals(r);
+  assertEquals(totals.length, processes, text(r.stderr));
+  const pids = [...Deno.readDirSync(dir)].map((e) => /^cg\.(\d+)$/.exec(e.name)?.[1]).filter((p) => p !== undefined)
+    .map(Number).sort((a, b) => a - b);
+  assertEquals(pids.length, processes, `callgrind files of ${pids.join(", ")}`);
+  const profiles: number[] = [];
+  for (const pid of pids) {
+    const file = `${dir}/cg.${pid}`, body = Deno.readTextFileSync(file);
+    assert(body.includes(`\npid: ${pid}\n`), body.slice(0, 300));
+    const p = annotated(await tool("callgrind_annotate", ["--threshold=100", "--auto=no", file]));
+    assertEquals(sum(p), Number(/^totals: (\d+)$/m.exec(body)![1]), file);
+    profiles.push(sum(p));
+  }
+  assert(totals.includes(profiles[0]), `first process: ${profiles[0]} instructions, insn: ${totals.join(", ")}`);
+  for (const n of profiles.slice(1)) assert(n > 0 && n < Math.max(...totals), `${profiles}`);
+
+  const info = await tool("uftrace", ["info", "-d", `${dir}/trace`]);
+  const listed = /task list\s+: (.*)/.exec(info)![1].split(", ").map((t) => Number(/^(\d+)/.exec(t)![1]));
+  assertEquals(listed.sort((a, b) => a - b), pids, info.slice(0, 1500));
+  const report = await tool("uftrace", ["report", "-d", `${dir}/trace`, "--task"]);
+  for (const pid of pids) assert(new RegExp(`\\s${pid}\\s`).test(report), `task ${pid} in ${report}`);
+  const replay = await tool("uftrace", ["replay", "-d", `${dir}/trace`]);
+  const replayed = new Set([...replay.matchAll(/\[ *(\d+)\] \|/g)].map((m) => Number(m[1])));
+  assertEquals([...replayed].sort((a, b) => a - b), pids.filter((p) => replayed.has(p)));
+  assert(replayed.size >= 2, `tasks replayed: ${[...replayed]}`);
+  // The first process's task spans what it ran: one instruction a nanosecond.
+  const first = new RegExp(`^\\s*([\\d.]+) us\\s+[\\d.]+ us\\s+${pids[0]}\\s`, "m").exec(report);
+  assertEquals(Math.round(Number(first![1]) * 1000), profiles[0], report);
+}
+
+Deno.test({
+  name: `uftrace and callgrind follow forks: files per process that the tools read, fork_tree${UFTRACE}${CALLGRIND}`,
+  ignore: UFTRACE !== "" || CALLGRIND !== "",
+  async fn() {
+    // Three children, a grandchild and a vfork child exit; one child is killed (no report, no profile).
+    await forkedFiles([join(GUEST_BIN, "fork_tree")], 6);
+  },
+});
+
+const BUSYBOX = busyboxPath();
+Deno.test({
+  name:
+    `uftrace and callgrind follow forks: busybox sh -c 'echo a | while read x; do echo $x; done'${UFTRACE}${CALLGRIND}${
+      BUSYBOX ? "" : " (skipped: no busybox; build/fetch_debian.sh busybox-static)"
+    }`,
+  ignore: UFTRACE !== "" || CALLGRIND !== "" || !BUSYBOX,
+  async fn() {
+    // The shell and the two sides of the pipe.
+    await forkedFiles([BUSYBOX!, "sh", "-c", "echo a | while read x; do echo $x; done"], 3);
   },
 });

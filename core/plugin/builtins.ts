@@ -37,6 +37,12 @@ export interface BuiltinPlugin {
     directory?: { marker: string; magic: string };
     /** The loader passes the default as `OPTION=DEFAULT` when the option is absent: one only plume knows (a pid). */
     passDefault?: boolean;
+    /**
+     * The name may hold `%p`, the guest's process id (Valgrind's
+     * `--callgrind-out-file` syntax), for one file per process: such a name
+     * grants write access to the directory the files go to.
+     */
+    perProcess?: boolean;
   };
 }
 
@@ -188,9 +194,11 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
   {
     name: "callgrind",
     summary: "a call-graph profile in Callgrind's format, for callgrind_annotate and KCachegrind",
-    options: [["outfile=PATH", "the file to write (default callgrind.out.PID; write access to it is granted)"]],
-    // Valgrind's default name has the guest's pid, which is plume's: a plugin cannot know it.
-    writes: { option: "outfile", default: `callgrind.out.${Deno.pid}`, passDefault: true },
+    options: [[
+      "outfile=PATH",
+      "the file to write, %p the process id: one per process (default callgrind.out.%p; write access to its directory is granted)",
+    ]],
+    writes: { option: "outfile", default: "callgrind.out.%p", passDefault: true, perProcess: true },
   },
 ];
 

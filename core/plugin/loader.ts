@@ -120,7 +120,12 @@ export function builtinGrants(spec: PluginSpec): string[] {
   // As the plugin reads its arguments: the last one counts.
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
   if (path === undefined) throw new PluginLoadError(`plugin '${spec.file}': ${writes.option} unspecified`);
-  if (writes.directory) return [directoryGrant(spec.file, prefix, path, writes.directory)];
+  // Its own directory, which it reads back to merge what every process of the guest wrote there.
+  if (writes.directory) {
+    const grant = directoryGrant(spec.file, prefix, path, writes.directory);
+    return [grant, grant.replace(/^write=/, "read=")];
+  }
+  if (writes.perProcess && path.includes("%p")) return [perProcessGrant(spec.file, prefix, path)];
   const files = writes.files?.(path) ?? [path];
   for (const file of files) {
     // A last component `.` or `..` names a directory, there or not yet (`nx/.` would grant `nx` once made).
@@ -170,6 +175,19 @@ function directoryGrant(
     throw refuse(`is a directory not written by ${plugin} alone ('${printable(other.name)}' is not a file)`);
   }
   return `write=${path}`;
+}
+
+/**
+ * The grant of a file name holding `%p`, one file per guest process
+ * (`callgrind,outfile=callgrind.out.%p`): the pids are not known before
+ * the processes are, so the directory the files go to is granted (`.` for
+ * a bare name), refused when `%p` is in a directory's name.
+ */
+function perProcessGrant(plugin: string, prefix: string, path: string): string {
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  if (dir.includes("%p")) throw new PluginLoadError(`plugin '${plugin}': ${prefix}${path} has %p in a directory`);
+  return `write=${dir}`;
 }
 
 /** True when the regular file `path` starts with the bytes of `magic` (latin-1). */
@@ -278,6 +296,7 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
       version: { min: PLUGIN_API_MIN, cur: PLUGIN_API_CURRENT },
       system_emulation: false,
       system: { smp_vcpus: 1, max_vcpus: 1 },
+      pid: guest.proc.pid,
     },
     program: {
       path: guest.proc.exePath ?? "",

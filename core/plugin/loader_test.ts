@@ -44,6 +44,22 @@ Deno.test("builtinGrants grants a built-in write access to exactly the file its 
   }
 });
 
+Deno.test("builtinGrants grants callgrind's directory for a %p name, and uftrace's directory to read back", () => {
+  const spec = (file: string, ...args: string[]) => ({ file, args, allow: [] });
+  // One file per process: the pids are not known before, so the directory the files go to.
+  assertEquals(builtinGrants(spec("callgrind")), ["write=."]);
+  assertEquals(builtinGrants(spec("callgrind", "outfile=prof/cg.%p")), ["write=prof"]);
+  assertEquals(builtinGrants(spec("callgrind", "outfile=/cg.%p")), ["write=/"]);
+  assertEquals(builtinGrants(spec("callgrind", "outfile=cg.out")), ["write=cg.out"]);
+  assertThrows(
+    () => builtinGrants(spec("callgrind", "outfile=%p/cg")),
+    PluginLoadError,
+    "plugin 'callgrind': outfile=%p/cg has %p in a directory",
+  );
+  // Every process adds its tasks to the one directory, reading what the others wrote.
+  assertEquals(builtinGrants(spec("uftrace", "dir=nx-trace-dir")), ["write=nx-trace-dir", "read=nx-trace-dir"]);
+});
+
 Deno.test("the supported plugin API window is [2, 7]", () => {
   assertEquals([PLUGIN_API_MIN, PLUGIN_API_CURRENT], [2, 7]);
 });

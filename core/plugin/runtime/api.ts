@@ -59,6 +59,14 @@ export interface QemuInfo {
   system_emulation: boolean;
   /** vCPU counts (meaningful for system emulation; 1 here). */
   system: { smp_vcpus: number; max_vcpus: number };
+  /**
+   * plume's addition: the guest process id this copy of the plugin
+   * follows (what a QEMU plugin reads with `getpid()`, which runs in the
+   * guest's process there). When the guest forks, the plugin's copy for the
+   * child sees this field of the object it was installed with change to
+   * the child's pid before the child's first event.
+   */
+  pid: number;
 }
 
 /** Opaque handle of a block being translated; valid only during its translation callback. */

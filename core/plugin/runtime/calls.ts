@@ -15,7 +15,7 @@
  */
 
 import { CTL, DEATH, ID_MASK, OP, PAYLOAD, putString, REPLY, STATE } from "../channel.ts";
-import { beginTranslation, endTranslation } from "./api.ts";
+import { beginTranslation, endTranslation, type QemuInfo } from "./api.ts";
 import { finishBlockSlots } from "./block_slots.ts";
 import { die, fnName, isA } from "./failure.ts";
 import { consumeRing, dropPending, finishPending, replayBeforeAccess, replayBeforeSlot } from "./replay.ts";
@@ -336,8 +336,13 @@ function callFork(): void {
   const ctl = new Uint8Array(words.buffer);
   const used = Math.min(instance.arenaUsed, instance.arena.byteLength);
   const arena = new Uint8Array(instance.arena.buffer, instance.arena.byteOffset, used);
+  const pid = instance.ci[CTL.ARGS + 1];
   const r = fork({ ctl, arena });
-  if (r.pid === 0) throw new ForkedChild();
+  if (r.pid === 0) {
+    // The copy follows the child: the info object its plugin was installed with says so.
+    if (pid > 0) (instance.info as QemuInfo).pid = pid;
+    throw new ForkedChild();
+  }
   reply[0] = r.pid;
   reply[1] = r.channelFd;
   reply[2] = r.stderrFd;
