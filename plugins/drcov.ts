@@ -67,7 +67,6 @@ import {
   qemu_plugin_get_registers,
   qemu_plugin_insn_size,
   qemu_plugin_path_to_binary,
-  qemu_plugin_read_memory_vaddr,
   qemu_plugin_read_register,
   qemu_plugin_register_atexit_cb,
   qemu_plugin_register_vcpu_syscall_cb,
@@ -81,6 +80,7 @@ import {
   type QemuInfo,
   type Tb,
 } from "qemu-plugin";
+import { AT, GuestMemory, LoadFollower, readImage, readInitialStack } from "./_guest_memory.ts";
 
 /** Plugin API version this plugin is written for. */
 export const qemu_plugin_version = 7;
@@ -90,15 +90,6 @@ const DEFAULT_FILENAME = "file.drcov.trace";
 
 /** The module id of a block in no module (DynamoRIO's `UNKNOWN_MODULE_ID`). */
 const UNKNOWN_MODULE = 0xffff;
-
-/** RISC-V Linux system call numbers this plugin follows. */
-const SYS = { openat: 56n, close: 57n, munmap: 215n, execve: 221n, mmap: 222n } as const;
-const MAP_ANONYMOUS = 0x20n;
-
-/** Auxiliary vector entries (`<linux/auxvec.h>`). */
-const AT = { NULL: 0, PHDR: 3, PHNUM: 5, BASE: 7, ENTRY: 9 } as const;
-
-const PAGE = 4096;
 
 /** One ELF image in guest memory. */
 interface Module {
@@ -119,123 +110,6 @@ interface Block {
   size: number;
   module: Module | undefined;
   executed: boolean;
-}
-
-/**
- * Reads guest memory a page at a time, within one synchronous callback
- * (the only place guest memory can be read).
- */
-class GuestMemory {
-  private page = -1;
-  private bytes: Uint8Array | null = null;
-
-  private byte(addr: number): number | undefined {
-    const page = addr - addr % PAGE;
-    if (page !== this.page) {
-      this.page = page;
-      this.bytes = qemu_plugin_read_memory_vaddr(page, PAGE);
-    }
-    return this.bytes?.[addr - page];
-  }
-
-  /** `len` bytes at `addr`, or null when any of them is unreadable. */
-  read(addr: number, len: number): Uint8Array | null {
-    const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
-      const b = this.byte(addr + i);
-      if (b === undefined) return null;
-      out[i] = b;
-    }
-    return out;
-  }
-
-  /** The unsigned 64-bit word at `addr` (as a number: guest addresses are below 2^53), or null. */
-  u64(addr: number): number | null {
-    const b = this.read(addr, 8);
-    return b && Number(new DataView(b.buffer).getBigUint64(0, true));
-  }
-
-  /** The NUL-terminated string at `addr` (at most 4 KiB), or null. */
-  string(addr: number): string | null {
-    const chars: number[] = [];
-    for (let i = 0; i < PAGE; i++) {
-      const b = this.byte(addr + i);
-      if (b === undefined) return null;
-      if (b === 0) return new TextDecoder().decode(new Uint8Array(chars));
-      chars.push(b);
-    }
-    return null;
-  }
-}
-
-/** What an ELF image's headers say about where it lies, read in guest memory. */
-interface Image {
-  /** Where its program headers are. */
-  phdr: number;
-  base: number;
-  end: number;
-  entry: number;
-  /** The interpreter its `PT_INTERP` names, if any. */
-  interp: string | undefined;
-  /** Whether a segment is executable. */
-  hasCode: boolean;
-}
-
-const PT_LOAD = 1, PT_INTERP = 3, PF_X = 1;
-
-/**
- * Reads the ELF header at `header` and the program headers it points to,
- * assuming (as every linker lays them out) that the segment mapped from
- * file offset 0 holds both; null when they are not there.
- */
-function readImage(mem: GuestMemory, header: number): Image | null {
-  const eh = mem.read(header, 64);
-  if (!eh || eh[0] !== 0x7f || eh[1] !== 0x45 || eh[2] !== 0x4c || eh[3] !== 0x46 || eh[4] !== 2 || eh[5] !== 1) {
-    return null;
-  }
-  const e = new DataView(eh.buffer);
-  const entry = Number(e.getBigUint64(24, true)), phoff = Number(e.getBigUint64(32, true));
-  const phentsize = e.getUint16(54, true), phnum = e.getUint16(56, true);
-  if (phentsize !== 56 || phnum === 0) return null;
-  const ph = mem.read(header + phoff, phnum * phentsize);
-  if (!ph) return null;
-  const p = new DataView(ph.buffer);
-  const segments = Array.from({ length: phnum }, (_, i) => ({
-    type: p.getUint32(i * 56, true),
-    flags: p.getUint32(i * 56 + 4, true),
-    offset: Number(p.getBigUint64(i * 56 + 8, true)),
-    vaddr: Number(p.getBigUint64(i * 56 + 16, true)),
-    filesz: Number(p.getBigUint64(i * 56 + 32, true)),
-    memsz: Number(p.getBigUint64(i * 56 + 40, true)),
-  }));
-  const loads = segments.filter((s) => s.type === PT_LOAD);
-  const first = loads.find((s) => s.offset === 0);
-  if (!first) return null;
-  const bias = header - first.vaddr;
-  const lowest = Math.min(...loads.map((s) => s.vaddr));
-  const interpSeg = segments.find((s) => s.type === PT_INTERP);
-  return {
-    phdr: header + phoff,
-    base: bias + lowest - lowest % PAGE,
-    end: bias + Math.max(...loads.map((s) => s.vaddr + s.memsz)),
-    entry: bias + entry,
-    interp: interpSeg ? mem.string(bias + interpSeg.vaddr) ?? undefined : undefined,
-    hasCode: loads.some((s) => s.flags & PF_X),
-  };
-}
-
-/** The auxiliary vector on a process's initial stack: after argc, argv's pointers and envp's. */
-function readAuxv(mem: GuestMemory, sp: number): Map<number, number> {
-  const auxv = new Map<number, number>();
-  const argc = mem.u64(sp);
-  if (argc === null) return auxv;
-  let at = sp + 8 * (argc + 2);
-  while (mem.u64(at)) at += 8;
-  for (at += 8;; at += 16) {
-    const type = mem.u64(at), value = mem.u64(at + 8);
-    if (type === null || value === null || type === AT.NULL) return auxv;
-    auxv.set(type, value);
-  }
 }
 
 /** Installs the plugin. */
@@ -264,7 +138,8 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     const path = program, mem = new GuestMemory();
     program = undefined;
     const spBytes = qemu_plugin_read_register(sp);
-    const auxv = readAuxv(mem, Number(new DataView(spBytes.buffer, spBytes.byteOffset).getBigUint64(0, true)));
+    const sp0 = Number(new DataView(spBytes.buffer, spBytes.byteOffset).getBigUint64(0, true));
+    const { auxv } = readInitialStack(mem, sp0);
     // Linkers put the program headers right after the 64-byte ELF header. Failing that, QEMU's module.
     const phdr = auxv.get(AT.PHDR) ?? 0;
     const found = readImage(mem, phdr - 64);
@@ -294,34 +169,21 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, block);
   });
 
-  // Libraries: what the guest's loader opens and maps. Arguments are kept per vCPU from a call to its return.
-  const fds = new Map<bigint, string>();
-  const pending = new Map<number, { num: bigint; args: bigint[]; path?: string }>();
-  qemu_plugin_register_vcpu_syscall_cb(id, (_id, vcpu, num, ...rest) => {
-    const args = rest.slice(0, 6) as bigint[];
-    if (num === SYS.close) fds.delete(args[0]);
-    else if (num === SYS.openat || num === SYS.execve) {
-      const path = new GuestMemory().string(Number(num === SYS.openat ? args[1] : args[0]));
-      pending.set(vcpu, { num, args, path: path ?? undefined });
-    } else if (num === SYS.mmap || num === SYS.munmap) pending.set(vcpu, { num, args });
-  });
-  qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, vcpu, num, ret) => {
-    const call = pending.get(vcpu);
-    pending.delete(vcpu);
-    if (!call || call.num !== num || (ret < 0n && ret > -4096n)) return;
-    const [a0, a1, , a3, a4, a5] = call.args;
-    if (num === SYS.openat && call.path !== undefined) fds.set(ret, call.path);
-    else if (num === SYS.mmap && a5 === 0n && !(a3 & MAP_ANONYMOUS) && fds.has(BigInt.asIntN(32, a4))) {
-      const image = readImage(new GuestMemory(), Number(BigInt.asUintN(64, ret)));
-      if (image?.hasCode) addModule(fds.get(BigInt.asIntN(32, a4))!, image);
-    } else if (num === SYS.munmap) {
-      const start = Number(a0), end = start + Number(a1);
+  // Libraries: what the guest's loader opens and maps.
+  const loads = new LoadFollower({
+    mapped: (path, image) => {
+      if (image.hasCode) addModule(path, image);
+    },
+    unmapped: (start, end) => {
       for (const m of modules) if (m.live && m.base >= start && m.end <= end) m.live = false;
-    } else if (num === SYS.execve && call.path !== undefined) {
+    },
+    execed: (path) => {
       for (const m of modules) m.live = false;
-      program = call.path;
-    }
+      program = path;
+    },
   });
+  qemu_plugin_register_vcpu_syscall_cb(id, (_id, vcpu, num, ...rest) => loads.syscall(vcpu, num, rest as bigint[]));
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, (_id, vcpu, num, ret) => loads.syscallRet(vcpu, num, ret));
 
   qemu_plugin_register_atexit_cb(id, () => {
     const executed = blocks.filter((b) => b.executed);

@@ -21,22 +21,19 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import {
-  busyboxPath,
-  GUEST_BIN,
-  qemuPlugin,
-  qemuPluginMissing,
-  ROOT,
-  runPlume,
-  runQemu,
-  type RunResult,
-  tempDir,
-} from "./harness.ts";
+import { busyboxPath, GUEST_BIN, qemuPlugin, qemuPluginMissing, ROOT, runPlume, runQemu, tempDir } from "./harness.ts";
 import { ET_DYN, parseElf, PF_X, PT_LOAD } from "../core/elf/elf.ts";
 import { PIE_BASE } from "../core/elf/loader.ts";
 import { join } from "node:path";
-
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+import {
+  blockSet,
+  type Drcov,
+  type DrcovBlock,
+  type DrcovModule,
+  readDrcov,
+  sameGuestRun,
+  text,
+} from "./plugins_ports.ts";
 
 /** The tiny-runtime and assembly programs with their arguments: their runs are the same under both emulators. */
 const PROGRAMS: [string, string[]][] = [
@@ -71,11 +68,6 @@ async function runBoth(
   });
   sameGuestRun(argv.join(" "), qemu, plume);
   return { qemu: text(qemu.stderr), plume: text(plume.stderr) };
-}
-
-function sameGuestRun(label: string, qemu: RunResult, plume: RunResult): void {
-  assertEquals(plume.status, qemu.status, `${label}: exit status`);
-  assertEquals(text(plume.stdout), text(qemu.stdout), `${label}: standard output`);
 }
 
 /** Where an emulator placed the program's image: its load address and the image's extent from it. */
@@ -340,86 +332,6 @@ Deno.test("howvec counts the same inline and with callbacks", async () => {
   assertEquals(reports[1], reports[0]);
   assertEquals(reports[0].split("\n").filter((l) => l.startsWith("Instr: ")).length, 50);
 });
-
-/** One module of a drcov file's module table. */
-interface DrcovModule {
-  id: number;
-  base: number;
-  end: number;
-  entry: number;
-  path: string;
-}
-
-/** One entry of a drcov file's block table. */
-interface DrcovBlock {
-  /** Offset from the module's base (the address cut to 32 bits for module 0xffff). */
-  start: number;
-  size: number;
-  module: number;
-}
-
-/** A drcov file, read. */
-interface Drcov {
-  /** The header lines before the module lines, as written. */
-  header: string[];
-  flavor: string;
-  modules: DrcovModule[];
-  blocks: DrcovBlock[];
-}
-
-/**
- * Reads a drcov file as Lighthouse and DynamoRIO's tools read version 2:
- * `DRCOV VERSION: 2`, `DRCOV FLAVOR: …`, `Module Table: version N, count
- * M`, a `Columns:` line naming the module lines' comma-separated fields,
- * M module lines, `BB Table: N bbs`, then N binary little-endian entries
- * of 8 bytes: u32 start offset, u16 size, u16 module id. Anything else,
- * or bytes after the last entry, is an error.
- */
-function readDrcov(bytes: Uint8Array): Drcov {
-  let at = 0;
-  const line = () => {
-    const nl = bytes.indexOf(0x0a, at);
-    assert(nl >= 0, `drcov: no line at byte ${at}`);
-    const s = new TextDecoder().decode(bytes.subarray(at, nl));
-    at = nl + 1;
-    return s;
-  };
-  const version = line(), flavorLine = line(), table = line(), columnsLine = line();
-  assertEquals(version, "DRCOV VERSION: 2");
-  const flavor = /^DRCOV FLAVOR: (.+)$/.exec(flavorLine)?.[1];
-  assert(flavor, flavorLine);
-  const count = /^Module Table: version \d+, count (\d+)$/.exec(table);
-  assert(count, table);
-  const columns = /^Columns: (.*)$/.exec(columnsLine)?.[1].split(", ");
-  assert(columns, columnsLine);
-  const modules = Array.from({ length: Number(count[1]) }, () => {
-    // The path is the last column and may hold ", ".
-    const fields = line().split(", ");
-    const value = (name: string) => fields[columns.indexOf(name)];
-    return {
-      id: Number(value("id")),
-      base: Number(value("base")),
-      end: Number(value("end")),
-      entry: Number(value("entry")),
-      path: fields.slice(columns.indexOf("path")).join(", "),
-    };
-  });
-  const bbs = /^BB Table: (\d+) bbs$/.exec(line());
-  assert(bbs, "drcov: no BB Table line");
-  const n = Number(bbs[1]);
-  assertEquals(bytes.length - at, 8 * n, "drcov: the block table's size");
-  const view = new DataView(bytes.buffer, bytes.byteOffset + at);
-  const blocks = Array.from({ length: n }, (_, i) => ({
-    start: view.getUint32(8 * i, true),
-    size: view.getUint16(8 * i + 4, true),
-    module: view.getUint16(8 * i + 6, true),
-  }));
-  return { header: [version, flavorLine, table, columnsLine], flavor, modules, blocks };
-}
-
-/** Blocks as `offset+size` from a base, sorted: the multiset of executed blocks. */
-const blockSet = (blocks: DrcovBlock[], base = 0) =>
-  blocks.map((b) => `0x${((b.start - base) >>> 0).toString(16)}+${b.size}`).sort();
 
 /** Runs drcov under both emulators in one directory; both files, read. */
 async function drcovBoth(argv: string[], flags: string[] = []): Promise<{ qemu: Drcov; plume: Drcov }> {
