@@ -19,6 +19,10 @@
  * - **Events between slices.** Interval timers and host signals become
  *   guest signals there, and each thread's pending signals are delivered
  *   before it runs.
+ * - **Recorded and replayed runs** (`proc.runLog`) count every slice, a lone
+ *   thread's too; signals from outside and the ends of waits are written
+ *   down with the slice they came before, and a replay takes them from the
+ *   recording instead of the clock (`linux/record_replay.ts`).
  *
  * @module
  */
@@ -35,6 +39,7 @@ import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
 import { type Debugger, runDebugSlice } from "./debug_loop.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
+import type { RaisedSignal } from "../linux/run_log.ts";
 
 /**
  * Dispatched blocks per time slice while several threads run. A dispatch
@@ -219,6 +224,11 @@ export class Scheduler {
       // With other processes about (fork), one of them may end this one's wait: only all of them can deadlock.
       const alone = proc.family.running === 1;
       if (t === undefined) {
+        // A replay never waits for the outside world: the recording says what ends every wait.
+        if (proc.runLog?.replaying) {
+          proc.runLog.stalled();
+          return this.deadlock();
+        }
         const ms = this.idleTime(now);
         const hostFds = this.hostFds();
         if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active && alone && !proc.hostChild) {
@@ -235,17 +245,26 @@ export class Scheduler {
     }
   }
 
-  /** Turns expired interval timers and received host signals into guest signals. */
+  /**
+   * Turns expired interval timers and received host signals into guest
+   * signals (a replay takes them from the recording, and a recording writes
+   * them down).
+   */
   private raiseEvents(now: number): void {
     const proc = this.proc;
-    if (proc.timers.next <= now || proc.timers.counting) {
-      for (const signo of proc.timers.expire(now, proc.runTime)) {
-        sendSignal(proc, { signo, code: SI_KERNEL, pid: 0, uid: 0, tid: 0 });
+    const log = proc.runLog;
+    const raised: RaisedSignal[] = [];
+    if (log?.replaying) raised.push(...log.recordedSignals());
+    else {
+      if (proc.timers.next <= now || proc.timers.counting) {
+        for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
       }
+      if (proc.hostSignals.pending) {
+        for (const signo of proc.hostSignals.take()) raised.push({ signo, code: SI_USER });
+      }
+      if (raised.length > 0) log?.raised(raised);
     }
-    if (proc.hostSignals.pending) {
-      for (const signo of proc.hostSignals.take()) sendSignal(proc, { signo, code: SI_USER, pid: 0, uid: 0, tid: 0 });
-    }
+    for (const { signo, code } of raised) sendSignal(proc, { signo, code, pid: 0, uid: 0, tid: 0 });
   }
 
   /**
@@ -297,6 +316,7 @@ export class Scheduler {
     // Like the kernel on a context switch, switching threads breaks any LR reservation.
     if (this.last !== t && this.last !== undefined) t.cpu.reservation = -1;
     this.last = t;
+    proc.runLog?.slice();
     let t0 = performance.now();
     if (this.debug?.attached) {
       // Signals too go through the debugger's slice: it sees each one before it is delivered.
@@ -307,8 +327,11 @@ export class Scheduler {
       if (proc.exitStatus !== null) return;
       proc.reschedule = false;
       t0 = performance.now();
-      if (proc.threads.size === 1) runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
-      else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
+      // A recorded or replayed run's slices only count, even with one thread: signals from outside arrive
+      // between slices, which must end at the same instruction when the run is replayed.
+      if (proc.threads.size === 1 && proc.runLog === undefined) {
+        runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
+      } else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     }
     proc.runTime += performance.now() - t0;
     if (t.exited) this.remove(t);

@@ -66,7 +66,9 @@ export type Runtime = ReturnType<typeof makeRuntime>;
 export type RuntimeHelper = Exclude<keyof Runtime, "compile" | "wasm">;
 
 /**
- * Builds the runtime for one address space.
+ * Builds the runtime for one address space. `counterValue`, when given,
+ * turns each value the guest reads from `time`/`cycle`/`instret` into the
+ * one it gets (`-record` writes them down, `-replay` gives recorded ones).
  *
  * @example Load through the slow path
  * ```ts
@@ -81,7 +83,11 @@ export type RuntimeHelper = Exclude<keyof Runtime, "compile" | "wasm">;
  * strictEqual(rt.ld(new Cpu(), a, 0, 1, 4, false) >>> 0, 0xdeadbeef); // unaligned, at a + 1
  * ```
  */
-export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_HOOKS) {
+export function makeRuntime(
+  mem: AddressSpace,
+  plugins: PluginHooks = NO_PLUGIN_HOOKS,
+  counterValue?: (real: number) => number,
+) {
   const view = mem.view;
   const RH = int64.RH;
   const startTime = performance.now();
@@ -206,7 +212,8 @@ export function makeRuntime(mem: AddressSpace, plugins: PluginHooks = NO_PLUGIN_
 
   function counter(): number {
     // A 10 MHz timebase, as QEMU's virt machine and most Linux riscv64 boards use.
-    return Math.floor((performance.now() - startTime) * 10_000);
+    const v = Math.floor((performance.now() - startTime) * 10_000);
+    return counterValue === undefined ? v : counterValue(v);
   }
 
   /**

@@ -14,6 +14,7 @@ import { hostUmask, hostUptime } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
 import { ResourceLimits } from "./rlimits.ts";
+import type { RunLog } from "./run_log.ts";
 import { FutexTable } from "./futex_table.ts";
 import { ProcessTable } from "./process_table.ts";
 import { SharedMappings } from "./shared_mappings.ts";
@@ -59,6 +60,8 @@ export class Process {
   exitStatus: number | null = null;
   /** Set by a system call after which the scheduler must pick a thread again (`sched_yield`, `exit`, `clone`). */
   reschedule = false;
+  /** The recording (`-record`) or replay (`-replay`) of this run, if any (`record_replay.ts`). */
+  runLog: RunLog | undefined = undefined;
 
   /** Open file descriptors. */
   readonly fds: FdTable = new FdTable();

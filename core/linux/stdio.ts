@@ -37,6 +37,20 @@ function defaultTermios(): Uint8Array {
   return t;
 }
 
+/** Told of what the guest writes to the host's stdout (1) and stderr (2), while set. */
+let stdioTap: ((hostFd: number, data: Uint8Array) => void) | undefined;
+
+/**
+ * Sets (or, with undefined, clears) the function told of every write the
+ * guest makes to the host's stdout and stderr: `-record` keeps those bytes,
+ * so that a replay writes them again without running the calls.
+ *
+ * @param tap called with the host descriptor (1 or 2) and the bytes, after the write
+ */
+export function tapStdioWrites(tap: ((hostFd: number, data: Uint8Array) => void) | undefined): void {
+  stdioTap = tap;
+}
+
 /**
  * Emulated settings of the host terminal, shared by the standard streams
  * that are terminals.
@@ -175,6 +189,7 @@ export class StdioFile extends OpenFile {
       : this.hostFd === 2
       ? hostCall(() => writeAll(Deno.stderr, src))
       : hostCall(() => writeAll(this.reopened(), src));
+    if (stdioTap !== undefined && (this.hostFd === 1 || this.hostFd === 2)) stdioTap(this.hostFd, src.subarray(0, n));
     this.advance(n);
     return n;
   }

@@ -165,7 +165,12 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
   }
   let ret: number;
   try {
-    ret = errnoOf(() => d.handler(proc, cpu, args), d.name);
+    const log = proc.runLog;
+    if (log === undefined) ret = errnoOf(() => d.handler(proc, cpu, args), d.name);
+    else {
+      const call = { tid: proc.tidOf(cpu), nr, name: d.name, args };
+      ret = log.syscall(call, (a) => errnoOf(() => d.handler(proc, cpu, a), d.name));
+    }
   } catch (err) {
     if (!(err instanceof Blocked)) throw err;
     proc.thread(cpu).call = { waiter: err.waiter, nr, straceArgs: raw };

@@ -144,6 +144,13 @@ export class AddressSpace {
    * loses `PROT_EXEC`, with the affected page range `[firstPage, lastPage]`.
    */
   onCodeChange: (firstPage: number, lastPage: number) => void = () => {};
+  /**
+   * Told of every write to guest memory that is checked ({@link check} for
+   * `"write"`, `before` true: nothing is written yet) or noted
+   * ({@link noteWrite}, `before` false): how `-record` finds what a system
+   * call wrote. Undefined (no cost but the test) otherwise.
+   */
+  writeTap: ((addr: number, len: number, before: boolean) => void) | undefined = undefined;
 
   /**
    * @param size address space size in bytes (page multiple, at most 2 GiB)
@@ -238,6 +245,7 @@ export class AddressSpace {
         throw new GuestMemoryError(at, access, (f & PAGE_MAPPED) !== 0);
       }
     }
+    if (access === "write" && this.writeTap !== undefined) this.writeTap(addr, len, true);
   }
 
   /**
@@ -246,6 +254,7 @@ export class AddressSpace {
    */
   noteWrite(addr: number, len: number): void {
     if (len === 0) return;
+    if (this.writeTap !== undefined) this.writeTap(addr, len, false);
     const first = addr >>> PAGE_SHIFT, last = (addr + len - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
       if (this.pages[p] & PAGE_CODE) {

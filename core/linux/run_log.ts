@@ -1,0 +1,51 @@
+/**
+ * What the rest of plume asks of a run being recorded (`-record`) or
+ * replayed (`-replay`): the points where the outside world enters a run.
+ * The implementation is `record_replay.ts`; this interface keeps the
+ * process, the system-call dispatcher and the scheduler free of it (and
+ * of an import cycle through `Process`).
+ *
+ * @module
+ */
+
+/** A system call as the dispatcher hands it over. */
+export interface LoggedCall {
+  /** Thread id of the caller. */
+  readonly tid: number;
+  /** Number (riscv64) and name. */
+  readonly nr: number;
+  readonly name: string;
+  /** a0..a5. */
+  readonly args: readonly number[];
+}
+
+/** A signal raised from outside the guest (an interval timer, a host signal). */
+export interface RaisedSignal {
+  signo: number;
+  /** `si_code`: `SI_KERNEL` for timers, `SI_USER` for host signals. */
+  code: number;
+}
+
+/** A run being recorded or replayed. */
+export interface RunLog {
+  /** True while replaying (no input is taken from outside). */
+  readonly replaying: boolean;
+  /**
+   * Performs a system call: `run(args)` runs its handler (the result or
+   * `-errno`; throws `Blocked` when the thread must wait). Recording runs it
+   * and writes down what came in; replaying runs again only the calls that
+   * change nothing but the emulator's own state, and gives every other one
+   * its recorded result and memory writes.
+   */
+  syscall(call: LoggedCall, run: (args: readonly number[]) => number): number;
+  /** The scheduler is about to run a slice. */
+  slice(): void;
+  /** Recording: signals raised from outside before the next slice (written down). */
+  raised(signals: readonly RaisedSignal[]): void;
+  /** Replaying: the signals the recording raised before the next slice. */
+  recordedSignals(): RaisedSignal[];
+  /** Replaying: no thread can run; throws unless the recording ends here too (a deadlock that was recorded). */
+  stalled(): void;
+  /** Reads of `time`/`cycle`/`instret`: `real` is the host's value; returns the one the guest gets. */
+  counter(real: number): number;
+}
