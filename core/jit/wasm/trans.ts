@@ -295,20 +295,22 @@ const FAST_OPS = { add: OP.f64_add, sub: OP.f64_sub, mul: OP.f64_mul, div: OP.f6
 /**
  * fadd.d, fsub.d, fmul.d, fdiv.d and fsqrt.d, inline when the helper's own
  * fast path would store the host's result and accrue nothing new: the mode
- * is round-to-nearest-even (rm = 0, or dynamic with `frm` = 0), NX is
- * already accrued (flags are sticky, so the inexact test is moot), and the
- * result is in the range where the helper trusts the host (finite for a
+ * is round-to-nearest-even (rm = 0, or dynamic with `frm` = 0), and either
+ * NX is already accrued (flags are sticky, so the inexact test is moot) and
+ * the result is in the range where the helper trusts the host (finite for a
  * sum; normal and finite for a product or quotient; positive and finite
- * for a root). A NaN operand fails every such test. Anything else calls
+ * for a root), or the result is an exact zero the helper stores as it is
+ * (a product with a zero factor, a quotient of a zero dividend, the root
+ * of a zero). A NaN operand fails every such test. Anything else calls
  * the helper, which decides exactly.
  */
 function fpFast(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
   return (e, i) => {
     if (!validRm(i.rm)) return false;
     if (i.rm !== RM_RNE && i.rm !== RM_DYN) return fpCall(e, i, helper), true;
-    const c = e.code, r = e.tempF64();
-    c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs1));
-    if (op !== "sqrt") c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs2));
+    const c = e.code, r = e.tempF64(), a = e.tempF64(), b = e.tempF64();
+    c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs1)).localTee(a);
+    if (op !== "sqrt") c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs2)).localTee(b);
     c.op(FAST_OPS[op]).localSet(r);
     if (op === "add" || op === "sub") {
       c.localGet(r).localGet(r).op(OP.f64_sub).f64Const(0).op(OP.f64_eq);
@@ -321,6 +323,14 @@ function fpFast(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
     }
     // The condition is 0 or 1, and NX is bit 0 of fflags.
     c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and);
+    // An exact zero needs no NX: a product with a zero factor, a zero dividend's quotient, the root of a zero.
+    if (op === "mul" || op === "div" || op === "sqrt") {
+      c.localGet(r).f64Const(0).op(OP.f64_eq);
+      if (op === "mul") c.localGet(a).f64Const(0).op(OP.f64_eq).localGet(b).f64Const(0).op(OP.f64_eq).op(OP.i32_or);
+      if (op === "div") c.localGet(a).f64Const(0).op(OP.f64_eq);
+      if (op !== "sqrt") c.op(OP.i32_and);
+      c.op(OP.i32_or);
+    }
     if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
     e.if(VOID);
     c.localGet(e.slot).localGet(r).mem(OP.f64_store, MEM.regs, 3, freg(i.rd));
