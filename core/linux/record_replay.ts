@@ -132,8 +132,38 @@ const F_BLOCKED = 1, F_RESCHEDULE = 2, F_RESTART = 4;
  */
 interface Effects {
   writes: { addr: number; data: Uint8Array }[];
-  output: { fd: number; data: Uint8Array }[];
+  /** `data` undefined: the first `length` bytes the guest passed to `write`/`writev` (not kept twice). */
+  output: { fd: number; data?: Uint8Array; length: number }[];
   signals: PendingSignal[];
+}
+
+/** Output taken from the guest's buffers (a flag on the stream number). */
+const FROM_GUEST = 0x80;
+
+/** The first `n` bytes a `write` or `writev` passed, or undefined for another call or a buffer out of range. */
+function passedBytes(mem: AddressSpace, call: LoggedCall, n: number): Uint8Array | undefined {
+  const [, a1, a2] = call.args;
+  if (call.name === "write") return mem.inRange(a1, n) ? mem.u8.slice(a1, a1 + n) : undefined;
+  if (call.name !== "writev" || !mem.inRange(a1, a2 * 16)) return undefined;
+  const out = new Uint8Array(n);
+  let got = 0;
+  for (let i = 0; i < a2 && got < n; i++) {
+    const base = Number(mem.view.getBigUint64(a1 + 16 * i, true));
+    const len = Math.min(Number(mem.view.getBigUint64(a1 + 16 * i + 8, true)), n - got);
+    if (!mem.inRange(base, len)) return undefined;
+    out.set(mem.u8.subarray(base, base + len), got);
+    got += len;
+  }
+  return got === n ? out : undefined;
+}
+
+/** Leaves out of `e` the bytes a replay finds in the guest's own buffers (what `write` wrote to stdout). */
+function withoutPassedBytes(mem: AddressSpace, call: LoggedCall, e: Effects): Effects {
+  if (e.output.length !== 1) return e;
+  const [{ fd, data, length }] = e.output;
+  const passed = data && passedBytes(mem, call, length);
+  if (!passed || passed.length !== data.length || passed.some((b, i) => b !== data[i])) return e;
+  return { ...e, output: [{ fd, length }] };
 }
 
 /** Runs `op`, turning a system-call error into `-errno` as the dispatcher does. */
@@ -156,7 +186,7 @@ function errno(op: () => number | undefined): number | undefined {
 class Capture {
   private readonly checked: { addr: number; old: Uint8Array }[] = [];
   private readonly noted: { addr: number; len: number }[] = [];
-  readonly output: { fd: number; data: Uint8Array }[] = [];
+  readonly output: Effects["output"] = [];
   readonly signals: PendingSignal[] = [];
 
   constructor(private readonly mem: AddressSpace) {}
@@ -253,7 +283,7 @@ export class Recorder extends RunLogBase {
   override attach(proc: Process): void {
     super.attach(proc);
     proc.mem.writeTap = (addr, len, before) => this.capture?.write(addr, len, before);
-    tapStdioWrites((fd, data) => this.capture?.output.push({ fd, data: data.slice() }));
+    tapStdioWrites((fd, data) => this.capture?.output.push({ fd, data: data.slice(), length: data.length }));
     proc.signals.onRaise = (sig) => this.capture?.signals.push(sig);
   }
 
@@ -274,7 +304,10 @@ export class Recorder extends RunLogBase {
     o.u32(e.writes.length);
     for (const w of e.writes) o.f64(w.addr).u32(w.data.length).bytesOf(w.data);
     o.u32(e.output.length);
-    for (const w of e.output) o.u8(w.fd).u32(w.data.length).bytesOf(w.data);
+    for (const w of e.output) {
+      if (w.data === undefined) o.u8(w.fd | FROM_GUEST).u32(w.length);
+      else o.u8(w.fd).u32(w.data.length).bytesOf(w.data);
+    }
     o.u32(e.signals.length);
     for (const g of e.signals) {
       const flags = (g.addr !== undefined ? 1 : 0) | (g.value !== undefined ? 2 : 0) | (g.info !== undefined ? 4 : 0);
@@ -312,7 +345,7 @@ export class Recorder extends RunLogBase {
     const flags = (blocked ? F_BLOCKED : 0) | (this.proc.reschedule ? F_RESCHEDULE : 0) |
       (blocked?.restart === "restart" ? F_RESTART : 0);
     this.out.u8(K.call).u32(call.tid).u32(call.nr).f64(value).u8(flags);
-    this.effects(effects);
+    this.effects(blocked ? effects : withoutPassedBytes(this.proc.mem, call, effects));
     this.out.end();
     if (blocked) throw new Blocked(this.waiter(call.tid, blocked));
     return value;
@@ -485,8 +518,8 @@ export class Replayer extends RunLogBase {
     }
     const output: Effects["output"] = [];
     for (let n = r.u32(); n > 0; n--) {
-      const fd = r.u8();
-      output.push({ fd, data: r.take(r.u32()) });
+      const fd = r.u8(), length = r.u32();
+      output.push(fd & FROM_GUEST ? { fd: fd & ~FROM_GUEST, length } : { fd, data: r.take(length), length });
     }
     const signals: PendingSignal[] = [];
     for (let n = r.u32(); n > 0; n--) {
@@ -500,8 +533,8 @@ export class Replayer extends RunLogBase {
     return { writes, output, signals };
   }
 
-  /** Does to guest memory and the host's streams what the recorded call did. */
-  private apply(e: Effects): void {
+  /** Does to guest memory and the host's streams what the recorded call did (`call`: the guest's output). */
+  private apply(e: Effects, call?: LoggedCall): void {
     const mem = this.proc.mem;
     for (const w of e.writes) {
       if (!mem.inRange(w.addr, w.data.length)) throw this.diverged(`a write outside the address space`);
@@ -509,8 +542,10 @@ export class Replayer extends RunLogBase {
       mem.noteWrite(w.addr, w.data.length);
     }
     for (const o of e.output) {
+      const data = o.data ?? (call && passedBytes(mem, call, o.length));
+      if (data === undefined) throw this.diverged(`the guest's output is not where the recording saw it`);
       try {
-        writeAll(o.fd === 2 ? Deno.stderr : Deno.stdout, o.data);
+        writeAll(o.fd === 2 ? Deno.stderr : Deno.stdout, data);
       } catch {
         // The host's stream was closed (a pipe's reader left): the recorded call's result stands.
       }
@@ -540,7 +575,7 @@ export class Replayer extends RunLogBase {
       );
     }
     const ret = r.f64(), flags = r.u8();
-    this.apply(this.effects());
+    this.apply(this.effects(), call);
     if (flags & F_RESCHEDULE) this.proc.reschedule = true;
     if (flags & F_BLOCKED) throw new Blocked(this.injectedWaiter(call, flags & F_RESTART ? "restart" : "eintr"));
     return ret;
@@ -612,12 +647,13 @@ export class Replayer extends RunLogBase {
         const w = this.wakeNow(tid);
         if (w === undefined) return undefined;
         if (errno(() => inner.poll(Infinity)) === undefined) inner.cancel();
-        this.apply(w.effects);
+        // The call's own state was updated by running it: only the bytes it wrote are taken.
+        this.apply({ ...w.effects, output: [], signals: [] });
         return w.ret;
       },
       cancel: () => {
         inner.cancel();
-        this.apply(this.cancelled(tid, `thread ${tid}'s ${inner.what}`));
+        this.apply({ ...this.cancelled(tid, `thread ${tid}'s ${inner.what}`), output: [], signals: [] });
       },
     };
   }
@@ -640,7 +676,8 @@ export class Replayer extends RunLogBase {
   }
 
   stalled(): void {
-    if (!this.input.atEnd) throw this.diverged("every thread waits");
+    // A recorded deadlock ends with its waits abandoned: those records are what remains.
+    if (!this.input.atEnd && this.input.peek() !== K.cancel) throw this.diverged("every thread waits");
   }
 
   counter(): number {
