@@ -524,6 +524,7 @@ export class Replayer extends RunLogBase {
     const signals: PendingSignal[] = [];
     for (let n = r.u32(); n > 0; n--) {
       const sig: PendingSignal = { signo: r.u8(), code: r.i32(), pid: r.f64(), uid: r.f64(), tid: r.f64() };
+      if (sig.signo < 1 || sig.signo > 64) throw this.diverged(`a signal numbered ${sig.signo}`);
       const flags = r.u8();
       if (flags & 1) sig.addr = r.f64();
       if (flags & 2) sig.value = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
@@ -670,7 +671,11 @@ export class Replayer extends RunLogBase {
         break;
       }
       this.read++;
-      for (let n = this.input.u8(); n > 0; n--) out.push({ signo: this.input.u8(), code: this.input.i32() });
+      for (let n = this.input.u8(); n > 0; n--) {
+        const signo = this.input.u8(), code = this.input.i32();
+        if (signo < 1 || signo > 64) throw this.diverged(`a signal numbered ${signo}`);
+        out.push({ signo, code });
+      }
     }
     return out;
   }

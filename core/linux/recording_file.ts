@@ -68,6 +68,20 @@ export interface RecordingHeader {
   pid: number;
 }
 
+/** Whether a parsed header has every field, of its type. */
+function wellFormed(h: unknown): h is RecordingHeader {
+  if (typeof h !== "object" || h === null) return false;
+  const r = h as Record<string, unknown>;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const id = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const interp = r.interp as Record<string, unknown> | undefined;
+  return ["plume", "program", "exePath", "sha256", "sysroot"].every((k) => typeof r[k] === "string") &&
+    strings(r.argv) && strings(r.envp) && typeof r.oneInsnPerTb === "boolean" &&
+    (r.seed === undefined || id(r.seed)) && typeof r.random === "string" && /^([0-9a-f]{2}){16}$/.test(r.random) &&
+    id(r.uid) && id(r.gid) && id(r.pid) && (r.pid as number) > 0 &&
+    (interp === undefined || (typeof interp.path === "string" && typeof interp.sha256 === "string"));
+}
+
 /** SHA-256 of `bytes` in hex. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -194,12 +208,12 @@ export class RecordingWriter {
     this.file.close();
   }
 
-  /** Closes the file without a trailer (the run could not be recorded: the file is refused by replay). */
+  /** Closes and removes the file: the run could not be recorded. */
   abandon(): void {
     try {
-      this.flush();
       this.file.close();
-    } catch { /* already closed */ }
+      Deno.removeSync(this.path);
+    } catch { /* already closed and removed */ }
   }
 }
 
@@ -267,9 +281,7 @@ export class RecordingReader {
     } catch {
       throw refuse("corrupt (unreadable header)");
     }
-    if (typeof header?.plume !== "string" || !Array.isArray(header.argv) || !Array.isArray(header.envp)) {
-      throw refuse("corrupt (incomplete header)");
-    }
+    if (!wellFormed(header)) throw refuse("corrupt (incomplete header)");
     if (header.plume !== version) throw refuse(`recorded by plume ${header.plume}, this is plume ${version}`);
     return new RecordingReader(bytes, header, 16 + len);
   }
