@@ -254,8 +254,10 @@ export class Scheduler {
     const proc = this.proc;
     const log = proc.runLog;
     const raised: RaisedSignal[] = [];
-    if (log?.replaying) raised.push(...log.recordedSignals());
-    else {
+    if (log?.replaying) {
+      if (proc.hostSignals.pending) log.interrupted(proc.hostSignals.take());
+      raised.push(...log.recordedSignals());
+    } else {
       if (proc.timers.next <= now || proc.timers.counting) {
         for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
       }

@@ -241,6 +241,10 @@ abstract class RunLogBase implements RunLog {
   abstract raised(signals: readonly RaisedSignal[]): void;
   abstract recordedSignals(): RaisedSignal[];
   abstract stalled(): void;
+
+  interrupted(signos: readonly number[]): never {
+    throw new RecordingError(`-${this.replaying ? "replay" : "record"}: stopped by signal ${signos.join(", ")}`);
+  }
   abstract counter(real: number): number;
 }
 

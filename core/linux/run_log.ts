@@ -44,6 +44,8 @@ export interface RunLog {
   raised(signals: readonly RaisedSignal[]): void;
   /** Replaying: the signals the recording raised before the next slice. */
   recordedSignals(): RaisedSignal[];
+  /** Replaying: signals were sent to plume (Ctrl-C): the replay stops (throws), since the recording has none there. */
+  interrupted(signos: readonly number[]): never;
   /** Replaying: no thread can run; throws unless the recording ends here too (a deadlock that was recorded). */
   stalled(): void;
   /** Reads of `time`/`cycle`/`instret`: `real` is the host's value; returns the one the guest gets. */
