@@ -117,6 +117,7 @@ async function runWithPlugins(
   const { createGuest, runCreatedGuest } = await loadEmulator();
   const { loadPlugins, PluginCore, stopEsbuild } = side;
   const core = new PluginCore(log, o.pluginErrors === "fatal");
+  core.maxForks = o.pluginForks;
   let guest;
   try {
     guest = createGuest({ ...cfg, instrumentation: core.instrumentation(), vcpuHooks: core });
@@ -196,6 +197,7 @@ export async function main(args: string[]): Promise<number> {
       jitWarmupMs: o.jitWarmupMs,
       jitWasm: o.jitWasm,
       seed: o.seed,
+      nproc: o.nproc,
     };
     // The gdb stub listens before the program is read (a port in use fails at once) and waits for the debugger
     // before the first instruction.

@@ -18,6 +18,7 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts"
 import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
+import { DEFAULT_NPROC, RLIMIT_NPROC } from "./linux/rlimits.ts";
 import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
 import { makeExecTracer } from "./jit/exec_trace.ts";
@@ -47,6 +48,8 @@ export interface GuestConfig {
   jitWarmupMs?: number;
   /** `-jit-wasm`: when regions become WebAssembly (default: the cache's). */
   jitWasm?: WasmPolicy;
+  /** `-nproc`: the most tasks of the run, the guest's `RLIMIT_NPROC` (default {@link DEFAULT_NPROC}). */
+  nproc?: number;
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
@@ -150,6 +153,8 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.strace = cfg.strace;
   proc.sysroot = cfg.sysroot;
   proc.exePath = Deno.realPathSync(cfg.program);
+  // All guest processes live inside plume, where the host's RLIMIT_NPROC does not reach them.
+  proc.rlimits.lower(RLIMIT_NPROC, cfg.nproc ?? DEFAULT_NPROC);
   const loaded = loadProgram(mem, {
     path: cfg.program,
     bytes,

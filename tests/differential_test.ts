@@ -135,6 +135,8 @@ const CASES: Case[] = [
   { bin: "gdb_target", status: 3, note: "the gdb stub's test program, run without a debugger" },
   { bin: "gdb_threads", status: 0, note: "the gdb stub's threaded test program, run without a debugger" },
   { bin: "sockets", status: 0, note: "also in sockets_test.ts, with its -strace lines" },
+  { bin: "forkbomb", status: 0, note: "a fork bomb of at most 40 forks; under limits in forkbomb_test.ts" },
+  { bin: "forkbomb", args: ["reap"], status: 0, note: "children of a parent ignoring SIGCHLD leave no zombies" },
   { bin: "sockbench", status: 2, note: "usage" },
   { bin: "sockbench", args: ["send", "1", "1"], status: 1, note: "connection refused on port 1" },
   // The tests run every RV64IMA region as WebAssembly at once (the harness's -jit-wasm always); these take the default

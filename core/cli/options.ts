@@ -63,12 +63,16 @@ export interface Options {
   stackSize: number;
   /** `-r`: uname release override. */
   unameRelease: string | undefined;
+  /** `-nproc`: the most guest tasks (processes and threads) at once, the guest's `RLIMIT_NPROC`. */
+  nproc: number;
   /** `-plugin`, in load order. */
   plugins: PluginSpec[];
   /** `-plugin-watchdog`: seconds a plugin may take to answer. */
   pluginWatchdog: number;
   /** `-plugin-memory`: memory limit of each plugin process in MiB, beyond the runtime's own (0: no limit). */
   pluginMemory: number;
+  /** `-plugin-forks`: the most forked processes each plugin follows at once. */
+  pluginForks: number;
   /** `-plugin-errors`: what a failing plugin does to the run. */
   pluginErrors: "unload" | "fatal";
   /** `-g`: the TCP port (on 127.0.0.1) or unix socket path to wait for a debugger on. */
@@ -107,6 +111,9 @@ Argument             Env-variable      Description
 -jit-wasm on|off|always                compile hot regions to WebAssembly where the tier
                                        covers their instructions (default on; always: every
                                        region at once)
+-nproc n                               at most n guest processes and threads at once: the
+                                       guest's RLIMIT_NPROC, fork and clone fail with EAGAIN
+                                       beyond it (default 512, or the host's if lower)
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
                                        write=PATH, net=HOST[:PORT], env=VAR, or guest=write
@@ -116,6 +123,9 @@ Argument             Env-variable      Description
 -plugin-watchdog s                     seconds a plugin may take to answer (default 10)
 -plugin-memory mb                      memory limit of each plugin process in MiB
                                        (default 512; 0: no limit)
+-plugin-forks n                        each plugin follows at most n forked processes at once
+                                       (a process each); beyond them a process runs without it
+                                       (default 64; 0: none)
 -plugin-errors mode                    'unload' a failing plugin and go on (default) or
                                        make plugin errors 'fatal' (exit status 1)
 -version             QEMU_VERSION      display version information and exit
@@ -220,6 +230,16 @@ const OPTIONS: Record<string, OptionDef> = {
       o.seed = Number(v);
     },
   },
+  nproc: {
+    arg: true,
+    apply: (o, v) => {
+      // Linux's PID_MAX_LIMIT bounds the tasks there can be.
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4194304) {
+        throw new UsageError(`Invalid -nproc '${v}' (1 to 4194304 tasks)`);
+      }
+      o.nproc = Number(v);
+    },
+  },
   "jit-warmup": {
     arg: true,
     apply: (o, v) => {
@@ -274,6 +294,13 @@ const OPTIONS: Record<string, OptionDef> = {
       o.pluginMemory = Number(v);
     },
   },
+  "plugin-forks": {
+    arg: true,
+    apply: (o, v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65536) throw new UsageError(`Invalid plugin forks '${v}' (0 to 65536)`);
+      o.pluginForks = Number(v);
+    },
+  },
   "plugin-errors": {
     arg: true,
     apply: (o, v) => {
@@ -301,9 +328,11 @@ function defaultOptions(): Options {
     jitWasm: "hot",
     stackSize: 8 << 20,
     unameRelease: undefined,
+    nproc: 512,
     plugins: [],
     pluginWatchdog: 10,
     pluginMemory: 512,
+    pluginForks: 64,
     pluginErrors: "unload",
     gdb: undefined,
   };

@@ -9,7 +9,9 @@
  * it leaves behind end with it. A process that ends before its parent
  * stays a zombie, holding its status, until the parent collects it with
  * `wait4`/`waitid`; the parent gets the signal its child was made with
- * (`SIGCHLD` for `fork`).
+ * (`SIGCHLD` for `fork`). A parent that ignores `SIGCHLD` (or set
+ * `SA_NOCLDWAIT`) leaves no zombies: its children are collected as they
+ * end, as Linux reaps them itself.
  *
  * @module
  */
@@ -17,6 +19,7 @@
 import type { Process } from "../linux/process.ts";
 import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
+import { SIG_IGN, SIGCHLD } from "../linux/signals.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 import type { DebugServer } from "./debug_loop.ts";
@@ -125,17 +128,38 @@ export class ProcessRunner {
     return this.runs.some((s) => s.proc.hostSignals.active);
   }
 
-  /** A process other than the first ended: it becomes a zombie, and its parent hears of it. */
+  /**
+   * A process other than the first ended: it becomes a zombie, and its
+   * parent hears of it; or it is gone at once (Linux's `do_notify_parent`)
+   * when nobody will collect it: its parent ended before it, or ignores
+   * `SIGCHLD` (no signal then) or set `SA_NOCLDWAIT` on it.
+   */
   private ended(s: Scheduler): void {
     this.runs.splice(this.runs.indexOf(s), 1);
     const child = s.proc, parent = child.parent;
     if (parent === undefined || parent.exitStatus !== null) {
-      child.family.processes.delete(child.pid);
+      forget(child);
       return;
     }
-    if (child.exitSignal !== 0) {
+    const action = parent.signals.actions[SIGCHLD];
+    const autoreap = child.exitSignal === SIGCHLD &&
+      (action.handler === SIG_IGN || (action.flags & SA_NOCLDWAIT) !== 0n);
+    if (child.exitSignal !== 0 && !(autoreap && action.handler === SIG_IGN)) {
       const code = childEndCode(child);
       sendSignal(parent, { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 });
     }
+    if (autoreap) {
+      parent.children.splice(parent.children.indexOf(child), 1);
+      forget(child);
+    }
   }
+}
+
+/** `sa_flags`: the children of a process with this on `SIGCHLD` leave no zombies. */
+const SA_NOCLDWAIT = 2n;
+
+/** Removes a process that nobody collects from the run, with its zombies (nobody collects those either). */
+function forget(proc: Process): void {
+  proc.family.processes.delete(proc.pid);
+  for (const orphan of proc.children) if (orphan.exitStatus !== null) proc.family.processes.delete(orphan.pid);
 }

@@ -1,7 +1,8 @@
 /**
  * Resource limits (`getrlimit`, `setrlimit`, `prlimit64`), starting as the
  * host's. Only plume's own bookkeeping changes; limits that plume enforces
- * are read from here (`RLIMIT_NOFILE` for descriptors).
+ * are read from here (`RLIMIT_NOFILE` for descriptors, `RLIMIT_NPROC` for
+ * the tasks of a run).
  *
  * @module
  */
@@ -15,6 +16,16 @@ export const RLIM_INFINITY: bigint = 0xffff_ffff_ffff_ffffn;
 const RLIM_NLIMITS = 16;
 /** Stack size limit. */
 export const RLIMIT_STACK = 3;
+/** Tasks (processes and threads) limit. */
+export const RLIMIT_NPROC = 6;
+/**
+ * The most tasks (threads of every guest process, zombies included) one
+ * plume run starts with as `RLIMIT_NPROC` (`-nproc`): plume runs all guest
+ * processes inside its own host process, where the host's limit never
+ * applies, and a forked process costs plume a copy of its memory (and,
+ * under plugins, a host process per plugin).
+ */
+export const DEFAULT_NPROC = 512;
 /** Open descriptors limit. */
 export const RLIMIT_NOFILE = 7;
 /** Linux's `fs.nr_open` default: the most descriptors a process may have. */
@@ -96,6 +107,16 @@ export class ResourceLimits {
     if (limit.max > old.max) throw new SyscallError(E.EPERM, `Cannot raise the hard limit to ${limit.max}`);
     if (resource === RLIMIT_NOFILE && limit.max > BigInt(NR_OPEN)) throw new SyscallError(E.EPERM);
     this.limits[resource] = { ...limit };
+  }
+
+  /**
+   * Lowers a limit to at most `n` (soft and hard), as plume's own caps do
+   * before the guest starts: a guest may lower it further and raise the
+   * soft limit back up to `n`, never above.
+   */
+  lower(resource: number, n: number): void {
+    const old = this.get(resource), cap = BigInt(n);
+    this.limits[resource] = { cur: old.cur < cap ? old.cur : cap, max: old.max < cap ? old.max : cap };
   }
 
   /** The soft limit as a number (`Infinity` for unlimited). */

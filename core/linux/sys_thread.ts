@@ -4,6 +4,8 @@
  * `set_tid_address`, robust futex lists, `gettid` and `sched_yield`.
  *
  * A `clone` without `CLONE_THREAD` makes a new process ({@link forkProcess}).
+ * Both fail with `EAGAIN` once the run has `RLIMIT_NPROC` tasks, as Linux
+ * fails them for a user ({@link checkTaskLimit}).
  * `clone3` is left unimplemented (`ENOSYS`) as in qemu-user: glibc then
  * falls back to `clone`.
  *
@@ -14,6 +16,7 @@ import { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readStruct } from "./guest_struct.ts";
 import { Process } from "./process.ts";
+import { RLIMIT_NPROC } from "./rlimits.ts";
 import { fmtFlags, type Named } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import type { ThreadState } from "./thread.ts";
@@ -64,6 +67,35 @@ function nextVcpuIndex(proc: Process): number {
   return max + 1;
 }
 
+/**
+ * The tasks of the run as Linux counts them against `RLIMIT_NPROC`: every
+ * thread of every guest process, and each zombie, until its parent
+ * collects it.
+ */
+function liveTasks(proc: Process): number {
+  let n = 0;
+  for (const p of proc.family.processes.values()) {
+    let threads = 0;
+    if (p.exitStatus === null) {
+      for (const t of p.threads.values()) if (!t.exited) threads++;
+    }
+    n += Math.max(threads, 1);
+  }
+  return n;
+}
+
+/**
+ * Linux's `RLIMIT_NPROC` check in `copy_process`: a new task fails with
+ * `EAGAIN` when the tasks already running reach the caller's soft limit.
+ * Every guest process of a plume run counts (they are all the user's),
+ * and the limit holds for root too, which Linux exempts: it is what keeps
+ * a fork bomb from taking plume down (`-nproc`).
+ */
+function checkTaskLimit(proc: Process): void {
+  const limit = proc.rlimits.soft(RLIMIT_NPROC);
+  if (liveTasks(proc) >= limit) throw new SyscallError(E.EAGAIN, `${limit} tasks already (RLIMIT_NPROC)`);
+}
+
 /** The riscv64 `clone(flags, newsp, parent_tid, tls, child_tid)`. */
 function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const flags = a[0] >>> 0, newsp = a[1], parentTid = a[2], tls = a[3], childTid = a[4];
@@ -76,6 +108,7 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (flags & (CLONE.NEWNS | CLONE.NEWUSER | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUTS | CLONE.NEWIPC)) {
     throw new SyscallError(E.EINVAL, "Namespaces of a thread");
   }
+  checkTaskLimit(proc);
   const parent = proc.thread(cpu);
   // The tid words are written before the thread exists, so a fault leaves nothing behind.
   if (flags & CLONE.PARENT_SETTID) proc.mem.check(parentTid, 4, "write");
@@ -127,6 +160,7 @@ function forkProcess(
   }
   const start = proc.family.onFork;
   if (start === undefined) throw new SyscallError(E.ENOSYS, "Nothing here runs a second process");
+  checkTaskLimit(proc);
   if (flags & CLONE.PARENT_SETTID) proc.mem.check(parentTid, 4, "write");
   let mem;
   try {

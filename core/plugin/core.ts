@@ -78,6 +78,14 @@ export class PluginCore implements VcpuHooks {
   private family = new Set<PluginCore>();
   /** True for the core of a forked process: its process's end runs its atexit callbacks. */
   private forked = false;
+  /**
+   * The copies of each plugin (by load-order index) that follow forked
+   * processes now, shared by the whole family, and the plugins already told
+   * that they reached {@link maxForks}.
+   */
+  private copies = { live: [] as number[], told: new Set<number>() };
+  /** The plugins (load-order indexes) this forked process's core counts in {@link copies} until it stops. */
+  private counted: number[] = [];
 
   /**
    * @param log where messages and plugin output go
@@ -120,6 +128,14 @@ export class PluginCore implements VcpuHooks {
     };
   }
 
+  /**
+   * The most forked processes each plugin follows at once (`-plugin-forks`):
+   * a copy is a host process, and a fork bomb would make one per guest
+   * process. A process forked beyond it runs without that plugin, and the
+   * first time this happens one line says so.
+   */
+  maxForks = 64;
+
   /** Adds an instance (in load order). */
   add(inst: PluginInstance): void {
     inst.onAttention = () => this.checkAttention();
@@ -158,9 +174,23 @@ export class PluginCore implements VcpuHooks {
     const copy = new PluginCore(this.log, this.fatal);
     copy.family = this.family;
     copy.forked = true;
+    copy.copies = this.copies;
+    copy.maxForks = this.maxForks;
     let complete = true;
     for (const inst of this.instances) {
       if (!inst.alive) continue;
+      if ((this.copies.live[inst.index] ?? 0) >= this.maxForks) {
+        complete = false;
+        if (!this.copies.told.has(inst.index)) {
+          this.copies.told.add(inst.index);
+          this.log.error(
+            `plume: plugin '${printable(inst.name)}' (#${inst.index + 1}): it follows ${this.maxForks} forked ` +
+              `processes already (-plugin-forks ${this.maxForks}); processes forked while that lasts run without it, ` +
+              `the guest goes on\n`,
+          );
+        }
+        continue;
+      }
       const reply = this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FORK, []));
       if (reply === undefined || !inst.alive) {
         complete = false;
@@ -171,6 +201,8 @@ export class PluginCore implements VcpuHooks {
           throw new PluginFailure("fork: the plugin's process cannot copy itself here");
         }
         copy.add(inst.forkedCopy(inst.process.forked(reply[1], reply[2], reply[3])));
+        this.copies.live[inst.index] = (this.copies.live[inst.index] ?? 0) + 1;
+        copy.counted.push(inst.index);
       } catch (err) {
         if (!(err instanceof PluginFailure)) throw err;
         complete = false;
@@ -549,6 +581,8 @@ export class PluginCore implements VcpuHooks {
       for (const copy of this.family) copy.shutdown();
       this.family.clear();
     }
+    for (const index of this.counted) this.copies.live[index]--;
+    this.counted = [];
     for (const inst of this.instances) {
       inst.drainText();
       inst.alive = false;
