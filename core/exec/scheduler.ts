@@ -20,9 +20,10 @@
  *   guest signals there, and each thread's pending signals are delivered
  *   before it runs.
  * - **Recorded and replayed runs** (`proc.runLog`) count every slice, a lone
- *   thread's too; signals from outside and the ends of waits are written
- *   down with the slice they came before, and a replay takes them from the
- *   recording instead of the clock (`linux/record_replay.ts`).
+ *   thread's too, once anything could interrupt them (`RunLog.counting`);
+ *   signals from outside and the ends of waits are written down with the
+ *   slice they came before, and a replay takes them from the recording
+ *   instead of the clock (`linux/record_replay.ts`).
  *
  * @module
  */
@@ -329,9 +330,15 @@ export class Scheduler {
       if (proc.exitStatus !== null) return;
       proc.reschedule = false;
       t0 = performance.now();
-      // A recorded or replayed run's slices only count, even with one thread: signals from outside arrive
-      // between slices, which must end at the same instruction when the run is replayed.
-      if (proc.threads.size === 1 && proc.runLog === undefined) {
+      // Once a recorded or replayed run counts, its slices only count, even with one thread: signals from outside
+      // arrive between slices, which must end at the same instruction when the run is replayed. A region runs an
+      // unknown number of blocks in one dispatch: from then on there are none.
+      const log = proc.runLog;
+      if (log?.counting && !this.cache.noChain) {
+        this.cache.noChain = true;
+        this.cache.flush();
+      }
+      if (proc.threads.size === 1 && !log?.counting) {
         runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
       } else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     }

@@ -218,8 +218,9 @@ class Capture {
 abstract class RunLogBase implements RunLog {
   abstract readonly replaying: boolean;
   protected proc!: Process;
-  /** Slices run so far (the scheduler's clock while recording or replaying). */
+  /** Slices run since {@link counting} (the scheduler's clock while recording or replaying). */
   protected slices = 0;
+  counting = false;
 
   /** Connects the log to the process it records or replays (before its first instruction). */
   attach(proc: Process): void {
@@ -228,7 +229,23 @@ abstract class RunLogBase implements RunLog {
   }
 
   slice(): void {
-    this.slices++;
+    if (this.counting) this.slices++;
+  }
+
+  syscall(call: LoggedCall, run: (args: readonly number[]) => number): number {
+    try {
+      return this.perform(call, run);
+    } finally {
+      this.startCounting(call);
+    }
+  }
+
+  /** Starts {@link counting} after the first call that makes slices matter, and ends the slice there. */
+  private startCounting(call: LoggedCall): void {
+    const proc = this.proc;
+    if (this.counting || !(call.name === "setitimer" || proc.threads.size > 1 || proc.hostSignals.active)) return;
+    this.counting = true;
+    proc.reschedule = true;
   }
 
   /** Whether the replay runs `call` again rather than injecting it. */
@@ -237,7 +254,8 @@ abstract class RunLogBase implements RunLog {
     return SIGNALLING[call.name]?.(this.proc, call.args) ?? false;
   }
 
-  abstract syscall(call: LoggedCall, run: (args: readonly number[]) => number): number;
+  /** Runs, records or injects a system call. */
+  protected abstract perform(call: LoggedCall, run: (args: readonly number[]) => number): number;
   abstract raised(signals: readonly RaisedSignal[]): void;
   abstract recordedSignals(): RaisedSignal[];
   abstract stalled(): void;
@@ -325,7 +343,7 @@ export class Recorder extends RunLogBase {
     }
   }
 
-  syscall(call: LoggedCall, run: (args: readonly number[]) => number): number {
+  protected perform(call: LoggedCall, run: (args: readonly number[]) => number): number {
     this.refuse(call);
     if (this.executed(call)) {
       try {
@@ -558,7 +576,7 @@ export class Replayer extends RunLogBase {
     for (const sig of e.signals) sendSignal(this.proc, sig);
   }
 
-  syscall(call: LoggedCall, run: (args: readonly number[]) => number): number {
+  protected perform(call: LoggedCall, run: (args: readonly number[]) => number): number {
     const what = `thread ${call.tid} made system call ${call.name}`;
     if (this.executed(call)) {
       try {

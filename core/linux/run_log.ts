@@ -38,7 +38,17 @@ export interface RunLog {
    * its recorded result and memory writes.
    */
   syscall(call: LoggedCall, run: (args: readonly number[]) => number): number;
-  /** The scheduler is about to run a slice. */
+  /**
+   * True once slices must count blocks: from the first system call after
+   * which something can interrupt the guest from outside or another thread
+   * can run (a second thread, `setitimer`, a handler for a signal plume
+   * listens for). Until then nothing depends on where a slice ends, and the
+   * run goes at full speed (regions, slices by time). The call that starts
+   * counting ends its slice, so counting starts at the same instruction in
+   * the recording and the replay.
+   */
+  readonly counting: boolean;
+  /** The scheduler is about to run a slice (counted only while {@link counting}). */
   slice(): void;
   /** Recording: signals raised from outside before the next slice (written down). */
   raised(signals: readonly RaisedSignal[]): void;
