@@ -276,7 +276,7 @@ abstract class RunLogBase implements RunLog {
  * const path = Deno.makeTempFileSync();
  * const rec = new Recorder(path, "0.1.0");
  * rec.start({ plume: "0.1.0", program: "p", exePath: "/p", sha256: "", argv: ["p"], envp: [], sysroot: "",
- *   oneInsnPerTb: false, random: "00", uid: 0, gid: 0, pid: 1 });
+ *   oneInsnPerTb: false, random: "00".repeat(16), uid: 0, gid: 0, pid: 1 });
  * rec.finish(0); // the run's exit status
  * strictEqual(Replayer.open(path, "0.1.0").header.argv[0], "p");
  * Deno.removeSync(path);

@@ -100,7 +100,7 @@ const encoder = new TextEncoder();
  * const path = Deno.makeTempFileSync();
  * const w = new RecordingWriter(path);
  * w.header({ plume: "0", program: "p", exePath: "/p", sha256: "", argv: ["p"], envp: [], sysroot: "",
- *   oneInsnPerTb: false, random: "00", uid: 0, gid: 0, pid: 1 });
+ *   oneInsnPerTb: false, random: "00".repeat(16), uid: 0, gid: 0, pid: 1 });
  * w.u8(7).f64(1.5).end();
  * w.finish(3);
  * const r = RecordingReader.open(path, "0");
