@@ -220,7 +220,7 @@ export interface Limit {
 }
 
 /** Order of `/proc/self/limits` lines, which is the `RLIMIT_*` numbering. */
-const LIMIT_NAMES = [
+export const LIMIT_NAMES: readonly string[] = [
   "Max cpu time",
   "Max file size",
   "Max data size",

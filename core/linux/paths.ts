@@ -12,9 +12,10 @@
  */
 
 import { E, SyscallError } from "./errno.ts";
-import { hostLoad, hostUptime } from "./host_info.ts";
+import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
 import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
+import { RLIM_INFINITY } from "./rlimits.ts";
 import type { Process } from "./process.ts";
 import { StdioFile } from "./stdio.ts";
 
@@ -121,6 +122,41 @@ export function procStat(proc: Process): string {
   return fields.join(" ") + "\n";
 }
 
+/** The unit Linux names for each `RLIMIT_*` in `/proc/self/limits` ("" for none). */
+const LIMIT_UNITS = [
+  "seconds",
+  "bytes",
+  "bytes",
+  "bytes",
+  "bytes",
+  "bytes",
+  "processes",
+  "files",
+  "bytes",
+  "bytes",
+  "locks",
+  "signals",
+  "bytes",
+  "",
+  "",
+  "us",
+];
+
+/**
+ * Contents of `/proc/self/limits` from the guest's own limits, in Linux's
+ * layout: what `getrlimit` gives, plume's caps (`-nproc`) and the guest's
+ * `setrlimit` changes included, where the host's file would show plume's.
+ */
+export function procLimits(proc: Process): string {
+  const value = (v: bigint) => (v === RLIM_INFINITY ? "unlimited" : String(v)).padEnd(20);
+  let s = `${"Limit".padEnd(25)} ${"Soft Limit".padEnd(20)} ${"Hard Limit".padEnd(20)} ${"Units".padEnd(10)}\n`;
+  LIMIT_NAMES.forEach((name, i) => {
+    const l = proc.rlimits.get(i);
+    s += `${name.padEnd(25)} ${value(l.cur)} ${value(l.max)} ${LIMIT_UNITS[i] ? LIMIT_UNITS[i].padEnd(10) : ""}\n`;
+  });
+  return s;
+}
+
 /**
  * Host path for guest path `path` relative to `dirfd`. `sysroot` applies
  * the `-L` lookup to absolute paths (for calls that only look files up, as
@@ -218,7 +254,7 @@ export function procCpuinfo(): string {
 
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps` and `stat`, `/proc/cpuinfo`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps`, `stat` and `limits`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
@@ -227,6 +263,7 @@ export function syntheticFile(proc: Process, path: string, flags: number): OpenF
   const rest = procSelfRest(proc, path);
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
   if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
+  if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
   if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo()), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
-import { AT_FDCWD, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
+import { AT_FDCWD, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
+import { RLIMIT_NPROC } from "./rlimits.ts";
 import { withEnv } from "./_testing.ts";
 
 Deno.test(
@@ -71,6 +72,17 @@ Deno.test(
     assertEquals([fields[21], fields[27]], [String(env.proc.startTime), String(0x7ffef000)]);
     assertEquals(fields[19], "0", "no threads to count");
     assertEquals(fields[43], "0\n");
+  }),
+);
+
+Deno.test(
+  "procLimits is the host's /proc/self/limits for limits as the host's, and shows the guest's own after a change",
+  withEnv((env) => {
+    // A new process's limits are the host's (this process's): the file must read the same, byte for byte.
+    assertEquals(procLimits(env.proc), Deno.readTextFileSync("/proc/self/limits"));
+    env.proc.rlimits.lower(RLIMIT_NPROC, 7);
+    const line = procLimits(env.proc).split("\n").find((l) => l.startsWith("Max processes"));
+    assertEquals(line, `${"Max processes".padEnd(25)} ${"7".padEnd(20)} ${"7".padEnd(20)} ${"processes".padEnd(10)}`);
   }),
 );
 
