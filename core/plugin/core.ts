@@ -191,7 +191,8 @@ export class PluginCore implements VcpuHooks {
         }
         continue;
       }
-      const reply = this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FORK, []));
+      // The child's pid (its one thread's id) goes to the copy, for `QemuInfo.pid`.
+      const reply = this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FORK, [cpu.tid]));
       if (reply === undefined || !inst.alive) {
         complete = false;
         continue;
