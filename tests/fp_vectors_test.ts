@@ -5,7 +5,10 @@
  * build/gen_fpu_vectors.sh), byte for byte. core/fpu/fpu_test.ts checks the
  * helpers on the same vectors directly; this checks the translated code
  * around them (rounding-mode fields, fsrm and frflags, NaN-boxing, inline
- * fast paths, moves, loads and stores) in the tier that runs hot code.
+ * fast paths, moves, loads and stores) as plume runs it: blocks mostly made
+ * of helper calls stay in JavaScript (`WASM_POLICY` in core/jit/wasm/trans.ts),
+ * the rest are WebAssembly. core/jit/interpreter_test.ts runs every block the
+ * tier can translate in it.
  */
 
 import { assertEquals } from "./assert.ts";

@@ -10,7 +10,11 @@ import { CSR, makeRuntime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
-import { WASM_TRANS } from "./wasm/trans.ts";
+import { WASM_POLICY, WASM_TRANS, wasmTranslatable } from "./wasm/trans.ts";
+
+// Every block the WebAssembly tier can translate runs in it here, also those it would leave to JavaScript for speed.
+const DEFAULT_HELPER_SHARE = WASM_POLICY.helperShare;
+WASM_POLICY.helperShare = 1;
 
 /** Register holding the base of the data area; instructions never overwrite it. */
 const BASE = 8;
@@ -293,6 +297,23 @@ Deno.test("WebAssembly regions agree with the interpreter on F, D and Zicsr: val
   assertEquals(fast > 200, true, `${fast} blocks that can take an inline fast path`);
   const inline = ["fsqrt.d", "feq.d", "flt.d", "fle.d", "fsgnjx.d", "fmv.x.w", "fmv.d.x", "fld", "fsw", "csrrci"];
   assertEquals(inline.filter((op) => !ops.has(op)), [], "operations translated inline that the test never ran");
+});
+
+Deno.test("wasmTranslatable leaves blocks mostly made of F/D helper calls to JavaScript", () => {
+  // fmadd.d fa0, fa1, fa2, fa3 (a helper call), addi a0, a0, 1, fadd.d fa0, fa0, fa1 (inline)
+  const fmadd = decode(0x6a5875c3)!, addi = decode(0x00150513)!, fadd = decode(0x02b57553)!;
+  assertEquals([fmadd.op, addi.op, fadd.op], ["fmadd.d", "addi", "fadd.d"]);
+  const saved = WASM_POLICY.helperShare;
+  WASM_POLICY.helperShare = DEFAULT_HELPER_SHARE;
+  try {
+    assertEquals(wasmTranslatable([fmadd, addi, addi]), false);
+    assertEquals(wasmTranslatable([fmadd, ...new Array(7).fill(addi)]), true);
+    assertEquals(wasmTranslatable([fadd, fadd, fadd]), true);
+    WASM_POLICY.helperShare = 1;
+    assertEquals(wasmTranslatable([fmadd, fmadd]), true);
+  } finally {
+    WASM_POLICY.helperShare = saved;
+  }
 });
 
 /** Random plugin actions for a block of `n` instructions; every event goes to `log` through the hooks. */

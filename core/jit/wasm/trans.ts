@@ -21,6 +21,7 @@
  * A helper with a rounding mode is called with rm 7 only when `frm` is
  * valid (a reserved one leaves through the fault exit, as the helper's
  * throw would), so the F/D helpers never fault and return no status.
+ * Blocks mostly made of helper calls stay in JavaScript ({@link WASM_POLICY}).
  *
  * @module
  */
@@ -282,12 +283,17 @@ function fpCall(e: WasmEmitter, i: Insn, helper: FpHelper): void {
 /** An F or D operation through its `core/fpu/` helper. */
 function fp(helper: FpHelper): WasmTrans {
   const rounded = FP_HELPERS[helper].includes("rm");
-  return (e, i) => {
+  const trans: WasmTrans = (e, i) => {
     if (rounded && !validRm(i.rm)) return false;
     fpCall(e, i, helper);
     return true;
   };
+  helperOnly.add(trans);
+  return trans;
 }
+
+/** Translators of operations that always call their helper ({@link fp}). */
+const helperOnly = new Set<WasmTrans>();
 
 /** Operations of {@link fpFast}, with the f64 instruction of each. */
 const FAST_OPS = { add: OP.f64_add, sub: OP.f64_sub, mul: OP.f64_mul, div: OP.f64_div, sqrt: OP.f64_sqrt } as const;
@@ -615,7 +621,30 @@ export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   },
 };
 
-/** Whether every instruction of `insns` has a WebAssembly translation (`null`, an illegal one, has: an exit). */
+/**
+ * What decides whether a block is worth WebAssembly beyond having a
+ * translation. An F/D operation with no inline path calls its helper
+ * through an import, about 20 ns more than the JavaScript tier's direct
+ * call (measured: a loop of fmul.s, fadd.s and fmadd.d, 5 M iterations,
+ * 0.33 s in JavaScript against 0.62 s in WebAssembly), while each integer
+ * instruction gains a few ns from i64; a block where such calls are more
+ * than `helperShare` of the instructions stays in JavaScript. Tests set it
+ * to 1 to run every block in the tier.
+ */
+export const WASM_POLICY: { helperShare: number } = { helperShare: 1 / 8 };
+
+/**
+ * Whether every instruction of `insns` has a WebAssembly translation
+ * (`null`, an illegal one, has: an exit) and few enough of them only call
+ * a helper ({@link WASM_POLICY}).
+ */
 export function wasmTranslatable(insns: readonly (Insn | null)[]): boolean {
-  return insns.every((i) => i === null || WASM_TRANS[i.op] !== undefined);
+  let calls = 0;
+  for (const i of insns) {
+    if (i === null) continue;
+    const trans = WASM_TRANS[i.op];
+    if (trans === undefined) return false;
+    if (helperOnly.has(trans)) calls++;
+  }
+  return calls <= insns.length * WASM_POLICY.helperShare;
 }
