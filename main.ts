@@ -15,6 +15,7 @@ import { Log, writeAll } from "./core/util/log.ts";
 import { LOG_ITEMS } from "./core/util/log.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
 import type { GuestConfig } from "./core/emulator.ts";
+import type { Replayer } from "./core/linux/record_replay.ts";
 import type { StartedPlugins } from "./core/plugin/loader.ts";
 import { PLUGIN_HOST_FLAG } from "./core/plugin/sandbox/host_flag.ts";
 
@@ -41,7 +42,9 @@ type PluginSide = Awaited<ReturnType<typeof loadPluginSide>>;
  */
 function isUserError(err: unknown): err is Error {
   return err instanceof Error &&
-    ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError", "GdbStubError"].includes(err.name);
+    ["ProgramError", "ElfError", "PluginLoadError", "PluginFatalError", "GdbStubError", "RecordingError"].includes(
+      err.name,
+    );
 }
 
 /** plume's version, printed by `-version`. */
@@ -176,7 +179,10 @@ export async function main(args: string[]): Promise<number> {
   }
   let log: Log | undefined;
   let started: StartedPlugins | undefined;
+  let runLog: GuestConfig["runLog"];
   try {
+    // A recording that cannot be replayed is refused before anything starts.
+    if (o.record !== undefined || o.replay !== undefined) runLog = await openRunLog(o);
     // The plugin processes boot while the emulator's modules load and the guest program is read.
     const side = o.plugins.length > 0 ? await loadPluginSide() : undefined;
     if (side) started = side.startPlugins(o.plugins, { memoryMb: o.pluginMemory });
@@ -199,17 +205,40 @@ export async function main(args: string[]): Promise<number> {
       seed: o.seed,
       nproc: o.nproc,
     };
+    if (runLog?.replaying) replayedRun(cfg, o, runLog);
+    cfg.runLog = runLog;
     // The gdb stub listens before the program is read (a port in use fails at once) and waits for the debugger
     // before the first instruction.
     if (o.gdb !== undefined) cfg.debug = (await import("./core/gdb/stub.ts")).listenGdb(o.gdb, log);
     if (side && started) return await runWithPlugins(cfg, o, log, side, started);
     return await (await loadEmulator()).runGuest(cfg);
   } catch (err) {
+    if (runLog !== undefined && !runLog.replaying) runLog.abandon();
     if (isUserError(err)) return fail(err.message);
     throw err;
   } finally {
     log?.close();
   }
+}
+
+/** Starts recording (`-record`), or opens and checks a recording (`-replay`). */
+async function openRunLog(o: Options): Promise<GuestConfig["runLog"]> {
+  const { Recorder, Replayer } = await import("./core/linux/record_replay.ts");
+  return o.record !== undefined ? new Recorder(o.record, VERSION) : Replayer.open(o.replay!, VERSION);
+}
+
+/**
+ * Makes `cfg` the recorded run's: its program (unless one is named), argv,
+ * environment, sysroot, seed and block size.
+ */
+function replayedRun(cfg: GuestConfig, o: Options, replay: Replayer): void {
+  const h = replay.header;
+  cfg.program = o.program !== "" ? o.program : h.exePath;
+  cfg.argv = h.argv;
+  cfg.envp = h.envp;
+  cfg.sysroot = h.sysroot;
+  cfg.seed = h.seed;
+  cfg.oneInsnPerTb = h.oneInsnPerTb;
 }
 
 if (import.meta.main && Deno.args[0] === PLUGIN_HOST_FLAG) {

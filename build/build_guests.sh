@@ -68,6 +68,7 @@ build fib fib.c "${GLIBC[@]}" -O2 # unstripped: symbol tests look up fib_rec and
 build calls calls.c "${GLIBC[@]}" -O2 # unstripped: the uftrace and callgrind tests name its functions
 build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs them
 build gdb_threads gdb_threads.c "${GLIBC[@]}" -O0 -g -pthread
+build record_inputs record_inputs.c "${GLIBC[@]}" -O2 -s -pthread # tests/record_replay_test.ts
 
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s

@@ -18,6 +18,8 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts"
 import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
+import { Recorder, Replayer } from "./linux/record_replay.ts";
+import { sha256Hex } from "./linux/recording_file.ts";
 import { DEFAULT_NPROC, RLIMIT_NPROC } from "./linux/rlimits.ts";
 import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
@@ -56,6 +58,12 @@ export interface GuestConfig {
   vcpuHooks?: VcpuHooks;
   /** The debugger (`-g`): the run waits for it before the first instruction. */
   debug?: DebugSession;
+  /**
+   * `-record` or `-replay`: the run's inputs from outside are written down or
+   * taken from the recording (whose header then gave argv, environment, `-L`,
+   * `-seed` and `-one-insn-per-tb`).
+   */
+  runLog?: Recorder | Replayer;
 }
 
 /** How plugins instrument translated code: hooks the code calls, and the per-block plan. */
@@ -105,6 +113,11 @@ function seededBytes(seed: number, n: number): Uint8Array {
   return out;
 }
 
+/** Bytes from their hex spelling. */
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
 function randomBytes(seed: number | undefined): Uint8Array {
   return seed === undefined ? crypto.getRandomValues(new Uint8Array(16)) : seededBytes(seed, 16);
 }
@@ -120,6 +133,8 @@ export interface Guest {
   seed?: number;
   /** Translations for the address space of a process made by `fork` (instrumented by its plugins, if any). */
   newCache: (mem: AddressSpace, instrumentation?: Instrumentation) => TbCache;
+  /** The run's recording or replay (`-record`, `-replay`). */
+  runLog?: Recorder | Replayer;
 }
 
 /**
@@ -148,27 +163,62 @@ export interface ForkedHooks extends ForkingHooks {
  */
 export function createGuest(cfg: GuestConfig): Guest {
   const bytes = readProgram(cfg.program);
+  const rr = cfg.runLog;
+  const replay = rr instanceof Replayer ? rr : undefined;
+  replay?.checkProgram(cfg.program, bytes, replay.header.sha256);
   const mem = new AddressSpace();
   const proc = new Process(mem, cfg.log);
+  if (replay) {
+    // The guest sees the recorded run's process id (thread ids count up from it).
+    proc.family.processes.delete(proc.pid);
+    proc.pid = replay.header.pid;
+    proc.family.processes.set(proc.pid, proc);
+  }
   proc.strace = cfg.strace;
   proc.sysroot = cfg.sysroot;
   proc.exePath = Deno.realPathSync(cfg.program);
   // All guest processes live inside plume, where the host's RLIMIT_NPROC does not reach them.
   proc.rlimits.lower(RLIMIT_NPROC, cfg.nproc ?? DEFAULT_NPROC);
+  const random = replay ? hexBytes(replay.header.random) : randomBytes(cfg.seed);
+  const uid = replay ? replay.header.uid : Deno.uid() ?? 0, gid = replay ? replay.header.gid : Deno.gid() ?? 0;
+  let interp: { path: string; sha256: string } | undefined;
   const loaded = loadProgram(mem, {
     path: cfg.program,
     bytes,
     argv: cfg.argv,
     envp: cfg.envp,
-    execfn: cfg.program,
+    // The recorded name: its length moves the initial stack.
+    execfn: replay ? replay.header.program : cfg.program,
     readInterp: (p) => {
       const path = interpreterPath(cfg.sysroot, p);
-      return { path, bytes: readProgram(path) };
+      const interpBytes = readProgram(path);
+      if (rr) interp = { path, sha256: sha256Hex(interpBytes) };
+      replay?.checkProgram(path, interpBytes, replay.header.interp?.sha256);
+      return { path, bytes: interpBytes };
     },
-    random: randomBytes(cfg.seed),
-    uid: Deno.uid() ?? 0,
-    gid: Deno.gid() ?? 0,
+    random,
+    uid,
+    gid,
   });
+  if (rr instanceof Recorder) {
+    rr.start({
+      plume: rr.version,
+      program: cfg.program,
+      exePath: proc.exePath,
+      sha256: sha256Hex(bytes),
+      interp,
+      argv: cfg.argv,
+      envp: cfg.envp,
+      // Absolute, so that a replay from another directory finds the interpreter.
+      sysroot: cfg.sysroot === "" ? "" : Deno.realPathSync(cfg.sysroot),
+      seed: cfg.seed,
+      oneInsnPerTb: cfg.oneInsnPerTb,
+      random: Array.from(random, (b) => b.toString(16).padStart(2, "0")).join(""),
+      uid,
+      gid,
+      pid: proc.pid,
+    });
+  }
   proc.brkStart = proc.brk = loaded.brk;
   proc.sigreturnAddr = loaded.sigreturn;
   proc.randomBytes = () => randomBytes(cfg.seed === undefined ? undefined : cfg.seed + ++proc.execs);
@@ -185,7 +235,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.startStack = loaded.sp;
   // Processes made by fork get translations of their own, instrumented by the plugins that followed them.
   const newCache = (mem: AddressSpace, instrumentation?: Instrumentation) => {
-    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks));
+    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, rr && ((v) => rr.counter(v))));
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
@@ -199,7 +249,8 @@ export function createGuest(cfg: GuestConfig): Guest {
   if (cfg.vcpuHooks) cache.onFlush = () => cfg.vcpuHooks!.flush();
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   proc.thread(cpu);
-  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed, newCache };
+  rr?.attach(proc);
+  return { proc, cpu, cache, loaded, symbols, seed: cfg.seed, newCache, runLog: rr };
 }
 
 /** The guest's mappings as QEMU's `-d page` prints them. */
@@ -284,5 +335,7 @@ export async function runCreatedGuest(
   }, debug).run();
   await debug?.end(g.proc, status);
   hooks?.atexit(status);
+  // After the plugins' reports: a replay that ends unlike its recording says so last.
+  g.runLog?.finish(status);
   return status;
 }

@@ -77,6 +77,10 @@ export interface Options {
   pluginErrors: "unload" | "fatal";
   /** `-g`: the TCP port (on 127.0.0.1) or unix socket path to wait for a debugger on. */
   gdb: string | undefined;
+  /** `-record`: the file to record the run to. */
+  record: string | undefined;
+  /** `-replay`: the recording to replay (the program and its arguments come from it). */
+  replay: string | undefined;
 }
 
 /** Usage text for `-h`. */
@@ -104,6 +108,13 @@ Argument             Env-variable      Description
 -one-insn-per-tb     QEMU_SINGLESTEP   run with one guest instruction per translation block
 -singlestep                            same as -one-insn-per-tb
 -strace              QEMU_STRACE       log system calls
+-record file                           record the run to 'file': what it takes from outside
+                                       (system call results, signals, time, randomness) so
+                                       that -replay repeats it exactly; one process only
+-replay file                           replay a recorded run (program, arguments and
+                                       environment come from the recording; a program
+                                       given after the options must be the recorded one);
+                                       touches no file, clock or network; any -plugin
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
 -jit-warmup ms                         for this long after a process's first translation,
                                        compile only very hot blocks (default 200; 0: compile
@@ -217,6 +228,20 @@ const OPTIONS: Record<string, OptionDef> = {
     apply: (o, v) => {
       if (v === "") throw new UsageError(`Invalid gdb port or path ''`);
       o.gdb = v;
+    },
+  },
+  record: {
+    arg: true,
+    apply: (o, v) => {
+      if (v === "") throw new UsageError("Invalid -record file ''");
+      o.record = v;
+    },
+  },
+  replay: {
+    arg: true,
+    apply: (o, v) => {
+      if (v === "") throw new UsageError("Invalid -replay file ''");
+      o.replay = v;
     },
   },
   "one-insn-per-tb": { env: "QEMU_SINGLESTEP", arg: false, apply: (o) => (o.oneInsnPerTb = true) },
@@ -335,7 +360,20 @@ function defaultOptions(): Options {
     pluginForks: 64,
     pluginErrors: "unload",
     gdb: undefined,
+    record: undefined,
+    replay: undefined,
   };
+}
+
+/** `-record` and `-replay` with what they cannot go with. */
+function checkRecordReplay(o: Options): void {
+  if (o.record === undefined && o.replay === undefined) return;
+  const which = o.record !== undefined ? "-record" : "-replay";
+  if (o.record !== undefined && o.replay !== undefined) throw new UsageError("-record and -replay exclude each other");
+  if (o.gdb !== undefined) throw new UsageError(`${which} cannot be used with -g`);
+  if (o.replay !== undefined && o.args.length > 0) {
+    throw new UsageError("-replay takes the program's arguments from the recording: give none");
+  }
 }
 
 /** Commands, given as plume's first argument (options may follow them). */
@@ -393,7 +431,10 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
       o.program = argv[i];
       o.args = argv.slice(i + 1);
     }
-    if (o.command === "run" && o.program === "") throw new UsageError("No program specified (try '-h')");
+    if (o.command === "run" && o.program === "" && o.replay === undefined) {
+      throw new UsageError("No program specified (try '-h')");
+    }
+    checkRecordReplay(o);
     if (o.command !== "run" && o.program !== "") {
       throw new UsageError(`Unexpected argument '${o.program}' after '${o.command}'`);
     }

@@ -119,3 +119,19 @@ Deno.test("parseOptions attaches -plugin-allow grants to the preceding plugin, a
   ];
   for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);
 });
+
+Deno.test("parseOptions takes -record FILE with a program and -replay FILE with none", () => {
+  const rec = parseOptions(["-record", "run.rec", "prog", "a"], {});
+  assertEquals([rec.record, rec.program, rec.args], ["run.rec", "prog", ["a"]]);
+  const rep = parseOptions(["-replay", "run.rec", "-plugin", "insn"], {});
+  assertEquals([rep.replay, rep.program, rep.command], ["run.rec", "", "run"]);
+  assertEquals(parseOptions(["-replay", "run.rec", "prog"], {}).program, "prog");
+  const cases: [string[], string][] = [
+    [["-record", "a", "-replay", "b", "p"], "-record and -replay exclude each other"],
+    [["-record", "a", "-g", "1234", "p"], "-record cannot be used with -g"],
+    [["-replay", "a", "p", "x"], "-replay takes the program's arguments from the recording"],
+    [["-record", "", "p"], "Invalid -record file ''"],
+    [["-record", "a"], "No program specified"],
+  ];
+  for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);
+});

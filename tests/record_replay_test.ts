@@ -1,0 +1,305 @@
+/**
+ * `-record` and `-replay`: a recorded run replays with the same guest
+ * output, exit status and instruction count, with or without plugins, after
+ * its input file changed, from another working directory, without writing
+ * the files the recorded run wrote; a recording that cannot be replayed is
+ * refused with one line. The oracles: the recorded run itself (its output
+ * holds times, random bytes, the loop count at which a timer signal arrived
+ * and the order in which threads finished, which another run does not
+ * repeat) and qemu-riscv64's own instruction count (QEMU's `libinsn.so`) for
+ * a program whose count does not depend on its inputs.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertNotEquals } from "./assert.ts";
+import {
+  busyboxPath,
+  GUEST_BIN,
+  plumeAvailable,
+  qemuPlugin,
+  qemuPluginMissing,
+  ROOT,
+  runPlume,
+  runQemu,
+  type RunResult,
+  tempDir,
+} from "./harness.ts";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+
+const PROGRAM = join(GUEST_BIN, "record_inputs");
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** `total insns: N` of the insn plugin (plume's and QEMU's spell it alike). */
+function insns(r: RunResult): number {
+  const m = /^total insns: (\d+)$/m.exec(text(r.stderr));
+  assert(m !== null, `no instruction count in: ${text(r.stderr)}`);
+  return Number(m[1]);
+}
+
+/** Asserts that a replay printed what the recorded run printed and ended the same way. */
+function sameRun(recorded: RunResult, replayed: RunResult): void {
+  assertEquals(text(replayed.stdout), text(recorded.stdout));
+  assertEquals(replayed.status, recorded.status, text(replayed.stderr));
+}
+
+/** Asserts a refusal: status 1 and exactly one line on stderr, starting with `plume: `, no stack trace. */
+function refused(r: RunResult, pattern: RegExp): void {
+  const err = text(r.stderr);
+  assertEquals(r.status, 1, err);
+  assertEquals(err.split("\n").filter((l) => l !== "").length, 1, err);
+  assert(err.startsWith("plume: ") && pattern.test(err), err);
+  assertEquals(r.stdout.length, 0);
+}
+
+const ignore = !plumeAvailable();
+
+/** Where a recording's records start (after magic, version, header length and header). */
+function headerEnd(rec: Uint8Array): number {
+  return 16 + new DataView(rec.buffer, rec.byteOffset).getUint32(12, true);
+}
+
+/** `rec` with its trailer's SHA-256 made right again. */
+function reseal(rec: Uint8Array): Uint8Array {
+  const out = rec.slice();
+  out.set(createHash("sha256").update(out.subarray(0, out.length - 40)).digest(), out.length - 40);
+  return out;
+}
+
+/** `rec` with its header changed by `edit`, resealed. */
+function resealed(rec: Uint8Array, edit: (h: Record<string, unknown>) => unknown): Uint8Array {
+  const header = JSON.parse(text(rec.subarray(16, headerEnd(rec))));
+  const json = new TextEncoder().encode(JSON.stringify(edit(header)));
+  const out = new Uint8Array(16 + json.length + rec.length - headerEnd(rec));
+  out.set(rec.subarray(0, 16));
+  new DataView(out.buffer).setUint32(12, json.length, true);
+  out.set(json, 16);
+  out.set(rec.subarray(headerEnd(rec)), 16 + json.length);
+  return reseal(out);
+}
+
+Deno.test({
+  name: "record_inputs: a replay under insn repeats the recorded output, status and count, after its file changed",
+  ignore,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const input = join(dir, "input.txt");
+    await Deno.writeTextFile(input, "recorded contents\n");
+    const rec = join(dir, "run.rec");
+    const argv = [PROGRAM, "raw", input, "threads"];
+    const recorded = await runPlume(argv, {
+      cwd: dir,
+      flags: ["-record", rec, "-plugin", "insn", "-plugin", "syscall", "-d", "plugin"],
+    });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    assert(text(recorded.stdout).includes("file: recorded contents"));
+    assert(text(recorded.stdout).includes("threads finished in order"));
+
+    // Another run of the same program takes other times, random bytes and signal timing: the test is not vacuous.
+    const other = await runPlume(argv, { cwd: dir });
+    assertNotEquals(text(other.stdout), text(recorded.stdout));
+
+    await Deno.writeTextFile(input, "changed\n");
+    const elsewhere = await tempDir("plume-rr-cwd-");
+    const replayed = await runPlume([], { cwd: elsewhere, flags: ["-replay", rec, "-plugin", "insn", "-d", "plugin"] });
+    sameRun(recorded, replayed);
+    assertEquals(insns(replayed), insns(recorded));
+
+    // The syscall plugin sees the calls (and failures) it saw in the recorded run.
+    const withSyscalls = await runPlume([], {
+      cwd: elsewhere,
+      flags: ["-replay", rec, "-plugin", "syscall", "-d", "plugin"],
+    });
+    sameRun(recorded, withSyscalls);
+    const table = (r: RunResult) => text(r.stderr).split("\n").filter((l) => /^\d+\s+\d+\s+\d+$/.test(l)).sort();
+    assert(table(recorded).length > 10, text(recorded.stderr));
+    assertEquals(table(withSyscalls), table(recorded));
+
+    // With no plugin, and with two: the same bytes.
+    sameRun(recorded, await runPlume([], { cwd: elsewhere, flags: ["-replay", rec] }));
+    const two = await runPlume([], {
+      cwd: dir,
+      flags: ["-replay", rec, "-plugin", "insn", "-plugin", "bb", "-d", "plugin"],
+    });
+    sameRun(recorded, two);
+    assertEquals(insns(two), insns(recorded));
+  },
+});
+
+Deno.test({
+  name: "the threads program replays identically under insn (4 threads, futexes, their schedule)",
+  ignore,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const rec = join(dir, "threads.rec");
+    const argv = [join(GUEST_BIN, "threads")];
+    const recorded = await runPlume(argv, { cwd: dir, flags: ["-record", rec, "-plugin", "insn", "-d", "plugin"] });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    const replayed = await runPlume([], { cwd: dir, flags: ["-replay", rec, "-plugin", "insn", "-d", "plugin"] });
+    sameRun(recorded, replayed);
+    assertEquals(insns(replayed), insns(recorded));
+    assertEquals(
+      [...text(replayed.stderr).matchAll(/^cpu \d+ insns: \d+$/gm)].map((m) => m[0]),
+      [...text(recorded.stderr).matchAll(/^cpu \d+ insns: \d+$/gm)].map((m) => m[0]),
+      "each vCPU's count",
+    );
+    // A recorded deadlock (two threads locking two mutexes in opposite orders) replays as one.
+    const dl = join(dir, "deadlock.rec");
+    const locked = await runPlume([...argv, "deadlock"], { cwd: dir, flags: ["-record", dl] });
+    assertEquals(locked.status, 1);
+    const again = await runPlume([], { cwd: dir, flags: ["-replay", dl] });
+    sameRun(locked, again);
+    assert(text(again.stderr).includes("plume: deadlock"), text(again.stderr));
+  },
+});
+
+/**
+ * glibc's start-up takes other branches when `riscv_hwprobe` and
+ * `set_robust_list` succeed, which QEMU 7.2 does not implement: this plugin
+ * gives plume's guest QEMU's answers. It changes the guest, so it is part of
+ * the run: it is loaded when recording and when replaying.
+ */
+const QEMU72 = ["-plugin", join(ROOT, "tests", "plugins", "qemu72_syscalls.ts"), "-plugin-allow", "guest=write"];
+
+Deno.test({
+  name: `a run recorded without plugins counts under insn what QEMU's libinsn counts${qemuPluginMissing("insn")}`,
+  ignore: ignore || qemuPluginMissing("insn") !== "",
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const rec = join(dir, "sha.rec");
+    const argv = [join(GUEST_BIN, "sha256"), "100000"];
+    const recorded = await runPlume(argv, { cwd: dir, flags: [...QEMU72, "-record", rec] });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    const replayed = await runPlume([], {
+      cwd: dir,
+      flags: [...QEMU72, "-replay", rec, "-plugin", "insn", "-d", "plugin"],
+    });
+    sameRun(recorded, replayed);
+    const qemu = await runQemu(argv, { cwd: dir, flags: ["-plugin", qemuPlugin("insn")!, "-d", "plugin"] });
+    assertEquals(text(qemu.stdout), text(recorded.stdout));
+    assertEquals(insns(replayed), insns(qemu));
+  },
+});
+
+Deno.test({
+  name: "a replay writes no file: busybox cp's copy is not made again",
+  ignore: ignore || busyboxPath() === undefined,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    await Deno.writeTextFile(join(dir, "a.txt"), "to copy\n");
+    const rec = join(dir, "cp.rec");
+    const recorded = await runPlume([busyboxPath()!, "cp", "a.txt", "b.txt"], { cwd: dir, flags: ["-record", rec] });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    assertEquals(await Deno.readTextFile(join(dir, "b.txt")), "to copy\n");
+    await Deno.remove(join(dir, "b.txt"));
+    await Deno.remove(join(dir, "a.txt"));
+    sameRun(recorded, await runPlume([], { cwd: dir, flags: ["-replay", rec] }));
+    await Deno.stat(join(dir, "b.txt")).then(
+      () => assert(false, "the replay wrote b.txt"),
+      (err) => assert(err instanceof Deno.errors.NotFound),
+    );
+  },
+});
+
+Deno.test({
+  name: "busybox date and cat replay their recorded output after the file changed",
+  ignore: ignore || busyboxPath() === undefined,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    await Deno.writeTextFile(join(dir, "f.txt"), "first\n");
+    for (const args of [["date", "+%s.%N"], ["cat", "f.txt"]]) {
+      const rec = join(dir, `${args[0]}.rec`);
+      const recorded = await runPlume([busyboxPath()!, ...args], { cwd: dir, flags: ["-record", rec] });
+      assertEquals(recorded.status, 0, text(recorded.stderr));
+      await Deno.writeTextFile(join(dir, "f.txt"), "second\n");
+      const replayed = await runPlume([], { cwd: dir, flags: ["-replay", rec, "-plugin", "insn", "-d", "plugin"] });
+      sameRun(recorded, replayed);
+    }
+  },
+});
+
+Deno.test({
+  name: "lua5.4 (dynamically linked, -L) replays os.time, os.clock and math.random from another directory",
+  ignore: ignore || !(() => {
+    try {
+      return Deno.statSync(join(ROOT, ".cache", "debian", "lua5.4", "usr", "bin", "lua5.4")).isFile;
+    } catch {
+      return false;
+    }
+  })(),
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const root = join(ROOT, ".cache", "debian", "lua5.4");
+    const rec = join(dir, "lua.rec");
+    const recorded = await runPlume([
+      join(root, "usr", "bin", "lua5.4"),
+      "-e",
+      "print(os.time(), os.clock(), math.random())",
+    ], {
+      cwd: dir,
+      flags: ["-L", root, "-record", rec],
+    });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    const elsewhere = await tempDir("plume-rr-cwd-");
+    sameRun(recorded, await runPlume([], { cwd: elsewhere, flags: ["-replay", rec] }));
+  },
+});
+
+Deno.test({
+  name: "recordings that cannot be replayed are refused with one line",
+  ignore,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const rec = join(dir, "ok.rec");
+    const recorded = await runPlume([join(GUEST_BIN, "hello_asm")], { cwd: dir, flags: ["-record", rec] });
+    assertEquals(recorded.status, 7);
+    const bytes = await Deno.readFile(rec);
+    const write = async (name: string, b: Uint8Array) => {
+      await Deno.writeFile(join(dir, name), b);
+      return runPlume([], { cwd: dir, flags: ["-replay", join(dir, name)] });
+    };
+    refused(await write("cut.rec", bytes.subarray(0, bytes.length - 20)), /truncated/);
+    refused(await write("short.rec", bytes.subarray(0, 10)), /truncated|not a plume recording/);
+    const flipped = bytes.slice();
+    flipped[bytes.length >> 1] ^= 0x40;
+    refused(await write("flipped.rec", flipped), /corrupt/);
+    refused(await write("text.rec", new TextEncoder().encode("hello\n")), /not a plume recording/);
+    const version = bytes.slice();
+    version[8] = 99;
+    refused(await write("version.rec", version), /format 99/);
+    refused(await runPlume([], { cwd: dir, flags: ["-replay", join(dir, "missing.rec")] }), /missing\.rec/);
+    // A header that does not hold what a run needs, in a file whose checksum is right.
+    const hostile = resealed(bytes, (h) => ({ ...h, pid: "x", argv: [1] }));
+    refused(await write("header.rec", hostile), /corrupt \(incomplete header\)/);
+    // Records that claim more bytes than there are, checksum right again: refused once the replay reaches them.
+    const lying = bytes.slice();
+    lying.fill(0xff, headerEnd(bytes), lying.length - 52);
+    refused(await write("records.rec", reseal(lying)), /diverged|ends before/);
+    refused(
+      await runPlume([join(GUEST_BIN, "hello_asm_pie")], { cwd: dir, flags: ["-replay", rec] }),
+      /is not the program that was recorded/,
+    );
+    // The good one still replays.
+    sameRun(recorded, await runPlume([], { cwd: dir, flags: ["-replay", rec] }));
+  },
+});
+
+Deno.test({
+  name: "recording refuses fork with one line; -record and -replay refuse -g and each other",
+  ignore,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const r = await runPlume([join(GUEST_BIN, "fork")], { cwd: dir, flags: ["-record", join(dir, "f.rec")] });
+    assertEquals(r.status, 1);
+    const err = text(r.stderr);
+    assert(/^plume: -record: the guest made a process/m.test(err), err);
+    assert(!/\n\s+at /.test(err), err);
+    await Deno.stat(join(dir, "f.rec")).then(
+      () => assert(false, "the unusable recording was left behind"),
+      (e) => assert(e instanceof Deno.errors.NotFound),
+    );
+    refused(await runPlume([join(GUEST_BIN, "hello_asm")], { cwd: dir, flags: ["-record", "x", "-g", "1234"] }), /-g/);
+    refused(await runPlume([], { cwd: dir, flags: ["-record", "x", "-replay", "y"] }), /exclude/);
+  },
+});
