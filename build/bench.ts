@@ -7,7 +7,9 @@
  * runs mean something, and they are targets, never test assertions.
  *
  * Usage: deno task bench [--runs N] [--filter SUBSTRING] [--quick] [--jit-wasm on|off]
- * (`--jit-wasm off` measures plume with every region in JavaScript).
+ * (`--jit-wasm off` measures plume with every region in JavaScript). Rows
+ * of plume alone follow: plain against `-record` and `-replay`
+ * (`bench_record.ts`), and TCP throughput.
  *
  * @module
  */
@@ -20,6 +22,7 @@ import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";
 import { Log } from "../core/util/log.ts";
 import { fileUrlToPath } from "../core/util/file_url.ts";
 import { tcpThroughputRow } from "./bench_sockets.ts";
+import { recordReplayRows } from "./bench_record.ts";
 
 const ROOT = fileUrlToPath(new URL("..", import.meta.url));
 const GUEST = `${ROOT}tests/guest/bin/`;
@@ -196,6 +199,12 @@ async function main(): Promise<void> {
         .join(" | "),
     );
   }
+  // plume alone, plain against -record and -replay of the same run (issue 12's targets: 1.2x and 1.1x).
+  await recordReplayRows(
+    PLUME,
+    workloads.filter((w) => /^(sha256|busybox gzip|startup: lua|threads_cpu 4)/.test(w.name)),
+    runs,
+  );
   // Not CPU-bound rows: two guests (receiver and sender) exchange data over localhost, each in its own process. 64 MiB
   // take about 1000 system calls on each side, which plume makes while V8 is still warming its own code up; 1 GiB shows
   // the steady state.
