@@ -163,7 +163,7 @@ Deno.test({
 const QEMU72 = ["-plugin", join(ROOT, "tests", "plugins", "qemu72_syscalls.ts"), "-plugin-allow", "guest=write"];
 
 Deno.test({
-  name: `a run recorded without plugins counts under insn what QEMU's libinsn counts${qemuPluginMissing("insn")}`,
+  name: `a run recorded uninstrumented counts under insn what QEMU's libinsn counts${qemuPluginMissing("insn")}`,
   ignore: ignore || qemuPluginMissing("insn") !== "",
   async fn() {
     const dir = await tempDir("plume-rr-");
