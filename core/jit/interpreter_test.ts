@@ -199,7 +199,8 @@ function fpValue(next: () => number): [lo: number, hi: number] {
       f64[0] = doubles[next() % doubles.length];
       break;
     case 3:
-      f32[0] = singles[next() % singles.length];
+    case 6:
+      f32[0] = next() % 2 ? singles[next() % singles.length] : (next() - 2 ** 31) / (1 + (next() % 1000));
       bits[1] = -1;
       break;
     case 4: // NaNs: quiet or signaling, double or boxed single, with a payload
@@ -240,6 +241,8 @@ function inlineFpInsn(next: () => number): Insn {
   const bits = [
     () => r(FAST_FUNCT7[next() % 4], reg(), reg(), rm(), reg()),
     () => r(0x2d, 0, reg(), rm(), reg()), // fsqrt.d
+    () => r([0x00, 0x04, 0x08, 0x0c][next() % 4], reg(), reg(), rm(), reg()), // fadd.s, fsub.s, fmul.s, fdiv.s
+    () => r(0x2c, 0, reg(), rm(), reg()), // fsqrt.s
     () => r(0x51, reg(), reg(), next() % 3, xrd()), // fle.d, flt.d, feq.d
     () => r(0x11, reg(), reg(), next() % 3, reg()), // fsgnj.d, fsgnjn.d, fsgnjx.d
     () => r([0x70, 0x71][next() % 2], 0, reg(), 0, xrd()), // fmv.x.w, fmv.x.d
@@ -296,6 +299,7 @@ Deno.test("WebAssembly regions agree with the interpreter on F, D and Zicsr: val
   assertEquals(faults > 100, true, `${faults} faults`);
   assertEquals(fast > 200, true, `${fast} blocks that can take an inline fast path`);
   const inline = ["fsqrt.d", "feq.d", "flt.d", "fle.d", "fsgnjx.d", "fmv.x.w", "fmv.d.x", "fld", "fsw", "csrrci"];
+  inline.push("fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fsqrt.s");
   assertEquals(inline.filter((op) => !ops.has(op)), [], "operations translated inline that the test never ran");
 });
 

@@ -34,6 +34,7 @@ export const OP = {
   local_tee: 0x22,
   i32_load: 0x28,
   i64_load: 0x29,
+  f32_load: 0x2a,
   f64_load: 0x2b,
   i64_load8_s: 0x30,
   i64_load8_u: 0x31,
@@ -101,9 +102,12 @@ export const OP = {
   f64_mul: 0xa2,
   f64_div: 0xa3,
   i32_wrap_i64: 0xa7,
+  f32_demote_f64: 0xb6,
   i64_extend_i32_s: 0xac,
   i64_extend_i32_u: 0xad,
   f64_convert_i64_u: 0xba,
+  f64_promote_f32: 0xbb,
+  i32_reinterpret_f32: 0xbc,
 } as const;
 
 /** Appends `v` (an integer, |v| < 2^53, or a bigint) as unsigned LEB128. */

@@ -16,8 +16,9 @@
  * locals), where the `core/fpu/` helpers read and write them too. Inline:
  * FP loads and stores (the integer fast path, NaN-boxing flw), bit moves,
  * fsgnj*.d, feq/flt/fle.d on non-NaN operands, Zicsr on fflags, frm and
- * fcsr, and fadd/fsub/fmul/fdiv/fsqrt.d when the helper's own fast path
- * would store the host's result and accrue nothing ({@link fpFast}).
+ * fcsr, and fadd/fsub/fmul/fdiv/fsqrt of doubles and singles when the
+ * helper's own fast path would store the host's result and accrue nothing
+ * ({@link fpFast}, {@link fpFastS}).
  * A helper with a rounding mode is called with rm 7 only when `frm` is
  * valid (a reserved one leaves through the fault exit, as the helper's
  * throw would), so the F/D helpers never fault and return no status.
@@ -31,7 +32,7 @@ import type { Op } from "../../isa/ops_generated.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I } from "../emitter.ts";
 import { AMO_OPS, CSR, CSR_OP, csrWrites } from "../runtime.ts";
-import { MIN_NORMAL_D } from "../../fpu/_eft.ts";
+import { MIN_NORMAL_D, MIN_NORMAL_S } from "../../fpu/_eft.ts";
 import { RM_DYN, RM_RNE } from "../../fpu/fpu_state.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
@@ -370,6 +371,51 @@ function compareD(op: number, helper: FpHelper): WasmTrans {
   };
 }
 
+/**
+ * fadd.s, fsub.s, fmul.s, fdiv.s and fsqrt.s, inline as {@link fpFast} is
+ * for doubles and as the helpers' own fast paths compute singles: in
+ * double, rounded once to single (`f32.demote_f64` is `Math.fround`; for
+ * these operations binary64 holds more than twice binary32's precision
+ * plus two bits, so the double rounding is innocuous). Inline when both
+ * operands are NaN-boxed, the mode is round-to-nearest-even, NX is already
+ * accrued and the result is finite (and, for a product or quotient, normal
+ * or exact: the helper's conditions); the helper decides everything else.
+ */
+function fpFastS(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
+  return (e, i) => {
+    if (!validRm(i.rm)) return false;
+    if (i.rm !== RM_RNE && i.rm !== RM_DYN) return fpCall(e, i, helper), true;
+    const c = e.code, d = e.tempF64(), r = e.tempF64();
+    const single = (reg: number) => c.localGet(e.slot).mem(OP.f32_load, MEM.regs, 2, freg(reg)).op(OP.f64_promote_f32);
+    const boxed = (reg: number) =>
+      c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, freg(reg) + 4).i32Const(-1).op(OP.i32_eq);
+    single(i.rs1);
+    if (op !== "sqrt") single(i.rs2);
+    c.op(FAST_OPS[op]).localTee(d).op(OP.f32_demote_f64).op(OP.f64_promote_f32).localTee(r);
+    c.localGet(r).op(OP.f64_sub).f64Const(0).op(OP.f64_eq); // finite
+    if (op === "mul") {
+      // Exact, or normal (then inexact: NX must be accrued already).
+      c.localGet(r).localGet(d).op(OP.f64_eq);
+      c.localGet(r).op(OP.f64_abs).f64Const(MIN_NORMAL_S).op(OP.f64_gt);
+      c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and).op(OP.i32_or).op(OP.i32_and);
+    } else {
+      if (op === "div") c.localGet(r).op(OP.f64_abs).f64Const(MIN_NORMAL_S).op(OP.f64_gt).op(OP.i32_and);
+      c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and);
+    }
+    boxed(i.rs1);
+    c.op(OP.i32_and);
+    if (op !== "sqrt") boxed(i.rs2), c.op(OP.i32_and);
+    if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    e.if(VOID);
+    c.localGet(e.slot).localGet(r).op(OP.f32_demote_f64).op(OP.i32_reinterpret_f32).op(OP.i64_extend_i32_u);
+    c.i64Const(BOX).op(OP.i64_or).mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    e.else();
+    fpCall(e, i, helper);
+    e.end();
+    return true;
+  };
+}
+
 const SIGN = -(2n ** 63n);
 
 /** fsgnj.d (`how` 0), fsgnjn.d (1), fsgnjx.d (2): bit operations on the registers, as `core/fpu/sign_inject.ts`. */
@@ -554,11 +600,11 @@ export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   "fmsub.s": fp("fmsub_s"),
   "fnmsub.s": fp("fnmsub_s"),
   "fnmadd.s": fp("fnmadd_s"),
-  "fadd.s": fp("fadd_s"),
-  "fsub.s": fp("fsub_s"),
-  "fmul.s": fp("fmul_s"),
-  "fdiv.s": fp("fdiv_s"),
-  "fsqrt.s": fp("fsqrt_s"),
+  "fadd.s": fpFastS("add", "fadd_s"),
+  "fsub.s": fpFastS("sub", "fsub_s"),
+  "fmul.s": fpFastS("mul", "fmul_s"),
+  "fdiv.s": fpFastS("div", "fdiv_s"),
+  "fsqrt.s": fpFastS("sqrt", "fsqrt_s"),
   "fsgnj.s": fp("fsgnj_s"),
   "fsgnjn.s": fp("fsgnjn_s"),
   "fsgnjx.s": fp("fsgnjx_s"),
