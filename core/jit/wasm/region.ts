@@ -22,7 +22,7 @@
  */
 
 import type { Cpu } from "../../cpu/state.ts";
-import { EXIT_ILLEGAL } from "../emitter.ts";
+import { EXIT_ILLEGAL, wrapPc } from "../emitter.ts";
 import { REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
 import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
@@ -31,6 +31,7 @@ import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
+import { type Scope, type Structure, structure } from "./structure.ts";
 
 /**
  * Limits of a WebAssembly region: larger than a JavaScript one's, since a
@@ -253,37 +254,140 @@ function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
   return region.every((tb) => tb.instr === undefined && wasmTranslatable(tb.insns));
 }
 
-/** Emits the region function's code; returns its locals and code. */
-function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]; code: number[] } {
+/** The jumps between blocks of `region` ([from, to] indexes) that its code may take, as far as known before emitting. */
+function regionEdges(region: readonly TranslationBlock[], sites: readonly TranslationBlock[]): [number, number][] {
+  const index = new Map(region.map((tb, k) => [tb.pc, k]));
+  const edges: [number, number][] = [];
+  const to = (from: number, pc: number) => {
+    const k = index.get(pc);
+    if (k !== undefined) edges.push([from, k]);
+  };
+  region.forEach((tb, k) => {
+    const last = tb.insns[tb.insns.length - 1], pc = tb.pcs[tb.pcs.length - 1];
+    switch (last?.op) {
+      case "beq":
+      case "bne":
+      case "blt":
+      case "bge":
+      case "bltu":
+      case "bgeu":
+        to(k, wrapPc(pc + last.imm)), to(k, tb.end);
+        break;
+      case "jal":
+        to(k, wrapPc(pc + last.imm));
+        break;
+      case "jalr":
+        for (const site of sites) to(k, site.pc);
+        break;
+      case undefined:
+      case "ecall":
+      case "ebreak":
+      case "fence.i":
+        break;
+      default:
+        to(k, tb.end);
+    }
+  });
+  return edges;
+}
+
+/**
+ * The region's blocks in reverse postorder from its head (the head stays
+ * first): then a jump back to an earlier block is a loop's, and a loop's
+ * blocks come together, which `structure.ts` needs (a region's own order
+ * puts a loop entered in its middle, as compilers lay out `while` loops,
+ * after its head). Blocks no jump reaches keep their order, at the end.
+ */
+function reversePostorder(region: readonly TranslationBlock[]): TranslationBlock[] {
+  const next: number[][] = region.map(() => []);
+  for (const [from, to] of regionEdges(region, returnSites(region))) next[from].push(to);
+  const seen = new Uint8Array(region.length), post: number[] = [];
+  const visit = (k: number) => {
+    seen[k] = 1;
+    for (const to of next[k]) if (!seen[to]) visit(to);
+    post.push(k);
+  };
+  visit(0);
+  const order = post.reverse();
+  region.forEach((_, k) => seen[k] || order.push(k));
+  return order.map((k) => region[k]);
+}
+
+/** The structure of `region`'s function (undefined: one `br_table` for all jumps), for tests and diagnostics. */
+export function regionStructure(region: readonly TranslationBlock[]): Structure | undefined {
+  region = reversePostorder(region);
+  return structure(regionEdges(region, returnSites(region)));
+}
+
+/** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
+class Unstructured extends Error {}
+
+/**
+ * Emits the region function's code; returns its locals and code. With
+ * `structured`, jumps are `br`s to the labels `structure.ts` places
+ * (where it can), otherwise through one `br_table` in an outer loop.
+ */
+function emitWasmRegion(
+  region: readonly TranslationBlock[],
+  structured: boolean,
+): { locals: number[]; code: number[] } {
+  region = reversePostorder(region);
   const e = new WasmEmitter();
   let regs = 0, written = 0;
   for (const tb of region) {
     for (const i of tb.insns) if (i) regs |= (1 << i.rd) | (1 << i.rs1) | (1 << i.rs2), written |= 1 << i.rd;
   }
   e.useRegisters(regs, written);
-  const b = e.local(I32), bud = e.local(I32), nx = e.local(F64);
+  const bud = e.local(I32), nx = e.local(F64);
   e.ip = e.local(F64);
   const n = region.length;
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   const sites = returnSites(region);
-  let current = 0;
-  // Depths from the code of block `current`, inside `e.nest` blocks of its own.
-  const toLoop = () => n - 1 - current + e.nest;
-  const toExit = () => n - current + e.nest;
+  const shape = structured ? structure(regionEdges(region, sites)) : undefined;
   const c = e.code;
+  let current = 0;
+  /** Labels open around the current code, innermost last (the structured form). */
+  const open: Scope[] = [];
+  /** The structured form's `br` depth of `scope`, or undefined when it is not around the current code. */
+  const depthOf = (scope: Scope | undefined) => {
+    const at = scope ? open.lastIndexOf(scope) : -1;
+    return at < 0 ? undefined : open.length - 1 - at + e.nest;
+  };
+  // Without a structure: the blocks' code follows the `end`s of n nested `block`s inside one loop,
+  // entered through a `br_table` on block number `b`.
+  const b = shape ? -1 : e.local(I32);
+  /** Which entry of a loop with several the next pass through its head goes to (0: the head). */
+  const entry = shape?.scopes.some((scope) => scope.entries) ? e.local(I32) : -1;
+  const toLoop = () => n - 1 - current + e.nest;
+  const toExit = () => (shape ? open.length : n - current) + e.nest;
   e.leave = () => (c.localSet(nx), c.br(OP.br, toExit()));
   e.fault = () => c.br(OP.br, toExit() + 1);
-  const enter = (k: number) => (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
+  const countBackwardJump = (pc: number) => {
+    c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_lt_s);
+    e.if(VOID);
+    c.f64Const(pc), e.leave(e);
+    e.end();
+  };
+  /** Jumps to block k (at `pc`), or leaves with `pc` when no label of the structure leads there. */
+  const enter = (k: number, pc: number) => {
+    if (!shape) {
+      return k > current ? c.br(OP.br, k - current - 1 + e.nest) : (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
+    }
+    let depth = depthOf(k > current ? shape.blockTo.get(k) : shape.loopAt.get(k));
+    const loop = shape.entryOf.get(k);
+    if (depth === undefined && loop && loop.first > current) {
+      // Another entry of a loop ahead: through the loop's head, with the entry's number set.
+      depth = depthOf(shape.blockTo.get(loop.first));
+      if (depth !== undefined) c.i32Const(loop.entries!.indexOf(k) + 1).localSet(entry);
+    }
+    if (depth === undefined) return c.f64Const(pc), e.leave(e);
+    c.br(OP.br, depth);
+  };
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return c.f64Const(pc), e.leave(e);
-    if (k <= current) {
-      c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_lt_s);
-      e.if(VOID);
-      c.f64Const(pc), e.leave(e);
-      e.end();
-    }
-    enter(k);
+    if (k <= current) countBackwardJump(pc);
+    enter(k, pc);
   };
   e.gotoDynamic = (e, target) => {
     c.localGet(target).op(OP.f64_convert_i64_u).localSet(nx);
@@ -293,21 +397,39 @@ function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]
       for (const tb of sites) {
         c.localGet(target).i64Const(tb.pc).op(OP.i64_eq);
         e.if(VOID);
-        enter(index.get(tb.pc)!);
+        enter(index.get(tb.pc)!, tb.pc);
         e.end();
       }
       e.end();
     }
-    c.br(OP.br, toExit());
+    c.localGet(nx), e.leave(e);
   };
   e.loadRegisters();
   c.i32Const(REGION_BUDGET).localSet(bud);
-  c.open(OP.block).open(OP.block).open(OP.loop); // the fault exit, the normal exit, the loop
-  for (let k = n - 1; k >= 0; k--) c.open(OP.block);
-  c.localGet(b).brTable(region.map((_, k) => k), 0);
+  c.open(OP.block).open(OP.block); // the fault exit, the normal exit
+  if (!shape) {
+    c.open(OP.loop);
+    for (let k = n - 1; k >= 0; k--) c.open(OP.block);
+    c.localGet(b).brTable(region.map((_, k) => k), 0);
+  }
+  let next = 0; // the next scope of the structure to open
   region.forEach((tb, k) => {
-    c.op(OP.end);
     current = k;
+    if (!shape) c.op(OP.end);
+    else {
+      for (; next < shape.scopes.length && shape.scopes[next].first === k; next++) {
+        open.push(shape.scopes[next]);
+        c.open(shape.scopes[next].kind === "loop" ? OP.loop : OP.block);
+      }
+      const entries = shape.loopAt.get(k)?.entries;
+      if (entries) {
+        // The loop's top: on to the entry numbered in `entry` (and back to 0 for the next pass).
+        c.open(OP.block).localGet(entry).i32Const(0).localSet(entry);
+        const depths = entries.map((to) => depthOf(shape.blockTo.get(to)));
+        if (depths.some((d) => d === undefined)) throw new Unstructured();
+        c.brTable([0, ...depths.map((d) => d! + 1)], 0).op(OP.end);
+      }
+    }
     e.ended = false;
     e.nest = 0;
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
@@ -316,8 +438,11 @@ function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]
       if (!insn || !WASM_TRANS[insn.op]!(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
     }
     if (!e.ended) e.jump(tb.end);
+    while (open.length > 0 && open[open.length - 1].last === k) open.pop(), c.op(OP.end);
   });
-  c.op(OP.end).op(OP.end); // the loop, the normal exit block
+  if (!shape) c.op(OP.end); // the loop
+  else if (open.length > 0) throw new Unstructured();
+  c.op(OP.end); // the normal exit block
   e.storeRegisters();
   c.localGet(nx).op(OP.return);
   c.op(OP.end); // the fault exit block
@@ -333,7 +458,14 @@ function emitWasmRegion(region: readonly TranslationBlock[]): { locals: number[]
  */
 export function compileWasmRegion(region: readonly TranslationBlock[], w: WasmRuntime): BlockFn | undefined {
   if (!wasmRegionSupported(region)) return undefined;
-  const { locals, code } = emitWasmRegion(region);
+  let emitted;
+  try {
+    emitted = emitWasmRegion(region, true);
+  } catch (err) {
+    if (!(err instanceof Unstructured)) throw err;
+    emitted = emitWasmRegion(region, false);
+  }
+  const { locals, code } = emitted;
   const module = new WebAssembly.Module(moduleBytes(w, locals, code));
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
   return (cpu: Cpu) => {
