@@ -142,27 +142,21 @@ export function returnSites(region: readonly TranslationBlock[]): TranslationBlo
   return region.filter((tb) => region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? "")));
 }
 
-/**
- * Compiles a region (its first block is the entry) into one function.
- * `onBudgetExit`, when given, is called each time the region leaves because
- * its budget of backward jumps ran out: a loop that stays that long.
- */
+/** Compiles a region (its first block is the entry) into one function. */
 export function compileRegion(
   region: readonly TranslationBlock[],
   rt: Runtime,
-  onBudgetExit?: () => void,
 ): BlockFn {
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   // Return sites: where an indirect jump (a function return) most likely lands.
   const sites = returnSites(region);
   const e = new Emitter(true);
   e.hooks = rt.P;
-  const budgetExit = onBudgetExit ? `${e.datum(onBudgetExit)}(); ` : "";
   let current = 0;
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return e.line(`nx = ${pc}; ${LEAVE}`);
-    if (k <= current) e.line(`if (--bud < 0) { nx = ${pc}; ${budgetExit}${LEAVE} }`);
+    if (k <= current) e.line(`if (--bud < 0) { nx = ${pc}; ${LEAVE} }`);
     e.line(`b = ${k}; continue;`);
   };
   e.gotoDynamic = (e, pcExpr) => {

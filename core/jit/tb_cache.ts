@@ -7,8 +7,8 @@
  */
 
 import { type AddressSpace, PAGE_CODE, PAGE_SHIFT } from "../mem/address_space.ts";
-import { compileRegion, formRegion, JS_REGION_LIMITS, successors as successorsOf } from "./region.ts";
-import { compileWasmRegion, WASM_REGION_LIMITS } from "./wasm/region.ts";
+import { compileRegion, formRegion, JS_REGION_LIMITS, successors } from "./region.ts";
+import { compileWasmRegion, WASM_REGION_LIMITS, wasmRegionSupported } from "./wasm/region.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { interpretBlock } from "./interpreter.ts";
@@ -62,21 +62,31 @@ const JMP_CACHE_SIZE = 1 << 14;
 export type WasmPolicy = "off" | "hot" | "always";
 
 /**
- * With the `hot` policy a JavaScript region is compiled again, larger, as
- * WebAssembly once it has run out of its budget of backward jumps
- * {@link WASM_BUDGET_EXITS} times (a loop that stays in it: 4 × 2^12
- * backward jumps), or once its head has had {@link WASM_REGION_THRESHOLD}
- * dispatcher entries (regions that call each other in a loop, as gzip's
- * deflate does). Measured (2 cores, wall time, `off` / these / `always`):
- * busybox gzip -6 of 4 MB 4.1 / 2.0 / 1.3 s, own sha256 of 16 MiB
- * 1.7 / 1.5 / 0.8 s, Python's start-up (`-S -c pass`, about 870 regions,
- * most entered a few hundred times for little work each) 8.4–8.7 /
- * 8.7–9.3 / 10.1–11.4 s; with 1 budget exit and 1,000 entries Python took
- * 9.2–9.9 s (ARCHITECTURE.md, "The WebAssembly tier").
+ * With the `hot` policy, a region the WebAssembly tier covers is made
+ * only once its head has had this many dispatcher entries, and made in
+ * WebAssembly at once; until then its blocks run as compiled JavaScript
+ * blocks. Regions the tier does not cover (instrumented by a plugin)
+ * become JavaScript regions at `REGION_THRESHOLD` entries as before.
+ *
+ * Measured (user CPU seconds, best of 2–3 on the shared 2-core machine at
+ * a load of 6–8, against the policy before: a JavaScript region at 50
+ * entries, compiled again in WebAssembly after 4 budget exits or 20,000
+ * entries): busybox gzip -6 of 4 MB 2.5 → 1.5 s (peak RSS 197–286 → 92–105
+ * MB: TurboFan compiling large JavaScript regions was most of it), own
+ * sha256 of 16 MiB 1.3 → 0.8–1.0 s, nbody 0.74 → 0.6–0.77 s, lua5.4 `-e
+ * 'print(1)'` 0.35 → 0.33–0.41 s, fib unchanged; Python's start-up
+ * (`python3.13 -S -c pass`, ~870 regions entered a few hundred times each)
+ * 12.8–14.7 s before, 13.4–13.6 s with 1,000 entries, 12.0–14.5 s with
+ * 2,000 and 9.8–12.2 s with 3,000, while gzip took 1.46, 1.41–1.45 and
+ * 1.54–1.60 s (ARCHITECTURE.md, "The WebAssembly tier").
  */
-export const WASM_BUDGET_EXITS = 4;
-/** See {@link WASM_BUDGET_EXITS}. */
-export const WASM_REGION_THRESHOLD = 20_000;
+export const WASM_REGION_THRESHOLD = 3_000;
+
+/** Whether a region headed by `tb` pays: a lone block that does not loop to itself gains nothing from one. */
+function worthRegion(tb: TranslationBlock, region: readonly TranslationBlock[]): boolean {
+  const last = tb.insns[tb.insns.length - 1];
+  return region.length >= 2 || (last !== null && last !== undefined && successors(tb).includes(tb.pc));
+}
 
 export class TbCache {
   /** Fast lookup by `(pc >> 1) & mask`; entries must be checked against pc. */
@@ -96,7 +106,7 @@ export class TbCache {
   noChain = false;
   /**
    * When regions become WebAssembly where the tier covers them (`-jit-wasm`):
-   * `hot`, a JavaScript region that proved hot ({@link WASM_BUDGET_EXITS});
+   * `hot`, once their head is hot ({@link WASM_REGION_THRESHOLD});
    * `always`, at once (the tests' forced mode); `off`, never.
    */
   wasm: WasmPolicy = "hot";
@@ -194,50 +204,62 @@ export class TbCache {
   }
 
   /**
-   * Makes `tb` the head of a region of hot blocks around it. The region is
-   * dropped with the head when any of its pages changes.
+   * Makes `tb` the head of a region of hot blocks around it, in JavaScript,
+   * or in WebAssembly with the `always` policy where that tier covers the
+   * region; with the `hot` policy, a region the WebAssembly tier covers is
+   * left to {@link promoteWasm}. The region is dropped with the head when
+   * any of its pages changes.
    */
   promote(tb: TranslationBlock): void {
-    if (this.trace || this.noChain) return;
-    // Synchronous plugin callbacks see registers in the register file: such blocks stay alone.
-    if (needsRegisterFile(tb.instr)) return;
+    if (!this.regionsAllowed(tb)) return;
     const lookup = (pc: number) => this.blocks.get(pc);
-    const wasmTier = this.wasm === "always" ? this.rt.wasm : undefined;
-    // The WebAssembly tier takes larger regions; when it cannot take one, the JavaScript tier's limits apply.
-    let region = formRegion(tb, lookup, wasmTier ? WASM_REGION_LIMITS : JS_REGION_LIMITS);
-    const last = tb.insns[tb.insns.length - 1];
-    // A lone block that does not loop to itself gains nothing from a region.
-    if (region.length < 2 && !(last && successorsOf(tb).includes(tb.pc))) return;
-    let fn = wasmTier ? compileWasmRegion(region, wasmTier) : undefined;
-    if (fn) this.wasmRegions++;
-    else {
-      if (wasmTier) region = formRegion(tb, lookup, JS_REGION_LIMITS);
-      let exits = 0;
-      const onBudgetExit = this.wasm === "hot" && this.rt.wasm
-        ? () => void (++exits === WASM_BUDGET_EXITS && this.promoteWasm(tb))
-        : undefined;
-      fn = compileRegion(region, this.rt, onBudgetExit);
+    const w = this.rt.wasm;
+    if (w && this.wasm !== "off") {
+      // The WebAssembly tier takes larger regions.
+      const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
+      if (wasmRegionSupported(region)) {
+        if (this.wasm === "always" && worthRegion(tb, region)) {
+          this.install(tb, region, compileWasmRegion(region, w)!, true);
+        }
+        return;
+      }
     }
-    tb.fn = fn;
-    this.addRegion(tb, region);
-    this.regions++;
+    const region = formRegion(tb, lookup, JS_REGION_LIMITS);
+    if (worthRegion(tb, region)) this.install(tb, region, compileRegion(region, this.rt), false);
   }
 
   /**
-   * With the `hot` policy, compiles the JavaScript region headed by `tb`
-   * (made by {@link promote}) again as a WebAssembly region, with that
-   * tier's larger limits, when the tier covers it (once).
+   * With the `hot` policy, makes `tb` the head of a WebAssembly region once
+   * it is hot ({@link WASM_REGION_THRESHOLD}), when the tier covers the
+   * region, or else of a JavaScript region if it heads none yet (once).
    */
   promoteWasm(tb: TranslationBlock): void {
-    if (this.wasm !== "hot" || !this.rt.wasm || !tb.valid || !this.regionHeads.has(tb)) return;
-    if (this.wasmTried.has(tb)) return;
+    const w = this.rt.wasm;
+    if (this.wasm !== "hot" || !w || !tb.valid || !this.regionsAllowed(tb) || this.wasmTried.has(tb)) return;
     this.wasmTried.add(tb);
-    const region = formRegion(tb, (pc) => this.blocks.get(pc), WASM_REGION_LIMITS);
-    const fn = compileWasmRegion(region, this.rt.wasm);
-    if (!fn) return;
+    const lookup = (pc: number) => this.blocks.get(pc);
+    const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
+    if (!worthRegion(tb, region)) return;
+    if (wasmRegionSupported(region)) this.install(tb, region, compileWasmRegion(region, w)!, true);
+    else if (!this.regionHeads.has(tb)) {
+      // Blocks the tier does not cover joined the region since promote() left it to this tier.
+      const js = formRegion(tb, lookup, JS_REGION_LIMITS);
+      if (worthRegion(tb, js)) this.install(tb, js, compileRegion(js, this.rt), false);
+    }
+  }
+
+  /** Whether `tb` may head a region: not while tracing, nor with `-d nochain`, nor for synchronous plugin callbacks. */
+  private regionsAllowed(tb: TranslationBlock): boolean {
+    // Synchronous plugin callbacks see registers in the register file: such blocks stay alone.
+    return !this.trace && !this.noChain && !needsRegisterFile(tb.instr);
+  }
+
+  /** Makes `fn`, the code of `region` (in WebAssembly if `wasm`), the code of its head `tb`. */
+  private install(tb: TranslationBlock, region: readonly TranslationBlock[], fn: BlockFn, wasm: boolean): void {
     tb.fn = fn;
     this.addRegion(tb, region);
-    this.wasmRegions++;
+    this.regions++;
+    if (wasm) this.wasmRegions++;
   }
 
   /** Region heads {@link promoteWasm} has tried. */

@@ -250,7 +250,7 @@ function moduleBytes(
 }
 
 /** Whether the WebAssembly tier can compile `region`. */
-function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
+export function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
   return region.every((tb) => tb.instr === undefined && wasmTranslatable(tb.insns));
 }
 
