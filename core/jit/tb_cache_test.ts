@@ -64,3 +64,20 @@ Deno.test("TbCache: a loop that runs long enough is made a region during the war
   assertEquals(new Scheduler(hot.proc, hot.cache).runSync(), 7);
   assert(hot.cache.regions > 0, "the loop stayed interpreted");
 });
+
+Deno.test("TbCache: past its translation budget, the next translation flushes everything first, plugins' flush callbacks too", () => {
+  const { proc, cache } = countdown(10);
+  cache.warmupMs = 0;
+  // Blocks: the entry (4 instructions, to the first bne), the loop (2), the tail (3). Over 2 after the
+  // entry: translating the loop flushes first; the loop alone is not over it.
+  cache.translationBudget = 2;
+  let flushed = 0;
+  cache.onFlush = () => void flushed++;
+  assertEquals(new Scheduler(proc, cache).runSync(), 7);
+  assertEquals([cache.flushes, flushed], [1, 1]);
+  // 4 + 2 instructions before the tail: not over a budget of 6.
+  const again = countdown(10);
+  again.cache.translationBudget = 6;
+  assertEquals(new Scheduler(again.proc, again.cache).runSync(), 7);
+  assertEquals(again.cache.flushes, 0);
+});
