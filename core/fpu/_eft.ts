@@ -12,7 +12,7 @@
  */
 
 /** Veltkamp's splitter for binary64: 2^27 + 1. */
-const SPLITTER = 134217729;
+export const SPLITTER = 134217729;
 
 /** Smallest normal binary64 (2^-1022). */
 export const MIN_NORMAL_D = 2.2250738585072014e-308;

@@ -33,7 +33,7 @@ import { readSingle, writeDoubleBig, writeSingle, writeSingleBits } from "./_reg
 import { unpackD, unpackS } from "./arith.ts";
 
 /** Results below this take the exact path: keeps every half-ulp threshold a normal double. */
-const FMA_RESULT_TINY = 2 ** -960;
+export const FMA_RESULT_TINY = 2 ** -960;
 
 /** Which operands a form negates: bit 0 the product, bit 1 the addend. */
 const NEG_PRODUCT = 1;

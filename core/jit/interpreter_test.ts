@@ -243,6 +243,10 @@ function inlineFpInsn(next: () => number): Insn {
     () => r(0x2d, 0, reg(), rm(), reg()), // fsqrt.d
     () => r([0x00, 0x04, 0x08, 0x0c][next() % 4], reg(), reg(), rm(), reg()), // fadd.s, fsub.s, fmul.s, fdiv.s
     () => r(0x2c, 0, reg(), rm(), reg()), // fsqrt.s
+    // fmadd.d, fmsub.d, fnmsub.d, fnmadd.d (R4: rs3, then fmt 1 for double)
+    () =>
+      reg() << 27 | 1 << 25 | reg() << 20 | reg() << 15 | rm() << 12 | reg() << 7 |
+      [0x43, 0x47, 0x4b, 0x4f][next() % 4],
     () => r(0x51, reg(), reg(), next() % 3, xrd()), // fle.d, flt.d, feq.d
     () => r(0x11, reg(), reg(), next() % 3, reg()), // fsgnj.d, fsgnjn.d, fsgnjx.d
     () => r([0x70, 0x71][next() % 2], 0, reg(), 0, xrd()), // fmv.x.w, fmv.x.d
@@ -299,22 +303,22 @@ Deno.test("WebAssembly regions agree with the interpreter on F, D and Zicsr: val
   assertEquals(faults > 100, true, `${faults} faults`);
   assertEquals(fast > 200, true, `${fast} blocks that can take an inline fast path`);
   const inline = ["fsqrt.d", "feq.d", "flt.d", "fle.d", "fsgnjx.d", "fmv.x.w", "fmv.d.x", "fld", "fsw", "csrrci"];
-  inline.push("fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fsqrt.s");
+  inline.push("fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fsqrt.s", "fmadd.d", "fmsub.d", "fnmsub.d", "fnmadd.d");
   assertEquals(inline.filter((op) => !ops.has(op)), [], "operations translated inline that the test never ran");
 });
 
 Deno.test("wasmTranslatable leaves blocks mostly made of F/D helper calls to JavaScript", () => {
-  // fmadd.d fa0, fa1, fa2, fa3 (a helper call), addi a0, a0, 1, fadd.d fa0, fa0, fa1 (inline)
-  const fmadd = decode(0x6a5875c3)!, addi = decode(0x00150513)!, fadd = decode(0x02b57553)!;
-  assertEquals([fmadd.op, addi.op, fadd.op], ["fmadd.d", "addi", "fadd.d"]);
+  // fmin.d fa0, fa1, fa2 (a helper call), addi a0, a0, 1, fadd.d fa0, fa0, fa1 (inline)
+  const fmin = decode(0x2ac58553)!, addi = decode(0x00150513)!, fadd = decode(0x02b57553)!;
+  assertEquals([fmin.op, addi.op, fadd.op], ["fmin.d", "addi", "fadd.d"]);
   const saved = WASM_POLICY.helperShare;
   WASM_POLICY.helperShare = DEFAULT_HELPER_SHARE;
   try {
-    assertEquals(wasmTranslatable([fmadd, addi, addi]), false);
-    assertEquals(wasmTranslatable([fmadd, ...new Array(7).fill(addi)]), true);
+    assertEquals(wasmTranslatable([fmin, addi, addi]), false);
+    assertEquals(wasmTranslatable([fmin, ...new Array(7).fill(addi)]), true);
     assertEquals(wasmTranslatable([fadd, fadd, fadd]), true);
     WASM_POLICY.helperShare = 1;
-    assertEquals(wasmTranslatable([fmadd, fmadd]), true);
+    assertEquals(wasmTranslatable([fmin, fmin]), true);
   } finally {
     WASM_POLICY.helperShare = saved;
   }

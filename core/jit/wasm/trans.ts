@@ -18,7 +18,8 @@
  * fsgnj*.d, feq/flt/fle.d on non-NaN operands, Zicsr on fflags, frm and
  * fcsr, and fadd/fsub/fmul/fdiv/fsqrt of doubles and singles when the
  * helper's own fast path would store the host's result and accrue nothing
- * ({@link fpFast}, {@link fpFastS}).
+ * ({@link fpFast}, {@link fpFastS}), and the fused multiply-adds of doubles
+ * when the first branch of their helper's fast path decides ({@link fmaFast}).
  * A helper with a rounding mode is called with rm 7 only when `frm` is
  * valid (a reserved one leaves through the fault exit, as the helper's
  * throw would), so the F/D helpers never fault and return no status.
@@ -32,7 +33,16 @@ import type { Op } from "../../isa/ops_generated.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I } from "../emitter.ts";
 import { AMO_OPS, CSR, CSR_OP, csrWrites } from "../runtime.ts";
-import { MIN_NORMAL_D, MIN_NORMAL_S } from "../../fpu/_eft.ts";
+import {
+  EFT_HUGE,
+  EFT_SPLIT_MAX,
+  EFT_TINY,
+  MIN_NORMAL_D,
+  MIN_NORMAL_S,
+  NEIGHBOUR_STEP,
+  SPLITTER,
+} from "../../fpu/_eft.ts";
+import { FMA_RESULT_TINY } from "../../fpu/fused.ts";
 import { RM_DYN, RM_RNE } from "../../fpu/fpu_state.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
@@ -416,6 +426,78 @@ function fpFastS(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
   };
 }
 
+/**
+ * fmadd.d, fmsub.d, fnmsub.d, fnmadd.d (`neg`: bit 0 negates the product,
+ * bit 1 the addend, as `core/fpu/fused.ts` does), inline on the first
+ * branch of that helper's fast path: Dekker's product and TwoSum make
+ * `a*b + d` exactly `s + u` with `s` its round-to-nearest sum, and when the
+ * tail `u` is 0, or lies strictly inside s's rounding interval with NX
+ * already accrued, `s` is the result. The same magnitude windows as the
+ * helper's; everything else (other modes, NaNs and infinities, tiny or huge
+ * values, a tail that needs the second rounding) calls the helper.
+ */
+function fmaFast(neg: number, helper: FpHelper): WasmTrans {
+  return (e, i) => {
+    if (!validRm(i.rm)) return false;
+    if (i.rm !== RM_RNE && i.rm !== RM_DYN) return fpCall(e, i, helper), true;
+    const c = e.code, t = () => e.tempF64();
+    const [a, b, d, ph, ah, bh, pl, s, u, q] = [t(), t(), t(), t(), t(), t(), t(), t(), t(), t()];
+    const load = (reg: number, to: number, negate: boolean) => {
+      c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(reg));
+      if (negate) c.op(OP.f64_neg);
+      c.localSet(to);
+    };
+    load(i.rs1, a, (neg & 1) !== 0);
+    load(i.rs2, b, false);
+    load(i.rs3, d, (neg & 2) !== 0);
+    const abs = (x: number) => c.localGet(x).op(OP.f64_abs);
+    const below = (x: number, limit: number) => (abs(x), c.f64Const(limit).op(OP.f64_lt));
+    // Veltkamp's split: high = t - (t - x) with t = SPLITTER * x.
+    const split = (x: number, high: number) => {
+      c.f64Const(SPLITTER).localGet(x).op(OP.f64_mul).localTee(q);
+      c.localGet(q).localGet(x).op(OP.f64_sub).op(OP.f64_sub).localSet(high);
+    };
+    c.localGet(a).localGet(b).op(OP.f64_mul).localSet(ph);
+    split(a, ah);
+    split(b, bh);
+    // pl = ah*bh - ph + ah*bl + al*bh + al*bl, in the helper's order (al = a - ah, bl = b - bh).
+    c.localGet(ah).localGet(bh).op(OP.f64_mul).localGet(ph).op(OP.f64_sub);
+    c.localGet(ah).localGet(b).localGet(bh).op(OP.f64_sub).op(OP.f64_mul).op(OP.f64_add);
+    c.localGet(a).localGet(ah).op(OP.f64_sub).localGet(bh).op(OP.f64_mul).op(OP.f64_add);
+    c.localGet(a).localGet(ah).op(OP.f64_sub).localGet(b).localGet(bh).op(OP.f64_sub).op(OP.f64_mul).op(OP.f64_add);
+    c.localSet(pl);
+    // s = ph + d; u = TwoSum's error + pl = (ph - (s - bv) + (d - bv)) + pl with bv = s - ph.
+    c.localGet(ph).localGet(d).op(OP.f64_add).localSet(s);
+    c.localGet(s).localGet(ph).op(OP.f64_sub).localSet(q); // bv
+    c.localGet(ph).localGet(s).localGet(q).op(OP.f64_sub).op(OP.f64_sub);
+    c.localGet(d).localGet(q).op(OP.f64_sub).op(OP.f64_add);
+    c.localGet(pl).op(OP.f64_add).localSet(u);
+    // The helper's windows (every comparison is false for a NaN).
+    below(ph, EFT_HUGE), below(a, EFT_SPLIT_MAX), c.op(OP.i32_and);
+    below(b, EFT_SPLIT_MAX), c.op(OP.i32_and), below(d, EFT_HUGE), c.op(OP.i32_and);
+    // Not a tiny product of nonzero factors.
+    below(ph, EFT_TINY), c.localGet(a).f64Const(0).op(OP.f64_ne).op(OP.i32_and);
+    c.localGet(b).f64Const(0).op(OP.f64_ne).op(OP.i32_and).op(OP.i32_eqz).op(OP.i32_and);
+    abs(s), c.f64Const(FMA_RESULT_TINY).op(OP.f64_ge).op(OP.i32_and);
+    // u == 0, or NX accrued and |u| below half the gap to s's neighbour on u's side (Rump et al.'s successor).
+    c.localGet(u).f64Const(0).op(OP.f64_eq);
+    abs(s), c.f64Const(NEIGHBOUR_STEP).op(OP.f64_mul).localSet(q);
+    abs(u);
+    abs(s), c.localGet(q).op(OP.f64_add), abs(s), c.op(OP.f64_sub); // the gap above |s|
+    abs(s), abs(s), c.localGet(q).op(OP.f64_sub).op(OP.f64_sub); // the gap below |s|
+    c.localGet(u).f64Const(0).op(OP.f64_gt).localGet(s).f64Const(0).op(OP.f64_gt).op(OP.i32_eq).op(OP.select);
+    c.f64Const(0.5).op(OP.f64_mul).op(OP.f64_lt);
+    c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and).op(OP.i32_or).op(OP.i32_and);
+    if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    e.if(VOID);
+    c.localGet(e.slot).localGet(s).mem(OP.f64_store, MEM.regs, 3, freg(i.rd));
+    e.else();
+    fpCall(e, i, helper);
+    e.end();
+    return true;
+  };
+}
+
 const SIGN = -(2n ** 63n);
 
 /** fsgnj.d (`how` 0), fsgnjn.d (1), fsgnjx.d (2): bit operations on the registers, as `core/fpu/sign_inject.ts`. */
@@ -631,10 +713,10 @@ export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
   },
   fld: load(8, true, true),
   fsd: store(8, true),
-  "fmadd.d": fp("fmadd_d"),
-  "fmsub.d": fp("fmsub_d"),
-  "fnmsub.d": fp("fnmsub_d"),
-  "fnmadd.d": fp("fnmadd_d"),
+  "fmadd.d": fmaFast(0, "fmadd_d"),
+  "fmsub.d": fmaFast(2, "fmsub_d"),
+  "fnmsub.d": fmaFast(1, "fnmsub_d"),
+  "fnmadd.d": fmaFast(3, "fnmadd_d"),
   "fadd.d": fpFast("add", "fadd_d"),
   "fsub.d": fpFast("sub", "fsub_d"),
   "fmul.d": fpFast("mul", "fmul_d"),
