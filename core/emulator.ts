@@ -18,8 +18,8 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts"
 import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
-import { Recorder, Replayer } from "./linux/record_replay.ts";
-import { sha256Hex } from "./linux/recording_file.ts";
+// Types only: the recorder's modules load (main.ts) only for -record and -replay.
+import type { Recorder, Replayer } from "./linux/record_replay.ts";
 import { DEFAULT_NPROC, RLIMIT_NPROC } from "./linux/rlimits.ts";
 import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
@@ -164,7 +164,7 @@ export interface ForkedHooks extends ForkingHooks {
 export function createGuest(cfg: GuestConfig): Guest {
   const bytes = readProgram(cfg.program);
   const rr = cfg.runLog;
-  const replay = rr instanceof Replayer ? rr : undefined;
+  const replay = rr?.replaying ? rr as Replayer : undefined;
   replay?.checkProgram(cfg.program, bytes, replay.header.sha256);
   const mem = new AddressSpace();
   const proc = new Process(mem, cfg.log);
@@ -192,7 +192,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     readInterp: (p) => {
       const path = interpreterPath(cfg.sysroot, p);
       const interpBytes = readProgram(path);
-      if (rr) interp = { path, sha256: sha256Hex(interpBytes) };
+      if (rr) interp = { path, sha256: rr.sha256(interpBytes) };
       replay?.checkProgram(path, interpBytes, replay.header.interp?.sha256);
       return { path, bytes: interpBytes };
     },
@@ -200,12 +200,12 @@ export function createGuest(cfg: GuestConfig): Guest {
     uid,
     gid,
   });
-  if (rr instanceof Recorder) {
+  if (rr && !rr.replaying) {
     rr.start({
       plume: rr.version,
       program: cfg.program,
       exePath: proc.exePath,
-      sha256: sha256Hex(bytes),
+      sha256: rr.sha256(bytes),
       interp,
       argv: cfg.argv,
       envp: cfg.envp,

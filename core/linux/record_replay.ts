@@ -222,6 +222,14 @@ abstract class RunLogBase implements RunLog {
   protected slices = 0;
   counting = false;
 
+  /**
+   * The SHA-256 of a program's bytes, in hex, as the header keeps it (here, so that a run without a
+   * recording never loads the hash's module: `node:crypto` costs tens of milliseconds of start-up).
+   */
+  sha256(bytes: Uint8Array): string {
+    return sha256Hex(bytes);
+  }
+
   /** Connects the log to the process it records or replays (before its first instruction). */
   attach(proc: Process): void {
     this.proc = proc;
