@@ -22,6 +22,7 @@
  */
 
 import type { Cpu } from "../../cpu/state.ts";
+import { OP_INFO } from "../../isa/ops_generated.ts";
 import { EXIT_ILLEGAL, wrapPc } from "../emitter.ts";
 import { REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
 import type { WasmRuntime } from "./runtime.ts";
@@ -335,7 +336,13 @@ function emitWasmRegion(
   const e = new WasmEmitter();
   let regs = 0, written = 0;
   for (const tb of region) {
-    for (const i of tb.insns) if (i) regs |= (1 << i.rd) | (1 << i.rs1) | (1 << i.rs2), written |= 1 << i.rd;
+    for (const i of tb.insns) {
+      if (!i) continue;
+      // Fields naming FP registers are not integer registers (FP registers stay in the slot).
+      const fp = OP_INFO[i.op].fp;
+      for (const field of ["rd", "rs1", "rs2"] as const) if (!fp.includes(field)) regs |= 1 << i[field];
+      if (!fp.includes("rd")) written |= 1 << i.rd;
+    }
   }
   e.useRegisters(regs, written);
   const bud = e.local(I32), nx = e.local(F64);
