@@ -7,7 +7,7 @@ import { SYS } from "../linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
 import { Log } from "../util/log.ts";
 import { makeRuntime } from "./runtime.ts";
-import { TbCache, WARMUP_EXTRA_RUNS } from "./tb_cache.ts";
+import { TbCache, WARMUP_EXTRA_RUNS, WASM_REGION_THRESHOLD } from "./tb_cache.ts";
 
 const CODE = 0x10000;
 
@@ -80,4 +80,20 @@ Deno.test("TbCache: past its translation budget, the next translation flushes ev
   again.cache.translationBudget = 6;
   assertEquals(new Scheduler(again.proc, again.cache).runSync(), 7);
   assertEquals(again.cache.flushes, 0);
+});
+
+Deno.test("TbCache, default policy: a loop the WebAssembly tier covers becomes a region only at WASM_REGION_THRESHOLD entries, in WebAssembly", () => {
+  const run = (log2: number, wasm: "hot" | "off") => {
+    const { proc, cache } = countdown(log2);
+    cache.warmupMs = 0;
+    cache.wasm = wasm;
+    assertEquals(new Scheduler(proc, cache).runSync(), 7);
+    return [cache.regions, cache.wasmRegions];
+  };
+  assert(2 ** 11 < WASM_REGION_THRESHOLD && 2 ** 13 > WASM_REGION_THRESHOLD);
+  // Fewer entries: the loop stays a compiled block (no JavaScript region on the way).
+  assertEquals(run(11, "hot"), [0, 0]);
+  assertEquals(run(13, "hot"), [1, 1]);
+  // Without the tier, a JavaScript region at REGION_THRESHOLD entries, as before it.
+  assertEquals(run(11, "off"), [1, 0]);
 });
