@@ -7,7 +7,8 @@
  * one user plugin, cold and with its bundle cached, start-up with the
  * insn plugin against QEMU 7.2 with its own (`build/fetch_qemu_plugins.sh`),
  * the built-in insn, bb and mem plugins against QEMU's own with the same
- * options, the cost of one synchronous callback (a round trip to the
+ * options, the ports of QEMU's cache, drcov, howvec, hotpages and execlog
+ * against QEMU 7.2's on busybox sha256sum, the cost of one synchronous callback (a round trip to the
  * plugin's process), and plume's own start-up step by step
  * (`bench_startup.ts`).
  *
@@ -133,6 +134,45 @@ if (so) {
     }
   } else {
     rows.push(["QEMU's own insn, bb and mem plugins", "skipped", "run build/fetch_qemu_plugins.sh"]);
+  }
+}
+
+// Ports of QEMU's contrib plugins (issue 11) against QEMU 7.2's own, with the same options, on busybox sha256sum of
+// 8 MiB (execlog, which logs every instruction, on 64 KiB).
+{
+  const lib = (name: string) => join(ROOT, `.cache/qemu-plugins/lib${name}.so`);
+  const have = (p: string) => Deno.stat(p).then(() => true, () => false);
+  const busybox = join(ROOT, ".cache/debian/busybox-static/usr/bin/busybox");
+  const names = ["cache", "drcov", "howvec", "hotpages", "execlog"] as const;
+  if (await have(busybox) && (await Promise.all(names.map((n) => have(lib(n))))).every(Boolean)) {
+    const dir = await Deno.makeTempDir({ prefix: "plume-bench-ports-" });
+    scratch.push(dir);
+    const input = (size: number) => {
+      const path = join(dir, `input-${size}`), bytes = new Uint8Array(size);
+      for (let i = 0, x = 1; i < size; i++) x = (x * 1103515245 + 12345) >>> 0, bytes[i] = x >>> 24;
+      Deno.writeFileSync(path, bytes);
+      return path;
+    };
+    const big = input(8 << 20), small = input(64 << 10);
+    for (
+      const [name, args, file, target] of [
+        ["cache", "", big, 1.0],
+        ["drcov", `filename=${join(dir, "drcov.out")}`, big, 1.0],
+        ["howvec", "", big, undefined],
+        ["hotpages", "", big, undefined],
+        ["execlog", "", small, undefined],
+      ] as const
+    ) {
+      const spec = (p: string) => (args ? `${p},${args}` : p);
+      const q = await median(["qemu-riscv64", "-plugin", spec(lib(name)), busybox, "sha256sum", file]);
+      const what = `busybox sha256sum of ${file === big ? "8 MiB" : "64 KiB"}`;
+      row(`qemu-riscv64 -plugin lib${name}.so (${what})`, q);
+      const ms = await median([...PLUME, "-plugin", spec(name), busybox, "sha256sum", file]);
+      if (target !== undefined) row(`plume -plugin ${name}`, ms, [q, `QEMU's ${name}`, target]);
+      else rows.push([`plume -plugin ${name}`, s(ms), `${(ms / q).toFixed(2)}x QEMU's ${name} (measured, no target)`]);
+    }
+  } else {
+    rows.push(["QEMU's cache, drcov, howvec, hotpages, execlog", "skipped", "run build/fetch_qemu_plugins.sh"]);
   }
 }
 
