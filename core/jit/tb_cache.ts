@@ -336,6 +336,7 @@ export class TbCache {
       const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
       tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
       this.blocks.set(tb.pc, tb);
+      this.insnsSinceFlush += tb.insns.length; // inherited translations count against the budget too
       const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;
       for (let p = first; p <= last; p++) {
         this.mem.pages[p] |= PAGE_CODE;

@@ -429,6 +429,7 @@ function emitWasmRegion(
         c.open(shape.scopes[next].kind === "loop" ? OP.loop : OP.block);
       }
       const entries = shape.loopAt.get(k)?.entries;
+      e.nest = 0; // the depths below are from the loop's top, outside any block of this block's code
       if (entries) {
         // The loop's top: on to the entry numbered in `entry` (and back to 0 for the next pass).
         c.open(OP.block).localGet(entry).i32Const(0).localSet(entry);
