@@ -13,7 +13,7 @@
  * @module
  */
 
-import { Emitter, LEAVE } from "./emitter.ts";
+import { Emitter, LEAVE, wrapPc } from "./emitter.ts";
 import { needsRegisterFile } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { type BlockFn, emitBlock, functionSource, type TranslationBlock } from "./translator.ts";
@@ -43,31 +43,42 @@ export const REGION_BUDGET = 1 << 12;
 
 const CALLS = new Set(["jal", "jalr"]);
 
-/** Static successors of a block: where it may continue, when known at translation time. */
-export function successors(tb: TranslationBlock): number[] {
+/**
+ * Where a block's last instruction goes: the pcs it jumps or falls to
+ * (a branch's target first), and whether it jumps to a computed address
+ * (`jalr`) instead.
+ */
+export function blockExits(tb: TranslationBlock): { targets: number[]; indirect: boolean } {
   const last = tb.insns[tb.insns.length - 1];
   const pc = tb.pcs[tb.pcs.length - 1];
-  if (!last) return [];
-  switch (last.op) {
+  switch (last?.op) {
     case "beq":
     case "bne":
     case "blt":
     case "bge":
     case "bltu":
     case "bgeu":
-      return [pc + last.imm, tb.end];
+      return { targets: [wrapPc(pc + last.imm), tb.end], indirect: false };
     case "jal":
-      // A call's return site is a likely successor too (reached by the callee's ret).
-      return last.rd !== 0 ? [pc + last.imm, tb.end] : [pc + last.imm];
+      return { targets: [wrapPc(pc + last.imm)], indirect: false };
     case "jalr":
-      return last.rd !== 0 ? [tb.end] : [];
+      return { targets: [], indirect: true };
+    case undefined:
     case "ecall":
     case "ebreak":
     case "fence.i":
-      return [];
+      return { targets: [], indirect: false };
     default:
-      return [tb.end];
+      return { targets: [tb.end], indirect: false };
   }
+}
+
+/** Static successors of a block: where it may continue, when known at translation time. */
+export function successors(tb: TranslationBlock): number[] {
+  const { targets } = blockExits(tb);
+  // A call's return site is a likely successor too (reached by the callee's ret).
+  const last = tb.insns[tb.insns.length - 1];
+  return last && CALLS.has(last.op) && last.rd !== 0 ? [...targets, tb.end] : targets;
 }
 
 /**

@@ -23,8 +23,8 @@
 
 import type { Cpu } from "../../cpu/state.ts";
 import { OP_INFO } from "../../isa/ops_generated.ts";
-import { EXIT_ILLEGAL, wrapPc } from "../emitter.ts";
-import { REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
+import { EXIT_ILLEGAL } from "../emitter.ts";
+import { blockExits, REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
 import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
@@ -264,30 +264,9 @@ function regionEdges(region: readonly TranslationBlock[], sites: readonly Transl
     if (k !== undefined) edges.push([from, k]);
   };
   region.forEach((tb, k) => {
-    const last = tb.insns[tb.insns.length - 1], pc = tb.pcs[tb.pcs.length - 1];
-    switch (last?.op) {
-      case "beq":
-      case "bne":
-      case "blt":
-      case "bge":
-      case "bltu":
-      case "bgeu":
-        to(k, wrapPc(pc + last.imm)), to(k, tb.end);
-        break;
-      case "jal":
-        to(k, wrapPc(pc + last.imm));
-        break;
-      case "jalr":
-        for (const site of sites) to(k, site.pc);
-        break;
-      case undefined:
-      case "ecall":
-      case "ebreak":
-      case "fence.i":
-        break;
-      default:
-        to(k, tb.end);
-    }
+    const { targets, indirect } = blockExits(tb);
+    for (const pc of targets) to(k, pc);
+    if (indirect) { for (const site of sites) to(k, site.pc); }
   });
   return edges;
 }
