@@ -11,6 +11,7 @@ import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
 import { WASM_POLICY, WASM_TRANS, wasmTranslatable } from "./wasm/trans.ts";
+import { rng } from "./_rng_testing.ts";
 
 // Every block the WebAssembly tier can translate runs in it here, also those it would leave to JavaScript for speed.
 const DEFAULT_HELPER_SHARE = WASM_POLICY.helperShare;
@@ -22,18 +23,6 @@ const DATA = 0x100000;
 const DATA_SIZE = 0x4000;
 const PC = 0x200000;
 const NOT_IN_BODY = CONTROL_FLOW;
-
-/** A small deterministic generator (xorshift32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
 
 /** A random decodable instruction, made safe to run: memory goes through BASE, which stays intact. */
 function randomInsn(next: () => number, body: boolean, only?: (insn: Insn) => boolean): Insn {

@@ -8,18 +8,7 @@ import { makeRuntime } from "../runtime.ts";
 import { decodeBlock, type TranslationBlock } from "../translator.ts";
 import { compileWasmRegion, regionStructure } from "./region.ts";
 import { type Scope, structure } from "./structure.ts";
-
-/** A small deterministic generator (xorshift32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
-}
+import { rng } from "../_rng_testing.ts";
 
 /** Checks that the scopes nest and that every edge has its label around its source. */
 function checkStructure(edges: [number, number][], n: number): boolean {
