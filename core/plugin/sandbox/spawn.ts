@@ -201,9 +201,11 @@ class ForkedSandbox implements PluginProcess {
       // Read only for the death message; whatever the copy named, opening it must not wait.
       this.stderrFd = o.open(`/proc/${pid}/fd/${stderrFd | 0}`, false, true);
     } catch (err) {
+      // A copy that ended before its files were opened leaves a zombie whose /proc/PID/fd is empty: say how it ended.
+      const ended = o.ended(this.pidfd) ? ` (the copy ended at once: ${this.deathReason()})` : "";
       this.kill();
       if (err instanceof PluginFailure) throw err;
-      throw new PluginFailure(`fork: ${(err as Error).message}`);
+      throw new PluginFailure(`fork: ${(err as Error).message}${ended}`);
     } finally {
       if (fd >= 0) o.close(fd);
     }
