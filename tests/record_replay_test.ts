@@ -154,6 +154,38 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "threads recorded in WebAssembly regions replay in every tier: slices end after the same block in each",
+  ignore,
+  async fn() {
+    const dir = await tempDir("plume-rr-");
+    const rec = join(dir, "threads.rec");
+    // Recorded uninstrumented, with the default tiers: the hot loops run as WebAssembly regions.
+    const recorded = await runPlume([join(GUEST_BIN, "threads")], { cwd: dir, flags: ["-record", rec] });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    const counts = (r: RunResult) => [...text(r.stderr).matchAll(/^cpu \d+ insns: \d+$/gm)].map((m) => m[0]);
+    let first: string[] | undefined;
+    for (
+      const flags of [
+        ["-jit-wasm", "always"],
+        ["-jit-wasm", "off"],
+        ["-d", "nochain"],
+        ["-plugin", "insn", "-d", "plugin"],
+        ["-plugin", "insn", "-d", "plugin,nochain"],
+        ["-plugin", "insn,inline=true", "-d", "plugin", "-jit-wasm", "always"],
+      ]
+    ) {
+      const replayed = await runPlume([], { cwd: dir, flags: ["-replay", rec, ...flags] });
+      sameRun(recorded, replayed);
+      if (!flags.includes("insn")) continue;
+      // Each vCPU ran the same instructions, whichever tier ran them, with or without instrumentation.
+      first ??= counts(replayed);
+      assertEquals(counts(replayed), first, flags.join(" "));
+    }
+    assert(first !== undefined && first.length > 1, `per-vCPU counts: ${first}`);
+  },
+});
+
 /**
  * glibc's start-up takes other branches when `riscv_hwprobe` and
  * `set_robust_list` succeed, which QEMU 7.2 does not implement: this plugin

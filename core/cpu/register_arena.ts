@@ -32,6 +32,8 @@ export const SLOT = {
   fflags: 536,
   /** Dynamic rounding mode, `Cpu.frm` (i32, 0…7). */
   frm: 540,
+  /** Blocks a region may still finish in a counted slice, `Cpu.blocksLeft` (i32). */
+  blocksLeft: 544,
 } as const;
 
 const PAGE = 65536;
@@ -64,6 +66,8 @@ export interface RegisterSlot {
   fi: Int32Array;
   /** `fflags` at 0, `frm` at 1. */
   fcsr: Int32Array;
+  /** The budget of a region in a counted slice, at 0. */
+  blocksLeft: Int32Array;
 }
 
 /**
@@ -104,5 +108,6 @@ export function newRegisterSlot(owner: object): RegisterSlot {
     f,
     fi: new Int32Array(buffer, at + SLOT.fregs, 64),
     fcsr: new Int32Array(buffer, at + SLOT.fflags, 2),
+    blocksLeft: new Int32Array(buffer, at + SLOT.blocksLeft, 1),
   };
 }

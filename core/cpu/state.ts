@@ -113,13 +113,20 @@ export class Cpu {
   readonly fi: Int32Array;
   /** `fflags` and `frm` in the slot, where WebAssembly regions read and accrue them. */
   private readonly fcsrWords: Int32Array;
+  /**
+   * In a counted slice (`exec/cpu_loop.ts`), how many more blocks a region
+   * may finish before it returns (at 0, in the slot): regions then end a
+   * slice after the same block as lone blocks do.
+   */
+  readonly blocksLeft: Int32Array;
   constructor() {
-    const { at, x, f, fi, fcsr } = newRegisterSlot(this);
+    const { at, x, f, fi, fcsr, blocksLeft } = newRegisterSlot(this);
     this.slot = at;
     this.x = x;
     this.f = f;
     this.fi = fi;
     this.fcsrWords = fcsr;
+    this.blocksLeft = blocksLeft;
   }
 
   /** Program counter of the next instruction to execute. */

@@ -62,7 +62,8 @@ export function syscallWithHooks(proc: Process, cpu: Cpu, hooks: VcpuHooks): boo
 const CLOCK_CHECK_INTERVAL = 1024;
 
 /**
- * Runs thread `t` for at most `budget` dispatched blocks, or until `performance.now()` passes
+ * Runs thread `t` for at most `budget` dispatched blocks (blocks finished, those
+ * inside regions too, when the cache counts slices), or until `performance.now()` passes
  * `deadline` (checked every {@link CLOCK_CHECK_INTERVAL} dispatches; pass
  * `Infinity` for a slice that only counts, which keeps thread
  * interleavings deterministic). Returns early
@@ -92,6 +93,8 @@ export function runSlice(
   const cpu = t.cpu;
   const jc = cache.jmpCache;
   const mask = jc.length - 1;
+  // Counted slices: a region may finish several blocks in one dispatch, each counted (see TbCache.countedSlices).
+  const counted = cache.countedSlices;
   let pc = cpu.pc;
   try {
     for (;;) {
@@ -104,7 +107,12 @@ export function runSlice(
       if (hits === COMPILE_THRESHOLD) cache.compile(tb);
       else if (hits === REGION_THRESHOLD) cache.promote(tb);
       else if (hits === WASM_REGION_THRESHOLD) cache.promoteWasm(tb);
-      pc = tb.fn(cpu);
+      if (counted) {
+        // The block or region runs; a region finishes at most budget - 1 blocks before the one this loop counts.
+        cpu.blocksLeft[0] = budget - 1;
+        pc = tb.fn(cpu);
+        budget = cpu.blocksLeft[0] + 1;
+      } else pc = tb.fn(cpu);
       if (pc >= 0) {
         // The clock is read only every CLOCK_CHECK_INTERVAL dispatches (performance.now() costs ~180 ns).
         if ((--budget & (CLOCK_CHECK_INTERVAL - 1)) !== 0) continue;

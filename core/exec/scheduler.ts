@@ -331,11 +331,11 @@ export class Scheduler {
       proc.reschedule = false;
       t0 = performance.now();
       // Once a recorded or replayed run counts, its slices only count, even with one thread: signals from outside
-      // arrive between slices, which must end at the same instruction when the run is replayed. A region runs an
-      // unknown number of blocks in one dispatch: from then on there are none.
+      // arrive between slices, which must end at the same instruction when the run is replayed, whatever tier
+      // (and plugins) the replay runs each block in. From then on regions count every block they finish.
       const log = proc.runLog;
-      if (log?.counting && !this.cache.noChain) {
-        this.cache.noChain = true;
+      if (log?.counting && !this.cache.countedSlices) {
+        this.cache.countedSlices = true;
         this.cache.flush();
       }
       if (proc.threads.size === 1 && !log?.counting) {

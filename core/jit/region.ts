@@ -153,10 +153,22 @@ export function returnSites(region: readonly TranslationBlock[]): TranslationBlo
   return region.filter((tb) => region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? "")));
 }
 
-/** Compiles a region (its first block is the entry) into one function. */
+/**
+ * Compiles a region (its first block is the entry) into one function.
+ *
+ * `counted`: the region runs in counted slices (recorded and replayed runs,
+ * `runSlice` in `exec/cpu_loop.ts`), where a slice ends after exactly as many blocks in
+ * every tier, so that a replay under other plugins switches threads and
+ * takes signals at the same instructions. The region then takes its
+ * budget from the vCPU's `blocksLeft`: each jump from one of its
+ * blocks to another is a block done, and when none is left it returns the
+ * next pc instead, as a lone block would; it leaves the rest there. Without
+ * `counted`, only backward jumps count, against {@link REGION_BUDGET}.
+ */
 export function compileRegion(
   region: readonly TranslationBlock[],
   rt: Runtime,
+  counted = false,
 ): BlockFn {
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   // Return sites: where an indirect jump (a function return) most likely lands.
@@ -167,14 +179,15 @@ export function compileRegion(
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return e.line(`nx = ${pc}; ${LEAVE}`);
-    if (k <= current) e.line(`if (--bud < 0) { nx = ${pc}; ${LEAVE} }`);
+    if (counted) e.line(`if (bud === 0) { nx = ${pc}; ${LEAVE} } bud--;`);
+    else if (k <= current) e.line(`if (--bud < 0) { nx = ${pc}; ${LEAVE} }`);
     e.line(`b = ${k}; continue;`);
   };
   e.gotoDynamic = (e, pcExpr) => {
     e.line(`nx = ${pcExpr};`);
     if (sites.length > 0) {
-      e.line(`if (--bud >= 0) switch (nx) {`);
-      for (const tb of sites) e.line(`case ${tb.pc}: b = ${index.get(tb.pc)}; continue;`);
+      e.line(counted ? `if (bud !== 0) switch (nx) {` : `if (--bud >= 0) switch (nx) {`);
+      for (const tb of sites) e.line(`case ${tb.pc}: ${counted ? "bud--; " : ""}b = ${index.get(tb.pc)}; continue;`);
       e.line(`}`);
     }
     e.line(LEAVE);
@@ -188,9 +201,9 @@ export function compileRegion(
     e.line("}");
   });
   e.line("}");
-  return rt.compile(
-    e.uses,
-    functionSource(e, `region_${region[0].pc.toString(16)}`, `let b = 0, bud = ${REGION_BUDGET};\n`),
-    e.data,
-  );
+  const name = `region_${region[0].pc.toString(16)}`;
+  const source = counted
+    ? functionSource(e, name, "let b = 0, bud = c.blocksLeft[0];\n", "c.blocksLeft[0] = bud;\n")
+    : functionSource(e, name, `let b = 0, bud = ${REGION_BUDGET};\n`);
+  return rt.compile(e.uses, source, e.data);
 }

@@ -120,6 +120,13 @@ export class TbCache {
   /** No regions (`-d nochain`). */
   noChain = false;
   /**
+   * Regions count the blocks they finish against the vCPU's `blocksLeft`
+   * (`compileRegion`), for slices of an exact number of blocks in every
+   * tier (recorded and replayed runs). Set before any region is made, or
+   * after a flush.
+   */
+  countedSlices = false;
+  /**
    * When regions become WebAssembly where the tier covers them (`-jit-wasm`):
    * `hot`, once their head is hot ({@link WASM_REGION_THRESHOLD});
    * `always`, at once (the tests' forced mode); `off`, never.
@@ -244,13 +251,13 @@ export class TbCache {
       const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
       if (wasmRegionSupported(region)) {
         if (this.wasm === "always" && worthRegion(tb, region)) {
-          this.install(tb, region, compileWasmRegion(region, w)!, true);
+          this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
         }
         return;
       }
     }
     const region = formRegion(tb, lookup, JS_REGION_LIMITS);
-    if (worthRegion(tb, region)) this.install(tb, region, compileRegion(region, this.rt), false);
+    if (worthRegion(tb, region)) this.install(tb, region, compileRegion(region, this.rt, this.countedSlices), false);
   }
 
   /**
@@ -265,11 +272,11 @@ export class TbCache {
     const lookup = (pc: number) => this.blocks.get(pc);
     const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
     if (!worthRegion(tb, region)) return;
-    if (wasmRegionSupported(region)) this.install(tb, region, compileWasmRegion(region, w)!, true);
+    if (wasmRegionSupported(region)) this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
     else if (!this.regionHeads.has(tb)) {
       // Blocks the tier does not cover joined the region since promote() left it to this tier.
       const js = formRegion(tb, lookup, JS_REGION_LIMITS);
-      if (worthRegion(tb, js)) this.install(tb, js, compileRegion(js, this.rt), false);
+      if (worthRegion(tb, js)) this.install(tb, js, compileRegion(js, this.rt, this.countedSlices), false);
     }
   }
 

@@ -155,13 +155,14 @@ export function emitBlock(e: Emitter, block: BlockSource) {
 
 /**
  * Wraps emitted code into a parenthesized function expression for
- * `Runtime.compile`. `locals` declares extra locals (region state).
+ * `Runtime.compile`. `locals` declares extra locals (region state);
+ * `epilogue` runs before the function returns (not when it throws).
  */
-export function functionSource(e: Emitter, name: string, locals = ""): string {
+export function functionSource(e: Emitter, name: string, locals = "", epilogue = ""): string {
   const wb = e.writeback();
   const fault = e.reportsFaults ? "P.fault(c, ip);\n" : "";
   return `(function ${name}(c) {\nconst x = c.x, F = c.fi;\nlet ip = 0, nx = 0;\n${locals}${e.prologue()}` +
-    `try {\nexit: {\n${e.body}}\n} catch (err) {\n${wb}c.pc = ip;\n${fault}throw err;\n}\n${wb}\nreturn nx;\n});\n`;
+    `try {\nexit: {\n${e.body}}\n} catch (err) {\n${wb}c.pc = ip;\n${fault}throw err;\n}\n${wb}\n${epilogue}return nx;\n});\n`;
 }
 
 /** Compiles a decoded block into a function. */

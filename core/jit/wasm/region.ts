@@ -306,10 +306,14 @@ class Unstructured extends Error {}
  * Emits the region function's code; returns its locals and code. With
  * `structured`, jumps are `br`s to the labels `structure.ts` places
  * (where it can), otherwise through one `br_table` in an outer loop.
+ * `counted`: as the JavaScript tier's `compileRegion`, every jump from one
+ * block of the region to another is a block done, against the slot's
+ * `blocksLeft`.
  */
 function emitWasmRegion(
   region: readonly TranslationBlock[],
   structured: boolean,
+  counted: boolean,
 ): { locals: number[]; code: number[] } {
   region = reversePostorder(region);
   const e = new WasmEmitter();
@@ -354,9 +358,19 @@ function emitWasmRegion(
     c.f64Const(pc), e.leave(e);
     e.end();
   };
+  /** In a counted region, before a jump to another block: leaves with `pc` when no block is left, else counts one. */
+  const countBlock = (pc: number) => {
+    if (!counted) return;
+    c.localGet(bud).op(OP.i32_eqz);
+    e.if(VOID);
+    c.f64Const(pc), e.leave(e);
+    e.end();
+    c.localGet(bud).i32Const(1).op(OP.i32_sub).localSet(bud);
+  };
   /** Jumps to block k (at `pc`), or leaves with `pc` when no label of the structure leads there. */
   const enter = (k: number, pc: number) => {
     if (!shape) {
+      countBlock(pc);
       return k > current ? c.br(OP.br, k - current - 1 + e.nest) : (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
     }
     let depth = depthOf(k > current ? shape.blockTo.get(k) : shape.loopAt.get(k));
@@ -367,31 +381,36 @@ function emitWasmRegion(
       if (depth !== undefined) c.i32Const(loop.entries!.indexOf(k) + 1).localSet(entry);
     }
     if (depth === undefined) return c.f64Const(pc), e.leave(e);
+    countBlock(pc);
     c.br(OP.br, depth);
   };
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return c.f64Const(pc), e.leave(e);
-    if (k <= current) countBackwardJump(pc);
+    if (k <= current && !counted) countBackwardJump(pc);
     enter(k, pc);
   };
   e.gotoDynamic = (e, target) => {
     c.localGet(target).op(OP.f64_convert_i64_u).localSet(nx);
     if (sites.length > 0) {
-      c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_ge_s);
-      e.if(VOID);
+      // Counted, each jump to a return site counts as it is taken (enter); else any indirect jump counts.
+      if (!counted) {
+        c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_ge_s);
+        e.if(VOID);
+      }
       for (const tb of sites) {
         c.localGet(target).i64Const(tb.pc).op(OP.i64_eq);
         e.if(VOID);
         enter(index.get(tb.pc)!, tb.pc);
         e.end();
       }
-      e.end();
+      if (!counted) e.end();
     }
     c.localGet(nx), e.leave(e);
   };
   e.loadRegisters();
-  c.i32Const(REGION_BUDGET).localSet(bud);
+  if (counted) c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
+  else c.i32Const(REGION_BUDGET).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
   if (!shape) {
     c.open(OP.loop);
@@ -431,6 +450,7 @@ function emitWasmRegion(
   else if (open.length > 0) throw new Unstructured();
   c.op(OP.end); // the normal exit block
   e.storeRegisters();
+  if (counted) c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
   c.localGet(nx).op(OP.return);
   c.op(OP.end); // the fault exit block
   e.storeRegisters();
@@ -441,16 +461,21 @@ function emitWasmRegion(
 
 /**
  * Compiles `region` (its first block is the entry) to a WebAssembly
- * function, or returns undefined when the tier cannot take it.
+ * function, or returns undefined when the tier cannot take it. `counted`:
+ * for counted slices (see the JavaScript tier's `compileRegion`).
  */
-export function compileWasmRegion(region: readonly TranslationBlock[], w: WasmRuntime): BlockFn | undefined {
+export function compileWasmRegion(
+  region: readonly TranslationBlock[],
+  w: WasmRuntime,
+  counted = false,
+): BlockFn | undefined {
   if (!wasmRegionSupported(region)) return undefined;
   let emitted;
   try {
-    emitted = emitWasmRegion(region, true);
+    emitted = emitWasmRegion(region, true, counted);
   } catch (err) {
     if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false);
+    emitted = emitWasmRegion(region, false, counted);
   }
   const { locals, code } = emitted;
   const module = new WebAssembly.Module(moduleBytes(w, locals, code));

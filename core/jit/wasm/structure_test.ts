@@ -3,7 +3,7 @@ import { add, addi, beq, bne, emit, j, slli } from "../../cpu/_asm_testing.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ } from "../../mem/address_space.ts";
 import { interpretBlock } from "../interpreter.ts";
-import { successors } from "../region.ts";
+import { compileRegion, successors } from "../region.ts";
 import { makeRuntime } from "../runtime.ts";
 import { decodeBlock, type TranslationBlock } from "../translator.ts";
 import { compileWasmRegion, regionStructure } from "./region.ts";
@@ -133,45 +133,92 @@ function run(
   return [...c.x];
 }
 
+/**
+ * A random program at CODE and its region: every block reachable from CODE, the head first, the others in a
+ * random order; and registers to start it with.
+ */
+function randomRegion(next: () => number): { mem: AddressSpace; region: TranslationBlock[]; x: Int32Array } {
+  const mem = new AddressSpace(1 << 22);
+  mem.mmap(CODE, 0x100000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  const end = randomProgram(mem, next, 2 + (next() % 24));
+  const blocks = new Map<number, TranslationBlock>();
+  const todo = [CODE];
+  while (todo.length > 0) {
+    const pc = todo.pop()!;
+    if (blocks.has(pc) || pc < CODE || pc >= end) continue;
+    const tb = { pc, ...decodeBlock(mem, pc), id: blocks.size, fn: () => 0, valid: true, hits: 0 } as TranslationBlock;
+    blocks.set(pc, tb);
+    todo.push(...successors(tb));
+  }
+  const rest = [...blocks.values()].slice(1);
+  for (let k = rest.length - 1; k > 0; k--) {
+    const m = next() % (k + 1);
+    [rest[k], rest[m]] = [rest[m], rest[k]];
+  }
+  const x = new Int32Array(64);
+  for (let i = 10; i < 26; i++) x[i] = next() % 7 === 0 ? 0 : next() | 0;
+  x[62] = 50 + (next() % 3000); // x31, the countdown
+  return { mem, region: [blocks.get(CODE)!, ...rest], x };
+}
+
 Deno.test("WebAssembly regions agree with the interpreter on random control flow: loops, loops with two entries, calls", () => {
   const next = rng(11);
   const kinds = { "structured": 0, "loops with two entries": 0, "one br_table": 0 };
   for (let round = 0; round < 150; round++) {
-    const mem = new AddressSpace(1 << 22);
-    mem.mmap(CODE, 0x100000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
-    const end = randomProgram(mem, next, 2 + (next() % 24));
-    // The region: every block reachable from CODE, the head first, the others in a random order.
-    const blocks = new Map<number, TranslationBlock>();
-    const todo = [CODE];
-    while (todo.length > 0) {
-      const pc = todo.pop()!;
-      if (blocks.has(pc) || pc < CODE || pc >= end) continue;
-      const tb = {
-        pc,
-        ...decodeBlock(mem, pc),
-        id: blocks.size,
-        fn: () => 0,
-        valid: true,
-        hits: 0,
-      } as TranslationBlock;
-      blocks.set(pc, tb);
-      todo.push(...successors(tb));
-    }
-    const rest = [...blocks.values()].slice(1);
-    for (let k = rest.length - 1; k > 0; k--) {
-      const m = next() % (k + 1);
-      [rest[k], rest[m]] = [rest[m], rest[k]];
-    }
-    const region = [blocks.get(CODE)!, ...rest];
+    const { mem, region, x } = randomRegion(next);
     const shape = regionStructure(region);
     kinds[!shape ? "one br_table" : shape.entryOf.size > 0 ? "loops with two entries" : "structured"]++;
     const rt = makeRuntime(mem);
     const fn = compileWasmRegion(region, rt.wasm!)!;
-    const x = new Int32Array(64);
-    for (let i = 10; i < 26; i++) x[i] = next() % 7 === 0 ? 0 : next() | 0;
-    x[62] = 50 + (next() % 3000); // x31, the countdown
     assertEquals(run(mem, rt, fn, x), run(mem, rt, undefined, x), `round ${round}`);
   }
   // Every way of compiling jumps was taken, several times.
   for (const [kind, count] of Object.entries(kinds)) if (count < 10) throw new Error(`${kind}: ${count} regions`);
+});
+
+/**
+ * Runs from CODE as the CPU loop runs a counted slice of `budget` blocks (`exec/cpu_loop.ts`): the region at CODE
+ * through `head`, other blocks interpreted. Returns the registers, the pc where the slice ended and the blocks left.
+ */
+function runCounted(
+  mem: AddressSpace,
+  rt: ReturnType<typeof makeRuntime>,
+  head: ((c: Cpu) => number) | undefined,
+  x: Int32Array,
+  budget: number,
+) {
+  const c = new Cpu();
+  c.x.set(x);
+  let pc = CODE;
+  while (pc !== EXIT && budget > 0) {
+    const fn = pc === CODE && head ? head : interpretBlock(decodeBlock(mem, pc), rt);
+    c.blocksLeft[0] = budget - 1;
+    pc = fn(c);
+    budget = c.blocksLeft[0] + 1;
+    if (pc < 0) throw new Error(`exit ${pc}`);
+    budget--;
+  }
+  return { x: [...c.x], pc, budget };
+}
+
+Deno.test("counted regions of both tiers end a slice after exactly its number of blocks, as lone blocks do", () => {
+  const next = rng(23);
+  let stoppedInside = 0;
+  for (let round = 0; round < 120; round++) {
+    const { mem, region, x } = randomRegion(next);
+    const rt = makeRuntime(mem);
+    const tiers = {
+      javascript: compileRegion(region, rt, true),
+      webassembly: compileWasmRegion(region, rt.wasm!, true)!,
+    };
+    for (const budget of [1, 2, 3, 1 + (next() % 40), 1 + (next() % 2000)]) {
+      const alone = runCounted(mem, rt, undefined, x, budget);
+      if (alone.pc !== EXIT) stoppedInside++;
+      for (const [tier, fn] of Object.entries(tiers)) {
+        assertEquals(runCounted(mem, rt, fn, x, budget), alone, `${tier}, round ${round}, budget ${budget}`);
+      }
+    }
+  }
+  // Most slices end inside the program, at a block the budget chose.
+  assertEquals(stoppedInside > 400, true, `${stoppedInside} slices ended before the program's end`);
 });
