@@ -179,14 +179,14 @@ export function compileRegion(
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return e.line(`nx = ${pc}; ${LEAVE}`);
-    if (counted) e.line(`if (bud === 0) { nx = ${pc}; ${LEAVE} } bud--;`);
+    if (counted) e.line(`if (bud <= 0) { nx = ${pc}; ${LEAVE} } bud--;`);
     else if (k <= current) e.line(`if (--bud < 0) { nx = ${pc}; ${LEAVE} }`);
     e.line(`b = ${k}; continue;`);
   };
   e.gotoDynamic = (e, pcExpr) => {
     e.line(`nx = ${pcExpr};`);
     if (sites.length > 0) {
-      e.line(counted ? `if (bud !== 0) switch (nx) {` : `if (--bud >= 0) switch (nx) {`);
+      e.line(counted ? `if (bud > 0) switch (nx) {` : `if (--bud >= 0) switch (nx) {`);
       for (const tb of sites) e.line(`case ${tb.pc}: ${counted ? "bud--; " : ""}b = ${index.get(tb.pc)}; continue;`);
       e.line(`}`);
     }

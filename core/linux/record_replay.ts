@@ -4,9 +4,10 @@
  * A guest's instruction stream is a function of its program, its initial
  * stack and what enters it from outside afterwards. plume makes everything
  * else deterministic while a run is recorded or replayed: slices count
- * dispatched blocks, never time, and blocks are not joined into regions,
- * so a slice ends at the same instruction whatever the translator's tier or
- * the plugins (see `emulator.ts` and `scheduler.ts`). What enters from
+ * blocks, never time, and regions count the blocks they finish (the
+ * vCPU's `blocksLeft`), so a slice ends at the same instruction whatever
+ * the translator's tier or the plugins (see `scheduler.ts` and
+ * `exec/cpu_loop.ts`). What enters from
  * outside is written down where it enters, in the order it enters:
  *
  * - **System calls.** Those that change only the emulator's own state

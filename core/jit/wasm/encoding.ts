@@ -57,6 +57,7 @@ export const OP = {
   i32_ne: 0x47,
   i32_lt_s: 0x48,
   i32_gt_u: 0x4b,
+  i32_le_s: 0x4c,
   i32_ge_s: 0x4e,
   i64_eqz: 0x50,
   i64_eq: 0x51,

@@ -361,7 +361,8 @@ function emitWasmRegion(
   /** In a counted region, before a jump to another block: leaves with `pc` when no block is left, else counts one. */
   const countBlock = (pc: number) => {
     if (!counted) return;
-    c.localGet(bud).op(OP.i32_eqz);
+    // `<= 0`, not `== 0`: a budget that arrived below zero still stops the region at its next jump.
+    c.localGet(bud).i32Const(0).op(OP.i32_le_s);
     e.if(VOID);
     c.f64Const(pc), e.leave(e);
     e.end();
