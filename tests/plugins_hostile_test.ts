@@ -274,6 +274,61 @@ Deno.test("a granted permission works, and only for that instance", async () => 
   assertMatch(refused.err, /reference to global 'Deno' is not allowed/);
 });
 
+Deno.test("a unix socket is a grant: without unix=PATH a plugin has none, with it that one connection only", async () => {
+  const dir = await tempDir("plume-unix-");
+  const path = join(dir, "peer.sock"), other = join(dir, "other.sock");
+  // A peer listening at `path`, keeping what each connection sends.
+  const listener = Deno.listen({ transport: "unix", path });
+  const received: string[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      received.push("");
+      const at = received.length - 1;
+      (async () => {
+        for await (const chunk of conn.readable) received[at] += text(chunk);
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  const plugin = join(HOSTILE, "unix_socket.ts");
+  try {
+    // No grant: plume hands out no socket, and Deno's API is not there.
+    const none = await withPlugin(`${plugin},ask=${path},deno=${path}`, ["-d", "plugin"]);
+    assertMatch(none.err, /ask .*peer\.sock: refused \(PluginApiError: plume_unix_socket: no unix socket granted at/);
+    assertMatch(none.err, /Deno\.connect .*: refused \(TypeError/);
+    assertMatch(none.err, /Deno\.listen .*: refused \(TypeError/);
+    // Deno's own grants on the path (what Deno.connect and Deno.listen check of a unix socket) give no socket:
+    // Deno also wants net access, and the seccomp filter refuses socket() without a net grant.
+    const deno = await withPlugin(`${plugin},ask=${path},deno=${path}`, [
+      "-d",
+      "plugin",
+      ...[path, `${path}.listen`].flatMap((p) => ["-plugin-allow", `read=${p}`, "-plugin-allow", `write=${p}`]),
+    ]);
+    assertMatch(deno.err, /ask .*: refused \(PluginApiError/);
+    assertMatch(deno.err, /Deno\.listen .*peer\.sock\.listen: refused \(NotCapable/);
+    await Deno.lstat(`${path}.listen`).then(() => assert(false, "the plugin made a socket"), () => {});
+    // unix=PATH: the one connection plume made for the plugin, and no other.
+    const granted = await withPlugin(`${plugin},ask=${path},ask=${other},deno=${path}`, [
+      "-d",
+      "plugin",
+      "-plugin-allow",
+      `unix=${path}`,
+    ]);
+    assertMatch(granted.err, /ask .*peer\.sock: connected, wrote 22\n/);
+    assertMatch(
+      granted.err,
+      /ask .*other\.sock: refused \(PluginApiError: plume_unix_socket: no unix socket granted at/,
+    );
+    assertMatch(granted.err, /Deno\.connect .*: refused \(TypeError/);
+    for (const r of [none, deno, granted]) assertEquals(r.status, (await reference()).status);
+    await new Promise((r) => setTimeout(r, 100));
+    // One connection reached the peer, the granted one's: Deno.connect's never did.
+    assertEquals(received, ["hello from the plugin\n"]);
+  } finally {
+    listener.close();
+    await accepting;
+  }
+});
+
 Deno.test("-plugin-errors fatal stops plume with the plugin's message", async () => {
   const r = await withPlugin(join(HOSTILE, "throws.ts,where=trans"), ["-plugin-errors", "fatal"]);
   assertEquals(r.status, 1);

@@ -26,7 +26,8 @@ export interface PluginSpec {
   args: string[];
   /**
    * Permissions granted to this instance with `-plugin-allow`: Deno's (`read=PATH`, `write=PATH`, `net=HOST`,
-   * `env=VAR`) and plume's own `guest=write` (changing the guest).
+   * `env=VAR`) and plume's own `unix=PATH` (one unix stream socket, connected for it) and `guest=write`
+   * (changing the guest).
    */
   allow: string[];
 }
@@ -127,7 +128,8 @@ Argument             Env-variable      Description
                                        beyond it (default 512, or the host's if lower)
 -plugin file[,a=b]   QEMU_PLUGIN       load a plugin (file or built-in name; '-plugin help')
 -plugin-allow perm                     grant the preceding -plugin one permission: read=PATH,
-                                       write=PATH, net=HOST[:PORT], env=VAR, or guest=write
+                                       write=PATH, net=HOST[:PORT], env=VAR, unix=PATH (a
+                                       unix socket, connected for it), or guest=write
                                        (change the guest's registers, memory, pc and system
                                        calls: the guest acts with your permissions; repeatable;
                                        plugins get no permission otherwise)
@@ -176,7 +178,7 @@ export function parsePluginSpec(v: string): PluginSpec {
   return { file, args, allow: [] };
 }
 
-const GRANT = /^((read|write|net|env)=.+|guest=write)$/;
+const GRANT = /^((read|write|net|env|unix)=.+|guest=write)$/;
 
 const OPTIONS: Record<string, OptionDef> = {
   h: { arg: false, apply: (o) => (o.command = "help") },
@@ -297,7 +299,7 @@ const OPTIONS: Record<string, OptionDef> = {
       if (!spec) throw new UsageError(`'-plugin-allow ${v}' must follow the -plugin it applies to`);
       if (!GRANT.test(v)) {
         throw new UsageError(
-          `Invalid plugin permission '${v}' (read=PATH, write=PATH, net=HOST, env=VAR or guest=write)`,
+          `Invalid plugin permission '${v}' (read=PATH, write=PATH, net=HOST, env=VAR, unix=PATH or guest=write)`,
         );
       }
       spec.allow.push(v);

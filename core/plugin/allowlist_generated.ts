@@ -97,4 +97,5 @@ export const PLUGIN_API_NAMES: readonly string[] = [
   "qemu_plugin_start_code",
   "qemu_plugin_end_code",
   "qemu_plugin_entry_code",
+  "plume_unix_socket",
 ];

@@ -44,6 +44,13 @@ export interface BuiltinPlugin {
      */
     perProcess?: boolean;
   };
+  /**
+   * The unix socket the plugin talks through: the option that names it.
+   * The loader grants exactly that socket (`unix=PATH`, `builtinGrants`
+   * in `loader.ts`), which the plugin process connects before it confines
+   * itself (`plume_unix_socket`).
+   */
+  socket?: { option: string };
 }
 
 /** How many vCPUs bbv may write a file for: the grant names each file, and vCPUs are not bounded. */
@@ -228,10 +235,12 @@ export function pluginHelp(): string {
   Plugin output (qemu_plugin_outs) is shown with -d plugin, or written to the -D file.
 
 -plugin-allow PERM   grant the preceding -plugin one permission (repeatable):
-  read=PATH, write=PATH, net=HOST[:PORT], env=VAR, or guest=write (change the guest's
-  registers, memory, pc and system calls: the guest acts with your permissions).
+  read=PATH, write=PATH, net=HOST[:PORT], env=VAR, unix=PATH (a unix stream socket
+  plume connects for it: to the peer listening at PATH, else listening there for one;
+  plume_unix_socket), or guest=write (change the guest's registers, memory, pc and
+  system calls: the guest acts with your permissions).
   Without grants a plugin has none; a built-in that writes a file (drcov) may write the
-  file its option names.
+  file its option names, and lockstep use the socket its sockpath= names.
 -plugin-watchdog S   seconds a call, a wait of the guest for the plugin, or loading it may
   take in all before the plugin is unloaded (default 10)
 -plugin-memory MB    memory limit of each plugin process beyond the runtime's own: heap,

@@ -23,7 +23,7 @@ import type { Guest } from "../emulator.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { bundlePlugin, PluginLoadError } from "./bundle.ts";
-import { BUILTIN_PLUGINS, builtinPath } from "./builtins.ts";
+import { BUILTIN_PLUGINS, builtinPath, type BuiltinPlugin } from "./builtins.ts";
 import { getString, type LoadReport, OP, PAYLOAD, PluginFailure } from "./channel.ts";
 import type { PluginCore } from "./core.ts";
 import { PluginInstance } from "./instance.ts";
@@ -95,7 +95,7 @@ const GUEST_WRITE_GRANT = "guest=write";
 export function absoluteGrants(allow: readonly string[]): string[] {
   return allow.filter((g) => g !== GUEST_WRITE_GRANT).map((g) => {
     const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
-    return kind === "read" || kind === "write" ? `${kind}=${absolute(value)}` : g;
+    return kind === "read" || kind === "write" || kind === "unix" ? `${kind}=${absolute(value)}` : g;
   });
 }
 
@@ -113,7 +113,25 @@ export function absoluteGrants(allow: readonly string[]): string[] {
  */
 export function builtinGrants(spec: PluginSpec): string[] {
   if (spec.file.includes("/")) return [];
-  const writes = BUILTIN_PLUGINS.find((p) => p.name === spec.file)?.writes;
+  const builtin = BUILTIN_PLUGINS.find((p) => p.name === spec.file);
+  return [...socketGrants(spec, builtin?.socket), ...writeGrants(spec, builtin?.writes)];
+}
+
+/**
+ * The unix socket a built-in talks through (`lockstep,sockpath=PATH` gets
+ * `unix=PATH`): none when the option is absent (the plugin says so, as
+ * QEMU's does).
+ */
+function socketGrants(spec: PluginSpec, socket: BuiltinPlugin["socket"]): string[] {
+  if (!socket) return [];
+  const prefix = `${socket.option}=`;
+  let path: string | undefined;
+  for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
+  return path ? [`unix=${path}`] : [];
+}
+
+/** The files a built-in writes (see {@link builtinGrants}). */
+function writeGrants(spec: PluginSpec, writes: BuiltinPlugin["writes"]): string[] {
   if (!writes) return [];
   const prefix = `${writes.option}=`;
   let path = writes.default;

@@ -27,6 +27,7 @@
  */
 
 export {
+  plume_unix_socket,
   qemu_plugin_bool_parse,
   QEMU_PLUGIN_CB_NO_REGS,
   QEMU_PLUGIN_CB_R_REGS,
@@ -136,6 +137,7 @@ export type {
   Tb,
   TbTransCb,
   UdataCb,
+  UnixSocket,
   VcpuSimpleCb,
   VcpuUdataCb,
 } from "./runtime/api.ts";

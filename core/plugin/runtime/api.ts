@@ -1837,3 +1837,56 @@ export function qemu_plugin_end_code(): number {
 export function qemu_plugin_entry_code(): number {
   return instance.program.entry;
 }
+
+// ---------------------------------------------------------------- granted sockets (plume's addition)
+
+/**
+ * A connected unix stream socket, from {@link plume_unix_socket}. Reads and
+ * writes block, as C's `read` and `write` on a blocking socket do.
+ */
+export interface UnixSocket {
+  /**
+   * `"listened"`: nothing was at the path, so plume listened there and
+   * accepted one peer (and removed the path once it had); `"connected"`:
+   * plume connected to a peer listening there.
+   */
+  readonly how: "listened" | "connected";
+  /** Writes all of `bytes`; returns how many were written (fewer: the peer went away), or -errno. */
+  write(bytes: Uint8Array): number;
+  /** Reads until `bytes` is full or the peer closes; returns how many were read (fewer: closed), or -errno. */
+  read(bytes: Uint8Array): number;
+  /** Closes the socket; later reads and writes return -EBADF (-9). */
+  close(): void;
+}
+
+/**
+ * plume's addition to QEMU's API: the unix stream socket at `path` that
+ * the user granted this plugin (`-plugin-allow unix=PATH`; the built-in
+ * `lockstep` gets its `sockpath=`). A QEMU plugin makes one with
+ * `socket`, `connect`, `bind`, `listen` and `accept`, which a sandboxed
+ * plugin cannot call: plume makes it before the plugin's code runs, as
+ * QEMU's `contrib/plugins/lockstep.c` does — connected to the peer
+ * listening at `path` or, when nothing is there, listening for one peer,
+ * which it waits for (the path is removed once the peer is connected).
+ * The plugin holds that one connection and can make no other socket.
+ *
+ * @param path the path as granted (a relative one against plume's working directory)
+ * @returns the socket, or why it could not be made, in `perror`'s words (`failed to connect: Connection refused`)
+ * @throws {PluginApiError} when no unix socket was granted at `path`
+ *
+ * @example
+ * ```ts
+ * const sock = plume_unix_socket("lockstep.sock");
+ * if (typeof sock === "string") qemu_plugin_outs(`${sock}\n`);
+ * else if (sock.write(new Uint8Array(16)) === 16) qemu_plugin_outs(`sent (we ${sock.how})\n`);
+ * ```
+ * @qemuPluginApi
+ */
+export function plume_unix_socket(path: string): UnixSocket | string {
+  if (typeof path !== "string") throw new PluginApiError("plume_unix_socket: the path is not a string");
+  const socket = instance.sockets.get(path.startsWith("/") ? path : `${instance.cwd}/${path}`);
+  if (socket === undefined) {
+    throw new PluginApiError(`plume_unix_socket: no unix socket granted at '${path}' (-plugin-allow unix=PATH)`);
+  }
+  return socket;
+}

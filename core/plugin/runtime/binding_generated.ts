@@ -99,5 +99,6 @@ export function apiObject(): Record<string, unknown> {
     qemu_plugin_start_code: api.qemu_plugin_start_code,
     qemu_plugin_end_code: api.qemu_plugin_end_code,
     qemu_plugin_entry_code: api.qemu_plugin_entry_code,
+    plume_unix_socket: api.plume_unix_socket,
   });
 }

@@ -97,6 +97,23 @@ export type Forker = (copy: { ctl: Uint8Array; arena: Uint8Array }) => {
   stderrFd: number;
 };
 
+/**
+ * A connected unix stream socket the user granted (`-plugin-allow
+ * unix=PATH`), made by the sandbox's host before the plugin's code ran:
+ * blocking reads and writes of whole buffers, for a plugin whose protocol
+ * waits for its peer.
+ */
+export interface StreamSocket {
+  /** How it was made: nobody listened on the path, so this process did and accepted one peer; or it connected to one. */
+  readonly how: "listened" | "connected";
+  /** Writes all of `bytes`; returns how many were written (fewer: the peer is gone), or -errno. */
+  write(bytes: Uint8Array): number;
+  /** Reads until `bytes` is full or the peer closes; returns how many were read, or -errno. */
+  read(bytes: Uint8Array): number;
+  /** Closes it (later reads and writes return -EBADF). */
+  close(): void;
+}
+
 /** Thrown in the copy of a forked plugin process out of the fork call: its event loop goes on with its own channel. */
 export class ForkedChild {}
 
@@ -174,6 +191,10 @@ export const instance = {
   nActs: 0,
   /** How this process copies itself for a forked guest (undefined where it cannot). */
   fork: undefined as Forker | undefined,
+  /** plume's working directory, against which relative granted paths are read. */
+  cwd: "/",
+  /** The unix sockets granted, by absolute path, or why one could not be made. */
+  sockets: new Map<string, StreamSocket | string>(),
 };
 
 /**

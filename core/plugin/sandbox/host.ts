@@ -5,14 +5,17 @@
  * 1. **attach**: map the channel plume created (its memfd, opened through
  *    `/proc/PLUME/fd/N`) and point standard error at a small sealed
  *    memfd plume reads when the process dies;
- * 2. **confine**: a session of its own (terminal signals for plume do not
+ * 2. **connect** the unix sockets the user granted (`unix=PATH`), as
+ *    QEMU's lockstep plugin does: to the peer listening there, or, when
+ *    nobody is, listening for one (this waits for the peer);
+ * 3. **confine**: a session of its own (terminal signals for plume do not
  *    reach it), a memory limit covering everything it can allocate (heap,
  *    `ArrayBuffer`s, WebAssembly memories, workers), no core dumps, the
  *    seccomp filter, and every Deno permission revoked but the grants;
- * 3. **boot**: tell plume it is ready for the plugin's code;
- * 4. **receive** the code and its arguments on standard input;
- * 5. **empty the global object** down to what a plugin may reach;
- * 6. **run** the plugin side (`runtime/dispatcher.ts`) until plume kills
+ * 4. **boot**: tell plume it is ready for the plugin's code;
+ * 5. **receive** the code and its arguments on standard input;
+ * 6. **empty the global object** down to what a plugin may reach;
+ * 7. **run** the plugin side (`runtime/dispatcher.ts`) until plume kills
  *    the process or goes away.
  *
  * Anything the plugin does happens to this process alone: plume sees a
@@ -24,9 +27,10 @@
 import { CTL, DEATH, LAYOUT, mappedChannel, putString, STATE } from "../channel.ts";
 import { apiObject } from "../runtime/binding_generated.ts";
 import { type RuntimeInit, start } from "../runtime/dispatcher.ts";
-import type { Forker } from "../runtime/state.ts";
+import { type Forker, instance, type StreamSocket } from "../runtime/state.ts";
 import { confineProcess, PR_SET_PDEATHSIG, SIGKILL } from "./confine.ts";
 import { type Mapping, os } from "./os.ts";
+import { strerror } from "../../linux/errno.ts";
 import { confineGlobals } from "./realm.ts";
 
 /** What plume tells a plugin process on its command line (JSON, the last argument). */
@@ -43,6 +47,14 @@ export interface HostArgs {
   grants: string[];
   /** Globals the grants make reachable. */
   keep: string[];
+  /**
+   * Absolute paths of the unix sockets granted (`unix=PATH`): connected
+   * before the process confines itself, which then makes no socket of its
+   * own.
+   */
+  sockets?: string[];
+  /** plume's working directory, against which the plugin names a granted socket by a relative path. */
+  cwd?: string;
   /**
    * True when V8 runs on this one thread (`--single-threaded`), so that a
    * copy of the process, which has only the thread that made it, never
@@ -95,9 +107,17 @@ function forker(parent: number, mapping: Mapping): Forker {
     o.remap(mapping, channelFd, LAYOUT.size);
     o.dup2(stderrFd, 2);
     for (const fd of kept) o.close(fd);
+    // A connection is one process's conversation with its peer: the copy's writes would be mixed into it.
+    for (const socket of instance.sockets.values()) if (typeof socket !== "string") socket.close();
     kept = [channelFd, stderrFd];
     return { pid: 0, channelFd, stderrFd };
   };
+}
+
+/** The granted socket at `path`, or why there is none, in `perror`'s words (`failed to connect: Connection refused`). */
+function connect(path: string): StreamSocket | string {
+  const r = os().unixStream(path);
+  return "step" in r ? `${r.step}: ${strerror(r.errno)}` : r;
 }
 
 /** Largest init message accepted on standard input (the plugin's bundle and its arguments). */
@@ -144,29 +164,34 @@ export function hostMain(argsJson: string): void {
     const err = o.open(`/proc/${args.parent}/fd/${args.stderrFd}`, true);
     o.dup2(err, 2);
     o.close(err);
-    // Stage 2: confine.
+    // Stage 2: connect. A listener waits for its peer here: it must not outlive plume meanwhile.
+    o.prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (o.getppid() !== args.parent) o.exit(0);
+    instance.cwd = args.cwd ?? "/";
+    for (const path of args.sockets ?? []) instance.sockets.set(path, connect(path));
+    // Stage 3: confine.
     confineProcess(args);
   } catch (err) {
     fail("confining the plugin process", err);
   }
-  // Stage 3: boot.
+  // Stage 4: boot.
   Atomics.store(ci, CTL.STATE, STATE.BOOTED);
   channel.waiter.wake(ci, CTL.STATE);
-  // Stage 4: receive.
+  // Stage 5: receive.
   let init: RuntimeInit;
   try {
     init = readInit();
   } catch (err) {
     return fail("receiving the plugin", err);
   }
-  // Stage 5: empty the global object.
+  // Stage 6: empty the global object.
   const api = apiObject();
   try {
     confineGlobals(args.keep);
   } catch (err) {
     return fail("confining the plugin's globals", err);
   }
-  // Stage 6: run, until plume kills this process or is gone.
+  // Stage 7: run, until plume kills this process or is gone.
   const exit = o.exit, getppid = o.getppid;
   start(init, channel, api, () => {
     if (getppid() !== args.parent) exit(0);

@@ -20,6 +20,8 @@
  * @module
  */
 
+import type { StreamSocket } from "../runtime/state.ts";
+
 /** Plugins cannot run here (no Linux, no glibc, no FFI permission): one line for the user. */
 export class SandboxUnavailable extends Error {
   constructor(message: string) {
@@ -48,6 +50,13 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "usize", "usize", "usize", "usize"], result: "i32" },
   _exit: { parameters: ["i32"], result: "void" },
   __errno_location: { parameters: [], result: "pointer" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "pointer", "pointer", "i32"], result: "i32" },
+  unlink: { parameters: ["buffer"], result: "i32" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
 } as const;
 
 /** System call numbers that glibc has no wrapper for (or whose wrapper we avoid), per host architecture. */
@@ -92,6 +101,10 @@ const MADV_DOFORK = 11;
 /** The user part of the x86-64 and AArch64 address spaces (47 and 48 bits: madvise skips what is not mapped). */
 const USER_SPACE_END = 2 ** 48;
 const CLD_EXITED = 1;
+const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000, MSG_NOSIGNAL = 0x4000;
+const EINTR = 4, ENOENT = 2;
+/** Bytes of `sockaddr_un.sun_path`, its terminating zero included. */
+const SUN_PATH_BYTES = 108;
 
 /** How a watched process ended. */
 export type ExitStatus = { code: number; signal?: undefined } | { signal: number; code?: undefined };
@@ -187,6 +200,15 @@ export interface Os {
   seccomp(filter: Uint8Array): void;
   /** Ends this process at once, with no event or handler run. */
   exit(status: number): never;
+  /**
+   * A unix stream socket on `path`, as QEMU's lockstep plugin makes one:
+   * connected to the peer listening there, or, when nothing is at the
+   * path, listening there for one peer, accepted (this waits for it), the
+   * path then removed. Made before the process confines itself: the
+   * seccomp filter refuses new sockets, and Deno's permissions do not see
+   * these calls. On failure, the step and its errno.
+   */
+  unixStream(path: string): StreamSocket | { step: string; errno: number };
   /** The host architecture's system call numbers. */
   arch: keyof typeof SYSCALL_NUMBERS;
 }
@@ -248,6 +270,49 @@ function bind(): Os {
   const limit = new BigUint64Array(2), limitBytes = new Uint8Array(limit.buffer);
   const encoder = new TextEncoder();
   const cString = (s: string) => encoder.encode(s + "\0");
+  // Taken now: a plugin shares this process and may replace them before it calls a socket's methods (the
+  // kernel would then write past a buffer: in the plugin's own process, but nothing here should help it).
+  const apply = Reflect.apply, typedArray = Object.getPrototypeOf(Uint8Array.prototype);
+  const byteLength = Object.getOwnPropertyDescriptor(typedArray, "byteLength")!.get!;
+  const subarray = Uint8Array.prototype.subarray;
+  const lengthOf = (bytes: Uint8Array): number => apply(byteLength, bytes, []);
+  const from = (bytes: Uint8Array, at: number): Uint8Array => apply(subarray, bytes, [at]);
+  const EBADF = 9;
+  const stream = (fd: number, how: StreamSocket["how"]): StreamSocket => {
+    let open = true;
+    return Object.freeze<StreamSocket>({
+      how,
+      write(bytes) {
+        if (!open) return -EBADF;
+        const n = lengthOf(bytes);
+        let done = 0;
+        while (done < n) {
+          // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE.
+          const r = Number(c.send(fd, from(bytes, done), BigInt(n - done), MSG_NOSIGNAL));
+          if (r < 0 && errno() === EINTR) continue;
+          if (r < 0) return done > 0 ? done : -errno();
+          done += r;
+        }
+        return done;
+      },
+      read(bytes) {
+        if (!open) return -EBADF;
+        const n = lengthOf(bytes);
+        let done = 0;
+        while (done < n) {
+          const r = Number(c.read(fd, from(bytes, done), BigInt(n - done)));
+          if (r < 0 && errno() === EINTR) continue;
+          if (r < 0) return done > 0 ? done : -errno();
+          if (r === 0) break;
+          done += r;
+        }
+        return done;
+      },
+      close() {
+        if (open) c.close(fd), open = false;
+      },
+    });
+  };
   return {
     arch,
     memfd(name, size) {
@@ -396,6 +461,37 @@ function bind(): Os {
     },
     prctl(option, arg2) {
       if (c.prctl(option, BigInt(arg2), 0n, 0n, 0n) !== 0) fail(`prctl(${option})`);
+    },
+    unixStream(path) {
+      const name = encoder.encode(path);
+      if (name.length >= SUN_PATH_BYTES) return { step: "socket path", errno: 36 /* ENAMETOOLONG */ };
+      // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
+      const addr = new Uint8Array(2 + SUN_PATH_BYTES);
+      new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+      addr.set(name, 2);
+      const len = 2 + name.length + 1;
+      const socket = () => c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const failed = (step: string, fd: number) => {
+        const e = errno();
+        if (fd >= 0) c.close(fd);
+        return { step, errno: e };
+      };
+      let fd = socket();
+      if (fd < 0) return failed("create socket", -1);
+      if (c.connect(fd, addr, len) === 0) return stream(fd, "connected");
+      if (errno() !== ENOENT) return failed("failed to connect", fd);
+      // Nobody there: listen for one peer, as the first of the two processes.
+      c.close(fd);
+      fd = socket();
+      if (fd < 0) return failed("create socket", -1);
+      if (c.bind(fd, addr, len) !== 0) return failed("bind socket", fd);
+      let peer = c.listen(fd, 1) === 0 ? c.accept4(fd, null, null, SOCK_CLOEXEC) : -1;
+      while (peer < 0 && errno() === EINTR) peer = c.accept4(fd, null, null, SOCK_CLOEXEC);
+      const e = errno();
+      // Connected (or failed): the path has done its work, and must not outlive this process.
+      c.unlink(cString(path));
+      c.close(fd);
+      return peer < 0 ? { step: "listen socket", errno: e } : stream(peer, "listened");
     },
     exit(status): never {
       c._exit(status);

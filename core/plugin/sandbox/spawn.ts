@@ -51,6 +51,9 @@ const V8_FLAGS = "--single-threaded";
 /** Seals a channel memfd made by a plugin's copy must carry: its size fixed for good (as plume's own). */
 const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4;
 
+/** A unix socket grant's prefix: plume's own, not a Deno permission (the process connects it before confining itself). */
+const UNIX_GRANT = "unix=";
+
 /** How often the load stages look at the process (ms): they run while plume's event loop is free. */
 const POLL_MS = 1;
 
@@ -58,7 +61,11 @@ const POLL_MS = 1;
 export interface SandboxOptions {
   /** Plugin name, for the process's memfd names. */
   name: string;
-  /** `-plugin-allow` grants: `read=PATH`, `write=PATH`, `net=HOST`, `env=VAR`. */
+  /**
+   * `-plugin-allow` grants: Deno's `read=PATH`, `write=PATH`, `net=HOST`,
+   * `env=VAR`, and plume's `unix=PATH` (a socket the process connects
+   * before it confines itself), paths absolute.
+   */
   grants: readonly string[];
   /** Globals the grants make reachable. */
   keep: readonly string[];
@@ -91,7 +98,7 @@ function hostCommand(
 ): { cmd: string; argv: string[]; env: Record<string, string> } {
   const env = pluginEnvironment();
   const byKind = new Map<string, string[]>();
-  for (const g of opts.grants) {
+  for (const g of opts.grants.filter((g) => !g.startsWith(UNIX_GRANT))) {
     const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
     if (value.includes(",")) throw new SandboxUnavailable(`grant '${g}': a value may not contain ','`);
     byKind.set(kind, [...byKind.get(kind) ?? [], value]);
@@ -102,7 +109,8 @@ function hostCommand(
   }
   if (Deno.build.standalone) {
     // The executable's permissions were fixed when it was compiled: it could only keep a whole kind.
-    if (opts.grants.length > 0) {
+    // (A unix socket is no Deno permission: the process connects it before it confines itself.)
+    if (byKind.size > 0) {
       throw new SandboxUnavailable(
         "plugin permission grants need plume run by deno (the compiled executable cannot restrict a grant to a path)",
       );
@@ -307,6 +315,8 @@ export class Sandbox {
   readonly pid: number;
   /** Its session (it starts one of its own): copies made for forked guests are in it too. */
   readonly session: number;
+  /** The unix sockets granted: the process connects them before it boots, the first of two peers waiting for the other. */
+  readonly sockets: string[];
   private readonly ci: Int32Array;
   private readonly child: Deno.ChildProcess;
   private pidfd: number;
@@ -325,6 +335,7 @@ export class Sandbox {
    * @throws {SandboxUnavailable} when plugin processes cannot run here
    */
   constructor(private readonly opts: SandboxOptions) {
+    this.sockets = opts.grants.filter((g) => g.startsWith(UNIX_GRANT)).map((g) => g.slice(UNIX_GRANT.length));
     const o = os();
     // Whatever plume inherited without close-on-exec would be the plugin's too.
     if (!descriptorsClosed) o.closeOnExecAbove2(), descriptorsClosed = true;
@@ -342,8 +353,10 @@ export class Sandbox {
       channelFd: this.channelFd,
       stderrFd: this.stderrFd,
       memoryMb: opts.memoryMb,
-      grants: [...new Set(opts.grants.map((g) => g.slice(0, g.indexOf("="))))],
+      grants: [...new Set(opts.grants.filter((g) => !g.startsWith(UNIX_GRANT)).map((g) => g.slice(0, g.indexOf("="))))],
       keep: [...opts.keep],
+      sockets: this.sockets,
+      cwd: Deno.cwd(),
       // The compiled executable's V8 flags were fixed when it was compiled: not known to be single-threaded.
       forkable: !Deno.build.standalone,
     });
@@ -450,9 +463,20 @@ export class Sandbox {
     return this.deathReason();
   }
 
-  /** Waits (at most `ms`) until the process confined itself and waits for its code. */
+  /**
+   * Waits (at most `ms`) until the process confined itself and waits for
+   * its code; without a limit when it has a unix socket to connect: the
+   * first of two peers waits for the other, as under QEMU, for as long as
+   * the user takes to start it.
+   */
   booted(ms: number, poll?: () => void): Promise<void> {
-    return this.until(() => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED, ms, "starting the plugin process", poll);
+    const limit = this.sockets.length > 0 ? Infinity : ms;
+    return this.until(
+      () => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED,
+      limit,
+      "starting the plugin process",
+      poll,
+    );
   }
 
   /** Sends the plugin's code and arguments. */
