@@ -155,6 +155,15 @@ export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
     ],
   },
   {
+    name: "lockstep",
+    summary: "two runs compared block by block over a unix socket (QEMU's contrib/plugins/lockstep.c)",
+    options: [
+      ["sockpath=PATH", "the socket: listen there if nothing is, else connect (required; the socket is granted)"],
+      ["verbose=on|off", "also report divergences that may not last (default off)"],
+    ],
+    socket: { option: "sockpath" },
+  },
+  {
     name: "bbv",
     summary: "basic-block vectors for SimPoint, a file per vCPU (QEMU's contrib/plugins/bbv.c)",
     options: [
