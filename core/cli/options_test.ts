@@ -97,6 +97,8 @@ Deno.test("parseOptions attaches -plugin-allow grants to the preceding plugin, a
       "./a.ts,write=x",
       "-plugin-allow",
       "write=/tmp/out.txt",
+      "-plugin-allow",
+      "unix=peer.sock",
       "-plugin",
       "insn",
       "-plugin-watchdog",
@@ -105,7 +107,7 @@ Deno.test("parseOptions attaches -plugin-allow grants to the preceding plugin, a
     ],
     {},
   );
-  assertEquals(o.plugins[0], { file: "./a.ts", args: ["write=x"], allow: ["write=/tmp/out.txt"] });
+  assertEquals(o.plugins[0], { file: "./a.ts", args: ["write=x"], allow: ["write=/tmp/out.txt", "unix=peer.sock"] });
   assertEquals(o.plugins[1].allow, []);
   assertEquals(o.pluginWatchdog, 2);
   assertEquals(parseOptions(["p"], {}).pluginWatchdog, 10);

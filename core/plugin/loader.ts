@@ -114,16 +114,23 @@ export function absoluteGrants(allow: readonly string[]): string[] {
 export function builtinGrants(spec: PluginSpec): string[] {
   if (spec.file.includes("/")) return [];
   const builtin = BUILTIN_PLUGINS.find((p) => p.name === spec.file);
-  return [...socketGrants(spec, builtin?.socket), ...writeGrants(spec, builtin?.writes)];
+  return [...socketGrants(spec, builtin), ...writeGrants(spec, builtin?.writes)];
 }
 
 /**
  * The unix socket a built-in talks through (`lockstep,sockpath=PATH` gets
  * `unix=PATH`): none when the option is absent (the plugin says so, as
  * QEMU's does).
+ *
+ * @throws {PluginLoadError} for an option the built-in does not have (QEMU's `option parsing failed: ARG`)
  */
-function socketGrants(spec: PluginSpec, socket: BuiltinPlugin["socket"]): string[] {
+function socketGrants(spec: PluginSpec, builtin: BuiltinPlugin | undefined): string[] {
+  const socket = builtin?.socket;
   if (!socket) return [];
+  // The socket is set up before the plugin reads its options: a mistyped one is refused before a listener waits.
+  const keys = builtin.options.map(([syntax]) => syntax.split("=")[0]);
+  const unknown = spec.args.find((arg) => !keys.includes(arg.split("=")[0]));
+  if (unknown !== undefined) throw new PluginLoadError(`plugin '${spec.file}': option parsing failed: ${unknown}`);
   const prefix = `${socket.option}=`;
   let path: string | undefined;
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);

@@ -13,12 +13,10 @@ Deno.test("resolvePlugin tells built-ins from files", () => {
 
 Deno.test("absoluteGrants makes grant paths absolute and leaves hosts and variables alone", () => {
   assertEquals(absoluteGrants([]), []);
-  assertEquals(absoluteGrants(["write=/tmp/out.txt", "read=rel", "net=localhost:80", "env=HOME", "guest=write"]), [
-    "write=/tmp/out.txt",
-    `read=${Deno.cwd()}/rel`,
-    "net=localhost:80",
-    "env=HOME",
-  ]);
+  assertEquals(
+    absoluteGrants(["write=/tmp/out.txt", "read=rel", "net=localhost:80", "env=HOME", "unix=s.sock", "guest=write"]),
+    ["write=/tmp/out.txt", `read=${Deno.cwd()}/rel`, "net=localhost:80", "env=HOME", `unix=${Deno.cwd()}/s.sock`],
+  );
 });
 
 Deno.test("builtinGrants grants a built-in write access to exactly the file its option names", () => {
@@ -58,6 +56,21 @@ Deno.test("builtinGrants grants callgrind's directory for a %p name, and uftrace
   );
   // Every process adds its tasks to the one directory, reading what the others wrote.
   assertEquals(builtinGrants(spec("uftrace", "dir=nx-trace-dir")), ["write=nx-trace-dir", "read=nx-trace-dir"]);
+});
+
+Deno.test("builtinGrants grants lockstep the socket its sockpath= names, after checking its options", () => {
+  const spec = (file: string, ...args: string[]) => ({ file, args, allow: [] });
+  assertEquals(builtinGrants(spec("lockstep", "sockpath=/tmp/ls.sock")), ["unix=/tmp/ls.sock"]);
+  assertEquals(builtinGrants(spec("lockstep", "sockpath=a", "verbose=on", "sockpath=b")), ["unix=b"]);
+  // No socket: the plugin says so, as QEMU's does.
+  assertEquals(builtinGrants(spec("lockstep", "verbose=on")), []);
+  // The socket is set up before the plugin reads its options: a listener would wait for its peer first.
+  assertThrows(
+    () => builtinGrants(spec("lockstep", "sockpath=s", "verbos=on")),
+    PluginLoadError,
+    "plugin 'lockstep': option parsing failed: verbos=on",
+  );
+  assertEquals(builtinGrants(spec("./lockstep.ts", "sockpath=s")), []);
 });
 
 Deno.test("the supported plugin API window is [2, 7]", () => {
