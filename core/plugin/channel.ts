@@ -83,6 +83,12 @@ export const STATE = {
   BOOTED: 6,
   /** The plugin's code was evaluated; the report ({@link LoadReport}) is in the payload. */
   LOADED: 7,
+  /**
+   * The plugin's process, before it boots, listens on a granted unix socket
+   * and waits for its peer (no plugin code has run yet): plume removes the
+   * socket's file if it stops the process then.
+   */
+  LISTENING: 8,
 } as const;
 
 /** What the plugin's process reports once the plugin's code was evaluated (JSON in the payload). */

@@ -115,8 +115,8 @@ function forker(parent: number, mapping: Mapping): Forker {
 }
 
 /** The granted socket at `path`, or why there is none, in `perror`'s words (`failed to connect: Connection refused`). */
-function connect(path: string): StreamSocket | string {
-  const r = os().unixStream(path);
+function connect(path: string, listening: () => void): StreamSocket | string {
+  const r = os().unixStream(path, listening);
   return "step" in r ? `${r.step}: ${strerror(r.errno)}` : r;
 }
 
@@ -168,7 +168,8 @@ export function hostMain(argsJson: string): void {
     o.prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (o.getppid() !== args.parent) o.exit(0);
     instance.cwd = args.cwd ?? "/";
-    for (const path of args.sockets ?? []) instance.sockets.set(path, connect(path));
+    const listening = () => Atomics.store(ci, CTL.STATE, STATE.LISTENING);
+    for (const path of args.sockets ?? []) instance.sockets.set(path, connect(path, listening));
     // Stage 3: confine.
     confineProcess(args);
   } catch (err) {

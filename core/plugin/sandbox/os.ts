@@ -204,11 +204,12 @@ export interface Os {
    * A unix stream socket on `path`, as QEMU's lockstep plugin makes one:
    * connected to the peer listening there, or, when nothing is at the
    * path, listening there for one peer, accepted (this waits for it), the
-   * path then removed. Made before the process confines itself: the
+   * path then removed (`listening` is called before the wait). Made
+   * before the process confines itself: the
    * seccomp filter refuses new sockets, and Deno's permissions do not see
    * these calls. On failure, the step and its errno.
    */
-  unixStream(path: string): StreamSocket | { step: string; errno: number };
+  unixStream(path: string, listening?: () => void): StreamSocket | { step: string; errno: number };
   /** The host architecture's system call numbers. */
   arch: keyof typeof SYSCALL_NUMBERS;
 }
@@ -462,7 +463,7 @@ function bind(): Os {
     prctl(option, arg2) {
       if (c.prctl(option, BigInt(arg2), 0n, 0n, 0n) !== 0) fail(`prctl(${option})`);
     },
-    unixStream(path) {
+    unixStream(path, listening) {
       const name = encoder.encode(path);
       if (name.length >= SUN_PATH_BYTES) return { step: "socket path", errno: 36 /* ENAMETOOLONG */ };
       // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
@@ -485,13 +486,19 @@ function bind(): Os {
       fd = socket();
       if (fd < 0) return failed("create socket", -1);
       if (c.bind(fd, addr, len) !== 0) return failed("bind socket", fd);
-      let peer = c.listen(fd, 1) === 0 ? c.accept4(fd, null, null, SOCK_CLOEXEC) : -1;
+      if (c.listen(fd, 1) !== 0) {
+        const failure = failed("listen socket", fd);
+        c.unlink(cString(path));
+        return failure;
+      }
+      listening?.();
+      let peer = c.accept4(fd, null, null, SOCK_CLOEXEC);
       while (peer < 0 && errno() === EINTR) peer = c.accept4(fd, null, null, SOCK_CLOEXEC);
       const e = errno();
       // Connected (or failed): the path has done its work, and must not outlive this process.
       c.unlink(cString(path));
       c.close(fd);
-      return peer < 0 ? { step: "listen socket", errno: e } : stream(peer, "listened");
+      return peer < 0 ? { step: "accept socket", errno: e } : stream(peer, "listened");
     },
     exit(status): never {
       c._exit(status);

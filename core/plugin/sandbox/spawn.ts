@@ -304,6 +304,13 @@ function collectCopies(): void {
   }
 }
 
+/** Removes the unix socket file at `path`, if that is what is there. */
+function removeSocket(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+  } catch { /* gone already */ }
+}
+
 /** Sleeps for `ms` on the event loop. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -521,9 +528,12 @@ export class Sandbox {
   kill(): void {
     if (this.killed) return;
     this.killed = true;
+    const listening = Atomics.load(this.ci, CTL.STATE) === STATE.LISTENING;
     try {
       this.child.kill("SIGKILL");
     } catch { /* already gone */ }
+    // Stopped while it waited for its peer: its socket's file would be left (it removes it once connected).
+    if (listening) { for (const path of this.sockets) removeSocket(path); }
     const o = os();
     for (const fd of [this.channelFd, this.stderrFd, this.pidfd]) if (fd >= 0) o.close(fd);
     this.channelFd = this.stderrFd = this.pidfd = -1;
