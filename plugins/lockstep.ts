@@ -93,7 +93,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   let bbCount = 0, insnCount = 0n;
   /** The blocks executed most recently, the latest first: the only part of QEMU's log it prints. */
   const recent: ExecInfo[] = [];
-  /** The divergences so far, and for the last one the blocks executed before it and its distance to the one before. */
+  /** Divergences so far; for the last one, how many blocks had run before it and its distance to the one before. */
   let divergences = 0, lastAt = 0, lastDistance = 0;
 
   /** One exchange: `[pc, insn_count]` in the host's byte order, as QEMU's `ExecState`. */
@@ -142,7 +142,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     insnCount += block.insns;
     bbCount++;
     recent.unshift({ block, insnCount });
-    if (recent.length > REPORTED_BLOCKS + 1) recent.pop();
+    if (recent.length > REPORTED_BLOCKS) recent.pop();
   };
 
   qemu_plugin_register_vcpu_tb_trans_cb(id, (_id: PluginId, tb: Tb) => {
