@@ -3,13 +3,18 @@
  * `Record<Op, …>` built the way the translator builds `TRANS` (extension
  * tables with explicit keys, joined) fails `deno check` when one operation is
  * missing, and the message names it; the same table with the operation
- * present passes. That is what makes adding a line to `rv64gc.decode` demand
- * an implementation in every tier.
+ * present passes. Then the same on plume's own tables: a copy of `core/`
+ * with one operation's entry taken out of every tier's table (the
+ * translator's, the interpreter's, the disassembler's, the WebAssembly
+ * tier's) fails `deno check` once per table. That is what makes adding a line
+ * to `rv64gc.decode` demand an implementation in every tier.
  *
  * @module
  */
 
-import { assert, assertStringIncludes } from "../../tests/assert.ts";
+import { dirname, join } from "node:path";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { fileUrlToPath } from "../util/file_url.ts";
 import { type Op, OPS } from "./ops_generated.ts";
 
 const OPS_MODULE = new URL("./ops_generated.ts", import.meta.url).href;
@@ -40,8 +45,13 @@ export const TABLE: Record<Op, Handler> = { ...FIRST, ...SECOND };
 async function denoCheck(dir: string, name: string, source: string): Promise<{ ok: boolean; output: string }> {
   const file = `${dir}/${name}`;
   await Deno.writeTextFile(file, source);
+  return await denoCheckFiles([file]);
+}
+
+/** Runs `deno check` on `files`; returns whether it passed and what it printed. */
+async function denoCheckFiles(files: string[]): Promise<{ ok: boolean; output: string }> {
   const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--no-config", file],
+    args: ["check", "--no-config", ...files],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -61,6 +71,53 @@ Deno.test("a Record<Op, …> table fails deno check naming the one operation it 
     assertStringIncludes(without.output, `Property '"${MISSING}"' is missing in type`);
     assertStringIncludes(without.output, "but required in type 'Record<Op, Handler>'");
     assert(complete.ok, `deno check failed on the complete table:\n${complete.output}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * plume's tables with an entry per operation: the module that declares
+ * each, and where {@link MISSING}'s entry is written (what the test cuts).
+ */
+const TABLES: { table: string; module: string; file: string; entry: RegExp }[] = [
+  { table: "TRANS", module: "jit/translator.ts", file: "jit/trans_rvi.ts", entry: /^ {2}"fence\.i": .*\n/m },
+  { table: "HANDLERS", module: "jit/interpreter.ts", file: "jit/interpreter.ts", entry: /^ {2}"fence\.i": .*\n/m },
+  { table: "FORMATS", module: "isa/disasm.ts", file: "isa/disasm.ts", entry: /(?<=\[[^\]]*)"fence\.i", / },
+  { table: "WASM_TRANS", module: "jit/wasm/trans.ts", file: "jit/wasm/trans.ts", entry: /^ {2}"fence\.i": .*\n/m },
+];
+
+/** Copies the modules of `core/` (tests and test data aside) to `to`. */
+async function copyCore(from: string, to: string): Promise<void> {
+  for await (const e of Deno.readDir(from)) {
+    const [src, dst] = [join(from, e.name), join(to, e.name)];
+    if (e.isDirectory && e.name !== "testdata") await copyCore(src, dst);
+    else if (e.isFile && /\.ts$/.test(e.name) && !/_test\.ts$/.test(e.name)) {
+      await Deno.mkdir(dirname(dst), { recursive: true });
+      await Deno.copyFile(src, dst);
+    }
+  }
+}
+
+Deno.test("plume's per-operation tables fail deno check, each naming the operation, when one lacks it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plume_op_tables_" });
+  try {
+    await copyCore(fileUrlToPath(new URL("../", import.meta.url)), dir);
+    for (const { table, file, entry } of TABLES) {
+      const source = await Deno.readTextFile(join(dir, file));
+      assert(entry.test(source), `${file}: no entry for ${MISSING} found to take out of ${table} (${entry})`);
+      await Deno.writeTextFile(join(dir, file), source.replace(entry, ""));
+    }
+    const { ok, output } = await denoCheckFiles(TABLES.map((t) => join(dir, t.module)));
+    assert(!ok, "deno check passed tables without " + MISSING);
+    const errors = output.split("[ERROR]: ").slice(1);
+    for (const { table, module } of TABLES) {
+      const error = errors.find((e) => e.includes(`const ${table}: `) && e.includes(`${join(dir, module)}:`));
+      assert(error, `no error for ${table} (${module}) in:\n${output}`);
+      assertStringIncludes(error, `Property '"${MISSING}"' is missing in type`);
+      assertStringIncludes(error, "but required in type 'Readonly<Record<Op, ");
+    }
+    assertEquals(errors.length, TABLES.length, output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

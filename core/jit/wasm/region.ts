@@ -31,7 +31,7 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { WASM_TRANS, wasmTranslatable } from "./trans.ts";
+import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 
 /**
@@ -442,7 +442,9 @@ function emitWasmRegion(
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
-      if (!insn || !WASM_TRANS[insn.op]!(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
+      // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
+      const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
+      if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
     }
     if (!e.ended) e.jump(tb.end);
     while (open.length > 0 && open[open.length - 1].last === k) open.pop(), c.op(OP.end);

@@ -564,8 +564,19 @@ function csr(op: number, immediate: boolean): WasmTrans {
   };
 }
 
-/** WebAssembly translators of the operations this tier covers. */
-export const WASM_TRANS: Readonly<Partial<Record<Op, WasmTrans>>> = {
+/**
+ * What {@link WASM_TRANS} names for an operation the tier does not
+ * translate: a block holding one stays in the JavaScript tier.
+ */
+export const LEFT_TO_JAVASCRIPT = "left to the JavaScript tier";
+
+/**
+ * The WebAssembly translator of every operation, or {@link LEFT_TO_JAVASCRIPT}.
+ * Typed `Record<Op, …>`: an operation added to `rv64gc.decode` fails
+ * `deno check` here until it is translated or explicitly left to the
+ * JavaScript tier.
+ */
+export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRIPT>> = {
   lui: (e, i) => (e.code.i64Const(i.imm | 0), e.set(i.rd), true),
   auipc: (e, i) => (e.code.i64Const(e.pc + i.imm), e.set(i.rd), true),
   jal: (e, i) => {
@@ -771,7 +782,7 @@ export function wasmTranslatable(insns: readonly (Insn | null)[]): boolean {
   for (const i of insns) {
     if (i === null) continue;
     const trans = WASM_TRANS[i.op];
-    if (trans === undefined) return false;
+    if (trans === LEFT_TO_JAVASCRIPT) return false;
     if (helperOnly.has(trans)) calls++;
   }
   return calls <= insns.length * WASM_POLICY.helperShare;
