@@ -13,6 +13,8 @@
  * @module
  */
 
+import type { Insn } from "../isa/insn.ts";
+import { ARG_SETS, type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import { Emitter, LEAVE, wrapPc } from "./emitter.ts";
 import { needsRegisterFile } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
@@ -41,44 +43,44 @@ export const JS_REGION_LIMITS: RegionLimits = { blocks: 48, insns: 640 };
  */
 export const REGION_BUDGET = 1 << 12;
 
-const CALLS = new Set(["jal", "jalr"]);
+/** Jumps (`!jump` in `rv64gc.decode`): with a link register other than x0, calls. */
+const JUMPS: ReadonlySet<Op> = new Set(OPS.filter((op) => OP_INFO[op].flow === "jump"));
+/** Jumps to a computed address: those whose operands include a base register (`jalr`). */
+const INDIRECT_JUMPS: ReadonlySet<Op> = new Set([...JUMPS].filter((op) => ARG_SETS[OP_INFO[op].args].includes("rs1")));
 
 /**
  * Where a block's last instruction goes: the pcs it jumps or falls to
  * (a branch's target first), and whether it jumps to a computed address
- * (`jalr`) instead.
+ * (`jalr`) instead. Read from the operations' metadata (`OP_INFO.flow`),
+ * so an instruction added to the table needs no case here.
  */
 export function blockExits(tb: TranslationBlock): { targets: number[]; indirect: boolean } {
   const last = tb.insns[tb.insns.length - 1];
   const pc = tb.pcs[tb.pcs.length - 1];
-  switch (last?.op) {
-    case "beq":
-    case "bne":
-    case "blt":
-    case "bge":
-    case "bltu":
-    case "bgeu":
+  // An illegal instruction (null) ends the block with a trap.
+  if (!last) return { targets: [], indirect: false };
+  switch (OP_INFO[last.op].flow) {
+    case "branch":
       return { targets: [wrapPc(pc + last.imm), tb.end], indirect: false };
-    case "jal":
-      return { targets: [wrapPc(pc + last.imm)], indirect: false };
-    case "jalr":
-      return { targets: [], indirect: true };
-    case undefined:
-    case "ecall":
-    case "ebreak":
-    case "fence.i":
+    case "jump":
+      return INDIRECT_JUMPS.has(last.op)
+        ? { targets: [], indirect: true }
+        : { targets: [wrapPc(pc + last.imm)], indirect: false };
+    case "exit":
       return { targets: [], indirect: false };
-    default:
+    case undefined:
       return { targets: [tb.end], indirect: false };
   }
 }
+
+const isJump = (i: Insn | null | undefined): i is Insn => !!i && JUMPS.has(i.op);
 
 /** Static successors of a block: where it may continue, when known at translation time. */
 export function successors(tb: TranslationBlock): number[] {
   const { targets } = blockExits(tb);
   // A call's return site is a likely successor too (reached by the callee's ret).
   const last = tb.insns[tb.insns.length - 1];
-  return last && CALLS.has(last.op) && last.rd !== 0 ? [...targets, tb.end] : targets;
+  return isJump(last) && last.rd !== 0 ? [...targets, tb.end] : targets;
 }
 
 /**
@@ -114,13 +116,13 @@ export function formRegion(
   // the region's indirect jumps check those first. So a leaf function called from a loop is on the loop's cycle.
   const sites = reach.flatMap((tb, k) => {
     const last = tb.insns[tb.insns.length - 1];
-    const call = last && (last.op === "jal" || last.op === "jalr") && last.rd !== 0;
+    const call = isJump(last) && last.rd !== 0;
     const site = call ? index.get(tb.end) : undefined;
     return site === undefined || site === k ? [] : [site];
   });
   reach.forEach((tb, k) => {
     const last = tb.insns[tb.insns.length - 1];
-    if (last?.op === "jalr" && last.rd === 0 && (last.rs1 === 1 || last.rs1 === 5)) {
+    if (last && INDIRECT_JUMPS.has(last.op) && last.rd === 0 && (last.rs1 === 1 || last.rs1 === 5)) {
       for (const site of sites) preds[site].push(k);
     }
   });
@@ -150,7 +152,7 @@ export function formRegion(
  * likely lands. Both tiers check them before leaving on an indirect jump.
  */
 export function returnSites(region: readonly TranslationBlock[]): TranslationBlock[] {
-  return region.filter((tb) => region.some((t) => t.end === tb.pc && CALLS.has(t.insns[t.insns.length - 1]?.op ?? "")));
+  return region.filter((tb) => region.some((t) => t.end === tb.pc && isJump(t.insns[t.insns.length - 1])));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { Insn } from "../isa/insn.ts";
-import { formRegion } from "./region.ts";
+import { blockExits, formRegion, successors } from "./region.ts";
 import type { TranslationBlock } from "./translator.ts";
 
 /** A translated block of one instruction `insn` at `pc`. */
@@ -22,4 +22,25 @@ Deno.test("a leaf function called from a loop is on the loop's cycle: its return
   // block whose return site is the loop).
   blocks.set(0x2000, block(0x2000, { op: "jalr", rd: 0, rs1: 6 }));
   assertEquals(formRegion(blocks.get(0x1004)!, (pc) => blocks.get(pc)).map((tb) => tb.pc).sort(), [0x1000, 0x1004]);
+});
+
+Deno.test("blockExits and successors follow each operation's flow in the table: branch, jump, call, indirect, exit", () => {
+  const end = 0x1004;
+  const cases: [string, Partial<Insn> | null, number[], boolean, number[]][] = [
+    // what, last instruction, targets, indirect, successors
+    ["a branch: its target, then the fall-through", { op: "beq", imm: -16 }, [0xff0, end], false, [0xff0, end]],
+    ["a jump", { op: "jal", imm: 0x100 }, [0x1100], false, [0x1100]],
+    ["a call: its return site is a successor too", { op: "jal", rd: 1, imm: 0x100 }, [0x1100], false, [0x1100, end]],
+    ["an indirect jump", { op: "jalr", rs1: 1 }, [], true, []],
+    ["an indirect call", { op: "jalr", rd: 1, rs1: 5 }, [], true, [end]],
+    ["a system call: an exit to the CPU loop", { op: "ecall" }, [], false, []],
+    ["fence.i: an exit to the CPU loop", { op: "fence.i" }, [], false, []],
+    ["an illegal instruction", null, [], false, []],
+    ["a block cut short (page end, length limit)", { op: "add" }, [end], false, [end]],
+  ];
+  for (const [what, insn, targets, indirect, next] of cases) {
+    const tb = insn ? block(0x1000, insn) : { ...block(0x1000, {}), insns: [null] };
+    assertEquals(blockExits(tb), { targets, indirect }, what);
+    assertEquals(successors(tb), next, what);
+  }
 });
