@@ -2,7 +2,9 @@
  * System-call numbers of riscv64 Linux: the generic table
  * (`asm-generic/unistd.h`, as riscv64 configures it: no `renameat`, new
  * `stat`, `getrlimit`/`setrlimit`, `clone3`) plus `riscv_hwprobe` and
- * `riscv_flush_icache`. Plugins print syscall names from this table.
+ * `riscv_flush_icache`. The one list of them: {@link SYSCALL_NAMES} is
+ * derived from {@link SYS}, a definition (`def` in `syscall_table.ts`) must
+ * name a key of it, and `-strace` prints the names.
  *
  * @module
  */
