@@ -66,7 +66,7 @@ function fail(message: string): number {
  * `Deno.env.toObject()` loses the order, so it is read from
  * `/proc/self/environ` where that exists.
  */
-export function hostEnvironment(): [string, string][] {
+function hostEnvironment(): [string, string][] {
   try {
     const raw = new TextDecoder().decode(Deno.readFileSync("/proc/self/environ"));
     return raw.split("\0").filter((kv) => kv.includes("=")).map((kv) => {
@@ -85,7 +85,7 @@ export function hostEnvironment(): [string, string][] {
  * `-E` moves to the front. Matching that makes programs that print their
  * environment agree with qemu byte for byte.
  */
-export function guestEnvironment(host: [string, string][], o: Options): string[] {
+function guestEnvironment(host: [string, string][], o: Options): string[] {
   let list: [string, string][] = [];
   const change = (name: string, value: string | undefined) => {
     list = list.filter(([k]) => k !== name);

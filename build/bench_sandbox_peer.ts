@@ -23,7 +23,7 @@ import { os } from "../core/plugin/sandbox/os.ts";
 export const BENCH = { READY: 1, CALL: 2, DONE: 3, STOP: 4 } as const;
 
 /** Serves the channel until told to stop: answers calls, consumes records (summing them, so none is skipped). */
-export function serve(channel: Channel): void {
+function serve(channel: Channel): void {
   const ci = new Int32Array(channel.ctl), rw = new Int32Array(channel.ring);
   Atomics.store(ci, CTL.STATE, BENCH.READY);
   channel.waiter.wake(ci, CTL.STATE);

@@ -17,7 +17,7 @@
  * @param mib MiB to send
  * @returns the receiver's throughput in MB/s (10^6 bytes per second)
  */
-export async function tcpThroughput(emulator: string[], sockbench: string, mib: number): Promise<number> {
+async function tcpThroughput(emulator: string[], sockbench: string, mib: number): Promise<number> {
   const recv = new Deno.Command(emulator[0], {
     args: [...emulator.slice(1), sockbench, "recv"],
     stdout: "piped",

@@ -28,7 +28,7 @@ const ROOT = fileUrlToPath(new URL("..", import.meta.url));
  * Files loaded at run time by path or URL rather than by static import, so
  * the module graph does not pull them in: they must be embedded explicitly.
  */
-export const COMPILE_INCLUDES: readonly string[] = ["plugins/", "core/plugin/"];
+const COMPILE_INCLUDES: readonly string[] = ["plugins/", "core/plugin/"];
 
 /** Deno flags of the `plume` task in deno.json (between `deno run` and `main.ts`). */
 export function plumeRunFlags(denoJson: string): string[] {
@@ -43,7 +43,7 @@ export function plumeRunFlags(denoJson: string): string[] {
  * plugins never load them), by import-map name: the compiled binary bundles
  * plugins with esbuild-wasm, as it cannot spawn esbuild's executable.
  */
-export const COMPILE_MODULES: readonly string[] = ["esbuild-wasm"];
+const COMPILE_MODULES: readonly string[] = ["esbuild-wasm"];
 
 /** The `deno compile` command line for plume. */
 export function compileCommand(output: string, denoJson: string): string[] {

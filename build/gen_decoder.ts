@@ -471,7 +471,7 @@ function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[
  * @param patterns The resolved patterns.
  * @throws {Error} Naming both lines on the first ambiguous pair.
  */
-export function checkOverlaps(patterns: Pattern[]): void {
+function checkOverlaps(patterns: Pattern[]): void {
   const exact = new Set(patterns.map((p) => `${p.width}:${p.mask}:${p.value}`));
   for (let i = 0; i < patterns.length; i++) {
     for (let j = i + 1; j < patterns.length; j++) {

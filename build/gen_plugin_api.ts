@@ -125,7 +125,7 @@ ${names.map((n) => `    ${n.name}: api.${n.name},`).join("\n")}
 }
 
 /** Generates every derived file: path (relative to the repository) to contents. */
-export async function generate(): Promise<Map<string, string>> {
+async function generate(): Promise<Map<string, string>> {
   const { names, types } = scanApi(await Deno.readTextFile(ROOT + SOURCE));
   const out = new Map<string, string>();
   out.set("core/plugin/allowlist_generated.ts", allowlist(names));

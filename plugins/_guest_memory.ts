@@ -12,13 +12,14 @@
 import { qemu_plugin_read_memory_vaddr } from "qemu-plugin";
 
 /** The guest's page size. */
-export const PAGE = 4096;
+const PAGE = 4096;
 
 /** Auxiliary vector entries (`<linux/auxvec.h>`). */
 export const AT = { NULL: 0, PHDR: 3, PHNUM: 5, BASE: 7, ENTRY: 9 } as const;
 
 /** Program header types and flags (`<elf.h>`). */
-export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PF_X = 1;
+export const PT_DYNAMIC = 2;
+const PT_LOAD = 1, PT_INTERP = 3, PF_X = 1;
 
 /** Bound on the arguments an initial stack may make this read. */
 const MAX_ARGS = 1 << 16;

@@ -12,8 +12,6 @@ export const SIGILL = 4;
 export const SIGTRAP = 5;
 /** Linux signal number of SIGBUS. */
 export const SIGBUS = 7;
-/** Linux signal number of SIGFPE. */
-export const SIGFPE = 8;
 /** Linux signal number of SIGSEGV. */
 export const SIGSEGV = 11;
 

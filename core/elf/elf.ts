@@ -7,7 +7,7 @@
  */
 
 /** `e_machine` of RISC-V. */
-export const EM_RISCV = 243;
+const EM_RISCV = 243;
 /** `e_type` of a fixed-address executable. */
 export const ET_EXEC = 2;
 /** `e_type` of a position-independent executable or shared object. */

@@ -9,7 +9,7 @@
 
 import { doSyscall } from "../linux/syscalls.ts";
 import type { Process } from "../linux/process.ts";
-import { deliverSignals, dieOfSignal, forceSignal, SIGNAL_NAMES } from "../linux/signal_delivery.ts";
+import { deliverSignals, forceSignal } from "../linux/signal_delivery.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, EXIT_STALE } from "../jit/emitter.ts";
@@ -29,8 +29,6 @@ import {
   SIGTRAP,
   TRAP_BRKPT,
 } from "../cpu/trap.ts";
-
-export { dieOfSignal, SIGNAL_NAMES };
 
 /** Converts what a translated block threw into a guest trap, or rethrows a real bug. */
 export function toTrap(err: unknown, pc: number): GuestTrap {

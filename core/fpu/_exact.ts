@@ -49,7 +49,7 @@ export const ZERO = 0;
 /** Class of an unpacked value: nonzero finite (normal or subnormal). */
 export const FINITE = 1;
 /** Class of an unpacked value: ±infinity. */
-export const INF = 2;
+const INF = 2;
 /** Class of an unpacked value: NaN. */
 export const NAN = 3;
 

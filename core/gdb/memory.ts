@@ -11,7 +11,7 @@
 import { type AddressSpace, PAGE_SHIFT, PAGE_SIZE, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 
 /** Bytes the stub reads at most per `m` packet (the reply must fit `PacketSize`). */
-export const MAX_READ = 0x1000;
+const MAX_READ = 0x1000;
 
 function allowed(mem: AddressSpace, addr: number, len: number, prot: number): number {
   // The readable (or writable) prefix of [addr, addr + len).

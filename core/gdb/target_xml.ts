@@ -17,7 +17,7 @@ export const REG_PC = 32;
 /** GDB's register number of f0. */
 export const REG_F0 = 33;
 /** GDB's register number of the first CSR (CSR n is `REG_CSR0 + n`). */
-export const REG_CSR0 = 65;
+const REG_CSR0 = 65;
 /** GDB's register number of fflags. */
 export const REG_FFLAGS = REG_CSR0 + 1;
 /** GDB's register number of frm. */

@@ -101,7 +101,7 @@ function worthRegion(tb: TranslationBlock, region: readonly TranslationBlock[]):
  * 512 Ki instructions, three times Python's start-up, bounds the heap near
  * 0.5 GB.
  */
-export const TRANSLATION_BUDGET = 1 << 19;
+const TRANSLATION_BUDGET = 1 << 19;
 
 export class TbCache {
   /** Fast lookup by `(pc >> 1) & mask`; entries must be checked against pc. */

@@ -39,7 +39,7 @@ export const MAX_BLOCK_INSNS = 256;
  * added to `rv64gc.decode` fails `deno check` here until an extension's table
  * translates it.
  */
-export const TRANS: Readonly<Record<Op, Trans>> = {
+const TRANS: Readonly<Record<Op, Trans>> = {
   ...TRANS_RVI,
   ...TRANS_RVM,
   ...TRANS_RVA,

@@ -44,33 +44,29 @@ export const O_CREAT = 0o100;
 /** With `O_CREAT`: fail if the file exists. */
 export const O_EXCL = 0o200;
 /** Do not make a terminal the controlling terminal. */
-export const O_NOCTTY = 0o400;
+const O_NOCTTY = 0o400;
 /** Truncate to length 0. */
-export const O_TRUNC = 0o1000;
+const O_TRUNC = 0o1000;
 /** Every write appends. */
-export const O_APPEND = 0o2000;
+const O_APPEND = 0o2000;
 /** Non-blocking I/O. */
 export const O_NONBLOCK = 0o4000;
-/** Synchronized data writes. */
-export const O_DSYNC = 0o10000;
 /** Signal-driven I/O. */
 const O_ASYNC = 0o20000;
 /** Direct I/O. */
 export const O_DIRECT = 0o40000;
-/** Large file (implied on 64-bit). */
-export const O_LARGEFILE = 0o100000;
 /** Fail unless the path is a directory. */
-export const O_DIRECTORY = 0o200000;
+const O_DIRECTORY = 0o200000;
 /** Fail if the last path component is a symbolic link. */
-export const O_NOFOLLOW = 0o400000;
+const O_NOFOLLOW = 0o400000;
 /** Do not update the access time. */
-export const O_NOATIME = 0o1000000;
+const O_NOATIME = 0o1000000;
 /** Close on exec. */
 export const O_CLOEXEC = 0o2000000;
 /** A location in the file tree only, no I/O. */
-export const O_PATH = 0o10000000;
+const O_PATH = 0o10000000;
 /** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */
-export const O_TMPFILE = 0o20200000;
+const O_TMPFILE = 0o20200000;
 
 /** Status flags `F_SETFL` may change. */
 export const SETFL_MASK = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
@@ -87,9 +83,9 @@ export const SEEK_CUR = 1;
 /** Relative to the end of the file. */
 export const SEEK_END = 2;
 /** Next data at or after the offset. */
-export const SEEK_DATA = 3;
+const SEEK_DATA = 3;
 /** Next hole at or after the offset. */
-export const SEEK_HOLE = 4;
+const SEEK_HOLE = 4;
 
 /**
  * An open file description. Methods throw {@link SyscallError}; the

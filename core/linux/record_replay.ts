@@ -53,7 +53,7 @@ import { Blocked, type Waiter } from "./wait.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import type { PendingSignal } from "./signals.ts";
 
-export { RecordingError, RecordingReader };
+export { RecordingError };
 
 /** System calls a replay runs again: they change only state plume keeps for the guest. */
 const EXECUTED: ReadonlySet<string> = new Set([

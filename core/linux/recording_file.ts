@@ -25,7 +25,7 @@ const END_MAGIC = "PLUMEEND";
  * Format version: raised whenever a recording's meaning changes (the
  * records, or which system calls are replayed by running them again).
  */
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 /** Bytes of the trailer: status, record count, digest, magic. */
 const TRAILER = 4 + 8 + 32 + 8;
 /** Bytes buffered before they are written to the file. */

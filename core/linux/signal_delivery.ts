@@ -49,7 +49,7 @@ import { fmtSiginfo, fmtSignal } from "./strace.ts";
 import { SS_AUTODISARM, SS_DISABLE, type ThreadState } from "./thread.ts";
 
 /** Host `strsignal` texts, which QEMU prints for uncaught signals. */
-export const SIGNAL_NAMES: Readonly<Record<number, string>> = {
+const SIGNAL_NAMES: Readonly<Record<number, string>> = {
   1: "Hangup",
   2: "Interrupt",
   3: "Quit",
@@ -86,7 +86,7 @@ const SYNCHRONOUS = sigbit(SIGSEGV) | sigbit(SIGBUS) | sigbit(SIGILL) | sigbit(S
  * (qemu prints it only when it dumped a core, so never for the others).
  * Shared file mappings are written back and files closed, as at any exit.
  */
-export function dieOfSignal(proc: Process, signo: number): void {
+function dieOfSignal(proc: Process, signo: number): void {
   if (proc.exitStatus !== null) return;
   if (defaultAction(signo) === "core") {
     const name = SIGNAL_NAMES[signo] ?? `Signal ${signo}`;

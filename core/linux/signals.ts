@@ -22,7 +22,7 @@ export const SIGILL = 4;
 /** `SIGTRAP`. */
 export const SIGTRAP = 5;
 /** `SIGABRT`. */
-export const SIGABRT = 6;
+const SIGABRT = 6;
 /** `SIGBUS`. */
 export const SIGBUS = 7;
 /** `SIGFPE`. */
@@ -40,17 +40,17 @@ export const SIGTERM = 15;
 /** `SIGCHLD`. */
 export const SIGCHLD = 17;
 /** `SIGCONT`. */
-export const SIGCONT = 18;
+const SIGCONT = 18;
 /** `SIGSTOP`: cannot be caught, blocked or ignored. */
 export const SIGSTOP = 19;
 /** `SIGTSTP`. */
-export const SIGTSTP = 20;
+const SIGTSTP = 20;
 /** `SIGTTIN`. */
-export const SIGTTIN = 21;
+const SIGTTIN = 21;
 /** `SIGTTOU`. */
-export const SIGTTOU = 22;
+const SIGTTOU = 22;
 /** `SIGURG`. */
-export const SIGURG = 23;
+const SIGURG = 23;
 /** `SIGVTALRM`: `ITIMER_VIRTUAL` expired. */
 export const SIGVTALRM = 26;
 /** `SIGPROF`: `ITIMER_PROF` expired. */

@@ -19,14 +19,12 @@ import { type FileStat, S_IFSOCK } from "./stat.ts";
 import { Blocked } from "./wait.ts";
 
 /** `SOCK_STREAM`. */
-export const SOCK_STREAM = 1;
+const SOCK_STREAM = 1;
 /** `SOCK_DGRAM`. */
 export const SOCK_DGRAM = 2;
-/** `SOCK_SEQPACKET`. */
-export const SOCK_SEQPACKET = 5;
 
 /** `POLLRDHUP`: the peer shut its writing half down (what `EPOLLRDHUP` asks for). */
-export const POLLRDHUP = 0x2000;
+const POLLRDHUP = 0x2000;
 
 /** The host calls, which exist whenever a socket does. */
 export function host(): HostSockets {

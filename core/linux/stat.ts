@@ -124,11 +124,11 @@ export function writeStat(mem: AddressSpace, addr: number, st: FileStat): void {
 }
 
 /** Size of `struct statx`. */
-export const STATX_SIZE = 256;
+const STATX_SIZE = 256;
 /** `statx` mask bits for the fields of `struct stat`. */
-export const STATX_BASIC_STATS = 0x7ff;
+const STATX_BASIC_STATS = 0x7ff;
 /** `statx` mask bit of the creation time. */
-export const STATX_BTIME = 0x800;
+const STATX_BTIME = 0x800;
 
 /** glibc's `major()` of a `new_encode_dev` device number. */
 function devMajor(dev: bigint): number {

@@ -22,7 +22,7 @@ export const TERMIOS_SIZE = 36;
 /** `c_lflag`: canonical (line) mode. */
 export const ICANON = 0o2;
 /** `c_lflag`: signals from INTR, QUIT, SUSP. */
-export const ISIG = 0o1;
+const ISIG = 0o1;
 
 /** Linux's defaults for a fresh terminal in cooked mode (`stty sane`). */
 function defaultTermios(): Uint8Array {

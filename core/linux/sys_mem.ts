@@ -18,17 +18,17 @@ import { MADVISE_ADVICE, MLOCKALL_FLAGS, MMAP_FLAGS, MMAP_PROT } from "./strace.
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** `mmap` flag: share changes with the file. */
-export const MAP_SHARED = 0x01;
+const MAP_SHARED = 0x01;
 /** `mmap` flag: private copy-on-write mapping. */
-export const MAP_PRIVATE = 0x02;
+const MAP_PRIVATE = 0x02;
 /** `mmap` type: shared, with unknown flags refused. */
 const MAP_SHARED_VALIDATE = 0x03;
 /** `mmap` flag: place exactly at the address, replacing what is there. */
-export const MAP_FIXED = 0x10;
+const MAP_FIXED = 0x10;
 /** `mmap` flag: no file. */
-export const MAP_ANONYMOUS = 0x20;
+const MAP_ANONYMOUS = 0x20;
 /** `mmap` flag: place exactly at the address, failing if it is in use. */
-export const MAP_FIXED_NOREPLACE = 0x100000;
+const MAP_FIXED_NOREPLACE = 0x100000;
 
 const PROT_SEM = 0x8;
 const PROT_GROWSDOWN = 0x0100_0000;

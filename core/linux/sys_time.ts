@@ -28,19 +28,19 @@ export const CLOCK_REALTIME = 0;
 /** Monotonic clock. */
 export const CLOCK_MONOTONIC = 1;
 /** CPU time of the process. */
-export const CLOCK_PROCESS_CPUTIME_ID = 2;
+const CLOCK_PROCESS_CPUTIME_ID = 2;
 /** CPU time of the thread. */
-export const CLOCK_THREAD_CPUTIME_ID = 3;
+const CLOCK_THREAD_CPUTIME_ID = 3;
 /** Monotonic, not slewed. */
-export const CLOCK_MONOTONIC_RAW = 4;
+const CLOCK_MONOTONIC_RAW = 4;
 /** Realtime at tick resolution. */
-export const CLOCK_REALTIME_COARSE = 5;
+const CLOCK_REALTIME_COARSE = 5;
 /** Monotonic at tick resolution. */
-export const CLOCK_MONOTONIC_COARSE = 6;
+const CLOCK_MONOTONIC_COARSE = 6;
 /** Monotonic including suspend. */
-export const CLOCK_BOOTTIME = 7;
+const CLOCK_BOOTTIME = 7;
 /** International atomic time. */
-export const CLOCK_TAI = 11;
+const CLOCK_TAI = 11;
 /** `clock_nanosleep` flag: the time is absolute. */
 const TIMER_ABSTIME = 1;
 

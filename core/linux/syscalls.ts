@@ -15,7 +15,7 @@ import { GuestMemoryError } from "../mem/address_space.ts";
 import { E, SyscallError } from "./errno.ts";
 import type { Process } from "./process.ts";
 import { formatCall, formatResult } from "./strace.ts";
-import { SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
+import { syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
 import type { ThreadState } from "./thread.ts";
 import { Blocked } from "./wait.ts";
@@ -32,9 +32,6 @@ import { SIGNAL_SYSCALLS } from "./sys_signal.ts";
 import { SOCKET_SYSCALLS } from "./sys_socket.ts";
 import { THREAD_SYSCALLS } from "./sys_thread.ts";
 import { TIME_SYSCALLS } from "./sys_time.ts";
-
-/** System-call names by number, for plugins and logs (from `syscall_names.ts`). */
-export { SYSCALL_NAMES, syscallName };
 
 /** Every implemented system call, indexed by number. */
 const TABLE: readonly (SyscallDef | undefined)[] = (() => {

@@ -1,7 +1,7 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E } from "./errno.ts";
-import { SYS } from "./syscall_names.ts";
-import { doSyscall, SYSCALL_NAMES, syscallDef, syscallName } from "./syscalls.ts";
+import { SYS, SYSCALL_NAMES, syscallName } from "./syscall_names.ts";
+import { doSyscall, syscallDef } from "./syscalls.ts";
 import { withEnv } from "./_testing.ts";
 
 Deno.test("syscallName names riscv64 system calls and nothing else", () => {

@@ -11,7 +11,6 @@
 import {
   type Channel,
   CTL,
-  EV,
   OP,
   PluginFailure,
   REPLY,
@@ -21,8 +20,6 @@ import {
   TextReader,
   type Waiter,
 } from "./channel.ts";
-
-export { PluginFailure };
 
 /** Spins on shared memory before looking at the clock: a synchronous round trip then costs under a microsecond. */
 const SPIN = 4000;
@@ -147,7 +144,7 @@ export class PluginInstance {
     return copy;
   }
 
-  /** Events the plugin subscribed to ({@link EV} bits). */
+  /** Events the plugin subscribed to (`EV` bits of `channel.ts`). */
   events(): number {
     return Atomics.load(this.ci, CTL.EVENTS);
   }
@@ -334,5 +331,3 @@ export class PluginInstance {
     return reply;
   }
 }
-
-export { EV };

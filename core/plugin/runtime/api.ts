@@ -39,8 +39,6 @@ import {
 } from "./state.ts";
 import { addExecSlot } from "./block_slots.ts";
 
-export { PluginApiError };
-
 // ---------------------------------------------------------------- types
 
 /**

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ACT, CTL, IN_PROCESS_WAITER, PAYLOAD, REGS_BYTES, REPLY, REQ, STATE, type Waiter } from "../channel.ts";
+import { CTL, IN_PROCESS_WAITER, PAYLOAD, REGS_BYTES, REPLY, REQ, STATE, type Waiter } from "../channel.ts";
 
 /** A plugin callback, as registered. */
 // deno-lint-ignore no-explicit-any
@@ -280,6 +280,3 @@ export function publishEvents(): void {
   Atomics.store(instance.ci, CTL.EVENTS, ev);
   Atomics.store(instance.ci, CTL.DISCON_TYPES, discon);
 }
-
-/** Words of each action kind, re-exported for the API module. */
-export { ACT };
