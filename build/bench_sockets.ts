@@ -8,6 +8,8 @@
  * @module
  */
 
+import { fileUrlToPath } from "../core/util/file_url.ts";
+
 /**
  * Runs one transfer of `mib` MiB with both guests under `emulator` (a
  * command line to which the guest's argv is appended).
@@ -72,8 +74,14 @@ export async function tcpThroughputRow(
 }
 
 if (import.meta.main) {
-  const bin = new URL("../tests/guest/bin/sockbench", import.meta.url).pathname;
-  const plume = [Deno.execPath(), "run", "--quiet", "--allow-all", new URL("../main.ts", import.meta.url).pathname];
+  const bin = fileUrlToPath(new URL("../tests/guest/bin/sockbench", import.meta.url));
+  const plume = [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--allow-all",
+    fileUrlToPath(new URL("../main.ts", import.meta.url)),
+  ];
   const r = await tcpThroughputRow(plume, bin, 64, Number(Deno.args[0] ?? 5));
   console.log(
     `qemu ${r.qemu.toFixed(0)} MB/s, plume ${r.plume.toFixed(0)} MB/s, ${(r.plume / r.qemu * 100).toFixed(0)}%`,
