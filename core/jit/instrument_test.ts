@@ -5,8 +5,9 @@ import { Log } from "../util/log.ts";
 import { type BlockInstrumentation, INLINE_ADD, type PluginHooks } from "./plugin_actions.ts";
 import { NO_PLUGIN_HOOKS } from "./runtime.ts";
 import type { TranslationBlock } from "./translator.ts";
+import { fileUrlToPath } from "../util/file_url.ts";
 
-const BIN = new URL("../../tests/guest/bin/", import.meta.url).pathname;
+const BIN = fileUrlToPath(new URL("../../tests/guest/bin/", import.meta.url));
 
 /** Runs a guest program in-process with the given instrumentation; returns its exit status. */
 function run(
