@@ -70,14 +70,25 @@ const CLOCK_CHECK_INTERVAL = 1024;
  * Signals are delivered on the way back from each system call, as Linux
  * does on its return to user mode; a fault becomes a signal at once.
  *
- * @example
+ * @example A slice of a three-instruction guest that exits
  * ```ts
  * import { runSlice } from "./cpu_loop.ts";
- * import type { Cpu } from "../cpu/state.ts";
- * import type { Process } from "../linux/process.ts";
- * import { type TbCache, WASM_REGION_THRESHOLD } from "../jit/tb_cache.ts";
- * declare const proc: Process, cpu: Cpu, cache: TbCache; // a loaded guest
+ * import { Cpu } from "../cpu/state.ts";
+ * import { ecall, emit, li } from "../cpu/_asm_testing.ts";
+ * import { makeRuntime } from "../jit/runtime.ts";
+ * import { TbCache } from "../jit/tb_cache.ts";
+ * import { Process } from "../linux/process.ts";
+ * import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+ * import { Log } from "../util/log.ts";
+ * import { strictEqual } from "node:assert";
+ * const mem = new AddressSpace(1 << 24);
+ * const cpu = new Cpu();
+ * cpu.pc = mem.mmap(0, 4096, PROT_READ | PROT_EXEC, { name: "code" });
+ * emit(mem, cpu.pc, [li(10, 7), li(17, 94), ecall]); // exit_group(7)
+ * const proc = new Process(mem, new Log());
+ * const cache = new TbCache(mem, makeRuntime(mem));
  * runSlice(proc, proc.thread(cpu), cache, undefined, 8192, Infinity);
+ * strictEqual(proc.exitStatus, 7);
  * ```
  */
 export function runSlice(

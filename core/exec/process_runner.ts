@@ -33,14 +33,27 @@ const HOST_CHILD_POLL_MS = 20;
 /**
  * The processes of one run and their schedulers.
  *
- * @example
+ * @example A three-instruction guest that exits (a child of `fork` would get a scheduler and cache of its own)
  * ```ts
  * import { ProcessRunner } from "./process_runner.ts";
  * import { Scheduler } from "./scheduler.ts";
- * import type { Process } from "../linux/process.ts";
- * import type { TbCache } from "../jit/tb_cache.ts";
- * declare const scheduler: Scheduler, cacheFor: (child: Process) => TbCache; // a loaded guest
- * const status: number = await new ProcessRunner(scheduler, (child) => new Scheduler(child, cacheFor(child))).run();
+ * import { Cpu } from "../cpu/state.ts";
+ * import { ecall, emit, li } from "../cpu/_asm_testing.ts";
+ * import { makeRuntime } from "../jit/runtime.ts";
+ * import { TbCache } from "../jit/tb_cache.ts";
+ * import { Process } from "../linux/process.ts";
+ * import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+ * import { Log } from "../util/log.ts";
+ * import { strictEqual } from "node:assert";
+ * const mem = new AddressSpace(1 << 24);
+ * const cpu = new Cpu();
+ * cpu.pc = mem.mmap(0, 4096, PROT_READ | PROT_EXEC, { name: "code" });
+ * emit(mem, cpu.pc, [li(10, 7), li(17, 94), ecall]); // exit_group(7)
+ * const proc = new Process(mem, new Log());
+ * const cache = new TbCache(mem, makeRuntime(mem));
+ * proc.thread(cpu);
+ * const forked = (child: Process) => new Scheduler(child, new TbCache(child.mem, makeRuntime(child.mem)));
+ * strictEqual(await new ProcessRunner(new Scheduler(proc, cache), forked).run(), 7);
  * ```
  */
 export class ProcessRunner {

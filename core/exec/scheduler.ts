@@ -121,14 +121,25 @@ export function sleep(ms: number, hostFds: readonly HostPollFd[]): void {
 /**
  * Runs the threads of one process.
  *
- * @example
+ * @example A three-instruction guest that exits (plugins' hooks would be the third argument)
  * ```ts
  * import { Scheduler } from "./scheduler.ts";
- * import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
- * import type { Process } from "../linux/process.ts";
- * import type { TbCache } from "../jit/tb_cache.ts";
- * declare const proc: Process, cache: TbCache, hooks: VcpuHooks; // a loaded guest, and plugins
- * const status: number = await new Scheduler(proc, cache, hooks).run();
+ * import { Cpu } from "../cpu/state.ts";
+ * import { ecall, emit, li } from "../cpu/_asm_testing.ts";
+ * import { makeRuntime } from "../jit/runtime.ts";
+ * import { TbCache } from "../jit/tb_cache.ts";
+ * import { Process } from "../linux/process.ts";
+ * import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+ * import { Log } from "../util/log.ts";
+ * import { strictEqual } from "node:assert";
+ * const mem = new AddressSpace(1 << 24);
+ * const cpu = new Cpu();
+ * cpu.pc = mem.mmap(0, 4096, PROT_READ | PROT_EXEC, { name: "code" });
+ * emit(mem, cpu.pc, [li(10, 7), li(17, 94), ecall]); // exit_group(7)
+ * const proc = new Process(mem, new Log());
+ * const cache = new TbCache(mem, makeRuntime(mem));
+ * proc.thread(cpu);
+ * strictEqual(await new Scheduler(proc, cache).run(), 7);
  * ```
  */
 export class Scheduler {
@@ -406,14 +417,24 @@ export class Scheduler {
  * thread included, synchronously: host signals are not passed on); returns
  * its exit status.
  *
- * @example
+ * @example A three-instruction guest that exits
  * ```ts
  * import { cpuLoop } from "./scheduler.ts";
- * import type { Cpu } from "../cpu/state.ts";
- * import type { Process } from "../linux/process.ts";
- * import type { TbCache } from "../jit/tb_cache.ts";
- * declare const proc: Process, cpu: Cpu, cache: TbCache; // a loaded guest
- * const status: number = cpuLoop(proc, cpu, cache);
+ * import { Cpu } from "../cpu/state.ts";
+ * import { ecall, emit, li } from "../cpu/_asm_testing.ts";
+ * import { makeRuntime } from "../jit/runtime.ts";
+ * import { TbCache } from "../jit/tb_cache.ts";
+ * import { Process } from "../linux/process.ts";
+ * import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+ * import { Log } from "../util/log.ts";
+ * import { strictEqual } from "node:assert";
+ * const mem = new AddressSpace(1 << 24);
+ * const cpu = new Cpu();
+ * cpu.pc = mem.mmap(0, 4096, PROT_READ | PROT_EXEC, { name: "code" });
+ * emit(mem, cpu.pc, [li(10, 7), li(17, 94), ecall]); // exit_group(7)
+ * const proc = new Process(mem, new Log());
+ * const cache = new TbCache(mem, makeRuntime(mem));
+ * strictEqual(cpuLoop(proc, cpu, cache), 7);
  * ```
  */
 export function cpuLoop(proc: Process, cpu: Cpu, cache: TbCache, hooks?: VcpuHooks): number {
