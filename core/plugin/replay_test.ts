@@ -10,6 +10,7 @@ import { inProcessChannel, RingWriter, TAG } from "./channel.ts";
 import * as api from "./runtime/api.ts";
 import { bind, consumeForTest } from "./runtime/dispatcher.ts";
 import { finishBlockSlots } from "./runtime/block_slots.ts";
+import { beginTranslation, endTranslation } from "./runtime/handles.ts";
 import { instance } from "./runtime/state.ts";
 
 const bufs = inProcessChannel();
@@ -24,7 +25,7 @@ function translate(pc: number, n: number): number {
   const block = instance.blocks.length;
   instance.blocks.push(undefined);
   const pcs = Array.from({ length: n }, (_, k) => pc + 4 * k);
-  const tb = api.beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
+  const tb = beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
   api.qemu_plugin_register_vcpu_tb_exec_cb(tb, (v: number) => log.push(`tb ${pc.toString(16)} v${v}`), 0, null);
   for (let k = 0; k < n; k++) {
     const insn = api.qemu_plugin_tb_get_insn(tb, k);
@@ -51,7 +52,7 @@ function translate(pc: number, n: number): number {
     }
   }
   finishBlockSlots(block, pcs);
-  api.endTranslation();
+  endTranslation();
   return block;
 }
 

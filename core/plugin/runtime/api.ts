@@ -38,6 +38,7 @@ import {
   SetPcSignal,
 } from "./state.ts";
 import { addExecSlot } from "./block_slots.ts";
+import { InsnImpl, RegisterImpl, ScoreboardImpl, TbImpl, translation, U64Impl } from "./handles.ts";
 
 // ---------------------------------------------------------------- types
 
@@ -463,63 +464,7 @@ export const QEMU_PLUGIN_DISCON_HOSTCALL = 4;
  */
 export const QEMU_PLUGIN_DISCON_ALL: number = -1;
 
-// ---------------------------------------------------------------- handles
-
-/** Handle implementations; the brand fields make forged objects detectable. */
-class TbImpl implements Tb {
-  readonly handle = "qemu_plugin_tb" as const;
-  constructor(readonly gen: number, readonly block: number, readonly insns: InsnImpl[], readonly vaddr: number) {}
-}
-
-class InsnImpl implements Insn {
-  readonly handle = "qemu_plugin_insn" as const;
-  constructor(
-    readonly gen: number,
-    readonly block: number,
-    readonly index: number,
-    readonly vaddr: number,
-    readonly raw: number,
-    readonly size: number,
-  ) {}
-}
-
-class ScoreboardImpl implements Scoreboard {
-  readonly handle = "qemu_plugin_scoreboard" as const;
-  constructor(readonly board: number) {}
-}
-
-class U64Impl implements PluginU64 {
-  constructor(readonly score: ScoreboardImpl, readonly offset: number) {}
-}
-
-class RegisterImpl implements RegisterHandle {
-  readonly handle = "qemu_plugin_register" as const;
-  constructor(readonly reg: number) {}
-}
-
-/** Disassembly and symbols of the block being translated, fetched on first use. */
-let transDisas: string[] | undefined;
-let transSymbols: string[] | undefined;
-
-/**
- * Starts a translation (for the translation call, `calls.ts`): returns
- * the tb handle for block id `block`, with instruction handles.
- */
-export function beginTranslation(block: number, vaddr: number, pcs: number[], raws: number[], sizes: number[]): Tb {
-  instance.transGen++;
-  instance.inTrans = true;
-  instance.nActs = 0;
-  transDisas = undefined;
-  transSymbols = undefined;
-  const insns = pcs.map((pc, k) => new InsnImpl(instance.transGen, block, k, pc, raws[k], sizes[k]));
-  return new TbImpl(instance.transGen, block, insns, vaddr);
-}
-
-/** Ends the translation: handles of it are stale from now on. */
-export function endTranslation(): void {
-  instance.inTrans = false;
-  instance.transGen++;
-}
+// ---------------------------------------------------------------- argument checks
 
 function liveTb(tb: unknown, fn: string): TbImpl {
   if (!(tb instanceof TbImpl)) throw new PluginApiError(`${fn}: not a tb handle (${describe(tb)})`);
@@ -1210,11 +1155,11 @@ export function qemu_plugin_insn_haddr(insn: Insn): number {
  */
 export function qemu_plugin_insn_disas(insn: Insn): string {
   const i = liveInsn(insn, "qemu_plugin_insn_disas");
-  if (!transDisas) {
+  if (!translation.disas) {
     request(REQ.DISAS, []);
-    transDisas = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
+    translation.disas = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
   }
-  return transDisas[i.index] ?? "";
+  return translation.disas[i.index] ?? "";
 }
 
 /**
@@ -1230,11 +1175,11 @@ export function qemu_plugin_insn_disas(insn: Insn): string {
  */
 export function qemu_plugin_insn_symbol(insn: Insn): string | null {
   const i = liveInsn(insn, "qemu_plugin_insn_symbol");
-  if (!transSymbols) {
+  if (!translation.symbols) {
     request(REQ.SYMBOL, []);
-    transSymbols = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
+    translation.symbols = getString(instance.ctl, CTL.ARGS + 1)[0].split("\n");
   }
-  return transSymbols[i.index] || null;
+  return translation.symbols[i.index] || null;
 }
 
 // ---------------------------------------------------------------- memory access info

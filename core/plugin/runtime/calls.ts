@@ -15,7 +15,8 @@
  */
 
 import { CTL, DEATH, ID_MASK, OP, PAYLOAD, putString, REPLY, STATE } from "../channel.ts";
-import { beginTranslation, endTranslation, type QemuInfo } from "./api.ts";
+import type { QemuInfo } from "./api.ts";
+import { beginTranslation, endTranslation } from "./handles.ts";
 import { finishBlockSlots } from "./block_slots.ts";
 import { die, fnName, isA } from "./failure.ts";
 import { consumeRing, dropPending, finishPending, replayBeforeAccess, replayBeforeSlot } from "./replay.ts";
