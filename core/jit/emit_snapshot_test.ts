@@ -7,8 +7,10 @@
  * case shows (the guest code, the instrumentation, the runtime helpers and
  * constants the function uses) followed by the function's source exactly as
  * `Runtime.compile` is given it. `every_insn.snap` adds every instruction of
- * `tests/isa/all_insns.S`, each translated alone. The source is compared byte
- * for byte, so any change to emitted code shows here, with the first
+ * `tests/isa/all_insns.S`, each translated alone; `wasm_region.snap` the
+ * code of the WebAssembly function the WebAssembly tier makes of a loop
+ * (`wasm/region.ts`), listed one instruction a line. The source is compared
+ * byte for byte, so any change to emitted code shows here, with the first
  * differing line.
  *
  * After an intended change to the emitted code, rewrite the snapshots and
@@ -41,6 +43,8 @@ import { formRegion } from "./region.ts";
 import { TbCache } from "./tb_cache.ts";
 import { compileBlock, decodeBlock, emitBlock } from "./translator.ts";
 import { fileUrlToPath } from "../util/file_url.ts";
+import { OP } from "./wasm/encoding.ts";
+import { FN, MEM } from "./wasm/layout.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
@@ -325,6 +329,131 @@ Deno.test("compileRegion emits the snapshot of a region of three blocks", async 
   await assertSnapshot("region", render("region", shows, header, compiled[0]));
 });
 
+/** A loop of one block with a load, a store and a multiply, for the WebAssembly tier. */
+const WASM_REGION: readonly Line[] = [
+  [lw(15, 11, 0), "lw a5, 0(a1)"],
+  [addi(10, 10, -1), "addi a0, a0, -1"],
+  [add(15, 15, 10), "add a5, a5, a0"],
+  [sw(15, 11, 0), "sw a5, 0(a1)"],
+  [mul(13, 13, 15), "mul a3, a3, a5"],
+  [bne(10, 0, -20), "bne a0, zero, 0x10000"],
+  [ecall, "ecall"],
+];
+
+/** Reads an unsigned (or, with `signed`, a signed) LEB128 number at `at`; returns it and the position after it. */
+function leb(b: Uint8Array, at: number, signed = false): [bigint, number] {
+  let v = 0n, shift = 0n, byte: number;
+  do {
+    byte = b[at++];
+    v |= BigInt(byte & 0x7f) << shift;
+    shift += 7n;
+  } while (byte & 0x80);
+  if (signed && byte & 0x40) v -= 1n << shift;
+  return [v, at];
+}
+
+/**
+ * The last function of a WebAssembly module (a region module's region
+ * function), one instruction a line, indented by nesting: opcodes by their
+ * names in `encoding.ts`, calls by the helper's name (`layout.ts`), memory
+ * operands by the memory's name, so that the listing does not change when
+ * function indices do.
+ */
+function wasmListing(module: Uint8Array): string {
+  let at = 8, body: Uint8Array | undefined;
+  while (at < module.length) {
+    const id = module[at];
+    const [size, start] = leb(module, at + 1);
+    if (id === 10) {
+      let [count, p] = leb(module, start);
+      for (; count > 0n; count--) {
+        const [n, q] = leb(module, p);
+        body = module.subarray(q, q + Number(n));
+        p = q + Number(n);
+      }
+    }
+    at = start + Number(size);
+  }
+  assert(body, "the module has a code section");
+  const opName = new Map(
+    Object.entries(OP).map(([name, code]) => [code as number, name.replace(/^(i32|i64|f32|f64|local)_/, "$1.")]),
+  );
+  const fnName = new Map(Object.entries(FN).map(([name, index]) => [index, name]));
+  const memName = new Map(Object.entries(MEM).map(([name, index]) => [index as number, name]));
+  const valType: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7c: "f64", 0x40: "" };
+  let [groups, p] = leb(body, 0);
+  const locals: string[] = [];
+  for (; groups > 0n; groups--) {
+    const [n, q] = leb(body, p);
+    locals.push(`${n} ${valType[body[q]]}`);
+    p = q + 1;
+  }
+  const out = [`(locals ${locals.join(", ")})`];
+  let depth = 0;
+  while (p < body.length) {
+    const code = body[p++];
+    const name = opName.get(code) ?? `0x${code.toString(16)}`;
+    let args = "";
+    const num = (signed = false) => {
+      const [v, q] = leb(body!, p, signed);
+      p = q;
+      return v;
+    };
+    if (code === OP.block || code === OP.loop || code === OP.if) args = valType[body[p++]];
+    else if (code === OP.br || code === OP.br_if || code === OP.local_get || code === OP.local_set) args = `${num()}`;
+    else if (code === OP.local_tee || code === OP.i32_const || code === OP.i64_const) {
+      args = `${code === OP.local_tee ? num() : num(true)}`;
+    } else if (code === OP.call) args = fnName.get(Number(num())) ?? "?";
+    else if (code === OP.br_table) {
+      const targets = Array.from({ length: Number(num()) }, () => num());
+      args = `[${targets.join(" ")}] ${num()}`;
+    } else if (code === OP.f64_const) {
+      args = `${new DataView(body.buffer, body.byteOffset + p, 8).getFloat64(0, true)}`, p += 8;
+    } else if (/load|store/.test(name)) {
+      const flags = body[p++];
+      const memory = flags & 0x40 ? Number(num()) : 0;
+      args = `${memName.get(memory)} align=${1 << (flags & 0x3f)} offset=${num()}`;
+    }
+    if (code === OP.end || code === OP.else) depth--;
+    out.push(`${"  ".repeat(Math.max(depth, 0))}${name}${args ? " " + args : ""}`);
+    if (code === OP.block || code === OP.loop || code === OP.if || code === OP.else) depth++;
+  }
+  return out.join("\n");
+}
+
+Deno.test("the WebAssembly tier emits the snapshot of a loop", async () => {
+  const { mem } = loadCode(WASM_REGION);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.wasm = "always";
+  const modules: Uint8Array[] = [];
+  const Module = WebAssembly.Module;
+  // The module's bytes, as the tier hands them to the engine.
+  WebAssembly.Module = function (bytes: BufferSource) {
+    modules.push(new Uint8Array(bytes as ArrayBuffer).slice());
+    return new Module(bytes);
+  } as unknown as typeof WebAssembly.Module;
+  try {
+    cache.promote(cache.get(CODE));
+  } finally {
+    WebAssembly.Module = Module;
+  }
+  assertEquals(modules.length, 1, "one WebAssembly region");
+  const shows = "A WebAssembly region (tb_cache.ts promote, wasm/region.ts, wasm/trans.ts): a loop of one block as " +
+    "the code of one WebAssembly function, listed one instruction a line (calls by the helper's name, memories by " +
+    "name). Guest registers are i64 locals loaded from the vCPU's slot (memory regs) on entry and stored back on " +
+    "exit; each load and store checks its address inline (below 4 GiB, aligned, the page flag) and calls the slow " +
+    "path otherwise; the backward jump counts down the region's budget.";
+  const text = [
+    `// wasm_region: ${wrap(shows)}`,
+    "// Written by core/jit/emit_snapshot_test.ts (UPDATE_SNAPSHOTS=1 rewrites it); the listing below is compared exactly.",
+    "//",
+    "// guest code:",
+    ...listing(WASM_REGION),
+    wasmListing(modules[0]),
+  ].join("\n");
+  await assertSnapshot("wasm_region", text + "\n");
+});
+
 /**
  * Every instruction of `tests/isa/all_insns.S` (objdump's listing of the
  * committed `all_insns.elf`: each RV64GC form, compressed ones and reserved
@@ -363,7 +492,7 @@ Deno.test("emitBlock emits the snapshot of every instruction in tests/isa/all_in
 });
 
 Deno.test("every snapshot in core/jit/testdata has a case", async () => {
-  const names = new Set([...BLOCKS.map((c) => c.name), "region", "every_insn"]);
+  const names = new Set([...BLOCKS.map((c) => c.name), "region", "wasm_region", "every_insn"]);
   for await (const entry of Deno.readDir(TESTDATA)) {
     if (!entry.name.endsWith(".snap")) continue;
     assert(names.has(entry.name.slice(0, -5)), `${entry.name} belongs to no case: remove it`);
