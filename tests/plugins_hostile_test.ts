@@ -329,6 +329,80 @@ Deno.test("a unix socket is a grant: without unix=PATH a plugin has none, with i
   }
 });
 
+Deno.test("a granted unix socket gives the kernel only the bytes of the buffer the plugin passed, and -errno", async () => {
+  const dir = await tempDir("plume-unix-");
+  const path = join(dir, "peer.sock");
+  // A peer that keeps what it receives and closes the connection when asked to.
+  const listener = Deno.listen({ transport: "unix", path });
+  const chunks: Uint8Array[] = [];
+  const peer = (async () => {
+    const conn = await listener.accept();
+    const reader = conn.readable.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      if (text(value).endsWith("CLOSE ME\n")) break;
+    }
+    reader.releaseLock();
+    try {
+      conn.close();
+    } catch { /* the plugin's side closed it first */ }
+  })().catch((err) => chunks.push(new TextEncoder().encode(`peer failed: ${err}`)));
+  try {
+    const alias = `${dir}/./nowhere/../${"peer.sock"}`;
+    const plugin = `${join(HOSTILE, "unix_buffers.ts")},path=${path},alias=${alias}`;
+    const r = await withPlugin(plugin, ["-d", "plugin", "-plugin-allow", `unix=${path}`]);
+    assertEquals(r.status, (await reference()).status, r.err);
+    assertMatch(r.err, /^species: wrote 1048576$/m);
+    assertMatch(r.err, /^Float64Array: read -22$/m);
+    assertMatch(r.err, /^SharedArrayBuffer: wrote -22$/m);
+    assertMatch(r.err, /^after the peer closed: read 0$/m);
+    // EPIPE, or ECONNRESET when the peer closed with bytes unread: the kernel's errno either way.
+    assertMatch(r.err, /^after the peer closed: wrote -(32|104)$/m);
+    assertMatch(r.err, /^alias: the same socket$/m);
+    await peer;
+    const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((at, c) => (all.set(c, at), at + c.length), 0);
+    // The 1 MiB of 0x5a the plugin asked to write, not what lies after its 16-byte array, then the request.
+    assertEquals(all.length, (1 << 20) + 9);
+    assert(all.subarray(0, 1 << 20).every((b) => b === 0x5a), "the peer got bytes the plugin did not write");
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("the copy of a plugin made for a forked guest has its granted socket closed, whatever the plugin replaced", async () => {
+  const dir = await tempDir("plume-unix-");
+  const path = join(dir, "peer.sock");
+  const listener = Deno.listen({ transport: "unix", path });
+  let received = "";
+  const peer = (async () => {
+    const conn = await listener.accept();
+    for await (const chunk of conn.readable) received += text(chunk);
+  })().catch(() => {});
+  try {
+    const r = await runPlume([join(GUEST_BIN, "fork")], {
+      flags: [
+        "-d",
+        "plugin",
+        "-plugin",
+        `${join(HOSTILE, "unix_fork.ts")},path=${path}`,
+        "-plugin-allow",
+        `unix=${path}`,
+      ],
+    });
+    assertEquals(r.status, 0, text(r.stderr));
+    const copies = text(r.stderr).match(/^copy: write returned .*$/gm) ?? [];
+    assert(copies.length > 0, text(r.stderr));
+    for (const line of copies) assertEquals(line, "copy: write returned -9");
+    await peer;
+    assertMatch(received, /^parent pid=\d+\n$/);
+  } finally {
+    listener.close();
+  }
+});
+
 Deno.test("-plugin-errors fatal stops plume with the plugin's message", async () => {
   const r = await withPlugin(join(HOSTILE, "throws.ts,where=trans"), ["-plugin-errors", "fatal"]);
   assertEquals(r.status, 1);

@@ -22,6 +22,7 @@ import type { PluginSpec } from "../cli/options.ts";
 import type { Guest } from "../emulator.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
+import { resolvedPath } from "../util/posix_path.ts";
 import { bundlePlugin, PluginLoadError } from "./bundle.ts";
 import { BUILTIN_PLUGINS, builtinPath, type BuiltinPlugin } from "./builtins.ts";
 import { getString, type LoadReport, OP, PAYLOAD, PluginFailure } from "./channel.ts";
@@ -80,12 +81,7 @@ function absolute(path: string): string {
 
 /** `path` absolute, its `.` and `..` resolved as Deno reads a grant: by the name alone (`nx/..` is the directory). */
 function grantedPath(path: string): string {
-  const parts: string[] = [];
-  for (const c of absolute(path).split("/")) {
-    if (c === "..") parts.pop();
-    else if (c !== "" && c !== ".") parts.push(c);
-  }
-  return `/${parts.join("/")}`;
+  return resolvedPath(path, Deno.cwd());
 }
 
 /** The grant that lets a plugin change the guest (which acts with the user's permissions). */
@@ -95,7 +91,9 @@ const GUEST_WRITE_GRANT = "guest=write";
 export function absoluteGrants(allow: readonly string[]): string[] {
   return allow.filter((g) => g !== GUEST_WRITE_GRANT).map((g) => {
     const eq = g.indexOf("="), kind = g.slice(0, eq), value = g.slice(eq + 1);
-    return kind === "read" || kind === "write" || kind === "unix" ? `${kind}=${absolute(value)}` : g;
+    // A socket's path is the key plume_unix_socket finds it by: resolved, so that every spelling of it finds it.
+    if (kind === "unix") return `unix=${grantedPath(value)}`;
+    return kind === "read" || kind === "write" ? `${kind}=${absolute(value)}` : g;
   });
 }
 

@@ -37,6 +37,7 @@ import {
   request,
   SetPcSignal,
 } from "./state.ts";
+import { resolvedPath } from "../../util/posix_path.ts";
 import { addExecSlot } from "./block_slots.ts";
 import { InsnImpl, RegisterImpl, ScoreboardImpl, TbImpl, translation, U64Impl } from "./handles.ts";
 
@@ -1794,9 +1795,16 @@ export interface UnixSocket {
    * plume connected to a peer listening there.
    */
   readonly how: "listened" | "connected";
-  /** Writes all of `bytes`; returns how many were written (fewer: the peer went away), or -errno. */
+  /**
+   * Writes all of `bytes`; returns how many were written (fewer: the peer
+   * went away), or -errno: -22 (EINVAL) when `bytes` is not a `Uint8Array`
+   * over an `ArrayBuffer` of fixed length (not shared, not resizable).
+   */
   write(bytes: Uint8Array): number;
-  /** Reads until `bytes` is full or the peer closes; returns how many were read (fewer: closed), or -errno. */
+  /**
+   * Reads until `bytes` is full or the peer closes; returns how many were
+   * read (fewer: closed), or -errno (-22 for `bytes` as for {@link write}).
+   */
   read(bytes: Uint8Array): number;
   /** Closes the socket; later reads and writes return -EBADF (-9). */
   close(): void;
@@ -1813,7 +1821,7 @@ export interface UnixSocket {
  * which it waits for (the path is removed once the peer is connected).
  * The plugin holds that one connection and can make no other socket.
  *
- * @param path the path as granted (a relative one against plume's working directory)
+ * @param path the path as granted, or another spelling of it (a relative one against plume's working directory)
  * @returns the socket, or why it could not be made, in `perror`'s words (`failed to connect: Connection refused`)
  * @throws {PluginApiError} when no unix socket was granted at `path`
  *
@@ -1827,7 +1835,7 @@ export interface UnixSocket {
  */
 export function plume_unix_socket(path: string): UnixSocket | string {
   if (typeof path !== "string") throw new PluginApiError("plume_unix_socket: the path is not a string");
-  const socket = instance.sockets.get(path.startsWith("/") ? path : `${instance.cwd}/${path}`);
+  const socket = instance.sockets.get(resolvedPath(path, instance.cwd));
   if (socket === undefined) {
     throw new PluginApiError(`plume_unix_socket: no unix socket granted at '${path}' (-plugin-allow unix=PATH)`);
   }

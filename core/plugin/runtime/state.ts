@@ -106,9 +106,9 @@ export type Forker = (copy: { ctl: Uint8Array; arena: Uint8Array }) => {
 export interface StreamSocket {
   /** How it was made: nobody listened on the path, so this process did and accepted one peer; or it connected to one. */
   readonly how: "listened" | "connected";
-  /** Writes all of `bytes`; returns how many were written (fewer: the peer is gone), or -errno. */
+  /** Writes all of `bytes`; returns how many were written (fewer: the peer is gone), or -errno (-EINVAL: not a plain Uint8Array). */
   write(bytes: Uint8Array): number;
-  /** Reads until `bytes` is full or the peer closes; returns how many were read, or -errno. */
+  /** Reads until `bytes` is full or the peer closes; returns how many were read, or -errno (as for `write`). */
   read(bytes: Uint8Array): number;
   /** Closes it (later reads and writes return -EBADF). */
   close(): void;

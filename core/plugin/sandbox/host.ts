@@ -107,12 +107,16 @@ function forker(parent: number, mapping: Mapping): Forker {
     o.remap(mapping, channelFd, LAYOUT.size);
     o.dup2(stderrFd, 2);
     for (const fd of kept) o.close(fd);
-    // A connection is one process's conversation with its peer: the copy's writes would be mixed into it.
-    for (const socket of instance.sockets.values()) if (typeof socket !== "string") socket.close();
+    // A connection is one process's conversation with its peer: the copy's writes would be mixed into it. The
+    // list is this module's (the plugin may have replaced Map's iterators by now), walked by index.
+    for (let i = 0; i < granted.length; i++) granted[i].close();
     kept = [channelFd, stderrFd];
     return { pid: 0, channelFd, stderrFd };
   };
 }
+
+/** The granted sockets that were made, for a forked copy to close (a list of this module's own). */
+const granted: StreamSocket[] = [];
 
 /** The granted socket at `path`, or why there is none, in `perror`'s words (`failed to connect: Connection refused`). */
 function connect(path: string, listening: () => void): StreamSocket | string {
@@ -169,7 +173,11 @@ export function hostMain(argsJson: string): void {
     if (o.getppid() !== args.parent) o.exit(0);
     instance.cwd = args.cwd ?? "/";
     const listening = () => Atomics.store(ci, CTL.STATE, STATE.LISTENING);
-    for (const path of args.sockets ?? []) instance.sockets.set(path, connect(path, listening));
+    for (const path of args.sockets ?? []) {
+      const socket = connect(path, listening);
+      instance.sockets.set(path, socket);
+      if (typeof socket !== "string") granted.push(socket);
+    }
     // Stage 3: confine.
     confineProcess(args);
   } catch (err) {

@@ -50,6 +50,7 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "usize", "usize", "usize", "usize"], result: "i32" },
   _exit: { parameters: ["i32"], result: "void" },
   __errno_location: { parameters: [], result: "pointer" },
+  memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -249,9 +250,10 @@ function bind(): Os {
   }
   const c = lib.symbols, nr = SYSCALL_NUMBERS[arch];
   const errnoAt = c.__errno_location();
-  const errnoView = errnoAt === null ? undefined : new Deno.UnsafePointerView(errnoAt);
-  // Read errno through a view made now: making one later would need the FFI permission.
-  const errno = () => errnoView?.getInt32() ?? 0;
+  // errno copied out by a call: once a plugin process revoked its permissions, reading memory through a pointer
+  // (Deno.UnsafePointerView) needs the FFI permission, while calling a symbol bound before does not.
+  const errnoWord = new Int32Array(new ArrayBuffer(4));
+  const errno = () => errnoAt === null ? 0 : (c.memcpy(errnoWord, errnoAt, 4n), errnoWord[0]);
   const fail = (what: string): never => {
     throw new Error(`${what} failed (errno ${errno()})`);
   };
@@ -273,23 +275,39 @@ function bind(): Os {
   const cString = (s: string) => encoder.encode(s + "\0");
   // Taken now: a plugin shares this process and may replace them before it calls a socket's methods (the
   // kernel would then write past a buffer: in the plugin's own process, but nothing here should help it).
-  const apply = Reflect.apply, typedArray = Object.getPrototypeOf(Uint8Array.prototype);
-  const byteLength = Object.getOwnPropertyDescriptor(typedArray, "byteLength")!.get!;
-  const subarray = Uint8Array.prototype.subarray;
-  const lengthOf = (bytes: Uint8Array): number => apply(byteLength, bytes, []);
-  const from = (bytes: Uint8Array, at: number): Uint8Array => apply(subarray, bytes, [at]);
-  const EBADF = 9;
+  // The kernel is given views made here, over the bytes' buffer at byte offsets computed here, so that neither
+  // a species constructor (subarray's) nor an element size other than one byte can widen what it touches.
+  const apply = Reflect.apply, typedArray = Object.getPrototypeOf(Uint8Array.prototype), U8 = Uint8Array;
+  const getter = (o: object, name: PropertyKey) => Object.getOwnPropertyDescriptor(o, name)!.get!;
+  const tagOf = getter(typedArray, Symbol.toStringTag), bufferOf = getter(typedArray, "buffer");
+  const offsetOf = getter(typedArray, "byteOffset"), lengthOf = getter(typedArray, "byteLength");
+  const resizable = getter(ArrayBuffer.prototype, "resizable");
+  /** `bytes` as a buffer, offset and length, when it is a `Uint8Array` over an ArrayBuffer of fixed length. */
+  const plainBytes = (bytes: unknown): { buffer: ArrayBuffer; offset: number; n: number } | undefined => {
+    if (apply(tagOf, bytes, []) !== "Uint8Array") return undefined;
+    const buffer = apply(bufferOf, bytes, []);
+    try {
+      // A SharedArrayBuffer (which another thread could change meanwhile) makes the getter throw.
+      if (apply(resizable, buffer, [])) return undefined;
+    } catch {
+      return undefined;
+    }
+    return { buffer, offset: apply(offsetOf, bytes, []), n: apply(lengthOf, bytes, []) };
+  };
+  const EBADF = 9, EINVAL = 22;
   const stream = (fd: number, how: StreamSocket["how"]): StreamSocket => {
     let open = true;
     return Object.freeze<StreamSocket>({
       how,
       write(bytes) {
         if (!open) return -EBADF;
-        const n = lengthOf(bytes);
+        const b = plainBytes(bytes);
+        if (b === undefined) return -EINVAL;
+        const { buffer, offset, n } = b;
         let done = 0;
         while (done < n) {
           // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE.
-          const r = Number(c.send(fd, from(bytes, done), BigInt(n - done), MSG_NOSIGNAL));
+          const r = Number(c.send(fd, new U8(buffer, offset + done, n - done), BigInt(n - done), MSG_NOSIGNAL));
           if (r < 0 && errno() === EINTR) continue;
           if (r < 0) return done > 0 ? done : -errno();
           done += r;
@@ -298,10 +316,12 @@ function bind(): Os {
       },
       read(bytes) {
         if (!open) return -EBADF;
-        const n = lengthOf(bytes);
+        const b = plainBytes(bytes);
+        if (b === undefined) return -EINVAL;
+        const { buffer, offset, n } = b;
         let done = 0;
         while (done < n) {
-          const r = Number(c.read(fd, from(bytes, done), BigInt(n - done)));
+          const r = Number(c.read(fd, new U8(buffer, offset + done, n - done), BigInt(n - done)));
           if (r < 0 && errno() === EINTR) continue;
           if (r < 0) return done > 0 ? done : -errno();
           if (r === 0) break;
