@@ -202,6 +202,7 @@ export async function main(args: string[]): Promise<number> {
       oneInsnPerTb: o.oneInsnPerTb,
       jitWarmupMs: o.jitWarmupMs,
       jitWasm: o.jitWasm,
+      extensions: o.extensions,
       seed: o.seed,
       nproc: o.nproc,
     };

@@ -51,6 +51,8 @@ export interface Properties {
   mem?: MemAccess;
   /** The register fields that name floating-point registers, in `REGISTER_FIELDS` order. */
   fp: RegisterField[];
+  /** The optional extension the operation belongs to (`!ext=`), if not RV64GC. */
+  ext?: string;
 }
 
 /** A bit slice of an instruction word, `len` bits from bit `pos` up. */
@@ -379,7 +381,8 @@ function parsePattern(
  * Parses a pattern line's properties: `!jump`, `!branch`, `!exit` (how the
  * operation ends a block), `!load=N` / `!load=Nu`, `!store=N`, `!lr=N`,
  * `!sc=N`, `!amo=N` (its memory access of N bytes; `u` for a load that
- * zero-extends) and `!fp=rd,rs1,…` (the fields that name FP registers).
+ * zero-extends), `!fp=rd,rs1,…` (the fields that name FP registers) and
+ * `!ext=NAME` (the optional extension it belongs to).
  */
 function parseProperties(op: string, tokens: string[], args: string[], line: number): Properties {
   const props: Properties = { fp: [] };
@@ -422,10 +425,18 @@ function parseProperties(op: string, tokens: string[], args: string[], line: num
         throw new TableError(line, `Pattern ${op} names an FP register field twice`);
       }
       props.fp = REGISTER_FIELDS.filter((r) => regs.includes(r));
+    } else if (name === "ext") {
+      if (!value || !/^[a-z][a-z0-9]*$/.test(value)) {
+        throw new TableError(line, `Property ${token} of ${op} needs an extension name in lower case`);
+      }
+      if (props.ext) throw new TableError(line, `Pattern ${op} has two !ext properties`);
+      props.ext = value;
     } else {
       throw new TableError(
         line,
-        `Unknown property !${name} of ${op}; known: ${[...FLOWS, ...ACCESSES, "fp"].map((p) => `!${p}`).join(" ")}`,
+        `Unknown property !${name} of ${op}; known: ${
+          [...FLOWS, ...ACCESSES, "fp", "ext"].map((p) => `!${p}`).join(" ")
+        }`,
       );
     }
   }
@@ -738,6 +749,7 @@ function opInfoLiteral(def: OpDef): string {
     const signed = mem.signed === undefined ? "" : `, signed: ${mem.signed}`;
     parts.push(`mem: { kind: ${JSON.stringify(mem.kind)}, size: ${mem.size}${signed} }`);
   }
+  if (def.props.ext) parts.push(`ext: ${JSON.stringify(def.props.ext)}`);
   return `{ ${parts.join(", ")} }`;
 }
 
@@ -772,6 +784,9 @@ function emitOpsModule(table: Table): string {
     "",
     "/** The operations that access memory: those with a `mem` property. */",
     ...union("MemOp", ops.filter((o) => o.props.mem).map((o) => o.op)),
+    "",
+    "/** The optional extensions operations belong to (`!ext=`), in table order; the others are RV64GC. */",
+    ...union("Extension", [...new Set(ops.flatMap((o) => o.props.ext ? [o.props.ext] : []))]),
     "",
     "/** The argument sets: which `Insn` fields an operation's patterns fill. */",
     ...union("ArgSet", argSets),
@@ -810,6 +825,8 @@ function emitOpsModule(table: Table): string {
     "  readonly flow?: Flow;",
     "  /** Its memory access, when it has one. */",
     "  readonly mem?: MemAccess;",
+    "  /** The optional extension it belongs to; none for RV64GC. */",
+    "  readonly ext?: Extension;",
     "}",
     "",
     "/** The fields of each argument set. */",

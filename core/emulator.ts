@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Extension } from "./isa/ops_generated.ts";
 import { ProcessRunner } from "./exec/process_runner.ts";
 import { Scheduler } from "./exec/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
@@ -50,6 +51,8 @@ export interface GuestConfig {
   jitWarmupMs?: number;
   /** `-jit-wasm`: when regions become WebAssembly (default: the cache's). */
   jitWasm?: WasmPolicy;
+  /** `-cpu`: the optional extensions the guest has (default: qemu-riscv64 7.2's, `DEFAULT_EXTENSIONS`). */
+  extensions?: ReadonlySet<Extension>;
   /** `-nproc`: the most tasks of the run, the guest's `RLIMIT_NPROC` (default {@link DEFAULT_NPROC}). */
   nproc?: number;
   /** Instrumentation from the plugin core, when plugins are loaded. */
@@ -240,6 +243,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
     if (cfg.jitWasm !== undefined) cache.wasm = cfg.jitWasm;
+    if (cfg.extensions !== undefined) cache.extensions = cfg.extensions;
     if (cfg.log.on("in_asm")) cache.onTranslate = (tb) => cfg.log.write(formatInAsm(tb, symbols));
     cache.trace = makeExecTracer(cfg.log, symbols);
     cache.noChain = cfg.log.on("nochain");

@@ -9,6 +9,8 @@
  */
 
 import { LOG_ITEMS } from "../util/log.ts";
+import { DEFAULT_EXTENSIONS, parseCpu } from "../isa/extensions.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 
 /** A command-line error: printed as one line, exit status 1. */
 export class UsageError extends Error {
@@ -60,6 +62,8 @@ export interface Options {
   jitWarmupMs: number | undefined;
   /** `-jit-wasm`: when regions become WebAssembly (`hot`, the default; `always`; `off`). */
   jitWasm: "off" | "hot" | "always";
+  /** `-cpu`: the optional extensions the guest has. */
+  extensions: ReadonlySet<Extension>;
   /** `-s`: stack size in bytes. */
   stackSize: number;
   /** `-r`: uname release override. */
@@ -97,7 +101,10 @@ Argument             Env-variable      Description
 -help
 -L path              QEMU_LD_PREFIX    set the elf interpreter prefix to 'path'
 -s size              QEMU_STACK_SIZE   set the stack size to 'size' bytes
--cpu model           QEMU_CPU          select CPU (only 'rv64' / 'max'; -cpu help)
+-cpu model[,ext=on|off...]
+                     QEMU_CPU          select CPU: 'rv64' (or 'any', the default: RV64GC with
+                                       Zba, Zbb, Zbc, Zbs, as qemu-riscv64 7.2) or 'max' (also
+                                       Zicond); ',zba=off', ',zicond=on'... toggle extensions
 -E var=value         QEMU_SET_ENV      sets targets environment variable (see below)
 -U var               QEMU_UNSET_ENV    unsets targets environment variable (see below)
 -0 argv0             QEMU_ARGV0        forces target process argv[0] to be 'argv0'
@@ -190,8 +197,15 @@ const OPTIONS: Record<string, OptionDef> = {
     env: "QEMU_CPU",
     arg: true,
     apply: (o, v) => {
-      if (v === "help") o.command = "help";
-      else if (!["rv64", "max", "any"].includes(v)) throw new UsageError(`Unable to find CPU definition '${v}'`);
+      if (v === "help") {
+        o.command = "help";
+        return;
+      }
+      try {
+        o.extensions = parseCpu(v);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
     },
   },
   E: {
@@ -353,6 +367,7 @@ function defaultOptions(): Options {
     seed: undefined,
     jitWarmupMs: undefined,
     jitWasm: "hot",
+    extensions: new Set(DEFAULT_EXTENSIONS),
     stackSize: 8 << 20,
     unameRelease: undefined,
     nproc: 512,

@@ -70,9 +70,24 @@ Deno.test("parseOptions rejects bad input with one clear message", () => {
     [["-E", "=x", "p"], "Invalid environment assignment '=x'"],
     [["-s", "12q", "p"], "Invalid stack size '12q'"],
     [["-cpu", "sifive-u54", "p"], "Unable to find CPU definition 'sifive-u54'"],
+    [["-cpu", "rv64,zfoo=on", "p"], "Unknown CPU property 'zfoo'"],
+    [["-cpu", "rv64,zba=maybe", "p"], "Invalid value 'maybe' for CPU property 'zba'"],
     [["demo", "extra"], "Unexpected argument 'extra' after 'demo'"],
   ];
   for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);
+});
+
+Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, max, and toggles", () => {
+  assertEquals([...parseOptions(["p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
+  assertEquals([...parseOptions(["-cpu", "any", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
+  assertEquals([...parseOptions(["-cpu", "max", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "zicond"]);
+  assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
+    "zbb",
+    "zbc",
+    "zbs",
+    "zicond",
+  ]);
+  assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], ["zba", "zbb", "zbs", "zicond"]);
 });
 
 Deno.test("parseOptions recognises help, version and commands", () => {

@@ -306,6 +306,10 @@ function b_sh6(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, f_shamt6(w), 0, false, false, 0);
 }
 
+function b_r2(op: Op, w: number): Insn {
+  return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, false, false, 0);
+}
+
 function b_u(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), 0, 0, 0, f_imm_u(w), 0, false, false, 0);
 }
@@ -342,10 +346,6 @@ function b_r2_rm(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, f_rm(w), false, false, 0);
 }
 
-function b_r2(op: Op, w: number): Insn {
-  return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, false, false, 0);
-}
-
 function b_b(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, 0, f_rs1(w), f_rs2(w), 0, f_imm_b(w), 0, false, false, 0);
 }
@@ -371,58 +371,58 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 349
-      return b_c_addi4spn("addi", w); // line 350
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 409
+      return b_c_addi4spn("addi", w); // line 410
     case 0x1:
-      return b_c_addi("addi", w); // line 362
+      return b_c_addi("addi", w); // line 422
     case 0x2:
-      return b_c_shift("slli", w); // line 385
+      return b_c_shift("slli", w); // line 445
     case 0x2000:
-      return b_c_ld("fld", w); // line 351
+      return b_c_ld("fld", w); // line 411
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 363
-      return b_c_addi("addiw", w); // line 364
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 423
+      return b_c_addi("addiw", w); // line 424
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 386
+      return b_c_ldsp("fld", w); // line 446
     case 0x4000:
-      return b_c_lw("lw", w); // line 352
+      return b_c_lw("lw", w); // line 412
     case 0x4001:
-      return b_c_li("addi", w); // line 365
+      return b_c_li("addi", w); // line 425
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 387
-      return b_c_lwsp("lw", w); // line 388
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 447
+      return b_c_lwsp("lw", w); // line 448
     case 0x6000:
-      return b_c_ld("ld", w); // line 353
+      return b_c_ld("ld", w); // line 413
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 367
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 366
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 368
-      return b_c_lui("lui", w); // line 369
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 427
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 426
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 428
+      return b_c_lui("lui", w); // line 429
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 389
-      return b_c_ldsp("ld", w); // line 390
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 449
+      return b_c_ldsp("ld", w); // line 450
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 370
+          return b_c_shiftp("srli", w); // line 430
         case 0x1:
-          return b_c_shiftp("srai", w); // line 371
+          return b_c_shiftp("srai", w); // line 431
         case 0x2:
-          return b_c_andi("andi", w); // line 372
+          return b_c_andi("andi", w); // line 432
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 373
+              return b_c_arith("sub", w); // line 433
             case 0x1:
-              return b_c_arith("xor", w); // line 374
+              return b_c_arith("xor", w); // line 434
             case 0x2:
-              return b_c_arith("or", w); // line 375
+              return b_c_arith("or", w); // line 435
             case 0x3:
-              return b_c_arith("and", w); // line 376
+              return b_c_arith("and", w); // line 436
             case 0x80:
-              return b_c_arith("subw", w); // line 377
+              return b_c_arith("subw", w); // line 437
             case 0x81:
-              return b_c_arith("addw", w); // line 378
+              return b_c_arith("addw", w); // line 438
           }
           return null;
       }
@@ -430,33 +430,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 391
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 392
-          return b_c_mv("add", w); // line 393
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 451
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 452
+          return b_c_mv("add", w); // line 453
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 394
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 395
-          return b_c_add("add", w); // line 396
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 454
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 455
+          return b_c_add("add", w); // line 456
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 354
+      return b_c_sd("fsd", w); // line 414
     case 0xa001:
-      return b_c_j("jal", w); // line 379
+      return b_c_j("jal", w); // line 439
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 397
+      return b_c_sdsp("fsd", w); // line 457
     case 0xc000:
-      return b_c_sw("sw", w); // line 355
+      return b_c_sw("sw", w); // line 415
     case 0xc001:
-      return b_c_b("beq", w); // line 380
+      return b_c_b("beq", w); // line 440
     case 0xc002:
-      return b_c_swsp("sw", w); // line 398
+      return b_c_swsp("sw", w); // line 458
     case 0xe000:
-      return b_c_sd("sd", w); // line 356
+      return b_c_sd("sd", w); // line 416
     case 0xe001:
-      return b_c_b("bne", w); // line 381
+      return b_c_b("bne", w); // line 441
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 399
+      return b_c_sdsp("sd", w); // line 459
   }
   return null;
 }
@@ -472,80 +472,131 @@ export function decode32(w: number): Insn | null {
     case 0x3:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("lb", w); // line 167
+          return b_i("lb", w); // line 170
         case 0x1:
-          return b_i("lh", w); // line 168
+          return b_i("lh", w); // line 171
         case 0x2:
-          return b_i("lw", w); // line 169
+          return b_i("lw", w); // line 172
         case 0x3:
-          return b_i("ld", w); // line 170
+          return b_i("ld", w); // line 173
         case 0x4:
-          return b_i("lbu", w); // line 171
+          return b_i("lbu", w); // line 174
         case 0x5:
-          return b_i("lhu", w); // line 172
+          return b_i("lhu", w); // line 175
         case 0x6:
-          return b_i("lwu", w); // line 173
+          return b_i("lwu", w); // line 176
       }
       return null;
     case 0x7:
       switch ((w & 0x7000) >>> 12) {
         case 0x2:
-          return b_i("flw", w); // line 281
+          return b_i("flw", w); // line 284
         case 0x3:
-          return b_i("fld", w); // line 314
+          return b_i("fld", w); // line 317
       }
       return null;
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 217
-          return b_fence("fence", w); // line 216
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 220
+          return b_fence("fence", w); // line 219
         case 0x1:
-          return b_args_empty("fence.i", w); // line 224
+          return b_args_empty("fence.i", w); // line 227
       }
       return null;
     case 0x13:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addi", w); // line 180
+          return b_i("addi", w); // line 183
         case 0x1:
-          if ((w & 0xfc000000) >>> 26 === 0x0) return b_sh6("slli", w); // line 186
+          switch ((w & 0xfc000000) >>> 26) {
+            case 0x0:
+              return b_sh6("slli", w); // line 189
+            case 0xa:
+              return b_sh6("bseti", w); // line 399
+            case 0x12:
+              return b_sh6("bclri", w); // line 393
+            case 0x18:
+              switch ((w & 0x3f00000) >>> 20) {
+                case 0x0:
+                  return b_r2("clz", w); // line 366
+                case 0x1:
+                  return b_r2("ctz", w); // line 367
+                case 0x2:
+                  return b_r2("cpop", w); // line 368
+                case 0x4:
+                  return b_r2("sext.b", w); // line 369
+                case 0x5:
+                  return b_r2("sext.h", w); // line 370
+              }
+              return null;
+            case 0x1a:
+              return b_sh6("binvi", w); // line 397
+          }
           return null;
         case 0x2:
-          return b_i("slti", w); // line 181
+          return b_i("slti", w); // line 184
         case 0x3:
-          return b_i("sltiu", w); // line 182
+          return b_i("sltiu", w); // line 185
         case 0x4:
-          return b_i("xori", w); // line 183
+          return b_i("xori", w); // line 186
         case 0x5:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("srli", w); // line 187
+              return b_sh6("srli", w); // line 190
+            case 0xa:
+              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 378
+              return null;
             case 0x10:
-              return b_sh6("srai", w); // line 188
+              return b_sh6("srai", w); // line 191
+            case 0x12:
+              return b_sh6("bexti", w); // line 395
+            case 0x18:
+              return b_sh6("rori", w); // line 385
+            case 0x1a:
+              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 379
+              return null;
           }
           return null;
         case 0x6:
-          return b_i("ori", w); // line 184
+          return b_i("ori", w); // line 187
         case 0x7:
-          return b_i("andi", w); // line 185
+          return b_i("andi", w); // line 188
       }
       return null;
     case 0x17:
-      return b_u("auipc", w); // line 156
+      return b_u("auipc", w); // line 159
     case 0x1b:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addiw", w); // line 203
+          return b_i("addiw", w); // line 206
         case 0x1:
-          if ((w & 0xfe000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 204
+          switch ((w & 0xfc000000) >>> 26) {
+            case 0x0:
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 207
+              return null;
+            case 0x2:
+              return b_sh6("slli.uw", w); // line 361
+            case 0x18:
+              switch ((w & 0x3f00000) >>> 20) {
+                case 0x0:
+                  return b_r2("clzw", w); // line 371
+                case 0x1:
+                  return b_r2("ctzw", w); // line 372
+                case 0x2:
+                  return b_r2("cpopw", w); // line 373
+              }
+              return null;
+          }
           return null;
         case 0x5:
           switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
-              return b_sh5("srliw", w); // line 205
+              return b_sh5("srliw", w); // line 208
             case 0x20:
-              return b_sh5("sraiw", w); // line 206
+              return b_sh5("sraiw", w); // line 209
+            case 0x30:
+              return b_sh5("roriw", w); // line 386
           }
           return null;
       }
@@ -553,372 +604,429 @@ export function decode32(w: number): Insn | null {
     case 0x23:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_s("sb", w); // line 175
+          return b_s("sb", w); // line 178
         case 0x1:
-          return b_s("sh", w); // line 176
+          return b_s("sh", w); // line 179
         case 0x2:
-          return b_s("sw", w); // line 177
+          return b_s("sw", w); // line 180
         case 0x3:
-          return b_s("sd", w); // line 178
+          return b_s("sd", w); // line 181
       }
       return null;
     case 0x27:
       switch ((w & 0x7000) >>> 12) {
         case 0x2:
-          return b_s("fsw", w); // line 282
+          return b_s("fsw", w); // line 285
         case 0x3:
-          return b_s("fsd", w); // line 315
+          return b_s("fsd", w); // line 318
       }
       return null;
     case 0x2f:
       switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
-          return b_atom_st("amoadd.w", w); // line 256
+          return b_atom_st("amoadd.w", w); // line 259
         case 0x3:
-          return b_atom_st("amoadd.d", w); // line 268
+          return b_atom_st("amoadd.d", w); // line 271
         case 0x8002:
-          return b_atom_st("amoswap.w", w); // line 255
+          return b_atom_st("amoswap.w", w); // line 258
         case 0x8003:
-          return b_atom_st("amoswap.d", w); // line 267
+          return b_atom_st("amoswap.d", w); // line 270
         case 0x10002:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 253
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 256
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 265
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 268
           return null;
         case 0x18002:
-          return b_atom_st("sc.w", w); // line 254
+          return b_atom_st("sc.w", w); // line 257
         case 0x18003:
-          return b_atom_st("sc.d", w); // line 266
+          return b_atom_st("sc.d", w); // line 269
         case 0x20002:
-          return b_atom_st("amoxor.w", w); // line 257
+          return b_atom_st("amoxor.w", w); // line 260
         case 0x20003:
-          return b_atom_st("amoxor.d", w); // line 269
+          return b_atom_st("amoxor.d", w); // line 272
         case 0x40002:
-          return b_atom_st("amoor.w", w); // line 259
+          return b_atom_st("amoor.w", w); // line 262
         case 0x40003:
-          return b_atom_st("amoor.d", w); // line 271
+          return b_atom_st("amoor.d", w); // line 274
         case 0x60002:
-          return b_atom_st("amoand.w", w); // line 258
+          return b_atom_st("amoand.w", w); // line 261
         case 0x60003:
-          return b_atom_st("amoand.d", w); // line 270
+          return b_atom_st("amoand.d", w); // line 273
         case 0x80002:
-          return b_atom_st("amomin.w", w); // line 260
+          return b_atom_st("amomin.w", w); // line 263
         case 0x80003:
-          return b_atom_st("amomin.d", w); // line 272
+          return b_atom_st("amomin.d", w); // line 275
         case 0xa0002:
-          return b_atom_st("amomax.w", w); // line 261
+          return b_atom_st("amomax.w", w); // line 264
         case 0xa0003:
-          return b_atom_st("amomax.d", w); // line 273
+          return b_atom_st("amomax.d", w); // line 276
         case 0xc0002:
-          return b_atom_st("amominu.w", w); // line 262
+          return b_atom_st("amominu.w", w); // line 265
         case 0xc0003:
-          return b_atom_st("amominu.d", w); // line 274
+          return b_atom_st("amominu.d", w); // line 277
         case 0xe0002:
-          return b_atom_st("amomaxu.w", w); // line 263
+          return b_atom_st("amomaxu.w", w); // line 266
         case 0xe0003:
-          return b_atom_st("amomaxu.d", w); // line 275
+          return b_atom_st("amomaxu.d", w); // line 278
       }
       return null;
     case 0x33:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("add", w); // line 190
+          return b_r("add", w); // line 193
         case 0x1:
-          return b_r("sll", w); // line 192
+          return b_r("sll", w); // line 195
         case 0x2:
-          return b_r("slt", w); // line 193
+          return b_r("slt", w); // line 196
         case 0x3:
-          return b_r("sltu", w); // line 194
+          return b_r("sltu", w); // line 197
         case 0x4:
-          return b_r("xor", w); // line 195
+          return b_r("xor", w); // line 198
         case 0x5:
-          return b_r("srl", w); // line 196
+          return b_r("srl", w); // line 199
         case 0x6:
-          return b_r("or", w); // line 198
+          return b_r("or", w); // line 201
         case 0x7:
-          return b_r("and", w); // line 199
+          return b_r("and", w); // line 202
         case 0x2000:
-          return b_r("mul", w); // line 237
+          return b_r("mul", w); // line 240
         case 0x2001:
-          return b_r("mulh", w); // line 238
+          return b_r("mulh", w); // line 241
         case 0x2002:
-          return b_r("mulhsu", w); // line 239
+          return b_r("mulhsu", w); // line 242
         case 0x2003:
-          return b_r("mulhu", w); // line 240
+          return b_r("mulhu", w); // line 243
         case 0x2004:
-          return b_r("div", w); // line 241
+          return b_r("div", w); // line 244
         case 0x2005:
-          return b_r("divu", w); // line 242
+          return b_r("divu", w); // line 245
         case 0x2006:
-          return b_r("rem", w); // line 243
+          return b_r("rem", w); // line 246
         case 0x2007:
-          return b_r("remu", w); // line 244
+          return b_r("remu", w); // line 247
+        case 0xa001:
+          return b_r("clmul", w); // line 388
+        case 0xa002:
+          return b_r("clmulr", w); // line 389
+        case 0xa003:
+          return b_r("clmulh", w); // line 390
+        case 0xa004:
+          return b_r("min", w); // line 376
+        case 0xa005:
+          return b_r("minu", w); // line 377
+        case 0xa006:
+          return b_r("max", w); // line 374
+        case 0xa007:
+          return b_r("maxu", w); // line 375
+        case 0xe005:
+          return b_r("czero.eqz", w); // line 404
+        case 0xe007:
+          return b_r("czero.nez", w); // line 405
+        case 0x20002:
+          return b_r("sh1add", w); // line 355
+        case 0x20004:
+          return b_r("sh2add", w); // line 356
+        case 0x20006:
+          return b_r("sh3add", w); // line 357
+        case 0x28001:
+          return b_r("bset", w); // line 398
         case 0x40000:
-          return b_r("sub", w); // line 191
+          return b_r("sub", w); // line 194
+        case 0x40004:
+          return b_r("xnor", w); // line 365
         case 0x40005:
-          return b_r("sra", w); // line 197
+          return b_r("sra", w); // line 200
+        case 0x40006:
+          return b_r("orn", w); // line 364
+        case 0x40007:
+          return b_r("andn", w); // line 363
+        case 0x48001:
+          return b_r("bclr", w); // line 392
+        case 0x48005:
+          return b_r("bext", w); // line 394
+        case 0x60001:
+          return b_r("rol", w); // line 381
+        case 0x60005:
+          return b_r("ror", w); // line 382
+        case 0x68001:
+          return b_r("binv", w); // line 396
       }
       return null;
     case 0x37:
-      return b_u("lui", w); // line 155
+      return b_u("lui", w); // line 158
     case 0x3b:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("addw", w); // line 207
+          return b_r("addw", w); // line 210
         case 0x1:
-          return b_r("sllw", w); // line 209
+          return b_r("sllw", w); // line 212
         case 0x5:
-          return b_r("srlw", w); // line 210
+          return b_r("srlw", w); // line 213
         case 0x2000:
-          return b_r("mulw", w); // line 245
+          return b_r("mulw", w); // line 248
         case 0x2004:
-          return b_r("divw", w); // line 246
+          return b_r("divw", w); // line 249
         case 0x2005:
-          return b_r("divuw", w); // line 247
+          return b_r("divuw", w); // line 250
         case 0x2006:
-          return b_r("remw", w); // line 248
+          return b_r("remw", w); // line 251
         case 0x2007:
-          return b_r("remuw", w); // line 249
+          return b_r("remuw", w); // line 252
+        case 0x8000:
+          return b_r("add.uw", w); // line 354
+        case 0x8004:
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 380
+          return null;
+        case 0x20002:
+          return b_r("sh1add.uw", w); // line 358
+        case 0x20004:
+          return b_r("sh2add.uw", w); // line 359
+        case 0x20006:
+          return b_r("sh3add.uw", w); // line 360
         case 0x40000:
-          return b_r("subw", w); // line 208
+          return b_r("subw", w); // line 211
         case 0x40005:
-          return b_r("sraw", w); // line 211
+          return b_r("sraw", w); // line 214
+        case 0x60001:
+          return b_r("rolw", w); // line 383
+        case 0x60005:
+          return b_r("rorw", w); // line 384
       }
       return null;
     case 0x43:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmadd.s", w); // line 283
+          return b_r4_rm("fmadd.s", w); // line 286
         case 0x1:
-          return b_r4_rm("fmadd.d", w); // line 316
+          return b_r4_rm("fmadd.d", w); // line 319
       }
       return null;
     case 0x47:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmsub.s", w); // line 284
+          return b_r4_rm("fmsub.s", w); // line 287
         case 0x1:
-          return b_r4_rm("fmsub.d", w); // line 317
+          return b_r4_rm("fmsub.d", w); // line 320
       }
       return null;
     case 0x4b:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmsub.s", w); // line 285
+          return b_r4_rm("fnmsub.s", w); // line 288
         case 0x1:
-          return b_r4_rm("fnmsub.d", w); // line 318
+          return b_r4_rm("fnmsub.d", w); // line 321
       }
       return null;
     case 0x4f:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmadd.s", w); // line 286
+          return b_r4_rm("fnmadd.s", w); // line 289
         case 0x1:
-          return b_r4_rm("fnmadd.d", w); // line 319
+          return b_r4_rm("fnmadd.d", w); // line 322
       }
       return null;
     case 0x53:
       switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
-          return b_r_rm("fadd.s", w); // line 287
+          return b_r_rm("fadd.s", w); // line 290
         case 0x1:
-          return b_r_rm("fadd.d", w); // line 320
+          return b_r_rm("fadd.d", w); // line 323
         case 0x4:
-          return b_r_rm("fsub.s", w); // line 288
+          return b_r_rm("fsub.s", w); // line 291
         case 0x5:
-          return b_r_rm("fsub.d", w); // line 321
+          return b_r_rm("fsub.d", w); // line 324
         case 0x8:
-          return b_r_rm("fmul.s", w); // line 289
+          return b_r_rm("fmul.s", w); // line 292
         case 0x9:
-          return b_r_rm("fmul.d", w); // line 322
+          return b_r_rm("fmul.d", w); // line 325
         case 0xc:
-          return b_r_rm("fdiv.s", w); // line 290
+          return b_r_rm("fdiv.s", w); // line 293
         case 0xd:
-          return b_r_rm("fdiv.d", w); // line 323
+          return b_r_rm("fdiv.d", w); // line 326
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.s", w); // line 292
+              return b_r("fsgnj.s", w); // line 295
             case 0x1:
-              return b_r("fsgnjn.s", w); // line 293
+              return b_r("fsgnjn.s", w); // line 296
             case 0x2:
-              return b_r("fsgnjx.s", w); // line 294
+              return b_r("fsgnjx.s", w); // line 297
           }
           return null;
         case 0x11:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.d", w); // line 325
+              return b_r("fsgnj.d", w); // line 328
             case 0x1:
-              return b_r("fsgnjn.d", w); // line 326
+              return b_r("fsgnjn.d", w); // line 329
             case 0x2:
-              return b_r("fsgnjx.d", w); // line 327
+              return b_r("fsgnjx.d", w); // line 330
           }
           return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.s", w); // line 295
+              return b_r("fmin.s", w); // line 298
             case 0x1:
-              return b_r("fmax.s", w); // line 296
+              return b_r("fmax.s", w); // line 299
           }
           return null;
         case 0x15:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.d", w); // line 328
+              return b_r("fmin.d", w); // line 331
             case 0x1:
-              return b_r("fmax.d", w); // line 329
+              return b_r("fmax.d", w); // line 332
           }
           return null;
         case 0x20:
-          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 330
+          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 333
           return null;
         case 0x21:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 331
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 334
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 291
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 294
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 324
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 327
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.s", w); // line 305
+              return b_r("fle.s", w); // line 308
             case 0x1:
-              return b_r("flt.s", w); // line 304
+              return b_r("flt.s", w); // line 307
             case 0x2:
-              return b_r("feq.s", w); // line 303
+              return b_r("feq.s", w); // line 306
           }
           return null;
         case 0x51:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.d", w); // line 334
+              return b_r("fle.d", w); // line 337
             case 0x1:
-              return b_r("flt.d", w); // line 333
+              return b_r("flt.d", w); // line 336
             case 0x2:
-              return b_r("feq.d", w); // line 332
+              return b_r("feq.d", w); // line 335
           }
           return null;
         case 0x60:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.s", w); // line 297
+              return b_r2_rm("fcvt.w.s", w); // line 300
             case 0x1:
-              return b_r2_rm("fcvt.wu.s", w); // line 298
+              return b_r2_rm("fcvt.wu.s", w); // line 301
             case 0x2:
-              return b_r2_rm("fcvt.l.s", w); // line 299
+              return b_r2_rm("fcvt.l.s", w); // line 302
             case 0x3:
-              return b_r2_rm("fcvt.lu.s", w); // line 300
+              return b_r2_rm("fcvt.lu.s", w); // line 303
           }
           return null;
         case 0x61:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.d", w); // line 336
+              return b_r2_rm("fcvt.w.d", w); // line 339
             case 0x1:
-              return b_r2_rm("fcvt.wu.d", w); // line 337
+              return b_r2_rm("fcvt.wu.d", w); // line 340
             case 0x2:
-              return b_r2_rm("fcvt.l.d", w); // line 338
+              return b_r2_rm("fcvt.l.d", w); // line 341
             case 0x3:
-              return b_r2_rm("fcvt.lu.d", w); // line 339
+              return b_r2_rm("fcvt.lu.d", w); // line 342
           }
           return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.s.w", w); // line 306
+              return b_r2_rm("fcvt.s.w", w); // line 309
             case 0x1:
-              return b_r2_rm("fcvt.s.wu", w); // line 307
+              return b_r2_rm("fcvt.s.wu", w); // line 310
             case 0x2:
-              return b_r2_rm("fcvt.s.l", w); // line 308
+              return b_r2_rm("fcvt.s.l", w); // line 311
             case 0x3:
-              return b_r2_rm("fcvt.s.lu", w); // line 309
+              return b_r2_rm("fcvt.s.lu", w); // line 312
           }
           return null;
         case 0x69:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.w", w); // line 341
+              return b_r2_rm("fcvt.d.w", w); // line 344
             case 0x1:
-              return b_r2_rm("fcvt.d.wu", w); // line 342
+              return b_r2_rm("fcvt.d.wu", w); // line 345
             case 0x2:
-              return b_r2_rm("fcvt.d.l", w); // line 343
+              return b_r2_rm("fcvt.d.l", w); // line 346
             case 0x3:
-              return b_r2_rm("fcvt.d.lu", w); // line 344
+              return b_r2_rm("fcvt.d.lu", w); // line 347
           }
           return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.w", w); // line 301
+              return b_r2("fmv.x.w", w); // line 304
             case 0x1:
-              return b_r2("fclass.s", w); // line 302
+              return b_r2("fclass.s", w); // line 305
           }
           return null;
         case 0x71:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.d", w); // line 340
+              return b_r2("fmv.x.d", w); // line 343
             case 0x1:
-              return b_r2("fclass.d", w); // line 335
+              return b_r2("fclass.d", w); // line 338
           }
           return null;
         case 0x78:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 310
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 313
           return null;
         case 0x79:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 345
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 348
           return null;
       }
       return null;
     case 0x63:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_b("beq", w); // line 160
+          return b_b("beq", w); // line 163
         case 0x1:
-          return b_b("bne", w); // line 161
+          return b_b("bne", w); // line 164
         case 0x4:
-          return b_b("blt", w); // line 162
+          return b_b("blt", w); // line 165
         case 0x5:
-          return b_b("bge", w); // line 163
+          return b_b("bge", w); // line 166
         case 0x6:
-          return b_b("bltu", w); // line 164
+          return b_b("bltu", w); // line 167
         case 0x7:
-          return b_b("bgeu", w); // line 165
+          return b_b("bgeu", w); // line 168
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 158
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 161
       return null;
     case 0x6f:
-      return b_j("jal", w); // line 157
+      return b_j("jal", w); // line 160
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
           switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
-              return b_args_empty("ecall", w); // line 219
+              return b_args_empty("ecall", w); // line 222
             case 0x2000:
-              return b_args_empty("ebreak", w); // line 220
+              return b_args_empty("ebreak", w); // line 223
           }
           return null;
         case 0x1:
-          return b_csr("csrrw", w); // line 228
+          return b_csr("csrrw", w); // line 231
         case 0x2:
-          return b_csr("csrrs", w); // line 229
+          return b_csr("csrrs", w); // line 232
         case 0x3:
-          return b_csr("csrrc", w); // line 230
+          return b_csr("csrrc", w); // line 233
         case 0x5:
-          return b_csri("csrrwi", w); // line 231
+          return b_csri("csrrwi", w); // line 234
         case 0x6:
-          return b_csri("csrrsi", w); // line 232
+          return b_csri("csrrsi", w); // line 235
         case 0x7:
-          return b_csri("csrrci", w); // line 233
+          return b_csri("csrrci", w); // line 236
       }
       return null;
   }

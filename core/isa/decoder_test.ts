@@ -162,7 +162,18 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["C hint", 0x6005, { op: "lui", rd: 0, imm: 0x1000 }], // c.lui zero, 1
   ["other", 0x0000000b, null], // custom-0
   ["other", 0x02000057, null], // vector
-  ["other", 0x20b52533, null], // sh1add (Zba)
+  ["B", 0x20b52533, { op: "sh1add", rd: 10, rs1: 10, rs2: 11 }],
+  ["B", 0x0805951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 0 }],
+  ["B", 0x0bf5951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 63 }],
+  ["B", 0x63f5d513, { op: "rori", rd: 10, rs1: 11, imm: 63 }],
+  ["B", 0x61f5d51b, { op: "roriw", rd: 10, rs1: 11, imm: 31 }],
+  ["B", 0x6205951b, null], // roriw with shamt[5] set
+  ["B", 0x6b95d513, null], // rev8's RV32 encoding
+  ["B", 0x602f9d93, { op: "cpop", rd: 27, rs1: 31 }],
+  ["B", 0x0ac5b033, { op: "clmulh", rd: 0, rs1: 11, rs2: 12 }],
+  ["B", 0x2a859513, { op: "bseti", rd: 10, rs1: 11, imm: 40 }],
+  ["Zicond", 0x0ec5d533, { op: "czero.eqz", rd: 10, rs1: 11, rs2: 12 }],
+  ["Zicond", 0x0ec5f533, { op: "czero.nez", rd: 10, rs1: 11, rs2: 12 }],
   ["other", 0x0000001f, null], // 48-bit encoding
   ["other", 0x0000003f, null], // 64-bit encoding
   ["other", 0x0000007f, null], // 80-bit and longer

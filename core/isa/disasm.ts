@@ -1,5 +1,6 @@
 /**
- * Disassembles decoded RV64GC instructions in GNU objdump's syntax.
+ * Disassembles decoded RV64GC instructions (and the extensions of
+ * `rv64gc.decode`) in GNU objdump's syntax.
  *
  * The text is what `riscv64-linux-gnu-objdump -d` (binutils 2.40, default
  * options, so with its aliases) prints for the instruction, with one space
@@ -163,6 +164,7 @@ const fpToIntRm: Format = (i) => `${x(i.rd)},${f(i.rs1)}${rounding(i.rm)}`;
 const intToFp: Format = (i) => `${f(i.rd)},${x(i.rs1)}`;
 const intToFpRm: Format = (i) => `${f(i.rd)},${x(i.rs1)}${rounding(i.rm)}`;
 const fpCompare: Format = (i) => `${x(i.rd)},${f(i.rs1)},${f(i.rs2)}`;
+const regReg: Format = (i) => `${x(i.rd)},${x(i.rs1)}`;
 const fence: Format = (i) => `${FENCE_SETS[i.imm >> 4]},${FENCE_SETS[i.imm & 15]}`;
 const none: Format = () => "";
 
@@ -206,6 +208,11 @@ const FORMATS: Readonly<Record<Op, Format>> = {
   ...formatOf(["fcvt.s.w", "fcvt.s.wu", "fcvt.s.l", "fcvt.s.lu", "fcvt.d.l", "fcvt.d.lu"], intToFpRm),
   ...formatOf(["fcvt.d.w", "fcvt.d.wu", "fmv.w.x", "fmv.d.x"], intToFp),
   ...formatOf(["feq.s", "flt.s", "fle.s", "feq.d", "flt.d", "fle.d"], fpCompare),
+  ...formatOf(["add.uw", "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw", "sh3add.uw"], regRegReg),
+  ...formatOf(["andn", "orn", "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw"], regRegReg),
+  ...formatOf(["clz", "ctz", "cpop", "sext.b", "sext.h", "clzw", "ctzw", "cpopw", "orc.b", "rev8", "zext.h"], regReg),
+  ...formatOf(["slli.uw", "rori", "roriw", "bclri", "bexti", "binvi", "bseti"], regRegShamt),
+  ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
 };
 
 /**
@@ -228,6 +235,12 @@ const PRINTED_AS: Readonly<Partial<Record<Op, string>>> = {
   csrrwi: "csrrw",
   csrrsi: "csrrs",
   csrrci: "csrrc",
+  rori: "ror",
+  roriw: "rorw",
+  bclri: "bclr",
+  bexti: "bext",
+  binvi: "binv",
+  bseti: "bset",
 };
 
 // ---------------------------------------------------------------- aliases
@@ -272,6 +285,8 @@ function alias(i: Insn, pc: number): string | undefined {
       return i.rs1 === 0 && i.size === 2 ? text("mv", `${x(i.rd)},${x(i.rs2)}`) : undefined;
     case "addiw":
       return i.imm === 0 ? text("sext.w", `${x(i.rd)},${x(i.rs1)}`) : undefined;
+    case "add.uw":
+      return i.rs2 === 0 ? text("zext.w", `${x(i.rd)},${x(i.rs1)}`) : undefined;
     case "sltiu":
       return i.imm === 1 ? text("seqz", `${x(i.rd)},${x(i.rs1)}`) : undefined;
     case "xori":

@@ -177,7 +177,52 @@ export type Op =
   | "fcvt.d.wu"
   | "fcvt.d.l"
   | "fcvt.d.lu"
-  | "fmv.d.x";
+  | "fmv.d.x"
+  | "add.uw"
+  | "sh1add"
+  | "sh2add"
+  | "sh3add"
+  | "sh1add.uw"
+  | "sh2add.uw"
+  | "sh3add.uw"
+  | "slli.uw"
+  | "andn"
+  | "orn"
+  | "xnor"
+  | "clz"
+  | "ctz"
+  | "cpop"
+  | "sext.b"
+  | "sext.h"
+  | "clzw"
+  | "ctzw"
+  | "cpopw"
+  | "max"
+  | "maxu"
+  | "min"
+  | "minu"
+  | "orc.b"
+  | "rev8"
+  | "zext.h"
+  | "rol"
+  | "ror"
+  | "rolw"
+  | "rorw"
+  | "rori"
+  | "roriw"
+  | "clmul"
+  | "clmulr"
+  | "clmulh"
+  | "bclr"
+  | "bclri"
+  | "bext"
+  | "bexti"
+  | "binv"
+  | "binvi"
+  | "bset"
+  | "bseti"
+  | "czero.eqz"
+  | "czero.nez";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -218,6 +263,14 @@ export type MemOp =
   | "fsw"
   | "fld"
   | "fsd";
+
+/** The optional extensions operations belong to (`!ext=`), in table order; the others are RV64GC. */
+export type Extension =
+  | "zba"
+  | "zbb"
+  | "zbc"
+  | "zbs"
+  | "zicond";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
 export type ArgSet =
@@ -270,6 +323,8 @@ export interface OpInfo {
   readonly flow?: Flow;
   /** Its memory access, when it has one. */
   readonly mem?: MemAccess;
+  /** The optional extension it belongs to; none for RV64GC. */
+  readonly ext?: Extension;
 }
 
 /** The fields of each argument set. */
@@ -450,6 +505,51 @@ export const OPS: readonly Op[] = [
   "fcvt.d.l",
   "fcvt.d.lu",
   "fmv.d.x",
+  "add.uw",
+  "sh1add",
+  "sh2add",
+  "sh3add",
+  "sh1add.uw",
+  "sh2add.uw",
+  "sh3add.uw",
+  "slli.uw",
+  "andn",
+  "orn",
+  "xnor",
+  "clz",
+  "ctz",
+  "cpop",
+  "sext.b",
+  "sext.h",
+  "clzw",
+  "ctzw",
+  "cpopw",
+  "max",
+  "maxu",
+  "min",
+  "minu",
+  "orc.b",
+  "rev8",
+  "zext.h",
+  "rol",
+  "ror",
+  "rolw",
+  "rorw",
+  "rori",
+  "roriw",
+  "clmul",
+  "clmulr",
+  "clmulh",
+  "bclr",
+  "bclri",
+  "bext",
+  "bexti",
+  "binv",
+  "binvi",
+  "bset",
+  "bseti",
+  "czero.eqz",
+  "czero.nez",
 ];
 
 /** Each operation's properties. */
@@ -611,4 +711,49 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "fcvt.d.l": { args: "r2_rm", rm: true, fp: ["rd"] },
   "fcvt.d.lu": { args: "r2_rm", rm: true, fp: ["rd"] },
   "fmv.d.x": { args: "r2", rm: false, fp: ["rd"] },
+  "add.uw": { args: "r", rm: false, fp: [], ext: "zba" },
+  sh1add: { args: "r", rm: false, fp: [], ext: "zba" },
+  sh2add: { args: "r", rm: false, fp: [], ext: "zba" },
+  sh3add: { args: "r", rm: false, fp: [], ext: "zba" },
+  "sh1add.uw": { args: "r", rm: false, fp: [], ext: "zba" },
+  "sh2add.uw": { args: "r", rm: false, fp: [], ext: "zba" },
+  "sh3add.uw": { args: "r", rm: false, fp: [], ext: "zba" },
+  "slli.uw": { args: "i", rm: false, fp: [], ext: "zba" },
+  andn: { args: "r", rm: false, fp: [], ext: "zbb" },
+  orn: { args: "r", rm: false, fp: [], ext: "zbb" },
+  xnor: { args: "r", rm: false, fp: [], ext: "zbb" },
+  clz: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  ctz: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  cpop: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  "sext.b": { args: "r2", rm: false, fp: [], ext: "zbb" },
+  "sext.h": { args: "r2", rm: false, fp: [], ext: "zbb" },
+  clzw: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  ctzw: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  cpopw: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  max: { args: "r", rm: false, fp: [], ext: "zbb" },
+  maxu: { args: "r", rm: false, fp: [], ext: "zbb" },
+  min: { args: "r", rm: false, fp: [], ext: "zbb" },
+  minu: { args: "r", rm: false, fp: [], ext: "zbb" },
+  "orc.b": { args: "r2", rm: false, fp: [], ext: "zbb" },
+  rev8: { args: "r2", rm: false, fp: [], ext: "zbb" },
+  "zext.h": { args: "r2", rm: false, fp: [], ext: "zbb" },
+  rol: { args: "r", rm: false, fp: [], ext: "zbb" },
+  ror: { args: "r", rm: false, fp: [], ext: "zbb" },
+  rolw: { args: "r", rm: false, fp: [], ext: "zbb" },
+  rorw: { args: "r", rm: false, fp: [], ext: "zbb" },
+  rori: { args: "i", rm: false, fp: [], ext: "zbb" },
+  roriw: { args: "i", rm: false, fp: [], ext: "zbb" },
+  clmul: { args: "r", rm: false, fp: [], ext: "zbc" },
+  clmulr: { args: "r", rm: false, fp: [], ext: "zbc" },
+  clmulh: { args: "r", rm: false, fp: [], ext: "zbc" },
+  bclr: { args: "r", rm: false, fp: [], ext: "zbs" },
+  bclri: { args: "i", rm: false, fp: [], ext: "zbs" },
+  bext: { args: "r", rm: false, fp: [], ext: "zbs" },
+  bexti: { args: "i", rm: false, fp: [], ext: "zbs" },
+  binv: { args: "r", rm: false, fp: [], ext: "zbs" },
+  binvi: { args: "i", rm: false, fp: [], ext: "zbs" },
+  bset: { args: "r", rm: false, fp: [], ext: "zbs" },
+  bseti: { args: "i", rm: false, fp: [], ext: "zbs" },
+  "czero.eqz": { args: "r", rm: false, fp: [], ext: "zicond" },
+  "czero.nez": { args: "r", rm: false, fp: [], ext: "zicond" },
 };

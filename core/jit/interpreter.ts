@@ -26,6 +26,7 @@ import type { Insn } from "../isa/insn.ts";
 import type { MemOp, Op } from "../isa/ops_generated.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./emitter.ts";
 import * as int64 from "./int64.ts";
+import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
 import {
   accessActions,
@@ -120,6 +121,16 @@ function pair(f: (al: number, ah: number, bl: number, bh: number) => number): Ha
   return (_c, x, i) => {
     const a = 2 * i.rs1, b = 2 * i.rs2;
     const lo = f(x[a], x[a + 1], x[b], x[b + 1]);
+    set(x, i.rd, lo, RH[0]);
+    return undefined;
+  };
+}
+
+/** rd = f(rs1, imm) for the `bitmanip.ts` functions with an immediate operand. */
+function pairImm(f: (al: number, ah: number, bl: number, bh: number) => number): Handler {
+  return (_c, x, i) => {
+    const a = 2 * i.rs1;
+    const lo = f(x[a], x[a + 1], i.imm, 0);
     set(x, i.rd, lo, RH[0]);
     return undefined;
   };
@@ -480,6 +491,56 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   "fcvt.d.l": longToFp(fpu.fcvt_d_l),
   "fcvt.d.lu": longToFp(fpu.fcvt_d_lu),
   "fmv.d.x": (c, x, i) => ((c.fi[2 * i.rd] = x[2 * i.rs1]), (c.fi[2 * i.rd + 1] = x[2 * i.rs1 + 1]), undefined),
+  // Zba
+  "add.uw": pair(bm.add_uw),
+  sh1add: pair(bm.sh1add),
+  sh2add: pair(bm.sh2add),
+  sh3add: pair(bm.sh3add),
+  "sh1add.uw": pair(bm.sh1add_uw),
+  "sh2add.uw": pair(bm.sh2add_uw),
+  "sh3add.uw": pair(bm.sh3add_uw),
+  "slli.uw": pairImm(bm.slli_uw),
+  // Zbb
+  andn: pair(bm.andn),
+  orn: pair(bm.orn),
+  xnor: pair(bm.xnor),
+  clz: pair(bm.clz),
+  ctz: pair(bm.ctz),
+  cpop: pair(bm.cpop),
+  "sext.b": pair(bm.sext_b),
+  "sext.h": pair(bm.sext_h),
+  clzw: pair(bm.clzw),
+  ctzw: pair(bm.ctzw),
+  cpopw: pair(bm.cpopw),
+  max: pair(bm.max),
+  maxu: pair(bm.maxu),
+  min: pair(bm.min),
+  minu: pair(bm.minu),
+  "orc.b": pair(bm.orc_b),
+  rev8: pair(bm.rev8),
+  "zext.h": pair(bm.zext_h),
+  rol: pair(bm.rol),
+  ror: pair(bm.ror),
+  rolw: pair(bm.rolw),
+  rorw: pair(bm.rorw),
+  rori: pairImm(bm.ror),
+  roriw: pairImm(bm.rorw),
+  // Zbc
+  clmul: pair(bm.clmul),
+  clmulr: pair(bm.clmulr),
+  clmulh: pair(bm.clmulh),
+  // Zbs
+  bclr: pair(bm.bclr),
+  bclri: pairImm(bm.bclr),
+  bext: pair(bm.bext),
+  bexti: pairImm(bm.bext),
+  binv: pair(bm.binv),
+  binvi: pairImm(bm.binv),
+  bset: pair(bm.bset),
+  bseti: pairImm(bm.bset),
+  // Zicond
+  "czero.eqz": pair(bm.czero_eqz),
+  "czero.nez": pair(bm.czero_nez),
 };
 
 /** The handler for a decoded instruction ({@link unsupported} for `null`, a reserved encoding). */

@@ -10,6 +10,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { GuestTrap, IllegalInstruction, SIGBUS } from "../cpu/trap.ts";
 import { type AddressSpace, PAGE_SHIFT } from "../mem/address_space.ts";
 import * as int64 from "./int64.ts";
+import * as bitmanip from "./bitmanip.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
 import { makeWasmRuntime } from "./wasm/runtime.ts";
@@ -270,6 +271,7 @@ export function makeRuntime(
     csr,
     P: plugins,
     ...int64,
+    ...bitmanip,
     ...fpu,
   };
   /**

@@ -11,6 +11,8 @@ import { compileRegion, formRegion, JS_REGION_LIMITS, successors } from "./regio
 import { compileWasmRegion, WASM_REGION_LIMITS, wasmRegionSupported } from "./wasm/region.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Cpu } from "../cpu/state.ts";
+import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./plugin_actions.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
@@ -110,6 +112,8 @@ export class TbCache {
   private readonly byPage = new Map<number, Set<TranslationBlock>>();
   /** Instructions per block (1 for `-one-insn-per-tb`). */
   maxInsns = MAX_BLOCK_INSNS;
+  /** The optional extensions the guest has (`-cpu`); others' instructions are illegal. */
+  extensions: ReadonlySet<Extension> = new Set(DEFAULT_EXTENSIONS);
   /**
    * Called before each block executes (`-d exec`, `-d cpu`); while set, no
    * regions are made, so that every block execution is seen.
@@ -178,7 +182,7 @@ export class TbCache {
 
   private translate(pc: number): TranslationBlock {
     if (this.insnsSinceFlush > this.translationBudget) this.flush();
-    const block = decodeBlock(this.mem, pc, this.maxInsns);
+    const block = decodeBlock(this.mem, pc, this.maxInsns, this.extensions);
     const now = performance.now();
     if (this.warmupEnd < 0) this.warmupEnd = now + this.warmupMs;
     const tb: TranslationBlock = {

@@ -35,12 +35,12 @@ function ltu32(a: string, b: string): string {
 }
 
 /** Signed 64-bit a < b. */
-function lt64(a: RegPair, b: RegPair): string {
+export function lt64(a: RegPair, b: RegPair): string {
   return `(${a.hi} < ${b.hi} || (${a.hi} === ${b.hi} && ${ltu32(a.lo, b.lo)}))`;
 }
 
 /** Unsigned 64-bit a < b. */
-function ltu64(a: RegPair, b: RegPair): string {
+export function ltu64(a: RegPair, b: RegPair): string {
   return `(${ltu32(a.hi, b.hi)} || (${a.hi} === ${b.hi} && ${ltu32(a.lo, b.lo)}))`;
 }
 
@@ -50,7 +50,7 @@ function imm64(v: number): RegPair {
 }
 
 /** rd = a + b (64-bit). */
-function emitAdd(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
+export function emitAdd(e: Emitter, rd: number, a: RegPair, b: RegPair): void {
   if (b.lo === "0" && b.hi === "0") return e.setX(rd, a.lo, a.hi);
   if (a.lo === "0" && a.hi === "0") return e.setX(rd, b.lo, b.hi); // c.mv is add rd, x0, rs2
   e.setX(rd, `(${a.lo} + ${b.lo}) | 0`, `(${a.hi} + ${b.hi} + ${bit(ltu32("$lo", a.lo))}) | 0`);

@@ -16,14 +16,16 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { decode, insnLength } from "../isa/decoder.ts";
+import { DEFAULT_EXTENSIONS, hasInsn } from "../isa/extensions.ts";
 import type { Insn } from "../isa/insn.ts";
-import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
+import { type Extension, type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_EXEC } from "../mem/address_space.ts";
 import { Emitter, EXIT_ILLEGAL } from "./emitter.ts";
 import { emitExecActions } from "./instrument.ts";
 import { type BlockInstrumentation, streamsRecords } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
+import { TRANS_RVB } from "./trans_rvb.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
 import { type Trans, TRANS_RVI } from "./trans_rvi.ts";
 import { TRANS_RVM } from "./trans_rvm.ts";
@@ -45,6 +47,7 @@ const TRANS: Readonly<Record<Op, Trans>> = {
   ...TRANS_RVA,
   ...TRANS_ZICSR,
   ...TRANS_RVF,
+  ...TRANS_RVB,
 };
 
 /** A compiled block: takes the vCPU, returns the next pc or a negative `EXIT_*` code. */
@@ -77,6 +80,8 @@ export interface TranslationBlock {
 /** Instructions that end a block: jumps, branches and exits to the CPU loop (`!jump`, `!branch`, `!exit` in `rv64gc.decode`). */
 export const CONTROL_FLOW: ReadonlySet<Op> = new Set(OPS.filter((op) => OP_INFO[op].flow !== undefined));
 
+const DEFAULT_SET: ReadonlySet<Extension> = new Set(DEFAULT_EXTENSIONS);
+
 /** Reads 16 bits of code at `addr`, checking execute permission. */
 function fetch16(mem: AddressSpace, addr: number): number {
   if (addr < 0 || addr + 2 > mem.size || (mem.pages[addr >>> PAGE_SHIFT] & PROT_EXEC) === 0) {
@@ -88,9 +93,15 @@ function fetch16(mem: AddressSpace, addr: number): number {
 /**
  * Decodes the block starting at `pc`. Throws {@link GuestMemoryError} when the
  * first instruction cannot be fetched; a later unfetchable instruction just
- * ends the block before it (the fault happens when it is reached).
+ * ends the block before it (the fault happens when it is reached). An
+ * instruction of an extension outside `extensions` (`-cpu`) is illegal.
  */
-export function decodeBlock(mem: AddressSpace, pc: number, maxInsns = MAX_BLOCK_INSNS): {
+export function decodeBlock(
+  mem: AddressSpace,
+  pc: number,
+  maxInsns = MAX_BLOCK_INSNS,
+  extensions: ReadonlySet<Extension> = DEFAULT_SET,
+): {
   insns: (Insn | null)[];
   pcs: number[];
   raws: number[];
@@ -109,7 +120,8 @@ export function decodeBlock(mem: AddressSpace, pc: number, maxInsns = MAX_BLOCK_
       if (insns.length > 0 && err instanceof GuestMemoryError) break;
       throw err;
     }
-    const insn = decode(bits);
+    let insn = decode(bits);
+    if (insn !== null && !hasInsn(insn, extensions)) insn = null;
     insns.push(insn);
     pcs.push(at);
     raws.push(bits);

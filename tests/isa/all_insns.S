@@ -1,4 +1,4 @@
-# Every RV64GC instruction and every alias form objdump prints, for the
+# Every RV64GC, Zba, Zbb, Zbc and Zbs instruction and every alias form objdump prints, for the
 # disassembler fixture. build/gen_isa_fixtures.sh assembles and links this file
 # and records objdump's listing next to it; core/isa/disasm_test.ts decodes each
 # listed instruction and compares the disassembly with objdump's text.
@@ -375,10 +375,75 @@ _start:
         fmv.d.x fa0, a0
         .insn   0x06b57553              # fadd.q: Q, not RV64GC
 
-# ---------------------------------------------------------------- outside RV64GC
+# ---------------------------------------------------------------- Zba
+        add.uw  a0, a1, a2
+        add.uw  t0, t1, zero            # zext.w
+        add.uw  a0, zero, a1
+        sh1add  a0, a1, a2
+        sh2add  s0, s1, zero
+        sh3add  t6, zero, t5
+        sh1add.uw a0, a1, a2
+        sh2add.uw a0, a1, a2
+        sh3add.uw ra, sp, gp
+        slli.uw a0, a1, 0
+        slli.uw a0, a1, 31
+        slli.uw a0, a1, 32
+        slli.uw a0, a1, 63
+
+# ---------------------------------------------------------------- Zbb
+        andn    a0, a1, a2
+        orn     a0, a1, zero
+        xnor    t0, t1, t2
+        clz     a0, a1
+        ctz     a0, zero
+        cpop    s11, t6
+        sext.b  a0, a1
+        sext.h  a0, a1
+        clzw    a0, a1
+        ctzw    a0, a1
+        cpopw   a0, a1
+        max     a0, a1, a2
+        maxu    a0, a1, a2
+        min     a0, a1, a2
+        minu    a0, a1, a2
+        orc.b   a0, a1
+        rev8    a0, a1
+        zext.h  a0, a1
+        rol     a0, a1, a2
+        ror     a0, a1, a2
+        rolw    a0, a1, a2
+        rorw    a0, a1, a2
+        rori    a0, a1, 0
+        rori    a0, a1, 1
+        rori    a0, a1, 32
+        rori    a0, a1, 63
+        roriw   a0, a1, 0
+        roriw   a0, a1, 31
+        .insn   0x6205951b              # roriw with shamt[5] set: reserved
+        .insn   0x6105d513              # rori a0, a1, 16 written as a word
+        .insn   0x60659513              # funct 0110000 rs2 = 6 at funct3 001: reserved
+        .insn   0x6b95d513              # rev8 with the rv32 field: reserved on RV64
+
+# ---------------------------------------------------------------- Zbc
+        clmul   a0, a1, a2
+        clmulr  a0, a1, a2
+        clmulh  zero, a1, a2
+
+# ---------------------------------------------------------------- Zbs
+        bclr    a0, a1, a2
+        bclri   a0, a1, 0
+        bclri   a0, a1, 63
+        bext    a0, a1, a2
+        bexti   a0, a1, 31
+        bexti   a0, a1, 32
+        binv    a0, a1, a2
+        binvi   a0, a1, 5
+        bset    a0, a1, a2
+        bseti   a0, a1, 40
+
+# ---------------------------------------------------------------- outside RV64GC and B
         .insn   4, 0x0000000b           # custom-0
         .insn   4, 0x02000057           # vector
-        .insn   4, 0x20b52533           # sh1add (Zba)
 
 # ---------------------------------------------------------------- C, quadrant 0
         .option rvc

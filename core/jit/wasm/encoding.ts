@@ -112,6 +112,20 @@ export const OP = {
   f64_convert_i64_u: 0xba,
   f64_promote_f32: 0xbb,
   i32_reinterpret_f32: 0xbc,
+  i64_gt_s: 0x55,
+  i64_gt_u: 0x56,
+  i32_clz: 0x67,
+  i32_ctz: 0x68,
+  i32_popcnt: 0x69,
+  i32_rotl: 0x77,
+  i32_rotr: 0x78,
+  i64_clz: 0x79,
+  i64_ctz: 0x7a,
+  i64_popcnt: 0x7b,
+  i64_rotl: 0x89,
+  i64_rotr: 0x8a,
+  i64_extend8_s: 0xc2,
+  i64_extend16_s: 0xc3,
 } as const;
 
 /** Appends `v` (an integer, |v| < 2^53, or a bigint) as unsigned LEB128. */

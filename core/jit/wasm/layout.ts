@@ -121,6 +121,9 @@ const ARITH = [
   "divuw",
   "remw",
   "remuw",
+  "clmul",
+  "clmulr",
+  "clmulh",
 ] as const;
 
 /** Module helpers of `(i64, i64) -> i64`, by name, in function-index order. */

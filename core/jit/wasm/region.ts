@@ -56,7 +56,32 @@ const HELPERS: readonly ((c: Code) => number[])[] = [
   (c) => divBody(c, 32, false, "div"),
   (c) => divBody(c, 32, true, "rem"),
   (c) => divBody(c, 32, false, "rem"),
+  (c) => clmulBody(c, "clmul"),
+  (c) => clmulBody(c, "clmulr"),
+  (c) => clmulBody(c, "clmulh"),
 ];
+
+/**
+ * Zbc's carry-less products, as the specification's loops: for each bit i of
+ * b that is set, a shifted left by i (clmul), or right by 63 - i (clmulr) or
+ * 64 - i (clmulh, from i = 1), is xored into the result.
+ */
+function clmulBody(c: Code, kind: "clmul" | "clmulr" | "clmulh"): number[] {
+  // Locals: 0 a, 1 b, 2 the result, 3 i.
+  const result = 2, i = 3;
+  if (kind === "clmulh") c.i64Const(1).localSet(i);
+  c.open(OP.loop, VOID);
+  c.localGet(result).localGet(0);
+  if (kind === "clmul") c.localGet(i).op(OP.i64_shl);
+  else c.i64Const(kind === "clmulr" ? 63 : 64).localGet(i).op(OP.i64_sub).op(OP.i64_shr_u);
+  // All ones when bit i of b is set, else 0.
+  c.i64Const(0).localGet(1).localGet(i).op(OP.i64_shr_u).i64Const(1).op(OP.i64_and).op(OP.i64_sub);
+  c.op(OP.i64_and).op(OP.i64_xor).localSet(result);
+  c.localGet(i).i64Const(1).op(OP.i64_add).localTee(i).i64Const(64).op(OP.i64_lt_u);
+  c.br(OP.br_if, 0).op(OP.end);
+  c.localGet(result);
+  return [I64, I64];
+}
 
 /** High 64 bits of the unsigned 128-bit product, from four 32×32 products. Returns its extra locals. */
 function mulhuBody(c: Code): number[] {

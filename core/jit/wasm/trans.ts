@@ -1,6 +1,7 @@
 /**
  * Translation of guest instructions to WebAssembly, one row per operation.
- * The tier covers RV64IMAFD and Zicsr: atomics go through the JavaScript
+ * The tier covers RV64IMAFD, Zicsr, Zba, Zbb, Zbc, Zbs and Zicond (the
+ * carry-less products in module functions): atomics go through the JavaScript
  * tier's helpers (which keep the reservation), and so does every F/D
  * computation that is not inline below, through the exact IEEE helpers of
  * `core/fpu/`. `region.ts` checks {@link wasmTranslatable} before emitting.
@@ -564,6 +565,112 @@ function csr(op: number, immediate: boolean): WasmTrans {
   };
 }
 
+// ---- Zba, Zbb, Zbc, Zbs, Zicond ------------------------------------------
+
+const LOW_WORD = 0xffffffffn;
+
+/** rd = (rs1 << s) + rs2, rs1 zero-extended from 32 bits first when `uw` (sh*add, sh*add.uw, add.uw). */
+function shiftAdd(s: number, uw: boolean): WasmTrans {
+  return (e, i) => {
+    e.get(i.rs1);
+    if (uw) e.code.i64Const(LOW_WORD).op(OP.i64_and);
+    if (s) e.code.i64Const(s).op(OP.i64_shl);
+    e.get(i.rs2).code.op(OP.i64_add);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+/** rd = rs1 OP ~rs2 (andn, orn), or ~(rs1 ^ rs2) (xnor: `op` is xor). */
+function logicNot(op: number): WasmTrans {
+  return (e, i) => {
+    e.get(i.rs1).get(i.rs2).code.i64Const(-1).op(OP.i64_xor).op(op);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+/** rd = OP(rs1) on i64 (clz, ctz, cpop, sext.b, sext.h). */
+function unary(op: number): WasmTrans {
+  return (e, i) => (e.get(i.rs1).code.op(op), e.set(i.rd), true);
+}
+
+/** rd = OP(low word of rs1), a count (clzw, ctzw, cpopw). */
+function unaryWord(op: number): WasmTrans {
+  return (e, i) => (e.get(i.rs1).code.op(OP.i32_wrap_i64).op(op).op(OP.i64_extend_i32_u), e.set(i.rd), true);
+}
+
+/** max, maxu, min, minu: `select` on one comparison (`op` true when rs1 is the result). */
+function minMax(op: number): WasmTrans {
+  return (e, i) => {
+    e.get(i.rs1).get(i.rs2).get(i.rs1).get(i.rs2).code.op(op).op(OP.select);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+const BYTES_7F = 0x7f7f7f7f7f7f7f7fn;
+
+/** orc.b: the high bit of each nonzero byte (as its 7 low bits plus 0x7f carry into it), spread over the byte. */
+const orcB: WasmTrans = (e, i) => {
+  const c = e.code, v = e.tempI64();
+  e.get(i.rs1).code.localTee(v).i64Const(BYTES_7F).op(OP.i64_and).i64Const(BYTES_7F).op(OP.i64_add);
+  c.localGet(v).op(OP.i64_or).i64Const(~BYTES_7F).op(OP.i64_and);
+  c.i64Const(7).op(OP.i64_shr_u).i64Const(0xff).op(OP.i64_mul);
+  e.set(i.rd);
+  return true;
+};
+
+/** rev8: bytes swapped within halfwords, then halfwords within words, then the words (a rotate by 32). */
+const rev8: WasmTrans = (e, i) => {
+  const c = e.code, v = e.tempI64();
+  e.get(i.rs1).code.localSet(v);
+  for (const [s, mask] of [[8, 0x00ff00ff00ff00ffn], [16, 0x0000ffff0000ffffn]] as const) {
+    c.localGet(v).i64Const(s).op(OP.i64_shr_u).i64Const(mask).op(OP.i64_and);
+    c.localGet(v).i64Const(mask).op(OP.i64_and).i64Const(s).op(OP.i64_shl).op(OP.i64_or).localSet(v);
+  }
+  c.localGet(v).i64Const(32).op(OP.i64_rotl);
+  e.set(i.rd);
+  return true;
+};
+
+/** rd = rs1 with bit (rs2 or imm) & 63 cleared (`op` and, with the bit inverted), set (or) or inverted (xor). */
+function singleBit(op: number, immediate: boolean): WasmTrans {
+  return (e, i) => {
+    e.get(i.rs1).code.i64Const(1);
+    if (immediate) e.code.i64Const(i.imm);
+    else e.get(i.rs2);
+    e.code.op(OP.i64_shl); // WebAssembly takes the count modulo 64
+    if (op === OP.i64_and) e.code.i64Const(-1).op(OP.i64_xor);
+    e.code.op(op);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+/** bext, bexti: bit (rs2 or imm) & 63 of rs1. */
+function bitExtract(immediate: boolean): WasmTrans {
+  return (e, i) => {
+    e.get(i.rs1);
+    if (immediate) e.code.i64Const(i.imm);
+    else e.get(i.rs2);
+    e.code.op(OP.i64_shr_u).i64Const(1).op(OP.i64_and);
+    e.set(i.rd);
+    return true;
+  };
+}
+
+/** czero.eqz (`zeroIfZero`) and czero.nez: `select` between rs1 and 0 on rs2 == 0. */
+function czero(zeroIfZero: boolean): WasmTrans {
+  return (e, i) => {
+    if (zeroIfZero) e.code.i64Const(0), e.get(i.rs1);
+    else e.get(i.rs1).code.i64Const(0);
+    e.get(i.rs2).code.op(OP.i64_eqz).op(OP.select);
+    e.set(i.rd);
+    return true;
+  };
+}
+
 /**
  * What {@link WASM_TRANS} names for an operation the tier does not
  * translate: a block holding one stays in the JavaScript tier.
@@ -758,6 +865,56 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
     e.get(i.rs1).code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
     return true;
   },
+  "add.uw": shiftAdd(0, true),
+  sh1add: shiftAdd(1, false),
+  sh2add: shiftAdd(2, false),
+  sh3add: shiftAdd(3, false),
+  "sh1add.uw": shiftAdd(1, true),
+  "sh2add.uw": shiftAdd(2, true),
+  "sh3add.uw": shiftAdd(3, true),
+  "slli.uw": (e, i) => {
+    e.get(i.rs1).code.i64Const(LOW_WORD).op(OP.i64_and).i64Const(i.imm).op(OP.i64_shl);
+    e.set(i.rd);
+    return true;
+  },
+  andn: logicNot(OP.i64_and),
+  orn: logicNot(OP.i64_or),
+  xnor: (e, i) => (e.get(i.rs1).get(i.rs2).code.op(OP.i64_xor).i64Const(-1).op(OP.i64_xor), e.set(i.rd), true),
+  clz: unary(OP.i64_clz),
+  ctz: unary(OP.i64_ctz),
+  cpop: unary(OP.i64_popcnt),
+  "sext.b": unary(OP.i64_extend8_s),
+  "sext.h": unary(OP.i64_extend16_s),
+  clzw: unaryWord(OP.i32_clz),
+  ctzw: unaryWord(OP.i32_ctz),
+  cpopw: unaryWord(OP.i32_popcnt),
+  max: minMax(OP.i64_gt_s),
+  maxu: minMax(OP.i64_gt_u),
+  min: minMax(OP.i64_lt_s),
+  minu: minMax(OP.i64_lt_u),
+  "orc.b": orcB,
+  rev8,
+  "zext.h": (e, i) => (e.get(i.rs1).code.i64Const(0xffff).op(OP.i64_and), e.set(i.rd), true),
+  // Rotate counts are taken modulo 64 (32 for the word forms), as RISC-V takes them.
+  rol: binary(OP.i64_rotl),
+  ror: binary(OP.i64_rotr),
+  rolw: word(OP.i32_rotl, false),
+  rorw: word(OP.i32_rotr, false),
+  rori: binaryImm(OP.i64_rotr),
+  roriw: word(OP.i32_rotr, "shamt"),
+  clmul: arith("clmul"),
+  clmulr: arith("clmulr"),
+  clmulh: arith("clmulh"),
+  bclr: singleBit(OP.i64_and, false),
+  bclri: singleBit(OP.i64_and, true),
+  bext: bitExtract(false),
+  bexti: bitExtract(true),
+  binv: singleBit(OP.i64_xor, false),
+  binvi: singleBit(OP.i64_xor, true),
+  bset: singleBit(OP.i64_or, false),
+  bseti: singleBit(OP.i64_or, true),
+  "czero.eqz": czero(true),
+  "czero.nez": czero(false),
 };
 
 /**

@@ -1,0 +1,80 @@
+/**
+ * Which optional extensions of `rv64gc.decode` (its `!ext=` operations) a run
+ * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
+ * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
+ * Zbc and Zbs; `-cpu max` has every extension plume implements; and
+ * `,NAME=on|off|true|false` after a model turns one on or off
+ * (`-cpu rv64,zba=false,zicond=true`). An instruction of an extension the run
+ * lacks decodes as illegal (SIGILL), as under QEMU.
+ *
+ * @module
+ */
+
+import type { Insn } from "./insn.ts";
+import { type Extension, OP_INFO, OPS } from "./ops_generated.ts";
+
+/** Every optional extension plume implements, in table order (what `-cpu max` has). */
+export const EXTENSIONS: readonly Extension[] = [
+  ...new Set(OPS.flatMap((op) => OP_INFO[op].ext === undefined ? [] : [OP_INFO[op].ext!])),
+];
+
+/**
+ * What `-cpu rv64` has: what qemu-riscv64 7.2 (Debian bookworm) enables by
+ * default. Measured there: sh1add, andn, clmul and bset run, and are SIGILL
+ * with `-cpu rv64,zba=false,zbb=false,zbc=false,zbs=false`; czero.eqz
+ * (Zicond, which QEMU 7.2 does not have) is SIGILL.
+ */
+export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
+
+/** The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its default). */
+export const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
+
+/**
+ * Parses a `-cpu` argument: a model, then `,NAME=VALUE` toggles.
+ *
+ * @param spec what follows `-cpu`, such as `rv64,zba=off`
+ * @returns the enabled extensions
+ * @throws {Error} with a one-line message for an unknown model, extension or value
+ *
+ * @example
+ * ```ts
+ * import { parseCpu } from "./extensions.ts";
+ * import { deepStrictEqual } from "node:assert";
+ * deepStrictEqual([...parseCpu("rv64,zbc=false,zicond=on")], ["zba", "zbb", "zbs", "zicond"]);
+ * ```
+ */
+export function parseCpu(spec: string): Set<Extension> {
+  const [model, ...toggles] = spec.split(",");
+  if (!CPU_MODELS.includes(model)) throw new Error(`Unable to find CPU definition '${model}'`);
+  const on = new Set<Extension>(model === "max" ? EXTENSIONS : DEFAULT_EXTENSIONS);
+  for (const toggle of toggles) {
+    const m = /^([^=]+)=(.*)$/.exec(toggle);
+    const name = (m?.[1] ?? toggle).toLowerCase() as Extension;
+    if (!EXTENSIONS.includes(name)) {
+      throw new Error(`Unknown CPU property '${m?.[1] ?? toggle}' (known: ${EXTENSIONS.join(", ")})`);
+    }
+    const value = m?.[2];
+    if (value === "on" || value === "true") on.add(name);
+    else if (value === "off" || value === "false") on.delete(name);
+    else throw new Error(`Invalid value '${value ?? ""}' for CPU property '${name}' (on, off, true or false)`);
+  }
+  return new Set(EXTENSIONS.filter((e) => on.has(e)));
+}
+
+/**
+ * Whether a run with extensions `enabled` has decoded instruction `insn`.
+ *
+ * @example
+ * ```ts
+ * import { decode } from "./decoder.ts";
+ * import { hasInsn } from "./extensions.ts";
+ * import { strictEqual } from "node:assert";
+ * const sh1add = decode(0x20b52533)!;
+ * strictEqual(hasInsn(sh1add, new Set(["zba"])), true);
+ * strictEqual(hasInsn(sh1add, new Set()), false);
+ * ```
+ */
+export function hasInsn(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
+  const ext = OP_INFO[insn.op].ext;
+  return ext === undefined || enabled.has(ext);
+}
