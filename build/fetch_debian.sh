@@ -13,11 +13,15 @@
 # .cache/debian/.apt points at the riscv64 side of the archive the machine
 # already uses (read from its apt sources, or $PLUME_DEBIAN_MIRROR), suite
 # $PLUME_DEBIAN_SUITE (default trixie). Packages already extracted are skipped.
+# $PLUME_DEBIAN_ARCH picks another architecture: PLUME_DEBIAN_ARCH=amd64
+# build/fetch_debian.sh qemu-user gives QEMU 10's static qemu-riscv64, the
+# oracle for extensions QEMU 7.2 lacks (tests/riscv_tests_test.ts).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$ROOT/.cache/debian
 SUITE=${PLUME_DEBIAN_SUITE:-trixie}
+ARCH=${PLUME_DEBIAN_ARCH:-riscv64}
 MARKER=.plume-fetched
 
 say() { echo "fetch_debian: $*" >&2; }
@@ -32,7 +36,7 @@ for arg in "$@"; do
   case $arg in
   --with-deps) WITH_DEPS=1 ;;
   -h | --help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   -*) die "Unknown option $arg" ;;
@@ -65,17 +69,17 @@ if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
 fi
 [ -n "$mirror" ] || die "No Debian archive found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set PLUME_DEBIAN_MIRROR)"
 
-APT=$CACHE/.apt
+APT=$CACHE/.apt$([ "$ARCH" = riscv64 ] || echo "-$ARCH")
 mkdir -p "$APT/lists/partial" "$APT/archives/partial"
-echo "deb [arch=riscv64] $mirror $SUITE main" >"$APT/sources.list"
+echo "deb [arch=$ARCH] $mirror $SUITE main" >"$APT/sources.list"
 O=(-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
   -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache" -o "Dir::Cache::Archives=$APT/archives"
-  -o APT::Architectures::=riscv64 -o APT::Architecture=riscv64 -o APT::Sandbox::User=root)
+  -o "APT::Architectures::=$ARCH" -o "APT::Architecture=$ARCH" -o APT::Sandbox::User=root)
 
 # Refresh the private package lists at most once a day.
 stamp=$APT/lists/.updated
 if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
-  say "updating the private riscv64 package lists ($SUITE)"
+  say "updating the private $ARCH package lists ($SUITE)"
   mkdir -p "$APT/cache"
   apt-get "${O[@]}" -q update >&2 || die "apt-get update failed"
   touch "$stamp"

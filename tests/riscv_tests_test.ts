@@ -1,0 +1,92 @@
+/**
+ * The riscv-tests ISA tests of the extensions beyond RV64GC (rv64uzba,
+ * rv64uzbb, rv64uzbc, rv64uzbs, rv64uzicond), built as Linux programs by
+ * `build/build_riscv_tests.sh` into `tests/guest/bin/riscv-tests`: each exits
+ * with 0 when every case passes, else with the failing case's number. Each
+ * must pass under plume, and, where the oracle is here, give what it gives:
+ * the same output and status, and with QEMU's `libinsn.so` (qemu-riscv64 7.2)
+ * the same instruction count. Zicond is not in QEMU 7.2: its tests run with
+ * `-cpu rv64,zicond=true` and are compared with QEMU 10's static
+ * qemu-riscv64 (`PLUME_DEBIAN_ARCH=amd64 build/fetch_debian.sh qemu-user`, or
+ * `$PLUME_QEMU10`), which has no plugins, so without the count.
+ *
+ * @module
+ */
+
+import { assertEquals } from "./assert.ts";
+import {
+  compareRuns,
+  GUEST_BIN,
+  guestEnv,
+  qemuAvailable,
+  qemuPlugin,
+  ROOT,
+  runPlume,
+  runQemu,
+  type RunResult,
+  tempDir,
+} from "./harness.ts";
+import { join } from "node:path";
+
+const DIR = join(GUEST_BIN, "riscv-tests");
+const TESTS = [...Deno.readDirSync(DIR)].map((e) => e.name).sort();
+
+/** QEMU 10's qemu-riscv64, when it is here. */
+function qemu10(): string | undefined {
+  const path = Deno.env.get("PLUME_QEMU10") ??
+    join(ROOT, ".cache", "debian", "qemu-user", "usr", "bin", "qemu-riscv64");
+  try {
+    return Deno.statSync(path).isFile ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `qemu` (a path) with flags and the program, in `cwd` with `env`. */
+async function runOther(qemu: string, argv: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {
+  const out = await new Deno.Command(qemu, { args: argv, cwd, env, clearEnv: true, stdin: "null" }).output();
+  return { stdout: out.stdout, stderr: out.stderr, status: out.signal ? 128 : out.code };
+}
+
+Deno.test(`the riscv-tests of Zba, Zbb, Zbc, Zbs and Zicond are all here (${TESTS.length})`, () => {
+  const suites = new Map<string, number>();
+  for (const t of TESTS) suites.set(t.split("-")[0], (suites.get(t.split("-")[0]) ?? 0) + 1);
+  assertEquals(Object.fromEntries(suites), { rv64uzba: 8, rv64uzbb: 24, rv64uzbc: 3, rv64uzbs: 8, rv64uzicond: 2 });
+});
+
+const insnPlugin = qemuAvailable() ? qemuPlugin("insn") : undefined;
+const bSkip = !qemuAvailable()
+  ? " (qemu-riscv64 not found: plume alone)"
+  : !insnPlugin
+  ? " (no .cache/qemu-plugins/libinsn.so: without instruction counts)"
+  : "";
+
+Deno.test(`riscv-tests rv64uzba/uzbb/uzbc/uzbs pass under plume as under qemu-riscv64 7.2${bSkip}`, async () => {
+  const cwd = await tempDir("plume-riscv-tests-"), env = guestEnv(cwd);
+  for (const t of TESTS.filter((t) => !t.startsWith("rv64uzicond"))) {
+    const argv = [join(DIR, t)];
+    const plumeFlags = insnPlugin ? ["-plugin", "insn", "-d", "plugin"] : [];
+    const plume = await runPlume(argv, { cwd, env, flags: plumeFlags });
+    assertEquals(plume.status, 0, `${t}: case ${plume.status} fails under plume`);
+    if (!qemuAvailable()) continue;
+    const qemu = await runQemu(argv, { cwd, env, flags: insnPlugin ? ["-plugin", insnPlugin, "-d", "plugin"] : [] });
+    compareRuns(t, qemu, plume);
+  }
+});
+
+const q10 = qemu10();
+Deno.test(
+  `riscv-tests rv64uzicond pass under plume -cpu rv64,zicond=true as under QEMU 10` +
+    (q10 ? "" : " (QEMU 10 not found: plume alone)"),
+  async () => {
+    const cwd = await tempDir("plume-riscv-tests-"), env = guestEnv(cwd);
+    for (const t of TESTS.filter((t) => t.startsWith("rv64uzicond"))) {
+      const argv = [join(DIR, t)];
+      const plume = await runPlume(argv, { cwd, env, flags: ["-cpu", "rv64,zicond=true"] });
+      assertEquals(plume.status, 0, `${t}: case ${plume.status} fails under plume`);
+      // Without the extension the first czero is an illegal instruction, as under QEMU.
+      assertEquals((await runPlume(argv, { cwd, env })).status, 132, `${t} without Zicond`);
+      if (q10) compareRuns(t, await runOther(q10, ["-cpu", "rv64,zicond=true", ...argv], cwd, env), plume);
+    }
+  },
+);
