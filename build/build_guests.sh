@@ -69,6 +69,8 @@ build calls calls.c "${GLIBC[@]}" -O2 # unstripped: the uftrace and callgrind te
 build gdb_target gdb_target.c "${GLIBC[@]}" -O0 -g # with debug information: tests/gdb_test.ts debugs them
 build gdb_threads gdb_threads.c "${GLIBC[@]}" -O0 -g -pthread
 build record_inputs record_inputs.c "${GLIBC[@]}" -O2 -s -pthread # tests/record_replay_test.ts
+# Zba, Zbb, Zbc and Zbs in compiler-generated code (qemu-riscv64 7.2's default CPU has them).
+build bitmanip bitmanip.c "${GLIBC[@]}" -march=rv64gc_zba_zbb_zbc_zbs -O2 -s
 
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s

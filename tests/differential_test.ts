@@ -139,6 +139,10 @@ const CASES: Case[] = [
   { bin: "forkbomb", args: ["reap"], status: 0, note: "children of a parent ignoring SIGCHLD leave no zombies" },
   { bin: "sockbench", status: 2, note: "usage" },
   { bin: "sockbench", args: ["send", "1", "1"], status: 1, note: "connection refused on port 1" },
+  { bin: "bitmanip", status: 0, note: "Zba, Zbb, Zbc, Zbs as GCC emits them; every loop a WebAssembly region" },
+  { bin: "bitmanip", status: 0, plumeFlags: ["-jit-wasm", "on"], note: "the default policy" },
+  { bin: "bitmanip", status: 0, plumeFlags: ["-jit-wasm", "off"], note: "JavaScript blocks and regions" },
+  { bin: "bitmanip", status: 0, flags: ["-one-insn-per-tb"], note: "the interpreter, one instruction a block" },
   // The tests run every RV64IMA region as WebAssembly at once (the harness's -jit-wasm always); these take the default
   // policy, JavaScript regions first and WebAssembly once hot, with runs long enough to get there.
   ...[["sha256", "2000000"], ["crc32", "3000000"], ["fib", "27"], ["threads_cpu", "4", "2000000", "check"]].map(
