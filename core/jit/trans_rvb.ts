@@ -11,7 +11,7 @@
 import type { Op } from "../isa/ops_generated.ts";
 import type { Emitter, RegPair } from "./emitter.ts";
 import type { RuntimeHelper } from "./runtime.ts";
-import { emitAdd, lt64, ltu64, type Trans } from "./trans_rvi.ts";
+import { bit, emitAdd, lt64, ltu64, type Trans } from "./trans_rvi.ts";
 
 /** rd = helper(rs1, rs2) through a `bitmanip.ts` function (high word in `RH[0]`). */
 function call(helper: RuntimeHelper): Trans {
@@ -57,7 +57,8 @@ function logicNot(op: "&" | "|" | "^"): Trans {
 function minMax(signed: boolean, takeLess: boolean): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2), less = e.temp();
-    e.line(`${less} = ${signed ? lt64(a, b) : ltu64(a, b)};`);
+    // 0 or 1, not a boolean: a region's scratch locals stay small integers.
+    e.line(`${less} = ${bit(signed ? lt64(a, b) : ltu64(a, b))};`);
     const [x, y] = takeLess ? [a, b] : [b, a];
     e.setX(i.rd, `${less} ? ${x.lo} : ${y.lo}`, `${less} ? ${x.hi} : ${y.hi}`);
     return true;
@@ -95,7 +96,7 @@ function singleBit(op: "clr" | "set" | "inv", immediate: boolean): Trans {
 function czero(zeroWhen: "===" | "!=="): Trans {
   return (e, i) => {
     const a = e.x(i.rs1), b = e.x(i.rs2), zero = e.temp();
-    e.line(`${zero} = (${b.lo} | ${b.hi}) ${zeroWhen} 0;`);
+    e.line(`${zero} = ${bit(`(${b.lo} | ${b.hi}) ${zeroWhen} 0`)};`);
     e.setX(i.rd, `${zero} ? 0 : ${a.lo}`, `${zero} ? 0 : ${a.hi}`);
     return true;
   };
