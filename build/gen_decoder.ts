@@ -459,8 +459,12 @@ function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[
       ops.set(p.op, { op: p.op, argSet: p.argSet, rm, props: p.props ?? { fp: [] }, line: p.line });
       continue;
     }
-    if (p.props) {
-      throw new TableError(p.line, `Properties of ${p.op} belong on its first pattern (line ${first.line})`);
+    if (p.props && !encodingExtension(p)) {
+      throw new TableError(
+        p.line,
+        `Properties of ${p.op} belong on its first pattern (line ${first.line}); ` +
+          "a compressed form may only name an extension of its own (!ext=)",
+      );
     }
     if (p.argSet !== first.argSet) {
       throw new TableError(
@@ -470,6 +474,17 @@ function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[
     }
   }
   return [...ops.values()].map(({ op, argSet, rm, props }) => ({ op, argSet, rm, props }));
+}
+
+/**
+ * The extension a compressed encoding needs beyond its operation's: `!ext=`
+ * alone on a compressed pattern that is not its operation's first (Zcb's
+ * `c.lbu` is an `lbu`, which RV64GC has, but only Zcb has the encoding).
+ */
+function encodingExtension(p: Pattern): string | undefined {
+  const props = p.props;
+  if (p.width !== 16 || !props?.ext || props.flow || props.mem || props.fp.length) return undefined;
+  return props.ext;
 }
 
 // ---------------------------------------------------------------- checking
@@ -755,6 +770,12 @@ function opInfoLiteral(def: OpDef): string {
 
 function emitOpsModule(table: Table): string {
   const ops = table.ops;
+  const firstPatterns = new Set(ops.map((o) => table.patterns.find((p) => p.op === o.op)));
+  const encodings = table.patterns.filter((p) => !firstPatterns.has(p) && encodingExtension(p) !== undefined);
+  const extensions = [
+    ...ops.flatMap((o) => o.props.ext ? [o.props.ext] : []),
+    ...encodings.map((p) => encodingExtension(p)!),
+  ];
   const used = new Set(ops.map((o) => o.argSet));
   const argSets = [...table.argSets.keys()].filter((a) => used.has(a));
   const out: string[] = [
@@ -785,8 +806,8 @@ function emitOpsModule(table: Table): string {
     "/** The operations that access memory: those with a `mem` property. */",
     ...union("MemOp", ops.filter((o) => o.props.mem).map((o) => o.op)),
     "",
-    "/** The optional extensions operations belong to (`!ext=`), in table order; the others are RV64GC. */",
-    ...union("Extension", [...new Set(ops.flatMap((o) => o.props.ext ? [o.props.ext] : []))]),
+    "/** The optional extensions operations and encodings belong to (`!ext=`), in table order; the others are RV64GC. */",
+    ...union("Extension", [...new Set(extensions)]),
     "",
     "/** The argument sets: which `Insn` fields an operation's patterns fill. */",
     ...union("ArgSet", argSets),
@@ -829,6 +850,13 @@ function emitOpsModule(table: Table): string {
     "  readonly ext?: Extension;",
     "}",
     "",
+    "/** A compressed encoding that needs an extension of its own: halfwords `h` with `(h & mask) === value`. */",
+    "export interface EncodingExtension {",
+    "  readonly mask: number;",
+    "  readonly value: number;",
+    "  readonly ext: Extension;",
+    "}",
+    "",
     "/** The fields of each argument set. */",
     "export const ARG_SETS: { readonly [A in ArgSet]: readonly ArgField[] } = {",
     ...argSets.map((a) => `  ${key(a)}: ${stringList(table.argSets.get(a)!)},`),
@@ -843,6 +871,18 @@ function emitOpsModule(table: Table): string {
     "export const OP_INFO: { readonly [O in Op]: OpInfo } = {",
     ...ops.map((o) => `  ${key(o.op)}: ${opInfoLiteral(o)},`),
     "};",
+    "",
+    "/**",
+    " * Compressed encodings that need an extension beyond their operation's:",
+    " * a halfword `h` with `(h & mask) === value` is one (`!ext=` on a compressed",
+    " * pattern, such as Zcb's `c.lbu`, an `lbu`).",
+    " */",
+    "export const ENCODING_EXTENSIONS: readonly EncodingExtension[] = [",
+    ...encodings.map((p) =>
+      `  { mask: 0x${(p.mask >>> 0).toString(16)}, value: 0x${(p.value >>> 0).toString(16)}, ` +
+      `ext: ${JSON.stringify(encodingExtension(p))} },`
+    ),
+    "];",
     "",
   ];
   return out.join("\n");

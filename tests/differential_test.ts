@@ -9,7 +9,7 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { differential, GUEST_BIN, plumeAvailable, qemuAvailable } from "./harness.ts";
+import { differential, GUEST_BIN, plumeAvailable, qemu10, qemuAvailable } from "./harness.ts";
 import { join } from "node:path";
 
 /** One differential run. */
@@ -183,6 +183,36 @@ for (const c of CASES) {
   });
 }
 
+/**
+ * Programs of the extensions QEMU 7.2 lacks, against QEMU 10 (`qemu10()` in
+ * the harness) with the same `-cpu`: `bitmanip.c` built by clang-19 with
+ * Zicond and Zcb (which qemu-riscv64 7.2 and plume's default CPU refuse).
+ */
+const QEMU10_CASES: Case[] = [
+  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"] },
+  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"], plumeFlags: ["-jit-wasm", "on"] },
+  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"], plumeFlags: ["-jit-wasm", "off"] },
+  { bin: "bitmanip_rva", status: 132, note: "without Zicond and Zcb: SIGILL, as under QEMU 7.2 and QEMU 10's rv64" },
+];
+
+const q10 = qemu10();
+for (const c of QEMU10_CASES) {
+  const name = `${caseName(c)} (QEMU 10)`;
+  const skip = !plumeAvailable() ? "main.ts not present" : !q10 ? "QEMU 10 not found (see qemu10() in harness.ts)" : "";
+  Deno.test({
+    name: skip ? `${name} (skipped: ${skip})` : name,
+    ignore: skip !== "",
+    async fn() {
+      const qemu = await differential(name, [join(GUEST_BIN, c.bin), ...(c.args ?? [])], {
+        flags: c.flags ?? ["-cpu", "rv64,zicond=false,zcb=false"],
+        plumeFlags: c.plumeFlags,
+        qemu: q10,
+      });
+      assertEquals(qemu.status, c.status, `QEMU 10 exit status of ${name}`);
+    },
+  });
+}
+
 /** Program names (file names without extension) of the guest sources. */
 function sourcePrograms(): string[] {
   const src = join(GUEST_BIN, "..", "src");
@@ -203,7 +233,7 @@ Deno.test("every guest source in tests/guest/src has a committed binary", () => 
 });
 
 Deno.test("every committed guest binary is an RV64 ELF executable with a differential test", () => {
-  const tested = new Set(CASES.map((c) => c.bin));
+  const tested = new Set([...CASES, ...QEMU10_CASES].map((c) => c.bin));
   for (const name of committedBinaries()) {
     const head = Deno.readFileSync(join(GUEST_BIN, name)).subarray(0, 20);
     assert(head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46, `${name} is not ELF`);

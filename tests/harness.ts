@@ -106,6 +106,8 @@ export interface RunOptions {
   warmup?: boolean;
   /** Kill the run after this many milliseconds. @default 120000 */
   timeoutMs?: number;
+  /** The qemu-riscv64 binary {@link runQemu} runs (QEMU 10's: {@link qemu10}). @default the installed qemu-riscv64 */
+  qemu?: string;
 }
 
 /** Default per-run timeout: plume is an interpreter-backed JIT and the CI machine is small. */
@@ -224,6 +226,19 @@ function installedQemuHelp(): string {
     qemuHelp = new TextDecoder().decode(out.stdout);
   }
   return qemuHelp;
+}
+
+/**
+ * QEMU 10's static qemu-riscv64 (Debian trixie's amd64 `qemu-user`), the
+ * oracle for extensions QEMU 7.2 lacks (Zicond, Zcb): `$PLUME_QEMU10`, or
+ * where `PLUME_DEBIAN_ARCH=amd64 build/fetch_debian.sh qemu-user` puts it.
+ *
+ * @returns its path, or undefined when it is not here
+ */
+export function qemu10(): string | undefined {
+  const path = Deno.env.get("PLUME_QEMU10") ??
+    join(ROOT, ".cache", "debian", "qemu-user", "usr", "bin", "qemu-riscv64");
+  return isFile(path) ? path : undefined;
 }
 
 /**
@@ -393,8 +408,9 @@ export async function runQemu(argv: string[], opts: RunOptions = {}): Promise<Ru
   // The shell would export PWD into qemu's (and so the guest's) environment: unset it again.
   if (opts.env && "PWD" in opts.env) throw new Error(`Unsupported variable PWD=${opts.env.PWD} in the run environment`);
   const script = 'ulimit -c 0; unset PWD; exec "$0" "$@"';
-  const flags = opts.flags?.length ? qemuFlags(opts.flags, installedQemuHelp()) : [];
-  const cmd = ["/bin/sh", "-c", script, "qemu-riscv64", ...flags, ...argv];
+  const qemu = opts.qemu ?? "qemu-riscv64";
+  const flags = opts.flags?.length && !opts.qemu ? qemuFlags(opts.flags, installedQemuHelp()) : opts.flags ?? [];
+  const cmd = ["/bin/sh", "-c", script, qemu, ...flags, ...argv];
   const raw = await spawn(cmd, opts, "qemu");
   return {
     stdout: raw.stdout,

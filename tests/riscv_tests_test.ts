@@ -18,35 +18,17 @@ import {
   compareRuns,
   GUEST_BIN,
   guestEnv,
+  qemu10,
   qemuAvailable,
   qemuPlugin,
-  ROOT,
   runPlume,
   runQemu,
-  type RunResult,
   tempDir,
 } from "./harness.ts";
 import { join } from "node:path";
 
 const DIR = join(GUEST_BIN, "riscv-tests");
 const TESTS = [...Deno.readDirSync(DIR)].map((e) => e.name).sort();
-
-/** QEMU 10's qemu-riscv64, when it is here. */
-function qemu10(): string | undefined {
-  const path = Deno.env.get("PLUME_QEMU10") ??
-    join(ROOT, ".cache", "debian", "qemu-user", "usr", "bin", "qemu-riscv64");
-  try {
-    return Deno.statSync(path).isFile ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs `qemu` (a path) with flags and the program, in `cwd` with `env`. */
-async function runOther(qemu: string, argv: string[], cwd: string, env: Record<string, string>): Promise<RunResult> {
-  const out = await new Deno.Command(qemu, { args: argv, cwd, env, clearEnv: true, stdin: "null" }).output();
-  return { stdout: out.stdout, stderr: out.stderr, status: out.signal ? 128 : out.code };
-}
 
 Deno.test(`the riscv-tests of Zba, Zbb, Zbc, Zbs and Zicond are all here (${TESTS.length})`, () => {
   const suites = new Map<string, number>();
@@ -86,7 +68,7 @@ Deno.test(
       assertEquals(plume.status, 0, `${t}: case ${plume.status} fails under plume`);
       // Without the extension the first czero is an illegal instruction, as under QEMU.
       assertEquals((await runPlume(argv, { cwd, env })).status, 132, `${t} without Zicond`);
-      if (q10) compareRuns(t, await runOther(q10, ["-cpu", "rv64,zicond=true", ...argv], cwd, env), plume);
+      if (q10) compareRuns(t, await runQemu(argv, { cwd, env, qemu: q10, flags: ["-cpu", "rv64,zicond=true"] }), plume);
     }
   },
 );

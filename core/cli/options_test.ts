@@ -80,14 +80,20 @@ Deno.test("parseOptions rejects bad input with one clear message", () => {
 Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, max, and toggles", () => {
   assertEquals([...parseOptions(["p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
   assertEquals([...parseOptions(["-cpu", "any", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
-  assertEquals([...parseOptions(["-cpu", "max", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "zicond"]);
+  assertEquals([...parseOptions(["-cpu", "max", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "zicond", "zcb"]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
     "zbb",
     "zbc",
     "zbs",
     "zicond",
   ]);
-  assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], ["zba", "zbb", "zbs", "zicond"]);
+  assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], [
+    "zba",
+    "zbb",
+    "zbs",
+    "zicond",
+    "zcb",
+  ]);
 });
 
 Deno.test("parseOptions recognises help, version and commands", () => {

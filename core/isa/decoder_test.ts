@@ -1,4 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
+import { hasInsn, parseCpu } from "./extensions.ts";
 import { decode, insnLength } from "./decoder.ts";
 import type { Insn } from "./insn.ts";
 
@@ -114,7 +115,7 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["C", 0xa480, { op: "fsd", rs1: 9, rs2: 8, imm: 8 }], // c.fsd fs0, 8(s1)
   ["C", 0xc33c, { op: "sw", rs1: 14, rs2: 15, imm: 64 }], // c.sw a5, 64(a4)
   ["C", 0xfef0, { op: "sd", rs1: 13, rs2: 12, imm: 248 }], // c.sd a2, 248(a3)
-  ["C", 0x8000, null], // quadrant 0, funct3 100: reserved
+  ["C", 0x8000, { op: "lbu", rd: 8, rs1: 8, imm: 0 }], // quadrant 0, funct3 100: reserved but for Zcb's c.lbu
   ["C", 0x0001, { op: "addi" }], // c.nop
   ["C", 0x1501, { op: "addi", rd: 10, rs1: 10, imm: -32 }], // c.addi a0, -32
   ["C", 0x2505, { op: "addiw", rd: 10, rs1: 10, imm: 1 }], // c.addiw a0, 1
@@ -135,7 +136,21 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["C", 0x8f7d, { op: "and", rd: 14, rs1: 14, rs2: 15 }], // c.and a4, a5
   ["C", 0x9d1d, { op: "subw", rd: 10, rs1: 10, rs2: 15 }], // c.subw a0, a5
   ["C", 0x9ca9, { op: "addw", rd: 9, rs1: 9, rs2: 10 }], // c.addw s1, a0
-  ["C", 0x9c41, null], // funct3 100 with bits 12, 11:10 = 1, 11 and 6:5 = 10: reserved
+  ["C", 0x9c41, { op: "mul", rd: 8, rs1: 8, rs2: 8 }], // funct3 100, 12 = 1, 11:10 = 11, 6:5 = 10: Zcb's c.mul
+  ["Zcb", 0x8000 | (5 << 7) | (1 << 6) | (1 << 5) | (4 << 2), { op: "lbu", rd: 12, rs1: 13, imm: 3 }],
+  ["Zcb", 0x8400 | (5 << 7) | (1 << 5) | (4 << 2), { op: "lhu", rd: 12, rs1: 13, imm: 2 }],
+  ["Zcb", 0x8440 | (5 << 7) | (4 << 2), { op: "lh", rd: 12, rs1: 13, imm: 0 }],
+  ["Zcb", 0x8800 | (5 << 7) | (1 << 6) | (4 << 2), { op: "sb", rs2: 12, rs1: 13, imm: 1 }],
+  ["Zcb", 0x8c00 | (5 << 7) | (1 << 5) | (4 << 2), { op: "sh", rs2: 12, rs1: 13, imm: 2 }],
+  ["Zcb", 0x8c40, null], // c.sh's bit 6 set: reserved
+  ["Zcb", 0x9c61 | (2 << 7), { op: "andi", rd: 10, rs1: 10, imm: 255 }], // c.zext.b
+  ["Zcb", 0x9c65 | (2 << 7), { op: "sext.b", rd: 10, rs1: 10 }],
+  ["Zcb", 0x9c69 | (2 << 7), { op: "zext.h", rd: 10, rs1: 10 }],
+  ["Zcb", 0x9c6d | (2 << 7), { op: "sext.h", rd: 10, rs1: 10 }],
+  ["Zcb", 0x9c71 | (2 << 7), { op: "add.uw", rd: 10, rs1: 10, rs2: 0 }], // c.zext.w
+  ["Zcb", 0x9c75 | (2 << 7), { op: "xori", rd: 10, rs1: 10, imm: -1 }], // c.not
+  ["Zcb", 0x9c79, null], // funct6 100111, 11 110: reserved
+  ["Zcb", 0x9c7d, null], // funct6 100111, 11 111: reserved
   ["C", 0xb001, { op: "jal", rd: 0, imm: -2048 }], // c.j .-2048
   ["C", 0xaffd, { op: "jal", rd: 0, imm: 2046 }], // c.j .+2046
   ["C", 0xcd7d, { op: "beq", rs1: 10, rs2: 0, imm: 254 }], // c.beqz a0, .+254
@@ -215,10 +230,16 @@ Deno.test("decode treats bits as unsigned or signed alike", () => {
   assertEquals(decode(0xfe813c23 | 0), decode(0xfe813c23));
 });
 
-Deno.test("decode rejects every compressed encoding in the reserved quadrant-0 funct3 100", () => {
+Deno.test("quadrant-0 funct3 100 holds only Zcb's loads and stores, which a run without Zcb does not have", () => {
+  const zcb = new Set(["lbu", "lhu", "lh", "sb", "sh"]);
   for (let low = 0; low < 0x2000; low += 4) {
-    assertEquals(decode(0x8000 | low), null, `0x${(0x8000 | low).toString(16)}`);
+    const insn = decode(0x8000 | low), where = `0x${(0x8000 | low).toString(16)}`;
+    if (insn === null) continue;
+    assertEquals(zcb.has(insn.op), true, `${where} is ${insn.op}`);
+    assertEquals(hasInsn(insn, parseCpu("rv64")), false, where);
+    assertEquals(hasInsn(insn, parseCpu("rv64,zcb=on")), true, where);
   }
+  assertEquals(decode(0x9000), null); // funct3 100 with bit 12 set: reserved with Zcb too
 });
 
 Deno.test("insnLength gives 2, 4, or 0 for the longer encodings", () => {

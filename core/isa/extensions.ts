@@ -11,18 +11,21 @@
  */
 
 import type { Insn } from "./insn.ts";
-import { type Extension, OP_INFO, OPS } from "./ops_generated.ts";
+import { ENCODING_EXTENSIONS, type Extension, OP_INFO, OPS } from "./ops_generated.ts";
 
 /** Every optional extension plume implements, in table order (what `-cpu max` has). */
 export const EXTENSIONS: readonly Extension[] = [
-  ...new Set(OPS.flatMap((op) => OP_INFO[op].ext === undefined ? [] : [OP_INFO[op].ext!])),
+  ...new Set([
+    ...OPS.flatMap((op) => OP_INFO[op].ext === undefined ? [] : [OP_INFO[op].ext!]),
+    ...ENCODING_EXTENSIONS.map((e) => e.ext),
+  ]),
 ];
 
 /**
  * What `-cpu rv64` has: what qemu-riscv64 7.2 (Debian bookworm) enables by
  * default. Measured there: sh1add, andn, clmul and bset run, and are SIGILL
  * with `-cpu rv64,zba=false,zbb=false,zbc=false,zbs=false`; czero.eqz
- * (Zicond, which QEMU 7.2 does not have) is SIGILL.
+ * (Zicond) and c.lbu (Zcb), which QEMU 7.2 does not have, are SIGILL.
  */
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
@@ -76,5 +79,9 @@ export function parseCpu(spec: string): Set<Extension> {
  */
 export function hasInsn(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
   const ext = OP_INFO[insn.op].ext;
-  return ext === undefined || enabled.has(ext);
+  if (ext !== undefined && !enabled.has(ext)) return false;
+  if (insn.size === 2) {
+    for (const e of ENCODING_EXTENSIONS) if ((insn.raw & e.mask) === e.value && !enabled.has(e.ext)) return false;
+  }
+  return true;
 }

@@ -264,13 +264,14 @@ export type MemOp =
   | "fld"
   | "fsd";
 
-/** The optional extensions operations belong to (`!ext=`), in table order; the others are RV64GC. */
+/** The optional extensions operations and encodings belong to (`!ext=`), in table order; the others are RV64GC. */
 export type Extension =
   | "zba"
   | "zbb"
   | "zbc"
   | "zbs"
-  | "zicond";
+  | "zicond"
+  | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
 export type ArgSet =
@@ -325,6 +326,13 @@ export interface OpInfo {
   readonly mem?: MemAccess;
   /** The optional extension it belongs to; none for RV64GC. */
   readonly ext?: Extension;
+}
+
+/** A compressed encoding that needs an extension of its own: halfwords `h` with `(h & mask) === value`. */
+export interface EncodingExtension {
+  readonly mask: number;
+  readonly value: number;
+  readonly ext: Extension;
 }
 
 /** The fields of each argument set. */
@@ -757,3 +765,23 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "czero.eqz": { args: "r", rm: false, fp: [], ext: "zicond" },
   "czero.nez": { args: "r", rm: false, fp: [], ext: "zicond" },
 };
+
+/**
+ * Compressed encodings that need an extension beyond their operation's:
+ * a halfword `h` with `(h & mask) === value` is one (`!ext=` on a compressed
+ * pattern, such as Zcb's `c.lbu`, an `lbu`).
+ */
+export const ENCODING_EXTENSIONS: readonly EncodingExtension[] = [
+  { mask: 0xfc03, value: 0x8000, ext: "zcb" },
+  { mask: 0xfc43, value: 0x8400, ext: "zcb" },
+  { mask: 0xfc43, value: 0x8440, ext: "zcb" },
+  { mask: 0xfc03, value: 0x8800, ext: "zcb" },
+  { mask: 0xfc43, value: 0x8c00, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c61, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c65, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c69, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c6d, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c71, ext: "zcb" },
+  { mask: 0xfc7f, value: 0x9c75, ext: "zcb" },
+  { mask: 0xfc63, value: 0x9c41, ext: "zcb" },
+];
