@@ -72,11 +72,12 @@ build record_inputs record_inputs.c "${GLIBC[@]}" -O2 -s -pthread # tests/record
 # Zba, Zbb, Zbc and Zbs in compiler-generated code (qemu-riscv64 7.2's default CPU has them).
 build bitmanip bitmanip.c "${GLIBC[@]}" -march=rv64gc_zba_zbb_zbc_zbs -O2 -s
 
-# The same source for the scalar extensions of RVA23 that QEMU 7.2 lacks (Zicond, Zcb), which GCC 12 does not know:
+# The same source for the scalar extensions of RVA23 that QEMU 7.2 lacks (Zicond, Zcb, Zicboz), which GCC 12 does not know
+# (Zicond, Zcb):
 # with clang-19 (apt), compared with QEMU 10 (tests/differential_test.ts).
 if wanted bitmanip_rva; then
-  echo "build_guests: bitmanip_rva <- bitmanip.c (clang-19, Zicond and Zcb)"
-  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zba_zbb_zbc_zbs_zicond_zcb -mabi=lp64d \
+  echo "build_guests: bitmanip_rva <- bitmanip.c (clang-19, Zicond, Zcb, Zicboz)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zba_zbb_zbc_zbs_zicond_zcb_zicboz -mabi=lp64d \
     -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/bitmanip_rva" bitmanip.c)
 fi
 

@@ -189,10 +189,20 @@ for (const c of CASES) {
  * Zicond and Zcb (which qemu-riscv64 7.2 and plume's default CPU refuse).
  */
 const QEMU10_CASES: Case[] = [
-  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"] },
-  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"], plumeFlags: ["-jit-wasm", "on"] },
-  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true"], plumeFlags: ["-jit-wasm", "off"] },
-  { bin: "bitmanip_rva", status: 132, note: "without Zicond and Zcb: SIGILL, as under QEMU 7.2 and QEMU 10's rv64" },
+  { bin: "bitmanip_rva", status: 0, flags: ["-cpu", "rv64,zicond=true,zcb=true,zicboz=true"] },
+  {
+    bin: "bitmanip_rva",
+    status: 0,
+    flags: ["-cpu", "rv64,zicond=true,zcb=true,zicboz=true"],
+    plumeFlags: ["-jit-wasm", "on"],
+  },
+  {
+    bin: "bitmanip_rva",
+    status: 0,
+    flags: ["-cpu", "rv64,zicond=true,zcb=true,zicboz=true"],
+    plumeFlags: ["-jit-wasm", "off"],
+  },
+  { bin: "bitmanip_rva", status: 132, note: "without Zicond, Zcb and Zicboz: SIGILL, as under QEMU 7.2" },
 ];
 
 const q10 = qemu10();
@@ -204,7 +214,7 @@ for (const c of QEMU10_CASES) {
     ignore: skip !== "",
     async fn() {
       const qemu = await differential(name, [join(GUEST_BIN, c.bin), ...(c.args ?? [])], {
-        flags: c.flags ?? ["-cpu", "rv64,zicond=false,zcb=false"],
+        flags: c.flags ?? ["-cpu", "rv64,zicond=false,zcb=false,zicboz=false"],
         plumeFlags: c.plumeFlags,
         qemu: q10,
       });

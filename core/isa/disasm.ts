@@ -165,6 +165,7 @@ const intToFp: Format = (i) => `${f(i.rd)},${x(i.rs1)}`;
 const intToFpRm: Format = (i) => `${f(i.rd)},${x(i.rs1)}${rounding(i.rm)}`;
 const fpCompare: Format = (i) => `${x(i.rd)},${f(i.rs1)},${f(i.rs2)}`;
 const regReg: Format = (i) => `${x(i.rd)},${x(i.rs1)}`;
+const cbo: Format = (i) => `(${x(i.rs1)})`;
 const fence: Format = (i) => `${FENCE_SETS[i.imm >> 4]},${FENCE_SETS[i.imm & 15]}`;
 const none: Format = () => "";
 
@@ -212,6 +213,7 @@ const FORMATS: Readonly<Record<Op, Format>> = {
   ...formatOf(["andn", "orn", "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw"], regRegReg),
   ...formatOf(["clz", "ctz", "cpop", "sext.b", "sext.h", "clzw", "ctzw", "cpopw", "orc.b", "rev8", "zext.h"], regReg),
   ...formatOf(["slli.uw", "rori", "roriw", "bclri", "bexti", "binvi", "bseti"], regRegShamt),
+  ...formatOf(["cbo.zero"], cbo),
   ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
 };
 

@@ -222,7 +222,8 @@ export type Op =
   | "bset"
   | "bseti"
   | "czero.eqz"
-  | "czero.nez";
+  | "czero.nez"
+  | "cbo.zero";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -271,6 +272,7 @@ export type Extension =
   | "zbc"
   | "zbs"
   | "zicond"
+  | "zicboz"
   | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
@@ -289,7 +291,8 @@ export type ArgSet =
   | "atomic"
   | "csr"
   | "csri"
-  | "fence";
+  | "fence"
+  | "cbo";
 
 /** An `Insn` field an argument set may hold. */
 export type ArgField = "rd" | "rs1" | "rs2" | "rs3" | "imm" | "rm" | "aq" | "rl" | "csr";
@@ -352,6 +355,7 @@ export const ARG_SETS: { readonly [A in ArgSet]: readonly ArgField[] } = {
   csr: ["rd", "rs1", "csr"],
   csri: ["rd", "imm", "csr"],
   fence: ["imm"],
+  cbo: ["rs1"],
 };
 
 /** Every operation, in table order. */
@@ -558,6 +562,7 @@ export const OPS: readonly Op[] = [
   "bseti",
   "czero.eqz",
   "czero.nez",
+  "cbo.zero",
 ];
 
 /** Each operation's properties. */
@@ -764,6 +769,7 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   bseti: { args: "i", rm: false, fp: [], ext: "zbs" },
   "czero.eqz": { args: "r", rm: false, fp: [], ext: "zicond" },
   "czero.nez": { args: "r", rm: false, fp: [], ext: "zicond" },
+  "cbo.zero": { args: "cbo", rm: false, fp: [], ext: "zicboz" },
 };
 
 /**

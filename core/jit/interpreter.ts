@@ -538,6 +538,8 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   binvi: pairImm(bm.binv),
   bset: pair(bm.bset),
   bseti: pairImm(bm.bset),
+  // Zicboz
+  "cbo.zero": (c, x, i, _pc, rt) => (rt.cboZero(c, x[2 * i.rs1], x[2 * i.rs1 + 1]), undefined),
   // Zicond
   "czero.eqz": pair(bm.czero_eqz),
   "czero.nez": pair(bm.czero_nez),

@@ -57,6 +57,9 @@ export function csrWrites(op: number, immediate: boolean, insn: { rs1: number; i
   return op === CSR_OP.write || (immediate ? insn.imm !== 0 : insn.rs1 !== 0);
 }
 
+/** Bytes `cbo.zero` zeroes: QEMU's default `cboz_blocksize`. */
+export const CBO_BLOCK = 64;
+
 /** Operation codes of the `amo` helper, in the order of the A extension's funct5 table. */
 export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu", "maxu"] as const;
 
@@ -211,6 +214,18 @@ export function makeRuntime(
     return alo;
   }
 
+  /**
+   * `cbo.zero` (Zicboz): zeroes the {@link CBO_BLOCK}-byte block holding the
+   * address, faulting as a store to the block would, and invalidating the
+   * translated code it overwrites.
+   */
+  function cboZero(_c: Cpu, lo: number, hi: number): void {
+    const addr = effectiveAddress(lo & -CBO_BLOCK, hi, 0);
+    mem.check(addr, CBO_BLOCK, "write");
+    mem.u8.fill(0, addr, addr + CBO_BLOCK);
+    mem.noteWrite(addr, CBO_BLOCK);
+  }
+
   function counter(): number {
     // A 10 MHz timebase, as QEMU's virt machine and most Linux riscv64 boards use.
     const v = Math.floor((performance.now() - startTime) * 10_000);
@@ -269,6 +284,7 @@ export function makeRuntime(
     sc,
     amo,
     csr,
+    cboZero,
     P: plugins,
     ...int64,
     ...bitmanip,
@@ -291,6 +307,6 @@ export function makeRuntime(
     );
   }
   /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
-  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, RH });
+  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, cboZero, RH });
   return { ...helpers, compile, wasm };
 }

@@ -1,6 +1,7 @@
 /**
- * Translation of the bit-manipulation extensions (Zba, Zbb, Zbc, Zbs) and
- * Zicond, as QEMU's `trans_rvb.c.inc` and `trans_rvzicond.c.inc`. The
+ * Translation of the bit-manipulation extensions (Zba, Zbb, Zbc, Zbs),
+ * Zicond and Zicboz's cbo.zero, as QEMU's `trans_rvb.c.inc`,
+ * `trans_rvzicond.c.inc` and `trans_rvzicbo.c.inc`. The
  * operations a few int32 operations compute are inline; counts, carry-less
  * products and rotates by a register call their `bitmanip.ts` function (the
  * one the interpreter runs).
@@ -102,7 +103,7 @@ function czero(zeroWhen: "===" | "!=="): Trans {
   };
 }
 
-/** Zba, Zbb, Zbc, Zbs and Zicond translators by mnemonic. */
+/** Zba, Zbb, Zbc, Zbs, Zicboz and Zicond translators by mnemonic. */
 export const TRANS_RVB = {
   // Zba
   "add.uw": shiftAdd(0, true),
@@ -191,6 +192,13 @@ export const TRANS_RVB = {
   binvi: singleBit("inv", true),
   bset: singleBit("set", false),
   bseti: singleBit("set", true),
+  // Zicboz (a helper: it writes a whole block and may fault)
+  "cbo.zero": (e, i) => {
+    const a = e.x(i.rs1);
+    e.mayThrow();
+    e.line(`${e.rt("cboZero")}(c, ${a.lo}, ${a.hi});`);
+    return true;
+  },
   // Zicond
   "czero.eqz": czero("==="),
   "czero.nez": czero("!=="),

@@ -1,4 +1,4 @@
-# Every RV64GC, Zba, Zbb, Zbc and Zbs instruction and every alias form objdump prints, for the
+# Every RV64GC, Zba, Zbb, Zbc, Zbs and Zicboz instruction and every alias form objdump prints, for the
 # disassembler fixture. build/gen_isa_fixtures.sh assembles and links this file
 # and records objdump's listing next to it; core/isa/disasm_test.ts decodes each
 # listed instruction and compares the disassembly with objdump's text.
@@ -440,6 +440,12 @@ _start:
         binvi   a0, a1, 5
         bset    a0, a1, a2
         bseti   a0, a1, 40
+
+# ---------------------------------------------------------------- Zicboz
+        cbo.zero (a0)
+        cbo.zero (zero)
+        .insn   0x0045200f | (1 << 7)   # cbo.zero with rd set: reserved
+        .insn   0x0015200f              # cbo.clean (Zicbom): illegal in user mode, as under QEMU 10
 
 # ---------------------------------------------------------------- outside RV64GC and B
         .insn   4, 0x0000000b           # custom-0

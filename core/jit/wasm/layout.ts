@@ -26,10 +26,11 @@ export const MEM = { guest: 0, pages: 1, regs: 2 } as const;
  * - `amo(op, lo, hi, size)`: the `AMO_OPS[op]` of the value at `SLOT.value`; the old value replaces it.
  * - `csr(num, op, write, lo)`: a Zicsr access (`CSR_OP[op]`, low word `lo` of
  *   the source); the CSR's old value lands at `SLOT.value`.
+ * - `cboZero(lo, hi)`: Zicboz's `cbo.zero` of the block holding the address.
  * - `badRm()`: raises the illegal-instruction fault of a dynamic rounding
  *   mode that `frm` makes reserved (the region checks `frm` itself).
  */
-const FAULTING = ["ld", "st", "lr", "sc", "amo", "csr", "badRm"] as const;
+const FAULTING = ["ld", "st", "lr", "sc", "amo", "csr", "badRm", "cboZero"] as const;
 
 /**
  * How an imported `core/fpu/` helper is called: its arguments after the

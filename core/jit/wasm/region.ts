@@ -168,7 +168,16 @@ const TYPES: readonly [number[], number[]][] = [
 ];
 
 /** Parameters of the faulting helpers (each returns its status). */
-const FAULTING_PARAMS: Readonly<Record<string, number>> = { ld: 5, st: 4, lr: 3, sc: 3, amo: 4, csr: 4, badRm: 0 };
+const FAULTING_PARAMS: Readonly<Record<string, number>> = {
+  ld: 5,
+  st: 4,
+  lr: 3,
+  sc: 3,
+  amo: 4,
+  csr: 4,
+  badRm: 0,
+  cboZero: 2,
+};
 
 /** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
 function importType(field: typeof IMPORTED_NAMES[number]): number {

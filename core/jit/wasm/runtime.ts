@@ -25,6 +25,7 @@ export interface SlowPaths {
   sc(c: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number): number;
   amo(c: Cpu, op: number, lo: number, hi: number, size: number, blo: number, bhi: number): number;
   csr(c: Cpu, num: number, op: number, write: boolean, vlo: number): number;
+  cboZero(c: Cpu, lo: number, hi: number): void;
   /** High word of a 64-bit slow-path load (and of `lr`'s and `amo`'s result). */
   readonly RH: Int32Array;
 }
@@ -142,6 +143,7 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
             setValue(old, slow.RH[0]);
           }),
         badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
+        cboZero: (lo: number, hi: number): number => status(() => slow.cboZero(w.cpu!, lo, hi)),
       },
       m: { guest, pages, regs: registerMemory },
     },

@@ -913,6 +913,12 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   binvi: singleBit(OP.i64_xor, true),
   bset: singleBit(OP.i64_or, false),
   bseti: singleBit(OP.i64_or, true),
+  "cbo.zero": (e, i) => {
+    pushAddress(e, i);
+    e.code.call(FN.cboZero);
+    e.checkStatus();
+    return true;
+  },
   "czero.eqz": czero(true),
   "czero.nez": czero(false),
 };

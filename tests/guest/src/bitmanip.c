@@ -5,7 +5,8 @@
  * and/or/xor with a complement, sign and zero extensions; orc.b (a
  * word-at-a-time strlen), the carry-less products (a GF(2^64) hash and a
  * CRC-32 by carry-less multiplication) and the word rotates through inline
- * assembly, since GCC 12 emits those only for its builtins. Every result
+ * assembly, since GCC 12 emits those only for its builtins; built with
+ * Zicboz (bitmanip_rva, by clang), also cbo.zero. Every result
  * goes into one hash per topic over values from a generator, each loop
  * runs long enough to be compiled (and to become a region): the output
  * must be qemu-riscv64's, byte for byte.
@@ -204,6 +205,29 @@ static __attribute__((noinline)) uint64_t carryless(void) {
   return h;
 }
 
+#ifdef __riscv_zicboz
+/* cbo.zero zeroes the 64-byte block holding the address, whatever the address's offset in it. */
+static __attribute__((noinline)) uint64_t cache_blocks(void) {
+  static unsigned char buf[4096] __attribute__((aligned(64)));
+  uint64_t h = 0;
+  for (int i = 0; i < 2000; i++) {
+    memset(buf, 0x5a + i % 100, sizeof buf); /* never 0 */
+    unsigned char *p = buf + next() % (sizeof buf);
+    __asm__ volatile("cbo.zero (%0)" : : "r"(p) : "memory");
+    unsigned zeros = 0, first = sizeof buf;
+    for (unsigned k = 0; k < sizeof buf; k++) {
+      if (buf[k] == 0) {
+        zeros++;
+        if (k < first) first = k;
+      }
+    }
+    if (zeros != 64 || first != (((uintptr_t)p - (uintptr_t)buf) & ~63u)) printf("cbo.zero FAIL at %u\n", first);
+    h = mix(h, first);
+  }
+  return h;
+}
+#endif
+
 int main(void) {
   printf("counts   %016llx\n", (unsigned long long)counts());
   printf("rotates  %016llx\n", (unsigned long long)rotates());
@@ -212,5 +236,8 @@ int main(void) {
   printf("indexing %016llx\n", (unsigned long long)indexing());
   printf("strings  %016llx\n", (unsigned long long)strings());
   printf("clmul    %016llx\n", (unsigned long long)carryless());
+#ifdef __riscv_zicboz
+  printf("cbo.zero %016llx\n", (unsigned long long)cache_blocks());
+#endif
   return 0;
 }
