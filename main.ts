@@ -14,6 +14,7 @@
 import { Log, writeAll } from "./core/util/log.ts";
 import { LOG_ITEMS } from "./core/util/log.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "./core/cli/options.ts";
+import { isExtension } from "./core/isa/extensions.ts";
 import type { GuestConfig } from "./core/emulator.ts";
 import type { Replayer } from "./core/linux/record_replay.ts";
 import type { StartedPlugins } from "./core/plugin/loader.ts";
@@ -230,7 +231,7 @@ async function openRunLog(o: Options): Promise<GuestConfig["runLog"]> {
 
 /**
  * Makes `cfg` the recorded run's: its program (unless one is named), argv,
- * environment, sysroot, seed and block size.
+ * environment, sysroot, seed, block size and CPU extensions.
  */
 function replayedRun(cfg: GuestConfig, o: Options, replay: Replayer): void {
   const h = replay.header;
@@ -240,6 +241,7 @@ function replayedRun(cfg: GuestConfig, o: Options, replay: Replayer): void {
   cfg.sysroot = h.sysroot;
   cfg.seed = h.seed;
   cfg.oneInsnPerTb = h.oneInsnPerTb;
+  if (h.extensions !== undefined) cfg.extensions = new Set(h.extensions.filter(isExtension));
 }
 
 if (import.meta.main && Deno.args[0] === PLUGIN_HOST_FLAG) {

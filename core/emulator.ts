@@ -216,6 +216,7 @@ export function createGuest(cfg: GuestConfig): Guest {
       sysroot: cfg.sysroot === "" ? "" : Deno.realPathSync(cfg.sysroot),
       seed: cfg.seed,
       oneInsnPerTb: cfg.oneInsnPerTb,
+      extensions: cfg.extensions && [...cfg.extensions],
       random: Array.from(random, (b) => b.toString(16).padStart(2, "0")).join(""),
       uid,
       gid,

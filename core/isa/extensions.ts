@@ -32,6 +32,11 @@ export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "z
 /** The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its default). */
 export const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
 
+/** Whether `name` is an extension plume implements (a recording's header lists them by name). */
+export function isExtension(name: string): name is Extension {
+  return (EXTENSIONS as readonly string[]).includes(name);
+}
+
 /**
  * Parses a `-cpu` argument: a model, then `,NAME=VALUE` toggles.
  *

@@ -60,6 +60,8 @@ export interface RecordingHeader {
   seed?: number;
   /** `-one-insn-per-tb` (block boundaries, which slices count). */
   oneInsnPerTb: boolean;
+  /** `-cpu`: the optional extensions the guest had (absent in recordings that predate it: the default ones). */
+  extensions?: string[];
   /** The 16 bytes of `AT_RANDOM` (hex). */
   random: string;
   /** `AT_UID`/`AT_GID` and the process id the guest saw. */
@@ -77,7 +79,8 @@ function wellFormed(h: unknown): h is RecordingHeader {
   const interp = r.interp as Record<string, unknown> | undefined;
   return ["plume", "program", "exePath", "sha256", "sysroot"].every((k) => typeof r[k] === "string") &&
     strings(r.argv) && strings(r.envp) && typeof r.oneInsnPerTb === "boolean" &&
-    (r.seed === undefined || id(r.seed)) && typeof r.random === "string" && /^([0-9a-f]{2}){16}$/.test(r.random) &&
+    (r.seed === undefined || id(r.seed)) && (r.extensions === undefined || strings(r.extensions)) &&
+    typeof r.random === "string" && /^([0-9a-f]{2}){16}$/.test(r.random) &&
     id(r.uid) && id(r.gid) && id(r.pid) && (r.pid as number) > 0 &&
     (interp === undefined || (typeof interp.path === "string" && typeof interp.sha256 === "string"));
 }
