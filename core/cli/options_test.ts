@@ -80,7 +80,15 @@ Deno.test("parseOptions rejects bad input with one clear message", () => {
 Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, max, and toggles", () => {
   assertEquals([...parseOptions(["p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
   assertEquals([...parseOptions(["-cpu", "any", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
-  assertEquals([...parseOptions(["-cpu", "max", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "zicond", "zcb"]);
+  assertEquals([...parseOptions(["-cpu", "max", "p"], {}).extensions], [
+    "zba",
+    "zbb",
+    "zbc",
+    "zbs",
+    "zicond",
+    "zicboz",
+    "zcb",
+  ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
     "zbb",
     "zbc",
@@ -92,6 +100,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zbb",
     "zbs",
     "zicond",
+    "zicboz",
     "zcb",
   ]);
 });
