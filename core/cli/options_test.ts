@@ -72,6 +72,8 @@ Deno.test("parseOptions rejects bad input with one clear message", () => {
     [["-cpu", "sifive-u54", "p"], "Unable to find CPU definition 'sifive-u54'"],
     [["-cpu", "rv64,zfoo=on", "p"], "Unknown CPU property 'zfoo'"],
     [["-cpu", "rv64,zba=maybe", "p"], "Invalid value 'maybe' for CPU property 'zba'"],
+    [["-cpu", "rv64,Zba=off", "p"], "Unknown CPU property 'Zba'"],
+    [["-cpu", "rv64,zba", "p"], "Expected key=value format in -cpu, found 'zba'"],
     [["demo", "extra"], "Unexpected argument 'extra' after 'demo'"],
   ];
   for (const [argv, msg] of cases) assertThrows(() => parseOptions(argv, {}), UsageError, msg);

@@ -3,7 +3,7 @@
  * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
  * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
  * Zbc and Zbs; `-cpu max` has every extension plume implements; and
- * `,NAME=on|off|true|false` after a model turns one on or off
+ * `,NAME=on|off` (or `true`/`false`, `yes`/`no`) after a model turns one on or off
  * (`-cpu rv64,zba=false,zicond=true`). An instruction of an extension the run
  * lacks decodes as illegal (SIGILL), as under QEMU.
  *
@@ -56,15 +56,14 @@ export function parseCpu(spec: string): Set<Extension> {
   if (!CPU_MODELS.includes(model)) throw new Error(`Unable to find CPU definition '${model}'`);
   const on = new Set<Extension>(model === "max" ? EXTENSIONS : DEFAULT_EXTENSIONS);
   for (const toggle of toggles) {
-    const m = /^([^=]+)=(.*)$/.exec(toggle);
-    const name = (m?.[1] ?? toggle).toLowerCase() as Extension;
-    if (!EXTENSIONS.includes(name)) {
-      throw new Error(`Unknown CPU property '${m?.[1] ?? toggle}' (known: ${EXTENSIONS.join(", ")})`);
-    }
-    const value = m?.[2];
-    if (value === "on" || value === "true") on.add(name);
-    else if (value === "off" || value === "false") on.delete(name);
-    else throw new Error(`Invalid value '${value ?? ""}' for CPU property '${name}' (on, off, true or false)`);
+    // As QEMU's property parser: NAME=VALUE, names exactly as QEMU spells them, its boolean spellings.
+    const m = /^([^=]*)=(.*)$/.exec(toggle);
+    if (!m) throw new Error(`Expected key=value format in -cpu, found '${toggle}'`);
+    const [, name, value] = m;
+    if (!isExtension(name)) throw new Error(`Unknown CPU property '${name}' (known: ${EXTENSIONS.join(", ")})`);
+    if (["on", "true", "yes"].includes(value)) on.add(name);
+    else if (["off", "false", "no"].includes(value)) on.delete(name);
+    else throw new Error(`Invalid value '${value}' for CPU property '${name}' (on or off)`);
   }
   return new Set(EXTENSIONS.filter((e) => on.has(e)));
 }
