@@ -85,7 +85,26 @@ export function hasInsn(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
   const ext = OP_INFO[insn.op].ext;
   if (ext !== undefined && !enabled.has(ext)) return false;
   if (insn.size === 2) {
-    for (const e of ENCODING_EXTENSIONS) if ((insn.raw & e.mask) === e.value && !enabled.has(e.ext)) return false;
+    for (const e of ENCODINGS_BY_SLOT[slot(insn.raw)]) {
+      if ((insn.raw & e.mask) === e.value && !enabled.has(e.ext)) return false;
+    }
   }
   return true;
 }
+
+/** A halfword's quadrant and funct3 (bits 1:0 and 15:13), which most compressed patterns fix. */
+const SLOT_BITS = 0xe003;
+
+function slot(halfword: number): number {
+  return ((halfword >> 11) & 0x1c) | (halfword & 3);
+}
+
+/**
+ * {@link ENCODING_EXTENSIONS} by the quadrant and funct3 their halfwords can
+ * have, so that most compressed instructions are checked against none (the
+ * check runs for every instruction translated).
+ */
+const ENCODINGS_BY_SLOT: readonly (typeof ENCODING_EXTENSIONS[number])[][] = Array.from(
+  { length: 32 },
+  (_, k) => ENCODING_EXTENSIONS.filter((e) => (e.mask & SLOT_BITS) !== SLOT_BITS || slot(e.value) === k),
+);
