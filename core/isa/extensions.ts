@@ -14,7 +14,7 @@ import type { Insn } from "./insn.ts";
 import { ENCODING_EXTENSIONS, type Extension, OP_INFO, OPS } from "./ops_generated.ts";
 
 /** Every optional extension plume implements, in table order (what `-cpu max` has). */
-export const EXTENSIONS: readonly Extension[] = [
+const EXTENSIONS: readonly Extension[] = [
   ...new Set([
     ...OPS.flatMap((op) => OP_INFO[op].ext === undefined ? [] : [OP_INFO[op].ext!]),
     ...ENCODING_EXTENSIONS.map((e) => e.ext),
@@ -30,7 +30,7 @@ export const EXTENSIONS: readonly Extension[] = [
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
 /** The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its default). */
-export const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
+const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
 
 /** Whether `name` is an extension plume implements (a recording's header lists them by name). */
 export function isExtension(name: string): name is Extension {

@@ -16,14 +16,14 @@
 import { RH } from "./int64.ts";
 
 /** Number of set bits of a 32-bit value. */
-export function cpop32(v: number): number {
+function cpop32(v: number): number {
   v = v - ((v >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** Count of trailing zero bits of a 32-bit value (32 for 0). */
-export function ctz32(v: number): number {
+function ctz32(v: number): number {
   return v === 0 ? 32 : 31 - Math.clz32(v & -v);
 }
 

@@ -58,7 +58,7 @@ export function csrWrites(op: number, immediate: boolean, insn: { rs1: number; i
 }
 
 /** Bytes `cbo.zero` zeroes: QEMU's default `cboz_blocksize`. */
-export const CBO_BLOCK = 64;
+const CBO_BLOCK = 64;
 
 /** Operation codes of the `amo` helper, in the order of the A extension's funct5 table. */
 export const AMO_OPS = ["swap", "add", "xor", "and", "or", "min", "max", "minu", "maxu"] as const;
