@@ -135,7 +135,7 @@ export interface Guest {
   /** `-seed`, which also varies thread scheduling reproducibly. */
   seed?: number;
   /** Translations for the address space of a process made by `fork` (instrumented by its plugins, if any). */
-  newCache: (mem: AddressSpace, instrumentation?: Instrumentation) => TbCache;
+  newCache: (proc: Process, instrumentation?: Instrumentation) => TbCache;
   /** The run's recording or replay (`-record`, `-replay`). */
   runLog?: Recorder | Replayer;
 }
@@ -238,8 +238,11 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.argv0 = cfg.argv[0] ?? "";
   proc.startStack = loaded.sp;
   // Processes made by fork get translations of their own, instrumented by the plugins that followed them.
-  const newCache = (mem: AddressSpace, instrumentation?: Instrumentation) => {
-    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, rr && ((v) => rr.counter(v))));
+  const newCache = (owner: Process, instrumentation?: Instrumentation) => {
+    const mem = owner.mem;
+    // Each process's counter reads go to its own stream of the recording.
+    const counter = rr && ((v: number) => (owner.runLog ?? rr).counter(v));
+    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, counter));
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
@@ -250,7 +253,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     cache.noChain = cfg.log.on("nochain");
     return cache;
   };
-  const cache = newCache(mem, cfg.instrumentation);
+  const cache = newCache(proc, cfg.instrumentation);
   if (cfg.vcpuHooks) cache.onFlush = () => cfg.vcpuHooks!.flush();
   if (cfg.log.on("page")) cfg.log.write(formatMappings(mem));
   proc.thread(cpu);
@@ -311,7 +314,7 @@ function forkedScheduler(g: Guest, child: Process, parent: Scheduler | undefined
   const cpu = child.threads.values().next().value!.cpu;
   const parentHooks = parent?.hooks;
   const hooks = parentHooks && "fork" in parentHooks ? (parentHooks as ForkingHooks).fork(cpu, SYS.clone) : undefined;
-  const cache = g.newCache(child.mem, hooks?.instrumentation());
+  const cache = g.newCache(child, hooks?.instrumentation());
   if (hooks) {
     if (hooks.inheritsTranslations) cache.inherit(parent!.cache);
     cache.onFlush = () => hooks.flush();

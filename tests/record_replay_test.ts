@@ -53,6 +53,18 @@ function refused(r: RunResult, pattern: RegExp): void {
   assertEquals(r.stdout.length, 0);
 }
 
+/**
+ * Asserts a refusal once the replay has run for a while: status 1, and one line of plume's on stderr, the last
+ * (the plugins of processes that ended before it may have printed their results, the guest its output).
+ */
+function refusedMidRun(r: RunResult, pattern: RegExp): void {
+  const err = text(r.stderr);
+  assertEquals(r.status, 1, err);
+  const lines = err.split("\n").filter((l) => l !== "");
+  assertEquals(lines.filter((l) => l.startsWith("plume")).length, 1, err);
+  assert(lines.at(-1)!.startsWith("plume: ") && pattern.test(lines.at(-1)!), err);
+}
+
 const ignore = !plumeAvailable();
 
 /** Where a recording's records start (after magic, version, header length and header). */
@@ -306,8 +318,8 @@ Deno.test({
     refused(await write("header.rec", hostile), /corrupt \(incomplete header\)/);
     // Records that claim more bytes than there are, checksum right again: refused once the replay reaches them.
     const lying = bytes.slice();
-    lying.fill(0xff, headerEnd(bytes), lying.length - 52);
-    refused(await write("records.rec", reseal(lying)), /diverged|ends before/);
+    lying.fill(0xff, headerEnd(bytes), lying.length - 60);
+    refused(await write("records.rec", reseal(lying)), /corrupt \(a record runs past the end\)/);
     refused(
       await runPlume([join(GUEST_BIN, "hello_asm_pie")], { cwd: dir, flags: ["-replay", rec] }),
       /is not the program that was recorded/,
@@ -318,20 +330,206 @@ Deno.test({
 });
 
 Deno.test({
-  name: "recording refuses fork with one line; -record and -replay refuse -g and each other",
-  ignore,
+  name: "recording refuses a program handed to the host with one line; -record and -replay refuse -g and each other",
+  ignore: ignore || busyboxPath() === undefined,
   async fn() {
     const dir = await tempDir("plume-rr-");
-    const r = await runPlume([join(GUEST_BIN, "fork")], { cwd: dir, flags: ["-record", join(dir, "f.rec")] });
-    assertEquals(r.status, 1);
-    const err = text(r.stderr);
-    assert(/^plume: -record: the guest made a process/m.test(err), err);
-    assert(!/\n\s+at /.test(err), err);
-    await Deno.stat(join(dir, "f.rec")).then(
+    // The host's /bin/true is not an RV64 program: plume hands it to the host, which a recording cannot hold.
+    const r = await runPlume([busyboxPath()!, "sh", "-c", "/bin/true; echo after"], {
+      cwd: dir,
+      flags: ["-record", join(dir, "h.rec")],
+    });
+    refused(r, /^plume: -record: the guest ran a host program with execve/);
+    await Deno.stat(join(dir, "h.rec")).then(
       () => assert(false, "the unusable recording was left behind"),
       (e) => assert(e instanceof Deno.errors.NotFound),
     );
     refused(await runPlume([join(GUEST_BIN, "hello_asm")], { cwd: dir, flags: ["-record", "x", "-g", "1234"] }), /-g/);
     refused(await runPlume([], { cwd: dir, flags: ["-record", "x", "-replay", "y"] }), /exclude/);
+  },
+});
+
+/** A recording's records: each one's stream, whether it is ordered, and where its body (kind, fields) lies. */
+interface RawRecord {
+  stream: number;
+  ordered: boolean;
+  start: number;
+  end: number;
+}
+
+/** The parts of a recording (format 2): header end, records, the table of streams, the fixed trailer. */
+function parseRecording(rec: Uint8Array): { records: RawRecord[]; counts: number[]; tableAt: number } {
+  const view = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+  const tail = rec.length - 56;
+  const streams = view.getUint32(tail, true);
+  const tableAt = tail - 4 * streams;
+  const counts = Array.from({ length: streams }, (_, i) => view.getUint32(tableAt + 4 * i, true));
+  const records: RawRecord[] = [];
+  for (let pos = headerEnd(rec); pos < tableAt;) {
+    const word = view.getUint32(pos, true), len = view.getUint32(pos + 4, true);
+    records.push({ stream: word & 0x7fffffff, ordered: (word & 0x80000000) !== 0, start: pos + 8, end: pos + 8 + len });
+    pos += 8 + len;
+  }
+  return { records, counts, tableAt };
+}
+
+/** `rec` without the records `drop` picks, its table of streams made `counts`, resealed. */
+function withoutRecords(rec: Uint8Array, drop: (r: RawRecord) => boolean, counts: number[]): Uint8Array {
+  const { records, tableAt } = parseRecording(rec);
+  const parts: Uint8Array[] = [rec.subarray(0, headerEnd(rec))];
+  for (const r of records) if (!drop(r)) parts.push(rec.subarray(r.start - 8, r.end));
+  const table = new Uint8Array(4 * counts.length);
+  counts.forEach((n, i) => new DataView(table.buffer).setUint32(4 * i, n, true));
+  parts.push(table);
+  const trailer = rec.slice(rec.length - 56);
+  new DataView(trailer.buffer).setUint32(0, counts.length, true);
+  parts.push(trailer);
+  void tableAt;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return reseal(out);
+}
+
+/** Host processes whose command line contains `needle` (a test's own plugin path: its plugin processes). */
+async function hostProcesses(needle: string): Promise<string[]> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "pid,ppid,args"], stdout: "piped" }).output();
+  return text(out.stdout).split("\n").filter((l) => l.includes(needle));
+}
+
+/**
+ * The pipeline of the issue: `date`, `/dev/urandom` through `head | od`, a program `execve`'d from the shell
+ * (record_inputs: a file, clocks, random bytes, a timer signal in the middle of a loop), a signal from a child
+ * to the shell's trap, a file written and read back, an exit status of the script's.
+ */
+function pipelineScript(input: string): string {
+  return [
+    "date +%s.%N",
+    "head -c 16 /dev/urandom | od -x",
+    `${PROGRAM} raw ${input} | grep -v ' ok$'`,
+    "trap 'echo trapped USR1' USR1",
+    "(sleep 0.1; kill -USR1 $$) & sleep 1",
+    "wait",
+    "date +%s.%N > out.txt",
+    "cat out.txt | wc -c",
+    "exit 3",
+  ].join("; ");
+}
+
+/** The lines of one plugin's results in a run's stderr (each process prints its own at its end, in order). */
+function pluginLines(r: RunResult, pattern: RegExp): string[] {
+  return text(r.stderr).split("\n").filter((l) => pattern.test(l));
+}
+
+const INSN_LINE = /^(cpu \d+ insns|total insns): \d+$/;
+
+Deno.test({
+  name:
+    "a busybox sh pipeline (fork, execve, pipes, a timer, a child's signal) replays under no plugin, insn and count",
+  ignore: ignore || busyboxPath() === undefined,
+  async fn() {
+    const dir = await tempDir("plume-rr-sh-");
+    const input = join(dir, "input.txt");
+    await Deno.writeTextFile(input, "recorded contents\n");
+    const rec = join(dir, "sh.rec");
+    const argv = [busyboxPath()!, "sh", "-c", pipelineScript(input)];
+    const insn = ["-plugin", "insn", "-d", "plugin"];
+    const recorded = await runPlume(argv, { cwd: dir, flags: ["-record", rec, ...insn] });
+    assertEquals(recorded.status, 3, text(recorded.stderr));
+    const out = text(recorded.stdout);
+    for (const want of ["file: recorded contents", "SIGALRM after", "trapped USR1", "0000020"]) {
+      assert(out.includes(want), out);
+    }
+    // One count per process that ended: the shell, its children and the programs they became.
+    const counts = pluginLines(recorded, /^total insns/);
+    assert(counts.length >= 6, text(recorded.stderr));
+    assert((await Deno.readTextFile(join(dir, "out.txt"))).length > 10);
+
+    // The outside changes: time goes on, /dev/urandom gives other bytes, the file changes, out.txt is gone.
+    await Deno.remove(join(dir, "out.txt"));
+    await Deno.writeTextFile(input, "changed\n");
+    const other = await runPlume(argv, { cwd: dir });
+    assertNotEquals(text(other.stdout), out);
+    await Deno.remove(join(dir, "out.txt"));
+
+    const noFile = () =>
+      Deno.stat(join(dir, "out.txt")).then(
+        () => assert(false, "the replay wrote out.txt"),
+        (err) => assert(err instanceof Deno.errors.NotFound),
+      );
+    const plain = await runPlume([], { cwd: dir, flags: ["-replay", rec] });
+    sameRun(recorded, plain);
+    assertEquals(pluginLines(plain, INSN_LINE), []);
+    await noFile();
+    // Under insn: stderr whole (each process's counts, in the order the processes ended).
+    const counted = await runPlume([], { cwd: dir, flags: ["-replay", rec, ...insn] });
+    sameRun(recorded, counted);
+    assertEquals(text(counted.stderr), text(recorded.stderr));
+    await noFile();
+    // Under the tests' own count plugin: its instruction count of each process is insn's.
+    const count = join(ROOT, "tests", "plugins", "count.ts");
+    const own = await runPlume([], { cwd: dir, flags: ["-replay", rec, "-plugin", count, "-d", "plugin"] });
+    sameRun(recorded, own);
+    assertEquals(
+      pluginLines(own, /^insns \d+$/).map((l) => l.split(" ")[1]),
+      counts.map((l) => l.split(" ")[2]),
+      text(own.stderr),
+    );
+    await noFile();
+  },
+});
+
+Deno.test({
+  name: "a recording whose child stream is cut, missing or changed is refused with one line, leaving nothing running",
+  ignore: ignore || busyboxPath() === undefined,
+  async fn() {
+    const dir = await tempDir("plume-rr-hostile-");
+    const count = join(dir, "count.ts");
+    await Deno.copyFile(join(ROOT, "tests", "plugins", "count.ts"), count);
+    const rec = join(dir, "ok.rec");
+    const argv = [busyboxPath()!, "sh", "-c", "date; head -c 16 /dev/urandom | od -x; echo end"];
+    const recorded = await runPlume(argv, { cwd: dir, flags: ["-record", rec] });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    const bytes = await Deno.readFile(rec);
+    const { records, counts } = parseRecording(bytes);
+    assert(counts.length >= 4, `streams: ${counts}`);
+    const last = counts.length - 1;
+    const replay = async (name: string, b: Uint8Array) => {
+      await Deno.writeFile(join(dir, name), b);
+      const r = await runPlume([], { cwd: dir, flags: ["-replay", join(dir, name), "-plugin", count, "-d", "plugin"] });
+      assertEquals(await hostProcesses(count), [], `${name}: plugin processes left running`);
+      return r;
+    };
+    // Cut inside the last child's records, checksum wrong or right.
+    const lastRecord = records.filter((r) => r.stream === last).at(-1)!;
+    refused(await replay("cut.rec", bytes.subarray(0, lastRecord.start + 2)), /truncated/);
+    // A child's stream without its last records, or without any, the checksum right: its table says otherwise.
+    refused(
+      await replay("short.rec", withoutRecords(bytes, (r) => r.start === lastRecord.start, counts)),
+      /corrupt \(process stream \d+ holds \d+ records, its table says \d+\)/,
+    );
+    refused(
+      await replay("missing.rec", withoutRecords(bytes, (r) => r.stream === last, counts)),
+      /corrupt \(process stream \d+ holds 0 records/,
+    );
+    // The stream gone from the table too: the fork record names a stream that is not there.
+    refused(
+      await replay("gone.rec", withoutRecords(bytes, (r) => r.stream === last, counts.slice(0, last))),
+      /corrupt \(a new process's stream \d+ is not in the recording\)/,
+    );
+    // A byte of a child's record changed: the checksum says so; made right again, the replay sees the change.
+    const flipped = bytes.slice();
+    const child = records.find((r) => r.stream === last && flipped[r.start] === 1)!; // an injected system call
+    flipped[child.start + 1 + 4] ^= 0x3f; // its call number
+    refused(await replay("flipped.rec", flipped), /corrupt \(its checksum/);
+    refusedMidRun(
+      await replay("resealed.rec", reseal(flipped)),
+      /diverged .* of process \d+: thread \d+ made system call/,
+    );
+    // The good one still replays.
+    sameRun(recorded, await runPlume([], { cwd: dir, flags: ["-replay", rec] }));
   },
 });

@@ -106,6 +106,8 @@ export class ProcessRunner {
         }
       }
       if (this.runs.some((s) => !round.includes(s))) idle = false;
+      // A replay never waits for the outside world: a round in which no process could go on is a divergence.
+      if (idle && first.proc.runLog?.replaying) first.proc.runLog.stuck();
       // A host program run in place of a guest one (host_exec.ts) ends, and its output is copied, through the
       // event loop: it gets a turn every HOST_CHILD_POLL_MS even while guest processes keep running.
       const hostChildren = this.runs.some((s) => s.proc.hostChild !== undefined);
@@ -150,7 +152,8 @@ export class ProcessRunner {
   private ended(s: Scheduler): void {
     this.runs.splice(this.runs.indexOf(s), 1);
     const child = s.proc, parent = child.parent;
-    if (parent === undefined || parent.exitStatus !== null) {
+    // A replayed parent's wait4 may have collected the child before it ended here.
+    if (parent === undefined || parent.exitStatus !== null || child.collected) {
       forget(child);
       return;
     }
@@ -159,7 +162,10 @@ export class ProcessRunner {
       (action.handler === SIG_IGN || (action.flags & SA_NOCLDWAIT) !== 0n);
     if (child.exitSignal !== 0 && !(autoreap && action.handler === SIG_IGN)) {
       const code = childEndCode(child);
-      sendSignal(parent, { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 });
+      const sig = { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 };
+      // A recorded run writes it down in the parent's stream; a replay finds it there.
+      if (parent.runLog !== undefined) parent.runLog.fromProcess(sig);
+      else sendSignal(parent, sig);
     }
     if (autoreap) {
       parent.children.splice(parent.children.indexOf(child), 1);

@@ -238,7 +238,7 @@ export class Scheduler {
       if (t === undefined) {
         // A replay never waits for the outside world: the recording says what ends every wait.
         if (proc.runLog?.replaying) {
-          proc.runLog.stalled();
+          if (proc.runLog.stalled()) return { kind: "idle", ms: Infinity, hostFds: [] };
           return this.deadlock();
         }
         const ms = this.idleTime(now);
@@ -265,19 +265,19 @@ export class Scheduler {
   private raiseEvents(now: number): void {
     const proc = this.proc;
     const log = proc.runLog;
-    const raised: RaisedSignal[] = [];
     if (log?.replaying) {
       if (proc.hostSignals.pending) log.interrupted(proc.hostSignals.take());
-      raised.push(...log.recordedSignals());
-    } else {
-      if (proc.timers.next <= now || proc.timers.counting) {
-        for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
-      }
-      if (proc.hostSignals.pending) {
-        for (const signo of proc.hostSignals.take()) raised.push({ signo, code: SI_USER });
-      }
-      if (raised.length > 0) log?.raised(raised);
+      for (const sig of log.recordedSignals()) sendSignal(proc, sig);
+      return;
     }
+    const raised: RaisedSignal[] = [];
+    if (proc.timers.next <= now || proc.timers.counting) {
+      for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
+    }
+    if (proc.hostSignals.pending) {
+      for (const signo of proc.hostSignals.take()) raised.push({ signo, code: SI_USER });
+    }
+    if (raised.length > 0) log?.raised(raised);
     for (const { signo, code } of raised) sendSignal(proc, { signo, code, pid: 0, uid: 0, tid: 0 });
   }
 
@@ -387,8 +387,14 @@ export class Scheduler {
     return fds;
   }
 
-  /** The process is over: the remaining vCPUs go away. */
+  /**
+   * The process is over: the remaining vCPUs go away. A recorded or replayed
+   * run may hold it back (a replay lets processes end in the recorded order).
+   */
   private finish(): StepResult {
+    if (this.proc.runLog?.ending(this.proc.exitStatus ?? 0) === false) {
+      return { kind: "idle", ms: Infinity, hostFds: [] };
+    }
     for (const t of [...this.proc.threads.values()]) {
       if (t.call) {
         t.call.waiter.cancel();

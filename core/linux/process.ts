@@ -21,6 +21,23 @@ import { SharedMappings } from "./shared_mappings.ts";
 import { SignalState } from "./signals.ts";
 import { ThreadState } from "./thread.ts";
 
+/** A program image `execve` loaded, as a recording keeps it (`record_replay.ts`). */
+export interface ExecImage {
+  /** The program's host path, and its bytes. */
+  path: string;
+  bytes: Uint8Array;
+  /** Its ELF interpreter, if dynamically linked. */
+  interp?: { path: string; bytes: Uint8Array };
+  /** argv (a `#!` line's interpreter and argument in front), environment, `AT_EXECFN`. */
+  argv: string[];
+  envp: string[];
+  execfn: string;
+  /** `AT_RANDOM`, `AT_UID`, `AT_GID`. */
+  random: Uint8Array;
+  uid: number;
+  gid: number;
+}
+
 /**
  * State of one guest process shared by all its threads.
  *
@@ -96,6 +113,10 @@ export class Process {
   execs = 0;
   /** Called when `execve` replaced the image: translations and plugins' per-block data must go. */
   onExec: () => void = () => {};
+  /** Told of every image `execve` loads, while set (`-record`). */
+  onImage: ((img: ExecImage) => void) | undefined = undefined;
+  /** A replay's `wait4` collected this process before it ended here (it leaves no zombie). */
+  collected = false;
   /** Called when a thread is removed without running again (`execve` ends the others). */
   onThreadGone: (t: ThreadState) => void = () => {};
   /** Address of the signal-return trampoline (`li a7, 139; ecall`) handlers return to. */

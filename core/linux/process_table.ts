@@ -50,6 +50,8 @@ export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
    * with `ENOSYS`. `cpu` is the new process's only thread.
    */
   onFork: ((child: P, cpu: Cpu) => void) | undefined;
+  /** The pid the next process gets instead of a new one (a replay gives the recorded pids). */
+  forcedPid: number | undefined;
   private lastPid: number;
 
   /** @param firstPid pid of the first process (the host's pid of plume) */
@@ -59,6 +61,7 @@ export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
 
   /** A pid for a new process. */
   newPid(): number {
+    if (this.forcedPid !== undefined) return this.forcedPid;
     this.lastPid += PID_STRIDE;
     return this.lastPid;
   }

@@ -31,10 +31,26 @@
  * - **The start**: `AT_RANDOM`, uid, gid and the process id, in the header
  *   with the program's SHA-256, argv, environment and `-L`.
  *
- * A recording holds one process: `fork` (a `clone` without `CLONE_THREAD`)
- * and `execve` end a recorded run with one line. A replay that makes another
- * system call than the recording has (another program, a plugin that changes
- * the guest) stops with one line naming both.
+ * - **Processes.** Each process writes its own stream of records (stream 0
+ *   is the first one's): `fork` (a `clone` without `CLONE_THREAD`) is run
+ *   again by the replay, with the recorded pid, and the child replays the
+ *   stream the parent's record names; `execve` is run again with the
+ *   recorded program (its SHA-256 checked), argv, environment and
+ *   `AT_RANDOM`. A process's slices count from the first `fork` on: another
+ *   process's signals (`kill`, `SIGCHLD`) are written down in the receiver's
+ *   stream with the slice they came before, like a timer's. Each process is
+ *   then a function of its own stream, and the replay runs them in any
+ *   order; only what the outside sees is put back in the recorded order:
+ *   output to the host's stdout and stderr (held back until the output
+ *   recorded before it was written) and the ends of processes (where
+ *   plugins print a process's results; the run ends when the first one's
+ *   turn comes). Pipes and `wait4` between processes are injected like any
+ *   other call. A program `execve` hands to the host (a `#!` script of a
+ *   host interpreter, a host executable) ends a recorded run with one line.
+ *
+ * A replay that makes another system call than the recording has (another
+ * program, a plugin that changes the guest) stops with one line naming
+ * both.
  *
  * @module
  */
@@ -43,12 +59,20 @@ import { GuestMemoryError } from "../mem/address_space.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { writeAll } from "../util/log.ts";
 import { E, SyscallError } from "./errno.ts";
-import type { Process } from "./process.ts";
-import { type RecordingHeader, RecordingReader, RecordingWriter, sha256Hex } from "./recording_file.ts";
+import type { ExecImage, Process } from "./process.ts";
+import {
+  type RecordingHeader,
+  RecordingReader,
+  RecordingWriter,
+  sha256Hex,
+  type StreamReader,
+} from "./recording_file.ts";
 import { RecordingError } from "./recording_file.ts";
+import { replayExecve } from "./sys_execve.ts";
 import type { LoggedCall, RaisedSignal, RunLog } from "./run_log.ts";
 import { tapStdioWrites } from "./stdio.ts";
 import { syscallName } from "./syscall_names.ts";
+import { readProgramFile } from "../elf/program_file.ts";
 import { Blocked, type Waiter } from "./wait.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import type { PendingSignal } from "./signals.ts";
@@ -71,7 +95,7 @@ const EXECUTED: ReadonlySet<string> = new Set([
   "rt_sigreturn",
   "rt_sigsuspend",
   "rt_sigtimedwait",
-  "clone", // threads only: a recording refuses fork
+  "clone", // a thread; a process is made again with the recorded pid (fork records)
   "exit",
   "exit_group",
   "getpid",
@@ -92,6 +116,25 @@ const SIGNALLING: Readonly<Record<string, (proc: Process, a: readonly number[]) 
 };
 
 const CLONE_THREAD = 0x10000;
+
+/** A `clone` that makes a process (`fork`, `vfork`, `posix_spawn`), not a thread. */
+function isProcessClone(call: LoggedCall): boolean {
+  return call.name === "clone" && (call.args[0] & CLONE_THREAD) === 0;
+}
+
+/** `execve` or `execveat`. */
+function isExec(call: LoggedCall): boolean {
+  return call.name === "execve" || call.name === "execveat";
+}
+
+/** A wait that never ends: a replayed process that outlives its recording (the run ended first) stays in it. */
+const FOREVER: Waiter = {
+  what: "the end of the recorded run",
+  deadline: Infinity,
+  restart: "eintr",
+  poll: () => undefined,
+  cancel: () => {},
+};
 const MAP_SHARED_VALIDATE = 0x03;
 const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
@@ -112,6 +155,14 @@ const K = {
   signals: 5,
   /** A counter CSR read: value. */
   counter: 6,
+  /** A new process: tid, result (its pid or -errno), the child's stream. */
+  fork: 7,
+  /** `execve`: tid, result, then (on success) the image: path, SHA-256, interpreter, argv, envp, execfn, random, uid, gid. */
+  exec: 8,
+  /** A signal from another process (`kill`, `SIGCHLD`): slice, the signal. */
+  psignal: 9,
+  /** The process ended (ordered): its exit status. */
+  end: 10,
 } as const;
 
 const KIND_NAMES = [
@@ -122,6 +173,10 @@ const KIND_NAMES = [
   "an interrupted wait",
   "signals",
   "a counter read",
+  "a new process",
+  "an execve",
+  "a signal from another process",
+  "the process's end",
 ];
 
 /** Flags of an injected call. */
@@ -190,7 +245,7 @@ class Capture {
   readonly output: Effects["output"] = [];
   readonly signals: PendingSignal[] = [];
 
-  constructor(private readonly mem: AddressSpace) {}
+  constructor(readonly owner: RunLogBase, private readonly mem: AddressSpace) {}
 
   write(addr: number, len: number, before: boolean): void {
     if (before) this.checked.push({ addr, old: this.mem.u8.slice(addr, addr + len) });
@@ -252,7 +307,10 @@ abstract class RunLogBase implements RunLog {
   /** Starts {@link counting} after the first call that makes slices matter, and ends the slice there. */
   private startCounting(call: LoggedCall): void {
     const proc = this.proc;
-    if (this.counting || !(call.name === "setitimer" || proc.threads.size > 1 || proc.hostSignals.active)) return;
+    if (
+      this.counting ||
+      !(call.name === "setitimer" || proc.threads.size > 1 || proc.hostSignals.active || isProcessClone(call))
+    ) return;
     this.counting = true;
     proc.reschedule = true;
   }
@@ -266,8 +324,11 @@ abstract class RunLogBase implements RunLog {
   /** Runs, records or injects a system call. */
   protected abstract perform(call: LoggedCall, run: (args: readonly number[]) => number): number;
   abstract raised(signals: readonly RaisedSignal[]): void;
-  abstract recordedSignals(): RaisedSignal[];
-  abstract stalled(): void;
+  abstract recordedSignals(): PendingSignal[];
+  abstract stalled(): boolean;
+  abstract stuck(): never;
+  abstract ending(status: number): boolean;
+  abstract fromProcess(sig: PendingSignal): void;
 
   interrupted(signos: readonly number[]): never {
     throw new RecordingError(`-${this.replaying ? "replay" : "record"}: stopped by signal ${signos.join(", ")}`);
@@ -275,8 +336,36 @@ abstract class RunLogBase implements RunLog {
   abstract counter(real: number): number;
 }
 
+/** What the recorders of one run's processes share: the file, the streams, the call being watched. */
+class RecordingSession {
+  /** Streams opened so far (the first process's is 0). */
+  streams = 1;
+  /** The call being watched, whichever process made it. */
+  capture: Capture | undefined;
+  /**
+   * The recorder whose process is in a system call ("outside": plume itself, telling a parent of its child's
+   * end); a signal it raises in another process comes from outside for that one.
+   */
+  caller: Recorder | "outside" | undefined;
+
+  constructor(readonly out: RecordingWriter) {}
+}
+
+/** Writes the fields of a signal (effects and signals from other processes). */
+function writeSignal(o: RecordingWriter, g: PendingSignal): void {
+  const flags = (g.addr !== undefined ? 1 : 0) | (g.value !== undefined ? 2 : 0) | (g.info !== undefined ? 4 : 0);
+  o.u8(g.signo).i32(g.code).f64(g.pid).f64(g.uid).f64(g.tid).u8(flags);
+  if (g.addr !== undefined) o.f64(g.addr);
+  if (g.value !== undefined) {
+    const v = BigInt.asUintN(64, g.value);
+    o.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
+  }
+  if (g.info !== undefined) o.u32(g.info.length).bytesOf(g.info);
+}
+
 /**
- * Records a run to a file.
+ * Records a run to a file: one recorder per process, all writing to the
+ * same file (each its own stream).
  *
  * @example An empty recording, read back
  * ```ts
@@ -293,16 +382,23 @@ abstract class RunLogBase implements RunLog {
  */
 export class Recorder extends RunLogBase {
   readonly replaying = false;
+  private readonly session: RecordingSession;
   private readonly out: RecordingWriter;
-  private capture: Capture | undefined;
+  /** This process's stream. */
+  private readonly stream: number;
+  /** The process's end was written down. */
+  private ended = false;
 
   /**
    * @param path the recording to write
    * @param version plume's version (a replay by another version is refused)
+   * @param forked for the recorder of a forked process: the run's session and the process's stream
    */
-  constructor(path: string, readonly version: string) {
+  constructor(path: string, readonly version: string, forked?: { session: RecordingSession; stream: number }) {
     super();
-    this.out = new RecordingWriter(path);
+    this.session = forked?.session ?? new RecordingSession(new RecordingWriter(path));
+    this.out = this.session.out;
+    this.stream = forked?.stream ?? 0;
   }
 
   /** Writes the header; returns it (the start of the run the guest sees). */
@@ -313,21 +409,51 @@ export class Recorder extends RunLogBase {
 
   override attach(proc: Process): void {
     super.attach(proc);
-    proc.mem.writeTap = (addr, len, before) => this.capture?.write(addr, len, before);
-    tapStdioWrites((fd, data) => this.capture?.output.push({ fd, data: data.slice(), length: data.length }));
-    proc.signals.onRaise = (sig) => this.capture?.signals.push(sig);
+    const session = this.session;
+    proc.mem.writeTap = (addr, len, before) => {
+      if (session.capture?.owner === this) session.capture.write(addr, len, before);
+    };
+    if (this.stream === 0) {
+      tapStdioWrites((fd, data) => session.capture?.output.push({ fd, data: data.slice(), length: data.length }));
+    }
+    proc.signals.onRaise = (sig) => {
+      if (session.capture?.owner === this) session.capture.signals.push(sig);
+      else if (session.caller !== undefined && session.caller !== this) this.external(sig);
+    };
+  }
+
+  /** A signal another process (or plume, for a child's end) raised in this one, with the slice it came before. */
+  private external(sig: PendingSignal): void {
+    this.out.begin(this.stream, K.psignal).f64(this.slices);
+    writeSignal(this.out, sig);
+    this.out.end();
+  }
+
+  fromProcess(sig: PendingSignal): void {
+    const outer = this.session.caller;
+    this.session.caller = "outside";
+    try {
+      sendSignal(this.proc, sig);
+    } finally {
+      this.session.caller = outer;
+    }
   }
 
   /** Runs `op` watching its effects. */
   private watch<T>(op: () => T): { value: T; effects: Effects } {
-    const outer = this.capture;
-    const cap = this.capture = new Capture(this.proc.mem);
+    const outer = this.session.capture;
+    const cap = this.session.capture = new Capture(this, this.proc.mem);
     try {
       const value = op();
       return { value, effects: cap.effects() };
     } finally {
-      this.capture = outer;
+      this.session.capture = outer;
     }
+  }
+
+  /** Starts a record of this process's stream (ordered when it holds output the host sees). */
+  private begin(kind: number, e?: Effects): RecordingWriter {
+    return this.out.begin(this.stream, kind, e !== undefined && e.output.length > 0);
   }
 
   private effects(e: Effects): void {
@@ -340,20 +466,22 @@ export class Recorder extends RunLogBase {
       else o.u8(w.fd).u32(w.data.length).bytesOf(w.data);
     }
     o.u32(e.signals.length);
-    for (const g of e.signals) {
-      const flags = (g.addr !== undefined ? 1 : 0) | (g.value !== undefined ? 2 : 0) | (g.info !== undefined ? 4 : 0);
-      o.u8(g.signo).i32(g.code).f64(g.pid).f64(g.uid).f64(g.tid).u8(flags);
-      if (g.addr !== undefined) o.f64(g.addr);
-      if (g.value !== undefined) {
-        const v = BigInt.asUintN(64, g.value);
-        o.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
-      }
-      if (g.info !== undefined) o.u32(g.info.length).bytesOf(g.info);
-    }
+    for (const g of e.signals) writeSignal(o, g);
   }
 
   protected perform(call: LoggedCall, run: (args: readonly number[]) => number): number {
-    this.refuse(call);
+    const outer = this.session.caller;
+    this.session.caller = this;
+    try {
+      return this.performNow(call, run);
+    } finally {
+      this.session.caller = outer;
+    }
+  }
+
+  private performNow(call: LoggedCall, run: (args: readonly number[]) => number): number {
+    if (isProcessClone(call)) return this.fork(call, run);
+    if (isExec(call)) return this.exec(call, run);
     if (this.executed(call)) {
       try {
         return run(call.args);
@@ -375,30 +503,72 @@ export class Recorder extends RunLogBase {
     });
     const flags = (blocked ? F_BLOCKED : 0) | (this.proc.reschedule ? F_RESCHEDULE : 0) |
       (blocked?.restart === "restart" ? F_RESTART : 0);
-    this.out.u8(K.call).u32(call.tid).u32(call.nr).f64(value).u8(flags);
-    this.effects(blocked ? effects : withoutPassedBytes(this.proc.mem, call, effects));
+    const e = blocked ? effects : withoutPassedBytes(this.proc.mem, call, effects);
+    this.begin(K.call, e).u32(call.tid).u32(call.nr).f64(value).u8(flags);
+    this.effects(e);
     this.out.end();
     if (blocked) throw new Blocked(this.waiter(call.tid, blocked));
     return value;
   }
 
-  /** A recording holds one program in one process. */
-  private refuse(call: LoggedCall): void {
-    let why: string | undefined;
-    if (call.name === "execve" || call.name === "execveat") why = `the guest called ${call.name}`;
-    else if (call.name === "clone" && (call.args[0] & CLONE_THREAD) === 0) {
-      why = "the guest made a process (clone without CLONE_THREAD: fork, vfork, posix_spawn)";
+  /** A new process: made, then given a stream of its own, named in this process's record. */
+  private fork(call: LoggedCall, run: (args: readonly number[]) => number): number {
+    const ret = run(call.args);
+    let stream = 0;
+    const child = ret > 0 ? this.proc.family.processes.get(ret) : undefined;
+    if (child !== undefined) {
+      stream = this.session.streams++;
+      this.out.openStream(stream);
+      const rec = new Recorder("", this.version, { session: this.session, stream });
+      rec.attach(child);
+      rec.counting = true;
     }
-    if (why === undefined) return;
-    this.out.abandon();
-    throw new RecordingError(`-record: ${why}; a recording holds one program in one process`);
+    this.out.begin(this.stream, K.fork).u32(call.tid).f64(ret).u32(stream).end();
+    return ret;
+  }
+
+  /** `execve`: run, and the new image written down (a program handed to the host cannot be recorded). */
+  private exec(call: LoggedCall, run: (args: readonly number[]) => number): number {
+    const proc = this.proc;
+    let image: ExecImage | undefined;
+    proc.onImage = (img) => image = img;
+    let ret: number;
+    try {
+      ret = run(call.args);
+    } finally {
+      proc.onImage = undefined;
+    }
+    if (proc.hostProgram !== undefined) {
+      try {
+        proc.hostProgram.kill("SIGKILL");
+      } catch { /* already ended */ }
+      this.out.abandon();
+      throw new RecordingError(
+        `-record: the guest ran a host program with ${call.name} (${proc.exePath || "?"}); ` +
+          "a recording holds only RV64 programs",
+      );
+    }
+    const o = this.out.begin(this.stream, K.exec).u32(call.tid).f64(ret);
+    if (ret === 0 && image !== undefined) {
+      o.str(image.path).str(this.sha256(image.bytes)).str(image.interp?.path ?? "")
+        .str(image.interp ? this.sha256(image.interp.bytes) : "");
+      o.u32(image.argv.length);
+      for (const a of image.argv) o.str(a);
+      o.u32(image.envp.length);
+      for (const e of image.envp) o.str(e);
+      o.str(image.execfn).bytesOf(image.random).u32(image.uid).u32(image.gid);
+    } else if (ret === 0) {
+      throw new Error("execve succeeded without an image");
+    }
+    o.end();
+    return ret;
   }
 
   /** A mapping of a file: run, then its bytes recorded (pages of zeros left out: a replay maps zeros). */
   private fileMapping(call: LoggedCall, run: (args: readonly number[]) => number): number {
     const ret = run(call.args);
     const o = this.out;
-    o.u8(K.mmap).u32(call.tid).f64(ret);
+    o.begin(this.stream, K.mmap).u32(call.tid).f64(ret);
     const spans: [number, number][] = [];
     if (ret >= 0) {
       const u8 = this.proc.mem.u8, end = ret + Math.ceil(call.args[1] / PAGE) * PAGE;
@@ -427,14 +597,14 @@ export class Recorder extends RunLogBase {
       poll: (now) => {
         const { value, effects } = this.watch(() => errno(() => inner.poll(now)));
         if (value === undefined) return undefined;
-        this.out.u8(K.wake).f64(this.slices).u32(tid).f64(value);
+        this.begin(K.wake, effects).f64(this.slices).u32(tid).f64(value);
         this.effects(effects);
         this.out.end();
         return value;
       },
       cancel: () => {
         const { effects } = this.watch(() => inner.cancel());
-        this.out.u8(K.cancel).u32(tid);
+        this.begin(K.cancel, effects).u32(tid);
         this.effects(effects);
         this.out.end();
       },
@@ -442,19 +612,33 @@ export class Recorder extends RunLogBase {
   }
 
   raised(signals: readonly RaisedSignal[]): void {
-    const o = this.out.u8(K.signals).f64(this.slices).u8(signals.length);
+    const o = this.out.begin(this.stream, K.signals).f64(this.slices).u8(signals.length);
     for (const s of signals) o.u8(s.signo).i32(s.code);
     o.end();
   }
 
-  recordedSignals(): RaisedSignal[] {
+  recordedSignals(): PendingSignal[] {
     return [];
   }
 
-  stalled(): void {}
+  stalled(): boolean {
+    return false;
+  }
+
+  stuck(): never {
+    throw new Error("a recorded run is never stuck");
+  }
+
+  ending(status: number): boolean {
+    if (!this.ended) {
+      this.ended = true;
+      this.out.begin(this.stream, K.end, true).i32(status).end();
+    }
+    return true;
+  }
 
   counter(real: number): number {
-    this.out.u8(K.counter).f64(real).end();
+    this.out.begin(this.stream, K.counter).f64(real).end();
     return real;
   }
 
@@ -474,7 +658,36 @@ export class Recorder extends RunLogBase {
 }
 
 /**
+ * What the replayers of one run's processes share: the recording, and the
+ * output let out in the recorded order.
+ */
+class ReplaySession {
+  /** Number of the next ordered record to let out. */
+  private next = 0;
+  /** What ordered records consumed ahead of their turn left to do, by number. */
+  private readonly held = new Map<number, () => void>();
+
+  constructor(readonly input: RecordingReader) {}
+
+  /** Does `action` now if ordered record `ordinal` is next (or is not ordered: -1), else when its turn comes. */
+  release(ordinal: number, action: () => void): void {
+    if (ordinal < 0) return action();
+    this.held.set(ordinal, action);
+    for (let act = this.held.get(this.next); act !== undefined; act = this.held.get(this.next)) {
+      this.held.delete(this.next++);
+      act();
+    }
+  }
+
+  /** True when ordered record `ordinal` is next. */
+  due(ordinal: number): boolean {
+    return ordinal === this.next;
+  }
+}
+
+/**
  * Replays a recording: injects what the recorded run took from outside.
+ * One replayer per process, each reading its own stream.
  *
  * @example A file that is not a recording is refused
  * ```ts
@@ -490,9 +703,16 @@ export class Replayer extends RunLogBase {
   readonly replaying = true;
   /** Records read so far (named in divergence messages). */
   private read = 0;
+  private readonly input: StreamReader;
+  /** True when the recorded process ended (its stream's last record); false when the run ended first. */
+  private readonly recordedEnd: boolean;
+  /** This process's end was let out. */
+  private ended = false;
 
-  private constructor(private readonly input: RecordingReader) {
+  private constructor(private readonly session: ReplaySession, private readonly stream: number) {
     super();
+    this.input = session.input.stream(stream);
+    this.recordedEnd = this.input.lastKind === K.end;
   }
 
   /**
@@ -501,17 +721,31 @@ export class Replayer extends RunLogBase {
    * @throws {RecordingError} when it is not a complete recording of this plume's format
    */
   static open(path: string, version: string): Replayer {
-    return new Replayer(RecordingReader.open(path, version));
+    const input = RecordingReader.open(path, version);
+    // Every stream but the first is the one a fork record names, once: a stream lost or made twice is refused now.
+    const named = new Set<number>();
+    input.each(K.fork, (_stream, f) => {
+      if (f.byteLength < 16) throw input.corrupt("a new process's record is short");
+      const ret = f.getFloat64(4, true), child = f.getUint32(12, true);
+      if (ret <= 0) return;
+      if (child === 0 || child >= input.streams) {
+        throw input.corrupt(`a new process's stream ${child} is not in the recording`);
+      }
+      if (named.has(child)) throw input.corrupt(`stream ${child} belongs to two processes`);
+      named.add(child);
+    });
+    if (named.size !== input.streams - 1) throw input.corrupt("a stream belongs to no process");
+    return new Replayer(new ReplaySession(input), 0);
   }
 
   /** The recording's header. */
   get header(): RecordingHeader {
-    return this.input.header;
+    return this.session.input.header;
   }
 
   /** The recorded run's exit status. */
   get status(): number {
-    return this.input.status;
+    return this.session.input.status;
   }
 
   /** Checks that the program (or its interpreter) is the recorded one. */
@@ -525,19 +759,37 @@ export class Replayer extends RunLogBase {
     }
   }
 
+  /** True when the process has used up a stream the recorded run ended in the middle of: it waits from here on. */
+  private outlived(): boolean {
+    return this.input.atEnd && !this.recordedEnd;
+  }
+
+  private where(): string {
+    return `record ${this.read}${this.stream === 0 ? "" : ` of process ${this.proc.pid}`}`;
+  }
+
   private diverged(what: string): RecordingError {
     const next = this.input.peek();
     const has = next < 0 ? "has ended" : `has ${KIND_NAMES[next] ?? "an unknown record"}`;
-    return new RecordingError(
-      `-replay: the run diverged from the recording at record ${this.read}: ${what}; it ${has}`,
-    );
+    return new RecordingError(`-replay: the run diverged from the recording at ${this.where()}: ${what}; it ${has}`);
   }
 
   /** Consumes the next record's kind, which must be `kind`. */
   private expect(kind: number, what: string): void {
     if (this.input.peek() !== kind) throw this.diverged(what);
-    this.input.u8();
+    this.input.kind();
     this.read++;
+  }
+
+  private signal(): PendingSignal {
+    const r = this.input;
+    const sig: PendingSignal = { signo: r.u8(), code: r.i32(), pid: r.f64(), uid: r.f64(), tid: r.f64() };
+    if (sig.signo < 1 || sig.signo > 64) throw this.diverged(`a signal numbered ${sig.signo}`);
+    const flags = r.u8();
+    if (flags & 1) sig.addr = r.f64();
+    if (flags & 2) sig.value = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
+    if (flags & 4) sig.info = r.take(r.u32()).slice();
+    return sig;
   }
 
   private effects(): Effects {
@@ -553,19 +805,14 @@ export class Replayer extends RunLogBase {
       output.push(fd & FROM_GUEST ? { fd: fd & ~FROM_GUEST, length } : { fd, data: r.take(length), length });
     }
     const signals: PendingSignal[] = [];
-    for (let n = r.u32(); n > 0; n--) {
-      const sig: PendingSignal = { signo: r.u8(), code: r.i32(), pid: r.f64(), uid: r.f64(), tid: r.f64() };
-      if (sig.signo < 1 || sig.signo > 64) throw this.diverged(`a signal numbered ${sig.signo}`);
-      const flags = r.u8();
-      if (flags & 1) sig.addr = r.f64();
-      if (flags & 2) sig.value = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
-      if (flags & 4) sig.info = r.take(r.u32()).slice();
-      signals.push(sig);
-    }
+    for (let n = r.u32(); n > 0; n--) signals.push(this.signal());
     return { writes, output, signals };
   }
 
-  /** Does to guest memory and the host's streams what the recorded call did (`call`: the guest's output). */
+  /**
+   * Does to guest memory and the host's streams what the recorded call did (`call`: the guest's output). The
+   * output waits for the output recorded before it, of any process.
+   */
   private apply(e: Effects, call?: LoggedCall): void {
     const mem = this.proc.mem;
     for (const w of e.writes) {
@@ -573,21 +820,29 @@ export class Replayer extends RunLogBase {
       mem.u8.set(w.data, w.addr);
       mem.noteWrite(w.addr, w.data.length);
     }
+    const out: Effects["output"] = [];
     for (const o of e.output) {
       const data = o.data ?? (call && passedBytes(mem, call, o.length));
       if (data === undefined) throw this.diverged(`the guest's output is not where the recording saw it`);
-      try {
-        writeAll(o.fd === 2 ? Deno.stderr : Deno.stdout, data);
-      } catch {
-        // The host's stream was closed (a pipe's reader left): the recorded call's result stands.
-      }
+      out.push({ fd: o.fd, data, length: o.length });
+    }
+    if (out.length > 0) {
+      this.session.release(this.input.ordinal, () => {
+        for (const o of out) {
+          try {
+            writeAll(o.fd === 2 ? Deno.stderr : Deno.stdout, o.data!);
+          } catch {
+            // The host's stream was closed (a pipe's reader left): the recorded call's result stands.
+          }
+        }
+      });
     }
     for (const sig of e.signals) sendSignal(this.proc, sig);
   }
 
   protected perform(call: LoggedCall, run: (args: readonly number[]) => number): number {
     const what = `thread ${call.tid} made system call ${call.name}`;
-    if (this.executed(call)) {
+    if (this.executed(call) && !isProcessClone(call)) {
       try {
         return run(call.args);
       } catch (err) {
@@ -595,6 +850,10 @@ export class Replayer extends RunLogBase {
         throw err;
       }
     }
+    // The recorded run ended while this process was still running: it goes no further than it went.
+    if (this.outlived()) throw new Blocked(FOREVER);
+    if (isProcessClone(call)) return this.fork(call, run, what);
+    if (isExec(call)) return this.exec(call, what);
     if (call.name === "mmap") return this.fileMapping(call, run, what);
     this.expect(K.call, what);
     const r = this.input;
@@ -602,7 +861,7 @@ export class Replayer extends RunLogBase {
     if (tid !== call.tid || nr !== call.nr) {
       this.read--;
       throw new RecordingError(
-        `-replay: the run diverged from the recording at record ${this.read}: ${what}; ` +
+        `-replay: the run diverged from the recording at ${this.where()}: ${what}; ` +
           `it has thread ${tid} making ${syscallName(nr) ?? nr}`,
       );
     }
@@ -610,7 +869,82 @@ export class Replayer extends RunLogBase {
     this.apply(this.effects(), call);
     if (flags & F_RESCHEDULE) this.proc.reschedule = true;
     if (flags & F_BLOCKED) throw new Blocked(this.injectedWaiter(call, flags & F_RESTART ? "restart" : "eintr"));
+    if (call.name === "wait4" && ret > 0) this.collected(ret);
     return ret;
+  }
+
+  /**
+   * A child the recorded `wait4` collected: it leaves the process table as it did then (it may still be running
+   * here, where processes do not wait for each other; it is then forgotten when it ends).
+   */
+  private collected(pid: number): void {
+    const children = this.proc.children;
+    const i = children.findIndex((c) => c.pid === pid);
+    if (i < 0) return;
+    const child = children[i];
+    children.splice(i, 1);
+    child.collected = true;
+    if (child.exitStatus !== null) this.proc.family.processes.delete(pid);
+  }
+
+  /** A new process, made again with the recorded pid; it replays the stream the record names. */
+  private fork(call: LoggedCall, run: (args: readonly number[]) => number, what: string): number {
+    this.expect(K.fork, what);
+    const r = this.input;
+    const tid = r.u32(), ret = r.f64(), stream = r.u32();
+    if (tid !== call.tid) throw this.diverged(what);
+    if (ret < 0) return ret;
+    if (stream === 0 || stream >= this.session.input.streams) {
+      throw new RecordingError(`-replay: corrupt recording: process ${ret} has no stream of its own (${stream})`);
+    }
+    const family = this.proc.family;
+    if (family.processes.has(ret)) throw this.diverged(`${what}, whose recorded pid ${ret} is in use`);
+    family.forcedPid = ret;
+    let got: number;
+    try {
+      got = run(call.args);
+    } finally {
+      family.forcedPid = undefined;
+    }
+    const child = family.processes.get(ret);
+    if (got !== ret || child === undefined) throw this.diverged(`${what} made ${got}, not process ${ret}`);
+    const log = new Replayer(this.session, stream);
+    log.attach(child);
+    log.counting = true;
+    return ret;
+  }
+
+  /** `execve`: the recorded program (checked by its SHA-256) with the recorded argv, environment and `AT_RANDOM`. */
+  private exec(call: LoggedCall, what: string): number {
+    this.expect(K.exec, what);
+    const r = this.input;
+    const tid = r.u32(), ret = r.f64();
+    const t = this.proc.threads.get(call.tid);
+    if (tid !== call.tid || t === undefined) throw this.diverged(what);
+    if (ret !== 0) return ret;
+    const path = r.str(), sha256 = r.str(), interpPath = r.str(), interpSha = r.str();
+    const strings = () => Array.from({ length: r.u32() }, () => r.str());
+    const argv = strings(), envp = strings();
+    const execfn = r.str(), random = r.take(16).slice(), uid = r.u32(), gid = r.u32();
+    const read = (p: string, sha: string) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = readProgramFile(p);
+      } catch (err) {
+        throw new RecordingError(`-replay: ${p}, which the recorded run executed: ${(err as Error).message}`);
+      }
+      this.checkProgram(p, bytes, sha);
+      return bytes;
+    };
+    const bytes = read(path, sha256);
+    const interp = interpPath === "" ? undefined : { path: interpPath, bytes: read(interpPath, interpSha) };
+    try {
+      replayExecve(this.proc, t.cpu, { path, bytes, interp, argv, envp, execfn, random, uid, gid });
+    } catch (err) {
+      if (err instanceof SyscallError) throw this.diverged(`${what}, which failed (${err.message})`);
+      throw err;
+    }
+    return 0;
   }
 
   private fileMapping(call: LoggedCall, run: (args: readonly number[]) => number, what: string): number {
@@ -634,7 +968,7 @@ export class Replayer extends RunLogBase {
     // Peek at the slice and thread without consuming: another thread's wait may end first.
     const r = this.input;
     const at = r.mark();
-    r.u8();
+    r.kind();
     const slice = r.f64(), who = r.u32();
     if (slice !== this.slices || who !== tid) {
       r.rewind(at);
@@ -663,9 +997,14 @@ export class Replayer extends RunLogBase {
         const w = this.wakeNow(call.tid);
         if (w === undefined) return undefined;
         this.apply(w.effects);
+        if (call.name === "wait4" && w.ret > 0) this.collected(w.ret);
         return w.ret;
       },
-      cancel: () => this.apply(this.cancelled(call.tid, `thread ${call.tid}'s ${call.name}`)),
+      cancel: () => {
+        // A process that outlived its recording is abandoned in its wait.
+        if (this.outlived()) return;
+        this.apply(this.cancelled(call.tid, `thread ${call.tid}'s ${call.name}`));
+      },
     };
   }
 
@@ -685,6 +1024,7 @@ export class Replayer extends RunLogBase {
       },
       cancel: () => {
         inner.cancel();
+        if (this.outlived()) return;
         this.apply({ ...this.cancelled(tid, `thread ${tid}'s ${inner.what}`), output: [], signals: [] });
       },
     };
@@ -692,31 +1032,69 @@ export class Replayer extends RunLogBase {
 
   raised(): void {}
 
-  recordedSignals(): RaisedSignal[] {
-    const out: RaisedSignal[] = [];
-    while (this.input.peek() === K.signals) {
-      const at = this.input.mark();
-      this.input.u8();
-      if (this.input.f64() !== this.slices) {
-        this.input.rewind(at);
+  /** Replaying: a child's end is in the parent's own stream, with the slice it came before. */
+  fromProcess(): void {}
+
+  recordedSignals(): PendingSignal[] {
+    const out: PendingSignal[] = [];
+    const r = this.input;
+    for (let kind = r.peek(); kind === K.signals || kind === K.psignal; kind = r.peek()) {
+      const at = r.mark();
+      r.kind();
+      if (r.f64() !== this.slices) {
+        r.rewind(at);
         break;
       }
       this.read++;
-      for (let n = this.input.u8(); n > 0; n--) {
-        const signo = this.input.u8(), code = this.input.i32();
-        if (signo < 1 || signo > 64) throw this.diverged(`a signal numbered ${signo}`);
-        out.push({ signo, code });
+      if (kind === K.psignal) out.push(this.signal());
+      else {
+        for (let n = r.u8(); n > 0; n--) {
+          const signo = r.u8(), code = r.i32();
+          if (signo < 1 || signo > 64) throw this.diverged(`a signal numbered ${signo}`);
+          out.push({ signo, code, pid: 0, uid: 0, tid: 0 });
+        }
       }
     }
     return out;
   }
 
-  stalled(): void {
-    // A recorded deadlock ends with its waits abandoned: those records are what remains.
-    if (!this.input.atEnd && this.input.peek() !== K.cancel) throw this.diverged("every thread waits");
+  stalled(): boolean {
+    // A process the recorded run ended in the middle of waits for the run's end.
+    if (this.outlived()) return true;
+    // A recorded deadlock ends the process, then abandons its waits: those records are what remains.
+    const next = this.input.peek();
+    if (next !== K.end && next !== K.cancel) throw this.diverged("every thread waits");
+    return false;
+  }
+
+  stuck(): never {
+    throw new RecordingError(
+      "-replay: the run diverged from the recording: every process waits (the recording lacks what ends a wait)",
+    );
+  }
+
+  ending(status: number): boolean {
+    if (this.ended) return true;
+    // A process that outlived its recording does not end: its end (and its plugins' results) were never recorded.
+    if (this.outlived()) return false;
+    if (this.input.peek() !== K.end) throw this.diverged(`the process exited with status ${status}`);
+    const ordinal = this.input.peekOrdinal();
+    if (!this.session.due(ordinal)) return false;
+    this.expect(K.end, "the process ended");
+    const recorded = this.input.i32();
+    if (recorded !== status) {
+      throw new RecordingError(
+        `-replay: the run diverged from the recording at ${this.where()}: the process exited with status ${status}, ` +
+          `the recorded one with ${recorded}`,
+      );
+    }
+    this.ended = true;
+    this.session.release(ordinal, () => {});
+    return true;
   }
 
   counter(): number {
+    if (this.outlived()) return 0;
     this.expect(K.counter, "the guest read a counter CSR");
     return this.input.f64();
   }
@@ -724,7 +1102,7 @@ export class Replayer extends RunLogBase {
   /** Checks the end of the replay: every record used, the recorded exit status. */
   finish(status: number): void {
     if (!this.input.atEnd) throw this.diverged(`the guest exited with status ${status}`);
-    if (status !== this.input.status) {
+    if (status !== this.session.input.status) {
       throw new RecordingError(`-replay: the guest exited with status ${status}, the recorded run with ${this.status}`);
     }
   }

@@ -4,13 +4,22 @@
  *
  * ```
  * "PLUMEREC"  u32 format version  u32 header length  header (JSON, UTF-8)
- * record*     (kind u8, then the kind's fields; little-endian)
+ * record*     u32 stream (bit 31: ordered)  u32 length  kind u8, then the kind's fields (little-endian)
+ * u32 records of each stream, one per stream   u32 streams
  * i32 exit status  f64 record count  32-byte SHA-256 of every byte before it  "PLUMEEND"
  * ```
  *
+ * A run's processes each write their own stream of records (stream 0 is
+ * the first process's; `fork` opens the next), interleaved in the order
+ * they were written; {@link RecordingReader.stream} gives one process's
+ * records back in order. An ordered record (one the replay must let out in
+ * the recorded order across processes: output, a process's end) is
+ * numbered among the ordered ones as the file holds them.
+ *
  * A file without its trailer (the recorded run was killed), with a wrong
- * digest (changed or cut) or of another format version is refused before
- * anything runs, with one line ({@link RecordingError}).
+ * digest (changed or cut), whose records do not add up to its table of
+ * streams, or of another format version is refused before anything runs,
+ * with one line ({@link RecordingError}).
  *
  * @module
  */
@@ -25,9 +34,11 @@ const END_MAGIC = "PLUMEEND";
  * Format version: raised whenever a recording's meaning changes (the
  * records, or which system calls are replayed by running them again).
  */
-const FORMAT_VERSION = 1;
-/** Bytes of the trailer: status, record count, digest, magic. */
-const TRAILER = 4 + 8 + 32 + 8;
+const FORMAT_VERSION = 2;
+/** Bytes of the trailer's fixed part: stream count, status, record count, digest, magic. */
+const TRAILER = 4 + 4 + 8 + 32 + 8;
+/** Bit of a record's stream word that marks it ordered. */
+const ORDERED = 0x8000_0000;
 /** Bytes buffered before they are written to the file. */
 const FLUSH_BYTES = 1 << 20;
 
@@ -104,10 +115,10 @@ const encoder = new TextEncoder();
  * const w = new RecordingWriter(path);
  * w.header({ plume: "0", program: "p", exePath: "/p", sha256: "", argv: ["p"], envp: [], sysroot: "",
  *   oneInsnPerTb: false, random: "00".repeat(16), uid: 0, gid: 0, pid: 1 });
- * w.u8(7).f64(1.5).end();
+ * w.begin(0, 7).f64(1.5).end();
  * w.finish(3);
- * const r = RecordingReader.open(path, "0");
- * strictEqual(r.u8(), 7);
+ * const r = RecordingReader.open(path, "0").stream(0);
+ * strictEqual(r.kind(), 7);
  * strictEqual(r.f64(), 1.5);
  * strictEqual(r.status, 3);
  * Deno.removeSync(path);
@@ -123,6 +134,11 @@ export class RecordingWriter {
   records = 0;
   /** Bytes written so far (the file's size once finished). */
   bytes = 0;
+  /** Records written so far in each stream. */
+  private readonly counts: number[] = [];
+  /** Where the record being written starts, and its stream. */
+  private recStart = 0;
+  private recStream = 0;
 
   /** @param path the file to create (an existing one is replaced) */
   constructor(readonly path: string) {
@@ -174,6 +190,12 @@ export class RecordingWriter {
     return this;
   }
 
+  /** A string: its UTF-8 length, then its bytes. */
+  str(v: string): this {
+    const b = encoder.encode(v);
+    return this.u32(b.length).bytesOf(b);
+  }
+
   /** Raw bytes (the caller wrote their length). */
   bytesOf(b: Uint8Array): this {
     this.room(b.length);
@@ -182,8 +204,30 @@ export class RecordingWriter {
     return this;
   }
 
+  /**
+   * Starts a record of `stream` (a process's): its kind, then its fields
+   * (`u8`, `u32`…), then {@link end}.
+   *
+   * @param stream the writing process's stream
+   * @param kind the record's kind
+   * @param ordered whether a replay lets it out only in the recorded order across streams
+   */
+  begin(stream: number, kind: number, ordered = false): this {
+    this.recStart = this.pos;
+    this.recStream = stream;
+    return this.u32(stream | (ordered ? ORDERED : 0)).u32(0).u8(kind);
+  }
+
+  /** Opens stream `n` (a new process's; numbered in order) with no records yet. */
+  openStream(n: number): void {
+    while (this.counts.length <= n) this.counts.push(0);
+  }
+
   /** Ends a record: counts it, and writes the buffer out once it is large. */
   end(): void {
+    this.view.setUint32(this.recStart + 4, this.pos - this.recStart - 8, true);
+    this.openStream(this.recStream);
+    this.counts[this.recStream]++;
     this.records++;
     if (this.pos >= FLUSH_BYTES) this.flush();
   }
@@ -199,7 +243,9 @@ export class RecordingWriter {
 
   /** Writes the trailer and closes the file. */
   finish(status: number): void {
-    this.i32(status).f64(this.records);
+    this.openStream(0);
+    for (const n of this.counts) this.u32(n);
+    this.u32(this.counts.length).i32(status).f64(this.records);
     this.flush();
     const digest = new Uint8Array(this.hash.digest());
     this.bytesOf(digest).bytesOf(encoder.encode(END_MAGIC));
@@ -222,13 +268,13 @@ export class RecordingWriter {
 
 /**
  * Reads a recording checked whole: {@link open} refuses a file that is not
- * one, is of another version, was cut short or changed.
+ * one, is of another version, was cut short or changed, or whose records
+ * do not add up to its table of streams.
  */
 export class RecordingReader {
   private readonly view: DataView;
-  private pos: number;
-  /** Where the records end (the trailer starts). */
-  private readonly limit: number;
+  /** Each stream's records: where each starts (its kind byte) and ends, and its number among the ordered ones (-1: not ordered). */
+  private readonly index: { starts: number[]; ends: number[]; ordinals: number[] }[];
   /** The header. */
   readonly header: RecordingHeader;
   /** The recorded run's exit status. */
@@ -236,13 +282,45 @@ export class RecordingReader {
   /** Number of records. */
   readonly records: number;
 
-  private constructor(private readonly bytes: Uint8Array, header: RecordingHeader, pos: number) {
+  private constructor(
+    private readonly bytes: Uint8Array,
+    header: RecordingHeader,
+    pos: number,
+    private readonly path: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.header = header;
-    this.pos = pos;
-    this.limit = bytes.length - TRAILER;
-    this.status = this.view.getInt32(this.limit, true);
-    this.records = this.view.getFloat64(this.limit + 4, true);
+    const tail = bytes.length - TRAILER;
+    const streams = this.view.getUint32(tail, true);
+    this.status = this.view.getInt32(tail + 4, true);
+    this.records = this.view.getFloat64(tail + 8, true);
+    const limit = tail - 4 * streams;
+    if (streams < 1 || limit < pos) throw this.corrupt("its table of streams is not there");
+    this.index = Array.from({ length: streams }, () => ({ starts: [], ends: [], ordinals: [] }));
+    let ordered = 0;
+    while (pos < limit) {
+      if (pos + 9 > limit) throw this.corrupt("a record runs past the end");
+      const word = this.view.getUint32(pos, true), len = this.view.getUint32(pos + 4, true);
+      const stream = (word & ~ORDERED) >>> 0;
+      if (len < 1 || pos + 8 + len > limit) throw this.corrupt("a record runs past the end");
+      if (stream >= streams) throw this.corrupt(`a record of stream ${stream}, which its table does not have`);
+      const s = this.index[stream];
+      s.starts.push(pos + 8);
+      s.ends.push(pos + 8 + len);
+      s.ordinals.push(word & ORDERED ? ordered++ : -1);
+      pos += 8 + len;
+    }
+    this.index.forEach((s, i) => {
+      const n = this.view.getUint32(limit + 4 * i, true);
+      if (s.starts.length !== n) {
+        throw this.corrupt(`process stream ${i} holds ${s.starts.length} records, its table says ${n}`);
+      }
+    });
+  }
+
+  /** A recording that is whole but does not hold together: one line naming what. */
+  corrupt(why: string): RecordingError {
+    return new RecordingError(`-replay ${this.path}: corrupt (${why})`);
   }
 
   /**
@@ -286,31 +364,115 @@ export class RecordingReader {
     }
     if (!wellFormed(header)) throw refuse("corrupt (incomplete header)");
     if (header.plume !== version) throw refuse(`recorded by plume ${header.plume}, this is plume ${version}`);
-    return new RecordingReader(bytes, header, 16 + len);
+    return new RecordingReader(bytes, header, 16 + len, path);
   }
 
-  /** True when every record was read. */
+  /**
+   * Calls `fn` for every record of kind `kind`, in every stream, with its
+   * fields (the bytes after the kind), for checks of the whole recording.
+   */
+  each(kind: number, fn: (stream: number, fields: DataView) => void): void {
+    this.index.forEach((s, stream) => {
+      for (let i = 0; i < s.starts.length; i++) {
+        const at = s.starts[i];
+        if (this.bytes[at] !== kind) continue;
+        fn(stream, new DataView(this.bytes.buffer, this.bytes.byteOffset + at + 1, s.ends[i] - at - 1));
+      }
+    });
+  }
+
+  /** Number of streams (processes) the recording holds. */
+  get streams(): number {
+    return this.index.length;
+  }
+
+  /**
+   * The records of stream `n` (a process's), in order.
+   *
+   * @throws {RecordingError} when the recording has no such stream
+   */
+  stream(n: number): StreamReader {
+    const s = this.index[n];
+    if (s === undefined) throw this.corrupt(`process stream ${n} is missing`);
+    return new StreamReader(this.bytes, this.view, s.starts, s.ends, s.ordinals);
+  }
+}
+
+/** Where a {@link StreamReader} is, for {@link StreamReader.rewind}. */
+export interface StreamMark {
+  readonly rec: number;
+  readonly cur: number;
+  readonly pos: number;
+}
+
+/**
+ * One stream's records: {@link kind} starts the next record, whose fields
+ * are then read in order; reading past a record's end is refused.
+ */
+export class StreamReader {
+  /** The next record to start. */
+  private rec = 0;
+  /** The record being read (-1 before the first). */
+  private cur = -1;
+  private pos = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly view: DataView,
+    private readonly starts: readonly number[],
+    private readonly ends: readonly number[],
+    private readonly ordinals: readonly number[],
+  ) {}
+
+  /** True when every record was started. */
   get atEnd(): boolean {
-    return this.pos >= this.limit;
+    return this.rec >= this.starts.length;
+  }
+
+  /** The kind of the stream's last record (-1 for an empty stream). */
+  get lastKind(): number {
+    return this.starts.length === 0 ? -1 : this.bytes[this.starts[this.starts.length - 1]];
+  }
+
+  /** The next record's kind without starting it (-1 at the end). */
+  peek(): number {
+    return this.atEnd ? -1 : this.bytes[this.starts[this.rec]];
+  }
+
+  /** The next record's number among the ordered records (-1: not ordered, or none). */
+  peekOrdinal(): number {
+    return this.atEnd ? -1 : this.ordinals[this.rec];
+  }
+
+  /** The number among the ordered records of the record being read (-1: not ordered). */
+  get ordinal(): number {
+    return this.cur < 0 ? -1 : this.ordinals[this.cur];
+  }
+
+  /** Starts the next record; returns its kind. */
+  kind(): number {
+    if (this.atEnd) throw new RecordingError("-replay: the recording ends before the run does");
+    this.cur = this.rec++;
+    this.pos = this.starts[this.cur] + 1;
+    return this.bytes[this.pos - 1];
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.limit) throw new RecordingError("-replay: the recording ends before the run does");
+    if (this.cur < 0 || this.pos + n > this.ends[this.cur]) {
+      throw new RecordingError("-replay: the recording ends before the run does (a record is shorter than its fields)");
+    }
   }
 
   /** Where the next read starts, for {@link rewind}. */
-  mark(): number {
-    return this.pos;
+  mark(): StreamMark {
+    return { rec: this.rec, cur: this.cur, pos: this.pos };
   }
 
   /** Reads again from a {@link mark}. */
-  rewind(mark: number): void {
-    this.pos = mark;
-  }
-
-  /** The next byte without consuming it (-1 at the end). */
-  peek(): number {
-    return this.pos < this.limit ? this.bytes[this.pos] : -1;
+  rewind(m: StreamMark): void {
+    this.rec = m.rec;
+    this.cur = m.cur;
+    this.pos = m.pos;
   }
 
   u8(): number {
@@ -345,5 +507,10 @@ export class RecordingReader {
     const b = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
+  }
+
+  /** A string written by {@link RecordingWriter.str}. */
+  str(): string {
+    return new TextDecoder().decode(this.take(this.u32()));
   }
 }

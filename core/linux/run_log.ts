@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { PendingSignal } from "./signals.ts";
+
 /** A system call as the dispatcher hands it over. */
 export interface LoggedCall {
   /** Thread id of the caller. */
@@ -52,12 +54,30 @@ export interface RunLog {
   slice(): void;
   /** Recording: signals raised from outside before the next slice (written down). */
   raised(signals: readonly RaisedSignal[]): void;
-  /** Replaying: the signals the recording raised before the next slice. */
-  recordedSignals(): RaisedSignal[];
+  /**
+   * Replaying: the signals the recording raised before the next slice (timers', host signals, and other
+   * processes': `kill`, `SIGCHLD`), in the order they came.
+   */
+  recordedSignals(): PendingSignal[];
+  /**
+   * A signal plume raises in this process for another one (`SIGCHLD` when a child ends): recording, it is sent
+   * and written down with the slice it came before; replaying, it is not sent (the recording has it).
+   */
+  fromProcess(sig: PendingSignal): void;
   /** Replaying: signals were sent to plume (Ctrl-C): the replay stops (throws), since the recording has none there. */
   interrupted(signos: readonly number[]): never;
-  /** Replaying: no thread can run; throws unless the recording ends here too (a deadlock that was recorded). */
-  stalled(): void;
+  /**
+   * Replaying: no thread can run. True when the process is to wait (the recorded run ended while it still ran);
+   * false for a deadlock that was recorded; throws when the recording has the process going on.
+   */
+  stalled(): boolean;
+  /** Replaying: no process can go on: the recording lacks what would end a wait (throws). */
+  stuck(): never;
+  /**
+   * The process has ended (`status`) and is about to go (its plugins print their results): true when it may go
+   * now. A replay lets the ends of processes go in the recorded order, after the output recorded before them.
+   */
+  ending(status: number): boolean;
   /** Reads of `time`/`cycle`/`instret`: `real` is the host's value; returns the one the guest gets. */
   counter(real: number): number;
 }

@@ -24,7 +24,7 @@ import { E, hostCall, SyscallError } from "./errno.ts";
 import { isHostProgram, runOnHost } from "./host_exec.ts";
 import { PATH_MAX, readPath } from "./guest_struct.ts";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolvePath } from "./paths.ts";
-import type { Process } from "./process.ts";
+import type { ExecImage, Process } from "./process.ts";
 import { SIG_DFL, SIG_IGN } from "./signals.ts";
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statPath } from "./stat.ts";
 import { fmtPointer, fmtString } from "./strace.ts";
@@ -199,8 +199,28 @@ function resetForExec(proc: Process, t: ThreadState): void {
 }
 
 /** Replaces the image: empty address space, new program, fresh registers. */
-function replaceImage(proc: Process, cpu: Cpu, img: Image, envp: string[], execfn: string): void {
+function replaceImage(
+  proc: Process,
+  cpu: Cpu,
+  img: Image,
+  envp: string[],
+  execfn: string,
+  given?: Pick<ExecImage, "random" | "uid" | "gid">,
+): void {
   const mem = proc.mem;
+  const random = given?.random ?? proc.randomBytes();
+  const uid = given?.uid ?? proc.creds.uid.real, gid = given?.gid ?? proc.creds.gid.real;
+  proc.onImage?.({
+    path: img.path,
+    bytes: img.elf.bytes,
+    interp: img.interp,
+    argv: img.argv,
+    envp,
+    execfn,
+    random,
+    uid,
+    gid,
+  });
   proc.sharedMaps.removeAll(mem);
   mem.munmap(0, mem.size);
   proc.onExec();
@@ -211,9 +231,9 @@ function replaceImage(proc: Process, cpu: Cpu, img: Image, envp: string[], execf
     envp,
     execfn,
     readInterp: () => img.interp!,
-    random: proc.randomBytes(),
-    uid: proc.creds.uid.real,
-    gid: proc.creds.gid.real,
+    random,
+    uid,
+    gid,
   });
   proc.brkStart = proc.brk = loaded.brk;
   proc.startCode = loaded.main.startCode;
@@ -277,6 +297,33 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
  * the calling process, its threads gone, waits for it. `notRunnable` is
  * thrown when the host cannot take it either.
  */
+/**
+ * `execve` as a replay runs it (`record_replay.ts`): the image the recorded
+ * call loaded (read by the replay from its recorded host path and checked
+ * against its SHA-256), with the recorded argv, environment and
+ * `AT_RANDOM`, takes the old one's place as {@link doExecve} makes it do.
+ *
+ * @param proc the process
+ * @param cpu the calling thread's vCPU
+ * @param img the recorded image
+ * @throws {SyscallError} when the image cannot be loaded (the replay reports a divergence)
+ */
+export function replayExecve(proc: Process, cpu: Cpu, img: ExecImage): void {
+  let elf: ElfFile;
+  try {
+    elf = parseElf(img.bytes, img.path);
+  } catch (err) {
+    if (err instanceof ElfError) throw new SyscallError(E.ENOEXEC, err.message);
+    throw err;
+  }
+  const t = proc.thread(cpu);
+  becomeSingleThreaded(proc, t);
+  resetForExec(proc, t);
+  proc.execs++;
+  replaceImage(proc, cpu, { path: img.path, elf, interp: img.interp, argv: img.argv }, img.envp, img.execfn, img);
+  proc.reschedule = true;
+}
+
 function execOnHost(
   proc: Process,
   cpu: Cpu,
