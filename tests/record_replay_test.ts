@@ -403,7 +403,8 @@ async function hostProcesses(needle: string): Promise<string[]> {
 /**
  * The pipeline of the issue: `date`, `/dev/urandom` through `head | od`, a program `execve`'d from the shell
  * (record_inputs: a file, clocks, random bytes, a timer signal in the middle of a loop), a signal from a child
- * to the shell's trap, a file written and read back, an exit status of the script's.
+ * to the shell's trap, a program killed by another process, a file written and read back, an exit status of the
+ * script's.
  */
 function pipelineScript(input: string): string {
   return [
@@ -411,8 +412,10 @@ function pipelineScript(input: string): string {
     "head -c 16 /dev/urandom | od -x",
     `${PROGRAM} raw ${input} | grep -v ' ok$'`,
     "trap 'echo trapped USR1' USR1",
-    "(sleep 0.1; kill -USR1 $$) & sleep 1",
+    "(sleep 0.1; kill -USR1 $$) & sleep 0.5",
     "wait",
+    // busybox timeout's child kills the program its parent became: a process that catches no signal.
+    "timeout 1 tail -f /dev/null; echo timeout ended $?",
     "date +%s.%N > out.txt",
     "cat out.txt | wc -c",
     "exit 3",
@@ -440,9 +443,14 @@ Deno.test({
     const recorded = await runPlume(argv, { cwd: dir, flags: ["-record", rec, ...insn] });
     assertEquals(recorded.status, 3, text(recorded.stderr));
     const out = text(recorded.stdout);
-    for (const want of ["file: recorded contents", "SIGALRM after", "trapped USR1", "0000020"]) {
+    for (const want of ["file: recorded contents", "SIGALRM after", "trapped USR1", "0000020", "timeout ended 143"]) {
       assert(out.includes(want), out);
     }
+    // Signals between processes took both ways: to a process that counts slices (the shell, which catches signals),
+    // written down with its slice; to one that does not (tail), held for its next system call or its wait.
+    const bytes = await Deno.readFile(rec);
+    const kinds = new Set(parseRecording(bytes).records.map((r) => bytes[r.start]));
+    assert(kinds.has(9) && kinds.has(11), `record kinds: ${[...kinds]}`);
     // One count per process that ended: the shell, its children and the programs they became.
     const counts = pluginLines(recorded, /^total insns/);
     assert(counts.length >= 6, text(recorded.stderr));

@@ -270,6 +270,8 @@ export class Scheduler {
       for (const sig of log.recordedSignals()) sendSignal(proc, sig);
       return;
     }
+    // Signals from other processes a recording held for a process that waits (see RunLog.recordedSignals).
+    if (log) { for (const sig of log.recordedSignals()) sendSignal(proc, sig); }
     const raised: RaisedSignal[] = [];
     if (proc.timers.next <= now || proc.timers.counting) {
       for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
@@ -348,6 +350,9 @@ export class Scheduler {
       if (log?.counting && !this.cache.countedSlices) {
         this.cache.countedSlices = true;
         this.cache.flush();
+      } else if (this.cache.countedSlices && !log?.counting) {
+        // Counting stopped (a process of a family no longer catches a signal): new regions need not count.
+        this.cache.countedSlices = false;
       }
       if (proc.threads.size === 1 && !log?.counting) {
         runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);

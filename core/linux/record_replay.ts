@@ -75,7 +75,7 @@ import { syscallName } from "./syscall_names.ts";
 import { readProgramFile } from "../elf/program_file.ts";
 import { Blocked, type Waiter } from "./wait.ts";
 import { sendSignal } from "./signal_delivery.ts";
-import type { PendingSignal } from "./signals.ts";
+import { type PendingSignal, SIG_DFL, SIG_IGN } from "./signals.ts";
 
 export { RecordingError };
 
@@ -122,6 +122,15 @@ function isProcessClone(call: LoggedCall): boolean {
   return call.name === "clone" && (call.args[0] & CLONE_THREAD) === 0;
 }
 
+/** Whether a handler of the process's runs for some signal. */
+function catchesASignal(proc: Process): boolean {
+  const actions = proc.signals.actions;
+  for (let i = 1; i < actions.length; i++) {
+    if (actions[i].handler !== SIG_DFL && actions[i].handler !== SIG_IGN) return true;
+  }
+  return false;
+}
+
 /** `execve` or `execveat`. */
 function isExec(call: LoggedCall): boolean {
   return call.name === "execve" || call.name === "execveat";
@@ -159,10 +168,15 @@ const K = {
   fork: 7,
   /** `execve`: tid, result, then (on success) the image: path, SHA-256, interpreter, argv, envp, execfn, random, uid, gid. */
   exec: 8,
-  /** A signal from another process (`kill`, `SIGCHLD`): slice, the signal. */
+  /** A signal from another process (`kill`, `SIGCHLD`) to one that counts: slice, the signal. */
   psignal: 9,
   /** The process ended (ordered): its exit status. */
   end: 10,
+  /**
+   * A signal from another process to one that does not count: the number of its system calls so far, whether it
+   * came while the process waited in the last one (1) or as that call ended (0), the signal.
+   */
+  dsignal: 11,
 } as const;
 
 const KIND_NAMES = [
@@ -177,6 +191,7 @@ const KIND_NAMES = [
   "an execve",
   "a signal from another process",
   "the process's end",
+  "a signal from another process",
 ];
 
 /** Flags of an injected call. */
@@ -274,9 +289,29 @@ class Capture {
 abstract class RunLogBase implements RunLog {
   abstract readonly replaying: boolean;
   protected proc!: Process;
-  /** Slices run since {@link counting} (the scheduler's clock while recording or replaying). */
+  /** Slices run while {@link counting} (the scheduler's clock while recording or replaying). */
   protected slices = 0;
-  counting = false;
+  /** System calls made so far (where a signal from another process reaches a process that does not count). */
+  protected calls = 0;
+  /** Counting for good: a second thread, an interval timer or a caught host signal came. */
+  private counts = false;
+  /** The process forked or was forked: signals from other processes can reach it. */
+  protected inFamily = false;
+  /** In a family, the process catches a signal: it counts while it does. */
+  private catches = false;
+
+  /**
+   * True while slices count blocks: for good from the first system call after
+   * which a second thread, an interval timer or a caught host signal exists;
+   * and, in a process that forked or was forked, while it catches a signal
+   * (another process's signal then runs a handler where it arrives). A
+   * process of a family that catches nothing takes other processes' signals
+   * at its next system call (or in the wait it is in), which its own
+   * progress places: it runs at full speed.
+   */
+  get counting(): boolean {
+    return this.counts || this.catches;
+  }
 
   /**
    * The SHA-256 of a program's bytes, in hex, as the header keeps it (here, so that a run without a
@@ -297,22 +332,32 @@ abstract class RunLogBase implements RunLog {
   }
 
   syscall(call: LoggedCall, run: (args: readonly number[]) => number): number {
+    this.calls++;
     try {
       return this.perform(call, run);
     } finally {
-      this.startCounting(call);
+      this.afterCall();
+      this.updateCounting(call);
     }
   }
 
-  /** Starts {@link counting} after the first call that makes slices matter, and ends the slice there. */
-  private startCounting(call: LoggedCall): void {
-    const proc = this.proc;
-    if (
-      this.counting ||
-      !(call.name === "setitimer" || proc.threads.size > 1 || proc.hostSignals.active || isProcessClone(call))
-    ) return;
-    this.counting = true;
-    proc.reschedule = true;
+  /** A system call ended (or blocked): signals from other processes held for this point arrive. */
+  protected abstract afterCall(): void;
+
+  /** Joins the process to a family (it forked, or was forked): other processes' signals can reach it. */
+  protected joinFamily(): void {
+    this.inFamily = true;
+    this.catches = catchesASignal(this.proc);
+  }
+
+  /** Starts or stops {@link counting} after a call that changes whether slices matter; the call ends its slice. */
+  private updateCounting(call: LoggedCall): void {
+    const proc = this.proc, was = this.counting;
+    if (!this.counts && (call.name === "setitimer" || proc.threads.size > 1 || proc.hostSignals.active)) {
+      this.counts = true;
+    }
+    if (this.inFamily) this.catches = catchesASignal(proc);
+    if (this.counting !== was) proc.reschedule = true;
   }
 
   /** Whether the replay runs `call` again rather than injecting it. */
@@ -349,6 +394,17 @@ class RecordingSession {
   caller: Recorder | "outside" | undefined;
 
   constructor(readonly out: RecordingWriter) {}
+}
+
+/** Takes `sig`, just queued by `sendSignal`, back out of the process's queues. */
+function unqueue(proc: Process, sig: PendingSignal): void {
+  for (const queue of [proc.signals.pending, ...[...proc.threads.values()].map((t) => t.pending)]) {
+    const i = queue.indexOf(sig);
+    if (i < 0) continue;
+    queue.splice(i, 1);
+    proc.signals.count--;
+    return;
+  }
 }
 
 /** Writes the fields of a signal (effects and signals from other processes). */
@@ -388,6 +444,8 @@ export class Recorder extends RunLogBase {
   private readonly stream: number;
   /** The process's end was written down. */
   private ended = false;
+  /** Signals from other processes held until the process's next system call ends (it does not count). */
+  private held: PendingSignal[] = [];
 
   /**
    * @param path the recording to write
@@ -422,11 +480,36 @@ export class Recorder extends RunLogBase {
     };
   }
 
-  /** A signal another process (or plume, for a child's end) raised in this one, with the slice it came before. */
+  /**
+   * A signal another process (or plume, for a child's end) raised in this one: written down with the slice it came
+   * before; or, when the process does not count, taken back and held for its next system call.
+   */
   private external(sig: PendingSignal): void {
+    if (!this.counting) {
+      unqueue(this.proc, sig);
+      this.held.push(sig);
+      return;
+    }
     this.out.begin(this.stream, K.psignal).f64(this.slices);
     writeSignal(this.out, sig);
     this.out.end();
+  }
+
+  /** Lets the held signals arrive now: at the end of system call {@link calls} (0), or in its wait (1). */
+  private release(inWait: number): PendingSignal[] {
+    const held = this.held;
+    this.held = [];
+    for (const sig of held) {
+      this.out.begin(this.stream, K.dsignal).f64(this.calls).u8(inWait);
+      writeSignal(this.out, sig);
+      this.out.end();
+    }
+    return held;
+  }
+
+  protected afterCall(): void {
+    if (this.held.length === 0) return;
+    for (const sig of this.release(0)) sendSignal(this.proc, sig);
   }
 
   fromProcess(sig: PendingSignal): void {
@@ -521,7 +604,8 @@ export class Recorder extends RunLogBase {
       this.out.openStream(stream);
       const rec = new Recorder("", this.version, { session: this.session, stream });
       rec.attach(child);
-      rec.counting = true;
+      rec.joinFamily();
+      this.joinFamily();
     }
     this.out.begin(this.stream, K.fork).u32(call.tid).f64(ret).u32(stream).end();
     return ret;
@@ -617,7 +701,10 @@ export class Recorder extends RunLogBase {
     o.end();
   }
 
+  /** Signals from other processes held for a process that waits arrive in its wait. */
   recordedSignals(): PendingSignal[] {
+    if (this.held.length === 0) return [];
+    for (const t of this.proc.threads.values()) if (t.call !== undefined) return this.release(1);
     return [];
   }
 
@@ -910,7 +997,8 @@ export class Replayer extends RunLogBase {
     if (got !== ret || child === undefined) throw this.diverged(`${what} made ${got}, not process ${ret}`);
     const log = new Replayer(this.session, stream);
     log.attach(child);
-    log.counting = true;
+    log.joinFamily();
+    this.joinFamily();
     return ret;
   }
 
@@ -1035,8 +1123,30 @@ export class Replayer extends RunLogBase {
   /** Replaying: a child's end is in the parent's own stream, with the slice it came before. */
   fromProcess(): void {}
 
-  recordedSignals(): PendingSignal[] {
+  /** The signals a process that does not count got from other processes as system call {@link calls} ended (0) or in its wait (1). */
+  private heldSignals(inWait: number): PendingSignal[] {
     const out: PendingSignal[] = [];
+    const r = this.input;
+    while (r.peek() === K.dsignal) {
+      const at = r.mark();
+      r.kind();
+      if (r.f64() !== this.calls || r.u8() !== inWait) {
+        r.rewind(at);
+        break;
+      }
+      this.read++;
+      out.push(this.signal());
+    }
+    return out;
+  }
+
+  protected afterCall(): void {
+    if (this.input.peek() !== K.dsignal) return;
+    for (const sig of this.heldSignals(0)) sendSignal(this.proc, sig);
+  }
+
+  recordedSignals(): PendingSignal[] {
+    const out: PendingSignal[] = this.heldSignals(1);
     const r = this.input;
     for (let kind = r.peek(); kind === K.signals || kind === K.psignal; kind = r.peek()) {
       const at = r.mark();

@@ -41,13 +41,14 @@ export interface RunLog {
    */
   syscall(call: LoggedCall, run: (args: readonly number[]) => number): number;
   /**
-   * True once slices must count blocks: from the first system call after
+   * True while slices must count blocks: from the first system call after
    * which something can interrupt the guest from outside or another thread
    * can run (a second thread, `setitimer`, a handler for a signal plume
-   * listens for). Until then nothing depends on where a slice ends, and the
-   * run goes at full speed (regions, slices by time). The call that starts
-   * counting ends its slice, so counting starts at the same instruction in
-   * the recording and the replay.
+   * listens for), and in a process that forked or was forked while it
+   * catches a signal. Otherwise nothing depends on where a slice ends, and
+   * the run goes at full speed (regions, slices by time). The call that
+   * starts or stops counting ends its slice, so counting changes at the
+   * same instruction in the recording and the replay.
    */
   readonly counting: boolean;
   /** The scheduler is about to run a slice (counted only while {@link counting}). */
@@ -55,8 +56,9 @@ export interface RunLog {
   /** Recording: signals raised from outside before the next slice (written down). */
   raised(signals: readonly RaisedSignal[]): void;
   /**
-   * Replaying: the signals the recording raised before the next slice (timers', host signals, and other
-   * processes': `kill`, `SIGCHLD`), in the order they came.
+   * Signals from outside that reach the process before the next slice, for the scheduler to raise. Replaying: those
+   * the recording has there (timers', host signals, other processes': `kill`, `SIGCHLD`), in the order they came.
+   * Recording: other processes' signals held for a process that does not count, now that it waits.
    */
   recordedSignals(): PendingSignal[];
   /**
