@@ -9,7 +9,8 @@
  * Usage: deno task bench [--runs N] [--filter SUBSTRING] [--quick] [--jit-wasm on|off]
  * (`--jit-wasm off` measures plume with every region in JavaScript). Rows
  * of plume alone follow: plain against `-record` and `-replay`
- * (`bench_record.ts`), and TCP throughput.
+ * (`bench_record.ts`, with a shell pipeline of three processes), and TCP
+ * throughput.
  *
  * @module
  */
@@ -200,9 +201,17 @@ async function main(): Promise<void> {
     );
   }
   // plume alone, plain against -record and -replay of the same run (issue 12's targets: 1.2x and 1.1x).
+  // A shell pipeline: three processes, one stream each in the recording; gzip catches no signal and runs at full speed.
+  const pipeline = {
+    name: "busybox sh: head -c 4 MB | gzip -c | wc -c (3 processes)",
+    argv: [BUSYBOX, "sh", "-c", `head -c 4000000 ${input} | gzip -c | wc -c`],
+  };
   await recordReplayRows(
     PLUME,
-    workloads.filter((w) => /^(sha256|busybox gzip|startup: lua|threads_cpu 4)/.test(w.name)),
+    [
+      ...workloads.filter((w) => /^(sha256|busybox gzip|startup: lua|threads_cpu 4)/.test(w.name)),
+      ...(exists(BUSYBOX) && (!values.filter || pipeline.name.includes(values.filter)) ? [pipeline] : []),
+    ],
     runs,
   );
   // Not CPU-bound rows: two guests (receiver and sender) exchange data over localhost, each in its own process. 64 MiB

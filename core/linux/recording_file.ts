@@ -117,10 +117,11 @@ const encoder = new TextEncoder();
  *   oneInsnPerTb: false, random: "00".repeat(16), uid: 0, gid: 0, pid: 1 });
  * w.begin(0, 7).f64(1.5).end();
  * w.finish(3);
- * const r = RecordingReader.open(path, "0").stream(0);
+ * const file = RecordingReader.open(path, "0");
+ * const r = file.stream(0);
  * strictEqual(r.kind(), 7);
  * strictEqual(r.f64(), 1.5);
- * strictEqual(r.status, 3);
+ * strictEqual(file.status, 3);
  * Deno.removeSync(path);
  * ```
  */
