@@ -627,9 +627,12 @@ export class Recorder extends RunLogBase {
         proc.hostProgram.kill("SIGKILL");
       } catch { /* already ended */ }
       this.out.abandon();
+      let name = "?";
+      try {
+        name = new TextDecoder().decode(proc.mem.readCStringBytes(call.args[call.name === "execve" ? 0 : 1], 4096));
+      } catch { /* the path was read once already */ }
       throw new RecordingError(
-        `-record: the guest ran a host program with ${call.name} (${proc.exePath || "?"}); ` +
-          "a recording holds only RV64 programs",
+        `-record: the guest ran a host program with ${call.name} (${name}); a recording holds only RV64 programs`,
       );
     }
     const o = this.out.begin(this.stream, K.exec).u32(call.tid).f64(ret);
