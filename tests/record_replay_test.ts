@@ -403,13 +403,15 @@ async function hostProcesses(needle: string): Promise<string[]> {
 /**
  * The pipeline of the issue: `date`, `/dev/urandom` through `head | od`, a program `execve`'d from the shell
  * (record_inputs: a file, clocks, random bytes, a timer signal in the middle of a loop), a signal from a child
- * to the shell's trap, a program killed by another process, a file written and read back, an exit status of the
- * script's.
+ * to the shell's trap, a program killed by another process and one by SIGPIPE, a file written and read back, an
+ * exit status of the script's.
  */
 function pipelineScript(input: string): string {
   return [
     "date +%s.%N",
     "head -c 16 /dev/urandom | od -x",
+    // yes dies of SIGPIPE once head has its lines: a process that ends by a signal, its plugins silent.
+    "yes | head -n 2",
     `${PROGRAM} raw ${input} | grep -v ' ok$'`,
     "trap 'echo trapped USR1' USR1",
     "(sleep 0.1; kill -USR1 $$) & sleep 0.5",
