@@ -539,6 +539,22 @@ Deno.test({
       await replay("resealed.rec", reseal(flipped)),
       /diverged .* of process \d+: thread \d+ made system call/,
     );
+    // A table of two million streams for a few hundred records: refused before anything is made for them (it
+    // once took 43 bytes of memory per byte of table, and a 120 MB table ended plume out of memory).
+    refused(
+      await replay("streams.rec", withoutRecords(bytes, () => false, [...counts, ...new Array(2_000_000).fill(0)])),
+      /corrupt \(its table names more streams than it has records\)/,
+    );
+    // A fork record's pid forged to NaN, a fraction or 0 (once "internal error: System call clone returned NaN").
+    const fork = records.find((r) => bytes[r.start] === 7)!; // K.fork: tid, pid (f64), stream
+    for (const pid of [NaN, 26851.5, 0]) {
+      const forged = bytes.slice();
+      new DataView(forged.buffer).setFloat64(fork.start + 5, pid, true);
+      refused(
+        await replay("pid.rec", reseal(forged)),
+        /corrupt \(a new process's pid .* is neither a pid nor an error\)/,
+      );
+    }
     // The good one still replays.
     sameRun(recorded, await runPlume([], { cwd: dir, flags: ["-replay", rec] }));
   },

@@ -817,7 +817,12 @@ export class Replayer extends RunLogBase {
     input.each(K.fork, (_stream, f) => {
       if (f.byteLength < 16) throw input.corrupt("a new process's record is short");
       const ret = f.getFloat64(4, true), child = f.getUint32(12, true);
-      if (ret <= 0) return;
+      // A pid (positive, as Linux's fit in 31 bits) or an error (-4095…-1): a forged NaN, fraction or 0 is refused
+      // here, before the replay would make a process with it.
+      if (!Number.isInteger(ret) || ret === 0 || ret < -4095 || ret > 0x7fffffff) {
+        throw input.corrupt(`a new process's pid ${ret} is neither a pid nor an error`);
+      }
+      if (ret < 0) return;
       if (child === 0 || child >= input.streams) {
         throw input.corrupt(`a new process's stream ${child} is not in the recording`);
       }

@@ -275,7 +275,8 @@ export class RecordingWriter {
 export class RecordingReader {
   private readonly view: DataView;
   /** Each stream's records: where each starts (its kind byte) and ends, and its number among the ordered ones (-1: not ordered). */
-  private readonly index: { starts: number[]; ends: number[]; ordinals: number[] }[];
+  /** Each stream's records (undefined for a stream that holds none). */
+  private readonly index: ({ starts: number[]; ends: number[]; ordinals: number[] } | undefined)[];
   /** The header. */
   readonly header: RecordingHeader;
   /** The recorded run's exit status. */
@@ -297,7 +298,11 @@ export class RecordingReader {
     this.records = this.view.getFloat64(tail + 8, true);
     const limit = tail - 4 * streams;
     if (streams < 1 || limit < pos) throw this.corrupt("its table of streams is not there");
-    this.index = Array.from({ length: streams }, () => ({ starts: [], ends: [], ordinals: [] }));
+    // Every stream but the first is a process another stream's fork record names, and a record takes 9 bytes at
+    // least: a table naming more is forged, and is refused before anything is allocated for it. Entries are made
+    // for the streams that hold records only.
+    if (streams - 1 > (limit - pos) / 9) throw this.corrupt("its table names more streams than it has records");
+    this.index = new Array(streams);
     let ordered = 0;
     while (pos < limit) {
       if (pos + 9 > limit) throw this.corrupt("a record runs past the end");
@@ -305,18 +310,16 @@ export class RecordingReader {
       const stream = (word & ~ORDERED) >>> 0;
       if (len < 1 || pos + 8 + len > limit) throw this.corrupt("a record runs past the end");
       if (stream >= streams) throw this.corrupt(`a record of stream ${stream}, which its table does not have`);
-      const s = this.index[stream];
+      const s = this.index[stream] ??= { starts: [], ends: [], ordinals: [] };
       s.starts.push(pos + 8);
       s.ends.push(pos + 8 + len);
       s.ordinals.push(word & ORDERED ? ordered++ : -1);
       pos += 8 + len;
     }
-    this.index.forEach((s, i) => {
-      const n = this.view.getUint32(limit + 4 * i, true);
-      if (s.starts.length !== n) {
-        throw this.corrupt(`process stream ${i} holds ${s.starts.length} records, its table says ${n}`);
-      }
-    });
+    for (let i = 0; i < streams; i++) {
+      const n = this.view.getUint32(limit + 4 * i, true), held = this.index[i]?.starts.length ?? 0;
+      if (held !== n) throw this.corrupt(`process stream ${i} holds ${held} records, its table says ${n}`);
+    }
   }
 
   /** A recording that is whole but does not hold together: one line naming what. */
@@ -374,6 +377,7 @@ export class RecordingReader {
    */
   each(kind: number, fn: (stream: number, fields: DataView) => void): void {
     this.index.forEach((s, stream) => {
+      if (s === undefined) return;
       for (let i = 0; i < s.starts.length; i++) {
         const at = s.starts[i];
         if (this.bytes[at] !== kind) continue;
@@ -393,8 +397,8 @@ export class RecordingReader {
    * @throws {RecordingError} when the recording has no such stream
    */
   stream(n: number): StreamReader {
-    const s = this.index[n];
-    if (s === undefined) throw this.corrupt(`process stream ${n} is missing`);
+    if (!(n >= 0 && n < this.index.length)) throw this.corrupt(`process stream ${n} is missing`);
+    const s = this.index[n] ?? { starts: [], ends: [], ordinals: [] };
     return new StreamReader(this.bytes, this.view, s.starts, s.ends, s.ordinals);
   }
 }
