@@ -295,40 +295,31 @@ function bind(): Os {
     return { buffer, offset: apply(offsetOf, bytes, []), n: apply(lengthOf, bytes, []) };
   };
   const EBADF = 9, EINVAL = 22;
+  /**
+   * Moves all of `bytes` through `io` (a read or a send of up to `n` bytes at `view`), again after EINTR; stops at
+   * 0 (the peer closed). Returns the bytes moved, or -errno when none were.
+   */
+  const whole = (bytes: unknown, io: (view: Uint8Array, n: number) => number): number => {
+    const b = plainBytes(bytes);
+    if (b === undefined) return -EINVAL;
+    const { buffer, offset, n } = b;
+    let done = 0;
+    while (done < n) {
+      const r = io(new U8(buffer, offset + done, n - done), n - done);
+      if (r < 0 && errno() === EINTR) continue;
+      if (r < 0) return done > 0 ? done : -errno();
+      if (r === 0) break;
+      done += r;
+    }
+    return done;
+  };
   const stream = (fd: number, how: StreamSocket["how"]): StreamSocket => {
     let open = true;
     return Object.freeze<StreamSocket>({
       how,
-      write(bytes) {
-        if (!open) return -EBADF;
-        const b = plainBytes(bytes);
-        if (b === undefined) return -EINVAL;
-        const { buffer, offset, n } = b;
-        let done = 0;
-        while (done < n) {
-          // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE.
-          const r = Number(c.send(fd, new U8(buffer, offset + done, n - done), BigInt(n - done), MSG_NOSIGNAL));
-          if (r < 0 && errno() === EINTR) continue;
-          if (r < 0) return done > 0 ? done : -errno();
-          done += r;
-        }
-        return done;
-      },
-      read(bytes) {
-        if (!open) return -EBADF;
-        const b = plainBytes(bytes);
-        if (b === undefined) return -EINVAL;
-        const { buffer, offset, n } = b;
-        let done = 0;
-        while (done < n) {
-          const r = Number(c.read(fd, new U8(buffer, offset + done, n - done), BigInt(n - done)));
-          if (r < 0 && errno() === EINTR) continue;
-          if (r < 0) return done > 0 ? done : -errno();
-          if (r === 0) break;
-          done += r;
-        }
-        return done;
-      },
+      // MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE.
+      write: (bytes) => open ? whole(bytes, (view, n) => Number(c.send(fd, view, BigInt(n), MSG_NOSIGNAL))) : -EBADF,
+      read: (bytes) => open ? whole(bytes, (view, n) => Number(c.read(fd, view, BigInt(n)))) : -EBADF,
       close() {
         if (open) c.close(fd), open = false;
       },
