@@ -493,6 +493,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: "under plugins, every replay prints each process's results at its recorded end (exit and exit_group ends)",
+  ignore: ignore || busyboxPath() === undefined,
+  async fn() {
+    const dir = await tempDir("plume-rr-ends-");
+    const rec = join(dir, "ends.rec");
+    const g = (name: string) => join(GUEST_BIN, name);
+    // Processes that end with exit_group, fork_tree's vfork child that leaves through _exit (syscall 93, exit: the
+    // last thread's exit ends its process), one that dies of SIGPIPE, one killed by SIGKILL, execve's usage line on
+    // stderr between two processes' results.
+    const script = `echo hi | cat; yes | head -n 2; ${g("fork_tree")}; ${g("execve")}; ${
+      g("signals")
+    } >/dev/null; echo end`;
+    const plugins = ["-plugin", "insn", "-plugin", "syscall", "-d", "plugin"];
+    const recorded = await runPlume([busyboxPath()!, "sh", "-c", script], {
+      cwd: dir,
+      flags: ["-record", rec, ...plugins],
+    });
+    assertEquals(recorded.status, 0, text(recorded.stderr));
+    assert(/^93 +1 +0$/m.test(text(recorded.stderr)), text(recorded.stderr));
+    // The order once depended on which process the replay ran when another's end was due: it varied between runs.
+    for (let i = 0; i < 4; i++) {
+      const replayed = await runPlume([], { cwd: dir, flags: ["-replay", rec, ...plugins] });
+      sameRun(recorded, replayed);
+      assertEquals(text(replayed.stderr), text(recorded.stderr), `replay ${i + 1}`);
+    }
+  },
+});
+
+Deno.test({
   name: "a recording whose child stream is cut, missing or changed is refused with one line, leaving nothing running",
   ignore: ignore || busyboxPath() === undefined,
   async fn() {

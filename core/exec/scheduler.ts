@@ -374,7 +374,11 @@ export class Scheduler {
   }
 
   private remove(t: ThreadState): void {
-    this.proc.threads.delete(t.tid);
+    const proc = this.proc;
+    proc.threads.delete(t.tid);
+    // The last thread's exit ended the process: in a recorded or replayed run its vCPU goes at the process's end
+    // (finish), when the run log lets it, so that its plugins' results come out at the recorded end's turn.
+    if (proc.exitStatus !== null && proc.runLog !== undefined) return;
     if (this.started.delete(t)) this.hooks?.vcpuExit(t.cpu);
   }
 
@@ -397,9 +401,17 @@ export class Scheduler {
    * run may hold it back (a replay lets processes end in the recorded order).
    */
   private finish(): StepResult {
-    if (this.proc.runLog?.ending(this.proc.exitStatus ?? 0) === false) {
+    const log = this.proc.runLog;
+    if (log === undefined) this.end();
+    // A replay ends the process (its plugins print their results) at the recorded end's turn.
+    else if (!log.ending(this.proc.exitStatus ?? 0, () => this.end())) {
       return { kind: "idle", ms: Infinity, hostFds: [] };
     }
+    return { kind: "exit", status: this.proc.exitStatus ?? 0 };
+  }
+
+  /** The process's end: its waits are abandoned, its vCPUs go (a forked process's plugins report then). */
+  private end(): void {
     for (const t of [...this.proc.threads.values()]) {
       if (t.call) {
         t.call.waiter.cancel();
@@ -407,7 +419,11 @@ export class Scheduler {
       }
       if (this.started.delete(t)) this.hooks?.vcpuExit(t.cpu);
     }
-    return { kind: "exit", status: this.proc.exitStatus ?? 0 };
+    // The last thread's, when it ended the process with exit (see remove).
+    for (const t of [...this.started]) {
+      this.started.delete(t);
+      this.hooks?.vcpuExit(t.cpu);
+    }
   }
 
   /** Every thread waits for something that cannot happen: report and end the run. */

@@ -372,7 +372,7 @@ abstract class RunLogBase implements RunLog {
   abstract recordedSignals(): PendingSignal[];
   abstract stalled(): boolean;
   abstract stuck(): never;
-  abstract ending(status: number): boolean;
+  abstract ending(status: number, end: () => void): boolean;
   abstract fromProcess(sig: PendingSignal): void;
 
   interrupted(signos: readonly number[]): never {
@@ -719,11 +719,12 @@ export class Recorder extends RunLogBase {
     throw new Error("a recorded run is never stuck");
   }
 
-  ending(status: number): boolean {
+  ending(status: number, end: () => void): boolean {
     if (!this.ended) {
       this.ended = true;
       this.out.begin(this.stream, K.end, true).i32(status).end();
     }
+    end();
     return true;
   }
 
@@ -1191,8 +1192,11 @@ export class Replayer extends RunLogBase {
     );
   }
 
-  ending(status: number): boolean {
-    if (this.ended) return true;
+  ending(status: number, end: () => void): boolean {
+    if (this.ended) {
+      end();
+      return true;
+    }
     // A process that outlived its recording does not end: its end (and its plugins' results) were never recorded.
     if (this.outlived()) return false;
     if (this.input.peek() !== K.end) throw this.diverged(`the process exited with status ${status}`);
@@ -1207,7 +1211,9 @@ export class Replayer extends RunLogBase {
       );
     }
     this.ended = true;
-    this.session.release(ordinal, () => {});
+    // The plugins' results come out at the end's turn: before the output other processes recorded after it, which
+    // releasing this turn lets out.
+    this.session.release(ordinal, end);
     return true;
   }
 

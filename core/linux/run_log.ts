@@ -76,10 +76,11 @@ export interface RunLog {
   /** Replaying: no process can go on: the recording lacks what would end a wait (throws). */
   stuck(): never;
   /**
-   * The process has ended (`status`) and is about to go (its plugins print their results): true when it may go
-   * now. A replay lets the ends of processes go in the recorded order, after the output recorded before them.
+   * The process has ended (`status`) and is about to go: true when it may go now, having called `end` (which takes
+   * its vCPUs away: its plugins print their results). A replay lets the ends of processes go in the recorded order,
+   * each at its turn: after the output recorded before it, and before the output recorded after it.
    */
-  ending(status: number): boolean;
+  ending(status: number, end: () => void): boolean;
   /** Reads of `time`/`cycle`/`instret`: `real` is the host's value; returns the one the guest gets. */
   counter(real: number): number;
 }
