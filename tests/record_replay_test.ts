@@ -584,6 +584,13 @@ Deno.test({
         /corrupt \(a new process's pid .* is neither a pid nor an error\)/,
       );
     }
+    // An injected system call's result forged to NaN or past 2^53 (it was returned to the guest as it was).
+    const call = records.find((r) => bytes[r.start] === 1)!; // K.call: tid, nr, result (f64), …
+    for (const ret of [NaN, 2 ** 60]) {
+      const forged = bytes.slice();
+      new DataView(forged.buffer).setFloat64(call.start + 9, ret, true);
+      refusedMidRun(await replay("ret.rec", reseal(forged)), /corrupt recording: a system call's result is/);
+    }
     // The good one still replays.
     sameRun(recorded, await runPlume([], { cwd: dir, flags: ["-replay", rec] }));
   },

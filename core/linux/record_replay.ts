@@ -961,7 +961,7 @@ export class Replayer extends RunLogBase {
           `it has thread ${tid} making ${syscallName(nr) ?? nr}`,
       );
     }
-    const ret = r.f64(), flags = r.u8();
+    const ret = r.result(), flags = r.u8();
     this.apply(this.effects(), call);
     if (flags & F_RESCHEDULE) this.proc.reschedule = true;
     if (flags & F_BLOCKED) throw new Blocked(this.injectedWaiter(call, flags & F_RESTART ? "restart" : "eintr"));
@@ -987,7 +987,7 @@ export class Replayer extends RunLogBase {
   private fork(call: LoggedCall, run: (args: readonly number[]) => number, what: string): number {
     this.expect(K.fork, what);
     const r = this.input;
-    const tid = r.u32(), ret = r.f64(), stream = r.u32();
+    const tid = r.u32(), ret = r.result(), stream = r.u32();
     if (tid !== call.tid) throw this.diverged(what);
     if (ret < 0) return ret;
     if (stream === 0 || stream >= this.session.input.streams) {
@@ -1015,7 +1015,7 @@ export class Replayer extends RunLogBase {
   private exec(call: LoggedCall, what: string): number {
     this.expect(K.exec, what);
     const r = this.input;
-    const tid = r.u32(), ret = r.f64();
+    const tid = r.u32(), ret = r.result();
     const t = this.proc.threads.get(call.tid);
     if (tid !== call.tid || t === undefined) throw this.diverged(what);
     if (ret !== 0) return ret;
@@ -1047,7 +1047,7 @@ export class Replayer extends RunLogBase {
   private fileMapping(call: LoggedCall, run: (args: readonly number[]) => number, what: string): number {
     this.expect(K.mmap, what);
     const r = this.input;
-    const tid = r.u32(), ret = r.f64();
+    const tid = r.u32(), ret = r.result();
     const effects = this.effects();
     if (tid !== call.tid) throw this.diverged(what);
     if (ret < 0) return ret;
@@ -1072,7 +1072,7 @@ export class Replayer extends RunLogBase {
       return undefined;
     }
     this.read++;
-    const ret = r.f64();
+    const ret = r.result();
     return { ret, effects: this.effects() };
   }
 

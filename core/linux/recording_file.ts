@@ -506,6 +506,20 @@ export class StreamReader {
     return v;
   }
 
+  /**
+   * A system call's result (a value or -errno): an f64 that must hold an
+   * integer, as every result plume records does.
+   *
+   * @throws {RecordingError} for NaN, a fraction or a value past 2^53 (a forged record)
+   */
+  result(): number {
+    const v = this.f64();
+    if (!Number.isSafeInteger(v)) {
+      throw new RecordingError(`-replay: corrupt recording: a system call's result is ${v}`);
+    }
+    return v;
+  }
+
   /** The next `n` bytes (a view, not a copy). */
   take(n: number): Uint8Array {
     this.need(n);
