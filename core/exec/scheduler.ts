@@ -412,14 +412,14 @@ export class Scheduler {
 
   /** The process's end: its waits are abandoned, its vCPUs go (a forked process's plugins report then). */
   private end(): void {
-    for (const t of [...this.proc.threads.values()]) {
+    for (const t of this.proc.threads.values()) {
       if (t.call) {
         t.call.waiter.cancel();
         t.call = undefined;
       }
-      if (this.started.delete(t)) this.hooks?.vcpuExit(t.cpu);
     }
-    // The last thread's, when it ended the process with exit (see remove).
+    // Every vCPU still announced: the remaining threads', and the last thread's when it ended the process with exit
+    // (see remove), in the order they were announced.
     for (const t of [...this.started]) {
       this.started.delete(t);
       this.hooks?.vcpuExit(t.cpu);
