@@ -34,6 +34,11 @@ export const SLOT = {
   frm: 540,
   /** Blocks a region may still finish in a counted slice, `Cpu.blocksLeft` (i32). */
   blocksLeft: 544,
+  /**
+   * `Cpu.vcpuIndex` (i32), written by a WebAssembly region's caller when the
+   * region carries per-vCPU plugin scoreboard operations.
+   */
+  vcpuIndex: 548,
 } as const;
 
 const PAGE = 65536;

@@ -115,6 +115,13 @@ export interface PluginHooks {
   ): boolean;
   /** A block stopped at the instruction at `pc` because it raised an exception. */
   fault(c: Cpu, pc: number): void;
+  /**
+   * Maps arena `arena`'s memory a second time at host address `target`
+   * (`bytes` long, page-aligned), so that WebAssembly code can reach it
+   * there; returns false when it cannot (an arena that is no shared
+   * mapping, such as a test's `SharedArrayBuffer`). Absent: never.
+   */
+  shareArena?(arena: number, target: number, bytes: number): boolean;
 }
 
 /** QEMU's `qemu_plugin_meminfo_t` bits: size shift in 3:0, sign in 4, store in 16. */

@@ -307,6 +307,6 @@ export function makeRuntime(
     );
   }
   /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
-  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, cboZero, RH });
+  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, cboZero, RH }, plugins);
   return { ...helpers, compile, wasm };
 }

@@ -253,7 +253,7 @@ export class TbCache {
     if (w && this.wasm !== "off") {
       // The WebAssembly tier takes larger regions.
       const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
-      if (wasmRegionSupported(region)) {
+      if (wasmRegionSupported(region, w)) {
         if (this.wasm === "always" && worthRegion(tb, region)) {
           this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
         }
@@ -276,8 +276,9 @@ export class TbCache {
     const lookup = (pc: number) => this.blocks.get(pc);
     const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
     if (!worthRegion(tb, region)) return;
-    if (wasmRegionSupported(region)) this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
-    else if (!this.regionHeads.has(tb)) {
+    if (wasmRegionSupported(region, w)) {
+      this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
+    } else if (!this.regionHeads.has(tb)) {
       // Blocks the tier does not cover joined the region since promote() left it to this tier.
       const js = formRegion(tb, lookup, JS_REGION_LIMITS);
       if (worthRegion(tb, js)) this.install(tb, js, compileRegion(js, this.rt, this.countedSlices), false);

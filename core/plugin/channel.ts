@@ -304,6 +304,8 @@ export interface Channel {
   regs: ArrayBufferLike;
   /** How to sleep on and wake its words. */
   waiter: Waiter;
+  /** Address of {@link arena} in this process, when it is a shared mapping (see `PluginHooks.shareArena`). */
+  arenaAddress?: number;
 }
 
 /** Where each part of a channel lies in one shared mapping, in bytes (page-aligned). */
@@ -367,6 +369,7 @@ export function mappedChannel(
   };
   return {
     ...parts,
+    arenaAddress: mapping.address + LAYOUT.arena,
     waiter: {
       wait: (view, index, expected, ms) => futex.wait(at(view, index), expected, ms),
       wake: (view, index) => futex.wake(at(view, index)),

@@ -25,6 +25,7 @@ import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
+import { os } from "./sandbox/os.ts";
 import { ACCESS, type CallContext, NO_ACCESS, serveRequest, snapshotRegisters } from "./requests.ts";
 import { decodeRegistrations, MAX_SYNC_CALLBACKS, mergeInlineAdds } from "./registrations.ts";
 
@@ -125,6 +126,16 @@ export class PluginCore implements VcpuHooks {
       syncMem: (c, id, baseLo, baseHi, imm, info, valueLo, valueHi) =>
         this.syncCall(c, id, true, effectiveAddress(baseLo, baseHi, imm), info, valueLo, valueHi),
       fault: (c, pc) => this.truncate(c, pc, true, undefined),
+      shareArena: (arena, target, bytes) => {
+        const inst = this.instances.find((i) => i.index === arena);
+        const at = inst?.channel.arenaAddress;
+        if (at === undefined || inst!.arena.byteLength !== bytes) return false;
+        try {
+          return os().alias(at, bytes, target);
+        } catch {
+          return false; // no FFI here: the arena stays JavaScript's only
+        }
+      },
     };
   }
 

@@ -11,7 +11,7 @@
  * flags, and the register arena (`core/cpu/register_arena.ts`), where the
  * running vCPU's slot is the region function's one parameter.
  */
-export const MEM = { guest: 0, pages: 1, regs: 2 } as const;
+export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
 
 /**
  * Imported helpers that may raise a fault. Each returns an i32 status, 0 or

@@ -33,6 +33,7 @@ import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "
 import { SLOT } from "../../cpu/register_arena.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
+import { type ArenaWindows, emitInlineActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
 
 /**
  * Limits of a WebAssembly region: larger than a JavaScript one's, since a
@@ -227,22 +228,23 @@ function limits(out: number[], pages: number, shared: boolean): void {
 let helperBodies: Uint8Array | undefined;
 
 /** Everything of a module before its code section, which is the same for every region of `w`'s address space. */
-const headers = new WeakMap<WasmRuntime, Uint8Array>();
+const headers = new WeakMap<WasmRuntime, { pluginPages: number; header: Uint8Array }>();
 
 function moduleHeader(w: WasmRuntime): Uint8Array {
   const cached = headers.get(w);
-  if (cached) return cached;
+  if (cached?.pluginPages === w.pluginPages) return cached.header;
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // The types of TYPES, each a function type: 0x60, its parameters, its results.
   const types: number[] = [TYPES.length];
   for (const [params, results] of TYPES) types.push(0x60, params.length, ...params, results.length, ...results);
   section(out, 1, types);
-  const imports: number[] = [IMPORTED.length + 3];
+  const imports: number[] = [IMPORTED.length + (w.pluginPages > 0 ? 4 : 3)];
   const imp = (module: string, field: string) => (name(imports, module), name(imports, field));
   for (const [field, type] of IMPORTED) imp("h", field), imports.push(0x00, type);
   imp("m", "guest"), imports.push(0x02), limits(imports, w.guestPages, true);
   imp("m", "pages"), imports.push(0x02), limits(imports, w.pagesPages, false);
   imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, w.arenaMaxPages);
+  if (w.pluginPages > 0) imp("m", "plugins"), imports.push(0x02), limits(imports, w.pluginPages, true);
   section(out, 2, imports);
   const funcs: number[] = [];
   unsignedLeb(funcs, HELPERS.length + 1);
@@ -255,7 +257,7 @@ function moduleHeader(w: WasmRuntime): Uint8Array {
   unsignedLeb(exports, FN.mulhu + HELPERS.length);
   section(out, 7, exports);
   const header = new Uint8Array(out);
-  headers.set(w, header);
+  headers.set(w, { pluginPages: w.pluginPages, header });
   return header;
 }
 
@@ -284,9 +286,17 @@ function moduleBytes(
   return out;
 }
 
-/** Whether the WebAssembly tier can compile `region`. */
-export function wasmRegionSupported(region: readonly TranslationBlock[]): boolean {
-  return region.every((tb) => tb.instr === undefined && wasmTranslatable(tb.insns));
+/**
+ * Whether the WebAssembly tier can compile `region`: with `w`, blocks whose
+ * plugin instrumentation is inline operations on arenas `w` can map are
+ * taken too.
+ */
+export function wasmRegionSupported(region: readonly TranslationBlock[], w?: WasmRuntime): boolean {
+  const windows: ArenaWindows | undefined = w && ((arena) => w.arenaWindow(arena));
+  return region.every((tb) =>
+    (tb.instr === undefined || (windows !== undefined && wasmInstrumentable(tb.instr, windows))) &&
+    wasmTranslatable(tb.insns)
+  );
 }
 
 /** The jumps between blocks of `region` ([from, to] indexes) that its code may take, as far as known before emitting. */
@@ -348,6 +358,7 @@ function emitWasmRegion(
   region: readonly TranslationBlock[],
   structured: boolean,
   counted: boolean,
+  windows: ArenaWindows,
 ): { locals: number[]; code: number[] } {
   region = reversePostorder(region);
   const e = new WasmEmitter();
@@ -444,6 +455,10 @@ function emitWasmRegion(
     c.localGet(nx), e.leave(e);
   };
   e.loadRegisters();
+  const vcpu = region.some((tb) => usesVcpuIndex(tb.instr)) ? e.local(I64) : -1;
+  if (vcpu >= 0) {
+    c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.vcpuIndex).op(OP.i64_extend_i32_u).localSet(vcpu);
+  }
   if (counted) c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
   else c.i32Const(REGION_BUDGET).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
@@ -473,9 +488,11 @@ function emitWasmRegion(
     }
     e.ended = false;
     e.nest = 0;
+    if (tb.instr) emitInlineActions(e, tb.instr.block, windows, vcpu);
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
+      if (tb.instr) emitInlineActions(e, tb.instr.insn[j], windows, vcpu);
       // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
       const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
       if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
@@ -506,19 +523,22 @@ export function compileWasmRegion(
   w: WasmRuntime,
   counted = false,
 ): BlockFn | undefined {
-  if (!wasmRegionSupported(region)) return undefined;
+  if (!wasmRegionSupported(region, w)) return undefined;
+  const windows: ArenaWindows = (arena) => w.arenaWindow(arena);
   let emitted;
   try {
-    emitted = emitWasmRegion(region, true, counted);
+    emitted = emitWasmRegion(region, true, counted, windows);
   } catch (err) {
     if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false, counted);
+    emitted = emitWasmRegion(region, false, counted, windows);
   }
+  const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   const { locals, code } = emitted;
   const module = new WebAssembly.Module(moduleBytes(w, locals, code));
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
   return (cpu: Cpu) => {
     w.cpu = cpu;
+    if (perVcpu) w.noteVcpuIndex(cpu);
     const nx = run(cpu.slot);
     if (nx >= 0) return nx;
     if (nx === WASM_FAULT) {

@@ -5,7 +5,12 @@
  * live (`core/cpu/register_arena.ts`), the slow-path load and store,
  * atomics and CSR access, which wrap the JavaScript tier's (`../runtime.ts`)
  * so that faults are the same in every tier, and the exact IEEE helpers of
- * `core/fpu/`, which read and write the FP registers in the slot.
+ * `core/fpu/`, which read and write the FP registers in the slot; and, once
+ * a region carries a plugin's inline operations, the plugin memory: a
+ * window per plugin instance where the instance's scoreboard arena (shared
+ * with its process) is mapped a second time, so that the region adds to
+ * and stores into the arena in place, as JavaScript does through
+ * `PluginHooks.arenas`.
  *
  * @module
  */
@@ -16,6 +21,7 @@ import type { AddressSpace } from "../../mem/address_space.ts";
 import * as fpu from "../../fpu/mod.ts";
 import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
 import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
+import type { PluginHooks } from "../plugin_actions.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
@@ -46,7 +52,26 @@ export interface WasmRuntime {
   cpu: Cpu | undefined;
   /** What the last failed helper threw, for the region's caller to throw. */
   fault: unknown;
+  /**
+   * Byte offset in the plugin memory (`MEM.plugins`) of the window where
+   * plugin arena `arena` is mapped, mapping it on first use; undefined when
+   * it cannot be (then regions it instruments stay in JavaScript).
+   */
+  arenaWindow(arena: number): number | undefined;
+  /** The plugin memory's size in 64 KiB pages, 0 until {@link arenaWindow} made it. */
+  pluginPages: number;
+  /** Writes `cpu.vcpuIndex` to its slot, for a region with per-vCPU scoreboard entries. */
+  noteVcpuIndex(cpu: Cpu): void;
 }
+
+/**
+ * Bytes of a plugin arena's window in the plugin memory: a channel's
+ * arena (`core/plugin/channel.ts`) is this size. The windows are address
+ * space only until an arena is mapped into one.
+ */
+export const ARENA_WINDOW_BYTES = 64 << 20;
+/** Windows of the plugin memory: instances loaded past it keep their regions in JavaScript. */
+const ARENA_WINDOWS = 8;
 
 const WASM_PAGE = 65536;
 
@@ -83,7 +108,11 @@ function fpImport(
  * The WebAssembly runtime of `mem`, or undefined when its memory is not a
  * `WebAssembly.Memory` (then every region stays in JavaScript).
  */
-export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime | undefined {
+export function makeWasmRuntime(
+  mem: AddressSpace,
+  slow: SlowPaths,
+  plugins?: PluginHooks,
+): WasmRuntime | undefined {
   const guest = mem.wasmMemory, pages = mem.pagesMemory;
   if (!guest || !pages) return undefined;
   const arena = arenaViews();
@@ -153,6 +182,32 @@ export function makeWasmRuntime(mem: AddressSpace, slow: SlowPaths): WasmRuntime
     pcOf: (cpu, offset) => arena().f64[(cpu.slot + offset) >> 3],
     cpu: undefined,
     fault: undefined,
+    arenaWindow: (arena) => {
+      if (!windows.has(arena)) windows.set(arena, mapArena(arena));
+      return windows.get(arena);
+    },
+    pluginPages: 0,
+    noteVcpuIndex: (cpu) => void (arena().i32[(cpu.slot + SLOT.vcpuIndex) >> 2] = cpu.vcpuIndex),
+  };
+  /** Each arena's window (undefined: it could not be mapped). */
+  const windows = new Map<number, number | undefined>();
+  let pluginMemory: WebAssembly.Memory | undefined;
+  const mapArena = (arena: number): number | undefined => {
+    if (!plugins?.shareArena || arena < 0 || arena >= ARENA_WINDOWS) return undefined;
+    if (!pluginMemory) {
+      const pages = ARENA_WINDOWS * ARENA_WINDOW_BYTES / WASM_PAGE;
+      pluginMemory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      (w.imports.m as Record<string, unknown>).plugins = pluginMemory;
+      w.pluginPages = pages;
+    }
+    let base: number;
+    try {
+      base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(pluginMemory.buffer))));
+    } catch {
+      return undefined; // no FFI permission: no address to map at
+    }
+    const offset = arena * ARENA_WINDOW_BYTES;
+    return plugins.shareArena(arena, base + offset, ARENA_WINDOW_BYTES) ? offset : undefined;
   };
   const h = w.imports.h as Record<string, unknown>;
   for (const name of Object.keys(FP_HELPERS) as FpHelper[]) {

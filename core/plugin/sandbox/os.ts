@@ -72,6 +72,7 @@ const SYSCALL_NUMBERS = {
     clone: 56,
     madvise: 28,
     mmap: 9,
+    mremap: 25,
     lseek: 8,
     pidfd_send_signal: 424,
   },
@@ -85,12 +86,14 @@ const SYSCALL_NUMBERS = {
     clone: 220,
     madvise: 233,
     mmap: 222,
+    mremap: 216,
     lseek: 62,
     pidfd_send_signal: 424,
   },
 } as const;
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_FIXED = 0x10;
+const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1;
@@ -148,6 +151,13 @@ export interface Os {
    * buffer is made, which would need the FFI permission).
    */
   remap(mapping: Mapping, fd: number, size: number): void;
+  /**
+   * Maps the `size` bytes of the shared mapping at `address` a second time,
+   * at `target`, in place of what was there (`mremap` with an old size of
+   * 0): both addresses then show the same memory. Returns false when the
+   * kernel refuses (`address` is not a shared mapping).
+   */
+  alias(address: number, size: number, target: number): boolean;
   /** The seals of memfd `fd` (`F_GET_SEALS`; -1 when it is not one). */
   seals(fd: number): number;
   /** The size of file `fd` in bytes. */
@@ -394,6 +404,11 @@ function bind(): Os {
         0n,
       );
       if (at !== BigInt(mapping.address)) fail("mmap(MAP_FIXED)");
+    },
+    alias(address, size, target) {
+      const flags = BigInt(MREMAP_MAYMOVE | MREMAP_FIXED);
+      return c.syscall(BigInt(nr.mremap), BigInt(address), 0n, BigInt(size), flags, BigInt(target), 0n) ===
+        BigInt(target);
     },
     seals(fd) {
       return c.fcntl(fd, F_GET_SEALS, 0);

@@ -1,0 +1,123 @@
+import { assert, assertEquals } from "../../../tests/assert.ts";
+import { addi, bne, ecall, emit, li, slli } from "../../cpu/_asm_testing.ts";
+import { Scheduler } from "../../exec/scheduler.ts";
+import { Cpu } from "../../cpu/state.ts";
+import { Process } from "../../linux/process.ts";
+import { SYS } from "../../linux/syscall_names.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ } from "../../mem/address_space.ts";
+import { Log } from "../../util/log.ts";
+import { os } from "../../plugin/sandbox/os.ts";
+import { makeRuntime, NO_PLUGIN_HOOKS } from "../runtime.ts";
+import { TbCache } from "../tb_cache.ts";
+import { type ExecAction, INLINE_ADD, INLINE_STORE, type PluginHooks } from "../plugin_actions.ts";
+import type { TranslationBlock } from "../translator.ts";
+import { ARENA_WINDOW_BYTES } from "./runtime.ts";
+
+const CODE = 0x10000;
+const WORDS = ARENA_WINDOW_BYTES / 4;
+
+/** Two scoreboard arenas in shared mappings, as plugin channels' are, and hooks that can map them again. */
+function mappedArena(): { hooks: PluginHooks; arena: Int32Array; next: Int32Array; close(): void } {
+  const fds = [0, 1].map(() => os().memfd("plume-wasm-inline-test", ARENA_WINDOW_BYTES));
+  const maps = fds.map((fd) => os().map(fd, ARENA_WINDOW_BYTES));
+  const arenas = maps.map((m) => new Int32Array(m.region(0, ARENA_WINDOW_BYTES)));
+  const hooks: PluginHooks = {
+    ...NO_PLUGIN_HOOKS,
+    arenas,
+    shareArena: (k, target, bytes) => k < 2 && os().alias(maps[k].address, bytes, target),
+  };
+  return { hooks, arena: arenas[0], next: arenas[1], close: () => fds.forEach((fd) => os().close(fd)) };
+}
+
+const add = (index: number, stride: number, value: bigint): ExecAction => ({
+  kind: "inline",
+  op: INLINE_ADD,
+  ref: { arena: 0, index, stride },
+  value,
+});
+
+/**
+ * Counts x5 down from 2^13 in a one-block loop with `instrument`'s
+ * actions, as vCPU `vcpu`, under WebAssembly policy `wasm`; returns the
+ * cache (for its region counts) once the guest exited.
+ */
+function run(
+  hooks: PluginHooks,
+  wasm: "always" | "off",
+  vcpu: number,
+  instrument: (tb: TranslationBlock) => ExecAction[][],
+) {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  emit(mem, CODE, [li(5, 1), slli(5, 5, 13), addi(5, 5, -1), bne(5, 0, -4), li(10, 7), li(17, SYS.exit_group), ecall]);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.vcpuIndex = vcpu;
+  proc.thread(cpu);
+  const cache = new TbCache(mem, makeRuntime(mem, hooks));
+  cache.warmupMs = 0;
+  cache.wasm = wasm;
+  cache.instrument = (tb) => {
+    const [block, ...insn] = instrument(tb);
+    return { block, insn, mem: tb.insns.map(() => []) };
+  };
+  assertEquals(new Scheduler(proc, cache).runSync(), 7);
+  return cache;
+}
+
+Deno.test("WebAssembly regions carry inline scoreboard operations: the same counts as JavaScript, in the plugin's own arena", () => {
+  const { hooks, arena, close } = mappedArena();
+  try {
+    // Per block: +1 at word 0; per instruction: +3 on vCPU 5's entry (index 2, stride 4), a store at word 40.
+    const actions = (tb: TranslationBlock) => [
+      [add(0, 0, 1n)],
+      ...tb.insns.map(
+        () => [add(2, 4, 3n), { ...add(40, 0, 0n), op: INLINE_STORE, value: 0x1_2345_6789n } as ExecAction],
+      ),
+    ];
+    const counts = () => [arena[0], arena[1], arena[2 + 5 * 4], arena[3 + 5 * 4], arena[40], arena[41]];
+    const js = run(hooks, "off", 5, actions);
+    assertEquals(js.wasmRegions, 0);
+    const inJs = counts();
+    arena.fill(0, 0, 64);
+    const wasm = run(hooks, "always", 5, actions);
+    assert(wasm.wasmRegions > 0, "the loop did not become a WebAssembly region");
+    assertEquals(counts(), inJs);
+    // 2^13 passes through the loop's block, 2 instructions each, and the blocks around it.
+    assert(inJs[0] > 8192 && inJs[2] === 3 * (2 * 8192 + 5), `counts ${inJs}`);
+    assertEquals([inJs[4], inJs[5]], [0x2345_6789, 1]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("WebAssembly regions: a 64-bit scoreboard entry carries into its high word; entries past the arena are skipped", () => {
+  const { hooks, arena, next, close } = mappedArena();
+  try {
+    arena[0] = -2; // low word 0xfffffffe: the third add carries
+    // vCPU 3's entry with a stride past the arena's end: skipped in both tiers, nothing else written.
+    // (An add to next[(3 << 14) - 2], in the window after this arena's, if it were not skipped.)
+    const actions = (tb: TranslationBlock) => [
+      [add(0, 0, 1n), add(WORDS - 2, 1 << 14, 1n)],
+      ...tb.insns.map(() => [add(0, 0, 0n), { ...add(0, 0, 0n), ref: { arena: 1, index: 8, stride: 0 } }]),
+    ];
+    const wasm = run(hooks, "always", 3, actions);
+    assert(wasm.wasmRegions > 0);
+    assertEquals(arena[1], 1);
+    assert(arena[0] > 8192 - 2);
+    assertEquals([arena[WORDS - 2], arena[WORDS - 1]], [0, 0]);
+    assertEquals([next[(3 << 14) - 2], next[(3 << 14) - 1]], [0, 0]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("WebAssembly regions: an arena that is no shared mapping keeps its regions in JavaScript", () => {
+  const arena = new Int32Array(new SharedArrayBuffer(ARENA_WINDOW_BYTES));
+  const hooks: PluginHooks = { ...NO_PLUGIN_HOOKS, arenas: [arena], shareArena: () => false };
+  const cache = run(hooks, "always", 0, (tb) => [[add(0, 0, 1n)], ...tb.insns.map(() => [])]);
+  assertEquals(cache.wasmRegions, 0);
+  assert(cache.regions > 0);
+  assert(arena[0] > 8192);
+});
