@@ -64,6 +64,7 @@ export const OP = {
   i64_ne: 0x52,
   i64_lt_s: 0x53,
   i64_lt_u: 0x54,
+  i64_le_u: 0x58,
   i64_ge_s: 0x59,
   i64_ge_u: 0x5a,
   f64_eq: 0x61,

@@ -1,73 +1,135 @@
 /**
- * Plugin instrumentation in the WebAssembly tier: the inline operations of
- * `../plugin_actions.ts` (add to or store into a scoreboard entry, per
- * vCPU) as loads and stores on the plugin memory, where each plugin
- * instance's arena is mapped a second time (`runtime.ts`), at the same
- * points as the JavaScript tier puts them (`../instrument.ts`): at a
- * block's entry and before each instruction. A region with any other
- * action (records, synchronous or conditional callbacks, memory actions)
- * stays in JavaScript.
+ * Plugin instrumentation in the WebAssembly tier: the actions of
+ * `../plugin_actions.ts` at a block's entry and before each instruction,
+ * at the same points as the JavaScript tier puts them (`../instrument.ts`).
+ * Inline operations (add to or store into a scoreboard entry, per vCPU)
+ * are loads and stores on the plugin memory, where each plugin instance's
+ * arena is mapped a second time (`runtime.ts`); a block record is a call of
+ * the imported `record`; a conditional action tests its entry in place. A
+ * region with synchronous callbacks or memory actions stays in JavaScript.
  *
  * @module
  */
 
-import type { BlockInstrumentation, ExecAction } from "../plugin_actions.ts";
-import { INLINE_STORE } from "../plugin_actions.ts";
-import { MEM } from "./layout.ts";
-import { OP, VOID } from "./encoding.ts";
+import { type ArenaRef, type BlockInstrumentation, COND, type ExecAction, INLINE_STORE } from "../plugin_actions.ts";
+import { FN, MEM } from "./layout.ts";
+import { I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 
 /** Where arena `arena`'s window starts in the plugin memory (undefined: it has none). */
 export type ArenaWindows = (arena: number) => number | undefined;
 
+/** Whether the tier can run `a`: no synchronous callback, every arena it names mapped. */
+function supported(a: ExecAction, windows: ArenaWindows): boolean {
+  switch (a.kind) {
+    case "inline":
+      return windows(a.ref.arena) !== undefined;
+    case "record":
+      return true;
+    case "cond":
+      return windows(a.ref.arena) !== undefined && supported(a.then, windows);
+    default:
+      return false;
+  }
+}
+
 /** Whether the WebAssembly tier can carry `instr` (undefined: a block no plugin instruments). */
 export function wasmInstrumentable(instr: BlockInstrumentation | undefined, windows: ArenaWindows): boolean {
   if (!instr) return true;
   if (instr.mem.some((actions) => actions.length > 0)) return false;
-  const inline = (a: ExecAction) => a.kind === "inline" && windows(a.ref.arena) !== undefined;
-  return instr.block.every(inline) && instr.insn.every((actions) => actions.every(inline));
+  const ok = (a: ExecAction) => supported(a, windows);
+  return instr.block.every(ok) && instr.insn.every((actions) => actions.every(ok));
 }
 
-/** Whether `instr` has an entry per vCPU (the code then needs the vCPU's index). */
+/** Whether `instr`'s code needs the vCPU's index (entries per vCPU, records). */
 export function usesVcpuIndex(instr: BlockInstrumentation | undefined): boolean {
-  const strided = (a: ExecAction) => a.kind === "inline" && a.ref.stride !== 0;
-  return !!instr && (instr.block.some(strided) || instr.insn.some((actions) => actions.some(strided)));
+  const uses = (a: ExecAction): boolean =>
+    a.kind === "record" || (a.kind === "inline" && a.ref.stride !== 0) ||
+    (a.kind === "cond" && (a.ref.stride !== 0 || uses(a.then)));
+  return !!instr && (instr.block.some(uses) || instr.insn.some((actions) => actions.some(uses)));
 }
 
 /**
- * Emits `actions` (all inline, see {@link wasmInstrumentable}). `vcpu` is
- * the i64 local holding the vCPU's index. An entry outside its window is
- * skipped, as the JavaScript tier's typed array ignores an index past its
- * end: a plugin's scoreboard never reaches another's window.
+ * Pushes the i32 address (before the window's base, which the access's
+ * offset adds) of vCPU `vcpu`'s entry of `ref`, and runs `access` with it,
+ * or `outside` when the entry is outside its window: as the JavaScript
+ * tier's typed array ignores an index past its end, so a plugin's
+ * scoreboard never reaches another's window.
  */
-export function emitInlineActions(
+function atEntry(
+  e: WasmEmitter,
+  ref: ArenaRef,
+  vcpu: number,
+  access: (address: () => void) => void,
+  outside?: () => void,
+) {
+  const c = e.code, { index, stride } = ref;
+  if (stride === 0) {
+    if (index >= 0 && index * 4 <= ARENA_WINDOW_BYTES - 8) access(() => c.i32Const(index * 4));
+    else outside?.();
+    return;
+  }
+  // Byte offset index * 4 + vcpu * stride * 4, in 64 bits: a negative or huge one is out of the window.
+  const offset = e.tempI64();
+  c.localGet(vcpu).i64Const(stride * 4).op(OP.i64_mul).i64Const(index * 4).op(OP.i64_add).localTee(offset);
+  c.i64Const(ARENA_WINDOW_BYTES - 7).op(OP.i64_lt_u);
+  e.if(outside ? I64 : VOID);
+  access(() => c.localGet(offset).op(OP.i32_wrap_i64));
+  if (outside) e.else(), outside();
+  e.end();
+}
+
+/**
+ * Emits `actions` (all {@link supported}). `vcpu` is the i64 local holding
+ * the vCPU's index (see {@link usesVcpuIndex}).
+ */
+export function emitExecActions(
   e: WasmEmitter,
   actions: readonly ExecAction[] | undefined,
   windows: ArenaWindows,
   vcpu: number,
 ): void {
+  for (const a of actions ?? []) emitAction(e, a, windows, vcpu);
+}
+
+function emitAction(e: WasmEmitter, a: ExecAction, windows: ArenaWindows, vcpu: number): void {
   const c = e.code;
-  for (const a of actions ?? []) {
-    if (a.kind !== "inline") throw new Error(`${a.kind} action in a WebAssembly region`);
-    const base = windows(a.ref.arena)!, { index, stride } = a.ref;
-    const operate = (address: () => void) => {
-      address();
-      if (a.op === INLINE_STORE) c.i64Const(BigInt.asIntN(64, a.value));
-      else address(), c.mem(OP.i64_load, MEM.plugins, 2, base).i64Const(BigInt.asIntN(64, a.value)).op(OP.i64_add);
-      c.mem(OP.i64_store, MEM.plugins, 2, base);
-    };
-    if (stride === 0) {
-      if (index < 0 || index * 4 > ARENA_WINDOW_BYTES - 8) continue;
-      operate(() => c.i32Const(index * 4));
-      continue;
+  switch (a.kind) {
+    case "inline": {
+      const base = windows(a.ref.arena)!, value = BigInt.asIntN(64, a.value);
+      atEntry(e, a.ref, vcpu, (address) => {
+        address();
+        if (a.op === INLINE_STORE) c.i64Const(value);
+        else address(), c.mem(OP.i64_load, MEM.plugins, 2, base).i64Const(value).op(OP.i64_add);
+        c.mem(OP.i64_store, MEM.plugins, 2, base);
+      });
+      return;
     }
-    // Byte offset index * 4 + vcpu * stride * 4, in 64 bits: a negative or huge one is out of the window.
-    const offset = e.tempI64();
-    c.localGet(vcpu).i64Const(stride * 4).op(OP.i64_mul).i64Const(index * 4).op(OP.i64_add).localTee(offset);
-    c.i64Const(ARENA_WINDOW_BYTES - 7).op(OP.i64_lt_u);
-    e.if(VOID);
-    operate(() => c.localGet(offset).op(OP.i32_wrap_i64));
-    e.end();
+    case "record":
+      c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64).call(FN.record);
+      e.checkStatus();
+      return;
+    case "cond": {
+      const base = windows(a.ref.arena)!;
+      // The entry's value; one outside the window reads as 0, as JavaScript's `undefined >>> 0`.
+      atEntry(e, a.ref, vcpu, (address) => (address(), c.mem(OP.i64_load, MEM.plugins, 2, base)), () => c.i64Const(0));
+      const test = CONDITION[a.cond];
+      if (test === undefined) c.op(OP.drop).i32Const(a.cond === COND.ALWAYS ? 1 : 0);
+      else c.i64Const(BigInt.asIntN(64, a.value)).op(test);
+      e.if(VOID);
+      emitAction(e, a.then, windows, vcpu);
+      e.end();
+    }
   }
 }
+
+/** The unsigned comparison of each condition but ALWAYS and NEVER. */
+const CONDITION: Readonly<Record<number, number>> = {
+  [COND.EQ]: OP.i64_eq,
+  [COND.NE]: OP.i64_ne,
+  [COND.LT]: OP.i64_lt_u,
+  [COND.LE]: OP.i64_le_u,
+  [COND.GT]: OP.i64_gt_u,
+  [COND.GE]: OP.i64_ge_u,
+};

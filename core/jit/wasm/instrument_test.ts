@@ -1,15 +1,15 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
-import { addi, bne, ecall, emit, li, slli } from "../../cpu/_asm_testing.ts";
+import { addi, bne, ecall, emit, li, lw, slli } from "../../cpu/_asm_testing.ts";
 import { Scheduler } from "../../exec/scheduler.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { Process } from "../../linux/process.ts";
 import { SYS } from "../../linux/syscall_names.ts";
-import { AddressSpace, PROT_EXEC, PROT_READ } from "../../mem/address_space.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { Log } from "../../util/log.ts";
 import { os } from "../../plugin/sandbox/os.ts";
 import { makeRuntime, NO_PLUGIN_HOOKS } from "../runtime.ts";
 import { TbCache } from "../tb_cache.ts";
-import { type ExecAction, INLINE_ADD, INLINE_STORE, type PluginHooks } from "../plugin_actions.ts";
+import { COND, type ExecAction, INLINE_ADD, INLINE_STORE, type PluginHooks } from "../plugin_actions.ts";
 import type { TranslationBlock } from "../translator.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 
@@ -46,10 +46,17 @@ function run(
   wasm: "always" | "off",
   vcpu: number,
   instrument: (tb: TranslationBlock) => ExecAction[][],
+  faulting = false,
 ) {
   const mem = new AddressSpace(1 << 24);
   mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
   emit(mem, CODE, [li(5, 1), slli(5, 5, 13), addi(5, 5, -1), bne(5, 0, -4), li(10, 7), li(17, SYS.exit_group), ecall]);
+  if (faulting) {
+    // The loop also loads the next word of a 16 KiB page range each pass: the 4,097th load faults, in the loop.
+    mem.mmap(0x20000, 0x4000, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+    emit(mem, CODE, [li(5, 1), slli(5, 5, 13), li(6, 1), slli(6, 6, 17), lw(7, 6, 0), addi(6, 6, 4), addi(5, 5, -1)]);
+    emit(mem, CODE + 28, [bne(5, 0, -12), li(10, 7), li(17, SYS.exit_group), ecall]);
+  }
   const proc = new Process(mem, new Log());
   const cpu = new Cpu();
   cpu.pc = CODE;
@@ -62,7 +69,7 @@ function run(
     const [block, ...insn] = instrument(tb);
     return { block, insn, mem: tb.insns.map(() => []) };
   };
-  assertEquals(new Scheduler(proc, cache).runSync(), 7);
+  assertEquals(new Scheduler(proc, cache).runSync(), faulting ? 128 + 11 : 7);
   return cache;
 }
 
@@ -120,4 +127,54 @@ Deno.test("WebAssembly regions: an arena that is no shared mapping keeps its reg
   assertEquals(cache.wasmRegions, 0);
   assert(cache.regions > 0);
   assert(arena[0] > 8192);
+});
+
+Deno.test("WebAssembly regions stream block records and test conditions as JavaScript does; a fault truncates the records", () => {
+  const { hooks: mapped, arena, close } = mappedArena();
+  try {
+    const seen: string[] = [];
+    const hooks: PluginHooks = {
+      ...mapped,
+      record: (ring, id, vcpu) => void seen.push(`r${ring}:${id}:${vcpu}`),
+      fault: (c, pc) => void seen.push(`fault ${pc.toString(16)} on ${c.vcpuIndex}`),
+    };
+    // A record per block; an instruction record while word 0 (the block count) is below 100, then an add while it is
+    // at least 100; an add to word 20 for vCPU 2 (stride 2) while its own entry is 0 (once).
+    const actions = (tb: TranslationBlock) => [
+      [add(0, 0, 1n), { kind: "record", ring: 0, id: 1 } as ExecAction],
+      ...tb.insns.map((_, k): ExecAction[] =>
+        k === 0
+          ? [
+            {
+              kind: "cond",
+              cond: COND.LT,
+              ref: { arena: 0, index: 0, stride: 0 },
+              value: 100n,
+              then: { kind: "record", ring: 0, id: 2 },
+            },
+            { kind: "cond", cond: COND.GE, ref: { arena: 0, index: 0, stride: 0 }, value: 100n, then: add(10, 0, 1n) },
+            { kind: "cond", cond: COND.EQ, ref: { arena: 0, index: 20, stride: 2 }, value: 0n, then: add(20, 2, 5n) },
+            { kind: "cond", cond: COND.NEVER, ref: { arena: 0, index: 0, stride: 0 }, value: 0n, then: add(30, 0, 1n) },
+          ]
+          : []
+      ),
+    ];
+    const outcome = () => [seen.join(" "), arena[0], arena[10], arena[24], arena[30]];
+    for (const faulting of [false, true]) {
+      run(hooks, "off", 2, actions, faulting);
+      const inJs = outcome();
+      seen.length = 0;
+      arena.fill(0, 0, 64);
+      const wasm = run(hooks, "always", 2, actions, faulting);
+      assert(wasm.wasmRegions > 0, "the loop did not become a WebAssembly region");
+      assertEquals(outcome(), inJs);
+      assertEquals(inJs[3], 5);
+      assert((inJs[0] as string).includes("r0:2:2") && (inJs[2] as number) > 8000 - 4096 * Number(faulting));
+      assertEquals((inJs[0] as string).includes("fault 10010 on 2"), faulting);
+      seen.length = 0;
+      arena.fill(0, 0, 64);
+    }
+  } finally {
+    close();
+  }
 });

@@ -29,8 +29,10 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  * - `cboZero(lo, hi)`: Zicboz's `cbo.zero` of the block holding the address.
  * - `badRm()`: raises the illegal-instruction fault of a dynamic rounding
  *   mode that `frm` makes reserved (the region checks `frm` itself).
+ * - `record(ring, id, vcpu)`: a plugin's block record (`PluginHooks.record`),
+ *   which fails only with a plugin error that ends plume (`-plugin-errors fatal`).
  */
-const FAULTING = ["ld", "st", "lr", "sc", "amo", "csr", "badRm", "cboZero"] as const;
+const FAULTING = ["ld", "st", "lr", "sc", "amo", "csr", "badRm", "cboZero", "record"] as const;
 
 /**
  * How an imported `core/fpu/` helper is called: its arguments after the

@@ -33,7 +33,8 @@ import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "
 import { SLOT } from "../../cpu/register_arena.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
-import { type ArenaWindows, emitInlineActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
+import { type ArenaWindows, emitExecActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
+import { streamsRecords } from "../plugin_actions.ts";
 
 /**
  * Limits of a WebAssembly region: larger than a JavaScript one's, since a
@@ -178,6 +179,7 @@ const FAULTING_PARAMS: Readonly<Record<string, number>> = {
   csr: 4,
   badRm: 0,
   cboZero: 2,
+  record: 3,
 };
 
 /** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
@@ -488,11 +490,12 @@ function emitWasmRegion(
     }
     e.ended = false;
     e.nest = 0;
-    if (tb.instr) emitInlineActions(e, tb.instr.block, windows, vcpu);
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
-      if (tb.instr) emitInlineActions(e, tb.instr.insn[j], windows, vcpu);
+      // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
+      if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
+      if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);
       // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
       const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
       if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
@@ -533,6 +536,8 @@ export function compileWasmRegion(
     emitted = emitWasmRegion(region, false, counted, windows);
   }
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
+  // As a JavaScript region's: any fault in a region that streams records truncates the plugins' last block record.
+  const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));
   const { locals, code } = emitted;
   const module = new WebAssembly.Module(moduleBytes(w, locals, code));
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
@@ -545,6 +550,7 @@ export function compileWasmRegion(
       cpu.pc = w.pcOf(cpu, SLOT.ip);
       const err = w.fault;
       w.fault = undefined;
+      if (reportsFaults) w.reportFault(cpu, cpu.pc);
       throw err;
     }
     cpu.pc = w.pcOf(cpu, SLOT.exitPc);

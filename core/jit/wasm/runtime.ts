@@ -62,6 +62,8 @@ export interface WasmRuntime {
   pluginPages: number;
   /** Writes `cpu.vcpuIndex` to its slot, for a region with per-vCPU scoreboard entries. */
   noteVcpuIndex(cpu: Cpu): void;
+  /** Tells the plugins that a region streaming records stopped at the instruction at `pc` (`PluginHooks.fault`). */
+  reportFault(cpu: Cpu, pc: number): void;
 }
 
 /**
@@ -173,6 +175,15 @@ export function makeWasmRuntime(
           }),
         badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
         cboZero: (lo: number, hi: number): number => status(() => slow.cboZero(w.cpu!, lo, hi)),
+        record: (ring: number, id: number, vcpu: number): number => {
+          try {
+            plugins!.record(ring, id, vcpu);
+            return 0;
+          } catch (err) {
+            w.fault = err;
+            return 1;
+          }
+        },
       },
       m: { guest, pages, regs: registerMemory },
     },
@@ -188,6 +199,7 @@ export function makeWasmRuntime(
     },
     pluginPages: 0,
     noteVcpuIndex: (cpu) => void (arena().i32[(cpu.slot + SLOT.vcpuIndex) >> 2] = cpu.vcpuIndex),
+    reportFault: (cpu, pc) => plugins?.fault(cpu, pc),
   };
   /** Each arena's window (undefined: it could not be mapped). */
   const windows = new Map<number, number | undefined>();
