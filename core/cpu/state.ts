@@ -14,6 +14,7 @@
  */
 
 import { newRegisterSlot } from "./register_arena.ts";
+import { VectorState } from "./vector_state.ts";
 
 /** ABI names of the integer registers, x0..x31. */
 export const XREG_NAMES: readonly string[] = [
@@ -131,6 +132,9 @@ export class Cpu {
 
   /** Program counter of the next instruction to execute. */
   pc = 0;
+
+  /** The vector registers and CSRs (V), outside the register arena (`vector_state.ts` says why). */
+  readonly vec: VectorState = new VectorState();
 
   /** Accrued floating-point exception flags (`FFLAG_*` of `core/fpu/fpu_state.ts`). */
   get fflags(): number {

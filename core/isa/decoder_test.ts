@@ -176,7 +176,7 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["C hint", 0x0502, { op: "slli", rd: 10, rs1: 10, imm: 0 }], // c.slli64 a0
   ["C hint", 0x6005, { op: "lui", rd: 0, imm: 0x1000 }], // c.lui zero, 1
   ["other", 0x0000000b, null], // custom-0
-  ["other", 0x02000057, null], // vector
+  ["other", 0x02001057, null], // vfadd.vv (V's floating point, not implemented)
   ["B", 0x20b52533, { op: "sh1add", rd: 10, rs1: 10, rs2: 11 }],
   ["B", 0x0805951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 0 }],
   ["B", 0x0bf5951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 63 }],

@@ -18,7 +18,7 @@
  */
 
 import type { Insn } from "./insn.ts";
-import type { Op } from "./ops_generated.ts";
+import { type Op, OP_INFO, OPS } from "./ops_generated.ts";
 
 /** ABI names of the integer registers, as objdump prints them. */
 // deno-fmt-ignore
@@ -132,6 +132,72 @@ function rounding(rm: number): string {
 
 // ---------------------------------------------------------------- operand formats
 
+/** A vector register. */
+function v(reg: number): string {
+  return `v${reg}`;
+}
+
+const LMUL_NAMES = ["m1", "m2", "m4", "m8", "", "mf8", "mf4", "mf2"];
+
+/** A vset{i}vli's vtype immediate: `e32,m1,ta,ma`, or the number when it is reserved. */
+function vtypeName(t: number): string {
+  const vsew = (t >> 3) & 7, vlmul = t & 7;
+  if (t >> 8 !== 0 || vsew > 3 || vlmul === 4) return String(t);
+  return `e${8 << vsew},${LMUL_NAMES[vlmul]},${t & 0x40 ? "ta" : "tu"},${t & 0x80 ? "ma" : "mu"}`;
+}
+
+/**
+ * A vector instruction's operands; vector registers, vm and immediates come
+ * from the raw bits (the decoder fills only the integer register fields).
+ */
+const vectorOperands: Format = (i) => {
+  const raw = i.raw, vd = (raw >>> 7) & 31, vs1 = (raw >>> 15) & 31, vs2 = (raw >>> 20) & 31;
+  const mask = (raw >>> 25) & 1 ? "" : ",v0.t";
+  const simm5 = (raw << 12) >> 27;
+  const op = i.op;
+  switch (op) {
+    case "vsetvli":
+      return `${x(i.rd)},${x(i.rs1)},${vtypeName((raw >>> 20) & 0x7ff)}`;
+    case "vsetivli":
+      return `${x(i.rd)},${vs1},${vtypeName((raw >>> 20) & 0x3ff)}`;
+    case "vsetvl":
+      return regRegReg(i, 0);
+    case "vmv.v.v":
+      return `${v(vd)},${v(vs1)}`;
+    case "vmv.v.x":
+    case "vmv.s.x":
+      return `${v(vd)},${x(i.rs1)}`;
+    case "vmv.v.i":
+      return `${v(vd)},${simm5}`;
+    case "vmv.x.s":
+      return `${x(i.rd)},${v(vs2)}`;
+  }
+  if (op.endsWith(".vv")) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
+  if (op.endsWith(".vx")) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
+  if (op.endsWith(".vi")) {
+    return op === "vxor.vi" && simm5 === -1 ? `${v(vd)},${v(vs2)}${mask}` : `${v(vd)},${v(vs2)},${simm5}${mask}`;
+  }
+  // Loads and stores: (rs1), then the stride or the index vector.
+  const index = /^v[ls][uo]xei/.test(op) ? `,${v(vs2)}` : /^v[ls]se/.test(op) ? `,${x(i.rs2)}` : "";
+  return `${v(vd)},(${x(i.rs1)})${index}${mask}`;
+};
+
+/**
+ * A vector instruction's mnemonic as objdump prints it: segment forms
+ * (nf > 1) are `vlseg<nf>e8.v`…, whole-register loads of bytes `vl<n>r.v`,
+ * and vxor.vi with -1 `vnot.v`.
+ */
+function vectorMnemonic(i: Insn): string {
+  const op = i.op, nf = ((i.raw >>> 29) & 7) + 1;
+  if (op === "vxor.vi" && (i.raw << 12) >> 27 === -1) return "vnot.v";
+  if (/^vl[1248]re8\.v$/.test(op)) return op.replace("re8", "r");
+  const memory = (i.raw & 0x5f) === 0x07; // LOAD-FP or STORE-FP
+  if (memory && nf > 1 && !/^v[ls][1248]r/.test(op)) {
+    return op.replace(/^(v[ls](?:s|ux|ox)?)e/, `$1seg${nf}e`);
+  }
+  return op;
+}
+
 type Format = (i: Insn, pc: number) => string;
 
 /** Gives several operations one operand format. */
@@ -174,6 +240,7 @@ const none: Format = () => "";
  * added to `rv64gc.decode` fails `deno check` here until it has one.
  */
 const FORMATS: Readonly<Record<Op, Format>> = {
+  ...formatOf(OPS.filter((op): op is Extract<Op, `v${string}`> => OP_INFO[op].ext === "v"), vectorOperands),
   ...formatOf(["lui", "auipc"], upperImm),
   ...formatOf(["jal"], jump),
   ...formatOf(["jalr"], jumpReg),
@@ -451,6 +518,7 @@ export function disassemble(insn: Insn, pc: number): string {
   if (objdumpRejects(insn)) return `.${insn.size}byte ${hex(insn.raw)}`;
   const special = (insn.size === 2 ? compressedHint(insn) : undefined) ?? alias(insn, pc);
   if (special !== undefined) return special;
+  if (OP_INFO[insn.op].ext === "v") return text(vectorMnemonic(insn), FORMATS[insn.op](insn, pc));
   return text(PRINTED_AS[insn.op] ?? atomicName(insn), FORMATS[insn.op](insn, pc));
 }
 

@@ -52,7 +52,7 @@ function parseListing(listing: string): Listed[] {
  * decode to null, except, when `directives` allows it, the ones plume executes
  * and prints as objdump's data directive.
  */
-function compare(listed: Listed[], directives: boolean): string[] {
+function compare(listed: Listed[], directives: boolean, extensions = OBJDUMP_SET): string[] {
   const problems: string[] = [];
   for (const { address, hex, text, known } of listed) {
     const where = `${address.toString(16)}: ${hex}`;
@@ -65,7 +65,7 @@ function compare(listed: Listed[], directives: boolean): string[] {
     }
     // Decoded as by a run with the extensions objdump knows: Zcb's encodings are reserved without Zcb.
     const decoded = decode(parseInt(hex, 16));
-    const insn = decoded && hasInsn(decoded, OBJDUMP_SET) ? decoded : null;
+    const insn = decoded && hasInsn(decoded, extensions) ? decoded : null;
     if (insn === null) {
       if (known) problems.push(`${where}: decoded to null, objdump says "${text}"`);
       continue;
@@ -226,7 +226,10 @@ function objdumpKnows(op: string): boolean {
 }
 
 /** Words for every pattern of the table, with register and immediate fields biased towards their edge values. */
-function sampleEncodings(perPattern: number): { bits: number; width: number }[] {
+function sampleEncodings(
+  perPattern: number,
+  sampled: (op: string) => boolean = objdumpKnows,
+): { bits: number; width: number }[] {
   let state = 0x9e3779b9;
   const random = () => {
     state ^= state << 13;
@@ -236,7 +239,7 @@ function sampleEncodings(perPattern: number): { bits: number; width: number }[] 
   };
   const samples: { bits: number; width: number }[] = [];
   const { patterns } = parseTable(Deno.readTextFileSync(new URL(TABLE_PATH, repoRoot)));
-  for (const p of patterns.filter((p) => p.width === 32 && objdumpKnows(p.op))) {
+  for (const p of patterns.filter((p) => p.width === 32 && sampled(p.op))) {
     for (let n = 0; n < perPattern; n++) {
       let bits = (random() & ~p.mask) | p.value;
       const set = (pos: number, len: number, value: number) => {
@@ -253,7 +256,9 @@ function sampleEncodings(perPattern: number): { bits: number; width: number }[] 
       samples.push({ bits: bits >>> 0, width: 32 });
     }
   }
-  for (let half = 0; half < 0x10000; half++) if ((half & 3) !== 3) samples.push({ bits: half, width: 16 });
+  if (sampled === objdumpKnows) {
+    for (let half = 0; half < 0x10000; half++) if ((half & 3) !== 3) samples.push({ bits: half, width: 16 });
+  }
   return samples;
 }
 
@@ -263,32 +268,52 @@ const liveSkipReason = !installed(OBJDUMP)
   ? `${AS} is not installed`
   : undefined;
 
+/** Assembles `samples` with `-march=march`, lists them with objdump and compares with plume's decoder and disassembler. */
+async function compareLive(
+  samples: { bits: number; width: number }[],
+  march: string,
+  extensions: ReadonlySet<Extension>,
+) {
+  const dir = await Deno.makeTempDir({ prefix: "plume_isa_" });
+  try {
+    const source = [
+      ".attribute priv_spec, 1", // the CSR names disasm.ts knows
+      ".attribute priv_spec_minor, 11",
+      ".text",
+      ...samples.map(({ bits, width }) => `.insn ${width / 8}, 0x${bits.toString(16)}`),
+    ];
+    await Deno.writeTextFile(`${dir}/samples.S`, source.join("\n") + "\n");
+    const as = await new Deno.Command(AS, {
+      args: [`-march=${march}`, "-misa-spec=20191213", "-o", `${dir}/samples.o`, `${dir}/samples.S`],
+    }).output();
+    assert(as.success, new TextDecoder().decode(as.stderr));
+    const output = await new Deno.Command(OBJDUMP, { args: ["-d", `${dir}/samples.o`], stdout: "piped" }).output();
+    assert(output.success, `${OBJDUMP} -d failed`);
+    const listed = parseListing(new TextDecoder().decode(output.stdout));
+    assertEquals(listed.length, samples.length);
+    assertNoProblems(
+      compare(listed, true, extensions).filter((problem) => !(problem.split(": ")[1] in KNOWN_DIFFERENCES)),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "disassemble matches objdump on every compressed encoding and on samples of every 32-bit pattern" +
     (liveSkipReason ? ` (skipped: ${liveSkipReason})` : ""),
   ignore: liveSkipReason !== undefined,
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "plume_isa_" });
-    try {
-      const samples = sampleEncodings(64);
-      const source = [
-        ".attribute priv_spec, 1", // the CSR names disasm.ts knows
-        ".attribute priv_spec_minor, 11",
-        ".text",
-        ...samples.map(({ bits, width }) => `.insn ${width / 8}, 0x${bits.toString(16)}`),
-      ];
-      await Deno.writeTextFile(`${dir}/samples.S`, source.join("\n") + "\n");
-      const as = await new Deno.Command(AS, {
-        args: [`-march=${OBJDUMP_MARCH}`, "-misa-spec=20191213", "-o", `${dir}/samples.o`, `${dir}/samples.S`],
-      }).output();
-      assert(as.success, new TextDecoder().decode(as.stderr));
-      const output = await new Deno.Command(OBJDUMP, { args: ["-d", `${dir}/samples.o`], stdout: "piped" }).output();
-      assert(output.success, `${OBJDUMP} -d failed`);
-      const listed = parseListing(new TextDecoder().decode(output.stdout));
-      assertEquals(listed.length, samples.length);
-      assertNoProblems(compare(listed, true).filter((problem) => !(problem.split(": ")[1] in KNOWN_DIFFERENCES)));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  fn: () => compareLive(sampleEncodings(64), OBJDUMP_MARCH, OBJDUMP_SET),
+});
+
+Deno.test({
+  name: "disassemble matches objdump on samples of every vector (V) pattern" +
+    (liveSkipReason ? ` (skipped: ${liveSkipReason})` : ""),
+  ignore: liveSkipReason !== undefined,
+  fn: () =>
+    compareLive(
+      sampleEncodings(256, (op) => op !== "illegal" && OP_INFO[op as Op].ext === "v"),
+      `rv64gcv`,
+      new Set<Extension>(["v"]),
+    ),
 });

@@ -29,6 +29,13 @@ const EXTENSIONS: readonly Extension[] = [
  */
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
+/**
+ * Extensions plume implements only in part, which `-cpu max` leaves out
+ * until they are whole: V has its configuration, loads and stores and a few
+ * integer operations so far (`-cpu rv64,v=on` turns it on).
+ */
+const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v"];
+
 /** The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its default). */
 const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
 
@@ -54,7 +61,9 @@ export function isExtension(name: string): name is Extension {
 export function parseCpu(spec: string): Set<Extension> {
   const [model, ...toggles] = spec.split(",");
   if (!CPU_MODELS.includes(model)) throw new Error(`Unable to find CPU definition '${model}'`);
-  const on = new Set<Extension>(model === "max" ? EXTENSIONS : DEFAULT_EXTENSIONS);
+  const on = new Set<Extension>(
+    model === "max" ? EXTENSIONS.filter((e) => !INCOMPLETE_EXTENSIONS.includes(e)) : DEFAULT_EXTENSIONS,
+  );
   for (const toggle of toggles) {
     // As QEMU's property parser: NAME=VALUE, names exactly as QEMU spells them, its boolean spellings.
     const m = /^([^=]*)=(.*)$/.exec(toggle);
@@ -90,6 +99,31 @@ export function hasInsn(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Whether a run with extensions `enabled` has the CSR a Zicsr instruction
+ * `insn` names (true for other instructions): the vector CSRs exist only
+ * with V, as QEMU's csr predicate `vs` says. The instruction itself is
+ * RV64GC's, so it disassembles either way; it is illegal when run.
+ *
+ * @example
+ * ```ts
+ * import { decode } from "./decoder.ts";
+ * import { hasCsr } from "./extensions.ts";
+ * import { strictEqual } from "node:assert";
+ * const csrrVlenb = decode(0xc2202573)!;
+ * strictEqual(hasCsr(csrrVlenb, new Set(["v"])), true);
+ * strictEqual(hasCsr(csrrVlenb, new Set()), false);
+ * ```
+ */
+export function hasCsr(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
+  return !insn.op.startsWith("csrr") || !isVectorCsr(insn.csr) || enabled.has("v");
+}
+
+/** vstart, vxsat, vxrm, vcsr, vl, vtype and vlenb. */
+function isVectorCsr(csr: number): boolean {
+  return (csr >= 0x008 && csr <= 0x00a) || csr === 0x00f || (csr >= 0xc20 && csr <= 0xc22);
 }
 
 /** A halfword's quadrant and funct3 (bits 1:0 and 15:13), which most compressed patterns fix. */

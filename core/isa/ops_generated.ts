@@ -223,7 +223,87 @@ export type Op =
   | "bseti"
   | "czero.eqz"
   | "czero.nez"
-  | "cbo.zero";
+  | "cbo.zero"
+  | "vsetvli"
+  | "vsetivli"
+  | "vsetvl"
+  | "vle8.v"
+  | "vle16.v"
+  | "vle32.v"
+  | "vle64.v"
+  | "vle8ff.v"
+  | "vle16ff.v"
+  | "vle32ff.v"
+  | "vle64ff.v"
+  | "vlse8.v"
+  | "vlse16.v"
+  | "vlse32.v"
+  | "vlse64.v"
+  | "vluxei8.v"
+  | "vluxei16.v"
+  | "vluxei32.v"
+  | "vluxei64.v"
+  | "vloxei8.v"
+  | "vloxei16.v"
+  | "vloxei32.v"
+  | "vloxei64.v"
+  | "vl1re8.v"
+  | "vl1re16.v"
+  | "vl1re32.v"
+  | "vl1re64.v"
+  | "vl2re8.v"
+  | "vl2re16.v"
+  | "vl2re32.v"
+  | "vl2re64.v"
+  | "vl4re8.v"
+  | "vl4re16.v"
+  | "vl4re32.v"
+  | "vl4re64.v"
+  | "vl8re8.v"
+  | "vl8re16.v"
+  | "vl8re32.v"
+  | "vl8re64.v"
+  | "vlm.v"
+  | "vse8.v"
+  | "vse16.v"
+  | "vse32.v"
+  | "vse64.v"
+  | "vsse8.v"
+  | "vsse16.v"
+  | "vsse32.v"
+  | "vsse64.v"
+  | "vsuxei8.v"
+  | "vsuxei16.v"
+  | "vsuxei32.v"
+  | "vsuxei64.v"
+  | "vsoxei8.v"
+  | "vsoxei16.v"
+  | "vsoxei32.v"
+  | "vsoxei64.v"
+  | "vs1r.v"
+  | "vs2r.v"
+  | "vs4r.v"
+  | "vs8r.v"
+  | "vsm.v"
+  | "vadd.vv"
+  | "vadd.vx"
+  | "vadd.vi"
+  | "vsub.vv"
+  | "vsub.vx"
+  | "vand.vv"
+  | "vand.vx"
+  | "vand.vi"
+  | "vor.vv"
+  | "vor.vx"
+  | "vor.vi"
+  | "vxor.vv"
+  | "vxor.vx"
+  | "vxor.vi"
+  | "vmv.v.v"
+  | "vmv.v.x"
+  | "vmv.v.i"
+  | "vmv.x.s"
+  | "vmv.s.x";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -273,6 +353,7 @@ export type Extension =
   | "zbs"
   | "zicond"
   | "zicboz"
+  | "v"
   | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
@@ -292,7 +373,10 @@ export type ArgSet =
   | "csr"
   | "csri"
   | "fence"
-  | "cbo";
+  | "cbo"
+  | "vr1"
+  | "vr2"
+  | "vrd";
 
 /** An `Insn` field an argument set may hold. */
 export type ArgField = "rd" | "rs1" | "rs2" | "rs3" | "imm" | "rm" | "aq" | "rl" | "csr";
@@ -356,6 +440,9 @@ export const ARG_SETS: { readonly [A in ArgSet]: readonly ArgField[] } = {
   csri: ["rd", "imm", "csr"],
   fence: ["imm"],
   cbo: ["rs1"],
+  vr1: ["rs1"],
+  vr2: ["rs1", "rs2"],
+  vrd: ["rd"],
 };
 
 /** Every operation, in table order. */
@@ -563,6 +650,86 @@ export const OPS: readonly Op[] = [
   "czero.eqz",
   "czero.nez",
   "cbo.zero",
+  "vsetvli",
+  "vsetivli",
+  "vsetvl",
+  "vle8.v",
+  "vle16.v",
+  "vle32.v",
+  "vle64.v",
+  "vle8ff.v",
+  "vle16ff.v",
+  "vle32ff.v",
+  "vle64ff.v",
+  "vlse8.v",
+  "vlse16.v",
+  "vlse32.v",
+  "vlse64.v",
+  "vluxei8.v",
+  "vluxei16.v",
+  "vluxei32.v",
+  "vluxei64.v",
+  "vloxei8.v",
+  "vloxei16.v",
+  "vloxei32.v",
+  "vloxei64.v",
+  "vl1re8.v",
+  "vl1re16.v",
+  "vl1re32.v",
+  "vl1re64.v",
+  "vl2re8.v",
+  "vl2re16.v",
+  "vl2re32.v",
+  "vl2re64.v",
+  "vl4re8.v",
+  "vl4re16.v",
+  "vl4re32.v",
+  "vl4re64.v",
+  "vl8re8.v",
+  "vl8re16.v",
+  "vl8re32.v",
+  "vl8re64.v",
+  "vlm.v",
+  "vse8.v",
+  "vse16.v",
+  "vse32.v",
+  "vse64.v",
+  "vsse8.v",
+  "vsse16.v",
+  "vsse32.v",
+  "vsse64.v",
+  "vsuxei8.v",
+  "vsuxei16.v",
+  "vsuxei32.v",
+  "vsuxei64.v",
+  "vsoxei8.v",
+  "vsoxei16.v",
+  "vsoxei32.v",
+  "vsoxei64.v",
+  "vs1r.v",
+  "vs2r.v",
+  "vs4r.v",
+  "vs8r.v",
+  "vsm.v",
+  "vadd.vv",
+  "vadd.vx",
+  "vadd.vi",
+  "vsub.vv",
+  "vsub.vx",
+  "vand.vv",
+  "vand.vx",
+  "vand.vi",
+  "vor.vv",
+  "vor.vx",
+  "vor.vi",
+  "vxor.vv",
+  "vxor.vx",
+  "vxor.vi",
+  "vmv.v.v",
+  "vmv.v.x",
+  "vmv.v.i",
+  "vmv.x.s",
+  "vmv.s.x",
 ];
 
 /** Each operation's properties. */
@@ -770,6 +937,86 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "czero.eqz": { args: "r", rm: false, fp: [], ext: "zicond" },
   "czero.nez": { args: "r", rm: false, fp: [], ext: "zicond" },
   "cbo.zero": { args: "cbo", rm: false, fp: [], ext: "zicboz" },
+  vsetvli: { args: "r2", rm: false, fp: [], ext: "v" },
+  vsetivli: { args: "vrd", rm: false, fp: [], ext: "v" },
+  vsetvl: { args: "r", rm: false, fp: [], ext: "v" },
+  "vle8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle8ff.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle16ff.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle32ff.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vle64ff.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vlse8.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vlse16.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vlse32.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vlse64.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vluxei8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vluxei16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vluxei32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vluxei64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vloxei8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vloxei16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vloxei32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vloxei64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl1re8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl1re16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl1re32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl1re64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl2re8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl2re16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl2re32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl2re64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl4re8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl4re16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl4re32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl4re64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl8re8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl8re16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl8re32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vl8re64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vlm.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vse8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vse16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vse32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vse64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsse8.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vsse16.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vsse32.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vsse64.v": { args: "vr2", rm: false, fp: [], ext: "v" },
+  "vsuxei8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsuxei16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsuxei32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsuxei64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsoxei8.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsoxei16.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsoxei32.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsoxei64.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vs1r.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vs2r.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vs4r.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vs8r.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsm.v": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vadd.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vadd.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vand.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vand.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vand.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vor.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vor.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vor.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vxor.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vxor.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vxor.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv.v.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv.v.x": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmv.v.i": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv.x.s": { args: "vrd", rm: false, fp: [], ext: "v" },
+  "vmv.s.x": { args: "vr1", rm: false, fp: [], ext: "v" },
 };
 
 /**

@@ -28,6 +28,7 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./e
 import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
+import { VECTOR_OPS, type VectorOp, WRITES_RD } from "./trans_rvv.ts";
 import {
   accessActions,
   type ActionsFn,
@@ -543,7 +544,19 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   // Zicond
   "czero.eqz": pair(bm.czero_eqz),
   "czero.nez": pair(bm.czero_nez),
+  // V: the helper the JavaScript tier calls
+  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vector])) as Record<VectorOp, Handler>,
 };
+
+/** Any vector instruction, through the runtime's `vector` helper (`vector.ts`). */
+function vector(c: Cpu, x: Int32Array, i: Insn, _pc: number, rt: Runtime): undefined {
+  const lo = rt.vector(c, i.raw, x[2 * i.rs1], x[2 * i.rs1 + 1], x[2 * i.rs2], x[2 * i.rs2 + 1]);
+  if (WRITES_RD.has(i.op) && i.rd !== 0) {
+    x[2 * i.rd] = lo;
+    x[2 * i.rd + 1] = RH[0];
+  }
+  return undefined;
+}
 
 /** The handler for a decoded instruction ({@link unsupported} for `null`, a reserved encoding). */
 function handlerFor(insn: Insn | null): Handler {

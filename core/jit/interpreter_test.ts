@@ -7,7 +7,7 @@ import { parseTable, TABLE_PATH } from "../../build/gen_decoder.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
 import { interpretBlock } from "./interpreter.ts";
-import { CSR, makeRuntime } from "./runtime.ts";
+import { CSR, makeRuntime, type Runtime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
@@ -31,6 +31,8 @@ function randomInsn(next: () => number, body: boolean, only?: (insn: Insn) => bo
     const bits = next() & 1 ? next() | 3 : next() & 0xffff;
     const insn = decode(bits >>> 0);
     if (!insn || insn.op.startsWith("csr") && ![1, 2, 3].includes(insn.csr)) continue;
+    // Vector instructions have a test of their own below, which compares the vector state too.
+    if (OP_INFO[insn.op].ext === "v") continue;
     if (only && !only(insn)) continue;
     if (body === NOT_IN_BODY.has(insn.op)) continue;
     const { mem, flow, fp } = OP_INFO[insn.op];
@@ -64,12 +66,15 @@ interface Outcome {
   fi: number[];
   fcsr: number;
   data: Uint8Array;
+  /** The vector registers, then vl, vtype, vill and vstart. */
+  vec: number[];
 }
 
 function runTier(
   tier: "interpreter" | "block" | "region" | "wasm",
   block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
   s: ReturnType<typeof state>,
+  prepare?: (c: Cpu, rt: Runtime) => void,
 ): Outcome | undefined {
   const mem = new AddressSpace(1 << 24);
   mem.mmap(DATA, DATA_SIZE, PROT_READ | PROT_WRITE, { name: "", fixed: true });
@@ -79,6 +84,7 @@ function runTier(
   c.x.set(s.x);
   c.fi.set(s.fi);
   c.fcsr = s.fcsr;
+  prepare?.(c, rt);
   const region = [{ ...block, id: 1, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock];
   const fn: BlockFn | undefined = tier === "interpreter"
     ? interpretBlock(block, rt)
@@ -102,6 +108,7 @@ function runTier(
     fi: [...c.fi],
     fcsr: c.fcsr,
     data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+    vec: [...c.vec.v, c.vec.vl, c.vec.vtype, Number(c.vec.vill), c.vec.vstart],
   };
 }
 
@@ -147,7 +154,8 @@ Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree o
  * instances from the table.
  */
 const EXTENSION_PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns
-  .filter((p) => p.op !== "illegal" && (OP_INFO[p.op as Op].ext !== undefined || p.props?.ext !== undefined));
+  .filter((p) => p.op !== "illegal" && (OP_INFO[p.op as Op].ext !== undefined || p.props?.ext !== undefined))
+  .filter((p) => OP_INFO[p.op as Op].ext !== "v");
 
 /** A random instance of pattern `p`, with register operands leaning towards x0 and BASE's neighbours. */
 function patternInsn(next: () => number, p: typeof EXTENSION_PATTERNS[number]): Insn | null {
@@ -170,7 +178,7 @@ function bitValue(next: () => number): [lo: number, hi: number] {
 Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zcb, Zicboz)", () => {
   const next = rng(0xb17);
   const ops = [...new Set(EXTENSION_PATTERNS.map((p) => p.op as Op))];
-  assertEquals(ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined).length, true);
+  assertEquals(ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined && OP_INFO[op].ext !== "v").length, true);
   const inWasm = new Map<Op, number>();
   for (let round = 0; round < 2000; round++) {
     const insns: Insn[] = [];
@@ -481,4 +489,64 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
     events += a.log.length;
   }
   assertEquals(events > 1000, true, `${events} events`);
+});
+
+/** The patterns of V, whose instances the test below draws. */
+const VECTOR_PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns
+  .filter((p) => p.op !== "illegal" && OP_INFO[p.op as Op].ext === "v");
+
+Deno.test("every tier agrees on random instances of every vector (V) pattern: registers, vector state, memory and faults", () => {
+  const next = rng(0x7ec);
+  const seen = new Set<Op>();
+  let faults = 0, ran = 0;
+  for (let round = 0; round < 1500; round++) {
+    const insns: Insn[] = [];
+    for (let k = 1 + (next() % 4); k > 0; k--) {
+      const p = VECTOR_PATTERNS[next() % VECTOR_PATTERNS.length];
+      let bits = ((next() & ~p.mask) | p.value) >>> 0;
+      // Mostly small register groups at aligned numbers, so that most instances are legal.
+      if (next() % 2) bits = (bits & ~(0x1f << 7)) | ((8 * (next() % 4)) << 7);
+      if (next() % 2) bits = (bits & ~(0x1f << 20)) | ((8 * (next() % 4)) << 20);
+      if ((bits & 0x7f) !== 0x57 && next() % 3) bits &= ~(7 << 29); // nf = 1
+      let insn = decode(bits >>> 0);
+      if (!insn) continue;
+      // Loads and stores address the data area: rs1 = BASE, a small stride.
+      if (insn.op.startsWith("vl") || insn.op.startsWith("vs") && insn.op !== "vsetvl") {
+        insn = { ...insn, rs1: BASE, rs2: insn.rs2 === 0 ? 0 : 10 };
+      }
+      if (insn.rd === BASE) insn = { ...insn, rd: 9 };
+      insns.push(insn);
+    }
+    if (insns.length === 0) continue;
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) pcs.push(at), at += i.size;
+    const block = { pc: PC, insns, pcs, end: at }, s = state(next);
+    s.x[2 * BASE] = DATA + 64 + (next() % 64);
+    s.x[20] = (next() % 33) - 16; // x10: a stride of -16…16
+    s.x[21] = s.x[20] >> 31;
+    const vtype = next() % 4 === 0 ? next() & 0xff : (next() % 4) << 3 | [0, 1, 5, 6, 7][next() % 5] | 0xc0;
+    const avl = next() % 40;
+    const regs = new Uint8Array(512).map(() => next());
+    const prepare = (c: Cpu, rt: Runtime) => {
+      c.vec.v.set(regs);
+      rt.vector(c, 0x80007057 | (5 << 20) | (6 << 15), avl, 0, vtype, 0); // vsetvl x0, x6, x5 with the values given
+    };
+    const a = runTier("interpreter", block, s, prepare)!;
+    const what = insns.map((i) => `${i.op} ${i.raw.toString(16)}`).join("; ") + ` vtype=${vtype} avl=${avl}`;
+    for (const tier of ["block", "region", "wasm"] as const) {
+      const b = runTier(tier, block, s, prepare);
+      if (!b) continue;
+      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
+      if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
+      assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
+      assertEquals(b.vec, a.vec, `${tier}: vector state after ${what}`);
+      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+    }
+    if (typeof a.result === "string") faults++;
+    else ran++;
+    for (const i of insns) seen.add(i.op);
+  }
+  assertEquals(VECTOR_PATTERNS.every((p) => seen.has(p.op as Op)), true);
+  assertEquals(faults > 100 && ran > 300, true, `${faults} faults, ${ran} blocks run to their end`);
 });

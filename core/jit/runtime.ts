@@ -14,6 +14,7 @@ import * as bitmanip from "./bitmanip.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
 import { makeWasmRuntime } from "./wasm/runtime.ts";
+import { isVectorCsr, makeVectorHelper, readVectorCsr, writeVectorCsr } from "./vector.ts";
 
 /** Hooks for a run without plugins: instrumented code is never made then. */
 export const NO_PLUGIN_HOOKS: PluginHooks = {
@@ -257,8 +258,13 @@ export function makeRuntime(
         RH[0] = Math.floor(v / TWO32) | 0;
         return v | 0;
       }
-      default:
-        throw new IllegalInstruction(`Unknown CSR 0x${num.toString(16)}`);
+      default: {
+        // Translation made the vector CSRs illegal when the run lacks V (`hasInsn`).
+        if (!isVectorCsr(num)) throw new IllegalInstruction(`Unknown CSR 0x${num.toString(16)}`);
+        const lo = readVectorCsr(c, num, RH);
+        if (write) writeVectorCsr(c, num, op === CSR_OP.write ? vlo : op === CSR_OP.set ? lo | vlo : lo & ~vlo);
+        return lo;
+      }
     }
     if (write) {
       const v = op === CSR_OP.write ? vlo : op === CSR_OP.set ? old | vlo : old & ~vlo;
@@ -285,6 +291,7 @@ export function makeRuntime(
     amo,
     csr,
     cboZero,
+    vector: makeVectorHelper(mem, RH),
     P: plugins,
     ...int64,
     ...bitmanip,

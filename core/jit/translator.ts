@@ -16,7 +16,7 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { decode, insnLength } from "../isa/decoder.ts";
-import { DEFAULT_EXTENSIONS, hasInsn } from "../isa/extensions.ts";
+import { DEFAULT_EXTENSIONS, hasCsr, hasInsn } from "../isa/extensions.ts";
 import type { Insn } from "../isa/insn.ts";
 import { type Extension, type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_EXEC } from "../mem/address_space.ts";
@@ -25,6 +25,7 @@ import { emitExecActions } from "./instrument.ts";
 import { type BlockInstrumentation, streamsRecords } from "./plugin_actions.ts";
 import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
+import { TRANS_RVV } from "./trans_rvv.ts";
 import { TRANS_RVB } from "./trans_rvb.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
 import { type Trans, TRANS_RVI } from "./trans_rvi.ts";
@@ -48,6 +49,7 @@ const TRANS: Readonly<Record<Op, Trans>> = {
   ...TRANS_ZICSR,
   ...TRANS_RVF,
   ...TRANS_RVB,
+  ...TRANS_RVV,
 };
 
 /** A compiled block: takes the vCPU, returns the next pc or a negative `EXIT_*` code. */
@@ -121,7 +123,7 @@ export function decodeBlock(
       throw err;
     }
     let insn = decode(bits);
-    if (insn !== null && !hasInsn(insn, extensions)) insn = null;
+    if (insn !== null && !(hasInsn(insn, extensions) && hasCsr(insn, extensions))) insn = null;
     insns.push(insn);
     pcs.push(at);
     raws.push(bits);

@@ -244,6 +244,7 @@ function replaceImage(
   cpu.x.fill(0);
   cpu.fi.fill(0);
   cpu.fcsr = 0;
+  cpu.vec.reset();
   cpu.reservation = -1;
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);

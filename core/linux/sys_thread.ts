@@ -117,6 +117,7 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   child.x.set(cpu.x);
   child.fi.set(cpu.fi);
   child.fcsr = cpu.fcsr;
+  child.vec.copyFrom(cpu.vec);
   child.pc = cpu.pc;
   child.vcpuIndex = nextVcpuIndex(proc);
   if (newsp !== 0) child.setXNumber(2, newsp);
@@ -176,6 +177,7 @@ function forkProcess(
   t.x.set(cpu.x);
   t.fi.set(cpu.fi);
   t.fcsr = cpu.fcsr;
+  t.vec.copyFrom(cpu.vec);
   t.pc = cpu.pc;
   t.tid = child.pid;
   if (newsp !== 0) t.setXNumber(2, newsp);

@@ -49,6 +49,7 @@ import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
+import { VECTOR_OPS, type VectorOp } from "../trans_rvv.ts";
 
 /** Emits one instruction; false means illegal (the caller exits with `EXIT_ILLEGAL`). */
 export type WasmTrans = (e: WasmEmitter, i: Insn) => boolean;
@@ -921,6 +922,11 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   },
   "czero.eqz": czero(true),
   "czero.nez": czero(false),
+  // V: every vector instruction runs in the JavaScript helper (vector.ts)
+  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, LEFT_TO_JAVASCRIPT])) as Record<
+    VectorOp,
+    typeof LEFT_TO_JAVASCRIPT
+  >,
 };
 
 /**
