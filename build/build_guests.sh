@@ -81,6 +81,28 @@ if wanted bitmanip_rva; then
     -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/bitmanip_rva" bitmanip.c)
 fi
 
+# The vector extension (V) with clang-19, which GCC 12 cannot target; -fno-vectorize keeps the compiler's own code
+# scalar (the program's vector instructions are its inline assembly). Its expected output is QEMU 10's
+# (`-cpu rv64,v=true`: VLEN 128) when QEMU 10 is here (tests/harness.ts qemu10()), compared by tests/vector_test.ts.
+if wanted vector; then
+  echo "build_guests: vector <- vector.c (clang-19, V)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
+    -o "$BIN/vector" vector.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    for arg in "" segv-load segv-ff segv-store; do
+      out=$ROOT/tests/guest/expected/vector${arg:+_$arg}.out
+      status=0
+      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector" $arg > "$out" || status=$?
+      echo "status $status" >> "$out"
+    done
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector*.out left as they are" >&2
+  fi
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s

@@ -203,6 +203,10 @@ const QEMU10_CASES: Case[] = [
     plumeFlags: ["-jit-wasm", "off"],
   },
   { bin: "bitmanip_rva", status: 132, note: "without Zicond, Zcb and Zicboz: SIGILL, as under QEMU 7.2" },
+  // V (VLEN 128, QEMU 10's default); tests/vector_test.ts also compares with its committed output.
+  { bin: "vector", status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector", args: ["segv-ff"], status: 3, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector", status: 132, note: "without V: SIGILL" },
 ];
 
 const q10 = qemu10();
