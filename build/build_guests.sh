@@ -92,7 +92,7 @@ if wanted vector; then
   QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
   if [ -x "$QEMU10" ]; then
     mkdir -p "$ROOT/tests/guest/expected"
-    for arg in "" segv-load segv-ff segv-store; do
+    for arg in "" illegal segv-load segv-ff segv-store; do
       out=$ROOT/tests/guest/expected/vector${arg:+_$arg}.out
       status=0
       "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector" $arg > "$out" || status=$?

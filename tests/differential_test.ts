@@ -206,6 +206,7 @@ const QEMU10_CASES: Case[] = [
   // V (VLEN 128, QEMU 10's default); tests/vector_test.ts also compares with its committed output.
   { bin: "vector", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["segv-ff"], status: 3, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", status: 132, note: "without V: SIGILL" },
 ];
 

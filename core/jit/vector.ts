@@ -317,12 +317,7 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
         if (indexEmul < -3 || indexEmul > 3) throw new IllegalInstruction("Index EMUL out of range");
         requireAligned(vs2, groupRegs(indexEmul));
         regs = groupRegs(lmul);
-        // A segment's destination may not overlap the index; a single field may only in its lowest part.
-        if (!a.store && overlaps(vd, regs * nf, vs2, groupRegs(indexEmul))) {
-          if (nf > 1 || !allowedOverlap(vd, lmul, vs2, indexEmul)) {
-            throw new IllegalInstruction("Vector index overlaps the destination");
-          }
-        }
+        if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
       } else {
         bytes = a.eew;
         const emul = Math.log2(a.eew) - sewLog2 + lmul;
@@ -389,15 +384,34 @@ function overlaps(a: number, na: number, b: number, nb: number): boolean {
 }
 
 /**
- * Whether a destination group (EMUL 2^`dLog2`) may overlap a source group
- * of another EEW (2^`sLog2`): only in the source's highest part when the
- * destination is wider, only in its lowest part when narrower (spec 5.2).
+ * An indexed load's destination against its index group, as QEMU 10 checks
+ * it (measured with probes): a segment load's fields may not overlap the
+ * index at all (the spec reserves it); a single field with an index
+ * narrower than the data may overlap only the index's highest part, with a
+ * wider index it must be the index group itself or not overlap it, and at
+ * equal widths anything goes.
  */
-function allowedOverlap(vd: number, dLog2: number, vs: number, sLog2: number): boolean {
-  const dRegs = groupRegs(dLog2), sRegs = groupRegs(sLog2);
-  if (dLog2 === sLog2) return vd === vs;
-  if (dLog2 > sLog2) return sLog2 >= 0 && vs + sRegs === vd + dRegs;
-  return vd === vs;
+function requireIndexOverlap(
+  vd: number,
+  nf: number,
+  lmul: number,
+  vs2: number,
+  indexEmul: number,
+  widen: number,
+): void {
+  const dataRegs = groupRegs(lmul), indexRegs = groupRegs(indexEmul);
+  if (nf > 1 && overlaps(vd, dataRegs * nf, vs2, indexRegs)) {
+    throw new IllegalInstruction("Vector index overlaps a segment's destination");
+  }
+  for (let f = 0; f < nf; f++) {
+    const field = vd + dataRegs * f;
+    if (widen === 0 || (widen > 0 && field === vs2) || !overlaps(field, dataRegs, vs2, indexRegs)) continue;
+    // A wider destination may overlap the index's highest-numbered part only.
+    const highest = dataRegs > indexRegs && field < vs2 && indexEmul >= 0 &&
+      !overlaps(field, dataRegs, vs2 + indexRegs, indexRegs);
+    if (widen < 0 && highest) continue;
+    throw new IllegalInstruction("Vector index overlaps the destination");
+  }
 }
 
 /** The executor of one vector instruction word. */

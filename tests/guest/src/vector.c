@@ -8,7 +8,9 @@
  * one instruction under a vtype set with vsetvl, and prints the registers
  * or memory it may have changed, in hex.
  *
- * `vector segv-load` and `vector segv-store` end with a vector access that
+ * `vector illegal` runs encodings that are reserved under their vtype (register
+ * groups, overlaps, EMUL, vill, read-only CSRs) behind a SIGILL handler.
+ * `vector segv-load`, `segv-ff` and `segv-store` end with a vector access that
  * faults on its first element; the SIGSEGV handler prints the fault address
  * relative to the buffer and whether the pc is the faulting instruction's.
  *
@@ -16,6 +18,7 @@
  * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128` (tests/vector_test.ts).
  */
 #define _GNU_SOURCE
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +357,65 @@ static void arith_cases(void) {
   }
 }
 
+/* Encodings that are illegal (SIGILL) or not under a vtype, each run behind a SIGILL handler. */
+static sigjmp_buf illegal_jmp;
+
+static void on_sigill(int sig) {
+  (void)sig;
+  siglongjmp(illegal_jmp, 1);
+}
+
+#define ILLEGAL_CASE(text, setup, insn)                                                               \
+  if (sigsetjmp(illegal_jmp, 1) == 0) {                                                              \
+    register void *a0 asm("a0") = mem;                                                               \
+    asm volatile(setup "\n" insn : : "r"(a0) : "t0", "memory", "v0", "v4", "v5", "v6", "v7", "v8", "v9", \
+                 "v10", "v11");                                                                        \
+    printf("%s: ok\n", text);                                                                        \
+  } else {                                                                                           \
+    printf("%s: SIGILL\n", text);                                                                    \
+  }
+
+static void illegal_cases(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = on_sigill;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGILL, &sa, 0);
+  ILLEGAL_CASE("index wider, vd = vs2", "vsetivli zero, 4, e8, m1, ta, ma", "vluxei16.v v4, (%0), v4")
+  ILLEGAL_CASE("index wider, vd = vs2 + 1", "vsetivli zero, 4, e8, m1, ta, ma", "vluxei16.v v5, (%0), v4")
+  ILLEGAL_CASE("index narrower, highest part", "vsetivli zero, 4, e16, m2, ta, ma", "vluxei8.v v4, (%0), v5")
+  ILLEGAL_CASE("index narrower, lowest part", "vsetivli zero, 4, e16, m2, ta, ma", "vluxei8.v v4, (%0), v4")
+  ILLEGAL_CASE("index narrower, e16 m1", "vsetivli zero, 4, e16, m1, ta, ma", "vluxei8.v v4, (%0), v4")
+  ILLEGAL_CASE("index narrower, e32 m4 highest", "vsetivli zero, 4, e32, m4, ta, ma", "vluxei8.v v4, (%0), v7")
+  ILLEGAL_CASE("index narrower, e32 m2", "vsetivli zero, 4, e32, m2, ta, ma", "vluxei8.v v4, (%0), v5")
+  ILLEGAL_CASE("segment over its index", "vsetivli zero, 4, e8, m1, ta, ma", "vluxseg2ei8.v v4, (%0), v5")
+  ILLEGAL_CASE("segment, index wider, vd = vs2", "vsetivli zero, 4, e8, m1, ta, ma", "vluxseg2ei16.v v4, (%0), v4")
+  ILLEGAL_CASE("index store over data", "vsetivli zero, 4, e8, m1, ta, ma", "vsuxei8.v v4, (%0), v4")
+  ILLEGAL_CASE("index EMUL 16", "vsetivli zero, 4, e8, m2, ta, ma", "vluxei64.v v8, (%0), v4")
+  ILLEGAL_CASE("index EMUL 1/8", "vsetivli zero, 4, e64, m1, ta, ma", "vluxei8.v v8, (%0), v4")
+  ILLEGAL_CASE("vill", "vsetvl zero, zero, %0", "vadd.vv v8, v8, v8")
+  ILLEGAL_CASE("vill load", "vsetvl zero, zero, %0", "vle8.v v8, (%0)")
+  ILLEGAL_CASE("vill whole-register load", "vsetvl zero, zero, %0", "vl1re8.v v8, (%0)")
+  ILLEGAL_CASE("vill vmv.x.s", "vsetvl zero, zero, %0", "vmv.x.s t0, v8")
+  ILLEGAL_CASE("vill vlm", "vsetvl zero, zero, %0", "vlm.v v8, (%0)")
+  ILLEGAL_CASE("vd not aligned to LMUL", "vsetivli zero, 4, e8, m2, ta, ma", "vadd.vv v9, v4, v6")
+  ILLEGAL_CASE("vs2 not aligned to LMUL", "vsetivli zero, 4, e8, m4, ta, ma", "vadd.vi v8, v6, 1")
+  ILLEGAL_CASE("masked vd = v0", "vsetivli zero, 4, e8, m1, ta, ma", ".insn 4, 0x00430057 # vadd.vv v0, v4, v6, v0.t")
+  ILLEGAL_CASE("masked load to v0", "vsetivli zero, 4, e8, m1, ta, ma", ".insn 4, 0x00050007 # vle8.v v0, (a0), v0.t")
+  ILLEGAL_CASE("masked store of v0", "vsetivli zero, 4, e8, m1, ta, ma", "vse8.v v0, (%0), v0.t")
+  ILLEGAL_CASE("load EMUL 16", "vsetivli zero, 4, e8, m4, ta, ma", "vle64.v v8, (%0)")
+  ILLEGAL_CASE("load EMUL 1/8", "vsetivli zero, 4, e64, m1, ta, ma", "vle8.v v8, (%0)")
+  ILLEGAL_CASE("load EMUL 1/4", "vsetivli zero, 4, e64, m1, ta, ma", "vle16.v v8, (%0)")
+  ILLEGAL_CASE("segment past 8 registers", "vsetivli zero, 4, e8, m4, ta, ma", "vlseg3e8.v v8, (%0)")
+  ILLEGAL_CASE("segment past v31", "vsetivli zero, 4, e8, m1, ta, ma", "vlseg4e8.v v30, (%0)")
+  ILLEGAL_CASE("load vd not aligned to EMUL", "vsetivli zero, 4, e8, m1, ta, ma", "vle32.v v9, (%0)")
+  ILLEGAL_CASE("whole-register vd not aligned", "vsetivli zero, 4, e8, m1, ta, ma", ".insn 4, 0x22850487 # vl2re8.v v9, (a0)")
+  ILLEGAL_CASE("vmv.v.v vs1 not aligned", "vsetivli zero, 4, e8, m2, ta, ma", "vmv.v.v v8, v5")
+  ILLEGAL_CASE("csrw vl", "csrr t0, vl", "csrw vl, t0")
+  ILLEGAL_CASE("csrw vtype", "csrr t0, vtype", "csrw vtype, t0")
+  ILLEGAL_CASE("csrw vlenb", "csrr t0, vlenb", "csrw vlenb, t0")
+  ILLEGAL_CASE("csrs vl, x0", "csrr t0, vl", "csrrs t0, vl, zero")
+}
+
 static unsigned char *fault_base;
 
 static void on_segv(int sig, siginfo_t *si, void *uc_) {
@@ -367,6 +429,10 @@ static void on_segv(int sig, siginfo_t *si, void *uc_) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  if (argc > 1 && strcmp(argv[1], "illegal") == 0) {
+    illegal_cases();
+    return 0;
+  }
   if (argc > 1) {
     struct sigaction sa = {0};
     sa.sa_sigaction = on_segv;
