@@ -5,7 +5,7 @@
  * with masks and tails, and the first integer operations, at several SEW
  * and LMUL. Each case loads known bytes into v0 (the mask), v4–v7 (indices),
  * v8–v15 (destination), v16–v31 (sources) with whole-register loads, runs
- * one instruction under a vtype set with vsetvl, and prints the registers
+ * one instruction under a vtype set with vsetvl (some with vstart > 0), and prints the registers
  * or memory it may have changed, in hex.
  *
  * `vector illegal` runs encodings that are reserved under their vtype (register
@@ -139,6 +139,23 @@ CASE(vmv_vv, "vmv.v.v v8, v16")
 CASE(vmv_vx, "vmv.v.x v8, a1")
 CASE(vmv_vi, "vmv.v.i v8, -3")
 CASE(vmv_sx, "vmv.s.x v8, a1")
+
+/* vstart > 0: the instruction starts at element 3 (csrr vstart afterwards reads 0 again) */
+CASE(vs_vle8, "csrwi vstart, 3\n vle8.v v8, (a0)")
+CASE(vs_vle32m, "csrwi vstart, 3\n vle32.v v8, (a0), v0.t")
+CASE(vs_vlse16, "csrwi vstart, 3\n vlse16.v v8, (a0), a1")
+CASE(vs_vluxei8, "csrwi vstart, 3\n vluxei8.v v8, (a0), v4")
+CASE(vs_vlseg2e8, "csrwi vstart, 3\n vlseg2e8.v v8, (a0)")
+CASE(vs_vle16ff, "csrwi vstart, 3\n vle16ff.v v8, (a0)")
+CASE(vs_vl2re8, "csrwi vstart, 3\n vl2re8.v v8, (a0)")
+CASE(vs_vs1r, "csrwi vstart, 3\n vs1r.v v16, (a0)")
+CASE(vs_vlm, "csrwi vstart, 1\n vlm.v v8, (a0)")
+CASE(vs_vse8, "csrwi vstart, 3\n vse8.v v16, (a0)")
+CASE(vs_vsse32, "csrwi vstart, 3\n vsse32.v v16, (a0), a1")
+CASE(vs_vadd, "csrwi vstart, 3\n vadd.vv v8, v16, v24")
+CASE(vs_vmv_vx, "csrwi vstart, 3\n vmv.v.x v8, a1")
+CASE(vs_vmv_sx, "csrwi vstart, 3\n vmv.s.x v8, a1")
+CASE(vs_after, "csrwi vstart, 3\n vadd.vi v8, v16, 1\n csrr t0, vstart\n sd t0, 0(a0)")
 
 typedef void (*case_fn)(ul, ul, void *, long);
 
@@ -416,6 +433,33 @@ static void illegal_cases(void) {
   ILLEGAL_CASE("csrs vl, x0", "csrr t0, vl", "csrrs t0, vl, zero")
 }
 
+static void vstart_cases(void) {
+  static const struct {
+    const char *name;
+    case_fn f;
+  } cases[] = {
+      {"vle8", vs_vle8},       {"vle32 masked", vs_vle32m}, {"vlse16", vs_vlse16}, {"vluxei8", vs_vluxei8},
+      {"vlseg2e8", vs_vlseg2e8}, {"vle16ff", vs_vle16ff},   {"vl2re8", vs_vl2re8}, {"vs1r", vs_vs1r},
+      {"vlm", vs_vlm},         {"vse8", vs_vse8},           {"vsse32", vs_vsse32}, {"vadd.vv", vs_vadd},
+      {"vmv.v.x", vs_vmv_vx},  {"vmv.s.x", vs_vmv_sx},      {"vstart after", vs_after},
+  };
+  static const ul vtypes[] = {VT(E8, M1, 0, 0), VT(E16, M2, 1, 1), VT(E32, M1, 0, 0)};
+  for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    for (unsigned t = 0; t < 3; t++) {
+      for (int a = 0; a < 2; a++) {
+        ul avl = a == 0 ? 10 : 2;
+        /* small indices for vluxei8 */
+        fill();
+        for (int i = 0; i < 64; i++) regs_in[64 + i] = (unsigned char)((i * 5) % 32);
+        cases[k].f(vtypes[t], avl, mem + 32, 6);
+        printf("vstart %s vtype=%#lx avl=%lu vl=%lu\n", cases[k].name, vtypes[t], avl, out_vl);
+        hex(" v8-v15", regs_out + 128, 64);
+        hex(" mem", mem, 128);
+      }
+    }
+  }
+}
+
 static unsigned char *fault_base;
 
 static void on_segv(int sig, siginfo_t *si, void *uc_) {
@@ -460,5 +504,6 @@ int main(int argc, char **argv) {
   ldst_cases();
   fault_first();
   arith_cases();
+  vstart_cases();
   return 0;
 }
