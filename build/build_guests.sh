@@ -88,11 +88,11 @@ if wanted vector; then
   echo "build_guests: vector <- vector.c (clang-19, V)"
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
-    -o "$BIN/vector" vector.c)
+    -pthread -o "$BIN/vector" vector.c)
   QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
   if [ -x "$QEMU10" ]; then
     mkdir -p "$ROOT/tests/guest/expected"
-    for arg in "" illegal segv-load segv-ff segv-store; do
+    for arg in "" inherit illegal segv-load segv-ff segv-store; do
       out=$ROOT/tests/guest/expected/vector${arg:+_$arg}.out
       status=0
       "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector" $arg > "$out" || status=$?

@@ -207,6 +207,7 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["segv-ff"], status: 3, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector", args: ["inherit"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", status: 132, note: "without V: SIGILL" },
 ];
 

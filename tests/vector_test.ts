@@ -4,7 +4,8 @@
  * `-cpu rv64,v=true,vlen=128`): `tests/guest/bin/vector` runs every vset*
  * form, the vector CSRs, every load and store form with masks and tails,
  * fault-only-first across an unmapped page and the integer operations at
- * several SEW and LMUL; one run tries encodings reserved under their vtype
+ * several SEW and LMUL; one run shows what a forked child and a new thread
+ * inherit; one tries encodings reserved under their vtype
  * behind a SIGILL handler, and three end in a vector access's SIGSEGV.
  * Each is compared byte for byte under plume's tiers: compiled at once with
  * WebAssembly regions, compiled without WebAssembly, and the default warm-up
@@ -24,6 +25,7 @@ const EXPECTED = join(GUEST_BIN, "..", "expected");
 const RUNS: { arg?: string; file: string }[] = [
   { file: "vector.out" },
   { arg: "illegal", file: "vector_illegal.out" },
+  { arg: "inherit", file: "vector_inherit.out" },
   { arg: "segv-load", file: "vector_segv-load.out" },
   { arg: "segv-ff", file: "vector_segv-ff.out" },
   { arg: "segv-store", file: "vector_segv-store.out" },

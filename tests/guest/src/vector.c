@@ -8,6 +8,7 @@
  * one instruction under a vtype set with vsetvl (some with vstart > 0), and prints the registers
  * or memory it may have changed, in hex.
  *
+ * `vector inherit` shows the vector state a forked child and a new thread start with.
  * `vector illegal` runs encodings that are reserved under their vtype (register
  * groups, overlaps, EMUL, vill, read-only CSRs) behind a SIGILL handler.
  * `vector segv-load`, `segv-ff` and `segv-store` end with a vector access that
@@ -18,12 +19,14 @@
  * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128` (tests/vector_test.ts).
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -460,6 +463,34 @@ static void vstart_cases(void) {
   }
 }
 
+/* Prints vl, vtype and v8-v9 as this thread or process sees them. */
+static void *show_vector_state(void *who) {
+  ul vl, vt;
+  unsigned char v[32];
+  asm volatile("csrr %0, vl\n csrr %1, vtype\n vs2r.v v8, (%2)" : "=&r"(vl), "=&r"(vt) : "r"(v) : "memory");
+  printf("%s: vl=%lu vtype=%#lx\n", (const char *)who, vl, vt);
+  hex(" v8-v9", v, 32);
+  fflush(stdout);
+  return 0;
+}
+
+/* A new process (fork) and a new thread (clone) start with the vector state of their parent, as under QEMU. */
+static void inherit_cases(void) {
+  ul vl;
+  asm volatile("vsetivli %0, 7, e16, m2, tu, mu\n vmv.v.i v8, -5\n vsetivli %0, 5, e32, m1, ta, mu" : "=r"(vl) : : "v8", "v9");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    show_vector_state("fork child");
+    _exit(0);
+  }
+  waitpid(pid, 0, 0);
+  pthread_t t;
+  pthread_create(&t, 0, show_vector_state, "thread");
+  pthread_join(t, 0);
+  show_vector_state("parent");
+}
+
 static unsigned char *fault_base;
 
 static void on_segv(int sig, siginfo_t *si, void *uc_) {
@@ -473,6 +504,10 @@ static void on_segv(int sig, siginfo_t *si, void *uc_) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  if (argc > 1 && strcmp(argv[1], "inherit") == 0) {
+    inherit_cases();
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "illegal") == 0) {
     illegal_cases();
     return 0;
