@@ -97,6 +97,9 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zbs",
     "zicond",
   ]);
+  // V is incomplete: only named, never through max.
+  assertEquals([...parseOptions(["-cpu", "rv64,v=on", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "v"]);
+  assertEquals(parseOptions(["-cpu", "max,v=true", "p"], {}).extensions.has("v"), true);
   assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], [
     "zba",
     "zbb",
