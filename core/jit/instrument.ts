@@ -79,7 +79,7 @@ function condExpr(e: Emitter, cond: number, ref: ArenaRef, value: bigint): strin
  * adds on every instruction took `memstr` from 141 MB and 1.3 s to 1.3 GB
  * and 16 s, V8 compiling the functions.
  */
-const MAX_INLINE_ACTIONS = 4;
+export const MAX_INLINE_ACTIONS = 4;
 
 /**
  * Emits the code of block or instruction actions at the current point.

@@ -16,6 +16,7 @@ import { FN, MEM } from "./layout.ts";
 import { I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
+import { MAX_INLINE_ACTIONS } from "../instrument.ts";
 
 /** Where arena `arena`'s window starts in the plugin memory (undefined: it has none). */
 export type ArenaWindows = (arena: number) => number | undefined;
@@ -34,12 +35,19 @@ function supported(a: ExecAction, windows: ArenaWindows): boolean {
   }
 }
 
-/** Whether the WebAssembly tier can carry `instr` (undefined: a block no plugin instruments). */
+/**
+ * Whether the WebAssembly tier can carry `instr` (undefined: a block no
+ * plugin instruments). A point with more than {@link MAX_INLINE_ACTIONS}
+ * actions keeps the region in JavaScript, which runs the rest through one
+ * closure: emitted inline, a plugin's thousands of never-true conditions
+ * made V8 run out of memory compiling the module (8 instances, 7.9 GB).
+ */
 export function wasmInstrumentable(instr: BlockInstrumentation | undefined, windows: ArenaWindows): boolean {
   if (!instr) return true;
   if (instr.mem.some((actions) => actions.length > 0)) return false;
-  const ok = (a: ExecAction) => supported(a, windows);
-  return instr.block.every(ok) && instr.insn.every((actions) => actions.every(ok));
+  const ok = (actions: readonly ExecAction[]) =>
+    actions.length <= MAX_INLINE_ACTIONS && actions.every((a) => supported(a, windows));
+  return ok(instr.block) && instr.insn.every(ok);
 }
 
 /** Whether `instr`'s code needs the vCPU's index (entries per vCPU, records). */

@@ -178,3 +178,22 @@ Deno.test("WebAssembly regions stream block records and test conditions as JavaS
     close();
   }
 });
+
+Deno.test("WebAssembly regions: a point crowded with plugin actions keeps its region in JavaScript", () => {
+  const { hooks, arena, close } = mappedArena();
+  try {
+    // One more action on each instruction than the tier takes: the JavaScript region runs the rest through a closure.
+    const crowded = (
+      tb: TranslationBlock,
+    ) => [[], ...tb.insns.map(() => Array.from({ length: 5 }, () => add(0, 0, 1n)))];
+    const cache = run(hooks, "always", 0, crowded);
+    assertEquals(cache.wasmRegions, 0);
+    assert(cache.regions > 0 && arena[0] === 5 * (2 * 8192 + 5), `count ${arena[0]}`);
+    arena.fill(0, 0, 64);
+    const fits = (tb: TranslationBlock) => [[], ...tb.insns.map(() => Array.from({ length: 4 }, () => add(0, 0, 1n)))];
+    assert(run(hooks, "always", 0, fits).wasmRegions > 0);
+    assertEquals(arena[0], 4 * (2 * 8192 + 5));
+  } finally {
+    close();
+  }
+});
