@@ -89,6 +89,8 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zbs",
     "zicond",
     "zicboz",
+    "zfhmin",
+    "zfh",
     "zcb",
   ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
@@ -106,8 +108,28 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zbs",
     "zicond",
     "zicboz",
+    "zfhmin",
+    "zfh",
     "zcb",
   ]);
+  // Zfh implies Zfhmin; turning Zfhmin off takes Zfh with it (as QEMU 10: neither fadd.h nor fcvt.s.h runs).
+  assertEquals([...parseOptions(["-cpu", "rv64,zfh=on", "p"], {}).extensions], [
+    "zba",
+    "zbb",
+    "zbc",
+    "zbs",
+    "zfhmin",
+    "zfh",
+  ]);
+  assertEquals([...parseOptions(["-cpu", "rv64,zfhmin=on", "p"], {}).extensions], [
+    "zba",
+    "zbb",
+    "zbc",
+    "zbs",
+    "zfhmin",
+  ]);
+  assertEquals([...parseOptions(["-cpu", "rv64,zfh=on,zfhmin=off", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
+  assertEquals([...parseOptions(["-cpu", "max,zfh=off", "p"], {}).extensions].includes("zfhmin"), true);
 });
 
 Deno.test("parseOptions recognises help, version and commands", () => {

@@ -63,9 +63,8 @@ export function roundToIntegral(x: number, m: number): number {
   }
 }
 
-/** fcvt.w: register `r` (a single when `single`) to int32, saturating. */
-function toW(c: FpuState, r: number, m: number, single: boolean): number {
-  const x = single ? readSingle(c.fi, r) : c.f[r];
+/** fcvt.w: `x` (any F, D or Zfh value, exactly as a double) to int32, saturating. */
+export function toW(c: FpuState, x: number, m: number): number {
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     return 0x7fffffff;
@@ -84,8 +83,7 @@ function toW(c: FpuState, r: number, m: number, single: boolean): number {
 }
 
 /** fcvt.wu: to uint32 returned as int32 bits, saturating. */
-function toWU(c: FpuState, r: number, m: number, single: boolean): number {
-  const x = single ? readSingle(c.fi, r) : c.f[r];
+export function toWU(c: FpuState, x: number, m: number): number {
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     return -1;
@@ -104,8 +102,7 @@ function toWU(c: FpuState, r: number, m: number, single: boolean): number {
 }
 
 /** fcvt.l: to int64, low word returned, high word in retHi. */
-function toL(c: FpuState, r: number, m: number, single: boolean): number {
-  const x = single ? readSingle(c.fi, r) : c.f[r];
+export function toL(c: FpuState, x: number, m: number): number {
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     c.retHi = 0x7fffffff;
@@ -129,8 +126,7 @@ function toL(c: FpuState, r: number, m: number, single: boolean): number {
 }
 
 /** fcvt.lu: to uint64, low word returned, high word in retHi. */
-function toLU(c: FpuState, r: number, m: number, single: boolean): number {
-  const x = single ? readSingle(c.fi, r) : c.f[r];
+export function toLU(c: FpuState, x: number, m: number): number {
   if (x !== x) {
     c.fflags |= FFLAG_NV;
     c.retHi = -1;
@@ -172,42 +168,42 @@ function toLU(c: FpuState, r: number, m: number, single: boolean): number {
  * ```
  */
 export function fcvt_w_d(c: FpuState, rs1: number, rm: number): number {
-  return toW(c, rs1, resolveRm(c, rm), false);
+  return toW(c, c.f[rs1], resolveRm(c, rm));
 }
 
 /** fcvt.wu.d: rs1 rounded to an unsigned 32-bit integer, returned as int32 bits. */
 export function fcvt_wu_d(c: FpuState, rs1: number, rm: number): number {
-  return toWU(c, rs1, resolveRm(c, rm), false);
+  return toWU(c, c.f[rs1], resolveRm(c, rm));
 }
 
 /** fcvt.l.d: rs1 rounded to a signed 64-bit integer; low word returned, high word in `c.retHi`. */
 export function fcvt_l_d(c: FpuState, rs1: number, rm: number): number {
-  return toL(c, rs1, resolveRm(c, rm), false);
+  return toL(c, c.f[rs1], resolveRm(c, rm));
 }
 
 /** fcvt.lu.d: rs1 rounded to an unsigned 64-bit integer; low word returned, high word in `c.retHi`. */
 export function fcvt_lu_d(c: FpuState, rs1: number, rm: number): number {
-  return toLU(c, rs1, resolveRm(c, rm), false);
+  return toLU(c, c.f[rs1], resolveRm(c, rm));
 }
 
 /** fcvt.w.s: single rs1 rounded to a signed 32-bit integer. */
 export function fcvt_w_s(c: FpuState, rs1: number, rm: number): number {
-  return toW(c, rs1, resolveRm(c, rm), true);
+  return toW(c, readSingle(c.fi, rs1), resolveRm(c, rm));
 }
 
 /** fcvt.wu.s: single rs1 rounded to an unsigned 32-bit integer, returned as int32 bits. */
 export function fcvt_wu_s(c: FpuState, rs1: number, rm: number): number {
-  return toWU(c, rs1, resolveRm(c, rm), true);
+  return toWU(c, readSingle(c.fi, rs1), resolveRm(c, rm));
 }
 
 /** fcvt.l.s: single rs1 rounded to a signed 64-bit integer; high word in `c.retHi`. */
 export function fcvt_l_s(c: FpuState, rs1: number, rm: number): number {
-  return toL(c, rs1, resolveRm(c, rm), true);
+  return toL(c, readSingle(c.fi, rs1), resolveRm(c, rm));
 }
 
 /** fcvt.lu.s: single rs1 rounded to an unsigned 64-bit integer; high word in `c.retHi`. */
 export function fcvt_lu_s(c: FpuState, rs1: number, rm: number): number {
-  return toLU(c, rs1, resolveRm(c, rm), true);
+  return toLU(c, readSingle(c.fi, rs1), resolveRm(c, rm));
 }
 
 /** Writes an integral double `v` (|v| < 2^53, so exact as a double) as a single rounded in mode `m`. */

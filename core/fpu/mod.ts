@@ -1,5 +1,5 @@
 /**
- * Exact IEEE-754 arithmetic for the RISC-V F and D extensions, called by
+ * Exact IEEE-754 arithmetic for the RISC-V F, D and Zfh extensions, called by
  * translated code once per F/D computational instruction.
  *
  * Every helper takes the CPU state first (see {@link FpuState}), then
@@ -62,3 +62,35 @@ export {
   fcvt_wu_s,
 } from "./convert.ts";
 export { fmv_d_x, fmv_w_x, fmv_x_d, fmv_x_w } from "./move.ts";
+export {
+  fadd_h,
+  fclass_h,
+  fcvt_d_h,
+  fcvt_h_d,
+  fcvt_h_l,
+  fcvt_h_lu,
+  fcvt_h_s,
+  fcvt_h_w,
+  fcvt_h_wu,
+  fcvt_l_h,
+  fcvt_lu_h,
+  fcvt_s_h,
+  fcvt_w_h,
+  fcvt_wu_h,
+  fdiv_h,
+  feq_h,
+  fle_h,
+  flt_h,
+  fmadd_h,
+  fmax_h,
+  fmin_h,
+  fmsub_h,
+  fmul_h,
+  fnmadd_h,
+  fnmsub_h,
+  fsgnj_h,
+  fsgnjn_h,
+  fsgnjx_h,
+  fsqrt_h,
+  fsub_h,
+} from "./half.ts";

@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 537
-      return b_c_addi4spn("addi", w); // line 538
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 580
+      return b_c_addi4spn("addi", w); // line 581
     case 0x1:
-      return b_c_addi("addi", w); // line 550
+      return b_c_addi("addi", w); // line 593
     case 0x2:
-      return b_c_shift("slli", w); // line 573
+      return b_c_shift("slli", w); // line 616
     case 0x2000:
-      return b_c_ld("fld", w); // line 539
+      return b_c_ld("fld", w); // line 582
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 551
-      return b_c_addi("addiw", w); // line 552
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 594
+      return b_c_addi("addiw", w); // line 595
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 574
+      return b_c_ldsp("fld", w); // line 617
     case 0x4000:
-      return b_c_lw("lw", w); // line 540
+      return b_c_lw("lw", w); // line 583
     case 0x4001:
-      return b_c_li("addi", w); // line 553
+      return b_c_li("addi", w); // line 596
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 575
-      return b_c_lwsp("lw", w); // line 576
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 618
+      return b_c_lwsp("lw", w); // line 619
     case 0x6000:
-      return b_c_ld("ld", w); // line 541
+      return b_c_ld("ld", w); // line 584
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 555
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 554
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 556
-      return b_c_lui("lui", w); // line 557
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 598
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 597
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 599
+      return b_c_lui("lui", w); // line 600
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 577
-      return b_c_ldsp("ld", w); // line 578
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 620
+      return b_c_ldsp("ld", w); // line 621
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 593
+          return b_c_lb("lbu", w); // line 636
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 594
+              return b_c_lh("lhu", w); // line 637
             case 0x1:
-              return b_c_lh("lh", w); // line 595
+              return b_c_lh("lh", w); // line 638
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 596
+          return b_c_sb("sb", w); // line 639
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 597
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 640
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 558
+          return b_c_shiftp("srli", w); // line 601
         case 0x1:
-          return b_c_shiftp("srai", w); // line 559
+          return b_c_shiftp("srai", w); // line 602
         case 0x2:
-          return b_c_andi("andi", w); // line 560
+          return b_c_andi("andi", w); // line 603
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 561
+              return b_c_arith("sub", w); // line 604
             case 0x1:
-              return b_c_arith("xor", w); // line 562
+              return b_c_arith("xor", w); // line 605
             case 0x2:
-              return b_c_arith("or", w); // line 563
+              return b_c_arith("or", w); // line 606
             case 0x3:
-              return b_c_arith("and", w); // line 564
+              return b_c_arith("and", w); // line 607
             case 0x80:
-              return b_c_arith("subw", w); // line 565
+              return b_c_arith("subw", w); // line 608
             case 0x81:
-              return b_c_arith("addw", w); // line 566
+              return b_c_arith("addw", w); // line 609
             case 0x82:
-              return b_c_arith("mul", w); // line 604
+              return b_c_arith("mul", w); // line 647
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 598
+                  return b_c_andi255("andi", w); // line 641
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 599
+                  return b_c_unary("sext.b", w); // line 642
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 600
+                  return b_c_unary("zext.h", w); // line 643
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 601
+                  return b_c_unary("sext.h", w); // line 644
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 602
+                  return b_c_unary("add.uw", w); // line 645
                 case 0x5:
-                  return b_c_not("xori", w); // line 603
+                  return b_c_not("xori", w); // line 646
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 579
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 580
-          return b_c_mv("add", w); // line 581
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 622
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 623
+          return b_c_mv("add", w); // line 624
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 582
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 583
-          return b_c_add("add", w); // line 584
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 625
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 626
+          return b_c_add("add", w); // line 627
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 542
+      return b_c_sd("fsd", w); // line 585
     case 0xa001:
-      return b_c_j("jal", w); // line 567
+      return b_c_j("jal", w); // line 610
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 585
+      return b_c_sdsp("fsd", w); // line 628
     case 0xc000:
-      return b_c_sw("sw", w); // line 543
+      return b_c_sw("sw", w); // line 586
     case 0xc001:
-      return b_c_b("beq", w); // line 568
+      return b_c_b("beq", w); // line 611
     case 0xc002:
-      return b_c_swsp("sw", w); // line 586
+      return b_c_swsp("sw", w); // line 629
     case 0xe000:
-      return b_c_sd("sd", w); // line 544
+      return b_c_sd("sd", w); // line 587
     case 0xe001:
-      return b_c_b("bne", w); // line 569
+      return b_c_b("bne", w); // line 612
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 587
+      return b_c_sdsp("sd", w); // line 630
   }
   return null;
 }
@@ -607,6 +607,8 @@ export function decode32(w: number): Insn | null {
               return b_v_x1("vloxei8.v", w); // line 471
           }
           return null;
+        case 0x1:
+          return b_i("flh", w); // line 542
         case 0x2:
           return b_i("flw", w); // line 309
         case 0x3:
@@ -857,6 +859,8 @@ export function decode32(w: number): Insn | null {
               return b_v_x1("vsoxei8.v", w); // line 504
           }
           return null;
+        case 0x1:
+          return b_s("fsh", w); // line 543
         case 0x2:
           return b_s("fsw", w); // line 310
         case 0x3:
@@ -1081,6 +1085,8 @@ export function decode32(w: number): Insn | null {
           return b_r4_rm("fmadd.s", w); // line 311
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 344
+        case 0x2:
+          return b_r4_rm("fmadd.h", w); // line 551
       }
       return null;
     case 0x47:
@@ -1089,6 +1095,8 @@ export function decode32(w: number): Insn | null {
           return b_r4_rm("fmsub.s", w); // line 312
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 345
+        case 0x2:
+          return b_r4_rm("fmsub.h", w); // line 552
       }
       return null;
     case 0x4b:
@@ -1097,6 +1105,8 @@ export function decode32(w: number): Insn | null {
           return b_r4_rm("fnmsub.s", w); // line 313
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 346
+        case 0x2:
+          return b_r4_rm("fnmsub.h", w); // line 553
       }
       return null;
     case 0x4f:
@@ -1105,6 +1115,8 @@ export function decode32(w: number): Insn | null {
           return b_r4_rm("fnmadd.s", w); // line 314
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 347
+        case 0x2:
+          return b_r4_rm("fnmadd.h", w); // line 554
       }
       return null;
     case 0x53:
@@ -1113,18 +1125,26 @@ export function decode32(w: number): Insn | null {
           return b_r_rm("fadd.s", w); // line 315
         case 0x1:
           return b_r_rm("fadd.d", w); // line 348
+        case 0x2:
+          return b_r_rm("fadd.h", w); // line 555
         case 0x4:
           return b_r_rm("fsub.s", w); // line 316
         case 0x5:
           return b_r_rm("fsub.d", w); // line 349
+        case 0x6:
+          return b_r_rm("fsub.h", w); // line 556
         case 0x8:
           return b_r_rm("fmul.s", w); // line 317
         case 0x9:
           return b_r_rm("fmul.d", w); // line 350
+        case 0xa:
+          return b_r_rm("fmul.h", w); // line 557
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 318
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 351
+        case 0xe:
+          return b_r_rm("fdiv.h", w); // line 558
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1145,6 +1165,16 @@ export function decode32(w: number): Insn | null {
               return b_r("fsgnjx.d", w); // line 355
           }
           return null;
+        case 0x12:
+          switch ((w & 0x7000) >>> 12) {
+            case 0x0:
+              return b_r("fsgnj.h", w); // line 560
+            case 0x1:
+              return b_r("fsgnjn.h", w); // line 561
+            case 0x2:
+              return b_r("fsgnjx.h", w); // line 562
+          }
+          return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1161,17 +1191,46 @@ export function decode32(w: number): Insn | null {
               return b_r("fmax.d", w); // line 357
           }
           return null;
+        case 0x16:
+          switch ((w & 0x7000) >>> 12) {
+            case 0x0:
+              return b_r("fmin.h", w); // line 563
+            case 0x1:
+              return b_r("fmax.h", w); // line 564
+          }
+          return null;
         case 0x20:
-          if ((w & 0x1f00000) >>> 20 === 0x1) return b_r2_rm("fcvt.s.d", w); // line 358
+          switch ((w & 0x1f00000) >>> 20) {
+            case 0x1:
+              return b_r2_rm("fcvt.s.d", w); // line 358
+            case 0x2:
+              return b_r2_rm("fcvt.s.h", w); // line 546
+          }
           return null;
         case 0x21:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fcvt.d.s", w); // line 359
+          switch ((w & 0x1f00000) >>> 20) {
+            case 0x0:
+              return b_r2_rm("fcvt.d.s", w); // line 359
+            case 0x2:
+              return b_r2_rm("fcvt.d.h", w); // line 548
+          }
+          return null;
+        case 0x22:
+          switch ((w & 0x1f00000) >>> 20) {
+            case 0x0:
+              return b_r2_rm("fcvt.h.s", w); // line 547
+            case 0x1:
+              return b_r2_rm("fcvt.h.d", w); // line 549
+          }
           return null;
         case 0x2c:
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 319
           return null;
         case 0x2d:
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 352
+          return null;
+        case 0x2e:
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 559
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1191,6 +1250,16 @@ export function decode32(w: number): Insn | null {
               return b_r("flt.d", w); // line 361
             case 0x2:
               return b_r("feq.d", w); // line 360
+          }
+          return null;
+        case 0x52:
+          switch ((w & 0x7000) >>> 12) {
+            case 0x0:
+              return b_r("fle.h", w); // line 572
+            case 0x1:
+              return b_r("flt.h", w); // line 571
+            case 0x2:
+              return b_r("feq.h", w); // line 570
           }
           return null;
         case 0x60:
@@ -1217,6 +1286,18 @@ export function decode32(w: number): Insn | null {
               return b_r2_rm("fcvt.lu.d", w); // line 367
           }
           return null;
+        case 0x62:
+          switch ((w & 0x1f00000) >>> 20) {
+            case 0x0:
+              return b_r2_rm("fcvt.w.h", w); // line 565
+            case 0x1:
+              return b_r2_rm("fcvt.wu.h", w); // line 566
+            case 0x2:
+              return b_r2_rm("fcvt.l.h", w); // line 567
+            case 0x3:
+              return b_r2_rm("fcvt.lu.h", w); // line 568
+          }
+          return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
@@ -1241,6 +1322,18 @@ export function decode32(w: number): Insn | null {
               return b_r2_rm("fcvt.d.lu", w); // line 372
           }
           return null;
+        case 0x6a:
+          switch ((w & 0x1f00000) >>> 20) {
+            case 0x0:
+              return b_r2_rm("fcvt.h.w", w); // line 573
+            case 0x1:
+              return b_r2_rm("fcvt.h.wu", w); // line 574
+            case 0x2:
+              return b_r2_rm("fcvt.h.l", w); // line 575
+            case 0x3:
+              return b_r2_rm("fcvt.h.lu", w); // line 576
+          }
+          return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
@@ -1257,11 +1350,22 @@ export function decode32(w: number): Insn | null {
               return b_r2("fclass.d", w); // line 363
           }
           return null;
+        case 0x72:
+          switch ((w & 0x1f07000) >>> 12) {
+            case 0x0:
+              return b_r2("fmv.x.h", w); // line 544
+            case 0x1:
+              return b_r2("fclass.h", w); // line 569
+          }
+          return null;
         case 0x78:
           if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 338
           return null;
         case 0x79:
           if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 373
+          return null;
+        case 0x7a:
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.h.x", w); // line 545
           return null;
       }
       return null;

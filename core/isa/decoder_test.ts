@@ -86,7 +86,14 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["F", 0xa0c58553, { op: "fle.s", rd: 10, rs1: 11, rs2: 12 }], // fle.s a0, fa1, fa2
   ["F", 0x00b55553, { op: "fadd.s", rd: 10, rs1: 10, rs2: 11, rm: 5 }], // reserved rm 5 is the translator's to reject
   ["F", 0x00b56553, { op: "fadd.s", rd: 10, rs1: 10, rs2: 11, rm: 6 }], // reserved rm 6
-  ["F", 0x0405f043, null], // fmadd.h (Zfh)
+  ["Zfh", 0x0405f043, { op: "fmadd.h", rs1: 11, rm: 7 }], // fmt 10: half
+  ["Zfh", 0xffe59507, { op: "flh", rd: 10, rs1: 11, imm: -2 }],
+  ["Zfh", 0x00a59327, { op: "fsh", rs1: 11, rs2: 10, imm: 6 }],
+  ["Zfh", 0x44059553, { op: "fcvt.h.s", rd: 10, rs1: 11, rm: 1 }],
+  ["Zfh", 0x4025f553, { op: "fcvt.s.h", rd: 10, rs1: 11, rm: 7 }],
+  ["Zfh", 0xf4058553, { op: "fmv.h.x", rd: 10, rs1: 11 }],
+  ["Zfh", 0xe4059553, { op: "fclass.h", rd: 10, rs1: 11 }],
+  ["Zfh", 0x44359553, null], // fcvt.h with rs2 = 3 (fcvt.h.q without Q)
   ["F", 0x06b57553, null], // fadd.q (Q)
   ["F", 0x0005c507, null], // flq (Q)
   ["F", 0xe0052553, null], // fclass.s with rs2 = 0 but funct3 010

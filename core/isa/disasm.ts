@@ -281,6 +281,18 @@ const FORMATS: Readonly<Record<Op, Format>> = {
   ...formatOf(["clz", "ctz", "cpop", "sext.b", "sext.h", "clzw", "ctzw", "cpopw", "orc.b", "rev8", "zext.h"], regReg),
   ...formatOf(["slli.uw", "rori", "roriw", "bclri", "bexti", "binvi", "bseti"], regRegShamt),
   ...formatOf(["cbo.zero"], cbo),
+  ...formatOf(["flh"], fpLoad),
+  ...formatOf(["fsh"], fpStore),
+  ...formatOf(["fmadd.h", "fmsub.h", "fnmsub.h", "fnmadd.h"], fp4Rm),
+  ...formatOf(["fadd.h", "fsub.h", "fmul.h", "fdiv.h"], fp3Rm),
+  ...formatOf(["fsgnj.h", "fsgnjn.h", "fsgnjx.h", "fmin.h", "fmax.h"], fp3),
+  ...formatOf(["fsqrt.h", "fcvt.h.s", "fcvt.h.d"], fp2Rm),
+  ...formatOf(["fcvt.s.h", "fcvt.d.h"], fp2),
+  ...formatOf(["fcvt.w.h", "fcvt.wu.h", "fcvt.l.h", "fcvt.lu.h"], fpToIntRm),
+  ...formatOf(["fmv.x.h", "fclass.h"], fpToInt),
+  ...formatOf(["fcvt.h.w", "fcvt.h.wu", "fcvt.h.l", "fcvt.h.lu"], intToFpRm),
+  ...formatOf(["fmv.h.x"], intToFp),
+  ...formatOf(["feq.h", "flt.h", "fle.h"], fpCompare),
   ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
 };
 
@@ -399,6 +411,9 @@ function alias(i: Insn, pc: number): string | undefined {
     case "fsgnj.d":
     case "fsgnjn.d":
     case "fsgnjx.d":
+    case "fsgnj.h":
+    case "fsgnjn.h":
+    case "fsgnjx.h":
       return i.rs1 === i.rs2 ? text(SIGN_INJECTION_ALIASES[i.op], `${f(i.rd)},${f(i.rs1)}`) : undefined;
   }
   return undefined;
@@ -411,6 +426,9 @@ const SIGN_INJECTION_ALIASES = {
   "fsgnj.d": "fmv.d",
   "fsgnjn.d": "fneg.d",
   "fsgnjx.d": "fabs.d",
+  "fsgnj.h": "fmv.h",
+  "fsgnjn.h": "fneg.h",
+  "fsgnjx.h": "fabs.h",
 } as const satisfies Partial<Record<Op, string>>;
 
 function jalrAlias(i: Insn): string {
@@ -454,8 +472,8 @@ function csrAlias(i: Insn): string | undefined {
 /**
  * Encodings plume decodes (the specification makes them legal) but binutils
  * 2.40 does not recognize, so objdump prints them as data: fences with their
- * reserved fields set, and the exact conversions to double with a rounding
- * mode other than 0.
+ * reserved fields set, and the exact conversions to double (and from half
+ * to single) with a rounding mode other than 0.
  */
 function objdumpRejects(i: Insn): boolean {
   switch (i.op) {
@@ -468,6 +486,8 @@ function objdumpRejects(i: Insn): boolean {
     case "fcvt.d.s":
     case "fcvt.d.w":
     case "fcvt.d.wu":
+    case "fcvt.s.h":
+    case "fcvt.d.h":
       return i.rm !== 0;
   }
   return false;

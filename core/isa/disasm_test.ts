@@ -215,7 +215,7 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
  * The extensions binutils 2.40 disassembles (with `-march` naming them); it
  * does not know Zicond and Zcb, whose spellings are checked against llvm-objdump's below.
  */
-const OBJDUMP_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs", "zicboz"];
+const OBJDUMP_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs", "zicboz", "zfhmin", "zfh"];
 const OBJDUMP_MARCH = `rv64gc_${OBJDUMP_EXTENSIONS.join("_")}`;
 const OBJDUMP_SET: ReadonlySet<Extension> = new Set(OBJDUMP_EXTENSIONS);
 

@@ -2,7 +2,8 @@
  * Which optional extensions of `rv64gc.decode` (its `!ext=` operations) a run
  * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
  * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
- * Zbc and Zbs; `-cpu max` has every extension plume implements; and
+ * Zbc and Zbs; `-cpu max` has every extension plume implements (as QEMU 10's
+ * max, which has Zfh and Zfhmin besides); and
  * `,NAME=on|off` (or `true`/`false`, `yes`/`no`) after a model turns one on or off
  * (`-cpu rv64,zba=false,zicond=true`). An instruction of an extension the run
  * lacks decodes as illegal (SIGILL), as under QEMU.
@@ -25,7 +26,8 @@ const EXTENSIONS: readonly Extension[] = [
  * What `-cpu rv64` has: what qemu-riscv64 7.2 (Debian bookworm) enables by
  * default. Measured there: sh1add, andn, clmul and bset run, and are SIGILL
  * with `-cpu rv64,zba=false,zbb=false,zbc=false,zbs=false`; czero.eqz
- * (Zicond) and c.lbu (Zcb), which QEMU 7.2 does not have, are SIGILL.
+ * (Zicond), c.lbu (Zcb), fadd.h (Zfh) and fcvt.s.h (Zfhmin), which QEMU 7.2's
+ * rv64 leaves off, are SIGILL.
  */
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
@@ -64,6 +66,7 @@ export function parseCpu(spec: string): Set<Extension> {
   const on = new Set<Extension>(
     model === "max" ? EXTENSIONS.filter((e) => !INCOMPLETE_EXTENSIONS.includes(e)) : DEFAULT_EXTENSIONS,
   );
+  const turnedOff = new Set<Extension>();
   for (const toggle of toggles) {
     // As QEMU's property parser: NAME=VALUE, names exactly as QEMU spells them, its boolean spellings.
     const m = /^([^=]*)=(.*)$/.exec(toggle);
@@ -71,10 +74,23 @@ export function parseCpu(spec: string): Set<Extension> {
     const [, name, value] = m;
     if (!isExtension(name)) throw new Error(`Unknown CPU property '${name}' (known: ${EXTENSIONS.join(", ")})`);
     if (["on", "true", "yes"].includes(value)) on.add(name);
-    else if (["off", "false", "no"].includes(value)) on.delete(name);
+    else if (["off", "false", "no"].includes(value)) on.delete(name), turnedOff.add(name);
     else throw new Error(`Invalid value '${value}' for CPU property '${name}' (on or off)`);
   }
+  impliedExtensions(on, turnedOff);
   return new Set(EXTENSIONS.filter((e) => on.has(e)));
+}
+
+/**
+ * Applies what one extension implies of another, as QEMU 10 does after the
+ * toggles (measured there: `-cpu rv64,zfh=true` runs fcvt.s.h, Zfhmin's; with
+ * `,zfhmin=false` as well, neither fadd.h nor fcvt.s.h runs).
+ */
+function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>): void {
+  if (on.has("zfh")) {
+    if (turnedOff.has("zfhmin")) on.delete("zfh");
+    else on.add("zfhmin");
+  }
 }
 
 /**

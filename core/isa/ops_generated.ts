@@ -303,7 +303,41 @@ export type Op =
   | "vmv.v.x"
   | "vmv.v.i"
   | "vmv.x.s"
-  | "vmv.s.x";
+  | "vmv.s.x"
+  | "flh"
+  | "fsh"
+  | "fmv.x.h"
+  | "fmv.h.x"
+  | "fcvt.s.h"
+  | "fcvt.h.s"
+  | "fcvt.d.h"
+  | "fcvt.h.d"
+  | "fmadd.h"
+  | "fmsub.h"
+  | "fnmsub.h"
+  | "fnmadd.h"
+  | "fadd.h"
+  | "fsub.h"
+  | "fmul.h"
+  | "fdiv.h"
+  | "fsqrt.h"
+  | "fsgnj.h"
+  | "fsgnjn.h"
+  | "fsgnjx.h"
+  | "fmin.h"
+  | "fmax.h"
+  | "fcvt.w.h"
+  | "fcvt.wu.h"
+  | "fcvt.l.h"
+  | "fcvt.lu.h"
+  | "fclass.h"
+  | "feq.h"
+  | "flt.h"
+  | "fle.h"
+  | "fcvt.h.w"
+  | "fcvt.h.wu"
+  | "fcvt.h.l"
+  | "fcvt.h.lu";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -343,7 +377,9 @@ export type MemOp =
   | "flw"
   | "fsw"
   | "fld"
-  | "fsd";
+  | "fsd"
+  | "flh"
+  | "fsh";
 
 /** The optional extensions operations and encodings belong to (`!ext=`), in table order; the others are RV64GC. */
 export type Extension =
@@ -354,6 +390,8 @@ export type Extension =
   | "zicond"
   | "zicboz"
   | "v"
+  | "zfhmin"
+  | "zfh"
   | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
@@ -730,6 +768,40 @@ export const OPS: readonly Op[] = [
   "vmv.v.i",
   "vmv.x.s",
   "vmv.s.x",
+  "flh",
+  "fsh",
+  "fmv.x.h",
+  "fmv.h.x",
+  "fcvt.s.h",
+  "fcvt.h.s",
+  "fcvt.d.h",
+  "fcvt.h.d",
+  "fmadd.h",
+  "fmsub.h",
+  "fnmsub.h",
+  "fnmadd.h",
+  "fadd.h",
+  "fsub.h",
+  "fmul.h",
+  "fdiv.h",
+  "fsqrt.h",
+  "fsgnj.h",
+  "fsgnjn.h",
+  "fsgnjx.h",
+  "fmin.h",
+  "fmax.h",
+  "fcvt.w.h",
+  "fcvt.wu.h",
+  "fcvt.l.h",
+  "fcvt.lu.h",
+  "fclass.h",
+  "feq.h",
+  "flt.h",
+  "fle.h",
+  "fcvt.h.w",
+  "fcvt.h.wu",
+  "fcvt.h.l",
+  "fcvt.h.lu",
 ];
 
 /** Each operation's properties. */
@@ -1017,6 +1089,40 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vmv.v.i": { args: "empty", rm: false, fp: [], ext: "v" },
   "vmv.x.s": { args: "vrd", rm: false, fp: [], ext: "v" },
   "vmv.s.x": { args: "vr1", rm: false, fp: [], ext: "v" },
+  flh: { args: "i", rm: false, fp: ["rd"], mem: { kind: "load", size: 2, signed: false }, ext: "zfhmin" },
+  fsh: { args: "s", rm: false, fp: ["rs2"], mem: { kind: "store", size: 2 }, ext: "zfhmin" },
+  "fmv.x.h": { args: "r2", rm: false, fp: ["rs1"], ext: "zfhmin" },
+  "fmv.h.x": { args: "r2", rm: false, fp: ["rd"], ext: "zfhmin" },
+  "fcvt.s.h": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfhmin" },
+  "fcvt.h.s": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfhmin" },
+  "fcvt.d.h": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfhmin" },
+  "fcvt.h.d": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfhmin" },
+  "fmadd.h": { args: "r4", rm: true, fp: ["rd", "rs1", "rs2", "rs3"], ext: "zfh" },
+  "fmsub.h": { args: "r4", rm: true, fp: ["rd", "rs1", "rs2", "rs3"], ext: "zfh" },
+  "fnmsub.h": { args: "r4", rm: true, fp: ["rd", "rs1", "rs2", "rs3"], ext: "zfh" },
+  "fnmadd.h": { args: "r4", rm: true, fp: ["rd", "rs1", "rs2", "rs3"], ext: "zfh" },
+  "fadd.h": { args: "r_rm", rm: true, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fsub.h": { args: "r_rm", rm: true, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fmul.h": { args: "r_rm", rm: true, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fdiv.h": { args: "r_rm", rm: true, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fsqrt.h": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfh" },
+  "fsgnj.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fsgnjn.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fsgnjx.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fmin.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fmax.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfh" },
+  "fcvt.w.h": { args: "r2_rm", rm: true, fp: ["rs1"], ext: "zfh" },
+  "fcvt.wu.h": { args: "r2_rm", rm: true, fp: ["rs1"], ext: "zfh" },
+  "fcvt.l.h": { args: "r2_rm", rm: true, fp: ["rs1"], ext: "zfh" },
+  "fcvt.lu.h": { args: "r2_rm", rm: true, fp: ["rs1"], ext: "zfh" },
+  "fclass.h": { args: "r2", rm: false, fp: ["rs1"], ext: "zfh" },
+  "feq.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfh" },
+  "flt.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfh" },
+  "fle.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfh" },
+  "fcvt.h.w": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
+  "fcvt.h.wu": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
+  "fcvt.h.l": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
+  "fcvt.h.lu": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
 };
 
 /**

@@ -220,7 +220,7 @@ const fld: Handler = (c, x, i, _pc, rt) => {
   return undefined;
 };
 
-function fpStore(size: 4 | 8): Handler {
+function fpStore(size: 2 | 4 | 8): Handler {
   return (c, x, i, _pc, rt) => {
     rt.st(c, x[2 * i.rs1], x[2 * i.rs1 + 1], i.imm, size, c.fi[2 * i.rs2], c.fi[2 * i.rs2 + 1]);
     return undefined;
@@ -492,6 +492,46 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   "fcvt.d.l": longToFp(fpu.fcvt_d_l),
   "fcvt.d.lu": longToFp(fpu.fcvt_d_lu),
   "fmv.d.x": (c, x, i) => ((c.fi[2 * i.rd] = x[2 * i.rs1]), (c.fi[2 * i.rd + 1] = x[2 * i.rs1 + 1]), undefined),
+  // Zfhmin, Zfh
+  flh: (c, x, i, _pc, rt) => {
+    const v = rt.ld(c, x[2 * i.rs1], x[2 * i.rs1 + 1], i.imm, 2, false);
+    c.fi[2 * i.rd] = v | 0xffff0000;
+    c.fi[2 * i.rd + 1] = -1;
+    return undefined;
+  },
+  fsh: fpStore(2),
+  "fmv.x.h": (c, x, i) => (set32(x, i.rd, c.fi[2 * i.rs1] << 16 >> 16), undefined),
+  "fmv.h.x": (c, x, i) => ((c.fi[2 * i.rd] = x[2 * i.rs1] | 0xffff0000), (c.fi[2 * i.rd + 1] = -1), undefined),
+  "fcvt.s.h": fp1Rm(fpu.fcvt_s_h),
+  "fcvt.h.s": fp1Rm(fpu.fcvt_h_s),
+  "fcvt.d.h": fp1Rm(fpu.fcvt_d_h),
+  "fcvt.h.d": fp1Rm(fpu.fcvt_h_d),
+  "fmadd.h": fp3Rm(fpu.fmadd_h),
+  "fmsub.h": fp3Rm(fpu.fmsub_h),
+  "fnmsub.h": fp3Rm(fpu.fnmsub_h),
+  "fnmadd.h": fp3Rm(fpu.fnmadd_h),
+  "fadd.h": fp2Rm(fpu.fadd_h),
+  "fsub.h": fp2Rm(fpu.fsub_h),
+  "fmul.h": fp2Rm(fpu.fmul_h),
+  "fdiv.h": fp2Rm(fpu.fdiv_h),
+  "fsqrt.h": fp1Rm(fpu.fsqrt_h),
+  "fsgnj.h": fp2(fpu.fsgnj_h),
+  "fsgnjn.h": fp2(fpu.fsgnjn_h),
+  "fsgnjx.h": fp2(fpu.fsgnjx_h),
+  "fmin.h": fp2(fpu.fmin_h),
+  "fmax.h": fp2(fpu.fmax_h),
+  "fcvt.w.h": fpToInt(fpu.fcvt_w_h, false),
+  "fcvt.wu.h": fpToInt(fpu.fcvt_wu_h, false),
+  "fcvt.l.h": fpToInt(fpu.fcvt_l_h, true),
+  "fcvt.lu.h": fpToInt(fpu.fcvt_lu_h, true),
+  "fclass.h": fpClass(fpu.fclass_h),
+  "feq.h": fpCompare(fpu.feq_h),
+  "flt.h": fpCompare(fpu.flt_h),
+  "fle.h": fpCompare(fpu.fle_h),
+  "fcvt.h.w": intToFp(fpu.fcvt_h_w),
+  "fcvt.h.wu": intToFp(fpu.fcvt_h_wu),
+  "fcvt.h.l": longToFp(fpu.fcvt_h_l),
+  "fcvt.h.lu": longToFp(fpu.fcvt_h_lu),
   // Zba
   "add.uw": pair(bm.add_uw),
   sh1add: pair(bm.sh1add),
@@ -642,20 +682,21 @@ function storeAccess(size: 1 | 2 | 4 | 8): AccessHandler {
 }
 
 /** As compiled code: FP loads go through the signed load path. */
-function fpLoadAccess(size: 4 | 8): AccessHandler {
-  const info = memInfo(SIZE_SHIFT[size], size < 8, false);
+/** flw, fld, and flh (zero-extended, as QEMU loads it). */
+function fpLoadAccess(size: 2 | 4 | 8): AccessHandler {
+  const info = memInfo(SIZE_SHIFT[size], size === 4, false);
   return (after) => (c, x, i, pc, rt) => {
     const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1];
-    const lo = rt.ld(c, bl, bh, i.imm, size, true);
-    const hi = size === 8 ? RH[0] : lo >> 31;
+    const lo = rt.ld(c, bl, bh, i.imm, size, size !== 2);
+    const hi = size === 8 ? RH[0] : size === 4 ? lo >> 31 : 0;
     if (after(c, pc, bl, bh, i.imm, info, lo, hi)) return c.pc;
-    c.fi[2 * i.rd] = lo;
+    c.fi[2 * i.rd] = size === 2 ? lo | 0xffff0000 : lo;
     c.fi[2 * i.rd + 1] = size === 8 ? hi : -1;
     return undefined;
   };
 }
 
-function fpStoreAccess(size: 4 | 8): AccessHandler {
+function fpStoreAccess(size: 2 | 4 | 8): AccessHandler {
   const info = memInfo(SIZE_SHIFT[size], false, true);
   return (after) => (c, x, i, pc, rt) => {
     const bl = x[2 * i.rs1], bh = x[2 * i.rs1 + 1], vl = c.fi[2 * i.rs2], vh = size === 8 ? c.fi[2 * i.rs2 + 1] : 0;
@@ -747,6 +788,8 @@ const ACCESS_HANDLERS: Readonly<Record<MemOp, AccessHandler>> = {
   fsw: fpStoreAccess(4),
   fld: fpLoadAccess(8),
   fsd: fpStoreAccess(8),
+  flh: fpLoadAccess(2),
+  fsh: fpStoreAccess(2),
 };
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Translation of the F and D extensions. Loads, stores and bit moves are
+ * Translation of the F, D, Zfhmin and Zfh extensions. Loads, stores and bit moves are
  * inline on the register file's bit view `F` (so NaN payloads survive);
  * arithmetic calls the exact IEEE helpers of `core/fpu/`, which read and
  * write FP registers themselves and accrue `fflags`.
@@ -72,6 +72,12 @@ function fld(e: Emitter, i: Insn): boolean {
   return true;
 }
 
+function flh(e: Emitter, i: Insn): boolean {
+  const v = emitLoad(e, e.x(i.rs1), i.imm, 2, false);
+  e.line(`F[${2 * i.rd}] = ${v.lo} | 0xffff0000; F[${2 * i.rd + 1}] = -1;`);
+  return true;
+}
+
 /** F and D translators by mnemonic; the arithmetic names its `core/fpu/` helper. */
 export const TRANS_RVF = {
   flw,
@@ -141,4 +147,39 @@ export const TRANS_RVF = {
     e.line(`F[${2 * i.rd}] = ${a.lo}; F[${2 * i.rd + 1}] = ${a.hi};`);
     return true;
   },
+
+  flh,
+  fsh: (e, i) => (emitStore(e, e.x(i.rs1), i.imm, 2, { lo: `F[${2 * i.rs2}]`, hi: "0" }), true),
+  "fmv.x.h": (e, i) => (e.setX32(i.rd, `F[${2 * i.rs1}] << 16 >> 16`), true),
+  "fmv.h.x": (e, i) => (e.line(`F[${2 * i.rd}] = ${e.x(i.rs1).lo} | 0xffff0000; F[${2 * i.rd + 1}] = -1;`), true),
+  "fcvt.s.h": fpArith("fcvt_s_h", "rs1", true),
+  "fcvt.h.s": fpArith("fcvt_h_s", "rs1", true),
+  "fcvt.d.h": fpArith("fcvt_d_h", "rs1", true),
+  "fcvt.h.d": fpArith("fcvt_h_d", "rs1", true),
+  "fmadd.h": fpArith("fmadd_h", "rs1,rs2,rs3", true),
+  "fmsub.h": fpArith("fmsub_h", "rs1,rs2,rs3", true),
+  "fnmsub.h": fpArith("fnmsub_h", "rs1,rs2,rs3", true),
+  "fnmadd.h": fpArith("fnmadd_h", "rs1,rs2,rs3", true),
+  "fadd.h": fpArith("fadd_h", "rs1,rs2", true),
+  "fsub.h": fpArith("fsub_h", "rs1,rs2", true),
+  "fmul.h": fpArith("fmul_h", "rs1,rs2", true),
+  "fdiv.h": fpArith("fdiv_h", "rs1,rs2", true),
+  "fsqrt.h": fpArith("fsqrt_h", "rs1", true),
+  "fsgnj.h": fpArith("fsgnj_h", "rs1,rs2", false),
+  "fsgnjn.h": fpArith("fsgnjn_h", "rs1,rs2", false),
+  "fsgnjx.h": fpArith("fsgnjx_h", "rs1,rs2", false),
+  "fmin.h": fpArith("fmin_h", "rs1,rs2", false),
+  "fmax.h": fpArith("fmax_h", "rs1,rs2", false),
+  "fcvt.w.h": fpToInt("fcvt_w_h", false),
+  "fcvt.wu.h": fpToInt("fcvt_wu_h", false),
+  "fcvt.l.h": fpToInt("fcvt_l_h", true),
+  "fcvt.lu.h": fpToInt("fcvt_lu_h", true),
+  "fclass.h": fpToIntSmall("fclass_h", "rs1"),
+  "feq.h": fpToIntSmall("feq_h", "rs1,rs2"),
+  "flt.h": fpToIntSmall("flt_h", "rs1,rs2"),
+  "fle.h": fpToIntSmall("fle_h", "rs1,rs2"),
+  "fcvt.h.w": intToFp("fcvt_h_w", false),
+  "fcvt.h.wu": intToFp("fcvt_h_wu", false),
+  "fcvt.h.l": intToFp("fcvt_h_l", true),
+  "fcvt.h.lu": intToFp("fcvt_h_lu", true),
 } satisfies Partial<Record<Op, Trans>>;

@@ -1,4 +1,4 @@
-# Every RV64GC, Zba, Zbb, Zbc, Zbs and Zicboz instruction and every alias form objdump prints, for the
+# Every RV64GC, Zba, Zbb, Zbc, Zbs, Zicboz, Zfhmin and Zfh instruction and every alias form objdump prints, for the
 # disassembler fixture. build/gen_isa_fixtures.sh assembles and links this file
 # and records objdump's listing next to it; core/isa/disasm_test.ts decodes each
 # listed instruction and compares the disassembly with objdump's text.
@@ -326,7 +326,7 @@ _start:
         fcvt.s.l fa0, a0, rtz
         fcvt.s.lu fa0, a0
         fmv.w.x fa0, a0
-        .insn   0x0405f043              # fmadd.h: Zfh, not RV64GC
+        .insn   0x0405f043              # fmadd.h with rs2 = rs3 = ft0 (Zfh)
 
 # ---------------------------------------------------------------- D
         fld     ft0, -4(sp)
@@ -446,6 +446,56 @@ _start:
         cbo.zero (zero)
         .insn   0x0045200f | (1 << 7)   # cbo.zero with rd set: reserved
         .insn   0x0015200f              # cbo.clean (Zicbom): illegal in user mode, as under QEMU 10
+
+# ---------------------------------------------------------------- Zfhmin, Zfh
+        flh     fa0, -2(a1)
+        flh     ft0, 2047(sp)
+        fsh     fa0, 6(a1)
+        fsh     ft11, -2048(zero)
+        fmv.x.h a0, fa1
+        fmv.h.x fa0, a1
+        fcvt.s.h fa0, fa1
+        .insn   0x4025f553              # fcvt.s.h with rm = dyn, which objdump does not know
+        fcvt.h.s fa0, fa1
+        fcvt.h.s fa0, fa1, rtz
+        fcvt.d.h fa0, fa1
+        .insn   0x4225c553              # fcvt.d.h with rm = rmm
+        fcvt.h.d fa0, fa1
+        fcvt.h.d fa0, fa1, rup
+        fmadd.h fa0, fa1, fa2, fa3
+        fmadd.h fa0, fa1, fa2, fa3, rne
+        fmsub.h ft0, ft1, ft2, ft3, rtz
+        fnmsub.h fs0, fs1, fs2, fs3, rdn
+        fnmadd.h ft8, ft9, ft10, ft11, rmm
+        fadd.h  fa0, fa1, fa2
+        fadd.h  fa0, fa1, fa2, rup
+        fsub.h  fa0, fa1, fa2, rtz
+        fmul.h  fa0, fa1, fa2
+        fdiv.h  fa0, fa1, fa2, rdn
+        fsqrt.h fa0, fa1
+        fsqrt.h fa0, fa1, rmm
+        fsgnj.h fa0, fa1, fa2
+        fsgnjn.h fa0, fa1, fa2
+        fsgnjx.h fa0, fa1, fa2
+        fmv.h   fa0, fa1
+        fneg.h  fa0, fa1
+        fabs.h  fa0, fa1
+        fmin.h  fa0, fa1, fa2
+        fmax.h  fa0, fa1, fa2
+        fcvt.w.h a0, fa1
+        fcvt.w.h a0, fa1, rtz
+        fcvt.wu.h a0, fa1, rne
+        fcvt.l.h a0, fa1, rdn
+        fcvt.lu.h a0, fa1
+        fclass.h a0, fa1
+        feq.h   a0, fa1, fa2
+        flt.h   a0, fa1, fa2
+        fle.h   a0, fa1, fa2
+        fcvt.h.w fa0, a1
+        fcvt.h.w fa0, a1, rtz
+        fcvt.h.wu fa0, a1, rup
+        fcvt.h.l fa0, a1
+        fcvt.h.lu fa0, a1, rmm
 
 # ---------------------------------------------------------------- outside RV64GC and B
         .insn   4, 0x0000000b           # custom-0

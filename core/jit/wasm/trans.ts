@@ -105,10 +105,12 @@ function getF(e: WasmEmitter, r: number): void {
 
 /** The high word of a NaN-boxed single. */
 const BOX = -(2n ** 32n);
+/** The NaN-boxing of a half: bits 63..16 set. */
+const BOX_H = -(2n ** 16n);
 
 /**
  * A load into integer register rd, or into FP register rd (`fp`: `fld`,
- * and `flw`, whose value is NaN-boxed).
+ * and `flw` and `flh`, whose values are NaN-boxed).
  */
 function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   return (e, i) => {
@@ -125,13 +127,14 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
     if (!fp) e.set(i.rd);
     else {
       if (size === 4) e.code.i64Const(BOX).op(OP.i64_or);
+      if (size === 2) e.code.i64Const(BOX_H).op(OP.i64_or);
       e.code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
     }
     return true;
   };
 }
 
-/** A store of integer register rs2, or of FP register rs2 (`fp`: `fsd`, `fsw`). */
+/** A store of integer register rs2, or of FP register rs2 (`fp`: `fsd`, `fsw`, `fsh`). */
 function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
   const value = (e: WasmEmitter, i: Insn) => fp ? getF(e, i.rs2) : e.get(i.rs2);
   return (e, i) => {
@@ -866,6 +869,45 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
     e.get(i.rs1).code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
     return true;
   },
+  flh: load(2, false, true),
+  fsh: store(2, true),
+  "fmv.x.h": (e, i) => (e.code.localGet(e.slot).mem(OP.i64_load16_s, MEM.regs, 1, freg(i.rs1)), e.set(i.rd), true),
+  "fmv.h.x": (e, i) => {
+    e.code.localGet(e.slot);
+    e.get(i.rs1).code.i64Const(0xffff).op(OP.i64_and).i64Const(BOX_H).op(OP.i64_or);
+    e.code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    return true;
+  },
+  "fcvt.s.h": fp("fcvt_s_h"),
+  "fcvt.h.s": fp("fcvt_h_s"),
+  "fcvt.d.h": fp("fcvt_d_h"),
+  "fcvt.h.d": fp("fcvt_h_d"),
+  "fmadd.h": fp("fmadd_h"),
+  "fmsub.h": fp("fmsub_h"),
+  "fnmsub.h": fp("fnmsub_h"),
+  "fnmadd.h": fp("fnmadd_h"),
+  "fadd.h": fp("fadd_h"),
+  "fsub.h": fp("fsub_h"),
+  "fmul.h": fp("fmul_h"),
+  "fdiv.h": fp("fdiv_h"),
+  "fsqrt.h": fp("fsqrt_h"),
+  "fsgnj.h": fp("fsgnj_h"),
+  "fsgnjn.h": fp("fsgnjn_h"),
+  "fsgnjx.h": fp("fsgnjx_h"),
+  "fmin.h": fp("fmin_h"),
+  "fmax.h": fp("fmax_h"),
+  "fcvt.w.h": fp("fcvt_w_h"),
+  "fcvt.wu.h": fp("fcvt_wu_h"),
+  "fcvt.l.h": fp("fcvt_l_h"),
+  "fcvt.lu.h": fp("fcvt_lu_h"),
+  "fclass.h": fp("fclass_h"),
+  "feq.h": fp("feq_h"),
+  "flt.h": fp("flt_h"),
+  "fle.h": fp("fle_h"),
+  "fcvt.h.w": fp("fcvt_h_w"),
+  "fcvt.h.wu": fp("fcvt_h_wu"),
+  "fcvt.h.l": fp("fcvt_h_l"),
+  "fcvt.h.lu": fp("fcvt_h_lu"),
   "add.uw": shiftAdd(0, true),
   sh1add: shiftAdd(1, false),
   sh2add: shiftAdd(2, false),
