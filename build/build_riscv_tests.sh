@@ -9,7 +9,7 @@
 #
 #   RISCV_TESTS=~/riscv-tests build/build_riscv_tests.sh
 #
-# Zba, Zbb, Zbc and Zbs are built with Debian's riscv64-linux-gnu-gcc
+# Zba, Zbb, Zbc, Zbs and Zfh are built with Debian's riscv64-linux-gnu-gcc
 # (binutils 2.40 knows them); Zicond with clang-19 (from apt), which does.
 set -euo pipefail
 
@@ -43,6 +43,8 @@ for suite in rv64uzba rv64uzbb rv64uzbc rv64uzbs; do
   # shellcheck disable=SC2046
   build "$suite" riscv64-linux-gnu-gcc rv64gc_zba_zbb_zbc_zbs $(tests_of "$suite")
 done
+# shellcheck disable=SC2046
+build rv64uzfh riscv64-linux-gnu-gcc rv64gc_zfh $(tests_of rv64uzfh)
 TARGET=(--target=riscv64-linux-gnu -fuse-ld=lld)
 # shellcheck disable=SC2046
 build rv64uzicond clang-19 rv64gc_zicond $(tests_of rv64uzicond)

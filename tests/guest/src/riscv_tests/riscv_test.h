@@ -14,6 +14,9 @@
 
 #define RVTEST_RV64U
 #define RVTEST_RV32U
+/* Linux user mode starts with the FPU on: nothing to enable. */
+#define RVTEST_RV64UF
+#define RVTEST_RV32UF
 
 #define RVTEST_CODE_BEGIN \
   .text;                  \
