@@ -171,6 +171,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   replay?.checkProgram(cfg.program, bytes, replay.header.sha256);
   const mem = new AddressSpace();
   const proc = new Process(mem, cfg.log);
+  if (cfg.extensions !== undefined) proc.extensions = cfg.extensions;
   if (replay) {
     // The guest sees the recorded run's process id (thread ids count up from it).
     proc.family.processes.delete(proc.pid);

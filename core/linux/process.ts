@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
@@ -82,6 +84,8 @@ export class Process {
 
   /** Open file descriptors. */
   readonly fds: FdTable = new FdTable();
+  /** The optional extensions the guest has (`-cpu`), which `riscv_hwprobe` reports. */
+  extensions: ReadonlySet<Extension> = new Set(DEFAULT_EXTENSIONS);
   /**
    * Current working directory (absolute host path). The guest's, kept
    * here: plume never changes the host process's directory.
@@ -174,6 +178,7 @@ export class Process {
       this.endCode = parent.endCode;
       this.entry = parent.entry;
       this.fds = parent.fds.copy();
+      this.extensions = parent.extensions;
       this.cwd = parent.cwd;
       this.umask = parent.umask;
       this.signals = parent.signals.copy();

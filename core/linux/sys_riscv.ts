@@ -1,8 +1,8 @@
 /**
  * `riscv_hwprobe`: what the emulated hart implements, as Linux reports it
  * from its hardware probing, answered truthfully for plume: RV64IMAFDC
- * (with Zicsr and Zifencei), no vector unit, no bit-manipulation or cache
- * block extensions, one hart, a 10 MHz `time` CSR, and misaligned scalar
+ * (with Zicsr and Zifencei), Zfh and Zfhmin when `-cpu` has them, no vector
+ * unit, no bit-manipulation or cache block extensions, one hart, a 10 MHz `time` CSR, and misaligned scalar
  * accesses that work but are slow (plume's translated code takes an
  * out-of-line path for them), which also keeps glibc on the same string
  * functions as under qemu-user 7.2 (which has no `riscv_hwprobe`).
@@ -11,6 +11,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import { E, SyscallError } from "./errno.ts";
 import type { Process } from "./process.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
@@ -36,6 +37,8 @@ export const HWPROBE = {
 const BASE_BEHAVIOR_IMA = 1n;
 /** `RISCV_HWPROBE_IMA_FD` and `RISCV_HWPROBE_IMA_C`: F and D, and compressed instructions. */
 const IMA_FD_C = 1n | 2n;
+/** `RISCV_HWPROBE_EXT_*` bits of `IMA_EXT_0` for the optional extensions plume reports. */
+const IMA_EXT_BITS: Partial<Record<Extension, bigint>> = { zfh: 1n << 27n, zfhmin: 1n << 28n };
 /** `RISCV_HWPROBE_MISALIGNED_SCALAR_SLOW`. */
 const MISALIGNED_SLOW = 2n;
 /** `RISCV_HWPROBE_MISALIGNED_VECTOR_UNSUPPORTED`. */
@@ -58,7 +61,7 @@ function hwprobeValue(proc: Process, key: bigint): bigint | undefined {
     case BigInt(HWPROBE.BASE_BEHAVIOR):
       return BASE_BEHAVIOR_IMA;
     case BigInt(HWPROBE.IMA_EXT_0):
-      return IMA_FD_C;
+      return [...proc.extensions].reduce((v, e) => v | (IMA_EXT_BITS[e] ?? 0n), IMA_FD_C);
     case BigInt(HWPROBE.CPUPERF_0):
     case BigInt(HWPROBE.MISALIGNED_SCALAR_PERF):
       return MISALIGNED_SLOW;

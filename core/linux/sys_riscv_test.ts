@@ -2,6 +2,7 @@ import { assertEquals } from "../../tests/assert.ts";
 import { E } from "./errno.ts";
 import { procCpuinfo } from "./paths.ts";
 import { HWPROBE } from "./sys_riscv.ts";
+import { Process } from "./process.ts";
 import { type SyscallEnv, withEnv } from "./_testing.ts";
 
 function probe(env: SyscallEnv, keys: number[], flags = 0): { ret: number; pairs: [bigint, bigint][] } {
@@ -60,6 +61,17 @@ Deno.test(
     env.mem.u8[set] = 2;
     assertEquals(env.call("riscv_hwprobe", a, 1, 8, set, 0), -E.EINVAL, "only CPU 1 asked");
     assertEquals(env.call("riscv_hwprobe", 0x3000000, 1, 0, 0, 0), -E.EFAULT);
+  }),
+);
+
+Deno.test(
+  "riscv_hwprobe reports Zfh (1 << 27) and Zfhmin (1 << 28) in IMA_EXT_0 when -cpu has them, and a fork's child too",
+  withEnv((env) => {
+    env.proc.extensions = new Set(["zba", "zbb", "zbc", "zbs", "zfhmin"]);
+    assertEquals(probe(env, [HWPROBE.IMA_EXT_0]).pairs, [[4n, 3n | 1n << 28n]]);
+    env.proc.extensions = new Set(["zfhmin", "zfh"]);
+    assertEquals(probe(env, [HWPROBE.IMA_EXT_0]).pairs, [[4n, 3n | 1n << 27n | 1n << 28n]]);
+    assertEquals(new Process(env.mem, env.proc.log, env.proc).extensions, env.proc.extensions);
   }),
 );
 

@@ -9,6 +9,8 @@
  * operands for the others. fflags is cleared before each instruction and read
  * right after it.
  *
+ * The first line is riscv_hwprobe's answer for Zfh and Zfhmin.
+ *
  * Output (text, hex without leading zeros):
  *   @<mnemonic>                    starts the cases of one instruction
  *   <ops...> <res>:<fl> x10        static rne rtz rdn rup rmm, then dyn with frm = 0..4
@@ -277,7 +279,19 @@ static void run(const char *name, op_fn f, int nops, int rounded, int kind) {
   }
 }
 
+/* riscv_hwprobe's IMA_EXT_0, masked to RISCV_HWPROBE_EXT_ZFH (1 << 27) and _ZFHMIN (1 << 28). */
+static void hwprobe(void) {
+  u64 pair[2] = {4, 0};
+  register long a0 __asm__("a0") = (long)pair;
+  register long a1 __asm__("a1") = 1;
+  register long a2 __asm__("a2") = 0, a3 __asm__("a3") = 0, a4 __asm__("a4") = 0;
+  register long a7 __asm__("a7") = 258;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a7) : "memory");
+  printf("@riscv_hwprobe %ld %llx\n", a0, (unsigned long long)(pair[1] & (3ULL << 27)));
+}
+
 int main(void) {
+  hwprobe();
   run("fadd.h", fadd_h, 2, 1, H);
   run("fsub.h", fsub_h, 2, 1, H);
   run("fmul.h", fmul_h, 2, 1, H);
