@@ -175,7 +175,15 @@ function bitValue(next: () => number): [lo: number, hi: number] {
   return next() % 3 === 0 ? [next() | 0, next() | 0] : [word(), word()];
 }
 
-Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zcb, Zicboz)", () => {
+/** Half-precision register contents: boxed edge values (zeros, subnormals, infinities, NaNs), else improperly boxed ones. */
+function halfValue(next: () => number): [lo: number, hi: number] {
+  const halves = [0, 0x8000, 1, 0x3ff, 0x400, 0x3c00, 0xbc00, 0x3bff, 0x7bff, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0x7d00];
+  const h = next() % 3 === 0 ? next() & 0xffff : halves[next() % halves.length];
+  if (next() % 8 === 0) return [h | (next() % 2 ? 0 : 0xfffe0000), next() % 2 ? -1 : 0]; // not boxed
+  return [h | 0xffff0000, -1];
+}
+
+Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zicboz, Zfhmin, Zfh, Zcb)", () => {
   const next = rng(0xb17);
   const ops = [...new Set(EXTENSION_PATTERNS.map((p) => p.op as Op))];
   assertEquals(ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined && OP_INFO[op].ext !== "v").length, true);
@@ -194,6 +202,9 @@ Deno.test("every tier agrees on random instances of every operation and encoding
     for (const i of insns) pcs.push(at), at += i.size;
     const block = { pc: PC, insns, pcs, end: at }, s = state(next);
     for (let r = 2; r < 32; r++) if (r !== BASE && next() % 2) [s.x[2 * r], s.x[2 * r + 1]] = bitValue(next);
+    for (let r = 0; r < 32; r++) if (next() % 4 !== 0) [s.fi[2 * r], s.fi[2 * r + 1]] = halfValue(next);
+    // Mostly a valid dynamic rounding mode, so that rm = dyn runs rather than trapping.
+    if (next() % 4 !== 0) s.fcsr = (s.fcsr & 0x1f) | ((next() % 5) << 5);
     const a = runTier("interpreter", block, s)!;
     const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm}`).join("; ");
     for (const tier of ["block", "region", "wasm"] as const) {
@@ -203,6 +214,8 @@ Deno.test("every tier agrees on random instances of every operation and encoding
       assertEquals(b.result, a.result, `${tier}: result of ${what}`);
       assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
       assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
+      assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
     }
   }
   for (const op of ops) {
