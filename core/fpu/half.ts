@@ -23,7 +23,7 @@
  * const f = new Float64Array(32);
  * const c = { f, fi: new Int32Array(f.buffer), fflags: 0, frm: 0, retHi: 0 };
  * writeHalfBits(c.fi, 1, 0x3c00); // 1.0
- * writeHalfBits(c.fi, 2, 0x1400); // 2^-10, half an ulp of 1.0
+ * writeHalfBits(c.fi, 2, 0x1000); // 2^-11, half an ulp of 1.0
  * fadd_h(c, 3, 1, 2, 0); // RNE: a tie, to even
  * strictEqual(halfBits(c.fi, 3), 0x3c00);
  * strictEqual(c.fflags, 1); // NX
