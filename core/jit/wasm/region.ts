@@ -361,6 +361,7 @@ function emitWasmRegion(
   structured: boolean,
   counted: boolean,
   windows: ArenaWindows,
+  perVcpu: boolean,
 ): { locals: number[]; code: number[] } {
   region = reversePostorder(region);
   const e = new WasmEmitter();
@@ -457,7 +458,7 @@ function emitWasmRegion(
     c.localGet(nx), e.leave(e);
   };
   e.loadRegisters();
-  const vcpu = region.some((tb) => usesVcpuIndex(tb.instr)) ? e.local(I64) : -1;
+  const vcpu = perVcpu ? e.local(I64) : -1;
   if (vcpu >= 0) {
     c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.vcpuIndex).op(OP.i64_extend_i32_u).localSet(vcpu);
   }
@@ -528,14 +529,15 @@ export function compileWasmRegion(
 ): BlockFn | undefined {
   if (!wasmRegionSupported(region, w)) return undefined;
   const windows: ArenaWindows = (arena) => w.arenaWindow(arena);
+  // Whether plugins' actions need the vCPU's index: the caller then writes it to the slot at each entry.
+  const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   let emitted;
   try {
-    emitted = emitWasmRegion(region, true, counted, windows);
+    emitted = emitWasmRegion(region, true, counted, windows, perVcpu);
   } catch (err) {
     if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false, counted, windows);
+    emitted = emitWasmRegion(region, false, counted, windows, perVcpu);
   }
-  const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   // As a JavaScript region's: any fault in a region that streams records truncates the plugins' last block record.
   const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));
   const { locals, code } = emitted;
