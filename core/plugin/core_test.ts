@@ -1,8 +1,10 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts";
 import type { Insn } from "../isa/insn.ts";
 import type { Op } from "../isa/ops_generated.ts";
-import { mergeInlineAdds } from "./registrations.ts";
+import { decodeRegistrations, mergeInlineAdds } from "./registrations.ts";
+import { ACT, ACT_WORDS, PAYLOAD, PluginFailure } from "./channel.ts";
+import type { PluginInstance } from "./instance.ts";
 
 const ref = { arena: 0, index: 4, stride: 2 };
 const add = (value: bigint, r = ref): ExecAction => ({ kind: "inline", op: 0, ref: r, value });
@@ -45,4 +47,20 @@ Deno.test("mergeInlineAdds sums adds over instructions that cannot stop the bloc
     mergeInlineAdds(instr, { insns: ops.map(op) });
     assertEquals(instr.insn, expected, label);
   }
+});
+
+Deno.test("a forged registration whose entry's high word lies past the arena is refused (the WebAssembly tier checks entries whole)", () => {
+  const arena = new Int32Array(16);
+  const decode = (index: number) => {
+    const ci = new Int32Array(PAYLOAD + ACT_WORDS[ACT.INLINE]);
+    // An inline add of 1 at block entry (instruction -1) on entry `index`, stride 0.
+    ci.set([ACT.INLINE, -1, 0, index, 0, 1, 0], PAYLOAD);
+    const inst = { ci, index: 0, arena, registrations: 0, guestWrite: false } as unknown as PluginInstance;
+    const out: BlockInstrumentation = { block: [], insn: [[]], mem: [[]] };
+    decodeRegistrations(inst, Int32Array.of(0, ACT_WORDS[ACT.INLINE]), 1, out, () => 0);
+    return out.block;
+  };
+  assertEquals(decode(14), [{ kind: "inline", op: 0, ref: { arena: 0, index: 14, stride: 0 }, value: 1n }]);
+  assertThrows(() => decode(15), PluginFailure, "malformed registration (entry 15/0)");
+  assertThrows(() => decode(-2), PluginFailure, "malformed registration (entry -2/0)");
 });
