@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 580
-      return b_c_addi4spn("addi", w); // line 581
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 596
+      return b_c_addi4spn("addi", w); // line 597
     case 0x1:
-      return b_c_addi("addi", w); // line 593
+      return b_c_addi("addi", w); // line 609
     case 0x2:
-      return b_c_shift("slli", w); // line 616
+      return b_c_shift("slli", w); // line 632
     case 0x2000:
-      return b_c_ld("fld", w); // line 582
+      return b_c_ld("fld", w); // line 598
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 594
-      return b_c_addi("addiw", w); // line 595
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 610
+      return b_c_addi("addiw", w); // line 611
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 617
+      return b_c_ldsp("fld", w); // line 633
     case 0x4000:
-      return b_c_lw("lw", w); // line 583
+      return b_c_lw("lw", w); // line 599
     case 0x4001:
-      return b_c_li("addi", w); // line 596
+      return b_c_li("addi", w); // line 612
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 618
-      return b_c_lwsp("lw", w); // line 619
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 634
+      return b_c_lwsp("lw", w); // line 635
     case 0x6000:
-      return b_c_ld("ld", w); // line 584
+      return b_c_ld("ld", w); // line 600
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 598
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 597
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 599
-      return b_c_lui("lui", w); // line 600
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 614
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 613
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 615
+      return b_c_lui("lui", w); // line 616
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 620
-      return b_c_ldsp("ld", w); // line 621
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 636
+      return b_c_ldsp("ld", w); // line 637
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 636
+          return b_c_lb("lbu", w); // line 652
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 637
+              return b_c_lh("lhu", w); // line 653
             case 0x1:
-              return b_c_lh("lh", w); // line 638
+              return b_c_lh("lh", w); // line 654
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 639
+          return b_c_sb("sb", w); // line 655
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 640
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 656
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 601
+          return b_c_shiftp("srli", w); // line 617
         case 0x1:
-          return b_c_shiftp("srai", w); // line 602
+          return b_c_shiftp("srai", w); // line 618
         case 0x2:
-          return b_c_andi("andi", w); // line 603
+          return b_c_andi("andi", w); // line 619
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 604
+              return b_c_arith("sub", w); // line 620
             case 0x1:
-              return b_c_arith("xor", w); // line 605
+              return b_c_arith("xor", w); // line 621
             case 0x2:
-              return b_c_arith("or", w); // line 606
+              return b_c_arith("or", w); // line 622
             case 0x3:
-              return b_c_arith("and", w); // line 607
+              return b_c_arith("and", w); // line 623
             case 0x80:
-              return b_c_arith("subw", w); // line 608
+              return b_c_arith("subw", w); // line 624
             case 0x81:
-              return b_c_arith("addw", w); // line 609
+              return b_c_arith("addw", w); // line 625
             case 0x82:
-              return b_c_arith("mul", w); // line 647
+              return b_c_arith("mul", w); // line 663
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 641
+                  return b_c_andi255("andi", w); // line 657
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 642
+                  return b_c_unary("sext.b", w); // line 658
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 643
+                  return b_c_unary("zext.h", w); // line 659
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 644
+                  return b_c_unary("sext.h", w); // line 660
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 645
+                  return b_c_unary("add.uw", w); // line 661
                 case 0x5:
-                  return b_c_not("xori", w); // line 646
+                  return b_c_not("xori", w); // line 662
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 622
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 623
-          return b_c_mv("add", w); // line 624
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 638
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 639
+          return b_c_mv("add", w); // line 640
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 625
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 626
-          return b_c_add("add", w); // line 627
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 641
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 642
+          return b_c_add("add", w); // line 643
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 585
+      return b_c_sd("fsd", w); // line 601
     case 0xa001:
-      return b_c_j("jal", w); // line 610
+      return b_c_j("jal", w); // line 626
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 628
+      return b_c_sdsp("fsd", w); // line 644
     case 0xc000:
-      return b_c_sw("sw", w); // line 586
+      return b_c_sw("sw", w); // line 602
     case 0xc001:
-      return b_c_b("beq", w); // line 611
+      return b_c_b("beq", w); // line 627
     case 0xc002:
-      return b_c_swsp("sw", w); // line 629
+      return b_c_swsp("sw", w); // line 645
     case 0xe000:
-      return b_c_sd("sd", w); // line 587
+      return b_c_sd("sd", w); // line 603
     case 0xe001:
-      return b_c_b("bne", w); // line 612
+      return b_c_b("bne", w); // line 628
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 630
+      return b_c_sdsp("sd", w); // line 646
   }
   return null;
 }
@@ -608,7 +608,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 542
+          return b_i("flh", w); // line 558
         case 0x2:
           return b_i("flw", w); // line 309
         case 0x3:
@@ -860,7 +860,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 543
+          return b_s("fsh", w); // line 559
         case 0x2:
           return b_s("fsw", w); // line 310
         case 0x3:
@@ -1086,7 +1086,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 344
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 551
+          return b_r4_rm("fmadd.h", w); // line 567
       }
       return null;
     case 0x47:
@@ -1096,7 +1096,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 345
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 552
+          return b_r4_rm("fmsub.h", w); // line 568
       }
       return null;
     case 0x4b:
@@ -1106,7 +1106,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 346
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 553
+          return b_r4_rm("fnmsub.h", w); // line 569
       }
       return null;
     case 0x4f:
@@ -1116,7 +1116,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 554
+          return b_r4_rm("fnmadd.h", w); // line 570
       }
       return null;
     case 0x53:
@@ -1126,25 +1126,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 348
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 555
+          return b_r_rm("fadd.h", w); // line 571
         case 0x4:
           return b_r_rm("fsub.s", w); // line 316
         case 0x5:
           return b_r_rm("fsub.d", w); // line 349
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 556
+          return b_r_rm("fsub.h", w); // line 572
         case 0x8:
           return b_r_rm("fmul.s", w); // line 317
         case 0x9:
           return b_r_rm("fmul.d", w); // line 350
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 557
+          return b_r_rm("fmul.h", w); // line 573
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 318
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 351
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 558
+          return b_r_rm("fdiv.h", w); // line 574
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1168,11 +1168,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 560
+              return b_r("fsgnj.h", w); // line 576
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 561
+              return b_r("fsgnjn.h", w); // line 577
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 562
+              return b_r("fsgnjx.h", w); // line 578
           }
           return null;
         case 0x14:
@@ -1194,9 +1194,9 @@ export function decode32(w: number): Insn | null {
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 563
+              return b_r("fmin.h", w); // line 579
             case 0x1:
-              return b_r("fmax.h", w); // line 564
+              return b_r("fmax.h", w); // line 580
           }
           return null;
         case 0x20:
@@ -1204,7 +1204,7 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 358
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 546
+              return b_r2_rm("fcvt.s.h", w); // line 562
           }
           return null;
         case 0x21:
@@ -1212,15 +1212,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 359
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 548
+              return b_r2_rm("fcvt.d.h", w); // line 564
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 547
+              return b_r2_rm("fcvt.h.s", w); // line 563
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 549
+              return b_r2_rm("fcvt.h.d", w); // line 565
           }
           return null;
         case 0x2c:
@@ -1230,7 +1230,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 352
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 559
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 575
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1255,11 +1255,11 @@ export function decode32(w: number): Insn | null {
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 572
+              return b_r("fle.h", w); // line 588
             case 0x1:
-              return b_r("flt.h", w); // line 571
+              return b_r("flt.h", w); // line 587
             case 0x2:
-              return b_r("feq.h", w); // line 570
+              return b_r("feq.h", w); // line 586
           }
           return null;
         case 0x60:
@@ -1289,13 +1289,13 @@ export function decode32(w: number): Insn | null {
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 565
+              return b_r2_rm("fcvt.w.h", w); // line 581
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 566
+              return b_r2_rm("fcvt.wu.h", w); // line 582
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 567
+              return b_r2_rm("fcvt.l.h", w); // line 583
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 568
+              return b_r2_rm("fcvt.lu.h", w); // line 584
           }
           return null;
         case 0x68:
@@ -1325,13 +1325,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 573
+              return b_r2_rm("fcvt.h.w", w); // line 589
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 574
+              return b_r2_rm("fcvt.h.wu", w); // line 590
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 575
+              return b_r2_rm("fcvt.h.l", w); // line 591
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 576
+              return b_r2_rm("fcvt.h.lu", w); // line 592
           }
           return null;
         case 0x70:
@@ -1353,9 +1353,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 544
+              return b_r2("fmv.x.h", w); // line 560
             case 0x1:
-              return b_r2("fclass.h", w); // line 569
+              return b_r2("fclass.h", w); // line 585
           }
           return null;
         case 0x78:
@@ -1365,7 +1365,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 373
           return null;
         case 0x7a:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.h.x", w); // line 545
+          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.h.x", w); // line 561
           return null;
       }
       return null;
@@ -1374,57 +1374,57 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vv", w); // line 515
+              return b_args_empty("vadd.vv", w); // line 516
             case 0x2:
-              return b_args_empty("vsub.vv", w); // line 518
+              return b_args_empty("vsub.vv", w); // line 519
             case 0x9:
-              return b_args_empty("vand.vv", w); // line 520
+              return b_args_empty("vand.vv", w); // line 521
             case 0xa:
-              return b_args_empty("vor.vv", w); // line 523
+              return b_args_empty("vor.vv", w); // line 524
             case 0xb:
-              return b_args_empty("vxor.vv", w); // line 526
+              return b_args_empty("vxor.vv", w); // line 527
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 529
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 530
               return null;
           }
           return null;
         case 0x2:
-          if ((w & 0x7e0f8000) >>> 15 === 0x8400) return b_v_xd("vmv.x.s", w); // line 532
+          if ((w & 0x7e0f8000) >>> 15 === 0x8400) return b_v_xd("vmv.x.s", w); // line 533
           return null;
         case 0x3:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vi", w); // line 517
+              return b_args_empty("vadd.vi", w); // line 518
             case 0x9:
-              return b_args_empty("vand.vi", w); // line 522
+              return b_args_empty("vand.vi", w); // line 523
             case 0xa:
-              return b_args_empty("vor.vi", w); // line 525
+              return b_args_empty("vor.vi", w); // line 526
             case 0xb:
-              return b_args_empty("vxor.vi", w); // line 528
+              return b_args_empty("vxor.vi", w); // line 529
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.i", w); // line 531
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.i", w); // line 532
               return null;
           }
           return null;
         case 0x4:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vadd.vx", w); // line 516
+              return b_v_x1("vadd.vx", w); // line 517
             case 0x2:
-              return b_v_x1("vsub.vx", w); // line 519
+              return b_v_x1("vsub.vx", w); // line 520
             case 0x9:
-              return b_v_x1("vand.vx", w); // line 521
+              return b_v_x1("vand.vx", w); // line 522
             case 0xa:
-              return b_v_x1("vor.vx", w); // line 524
+              return b_v_x1("vor.vx", w); // line 525
             case 0xb:
-              return b_v_x1("vxor.vx", w); // line 527
+              return b_v_x1("vxor.vx", w); // line 528
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.v.x", w); // line 530
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.v.x", w); // line 531
               return null;
           }
           return null;
         case 0x6:
-          if ((w & 0x7ff00000) >>> 20 === 0x420) return b_v_x1("vmv.s.x", w); // line 533
+          if ((w & 0x7ff00000) >>> 20 === 0x420) return b_v_x1("vmv.s.x", w); // line 534
           return null;
         case 0x7:
           return b_r2("vsetvli", w); // line 452

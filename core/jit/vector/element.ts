@@ -1,0 +1,171 @@
+/**
+ * What every group of vector instructions shares: the executor type, the
+ * `vtype` arithmetic, the legality checks, element access by SEW, and the
+ * driver of element-wise operations (SEW, LMUL, the mask and vstart).
+ *
+ * @module
+ */
+
+import type { Cpu } from "../../cpu/state.ts";
+import { VLENB } from "../../cpu/vector_state.ts";
+import { IllegalInstruction } from "../../cpu/trap.ts";
+import type { AddressSpace } from "../../mem/address_space.ts";
+import type { Op } from "../../isa/ops_generated.ts";
+
+export { VLENB };
+/** 2^32, to join a register's two words. */
+export const TWO32 = 4294967296;
+/** VLEN in bits. */
+export const VLEN = VLENB * 8;
+/** ELEN in bits. */
+export const ELEN = 64;
+
+/** An instruction made ready to run: takes the vCPU and rs1's and rs2's values, returns rd's low word. */
+export type Executor = (c: Cpu, lo1: number, hi1: number, lo2: number, hi2: number) => number;
+
+/** What a group needs besides the instruction: guest memory, and where rd's high word goes. */
+export interface VectorContext {
+  mem: AddressSpace;
+  /** `hi[0]` receives the high word of what an executor writes to rd. */
+  hi: Int32Array;
+}
+
+/**
+ * One group of vector instructions (integer, fixed-point, floating-point,
+ * mask, permutation…): the executor of `op` (instruction word `raw`), or
+ * undefined if `op` is not the group's.
+ */
+export type VectorGroup = (op: Op, raw: number, ctx: VectorContext) => Executor | undefined;
+
+/** vlmul as a signed power of two: 0…3 for LMUL 1…8, -3…-1 for 1/8…1/2 (4 is reserved). */
+export function lmulLog2(vtype: number): number {
+  return ((vtype & 7) << 29) >> 29;
+}
+
+/** VLMAX = LMUL · VLEN / SEW for a legal `vtype`. */
+export function vlmax(vtype: number): number {
+  const l = lmulLog2(vtype), sewLog2 = ((vtype >> 3) & 7) + 3;
+  return l >= 0 ? (VLEN << l) >> sewLog2 : (VLEN >> -l) >> sewLog2;
+}
+
+/** SEW in bytes of the current `vtype`. */
+export function sewBytes(c: Cpu): number {
+  return 1 << ((c.vec.vtype >> 3) & 7);
+}
+
+/** The checks of a vector instruction that depends on `vtype`: `vill` makes it illegal. */
+export function requireVtype(c: Cpu): void {
+  if (c.vec.vill) throw new IllegalInstruction("Vector instruction with vill set");
+}
+
+/** A register group of `regs` registers (at least 1) must start at a multiple of it. */
+export function requireAligned(reg: number, regs: number): void {
+  if (regs > 1 && reg % regs !== 0) throw new IllegalInstruction(`Vector register v${reg} not aligned to ${regs}`);
+}
+
+/** Registers in a group of EMUL = 2^`log2` (a fractional one takes a whole register). */
+export function groupRegs(log2: number): number {
+  return log2 > 0 ? 1 << log2 : 1;
+}
+
+/** A masked instruction (vm = 0) may not write v0, the mask. */
+export function requireVm(vm: boolean, vd: number): void {
+  if (!vm && vd === 0) throw new IllegalInstruction("Masked vector instruction writing v0");
+}
+
+/** Whether mask bit `i` (of v0) is set. */
+export function maskBit(v: Uint8Array, i: number): boolean {
+  return ((v[i >> 3] >> (i & 7)) & 1) !== 0;
+}
+
+/** Element `i` of `bytes` bytes of the register group at `reg`, unsigned. */
+export function getElement(c: Cpu, reg: number, i: number, bytes: number): bigint {
+  const at = reg * VLENB + i * bytes, view = c.vec.view;
+  switch (bytes) {
+    case 1:
+      return BigInt(view.getUint8(at));
+    case 2:
+      return BigInt(view.getUint16(at, true));
+    case 4:
+      return BigInt(view.getUint32(at, true));
+    default:
+      return view.getBigUint64(at, true);
+  }
+}
+
+/** Sets element `i` of `bytes` bytes of the register group at `reg` to `v` modulo 2^(8·bytes). */
+export function setElement(c: Cpu, reg: number, i: number, bytes: number, v: bigint): void {
+  const at = reg * VLENB + i * bytes, view = c.vec.view;
+  switch (bytes) {
+    case 1:
+      return view.setUint8(at, Number(v & 0xffn));
+    case 2:
+      return view.setUint16(at, Number(v & 0xffffn), true);
+    case 4:
+      return view.setUint32(at, Number(v & 0xffffffffn), true);
+    default:
+      return view.setBigUint64(at, BigInt.asUintN(64, v), true);
+  }
+}
+
+/** rs1's 64-bit value as an unsigned bigint. */
+export function xValue(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** Sign-extended simm5 (bits 19:15). */
+export function simm5(raw: number): number {
+  return (raw << 12) >> 27;
+}
+
+/** The fields of an OP-V instruction word. */
+export function fields(raw: number): { vd: number; vs1: number; vs2: number; vm: boolean } {
+  return { vd: (raw >>> 7) & 31, vs1: (raw >>> 15) & 31, vs2: (raw >>> 20) & 31, vm: ((raw >>> 25) & 1) === 1 };
+}
+
+/** A binary integer operation on SEW-bit elements (as unsigned bigints); the result is taken modulo 2^SEW. */
+export type ElementOp = (a: bigint, b: bigint) => bigint;
+
+/** The second operand of an element-wise operation: vs1's element, x[rs1] or an immediate. */
+export type Operand = (c: Cpu, i: number, bytes: number, lo1: number, hi1: number) => bigint;
+
+/**
+ * The driver of every element-wise integer operation: for each body element
+ * i in [vstart, vl) that the mask (v0 when vm = 0) leaves active,
+ * `vd[i] = op(vs2[i], operand(i))` at SEW bits.
+ */
+export function elementwise(
+  raw: number,
+  operandOf: Operand,
+  op: ElementOp,
+  usesVs2: boolean,
+  usesVs1: boolean,
+): Executor {
+  const { vd, vs1, vs2, vm } = fields(raw);
+  return (c, lo1, hi1) => {
+    requireVtype(c);
+    const s = c.vec, regs = groupRegs(lmulLog2(s.vtype)), bytes = sewBytes(c);
+    requireAligned(vd, regs);
+    if (usesVs2) requireAligned(vs2, regs);
+    if (usesVs1) requireAligned(vs1, regs);
+    requireVm(vm, vd);
+    for (let i = s.vstart; i < s.vl; i++) {
+      if (!vm && !maskBit(s.v, i)) continue;
+      const a = usesVs2 ? getElement(c, vs2, i, bytes) : 0n;
+      setElement(c, vd, i, bytes, op(a, operandOf(c, i, bytes, lo1, hi1)));
+    }
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+/** The second operand by the instruction's form (`vv`, `vx`, `vi`): vs1's element, x[rs1], or simm5. */
+export function operandFor(form: string, raw: number): Operand {
+  if (form === "vv") {
+    const vs1 = (raw >>> 15) & 31;
+    return (c, i, bytes) => getElement(c, vs1, i, bytes);
+  }
+  if (form === "vx") return (_c, _i, _b, lo1, hi1) => xValue(lo1, hi1);
+  const imm = BigInt(simm5(raw));
+  return () => imm;
+}

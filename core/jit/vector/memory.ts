@@ -1,0 +1,198 @@
+/**
+ * Vector loads and stores: unit-stride, strided, indexed (ordered and
+ * unordered walk in order), whole-register, mask and fault-only-first
+ * forms, segments (nf) included, with QEMU 10's legality checks.
+ *
+ * @module
+ */
+
+import { IllegalInstruction } from "../../cpu/trap.ts";
+import { type AddressSpace, GuestMemoryError } from "../../mem/address_space.ts";
+import {
+  type Executor,
+  getElement,
+  groupRegs,
+  lmulLog2,
+  maskBit,
+  requireAligned,
+  requireVm,
+  requireVtype,
+  TWO32,
+  type VectorGroup,
+  VLENB,
+} from "./element.ts";
+
+/** How a load or store walks memory. */
+interface Access {
+  store: boolean;
+  /** 0 unit-stride, 1 indexed, 2 strided, 3 whole registers, 4 mask, 5 fault-only-first. */
+  kind: number;
+  /** Bytes of the width field's EEW (the index's for indexed forms; ordered and unordered both walk in order). */
+  eew: number;
+}
+
+const KIND = { unit: 0, indexed: 1, strided: 2, whole: 3, mask: 4, faultFirst: 5 } as const;
+
+/** The EEW in bytes of a load/store's width field (bits 14:12). */
+function widthBytes(raw: number): number {
+  const w = (raw >>> 12) & 7;
+  return w === 0 ? 1 : 1 << (w - 4);
+}
+
+/**
+ * A vector load or store: which elements, where in memory, which
+ * registers, as the spec's unit-stride, strided, indexed, whole-register,
+ * mask and fault-only-first forms say, segments (nf) included.
+ */
+function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
+  const vd = (raw >>> 7) & 31, vs2 = (raw >>> 20) & 31, vm = ((raw >>> 25) & 1) === 1;
+  const nf = ((raw >>> 29) & 7) + 1;
+  const view = mem.view;
+  return (c, lo1, hi1, lo2, hi2) => {
+    const s = c.vec;
+    const base = hi1 * TWO32 + (lo1 >>> 0);
+    let bytes: number, evl: number, fields: number, regs: number;
+    let indexBytes = 0;
+    if (a.kind === KIND.whole) {
+      // vl<nf>re<eew>.v / vs<nf>r.v: nf whole registers, vtype and vl play no part.
+      requireAligned(vd, nf);
+      bytes = a.eew;
+      evl = (nf * VLENB) / bytes;
+      fields = 1;
+      regs = nf;
+    } else if (a.kind === KIND.mask) {
+      requireVtype(c);
+      bytes = 1;
+      evl = Math.ceil(s.vl / 8);
+      fields = 1;
+      regs = 1;
+    } else {
+      requireVtype(c);
+      const sewLog2 = (s.vtype >> 3) & 7, lmul = lmulLog2(s.vtype);
+      if (a.kind === KIND.indexed) {
+        // Data at SEW and LMUL; the index vector at EEW, EMUL = EEW / SEW · LMUL.
+        bytes = 1 << sewLog2;
+        indexBytes = a.eew;
+        const indexEmul = Math.log2(a.eew) - sewLog2 + lmul;
+        if (indexEmul < -3 || indexEmul > 3) throw new IllegalInstruction("Index EMUL out of range");
+        requireAligned(vs2, groupRegs(indexEmul));
+        regs = groupRegs(lmul);
+        if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
+      } else {
+        bytes = a.eew;
+        const emul = Math.log2(a.eew) - sewLog2 + lmul;
+        if (emul < -3 || emul > 3) throw new IllegalInstruction("EMUL out of range");
+        regs = groupRegs(emul);
+      }
+      evl = s.vl;
+      fields = nf;
+      if (regs * nf > 8 || vd + regs * nf > 32) throw new IllegalInstruction("Vector segment past v31");
+      requireAligned(vd, regs);
+      if (!a.store) requireVm(vm, vd);
+    }
+    const stride = hi2 * TWO32 + (lo2 >>> 0);
+    const masked = !vm && a.kind !== KIND.whole && a.kind !== KIND.mask;
+    const address = (i: number, f: number): number => {
+      switch (a.kind) {
+        case KIND.strided:
+          return base + i * stride + f * bytes;
+        case KIND.indexed: {
+          const at = vs2 * VLENB + i * indexBytes, rv = s.view;
+          const offset = indexBytes === 8
+            ? rv.getUint32(at + 4, true) * TWO32 + rv.getUint32(at, true)
+            : Number(getElement(c, vs2, i, indexBytes));
+          return base + offset + f * bytes;
+        }
+        default:
+          return base + (i * fields + f) * bytes;
+      }
+    };
+    if (a.kind === KIND.faultFirst) {
+      // Past element 0, the first element that would fault ends the vector instead (vl = its index).
+      for (let i = s.vstart; i < evl; i++) {
+        if (masked && !maskBit(s.v, i)) continue;
+        try {
+          mem.check(address(i, 0), fields * bytes, "read");
+        } catch (err) {
+          if (i === 0 || !(err instanceof GuestMemoryError)) throw err;
+          evl = s.vl = i;
+          break;
+        }
+      }
+    }
+    for (let i = s.vstart; i < evl; i++) {
+      if (masked && !maskBit(s.v, i)) continue;
+      for (let f = 0; f < fields; f++) {
+        const addr = address(i, f), reg = vd + f * regs, at = reg * VLENB + i * bytes;
+        if (a.store) {
+          mem.check(addr, bytes, "write");
+          mem.u8.set(s.v.subarray(at, at + bytes), addr);
+          mem.noteWrite(addr, bytes);
+        } else {
+          mem.check(addr, bytes, "read");
+          for (let b = 0; b < bytes; b++) s.v[at + b] = view.getUint8(addr + b);
+        }
+      }
+    }
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+function overlaps(a: number, na: number, b: number, nb: number): boolean {
+  return a < b + nb && b < a + na;
+}
+
+/**
+ * An indexed load's destination against its index group, as QEMU 10 checks
+ * it (measured with probes): a segment load's fields may not overlap the
+ * index at all (the spec reserves it); a single field with an index
+ * narrower than the data may overlap only the index's highest part, with a
+ * wider index it must be the index group itself or not overlap it, and at
+ * equal widths anything goes.
+ */
+function requireIndexOverlap(
+  vd: number,
+  nf: number,
+  lmul: number,
+  vs2: number,
+  indexEmul: number,
+  widen: number,
+): void {
+  const dataRegs = groupRegs(lmul), indexRegs = groupRegs(indexEmul);
+  if (nf > 1 && overlaps(vd, dataRegs * nf, vs2, indexRegs)) {
+    throw new IllegalInstruction("Vector index overlaps a segment's destination");
+  }
+  for (let f = 0; f < nf; f++) {
+    const field = vd + dataRegs * f;
+    if (widen === 0 || (widen > 0 && field === vs2) || !overlaps(field, dataRegs, vs2, indexRegs)) continue;
+    // A wider destination may overlap the index's highest-numbered part only.
+    const highest = dataRegs > indexRegs && field < vs2 && indexEmul >= 0 &&
+      !overlaps(field, dataRegs, vs2 + indexRegs, indexRegs);
+    if (widen < 0 && highest) continue;
+    throw new IllegalInstruction("Vector index overlaps the destination");
+  }
+}
+
+/** The loads and stores. */
+export const memoryGroup: VectorGroup = (op, raw, { mem }) => {
+  if (op === "vlm.v" || op === "vsm.v") {
+    return memoryAccess(mem, raw, { store: op === "vsm.v", kind: KIND.mask, eew: 1 });
+  }
+  if (!/^v[ls]/.test(op) || !/\.v$/.test(op)) return undefined;
+  const eew = widthBytes(raw);
+  if (/^v[ls][1248]re?\d*\.v$/.test(op)) {
+    return memoryAccess(mem, raw, { store: op[1] === "s", kind: KIND.whole, eew });
+  }
+  const store = op[1] === "s";
+  const kind = /ff\.v$/.test(op)
+    ? KIND.faultFirst
+    : /^v[ls][uo]xei/.test(op)
+    ? KIND.indexed
+    : /^v[ls]se/.test(op)
+    ? KIND.strided
+    : /^v[ls]e\d+(ff)?\.v$/.test(op)
+    ? KIND.unit
+    : undefined;
+  return kind === undefined ? undefined : memoryAccess(mem, raw, { store, kind, eew });
+};
