@@ -46,6 +46,14 @@ export class WasmEmitter {
   gotoDynamic: (e: WasmEmitter, target: number) => void = () => {
     throw new Error("gotoDynamic not set");
   };
+  /**
+   * Plugins' actions after a memory access of the current instruction, set
+   * by the region compiler when it has any: `info` is the access's QEMU
+   * meminfo, `address` and `value` the i64 locals holding the effective
+   * address and the value loaded or stored (as the JavaScript tier reports
+   * it).
+   */
+  afterAccess: ((info: number, address: number, value: number) => void) | undefined = undefined;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */
   leave: (e: WasmEmitter) => void = () => {
     throw new Error("leave not set");

@@ -127,6 +127,7 @@ export const OP = {
   i64_rotr: 0x8a,
   i64_extend8_s: 0xc2,
   i64_extend16_s: 0xc3,
+  i64_extend32_s: 0xc4,
 } as const;
 
 /** Appends `v` (an integer, |v| < 2^53, or a bigint) as unsigned LEB128. */

@@ -5,13 +5,24 @@
  * Inline operations (add to or store into a scoreboard entry, per vCPU)
  * are loads and stores on the plugin memory, where each plugin instance's
  * arena is mapped a second time (`runtime.ts`); a block record is a call of
- * the imported `record`; a conditional action tests its entry in place. A
- * region with synchronous callbacks or memory actions stays in JavaScript.
+ * the imported `record`; a conditional action tests its entry in place.
+ * After a load or store, memory actions are inline operations too, and a
+ * memory record is a call of the imported `memRecord`. A region with
+ * synchronous callbacks, or with memory actions on an atomic (whose
+ * accesses the tier leaves to JavaScript's helpers), stays in JavaScript.
  *
  * @module
  */
 
-import { type ArenaRef, type BlockInstrumentation, COND, type ExecAction, INLINE_STORE } from "../plugin_actions.ts";
+import {
+  type ArenaRef,
+  type BlockInstrumentation,
+  COND,
+  type ExecAction,
+  INLINE_STORE,
+  type MemAction,
+} from "../plugin_actions.ts";
+import type { Insn } from "../../isa/insn.ts";
 import { FN, MEM } from "./layout.ts";
 import { I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
@@ -22,7 +33,7 @@ import { MAX_INLINE_ACTIONS } from "../instrument.ts";
 export type ArenaWindows = (arena: number) => number | undefined;
 
 /** Whether the tier can run `a`: no synchronous callback, every arena it names mapped. */
-function supported(a: ExecAction, windows: ArenaWindows): boolean {
+function supported(a: ExecAction | MemAction, windows: ArenaWindows): boolean {
   switch (a.kind) {
     case "inline":
       return windows(a.ref.arena) !== undefined;
@@ -30,7 +41,7 @@ function supported(a: ExecAction, windows: ArenaWindows): boolean {
       return true;
     case "cond":
       return windows(a.ref.arena) !== undefined && supported(a.then, windows);
-    default:
+    default: // "sync"
       return false;
   }
 }
@@ -42,20 +53,32 @@ function supported(a: ExecAction, windows: ArenaWindows): boolean {
  * closure: emitted inline, a plugin's thousands of never-true conditions
  * made V8 run out of memory compiling the module (8 instances, 7.9 GB).
  */
-export function wasmInstrumentable(instr: BlockInstrumentation | undefined, windows: ArenaWindows): boolean {
+export function wasmInstrumentable(
+  instr: BlockInstrumentation | undefined,
+  insns: readonly (Insn | null)[],
+  windows: ArenaWindows,
+): boolean {
   if (!instr) return true;
-  if (instr.mem.some((actions) => actions.length > 0)) return false;
-  const ok = (actions: readonly ExecAction[]) =>
-    actions.length <= MAX_INLINE_ACTIONS && actions.every((a) => supported(a, windows));
-  return ok(instr.block) && instr.insn.every(ok);
+  const ok = (actions: readonly (ExecAction | MemAction)[] | undefined) =>
+    !actions || (actions.length <= MAX_INLINE_ACTIONS && actions.every((a) => supported(a, windows)));
+  const memOk = (actions: readonly MemAction[] | undefined, k: number) =>
+    !actions?.length || (ok(actions) && !isAtomic(insns[k]));
+  return ok(instr.block) && instr.insn.every(ok) && instr.mem.every(memOk);
+}
+
+/** LR, SC and AMOs: their accesses go through JavaScript's helpers, which report them there. */
+function isAtomic(insn: Insn | null | undefined): boolean {
+  return !!insn && (insn.op.startsWith("lr.") || insn.op.startsWith("sc.") || insn.op.startsWith("amo"));
 }
 
 /** Whether `instr`'s code needs the vCPU's index (entries per vCPU, records). */
 export function usesVcpuIndex(instr: BlockInstrumentation | undefined): boolean {
-  const uses = (a: ExecAction): boolean =>
+  const uses = (a: ExecAction | MemAction): boolean =>
     a.kind === "record" || (a.kind === "inline" && a.ref.stride !== 0) ||
     (a.kind === "cond" && (a.ref.stride !== 0 || uses(a.then)));
-  return !!instr && (instr.block.some(uses) || instr.insn.some((actions) => actions.some(uses)));
+  return !!instr &&
+    (instr.block.some(uses) || instr.insn.some((actions) => actions?.some(uses)) ||
+      instr.mem.some((actions) => actions?.some(uses)));
 }
 
 /**
@@ -128,6 +151,36 @@ function emitAction(e: WasmEmitter, a: ExecAction, windows: ArenaWindows, vcpu: 
       e.if(VOID);
       emitAction(e, a.then, windows, vcpu);
       e.end();
+    }
+  }
+}
+
+/**
+ * Emits memory actions `actions` (all {@link supported}) after one access
+ * with meminfo `info`: those whose `rw` matches it, in order. `address` and
+ * `value` are i64 locals.
+ */
+export function emitMemActions(
+  e: WasmEmitter,
+  actions: readonly MemAction[],
+  windows: ArenaWindows,
+  vcpu: number,
+  info: number,
+  address: number,
+  value: number,
+): void {
+  const c = e.code, kind = (info & (1 << 16)) !== 0 ? 2 : 1;
+  for (const a of actions) {
+    if ((a.rw & kind) === 0) continue;
+    if (a.kind === "inline") emitAction(e, { kind: "inline", op: a.op, ref: a.ref, value: a.value }, windows, vcpu);
+    else if (a.kind === "record") {
+      c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64);
+      for (const local of [address, value]) {
+        c.localGet(local).op(OP.i32_wrap_i64).localGet(local).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+        if (local === address) c.i32Const(info);
+      }
+      c.call(FN.memRecord);
+      e.checkStatus();
     }
   }
 }

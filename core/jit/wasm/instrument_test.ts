@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
-import { addi, bne, ecall, emit, li, lw, slli } from "../../cpu/_asm_testing.ts";
+import { addi, amoaddW, bne, ecall, emit, li, lw, slli } from "../../cpu/_asm_testing.ts";
 import { Scheduler } from "../../exec/scheduler.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { Process } from "../../linux/process.ts";
@@ -9,7 +9,14 @@ import { Log } from "../../util/log.ts";
 import { os } from "../../plugin/sandbox/os.ts";
 import { makeRuntime, NO_PLUGIN_HOOKS } from "../runtime.ts";
 import { TbCache } from "../tb_cache.ts";
-import { COND, type ExecAction, INLINE_ADD, INLINE_STORE, type PluginHooks } from "../plugin_actions.ts";
+import {
+  COND,
+  type ExecAction,
+  INLINE_ADD,
+  INLINE_STORE,
+  type MemAction,
+  type PluginHooks,
+} from "../plugin_actions.ts";
 import type { TranslationBlock } from "../translator.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 
@@ -193,6 +200,107 @@ Deno.test("WebAssembly regions: a point crowded with plugin actions keeps its re
     const fits = (tb: TranslationBlock) => [[], ...tb.insns.map(() => Array.from({ length: 4 }, () => add(0, 0, 1n)))];
     assert(run(hooks, "always", 0, fits).wasmRegions > 0);
     assertEquals(arena[0], 4 * (2 * 8192 + 5));
+  } finally {
+    close();
+  }
+});
+
+/** An I-type word (loads). */
+const iType = (op: number, f3: number, rd: number, rs1: number, imm: number) =>
+  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+/** An S-type word (stores). */
+const sType = (op: number, f3: number, rs2: number, rs1: number, imm: number) =>
+  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op;
+
+/**
+ * Runs a 1,000-pass loop of loads and stores of every width, integer and
+ * FP (`atomic`: with an amoadd.w among them), each instruction with memory
+ * actions `actions`, under WebAssembly policy `wasm`; returns the cache.
+ */
+function runAccesses(hooks: PluginHooks, wasm: "always" | "off", actions: MemAction[], atomic = false) {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  mem.mmap(0x20000, 0x4000, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+  for (let k = 0; k < 0x4000; k++) mem.view.setUint8(0x20000 + k, 0x80 + (k * 37) % 128);
+  const body = [
+    lw(7, 6, 0),
+    iType(0x03, 3, 8, 6, 8), // ld x8, 8(x6)
+    iType(0x03, 4, 9, 6, 1), // lbu x9, 1(x6)
+    sType(0x23, 0, 7, 6, 64), // sb x7, 64(x6): the record carries all of x7
+    sType(0x23, 3, 8, 6, 72), // sd x8, 72(x6)
+    iType(0x07, 2, 1, 6, 16), // flw f1, 16(x6): reported as a signed load
+    sType(0x27, 2, 1, 6, 80), // fsw f1, 80(x6): the register's low word
+    iType(0x07, 3, 2, 6, 24), // fld f2, 24(x6)
+    sType(0x23, 1, 9, 6, 88), // sh x9, 88(x6)
+    atomic ? amoaddW(10, 9, 6) : addi(0, 0, 0),
+    addi(6, 6, 8),
+    addi(5, 5, -1),
+  ];
+  emit(mem, CODE, [li(5, 1000), li(6, 1), slli(6, 6, 17), ...body, bne(5, 0, -4 * body.length)]);
+  emit(mem, CODE + 4 * (body.length + 4), [li(10, 7), li(17, SYS.exit_group), ecall]);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.vcpuIndex = 1;
+  proc.thread(cpu);
+  const cache = new TbCache(mem, makeRuntime(mem, hooks));
+  cache.warmupMs = 0;
+  cache.wasm = wasm;
+  cache.instrument = (tb) => ({ block: [], insn: tb.insns.map(() => []), mem: tb.insns.map(() => actions) });
+  assertEquals(new Scheduler(proc, cache).runSync(), 7);
+  return cache;
+}
+
+Deno.test("WebAssembly regions carry memory actions: the same records (address, meminfo, value) and counts as JavaScript", () => {
+  const { hooks: mapped, arena, close } = mappedArena();
+  try {
+    const seen: string[] = [];
+    const hooks: PluginHooks = {
+      ...mapped,
+      memRecord: (ring, id, vcpu, bl, bh, imm, info, vl, vh) =>
+        void seen.push(`${ring}:${id}:${vcpu} ${(bh * 2 ** 32 + (bl >>> 0) + imm).toString(16)} ${info} ${vl} ${vh}`),
+    };
+    // A record of every access; +1 at word 0 per load, +1 per store on vCPU 1's entry (word 4 + 2 · 1).
+    const actions: MemAction[] = [
+      { rw: 3, kind: "record", ring: 2, id: 9 },
+      { rw: 1, kind: "inline", op: INLINE_ADD, ref: { arena: 0, index: 0, stride: 0 }, value: 1n },
+      { rw: 2, kind: "inline", op: INLINE_ADD, ref: { arena: 0, index: 4, stride: 2 }, value: 1n },
+    ];
+    const outcome = () => [seen.join("\n"), arena[0], arena[6]];
+    assertEquals(runAccesses(hooks, "off", actions).wasmRegions, 0);
+    const inJs = outcome();
+    assertEquals([inJs[1], inJs[2]], [5000, 4000]);
+    // flw's record: signed (bit 4 of the meminfo) and sign-extended, as the JavaScript tier loads it.
+    assert((inJs[0] as string).includes(` ${2 | 16} `), "no signed 4-byte load record");
+    seen.length = 0;
+    arena.fill(0, 0, 64);
+    assert(runAccesses(hooks, "always", actions).wasmRegions > 0, "the loop did not become a WebAssembly region");
+    const inWasm = outcome();
+    if (inWasm[0] !== inJs[0]) {
+      const a = (inWasm[0] as string).split("\n"), b = (inJs[0] as string).split("\n");
+      const k = a.findIndex((line, i) => line !== b[i]);
+      assertEquals(a[k], b[k], `record ${k} differs`);
+    }
+    assertEquals(inWasm, inJs);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("WebAssembly regions: memory actions on an atomic keep the region in JavaScript (its accesses are reported there)", () => {
+  const { hooks, arena, close } = mappedArena();
+  try {
+    const actions: MemAction[] = [{
+      rw: 3,
+      kind: "inline",
+      op: INLINE_ADD,
+      ref: { arena: 0, index: 0, stride: 0 },
+      value: 1n,
+    }];
+    const cache = runAccesses(hooks, "always", actions, true);
+    assertEquals(cache.wasmRegions, 0);
+    // 9 accesses a pass, and the amo's load and store.
+    assertEquals(arena[0], 11 * 1000);
   } finally {
     close();
   }

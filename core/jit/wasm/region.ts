@@ -33,7 +33,7 @@ import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "
 import { SLOT } from "../../cpu/register_arena.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
-import { type ArenaWindows, emitExecActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
+import { type ArenaWindows, emitExecActions, emitMemActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
 import { streamsRecords } from "../plugin_actions.ts";
 
 /**
@@ -156,7 +156,8 @@ function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): 
 /** Function types of the module, by index in {@link TYPES}. */
 const TYPE = { region: 0, arith: 1 } as const;
 /** Most i32 parameters of an imported helper. */
-const MAX_IMPORT_PARAMS = 5;
+const MAX_IMPORT_PARAMS = 8;
+const PARAM_COUNTS = Array.from({ length: MAX_IMPORT_PARAMS + 1 }, (_, n) => n);
 /**
  * Function types as [parameters, results]: the region, the arithmetic
  * helpers, then `(i32 × n) -> i32` and `(i32 × n) -> ()` for n up to
@@ -165,8 +166,8 @@ const MAX_IMPORT_PARAMS = 5;
 const TYPES: readonly [number[], number[]][] = [
   [[I32], [F64]], // the region: the vCPU's slot -> the next pc or an exit code
   [[I64, I64], [I64]],
-  ...[0, 1, 2, 3, 4, 5].map((n): [number[], number[]] => [new Array(n).fill(I32), [I32]]),
-  ...[0, 1, 2, 3, 4, 5].map((n): [number[], number[]] => [new Array(n).fill(I32), []]),
+  ...PARAM_COUNTS.map((n): [number[], number[]] => [new Array(n).fill(I32), [I32]]),
+  ...PARAM_COUNTS.map((n): [number[], number[]] => [new Array(n).fill(I32), []]),
 ];
 
 /** Parameters of the faulting helpers (each returns its status). */
@@ -180,6 +181,7 @@ const FAULTING_PARAMS: Readonly<Record<string, number>> = {
   badRm: 0,
   cboZero: 2,
   record: 3,
+  memRecord: 8,
 };
 
 /** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
@@ -296,7 +298,7 @@ function moduleBytes(
 export function wasmRegionSupported(region: readonly TranslationBlock[], w?: WasmRuntime): boolean {
   const windows: ArenaWindows | undefined = w && ((arena) => w.arenaWindow(arena));
   return region.every((tb) =>
-    (tb.instr === undefined || (windows !== undefined && wasmInstrumentable(tb.instr, windows))) &&
+    (tb.instr === undefined || (windows !== undefined && wasmInstrumentable(tb.instr, tb.insns, windows))) &&
     wasmTranslatable(tb.insns)
   );
 }
@@ -497,6 +499,10 @@ function emitWasmRegion(
       // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
       if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
       if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);
+      const mem = tb.instr?.mem[j];
+      e.afterAccess = mem?.length
+        ? (info, address, value) => emitMemActions(e, mem, windows, vcpu, info, address, value)
+        : undefined;
       // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
       const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
       if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);

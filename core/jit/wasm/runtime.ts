@@ -185,6 +185,25 @@ export function makeWasmRuntime(
             return 1;
           }
         },
+        // A memory record, with the effective address already computed (so no offset).
+        memRecord: (
+          ring: number,
+          id: number,
+          vcpu: number,
+          addressLo: number,
+          addressHi: number,
+          info: number,
+          valueLo: number,
+          valueHi: number,
+        ): number => {
+          try {
+            plugins!.memRecord(ring, id, vcpu, addressLo, addressHi, 0, info, valueLo, valueHi);
+            return 0;
+          } catch (err) {
+            w.fault = err;
+            return 1;
+          }
+        },
       },
       m: { guest, pages, regs: registerMemory },
     },

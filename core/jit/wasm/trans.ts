@@ -50,6 +50,7 @@ import type { WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
 import { VECTOR_OPS, type VectorOp } from "../trans_rvv.ts";
+import { memInfo } from "../plugin_actions.ts";
 
 /** Emits one instruction; false means illegal (the caller exits with `EXIT_ILLEGAL`). */
 export type WasmTrans = (e: WasmEmitter, i: Insn) => boolean;
@@ -69,7 +70,8 @@ const STORE_OPS: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16,
  * Computes `rs1 + imm` into i64 local `a64` and its low word into i32
  * local `a`, and pushes an i32 that is non-zero when the access must take
  * the slow path: the address is at or above 4 GiB, it is not aligned to
- * `size`, or its page's flags masked by `mask` are not `want`.
+ * `size`, or its page's flags masked by `mask` are not `want`. Returns
+ * `a`, and `a64` for the plugins' memory actions.
  */
 function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, want: number) {
   const c = e.code, a64 = e.tempI64(), a = e.tempI32();
@@ -79,7 +81,22 @@ function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, 
   if (size > 1) c.localGet(a).i32Const(size - 1).op(OP.i32_and).op(OP.i32_or);
   c.localGet(a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, MEM.pages, 0);
   c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_ne).op(OP.i32_or);
-  return a;
+  return { a, a64 };
+}
+
+/**
+ * Runs the plugins' actions after an access whose i64 value is on the
+ * stack (left there), when the instruction has any: as the other tiers
+ * report it, with `info` the access's meminfo; `extend` turns the value
+ * into what they report (flw's is sign-extended, as theirs goes through
+ * the signed load path).
+ */
+function accessActions(e: WasmEmitter, info: number, a64: number, extend?: () => void): void {
+  if (!e.afterAccess) return;
+  const value = e.tempI64();
+  e.code.localTee(value);
+  if (extend) e.code.localGet(value), extend(), e.code.localSet(value);
+  e.afterAccess(info, a64, value);
 }
 
 /** Pushes the i64 a helper left in the slot's value word (a loaded value, an old value, sc's result). */
@@ -115,7 +132,7 @@ const BOX_H = -(2n ** 16n);
 function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   return (e, i) => {
     if (fp) e.code.localGet(e.slot); // the address of the store into the FP register, below the value
-    const a = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
+    const { a, a64 } = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
     e.if(I64);
     pushBase(e, i);
     e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
@@ -124,6 +141,18 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
     e.else();
     e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
     e.end();
+    // flw and fld report as signed loads (the other tiers load them through the signed path).
+    const reported = fp ? size !== 2 : signed;
+    accessActions(
+      e,
+      memInfo(LOG2[size], reported && size < 8, false),
+      a64,
+      fp && size === 4
+        ? () => {
+          e.code.op(OP.i64_extend32_s);
+        }
+        : undefined,
+    );
     if (!fp) e.set(i.rd);
     else {
       if (size === 4) e.code.i64Const(BOX).op(OP.i64_or);
@@ -134,12 +163,17 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   };
 }
 
-/** A store of integer register rs2, or of FP register rs2 (`fp`: `fsd`, `fsw`, `fsh`). */
+/**
+ * A store of integer register rs2, or of FP register rs2 (`fp`: `fsd`,
+ * `fsw`, `fsh`). Plugins see the value as the other tiers report it: the
+ * whole integer register, the low word of a single's or half's register.
+ */
 function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
   const value = (e: WasmEmitter, i: Insn) => fp ? getF(e, i.rs2) : e.get(i.rs2);
+  const info = memInfo(LOG2[size], false, true);
   return (e, i) => {
     // Stores into pages holding translated code take the slow path, which invalidates that code.
-    const a = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
+    const { a, a64 } = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
     e.if(0x40);
     e.code.localGet(e.slot);
     value(e, i);
@@ -152,6 +186,12 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
     value(e, i);
     e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
     e.end();
+    if (e.afterAccess) {
+      value(e, i);
+      if (fp && size < 8) e.code.i64Const(0xffffffffn).op(OP.i64_and);
+      accessActions(e, info, a64);
+      e.code.op(OP.drop);
+    }
     return true;
   };
 }
