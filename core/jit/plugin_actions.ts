@@ -122,6 +122,15 @@ export interface PluginHooks {
    * mapping, such as a test's `SharedArrayBuffer`). Absent: never.
    */
   shareArena?(arena: number, target: number, bytes: number): boolean;
+  /**
+   * Moves ring `ring`'s batch store into `store` (`RingWriter.moveBatch`),
+   * where WebAssembly regions append the records of {@link record} and
+   * {@link memRecord} themselves; false when there is no such ring. Absent:
+   * never.
+   */
+  shareBatch?(ring: number, store: Int32Array): boolean;
+  /** Publishes ring `ring`'s batch, which a region found full (nothing for a ring gone since). */
+  publishBatch?(ring: number): void;
 }
 
 /** QEMU's `qemu_plugin_meminfo_t` bits: size shift in 3:0, sign in 4, store in 16. */

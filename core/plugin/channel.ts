@@ -431,19 +431,27 @@ export function getBytes(ctl: ArrayBufferLike, at: number): Uint8Array {
  */
 export const BATCH_WORDS = 8192;
 
+/** Words of a ring writer's batch store: its count, then {@link BATCH_WORDS}. */
+export const BATCH_STORE_WORDS = BATCH_WORDS + 1;
+
 /**
  * The producing end of an event ring (the emulator's side): records are
  * gathered in a private batch and copied into the ring when the batch is
  * full or on {@link publish}. When the ring has no room the producer calls
  * `waitSpace`, which blocks until the consumer made room (or throws).
+ *
+ * The batch is {@link BATCH_STORE_WORDS} words: the number of words
+ * gathered, then the words. {@link moveBatch} moves it into memory that
+ * WebAssembly regions write their records into directly.
  */
 export class RingWriter {
   /** The ring's words (header first). */
   readonly w: Int32Array;
   /** Published head. */
   head = 0;
-  private readonly batch = new Int32Array(BATCH_WORDS);
-  private n = 0;
+  /** Word 0: the number of words gathered; then the batch. */
+  private store: Int32Array<ArrayBufferLike> = new Int32Array(BATCH_STORE_WORDS);
+  private batch: Int32Array<ArrayBufferLike> = this.store.subarray(1);
 
   /**
    * @param ring the ring buffer
@@ -459,9 +467,22 @@ export class RingWriter {
     this.w = new Int32Array(ring);
   }
 
+  /**
+   * Moves the batch store (with what it gathered) into `store`
+   * ({@link BATCH_STORE_WORDS} words), where code that is not this writer's
+   * may append records: it writes them after the count and adds their
+   * words to it, publishing first when they would not fit.
+   */
+  moveBatch(store: Int32Array): void {
+    if (store.length !== BATCH_STORE_WORDS) throw new RangeError(`a batch store is ${BATCH_STORE_WORDS} words`);
+    store.set(this.store.subarray(0, 1 + this.store[0]));
+    this.store = store;
+    this.batch = store.subarray(1);
+  }
+
   /** Appends a two-word record. */
   put2(a: number, b: number): void {
-    let n = this.n;
+    let n = this.store[0];
     if (n > BATCH_WORDS - 2) {
       this.publish();
       n = 0;
@@ -469,12 +490,12 @@ export class RingWriter {
     const batch = this.batch;
     batch[n] = a;
     batch[n + 1] = b;
-    this.n = n + 2;
+    this.store[0] = n + 2;
   }
 
   /** Appends a three-word record. */
   put3(a: number, b: number, c: number): void {
-    let n = this.n;
+    let n = this.store[0];
     if (n > BATCH_WORDS - 3) {
       this.publish();
       n = 0;
@@ -483,12 +504,12 @@ export class RingWriter {
     batch[n] = a;
     batch[n + 1] = b;
     batch[n + 2] = c;
-    this.n = n + 3;
+    this.store[0] = n + 3;
   }
 
   /** Appends a five-word record. */
   put5(a: number, b: number, c: number, d: number, e: number): void {
-    let n = this.n;
+    let n = this.store[0];
     if (n > BATCH_WORDS - 5) {
       this.publish();
       n = 0;
@@ -499,12 +520,12 @@ export class RingWriter {
     batch[n + 2] = c;
     batch[n + 3] = d;
     batch[n + 4] = e;
-    this.n = n + 5;
+    this.store[0] = n + 5;
   }
 
   /** Copies the batch into the ring, makes it visible to the consumer and wakes it. */
   publish(): void {
-    const n = this.n;
+    const n = this.store[0];
     if (n > 0) {
       const w = this.w, h = this.head;
       let since = 0;
@@ -524,7 +545,7 @@ export class RingWriter {
       w.set(this.batch.subarray(0, first), RING_HEADER + at);
       if (first < n) w.set(this.batch.subarray(first, n), RING_HEADER);
       this.head = (h + n) | 0;
-      this.n = 0;
+      this.store[0] = 0;
       Atomics.store(w, RING.HEAD, this.head);
     }
     this.wake();
@@ -532,7 +553,7 @@ export class RingWriter {
 
   /** True when every record was published and consumed. */
   drained(): boolean {
-    return this.n === 0 && Atomics.load(this.w, RING.TAIL) === Atomics.load(this.w, RING.HEAD);
+    return this.store[0] === 0 && Atomics.load(this.w, RING.TAIL) === Atomics.load(this.w, RING.HEAD);
   }
 }
 

@@ -126,6 +126,21 @@ export class PluginCore implements VcpuHooks {
       syncMem: (c, id, baseLo, baseHi, imm, info, valueLo, valueHi) =>
         this.syncCall(c, id, true, effectiveAddress(baseLo, baseHi, imm), info, valueLo, valueHi),
       fault: (c, pc) => this.truncate(c, pc, true, undefined),
+      shareBatch: (ring, store) => {
+        const inst = rings[ring];
+        if (inst === undefined) return false;
+        inst.ring.moveBatch(store);
+        return true;
+      },
+      publishBatch: (ring) => {
+        const inst = rings[ring];
+        if (inst === undefined) return;
+        try {
+          inst.ring.publish();
+        } catch (err) {
+          this.failed(inst, err);
+        }
+      },
       shareArena: (arena, target, bytes) => {
         const inst = this.instances.find((i) => i.index === arena);
         const at = inst?.channel.arenaAddress;

@@ -4,10 +4,11 @@
  * at the same points as the JavaScript tier puts them (`../instrument.ts`).
  * Inline operations (add to or store into a scoreboard entry, per vCPU)
  * are loads and stores on the plugin memory, where each plugin instance's
- * arena is mapped a second time (`runtime.ts`); a block record is a call of
- * the imported `record`; a conditional action tests its entry in place.
- * After a load or store, memory actions are inline operations too, and a
- * memory record is a call of the imported `memRecord`. A region with
+ * arena is mapped a second time (`runtime.ts`); a record (of a block, an
+ * instruction, or after a load or store, of a memory access) is written in
+ * place into the ring's batch store, moved into the plugin memory too (or,
+ * when it cannot be, is a call of the imported `record` or `memRecord`); a
+ * conditional action tests its entry in place. A region with
  * synchronous callbacks, or with memory actions on an atomic (whose
  * accesses the tier leaves to JavaScript's helpers), stays in JavaScript.
  *
@@ -23,24 +24,34 @@ import {
   type MemAction,
 } from "../plugin_actions.ts";
 import type { Insn } from "../../isa/insn.ts";
+import { BATCH_WORDS, TAG } from "../../plugin/channel.ts";
 import { FN, MEM } from "./layout.ts";
 import { I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 import { MAX_INLINE_ACTIONS } from "../instrument.ts";
 
-/** Where arena `arena`'s window starts in the plugin memory (undefined: it has none). */
-export type ArenaWindows = (arena: number) => number | undefined;
+/** Where plugins' memory lies in the plugin memory (`MEM.plugins`), mapping it on first use. */
+export interface ArenaWindows {
+  /** Byte offset of arena `arena`'s window (undefined: it has none). */
+  arena(arena: number): number | undefined;
+  /**
+   * Byte offset of ring `ring`'s batch store (`RingWriter.moveBatch`),
+   * where records are appended in place (undefined: they go through the
+   * imported `record` and `memRecord`).
+   */
+  batch(ring: number): number | undefined;
+}
 
 /** Whether the tier can run `a`: no synchronous callback, every arena it names mapped. */
 function supported(a: ExecAction | MemAction, windows: ArenaWindows): boolean {
   switch (a.kind) {
     case "inline":
-      return windows(a.ref.arena) !== undefined;
+      return windows.arena(a.ref.arena) !== undefined;
     case "record":
       return true;
     case "cond":
-      return windows(a.ref.arena) !== undefined && supported(a.then, windows);
+      return windows.arena(a.ref.arena) !== undefined && supported(a.then, windows);
     default: // "sync"
       return false;
   }
@@ -128,7 +139,7 @@ function emitAction(e: WasmEmitter, a: ExecAction, windows: ArenaWindows, vcpu: 
   const c = e.code;
   switch (a.kind) {
     case "inline": {
-      const base = windows(a.ref.arena)!, value = BigInt.asIntN(64, a.value);
+      const base = windows.arena(a.ref.arena)!, value = BigInt.asIntN(64, a.value);
       atEntry(e, a.ref, vcpu, (address) => {
         address();
         if (a.op === INLINE_STORE) c.i64Const(value);
@@ -137,12 +148,18 @@ function emitAction(e: WasmEmitter, a: ExecAction, windows: ArenaWindows, vcpu: 
       });
       return;
     }
-    case "record":
+    case "record": {
+      const store = windows.batch(a.ring);
+      if (store !== undefined) {
+        appendRecord(e, a.ring, store, [() => c.i32Const(a.id), () => c.localGet(vcpu).op(OP.i32_wrap_i64)]);
+        return;
+      }
       c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64).call(FN.record);
       e.checkStatus();
       return;
+    }
     case "cond": {
-      const base = windows(a.ref.arena)!;
+      const base = windows.arena(a.ref.arena)!;
       // The entry's value; one outside the window reads as 0, as JavaScript's `undefined >>> 0`.
       atEntry(e, a.ref, vcpu, (address) => (address(), c.mem(OP.i64_load, MEM.plugins, 2, base)), () => c.i64Const(0));
       const test = CONDITION[a.cond];
@@ -173,7 +190,16 @@ export function emitMemActions(
   for (const a of actions) {
     if ((a.rw & kind) === 0) continue;
     if (a.kind === "inline") emitAction(e, { kind: "inline", op: a.op, ref: a.ref, value: a.value }, windows, vcpu);
-    else if (a.kind === "record") {
+    else if (a.kind === "record" && windows.batch(a.ring) !== undefined) {
+      // The words of the plugin core's memory record: tag and slot, meminfo and vCPU, address, value.
+      appendRecord(e, a.ring, windows.batch(a.ring)!, [
+        () => c.i32Const(TAG.MEM | a.id),
+        () => c.localGet(vcpu).op(OP.i32_wrap_i64).i32Const(17).op(OP.i32_shl).i32Const(info).op(OP.i32_or),
+        () => c.localGet(address).op(OP.i32_wrap_i64),
+        () => c.localGet(value).op(OP.i32_wrap_i64),
+        () => c.localGet(value).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64),
+      ]);
+    } else if (a.kind === "record") {
       c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64);
       for (const local of [address, value]) {
         c.localGet(local).op(OP.i32_wrap_i64).localGet(local).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
@@ -183,6 +209,31 @@ export function emitMemActions(
       e.checkStatus();
     }
   }
+}
+
+/**
+ * Appends a record (`words` push its i32 words) to ring `ring`'s batch
+ * store at byte offset `store` of the plugin memory, as `RingWriter.put*`
+ * would: the count first, then the words. A store without room for it is
+ * published first (the imported `batchFull`), which empties it.
+ */
+function appendRecord(e: WasmEmitter, ring: number, store: number, words: readonly (() => void)[]): void {
+  const c = e.code, at = e.tempI32();
+  c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localTee(at);
+  c.i32Const(BATCH_WORDS - words.length).op(OP.i32_gt_u);
+  e.if(VOID);
+  c.i32Const(ring).call(FN.batchFull);
+  e.checkStatus();
+  c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localSet(at);
+  e.end();
+  c.localGet(at).i32Const(2).op(OP.i32_shl).localSet(at); // the count in bytes
+  words.forEach((push, k) => {
+    c.localGet(at);
+    push();
+    c.mem(OP.i32_store, MEM.plugins, 2, store + 4 + 4 * k);
+  });
+  c.i32Const(0).localGet(at).i32Const(2).op(OP.i32_shr_u).i32Const(words.length).op(OP.i32_add);
+  c.mem(OP.i32_store, MEM.plugins, 2, store);
 }
 
 /** The unsigned comparison of each condition but ALWAYS and NEVER. */

@@ -19,6 +19,7 @@ import {
 } from "../plugin_actions.ts";
 import type { TranslationBlock } from "../translator.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
+import { EVENT_RING_WORDS, RING, RING_HEADER, ringWord, RingWriter, TAG } from "../../plugin/channel.ts";
 
 const CODE = 0x10000;
 const WORDS = ARENA_WINDOW_BYTES / 4;
@@ -301,6 +302,68 @@ Deno.test("WebAssembly regions: memory actions on an atomic keep the region in J
     assertEquals(cache.wasmRegions, 0);
     // 9 accesses a pass, and the amo's load and store.
     assertEquals(arena[0], 11 * 1000);
+  } finally {
+    close();
+  }
+});
+
+/**
+ * Hooks that stream records into a real event ring, as the plugin core's
+ * do (`put2`, `put5`, and the batch store WebAssembly regions append to in
+ * place), with a consumer that drains the ring whenever it is full; and
+ * every word streamed so far.
+ */
+function ringHooks(base: PluginHooks, shareBatch: boolean): { hooks: PluginHooks; words(): number[] } {
+  const buffer = new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4), w = new Int32Array(buffer);
+  const got: number[] = [];
+  const drain = () => {
+    const head = Atomics.load(w, RING.HEAD);
+    for (let t = Atomics.load(w, RING.TAIL); t !== head; t = (t + 1) | 0) got.push(ringWord(w, t));
+    Atomics.store(w, RING.TAIL, head);
+  };
+  const ring = new RingWriter(buffer, () => {}, drain);
+  const hooks: PluginHooks = {
+    ...base,
+    record: (_ring, id, vcpu) => ring.put2(id, vcpu),
+    memRecord: (_ring, id, vcpu, bl, bh, imm, info, vl, vh) =>
+      ring.put5(TAG.MEM | id, info | (vcpu << 17), (bh * 2 ** 32 + (bl >>> 0) + imm) | 0, vl, vh),
+    ...(shareBatch
+      ? { shareBatch: (_r, store) => (ring.moveBatch(store), true), publishBatch: () => ring.publish() }
+      : {}),
+  };
+  return { hooks, words: () => (ring.publish(), drain(), got) };
+}
+
+Deno.test("WebAssembly regions append block and memory records to the ring's batch in place: the same words as JavaScript's", () => {
+  const { hooks: mapped, close } = mappedArena();
+  try {
+    const mem: MemAction[] = [{ rw: 3, kind: "record", ring: 0, id: 9 }];
+    const streamed = (wasm: "always" | "off", shareBatch: boolean) => {
+      const { hooks, words } = ringHooks(mapped, shareBatch);
+      const cache = runAccesses(hooks, wasm, mem);
+      return { cache, words: words() };
+    };
+    const js = streamed("off", true);
+    assertEquals(js.cache.wasmRegions, 0);
+    // 1,000 passes of 9 accesses, 5 words each: the 8,192-word batch filled and was published many times.
+    assert(js.words.length >= 9000 * 5, `${js.words.length} words`);
+    for (const shareBatch of [true, false]) {
+      const wasm = streamed("always", shareBatch);
+      assert(wasm.cache.wasmRegions > 0, "the loop did not become a WebAssembly region");
+      const k = wasm.words.findIndex((v, i) => v !== js.words[i]);
+      assertEquals(k, -1, `word ${k} differs (batch store shared: ${shareBatch})`);
+      assertEquals(wasm.words.length, js.words.length);
+    }
+    // Block records: two words each, the vCPU's index second.
+    const blocks = (wasm: "always" | "off") => {
+      const { hooks, words } = ringHooks(mapped, true);
+      run(hooks, wasm, 3, (tb) => [[{ kind: "record", ring: 0, id: 4 }], ...tb.insns.map(() => [])]);
+      return words();
+    };
+    const inJs = blocks("off"), inWasm = blocks("always");
+    assert(inJs.length > 2 * 8192 && inJs[0] === 4 && inJs[1] === 3, `${inJs.slice(0, 4)}`);
+    assertEquals(inWasm.findIndex((v, i) => v !== inJs[i]), -1);
+    assertEquals(inWasm.length, inJs.length);
   } finally {
     close();
   }

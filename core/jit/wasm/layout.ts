@@ -32,7 +32,19 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  * - `record(ring, id, vcpu)`: a plugin's block record (`PluginHooks.record`),
  *   which fails only with a plugin error that ends plume (`-plugin-errors fatal`).
  */
-const FAULTING = ["ld", "st", "lr", "sc", "amo", "csr", "badRm", "cboZero", "record", "memRecord"] as const;
+const FAULTING = [
+  "ld",
+  "st",
+  "lr",
+  "sc",
+  "amo",
+  "csr",
+  "badRm",
+  "cboZero",
+  "record",
+  "memRecord",
+  "batchFull",
+] as const;
 
 /**
  * How an imported `core/fpu/` helper is called: its arguments after the

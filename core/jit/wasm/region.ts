@@ -182,6 +182,7 @@ const FAULTING_PARAMS: Readonly<Record<string, number>> = {
   cboZero: 2,
   record: 3,
   memRecord: 8,
+  batchFull: 1,
 };
 
 /** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
@@ -296,7 +297,7 @@ function moduleBytes(
  * taken too.
  */
 export function wasmRegionSupported(region: readonly TranslationBlock[], w?: WasmRuntime): boolean {
-  const windows: ArenaWindows | undefined = w && ((arena) => w.arenaWindow(arena));
+  const windows: ArenaWindows | undefined = w && { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   return region.every((tb) =>
     (tb.instr === undefined || (windows !== undefined && wasmInstrumentable(tb.instr, tb.insns, windows))) &&
     wasmTranslatable(tb.insns)
@@ -534,7 +535,7 @@ export function compileWasmRegion(
   counted = false,
 ): BlockFn | undefined {
   if (!wasmRegionSupported(region, w)) return undefined;
-  const windows: ArenaWindows = (arena) => w.arenaWindow(arena);
+  const windows: ArenaWindows = { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   // Whether plugins' actions need the vCPU's index: the caller then writes it to the slot at each entry.
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   let emitted;

@@ -22,6 +22,7 @@ import * as fpu from "../../fpu/mod.ts";
 import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
 import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
 import type { PluginHooks } from "../plugin_actions.ts";
+import { BATCH_STORE_WORDS, BATCH_WORDS } from "../../plugin/channel.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
@@ -58,7 +59,13 @@ export interface WasmRuntime {
    * it cannot be (then regions it instruments stay in JavaScript).
    */
   arenaWindow(arena: number): number | undefined;
-  /** The plugin memory's size in 64 KiB pages, 0 until {@link arenaWindow} made it. */
+  /**
+   * Byte offset in the plugin memory of ring `ring`'s batch store, moved
+   * there on first use (`PluginHooks.shareBatch`), where regions append
+   * their records in place; undefined when it cannot be.
+   */
+  recordBatch(ring: number): number | undefined;
+  /** The plugin memory's size in 64 KiB pages, 0 until {@link arenaWindow} or {@link recordBatch} made it. */
   pluginPages: number;
   /** Writes `cpu.vcpuIndex` to its slot, for a region with per-vCPU scoreboard entries. */
   noteVcpuIndex(cpu: Cpu): void;
@@ -74,6 +81,13 @@ export interface WasmRuntime {
 export const ARENA_WINDOW_BYTES = 64 << 20;
 /** Windows of the plugin memory: instances loaded past it keep their regions in JavaScript. */
 const ARENA_WINDOWS = 8;
+
+/** Where the rings' batch stores lie in the plugin memory: after the arenas' windows. */
+export const BATCH_AREA = ARENA_WINDOWS * ARENA_WINDOW_BYTES;
+/** Bytes between two rings' batch stores (a store, rounded up to 64). */
+export const BATCH_STORE_BYTES = Math.ceil((BATCH_STORE_WORDS * 4) / 64) * 64;
+/** Words of the longest record a region appends (a memory access's). */
+export const MAX_RECORD_WORDS = 5;
 
 const WASM_PAGE = 65536;
 
@@ -185,6 +199,16 @@ export function makeWasmRuntime(
             return 1;
           }
         },
+        // A region found ring `ring`'s batch store full: publish it. A ring gone since keeps nothing.
+        batchFull: (ring: number): number =>
+          status(() => {
+            plugins!.publishBatch!(ring);
+            const at = batches.get(ring);
+            if (at !== undefined) {
+              const store = new Int32Array(pluginMemory!.buffer, at, 1);
+              if (store[0] > BATCH_WORDS - MAX_RECORD_WORDS) store[0] = 0;
+            }
+          }),
         // A memory record, with the effective address already computed (so no offset).
         memRecord: (
           ring: number,
@@ -217,6 +241,10 @@ export function makeWasmRuntime(
       if (!windows.has(arena)) windows.set(arena, mapArena(arena));
       return windows.get(arena);
     },
+    recordBatch: (ring) => {
+      if (!batches.has(ring)) batches.set(ring, moveBatch(ring));
+      return batches.get(ring);
+    },
     pluginPages: 0,
     noteVcpuIndex: (cpu) => void (arena().i32[(cpu.slot + SLOT.vcpuIndex) >> 2] = cpu.vcpuIndex),
     reportFault: (cpu, pc) => plugins?.fault(cpu, pc),
@@ -224,14 +252,27 @@ export function makeWasmRuntime(
   /** Each arena's window (undefined: it could not be mapped). */
   const windows = new Map<number, number | undefined>();
   let pluginMemory: WebAssembly.Memory | undefined;
-  const mapArena = (arena: number): number | undefined => {
-    if (!plugins?.shareArena || arena < 0 || arena >= ARENA_WINDOWS) return undefined;
+  /** The plugin memory, made on first use. */
+  const ensurePluginMemory = (): WebAssembly.Memory => {
     if (!pluginMemory) {
-      const pages = ARENA_WINDOWS * ARENA_WINDOW_BYTES / WASM_PAGE;
+      const pages = Math.ceil((BATCH_AREA + ARENA_WINDOWS * BATCH_STORE_BYTES) / WASM_PAGE);
       pluginMemory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
       (w.imports.m as Record<string, unknown>).plugins = pluginMemory;
       w.pluginPages = pages;
     }
+    return pluginMemory;
+  };
+  /** Each ring's batch store (undefined: the ring has none to move). */
+  const batches = new Map<number, number | undefined>();
+  const moveBatch = (ring: number): number | undefined => {
+    if (!plugins?.shareBatch || ring < 0 || ring >= ARENA_WINDOWS) return undefined;
+    const offset = BATCH_AREA + ring * BATCH_STORE_BYTES;
+    const store = new Int32Array(ensurePluginMemory().buffer, offset, BATCH_STORE_WORDS);
+    return plugins.shareBatch(ring, store) ? offset : undefined;
+  };
+  const mapArena = (arena: number): number | undefined => {
+    if (!plugins?.shareArena || arena < 0 || arena >= ARENA_WINDOWS) return undefined;
+    const pluginMemory = ensurePluginMemory();
     let base: number;
     try {
       base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(pluginMemory.buffer))));
