@@ -53,6 +53,8 @@ export interface Properties {
   fp: RegisterField[];
   /** The optional extension the operation belongs to (`!ext=`), if not RV64GC. */
   ext?: string;
+  /** An optional extension the operation needs as well as its own (`!needs=`). */
+  needs?: string;
 }
 
 /** A bit slice of an instruction word, `len` bits from bit `pos` up. */
@@ -382,7 +384,8 @@ function parsePattern(
  * operation ends a block), `!load=N` / `!load=Nu`, `!store=N`, `!lr=N`,
  * `!sc=N`, `!amo=N` (its memory access of N bytes; `u` for a load that
  * zero-extends), `!fp=rd,rs1,…` (the fields that name FP registers) and
- * `!ext=NAME` (the optional extension it belongs to).
+ * `!ext=NAME` (the optional extension it belongs to) and `!needs=NAME` (one
+ * it needs as well).
  */
 function parseProperties(op: string, tokens: string[], args: string[], line: number): Properties {
   const props: Properties = { fp: [] };
@@ -431,14 +434,23 @@ function parseProperties(op: string, tokens: string[], args: string[], line: num
       }
       if (props.ext) throw new TableError(line, `Pattern ${op} has two !ext properties`);
       props.ext = value;
+    } else if (name === "needs") {
+      if (!value || !/^[a-z][a-z0-9]*$/.test(value)) {
+        throw new TableError(line, `Property ${token} of ${op} needs an extension name in lower case`);
+      }
+      if (props.needs) throw new TableError(line, `Pattern ${op} has two !needs properties`);
+      props.needs = value;
     } else {
       throw new TableError(
         line,
         `Unknown property !${name} of ${op}; known: ${
-          [...FLOWS, ...ACCESSES, "fp", "ext"].map((p) => `!${p}`).join(" ")
+          [...FLOWS, ...ACCESSES, "fp", "ext", "needs"].map((p) => `!${p}`).join(" ")
         }`,
       );
     }
+  }
+  if (props.needs && !props.ext) {
+    throw new TableError(line, `Pattern ${op} has !needs=${props.needs} but no !ext of its own`);
   }
   return props;
 }
@@ -483,7 +495,7 @@ function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[
  */
 function encodingExtension(p: Pattern): string | undefined {
   const props = p.props;
-  if (p.width !== 16 || !props?.ext || props.flow || props.mem || props.fp.length) return undefined;
+  if (p.width !== 16 || !props?.ext || props.needs || props.flow || props.mem || props.fp.length) return undefined;
   return props.ext;
 }
 
@@ -765,6 +777,7 @@ function opInfoLiteral(def: OpDef): string {
     parts.push(`mem: { kind: ${JSON.stringify(mem.kind)}, size: ${mem.size}${signed} }`);
   }
   if (def.props.ext) parts.push(`ext: ${JSON.stringify(def.props.ext)}`);
+  if (def.props.needs) parts.push(`needs: ${JSON.stringify(def.props.needs)}`);
   return `{ ${parts.join(", ")} }`;
 }
 
@@ -773,7 +786,7 @@ function emitOpsModule(table: Table): string {
   const firstPatterns = new Set(ops.map((o) => table.patterns.find((p) => p.op === o.op)));
   const encodings = table.patterns.filter((p) => !firstPatterns.has(p) && encodingExtension(p) !== undefined);
   const extensions = [
-    ...ops.flatMap((o) => o.props.ext ? [o.props.ext] : []),
+    ...ops.flatMap((o) => [o.props.ext, o.props.needs].filter((e) => e !== undefined)),
     ...encodings.map((p) => encodingExtension(p)!),
   ];
   const used = new Set(ops.map((o) => o.argSet));
@@ -848,6 +861,8 @@ function emitOpsModule(table: Table): string {
     "  readonly mem?: MemAccess;",
     "  /** The optional extension it belongs to; none for RV64GC. */",
     "  readonly ext?: Extension;",
+    "  /** An optional extension it needs as well as its own (Zfa's half-precision operations need Zfh). */",
+    "  readonly needs?: Extension;",
     "}",
     "",
     "/** A compressed encoding that needs an extension of its own: halfwords `h` with `(h & mask) === value`. */",

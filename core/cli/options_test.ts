@@ -91,6 +91,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zicboz",
     "zfhmin",
     "zfh",
+    "zfa",
     "zcb",
   ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
@@ -110,6 +111,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zicboz",
     "zfhmin",
     "zfh",
+    "zfa",
     "zcb",
   ]);
   // Zfh implies Zfhmin; turning Zfhmin off takes Zfh with it (as QEMU 10: neither fadd.h nor fcvt.s.h runs).
@@ -130,6 +132,9 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
   ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zfh=on,zfhmin=off", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs"]);
   assertEquals([...parseOptions(["-cpu", "max,zfh=off", "p"], {}).extensions].includes("zfhmin"), true);
+  // Zfa stays on without Zfh (only its half-precision forms need Zfh); QEMU 7.2's rv64 has no Zfa.
+  assertEquals([...parseOptions(["-cpu", "max,zfh=off", "p"], {}).extensions].includes("zfa"), true);
+  assertEquals([...parseOptions(["-cpu", "rv64,zfa=on", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "zfa"]);
 });
 
 Deno.test("parseOptions recognises help, version and commands", () => {

@@ -1,5 +1,5 @@
 /**
- * Exact IEEE-754 arithmetic for the RISC-V F, D and Zfh extensions, called by
+ * Exact IEEE-754 arithmetic for the RISC-V F, D, Zfh and Zfa extensions, called by
  * translated code once per F/D computational instruction.
  *
  * Every helper takes the CPU state first (see {@link FpuState}), then
@@ -94,3 +94,24 @@ export {
   fsqrt_h,
   fsub_h,
 } from "./half.ts";
+export {
+  fcvtmod_w_d,
+  fleq_d,
+  fleq_h,
+  fleq_s,
+  fltq_d,
+  fltq_h,
+  fltq_s,
+  fmaxm_d,
+  fmaxm_h,
+  fmaxm_s,
+  fminm_d,
+  fminm_h,
+  fminm_s,
+  fround_d,
+  fround_h,
+  fround_s,
+  froundnx_d,
+  froundnx_h,
+  froundnx_s,
+} from "./zfa.ts";

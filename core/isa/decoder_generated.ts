@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 596
-      return b_c_addi4spn("addi", w); // line 597
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 631
+      return b_c_addi4spn("addi", w); // line 632
     case 0x1:
-      return b_c_addi("addi", w); // line 609
+      return b_c_addi("addi", w); // line 644
     case 0x2:
-      return b_c_shift("slli", w); // line 632
+      return b_c_shift("slli", w); // line 667
     case 0x2000:
-      return b_c_ld("fld", w); // line 598
+      return b_c_ld("fld", w); // line 633
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 610
-      return b_c_addi("addiw", w); // line 611
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 645
+      return b_c_addi("addiw", w); // line 646
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 633
+      return b_c_ldsp("fld", w); // line 668
     case 0x4000:
-      return b_c_lw("lw", w); // line 599
+      return b_c_lw("lw", w); // line 634
     case 0x4001:
-      return b_c_li("addi", w); // line 612
+      return b_c_li("addi", w); // line 647
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 634
-      return b_c_lwsp("lw", w); // line 635
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 669
+      return b_c_lwsp("lw", w); // line 670
     case 0x6000:
-      return b_c_ld("ld", w); // line 600
+      return b_c_ld("ld", w); // line 635
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 614
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 613
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 615
-      return b_c_lui("lui", w); // line 616
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 649
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 648
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 650
+      return b_c_lui("lui", w); // line 651
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 636
-      return b_c_ldsp("ld", w); // line 637
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 671
+      return b_c_ldsp("ld", w); // line 672
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 652
+          return b_c_lb("lbu", w); // line 687
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 653
+              return b_c_lh("lhu", w); // line 688
             case 0x1:
-              return b_c_lh("lh", w); // line 654
+              return b_c_lh("lh", w); // line 689
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 655
+          return b_c_sb("sb", w); // line 690
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 656
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 691
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 617
+          return b_c_shiftp("srli", w); // line 652
         case 0x1:
-          return b_c_shiftp("srai", w); // line 618
+          return b_c_shiftp("srai", w); // line 653
         case 0x2:
-          return b_c_andi("andi", w); // line 619
+          return b_c_andi("andi", w); // line 654
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 620
+              return b_c_arith("sub", w); // line 655
             case 0x1:
-              return b_c_arith("xor", w); // line 621
+              return b_c_arith("xor", w); // line 656
             case 0x2:
-              return b_c_arith("or", w); // line 622
+              return b_c_arith("or", w); // line 657
             case 0x3:
-              return b_c_arith("and", w); // line 623
+              return b_c_arith("and", w); // line 658
             case 0x80:
-              return b_c_arith("subw", w); // line 624
+              return b_c_arith("subw", w); // line 659
             case 0x81:
-              return b_c_arith("addw", w); // line 625
+              return b_c_arith("addw", w); // line 660
             case 0x82:
-              return b_c_arith("mul", w); // line 663
+              return b_c_arith("mul", w); // line 698
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 657
+                  return b_c_andi255("andi", w); // line 692
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 658
+                  return b_c_unary("sext.b", w); // line 693
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 659
+                  return b_c_unary("zext.h", w); // line 694
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 660
+                  return b_c_unary("sext.h", w); // line 695
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 661
+                  return b_c_unary("add.uw", w); // line 696
                 case 0x5:
-                  return b_c_not("xori", w); // line 662
+                  return b_c_not("xori", w); // line 697
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 638
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 639
-          return b_c_mv("add", w); // line 640
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 673
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 674
+          return b_c_mv("add", w); // line 675
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 641
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 642
-          return b_c_add("add", w); // line 643
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 676
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 677
+          return b_c_add("add", w); // line 678
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 601
+      return b_c_sd("fsd", w); // line 636
     case 0xa001:
-      return b_c_j("jal", w); // line 626
+      return b_c_j("jal", w); // line 661
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 644
+      return b_c_sdsp("fsd", w); // line 679
     case 0xc000:
-      return b_c_sw("sw", w); // line 602
+      return b_c_sw("sw", w); // line 637
     case 0xc001:
-      return b_c_b("beq", w); // line 627
+      return b_c_b("beq", w); // line 662
     case 0xc002:
-      return b_c_swsp("sw", w); // line 645
+      return b_c_swsp("sw", w); // line 680
     case 0xe000:
-      return b_c_sd("sd", w); // line 603
+      return b_c_sd("sd", w); // line 638
     case 0xe001:
-      return b_c_b("bne", w); // line 628
+      return b_c_b("bne", w); // line 663
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 646
+      return b_c_sdsp("sd", w); // line 681
   }
   return null;
 }
@@ -557,19 +557,19 @@ export function decode32(w: number): Insn | null {
     case 0x3:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("lb", w); // line 195
+          return b_i("lb", w); // line 198
         case 0x1:
-          return b_i("lh", w); // line 196
+          return b_i("lh", w); // line 199
         case 0x2:
-          return b_i("lw", w); // line 197
+          return b_i("lw", w); // line 200
         case 0x3:
-          return b_i("ld", w); // line 198
+          return b_i("ld", w); // line 201
         case 0x4:
-          return b_i("lbu", w); // line 199
+          return b_i("lbu", w); // line 202
         case 0x5:
-          return b_i("lhu", w); // line 200
+          return b_i("lhu", w); // line 203
         case 0x6:
-          return b_i("lwu", w); // line 201
+          return b_i("lwu", w); // line 204
       }
       return null;
     case 0x7:
@@ -579,68 +579,68 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle8.v", w); // line 455
+                  return b_v_x1("vle8.v", w); // line 458
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re8.v", w); // line 475
+                      return b_v_x1("vl1re8.v", w); // line 478
                     case 0x11:
-                      return b_v_x1("vl2re8.v", w); // line 479
+                      return b_v_x1("vl2re8.v", w); // line 482
                     case 0x31:
-                      return b_v_x1("vl4re8.v", w); // line 483
+                      return b_v_x1("vl4re8.v", w); // line 486
                     case 0x71:
-                      return b_v_x1("vl8re8.v", w); // line 487
+                      return b_v_x1("vl8re8.v", w); // line 490
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 491
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 494
                   return null;
                 case 0x10:
-                  return b_v_x1("vle8ff.v", w); // line 459
+                  return b_v_x1("vle8ff.v", w); // line 462
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei8.v", w); // line 467
+              return b_v_x1("vluxei8.v", w); // line 470
             case 0x2:
-              return b_v_x2("vlse8.v", w); // line 463
+              return b_v_x2("vlse8.v", w); // line 466
             case 0x3:
-              return b_v_x1("vloxei8.v", w); // line 471
+              return b_v_x1("vloxei8.v", w); // line 474
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 558
+          return b_i("flh", w); // line 561
         case 0x2:
-          return b_i("flw", w); // line 309
+          return b_i("flw", w); // line 312
         case 0x3:
-          return b_i("fld", w); // line 342
+          return b_i("fld", w); // line 345
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle16.v", w); // line 456
+                  return b_v_x1("vle16.v", w); // line 459
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re16.v", w); // line 476
+                      return b_v_x1("vl1re16.v", w); // line 479
                     case 0x11:
-                      return b_v_x1("vl2re16.v", w); // line 480
+                      return b_v_x1("vl2re16.v", w); // line 483
                     case 0x31:
-                      return b_v_x1("vl4re16.v", w); // line 484
+                      return b_v_x1("vl4re16.v", w); // line 487
                     case 0x71:
-                      return b_v_x1("vl8re16.v", w); // line 488
+                      return b_v_x1("vl8re16.v", w); // line 491
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle16ff.v", w); // line 460
+                  return b_v_x1("vle16ff.v", w); // line 463
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei16.v", w); // line 468
+              return b_v_x1("vluxei16.v", w); // line 471
             case 0x2:
-              return b_v_x2("vlse16.v", w); // line 464
+              return b_v_x2("vlse16.v", w); // line 467
             case 0x3:
-              return b_v_x1("vloxei16.v", w); // line 472
+              return b_v_x1("vloxei16.v", w); // line 475
           }
           return null;
         case 0x6:
@@ -648,29 +648,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle32.v", w); // line 457
+                  return b_v_x1("vle32.v", w); // line 460
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re32.v", w); // line 477
+                      return b_v_x1("vl1re32.v", w); // line 480
                     case 0x11:
-                      return b_v_x1("vl2re32.v", w); // line 481
+                      return b_v_x1("vl2re32.v", w); // line 484
                     case 0x31:
-                      return b_v_x1("vl4re32.v", w); // line 485
+                      return b_v_x1("vl4re32.v", w); // line 488
                     case 0x71:
-                      return b_v_x1("vl8re32.v", w); // line 489
+                      return b_v_x1("vl8re32.v", w); // line 492
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle32ff.v", w); // line 461
+                  return b_v_x1("vle32ff.v", w); // line 464
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei32.v", w); // line 469
+              return b_v_x1("vluxei32.v", w); // line 472
             case 0x2:
-              return b_v_x2("vlse32.v", w); // line 465
+              return b_v_x2("vlse32.v", w); // line 468
             case 0x3:
-              return b_v_x1("vloxei32.v", w); // line 473
+              return b_v_x1("vloxei32.v", w); // line 476
           }
           return null;
         case 0x7:
@@ -678,29 +678,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle64.v", w); // line 458
+                  return b_v_x1("vle64.v", w); // line 461
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re64.v", w); // line 478
+                      return b_v_x1("vl1re64.v", w); // line 481
                     case 0x11:
-                      return b_v_x1("vl2re64.v", w); // line 482
+                      return b_v_x1("vl2re64.v", w); // line 485
                     case 0x31:
-                      return b_v_x1("vl4re64.v", w); // line 486
+                      return b_v_x1("vl4re64.v", w); // line 489
                     case 0x71:
-                      return b_v_x1("vl8re64.v", w); // line 490
+                      return b_v_x1("vl8re64.v", w); // line 493
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle64ff.v", w); // line 462
+                  return b_v_x1("vle64ff.v", w); // line 465
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei64.v", w); // line 470
+              return b_v_x1("vluxei64.v", w); // line 473
             case 0x2:
-              return b_v_x2("vlse64.v", w); // line 466
+              return b_v_x2("vlse64.v", w); // line 469
             case 0x3:
-              return b_v_x1("vloxei64.v", w); // line 474
+              return b_v_x1("vloxei64.v", w); // line 477
           }
           return null;
       }
@@ -708,96 +708,96 @@ export function decode32(w: number): Insn | null {
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 245
-          return b_fence("fence", w); // line 244
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 248
+          return b_fence("fence", w); // line 247
         case 0x1:
-          return b_args_empty("fence.i", w); // line 252
+          return b_args_empty("fence.i", w); // line 255
         case 0x2:
-          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 441
+          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 444
           return null;
       }
       return null;
     case 0x13:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addi", w); // line 208
+          return b_i("addi", w); // line 211
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("slli", w); // line 214
+              return b_sh6("slli", w); // line 217
             case 0xa:
-              return b_sh6("bseti", w); // line 424
+              return b_sh6("bseti", w); // line 427
             case 0x12:
-              return b_sh6("bclri", w); // line 418
+              return b_sh6("bclri", w); // line 421
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clz", w); // line 391
+                  return b_r2("clz", w); // line 394
                 case 0x1:
-                  return b_r2("ctz", w); // line 392
+                  return b_r2("ctz", w); // line 395
                 case 0x2:
-                  return b_r2("cpop", w); // line 393
+                  return b_r2("cpop", w); // line 396
                 case 0x4:
-                  return b_r2("sext.b", w); // line 394
+                  return b_r2("sext.b", w); // line 397
                 case 0x5:
-                  return b_r2("sext.h", w); // line 395
+                  return b_r2("sext.h", w); // line 398
               }
               return null;
             case 0x1a:
-              return b_sh6("binvi", w); // line 422
+              return b_sh6("binvi", w); // line 425
           }
           return null;
         case 0x2:
-          return b_i("slti", w); // line 209
+          return b_i("slti", w); // line 212
         case 0x3:
-          return b_i("sltiu", w); // line 210
+          return b_i("sltiu", w); // line 213
         case 0x4:
-          return b_i("xori", w); // line 211
+          return b_i("xori", w); // line 214
         case 0x5:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("srli", w); // line 215
+              return b_sh6("srli", w); // line 218
             case 0xa:
-              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 403
+              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 406
               return null;
             case 0x10:
-              return b_sh6("srai", w); // line 216
+              return b_sh6("srai", w); // line 219
             case 0x12:
-              return b_sh6("bexti", w); // line 420
+              return b_sh6("bexti", w); // line 423
             case 0x18:
-              return b_sh6("rori", w); // line 410
+              return b_sh6("rori", w); // line 413
             case 0x1a:
-              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 404
+              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 407
               return null;
           }
           return null;
         case 0x6:
-          return b_i("ori", w); // line 212
+          return b_i("ori", w); // line 215
         case 0x7:
-          return b_i("andi", w); // line 213
+          return b_i("andi", w); // line 216
       }
       return null;
     case 0x17:
-      return b_u("auipc", w); // line 184
+      return b_u("auipc", w); // line 187
     case 0x1b:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addiw", w); // line 231
+          return b_i("addiw", w); // line 234
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 232
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 235
               return null;
             case 0x2:
-              return b_sh6("slli.uw", w); // line 386
+              return b_sh6("slli.uw", w); // line 389
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clzw", w); // line 396
+                  return b_r2("clzw", w); // line 399
                 case 0x1:
-                  return b_r2("ctzw", w); // line 397
+                  return b_r2("ctzw", w); // line 400
                 case 0x2:
-                  return b_r2("cpopw", w); // line 398
+                  return b_r2("cpopw", w); // line 401
               }
               return null;
           }
@@ -805,11 +805,11 @@ export function decode32(w: number): Insn | null {
         case 0x5:
           switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
-              return b_sh5("srliw", w); // line 233
+              return b_sh5("srliw", w); // line 236
             case 0x20:
-              return b_sh5("sraiw", w); // line 234
+              return b_sh5("sraiw", w); // line 237
             case 0x30:
-              return b_sh5("roriw", w); // line 411
+              return b_sh5("roriw", w); // line 414
           }
           return null;
       }
@@ -817,13 +817,13 @@ export function decode32(w: number): Insn | null {
     case 0x23:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_s("sb", w); // line 203
+          return b_s("sb", w); // line 206
         case 0x1:
-          return b_s("sh", w); // line 204
+          return b_s("sh", w); // line 207
         case 0x2:
-          return b_s("sw", w); // line 205
+          return b_s("sw", w); // line 208
         case 0x3:
-          return b_s("sd", w); // line 206
+          return b_s("sd", w); // line 209
       }
       return null;
     case 0x27:
@@ -833,75 +833,75 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vse8.v", w); // line 492
+                  return b_v_x1("vse8.v", w); // line 495
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vs1r.v", w); // line 508
+                      return b_v_x1("vs1r.v", w); // line 511
                     case 0x11:
-                      return b_v_x1("vs2r.v", w); // line 509
+                      return b_v_x1("vs2r.v", w); // line 512
                     case 0x31:
-                      return b_v_x1("vs4r.v", w); // line 510
+                      return b_v_x1("vs4r.v", w); // line 513
                     case 0x71:
-                      return b_v_x1("vs8r.v", w); // line 511
+                      return b_v_x1("vs8r.v", w); // line 514
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 512
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 515
                   return null;
               }
               return null;
             case 0x1:
-              return b_v_x1("vsuxei8.v", w); // line 500
+              return b_v_x1("vsuxei8.v", w); // line 503
             case 0x2:
-              return b_v_x2("vsse8.v", w); // line 496
+              return b_v_x2("vsse8.v", w); // line 499
             case 0x3:
-              return b_v_x1("vsoxei8.v", w); // line 504
+              return b_v_x1("vsoxei8.v", w); // line 507
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 559
+          return b_s("fsh", w); // line 562
         case 0x2:
-          return b_s("fsw", w); // line 310
+          return b_s("fsw", w); // line 313
         case 0x3:
-          return b_s("fsd", w); // line 343
+          return b_s("fsd", w); // line 346
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 493
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 496
               return null;
             case 0x1:
-              return b_v_x1("vsuxei16.v", w); // line 501
+              return b_v_x1("vsuxei16.v", w); // line 504
             case 0x2:
-              return b_v_x2("vsse16.v", w); // line 497
+              return b_v_x2("vsse16.v", w); // line 500
             case 0x3:
-              return b_v_x1("vsoxei16.v", w); // line 505
+              return b_v_x1("vsoxei16.v", w); // line 508
           }
           return null;
         case 0x6:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 494
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 497
               return null;
             case 0x1:
-              return b_v_x1("vsuxei32.v", w); // line 502
+              return b_v_x1("vsuxei32.v", w); // line 505
             case 0x2:
-              return b_v_x2("vsse32.v", w); // line 498
+              return b_v_x2("vsse32.v", w); // line 501
             case 0x3:
-              return b_v_x1("vsoxei32.v", w); // line 506
+              return b_v_x1("vsoxei32.v", w); // line 509
           }
           return null;
         case 0x7:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 495
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 498
               return null;
             case 0x1:
-              return b_v_x1("vsuxei64.v", w); // line 503
+              return b_v_x1("vsuxei64.v", w); // line 506
             case 0x2:
-              return b_v_x2("vsse64.v", w); // line 499
+              return b_v_x2("vsse64.v", w); // line 502
             case 0x3:
-              return b_v_x1("vsoxei64.v", w); // line 507
+              return b_v_x1("vsoxei64.v", w); // line 510
           }
           return null;
       }
@@ -909,463 +909,517 @@ export function decode32(w: number): Insn | null {
     case 0x2f:
       switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
-          return b_atom_st("amoadd.w", w); // line 284
+          return b_atom_st("amoadd.w", w); // line 287
         case 0x3:
-          return b_atom_st("amoadd.d", w); // line 296
+          return b_atom_st("amoadd.d", w); // line 299
         case 0x8002:
-          return b_atom_st("amoswap.w", w); // line 283
+          return b_atom_st("amoswap.w", w); // line 286
         case 0x8003:
-          return b_atom_st("amoswap.d", w); // line 295
+          return b_atom_st("amoswap.d", w); // line 298
         case 0x10002:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 281
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 284
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 293
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 296
           return null;
         case 0x18002:
-          return b_atom_st("sc.w", w); // line 282
+          return b_atom_st("sc.w", w); // line 285
         case 0x18003:
-          return b_atom_st("sc.d", w); // line 294
+          return b_atom_st("sc.d", w); // line 297
         case 0x20002:
-          return b_atom_st("amoxor.w", w); // line 285
+          return b_atom_st("amoxor.w", w); // line 288
         case 0x20003:
-          return b_atom_st("amoxor.d", w); // line 297
+          return b_atom_st("amoxor.d", w); // line 300
         case 0x40002:
-          return b_atom_st("amoor.w", w); // line 287
+          return b_atom_st("amoor.w", w); // line 290
         case 0x40003:
-          return b_atom_st("amoor.d", w); // line 299
+          return b_atom_st("amoor.d", w); // line 302
         case 0x60002:
-          return b_atom_st("amoand.w", w); // line 286
+          return b_atom_st("amoand.w", w); // line 289
         case 0x60003:
-          return b_atom_st("amoand.d", w); // line 298
+          return b_atom_st("amoand.d", w); // line 301
         case 0x80002:
-          return b_atom_st("amomin.w", w); // line 288
+          return b_atom_st("amomin.w", w); // line 291
         case 0x80003:
-          return b_atom_st("amomin.d", w); // line 300
+          return b_atom_st("amomin.d", w); // line 303
         case 0xa0002:
-          return b_atom_st("amomax.w", w); // line 289
+          return b_atom_st("amomax.w", w); // line 292
         case 0xa0003:
-          return b_atom_st("amomax.d", w); // line 301
+          return b_atom_st("amomax.d", w); // line 304
         case 0xc0002:
-          return b_atom_st("amominu.w", w); // line 290
+          return b_atom_st("amominu.w", w); // line 293
         case 0xc0003:
-          return b_atom_st("amominu.d", w); // line 302
+          return b_atom_st("amominu.d", w); // line 305
         case 0xe0002:
-          return b_atom_st("amomaxu.w", w); // line 291
+          return b_atom_st("amomaxu.w", w); // line 294
         case 0xe0003:
-          return b_atom_st("amomaxu.d", w); // line 303
+          return b_atom_st("amomaxu.d", w); // line 306
       }
       return null;
     case 0x33:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("add", w); // line 218
+          return b_r("add", w); // line 221
         case 0x1:
-          return b_r("sll", w); // line 220
+          return b_r("sll", w); // line 223
         case 0x2:
-          return b_r("slt", w); // line 221
+          return b_r("slt", w); // line 224
         case 0x3:
-          return b_r("sltu", w); // line 222
+          return b_r("sltu", w); // line 225
         case 0x4:
-          return b_r("xor", w); // line 223
+          return b_r("xor", w); // line 226
         case 0x5:
-          return b_r("srl", w); // line 224
+          return b_r("srl", w); // line 227
         case 0x6:
-          return b_r("or", w); // line 226
+          return b_r("or", w); // line 229
         case 0x7:
-          return b_r("and", w); // line 227
+          return b_r("and", w); // line 230
         case 0x2000:
-          return b_r("mul", w); // line 265
+          return b_r("mul", w); // line 268
         case 0x2001:
-          return b_r("mulh", w); // line 266
+          return b_r("mulh", w); // line 269
         case 0x2002:
-          return b_r("mulhsu", w); // line 267
+          return b_r("mulhsu", w); // line 270
         case 0x2003:
-          return b_r("mulhu", w); // line 268
+          return b_r("mulhu", w); // line 271
         case 0x2004:
-          return b_r("div", w); // line 269
+          return b_r("div", w); // line 272
         case 0x2005:
-          return b_r("divu", w); // line 270
+          return b_r("divu", w); // line 273
         case 0x2006:
-          return b_r("rem", w); // line 271
+          return b_r("rem", w); // line 274
         case 0x2007:
-          return b_r("remu", w); // line 272
+          return b_r("remu", w); // line 275
         case 0xa001:
-          return b_r("clmul", w); // line 413
+          return b_r("clmul", w); // line 416
         case 0xa002:
-          return b_r("clmulr", w); // line 414
+          return b_r("clmulr", w); // line 417
         case 0xa003:
-          return b_r("clmulh", w); // line 415
+          return b_r("clmulh", w); // line 418
         case 0xa004:
-          return b_r("min", w); // line 401
+          return b_r("min", w); // line 404
         case 0xa005:
-          return b_r("minu", w); // line 402
+          return b_r("minu", w); // line 405
         case 0xa006:
-          return b_r("max", w); // line 399
+          return b_r("max", w); // line 402
         case 0xa007:
-          return b_r("maxu", w); // line 400
+          return b_r("maxu", w); // line 403
         case 0xe005:
-          return b_r("czero.eqz", w); // line 429
+          return b_r("czero.eqz", w); // line 432
         case 0xe007:
-          return b_r("czero.nez", w); // line 430
+          return b_r("czero.nez", w); // line 433
         case 0x20002:
-          return b_r("sh1add", w); // line 380
+          return b_r("sh1add", w); // line 383
         case 0x20004:
-          return b_r("sh2add", w); // line 381
+          return b_r("sh2add", w); // line 384
         case 0x20006:
-          return b_r("sh3add", w); // line 382
+          return b_r("sh3add", w); // line 385
         case 0x28001:
-          return b_r("bset", w); // line 423
+          return b_r("bset", w); // line 426
         case 0x40000:
-          return b_r("sub", w); // line 219
+          return b_r("sub", w); // line 222
         case 0x40004:
-          return b_r("xnor", w); // line 390
+          return b_r("xnor", w); // line 393
         case 0x40005:
-          return b_r("sra", w); // line 225
+          return b_r("sra", w); // line 228
         case 0x40006:
-          return b_r("orn", w); // line 389
+          return b_r("orn", w); // line 392
         case 0x40007:
-          return b_r("andn", w); // line 388
+          return b_r("andn", w); // line 391
         case 0x48001:
-          return b_r("bclr", w); // line 417
+          return b_r("bclr", w); // line 420
         case 0x48005:
-          return b_r("bext", w); // line 419
+          return b_r("bext", w); // line 422
         case 0x60001:
-          return b_r("rol", w); // line 406
+          return b_r("rol", w); // line 409
         case 0x60005:
-          return b_r("ror", w); // line 407
+          return b_r("ror", w); // line 410
         case 0x68001:
-          return b_r("binv", w); // line 421
+          return b_r("binv", w); // line 424
       }
       return null;
     case 0x37:
-      return b_u("lui", w); // line 183
+      return b_u("lui", w); // line 186
     case 0x3b:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("addw", w); // line 235
+          return b_r("addw", w); // line 238
         case 0x1:
-          return b_r("sllw", w); // line 237
+          return b_r("sllw", w); // line 240
         case 0x5:
-          return b_r("srlw", w); // line 238
+          return b_r("srlw", w); // line 241
         case 0x2000:
-          return b_r("mulw", w); // line 273
+          return b_r("mulw", w); // line 276
         case 0x2004:
-          return b_r("divw", w); // line 274
+          return b_r("divw", w); // line 277
         case 0x2005:
-          return b_r("divuw", w); // line 275
+          return b_r("divuw", w); // line 278
         case 0x2006:
-          return b_r("remw", w); // line 276
+          return b_r("remw", w); // line 279
         case 0x2007:
-          return b_r("remuw", w); // line 277
+          return b_r("remuw", w); // line 280
         case 0x8000:
-          return b_r("add.uw", w); // line 379
+          return b_r("add.uw", w); // line 382
         case 0x8004:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 405
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 408
           return null;
         case 0x20002:
-          return b_r("sh1add.uw", w); // line 383
+          return b_r("sh1add.uw", w); // line 386
         case 0x20004:
-          return b_r("sh2add.uw", w); // line 384
+          return b_r("sh2add.uw", w); // line 387
         case 0x20006:
-          return b_r("sh3add.uw", w); // line 385
+          return b_r("sh3add.uw", w); // line 388
         case 0x40000:
-          return b_r("subw", w); // line 236
+          return b_r("subw", w); // line 239
         case 0x40005:
-          return b_r("sraw", w); // line 239
+          return b_r("sraw", w); // line 242
         case 0x60001:
-          return b_r("rolw", w); // line 408
+          return b_r("rolw", w); // line 411
         case 0x60005:
-          return b_r("rorw", w); // line 409
+          return b_r("rorw", w); // line 412
       }
       return null;
     case 0x43:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmadd.s", w); // line 311
+          return b_r4_rm("fmadd.s", w); // line 314
         case 0x1:
-          return b_r4_rm("fmadd.d", w); // line 344
+          return b_r4_rm("fmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 567
+          return b_r4_rm("fmadd.h", w); // line 570
       }
       return null;
     case 0x47:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmsub.s", w); // line 312
+          return b_r4_rm("fmsub.s", w); // line 315
         case 0x1:
-          return b_r4_rm("fmsub.d", w); // line 345
+          return b_r4_rm("fmsub.d", w); // line 348
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 568
+          return b_r4_rm("fmsub.h", w); // line 571
       }
       return null;
     case 0x4b:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmsub.s", w); // line 313
+          return b_r4_rm("fnmsub.s", w); // line 316
         case 0x1:
-          return b_r4_rm("fnmsub.d", w); // line 346
+          return b_r4_rm("fnmsub.d", w); // line 349
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 569
+          return b_r4_rm("fnmsub.h", w); // line 572
       }
       return null;
     case 0x4f:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmadd.s", w); // line 314
+          return b_r4_rm("fnmadd.s", w); // line 317
         case 0x1:
-          return b_r4_rm("fnmadd.d", w); // line 347
+          return b_r4_rm("fnmadd.d", w); // line 350
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 570
+          return b_r4_rm("fnmadd.h", w); // line 573
       }
       return null;
     case 0x53:
       switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
-          return b_r_rm("fadd.s", w); // line 315
+          return b_r_rm("fadd.s", w); // line 318
         case 0x1:
-          return b_r_rm("fadd.d", w); // line 348
+          return b_r_rm("fadd.d", w); // line 351
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 571
+          return b_r_rm("fadd.h", w); // line 574
         case 0x4:
-          return b_r_rm("fsub.s", w); // line 316
+          return b_r_rm("fsub.s", w); // line 319
         case 0x5:
-          return b_r_rm("fsub.d", w); // line 349
+          return b_r_rm("fsub.d", w); // line 352
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 572
+          return b_r_rm("fsub.h", w); // line 575
         case 0x8:
-          return b_r_rm("fmul.s", w); // line 317
+          return b_r_rm("fmul.s", w); // line 320
         case 0x9:
-          return b_r_rm("fmul.d", w); // line 350
+          return b_r_rm("fmul.d", w); // line 353
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 573
+          return b_r_rm("fmul.h", w); // line 576
         case 0xc:
-          return b_r_rm("fdiv.s", w); // line 318
+          return b_r_rm("fdiv.s", w); // line 321
         case 0xd:
-          return b_r_rm("fdiv.d", w); // line 351
+          return b_r_rm("fdiv.d", w); // line 354
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 574
+          return b_r_rm("fdiv.h", w); // line 577
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.s", w); // line 320
+              return b_r("fsgnj.s", w); // line 323
             case 0x1:
-              return b_r("fsgnjn.s", w); // line 321
+              return b_r("fsgnjn.s", w); // line 324
             case 0x2:
-              return b_r("fsgnjx.s", w); // line 322
+              return b_r("fsgnjx.s", w); // line 325
           }
           return null;
         case 0x11:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.d", w); // line 353
+              return b_r("fsgnj.d", w); // line 356
             case 0x1:
-              return b_r("fsgnjn.d", w); // line 354
+              return b_r("fsgnjn.d", w); // line 357
             case 0x2:
-              return b_r("fsgnjx.d", w); // line 355
+              return b_r("fsgnjx.d", w); // line 358
           }
           return null;
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 576
+              return b_r("fsgnj.h", w); // line 579
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 577
+              return b_r("fsgnjn.h", w); // line 580
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 578
+              return b_r("fsgnjx.h", w); // line 581
           }
           return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.s", w); // line 323
+              return b_r("fmin.s", w); // line 326
             case 0x1:
-              return b_r("fmax.s", w); // line 324
+              return b_r("fmax.s", w); // line 327
+            case 0x2:
+              return b_r("fminm.s", w); // line 609
+            case 0x3:
+              return b_r("fmaxm.s", w); // line 610
           }
           return null;
         case 0x15:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.d", w); // line 356
+              return b_r("fmin.d", w); // line 359
             case 0x1:
-              return b_r("fmax.d", w); // line 357
+              return b_r("fmax.d", w); // line 360
+            case 0x2:
+              return b_r("fminm.d", w); // line 611
+            case 0x3:
+              return b_r("fmaxm.d", w); // line 612
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 579
+              return b_r("fmin.h", w); // line 582
             case 0x1:
-              return b_r("fmax.h", w); // line 580
+              return b_r("fmax.h", w); // line 583
+            case 0x2:
+              return b_r("fminm.h", w); // line 613
+            case 0x3:
+              return b_r("fmaxm.h", w); // line 614
           }
           return null;
         case 0x20:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x1:
-              return b_r2_rm("fcvt.s.d", w); // line 358
+              return b_r2_rm("fcvt.s.d", w); // line 361
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 562
+              return b_r2_rm("fcvt.s.h", w); // line 565
+            case 0x4:
+              return b_r2_rm("fround.s", w); // line 615
+            case 0x5:
+              return b_r2_rm("froundnx.s", w); // line 616
           }
           return null;
         case 0x21:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.s", w); // line 359
+              return b_r2_rm("fcvt.d.s", w); // line 362
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 564
+              return b_r2_rm("fcvt.d.h", w); // line 567
+            case 0x4:
+              return b_r2_rm("fround.d", w); // line 617
+            case 0x5:
+              return b_r2_rm("froundnx.d", w); // line 618
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 563
+              return b_r2_rm("fcvt.h.s", w); // line 566
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 565
+              return b_r2_rm("fcvt.h.d", w); // line 568
+            case 0x4:
+              return b_r2_rm("fround.h", w); // line 619
+            case 0x5:
+              return b_r2_rm("froundnx.h", w); // line 620
           }
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 319
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 322
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 352
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 575
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 578
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.s", w); // line 333
+              return b_r("fle.s", w); // line 336
             case 0x1:
-              return b_r("flt.s", w); // line 332
+              return b_r("flt.s", w); // line 335
             case 0x2:
-              return b_r("feq.s", w); // line 331
+              return b_r("feq.s", w); // line 334
+            case 0x4:
+              return b_r("fleq.s", w); // line 622
+            case 0x5:
+              return b_r("fltq.s", w); // line 623
           }
           return null;
         case 0x51:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.d", w); // line 362
+              return b_r("fle.d", w); // line 365
             case 0x1:
-              return b_r("flt.d", w); // line 361
+              return b_r("flt.d", w); // line 364
             case 0x2:
-              return b_r("feq.d", w); // line 360
+              return b_r("feq.d", w); // line 363
+            case 0x4:
+              return b_r("fleq.d", w); // line 624
+            case 0x5:
+              return b_r("fltq.d", w); // line 625
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 588
+              return b_r("fle.h", w); // line 591
             case 0x1:
-              return b_r("flt.h", w); // line 587
+              return b_r("flt.h", w); // line 590
             case 0x2:
-              return b_r("feq.h", w); // line 586
+              return b_r("feq.h", w); // line 589
+            case 0x4:
+              return b_r("fleq.h", w); // line 626
+            case 0x5:
+              return b_r("fltq.h", w); // line 627
           }
           return null;
         case 0x60:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.s", w); // line 325
+              return b_r2_rm("fcvt.w.s", w); // line 328
             case 0x1:
-              return b_r2_rm("fcvt.wu.s", w); // line 326
+              return b_r2_rm("fcvt.wu.s", w); // line 329
             case 0x2:
-              return b_r2_rm("fcvt.l.s", w); // line 327
+              return b_r2_rm("fcvt.l.s", w); // line 330
             case 0x3:
-              return b_r2_rm("fcvt.lu.s", w); // line 328
+              return b_r2_rm("fcvt.lu.s", w); // line 331
           }
           return null;
         case 0x61:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.d", w); // line 364
+              return b_r2_rm("fcvt.w.d", w); // line 367
             case 0x1:
-              return b_r2_rm("fcvt.wu.d", w); // line 365
+              return b_r2_rm("fcvt.wu.d", w); // line 368
             case 0x2:
-              return b_r2_rm("fcvt.l.d", w); // line 366
+              return b_r2_rm("fcvt.l.d", w); // line 369
             case 0x3:
-              return b_r2_rm("fcvt.lu.d", w); // line 367
+              return b_r2_rm("fcvt.lu.d", w); // line 370
+            case 0x8:
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 621
+              return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 581
+              return b_r2_rm("fcvt.w.h", w); // line 584
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 582
+              return b_r2_rm("fcvt.wu.h", w); // line 585
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 583
+              return b_r2_rm("fcvt.l.h", w); // line 586
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 584
+              return b_r2_rm("fcvt.lu.h", w); // line 587
           }
           return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.s.w", w); // line 334
+              return b_r2_rm("fcvt.s.w", w); // line 337
             case 0x1:
-              return b_r2_rm("fcvt.s.wu", w); // line 335
+              return b_r2_rm("fcvt.s.wu", w); // line 338
             case 0x2:
-              return b_r2_rm("fcvt.s.l", w); // line 336
+              return b_r2_rm("fcvt.s.l", w); // line 339
             case 0x3:
-              return b_r2_rm("fcvt.s.lu", w); // line 337
+              return b_r2_rm("fcvt.s.lu", w); // line 340
           }
           return null;
         case 0x69:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.w", w); // line 369
+              return b_r2_rm("fcvt.d.w", w); // line 372
             case 0x1:
-              return b_r2_rm("fcvt.d.wu", w); // line 370
+              return b_r2_rm("fcvt.d.wu", w); // line 373
             case 0x2:
-              return b_r2_rm("fcvt.d.l", w); // line 371
+              return b_r2_rm("fcvt.d.l", w); // line 374
             case 0x3:
-              return b_r2_rm("fcvt.d.lu", w); // line 372
+              return b_r2_rm("fcvt.d.lu", w); // line 375
           }
           return null;
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 589
+              return b_r2_rm("fcvt.h.w", w); // line 592
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 590
+              return b_r2_rm("fcvt.h.wu", w); // line 593
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 591
+              return b_r2_rm("fcvt.h.l", w); // line 594
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 592
+              return b_r2_rm("fcvt.h.lu", w); // line 595
           }
           return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.w", w); // line 329
+              return b_r2("fmv.x.w", w); // line 332
             case 0x1:
-              return b_r2("fclass.s", w); // line 330
+              return b_r2("fclass.s", w); // line 333
           }
           return null;
         case 0x71:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.d", w); // line 368
+              return b_r2("fmv.x.d", w); // line 371
             case 0x1:
-              return b_r2("fclass.d", w); // line 363
+              return b_r2("fclass.d", w); // line 366
           }
           return null;
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 560
+              return b_r2("fmv.x.h", w); // line 563
             case 0x1:
-              return b_r2("fclass.h", w); // line 585
+              return b_r2("fclass.h", w); // line 588
           }
           return null;
         case 0x78:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.w.x", w); // line 338
+          switch ((w & 0x1f07000) >>> 12) {
+            case 0x0:
+              return b_r2("fmv.w.x", w); // line 341
+            case 0x100:
+              return b_r2("fli.s", w); // line 606
+          }
           return null;
         case 0x79:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.d.x", w); // line 373
+          switch ((w & 0x1f07000) >>> 12) {
+            case 0x0:
+              return b_r2("fmv.d.x", w); // line 376
+            case 0x100:
+              return b_r2("fli.d", w); // line 607
+          }
           return null;
         case 0x7a:
-          if ((w & 0x1f07000) >>> 12 === 0x0) return b_r2("fmv.h.x", w); // line 561
+          switch ((w & 0x1f07000) >>> 12) {
+            case 0x0:
+              return b_r2("fmv.h.x", w); // line 564
+            case 0x100:
+              return b_r2("fli.h", w); // line 608
+          }
           return null;
       }
       return null;
@@ -1374,67 +1428,67 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vv", w); // line 516
+              return b_args_empty("vadd.vv", w); // line 519
             case 0x2:
-              return b_args_empty("vsub.vv", w); // line 519
+              return b_args_empty("vsub.vv", w); // line 522
             case 0x9:
-              return b_args_empty("vand.vv", w); // line 521
+              return b_args_empty("vand.vv", w); // line 524
             case 0xa:
-              return b_args_empty("vor.vv", w); // line 524
+              return b_args_empty("vor.vv", w); // line 527
             case 0xb:
-              return b_args_empty("vxor.vv", w); // line 527
+              return b_args_empty("vxor.vv", w); // line 530
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 530
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 533
               return null;
           }
           return null;
         case 0x2:
-          if ((w & 0x7e0f8000) >>> 15 === 0x8400) return b_v_xd("vmv.x.s", w); // line 533
+          if ((w & 0x7e0f8000) >>> 15 === 0x8400) return b_v_xd("vmv.x.s", w); // line 536
           return null;
         case 0x3:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vi", w); // line 518
+              return b_args_empty("vadd.vi", w); // line 521
             case 0x9:
-              return b_args_empty("vand.vi", w); // line 523
+              return b_args_empty("vand.vi", w); // line 526
             case 0xa:
-              return b_args_empty("vor.vi", w); // line 526
+              return b_args_empty("vor.vi", w); // line 529
             case 0xb:
-              return b_args_empty("vxor.vi", w); // line 529
+              return b_args_empty("vxor.vi", w); // line 532
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.i", w); // line 532
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.i", w); // line 535
               return null;
           }
           return null;
         case 0x4:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vadd.vx", w); // line 517
+              return b_v_x1("vadd.vx", w); // line 520
             case 0x2:
-              return b_v_x1("vsub.vx", w); // line 520
+              return b_v_x1("vsub.vx", w); // line 523
             case 0x9:
-              return b_v_x1("vand.vx", w); // line 522
+              return b_v_x1("vand.vx", w); // line 525
             case 0xa:
-              return b_v_x1("vor.vx", w); // line 525
+              return b_v_x1("vor.vx", w); // line 528
             case 0xb:
-              return b_v_x1("vxor.vx", w); // line 528
+              return b_v_x1("vxor.vx", w); // line 531
             case 0x17:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.v.x", w); // line 531
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.v.x", w); // line 534
               return null;
           }
           return null;
         case 0x6:
-          if ((w & 0x7ff00000) >>> 20 === 0x420) return b_v_x1("vmv.s.x", w); // line 534
+          if ((w & 0x7ff00000) >>> 20 === 0x420) return b_v_x1("vmv.s.x", w); // line 537
           return null;
         case 0x7:
-          return b_r2("vsetvli", w); // line 452
+          return b_r2("vsetvli", w); // line 455
         case 0x80007:
           switch ((w & 0x40000000) >>> 30) {
             case 0x0:
-              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 454
+              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 457
               return null;
             case 0x1:
-              return b_v_xd("vsetivli", w); // line 453
+              return b_v_xd("vsetivli", w); // line 456
           }
           return null;
       }
@@ -1442,46 +1496,46 @@ export function decode32(w: number): Insn | null {
     case 0x63:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_b("beq", w); // line 188
+          return b_b("beq", w); // line 191
         case 0x1:
-          return b_b("bne", w); // line 189
+          return b_b("bne", w); // line 192
         case 0x4:
-          return b_b("blt", w); // line 190
+          return b_b("blt", w); // line 193
         case 0x5:
-          return b_b("bge", w); // line 191
+          return b_b("bge", w); // line 194
         case 0x6:
-          return b_b("bltu", w); // line 192
+          return b_b("bltu", w); // line 195
         case 0x7:
-          return b_b("bgeu", w); // line 193
+          return b_b("bgeu", w); // line 196
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 186
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 189
       return null;
     case 0x6f:
-      return b_j("jal", w); // line 185
+      return b_j("jal", w); // line 188
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
           switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
-              return b_args_empty("ecall", w); // line 247
+              return b_args_empty("ecall", w); // line 250
             case 0x2000:
-              return b_args_empty("ebreak", w); // line 248
+              return b_args_empty("ebreak", w); // line 251
           }
           return null;
         case 0x1:
-          return b_csr("csrrw", w); // line 256
+          return b_csr("csrrw", w); // line 259
         case 0x2:
-          return b_csr("csrrs", w); // line 257
+          return b_csr("csrrs", w); // line 260
         case 0x3:
-          return b_csr("csrrc", w); // line 258
+          return b_csr("csrrc", w); // line 261
         case 0x5:
-          return b_csri("csrrwi", w); // line 259
+          return b_csri("csrrwi", w); // line 262
         case 0x6:
-          return b_csri("csrrsi", w); // line 260
+          return b_csri("csrrsi", w); // line 263
         case 0x7:
-          return b_csri("csrrci", w); // line 261
+          return b_csri("csrrci", w); // line 264
       }
       return null;
   }

@@ -94,6 +94,19 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["Zfh", 0xf4058553, { op: "fmv.h.x", rd: 10, rs1: 11 }],
   ["Zfh", 0xe4059553, { op: "fclass.h", rd: 10, rs1: 11 }],
   ["Zfh", 0x44359553, null], // fcvt.h with rs2 = 3 (fcvt.h.q without Q)
+  ["Zfa", 0xf2140553, { op: "fli.d", rd: 10, rs1: 8 }], // fli.d fa0, 0.25: rs1 is the table index
+  ["Zfa", 0xf41f0553, { op: "fli.h", rd: 10, rs1: 30 }], // fli.h fa0, inf
+  ["Zfa", 0x28c5a553, { op: "fminm.s", rd: 10, rs1: 11, rs2: 12 }],
+  ["Zfa", 0x2ac5b553, { op: "fmaxm.d", rd: 10, rs1: 11, rs2: 12 }],
+  ["Zfa", 0x40459553, { op: "fround.s", rd: 10, rs1: 11, rm: 1 }], // fround.s fa0, fa1, rtz
+  ["Zfa", 0x4255f553, { op: "froundnx.d", rd: 10, rs1: 11, rm: 7 }],
+  ["Zfa", 0xc2859553, { op: "fcvtmod.w.d", rd: 10, rs1: 11 }], // fcvtmod.w.d a0, fa1, rtz
+  ["Zfa", 0xc2858553, null], // fcvtmod.w.d with rm = rne: the encoding fixes rtz
+  ["Zfa", 0xa0c5c553, { op: "fleq.s", rd: 10, rs1: 11, rs2: 12 }],
+  ["Zfa", 0xa4c5d553, { op: "fltq.h", rd: 10, rs1: 11, rs2: 12 }],
+  ["Zfa", 0xe2158553, null], // fmvh.x.d: RV32 only
+  ["Zfa", 0xb2c58553, null], // fmvp.d.x: RV32 only
+  ["Zfa", 0xf2109553, null], // fli.d's encoding with funct3 001
   ["F", 0x06b57553, null], // fadd.q (Q)
   ["F", 0x0005c507, null], // flq (Q)
   ["F", 0xe0052553, null], // fclass.s with rs2 = 0 but funct3 010
@@ -247,6 +260,17 @@ Deno.test("quadrant-0 funct3 100 holds only Zcb's loads and stores, which a run 
     assertEquals(hasInsn(insn, parseCpu("rv64,zcb=on")), true, where);
   }
   assertEquals(decode(0x9000), null); // funct3 100 with bit 12 set: reserved with Zcb too
+});
+
+Deno.test("Zfa's half-precision forms need Zfh as well (!needs=zfh), as in QEMU 10; its others need Zfa alone", () => {
+  const fliH = decode(0xf41f0553)!, fliD = decode(0xf2140553)!;
+  assertEquals(hasInsn(fliH, parseCpu("max")), true);
+  assertEquals(hasInsn(fliH, parseCpu("max,zfh=off")), false);
+  assertEquals(hasInsn(fliH, parseCpu("rv64,zfa=on,zfhmin=on")), false);
+  assertEquals(hasInsn(fliH, parseCpu("rv64,zfa=on,zfh=on")), true);
+  assertEquals(hasInsn(fliH, parseCpu("rv64,zfh=on")), false);
+  assertEquals(hasInsn(fliD, parseCpu("max,zfh=off")), true);
+  assertEquals(hasInsn(fliD, parseCpu("rv64")), false); // QEMU 7.2's rv64 has no Zfa
 });
 
 Deno.test("insnLength gives 2, 4, or 0 for the longer encodings", () => {

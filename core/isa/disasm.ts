@@ -234,6 +234,47 @@ const regReg: Format = (i) => `${x(i.rd)},${x(i.rs1)}`;
 const cbo: Format = (i) => `(${x(i.rs1)})`;
 const fence: Format = (i) => `${FENCE_SETS[i.imm >> 4]},${FENCE_SETS[i.imm & 15]}`;
 const none: Format = () => "";
+const fli: Format = (i) => `${f(i.rd)},${FLI_CONSTANTS[i.rs1]}`;
+const fcvtmod: Format = (i) => `${x(i.rd)},${f(i.rs1)},rtz`;
+
+/**
+ * How llvm-objdump 19 spells the 32 `fli` constants (the same for every
+ * width: `fli.h`'s entry 29 reads 65536.0 although it loads infinity).
+ */
+const FLI_CONSTANTS = [
+  "-1.0",
+  "min",
+  "1.52587890625e-05",
+  "3.0517578125e-05",
+  "0.00390625",
+  "0.0078125",
+  "0.0625",
+  "0.125",
+  "0.25",
+  "0.3125",
+  "0.375",
+  "0.4375",
+  "0.5",
+  "0.625",
+  "0.75",
+  "0.875",
+  "1.0",
+  "1.25",
+  "1.5",
+  "1.75",
+  "2.0",
+  "2.5",
+  "3.0",
+  "4.0",
+  "8.0",
+  "16.0",
+  "128.0",
+  "256.0",
+  "32768.0",
+  "65536.0",
+  "inf",
+  "nan",
+];
 
 /**
  * Each operation's operand format. Typed `Record<Op, Format>`: an operation
@@ -293,6 +334,11 @@ const FORMATS: Readonly<Record<Op, Format>> = {
   ...formatOf(["fcvt.h.w", "fcvt.h.wu", "fcvt.h.l", "fcvt.h.lu"], intToFpRm),
   ...formatOf(["fmv.h.x"], intToFp),
   ...formatOf(["feq.h", "flt.h", "fle.h"], fpCompare),
+  ...formatOf(["fli.s", "fli.d", "fli.h"], fli),
+  ...formatOf(["fminm.s", "fmaxm.s", "fminm.d", "fmaxm.d", "fminm.h", "fmaxm.h"], fp3),
+  ...formatOf(["fround.s", "froundnx.s", "fround.d", "froundnx.d", "fround.h", "froundnx.h"], fp2Rm),
+  ...formatOf(["fcvtmod.w.d"], fcvtmod),
+  ...formatOf(["fleq.s", "fltq.s", "fleq.d", "fltq.d", "fleq.h", "fltq.h"], fpCompare),
   ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
 };
 

@@ -3,7 +3,7 @@
  * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
  * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
  * Zbc and Zbs; `-cpu max` has every extension plume implements (as QEMU 10's
- * max, which has Zfh and Zfhmin besides); and
+ * max, which has Zfh, Zfhmin and Zfa besides); and
  * `,NAME=on|off` (or `true`/`false`, `yes`/`no`) after a model turns one on or off
  * (`-cpu rv64,zba=false,zicond=true`). An instruction of an extension the run
  * lacks decodes as illegal (SIGILL), as under QEMU.
@@ -26,8 +26,8 @@ const EXTENSIONS: readonly Extension[] = [
  * What `-cpu rv64` has: what qemu-riscv64 7.2 (Debian bookworm) enables by
  * default. Measured there: sh1add, andn, clmul and bset run, and are SIGILL
  * with `-cpu rv64,zba=false,zbb=false,zbc=false,zbs=false`; czero.eqz
- * (Zicond), c.lbu (Zcb), fadd.h (Zfh) and fcvt.s.h (Zfhmin), which QEMU 7.2's
- * rv64 leaves off, are SIGILL.
+ * (Zicond), c.lbu (Zcb), fadd.h (Zfh), fcvt.s.h (Zfhmin) and fli.d (Zfa),
+ * which QEMU 7.2's rv64 leaves off, are SIGILL.
  */
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
@@ -107,8 +107,9 @@ function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>
  * ```
  */
 export function hasInsn(insn: Insn, enabled: ReadonlySet<Extension>): boolean {
-  const ext = OP_INFO[insn.op].ext;
+  const { ext, needs } = OP_INFO[insn.op];
   if (ext !== undefined && !enabled.has(ext)) return false;
+  if (needs !== undefined && !enabled.has(needs)) return false;
   if (insn.size === 2) {
     for (const e of ENCODINGS_BY_SLOT[slot(insn.raw)]) {
       if ((insn.raw & e.mask) === e.value && !enabled.has(e.ext)) return false;

@@ -337,7 +337,29 @@ export type Op =
   | "fcvt.h.w"
   | "fcvt.h.wu"
   | "fcvt.h.l"
-  | "fcvt.h.lu";
+  | "fcvt.h.lu"
+  | "fli.s"
+  | "fli.d"
+  | "fli.h"
+  | "fminm.s"
+  | "fmaxm.s"
+  | "fminm.d"
+  | "fmaxm.d"
+  | "fminm.h"
+  | "fmaxm.h"
+  | "fround.s"
+  | "froundnx.s"
+  | "fround.d"
+  | "froundnx.d"
+  | "fround.h"
+  | "froundnx.h"
+  | "fcvtmod.w.d"
+  | "fleq.s"
+  | "fltq.s"
+  | "fleq.d"
+  | "fltq.d"
+  | "fleq.h"
+  | "fltq.h";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -392,6 +414,7 @@ export type Extension =
   | "v"
   | "zfhmin"
   | "zfh"
+  | "zfa"
   | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
@@ -451,6 +474,8 @@ export interface OpInfo {
   readonly mem?: MemAccess;
   /** The optional extension it belongs to; none for RV64GC. */
   readonly ext?: Extension;
+  /** An optional extension it needs as well as its own (Zfa's half-precision operations need Zfh). */
+  readonly needs?: Extension;
 }
 
 /** A compressed encoding that needs an extension of its own: halfwords `h` with `(h & mask) === value`. */
@@ -802,6 +827,28 @@ export const OPS: readonly Op[] = [
   "fcvt.h.wu",
   "fcvt.h.l",
   "fcvt.h.lu",
+  "fli.s",
+  "fli.d",
+  "fli.h",
+  "fminm.s",
+  "fmaxm.s",
+  "fminm.d",
+  "fmaxm.d",
+  "fminm.h",
+  "fmaxm.h",
+  "fround.s",
+  "froundnx.s",
+  "fround.d",
+  "froundnx.d",
+  "fround.h",
+  "froundnx.h",
+  "fcvtmod.w.d",
+  "fleq.s",
+  "fltq.s",
+  "fleq.d",
+  "fltq.d",
+  "fleq.h",
+  "fltq.h",
 ];
 
 /** Each operation's properties. */
@@ -1123,6 +1170,28 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "fcvt.h.wu": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
   "fcvt.h.l": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
   "fcvt.h.lu": { args: "r2_rm", rm: true, fp: ["rd"], ext: "zfh" },
+  "fli.s": { args: "r2", rm: false, fp: ["rd"], ext: "zfa" },
+  "fli.d": { args: "r2", rm: false, fp: ["rd"], ext: "zfa" },
+  "fli.h": { args: "r2", rm: false, fp: ["rd"], ext: "zfa", needs: "zfh" },
+  "fminm.s": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa" },
+  "fmaxm.s": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa" },
+  "fminm.d": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa" },
+  "fmaxm.d": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa" },
+  "fminm.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa", needs: "zfh" },
+  "fmaxm.h": { args: "r", rm: false, fp: ["rd", "rs1", "rs2"], ext: "zfa", needs: "zfh" },
+  "fround.s": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa" },
+  "froundnx.s": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa" },
+  "fround.d": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa" },
+  "froundnx.d": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa" },
+  "fround.h": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa", needs: "zfh" },
+  "froundnx.h": { args: "r2_rm", rm: true, fp: ["rd", "rs1"], ext: "zfa", needs: "zfh" },
+  "fcvtmod.w.d": { args: "r2", rm: false, fp: ["rs1"], ext: "zfa" },
+  "fleq.s": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa" },
+  "fltq.s": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa" },
+  "fleq.d": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa" },
+  "fltq.d": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa" },
+  "fleq.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa", needs: "zfh" },
+  "fltq.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa", needs: "zfh" },
 };
 
 /**

@@ -22,6 +22,7 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import * as fpu from "../fpu/mod.ts";
+import { fliWords, type FpWidth } from "../fpu/zfa.ts";
 import type { Insn } from "../isa/insn.ts";
 import type { MemOp, Op } from "../isa/ops_generated.ts";
 import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./emitter.ts";
@@ -254,6 +255,14 @@ function fpCompare(f: (c: Cpu, rs1: number, rs2: number) => number): Handler {
 
 function fpClass(f: (c: Cpu, rs1: number) => number): Handler {
   return (c, x, i) => (set(x, i.rd, f(c, i.rs1), 0), undefined);
+}
+
+/** fli.h, fli.s, fli.d: the constant of entry rs1, NaN-boxed. */
+function fli(width: FpWidth): Handler {
+  return (c, _x, i) => {
+    [c.fi[2 * i.rd], c.fi[2 * i.rd + 1]] = fliWords(width, i.rs1);
+    return undefined;
+  };
 }
 
 /** fcvt.{w,wu,l,lu}.{s,d}: w/wu are sign-extended 32-bit results, l/lu (`wide`) 64-bit with the high word in c.retHi. */
@@ -532,6 +541,33 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   "fcvt.h.wu": intToFp(fpu.fcvt_h_wu),
   "fcvt.h.l": longToFp(fpu.fcvt_h_l),
   "fcvt.h.lu": longToFp(fpu.fcvt_h_lu),
+  // Zfa
+  "fli.s": fli(32),
+  "fli.d": fli(64),
+  "fli.h": fli(16),
+  "fminm.s": fp2(fpu.fminm_s),
+  "fmaxm.s": fp2(fpu.fmaxm_s),
+  "fminm.d": fp2(fpu.fminm_d),
+  "fmaxm.d": fp2(fpu.fmaxm_d),
+  "fminm.h": fp2(fpu.fminm_h),
+  "fmaxm.h": fp2(fpu.fmaxm_h),
+  "fround.s": fp1Rm(fpu.fround_s),
+  "froundnx.s": fp1Rm(fpu.froundnx_s),
+  "fround.d": fp1Rm(fpu.fround_d),
+  "froundnx.d": fp1Rm(fpu.froundnx_d),
+  "fround.h": fp1Rm(fpu.fround_h),
+  "froundnx.h": fp1Rm(fpu.froundnx_h),
+  "fcvtmod.w.d": (c, x, i) => {
+    const lo = fpu.fcvtmod_w_d(c, i.rs1);
+    set(x, i.rd, lo, lo >> 31);
+    return undefined;
+  },
+  "fleq.s": fpCompare(fpu.fleq_s),
+  "fltq.s": fpCompare(fpu.fltq_s),
+  "fleq.d": fpCompare(fpu.fleq_d),
+  "fltq.d": fpCompare(fpu.fltq_d),
+  "fleq.h": fpCompare(fpu.fleq_h),
+  "fltq.h": fpCompare(fpu.fltq_h),
   // Zba
   "add.uw": pair(bm.add_uw),
   sh1add: pair(bm.sh1add),

@@ -1,5 +1,5 @@
 /**
- * Translation of the F, D, Zfhmin and Zfh extensions. Loads, stores and bit moves are
+ * Translation of the F, D, Zfhmin, Zfh and Zfa extensions. Loads, stores and bit moves are
  * inline on the register file's bit view `F` (so NaN payloads survive);
  * arithmetic calls the exact IEEE helpers of `core/fpu/`, which read and
  * write FP registers themselves and accrue `fflags`.
@@ -7,6 +7,7 @@
  * @module
  */
 
+import { fliWords, type FpWidth } from "../fpu/zfa.ts";
 import type { Insn } from "../isa/insn.ts";
 import type { Op } from "../isa/ops_generated.ts";
 import type { Emitter } from "./emitter.ts";
@@ -76,6 +77,15 @@ function flh(e: Emitter, i: Insn): boolean {
   const v = emitLoad(e, e.x(i.rs1), i.imm, 2, false);
   e.line(`F[${2 * i.rd}] = ${v.lo} | 0xffff0000; F[${2 * i.rd + 1}] = -1;`);
   return true;
+}
+
+/** fli.h, fli.s, fli.d: the constant of entry rs1, NaN-boxed, stored as it is. */
+function fli(width: FpWidth): Trans {
+  return (e, i) => {
+    const [lo, hi] = fliWords(width, i.rs1);
+    e.line(`F[${2 * i.rd}] = ${lo}; F[${2 * i.rd + 1}] = ${hi};`);
+    return true;
+  };
 }
 
 /** F and D translators by mnemonic; the arithmetic names its `core/fpu/` helper. */
@@ -182,4 +192,27 @@ export const TRANS_RVF = {
   "fcvt.h.wu": intToFp("fcvt_h_wu", false),
   "fcvt.h.l": intToFp("fcvt_h_l", true),
   "fcvt.h.lu": intToFp("fcvt_h_lu", true),
+
+  "fli.s": fli(32),
+  "fli.d": fli(64),
+  "fli.h": fli(16),
+  "fminm.s": fpArith("fminm_s", "rs1,rs2", false),
+  "fmaxm.s": fpArith("fmaxm_s", "rs1,rs2", false),
+  "fminm.d": fpArith("fminm_d", "rs1,rs2", false),
+  "fmaxm.d": fpArith("fmaxm_d", "rs1,rs2", false),
+  "fminm.h": fpArith("fminm_h", "rs1,rs2", false),
+  "fmaxm.h": fpArith("fmaxm_h", "rs1,rs2", false),
+  "fround.s": fpArith("fround_s", "rs1", true),
+  "froundnx.s": fpArith("froundnx_s", "rs1", true),
+  "fround.d": fpArith("fround_d", "rs1", true),
+  "froundnx.d": fpArith("froundnx_d", "rs1", true),
+  "fround.h": fpArith("fround_h", "rs1", true),
+  "froundnx.h": fpArith("froundnx_h", "rs1", true),
+  "fcvtmod.w.d": (e, i) => (e.setXEffect(i.rd, `${e.rt("fcvtmod_w_d")}(c, ${i.rs1})`, "$lo >> 31"), true),
+  "fleq.s": fpToIntSmall("fleq_s", "rs1,rs2"),
+  "fltq.s": fpToIntSmall("fltq_s", "rs1,rs2"),
+  "fleq.d": fpToIntSmall("fleq_d", "rs1,rs2"),
+  "fltq.d": fpToIntSmall("fltq_d", "rs1,rs2"),
+  "fleq.h": fpToIntSmall("fleq_h", "rs1,rs2"),
+  "fltq.h": fpToIntSmall("fltq_h", "rs1,rs2"),
 } satisfies Partial<Record<Op, Trans>>;

@@ -44,6 +44,7 @@ import {
   SPLITTER,
 } from "../../fpu/_eft.ts";
 import { FMA_RESULT_TINY } from "../../fpu/fused.ts";
+import { fliWords, type FpWidth } from "../../fpu/zfa.ts";
 import { RM_DYN, RM_RNE } from "../../fpu/fpu_state.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
@@ -346,6 +347,16 @@ function fp(helper: FpHelper): WasmTrans {
   };
   helperOnly.add(trans);
   return trans;
+}
+
+/** fli.h, fli.s, fli.d: the constant of entry rs1, NaN-boxed, stored to the slot. */
+function fli(width: FpWidth): WasmTrans {
+  return (e, i) => {
+    const [lo, hi] = fliWords(width, i.rs1);
+    e.code.localGet(e.slot).i64Const((BigInt(hi) << 32n) | BigInt(lo >>> 0));
+    e.code.mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
+    return true;
+  };
 }
 
 /** Translators of operations that always call their helper ({@link fp}). */
@@ -948,6 +959,28 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   "fcvt.h.wu": fp("fcvt_h_wu"),
   "fcvt.h.l": fp("fcvt_h_l"),
   "fcvt.h.lu": fp("fcvt_h_lu"),
+  "fli.s": fli(32),
+  "fli.d": fli(64),
+  "fli.h": fli(16),
+  "fminm.s": fp("fminm_s"),
+  "fmaxm.s": fp("fmaxm_s"),
+  "fminm.d": fp("fminm_d"),
+  "fmaxm.d": fp("fmaxm_d"),
+  "fminm.h": fp("fminm_h"),
+  "fmaxm.h": fp("fmaxm_h"),
+  "fround.s": fp("fround_s"),
+  "froundnx.s": fp("froundnx_s"),
+  "fround.d": fp("fround_d"),
+  "froundnx.d": fp("froundnx_d"),
+  "fround.h": fp("fround_h"),
+  "froundnx.h": fp("froundnx_h"),
+  "fcvtmod.w.d": fp("fcvtmod_w_d"),
+  "fleq.s": fp("fleq_s"),
+  "fltq.s": fp("fltq_s"),
+  "fleq.d": fp("fleq_d"),
+  "fltq.d": fp("fltq_d"),
+  "fleq.h": fp("fleq_h"),
+  "fltq.h": fp("fltq_h"),
   "add.uw": shiftAdd(0, true),
   sh1add: shiftAdd(1, false),
   sh2add: shiftAdd(2, false),
