@@ -1,7 +1,7 @@
 /**
  * `riscv_hwprobe`: what the emulated hart implements, as Linux reports it
  * from its hardware probing, answered truthfully for plume: RV64IMAFDC
- * (with Zicsr and Zifencei), Zfh and Zfhmin when `-cpu` has them, no vector
+ * (with Zicsr and Zifencei), Zfh, Zfhmin and Zfa when `-cpu` has them, no vector
  * unit, no bit-manipulation or cache block extensions, one hart, a 10 MHz `time` CSR, and misaligned scalar
  * accesses that work but are slow (plume's translated code takes an
  * out-of-line path for them), which also keeps glibc on the same string
@@ -38,7 +38,7 @@ const BASE_BEHAVIOR_IMA = 1n;
 /** `RISCV_HWPROBE_IMA_FD` and `RISCV_HWPROBE_IMA_C`: F and D, and compressed instructions. */
 const IMA_FD_C = 1n | 2n;
 /** `RISCV_HWPROBE_EXT_*` bits of `IMA_EXT_0` for the optional extensions plume reports. */
-const IMA_EXT_BITS: Partial<Record<Extension, bigint>> = { zfh: 1n << 27n, zfhmin: 1n << 28n };
+const IMA_EXT_BITS: Partial<Record<Extension, bigint>> = { zfh: 1n << 27n, zfhmin: 1n << 28n, zfa: 1n << 32n };
 /** `RISCV_HWPROBE_MISALIGNED_SCALAR_SLOW`. */
 const MISALIGNED_SLOW = 2n;
 /** `RISCV_HWPROBE_MISALIGNED_VECTOR_UNSUPPORTED`. */

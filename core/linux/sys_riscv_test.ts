@@ -65,12 +65,14 @@ Deno.test(
 );
 
 Deno.test(
-  "riscv_hwprobe reports Zfh (1 << 27) and Zfhmin (1 << 28) in IMA_EXT_0 when -cpu has them, and a fork's child too",
+  "riscv_hwprobe reports Zfh (1 << 27), Zfhmin (1 << 28) and Zfa (1 << 32) in IMA_EXT_0 when -cpu has them, and a fork's child too",
   withEnv((env) => {
     env.proc.extensions = new Set(["zba", "zbb", "zbc", "zbs", "zfhmin"]);
     assertEquals(probe(env, [HWPROBE.IMA_EXT_0]).pairs, [[4n, 3n | 1n << 28n]]);
     env.proc.extensions = new Set(["zfhmin", "zfh"]);
     assertEquals(probe(env, [HWPROBE.IMA_EXT_0]).pairs, [[4n, 3n | 1n << 27n | 1n << 28n]]);
+    env.proc.extensions = new Set(["zfa"]);
+    assertEquals(probe(env, [HWPROBE.IMA_EXT_0]).pairs, [[4n, 3n | 1n << 32n]]);
     assertEquals(new Process(env.mem, env.proc.log, env.proc).extensions, env.proc.extensions);
   }),
 );
