@@ -103,6 +103,27 @@ if wanted vector; then
   fi
 fi
 
+# Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
+# -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.
+if wanted zfa; then
+  echo "build_guests: zfa <- zfa.c (clang-19, Zfa, Zfh)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zfa_zfh -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" "${FP[@]}" -O2 -s -o "$BIN/zfa" zfa.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    for run in "max:" "max,zfh=false:illegal" "rv64,zfa=false:first"; do
+      cpu=${run%%:*} arg=${run#*:}
+      out=$ROOT/tests/guest/expected/zfa_${cpu//[,=]/_}${arg:+_$arg}.out
+      status=0
+      "$QEMU10" -cpu "$cpu" "$BIN/zfa" $arg > "$out" || status=$?
+      echo "status $status" >> "$out"
+    done
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/zfa*.out left as they are" >&2
+  fi
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s
