@@ -209,6 +209,10 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["inherit"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", status: 132, note: "without V: SIGILL" },
+  // Zfa (with Zfh); tests/zfa_test.ts also compares with its committed output.
+  { bin: "zfa", status: 0, flags: ["-cpu", "max"] },
+  { bin: "zfa", args: ["illegal"], status: 0, flags: ["-cpu", "max,zfh=false"] },
+  { bin: "zfa", args: ["first"], status: 132, flags: ["-cpu", "rv64,zfa=false"], note: "without Zfa: SIGILL" },
 ];
 
 const q10 = qemu10();
