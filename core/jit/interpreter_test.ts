@@ -183,12 +183,44 @@ function halfValue(next: () => number): [lo: number, hi: number] {
   return [h | 0xffff0000, -1];
 }
 
-Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zicboz, Zfhmin, Zfh, Zcb)", () => {
+/**
+ * FP register contents for Zfa's single and double forms: boxed singles and doubles at the edges its instructions
+ * care about (signed zeros, subnormals, ties, values beyond the int32 range and 2^52, infinities, quiet and
+ * signaling NaNs).
+ */
+function singleOrDoubleValue(next: () => number): [lo: number, hi: number] {
+  const singles = [0, 0x80000000, 1, 0x3f000000, 0xbfc00000, 0x40200000, 0x4b000001, 0x7f800000, 0xff800000];
+  const nanSingles = [0x7fc00000, 0x7f800001, 0xffa00000];
+  const doubles: [number, number][] = [
+    [0, 0],
+    [0, 0x80000000],
+    [1, 0],
+    [0, 0x3fe00000], // 0.5
+    [0, 0xc0040000], // -2.5
+    [0, 0x41e00000], // 2^31
+    [0x00100000, 0xc1e00000], // -2^31 - 0.5
+    [0x58000000, 0x41f00000], // 2^32 + 5.5
+    [0, 0x43300000], // 2^52
+    [1, 0x43300000],
+    [0, 0x7ff00000],
+    [0, 0xfff00000],
+    [0, 0x7ff80000],
+    [1, 0x7ff00000], // signaling
+  ];
+  if (next() % 2) {
+    const all = [...singles, ...nanSingles];
+    return [all[next() % all.length] | 0, -1];
+  }
+  const [lo, hi] = doubles[next() % doubles.length];
+  return [lo | 0, hi | 0];
+}
+
+Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zicboz, Zfhmin, Zfh, Zfa, Zcb)", () => {
   const next = rng(0xb17);
   const ops = [...new Set(EXTENSION_PATTERNS.map((p) => p.op as Op))];
   assertEquals(ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined && OP_INFO[op].ext !== "v").length, true);
   const inWasm = new Map<Op, number>();
-  for (let round = 0; round < 2000; round++) {
+  for (let round = 0; round < 2800; round++) {
     const insns: Insn[] = [];
     for (let k = 1 + (next() % 4); k > 0; k--) {
       const insn = next() % 5 === 0
@@ -202,7 +234,11 @@ Deno.test("every tier agrees on random instances of every operation and encoding
     for (const i of insns) pcs.push(at), at += i.size;
     const block = { pc: PC, insns, pcs, end: at }, s = state(next);
     for (let r = 2; r < 32; r++) if (r !== BASE && next() % 2) [s.x[2 * r], s.x[2 * r + 1]] = bitValue(next);
-    for (let r = 0; r < 32; r++) if (next() % 4 !== 0) [s.fi[2 * r], s.fi[2 * r + 1]] = halfValue(next);
+    for (let r = 0; r < 32; r++) {
+      const v = next() % 4;
+      if (v === 1) [s.fi[2 * r], s.fi[2 * r + 1]] = singleOrDoubleValue(next);
+      else if (v !== 0) [s.fi[2 * r], s.fi[2 * r + 1]] = halfValue(next);
+    }
     // Mostly a valid dynamic rounding mode, so that rm = dyn runs rather than trapping.
     if (next() % 4 !== 0) s.fcsr = (s.fcsr & 0x1f) | ((next() % 5) << 5);
     const a = runTier("interpreter", block, s)!;
