@@ -124,6 +124,14 @@ if wanted zfa; then
   fi
 fi
 
+# What a program sees of its CPU (-cpu models, riscv_hwprobe, AT_HWCAP, /proc/cpuinfo), compared with QEMU 10
+# (tests/cpu_probe_test.ts); clang-19 like the other programs of extensions QEMU 7.2 lacks.
+if wanted cpu_probe; then
+  echo "build_guests: cpu_probe <- cpu_probe.c (clang-19)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/cpu_probe" cpu_probe.c)
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s

@@ -3,7 +3,9 @@
  * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
  * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
  * Zbc and Zbs; `-cpu max` has every extension plume implements (as QEMU 10's
- * max, which has Zfh, Zfhmin and Zfa besides); and
+ * max, which has Zfh, Zfhmin and Zfa besides); `-cpu rva22u64` and
+ * `-cpu rva23u64` (QEMU 10's profile models) have what those profiles
+ * mandate of what plume implements; and
  * `,NAME=on|off` (or `true`/`false`, `yes`/`no`) after a model turns one on or off
  * (`-cpu rv64,zba=false,zicond=true`). An instruction of an extension the run
  * lacks decodes as illegal (SIGILL), as under QEMU.
@@ -38,8 +40,34 @@ export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "z
  */
 const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v"];
 
-/** The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its default). */
-const CPU_MODELS: readonly string[] = ["rv64", "any", "max"];
+/**
+ * The RVA22U64 profile's optional extensions that plume implements: Zba,
+ * Zbb, Zbs, Zicboz and Zfhmin (the rest of what it mandates is RV64GC, HINTs
+ * such as Zicbop and Zihintpause, counters, or not implemented: Zicbom,
+ * which QEMU 10's user mode traps anyway, and Zkt). Measured under QEMU 10's
+ * `-cpu rva22u64`: its /proc/cpuinfo lists these and neither Zbc nor Zfh.
+ */
+const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"];
+
+/**
+ * RVA23U64's: RVA22U64's with V, Zicond and Zcb (of what it adds, plume has
+ * no Zfa, Zawrs, Zimop, Zcmop, Zvbb, Zvfhmin, Zvkt, Zihintntl's own
+ * instructions beyond HINTs, or Supm). V stays off while it is in
+ * {@link INCOMPLETE_EXTENSIONS} (`-cpu rva23u64,v=on` turns it on).
+ */
+const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zicond", "zcb"];
+
+/**
+ * The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its
+ * default) and what each has, before its toggles.
+ */
+const CPU_MODELS: Readonly<Record<string, readonly Extension[]>> = {
+  rv64: DEFAULT_EXTENSIONS,
+  any: DEFAULT_EXTENSIONS,
+  max: EXTENSIONS,
+  rva22u64: RVA22U64,
+  rva23u64: RVA23U64,
+};
 
 /** Whether `name` is an extension plume implements (a recording's header lists them by name). */
 export function isExtension(name: string): name is Extension {
@@ -58,14 +86,14 @@ export function isExtension(name: string): name is Extension {
  * import { parseCpu } from "./extensions.ts";
  * import { deepStrictEqual } from "node:assert";
  * deepStrictEqual([...parseCpu("rv64,zbc=false,zicond=on")], ["zba", "zbb", "zbs", "zicond"]);
+ * deepStrictEqual([...parseCpu("rva22u64")], ["zba", "zbb", "zbs", "zicboz", "zfhmin"]);
  * ```
  */
 export function parseCpu(spec: string): Set<Extension> {
   const [model, ...toggles] = spec.split(",");
-  if (!CPU_MODELS.includes(model)) throw new Error(`Unable to find CPU definition '${model}'`);
-  const on = new Set<Extension>(
-    model === "max" ? EXTENSIONS.filter((e) => !INCOMPLETE_EXTENSIONS.includes(e)) : DEFAULT_EXTENSIONS,
-  );
+  if (!Object.hasOwn(CPU_MODELS, model)) throw new Error(`Unable to find CPU definition '${model}'`);
+  // A model has an incomplete extension only when a toggle asks for it.
+  const on = new Set<Extension>(CPU_MODELS[model].filter((e) => !INCOMPLETE_EXTENSIONS.includes(e)));
   const turnedOff = new Set<Extension>();
   for (const toggle of toggles) {
     // As QEMU's property parser: NAME=VALUE, names exactly as QEMU spells them, its boolean spellings.
