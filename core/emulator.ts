@@ -203,6 +203,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     random,
     uid,
     gid,
+    extensions: proc.extensions,
   });
   if (rr && !rr.replaying) {
     rr.start({

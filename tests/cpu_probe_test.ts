@@ -1,7 +1,13 @@
 /**
  * plume's `-cpu` models against QEMU 10's, seen from a guest
  * (`tests/guest/bin/cpu_probe`): which instructions of the optional
- * extensions run or raise SIGILL under each model.
+ * extensions run or raise SIGILL under each model, and what
+ * `riscv_hwprobe` and `AT_HWCAP` say of them. `IMA_EXT_0` is checked
+ * against the extensions QEMU 10's hart has (its `/proc/cpuinfo` isa line),
+ * mapped to bits by Linux's `asm/hwprobe.h`, and QEMU 10's own answer
+ * against the same bits where it knows them (up to Zicond's, 35). Other
+ * keys where QEMU 10 chose differently are not compared: `CPUPERF_0`
+ * (plume: misaligned accesses slow) and keys 7 and up (QEMU 10: unknown).
  *
  * V is left out of plume's models while it is incomplete
  * (`INCOMPLETE_EXTENSIONS` in `core/isa/extensions.ts`), so plume runs
@@ -62,3 +68,79 @@ Deno.test({
     assertEquals(v, "v       vsetivli   SIGILL");
   },
 });
+
+/**
+ * `riscv_hwprobe`'s `IMA_EXT_0` bit of each extension plume may report
+ * (`asm/hwprobe.h`); `fd` stands for `RISCV_HWPROBE_IMA_FD` (letters f and d).
+ */
+const HWPROBE_BITS: Record<string, bigint> = {
+  fd: 0n,
+  c: 1n,
+  v: 2n,
+  zba: 3n,
+  zbb: 4n,
+  zbs: 5n,
+  zicboz: 6n,
+  zbc: 7n,
+  zfh: 27n,
+  zfhmin: 28n,
+  zicond: 35n,
+  zca: 43n,
+  zcb: 44n,
+  zcd: 45n,
+  zicntr: 50n,
+  zaamo: 56n,
+  zalrsc: 57n,
+};
+
+/** The highest `IMA_EXT_0` bit QEMU 10 knows (Zicond's): it reports no later one. */
+const QEMU10_LAST_BIT = 35n;
+
+/** The extension names of an `isa` line (`rv64imafdcv_zba_zbb…`), single letters as names of their own. */
+function isaNames(line: string): Set<string> {
+  const [base, ...multi] = line.replace(/^isa\s*:\s*/, "").trim().split("_");
+  const letters = [...base.replace(/^rv64/, "")];
+  const names = new Set([...letters, ...multi]);
+  if (names.has("f") && names.has("d")) names.add("fd");
+  return names;
+}
+
+/** What `cpu_probe hwprobe` printed: the value of each key, AT_HWCAP and the `isa` line. */
+function parseHwprobe(out: string): { keys: Map<number, [bigint, bigint]>; hwcap: string; isa: string } {
+  const keys = new Map<number, [bigint, bigint]>();
+  let hwcap = "", isa = "";
+  for (const line of out.split("\n")) {
+    const k = /^key (\d+) (-?\d+) (0x[0-9a-f]+|0)$/.exec(line);
+    if (k) keys.set(Number(k[1]), [BigInt(k[2]), BigInt(k[3])]);
+    if (line.startsWith("AT_HWCAP ")) hwcap = line;
+    if (/^isa\s*:/.test(line)) isa = line;
+  }
+  return { keys, hwcap, isa };
+}
+
+for (const m of [...MODELS, { qemu: "rv64,zicboz=false,v=true", plume: "rv64,v=on" }]) {
+  const name =
+    `cpu_probe hwprobe: plume -cpu ${m.plume} reports in riscv_hwprobe and AT_HWCAP the extensions of QEMU 10's -cpu ${m.qemu}`;
+  Deno.test({
+    name: skip ? `${name} (skipped: ${skip})` : name,
+    ignore: skip !== "",
+    async fn() {
+      const q = parseHwprobe(
+        new TextDecoder().decode((await runQemu([PROBE, "hwprobe"], { qemu: QEMU10, flags: ["-cpu", m.qemu] })).stdout),
+      );
+      const p = parseHwprobe(
+        new TextDecoder().decode((await runPlume([PROBE, "hwprobe"], { flags: ["-cpu", m.plume] })).stdout),
+      );
+      // What IMA_EXT_0 says of the extensions QEMU 10's hart has (its isa line), of those plume may report.
+      const has = isaNames(q.isa);
+      const expected = Object.entries(HWPROBE_BITS).reduce((v, [n, bit]) => has.has(n) ? v | 1n << bit : v, 0n);
+      // QEMU 10's own answer agrees on the bits it knows.
+      const known = Object.values(HWPROBE_BITS).filter((b) => b <= QEMU10_LAST_BIT).reduce((v, b) => v | 1n << b, 0n);
+      assertEquals((q.keys.get(4)![1] & known).toString(16), (expected & known).toString(16), "QEMU 10's IMA_EXT_0");
+      assertEquals(p.keys.get(4), [4n, expected], "IMA_EXT_0");
+      assertEquals(p.keys.get(3), q.keys.get(3), "BASE_BEHAVIOR");
+      assertEquals(p.keys.get(6), q.keys.get(6), "ZICBOZ_BLOCK_SIZE");
+      assertEquals(p.hwcap, q.hwcap);
+    },
+  });
+}

@@ -17,6 +17,7 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "../mem/address_space.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import { ElfError, type ElfFile, ET_DYN, parseElf, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR } from "./elf.ts";
 
 /** Where an `ET_DYN` main program is loaded (Linux: `ELF_ET_DYN_BASE`). */
@@ -50,8 +51,22 @@ const AT = {
   MINSIGSTKSZ: 51,
 } as const;
 
-/** `AT_HWCAP` for RV64IMAFDC: one bit per single-letter extension (bit = letter - 'A'). */
-const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | (1 << (ch.charCodeAt(0) - 65)), 0);
+/** `AT_HWCAP`'s bit for a single-letter extension: bit = letter - 'A'. */
+function hwcapBit(letter: string): number {
+  return 1 << (letter.charCodeAt(0) - 65);
+}
+
+/** `AT_HWCAP` for RV64IMAFDC. */
+const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | hwcapBit(ch), 0);
+
+/**
+ * `AT_HWCAP` for a hart with RV64GC and the optional extensions `enabled`:
+ * of those only V is a single letter (`COMPAT_HWCAP_ISA_V`); Linux, like
+ * QEMU 10, sets no bit for B.
+ */
+function hwcapOf(enabled: ReadonlySet<Extension>): number {
+  return HWCAP_RV64GC | (enabled.has("v") ? hwcapBit("V") : 0);
+}
 
 /** Where one ELF image landed in memory. */
 export interface LoadedImage {
@@ -283,6 +298,8 @@ export interface LoadOptions {
   /** Identity for `AT_UID`… */
   uid: number;
   gid: number;
+  /** The optional extensions the hart has (`-cpu`), for `AT_HWCAP`. @default none */
+  extensions?: ReadonlySet<Extension>;
 }
 
 /**
@@ -345,7 +362,7 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
   }
   const brk = (main.end + PAGE_MASK) & ~PAGE_MASK;
   const auxv: [number, number][] = [
-    [AT.HWCAP, HWCAP_RV64GC],
+    [AT.HWCAP, hwcapOf(o.extensions ?? new Set())],
     [AT.PAGESZ, PAGE_SIZE],
     [AT.CLKTCK, 100],
     [AT.PHDR, main.phdr],

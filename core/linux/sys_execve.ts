@@ -234,6 +234,7 @@ function replaceImage(
     random,
     uid,
     gid,
+    extensions: proc.extensions,
   });
   proc.brkStart = proc.brk = loaded.brk;
   proc.startCode = loaded.main.startCode;

@@ -1,11 +1,19 @@
 /**
  * `riscv_hwprobe`: what the emulated hart implements, as Linux reports it
  * from its hardware probing, answered truthfully for plume: RV64IMAFDC
- * (with Zicsr and Zifencei), Zfh, Zfhmin and Zfa when `-cpu` has them, no vector
- * unit, no bit-manipulation or cache block extensions, one hart, a 10 MHz `time` CSR, and misaligned scalar
+ * (with Zicsr and Zifencei) and the optional extensions the run's `-cpu`
+ * has (V, Zba, Zbb, Zbs, Zicboz with its 64-byte block, Zbc, Zfh, Zfhmin,
+ * Zfa, Zicond, Zcb), one hart, a 10 MHz `time` CSR, and misaligned scalar
  * accesses that work but are slow (plume's translated code takes an
  * out-of-line path for them), which also keeps glibc on the same string
  * functions as under qemu-user 7.2 (which has no `riscv_hwprobe`).
+ *
+ * `IMA_EXT_0` also has the bits Linux 6.11 and later derives from the base
+ * letters whatever the firmware says: Zca and Zcd (C with D), Zaamo and
+ * Zalrsc (A), Zicntr (I, on device-tree systems). QEMU 10 differs by its own
+ * choices: it knows bits 0 to 35 only (none of those, nor Zcb's bit 44),
+ * keys 0 to 6 only (later keys come back as -1), and calls misaligned
+ * accesses fast.
  *
  * @module
  */
@@ -37,8 +45,28 @@ export const HWPROBE = {
 const BASE_BEHAVIOR_IMA = 1n;
 /** `RISCV_HWPROBE_IMA_FD` and `RISCV_HWPROBE_IMA_C`: F and D, and compressed instructions. */
 const IMA_FD_C = 1n | 2n;
-/** `RISCV_HWPROBE_EXT_*` bits of `IMA_EXT_0` for the optional extensions plume reports. */
-const IMA_EXT_BITS: Partial<Record<Extension, bigint>> = { zfh: 1n << 27n, zfhmin: 1n << 28n, zfa: 1n << 32n };
+/**
+ * `RISCV_HWPROBE_IMA_V` and the `RISCV_HWPROBE_EXT_*` bits of `IMA_EXT_0`
+ * (`asm/hwprobe.h`) for each optional extension, so that a new extension
+ * without a bit here is a type error.
+ */
+const IMA_EXT_BITS: Record<Extension, bigint> = {
+  v: 1n << 2n,
+  zba: 1n << 3n,
+  zbb: 1n << 4n,
+  zbs: 1n << 5n,
+  zicboz: 1n << 6n,
+  zbc: 1n << 7n,
+  zfh: 1n << 27n,
+  zfhmin: 1n << 28n,
+  zfa: 1n << 32n,
+  zicond: 1n << 35n,
+  zcb: 1n << 44n,
+};
+/** `RISCV_HWPROBE_EXT_ZCA`, `ZCD`, `ZICNTR`, `ZAAMO` and `ZALRSC`: what Linux derives from RV64GC's letters. */
+const IMA_EXT_BASE = (1n << 43n) | (1n << 45n) | (1n << 50n) | (1n << 56n) | (1n << 57n);
+/** `cbo.zero`'s block size (QEMU's `cboz_blocksize`, what `core/jit/` zeroes). */
+const ZICBOZ_BLOCK_SIZE = 64n;
 /** `RISCV_HWPROBE_MISALIGNED_SCALAR_SLOW`. */
 const MISALIGNED_SLOW = 2n;
 /** `RISCV_HWPROBE_MISALIGNED_VECTOR_UNSUPPORTED`. */
@@ -54,14 +82,15 @@ function hwprobeValue(proc: Process, key: bigint): bigint | undefined {
     case BigInt(HWPROBE.MVENDORID):
     case BigInt(HWPROBE.MARCHID):
     case BigInt(HWPROBE.MIMPID):
-    case BigInt(HWPROBE.ZICBOZ_BLOCK_SIZE):
     case BigInt(HWPROBE.VENDOR_EXT_THEAD_0):
     case BigInt(HWPROBE.ZICBOM_BLOCK_SIZE):
       return 0n;
     case BigInt(HWPROBE.BASE_BEHAVIOR):
       return BASE_BEHAVIOR_IMA;
     case BigInt(HWPROBE.IMA_EXT_0):
-      return [...proc.extensions].reduce((v, e) => v | (IMA_EXT_BITS[e] ?? 0n), IMA_FD_C);
+      return [...proc.extensions].reduce((v, e) => v | IMA_EXT_BITS[e], IMA_FD_C | IMA_EXT_BASE);
+    case BigInt(HWPROBE.ZICBOZ_BLOCK_SIZE):
+      return proc.extensions.has("zicboz") ? ZICBOZ_BLOCK_SIZE : 0n;
     case BigInt(HWPROBE.CPUPERF_0):
     case BigInt(HWPROBE.MISALIGNED_SCALAR_PERF):
       return MISALIGNED_SLOW;
