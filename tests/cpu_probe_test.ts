@@ -40,6 +40,8 @@ const MODELS: Model[] = [
   { qemu: "rva23u64", plume: "rva23u64,v=on" },
   { qemu: "max", plume: "max,v=on" },
   { qemu: "rv64,zicboz=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
+  { qemu: "rv64,zicboz=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
+  { qemu: "rv64,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
 ];
 
 for (const m of MODELS) {
@@ -141,6 +143,52 @@ for (const m of [...MODELS, { qemu: "rv64,zicboz=false,v=true", plume: "rv64,v=o
       assertEquals(p.keys.get(3), q.keys.get(3), "BASE_BEHAVIOR");
       assertEquals(p.keys.get(6), q.keys.get(6), "ZICBOZ_BLOCK_SIZE");
       assertEquals(p.hwcap, q.hwcap);
+    },
+  });
+}
+
+/**
+ * The names of the isa line that depend on `-cpu` in plume (its other names,
+ * RV64GC's, are in every run: `core/isa/extensions_test.ts`).
+ */
+const OPTIONAL_NAMES = new Set([
+  "b",
+  "v",
+  "zicboz",
+  "zicond",
+  "zfh",
+  "zfhmin",
+  "zcb",
+  "zba",
+  "zbb",
+  "zbc",
+  "zbs",
+  "zve32f",
+  "zve32x",
+  "zve64d",
+  "zve64f",
+  "zve64x",
+]);
+
+for (const m of [...MODELS, { qemu: "rv64,zicboz=false,v=true", plume: "rv64,v=on" }]) {
+  const name =
+    `cpu_probe hwprobe: plume -cpu ${m.plume} lists in /proc/cpuinfo the extensions of QEMU 10's -cpu ${m.qemu}`;
+  Deno.test({
+    name: skip ? `${name} (skipped: ${skip})` : name,
+    ignore: skip !== "",
+    async fn() {
+      const q = new TextDecoder().decode(
+        (await runQemu([PROBE, "hwprobe"], { qemu: QEMU10, flags: ["-cpu", m.qemu] })).stdout,
+      );
+      const p = new TextDecoder().decode((await runPlume([PROBE, "hwprobe"], { flags: ["-cpu", m.plume] })).stdout);
+      const optional = (line: string) => [...isaNames(line)].filter((n) => OPTIONAL_NAMES.has(n)).sort();
+      const qemuNames = optional(parseHwprobe(q).isa);
+      // QEMU 10's rv64 model leaves misa's B off though it has Zba, Zbb and Zbs; its profiles and max set it.
+      if (m.qemu.startsWith("rv64") && ["zba", "zbb", "zbs"].every((n) => qemuNames.includes(n))) qemuNames.push("b");
+      assertEquals(optional(parseHwprobe(p).isa), qemuNames.sort());
+      // Linux 6.x prints the hart's string again as "hart isa"; QEMU 10 does not.
+      const hartIsa = p.split("\n").find((l) => l.startsWith("hart isa"));
+      assertEquals(hartIsa?.replace(/^hart isa\s*:/, ""), parseHwprobe(p).isa.replace(/^isa\s*:/, ""));
     },
   });
 }

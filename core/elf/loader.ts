@@ -61,8 +61,8 @@ const HWCAP_RV64GC = [..."IMAFDC"].reduce((m, ch) => m | hwcapBit(ch), 0);
 
 /**
  * `AT_HWCAP` for a hart with RV64GC and the optional extensions `enabled`:
- * of those only V is a single letter (`COMPAT_HWCAP_ISA_V`); Linux, like
- * QEMU 10, sets no bit for B.
+ * of those only V has a bit (`COMPAT_HWCAP_ISA_V`), as QEMU 10 gives it;
+ * QEMU 10 sets none for B (Zba, Zbb and Zbs) under its RVA22U64 model.
  */
 function hwcapOf(enabled: ReadonlySet<Extension>): number {
   return HWCAP_RV64GC | (enabled.has("v") ? hwcapBit("V") : 0);

@@ -122,6 +122,74 @@ function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>
 }
 
 /**
+ * The names of an ISA string in Linux's canonical order (`riscv_isa_ext[]`
+ * in `arch/riscv/kernel/cpufeature.c`, after chapter 27 of the unprivileged
+ * specification): single letters first, then the multi-letter extensions by
+ * category (Zi*, Za*, Zf*, Zc*, Zb*, Zv*), each with what makes a hart have
+ * it: `true` for what RV64GC gives plume in every run (the Zicbop,
+ * Zihintntl and Zihintpause hints run as RV64GC encodings; Zicntr's
+ * counters; C with D is Zca and Zcd; A is Zaamo and Zalrsc), else the
+ * optional extensions it needs (B is Zba, Zbb and Zbs; V brings the
+ * embedded vector subsets, as Linux and QEMU 10 list them).
+ */
+const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
+  ["i", true],
+  ["m", true],
+  ["a", true],
+  ["f", true],
+  ["d", true],
+  ["c", true],
+  ["b", ["zba", "zbb", "zbs"]],
+  ["v", ["v"]],
+  ["zicbop", true],
+  ["zicboz", ["zicboz"]],
+  ["zicntr", true],
+  ["zicond", ["zicond"]],
+  ["zicsr", true],
+  ["zifencei", true],
+  ["zihintntl", true],
+  ["zihintpause", true],
+  ["zaamo", true],
+  ["zalrsc", true],
+  ["zfh", ["zfh"]],
+  ["zfhmin", ["zfhmin"]],
+  ["zca", true],
+  ["zcb", ["zcb"]],
+  ["zcd", true],
+  ["zba", ["zba"]],
+  ["zbb", ["zbb"]],
+  ["zbc", ["zbc"]],
+  ["zbs", ["zbs"]],
+  ["zve32f", ["v"]],
+  ["zve32x", ["v"]],
+  ["zve64d", ["v"]],
+  ["zve64f", ["v"]],
+  ["zve64x", ["v"]],
+];
+
+/**
+ * The ISA string of a hart with RV64GC and the optional extensions
+ * `enabled`, as Linux prints it in `/proc/cpuinfo`: `rv64`, the single
+ * letters, then `_` and each multi-letter name, in canonical order.
+ *
+ * @example
+ * ```ts
+ * import { isaString } from "./extensions.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(
+ *   isaString(new Set(["zba", "zbb", "zbs"])),
+ *   "rv64imafdcb_zicbop_zicntr_zicsr_zifencei_zihintntl_zihintpause_zaamo_zalrsc_zca_zcd_zba_zbb_zbs",
+ * );
+ * ```
+ */
+export function isaString(enabled: ReadonlySet<Extension>): string {
+  const names = ISA_NAMES.filter(([, needs]) => needs === true || needs.every((e) => enabled.has(e))).map(([n]) => n);
+  return `rv64${names.filter((n) => n.length === 1).join("")}${
+    names.filter((n) => n.length > 1).map((n) => `_${n}`).join("")
+  }`;
+}
+
+/**
  * Whether a run with extensions `enabled` has decoded instruction `insn`.
  *
  * @example

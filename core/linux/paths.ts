@@ -11,6 +11,8 @@
  * @module
  */
 
+import { isaString } from "../isa/extensions.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import { E, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
 import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
@@ -240,16 +242,18 @@ const PROC_FALLBACKS: Readonly<Record<string, () => string>> = {
   },
 };
 
-/** The ISA string plume reports: what its translator implements (no V, no bit manipulation). */
-const ISA_STRING = "rv64imafdc_zicsr_zifencei";
-
 /**
- * `/proc/cpuinfo` of a RISC-V machine with one hart, in the layout of
- * qemu-user's emulated file (qemu 8; 7.2 shows the host's): the guest must
- * not see the host's x86 flags.
+ * `/proc/cpuinfo` of a RISC-V machine with one hart whose optional
+ * extensions are `extensions`: the lines of qemu-user's emulated file
+ * (QEMU 8 and later; 7.2 shows the host's), so that the guest does not see
+ * the host's x86 flags, then the ones Linux 6.x adds (`mvendorid`, `marchid`
+ * and `mimpid`, 0 as `riscv_hwprobe` says, and `hart isa`), with the ISA
+ * string in Linux's canonical order.
  */
-export function procCpuinfo(): string {
-  return `processor\t: 0\nhart\t\t: 0\nisa\t\t: ${ISA_STRING}\nmmu\t\t: sv39\nuarch\t\t: plume\n\n`;
+export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
+  const isa = isaString(extensions);
+  return `processor\t: 0\nhart\t\t: 0\nisa\t\t: ${isa}\nmmu\t\t: sv39\nuarch\t\t: plume\n` +
+    `mvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\nhart isa\t: ${isa}\n\n`;
 }
 
 /**
@@ -264,7 +268,7 @@ export function syntheticFile(proc: Process, path: string, flags: number): OpenF
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
   if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
   if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
-  if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo()), path);
+  if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);
   }

@@ -96,15 +96,19 @@ Deno.test(
 );
 
 Deno.test(
-  "/proc/cpuinfo describes one RV64IMAFDC hart, not the host",
+  "/proc/cpuinfo describes one hart with the run's extensions, not the host",
   withEnv((env) => {
+    env.proc.extensions = new Set(["zba", "zbb", "zbc", "zbs", "v"]);
+    const isa = "rv64imafdcbv_zicbop_zicntr_zicsr_zifencei_zihintntl_zihintpause_zaamo_zalrsc_zca_zcd" +
+      "_zba_zbb_zbc_zbs_zve32f_zve32x_zve64d_zve64f_zve64x";
     assertEquals(
-      procCpuinfo(),
-      "processor\t: 0\nhart\t\t: 0\nisa\t\t: rv64imafdc_zicsr_zifencei\nmmu\t\t: sv39\nuarch\t\t: plume\n\n",
+      procCpuinfo(env.proc.extensions),
+      `processor\t: 0\nhart\t\t: 0\nisa\t\t: ${isa}\nmmu\t\t: sv39\nuarch\t\t: plume\n` +
+        `mvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\nhart isa\t: ${isa}\n\n`,
     );
     const fd = env.call("openat", -100, env.str("/proc/cpuinfo"), 0, 0);
-    const buf = env.alloc(256);
-    const n = env.call("read", fd, buf, 256);
-    assertEquals(env.text(buf, n), procCpuinfo());
+    const buf = env.alloc(1024);
+    const n = env.call("read", fd, buf, 1024);
+    assertEquals(env.text(buf, n), procCpuinfo(env.proc.extensions));
   }),
 );
