@@ -124,6 +124,22 @@ if wanted zfa; then
   fi
 fi
 
+# The vector state in signal frames (clang-19, V). QEMU 10 writes no V block, so only the run that leaves V alone
+# has its output from QEMU 10 (tests/vector_signal_test.ts); the other checks itself against Linux's layout.
+if wanted vector_signal; then
+  echo "build_guests: vector_signal <- vector_signal.c (clang-19, V)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
+    -o "$BIN/vector_signal" vector_signal.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    out=$ROOT/tests/guest/expected/vector_signal_preserve.out
+    status=0
+    "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_signal" preserve > "$out" || status=$?
+    echo "status $status" >> "$out"
+  fi
+fi
+
 # What a program sees of its CPU (-cpu models, riscv_hwprobe, AT_HWCAP, /proc/cpuinfo), compared with QEMU 10
 # (tests/cpu_probe_test.ts); clang-19 like the other programs of extensions QEMU 7.2 lacks.
 if wanted cpu_probe; then

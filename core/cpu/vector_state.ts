@@ -14,6 +14,8 @@
 
 /** Bytes per vector register (VLEN / 8), what `vlenb` reads. */
 export const VLENB = 16;
+/** log2 of ELEN, the widest element in bits (64). */
+const ELEN_LOG2 = 6;
 
 /**
  * One hart's vector registers and vector CSRs. Until a `vset{i}vl{i}` runs,
@@ -59,6 +61,44 @@ export class VectorState {
     this.vstart = other.vstart;
     this.vxrm = other.vxrm;
     this.vxsat = other.vxsat;
+  }
+
+  /**
+   * Sets `vtype` and `vl` as `vsetvl x0, rs1, rs2` does with AVL `avl` and
+   * the 64-bit `vtype` (`vtypeHi`:`vtypeLo`): what Linux's `rt_sigreturn`
+   * runs to restore them from a signal frame. An illegal `vtype` (vill,
+   * reserved bits, SEW above ELEN = 64, LMUL 4, a fractional LMUL with
+   * 64 · LMUL < SEW) sets `vill` with vl 0; otherwise vl is `avl` up to
+   * VLMAX. (The vset* instructions follow the same rules in
+   * `core/jit/vector/config.ts`.)
+   *
+   * @example
+   * ```ts
+   * import { VectorState } from "./vector_state.ts";
+   * import { strictEqual } from "node:assert";
+   * const s = new VectorState();
+   * s.setConfig(100, 0x10, 0); // e32, m1: VLMAX 4
+   * strictEqual(s.vl, 4);
+   * s.setConfig(3, 0, 1 << 31); // vill
+   * strictEqual(s.vill, true);
+   * strictEqual(s.vl, 0);
+   * ```
+   */
+  setConfig(avl: number, vtypeLo: number, vtypeHi: number): void {
+    const vlmul = vtypeLo & 7, sewLog2 = ((vtypeLo >> 3) & 7) + 3;
+    const lmulLog2 = vlmul < 4 ? vlmul : vlmul - 8;
+    const illegal = vtypeHi !== 0 || (vtypeLo & ~0xff) !== 0 || sewLog2 > ELEN_LOG2 || vlmul === 4 ||
+      ELEN_LOG2 + lmulLog2 < sewLog2;
+    if (illegal) {
+      this.vill = true;
+      this.vtype = 0;
+      this.vl = 0;
+      return;
+    }
+    const vlmax = 2 ** (Math.log2(VLENB * 8) + lmulLog2 - sewLog2);
+    this.vtype = vtypeLo;
+    this.vill = false;
+    this.vl = Math.min(avl, vlmax);
   }
 
   /** Puts the state back as a new program starts with it (`execve`). */

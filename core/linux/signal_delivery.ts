@@ -38,7 +38,7 @@ import {
 import {
   BadFrame,
   encodeSiginfo,
-  FRAME_SIZE,
+  frameSize,
   isFault,
   readSigframe,
   SIGINFO_SIZE,
@@ -257,16 +257,17 @@ function setupFrame(proc: Process, t: ThreadState, sig: PendingSignal, hooks: Vc
   const action = proc.signals.actions[sig.signo];
   const onStack = t.onAltStack(cpu.getXNumber(2));
   let sp = cpu.getXNumber(2);
-  if (onStack && !t.onAltStack(sp - FRAME_SIZE)) return false;
+  const vector = proc.extensions.has("v"), size = frameSize(vector);
+  if (onStack && !t.onAltStack(sp - size)) return false;
   if ((action.flags & BigInt(SA_ONSTACK)) !== 0n && t.altStackSize !== 0 && !onStack) {
     sp = t.altStackSp + t.altStackSize;
   }
-  const frame = Math.floor((sp - FRAME_SIZE) / 16) * 16;
+  const frame = Math.floor((sp - size) / 16) * 16;
   const stack: StackT = { sp: t.altStackSp, flags: t.altStackFlags, size: t.altStackSize };
   const mask = t.savedMask ?? t.blocked;
   try {
     if (frame < 0) throw new GuestMemoryError(frame, "write", false);
-    writeSigframe(proc.mem, frame, cpu, encodeSiginfo(sig), stack, mask);
+    writeSigframe(proc.mem, frame, cpu, encodeSiginfo(sig), stack, mask, vector);
   } catch (err) {
     if (err instanceof GuestMemoryError) return false;
     throw err;
@@ -302,7 +303,7 @@ function setupFrame(proc: Process, t: ThreadState, sig: PendingSignal, hooks: Vc
 export function sigreturn(proc: Process, t: ThreadState, cpu: Cpu): void {
   let saved: { mask: bigint; stack: StackT };
   try {
-    saved = readSigframe(proc.mem, cpu.getXNumber(2), cpu);
+    saved = readSigframe(proc.mem, cpu.getXNumber(2), cpu, proc.extensions.has("v"));
   } catch (err) {
     if (!(err instanceof GuestMemoryError || err instanceof BadFrame)) throw err;
     forceSignal(proc, t, { signo: SIGSEGV, code: SI_KERNEL, pid: 0, uid: 0, tid: t.tid });

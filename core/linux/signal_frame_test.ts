@@ -5,7 +5,10 @@ import {
   BadFrame,
   encodeSiginfo,
   FRAME_SIZE,
+  frameSize,
   readSigframe,
+  RISCV_V_MAGIC,
+  SC_EXT_HDR,
   SC_FCSR,
   SC_FPREGS,
   SC_RESERVED,
@@ -14,6 +17,7 @@ import {
   UC_OFFSET,
   UC_SIGMASK,
   UC_STACK,
+  V_BLOCK_SIZE,
   writeSigframe,
 } from "./signal_frame.ts";
 import { SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER } from "./signals.ts";
@@ -86,6 +90,78 @@ Deno.test("readSigframe refuses a set reserved word and an unmapped frame", () =
   assertThrows(() => readSigframe(mem, frame, new Cpu()), BadFrame);
   assertThrows(() => readSigframe(mem, 0x300000, new Cpu()), GuestMemoryError);
   assertThrows(() => writeSigframe(mem, 0x300000, new Cpu(), new Uint8Array(128), { sp: 0, flags: 0, size: 0 }, 0n));
+});
+
+Deno.test("with V the frame carries Linux's V block: 568 bytes after the FP state, then the END header (1664 bytes)", () => {
+  // riscv_v_sc_size: struct __riscv_ctx_hdr (8), struct __sc_riscv_v_state (48), 32 registers of vlenb (16) bytes.
+  assertEquals(V_BLOCK_SIZE, 568);
+  assertEquals(frameSize(false), 1088);
+  assertEquals(frameSize(true), 1664);
+  const { mem, frame } = machine();
+  const cpu = new Cpu();
+  cpu.vec.setConfig(3, 0x10, 0);
+  cpu.vec.vstart = 1;
+  cpu.vec.vxrm = 2;
+  cpu.vec.vxsat = 1;
+  cpu.vec.v.forEach((_, i, v) => v[i] = i & 0xff);
+  writeSigframe(mem, frame, cpu, new Uint8Array(128), { sp: 0, flags: 2, size: 0 }, 0n, true);
+  const hdr = frame + UC_OFFSET + UC_MCONTEXT + SC_EXT_HDR;
+  assertEquals(hdr - frame, 1080);
+  assertEquals([mem.view.getUint32(hdr, true), mem.view.getUint32(hdr + 4, true)], [RISCV_V_MAGIC, 568]);
+  const state = [0, 1, 2, 3, 4, 5].map((i) => mem.view.getBigUint64(hdr + 8 + 8 * i, true));
+  assertEquals(state, [1n, 3n, 0x10n, 5n, 16n, BigInt(hdr + 56)], "vstart, vl, vtype, vcsr, vlenb, datap");
+  assertEquals((hdr + 56) % 16, 0);
+  assertEquals(mem.u8.slice(hdr + 56, hdr + 56 + 512), cpu.vec.v);
+  assertEquals([mem.view.getUint32(hdr + 568, true), mem.view.getUint32(hdr + 572, true)], [0, 0], "END");
+  const vill = new Cpu();
+  writeSigframe(mem, frame, vill, new Uint8Array(128), { sp: 0, flags: 2, size: 0 }, 0n, true);
+  assertEquals(mem.view.getBigUint64(hdr + 8 + 16, true), 1n << 63n, "vill is vtype's bit 63");
+});
+
+Deno.test("readSigframe restores V from the block: registers from datap, vl and vtype as vsetvl, vstart, vcsr", () => {
+  const { mem, frame } = machine();
+  const cpu = new Cpu();
+  cpu.vec.setConfig(3, 0x10, 0);
+  writeSigframe(mem, frame, cpu, new Uint8Array(128), { sp: 0, flags: 2, size: 0 }, 0n, true);
+  const hdr = frame + UC_OFFSET + UC_MCONTEXT + SC_EXT_HDR, state = hdr + 8;
+  // The handler points datap at its own copy of the registers and asks for vl 100 at e8, m2 (VLMAX 32).
+  const copy = frame - 0x300;
+  for (let i = 0; i < 512; i++) mem.u8[copy + i] = 255 - (i & 0xff);
+  mem.view.setBigUint64(state + 40, BigInt(copy), true);
+  mem.view.setBigUint64(state + 8, 100n, true);
+  mem.view.setBigUint64(state + 16, 0x01n, true);
+  mem.view.setBigUint64(state + 24, 6n, true);
+  mem.view.setBigUint64(state, 200n, true);
+  const out = new Cpu();
+  readSigframe(mem, frame, out, true);
+  assertEquals(out.vec.v, mem.u8.slice(copy, copy + 512));
+  assertEquals([out.vec.vl, out.vec.vtype, out.vec.vill], [32, 1, false]);
+  assertEquals([out.vec.vxrm, out.vec.vxsat, out.vec.vstart], [3, 0, 200 & 127]);
+  // An illegal vtype (e64, mf2) comes back as vill with vl 0.
+  mem.view.setBigUint64(state + 16, 0x1fn, true);
+  readSigframe(mem, frame, out, true);
+  assertEquals([out.vec.vl, out.vec.vtype, out.vec.vill], [0, 0, true]);
+});
+
+Deno.test("readSigframe refuses extension headers Linux refuses, and an unreadable datap", () => {
+  const { mem, frame } = machine();
+  const hdr = frame + UC_OFFSET + UC_MCONTEXT + SC_EXT_HDR;
+  const write = () => writeSigframe(mem, frame, new Cpu(), new Uint8Array(128), { sp: 0, flags: 2, size: 0 }, 0n, true);
+  write();
+  assertThrows(() => readSigframe(mem, frame, new Cpu(), false), BadFrame); // a V block in a run without V
+  mem.view.setUint32(hdr + 4, 567, true);
+  assertThrows(() => readSigframe(mem, frame, new Cpu(), true), BadFrame); // a V block of the wrong size
+  write();
+  mem.view.setUint32(hdr + 568 + 4, 8, true);
+  assertThrows(() => readSigframe(mem, frame, new Cpu(), true), BadFrame); // an END header of size 8
+  write();
+  mem.view.setUint32(hdr, 0x1234, true);
+  assertThrows(() => readSigframe(mem, frame, new Cpu(), true), BadFrame); // an unknown magic
+  write();
+  mem.view.setBigUint64(hdr + 8 + 40, 0x300000n, true);
+  assertThrows(() => readSigframe(mem, frame, new Cpu(), true), GuestMemoryError); // datap unmapped
+  write();
+  readSigframe(mem, frame, new Cpu(), true);
 });
 
 Deno.test("encodeSiginfo fills the union member the si_code calls for", () => {
