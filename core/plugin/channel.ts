@@ -269,7 +269,46 @@ export const REGS = {
   FFLAGS: 138,
   FRM: 139,
   FCSR: 140,
+  /** With V: v0–v31, 16 bytes each (128 words). */
+  V: 144,
+  /** With V: the vector CSRs of {@link VECTOR_CSR_NAMES}, as pairs, in that order. */
+  VCSRS: 272,
+  /**
+   * `vlenb` when the run has V, else 0: written by the emulator when the
+   * instance is added and never cleared, so that the plugin's side knows
+   * which registers there are before any call with a snapshot.
+   */
+  VLENB: 286,
 } as const;
+
+/**
+ * Register numbers of the plugin API (what a register handle names, and
+ * requests carry): x0–x31 are 0–31, the pc 32, f0–f31 33–64, then fflags,
+ * frm and fcsr; with V, v0–v31 and the vector CSRs follow, as QEMU 10's
+ * gdbstub adds them (its `org.gnu.gdb.riscv.vector` feature, v0–v31 of
+ * VLEN bits, and the vector CSRs of its `org.gnu.gdb.riscv.csr` feature,
+ * XLEN bits each, in CSR number order).
+ */
+export const REG = { PC: 32, F0: 33, FFLAGS: 65, FRM: 66, FCSR: 67, V0: 68, VCSR0: 100 } as const;
+
+/** The vector CSRs plugins see, in CSR number order, and their numbers. */
+export const VECTOR_CSRS: readonly (readonly [string, number])[] = [
+  ["vstart", 0x008],
+  ["vxsat", 0x009],
+  ["vxrm", 0x00a],
+  ["vcsr", 0x00f],
+  ["vl", 0xc20],
+  ["vtype", 0xc21],
+  ["vlenb", 0xc22],
+];
+
+/** {@link VECTOR_CSRS}' names. */
+export const VECTOR_CSR_NAMES: readonly string[] = VECTOR_CSRS.map(([n]) => n);
+
+/** The last register number: vlenb's with V, fcsr's without. */
+export function lastRegister(vector: boolean): number {
+  return vector ? REG.VCSR0 + VECTOR_CSRS.length - 1 : REG.FCSR;
+}
 /** Size of the register snapshot in bytes. */
 export const REGS_BYTES = 4096;
 

@@ -16,6 +16,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import { VLENB } from "../cpu/vector_state.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import type { Guest } from "../emulator.ts";
 import type { BlockInstrumentation, PluginHooks } from "../jit/plugin_actions.ts";
@@ -165,6 +166,8 @@ export class PluginCore implements VcpuHooks {
   /** Adds an instance (in load order). */
   add(inst: PluginInstance): void {
     inst.onAttention = () => this.checkAttention();
+    // Which registers the plugin's side lists: V's only in a run with V.
+    inst.regs[REGS.VLENB] = this.vector ? VLENB : 0;
     this.instances.push(inst);
     this.rings[inst.index] = inst;
     this.hooks.arenas[inst.index] = inst.arena;
@@ -178,7 +181,12 @@ export class PluginCore implements VcpuHooks {
   /** Connects the core to the guest it instruments (for flushes, memory and symbols). */
   attach(guest: Guest): void {
     this.guest = guest;
+    this.vector = guest.proc.extensions.has("v");
+    for (const inst of this.instances) inst.regs[REGS.VLENB] = this.vector ? VLENB : 0;
   }
+
+  /** Whether the guest has V (its registers are the plugins' to read): set by {@link attach}, kept by forks. */
+  private vector = false;
 
   // ------------------------------------------------------------ fork
 
@@ -202,6 +210,7 @@ export class PluginCore implements VcpuHooks {
     copy.forked = true;
     copy.copies = this.copies;
     copy.maxForks = this.maxForks;
+    copy.vector = this.vector;
     let complete = true;
     for (const inst of this.instances) {
       if (!inst.alive) continue;
@@ -369,7 +378,9 @@ export class PluginCore implements VcpuHooks {
   /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
   private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
     if (this.starting.length !== 0) this.copiesReady();
-    const guest = this.guest ? { mem: this.guest.proc.mem, symbols: this.guest.symbols } : undefined;
+    const guest = this.guest
+      ? { mem: this.guest.proc.mem, symbols: this.guest.symbols, vector: this.vector }
+      : undefined;
     // Callbacks that may read registers read them from the snapshot: no second round trip.
     const cpu = ctx.access >= ACCESS.READ ? ctx.cpu : undefined;
     if (cpu) snapshotRegisters(inst.regs, cpu);

@@ -16,11 +16,27 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import { VLENB } from "../cpu/vector_state.ts";
 import { disassemble } from "../isa/disasm.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
+import { readVectorCsr, writeVectorCsr } from "../jit/vector.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import type { SymbolTable } from "../elf/symbols.ts";
-import { CTL, CTL_BYTES, DEATH, getBytes, PAYLOAD, PluginFailure, putBytes, putString, REGS, REQ } from "./channel.ts";
+import {
+  CTL,
+  CTL_BYTES,
+  DEATH,
+  getBytes,
+  lastRegister,
+  PAYLOAD,
+  PluginFailure,
+  putBytes,
+  putString,
+  REG,
+  REGS,
+  REQ,
+  VECTOR_CSRS,
+} from "./channel.ts";
 
 /** What the callback of a call may reach. */
 export const ACCESS = {
@@ -47,8 +63,18 @@ export interface CallContext {
 /** A call whose callback may reach nothing of the guest. */
 export const NO_ACCESS: CallContext = { access: ACCESS.NONE, setPc: false };
 
-/** Registers a request may name: x0–x31, pc, f0–f31, fflags, frm, fcsr. */
-const REG_PC = 32, REG_F0 = 33, REG_FFLAGS = 65, REG_FRM = 66, REG_FCSR = 67;
+/** Registers a request may name ({@link REG}): x0–x31, pc, f0–f31, fflags, frm, fcsr, and with V v0–v31 and the vector CSRs. */
+const REG_PC = REG.PC, REG_F0 = REG.F0, REG_FFLAGS = REG.FFLAGS, REG_FRM = REG.FRM, REG_FCSR = REG.FCSR;
+
+/** The vector CSRs a plugin may not write (`vl`, `vtype`, `vlenb` are read-only, as under QEMU's gdbstub). */
+const READ_ONLY_VECTOR_CSRS = new Set([0xc20, 0xc21, 0xc22]);
+
+/** Size in bytes of register `reg` as a plugin reads and writes it. */
+function registerSize(reg: number): number {
+  if (reg >= REG.VCSR0) return 8;
+  if (reg >= REG.V0) return VLENB;
+  return reg >= REG_FFLAGS ? 4 : 8;
+}
 
 /** Largest guest memory access one request may make: what fits the control block's payload. */
 export const MAX_MEMORY_REQUEST = (DEATH - PAYLOAD - 8) * 4;
@@ -76,6 +102,16 @@ export function snapshotRegisters(regs: Int32Array, c: Cpu): void {
   regs[REGS.FFLAGS] = c.fflags;
   regs[REGS.FRM] = c.frm;
   regs[REGS.FCSR] = c.fcsr;
+  // The vector state only in runs with V (the emulator set VLENB when it added the instance).
+  if (regs[REGS.VLENB] !== 0) {
+    const v = c.vec.v;
+    regs.set(new Int32Array(v.buffer, v.byteOffset, v.length >> 2), REGS.V);
+    const hi = new Int32Array(1);
+    VECTOR_CSRS.forEach(([, num], k) => {
+      regs[REGS.VCSRS + 2 * k] = readVectorCsr(c, num, hi);
+      regs[REGS.VCSRS + 2 * k + 1] = hi[0];
+    });
+  }
   Atomics.store(regs, REGS.VALID, 1);
 }
 
@@ -83,6 +119,8 @@ export function snapshotRegisters(regs: Int32Array, c: Cpu): void {
 export interface GuestView {
   mem: AddressSpace;
   symbols: SymbolTable;
+  /** Whether the run has V (its registers exist). @default false */
+  vector?: boolean;
 }
 
 function refuse(code: number, why: string): never {
@@ -121,29 +159,42 @@ export function serveRequest(ctl: ArrayBufferLike, code: number, ctx: CallContex
     case REQ.READ_REG: {
       const c = ctx.cpu;
       if (!c || ctx.access < ACCESS.READ) refuse(code, "in a callback that may not read guest state");
-      if (!(a1 >= 0 && a1 <= REG_FCSR)) refuse(code, `with register number ${a1}`);
-      const bytes = new Uint8Array(a1 >= REG_FFLAGS ? 4 : 8);
+      if (!(a1 >= 0 && a1 <= lastRegister(guest?.vector ?? false))) refuse(code, `with register number ${a1}`);
+      const bytes = new Uint8Array(registerSize(a1));
       const dv = new DataView(bytes.buffer);
       if (a1 < 32) dv.setBigUint64(0, BigInt.asUintN(64, c.getX(a1)), true);
       else if (a1 === REG_PC) dv.setBigUint64(0, BigInt(c.pc), true);
       else if (a1 < REG_FFLAGS) dv.setBigUint64(0, c.getFBits(a1 - REG_F0), true);
-      else dv.setUint32(0, a1 === REG_FFLAGS ? c.fflags : a1 === REG_FRM ? c.frm : c.fcsr, true);
+      else if (a1 <= REG_FCSR) dv.setUint32(0, a1 === REG_FFLAGS ? c.fflags : a1 === REG_FRM ? c.frm : c.fcsr, true);
+      else if (a1 < REG.VCSR0) bytes.set(c.vec.v.subarray((a1 - REG.V0) * VLENB, (a1 - REG.V0 + 1) * VLENB));
+      else {
+        const hi = new Int32Array(1);
+        dv.setInt32(0, readVectorCsr(c, VECTOR_CSRS[a1 - REG.VCSR0][1], hi), true);
+        dv.setInt32(4, hi[0], true);
+      }
       putBytes(ctl, CTL.ARGS + 1, bytes);
       return true;
     }
     case REQ.WRITE_REG: {
       const c = ctx.cpu;
       if (!c || ctx.access < ACCESS.WRITE) refuse(code, "in a callback not registered with QEMU_PLUGIN_CB_RW_REGS");
-      if (!(a1 >= 0 && a1 <= REG_FCSR) || a1 === REG_PC) refuse(code, `with register number ${a1}`);
+      const csr = a1 >= REG.VCSR0 ? VECTOR_CSRS[a1 - REG.VCSR0]?.[1] : undefined;
+      if (
+        !(a1 >= 0 && a1 <= lastRegister(guest?.vector ?? false)) || a1 === REG_PC || READ_ONLY_VECTOR_CSRS.has(csr!)
+      ) {
+        refuse(code, `with register number ${a1}`);
+      }
       const bytes = payloadBytes(ctl, code);
-      const size = a1 >= REG_FFLAGS ? 4 : 8;
+      const size = registerSize(a1);
       if (bytes.length < size) refuse(code, `with ${bytes.length} bytes for a ${size}-byte register`);
       const dv = new DataView(bytes.buffer);
       if (a1 < 32) c.setX(a1, dv.getBigUint64(0, true));
       else if (a1 < REG_FFLAGS) c.setFBits(a1 - REG_F0, dv.getBigUint64(0, true));
       else if (a1 === REG_FFLAGS) c.fflags = dv.getUint32(0, true) & 31;
       else if (a1 === REG_FRM) c.frm = dv.getUint32(0, true) & 7;
-      else c.fcsr = dv.getUint32(0, true) & 0xff;
+      else if (a1 === REG_FCSR) c.fcsr = dv.getUint32(0, true) & 0xff;
+      else if (a1 < REG.VCSR0) c.vec.v.set(bytes.subarray(0, VLENB), (a1 - REG.V0) * VLENB);
+      else writeVectorCsr(c, csr!, dv.getUint32(0, true));
       ci[CTL.ARGS + 1] = size;
       return true;
     }

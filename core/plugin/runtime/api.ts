@@ -22,7 +22,19 @@
  * @module
  */
 
-import { ACT, ATTN, CTL, getBytes, getString, putBytes, REGS, REQ, textWrite } from "../channel.ts";
+import {
+  ACT,
+  ATTN,
+  CTL,
+  getBytes,
+  getString,
+  putBytes,
+  REG,
+  REGS,
+  REQ,
+  textWrite,
+  VECTOR_CSR_NAMES,
+} from "../channel.ts";
 import {
   ACCESS,
   type AnyFn,
@@ -1527,9 +1539,24 @@ const REGISTER_NAMES: readonly string[] = [
   "fflags",
   "frm",
   "fcsr",
+  // With V only (numbered from REG.V0): v0–v31, then the vector CSRs from REG.VCSR0.
+  ...Array.from({ length: 32 }, (_, i) => `v${i}`),
+  ...VECTOR_CSR_NAMES,
 ];
 
 const registers = REGISTER_NAMES.map((_, i) => new RegisterImpl(i));
+
+/** The GDB feature of register `reg`, as QEMU 10's gdbstub groups them. */
+function featureOf(reg: number): string {
+  if (reg <= REG.PC) return "org.gnu.gdb.riscv.cpu";
+  if (reg < REG.V0) return "org.gnu.gdb.riscv.fpu";
+  return reg < REG.VCSR0 ? "org.gnu.gdb.riscv.vector" : "org.gnu.gdb.riscv.csr";
+}
+
+/** Whether the run has V (the emulator says so in the snapshot's VLENB word before installing the plugin). */
+function hasVector(): boolean {
+  return Atomics.load(instance.regs, REGS.VLENB) !== 0;
+}
 
 /** What a plugin gets when it changes the guest without the grant. */
 function notGranted(fn: string): PluginApiError {
@@ -1550,7 +1577,11 @@ function needAccess(level: number, fn: string): void {
 }
 
 /**
- * The guest's registers (GDB names): x0–x31, pc, f0–f31, fflags, frm, fcsr.
+ * The guest's registers (GDB names): x0–x31, pc, f0–f31, fflags, frm, fcsr;
+ * in a run with V also v0–v31 (feature `org.gnu.gdb.riscv.vector`, VLENB
+ * bytes each) and the vector CSRs vstart, vxsat, vxrm, vcsr, vl, vtype and
+ * vlenb (`org.gnu.gdb.riscv.csr`, 8 bytes each), as QEMU 10's gdbstub
+ * names and sizes them.
  *
  * @example
  * ```ts
@@ -1559,11 +1590,8 @@ function needAccess(level: number, fn: string): void {
  * @qemuPluginApi
  */
 export function qemu_plugin_get_registers(): RegisterDescriptor[] {
-  return registers.map((handle, i) => ({
-    handle,
-    name: REGISTER_NAMES[i],
-    feature: i <= 32 ? "org.gnu.gdb.riscv.cpu" : "org.gnu.gdb.riscv.fpu",
-  }));
+  const count = hasVector() ? registers.length : REG.V0;
+  return registers.slice(0, count).map((handle, i) => ({ handle, name: REGISTER_NAMES[i], feature: featureOf(i) }));
 }
 
 function regOf(handle: unknown, fn: string): number {
@@ -1573,7 +1601,8 @@ function regOf(handle: unknown, fn: string): number {
 
 /**
  * Reads a register of the vCPU running the callback, as little-endian
- * bytes (8 for integer, pc and FP registers, 4 for fflags, frm, fcsr).
+ * bytes (8 for integer, pc and FP registers and the vector CSRs, 4 for
+ * fflags, frm, fcsr, VLENB (16) for a vector register).
  * Only in synchronous callbacks (`R_REGS`/`RW_REGS` execution callbacks,
  * vCPU, syscall and discontinuity callbacks).
  *
@@ -1597,6 +1626,16 @@ export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
 /** Register `reg` as the emulator's answer to a read would give it, from the call's register snapshot. */
 function snapshotBytes(r: Int32Array, reg: number): Uint8Array {
   const name = REGISTER_NAMES[reg];
+  if (reg >= REG.V0 && reg < REG.VCSR0) {
+    const at = REGS.V + 4 * (reg - REG.V0);
+    return new Uint8Array(r.slice(at, at + 4).buffer);
+  }
+  if (reg >= REG.VCSR0) {
+    const out = new Uint8Array(8), dv = new DataView(out.buffer), at = REGS.VCSRS + 2 * (reg - REG.VCSR0);
+    dv.setInt32(0, r[at], true);
+    dv.setInt32(4, r[at + 1], true);
+    return out;
+  }
   if (name === "fflags" || name === "frm" || name === "fcsr") {
     const out = new Uint8Array(4);
     new DataView(out.buffer).setUint32(
@@ -1629,7 +1668,10 @@ export function qemu_plugin_write_register(handle: RegisterHandle, buf: Uint8Arr
   const reg = regOf(handle, "qemu_plugin_write_register");
   needAccess(ACCESS.WRITE, "qemu_plugin_write_register");
   if (!(buf instanceof Uint8Array)) throw new PluginApiError("qemu_plugin_write_register: buf is not a Uint8Array");
-  if (REGISTER_NAMES[reg] === "pc") throw new PluginApiError("qemu_plugin_write_register: pc is read-only");
+  const name = REGISTER_NAMES[reg];
+  if (name === "pc" || name === "vl" || name === "vtype" || name === "vlenb") {
+    throw new PluginApiError(`qemu_plugin_write_register: ${name} is read-only`);
+  }
   request(REQ.WRITE_REG, [reg], (at) => putBytes(instance.ctl, at, buf));
   return instance.ci[CTL.ARGS + 1];
 }
