@@ -103,9 +103,10 @@ Argument             Env-variable      Description
 -s size              QEMU_STACK_SIZE   set the stack size to 'size' bytes
 -cpu model[,ext=on|off...]
                      QEMU_CPU          select CPU: 'rv64' (or 'any', the default: RV64GC with
-                                       Zba, Zbb, Zbc, Zbs, as qemu-riscv64 7.2) or 'max' (also
-                                       Zicond, Zcb, Zicboz); ',zba=off', ',zcb=on'... toggle
-                                       extensions
+                                       Zba, Zbb, Zbc, Zbs, as qemu-riscv64 7.2), 'max' (also
+                                       Zicond, Zcb, Zicboz, Zfh), or QEMU 10's profiles
+                                       'rva22u64' and 'rva23u64'; ',zba=off', ',zcb=on'...
+                                       toggle extensions
 -E var=value         QEMU_SET_ENV      sets targets environment variable (see below)
 -U var               QEMU_UNSET_ENV    unsets targets environment variable (see below)
 -0 argv0             QEMU_ARGV0        forces target process argv[0] to be 'argv0'
