@@ -35,13 +35,13 @@ interface Model {
 }
 
 const MODELS: Model[] = [
-  { qemu: "rv64,zicboz=false", plume: "rv64" },
+  { qemu: "rv64,zicboz=false,zfa=false", plume: "rv64" },
   { qemu: "rva22u64", plume: "rva22u64" },
   { qemu: "rva23u64", plume: "rva23u64,v=on" },
   { qemu: "max", plume: "max,v=on" },
-  { qemu: "rv64,zicboz=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
-  { qemu: "rv64,zicboz=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
-  { qemu: "rv64,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
+  { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
+  { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
+  { qemu: "rv64,zfa=false,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
 ];
 
 for (const m of MODELS) {
@@ -86,6 +86,7 @@ const HWPROBE_BITS: Record<string, bigint> = {
   zbc: 7n,
   zfh: 27n,
   zfhmin: 28n,
+  zfa: 32n,
   zicond: 35n,
   zca: 43n,
   zcb: 44n,
@@ -120,7 +121,7 @@ function parseHwprobe(out: string): { keys: Map<number, [bigint, bigint]>; hwcap
   return { keys, hwcap, isa };
 }
 
-for (const m of [...MODELS, { qemu: "rv64,zicboz=false,v=true", plume: "rv64,v=on" }]) {
+for (const m of [...MODELS, { qemu: "rv64,zicboz=false,zfa=false,v=true", plume: "rv64,v=on" }]) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} reports in riscv_hwprobe and AT_HWCAP the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({
@@ -156,6 +157,7 @@ const OPTIONAL_NAMES = new Set([
   "v",
   "zicboz",
   "zicond",
+  "zfa",
   "zfh",
   "zfhmin",
   "zcb",
@@ -170,7 +172,7 @@ const OPTIONAL_NAMES = new Set([
   "zve64x",
 ]);
 
-for (const m of [...MODELS, { qemu: "rv64,zicboz=false,v=true", plume: "rv64,v=on" }]) {
+for (const m of [...MODELS, { qemu: "rv64,zicboz=false,zfa=false,v=true", plume: "rv64,v=on" }]) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} lists in /proc/cpuinfo the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({

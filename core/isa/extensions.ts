@@ -50,12 +50,12 @@ const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v"];
 const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"];
 
 /**
- * RVA23U64's: RVA22U64's with V, Zicond and Zcb (of what it adds, plume has
- * no Zfa, Zawrs, Zimop, Zcmop, Zvbb, Zvfhmin, Zvkt, Zihintntl's own
+ * RVA23U64's: RVA22U64's with V, Zicond, Zcb and Zfa (of what it adds, plume has
+ * no Zawrs, Zimop, Zcmop, Zvbb, Zvfhmin, Zvkt, Zihintntl's own
  * instructions beyond HINTs, or Supm). V stays off while it is in
  * {@link INCOMPLETE_EXTENSIONS} (`-cpu rva23u64,v=on` turns it on).
  */
-const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zicond", "zcb"];
+const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zicond", "zcb", "zfa"];
 
 /**
  * The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its
@@ -151,6 +151,7 @@ const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
   ["zihintpause", true],
   ["zaamo", true],
   ["zalrsc", true],
+  ["zfa", ["zfa"]],
   ["zfh", ["zfh"]],
   ["zfhmin", ["zfhmin"]],
   ["zca", true],
