@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 631
-      return b_c_addi4spn("addi", w); // line 632
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 675
+      return b_c_addi4spn("addi", w); // line 676
     case 0x1:
-      return b_c_addi("addi", w); // line 644
+      return b_c_addi("addi", w); // line 688
     case 0x2:
-      return b_c_shift("slli", w); // line 667
+      return b_c_shift("slli", w); // line 711
     case 0x2000:
-      return b_c_ld("fld", w); // line 633
+      return b_c_ld("fld", w); // line 677
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 645
-      return b_c_addi("addiw", w); // line 646
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 689
+      return b_c_addi("addiw", w); // line 690
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 668
+      return b_c_ldsp("fld", w); // line 712
     case 0x4000:
-      return b_c_lw("lw", w); // line 634
+      return b_c_lw("lw", w); // line 678
     case 0x4001:
-      return b_c_li("addi", w); // line 647
+      return b_c_li("addi", w); // line 691
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 669
-      return b_c_lwsp("lw", w); // line 670
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 713
+      return b_c_lwsp("lw", w); // line 714
     case 0x6000:
-      return b_c_ld("ld", w); // line 635
+      return b_c_ld("ld", w); // line 679
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 649
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 648
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 650
-      return b_c_lui("lui", w); // line 651
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 693
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 692
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 694
+      return b_c_lui("lui", w); // line 695
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 671
-      return b_c_ldsp("ld", w); // line 672
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 715
+      return b_c_ldsp("ld", w); // line 716
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 687
+          return b_c_lb("lbu", w); // line 731
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 688
+              return b_c_lh("lhu", w); // line 732
             case 0x1:
-              return b_c_lh("lh", w); // line 689
+              return b_c_lh("lh", w); // line 733
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 690
+          return b_c_sb("sb", w); // line 734
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 691
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 735
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 652
+          return b_c_shiftp("srli", w); // line 696
         case 0x1:
-          return b_c_shiftp("srai", w); // line 653
+          return b_c_shiftp("srai", w); // line 697
         case 0x2:
-          return b_c_andi("andi", w); // line 654
+          return b_c_andi("andi", w); // line 698
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 655
+              return b_c_arith("sub", w); // line 699
             case 0x1:
-              return b_c_arith("xor", w); // line 656
+              return b_c_arith("xor", w); // line 700
             case 0x2:
-              return b_c_arith("or", w); // line 657
+              return b_c_arith("or", w); // line 701
             case 0x3:
-              return b_c_arith("and", w); // line 658
+              return b_c_arith("and", w); // line 702
             case 0x80:
-              return b_c_arith("subw", w); // line 659
+              return b_c_arith("subw", w); // line 703
             case 0x81:
-              return b_c_arith("addw", w); // line 660
+              return b_c_arith("addw", w); // line 704
             case 0x82:
-              return b_c_arith("mul", w); // line 698
+              return b_c_arith("mul", w); // line 742
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 692
+                  return b_c_andi255("andi", w); // line 736
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 693
+                  return b_c_unary("sext.b", w); // line 737
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 694
+                  return b_c_unary("zext.h", w); // line 738
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 695
+                  return b_c_unary("sext.h", w); // line 739
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 696
+                  return b_c_unary("add.uw", w); // line 740
                 case 0x5:
-                  return b_c_not("xori", w); // line 697
+                  return b_c_not("xori", w); // line 741
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 673
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 674
-          return b_c_mv("add", w); // line 675
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 717
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 718
+          return b_c_mv("add", w); // line 719
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 676
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 677
-          return b_c_add("add", w); // line 678
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 720
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 721
+          return b_c_add("add", w); // line 722
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 636
+      return b_c_sd("fsd", w); // line 680
     case 0xa001:
-      return b_c_j("jal", w); // line 661
+      return b_c_j("jal", w); // line 705
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 679
+      return b_c_sdsp("fsd", w); // line 723
     case 0xc000:
-      return b_c_sw("sw", w); // line 637
+      return b_c_sw("sw", w); // line 681
     case 0xc001:
-      return b_c_b("beq", w); // line 662
+      return b_c_b("beq", w); // line 706
     case 0xc002:
-      return b_c_swsp("sw", w); // line 680
+      return b_c_swsp("sw", w); // line 724
     case 0xe000:
-      return b_c_sd("sd", w); // line 638
+      return b_c_sd("sd", w); // line 682
     case 0xe001:
-      return b_c_b("bne", w); // line 663
+      return b_c_b("bne", w); // line 707
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 681
+      return b_c_sdsp("sd", w); // line 725
   }
   return null;
 }
@@ -608,7 +608,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 561
+          return b_i("flh", w); // line 605
         case 0x2:
           return b_i("flw", w); // line 312
         case 0x3:
@@ -860,7 +860,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 562
+          return b_s("fsh", w); // line 606
         case 0x2:
           return b_s("fsw", w); // line 313
         case 0x3:
@@ -1086,7 +1086,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 570
+          return b_r4_rm("fmadd.h", w); // line 614
       }
       return null;
     case 0x47:
@@ -1096,7 +1096,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 348
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 571
+          return b_r4_rm("fmsub.h", w); // line 615
       }
       return null;
     case 0x4b:
@@ -1106,7 +1106,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 349
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 572
+          return b_r4_rm("fnmsub.h", w); // line 616
       }
       return null;
     case 0x4f:
@@ -1116,7 +1116,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 350
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 573
+          return b_r4_rm("fnmadd.h", w); // line 617
       }
       return null;
     case 0x53:
@@ -1126,25 +1126,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 351
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 574
+          return b_r_rm("fadd.h", w); // line 618
         case 0x4:
           return b_r_rm("fsub.s", w); // line 319
         case 0x5:
           return b_r_rm("fsub.d", w); // line 352
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 575
+          return b_r_rm("fsub.h", w); // line 619
         case 0x8:
           return b_r_rm("fmul.s", w); // line 320
         case 0x9:
           return b_r_rm("fmul.d", w); // line 353
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 576
+          return b_r_rm("fmul.h", w); // line 620
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 321
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 354
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 577
+          return b_r_rm("fdiv.h", w); // line 621
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1168,11 +1168,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 579
+              return b_r("fsgnj.h", w); // line 623
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 580
+              return b_r("fsgnjn.h", w); // line 624
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 581
+              return b_r("fsgnjx.h", w); // line 625
           }
           return null;
         case 0x14:
@@ -1182,9 +1182,9 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.s", w); // line 327
             case 0x2:
-              return b_r("fminm.s", w); // line 609
+              return b_r("fminm.s", w); // line 653
             case 0x3:
-              return b_r("fmaxm.s", w); // line 610
+              return b_r("fmaxm.s", w); // line 654
           }
           return null;
         case 0x15:
@@ -1194,21 +1194,21 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.d", w); // line 360
             case 0x2:
-              return b_r("fminm.d", w); // line 611
+              return b_r("fminm.d", w); // line 655
             case 0x3:
-              return b_r("fmaxm.d", w); // line 612
+              return b_r("fmaxm.d", w); // line 656
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 582
+              return b_r("fmin.h", w); // line 626
             case 0x1:
-              return b_r("fmax.h", w); // line 583
+              return b_r("fmax.h", w); // line 627
             case 0x2:
-              return b_r("fminm.h", w); // line 613
+              return b_r("fminm.h", w); // line 657
             case 0x3:
-              return b_r("fmaxm.h", w); // line 614
+              return b_r("fmaxm.h", w); // line 658
           }
           return null;
         case 0x20:
@@ -1216,11 +1216,11 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 361
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 565
+              return b_r2_rm("fcvt.s.h", w); // line 609
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 615
+              return b_r2_rm("fround.s", w); // line 659
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 616
+              return b_r2_rm("froundnx.s", w); // line 660
           }
           return null;
         case 0x21:
@@ -1228,23 +1228,23 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 362
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 567
+              return b_r2_rm("fcvt.d.h", w); // line 611
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 617
+              return b_r2_rm("fround.d", w); // line 661
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 618
+              return b_r2_rm("froundnx.d", w); // line 662
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 566
+              return b_r2_rm("fcvt.h.s", w); // line 610
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 568
+              return b_r2_rm("fcvt.h.d", w); // line 612
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 619
+              return b_r2_rm("fround.h", w); // line 663
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 620
+              return b_r2_rm("froundnx.h", w); // line 664
           }
           return null;
         case 0x2c:
@@ -1254,7 +1254,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 578
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 622
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1265,9 +1265,9 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.s", w); // line 334
             case 0x4:
-              return b_r("fleq.s", w); // line 622
+              return b_r("fleq.s", w); // line 666
             case 0x5:
-              return b_r("fltq.s", w); // line 623
+              return b_r("fltq.s", w); // line 667
           }
           return null;
         case 0x51:
@@ -1279,23 +1279,23 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.d", w); // line 363
             case 0x4:
-              return b_r("fleq.d", w); // line 624
+              return b_r("fleq.d", w); // line 668
             case 0x5:
-              return b_r("fltq.d", w); // line 625
+              return b_r("fltq.d", w); // line 669
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 591
+              return b_r("fle.h", w); // line 635
             case 0x1:
-              return b_r("flt.h", w); // line 590
+              return b_r("flt.h", w); // line 634
             case 0x2:
-              return b_r("feq.h", w); // line 589
+              return b_r("feq.h", w); // line 633
             case 0x4:
-              return b_r("fleq.h", w); // line 626
+              return b_r("fleq.h", w); // line 670
             case 0x5:
-              return b_r("fltq.h", w); // line 627
+              return b_r("fltq.h", w); // line 671
           }
           return null;
         case 0x60:
@@ -1321,20 +1321,20 @@ export function decode32(w: number): Insn | null {
             case 0x3:
               return b_r2_rm("fcvt.lu.d", w); // line 370
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 621
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 665
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 584
+              return b_r2_rm("fcvt.w.h", w); // line 628
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 585
+              return b_r2_rm("fcvt.wu.h", w); // line 629
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 586
+              return b_r2_rm("fcvt.l.h", w); // line 630
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 587
+              return b_r2_rm("fcvt.lu.h", w); // line 631
           }
           return null;
         case 0x68:
@@ -1364,13 +1364,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 592
+              return b_r2_rm("fcvt.h.w", w); // line 636
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 593
+              return b_r2_rm("fcvt.h.wu", w); // line 637
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 594
+              return b_r2_rm("fcvt.h.l", w); // line 638
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 595
+              return b_r2_rm("fcvt.h.lu", w); // line 639
           }
           return null;
         case 0x70:
@@ -1392,9 +1392,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 563
+              return b_r2("fmv.x.h", w); // line 607
             case 0x1:
-              return b_r2("fclass.h", w); // line 588
+              return b_r2("fclass.h", w); // line 632
           }
           return null;
         case 0x78:
@@ -1402,7 +1402,7 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.w.x", w); // line 341
             case 0x100:
-              return b_r2("fli.s", w); // line 606
+              return b_r2("fli.s", w); // line 650
           }
           return null;
         case 0x79:
@@ -1410,15 +1410,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.d.x", w); // line 376
             case 0x100:
-              return b_r2("fli.d", w); // line 607
+              return b_r2("fli.d", w); // line 651
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 564
+              return b_r2("fmv.h.x", w); // line 608
             case 0x100:
-              return b_r2("fli.h", w); // line 608
+              return b_r2("fli.h", w); // line 652
           }
           return null;
       }
@@ -1443,7 +1443,35 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x2:
-          if ((w & 0x7e0f8000) >>> 15 === 0x8400) return b_v_xd("vmv.x.s", w); // line 536
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_args_empty("vredsum.vs", w); // line 578
+            case 0x1:
+              return b_args_empty("vredand.vs", w); // line 579
+            case 0x2:
+              return b_args_empty("vredor.vs", w); // line 580
+            case 0x3:
+              return b_args_empty("vredxor.vs", w); // line 581
+            case 0x4:
+              return b_args_empty("vredminu.vs", w); // line 582
+            case 0x5:
+              return b_args_empty("vredmin.vs", w); // line 583
+            case 0x6:
+              return b_args_empty("vredmaxu.vs", w); // line 584
+            case 0x7:
+              return b_args_empty("vredmax.vs", w); // line 585
+            case 0x8:
+              return b_args_empty("vaaddu.vv", w); // line 552
+            case 0x9:
+              return b_args_empty("vaadd.vv", w); // line 554
+            case 0xa:
+              return b_args_empty("vasubu.vv", w); // line 556
+            case 0xb:
+              return b_args_empty("vasub.vv", w); // line 558
+            case 0x10:
+              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vmv.x.s", w); // line 536
+              return null;
+          }
           return null;
         case 0x3:
           switch ((w & 0x7c000000) >>> 26) {
@@ -1478,10 +1506,86 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x6:
-          if ((w & 0x7ff00000) >>> 20 === 0x420) return b_v_x1("vmv.s.x", w); // line 537
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x8:
+              return b_v_x1("vaaddu.vx", w); // line 553
+            case 0x9:
+              return b_v_x1("vaadd.vx", w); // line 555
+            case 0xa:
+              return b_v_x1("vasubu.vx", w); // line 557
+            case 0xb:
+              return b_v_x1("vasub.vx", w); // line 559
+            case 0x10:
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 537
+              return null;
+          }
           return null;
         case 0x7:
           return b_r2("vsetvli", w); // line 455
+        case 0x80000:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_args_empty("vsaddu.vv", w); // line 542
+            case 0x1:
+              return b_args_empty("vsadd.vv", w); // line 545
+            case 0x2:
+              return b_args_empty("vssubu.vv", w); // line 548
+            case 0x3:
+              return b_args_empty("vssub.vv", w); // line 550
+            case 0x7:
+              return b_args_empty("vsmul.vv", w); // line 560
+            case 0xa:
+              return b_args_empty("vssrl.vv", w); // line 562
+            case 0xb:
+              return b_args_empty("vssra.vv", w); // line 565
+            case 0xe:
+              return b_args_empty("vnclipu.wv", w); // line 568
+            case 0xf:
+              return b_args_empty("vnclip.wv", w); // line 571
+            case 0x10:
+              return b_args_empty("vwredsumu.vs", w); // line 586
+            case 0x11:
+              return b_args_empty("vwredsum.vs", w); // line 587
+          }
+          return null;
+        case 0x80003:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_args_empty("vsaddu.vi", w); // line 544
+            case 0x1:
+              return b_args_empty("vsadd.vi", w); // line 547
+            case 0xa:
+              return b_args_empty("vssrl.vi", w); // line 564
+            case 0xb:
+              return b_args_empty("vssra.vi", w); // line 567
+            case 0xe:
+              return b_args_empty("vnclipu.wi", w); // line 570
+            case 0xf:
+              return b_args_empty("vnclip.wi", w); // line 573
+          }
+          return null;
+        case 0x80004:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_v_x1("vsaddu.vx", w); // line 543
+            case 0x1:
+              return b_v_x1("vsadd.vx", w); // line 546
+            case 0x2:
+              return b_v_x1("vssubu.vx", w); // line 549
+            case 0x3:
+              return b_v_x1("vssub.vx", w); // line 551
+            case 0x7:
+              return b_v_x1("vsmul.vx", w); // line 561
+            case 0xa:
+              return b_v_x1("vssrl.vx", w); // line 563
+            case 0xb:
+              return b_v_x1("vssra.vx", w); // line 566
+            case 0xe:
+              return b_v_x1("vnclipu.wx", w); // line 569
+            case 0xf:
+              return b_v_x1("vnclip.wx", w); // line 572
+          }
+          return null;
         case 0x80007:
           switch ((w & 0x40000000) >>> 30) {
             case 0x0:

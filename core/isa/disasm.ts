@@ -146,6 +146,9 @@ function vtypeName(t: number): string {
   return `e${8 << vsew},${LMUL_NAMES[vlmul]},${t & 0x40 ? "ta" : "tu"},${t & 0x80 ? "ma" : "mu"}`;
 }
 
+/** The `.vi`/`.wi` forms whose immediate is a shift amount, uimm5 (the others' is simm5). */
+const UIMM5_OPS: ReadonlySet<Op> = new Set<Op>(["vssrl.vi", "vssra.vi", "vnclipu.wi", "vnclip.wi"]);
+
 /**
  * A vector instruction's operands; vector registers, vm and immediates come
  * from the raw bits (the decoder fills only the integer register fields).
@@ -172,10 +175,11 @@ const vectorOperands: Format = (i) => {
     case "vmv.x.s":
       return `${x(i.rd)},${v(vs2)}`;
   }
-  if (op.endsWith(".vv")) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
-  if (op.endsWith(".vx")) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
-  if (op.endsWith(".vi")) {
-    return op === "vxor.vi" && simm5 === -1 ? `${v(vd)},${v(vs2)}${mask}` : `${v(vd)},${v(vs2)},${simm5}${mask}`;
+  if (/\.(vv|wv|vs)$/.test(op)) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
+  if (/\.[vw]x$/.test(op)) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
+  if (/\.[vw]i$/.test(op)) {
+    if (op === "vxor.vi" && simm5 === -1) return `${v(vd)},${v(vs2)}${mask}`;
+    return `${v(vd)},${v(vs2)},${UIMM5_OPS.has(op) ? vs1 : simm5}${mask}`;
   }
   // Loads and stores: (rs1), then the stride or the index vector.
   const index = /^v[ls][uo]xei/.test(op) ? `,${v(vs2)}` : /^v[ls]se/.test(op) ? `,${x(i.rs2)}` : "";

@@ -304,6 +304,48 @@ export type Op =
   | "vmv.v.i"
   | "vmv.x.s"
   | "vmv.s.x"
+  | "vsaddu.vv"
+  | "vsaddu.vx"
+  | "vsaddu.vi"
+  | "vsadd.vv"
+  | "vsadd.vx"
+  | "vsadd.vi"
+  | "vssubu.vv"
+  | "vssubu.vx"
+  | "vssub.vv"
+  | "vssub.vx"
+  | "vaaddu.vv"
+  | "vaaddu.vx"
+  | "vaadd.vv"
+  | "vaadd.vx"
+  | "vasubu.vv"
+  | "vasubu.vx"
+  | "vasub.vv"
+  | "vasub.vx"
+  | "vsmul.vv"
+  | "vsmul.vx"
+  | "vssrl.vv"
+  | "vssrl.vx"
+  | "vssrl.vi"
+  | "vssra.vv"
+  | "vssra.vx"
+  | "vssra.vi"
+  | "vnclipu.wv"
+  | "vnclipu.wx"
+  | "vnclipu.wi"
+  | "vnclip.wv"
+  | "vnclip.wx"
+  | "vnclip.wi"
+  | "vredsum.vs"
+  | "vredand.vs"
+  | "vredor.vs"
+  | "vredxor.vs"
+  | "vredminu.vs"
+  | "vredmin.vs"
+  | "vredmaxu.vs"
+  | "vredmax.vs"
+  | "vwredsumu.vs"
+  | "vwredsum.vs"
   | "flh"
   | "fsh"
   | "fmv.x.h"
@@ -793,6 +835,48 @@ export const OPS: readonly Op[] = [
   "vmv.v.i",
   "vmv.x.s",
   "vmv.s.x",
+  "vsaddu.vv",
+  "vsaddu.vx",
+  "vsaddu.vi",
+  "vsadd.vv",
+  "vsadd.vx",
+  "vsadd.vi",
+  "vssubu.vv",
+  "vssubu.vx",
+  "vssub.vv",
+  "vssub.vx",
+  "vaaddu.vv",
+  "vaaddu.vx",
+  "vaadd.vv",
+  "vaadd.vx",
+  "vasubu.vv",
+  "vasubu.vx",
+  "vasub.vv",
+  "vasub.vx",
+  "vsmul.vv",
+  "vsmul.vx",
+  "vssrl.vv",
+  "vssrl.vx",
+  "vssrl.vi",
+  "vssra.vv",
+  "vssra.vx",
+  "vssra.vi",
+  "vnclipu.wv",
+  "vnclipu.wx",
+  "vnclipu.wi",
+  "vnclip.wv",
+  "vnclip.wx",
+  "vnclip.wi",
+  "vredsum.vs",
+  "vredand.vs",
+  "vredor.vs",
+  "vredxor.vs",
+  "vredminu.vs",
+  "vredmin.vs",
+  "vredmaxu.vs",
+  "vredmax.vs",
+  "vwredsumu.vs",
+  "vwredsum.vs",
   "flh",
   "fsh",
   "fmv.x.h",
@@ -1136,6 +1220,48 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vmv.v.i": { args: "empty", rm: false, fp: [], ext: "v" },
   "vmv.x.s": { args: "vrd", rm: false, fp: [], ext: "v" },
   "vmv.s.x": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsaddu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsaddu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsaddu.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsadd.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsadd.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssubu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssubu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vssub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vaaddu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vaaddu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vaadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vaadd.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vasubu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vasubu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vasub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vasub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsmul.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsmul.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vssrl.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssrl.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vssrl.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssra.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vssra.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vssra.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnclipu.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnclipu.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnclipu.wi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnclip.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnclip.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnclip.wi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredsum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredand.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredor.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredxor.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredminu.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredmin.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredmaxu.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vredmax.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwredsumu.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwredsum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
   flh: { args: "i", rm: false, fp: ["rd"], mem: { kind: "load", size: 2, signed: false }, ext: "zfhmin" },
   fsh: { args: "s", rm: false, fp: ["rs2"], mem: { kind: "store", size: 2 }, ext: "zfhmin" },
   "fmv.x.h": { args: "r2", rm: false, fp: ["rs1"], ext: "zfhmin" },
