@@ -28,6 +28,7 @@ import { type Executor, type VectorContext, type VectorGroup, VLEN, VLENB } from
 import { configGroup } from "./vector/config.ts";
 import { memoryGroup } from "./vector/memory.ts";
 import { integerGroup } from "./vector/integer.ts";
+import { fixedPointGroup } from "./vector/fixed_point.ts";
 
 /**
  * The groups of vector instructions, asked in turn for an operation's
@@ -37,6 +38,7 @@ const GROUPS: readonly VectorGroup[] = [
   configGroup,
   memoryGroup,
   integerGroup,
+  fixedPointGroup,
 ];
 
 /** Vector CSR numbers. */

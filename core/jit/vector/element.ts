@@ -169,3 +169,12 @@ export function operandFor(form: string, raw: number): Operand {
   const imm = BigInt(simm5(raw));
   return () => imm;
 }
+
+/**
+ * A masked instruction (vm = 0) may not read v0, the mask (EEW 1), as a
+ * source of SEW-wide elements either: QEMU 10.0.13 refuses it (its
+ * `vext_check_input_eew`), as the spec does any register read at two EEWs.
+ */
+export function requireMaskNotSource(vm: boolean, vs: number): void {
+  if (!vm && vs === 0) throw new IllegalInstruction("Masked vector instruction reading v0 as a source");
+}
