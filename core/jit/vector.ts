@@ -29,6 +29,7 @@ import { configGroup } from "./vector/config.ts";
 import { memoryGroup } from "./vector/memory.ts";
 import { integerGroup } from "./vector/integer.ts";
 import { fixedPointGroup } from "./vector/fixed_point.ts";
+import { reductionGroup } from "./vector/reduction.ts";
 
 /**
  * The groups of vector instructions, asked in turn for an operation's
@@ -39,6 +40,7 @@ const GROUPS: readonly VectorGroup[] = [
   memoryGroup,
   integerGroup,
   fixedPointGroup,
+  reductionGroup,
 ];
 
 /** Vector CSR numbers. */
