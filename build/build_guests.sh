@@ -148,6 +148,26 @@ if wanted cpu_probe; then
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/cpu_probe" cpu_probe.c)
 fi
 
+# V's fixed-point instructions and integer reductions, built and checked as `vector` above (tests/vector_fixed_test.ts).
+if wanted vector_fixed; then
+  echo "build_guests: vector_fixed <- vector_fixed.c (clang-19, V)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
+    -o "$BIN/vector_fixed" vector_fixed.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    for arg in "" illegal; do
+      out=$ROOT/tests/guest/expected/vector_fixed${arg:+_$arg}.out
+      status=0
+      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_fixed" $arg > "$out" || status=$?
+      echo "status $status" >> "$out"
+    done
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector_fixed*.out left as they are" >&2
+  fi
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s
