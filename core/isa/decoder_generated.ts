@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 675
-      return b_c_addi4spn("addi", w); // line 676
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 708
+      return b_c_addi4spn("addi", w); // line 709
     case 0x1:
-      return b_c_addi("addi", w); // line 688
+      return b_c_addi("addi", w); // line 721
     case 0x2:
-      return b_c_shift("slli", w); // line 711
+      return b_c_shift("slli", w); // line 744
     case 0x2000:
-      return b_c_ld("fld", w); // line 677
+      return b_c_ld("fld", w); // line 710
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 689
-      return b_c_addi("addiw", w); // line 690
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 722
+      return b_c_addi("addiw", w); // line 723
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 712
+      return b_c_ldsp("fld", w); // line 745
     case 0x4000:
-      return b_c_lw("lw", w); // line 678
+      return b_c_lw("lw", w); // line 711
     case 0x4001:
-      return b_c_li("addi", w); // line 691
+      return b_c_li("addi", w); // line 724
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 713
-      return b_c_lwsp("lw", w); // line 714
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 746
+      return b_c_lwsp("lw", w); // line 747
     case 0x6000:
-      return b_c_ld("ld", w); // line 679
+      return b_c_ld("ld", w); // line 712
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 693
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 692
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 694
-      return b_c_lui("lui", w); // line 695
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 726
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 725
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 727
+      return b_c_lui("lui", w); // line 728
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 715
-      return b_c_ldsp("ld", w); // line 716
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 748
+      return b_c_ldsp("ld", w); // line 749
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 731
+          return b_c_lb("lbu", w); // line 764
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 732
+              return b_c_lh("lhu", w); // line 765
             case 0x1:
-              return b_c_lh("lh", w); // line 733
+              return b_c_lh("lh", w); // line 766
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 734
+          return b_c_sb("sb", w); // line 767
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 735
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 768
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 696
+          return b_c_shiftp("srli", w); // line 729
         case 0x1:
-          return b_c_shiftp("srai", w); // line 697
+          return b_c_shiftp("srai", w); // line 730
         case 0x2:
-          return b_c_andi("andi", w); // line 698
+          return b_c_andi("andi", w); // line 731
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 699
+              return b_c_arith("sub", w); // line 732
             case 0x1:
-              return b_c_arith("xor", w); // line 700
+              return b_c_arith("xor", w); // line 733
             case 0x2:
-              return b_c_arith("or", w); // line 701
+              return b_c_arith("or", w); // line 734
             case 0x3:
-              return b_c_arith("and", w); // line 702
+              return b_c_arith("and", w); // line 735
             case 0x80:
-              return b_c_arith("subw", w); // line 703
+              return b_c_arith("subw", w); // line 736
             case 0x81:
-              return b_c_arith("addw", w); // line 704
+              return b_c_arith("addw", w); // line 737
             case 0x82:
-              return b_c_arith("mul", w); // line 742
+              return b_c_arith("mul", w); // line 775
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 736
+                  return b_c_andi255("andi", w); // line 769
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 737
+                  return b_c_unary("sext.b", w); // line 770
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 738
+                  return b_c_unary("zext.h", w); // line 771
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 739
+                  return b_c_unary("sext.h", w); // line 772
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 740
+                  return b_c_unary("add.uw", w); // line 773
                 case 0x5:
-                  return b_c_not("xori", w); // line 741
+                  return b_c_not("xori", w); // line 774
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 717
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 718
-          return b_c_mv("add", w); // line 719
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 750
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 751
+          return b_c_mv("add", w); // line 752
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 720
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 721
-          return b_c_add("add", w); // line 722
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 753
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 754
+          return b_c_add("add", w); // line 755
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 680
+      return b_c_sd("fsd", w); // line 713
     case 0xa001:
-      return b_c_j("jal", w); // line 705
+      return b_c_j("jal", w); // line 738
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 723
+      return b_c_sdsp("fsd", w); // line 756
     case 0xc000:
-      return b_c_sw("sw", w); // line 681
+      return b_c_sw("sw", w); // line 714
     case 0xc001:
-      return b_c_b("beq", w); // line 706
+      return b_c_b("beq", w); // line 739
     case 0xc002:
-      return b_c_swsp("sw", w); // line 724
+      return b_c_swsp("sw", w); // line 757
     case 0xe000:
-      return b_c_sd("sd", w); // line 682
+      return b_c_sd("sd", w); // line 715
     case 0xe001:
-      return b_c_b("bne", w); // line 707
+      return b_c_b("bne", w); // line 740
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 725
+      return b_c_sdsp("sd", w); // line 758
   }
   return null;
 }
@@ -608,7 +608,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 605
+          return b_i("flh", w); // line 638
         case 0x2:
           return b_i("flw", w); // line 312
         case 0x3:
@@ -860,7 +860,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 606
+          return b_s("fsh", w); // line 639
         case 0x2:
           return b_s("fsw", w); // line 313
         case 0x3:
@@ -1086,7 +1086,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 614
+          return b_r4_rm("fmadd.h", w); // line 647
       }
       return null;
     case 0x47:
@@ -1096,7 +1096,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 348
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 615
+          return b_r4_rm("fmsub.h", w); // line 648
       }
       return null;
     case 0x4b:
@@ -1106,7 +1106,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 349
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 616
+          return b_r4_rm("fnmsub.h", w); // line 649
       }
       return null;
     case 0x4f:
@@ -1116,7 +1116,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 350
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 617
+          return b_r4_rm("fnmadd.h", w); // line 650
       }
       return null;
     case 0x53:
@@ -1126,25 +1126,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 351
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 618
+          return b_r_rm("fadd.h", w); // line 651
         case 0x4:
           return b_r_rm("fsub.s", w); // line 319
         case 0x5:
           return b_r_rm("fsub.d", w); // line 352
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 619
+          return b_r_rm("fsub.h", w); // line 652
         case 0x8:
           return b_r_rm("fmul.s", w); // line 320
         case 0x9:
           return b_r_rm("fmul.d", w); // line 353
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 620
+          return b_r_rm("fmul.h", w); // line 653
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 321
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 354
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 621
+          return b_r_rm("fdiv.h", w); // line 654
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1168,11 +1168,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 623
+              return b_r("fsgnj.h", w); // line 656
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 624
+              return b_r("fsgnjn.h", w); // line 657
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 625
+              return b_r("fsgnjx.h", w); // line 658
           }
           return null;
         case 0x14:
@@ -1182,9 +1182,9 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.s", w); // line 327
             case 0x2:
-              return b_r("fminm.s", w); // line 653
+              return b_r("fminm.s", w); // line 686
             case 0x3:
-              return b_r("fmaxm.s", w); // line 654
+              return b_r("fmaxm.s", w); // line 687
           }
           return null;
         case 0x15:
@@ -1194,21 +1194,21 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.d", w); // line 360
             case 0x2:
-              return b_r("fminm.d", w); // line 655
+              return b_r("fminm.d", w); // line 688
             case 0x3:
-              return b_r("fmaxm.d", w); // line 656
+              return b_r("fmaxm.d", w); // line 689
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 626
+              return b_r("fmin.h", w); // line 659
             case 0x1:
-              return b_r("fmax.h", w); // line 627
+              return b_r("fmax.h", w); // line 660
             case 0x2:
-              return b_r("fminm.h", w); // line 657
+              return b_r("fminm.h", w); // line 690
             case 0x3:
-              return b_r("fmaxm.h", w); // line 658
+              return b_r("fmaxm.h", w); // line 691
           }
           return null;
         case 0x20:
@@ -1216,11 +1216,11 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 361
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 609
+              return b_r2_rm("fcvt.s.h", w); // line 642
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 659
+              return b_r2_rm("fround.s", w); // line 692
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 660
+              return b_r2_rm("froundnx.s", w); // line 693
           }
           return null;
         case 0x21:
@@ -1228,23 +1228,23 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 362
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 611
+              return b_r2_rm("fcvt.d.h", w); // line 644
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 661
+              return b_r2_rm("fround.d", w); // line 694
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 662
+              return b_r2_rm("froundnx.d", w); // line 695
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 610
+              return b_r2_rm("fcvt.h.s", w); // line 643
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 612
+              return b_r2_rm("fcvt.h.d", w); // line 645
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 663
+              return b_r2_rm("fround.h", w); // line 696
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 664
+              return b_r2_rm("froundnx.h", w); // line 697
           }
           return null;
         case 0x2c:
@@ -1254,7 +1254,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 622
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 655
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1265,9 +1265,9 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.s", w); // line 334
             case 0x4:
-              return b_r("fleq.s", w); // line 666
+              return b_r("fleq.s", w); // line 699
             case 0x5:
-              return b_r("fltq.s", w); // line 667
+              return b_r("fltq.s", w); // line 700
           }
           return null;
         case 0x51:
@@ -1279,23 +1279,23 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.d", w); // line 363
             case 0x4:
-              return b_r("fleq.d", w); // line 668
+              return b_r("fleq.d", w); // line 701
             case 0x5:
-              return b_r("fltq.d", w); // line 669
+              return b_r("fltq.d", w); // line 702
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 635
+              return b_r("fle.h", w); // line 668
             case 0x1:
-              return b_r("flt.h", w); // line 634
+              return b_r("flt.h", w); // line 667
             case 0x2:
-              return b_r("feq.h", w); // line 633
+              return b_r("feq.h", w); // line 666
             case 0x4:
-              return b_r("fleq.h", w); // line 670
+              return b_r("fleq.h", w); // line 703
             case 0x5:
-              return b_r("fltq.h", w); // line 671
+              return b_r("fltq.h", w); // line 704
           }
           return null;
         case 0x60:
@@ -1321,20 +1321,20 @@ export function decode32(w: number): Insn | null {
             case 0x3:
               return b_r2_rm("fcvt.lu.d", w); // line 370
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 665
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 698
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 628
+              return b_r2_rm("fcvt.w.h", w); // line 661
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 629
+              return b_r2_rm("fcvt.wu.h", w); // line 662
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 630
+              return b_r2_rm("fcvt.l.h", w); // line 663
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 631
+              return b_r2_rm("fcvt.lu.h", w); // line 664
           }
           return null;
         case 0x68:
@@ -1364,13 +1364,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 636
+              return b_r2_rm("fcvt.h.w", w); // line 669
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 637
+              return b_r2_rm("fcvt.h.wu", w); // line 670
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 638
+              return b_r2_rm("fcvt.h.l", w); // line 671
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 639
+              return b_r2_rm("fcvt.h.lu", w); // line 672
           }
           return null;
         case 0x70:
@@ -1392,9 +1392,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 607
+              return b_r2("fmv.x.h", w); // line 640
             case 0x1:
-              return b_r2("fclass.h", w); // line 632
+              return b_r2("fclass.h", w); // line 665
           }
           return null;
         case 0x78:
@@ -1402,7 +1402,7 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.w.x", w); // line 341
             case 0x100:
-              return b_r2("fli.s", w); // line 650
+              return b_r2("fli.s", w); // line 683
           }
           return null;
         case 0x79:
@@ -1410,15 +1410,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.d.x", w); // line 376
             case 0x100:
-              return b_r2("fli.d", w); // line 651
+              return b_r2("fli.d", w); // line 684
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 608
+              return b_r2("fmv.h.x", w); // line 641
             case 0x100:
-              return b_r2("fli.h", w); // line 652
+              return b_r2("fli.h", w); // line 685
           }
           return null;
       }
@@ -1437,6 +1437,10 @@ export function decode32(w: number): Insn | null {
               return b_args_empty("vor.vv", w); // line 527
             case 0xb:
               return b_args_empty("vxor.vv", w); // line 530
+            case 0xc:
+              return b_args_empty("vrgather.vv", w); // line 618
+            case 0xe:
+              return b_args_empty("vrgatherei16.vv", w); // line 621
             case 0x17:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 533
               return null;
@@ -1469,7 +1473,57 @@ export function decode32(w: number): Insn | null {
             case 0xb:
               return b_args_empty("vasub.vv", w); // line 558
             case 0x10:
-              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vmv.x.s", w); // line 536
+              switch ((w & 0xf8000) >>> 15) {
+                case 0x0:
+                  if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 536
+                  return null;
+                case 0x10:
+                  return b_v_xd("vcpop.m", w); // line 601
+                case 0x11:
+                  return b_v_xd("vfirst.m", w); // line 602
+              }
+              return null;
+            case 0x14:
+              switch ((w & 0xf8000) >>> 15) {
+                case 0x1:
+                  return b_args_empty("vmsbf.m", w); // line 603
+                case 0x2:
+                  return b_args_empty("vmsof.m", w); // line 604
+                case 0x3:
+                  return b_args_empty("vmsif.m", w); // line 605
+                case 0x10:
+                  return b_args_empty("viota.m", w); // line 606
+                case 0x11:
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 607
+                  return null;
+              }
+              return null;
+            case 0x17:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 622
+              return null;
+            case 0x18:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 593
+              return null;
+            case 0x19:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 594
+              return null;
+            case 0x1a:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 595
+              return null;
+            case 0x1b:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 596
+              return null;
+            case 0x1c:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 597
+              return null;
+            case 0x1d:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 598
+              return null;
+            case 0x1e:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 599
+              return null;
+            case 0x1f:
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 600
               return null;
           }
           return null;
@@ -1483,6 +1537,12 @@ export function decode32(w: number): Insn | null {
               return b_args_empty("vor.vi", w); // line 529
             case 0xb:
               return b_args_empty("vxor.vi", w); // line 532
+            case 0xc:
+              return b_args_empty("vrgather.vi", w); // line 620
+            case 0xe:
+              return b_args_empty("vslideup.vi", w); // line 613
+            case 0xf:
+              return b_args_empty("vslidedown.vi", w); // line 615
             case 0x17:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.i", w); // line 535
               return null;
@@ -1500,6 +1560,12 @@ export function decode32(w: number): Insn | null {
               return b_v_x1("vor.vx", w); // line 528
             case 0xb:
               return b_v_x1("vxor.vx", w); // line 531
+            case 0xc:
+              return b_v_x1("vrgather.vx", w); // line 619
+            case 0xe:
+              return b_v_x1("vslideup.vx", w); // line 612
+            case 0xf:
+              return b_v_x1("vslidedown.vx", w); // line 614
             case 0x17:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.v.x", w); // line 534
               return null;
@@ -1515,6 +1581,10 @@ export function decode32(w: number): Insn | null {
               return b_v_x1("vasubu.vx", w); // line 557
             case 0xb:
               return b_v_x1("vasub.vx", w); // line 559
+            case 0xe:
+              return b_v_x1("vslide1up.vx", w); // line 616
+            case 0xf:
+              return b_v_x1("vslide1down.vx", w); // line 617
             case 0x10:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 537
               return null;
@@ -1554,6 +1624,18 @@ export function decode32(w: number): Insn | null {
               return b_args_empty("vsaddu.vi", w); // line 544
             case 0x1:
               return b_args_empty("vsadd.vi", w); // line 547
+            case 0x7:
+              switch ((w & 0x20f8000) >>> 15) {
+                case 0x400:
+                  return b_args_empty("vmv1r.v", w); // line 623
+                case 0x401:
+                  return b_args_empty("vmv2r.v", w); // line 624
+                case 0x403:
+                  return b_args_empty("vmv4r.v", w); // line 625
+                case 0x407:
+                  return b_args_empty("vmv8r.v", w); // line 626
+              }
+              return null;
             case 0xa:
               return b_args_empty("vssrl.vi", w); // line 564
             case 0xb:

@@ -158,6 +158,8 @@ const vectorOperands: Format = (i) => {
   const mask = (raw >>> 25) & 1 ? "" : ",v0.t";
   const simm5 = (raw << 12) >> 27;
   const op = i.op;
+  const maskOrPermutation = maskPermutationOperands(i);
+  if (maskOrPermutation !== undefined) return maskOrPermutation;
   switch (op) {
     case "vsetvli":
       return `${x(i.rd)},${x(i.rs1)},${vtypeName((raw >>> 20) & 0x7ff)}`;
@@ -185,6 +187,54 @@ const vectorOperands: Format = (i) => {
   const index = /^v[ls][uo]xei/.test(op) ? `,${v(vs2)}` : /^v[ls]se/.test(op) ? `,${x(i.rs2)}` : "";
   return `${v(vd)},(${x(i.rs1)})${index}${mask}`;
 };
+
+/**
+ * The operands of the mask and permutation instructions whose forms the
+ * generic `.vv`/`.vx`/`.vi` ones do not fit: single mask sources, x[rd]
+ * results, unsigned immediates, whole-register moves.
+ */
+function maskPermutationOperands(i: Insn): string | undefined {
+  const raw = i.raw, vd = (raw >>> 7) & 31, vs1 = (raw >>> 15) & 31, vs2 = (raw >>> 20) & 31;
+  const mask = (raw >>> 25) & 1 ? "" : ",v0.t";
+  switch (i.op) {
+    case "vcpop.m":
+    case "vfirst.m":
+      return `${x(i.rd)},${v(vs2)}${mask}`;
+    case "vmsbf.m":
+    case "vmsif.m":
+    case "vmsof.m":
+    case "viota.m":
+      return `${v(vd)},${v(vs2)}${mask}`;
+    case "vid.v":
+      return `${v(vd)}${mask}`;
+    case "vcompress.vm":
+      return `${v(vd)},${v(vs2)},${v(vs1)}`;
+    case "vmv1r.v":
+    case "vmv2r.v":
+    case "vmv4r.v":
+    case "vmv8r.v":
+      return `${v(vd)},${v(vs2)}`;
+    case "vslideup.vi":
+    case "vslidedown.vi":
+    case "vrgather.vi":
+      return `${v(vd)},${v(vs2)},${vs1}${mask}`;
+  }
+  return i.op.endsWith(".mm") ? `${v(vd)},${v(vs2)},${v(vs1)}` : undefined;
+}
+
+/**
+ * objdump's aliases of mask-register logical operations on one register:
+ * vmmv.m and vmnot.m (vmand/vmnand with vs1 = vs2), vmclr.m and vmset.m
+ * (vmxor/vmxnor with vd = vs1 = vs2).
+ */
+function maskRegisterAlias(i: Insn): string | undefined {
+  const vd = (i.raw >>> 7) & 31, vs1 = (i.raw >>> 15) & 31, vs2 = (i.raw >>> 20) & 31;
+  if (vs1 !== vs2) return undefined;
+  if (i.op === "vmand.mm" || i.op === "vmnand.mm") {
+    return text(i.op === "vmand.mm" ? "vmmv.m" : "vmnot.m", `${v(vd)},${v(vs2)}`);
+  }
+  return vd === vs1 ? text(i.op === "vmxor.mm" ? "vmclr.m" : "vmset.m", v(vd)) : undefined;
+}
 
 /**
  * A vector instruction's mnemonic as objdump prints it: segment forms
@@ -408,6 +458,11 @@ function compressedHint(i: Insn): string | undefined {
 /** objdump's pseudo-instructions for one instruction, or undefined to print it plainly. */
 function alias(i: Insn, pc: number): string | undefined {
   switch (i.op) {
+    case "vmand.mm":
+    case "vmnand.mm":
+    case "vmxor.mm":
+    case "vmxnor.mm":
+      return maskRegisterAlias(i);
     case "addi":
       if (i.rd === 0 && i.rs1 === 0 && i.imm === 0) return "nop";
       if (i.rs1 === 0) return text("li", `${x(i.rd)},${i.imm}`);

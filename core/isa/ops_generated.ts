@@ -346,6 +346,36 @@ export type Op =
   | "vredmax.vs"
   | "vwredsumu.vs"
   | "vwredsum.vs"
+  | "vmandn.mm"
+  | "vmand.mm"
+  | "vmor.mm"
+  | "vmxor.mm"
+  | "vmorn.mm"
+  | "vmnand.mm"
+  | "vmnor.mm"
+  | "vmxnor.mm"
+  | "vcpop.m"
+  | "vfirst.m"
+  | "vmsbf.m"
+  | "vmsof.m"
+  | "vmsif.m"
+  | "viota.m"
+  | "vid.v"
+  | "vslideup.vx"
+  | "vslideup.vi"
+  | "vslidedown.vx"
+  | "vslidedown.vi"
+  | "vslide1up.vx"
+  | "vslide1down.vx"
+  | "vrgather.vv"
+  | "vrgather.vx"
+  | "vrgather.vi"
+  | "vrgatherei16.vv"
+  | "vcompress.vm"
+  | "vmv1r.v"
+  | "vmv2r.v"
+  | "vmv4r.v"
+  | "vmv8r.v"
   | "flh"
   | "fsh"
   | "fmv.x.h"
@@ -877,6 +907,36 @@ export const OPS: readonly Op[] = [
   "vredmax.vs",
   "vwredsumu.vs",
   "vwredsum.vs",
+  "vmandn.mm",
+  "vmand.mm",
+  "vmor.mm",
+  "vmxor.mm",
+  "vmorn.mm",
+  "vmnand.mm",
+  "vmnor.mm",
+  "vmxnor.mm",
+  "vcpop.m",
+  "vfirst.m",
+  "vmsbf.m",
+  "vmsof.m",
+  "vmsif.m",
+  "viota.m",
+  "vid.v",
+  "vslideup.vx",
+  "vslideup.vi",
+  "vslidedown.vx",
+  "vslidedown.vi",
+  "vslide1up.vx",
+  "vslide1down.vx",
+  "vrgather.vv",
+  "vrgather.vx",
+  "vrgather.vi",
+  "vrgatherei16.vv",
+  "vcompress.vm",
+  "vmv1r.v",
+  "vmv2r.v",
+  "vmv4r.v",
+  "vmv8r.v",
   "flh",
   "fsh",
   "fmv.x.h",
@@ -1262,6 +1322,36 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vredmax.vs": { args: "empty", rm: false, fp: [], ext: "v" },
   "vwredsumu.vs": { args: "empty", rm: false, fp: [], ext: "v" },
   "vwredsum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmandn.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmand.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmor.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmxor.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmorn.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmnand.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmnor.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmxnor.mm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vcpop.m": { args: "vrd", rm: false, fp: [], ext: "v" },
+  "vfirst.m": { args: "vrd", rm: false, fp: [], ext: "v" },
+  "vmsbf.m": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsof.m": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsif.m": { args: "empty", rm: false, fp: [], ext: "v" },
+  "viota.m": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vid.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vslideup.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vslideup.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vslidedown.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vslidedown.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vslide1up.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vslide1down.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vrgather.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vrgather.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vrgather.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vrgatherei16.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vcompress.vm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv1r.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv2r.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv4r.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmv8r.v": { args: "empty", rm: false, fp: [], ext: "v" },
   flh: { args: "i", rm: false, fp: ["rd"], mem: { kind: "load", size: 2, signed: false }, ext: "zfhmin" },
   fsh: { args: "s", rm: false, fp: ["rs2"], mem: { kind: "store", size: 2 }, ext: "zfhmin" },
   "fmv.x.h": { args: "r2", rm: false, fp: ["rs1"], ext: "zfhmin" },

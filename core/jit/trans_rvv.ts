@@ -17,8 +17,15 @@ export type VectorOp = Extract<Op, `v${string}`>;
 /** The V operations of the table. */
 export const VECTOR_OPS: readonly VectorOp[] = OPS.filter((op): op is VectorOp => OP_INFO[op].ext === "v");
 
-/** The vector operations that write an integer register rd (the new vl, or element 0). */
-export const WRITES_RD: ReadonlySet<Op> = new Set<Op>(["vsetvli", "vsetivli", "vsetvl", "vmv.x.s"]);
+/** The vector operations that write an integer register rd (the new vl, element 0, a count or an index). */
+export const WRITES_RD: ReadonlySet<Op> = new Set<Op>([
+  "vsetvli",
+  "vsetivli",
+  "vsetvl",
+  "vmv.x.s",
+  "vcpop.m",
+  "vfirst.m",
+]);
 
 /** Any vector instruction: `vector(c, raw, rs1, rs2)`, which may fault or be illegal at run time. */
 const vectorTrans: Trans = (e, i) => {

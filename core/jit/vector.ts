@@ -30,6 +30,8 @@ import { memoryGroup } from "./vector/memory.ts";
 import { integerGroup } from "./vector/integer.ts";
 import { fixedPointGroup } from "./vector/fixed_point.ts";
 import { reductionGroup } from "./vector/reduction.ts";
+import { maskGroup } from "./vector/mask.ts";
+import { permutationGroup } from "./vector/permutation.ts";
 
 /**
  * The groups of vector instructions, asked in turn for an operation's
@@ -41,6 +43,8 @@ const GROUPS: readonly VectorGroup[] = [
   integerGroup,
   fixedPointGroup,
   reductionGroup,
+  maskGroup,
+  permutationGroup,
 ];
 
 /** Vector CSR numbers. */
@@ -126,7 +130,7 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
  * Makes the vector helper for one address space: `vector(c, raw, lo1, hi1,
  * lo2, hi2)` runs instruction word `raw` with rs1 = (lo1, hi1) and rs2 =
  * (lo2, hi2), and returns the low word of what it writes to rd (the high
- * word in `hi[0]`); only `vset*` and `vmv.x.s` write rd.
+ * word in `hi[0]`); only `vset*`, `vmv.x.s`, `vcpop.m` and `vfirst.m` write rd.
  *
  * @example `vsetivli a0, 4, e32, m1, ta, ma` then `vmv.v.i v8, 5`
  * ```ts

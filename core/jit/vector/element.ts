@@ -178,3 +178,24 @@ export function operandFor(form: string, raw: number): Operand {
 export function requireMaskNotSource(vm: boolean, vs: number): void {
   if (!vm && vs === 0) throw new IllegalInstruction("Masked vector instruction reading v0 as a source");
 }
+
+/** Sets (`on`) or clears mask bit `i` of the register at `reg`. */
+export function setMaskBit(c: Cpu, reg: number, i: number, on: boolean): void {
+  const at = reg * VLENB + (i >> 3), bit = 1 << (i & 7), v = c.vec.v;
+  v[at] = on ? v[at] | bit : v[at] & ~bit;
+}
+
+/** Whether registers [a, a + aRegs) and [b, b + bRegs) share one. */
+export function overlaps(a: number, aRegs: number, b: number, bRegs: number): boolean {
+  return a < b + bRegs && b < a + aRegs;
+}
+
+/** Instructions that cannot resume (vcpop, viota, vcompress…) are illegal with vstart ≠ 0. */
+export function requireVstartZero(c: Cpu): void {
+  if (c.vec.vstart !== 0) throw new IllegalInstruction("Vector instruction needs vstart = 0");
+}
+
+/** Whether mask bit `i` of the register at `reg` is set. */
+export function maskBitOf(c: Cpu, reg: number, i: number): boolean {
+  return ((c.vec.v[reg * VLENB + (i >> 3)] >> (i & 7)) & 1) !== 0;
+}
