@@ -3,7 +3,7 @@
  * 128): the mask-register logical operations, vcpop.m, vfirst.m,
  * vmsbf/vmsif/vmsof.m, viota.m, vid.v; the slides, register gathers,
  * vcompress.vm and the whole-register moves, at several SEW and LMUL,
- * masked and unmasked, with a tail (short vl), vstart > 0 and offsets or
+ * masked and unmasked, with a tail (short vl), vl = 0, vstart > 0 and offsets or
  * indices past VLMAX. Each case loads known bytes into v0 (the mask), v1–v7,
  * v8–v15 (destination), v16–v23 (vs2), v24–v31 (vs1: indices or a mask)
  * with whole-register loads, runs one instruction under a vtype set with
@@ -261,6 +261,8 @@ static void cases(void) {
           run(k, vt, avl, 0, 0);
         }
       }
+      /* vl = 0: nothing but the whole-register moves writes; vcpop.m gives 0, vfirst.m -1 */
+      if (c == 0) run(k, vt, 0, 0, 3);
       if (CASES[k].flags & VSTART) {
         run(k, vt, 1000, 2, 3);
         run(k, vt, 3, 5, 1);
