@@ -217,6 +217,9 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector_signal", args: ["preserve"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   // QEMU 10's profile models; tests/cpu_probe_test.ts has the others.
   { bin: "cpu_probe", args: ["insns"], status: 0, flags: ["-cpu", "rva22u64"] },
+  // V's fixed-point instructions and integer reductions; tests/vector_fixed_test.ts also compares with its committed output.
+  { bin: "vector_fixed", status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector_fixed", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   // V's mask and permutation instructions; tests/vector_perm_test.ts also compares with its committed output.
   { bin: "vector_perm", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_perm", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
