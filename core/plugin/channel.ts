@@ -193,23 +193,7 @@ export const ACT_WORDS: Readonly<Record<number, number>> = {
   [ACT.MEM_SYNC]: 5,
 };
 
-/**
- * Record tags in the top 3 bits of a ring record's first word; the low 29
- * bits hold the id.
- */
-export const TAG = {
-  /** `[BLOCK | blockId, vcpu]` */
-  BLOCK: 0 << 29,
-  /** `[COND | slotId, vcpu]`: a conditional callback whose condition held. */
-  COND: 1 << 29,
-  /** `[MEM | memSlotId, vcpu | info << 8, addr, valueLo, valueHi]` */
-  MEM: 2 << 29,
-  /** `[TRUNC | inclusive, vcpu, pc]`: the block being executed on vcpu stopped at pc. */
-  TRUNC: 3 << 29,
-} as const;
-
-/** Mask of the id part of a record's first word. */
-export const ID_MASK = (1 << 29) - 1;
+export { ID_MASK, TAG } from "../jit/record_format.ts";
 
 /**
  * Int32 slots of a ring header. The producer's and the consumer's words
@@ -462,16 +446,8 @@ export function getBytes(ctl: ArrayBufferLike, at: number): Uint8Array {
   return new Uint8Array(ctl, (at + 1) * 4, len).slice();
 }
 
-/**
- * Words the producer gathers in private memory before copying them into
- * the ring at once. Writing records straight into shared memory costs a
- * cache-line transfer to the consumer's core for every few records
- * (measured here: 11 ns a two-word record); copying batches costs 3.5 ns.
- */
-export const BATCH_WORDS = 8192;
-
-/** Words of a ring writer's batch store: its count, then {@link BATCH_WORDS}. */
-export const BATCH_STORE_WORDS = BATCH_WORDS + 1;
+export { BATCH_STORE_WORDS, BATCH_WORDS } from "../jit/record_format.ts";
+import { BATCH_STORE_WORDS, BATCH_WORDS } from "../jit/record_format.ts";
 
 /**
  * The producing end of an event ring (the emulator's side): records are

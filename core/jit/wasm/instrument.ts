@@ -24,7 +24,7 @@ import {
   type MemAction,
 } from "../plugin_actions.ts";
 import type { Insn } from "../../isa/insn.ts";
-import { BATCH_WORDS, TAG } from "../../plugin/channel.ts";
+import { BATCH_WORDS, TAG } from "../record_format.ts";
 import { FN, MEM } from "./layout.ts";
 import { I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";

@@ -22,7 +22,7 @@ import * as fpu from "../../fpu/mod.ts";
 import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
 import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
 import type { PluginHooks } from "../plugin_actions.ts";
-import { BATCH_STORE_WORDS, BATCH_WORDS } from "../../plugin/channel.ts";
+import { BATCH_STORE_WORDS, BATCH_WORDS } from "../record_format.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
