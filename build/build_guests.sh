@@ -188,6 +188,24 @@ if wanted vector_perm; then
   fi
 fi
 
+# Vector floating point, the same way (tests/vector_fp_test.ts).
+if wanted vector_fp; then
+  echo "build_guests: vector_fp <- vector_fp.c (clang-19, V)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
+    -o "$BIN/vector_fp" vector_fp.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    out=$ROOT/tests/guest/expected/vector_fp.out
+    status=0
+    "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_fp" > "$out" || status=$?
+    echo "status $status" >> "$out"
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector_fp.out left as it is" >&2
+  fi
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s

@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 708
-      return b_c_addi4spn("addi", w); // line 709
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 812
+      return b_c_addi4spn("addi", w); // line 813
     case 0x1:
-      return b_c_addi("addi", w); // line 721
+      return b_c_addi("addi", w); // line 825
     case 0x2:
-      return b_c_shift("slli", w); // line 744
+      return b_c_shift("slli", w); // line 848
     case 0x2000:
-      return b_c_ld("fld", w); // line 710
+      return b_c_ld("fld", w); // line 814
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 722
-      return b_c_addi("addiw", w); // line 723
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 826
+      return b_c_addi("addiw", w); // line 827
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 745
+      return b_c_ldsp("fld", w); // line 849
     case 0x4000:
-      return b_c_lw("lw", w); // line 711
+      return b_c_lw("lw", w); // line 815
     case 0x4001:
-      return b_c_li("addi", w); // line 724
+      return b_c_li("addi", w); // line 828
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 746
-      return b_c_lwsp("lw", w); // line 747
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 850
+      return b_c_lwsp("lw", w); // line 851
     case 0x6000:
-      return b_c_ld("ld", w); // line 712
+      return b_c_ld("ld", w); // line 816
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 726
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 725
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 727
-      return b_c_lui("lui", w); // line 728
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 830
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 829
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 831
+      return b_c_lui("lui", w); // line 832
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 748
-      return b_c_ldsp("ld", w); // line 749
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 852
+      return b_c_ldsp("ld", w); // line 853
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 764
+          return b_c_lb("lbu", w); // line 868
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 765
+              return b_c_lh("lhu", w); // line 869
             case 0x1:
-              return b_c_lh("lh", w); // line 766
+              return b_c_lh("lh", w); // line 870
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 767
+          return b_c_sb("sb", w); // line 871
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 768
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 872
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 729
+          return b_c_shiftp("srli", w); // line 833
         case 0x1:
-          return b_c_shiftp("srai", w); // line 730
+          return b_c_shiftp("srai", w); // line 834
         case 0x2:
-          return b_c_andi("andi", w); // line 731
+          return b_c_andi("andi", w); // line 835
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 732
+              return b_c_arith("sub", w); // line 836
             case 0x1:
-              return b_c_arith("xor", w); // line 733
+              return b_c_arith("xor", w); // line 837
             case 0x2:
-              return b_c_arith("or", w); // line 734
+              return b_c_arith("or", w); // line 838
             case 0x3:
-              return b_c_arith("and", w); // line 735
+              return b_c_arith("and", w); // line 839
             case 0x80:
-              return b_c_arith("subw", w); // line 736
+              return b_c_arith("subw", w); // line 840
             case 0x81:
-              return b_c_arith("addw", w); // line 737
+              return b_c_arith("addw", w); // line 841
             case 0x82:
-              return b_c_arith("mul", w); // line 775
+              return b_c_arith("mul", w); // line 879
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 769
+                  return b_c_andi255("andi", w); // line 873
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 770
+                  return b_c_unary("sext.b", w); // line 874
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 771
+                  return b_c_unary("zext.h", w); // line 875
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 772
+                  return b_c_unary("sext.h", w); // line 876
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 773
+                  return b_c_unary("add.uw", w); // line 877
                 case 0x5:
-                  return b_c_not("xori", w); // line 774
+                  return b_c_not("xori", w); // line 878
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 750
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 751
-          return b_c_mv("add", w); // line 752
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 854
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 855
+          return b_c_mv("add", w); // line 856
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 753
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 754
-          return b_c_add("add", w); // line 755
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 857
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 858
+          return b_c_add("add", w); // line 859
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 713
+      return b_c_sd("fsd", w); // line 817
     case 0xa001:
-      return b_c_j("jal", w); // line 738
+      return b_c_j("jal", w); // line 842
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 756
+      return b_c_sdsp("fsd", w); // line 860
     case 0xc000:
-      return b_c_sw("sw", w); // line 714
+      return b_c_sw("sw", w); // line 818
     case 0xc001:
-      return b_c_b("beq", w); // line 739
+      return b_c_b("beq", w); // line 843
     case 0xc002:
-      return b_c_swsp("sw", w); // line 757
+      return b_c_swsp("sw", w); // line 861
     case 0xe000:
-      return b_c_sd("sd", w); // line 715
+      return b_c_sd("sd", w); // line 819
     case 0xe001:
-      return b_c_b("bne", w); // line 740
+      return b_c_b("bne", w); // line 844
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 758
+      return b_c_sdsp("sd", w); // line 862
   }
   return null;
 }
@@ -608,7 +608,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 638
+          return b_i("flh", w); // line 742
         case 0x2:
           return b_i("flw", w); // line 312
         case 0x3:
@@ -860,7 +860,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 639
+          return b_s("fsh", w); // line 743
         case 0x2:
           return b_s("fsw", w); // line 313
         case 0x3:
@@ -1086,7 +1086,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 647
+          return b_r4_rm("fmadd.h", w); // line 751
       }
       return null;
     case 0x47:
@@ -1096,7 +1096,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 348
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 648
+          return b_r4_rm("fmsub.h", w); // line 752
       }
       return null;
     case 0x4b:
@@ -1106,7 +1106,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 349
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 649
+          return b_r4_rm("fnmsub.h", w); // line 753
       }
       return null;
     case 0x4f:
@@ -1116,7 +1116,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 350
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 650
+          return b_r4_rm("fnmadd.h", w); // line 754
       }
       return null;
     case 0x53:
@@ -1126,25 +1126,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 351
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 651
+          return b_r_rm("fadd.h", w); // line 755
         case 0x4:
           return b_r_rm("fsub.s", w); // line 319
         case 0x5:
           return b_r_rm("fsub.d", w); // line 352
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 652
+          return b_r_rm("fsub.h", w); // line 756
         case 0x8:
           return b_r_rm("fmul.s", w); // line 320
         case 0x9:
           return b_r_rm("fmul.d", w); // line 353
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 653
+          return b_r_rm("fmul.h", w); // line 757
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 321
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 354
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 654
+          return b_r_rm("fdiv.h", w); // line 758
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1168,11 +1168,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 656
+              return b_r("fsgnj.h", w); // line 760
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 657
+              return b_r("fsgnjn.h", w); // line 761
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 658
+              return b_r("fsgnjx.h", w); // line 762
           }
           return null;
         case 0x14:
@@ -1182,9 +1182,9 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.s", w); // line 327
             case 0x2:
-              return b_r("fminm.s", w); // line 686
+              return b_r("fminm.s", w); // line 790
             case 0x3:
-              return b_r("fmaxm.s", w); // line 687
+              return b_r("fmaxm.s", w); // line 791
           }
           return null;
         case 0x15:
@@ -1194,21 +1194,21 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.d", w); // line 360
             case 0x2:
-              return b_r("fminm.d", w); // line 688
+              return b_r("fminm.d", w); // line 792
             case 0x3:
-              return b_r("fmaxm.d", w); // line 689
+              return b_r("fmaxm.d", w); // line 793
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 659
+              return b_r("fmin.h", w); // line 763
             case 0x1:
-              return b_r("fmax.h", w); // line 660
+              return b_r("fmax.h", w); // line 764
             case 0x2:
-              return b_r("fminm.h", w); // line 690
+              return b_r("fminm.h", w); // line 794
             case 0x3:
-              return b_r("fmaxm.h", w); // line 691
+              return b_r("fmaxm.h", w); // line 795
           }
           return null;
         case 0x20:
@@ -1216,11 +1216,11 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 361
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 642
+              return b_r2_rm("fcvt.s.h", w); // line 746
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 692
+              return b_r2_rm("fround.s", w); // line 796
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 693
+              return b_r2_rm("froundnx.s", w); // line 797
           }
           return null;
         case 0x21:
@@ -1228,23 +1228,23 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 362
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 644
+              return b_r2_rm("fcvt.d.h", w); // line 748
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 694
+              return b_r2_rm("fround.d", w); // line 798
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 695
+              return b_r2_rm("froundnx.d", w); // line 799
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 643
+              return b_r2_rm("fcvt.h.s", w); // line 747
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 645
+              return b_r2_rm("fcvt.h.d", w); // line 749
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 696
+              return b_r2_rm("fround.h", w); // line 800
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 697
+              return b_r2_rm("froundnx.h", w); // line 801
           }
           return null;
         case 0x2c:
@@ -1254,7 +1254,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 655
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 759
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1265,9 +1265,9 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.s", w); // line 334
             case 0x4:
-              return b_r("fleq.s", w); // line 699
+              return b_r("fleq.s", w); // line 803
             case 0x5:
-              return b_r("fltq.s", w); // line 700
+              return b_r("fltq.s", w); // line 804
           }
           return null;
         case 0x51:
@@ -1279,23 +1279,23 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.d", w); // line 363
             case 0x4:
-              return b_r("fleq.d", w); // line 701
+              return b_r("fleq.d", w); // line 805
             case 0x5:
-              return b_r("fltq.d", w); // line 702
+              return b_r("fltq.d", w); // line 806
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 668
+              return b_r("fle.h", w); // line 772
             case 0x1:
-              return b_r("flt.h", w); // line 667
+              return b_r("flt.h", w); // line 771
             case 0x2:
-              return b_r("feq.h", w); // line 666
+              return b_r("feq.h", w); // line 770
             case 0x4:
-              return b_r("fleq.h", w); // line 703
+              return b_r("fleq.h", w); // line 807
             case 0x5:
-              return b_r("fltq.h", w); // line 704
+              return b_r("fltq.h", w); // line 808
           }
           return null;
         case 0x60:
@@ -1321,20 +1321,20 @@ export function decode32(w: number): Insn | null {
             case 0x3:
               return b_r2_rm("fcvt.lu.d", w); // line 370
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 698
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 802
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 661
+              return b_r2_rm("fcvt.w.h", w); // line 765
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 662
+              return b_r2_rm("fcvt.wu.h", w); // line 766
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 663
+              return b_r2_rm("fcvt.l.h", w); // line 767
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 664
+              return b_r2_rm("fcvt.lu.h", w); // line 768
           }
           return null;
         case 0x68:
@@ -1364,13 +1364,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 669
+              return b_r2_rm("fcvt.h.w", w); // line 773
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 670
+              return b_r2_rm("fcvt.h.wu", w); // line 774
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 671
+              return b_r2_rm("fcvt.h.l", w); // line 775
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 672
+              return b_r2_rm("fcvt.h.lu", w); // line 776
           }
           return null;
         case 0x70:
@@ -1392,9 +1392,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 640
+              return b_r2("fmv.x.h", w); // line 744
             case 0x1:
-              return b_r2("fclass.h", w); // line 665
+              return b_r2("fclass.h", w); // line 769
           }
           return null;
         case 0x78:
@@ -1402,7 +1402,7 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.w.x", w); // line 341
             case 0x100:
-              return b_r2("fli.s", w); // line 683
+              return b_r2("fli.s", w); // line 787
           }
           return null;
         case 0x79:
@@ -1410,15 +1410,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.d.x", w); // line 376
             case 0x100:
-              return b_r2("fli.d", w); // line 684
+              return b_r2("fli.d", w); // line 788
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 641
+              return b_r2("fmv.h.x", w); // line 745
             case 0x100:
-              return b_r2("fli.h", w); // line 685
+              return b_r2("fli.h", w); // line 789
           }
           return null;
       }
@@ -1444,6 +1444,101 @@ export function decode32(w: number): Insn | null {
             case 0x17:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_args_empty("vmv.v.v", w); // line 533
               return null;
+          }
+          return null;
+        case 0x1:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_args_empty("vfadd.vv", w); // line 633
+            case 0x1:
+              return b_args_empty("vfredusum.vs", w); // line 697
+            case 0x2:
+              return b_args_empty("vfsub.vv", w); // line 635
+            case 0x3:
+              return b_args_empty("vfredosum.vs", w); // line 698
+            case 0x4:
+              return b_args_empty("vfmin.vv", w); // line 677
+            case 0x5:
+              return b_args_empty("vfredmin.vs", w); // line 699
+            case 0x6:
+              return b_args_empty("vfmax.vv", w); // line 679
+            case 0x7:
+              return b_args_empty("vfredmax.vs", w); // line 700
+            case 0x8:
+              return b_args_empty("vfsgnj.vv", w); // line 681
+            case 0x9:
+              return b_args_empty("vfsgnjn.vv", w); // line 683
+            case 0xa:
+              return b_args_empty("vfsgnjx.vv", w); // line 685
+            case 0x10:
+              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 707
+              return null;
+            case 0x12:
+              switch ((w & 0xf8000) >>> 15) {
+                case 0x0:
+                  return b_args_empty("vfcvt.xu.f.v", w); // line 709
+                case 0x1:
+                  return b_args_empty("vfcvt.x.f.v", w); // line 710
+                case 0x2:
+                  return b_args_empty("vfcvt.f.xu.v", w); // line 711
+                case 0x3:
+                  return b_args_empty("vfcvt.f.x.v", w); // line 712
+                case 0x6:
+                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 713
+                case 0x7:
+                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 714
+                case 0x8:
+                  return b_args_empty("vfwcvt.xu.f.v", w); // line 715
+                case 0x9:
+                  return b_args_empty("vfwcvt.x.f.v", w); // line 716
+                case 0xa:
+                  return b_args_empty("vfwcvt.f.xu.v", w); // line 717
+                case 0xb:
+                  return b_args_empty("vfwcvt.f.x.v", w); // line 718
+                case 0xc:
+                  return b_args_empty("vfwcvt.f.f.v", w); // line 719
+                case 0xe:
+                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 720
+                case 0xf:
+                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 721
+                case 0x10:
+                  return b_args_empty("vfncvt.xu.f.w", w); // line 722
+                case 0x11:
+                  return b_args_empty("vfncvt.x.f.w", w); // line 723
+                case 0x12:
+                  return b_args_empty("vfncvt.f.xu.w", w); // line 724
+                case 0x13:
+                  return b_args_empty("vfncvt.f.x.w", w); // line 725
+                case 0x14:
+                  return b_args_empty("vfncvt.f.f.w", w); // line 726
+                case 0x15:
+                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 727
+                case 0x16:
+                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 728
+                case 0x17:
+                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 729
+              }
+              return null;
+            case 0x13:
+              switch ((w & 0xf8000) >>> 15) {
+                case 0x0:
+                  return b_args_empty("vfsqrt.v", w); // line 730
+                case 0x4:
+                  return b_args_empty("vfrsqrt7.v", w); // line 731
+                case 0x5:
+                  return b_args_empty("vfrec7.v", w); // line 732
+                case 0x10:
+                  return b_args_empty("vfclass.v", w); // line 733
+              }
+              return null;
+            case 0x18:
+              return b_args_empty("vmfeq.vv", w); // line 687
+            case 0x19:
+              return b_args_empty("vmfle.vv", w); // line 689
+            case 0x1b:
+              return b_args_empty("vmflt.vv", w); // line 691
+            case 0x1c:
+              return b_args_empty("vmfne.vv", w); // line 693
           }
           return null;
         case 0x2:
@@ -1571,6 +1666,52 @@ export function decode32(w: number): Insn | null {
               return null;
           }
           return null;
+        case 0x5:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_v_x1("vfadd.vf", w); // line 634
+            case 0x2:
+              return b_v_x1("vfsub.vf", w); // line 636
+            case 0x4:
+              return b_v_x1("vfmin.vf", w); // line 678
+            case 0x6:
+              return b_v_x1("vfmax.vf", w); // line 680
+            case 0x8:
+              return b_v_x1("vfsgnj.vf", w); // line 682
+            case 0x9:
+              return b_v_x1("vfsgnjn.vf", w); // line 684
+            case 0xa:
+              return b_v_x1("vfsgnjx.vf", w); // line 686
+            case 0xe:
+              return b_v_x1("vfslide1up.vf", w); // line 703
+            case 0xf:
+              return b_v_x1("vfslide1down.vf", w); // line 704
+            case 0x10:
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 708
+              return null;
+            case 0x17:
+              switch ((w & 0x2000000) >>> 25) {
+                case 0x0:
+                  return b_v_x1("vfmerge.vfm", w); // line 705
+                case 0x1:
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 706
+                  return null;
+              }
+              return null;
+            case 0x18:
+              return b_v_x1("vmfeq.vf", w); // line 688
+            case 0x19:
+              return b_v_x1("vmfle.vf", w); // line 690
+            case 0x1b:
+              return b_v_x1("vmflt.vf", w); // line 692
+            case 0x1c:
+              return b_v_x1("vmfne.vf", w); // line 694
+            case 0x1d:
+              return b_v_x1("vmfgt.vf", w); // line 695
+            case 0x1f:
+              return b_v_x1("vmfge.vf", w); // line 696
+          }
+          return null;
         case 0x6:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x8:
@@ -1616,6 +1757,52 @@ export function decode32(w: number): Insn | null {
               return b_args_empty("vwredsumu.vs", w); // line 586
             case 0x11:
               return b_args_empty("vwredsum.vs", w); // line 587
+          }
+          return null;
+        case 0x80001:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_args_empty("vfdiv.vv", w); // line 648
+            case 0x4:
+              return b_args_empty("vfmul.vv", w); // line 646
+            case 0x8:
+              return b_args_empty("vfmadd.vv", w); // line 653
+            case 0x9:
+              return b_args_empty("vfnmadd.vv", w); // line 655
+            case 0xa:
+              return b_args_empty("vfmsub.vv", w); // line 657
+            case 0xb:
+              return b_args_empty("vfnmsub.vv", w); // line 659
+            case 0xc:
+              return b_args_empty("vfmacc.vv", w); // line 661
+            case 0xd:
+              return b_args_empty("vfnmacc.vv", w); // line 663
+            case 0xe:
+              return b_args_empty("vfmsac.vv", w); // line 665
+            case 0xf:
+              return b_args_empty("vfnmsac.vv", w); // line 667
+            case 0x10:
+              return b_args_empty("vfwadd.vv", w); // line 638
+            case 0x11:
+              return b_args_empty("vfwredusum.vs", w); // line 701
+            case 0x12:
+              return b_args_empty("vfwsub.vv", w); // line 640
+            case 0x13:
+              return b_args_empty("vfwredosum.vs", w); // line 702
+            case 0x14:
+              return b_args_empty("vfwadd.wv", w); // line 642
+            case 0x16:
+              return b_args_empty("vfwsub.wv", w); // line 644
+            case 0x18:
+              return b_args_empty("vfwmul.vv", w); // line 651
+            case 0x1c:
+              return b_args_empty("vfwmacc.vv", w); // line 669
+            case 0x1d:
+              return b_args_empty("vfwnmacc.vv", w); // line 671
+            case 0x1e:
+              return b_args_empty("vfwmsac.vv", w); // line 673
+            case 0x1f:
+              return b_args_empty("vfwnmsac.vv", w); // line 675
           }
           return null;
         case 0x80003:
@@ -1666,6 +1853,52 @@ export function decode32(w: number): Insn | null {
               return b_v_x1("vnclipu.wx", w); // line 569
             case 0xf:
               return b_v_x1("vnclip.wx", w); // line 572
+          }
+          return null;
+        case 0x80005:
+          switch ((w & 0x7c000000) >>> 26) {
+            case 0x0:
+              return b_v_x1("vfdiv.vf", w); // line 649
+            case 0x1:
+              return b_v_x1("vfrdiv.vf", w); // line 650
+            case 0x4:
+              return b_v_x1("vfmul.vf", w); // line 647
+            case 0x7:
+              return b_v_x1("vfrsub.vf", w); // line 637
+            case 0x8:
+              return b_v_x1("vfmadd.vf", w); // line 654
+            case 0x9:
+              return b_v_x1("vfnmadd.vf", w); // line 656
+            case 0xa:
+              return b_v_x1("vfmsub.vf", w); // line 658
+            case 0xb:
+              return b_v_x1("vfnmsub.vf", w); // line 660
+            case 0xc:
+              return b_v_x1("vfmacc.vf", w); // line 662
+            case 0xd:
+              return b_v_x1("vfnmacc.vf", w); // line 664
+            case 0xe:
+              return b_v_x1("vfmsac.vf", w); // line 666
+            case 0xf:
+              return b_v_x1("vfnmsac.vf", w); // line 668
+            case 0x10:
+              return b_v_x1("vfwadd.vf", w); // line 639
+            case 0x12:
+              return b_v_x1("vfwsub.vf", w); // line 641
+            case 0x14:
+              return b_v_x1("vfwadd.wf", w); // line 643
+            case 0x16:
+              return b_v_x1("vfwsub.wf", w); // line 645
+            case 0x18:
+              return b_v_x1("vfwmul.vf", w); // line 652
+            case 0x1c:
+              return b_v_x1("vfwmacc.vf", w); // line 670
+            case 0x1d:
+              return b_v_x1("vfwnmacc.vf", w); // line 672
+            case 0x1e:
+              return b_v_x1("vfwmsac.vf", w); // line 674
+            case 0x1f:
+              return b_v_x1("vfwnmsac.vf", w); // line 676
           }
           return null;
         case 0x80007:

@@ -177,6 +177,8 @@ const vectorOperands: Format = (i) => {
     case "vmv.x.s":
       return `${x(i.rd)},${v(vs2)}`;
   }
+  // OPFVV and OPFVF (funct3 001 and 101): the floating-point operations.
+  if ((raw & 0x7f) === 0x57 && ((raw >>> 12) & 3) === 1) return floatOperands(i);
   if (/\.(vv|wv|vs)$/.test(op)) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
   if (/\.[vw]x$/.test(op)) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
   if (/\.[vw]i$/.test(op)) {
@@ -237,6 +239,29 @@ function maskRegisterAlias(i: Insn): string | undefined {
 }
 
 /**
+ * A vector FP instruction's operands: the multiply-adds name vs1 (or f[rs1])
+ * before vs2, the unary ones (VFUNARY0/1) only vs2, the merge ends in v0.
+ */
+function floatOperands(i: Insn): string {
+  const raw = i.raw, vd = (raw >>> 7) & 31, vs1 = (raw >>> 15) & 31, vs2 = (raw >>> 20) & 31;
+  const mask = (raw >>> 25) & 1 ? "" : ",v0.t";
+  const op = i.op, scalar = op.endsWith("f") ? f(i.rs1) : v(vs1);
+  switch (op) {
+    case "vfmv.v.f":
+    case "vfmv.s.f":
+      return `${v(vd)},${f(i.rs1)}`;
+    case "vfmv.f.s":
+      return `${f(i.rd)},${v(vs2)}`;
+    case "vfmerge.vfm":
+      return `${v(vd)},${v(vs2)},${f(i.rs1)},v0`;
+  }
+  if (op.endsWith(".v") || op.endsWith(".w")) return `${v(vd)},${v(vs2)}${mask}`;
+  if (/^vfw?n?m(acc|sac|add|sub)\./.test(op)) return `${v(vd)},${scalar},${v(vs2)}${mask}`;
+  if ((op === "vfsgnjn.vv" || op === "vfsgnjx.vv") && vs1 === vs2) return `${v(vd)},${v(vs2)}${mask}`;
+  return `${v(vd)},${v(vs2)},${scalar}${mask}`;
+}
+
+/**
  * A vector instruction's mnemonic as objdump prints it: segment forms
  * (nf > 1) are `vlseg<nf>e8.v`…, whole-register loads of bytes `vl<n>r.v`,
  * and vxor.vi with -1 `vnot.v`.
@@ -244,6 +269,10 @@ function maskRegisterAlias(i: Insn): string | undefined {
 function vectorMnemonic(i: Insn): string {
   const op = i.op, nf = ((i.raw >>> 29) & 7) + 1;
   if (op === "vxor.vi" && (i.raw << 12) >> 27 === -1) return "vnot.v";
+  // vfsgnjn.vv/vfsgnjx.vv of a register with itself are vfneg.v/vfabs.v.
+  if ((op === "vfsgnjn.vv" || op === "vfsgnjx.vv") && ((i.raw >>> 15) & 31) === ((i.raw >>> 20) & 31)) {
+    return op === "vfsgnjn.vv" ? "vfneg.v" : "vfabs.v";
+  }
   if (/^vl[1248]re8\.v$/.test(op)) return op.replace("re8", "r");
   const memory = (i.raw & 0x5f) === 0x07; // LOAD-FP or STORE-FP
   if (memory && nf > 1 && !/^v[ls][1248]r/.test(op)) {

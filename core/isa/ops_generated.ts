@@ -376,6 +376,107 @@ export type Op =
   | "vmv2r.v"
   | "vmv4r.v"
   | "vmv8r.v"
+  | "vfadd.vv"
+  | "vfadd.vf"
+  | "vfsub.vv"
+  | "vfsub.vf"
+  | "vfrsub.vf"
+  | "vfwadd.vv"
+  | "vfwadd.vf"
+  | "vfwsub.vv"
+  | "vfwsub.vf"
+  | "vfwadd.wv"
+  | "vfwadd.wf"
+  | "vfwsub.wv"
+  | "vfwsub.wf"
+  | "vfmul.vv"
+  | "vfmul.vf"
+  | "vfdiv.vv"
+  | "vfdiv.vf"
+  | "vfrdiv.vf"
+  | "vfwmul.vv"
+  | "vfwmul.vf"
+  | "vfmadd.vv"
+  | "vfmadd.vf"
+  | "vfnmadd.vv"
+  | "vfnmadd.vf"
+  | "vfmsub.vv"
+  | "vfmsub.vf"
+  | "vfnmsub.vv"
+  | "vfnmsub.vf"
+  | "vfmacc.vv"
+  | "vfmacc.vf"
+  | "vfnmacc.vv"
+  | "vfnmacc.vf"
+  | "vfmsac.vv"
+  | "vfmsac.vf"
+  | "vfnmsac.vv"
+  | "vfnmsac.vf"
+  | "vfwmacc.vv"
+  | "vfwmacc.vf"
+  | "vfwnmacc.vv"
+  | "vfwnmacc.vf"
+  | "vfwmsac.vv"
+  | "vfwmsac.vf"
+  | "vfwnmsac.vv"
+  | "vfwnmsac.vf"
+  | "vfmin.vv"
+  | "vfmin.vf"
+  | "vfmax.vv"
+  | "vfmax.vf"
+  | "vfsgnj.vv"
+  | "vfsgnj.vf"
+  | "vfsgnjn.vv"
+  | "vfsgnjn.vf"
+  | "vfsgnjx.vv"
+  | "vfsgnjx.vf"
+  | "vmfeq.vv"
+  | "vmfeq.vf"
+  | "vmfle.vv"
+  | "vmfle.vf"
+  | "vmflt.vv"
+  | "vmflt.vf"
+  | "vmfne.vv"
+  | "vmfne.vf"
+  | "vmfgt.vf"
+  | "vmfge.vf"
+  | "vfredusum.vs"
+  | "vfredosum.vs"
+  | "vfredmin.vs"
+  | "vfredmax.vs"
+  | "vfwredusum.vs"
+  | "vfwredosum.vs"
+  | "vfslide1up.vf"
+  | "vfslide1down.vf"
+  | "vfmerge.vfm"
+  | "vfmv.v.f"
+  | "vfmv.f.s"
+  | "vfmv.s.f"
+  | "vfcvt.xu.f.v"
+  | "vfcvt.x.f.v"
+  | "vfcvt.f.xu.v"
+  | "vfcvt.f.x.v"
+  | "vfcvt.rtz.xu.f.v"
+  | "vfcvt.rtz.x.f.v"
+  | "vfwcvt.xu.f.v"
+  | "vfwcvt.x.f.v"
+  | "vfwcvt.f.xu.v"
+  | "vfwcvt.f.x.v"
+  | "vfwcvt.f.f.v"
+  | "vfwcvt.rtz.xu.f.v"
+  | "vfwcvt.rtz.x.f.v"
+  | "vfncvt.xu.f.w"
+  | "vfncvt.x.f.w"
+  | "vfncvt.f.xu.w"
+  | "vfncvt.f.x.w"
+  | "vfncvt.f.f.w"
+  | "vfncvt.rod.f.f.w"
+  | "vfncvt.rtz.xu.f.w"
+  | "vfncvt.rtz.x.f.w"
+  | "vfsqrt.v"
+  | "vfrsqrt7.v"
+  | "vfrec7.v"
+  | "vfclass.v"
   | "flh"
   | "fsh"
   | "fmv.x.h"
@@ -937,6 +1038,107 @@ export const OPS: readonly Op[] = [
   "vmv2r.v",
   "vmv4r.v",
   "vmv8r.v",
+  "vfadd.vv",
+  "vfadd.vf",
+  "vfsub.vv",
+  "vfsub.vf",
+  "vfrsub.vf",
+  "vfwadd.vv",
+  "vfwadd.vf",
+  "vfwsub.vv",
+  "vfwsub.vf",
+  "vfwadd.wv",
+  "vfwadd.wf",
+  "vfwsub.wv",
+  "vfwsub.wf",
+  "vfmul.vv",
+  "vfmul.vf",
+  "vfdiv.vv",
+  "vfdiv.vf",
+  "vfrdiv.vf",
+  "vfwmul.vv",
+  "vfwmul.vf",
+  "vfmadd.vv",
+  "vfmadd.vf",
+  "vfnmadd.vv",
+  "vfnmadd.vf",
+  "vfmsub.vv",
+  "vfmsub.vf",
+  "vfnmsub.vv",
+  "vfnmsub.vf",
+  "vfmacc.vv",
+  "vfmacc.vf",
+  "vfnmacc.vv",
+  "vfnmacc.vf",
+  "vfmsac.vv",
+  "vfmsac.vf",
+  "vfnmsac.vv",
+  "vfnmsac.vf",
+  "vfwmacc.vv",
+  "vfwmacc.vf",
+  "vfwnmacc.vv",
+  "vfwnmacc.vf",
+  "vfwmsac.vv",
+  "vfwmsac.vf",
+  "vfwnmsac.vv",
+  "vfwnmsac.vf",
+  "vfmin.vv",
+  "vfmin.vf",
+  "vfmax.vv",
+  "vfmax.vf",
+  "vfsgnj.vv",
+  "vfsgnj.vf",
+  "vfsgnjn.vv",
+  "vfsgnjn.vf",
+  "vfsgnjx.vv",
+  "vfsgnjx.vf",
+  "vmfeq.vv",
+  "vmfeq.vf",
+  "vmfle.vv",
+  "vmfle.vf",
+  "vmflt.vv",
+  "vmflt.vf",
+  "vmfne.vv",
+  "vmfne.vf",
+  "vmfgt.vf",
+  "vmfge.vf",
+  "vfredusum.vs",
+  "vfredosum.vs",
+  "vfredmin.vs",
+  "vfredmax.vs",
+  "vfwredusum.vs",
+  "vfwredosum.vs",
+  "vfslide1up.vf",
+  "vfslide1down.vf",
+  "vfmerge.vfm",
+  "vfmv.v.f",
+  "vfmv.f.s",
+  "vfmv.s.f",
+  "vfcvt.xu.f.v",
+  "vfcvt.x.f.v",
+  "vfcvt.f.xu.v",
+  "vfcvt.f.x.v",
+  "vfcvt.rtz.xu.f.v",
+  "vfcvt.rtz.x.f.v",
+  "vfwcvt.xu.f.v",
+  "vfwcvt.x.f.v",
+  "vfwcvt.f.xu.v",
+  "vfwcvt.f.x.v",
+  "vfwcvt.f.f.v",
+  "vfwcvt.rtz.xu.f.v",
+  "vfwcvt.rtz.x.f.v",
+  "vfncvt.xu.f.w",
+  "vfncvt.x.f.w",
+  "vfncvt.f.xu.w",
+  "vfncvt.f.x.w",
+  "vfncvt.f.f.w",
+  "vfncvt.rod.f.f.w",
+  "vfncvt.rtz.xu.f.w",
+  "vfncvt.rtz.x.f.w",
+  "vfsqrt.v",
+  "vfrsqrt7.v",
+  "vfrec7.v",
+  "vfclass.v",
   "flh",
   "fsh",
   "fmv.x.h",
@@ -1352,6 +1554,107 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vmv2r.v": { args: "empty", rm: false, fp: [], ext: "v" },
   "vmv4r.v": { args: "empty", rm: false, fp: [], ext: "v" },
   "vmv8r.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfadd.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfsub.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfrsub.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwadd.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwsub.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwadd.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwadd.wf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwsub.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwsub.wf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmul.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmul.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfdiv.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfdiv.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfrdiv.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwmul.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwmul.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmadd.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfnmadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfnmadd.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmsub.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfnmsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfnmsub.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmacc.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfnmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfnmacc.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmsac.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmsac.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfnmsac.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfnmsac.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwmacc.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwnmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwnmacc.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwmsac.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwmsac.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfwnmsac.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwnmsac.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmin.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmin.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmax.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfmax.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfsgnj.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfsgnj.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfsgnjn.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfsgnjn.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfsgnjx.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfsgnjx.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmfeq.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmfeq.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmfle.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmfle.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmflt.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmflt.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmfne.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmfne.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmfgt.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vmfge.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfredusum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfredosum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfredmin.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfredmax.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwredusum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwredosum.vs": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfslide1up.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfslide1down.vf": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmerge.vfm": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmv.v.f": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfmv.f.s": { args: "vrd", rm: false, fp: ["rd"], ext: "v" },
+  "vfmv.s.f": { args: "vr1", rm: false, fp: ["rs1"], ext: "v" },
+  "vfcvt.xu.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfcvt.x.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfcvt.f.xu.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfcvt.f.x.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfcvt.rtz.xu.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfcvt.rtz.x.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.xu.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.x.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.f.xu.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.f.x.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.f.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.rtz.xu.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfwcvt.rtz.x.f.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.xu.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.x.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.f.xu.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.f.x.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.f.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.rod.f.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.rtz.xu.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfncvt.rtz.x.f.w": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfsqrt.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfrsqrt7.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfrec7.v": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vfclass.v": { args: "empty", rm: false, fp: [], ext: "v" },
   flh: { args: "i", rm: false, fp: ["rd"], mem: { kind: "load", size: 2, signed: false }, ext: "zfhmin" },
   fsh: { args: "s", rm: false, fp: ["rs2"], mem: { kind: "store", size: 2 }, ext: "zfhmin" },
   "fmv.x.h": { args: "r2", rm: false, fp: ["rs1"], ext: "zfhmin" },

@@ -30,7 +30,7 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./e
 import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
-import { VECTOR_OPS, type VectorOp, WRITES_RD } from "./trans_rvv.ts";
+import { READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./trans_rvv.ts";
 import {
   accessActions,
   type ActionsFn,
@@ -666,10 +666,15 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
 
 /** Any vector instruction, through the runtime's `vector` helper (`vector.ts`). */
 function vector(c: Cpu, x: Int32Array, i: Insn, _pc: number, rt: Runtime): undefined {
-  const lo = rt.vector(c, i.raw, x[2 * i.rs1], x[2 * i.rs1 + 1], x[2 * i.rs2], x[2 * i.rs2 + 1]);
+  // The .vf forms' rs1 is an FP register; vfmv.f.s writes one.
+  const r1 = READS_FS1.has(i.op) ? c.fi : x;
+  const lo = rt.vector(c, i.raw, r1[2 * i.rs1], r1[2 * i.rs1 + 1], x[2 * i.rs2], x[2 * i.rs2 + 1]);
   if (WRITES_RD.has(i.op) && i.rd !== 0) {
     x[2 * i.rd] = lo;
     x[2 * i.rd + 1] = RH[0];
+  } else if (WRITES_FD.has(i.op)) {
+    c.fi[2 * i.rd] = lo;
+    c.fi[2 * i.rd + 1] = RH[0];
   }
   return undefined;
 }

@@ -3,7 +3,12 @@
  * call to the runtime's `vector` helper (`vector.ts`), which the interpreter
  * calls too and to which the WebAssembly tier leaves its blocks. Integer
  * registers go in as values and rd comes back as the result, so the call
- * works with registers in locals (regions) as with the register file.
+ * works with registers in locals (regions) as with the register file. The
+ * FP scalar of the .vf forms (f[rs1], `!fp=rs1` in the table) goes in the
+ * same way, as its two words, and vfmv.f.s's result (`!fp=rd`) comes back
+ * to f[rd]: every tier keeps FP registers in the register file (`F`, the
+ * vCPU's slot; WebAssembly regions never hold them in locals), so they are
+ * read and written there.
  *
  * @module
  */
@@ -27,12 +32,19 @@ export const WRITES_RD: ReadonlySet<Op> = new Set<Op>([
   "vfirst.m",
 ]);
 
+/** The vector operations whose rs1 is an FP register (the .vf forms, vfmv.s.f, vfmv.v.f). */
+export const READS_FS1: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rs1")));
+
+/** The vector operations that write an FP register rd (vfmv.f.s). */
+export const WRITES_FD: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rd")));
+
 /** Any vector instruction: `vector(c, raw, rs1, rs2)`, which may fault or be illegal at run time. */
 const vectorTrans: Trans = (e, i) => {
-  const a = e.x(i.rs1), b = e.x(i.rs2);
+  const a = READS_FS1.has(i.op) ? { lo: `F[${2 * i.rs1}]`, hi: `F[${2 * i.rs1 + 1}]` } : e.x(i.rs1), b = e.x(i.rs2);
   e.mayThrow();
   const call = `${e.rt("vector")}(c, ${i.raw}, ${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`;
   if (WRITES_RD.has(i.op)) e.setXEffect(i.rd, call, e.rh);
+  else if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
   else e.line(`${call};`);
   return true;
 };

@@ -32,6 +32,7 @@ import { fixedPointGroup } from "./vector/fixed_point.ts";
 import { reductionGroup } from "./vector/reduction.ts";
 import { maskGroup } from "./vector/mask.ts";
 import { permutationGroup } from "./vector/permutation.ts";
+import { floatGroup } from "./vector/float.ts";
 
 /**
  * The groups of vector instructions, asked in turn for an operation's
@@ -45,6 +46,7 @@ const GROUPS: readonly VectorGroup[] = [
   reductionGroup,
   maskGroup,
   permutationGroup,
+  floatGroup,
 ];
 
 /** Vector CSR numbers. */

@@ -1,0 +1,834 @@
+/**
+ * Vector floating point (SEW 32 and 64; SEW 16 for Zvfhmin's two
+ * conversions): each operation is a line in one of the tables below, run by
+ * a shared driver — single-width and widening arithmetic ({@link ARITH}),
+ * mask-producing compares ({@link COMPARE}), unary operations and
+ * conversions ({@link UNARY}), reductions ({@link REDUCE}) — and the moves,
+ * merge and slides by scalar.
+ *
+ * Each element goes through the scalar helpers of `core/fpu/` (the same
+ * exact IEEE arithmetic, NaN canonicalization and flags as F, D and Zfh), on
+ * a scratch register file: the operands are put in scratch registers
+ * {@link A} (vs2), {@link B} (vs1 or the scalar), {@link D} (vd's old
+ * value), the result read from {@link R}. The flags the elements raise are
+ * OR-ed into `fflags` once the instruction is done; `frm` gives the rounding
+ * mode, and a reserved `frm` makes the instruction illegal as under QEMU 10.
+ *
+ * A scalar operand f[rs1] is NaN-unboxed at SEW as QEMU does: a single or
+ * half whose upper bits are not all ones reads as the canonical NaN.
+ *
+ * @module
+ */
+
+import type { Cpu } from "../../cpu/state.ts";
+import { IllegalInstruction } from "../../cpu/trap.ts";
+import type { FpuState } from "../../fpu/fpu_state.ts";
+import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, RM_RDN, RM_RTZ, RM_RUP } from "../../fpu/fpu_state.ts";
+import * as fpu from "../../fpu/mod.ts";
+import {
+  type Executor,
+  groupRegs,
+  lmulLog2,
+  maskBit,
+  requireAligned,
+  requireVm,
+  requireVtype,
+  sewBytes,
+  type VectorGroup,
+  VLENB,
+} from "./element.ts";
+
+// ---------------------------------------------------------------- the scratch register file
+
+const SCRATCH_F = new Float64Array(8);
+/** The scratch FP state the scalar helpers run on (its flags are the instruction's). */
+const S: FpuState = { f: SCRATCH_F, fi: new Int32Array(SCRATCH_F.buffer), fflags: 0, frm: 0, retHi: 0 };
+const FI = S.fi;
+/** Scratch registers: the result, vs2's element, vs1's element (or the scalar), vd's old element. */
+const R = 0, A = 1, B = 2, D = 3;
+
+/** Puts the `bytes`-wide element bits (lo, hi) in scratch register `r`, NaN-boxed as the scalar helpers want. */
+function put(r: number, bytes: number, lo: number, hi: number): void {
+  FI[2 * r] = bytes === 2 ? lo | 0xffff0000 : lo;
+  FI[2 * r + 1] = bytes === 8 ? hi : -1;
+}
+
+/** Loads element `i` (`bytes` wide) of the group at `reg` into scratch register `r`. */
+function load(c: Cpu, reg: number, i: number, bytes: number, r: number): void {
+  const at = reg * VLENB + i * bytes, view = c.vec.view;
+  if (bytes === 2) put(r, 2, view.getUint16(at, true), 0);
+  else put(r, bytes, view.getInt32(at, true), bytes === 8 ? view.getInt32(at + 4, true) : 0);
+}
+
+/** Stores scratch register `r`'s low `bytes` bytes as element `i` of the group at `reg`. */
+function store(c: Cpu, reg: number, i: number, bytes: number, r: number): void {
+  const at = reg * VLENB + i * bytes, view = c.vec.view;
+  if (bytes === 2) view.setUint16(at, FI[2 * r] & 0xffff, true);
+  else {
+    view.setInt32(at, FI[2 * r], true);
+    if (bytes === 8) view.setInt32(at + 4, FI[2 * r + 1], true);
+  }
+}
+
+/** f[rs1] (words lo, hi) unboxed at `bytes`: an improperly boxed single or half is the canonical NaN. */
+function putScalar(r: number, bytes: number, lo: number, hi: number): void {
+  if (bytes === 4 && hi !== -1) lo = 0x7fc00000;
+  if (bytes === 2 && (hi !== -1 || lo >>> 16 !== 0xffff)) lo = 0x7e00;
+  put(r, bytes, lo, hi);
+}
+
+// ---------------------------------------------------------------- the scalar operations by width
+
+/** The scalar operations of one FP format, on scratch registers. */
+interface Format {
+  add(c: FpuState, rd: number, a: number, b: number, rm: number): void;
+  sub(c: FpuState, rd: number, a: number, b: number, rm: number): void;
+  mul(c: FpuState, rd: number, a: number, b: number, rm: number): void;
+  div(c: FpuState, rd: number, a: number, b: number, rm: number): void;
+  sqrt(c: FpuState, rd: number, a: number, rm: number): void;
+  madd(c: FpuState, rd: number, a: number, b: number, d: number, rm: number): void;
+  msub(c: FpuState, rd: number, a: number, b: number, d: number, rm: number): void;
+  nmadd(c: FpuState, rd: number, a: number, b: number, d: number, rm: number): void;
+  nmsub(c: FpuState, rd: number, a: number, b: number, d: number, rm: number): void;
+  min(c: FpuState, rd: number, a: number, b: number): void;
+  max(c: FpuState, rd: number, a: number, b: number): void;
+  sgnj(c: FpuState, rd: number, a: number, b: number): void;
+  sgnjn(c: FpuState, rd: number, a: number, b: number): void;
+  sgnjx(c: FpuState, rd: number, a: number, b: number): void;
+  eq(c: FpuState, a: number, b: number): number;
+  lt(c: FpuState, a: number, b: number): number;
+  le(c: FpuState, a: number, b: number): number;
+  fclass(c: FpuState, a: number): number;
+  /** Converts register `a` of the next narrower format to this one, in place (exact; NV for a signaling NaN). */
+  widen?(c: FpuState, rd: number, a: number, rm: number): void;
+}
+
+const HALF: Format = {
+  add: fpu.fadd_h,
+  sub: fpu.fsub_h,
+  mul: fpu.fmul_h,
+  div: fpu.fdiv_h,
+  sqrt: fpu.fsqrt_h,
+  madd: fpu.fmadd_h,
+  msub: fpu.fmsub_h,
+  nmadd: fpu.fnmadd_h,
+  nmsub: fpu.fnmsub_h,
+  min: fpu.fmin_h,
+  max: fpu.fmax_h,
+  sgnj: fpu.fsgnj_h,
+  sgnjn: fpu.fsgnjn_h,
+  sgnjx: fpu.fsgnjx_h,
+  eq: fpu.feq_h,
+  lt: fpu.flt_h,
+  le: fpu.fle_h,
+  fclass: fpu.fclass_h,
+};
+
+const SINGLE: Format = {
+  add: fpu.fadd_s,
+  sub: fpu.fsub_s,
+  mul: fpu.fmul_s,
+  div: fpu.fdiv_s,
+  sqrt: fpu.fsqrt_s,
+  madd: fpu.fmadd_s,
+  msub: fpu.fmsub_s,
+  nmadd: fpu.fnmadd_s,
+  nmsub: fpu.fnmsub_s,
+  min: fpu.fmin_s,
+  max: fpu.fmax_s,
+  sgnj: fpu.fsgnj_s,
+  sgnjn: fpu.fsgnjn_s,
+  sgnjx: fpu.fsgnjx_s,
+  eq: fpu.feq_s,
+  lt: fpu.flt_s,
+  le: fpu.fle_s,
+  fclass: fpu.fclass_s,
+  widen: fpu.fcvt_s_h,
+};
+
+const DOUBLE: Format = {
+  add: fpu.fadd_d,
+  sub: fpu.fsub_d,
+  mul: fpu.fmul_d,
+  div: fpu.fdiv_d,
+  sqrt: fpu.fsqrt_d,
+  madd: fpu.fmadd_d,
+  msub: fpu.fmsub_d,
+  nmadd: fpu.fnmadd_d,
+  nmsub: fpu.fnmsub_d,
+  min: fpu.fmin_d,
+  max: fpu.fmax_d,
+  sgnj: fpu.fsgnj_d,
+  sgnjn: fpu.fsgnjn_d,
+  sgnjx: fpu.fsgnjx_d,
+  eq: fpu.feq_d,
+  lt: fpu.flt_d,
+  le: fpu.fle_d,
+  fclass: fpu.fclass_d,
+  widen: fpu.fcvt_d_s,
+};
+
+/** The format of `bytes`-wide elements. */
+const FORMATS: Readonly<Record<number, Format>> = { 2: HALF, 4: SINGLE, 8: DOUBLE };
+
+// ---------------------------------------------------------------- legality
+
+/**
+ * The SEW an FP operation may run at (bytes): 4 and 8 (Zve32f, Zve64d);
+ * SEW 16 would be Zvfh, which plume leaves out; SEW 8 has no format.
+ */
+function requireFpSew(bytes: number): void {
+  if (bytes !== 4 && bytes !== 8) throw new IllegalInstruction(`Vector FP operation at SEW ${bytes * 8}`);
+}
+
+/** The dynamic rounding mode; a reserved `frm` (5…7) makes the instruction illegal, as QEMU 10 checks it. */
+function dynamicRm(c: Cpu): number {
+  const rm = c.frm;
+  if (rm > 4) throw new IllegalInstruction(`Vector FP operation with reserved frm=${rm}`);
+  return rm;
+}
+
+/** Whether register groups [a, a+an) and [b, b+bn) share a register. */
+function overlaps(a: number, an: number, b: number, bn: number): boolean {
+  return a < b + bn && b < a + an;
+}
+
+/**
+ * A destination group of `dn` registers may not overlap a source group of
+ * `sn`, except (a wider destination) when the source is the destination's
+ * highest-numbered part and the source LMUL is at least 1 (QEMU's
+ * `require_noover`).
+ */
+function requireNoOverlap(dst: number, dn: number, src: number, sn: number, srcLog2: number): void {
+  if (!overlaps(dst, dn, src, sn)) return;
+  if (dn > sn && dst < src && srcLog2 >= 0 && !overlaps(dst, dn, src + sn, sn)) return;
+  throw new IllegalInstruction(`Vector register v${dst} overlaps source v${src}`);
+}
+
+/**
+ * A masked instruction may not read v0 as a data source too (one register,
+ * one EEW: QEMU 10 refuses it for the element-wise operations, not for the
+ * compares and reductions). Groups are aligned, so only one starting at v0
+ * holds it.
+ */
+function requireNotMask(vm: boolean, reg: number): void {
+  if (!vm && reg === 0) throw new IllegalInstruction("Masked vector instruction reading v0 as data");
+}
+
+/**
+ * Two sources read at different EEWs may not share a register (QEMU 10's
+ * `vext_check_input_eew`): the wide vs2 and vs1 of .wv, vd and the narrow
+ * sources of the widening multiply-adds.
+ */
+function requireApart(a: number, an: number, b: number, bn: number): void {
+  if (overlaps(a, an, b, bn)) throw new IllegalInstruction(`Vector sources v${a} and v${b} of different EEWs overlap`);
+}
+
+/** The fields of an OP-V word. */
+function fieldsOf(raw: number): { vd: number; vs1: number; vs2: number; vm: boolean } {
+  return { vd: (raw >>> 7) & 31, vs1: (raw >>> 15) & 31, vs2: (raw >>> 20) & 31, vm: ((raw >>> 25) & 1) === 1 };
+}
+
+// ---------------------------------------------------------------- single-width and widening arithmetic
+
+/**
+ * The arithmetic, one line each on scratch registers: A = vs2[i], B = vs1[i]
+ * or f[rs1], D = vd[i]; the result goes to R. The widening forms (vfw*) run
+ * the line of the same name without the `w` at 2·SEW on operands widened
+ * first.
+ */
+const ARITH: Readonly<Record<string, (f: Format, rm: number) => void>> = {
+  vfadd: (f, rm) => f.add(S, R, A, B, rm),
+  vfsub: (f, rm) => f.sub(S, R, A, B, rm),
+  vfrsub: (f, rm) => f.sub(S, R, B, A, rm),
+  vfmul: (f, rm) => f.mul(S, R, A, B, rm),
+  vfdiv: (f, rm) => f.div(S, R, A, B, rm),
+  vfrdiv: (f, rm) => f.div(S, R, B, A, rm),
+  // vd = ±(vs1 · vs2) ± vd
+  vfmacc: (f, rm) => f.madd(S, R, B, A, D, rm),
+  vfnmacc: (f, rm) => f.nmadd(S, R, B, A, D, rm),
+  vfmsac: (f, rm) => f.msub(S, R, B, A, D, rm),
+  vfnmsac: (f, rm) => f.nmsub(S, R, B, A, D, rm),
+  // vd = ±(vs1 · vd) ± vs2
+  vfmadd: (f, rm) => f.madd(S, R, B, D, A, rm),
+  vfnmadd: (f, rm) => f.nmadd(S, R, B, D, A, rm),
+  vfmsub: (f, rm) => f.msub(S, R, B, D, A, rm),
+  vfnmsub: (f, rm) => f.nmsub(S, R, B, D, A, rm),
+  vfmin: (f) => f.min(S, R, A, B),
+  vfmax: (f) => f.max(S, R, A, B),
+  vfsgnj: (f) => f.sgnj(S, R, A, B),
+  vfsgnjn: (f) => f.sgnjn(S, R, A, B),
+  vfsgnjx: (f) => f.sgnjx(S, R, A, B),
+};
+
+/** The operations that read vd (the fused multiply-adds). */
+const READS_VD = /^vfw?n?m(acc|sac|add|sub)$/;
+
+/**
+ * The driver of the arithmetic: vd[i] = line(vs2[i], vs1[i] | f[rs1], vd[i])
+ * over the body's active elements. `wide` is 0 for single width, 1 for the
+ * widening .vv/.vf forms (vd at 2·SEW), 2 for .wv/.wf (vd and vs2 at 2·SEW).
+ */
+function arith(
+  raw: number,
+  name: string,
+  line: (f: Format, rm: number) => void,
+  scalar: boolean,
+  wide: number,
+): Executor {
+  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  const readsVd = READS_VD.test(name);
+  return (c, lo1, hi1) => {
+    requireVtype(c);
+    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
+    requireFpSew(bytes);
+    const dBytes = wide ? 2 * bytes : bytes, aBytes = wide === 2 ? 2 * bytes : bytes;
+    if (wide) {
+      // Widening: SEW < ELEN, LMUL <= 4, vd aligned to 2·LMUL, narrow sources not in vd but its top half.
+      if (bytes === 8 || log2 > 2) throw new IllegalInstruction("Widening FP operation at SEW 64 or LMUL 8");
+      const wregs = groupRegs(log2 + 1);
+      requireAligned(vd, wregs);
+      requireVm(vm, vd);
+      if (wide === 2) requireAligned(vs2, wregs);
+      else {
+        requireAligned(vs2, regs);
+        requireNoOverlap(vd, wregs, vs2, regs, log2);
+      }
+      if (!scalar) {
+        requireAligned(vs1, regs);
+        requireNoOverlap(vd, wregs, vs1, regs, log2);
+        if (wide === 2) requireApart(vs2, wregs, vs1, regs);
+      }
+      if (readsVd) {
+        requireApart(vd, wregs, vs2, regs);
+        if (!scalar) requireApart(vd, wregs, vs1, regs);
+      }
+    } else {
+      requireAligned(vd, regs);
+      requireAligned(vs2, regs);
+      if (!scalar) requireAligned(vs1, regs);
+      requireVm(vm, vd);
+    }
+    requireNotMask(vm, vs2);
+    if (!scalar) requireNotMask(vm, vs1);
+    const rm = dynamicRm(c), f = FORMATS[dBytes];
+    S.fflags = 0;
+    for (let i = s.vstart; i < s.vl; i++) {
+      if (!vm && !maskBit(s.v, i)) continue;
+      load(c, vs2, i, aBytes, A);
+      if (scalar) putScalar(B, bytes, lo1, hi1);
+      else load(c, vs1, i, bytes, B);
+      if (wide) {
+        if (wide === 1) f.widen!(S, A, A, 0);
+        f.widen!(S, B, B, 0);
+      }
+      if (readsVd) load(c, vd, i, dBytes, D);
+      line(f, rm);
+      store(c, vd, i, dBytes, R);
+    }
+    c.fflags |= S.fflags;
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+// ---------------------------------------------------------------- compares
+
+/** The compares, one line each: the mask bit of element i from A = vs2[i] and B = vs1[i] or f[rs1]. */
+const COMPARE: Readonly<Record<string, (f: Format) => number>> = {
+  vmfeq: (f) => f.eq(S, A, B),
+  vmfne: (f) => f.eq(S, A, B) ^ 1,
+  vmflt: (f) => f.lt(S, A, B),
+  vmfle: (f) => f.le(S, A, B),
+  vmfgt: (f) => f.lt(S, B, A),
+  vmfge: (f) => f.le(S, B, A),
+};
+
+/**
+ * The driver of the compares: bit i of vd is line(vs2[i], vs1[i] | f[rs1])
+ * for the body's active elements; the other bits stay. vd may be a
+ * source's first register, not elsewhere in its group.
+ */
+function compare(raw: number, line: (f: Format) => number, scalar: boolean): Executor {
+  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  return (c, lo1, hi1) => {
+    requireVtype(c);
+    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
+    requireFpSew(bytes);
+    requireAligned(vs2, regs);
+    if (vd !== vs2) requireNoOverlap(vd, 1, vs2, regs, log2);
+    if (!scalar) {
+      requireAligned(vs1, regs);
+      if (vd !== vs1) requireNoOverlap(vd, 1, vs1, regs, log2);
+    }
+    dynamicRm(c);
+    const f = FORMATS[bytes];
+    S.fflags = 0;
+    const v = s.v, at = vd * VLENB;
+    for (let i = s.vstart; i < s.vl; i++) {
+      if (!vm && !maskBit(v, i)) continue;
+      load(c, vs2, i, bytes, A);
+      if (scalar) putScalar(B, bytes, lo1, hi1);
+      else load(c, vs1, i, bytes, B);
+      const bit = 1 << (i & 7);
+      if (line(f)) v[at + (i >> 3)] |= bit;
+      else v[at + (i >> 3)] &= ~bit;
+    }
+    c.fflags |= S.fflags;
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+// ---------------------------------------------------------------- unary operations and conversions
+
+/** A unary element operation: A holds the source element, the result goes to R. */
+type UnaryLine = (f: Format, rm: number) => void;
+
+/** Writes an integer result (low word `lo`, high word `hi`) to R. */
+function int(lo: number, hi = lo >> 31): void {
+  FI[2 * R] = lo;
+  FI[2 * R + 1] = hi;
+}
+
+/** The source element (A) as integer words. */
+function aLo(): number {
+  return FI[2 * A];
+}
+function aHi(): number {
+  return FI[2 * A + 1];
+}
+
+/**
+ * Converts A (a single) to a 16-bit integer with saturation: as QEMU's
+ * float32_to_int16, an out-of-range value raises only NV.
+ */
+function toInt16(rm: number, signed: boolean): void {
+  const flags = S.fflags;
+  S.fflags = 0;
+  let v = signed ? fpu.fcvt_w_s(S, A, rm) : fpu.fcvt_wu_s(S, A, rm) >>> 0;
+  const [lo, hi] = signed ? [-0x8000, 0x7fff] : [0, 0xffff];
+  if (v < lo || v > hi) {
+    v = v < lo ? lo : hi;
+    S.fflags = FFLAG_NV;
+  }
+  S.fflags |= flags;
+  int(v);
+}
+
+/**
+ * Double A rounded to odd (vfncvt.rod.f.f.w): truncated, then the lowest
+ * bit set when the truncation was inexact.
+ */
+function roundToOdd(): void {
+  const flags = S.fflags;
+  S.fflags = 0;
+  fpu.fcvt_s_d(S, R, A, RM_RTZ);
+  if (S.fflags & FFLAG_NX) FI[2 * R] |= 1;
+  S.fflags |= flags;
+}
+
+/**
+ * Zvfhmin, the SEW-16 vfwcvt.f.f.v and vfncvt.f.f.w: their lines give QEMU
+ * 10's output under `-cpu rv64,v=true,zvfhmin=true` byte for byte (run by
+ * hand with this set), but `-cpu` cannot turn on an extension that has no
+ * operation of its own in the table yet, so they stay illegal, as under
+ * QEMU's default `-cpu rv64,v=true`.
+ */
+const ZVFHMIN = false;
+
+/**
+ * The unary operations: `ratio` is vd's EEW over vs2's (1 same width, 2
+ * widening, 0.5 narrowing); `at` gives the line by SEW in bytes (a SEW
+ * missing is illegal); `rm` a static rounding mode (rtz, rod) that frm does
+ * not replace.
+ */
+interface Unary {
+  ratio: number;
+  at: Partial<Record<number, UnaryLine>>;
+  rm?: number;
+}
+
+const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
+  "vfsqrt.v": { ratio: 1, at: { 4: (f, rm) => f.sqrt(S, R, A, rm), 8: (f, rm) => f.sqrt(S, R, A, rm) } },
+  "vfclass.v": { ratio: 1, at: { 4: (f) => int(f.fclass(S, A), 0), 8: (f) => int(f.fclass(S, A), 0) } },
+  "vfrec7.v": { ratio: 1, at: { 4: (_f, rm) => rec7(SINGLE_BITS, rm), 8: (_f, rm) => rec7(DOUBLE_BITS, rm) } },
+  "vfrsqrt7.v": { ratio: 1, at: { 4: () => rsqrt7(SINGLE_BITS), 8: () => rsqrt7(DOUBLE_BITS) } },
+  "vfcvt.xu.f.v": {
+    ratio: 1,
+    at: { 4: (_f, rm) => int(fpu.fcvt_wu_s(S, A, rm)), 8: (_f, rm) => int(fpu.fcvt_lu_d(S, A, rm), S.retHi) },
+  },
+  "vfcvt.x.f.v": {
+    ratio: 1,
+    at: { 4: (_f, rm) => int(fpu.fcvt_w_s(S, A, rm)), 8: (_f, rm) => int(fpu.fcvt_l_d(S, A, rm), S.retHi) },
+  },
+  "vfcvt.f.xu.v": {
+    ratio: 1,
+    at: { 4: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo(), rm), 8: (_f, rm) => fpu.fcvt_d_lu(S, R, aLo(), aHi(), rm) },
+  },
+  "vfcvt.f.x.v": {
+    ratio: 1,
+    at: { 4: (_f, rm) => fpu.fcvt_s_w(S, R, aLo(), rm), 8: (_f, rm) => fpu.fcvt_d_l(S, R, aLo(), aHi(), rm) },
+  },
+  "vfwcvt.xu.f.v": { ratio: 2, at: { 4: (_f, rm) => int(fpu.fcvt_lu_s(S, A, rm), S.retHi) } },
+  "vfwcvt.x.f.v": { ratio: 2, at: { 4: (_f, rm) => int(fpu.fcvt_l_s(S, A, rm), S.retHi) } },
+  "vfwcvt.f.xu.v": {
+    ratio: 2,
+    at: { 2: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo() & 0xffff, rm), 4: (_f, rm) => fpu.fcvt_d_wu(S, R, aLo(), rm) },
+  },
+  "vfwcvt.f.x.v": {
+    ratio: 2,
+    at: { 2: (_f, rm) => fpu.fcvt_s_w(S, R, (aLo() << 16) >> 16, rm), 4: (_f, rm) => fpu.fcvt_d_w(S, R, aLo(), rm) },
+  },
+  "vfwcvt.f.f.v": {
+    ratio: 2,
+    at: { ...(ZVFHMIN ? { 2: () => fpu.fcvt_s_h(S, R, A, 0) } : {}), 4: () => fpu.fcvt_d_s(S, R, A, 0) },
+  },
+  "vfncvt.xu.f.w": {
+    ratio: 0.5,
+    at: { 2: (_f, rm) => toInt16(rm, false), 4: (_f, rm) => int(fpu.fcvt_wu_d(S, A, rm)) },
+  },
+  "vfncvt.x.f.w": { ratio: 0.5, at: { 2: (_f, rm) => toInt16(rm, true), 4: (_f, rm) => int(fpu.fcvt_w_d(S, A, rm)) } },
+  "vfncvt.f.xu.w": { ratio: 0.5, at: { 4: (_f, rm) => fpu.fcvt_s_lu(S, R, aLo(), aHi(), rm) } },
+  "vfncvt.f.x.w": { ratio: 0.5, at: { 4: (_f, rm) => fpu.fcvt_s_l(S, R, aLo(), aHi(), rm) } },
+  "vfncvt.f.f.w": {
+    ratio: 0.5,
+    at: {
+      ...(ZVFHMIN ? { 2: (_f: Format, rm: number) => fpu.fcvt_h_s(S, R, A, rm) } : {}),
+      4: (_f, rm) => fpu.fcvt_s_d(S, R, A, rm),
+    },
+  },
+  "vfncvt.rod.f.f.w": { ratio: 0.5, at: { 4: () => roundToOdd() }, rm: RM_RTZ },
+};
+
+/** The unary operations: the rtz forms are their plain form's line with the rounding mode towards zero. */
+const UNARY: Readonly<Record<string, Unary>> = {
+  ...PLAIN_UNARY,
+  ...Object.fromEntries(
+    [
+      "vfcvt.rtz.xu.f.v",
+      "vfcvt.rtz.x.f.v",
+      "vfwcvt.rtz.xu.f.v",
+      "vfwcvt.rtz.x.f.v",
+      "vfncvt.rtz.xu.f.w",
+      "vfncvt.rtz.x.f.w",
+    ]
+      .map((name) => [name, { ...PLAIN_UNARY[name.replace("rtz.", "")], rm: RM_RTZ }]),
+  ),
+};
+
+/**
+ * The driver of the unary operations: vd[i] = line(vs2[i]) over the body's
+ * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`).
+ */
+function unary(raw: number, u: Unary): Executor {
+  const { vd, vs2, vm } = fieldsOf(raw);
+  return (c) => {
+    requireVtype(c);
+    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
+    const line = u.at[bytes];
+    if (line === undefined) throw new IllegalInstruction(`Vector FP conversion at SEW ${bytes * 8}`);
+    const dBytes = u.ratio === 2 ? 2 * bytes : bytes, aBytes = u.ratio === 0.5 ? 2 * bytes : bytes;
+    if (u.ratio === 1) {
+      requireAligned(vd, regs);
+      requireAligned(vs2, regs);
+    } else {
+      if (log2 > 2) throw new IllegalInstruction("Widening or narrowing FP conversion at LMUL 8");
+      const wregs = groupRegs(log2 + 1);
+      if (u.ratio === 2) {
+        requireAligned(vd, wregs);
+        requireAligned(vs2, regs);
+        requireNoOverlap(vd, wregs, vs2, regs, log2);
+      } else {
+        requireAligned(vs2, wregs);
+        requireAligned(vd, regs);
+        if (vd !== vs2) requireNoOverlap(vd, regs, vs2, wregs, log2 + 1);
+      }
+    }
+    requireVm(vm, vd);
+    requireNotMask(vm, vs2);
+    // QEMU 10 checks frm even for the forms with a static rounding mode (rtz, rod).
+    const frm = dynamicRm(c), rm = u.rm ?? frm, f = FORMATS[aBytes];
+    S.fflags = 0;
+    for (let i = s.vstart; i < s.vl; i++) {
+      if (!vm && !maskBit(s.v, i)) continue;
+      load(c, vs2, i, aBytes, A);
+      line(f, rm);
+      store(c, vd, i, dBytes, R);
+    }
+    c.fflags |= S.fflags;
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+// ---------------------------------------------------------------- vfrec7 and vfrsqrt7
+
+/** A binary format's field widths, for the estimate instructions. */
+interface Bits {
+  /** Fraction bits. */
+  frac: number;
+  /** Exponent bits. */
+  exp: number;
+  /** The bytes of an element. */
+  bytes: number;
+}
+const SINGLE_BITS: Bits = { frac: 23, exp: 8, bytes: 4 };
+const DOUBLE_BITS: Bits = { frac: 52, exp: 11, bytes: 8 };
+
+/**
+ * The spec's 7-bit estimate tables, computed rather than transcribed: entry
+ * i is the 7 fraction bits of the estimate at the middle of input interval
+ * i, rounded to nearest for 1/x and down for 1/sqrt(x) (each rule found to
+ * give every entry of the spec's table, checked against QEMU 10 on all 128).
+ */
+const REC7_TABLE = Array.from({ length: 128 }, (_, i) => Math.round((2 / (1 + (i + 0.5) / 128) - 1) * 128));
+const RSQRT7_TABLE = Array.from({ length: 128 }, (_, i) => {
+  // Index bit 6 is the exponent's low bit: 0 for inputs 2·[1, 2) (an odd unbiased exponent), 1 for [1, 2).
+  const m = 1 + ((i & 63) + 0.5) / 64, x = i & 64 ? m : 2 * m;
+  return Math.round((2 / Math.sqrt(x) - 1) * 128);
+});
+
+/** A's element as sign, biased exponent and fraction (bigint). */
+function unpackA(b: Bits): { sign: number; exp: number; frac: bigint } {
+  const bits = b.bytes === 8 ? (BigInt(FI[2 * A + 1] >>> 0) << 32n) | BigInt(FI[2 * A] >>> 0) : BigInt(FI[2 * A] >>> 0);
+  const total = b.frac + b.exp;
+  return {
+    sign: Number((bits >> BigInt(total)) & 1n),
+    exp: Number((bits >> BigInt(b.frac)) & ((1n << BigInt(b.exp)) - 1n)),
+    frac: bits & ((1n << BigInt(b.frac)) - 1n),
+  };
+}
+
+/** Writes sign, biased exponent and fraction to R. */
+function packR(b: Bits, sign: number, exp: number, frac: bigint): void {
+  const bits = (BigInt(sign) << BigInt(b.frac + b.exp)) | (BigInt(exp) << BigInt(b.frac)) | frac;
+  FI[2 * R] = Number(BigInt.asIntN(32, bits));
+  FI[2 * R + 1] = b.bytes === 8 ? Number(BigInt.asIntN(32, bits >> 32n)) : -1;
+}
+
+/** Writes the canonical NaN of `b`'s format to R. */
+function canonicalNaN(b: Bits): void {
+  packR(b, 0, (1 << b.exp) - 1, 1n << BigInt(b.frac - 1));
+}
+
+/**
+ * The special operands of the estimates: NaNs (NV if signaling) become the
+ * canonical NaN; returns the class from fclass (bit 0 -inf … bit 9 qNaN), or
+ * -1 when the result is written.
+ */
+function estimateClass(b: Bits): number {
+  const cls = (b.bytes === 8 ? fpu.fclass_d : fpu.fclass_s)(S, A);
+  if (cls & 0x300) {
+    if (cls & 0x100) S.fflags |= FFLAG_NV;
+    canonicalNaN(b);
+    return -1;
+  }
+  return cls;
+}
+
+/** A positive-or-negative normal or subnormal A normalized: exponent (≤ 0 for subnormals) and the fraction's top bits. */
+function normalize(b: Bits, exp: number, frac: bigint): { exp: number; frac: bigint } {
+  if (exp === 0) {
+    const top = 1n << BigInt(b.frac - 1);
+    while ((frac & top) === 0n) {
+      exp--;
+      frac <<= 1n;
+    }
+    frac = (frac << 1n) & ((1n << BigInt(b.frac)) - 1n);
+  }
+  return { exp, frac };
+}
+
+/** vfrec7: 1/x to 7 bits, as the spec's table and rules say. */
+function rec7(b: Bits, rm: number): void {
+  const cls = estimateClass(b);
+  if (cls < 0) return;
+  const { sign, exp: e0, frac: f0 } = unpackA(b);
+  const bias = (1 << (b.exp - 1)) - 1, maxExp = (1 << b.exp) - 1;
+  if (cls & 0x81) return packR(b, sign, 0, 0n); // ±inf → ±0
+  if (cls & 0x18) {
+    S.fflags |= FFLAG_DZ; // ±0 → ±inf
+    return packR(b, sign, maxExp, 0n);
+  }
+  const { exp, frac } = normalize(b, e0, f0);
+  const outExp = 2 * bias - 1 - exp;
+  if (outExp >= maxExp) {
+    // A tiny subnormal: overflow to infinity or the largest finite by the rounding direction.
+    S.fflags |= FFLAG_OF | FFLAG_NX;
+    const toMax = rm === RM_RTZ || (rm === RM_RDN && sign === 0) || (rm === RM_RUP && sign === 1);
+    return toMax ? packR(b, sign, maxExp - 1, (1n << BigInt(b.frac)) - 1n) : packR(b, sign, maxExp, 0n);
+  }
+  const idx = Number(frac >> BigInt(b.frac - 7));
+  let outFrac = BigInt(REC7_TABLE[idx]) << BigInt(b.frac - 7);
+  let e = outExp;
+  if (e <= 0) {
+    // A subnormal result: the significand with its leading one, shifted right by 1 - outExp.
+    outFrac = ((1n << BigInt(b.frac)) | outFrac) >> BigInt(1 - e);
+    e = 0;
+  }
+  packR(b, sign, e, outFrac);
+}
+
+/** vfrsqrt7: 1/sqrt(x) to 7 bits, as the spec's table and rules say. */
+function rsqrt7(b: Bits): void {
+  const cls = estimateClass(b);
+  if (cls < 0) return;
+  const { sign, exp: e0, frac: f0 } = unpackA(b);
+  const bias = (1 << (b.exp - 1)) - 1, maxExp = (1 << b.exp) - 1;
+  if (cls & 0x8) { // -0 → -inf
+    S.fflags |= FFLAG_DZ;
+    return packR(b, 1, maxExp, 0n);
+  }
+  if (cls & 0x10) { // +0 → +inf
+    S.fflags |= FFLAG_DZ;
+    return packR(b, 0, maxExp, 0n);
+  }
+  if (cls & 0x80) return packR(b, 0, 0, 0n); // +inf → +0
+  if (sign) { // negative non-zero, -inf
+    S.fflags |= FFLAG_NV;
+    return canonicalNaN(b);
+  }
+  const { exp, frac } = normalize(b, e0, f0);
+  const idx = ((exp & 1) << 6) | Number(frac >> BigInt(b.frac - 6));
+  const outExp = Math.floor((3 * bias - 1 - exp) / 2);
+  packR(b, 0, outExp, BigInt(RSQRT7_TABLE[idx]) << BigInt(b.frac - 7));
+}
+
+// ---------------------------------------------------------------- reductions
+
+/** The reductions, one line each: the accumulator in D takes A = vs2[i]. */
+const REDUCE: Readonly<Record<string, (f: Format, rm: number) => void>> = {
+  vfredusum: (f, rm) => f.add(S, D, D, A, rm),
+  vfredosum: (f, rm) => f.add(S, D, D, A, rm),
+  vfredmin: (f) => f.min(S, D, D, A),
+  vfredmax: (f) => f.max(S, D, D, A),
+};
+
+/**
+ * The driver of the reductions: vd[0] = vs1[0] combined with each active
+ * vs2[i] of the body in order (QEMU 10 sums the unordered vfredusum in
+ * element order too); at 2·SEW for the widening ones. Nothing happens at
+ * vl = 0; vstart must be 0.
+ */
+function reduce(raw: number, line: (f: Format, rm: number) => void, widening: boolean): Executor {
+  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  return (c) => {
+    requireVtype(c);
+    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype);
+    requireFpSew(bytes);
+    requireAligned(vs2, groupRegs(log2));
+    if (s.vstart !== 0) throw new IllegalInstruction("Vector reduction with vstart > 0");
+    if (widening && bytes === 8) throw new IllegalInstruction("Widening FP reduction at SEW 64");
+    const rm = dynamicRm(c), accBytes = widening ? 2 * bytes : bytes, f = FORMATS[accBytes];
+    if (s.vl === 0) return 0;
+    S.fflags = 0;
+    load(c, vs1, 0, accBytes, D);
+    for (let i = 0; i < s.vl; i++) {
+      if (!vm && !maskBit(s.v, i)) continue;
+      load(c, vs2, i, bytes, A);
+      if (widening) f.widen!(S, A, A, 0);
+      line(f, rm);
+    }
+    store(c, vd, 0, accBytes, D);
+    c.fflags |= S.fflags;
+    return 0;
+  };
+}
+
+// ---------------------------------------------------------------- moves, merge, slides
+
+/**
+ * The driver of the element moves by scalar: vd[i] = pick(i) over the
+ * body's elements (active ones, or all for the merge, which picks by the
+ * mask), where pick loads R from f[rs1] or a vs2 element.
+ */
+function move(
+  raw: number,
+  pick: (c: Cpu, i: number, bytes: number, lo1: number, hi1: number) => void,
+  opts: { merge?: boolean; slideUp?: boolean; usesVs2: boolean },
+): Executor {
+  const { vd, vs2, vm } = fieldsOf(raw);
+  return (c, lo1, hi1) => {
+    requireVtype(c);
+    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
+    requireFpSew(bytes);
+    requireAligned(vd, regs);
+    if (opts.usesVs2) requireAligned(vs2, regs);
+    requireVm(vm, vd);
+    if (opts.slideUp) requireNoOverlap(vd, regs, vs2, regs, -1);
+    if (opts.usesVs2) requireNotMask(vm, vs2);
+    dynamicRm(c);
+    for (let i = s.vstart; i < s.vl; i++) {
+      if (!opts.merge && !vm && !maskBit(s.v, i)) continue;
+      pick(c, i, bytes, lo1, hi1);
+      store(c, vd, i, bytes, R);
+    }
+    s.vstart = 0;
+    return 0;
+  };
+}
+
+/** The FP operations, moves and conversions. */
+export const floatGroup: VectorGroup = (op, raw, { hi }) => {
+  const vs2 = (raw >>> 20) & 31;
+  switch (op) {
+    case "vfmv.v.f":
+      return move(raw, (_c, _i, bytes, lo1, hi1) => putScalar(R, bytes, lo1, hi1), { usesVs2: false });
+    case "vfmerge.vfm":
+      return move(raw, (c, i, bytes, lo1, hi1) => {
+        if (maskBit(c.vec.v, i)) putScalar(R, bytes, lo1, hi1);
+        else load(c, vs2, i, bytes, R);
+      }, { merge: true, usesVs2: true });
+    case "vfslide1up.vf":
+      return move(raw, (c, i, bytes, lo1, hi1) => {
+        if (i === 0) putScalar(R, bytes, lo1, hi1);
+        else load(c, vs2, i - 1, bytes, R);
+      }, { slideUp: true, usesVs2: true });
+    case "vfslide1down.vf":
+      return move(raw, (c, i, bytes, lo1, hi1) => {
+        if (i === c.vec.vl - 1) putScalar(R, bytes, lo1, hi1);
+        else load(c, vs2, i + 1, bytes, R);
+      }, { usesVs2: true });
+    case "vfmv.s.f": {
+      const vd = (raw >>> 7) & 31;
+      return (c, lo1, hi1) => {
+        requireVtype(c);
+        const s = c.vec, bytes = sewBytes(c);
+        requireFpSew(bytes);
+        dynamicRm(c);
+        if (s.vstart < s.vl) {
+          putScalar(R, bytes, lo1, hi1);
+          store(c, vd, 0, bytes, R);
+        }
+        s.vstart = 0;
+        return 0;
+      };
+    }
+    case "vfmv.f.s":
+      // f[rd] = vs2[0], NaN-boxed at SEW (whatever vl and vstart are).
+      return (c) => {
+        requireVtype(c);
+        const bytes = sewBytes(c);
+        requireFpSew(bytes);
+        dynamicRm(c);
+        load(c, vs2, 0, bytes, R);
+        c.vec.vstart = 0;
+        hi[0] = FI[2 * R + 1];
+        return FI[2 * R];
+      };
+  }
+  if (UNARY[op]) return unary(raw, UNARY[op]);
+  const m = /^(vf|vm)(w?)([a-z0-9]+)\.(vv|vf|wv|wf|vs)$/.exec(op);
+  if (!m) return undefined;
+  const [, prefix, w, base, form] = m;
+  const scalar = form.endsWith("f");
+  if (form === "vs") {
+    const line = REDUCE[`vfred${base.replace(/^red/, "")}`];
+    return line ? reduce(raw, line, w === "w") : undefined;
+  }
+  if (prefix === "vm") return COMPARE[`vm${base}`] ? compare(raw, COMPARE[`vm${base}`], scalar) : undefined;
+  const line = ARITH[`vf${base}`];
+  if (!line) return undefined;
+  return arith(raw, `vf${w}${base}`, line, scalar, w ? (form.startsWith("w") ? 2 : 1) : 0);
+};

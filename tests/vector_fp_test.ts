@@ -1,0 +1,48 @@
+/**
+ * Vector floating point against QEMU 10's output, committed in
+ * tests/guest/expected/vector_fp.out (build/build_guests.sh writes it with
+ * QEMU 10.0 `-cpu rv64,v=true,vlen=128`): `tests/guest/bin/vector_fp` runs
+ * every V floating-point instruction at SEW 32 and 64 over all pairs of
+ * special operands in the five rounding modes, masked and unmasked, prints
+ * the fflags and a hash of the registers of each, then where QEMU refuses
+ * an instruction (vl = 0, vstart > 0, a reserved frm, SEW 8 and 16, LMUL 8,
+ * register groups) behind a SIGILL handler. Compared byte for byte under
+ * plume's tiers, as tests/vector_test.ts does.
+ *
+ * @module
+ */
+
+import { assertEquals } from "./assert.ts";
+import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { join } from "node:path";
+
+const EXPECTED = join(GUEST_BIN, "..", "expected", "vector_fp.out");
+
+/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
+const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
+  { name: "WebAssembly regions", flags: [], warmup: false },
+  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
+  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
+];
+
+for (const tier of TIERS) {
+  const name = `vector_fp under -cpu rv64,v=on prints what QEMU 10 printed (${tier.name})`;
+  Deno.test({
+    name: plumeAvailable() ? name : `${name} (skipped: main.ts not present)`,
+    ignore: !plumeAvailable(),
+    async fn() {
+      const r = await runPlume([join(GUEST_BIN, "vector_fp")], {
+        flags: ["-cpu", "rv64,v=on", ...tier.flags],
+        warmup: tier.warmup,
+      });
+      const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
+      const expected = Deno.readTextFileSync(EXPECTED);
+      if (got !== expected) {
+        const a = got.split("\n"), b = expected.split("\n");
+        const line = a.findIndex((l, i) => l !== b[i]);
+        assertEquals(a[line], b[line], `vector_fp: line ${line + 1} differs`);
+      }
+      assertEquals(got.length, expected.length);
+    },
+  });
+}
