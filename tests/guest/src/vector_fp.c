@@ -198,6 +198,7 @@ static void run(const void *stub, ul vtype, ul avl, ul frm, ul f10, ul vstart) {
                "fsrm %[frm]\n csrwi fflags, 0\n"
                "vsetvl t0, %[avl], %[vt]\n"
                "csrw vstart, %[vs]\n"
+               "li a0, 0x5a5a5a5a\n" /* x10 differs from f10: a .vf form must read the FP register */
                "jalr ra, 0(%[stub])\n"
                "frflags t0\n sd t0, 0(%[res])\n"
                "fmv.x.d t0, fa1\n sd t0, 8(%[res])\n"
@@ -207,7 +208,7 @@ static void run(const void *stub, ul vtype, ul avl, ul frm, ul f10, ul vstart) {
                :
                : [in] "r"(regs_in), [out] "r"(regs_out), [avl] "r"(avl), [vt] "r"(vtype), [f] "r"(f10),
                  [frm] "r"(frm), [vs] "r"(vstart), [stub] "r"(stub), [res] "r"(results)
-               : "t0", "t1", "ra", "fa0", "fa1", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8",
+               : "t0", "t1", "a0", "ra", "fa0", "fa1", "memory", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8",
                  "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22",
                  "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
 }
