@@ -208,6 +208,7 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector", args: ["segv-ff"], status: 3, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["inherit"], status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector_fp", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", status: 132, note: "without V: SIGILL" },
   // Zfa (with Zfh); tests/zfa_test.ts also compares with its committed output.
   { bin: "zfa", status: 0, flags: ["-cpu", "max"] },

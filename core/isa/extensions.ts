@@ -36,7 +36,7 @@ export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "z
 /**
  * Extensions plume implements only in part, which `-cpu max` leaves out
  * until they are whole: V has its configuration, loads and stores and a few
- * integer operations so far (`-cpu rv64,v=on` turns it on).
+ * integer operations and floating point so far (`-cpu rv64,v=on` turns it on).
  */
 const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v"];
 
