@@ -16,7 +16,7 @@
  * run's registers and flags; `vector_fp dump NAME` prints each run of NAME
  * in hex instead. A SIGILL prints as such, so the last part runs each
  * instruction where QEMU 10 refuses it or not: vl = 0, vstart > 0, a
- * reserved frm, SEW 8 and 16, LMUL 8; and register groups that are not
+ * reserved frm, LMUL 8, vill, SEW 8 and 16; and register groups that are not
  * aligned or overlap (the last part, with stubs of their own).
  *
  * Built by build/build_guests.sh with clang-19 -march=rv64gcv; expected
@@ -263,7 +263,7 @@ static void line(int op, int sew, int masked, int frm, int special) {
   int elems = (128 << lmul) / sew;          /* VLMAX */
   if (elems > 32) elems = 32;
   int rounds = special ? 1 : 32 * 32 / elems;
-  ul vtype = (ul)(SEW_CODE[sew] << 3 | lmul | 0xc0);
+  ul vtype = special == 5 ? 1ul << 63 : (ul)(SEW_CODE[sew] << 3 | lmul | 0xc0);
   ul avl = masked ? (ul)elems - 3 : (ul)elems, vstart = 0;
   if (special == 1) avl = 0;
   if (special == 2) vstart = 2;
@@ -273,6 +273,7 @@ static void line(int op, int sew, int masked, int frm, int special) {
   printf("%-18s e%-2d m%d %s frm=%lu", ops[op].name, sew, 1 << lmul, masked ? "v0.t" : "    ", fr);
   if (special == 1) printf(" vl=0");
   if (special == 2) printf(" vstart=2");
+  if (special == 5) printf(" vill");
   fflush(stdout);
   if (sigsetjmp(illegal_jmp, 1) != 0) {
     printf(": SIGILL\n");
@@ -483,6 +484,7 @@ int main(int argc, char **argv) {
     line(op, 32, 0, 0, 2); /* vstart = 2 */
     line(op, 32, 0, 0, 3); /* frm = 5 */
     line(op, 32, 0, 0, 4); /* LMUL 8 */
+    line(op, 32, 0, 0, 5); /* vill */
     line(op, 8, 0, 0, 0);
     if (!has_e16(ops[op].name)) line(op, 16, 0, 0, 0);
   }
