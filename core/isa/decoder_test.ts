@@ -196,7 +196,10 @@ const CASES: [group: string, bits: number, expected: Fields | null][] = [
   ["C hint", 0x0502, { op: "slli", rd: 10, rs1: 10, imm: 0 }], // c.slli64 a0
   ["C hint", 0x6005, { op: "lui", rd: 0, imm: 0x1000 }], // c.lui zero, 1
   ["other", 0x0000000b, null], // custom-0
-  ["other", 0x02001057, null], // vfadd.vv (V's floating point, not implemented)
+  ["other", 0x44001057, null], // OPFVV funct6 010001: reserved
+  ["V", 0x02c55457, { op: "vfadd.vf", rs1: 10 }], // vfadd.vf v8, v12, fa0: rs1 names an FP register
+  ["V", 0x42c015d7, { op: "vfmv.f.s", rd: 11 }], // vfmv.f.s fa1, v12
+  ["V", 0x4a801457, { op: "vfcvt.xu.f.v" }], // VFUNARY0's sub-opcode in the vs1 field
   ["B", 0x20b52533, { op: "sh1add", rd: 10, rs1: 10, rs2: 11 }],
   ["B", 0x0805951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 0 }],
   ["B", 0x0bf5951b, { op: "slli.uw", rd: 10, rs1: 11, imm: 63 }],
