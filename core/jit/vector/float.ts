@@ -1,6 +1,7 @@
 /**
- * Vector floating point (SEW 32 and 64; SEW 16 for Zvfhmin's two
- * conversions): each operation is a line in one of the tables below, run by
+ * Vector floating point (SEW 32 and 64, and the SEW-16 conversions between
+ * 16-bit integers and singles that V has; Zvfhmin's are written but off, see
+ * {@link ZVFHMIN}): each operation is a line in one of the tables below, run by
  * a shared driver — single-width and widening arithmetic ({@link ARITH}),
  * mask-producing compares ({@link COMPARE}), unary operations and
  * conversions ({@link UNARY}), reductions ({@link REDUCE}) — and the moves,
@@ -391,10 +392,12 @@ function int(lo: number, hi = lo >> 31): void {
   FI[2 * R + 1] = hi;
 }
 
-/** The source element (A) as integer words. */
+/** The source element (A) as an integer: its low word. */
 function aLo(): number {
   return FI[2 * A];
 }
+
+/** The source element (A) as an integer: its high word (SEW 64). */
 function aHi(): number {
   return FI[2 * A + 1];
 }
@@ -449,6 +452,7 @@ interface Unary {
   rm?: number;
 }
 
+/** The unary operations but the rtz forms, which {@link UNARY} derives. */
 const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
   "vfsqrt.v": { ratio: 1, at: { 4: (f, rm) => f.sqrt(S, R, A, rm), 8: (f, rm) => f.sqrt(S, R, A, rm) } },
   "vfclass.v": { ratio: 1, at: { 4: (f) => int(f.fclass(S, A), 0), 8: (f) => int(f.fclass(S, A), 0) } },
