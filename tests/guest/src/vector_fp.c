@@ -5,7 +5,8 @@
  * finite values, ties, integer edges) in all pairs, in the five rounding
  * modes (frm), unmasked at VLMAX and masked with a tail, with a scalar f[rs1]
  * sometimes improperly NaN-boxed; vfrec7 and vfrsqrt7 over every entry of
- * their tables in five exponent ranges.
+ * their tables in five exponent ranges; then each instruction one element at
+ * a time (vl = 1), so that each value's fflags are seen alone.
  *
  * The instructions are words in a table of stubs (`insn; ret`), made from
  * one list with fixed registers: vd = v8 (f11 for vfmv.f.s), vs2 = v16, vs1
@@ -157,7 +158,7 @@ struct op {
 static const struct op ops[] = {OPS(ENTRY)};
 #define NOPS (int)(sizeof ops / sizeof ops[0])
 
-/* Special values: 32 of each width. */
+/* Special values: 32 of each width (40000.5 and -32768.5 round out of int16's range in some modes). */
 static const uint16_t H[32] = {
     0x0000, 0x8000, 0x3c00, 0xbc00, 0x3e00, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe55, 0x7d00, 0x0001,
     0x83ff, 0x0400, 0x7bff, 0xfbff, 0x3c01, 0x4200, 0x4248, 0x1400, 0x7800, 0xf800, 0x3800, 0xb800,
@@ -165,8 +166,8 @@ static const uint16_t H[32] = {
 static const uint32_t S[32] = {
     0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x3fc00000, 0x7f800000, 0xff800000, 0x7fc00000,
     0x7f800001, 0xffc12345, 0x7fa00000, 0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0xff7fffff,
-    0x3f800001, 0x40400000, 0x40490fdb, 0x0d800000, 0x4f000000, 0xcf000000, 0x4f800000, 0x5f000000,
-    0x3effffff, 0x3f000000, 0xc0200000, 0x01000001, 0x7fffffff, 0x00400000, 0x477fe000, 0xc77ff000};
+    0x3f800001, 0x40400000, 0x40490fdb, 0x471c4080, 0x4f000000, 0xcf000000, 0x4f800000, 0x5f000000,
+    0x3effffff, 0x3f000000, 0xc0200000, 0x01000001, 0x7fffffff, 0xc7000080, 0x477fe000, 0xc77ff000};
 static const uint64_t D[32] = {
     0x0000000000000000, 0x8000000000000000, 0x3ff0000000000000, 0xbff0000000000000,
     0x3ff8000000000000, 0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000,
@@ -263,6 +264,7 @@ static void line(int op, int sew, int masked, int frm, int special) {
   int elems = (128 << lmul) / sew;          /* VLMAX */
   if (elems > 32) elems = 32;
   int rounds = special ? 1 : 32 * 32 / elems;
+  if (special == 6) elems = 1, rounds = 32; /* one element at a time: its own fflags */
   ul vtype = special == 5 ? 1ul << 63 : (ul)(SEW_CODE[sew] << 3 | lmul | 0xc0);
   ul avl = masked ? (ul)elems - 3 : (ul)elems, vstart = 0;
   if (special == 1) avl = 0;
@@ -274,6 +276,7 @@ static void line(int op, int sew, int masked, int frm, int special) {
   if (special == 1) printf(" vl=0");
   if (special == 2) printf(" vstart=2");
   if (special == 5) printf(" vill");
+  if (special == 6) printf(" vl=1");
   fflush(stdout);
   if (sigsetjmp(illegal_jmp, 1) != 0) {
     printf(": SIGILL\n");
@@ -318,8 +321,8 @@ static uint64_t estimate_input(int sew, int k) {
 }
 
 /* vfrec7.v or vfrsqrt7.v (`op`) over every estimate input at `sew` and `frm`, 32 or 16 at a time. */
-static void sweep(int op, int sew, int frm) {
-  int elems = 1024 / sew;
+static void sweep(int op, int sew, int frm, int one) {
+  int elems = one ? 1 : 1024 / sew;
   unsigned flags = 0;
   hash = 0xcbf29ce484222325ull;
   for (int r = 0; r < 640 / elems; r++) {
@@ -329,7 +332,8 @@ static void sweep(int op, int sew, int frm) {
     mix(results, sizeof results);
     mix(regs_out, sizeof regs_out);
   }
-  printf("%-18s e%-2d m8 every table entry frm=%d: fflags %02x hash %016llx\n", ops[op].name, sew, frm, flags,
+  printf("%-18s e%-2d m8 every table entry%s frm=%d: fflags %02x hash %016llx\n", ops[op].name, sew,
+         one ? " vl=1" : "", frm, flags,
          (unsigned long long)hash);
 }
 
@@ -476,8 +480,12 @@ int main(int argc, char **argv) {
   for (int op = 0; op < NOPS; op++) {
     if (strcmp(ops[op].name, "vfrec7.v") != 0 && strcmp(ops[op].name, "vfrsqrt7.v") != 0) continue;
     for (int sew = 32; sew <= 64; sew *= 2)
-      for (int frm = 0; frm < 5; frm++) sweep(op, sew, frm);
+      for (int frm = 0; frm < 5; frm++) sweep(op, sew, frm, 0), sweep(op, sew, frm, 1);
   }
+  printf("-- one element at a time (the fflags of each value)\n");
+  for (int op = 0; op < NOPS; op++)
+    for (int sew = 16; sew <= 64; sew *= 2)
+      if (sew > 16 || has_e16(ops[op].name)) line(op, sew, 0, 0, 6);
   printf("-- where QEMU 10 refuses an instruction or not\n");
   for (int op = 0; op < NOPS; op++) {
     line(op, 32, 0, 0, 1); /* vl = 0 */
