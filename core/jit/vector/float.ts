@@ -28,10 +28,12 @@ import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, RM_RDN, RM_RTZ, RM_RUP } from "
 import * as fpu from "../../fpu/mod.ts";
 import {
   type Executor,
+  fields,
   groupRegs,
   lmulLog2,
   maskBit,
   requireAligned,
+  requireMaskNotSource,
   requireVm,
   requireVtype,
   sewBytes,
@@ -207,27 +209,12 @@ function requireNoOverlap(dst: number, dn: number, src: number, sn: number, srcL
 }
 
 /**
- * A masked instruction may not read v0 as a data source too (one register,
- * one EEW: QEMU 10 refuses it for the element-wise operations, not for the
- * compares and reductions). Groups are aligned, so only one starting at v0
- * holds it.
- */
-function requireNotMask(vm: boolean, reg: number): void {
-  if (!vm && reg === 0) throw new IllegalInstruction("Masked vector instruction reading v0 as data");
-}
-
-/**
  * Two sources read at different EEWs may not share a register (QEMU 10's
  * `vext_check_input_eew`): the wide vs2 and vs1 of .wv, vd and the narrow
  * sources of the widening multiply-adds.
  */
 function requireApart(a: number, an: number, b: number, bn: number): void {
   if (overlaps(a, an, b, bn)) throw new IllegalInstruction(`Vector sources v${a} and v${b} of different EEWs overlap`);
-}
-
-/** The fields of an OP-V word. */
-function fieldsOf(raw: number): { vd: number; vs1: number; vs2: number; vm: boolean } {
-  return { vd: (raw >>> 7) & 31, vs1: (raw >>> 15) & 31, vs2: (raw >>> 20) & 31, vm: ((raw >>> 25) & 1) === 1 };
 }
 
 // ---------------------------------------------------------------- single-width and widening arithmetic
@@ -277,7 +264,7 @@ function arith(
   scalar: boolean,
   wide: number,
 ): Executor {
-  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  const { vd, vs1, vs2, vm } = fields(raw);
   const readsVd = READS_VD.test(name);
   return (c, lo1, hi1) => {
     requireVtype(c);
@@ -310,8 +297,8 @@ function arith(
       if (!scalar) requireAligned(vs1, regs);
       requireVm(vm, vd);
     }
-    requireNotMask(vm, vs2);
-    if (!scalar) requireNotMask(vm, vs1);
+    requireMaskNotSource(vm, vs2);
+    if (!scalar) requireMaskNotSource(vm, vs1);
     const rm = dynamicRm(c), f = FORMATS[dBytes];
     S.fflags = 0;
     for (let i = s.vstart; i < s.vl; i++) {
@@ -351,7 +338,7 @@ const COMPARE: Readonly<Record<string, (f: Format) => number>> = {
  * source's first register, not elsewhere in its group.
  */
 function compare(raw: number, line: (f: Format) => number, scalar: boolean): Executor {
-  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  const { vd, vs1, vs2, vm } = fields(raw);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
@@ -526,7 +513,7 @@ const UNARY: Readonly<Record<string, Unary>> = {
  * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`).
  */
 function unary(raw: number, u: Unary): Executor {
-  const { vd, vs2, vm } = fieldsOf(raw);
+  const { vd, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
@@ -550,7 +537,7 @@ function unary(raw: number, u: Unary): Executor {
       }
     }
     requireVm(vm, vd);
-    requireNotMask(vm, vs2);
+    requireMaskNotSource(vm, vs2);
     // QEMU 10 checks frm even for the forms with a static rounding mode (rtz, rod).
     const frm = dynamicRm(c), rm = u.rm ?? frm, f = FORMATS[aBytes];
     S.fflags = 0;
@@ -716,7 +703,7 @@ const REDUCE: Readonly<Record<string, (f: Format, rm: number) => void>> = {
  * vl = 0; vstart must be 0.
  */
 function reduce(raw: number, line: (f: Format, rm: number) => void, widening: boolean): Executor {
-  const { vd, vs1, vs2, vm } = fieldsOf(raw);
+  const { vd, vs1, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype);
@@ -752,7 +739,7 @@ function move(
   pick: (c: Cpu, i: number, bytes: number, lo1: number, hi1: number) => void,
   opts: { merge?: boolean; slideUp?: boolean; usesVs2: boolean },
 ): Executor {
-  const { vd, vs2, vm } = fieldsOf(raw);
+  const { vd, vs2, vm } = fields(raw);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
@@ -761,7 +748,7 @@ function move(
     if (opts.usesVs2) requireAligned(vs2, regs);
     requireVm(vm, vd);
     if (opts.slideUp) requireNoOverlap(vd, regs, vs2, regs, -1);
-    if (opts.usesVs2) requireNotMask(vm, vs2);
+    if (opts.usesVs2) requireMaskNotSource(vm, vs2);
     dynamicRm(c);
     for (let i = s.vstart; i < s.vl; i++) {
       if (!opts.merge && !vm && !maskBit(s.v, i)) continue;
