@@ -82,26 +82,34 @@ if wanted bitmanip_rva; then
 fi
 
 # The vector extension (V) with clang-19, which GCC 12 cannot target; -fno-vectorize keeps the compiler's own code
-# scalar (the program's vector instructions are its inline assembly). Its expected output is QEMU 10's
-# (`-cpu rv64,v=true`: VLEN 128) when QEMU 10 is here (tests/harness.ts qemu10()), compared by tests/vector_test.ts.
-if wanted vector; then
-  echo "build_guests: vector <- vector.c (clang-19, V)"
+# scalar (the program's vector instructions are its inline assembly). Their expected output is QEMU 10's
+# (`-cpu rv64,v=true`: VLEN 128) when QEMU 10 is here (tests/harness.ts qemu10()), compared by tests/vector_test.ts
+# (vector) and tests/vector_int_test.ts (vector_int).
+# build_vector NAME ARGS...: builds NAME from NAME.c and records QEMU 10's output for each argument ("" for none).
+build_vector() {
+  local name=$1
+  shift
+  wanted "$name" || return 0
+  echo "build_guests: $name <- $name.c (clang-19, V)"
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
-    -pthread -o "$BIN/vector" vector.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+    -pthread -o "$BIN/$name" "$name.c")
+  local QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
   if [ -x "$QEMU10" ]; then
     mkdir -p "$ROOT/tests/guest/expected"
-    for arg in "" inherit illegal segv-load segv-ff segv-store; do
-      out=$ROOT/tests/guest/expected/vector${arg:+_$arg}.out
+    local arg out status
+    for arg in "$@"; do
+      out=$ROOT/tests/guest/expected/$name${arg:+_$arg}.out
       status=0
-      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector" $arg > "$out" || status=$?
+      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/$name" $arg > "$out" || status=$?
       echo "status $status" >> "$out"
     done
   else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector*.out left as they are" >&2
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/$name*.out left as they are" >&2
   fi
-fi
+}
+build_vector vector "" inherit illegal segv-load segv-ff segv-store
+build_vector vector_int "" illegal
 
 # Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
 # -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.

@@ -304,6 +304,128 @@ export type Op =
   | "vmv.v.i"
   | "vmv.x.s"
   | "vmv.s.x"
+  | "vrsub.vx"
+  | "vrsub.vi"
+  | "vminu.vv"
+  | "vminu.vx"
+  | "vmin.vv"
+  | "vmin.vx"
+  | "vmaxu.vv"
+  | "vmaxu.vx"
+  | "vmax.vv"
+  | "vmax.vx"
+  | "vmseq.vv"
+  | "vmseq.vx"
+  | "vmseq.vi"
+  | "vmsne.vv"
+  | "vmsne.vx"
+  | "vmsne.vi"
+  | "vmsltu.vv"
+  | "vmsltu.vx"
+  | "vmslt.vv"
+  | "vmslt.vx"
+  | "vmsleu.vv"
+  | "vmsleu.vx"
+  | "vmsleu.vi"
+  | "vmsle.vv"
+  | "vmsle.vx"
+  | "vmsle.vi"
+  | "vmsgtu.vx"
+  | "vmsgtu.vi"
+  | "vmsgt.vx"
+  | "vmsgt.vi"
+  | "vsll.vv"
+  | "vsll.vx"
+  | "vsll.vi"
+  | "vsrl.vv"
+  | "vsrl.vx"
+  | "vsrl.vi"
+  | "vsra.vv"
+  | "vsra.vx"
+  | "vsra.vi"
+  | "vnsrl.wv"
+  | "vnsrl.wx"
+  | "vnsrl.wi"
+  | "vnsra.wv"
+  | "vnsra.wx"
+  | "vnsra.wi"
+  | "vadc.vvm"
+  | "vadc.vxm"
+  | "vadc.vim"
+  | "vsbc.vvm"
+  | "vsbc.vxm"
+  | "vmadc.vvm"
+  | "vmadc.vv"
+  | "vmadc.vxm"
+  | "vmadc.vx"
+  | "vmadc.vim"
+  | "vmadc.vi"
+  | "vmsbc.vvm"
+  | "vmsbc.vv"
+  | "vmsbc.vxm"
+  | "vmsbc.vx"
+  | "vmerge.vvm"
+  | "vmerge.vxm"
+  | "vmerge.vim"
+  | "vdivu.vv"
+  | "vdivu.vx"
+  | "vdiv.vv"
+  | "vdiv.vx"
+  | "vremu.vv"
+  | "vremu.vx"
+  | "vrem.vv"
+  | "vrem.vx"
+  | "vmulhu.vv"
+  | "vmulhu.vx"
+  | "vmul.vv"
+  | "vmul.vx"
+  | "vmulhsu.vv"
+  | "vmulhsu.vx"
+  | "vmulh.vv"
+  | "vmulh.vx"
+  | "vmadd.vv"
+  | "vmadd.vx"
+  | "vnmsub.vv"
+  | "vnmsub.vx"
+  | "vmacc.vv"
+  | "vmacc.vx"
+  | "vnmsac.vv"
+  | "vnmsac.vx"
+  | "vwaddu.vv"
+  | "vwaddu.vx"
+  | "vwadd.vv"
+  | "vwadd.vx"
+  | "vwsubu.vv"
+  | "vwsubu.vx"
+  | "vwsub.vv"
+  | "vwsub.vx"
+  | "vwaddu.wv"
+  | "vwaddu.wx"
+  | "vwadd.wv"
+  | "vwadd.wx"
+  | "vwsubu.wv"
+  | "vwsubu.wx"
+  | "vwsub.wv"
+  | "vwsub.wx"
+  | "vwmulu.vv"
+  | "vwmulu.vx"
+  | "vwmulsu.vv"
+  | "vwmulsu.vx"
+  | "vwmul.vv"
+  | "vwmul.vx"
+  | "vwmaccu.vv"
+  | "vwmaccu.vx"
+  | "vwmacc.vv"
+  | "vwmacc.vx"
+  | "vwmaccsu.vv"
+  | "vwmaccsu.vx"
+  | "vwmaccus.vx"
+  | "vzext.vf8"
+  | "vsext.vf8"
+  | "vzext.vf4"
+  | "vsext.vf4"
+  | "vzext.vf2"
+  | "vsext.vf2"
   | "vsaddu.vv"
   | "vsaddu.vx"
   | "vsaddu.vi"
@@ -966,6 +1088,128 @@ export const OPS: readonly Op[] = [
   "vmv.v.i",
   "vmv.x.s",
   "vmv.s.x",
+  "vrsub.vx",
+  "vrsub.vi",
+  "vminu.vv",
+  "vminu.vx",
+  "vmin.vv",
+  "vmin.vx",
+  "vmaxu.vv",
+  "vmaxu.vx",
+  "vmax.vv",
+  "vmax.vx",
+  "vmseq.vv",
+  "vmseq.vx",
+  "vmseq.vi",
+  "vmsne.vv",
+  "vmsne.vx",
+  "vmsne.vi",
+  "vmsltu.vv",
+  "vmsltu.vx",
+  "vmslt.vv",
+  "vmslt.vx",
+  "vmsleu.vv",
+  "vmsleu.vx",
+  "vmsleu.vi",
+  "vmsle.vv",
+  "vmsle.vx",
+  "vmsle.vi",
+  "vmsgtu.vx",
+  "vmsgtu.vi",
+  "vmsgt.vx",
+  "vmsgt.vi",
+  "vsll.vv",
+  "vsll.vx",
+  "vsll.vi",
+  "vsrl.vv",
+  "vsrl.vx",
+  "vsrl.vi",
+  "vsra.vv",
+  "vsra.vx",
+  "vsra.vi",
+  "vnsrl.wv",
+  "vnsrl.wx",
+  "vnsrl.wi",
+  "vnsra.wv",
+  "vnsra.wx",
+  "vnsra.wi",
+  "vadc.vvm",
+  "vadc.vxm",
+  "vadc.vim",
+  "vsbc.vvm",
+  "vsbc.vxm",
+  "vmadc.vvm",
+  "vmadc.vv",
+  "vmadc.vxm",
+  "vmadc.vx",
+  "vmadc.vim",
+  "vmadc.vi",
+  "vmsbc.vvm",
+  "vmsbc.vv",
+  "vmsbc.vxm",
+  "vmsbc.vx",
+  "vmerge.vvm",
+  "vmerge.vxm",
+  "vmerge.vim",
+  "vdivu.vv",
+  "vdivu.vx",
+  "vdiv.vv",
+  "vdiv.vx",
+  "vremu.vv",
+  "vremu.vx",
+  "vrem.vv",
+  "vrem.vx",
+  "vmulhu.vv",
+  "vmulhu.vx",
+  "vmul.vv",
+  "vmul.vx",
+  "vmulhsu.vv",
+  "vmulhsu.vx",
+  "vmulh.vv",
+  "vmulh.vx",
+  "vmadd.vv",
+  "vmadd.vx",
+  "vnmsub.vv",
+  "vnmsub.vx",
+  "vmacc.vv",
+  "vmacc.vx",
+  "vnmsac.vv",
+  "vnmsac.vx",
+  "vwaddu.vv",
+  "vwaddu.vx",
+  "vwadd.vv",
+  "vwadd.vx",
+  "vwsubu.vv",
+  "vwsubu.vx",
+  "vwsub.vv",
+  "vwsub.vx",
+  "vwaddu.wv",
+  "vwaddu.wx",
+  "vwadd.wv",
+  "vwadd.wx",
+  "vwsubu.wv",
+  "vwsubu.wx",
+  "vwsub.wv",
+  "vwsub.wx",
+  "vwmulu.vv",
+  "vwmulu.vx",
+  "vwmulsu.vv",
+  "vwmulsu.vx",
+  "vwmul.vv",
+  "vwmul.vx",
+  "vwmaccu.vv",
+  "vwmaccu.vx",
+  "vwmacc.vv",
+  "vwmacc.vx",
+  "vwmaccsu.vv",
+  "vwmaccsu.vx",
+  "vwmaccus.vx",
+  "vzext.vf8",
+  "vsext.vf8",
+  "vzext.vf4",
+  "vsext.vf4",
+  "vzext.vf2",
+  "vsext.vf2",
   "vsaddu.vv",
   "vsaddu.vx",
   "vsaddu.vi",
@@ -1482,6 +1726,128 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vmv.v.i": { args: "empty", rm: false, fp: [], ext: "v" },
   "vmv.x.s": { args: "vrd", rm: false, fp: [], ext: "v" },
   "vmv.s.x": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vrsub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vrsub.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vminu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vminu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmin.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmin.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmaxu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmaxu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmax.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmax.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmseq.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmseq.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmseq.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsne.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsne.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsne.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsltu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsltu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmslt.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmslt.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsleu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsleu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsleu.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsle.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsle.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsle.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsgtu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsgtu.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsgt.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsgt.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsll.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsll.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsll.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsrl.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsrl.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsrl.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsra.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsra.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vsra.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnsrl.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnsrl.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnsrl.wi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnsra.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnsra.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnsra.wi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vadc.vvm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vadc.vxm": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vadc.vim": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsbc.vvm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsbc.vxm": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmadc.vvm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmadc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmadc.vxm": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmadc.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmadc.vim": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmadc.vi": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsbc.vvm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsbc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmsbc.vxm": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmsbc.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmerge.vvm": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmerge.vxm": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmerge.vim": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vdivu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vdivu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vdiv.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vdiv.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vremu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vremu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vrem.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vrem.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmulhu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmulhu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmul.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmul.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmulhsu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmulhsu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmulh.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmulh.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmadd.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnmsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnmsub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vmacc.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vnmsac.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vnmsac.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwaddu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwaddu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwadd.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwadd.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwsubu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwsubu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwsub.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwsub.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwaddu.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwaddu.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwadd.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwadd.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwsubu.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwsubu.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwsub.wv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwsub.wx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmulu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmulu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmulsu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmulsu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmul.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmul.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmaccu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmaccu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmacc.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmacc.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmaccsu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vwmaccsu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vwmaccus.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
+  "vzext.vf8": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsext.vf8": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vzext.vf4": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsext.vf4": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vzext.vf2": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vsext.vf2": { args: "empty", rm: false, fp: [], ext: "v" },
   "vsaddu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
   "vsaddu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
   "vsaddu.vi": { args: "empty", rm: false, fp: [], ext: "v" },

@@ -199,3 +199,38 @@ export function requireVstartZero(c: Cpu): void {
 export function maskBitOf(c: Cpu, reg: number, i: number): boolean {
   return ((c.vec.v[reg * VLENB + (i >> 3)] >> (i & 7)) & 1) !== 0;
 }
+
+// ---------------------------------------------------------------- register groups of mixed EEW
+
+/** Whether register `reg` starts a group of EMUL 2^`log2` (any register does for EMUL ≤ 1). */
+export function isAligned(reg: number, log2: number): boolean {
+  return log2 <= 0 || (reg & ((1 << log2) - 1)) === 0;
+}
+
+/**
+ * Whether destination group `vd` (EMUL 2^`dl`) may overlap source group
+ * `vs` (EMUL 2^`sl`) of another EEW, as QEMU's `require_noover`: not at
+ * all, except a wider destination over a source of EMUL ≥ 1 in its
+ * highest-numbered part. (A narrower destination at the lowest part of its
+ * source, `vd = vs`, is for the caller to allow.)
+ */
+export function mayOverlap(vd: number, dl: number, vs: number, sl: number): boolean {
+  const dn = groupRegs(dl), sn = groupRegs(sl);
+  if (dn > sn && vd < vs && sl >= 0 && overlaps(vd, dn, vs, sn) && !overlaps(vd, dn, vs + sn, sn)) {
+    return true;
+  }
+  return !overlaps(vd, dn, vs, sn);
+}
+
+/**
+ * Whether two source groups may be read together, as QEMU 10's
+ * `vext_check_input_eew`: a masked instruction (`vm` false) reads neither
+ * from v0, and sources of different EEW (EMUL 2^(`lmul` + `d1`) and
+ * 2^(`lmul` + `d2`), `d` being log2 of EEW/SEW) do not overlap. A source of
+ * -1 is absent.
+ */
+export function sourcesAgree(lmul: number, vm: boolean, vs1: number, d1: number, vs2: number, d2: number): boolean {
+  if (!vm && (vs1 === 0 || vs2 === 0)) return false;
+  return vs1 < 0 || vs2 < 0 || d1 === d2 ||
+    !overlaps(vs1, groupRegs(lmul + d1), vs2, groupRegs(lmul + d2));
+}

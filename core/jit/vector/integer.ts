@@ -1,13 +1,14 @@
 /**
- * Vector integer arithmetic: each binary operation is a line in
- * {@link BINARY_OPS} with a small element function, run by the shared
- * element-wise driver; moves between vector and integer registers.
+ * Vector integer arithmetic: each operation is a line in {@link OPS}, an
+ * element function run by the driver of its shape (`integer_shapes.ts`:
+ * single-width, widening, narrowing, extension, mask-producing, carry);
+ * moves between vector and integer registers (the shared element-wise
+ * driver).
  *
  * @module
  */
 
 import {
-  type ElementOp,
   elementwise,
   getElement,
   operandFor,
@@ -17,18 +18,89 @@ import {
   type VectorGroup,
   xValue,
 } from "./element.ts";
+import { type IntOp, runShape, type Shape } from "./integer_shapes.ts";
+
+/** `v` as a signed `bits`-bit integer. */
+const s = BigInt.asIntN;
+
+/** A shift amount: the low log2(`bits`) bits of `b`. */
+const amount = (b: bigint, bits: number) => b & BigInt(bits - 1);
 
 /**
- * The integer operations `vd[i] = op(vs2[i], vs1[i] | x[rs1] | simm5)`,
- * one line each: the driver (`elementwise`) does SEW, LMUL, mask and vstart.
+ * The integer operations, one line each, by their name without the
+ * form: `a` is vs2's element (at its EEW), `b` the second operand (vs1's
+ * element, x[rs1] or the immediate, at SEW, unsigned), `d` vd's old
+ * element, `w` SEW in bits, `m` v0's bit for the carry forms. The shape
+ * (the second field) says how the driver reads and writes them.
  */
-const BINARY_OPS: Readonly<Record<string, ElementOp>> = {
-  vadd: (a, b) => a + b,
-  vsub: (a, b) => a - b,
-  vand: (a, b) => a & b,
-  vor: (a, b) => a | b,
-  vxor: (a, b) => a ^ b,
+const OPS: Readonly<Record<string, readonly [Shape, IntOp]>> = {
+  vadd: ["single", (a, b) => a + b],
+  vsub: ["single", (a, b) => a - b],
+  vrsub: ["single", (a, b) => b - a],
+  vand: ["single", (a, b) => a & b],
+  vor: ["single", (a, b) => a | b],
+  vxor: ["single", (a, b) => a ^ b],
+  vminu: ["single", (a, b) => a < b ? a : b],
+  vmin: ["single", (a, b, _d, w) => s(w, a) < s(w, b) ? a : b],
+  vmaxu: ["single", (a, b) => a > b ? a : b],
+  vmax: ["single", (a, b, _d, w) => s(w, a) > s(w, b) ? a : b],
+  vsll: ["single", (a, b, _d, w) => a << amount(b, w)],
+  vsrl: ["single", (a, b, _d, w) => a >> amount(b, w)],
+  vsra: ["single", (a, b, _d, w) => s(w, a) >> amount(b, w)],
+  vmul: ["single", (a, b) => a * b],
+  vmulh: ["single", (a, b, _d, w) => (s(w, a) * s(w, b)) >> BigInt(w)],
+  vmulhu: ["single", (a, b, _d, w) => (a * b) >> BigInt(w)],
+  vmulhsu: ["single", (a, b, _d, w) => (s(w, a) * b) >> BigInt(w)],
+  // Division by zero gives all ones (quotient) or the dividend (remainder); the most negative
+  // number over -1 overflows back to itself, remainder 0, as BigInt's truncating division gives.
+  vdivu: ["single", (a, b) => b === 0n ? -1n : a / b],
+  vdiv: ["single", (a, b, _d, w) => b === 0n ? -1n : s(w, a) / s(w, b)],
+  vremu: ["single", (a, b) => b === 0n ? a : a % b],
+  vrem: ["single", (a, b, _d, w) => b === 0n ? a : s(w, a) % s(w, b)],
+  vmacc: ["multiplyAdd", (a, b, d) => d + b * a],
+  vnmsac: ["multiplyAdd", (a, b, d) => d - b * a],
+  vmadd: ["multiplyAdd", (a, b, d) => b * d + a],
+  vnmsub: ["multiplyAdd", (a, b, d) => a - b * d],
+  vadc: ["carry", (a, b, _d, _w, m) => a + b + m],
+  vsbc: ["carry", (a, b, _d, _w, m) => a - b - m],
+  vmerge: ["merge", (a, b, _d, _w, m) => m ? b : a],
+  vmadc: ["carryOut", (a, b, _d, w, m) => (a + b + m) >> BigInt(w)],
+  vmsbc: ["carryOut", (a, b, _d, _w, m) => a - b - m < 0n ? 1n : 0n],
+  vmseq: ["compare", (a, b) => a === b ? 1n : 0n],
+  vmsne: ["compare", (a, b) => a !== b ? 1n : 0n],
+  vmsltu: ["compare", (a, b) => a < b ? 1n : 0n],
+  vmslt: ["compare", (a, b, _d, w) => s(w, a) < s(w, b) ? 1n : 0n],
+  vmsleu: ["compare", (a, b) => a <= b ? 1n : 0n],
+  vmsle: ["compare", (a, b, _d, w) => s(w, a) <= s(w, b) ? 1n : 0n],
+  vmsgtu: ["compare", (a, b) => a > b ? 1n : 0n],
+  vmsgt: ["compare", (a, b, _d, w) => s(w, a) > s(w, b) ? 1n : 0n],
+  vwaddu: ["widening", (a, b) => a + b],
+  vwadd: ["widening", (a, b, _d, w) => s(w, a) + s(w, b)],
+  vwsubu: ["widening", (a, b) => a - b],
+  vwsub: ["widening", (a, b, _d, w) => s(w, a) - s(w, b)],
+  "vwaddu.w": ["wideSource", (a, b) => a + b],
+  "vwadd.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) + s(w, b)],
+  "vwsubu.w": ["wideSource", (a, b) => a - b],
+  "vwsub.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) - s(w, b)],
+  vwmulu: ["widening", (a, b) => a * b],
+  vwmul: ["widening", (a, b, _d, w) => s(w, a) * s(w, b)],
+  vwmulsu: ["widening", (a, b, _d, w) => s(w, a) * b],
+  vwmaccu: ["wideningMultiplyAdd", (a, b, d) => d + b * a],
+  vwmacc: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * s(w, a)],
+  vwmaccsu: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * a],
+  vwmaccus: ["wideningMultiplyAdd", (a, b, d, w) => d + b * s(w, a)],
+  vnsrl: ["narrowing", (a, b, _d, w) => a >> amount(b, 2 * w)],
+  vnsra: ["narrowing", (a, b, _d, w) => s(2 * w, a) >> amount(b, 2 * w)],
+  "vzext.vf2": ["extension2", (a) => a],
+  "vsext.vf2": ["extension2", (a, _b, _d, w) => s(w / 2, a)],
+  "vzext.vf4": ["extension4", (a) => a],
+  "vsext.vf4": ["extension4", (a, _b, _d, w) => s(w / 4, a)],
+  "vzext.vf8": ["extension8", (a) => a],
+  "vsext.vf8": ["extension8", (a, _b, _d, w) => s(w / 8, a)],
 };
+
+/** The shifts, whose immediate is uimm5 (shift amounts are not signed; measured under QEMU 10). */
+const UIMM_OPS: ReadonlySet<string> = new Set(["vsll", "vsrl", "vsra", "vnsrl", "vnsra"]);
 
 /** The integer operations and moves. */
 export const integerGroup: VectorGroup = (op, raw, { hi }) => {
@@ -59,7 +131,10 @@ export const integerGroup: VectorGroup = (op, raw, { hi }) => {
       };
     }
   }
-  const m = /^(v[a-z]+)\.(vv|vx|vi)$/.exec(op);
-  if (m && BINARY_OPS[m[1]]) return elementwise(raw, operandFor(m[2], raw), BINARY_OPS[m[1]], true, m[2] === "vv");
-  return undefined;
+  // The name without its form (vwadd.wv is vwadd.w, vnsrl.wv vnsrl, vmadc.vvm vmadc; vzext.vf2 whole), and the operand.
+  const f = /^(v[a-z]+)\.(?:(w)|v)([vxi])m?$/.exec(op);
+  const entry = f ? (f[2] && OPS[`${f[1]}.w`]) || OPS[f[1]] : OPS[op];
+  if (entry === undefined) return undefined;
+  const operand = !f ? "none" : f[3] === "i" && UIMM_OPS.has(f[1]) ? "u" : f[3] as "v" | "x" | "i";
+  return runShape(raw, op, entry[0], operand, entry[1]);
 };

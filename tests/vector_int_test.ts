@@ -1,0 +1,58 @@
+/**
+ * The vector extension's integer arithmetic against QEMU 10's output,
+ * committed in tests/guest/expected/ (build/build_guests.sh writes it with
+ * QEMU 10.0 `-cpu rv64,v=true,vlen=128`): `tests/guest/bin/vector_int` runs
+ * every integer arithmetic instruction at SEW 8 to 64 and LMUL 1/8 to 8
+ * where its form is legal, unmasked at VLMAX and masked with a tail, on edge
+ * values, from vstart 3 and with the overlaps the rules allow; one run tries
+ * encodings reserved under their vtype (register groups, overlaps, masked
+ * sources in v0, widening at SEW 64, extensions below 8 bits, vill) behind a
+ * SIGILL handler. Each is compared byte for byte under plume's tiers:
+ * compiled at once with WebAssembly regions, compiled without WebAssembly,
+ * and the default warm-up (blocks interpreted until hot).
+ *
+ * @module
+ */
+
+import { assertEquals } from "./assert.ts";
+import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { join } from "node:path";
+
+const EXPECTED = join(GUEST_BIN, "..", "expected");
+
+/** Runs of `vector_int` (its argument) and the expected output's file. */
+const RUNS: { arg?: string; file: string }[] = [
+  { file: "vector_int.out" },
+  { arg: "illegal", file: "vector_int_illegal.out" },
+];
+
+/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
+const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
+  { name: "WebAssembly regions", flags: [], warmup: false },
+  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
+  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
+];
+
+for (const run of RUNS) {
+  for (const tier of TIERS) {
+    const name = `vector_int ${run.arg ?? ""} under -cpu rv64,v=on prints what QEMU 10 printed (${tier.name})`;
+    Deno.test({
+      name: plumeAvailable() ? name : `${name} (skipped: main.ts not present)`,
+      ignore: !plumeAvailable(),
+      async fn() {
+        const r = await runPlume([join(GUEST_BIN, "vector_int"), ...(run.arg ? [run.arg] : [])], {
+          flags: ["-cpu", "rv64,v=on", ...tier.flags],
+          warmup: tier.warmup,
+        });
+        const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
+        const expected = Deno.readTextFileSync(join(EXPECTED, run.file));
+        if (got !== expected) {
+          const a = got.split("\n"), b = expected.split("\n");
+          const line = a.findIndex((l, i) => l !== b[i]);
+          assertEquals(`${b[line - 1]}\n${a[line]}`, `${b[line - 1]}\n${b[line]}`, `line ${line + 1} differs`);
+        }
+        assertEquals(got.length, expected.length);
+      },
+    });
+  }
+}
