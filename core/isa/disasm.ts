@@ -149,6 +149,24 @@ function vtypeName(t: number): string {
 /** The `.vi`/`.wi` forms whose immediate is a shift amount, uimm5 (the others' is simm5). */
 const UIMM5_OPS: ReadonlySet<Op> = new Set<Op>(["vssrl.vi", "vssra.vi", "vnclipu.wi", "vnclip.wi"]);
 
+/** When objdump prints a vector operation as a two-operand alias `vd,vs2`: an operand of -1 or x0. */
+const VECTOR_ALIASES: Partial<Record<Op, (i: Insn) => boolean>> = {
+  "vxor.vi": (i) => (i.raw << 12) >> 27 === -1,
+  "vrsub.vx": (i) => i.rs1 === 0,
+  "vwaddu.vx": (i) => i.rs1 === 0,
+  "vwadd.vx": (i) => i.rs1 === 0,
+  "vnsrl.wx": (i) => i.rs1 === 0,
+};
+
+/** The aliases' names. */
+const VECTOR_ALIAS_NAMES: Partial<Record<Op, string>> = {
+  "vxor.vi": "vnot.v",
+  "vrsub.vx": "vneg.v",
+  "vwaddu.vx": "vwcvtu.x.x.v",
+  "vwadd.vx": "vwcvt.x.x.v",
+  "vnsrl.wx": "vncvt.x.x.w",
+};
+
 /**
  * A vector instruction's operands; vector registers, vm and immediates come
  * from the raw bits (the decoder fills only the integer register fields).
@@ -179,12 +197,19 @@ const vectorOperands: Format = (i) => {
   }
   // OPFVV and OPFVF (funct3 001 and 101): the floating-point operations.
   if ((raw & 0x7f) === 0x57 && ((raw >>> 12) & 3) === 1) return floatOperands(i);
+  if (VECTOR_ALIASES[op]?.(i)) return `${v(vd)},${v(vs2)}${mask}`;
+  // The multiply-adds name the multiplier first: vmacc.vv vd,vs1,vs2 and vmacc.vx vd,rs1,vs2.
+  if (/^vn?m(acc|sac|add|sub)|^vwmacc/.test(op)) {
+    return `${v(vd)},${op.endsWith(".vv") ? v(vs1) : x(i.rs1)},${v(vs2)}${mask}`;
+  }
+  // The carry and merge forms name v0 as an operand (vmadc.vvm…; vmadc.vv has no carry in).
+  if (/\.v[vxi]m$/.test(op)) return `${vectorOperands({ ...i, op: op.slice(0, -1) as Op, raw: raw | 1 << 25 }, 0)},v0`;
   if (/\.(vv|wv|vs)$/.test(op)) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
   if (/\.[vw]x$/.test(op)) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
-  if (/\.[vw]i$/.test(op)) {
-    if (op === "vxor.vi" && simm5 === -1) return `${v(vd)},${v(vs2)}${mask}`;
-    return `${v(vd)},${v(vs2)},${UIMM5_OPS.has(op) ? vs1 : simm5}${mask}`;
-  }
+  if (/\.vf[248]$/.test(op)) return `${v(vd)},${v(vs2)}${mask}`;
+  // The shifts' immediate is unsigned (uimm5), the others' signed.
+  if (/^vn?s[lr][la]\.[vw]i$/.test(op) || UIMM5_OPS.has(op)) return `${v(vd)},${v(vs2)},${vs1}${mask}`;
+  if (/\.[vw]i$/.test(op)) return `${v(vd)},${v(vs2)},${simm5}${mask}`;
   // Loads and stores: (rs1), then the stride or the index vector.
   const index = /^v[ls][uo]xei/.test(op) ? `,${v(vs2)}` : /^v[ls]se/.test(op) ? `,${x(i.rs2)}` : "";
   return `${v(vd)},(${x(i.rs1)})${index}${mask}`;
@@ -264,11 +289,12 @@ function floatOperands(i: Insn): string {
 /**
  * A vector instruction's mnemonic as objdump prints it: segment forms
  * (nf > 1) are `vlseg<nf>e8.v`…, whole-register loads of bytes `vl<n>r.v`,
- * and vxor.vi with -1 `vnot.v`.
+ * and the aliases of {@link VECTOR_ALIASES} (vxor.vi with -1 is `vnot.v`,
+ * vrsub.vx with x0 `vneg.v`…).
  */
 function vectorMnemonic(i: Insn): string {
   const op = i.op, nf = ((i.raw >>> 29) & 7) + 1;
-  if (op === "vxor.vi" && (i.raw << 12) >> 27 === -1) return "vnot.v";
+  if (VECTOR_ALIASES[op]?.(i)) return VECTOR_ALIAS_NAMES[op]!;
   // vfsgnjn.vv/vfsgnjx.vv of a register with itself are vfneg.v/vfabs.v.
   if ((op === "vfsgnjn.vv" || op === "vfsgnjx.vv") && ((i.raw >>> 15) & 31) === ((i.raw >>> 20) & 31)) {
     return op === "vfsgnjn.vv" ? "vfneg.v" : "vfabs.v";
