@@ -84,14 +84,15 @@ fi
 # The vector extension (V) with clang-19, which GCC 12 cannot target; -fno-vectorize keeps the compiler's own code
 # scalar (the program's vector instructions are its inline assembly). Their expected output is QEMU 10's
 # (`-cpu rv64,v=true`: VLEN 128) when QEMU 10 is here (tests/harness.ts qemu10()), compared by tests/vector_test.ts
-# (vector) and tests/vector_int_test.ts (vector_int).
-# build_vector NAME ARGS...: builds NAME from NAME.c and records QEMU 10's output for each argument ("" for none).
+# (vector) and tests/vector_int_test.ts (vector_int, which has Zvbb too).
+# build_vector NAME EXTENSIONS ARGS...: builds NAME from NAME.c for RV64GCV and EXTENSIONS (`_zvbb`…) and records
+# QEMU 10's output for each argument ("" for none), with those extensions on (`,zvbb=true`…).
 build_vector() {
-  local name=$1
-  shift
+  local name=$1 exts=$2
+  shift 2
   wanted "$name" || return 0
   echo "build_guests: $name <- $name.c (clang-19, V)"
-  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march="rv64gcv$exts" -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
     -pthread -o "$BIN/$name" "$name.c")
   local QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
@@ -101,15 +102,16 @@ build_vector() {
     for arg in "$@"; do
       out=$ROOT/tests/guest/expected/$name${arg:+_$arg}.out
       status=0
-      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/$name" $arg > "$out" || status=$?
+      "$QEMU10" -cpu "rv64,v=true,vlen=128$(echo "$exts" | sed 's/_\([a-z0-9]*\)/,\1=true/g')" "$BIN/$name" $arg \
+        > "$out" || status=$?
       echo "status $status" >> "$out"
     done
   else
     echo "build_guests: QEMU 10 not found; tests/guest/expected/$name*.out left as they are" >&2
   fi
 }
-build_vector vector "" inherit illegal segv-load segv-ff segv-store
-build_vector vector_int "" illegal
+build_vector vector "" "" inherit illegal segv-load segv-ff segv-store
+build_vector vector_int _zvbb "" illegal
 
 # Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
 # -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.

@@ -103,6 +103,14 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
   // V is incomplete: only named, never through max.
   assertEquals([...parseOptions(["-cpu", "rv64,v=on", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "v"]);
   assertEquals(parseOptions(["-cpu", "max,v=true", "p"], {}).extensions.has("v"), true);
+  // Zvbb needs V, as QEMU 10 says (`-cpu rv64,zvbb=true` exits with this message), and max leaves it out with V.
+  assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvbb=on", "p"], {}).extensions].slice(-2), ["v", "zvbb"]);
+  assertEquals(parseOptions(["-cpu", "max", "p"], {}).extensions.has("zvbb"), false);
+  assertThrows(
+    () => parseOptions(["-cpu", "rv64,zvbb=on", "p"], {}),
+    UsageError,
+    "Vector crypto extensions require V or Zve* extensions",
+  );
   assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], [
     "zba",
     "zbb",

@@ -419,93 +419,93 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 937
-      return b_c_addi4spn("addi", w); // line 938
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 955
+      return b_c_addi4spn("addi", w); // line 956
     case 0x1:
-      return b_c_addi("addi", w); // line 950
+      return b_c_addi("addi", w); // line 968
     case 0x2:
-      return b_c_shift("slli", w); // line 973
+      return b_c_shift("slli", w); // line 991
     case 0x2000:
-      return b_c_ld("fld", w); // line 939
+      return b_c_ld("fld", w); // line 957
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 951
-      return b_c_addi("addiw", w); // line 952
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 969
+      return b_c_addi("addiw", w); // line 970
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 974
+      return b_c_ldsp("fld", w); // line 992
     case 0x4000:
-      return b_c_lw("lw", w); // line 940
+      return b_c_lw("lw", w); // line 958
     case 0x4001:
-      return b_c_li("addi", w); // line 953
+      return b_c_li("addi", w); // line 971
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 975
-      return b_c_lwsp("lw", w); // line 976
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 993
+      return b_c_lwsp("lw", w); // line 994
     case 0x6000:
-      return b_c_ld("ld", w); // line 941
+      return b_c_ld("ld", w); // line 959
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 955
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 954
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 956
-      return b_c_lui("lui", w); // line 957
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 973
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 972
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 974
+      return b_c_lui("lui", w); // line 975
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 977
-      return b_c_ldsp("ld", w); // line 978
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 995
+      return b_c_ldsp("ld", w); // line 996
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 993
+          return b_c_lb("lbu", w); // line 1011
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 994
+              return b_c_lh("lhu", w); // line 1012
             case 0x1:
-              return b_c_lh("lh", w); // line 995
+              return b_c_lh("lh", w); // line 1013
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 996
+          return b_c_sb("sb", w); // line 1014
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 997
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1015
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 958
+          return b_c_shiftp("srli", w); // line 976
         case 0x1:
-          return b_c_shiftp("srai", w); // line 959
+          return b_c_shiftp("srai", w); // line 977
         case 0x2:
-          return b_c_andi("andi", w); // line 960
+          return b_c_andi("andi", w); // line 978
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 961
+              return b_c_arith("sub", w); // line 979
             case 0x1:
-              return b_c_arith("xor", w); // line 962
+              return b_c_arith("xor", w); // line 980
             case 0x2:
-              return b_c_arith("or", w); // line 963
+              return b_c_arith("or", w); // line 981
             case 0x3:
-              return b_c_arith("and", w); // line 964
+              return b_c_arith("and", w); // line 982
             case 0x80:
-              return b_c_arith("subw", w); // line 965
+              return b_c_arith("subw", w); // line 983
             case 0x81:
-              return b_c_arith("addw", w); // line 966
+              return b_c_arith("addw", w); // line 984
             case 0x82:
-              return b_c_arith("mul", w); // line 1004
+              return b_c_arith("mul", w); // line 1022
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 998
+                  return b_c_andi255("andi", w); // line 1016
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 999
+                  return b_c_unary("sext.b", w); // line 1017
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 1000
+                  return b_c_unary("zext.h", w); // line 1018
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 1001
+                  return b_c_unary("sext.h", w); // line 1019
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 1002
+                  return b_c_unary("add.uw", w); // line 1020
                 case 0x5:
-                  return b_c_not("xori", w); // line 1003
+                  return b_c_not("xori", w); // line 1021
               }
               return null;
           }
@@ -515,33 +515,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 979
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 980
-          return b_c_mv("add", w); // line 981
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 997
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 998
+          return b_c_mv("add", w); // line 999
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 982
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 983
-          return b_c_add("add", w); // line 984
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1000
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1001
+          return b_c_add("add", w); // line 1002
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 942
+      return b_c_sd("fsd", w); // line 960
     case 0xa001:
-      return b_c_j("jal", w); // line 967
+      return b_c_j("jal", w); // line 985
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 985
+      return b_c_sdsp("fsd", w); // line 1003
     case 0xc000:
-      return b_c_sw("sw", w); // line 943
+      return b_c_sw("sw", w); // line 961
     case 0xc001:
-      return b_c_b("beq", w); // line 968
+      return b_c_b("beq", w); // line 986
     case 0xc002:
-      return b_c_swsp("sw", w); // line 986
+      return b_c_swsp("sw", w); // line 1004
     case 0xe000:
-      return b_c_sd("sd", w); // line 944
+      return b_c_sd("sd", w); // line 962
     case 0xe001:
-      return b_c_b("bne", w); // line 969
+      return b_c_b("bne", w); // line 987
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 987
+      return b_c_sdsp("sd", w); // line 1005
   }
   return null;
 }
@@ -608,7 +608,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 867
+          return b_i("flh", w); // line 885
         case 0x2:
           return b_i("flw", w); // line 312
         case 0x3:
@@ -860,7 +860,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 868
+          return b_s("fsh", w); // line 886
         case 0x2:
           return b_s("fsw", w); // line 313
         case 0x3:
@@ -1086,7 +1086,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 347
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 876
+          return b_r4_rm("fmadd.h", w); // line 894
       }
       return null;
     case 0x47:
@@ -1096,7 +1096,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 348
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 877
+          return b_r4_rm("fmsub.h", w); // line 895
       }
       return null;
     case 0x4b:
@@ -1106,7 +1106,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 349
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 878
+          return b_r4_rm("fnmsub.h", w); // line 896
       }
       return null;
     case 0x4f:
@@ -1116,7 +1116,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 350
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 879
+          return b_r4_rm("fnmadd.h", w); // line 897
       }
       return null;
     case 0x53:
@@ -1126,25 +1126,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 351
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 880
+          return b_r_rm("fadd.h", w); // line 898
         case 0x4:
           return b_r_rm("fsub.s", w); // line 319
         case 0x5:
           return b_r_rm("fsub.d", w); // line 352
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 881
+          return b_r_rm("fsub.h", w); // line 899
         case 0x8:
           return b_r_rm("fmul.s", w); // line 320
         case 0x9:
           return b_r_rm("fmul.d", w); // line 353
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 882
+          return b_r_rm("fmul.h", w); // line 900
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 321
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 354
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 883
+          return b_r_rm("fdiv.h", w); // line 901
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1168,11 +1168,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 885
+              return b_r("fsgnj.h", w); // line 903
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 886
+              return b_r("fsgnjn.h", w); // line 904
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 887
+              return b_r("fsgnjx.h", w); // line 905
           }
           return null;
         case 0x14:
@@ -1182,9 +1182,9 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.s", w); // line 327
             case 0x2:
-              return b_r("fminm.s", w); // line 915
+              return b_r("fminm.s", w); // line 933
             case 0x3:
-              return b_r("fmaxm.s", w); // line 916
+              return b_r("fmaxm.s", w); // line 934
           }
           return null;
         case 0x15:
@@ -1194,21 +1194,21 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.d", w); // line 360
             case 0x2:
-              return b_r("fminm.d", w); // line 917
+              return b_r("fminm.d", w); // line 935
             case 0x3:
-              return b_r("fmaxm.d", w); // line 918
+              return b_r("fmaxm.d", w); // line 936
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 888
+              return b_r("fmin.h", w); // line 906
             case 0x1:
-              return b_r("fmax.h", w); // line 889
+              return b_r("fmax.h", w); // line 907
             case 0x2:
-              return b_r("fminm.h", w); // line 919
+              return b_r("fminm.h", w); // line 937
             case 0x3:
-              return b_r("fmaxm.h", w); // line 920
+              return b_r("fmaxm.h", w); // line 938
           }
           return null;
         case 0x20:
@@ -1216,11 +1216,11 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 361
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 871
+              return b_r2_rm("fcvt.s.h", w); // line 889
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 921
+              return b_r2_rm("fround.s", w); // line 939
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 922
+              return b_r2_rm("froundnx.s", w); // line 940
           }
           return null;
         case 0x21:
@@ -1228,23 +1228,23 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 362
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 873
+              return b_r2_rm("fcvt.d.h", w); // line 891
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 923
+              return b_r2_rm("fround.d", w); // line 941
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 924
+              return b_r2_rm("froundnx.d", w); // line 942
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 872
+              return b_r2_rm("fcvt.h.s", w); // line 890
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 874
+              return b_r2_rm("fcvt.h.d", w); // line 892
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 925
+              return b_r2_rm("fround.h", w); // line 943
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 926
+              return b_r2_rm("froundnx.h", w); // line 944
           }
           return null;
         case 0x2c:
@@ -1254,7 +1254,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 884
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 902
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1265,9 +1265,9 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.s", w); // line 334
             case 0x4:
-              return b_r("fleq.s", w); // line 928
+              return b_r("fleq.s", w); // line 946
             case 0x5:
-              return b_r("fltq.s", w); // line 929
+              return b_r("fltq.s", w); // line 947
           }
           return null;
         case 0x51:
@@ -1279,23 +1279,23 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.d", w); // line 363
             case 0x4:
-              return b_r("fleq.d", w); // line 930
+              return b_r("fleq.d", w); // line 948
             case 0x5:
-              return b_r("fltq.d", w); // line 931
+              return b_r("fltq.d", w); // line 949
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 897
+              return b_r("fle.h", w); // line 915
             case 0x1:
-              return b_r("flt.h", w); // line 896
+              return b_r("flt.h", w); // line 914
             case 0x2:
-              return b_r("feq.h", w); // line 895
+              return b_r("feq.h", w); // line 913
             case 0x4:
-              return b_r("fleq.h", w); // line 932
+              return b_r("fleq.h", w); // line 950
             case 0x5:
-              return b_r("fltq.h", w); // line 933
+              return b_r("fltq.h", w); // line 951
           }
           return null;
         case 0x60:
@@ -1321,20 +1321,20 @@ export function decode32(w: number): Insn | null {
             case 0x3:
               return b_r2_rm("fcvt.lu.d", w); // line 370
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 927
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 945
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 890
+              return b_r2_rm("fcvt.w.h", w); // line 908
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 891
+              return b_r2_rm("fcvt.wu.h", w); // line 909
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 892
+              return b_r2_rm("fcvt.l.h", w); // line 910
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 893
+              return b_r2_rm("fcvt.lu.h", w); // line 911
           }
           return null;
         case 0x68:
@@ -1364,13 +1364,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 898
+              return b_r2_rm("fcvt.h.w", w); // line 916
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 899
+              return b_r2_rm("fcvt.h.wu", w); // line 917
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 900
+              return b_r2_rm("fcvt.h.l", w); // line 918
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 901
+              return b_r2_rm("fcvt.h.lu", w); // line 919
           }
           return null;
         case 0x70:
@@ -1392,9 +1392,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 869
+              return b_r2("fmv.x.h", w); // line 887
             case 0x1:
-              return b_r2("fclass.h", w); // line 894
+              return b_r2("fclass.h", w); // line 912
           }
           return null;
         case 0x78:
@@ -1402,7 +1402,7 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.w.x", w); // line 341
             case 0x100:
-              return b_r2("fli.s", w); // line 912
+              return b_r2("fli.s", w); // line 930
           }
           return null;
         case 0x79:
@@ -1410,15 +1410,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.d.x", w); // line 376
             case 0x100:
-              return b_r2("fli.d", w); // line 913
+              return b_r2("fli.d", w); // line 931
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 870
+              return b_r2("fmv.h.x", w); // line 888
             case 0x100:
-              return b_r2("fli.h", w); // line 914
+              return b_r2("fli.h", w); // line 932
           }
           return null;
       }
@@ -1429,6 +1429,8 @@ export function decode32(w: number): Insn | null {
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
               return b_args_empty("vadd.vv", w); // line 522
+            case 0x1:
+              return b_args_empty("vandn.vv", w); // line 665
             case 0x2:
               return b_args_empty("vsub.vv", w); // line 525
             case 0x4:
@@ -1446,9 +1448,9 @@ export function decode32(w: number): Insn | null {
             case 0xb:
               return b_args_empty("vxor.vv", w); // line 533
             case 0xc:
-              return b_args_empty("vrgather.vv", w); // line 743
+              return b_args_empty("vrgather.vv", w); // line 761
             case 0xe:
-              return b_args_empty("vrgatherei16.vv", w); // line 746
+              return b_args_empty("vrgatherei16.vv", w); // line 764
             case 0x10:
               if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vvm", w); // line 586
               return null;
@@ -1471,6 +1473,10 @@ export function decode32(w: number): Insn | null {
                   return b_args_empty("vmsbc.vv", w); // line 598
               }
               return null;
+            case 0x14:
+              return b_args_empty("vror.vv", w); // line 675
+            case 0x15:
+              return b_args_empty("vrol.vv", w); // line 673
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
@@ -1497,133 +1503,133 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfadd.vv", w); // line 758
+              return b_args_empty("vfadd.vv", w); // line 776
             case 0x1:
-              return b_args_empty("vfredusum.vs", w); // line 822
+              return b_args_empty("vfredusum.vs", w); // line 840
             case 0x2:
-              return b_args_empty("vfsub.vv", w); // line 760
+              return b_args_empty("vfsub.vv", w); // line 778
             case 0x3:
-              return b_args_empty("vfredosum.vs", w); // line 823
+              return b_args_empty("vfredosum.vs", w); // line 841
             case 0x4:
-              return b_args_empty("vfmin.vv", w); // line 802
+              return b_args_empty("vfmin.vv", w); // line 820
             case 0x5:
-              return b_args_empty("vfredmin.vs", w); // line 824
+              return b_args_empty("vfredmin.vs", w); // line 842
             case 0x6:
-              return b_args_empty("vfmax.vv", w); // line 804
+              return b_args_empty("vfmax.vv", w); // line 822
             case 0x7:
-              return b_args_empty("vfredmax.vs", w); // line 825
+              return b_args_empty("vfredmax.vs", w); // line 843
             case 0x8:
-              return b_args_empty("vfsgnj.vv", w); // line 806
+              return b_args_empty("vfsgnj.vv", w); // line 824
             case 0x9:
-              return b_args_empty("vfsgnjn.vv", w); // line 808
+              return b_args_empty("vfsgnjn.vv", w); // line 826
             case 0xa:
-              return b_args_empty("vfsgnjx.vv", w); // line 810
+              return b_args_empty("vfsgnjx.vv", w); // line 828
             case 0x10:
-              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 832
+              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 850
               return null;
             case 0x12:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfcvt.xu.f.v", w); // line 834
+                  return b_args_empty("vfcvt.xu.f.v", w); // line 852
                 case 0x1:
-                  return b_args_empty("vfcvt.x.f.v", w); // line 835
+                  return b_args_empty("vfcvt.x.f.v", w); // line 853
                 case 0x2:
-                  return b_args_empty("vfcvt.f.xu.v", w); // line 836
+                  return b_args_empty("vfcvt.f.xu.v", w); // line 854
                 case 0x3:
-                  return b_args_empty("vfcvt.f.x.v", w); // line 837
+                  return b_args_empty("vfcvt.f.x.v", w); // line 855
                 case 0x6:
-                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 838
+                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 856
                 case 0x7:
-                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 839
+                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 857
                 case 0x8:
-                  return b_args_empty("vfwcvt.xu.f.v", w); // line 840
+                  return b_args_empty("vfwcvt.xu.f.v", w); // line 858
                 case 0x9:
-                  return b_args_empty("vfwcvt.x.f.v", w); // line 841
+                  return b_args_empty("vfwcvt.x.f.v", w); // line 859
                 case 0xa:
-                  return b_args_empty("vfwcvt.f.xu.v", w); // line 842
+                  return b_args_empty("vfwcvt.f.xu.v", w); // line 860
                 case 0xb:
-                  return b_args_empty("vfwcvt.f.x.v", w); // line 843
+                  return b_args_empty("vfwcvt.f.x.v", w); // line 861
                 case 0xc:
-                  return b_args_empty("vfwcvt.f.f.v", w); // line 844
+                  return b_args_empty("vfwcvt.f.f.v", w); // line 862
                 case 0xe:
-                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 845
+                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 863
                 case 0xf:
-                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 846
+                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 864
                 case 0x10:
-                  return b_args_empty("vfncvt.xu.f.w", w); // line 847
+                  return b_args_empty("vfncvt.xu.f.w", w); // line 865
                 case 0x11:
-                  return b_args_empty("vfncvt.x.f.w", w); // line 848
+                  return b_args_empty("vfncvt.x.f.w", w); // line 866
                 case 0x12:
-                  return b_args_empty("vfncvt.f.xu.w", w); // line 849
+                  return b_args_empty("vfncvt.f.xu.w", w); // line 867
                 case 0x13:
-                  return b_args_empty("vfncvt.f.x.w", w); // line 850
+                  return b_args_empty("vfncvt.f.x.w", w); // line 868
                 case 0x14:
-                  return b_args_empty("vfncvt.f.f.w", w); // line 851
+                  return b_args_empty("vfncvt.f.f.w", w); // line 869
                 case 0x15:
-                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 852
+                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 870
                 case 0x16:
-                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 853
+                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 871
                 case 0x17:
-                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 854
+                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 872
               }
               return null;
             case 0x13:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfsqrt.v", w); // line 855
+                  return b_args_empty("vfsqrt.v", w); // line 873
                 case 0x4:
-                  return b_args_empty("vfrsqrt7.v", w); // line 856
+                  return b_args_empty("vfrsqrt7.v", w); // line 874
                 case 0x5:
-                  return b_args_empty("vfrec7.v", w); // line 857
+                  return b_args_empty("vfrec7.v", w); // line 875
                 case 0x10:
-                  return b_args_empty("vfclass.v", w); // line 858
+                  return b_args_empty("vfclass.v", w); // line 876
               }
               return null;
             case 0x18:
-              return b_args_empty("vmfeq.vv", w); // line 812
+              return b_args_empty("vmfeq.vv", w); // line 830
             case 0x19:
-              return b_args_empty("vmfle.vv", w); // line 814
+              return b_args_empty("vmfle.vv", w); // line 832
             case 0x1b:
-              return b_args_empty("vmflt.vv", w); // line 816
+              return b_args_empty("vmflt.vv", w); // line 834
             case 0x1c:
-              return b_args_empty("vmfne.vv", w); // line 818
+              return b_args_empty("vmfne.vv", w); // line 836
           }
           return null;
         case 0x2:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vredsum.vs", w); // line 703
+              return b_args_empty("vredsum.vs", w); // line 721
             case 0x1:
-              return b_args_empty("vredand.vs", w); // line 704
+              return b_args_empty("vredand.vs", w); // line 722
             case 0x2:
-              return b_args_empty("vredor.vs", w); // line 705
+              return b_args_empty("vredor.vs", w); // line 723
             case 0x3:
-              return b_args_empty("vredxor.vs", w); // line 706
+              return b_args_empty("vredxor.vs", w); // line 724
             case 0x4:
-              return b_args_empty("vredminu.vs", w); // line 707
+              return b_args_empty("vredminu.vs", w); // line 725
             case 0x5:
-              return b_args_empty("vredmin.vs", w); // line 708
+              return b_args_empty("vredmin.vs", w); // line 726
             case 0x6:
-              return b_args_empty("vredmaxu.vs", w); // line 709
+              return b_args_empty("vredmaxu.vs", w); // line 727
             case 0x7:
-              return b_args_empty("vredmax.vs", w); // line 710
+              return b_args_empty("vredmax.vs", w); // line 728
             case 0x8:
-              return b_args_empty("vaaddu.vv", w); // line 677
+              return b_args_empty("vaaddu.vv", w); // line 695
             case 0x9:
-              return b_args_empty("vaadd.vv", w); // line 679
+              return b_args_empty("vaadd.vv", w); // line 697
             case 0xa:
-              return b_args_empty("vasubu.vv", w); // line 681
+              return b_args_empty("vasubu.vv", w); // line 699
             case 0xb:
-              return b_args_empty("vasub.vv", w); // line 683
+              return b_args_empty("vasub.vv", w); // line 701
             case 0x10:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
                   if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 539
                   return null;
                 case 0x10:
-                  return b_v_xd("vcpop.m", w); // line 726
+                  return b_v_xd("vcpop.m", w); // line 744
                 case 0x11:
-                  return b_v_xd("vfirst.m", w); // line 727
+                  return b_v_xd("vfirst.m", w); // line 745
               }
               return null;
             case 0x12:
@@ -1640,108 +1646,147 @@ export function decode32(w: number): Insn | null {
                   return b_args_empty("vzext.vf2", w); // line 661
                 case 0x7:
                   return b_args_empty("vsext.vf2", w); // line 662
+                case 0x8:
+                  return b_args_empty("vbrev8.v", w); // line 667
+                case 0x9:
+                  return b_args_empty("vrev8.v", w); // line 668
+                case 0xa:
+                  return b_args_empty("vbrev.v", w); // line 669
+                case 0xc:
+                  return b_args_empty("vclz.v", w); // line 670
+                case 0xd:
+                  return b_args_empty("vctz.v", w); // line 671
+                case 0xe:
+                  return b_args_empty("vcpop.v", w); // line 672
               }
               return null;
             case 0x14:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x1:
-                  return b_args_empty("vmsbf.m", w); // line 728
+                  return b_args_empty("vmsbf.m", w); // line 746
                 case 0x2:
-                  return b_args_empty("vmsof.m", w); // line 729
+                  return b_args_empty("vmsof.m", w); // line 747
                 case 0x3:
-                  return b_args_empty("vmsif.m", w); // line 730
+                  return b_args_empty("vmsif.m", w); // line 748
                 case 0x10:
-                  return b_args_empty("viota.m", w); // line 731
+                  return b_args_empty("viota.m", w); // line 749
                 case 0x11:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 732
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 750
                   return null;
               }
               return null;
             case 0x17:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 747
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 765
               return null;
             case 0x18:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 718
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 736
               return null;
             case 0x19:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 719
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 737
               return null;
             case 0x1a:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 720
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 738
               return null;
             case 0x1b:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 721
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 739
               return null;
             case 0x1c:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 722
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 740
               return null;
             case 0x1d:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 723
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 741
               return null;
             case 0x1e:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 724
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 742
               return null;
             case 0x1f:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 725
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 743
               return null;
           }
           return null;
         case 0x3:
-          switch ((w & 0x7c000000) >>> 26) {
+          switch ((w & 0x78000000) >>> 27) {
             case 0x0:
-              return b_args_empty("vadd.vi", w); // line 524
-            case 0x3:
-              return b_args_empty("vrsub.vi", w); // line 542
-            case 0x9:
-              return b_args_empty("vand.vi", w); // line 529
-            case 0xa:
-              return b_args_empty("vor.vi", w); // line 532
-            case 0xb:
-              return b_args_empty("vxor.vi", w); // line 535
-            case 0xc:
-              return b_args_empty("vrgather.vi", w); // line 745
-            case 0xe:
-              return b_args_empty("vslideup.vi", w); // line 738
-            case 0xf:
-              return b_args_empty("vslidedown.vi", w); // line 740
-            case 0x10:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vim", w); // line 588
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vadd.vi", w); // line 524
               return null;
-            case 0x11:
-              switch ((w & 0x2000000) >>> 25) {
+            case 0x1:
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vrsub.vi", w); // line 542
+              return null;
+            case 0x4:
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vand.vi", w); // line 529
+              return null;
+            case 0x5:
+              switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmadc.vim", w); // line 595
+                  return b_args_empty("vor.vi", w); // line 532
                 case 0x1:
+                  return b_args_empty("vxor.vi", w); // line 535
+              }
+              return null;
+            case 0x6:
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vrgather.vi", w); // line 763
+              return null;
+            case 0x7:
+              switch ((w & 0x4000000) >>> 26) {
+                case 0x0:
+                  return b_args_empty("vslideup.vi", w); // line 756
+                case 0x1:
+                  return b_args_empty("vslidedown.vi", w); // line 758
+              }
+              return null;
+            case 0x8:
+              switch ((w & 0x6000000) >>> 25) {
+                case 0x0:
+                  return b_args_empty("vadc.vim", w); // line 588
+                case 0x2:
+                  return b_args_empty("vmadc.vim", w); // line 595
+                case 0x3:
                   return b_args_empty("vmadc.vi", w); // line 596
               }
               return null;
-            case 0x17:
-              switch ((w & 0x2000000) >>> 25) {
-                case 0x0:
+            case 0xa:
+              return b_args_empty("vror.vi", w); // line 677
+            case 0xb:
+              switch ((w & 0x6000000) >>> 25) {
+                case 0x2:
                   return b_args_empty("vmerge.vim", w); // line 603
-                case 0x1:
+                case 0x3:
                   if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.i", w); // line 538
                   return null;
               }
               return null;
-            case 0x18:
-              return b_args_empty("vmseq.vi", w); // line 553
-            case 0x19:
-              return b_args_empty("vmsne.vi", w); // line 556
-            case 0x1c:
-              return b_args_empty("vmsleu.vi", w); // line 563
-            case 0x1d:
-              return b_args_empty("vmsle.vi", w); // line 566
-            case 0x1e:
-              return b_args_empty("vmsgtu.vi", w); // line 568
-            case 0x1f:
-              return b_args_empty("vmsgt.vi", w); // line 570
+            case 0xc:
+              switch ((w & 0x4000000) >>> 26) {
+                case 0x0:
+                  return b_args_empty("vmseq.vi", w); // line 553
+                case 0x1:
+                  return b_args_empty("vmsne.vi", w); // line 556
+              }
+              return null;
+            case 0xe:
+              switch ((w & 0x4000000) >>> 26) {
+                case 0x0:
+                  return b_args_empty("vmsleu.vi", w); // line 563
+                case 0x1:
+                  return b_args_empty("vmsle.vi", w); // line 566
+              }
+              return null;
+            case 0xf:
+              switch ((w & 0x4000000) >>> 26) {
+                case 0x0:
+                  return b_args_empty("vmsgtu.vi", w); // line 568
+                case 0x1:
+                  return b_args_empty("vmsgt.vi", w); // line 570
+              }
+              return null;
           }
           return null;
         case 0x4:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
               return b_v_x1("vadd.vx", w); // line 523
+            case 0x1:
+              return b_v_x1("vandn.vx", w); // line 666
             case 0x2:
               return b_v_x1("vsub.vx", w); // line 526
             case 0x3:
@@ -1761,11 +1806,11 @@ export function decode32(w: number): Insn | null {
             case 0xb:
               return b_v_x1("vxor.vx", w); // line 534
             case 0xc:
-              return b_v_x1("vrgather.vx", w); // line 744
+              return b_v_x1("vrgather.vx", w); // line 762
             case 0xe:
-              return b_v_x1("vslideup.vx", w); // line 737
+              return b_v_x1("vslideup.vx", w); // line 755
             case 0xf:
-              return b_v_x1("vslidedown.vx", w); // line 739
+              return b_v_x1("vslidedown.vx", w); // line 757
             case 0x10:
               if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vadc.vxm", w); // line 587
               return null;
@@ -1788,6 +1833,10 @@ export function decode32(w: number): Insn | null {
                   return b_v_x1("vmsbc.vx", w); // line 600
               }
               return null;
+            case 0x14:
+              return b_v_x1("vror.vx", w); // line 676
+            case 0x15:
+              return b_v_x1("vrol.vx", w); // line 674
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
@@ -1818,63 +1867,63 @@ export function decode32(w: number): Insn | null {
         case 0x5:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfadd.vf", w); // line 759
+              return b_v_x1("vfadd.vf", w); // line 777
             case 0x2:
-              return b_v_x1("vfsub.vf", w); // line 761
+              return b_v_x1("vfsub.vf", w); // line 779
             case 0x4:
-              return b_v_x1("vfmin.vf", w); // line 803
+              return b_v_x1("vfmin.vf", w); // line 821
             case 0x6:
-              return b_v_x1("vfmax.vf", w); // line 805
+              return b_v_x1("vfmax.vf", w); // line 823
             case 0x8:
-              return b_v_x1("vfsgnj.vf", w); // line 807
+              return b_v_x1("vfsgnj.vf", w); // line 825
             case 0x9:
-              return b_v_x1("vfsgnjn.vf", w); // line 809
+              return b_v_x1("vfsgnjn.vf", w); // line 827
             case 0xa:
-              return b_v_x1("vfsgnjx.vf", w); // line 811
+              return b_v_x1("vfsgnjx.vf", w); // line 829
             case 0xe:
-              return b_v_x1("vfslide1up.vf", w); // line 828
+              return b_v_x1("vfslide1up.vf", w); // line 846
             case 0xf:
-              return b_v_x1("vfslide1down.vf", w); // line 829
+              return b_v_x1("vfslide1down.vf", w); // line 847
             case 0x10:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 833
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 851
               return null;
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vfmerge.vfm", w); // line 830
+                  return b_v_x1("vfmerge.vfm", w); // line 848
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 831
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 849
                   return null;
               }
               return null;
             case 0x18:
-              return b_v_x1("vmfeq.vf", w); // line 813
+              return b_v_x1("vmfeq.vf", w); // line 831
             case 0x19:
-              return b_v_x1("vmfle.vf", w); // line 815
+              return b_v_x1("vmfle.vf", w); // line 833
             case 0x1b:
-              return b_v_x1("vmflt.vf", w); // line 817
+              return b_v_x1("vmflt.vf", w); // line 835
             case 0x1c:
-              return b_v_x1("vmfne.vf", w); // line 819
+              return b_v_x1("vmfne.vf", w); // line 837
             case 0x1d:
-              return b_v_x1("vmfgt.vf", w); // line 820
+              return b_v_x1("vmfgt.vf", w); // line 838
             case 0x1f:
-              return b_v_x1("vmfge.vf", w); // line 821
+              return b_v_x1("vmfge.vf", w); // line 839
           }
           return null;
         case 0x6:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x8:
-              return b_v_x1("vaaddu.vx", w); // line 678
+              return b_v_x1("vaaddu.vx", w); // line 696
             case 0x9:
-              return b_v_x1("vaadd.vx", w); // line 680
+              return b_v_x1("vaadd.vx", w); // line 698
             case 0xa:
-              return b_v_x1("vasubu.vx", w); // line 682
+              return b_v_x1("vasubu.vx", w); // line 700
             case 0xb:
-              return b_v_x1("vasub.vx", w); // line 684
+              return b_v_x1("vasub.vx", w); // line 702
             case 0xe:
-              return b_v_x1("vslide1up.vx", w); // line 741
+              return b_v_x1("vslide1up.vx", w); // line 759
             case 0xf:
-              return b_v_x1("vslide1down.vx", w); // line 742
+              return b_v_x1("vslide1down.vx", w); // line 760
             case 0x10:
               if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 540
               return null;
@@ -1885,83 +1934,85 @@ export function decode32(w: number): Insn | null {
         case 0x80000:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vv", w); // line 667
+              return b_args_empty("vsaddu.vv", w); // line 685
             case 0x1:
-              return b_args_empty("vsadd.vv", w); // line 670
+              return b_args_empty("vsadd.vv", w); // line 688
             case 0x2:
-              return b_args_empty("vssubu.vv", w); // line 673
+              return b_args_empty("vssubu.vv", w); // line 691
             case 0x3:
-              return b_args_empty("vssub.vv", w); // line 675
+              return b_args_empty("vssub.vv", w); // line 693
             case 0x5:
               return b_args_empty("vsll.vv", w); // line 571
             case 0x7:
-              return b_args_empty("vsmul.vv", w); // line 685
+              return b_args_empty("vsmul.vv", w); // line 703
             case 0x8:
               return b_args_empty("vsrl.vv", w); // line 574
             case 0x9:
               return b_args_empty("vsra.vv", w); // line 577
             case 0xa:
-              return b_args_empty("vssrl.vv", w); // line 687
+              return b_args_empty("vssrl.vv", w); // line 705
             case 0xb:
-              return b_args_empty("vssra.vv", w); // line 690
+              return b_args_empty("vssra.vv", w); // line 708
             case 0xc:
               return b_args_empty("vnsrl.wv", w); // line 580
             case 0xd:
               return b_args_empty("vnsra.wv", w); // line 583
             case 0xe:
-              return b_args_empty("vnclipu.wv", w); // line 693
+              return b_args_empty("vnclipu.wv", w); // line 711
             case 0xf:
-              return b_args_empty("vnclip.wv", w); // line 696
+              return b_args_empty("vnclip.wv", w); // line 714
             case 0x10:
-              return b_args_empty("vwredsumu.vs", w); // line 711
+              return b_args_empty("vwredsumu.vs", w); // line 729
             case 0x11:
-              return b_args_empty("vwredsum.vs", w); // line 712
+              return b_args_empty("vwredsum.vs", w); // line 730
+            case 0x15:
+              return b_args_empty("vwsll.vv", w); // line 678
           }
           return null;
         case 0x80001:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfdiv.vv", w); // line 773
+              return b_args_empty("vfdiv.vv", w); // line 791
             case 0x4:
-              return b_args_empty("vfmul.vv", w); // line 771
+              return b_args_empty("vfmul.vv", w); // line 789
             case 0x8:
-              return b_args_empty("vfmadd.vv", w); // line 778
+              return b_args_empty("vfmadd.vv", w); // line 796
             case 0x9:
-              return b_args_empty("vfnmadd.vv", w); // line 780
+              return b_args_empty("vfnmadd.vv", w); // line 798
             case 0xa:
-              return b_args_empty("vfmsub.vv", w); // line 782
+              return b_args_empty("vfmsub.vv", w); // line 800
             case 0xb:
-              return b_args_empty("vfnmsub.vv", w); // line 784
+              return b_args_empty("vfnmsub.vv", w); // line 802
             case 0xc:
-              return b_args_empty("vfmacc.vv", w); // line 786
+              return b_args_empty("vfmacc.vv", w); // line 804
             case 0xd:
-              return b_args_empty("vfnmacc.vv", w); // line 788
+              return b_args_empty("vfnmacc.vv", w); // line 806
             case 0xe:
-              return b_args_empty("vfmsac.vv", w); // line 790
+              return b_args_empty("vfmsac.vv", w); // line 808
             case 0xf:
-              return b_args_empty("vfnmsac.vv", w); // line 792
+              return b_args_empty("vfnmsac.vv", w); // line 810
             case 0x10:
-              return b_args_empty("vfwadd.vv", w); // line 763
+              return b_args_empty("vfwadd.vv", w); // line 781
             case 0x11:
-              return b_args_empty("vfwredusum.vs", w); // line 826
+              return b_args_empty("vfwredusum.vs", w); // line 844
             case 0x12:
-              return b_args_empty("vfwsub.vv", w); // line 765
+              return b_args_empty("vfwsub.vv", w); // line 783
             case 0x13:
-              return b_args_empty("vfwredosum.vs", w); // line 827
+              return b_args_empty("vfwredosum.vs", w); // line 845
             case 0x14:
-              return b_args_empty("vfwadd.wv", w); // line 767
+              return b_args_empty("vfwadd.wv", w); // line 785
             case 0x16:
-              return b_args_empty("vfwsub.wv", w); // line 769
+              return b_args_empty("vfwsub.wv", w); // line 787
             case 0x18:
-              return b_args_empty("vfwmul.vv", w); // line 776
+              return b_args_empty("vfwmul.vv", w); // line 794
             case 0x1c:
-              return b_args_empty("vfwmacc.vv", w); // line 794
+              return b_args_empty("vfwmacc.vv", w); // line 812
             case 0x1d:
-              return b_args_empty("vfwnmacc.vv", w); // line 796
+              return b_args_empty("vfwnmacc.vv", w); // line 814
             case 0x1e:
-              return b_args_empty("vfwmsac.vv", w); // line 798
+              return b_args_empty("vfwmsac.vv", w); // line 816
             case 0x1f:
-              return b_args_empty("vfwnmsac.vv", w); // line 800
+              return b_args_empty("vfwnmsac.vv", w); // line 818
           }
           return null;
         case 0x80002:
@@ -2023,21 +2074,21 @@ export function decode32(w: number): Insn | null {
         case 0x80003:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vi", w); // line 669
+              return b_args_empty("vsaddu.vi", w); // line 687
             case 0x1:
-              return b_args_empty("vsadd.vi", w); // line 672
+              return b_args_empty("vsadd.vi", w); // line 690
             case 0x5:
               return b_args_empty("vsll.vi", w); // line 573
             case 0x7:
               switch ((w & 0x20f8000) >>> 15) {
                 case 0x400:
-                  return b_args_empty("vmv1r.v", w); // line 748
+                  return b_args_empty("vmv1r.v", w); // line 766
                 case 0x401:
-                  return b_args_empty("vmv2r.v", w); // line 749
+                  return b_args_empty("vmv2r.v", w); // line 767
                 case 0x403:
-                  return b_args_empty("vmv4r.v", w); // line 750
+                  return b_args_empty("vmv4r.v", w); // line 768
                 case 0x407:
-                  return b_args_empty("vmv8r.v", w); // line 751
+                  return b_args_empty("vmv8r.v", w); // line 769
               }
               return null;
             case 0x8:
@@ -2045,95 +2096,99 @@ export function decode32(w: number): Insn | null {
             case 0x9:
               return b_args_empty("vsra.vi", w); // line 579
             case 0xa:
-              return b_args_empty("vssrl.vi", w); // line 689
+              return b_args_empty("vssrl.vi", w); // line 707
             case 0xb:
-              return b_args_empty("vssra.vi", w); // line 692
+              return b_args_empty("vssra.vi", w); // line 710
             case 0xc:
               return b_args_empty("vnsrl.wi", w); // line 582
             case 0xd:
               return b_args_empty("vnsra.wi", w); // line 585
             case 0xe:
-              return b_args_empty("vnclipu.wi", w); // line 695
+              return b_args_empty("vnclipu.wi", w); // line 713
             case 0xf:
-              return b_args_empty("vnclip.wi", w); // line 698
+              return b_args_empty("vnclip.wi", w); // line 716
+            case 0x15:
+              return b_args_empty("vwsll.vi", w); // line 680
           }
           return null;
         case 0x80004:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vsaddu.vx", w); // line 668
+              return b_v_x1("vsaddu.vx", w); // line 686
             case 0x1:
-              return b_v_x1("vsadd.vx", w); // line 671
+              return b_v_x1("vsadd.vx", w); // line 689
             case 0x2:
-              return b_v_x1("vssubu.vx", w); // line 674
+              return b_v_x1("vssubu.vx", w); // line 692
             case 0x3:
-              return b_v_x1("vssub.vx", w); // line 676
+              return b_v_x1("vssub.vx", w); // line 694
             case 0x5:
               return b_v_x1("vsll.vx", w); // line 572
             case 0x7:
-              return b_v_x1("vsmul.vx", w); // line 686
+              return b_v_x1("vsmul.vx", w); // line 704
             case 0x8:
               return b_v_x1("vsrl.vx", w); // line 575
             case 0x9:
               return b_v_x1("vsra.vx", w); // line 578
             case 0xa:
-              return b_v_x1("vssrl.vx", w); // line 688
+              return b_v_x1("vssrl.vx", w); // line 706
             case 0xb:
-              return b_v_x1("vssra.vx", w); // line 691
+              return b_v_x1("vssra.vx", w); // line 709
             case 0xc:
               return b_v_x1("vnsrl.wx", w); // line 581
             case 0xd:
               return b_v_x1("vnsra.wx", w); // line 584
             case 0xe:
-              return b_v_x1("vnclipu.wx", w); // line 694
+              return b_v_x1("vnclipu.wx", w); // line 712
             case 0xf:
-              return b_v_x1("vnclip.wx", w); // line 697
+              return b_v_x1("vnclip.wx", w); // line 715
+            case 0x15:
+              return b_v_x1("vwsll.vx", w); // line 679
           }
           return null;
         case 0x80005:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfdiv.vf", w); // line 774
+              return b_v_x1("vfdiv.vf", w); // line 792
             case 0x1:
-              return b_v_x1("vfrdiv.vf", w); // line 775
+              return b_v_x1("vfrdiv.vf", w); // line 793
             case 0x4:
-              return b_v_x1("vfmul.vf", w); // line 772
+              return b_v_x1("vfmul.vf", w); // line 790
             case 0x7:
-              return b_v_x1("vfrsub.vf", w); // line 762
+              return b_v_x1("vfrsub.vf", w); // line 780
             case 0x8:
-              return b_v_x1("vfmadd.vf", w); // line 779
+              return b_v_x1("vfmadd.vf", w); // line 797
             case 0x9:
-              return b_v_x1("vfnmadd.vf", w); // line 781
+              return b_v_x1("vfnmadd.vf", w); // line 799
             case 0xa:
-              return b_v_x1("vfmsub.vf", w); // line 783
+              return b_v_x1("vfmsub.vf", w); // line 801
             case 0xb:
-              return b_v_x1("vfnmsub.vf", w); // line 785
+              return b_v_x1("vfnmsub.vf", w); // line 803
             case 0xc:
-              return b_v_x1("vfmacc.vf", w); // line 787
+              return b_v_x1("vfmacc.vf", w); // line 805
             case 0xd:
-              return b_v_x1("vfnmacc.vf", w); // line 789
+              return b_v_x1("vfnmacc.vf", w); // line 807
             case 0xe:
-              return b_v_x1("vfmsac.vf", w); // line 791
+              return b_v_x1("vfmsac.vf", w); // line 809
             case 0xf:
-              return b_v_x1("vfnmsac.vf", w); // line 793
+              return b_v_x1("vfnmsac.vf", w); // line 811
             case 0x10:
-              return b_v_x1("vfwadd.vf", w); // line 764
+              return b_v_x1("vfwadd.vf", w); // line 782
             case 0x12:
-              return b_v_x1("vfwsub.vf", w); // line 766
+              return b_v_x1("vfwsub.vf", w); // line 784
             case 0x14:
-              return b_v_x1("vfwadd.wf", w); // line 768
+              return b_v_x1("vfwadd.wf", w); // line 786
             case 0x16:
-              return b_v_x1("vfwsub.wf", w); // line 770
+              return b_v_x1("vfwsub.wf", w); // line 788
             case 0x18:
-              return b_v_x1("vfwmul.vf", w); // line 777
+              return b_v_x1("vfwmul.vf", w); // line 795
             case 0x1c:
-              return b_v_x1("vfwmacc.vf", w); // line 795
+              return b_v_x1("vfwmacc.vf", w); // line 813
             case 0x1d:
-              return b_v_x1("vfwnmacc.vf", w); // line 797
+              return b_v_x1("vfwnmacc.vf", w); // line 815
             case 0x1e:
-              return b_v_x1("vfwmsac.vf", w); // line 799
+              return b_v_x1("vfwmsac.vf", w); // line 817
             case 0x1f:
-              return b_v_x1("vfwnmsac.vf", w); // line 801
+              return b_v_x1("vfwnmsac.vf", w); // line 819
           }
           return null;
         case 0x80006:

@@ -19,6 +19,7 @@
 
 import type { Insn } from "./insn.ts";
 import { type Op, OP_INFO, OPS } from "./ops_generated.ts";
+import { VECTOR_EXTENSIONS } from "./extensions.ts";
 
 /** ABI names of the integer registers, as objdump prints them. */
 // deno-fmt-ignore
@@ -206,9 +207,10 @@ const vectorOperands: Format = (i) => {
   if (/\.v[vxi]m$/.test(op)) return `${vectorOperands({ ...i, op: op.slice(0, -1) as Op, raw: raw | 1 << 25 }, 0)},v0`;
   if (/\.(vv|wv|vs)$/.test(op)) return `${v(vd)},${v(vs2)},${v(vs1)}${mask}`;
   if (/\.[vw]x$/.test(op)) return `${v(vd)},${v(vs2)},${x(i.rs1)}${mask}`;
-  if (/\.vf[248]$/.test(op)) return `${v(vd)},${v(vs2)}${mask}`;
-  // The shifts' immediate is unsigned (uimm5), the others' signed.
-  if (/^vn?s[lr][la]\.[vw]i$/.test(op) || UIMM5_OPS.has(op)) return `${v(vd)},${v(vs2)},${vs1}${mask}`;
+  if (/\.vf[248]$|^v(brev8?|rev8|clz|ctz|cpop)\.v$/.test(op)) return `${v(vd)},${v(vs2)}${mask}`;
+  // The shifts' immediate is unsigned (uimm5; vror.vi's uimm6 has bit 5 in bit 26), the others' signed.
+  if (op === "vror.vi") return `${v(vd)},${v(vs2)},${vs1 | ((raw >>> 26) & 1) << 5}${mask}`;
+  if (/^vn?s[lr][la]\.[vw]i$|^vwsll\.vi$/.test(op) || UIMM5_OPS.has(op)) return `${v(vd)},${v(vs2)},${vs1}${mask}`;
   if (/\.[vw]i$/.test(op)) return `${v(vd)},${v(vs2)},${simm5}${mask}`;
   // Loads and stores: (rs1), then the stride or the index vector.
   const index = /^v[ls][uo]xei/.test(op) ? `,${v(vs2)}` : /^v[ls]se/.test(op) ? `,${x(i.rs2)}` : "";
@@ -390,7 +392,10 @@ const FLI_CONSTANTS = [
  * added to `rv64gc.decode` fails `deno check` here until it has one.
  */
 const FORMATS: Readonly<Record<Op, Format>> = {
-  ...formatOf(OPS.filter((op): op is Extract<Op, `v${string}`> => OP_INFO[op].ext === "v"), vectorOperands),
+  ...formatOf(
+    OPS.filter((op): op is Extract<Op, `v${string}`> => VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")),
+    vectorOperands,
+  ),
   ...formatOf(["lui", "auipc"], upperImm),
   ...formatOf(["jal"], jump),
   ...formatOf(["jalr"], jumpReg),
@@ -698,7 +703,7 @@ export function disassemble(insn: Insn, pc: number): string {
   if (objdumpRejects(insn)) return `.${insn.size}byte ${hex(insn.raw)}`;
   const special = (insn.size === 2 ? compressedHint(insn) : undefined) ?? alias(insn, pc);
   if (special !== undefined) return special;
-  if (OP_INFO[insn.op].ext === "v") return text(vectorMnemonic(insn), FORMATS[insn.op](insn, pc));
+  if (VECTOR_EXTENSIONS.has(OP_INFO[insn.op].ext ?? "")) return text(vectorMnemonic(insn), FORMATS[insn.op](insn, pc));
   return text(PRINTED_AS[insn.op] ?? atomicName(insn), FORMATS[insn.op](insn, pc));
 }
 

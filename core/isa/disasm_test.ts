@@ -488,21 +488,21 @@ function normalizeLlvm(mnemonic: string, operands: string): string {
 }
 
 Deno.test({
-  name: "disassemble matches llvm-objdump 19 on samples of every vector (V) pattern" +
+  name: "disassemble matches llvm-objdump 19 on samples of every vector (V, Zvbb) pattern" +
     (llvmSkipReason ? ` (skipped: ${llvmSkipReason})` : ""),
   ignore: llvmSkipReason !== undefined,
   async fn() {
-    const samples = sampleEncodings(64, (op) => op !== "illegal" && OP_INFO[op as Op].ext === "v");
+    const samples = sampleEncodings(64, (op) => op !== "illegal" && ["v", "zvbb"].includes(OP_INFO[op as Op].ext!));
     const dir = await Deno.makeTempDir({ prefix: "plume_isa_" });
     try {
       const source = [".text", ...samples.map(({ bits }) => `.insn 4, 0x${bits.toString(16)}`)].join("\n") + "\n";
       await Deno.writeTextFile(`${dir}/samples.S`, source);
       const mc = await new Deno.Command(LLVM_MC, {
-        args: ["-triple=riscv64", "-mattr=+v", "-filetype=obj", "-o", `${dir}/samples.o`, `${dir}/samples.S`],
+        args: ["-triple=riscv64", "-mattr=+v,+zvbb", "-filetype=obj", "-o", `${dir}/samples.o`, `${dir}/samples.S`],
       }).output();
       assert(mc.success, new TextDecoder().decode(mc.stderr));
       const output = await new Deno.Command(LLVM_OBJDUMP, {
-        args: ["-d", "--mattr=+v", `${dir}/samples.o`],
+        args: ["-d", "--mattr=+v,+zvbb", `${dir}/samples.o`],
         stdout: "piped",
       }).output();
       assert(output.success, `${LLVM_OBJDUMP} -d failed`);

@@ -38,7 +38,14 @@ export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "z
  * until they are whole: V has its configuration, loads and stores and a few
  * integer operations and floating point so far (`-cpu rv64,v=on` turns it on).
  */
-const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v"];
+const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v", "zvbb"];
+
+/**
+ * The vector extensions: their instructions run in the vector helper
+ * (`core/jit/vector.ts`) and read the vector state. Zvbb needs V (QEMU
+ * refuses to start without it).
+ */
+export const VECTOR_EXTENSIONS: ReadonlySet<string> = new Set(["v", "zvbb"]);
 
 /**
  * The RVA22U64 profile's optional extensions that plume implements: Zba,
@@ -106,6 +113,7 @@ export function parseCpu(spec: string): Set<Extension> {
     else throw new Error(`Invalid value '${value}' for CPU property '${name}' (on or off)`);
   }
   impliedExtensions(on, turnedOff);
+  if (on.has("zvbb") && !on.has("v")) throw new Error("Vector crypto extensions require V or Zve* extensions");
   return new Set(EXTENSIONS.filter((e) => on.has(e)));
 }
 
@@ -161,11 +169,13 @@ const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
   ["zbb", ["zbb"]],
   ["zbc", ["zbc"]],
   ["zbs", ["zbs"]],
+  ["zvbb", ["zvbb"]],
   ["zve32f", ["v"]],
   ["zve32x", ["v"]],
   ["zve64d", ["v"]],
   ["zve64f", ["v"]],
   ["zve64x", ["v"]],
+  ["zvkb", ["zvbb"]], // the subset of Zvbb that Zvbb brings, as Linux and QEMU 10 list it
 ];
 
 /**

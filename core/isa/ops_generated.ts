@@ -426,6 +426,22 @@ export type Op =
   | "vsext.vf4"
   | "vzext.vf2"
   | "vsext.vf2"
+  | "vandn.vv"
+  | "vandn.vx"
+  | "vbrev8.v"
+  | "vrev8.v"
+  | "vbrev.v"
+  | "vclz.v"
+  | "vctz.v"
+  | "vcpop.v"
+  | "vrol.vv"
+  | "vrol.vx"
+  | "vror.vv"
+  | "vror.vx"
+  | "vror.vi"
+  | "vwsll.vv"
+  | "vwsll.vx"
+  | "vwsll.vi"
   | "vsaddu.vv"
   | "vsaddu.vx"
   | "vsaddu.vi"
@@ -707,6 +723,7 @@ export type Extension =
   | "zicond"
   | "zicboz"
   | "v"
+  | "zvbb"
   | "zfhmin"
   | "zfh"
   | "zfa"
@@ -1210,6 +1227,22 @@ export const OPS: readonly Op[] = [
   "vsext.vf4",
   "vzext.vf2",
   "vsext.vf2",
+  "vandn.vv",
+  "vandn.vx",
+  "vbrev8.v",
+  "vrev8.v",
+  "vbrev.v",
+  "vclz.v",
+  "vctz.v",
+  "vcpop.v",
+  "vrol.vv",
+  "vrol.vx",
+  "vror.vv",
+  "vror.vx",
+  "vror.vi",
+  "vwsll.vv",
+  "vwsll.vx",
+  "vwsll.vi",
   "vsaddu.vv",
   "vsaddu.vx",
   "vsaddu.vi",
@@ -1848,6 +1881,22 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "vsext.vf4": { args: "empty", rm: false, fp: [], ext: "v" },
   "vzext.vf2": { args: "empty", rm: false, fp: [], ext: "v" },
   "vsext.vf2": { args: "empty", rm: false, fp: [], ext: "v" },
+  "vandn.vv": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vandn.vx": { args: "vr1", rm: false, fp: [], ext: "zvbb" },
+  "vbrev8.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vrev8.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vbrev.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vclz.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vctz.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vcpop.v": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vrol.vv": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vrol.vx": { args: "vr1", rm: false, fp: [], ext: "zvbb" },
+  "vror.vv": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vror.vx": { args: "vr1", rm: false, fp: [], ext: "zvbb" },
+  "vror.vi": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vwsll.vv": { args: "empty", rm: false, fp: [], ext: "zvbb" },
+  "vwsll.vx": { args: "vr1", rm: false, fp: [], ext: "zvbb" },
+  "vwsll.vi": { args: "empty", rm: false, fp: [], ext: "zvbb" },
   "vsaddu.vv": { args: "empty", rm: false, fp: [], ext: "v" },
   "vsaddu.vx": { args: "vr1", rm: false, fp: [], ext: "v" },
   "vsaddu.vi": { args: "empty", rm: false, fp: [], ext: "v" },

@@ -15,12 +15,15 @@
 
 import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import type { Trans } from "./trans_rvi.ts";
+import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
 
 /** The vector extension's operations (their names all start with `v`). */
 export type VectorOp = Extract<Op, `v${string}`>;
 
-/** The V operations of the table. */
-export const VECTOR_OPS: readonly VectorOp[] = OPS.filter((op): op is VectorOp => OP_INFO[op].ext === "v");
+/** The vector operations of the table (V's and Zvbb's). */
+export const VECTOR_OPS: readonly VectorOp[] = OPS.filter((op): op is VectorOp =>
+  VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")
+);
 
 /** The vector operations that write an integer register rd (the new vl, element 0, a count or an index). */
 export const WRITES_RD: ReadonlySet<Op> = new Set<Op>([

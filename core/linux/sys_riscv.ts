@@ -60,6 +60,7 @@ const IMA_EXT_BITS: Record<Extension, bigint> = {
   zfh: 1n << 27n,
   zfhmin: 1n << 28n,
   zfa: 1n << 32n,
+  zvbb: (1n << 17n) | (1n << 19n), // ZVBB and ZVKB, its subset (QEMU 10 reports both)
   zicond: 1n << 35n,
   zcb: 1n << 44n,
 };

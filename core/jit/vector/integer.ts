@@ -97,10 +97,48 @@ const OPS: Readonly<Record<string, readonly [Shape, IntOp]>> = {
   "vsext.vf4": ["extension4", (a, _b, _d, w) => s(w / 4, a)],
   "vzext.vf8": ["extension8", (a) => a],
   "vsext.vf8": ["extension8", (a, _b, _d, w) => s(w / 8, a)],
+  // Zvbb
+  vandn: ["single", (a, b) => a & ~b],
+  vrol: ["single", (a, b, _d, w) => a << amount(b, w) | a >> BigInt(w) - amount(b, w)],
+  vror: ["single", (a, b, _d, w) => a >> amount(b, w) | a << BigInt(w) - amount(b, w)],
+  vwsll: ["widening", (a, b, _d, w) => a << amount(b, 2 * w)],
+  "vbrev8.v": ["unary", (a, _b, _d, w) => reverseBitsInBytes(a, w)],
+  "vrev8.v": ["unary", (a, _b, _d, w) => reverseBytes(a, w)],
+  "vbrev.v": ["unary", (a, _b, _d, w) => reverseBytes(reverseBitsInBytes(a, w), w)],
+  "vclz.v": ["unary", (a, _b, _d, w) => BigInt(a === 0n ? w : w - a.toString(2).length)],
+  "vctz.v": [
+    "unary",
+    (a, _b, _d, w) => BigInt(a === 0n ? w : a.toString(2).length - 1 - a.toString(2).lastIndexOf("1")),
+  ],
+  "vcpop.v": ["unary", (a) => BigInt(a.toString(2).replaceAll("0", "").length)],
 };
 
-/** The shifts, whose immediate is uimm5 (shift amounts are not signed; measured under QEMU 10). */
-const UIMM_OPS: ReadonlySet<string> = new Set(["vsll", "vsrl", "vsra", "vnsrl", "vnsra"]);
+/** Each byte's bits reversed. */
+const BYTE_REVERSED = Uint8Array.from({ length: 256 }, (_, b) => {
+  let r = 0;
+  for (let k = 0; k < 8; k++) r |= ((b >> k) & 1) << (7 - k);
+  return r;
+});
+
+/** The bits of each byte of the `w`-bit `a` reversed in place (vbrev8). */
+function reverseBitsInBytes(a: bigint, w: number): bigint {
+  let r = 0n;
+  for (let k = w - 8; k >= 0; k -= 8) r = (r << 8n) | BigInt(BYTE_REVERSED[Number((a >> BigInt(k)) & 0xffn)]);
+  return r;
+}
+
+/** The bytes of the `w`-bit `a` in reverse order (vrev8). */
+function reverseBytes(a: bigint, w: number): bigint {
+  let r = 0n;
+  for (let k = 0; k < w; k += 8) r = (r << 8n) | ((a >> BigInt(k)) & 0xffn);
+  return r;
+}
+
+/**
+ * The shifts, whose immediate is uimm5 (shift amounts are not signed; measured under QEMU 10); vror.vi's is
+ * uimm6, bit 5 in bit 26 of the word.
+ */
+const UIMM_OPS: ReadonlySet<string> = new Set(["vsll", "vsrl", "vsra", "vnsrl", "vnsra", "vwsll", "vror"]);
 
 /** The integer operations and moves. */
 export const integerGroup: VectorGroup = (op, raw, { hi }) => {

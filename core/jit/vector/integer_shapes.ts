@@ -44,6 +44,7 @@ export type IntOp = (a: bigint, b: bigint, d: bigint, w: number, m: bigint) => b
 /** The shapes of the integer operations. */
 export type Shape =
   | "single"
+  | "unary"
   | "multiplyAdd"
   | "carry"
   | "merge"
@@ -135,6 +136,7 @@ const extensionLegal = (k: number) => (o: Operands) =>
 
 const LAYOUTS: Readonly<Record<Shape, Layout>> = {
   single: { vd: 0, vs2: 0, readsVd: false, v0: "mask", legal: singleLegal },
+  unary: { vd: 0, vs2: 0, readsVd: false, v0: "mask", legal: singleLegal },
   multiplyAdd: { vd: 0, vs2: 0, readsVd: true, v0: "mask", legal: singleLegal },
   // vadc, vsbc: v0 is the carry, vd is not v0, a source may be (QEMU decodes them with vm = 1; measured).
   carry: { vd: 0, vs2: 0, readsVd: false, v0: "carry", legal: (o) => o.vd !== 0 && singleLegal({ ...o, vm: true }) },
@@ -172,7 +174,9 @@ export function runShape(
 ): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
   const layout = LAYOUTS[shape], vv = operand === "v";
-  const imm = BigInt(operand === "u" ? (raw >>> 15) & 31 : simm5(raw));
+  // uimm5, and for vror.vi uimm6 (bit 26 is its high bit; it is part of funct6 elsewhere).
+  const uimm = ((raw >>> 15) & 31) | (name === "vror.vi" ? ((raw >>> 26) & 1) << 5 : 0);
+  const imm = BigInt(operand === "u" ? uimm : simm5(raw));
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
   return (c, lo1, hi1) => {
     requireVtype(c);

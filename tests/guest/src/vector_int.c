@@ -12,12 +12,15 @@
  * the most negative, the largest) at each SEW; a third starts some at
  * vstart = 3.
  *
+ * The Zvbb instructions (vandn, vbrev, vbrev8, vrev8, vclz, vctz, vcpop.v,
+ * vrol, vror, vwsll) are among them: it runs with V and Zvbb.
+ *
  * `vector_int illegal` runs encodings reserved under their vtype (SEW 64 or
  * LMUL 8 for widening, misaligned or overlapping groups, vd = v0 for the
  * carry forms, extensions from below SEW 8, vill) behind a SIGILL handler.
  *
- * Built by build/build_guests.sh with clang-19 -march=rv64gcv; expected
- * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128` (tests/vector_int_test.ts).
+ * Built by build/build_guests.sh with clang-19 -march=rv64gcv_zvbb; expected
+ * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128,zvbb=true` (tests/vector_int_test.ts).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -214,6 +217,23 @@ static void hex(const char *what, const unsigned char *p, int n) {
   X(vmerge_vvm, "vmerge.vvm v8, v16, v24, v0", "vmerge.vvm v8, v16, v24, v0", S) \
   X(vmerge_vxm, "vmerge.vxm v8, v16, a1, v0", "vmerge.vxm v8, v16, a1, v0", S) \
   X(vmerge_vim, "vmerge.vim v8, v16, -11, v0", "vmerge.vim v8, v16, -11, v0", S) \
+  X(vandn_vv, "vandn.vv v8, v16, v24", "vandn.vv v8, v16, v24, v0.t", S) \
+  X(vandn_vx, "vandn.vx v8, v16, a1", "vandn.vx v8, v16, a1, v0.t", S) \
+  X(vbrev_v, "vbrev.v v8, v16", "vbrev.v v8, v16, v0.t", S) \
+  X(vbrev8_v, "vbrev8.v v8, v16", "vbrev8.v v8, v16, v0.t", S) \
+  X(vrev8_v, "vrev8.v v8, v16", "vrev8.v v8, v16, v0.t", S) \
+  X(vclz_v, "vclz.v v8, v16", "vclz.v v8, v16, v0.t", S) \
+  X(vctz_v, "vctz.v v8, v16", "vctz.v v8, v16, v0.t", S) \
+  X(vcpop_v, "vcpop.v v8, v16", "vcpop.v v8, v16, v0.t", S) \
+  X(vrol_vv, "vrol.vv v8, v16, v24", "vrol.vv v8, v16, v24, v0.t", S) \
+  X(vrol_vx, "vrol.vx v8, v16, a1", "vrol.vx v8, v16, a1, v0.t", S) \
+  X(vror_vv, "vror.vv v8, v16, v24", "vror.vv v8, v16, v24, v0.t", S) \
+  X(vror_vx, "vror.vx v8, v16, a1", "vror.vx v8, v16, a1, v0.t", S) \
+  X(vror_vi, "vror.vi v8, v16, 45", "vror.vi v8, v16, 45, v0.t", S) \
+  X(vror_vi5, "vror.vi v8, v16, 5", "vror.vi v8, v16, 5, v0.t", S) \
+  X(vwsll_vv, "vwsll.vv v8, v16, v24", "vwsll.vv v8, v16, v24, v0.t", W) \
+  X(vwsll_vx, "vwsll.vx v8, v16, a1", "vwsll.vx v8, v16, a1, v0.t", W) \
+  X(vwsll_vi, "vwsll.vi v8, v16, 27", "vwsll.vi v8, v16, 27, v0.t", W) \
 
 #define DEFINE(name, insn, masked, kind) CASE(name, insn) CASE(name##_m, masked)
 OPS(DEFINE)
@@ -304,7 +324,8 @@ static void edge_cases(void) {
                                       "vmslt_vv", "vmsle_vi", "vmsleu_vi", "vmsgtu_vi", "vmsltu_vx",
                                       "vmsgt_vx", "vwmulsu_vv", "vwmul_vx", "vsra_vv", "vnsra_wv", "vsext_vf2",
                                       "vmadc_vvm", "vmsbc_vv", "vmsbc_vxm", "vadc_vvm", "vsbc_vxm", "vwmaccsu_vv",
-                                      "vwmaccus_vx", "vnmsub_vx", "vwsub_wx"};
+                                      "vwmaccus_vx", "vnmsub_vx", "vwsub_wx", "vclz_v", "vctz_v", "vcpop_v",
+                                      "vrol_vx", "vror_vx"};
   static const long xs[] = {-1, 0, (long)0x8000000000000000ul};
   for (unsigned n = 0; n < sizeof names / sizeof names[0]; n++) {
     const struct op *op = 0;
@@ -558,6 +579,18 @@ static void illegal_cases(void) {
   ILLEGAL_CASE(E16M2, "vwmaccu.vx v8, a1, v12")
   ILLEGAL_CASE(E8MF2, ".insn 4, 0xf285e457 # vwmaccu.vx v8, a1, v8")
   ILLEGAL_CASE(E8MF2, "vwmacc.vv v8, v9, v10")
+  /* Zvbb: the unary forms as vadd.vx, vwsll as the widening forms */
+  ILLEGAL_CASE(E8M2, "vbrev.v v8, v9")
+  ILLEGAL_CASE(E8M2, "vclz.v v9, v8")
+  ILLEGAL_CASE(E8M1, "vcpop.v v8, v0, v0.t")
+  ILLEGAL_CASE(E8M1, ".insn 4, 0x48872057 # vrev8.v v0, v8, v0.t")
+  ILLEGAL_CASE(VILL, "vctz.v v8, v9")
+  ILLEGAL_CASE(E8M2, "vror.vi v9, v8, 33")
+  ILLEGAL_CASE(E8M2, "vandn.vv v8, v10, v11")
+  ILLEGAL_CASE(E64M1, "vwsll.vi v8, v10, 1")
+  ILLEGAL_CASE(E16M1, "vwsll.vv v8, v9, v10")
+  ILLEGAL_CASE(E16M1, "vwsll.vx v9, v10, a1")
+  ILLEGAL_CASE(E16M8, "vwsll.vx v0, v8, a1")
 }
 
 int main(int argc, char **argv) {
