@@ -3,6 +3,7 @@ import { Cpu } from "../cpu/state.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Insn } from "../isa/insn.ts";
 import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
+import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
 import { parseTable, TABLE_PATH } from "../../build/gen_decoder.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
@@ -32,7 +33,7 @@ function randomInsn(next: () => number, body: boolean, only?: (insn: Insn) => bo
     const insn = decode(bits >>> 0);
     if (!insn || insn.op.startsWith("csr") && ![1, 2, 3].includes(insn.csr)) continue;
     // Vector instructions have a test of their own below, which compares the vector state too.
-    if (OP_INFO[insn.op].ext === "v") continue;
+    if (VECTOR_EXTENSIONS.has(OP_INFO[insn.op].ext ?? "")) continue;
     if (only && !only(insn)) continue;
     if (body === NOT_IN_BODY.has(insn.op)) continue;
     const { mem, flow, fp } = OP_INFO[insn.op];
@@ -155,7 +156,7 @@ Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree o
  */
 const EXTENSION_PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns
   .filter((p) => p.op !== "illegal" && (OP_INFO[p.op as Op].ext !== undefined || p.props?.ext !== undefined))
-  .filter((p) => OP_INFO[p.op as Op].ext !== "v");
+  .filter((p) => !VECTOR_EXTENSIONS.has(OP_INFO[p.op as Op].ext ?? ""));
 
 /** A random instance of pattern `p`, with register operands leaning towards x0 and BASE's neighbours. */
 function patternInsn(next: () => number, p: typeof EXTENSION_PATTERNS[number]): Insn | null {
@@ -218,7 +219,10 @@ function singleOrDoubleValue(next: () => number): [lo: number, hi: number] {
 Deno.test("every tier agrees on random instances of every operation and encoding of the optional extensions (Zba, Zbb, Zbc, Zbs, Zicond, Zicboz, Zfhmin, Zfh, Zfa, Zcb)", () => {
   const next = rng(0xb17);
   const ops = [...new Set(EXTENSION_PATTERNS.map((p) => p.op as Op))];
-  assertEquals(ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined && OP_INFO[op].ext !== "v").length, true);
+  assertEquals(
+    ops.length > OPS.filter((op) => OP_INFO[op].ext !== undefined && !VECTOR_EXTENSIONS.has(OP_INFO[op].ext)).length,
+    true,
+  );
   const inWasm = new Map<Op, number>();
   for (let round = 0; round < 2800; round++) {
     const insns: Insn[] = [];
@@ -540,11 +544,11 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
   assertEquals(events > 1000, true, `${events} events`);
 });
 
-/** The patterns of V, whose instances the test below draws. */
+/** The patterns of V and Zvbb, whose instances the test below draws. */
 const VECTOR_PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns
-  .filter((p) => p.op !== "illegal" && OP_INFO[p.op as Op].ext === "v");
+  .filter((p) => p.op !== "illegal" && VECTOR_EXTENSIONS.has(OP_INFO[p.op as Op].ext ?? ""));
 
-Deno.test("every tier agrees on random instances of every vector (V) pattern: registers, vector state, fcsr, memory and faults", () => {
+Deno.test("every tier agrees on random instances of every vector (V, Zvbb) pattern: registers, vector state, fcsr, memory and faults", () => {
   const next = rng(0x7ec);
   const seen = new Set<Op>();
   let faults = 0, ran = 0;
