@@ -18,10 +18,13 @@ import {
   type VectorGroup,
   xValue,
 } from "./element.ts";
-import { type IntOp, runShape, type Shape } from "./integer_shapes.ts";
+import { type IntOp, runShape, type Shape, type SmallIntOp } from "./integer_shapes.ts";
 
 /** `v` as a signed `bits`-bit integer. */
 const s = BigInt.asIntN;
+
+/** `v` (below 2^32) as a signed `bits`-bit integer (bits ≤ 32). */
+const sn = (bits: number, v: number) => (v << (32 - bits)) >> (32 - bits);
 
 /** A shift amount: the low log2(`bits`) bits of `b`. */
 const amount = (b: bigint, bits: number) => b & BigInt(bits - 1);
@@ -31,23 +34,26 @@ const amount = (b: bigint, bits: number) => b & BigInt(bits - 1);
  * form: `a` is vs2's element (at its EEW), `b` the second operand (vs1's
  * element, x[rs1] or the immediate, at SEW, unsigned), `d` vd's old
  * element, `w` SEW in bits, `m` v0's bit for the carry forms. The shape
- * (the second field) says how the driver reads and writes them.
+ * (the second field) says how the driver reads and writes them. A third
+ * field is the same operation on numbers, which the driver prefers (no
+ * bigints) where every element fits in 32 bits: the frequent operations
+ * have one.
  */
-const OPS: Readonly<Record<string, readonly [Shape, IntOp]>> = {
-  vadd: ["single", (a, b) => a + b],
-  vsub: ["single", (a, b) => a - b],
-  vrsub: ["single", (a, b) => b - a],
-  vand: ["single", (a, b) => a & b],
-  vor: ["single", (a, b) => a | b],
-  vxor: ["single", (a, b) => a ^ b],
-  vminu: ["single", (a, b) => a < b ? a : b],
-  vmin: ["single", (a, b, _d, w) => s(w, a) < s(w, b) ? a : b],
-  vmaxu: ["single", (a, b) => a > b ? a : b],
-  vmax: ["single", (a, b, _d, w) => s(w, a) > s(w, b) ? a : b],
-  vsll: ["single", (a, b, _d, w) => a << amount(b, w)],
-  vsrl: ["single", (a, b, _d, w) => a >> amount(b, w)],
-  vsra: ["single", (a, b, _d, w) => s(w, a) >> amount(b, w)],
-  vmul: ["single", (a, b) => a * b],
+const OPS: Readonly<Record<string, readonly [Shape, IntOp, SmallIntOp?]>> = {
+  vadd: ["single", (a, b) => a + b, (a, b) => a + b],
+  vsub: ["single", (a, b) => a - b, (a, b) => a - b],
+  vrsub: ["single", (a, b) => b - a, (a, b) => b - a],
+  vand: ["single", (a, b) => a & b, (a, b) => a & b],
+  vor: ["single", (a, b) => a | b, (a, b) => a | b],
+  vxor: ["single", (a, b) => a ^ b, (a, b) => a ^ b],
+  vminu: ["single", (a, b) => a < b ? a : b, (a, b) => a < b ? a : b],
+  vmin: ["single", (a, b, _d, w) => s(w, a) < s(w, b) ? a : b, (a, b, _d, w) => sn(w, a) < sn(w, b) ? a : b],
+  vmaxu: ["single", (a, b) => a > b ? a : b, (a, b) => a > b ? a : b],
+  vmax: ["single", (a, b, _d, w) => s(w, a) > s(w, b) ? a : b, (a, b, _d, w) => sn(w, a) > sn(w, b) ? a : b],
+  vsll: ["single", (a, b, _d, w) => a << amount(b, w), (a, b, _d, w) => a << (b & (w - 1))],
+  vsrl: ["single", (a, b, _d, w) => a >> amount(b, w), (a, b, _d, w) => a >>> (b & (w - 1))],
+  vsra: ["single", (a, b, _d, w) => s(w, a) >> amount(b, w), (a, b, _d, w) => sn(w, a) >> (b & (w - 1))],
+  vmul: ["single", (a, b) => a * b, (a, b) => Math.imul(a, b)],
   vmulh: ["single", (a, b, _d, w) => (s(w, a) * s(w, b)) >> BigInt(w)],
   vmulhu: ["single", (a, b, _d, w) => (a * b) >> BigInt(w)],
   vmulhsu: ["single", (a, b, _d, w) => (s(w, a) * b) >> BigInt(w)],
@@ -57,51 +63,55 @@ const OPS: Readonly<Record<string, readonly [Shape, IntOp]>> = {
   vdiv: ["single", (a, b, _d, w) => b === 0n ? -1n : s(w, a) / s(w, b)],
   vremu: ["single", (a, b) => b === 0n ? a : a % b],
   vrem: ["single", (a, b, _d, w) => b === 0n ? a : s(w, a) % s(w, b)],
-  vmacc: ["multiplyAdd", (a, b, d) => d + b * a],
-  vnmsac: ["multiplyAdd", (a, b, d) => d - b * a],
-  vmadd: ["multiplyAdd", (a, b, d) => b * d + a],
-  vnmsub: ["multiplyAdd", (a, b, d) => a - b * d],
-  vadc: ["carry", (a, b, _d, _w, m) => a + b + m],
-  vsbc: ["carry", (a, b, _d, _w, m) => a - b - m],
-  vmerge: ["merge", (a, b, _d, _w, m) => m ? b : a],
-  vmadc: ["carryOut", (a, b, _d, w, m) => (a + b + m) >> BigInt(w)],
-  vmsbc: ["carryOut", (a, b, _d, _w, m) => a - b - m < 0n ? 1n : 0n],
-  vmseq: ["compare", (a, b) => a === b ? 1n : 0n],
-  vmsne: ["compare", (a, b) => a !== b ? 1n : 0n],
-  vmsltu: ["compare", (a, b) => a < b ? 1n : 0n],
-  vmslt: ["compare", (a, b, _d, w) => s(w, a) < s(w, b) ? 1n : 0n],
-  vmsleu: ["compare", (a, b) => a <= b ? 1n : 0n],
-  vmsle: ["compare", (a, b, _d, w) => s(w, a) <= s(w, b) ? 1n : 0n],
-  vmsgtu: ["compare", (a, b) => a > b ? 1n : 0n],
-  vmsgt: ["compare", (a, b, _d, w) => s(w, a) > s(w, b) ? 1n : 0n],
-  vwaddu: ["widening", (a, b) => a + b],
-  vwadd: ["widening", (a, b, _d, w) => s(w, a) + s(w, b)],
-  vwsubu: ["widening", (a, b) => a - b],
-  vwsub: ["widening", (a, b, _d, w) => s(w, a) - s(w, b)],
-  "vwaddu.w": ["wideSource", (a, b) => a + b],
-  "vwadd.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) + s(w, b)],
-  "vwsubu.w": ["wideSource", (a, b) => a - b],
-  "vwsub.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) - s(w, b)],
-  vwmulu: ["widening", (a, b) => a * b],
-  vwmul: ["widening", (a, b, _d, w) => s(w, a) * s(w, b)],
-  vwmulsu: ["widening", (a, b, _d, w) => s(w, a) * b],
-  vwmaccu: ["wideningMultiplyAdd", (a, b, d) => d + b * a],
-  vwmacc: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * s(w, a)],
-  vwmaccsu: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * a],
-  vwmaccus: ["wideningMultiplyAdd", (a, b, d, w) => d + b * s(w, a)],
-  vnsrl: ["narrowing", (a, b, _d, w) => a >> amount(b, 2 * w)],
-  vnsra: ["narrowing", (a, b, _d, w) => s(2 * w, a) >> amount(b, 2 * w)],
-  "vzext.vf2": ["extension2", (a) => a],
-  "vsext.vf2": ["extension2", (a, _b, _d, w) => s(w / 2, a)],
-  "vzext.vf4": ["extension4", (a) => a],
-  "vsext.vf4": ["extension4", (a, _b, _d, w) => s(w / 4, a)],
+  vmacc: ["multiplyAdd", (a, b, d) => d + b * a, (a, b, d) => d + Math.imul(b, a)],
+  vnmsac: ["multiplyAdd", (a, b, d) => d - b * a, (a, b, d) => d - Math.imul(b, a)],
+  vmadd: ["multiplyAdd", (a, b, d) => b * d + a, (a, b, d) => Math.imul(b, d) + a],
+  vnmsub: ["multiplyAdd", (a, b, d) => a - b * d, (a, b, d) => a - Math.imul(b, d)],
+  vadc: ["carry", (a, b, _d, _w, m) => a + b + m, (a, b, _d, _w, m) => a + b + m],
+  vsbc: ["carry", (a, b, _d, _w, m) => a - b - m, (a, b, _d, _w, m) => a - b - m],
+  vmerge: ["merge", (a, b, _d, _w, m) => m ? b : a, (a, b, _d, _w, m) => m ? b : a],
+  vmadc: ["carryOut", (a, b, _d, w, m) => (a + b + m) >> BigInt(w), (a, b, _d, w, m) => a + b + m >= 2 ** w ? 1 : 0],
+  vmsbc: ["carryOut", (a, b, _d, _w, m) => a - b - m < 0n ? 1n : 0n, (a, b, _d, _w, m) => a - b - m < 0 ? 1 : 0],
+  vmseq: ["compare", (a, b) => a === b ? 1n : 0n, (a, b) => a === b ? 1 : 0],
+  vmsne: ["compare", (a, b) => a !== b ? 1n : 0n, (a, b) => a !== b ? 1 : 0],
+  vmsltu: ["compare", (a, b) => a < b ? 1n : 0n, (a, b) => a < b ? 1 : 0],
+  vmslt: ["compare", (a, b, _d, w) => s(w, a) < s(w, b) ? 1n : 0n, (a, b, _d, w) => sn(w, a) < sn(w, b) ? 1 : 0],
+  vmsleu: ["compare", (a, b) => a <= b ? 1n : 0n, (a, b) => a <= b ? 1 : 0],
+  vmsle: ["compare", (a, b, _d, w) => s(w, a) <= s(w, b) ? 1n : 0n, (a, b, _d, w) => sn(w, a) <= sn(w, b) ? 1 : 0],
+  vmsgtu: ["compare", (a, b) => a > b ? 1n : 0n, (a, b) => a > b ? 1 : 0],
+  vmsgt: ["compare", (a, b, _d, w) => s(w, a) > s(w, b) ? 1n : 0n, (a, b, _d, w) => sn(w, a) > sn(w, b) ? 1 : 0],
+  vwaddu: ["widening", (a, b) => a + b, (a, b) => a + b],
+  vwadd: ["widening", (a, b, _d, w) => s(w, a) + s(w, b), (a, b, _d, w) => sn(w, a) + sn(w, b)],
+  vwsubu: ["widening", (a, b) => a - b, (a, b) => a - b],
+  vwsub: ["widening", (a, b, _d, w) => s(w, a) - s(w, b), (a, b, _d, w) => sn(w, a) - sn(w, b)],
+  "vwaddu.w": ["wideSource", (a, b) => a + b, (a, b) => a + b],
+  "vwadd.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) + s(w, b), (a, b, _d, w) => sn(2 * w, a) + sn(w, b)],
+  "vwsubu.w": ["wideSource", (a, b) => a - b, (a, b) => a - b],
+  "vwsub.w": ["wideSource", (a, b, _d, w) => s(2 * w, a) - s(w, b), (a, b, _d, w) => sn(2 * w, a) - sn(w, b)],
+  vwmulu: ["widening", (a, b) => a * b, (a, b) => a * b],
+  vwmul: ["widening", (a, b, _d, w) => s(w, a) * s(w, b), (a, b, _d, w) => sn(w, a) * sn(w, b)],
+  vwmulsu: ["widening", (a, b, _d, w) => s(w, a) * b, (a, b, _d, w) => sn(w, a) * b],
+  vwmaccu: ["wideningMultiplyAdd", (a, b, d) => d + b * a, (a, b, d) => d + b * a],
+  vwmacc: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * s(w, a), (a, b, d, w) => d + sn(w, b) * sn(w, a)],
+  vwmaccsu: ["wideningMultiplyAdd", (a, b, d, w) => d + s(w, b) * a, (a, b, d, w) => d + sn(w, b) * a],
+  vwmaccus: ["wideningMultiplyAdd", (a, b, d, w) => d + b * s(w, a), (a, b, d, w) => d + b * sn(w, a)],
+  vnsrl: ["narrowing", (a, b, _d, w) => a >> amount(b, 2 * w), (a, b, _d, w) => a >>> (b & (2 * w - 1))],
+  vnsra: [
+    "narrowing",
+    (a, b, _d, w) => s(2 * w, a) >> amount(b, 2 * w),
+    (a, b, _d, w) => sn(2 * w, a) >> (b & (2 * w - 1)),
+  ],
+  "vzext.vf2": ["extension2", (a) => a, (a) => a],
+  "vsext.vf2": ["extension2", (a, _b, _d, w) => s(w / 2, a), (a, _b, _d, w) => sn(w / 2, a)],
+  "vzext.vf4": ["extension4", (a) => a, (a) => a],
+  "vsext.vf4": ["extension4", (a, _b, _d, w) => s(w / 4, a), (a, _b, _d, w) => sn(w / 4, a)],
   "vzext.vf8": ["extension8", (a) => a],
   "vsext.vf8": ["extension8", (a, _b, _d, w) => s(w / 8, a)],
   // Zvbb
   vandn: ["single", (a, b) => a & ~b],
   vrol: ["single", (a, b, _d, w) => a << amount(b, w) | a >> BigInt(w) - amount(b, w)],
   vror: ["single", (a, b, _d, w) => a >> amount(b, w) | a << BigInt(w) - amount(b, w)],
-  vwsll: ["widening", (a, b, _d, w) => a << amount(b, 2 * w)],
+  vwsll: ["widening", (a, b, _d, w) => a << amount(b, 2 * w), (a, b, _d, w) => a << (b & (2 * w - 1))],
   "vbrev8.v": ["unary", (a, _b, _d, w) => reverseBitsInBytes(a, w)],
   "vrev8.v": ["unary", (a, _b, _d, w) => reverseBytes(a, w)],
   "vbrev.v": ["unary", (a, _b, _d, w) => reverseBytes(reverseBitsInBytes(a, w), w)],
@@ -174,5 +184,5 @@ export const integerGroup: VectorGroup = (op, raw, { hi }) => {
   const entry = f ? (f[2] && OPS[`${f[1]}.w`]) || OPS[f[1]] : OPS[op];
   if (entry === undefined) return undefined;
   const operand = !f ? "none" : f[3] === "i" && UIMM_OPS.has(f[1]) ? "u" : f[3] as "v" | "x" | "i";
-  return runShape(raw, op, entry[0], operand, entry[1]);
+  return runShape(raw, op, entry[0], operand, entry[1], entry[2]);
 };

@@ -41,6 +41,15 @@ import {
  */
 export type IntOp = (a: bigint, b: bigint, d: bigint, w: number, m: bigint) => bigint;
 
+/**
+ * The same operation on elements of at most 32 bits as numbers (unsigned;
+ * `m` 0 or 1): the result is taken modulo 2^EEW of the destination (a mask
+ * bit: nonzero is 1), so it may be any integer below 2^53. It saves the
+ * bigints of the general path where every operand and the result fit in 32
+ * bits.
+ */
+export type SmallIntOp = (a: number, b: number, d: number, w: number, m: number) => number;
+
 /** The shapes of the integer operations. */
 export type Shape =
   | "single"
@@ -159,11 +168,26 @@ function setMaskBit(c: Cpu, vd: number, i: number, bit: boolean): void {
   v[at] = bit ? v[at] | m : v[at] & ~m;
 }
 
+/** Element `i` of `bytes` (1, 2 or 4) bytes of register group `reg`, as a number. */
+function getSmall(view: DataView, reg: number, i: number, bytes: number): number {
+  const at = reg * VLENB + i * bytes;
+  return bytes === 1 ? view.getUint8(at) : bytes === 2 ? view.getUint16(at, true) : view.getUint32(at, true);
+}
+
+/** Sets element `i` of `bytes` (1, 2 or 4) bytes of register group `reg` to `v` modulo 2^(8·bytes). */
+function setSmall(view: DataView, reg: number, i: number, bytes: number, v: number): void {
+  const at = reg * VLENB + i * bytes;
+  if (bytes === 1) view.setUint8(at, v);
+  else if (bytes === 2) view.setUint16(at, v, true);
+  else view.setUint32(at, v, true);
+}
+
 /**
  * The executor of integer operation `op` of shape `shape` (instruction word
  * `raw`, named `name`) with its second operand from vs1 (`v`), x[rs1] (`x`),
  * simm5 (`i`), uimm5 (`u`) or none: for each body element i in [vstart, vl) that v0
- * leaves active, `vd[i] = op(vs2[i], operand, vd[i])`.
+ * leaves active, `vd[i] = op(vs2[i], operand, vd[i])`; `small` is `op` on
+ * numbers, used where every element fits in 32 bits.
  */
 export function runShape(
   raw: number,
@@ -171,6 +195,7 @@ export function runShape(
   shape: Shape,
   operand: "v" | "x" | "i" | "u" | "none",
   op: IntOp,
+  small?: SmallIntOp,
 ): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
   const layout = LAYOUTS[shape], vv = operand === "v";
@@ -178,6 +203,7 @@ export function runShape(
   const uimm = ((raw >>> 15) & 31) | (name === "vror.vi" ? ((raw >>> 26) & 1) << 5 : 0);
   const imm = BigInt(operand === "u" ? uimm : simm5(raw));
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
+  const widest = Math.max(dLog2, layout.vs2);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const st = c.vec, l = lmulLog2(st.vtype), sew = (st.vtype >> 3) & 7;
@@ -190,6 +216,19 @@ export function runShape(
     const aBytes = layout.vs2 >= 0 ? bytes << layout.vs2 : bytes >> -layout.vs2, dBytes = bytes << dLog2;
     const scalar = operand === "x" ? BigInt.asUintN(w, xValue(lo1, hi1)) : BigInt.asUintN(w, imm);
     const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
+    if (small !== undefined && bytes << widest <= 4) {
+      const view = st.view, x = Number(scalar), readsVd = layout.readsVd;
+      for (let i = st.vstart; i < st.vl; i++) {
+        const bit = maskBit(st.v, i);
+        if (masked && !bit) continue;
+        const a = getSmall(view, vs2, i, aBytes), b = vv ? getSmall(view, vs1, i, bytes) : x;
+        const r = small(a, b, readsVd ? getSmall(view, vd, i, dBytes) : 0, w, carries && bit ? 1 : 0);
+        if (maskOut) setMaskBit(c, vd, i, r !== 0);
+        else setSmall(view, vd, i, dBytes, r);
+      }
+      st.vstart = 0;
+      return 0;
+    }
     for (let i = st.vstart; i < st.vl; i++) {
       const bit = maskBit(st.v, i);
       if (masked && !bit) continue;
