@@ -111,7 +111,7 @@ build_vector() {
   fi
 }
 build_vector vector "" "" inherit illegal segv-load segv-ff segv-store
-build_vector vector_int _zvbb "" illegal
+build_vector vector_int _zvbb "" illegal sweep
 
 # Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
 # -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.

@@ -213,6 +213,7 @@ const QEMU10_CASES: Case[] = [
   // V's integer arithmetic and Zvbb; tests/vector_int_test.ts also compares with its committed output.
   { bin: "vector_int", status: 0, flags: ["-cpu", "rv64,v=true,zvbb=true"] },
   { bin: "vector_int", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true,zvbb=true"] },
+  { bin: "vector_int", args: ["sweep"], status: 0, flags: ["-cpu", "rv64,v=true,zvbb=true"] },
   { bin: "vector_int", status: 132, flags: ["-cpu", "rv64,v=true"], note: "without Zvbb: SIGILL" },
   // Zfa (with Zfh); tests/zfa_test.ts also compares with its committed output.
   { bin: "zfa", status: 0, flags: ["-cpu", "max"] },

@@ -7,7 +7,9 @@
  * values, from vstart 3 and with the overlaps the rules allow; one run tries
  * encodings reserved under their vtype (register groups, overlaps, masked
  * sources in v0, widening at SEW 64, extensions below 8 bits, vill) behind a
- * SIGILL handler. Zvbb's instructions are among them (run with Zvbb on). Each is compared byte for byte under plume's tiers:
+ * SIGILL handler, and one sweeps every integer encoding's vd, vs2, vs1 and
+ * vm over edge registers under vtypes of every shape (legal or SIGILL).
+ * Zvbb's instructions are among them (run with Zvbb on). Each is compared byte for byte under plume's tiers:
  * compiled at once with WebAssembly regions, compiled without WebAssembly,
  * and the default warm-up (blocks interpreted until hot).
  *
@@ -24,6 +26,7 @@ const EXPECTED = join(GUEST_BIN, "..", "expected");
 const RUNS: { arg?: string; file: string }[] = [
   { file: "vector_int.out" },
   { arg: "illegal", file: "vector_int_illegal.out" },
+  { arg: "sweep", file: "vector_int_sweep.out" },
 ];
 
 /** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */

@@ -15,6 +15,10 @@
  * The Zvbb instructions (vandn, vbrev, vbrev8, vrev8, vclz, vctz, vcpop.v,
  * vrol, vror, vwsll) are among them: it runs with V and Zvbb.
  *
+ * `vector_int sweep` runs every integer encoding with vd, vs2, vs1 and vm
+ * over edge registers under vtypes of every shape behind the SIGILL handler,
+ * one character per encoding (legal or SIGILL).
+ *
  * `vector_int illegal` runs encodings reserved under their vtype (SEW 64 or
  * LMUL 8 for widening, misaligned or overlapping groups, vd = v0 for the
  * carry forms, extensions from below SEW 8, vill) behind a SIGILL handler.
@@ -27,6 +31,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef unsigned long ul;
 
@@ -593,10 +598,223 @@ static void illegal_cases(void) {
   ILLEGAL_CASE(E16M8, "vwsll.vx v0, v8, a1")
 }
 
+/*
+ * The sweep: every encoding of the integer section of rv64gc.decode (fields
+ * other than vd, vs2, vs1 and vm as there; rs1 = a1, the immediate 5) with
+ * vd, vs2, vs1 and vm over values that hit the alignment, overlap and v0
+ * rules, under vtypes of every shape, run from a code buffer behind the
+ * SIGILL handler: one character per encoding, `.` legal, `I` SIGILL.
+ */
+static const struct {
+  const char *name;
+  unsigned word;
+  int free; /* 1: vm, 2: vs2, 4: vs1 are fields to sweep */
+} SWEEP[] = {
+    {"vadd.vv", 0x00000057, 7},
+    {"vadd.vx", 0x0005c057, 3},
+    {"vadd.vi", 0x0002b057, 3},
+    {"vsub.vv", 0x08000057, 7},
+    {"vsub.vx", 0x0805c057, 3},
+    {"vand.vv", 0x24000057, 7},
+    {"vand.vx", 0x2405c057, 3},
+    {"vand.vi", 0x2402b057, 3},
+    {"vor.vv", 0x28000057, 7},
+    {"vor.vx", 0x2805c057, 3},
+    {"vor.vi", 0x2802b057, 3},
+    {"vxor.vv", 0x2c000057, 7},
+    {"vxor.vx", 0x2c05c057, 3},
+    {"vxor.vi", 0x2c02b057, 3},
+    {"vmv.v.v", 0x5e000057, 4},
+    {"vmv.v.x", 0x5e05c057, 0},
+    {"vmv.v.i", 0x5e02b057, 0},
+    {"vrsub.vx", 0x0c05c057, 3},
+    {"vrsub.vi", 0x0c02b057, 3},
+    {"vminu.vv", 0x10000057, 7},
+    {"vminu.vx", 0x1005c057, 3},
+    {"vmin.vv", 0x14000057, 7},
+    {"vmin.vx", 0x1405c057, 3},
+    {"vmaxu.vv", 0x18000057, 7},
+    {"vmaxu.vx", 0x1805c057, 3},
+    {"vmax.vv", 0x1c000057, 7},
+    {"vmax.vx", 0x1c05c057, 3},
+    {"vmseq.vv", 0x60000057, 7},
+    {"vmseq.vx", 0x6005c057, 3},
+    {"vmseq.vi", 0x6002b057, 3},
+    {"vmsne.vv", 0x64000057, 7},
+    {"vmsne.vx", 0x6405c057, 3},
+    {"vmsne.vi", 0x6402b057, 3},
+    {"vmsltu.vv", 0x68000057, 7},
+    {"vmsltu.vx", 0x6805c057, 3},
+    {"vmslt.vv", 0x6c000057, 7},
+    {"vmslt.vx", 0x6c05c057, 3},
+    {"vmsleu.vv", 0x70000057, 7},
+    {"vmsleu.vx", 0x7005c057, 3},
+    {"vmsleu.vi", 0x7002b057, 3},
+    {"vmsle.vv", 0x74000057, 7},
+    {"vmsle.vx", 0x7405c057, 3},
+    {"vmsle.vi", 0x7402b057, 3},
+    {"vmsgtu.vx", 0x7805c057, 3},
+    {"vmsgtu.vi", 0x7802b057, 3},
+    {"vmsgt.vx", 0x7c05c057, 3},
+    {"vmsgt.vi", 0x7c02b057, 3},
+    {"vsll.vv", 0x94000057, 7},
+    {"vsll.vx", 0x9405c057, 3},
+    {"vsll.vi", 0x9402b057, 3},
+    {"vsrl.vv", 0xa0000057, 7},
+    {"vsrl.vx", 0xa005c057, 3},
+    {"vsrl.vi", 0xa002b057, 3},
+    {"vsra.vv", 0xa4000057, 7},
+    {"vsra.vx", 0xa405c057, 3},
+    {"vsra.vi", 0xa402b057, 3},
+    {"vnsrl.wv", 0xb0000057, 7},
+    {"vnsrl.wx", 0xb005c057, 3},
+    {"vnsrl.wi", 0xb002b057, 3},
+    {"vnsra.wv", 0xb4000057, 7},
+    {"vnsra.wx", 0xb405c057, 3},
+    {"vnsra.wi", 0xb402b057, 3},
+    {"vadc.vvm", 0x40000057, 6},
+    {"vadc.vxm", 0x4005c057, 2},
+    {"vadc.vim", 0x4002b057, 2},
+    {"vsbc.vvm", 0x48000057, 6},
+    {"vsbc.vxm", 0x4805c057, 2},
+    {"vmadc.vvm", 0x44000057, 6},
+    {"vmadc.vv", 0x46000057, 6},
+    {"vmadc.vxm", 0x4405c057, 2},
+    {"vmadc.vx", 0x4605c057, 2},
+    {"vmadc.vim", 0x4402b057, 2},
+    {"vmadc.vi", 0x4602b057, 2},
+    {"vmsbc.vvm", 0x4c000057, 6},
+    {"vmsbc.vv", 0x4e000057, 6},
+    {"vmsbc.vxm", 0x4c05c057, 2},
+    {"vmsbc.vx", 0x4e05c057, 2},
+    {"vmerge.vvm", 0x5c000057, 6},
+    {"vmerge.vxm", 0x5c05c057, 2},
+    {"vmerge.vim", 0x5c02b057, 2},
+    {"vdivu.vv", 0x80002057, 7},
+    {"vdivu.vx", 0x8005e057, 3},
+    {"vdiv.vv", 0x84002057, 7},
+    {"vdiv.vx", 0x8405e057, 3},
+    {"vremu.vv", 0x88002057, 7},
+    {"vremu.vx", 0x8805e057, 3},
+    {"vrem.vv", 0x8c002057, 7},
+    {"vrem.vx", 0x8c05e057, 3},
+    {"vmulhu.vv", 0x90002057, 7},
+    {"vmulhu.vx", 0x9005e057, 3},
+    {"vmul.vv", 0x94002057, 7},
+    {"vmul.vx", 0x9405e057, 3},
+    {"vmulhsu.vv", 0x98002057, 7},
+    {"vmulhsu.vx", 0x9805e057, 3},
+    {"vmulh.vv", 0x9c002057, 7},
+    {"vmulh.vx", 0x9c05e057, 3},
+    {"vmadd.vv", 0xa4002057, 7},
+    {"vmadd.vx", 0xa405e057, 3},
+    {"vnmsub.vv", 0xac002057, 7},
+    {"vnmsub.vx", 0xac05e057, 3},
+    {"vmacc.vv", 0xb4002057, 7},
+    {"vmacc.vx", 0xb405e057, 3},
+    {"vnmsac.vv", 0xbc002057, 7},
+    {"vnmsac.vx", 0xbc05e057, 3},
+    {"vwaddu.vv", 0xc0002057, 7},
+    {"vwaddu.vx", 0xc005e057, 3},
+    {"vwadd.vv", 0xc4002057, 7},
+    {"vwadd.vx", 0xc405e057, 3},
+    {"vwsubu.vv", 0xc8002057, 7},
+    {"vwsubu.vx", 0xc805e057, 3},
+    {"vwsub.vv", 0xcc002057, 7},
+    {"vwsub.vx", 0xcc05e057, 3},
+    {"vwaddu.wv", 0xd0002057, 7},
+    {"vwaddu.wx", 0xd005e057, 3},
+    {"vwadd.wv", 0xd4002057, 7},
+    {"vwadd.wx", 0xd405e057, 3},
+    {"vwsubu.wv", 0xd8002057, 7},
+    {"vwsubu.wx", 0xd805e057, 3},
+    {"vwsub.wv", 0xdc002057, 7},
+    {"vwsub.wx", 0xdc05e057, 3},
+    {"vwmulu.vv", 0xe0002057, 7},
+    {"vwmulu.vx", 0xe005e057, 3},
+    {"vwmulsu.vv", 0xe8002057, 7},
+    {"vwmulsu.vx", 0xe805e057, 3},
+    {"vwmul.vv", 0xec002057, 7},
+    {"vwmul.vx", 0xec05e057, 3},
+    {"vwmaccu.vv", 0xf0002057, 7},
+    {"vwmaccu.vx", 0xf005e057, 3},
+    {"vwmacc.vv", 0xf4002057, 7},
+    {"vwmacc.vx", 0xf405e057, 3},
+    {"vwmaccsu.vv", 0xfc002057, 7},
+    {"vwmaccsu.vx", 0xfc05e057, 3},
+    {"vwmaccus.vx", 0xf805e057, 3},
+    {"vzext.vf8", 0x48012057, 3},
+    {"vsext.vf8", 0x4801a057, 3},
+    {"vzext.vf4", 0x48022057, 3},
+    {"vsext.vf4", 0x4802a057, 3},
+    {"vzext.vf2", 0x48032057, 3},
+    {"vsext.vf2", 0x4803a057, 3},
+    {"vandn.vv", 0x04000057, 7},
+    {"vandn.vx", 0x0405c057, 3},
+    {"vbrev8.v", 0x48042057, 3},
+    {"vrev8.v", 0x4804a057, 3},
+    {"vbrev.v", 0x48052057, 3},
+    {"vclz.v", 0x48062057, 3},
+    {"vctz.v", 0x4806a057, 3},
+    {"vcpop.v", 0x48072057, 3},
+    {"vrol.vv", 0x54000057, 7},
+    {"vrol.vx", 0x5405c057, 3},
+    {"vror.vv", 0x50000057, 7},
+    {"vror.vx", 0x5005c057, 3},
+    {"vror.vi", 0x5002b057, 3},
+    {"vwsll.vv", 0xd4000057, 7},
+    {"vwsll.vx", 0xd405c057, 3},
+    {"vwsll.vi", 0xd402b057, 3},
+};
+
+static void sweep_cases(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = on_sigill;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGILL, &sa, 0);
+  unsigned *code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  static const ul vtypes[] = {VT(E8, M1, 0, 0), VT(E8, M2, 0, 0), VT(E16, M4, 0, 0), VT(E16, M8, 0, 0),
+                              VT(E32, MF2, 0, 0), VT(E8, MF4, 0, 0), VT(E64, M1, 0, 0), VT(E32, M2, 0, 0)};
+  static const int vds[] = {0, 1, 2, 8, 9}, vs2s[] = {0, 1, 8, 9, 10}, vs1s[] = {0, 8, 9, 11};
+  for (unsigned k = 0; k < sizeof SWEEP / sizeof SWEEP[0]; k++) {
+    for (unsigned t = 0; t < sizeof vtypes / sizeof vtypes[0]; t++) {
+      printf("%s vtype=%#lx:", SWEEP[k].name, vtypes[t]);
+      for (int vm = SWEEP[k].free & 1 ? 0 : 1; vm < 2; vm++) {
+        for (unsigned d = 0; d < 5; d++) {
+          for (unsigned s2 = 0; s2 < (SWEEP[k].free & 2 ? 5u : 1u); s2++) {
+            printf(" ");
+            for (unsigned s1 = 0; s1 < (SWEEP[k].free & 4 ? 4u : 1u); s1++) {
+              unsigned w = SWEEP[k].word | (unsigned)vds[d] << 7;
+              if (SWEEP[k].free & 1) w |= (unsigned)vm << 25;
+              if (SWEEP[k].free & 2) w |= (unsigned)vs2s[s2] << 20;
+              if (SWEEP[k].free & 4) w |= (unsigned)vs1s[s1] << 15;
+              code[0] = 0x80b57057; /* vsetvl zero, a0, a1 */
+              code[1] = w;
+              code[2] = 0x00008067; /* ret */
+              __builtin___clear_cache((char *)code, (char *)(code + 3));
+              if (sigsetjmp(illegal_jmp, 1) == 0) {
+                ((void (*)(ul, ul))code)(4, vtypes[t]);
+                printf(".");
+              } else {
+                printf("I");
+              }
+            }
+          }
+        }
+      }
+      printf("\n");
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   if (argc > 1 && strcmp(argv[1], "illegal") == 0) {
     illegal_cases();
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "sweep") == 0) {
+    sweep_cases();
     return 0;
   }
   arith_cases();
