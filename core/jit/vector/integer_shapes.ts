@@ -14,7 +14,6 @@
  * @module
  */
 
-import type { Cpu } from "../../cpu/state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import {
   type Executor,
@@ -26,6 +25,7 @@ import {
   mayOverlap,
   requireVtype,
   setElement,
+  setMaskBit,
   simm5,
   sourcesAgree,
   VLENB,
@@ -161,12 +161,6 @@ const LAYOUTS: Readonly<Record<Shape, Layout>> = {
   extension4: { vd: 0, vs2: -2, readsVd: false, v0: "mask", legal: extensionLegal(2) },
   extension8: { vd: 0, vs2: -3, readsVd: false, v0: "mask", legal: extensionLegal(3) },
 };
-
-/** Sets bit `i` of mask register `vd` to `bit`. */
-function setMaskBit(c: Cpu, vd: number, i: number, bit: boolean): void {
-  const v = c.vec.v, at = vd * VLENB + (i >> 3), m = 1 << (i & 7);
-  v[at] = bit ? v[at] | m : v[at] & ~m;
-}
 
 /** Element `i` of `bytes` (1, 2 or 4) bytes of register group `reg`, as a number. */
 function getSmall(view: DataView, reg: number, i: number, bytes: number): number {
