@@ -9,9 +9,10 @@
  * keys where QEMU 10 chose differently are not compared: `CPUPERF_0`
  * (plume: misaligned accesses slow) and keys 7 and up (QEMU 10: unknown).
  *
- * V is left out of plume's models while it is incomplete
+ * V and Zvbb are left out of plume's models while they are incomplete
  * (`INCOMPLETE_EXTENSIONS` in `core/isa/extensions.ts`), so plume runs
- * `rva23u64` and `max` with `,v=on` where QEMU 10 has V by default.
+ * `rva23u64` and `max` with `,v=on,zvbb=on` where QEMU 10 has them by
+ * default.
  *
  * @module
  */
@@ -37,8 +38,8 @@ interface Model {
 const MODELS: Model[] = [
   { qemu: "rv64,zicboz=false,zfa=false", plume: "rv64" },
   { qemu: "rva22u64", plume: "rva22u64" },
-  { qemu: "rva23u64", plume: "rva23u64,v=on" },
-  { qemu: "max", plume: "max,v=on" },
+  { qemu: "rva23u64", plume: "rva23u64,v=on,zvbb=on" },
+  { qemu: "max", plume: "max,v=on,zvbb=on" },
   { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
   { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
   { qemu: "rv64,zfa=false,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
@@ -84,6 +85,8 @@ const HWPROBE_BITS: Record<string, bigint> = {
   zbs: 5n,
   zicboz: 6n,
   zbc: 7n,
+  zvbb: 17n,
+  zvkb: 19n,
   zfh: 27n,
   zfhmin: 28n,
   zfa: 32n,
@@ -170,6 +173,8 @@ const OPTIONAL_NAMES = new Set([
   "zve64d",
   "zve64f",
   "zve64x",
+  "zvbb",
+  "zvkb",
 ]);
 
 for (const m of [...MODELS, { qemu: "rv64,zicboz=false,zfa=false,v=true", plume: "rv64,v=on" }]) {

@@ -57,12 +57,12 @@ export const VECTOR_EXTENSIONS: ReadonlySet<string> = new Set(["v", "zvbb"]);
 const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"];
 
 /**
- * RVA23U64's: RVA22U64's with V, Zicond, Zcb and Zfa (of what it adds, plume has
- * no Zawrs, Zimop, Zcmop, Zvbb, Zvfhmin, Zvkt, Zihintntl's own
- * instructions beyond HINTs, or Supm). V stays off while it is in
- * {@link INCOMPLETE_EXTENSIONS} (`-cpu rva23u64,v=on` turns it on).
+ * RVA23U64's: RVA22U64's with V, Zvbb, Zicond, Zcb and Zfa (of what it adds,
+ * plume has no Zawrs, Zimop, Zcmop, Zvfhmin, Zvkt, Zihintntl's own
+ * instructions beyond HINTs, or Supm). V and Zvbb stay off while they are in
+ * {@link INCOMPLETE_EXTENSIONS} (`-cpu rva23u64,v=on,zvbb=on` turns them on).
  */
-const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zicond", "zcb", "zfa"];
+const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zvbb", "zicond", "zcb", "zfa"];
 
 /**
  * The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its
