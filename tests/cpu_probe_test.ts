@@ -9,11 +9,6 @@
  * keys where QEMU 10 chose differently are not compared: `CPUPERF_0`
  * (plume: misaligned accesses slow) and keys 7 and up (QEMU 10: unknown).
  *
- * V and Zvbb are left out of plume's models while they are incomplete
- * (`INCOMPLETE_EXTENSIONS` in `core/isa/extensions.ts`), so plume runs
- * `rva23u64` and `max` with `,v=on,zvbb=on` where QEMU 10 has them by
- * default.
- *
  * @module
  */
 
@@ -38,8 +33,8 @@ interface Model {
 const MODELS: Model[] = [
   { qemu: "rv64,zicboz=false,zfa=false", plume: "rv64" },
   { qemu: "rva22u64", plume: "rva22u64" },
-  { qemu: "rva23u64", plume: "rva23u64,v=on,zvbb=on" },
-  { qemu: "max", plume: "max,v=on,zvbb=on" },
+  { qemu: "rva23u64", plume: "rva23u64" },
+  { qemu: "max", plume: "max" },
   { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
   { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
   { qemu: "rv64,zfa=false,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
@@ -59,18 +54,6 @@ for (const m of MODELS) {
     },
   });
 }
-
-Deno.test({
-  name: skip
-    ? `plume's rva23u64 leaves V out while it is incomplete (skipped: ${skip})`
-    : "plume's rva23u64 leaves V out while it is incomplete",
-  ignore: skip !== "",
-  async fn() {
-    const p = await runPlume([PROBE, "insns"], { flags: ["-cpu", "rva23u64"] });
-    const v = new TextDecoder().decode(p.stdout).split("\n").find((l) => l.startsWith("v "));
-    assertEquals(v, "v       vsetivli   SIGILL");
-  },
-});
 
 /**
  * `riscv_hwprobe`'s `IMA_EXT_0` bit of each extension plume may report

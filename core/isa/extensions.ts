@@ -34,13 +34,6 @@ const EXTENSIONS: readonly Extension[] = [
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
 /**
- * Extensions plume implements only in part, which `-cpu max` leaves out
- * until they are whole: V has its configuration, loads and stores and a few
- * integer operations and floating point so far (`-cpu rv64,v=on` turns it on).
- */
-const INCOMPLETE_EXTENSIONS: readonly Extension[] = ["v", "zvbb"];
-
-/**
  * The vector extensions: their instructions run in the vector helper
  * (`core/jit/vector.ts`) and read the vector state. Zvbb needs V (QEMU
  * refuses to start without it).
@@ -59,8 +52,7 @@ const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"]
 /**
  * RVA23U64's: RVA22U64's with V, Zvbb, Zicond, Zcb and Zfa (of what it adds,
  * plume has no Zawrs, Zimop, Zcmop, Zvfhmin, Zvkt, Zihintntl's own
- * instructions beyond HINTs, or Supm). V and Zvbb stay off while they are in
- * {@link INCOMPLETE_EXTENSIONS} (`-cpu rva23u64,v=on,zvbb=on` turns them on).
+ * instructions beyond HINTs, or Supm).
  */
 const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zvbb", "zicond", "zcb", "zfa"];
 
@@ -99,8 +91,7 @@ export function isExtension(name: string): name is Extension {
 export function parseCpu(spec: string): Set<Extension> {
   const [model, ...toggles] = spec.split(",");
   if (!Object.hasOwn(CPU_MODELS, model)) throw new Error(`Unable to find CPU definition '${model}'`);
-  // A model has an incomplete extension only when a toggle asks for it.
-  const on = new Set<Extension>(CPU_MODELS[model].filter((e) => !INCOMPLETE_EXTENSIONS.includes(e)));
+  const on = new Set<Extension>(CPU_MODELS[model]);
   const turnedOff = new Set<Extension>();
   for (const toggle of toggles) {
     // As QEMU's property parser: NAME=VALUE, names exactly as QEMU spells them, its boolean spellings.

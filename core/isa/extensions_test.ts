@@ -9,7 +9,7 @@ import { isaString, parseCpu } from "./extensions.ts";
 const LINUX_ORDER = (
   "i m a f d q c b v h zic64b zicbom zicbop zicboz ziccrse zicntr zicond zicsr zifencei zihintntl zihintpause zihpm " +
   "zimop zaamo zabha zacas zalrsc zawrs zfa zfbfmin zfh zfhmin zca zcb zcd zcf zcmop zba zbb zbc zbkb zbkc zbkx zbs " +
-  "zk zkn zknd zkne zknh zkr zks zkt zksed zksh ztso zvbb zvbc zve32f zve32x zve64d zve64f zve64x zvfh zvfhmin"
+  "zk zkn zknd zkne zknh zkr zks zkt zksed zksh ztso zvbb zvbc zve32f zve32x zve64d zve64f zve64x zvfh zvfhmin zvkb"
 ).split(" ");
 
 /** The names of an ISA string, single letters one by one. */
@@ -19,7 +19,7 @@ function names(isa: string): string[] {
 }
 
 Deno.test("isaString lists every name in Linux's canonical order, once", () => {
-  for (const spec of ["rv64", "max,v=on", "rva22u64", "rva23u64,v=on", "rv64,zba=off,zfh=on"]) {
+  for (const spec of ["rv64", "max", "rva22u64", "rva23u64", "rv64,zba=off,zfh=on"]) {
     const got = names(isaString(parseCpu(spec)));
     const positions = got.map((n) => LINUX_ORDER.indexOf(n));
     assertEquals(positions.filter((p) => p < 0), [], `${spec}: names Linux does not know`);
