@@ -35,7 +35,15 @@
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact, type FlagSink, type Format } from "./_exact.ts";
 import { FFLAG_NV, type FpuState, resolveRm } from "./fpu_state.ts";
-import { doubleBitsBig, singleBits, writeDoubleBig, writeSingleBits } from "./_regs.ts";
+import {
+  doubleBitsBig,
+  singleBits,
+  writeDoubleBig,
+  writeNaND,
+  writeNaNS,
+  writeSingle,
+  writeSingleBits,
+} from "./_regs.ts";
 import { toL, toLU, toW, toWU } from "./convert.ts";
 
 /** IEEE-754 binary16 (RISC-V Zfh). */
@@ -284,16 +292,36 @@ export function fclass_h(c: FpuState, rs1: number): number {
 
 // ---- conversions ----------------------------------------------------------
 
+/**
+ * The value of half `h` as a number (exact: every half is a single and a
+ * double), or undefined for a NaN, after NV for a signaling one. A
+ * widening conversion needs no rounding, so it needs none of `_exact.ts`'s
+ * BigInt arithmetic (which made `(float)h` a third of a loop summing halves).
+ */
+function widenHalf(c: FpuState, h: number): number | undefined {
+  const biased = (h >> 10) & 0x1f, frac = h & 0x3ff, sign = (h & 0x8000) !== 0 ? -1 : 1;
+  if (biased === 0x1f) {
+    if (frac === 0) return sign * Infinity;
+    if ((frac & 0x200) === 0) c.fflags |= FFLAG_NV;
+    return undefined;
+  }
+  return sign * (biased === 0 ? frac * 2 ** -24 : (frac + 0x400) * 2 ** (biased - 25));
+}
+
 /** fcvt.s.h: half rs1 to single (exact; a NaN becomes the canonical one, NV if signaling). */
 export function fcvt_s_h(c: FpuState, rd: number, rs1: number, rm: number): void {
-  const m = resolveRm(c, rm);
-  writeSingleBits(c.fi, rd, Number(exact.convert(c, BINARY32, unpackH(c, rs1), m)) | 0);
+  resolveRm(c, rm);
+  const v = widenHalf(c, halfBits(c.fi, rs1));
+  if (v === undefined) writeNaNS(c.fi, rd);
+  else writeSingle(c.fi, rd, v);
 }
 
 /** fcvt.d.h: half rs1 to double (exact). */
 export function fcvt_d_h(c: FpuState, rd: number, rs1: number, rm: number): void {
-  const m = resolveRm(c, rm);
-  writeDoubleBig(c.fi, rd, exact.convert(c, BINARY64, unpackH(c, rs1), m));
+  resolveRm(c, rm);
+  const v = widenHalf(c, halfBits(c.fi, rs1));
+  if (v === undefined) writeNaND(c.fi, rd);
+  else c.f[rd] = v;
 }
 
 /** fcvt.h.s: single rs1 rounded to half. */
