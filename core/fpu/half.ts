@@ -305,8 +305,11 @@ function widenHalf(c: FpuState, h: number): number | undefined {
     if ((frac & 0x200) === 0) c.fflags |= FFLAG_NV;
     return undefined;
   }
-  return sign * (biased === 0 ? frac * 2 ** -24 : (frac + 0x400) * 2 ** (biased - 25));
+  return biased === 0 ? sign * frac * HALF_ULP[1] : sign * (frac + 0x400) * HALF_ULP[biased];
 }
+
+/** The value of a half's last significand bit by biased exponent (1 for subnormals too): 2^(e - 25). */
+const HALF_ULP = Float64Array.from({ length: 31 }, (_, e) => 2 ** (Math.max(e, 1) - 25));
 
 /** fcvt.s.h: half rs1 to single (exact; a NaN becomes the canonical one, NV if signaling). */
 export function fcvt_s_h(c: FpuState, rd: number, rs1: number, rm: number): void {
