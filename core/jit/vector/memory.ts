@@ -7,7 +7,7 @@
  */
 
 import { IllegalInstruction } from "../../cpu/trap.ts";
-import { type AddressSpace, GuestMemoryError } from "../../mem/address_space.ts";
+import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import {
   type Executor,
   getElement,
@@ -32,6 +32,17 @@ interface Access {
 }
 
 const KIND = { unit: 0, indexed: 1, strided: 2, whole: 3, mask: 4, faultFirst: 5 } as const;
+
+/** The kinds whose elements (one field each) lie in order in memory and in the registers, by kind. */
+const CONTIGUOUS: readonly boolean[] = [true, false, false, true, true, true];
+
+/** Whether every byte of `[addr, addr + len)` has a page that allows `need` (so that no access there faults). */
+function allows(mem: AddressSpace, addr: number, len: number, need: number): boolean {
+  if (!mem.inRange(addr, len)) return false;
+  const last = (addr + len - 1) >>> PAGE_SHIFT;
+  for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if ((mem.pages[p] & need) === 0) return false;
+  return true;
+}
 
 /** The EEW in bytes of a load/store's width field (bits 14:12). */
 function widthBytes(raw: number): number {
@@ -118,6 +129,20 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
           evl = s.vl = i;
           break;
         }
+      }
+    }
+    // One contiguous range of memory and of registers, which the walk would not fault in: one copy. (The walk
+    // element by element was a quarter of a vectorized program's time.)
+    if (fields === 1 && !masked && CONTIGUOUS[a.kind] && evl > s.vstart) {
+      const from = base + s.vstart * bytes, len = (evl - s.vstart) * bytes, at = vd * VLENB + s.vstart * bytes;
+      if (allows(mem, from, len, a.store ? PROT_WRITE : PROT_READ)) {
+        if (a.store) {
+          mem.check(from, len, "write");
+          mem.u8.set(s.v.subarray(at, at + len), from);
+          mem.noteWrite(from, len);
+        } else s.v.set(mem.u8.subarray(from, from + len), at);
+        s.vstart = 0;
+        return 0;
       }
     }
     for (let i = s.vstart; i < evl; i++) {
