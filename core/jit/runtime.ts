@@ -14,7 +14,7 @@ import * as bitmanip from "./bitmanip.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
 import { makeWasmRuntime } from "./wasm/runtime.ts";
-import { isVectorCsr, makeVectorHelper, readVectorCsr, writeVectorCsr } from "./vector.ts";
+import { isVectorCsr, makeVectorExecutors, makeVectorHelper, readVectorCsr, writeVectorCsr } from "./vector.ts";
 
 /** Hooks for a run without plugins: instrumented code is never made then. */
 export const NO_PLUGIN_HOOKS: PluginHooks = {
@@ -292,6 +292,7 @@ export function makeRuntime(
     csr,
     cboZero,
     vector: makeVectorHelper(mem, RH),
+    vectorExecutor: makeVectorExecutors(mem, RH),
     P: plugins,
     ...int64,
     ...bitmanip,

@@ -41,11 +41,18 @@ export const READS_FS1: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => 
 /** The vector operations that write an FP register rd (vfmv.f.s). */
 export const WRITES_FD: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rd")));
 
-/** Any vector instruction: `vector(c, raw, rs1, rs2)`, which may fault or be illegal at run time. */
+/**
+ * Any vector instruction: a call of its executor (`vectorExecutor`, made at
+ * its first run and kept at the site) with rs1's and rs2's words, which may
+ * fault or be illegal at run time.
+ */
 const vectorTrans: Trans = (e, i) => {
   const a = READS_FS1.has(i.op) ? { lo: `F[${2 * i.rs1}]`, hi: `F[${2 * i.rs1 + 1}]` } : e.x(i.rs1), b = e.x(i.rs2);
   e.mayThrow();
-  const call = `${e.rt("vector")}(c, ${i.raw}, ${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`;
+  const site = e.datum({ run: undefined });
+  // Executors leave a result's high word in RH[0] only when they have one (vset* do not).
+  if (WRITES_RD.has(i.op) || WRITES_FD.has(i.op)) e.line(`${e.rt("RH")}[0] = 0;`);
+  const call = `(${site}.run ??= ${e.rt("vectorExecutor")}(${i.raw}))(c, ${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`;
   if (WRITES_RD.has(i.op)) e.setXEffect(i.rd, call, e.rh);
   else if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
   else e.line(`${call};`);
