@@ -35,15 +35,7 @@
 import * as exact from "./_exact.ts";
 import { BINARY32, BINARY64, type Exact, type FlagSink, type Format } from "./_exact.ts";
 import { FFLAG_NV, type FpuState, resolveRm } from "./fpu_state.ts";
-import {
-  doubleBitsBig,
-  singleBits,
-  writeDoubleBig,
-  writeNaND,
-  writeNaNS,
-  writeSingle,
-  writeSingleBits,
-} from "./_regs.ts";
+import { doubleBitsBig, singleBits, writeNaND, writeNaNS, writeSingle } from "./_regs.ts";
 import { toL, toLU, toW, toWU } from "./convert.ts";
 
 /** IEEE-754 binary16 (RISC-V Zfh). */
