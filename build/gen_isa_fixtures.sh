@@ -14,7 +14,7 @@ OBJDUMP=${OBJDUMP:-riscv64-linux-gnu-objdump}
 DIR=tests/isa
 
 # --no-relax keeps every encoding as written; no build id keeps the ELF reproducible.
-"$CC" -march=rv64gc_zba_zbb_zbc_zbs_zicboz_zfh -mabi=lp64d -nostdlib -static \
+"$CC" -march=rv64gc_zba_zbb_zbc_zbs_zicboz_zawrs_zfh -mabi=lp64d -nostdlib -static \
   -Wl,--no-relax -Wl,--build-id=none \
   -o "$DIR/all_insns.elf" "$DIR/all_insns.S"
 

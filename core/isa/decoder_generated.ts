@@ -67,6 +67,10 @@ function f_c_imm6(w: number): number {
   return (((w << 19) >> 31) << 5) | ((w >>> 2) & 0x1f);
 }
 
+function f_c_mop_n(w: number): number {
+  return (((w >>> 8) & 0x7) << 1) + 1;
+}
+
 function f_c_rd(w: number): number {
   return (w >>> 7) & 0x1f;
 }
@@ -162,6 +166,16 @@ function f_imm_u(w: number): number {
   return (w >> 12) << 12;
 }
 
+function f_mop_r_n(w: number): number {
+  return (((w >>> 30) & 0x1) << 4) |
+    (((w >>> 26) & 0x3) << 2) |
+    ((w >>> 20) & 0x3);
+}
+
+function f_mop_rr_n(w: number): number {
+  return (((w >>> 30) & 0x1) << 2) | ((w >>> 26) & 0x3);
+}
+
 function f_pred_succ(w: number): number {
   return (w >>> 20) & 0xff;
 }
@@ -232,6 +246,10 @@ function b_c_li(op: Op, w: number): Insn {
 
 function b_c_lwsp(op: Op, w: number): Insn {
   return insn(op, w, 2, f_c_rd(w), 2, 0, 0, f_c_uimm_lwsp(w), 0, false, false, 0);
+}
+
+function b_c_mop(op: Op, w: number): Insn {
+  return insn(op, w, 2, 0, 0, 0, 0, f_c_mop_n(w), 0, false, false, 0);
 }
 
 function b_c_addi16sp(op: Op, w: number): Insn {
@@ -406,6 +424,14 @@ function b_csr(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, 0, 0, false, false, f_csr(w));
 }
 
+function b_mop_r(op: Op, w: number): Insn {
+  return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), 0, 0, f_mop_r_n(w), 0, false, false, 0);
+}
+
+function b_mop_rr(op: Op, w: number): Insn {
+  return insn(op, w >>> 0, 4, f_rd(w), f_rs1(w), f_rs2(w), 0, f_mop_rr_n(w), 0, false, false, 0);
+}
+
 function b_csri(op: Op, w: number): Insn {
   return insn(op, w >>> 0, 4, f_rd(w), 0, 0, 0, f_zimm(w), 0, false, false, f_csr(w));
 }
@@ -419,93 +445,94 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 955
-      return b_c_addi4spn("addi", w); // line 956
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 978
+      return b_c_addi4spn("addi", w); // line 979
     case 0x1:
-      return b_c_addi("addi", w); // line 968
+      return b_c_addi("addi", w); // line 991
     case 0x2:
-      return b_c_shift("slli", w); // line 991
+      return b_c_shift("slli", w); // line 1014
     case 0x2000:
-      return b_c_ld("fld", w); // line 957
+      return b_c_ld("fld", w); // line 980
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 969
-      return b_c_addi("addiw", w); // line 970
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 992
+      return b_c_addi("addiw", w); // line 993
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 992
+      return b_c_ldsp("fld", w); // line 1015
     case 0x4000:
-      return b_c_lw("lw", w); // line 958
+      return b_c_lw("lw", w); // line 981
     case 0x4001:
-      return b_c_li("addi", w); // line 971
+      return b_c_li("addi", w); // line 994
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 993
-      return b_c_lwsp("lw", w); // line 994
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1016
+      return b_c_lwsp("lw", w); // line 1017
     case 0x6000:
-      return b_c_ld("ld", w); // line 959
+      return b_c_ld("ld", w); // line 982
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 973
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 972
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 974
-      return b_c_lui("lui", w); // line 975
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 996
+      if ((w & 0x18fc) >>> 2 === 0x20) return b_c_mop("c.mop.n", w); // line 1054
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 995
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 997
+      return b_c_lui("lui", w); // line 998
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 995
-      return b_c_ldsp("ld", w); // line 996
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1018
+      return b_c_ldsp("ld", w); // line 1019
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 1011
+          return b_c_lb("lbu", w); // line 1034
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 1012
+              return b_c_lh("lhu", w); // line 1035
             case 0x1:
-              return b_c_lh("lh", w); // line 1013
+              return b_c_lh("lh", w); // line 1036
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 1014
+          return b_c_sb("sb", w); // line 1037
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1015
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1038
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 976
+          return b_c_shiftp("srli", w); // line 999
         case 0x1:
-          return b_c_shiftp("srai", w); // line 977
+          return b_c_shiftp("srai", w); // line 1000
         case 0x2:
-          return b_c_andi("andi", w); // line 978
+          return b_c_andi("andi", w); // line 1001
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 979
+              return b_c_arith("sub", w); // line 1002
             case 0x1:
-              return b_c_arith("xor", w); // line 980
+              return b_c_arith("xor", w); // line 1003
             case 0x2:
-              return b_c_arith("or", w); // line 981
+              return b_c_arith("or", w); // line 1004
             case 0x3:
-              return b_c_arith("and", w); // line 982
+              return b_c_arith("and", w); // line 1005
             case 0x80:
-              return b_c_arith("subw", w); // line 983
+              return b_c_arith("subw", w); // line 1006
             case 0x81:
-              return b_c_arith("addw", w); // line 984
+              return b_c_arith("addw", w); // line 1007
             case 0x82:
-              return b_c_arith("mul", w); // line 1022
+              return b_c_arith("mul", w); // line 1045
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 1016
+                  return b_c_andi255("andi", w); // line 1039
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 1017
+                  return b_c_unary("sext.b", w); // line 1040
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 1018
+                  return b_c_unary("zext.h", w); // line 1041
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 1019
+                  return b_c_unary("sext.h", w); // line 1042
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 1020
+                  return b_c_unary("add.uw", w); // line 1043
                 case 0x5:
-                  return b_c_not("xori", w); // line 1021
+                  return b_c_not("xori", w); // line 1044
               }
               return null;
           }
@@ -515,33 +542,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 997
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 998
-          return b_c_mv("add", w); // line 999
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 1020
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 1021
+          return b_c_mv("add", w); // line 1022
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1000
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1001
-          return b_c_add("add", w); // line 1002
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1023
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1024
+          return b_c_add("add", w); // line 1025
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 960
+      return b_c_sd("fsd", w); // line 983
     case 0xa001:
-      return b_c_j("jal", w); // line 985
+      return b_c_j("jal", w); // line 1008
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 1003
+      return b_c_sdsp("fsd", w); // line 1026
     case 0xc000:
-      return b_c_sw("sw", w); // line 961
+      return b_c_sw("sw", w); // line 984
     case 0xc001:
-      return b_c_b("beq", w); // line 986
+      return b_c_b("beq", w); // line 1009
     case 0xc002:
-      return b_c_swsp("sw", w); // line 1004
+      return b_c_swsp("sw", w); // line 1027
     case 0xe000:
-      return b_c_sd("sd", w); // line 962
+      return b_c_sd("sd", w); // line 985
     case 0xe001:
-      return b_c_b("bne", w); // line 987
+      return b_c_b("bne", w); // line 1010
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 1005
+      return b_c_sdsp("sd", w); // line 1028
   }
   return null;
 }
@@ -557,19 +584,19 @@ export function decode32(w: number): Insn | null {
     case 0x3:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("lb", w); // line 198
+          return b_i("lb", w); // line 207
         case 0x1:
-          return b_i("lh", w); // line 199
+          return b_i("lh", w); // line 208
         case 0x2:
-          return b_i("lw", w); // line 200
+          return b_i("lw", w); // line 209
         case 0x3:
-          return b_i("ld", w); // line 201
+          return b_i("ld", w); // line 210
         case 0x4:
-          return b_i("lbu", w); // line 202
+          return b_i("lbu", w); // line 211
         case 0x5:
-          return b_i("lhu", w); // line 203
+          return b_i("lhu", w); // line 212
         case 0x6:
-          return b_i("lwu", w); // line 204
+          return b_i("lwu", w); // line 213
       }
       return null;
     case 0x7:
@@ -579,68 +606,68 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle8.v", w); // line 458
+                  return b_v_x1("vle8.v", w); // line 481
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re8.v", w); // line 478
+                      return b_v_x1("vl1re8.v", w); // line 501
                     case 0x11:
-                      return b_v_x1("vl2re8.v", w); // line 482
+                      return b_v_x1("vl2re8.v", w); // line 505
                     case 0x31:
-                      return b_v_x1("vl4re8.v", w); // line 486
+                      return b_v_x1("vl4re8.v", w); // line 509
                     case 0x71:
-                      return b_v_x1("vl8re8.v", w); // line 490
+                      return b_v_x1("vl8re8.v", w); // line 513
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 494
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 517
                   return null;
                 case 0x10:
-                  return b_v_x1("vle8ff.v", w); // line 462
+                  return b_v_x1("vle8ff.v", w); // line 485
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei8.v", w); // line 470
+              return b_v_x1("vluxei8.v", w); // line 493
             case 0x2:
-              return b_v_x2("vlse8.v", w); // line 466
+              return b_v_x2("vlse8.v", w); // line 489
             case 0x3:
-              return b_v_x1("vloxei8.v", w); // line 474
+              return b_v_x1("vloxei8.v", w); // line 497
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 885
+          return b_i("flh", w); // line 908
         case 0x2:
-          return b_i("flw", w); // line 312
+          return b_i("flw", w); // line 321
         case 0x3:
-          return b_i("fld", w); // line 345
+          return b_i("fld", w); // line 354
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle16.v", w); // line 459
+                  return b_v_x1("vle16.v", w); // line 482
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re16.v", w); // line 479
+                      return b_v_x1("vl1re16.v", w); // line 502
                     case 0x11:
-                      return b_v_x1("vl2re16.v", w); // line 483
+                      return b_v_x1("vl2re16.v", w); // line 506
                     case 0x31:
-                      return b_v_x1("vl4re16.v", w); // line 487
+                      return b_v_x1("vl4re16.v", w); // line 510
                     case 0x71:
-                      return b_v_x1("vl8re16.v", w); // line 491
+                      return b_v_x1("vl8re16.v", w); // line 514
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle16ff.v", w); // line 463
+                  return b_v_x1("vle16ff.v", w); // line 486
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei16.v", w); // line 471
+              return b_v_x1("vluxei16.v", w); // line 494
             case 0x2:
-              return b_v_x2("vlse16.v", w); // line 467
+              return b_v_x2("vlse16.v", w); // line 490
             case 0x3:
-              return b_v_x1("vloxei16.v", w); // line 475
+              return b_v_x1("vloxei16.v", w); // line 498
           }
           return null;
         case 0x6:
@@ -648,29 +675,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle32.v", w); // line 460
+                  return b_v_x1("vle32.v", w); // line 483
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re32.v", w); // line 480
+                      return b_v_x1("vl1re32.v", w); // line 503
                     case 0x11:
-                      return b_v_x1("vl2re32.v", w); // line 484
+                      return b_v_x1("vl2re32.v", w); // line 507
                     case 0x31:
-                      return b_v_x1("vl4re32.v", w); // line 488
+                      return b_v_x1("vl4re32.v", w); // line 511
                     case 0x71:
-                      return b_v_x1("vl8re32.v", w); // line 492
+                      return b_v_x1("vl8re32.v", w); // line 515
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle32ff.v", w); // line 464
+                  return b_v_x1("vle32ff.v", w); // line 487
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei32.v", w); // line 472
+              return b_v_x1("vluxei32.v", w); // line 495
             case 0x2:
-              return b_v_x2("vlse32.v", w); // line 468
+              return b_v_x2("vlse32.v", w); // line 491
             case 0x3:
-              return b_v_x1("vloxei32.v", w); // line 476
+              return b_v_x1("vloxei32.v", w); // line 499
           }
           return null;
         case 0x7:
@@ -678,29 +705,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle64.v", w); // line 461
+                  return b_v_x1("vle64.v", w); // line 484
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re64.v", w); // line 481
+                      return b_v_x1("vl1re64.v", w); // line 504
                     case 0x11:
-                      return b_v_x1("vl2re64.v", w); // line 485
+                      return b_v_x1("vl2re64.v", w); // line 508
                     case 0x31:
-                      return b_v_x1("vl4re64.v", w); // line 489
+                      return b_v_x1("vl4re64.v", w); // line 512
                     case 0x71:
-                      return b_v_x1("vl8re64.v", w); // line 493
+                      return b_v_x1("vl8re64.v", w); // line 516
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle64ff.v", w); // line 465
+                  return b_v_x1("vle64ff.v", w); // line 488
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei64.v", w); // line 473
+              return b_v_x1("vluxei64.v", w); // line 496
             case 0x2:
-              return b_v_x2("vlse64.v", w); // line 469
+              return b_v_x2("vlse64.v", w); // line 492
             case 0x3:
-              return b_v_x1("vloxei64.v", w); // line 477
+              return b_v_x1("vloxei64.v", w); // line 500
           }
           return null;
       }
@@ -708,96 +735,96 @@ export function decode32(w: number): Insn | null {
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 248
-          return b_fence("fence", w); // line 247
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 257
+          return b_fence("fence", w); // line 256
         case 0x1:
-          return b_args_empty("fence.i", w); // line 255
+          return b_args_empty("fence.i", w); // line 264
         case 0x2:
-          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 444
+          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 453
           return null;
       }
       return null;
     case 0x13:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addi", w); // line 211
+          return b_i("addi", w); // line 220
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("slli", w); // line 217
+              return b_sh6("slli", w); // line 226
             case 0xa:
-              return b_sh6("bseti", w); // line 427
+              return b_sh6("bseti", w); // line 436
             case 0x12:
-              return b_sh6("bclri", w); // line 421
+              return b_sh6("bclri", w); // line 430
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clz", w); // line 394
+                  return b_r2("clz", w); // line 403
                 case 0x1:
-                  return b_r2("ctz", w); // line 395
+                  return b_r2("ctz", w); // line 404
                 case 0x2:
-                  return b_r2("cpop", w); // line 396
+                  return b_r2("cpop", w); // line 405
                 case 0x4:
-                  return b_r2("sext.b", w); // line 397
+                  return b_r2("sext.b", w); // line 406
                 case 0x5:
-                  return b_r2("sext.h", w); // line 398
+                  return b_r2("sext.h", w); // line 407
               }
               return null;
             case 0x1a:
-              return b_sh6("binvi", w); // line 425
+              return b_sh6("binvi", w); // line 434
           }
           return null;
         case 0x2:
-          return b_i("slti", w); // line 212
+          return b_i("slti", w); // line 221
         case 0x3:
-          return b_i("sltiu", w); // line 213
+          return b_i("sltiu", w); // line 222
         case 0x4:
-          return b_i("xori", w); // line 214
+          return b_i("xori", w); // line 223
         case 0x5:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("srli", w); // line 218
+              return b_sh6("srli", w); // line 227
             case 0xa:
-              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 406
+              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 415
               return null;
             case 0x10:
-              return b_sh6("srai", w); // line 219
+              return b_sh6("srai", w); // line 228
             case 0x12:
-              return b_sh6("bexti", w); // line 423
+              return b_sh6("bexti", w); // line 432
             case 0x18:
-              return b_sh6("rori", w); // line 413
+              return b_sh6("rori", w); // line 422
             case 0x1a:
-              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 407
+              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 416
               return null;
           }
           return null;
         case 0x6:
-          return b_i("ori", w); // line 215
+          return b_i("ori", w); // line 224
         case 0x7:
-          return b_i("andi", w); // line 216
+          return b_i("andi", w); // line 225
       }
       return null;
     case 0x17:
-      return b_u("auipc", w); // line 187
+      return b_u("auipc", w); // line 196
     case 0x1b:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addiw", w); // line 234
+          return b_i("addiw", w); // line 243
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 235
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 244
               return null;
             case 0x2:
-              return b_sh6("slli.uw", w); // line 389
+              return b_sh6("slli.uw", w); // line 398
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clzw", w); // line 399
+                  return b_r2("clzw", w); // line 408
                 case 0x1:
-                  return b_r2("ctzw", w); // line 400
+                  return b_r2("ctzw", w); // line 409
                 case 0x2:
-                  return b_r2("cpopw", w); // line 401
+                  return b_r2("cpopw", w); // line 410
               }
               return null;
           }
@@ -805,11 +832,11 @@ export function decode32(w: number): Insn | null {
         case 0x5:
           switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
-              return b_sh5("srliw", w); // line 236
+              return b_sh5("srliw", w); // line 245
             case 0x20:
-              return b_sh5("sraiw", w); // line 237
+              return b_sh5("sraiw", w); // line 246
             case 0x30:
-              return b_sh5("roriw", w); // line 414
+              return b_sh5("roriw", w); // line 423
           }
           return null;
       }
@@ -817,13 +844,13 @@ export function decode32(w: number): Insn | null {
     case 0x23:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_s("sb", w); // line 206
+          return b_s("sb", w); // line 215
         case 0x1:
-          return b_s("sh", w); // line 207
+          return b_s("sh", w); // line 216
         case 0x2:
-          return b_s("sw", w); // line 208
+          return b_s("sw", w); // line 217
         case 0x3:
-          return b_s("sd", w); // line 209
+          return b_s("sd", w); // line 218
       }
       return null;
     case 0x27:
@@ -833,75 +860,75 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vse8.v", w); // line 495
+                  return b_v_x1("vse8.v", w); // line 518
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vs1r.v", w); // line 511
+                      return b_v_x1("vs1r.v", w); // line 534
                     case 0x11:
-                      return b_v_x1("vs2r.v", w); // line 512
+                      return b_v_x1("vs2r.v", w); // line 535
                     case 0x31:
-                      return b_v_x1("vs4r.v", w); // line 513
+                      return b_v_x1("vs4r.v", w); // line 536
                     case 0x71:
-                      return b_v_x1("vs8r.v", w); // line 514
+                      return b_v_x1("vs8r.v", w); // line 537
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 515
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 538
                   return null;
               }
               return null;
             case 0x1:
-              return b_v_x1("vsuxei8.v", w); // line 503
+              return b_v_x1("vsuxei8.v", w); // line 526
             case 0x2:
-              return b_v_x2("vsse8.v", w); // line 499
+              return b_v_x2("vsse8.v", w); // line 522
             case 0x3:
-              return b_v_x1("vsoxei8.v", w); // line 507
+              return b_v_x1("vsoxei8.v", w); // line 530
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 886
+          return b_s("fsh", w); // line 909
         case 0x2:
-          return b_s("fsw", w); // line 313
+          return b_s("fsw", w); // line 322
         case 0x3:
-          return b_s("fsd", w); // line 346
+          return b_s("fsd", w); // line 355
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 496
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 519
               return null;
             case 0x1:
-              return b_v_x1("vsuxei16.v", w); // line 504
+              return b_v_x1("vsuxei16.v", w); // line 527
             case 0x2:
-              return b_v_x2("vsse16.v", w); // line 500
+              return b_v_x2("vsse16.v", w); // line 523
             case 0x3:
-              return b_v_x1("vsoxei16.v", w); // line 508
+              return b_v_x1("vsoxei16.v", w); // line 531
           }
           return null;
         case 0x6:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 497
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 520
               return null;
             case 0x1:
-              return b_v_x1("vsuxei32.v", w); // line 505
+              return b_v_x1("vsuxei32.v", w); // line 528
             case 0x2:
-              return b_v_x2("vsse32.v", w); // line 501
+              return b_v_x2("vsse32.v", w); // line 524
             case 0x3:
-              return b_v_x1("vsoxei32.v", w); // line 509
+              return b_v_x1("vsoxei32.v", w); // line 532
           }
           return null;
         case 0x7:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 498
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 521
               return null;
             case 0x1:
-              return b_v_x1("vsuxei64.v", w); // line 506
+              return b_v_x1("vsuxei64.v", w); // line 529
             case 0x2:
-              return b_v_x2("vsse64.v", w); // line 502
+              return b_v_x2("vsse64.v", w); // line 525
             case 0x3:
-              return b_v_x1("vsoxei64.v", w); // line 510
+              return b_v_x1("vsoxei64.v", w); // line 533
           }
           return null;
       }
@@ -909,516 +936,516 @@ export function decode32(w: number): Insn | null {
     case 0x2f:
       switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
-          return b_atom_st("amoadd.w", w); // line 287
+          return b_atom_st("amoadd.w", w); // line 296
         case 0x3:
-          return b_atom_st("amoadd.d", w); // line 299
+          return b_atom_st("amoadd.d", w); // line 308
         case 0x8002:
-          return b_atom_st("amoswap.w", w); // line 286
+          return b_atom_st("amoswap.w", w); // line 295
         case 0x8003:
-          return b_atom_st("amoswap.d", w); // line 298
+          return b_atom_st("amoswap.d", w); // line 307
         case 0x10002:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 284
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 293
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 296
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 305
           return null;
         case 0x18002:
-          return b_atom_st("sc.w", w); // line 285
+          return b_atom_st("sc.w", w); // line 294
         case 0x18003:
-          return b_atom_st("sc.d", w); // line 297
+          return b_atom_st("sc.d", w); // line 306
         case 0x20002:
-          return b_atom_st("amoxor.w", w); // line 288
+          return b_atom_st("amoxor.w", w); // line 297
         case 0x20003:
-          return b_atom_st("amoxor.d", w); // line 300
+          return b_atom_st("amoxor.d", w); // line 309
         case 0x40002:
-          return b_atom_st("amoor.w", w); // line 290
+          return b_atom_st("amoor.w", w); // line 299
         case 0x40003:
-          return b_atom_st("amoor.d", w); // line 302
+          return b_atom_st("amoor.d", w); // line 311
         case 0x60002:
-          return b_atom_st("amoand.w", w); // line 289
+          return b_atom_st("amoand.w", w); // line 298
         case 0x60003:
-          return b_atom_st("amoand.d", w); // line 301
+          return b_atom_st("amoand.d", w); // line 310
         case 0x80002:
-          return b_atom_st("amomin.w", w); // line 291
+          return b_atom_st("amomin.w", w); // line 300
         case 0x80003:
-          return b_atom_st("amomin.d", w); // line 303
+          return b_atom_st("amomin.d", w); // line 312
         case 0xa0002:
-          return b_atom_st("amomax.w", w); // line 292
+          return b_atom_st("amomax.w", w); // line 301
         case 0xa0003:
-          return b_atom_st("amomax.d", w); // line 304
+          return b_atom_st("amomax.d", w); // line 313
         case 0xc0002:
-          return b_atom_st("amominu.w", w); // line 293
+          return b_atom_st("amominu.w", w); // line 302
         case 0xc0003:
-          return b_atom_st("amominu.d", w); // line 305
+          return b_atom_st("amominu.d", w); // line 314
         case 0xe0002:
-          return b_atom_st("amomaxu.w", w); // line 294
+          return b_atom_st("amomaxu.w", w); // line 303
         case 0xe0003:
-          return b_atom_st("amomaxu.d", w); // line 306
+          return b_atom_st("amomaxu.d", w); // line 315
       }
       return null;
     case 0x33:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("add", w); // line 221
+          return b_r("add", w); // line 230
         case 0x1:
-          return b_r("sll", w); // line 223
+          return b_r("sll", w); // line 232
         case 0x2:
-          return b_r("slt", w); // line 224
+          return b_r("slt", w); // line 233
         case 0x3:
-          return b_r("sltu", w); // line 225
+          return b_r("sltu", w); // line 234
         case 0x4:
-          return b_r("xor", w); // line 226
+          return b_r("xor", w); // line 235
         case 0x5:
-          return b_r("srl", w); // line 227
+          return b_r("srl", w); // line 236
         case 0x6:
-          return b_r("or", w); // line 229
+          return b_r("or", w); // line 238
         case 0x7:
-          return b_r("and", w); // line 230
+          return b_r("and", w); // line 239
         case 0x2000:
-          return b_r("mul", w); // line 268
+          return b_r("mul", w); // line 277
         case 0x2001:
-          return b_r("mulh", w); // line 269
+          return b_r("mulh", w); // line 278
         case 0x2002:
-          return b_r("mulhsu", w); // line 270
+          return b_r("mulhsu", w); // line 279
         case 0x2003:
-          return b_r("mulhu", w); // line 271
+          return b_r("mulhu", w); // line 280
         case 0x2004:
-          return b_r("div", w); // line 272
+          return b_r("div", w); // line 281
         case 0x2005:
-          return b_r("divu", w); // line 273
+          return b_r("divu", w); // line 282
         case 0x2006:
-          return b_r("rem", w); // line 274
+          return b_r("rem", w); // line 283
         case 0x2007:
-          return b_r("remu", w); // line 275
+          return b_r("remu", w); // line 284
         case 0xa001:
-          return b_r("clmul", w); // line 416
+          return b_r("clmul", w); // line 425
         case 0xa002:
-          return b_r("clmulr", w); // line 417
+          return b_r("clmulr", w); // line 426
         case 0xa003:
-          return b_r("clmulh", w); // line 418
+          return b_r("clmulh", w); // line 427
         case 0xa004:
-          return b_r("min", w); // line 404
+          return b_r("min", w); // line 413
         case 0xa005:
-          return b_r("minu", w); // line 405
+          return b_r("minu", w); // line 414
         case 0xa006:
-          return b_r("max", w); // line 402
+          return b_r("max", w); // line 411
         case 0xa007:
-          return b_r("maxu", w); // line 403
+          return b_r("maxu", w); // line 412
         case 0xe005:
-          return b_r("czero.eqz", w); // line 432
+          return b_r("czero.eqz", w); // line 441
         case 0xe007:
-          return b_r("czero.nez", w); // line 433
+          return b_r("czero.nez", w); // line 442
         case 0x20002:
-          return b_r("sh1add", w); // line 383
+          return b_r("sh1add", w); // line 392
         case 0x20004:
-          return b_r("sh2add", w); // line 384
+          return b_r("sh2add", w); // line 393
         case 0x20006:
-          return b_r("sh3add", w); // line 385
+          return b_r("sh3add", w); // line 394
         case 0x28001:
-          return b_r("bset", w); // line 426
+          return b_r("bset", w); // line 435
         case 0x40000:
-          return b_r("sub", w); // line 222
+          return b_r("sub", w); // line 231
         case 0x40004:
-          return b_r("xnor", w); // line 393
+          return b_r("xnor", w); // line 402
         case 0x40005:
-          return b_r("sra", w); // line 228
+          return b_r("sra", w); // line 237
         case 0x40006:
-          return b_r("orn", w); // line 392
+          return b_r("orn", w); // line 401
         case 0x40007:
-          return b_r("andn", w); // line 391
+          return b_r("andn", w); // line 400
         case 0x48001:
-          return b_r("bclr", w); // line 420
+          return b_r("bclr", w); // line 429
         case 0x48005:
-          return b_r("bext", w); // line 422
+          return b_r("bext", w); // line 431
         case 0x60001:
-          return b_r("rol", w); // line 409
+          return b_r("rol", w); // line 418
         case 0x60005:
-          return b_r("ror", w); // line 410
+          return b_r("ror", w); // line 419
         case 0x68001:
-          return b_r("binv", w); // line 424
+          return b_r("binv", w); // line 433
       }
       return null;
     case 0x37:
-      return b_u("lui", w); // line 186
+      return b_u("lui", w); // line 195
     case 0x3b:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("addw", w); // line 238
+          return b_r("addw", w); // line 247
         case 0x1:
-          return b_r("sllw", w); // line 240
+          return b_r("sllw", w); // line 249
         case 0x5:
-          return b_r("srlw", w); // line 241
+          return b_r("srlw", w); // line 250
         case 0x2000:
-          return b_r("mulw", w); // line 276
+          return b_r("mulw", w); // line 285
         case 0x2004:
-          return b_r("divw", w); // line 277
+          return b_r("divw", w); // line 286
         case 0x2005:
-          return b_r("divuw", w); // line 278
+          return b_r("divuw", w); // line 287
         case 0x2006:
-          return b_r("remw", w); // line 279
+          return b_r("remw", w); // line 288
         case 0x2007:
-          return b_r("remuw", w); // line 280
+          return b_r("remuw", w); // line 289
         case 0x8000:
-          return b_r("add.uw", w); // line 382
+          return b_r("add.uw", w); // line 391
         case 0x8004:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 408
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 417
           return null;
         case 0x20002:
-          return b_r("sh1add.uw", w); // line 386
+          return b_r("sh1add.uw", w); // line 395
         case 0x20004:
-          return b_r("sh2add.uw", w); // line 387
+          return b_r("sh2add.uw", w); // line 396
         case 0x20006:
-          return b_r("sh3add.uw", w); // line 388
+          return b_r("sh3add.uw", w); // line 397
         case 0x40000:
-          return b_r("subw", w); // line 239
+          return b_r("subw", w); // line 248
         case 0x40005:
-          return b_r("sraw", w); // line 242
+          return b_r("sraw", w); // line 251
         case 0x60001:
-          return b_r("rolw", w); // line 411
+          return b_r("rolw", w); // line 420
         case 0x60005:
-          return b_r("rorw", w); // line 412
+          return b_r("rorw", w); // line 421
       }
       return null;
     case 0x43:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmadd.s", w); // line 314
+          return b_r4_rm("fmadd.s", w); // line 323
         case 0x1:
-          return b_r4_rm("fmadd.d", w); // line 347
+          return b_r4_rm("fmadd.d", w); // line 356
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 894
+          return b_r4_rm("fmadd.h", w); // line 917
       }
       return null;
     case 0x47:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmsub.s", w); // line 315
+          return b_r4_rm("fmsub.s", w); // line 324
         case 0x1:
-          return b_r4_rm("fmsub.d", w); // line 348
+          return b_r4_rm("fmsub.d", w); // line 357
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 895
+          return b_r4_rm("fmsub.h", w); // line 918
       }
       return null;
     case 0x4b:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmsub.s", w); // line 316
+          return b_r4_rm("fnmsub.s", w); // line 325
         case 0x1:
-          return b_r4_rm("fnmsub.d", w); // line 349
+          return b_r4_rm("fnmsub.d", w); // line 358
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 896
+          return b_r4_rm("fnmsub.h", w); // line 919
       }
       return null;
     case 0x4f:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmadd.s", w); // line 317
+          return b_r4_rm("fnmadd.s", w); // line 326
         case 0x1:
-          return b_r4_rm("fnmadd.d", w); // line 350
+          return b_r4_rm("fnmadd.d", w); // line 359
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 897
+          return b_r4_rm("fnmadd.h", w); // line 920
       }
       return null;
     case 0x53:
       switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
-          return b_r_rm("fadd.s", w); // line 318
+          return b_r_rm("fadd.s", w); // line 327
         case 0x1:
-          return b_r_rm("fadd.d", w); // line 351
+          return b_r_rm("fadd.d", w); // line 360
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 898
+          return b_r_rm("fadd.h", w); // line 921
         case 0x4:
-          return b_r_rm("fsub.s", w); // line 319
+          return b_r_rm("fsub.s", w); // line 328
         case 0x5:
-          return b_r_rm("fsub.d", w); // line 352
+          return b_r_rm("fsub.d", w); // line 361
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 899
+          return b_r_rm("fsub.h", w); // line 922
         case 0x8:
-          return b_r_rm("fmul.s", w); // line 320
+          return b_r_rm("fmul.s", w); // line 329
         case 0x9:
-          return b_r_rm("fmul.d", w); // line 353
+          return b_r_rm("fmul.d", w); // line 362
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 900
+          return b_r_rm("fmul.h", w); // line 923
         case 0xc:
-          return b_r_rm("fdiv.s", w); // line 321
+          return b_r_rm("fdiv.s", w); // line 330
         case 0xd:
-          return b_r_rm("fdiv.d", w); // line 354
+          return b_r_rm("fdiv.d", w); // line 363
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 901
+          return b_r_rm("fdiv.h", w); // line 924
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.s", w); // line 323
+              return b_r("fsgnj.s", w); // line 332
             case 0x1:
-              return b_r("fsgnjn.s", w); // line 324
+              return b_r("fsgnjn.s", w); // line 333
             case 0x2:
-              return b_r("fsgnjx.s", w); // line 325
+              return b_r("fsgnjx.s", w); // line 334
           }
           return null;
         case 0x11:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.d", w); // line 356
+              return b_r("fsgnj.d", w); // line 365
             case 0x1:
-              return b_r("fsgnjn.d", w); // line 357
+              return b_r("fsgnjn.d", w); // line 366
             case 0x2:
-              return b_r("fsgnjx.d", w); // line 358
+              return b_r("fsgnjx.d", w); // line 367
           }
           return null;
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 903
+              return b_r("fsgnj.h", w); // line 926
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 904
+              return b_r("fsgnjn.h", w); // line 927
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 905
+              return b_r("fsgnjx.h", w); // line 928
           }
           return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.s", w); // line 326
+              return b_r("fmin.s", w); // line 335
             case 0x1:
-              return b_r("fmax.s", w); // line 327
+              return b_r("fmax.s", w); // line 336
             case 0x2:
-              return b_r("fminm.s", w); // line 933
+              return b_r("fminm.s", w); // line 956
             case 0x3:
-              return b_r("fmaxm.s", w); // line 934
+              return b_r("fmaxm.s", w); // line 957
           }
           return null;
         case 0x15:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.d", w); // line 359
+              return b_r("fmin.d", w); // line 368
             case 0x1:
-              return b_r("fmax.d", w); // line 360
+              return b_r("fmax.d", w); // line 369
             case 0x2:
-              return b_r("fminm.d", w); // line 935
+              return b_r("fminm.d", w); // line 958
             case 0x3:
-              return b_r("fmaxm.d", w); // line 936
+              return b_r("fmaxm.d", w); // line 959
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 906
+              return b_r("fmin.h", w); // line 929
             case 0x1:
-              return b_r("fmax.h", w); // line 907
+              return b_r("fmax.h", w); // line 930
             case 0x2:
-              return b_r("fminm.h", w); // line 937
+              return b_r("fminm.h", w); // line 960
             case 0x3:
-              return b_r("fmaxm.h", w); // line 938
+              return b_r("fmaxm.h", w); // line 961
           }
           return null;
         case 0x20:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x1:
-              return b_r2_rm("fcvt.s.d", w); // line 361
+              return b_r2_rm("fcvt.s.d", w); // line 370
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 889
+              return b_r2_rm("fcvt.s.h", w); // line 912
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 939
+              return b_r2_rm("fround.s", w); // line 962
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 940
+              return b_r2_rm("froundnx.s", w); // line 963
           }
           return null;
         case 0x21:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.s", w); // line 362
+              return b_r2_rm("fcvt.d.s", w); // line 371
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 891
+              return b_r2_rm("fcvt.d.h", w); // line 914
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 941
+              return b_r2_rm("fround.d", w); // line 964
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 942
+              return b_r2_rm("froundnx.d", w); // line 965
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 890
+              return b_r2_rm("fcvt.h.s", w); // line 913
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 892
+              return b_r2_rm("fcvt.h.d", w); // line 915
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 943
+              return b_r2_rm("fround.h", w); // line 966
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 944
+              return b_r2_rm("froundnx.h", w); // line 967
           }
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 322
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 331
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 355
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 364
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 902
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 925
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.s", w); // line 336
+              return b_r("fle.s", w); // line 345
             case 0x1:
-              return b_r("flt.s", w); // line 335
+              return b_r("flt.s", w); // line 344
             case 0x2:
-              return b_r("feq.s", w); // line 334
+              return b_r("feq.s", w); // line 343
             case 0x4:
-              return b_r("fleq.s", w); // line 946
+              return b_r("fleq.s", w); // line 969
             case 0x5:
-              return b_r("fltq.s", w); // line 947
+              return b_r("fltq.s", w); // line 970
           }
           return null;
         case 0x51:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.d", w); // line 365
+              return b_r("fle.d", w); // line 374
             case 0x1:
-              return b_r("flt.d", w); // line 364
+              return b_r("flt.d", w); // line 373
             case 0x2:
-              return b_r("feq.d", w); // line 363
+              return b_r("feq.d", w); // line 372
             case 0x4:
-              return b_r("fleq.d", w); // line 948
+              return b_r("fleq.d", w); // line 971
             case 0x5:
-              return b_r("fltq.d", w); // line 949
+              return b_r("fltq.d", w); // line 972
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 915
+              return b_r("fle.h", w); // line 938
             case 0x1:
-              return b_r("flt.h", w); // line 914
+              return b_r("flt.h", w); // line 937
             case 0x2:
-              return b_r("feq.h", w); // line 913
+              return b_r("feq.h", w); // line 936
             case 0x4:
-              return b_r("fleq.h", w); // line 950
+              return b_r("fleq.h", w); // line 973
             case 0x5:
-              return b_r("fltq.h", w); // line 951
+              return b_r("fltq.h", w); // line 974
           }
           return null;
         case 0x60:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.s", w); // line 328
+              return b_r2_rm("fcvt.w.s", w); // line 337
             case 0x1:
-              return b_r2_rm("fcvt.wu.s", w); // line 329
+              return b_r2_rm("fcvt.wu.s", w); // line 338
             case 0x2:
-              return b_r2_rm("fcvt.l.s", w); // line 330
+              return b_r2_rm("fcvt.l.s", w); // line 339
             case 0x3:
-              return b_r2_rm("fcvt.lu.s", w); // line 331
+              return b_r2_rm("fcvt.lu.s", w); // line 340
           }
           return null;
         case 0x61:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.d", w); // line 367
+              return b_r2_rm("fcvt.w.d", w); // line 376
             case 0x1:
-              return b_r2_rm("fcvt.wu.d", w); // line 368
+              return b_r2_rm("fcvt.wu.d", w); // line 377
             case 0x2:
-              return b_r2_rm("fcvt.l.d", w); // line 369
+              return b_r2_rm("fcvt.l.d", w); // line 378
             case 0x3:
-              return b_r2_rm("fcvt.lu.d", w); // line 370
+              return b_r2_rm("fcvt.lu.d", w); // line 379
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 945
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 968
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 908
+              return b_r2_rm("fcvt.w.h", w); // line 931
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 909
+              return b_r2_rm("fcvt.wu.h", w); // line 932
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 910
+              return b_r2_rm("fcvt.l.h", w); // line 933
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 911
+              return b_r2_rm("fcvt.lu.h", w); // line 934
           }
           return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.s.w", w); // line 337
+              return b_r2_rm("fcvt.s.w", w); // line 346
             case 0x1:
-              return b_r2_rm("fcvt.s.wu", w); // line 338
+              return b_r2_rm("fcvt.s.wu", w); // line 347
             case 0x2:
-              return b_r2_rm("fcvt.s.l", w); // line 339
+              return b_r2_rm("fcvt.s.l", w); // line 348
             case 0x3:
-              return b_r2_rm("fcvt.s.lu", w); // line 340
+              return b_r2_rm("fcvt.s.lu", w); // line 349
           }
           return null;
         case 0x69:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.w", w); // line 372
+              return b_r2_rm("fcvt.d.w", w); // line 381
             case 0x1:
-              return b_r2_rm("fcvt.d.wu", w); // line 373
+              return b_r2_rm("fcvt.d.wu", w); // line 382
             case 0x2:
-              return b_r2_rm("fcvt.d.l", w); // line 374
+              return b_r2_rm("fcvt.d.l", w); // line 383
             case 0x3:
-              return b_r2_rm("fcvt.d.lu", w); // line 375
+              return b_r2_rm("fcvt.d.lu", w); // line 384
           }
           return null;
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 916
+              return b_r2_rm("fcvt.h.w", w); // line 939
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 917
+              return b_r2_rm("fcvt.h.wu", w); // line 940
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 918
+              return b_r2_rm("fcvt.h.l", w); // line 941
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 919
+              return b_r2_rm("fcvt.h.lu", w); // line 942
           }
           return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.w", w); // line 332
+              return b_r2("fmv.x.w", w); // line 341
             case 0x1:
-              return b_r2("fclass.s", w); // line 333
+              return b_r2("fclass.s", w); // line 342
           }
           return null;
         case 0x71:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.d", w); // line 371
+              return b_r2("fmv.x.d", w); // line 380
             case 0x1:
-              return b_r2("fclass.d", w); // line 366
+              return b_r2("fclass.d", w); // line 375
           }
           return null;
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 887
+              return b_r2("fmv.x.h", w); // line 910
             case 0x1:
-              return b_r2("fclass.h", w); // line 912
+              return b_r2("fclass.h", w); // line 935
           }
           return null;
         case 0x78:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.w.x", w); // line 341
+              return b_r2("fmv.w.x", w); // line 350
             case 0x100:
-              return b_r2("fli.s", w); // line 930
+              return b_r2("fli.s", w); // line 953
           }
           return null;
         case 0x79:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.d.x", w); // line 376
+              return b_r2("fmv.d.x", w); // line 385
             case 0x100:
-              return b_r2("fli.d", w); // line 931
+              return b_r2("fli.d", w); // line 954
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 888
+              return b_r2("fmv.h.x", w); // line 911
             case 0x100:
-              return b_r2("fli.h", w); // line 932
+              return b_r2("fli.h", w); // line 955
           }
           return null;
       }
@@ -1428,355 +1455,355 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vv", w); // line 522
+              return b_args_empty("vadd.vv", w); // line 545
             case 0x1:
-              return b_args_empty("vandn.vv", w); // line 665
+              return b_args_empty("vandn.vv", w); // line 688
             case 0x2:
-              return b_args_empty("vsub.vv", w); // line 525
+              return b_args_empty("vsub.vv", w); // line 548
             case 0x4:
-              return b_args_empty("vminu.vv", w); // line 543
+              return b_args_empty("vminu.vv", w); // line 566
             case 0x5:
-              return b_args_empty("vmin.vv", w); // line 545
+              return b_args_empty("vmin.vv", w); // line 568
             case 0x6:
-              return b_args_empty("vmaxu.vv", w); // line 547
+              return b_args_empty("vmaxu.vv", w); // line 570
             case 0x7:
-              return b_args_empty("vmax.vv", w); // line 549
+              return b_args_empty("vmax.vv", w); // line 572
             case 0x9:
-              return b_args_empty("vand.vv", w); // line 527
+              return b_args_empty("vand.vv", w); // line 550
             case 0xa:
-              return b_args_empty("vor.vv", w); // line 530
+              return b_args_empty("vor.vv", w); // line 553
             case 0xb:
-              return b_args_empty("vxor.vv", w); // line 533
+              return b_args_empty("vxor.vv", w); // line 556
             case 0xc:
-              return b_args_empty("vrgather.vv", w); // line 761
+              return b_args_empty("vrgather.vv", w); // line 784
             case 0xe:
-              return b_args_empty("vrgatherei16.vv", w); // line 764
+              return b_args_empty("vrgatherei16.vv", w); // line 787
             case 0x10:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vvm", w); // line 586
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vvm", w); // line 609
               return null;
             case 0x11:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmadc.vvm", w); // line 591
+                  return b_args_empty("vmadc.vvm", w); // line 614
                 case 0x1:
-                  return b_args_empty("vmadc.vv", w); // line 592
+                  return b_args_empty("vmadc.vv", w); // line 615
               }
               return null;
             case 0x12:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vsbc.vvm", w); // line 589
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vsbc.vvm", w); // line 612
               return null;
             case 0x13:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmsbc.vvm", w); // line 597
+                  return b_args_empty("vmsbc.vvm", w); // line 620
                 case 0x1:
-                  return b_args_empty("vmsbc.vv", w); // line 598
+                  return b_args_empty("vmsbc.vv", w); // line 621
               }
               return null;
             case 0x14:
-              return b_args_empty("vror.vv", w); // line 675
+              return b_args_empty("vror.vv", w); // line 698
             case 0x15:
-              return b_args_empty("vrol.vv", w); // line 673
+              return b_args_empty("vrol.vv", w); // line 696
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmerge.vvm", w); // line 601
+                  return b_args_empty("vmerge.vvm", w); // line 624
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.v", w); // line 536
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.v", w); // line 559
                   return null;
               }
               return null;
             case 0x18:
-              return b_args_empty("vmseq.vv", w); // line 551
+              return b_args_empty("vmseq.vv", w); // line 574
             case 0x19:
-              return b_args_empty("vmsne.vv", w); // line 554
+              return b_args_empty("vmsne.vv", w); // line 577
             case 0x1a:
-              return b_args_empty("vmsltu.vv", w); // line 557
+              return b_args_empty("vmsltu.vv", w); // line 580
             case 0x1b:
-              return b_args_empty("vmslt.vv", w); // line 559
+              return b_args_empty("vmslt.vv", w); // line 582
             case 0x1c:
-              return b_args_empty("vmsleu.vv", w); // line 561
+              return b_args_empty("vmsleu.vv", w); // line 584
             case 0x1d:
-              return b_args_empty("vmsle.vv", w); // line 564
+              return b_args_empty("vmsle.vv", w); // line 587
           }
           return null;
         case 0x1:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfadd.vv", w); // line 776
+              return b_args_empty("vfadd.vv", w); // line 799
             case 0x1:
-              return b_args_empty("vfredusum.vs", w); // line 840
+              return b_args_empty("vfredusum.vs", w); // line 863
             case 0x2:
-              return b_args_empty("vfsub.vv", w); // line 778
+              return b_args_empty("vfsub.vv", w); // line 801
             case 0x3:
-              return b_args_empty("vfredosum.vs", w); // line 841
+              return b_args_empty("vfredosum.vs", w); // line 864
             case 0x4:
-              return b_args_empty("vfmin.vv", w); // line 820
+              return b_args_empty("vfmin.vv", w); // line 843
             case 0x5:
-              return b_args_empty("vfredmin.vs", w); // line 842
+              return b_args_empty("vfredmin.vs", w); // line 865
             case 0x6:
-              return b_args_empty("vfmax.vv", w); // line 822
+              return b_args_empty("vfmax.vv", w); // line 845
             case 0x7:
-              return b_args_empty("vfredmax.vs", w); // line 843
+              return b_args_empty("vfredmax.vs", w); // line 866
             case 0x8:
-              return b_args_empty("vfsgnj.vv", w); // line 824
+              return b_args_empty("vfsgnj.vv", w); // line 847
             case 0x9:
-              return b_args_empty("vfsgnjn.vv", w); // line 826
+              return b_args_empty("vfsgnjn.vv", w); // line 849
             case 0xa:
-              return b_args_empty("vfsgnjx.vv", w); // line 828
+              return b_args_empty("vfsgnjx.vv", w); // line 851
             case 0x10:
-              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 850
+              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 873
               return null;
             case 0x12:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfcvt.xu.f.v", w); // line 852
+                  return b_args_empty("vfcvt.xu.f.v", w); // line 875
                 case 0x1:
-                  return b_args_empty("vfcvt.x.f.v", w); // line 853
+                  return b_args_empty("vfcvt.x.f.v", w); // line 876
                 case 0x2:
-                  return b_args_empty("vfcvt.f.xu.v", w); // line 854
+                  return b_args_empty("vfcvt.f.xu.v", w); // line 877
                 case 0x3:
-                  return b_args_empty("vfcvt.f.x.v", w); // line 855
+                  return b_args_empty("vfcvt.f.x.v", w); // line 878
                 case 0x6:
-                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 856
+                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 879
                 case 0x7:
-                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 857
+                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 880
                 case 0x8:
-                  return b_args_empty("vfwcvt.xu.f.v", w); // line 858
+                  return b_args_empty("vfwcvt.xu.f.v", w); // line 881
                 case 0x9:
-                  return b_args_empty("vfwcvt.x.f.v", w); // line 859
+                  return b_args_empty("vfwcvt.x.f.v", w); // line 882
                 case 0xa:
-                  return b_args_empty("vfwcvt.f.xu.v", w); // line 860
+                  return b_args_empty("vfwcvt.f.xu.v", w); // line 883
                 case 0xb:
-                  return b_args_empty("vfwcvt.f.x.v", w); // line 861
+                  return b_args_empty("vfwcvt.f.x.v", w); // line 884
                 case 0xc:
-                  return b_args_empty("vfwcvt.f.f.v", w); // line 862
+                  return b_args_empty("vfwcvt.f.f.v", w); // line 885
                 case 0xe:
-                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 863
+                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 886
                 case 0xf:
-                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 864
+                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 887
                 case 0x10:
-                  return b_args_empty("vfncvt.xu.f.w", w); // line 865
+                  return b_args_empty("vfncvt.xu.f.w", w); // line 888
                 case 0x11:
-                  return b_args_empty("vfncvt.x.f.w", w); // line 866
+                  return b_args_empty("vfncvt.x.f.w", w); // line 889
                 case 0x12:
-                  return b_args_empty("vfncvt.f.xu.w", w); // line 867
+                  return b_args_empty("vfncvt.f.xu.w", w); // line 890
                 case 0x13:
-                  return b_args_empty("vfncvt.f.x.w", w); // line 868
+                  return b_args_empty("vfncvt.f.x.w", w); // line 891
                 case 0x14:
-                  return b_args_empty("vfncvt.f.f.w", w); // line 869
+                  return b_args_empty("vfncvt.f.f.w", w); // line 892
                 case 0x15:
-                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 870
+                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 893
                 case 0x16:
-                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 871
+                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 894
                 case 0x17:
-                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 872
+                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 895
               }
               return null;
             case 0x13:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfsqrt.v", w); // line 873
+                  return b_args_empty("vfsqrt.v", w); // line 896
                 case 0x4:
-                  return b_args_empty("vfrsqrt7.v", w); // line 874
+                  return b_args_empty("vfrsqrt7.v", w); // line 897
                 case 0x5:
-                  return b_args_empty("vfrec7.v", w); // line 875
+                  return b_args_empty("vfrec7.v", w); // line 898
                 case 0x10:
-                  return b_args_empty("vfclass.v", w); // line 876
+                  return b_args_empty("vfclass.v", w); // line 899
               }
               return null;
             case 0x18:
-              return b_args_empty("vmfeq.vv", w); // line 830
+              return b_args_empty("vmfeq.vv", w); // line 853
             case 0x19:
-              return b_args_empty("vmfle.vv", w); // line 832
+              return b_args_empty("vmfle.vv", w); // line 855
             case 0x1b:
-              return b_args_empty("vmflt.vv", w); // line 834
+              return b_args_empty("vmflt.vv", w); // line 857
             case 0x1c:
-              return b_args_empty("vmfne.vv", w); // line 836
+              return b_args_empty("vmfne.vv", w); // line 859
           }
           return null;
         case 0x2:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vredsum.vs", w); // line 721
+              return b_args_empty("vredsum.vs", w); // line 744
             case 0x1:
-              return b_args_empty("vredand.vs", w); // line 722
+              return b_args_empty("vredand.vs", w); // line 745
             case 0x2:
-              return b_args_empty("vredor.vs", w); // line 723
+              return b_args_empty("vredor.vs", w); // line 746
             case 0x3:
-              return b_args_empty("vredxor.vs", w); // line 724
+              return b_args_empty("vredxor.vs", w); // line 747
             case 0x4:
-              return b_args_empty("vredminu.vs", w); // line 725
+              return b_args_empty("vredminu.vs", w); // line 748
             case 0x5:
-              return b_args_empty("vredmin.vs", w); // line 726
+              return b_args_empty("vredmin.vs", w); // line 749
             case 0x6:
-              return b_args_empty("vredmaxu.vs", w); // line 727
+              return b_args_empty("vredmaxu.vs", w); // line 750
             case 0x7:
-              return b_args_empty("vredmax.vs", w); // line 728
+              return b_args_empty("vredmax.vs", w); // line 751
             case 0x8:
-              return b_args_empty("vaaddu.vv", w); // line 695
+              return b_args_empty("vaaddu.vv", w); // line 718
             case 0x9:
-              return b_args_empty("vaadd.vv", w); // line 697
+              return b_args_empty("vaadd.vv", w); // line 720
             case 0xa:
-              return b_args_empty("vasubu.vv", w); // line 699
+              return b_args_empty("vasubu.vv", w); // line 722
             case 0xb:
-              return b_args_empty("vasub.vv", w); // line 701
+              return b_args_empty("vasub.vv", w); // line 724
             case 0x10:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 539
+                  if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 562
                   return null;
                 case 0x10:
-                  return b_v_xd("vcpop.m", w); // line 744
+                  return b_v_xd("vcpop.m", w); // line 767
                 case 0x11:
-                  return b_v_xd("vfirst.m", w); // line 745
+                  return b_v_xd("vfirst.m", w); // line 768
               }
               return null;
             case 0x12:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x2:
-                  return b_args_empty("vzext.vf8", w); // line 657
+                  return b_args_empty("vzext.vf8", w); // line 680
                 case 0x3:
-                  return b_args_empty("vsext.vf8", w); // line 658
+                  return b_args_empty("vsext.vf8", w); // line 681
                 case 0x4:
-                  return b_args_empty("vzext.vf4", w); // line 659
+                  return b_args_empty("vzext.vf4", w); // line 682
                 case 0x5:
-                  return b_args_empty("vsext.vf4", w); // line 660
+                  return b_args_empty("vsext.vf4", w); // line 683
                 case 0x6:
-                  return b_args_empty("vzext.vf2", w); // line 661
+                  return b_args_empty("vzext.vf2", w); // line 684
                 case 0x7:
-                  return b_args_empty("vsext.vf2", w); // line 662
+                  return b_args_empty("vsext.vf2", w); // line 685
                 case 0x8:
-                  return b_args_empty("vbrev8.v", w); // line 667
+                  return b_args_empty("vbrev8.v", w); // line 690
                 case 0x9:
-                  return b_args_empty("vrev8.v", w); // line 668
+                  return b_args_empty("vrev8.v", w); // line 691
                 case 0xa:
-                  return b_args_empty("vbrev.v", w); // line 669
+                  return b_args_empty("vbrev.v", w); // line 692
                 case 0xc:
-                  return b_args_empty("vclz.v", w); // line 670
+                  return b_args_empty("vclz.v", w); // line 693
                 case 0xd:
-                  return b_args_empty("vctz.v", w); // line 671
+                  return b_args_empty("vctz.v", w); // line 694
                 case 0xe:
-                  return b_args_empty("vcpop.v", w); // line 672
+                  return b_args_empty("vcpop.v", w); // line 695
               }
               return null;
             case 0x14:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x1:
-                  return b_args_empty("vmsbf.m", w); // line 746
+                  return b_args_empty("vmsbf.m", w); // line 769
                 case 0x2:
-                  return b_args_empty("vmsof.m", w); // line 747
+                  return b_args_empty("vmsof.m", w); // line 770
                 case 0x3:
-                  return b_args_empty("vmsif.m", w); // line 748
+                  return b_args_empty("vmsif.m", w); // line 771
                 case 0x10:
-                  return b_args_empty("viota.m", w); // line 749
+                  return b_args_empty("viota.m", w); // line 772
                 case 0x11:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 750
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 773
                   return null;
               }
               return null;
             case 0x17:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 765
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 788
               return null;
             case 0x18:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 736
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 759
               return null;
             case 0x19:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 737
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 760
               return null;
             case 0x1a:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 738
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 761
               return null;
             case 0x1b:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 739
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 762
               return null;
             case 0x1c:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 740
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 763
               return null;
             case 0x1d:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 741
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 764
               return null;
             case 0x1e:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 742
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 765
               return null;
             case 0x1f:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 743
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 766
               return null;
           }
           return null;
         case 0x3:
           switch ((w & 0x78000000) >>> 27) {
             case 0x0:
-              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vadd.vi", w); // line 524
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vadd.vi", w); // line 547
               return null;
             case 0x1:
-              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vrsub.vi", w); // line 542
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vrsub.vi", w); // line 565
               return null;
             case 0x4:
-              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vand.vi", w); // line 529
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vand.vi", w); // line 552
               return null;
             case 0x5:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vor.vi", w); // line 532
+                  return b_args_empty("vor.vi", w); // line 555
                 case 0x1:
-                  return b_args_empty("vxor.vi", w); // line 535
+                  return b_args_empty("vxor.vi", w); // line 558
               }
               return null;
             case 0x6:
-              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vrgather.vi", w); // line 763
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vrgather.vi", w); // line 786
               return null;
             case 0x7:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vslideup.vi", w); // line 756
+                  return b_args_empty("vslideup.vi", w); // line 779
                 case 0x1:
-                  return b_args_empty("vslidedown.vi", w); // line 758
+                  return b_args_empty("vslidedown.vi", w); // line 781
               }
               return null;
             case 0x8:
               switch ((w & 0x6000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vadc.vim", w); // line 588
+                  return b_args_empty("vadc.vim", w); // line 611
                 case 0x2:
-                  return b_args_empty("vmadc.vim", w); // line 595
+                  return b_args_empty("vmadc.vim", w); // line 618
                 case 0x3:
-                  return b_args_empty("vmadc.vi", w); // line 596
+                  return b_args_empty("vmadc.vi", w); // line 619
               }
               return null;
             case 0xa:
-              return b_args_empty("vror.vi", w); // line 677
+              return b_args_empty("vror.vi", w); // line 700
             case 0xb:
               switch ((w & 0x6000000) >>> 25) {
                 case 0x2:
-                  return b_args_empty("vmerge.vim", w); // line 603
+                  return b_args_empty("vmerge.vim", w); // line 626
                 case 0x3:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.i", w); // line 538
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.i", w); // line 561
                   return null;
               }
               return null;
             case 0xc:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmseq.vi", w); // line 553
+                  return b_args_empty("vmseq.vi", w); // line 576
                 case 0x1:
-                  return b_args_empty("vmsne.vi", w); // line 556
+                  return b_args_empty("vmsne.vi", w); // line 579
               }
               return null;
             case 0xe:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmsleu.vi", w); // line 563
+                  return b_args_empty("vmsleu.vi", w); // line 586
                 case 0x1:
-                  return b_args_empty("vmsle.vi", w); // line 566
+                  return b_args_empty("vmsle.vi", w); // line 589
               }
               return null;
             case 0xf:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmsgtu.vi", w); // line 568
+                  return b_args_empty("vmsgtu.vi", w); // line 591
                 case 0x1:
-                  return b_args_empty("vmsgt.vi", w); // line 570
+                  return b_args_empty("vmsgt.vi", w); // line 593
               }
               return null;
           }
@@ -1784,478 +1811,478 @@ export function decode32(w: number): Insn | null {
         case 0x4:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vadd.vx", w); // line 523
+              return b_v_x1("vadd.vx", w); // line 546
             case 0x1:
-              return b_v_x1("vandn.vx", w); // line 666
+              return b_v_x1("vandn.vx", w); // line 689
             case 0x2:
-              return b_v_x1("vsub.vx", w); // line 526
+              return b_v_x1("vsub.vx", w); // line 549
             case 0x3:
-              return b_v_x1("vrsub.vx", w); // line 541
+              return b_v_x1("vrsub.vx", w); // line 564
             case 0x4:
-              return b_v_x1("vminu.vx", w); // line 544
+              return b_v_x1("vminu.vx", w); // line 567
             case 0x5:
-              return b_v_x1("vmin.vx", w); // line 546
+              return b_v_x1("vmin.vx", w); // line 569
             case 0x6:
-              return b_v_x1("vmaxu.vx", w); // line 548
+              return b_v_x1("vmaxu.vx", w); // line 571
             case 0x7:
-              return b_v_x1("vmax.vx", w); // line 550
+              return b_v_x1("vmax.vx", w); // line 573
             case 0x9:
-              return b_v_x1("vand.vx", w); // line 528
+              return b_v_x1("vand.vx", w); // line 551
             case 0xa:
-              return b_v_x1("vor.vx", w); // line 531
+              return b_v_x1("vor.vx", w); // line 554
             case 0xb:
-              return b_v_x1("vxor.vx", w); // line 534
+              return b_v_x1("vxor.vx", w); // line 557
             case 0xc:
-              return b_v_x1("vrgather.vx", w); // line 762
+              return b_v_x1("vrgather.vx", w); // line 785
             case 0xe:
-              return b_v_x1("vslideup.vx", w); // line 755
+              return b_v_x1("vslideup.vx", w); // line 778
             case 0xf:
-              return b_v_x1("vslidedown.vx", w); // line 757
+              return b_v_x1("vslidedown.vx", w); // line 780
             case 0x10:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vadc.vxm", w); // line 587
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vadc.vxm", w); // line 610
               return null;
             case 0x11:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmadc.vxm", w); // line 593
+                  return b_v_x1("vmadc.vxm", w); // line 616
                 case 0x1:
-                  return b_v_x1("vmadc.vx", w); // line 594
+                  return b_v_x1("vmadc.vx", w); // line 617
               }
               return null;
             case 0x12:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vsbc.vxm", w); // line 590
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vsbc.vxm", w); // line 613
               return null;
             case 0x13:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmsbc.vxm", w); // line 599
+                  return b_v_x1("vmsbc.vxm", w); // line 622
                 case 0x1:
-                  return b_v_x1("vmsbc.vx", w); // line 600
+                  return b_v_x1("vmsbc.vx", w); // line 623
               }
               return null;
             case 0x14:
-              return b_v_x1("vror.vx", w); // line 676
+              return b_v_x1("vror.vx", w); // line 699
             case 0x15:
-              return b_v_x1("vrol.vx", w); // line 674
+              return b_v_x1("vrol.vx", w); // line 697
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmerge.vxm", w); // line 602
+                  return b_v_x1("vmerge.vxm", w); // line 625
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vmv.v.x", w); // line 537
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vmv.v.x", w); // line 560
                   return null;
               }
               return null;
             case 0x18:
-              return b_v_x1("vmseq.vx", w); // line 552
+              return b_v_x1("vmseq.vx", w); // line 575
             case 0x19:
-              return b_v_x1("vmsne.vx", w); // line 555
+              return b_v_x1("vmsne.vx", w); // line 578
             case 0x1a:
-              return b_v_x1("vmsltu.vx", w); // line 558
+              return b_v_x1("vmsltu.vx", w); // line 581
             case 0x1b:
-              return b_v_x1("vmslt.vx", w); // line 560
+              return b_v_x1("vmslt.vx", w); // line 583
             case 0x1c:
-              return b_v_x1("vmsleu.vx", w); // line 562
+              return b_v_x1("vmsleu.vx", w); // line 585
             case 0x1d:
-              return b_v_x1("vmsle.vx", w); // line 565
+              return b_v_x1("vmsle.vx", w); // line 588
             case 0x1e:
-              return b_v_x1("vmsgtu.vx", w); // line 567
+              return b_v_x1("vmsgtu.vx", w); // line 590
             case 0x1f:
-              return b_v_x1("vmsgt.vx", w); // line 569
+              return b_v_x1("vmsgt.vx", w); // line 592
           }
           return null;
         case 0x5:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfadd.vf", w); // line 777
+              return b_v_x1("vfadd.vf", w); // line 800
             case 0x2:
-              return b_v_x1("vfsub.vf", w); // line 779
+              return b_v_x1("vfsub.vf", w); // line 802
             case 0x4:
-              return b_v_x1("vfmin.vf", w); // line 821
+              return b_v_x1("vfmin.vf", w); // line 844
             case 0x6:
-              return b_v_x1("vfmax.vf", w); // line 823
+              return b_v_x1("vfmax.vf", w); // line 846
             case 0x8:
-              return b_v_x1("vfsgnj.vf", w); // line 825
+              return b_v_x1("vfsgnj.vf", w); // line 848
             case 0x9:
-              return b_v_x1("vfsgnjn.vf", w); // line 827
+              return b_v_x1("vfsgnjn.vf", w); // line 850
             case 0xa:
-              return b_v_x1("vfsgnjx.vf", w); // line 829
+              return b_v_x1("vfsgnjx.vf", w); // line 852
             case 0xe:
-              return b_v_x1("vfslide1up.vf", w); // line 846
+              return b_v_x1("vfslide1up.vf", w); // line 869
             case 0xf:
-              return b_v_x1("vfslide1down.vf", w); // line 847
+              return b_v_x1("vfslide1down.vf", w); // line 870
             case 0x10:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 851
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 874
               return null;
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vfmerge.vfm", w); // line 848
+                  return b_v_x1("vfmerge.vfm", w); // line 871
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 849
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 872
                   return null;
               }
               return null;
             case 0x18:
-              return b_v_x1("vmfeq.vf", w); // line 831
+              return b_v_x1("vmfeq.vf", w); // line 854
             case 0x19:
-              return b_v_x1("vmfle.vf", w); // line 833
+              return b_v_x1("vmfle.vf", w); // line 856
             case 0x1b:
-              return b_v_x1("vmflt.vf", w); // line 835
+              return b_v_x1("vmflt.vf", w); // line 858
             case 0x1c:
-              return b_v_x1("vmfne.vf", w); // line 837
+              return b_v_x1("vmfne.vf", w); // line 860
             case 0x1d:
-              return b_v_x1("vmfgt.vf", w); // line 838
+              return b_v_x1("vmfgt.vf", w); // line 861
             case 0x1f:
-              return b_v_x1("vmfge.vf", w); // line 839
+              return b_v_x1("vmfge.vf", w); // line 862
           }
           return null;
         case 0x6:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x8:
-              return b_v_x1("vaaddu.vx", w); // line 696
+              return b_v_x1("vaaddu.vx", w); // line 719
             case 0x9:
-              return b_v_x1("vaadd.vx", w); // line 698
+              return b_v_x1("vaadd.vx", w); // line 721
             case 0xa:
-              return b_v_x1("vasubu.vx", w); // line 700
+              return b_v_x1("vasubu.vx", w); // line 723
             case 0xb:
-              return b_v_x1("vasub.vx", w); // line 702
+              return b_v_x1("vasub.vx", w); // line 725
             case 0xe:
-              return b_v_x1("vslide1up.vx", w); // line 759
+              return b_v_x1("vslide1up.vx", w); // line 782
             case 0xf:
-              return b_v_x1("vslide1down.vx", w); // line 760
+              return b_v_x1("vslide1down.vx", w); // line 783
             case 0x10:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 540
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 563
               return null;
           }
           return null;
         case 0x7:
-          return b_r2("vsetvli", w); // line 455
+          return b_r2("vsetvli", w); // line 478
         case 0x80000:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vv", w); // line 685
+              return b_args_empty("vsaddu.vv", w); // line 708
             case 0x1:
-              return b_args_empty("vsadd.vv", w); // line 688
+              return b_args_empty("vsadd.vv", w); // line 711
             case 0x2:
-              return b_args_empty("vssubu.vv", w); // line 691
+              return b_args_empty("vssubu.vv", w); // line 714
             case 0x3:
-              return b_args_empty("vssub.vv", w); // line 693
+              return b_args_empty("vssub.vv", w); // line 716
             case 0x5:
-              return b_args_empty("vsll.vv", w); // line 571
+              return b_args_empty("vsll.vv", w); // line 594
             case 0x7:
-              return b_args_empty("vsmul.vv", w); // line 703
+              return b_args_empty("vsmul.vv", w); // line 726
             case 0x8:
-              return b_args_empty("vsrl.vv", w); // line 574
+              return b_args_empty("vsrl.vv", w); // line 597
             case 0x9:
-              return b_args_empty("vsra.vv", w); // line 577
+              return b_args_empty("vsra.vv", w); // line 600
             case 0xa:
-              return b_args_empty("vssrl.vv", w); // line 705
+              return b_args_empty("vssrl.vv", w); // line 728
             case 0xb:
-              return b_args_empty("vssra.vv", w); // line 708
+              return b_args_empty("vssra.vv", w); // line 731
             case 0xc:
-              return b_args_empty("vnsrl.wv", w); // line 580
+              return b_args_empty("vnsrl.wv", w); // line 603
             case 0xd:
-              return b_args_empty("vnsra.wv", w); // line 583
+              return b_args_empty("vnsra.wv", w); // line 606
             case 0xe:
-              return b_args_empty("vnclipu.wv", w); // line 711
+              return b_args_empty("vnclipu.wv", w); // line 734
             case 0xf:
-              return b_args_empty("vnclip.wv", w); // line 714
+              return b_args_empty("vnclip.wv", w); // line 737
             case 0x10:
-              return b_args_empty("vwredsumu.vs", w); // line 729
+              return b_args_empty("vwredsumu.vs", w); // line 752
             case 0x11:
-              return b_args_empty("vwredsum.vs", w); // line 730
+              return b_args_empty("vwredsum.vs", w); // line 753
             case 0x15:
-              return b_args_empty("vwsll.vv", w); // line 678
+              return b_args_empty("vwsll.vv", w); // line 701
           }
           return null;
         case 0x80001:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfdiv.vv", w); // line 791
+              return b_args_empty("vfdiv.vv", w); // line 814
             case 0x4:
-              return b_args_empty("vfmul.vv", w); // line 789
+              return b_args_empty("vfmul.vv", w); // line 812
             case 0x8:
-              return b_args_empty("vfmadd.vv", w); // line 796
+              return b_args_empty("vfmadd.vv", w); // line 819
             case 0x9:
-              return b_args_empty("vfnmadd.vv", w); // line 798
+              return b_args_empty("vfnmadd.vv", w); // line 821
             case 0xa:
-              return b_args_empty("vfmsub.vv", w); // line 800
+              return b_args_empty("vfmsub.vv", w); // line 823
             case 0xb:
-              return b_args_empty("vfnmsub.vv", w); // line 802
+              return b_args_empty("vfnmsub.vv", w); // line 825
             case 0xc:
-              return b_args_empty("vfmacc.vv", w); // line 804
+              return b_args_empty("vfmacc.vv", w); // line 827
             case 0xd:
-              return b_args_empty("vfnmacc.vv", w); // line 806
+              return b_args_empty("vfnmacc.vv", w); // line 829
             case 0xe:
-              return b_args_empty("vfmsac.vv", w); // line 808
+              return b_args_empty("vfmsac.vv", w); // line 831
             case 0xf:
-              return b_args_empty("vfnmsac.vv", w); // line 810
+              return b_args_empty("vfnmsac.vv", w); // line 833
             case 0x10:
-              return b_args_empty("vfwadd.vv", w); // line 781
+              return b_args_empty("vfwadd.vv", w); // line 804
             case 0x11:
-              return b_args_empty("vfwredusum.vs", w); // line 844
+              return b_args_empty("vfwredusum.vs", w); // line 867
             case 0x12:
-              return b_args_empty("vfwsub.vv", w); // line 783
+              return b_args_empty("vfwsub.vv", w); // line 806
             case 0x13:
-              return b_args_empty("vfwredosum.vs", w); // line 845
+              return b_args_empty("vfwredosum.vs", w); // line 868
             case 0x14:
-              return b_args_empty("vfwadd.wv", w); // line 785
+              return b_args_empty("vfwadd.wv", w); // line 808
             case 0x16:
-              return b_args_empty("vfwsub.wv", w); // line 787
+              return b_args_empty("vfwsub.wv", w); // line 810
             case 0x18:
-              return b_args_empty("vfwmul.vv", w); // line 794
+              return b_args_empty("vfwmul.vv", w); // line 817
             case 0x1c:
-              return b_args_empty("vfwmacc.vv", w); // line 812
+              return b_args_empty("vfwmacc.vv", w); // line 835
             case 0x1d:
-              return b_args_empty("vfwnmacc.vv", w); // line 814
+              return b_args_empty("vfwnmacc.vv", w); // line 837
             case 0x1e:
-              return b_args_empty("vfwmsac.vv", w); // line 816
+              return b_args_empty("vfwmsac.vv", w); // line 839
             case 0x1f:
-              return b_args_empty("vfwnmsac.vv", w); // line 818
+              return b_args_empty("vfwnmsac.vv", w); // line 841
           }
           return null;
         case 0x80002:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vdivu.vv", w); // line 604
+              return b_args_empty("vdivu.vv", w); // line 627
             case 0x1:
-              return b_args_empty("vdiv.vv", w); // line 606
+              return b_args_empty("vdiv.vv", w); // line 629
             case 0x2:
-              return b_args_empty("vremu.vv", w); // line 608
+              return b_args_empty("vremu.vv", w); // line 631
             case 0x3:
-              return b_args_empty("vrem.vv", w); // line 610
+              return b_args_empty("vrem.vv", w); // line 633
             case 0x4:
-              return b_args_empty("vmulhu.vv", w); // line 612
+              return b_args_empty("vmulhu.vv", w); // line 635
             case 0x5:
-              return b_args_empty("vmul.vv", w); // line 614
+              return b_args_empty("vmul.vv", w); // line 637
             case 0x6:
-              return b_args_empty("vmulhsu.vv", w); // line 616
+              return b_args_empty("vmulhsu.vv", w); // line 639
             case 0x7:
-              return b_args_empty("vmulh.vv", w); // line 618
+              return b_args_empty("vmulh.vv", w); // line 641
             case 0x9:
-              return b_args_empty("vmadd.vv", w); // line 620
+              return b_args_empty("vmadd.vv", w); // line 643
             case 0xb:
-              return b_args_empty("vnmsub.vv", w); // line 622
+              return b_args_empty("vnmsub.vv", w); // line 645
             case 0xd:
-              return b_args_empty("vmacc.vv", w); // line 624
+              return b_args_empty("vmacc.vv", w); // line 647
             case 0xf:
-              return b_args_empty("vnmsac.vv", w); // line 626
+              return b_args_empty("vnmsac.vv", w); // line 649
             case 0x10:
-              return b_args_empty("vwaddu.vv", w); // line 628
+              return b_args_empty("vwaddu.vv", w); // line 651
             case 0x11:
-              return b_args_empty("vwadd.vv", w); // line 630
+              return b_args_empty("vwadd.vv", w); // line 653
             case 0x12:
-              return b_args_empty("vwsubu.vv", w); // line 632
+              return b_args_empty("vwsubu.vv", w); // line 655
             case 0x13:
-              return b_args_empty("vwsub.vv", w); // line 634
+              return b_args_empty("vwsub.vv", w); // line 657
             case 0x14:
-              return b_args_empty("vwaddu.wv", w); // line 636
+              return b_args_empty("vwaddu.wv", w); // line 659
             case 0x15:
-              return b_args_empty("vwadd.wv", w); // line 638
+              return b_args_empty("vwadd.wv", w); // line 661
             case 0x16:
-              return b_args_empty("vwsubu.wv", w); // line 640
+              return b_args_empty("vwsubu.wv", w); // line 663
             case 0x17:
-              return b_args_empty("vwsub.wv", w); // line 642
+              return b_args_empty("vwsub.wv", w); // line 665
             case 0x18:
-              return b_args_empty("vwmulu.vv", w); // line 644
+              return b_args_empty("vwmulu.vv", w); // line 667
             case 0x1a:
-              return b_args_empty("vwmulsu.vv", w); // line 646
+              return b_args_empty("vwmulsu.vv", w); // line 669
             case 0x1b:
-              return b_args_empty("vwmul.vv", w); // line 648
+              return b_args_empty("vwmul.vv", w); // line 671
             case 0x1c:
-              return b_args_empty("vwmaccu.vv", w); // line 650
+              return b_args_empty("vwmaccu.vv", w); // line 673
             case 0x1d:
-              return b_args_empty("vwmacc.vv", w); // line 652
+              return b_args_empty("vwmacc.vv", w); // line 675
             case 0x1f:
-              return b_args_empty("vwmaccsu.vv", w); // line 654
+              return b_args_empty("vwmaccsu.vv", w); // line 677
           }
           return null;
         case 0x80003:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vi", w); // line 687
+              return b_args_empty("vsaddu.vi", w); // line 710
             case 0x1:
-              return b_args_empty("vsadd.vi", w); // line 690
+              return b_args_empty("vsadd.vi", w); // line 713
             case 0x5:
-              return b_args_empty("vsll.vi", w); // line 573
+              return b_args_empty("vsll.vi", w); // line 596
             case 0x7:
               switch ((w & 0x20f8000) >>> 15) {
                 case 0x400:
-                  return b_args_empty("vmv1r.v", w); // line 766
+                  return b_args_empty("vmv1r.v", w); // line 789
                 case 0x401:
-                  return b_args_empty("vmv2r.v", w); // line 767
+                  return b_args_empty("vmv2r.v", w); // line 790
                 case 0x403:
-                  return b_args_empty("vmv4r.v", w); // line 768
+                  return b_args_empty("vmv4r.v", w); // line 791
                 case 0x407:
-                  return b_args_empty("vmv8r.v", w); // line 769
+                  return b_args_empty("vmv8r.v", w); // line 792
               }
               return null;
             case 0x8:
-              return b_args_empty("vsrl.vi", w); // line 576
+              return b_args_empty("vsrl.vi", w); // line 599
             case 0x9:
-              return b_args_empty("vsra.vi", w); // line 579
+              return b_args_empty("vsra.vi", w); // line 602
             case 0xa:
-              return b_args_empty("vssrl.vi", w); // line 707
+              return b_args_empty("vssrl.vi", w); // line 730
             case 0xb:
-              return b_args_empty("vssra.vi", w); // line 710
+              return b_args_empty("vssra.vi", w); // line 733
             case 0xc:
-              return b_args_empty("vnsrl.wi", w); // line 582
+              return b_args_empty("vnsrl.wi", w); // line 605
             case 0xd:
-              return b_args_empty("vnsra.wi", w); // line 585
+              return b_args_empty("vnsra.wi", w); // line 608
             case 0xe:
-              return b_args_empty("vnclipu.wi", w); // line 713
+              return b_args_empty("vnclipu.wi", w); // line 736
             case 0xf:
-              return b_args_empty("vnclip.wi", w); // line 716
+              return b_args_empty("vnclip.wi", w); // line 739
             case 0x15:
-              return b_args_empty("vwsll.vi", w); // line 680
+              return b_args_empty("vwsll.vi", w); // line 703
           }
           return null;
         case 0x80004:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vsaddu.vx", w); // line 686
+              return b_v_x1("vsaddu.vx", w); // line 709
             case 0x1:
-              return b_v_x1("vsadd.vx", w); // line 689
+              return b_v_x1("vsadd.vx", w); // line 712
             case 0x2:
-              return b_v_x1("vssubu.vx", w); // line 692
+              return b_v_x1("vssubu.vx", w); // line 715
             case 0x3:
-              return b_v_x1("vssub.vx", w); // line 694
+              return b_v_x1("vssub.vx", w); // line 717
             case 0x5:
-              return b_v_x1("vsll.vx", w); // line 572
+              return b_v_x1("vsll.vx", w); // line 595
             case 0x7:
-              return b_v_x1("vsmul.vx", w); // line 704
+              return b_v_x1("vsmul.vx", w); // line 727
             case 0x8:
-              return b_v_x1("vsrl.vx", w); // line 575
+              return b_v_x1("vsrl.vx", w); // line 598
             case 0x9:
-              return b_v_x1("vsra.vx", w); // line 578
+              return b_v_x1("vsra.vx", w); // line 601
             case 0xa:
-              return b_v_x1("vssrl.vx", w); // line 706
+              return b_v_x1("vssrl.vx", w); // line 729
             case 0xb:
-              return b_v_x1("vssra.vx", w); // line 709
+              return b_v_x1("vssra.vx", w); // line 732
             case 0xc:
-              return b_v_x1("vnsrl.wx", w); // line 581
+              return b_v_x1("vnsrl.wx", w); // line 604
             case 0xd:
-              return b_v_x1("vnsra.wx", w); // line 584
+              return b_v_x1("vnsra.wx", w); // line 607
             case 0xe:
-              return b_v_x1("vnclipu.wx", w); // line 712
+              return b_v_x1("vnclipu.wx", w); // line 735
             case 0xf:
-              return b_v_x1("vnclip.wx", w); // line 715
+              return b_v_x1("vnclip.wx", w); // line 738
             case 0x15:
-              return b_v_x1("vwsll.vx", w); // line 679
+              return b_v_x1("vwsll.vx", w); // line 702
           }
           return null;
         case 0x80005:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfdiv.vf", w); // line 792
+              return b_v_x1("vfdiv.vf", w); // line 815
             case 0x1:
-              return b_v_x1("vfrdiv.vf", w); // line 793
+              return b_v_x1("vfrdiv.vf", w); // line 816
             case 0x4:
-              return b_v_x1("vfmul.vf", w); // line 790
+              return b_v_x1("vfmul.vf", w); // line 813
             case 0x7:
-              return b_v_x1("vfrsub.vf", w); // line 780
+              return b_v_x1("vfrsub.vf", w); // line 803
             case 0x8:
-              return b_v_x1("vfmadd.vf", w); // line 797
+              return b_v_x1("vfmadd.vf", w); // line 820
             case 0x9:
-              return b_v_x1("vfnmadd.vf", w); // line 799
+              return b_v_x1("vfnmadd.vf", w); // line 822
             case 0xa:
-              return b_v_x1("vfmsub.vf", w); // line 801
+              return b_v_x1("vfmsub.vf", w); // line 824
             case 0xb:
-              return b_v_x1("vfnmsub.vf", w); // line 803
+              return b_v_x1("vfnmsub.vf", w); // line 826
             case 0xc:
-              return b_v_x1("vfmacc.vf", w); // line 805
+              return b_v_x1("vfmacc.vf", w); // line 828
             case 0xd:
-              return b_v_x1("vfnmacc.vf", w); // line 807
+              return b_v_x1("vfnmacc.vf", w); // line 830
             case 0xe:
-              return b_v_x1("vfmsac.vf", w); // line 809
+              return b_v_x1("vfmsac.vf", w); // line 832
             case 0xf:
-              return b_v_x1("vfnmsac.vf", w); // line 811
+              return b_v_x1("vfnmsac.vf", w); // line 834
             case 0x10:
-              return b_v_x1("vfwadd.vf", w); // line 782
+              return b_v_x1("vfwadd.vf", w); // line 805
             case 0x12:
-              return b_v_x1("vfwsub.vf", w); // line 784
+              return b_v_x1("vfwsub.vf", w); // line 807
             case 0x14:
-              return b_v_x1("vfwadd.wf", w); // line 786
+              return b_v_x1("vfwadd.wf", w); // line 809
             case 0x16:
-              return b_v_x1("vfwsub.wf", w); // line 788
+              return b_v_x1("vfwsub.wf", w); // line 811
             case 0x18:
-              return b_v_x1("vfwmul.vf", w); // line 795
+              return b_v_x1("vfwmul.vf", w); // line 818
             case 0x1c:
-              return b_v_x1("vfwmacc.vf", w); // line 813
+              return b_v_x1("vfwmacc.vf", w); // line 836
             case 0x1d:
-              return b_v_x1("vfwnmacc.vf", w); // line 815
+              return b_v_x1("vfwnmacc.vf", w); // line 838
             case 0x1e:
-              return b_v_x1("vfwmsac.vf", w); // line 817
+              return b_v_x1("vfwmsac.vf", w); // line 840
             case 0x1f:
-              return b_v_x1("vfwnmsac.vf", w); // line 819
+              return b_v_x1("vfwnmsac.vf", w); // line 842
           }
           return null;
         case 0x80006:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vdivu.vx", w); // line 605
+              return b_v_x1("vdivu.vx", w); // line 628
             case 0x1:
-              return b_v_x1("vdiv.vx", w); // line 607
+              return b_v_x1("vdiv.vx", w); // line 630
             case 0x2:
-              return b_v_x1("vremu.vx", w); // line 609
+              return b_v_x1("vremu.vx", w); // line 632
             case 0x3:
-              return b_v_x1("vrem.vx", w); // line 611
+              return b_v_x1("vrem.vx", w); // line 634
             case 0x4:
-              return b_v_x1("vmulhu.vx", w); // line 613
+              return b_v_x1("vmulhu.vx", w); // line 636
             case 0x5:
-              return b_v_x1("vmul.vx", w); // line 615
+              return b_v_x1("vmul.vx", w); // line 638
             case 0x6:
-              return b_v_x1("vmulhsu.vx", w); // line 617
+              return b_v_x1("vmulhsu.vx", w); // line 640
             case 0x7:
-              return b_v_x1("vmulh.vx", w); // line 619
+              return b_v_x1("vmulh.vx", w); // line 642
             case 0x9:
-              return b_v_x1("vmadd.vx", w); // line 621
+              return b_v_x1("vmadd.vx", w); // line 644
             case 0xb:
-              return b_v_x1("vnmsub.vx", w); // line 623
+              return b_v_x1("vnmsub.vx", w); // line 646
             case 0xd:
-              return b_v_x1("vmacc.vx", w); // line 625
+              return b_v_x1("vmacc.vx", w); // line 648
             case 0xf:
-              return b_v_x1("vnmsac.vx", w); // line 627
+              return b_v_x1("vnmsac.vx", w); // line 650
             case 0x10:
-              return b_v_x1("vwaddu.vx", w); // line 629
+              return b_v_x1("vwaddu.vx", w); // line 652
             case 0x11:
-              return b_v_x1("vwadd.vx", w); // line 631
+              return b_v_x1("vwadd.vx", w); // line 654
             case 0x12:
-              return b_v_x1("vwsubu.vx", w); // line 633
+              return b_v_x1("vwsubu.vx", w); // line 656
             case 0x13:
-              return b_v_x1("vwsub.vx", w); // line 635
+              return b_v_x1("vwsub.vx", w); // line 658
             case 0x14:
-              return b_v_x1("vwaddu.wx", w); // line 637
+              return b_v_x1("vwaddu.wx", w); // line 660
             case 0x15:
-              return b_v_x1("vwadd.wx", w); // line 639
+              return b_v_x1("vwadd.wx", w); // line 662
             case 0x16:
-              return b_v_x1("vwsubu.wx", w); // line 641
+              return b_v_x1("vwsubu.wx", w); // line 664
             case 0x17:
-              return b_v_x1("vwsub.wx", w); // line 643
+              return b_v_x1("vwsub.wx", w); // line 666
             case 0x18:
-              return b_v_x1("vwmulu.vx", w); // line 645
+              return b_v_x1("vwmulu.vx", w); // line 668
             case 0x1a:
-              return b_v_x1("vwmulsu.vx", w); // line 647
+              return b_v_x1("vwmulsu.vx", w); // line 670
             case 0x1b:
-              return b_v_x1("vwmul.vx", w); // line 649
+              return b_v_x1("vwmul.vx", w); // line 672
             case 0x1c:
-              return b_v_x1("vwmaccu.vx", w); // line 651
+              return b_v_x1("vwmaccu.vx", w); // line 674
             case 0x1d:
-              return b_v_x1("vwmacc.vx", w); // line 653
+              return b_v_x1("vwmacc.vx", w); // line 676
             case 0x1e:
-              return b_v_x1("vwmaccus.vx", w); // line 656
+              return b_v_x1("vwmaccus.vx", w); // line 679
             case 0x1f:
-              return b_v_x1("vwmaccsu.vx", w); // line 655
+              return b_v_x1("vwmaccsu.vx", w); // line 678
           }
           return null;
         case 0x80007:
           switch ((w & 0x40000000) >>> 30) {
             case 0x0:
-              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 457
+              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 480
               return null;
             case 0x1:
-              return b_v_xd("vsetivli", w); // line 456
+              return b_v_xd("vsetivli", w); // line 479
           }
           return null;
       }
@@ -2263,46 +2290,59 @@ export function decode32(w: number): Insn | null {
     case 0x63:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_b("beq", w); // line 191
+          return b_b("beq", w); // line 200
         case 0x1:
-          return b_b("bne", w); // line 192
+          return b_b("bne", w); // line 201
         case 0x4:
-          return b_b("blt", w); // line 193
+          return b_b("blt", w); // line 202
         case 0x5:
-          return b_b("bge", w); // line 194
+          return b_b("bge", w); // line 203
         case 0x6:
-          return b_b("bltu", w); // line 195
+          return b_b("bltu", w); // line 204
         case 0x7:
-          return b_b("bgeu", w); // line 196
+          return b_b("bgeu", w); // line 205
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 189
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 198
       return null;
     case 0x6f:
-      return b_j("jal", w); // line 188
+      return b_j("jal", w); // line 197
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
           switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
-              return b_args_empty("ecall", w); // line 250
+              return b_args_empty("ecall", w); // line 259
             case 0x2000:
-              return b_args_empty("ebreak", w); // line 251
+              return b_args_empty("ebreak", w); // line 260
+            case 0x1a000:
+              return b_args_empty("wrs.nto", w); // line 466
+            case 0x3a000:
+              return b_args_empty("wrs.sto", w); // line 467
           }
           return null;
         case 0x1:
-          return b_csr("csrrw", w); // line 259
+          return b_csr("csrrw", w); // line 268
         case 0x2:
-          return b_csr("csrrs", w); // line 260
+          return b_csr("csrrs", w); // line 269
         case 0x3:
-          return b_csr("csrrc", w); // line 261
+          return b_csr("csrrc", w); // line 270
+        case 0x4:
+          switch ((w & 0xb2000000) >>> 25) {
+            case 0x40:
+              if ((w & 0x1c00000) >>> 22 === 0x7) return b_mop_r("mop.r.n", w); // line 464
+              return null;
+            case 0x41:
+              return b_mop_rr("mop.rr.n", w); // line 465
+          }
+          return null;
         case 0x5:
-          return b_csri("csrrwi", w); // line 262
+          return b_csri("csrrwi", w); // line 271
         case 0x6:
-          return b_csri("csrrsi", w); // line 263
+          return b_csri("csrrsi", w); // line 272
         case 0x7:
-          return b_csri("csrrci", w); // line 264
+          return b_csri("csrrci", w); // line 273
       }
       return null;
   }

@@ -454,6 +454,9 @@ const FORMATS: Readonly<Record<Op, Format>> = {
   ...formatOf(["fcvtmod.w.d"], fcvtmod),
   ...formatOf(["fleq.s", "fltq.s", "fleq.d", "fltq.d", "fleq.h", "fltq.h"], fpCompare),
   ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
+  ...formatOf(["mop.r.n"], regReg),
+  ...formatOf(["mop.rr.n"], regRegReg),
+  ...formatOf(["c.mop.n", "wrs.nto", "wrs.sto"], none),
 };
 
 /**
@@ -704,7 +707,12 @@ export function disassemble(insn: Insn, pc: number): string {
   const special = (insn.size === 2 ? compressedHint(insn) : undefined) ?? alias(insn, pc);
   if (special !== undefined) return special;
   if (VECTOR_EXTENSIONS.has(OP_INFO[insn.op].ext ?? "")) return text(vectorMnemonic(insn), FORMATS[insn.op](insn, pc));
-  return text(PRINTED_AS[insn.op] ?? atomicName(insn), FORMATS[insn.op](insn, pc));
+  return text(PRINTED_AS[insn.op] ?? numberedName(insn) ?? atomicName(insn), FORMATS[insn.op](insn, pc));
+}
+
+/** The may-be-operations carry their number in the mnemonic (`mop.r.28`, `c.mop.5`); imm holds it. */
+function numberedName(i: Insn): string | undefined {
+  return i.op === "mop.r.n" || i.op === "mop.rr.n" || i.op === "c.mop.n" ? i.op.replace(/n$/, `${i.imm}`) : undefined;
 }
 
 /** Atomics carry their ordering bits in the mnemonic (`lr.w.aq`, `amoswap.d.aqrl`). */

@@ -50,11 +50,21 @@ export const VECTOR_EXTENSIONS: ReadonlySet<string> = new Set(["v", "zvbb"]);
 const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"];
 
 /**
- * RVA23U64's: RVA22U64's with V, Zvbb, Zicond, Zcb and Zfa (of what it adds,
- * plume has no Zawrs, Zimop, Zcmop, Zvfhmin, Zvkt, Zihintntl's own
+ * RVA23U64's: RVA22U64's with V, Zvbb, Zicond, Zimop, Zcb, Zcmop, Zfa and
+ * Zawrs (of what it adds, plume has no Zvfhmin, Zvkt, Zihintntl's own
  * instructions beyond HINTs, or Supm).
  */
-const RVA23U64: readonly Extension[] = [...RVA22U64, "v", "zvbb", "zicond", "zcb", "zfa"];
+const RVA23U64: readonly Extension[] = [
+  ...RVA22U64,
+  "v",
+  "zvbb",
+  "zicond",
+  "zimop",
+  "zcb",
+  "zcmop",
+  "zfa",
+  "zawrs",
+];
 
 /**
  * The CPU models `-cpu` accepts (`any` is qemu-riscv64's name for its
@@ -148,14 +158,17 @@ const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
   ["zifencei", true],
   ["zihintntl", true],
   ["zihintpause", true],
+  ["zimop", ["zimop"]],
   ["zaamo", true],
   ["zalrsc", true],
+  ["zawrs", ["zawrs"]],
   ["zfa", ["zfa"]],
   ["zfh", ["zfh"]],
   ["zfhmin", ["zfhmin"]],
   ["zca", true],
   ["zcb", ["zcb"]],
   ["zcd", true],
+  ["zcmop", ["zcmop"]],
   ["zba", ["zba"]],
   ["zbb", ["zbb"]],
   ["zbc", ["zbc"]],

@@ -224,6 +224,10 @@ export type Op =
   | "czero.eqz"
   | "czero.nez"
   | "cbo.zero"
+  | "mop.r.n"
+  | "mop.rr.n"
+  | "wrs.nto"
+  | "wrs.sto"
   | "vsetvli"
   | "vsetivli"
   | "vsetvl"
@@ -670,7 +674,8 @@ export type Op =
   | "fleq.d"
   | "fltq.d"
   | "fleq.h"
-  | "fltq.h";
+  | "fltq.h"
+  | "c.mop.n";
 
 /** The operations that access memory: those with a `mem` property. */
 export type MemOp =
@@ -722,11 +727,14 @@ export type Extension =
   | "zbs"
   | "zicond"
   | "zicboz"
+  | "zimop"
+  | "zawrs"
   | "v"
   | "zvbb"
   | "zfhmin"
   | "zfh"
   | "zfa"
+  | "zcmop"
   | "zcb";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
@@ -749,7 +757,10 @@ export type ArgSet =
   | "cbo"
   | "vr1"
   | "vr2"
-  | "vrd";
+  | "vrd"
+  | "mop_r"
+  | "mop_rr"
+  | "c_mop";
 
 /** An `Insn` field an argument set may hold. */
 export type ArgField = "rd" | "rs1" | "rs2" | "rs3" | "imm" | "rm" | "aq" | "rl" | "csr";
@@ -818,6 +829,9 @@ export const ARG_SETS: { readonly [A in ArgSet]: readonly ArgField[] } = {
   vr1: ["rs1"],
   vr2: ["rs1", "rs2"],
   vrd: ["rd"],
+  mop_r: ["rd", "rs1", "imm"],
+  mop_rr: ["rd", "rs1", "rs2", "imm"],
+  c_mop: ["imm"],
 };
 
 /** Every operation, in table order. */
@@ -1025,6 +1039,10 @@ export const OPS: readonly Op[] = [
   "czero.eqz",
   "czero.nez",
   "cbo.zero",
+  "mop.r.n",
+  "mop.rr.n",
+  "wrs.nto",
+  "wrs.sto",
   "vsetvli",
   "vsetivli",
   "vsetvl",
@@ -1472,6 +1490,7 @@ export const OPS: readonly Op[] = [
   "fltq.d",
   "fleq.h",
   "fltq.h",
+  "c.mop.n",
 ];
 
 /** Each operation's properties. */
@@ -1679,6 +1698,10 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "czero.eqz": { args: "r", rm: false, fp: [], ext: "zicond" },
   "czero.nez": { args: "r", rm: false, fp: [], ext: "zicond" },
   "cbo.zero": { args: "cbo", rm: false, fp: [], ext: "zicboz" },
+  "mop.r.n": { args: "mop_r", rm: false, fp: [], ext: "zimop" },
+  "mop.rr.n": { args: "mop_rr", rm: false, fp: [], ext: "zimop" },
+  "wrs.nto": { args: "empty", rm: false, fp: [], ext: "zawrs" },
+  "wrs.sto": { args: "empty", rm: false, fp: [], ext: "zawrs" },
   vsetvli: { args: "r2", rm: false, fp: [], ext: "v" },
   vsetivli: { args: "vrd", rm: false, fp: [], ext: "v" },
   vsetvl: { args: "r", rm: false, fp: [], ext: "v" },
@@ -2126,6 +2149,7 @@ export const OP_INFO: { readonly [O in Op]: OpInfo } = {
   "fltq.d": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa" },
   "fleq.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa", needs: "zfh" },
   "fltq.h": { args: "r", rm: false, fp: ["rs1", "rs2"], ext: "zfa", needs: "zfh" },
+  "c.mop.n": { args: "c_mop", rm: false, fp: [], ext: "zcmop" },
 };
 
 /**

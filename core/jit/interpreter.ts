@@ -660,6 +660,12 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   // Zicond
   "czero.eqz": pair(bm.czero_eqz),
   "czero.nez": pair(bm.czero_nez),
+  // Zimop, Zcmop, Zawrs
+  "mop.r.n": (_c, x, i) => (set(x, i.rd, 0, 0), undefined),
+  "mop.rr.n": (_c, x, i) => (set(x, i.rd, 0, 0), undefined),
+  "c.mop.n": nop,
+  "wrs.nto": (c) => ((c.reservation = -1), undefined),
+  "wrs.sto": (c) => ((c.reservation = -1), undefined),
   // V: the helper the JavaScript tier calls
   ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vector])) as Record<VectorOp, Handler>,
 };

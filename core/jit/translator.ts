@@ -27,6 +27,7 @@ import type { Runtime } from "./runtime.ts";
 import { TRANS_RVA, TRANS_ZICSR } from "./trans_rva.ts";
 import { TRANS_RVV } from "./trans_rvv.ts";
 import { TRANS_RVB } from "./trans_rvb.ts";
+import { TRANS_RVZIMOP } from "./trans_rvzimop.ts";
 import { TRANS_RVF } from "./trans_rvf.ts";
 import { type Trans, TRANS_RVI } from "./trans_rvi.ts";
 import { TRANS_RVM } from "./trans_rvm.ts";
@@ -49,6 +50,7 @@ const TRANS: Readonly<Record<Op, Trans>> = {
   ...TRANS_ZICSR,
   ...TRANS_RVF,
   ...TRANS_RVB,
+  ...TRANS_RVZIMOP,
   ...TRANS_RVV,
 };
 

@@ -3,7 +3,7 @@
  * from its hardware probing, answered truthfully for plume: RV64IMAFDC
  * (with Zicsr and Zifencei) and the optional extensions the run's `-cpu`
  * has (V, Zba, Zbb, Zbs, Zicboz with its 64-byte block, Zbc, Zfh, Zfhmin,
- * Zfa, Zicond, Zcb), one hart, a 10 MHz `time` CSR, and misaligned scalar
+ * Zfa, Zicond, Zimop, Zcb, Zcmop, Zawrs), one hart, a 10 MHz `time` CSR, and misaligned scalar
  * accesses that work but are slow (plume's translated code takes an
  * out-of-line path for them), which also keeps glibc on the same string
  * functions as under qemu-user 7.2 (which has no `riscv_hwprobe`).
@@ -11,9 +11,9 @@
  * `IMA_EXT_0` also has the bits Linux 6.11 and later derives from the base
  * letters whatever the firmware says: Zca and Zcd (C with D), Zaamo and
  * Zalrsc (A), Zicntr (I, on device-tree systems). QEMU 10 differs by its own
- * choices: it knows bits 0 to 35 only (none of those, nor Zcb's bit 44),
- * keys 0 to 6 only (later keys come back as -1), and calls misaligned
- * accesses fast.
+ * choices: it knows bits 0 to 35 only (none of those, nor Zimop's 42, Zcb's
+ * 44, Zcmop's 47 or Zawrs's 48), keys 0 to 6 only (later keys come back as
+ * -1), and calls misaligned accesses fast.
  *
  * @module
  */
@@ -62,7 +62,10 @@ const IMA_EXT_BITS: Record<Extension, bigint> = {
   zfa: 1n << 32n,
   zvbb: (1n << 17n) | (1n << 19n), // ZVBB and ZVKB, its subset (QEMU 10 reports both)
   zicond: 1n << 35n,
+  zimop: 1n << 42n,
   zcb: 1n << 44n,
+  zcmop: 1n << 47n,
+  zawrs: 1n << 48n,
 };
 /** `RISCV_HWPROBE_EXT_ZCA`, `ZCD`, `ZICNTR`, `ZAAMO` and `ZALRSC`: what Linux derives from RV64GC's letters. */
 const IMA_EXT_BASE = (1n << 43n) | (1n << 45n) | (1n << 50n) | (1n << 56n) | (1n << 57n);

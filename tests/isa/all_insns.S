@@ -1,4 +1,4 @@
-# Every RV64GC, Zba, Zbb, Zbc, Zbs, Zicboz, Zfhmin and Zfh instruction and every alias form objdump prints, for the
+# Every RV64GC, Zba, Zbb, Zbc, Zbs, Zicboz, Zawrs, Zfhmin and Zfh instruction and every alias form objdump prints, for the
 # disassembler fixture. build/gen_isa_fixtures.sh assembles and links this file
 # and records objdump's listing next to it; core/isa/disasm_test.ts decodes each
 # listed instruction and compares the disassembly with objdump's text.
@@ -446,6 +446,12 @@ _start:
         cbo.zero (zero)
         .insn   0x0045200f | (1 << 7)   # cbo.zero with rd set: reserved
         .insn   0x0015200f              # cbo.clean (Zicbom): illegal in user mode, as under QEMU 10
+
+# ---------------------------------------------------------------- Zawrs
+        wrs.nto
+        wrs.sto
+        .insn   0x00d00073 | (1 << 7)   # wrs.nto with rd set: reserved
+        .insn   0x01d00073 | (1 << 15)  # wrs.sto with rs1 set: reserved
 
 # ---------------------------------------------------------------- Zfhmin, Zfh
         flh     fa0, -2(a1)

@@ -27,6 +27,8 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  * - `csr(num, op, write, lo)`: a Zicsr access (`CSR_OP[op]`, low word `lo` of
  *   the source); the CSR's old value lands at `SLOT.value`.
  * - `cboZero(lo, hi)`: Zicboz's `cbo.zero` of the block holding the address.
+ * - `wrs()`: Zawrs's `wrs.nto`/`wrs.sto`, which drop the reservation (it
+ *   lives on the JavaScript `Cpu`); it cannot fault, its status is always 0.
  * - `badRm()`: raises the illegal-instruction fault of a dynamic rounding
  *   mode that `frm` makes reserved (the region checks `frm` itself).
  * - `record(ring, id, vcpu)`: a plugin's block record (`PluginHooks.record`),
@@ -41,6 +43,7 @@ const FAULTING = [
   "csr",
   "badRm",
   "cboZero",
+  "wrs",
   "record",
   "memRecord",
   "batchFull",

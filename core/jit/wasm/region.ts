@@ -180,6 +180,7 @@ const FAULTING_PARAMS: Readonly<Record<string, number>> = {
   csr: 4,
   badRm: 0,
   cboZero: 2,
+  wrs: 0,
   record: 3,
   memRecord: 8,
   batchFull: 1,

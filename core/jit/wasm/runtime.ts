@@ -189,6 +189,7 @@ export function makeWasmRuntime(
           }),
         badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
         cboZero: (lo: number, hi: number): number => status(() => slow.cboZero(w.cpu!, lo, hi)),
+        wrs: (): number => ((w.cpu!.reservation = -1), 0),
         // Not through `status`: a record is on the hot path, and `status` takes a closure made per call.
         record: (ring: number, id: number, vcpu: number): number => {
           try {

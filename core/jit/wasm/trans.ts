@@ -1037,6 +1037,12 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   },
   "czero.eqz": czero(true),
   "czero.nez": czero(false),
+  // Zimop and Zcmop: mops write 0 to rd, c.mop.n nothing; Zawrs: no wait, the reservation dropped by the runtime
+  "mop.r.n": (e, i) => (e.code.i64Const(0), e.set(i.rd), true),
+  "mop.rr.n": (e, i) => (e.code.i64Const(0), e.set(i.rd), true),
+  "c.mop.n": () => true,
+  "wrs.nto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
+  "wrs.sto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
   // V: every vector instruction runs in the JavaScript helper (vector.ts)
   ...Object.fromEntries(VECTOR_OPS.map((op) => [op, LEFT_TO_JAVASCRIPT])) as Record<
     VectorOp,
