@@ -134,6 +134,29 @@ if wanted zfa; then
   fi
 fi
 
+# Zimop, Zcmop and Zawrs with clang-19; the expected outputs are QEMU 10's: everything under -cpu max and
+# rva23u64, and each part alone under models without its extension (QEMU 10's rv64 has Zawrs, plume's QEMU 7.2
+# rv64 has none of the three), compared by tests/zimop_test.ts.
+if wanted zimop; then
+  echo "build_guests: zimop <- zimop.c (clang-19, Zimop, Zcmop, Zawrs)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zimop_zcmop_zawrs -mabi=lp64d \
+    -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/zimop" zimop.c)
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    for run in "max:" "rva23u64:" "rv64,zawrs=false:mop" "rv64,zawrs=false:cmop" "rv64,zawrs=false:wrs" "rv64:wrs" \
+      "rv64,zcmop=true:mop" "rv64,zimop=true:cmop"; do
+      cpu=${run%%:*} arg=${run#*:}
+      out=$ROOT/tests/guest/expected/zimop_${cpu//[,=]/_}${arg:+_$arg}.out
+      status=0
+      "$QEMU10" -cpu "$cpu" "$BIN/zimop" $arg > "$out" || status=$?
+      echo "status $status" >> "$out"
+    done
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/zimop*.out left as they are" >&2
+  fi
+fi
+
 # The vector state in signal frames (clang-19, V). QEMU 10 writes no V block, so only the run that leaves V alone
 # has its output from QEMU 10 (tests/vector_signal_test.ts); the other checks itself against Linux's layout.
 if wanted vector_signal; then

@@ -219,6 +219,13 @@ const QEMU10_CASES: Case[] = [
   { bin: "zfa", status: 0, flags: ["-cpu", "max"] },
   { bin: "zfa", args: ["illegal"], status: 0, flags: ["-cpu", "max,zfh=false"] },
   { bin: "zfa", args: ["first"], status: 132, flags: ["-cpu", "rv64,zfa=false"], note: "without Zfa: SIGILL" },
+  // Zimop, Zcmop and Zawrs; tests/zimop_test.ts also compares with its committed output.
+  { bin: "zimop", status: 0, flags: ["-cpu", "max"] },
+  { bin: "zimop", status: 0, flags: ["-cpu", "rva23u64"] },
+  { bin: "zimop", args: ["wrs"], status: 0, flags: ["-cpu", "rv64,zawrs=true"] },
+  { bin: "zimop", args: ["mop"], status: 132, flags: ["-cpu", "rv64,zcmop=true"], note: "without Zimop: SIGILL" },
+  { bin: "zimop", args: ["cmop"], status: 132, flags: ["-cpu", "rv64,zimop=true"], note: "without Zcmop: SIGILL" },
+  { bin: "zimop", args: ["wrs"], status: 132, flags: ["-cpu", "rv64,zawrs=false"], note: "without Zawrs: SIGILL" },
   // A handler that leaves V alone (tests/vector_signal_test.ts has the frame's V block, which QEMU 10 does not write).
   { bin: "vector_signal", args: ["preserve"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   // QEMU 10's profile models; tests/cpu_probe_test.ts has the others.
