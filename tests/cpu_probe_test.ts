@@ -30,14 +30,20 @@ interface Model {
   plume: string;
 }
 
+/** QEMU 10's rv64 has Zicboz, Zfa and Zawrs, which plume's (QEMU 7.2's) has not. */
+const QEMU10_RV64 = "rv64,zicboz=false,zfa=false,zawrs=false";
+
 const MODELS: Model[] = [
-  { qemu: "rv64,zicboz=false,zfa=false", plume: "rv64" },
+  { qemu: QEMU10_RV64, plume: "rv64" },
   { qemu: "rva22u64", plume: "rva22u64" },
   { qemu: "rva23u64", plume: "rva23u64" },
   { qemu: "max", plume: "max" },
-  { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zcb=true,zfhmin=true", plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
-  { qemu: "rv64,zicboz=false,zfa=false,zicond=true,zbc=false", plume: "rv64,zicond=on,zbc=off" },
-  { qemu: "rv64,zfa=false,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off" },
+  { qemu: `${QEMU10_RV64},zicond=true,zcb=true,zfhmin=true`, plume: "rv64,zicond=on,zcb=on,zfhmin=on" },
+  { qemu: `${QEMU10_RV64},zicond=true,zbc=false`, plume: "rv64,zicond=on,zbc=off" },
+  { qemu: "rv64,zfa=false,zcb=true,zfh=true,zba=false", plume: "rv64,zicboz=on,zcb=on,zfh=on,zba=off,zawrs=on" },
+  { qemu: `${QEMU10_RV64},zimop=true`, plume: "rv64,zimop=on" },
+  { qemu: `${QEMU10_RV64},zcmop=true`, plume: "rv64,zcmop=on" },
+  { qemu: "rva23u64,zawrs=false", plume: "rva23u64,zawrs=off" },
 ];
 
 for (const m of MODELS) {
@@ -74,9 +80,12 @@ const HWPROBE_BITS: Record<string, bigint> = {
   zfhmin: 28n,
   zfa: 32n,
   zicond: 35n,
+  zimop: 42n,
   zca: 43n,
   zcb: 44n,
   zcd: 45n,
+  zcmop: 47n,
+  zawrs: 48n,
   zicntr: 50n,
   zaamo: 56n,
   zalrsc: 57n,
@@ -107,7 +116,7 @@ function parseHwprobe(out: string): { keys: Map<number, [bigint, bigint]>; hwcap
   return { keys, hwcap, isa };
 }
 
-for (const m of [...MODELS, { qemu: "rv64,zicboz=false,zfa=false,v=true", plume: "rv64,v=on" }]) {
+for (const m of [...MODELS, { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" }]) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} reports in riscv_hwprobe and AT_HWCAP the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({
@@ -143,6 +152,9 @@ const OPTIONAL_NAMES = new Set([
   "v",
   "zicboz",
   "zicond",
+  "zimop",
+  "zawrs",
+  "zcmop",
   "zfa",
   "zfh",
   "zfhmin",
@@ -160,7 +172,7 @@ const OPTIONAL_NAMES = new Set([
   "zvkb",
 ]);
 
-for (const m of [...MODELS, { qemu: "rv64,zicboz=false,zfa=false,v=true", plume: "rv64,v=on" }]) {
+for (const m of [...MODELS, { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" }]) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} lists in /proc/cpuinfo the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({

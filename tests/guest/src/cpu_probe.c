@@ -52,6 +52,9 @@ INSN16(0x8108)   /* c.lbu a0, 0(a0) */
 INSN(0x04a57553) /* fadd.h fa0, fa0, fa0 */
 INSN(0x40250553) /* fcvt.s.h fa0, fa0 */
 INSN(0xcd027557) /* vsetivli a0, 4, e32, m1, ta, ma */
+INSN(0x81c54573) /* mop.r.0 a0, a0 */
+INSN16(0x6781)   /* c.mop.15 */
+INSN(0x00d00073) /* wrs.nto */
 
 static const struct {
   const char *ext, *insn;
@@ -62,7 +65,8 @@ static const struct {
   {"zicond", "czero.eqz", run_0x0eb55533}, {"zicboz", "cbo.zero", run_0x0045200f},
   {"zicbom", "cbo.clean", run_0x0015200f}, {"zcb", "c.lbu", run_0x8108},
   {"zfh", "fadd.h", run_0x04a57553},    {"zfhmin", "fcvt.s.h", run_0x40250553},
-  {"v", "vsetivli", run_0xcd027557},
+  {"v", "vsetivli", run_0xcd027557},   {"zimop", "mop.r.0", run_0x81c54573},
+  {"zcmop", "c.mop.15", run_0x6781},    {"zawrs", "wrs.nto", run_0x00d00073},
 };
 
 static int insns(void) {
