@@ -461,8 +461,14 @@ export class AddressSpace {
     for (const m of this.mappings) if (m.start >= addr && m.end <= addr + len) m.name = name;
   }
 
+  /**
+   * The pages' flags for `prot`. A writable page is readable too, as
+   * Linux's riscv `protection_map` makes a `PROT_WRITE`-only mapping (and
+   * QEMU runs it): the mapping itself keeps the protection asked for.
+   */
   private setPageFlags(addr: number, len: number, prot: number): void {
-    const flags = PAGE_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+    const readable = prot & PROT_WRITE ? PROT_READ : 0;
+    const flags = PAGE_MAPPED | readable | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
     const first = addr >>> PAGE_SHIFT, last = (addr + len) >>> PAGE_SHIFT;
     this.everMapped.fill(1, first, last);
     for (let p = first; p < last; p++) this.pages[p] = flags | (this.pages[p] & PAGE_CODE);
