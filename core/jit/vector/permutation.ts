@@ -21,6 +21,7 @@ import {
   maskBitOf,
   overlaps,
   requireAligned,
+  requireMaskNotSource,
   requireVm,
   requireVstartZero,
   requireVtype,
@@ -80,6 +81,9 @@ function checkPermute(c: Cpu, raw: number, kind: Permutation, name: string): voi
   requireAligned(vd, regs);
   requireAligned(vs2, regs);
   requireVm(vm, vd);
+  // A masked one may not read v0 as data or as indices (QEMU 10.0.13's vext_check_input_eew).
+  requireMaskNotSource(vm, vs2);
+  if (kind.indices) requireMaskNotSource(vm, vs1);
   if (kind.distinct && vd === vs2) throw new IllegalInstruction(`${name} with vd = vs2 (v${vd})`);
   if (kind.indices && vd === vs1) throw new IllegalInstruction(`${name} with vd = vs1 (v${vd})`);
   if (kind.indices === "sew") requireAligned(vs1, regs);
