@@ -171,7 +171,14 @@ export function makeVectorExecutors(mem: AddressSpace, hi: Int32Array): (raw: nu
   const cache = new Map<number, Executor>(), ctx: VectorContext = { mem, hi };
   return (raw) => {
     let run = cache.get(raw);
-    if (run === undefined) cache.set(raw, run = executorFor(raw, ctx));
+    if (run === undefined) {
+      // A program that writes ever new vector words (self-modifying code) must not grow the cache without end.
+      if (cache.size >= MAX_CACHED_EXECUTORS) cache.clear();
+      cache.set(raw, run = executorFor(raw, ctx));
+    }
     return run;
   };
 }
+
+/** Executors kept per address space; real programs use a few hundred distinct vector words. */
+const MAX_CACHED_EXECUTORS = 1 << 14;
