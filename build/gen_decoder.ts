@@ -120,6 +120,8 @@ export interface Table {
   patterns: Pattern[];
   argSets: Map<string, string[]>;
   ops: OpDef[];
+  /** The extensions declared on lines of their own (`!ext=NAME`): they have no operation of their own. */
+  declared: string[];
 }
 
 /** A decision tree node: a switch on some bits, or an ordered list of candidates. */
@@ -194,6 +196,7 @@ export function parseTable(text: string): Table {
   const argSets = new Map<string, string[]>();
   const formats = new Map<string, Format>();
   const patterns: Pattern[] = [];
+  const declared = new Map<string, number>(); // extension name → line
 
   text.split("\n").forEach((raw, index) => {
     const line = index + 1;
@@ -211,11 +214,40 @@ export function parseTable(text: string): Table {
       argSets.set(head.slice(1), rest);
     } else if (head.startsWith("@")) {
       formats.set(head.slice(1), parseFormat(rest, fields, argSets, line));
+    } else if (head.startsWith("!")) {
+      declared.set(parseDeclaration(head, rest, declared, line), line);
     } else {
       patterns.push(parsePattern(head, rest, fields, argSets, formats, line));
     }
   });
-  return { patterns, argSets, ops: collectOps(patterns, argSets) };
+  const ops = collectOps(patterns, argSets);
+  for (const [name, line] of declared) {
+    if (ops.some((o) => o.props.ext === name)) {
+      throw new TableError(
+        line,
+        `Extension ${name} is declared on a line of its own but has operations (!ext=${name})`,
+      );
+    }
+  }
+  return { patterns, argSets, ops, declared: [...declared.keys()] };
+}
+
+/**
+ * Parses a declaration line, `!ext=NAME`: an optional extension with no
+ * operation of its own, which changes what other extensions' operations do
+ * (Zvfhmin makes V's FP conversions legal at SEW 16), so that `-cpu` can
+ * name it and the `Extension` type has it.
+ */
+function parseDeclaration(head: string, rest: string[], declared: ReadonlyMap<string, number>, line: number): string {
+  const m = head.match(/^!ext=([a-z][a-z0-9]*)$/);
+  if (!m || rest.length > 0) {
+    throw new TableError(
+      line,
+      `Bad declaration "${[head, ...rest].join(" ")}": a line of its own may only be !ext=NAME`,
+    );
+  }
+  if (declared.has(m[1])) throw new TableError(line, `Extension ${m[1]} is declared twice`);
+  return m[1];
 }
 
 function parseField(name: string, tokens: string[], line: number): Field {
@@ -788,6 +820,7 @@ function emitOpsModule(table: Table): string {
   const extensions = [
     ...ops.flatMap((o) => [o.props.ext, o.props.needs].filter((e) => e !== undefined)),
     ...encodings.map((p) => encodingExtension(p)!),
+    ...table.declared,
   ];
   const used = new Set(ops.map((o) => o.argSet));
   const argSets = [...table.argSets.keys()].filter((a) => used.has(a));
@@ -819,7 +852,10 @@ function emitOpsModule(table: Table): string {
     "/** The operations that access memory: those with a `mem` property. */",
     ...union("MemOp", ops.filter((o) => o.props.mem).map((o) => o.op)),
     "",
-    "/** The optional extensions operations and encodings belong to (`!ext=`), in table order; the others are RV64GC. */",
+    "/**",
+    " * The optional extensions operations and encodings belong to (`!ext=`), in",
+    " * table order, then those declared on lines of their own; the others are RV64GC.",
+    " */",
     ...union("Extension", [...new Set(extensions)]),
     "",
     "/** The argument sets: which `Insn` fields an operation's patterns fill. */",
@@ -880,6 +916,11 @@ function emitOpsModule(table: Table): string {
     "/** Every operation, in table order. */",
     "export const OPS: readonly Op[] = [",
     ...ops.map((o) => `  ${JSON.stringify(o.op)},`),
+    "];",
+    "",
+    "/** Every optional extension, in the order of {@link Extension}. */",
+    "export const EXTENSIONS: readonly Extension[] = [",
+    ...[...new Set(extensions)].map((e) => `  ${JSON.stringify(e)},`),
     "];",
     "",
     "/** Each operation's properties. */",

@@ -244,7 +244,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     const mem = owner.mem;
     // Each process's counter reads go to its own stream of the recording.
     const counter = rr && ((v: number) => (owner.runLog ?? rr).counter(v));
-    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, counter));
+    const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, counter, cfg.extensions));
     if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;

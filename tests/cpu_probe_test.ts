@@ -44,6 +44,9 @@ const MODELS: Model[] = [
   { qemu: `${QEMU10_RV64},zimop=true`, plume: "rv64,zimop=on" },
   { qemu: `${QEMU10_RV64},zcmop=true`, plume: "rv64,zcmop=on" },
   { qemu: "rva23u64,zawrs=false", plume: "rva23u64,zawrs=off" },
+  { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" },
+  { qemu: `${QEMU10_RV64},v=true,zvfhmin=true`, plume: "rv64,v=on,zvfhmin=on" },
+  { qemu: "rva23u64,zvfhmin=false", plume: "rva23u64,zvfhmin=off" },
 ];
 
 for (const m of MODELS) {
@@ -78,6 +81,7 @@ const HWPROBE_BITS: Record<string, bigint> = {
   zvkb: 19n,
   zfh: 27n,
   zfhmin: 28n,
+  zvfhmin: 31n,
   zfa: 32n,
   zicond: 35n,
   zimop: 42n,
@@ -116,7 +120,7 @@ function parseHwprobe(out: string): { keys: Map<number, [bigint, bigint]>; hwcap
   return { keys, hwcap, isa };
 }
 
-for (const m of [...MODELS, { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" }]) {
+for (const m of MODELS) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} reports in riscv_hwprobe and AT_HWCAP the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({
@@ -169,10 +173,11 @@ const OPTIONAL_NAMES = new Set([
   "zve64f",
   "zve64x",
   "zvbb",
+  "zvfhmin",
   "zvkb",
 ]);
 
-for (const m of [...MODELS, { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" }]) {
+for (const m of MODELS) {
   const name =
     `cpu_probe hwprobe: plume -cpu ${m.plume} lists in /proc/cpuinfo the extensions of QEMU 10's -cpu ${m.qemu}`;
   Deno.test({

@@ -98,6 +98,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zfa",
     "zcmop",
     "zcb",
+    "zvfhmin",
   ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
     "zbb",
@@ -107,7 +108,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
   ]);
   // rv64 (QEMU 7.2's) has no V; a toggle adds it. max has it, and Zvbb.
   assertEquals([...parseOptions(["-cpu", "rv64,v=on", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "v"]);
-  assertEquals(parseOptions(["-cpu", "max,v=false,zvbb=false", "p"], {}).extensions.has("v"), false);
+  assertEquals(parseOptions(["-cpu", "max,v=false,zvbb=false,zvfhmin=false", "p"], {}).extensions.has("v"), false);
   // Zvbb needs V, as QEMU 10 says (`-cpu rv64,zvbb=true` exits with this message).
   assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvbb=on", "p"], {}).extensions].slice(-2), ["v", "zvbb"]);
   assertThrows(() => parseOptions(["-cpu", "max,v=off", "p"], {}), UsageError, "require V");
@@ -115,6 +116,14 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     () => parseOptions(["-cpu", "rv64,zvbb=on", "p"], {}),
     UsageError,
     "Vector crypto extensions require V or Zve* extensions",
+  );
+  // Zvfhmin has no instruction of its own; it needs V (QEMU 10's message names the subset Zve32f, which V has).
+  assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvfhmin=on", "p"], {}).extensions].slice(-2), ["v", "zvfhmin"]);
+  assertEquals(parseOptions(["-cpu", "rva23u64", "p"], {}).extensions.has("zvfhmin"), true);
+  assertThrows(
+    () => parseOptions(["-cpu", "rva23u64,v=off,zvbb=off", "p"], {}),
+    UsageError,
+    "Zvfh/Zvfhmin extensions require Zve32f extension",
   );
   assertEquals([...parseOptions(["p"], { QEMU_CPU: "max,zbc=off" }).extensions], [
     "zba",
@@ -131,6 +140,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zfa",
     "zcmop",
     "zcb",
+    "zvfhmin",
   ]);
   // Zfh implies Zfhmin; turning Zfhmin off takes Zfh with it (as QEMU 10: neither fadd.h nor fcvt.s.h runs).
   assertEquals([...parseOptions(["-cpu", "rv64,zfh=on", "p"], {}).extensions], [

@@ -8,7 +8,7 @@ import { AddressSpace } from "../mem/address_space.ts";
 const VSETVL_A0_A1_A2 = (0b1000000 << 25) | (12 << 20) | (11 << 15) | (7 << 12) | (10 << 7) | 0x57;
 
 Deno.test("setConfig (rt_sigreturn's vsetvl) sets vl, vtype and vill as the vsetvl instruction does", () => {
-  const vector = makeVectorHelper(new AddressSpace(1 << 20), new Int32Array(1));
+  const vector = makeVectorHelper(new AddressSpace(1 << 20), new Int32Array(1), new Set(["v"]));
   const c = new Cpu(), s = new VectorState();
   for (let vtype = 0; vtype < 0x200; vtype++) {
     for (const hi of [0, 1 << 31]) {

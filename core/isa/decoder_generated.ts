@@ -445,94 +445,94 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 978
-      return b_c_addi4spn("addi", w); // line 979
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 987
+      return b_c_addi4spn("addi", w); // line 988
     case 0x1:
-      return b_c_addi("addi", w); // line 991
+      return b_c_addi("addi", w); // line 1000
     case 0x2:
-      return b_c_shift("slli", w); // line 1014
+      return b_c_shift("slli", w); // line 1023
     case 0x2000:
-      return b_c_ld("fld", w); // line 980
+      return b_c_ld("fld", w); // line 989
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 992
-      return b_c_addi("addiw", w); // line 993
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1001
+      return b_c_addi("addiw", w); // line 1002
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 1015
+      return b_c_ldsp("fld", w); // line 1024
     case 0x4000:
-      return b_c_lw("lw", w); // line 981
+      return b_c_lw("lw", w); // line 990
     case 0x4001:
-      return b_c_li("addi", w); // line 994
+      return b_c_li("addi", w); // line 1003
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1016
-      return b_c_lwsp("lw", w); // line 1017
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1025
+      return b_c_lwsp("lw", w); // line 1026
     case 0x6000:
-      return b_c_ld("ld", w); // line 982
+      return b_c_ld("ld", w); // line 991
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 996
-      if ((w & 0x18fc) >>> 2 === 0x20) return b_c_mop("c.mop.n", w); // line 1054
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 995
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 997
-      return b_c_lui("lui", w); // line 998
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 1005
+      if ((w & 0x18fc) >>> 2 === 0x20) return b_c_mop("c.mop.n", w); // line 1063
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 1004
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 1006
+      return b_c_lui("lui", w); // line 1007
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1018
-      return b_c_ldsp("ld", w); // line 1019
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1027
+      return b_c_ldsp("ld", w); // line 1028
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 1034
+          return b_c_lb("lbu", w); // line 1043
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 1035
+              return b_c_lh("lhu", w); // line 1044
             case 0x1:
-              return b_c_lh("lh", w); // line 1036
+              return b_c_lh("lh", w); // line 1045
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 1037
+          return b_c_sb("sb", w); // line 1046
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1038
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1047
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 999
+          return b_c_shiftp("srli", w); // line 1008
         case 0x1:
-          return b_c_shiftp("srai", w); // line 1000
+          return b_c_shiftp("srai", w); // line 1009
         case 0x2:
-          return b_c_andi("andi", w); // line 1001
+          return b_c_andi("andi", w); // line 1010
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 1002
+              return b_c_arith("sub", w); // line 1011
             case 0x1:
-              return b_c_arith("xor", w); // line 1003
+              return b_c_arith("xor", w); // line 1012
             case 0x2:
-              return b_c_arith("or", w); // line 1004
+              return b_c_arith("or", w); // line 1013
             case 0x3:
-              return b_c_arith("and", w); // line 1005
+              return b_c_arith("and", w); // line 1014
             case 0x80:
-              return b_c_arith("subw", w); // line 1006
+              return b_c_arith("subw", w); // line 1015
             case 0x81:
-              return b_c_arith("addw", w); // line 1007
+              return b_c_arith("addw", w); // line 1016
             case 0x82:
-              return b_c_arith("mul", w); // line 1045
+              return b_c_arith("mul", w); // line 1054
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 1039
+                  return b_c_andi255("andi", w); // line 1048
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 1040
+                  return b_c_unary("sext.b", w); // line 1049
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 1041
+                  return b_c_unary("zext.h", w); // line 1050
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 1042
+                  return b_c_unary("sext.h", w); // line 1051
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 1043
+                  return b_c_unary("add.uw", w); // line 1052
                 case 0x5:
-                  return b_c_not("xori", w); // line 1044
+                  return b_c_not("xori", w); // line 1053
               }
               return null;
           }
@@ -542,33 +542,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 1020
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 1021
-          return b_c_mv("add", w); // line 1022
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 1029
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 1030
+          return b_c_mv("add", w); // line 1031
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1023
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1024
-          return b_c_add("add", w); // line 1025
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1032
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1033
+          return b_c_add("add", w); // line 1034
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 983
+      return b_c_sd("fsd", w); // line 992
     case 0xa001:
-      return b_c_j("jal", w); // line 1008
+      return b_c_j("jal", w); // line 1017
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 1026
+      return b_c_sdsp("fsd", w); // line 1035
     case 0xc000:
-      return b_c_sw("sw", w); // line 984
+      return b_c_sw("sw", w); // line 993
     case 0xc001:
-      return b_c_b("beq", w); // line 1009
+      return b_c_b("beq", w); // line 1018
     case 0xc002:
-      return b_c_swsp("sw", w); // line 1027
+      return b_c_swsp("sw", w); // line 1036
     case 0xe000:
-      return b_c_sd("sd", w); // line 985
+      return b_c_sd("sd", w); // line 994
     case 0xe001:
-      return b_c_b("bne", w); // line 1010
+      return b_c_b("bne", w); // line 1019
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 1028
+      return b_c_sdsp("sd", w); // line 1037
   }
   return null;
 }
@@ -584,19 +584,19 @@ export function decode32(w: number): Insn | null {
     case 0x3:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("lb", w); // line 207
+          return b_i("lb", w); // line 212
         case 0x1:
-          return b_i("lh", w); // line 208
+          return b_i("lh", w); // line 213
         case 0x2:
-          return b_i("lw", w); // line 209
+          return b_i("lw", w); // line 214
         case 0x3:
-          return b_i("ld", w); // line 210
+          return b_i("ld", w); // line 215
         case 0x4:
-          return b_i("lbu", w); // line 211
+          return b_i("lbu", w); // line 216
         case 0x5:
-          return b_i("lhu", w); // line 212
+          return b_i("lhu", w); // line 217
         case 0x6:
-          return b_i("lwu", w); // line 213
+          return b_i("lwu", w); // line 218
       }
       return null;
     case 0x7:
@@ -606,68 +606,68 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle8.v", w); // line 481
+                  return b_v_x1("vle8.v", w); // line 486
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re8.v", w); // line 501
+                      return b_v_x1("vl1re8.v", w); // line 506
                     case 0x11:
-                      return b_v_x1("vl2re8.v", w); // line 505
+                      return b_v_x1("vl2re8.v", w); // line 510
                     case 0x31:
-                      return b_v_x1("vl4re8.v", w); // line 509
+                      return b_v_x1("vl4re8.v", w); // line 514
                     case 0x71:
-                      return b_v_x1("vl8re8.v", w); // line 513
+                      return b_v_x1("vl8re8.v", w); // line 518
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 517
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vlm.v", w); // line 522
                   return null;
                 case 0x10:
-                  return b_v_x1("vle8ff.v", w); // line 485
+                  return b_v_x1("vle8ff.v", w); // line 490
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei8.v", w); // line 493
+              return b_v_x1("vluxei8.v", w); // line 498
             case 0x2:
-              return b_v_x2("vlse8.v", w); // line 489
+              return b_v_x2("vlse8.v", w); // line 494
             case 0x3:
-              return b_v_x1("vloxei8.v", w); // line 497
+              return b_v_x1("vloxei8.v", w); // line 502
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 908
+          return b_i("flh", w); // line 917
         case 0x2:
-          return b_i("flw", w); // line 321
+          return b_i("flw", w); // line 326
         case 0x3:
-          return b_i("fld", w); // line 354
+          return b_i("fld", w); // line 359
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle16.v", w); // line 482
+                  return b_v_x1("vle16.v", w); // line 487
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re16.v", w); // line 502
+                      return b_v_x1("vl1re16.v", w); // line 507
                     case 0x11:
-                      return b_v_x1("vl2re16.v", w); // line 506
+                      return b_v_x1("vl2re16.v", w); // line 511
                     case 0x31:
-                      return b_v_x1("vl4re16.v", w); // line 510
+                      return b_v_x1("vl4re16.v", w); // line 515
                     case 0x71:
-                      return b_v_x1("vl8re16.v", w); // line 514
+                      return b_v_x1("vl8re16.v", w); // line 519
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle16ff.v", w); // line 486
+                  return b_v_x1("vle16ff.v", w); // line 491
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei16.v", w); // line 494
+              return b_v_x1("vluxei16.v", w); // line 499
             case 0x2:
-              return b_v_x2("vlse16.v", w); // line 490
+              return b_v_x2("vlse16.v", w); // line 495
             case 0x3:
-              return b_v_x1("vloxei16.v", w); // line 498
+              return b_v_x1("vloxei16.v", w); // line 503
           }
           return null;
         case 0x6:
@@ -675,29 +675,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle32.v", w); // line 483
+                  return b_v_x1("vle32.v", w); // line 488
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re32.v", w); // line 503
+                      return b_v_x1("vl1re32.v", w); // line 508
                     case 0x11:
-                      return b_v_x1("vl2re32.v", w); // line 507
+                      return b_v_x1("vl2re32.v", w); // line 512
                     case 0x31:
-                      return b_v_x1("vl4re32.v", w); // line 511
+                      return b_v_x1("vl4re32.v", w); // line 516
                     case 0x71:
-                      return b_v_x1("vl8re32.v", w); // line 515
+                      return b_v_x1("vl8re32.v", w); // line 520
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle32ff.v", w); // line 487
+                  return b_v_x1("vle32ff.v", w); // line 492
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei32.v", w); // line 495
+              return b_v_x1("vluxei32.v", w); // line 500
             case 0x2:
-              return b_v_x2("vlse32.v", w); // line 491
+              return b_v_x2("vlse32.v", w); // line 496
             case 0x3:
-              return b_v_x1("vloxei32.v", w); // line 499
+              return b_v_x1("vloxei32.v", w); // line 504
           }
           return null;
         case 0x7:
@@ -705,29 +705,29 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vle64.v", w); // line 484
+                  return b_v_x1("vle64.v", w); // line 489
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vl1re64.v", w); // line 504
+                      return b_v_x1("vl1re64.v", w); // line 509
                     case 0x11:
-                      return b_v_x1("vl2re64.v", w); // line 508
+                      return b_v_x1("vl2re64.v", w); // line 513
                     case 0x31:
-                      return b_v_x1("vl4re64.v", w); // line 512
+                      return b_v_x1("vl4re64.v", w); // line 517
                     case 0x71:
-                      return b_v_x1("vl8re64.v", w); // line 516
+                      return b_v_x1("vl8re64.v", w); // line 521
                   }
                   return null;
                 case 0x10:
-                  return b_v_x1("vle64ff.v", w); // line 488
+                  return b_v_x1("vle64ff.v", w); // line 493
               }
               return null;
             case 0x1:
-              return b_v_x1("vluxei64.v", w); // line 496
+              return b_v_x1("vluxei64.v", w); // line 501
             case 0x2:
-              return b_v_x2("vlse64.v", w); // line 492
+              return b_v_x2("vlse64.v", w); // line 497
             case 0x3:
-              return b_v_x1("vloxei64.v", w); // line 500
+              return b_v_x1("vloxei64.v", w); // line 505
           }
           return null;
       }
@@ -735,96 +735,96 @@ export function decode32(w: number): Insn | null {
     case 0xf:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 257
-          return b_fence("fence", w); // line 256
+          if ((w & 0xfff00000) >>> 20 === 0x833) return b_fence("fence.tso", w); // line 262
+          return b_fence("fence", w); // line 261
         case 0x1:
-          return b_args_empty("fence.i", w); // line 264
+          return b_args_empty("fence.i", w); // line 269
         case 0x2:
-          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 453
+          if ((w & 0xfff00f80) >>> 7 === 0x8000) return b_v_x1("cbo.zero", w); // line 458
           return null;
       }
       return null;
     case 0x13:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addi", w); // line 220
+          return b_i("addi", w); // line 225
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("slli", w); // line 226
+              return b_sh6("slli", w); // line 231
             case 0xa:
-              return b_sh6("bseti", w); // line 436
+              return b_sh6("bseti", w); // line 441
             case 0x12:
-              return b_sh6("bclri", w); // line 430
+              return b_sh6("bclri", w); // line 435
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clz", w); // line 403
+                  return b_r2("clz", w); // line 408
                 case 0x1:
-                  return b_r2("ctz", w); // line 404
+                  return b_r2("ctz", w); // line 409
                 case 0x2:
-                  return b_r2("cpop", w); // line 405
+                  return b_r2("cpop", w); // line 410
                 case 0x4:
-                  return b_r2("sext.b", w); // line 406
+                  return b_r2("sext.b", w); // line 411
                 case 0x5:
-                  return b_r2("sext.h", w); // line 407
+                  return b_r2("sext.h", w); // line 412
               }
               return null;
             case 0x1a:
-              return b_sh6("binvi", w); // line 434
+              return b_sh6("binvi", w); // line 439
           }
           return null;
         case 0x2:
-          return b_i("slti", w); // line 221
+          return b_i("slti", w); // line 226
         case 0x3:
-          return b_i("sltiu", w); // line 222
+          return b_i("sltiu", w); // line 227
         case 0x4:
-          return b_i("xori", w); // line 223
+          return b_i("xori", w); // line 228
         case 0x5:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              return b_sh6("srli", w); // line 227
+              return b_sh6("srli", w); // line 232
             case 0xa:
-              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 415
+              if ((w & 0x3f00000) >>> 20 === 0x7) return b_r2("orc.b", w); // line 420
               return null;
             case 0x10:
-              return b_sh6("srai", w); // line 228
+              return b_sh6("srai", w); // line 233
             case 0x12:
-              return b_sh6("bexti", w); // line 432
+              return b_sh6("bexti", w); // line 437
             case 0x18:
-              return b_sh6("rori", w); // line 422
+              return b_sh6("rori", w); // line 427
             case 0x1a:
-              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 416
+              if ((w & 0x3f00000) >>> 20 === 0x38) return b_r2("rev8", w); // line 421
               return null;
           }
           return null;
         case 0x6:
-          return b_i("ori", w); // line 224
+          return b_i("ori", w); // line 229
         case 0x7:
-          return b_i("andi", w); // line 225
+          return b_i("andi", w); // line 230
       }
       return null;
     case 0x17:
-      return b_u("auipc", w); // line 196
+      return b_u("auipc", w); // line 201
     case 0x1b:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_i("addiw", w); // line 243
+          return b_i("addiw", w); // line 248
         case 0x1:
           switch ((w & 0xfc000000) >>> 26) {
             case 0x0:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 244
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_sh5("slliw", w); // line 249
               return null;
             case 0x2:
-              return b_sh6("slli.uw", w); // line 398
+              return b_sh6("slli.uw", w); // line 403
             case 0x18:
               switch ((w & 0x3f00000) >>> 20) {
                 case 0x0:
-                  return b_r2("clzw", w); // line 408
+                  return b_r2("clzw", w); // line 413
                 case 0x1:
-                  return b_r2("ctzw", w); // line 409
+                  return b_r2("ctzw", w); // line 414
                 case 0x2:
-                  return b_r2("cpopw", w); // line 410
+                  return b_r2("cpopw", w); // line 415
               }
               return null;
           }
@@ -832,11 +832,11 @@ export function decode32(w: number): Insn | null {
         case 0x5:
           switch ((w & 0xfe000000) >>> 25) {
             case 0x0:
-              return b_sh5("srliw", w); // line 245
+              return b_sh5("srliw", w); // line 250
             case 0x20:
-              return b_sh5("sraiw", w); // line 246
+              return b_sh5("sraiw", w); // line 251
             case 0x30:
-              return b_sh5("roriw", w); // line 423
+              return b_sh5("roriw", w); // line 428
           }
           return null;
       }
@@ -844,13 +844,13 @@ export function decode32(w: number): Insn | null {
     case 0x23:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_s("sb", w); // line 215
+          return b_s("sb", w); // line 220
         case 0x1:
-          return b_s("sh", w); // line 216
+          return b_s("sh", w); // line 221
         case 0x2:
-          return b_s("sw", w); // line 217
+          return b_s("sw", w); // line 222
         case 0x3:
-          return b_s("sd", w); // line 218
+          return b_s("sd", w); // line 223
       }
       return null;
     case 0x27:
@@ -860,75 +860,75 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               switch ((w & 0x1f00000) >>> 20) {
                 case 0x0:
-                  return b_v_x1("vse8.v", w); // line 518
+                  return b_v_x1("vse8.v", w); // line 523
                 case 0x8:
                   switch ((w & 0xe2000000) >>> 25) {
                     case 0x1:
-                      return b_v_x1("vs1r.v", w); // line 534
+                      return b_v_x1("vs1r.v", w); // line 539
                     case 0x11:
-                      return b_v_x1("vs2r.v", w); // line 535
+                      return b_v_x1("vs2r.v", w); // line 540
                     case 0x31:
-                      return b_v_x1("vs4r.v", w); // line 536
+                      return b_v_x1("vs4r.v", w); // line 541
                     case 0x71:
-                      return b_v_x1("vs8r.v", w); // line 537
+                      return b_v_x1("vs8r.v", w); // line 542
                   }
                   return null;
                 case 0xb:
-                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 538
+                  if ((w & 0xe2000000) >>> 25 === 0x1) return b_v_x1("vsm.v", w); // line 543
                   return null;
               }
               return null;
             case 0x1:
-              return b_v_x1("vsuxei8.v", w); // line 526
+              return b_v_x1("vsuxei8.v", w); // line 531
             case 0x2:
-              return b_v_x2("vsse8.v", w); // line 522
+              return b_v_x2("vsse8.v", w); // line 527
             case 0x3:
-              return b_v_x1("vsoxei8.v", w); // line 530
+              return b_v_x1("vsoxei8.v", w); // line 535
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 909
+          return b_s("fsh", w); // line 918
         case 0x2:
-          return b_s("fsw", w); // line 322
+          return b_s("fsw", w); // line 327
         case 0x3:
-          return b_s("fsd", w); // line 355
+          return b_s("fsd", w); // line 360
         case 0x5:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 519
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse16.v", w); // line 524
               return null;
             case 0x1:
-              return b_v_x1("vsuxei16.v", w); // line 527
+              return b_v_x1("vsuxei16.v", w); // line 532
             case 0x2:
-              return b_v_x2("vsse16.v", w); // line 523
+              return b_v_x2("vsse16.v", w); // line 528
             case 0x3:
-              return b_v_x1("vsoxei16.v", w); // line 531
+              return b_v_x1("vsoxei16.v", w); // line 536
           }
           return null;
         case 0x6:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 520
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse32.v", w); // line 525
               return null;
             case 0x1:
-              return b_v_x1("vsuxei32.v", w); // line 528
+              return b_v_x1("vsuxei32.v", w); // line 533
             case 0x2:
-              return b_v_x2("vsse32.v", w); // line 524
+              return b_v_x2("vsse32.v", w); // line 529
             case 0x3:
-              return b_v_x1("vsoxei32.v", w); // line 532
+              return b_v_x1("vsoxei32.v", w); // line 537
           }
           return null;
         case 0x7:
           switch ((w & 0x1c000000) >>> 26) {
             case 0x0:
-              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 521
+              if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vse64.v", w); // line 526
               return null;
             case 0x1:
-              return b_v_x1("vsuxei64.v", w); // line 529
+              return b_v_x1("vsuxei64.v", w); // line 534
             case 0x2:
-              return b_v_x2("vsse64.v", w); // line 525
+              return b_v_x2("vsse64.v", w); // line 530
             case 0x3:
-              return b_v_x1("vsoxei64.v", w); // line 533
+              return b_v_x1("vsoxei64.v", w); // line 538
           }
           return null;
       }
@@ -936,516 +936,516 @@ export function decode32(w: number): Insn | null {
     case 0x2f:
       switch ((w & 0xf8007000) >>> 12) {
         case 0x2:
-          return b_atom_st("amoadd.w", w); // line 296
+          return b_atom_st("amoadd.w", w); // line 301
         case 0x3:
-          return b_atom_st("amoadd.d", w); // line 308
+          return b_atom_st("amoadd.d", w); // line 313
         case 0x8002:
-          return b_atom_st("amoswap.w", w); // line 295
+          return b_atom_st("amoswap.w", w); // line 300
         case 0x8003:
-          return b_atom_st("amoswap.d", w); // line 307
+          return b_atom_st("amoswap.d", w); // line 312
         case 0x10002:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 293
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.w", w); // line 298
           return null;
         case 0x10003:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 305
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_atom_ld("lr.d", w); // line 310
           return null;
         case 0x18002:
-          return b_atom_st("sc.w", w); // line 294
+          return b_atom_st("sc.w", w); // line 299
         case 0x18003:
-          return b_atom_st("sc.d", w); // line 306
+          return b_atom_st("sc.d", w); // line 311
         case 0x20002:
-          return b_atom_st("amoxor.w", w); // line 297
+          return b_atom_st("amoxor.w", w); // line 302
         case 0x20003:
-          return b_atom_st("amoxor.d", w); // line 309
+          return b_atom_st("amoxor.d", w); // line 314
         case 0x40002:
-          return b_atom_st("amoor.w", w); // line 299
+          return b_atom_st("amoor.w", w); // line 304
         case 0x40003:
-          return b_atom_st("amoor.d", w); // line 311
+          return b_atom_st("amoor.d", w); // line 316
         case 0x60002:
-          return b_atom_st("amoand.w", w); // line 298
+          return b_atom_st("amoand.w", w); // line 303
         case 0x60003:
-          return b_atom_st("amoand.d", w); // line 310
+          return b_atom_st("amoand.d", w); // line 315
         case 0x80002:
-          return b_atom_st("amomin.w", w); // line 300
+          return b_atom_st("amomin.w", w); // line 305
         case 0x80003:
-          return b_atom_st("amomin.d", w); // line 312
+          return b_atom_st("amomin.d", w); // line 317
         case 0xa0002:
-          return b_atom_st("amomax.w", w); // line 301
+          return b_atom_st("amomax.w", w); // line 306
         case 0xa0003:
-          return b_atom_st("amomax.d", w); // line 313
+          return b_atom_st("amomax.d", w); // line 318
         case 0xc0002:
-          return b_atom_st("amominu.w", w); // line 302
+          return b_atom_st("amominu.w", w); // line 307
         case 0xc0003:
-          return b_atom_st("amominu.d", w); // line 314
+          return b_atom_st("amominu.d", w); // line 319
         case 0xe0002:
-          return b_atom_st("amomaxu.w", w); // line 303
+          return b_atom_st("amomaxu.w", w); // line 308
         case 0xe0003:
-          return b_atom_st("amomaxu.d", w); // line 315
+          return b_atom_st("amomaxu.d", w); // line 320
       }
       return null;
     case 0x33:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("add", w); // line 230
+          return b_r("add", w); // line 235
         case 0x1:
-          return b_r("sll", w); // line 232
+          return b_r("sll", w); // line 237
         case 0x2:
-          return b_r("slt", w); // line 233
+          return b_r("slt", w); // line 238
         case 0x3:
-          return b_r("sltu", w); // line 234
+          return b_r("sltu", w); // line 239
         case 0x4:
-          return b_r("xor", w); // line 235
+          return b_r("xor", w); // line 240
         case 0x5:
-          return b_r("srl", w); // line 236
+          return b_r("srl", w); // line 241
         case 0x6:
-          return b_r("or", w); // line 238
+          return b_r("or", w); // line 243
         case 0x7:
-          return b_r("and", w); // line 239
+          return b_r("and", w); // line 244
         case 0x2000:
-          return b_r("mul", w); // line 277
+          return b_r("mul", w); // line 282
         case 0x2001:
-          return b_r("mulh", w); // line 278
+          return b_r("mulh", w); // line 283
         case 0x2002:
-          return b_r("mulhsu", w); // line 279
+          return b_r("mulhsu", w); // line 284
         case 0x2003:
-          return b_r("mulhu", w); // line 280
+          return b_r("mulhu", w); // line 285
         case 0x2004:
-          return b_r("div", w); // line 281
+          return b_r("div", w); // line 286
         case 0x2005:
-          return b_r("divu", w); // line 282
+          return b_r("divu", w); // line 287
         case 0x2006:
-          return b_r("rem", w); // line 283
+          return b_r("rem", w); // line 288
         case 0x2007:
-          return b_r("remu", w); // line 284
+          return b_r("remu", w); // line 289
         case 0xa001:
-          return b_r("clmul", w); // line 425
+          return b_r("clmul", w); // line 430
         case 0xa002:
-          return b_r("clmulr", w); // line 426
+          return b_r("clmulr", w); // line 431
         case 0xa003:
-          return b_r("clmulh", w); // line 427
+          return b_r("clmulh", w); // line 432
         case 0xa004:
-          return b_r("min", w); // line 413
+          return b_r("min", w); // line 418
         case 0xa005:
-          return b_r("minu", w); // line 414
+          return b_r("minu", w); // line 419
         case 0xa006:
-          return b_r("max", w); // line 411
+          return b_r("max", w); // line 416
         case 0xa007:
-          return b_r("maxu", w); // line 412
+          return b_r("maxu", w); // line 417
         case 0xe005:
-          return b_r("czero.eqz", w); // line 441
+          return b_r("czero.eqz", w); // line 446
         case 0xe007:
-          return b_r("czero.nez", w); // line 442
+          return b_r("czero.nez", w); // line 447
         case 0x20002:
-          return b_r("sh1add", w); // line 392
+          return b_r("sh1add", w); // line 397
         case 0x20004:
-          return b_r("sh2add", w); // line 393
+          return b_r("sh2add", w); // line 398
         case 0x20006:
-          return b_r("sh3add", w); // line 394
+          return b_r("sh3add", w); // line 399
         case 0x28001:
-          return b_r("bset", w); // line 435
+          return b_r("bset", w); // line 440
         case 0x40000:
-          return b_r("sub", w); // line 231
+          return b_r("sub", w); // line 236
         case 0x40004:
-          return b_r("xnor", w); // line 402
+          return b_r("xnor", w); // line 407
         case 0x40005:
-          return b_r("sra", w); // line 237
+          return b_r("sra", w); // line 242
         case 0x40006:
-          return b_r("orn", w); // line 401
+          return b_r("orn", w); // line 406
         case 0x40007:
-          return b_r("andn", w); // line 400
+          return b_r("andn", w); // line 405
         case 0x48001:
-          return b_r("bclr", w); // line 429
+          return b_r("bclr", w); // line 434
         case 0x48005:
-          return b_r("bext", w); // line 431
+          return b_r("bext", w); // line 436
         case 0x60001:
-          return b_r("rol", w); // line 418
+          return b_r("rol", w); // line 423
         case 0x60005:
-          return b_r("ror", w); // line 419
+          return b_r("ror", w); // line 424
         case 0x68001:
-          return b_r("binv", w); // line 433
+          return b_r("binv", w); // line 438
       }
       return null;
     case 0x37:
-      return b_u("lui", w); // line 195
+      return b_u("lui", w); // line 200
     case 0x3b:
       switch ((w & 0xfe007000) >>> 12) {
         case 0x0:
-          return b_r("addw", w); // line 247
+          return b_r("addw", w); // line 252
         case 0x1:
-          return b_r("sllw", w); // line 249
+          return b_r("sllw", w); // line 254
         case 0x5:
-          return b_r("srlw", w); // line 250
+          return b_r("srlw", w); // line 255
         case 0x2000:
-          return b_r("mulw", w); // line 285
+          return b_r("mulw", w); // line 290
         case 0x2004:
-          return b_r("divw", w); // line 286
+          return b_r("divw", w); // line 291
         case 0x2005:
-          return b_r("divuw", w); // line 287
+          return b_r("divuw", w); // line 292
         case 0x2006:
-          return b_r("remw", w); // line 288
+          return b_r("remw", w); // line 293
         case 0x2007:
-          return b_r("remuw", w); // line 289
+          return b_r("remuw", w); // line 294
         case 0x8000:
-          return b_r("add.uw", w); // line 391
+          return b_r("add.uw", w); // line 396
         case 0x8004:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 417
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2("zext.h", w); // line 422
           return null;
         case 0x20002:
-          return b_r("sh1add.uw", w); // line 395
+          return b_r("sh1add.uw", w); // line 400
         case 0x20004:
-          return b_r("sh2add.uw", w); // line 396
+          return b_r("sh2add.uw", w); // line 401
         case 0x20006:
-          return b_r("sh3add.uw", w); // line 397
+          return b_r("sh3add.uw", w); // line 402
         case 0x40000:
-          return b_r("subw", w); // line 248
+          return b_r("subw", w); // line 253
         case 0x40005:
-          return b_r("sraw", w); // line 251
+          return b_r("sraw", w); // line 256
         case 0x60001:
-          return b_r("rolw", w); // line 420
+          return b_r("rolw", w); // line 425
         case 0x60005:
-          return b_r("rorw", w); // line 421
+          return b_r("rorw", w); // line 426
       }
       return null;
     case 0x43:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmadd.s", w); // line 323
+          return b_r4_rm("fmadd.s", w); // line 328
         case 0x1:
-          return b_r4_rm("fmadd.d", w); // line 356
+          return b_r4_rm("fmadd.d", w); // line 361
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 917
+          return b_r4_rm("fmadd.h", w); // line 926
       }
       return null;
     case 0x47:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fmsub.s", w); // line 324
+          return b_r4_rm("fmsub.s", w); // line 329
         case 0x1:
-          return b_r4_rm("fmsub.d", w); // line 357
+          return b_r4_rm("fmsub.d", w); // line 362
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 918
+          return b_r4_rm("fmsub.h", w); // line 927
       }
       return null;
     case 0x4b:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmsub.s", w); // line 325
+          return b_r4_rm("fnmsub.s", w); // line 330
         case 0x1:
-          return b_r4_rm("fnmsub.d", w); // line 358
+          return b_r4_rm("fnmsub.d", w); // line 363
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 919
+          return b_r4_rm("fnmsub.h", w); // line 928
       }
       return null;
     case 0x4f:
       switch ((w & 0x6000000) >>> 25) {
         case 0x0:
-          return b_r4_rm("fnmadd.s", w); // line 326
+          return b_r4_rm("fnmadd.s", w); // line 331
         case 0x1:
-          return b_r4_rm("fnmadd.d", w); // line 359
+          return b_r4_rm("fnmadd.d", w); // line 364
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 920
+          return b_r4_rm("fnmadd.h", w); // line 929
       }
       return null;
     case 0x53:
       switch ((w & 0xfe000000) >>> 25) {
         case 0x0:
-          return b_r_rm("fadd.s", w); // line 327
+          return b_r_rm("fadd.s", w); // line 332
         case 0x1:
-          return b_r_rm("fadd.d", w); // line 360
+          return b_r_rm("fadd.d", w); // line 365
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 921
+          return b_r_rm("fadd.h", w); // line 930
         case 0x4:
-          return b_r_rm("fsub.s", w); // line 328
+          return b_r_rm("fsub.s", w); // line 333
         case 0x5:
-          return b_r_rm("fsub.d", w); // line 361
+          return b_r_rm("fsub.d", w); // line 366
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 922
+          return b_r_rm("fsub.h", w); // line 931
         case 0x8:
-          return b_r_rm("fmul.s", w); // line 329
+          return b_r_rm("fmul.s", w); // line 334
         case 0x9:
-          return b_r_rm("fmul.d", w); // line 362
+          return b_r_rm("fmul.d", w); // line 367
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 923
+          return b_r_rm("fmul.h", w); // line 932
         case 0xc:
-          return b_r_rm("fdiv.s", w); // line 330
+          return b_r_rm("fdiv.s", w); // line 335
         case 0xd:
-          return b_r_rm("fdiv.d", w); // line 363
+          return b_r_rm("fdiv.d", w); // line 368
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 924
+          return b_r_rm("fdiv.h", w); // line 933
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.s", w); // line 332
+              return b_r("fsgnj.s", w); // line 337
             case 0x1:
-              return b_r("fsgnjn.s", w); // line 333
+              return b_r("fsgnjn.s", w); // line 338
             case 0x2:
-              return b_r("fsgnjx.s", w); // line 334
+              return b_r("fsgnjx.s", w); // line 339
           }
           return null;
         case 0x11:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.d", w); // line 365
+              return b_r("fsgnj.d", w); // line 370
             case 0x1:
-              return b_r("fsgnjn.d", w); // line 366
+              return b_r("fsgnjn.d", w); // line 371
             case 0x2:
-              return b_r("fsgnjx.d", w); // line 367
+              return b_r("fsgnjx.d", w); // line 372
           }
           return null;
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 926
+              return b_r("fsgnj.h", w); // line 935
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 927
+              return b_r("fsgnjn.h", w); // line 936
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 928
+              return b_r("fsgnjx.h", w); // line 937
           }
           return null;
         case 0x14:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.s", w); // line 335
+              return b_r("fmin.s", w); // line 340
             case 0x1:
-              return b_r("fmax.s", w); // line 336
+              return b_r("fmax.s", w); // line 341
             case 0x2:
-              return b_r("fminm.s", w); // line 956
+              return b_r("fminm.s", w); // line 965
             case 0x3:
-              return b_r("fmaxm.s", w); // line 957
+              return b_r("fmaxm.s", w); // line 966
           }
           return null;
         case 0x15:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.d", w); // line 368
+              return b_r("fmin.d", w); // line 373
             case 0x1:
-              return b_r("fmax.d", w); // line 369
+              return b_r("fmax.d", w); // line 374
             case 0x2:
-              return b_r("fminm.d", w); // line 958
+              return b_r("fminm.d", w); // line 967
             case 0x3:
-              return b_r("fmaxm.d", w); // line 959
+              return b_r("fmaxm.d", w); // line 968
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 929
+              return b_r("fmin.h", w); // line 938
             case 0x1:
-              return b_r("fmax.h", w); // line 930
+              return b_r("fmax.h", w); // line 939
             case 0x2:
-              return b_r("fminm.h", w); // line 960
+              return b_r("fminm.h", w); // line 969
             case 0x3:
-              return b_r("fmaxm.h", w); // line 961
+              return b_r("fmaxm.h", w); // line 970
           }
           return null;
         case 0x20:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x1:
-              return b_r2_rm("fcvt.s.d", w); // line 370
+              return b_r2_rm("fcvt.s.d", w); // line 375
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 912
+              return b_r2_rm("fcvt.s.h", w); // line 921
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 962
+              return b_r2_rm("fround.s", w); // line 971
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 963
+              return b_r2_rm("froundnx.s", w); // line 972
           }
           return null;
         case 0x21:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.s", w); // line 371
+              return b_r2_rm("fcvt.d.s", w); // line 376
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 914
+              return b_r2_rm("fcvt.d.h", w); // line 923
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 964
+              return b_r2_rm("fround.d", w); // line 973
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 965
+              return b_r2_rm("froundnx.d", w); // line 974
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 913
+              return b_r2_rm("fcvt.h.s", w); // line 922
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 915
+              return b_r2_rm("fcvt.h.d", w); // line 924
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 966
+              return b_r2_rm("fround.h", w); // line 975
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 967
+              return b_r2_rm("froundnx.h", w); // line 976
           }
           return null;
         case 0x2c:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 331
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.s", w); // line 336
           return null;
         case 0x2d:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 364
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 369
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 925
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 934
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.s", w); // line 345
+              return b_r("fle.s", w); // line 350
             case 0x1:
-              return b_r("flt.s", w); // line 344
+              return b_r("flt.s", w); // line 349
             case 0x2:
-              return b_r("feq.s", w); // line 343
+              return b_r("feq.s", w); // line 348
             case 0x4:
-              return b_r("fleq.s", w); // line 969
+              return b_r("fleq.s", w); // line 978
             case 0x5:
-              return b_r("fltq.s", w); // line 970
+              return b_r("fltq.s", w); // line 979
           }
           return null;
         case 0x51:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.d", w); // line 374
+              return b_r("fle.d", w); // line 379
             case 0x1:
-              return b_r("flt.d", w); // line 373
+              return b_r("flt.d", w); // line 378
             case 0x2:
-              return b_r("feq.d", w); // line 372
+              return b_r("feq.d", w); // line 377
             case 0x4:
-              return b_r("fleq.d", w); // line 971
+              return b_r("fleq.d", w); // line 980
             case 0x5:
-              return b_r("fltq.d", w); // line 972
+              return b_r("fltq.d", w); // line 981
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 938
+              return b_r("fle.h", w); // line 947
             case 0x1:
-              return b_r("flt.h", w); // line 937
+              return b_r("flt.h", w); // line 946
             case 0x2:
-              return b_r("feq.h", w); // line 936
+              return b_r("feq.h", w); // line 945
             case 0x4:
-              return b_r("fleq.h", w); // line 973
+              return b_r("fleq.h", w); // line 982
             case 0x5:
-              return b_r("fltq.h", w); // line 974
+              return b_r("fltq.h", w); // line 983
           }
           return null;
         case 0x60:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.s", w); // line 337
+              return b_r2_rm("fcvt.w.s", w); // line 342
             case 0x1:
-              return b_r2_rm("fcvt.wu.s", w); // line 338
+              return b_r2_rm("fcvt.wu.s", w); // line 343
             case 0x2:
-              return b_r2_rm("fcvt.l.s", w); // line 339
+              return b_r2_rm("fcvt.l.s", w); // line 344
             case 0x3:
-              return b_r2_rm("fcvt.lu.s", w); // line 340
+              return b_r2_rm("fcvt.lu.s", w); // line 345
           }
           return null;
         case 0x61:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.d", w); // line 376
+              return b_r2_rm("fcvt.w.d", w); // line 381
             case 0x1:
-              return b_r2_rm("fcvt.wu.d", w); // line 377
+              return b_r2_rm("fcvt.wu.d", w); // line 382
             case 0x2:
-              return b_r2_rm("fcvt.l.d", w); // line 378
+              return b_r2_rm("fcvt.l.d", w); // line 383
             case 0x3:
-              return b_r2_rm("fcvt.lu.d", w); // line 379
+              return b_r2_rm("fcvt.lu.d", w); // line 384
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 968
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 977
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 931
+              return b_r2_rm("fcvt.w.h", w); // line 940
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 932
+              return b_r2_rm("fcvt.wu.h", w); // line 941
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 933
+              return b_r2_rm("fcvt.l.h", w); // line 942
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 934
+              return b_r2_rm("fcvt.lu.h", w); // line 943
           }
           return null;
         case 0x68:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.s.w", w); // line 346
+              return b_r2_rm("fcvt.s.w", w); // line 351
             case 0x1:
-              return b_r2_rm("fcvt.s.wu", w); // line 347
+              return b_r2_rm("fcvt.s.wu", w); // line 352
             case 0x2:
-              return b_r2_rm("fcvt.s.l", w); // line 348
+              return b_r2_rm("fcvt.s.l", w); // line 353
             case 0x3:
-              return b_r2_rm("fcvt.s.lu", w); // line 349
+              return b_r2_rm("fcvt.s.lu", w); // line 354
           }
           return null;
         case 0x69:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.d.w", w); // line 381
+              return b_r2_rm("fcvt.d.w", w); // line 386
             case 0x1:
-              return b_r2_rm("fcvt.d.wu", w); // line 382
+              return b_r2_rm("fcvt.d.wu", w); // line 387
             case 0x2:
-              return b_r2_rm("fcvt.d.l", w); // line 383
+              return b_r2_rm("fcvt.d.l", w); // line 388
             case 0x3:
-              return b_r2_rm("fcvt.d.lu", w); // line 384
+              return b_r2_rm("fcvt.d.lu", w); // line 389
           }
           return null;
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 939
+              return b_r2_rm("fcvt.h.w", w); // line 948
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 940
+              return b_r2_rm("fcvt.h.wu", w); // line 949
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 941
+              return b_r2_rm("fcvt.h.l", w); // line 950
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 942
+              return b_r2_rm("fcvt.h.lu", w); // line 951
           }
           return null;
         case 0x70:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.w", w); // line 341
+              return b_r2("fmv.x.w", w); // line 346
             case 0x1:
-              return b_r2("fclass.s", w); // line 342
+              return b_r2("fclass.s", w); // line 347
           }
           return null;
         case 0x71:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.d", w); // line 380
+              return b_r2("fmv.x.d", w); // line 385
             case 0x1:
-              return b_r2("fclass.d", w); // line 375
+              return b_r2("fclass.d", w); // line 380
           }
           return null;
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 910
+              return b_r2("fmv.x.h", w); // line 919
             case 0x1:
-              return b_r2("fclass.h", w); // line 935
+              return b_r2("fclass.h", w); // line 944
           }
           return null;
         case 0x78:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.w.x", w); // line 350
+              return b_r2("fmv.w.x", w); // line 355
             case 0x100:
-              return b_r2("fli.s", w); // line 953
+              return b_r2("fli.s", w); // line 962
           }
           return null;
         case 0x79:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.d.x", w); // line 385
+              return b_r2("fmv.d.x", w); // line 390
             case 0x100:
-              return b_r2("fli.d", w); // line 954
+              return b_r2("fli.d", w); // line 963
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 911
+              return b_r2("fmv.h.x", w); // line 920
             case 0x100:
-              return b_r2("fli.h", w); // line 955
+              return b_r2("fli.h", w); // line 964
           }
           return null;
       }
@@ -1455,355 +1455,355 @@ export function decode32(w: number): Insn | null {
         case 0x0:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vadd.vv", w); // line 545
+              return b_args_empty("vadd.vv", w); // line 550
             case 0x1:
-              return b_args_empty("vandn.vv", w); // line 688
+              return b_args_empty("vandn.vv", w); // line 693
             case 0x2:
-              return b_args_empty("vsub.vv", w); // line 548
+              return b_args_empty("vsub.vv", w); // line 553
             case 0x4:
-              return b_args_empty("vminu.vv", w); // line 566
+              return b_args_empty("vminu.vv", w); // line 571
             case 0x5:
-              return b_args_empty("vmin.vv", w); // line 568
+              return b_args_empty("vmin.vv", w); // line 573
             case 0x6:
-              return b_args_empty("vmaxu.vv", w); // line 570
+              return b_args_empty("vmaxu.vv", w); // line 575
             case 0x7:
-              return b_args_empty("vmax.vv", w); // line 572
+              return b_args_empty("vmax.vv", w); // line 577
             case 0x9:
-              return b_args_empty("vand.vv", w); // line 550
+              return b_args_empty("vand.vv", w); // line 555
             case 0xa:
-              return b_args_empty("vor.vv", w); // line 553
+              return b_args_empty("vor.vv", w); // line 558
             case 0xb:
-              return b_args_empty("vxor.vv", w); // line 556
+              return b_args_empty("vxor.vv", w); // line 561
             case 0xc:
-              return b_args_empty("vrgather.vv", w); // line 784
+              return b_args_empty("vrgather.vv", w); // line 789
             case 0xe:
-              return b_args_empty("vrgatherei16.vv", w); // line 787
+              return b_args_empty("vrgatherei16.vv", w); // line 792
             case 0x10:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vvm", w); // line 609
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vadc.vvm", w); // line 614
               return null;
             case 0x11:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmadc.vvm", w); // line 614
+                  return b_args_empty("vmadc.vvm", w); // line 619
                 case 0x1:
-                  return b_args_empty("vmadc.vv", w); // line 615
+                  return b_args_empty("vmadc.vv", w); // line 620
               }
               return null;
             case 0x12:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vsbc.vvm", w); // line 612
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_args_empty("vsbc.vvm", w); // line 617
               return null;
             case 0x13:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmsbc.vvm", w); // line 620
+                  return b_args_empty("vmsbc.vvm", w); // line 625
                 case 0x1:
-                  return b_args_empty("vmsbc.vv", w); // line 621
+                  return b_args_empty("vmsbc.vv", w); // line 626
               }
               return null;
             case 0x14:
-              return b_args_empty("vror.vv", w); // line 698
+              return b_args_empty("vror.vv", w); // line 703
             case 0x15:
-              return b_args_empty("vrol.vv", w); // line 696
+              return b_args_empty("vrol.vv", w); // line 701
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vmerge.vvm", w); // line 624
+                  return b_args_empty("vmerge.vvm", w); // line 629
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.v", w); // line 559
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.v", w); // line 564
                   return null;
               }
               return null;
             case 0x18:
-              return b_args_empty("vmseq.vv", w); // line 574
+              return b_args_empty("vmseq.vv", w); // line 579
             case 0x19:
-              return b_args_empty("vmsne.vv", w); // line 577
+              return b_args_empty("vmsne.vv", w); // line 582
             case 0x1a:
-              return b_args_empty("vmsltu.vv", w); // line 580
+              return b_args_empty("vmsltu.vv", w); // line 585
             case 0x1b:
-              return b_args_empty("vmslt.vv", w); // line 582
+              return b_args_empty("vmslt.vv", w); // line 587
             case 0x1c:
-              return b_args_empty("vmsleu.vv", w); // line 584
+              return b_args_empty("vmsleu.vv", w); // line 589
             case 0x1d:
-              return b_args_empty("vmsle.vv", w); // line 587
+              return b_args_empty("vmsle.vv", w); // line 592
           }
           return null;
         case 0x1:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfadd.vv", w); // line 799
+              return b_args_empty("vfadd.vv", w); // line 804
             case 0x1:
-              return b_args_empty("vfredusum.vs", w); // line 863
+              return b_args_empty("vfredusum.vs", w); // line 868
             case 0x2:
-              return b_args_empty("vfsub.vv", w); // line 801
+              return b_args_empty("vfsub.vv", w); // line 806
             case 0x3:
-              return b_args_empty("vfredosum.vs", w); // line 864
+              return b_args_empty("vfredosum.vs", w); // line 869
             case 0x4:
-              return b_args_empty("vfmin.vv", w); // line 843
+              return b_args_empty("vfmin.vv", w); // line 848
             case 0x5:
-              return b_args_empty("vfredmin.vs", w); // line 865
+              return b_args_empty("vfredmin.vs", w); // line 870
             case 0x6:
-              return b_args_empty("vfmax.vv", w); // line 845
+              return b_args_empty("vfmax.vv", w); // line 850
             case 0x7:
-              return b_args_empty("vfredmax.vs", w); // line 866
+              return b_args_empty("vfredmax.vs", w); // line 871
             case 0x8:
-              return b_args_empty("vfsgnj.vv", w); // line 847
+              return b_args_empty("vfsgnj.vv", w); // line 852
             case 0x9:
-              return b_args_empty("vfsgnjn.vv", w); // line 849
+              return b_args_empty("vfsgnjn.vv", w); // line 854
             case 0xa:
-              return b_args_empty("vfsgnjx.vv", w); // line 851
+              return b_args_empty("vfsgnjx.vv", w); // line 856
             case 0x10:
-              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 873
+              if ((w & 0x20f8000) >>> 15 === 0x400) return b_v_xd("vfmv.f.s", w); // line 878
               return null;
             case 0x12:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfcvt.xu.f.v", w); // line 875
+                  return b_args_empty("vfcvt.xu.f.v", w); // line 880
                 case 0x1:
-                  return b_args_empty("vfcvt.x.f.v", w); // line 876
+                  return b_args_empty("vfcvt.x.f.v", w); // line 881
                 case 0x2:
-                  return b_args_empty("vfcvt.f.xu.v", w); // line 877
+                  return b_args_empty("vfcvt.f.xu.v", w); // line 882
                 case 0x3:
-                  return b_args_empty("vfcvt.f.x.v", w); // line 878
+                  return b_args_empty("vfcvt.f.x.v", w); // line 883
                 case 0x6:
-                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 879
+                  return b_args_empty("vfcvt.rtz.xu.f.v", w); // line 884
                 case 0x7:
-                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 880
+                  return b_args_empty("vfcvt.rtz.x.f.v", w); // line 885
                 case 0x8:
-                  return b_args_empty("vfwcvt.xu.f.v", w); // line 881
+                  return b_args_empty("vfwcvt.xu.f.v", w); // line 886
                 case 0x9:
-                  return b_args_empty("vfwcvt.x.f.v", w); // line 882
+                  return b_args_empty("vfwcvt.x.f.v", w); // line 887
                 case 0xa:
-                  return b_args_empty("vfwcvt.f.xu.v", w); // line 883
+                  return b_args_empty("vfwcvt.f.xu.v", w); // line 888
                 case 0xb:
-                  return b_args_empty("vfwcvt.f.x.v", w); // line 884
+                  return b_args_empty("vfwcvt.f.x.v", w); // line 889
                 case 0xc:
-                  return b_args_empty("vfwcvt.f.f.v", w); // line 885
+                  return b_args_empty("vfwcvt.f.f.v", w); // line 890
                 case 0xe:
-                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 886
+                  return b_args_empty("vfwcvt.rtz.xu.f.v", w); // line 891
                 case 0xf:
-                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 887
+                  return b_args_empty("vfwcvt.rtz.x.f.v", w); // line 892
                 case 0x10:
-                  return b_args_empty("vfncvt.xu.f.w", w); // line 888
+                  return b_args_empty("vfncvt.xu.f.w", w); // line 893
                 case 0x11:
-                  return b_args_empty("vfncvt.x.f.w", w); // line 889
+                  return b_args_empty("vfncvt.x.f.w", w); // line 894
                 case 0x12:
-                  return b_args_empty("vfncvt.f.xu.w", w); // line 890
+                  return b_args_empty("vfncvt.f.xu.w", w); // line 895
                 case 0x13:
-                  return b_args_empty("vfncvt.f.x.w", w); // line 891
+                  return b_args_empty("vfncvt.f.x.w", w); // line 896
                 case 0x14:
-                  return b_args_empty("vfncvt.f.f.w", w); // line 892
+                  return b_args_empty("vfncvt.f.f.w", w); // line 897
                 case 0x15:
-                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 893
+                  return b_args_empty("vfncvt.rod.f.f.w", w); // line 898
                 case 0x16:
-                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 894
+                  return b_args_empty("vfncvt.rtz.xu.f.w", w); // line 899
                 case 0x17:
-                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 895
+                  return b_args_empty("vfncvt.rtz.x.f.w", w); // line 900
               }
               return null;
             case 0x13:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  return b_args_empty("vfsqrt.v", w); // line 896
+                  return b_args_empty("vfsqrt.v", w); // line 901
                 case 0x4:
-                  return b_args_empty("vfrsqrt7.v", w); // line 897
+                  return b_args_empty("vfrsqrt7.v", w); // line 902
                 case 0x5:
-                  return b_args_empty("vfrec7.v", w); // line 898
+                  return b_args_empty("vfrec7.v", w); // line 903
                 case 0x10:
-                  return b_args_empty("vfclass.v", w); // line 899
+                  return b_args_empty("vfclass.v", w); // line 904
               }
               return null;
             case 0x18:
-              return b_args_empty("vmfeq.vv", w); // line 853
+              return b_args_empty("vmfeq.vv", w); // line 858
             case 0x19:
-              return b_args_empty("vmfle.vv", w); // line 855
+              return b_args_empty("vmfle.vv", w); // line 860
             case 0x1b:
-              return b_args_empty("vmflt.vv", w); // line 857
+              return b_args_empty("vmflt.vv", w); // line 862
             case 0x1c:
-              return b_args_empty("vmfne.vv", w); // line 859
+              return b_args_empty("vmfne.vv", w); // line 864
           }
           return null;
         case 0x2:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vredsum.vs", w); // line 744
+              return b_args_empty("vredsum.vs", w); // line 749
             case 0x1:
-              return b_args_empty("vredand.vs", w); // line 745
+              return b_args_empty("vredand.vs", w); // line 750
             case 0x2:
-              return b_args_empty("vredor.vs", w); // line 746
+              return b_args_empty("vredor.vs", w); // line 751
             case 0x3:
-              return b_args_empty("vredxor.vs", w); // line 747
+              return b_args_empty("vredxor.vs", w); // line 752
             case 0x4:
-              return b_args_empty("vredminu.vs", w); // line 748
+              return b_args_empty("vredminu.vs", w); // line 753
             case 0x5:
-              return b_args_empty("vredmin.vs", w); // line 749
+              return b_args_empty("vredmin.vs", w); // line 754
             case 0x6:
-              return b_args_empty("vredmaxu.vs", w); // line 750
+              return b_args_empty("vredmaxu.vs", w); // line 755
             case 0x7:
-              return b_args_empty("vredmax.vs", w); // line 751
+              return b_args_empty("vredmax.vs", w); // line 756
             case 0x8:
-              return b_args_empty("vaaddu.vv", w); // line 718
+              return b_args_empty("vaaddu.vv", w); // line 723
             case 0x9:
-              return b_args_empty("vaadd.vv", w); // line 720
+              return b_args_empty("vaadd.vv", w); // line 725
             case 0xa:
-              return b_args_empty("vasubu.vv", w); // line 722
+              return b_args_empty("vasubu.vv", w); // line 727
             case 0xb:
-              return b_args_empty("vasub.vv", w); // line 724
+              return b_args_empty("vasub.vv", w); // line 729
             case 0x10:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x0:
-                  if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 562
+                  if ((w & 0x2000000) >>> 25 === 0x1) return b_v_xd("vmv.x.s", w); // line 567
                   return null;
                 case 0x10:
-                  return b_v_xd("vcpop.m", w); // line 767
+                  return b_v_xd("vcpop.m", w); // line 772
                 case 0x11:
-                  return b_v_xd("vfirst.m", w); // line 768
+                  return b_v_xd("vfirst.m", w); // line 773
               }
               return null;
             case 0x12:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x2:
-                  return b_args_empty("vzext.vf8", w); // line 680
+                  return b_args_empty("vzext.vf8", w); // line 685
                 case 0x3:
-                  return b_args_empty("vsext.vf8", w); // line 681
+                  return b_args_empty("vsext.vf8", w); // line 686
                 case 0x4:
-                  return b_args_empty("vzext.vf4", w); // line 682
+                  return b_args_empty("vzext.vf4", w); // line 687
                 case 0x5:
-                  return b_args_empty("vsext.vf4", w); // line 683
+                  return b_args_empty("vsext.vf4", w); // line 688
                 case 0x6:
-                  return b_args_empty("vzext.vf2", w); // line 684
+                  return b_args_empty("vzext.vf2", w); // line 689
                 case 0x7:
-                  return b_args_empty("vsext.vf2", w); // line 685
+                  return b_args_empty("vsext.vf2", w); // line 690
                 case 0x8:
-                  return b_args_empty("vbrev8.v", w); // line 690
+                  return b_args_empty("vbrev8.v", w); // line 695
                 case 0x9:
-                  return b_args_empty("vrev8.v", w); // line 691
+                  return b_args_empty("vrev8.v", w); // line 696
                 case 0xa:
-                  return b_args_empty("vbrev.v", w); // line 692
+                  return b_args_empty("vbrev.v", w); // line 697
                 case 0xc:
-                  return b_args_empty("vclz.v", w); // line 693
+                  return b_args_empty("vclz.v", w); // line 698
                 case 0xd:
-                  return b_args_empty("vctz.v", w); // line 694
+                  return b_args_empty("vctz.v", w); // line 699
                 case 0xe:
-                  return b_args_empty("vcpop.v", w); // line 695
+                  return b_args_empty("vcpop.v", w); // line 700
               }
               return null;
             case 0x14:
               switch ((w & 0xf8000) >>> 15) {
                 case 0x1:
-                  return b_args_empty("vmsbf.m", w); // line 769
+                  return b_args_empty("vmsbf.m", w); // line 774
                 case 0x2:
-                  return b_args_empty("vmsof.m", w); // line 770
+                  return b_args_empty("vmsof.m", w); // line 775
                 case 0x3:
-                  return b_args_empty("vmsif.m", w); // line 771
+                  return b_args_empty("vmsif.m", w); // line 776
                 case 0x10:
-                  return b_args_empty("viota.m", w); // line 772
+                  return b_args_empty("viota.m", w); // line 777
                 case 0x11:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 773
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vid.v", w); // line 778
                   return null;
               }
               return null;
             case 0x17:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 788
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vcompress.vm", w); // line 793
               return null;
             case 0x18:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 759
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmandn.mm", w); // line 764
               return null;
             case 0x19:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 760
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmand.mm", w); // line 765
               return null;
             case 0x1a:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 761
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmor.mm", w); // line 766
               return null;
             case 0x1b:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 762
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxor.mm", w); // line 767
               return null;
             case 0x1c:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 763
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmorn.mm", w); // line 768
               return null;
             case 0x1d:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 764
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnand.mm", w); // line 769
               return null;
             case 0x1e:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 765
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmnor.mm", w); // line 770
               return null;
             case 0x1f:
-              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 766
+              if ((w & 0x2000000) >>> 25 === 0x1) return b_args_empty("vmxnor.mm", w); // line 771
               return null;
           }
           return null;
         case 0x3:
           switch ((w & 0x78000000) >>> 27) {
             case 0x0:
-              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vadd.vi", w); // line 547
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vadd.vi", w); // line 552
               return null;
             case 0x1:
-              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vrsub.vi", w); // line 565
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vrsub.vi", w); // line 570
               return null;
             case 0x4:
-              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vand.vi", w); // line 552
+              if ((w & 0x4000000) >>> 26 === 0x1) return b_args_empty("vand.vi", w); // line 557
               return null;
             case 0x5:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vor.vi", w); // line 555
+                  return b_args_empty("vor.vi", w); // line 560
                 case 0x1:
-                  return b_args_empty("vxor.vi", w); // line 558
+                  return b_args_empty("vxor.vi", w); // line 563
               }
               return null;
             case 0x6:
-              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vrgather.vi", w); // line 786
+              if ((w & 0x4000000) >>> 26 === 0x0) return b_args_empty("vrgather.vi", w); // line 791
               return null;
             case 0x7:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vslideup.vi", w); // line 779
+                  return b_args_empty("vslideup.vi", w); // line 784
                 case 0x1:
-                  return b_args_empty("vslidedown.vi", w); // line 781
+                  return b_args_empty("vslidedown.vi", w); // line 786
               }
               return null;
             case 0x8:
               switch ((w & 0x6000000) >>> 25) {
                 case 0x0:
-                  return b_args_empty("vadc.vim", w); // line 611
+                  return b_args_empty("vadc.vim", w); // line 616
                 case 0x2:
-                  return b_args_empty("vmadc.vim", w); // line 618
+                  return b_args_empty("vmadc.vim", w); // line 623
                 case 0x3:
-                  return b_args_empty("vmadc.vi", w); // line 619
+                  return b_args_empty("vmadc.vi", w); // line 624
               }
               return null;
             case 0xa:
-              return b_args_empty("vror.vi", w); // line 700
+              return b_args_empty("vror.vi", w); // line 705
             case 0xb:
               switch ((w & 0x6000000) >>> 25) {
                 case 0x2:
-                  return b_args_empty("vmerge.vim", w); // line 626
+                  return b_args_empty("vmerge.vim", w); // line 631
                 case 0x3:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.i", w); // line 561
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_args_empty("vmv.v.i", w); // line 566
                   return null;
               }
               return null;
             case 0xc:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmseq.vi", w); // line 576
+                  return b_args_empty("vmseq.vi", w); // line 581
                 case 0x1:
-                  return b_args_empty("vmsne.vi", w); // line 579
+                  return b_args_empty("vmsne.vi", w); // line 584
               }
               return null;
             case 0xe:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmsleu.vi", w); // line 586
+                  return b_args_empty("vmsleu.vi", w); // line 591
                 case 0x1:
-                  return b_args_empty("vmsle.vi", w); // line 589
+                  return b_args_empty("vmsle.vi", w); // line 594
               }
               return null;
             case 0xf:
               switch ((w & 0x4000000) >>> 26) {
                 case 0x0:
-                  return b_args_empty("vmsgtu.vi", w); // line 591
+                  return b_args_empty("vmsgtu.vi", w); // line 596
                 case 0x1:
-                  return b_args_empty("vmsgt.vi", w); // line 593
+                  return b_args_empty("vmsgt.vi", w); // line 598
               }
               return null;
           }
@@ -1811,478 +1811,478 @@ export function decode32(w: number): Insn | null {
         case 0x4:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vadd.vx", w); // line 546
+              return b_v_x1("vadd.vx", w); // line 551
             case 0x1:
-              return b_v_x1("vandn.vx", w); // line 689
+              return b_v_x1("vandn.vx", w); // line 694
             case 0x2:
-              return b_v_x1("vsub.vx", w); // line 549
+              return b_v_x1("vsub.vx", w); // line 554
             case 0x3:
-              return b_v_x1("vrsub.vx", w); // line 564
+              return b_v_x1("vrsub.vx", w); // line 569
             case 0x4:
-              return b_v_x1("vminu.vx", w); // line 567
+              return b_v_x1("vminu.vx", w); // line 572
             case 0x5:
-              return b_v_x1("vmin.vx", w); // line 569
+              return b_v_x1("vmin.vx", w); // line 574
             case 0x6:
-              return b_v_x1("vmaxu.vx", w); // line 571
+              return b_v_x1("vmaxu.vx", w); // line 576
             case 0x7:
-              return b_v_x1("vmax.vx", w); // line 573
+              return b_v_x1("vmax.vx", w); // line 578
             case 0x9:
-              return b_v_x1("vand.vx", w); // line 551
+              return b_v_x1("vand.vx", w); // line 556
             case 0xa:
-              return b_v_x1("vor.vx", w); // line 554
+              return b_v_x1("vor.vx", w); // line 559
             case 0xb:
-              return b_v_x1("vxor.vx", w); // line 557
+              return b_v_x1("vxor.vx", w); // line 562
             case 0xc:
-              return b_v_x1("vrgather.vx", w); // line 785
+              return b_v_x1("vrgather.vx", w); // line 790
             case 0xe:
-              return b_v_x1("vslideup.vx", w); // line 778
+              return b_v_x1("vslideup.vx", w); // line 783
             case 0xf:
-              return b_v_x1("vslidedown.vx", w); // line 780
+              return b_v_x1("vslidedown.vx", w); // line 785
             case 0x10:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vadc.vxm", w); // line 610
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vadc.vxm", w); // line 615
               return null;
             case 0x11:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmadc.vxm", w); // line 616
+                  return b_v_x1("vmadc.vxm", w); // line 621
                 case 0x1:
-                  return b_v_x1("vmadc.vx", w); // line 617
+                  return b_v_x1("vmadc.vx", w); // line 622
               }
               return null;
             case 0x12:
-              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vsbc.vxm", w); // line 613
+              if ((w & 0x2000000) >>> 25 === 0x0) return b_v_x1("vsbc.vxm", w); // line 618
               return null;
             case 0x13:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmsbc.vxm", w); // line 622
+                  return b_v_x1("vmsbc.vxm", w); // line 627
                 case 0x1:
-                  return b_v_x1("vmsbc.vx", w); // line 623
+                  return b_v_x1("vmsbc.vx", w); // line 628
               }
               return null;
             case 0x14:
-              return b_v_x1("vror.vx", w); // line 699
+              return b_v_x1("vror.vx", w); // line 704
             case 0x15:
-              return b_v_x1("vrol.vx", w); // line 697
+              return b_v_x1("vrol.vx", w); // line 702
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vmerge.vxm", w); // line 625
+                  return b_v_x1("vmerge.vxm", w); // line 630
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vmv.v.x", w); // line 560
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vmv.v.x", w); // line 565
                   return null;
               }
               return null;
             case 0x18:
-              return b_v_x1("vmseq.vx", w); // line 575
+              return b_v_x1("vmseq.vx", w); // line 580
             case 0x19:
-              return b_v_x1("vmsne.vx", w); // line 578
+              return b_v_x1("vmsne.vx", w); // line 583
             case 0x1a:
-              return b_v_x1("vmsltu.vx", w); // line 581
+              return b_v_x1("vmsltu.vx", w); // line 586
             case 0x1b:
-              return b_v_x1("vmslt.vx", w); // line 583
+              return b_v_x1("vmslt.vx", w); // line 588
             case 0x1c:
-              return b_v_x1("vmsleu.vx", w); // line 585
+              return b_v_x1("vmsleu.vx", w); // line 590
             case 0x1d:
-              return b_v_x1("vmsle.vx", w); // line 588
+              return b_v_x1("vmsle.vx", w); // line 593
             case 0x1e:
-              return b_v_x1("vmsgtu.vx", w); // line 590
+              return b_v_x1("vmsgtu.vx", w); // line 595
             case 0x1f:
-              return b_v_x1("vmsgt.vx", w); // line 592
+              return b_v_x1("vmsgt.vx", w); // line 597
           }
           return null;
         case 0x5:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfadd.vf", w); // line 800
+              return b_v_x1("vfadd.vf", w); // line 805
             case 0x2:
-              return b_v_x1("vfsub.vf", w); // line 802
+              return b_v_x1("vfsub.vf", w); // line 807
             case 0x4:
-              return b_v_x1("vfmin.vf", w); // line 844
+              return b_v_x1("vfmin.vf", w); // line 849
             case 0x6:
-              return b_v_x1("vfmax.vf", w); // line 846
+              return b_v_x1("vfmax.vf", w); // line 851
             case 0x8:
-              return b_v_x1("vfsgnj.vf", w); // line 848
+              return b_v_x1("vfsgnj.vf", w); // line 853
             case 0x9:
-              return b_v_x1("vfsgnjn.vf", w); // line 850
+              return b_v_x1("vfsgnjn.vf", w); // line 855
             case 0xa:
-              return b_v_x1("vfsgnjx.vf", w); // line 852
+              return b_v_x1("vfsgnjx.vf", w); // line 857
             case 0xe:
-              return b_v_x1("vfslide1up.vf", w); // line 869
+              return b_v_x1("vfslide1up.vf", w); // line 874
             case 0xf:
-              return b_v_x1("vfslide1down.vf", w); // line 870
+              return b_v_x1("vfslide1down.vf", w); // line 875
             case 0x10:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 874
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vfmv.s.f", w); // line 879
               return null;
             case 0x17:
               switch ((w & 0x2000000) >>> 25) {
                 case 0x0:
-                  return b_v_x1("vfmerge.vfm", w); // line 871
+                  return b_v_x1("vfmerge.vfm", w); // line 876
                 case 0x1:
-                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 872
+                  if ((w & 0x1f00000) >>> 20 === 0x0) return b_v_x1("vfmv.v.f", w); // line 877
                   return null;
               }
               return null;
             case 0x18:
-              return b_v_x1("vmfeq.vf", w); // line 854
+              return b_v_x1("vmfeq.vf", w); // line 859
             case 0x19:
-              return b_v_x1("vmfle.vf", w); // line 856
+              return b_v_x1("vmfle.vf", w); // line 861
             case 0x1b:
-              return b_v_x1("vmflt.vf", w); // line 858
+              return b_v_x1("vmflt.vf", w); // line 863
             case 0x1c:
-              return b_v_x1("vmfne.vf", w); // line 860
+              return b_v_x1("vmfne.vf", w); // line 865
             case 0x1d:
-              return b_v_x1("vmfgt.vf", w); // line 861
+              return b_v_x1("vmfgt.vf", w); // line 866
             case 0x1f:
-              return b_v_x1("vmfge.vf", w); // line 862
+              return b_v_x1("vmfge.vf", w); // line 867
           }
           return null;
         case 0x6:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x8:
-              return b_v_x1("vaaddu.vx", w); // line 719
+              return b_v_x1("vaaddu.vx", w); // line 724
             case 0x9:
-              return b_v_x1("vaadd.vx", w); // line 721
+              return b_v_x1("vaadd.vx", w); // line 726
             case 0xa:
-              return b_v_x1("vasubu.vx", w); // line 723
+              return b_v_x1("vasubu.vx", w); // line 728
             case 0xb:
-              return b_v_x1("vasub.vx", w); // line 725
+              return b_v_x1("vasub.vx", w); // line 730
             case 0xe:
-              return b_v_x1("vslide1up.vx", w); // line 782
+              return b_v_x1("vslide1up.vx", w); // line 787
             case 0xf:
-              return b_v_x1("vslide1down.vx", w); // line 783
+              return b_v_x1("vslide1down.vx", w); // line 788
             case 0x10:
-              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 563
+              if ((w & 0x3f00000) >>> 20 === 0x20) return b_v_x1("vmv.s.x", w); // line 568
               return null;
           }
           return null;
         case 0x7:
-          return b_r2("vsetvli", w); // line 478
+          return b_r2("vsetvli", w); // line 483
         case 0x80000:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vv", w); // line 708
+              return b_args_empty("vsaddu.vv", w); // line 713
             case 0x1:
-              return b_args_empty("vsadd.vv", w); // line 711
+              return b_args_empty("vsadd.vv", w); // line 716
             case 0x2:
-              return b_args_empty("vssubu.vv", w); // line 714
+              return b_args_empty("vssubu.vv", w); // line 719
             case 0x3:
-              return b_args_empty("vssub.vv", w); // line 716
+              return b_args_empty("vssub.vv", w); // line 721
             case 0x5:
-              return b_args_empty("vsll.vv", w); // line 594
+              return b_args_empty("vsll.vv", w); // line 599
             case 0x7:
-              return b_args_empty("vsmul.vv", w); // line 726
+              return b_args_empty("vsmul.vv", w); // line 731
             case 0x8:
-              return b_args_empty("vsrl.vv", w); // line 597
+              return b_args_empty("vsrl.vv", w); // line 602
             case 0x9:
-              return b_args_empty("vsra.vv", w); // line 600
+              return b_args_empty("vsra.vv", w); // line 605
             case 0xa:
-              return b_args_empty("vssrl.vv", w); // line 728
+              return b_args_empty("vssrl.vv", w); // line 733
             case 0xb:
-              return b_args_empty("vssra.vv", w); // line 731
+              return b_args_empty("vssra.vv", w); // line 736
             case 0xc:
-              return b_args_empty("vnsrl.wv", w); // line 603
+              return b_args_empty("vnsrl.wv", w); // line 608
             case 0xd:
-              return b_args_empty("vnsra.wv", w); // line 606
+              return b_args_empty("vnsra.wv", w); // line 611
             case 0xe:
-              return b_args_empty("vnclipu.wv", w); // line 734
+              return b_args_empty("vnclipu.wv", w); // line 739
             case 0xf:
-              return b_args_empty("vnclip.wv", w); // line 737
+              return b_args_empty("vnclip.wv", w); // line 742
             case 0x10:
-              return b_args_empty("vwredsumu.vs", w); // line 752
+              return b_args_empty("vwredsumu.vs", w); // line 757
             case 0x11:
-              return b_args_empty("vwredsum.vs", w); // line 753
+              return b_args_empty("vwredsum.vs", w); // line 758
             case 0x15:
-              return b_args_empty("vwsll.vv", w); // line 701
+              return b_args_empty("vwsll.vv", w); // line 706
           }
           return null;
         case 0x80001:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vfdiv.vv", w); // line 814
+              return b_args_empty("vfdiv.vv", w); // line 819
             case 0x4:
-              return b_args_empty("vfmul.vv", w); // line 812
+              return b_args_empty("vfmul.vv", w); // line 817
             case 0x8:
-              return b_args_empty("vfmadd.vv", w); // line 819
+              return b_args_empty("vfmadd.vv", w); // line 824
             case 0x9:
-              return b_args_empty("vfnmadd.vv", w); // line 821
+              return b_args_empty("vfnmadd.vv", w); // line 826
             case 0xa:
-              return b_args_empty("vfmsub.vv", w); // line 823
+              return b_args_empty("vfmsub.vv", w); // line 828
             case 0xb:
-              return b_args_empty("vfnmsub.vv", w); // line 825
+              return b_args_empty("vfnmsub.vv", w); // line 830
             case 0xc:
-              return b_args_empty("vfmacc.vv", w); // line 827
+              return b_args_empty("vfmacc.vv", w); // line 832
             case 0xd:
-              return b_args_empty("vfnmacc.vv", w); // line 829
+              return b_args_empty("vfnmacc.vv", w); // line 834
             case 0xe:
-              return b_args_empty("vfmsac.vv", w); // line 831
+              return b_args_empty("vfmsac.vv", w); // line 836
             case 0xf:
-              return b_args_empty("vfnmsac.vv", w); // line 833
+              return b_args_empty("vfnmsac.vv", w); // line 838
             case 0x10:
-              return b_args_empty("vfwadd.vv", w); // line 804
+              return b_args_empty("vfwadd.vv", w); // line 809
             case 0x11:
-              return b_args_empty("vfwredusum.vs", w); // line 867
+              return b_args_empty("vfwredusum.vs", w); // line 872
             case 0x12:
-              return b_args_empty("vfwsub.vv", w); // line 806
+              return b_args_empty("vfwsub.vv", w); // line 811
             case 0x13:
-              return b_args_empty("vfwredosum.vs", w); // line 868
+              return b_args_empty("vfwredosum.vs", w); // line 873
             case 0x14:
-              return b_args_empty("vfwadd.wv", w); // line 808
+              return b_args_empty("vfwadd.wv", w); // line 813
             case 0x16:
-              return b_args_empty("vfwsub.wv", w); // line 810
+              return b_args_empty("vfwsub.wv", w); // line 815
             case 0x18:
-              return b_args_empty("vfwmul.vv", w); // line 817
+              return b_args_empty("vfwmul.vv", w); // line 822
             case 0x1c:
-              return b_args_empty("vfwmacc.vv", w); // line 835
+              return b_args_empty("vfwmacc.vv", w); // line 840
             case 0x1d:
-              return b_args_empty("vfwnmacc.vv", w); // line 837
+              return b_args_empty("vfwnmacc.vv", w); // line 842
             case 0x1e:
-              return b_args_empty("vfwmsac.vv", w); // line 839
+              return b_args_empty("vfwmsac.vv", w); // line 844
             case 0x1f:
-              return b_args_empty("vfwnmsac.vv", w); // line 841
+              return b_args_empty("vfwnmsac.vv", w); // line 846
           }
           return null;
         case 0x80002:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vdivu.vv", w); // line 627
+              return b_args_empty("vdivu.vv", w); // line 632
             case 0x1:
-              return b_args_empty("vdiv.vv", w); // line 629
+              return b_args_empty("vdiv.vv", w); // line 634
             case 0x2:
-              return b_args_empty("vremu.vv", w); // line 631
+              return b_args_empty("vremu.vv", w); // line 636
             case 0x3:
-              return b_args_empty("vrem.vv", w); // line 633
+              return b_args_empty("vrem.vv", w); // line 638
             case 0x4:
-              return b_args_empty("vmulhu.vv", w); // line 635
+              return b_args_empty("vmulhu.vv", w); // line 640
             case 0x5:
-              return b_args_empty("vmul.vv", w); // line 637
+              return b_args_empty("vmul.vv", w); // line 642
             case 0x6:
-              return b_args_empty("vmulhsu.vv", w); // line 639
+              return b_args_empty("vmulhsu.vv", w); // line 644
             case 0x7:
-              return b_args_empty("vmulh.vv", w); // line 641
+              return b_args_empty("vmulh.vv", w); // line 646
             case 0x9:
-              return b_args_empty("vmadd.vv", w); // line 643
+              return b_args_empty("vmadd.vv", w); // line 648
             case 0xb:
-              return b_args_empty("vnmsub.vv", w); // line 645
+              return b_args_empty("vnmsub.vv", w); // line 650
             case 0xd:
-              return b_args_empty("vmacc.vv", w); // line 647
+              return b_args_empty("vmacc.vv", w); // line 652
             case 0xf:
-              return b_args_empty("vnmsac.vv", w); // line 649
+              return b_args_empty("vnmsac.vv", w); // line 654
             case 0x10:
-              return b_args_empty("vwaddu.vv", w); // line 651
+              return b_args_empty("vwaddu.vv", w); // line 656
             case 0x11:
-              return b_args_empty("vwadd.vv", w); // line 653
+              return b_args_empty("vwadd.vv", w); // line 658
             case 0x12:
-              return b_args_empty("vwsubu.vv", w); // line 655
+              return b_args_empty("vwsubu.vv", w); // line 660
             case 0x13:
-              return b_args_empty("vwsub.vv", w); // line 657
+              return b_args_empty("vwsub.vv", w); // line 662
             case 0x14:
-              return b_args_empty("vwaddu.wv", w); // line 659
+              return b_args_empty("vwaddu.wv", w); // line 664
             case 0x15:
-              return b_args_empty("vwadd.wv", w); // line 661
+              return b_args_empty("vwadd.wv", w); // line 666
             case 0x16:
-              return b_args_empty("vwsubu.wv", w); // line 663
+              return b_args_empty("vwsubu.wv", w); // line 668
             case 0x17:
-              return b_args_empty("vwsub.wv", w); // line 665
+              return b_args_empty("vwsub.wv", w); // line 670
             case 0x18:
-              return b_args_empty("vwmulu.vv", w); // line 667
+              return b_args_empty("vwmulu.vv", w); // line 672
             case 0x1a:
-              return b_args_empty("vwmulsu.vv", w); // line 669
+              return b_args_empty("vwmulsu.vv", w); // line 674
             case 0x1b:
-              return b_args_empty("vwmul.vv", w); // line 671
+              return b_args_empty("vwmul.vv", w); // line 676
             case 0x1c:
-              return b_args_empty("vwmaccu.vv", w); // line 673
+              return b_args_empty("vwmaccu.vv", w); // line 678
             case 0x1d:
-              return b_args_empty("vwmacc.vv", w); // line 675
+              return b_args_empty("vwmacc.vv", w); // line 680
             case 0x1f:
-              return b_args_empty("vwmaccsu.vv", w); // line 677
+              return b_args_empty("vwmaccsu.vv", w); // line 682
           }
           return null;
         case 0x80003:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_args_empty("vsaddu.vi", w); // line 710
+              return b_args_empty("vsaddu.vi", w); // line 715
             case 0x1:
-              return b_args_empty("vsadd.vi", w); // line 713
+              return b_args_empty("vsadd.vi", w); // line 718
             case 0x5:
-              return b_args_empty("vsll.vi", w); // line 596
+              return b_args_empty("vsll.vi", w); // line 601
             case 0x7:
               switch ((w & 0x20f8000) >>> 15) {
                 case 0x400:
-                  return b_args_empty("vmv1r.v", w); // line 789
+                  return b_args_empty("vmv1r.v", w); // line 794
                 case 0x401:
-                  return b_args_empty("vmv2r.v", w); // line 790
+                  return b_args_empty("vmv2r.v", w); // line 795
                 case 0x403:
-                  return b_args_empty("vmv4r.v", w); // line 791
+                  return b_args_empty("vmv4r.v", w); // line 796
                 case 0x407:
-                  return b_args_empty("vmv8r.v", w); // line 792
+                  return b_args_empty("vmv8r.v", w); // line 797
               }
               return null;
             case 0x8:
-              return b_args_empty("vsrl.vi", w); // line 599
+              return b_args_empty("vsrl.vi", w); // line 604
             case 0x9:
-              return b_args_empty("vsra.vi", w); // line 602
+              return b_args_empty("vsra.vi", w); // line 607
             case 0xa:
-              return b_args_empty("vssrl.vi", w); // line 730
+              return b_args_empty("vssrl.vi", w); // line 735
             case 0xb:
-              return b_args_empty("vssra.vi", w); // line 733
+              return b_args_empty("vssra.vi", w); // line 738
             case 0xc:
-              return b_args_empty("vnsrl.wi", w); // line 605
+              return b_args_empty("vnsrl.wi", w); // line 610
             case 0xd:
-              return b_args_empty("vnsra.wi", w); // line 608
+              return b_args_empty("vnsra.wi", w); // line 613
             case 0xe:
-              return b_args_empty("vnclipu.wi", w); // line 736
+              return b_args_empty("vnclipu.wi", w); // line 741
             case 0xf:
-              return b_args_empty("vnclip.wi", w); // line 739
+              return b_args_empty("vnclip.wi", w); // line 744
             case 0x15:
-              return b_args_empty("vwsll.vi", w); // line 703
+              return b_args_empty("vwsll.vi", w); // line 708
           }
           return null;
         case 0x80004:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vsaddu.vx", w); // line 709
+              return b_v_x1("vsaddu.vx", w); // line 714
             case 0x1:
-              return b_v_x1("vsadd.vx", w); // line 712
+              return b_v_x1("vsadd.vx", w); // line 717
             case 0x2:
-              return b_v_x1("vssubu.vx", w); // line 715
+              return b_v_x1("vssubu.vx", w); // line 720
             case 0x3:
-              return b_v_x1("vssub.vx", w); // line 717
+              return b_v_x1("vssub.vx", w); // line 722
             case 0x5:
-              return b_v_x1("vsll.vx", w); // line 595
+              return b_v_x1("vsll.vx", w); // line 600
             case 0x7:
-              return b_v_x1("vsmul.vx", w); // line 727
+              return b_v_x1("vsmul.vx", w); // line 732
             case 0x8:
-              return b_v_x1("vsrl.vx", w); // line 598
+              return b_v_x1("vsrl.vx", w); // line 603
             case 0x9:
-              return b_v_x1("vsra.vx", w); // line 601
+              return b_v_x1("vsra.vx", w); // line 606
             case 0xa:
-              return b_v_x1("vssrl.vx", w); // line 729
+              return b_v_x1("vssrl.vx", w); // line 734
             case 0xb:
-              return b_v_x1("vssra.vx", w); // line 732
+              return b_v_x1("vssra.vx", w); // line 737
             case 0xc:
-              return b_v_x1("vnsrl.wx", w); // line 604
+              return b_v_x1("vnsrl.wx", w); // line 609
             case 0xd:
-              return b_v_x1("vnsra.wx", w); // line 607
+              return b_v_x1("vnsra.wx", w); // line 612
             case 0xe:
-              return b_v_x1("vnclipu.wx", w); // line 735
+              return b_v_x1("vnclipu.wx", w); // line 740
             case 0xf:
-              return b_v_x1("vnclip.wx", w); // line 738
+              return b_v_x1("vnclip.wx", w); // line 743
             case 0x15:
-              return b_v_x1("vwsll.vx", w); // line 702
+              return b_v_x1("vwsll.vx", w); // line 707
           }
           return null;
         case 0x80005:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vfdiv.vf", w); // line 815
+              return b_v_x1("vfdiv.vf", w); // line 820
             case 0x1:
-              return b_v_x1("vfrdiv.vf", w); // line 816
+              return b_v_x1("vfrdiv.vf", w); // line 821
             case 0x4:
-              return b_v_x1("vfmul.vf", w); // line 813
+              return b_v_x1("vfmul.vf", w); // line 818
             case 0x7:
-              return b_v_x1("vfrsub.vf", w); // line 803
+              return b_v_x1("vfrsub.vf", w); // line 808
             case 0x8:
-              return b_v_x1("vfmadd.vf", w); // line 820
+              return b_v_x1("vfmadd.vf", w); // line 825
             case 0x9:
-              return b_v_x1("vfnmadd.vf", w); // line 822
+              return b_v_x1("vfnmadd.vf", w); // line 827
             case 0xa:
-              return b_v_x1("vfmsub.vf", w); // line 824
+              return b_v_x1("vfmsub.vf", w); // line 829
             case 0xb:
-              return b_v_x1("vfnmsub.vf", w); // line 826
+              return b_v_x1("vfnmsub.vf", w); // line 831
             case 0xc:
-              return b_v_x1("vfmacc.vf", w); // line 828
+              return b_v_x1("vfmacc.vf", w); // line 833
             case 0xd:
-              return b_v_x1("vfnmacc.vf", w); // line 830
+              return b_v_x1("vfnmacc.vf", w); // line 835
             case 0xe:
-              return b_v_x1("vfmsac.vf", w); // line 832
+              return b_v_x1("vfmsac.vf", w); // line 837
             case 0xf:
-              return b_v_x1("vfnmsac.vf", w); // line 834
+              return b_v_x1("vfnmsac.vf", w); // line 839
             case 0x10:
-              return b_v_x1("vfwadd.vf", w); // line 805
+              return b_v_x1("vfwadd.vf", w); // line 810
             case 0x12:
-              return b_v_x1("vfwsub.vf", w); // line 807
+              return b_v_x1("vfwsub.vf", w); // line 812
             case 0x14:
-              return b_v_x1("vfwadd.wf", w); // line 809
+              return b_v_x1("vfwadd.wf", w); // line 814
             case 0x16:
-              return b_v_x1("vfwsub.wf", w); // line 811
+              return b_v_x1("vfwsub.wf", w); // line 816
             case 0x18:
-              return b_v_x1("vfwmul.vf", w); // line 818
+              return b_v_x1("vfwmul.vf", w); // line 823
             case 0x1c:
-              return b_v_x1("vfwmacc.vf", w); // line 836
+              return b_v_x1("vfwmacc.vf", w); // line 841
             case 0x1d:
-              return b_v_x1("vfwnmacc.vf", w); // line 838
+              return b_v_x1("vfwnmacc.vf", w); // line 843
             case 0x1e:
-              return b_v_x1("vfwmsac.vf", w); // line 840
+              return b_v_x1("vfwmsac.vf", w); // line 845
             case 0x1f:
-              return b_v_x1("vfwnmsac.vf", w); // line 842
+              return b_v_x1("vfwnmsac.vf", w); // line 847
           }
           return null;
         case 0x80006:
           switch ((w & 0x7c000000) >>> 26) {
             case 0x0:
-              return b_v_x1("vdivu.vx", w); // line 628
+              return b_v_x1("vdivu.vx", w); // line 633
             case 0x1:
-              return b_v_x1("vdiv.vx", w); // line 630
+              return b_v_x1("vdiv.vx", w); // line 635
             case 0x2:
-              return b_v_x1("vremu.vx", w); // line 632
+              return b_v_x1("vremu.vx", w); // line 637
             case 0x3:
-              return b_v_x1("vrem.vx", w); // line 634
+              return b_v_x1("vrem.vx", w); // line 639
             case 0x4:
-              return b_v_x1("vmulhu.vx", w); // line 636
+              return b_v_x1("vmulhu.vx", w); // line 641
             case 0x5:
-              return b_v_x1("vmul.vx", w); // line 638
+              return b_v_x1("vmul.vx", w); // line 643
             case 0x6:
-              return b_v_x1("vmulhsu.vx", w); // line 640
+              return b_v_x1("vmulhsu.vx", w); // line 645
             case 0x7:
-              return b_v_x1("vmulh.vx", w); // line 642
+              return b_v_x1("vmulh.vx", w); // line 647
             case 0x9:
-              return b_v_x1("vmadd.vx", w); // line 644
+              return b_v_x1("vmadd.vx", w); // line 649
             case 0xb:
-              return b_v_x1("vnmsub.vx", w); // line 646
+              return b_v_x1("vnmsub.vx", w); // line 651
             case 0xd:
-              return b_v_x1("vmacc.vx", w); // line 648
+              return b_v_x1("vmacc.vx", w); // line 653
             case 0xf:
-              return b_v_x1("vnmsac.vx", w); // line 650
+              return b_v_x1("vnmsac.vx", w); // line 655
             case 0x10:
-              return b_v_x1("vwaddu.vx", w); // line 652
+              return b_v_x1("vwaddu.vx", w); // line 657
             case 0x11:
-              return b_v_x1("vwadd.vx", w); // line 654
+              return b_v_x1("vwadd.vx", w); // line 659
             case 0x12:
-              return b_v_x1("vwsubu.vx", w); // line 656
+              return b_v_x1("vwsubu.vx", w); // line 661
             case 0x13:
-              return b_v_x1("vwsub.vx", w); // line 658
+              return b_v_x1("vwsub.vx", w); // line 663
             case 0x14:
-              return b_v_x1("vwaddu.wx", w); // line 660
+              return b_v_x1("vwaddu.wx", w); // line 665
             case 0x15:
-              return b_v_x1("vwadd.wx", w); // line 662
+              return b_v_x1("vwadd.wx", w); // line 667
             case 0x16:
-              return b_v_x1("vwsubu.wx", w); // line 664
+              return b_v_x1("vwsubu.wx", w); // line 669
             case 0x17:
-              return b_v_x1("vwsub.wx", w); // line 666
+              return b_v_x1("vwsub.wx", w); // line 671
             case 0x18:
-              return b_v_x1("vwmulu.vx", w); // line 668
+              return b_v_x1("vwmulu.vx", w); // line 673
             case 0x1a:
-              return b_v_x1("vwmulsu.vx", w); // line 670
+              return b_v_x1("vwmulsu.vx", w); // line 675
             case 0x1b:
-              return b_v_x1("vwmul.vx", w); // line 672
+              return b_v_x1("vwmul.vx", w); // line 677
             case 0x1c:
-              return b_v_x1("vwmaccu.vx", w); // line 674
+              return b_v_x1("vwmaccu.vx", w); // line 679
             case 0x1d:
-              return b_v_x1("vwmacc.vx", w); // line 676
+              return b_v_x1("vwmacc.vx", w); // line 681
             case 0x1e:
-              return b_v_x1("vwmaccus.vx", w); // line 679
+              return b_v_x1("vwmaccus.vx", w); // line 684
             case 0x1f:
-              return b_v_x1("vwmaccsu.vx", w); // line 678
+              return b_v_x1("vwmaccsu.vx", w); // line 683
           }
           return null;
         case 0x80007:
           switch ((w & 0x40000000) >>> 30) {
             case 0x0:
-              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 480
+              if ((w & 0x3e000000) >>> 25 === 0x0) return b_r("vsetvl", w); // line 485
               return null;
             case 0x1:
-              return b_v_xd("vsetivli", w); // line 479
+              return b_v_xd("vsetivli", w); // line 484
           }
           return null;
       }
@@ -2290,59 +2290,59 @@ export function decode32(w: number): Insn | null {
     case 0x63:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
-          return b_b("beq", w); // line 200
+          return b_b("beq", w); // line 205
         case 0x1:
-          return b_b("bne", w); // line 201
+          return b_b("bne", w); // line 206
         case 0x4:
-          return b_b("blt", w); // line 202
+          return b_b("blt", w); // line 207
         case 0x5:
-          return b_b("bge", w); // line 203
+          return b_b("bge", w); // line 208
         case 0x6:
-          return b_b("bltu", w); // line 204
+          return b_b("bltu", w); // line 209
         case 0x7:
-          return b_b("bgeu", w); // line 205
+          return b_b("bgeu", w); // line 210
       }
       return null;
     case 0x67:
-      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 198
+      if ((w & 0x7000) >>> 12 === 0x0) return b_i("jalr", w); // line 203
       return null;
     case 0x6f:
-      return b_j("jal", w); // line 197
+      return b_j("jal", w); // line 202
     case 0x73:
       switch ((w & 0x7000) >>> 12) {
         case 0x0:
           switch ((w & 0xffff8f80) >>> 7) {
             case 0x0:
-              return b_args_empty("ecall", w); // line 259
+              return b_args_empty("ecall", w); // line 264
             case 0x2000:
-              return b_args_empty("ebreak", w); // line 260
+              return b_args_empty("ebreak", w); // line 265
             case 0x1a000:
-              return b_args_empty("wrs.nto", w); // line 466
+              return b_args_empty("wrs.nto", w); // line 471
             case 0x3a000:
-              return b_args_empty("wrs.sto", w); // line 467
+              return b_args_empty("wrs.sto", w); // line 472
           }
           return null;
         case 0x1:
-          return b_csr("csrrw", w); // line 268
+          return b_csr("csrrw", w); // line 273
         case 0x2:
-          return b_csr("csrrs", w); // line 269
+          return b_csr("csrrs", w); // line 274
         case 0x3:
-          return b_csr("csrrc", w); // line 270
+          return b_csr("csrrc", w); // line 275
         case 0x4:
           switch ((w & 0xb2000000) >>> 25) {
             case 0x40:
-              if ((w & 0x1c00000) >>> 22 === 0x7) return b_mop_r("mop.r.n", w); // line 464
+              if ((w & 0x1c00000) >>> 22 === 0x7) return b_mop_r("mop.r.n", w); // line 469
               return null;
             case 0x41:
-              return b_mop_rr("mop.rr.n", w); // line 465
+              return b_mop_rr("mop.rr.n", w); // line 470
           }
           return null;
         case 0x5:
-          return b_csri("csrrwi", w); // line 271
+          return b_csri("csrrwi", w); // line 276
         case 0x6:
-          return b_csri("csrrsi", w); // line 272
+          return b_csri("csrrsi", w); // line 277
         case 0x7:
-          return b_csri("csrrci", w); // line 273
+          return b_csri("csrrci", w); // line 278
       }
       return null;
   }

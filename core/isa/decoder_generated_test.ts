@@ -167,3 +167,24 @@ add ............ ..... 000 ..... 0110011 @i\nadd ............ ..... 000 ..... 01
     `${TABLE_PATH}:9: Pattern add fills &r but its first pattern (line 8) fills &i`,
   );
 });
+
+Deno.test("generateOps puts an extension declared on a line of its own in Extension and EXTENSIONS", () => {
+  const source = generateOps(`${PREAMBLE}lb ............ ..... 000 ..... 0000011 @i !load=1 !ext=zfoo
+!ext=zbar
+`);
+  assertStringIncludes(source, 'export type Extension =\n  | "zfoo"\n  | "zbar";');
+  assertStringIncludes(source, 'export const EXTENSIONS: readonly Extension[] = [\n  "zfoo",\n  "zbar",\n];');
+});
+
+Deno.test("parseTable rejects a malformed, repeated or used declaration, naming the line", () => {
+  const cases: [string, string][] = [
+    ["!ext=zbar zbaz", 'Bad declaration "!ext=zbar zbaz": a line of its own may only be !ext=NAME'],
+    ["!needs=zbar", 'Bad declaration "!needs=zbar"'],
+    ["!ext=zbar\n!ext=zbar", "Extension zbar is declared twice"],
+    ["!ext=zbar\nlb ............ ..... 000 ..... 0000011 @i !ext=zbar", "Extension zbar is declared on a line"],
+  ];
+  for (const [lines, message] of cases) {
+    const error = assertThrows(() => parseTable(`${PREAMBLE}${lines}\n`));
+    assertStringIncludes(error.message, `${TABLE_PATH}:${message.includes("twice") ? 7 : 6}: ${message}`);
+  }
+});

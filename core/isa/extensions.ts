@@ -14,15 +14,7 @@
  */
 
 import type { Insn } from "./insn.ts";
-import { ENCODING_EXTENSIONS, type Extension, OP_INFO, OPS } from "./ops_generated.ts";
-
-/** Every optional extension plume implements, in table order (what `-cpu max` has). */
-const EXTENSIONS: readonly Extension[] = [
-  ...new Set([
-    ...OPS.flatMap((op) => OP_INFO[op].ext === undefined ? [] : [OP_INFO[op].ext!]),
-    ...ENCODING_EXTENSIONS.map((e) => e.ext),
-  ]),
-];
+import { ENCODING_EXTENSIONS, type Extension, EXTENSIONS, OP_INFO } from "./ops_generated.ts";
 
 /**
  * What `-cpu rv64` has: what qemu-riscv64 7.2 (Debian bookworm) enables by
@@ -34,9 +26,9 @@ const EXTENSIONS: readonly Extension[] = [
 export const DEFAULT_EXTENSIONS: readonly Extension[] = ["zba", "zbb", "zbc", "zbs"];
 
 /**
- * The vector extensions: their instructions run in the vector helper
- * (`core/jit/vector.ts`) and read the vector state. Zvbb needs V (QEMU
- * refuses to start without it).
+ * The vector extensions with instructions of their own: those run in the
+ * vector helper (`core/jit/vector.ts`) and read the vector state. Zvbb
+ * needs V (QEMU refuses to start without it).
  */
 export const VECTOR_EXTENSIONS: ReadonlySet<string> = new Set(["v", "zvbb"]);
 
@@ -50,14 +42,15 @@ export const VECTOR_EXTENSIONS: ReadonlySet<string> = new Set(["v", "zvbb"]);
 const RVA22U64: readonly Extension[] = ["zba", "zbb", "zbs", "zicboz", "zfhmin"];
 
 /**
- * RVA23U64's: RVA22U64's with V, Zvbb, Zicond, Zimop, Zcb, Zcmop, Zfa and
- * Zawrs (of what it adds, plume has no Zvfhmin, Zvkt, Zihintntl's own
+ * RVA23U64's: RVA22U64's with V, Zvbb, Zvfhmin, Zicond, Zimop, Zcb, Zcmop,
+ * Zfa and Zawrs (of what it adds, plume has no Zvkt, Zihintntl's own
  * instructions beyond HINTs, or Supm).
  */
 const RVA23U64: readonly Extension[] = [
   ...RVA22U64,
   "v",
   "zvbb",
+  "zvfhmin",
   "zicond",
   "zimop",
   "zcb",
@@ -114,7 +107,7 @@ export function parseCpu(spec: string): Set<Extension> {
     else throw new Error(`Invalid value '${value}' for CPU property '${name}' (on or off)`);
   }
   impliedExtensions(on, turnedOff);
-  if (on.has("zvbb") && !on.has("v")) throw new Error("Vector crypto extensions require V or Zve* extensions");
+  requiredExtensions(on);
   return new Set(EXTENSIONS.filter((e) => on.has(e)));
 }
 
@@ -128,6 +121,17 @@ function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>
     if (turnedOff.has("zfhmin")) on.delete("zfh");
     else on.add("zfhmin");
   }
+}
+
+/**
+ * Refuses, with QEMU 10's messages, a run with an extension that lacks one
+ * it needs: Zvbb and Zvfhmin need V (QEMU 10 also takes the subset Zve32f,
+ * which plume does not have on its own, and turns Zve32f on for Zvfhmin by
+ * itself: under `-cpu rv64,zvfhmin=on` it runs, plume refuses).
+ */
+function requiredExtensions(on: ReadonlySet<Extension>): void {
+  if (on.has("zvbb") && !on.has("v")) throw new Error("Vector crypto extensions require V or Zve* extensions");
+  if (on.has("zvfhmin") && !on.has("v")) throw new Error("Zvfh/Zvfhmin extensions require Zve32f extension");
 }
 
 /**
@@ -179,6 +183,7 @@ const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
   ["zve64d", ["v"]],
   ["zve64f", ["v"]],
   ["zve64x", ["v"]],
+  ["zvfhmin", ["zvfhmin"]],
   ["zvkb", ["zvbb"]], // the subset of Zvbb that Zvbb brings, as Linux and QEMU 10 list it
 ];
 

@@ -719,7 +719,10 @@ export type MemOp =
   | "flh"
   | "fsh";
 
-/** The optional extensions operations and encodings belong to (`!ext=`), in table order; the others are RV64GC. */
+/**
+ * The optional extensions operations and encodings belong to (`!ext=`), in
+ * table order, then those declared on lines of their own; the others are RV64GC.
+ */
 export type Extension =
   | "zba"
   | "zbb"
@@ -735,7 +738,8 @@ export type Extension =
   | "zfh"
   | "zfa"
   | "zcmop"
-  | "zcb";
+  | "zcb"
+  | "zvfhmin";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
 export type ArgSet =
@@ -1491,6 +1495,26 @@ export const OPS: readonly Op[] = [
   "fleq.h",
   "fltq.h",
   "c.mop.n",
+];
+
+/** Every optional extension, in the order of {@link Extension}. */
+export const EXTENSIONS: readonly Extension[] = [
+  "zba",
+  "zbb",
+  "zbc",
+  "zbs",
+  "zicond",
+  "zicboz",
+  "zimop",
+  "zawrs",
+  "v",
+  "zvbb",
+  "zfhmin",
+  "zfh",
+  "zfa",
+  "zcmop",
+  "zcb",
+  "zvfhmin",
 ];
 
 /** Each operation's properties. */

@@ -15,6 +15,8 @@ import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
 import { makeWasmRuntime } from "./wasm/runtime.ts";
 import { isVectorCsr, makeVectorExecutors, makeVectorHelper, readVectorCsr, writeVectorCsr } from "./vector.ts";
+import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 
 /** Hooks for a run without plugins: instrumented code is never made then. */
 export const NO_PLUGIN_HOOKS: PluginHooks = {
@@ -74,6 +76,8 @@ export type RuntimeHelper = Exclude<keyof Runtime, "compile" | "wasm">;
  * Builds the runtime for one address space. `counterValue`, when given,
  * turns each value the guest reads from `time`/`cycle`/`instret` into the
  * one it gets (`-record` writes them down, `-replay` gives recorded ones).
+ * `extensions` are the run's (`-cpu`), which the vector helper asks about
+ * the extensions that have no instructions of their own (Zvfhmin).
  *
  * @example Load through the slow path
  * ```ts
@@ -92,6 +96,7 @@ export function makeRuntime(
   mem: AddressSpace,
   plugins: PluginHooks = NO_PLUGIN_HOOKS,
   counterValue?: (real: number) => number,
+  extensions: ReadonlySet<Extension> = new Set(DEFAULT_EXTENSIONS),
 ) {
   const view = mem.view;
   const RH = int64.RH;
@@ -291,8 +296,8 @@ export function makeRuntime(
     amo,
     csr,
     cboZero,
-    vector: makeVectorHelper(mem, RH),
-    vectorExecutor: makeVectorExecutors(mem, RH),
+    vector: makeVectorHelper(mem, RH, extensions),
+    vectorExecutor: makeVectorExecutors(mem, RH, extensions),
     P: plugins,
     ...int64,
     ...bitmanip,

@@ -24,6 +24,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { IllegalInstruction } from "../cpu/trap.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { decode } from "../isa/decoder.ts";
+import type { Extension } from "../isa/ops_generated.ts";
 import { type Executor, type VectorContext, type VectorGroup, VLEN, VLENB } from "./vector/element.ts";
 import { configGroup } from "./vector/config.ts";
 import { memoryGroup } from "./vector/memory.ts";
@@ -129,10 +130,13 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
 }
 
 /**
- * Makes the vector helper for one address space: `vector(c, raw, lo1, hi1,
- * lo2, hi2)` runs instruction word `raw` with rs1 = (lo1, hi1) and rs2 =
- * (lo2, hi2), and returns the low word of what it writes to rd (the high
- * word in `hi[0]`); only `vset*`, `vmv.x.s`, `vcpop.m` and `vfirst.m` write rd.
+ * Makes the vector helper for one address space and the run's optional
+ * extensions `extensions` (those without instructions of their own, such as
+ * Zvfhmin, make more forms legal): `vector(c, raw, lo1, hi1, lo2, hi2)`
+ * runs instruction word `raw` with rs1 = (lo1, hi1) and rs2 = (lo2, hi2),
+ * and returns the low word of what it writes to rd (the high word in
+ * `hi[0]`); only `vset*`, `vmv.x.s`, `vcpop.m`, `vfirst.m` and `vfmv.f.s`
+ * write rd.
  *
  * @example `vsetivli a0, 4, e32, m1, ta, ma` then `vmv.v.i v8, 5`
  * ```ts
@@ -140,7 +144,7 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
  * import { AddressSpace } from "../mem/address_space.ts";
  * import { Cpu } from "../cpu/state.ts";
  * import { strictEqual } from "node:assert";
- * const vector = makeVectorHelper(new AddressSpace(1 << 20), new Int32Array(1));
+ * const vector = makeVectorHelper(new AddressSpace(1 << 20), new Int32Array(1), new Set(["v"]));
  * const c = new Cpu();
  * strictEqual(vector(c, 0xcd027557, 0, 0, 0, 0), 4);
  * vector(c, 0x5e02b457, 0, 0, 0, 0);
@@ -150,8 +154,9 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
 export function makeVectorHelper(
   mem: AddressSpace,
   hi: Int32Array,
+  extensions: ReadonlySet<Extension>,
 ): (c: Cpu, raw: number, lo1: number, hi1: number, lo2: number, hi2: number) => number {
-  const executor = makeVectorExecutors(mem, hi);
+  const executor = makeVectorExecutors(mem, hi, extensions);
   return (c, raw, lo1, hi1, lo2, hi2) => {
     hi[0] = 0;
     return executor(raw)(c, lo1, hi1, lo2, hi2);
@@ -159,16 +164,21 @@ export function makeVectorHelper(
 }
 
 /**
- * The executor of instruction word `raw` for one address space, made once
- * per word: compiled code calls it straight from the instruction's site
+ * The executor of instruction word `raw` for one address space and the
+ * run's optional extensions, made once per word: compiled code calls it
+ * straight from the instruction's site
  * (one callee there, and no lookup per execution: the lookup and the call
  * through the shared helper were 13% of a vectorized program). Its
  * `(c, lo1, hi1, lo2, hi2)` are rs1's and rs2's words; what it returns and
  * leaves in `hi[0]` is as {@link makeVectorHelper}'s, but `hi[0]` is the
  * caller's to clear first.
  */
-export function makeVectorExecutors(mem: AddressSpace, hi: Int32Array): (raw: number) => Executor {
-  const cache = new Map<number, Executor>(), ctx: VectorContext = { mem, hi };
+export function makeVectorExecutors(
+  mem: AddressSpace,
+  hi: Int32Array,
+  extensions: ReadonlySet<Extension>,
+): (raw: number) => Executor {
+  const cache = new Map<number, Executor>(), ctx: VectorContext = { mem, hi, extensions };
   return (raw) => {
     let run = cache.get(raw);
     if (run === undefined) {

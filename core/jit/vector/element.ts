@@ -10,7 +10,7 @@ import type { Cpu } from "../../cpu/state.ts";
 import { VLENB } from "../../cpu/vector_state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import type { AddressSpace } from "../../mem/address_space.ts";
-import type { Op } from "../../isa/ops_generated.ts";
+import type { Extension, Op } from "../../isa/ops_generated.ts";
 
 export { VLENB };
 /** 2^32, to join a register's two words. */
@@ -23,9 +23,11 @@ export const ELEN = 64;
 /** An instruction made ready to run: takes the vCPU and rs1's and rs2's values, returns rd's low word. */
 export type Executor = (c: Cpu, lo1: number, hi1: number, lo2: number, hi2: number) => number;
 
-/** What a group needs besides the instruction: guest memory, and where rd's high word goes. */
+/** What a group needs besides the instruction: guest memory, the run's extensions, and where rd's high word goes. */
 export interface VectorContext {
   mem: AddressSpace;
+  /** The run's optional extensions (`-cpu`): those without instructions of their own (Zvfhmin) change legality here. */
+  extensions: ReadonlySet<Extension>;
   /** `hi[0]` receives the high word of what an executor writes to rd. */
   hi: Int32Array;
 }

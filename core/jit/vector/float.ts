@@ -1,7 +1,7 @@
 /**
- * Vector floating point (SEW 32 and 64, and the SEW-16 conversions between
- * 16-bit integers and singles that V has; Zvfhmin's are written but off, see
- * {@link ZVFHMIN}): each operation is a line in one of the tables below, run by
+ * Vector floating point (SEW 32 and 64, the SEW-16 conversions between
+ * 16-bit integers and singles that V has, and Zvfhmin's between halves and
+ * singles when the run has it): each operation is a line in one of the tables below, run by
  * a shared driver — single-width and widening arithmetic ({@link ARITH}),
  * mask-producing compares ({@link COMPARE}), unary operations and
  * conversions ({@link UNARY}), reductions ({@link REDUCE}) — and the moves,
@@ -26,6 +26,7 @@ import { IllegalInstruction } from "../../cpu/trap.ts";
 import type { FpuState } from "../../fpu/fpu_state.ts";
 import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, RM_RDN, RM_RTZ, RM_RUP } from "../../fpu/fpu_state.ts";
 import * as fpu from "../../fpu/mod.ts";
+import type { Extension } from "../../isa/ops_generated.ts";
 import {
   type Executor,
   fields,
@@ -419,23 +420,16 @@ function roundToOdd(): void {
 }
 
 /**
- * Zvfhmin, the SEW-16 vfwcvt.f.f.v and vfncvt.f.f.w: their lines give QEMU
- * 10's output under `-cpu rv64,v=true,zvfhmin=true` byte for byte (run by
- * hand with this set), but `-cpu` cannot turn on an extension that has no
- * operation of its own in the table yet, so they stay illegal, as under
- * QEMU's default `-cpu rv64,v=true`.
- */
-const ZVFHMIN = false;
-
-/**
  * The unary operations: `ratio` is vd's EEW over vs2's (1 same width, 2
  * widening, 0.5 narrowing); `at` gives the line by SEW in bytes (a SEW
- * missing is illegal); `rm` a static rounding mode (rtz, rod) that frm does
- * not replace.
+ * missing is illegal); `needs` the extension a SEW's line needs beyond V
+ * (a run without it finds that SEW illegal, as QEMU 10); `rm` a static
+ * rounding mode (rtz, rod) that frm does not replace.
  */
 interface Unary {
   ratio: number;
   at: Partial<Record<number, UnaryLine>>;
+  needs?: Partial<Record<number, Extension>>;
   rm?: number;
 }
 
@@ -473,7 +467,8 @@ const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
   },
   "vfwcvt.f.f.v": {
     ratio: 2,
-    at: { ...(ZVFHMIN ? { 2: () => fpu.fcvt_s_h(S, R, A, 0) } : {}), 4: () => fpu.fcvt_d_s(S, R, A, 0) },
+    at: { 2: () => fpu.fcvt_s_h(S, R, A, 0), 4: () => fpu.fcvt_d_s(S, R, A, 0) },
+    needs: { 2: "zvfhmin" },
   },
   "vfncvt.xu.f.w": {
     ratio: 0.5,
@@ -484,10 +479,8 @@ const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
   "vfncvt.f.x.w": { ratio: 0.5, at: { 4: (_f, rm) => fpu.fcvt_s_l(S, R, aLo(), aHi(), rm) } },
   "vfncvt.f.f.w": {
     ratio: 0.5,
-    at: {
-      ...(ZVFHMIN ? { 2: (_f: Format, rm: number) => fpu.fcvt_h_s(S, R, A, rm) } : {}),
-      4: (_f, rm) => fpu.fcvt_s_d(S, R, A, rm),
-    },
+    at: { 2: (_f, rm) => fpu.fcvt_h_s(S, R, A, rm), 4: (_f, rm) => fpu.fcvt_s_d(S, R, A, rm) },
+    needs: { 2: "zvfhmin" },
   },
   "vfncvt.rod.f.f.w": { ratio: 0.5, at: { 4: () => roundToOdd() }, rm: RM_RTZ },
 };
@@ -510,15 +503,18 @@ const UNARY: Readonly<Record<string, Unary>> = {
 
 /**
  * The driver of the unary operations: vd[i] = line(vs2[i]) over the body's
- * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`).
+ * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`), in a
+ * run with extensions `extensions`.
  */
-function unary(raw: number, u: Unary): Executor {
+function unary(raw: number, u: Unary, extensions: ReadonlySet<Extension>): Executor {
   const { vd, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
-    const line = u.at[bytes];
-    if (line === undefined) throw new IllegalInstruction(`Vector FP conversion at SEW ${bytes * 8}`);
+    const line = u.at[bytes], needs = u.needs?.[bytes];
+    if (line === undefined || (needs !== undefined && !extensions.has(needs))) {
+      throw new IllegalInstruction(`Vector FP conversion at SEW ${bytes * 8}`);
+    }
     const dBytes = u.ratio === 2 ? 2 * bytes : bytes, aBytes = u.ratio === 0.5 ? 2 * bytes : bytes;
     if (u.ratio === 1) {
       requireAligned(vd, regs);
@@ -761,7 +757,7 @@ function move(
 }
 
 /** The FP operations, moves and conversions. */
-export const floatGroup: VectorGroup = (op, raw, { hi }) => {
+export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
   const vs2 = (raw >>> 20) & 31;
   switch (op) {
     case "vfmv.v.f":
@@ -809,7 +805,7 @@ export const floatGroup: VectorGroup = (op, raw, { hi }) => {
         return FI[2 * R];
       };
   }
-  if (UNARY[op]) return unary(raw, UNARY[op]);
+  if (UNARY[op]) return unary(raw, UNARY[op], extensions);
   const m = /^(vf|vm)(w?)([a-z0-9]+)\.(vv|vf|wv|wf|vs)$/.exec(op);
   if (!m) return undefined;
   const [, prefix, w, base, form] = m;

@@ -35,6 +35,12 @@ static unsigned char block[64] __attribute__((aligned(64)));
     register uintptr_t a1 asm("a1") = 3;                                                 \
     asm volatile(".4byte " #word : "+r"(a0) : "r"(a1) : "memory", "fa0");                \
   }
+/* A vector instruction at SEW 16 (after vsetivli a0, 4, e16, mf2, ta, ma). */
+#define VINSN16(word)                                                                    \
+  static void run_##word(void) {                                                         \
+    register uintptr_t a0 asm("a0") = 0;                                                 \
+    asm volatile(".4byte 0xccf27557\n.4byte " #word : "+r"(a0) : : "memory");            \
+  }
 #define INSN16(half)                                                                     \
   static void run_##half(void) {                                                         \
     register uintptr_t a0 asm("a0") = (uintptr_t)block;                                  \
@@ -55,6 +61,7 @@ INSN(0xcd027557) /* vsetivli a0, 4, e32, m1, ta, ma */
 INSN(0x81c54573) /* mop.r.0 a0, a0 */
 INSN16(0x6781)   /* c.mop.15 */
 INSN(0x00d00073) /* wrs.nto */
+VINSN16(0x4b061457) /* vfwcvt.f.f.v v8, v16 */
 
 static const struct {
   const char *ext, *insn;
@@ -67,6 +74,7 @@ static const struct {
   {"zfh", "fadd.h", run_0x04a57553},    {"zfhmin", "fcvt.s.h", run_0x40250553},
   {"v", "vsetivli", run_0xcd027557},   {"zimop", "mop.r.0", run_0x81c54573},
   {"zcmop", "c.mop.15", run_0x6781},    {"zawrs", "wrs.nto", run_0x00d00073},
+  {"zvfhmin", "vfwcvt.f.f.v", run_0x4b061457},
 };
 
 static int insns(void) {
@@ -80,7 +88,7 @@ static int insns(void) {
       PROBES[i].run();
       ran = 1;
     }
-    printf("%-7s %-10s %s\n", PROBES[i].ext, PROBES[i].insn, ran ? "runs" : "SIGILL");
+    printf("%-7s %-12s %s\n", PROBES[i].ext, PROBES[i].insn, ran ? "runs" : "SIGILL");
   }
   return 0;
 }
