@@ -230,11 +230,14 @@ if wanted vector_fp; then
   QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
   if [ -x "$QEMU10" ]; then
     mkdir -p "$ROOT/tests/guest/expected"
-    # V alone (its SEW-16 conversions between halves and singles trap), then with Zvfhmin (they run).
-    for exts in "" ",zvfhmin=true"; do
-      out=$ROOT/tests/guest/expected/vector_fp${exts:+_zvfhmin}.out
+    # EXTENSIONS:ARG:OUTPUT: V alone (its SEW-16 conversions between halves and singles trap), then with Zvfhmin
+    # (they run); the SEW-16 run (`zvfh`) with Zvfh, and without it (Zvfhmin only: what Zvfh adds traps).
+    for run in "::vector_fp" ",zvfhmin=true::vector_fp_zvfhmin" ",zvfh=true:zvfh:vector_fp_zvfh" \
+      ",zvfhmin=true:zvfh:vector_fp_zvfh_zvfhmin"; do
+      IFS=: read -r exts arg name <<< "$run"
+      out=$ROOT/tests/guest/expected/$name.out
       status=0
-      "$QEMU10" -cpu "rv64,v=true,vlen=128$exts" "$BIN/vector_fp" > "$out" || status=$?
+      "$QEMU10" -cpu "rv64,v=true,vlen=128$exts" "$BIN/vector_fp" $arg > "$out" || status=$?
       echo "status $status" >> "$out"
     done
   else

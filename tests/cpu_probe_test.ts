@@ -47,6 +47,9 @@ const MODELS: Model[] = [
   { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" },
   { qemu: `${QEMU10_RV64},v=true,zvfhmin=true`, plume: "rv64,v=on,zvfhmin=on" },
   { qemu: "rva23u64,zvfhmin=false", plume: "rva23u64,zvfhmin=off" },
+  { qemu: "rv64,zicboz=false,zfa=false,v=true,zvfh=true", plume: "rv64,v=on,zvfh=on" },
+  { qemu: "rv64,zicboz=false,zfa=false,v=true,zvfh=true,zvfhmin=false", plume: "rv64,v=on,zvfh=on,zvfhmin=off" },
+  { qemu: "rva23u64,zvfh=true", plume: "rva23u64,zvfh=on" },
 ];
 
 for (const m of MODELS) {
@@ -81,6 +84,7 @@ const HWPROBE_BITS: Record<string, bigint> = {
   zvkb: 19n,
   zfh: 27n,
   zfhmin: 28n,
+  zvfh: 30n,
   zvfhmin: 31n,
   zfa: 32n,
   zicond: 35n,
@@ -173,6 +177,7 @@ const OPTIONAL_NAMES = new Set([
   "zve64f",
   "zve64x",
   "zvbb",
+  "zvfh",
   "zvfhmin",
   "zvkb",
 ]);

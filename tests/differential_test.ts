@@ -209,6 +209,10 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector", args: ["inherit"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_fp", status: 0, flags: ["-cpu", "rv64,v=true"] },
+  // Zvfhmin and Zvfh; tests/vector_fp_test.ts also compares with their committed output.
+  { bin: "vector_fp", status: 0, flags: ["-cpu", "rv64,v=true,zvfhmin=true"] },
+  { bin: "vector_fp", args: ["zvfh"], status: 0, flags: ["-cpu", "rv64,v=true,zvfh=true"] },
+  { bin: "vector_fp", args: ["zvfh"], status: 0, flags: ["-cpu", "rv64,v=true,zvfhmin=true"] },
   { bin: "vector", status: 132, note: "without V: SIGILL" },
   // V's integer arithmetic and Zvbb; tests/vector_int_test.ts also compares with its committed output.
   { bin: "vector_int", status: 0, flags: ["-cpu", "rv64,v=true,zvbb=true"] },

@@ -10,7 +10,10 @@
  * plume's tiers, as tests/vector_test.ts does. Run again with Zvfhmin
  * (QEMU 10 `-cpu rv64,v=true,vlen=128,zvfhmin=true`, expected in
  * vector_fp_zvfhmin.out): its SEW-16 vfwcvt.f.f.v and vfncvt.f.f.w, which
- * trap in the first run, convert.
+ * trap in the first run, convert. `vector_fp zvfh` runs every instruction at
+ * SEW 16 (and the conversions between halves and 8-bit integers at SEW 8)
+ * with Zvfh (`,zvfh=true`, vector_fp_zvfh.out) and without it (Zvfhmin only:
+ * all but Zvfhmin's two conversions trap, vector_fp_zvfh_zvfhmin.out).
  *
  * @module
  */
@@ -19,10 +22,12 @@ import { assertEquals } from "./assert.ts";
 import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
 import { join } from "node:path";
 
-/** plume's -cpu of each run and the file with QEMU 10's output for the same extensions. */
-const RUNS: { cpu: string; expected: string }[] = [
-  { cpu: "rv64,v=on", expected: "vector_fp.out" },
-  { cpu: "rv64,v=on,zvfhmin=on", expected: "vector_fp_zvfhmin.out" },
+/** plume's -cpu of each run, the program's arguments and the file with QEMU 10's output for the same. */
+const RUNS: { cpu: string; args: string[]; expected: string }[] = [
+  { cpu: "rv64,v=on", args: [], expected: "vector_fp.out" },
+  { cpu: "rv64,v=on,zvfhmin=on", args: [], expected: "vector_fp_zvfhmin.out" },
+  { cpu: "rv64,v=on,zvfh=on", args: ["zvfh"], expected: "vector_fp_zvfh.out" },
+  { cpu: "rv64,v=on,zvfhmin=on", args: ["zvfh"], expected: "vector_fp_zvfh_zvfhmin.out" },
 ];
 
 /** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
@@ -32,20 +37,20 @@ const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
   { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
-for (const { cpu, expected: file } of RUNS) {
+for (const { cpu, args, expected: file } of RUNS) {
   for (const tier of TIERS) {
-    const name = `vector_fp under -cpu ${cpu} prints what QEMU 10 printed (${tier.name})`;
+    const name = `${["vector_fp", ...args].join(" ")} under -cpu ${cpu} prints what QEMU 10 printed (${tier.name})`;
     Deno.test({
       name: plumeAvailable() ? name : `${name} (skipped: main.ts not present)`,
       ignore: !plumeAvailable(),
-      fn: () => compare(cpu, tier, join(GUEST_BIN, "..", "expected", file)),
+      fn: () => compare(cpu, args, tier, join(GUEST_BIN, "..", "expected", file)),
     });
   }
 }
 
-/** Runs vector_fp under plume's -cpu `cpu` in `tier` and compares its output with the file `expectedPath`. */
-async function compare(cpu: string, tier: typeof TIERS[number], expectedPath: string): Promise<void> {
-  const r = await runPlume([join(GUEST_BIN, "vector_fp")], {
+/** Runs vector_fp `args` under plume's -cpu `cpu` in `tier` and compares its output with the file `expectedPath`. */
+async function compare(cpu: string, args: string[], tier: typeof TIERS[number], expectedPath: string): Promise<void> {
+  const r = await runPlume([join(GUEST_BIN, "vector_fp"), ...args], {
     flags: ["-cpu", cpu, ...tier.flags],
     warmup: tier.warmup,
   });

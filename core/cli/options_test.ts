@@ -99,6 +99,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zcmop",
     "zcb",
     "zvfhmin",
+    "zvfh",
   ]);
   assertEquals([...parseOptions(["-cpu", "rv64,zba=false,zicond=true", "p"], {}).extensions], [
     "zbb",
@@ -108,7 +109,10 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
   ]);
   // rv64 (QEMU 7.2's) has no V; a toggle adds it. max has it, and Zvbb.
   assertEquals([...parseOptions(["-cpu", "rv64,v=on", "p"], {}).extensions], ["zba", "zbb", "zbc", "zbs", "v"]);
-  assertEquals(parseOptions(["-cpu", "max,v=false,zvbb=false,zvfhmin=false", "p"], {}).extensions.has("v"), false);
+  assertEquals(
+    parseOptions(["-cpu", "max,v=false,zvbb=false,zvfhmin=false,zvfh=false", "p"], {}).extensions.has("v"),
+    false,
+  );
   // Zvbb needs V, as QEMU 10 says (`-cpu rv64,zvbb=true` exits with this message).
   assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvbb=on", "p"], {}).extensions].slice(-2), ["v", "zvbb"]);
   assertThrows(() => parseOptions(["-cpu", "max,v=off", "p"], {}), UsageError, "require V");
@@ -122,6 +126,28 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
   assertEquals(parseOptions(["-cpu", "rva23u64", "p"], {}).extensions.has("zvfhmin"), true);
   assertThrows(
     () => parseOptions(["-cpu", "rva23u64,v=off,zvbb=off", "p"], {}),
+    UsageError,
+    "Zvfh/Zvfhmin extensions require Zve32f extension",
+  );
+  // Zvfh implies Zvfhmin (unless turned off: QEMU 10 keeps Zvfh then) and Zfhmin, which may not be turned off.
+  assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvfh=on", "p"], {}).extensions].slice(-4), [
+    "v",
+    "zfhmin",
+    "zvfhmin",
+    "zvfh",
+  ]);
+  assertEquals([...parseOptions(["-cpu", "rv64,v=on,zvfh=on,zvfhmin=off", "p"], {}).extensions].slice(-3), [
+    "v",
+    "zfhmin",
+    "zvfh",
+  ]);
+  assertThrows(
+    () => parseOptions(["-cpu", "max,zfhmin=off", "p"], {}),
+    UsageError,
+    "Zvfh extensions requires Zfhmin extension",
+  );
+  assertThrows(
+    () => parseOptions(["-cpu", "rv64,zvfh=on", "p"], {}),
     UsageError,
     "Zvfh/Zvfhmin extensions require Zve32f extension",
   );
@@ -141,6 +167,7 @@ Deno.test("parseOptions takes -cpu as qemu-riscv64: its 7.2 default extensions, 
     "zcmop",
     "zcb",
     "zvfhmin",
+    "zvfh",
   ]);
   // Zfh implies Zfhmin; turning Zfhmin off takes Zfh with it (as QEMU 10: neither fadd.h nor fcvt.s.h runs).
   assertEquals([...parseOptions(["-cpu", "rv64,zfh=on", "p"], {}).extensions], [

@@ -445,94 +445,94 @@ function b_csri(op: Op, w: number): Insn {
 export function decode16(w: number): Insn | null {
   switch (w & 0xe003) {
     case 0x0:
-      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 987
-      return b_c_addi4spn("addi", w); // line 988
+      if ((w & 0x1fe0) >>> 5 === 0x0) return null; // line 991
+      return b_c_addi4spn("addi", w); // line 992
     case 0x1:
-      return b_c_addi("addi", w); // line 1000
+      return b_c_addi("addi", w); // line 1004
     case 0x2:
-      return b_c_shift("slli", w); // line 1023
+      return b_c_shift("slli", w); // line 1027
     case 0x2000:
-      return b_c_ld("fld", w); // line 989
+      return b_c_ld("fld", w); // line 993
     case 0x2001:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1001
-      return b_c_addi("addiw", w); // line 1002
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1005
+      return b_c_addi("addiw", w); // line 1006
     case 0x2002:
-      return b_c_ldsp("fld", w); // line 1024
+      return b_c_ldsp("fld", w); // line 1028
     case 0x4000:
-      return b_c_lw("lw", w); // line 990
+      return b_c_lw("lw", w); // line 994
     case 0x4001:
-      return b_c_li("addi", w); // line 1003
+      return b_c_li("addi", w); // line 1007
     case 0x4002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1025
-      return b_c_lwsp("lw", w); // line 1026
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1029
+      return b_c_lwsp("lw", w); // line 1030
     case 0x6000:
-      return b_c_ld("ld", w); // line 991
+      return b_c_ld("ld", w); // line 995
     case 0x6001:
-      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 1005
-      if ((w & 0x18fc) >>> 2 === 0x20) return b_c_mop("c.mop.n", w); // line 1063
-      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 1004
-      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 1006
-      return b_c_lui("lui", w); // line 1007
+      if ((w & 0x1ffc) >>> 2 === 0x40) return null; // line 1009
+      if ((w & 0x18fc) >>> 2 === 0x20) return b_c_mop("c.mop.n", w); // line 1067
+      if ((w & 0x107c) >>> 2 === 0x0) return null; // line 1008
+      if ((w & 0xf80) >>> 7 === 0x2) return b_c_addi16sp("addi", w); // line 1010
+      return b_c_lui("lui", w); // line 1011
     case 0x6002:
-      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1027
-      return b_c_ldsp("ld", w); // line 1028
+      if ((w & 0xf80) >>> 7 === 0x0) return null; // line 1031
+      return b_c_ldsp("ld", w); // line 1032
     case 0x8000:
       switch ((w & 0x1c00) >>> 10) {
         case 0x0:
-          return b_c_lb("lbu", w); // line 1043
+          return b_c_lb("lbu", w); // line 1047
         case 0x1:
           switch ((w & 0x40) >>> 6) {
             case 0x0:
-              return b_c_lh("lhu", w); // line 1044
+              return b_c_lh("lhu", w); // line 1048
             case 0x1:
-              return b_c_lh("lh", w); // line 1045
+              return b_c_lh("lh", w); // line 1049
           }
           return null;
         case 0x2:
-          return b_c_sb("sb", w); // line 1046
+          return b_c_sb("sb", w); // line 1050
         case 0x3:
-          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1047
+          if ((w & 0x40) >>> 6 === 0x0) return b_c_sh("sh", w); // line 1051
           return null;
       }
       return null;
     case 0x8001:
       switch ((w & 0xc00) >>> 10) {
         case 0x0:
-          return b_c_shiftp("srli", w); // line 1008
+          return b_c_shiftp("srli", w); // line 1012
         case 0x1:
-          return b_c_shiftp("srai", w); // line 1009
+          return b_c_shiftp("srai", w); // line 1013
         case 0x2:
-          return b_c_andi("andi", w); // line 1010
+          return b_c_andi("andi", w); // line 1014
         case 0x3:
           switch ((w & 0x1060) >>> 5) {
             case 0x0:
-              return b_c_arith("sub", w); // line 1011
+              return b_c_arith("sub", w); // line 1015
             case 0x1:
-              return b_c_arith("xor", w); // line 1012
+              return b_c_arith("xor", w); // line 1016
             case 0x2:
-              return b_c_arith("or", w); // line 1013
+              return b_c_arith("or", w); // line 1017
             case 0x3:
-              return b_c_arith("and", w); // line 1014
+              return b_c_arith("and", w); // line 1018
             case 0x80:
-              return b_c_arith("subw", w); // line 1015
+              return b_c_arith("subw", w); // line 1019
             case 0x81:
-              return b_c_arith("addw", w); // line 1016
+              return b_c_arith("addw", w); // line 1020
             case 0x82:
-              return b_c_arith("mul", w); // line 1054
+              return b_c_arith("mul", w); // line 1058
             case 0x83:
               switch ((w & 0x1c) >>> 2) {
                 case 0x0:
-                  return b_c_andi255("andi", w); // line 1048
+                  return b_c_andi255("andi", w); // line 1052
                 case 0x1:
-                  return b_c_unary("sext.b", w); // line 1049
+                  return b_c_unary("sext.b", w); // line 1053
                 case 0x2:
-                  return b_c_unary("zext.h", w); // line 1050
+                  return b_c_unary("zext.h", w); // line 1054
                 case 0x3:
-                  return b_c_unary("sext.h", w); // line 1051
+                  return b_c_unary("sext.h", w); // line 1055
                 case 0x4:
-                  return b_c_unary("add.uw", w); // line 1052
+                  return b_c_unary("add.uw", w); // line 1056
                 case 0x5:
-                  return b_c_not("xori", w); // line 1053
+                  return b_c_not("xori", w); // line 1057
               }
               return null;
           }
@@ -542,33 +542,33 @@ export function decode16(w: number): Insn | null {
     case 0x8002:
       switch ((w & 0x1000) >>> 12) {
         case 0x0:
-          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 1029
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 1030
-          return b_c_mv("add", w); // line 1031
+          if ((w & 0xffc) >>> 2 === 0x0) return null; // line 1033
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jr("jalr", w); // line 1034
+          return b_c_mv("add", w); // line 1035
         case 0x1:
-          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1032
-          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1033
-          return b_c_add("add", w); // line 1034
+          if ((w & 0xffc) >>> 2 === 0x0) return b_args_empty16("ebreak", w); // line 1036
+          if ((w & 0x7c) >>> 2 === 0x0) return b_c_jalr("jalr", w); // line 1037
+          return b_c_add("add", w); // line 1038
       }
       return null;
     case 0xa000:
-      return b_c_sd("fsd", w); // line 992
+      return b_c_sd("fsd", w); // line 996
     case 0xa001:
-      return b_c_j("jal", w); // line 1017
+      return b_c_j("jal", w); // line 1021
     case 0xa002:
-      return b_c_sdsp("fsd", w); // line 1035
+      return b_c_sdsp("fsd", w); // line 1039
     case 0xc000:
-      return b_c_sw("sw", w); // line 993
+      return b_c_sw("sw", w); // line 997
     case 0xc001:
-      return b_c_b("beq", w); // line 1018
+      return b_c_b("beq", w); // line 1022
     case 0xc002:
-      return b_c_swsp("sw", w); // line 1036
+      return b_c_swsp("sw", w); // line 1040
     case 0xe000:
-      return b_c_sd("sd", w); // line 994
+      return b_c_sd("sd", w); // line 998
     case 0xe001:
-      return b_c_b("bne", w); // line 1019
+      return b_c_b("bne", w); // line 1023
     case 0xe002:
-      return b_c_sdsp("sd", w); // line 1037
+      return b_c_sdsp("sd", w); // line 1041
   }
   return null;
 }
@@ -635,7 +635,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_i("flh", w); // line 917
+          return b_i("flh", w); // line 921
         case 0x2:
           return b_i("flw", w); // line 326
         case 0x3:
@@ -887,7 +887,7 @@ export function decode32(w: number): Insn | null {
           }
           return null;
         case 0x1:
-          return b_s("fsh", w); // line 918
+          return b_s("fsh", w); // line 922
         case 0x2:
           return b_s("fsw", w); // line 327
         case 0x3:
@@ -1113,7 +1113,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmadd.d", w); // line 361
         case 0x2:
-          return b_r4_rm("fmadd.h", w); // line 926
+          return b_r4_rm("fmadd.h", w); // line 930
       }
       return null;
     case 0x47:
@@ -1123,7 +1123,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fmsub.d", w); // line 362
         case 0x2:
-          return b_r4_rm("fmsub.h", w); // line 927
+          return b_r4_rm("fmsub.h", w); // line 931
       }
       return null;
     case 0x4b:
@@ -1133,7 +1133,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmsub.d", w); // line 363
         case 0x2:
-          return b_r4_rm("fnmsub.h", w); // line 928
+          return b_r4_rm("fnmsub.h", w); // line 932
       }
       return null;
     case 0x4f:
@@ -1143,7 +1143,7 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r4_rm("fnmadd.d", w); // line 364
         case 0x2:
-          return b_r4_rm("fnmadd.h", w); // line 929
+          return b_r4_rm("fnmadd.h", w); // line 933
       }
       return null;
     case 0x53:
@@ -1153,25 +1153,25 @@ export function decode32(w: number): Insn | null {
         case 0x1:
           return b_r_rm("fadd.d", w); // line 365
         case 0x2:
-          return b_r_rm("fadd.h", w); // line 930
+          return b_r_rm("fadd.h", w); // line 934
         case 0x4:
           return b_r_rm("fsub.s", w); // line 333
         case 0x5:
           return b_r_rm("fsub.d", w); // line 366
         case 0x6:
-          return b_r_rm("fsub.h", w); // line 931
+          return b_r_rm("fsub.h", w); // line 935
         case 0x8:
           return b_r_rm("fmul.s", w); // line 334
         case 0x9:
           return b_r_rm("fmul.d", w); // line 367
         case 0xa:
-          return b_r_rm("fmul.h", w); // line 932
+          return b_r_rm("fmul.h", w); // line 936
         case 0xc:
           return b_r_rm("fdiv.s", w); // line 335
         case 0xd:
           return b_r_rm("fdiv.d", w); // line 368
         case 0xe:
-          return b_r_rm("fdiv.h", w); // line 933
+          return b_r_rm("fdiv.h", w); // line 937
         case 0x10:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
@@ -1195,11 +1195,11 @@ export function decode32(w: number): Insn | null {
         case 0x12:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fsgnj.h", w); // line 935
+              return b_r("fsgnj.h", w); // line 939
             case 0x1:
-              return b_r("fsgnjn.h", w); // line 936
+              return b_r("fsgnjn.h", w); // line 940
             case 0x2:
-              return b_r("fsgnjx.h", w); // line 937
+              return b_r("fsgnjx.h", w); // line 941
           }
           return null;
         case 0x14:
@@ -1209,9 +1209,9 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.s", w); // line 341
             case 0x2:
-              return b_r("fminm.s", w); // line 965
+              return b_r("fminm.s", w); // line 969
             case 0x3:
-              return b_r("fmaxm.s", w); // line 966
+              return b_r("fmaxm.s", w); // line 970
           }
           return null;
         case 0x15:
@@ -1221,21 +1221,21 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r("fmax.d", w); // line 374
             case 0x2:
-              return b_r("fminm.d", w); // line 967
+              return b_r("fminm.d", w); // line 971
             case 0x3:
-              return b_r("fmaxm.d", w); // line 968
+              return b_r("fmaxm.d", w); // line 972
           }
           return null;
         case 0x16:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fmin.h", w); // line 938
+              return b_r("fmin.h", w); // line 942
             case 0x1:
-              return b_r("fmax.h", w); // line 939
+              return b_r("fmax.h", w); // line 943
             case 0x2:
-              return b_r("fminm.h", w); // line 969
+              return b_r("fminm.h", w); // line 973
             case 0x3:
-              return b_r("fmaxm.h", w); // line 970
+              return b_r("fmaxm.h", w); // line 974
           }
           return null;
         case 0x20:
@@ -1243,11 +1243,11 @@ export function decode32(w: number): Insn | null {
             case 0x1:
               return b_r2_rm("fcvt.s.d", w); // line 375
             case 0x2:
-              return b_r2_rm("fcvt.s.h", w); // line 921
+              return b_r2_rm("fcvt.s.h", w); // line 925
             case 0x4:
-              return b_r2_rm("fround.s", w); // line 971
+              return b_r2_rm("fround.s", w); // line 975
             case 0x5:
-              return b_r2_rm("froundnx.s", w); // line 972
+              return b_r2_rm("froundnx.s", w); // line 976
           }
           return null;
         case 0x21:
@@ -1255,23 +1255,23 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2_rm("fcvt.d.s", w); // line 376
             case 0x2:
-              return b_r2_rm("fcvt.d.h", w); // line 923
+              return b_r2_rm("fcvt.d.h", w); // line 927
             case 0x4:
-              return b_r2_rm("fround.d", w); // line 973
+              return b_r2_rm("fround.d", w); // line 977
             case 0x5:
-              return b_r2_rm("froundnx.d", w); // line 974
+              return b_r2_rm("froundnx.d", w); // line 978
           }
           return null;
         case 0x22:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.s", w); // line 922
+              return b_r2_rm("fcvt.h.s", w); // line 926
             case 0x1:
-              return b_r2_rm("fcvt.h.d", w); // line 924
+              return b_r2_rm("fcvt.h.d", w); // line 928
             case 0x4:
-              return b_r2_rm("fround.h", w); // line 975
+              return b_r2_rm("fround.h", w); // line 979
             case 0x5:
-              return b_r2_rm("froundnx.h", w); // line 976
+              return b_r2_rm("froundnx.h", w); // line 980
           }
           return null;
         case 0x2c:
@@ -1281,7 +1281,7 @@ export function decode32(w: number): Insn | null {
           if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.d", w); // line 369
           return null;
         case 0x2e:
-          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 934
+          if ((w & 0x1f00000) >>> 20 === 0x0) return b_r2_rm("fsqrt.h", w); // line 938
           return null;
         case 0x50:
           switch ((w & 0x7000) >>> 12) {
@@ -1292,9 +1292,9 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.s", w); // line 348
             case 0x4:
-              return b_r("fleq.s", w); // line 978
+              return b_r("fleq.s", w); // line 982
             case 0x5:
-              return b_r("fltq.s", w); // line 979
+              return b_r("fltq.s", w); // line 983
           }
           return null;
         case 0x51:
@@ -1306,23 +1306,23 @@ export function decode32(w: number): Insn | null {
             case 0x2:
               return b_r("feq.d", w); // line 377
             case 0x4:
-              return b_r("fleq.d", w); // line 980
+              return b_r("fleq.d", w); // line 984
             case 0x5:
-              return b_r("fltq.d", w); // line 981
+              return b_r("fltq.d", w); // line 985
           }
           return null;
         case 0x52:
           switch ((w & 0x7000) >>> 12) {
             case 0x0:
-              return b_r("fle.h", w); // line 947
+              return b_r("fle.h", w); // line 951
             case 0x1:
-              return b_r("flt.h", w); // line 946
+              return b_r("flt.h", w); // line 950
             case 0x2:
-              return b_r("feq.h", w); // line 945
+              return b_r("feq.h", w); // line 949
             case 0x4:
-              return b_r("fleq.h", w); // line 982
+              return b_r("fleq.h", w); // line 986
             case 0x5:
-              return b_r("fltq.h", w); // line 983
+              return b_r("fltq.h", w); // line 987
           }
           return null;
         case 0x60:
@@ -1348,20 +1348,20 @@ export function decode32(w: number): Insn | null {
             case 0x3:
               return b_r2_rm("fcvt.lu.d", w); // line 384
             case 0x8:
-              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 977
+              if ((w & 0x7000) >>> 12 === 0x1) return b_r2("fcvtmod.w.d", w); // line 981
               return null;
           }
           return null;
         case 0x62:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.w.h", w); // line 940
+              return b_r2_rm("fcvt.w.h", w); // line 944
             case 0x1:
-              return b_r2_rm("fcvt.wu.h", w); // line 941
+              return b_r2_rm("fcvt.wu.h", w); // line 945
             case 0x2:
-              return b_r2_rm("fcvt.l.h", w); // line 942
+              return b_r2_rm("fcvt.l.h", w); // line 946
             case 0x3:
-              return b_r2_rm("fcvt.lu.h", w); // line 943
+              return b_r2_rm("fcvt.lu.h", w); // line 947
           }
           return null;
         case 0x68:
@@ -1391,13 +1391,13 @@ export function decode32(w: number): Insn | null {
         case 0x6a:
           switch ((w & 0x1f00000) >>> 20) {
             case 0x0:
-              return b_r2_rm("fcvt.h.w", w); // line 948
+              return b_r2_rm("fcvt.h.w", w); // line 952
             case 0x1:
-              return b_r2_rm("fcvt.h.wu", w); // line 949
+              return b_r2_rm("fcvt.h.wu", w); // line 953
             case 0x2:
-              return b_r2_rm("fcvt.h.l", w); // line 950
+              return b_r2_rm("fcvt.h.l", w); // line 954
             case 0x3:
-              return b_r2_rm("fcvt.h.lu", w); // line 951
+              return b_r2_rm("fcvt.h.lu", w); // line 955
           }
           return null;
         case 0x70:
@@ -1419,9 +1419,9 @@ export function decode32(w: number): Insn | null {
         case 0x72:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.x.h", w); // line 919
+              return b_r2("fmv.x.h", w); // line 923
             case 0x1:
-              return b_r2("fclass.h", w); // line 944
+              return b_r2("fclass.h", w); // line 948
           }
           return null;
         case 0x78:
@@ -1429,7 +1429,7 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.w.x", w); // line 355
             case 0x100:
-              return b_r2("fli.s", w); // line 962
+              return b_r2("fli.s", w); // line 966
           }
           return null;
         case 0x79:
@@ -1437,15 +1437,15 @@ export function decode32(w: number): Insn | null {
             case 0x0:
               return b_r2("fmv.d.x", w); // line 390
             case 0x100:
-              return b_r2("fli.d", w); // line 963
+              return b_r2("fli.d", w); // line 967
           }
           return null;
         case 0x7a:
           switch ((w & 0x1f07000) >>> 12) {
             case 0x0:
-              return b_r2("fmv.h.x", w); // line 920
+              return b_r2("fmv.h.x", w); // line 924
             case 0x100:
-              return b_r2("fli.h", w); // line 964
+              return b_r2("fli.h", w); // line 968
           }
           return null;
       }

@@ -1,9 +1,9 @@
 /**
- * Which optional extensions of `rv64gc.decode` (its `!ext=` operations) a run
+ * Which optional extensions of `rv64gc.decode` (its `!ext=` lines) a run
  * has, chosen as qemu-riscv64 chooses them: `-cpu rv64` (also `any`, and the
  * default) is what Debian's qemu-riscv64 7.2 gives its default CPU, Zba, Zbb,
  * Zbc and Zbs; `-cpu max` has every extension plume implements (as QEMU 10's
- * max, which has Zfh, Zfhmin and Zfa besides); `-cpu rva22u64` and
+ * max, which has Zfh, Zfhmin, Zfa, Zvfhmin and Zvfh besides); `-cpu rva22u64` and
  * `-cpu rva23u64` (QEMU 10's profile models) have what those profiles
  * mandate of what plume implements; and
  * `,NAME=on|off` (or `true`/`false`, `yes`/`no`) after a model turns one on or off
@@ -114,9 +114,17 @@ export function parseCpu(spec: string): Set<Extension> {
 /**
  * Applies what one extension implies of another, as QEMU 10 does after the
  * toggles (measured there: `-cpu rv64,zfh=true` runs fcvt.s.h, Zfhmin's; with
- * `,zfhmin=false` as well, neither fadd.h nor fcvt.s.h runs).
+ * `,zfhmin=false` as well, neither fadd.h nor fcvt.s.h runs; `rv64,v=true,zvfh=true`
+ * lists zfhmin and zvfhmin; `,zvfhmin=false` leaves zvfh listed without it;
+ * `,zfhmin=false` stops QEMU 10 with the message thrown here).
  */
 function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>): void {
+  if (on.has("zvfh")) {
+    // Unlike Zfh's, a Zvfhmin turned off stays off and Zvfh stays on (its conversions trap, its arithmetic runs).
+    if (!turnedOff.has("zvfhmin")) on.add("zvfhmin");
+    if (turnedOff.has("zfhmin")) throw new Error("Zvfh extensions requires Zfhmin extension");
+    on.add("zfhmin");
+  }
   if (on.has("zfh")) {
     if (turnedOff.has("zfhmin")) on.delete("zfh");
     else on.add("zfhmin");
@@ -125,13 +133,15 @@ function impliedExtensions(on: Set<Extension>, turnedOff: ReadonlySet<Extension>
 
 /**
  * Refuses, with QEMU 10's messages, a run with an extension that lacks one
- * it needs: Zvbb and Zvfhmin need V (QEMU 10 also takes the subset Zve32f,
+ * it needs: Zvbb, Zvfhmin and Zvfh need V (QEMU 10 also takes the subset Zve32f,
  * which plume does not have on its own, and turns Zve32f on for Zvfhmin by
  * itself: under `-cpu rv64,zvfhmin=on` it runs, plume refuses).
  */
 function requiredExtensions(on: ReadonlySet<Extension>): void {
   if (on.has("zvbb") && !on.has("v")) throw new Error("Vector crypto extensions require V or Zve* extensions");
-  if (on.has("zvfhmin") && !on.has("v")) throw new Error("Zvfh/Zvfhmin extensions require Zve32f extension");
+  if ((on.has("zvfhmin") || on.has("zvfh")) && !on.has("v")) {
+    throw new Error("Zvfh/Zvfhmin extensions require Zve32f extension");
+  }
 }
 
 /**
@@ -183,6 +193,7 @@ const ISA_NAMES: readonly [string, true | readonly Extension[]][] = [
   ["zve64d", ["v"]],
   ["zve64f", ["v"]],
   ["zve64x", ["v"]],
+  ["zvfh", ["zvfh"]],
   ["zvfhmin", ["zvfhmin"]],
   ["zvkb", ["zvbb"]], // the subset of Zvbb that Zvbb brings, as Linux and QEMU 10 list it
 ];

@@ -739,7 +739,8 @@ export type Extension =
   | "zfa"
   | "zcmop"
   | "zcb"
-  | "zvfhmin";
+  | "zvfhmin"
+  | "zvfh";
 
 /** The argument sets: which `Insn` fields an operation's patterns fill. */
 export type ArgSet =
@@ -1515,6 +1516,7 @@ export const EXTENSIONS: readonly Extension[] = [
   "zcmop",
   "zcb",
   "zvfhmin",
+  "zvfh",
 ];
 
 /** Each operation's properties. */

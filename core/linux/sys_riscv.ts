@@ -3,7 +3,7 @@
  * from its hardware probing, answered truthfully for plume: RV64IMAFDC
  * (with Zicsr and Zifencei) and the optional extensions the run's `-cpu`
  * has (V, Zba, Zbb, Zbs, Zicboz with its 64-byte block, Zbc, Zvbb, Zfh, Zfhmin,
- * Zvfhmin, Zfa, Zicond, Zimop, Zcb, Zcmop, Zawrs), one hart, a 10 MHz `time` CSR, and misaligned scalar
+ * Zvfh, Zvfhmin, Zfa, Zicond, Zimop, Zcb, Zcmop, Zawrs), one hart, a 10 MHz `time` CSR, and misaligned scalar
  * accesses that work but are slow (plume's translated code takes an
  * out-of-line path for them), which also keeps glibc on the same string
  * functions as under qemu-user 7.2 (which has no `riscv_hwprobe`).
@@ -61,6 +61,7 @@ const IMA_EXT_BITS: Record<Extension, bigint> = {
   zfhmin: 1n << 28n,
   zfa: 1n << 32n,
   zvbb: (1n << 17n) | (1n << 19n), // ZVBB and ZVKB, its subset (QEMU 10 reports both)
+  zvfh: 1n << 30n,
   zvfhmin: 1n << 31n,
   zicond: 1n << 35n,
   zimop: 1n << 42n,

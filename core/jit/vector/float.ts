@@ -1,7 +1,8 @@
 /**
  * Vector floating point (SEW 32 and 64, the SEW-16 conversions between
- * 16-bit integers and singles that V has, and Zvfhmin's between halves and
- * singles when the run has it): each operation is a line in one of the tables below, run by
+ * 16-bit integers and singles that V has; when the run has them, Zvfhmin's
+ * conversions between halves and singles and Zvfh's half-precision
+ * arithmetic at SEW 16, widening from it and narrowing to it): each operation is a line in one of the tables below, run by
  * a shared driver — single-width and widening arithmetic ({@link ARITH}),
  * mask-producing compares ({@link COMPARE}), unary operations and
  * conversions ({@link UNARY}), reductions ({@link REDUCE}) — and the moves,
@@ -57,17 +58,19 @@ function put(r: number, bytes: number, lo: number, hi: number): void {
   FI[2 * r + 1] = bytes === 8 ? hi : -1;
 }
 
-/** Loads element `i` (`bytes` wide) of the group at `reg` into scratch register `r`. */
+/** Loads element `i` (`bytes` wide) of the group at `reg` into scratch register `r` (a byte: an integer). */
 function load(c: Cpu, reg: number, i: number, bytes: number, r: number): void {
   const at = reg * VLENB + i * bytes, view = c.vec.view;
-  if (bytes === 2) put(r, 2, view.getUint16(at, true), 0);
+  if (bytes === 1) put(r, 4, view.getUint8(at), 0);
+  else if (bytes === 2) put(r, 2, view.getUint16(at, true), 0);
   else put(r, bytes, view.getInt32(at, true), bytes === 8 ? view.getInt32(at + 4, true) : 0);
 }
 
 /** Stores scratch register `r`'s low `bytes` bytes as element `i` of the group at `reg`. */
 function store(c: Cpu, reg: number, i: number, bytes: number, r: number): void {
   const at = reg * VLENB + i * bytes, view = c.vec.view;
-  if (bytes === 2) view.setUint16(at, FI[2 * r] & 0xffff, true);
+  if (bytes === 1) view.setUint8(at, FI[2 * r] & 0xff);
+  else if (bytes === 2) view.setUint16(at, FI[2 * r] & 0xffff, true);
   else {
     view.setInt32(at, FI[2 * r], true);
     if (bytes === 8) view.setInt32(at + 4, FI[2 * r + 1], true);
@@ -178,11 +181,13 @@ const FORMATS: Readonly<Record<number, Format>> = { 2: HALF, 4: SINGLE, 8: DOUBL
 // ---------------------------------------------------------------- legality
 
 /**
- * The SEW an FP operation may run at (bytes): 4 and 8 (Zve32f, Zve64d);
- * SEW 16 would be Zvfh, which plume leaves out; SEW 8 has no format.
+ * The SEW an FP operation may run at (bytes): 4 and 8 (Zve32f, Zve64d), 2
+ * in a run with Zvfh; SEW 8 has no format.
  */
-function requireFpSew(bytes: number): void {
-  if (bytes !== 4 && bytes !== 8) throw new IllegalInstruction(`Vector FP operation at SEW ${bytes * 8}`);
+function requireFpSew(bytes: number, extensions: ReadonlySet<Extension>): void {
+  if (bytes !== 4 && bytes !== 8 && !(bytes === 2 && extensions.has("zvfh"))) {
+    throw new IllegalInstruction(`Vector FP operation at SEW ${bytes * 8}`);
+  }
 }
 
 /** The dynamic rounding mode; a reserved `frm` (5…7) makes the instruction illegal, as QEMU 10 checks it. */
@@ -264,13 +269,14 @@ function arith(
   line: (f: Format, rm: number) => void,
   scalar: boolean,
   wide: number,
+  extensions: ReadonlySet<Extension>,
 ): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
   const readsVd = READS_VD.test(name);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
-    requireFpSew(bytes);
+    requireFpSew(bytes, extensions);
     const dBytes = wide ? 2 * bytes : bytes, aBytes = wide === 2 ? 2 * bytes : bytes;
     if (wide) {
       // Widening: SEW < ELEN, LMUL <= 4, vd aligned to 2·LMUL, narrow sources not in vd but its top half.
@@ -338,12 +344,17 @@ const COMPARE: Readonly<Record<string, (f: Format) => number>> = {
  * for the body's active elements; the other bits stay. vd may be a
  * source's first register, not elsewhere in its group.
  */
-function compare(raw: number, line: (f: Format) => number, scalar: boolean): Executor {
+function compare(
+  raw: number,
+  line: (f: Format) => number,
+  scalar: boolean,
+  extensions: ReadonlySet<Extension>,
+): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
-    requireFpSew(bytes);
+    requireFpSew(bytes, extensions);
     requireAligned(vs2, regs);
     if (vd !== vs2) requireNoOverlap(vd, 1, vs2, regs, log2);
     if (!scalar) {
@@ -391,14 +402,17 @@ function aHi(): number {
 }
 
 /**
- * Converts A (a single) to a 16-bit integer with saturation: as QEMU's
- * float32_to_int16, an out-of-range value raises only NV.
+ * Converts A (a single, or a half when `fromHalf`) to a `bits`-bit integer
+ * (16 or 8) with saturation: as QEMU's float32_to_int16 and
+ * float16_to_int8, an out-of-range value raises only NV.
  */
-function toInt16(rm: number, signed: boolean): void {
+function toNarrowInt(rm: number, signed: boolean, bits: number, fromHalf = false): void {
   const flags = S.fflags;
   S.fflags = 0;
-  let v = signed ? fpu.fcvt_w_s(S, A, rm) : fpu.fcvt_wu_s(S, A, rm) >>> 0;
-  const [lo, hi] = signed ? [-0x8000, 0x7fff] : [0, 0xffff];
+  let v = signed
+    ? (fromHalf ? fpu.fcvt_w_h : fpu.fcvt_w_s)(S, A, rm)
+    : (fromHalf ? fpu.fcvt_wu_h : fpu.fcvt_wu_s)(S, A, rm) >>> 0;
+  const half = 1 << (bits - 1), [lo, hi] = signed ? [-half, half - 1] : [0, 2 * half - 1];
   if (v < lo || v > hi) {
     v = v < lo ? lo : hi;
     S.fflags = FFLAG_NV;
@@ -408,16 +422,21 @@ function toInt16(rm: number, signed: boolean): void {
 }
 
 /**
- * Double A rounded to odd (vfncvt.rod.f.f.w): truncated, then the lowest
- * bit set when the truncation was inexact.
+ * Double A rounded to odd as a single, or single A as a half when
+ * `toHalf` (vfncvt.rod.f.f.w): truncated, then the lowest bit set when the
+ * truncation was inexact.
  */
-function roundToOdd(): void {
+function roundToOdd(toHalf = false): void {
   const flags = S.fflags;
   S.fflags = 0;
-  fpu.fcvt_s_d(S, R, A, RM_RTZ);
+  (toHalf ? fpu.fcvt_h_s : fpu.fcvt_s_d)(S, R, A, RM_RTZ);
   if (S.fflags & FFLAG_NX) FI[2 * R] |= 1;
   S.fflags |= flags;
 }
+
+/** Zvfh's SEW-16 lines (a half operand or result), and its SEW-8 ones (between halves and 8-bit integers). */
+const ZVFH_AT_16: Partial<Record<number, Extension>> = { 2: "zvfh" };
+const ZVFH_AT_8: Partial<Record<number, Extension>> = { 1: "zvfh" };
 
 /**
  * The unary operations: `ratio` is vd's EEW over vs2's (1 same width, 2
@@ -435,35 +454,93 @@ interface Unary {
 
 /** The unary operations but the rtz forms, which {@link UNARY} derives. */
 const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
-  "vfsqrt.v": { ratio: 1, at: { 4: (f, rm) => f.sqrt(S, R, A, rm), 8: (f, rm) => f.sqrt(S, R, A, rm) } },
-  "vfclass.v": { ratio: 1, at: { 4: (f) => int(f.fclass(S, A), 0), 8: (f) => int(f.fclass(S, A), 0) } },
-  "vfrec7.v": { ratio: 1, at: { 4: (_f, rm) => rec7(SINGLE_BITS, rm), 8: (_f, rm) => rec7(DOUBLE_BITS, rm) } },
-  "vfrsqrt7.v": { ratio: 1, at: { 4: () => rsqrt7(SINGLE_BITS), 8: () => rsqrt7(DOUBLE_BITS) } },
+  "vfsqrt.v": {
+    ratio: 1,
+    at: { 2: (f, rm) => f.sqrt(S, R, A, rm), 4: (f, rm) => f.sqrt(S, R, A, rm), 8: (f, rm) => f.sqrt(S, R, A, rm) },
+    needs: ZVFH_AT_16,
+  },
+  "vfclass.v": {
+    ratio: 1,
+    at: { 2: (f) => int(f.fclass(S, A), 0), 4: (f) => int(f.fclass(S, A), 0), 8: (f) => int(f.fclass(S, A), 0) },
+    needs: ZVFH_AT_16,
+  },
+  "vfrec7.v": {
+    ratio: 1,
+    at: {
+      2: (_f, rm) => rec7(HALF_BITS, rm),
+      4: (_f, rm) => rec7(SINGLE_BITS, rm),
+      8: (_f, rm) => rec7(DOUBLE_BITS, rm),
+    },
+    needs: ZVFH_AT_16,
+  },
+  "vfrsqrt7.v": {
+    ratio: 1,
+    at: { 2: () => rsqrt7(HALF_BITS), 4: () => rsqrt7(SINGLE_BITS), 8: () => rsqrt7(DOUBLE_BITS) },
+    needs: ZVFH_AT_16,
+  },
   "vfcvt.xu.f.v": {
     ratio: 1,
-    at: { 4: (_f, rm) => int(fpu.fcvt_wu_s(S, A, rm)), 8: (_f, rm) => int(fpu.fcvt_lu_d(S, A, rm), S.retHi) },
+    at: {
+      2: (_f, rm) => toNarrowInt(rm, false, 16, true),
+      4: (_f, rm) => int(fpu.fcvt_wu_s(S, A, rm)),
+      8: (_f, rm) => int(fpu.fcvt_lu_d(S, A, rm), S.retHi),
+    },
+    needs: ZVFH_AT_16,
   },
   "vfcvt.x.f.v": {
     ratio: 1,
-    at: { 4: (_f, rm) => int(fpu.fcvt_w_s(S, A, rm)), 8: (_f, rm) => int(fpu.fcvt_l_d(S, A, rm), S.retHi) },
+    at: {
+      2: (_f, rm) => toNarrowInt(rm, true, 16, true),
+      4: (_f, rm) => int(fpu.fcvt_w_s(S, A, rm)),
+      8: (_f, rm) => int(fpu.fcvt_l_d(S, A, rm), S.retHi),
+    },
+    needs: ZVFH_AT_16,
   },
   "vfcvt.f.xu.v": {
     ratio: 1,
-    at: { 4: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo(), rm), 8: (_f, rm) => fpu.fcvt_d_lu(S, R, aLo(), aHi(), rm) },
+    at: {
+      2: (_f, rm) => fpu.fcvt_h_wu(S, R, aLo() & 0xffff, rm),
+      4: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo(), rm),
+      8: (_f, rm) => fpu.fcvt_d_lu(S, R, aLo(), aHi(), rm),
+    },
+    needs: ZVFH_AT_16,
   },
   "vfcvt.f.x.v": {
     ratio: 1,
-    at: { 4: (_f, rm) => fpu.fcvt_s_w(S, R, aLo(), rm), 8: (_f, rm) => fpu.fcvt_d_l(S, R, aLo(), aHi(), rm) },
+    at: {
+      2: (_f, rm) => fpu.fcvt_h_w(S, R, (aLo() << 16) >> 16, rm),
+      4: (_f, rm) => fpu.fcvt_s_w(S, R, aLo(), rm),
+      8: (_f, rm) => fpu.fcvt_d_l(S, R, aLo(), aHi(), rm),
+    },
+    needs: ZVFH_AT_16,
   },
-  "vfwcvt.xu.f.v": { ratio: 2, at: { 4: (_f, rm) => int(fpu.fcvt_lu_s(S, A, rm), S.retHi) } },
-  "vfwcvt.x.f.v": { ratio: 2, at: { 4: (_f, rm) => int(fpu.fcvt_l_s(S, A, rm), S.retHi) } },
+  "vfwcvt.xu.f.v": {
+    ratio: 2,
+    at: { 2: (_f, rm) => int(fpu.fcvt_wu_h(S, A, rm)), 4: (_f, rm) => int(fpu.fcvt_lu_s(S, A, rm), S.retHi) },
+    needs: ZVFH_AT_16,
+  },
+  "vfwcvt.x.f.v": {
+    ratio: 2,
+    at: { 2: (_f, rm) => int(fpu.fcvt_w_h(S, A, rm)), 4: (_f, rm) => int(fpu.fcvt_l_s(S, A, rm), S.retHi) },
+    needs: ZVFH_AT_16,
+  },
   "vfwcvt.f.xu.v": {
     ratio: 2,
-    at: { 2: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo() & 0xffff, rm), 4: (_f, rm) => fpu.fcvt_d_wu(S, R, aLo(), rm) },
+    at: {
+      1: (_f, rm) => fpu.fcvt_h_wu(S, R, aLo() & 0xff, rm),
+      2: (_f, rm) => fpu.fcvt_s_wu(S, R, aLo() & 0xffff, rm),
+      4: (_f, rm) => fpu.fcvt_d_wu(S, R, aLo(), rm),
+    },
+    needs: ZVFH_AT_8,
   },
   "vfwcvt.f.x.v": {
     ratio: 2,
-    at: { 2: (_f, rm) => fpu.fcvt_s_w(S, R, (aLo() << 16) >> 16, rm), 4: (_f, rm) => fpu.fcvt_d_w(S, R, aLo(), rm) },
+    at: {
+      1: (_f, rm) => fpu.fcvt_h_w(S, R, (aLo() << 24) >> 24, rm),
+      2: (_f, rm) => fpu.fcvt_s_w(S, R, (aLo() << 16) >> 16, rm),
+      4: (_f, rm) => fpu.fcvt_d_w(S, R, aLo(), rm),
+    },
+    needs: ZVFH_AT_8,
   },
   "vfwcvt.f.f.v": {
     ratio: 2,
@@ -472,17 +549,46 @@ const PLAIN_UNARY: Readonly<Record<string, Unary>> = {
   },
   "vfncvt.xu.f.w": {
     ratio: 0.5,
-    at: { 2: (_f, rm) => toInt16(rm, false), 4: (_f, rm) => int(fpu.fcvt_wu_d(S, A, rm)) },
+    at: {
+      1: (_f, rm) => toNarrowInt(rm, false, 8, true),
+      2: (_f, rm) => toNarrowInt(rm, false, 16),
+      4: (_f, rm) => int(fpu.fcvt_wu_d(S, A, rm)),
+    },
+    needs: ZVFH_AT_8,
   },
-  "vfncvt.x.f.w": { ratio: 0.5, at: { 2: (_f, rm) => toInt16(rm, true), 4: (_f, rm) => int(fpu.fcvt_w_d(S, A, rm)) } },
-  "vfncvt.f.xu.w": { ratio: 0.5, at: { 4: (_f, rm) => fpu.fcvt_s_lu(S, R, aLo(), aHi(), rm) } },
-  "vfncvt.f.x.w": { ratio: 0.5, at: { 4: (_f, rm) => fpu.fcvt_s_l(S, R, aLo(), aHi(), rm) } },
+  "vfncvt.x.f.w": {
+    ratio: 0.5,
+    at: {
+      1: (_f, rm) => toNarrowInt(rm, true, 8, true),
+      2: (_f, rm) => toNarrowInt(rm, true, 16),
+      4: (_f, rm) => int(fpu.fcvt_w_d(S, A, rm)),
+    },
+    needs: ZVFH_AT_8,
+  },
+  "vfncvt.f.xu.w": {
+    ratio: 0.5,
+    at: {
+      2: (_f, rm) => fpu.fcvt_h_wu(S, R, aLo(), rm),
+      4: (_f, rm) => fpu.fcvt_s_lu(S, R, aLo(), aHi(), rm),
+    },
+    needs: ZVFH_AT_16,
+  },
+  "vfncvt.f.x.w": {
+    ratio: 0.5,
+    at: { 2: (_f, rm) => fpu.fcvt_h_w(S, R, aLo(), rm), 4: (_f, rm) => fpu.fcvt_s_l(S, R, aLo(), aHi(), rm) },
+    needs: ZVFH_AT_16,
+  },
   "vfncvt.f.f.w": {
     ratio: 0.5,
     at: { 2: (_f, rm) => fpu.fcvt_h_s(S, R, A, rm), 4: (_f, rm) => fpu.fcvt_s_d(S, R, A, rm) },
     needs: { 2: "zvfhmin" },
   },
-  "vfncvt.rod.f.f.w": { ratio: 0.5, at: { 4: () => roundToOdd() }, rm: RM_RTZ },
+  "vfncvt.rod.f.f.w": {
+    ratio: 0.5,
+    at: { 2: () => roundToOdd(true), 4: () => roundToOdd() },
+    rm: RM_RTZ,
+    needs: ZVFH_AT_16,
+  },
 };
 
 /** The unary operations: the rtz forms are their plain form's line with the rounding mode towards zero. */
@@ -560,6 +666,7 @@ interface Bits {
   /** The bytes of an element. */
   bytes: number;
 }
+const HALF_BITS: Bits = { frac: 10, exp: 5, bytes: 2 };
 const SINGLE_BITS: Bits = { frac: 23, exp: 8, bytes: 4 };
 const DOUBLE_BITS: Bits = { frac: 52, exp: 11, bytes: 8 };
 
@@ -578,7 +685,8 @@ const RSQRT7_TABLE = Array.from({ length: 128 }, (_, i) => {
 
 /** A's element as sign, biased exponent and fraction (bigint). */
 function unpackA(b: Bits): { sign: number; exp: number; frac: bigint } {
-  const bits = b.bytes === 8 ? (BigInt(FI[2 * A + 1] >>> 0) << 32n) | BigInt(FI[2 * A] >>> 0) : BigInt(FI[2 * A] >>> 0);
+  const lo = BigInt(FI[2 * A] >>> 0);
+  const bits = b.bytes === 8 ? (BigInt(FI[2 * A + 1] >>> 0) << 32n) | lo : b.bytes === 2 ? lo & 0xffffn : lo;
   const total = b.frac + b.exp;
   return {
     sign: Number((bits >> BigInt(total)) & 1n),
@@ -605,7 +713,7 @@ function canonicalNaN(b: Bits): void {
  * -1 when the result is written.
  */
 function estimateClass(b: Bits): number {
-  const cls = (b.bytes === 8 ? fpu.fclass_d : fpu.fclass_s)(S, A);
+  const cls = (b.bytes === 8 ? fpu.fclass_d : b.bytes === 2 ? fpu.fclass_h : fpu.fclass_s)(S, A);
   if (cls & 0x300) {
     if (cls & 0x100) S.fflags |= FFLAG_NV;
     canonicalNaN(b);
@@ -698,12 +806,17 @@ const REDUCE: Readonly<Record<string, (f: Format, rm: number) => void>> = {
  * element order too); at 2·SEW for the widening ones. Nothing happens at
  * vl = 0; vstart must be 0.
  */
-function reduce(raw: number, line: (f: Format, rm: number) => void, widening: boolean): Executor {
+function reduce(
+  raw: number,
+  line: (f: Format, rm: number) => void,
+  widening: boolean,
+  extensions: ReadonlySet<Extension>,
+): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype);
-    requireFpSew(bytes);
+    requireFpSew(bytes, extensions);
     requireAligned(vs2, groupRegs(log2));
     if (s.vstart !== 0) throw new IllegalInstruction("Vector reduction with vstart > 0");
     if (widening && bytes === 8) throw new IllegalInstruction("Widening FP reduction at SEW 64");
@@ -734,12 +847,13 @@ function move(
   raw: number,
   pick: (c: Cpu, i: number, bytes: number, lo1: number, hi1: number) => void,
   opts: { merge?: boolean; slideUp?: boolean; usesVs2: boolean },
+  extensions: ReadonlySet<Extension>,
 ): Executor {
   const { vd, vs2, vm } = fields(raw);
   return (c, lo1, hi1) => {
     requireVtype(c);
     const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
-    requireFpSew(bytes);
+    requireFpSew(bytes, extensions);
     requireAligned(vd, regs);
     if (opts.usesVs2) requireAligned(vs2, regs);
     requireVm(vm, vd);
@@ -761,28 +875,43 @@ export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
   const vs2 = (raw >>> 20) & 31;
   switch (op) {
     case "vfmv.v.f":
-      return move(raw, (_c, _i, bytes, lo1, hi1) => putScalar(R, bytes, lo1, hi1), { usesVs2: false });
+      return move(raw, (_c, _i, bytes, lo1, hi1) => putScalar(R, bytes, lo1, hi1), { usesVs2: false }, extensions);
     case "vfmerge.vfm":
-      return move(raw, (c, i, bytes, lo1, hi1) => {
-        if (maskBit(c.vec.v, i)) putScalar(R, bytes, lo1, hi1);
-        else load(c, vs2, i, bytes, R);
-      }, { merge: true, usesVs2: true });
+      return move(
+        raw,
+        (c, i, bytes, lo1, hi1) => {
+          if (maskBit(c.vec.v, i)) putScalar(R, bytes, lo1, hi1);
+          else load(c, vs2, i, bytes, R);
+        },
+        { merge: true, usesVs2: true },
+        extensions,
+      );
     case "vfslide1up.vf":
-      return move(raw, (c, i, bytes, lo1, hi1) => {
-        if (i === 0) putScalar(R, bytes, lo1, hi1);
-        else load(c, vs2, i - 1, bytes, R);
-      }, { slideUp: true, usesVs2: true });
+      return move(
+        raw,
+        (c, i, bytes, lo1, hi1) => {
+          if (i === 0) putScalar(R, bytes, lo1, hi1);
+          else load(c, vs2, i - 1, bytes, R);
+        },
+        { slideUp: true, usesVs2: true },
+        extensions,
+      );
     case "vfslide1down.vf":
-      return move(raw, (c, i, bytes, lo1, hi1) => {
-        if (i === c.vec.vl - 1) putScalar(R, bytes, lo1, hi1);
-        else load(c, vs2, i + 1, bytes, R);
-      }, { usesVs2: true });
+      return move(
+        raw,
+        (c, i, bytes, lo1, hi1) => {
+          if (i === c.vec.vl - 1) putScalar(R, bytes, lo1, hi1);
+          else load(c, vs2, i + 1, bytes, R);
+        },
+        { usesVs2: true },
+        extensions,
+      );
     case "vfmv.s.f": {
       const vd = (raw >>> 7) & 31;
       return (c, lo1, hi1) => {
         requireVtype(c);
         const s = c.vec, bytes = sewBytes(c);
-        requireFpSew(bytes);
+        requireFpSew(bytes, extensions);
         dynamicRm(c);
         if (s.vstart < s.vl) {
           putScalar(R, bytes, lo1, hi1);
@@ -797,7 +926,7 @@ export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
       return (c) => {
         requireVtype(c);
         const bytes = sewBytes(c);
-        requireFpSew(bytes);
+        requireFpSew(bytes, extensions);
         dynamicRm(c);
         load(c, vs2, 0, bytes, R);
         c.vec.vstart = 0;
@@ -812,10 +941,12 @@ export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
   const scalar = form.endsWith("f");
   if (form === "vs") {
     const line = REDUCE[`vfred${base.replace(/^red/, "")}`];
-    return line ? reduce(raw, line, w === "w") : undefined;
+    return line ? reduce(raw, line, w === "w", extensions) : undefined;
   }
-  if (prefix === "vm") return COMPARE[`vm${base}`] ? compare(raw, COMPARE[`vm${base}`], scalar) : undefined;
+  if (prefix === "vm") {
+    return COMPARE[`vm${base}`] ? compare(raw, COMPARE[`vm${base}`], scalar, extensions) : undefined;
+  }
   const line = ARITH[`vf${base}`];
   if (!line) return undefined;
-  return arith(raw, `vf${w}${base}`, line, scalar, w ? (form.startsWith("w") ? 2 : 1) : 0);
+  return arith(raw, `vf${w}${base}`, line, scalar, w ? (form.startsWith("w") ? 2 : 1) : 0, extensions);
 };

@@ -62,6 +62,7 @@ INSN(0x81c54573) /* mop.r.0 a0, a0 */
 INSN16(0x6781)   /* c.mop.15 */
 INSN(0x00d00073) /* wrs.nto */
 VINSN16(0x4b061457) /* vfwcvt.f.f.v v8, v16 */
+VINSN16(0x02841457) /* vfadd.vv v8, v8, v8 */
 
 static const struct {
   const char *ext, *insn;
@@ -74,7 +75,7 @@ static const struct {
   {"zfh", "fadd.h", run_0x04a57553},    {"zfhmin", "fcvt.s.h", run_0x40250553},
   {"v", "vsetivli", run_0xcd027557},   {"zimop", "mop.r.0", run_0x81c54573},
   {"zcmop", "c.mop.15", run_0x6781},    {"zawrs", "wrs.nto", run_0x00d00073},
-  {"zvfhmin", "vfwcvt.f.f.v", run_0x4b061457},
+  {"zvfhmin", "vfwcvt.f.f.v", run_0x4b061457}, {"zvfh", "vfadd.vv", run_0x02841457},
 };
 
 static int insns(void) {

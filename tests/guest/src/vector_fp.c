@@ -20,8 +20,13 @@
  * reserved frm, LMUL 8, vill, SEW 8 and 16; and register groups that are not
  * aligned or overlap (the last part, with stubs of their own).
  *
+ * `vector_fp zvfh` does the same at SEW 16 (Zvfh: every instruction; the
+ * conversions between halves and 8-bit integers at SEW 8), the estimates over
+ * their half-precision inputs, and where QEMU 10 refuses them at SEW 16.
+ *
  * Built by build/build_guests.sh with clang-19 -march=rv64gcv; expected
- * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128` (tests/vector_fp_test.ts).
+ * output from QEMU 10.0 `-cpu rv64,v=true,vlen=128` (tests/vector_fp_test.ts),
+ * with `,zvfhmin=true` and, for `zvfh`, `,zvfh=true` as well.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -178,9 +183,13 @@ static const uint64_t D[32] = {
     0x36a0000000000000, 0x3ff0000010000000, 0xc004000000000000, 0x47f0000000000000,
     0x3ff0000030000000, 0x0020000000000001, 0x43f0000000000000, 0xb7f0000000000000};
 
+/* 8-bit integers, the sources of the SEW-8 conversions to halves (Zvfh). */
+static const uint8_t B[32] = {0x00, 0x01, 0xff, 0x7f, 0x80, 0x81, 0x7e, 0x02, 0xfe, 0x10, 0xf0, 0x55, 0xaa, 0x33, 0xcc, 0x64,
+                              0x9c, 0x0f, 0xf1, 0x40, 0xc0, 0x03, 0xfd, 0x20, 0xe0, 0x11, 0xef, 0x7d, 0x83, 0x08, 0xf8, 0x3f};
+
 static uint64_t value(int width, int i) {
   i %= 32;
-  return width == 16 ? H[i] : width == 32 ? S[i] : D[i];
+  return width == 8 ? B[i] : width == 16 ? H[i] : width == 32 ? S[i] : D[i];
 }
 
 static unsigned char regs_in[512] __attribute__((aligned(16)));
@@ -307,7 +316,8 @@ static void line(int op, int sew, int masked, int frm, int special) {
    exponent ranges: 1.x, -2.x, the largest two exponents (subnormal results of vfrec7), subnormals (its
    overflows; both exponent parities of vfrsqrt7 once normalized) and 0.5.x. */
 static uint64_t estimate_input(int sew, int k) {
-  int frac = sew == 32 ? 23 : 52, bias = sew == 32 ? 127 : 1023, idx = k & 127, group = k >> 7;
+  int frac = sew == 16 ? 10 : sew == 32 ? 23 : 52, bias = sew == 16 ? 15 : sew == 32 ? 127 : 1023;
+  int idx = k & 127, group = k >> 7;
   uint64_t low = ((uint64_t)k * 2654435761u) & ((1ull << (frac - 7)) - 1), exp, sign = 0;
   switch (group) {
   case 0: exp = bias; break;
@@ -327,7 +337,7 @@ static void sweep(int op, int sew, int frm, int one) {
   hash = 0xcbf29ce484222325ull;
   for (int r = 0; r < 640 / elems; r++) {
     for (int i = 0; i < elems; i++) put(16, sew, i, estimate_input(sew, r * elems + i));
-    run(fp_stubs + op * 16, (ul)((sew == 32 ? 2 : 3) << 3 | 3 | 0xc0), (ul)elems, (ul)frm, 0, 0);
+    run(fp_stubs + op * 16, (ul)(SEW_CODE[sew] << 3 | 3 | 0xc0), (ul)elems, (ul)frm, 0, 0);
     flags |= results[0];
     mix(results, sizeof results);
     mix(regs_out, sizeof regs_out);
@@ -460,6 +470,40 @@ static int has_e16(const char *name) {
          strncmp(name, "vfncvt.x", 8) == 0 || strncmp(name, "vfncvt.rtz.x", 12) == 0;
 }
 
+/* Whether `op` has a SEW-8 form with Zvfh (conversions between 8-bit integers and halves). */
+static int has_e8(const char *name) {
+  return strncmp(name, "vfwcvt.f.x", 10) == 0 || strncmp(name, "vfncvt.x", 8) == 0 || strncmp(name, "vfncvt.rtz.x", 12) == 0;
+}
+
+/* `vector_fp zvfh`: every instruction at SEW 16 (and the conversions at SEW 8), as the main run does at 32 and 64. */
+static int zvfh(void) {
+  for (int op = 0; op < NOPS; op++) {
+    for (int sew = 8; sew <= 16; sew *= 2) {
+      if (sew == 8 && !has_e8(ops[op].name)) continue;
+      for (int frm = 0; frm < 5; frm++) line(op, sew, 0, frm, 0);
+      if (!ops[op].fixed_vm) line(op, sew, 1, 0, 0);
+    }
+  }
+  for (int op = 0; op < NOPS; op++) {
+    if (strcmp(ops[op].name, "vfrec7.v") != 0 && strcmp(ops[op].name, "vfrsqrt7.v") != 0) continue;
+    for (int frm = 0; frm < 5; frm++) sweep(op, 16, frm, 0), sweep(op, 16, frm, 1);
+  }
+  printf("-- one element at a time (the fflags of each value)\n");
+  for (int op = 0; op < NOPS; op++) {
+    line(op, 16, 0, 0, 6);
+    if (has_e8(ops[op].name)) line(op, 8, 0, 0, 6);
+  }
+  printf("-- where QEMU 10 refuses an instruction or not\n");
+  for (int op = 0; op < NOPS; op++) {
+    line(op, 16, 0, 0, 1); /* vl = 0 */
+    line(op, 16, 0, 0, 2); /* vstart = 2 */
+    line(op, 16, 0, 0, 3); /* frm = 5 */
+    line(op, 16, 0, 0, 4); /* LMUL 8 */
+    if (!has_e8(ops[op].name)) line(op, 8, 0, 0, 0);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   struct sigaction sa = {0};
   sa.sa_handler = on_sigill;
@@ -470,6 +514,7 @@ int main(int argc, char **argv) {
                                       0x55, 0xaa, 0x33, 0xcc, 0x01, 0x80, 0xff, 0x00};
   memcpy(regs_in, m, 16);
   for (int i = 16; i < 128; i++) regs_in[i] = (unsigned char)(i * 37 + 11);
+  if (argc > 1 && strcmp(argv[1], "zvfh") == 0) return zvfh();
   for (int op = 0; op < NOPS; op++) {
     for (int sew = 16; sew <= 64; sew *= 2) {
       if (sew == 16 && !has_e16(ops[op].name)) continue;
