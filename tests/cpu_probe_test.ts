@@ -47,8 +47,8 @@ const MODELS: Model[] = [
   { qemu: `${QEMU10_RV64},v=true`, plume: "rv64,v=on" },
   { qemu: `${QEMU10_RV64},v=true,zvfhmin=true`, plume: "rv64,v=on,zvfhmin=on" },
   { qemu: "rva23u64,zvfhmin=false", plume: "rva23u64,zvfhmin=off" },
-  { qemu: "rv64,zicboz=false,zfa=false,v=true,zvfh=true", plume: "rv64,v=on,zvfh=on" },
-  { qemu: "rv64,zicboz=false,zfa=false,v=true,zvfh=true,zvfhmin=false", plume: "rv64,v=on,zvfh=on,zvfhmin=off" },
+  { qemu: `${QEMU10_RV64},v=true,zvfh=true`, plume: "rv64,v=on,zvfh=on" },
+  { qemu: `${QEMU10_RV64},v=true,zvfh=true,zvfhmin=false`, plume: "rv64,v=on,zvfh=on,zvfhmin=off" },
   { qemu: "rva23u64,zvfh=true", plume: "rva23u64,zvfh=on" },
 ];
 
