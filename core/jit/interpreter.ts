@@ -30,7 +30,7 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./e
 import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
-import { READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./trans_rvv.ts";
+import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./trans_rvv.ts";
 import {
   accessActions,
   type ActionsFn,
@@ -880,13 +880,23 @@ const ACCESS_HANDLERS: Readonly<Record<MemOp, AccessHandler>> = {
 };
 
 /**
+ * A vector load or store with memory actions: the runtime's `vector` helper
+ * runs them after each element access.
+ */
+const vectorAccess: AccessHandler = (after) => (c, x, i, pc, rt) =>
+  rt.vector(c, i.raw, x[2 * i.rs1], x[2 * i.rs1 + 1], x[2 * i.rs2], x[2 * i.rs2 + 1], after, pc) !== 0
+    ? c.pc
+    : undefined;
+
+/**
  * The handler of a memory instruction with memory actions (see
  * {@link AccessHandler}); undefined for an instruction that does not access
  * memory.
  */
-function memoryHandler(op: Op, actions: readonly MemAction[], P: PluginHooks): Handler | undefined {
+function memoryHandler(insn: Insn, actions: readonly MemAction[], P: PluginHooks): Handler | undefined {
   const byOp: Partial<Record<Op, AccessHandler>> = ACCESS_HANDLERS;
-  return byOp[op]?.(accessActions(actions, P));
+  const handler = VECTOR_OPS.includes(insn.op as VectorOp) && isVectorAccess(insn.raw) ? vectorAccess : byOp[insn.op];
+  return handler?.(accessActions(actions, P));
 }
 
 /**
@@ -900,7 +910,7 @@ function interpretInstrumented(block: InterpretedBlock, instr: BlockInstrumentat
   const before: (ActionsFn | undefined)[] = insns.map((_, k) => execActions(instr.insn[k], P));
   const handlers = insns.map((insn, k) => {
     const mem = instr.mem[k];
-    return (insn && mem?.length ? memoryHandler(insn.op, mem, P) : undefined) ?? handlerFor(insn);
+    return (insn && mem?.length ? memoryHandler(insn, mem, P) : undefined) ?? handlerFor(insn);
   });
   const records = streamsRecords(instr);
   return (c: Cpu) => {

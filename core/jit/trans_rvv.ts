@@ -10,12 +10,18 @@
  * vCPU's slot; WebAssembly regions never hold them in locals), so they are
  * read and written there.
  *
+ * A load or store instrumented by plugins passes its memory actions (one
+ * closure, `accessActions`) and its pc to the executor, which runs them
+ * after each element access; uninstrumented code passes nothing.
+ *
  * @module
  */
 
 import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import type { Trans } from "./trans_rvi.ts";
 import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
+import { LEAVE } from "./emitter.ts";
+import { accessActions } from "./plugin_actions.ts";
 
 /** The vector extension's operations (their names all start with `v`). */
 export type VectorOp = Extract<Op, `v${string}`>;
@@ -41,6 +47,11 @@ export const READS_FS1: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => 
 /** The vector operations that write an FP register rd (vfmv.f.s). */
 export const WRITES_FD: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rd")));
 
+/** Whether a vector instruction word is a load or store (major opcode LOAD-FP or STORE-FP). */
+export function isVectorAccess(raw: number): boolean {
+  return (raw & 0x5f) === 0x07;
+}
+
 /**
  * Any vector instruction: a call of its executor (`vectorExecutor`, made at
  * its first run and kept at the site) with rs1's and rs2's words, which may
@@ -52,7 +63,14 @@ const vectorTrans: Trans = (e, i) => {
   const site = e.datum({ run: undefined });
   // Executors leave a result's high word in RH[0] only when they have one (vset* do not).
   if (WRITES_RD.has(i.op) || WRITES_FD.has(i.op)) e.line(`${e.rt("RH")}[0] = 0;`);
-  const call = `(${site}.run ??= ${e.rt("vectorExecutor")}(${i.raw}))(c, ${a.lo}, ${a.hi}, ${b.lo}, ${b.hi})`;
+  const run = `(${site}.run ??= ${e.rt("vectorExecutor")}(${i.raw}))`, args = `c, ${a.lo}, ${a.hi}, ${b.lo}, ${b.hi}`;
+  if (e.memActions && e.hooks && isVectorAccess(i.raw)) {
+    // The memory actions run after each element access; a synchronous one may move the pc.
+    const after = e.datum(accessActions(e.memActions, e.hooks));
+    e.line(`if (${run}(${args}, ${after}, ${e.pc}) !== 0) { nx = c.pc; ${LEAVE} }`);
+    return true;
+  }
+  const call = `${run}(${args})`;
   if (WRITES_RD.has(i.op)) e.setXEffect(i.rd, call, e.rh);
   else if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
   else e.line(`${call};`);

@@ -25,7 +25,14 @@ import { IllegalInstruction } from "../cpu/trap.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { decode } from "../isa/decoder.ts";
 import type { Extension } from "../isa/ops_generated.ts";
-import { type Executor, type VectorContext, type VectorGroup, VLEN, VLENB } from "./vector/element.ts";
+import {
+  type ElementAccess,
+  type Executor,
+  type VectorContext,
+  type VectorGroup,
+  VLEN,
+  VLENB,
+} from "./vector/element.ts";
 import { configGroup } from "./vector/config.ts";
 import { memoryGroup } from "./vector/memory.ts";
 import { integerGroup } from "./vector/integer.ts";
@@ -136,7 +143,9 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
  * runs instruction word `raw` with rs1 = (lo1, hi1) and rs2 = (lo2, hi2),
  * and returns the low word of what it writes to rd (the high word in
  * `hi[0]`); only `vset*`, `vmv.x.s`, `vcpop.m`, `vfirst.m` and `vfmv.f.s`
- * write rd.
+ * write rd. A load or store instrumented by plugins also gets `after`, run
+ * after each element access, and its `pc`; it returns 1 when `after` moved
+ * the pc.
  *
  * @example `vsetivli a0, 4, e32, m1, ta, ma` then `vmv.v.i v8, 5`
  * ```ts
@@ -155,11 +164,20 @@ export function makeVectorHelper(
   mem: AddressSpace,
   hi: Int32Array,
   extensions: ReadonlySet<Extension>,
-): (c: Cpu, raw: number, lo1: number, hi1: number, lo2: number, hi2: number) => number {
+): (
+  c: Cpu,
+  raw: number,
+  lo1: number,
+  hi1: number,
+  lo2: number,
+  hi2: number,
+  after?: ElementAccess,
+  pc?: number,
+) => number {
   const executor = makeVectorExecutors(mem, hi, extensions);
-  return (c, raw, lo1, hi1, lo2, hi2) => {
+  return (c, raw, lo1, hi1, lo2, hi2, after, pc) => {
     hi[0] = 0;
-    return executor(raw)(c, lo1, hi1, lo2, hi2);
+    return executor(raw)(c, lo1, hi1, lo2, hi2, after, pc);
   };
 }
 

@@ -20,8 +20,40 @@ export const VLEN = VLENB * 8;
 /** ELEN in bits. */
 export const ELEN = 64;
 
-/** An instruction made ready to run: takes the vCPU and rs1's and rs2's values, returns rd's low word. */
-export type Executor = (c: Cpu, lo1: number, hi1: number, lo2: number, hi2: number) => number;
+/**
+ * What runs after each element access of a load or store when plugins
+ * instrument the instruction: the instruction's memory actions
+ * (`plugin_actions.ts` `accessActions`), called with the instruction's pc,
+ * the element's address as the base (an int32 pair) and offset 0, the
+ * access's meminfo and the element's value; true when a synchronous
+ * callback moved the pc.
+ */
+export type ElementAccess = (
+  c: Cpu,
+  pc: number,
+  baseLo: number,
+  baseHi: number,
+  imm: number,
+  info: number,
+  valueLo: number,
+  valueHi: number,
+) => boolean;
+
+/**
+ * An instruction made ready to run: takes the vCPU and rs1's and rs2's
+ * values, returns rd's low word. Loads and stores also take the
+ * {@link ElementAccess} of an instrumented instruction and its pc, and
+ * return 1 when it moved the pc (the rest of the instruction is abandoned).
+ */
+export type Executor = (
+  c: Cpu,
+  lo1: number,
+  hi1: number,
+  lo2: number,
+  hi2: number,
+  after?: ElementAccess,
+  pc?: number,
+) => number;
 
 /** What a group needs besides the instruction: guest memory, the run's extensions, and where rd's high word goes. */
 export interface VectorContext {

@@ -3,12 +3,22 @@
  * unordered walk in order), whole-register, mask and fault-only-first
  * forms, segments (nf) included, with QEMU 10's legality checks.
  *
+ * For plugins, each element access is one memory access, as QEMU 10's
+ * helpers make it (they go element by element when plugins instrument
+ * memory): its address, the element's EEW as the size (bytes for whole
+ * stores and masks), unsigned, and the element's value, in the walk's order
+ * (element by element, a segment's fields in turn); masked-off elements and
+ * fault-only-first's probes access nothing.
+ *
  * @module
  */
 
+import type { Cpu } from "../../cpu/state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { memInfo } from "../plugin_actions.ts";
 import {
+  type ElementAccess,
   type Executor,
   getElement,
   groupRegs,
@@ -66,7 +76,7 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
   const vd = (raw >>> 7) & 31, vs2 = (raw >>> 20) & 31, vm = ((raw >>> 25) & 1) === 1;
   const nf = ((raw >>> 29) & 7) + 1;
   const view = mem.view;
-  return (c, lo1, hi1, lo2, hi2) => {
+  return (c, lo1, hi1, lo2, hi2, after, pc) => {
     const s = c.vec;
     const base = hi1 * TWO32 + (lo1 >>> 0);
     let bytes: number, evl: number, fields: number, regs: number;
@@ -109,8 +119,8 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
       if (!a.store) requireVm(vm, vd);
     }
     // One contiguous range of memory and of registers, which the walk would not fault in: one copy. (The walk
-    // element by element was a quarter of a vectorized program's time.)
-    if (fields === 1 && (vm || !MASKABLE[a.kind]) && CONTIGUOUS[a.kind] && evl > s.vstart) {
+    // element by element was a quarter of a vectorized program's time.) Not when plugins see each element access.
+    if (after === undefined && fields === 1 && (vm || !MASKABLE[a.kind]) && CONTIGUOUS[a.kind] && evl > s.vstart) {
       const from = base + s.vstart * bytes, len = (evl - s.vstart) * bytes, at = vd * VLENB + s.vstart * bytes;
       if (allows(mem, from, len, a.store ? PROT_WRITE : PROT_READ)) {
         if (a.store) {
@@ -152,6 +162,7 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
         }
       }
     }
+    const info = after === undefined ? 0 : memInfo(Math.log2(bytes), false, a.store);
     for (let i = s.vstart; i < evl; i++) {
       if (masked && !maskBit(s.v, i)) continue;
       for (let f = 0; f < fields; f++) {
@@ -164,11 +175,32 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
           mem.check(addr, bytes, "read");
           for (let b = 0; b < bytes; b++) s.v[at + b] = view.getUint8(addr + b);
         }
+        if (after !== undefined && reportAccess(c, after, pc!, addr, info, s.view, at, bytes)) {
+          // A synchronous callback moved the pc: the rest of the instruction is abandoned.
+          s.vstart = 0;
+          return 1;
+        }
       }
     }
     s.vstart = 0;
     return 0;
   };
+}
+
+/** Runs the memory actions of one element access of `bytes` at `addr`, the element at `at` in the register file. */
+function reportAccess(
+  c: Cpu,
+  after: ElementAccess,
+  pc: number,
+  addr: number,
+  info: number,
+  regs: DataView,
+  at: number,
+  bytes: number,
+): boolean {
+  const lo = bytes === 1 ? regs.getUint8(at) : bytes === 2 ? regs.getUint16(at, true) : regs.getInt32(at, true);
+  const hi = bytes === 8 ? regs.getInt32(at + 4, true) : 0;
+  return after(c, pc, addr | 0, Math.floor(addr / TWO32) | 0, 0, info, lo, hi);
 }
 
 function overlaps(a: number, na: number, b: number, nb: number): boolean {
