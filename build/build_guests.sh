@@ -112,6 +112,13 @@ build_vector() {
 }
 build_vector vector "" "" inherit illegal segv-load segv-ff segv-store
 build_vector vector_int _zvbb "" illegal sweep
+# Vector loads and stores of every form, no libc (clang-19, V): tests/plugins_vector_mem_test.ts compares plume's
+# plugins with QEMU 7.2's on it, live.
+if wanted vector_mem; then
+  echo "build_guests: vector_mem <- vector_mem.S (clang-19, V)"
+  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
+    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. -nostdlib -static -o "$BIN/vector_mem" vector_mem.S)
+fi
 
 # Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
 # -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.
