@@ -481,21 +481,32 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
   };
 }
 
-Deno.test("interpreter and compiled blocks run plugin actions alike: the same events, counters and state", () => {
-  const next = rng(0xac7105);
-  let events = 0;
-  for (let round = 0; round < 1500; round++) {
-    const n = 1 + (next() % 5);
-    const insns: Insn[] = [];
-    for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
-    if (next() % 2) insns.push(randomInsn(next, false));
+/** One round of {@link comparePluginActions}: a block, and what to do to the vCPU before it runs. */
+interface ActionRound {
+  insns: Insn[];
+  s: ReturnType<typeof state>;
+  prepare?: (c: Cpu, rt: Runtime) => void;
+}
+
+/**
+ * Runs `rounds` random blocks (from `round`) with random plugin actions in
+ * the interpreter and as a compiled block, and asserts the same events,
+ * counters and state; returns the events of the interpreter's runs.
+ */
+function comparePluginActions(seed: number, rounds: number, round: (next: () => number) => ActionRound): string[] {
+  const next = rng(seed);
+  const events: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const { insns, s, prepare } = round(next);
     const pcs: number[] = [];
     let at = PC;
     for (const i of insns) pcs.push(at), at += i.size;
     const instr = randomInstr(next, insns);
-    // A synchronous callback moves the pc now and then: the block ends there in both tiers.
-    const moves = next() % 4 === 0 ? next() % 100 : -1;
-    const s = state(next);
+    // A synchronous callback (one of the block's) moves the pc now and then: the block ends there in both tiers.
+    const syncs = [...instr.insn.flat(), ...instr.mem.flat()].flatMap((a) =>
+      a.kind === "sync" ? [a.id] : a.kind === "cond" && a.then.kind === "sync" ? [a.then.id] : []
+    );
+    const moves = next() % 4 === 0 ? (syncs.length > 0 ? syncs[next() % syncs.length] : -1) : -1;
     const run = (tier: "interpreter" | "block") => {
       const log: string[] = [];
       const arena = new Int32Array(64);
@@ -529,6 +540,7 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
       c.x.set(s.x);
       c.fi.set(s.fi);
       c.fcsr = s.fcsr;
+      prepare?.(c, rt);
       const block = { pc: PC, insns, pcs, end: at, instr };
       const fn = tier === "interpreter" ? interpretBlock(block, rt) : compileBlock(block, rt);
       let result: number | string;
@@ -537,7 +549,16 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
       } catch (err) {
         result = (err as Error).name;
       }
-      return { result, log, arena: [...arena], x: [...c.x], fi: [...c.fi], data: mem.u8.slice(DATA, DATA + DATA_SIZE) };
+      const vec = [...c.vec.v, c.vec.vl, c.vec.vtype, c.vec.vstart];
+      return {
+        result,
+        log,
+        arena: [...arena],
+        x: [...c.x],
+        fi: [...c.fi],
+        vec,
+        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+      };
     };
     const a = run("interpreter"), b = run("block");
     const what = insns.map((i) => i.op).join("; ") +
@@ -547,10 +568,73 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
     assertEquals(b.arena, a.arena, `counters of ${what}`);
     assertEquals(b.x, a.x, `registers after ${what}`);
     assertEquals(b.fi, a.fi, `FP registers after ${what}`);
+    assertEquals(b.vec, a.vec, `vector state after ${what}`);
     assertEquals(b.data, a.data, `memory after ${what}`);
-    events += a.log.length;
+    events.push(...a.log);
   }
-  assertEquals(events > 1000, true, `${events} events`);
+  return events;
+}
+
+Deno.test("interpreter and compiled blocks run plugin actions alike: the same events, counters and state", () => {
+  const events = comparePluginActions(0xac7105, 1500, (next) => {
+    const n = 1 + (next() % 5);
+    const insns: Insn[] = [];
+    for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
+    if (next() % 2) insns.push(randomInsn(next, false));
+    return { insns, s: state(next) };
+  });
+  assertEquals(events.length > 1000, true, `${events.length} events`);
+});
+
+/** Vector loads and stores of every form, at BASE with the stride or index in x10 and v8. */
+const VECTOR_ACCESSES = [
+  "vle8.v",
+  "vle16.v",
+  "vle32.v",
+  "vle64.v",
+  "vse32.v",
+  "vse64.v",
+  "vlse16.v",
+  "vsse32.v",
+  "vluxei8.v",
+  "vloxei16.v",
+  "vsuxei8.v",
+  "vsoxei32.v",
+  "vlm.v",
+  "vsm.v",
+  "vl2re32.v",
+  "vs1r.v",
+  "vle16ff.v",
+] as const;
+
+Deno.test("interpreter and compiled blocks run plugin actions of vector loads and stores alike, after each element access", () => {
+  const patterns = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns;
+  const events = comparePluginActions(0x7ec7, 600, (next) => {
+    const insns: Insn[] = [];
+    for (let k = 1 + (next() % 3); k > 0; k--) {
+      const op = VECTOR_ACCESSES[next() % VECTOR_ACCESSES.length];
+      const p = patterns.find((p) => p.op === op)!;
+      // vd in v16 or v24, masked or not, two fields now and then; the index in v8, the stride in x10.
+      let bits = (p.value | ((16 + 8 * (next() % 2)) << 7) | (BASE << 15) | ((next() & 1) << 25)) >>> 0;
+      if (!op.startsWith("vl2") && !op.startsWith("vs1") && !/^v[ls]m/.test(op) && next() % 3 === 0) bits |= 1 << 29;
+      bits |= (/ei/.test(op) ? 8 : /se\d/.test(op) ? 10 : 0) << 20 & ~p.mask;
+      insns.push(decode(bits >>> 0)!);
+    }
+    const s = state(next);
+    s.x[2 * BASE] = DATA + 64 + (next() % 64);
+    s.x[20] = (next() % 33) - 16; // x10: a stride of -16…16
+    s.x[21] = s.x[20] >> 31;
+    const vtype = [0, 1, 2, 3][next() % 4] << 3 | [0, 1, 7][next() % 3], avl = next() % 20;
+    // Small indices, so that indexed accesses stay in the data area; a random mask in v0.
+    const regs = new Uint8Array(512).map((_, i) => (i >= 128 && i < 256 ? next() % 64 : next()));
+    const prepare = (c: Cpu, rt: Runtime) => {
+      c.vec.v.set(regs);
+      rt.vector(c, 0x80007057 | (5 << 20) | (6 << 15), avl, 0, vtype, 0); // vsetvl x0, x6, x5 with the values given
+    };
+    return { insns, s, prepare };
+  });
+  const vectorAccesses = events.filter((e) => e.startsWith("mem ") || e.startsWith("syncMem ")).length;
+  assertEquals(vectorAccesses > 2000, true, `${vectorAccesses} element accesses`);
 });
 
 /** The patterns of V and Zvbb, whose instances the test below draws. */
