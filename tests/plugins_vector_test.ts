@@ -14,8 +14,8 @@
  * @module
  */
 
-import { assertEquals, assertMatch } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, ROOT, runPlume } from "./harness.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { GUEST_BIN, plumeAvailable, ROOT, runPlume, tempDir } from "./harness.ts";
 import { join } from "node:path";
 
 const PLUGIN = join(ROOT, "tests/plugins/vector_registers.ts");
@@ -67,5 +67,28 @@ Deno.test({
     const r = await runPlume([join(GUEST_BIN, "hello_asm")], { flags: ["-d", "plugin", "-plugin", PLUGIN] });
     assertEquals(text(r.stderr), "registers 68\n");
     assertEquals(r.status, 7);
+  },
+});
+
+Deno.test({
+  name:
+    "insn counts faulting and illegal vector instructions inline as with callbacks (merged inline adds stop at them)",
+  ignore: !plumeAvailable(),
+  async fn() {
+    // QEMU 7.2's insn plugin counts `vector illegal` as 49640 instructions both ways (its adds are never merged).
+    // One directory, the runs' HOME, for every run: the environment's bytes change how many instructions glibc runs.
+    const cwd = await tempDir("plume-vector-insn-");
+    for (const arg of ["segv-load", "illegal"]) {
+      const count = async (mode: string[]) => {
+        const r = await runPlume([join(GUEST_BIN, "vector"), arg], {
+          cwd,
+          flags: ["-cpu", "rv64,v=on", "-d", "plugin", "-plugin", ["insn", ...mode].join(",")],
+        });
+        return /^total insns: (\d+)$/m.exec(text(r.stderr))?.[1];
+      };
+      const callbacks = await count([]);
+      assert(callbacks !== undefined && Number(callbacks) > 10_000, `vector ${arg}: ${callbacks}`);
+      assertEquals(await count(["inline=on"]), callbacks, `vector ${arg}`);
+    }
   },
 });

@@ -17,6 +17,7 @@ import {
 } from "../jit/plugin_actions.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
 import { type Op, OP_INFO } from "../isa/ops_generated.ts";
+import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
 import { ACT, ACT_WORDS, DEATH, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
 
@@ -50,13 +51,16 @@ export const MAX_SYNC_CALLBACKS = 1 << 22;
  * inline add before a later instruction cannot move across it: a memory
  * access (a fault), `ecall`/`ebreak`/`fence.i`, a CSR access (an illegal
  * CSR traps), an FP operation with a rounding mode (a reserved dynamic
- * mode traps), and an illegal instruction. From the instruction table's
- * properties (`core/isa/rv64gc.decode`).
+ * mode traps), any vector instruction (a vector load or store faults, and
+ * any is illegal under vill or a vtype its register groups do not fit),
+ * and an illegal instruction. From the instruction table's properties
+ * (`core/isa/rv64gc.decode`).
  */
 function mayStop(op: Op | undefined): boolean {
   if (op === undefined) return true;
   const info = OP_INFO[op];
-  return info.mem !== undefined || info.flow !== undefined || info.rm || info.args === "csr" || info.args === "csri";
+  return info.mem !== undefined || info.flow !== undefined || info.rm || info.args === "csr" || info.args === "csri" ||
+    VECTOR_EXTENSIONS.has(info.ext ?? "");
 }
 
 function sameRef(a: ArenaRef, b: ArenaRef): boolean {
