@@ -24,7 +24,9 @@ import {
   groupRegs,
   lmulLog2,
   maskBit,
+  overlaps,
   requireAligned,
+  requireMaskNotSource,
   requireVm,
   requireVtype,
   TWO32,
@@ -105,7 +107,16 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
         if (indexEmul < -3 || indexEmul > 3) throw new IllegalInstruction("Index EMUL out of range");
         requireAligned(vs2, groupRegs(indexEmul));
         regs = groupRegs(lmul);
+        // A masked one may not read v0 as its index, nor a store as its data (QEMU 10.0.13's vext_check_input_eew).
+        requireMaskNotSource(vm, vs2);
         if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
+        else {
+          requireMaskNotSource(vm, vd);
+          // A store reads its data and its index: at different EEWs they may not share a register.
+          if (a.eew !== bytes && overlaps(vd, regs * nf, vs2, groupRegs(indexEmul))) {
+            throw new IllegalInstruction("Indexed store's data overlaps its index at another EEW");
+          }
+        }
       } else {
         bytes = a.eew;
         const emul = Math.log2(a.eew) - sewLog2 + lmul;
@@ -139,11 +150,12 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
         case KIND.strided:
           return base + i * stride + f * bytes;
         case KIND.indexed: {
+          // base + index modulo 2^64, word by word (a 64-bit index may be a negative offset: base - k).
           const at = vs2 * VLENB + i * indexBytes, rv = s.view;
-          const offset = indexBytes === 8
-            ? rv.getUint32(at + 4, true) * TWO32 + rv.getUint32(at, true)
-            : Number(getElement(c, vs2, i, indexBytes));
-          return base + offset + f * bytes;
+          const offLo = indexBytes === 8 ? rv.getUint32(at, true) : Number(getElement(c, vs2, i, indexBytes));
+          const offHi = indexBytes === 8 ? rv.getUint32(at + 4, true) : 0;
+          const lo = (lo1 >>> 0) + offLo + f * bytes, carry = Math.floor(lo / TWO32);
+          return ((hi1 + offHi + carry) >>> 0) * TWO32 + (lo - carry * TWO32);
         }
         default:
           return base + (i * fields + f) * bytes;
@@ -165,6 +177,8 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
     const info = after === undefined ? 0 : memInfo(Math.log2(bytes), false, a.store);
     for (let i = s.vstart; i < evl; i++) {
       if (masked && !maskBit(s.v, i)) continue;
+      // A fault leaves vstart at the element, for the signal handler (and a restart) to see.
+      s.vstart = i;
       for (let f = 0; f < fields; f++) {
         const addr = address(i, f), reg = vd + f * regs, at = reg * VLENB + i * bytes;
         if (a.store) {
@@ -201,10 +215,6 @@ function reportAccess(
   const lo = bytes === 1 ? regs.getUint8(at) : bytes === 2 ? regs.getUint16(at, true) : regs.getInt32(at, true);
   const hi = bytes === 8 ? regs.getInt32(at + 4, true) : 0;
   return after(c, pc, addr | 0, Math.floor(addr / TWO32) | 0, 0, info, lo, hi);
-}
-
-function overlaps(a: number, na: number, b: number, nb: number): boolean {
-  return a < b + nb && b < a + na;
 }
 
 /**
