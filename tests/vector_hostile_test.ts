@@ -1,0 +1,63 @@
+/**
+ * Hostile vector programs (`tests/guest/src/vector_hostile.c`) that plume
+ * got wrong, against QEMU 10's output committed in tests/guest/expected/
+ * (build/build_guests.sh, `-cpu rv64,v=true,vlen=128`), under each tier:
+ *
+ * - `index`: indexed accesses whose 64-bit offsets are negative (2^64 - k)
+ *   wrap modulo 2^64 to base - k; plume adds 2^64 - k as a number and faults.
+ * - `vstart-load`, `vstart-store`: a vector access faulting at element 16
+ *   leaves vstart = 16 for the SIGSEGV handler, as QEMU 10 does (the spec's
+ *   resumable trap); plume leaves it 0.
+ *
+ * And the mem plugin's count: QEMU's plugin memory callbacks see each
+ * element of a vector load or store (QEMU 10 here loads no plugins; QEMU
+ * 7.2 with .cache/qemu-plugins/libmem.so counts 3597 more accesses for
+ * `mem 100` than `mem 0`); at least the 2400 element accesses of the 100
+ * rounds of six 4-element loads and stores must be counted.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "./assert.ts";
+import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { join } from "node:path";
+
+const EXPECTED = join(GUEST_BIN, "..", "expected");
+const PROGRAM = join(GUEST_BIN, "vector_hostile");
+
+const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
+  { name: "WebAssembly regions", flags: [], warmup: false },
+  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
+  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
+];
+
+for (const arg of ["index", "vstart-load", "vstart-store"]) {
+  for (const tier of TIERS) {
+    Deno.test({
+      name: `vector_hostile ${arg} prints what QEMU 10 printed (${tier.name})`,
+      ignore: !plumeAvailable(),
+      async fn() {
+        const r = await runPlume([PROGRAM, arg], { flags: ["-cpu", "rv64,v=on", ...tier.flags], warmup: tier.warmup });
+        const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
+        assertEquals(got, Deno.readTextFileSync(join(EXPECTED, `vector_hostile_${arg}.out`)));
+      },
+    });
+  }
+}
+
+Deno.test({
+  name: "the mem plugin counts the element accesses of vector loads and stores",
+  ignore: !plumeAvailable(),
+  async fn() {
+    const count = async (rounds: number) => {
+      const r = await runPlume([PROGRAM, "mem", String(rounds)], {
+        flags: ["-cpu", "rv64,v=on", "-plugin", "mem,callback=on", "-d", "plugin"],
+      });
+      const m = /mem accesses: (\d+)/.exec(new TextDecoder().decode(r.stderr));
+      assert(m !== null, "no count from the mem plugin");
+      return Number(m[1]);
+    };
+    const extra = (await count(100)) - (await count(0));
+    assert(extra >= 2400, `100 rounds of 24 vector element accesses counted as ${extra} accesses`);
+  },
+});
