@@ -237,10 +237,11 @@ const QEMU10_CASES: Case[] = [
   // V's fixed-point instructions and integer reductions; tests/vector_fixed_test.ts also compares with its committed output.
   { bin: "vector_fixed", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_fixed", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
-  // Hostile vector programs (negative 64-bit indices, vstart at a fault); tests/vector_hostile_test.ts also compares.
+  // Hostile vector programs (negative 64-bit indices, vstart at a fault, masked indexed v0); tests/vector_hostile_test.ts also compares.
   { bin: "vector_hostile", args: ["index"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["vstart-load"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["vstart-store"], status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector_hostile", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   // V's mask and permutation instructions; tests/vector_perm_test.ts also compares with its committed output.
   { bin: "vector_perm", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_perm", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },

@@ -8,6 +8,9 @@
  * - `vstart-load`, `vstart-store`: a vector access faulting at element 16
  *   leaves vstart = 16 for the SIGSEGV handler, as QEMU 10 does (the spec's
  *   resumable trap); plume leaves it 0.
+ * - `illegal`: masked indexed accesses that read v0 at another EEW than the
+ *   mask's (index vs2 = v0, or an indexed store's data vs3 = v0) are SIGILL
+ *   under QEMU 10 (`vext_check_input_eew`); plume runs them.
  *
  * And the mem plugin's count: QEMU's plugin memory callbacks see each
  * element of a vector load or store (QEMU 10 here loads no plugins; QEMU
@@ -31,7 +34,7 @@ const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
   { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
-for (const arg of ["index", "vstart-load", "vstart-store"]) {
+for (const arg of ["index", "vstart-load", "vstart-store", "illegal"]) {
   for (const tier of TIERS) {
     Deno.test({
       name: `vector_hostile ${arg} prints what QEMU 10 printed (${tier.name})`,

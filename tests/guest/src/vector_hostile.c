@@ -6,8 +6,12 @@
  *   vstart-load a unit-stride, strided and indexed load (e8, vl 32) whose element 16 is on a PROT_NONE page:
  *               the SIGSEGV handler reads vstart, which holds the faulting element's index (16)
  *   vstart-store the same for stores
+ *   illegal     masked indexed accesses that read v0 at another EEW than the mask's (the index vs2 = v0, or an
+ *               indexed store's data vs3 = v0): QEMU 10 refuses them (SIGILL, its vext_check_input_eew), as it
+ *               lets unit-stride and strided stores of v0 under v0.t and unmasked uses run
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
  */
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +98,41 @@ static void fault(int store, int k) {
          status);
 }
 
+static sigjmp_buf jump;
+static void on_ill(int sig) { siglongjmp(jump, sig); }
+
+#define TRY(insn)                                                                                          \
+  do {                                                                                                     \
+    int sig = sigsetjmp(jump, 1);                                                                          \
+    if (!sig) {                                                                                            \
+      asm volatile("mv a0, %0\n vsetivli t0, 4, e8, m1, ta, ma\n vmv.v.i v0, 5\n vmv.v.i v8, 1\n" insn    \
+                   ::"r"(buffer + 1024) : "a0", "t0", "memory", "v0", "v8", "v9", "v10");                   \
+      printf("%-36s ran\n", insn);                                                                         \
+    } else                                                                                                 \
+      printf("%-36s signal %d\n", insn, sig);                                                              \
+  } while (0)
+
+static uint8_t buffer[4096];
+
+static void illegal(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_ill;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGILL, &sa, 0);
+  TRY("vse8.v v0, (a0), v0.t");
+  TRY("vsse8.v v0, (a0), x0, v0.t");
+  TRY("vsseg2e8.v v0, (a0), v0.t");
+  TRY("vsuxei8.v v0, (a0), v8, v0.t");
+  TRY("vsoxei8.v v8, (a0), v0, v0.t");
+  TRY("vsuxei8.v v8, (a0), v0, v0.t");
+  TRY("vluxei8.v v8, (a0), v0, v0.t");
+  TRY("vloxei8.v v8, (a0), v0, v0.t");
+  TRY("vloxseg3ei8.v v8, (a0), v0, v0.t");
+  TRY("vluxei8.v v8, (a0), v0");
+  TRY("vsuxei8.v v0, (a0), v8");
+}
+
 static void mem_rounds(long n) {
   static int32_t a[64], b[64];
   for (int i = 0; i < 64; i++) a[i] = i;
@@ -110,9 +149,10 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "index")) indexed();
   else if (!strcmp(mode, "vstart-load") || !strcmp(mode, "vstart-store"))
     for (int k = 0; k < 3; k++) fault(!strcmp(mode, "vstart-store"), k);
+  else if (!strcmp(mode, "illegal")) illegal();
   else if (!strcmp(mode, "mem")) mem_rounds(argc > 2 ? atol(argv[2]) : 0);
   else {
-    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|mem N\n");
+    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|mem N\n");
     return 2;
   }
   return 0;
