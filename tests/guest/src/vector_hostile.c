@@ -8,7 +8,8 @@
  *   vstart-store the same for stores
  *   illegal     masked indexed accesses that read v0 at another EEW than the mask's (the index vs2 = v0, or an
  *               indexed store's data vs3 = v0): QEMU 10 refuses them (SIGILL, its vext_check_input_eew), as it
- *               lets unit-stride and strided stores of v0 under v0.t and unmasked uses run
+ *               lets unit-stride and strided stores of v0 under v0.t and unmasked uses run; and masked
+ *               gathers and slides reading v0 as a source (SIGILL under QEMU 10 too)
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
  */
 #include <setjmp.h>
@@ -131,6 +132,18 @@ static void illegal(void) {
   TRY("vloxseg3ei8.v v8, (a0), v0, v0.t");
   TRY("vluxei8.v v8, (a0), v0");
   TRY("vsuxei8.v v0, (a0), v8");
+  /* the same rule on the permutations: a masked one may not read v0 as a source */
+  TRY("vrgather.vv v8, v9, v0, v0.t");
+  TRY("vrgather.vv v8, v0, v9, v0.t");
+  TRY("vrgatherei16.vv v8, v9, v0, v0.t");
+  TRY("vrgather.vx v8, v0, a0, v0.t");
+  TRY("vrgather.vi v8, v0, 1, v0.t");
+  TRY("vslideup.vx v8, v0, a0, v0.t");
+  TRY("vslidedown.vx v8, v0, a0, v0.t");
+  TRY("vslide1up.vx v8, v0, a0, v0.t");
+  TRY("vslide1down.vx v8, v0, a0, v0.t");
+  TRY("viota.m v8, v0, v0.t");
+  TRY("vredsum.vs v8, v0, v9, v0.t");
 }
 
 static void mem_rounds(long n) {
