@@ -11,7 +11,8 @@
  * - `illegal`: masked indexed accesses that read v0 at another EEW than the
  *   mask's (index vs2 = v0, or an indexed store's data vs3 = v0) are SIGILL
  *   under QEMU 10 (`vext_check_input_eew`), and so are masked gathers and
- *   slides reading v0 as a source; plume runs them.
+ *   slides reading v0 as a source, and indexed stores whose data and index
+ *   groups overlap at different EEWs; plume runs them.
  *
  * And the mem plugin's count: QEMU's plugin memory callbacks see each
  * element of a vector load or store (QEMU 10 here loads no plugins; QEMU

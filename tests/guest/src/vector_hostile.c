@@ -9,7 +9,8 @@
  *   illegal     masked indexed accesses that read v0 at another EEW than the mask's (the index vs2 = v0, or an
  *               indexed store's data vs3 = v0): QEMU 10 refuses them (SIGILL, its vext_check_input_eew), as it
  *               lets unit-stride and strided stores of v0 under v0.t and unmasked uses run; and masked
- *               gathers and slides reading v0 as a source (SIGILL under QEMU 10 too)
+ *               gathers and slides reading v0 as a source (SIGILL under QEMU 10 too); an indexed store
+ *               whose data and index groups overlap at different EEWs (SIGILL under QEMU 10)
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
  */
 #include <setjmp.h>
@@ -132,6 +133,11 @@ static void illegal(void) {
   TRY("vloxseg3ei8.v v8, (a0), v0, v0.t");
   TRY("vluxei8.v v8, (a0), v0");
   TRY("vsuxei8.v v0, (a0), v8");
+  /* an indexed store's data (EEW = SEW 8) and index (EEW 16) overlapping: two EEWs of one register */
+  TRY("vsuxei16.v v8, (a0), v8");
+  TRY("vsoxei16.v v9, (a0), v8");
+  TRY("vsuxseg2ei16.v v8, (a0), v9");
+  TRY("vsuxei8.v v8, (a0), v8");
   /* the same rule on the permutations: a masked one may not read v0 as a source */
   TRY("vrgather.vv v8, v9, v0, v0.t");
   TRY("vrgather.vv v8, v0, v9, v0.t");
