@@ -242,6 +242,7 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector_hostile", args: ["vstart-load"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["vstart-store"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
+  { bin: "vector_hostile", args: ["write-only"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   // V's mask and permutation instructions; tests/vector_perm_test.ts also compares with its committed output.
   { bin: "vector_perm", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_perm", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },

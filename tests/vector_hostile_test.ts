@@ -13,6 +13,9 @@
  *   under QEMU 10 (`vext_check_input_eew`), and so are masked gathers and
  *   slides reading v0 as a source, and indexed stores whose data and index
  *   groups overlap at different EEWs; plume runs them.
+ * - `write-only`: a private PROT_WRITE page is readable (Linux's riscv
+ *   `protection_map` gives it PAGE_COPY; QEMU 10 reads it), by scalar and
+ *   vector loads; plume raises SIGSEGV.
  *
  * And the mem plugin's count: QEMU's plugin memory callbacks see each
  * element of a vector load or store (QEMU 10 here loads no plugins; QEMU
@@ -36,7 +39,7 @@ const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
   { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
-for (const arg of ["index", "vstart-load", "vstart-store", "illegal"]) {
+for (const arg of ["index", "vstart-load", "vstart-store", "illegal", "write-only"]) {
   for (const tier of TIERS) {
     Deno.test({
       name: `vector_hostile ${arg} prints what QEMU 10 printed (${tier.name})`,

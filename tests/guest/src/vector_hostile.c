@@ -11,6 +11,8 @@
  *               lets unit-stride and strided stores of v0 under v0.t and unmasked uses run; and masked
  *               gathers and slides reading v0 as a source (SIGILL under QEMU 10 too); an indexed store
  *               whose data and index groups overlap at different EEWs (SIGILL under QEMU 10)
+ *   write-only  loads (scalar and vector) from a private PROT_WRITE page: Linux's riscv protection_map makes
+ *               it readable (PAGE_COPY), and QEMU 10 reads it; also after mprotect to PROT_WRITE
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
  */
 #include <setjmp.h>
@@ -152,6 +154,47 @@ static void illegal(void) {
   TRY("vredsum.vs v8, v0, v9, v0.t");
 }
 
+static uint8_t *wo_page;
+
+static void on_wo_segv(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  printf("  signal %d at page+%ld\n", sig, (long)((uint8_t *)si->si_addr - wo_page));
+  fflush(stdout);
+  _exit(0);
+}
+
+static void write_only(int how) {
+  fflush(stdout);
+  pid_t p = fork();
+  if (p == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_wo_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, 0);
+    if (how < 2) wo_page = mmap(0, 4096, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    else {
+      wo_page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      wo_page[8] = 42;
+      mprotect(wo_page, 4096, PROT_WRITE);
+    }
+    *(volatile uint32_t *)(wo_page + 4) = 7;
+    long v = 0, vl;
+    if (how == 1) {
+      uint8_t out[16];
+      asm volatile("vsetivli %0, 16, e8, m1, ta, ma\n vle8.v v1, (%1)\n vse8.v v1, (%2)"
+                   : "=&r"(vl) : "r"(wo_page), "r"(out) : "memory", "v1");
+      v = out[4];
+    } else v = *(volatile uint32_t *)(wo_page + 4) + wo_page[8];
+    printf("  read %ld\n", v);
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(p, &status, 0);
+  printf("%s: status %d\n", how == 0 ? "scalar load" : how == 1 ? "vector load" : "after mprotect", status);
+}
+
 static void mem_rounds(long n) {
   static int32_t a[64], b[64];
   for (int i = 0; i < 64; i++) a[i] = i;
@@ -169,9 +212,11 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "vstart-load") || !strcmp(mode, "vstart-store"))
     for (int k = 0; k < 3; k++) fault(!strcmp(mode, "vstart-store"), k);
   else if (!strcmp(mode, "illegal")) illegal();
+  else if (!strcmp(mode, "write-only"))
+    for (int how = 0; how < 3; how++) write_only(how);
   else if (!strcmp(mode, "mem")) mem_rounds(argc > 2 ? atol(argv[2]) : 0);
   else {
-    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|mem N\n");
+    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|write-only|mem N\n");
     return 2;
   }
   return 0;
