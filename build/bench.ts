@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { cpuLoop } from "../core/exec/scheduler.ts";
 import { createGuest } from "../core/emulator.ts";
 import { INLINE_ADD } from "../core/jit/plugin_actions.ts";
+import { parseCpu } from "../core/isa/extensions.ts";
 import { NO_PLUGIN_HOOKS } from "../core/jit/runtime.ts";
 import { Log } from "../core/util/log.ts";
 import { fileUrlToPath } from "../core/util/file_url.ts";
@@ -39,7 +40,12 @@ interface Workload {
   memory?: boolean;
   /** `-L` sysroot of a dynamically linked program (for both emulators). */
   sysroot?: string;
+  /** `-cpu` for both emulators; the comparison is then with QEMU 10 (`.cache/debian/qemu-user`), which has them. */
+  cpu?: string;
 }
+
+/** QEMU 10's qemu-riscv64 (build/fetch_debian.sh qemu-user, amd64), for the rows of extensions QEMU 7.2 lacks. */
+const QEMU10 = Deno.env.get("PLUME_QEMU10") ?? `${ROOT}.cache/debian/qemu-user/usr/bin/qemu-riscv64`;
 
 function exists(path: string): boolean {
   try {
@@ -86,11 +92,12 @@ async function timeRun(cmd: string[], memory: boolean): Promise<{ seconds: numbe
 }
 
 /** Guest instructions of a run, counted exactly by an inline per-block counter in plume itself. */
-function countInstructions(argv: string[], sysroot = ""): bigint {
+function countInstructions(argv: string[], sysroot = "", cpu?: string): bigint {
   const arena = new Int32Array(2);
   const g = createGuest({
     program: argv[0],
     argv,
+    extensions: cpu === undefined ? undefined : parseCpu(cpu),
     envp: ["PATH=/usr/bin:/bin", "LANG=C"],
     sysroot,
     log: new Log(),
@@ -163,6 +170,9 @@ async function main(): Promise<void> {
     // The same work on one thread and on four: qemu runs threads in parallel, plume one after another.
     { name: "threads_cpu 1 thread (own)", argv: [`${GUEST}threads_cpu`, "1", "80000000"] },
     { name: "threads_cpu 4 threads (own)", argv: [`${GUEST}threads_cpu`, "4", "80000000"] },
+    // Issue 13's speed target: the vectorized build must not be slower than the scalar one (QEMU 10 is 2x slower).
+    { name: "rva23 loops, vectorized (clang -O3 rva23u64), QEMU 10", argv: [`${GUEST}rva23`, "300"], cpu: "rva23u64" },
+    { name: "rva23 loops, rv64gc build, QEMU 10", argv: [`${GUEST}rva23_rv64gc`, "300"], cpu: "max" },
   ].filter((w) => (!values.filter || w.name.includes(values.filter)) && exists(w.argv[0]));
   if (!exists(BUSYBOX)) {
     console.error(`bench: ${BUSYBOX} not found (build/fetch_debian.sh busybox-static); skipping busybox workloads`);
@@ -173,11 +183,16 @@ async function main(): Promise<void> {
   const header = ["workload", "guest insns", "qemu s", "plume s", "plume/qemu", "qemu MIPS", "plume MIPS", "RSS ratio"];
   console.log(header.join(" | "));
   for (const w of workloads) {
-    const insns = values.quick ? 0n : countInstructions(w.argv, w.sysroot);
-    const L = w.sysroot ? ["-L", w.sysroot] : [];
+    const insns = values.quick ? 0n : countInstructions(w.argv, w.sysroot, w.cpu);
+    const L = [...(w.sysroot ? ["-L", w.sysroot] : []), ...(w.cpu ? ["-cpu", w.cpu] : [])];
+    const qemu = w.cpu ? QEMU10 : "qemu-riscv64";
+    if (w.cpu && !exists(QEMU10)) {
+      console.log(`${w.name} | skipped: ${QEMU10} not found (build/fetch_debian.sh qemu-user)`);
+      continue;
+    }
     const q: number[] = [], p: number[] = [], qm: number[] = [], pm: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const a = await timeRun(["qemu-riscv64", ...L, ...w.argv], !!w.memory);
+      const a = await timeRun([qemu, ...L, ...w.argv], !!w.memory);
       const b = await timeRun([...PLUME, ...L, ...w.argv], !!w.memory);
       q.push(a.seconds);
       p.push(b.seconds);

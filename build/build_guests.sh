@@ -253,6 +253,26 @@ if wanted vector_fp; then
   fi
 fi
 
+# Loops as compilers vectorize them for RVA23 (clang-19 -O3 -march=rva23u64, which clang 19 still calls
+# experimental), and the same source for rv64gc with Zfh: QEMU 10 prints the same lines for both
+# (tests/rva23_test.ts); `rva23 N` repeats the loops N times (build/bench.ts).
+if wanted rva23; then
+  echo "build_guests: rva23, rva23_rv64gc <- rva23.c (clang-19, rva23u64 and rv64gc_zfh)"
+  for v in "rva23:-menable-experimental-extensions -march=rva23u64" "rva23_rv64gc:-march=rv64gc_zfh"; do
+    # shellcheck disable=SC2086 # the flags are words
+    (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld ${v#*:} -mabi=lp64d -Wall -Werror \
+      -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" "${FP[@]}" -O3 -s -o "$BIN/${v%%:*}" rva23.c -lm)
+  done
+  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+  if [ -x "$QEMU10" ]; then
+    mkdir -p "$ROOT/tests/guest/expected"
+    "$QEMU10" -cpu rva23u64 "$BIN/rva23" > "$ROOT/tests/guest/expected/rva23.out"
+    "$QEMU10" -cpu max "$BIN/rva23_rv64gc" > "$ROOT/tests/guest/expected/rva23_rv64gc.out"
+  else
+    echo "build_guests: QEMU 10 not found; tests/guest/expected/rva23*.out left as they are" >&2
+  fi
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s

@@ -1,0 +1,48 @@
+/**
+ * Code as compilers emit it for RVA23 against QEMU 10: `tests/guest/bin/rva23`
+ * is tests/guest/src/rva23.c built by clang-19 `-O3 -march=rva23u64`
+ * (vectorized loops: V with Zvbb's vcpop/vrev8/vror and Zvfhmin's
+ * conversions, ordered and unordered reductions, widening, narrowing,
+ * gathers, Zba/Zbb, Zicond, Zfa, Zfh), `rva23_rv64gc` the same source for
+ * rv64gc with Zfh, no vectors. Both print exact checksums of every loop's
+ * result; QEMU 10 printed the same lines for both (its outputs, committed
+ * in tests/guest/expected/, are compared here too). plume must print them
+ * under `-cpu rva23u64` in each tier, byte for byte.
+ *
+ * @module
+ */
+
+import { assertEquals } from "./assert.ts";
+import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { join } from "node:path";
+
+const EXPECTED = join(GUEST_BIN, "..", "expected");
+
+/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
+const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
+  { name: "WebAssembly regions", flags: [], warmup: false },
+  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
+  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
+];
+
+Deno.test("QEMU 10 printed the same results for the vectorized rva23u64 build and the rv64gc build", () => {
+  const vector = Deno.readTextFileSync(join(EXPECTED, "rva23.out"));
+  assertEquals(Deno.readTextFileSync(join(EXPECTED, "rva23_rv64gc.out")), vector);
+  // Every loop printed: not a program that stopped early.
+  assertEquals(vector.split("\n").filter((l) => l !== "").length, 18);
+});
+
+for (const [bin, cpu] of [["rva23", "rva23u64"], ["rva23_rv64gc", "rv64,zfh=on"]]) {
+  for (const tier of TIERS) {
+    const name = `${bin} under -cpu ${cpu} prints what QEMU 10 printed (${tier.name})`;
+    Deno.test({
+      name: plumeAvailable() ? name : `${name} (skipped: main.ts not present)`,
+      ignore: !plumeAvailable(),
+      async fn() {
+        const r = await runPlume([join(GUEST_BIN, bin)], { flags: ["-cpu", cpu, ...tier.flags], warmup: tier.warmup });
+        const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
+        assertEquals(got, Deno.readTextFileSync(join(EXPECTED, `${bin}.out`)) + "status 0\n");
+      },
+    });
+  }
+}
