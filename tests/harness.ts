@@ -20,6 +20,7 @@
  */
 
 import nodeAssert from "node:assert";
+import { assertEquals } from "./assert.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMMANDS } from "../core/cli/options.ts";
@@ -630,4 +631,29 @@ export async function differential(label: string, argv: string[], opts: Differen
   } finally {
     await Deno.remove(base, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The tiers the differential tests of committed outputs run plume under:
+ * compiled at once with WebAssembly regions, compiled without WebAssembly,
+ * and the default warm-up (blocks interpreted until hot, then JavaScript).
+ */
+export const TIERS: readonly { name: string; flags: readonly string[]; warmup: boolean }[] = [
+  { name: "WebAssembly regions", flags: [], warmup: false },
+  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
+  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
+];
+
+/**
+ * Asserts that a run's output `got` is `expected` byte for byte; when not,
+ * the message names the first line that differs (and the one before it),
+ * not two pages of output. `what` names the run.
+ */
+export function assertSameOutput(got: string, expected: string, what: string): void {
+  if (got !== expected) {
+    const a = got.split("\n"), b = expected.split("\n");
+    const line = a.findIndex((l, i) => l !== b[i]);
+    assertEquals(`${b[line - 1]}\n${a[line]}`, `${b[line - 1]}\n${b[line]}`, `${what}: line ${line + 1} differs`);
+  }
+  assertEquals(got.length, expected.length);
 }

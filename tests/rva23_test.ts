@@ -13,17 +13,10 @@
  */
 
 import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
-];
 
 Deno.test("QEMU 10 printed the same results for the vectorized rva23u64 build and the rv64gc build", () => {
   const vector = Deno.readTextFileSync(join(EXPECTED, "rva23.out"));

@@ -13,7 +13,7 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, qemu10, runPlume, runQemu } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, qemu10, runPlume, runQemu, TIERS } from "./harness.ts";
 import { join } from "node:path";
 import { decode } from "../core/isa/decoder.ts";
 import { disassemble } from "../core/isa/disasm.ts";
@@ -27,23 +27,6 @@ const RUNS: { arg?: string; file: string }[] = [
   { file: "vector_fixed.out" },
   { arg: "illegal", file: "vector_fixed_illegal.out" },
 ];
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
-];
-
-/** Fails at the first line where `got` differs from `expected`, then on any length difference. */
-function assertSameOutput(got: string, expected: string, what: string): void {
-  if (got !== expected) {
-    const a = got.split("\n"), b = expected.split("\n");
-    const line = a.findIndex((l, i) => l !== b[i]);
-    assertEquals(a[line], b[line], `${what}: line ${line + 1} differs`);
-  }
-  assertEquals(got.length, expected.length);
-}
 
 for (const run of RUNS) {
   for (const tier of TIERS) {

@@ -18,8 +18,7 @@
  * @module
  */
 
-import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 /** plume's -cpu of each run, the program's arguments and the file with QEMU 10's output for the same. */
@@ -28,13 +27,6 @@ const RUNS: { cpu: string; args: string[]; expected: string }[] = [
   { cpu: "rv64,v=on,zvfhmin=on", args: [], expected: "vector_fp_zvfhmin.out" },
   { cpu: "rv64,v=on,zvfh=on", args: ["zvfh"], expected: "vector_fp_zvfh.out" },
   { cpu: "rv64,v=on,zvfhmin=on", args: ["zvfh"], expected: "vector_fp_zvfh_zvfhmin.out" },
-];
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
 for (const { cpu, args, expected: file } of RUNS) {
@@ -56,10 +48,5 @@ async function compare(cpu: string, args: string[], tier: typeof TIERS[number], 
   });
   const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
   const expected = Deno.readTextFileSync(expectedPath);
-  if (got !== expected) {
-    const a = got.split("\n"), b = expected.split("\n");
-    const line = a.findIndex((l, i) => l !== b[i]);
-    assertEquals(a[line], b[line], `vector_fp: line ${line + 1} differs`);
-  }
-  assertEquals(got.length, expected.length);
+  assertSameOutput(got, expected, `vector_fp`);
 }

@@ -27,17 +27,11 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
 const PROGRAM = join(GUEST_BIN, "vector_hostile");
-
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
-];
 
 for (const arg of ["index", "vstart-load", "vstart-store", "illegal", "write-only"]) {
   for (const tier of TIERS) {

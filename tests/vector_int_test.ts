@@ -17,7 +17,7 @@
  */
 
 import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
@@ -27,13 +27,6 @@ const RUNS: { arg?: string; file: string }[] = [
   { file: "vector_int.out" },
   { arg: "illegal", file: "vector_int_illegal.out" },
   { arg: "sweep", file: "vector_int_sweep.out" },
-];
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
 for (const run of RUNS) {
@@ -49,12 +42,7 @@ for (const run of RUNS) {
         });
         const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
         const expected = Deno.readTextFileSync(join(EXPECTED, run.file));
-        if (got !== expected) {
-          const a = got.split("\n"), b = expected.split("\n");
-          const line = a.findIndex((l, i) => l !== b[i]);
-          assertEquals(`${b[line - 1]}\n${a[line]}`, `${b[line - 1]}\n${b[line]}`, `line ${line + 1} differs`);
-        }
-        assertEquals(got.length, expected.length);
+        assertSameOutput(got, expected, `vector_int ${run.arg ?? ""}`);
       },
     });
   }

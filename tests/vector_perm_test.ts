@@ -12,8 +12,7 @@
  * @module
  */
 
-import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
@@ -22,13 +21,6 @@ const EXPECTED = join(GUEST_BIN, "..", "expected");
 const RUNS: { arg?: string; file: string }[] = [
   { file: "vector_perm.out" },
   { arg: "illegal", file: "vector_perm_illegal.out" },
-];
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
 for (const run of RUNS) {
@@ -44,12 +36,7 @@ for (const run of RUNS) {
         });
         const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
         const expected = Deno.readTextFileSync(join(EXPECTED, run.file));
-        if (got !== expected) {
-          const a = got.split("\n"), b = expected.split("\n");
-          const line = a.findIndex((l, i) => l !== b[i]);
-          assertEquals(a[line], b[line], `vector_perm ${run.arg ?? ""}: line ${line + 1} differs`);
-        }
-        assertEquals(got.length, expected.length);
+        assertSameOutput(got, expected, `vector_perm ${run.arg ?? ""}`);
       },
     });
   }

@@ -19,18 +19,11 @@
  */
 
 import { assert, assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, qemu10, runPlume, runQemu } from "./harness.ts";
+import { GUEST_BIN, plumeAvailable, qemu10, runPlume, runQemu, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const PROGRAM = join(GUEST_BIN, "vector_signal");
 const EXPECTED = join(GUEST_BIN, "..", "expected", "vector_signal_preserve.out");
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
-];
 
 for (const tier of TIERS) {
   const name = `vector_signal preserve prints what QEMU 10 printed (${tier.name})`;

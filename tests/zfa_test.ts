@@ -16,8 +16,7 @@
  * @module
  */
 
-import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
@@ -27,13 +26,6 @@ const RUNS: { cpu: string; arg?: string; file: string }[] = [
   { cpu: "max", file: "zfa_max.out" },
   { cpu: "max,zfh=off", arg: "illegal", file: "zfa_max_zfh_false_illegal.out" },
   { cpu: "rv64", arg: "first", file: "zfa_rv64_zfa_false_first.out" },
-];
-
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
 ];
 
 for (const run of RUNS) {
@@ -49,12 +41,7 @@ for (const run of RUNS) {
         });
         const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
         const expected = Deno.readTextFileSync(join(EXPECTED, run.file));
-        if (got !== expected) {
-          const a = got.split("\n"), b = expected.split("\n");
-          const line = a.findIndex((l, i) => l !== b[i]);
-          assertEquals(a[line], b[line], `zfa ${run.arg ?? ""}: line ${line + 1} differs`);
-        }
-        assertEquals(got.length, expected.length);
+        assertSameOutput(got, expected, `zfa ${run.arg ?? ""}`);
       },
     });
   }

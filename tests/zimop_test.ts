@@ -16,8 +16,7 @@
  * @module
  */
 
-import { assertEquals } from "./assert.ts";
-import { GUEST_BIN, plumeAvailable, runPlume } from "./harness.ts";
+import { assertSameOutput, GUEST_BIN, plumeAvailable, runPlume, TIERS } from "./harness.ts";
 import { join } from "node:path";
 
 const EXPECTED = join(GUEST_BIN, "..", "expected");
@@ -34,13 +33,6 @@ const RUNS: { cpu: string; arg?: string; file: string }[] = [
   { cpu: "rv64,zimop=on", arg: "cmop", file: "zimop_rv64_zimop_true_cmop.out" },
 ];
 
-/** The tiers: flags and whether the default warm-up (interpreting cold blocks) stays. */
-const TIERS: { name: string; flags: string[]; warmup: boolean }[] = [
-  { name: "WebAssembly regions", flags: [], warmup: false },
-  { name: "JavaScript only", flags: ["-jit-wasm", "off"], warmup: false },
-  { name: "interpreter, then JavaScript", flags: ["-jit-wasm", "off"], warmup: true },
-];
-
 for (const run of RUNS) {
   for (const tier of TIERS) {
     const name = `zimop ${run.arg ?? ""} under -cpu ${run.cpu} prints what QEMU 10 printed (${tier.name})`;
@@ -54,12 +46,7 @@ for (const run of RUNS) {
         });
         const got = new TextDecoder().decode(r.stdout) + `status ${r.status}\n`;
         const expected = Deno.readTextFileSync(join(EXPECTED, run.file));
-        if (got !== expected) {
-          const a = got.split("\n"), b = expected.split("\n");
-          const line = a.findIndex((l, i) => l !== b[i]);
-          assertEquals(a[line], b[line], `zimop ${run.arg ?? ""}: line ${line + 1} differs`);
-        }
-        assertEquals(got.length, expected.length);
+        assertSameOutput(got, expected, `zimop ${run.arg ?? ""}`);
       },
     });
   }
