@@ -158,8 +158,8 @@ export function streamsRecords(instr: BlockInstrumentation): boolean {
 /** Runs the actions of one point; returns true when a synchronous callback moved the pc (the block ends). */
 export type ActionsFn = (c: Cpu, pc: number) => boolean;
 
-/** A memory access as mem actions see it. */
-type AccessFn = (
+/** A memory access as mem actions see it; true when a synchronous callback moved the pc. */
+export type AccessFn = (
   c: Cpu,
   pc: number,
   baseLo: number,

@@ -11,6 +11,7 @@ import { VLENB } from "../../cpu/vector_state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import type { AddressSpace } from "../../mem/address_space.ts";
 import type { Extension, Op } from "../../isa/ops_generated.ts";
+import type { AccessFn } from "../plugin_actions.ts";
 
 export { VLENB };
 /** 2^32, to join a register's two words. */
@@ -28,16 +29,7 @@ export const ELEN = 64;
  * access's meminfo and the element's value; true when a synchronous
  * callback moved the pc.
  */
-export type ElementAccess = (
-  c: Cpu,
-  pc: number,
-  baseLo: number,
-  baseHi: number,
-  imm: number,
-  info: number,
-  valueLo: number,
-  valueHi: number,
-) => boolean;
+export type ElementAccess = AccessFn;
 
 /**
  * An instruction made ready to run: takes the vCPU and rs1's and rs2's
