@@ -243,6 +243,8 @@ const QEMU10_CASES: Case[] = [
   { bin: "vector_hostile", args: ["vstart-store"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_hostile", args: ["write-only"], status: 0, flags: ["-cpu", "rv64,v=true"] },
+  // Every form of vector load and store (tests/plugins_vector_mem_test.ts compares plugins' view of it with QEMU 7.2's).
+  { bin: "vector_mem", status: 0, flags: ["-cpu", "rv64,v=true"] },
   // Loops clang vectorizes for RVA23, and the same source for rv64gc; tests/rva23_test.ts also compares them.
   { bin: "rva23", status: 0, flags: ["-cpu", "rva23u64"] },
   { bin: "rva23_rv64gc", status: 0, flags: ["-cpu", "max"] },
