@@ -112,8 +112,9 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
         if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
         else {
           requireMaskNotSource(vm, vd);
-          // A store reads its data and its index: at different EEWs they may not share a register.
-          if (a.eew !== bytes && overlaps(vd, regs * nf, vs2, groupRegs(indexEmul))) {
+          // A store reads its data and its index: at different EEWs its first field may not share a register with
+          // the index (QEMU 10 checks no further field: vsuxseg3ei16.v v8, (a0), v10 at e8, m1 runs).
+          if (a.eew !== bytes && overlaps(vd, regs, vs2, groupRegs(indexEmul))) {
             throw new IllegalInstruction("Indexed store's data overlaps its index at another EEW");
           }
         }
