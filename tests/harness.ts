@@ -652,7 +652,7 @@ export const TIERS: readonly { name: string; flags: readonly string[]; warmup: b
 export function assertSameOutput(got: string, expected: string, what: string): void {
   if (got !== expected) {
     const a = got.split("\n"), b = expected.split("\n");
-    const line = a.findIndex((l, i) => l !== b[i]);
+    const differs = a.findIndex((l, i) => l !== b[i]), line = differs < 0 ? a.length : differs;
     assertEquals(`${b[line - 1]}\n${a[line]}`, `${b[line - 1]}\n${b[line]}`, `${what}: line ${line + 1} differs`);
   }
   assertEquals(got.length, expected.length);

@@ -33,6 +33,11 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  *   mode that `frm` makes reserved (the region checks `frm` itself).
  * - `record(ring, id, vcpu)`: a plugin's block record (`PluginHooks.record`),
  *   which fails only with a plugin error that ends plume (`-plugin-errors fatal`).
+ * - `memRecord(ring, id, vcpu, addrLo, addrHi, info, valueLo, valueHi)`: a
+ *   memory record, likewise; `record` and `memRecord` serve only where the
+ *   ring's batch store could not move into the plugin memory.
+ * - `batchFull(ring)`: publishes ring `ring`'s batch store, which a region
+ *   found full before appending a record in place (`PluginHooks.publishBatch`).
  */
 const FAULTING = [
   "ld",
