@@ -81,6 +81,22 @@ if wanted bitmanip_rva; then
     -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/bitmanip_rva" bitmanip.c)
 fi
 
+# QEMU 10 (build/fetch_debian.sh qemu-user, amd64), the oracle of the extensions QEMU 7.2 lacks.
+QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
+# expect_qemu10 OUT CPU PROGRAM ARGS...: records QEMU 10's output of PROGRAM ARGS under -cpu CPU, then "status N",
+# as tests/guest/expected/OUT.out (without QEMU 10 the committed output stays, and a line says so).
+expect_qemu10() {
+  local out=$ROOT/tests/guest/expected/$1.out cpu=$2 status=0
+  shift 2
+  if [ ! -x "$QEMU10" ]; then
+    echo "build_guests: QEMU 10 not found; $out left as it is" >&2
+    return 0
+  fi
+  mkdir -p "$ROOT/tests/guest/expected"
+  "$QEMU10" -cpu "$cpu" "$@" > "$out" || status=$?
+  echo "status $status" >> "$out"
+}
+
 # The vector extension (V) with clang-19, which GCC 12 cannot target; -fno-vectorize keeps the compiler's own code
 # scalar (the program's vector instructions are its inline assembly). Their expected output is QEMU 10's
 # (`-cpu rv64,v=true`: VLEN 128) when QEMU 10 is here (tests/harness.ts qemu10()), compared by tests/vector_test.ts
@@ -95,20 +111,12 @@ build_vector() {
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march="rv64gcv$exts" -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
     -pthread -o "$BIN/$name" "$name.c")
-  local QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    local arg out status
-    for arg in "$@"; do
-      out=$ROOT/tests/guest/expected/$name${arg:+_$arg}.out
-      status=0
-      "$QEMU10" -cpu "rv64,v=true,vlen=128$(echo "$exts" | sed 's/_\([a-z0-9]*\)/,\1=true/g')" "$BIN/$name" $arg \
-        > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/$name*.out left as they are" >&2
-  fi
+  local arg cpu
+  cpu="rv64,v=true,vlen=128$(echo "$exts" | sed 's/_\([a-z0-9]*\)/,\1=true/g')"
+  for arg in "$@"; do
+    # shellcheck disable=SC2086 # no argument is none
+    expect_qemu10 "$name${arg:+_$arg}" "$cpu" "$BIN/$name" $arg
+  done
 }
 build_vector vector "" "" inherit illegal segv-load segv-ff segv-store
 build_vector vector_int _zvbb "" illegal sweep
@@ -127,19 +135,11 @@ if wanted zfa; then
   echo "build_guests: zfa <- zfa.c (clang-19, Zfa, Zfh)"
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zfa_zfh -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" "${FP[@]}" -O2 -s -o "$BIN/zfa" zfa.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    for run in "max:" "max,zfh=false:illegal" "rv64,zfa=false:first"; do
-      cpu=${run%%:*} arg=${run#*:}
-      out=$ROOT/tests/guest/expected/zfa_${cpu//[,=]/_}${arg:+_$arg}.out
-      status=0
-      "$QEMU10" -cpu "$cpu" "$BIN/zfa" $arg > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/zfa*.out left as they are" >&2
-  fi
+  for run in "max:" "max,zfh=false:illegal" "rv64,zfa=false:first"; do
+    cpu=${run%%:*} arg=${run#*:}
+    # shellcheck disable=SC2086 # no argument is none
+    expect_qemu10 "zfa_${cpu//[,=]/_}${arg:+_$arg}" "$cpu" "$BIN/zfa" $arg
+  done
 fi
 
 # Zimop, Zcmop and Zawrs with clang-19; the expected outputs are QEMU 10's: everything under -cpu max and
@@ -149,20 +149,12 @@ if wanted zimop; then
   echo "build_guests: zimop <- zimop.c (clang-19, Zimop, Zcmop, Zawrs)"
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gc_zimop_zcmop_zawrs -mabi=lp64d \
     -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O2 -s -o "$BIN/zimop" zimop.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    for run in "max:" "rva23u64:" "rv64,zawrs=false:mop" "rv64,zawrs=false:cmop" "rv64,zawrs=false:wrs" "rv64:wrs" \
-      "rv64,zcmop=true:mop" "rv64,zimop=true:cmop"; do
-      cpu=${run%%:*} arg=${run#*:}
-      out=$ROOT/tests/guest/expected/zimop_${cpu//[,=]/_}${arg:+_$arg}.out
-      status=0
-      "$QEMU10" -cpu "$cpu" "$BIN/zimop" $arg > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/zimop*.out left as they are" >&2
-  fi
+  for run in "max:" "rva23u64:" "rv64,zawrs=false:mop" "rv64,zawrs=false:cmop" "rv64,zawrs=false:wrs" "rv64:wrs" \
+    "rv64,zcmop=true:mop" "rv64,zimop=true:cmop"; do
+    cpu=${run%%:*} arg=${run#*:}
+    # shellcheck disable=SC2086 # no argument is none
+    expect_qemu10 "zimop_${cpu//[,=]/_}${arg:+_$arg}" "$cpu" "$BIN/zimop" $arg
+  done
 fi
 
 # The vector state in signal frames (clang-19, V). QEMU 10 writes no V block, so only the run that leaves V alone
@@ -172,13 +164,7 @@ if wanted vector_signal; then
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
     -o "$BIN/vector_signal" vector_signal.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    out=$ROOT/tests/guest/expected/vector_signal_preserve.out
-    status=0
-    "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_signal" preserve > "$out" || status=$?
-    echo "status $status" >> "$out"
-  fi
+  expect_qemu10 vector_signal_preserve rv64,v=true,vlen=128 "$BIN/vector_signal" preserve
 fi
 
 # What a program sees of its CPU (-cpu models, riscv_hwprobe, AT_HWCAP, /proc/cpuinfo), compared with QEMU 10
@@ -190,44 +176,10 @@ if wanted cpu_probe; then
 fi
 
 # V's fixed-point instructions and integer reductions, built and checked as `vector` above (tests/vector_fixed_test.ts).
-if wanted vector_fixed; then
-  echo "build_guests: vector_fixed <- vector_fixed.c (clang-19, V)"
-  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
-    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
-    -o "$BIN/vector_fixed" vector_fixed.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    for arg in "" illegal; do
-      out=$ROOT/tests/guest/expected/vector_fixed${arg:+_$arg}.out
-      status=0
-      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_fixed" $arg > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector_fixed*.out left as they are" >&2
-  fi
-fi
+build_vector vector_fixed "" "" illegal
 
 # V's mask and permutation instructions, built and compared the same way (tests/vector_perm_test.ts).
-if wanted vector_perm; then
-  echo "build_guests: vector_perm <- vector_perm.c (clang-19, V)"
-  (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
-    -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
-    -o "$BIN/vector_perm" vector_perm.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    for arg in "" illegal; do
-      out=$ROOT/tests/guest/expected/vector_perm${arg:+_$arg}.out
-      status=0
-      "$QEMU10" -cpu rv64,v=true,vlen=128 "$BIN/vector_perm" $arg > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector_perm*.out left as they are" >&2
-  fi
-fi
+build_vector vector_perm "" "" illegal
 
 # Vector floating point, the same way (tests/vector_fp_test.ts).
 if wanted vector_fp; then
@@ -235,22 +187,14 @@ if wanted vector_fp; then
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" -O1 -fno-vectorize -fno-slp-vectorize -s \
     -o "$BIN/vector_fp" vector_fp.c)
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    # EXTENSIONS:ARG:OUTPUT: V alone (its SEW-16 conversions between halves and singles trap), then with Zvfhmin
-    # (they run); the SEW-16 run (`zvfh`) with Zvfh, and without it (Zvfhmin only: what Zvfh adds traps).
-    for run in "::vector_fp" ",zvfhmin=true::vector_fp_zvfhmin" ",zvfh=true:zvfh:vector_fp_zvfh" \
-      ",zvfhmin=true:zvfh:vector_fp_zvfh_zvfhmin"; do
-      IFS=: read -r exts arg name <<< "$run"
-      out=$ROOT/tests/guest/expected/$name.out
-      status=0
-      "$QEMU10" -cpu "rv64,v=true,vlen=128$exts" "$BIN/vector_fp" $arg > "$out" || status=$?
-      echo "status $status" >> "$out"
-    done
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/vector_fp*.out left as they are" >&2
-  fi
+  # EXTENSIONS:ARG:OUTPUT: V alone (its SEW-16 conversions between halves and singles trap), then with Zvfhmin
+  # (they run); the SEW-16 run (`zvfh`) with Zvfh, and without it (Zvfhmin only: what Zvfh adds traps).
+  for run in "::vector_fp" ",zvfhmin=true::vector_fp_zvfhmin" ",zvfh=true:zvfh:vector_fp_zvfh" \
+    ",zvfhmin=true:zvfh:vector_fp_zvfh_zvfhmin"; do
+    IFS=: read -r exts arg name <<< "$run"
+    # shellcheck disable=SC2086 # no argument is none
+    expect_qemu10 "$name" "rv64,v=true,vlen=128$exts" "$BIN/vector_fp" $arg
+  done
 fi
 
 # Loops as compilers vectorize them for RVA23 (clang-19 -O3 -march=rva23u64, which clang 19 still calls
@@ -263,14 +207,8 @@ if wanted rva23; then
     (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld ${v#*:} -mabi=lp64d -Wall -Werror \
       -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" "${FP[@]}" -O3 -s -o "$BIN/${v%%:*}" rva23.c -lm)
   done
-  QEMU10=${PLUME_QEMU10:-$ROOT/.cache/debian/qemu-user/usr/bin/qemu-riscv64}
-  if [ -x "$QEMU10" ]; then
-    mkdir -p "$ROOT/tests/guest/expected"
-    "$QEMU10" -cpu rva23u64 "$BIN/rva23" > "$ROOT/tests/guest/expected/rva23.out"
-    "$QEMU10" -cpu max "$BIN/rva23_rv64gc" > "$ROOT/tests/guest/expected/rva23_rv64gc.out"
-  else
-    echo "build_guests: QEMU 10 not found; tests/guest/expected/rva23*.out left as they are" >&2
-  fi
+  expect_qemu10 rva23 rva23u64 "$BIN/rva23"
+  expect_qemu10 rva23_rv64gc max "$BIN/rva23_rv64gc"
 fi
 
 # Other optimisation levels of the same sources: different instruction mixes.
