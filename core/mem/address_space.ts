@@ -227,6 +227,18 @@ export class AddressSpace {
   }
 
   /**
+   * Whether every byte of `[addr, addr+len)` allows `access` (so that
+   * {@link check} would not throw): for a caller that has a fast path for
+   * a whole range and a slow one that faults at the right byte.
+   */
+  allows(addr: number, len: number, access: AccessKind): boolean {
+    if (!this.inRange(addr, len)) return false;
+    const need = ACCESS_PROT[access], last = (addr + len - 1) >>> PAGE_SHIFT;
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if ((this.pages[p] & need) === 0) return false;
+    return true;
+  }
+
+  /**
    * Checks that every byte of `[addr, addr+len)` allows `access`, or throws
    * {@link GuestMemoryError} naming the first byte that does not.
    */

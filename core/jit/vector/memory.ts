@@ -15,7 +15,7 @@
 
 import type { Cpu } from "../../cpu/state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
-import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { type AddressSpace, GuestMemoryError } from "../../mem/address_space.ts";
 import { memInfo } from "../plugin_actions.ts";
 import {
   type ElementAccess,
@@ -54,14 +54,6 @@ const CONTIGUOUS: readonly boolean[] = [true, false, false, true, true, false];
 
 /** The kinds a mask (vm = 0) applies to, by kind. */
 const MASKABLE: readonly boolean[] = [true, true, true, false, false, true];
-
-/** Whether every byte of `[addr, addr + len)` has a page that allows `need` (so that no access there faults). */
-function allows(mem: AddressSpace, addr: number, len: number, need: number): boolean {
-  if (!mem.inRange(addr, len)) return false;
-  const last = (addr + len - 1) >>> PAGE_SHIFT;
-  for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if ((mem.pages[p] & need) === 0) return false;
-  return true;
-}
 
 /** The EEW in bytes of a load/store's width field (bits 14:12). */
 function widthBytes(raw: number): number {
@@ -134,7 +126,7 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
     // element by element was a quarter of a vectorized program's time.) Not when plugins see each element access.
     if (after === undefined && fields === 1 && (vm || !MASKABLE[a.kind]) && CONTIGUOUS[a.kind] && evl > s.vstart) {
       const from = base + s.vstart * bytes, len = (evl - s.vstart) * bytes, at = vd * VLENB + s.vstart * bytes;
-      if (allows(mem, from, len, a.store ? PROT_WRITE : PROT_READ)) {
+      if (mem.allows(from, len, a.store ? "write" : "read")) {
         if (a.store) {
           mem.check(from, len, "write");
           mem.u8.set(s.v.subarray(at, at + len), from);
