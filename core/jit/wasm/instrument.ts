@@ -190,16 +190,19 @@ export function emitMemActions(
   for (const a of actions) {
     if ((a.rw & kind) === 0) continue;
     if (a.kind === "inline") emitAction(e, { kind: "inline", op: a.op, ref: a.ref, value: a.value }, windows, vcpu);
-    else if (a.kind === "record" && windows.batch(a.ring) !== undefined) {
-      // The words of the plugin core's memory record: tag and slot, meminfo and vCPU, address, value.
-      appendRecord(e, a.ring, windows.batch(a.ring)!, [
-        () => c.i32Const(TAG.MEM | a.id),
-        () => c.localGet(vcpu).op(OP.i32_wrap_i64).i32Const(17).op(OP.i32_shl).i32Const(info).op(OP.i32_or),
-        () => c.localGet(address).op(OP.i32_wrap_i64),
-        () => c.localGet(value).op(OP.i32_wrap_i64),
-        () => c.localGet(value).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64),
-      ]);
-    } else if (a.kind === "record") {
+    else if (a.kind === "record") {
+      const store = windows.batch(a.ring);
+      if (store !== undefined) {
+        // The words of the plugin core's memory record: tag and slot, meminfo and vCPU, address, value.
+        appendRecord(e, a.ring, store, [
+          () => c.i32Const(TAG.MEM | a.id),
+          () => c.localGet(vcpu).op(OP.i32_wrap_i64).i32Const(17).op(OP.i32_shl).i32Const(info).op(OP.i32_or),
+          () => c.localGet(address).op(OP.i32_wrap_i64),
+          () => c.localGet(value).op(OP.i32_wrap_i64),
+          () => c.localGet(value).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64),
+        ]);
+        continue;
+      }
       c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64);
       for (const local of [address, value]) {
         c.localGet(local).op(OP.i32_wrap_i64).localGet(local).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
