@@ -69,8 +69,7 @@ export class VectorState {
    * runs to restore them from a signal frame. An illegal `vtype` (vill,
    * reserved bits, SEW above ELEN = 64, LMUL 4, a fractional LMUL with
    * 64 · LMUL < SEW) sets `vill` with vl 0; otherwise vl is `avl` up to
-   * VLMAX. (The vset* instructions follow the same rules in
-   * `core/jit/vector/config.ts`.)
+   * VLMAX. The vset* instructions (`core/jit/vector/config.ts`) run it too.
    *
    * @example
    * ```ts

@@ -6,33 +6,18 @@
  */
 
 import type { Cpu } from "../../cpu/state.ts";
-import { ELEN, type VectorGroup, vlmax } from "./element.ts";
+import type { VectorGroup } from "./element.ts";
 
 /**
  * vset{i}vl{i}: the new `vtype` (low word `tlo`, high word `thi`) and AVL
- * (`avl`, or -1 for "VLMAX", or -2 for "keep vl") give `vl`, as QEMU's
- * `helper_vsetvl`: an illegal `vtype` (reserved bits, vill, SEW > ELEN,
- * LMUL 4, a fractional LMUL with ELEN · LMUL < SEW) sets `vill` and vl = 0.
- * Returns the new vl.
+ * (`avl`, or -1 for "VLMAX", or -2 for "keep vl") give `vl` by
+ * `VectorState.setConfig` (QEMU's `helper_vsetvl` rules, which
+ * `rt_sigreturn` applies too); vstart is 0. Returns the new vl.
  */
 function vsetvl(c: Cpu, avl: number, tlo: number, thi: number): number {
   const s = c.vec;
-  const vlmul = tlo & 7, sew = 8 << ((tlo >> 3) & 7);
-  let ill = thi !== 0 || (tlo & ~0xff) !== 0 || sew > ELEN || vlmul === 4;
-  // A fractional LMUL needs SEW <= ELEN · LMUL (measured: QEMU 10 refuses e64,mf2 and e16,mf8 at VLEN 128).
-  if (vlmul > 4 && ELEN >> (8 - vlmul) < sew) ill = true;
   s.vstart = 0;
-  if (ill) {
-    s.vill = true;
-    s.vtype = 0;
-    s.vl = 0;
-    return 0;
-  }
-  const max = vlmax(tlo);
-  if (avl === -2) avl = s.vl;
-  s.vl = avl < 0 || avl > max ? max : avl;
-  s.vtype = tlo;
-  s.vill = false;
+  s.setConfig(avl === -2 ? s.vl : avl < 0 ? Number.MAX_SAFE_INTEGER : avl, tlo, thi);
   return s.vl;
 }
 
