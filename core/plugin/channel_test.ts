@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import {
+  BATCH_STORE_WORDS,
   BATCH_WORDS,
   CTL_BYTES,
   EVENT_RING_WORDS,
@@ -120,6 +121,31 @@ Deno.test("RingWriter refuses a forged consumer position", () => {
     ring.put2(1, 2);
     assertThrows(() => ring.publish(), PluginFailure, "event ring: consumer position");
   }
+});
+
+Deno.test("RingWriter's batch moved into another memory keeps its records, and refuses a forged consumer position there too", () => {
+  const bufs = inProcessChannel();
+  const ring = new RingWriter(bufs.ring, () => {}, () => {
+    throw new Error("must not wait");
+  });
+  ring.put2(1, 2);
+  // The store a WebAssembly region appends to in place (its count first), in memory of its own.
+  const store = new Int32Array(new SharedArrayBuffer(BATCH_STORE_WORDS * 4));
+  assertThrows(() => ring.moveBatch(store.subarray(1)), RangeError, "a batch store is");
+  ring.moveBatch(store);
+  assertEquals([...store.subarray(0, 3)], [2, 1, 2]);
+  // A region's record, written as appendRecord writes it, then one of JavaScript's: one sequence.
+  store.set([7, 8], 1 + store[0]);
+  store[0] += 2;
+  ring.put3(9, 10, 11);
+  ring.publish();
+  assertEquals(take(ring.w), [1, 2, 7, 8, 9, 10, 11]);
+  assertEquals(store[0], 0);
+  // A consumer position forged by the plugin is refused before anything of the moved store is copied.
+  ring.put2(3, 4);
+  Atomics.store(ring.w, RING.TAIL, Atomics.load(ring.w, RING.HEAD) + 1);
+  assertThrows(() => ring.publish(), PluginFailure, "event ring: consumer position");
+  assertEquals([...store.subarray(0, 3)], [2, 3, 4]);
 });
 
 Deno.test("mappedChannel carves one mapping into the four parts and wakes by address", () => {
