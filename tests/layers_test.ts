@@ -24,6 +24,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["core/exec"],
   ["core/emulator.ts", "core/cli"],
   ["core/plugin", "core/gdb"],
+  ["core/app"],
   ["main.ts"],
 ];
 

@@ -186,7 +186,8 @@ function startPlume(args: string[]): Deno.ChildProcess {
 async function pluginProcesses(plume: Deno.ChildProcess): Promise<string[]> {
   const isPluginProcess = (pid: string) => {
     try {
-      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("sandbox/host.ts");
+      // From the sources, host.ts; from plume's own bundle, host.js.
+      return /sandbox\/host\.[jt]s\0/.test(Deno.readTextFileSync(`/proc/${pid}/cmdline`));
     } catch {
       return false;
     }

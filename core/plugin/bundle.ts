@@ -72,7 +72,7 @@ function importPackage(name: "esbuild" | "esbuild-wasm"): Promise<{ default?: Es
  * Loads esbuild: the native one when its executable can be spawned, else
  * esbuild-wasm. `PLUME_ESBUILD=wasm` forces the WebAssembly build.
  */
-function loadEsbuild(): Promise<Esbuild> {
+export function loadEsbuild(): Promise<Esbuild> {
   esbuildPromise ??= (async () => {
     if (Deno.env.get("PLUME_ESBUILD") !== "wasm") {
       try {

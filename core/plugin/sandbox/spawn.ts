@@ -33,7 +33,7 @@ import type { PluginProcess } from "../instance.ts";
 import type { HostArgs } from "./host.ts";
 import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { type ExitStatus, os, SandboxUnavailable } from "./os.ts";
-import { PLUGIN_HOST_FLAG } from "./host_flag.ts";
+import { bundledHostModule, PLUGIN_HOST_FLAG } from "./host_flag.ts";
 import { fileUrlToPath } from "../../util/file_url.ts";
 
 /** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
@@ -74,7 +74,7 @@ export interface SandboxOptions {
 }
 
 function hostPath(): string {
-  return fileUrlToPath(new URL("./host.ts", import.meta.url));
+  return bundledHostModule() ?? fileUrlToPath(new URL("./host.ts", import.meta.url));
 }
 
 /**

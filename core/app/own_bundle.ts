@@ -1,0 +1,201 @@
+/**
+ * plume's own modules bundled into a few JavaScript files, cached in the
+ * checkout (`.cache/modules`, a folder per key) the way Python caches bytecode next to
+ * its sources, so that a run loads those instead of some 130 TypeScript
+ * modules.
+ *
+ * Why: Deno loads, checks against its transpile cache and instantiates
+ * every module on its own, and plume's dynamic imports load in waves. On
+ * this project's machines importing the emulator's modules took 63 ms from
+ * the sources and 30 ms from a bundle, and `busybox echo hi` 94 against
+ * 84 ms quiet; on a loaded machine 132 against 75 ms (best runs) and 266
+ * against 98 ms (medians). See ARCHITECTURE.md, "Start-up".
+ *
+ * The key covers what the bundle is made of: every module under `core/`
+ * (path, size, modification time), `deno.json`, the bundle's format and
+ * Deno's version; an edited source makes a new key, so a bundle never runs
+ * code older than the checkout. The first run after a change builds the
+ * bundle (esbuild, which plume uses for plugins: about half a second) and
+ * renames it into place whole, so that concurrent runs never see half of
+ * one. Whatever fails (no esbuild, a read-only checkout), plume runs from
+ * the sources, as it does in the compiled executable (whose modules are
+ * already in one file) and with `PLUME_OWN_BUNDLE=off`.
+ *
+ * `import.meta.url` in a bundled module is replaced by its source file's
+ * URL, so that what a module finds next to itself (the built-in plugins)
+ * it finds next to its source; plugin processes run the bundle's copy of
+ * `host.ts`.
+ *
+ * @module
+ */
+
+import { fileUrlToPath } from "../util/file_url.ts";
+
+type CommandLine = typeof import("./command_line.ts");
+
+/** The checkout: the folder of `main.ts`, `deno.json` and `core/`. */
+const ROOT = new URL("../../", import.meta.url);
+/** Changes whenever the way the bundle is made changes, so that a bundle made otherwise is not used. */
+const FORMAT = "1";
+/** The modules the bundle starts from (relative to the checkout), and what they become in it. */
+const ENTRIES = ["core/app/command_line.ts", "core/plugin/sandbox/host.ts"] as const;
+const bundled = (entry: string) => entry.replace(/\.ts$/, ".js");
+/** How many bundles a checkout keeps: runs of older sources may still load chunks from theirs. */
+const KEEP = 4;
+
+/**
+ * The command line's module: from the cached bundle (built first when the
+ * sources changed), else from the sources.
+ */
+export async function loadCommandLine(): Promise<CommandLine> {
+  const dir = ROOT.protocol === "file:" && !Deno.build.standalone && wanted()
+    ? await ownBundle(fileUrlToPath(ROOT)).catch(() => undefined)
+    : undefined;
+  if (dir === undefined) return await import("./command_line.ts");
+  const cli: CommandLine = await import(new URL(bundled(ENTRIES[0]), dir).href);
+  cli.useHostModule(fileUrlToPath(new URL(bundled(ENTRIES[1]), dir)));
+  return cli;
+}
+
+function wanted(): boolean {
+  try {
+    return Deno.env.get("PLUME_OWN_BUNDLE") !== "off";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The bundle of the checkout at `root` (a path ending in `/`), as a
+ * directory URL: the cached one, or one built now.
+ *
+ * @throws when it can be neither found nor built
+ */
+export async function ownBundle(root: string): Promise<URL> {
+  const cache = `${root}.cache/modules`;
+  const key = await sourceKey(root);
+  const dir = `${cache}/${key}`;
+  const url = new URL(`.cache/modules/${key}/`, ROOT);
+  if (isComplete(dir)) return url;
+  // A build that failed for these sources (offline without esbuild, a read-only checkout) is not tried at every run.
+  const failed = `${cache}/failed-${key}`;
+  if (ageMs(failed) < DAY) throw new Error("building plume's bundle failed before");
+  try {
+    Deno.mkdirSync(cache, { recursive: true });
+    await build(root, cache, dir);
+  } catch (err) {
+    try {
+      Deno.writeTextFileSync(failed, `${err instanceof Error ? err.message : String(err)}\n`);
+    } catch {
+      // A checkout that cannot be written cannot remember either: each run tries again.
+    }
+    throw err;
+  }
+  return url;
+}
+
+const HOUR = 3600_000, DAY = 24 * HOUR;
+
+/** How long ago `path` was modified (ms), or Infinity when it does not exist. */
+function ageMs(path: string): number {
+  try {
+    return Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+  } catch {
+    return Infinity;
+  }
+}
+
+/** A bundle is complete once renamed into place: its entries exist. */
+function isComplete(dir: string): boolean {
+  try {
+    return ENTRIES.every((e) => Deno.statSync(`${dir}/${bundled(e)}`).isFile);
+  } catch {
+    return false;
+  }
+}
+
+/** The cache key of the sources at `root`: a digest of every bundled module's path, size and modification time. */
+export async function sourceKey(root: string): Promise<string> {
+  const lines = [FORMAT, Deno.version.deno, root];
+  const stamp = (rel: string) => {
+    const s = Deno.statSync(`${root}${rel}`);
+    lines.push(`${rel} ${s.size} ${s.mtime?.getTime()} ${s.ino}`);
+  };
+  const walk = (rel: string) => {
+    const names = [...Deno.readDirSync(`${root}${rel}`)].sort((a, b) => a.name < b.name ? -1 : 1);
+    for (const e of names) {
+      if (e.isDirectory) walk(`${rel}${e.name}/`);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) stamp(`${rel}${e.name}`);
+    }
+  };
+  stamp("deno.json");
+  walk("core/");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(lines.join("\n")));
+  return Array.from(new Uint8Array(digest).subarray(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Builds the bundle into a directory of its own, then renames it to `dir` (unless another run was first). */
+async function build(root: string, cache: string, dir: string): Promise<void> {
+  const { loadEsbuild, stopEsbuild } = await import("../plugin/bundle.ts");
+  const esbuild = await loadEsbuild();
+  const tmp = Deno.makeTempDirSync({ dir: cache, prefix: "building-" });
+  try {
+    await esbuild.build({
+      entryPoints: ENTRIES.map((e) => `${root}${e}`),
+      outbase: root,
+      outdir: tmp,
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "neutral",
+      target: "esnext",
+      external: ["node:*", "npm:*"],
+      logLevel: "silent",
+      plugins: [{
+        name: "plume-sources",
+        // esbuild's types are not imported (it loads lazily, as `any`).
+        // deno-lint-ignore no-explicit-any
+        setup(b: any) {
+          b.onLoad({ filter: /\.ts$/ }, async (args: { path: string }) => {
+            const url = new URL(args.path.slice(root.length), ROOT).href;
+            const text = await Deno.readTextFile(args.path);
+            return { contents: text.replaceAll("import.meta.url", JSON.stringify(url)), loader: "ts" };
+          });
+        },
+      }],
+    });
+    try {
+      Deno.renameSync(tmp, dir);
+    } catch (err) {
+      // Another run renamed its bundle of the same sources into place first: use that one.
+      if (!isComplete(dir)) throw err;
+    }
+  } finally {
+    await stopEsbuild();
+    removeQuietly(tmp);
+  }
+  prune(cache);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch {
+    // Gone already (renamed into place), or not ours to remove: nothing to do.
+  }
+}
+
+/**
+ * Removes all but the {@link KEEP} newest bundles, builds abandoned for an
+ * hour (a run killed while building) and failures a day old.
+ */
+function prune(cache: string): void {
+  const entries = [...Deno.readDirSync(cache)].map((e) => ({ name: e.name, path: `${cache}/${e.name}` }))
+    .map((e) => ({ ...e, age: ageMs(e.path) }));
+  for (const e of entries) {
+    if (e.name.startsWith("building-") && e.age > HOUR) removeQuietly(e.path);
+    if (e.name.startsWith("failed-") && e.age > DAY) removeQuietly(e.path);
+  }
+  const bundles = entries.filter((e) => /^[0-9a-f]+$/.test(e.name)).sort((a, b) => a.age - b.age);
+  for (const e of bundles.slice(KEEP)) removeQuietly(e.path);
+}
