@@ -22,10 +22,14 @@ const HELLO = join(ROOT, "tests/guest/bin/hello_asm");
 const PLUME = [Deno.execPath(), "run", "-A", join(ROOT, "main.ts")];
 
 /** One run's wall time (ms) and peak RSS (KiB, when `/usr/bin/time` exists). */
-async function run(cmd: string[], timeTool: boolean): Promise<{ ms: number; kb?: number }> {
+async function run(
+  cmd: string[],
+  timeTool: boolean,
+  env?: Record<string, string>,
+): Promise<{ ms: number; kb?: number }> {
   const full = timeTool ? ["/usr/bin/time", "-f", "%M", ...cmd] : cmd;
   const t0 = performance.now();
-  const out = await new Deno.Command(full[0], { args: full.slice(1), stdout: "null", stderr: "piped" }).output();
+  const out = await new Deno.Command(full[0], { args: full.slice(1), env, stdout: "null", stderr: "piped" }).output();
   const ms = performance.now() - t0;
   const err = new TextDecoder().decode(out.stderr).trim();
   if (!out.success && !cmd.includes(HELLO)) throw new Error(`${cmd.join(" ")} failed: ${err.slice(-500)}`);
@@ -55,14 +59,19 @@ export async function startupRows(runs: number): Promise<[string, string, string
       ["front", [...PLUME, "-version"]],
       ["hello", [...PLUME, HELLO]],
       ["plume", [...PLUME, BUSYBOX, "echo", "hi"]],
+      ["sources", [...PLUME, BUSYBOX, "echo", "hi"]],
       ["qemu", ["qemu-riscv64", BUSYBOX, "echo", "hi"]],
     ];
+    // The same command with plume's modules loaded one by one from the sources instead of its own bundle.
+    const env = (k: string) => k === "sources" ? { PLUME_OWN_BUNDLE: "off" } : undefined;
+    // A first run builds the bundle, if the sources changed since the last.
+    await run([...PLUME, "-version"], false);
     const ms = new Map<string, number[]>(steps.map(([k]) => [k, []]));
     const kb = new Map<string, number[]>(steps.map(([k]) => [k, []]));
     for (let i = 0; i < runs; i++) {
       for (const [k, cmd] of steps) {
         // Every step runs under /usr/bin/time, so that the differences between steps do not include its start-up.
-        const r = await run(cmd, timeTool);
+        const r = await run(cmd, timeTool, env(k));
         ms.get(k)!.push(r.ms);
         if (r.kb) kb.get(k)!.push(r.kb);
       }
@@ -80,6 +89,11 @@ export async function startupRows(runs: number): Promise<[string, string, string
       ["  + plume's front (plume -version)", `+${f(m("front") - m("deno"))}`, ""],
       ["  + emulator modules, guest set-up (hello_asm)", `+${f(m("hello") - m("front"))}`, ""],
       ["  + busybox echo hi's 243k instructions", `+${f(m("plume") - m("hello"))}`, ""],
+      [
+        "  the same, plume's modules from the sources",
+        f(m("sources")),
+        `(PLUME_OWN_BUNDLE=off: ${(m("sources") / m("plume")).toFixed(2)}x the bundled run)`,
+      ],
     ];
     if (kb.get("plume")!.length > 0 && kb.get("qemu")!.length > 0) {
       const p = median(kb.get("plume")!), q = median(kb.get("qemu")!);
