@@ -51,10 +51,16 @@ export async function loadCommandLine(): Promise<CommandLine> {
   const dir = ROOT.protocol === "file:" && !Deno.build.standalone && wanted()
     ? await ownBundle(fileUrlToPath(ROOT)).catch(() => undefined)
     : undefined;
-  if (dir === undefined) return await import("./command_line.ts");
-  const cli: CommandLine = await import(new URL(bundled(ENTRIES[0]), dir).href);
-  cli.useHostModule(fileUrlToPath(new URL(bundled(ENTRIES[1]), dir)));
-  return cli;
+  if (dir !== undefined) {
+    try {
+      const cli: CommandLine = await import(new URL(bundled(ENTRIES[0]), dir).href);
+      cli.useHostModule(fileUrlToPath(new URL(bundled(ENTRIES[1]), dir)));
+      return cli;
+    } catch {
+      // A bundle damaged since it was built: the sources still run (their modules are others than the bundle's).
+    }
+  }
+  return await import("./command_line.ts");
 }
 
 function wanted(): boolean {
@@ -73,6 +79,8 @@ function wanted(): boolean {
  */
 export async function ownBundle(root: string): Promise<URL> {
   const cache = `${root}.cache/modules`;
+  // Code run with all of plume's permissions: only from a folder no one else could have written to.
+  if (!isPrivate(cache)) throw new Error(`${cache} is writable by others`);
   const key = await sourceKey(root);
   const dir = `${cache}/${key}`;
   const url = new URL(`.cache/modules/${key}/`, ROOT);
@@ -81,7 +89,7 @@ export async function ownBundle(root: string): Promise<URL> {
   const failed = `${cache}/failed-${key}`;
   if (ageMs(failed) < DAY) throw new Error("building plume's bundle failed before");
   try {
-    Deno.mkdirSync(cache, { recursive: true });
+    Deno.mkdirSync(cache, { recursive: true, mode: 0o755 });
     await build(root, cache, dir);
   } catch (err) {
     try {
@@ -102,6 +110,21 @@ function ageMs(path: string): number {
     return Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
   } catch {
     return Infinity;
+  }
+}
+
+/** True when `dir` is missing (it will be made so), or owned by this user and writable by no one else. */
+function isPrivate(dir: string): boolean {
+  let info;
+  try {
+    info = Deno.statSync(dir);
+  } catch {
+    return true;
+  }
+  try {
+    return (info.uid === null || info.uid === Deno.uid()) && ((info.mode ?? 0) & 0o022) === 0;
+  } catch {
+    return false; // No permission to know who we are: not sure enough.
   }
 }
 

@@ -92,6 +92,16 @@ Deno.test("plume runs from its bundle, builds a new one when a source changes, a
   assertStringIncludes(broken.stderr, "from the bundle");
   const off = await run(checkout, [hello], { PLUME_OWN_BUNDLE: "off" });
   assertEquals([off.status, off.stderr], [7, ""], "the sources, not the bundle");
+  // A cache others could have written to is not trusted.
+  const cache = join(checkout, ".cache/modules");
+  await Deno.chmod(cache, 0o777);
+  const shared = await run(checkout, [hello]);
+  assertEquals([shared.status, shared.stderr], [7, ""], "the sources, not a bundle from a folder anyone can write");
+  await Deno.chmod(cache, 0o755);
+  // A damaged entry is passed over for the sources.
+  await Deno.writeTextFile(join(dir, "core/app/command_line.js"), "this is not JavaScript(\n");
+  const damaged = await run(checkout, [hello]);
+  assertEquals([damaged.status, damaged.stderr], [7, ""], "the sources, not a damaged bundle");
 
   // An edited source is a new key: a new bundle, built from the sources as they are now.
   const log = join(checkout, "core/util/log.ts");
