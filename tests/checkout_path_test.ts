@@ -7,22 +7,7 @@
 
 import { join } from "node:path";
 import { assertEquals, assertStringIncludes } from "./assert.ts";
-import { GUEST_BIN, plumeTaskFlags, ROOT, tempDir } from "./harness.ts";
-
-/** What plume needs to run: its entry, its configuration, its modules and the built-in plugins. */
-const CHECKOUT = ["main.ts", "deno.json", "deno.lock", "core", "plugins"];
-
-/** Copies this checkout's run-time files into `dir` (a plain copy: no git, nothing else). */
-async function copyCheckout(dir: string): Promise<void> {
-  const copy = async (from: string, to: string): Promise<void> => {
-    const info = await Deno.stat(from);
-    if (!info.isDirectory) return await Deno.copyFile(from, to);
-    await Deno.mkdir(to, { recursive: true });
-    for await (const e of Deno.readDir(from)) await copy(join(from, e.name), join(to, e.name));
-  };
-  await Deno.mkdir(dir, { recursive: true });
-  for (const name of CHECKOUT) await copy(join(ROOT, name), join(dir, name));
-}
+import { copyCheckout, GUEST_BIN, ROOT, runCheckout, tempDir } from "./harness.ts";
 
 Deno.test("plume runs built-in and user plugins from a checkout whose path has a space", async () => {
   const base = await tempDir("plume-checkout-");
@@ -32,20 +17,7 @@ Deno.test("plume runs built-in and user plugins from a checkout whose path has a
   const pluginDir = join(base, "my plugins");
   await Deno.mkdir(pluginDir);
   await Deno.copyFile(join(ROOT, "tests/plugins/count.ts"), join(pluginDir, "count.ts"));
-  const flags = plumeTaskFlags(await Deno.readTextFile(join(checkout, "deno.json")));
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags, `--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts"), ...args],
-      cwd: base,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      status: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  };
+  const run = (...args: string[]) => runCheckout(checkout, args, { cwd: base });
   const hello = join(GUEST_BIN, "hello_asm");
   const builtin = await run("-plugin", "insn,inline=on", "-d", "plugin", hello);
   assertEquals(builtin.status, 7, builtin.stderr);

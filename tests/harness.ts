@@ -331,6 +331,45 @@ export function plumeTaskFlags(denoJson: string): string[] {
   return words.slice(2, main);
 }
 
+/** What plume needs to run from a checkout: its entry, its configuration, its modules and the built-in plugins. */
+const CHECKOUT = ["main.ts", "deno.json", "deno.lock", "core", "plugins"];
+
+/**
+ * Copies this checkout's run-time files into `dir` (a plain copy: no git, no
+ * `.cache`, so not the bundles of plume's own modules either).
+ */
+export async function copyCheckout(dir: string): Promise<void> {
+  const copy = async (from: string, to: string): Promise<void> => {
+    const info = await Deno.stat(from);
+    if (!info.isDirectory) return await Deno.copyFile(from, to);
+    await Deno.mkdir(to, { recursive: true });
+    for await (const e of Deno.readDir(from)) await copy(join(from, e.name), join(to, e.name));
+  };
+  await Deno.mkdir(dir, { recursive: true });
+  for (const name of CHECKOUT) await copy(join(ROOT, name), join(dir, name));
+}
+
+/**
+ * Runs plume from the checkout at `checkout` (see {@link copyCheckout}) as its
+ * `plume` task does, with text output.
+ */
+export async function runCheckout(
+  checkout: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const flags = plumeTaskFlags(await Deno.readTextFile(join(checkout, "deno.json")));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, `--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts"), ...args],
+    cwd: opts.cwd,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { status: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
 /** How to start plume: the deno binary running this test, the task's flags, main.ts by absolute path. */
 function plumeCommand(): string[] {
   const flags = plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json")));

@@ -1,36 +1,11 @@
 import { join } from "node:path";
 import { assertEquals, assertNotEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { GUEST_BIN, plumeTaskFlags, ROOT, tempDir } from "../../tests/harness.ts";
+import { copyCheckout, GUEST_BIN, runCheckout, tempDir } from "../../tests/harness.ts";
 import { sourceKey } from "./own_bundle.ts";
 
-/** What plume needs to run from a checkout. */
-const CHECKOUT = ["main.ts", "deno.json", "deno.lock", "core", "plugins"];
-
-async function copyTree(from: string, to: string): Promise<void> {
-  const info = await Deno.stat(from);
-  if (!info.isDirectory) return await Deno.copyFile(from, to);
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    // Not the bundles of the checkout the test runs from: the copy makes its own.
-    if (e.name !== ".cache") await copyTree(join(from, e.name), join(to, e.name));
-  }
-}
-
 /** Runs the copy's `main.ts` with `args`; `env` is added to the environment. */
-async function run(checkout: string, args: string[], env: Record<string, string> = {}) {
-  const flags = plumeTaskFlags(await Deno.readTextFile(join(checkout, "deno.json")));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, `--config=${join(checkout, "deno.json")}`, join(checkout, "main.ts"), ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    status: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const run = (checkout: string, args: string[], env: Record<string, string> = {}) =>
+  runCheckout(checkout, args, { env });
 
 /** The bundles in a checkout's cache (their key directories). */
 function bundles(checkout: string): string[] {
@@ -69,10 +44,7 @@ Deno.test("the bundle key changes with a module's size, time or presence, not wi
 
 Deno.test("plume runs from its bundle, builds a new one when a source changes, and from the sources with PLUME_OWN_BUNDLE=off", async () => {
   const checkout = join(await tempDir("plume-own-bundle-"), "checkout");
-  for (const name of CHECKOUT) {
-    await Deno.mkdir(checkout, { recursive: true });
-    await copyTree(join(ROOT, name), join(checkout, name));
-  }
+  await copyCheckout(checkout);
   const hello = join(GUEST_BIN, "hello_asm");
   const first = await run(checkout, [hello]);
   assertEquals([first.status, first.stdout, first.stderr], [7, "Hello from RISC-V assembly, no libc\n", ""]);
@@ -113,10 +85,7 @@ Deno.test("plume runs from its bundle, builds a new one when a source changes, a
 
 Deno.test("plume runs from its sources when the bundle cannot be built, and tries once per key", async () => {
   const checkout = join(await tempDir("plume-own-bundle-"), "checkout");
-  for (const name of CHECKOUT) {
-    await Deno.mkdir(checkout, { recursive: true });
-    await copyTree(join(ROOT, name), join(checkout, name));
-  }
+  await copyCheckout(checkout);
   // esbuild that cannot be found: the import map points it at a file that does not exist.
   const config = JSON.parse(await Deno.readTextFile(join(checkout, "deno.json")));
   config.imports.esbuild = "./no-such-esbuild.js";
