@@ -176,6 +176,44 @@ if (so) {
   }
 }
 
+// The record pipeline (issue 8): what a streamed record costs the guest (the producer) and the plugin's process (the
+// consumer), and how much of the replay ran beside the guest, from -d plugin_stats. The baseline plugin is told of the
+// same translations and records nothing, so the difference in the guest's own time is the records'.
+{
+  type Stats = { records: number; callbacks: number; busyMs: number; runMs: number; ringMs: number; callMs: number };
+  const statsOf = async (spec: string): Promise<Stats> => {
+    const cmd = plume("-d", "plugin_stats", "-plugin", spec);
+    const out = await new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "piped" }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    const m = new RegExp(
+      "(\\d+) records .* replayed in ([0-9.]+) ms, (\\d+) streamed callbacks .* the guest ran ([0-9.]+) ms, " +
+        "waited ([0-9.]+) ms for ring space and ([0-9.]+) ms in",
+    ).exec(err);
+    if (!m) throw new Error(`no -d plugin_stats line for ${spec}: ${err}`);
+    const [records, busyMs, callbacks, runMs, ringMs, callMs] = m.slice(1).map(Number);
+    return { records, callbacks, busyMs, runMs, ringMs, callMs };
+  };
+  const medianOf = async (spec: string): Promise<Stats> => {
+    const all: Stats[] = [];
+    for (let i = 0; i < RUNS; i++) all.push(await statsOf(spec));
+    return all.sort((a, b) => a.runMs - b.runMs)[Math.floor(all.length / 2)];
+  };
+  const baseline = await medianOf(join(ROOT, "tests/plugins/translations_only.ts"));
+  const own = (st: Stats) => st.runMs - st.ringMs - st.callMs;
+  for (const [spec, what] of [["bb", "block records"], ["mem,callback=on", "memory records"]] as const) {
+    const st = await medianOf(spec);
+    const producer = (own(st) - own(baseline)) * 1e6 / st.records;
+    const consumer = st.busyMs * 1e6 / st.callbacks;
+    const beside = st.busyMs > 0 ? Math.max(0, 1 - st.ringMs / st.busyMs) : 0;
+    rows.push([
+      `${what} through the ring (-plugin ${spec})`,
+      `${(st.records / st.runMs / 1000).toFixed(1)} M/s`,
+      `guest ${producer.toFixed(1)} ns a record, plugin ${consumer.toFixed(1)} ns a callback, ` +
+      `${(beside * 100).toFixed(0)}% of the replay beside the guest`,
+    ]);
+  }
+}
+
 // Synchronous callbacks: one R_REGS callback per executed block (tests/plugins/sync_per_block.ts), on a smaller
 // input (each call is a round trip between the guest and the plugin's process). The plugin counts its calls.
 {

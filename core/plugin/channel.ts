@@ -56,14 +56,34 @@ export const CTL_BYTES = 1 << 20;
 export const PAYLOAD = 64;
 /**
  * Int32 index of the failure message of a dead plugin: an area of its own
- * (the last 16 KiB), so that a call's payload written while the plugin dies
- * cannot overwrite the message. Payloads end before it.
+ * (the last 16 KiB but {@link STATS}), so that a call's payload written
+ * while the plugin dies cannot overwrite the message. Payloads end before it.
  */
 export const DEATH = (CTL_BYTES >> 2) - 4096;
+/**
+ * Int32 index of the replay statistics the plugin's side keeps for
+ * `-d plugin_stats` (Float64 words, {@link STAT}): the last 64 bytes.
+ * Written by the plugin's process, so only ever shown, never trusted.
+ */
+export const STATS = (CTL_BYTES >> 2) - 16;
+
+/** The Float64 words at {@link STATS}. */
+export const STAT = {
+  /** Milliseconds the plugin's thread spent replaying records. */
+  BUSY_MS: 0,
+  /** Block records replayed. */
+  BLOCKS: 1,
+  /** Memory records replayed. */
+  MEMS: 2,
+  /** Other records (conditional, truncation, vCPU events). */
+  OTHERS: 3,
+  /** Streamed callbacks those records ran. */
+  CALLBACKS: 4,
+} as const;
 
 /** End (in bytes) of the area a string or byte payload starting at int32 index `at` may use. */
 function areaEnd(at: number): number {
-  return at < DEATH ? DEATH * 4 : CTL_BYTES;
+  return at < DEATH ? DEATH * 4 : STATS * 4;
 }
 
 /** States of {@link CTL.STATE}. */

@@ -25,6 +25,7 @@ import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
+import { replayFigures, statsLine } from "./plugin_stats.ts";
 import type { PluginInstance } from "./instance.ts";
 import { os } from "./sandbox/os.ts";
 import { ACCESS, type CallContext, NO_ACCESS, serveRequest, snapshotRegisters } from "./requests.ts";
@@ -62,6 +63,8 @@ export class PluginCore implements VcpuHooks {
   private guest: Guest | undefined;
   /** vCPUs by index. */
   private readonly cpus: Cpu[] = [];
+  /** When the first vCPU started (`performance.now()`), for `-d plugin_stats`. */
+  private runStartedAt: number | undefined;
   /**
    * Synchronous callbacks by the id translated code calls them with: the
    * instance, the plugin's own id, whether it is a memory callback and
@@ -166,6 +169,7 @@ export class PluginCore implements VcpuHooks {
   /** Adds an instance (in load order). */
   add(inst: PluginInstance): void {
     inst.onAttention = () => this.checkAttention();
+    inst.keepsStats = this.log.on("plugin_stats");
     // Which registers the plugin's side lists: V's only in a run with V.
     inst.regs[REGS.VLENB] = this.vector ? VLENB : 0;
     this.instances.push(inst);
@@ -510,6 +514,7 @@ export class PluginCore implements VcpuHooks {
       return;
     }
     this.completeLifecycle();
+    this.runStartedAt ??= performance.now();
     this.cpus[cpu.vcpuIndex] = cpu;
     let relayout = false;
     for (const inst of this.instances) {
@@ -607,7 +612,25 @@ export class PluginCore implements VcpuHooks {
       // Every streamed event is delivered before atexit: the call drains the ring first.
       this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.ATEXIT, []));
     }
+    if (this.log.on("plugin_stats")) this.printStats();
     this.shutdown();
+  }
+
+  /** `-d plugin_stats`: a line per plugin still loaded. */
+  private printStats(): void {
+    const runMs = this.runStartedAt === undefined ? 0 : performance.now() - this.runStartedAt;
+    for (const inst of this.instances) {
+      if (!inst.alive) continue;
+      const { ringMs, callMs, calls } = inst.waited;
+      const line = statsLine(printable(inst.name), {
+        ...replayFigures(inst.channel.ctl),
+        ringMs,
+        callMs,
+        calls,
+        runMs,
+      });
+      this.log.write(line);
+    }
   }
 
   /**

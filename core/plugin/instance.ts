@@ -101,6 +101,10 @@ export class PluginInstance {
   guestWrite = false;
   /** Registrations made since the last flush of all translations (bounded by the core). */
   registrations = 0;
+  /** True with `-d plugin_stats`: synchronous calls are counted and timed (a clock read each). */
+  keepsStats = false;
+  /** What the guest spent waiting for this plugin (ms), and the synchronous calls counted. */
+  readonly waited = { ringMs: 0, calls: 0, callMs: 0 };
   private readonly text: TextReader;
   private readonly waiter: Waiter;
   /** A failure found where it could not be thrown (draining output): thrown by the next call or check. */
@@ -213,6 +217,15 @@ export class PluginInstance {
    * a few words now and then does not keep the guest waiting forever.
    */
   private waitRing(tail: number, since: number): void {
+    const began = performance.now();
+    try {
+      this.waitRingInner(tail, since);
+    } finally {
+      this.waited.ringMs += performance.now() - began;
+    }
+  }
+
+  private waitRingInner(tail: number, since: number): void {
     const w = this.ring.w;
     for (let i = 0;; i++) {
       if (Atomics.load(w, RING.TAIL) !== tail) return;
@@ -328,6 +341,7 @@ export class PluginInstance {
     // The reply is read once, here: what plume checks must be what it uses, whatever the plugin writes later.
     const reply = Int32Array.of(ci[CTL.ARGS], ci[CTL.ARGS + 1], ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
     Atomics.store(ci, CTL.STATE, STATE.IDLE);
+    if (this.keepsStats) this.waited.calls++, this.waited.callMs += performance.now() - started;
     return reply;
   }
 }

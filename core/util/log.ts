@@ -14,6 +14,7 @@ export const LOG_ITEMS: Readonly<Record<string, string>> = {
   unimp: "log unimplemented functionality",
   strace: "log every user-mode syscall, its input, and its result",
   plugin: "output from TCG plugins",
+  plugin_stats: "at exit, what each plugin's records and calls cost (plume's own)",
   page: "dump the guest's memory mappings at the start of user mode emulation",
   nochain: 'do not chain compiled TBs so that "exec" and "cpu" show complete traces',
 };

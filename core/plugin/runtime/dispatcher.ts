@@ -20,7 +20,7 @@ import { type Channel, CTL, type LoadReport, PAYLOAD, putString, STATE } from ".
 import type { QemuInfo } from "./api.ts";
 import { handleCall } from "./calls.ts";
 import { Died, errorText, isA, markDead } from "./failure.ts";
-import { bindRing, consumeRing, dieInReplay, hasRecords } from "./replay.ts";
+import { bindRing, bindStats, consumeRing, dieInReplay, hasRecords } from "./replay.ts";
 import { type AnyFn, ForkedChild, type Forker, instance } from "./state.ts";
 
 /** What the emulator sends a plugin's process once it booted (JSON on its standard input). */
@@ -141,6 +141,7 @@ export function bind(channel: Channel): void {
   instance.regs = new Int32Array(channel.regs);
   instance.waiter = channel.waiter;
   bindRing(instance.ring);
+  bindStats(channel.ctl);
 }
 
 /**
@@ -174,6 +175,7 @@ function serve(idle: () => void): never {
       if (!isA(err, ForkedChild)) dieInReplay(err);
       // This is the copy made for a forked guest: its channel is a new one, in the same place.
       bindRing(instance.ring);
+      bindStats(instance.ctl);
       ci = instance.ci;
       waiter = instance.waiter;
       Atomics.store(ci, CTL.STATE, STATE.IDLE);

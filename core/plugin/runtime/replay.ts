@@ -15,7 +15,7 @@
  * @module
  */
 
-import { EVENT_RING_WORDS, ID_MASK, RING, RING_HEADER, ringWord, TAG } from "../channel.ts";
+import { EVENT_RING_WORDS, ID_MASK, RING, RING_HEADER, ringWord, STAT, STATS, TAG } from "../channel.ts";
 import { die, fnName } from "./failure.ts";
 import { type AnyFn, type BlockReplay, instance, type MemSlot, MEMV } from "./state.ts";
 
@@ -31,6 +31,23 @@ let run = 0;
 
 /** The streamed callback running (for the message when it throws). */
 let current: AnyFn | undefined;
+
+/** The replay statistics in the control block ({@link STAT}), for `-d plugin_stats`. */
+let stats: Float64Array<ArrayBufferLike> = new Float64Array(5);
+/** Streamed callbacks run since the statistics were last written. */
+let ran = 0;
+/**
+ * A clock finer than `Date.now`, taken before the plugin runs (its global
+ * object keeps only ECMAScript's) and never handed to it.
+ */
+const clock = performance.now.bind(performance);
+
+/** Keeps the replay statistics in the control block `ctl`, from zero (a forked copy counts its own). */
+export function bindStats(ctl: ArrayBufferLike): void {
+  stats = new Float64Array(ctl, STATS * 4, 5);
+  stats.fill(0);
+  ran = 0;
+}
 
 /** Starts consuming the event ring `ring` (`instance.ring`) where its consumer position stands. */
 export function bindRing(ring: Int32Array): void {
@@ -73,9 +90,10 @@ function replay(b: BlockReplay, v: number, from: number, r: number, to: number):
   for (; r < rs.length; r++) {
     const start = rs[r], end = re[r];
     if (start >= to) break;
-    const stop = end < to ? end : to, f = rf[r];
+    const stop = end < to ? end : to, f = rf[r], n = stop - (start > from ? start : from);
     if (f !== current) current = f;
-    repeat(f, v, ru[r], stop - (start > from ? start : from));
+    repeat(f, v, ru[r], n);
+    ran += n;
     if (stop < end) break;
   }
   return r;
@@ -97,6 +115,8 @@ export function finishPending(): void {
     rw[RING.REPLAYING] = 0;
   }
   pend = undefined;
+  stats[STAT.CALLBACKS] += ran;
+  ran = 0;
 }
 
 function blockOf(id: number): BlockReplay | undefined {
@@ -200,10 +220,10 @@ function otherRecord(w0: number, t: number): number {
  * A callback's exception goes through (see {@link dieInReplay}).
  */
 export function consumeRing(): void {
-  const w = rw, m = EVENT_RING_WORDS - 1;
+  const w = rw, m = EVENT_RING_WORDS - 1, began = clock();
   w[RING.REPLAYING] = 1;
   const h = Atomics.load(w, RING.HEAD);
-  let t = tail, n = 0;
+  let t = tail, n = 0, nBlocks = 0, nMems = 0, nOthers = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
   const blocks = instance.blocks, memSlots = instance.memSlots;
   let first = instance.pending ? blocks.length : instance.validFrom;
@@ -220,6 +240,7 @@ export function consumeRing(): void {
       v = w[RING_HEADER + ((t + 1) & m)];
       p = r = 0;
       t = (t + 2) | 0;
+      nBlocks++;
     } else if (tag === TAG.MEM) {
       // Memory records, the other frequent kind, are handled here too, with the replay state in locals.
       const slot = memSlots[w0 & ID_MASK], word = w[RING_HEADER + ((t + 1) & m)];
@@ -227,6 +248,7 @@ export function consumeRing(): void {
       MEMV[1] = w[RING_HEADER + ((t + 3) & m)];
       MEMV[2] = w[RING_HEADER + ((t + 4) & m)];
       t = (t + 5) | 0;
+      nMems++;
       if (slot !== undefined && slot.block >= first) {
         const vcpu = word >>> 17, info = word & 0x1ffff, mb = blocks[slot.block];
         if (mb !== b || vcpu !== v) {
@@ -242,12 +264,14 @@ export function consumeRing(): void {
         MEMV[0] = info;
         f(vcpu, info, addr, slot.ud);
         MEMV[0] = -1;
+        ran++;
         if (instance.pending) first = blocks.length;
       }
     } else {
       pend = b, pendVcpu = v, pos = p, run = r;
       t = otherRecord(w0, t);
       b = pend, v = pendVcpu, p = pos, r = run;
+      nOthers++;
     }
     // Hand space back regularly so a producer waiting on a full ring resumes early.
     if (++n === 4096) {
@@ -259,6 +283,10 @@ export function consumeRing(): void {
   pend = b, pendVcpu = v, pos = p, run = r;
   publishTail(t);
   w[RING.REPLAYING] = 0;
+  const st = stats;
+  st[STAT.BLOCKS] += nBlocks, st[STAT.MEMS] += nMems, st[STAT.OTHERS] += nOthers, st[STAT.CALLBACKS] += ran;
+  st[STAT.BUSY_MS] += clock() - began;
+  ran = 0;
 }
 
 function publishTail(t: number): void {
