@@ -39,6 +39,10 @@ export class VectorState {
   readonly v = new Uint8Array(32 * VLENB);
   /** A view of {@link v} for element accesses. */
   readonly view = new DataView(this.v.buffer);
+  /** {@link v} as 16-bit elements (register `r`'s element `i` at `r * 8 + i`; the host is little-endian, as the guest). */
+  readonly u16 = new Uint16Array(this.v.buffer);
+  /** {@link v} as 32-bit elements. */
+  readonly u32 = new Uint32Array(this.v.buffer);
   /** The vector length. */
   vl = 0;
   /** `vtype` without `vill`: vlmul in bits 2:0, vsew in 5:3, vta bit 6, vma bit 7 (0 when `vill`). */

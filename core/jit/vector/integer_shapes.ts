@@ -16,6 +16,7 @@
 
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import {
+  copyOf,
   type Executor,
   fields,
   getElement,
@@ -162,20 +163,6 @@ const LAYOUTS: Readonly<Record<Shape, Layout>> = {
   extension8: { vd: 0, vs2: -3, readsVd: false, v0: "mask", legal: extensionLegal(3) },
 };
 
-/** Element `i` of `bytes` (1, 2 or 4) bytes of register group `reg`, as a number. */
-function getSmall(view: DataView, reg: number, i: number, bytes: number): number {
-  const at = reg * VLENB + i * bytes;
-  return bytes === 1 ? view.getUint8(at) : bytes === 2 ? view.getUint16(at, true) : view.getUint32(at, true);
-}
-
-/** Sets element `i` of `bytes` (1, 2 or 4) bytes of register group `reg` to `v` modulo 2^(8·bytes). */
-function setSmall(view: DataView, reg: number, i: number, bytes: number, v: number): void {
-  const at = reg * VLENB + i * bytes;
-  if (bytes === 1) view.setUint8(at, v);
-  else if (bytes === 2) view.setUint16(at, v, true);
-  else view.setUint32(at, v, true);
-}
-
 /**
  * The executor of integer operation `op` of shape `shape` (instruction word
  * `raw`, named `name`) with its second operand from vs1 (`v`), x[rs1] (`x`),
@@ -195,34 +182,102 @@ export function runShape(
   const layout = LAYOUTS[shape], vv = operand === "v";
   // uimm5, and for vror.vi uimm6 (bit 26 is its high bit; it is part of funct6 elsewhere).
   const uimm = ((raw >>> 15) & 31) | (name === "vror.vi" ? ((raw >>> 26) & 1) << 5 : 0);
-  const imm = BigInt(operand === "u" ? uimm : simm5(raw));
+  const smallImm = operand === "u" ? uimm : simm5(raw), imm = BigInt(smallImm);
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
   const widest = Math.max(dLog2, layout.vs2);
+  const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
+  return copyOf(shapeExecutor, SHAPE_SCOPE)(
+    vd,
+    vs1,
+    vs2,
+    vm,
+    name,
+    layout,
+    vv,
+    operand,
+    smallImm,
+    imm,
+    maskOut,
+    dLog2,
+    widest,
+    masked,
+    carries,
+    op,
+    small,
+  );
+}
+
+/** What {@link shapeExecutor} uses from this module, for its copies. */
+const SHAPE_SCOPE = {
+  requireVtype,
+  lmulLog2,
+  IllegalInstruction,
+  xValue,
+  maskBit,
+  getElement,
+  setElement,
+  setMaskBit,
+  VLENB,
+};
+
+/**
+ * The executor of one instruction of {@link runShape}, copied per
+ * instruction word ({@link copyOf}) so that its element function and the
+ * typed arrays it reads are one each at every site.
+ */
+function shapeExecutor(
+  vd: number,
+  vs1: number,
+  vs2: number,
+  vm: boolean,
+  name: string,
+  layout: Layout,
+  vv: boolean,
+  operand: string,
+  smallImm: number,
+  imm: bigint,
+  maskOut: boolean,
+  dLog2: number,
+  widest: number,
+  masked: boolean,
+  carries: boolean,
+  op: IntOp,
+  small: SmallIntOp | undefined,
+): Executor {
+  // The vtype last found legal: the checks depend only on it and on the word (most runs meet the same one).
+  let legalFor = -1;
   return (c, lo1, hi1) => {
+    const st = c.vec;
     requireVtype(c);
-    const st = c.vec, l = lmulLog2(st.vtype), sew = (st.vtype >> 3) & 7;
-    if (!layout.legal({ vd, vs1, vs2, vm, vv, l, sew })) {
-      throw new IllegalInstruction(
-        `Vector ${name} v${vd}, v${vs2}, v${vs1} reserved under vtype 0x${st.vtype.toString(16)}`,
-      );
+    if (st.vtype !== legalFor) {
+      const l = lmulLog2(st.vtype), sew = (st.vtype >> 3) & 7;
+      if (!layout.legal({ vd, vs1, vs2, vm, vv, l, sew })) {
+        throw new IllegalInstruction(
+          `Vector ${name} v${vd}, v${vs2}, v${vs1} reserved under vtype 0x${st.vtype.toString(16)}`,
+        );
+      }
+      legalFor = st.vtype;
     }
-    const bytes = 1 << sew, w = bytes * 8;
+    const bytes = 1 << ((st.vtype >> 3) & 7), w = bytes * 8;
     const aBytes = layout.vs2 >= 0 ? bytes << layout.vs2 : bytes >> -layout.vs2, dBytes = bytes << dLog2;
-    const scalar = operand === "x" ? BigInt.asUintN(w, xValue(lo1, hi1)) : BigInt.asUintN(w, imm);
-    const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
     if (small !== undefined && bytes << widest <= 4) {
-      const view = st.view, x = Number(scalar), readsVd = layout.readsVd;
-      for (let i = st.vstart; i < st.vl; i++) {
-        const bit = maskBit(st.v, i);
-        if (masked && !bit) continue;
-        const a = getSmall(view, vs2, i, aBytes), b = vv ? getSmall(view, vs1, i, bytes) : x;
-        const r = small(a, b, readsVd ? getSmall(view, vd, i, dBytes) : 0, w, carries && bit ? 1 : 0);
+      // The scalar operand at SEW bits, unsigned.
+      const x = ((operand === "x" ? lo1 : smallImm) & (w === 32 ? -1 : (1 << w) - 1)) >>> 0, readsVd = layout.readsVd;
+      // Each operand's elements as a typed array of its width, and the index of the group's element 0 in it.
+      const v = st.v, as = aBytes === 1 ? v : aBytes === 2 ? st.u16 : st.u32, a0 = (vs2 * VLENB) / aBytes;
+      const bs = bytes === 1 ? v : bytes === 2 ? st.u16 : st.u32, b0 = (vs1 * VLENB) / bytes;
+      const ds = dBytes === 1 ? v : dBytes === 2 ? st.u16 : st.u32, d0 = (vd * VLENB) / dBytes;
+      for (let i = st.vstart, vl = st.vl; i < vl; i++) {
+        const bit = (v[i >> 3] >> (i & 7)) & 1;
+        if (masked && bit === 0) continue;
+        const r = small(as[a0 + i], vv ? bs[b0 + i] : x, readsVd ? ds[d0 + i] : 0, w, carries ? bit : 0);
         if (maskOut) setMaskBit(c, vd, i, r !== 0);
-        else setSmall(view, vd, i, dBytes, r);
+        else ds[d0 + i] = r;
       }
       st.vstart = 0;
       return 0;
     }
+    const scalar = operand === "x" ? BigInt.asUintN(w, xValue(lo1, hi1)) : BigInt.asUintN(w, imm);
     for (let i = st.vstart; i < st.vl; i++) {
       const bit = maskBit(st.v, i);
       if (masked && !bit) continue;
