@@ -69,69 +69,84 @@ function widthBytes(raw: number): number {
 function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
   const vd = (raw >>> 7) & 31, vs2 = (raw >>> 20) & 31, vm = ((raw >>> 25) & 1) === 1;
   const nf = ((raw >>> 29) & 7) + 1;
-  const view = mem.view;
+  const view = mem.view, access = a.store ? "write" : "read";
+  // What the legality checks found under the vtype last seen (they depend only on it and the word): the
+  // element's bytes, the index's, the fields and the registers of one field. Whole-register and mask
+  // forms have one geometry whatever vtype is.
+  let checkedFor = -1, bytes = a.eew, indexBytes = 0, fields = 1, regs = a.kind === KIND.whole ? nf : 1;
+  /** The checks of a form whose registers depend on vtype (not whole-register, not mask). */
+  const check = (vtype: number): void => {
+    const sewLog2 = (vtype >> 3) & 7, lmul = lmulLog2(vtype);
+    if (a.kind === KIND.indexed) {
+      // Data at SEW and LMUL; the index vector at EEW, EMUL = EEW / SEW · LMUL.
+      bytes = 1 << sewLog2;
+      indexBytes = a.eew;
+      const indexEmul = Math.log2(a.eew) - sewLog2 + lmul;
+      if (indexEmul < -3 || indexEmul > 3) throw new IllegalInstruction("Index EMUL out of range");
+      requireAligned(vs2, groupRegs(indexEmul));
+      regs = groupRegs(lmul);
+      // A masked one may not read v0 as its index, nor a store as its data (QEMU 10.0.13's vext_check_input_eew).
+      requireMaskNotSource(vm, vs2);
+      if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
+      else {
+        requireMaskNotSource(vm, vd);
+        // A store reads its data and its index: at different EEWs its first field may not share a register with
+        // the index (QEMU 10 checks no further field: vsuxseg3ei16.v v8, (a0), v10 at e8, m1 runs).
+        if (a.eew !== bytes && overlaps(vd, regs, vs2, groupRegs(indexEmul))) {
+          throw new IllegalInstruction("Indexed store's data overlaps its index at another EEW");
+        }
+      }
+    } else {
+      const emul = Math.log2(a.eew) - sewLog2 + lmul;
+      if (emul < -3 || emul > 3) throw new IllegalInstruction("EMUL out of range");
+      regs = groupRegs(emul);
+    }
+    fields = nf;
+    if (regs * nf > 8 || vd + regs * nf > 32) throw new IllegalInstruction("Vector segment past v31");
+    requireAligned(vd, regs);
+    if (!a.store) requireVm(vm, vd);
+  };
   return (c, lo1, hi1, lo2, hi2, after, pc) => {
     const s = c.vec;
     const base = hi1 * TWO32 + (lo1 >>> 0);
-    let bytes: number, evl: number, fields: number, regs: number;
-    let indexBytes = 0;
+    let evl: number;
     if (a.kind === KIND.whole) {
       // vl<nf>re<eew>.v / vs<nf>r.v: nf whole registers, vtype and vl play no part.
       requireAligned(vd, nf);
-      bytes = a.eew;
       evl = (nf * VLENB) / bytes;
-      fields = 1;
-      regs = nf;
-    } else if (a.kind === KIND.mask) {
-      requireVtype(c);
-      bytes = 1;
-      evl = Math.ceil(s.vl / 8);
-      fields = 1;
-      regs = 1;
     } else {
       requireVtype(c);
-      const sewLog2 = (s.vtype >> 3) & 7, lmul = lmulLog2(s.vtype);
-      if (a.kind === KIND.indexed) {
-        // Data at SEW and LMUL; the index vector at EEW, EMUL = EEW / SEW · LMUL.
-        bytes = 1 << sewLog2;
-        indexBytes = a.eew;
-        const indexEmul = Math.log2(a.eew) - sewLog2 + lmul;
-        if (indexEmul < -3 || indexEmul > 3) throw new IllegalInstruction("Index EMUL out of range");
-        requireAligned(vs2, groupRegs(indexEmul));
-        regs = groupRegs(lmul);
-        // A masked one may not read v0 as its index, nor a store as its data (QEMU 10.0.13's vext_check_input_eew).
-        requireMaskNotSource(vm, vs2);
-        if (!a.store) requireIndexOverlap(vd, nf, lmul, vs2, indexEmul, Math.log2(a.eew) - sewLog2);
-        else {
-          requireMaskNotSource(vm, vd);
-          // A store reads its data and its index: at different EEWs its first field may not share a register with
-          // the index (QEMU 10 checks no further field: vsuxseg3ei16.v v8, (a0), v10 at e8, m1 runs).
-          if (a.eew !== bytes && overlaps(vd, regs, vs2, groupRegs(indexEmul))) {
-            throw new IllegalInstruction("Indexed store's data overlaps its index at another EEW");
+      if (a.kind === KIND.mask) evl = Math.ceil(s.vl / 8);
+      else {
+        if (s.vtype !== checkedFor) {
+          // A check that throws may have changed the geometry halfway.
+          checkedFor = -1;
+          check(s.vtype);
+          checkedFor = s.vtype;
+        }
+        evl = s.vl;
+      }
+    }
+    // One contiguous range of memory and of registers, which the walk would not fault in: one check and a
+    // copy of the active elements (the walk element by element was a quarter of a vectorized program's time).
+    // Not when plugins see each element access.
+    const vstart = s.vstart;
+    if (after === undefined && fields === 1 && CONTIGUOUS[a.kind] && evl > vstart) {
+      const from = base + vstart * bytes, len = (evl - vstart) * bytes, at = vd * VLENB + vstart * bytes;
+      if (mem.allows(from, len, access)) {
+        if (a.store) mem.check(from, len, "write");
+        if (vm || !MASKABLE[a.kind]) {
+          if (a.store) copyBytes(mem.u8, mem.i32, from, s.v, s.u32, at, len);
+          else copyBytes(s.v, s.u32, at, mem.u8, mem.i32, from, len);
+        } else {
+          for (let i = vstart; i < evl; i++) {
+            if (!maskBit(s.v, i)) continue;
+            const m = from + (i - vstart) * bytes, r = at + (i - vstart) * bytes;
+            if (a.store) copyBytes(mem.u8, mem.i32, m, s.v, s.u32, r, bytes);
+            else copyBytes(s.v, s.u32, r, mem.u8, mem.i32, m, bytes);
           }
         }
-      } else {
-        bytes = a.eew;
-        const emul = Math.log2(a.eew) - sewLog2 + lmul;
-        if (emul < -3 || emul > 3) throw new IllegalInstruction("EMUL out of range");
-        regs = groupRegs(emul);
-      }
-      evl = s.vl;
-      fields = nf;
-      if (regs * nf > 8 || vd + regs * nf > 32) throw new IllegalInstruction("Vector segment past v31");
-      requireAligned(vd, regs);
-      if (!a.store) requireVm(vm, vd);
-    }
-    // One contiguous range of memory and of registers, which the walk would not fault in: one copy. (The walk
-    // element by element was a quarter of a vectorized program's time.) Not when plugins see each element access.
-    if (after === undefined && fields === 1 && (vm || !MASKABLE[a.kind]) && CONTIGUOUS[a.kind] && evl > s.vstart) {
-      const from = base + s.vstart * bytes, len = (evl - s.vstart) * bytes, at = vd * VLENB + s.vstart * bytes;
-      if (mem.allows(from, len, a.store ? "write" : "read")) {
-        if (a.store) {
-          mem.check(from, len, "write");
-          mem.u8.set(s.v.subarray(at, at + len), from);
-          mem.noteWrite(from, len);
-        } else s.v.set(mem.u8.subarray(from, from + len), at);
+        if (a.store) mem.noteWrite(from, len);
         s.vstart = 0;
         return 0;
       }
@@ -192,6 +207,27 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
     s.vstart = 0;
     return 0;
   };
+}
+
+/**
+ * Copies `len` bytes from `src` at `si` to `dst` at `di` (each also seen as
+ * 32-bit words, `src32` and `dst32`): word by word when all three are
+ * multiples of 4, else byte by byte, and by `set` when long. (A vector's few
+ * bytes cost less so than through `set` and the `subarray` it needs.)
+ */
+function copyBytes(
+  dst: Uint8Array,
+  dst32: Int32Array | Uint32Array,
+  di: number,
+  src: Uint8Array,
+  src32: Int32Array | Uint32Array,
+  si: number,
+  len: number,
+): void {
+  if (len > 64) dst.set(src.subarray(si, si + len), di);
+  else if (((di | si | len) & 3) === 0) {
+    for (let k = 0, d = di >> 2, s = si >> 2; k < len >> 2; k++) dst32[d + k] = src32[s + k];
+  } else for (let k = 0; k < len; k++) dst[di + k] = src[si + k];
 }
 
 /** Runs the memory actions of one element access of `bytes` at `addr`, the element at `at` in the register file. */
