@@ -43,6 +43,12 @@ export class VectorState {
   readonly u16 = new Uint16Array(this.v.buffer);
   /** {@link v} as 32-bit elements. */
   readonly u32 = new Uint32Array(this.v.buffer);
+  /** {@link v} as 32-bit words, signed (as `AddressSpace.i32`, for copies to and from guest memory). */
+  readonly i32 = new Int32Array(this.v.buffer);
+  /** {@link v} as singles (a NaN read here may lose its payload: only the exact path reads NaNs' bits). */
+  readonly f32 = new Float32Array(this.v.buffer);
+  /** {@link v} as doubles. */
+  readonly f64 = new Float64Array(this.v.buffer);
   /** The vector length. */
   vl = 0;
   /** `vtype` without `vill`: vlmul in bits 2:0, vsew in 5:3, vta bit 6, vma bit 7 (0 when `vill`). */

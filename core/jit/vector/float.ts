@@ -27,8 +27,10 @@ import { IllegalInstruction } from "../../cpu/trap.ts";
 import type { FpuState } from "../../fpu/fpu_state.ts";
 import { FFLAG_DZ, FFLAG_NV, FFLAG_NX, FFLAG_OF, RM_RDN, RM_RTZ, RM_RUP } from "../../fpu/fpu_state.ts";
 import * as fpu from "../../fpu/mod.ts";
+import * as nearest from "../../fpu/nearest.ts";
 import type { Extension } from "../../isa/ops_generated.ts";
 import {
+  copyOf,
   type Executor,
   fields,
   groupRegs,
@@ -49,6 +51,8 @@ const SCRATCH_F = new Float64Array(8);
 /** The scratch FP state the scalar helpers run on (its flags are the instruction's). */
 const S: FpuState = { f: SCRATCH_F, fi: new Int32Array(SCRATCH_F.buffer), fflags: 0, frm: 0, retHi: 0 };
 const FI = S.fi;
+/** The scratch registers as singles (register `r`'s low word at `2 * r`). */
+const SCRATCH_F32 = new Float32Array(SCRATCH_F.buffer);
 /** Scratch registers: the result, vs2's element, vs1's element (or the scalar), vd's old element. */
 const R = 0, A = 1, B = 2, D = 3;
 
@@ -255,6 +259,20 @@ const ARITH: Readonly<Record<string, (f: Format, rm: number) => void>> = {
   vfsgnjx: (f) => f.sgnjx(S, R, A, B),
 };
 
+/**
+ * The operations with a fast path on numbers under RNE ({@link nearest}),
+ * by SEW in bytes: the sums and products, and the sum reductions.
+ */
+const NEAREST: Readonly<Record<string, Readonly<Record<number, (c: nearest.Flags, a: number, b: number) => number>>>> =
+  {
+    vfadd: { 4: nearest.addS, 8: nearest.addD },
+    vfsub: { 4: (c, a, b) => nearest.addS(c, a, -b), 8: (c, a, b) => nearest.addD(c, a, -b) },
+    vfrsub: { 4: (c, a, b) => nearest.addS(c, b, -a), 8: (c, a, b) => nearest.addD(c, b, -a) },
+    vfmul: { 4: nearest.mulS, 8: nearest.mulD },
+    vfredusum: { 4: nearest.addS, 8: nearest.addD },
+    vfredosum: { 4: nearest.addS, 8: nearest.addD },
+  };
+
 /** The operations that read vd (the fused multiply-adds). */
 const READS_VD = /^vfw?n?m(acc|sac|add|sub)$/;
 
@@ -263,7 +281,7 @@ const READS_VD = /^vfw?n?m(acc|sac|add|sub)$/;
  * over the body's active elements. `wide` is 0 for single width, 1 for the
  * widening .vv/.vf forms (vd at 2·SEW), 2 for .wv/.wf (vd and vs2 at 2·SEW).
  */
-function arith(
+function arithDriver(
   raw: number,
   name: string,
   line: (f: Format, rm: number) => void,
@@ -308,7 +326,22 @@ function arith(
     if (!scalar) requireMaskNotSource(vm, vs1);
     const rm = dynamicRm(c), f = FORMATS[dBytes];
     S.fflags = 0;
-    for (let i = s.vstart; i < s.vl; i++) {
+    // Under RNE, a sum or product at SEW 32 or 64 runs on the elements as numbers; an element its fast path
+    // declines (NaN: a NaN or infinite operand, overflow, a tiny result) goes the exact way below.
+    const fast = rm === 0 && !wide ? NEAREST[name]?.[bytes] : undefined;
+    let i = s.vstart;
+    if (fast !== undefined) {
+      const xs = bytes === 8 ? s.f64 : s.f32, per = VLENB / bytes, a0 = vs2 * per, b0 = vs1 * per, d0 = vd * per;
+      if (scalar) putScalar(B, bytes, lo1, hi1);
+      const x = bytes === 8 ? SCRATCH_F[B] : SCRATCH_F32[2 * B];
+      for (; i < s.vl; i++) {
+        if (!vm && !maskBit(s.v, i)) continue;
+        const r = fast(S, xs[a0 + i], scalar ? x : xs[b0 + i]);
+        if (r !== r) break;
+        xs[d0 + i] = r;
+      }
+    }
+    for (; i < s.vl; i++) {
       if (!vm && !maskBit(s.v, i)) continue;
       load(c, vs2, i, aBytes, A);
       if (scalar) putScalar(B, bytes, lo1, hi1);
@@ -612,7 +645,7 @@ const UNARY: Readonly<Record<string, Unary>> = {
  * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`), in a
  * run with extensions `extensions`.
  */
-function unary(raw: number, u: Unary, extensions: ReadonlySet<Extension>): Executor {
+function unaryDriver(raw: number, u: Unary, extensions: ReadonlySet<Extension>): Executor {
   const { vd, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
@@ -806,8 +839,9 @@ const REDUCE: Readonly<Record<string, (f: Format, rm: number) => void>> = {
  * element order too); at 2·SEW for the widening ones. Nothing happens at
  * vl = 0; vstart must be 0.
  */
-function reduce(
+function reduceDriver(
   raw: number,
+  name: string,
   line: (f: Format, rm: number) => void,
   widening: boolean,
   extensions: ReadonlySet<Extension>,
@@ -824,7 +858,26 @@ function reduce(
     if (s.vl === 0) return 0;
     S.fflags = 0;
     load(c, vs1, 0, accBytes, D);
-    for (let i = 0; i < s.vl; i++) {
+    // Under RNE, a sum at SEW 32 or 64 runs on the elements as numbers until an element its fast path declines
+    // (NaN: see `arith`), from which on the exact way goes on from the sum so far.
+    const fast = rm === 0 && !widening ? NEAREST[name]?.[bytes] : undefined;
+    let i = 0;
+    if (fast !== undefined) {
+      const xs = bytes === 8 ? s.f64 : s.f32, a0 = vs2 * (VLENB / bytes);
+      let acc = bytes === 8 ? SCRATCH_F[D] : SCRATCH_F32[2 * D];
+      // The accumulator read as a number is a NaN's bits only if the fast path would decline it anyway.
+      if (acc === acc) {
+        for (; i < s.vl; i++) {
+          if (!vm && !maskBit(s.v, i)) continue;
+          const r = fast(S, acc, xs[a0 + i]);
+          if (r !== r) break;
+          acc = r;
+        }
+        if (bytes === 8) SCRATCH_F[D] = acc;
+        else (SCRATCH_F32[2 * D] = acc, FI[2 * D + 1] = -1);
+      }
+    }
+    for (; i < s.vl; i++) {
       if (!vm && !maskBit(s.v, i)) continue;
       load(c, vs2, i, bytes, A);
       if (widening) f.widen!(S, A, A, 0);
@@ -869,6 +922,51 @@ function move(
     return 0;
   };
 }
+
+/**
+ * What the drivers use from this module, for their copies: {@link arith},
+ * {@link reduce} and {@link unary} run a copy of their driver per
+ * instruction word ({@link copyOf}), so that its element line, the scalar
+ * helpers the line calls and the element widths are one each at every site.
+ */
+const DRIVER_SCOPE = {
+  requireVtype,
+  sewBytes,
+  lmulLog2,
+  groupRegs,
+  requireFpSew,
+  IllegalInstruction,
+  requireAligned,
+  requireVm,
+  requireNoOverlap,
+  requireApart,
+  requireMaskNotSource,
+  dynamicRm,
+  FORMATS,
+  S,
+  maskBit,
+  load,
+  putScalar,
+  store,
+  fields,
+  READS_VD,
+  A,
+  B,
+  D,
+  R,
+  NEAREST,
+  VLENB,
+  SCRATCH_F,
+  SCRATCH_F32,
+  FI,
+};
+
+/** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction. */
+const arith: typeof arithDriver = (...args) => copyOf(arithDriver, DRIVER_SCOPE)(...args);
+/** The reductions (see {@link reduceDriver}), a copy per instruction. */
+const reduce: typeof reduceDriver = (...args) => copyOf(reduceDriver, DRIVER_SCOPE)(...args);
+/** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction. */
+const unary: typeof unaryDriver = (...args) => copyOf(unaryDriver, DRIVER_SCOPE)(...args);
 
 /** The FP operations, moves and conversions. */
 export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
@@ -941,7 +1039,7 @@ export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
   const scalar = form.endsWith("f");
   if (form === "vs") {
     const line = REDUCE[`vfred${base.replace(/^red/, "")}`];
-    return line ? reduce(raw, line, w === "w", extensions) : undefined;
+    return line ? reduce(raw, op.replace(/\.vs$/, ""), line, w === "w", extensions) : undefined;
   }
   if (prefix === "vm") {
     return COMPARE[`vm${base}`] ? compare(raw, COMPARE[`vm${base}`], scalar, extensions) : undefined;

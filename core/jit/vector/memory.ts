@@ -136,14 +136,14 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
       if (mem.allows(from, len, access)) {
         if (a.store) mem.check(from, len, "write");
         if (vm || !MASKABLE[a.kind]) {
-          if (a.store) copyBytes(mem.u8, mem.i32, from, s.v, s.u32, at, len);
-          else copyBytes(s.v, s.u32, at, mem.u8, mem.i32, from, len);
+          if (a.store) copyBytes(mem.u8, mem.i32, from, s.v, s.i32, at, len);
+          else copyBytes(s.v, s.i32, at, mem.u8, mem.i32, from, len);
         } else {
           for (let i = vstart; i < evl; i++) {
             if (!maskBit(s.v, i)) continue;
             const m = from + (i - vstart) * bytes, r = at + (i - vstart) * bytes;
-            if (a.store) copyBytes(mem.u8, mem.i32, m, s.v, s.u32, r, bytes);
-            else copyBytes(s.v, s.u32, r, mem.u8, mem.i32, m, bytes);
+            if (a.store) copyBytes(mem.u8, mem.i32, m, s.v, s.i32, r, bytes);
+            else copyBytes(s.v, s.i32, r, mem.u8, mem.i32, m, bytes);
           }
         }
         if (a.store) mem.noteWrite(from, len);
@@ -217,10 +217,10 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
  */
 function copyBytes(
   dst: Uint8Array,
-  dst32: Int32Array | Uint32Array,
+  dst32: Int32Array,
   di: number,
   src: Uint8Array,
-  src32: Int32Array | Uint32Array,
+  src32: Int32Array,
   si: number,
   len: number,
 ): void {
