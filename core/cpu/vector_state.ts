@@ -104,10 +104,11 @@ export class VectorState {
       this.vl = 0;
       return;
     }
-    const vlmax = 2 ** (Math.log2(VLENB * 8) + lmulLog2 - sewLog2);
+    // VLMAX = VLEN · LMUL / SEW, in shifts (2 ** and Math.log2 were most of a vsetvli's time).
+    const vlmax = lmulLog2 >= 0 ? (VLENB * 8 << lmulLog2) >> sewLog2 : (VLENB * 8 >> -lmulLog2) >> sewLog2;
     this.vtype = vtypeLo;
     this.vill = false;
-    this.vl = Math.min(avl, vlmax);
+    this.vl = avl < vlmax ? avl : vlmax;
   }
 
   /** Puts the state back as a new program starts with it (`execve`). */
