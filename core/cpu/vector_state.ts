@@ -45,6 +45,8 @@ export class VectorState {
   readonly u32 = new Uint32Array(this.v.buffer);
   /** {@link v} as 32-bit words, signed (as `AddressSpace.i32`, for copies to and from guest memory). */
   readonly i32 = new Int32Array(this.v.buffer);
+  /** {@link v} as 64-bit elements. */
+  readonly u64 = new BigUint64Array(this.v.buffer);
   /** {@link v} as singles (a NaN read here may lose its payload: only the exact path reads NaNs' bits). */
   readonly f32 = new Float32Array(this.v.buffer);
   /** {@link v} as doubles. */

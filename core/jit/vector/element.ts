@@ -71,7 +71,8 @@ export type VectorGroup = (op: Op, raw: number, ctx: VectorContext) => Executor 
  * widths) at each site and runs them without inlining, about 15 ns an
  * element; a copy made for one instruction sees one. The copy is compiled
  * from `fn`'s source, once per instruction word (executors are cached by
- * word), so `scope` must name every module-level name `fn` uses.
+ * word), so `scope` must name every module-level name `fn` uses. `name`
+ * (the instruction's) names the copy's source in profiles and stack traces.
  *
  * @example
  * ```ts
@@ -85,9 +86,11 @@ export type VectorGroup = (op: Op, raw: number, ctx: VectorContext) => Executor 
  * ```
  */
 // deno-lint-ignore ban-types
-export function copyOf<F extends Function>(fn: F, scope: Readonly<Record<string, unknown>>): F {
+export function copyOf<F extends Function>(fn: F, scope: Readonly<Record<string, unknown>>, name = fn.name): F {
   const names = Object.keys(scope);
-  return new Function(...names, `"use strict";\nreturn (${fn.toString()});`)(...names.map((n) => scope[n]));
+  // Named for profiles and stack traces: each copy is its own source, `vector/<name>`.
+  const source = `"use strict";\nreturn (${fn.toString()});\n//# sourceURL=vector/${name.replace(/\s/g, "")}`;
+  return new Function(...names, source)(...names.map((n) => scope[n]));
 }
 
 /** vlmul as a signed power of two: 0…3 for LMUL 1…8, -3…-1 for 1/8…1/2 (4 is reserved). */

@@ -290,12 +290,11 @@ function arithDriver(
   extensions: ReadonlySet<Extension>,
 ): Executor {
   const { vd, vs1, vs2, vm } = fields(raw);
-  const readsVd = READS_VD.test(name);
-  return (c, lo1, hi1) => {
-    requireVtype(c);
-    const s = c.vec, bytes = sewBytes(c), log2 = lmulLog2(s.vtype), regs = groupRegs(log2);
+  const readsVd = READS_VD.test(name), nearest = NEAREST[name];
+  /** The checks that depend on vtype (SEW and LMUL), run when it changes. */
+  const check = (vtype: number): void => {
+    const bytes = 1 << ((vtype >> 3) & 7), log2 = lmulLog2(vtype), regs = groupRegs(log2);
     requireFpSew(bytes, extensions);
-    const dBytes = wide ? 2 * bytes : bytes, aBytes = wide === 2 ? 2 * bytes : bytes;
     if (wide) {
       // Widening: SEW < ELEN, LMUL <= 4, vd aligned to 2·LMUL, narrow sources not in vd but its top half.
       if (bytes === 8 || log2 > 2) throw new IllegalInstruction("Widening FP operation at SEW 64 or LMUL 8");
@@ -324,11 +323,22 @@ function arithDriver(
     }
     requireMaskNotSource(vm, vs2);
     if (!scalar) requireMaskNotSource(vm, vs1);
+  };
+  // The vtype last found legal.
+  let checkedFor = -1;
+  return (c, lo1, hi1) => {
+    requireVtype(c);
+    const s = c.vec;
+    if (s.vtype !== checkedFor) {
+      check(s.vtype);
+      checkedFor = s.vtype;
+    }
+    const bytes = sewBytes(c), dBytes = wide ? 2 * bytes : bytes, aBytes = wide === 2 ? 2 * bytes : bytes;
     const rm = dynamicRm(c), f = FORMATS[dBytes];
     S.fflags = 0;
     // Under RNE, a sum or product at SEW 32 or 64 runs on the elements as numbers; an element its fast path
     // declines (NaN: a NaN or infinite operand, overflow, a tiny result) goes the exact way below.
-    const fast = rm === 0 && !wide ? NEAREST[name]?.[bytes] : undefined;
+    const fast = rm === 0 && !wide && nearest !== undefined ? nearest[bytes] : undefined;
     let i = s.vstart;
     if (fast !== undefined) {
       const xs = bytes === 8 ? s.f64 : s.f32, per = VLENB / bytes, a0 = vs2 * per, b0 = vs1 * per, d0 = vd * per;
@@ -962,9 +972,9 @@ const DRIVER_SCOPE = {
 };
 
 /** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction. */
-const arith: typeof arithDriver = (...args) => copyOf(arithDriver, DRIVER_SCOPE)(...args);
+const arith: typeof arithDriver = (...args) => copyOf(arithDriver, DRIVER_SCOPE, args[1])(...args);
 /** The reductions (see {@link reduceDriver}), a copy per instruction. */
-const reduce: typeof reduceDriver = (...args) => copyOf(reduceDriver, DRIVER_SCOPE)(...args);
+const reduce: typeof reduceDriver = (...args) => copyOf(reduceDriver, DRIVER_SCOPE, args[1])(...args);
 /** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction. */
 const unary: typeof unaryDriver = (...args) => copyOf(unaryDriver, DRIVER_SCOPE)(...args);
 

@@ -186,7 +186,7 @@ export function runShape(
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
   const widest = Math.max(dLog2, layout.vs2);
   const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
-  return copyOf(shapeExecutor, SHAPE_SCOPE)(
+  return copyOf(shapeExecutor, SHAPE_SCOPE, name)(
     vd,
     vs1,
     vs2,
@@ -278,6 +278,19 @@ function shapeExecutor(
       return 0;
     }
     const scalar = operand === "x" ? BigInt.asUintN(w, xValue(lo1, hi1)) : BigInt.asUintN(w, imm);
+    if (bytes === 8 && aBytes === 8 && (maskOut || dBytes === 8)) {
+      // Single width at SEW 64, as a BigUint64Array (its store takes the result modulo 2^64).
+      const xs = st.u64, a0 = vs2 * 2, b0 = vs1 * 2, d0 = vd * 2, readsVd = layout.readsVd, v = st.v;
+      for (let i = st.vstart, vl = st.vl; i < vl; i++) {
+        const bit = (v[i >> 3] >> (i & 7)) & 1;
+        if (masked && bit === 0) continue;
+        const r = op(xs[a0 + i], vv ? xs[b0 + i] : scalar, readsVd ? xs[d0 + i] : 0n, 64, carries && bit ? 1n : 0n);
+        if (maskOut) setMaskBit(c, vd, i, r !== 0n);
+        else xs[d0 + i] = r;
+      }
+      st.vstart = 0;
+      return 0;
+    }
     for (let i = st.vstart; i < st.vl; i++) {
       const bit = maskBit(st.v, i);
       if (masked && !bit) continue;

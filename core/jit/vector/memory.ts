@@ -15,7 +15,7 @@
 
 import type { Cpu } from "../../cpu/state.ts";
 import { IllegalInstruction } from "../../cpu/trap.ts";
-import { type AddressSpace, GuestMemoryError } from "../../mem/address_space.ts";
+import { type AddressSpace, GuestMemoryError, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { memInfo } from "../plugin_actions.ts";
 import {
   type ElementAccess,
@@ -69,7 +69,7 @@ function widthBytes(raw: number): number {
 function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
   const vd = (raw >>> 7) & 31, vs2 = (raw >>> 20) & 31, vm = ((raw >>> 25) & 1) === 1;
   const nf = ((raw >>> 29) & 7) + 1;
-  const view = mem.view, access = a.store ? "write" : "read";
+  const view = mem.view, need = a.store ? PROT_WRITE : PROT_READ;
   // What the legality checks found under the vtype last seen (they depend only on it and the word): the
   // element's bytes, the index's, the fields and the registers of one field. Whole-register and mask
   // forms have one geometry whatever vtype is.
@@ -133,7 +133,7 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
     const vstart = s.vstart;
     if (after === undefined && fields === 1 && CONTIGUOUS[a.kind] && evl > vstart) {
       const from = base + vstart * bytes, len = (evl - vstart) * bytes, at = vd * VLENB + vstart * bytes;
-      if (mem.allows(from, len, access)) {
+      if (spanAllows(mem, from, len, need)) {
         if (a.store) mem.check(from, len, "write");
         if (vm || !MASKABLE[a.kind]) {
           if (a.store) copyBytes(mem.u8, mem.i32, from, s.v, s.i32, at, len);
@@ -207,6 +207,18 @@ function memoryAccess(mem: AddressSpace, raw: number, a: Access): Executor {
     s.vstart = 0;
     return 0;
   };
+}
+
+/**
+ * Whether the `len` bytes at `addr` (at most a page: a vector group is
+ * at most 8 registers) allow accesses of protection `need`, as
+ * `AddressSpace.allows` tells, with two page lookups instead of its loop
+ * (a call that was a tenth of a vectorized program's loads).
+ */
+function spanAllows(mem: AddressSpace, addr: number, len: number, need: number): boolean {
+  const pages = mem.pages;
+  return addr >= 0 && addr + len <= mem.size && (pages[addr >>> PAGE_SHIFT] & need) !== 0 &&
+    (pages[(addr + len - 1) >>> PAGE_SHIFT] & need) !== 0;
 }
 
 /**

@@ -153,7 +153,11 @@ function moveWhole(raw: number, nr: number): Executor {
     requireAligned(vd, nr);
     requireAligned(vs2, nr);
     const s = c.vec, from = s.vstart * sewBytes(c), end = nr * VLENB;
-    if (from < end) s.v.copyWithin(vd * VLENB + from, vs2 * VLENB + from, vs2 * VLENB + end);
+    if (from === 0) {
+      // Word by word: a call of copyWithin cost more than the copy of a few registers.
+      const w = s.i32, d = vd * (VLENB / 4), v = vs2 * (VLENB / 4);
+      for (let k = 0; k < end / 4; k++) w[d + k] = w[v + k];
+    } else if (from < end) s.v.copyWithin(vd * VLENB + from, vs2 * VLENB + from, vs2 * VLENB + end);
     s.vstart = 0;
     return 0;
   };
