@@ -31,6 +31,7 @@ import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
 import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./trans_rvv.ts";
+import type { Executor } from "./vector/element.ts";
 import {
   accessActions,
   type ActionsFn,
@@ -685,9 +686,36 @@ function vector(c: Cpu, x: Int32Array, i: Insn, _pc: number, rt: Runtime): undef
   return undefined;
 }
 
+/**
+ * A vector instruction's own handler, which keeps its executor (the
+ * runtime's `vectorExecutor`, made at its first run) as compiled code's
+ * call site does: through the `vector` helper, the lookup by word and the
+ * tests by operation on every run cost more than most executors.
+ */
+function vectorHandler(insn: Insn): Handler {
+  const fs1 = READS_FS1.has(insn.op), rd = WRITES_RD.has(insn.op) ? insn.rd : 0, fd = WRITES_FD.has(insn.op);
+  let run: Executor | undefined;
+  return (c, x, i, _pc, rt) => {
+    const r1 = fs1 ? c.fi : x;
+    // Executors leave a result's high word in RH[0] only when they have one (vset* do not).
+    if (rd !== 0 || fd) RH[0] = 0;
+    const lo = (run ??= rt.vectorExecutor(i.raw))(c, r1[2 * i.rs1], r1[2 * i.rs1 + 1], x[2 * i.rs2], x[2 * i.rs2 + 1]);
+    if (rd !== 0) {
+      x[2 * rd] = lo;
+      x[2 * rd + 1] = RH[0];
+    } else if (fd) {
+      c.fi[2 * i.rd] = lo;
+      c.fi[2 * i.rd + 1] = RH[0];
+    }
+    return undefined;
+  };
+}
+
 /** The handler for a decoded instruction ({@link unsupported} for `null`, a reserved encoding). */
 function handlerFor(insn: Insn | null): Handler {
-  return insn ? HANDLERS[insn.op] : unsupported;
+  if (insn === null) return unsupported;
+  const handler = HANDLERS[insn.op];
+  return handler === vector ? vectorHandler(insn) : handler;
 }
 
 /** A block prepared for the interpreter. */
