@@ -51,6 +51,8 @@ const SCRATCH_F = new Float64Array(8);
 /** The scratch FP state the scalar helpers run on (its flags are the instruction's). */
 const S: FpuState = { f: SCRATCH_F, fi: new Int32Array(SCRATCH_F.buffer), fflags: 0, frm: 0, retHi: 0 };
 const FI = S.fi;
+/** The value of a half's last significand bit by its biased exponent (that of 1 for subnormals): 2^(e - 25). */
+const HALF_ULP = Float64Array.from({ length: 31 }, (_, e) => 2 ** (Math.max(e, 1) - 25));
 /** The scratch registers as singles (register `r`'s low word at `2 * r`). */
 const SCRATCH_F32 = new Float32Array(SCRATCH_F.buffer);
 /** Scratch registers: the result, vs2's element, vs1's element (or the scalar), vd's old element. */
@@ -655,7 +657,7 @@ const UNARY: Readonly<Record<string, Unary>> = {
  * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`), in a
  * run with extensions `extensions`.
  */
-function unaryDriver(raw: number, u: Unary, extensions: ReadonlySet<Extension>): Executor {
+function unaryDriver(raw: number, name: string, u: Unary, extensions: ReadonlySet<Extension>): Executor {
   const { vd, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
@@ -686,7 +688,28 @@ function unaryDriver(raw: number, u: Unary, extensions: ReadonlySet<Extension>):
     // QEMU 10 checks frm even for the forms with a static rounding mode (rtz, rod).
     const frm = dynamicRm(c), rm = u.rm ?? frm, f = FORMATS[aBytes];
     S.fflags = 0;
-    for (let i = s.vstart; i < s.vl; i++) {
+    let i = s.vstart;
+    if (name === "vfwcvt.f.f.v") {
+      // Widening a half or a single is exact and raises nothing but for a NaN, which goes the exact way below.
+      const a0 = vs2 * (VLENB / bytes), d0 = vd * (VLENB / dBytes);
+      if (bytes === 2) {
+        for (const hs = s.u16, fs = s.f32; i < s.vl; i++) {
+          if (!vm && !maskBit(s.v, i)) continue;
+          const h = hs[a0 + i], e = (h >> 10) & 31;
+          if (e === 31) break;
+          const magnitude = (e === 0 ? h & 0x3ff : (h & 0x3ff) + 0x400) * HALF_ULP[e];
+          fs[d0 + i] = h & 0x8000 ? -magnitude : magnitude;
+        }
+      } else {
+        for (const ss = s.f32, ds = s.f64; i < s.vl; i++) {
+          if (!vm && !maskBit(s.v, i)) continue;
+          const v = ss[a0 + i];
+          if (v !== v) break;
+          ds[d0 + i] = v;
+        }
+      }
+    }
+    for (; i < s.vl; i++) {
       if (!vm && !maskBit(s.v, i)) continue;
       load(c, vs2, i, aBytes, A);
       line(f, rm);
@@ -969,6 +992,7 @@ const DRIVER_SCOPE = {
   SCRATCH_F,
   SCRATCH_F32,
   FI,
+  HALF_ULP,
 };
 
 /** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction. */
@@ -976,7 +1000,7 @@ const arith: typeof arithDriver = (...args) => copyOf(arithDriver, DRIVER_SCOPE,
 /** The reductions (see {@link reduceDriver}), a copy per instruction. */
 const reduce: typeof reduceDriver = (...args) => copyOf(reduceDriver, DRIVER_SCOPE, args[1])(...args);
 /** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction. */
-const unary: typeof unaryDriver = (...args) => copyOf(unaryDriver, DRIVER_SCOPE)(...args);
+const unary: typeof unaryDriver = (...args) => copyOf(unaryDriver, DRIVER_SCOPE, args[1])(...args);
 
 /** The FP operations, moves and conversions. */
 export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
@@ -1042,7 +1066,7 @@ export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {
         return FI[2 * R];
       };
   }
-  if (UNARY[op]) return unary(raw, UNARY[op], extensions);
+  if (UNARY[op]) return unary(raw, op, UNARY[op], extensions);
   const m = /^(vf|vm)(w?)([a-z0-9]+)\.(vv|vf|wv|wf|vs)$/.exec(op);
   if (!m) return undefined;
   const [, prefix, w, base, form] = m;
