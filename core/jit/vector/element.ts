@@ -64,33 +64,34 @@ export interface VectorContext {
 export type VectorGroup = (op: Op, raw: number, ctx: VectorContext) => Executor | undefined;
 
 /**
- * A copy of function `fn`, its free names bound to the values of `scope`:
- * a driver copied per instruction. V8 keeps type feedback per function
- * literal, shared by every closure made from it, so one driver serving
- * fifty operations sees fifty element functions (and several element
- * widths) at each site and runs them without inlining, about 15 ns an
- * element; a copy made for one instruction sees one. The copy is compiled
- * from `fn`'s source, once per instruction word (executors are cached by
- * word), so `scope` must name every module-level name `fn` uses. `name`
- * (the instruction's) names the copy's source in profiles and stack traces.
+ * A copy of function `fn`: a driver copied per instruction. V8 keeps type
+ * feedback per function literal, shared by every closure made from it, so
+ * one driver serving fifty operations sees fifty element functions (and
+ * several element widths) at each site and runs them without inlining,
+ * about 15 ns an element; a copy made for one instruction sees one. The
+ * copy is compiled from `fn`'s source, once per instruction word
+ * (executors are cached by word), in the global scope: `fn` must use no
+ * name of its module, but take what it needs as arguments (a bundler may
+ * rename a module's names in its source; plume runs from its own bundle).
+ * `name` (the instruction's) names the copy's source in profiles and stack
+ * traces.
  *
  * @example
  * ```ts
  * import { copyOf } from "./element.ts";
  * import { strictEqual } from "node:assert";
- * const k = 3;
- * function addK(x: number): number {
- *   return x + k;
+ * function adder(k: number): (x: number) => number {
+ *   return (x) => x + k;
  * }
- * strictEqual(copyOf(addK, { k: 4 })(1), 5);
+ * const add4 = copyOf(adder, "add4")(4);
+ * strictEqual(add4(1), 5);
+ * strictEqual(copyOf(adder) === adder, false);
  * ```
  */
 // deno-lint-ignore ban-types
-export function copyOf<F extends Function>(fn: F, scope: Readonly<Record<string, unknown>>, name = fn.name): F {
-  const names = Object.keys(scope);
+export function copyOf<F extends Function>(fn: F, name = fn.name): F {
   // Named for profiles and stack traces: each copy is its own source, `vector/<name>`.
-  const source = `"use strict";\nreturn (${fn.toString()});\n//# sourceURL=vector/${name.replace(/\s/g, "")}`;
-  return new Function(...names, source)(...names.map((n) => scope[n]));
+  return new Function(`"use strict";\nreturn (${fn.toString()});\n//# sourceURL=vector/${name.replace(/\s/g, "")}`)();
 }
 
 /** vlmul as a signed power of two: 0…3 for LMUL 1…8, -3…-1 for 1/8…1/2 (4 is reserved). */

@@ -284,6 +284,7 @@ const READS_VD = /^vfw?n?m(acc|sac|add|sub)$/;
  * widening .vv/.vf forms (vd at 2·SEW), 2 for .wv/.wf (vd and vs2 at 2·SEW).
  */
 function arithDriver(
+  lib: typeof DRIVER_LIB,
   raw: number,
   name: string,
   line: (f: Format, rm: number) => void,
@@ -291,6 +292,36 @@ function arithDriver(
   wide: number,
   extensions: ReadonlySet<Extension>,
 ): Executor {
+  const {
+    requireVtype,
+    sewBytes,
+    lmulLog2,
+    groupRegs,
+    requireFpSew,
+    IllegalInstruction,
+    requireAligned,
+    requireVm,
+    requireNoOverlap,
+    requireApart,
+    requireMaskNotSource,
+    dynamicRm,
+    FORMATS,
+    S,
+    maskBit,
+    load,
+    putScalar,
+    store,
+    fields,
+    READS_VD,
+    A,
+    B,
+    D,
+    R,
+    NEAREST,
+    VLENB,
+    SCRATCH_F,
+    SCRATCH_F32,
+  } = lib;
   const { vd, vs1, vs2, vm } = fields(raw);
   const readsVd = READS_VD.test(name), nearest = NEAREST[name];
   /** The checks that depend on vtype (SEW and LMUL), run when it changes. */
@@ -657,7 +688,35 @@ const UNARY: Readonly<Record<string, Unary>> = {
  * active elements, at vd's and vs2's EEW (SEW or 2·SEW by `ratio`), in a
  * run with extensions `extensions`.
  */
-function unaryDriver(raw: number, name: string, u: Unary, extensions: ReadonlySet<Extension>): Executor {
+function unaryDriver(
+  lib: typeof DRIVER_LIB,
+  raw: number,
+  name: string,
+  u: Unary,
+  extensions: ReadonlySet<Extension>,
+): Executor {
+  const {
+    requireVtype,
+    sewBytes,
+    lmulLog2,
+    groupRegs,
+    IllegalInstruction,
+    requireAligned,
+    requireVm,
+    requireNoOverlap,
+    requireMaskNotSource,
+    dynamicRm,
+    FORMATS,
+    S,
+    maskBit,
+    load,
+    store,
+    fields,
+    A,
+    R,
+    VLENB,
+    HALF_ULP,
+  } = lib;
   const { vd, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
@@ -873,12 +932,36 @@ const REDUCE: Readonly<Record<string, (f: Format, rm: number) => void>> = {
  * vl = 0; vstart must be 0.
  */
 function reduceDriver(
+  lib: typeof DRIVER_LIB,
   raw: number,
   name: string,
   line: (f: Format, rm: number) => void,
   widening: boolean,
   extensions: ReadonlySet<Extension>,
 ): Executor {
+  const {
+    requireVtype,
+    sewBytes,
+    lmulLog2,
+    groupRegs,
+    requireFpSew,
+    IllegalInstruction,
+    requireAligned,
+    dynamicRm,
+    FORMATS,
+    S,
+    maskBit,
+    load,
+    store,
+    fields,
+    A,
+    D,
+    NEAREST,
+    VLENB,
+    SCRATCH_F,
+    SCRATCH_F32,
+    FI,
+  } = lib;
   const { vd, vs1, vs2, vm } = fields(raw);
   return (c) => {
     requireVtype(c);
@@ -957,12 +1040,13 @@ function move(
 }
 
 /**
- * What the drivers use from this module, for their copies: {@link arith},
+ * What the drivers use from this module (their copies see no module's
+ * names, {@link copyOf}): {@link arith},
  * {@link reduce} and {@link unary} run a copy of their driver per
  * instruction word ({@link copyOf}), so that its element line, the scalar
  * helpers the line calls and the element widths are one each at every site.
  */
-const DRIVER_SCOPE = {
+const DRIVER_LIB = {
   requireVtype,
   sewBytes,
   lmulLog2,
@@ -995,12 +1079,16 @@ const DRIVER_SCOPE = {
   HALF_ULP,
 };
 
+/** A driver's signature without its first parameter, the module's names it uses. */
+type WithoutLib<F> = F extends (lib: typeof DRIVER_LIB, ...rest: infer R) => Executor ? (...rest: R) => Executor
+  : never;
+
 /** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction. */
-const arith: typeof arithDriver = (...args) => copyOf(arithDriver, DRIVER_SCOPE, args[1])(...args);
+const arith: WithoutLib<typeof arithDriver> = (...args) => copyOf(arithDriver, args[1])(DRIVER_LIB, ...args);
 /** The reductions (see {@link reduceDriver}), a copy per instruction. */
-const reduce: typeof reduceDriver = (...args) => copyOf(reduceDriver, DRIVER_SCOPE, args[1])(...args);
+const reduce: WithoutLib<typeof reduceDriver> = (...args) => copyOf(reduceDriver, args[1])(DRIVER_LIB, ...args);
 /** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction. */
-const unary: typeof unaryDriver = (...args) => copyOf(unaryDriver, DRIVER_SCOPE, args[1])(...args);
+const unary: WithoutLib<typeof unaryDriver> = (...args) => copyOf(unaryDriver, args[1])(DRIVER_LIB, ...args);
 
 /** The FP operations, moves and conversions. */
 export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {

@@ -186,7 +186,8 @@ export function runShape(
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
   const widest = Math.max(dLog2, layout.vs2);
   const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
-  return copyOf(shapeExecutor, SHAPE_SCOPE, name)(
+  return copyOf(shapeExecutor, name)(
+    SHAPE_LIB,
     vd,
     vs1,
     vs2,
@@ -207,8 +208,8 @@ export function runShape(
   );
 }
 
-/** What {@link shapeExecutor} uses from this module, for its copies. */
-const SHAPE_SCOPE = {
+/** What {@link shapeExecutor} uses from this module: its copies see no module's names ({@link copyOf}). */
+const SHAPE_LIB = {
   requireVtype,
   lmulLog2,
   IllegalInstruction,
@@ -226,6 +227,7 @@ const SHAPE_SCOPE = {
  * typed arrays it reads are one each at every site.
  */
 function shapeExecutor(
+  lib: typeof SHAPE_LIB,
   vd: number,
   vs1: number,
   vs2: number,
@@ -244,6 +246,8 @@ function shapeExecutor(
   op: IntOp,
   small: SmallIntOp | undefined,
 ): Executor {
+  const { requireVtype, lmulLog2, IllegalInstruction, xValue, maskBit, getElement, setElement, setMaskBit, VLENB } =
+    lib;
   // The vtype last found legal: the checks depend only on it and on the word (most runs meet the same one).
   let legalFor = -1;
   return (c, lo1, hi1) => {
