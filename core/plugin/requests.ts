@@ -26,7 +26,6 @@ import {
   CTL,
   CTL_BYTES,
   DEATH,
-  getBytes,
   lastRegister,
   PAYLOAD,
   PluginFailure,
@@ -229,9 +228,13 @@ export function serveRequest(ctl: ArrayBufferLike, code: number, ctx: CallContex
   return refuse(code, "(no such request)");
 }
 
-/** The request's byte payload, bounded to the payload area. */
+/**
+ * A copy of the request's byte payload, bounded to the payload area. The
+ * length word is read once: the plugin's process runs meanwhile and may
+ * change it between a check and a second read.
+ */
 function payloadBytes(ctl: ArrayBufferLike, code: number): Uint8Array {
   const len = new Int32Array(ctl)[PAYLOAD];
   if (!(len >= 0 && (PAYLOAD + 1) * 4 + len <= Math.min(CTL_BYTES, DEATH * 4))) refuse(code, `with ${len} bytes`);
-  return getBytes(ctl, PAYLOAD);
+  return new Uint8Array(ctl, (PAYLOAD + 1) * 4, len).slice();
 }

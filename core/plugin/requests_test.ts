@@ -68,3 +68,40 @@ Deno.test("serveRequest refuses, as a plugin failure, whatever the callback's ri
   new Int32Array(forged)[PAYLOAD] = 1 << 30;
   assertThrows(() => serveRequest(forged, REQ.WRITE_MEM, WRITE, guest), PluginFailure, "bytes");
 });
+
+Deno.test("serveRequest reads a payload's length once: one the plugin changes meanwhile is refused or used as checked", async () => {
+  // Another thread stands for the plugin's process, which runs while plume serves its request.
+  const ctl = request([page], new Uint8Array(8));
+  const stop = new SharedArrayBuffer(4);
+  const source = `self.onmessage = ({ data }) => {
+    const w = new Int32Array(data.ctl), stop = new Int32Array(data.stop);
+    self.postMessage("flipping");
+    while (Atomics.load(stop, 0) === 0) { w[${PAYLOAD}] = -1; w[${PAYLOAD}] = 8; }
+    self.postMessage("stopped");
+  };`;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const flipper = new Worker(url, { type: "module" });
+  const said = () => new Promise((resolve) => (flipper.onmessage = (e) => resolve(e.data)));
+  const flipping = said();
+  flipper.postMessage({ ctl, stop });
+  await flipping;
+  let served = 0, refused = 0;
+  const other: unknown[] = [];
+  for (let i = 0; i < 200_000 && other.length === 0; i++) {
+    try {
+      serveRequest(ctl, REQ.WRITE_MEM, WRITE, guest);
+      served++;
+    } catch (err) {
+      if (err instanceof PluginFailure) refused++;
+      else other.push(err);
+    }
+  }
+  const stopped = said();
+  Atomics.store(new Int32Array(stop), 0, 1);
+  await stopped;
+  flipper.terminate();
+  URL.revokeObjectURL(url);
+  assertEquals(other, []);
+  // Both lengths were seen: the race was run.
+  assertEquals(served > 0 && refused > 0, true, `served ${served}, refused ${refused}`);
+});
