@@ -9,7 +9,7 @@
  * @module
  */
 
-import { os } from "./os.ts";
+import { os, PR_SET_PDEATHSIG, SIGKILL } from "./os.ts";
 import { seccompFilter } from "./seccomp.ts";
 
 /** What the walls let through. */
@@ -23,10 +23,7 @@ export interface Confinement {
 }
 
 const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
-/** `prctl` option: the signal this process gets when its parent ends. */
-export const PR_SET_PDEATHSIG = 1;
-/** The signal plugin processes get when plume ends. */
-export const SIGKILL = 9;
+export { PR_SET_PDEATHSIG, SIGKILL };
 const PR_SET_NO_NEW_PRIVS = 38;
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 

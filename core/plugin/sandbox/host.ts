@@ -89,7 +89,7 @@ function forker(parent: number, mapping: Mapping): Forker {
       stderrFd = o.memfd("plume-plugin-stderr", STDERR_BYTES);
       o.writeAt(channelFd, copy.ctl, LAYOUT.ctl);
       o.writeAt(channelFd, copy.arena, LAYOUT.arena);
-      pid = o.forkSibling();
+      pid = o.forkSibling(parent);
     } catch (err) {
       o.close(channelFd);
       if (stderrFd >= 0) o.close(stderrFd);
@@ -101,9 +101,7 @@ function forker(parent: number, mapping: Mapping): Forker {
       o.close(stderrFd);
       return { pid, channelFd, stderrFd };
     }
-    // The copy: dies with plume (a copy does not inherit that), checked after in case plume went first.
-    o.prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (o.getppid() !== parent) o.exit(0);
+    // The copy, which dies with plume already (forkSibling saw to it before anything of the plugin's could run).
     o.remap(mapping, channelFd, LAYOUT.size);
     o.dup2(stderrFd, 2);
     for (const fd of kept) o.close(fd);

@@ -102,6 +102,10 @@ const F_SETFD = 2, FD_CLOEXEC = 1, F_GET_SEALS = 1034, SEEK_END = 2, O_NONBLOCK 
 /** `clone` flags of {@link Os.forkSibling}: the copy is a child of the caller's parent (`CLONE_PARENT`), `SIGCHLD` at its end. */
 const CLONE_PARENT_SIGCHLD = 0x8000 | 17;
 const MADV_DOFORK = 11;
+/** `prctl` option: the signal this process gets when its parent ends. */
+export const PR_SET_PDEATHSIG = 1;
+/** The signal plugin processes get when plume ends. */
+export const SIGKILL = 9;
 /** The user part of the x86-64 and AArch64 address spaces (47 and 48 bits: madvise skips what is not mapped). */
 const USER_SPACE_END = 2 ** 48;
 const CLD_EXITED = 1;
@@ -168,8 +172,13 @@ export interface Os {
    * parent. Every mapping is copied first made inheritable again
    * (`MADV_DOFORK`): V8 marks its heap `MADV_DONTFORK`, which a copy of a
    * running isolate needs. Only the calling thread goes on in the copy.
+   * The copy dies with its parent (`PR_SET_PDEATHSIG`, which a copy does
+   * not inherit), or ends at once when `parent` is no longer its parent,
+   * before it returns: between the `clone` and that, no JavaScript but
+   * this function's runs, nor any global it would look up (a plugin may
+   * have replaced `Number` or `BigInt` by code that never returns).
    */
-  forkSibling(): number;
+  forkSibling(parent: number): number;
   /** Sends signal `signo` to the process behind `pidfd`. */
   signal(pidfd: number, signo: number): void;
   /**
@@ -277,6 +286,15 @@ function bind(): Os {
   const poll = new Uint8Array(scratch, 32, 8), pollView = new DataView(scratch, 32, 8);
   const prog = new Uint8Array(scratch, 48, 16), progView = new DataView(scratch, 48, 16);
   const siginfo = new Uint8Array(scratch, 128, 128), siginfoView = new DataView(scratch, 128, 128);
+  // Taken now, before any plugin code exists: what the copy made by `forkSibling` runs before it dies with plume.
+  const forkWords = {
+    madvise: BigInt(nr.madvise),
+    userSpace: BigInt(USER_SPACE_END - 4096),
+    doFork: BigInt(MADV_DOFORK),
+    clone: BigInt(nr.clone),
+    flags: BigInt(CLONE_PARENT_SIGCHLD),
+    kill: BigInt(SIGKILL),
+  };
   const futexNr = BigInt(nr.futex), FUTEX_WAIT_N = BigInt(FUTEX_WAIT), FUTEX_WAKE_N = BigInt(FUTEX_WAKE);
   const timespecAt = address(timespecBytes), siginfoAt = address(siginfo);
   const pollAt = address(poll), zeroTimespecAt = address(zeroTimespec), progAt = address(prog);
@@ -416,12 +434,17 @@ function bind(): Os {
     size(fd) {
       return Number(c.syscall(BigInt(nr.lseek), BigInt(fd), 0n, BigInt(SEEK_END), 0n, 0n, 0n));
     },
-    forkSibling() {
+    forkSibling(parent) {
       // Unmapped holes make madvise fail with ENOMEM after it changed every mapping: expected.
-      c.syscall(BigInt(nr.madvise), 4096n, BigInt(USER_SPACE_END - 4096), BigInt(MADV_DOFORK), 0n, 0n, 0n);
-      const r = Number(c.syscall(BigInt(nr.clone), BigInt(CLONE_PARENT_SIGCHLD), 0n, 0n, 0n, 0n, 0n));
-      if (r < 0) fail("clone");
-      return r;
+      c.syscall(forkWords.madvise, 4096n, forkWords.userSpace, forkWords.doFork, 0n, 0n, 0n);
+      const r = c.syscall(forkWords.clone, forkWords.flags, 0n, 0n, 0n, 0n, 0n);
+      if (r === 0n) {
+        c.prctl(PR_SET_PDEATHSIG, forkWords.kill, 0n, 0n, 0n);
+        if (c.getppid() !== parent) c._exit(0);
+        return 0;
+      }
+      if (r < 0n) fail("clone");
+      return Number(r);
     },
     signal(pidfd, signo) {
       c.syscall(BigInt(nr.pidfd_send_signal), BigInt(pidfd), BigInt(signo), 0n, 0n, 0n, 0n);
