@@ -14,9 +14,135 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { busyboxPath, guestEnv, plumeTaskFlags, ROOT, tempDir } from "./harness.ts";
+import { busyboxPath, GUEST_BIN, guestEnv, plumeTaskFlags, ROOT, runPlume, tempDir } from "./harness.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const PROGRAM = join(GUEST_BIN, "fib_pie");
+/** Every region compiled to WebAssembly at once, where records are appended in place into the moved batch store. */
+const WASM = ["-jit-wasm", "always", "-jit-warmup", "0"];
+
+/**
+ * Streams a record per block, instruction and memory access and counts
+ * with inline adds and a conditional callback on a per-vCPU scoreboard
+ * (everything the WebAssembly tier carries in place), and reaches its
+ * channel's memory as only an attacker would: the control block and the
+ * event ring through the runtime's calls of `Atomics`, the whole
+ * scoreboard arena through a scoreboard entry's `DataView`. After
+ * `after=` blocks, `do=` says what it writes there while the guest runs:
+ * `tail` moves every consumer position it publishes 2^21 words ahead (past
+ * what plume published); `arena` fills the arena, the scoreboard included,
+ * with a pattern, again every 1000 blocks; `ring` writes every word of the
+ * ring's header but the consumer position (plume's write position among
+ * them). At exit it prints its counts.
+ */
+const WRITES_SHARED = `
+import {
+  type PluginId,
+  QEMU_PLUGIN_CB_NO_REGS,
+  QEMU_PLUGIN_COND_GE,
+  QEMU_PLUGIN_INLINE_ADD_U64,
+  QEMU_PLUGIN_MEM_RW,
+  qemu_plugin_outs,
+  qemu_plugin_register_atexit_cb,
+  qemu_plugin_register_vcpu_insn_exec_cb,
+  qemu_plugin_register_vcpu_mem_cb,
+  qemu_plugin_register_vcpu_tb_exec_cb,
+  qemu_plugin_register_vcpu_tb_exec_cond_cb,
+  qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu,
+  qemu_plugin_register_vcpu_tb_trans_cb,
+  qemu_plugin_scoreboard_find,
+  qemu_plugin_scoreboard_new,
+  qemu_plugin_scoreboard_u64,
+  qemu_plugin_tb_get_insn,
+  qemu_plugin_tb_n_insns,
+  type QemuInfo,
+} from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const RING_BYTES = (48 + (1 << 20)) * 4, TAIL = 16;
+const A = Atomics as Any, real: Record<string, Any> = {};
+const views = new Map<number, Int32Array>();
+let forging = false;
+for (const k of ["load", "store", "add", "compareExchange"]) {
+  real[k] = A[k];
+  A[k] = (v: Any, i: number, ...rest: Any[]) => {
+    if (!views.has(v.buffer.byteLength)) views.set(v.buffer.byteLength, new Int32Array(v.buffer));
+    if (forging && k === "store" && v.buffer.byteLength === RING_BYTES && i === TAIL) rest[0] = (rest[0] + (1 << 21)) | 0;
+    return real[k].call(Atomics, v, i, ...rest);
+  };
+}
+
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+  const what = argv.find((a) => a.startsWith("do="))?.slice(3);
+  const after = Number(argv.find((a) => a.startsWith("after="))?.slice(6) ?? 2000);
+  const board = qemu_plugin_scoreboard_new(8);
+  const entry = qemu_plugin_scoreboard_u64(board);
+  const arena = new Int32Array((qemu_plugin_scoreboard_find(board, 0) as Any).buffer);
+  let blocks = 0, insns = 0, accesses = 0, conds = 0;
+  const onBlock = () => {
+    if (++blocks < after) return;
+    if (what === "tail") forging = true;
+    if (what === "arena" && blocks % 1000 === after % 1000) for (let i = 0; i < arena.length; i++) arena[i] = (i * 2654435761) | 0;
+    const ring = views.get(RING_BYTES);
+    if (what === "ring" && ring) for (let i = 0; i < 48; i++) if (i !== TAIL) ring[i] = -1 - i;
+  };
+  qemu_plugin_register_vcpu_tb_trans_cb(id, (_id, tb) => {
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, entry, 1n);
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, onBlock, QEMU_PLUGIN_CB_NO_REGS, null);
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, () => conds++, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_GE, entry, 100n, null);
+    for (let i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
+      const insn = qemu_plugin_tb_get_insn(tb, i);
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, () => insns++, QEMU_PLUGIN_CB_NO_REGS, null);
+      qemu_plugin_register_vcpu_mem_cb(insn, () => accesses++, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, null);
+    }
+  });
+  qemu_plugin_register_atexit_cb(id, () => {
+    qemu_plugin_outs(\`blocks \${blocks} insns \${insns} accesses \${accesses} conds \${conds > 0}\\n\`);
+  }, null);
+  return 0;
+}
+`;
+
+/** Writes `source` as a plugin file named `name` in a new temporary directory; returns its path. */
+async function pluginFile(name: string, source: string): Promise<string> {
+  const path = join(await tempDir("plume-hostile-ring-"), name);
+  await Deno.writeTextFile(path, source);
+  return path;
+}
+
+Deno.test("a plugin that writes its channel's words while WebAssembly regions stream its records harms only itself", async () => {
+  const plain = await runPlume([PROGRAM, "20"], { flags: WASM });
+  const plugin = await pluginFile("writes_shared.ts", WRITES_SHARED);
+  const run = (args: string, watchdog = 60) =>
+    runPlume([PROGRAM, "20"], {
+      flags: [...WASM, "-d", "plugin", "-plugin-watchdog", String(watchdog), "-plugin", plugin + args],
+    });
+  // Left alone, it sees every record.
+  const counts = /^blocks \d{5,} insns \d{6,} accesses \d{5,} conds true$/;
+  const ok = await run("");
+  assertEquals(text(ok.stdout), text(plain.stdout));
+  assertMatch(text(ok.stderr).trimEnd(), counts);
+  // Its records' consumer position, forged, ends it with one line; writing its arena (which WebAssembly
+  // regions add to in place) changes nothing but what it counts; its ring's producer words (a write
+  // position of -1) send its own replay through a ring of junk, and the watchdog ends it.
+  const unloaded = (why: string) =>
+    new RegExp(`^plume: plugin '[^']*writes_shared\\.ts' \\(#1\\): ${why}; plugin unloaded, the guest goes on$`);
+  const cases: [string, RegExp, number?][] = [
+    [",do=tail", unloaded("event ring: consumer position -?\\d+ is outside the published records")],
+    [",do=arena", counts],
+    [",do=ring", unloaded("[a-z ]+: no answer for 2 s \\(watchdog[^)]*\\)"), 2],
+  ];
+  for (const [args, message, watchdog] of cases) {
+    const r = await run(args, watchdog);
+    assertEquals(text(r.stdout), text(plain.stdout), args);
+    assertEquals(r.status, plain.status, args);
+    const lines = text(r.stderr).trimEnd().split("\n");
+    assertEquals(lines.length, 1, `${args}: ${text(r.stderr)}`);
+    assertMatch(lines[0], message, args);
+  }
+});
 
 /** Every process's state, parent and session (`/proc/PID/stat`), by pid. */
 function processes(): Map<number, { state: string; ppid: number; session: number }> {
