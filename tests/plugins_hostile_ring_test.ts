@@ -212,7 +212,7 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string
 }
 `;
 
-Deno.test("a plugin's copy for a forked guest dies with plume, whatever globals the plugin replaced", async () => {
+Deno.test("a plugin's copy for a forked guest dies with plume killed, whatever globals the plugin replaced", async () => {
   const busybox = busyboxPath();
   if (!busybox || Deno.build.os !== "linux") return;
   const dir = await tempDir("plume-hostile-fork-copy-");
@@ -224,7 +224,7 @@ Deno.test("a plugin's copy for a forked guest dies with plume, whatever globals 
       ...plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json"))),
       `--config=${join(ROOT, "deno.json")}`,
       join(ROOT, "main.ts"),
-      ..."-plugin-watchdog 2 -plugin".split(" "),
+      ..."-plugin-watchdog 120 -plugin".split(" "),
       plugin,
       busybox,
       "sh",
@@ -234,24 +234,24 @@ Deno.test("a plugin's copy for a forked guest dies with plume, whatever globals 
     cwd: dir,
     env: guestEnv(dir),
     clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
+    stdout: "null",
+    stderr: "null",
   }).spawn();
-  const output = plume.output();
-  let ended = false;
-  output.finally(() => (ended = true));
   // The plugin's processes, the copy included (made with CLONE_PARENT), are plume's children in sessions of
-  // their own: seen while plume runs.
+  // their own. Once the copy is there (both it and the plugin's process hang in the fork), plume is killed:
+  // nothing of plume's runs after, so only the copy's own death with plume can end it.
   const plugins = new Map<number, number>();
   const ownSession = processes().get(Deno.pid)?.session;
-  while (!ended) {
+  for (let i = 0; i < 3000 && plugins.size < 2; i++) {
     for (const [pid, p] of processes()) {
       if (p.ppid === plume.pid && p.session !== ownSession) plugins.set(pid, p.session);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const r = await output;
-  // The kernel delivers a parent's death signal at once; a moment for the process to be gone.
+  await new Promise((r) => setTimeout(r, 200));
+  plume.kill("SIGKILL");
+  await plume.status;
+  // The kernel delivers a parent's death signal at once; a moment for the processes to be gone.
   await new Promise((r) => setTimeout(r, 300));
   const sessions = new Set(plugins.values());
   // A zombie (ended, not yet collected by whoever inherited it) is gone as far as this goes.
@@ -259,9 +259,83 @@ Deno.test("a plugin's copy for a forked guest dies with plume, whatever globals 
   for (const pid of left) Deno.kill(pid, "SIGKILL");
   assert(plugins.size >= 2, `plugin processes seen: ${[...plugins.keys()]}`);
   assertEquals(left, [], "plugin processes left after plume ended");
-  assertEquals(text(r.stdout), "a\nb\nc 3\n");
+});
+
+/**
+ * Lets its process copy itself for each forked guest, then tells plume a
+ * pid of -1 instead of the copy's (in the reply words, as it marks the
+ * fork call done): plume refuses the reply, and the copy it was not told of
+ * is left.
+ */
+const HIDES_COPY = `
+import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const A = Atomics as Any, store = A.store;
+A.store = (v: Any, i: number, value: number) => {
+  // The control block (1 MiB), marked done (4) after a fork call (14): the pid is the reply's second word.
+  if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 4 && v[7] === 14) v[10] = -1;
+  return store.call(Atomics, v, i, value);
+};
+
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
+  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
+  return 0;
+}
+`;
+
+Deno.test("a copy of a plugin's process that plume was not told of is ended at once, not left per fork", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const dir = await tempDir("plume-hostile-fork-hidden-");
+  const plugin = join(dir, "hides_copy.ts");
+  await Deno.writeTextFile(plugin, HIDES_COPY);
+  const plume = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json"))),
+      `--config=${join(ROOT, "deno.json")}`,
+      join(ROOT, "main.ts"),
+      "-plugin",
+      plugin,
+      busybox,
+      "sh",
+      "-c",
+      // Eight forks, then a wait in the shell itself (read's timeout): every copy made is there by then.
+      "for i in 1 2 3 4 5 6 7 8; do (true); done; echo forked; read -t 2 x; echo done",
+    ],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = plume.output();
+  let ended = false;
+  output.finally(() => (ended = true));
+  const ownSession = processes().get(Deno.pid)?.session;
+  let most = 0;
+  while (!ended) {
+    const plugins = [...processes().values()].filter((p) =>
+      p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z"
+    );
+    most = Math.max(most, plugins.length);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await output;
+  assertEquals(text(r.stdout), "forked\ndone\n");
   assertEquals(r.code, 0);
   const lines = text(r.stderr).trimEnd().split("\n");
-  assertEquals(lines.length, 1, text(r.stderr));
-  assertMatch(lines[0], /^plume: plugin '[^']*hangs_fork\.ts' \(#1\): fork: no answer for 2 s \(watchdog\); plugin/);
+  for (const line of lines) {
+    assertMatch(
+      line,
+      /^plume: plugin '[^']*hides_copy\.ts' \(#1\): fork: the plugin's process named pid -1; the forked/,
+    );
+  }
+  assert(lines.length >= 8, text(r.stderr));
+  // The plugin's process, and a copy for the moment between its making and plume's refusal.
+  assert(most <= 2, `plugin processes at once: ${most}`);
 });

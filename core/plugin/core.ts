@@ -233,6 +233,8 @@ export class PluginCore implements VcpuHooks {
       // The child's pid (its one thread's id) goes to the copy, for `QemuInfo.pid`.
       const reply = this.guard(inst, () => this.callOn(inst, NO_ACCESS, OP.FORK, [cpu.tid]));
       if (reply === undefined || !inst.alive) {
+        // A copy the plugin's process made before its call failed is one plume was never told of.
+        inst.process.endStrays?.();
         complete = false;
         continue;
       }
@@ -245,6 +247,8 @@ export class PluginCore implements VcpuHooks {
         copy.counted.push(inst.index);
       } catch (err) {
         if (!(err instanceof PluginFailure)) throw err;
+        // Refused: the copy the reply should have named, if one was made, is not plume's to follow.
+        inst.process.endStrays?.();
         complete = false;
         const message = `plugin '${printable(inst.name)}' (#${inst.index + 1}): ${printable(err.message)}`;
         if (this.fatal) throw new PluginFatalError(message);

@@ -68,6 +68,11 @@ export interface PluginProcess {
    */
   forked?(pid: number, channelFd: number, stderrFd: number): PluginProcess;
   /**
+   * Ends the copies of this process made for forked guests that plume was
+   * not told of or refused (absent where processes are not copied).
+   */
+  endStrays?(): void;
+  /**
    * Waits, at most `ms` since the copy was found, until a copy made for a
    * forked guest serves its channel (absent for other processes).
    *

@@ -152,7 +152,7 @@ function endReason(status: ExitStatus | undefined, stderrFd: number, memoryMb: n
 }
 
 /** The parent and session of process `pid` (`/proc/PID/stat`), undefined when it is gone. */
-function family(pid: number): { ppid: number; session: number } | undefined {
+function parentAndSession(pid: number): { ppid: number; session: number } | undefined {
   let stat: string;
   try {
     stat = os().readSmallFile(`/proc/${pid}/stat`);
@@ -162,6 +162,53 @@ function family(pid: number): { ppid: number; session: number } | undefined {
   // pid (comm) state ppid pgrp session …: the name may hold spaces and parentheses.
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { ppid: Number(f[1]), session: Number(f[3]) };
+}
+
+/**
+ * The processes of one plugin: the first one's session, which its copies
+ * share, and the pids in it that plume knows (the first process and the
+ * copies it accepted and has not killed).
+ */
+interface ProcessFamily {
+  session: number;
+  known: Set<number>;
+}
+
+/**
+ * Ends the processes in `f`'s session that are children of plume but not
+ * known to it: copies the plugin's process made for a forked guest whose
+ * pid plume was never told (the fork call failed) or refused (the reply
+ * named another). Unseen, each would live as long as plume, one more per
+ * guest fork, past `-plugin-forks`.
+ */
+function endStrays(f: ProcessFamily): void {
+  const o = os();
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync("/proc")];
+  } catch {
+    return; // no /proc to look in: nothing to find
+  }
+  for (const e of entries) {
+    const pid = Number(e.name);
+    if (!Number.isInteger(pid) || pid <= 0 || f.known.has(pid) || !isStray(f, pid)) continue;
+    const pidfd = o.pidfd(pid);
+    // Looked at again once held: the pidfd names that very process, whatever reuses its pid later.
+    if (pidfd < 0) continue;
+    if (!isStray(f, pid)) {
+      o.close(pidfd);
+      continue;
+    }
+    o.signal(pidfd, 9);
+    dying.push(pidfd);
+  }
+  collectCopies();
+}
+
+/** Whether process `pid` is a child of plume in `f`'s session. */
+function isStray(f: ProcessFamily, pid: number): boolean {
+  const p = parentAndSession(pid);
+  return p !== undefined && p.ppid === Deno.pid && p.session === f.session;
 }
 
 /**
@@ -185,15 +232,15 @@ class ForkedSandbox implements PluginProcess {
     readonly pid: number,
     channelFd: number,
     stderrFd: number,
-    private readonly session: number,
+    private readonly family: ProcessFamily,
     private readonly memoryMb: number,
   ) {
     const o = os();
     if (!Number.isInteger(pid) || pid <= 0) throw new PluginFailure(`fork: the plugin's process named pid ${pid}`);
     this.pidfd = o.pidfd(pid);
-    const f = family(pid);
+    const f = parentAndSession(pid);
     // Only a process known to be the plugin's copy is ever opened, waited for or killed.
-    if (this.pidfd < 0 || f === undefined || f.ppid !== Deno.pid || f.session !== this.session) {
+    if (this.pidfd < 0 || f === undefined || f.ppid !== Deno.pid || f.session !== this.family.session) {
       if (this.pidfd >= 0) o.close(this.pidfd);
       throw new PluginFailure(`fork: pid ${pid} is not a copy of the plugin's process`);
     }
@@ -219,6 +266,7 @@ class ForkedSandbox implements PluginProcess {
     }
     this.ci = new Int32Array(this.channel.ctl);
     this.started = performance.now();
+    family.known.add(pid);
   }
 
   /** When the copy was found: it has the watchdog's time from then to serve its channel. */
@@ -256,7 +304,11 @@ class ForkedSandbox implements PluginProcess {
   }
 
   forked(pid: number, channelFd: number, stderrFd: number): PluginProcess {
-    return new ForkedSandbox(pid, channelFd, stderrFd, this.session, this.memoryMb);
+    return new ForkedSandbox(pid, channelFd, stderrFd, this.family, this.memoryMb);
+  }
+
+  endStrays(): void {
+    endStrays(this.family);
   }
 
   deathMessage(): string {
@@ -281,6 +333,7 @@ class ForkedSandbox implements PluginProcess {
     if (this.pidfd >= 0) o.signal(this.pidfd, 9), dying.push(this.pidfd);
     if (this.stderrFd >= 0) o.close(this.stderrFd);
     this.stderrFd = this.pidfd = -1;
+    this.family.known.delete(this.pid);
     collectCopies();
   }
 }
@@ -322,6 +375,8 @@ export class Sandbox {
   readonly pid: number;
   /** Its session (it starts one of its own): copies made for forked guests are in it too. */
   readonly session: number;
+  /** This process and its copies that plume accepted. */
+  private readonly family: ProcessFamily;
   /** The unix sockets granted: the process connects them before it boots, the first of two peers waiting for the other. */
   readonly sockets: string[];
   private readonly ci: Int32Array;
@@ -383,6 +438,7 @@ export class Sandbox {
     }
     this.pid = this.child.pid;
     this.session = this.pid;
+    this.family = { session: this.session, known: new Set([this.pid]) };
     this.pidfd = o.pidfd(this.pid);
     this.child.status.then((s) => {
       this.reaped = s.signal === null ? { code: s.code } : { signal: SIGNAL_NUMBERS[s.signal] ?? 0 };
@@ -433,7 +489,12 @@ export class Sandbox {
    * @throws {PluginFailure} when it is not
    */
   forked(pid: number, channelFd: number, stderrFd: number): PluginProcess {
-    return new ForkedSandbox(pid, channelFd, stderrFd, this.session, this.opts.memoryMb);
+    return new ForkedSandbox(pid, channelFd, stderrFd, this.family, this.opts.memoryMb);
+  }
+
+  /** Ends the copies of this process made for forked guests that plume does not know (see `endStrays`). */
+  endStrays(): void {
+    endStrays(this.family);
   }
 
   /**
