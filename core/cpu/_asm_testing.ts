@@ -12,6 +12,8 @@ const I = (op: number, f3: number, rd: number, rs1: number, imm: number) =>
 export const addi = (rd: number, rs1: number, imm: number): number => I(0x13, 0, rd, rs1, imm);
 /** `li rd, imm` for a 12-bit immediate. */
 export const li = (rd: number, imm: number): number => addi(rd, 0, imm);
+/** `andi rd, rs1, imm`. */
+export const andi = (rd: number, rs1: number, imm: number): number => I(0x13, 7, rd, rs1, imm);
 /** `slli rd, rs1, sh`. */
 export const slli = (rd: number, rs1: number, sh: number): number => I(0x13, 1, rd, rs1, sh);
 /** `lw rd, imm(rs1)`. */

@@ -398,10 +398,16 @@ function emitWasmRegion(
   // Without a structure: the blocks' code follows the `end`s of n nested `block`s inside one loop,
   // entered through a `br_table` on block number `b`.
   const b = shape ? -1 : e.local(I32);
+  // Without a structure, a block that jumps to itself still loops in a `loop` of its own (selfLoop is 1 inside
+  // it), not through the `br_table`: sha256's round loops are such blocks inside a region that does not nest.
+  const loopsToItself = shape
+    ? new Set<number>()
+    : new Set(regionEdges(region, sites).flatMap(([f, t]) => f === t ? [f] : []));
+  let selfLoop = 0;
   /** Which entry of a loop with several the next pass through its head goes to (0: the head). */
   const entry = shape?.scopes.some((scope) => scope.entries) ? e.local(I32) : -1;
-  const toLoop = () => n - 1 - current + e.nest;
-  const toExit = () => (shape ? open.length : n - current) + e.nest;
+  const toLoop = () => n - 1 - current + e.nest + selfLoop;
+  const toExit = () => (shape ? open.length : n - current + selfLoop) + e.nest;
   e.leave = () => (c.localSet(nx), c.br(OP.br, toExit()));
   e.fault = () => c.br(OP.br, toExit() + 1);
   const countBackwardJump = (pc: number) => {
@@ -424,7 +430,10 @@ function emitWasmRegion(
   const enter = (k: number, pc: number) => {
     if (!shape) {
       countBlock(pc);
-      return k > current ? c.br(OP.br, k - current - 1 + e.nest) : (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
+      if (k === current && selfLoop) return c.br(OP.br, e.nest);
+      return k > current
+        ? c.br(OP.br, k - current - 1 + e.nest + selfLoop)
+        : (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
     }
     let depth = depthOf(k > current ? shape.blockTo.get(k) : shape.loopAt.get(k));
     const loop = shape.entryOf.get(k);
@@ -477,8 +486,11 @@ function emitWasmRegion(
   let next = 0; // the next scope of the structure to open
   region.forEach((tb, k) => {
     current = k;
-    if (!shape) c.op(OP.end);
-    else {
+    if (!shape) {
+      c.op(OP.end);
+      selfLoop = loopsToItself.has(k) ? 1 : 0;
+      if (selfLoop) c.open(OP.loop);
+    } else {
       for (; next < shape.scopes.length && shape.scopes[next].first === k; next++) {
         open.push(shape.scopes[next]);
         c.open(shape.scopes[next].kind === "loop" ? OP.loop : OP.block);
@@ -510,6 +522,7 @@ function emitWasmRegion(
       if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
     }
     if (!e.ended) e.jump(tb.end);
+    if (selfLoop) c.op(OP.end), selfLoop = 0;
     while (open.length > 0 && open[open.length - 1].last === k) open.pop(), c.op(OP.end);
   });
   if (!shape) c.op(OP.end); // the loop

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { add, addi, beq, bne, emit, j, slli } from "../../cpu/_asm_testing.ts";
+import { add, addi, andi, beq, bne, emit, j, slli } from "../../cpu/_asm_testing.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ } from "../../mem/address_space.ts";
 import { interpretBlock } from "../interpreter.ts";
@@ -76,7 +76,8 @@ const ret = 0x00008067;
 /**
  * A random program of `n` pieces: each counts x31 down and leaves for
  * EXIT at zero, does some arithmetic on x5..x12, then branches, jumps or
- * calls (a leaf function after the pieces) to random pieces.
+ * calls (a leaf function after the pieces) to random pieces, or loops 1 to
+ * 16 times in a block of its own (counting x30 down).
  */
 function randomProgram(mem: AddressSpace, next: () => number, n: number): number {
   const PIECE = 64, fnAt = CODE + n * PIECE;
@@ -90,7 +91,14 @@ function randomProgram(mem: AddressSpace, next: () => number, n: number): number
       );
     }
     const to = CODE + (next() % n) * PIECE, here = at + 4 * words.length;
-    switch (next() % 5) {
+    switch (next() % 6) {
+      case 4: { // a block that jumps to itself
+        words.push(andi(30, 5 + (next() % 8), 15), addi(30, 30, 1));
+        const self = at + 4 * words.length;
+        words.push(addi(30, 30, -1), add(5 + (next() % 8), 5 + (next() % 8), 5 + (next() % 8)));
+        words.push(bne(30, 0, self - (at + 4 * words.length)));
+        break;
+      }
       case 0:
         words.push(bne(5 + (next() % 8), 5 + (next() % 8), to - here));
         break;
@@ -163,11 +171,20 @@ function randomRegion(next: () => number): { mem: AddressSpace; region: Translat
 
 Deno.test("WebAssembly regions agree with the interpreter on random control flow: loops, loops with two entries, calls", () => {
   const next = rng(11);
-  const kinds = { "structured": 0, "loops with two entries": 0, "one br_table": 0 };
+  const kinds = {
+    "structured": 0,
+    "loops with two entries": 0,
+    "one br_table": 0,
+    "one br_table, a block looping to itself": 0,
+  };
   for (let round = 0; round < 150; round++) {
     const { mem, region, x } = randomRegion(next);
     const shape = regionStructure(region);
     kinds[!shape ? "one br_table" : shape.entryOf.size > 0 ? "loops with two entries" : "structured"]++;
+    // Such a block loops in a `loop` of its own.
+    if (!shape && region.some((tb) => successors(tb).includes(tb.pc))) {
+      kinds["one br_table, a block looping to itself"]++;
+    }
     const rt = makeRuntime(mem);
     const fn = compileWasmRegion(region, rt.wasm!)!;
     assertEquals(run(mem, rt, fn, x), run(mem, rt, undefined, x), `round ${round}`);
