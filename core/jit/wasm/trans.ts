@@ -81,7 +81,9 @@ function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, 
   c.localGet(a64).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
   if (size > 1) c.localGet(a).i32Const(size - 1).op(OP.i32_and).op(OP.i32_or);
   c.localGet(a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, MEM.pages, 0);
-  c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_ne).op(OP.i32_or);
+  // `(flags & mask) ^ want` is non-zero exactly when they differ: one instruction where `!=` made V8 emit a
+  // compare, a set and a zero-extension before the `or`.
+  c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
   return { a, a64 };
 }
 
