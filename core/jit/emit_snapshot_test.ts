@@ -442,7 +442,8 @@ Deno.test("the WebAssembly tier emits the snapshot of a loop", async () => {
     "the code of one WebAssembly function, listed one instruction a line (calls by the helper's name, memories by " +
     "name). Guest registers are i64 locals loaded from the vCPU's slot (memory regs) on entry and stored back on " +
     "exit; each load and store checks its address inline (below 4 GiB, aligned, the page flag) and calls the slow " +
-    "path otherwise; the backward jump counts down the region's budget.";
+    "path otherwise, except the store after the load of its address, whose page the load checked for both; the " +
+    "backward jump counts down the region's budget.";
   const text = [
     `// wasm_region: ${wrap(shows)}`,
     "// Written by core/jit/emit_snapshot_test.ts (UPDATE_SNAPSHOTS=1 rewrites it); the listing below is compared exactly.",

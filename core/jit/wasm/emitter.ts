@@ -54,6 +54,15 @@ export class WasmEmitter {
    * it).
    */
   afterAccess: ((info: number, address: number, value: number) => void) | undefined = undefined;
+  /**
+   * Set by the region compiler while it emits a load whose address a store
+   * later in the block writes (see `storesAfterLoads` in `region.ts`): an
+   * i32 local the load sets to 1 when its check found the page writable
+   * too (and holding no translated code), else to 0; -1 for other loads.
+   */
+  writeCheck = -1;
+  /** Set while the region compiler emits that store: the same local, which spares the store its own check when 1. */
+  writeChecked = -1;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */
   leave: (e: WasmEmitter) => void = () => {
     throw new Error("leave not set");

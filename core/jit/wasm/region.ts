@@ -27,6 +27,7 @@ import { EXIT_ILLEGAL } from "../emitter.ts";
 import { blockExits, REGION_BUDGET, type RegionLimits, returnSites } from "../region.ts";
 import type { WasmRuntime } from "./runtime.ts";
 import type { BlockFn, TranslationBlock } from "../translator.ts";
+import type { Insn } from "../../isa/insn.ts";
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
@@ -349,6 +350,41 @@ export function regionStructure(region: readonly TranslationBlock[]): Structure 
   return structure(regionEdges(region, returnSites(region)));
 }
 
+/**
+ * Loads of a block followed by a store of the same address (load index →
+ * store index): the same base register, written by nothing between them
+ * (the load included), the same offset and size, and no other memory
+ * access between. Such a load checks that its page is writable as well as
+ * readable, and the store then needs no check of its own: nothing between
+ * can change the page's flags (only a store, a system call or a
+ * translation does, and none of them comes between), so the answer still
+ * holds. Read-modify-write code, as sieve's `composite[j >> 3] |= bit`,
+ * then checks once.
+ */
+function storesAfterLoads(insns: readonly (Insn | null)[]): Map<number, number> {
+  const pairs = new Map<number, number>();
+  for (let j = 0; j < insns.length; j++) {
+    const load = insns[j];
+    if (!load || OP_INFO[load.op].mem?.kind !== "load") continue;
+    const base = load.rs1, size = OP_INFO[load.op].mem!.size;
+    if (!OP_INFO[load.op].fp.includes("rd") && load.rd === base && base !== 0) continue;
+    for (let k = j + 1; k < insns.length; k++) {
+      const i = insns[k];
+      if (!i) break;
+      const info = OP_INFO[i.op];
+      if (info.mem) {
+        if (info.mem.kind === "store" && i.rs1 === base && i.imm === load.imm && info.mem.size === size) {
+          pairs.set(j, k);
+        }
+        break;
+      }
+      // cbo.zero writes memory through a helper, which may invalidate translated code on the way.
+      if (info.flow || i.op === "cbo.zero" || (base !== 0 && i.rd === base && !info.fp.includes("rd"))) break;
+    }
+  }
+  return pairs;
+}
+
 /** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
 class Unstructured extends Error {}
 
@@ -483,6 +519,8 @@ function emitWasmRegion(
     for (let k = n - 1; k >= 0; k--) c.open(OP.block);
     c.localGet(b).brTable(region.map((_, k) => k), 0);
   }
+  /** The i32 local a load sets for the store of its address ahead (see `storesAfterLoads`), made when needed. */
+  let writeChecked: number | undefined;
   let next = 0; // the next scope of the structure to open
   region.forEach((tb, k) => {
     current = k;
@@ -507,9 +545,13 @@ function emitWasmRegion(
     }
     e.ended = false;
     e.nest = 0;
+    const stores = tb.instr ? new Map<number, number>() : storesAfterLoads(tb.insns);
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
+      if (stores.has(j)) e.writeCheck = writeChecked ??= e.local(I32);
+      else e.writeCheck = -1;
+      e.writeChecked = [...stores.values()].includes(j) ? writeChecked! : -1;
       // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
       if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
       if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);

@@ -135,13 +135,19 @@ const BOX_H = -(2n ** 16n);
 function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   return (e, i) => {
     if (fp) e.code.localGet(e.slot); // the address of the store into the FP register, below the value
-    const { a, a64 } = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
+    // For a store of the same address ahead, the page must be writable (and hold no code) too.
+    const ok = e.writeCheck;
+    const { a, a64 } = ok < 0
+      ? slowPathCondition(e, i, size, PROT_READ, PROT_READ)
+      : slowPathCondition(e, i, size, PROT_READ | PROT_WRITE | PAGE_CODE, PROT_READ | PROT_WRITE);
     e.if(I64);
+    if (ok >= 0) e.code.i32Const(0).localSet(ok);
     pushBase(e, i);
     e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
     e.checkStatus();
     pushResult(e);
     e.else();
+    if (ok >= 0) e.code.i32Const(1).localSet(ok);
     e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
     e.end();
     // flw and fld report as signed loads (the other tiers load them through the signed path).
@@ -175,6 +181,15 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
   const value = (e: WasmEmitter, i: Insn) => fp ? getF(e, i.rs2) : e.get(i.rs2);
   const info = memInfo(LOG2[size], false, true);
   return (e, i) => {
+    if (e.writeChecked >= 0) {
+      // The load of this address before it found the page writable: store at once.
+      e.code.localGet(e.writeChecked);
+      e.if(VOID);
+      e.get(i.rs1).code.i64Const(i.imm).op(OP.i64_add).op(OP.i32_wrap_i64);
+      value(e, i);
+      e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
+      e.else();
+    }
     // Stores into pages holding translated code take the slow path, which invalidates that code.
     const { a, a64 } = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
     e.if(0x40);
@@ -189,6 +204,7 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
     value(e, i);
     e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
     e.end();
+    if (e.writeChecked >= 0) e.end();
     if (e.afterAccess) {
       value(e, i);
       if (fp && size < 8) e.code.i64Const(0xffffffffn).op(OP.i64_and);
