@@ -232,7 +232,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.endCode = loaded.main.endCode;
   proc.entry = loaded.main.entry;
   const symbols = new SymbolTable();
-  symbols.add(readSymbols(bytes), loaded.main.bias);
+  symbols.addLater(() => readSymbols(bytes), loaded.main.bias);
   const cpu = new Cpu();
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
