@@ -371,7 +371,7 @@ export async function runCheckout(
 }
 
 /** How to start plume: the deno binary running this test, the task's flags, main.ts by absolute path. */
-function plumeCommand(): string[] {
+export function plumeCommand(): string[] {
   const flags = plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json")));
   // The guest's cwd is a test directory, so config discovery from cwd would miss deno.json.
   return [Deno.execPath(), "run", ...flags, `--config=${join(ROOT, "deno.json")}`, join(ROOT, "main.ts")];

@@ -14,7 +14,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { busyboxPath, GUEST_BIN, guestEnv, plumeTaskFlags, ROOT, runPlume, tempDir } from "./harness.ts";
+import { busyboxPath, GUEST_BIN, guestEnv, plumeCommand, runPlume, tempDir } from "./harness.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const PROGRAM = join(GUEST_BIN, "fib_pie");
@@ -218,12 +218,10 @@ Deno.test("a plugin's copy for a forked guest dies with plume killed, whatever g
   const dir = await tempDir("plume-hostile-fork-copy-");
   const plugin = join(dir, "hangs_fork.ts");
   await Deno.writeTextFile(plugin, HANGS_FORK);
-  const plume = new Deno.Command(Deno.execPath(), {
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
     args: [
-      "run",
-      ...plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json"))),
-      `--config=${join(ROOT, "deno.json")}`,
-      join(ROOT, "main.ts"),
+      ...start,
       ..."-plugin-watchdog 120 -plugin".split(" "),
       plugin,
       busybox,
@@ -292,12 +290,10 @@ Deno.test("a copy of a plugin's process that plume was not told of is ended at o
   const dir = await tempDir("plume-hostile-fork-hidden-");
   const plugin = join(dir, "hides_copy.ts");
   await Deno.writeTextFile(plugin, HIDES_COPY);
-  const plume = new Deno.Command(Deno.execPath(), {
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
     args: [
-      "run",
-      ...plumeTaskFlags(Deno.readTextFileSync(join(ROOT, "deno.json"))),
-      `--config=${join(ROOT, "deno.json")}`,
-      join(ROOT, "main.ts"),
+      ...start,
       "-plugin",
       plugin,
       busybox,
