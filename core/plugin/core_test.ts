@@ -57,7 +57,7 @@ Deno.test("a forged registration whose entry's high word lies past the arena is 
     ci.set([ACT.INLINE, -1, 0, index, 0, 1, 0], PAYLOAD);
     const inst = { ci, index: 0, arena, registrations: 0, guestWrite: false } as unknown as PluginInstance;
     const out: BlockInstrumentation = { block: [], insn: [[]], mem: [[]] };
-    decodeRegistrations(inst, Int32Array.of(0, ACT_WORDS[ACT.INLINE]), 1, out, () => 0);
+    decodeRegistrations(inst, [0, ACT_WORDS[ACT.INLINE], 0, 0], 1, out, () => 0);
     return out.block;
   };
   assertEquals(decode(14), [{ kind: "inline", op: 0, ref: { arena: 0, index: 14, stride: 0 }, value: 1n }]);

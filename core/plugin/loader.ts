@@ -27,7 +27,7 @@ import { bundlePlugin, PluginLoadError } from "./bundle.ts";
 import { BUILTIN_PLUGINS, builtinPath, type BuiltinPlugin } from "./builtins.ts";
 import { getString, type LoadReport, OP, PAYLOAD, PluginFailure } from "./channel.ts";
 import type { PluginCore } from "./core.ts";
-import { PluginInstance } from "./instance.ts";
+import { type CallReply, PluginInstance } from "./instance.ts";
 import { GRANT_GLOBALS } from "./plugin_globals.ts";
 import type { QemuInfo } from "./runtime/api.ts";
 import { SandboxUnavailable } from "./sandbox/os.ts";
@@ -411,7 +411,7 @@ function check(p: Started, r: LoadReport): void {
 /** Stage 6: adds the instance to the core and calls `qemu_plugin_install`, which must return the integer 0. */
 function install(core: PluginCore, p: Started, inst: PluginInstance): void {
   core.add(inst);
-  let reply: Int32Array;
+  let reply: CallReply;
   try {
     reply = inst.call(OP.INSTALL, []);
   } catch (err) {

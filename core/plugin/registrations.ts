@@ -19,7 +19,7 @@ import type { TranslationBlock } from "../jit/translator.ts";
 import { type Op, OP_INFO } from "../isa/ops_generated.ts";
 import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
 import { ACT, ACT_WORDS, DEATH, PAYLOAD, PluginFailure, TAG } from "./channel.ts";
-import type { PluginInstance } from "./instance.ts";
+import type { CallReply, PluginInstance } from "./instance.ts";
 
 /**
  * Most registrations one instance may make on one instruction (its
@@ -110,7 +110,7 @@ export function mergeInlineAdds(instr: BlockInstrumentation, tb: Pick<Translatio
  */
 export function decodeRegistrations(
   inst: PluginInstance,
-  reply: Int32Array,
+  reply: CallReply,
   n: number,
   out: BlockInstrumentation,
   addSync: (local: number, mem: boolean, writes: boolean) => number,

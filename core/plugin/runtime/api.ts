@@ -1623,32 +1623,30 @@ export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
   return getBytes(instance.ctl, CTL.ARGS + 1);
 }
 
-/** Register `reg` as the emulator's answer to a read would give it, from the call's register snapshot. */
+/**
+ * Register `reg` as the emulator's answer to a read would give it, from the
+ * call's register snapshot. The bytes are written one by one into a new
+ * array: a small typed array lives in V8's heap until its `buffer` is asked
+ * for, and asking (for a `DataView`) moved it out at each read (measured:
+ * 0.5 µs a read of a0, most of a synchronous callback that reads one).
+ */
 function snapshotBytes(r: Int32Array, reg: number): Uint8Array {
   const name = REGISTER_NAMES[reg];
-  if (reg >= REG.V0 && reg < REG.VCSR0) {
-    const at = REGS.V + 4 * (reg - REG.V0);
-    return new Uint8Array(r.slice(at, at + 4).buffer);
-  }
-  if (reg >= REG.VCSR0) {
-    const out = new Uint8Array(8), dv = new DataView(out.buffer), at = REGS.VCSRS + 2 * (reg - REG.VCSR0);
-    dv.setInt32(0, r[at], true);
-    dv.setInt32(4, r[at + 1], true);
-    return out;
-  }
+  if (reg >= REG.V0 && reg < REG.VCSR0) return snapshotWords(r, REGS.V + 4 * (reg - REG.V0), 4);
+  if (reg >= REG.VCSR0) return snapshotWords(r, REGS.VCSRS + 2 * (reg - REG.VCSR0), 2);
   if (name === "fflags" || name === "frm" || name === "fcsr") {
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(
-      0,
-      r[name === "fflags" ? REGS.FFLAGS : name === "frm" ? REGS.FRM : REGS.FCSR],
-      true,
-    );
-    return out;
+    return snapshotWords(r, name === "fflags" ? REGS.FFLAGS : name === "frm" ? REGS.FRM : REGS.FCSR, 1);
   }
-  const at = reg < 32 ? REGS.X + 2 * reg : name === "pc" ? REGS.PC : REGS.F + 2 * (reg - 33);
-  const out = new Uint8Array(8), dv = new DataView(out.buffer);
-  dv.setInt32(0, r[at], true);
-  dv.setInt32(4, r[at + 1], true);
+  return snapshotWords(r, reg < 32 ? REGS.X + 2 * reg : name === "pc" ? REGS.PC : REGS.F + 2 * (reg - 33), 2);
+}
+
+/** `n` words of the snapshot from index `at`, as little-endian bytes. */
+function snapshotWords(r: Int32Array, at: number, n: number): Uint8Array {
+  const out = new Uint8Array(4 * n);
+  for (let k = 0; k < n; k++) {
+    const w = r[at + k];
+    out[4 * k] = w, out[4 * k + 1] = w >>> 8, out[4 * k + 2] = w >>> 16, out[4 * k + 3] = w >>> 24;
+  }
   return out;
 }
 
