@@ -57,8 +57,8 @@ interface Side {
 /** The program both sides run: `exit_codes STATUS [how]` takes other branches for other arguments. */
 const PROGRAM = join(GUEST_BIN, "exit_codes");
 
-/** `fork`: processes forked, each ended one way or another; its output does not depend on which process runs first. */
-const FORKING = join(GUEST_BIN, "fork");
+/** Forks children, a grandchild and a vfork child; it catches no signal, so both sides run the same instructions. */
+const FORKING = join(GUEST_BIN, "fork_tree");
 
 /** The directory every run uses, its HOME: the guests' initial stacks then hold the same strings. */
 let home: string | undefined;
