@@ -5,9 +5,9 @@
  * a constant, so neither is stored.
  *
  * It lives in the `Cpu` object, beside the register arena rather than in it:
- * only the JavaScript helper of `core/jit/vector.ts` reads it (the
- * WebAssembly tier leaves vector instructions to JavaScript), so nothing
- * gains from a 2 KiB slot. `clone` and `fork` copy it with {@link VectorState.copyFrom}.
+ * only JavaScript reads it (the helper of `core/jit/vector.ts` and the fast
+ * paths compiled code inlines; the WebAssembly tier leaves vector
+ * instructions to JavaScript), so nothing gains from a 2 KiB slot. `clone` and `fork` copy it with {@link VectorState.copyFrom}.
  *
  * @module
  */

@@ -29,6 +29,7 @@ export const LEAVE = "break exit;";
 
 import type { MemAction, PluginHooks } from "./plugin_actions.ts";
 import type { RuntimeHelper } from "./runtime.ts";
+import type { Executor } from "./vector/element.ts";
 
 /** How a compiled block leaves: the dispatcher looks at negative return values. */
 export const EXIT_ECALL = -1;
@@ -240,6 +241,13 @@ export class Emitter {
 
   /** The plugin hooks, for code that builds closures over plugin actions at translation time. */
   hooks: PluginHooks | undefined;
+
+  /**
+   * The run's vector executors by instruction word, so that a vector
+   * instruction's fast path can be inlined at the shape it last ran in
+   * (`trans_rvv.ts`); undefined where no runtime is at hand.
+   */
+  vectorExecutor: ((raw: number) => Executor) | undefined;
 
   /** Names runtime helper `name` for use in emitted code (recording that it is used). */
   rt(name: RuntimeHelper): string {

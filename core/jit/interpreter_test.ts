@@ -14,6 +14,7 @@ import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from 
 import { compileWasmRegion } from "./wasm/region.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_POLICY, WASM_TRANS, wasmTranslatable } from "./wasm/trans.ts";
 import { rng } from "./_rng_testing.ts";
+import { READS_FS1 } from "./trans_rvv.ts";
 
 // Every block the WebAssembly tier can translate runs in it here, also those it would leave to JavaScript for speed.
 const DEFAULT_HELPER_SHARE = WASM_POLICY.helperShare;
@@ -74,7 +75,7 @@ interface Outcome {
 }
 
 function runTier(
-  tier: "interpreter" | "block" | "region" | "wasm",
+  tier: "interpreter" | "block" | "region" | "wasm" | "inlined",
   block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
   s: ReturnType<typeof state>,
   prepare?: (c: Cpu, rt: Runtime) => void,
@@ -88,10 +89,30 @@ function runTier(
   c.fi.set(s.fi);
   c.fcsr = s.fcsr;
   prepare?.(c, rt);
+  if (tier === "inlined") {
+    // The block's vector instructions run once first, on a copy of the state, so that compiled code
+    // inlines the fast path of each for the shape it ran in (vector/fast.ts).
+    const copy = new Cpu();
+    copy.x.set(c.x);
+    copy.fi.set(c.fi);
+    copy.fcsr = c.fcsr;
+    copy.vec.copyFrom(c.vec);
+    try {
+      for (const i of block.insns) {
+        const r1 = READS_FS1.has(i.op) ? copy.fi : copy.x;
+        if (VECTOR_EXTENSIONS.has(OP_INFO[i.op].ext ?? "")) {
+          rt.vectorExecutor(i.raw)(copy, r1[2 * i.rs1], r1[2 * i.rs1 + 1], copy.x[2 * i.rs2], copy.x[2 * i.rs2 + 1]);
+        }
+      }
+    } catch {
+      // A fault ends the warm-up where the block will fault too.
+    }
+    mem.u8.set(s.data, DATA);
+  }
   const region = [{ ...block, id: 1, raws: [], fn: () => 0, valid: true, hits: 0 } as TranslationBlock];
   const fn: BlockFn | undefined = tier === "interpreter"
     ? interpretBlock(block, rt)
-    : tier === "block"
+    : tier === "block" || tier === "inlined"
     ? compileBlock(block, rt)
     : tier === "region"
     ? compileRegion(region, rt)
@@ -686,7 +707,7 @@ Deno.test("every tier agrees on random instances of every vector (V, Zvbb) patte
     };
     const a = runTier("interpreter", block, s, prepare)!;
     const what = insns.map((i) => `${i.op} ${i.raw.toString(16)}`).join("; ") + ` vtype=${vtype} avl=${avl}`;
-    for (const tier of ["block", "region", "wasm"] as const) {
+    for (const tier of ["block", "region", "wasm", "inlined"] as const) {
       const b = runTier(tier, block, s, prepare);
       if (!b) continue;
       assertEquals(b.result, a.result, `${tier}: result of ${what}`);

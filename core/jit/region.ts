@@ -177,6 +177,7 @@ export function compileRegion(
   const sites = returnSites(region);
   const e = new Emitter(true);
   e.hooks = rt.P;
+  e.vectorExecutor = rt.vectorExecutor;
   let current = 0;
   e.goto = (e, pc) => {
     const k = index.get(pc);

@@ -20,7 +20,9 @@
 import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import type { Trans } from "./trans_rvi.ts";
 import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
-import { LEAVE } from "./emitter.ts";
+import { type Emitter, LEAVE, type RegPair } from "./emitter.ts";
+import { inlineFastPath } from "./vector/fast.ts";
+import { VectorState } from "../cpu/vector_state.ts";
 import { accessActions } from "./plugin_actions.ts";
 
 /** The vector extension's operations (their names all start with `v`). */
@@ -73,9 +75,61 @@ const vectorTrans: Trans = (e, i) => {
   const call = `${run}(${args})`;
   if (WRITES_RD.has(i.op)) e.setXEffect(i.rd, call, e.rh);
   else if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
-  else e.line(`${call};`);
+  else {
+    // The fast path for the shape the word last ran in, when it has one; the executor when it declines.
+    const fast = inlineFast(e, i.raw, a);
+    if (fast) e.line(fast);
+    e.line(`${call};`);
+    if (fast) e.line("}");
+  }
+  return true;
+};
+
+/** Labels of inlined fast paths, unique in every compiled function. */
+let fastLabels = 0;
+
+/** The inlined fast path of word `raw` ({@link inlineFastPath}), rs1's words `a`, or undefined. */
+function inlineFast(e: Emitter, raw: number, a: RegPair): string | undefined {
+  if (!e.vectorExecutor) return undefined;
+  let run;
+  try {
+    run = e.vectorExecutor(raw);
+  } catch {
+    return undefined; // an encoding that runs as illegal: the executor's call says so at run time
+  }
+  return inlineFastPath(run, { lo: a.lo, hi: a.hi, label: `V${fastLabels++}`, datum: (v) => e.datum(v) });
+}
+
+/**
+ * vsetvli and vsetivli, whose `vtype` is in the word: inline when it is
+ * legal (then so is the instruction, whatever the registers hold), as
+ * `VectorState.setConfig` sets it: vl is the AVL up to VLMAX (x[rs1]; for
+ * rs1 = x0, VLMAX when rd ≠ x0, else the old vl; vsetivli's immediate),
+ * vstart 0, and rd the new vl. An illegal `vtype` goes to the executor,
+ * which sets `vill`.
+ */
+const vsetTrans: Trans = (e, i) => {
+  const immediate = i.op === "vsetivli", vtype = (i.raw >>> 20) & (immediate ? 0x3ff : 0x7ff);
+  const probe = new VectorState();
+  probe.setConfig(Number.MAX_SAFE_INTEGER, vtype, 0);
+  if (probe.vill) return vectorTrans(e, i);
+  // The AVL's fields from the word, as the executor reads them (the decoder leaves vsetivli's uimm out of rs1).
+  const rs1 = (i.raw >>> 15) & 31, rd = (i.raw >>> 7) & 31;
+  const max = probe.vl, vl = e.temp();
+  if (immediate) e.line(`${vl} = ${Math.min(rs1, max)};`);
+  else if (rs1 !== 0) {
+    const a = e.x(i.rs1);
+    e.line(`${vl} = ${a.hi} !== 0 || (${a.lo} >>> 0) > ${max} ? ${max} : ${a.lo} >>> 0;`);
+  } else if (rd !== 0) e.line(`${vl} = ${max};`);
+  else e.line(`${vl} = c.vec.vl < ${max} ? c.vec.vl : ${max};`);
+  e.line(`{ const s = c.vec; s.vstart = 0; s.vtype = ${vtype}; s.vill = false; s.vl = ${vl}; }`);
+  e.setX(i.rd, vl, "0");
   return true;
 };
 
 /** V translators by mnemonic. */
-export const TRANS_RVV = Object.fromEntries(VECTOR_OPS.map((op) => [op, vectorTrans])) as Record<VectorOp, Trans>;
+export const TRANS_RVV = {
+  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vectorTrans])),
+  vsetvli: vsetTrans,
+  vsetivli: vsetTrans,
+} as Record<VectorOp, Trans>;

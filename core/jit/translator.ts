@@ -185,6 +185,7 @@ export function functionSource(e: Emitter, name: string, locals = "", epilogue =
 export function compileBlock(block: BlockSource, rt: Runtime): BlockFn {
   const e = new Emitter();
   e.hooks = rt.P;
+  e.vectorExecutor = rt.vectorExecutor;
   emitBlock(e, block);
   return rt.compile(e.uses, functionSource(e, `tb_${block.pc.toString(16)}`), e.data);
 }

@@ -41,6 +41,7 @@ import { reductionGroup } from "./vector/reduction.ts";
 import { maskGroup } from "./vector/mask.ts";
 import { permutationGroup } from "./vector/permutation.ts";
 import { floatGroup } from "./vector/float.ts";
+import { withFastPaths } from "./vector/fast.ts";
 
 /**
  * The groups of vector instructions, asked in turn for an operation's
@@ -68,9 +69,11 @@ export const VCSR = {
   vlenb: 0xc22,
 } as const;
 
+const VECTOR_CSRS: ReadonlySet<number> = new Set(Object.values(VCSR));
+
 /** Whether `num` is a vector CSR. */
 export function isVectorCsr(num: number): boolean {
-  return (Object.values(VCSR) as number[]).includes(num);
+  return VECTOR_CSRS.has(num);
 }
 
 /**
@@ -131,7 +134,7 @@ function executorFor(raw: number, ctx: VectorContext): Executor {
   if (insn === null) throw new IllegalInstruction(`Not a vector instruction 0x${raw.toString(16)}`);
   for (const group of GROUPS) {
     const run = group(insn.op, raw, ctx);
-    if (run !== undefined) return run;
+    if (run !== undefined) return withFastPaths(insn.op, raw, run, ctx.mem);
   }
   throw new IllegalInstruction(`Vector instruction ${insn.op} not implemented`);
 }

@@ -1,0 +1,140 @@
+import { assert, assertEquals } from "../../../tests/assert.ts";
+import { Cpu } from "../../cpu/state.ts";
+import { decode } from "../../isa/decoder.ts";
+import type { Op } from "../../isa/ops_generated.ts";
+import { parseTable, TABLE_PATH } from "../../../build/gen_decoder.ts";
+import { AddressSpace, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { makeVectorExecutors } from "../vector.ts";
+import { rng } from "../_rng_testing.ts";
+import { hasFastPath, makeFastPath, VECTOR_FAST_POLICY } from "./fast.ts";
+
+const DATA = 0x10000, DATA_SIZE = 0x4000;
+/** A read-only page after the data, then nothing mapped. */
+const READ_ONLY = DATA + DATA_SIZE;
+
+/** The patterns of the operations that have fast paths. */
+const PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../../${TABLE_PATH}`, import.meta.url))).patterns
+  .filter((p) => p.op !== "illegal" && hasFastPath(p.op as Op));
+
+/** A random number, as an element of `bytes` bytes likely to be a normal float of moderate size. */
+function niceFloats(v: Uint8Array, sew: number, next: () => number): void {
+  const view = new DataView(v.buffer);
+  for (let at = 0; at < v.length; at += sew) {
+    const x = ((next() / 2 ** 32) - 0.5) * 2 ** ((next() % 40) - 20);
+    if (sew === 4) view.setFloat32(at, x, true);
+    else if (sew === 8) view.setFloat64(at, x, true);
+  }
+}
+
+Deno.test("vector fast paths do what the general executors do, or decline and change nothing", () => {
+  const before = VECTOR_FAST_POLICY.runs;
+  VECTOR_FAST_POLICY.runs = 0; // the executors below stay general
+  try {
+    const mem = new AddressSpace(1 << 20);
+    mem.mmap(DATA, DATA_SIZE, PROT_READ | PROT_WRITE, { name: "data" });
+    mem.mmap(READ_ONLY, 4096, PROT_READ, { name: "read-only" });
+    const executor = makeVectorExecutors(mem, new Int32Array(1), new Set(["v", "zvbb"]));
+    const vsetvl = executor(0x80007057 | (5 << 20) | (6 << 15)); // vsetvl x0, x6, x5
+    const next = rng(0xfa57);
+    const ran = new Map<string, number>();
+    let declined = 0, general = 0;
+    for (let round = 0; round < 20000; round++) {
+      const p = PATTERNS[next() % PATTERNS.length];
+      let bits = ((next() & ~p.mask) | p.value) >>> 0;
+      // Aligned register groups mostly (where the pattern leaves the field free), one field for unit-stride
+      // forms, unmasked half the time.
+      for (const at of [7, 15, 20]) {
+        if ((p.mask & (0x1f << at)) === 0 && next() % 4) bits = (bits & ~(0x1f << at)) | ((8 * (next() % 4)) << at);
+      }
+      if (/^v[ls]e\d/.test(p.op)) bits &= ~(7 << 29);
+      if ((p.mask & (1 << 25)) === 0 && next() % 2) bits |= 1 << 25;
+      const insn = decode(bits >>> 0);
+      if (!insn || insn.op !== p.op) continue;
+      const op = insn.op;
+      const vtype = [0, 1, 2, 3, 2, 3][next() % 6] << 3 | [0, 1, 2, 5, 6, 7][next() % 6];
+      const avl = next() % 3 ? 1000 : next() % 40;
+      const sew = 1 << ((vtype >> 3) & 7);
+      const regs = new Uint8Array(512).map(() => next());
+      if (op.startsWith("vf") && next() % 4) niceFloats(regs, sew, next);
+      const data = new Uint8Array(DATA_SIZE + 4096).map(() => next());
+      // Mostly a word-aligned address well inside the data, sometimes unaligned, read-only or unmapped.
+      const where = next() % 8;
+      const address = where === 0
+        ? READ_ONLY + (next() % 64) * 4
+        : where === 1
+        ? READ_ONLY + 4096 - 64 + (next() % 16) * 4
+        : DATA + (next() % 512) * 4 + (where === 2 ? 1 + (next() % 3) : 0);
+      const scalar = [next() | 0, next() % 3 === 0 ? -1 : next() | 0];
+      const fcsr = next() % 4 ? 1 : next() & 0xff; // NX accrued under round-to-nearest-even mostly
+      const setUp = (): Cpu => {
+        const c = new Cpu();
+        c.vec.v.set(regs);
+        mem.u8.set(data.subarray(0, DATA_SIZE), DATA);
+        c.fcsr = 0;
+        vsetvl(c, avl, 0, vtype, 0);
+        c.fcsr = fcsr;
+        return c;
+      };
+      const memory = /^v[ls](e\d|\d)/.test(op);
+      const lo = memory ? address : scalar[0], hi = memory ? 0 : scalar[1];
+      const a = setUp();
+      let result: string;
+      try {
+        result = String(executor(bits)(a, lo, hi, 0, 0));
+      } catch (err) {
+        result = (err as Error).name;
+      }
+      if (result !== "0") {
+        general++;
+        continue;
+      }
+      const after = {
+        vec: [...a.vec.v, a.vec.vl, a.vec.vtype, a.vec.vstart],
+        fcsr: a.fcsr,
+        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+      };
+      const b = setUp();
+      const fast = makeFastPath(op, bits, b.vec.vill ? -1 : b.vec.vtype, b.vec.vl, mem);
+      if (!fast) continue;
+      const what = `${op} ${bits.toString(16)} vtype=${vtype} vl=${b.vec.vl} at ${address.toString(16)} fcsr=${fcsr}`;
+      const initial = {
+        vec: [...b.vec.v, b.vec.vl, b.vec.vtype, b.vec.vstart],
+        fcsr: b.fcsr,
+        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+      };
+      const done = fast(b, lo, hi);
+      const state = {
+        vec: [...b.vec.v, b.vec.vl, b.vec.vtype, b.vec.vstart],
+        fcsr: b.fcsr,
+        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+      };
+      if (done) {
+        assertEquals(state, after, `fast path of ${what}`);
+        ran.set(op, (ran.get(op) ?? 0) + 1);
+      } else {
+        assertEquals(state, initial, `declined fast path of ${what}`);
+        declined++;
+      }
+    }
+    // Every operation with a fast path ran it, most of them often.
+    const missing = PATTERNS.map((p) => p.op).filter((op) => !ran.has(op));
+    assertEquals(missing, [], `operations whose fast path never ran`);
+    assert(declined > 500 && general > 500, `${declined} declined, ${general} left to the general executor`);
+  } finally {
+    VECTOR_FAST_POLICY.runs = before;
+  }
+});
+
+Deno.test("a word gets its fast path after VECTOR_FAST_POLICY.runs runs in one shape, and keeps its result", () => {
+  const mem = new AddressSpace(1 << 20);
+  const executor = makeVectorExecutors(mem, new Int32Array(1), new Set(["v"]));
+  const c = new Cpu();
+  executor(0xcd027557)(c, 0, 0, 0, 0); // vsetivli a0, 4, e32, m1, ta, ma
+  const vadd = executor(0x57 | (8 << 7) | (1 << 15) | (16 << 20) | (1 << 25)); // vadd.vv v8, v16, v1
+  for (let k = 0; k < 4; k++) c.vec.u32[16 * 4 + k] = k, c.vec.u32[4 + k] = 10 * k;
+  for (let run = 0; run < VECTOR_FAST_POLICY.runs + 5; run++) {
+    c.vec.u32.fill(0, 8 * 4, 9 * 4);
+    vadd(c, 0, 0, 0, 0);
+    assertEquals([...c.vec.u32.subarray(8 * 4, 9 * 4)], [0, 11, 22, 33], `run ${run}`);
+  }
+});
