@@ -74,12 +74,12 @@ const vectorTrans: Trans = (e, i) => {
   }
   const call = `${run}(${args})`;
   if (WRITES_RD.has(i.op)) e.setXEffect(i.rd, call, e.rh);
-  else if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
   else {
     // The fast path for the shape the word last ran in, when it has one; the executor when it declines.
     const fast = inlineFast(e, i.raw, a);
     if (fast) e.line(fast);
-    e.line(`${call};`);
+    if (WRITES_FD.has(i.op)) e.line(`F[${2 * i.rd}] = ${call}; F[${2 * i.rd + 1}] = ${e.rh};`);
+    else e.line(`${call};`);
     if (fast) e.line("}");
   }
   return true;

@@ -11,7 +11,8 @@
  * A word gets its fast path once its general executor has run
  * {@link VECTOR_FAST_POLICY}`.runs` times in a row under one shape without
  * throwing: the encoding is then legal under that `vtype` (legality depends
- * on the word and `vtype` only), so the fast path checks nothing of it. What
+ * on the word and `vtype`, and for FP instructions on `frm`, which their
+ * fast paths test), so the fast path checks nothing of it. What
  * depends on the data is checked on every run, and the fast path declines
  * (returns false, having written nothing) when the general executor must
  * decide: memory that is not mapped with the access's permission in one
@@ -188,6 +189,8 @@ export function fastSource(op: Op, raw: number, shape: Shape): string | undefine
   if (name in FP_OPS && (form === "vv" || form === "vf")) return floatOp(FP_OPS[name], form === "vf", shape);
   if (op === "vfredosum.vs" || op === "vfredusum.vs") return orderedSum(shape);
   if (op === "vfwcvt.f.f.v") return widenFloat(shape);
+  if (op === "vfmv.s.f") return floatToElement(shape);
+  if (op === "vfmv.f.s") return elementToFloat(raw, shape);
   const extension = /^v([zs])ext\.vf([248])$/.exec(op);
   if (extension) return extend(extension[1] === "s", Number(extension[2]), shape);
   const widening = /^vw(add|sub)(u?)\.([vw])([vx])$/.exec(op);
@@ -381,8 +384,16 @@ function widen(add: boolean, sign: boolean, wide: boolean, scalar: boolean, sh: 
   return [...lines, ...stores, "return true;"].join("\n");
 }
 
-/** The guard of every FP fast path: the host's rounding is the guest's, and no flag but NX can be new. */
+/** The guard of every FP fast path that rounds: the host's rounding is the guest's, and no flag but NX can be new. */
 const FP_GUARD = "if (c.frm !== 0 || (c.fflags & 1) === 0) return false;";
+
+/**
+ * The guard of the FP fast paths that do not round: a reserved `frm` (5…7)
+ * makes every vector FP instruction illegal, as under QEMU 10, whatever the
+ * encoding (legality that depends on the state, not only on the word and
+ * `vtype`).
+ */
+const FRM_GUARD = "if (c.frm > 4) return false;";
 
 /** The test that `r` is a normal number (a fast path declines otherwise: the exact helpers decide its flags). */
 function normal(r: string, sew: number): string {
@@ -415,7 +426,7 @@ function floatOp(op: (a: string, b: string) => string, vf: boolean, sh: Shape): 
 /** vfredosum.vs and vfredusum.vs (QEMU sums both in order): vd[0] = vs1[0] + vs2[0] + … + vs2[vl-1], unmasked. */
 function orderedSum(sh: Shape): string | undefined {
   if ((sh.sew !== 4 && sh.sew !== 8) || !sh.vm) return undefined;
-  if (sh.vl === 0) return "return true;";
+  if (sh.vl === 0) return `${FRM_GUARD}\nreturn true;`;
   const round = (e: string) => sh.sew === 4 ? `Math.fround(${e})` : e, n = perReg(sh.sew);
   const lines = [FP_GUARD, `const F = ${sh.sew === 4 ? "s.f32" : "s.f64"};`, `let r = F[${sh.vs1 * n}];`];
   for (let k = 0; k < sh.vl; k++) lines.push(`r = ${round(`r + F[${sh.vs2 * n + k}]`)};`, normal("r", sh.sew));
@@ -431,7 +442,7 @@ function orderedSum(sh: Shape): string | undefined {
 function widenFloat(sh: Shape): string | undefined {
   if ((sh.sew !== 2 && sh.sew !== 4) || !sh.vm) return undefined;
   const lines: string[] = [], stores: string[] = [];
-  lines.push(sh.sew === 2 ? "const S = s.u16, U = s.u32, W = s.f32;" : "const S = s.f32, W = s.f64;");
+  lines.push(FRM_GUARD, sh.sew === 2 ? "const S = s.u16, U = s.u32, W = s.f32;" : "const S = s.f32, W = s.f64;");
   for (let k = 0; k < sh.vl; k++) {
     const e = `S[${sh.vs2 * perReg(sh.sew) + k}]`, d = sh.vd * perReg(2 * sh.sew) + k;
     if (sh.sew === 2) {
@@ -448,6 +459,28 @@ function widenFloat(sh: Shape): string | undefined {
     }
   }
   return [...lines, ...stores, "return true;"].join("\n");
+}
+
+/** vfmv.s.f: vd[0] = f[rs1] at SEW 16, 32 or 64 when vl > 0; a scalar not NaN-boxed is the general executor's. */
+function floatToElement(sh: Shape): string | undefined {
+  const at = sh.vd * VLENB;
+  const body = sh.vl === 0 ? "return true;" : {
+    2: `if (hi1 !== -1 || (lo1 >>> 16) !== 65535) return false;\ns.u16[${at / 2}] = lo1;\nreturn true;`,
+    4: `if (hi1 !== -1) return false;\ns.i32[${at / 4}] = lo1;\nreturn true;`,
+    8: `s.i32[${at / 4}] = lo1;\ns.i32[${at / 4 + 1}] = hi1;\nreturn true;`,
+  }[sh.sew];
+  return body === undefined ? undefined : `${FRM_GUARD}\n${body}`;
+}
+
+/** vfmv.f.s: f[rd] = vs2[0] at SEW 16, 32 or 64, NaN-boxed to 64 bits (whatever vl is). */
+function elementToFloat(raw: number, sh: Shape): string | undefined {
+  const rd = (raw >>> 7) & 31, at = sh.vs2 * VLENB;
+  const body = {
+    2: `c.fi[${2 * rd}] = s.u16[${at / 2}] | -65536;\nc.fi[${2 * rd + 1}] = -1;\nreturn true;`,
+    4: `c.fi[${2 * rd}] = s.i32[${at / 4}];\nc.fi[${2 * rd + 1}] = -1;\nreturn true;`,
+    8: `c.fi[${2 * rd}] = s.i32[${at / 4}];\nc.fi[${2 * rd + 1}] = s.i32[${at / 4 + 1}];\nreturn true;`,
+  }[sh.sew];
+  return body === undefined ? undefined : `${FRM_GUARD}\n${body}`;
 }
 
 /** The address in x[rs1] and the test that `len` bytes there allow `need` (at most two pages: len ≤ 128). */
@@ -569,7 +602,9 @@ const fastWords = new WeakMap<Executor, FastWord>();
  */
 export function withFastPaths(op: Op, raw: number, generic: Executor, mem: AddressSpace): Executor {
   if (!hasFastPath(op)) return generic;
-  const make = (vtype: number, vl: number) => makeFastPath(op, raw, vtype, vl, mem);
+  // vfmv.f.s's executor returns f[rd] for its caller to write: its fast path, which writes f[rd] itself, is
+  // compiled code's only (inlined where the caller's write is skipped).
+  const make = op === "vfmv.f.s" ? undefined : (vtype: number, vl: number) => makeFastPath(op, raw, vtype, vl, mem);
   const { run, shape } = fastPathWrapper(generic, make, VECTOR_FAST_POLICY, MAX_BUILDS, shapeFree(op));
   fastWords.set(run, { op, raw, mem, shape });
   return run;
@@ -578,7 +613,7 @@ export function withFastPaths(op: Op, raw: number, generic: Executor, mem: Addre
 /** The wrapper of {@link withFastPaths}. */
 function fastPathWrapper(
   generic: Executor,
-  make: (vtype: number, vl: number) => FastPath | undefined,
+  make: ((vtype: number, vl: number) => FastPath | undefined) | undefined,
   policy: { runs: number },
   maxBuilds: number,
   anyShape: boolean,
@@ -600,7 +635,7 @@ function fastPathWrapper(
     runs++;
     // A shape-free word needs one fast path; others one per shape, the latest kept.
     const wanted = anyShape ? fast === undefined : type !== fastType || vl !== fastVl;
-    if (policy.runs > 0 && runs === policy.runs && wanted) {
+    if (make !== undefined && policy.runs > 0 && runs === policy.runs && wanted) {
       builds++;
       const made = make(type, vl);
       if (made) {
@@ -691,5 +726,6 @@ export function hasFastPath(op: Op): boolean {
   if (/^v[ls]e(8|16|32|64)\.v$/.test(op) || /^v(?:l[1248]re\d+|s[1248]r|mv[1248]r)\.v$/.test(op)) return true;
   if (op.startsWith("vmv.v.")) return true;
   if (op.startsWith("vfwcvt.")) return op === "vfwcvt.f.f.v";
+  if (op === "vfmv.s.f" || op === "vfmv.f.s") return true;
   return FAST_OPS.has(op.slice(0, op.indexOf("."))) && op !== "vcpop.m";
 }
