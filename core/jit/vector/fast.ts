@@ -656,9 +656,13 @@ function fastPathWrapper(
   return { run, shape };
 }
 
-/** Whether the fast path of `op` is the same under every shape (whole registers): only `vstart` must be 0. */
+/**
+ * Whether the fast path of `op` is the same under every shape, `vill`
+ * included (whole-register loads and stores): only `vstart` must be 0.
+ * (Whole-register moves are not: `vill` makes them illegal.)
+ */
 export function shapeFree(op: Op): boolean {
-  return /^v(?:l[1248]re\d+|s[1248]r|mv[1248]r)\.v$/.test(op);
+  return /^v(?:l[1248]re\d+|s[1248]r)\.v$/.test(op);
 }
 
 /**

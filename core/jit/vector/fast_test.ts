@@ -180,14 +180,15 @@ Deno.test("executors with fast paths return what the general ones return, run af
       const insn = decode(((next() & ~p.mask) | p.value) >>> 0);
       if (!insn || /^v[ls](e\d|\d)/.test(insn.op)) continue;
       const vtype = [0, 1, 2, 3][next() % 4] << 3 | [0, 1][next() % 2];
-      // The same word 12 times, under one shape then another: the wrapper builds, takes and changes its fast path.
-      for (let run = 0; run < 12; run++) {
+      // The same word 12 times, under one shape then another: the wrapper builds, takes and changes its fast
+      // path; then once with vill set (a reserved vtype), where it must not take it.
+      for (let run = 0; run < 13; run++) {
         const regs = new Uint8Array(512).map(() => next());
         const lo = next() | 0, hi = next() % 2 ? -1 : next() | 0;
         const results = [a, b].map((c, k) => {
           c.vec.v.set(regs);
           c.fcsr = 0;
-          vsetvl(c, run < 6 ? 1000 : 3, 0, vtype, 0);
+          vsetvl(c, run < 6 ? 1000 : 3, 0, run < 12 ? vtype : 0x100, 0);
           c.fcsr = 1;
           rh[0] = 0;
           // The policy is read at every run: 0 keeps the general side general.
