@@ -127,7 +127,7 @@ if wanted vector_mem; then
   (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -march=rv64gcv -mabi=lp64d -Wall -Werror \
     -Wl,--build-id=none -ffile-prefix-map="$SRC"=. -nostdlib -static -o "$BIN/vector_mem" vector_mem.S)
 fi
-build_vector vector_hostile "" index vstart-load vstart-store illegal write-only
+build_vector vector_hostile "" index vstart-load vstart-store illegal write-only fast
 
 # Zfa (with Zfh, for its half-precision forms) with clang-19; the expected output is QEMU 10's (-cpu max, and
 # -cpu max,zfh=false for the run that tries the encodings that must trap), compared by tests/zfa_test.ts.

@@ -16,6 +16,11 @@
  * - `write-only`: a private PROT_WRITE page is readable (Linux's riscv
  *   `protection_map` gives it PAGE_COPY; QEMU 10 reads it), by scalar and
  *   vector loads; plume raises SIGSEGV.
+ * - `fast`: words hot enough for their fast paths (`core/jit/vector/fast.ts`),
+ *   then run in another state: vmv1r.v/vmv2r.v under vill must be SIGILL; a
+ *   vse32.v rewriting code that then runs must invalidate its translation;
+ *   vfadd.vv's fflags with and without NX accrued before; vadd.vv and
+ *   vmsltu.vv in a loop whose vtype and vl change.
  *
  * And the mem plugin's count: QEMU's plugin memory callbacks see each
  * element of a vector load or store (QEMU 10 here loads no plugins; QEMU
@@ -33,7 +38,7 @@ import { join } from "node:path";
 const EXPECTED = join(GUEST_BIN, "..", "expected");
 const PROGRAM = join(GUEST_BIN, "vector_hostile");
 
-for (const arg of ["index", "vstart-load", "vstart-store", "illegal", "write-only"]) {
+for (const arg of ["index", "vstart-load", "vstart-store", "illegal", "write-only", "fast"]) {
   for (const tier of TIERS) {
     Deno.test({
       name: `vector_hostile ${arg} prints what QEMU 10 printed (${tier.name})`,

@@ -14,6 +14,10 @@
  *   write-only  loads (scalar and vector) from a private PROT_WRITE page: Linux's riscv protection_map makes
  *               it readable (PAGE_COPY), and QEMU 10 reads it; also after mprotect to PROT_WRITE
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
+ *   fast        words run hot enough for their shape-specialised fast paths (plume's vector/fast.ts) and then
+ *               in another state: vmv1r.v and vmv2r.v under vill after 2999 runs under e32 (SIGILL under
+ *               QEMU 10, as they need a legal vtype); a vse32.v that rewrites a function's code 200 times, each new version called; vadd.vv,
+ *               vmsltu.vv, vfadd.vv (fflags) in one loop whose vtype and vl change every few iterations
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -208,6 +212,99 @@ static void mem_rounds(long n) {
   printf("%d\n", b[3]);
 }
 
+/* vsetvl zero, zero, vtype (vl kept), then vmv1r.v or vmv2r.v: the same block in every call */
+__attribute__((noinline)) static void move1(unsigned long vtype) {
+  asm volatile("vsetvl zero, zero, %0\n vmv1r.v v8, v16" ::"r"(vtype) : "v8");
+}
+__attribute__((noinline)) static void move2(unsigned long vtype) {
+  asm volatile("vsetvl zero, zero, %0\n vmv2r.v v10, v16" ::"r"(vtype) : "v10", "v11");
+}
+
+static void fast_vill(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_ill;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGILL, &sa, 0);
+  static int32_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
+  for (int k = 0; k < 2; k++) {
+    asm volatile("vsetivli zero, 4, e32, m1, ta, ma\n vle32.v v16, (%0)\n vle32.v v17, (%1)\n vmv.v.i v8, 0\n"
+                 " vmv.v.i v11, 0" ::"r"(in), "r"(in + 4) : "v8", "v11", "v16", "v17");
+    /* 3000 runs under e32, m1, vl 4, then one under vill (the last call) */
+    volatile int i = 0;
+    int sig = sigsetjmp(jump, 1);
+    if (!sig) {
+      for (i = 0; i < 3000; i++) {
+        unsigned long vtype = i < 2999 ? 0xd0 : 1UL << 63;
+        k ? move2(vtype) : move1(vtype);
+      }
+      printf("%s under vill ran\n", k ? "vmv2r.v" : "vmv1r.v");
+    } else
+      printf("%s under vill: signal %d after %d runs\n", k ? "vmv2r.v" : "vmv1r.v", sig, i);
+    asm volatile("vsetivli zero, 4, e32, m1, ta, ma\n vse32.v v8, (%0)\n vse32.v v11, (%1)" ::"r"(out), "r"(out + 4)
+                 : "memory");
+    printf("  copied:");
+    for (int j = 0; j < 8; j++) printf(" %d", out[j]);
+    printf("\n");
+  }
+}
+
+static void fast_smc(void) {
+  uint32_t *code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  code[0] = 0x00008067; /* ret */
+  long sum = 0, wrong = 0;
+  for (long i = 0; i < 200; i++) {
+    /* li a0, i; ret: written by a vector store over the code the last call ran */
+    uint32_t words[2] = {(uint32_t)(i << 20) | (10 << 7) | 0x13, 0x00008067};
+    long vl;
+    asm volatile("vsetivli %0, 2, e32, m1, ta, ma\n vle32.v v1, (%1)\n vse32.v v1, (%2)\n fence.i"
+                 : "=&r"(vl) : "r"(words), "r"(code) : "memory", "v1");
+    long got = ((long (*)(void))code)();
+    sum += got;
+    wrong += got != i;
+  }
+  printf("code rewritten by vse32.v: sum %ld, %ld calls ran stale code\n", sum, wrong);
+}
+
+static void fast_shapes(void) {
+  static uint32_t a[64] __attribute__((aligned(16))), b[64] __attribute__((aligned(16))), c[64];
+  for (int i = 0; i < 64; i++) a[i] = i * 0x9e3779b9u, b[i] = i * 0x85ebca6bu ^ 0x5bd1e995u;
+  uint64_t hash = 0;
+  for (int i = 0; i < 600; i++) {
+    long avl = 1 + (i / 7) % 9, vl, mask;
+    if ((i / 50) % 3 == 0)
+      asm volatile("vsetvli %0, %1, e32, m2, ta, ma\n vle32.v v2, (%2)\n vle32.v v4, (%3)\n vadd.vv v6, v2, v4\n"
+                   " vmsltu.vv v1, v2, v4\n vse32.v v6, (%4)"
+                   : "=&r"(vl) : "r"(avl), "r"(a + i % 8), "r"(b), "r"(c) : "memory", "v1", "v2", "v3", "v4", "v5",
+                     "v6", "v7");
+    else if ((i / 50) % 3 == 1)
+      asm volatile("vsetvli %0, %1, e16, mf2, ta, ma\n vle16.v v2, (%2)\n vle16.v v4, (%3)\n vadd.vv v6, v2, v4\n"
+                   " vmsltu.vv v1, v2, v4\n vse16.v v6, (%4)"
+                   : "=&r"(vl) : "r"(avl), "r"(a + i % 8), "r"(b), "r"(c) : "memory", "v1", "v2", "v4", "v6");
+    else
+      asm volatile("vsetvli %0, %1, e64, m1, ta, ma\n vle64.v v2, (%2)\n vle64.v v4, (%3)\n vadd.vv v6, v2, v4\n"
+                   " vmsltu.vv v1, v2, v4\n vse64.v v6, (%4)"
+                   : "=&r"(vl) : "r"(avl), "r"(a + 2 * (i % 8)), "r"(b), "r"(c) : "memory", "v1", "v2", "v4", "v6");
+    asm volatile("vsetivli zero, 1, e8, m1, ta, ma\n vmv.x.s %0, v1" : "=r"(mask));
+    for (int k = 0; k < 16; k++) hash = hash * 31 + c[k];
+    hash = hash * 31 + (mask & 0xff) + vl;
+  }
+  printf("vadd.vv, vmsltu.vv under changing shapes: %016llx\n", (unsigned long long)hash);
+  static double x[4] __attribute__((aligned(16))) = {1.0, 2.0, 0.5, 3e-308};
+  static double y[4] __attribute__((aligned(16))) = {3.0, 0.1, 1e-310, -2.9e-308}, z[4];
+  unsigned flags = 0;
+  for (long i = 0; i < 300; i++) {
+    /* NX accrued before or not; vl 4 (a subnormal sum), then 1 or 2 */
+    long f, avl = i < 150 ? 4 : 1 + i % 2;
+    asm volatile("csrw fflags, %5\n vsetvli zero, %3, e64, m1, ta, ma\n vle64.v v2, (%1)\n vle64.v v4, (%2)\n"
+                 " vfadd.vv v6, v2, v4\n vse64.v v6, (%4)\n csrr %0, fflags"
+                 : "=&r"(f) : "r"(x), "r"(i % 3 ? y : x), "r"(avl), "r"(z), "r"(i % 4 ? 1L : 0L)
+                 : "memory", "v2", "v4", "v6");
+    flags = flags * 3 + f;
+  }
+  printf("vfadd.vv fflags: %08x, last %a %a\n", flags, z[0], z[1]);
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   if (!strcmp(mode, "index")) indexed();
@@ -217,8 +314,9 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "write-only"))
     for (int how = 0; how < 3; how++) write_only(how);
   else if (!strcmp(mode, "mem")) mem_rounds(argc > 2 ? atol(argv[2]) : 0);
+  else if (!strcmp(mode, "fast")) fast_vill(), fast_smc(), fast_shapes();
   else {
-    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|write-only|mem N\n");
+    fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|write-only|mem N|fast\n");
     return 2;
   }
   return 0;
