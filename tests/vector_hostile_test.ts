@@ -20,7 +20,8 @@
  *   then run in another state: vmv1r.v/vmv2r.v under vill must be SIGILL; a
  *   vse32.v rewriting code that then runs must invalidate its translation;
  *   vfadd.vv's fflags with and without NX accrued before; vadd.vv and
- *   vmsltu.vv in a loop whose vtype and vl change.
+ *   vmsltu.vv in a loop whose vtype and vl change; one loop in two threads,
+ *   each in its own vtype and vl.
  *
  * And the mem plugin's count: QEMU's plugin memory callbacks see each
  * element of a vector load or store (QEMU 10 here loads no plugins; QEMU

@@ -16,9 +16,11 @@
  *   mem N       N rounds of six vector loads/stores of 4 elements each (for the mem plugin's count)
  *   fast        words run hot enough for their shape-specialised fast paths (plume's vector/fast.ts) and then
  *               in another state: vmv1r.v and vmv2r.v under vill after 2999 runs under e32 (SIGILL under
- *               QEMU 10, as they need a legal vtype); a vse32.v that rewrites a function's code 200 times, each new version called; vadd.vv,
- *               vmsltu.vv, vfadd.vv (fflags) in one loop whose vtype and vl change every few iterations
+ *               QEMU 10, as they need a legal vtype); a vse32.v that rewrites a function's code 200 times,
+ *               each new version called; vadd.vv, vmsltu.vv, vfadd.vv (fflags) in one loop whose vtype and vl
+ *               change every few iterations; one loop in two threads at once, each in its own vtype and vl
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -305,6 +307,30 @@ static void fast_shapes(void) {
   printf("vfadd.vv fflags: %08x, last %a %a\n", flags, z[0], z[1]);
 }
 
+/* One loop in two threads at once, each in its own shape (e32, m1, vl 4; e16, m1, vl 3): the same words, each vCPU's
+   own vtype and vl */
+static void *shaped_thread(void *arg) {
+  long e16 = (long)arg, vl;
+  uint32_t a[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  uint64_t sum = 0;
+  for (long i = 0; i < 5000; i++) {
+    asm volatile("vsetvl %0, %2, %3\n vle32.v v2, (%1)\n vadd.vx v2, v2, %4\n vse32.v v2, (%1)"
+                 : "=&r"(vl) : "r"(a), "r"(e16 ? 3L : 4L), "r"(e16 ? 0xc8L : 0xd0L), "r"(i) : "memory", "v2", "v3");
+    for (int k = 0; k < 8; k++) sum = sum * 31 + a[k];
+    sum += vl;
+  }
+  return (void *)(uintptr_t)sum;
+}
+
+static void fast_threads(void) {
+  pthread_t t[2];
+  void *sums[2];
+  for (long k = 0; k < 2; k++) pthread_create(&t[k], 0, shaped_thread, (void *)k);
+  for (int k = 0; k < 2; k++) pthread_join(t[k], &sums[k]);
+  printf("two threads, one loop, two shapes: %016llx %016llx\n", (unsigned long long)(uintptr_t)sums[0],
+         (unsigned long long)(uintptr_t)sums[1]);
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   if (!strcmp(mode, "index")) indexed();
@@ -314,7 +340,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "write-only"))
     for (int how = 0; how < 3; how++) write_only(how);
   else if (!strcmp(mode, "mem")) mem_rounds(argc > 2 ? atol(argv[2]) : 0);
-  else if (!strcmp(mode, "fast")) fast_vill(), fast_smc(), fast_shapes();
+  else if (!strcmp(mode, "fast")) fast_vill(), fast_smc(), fast_shapes(), fast_threads();
   else {
     fprintf(stderr, "usage: vector_hostile index|vstart-load|vstart-store|illegal|write-only|mem N|fast\n");
     return 2;
