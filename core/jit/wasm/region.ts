@@ -32,10 +32,10 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { LEFT_TO_JAVASCRIPT, QUIET_OPS, WASM_TRANS, wasmTranslatable } from "./trans.ts";
+import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import { type ArenaWindows, emitExecActions, emitMemActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
-import { type ArenaRef, type ExecAction, INLINE_ADD, streamsRecords } from "../plugin_actions.ts";
+import { streamsRecords } from "../plugin_actions.ts";
 
 /**
  * Limits of a WebAssembly region: larger than a JavaScript one's, since a
@@ -546,7 +546,6 @@ function emitWasmRegion(
     e.ended = false;
     e.nest = 0;
     const stores = tb.instr ? new Map<number, number>() : storesAfterLoads(tb.insns);
-    const adds = new PendingAdds(e, windows, vcpu);
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
@@ -554,24 +553,17 @@ function emitWasmRegion(
       else e.writeCheck = -1;
       e.writeChecked = [...stores.values()].includes(j) ? writeChecked! : -1;
       // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
-      const actions = tb.instr && [...(j === 0 ? tb.instr.block : []), ...(tb.instr.insn[j] ?? [])];
-      if (actions && actions.every(isInlineAdd)) {
-        // Summed with those before it, made before an instruction that can fault or leave the block.
-        adds.add(actions);
-        if (insn === null || !QUIET_OPS.has(insn.op)) adds.flush();
-      } else if (actions) {
-        adds.flush();
-        emitExecActions(e, actions, windows, vcpu);
-      }
+      if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
+      if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);
       const mem = tb.instr?.mem[j];
       e.afterAccess = mem?.length
         ? (info, address, value) => emitMemActions(e, mem, windows, vcpu, info, address, value)
         : undefined;
       // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
       const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
-      if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) adds.flush(), e.exit(EXIT_ILLEGAL, e.pc);
+      if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
     }
-    if (!e.ended) adds.flush(), e.jump(tb.end);
+    if (!e.ended) e.jump(tb.end);
     if (selfLoop) c.op(OP.end), selfLoop = 0;
     while (open.length > 0 && open[open.length - 1].last === k) open.pop(), c.op(OP.end);
   });
@@ -586,48 +578,6 @@ function emitWasmRegion(
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
   return { locals: e.localTypes, code: c.bytes };
-}
-
-/** Whether `a` is an unconditional inline add (what {@link PendingAdds} sums). */
-function isInlineAdd(a: ExecAction): a is ExecAction & { kind: "inline" } {
-  return a.kind === "inline" && a.op === INLINE_ADD;
-}
-
-/**
- * Plugins' inline adds not yet made, summed by scoreboard entry. Between
- * two points where anything can observe the entries (an instruction that
- * can fault or leave the block, another kind of action, the block's end),
- * the adds before each of a run of {@link QUIET_OPS} instructions are one
- * add per entry: QEMU's `insn` plugin with `inline=on` adds 1 before every
- * instruction, a load, an add and a store per instruction, where the sum is
- * one per few instructions. A fault still finds every add up to the
- * faulting instruction's made, as in JavaScript.
- */
-class PendingAdds {
-  private readonly sums = new Map<string, { ref: ArenaRef; value: bigint }>();
-  constructor(private readonly e: WasmEmitter, private readonly windows: ArenaWindows, private readonly vcpu: number) {}
-
-  /** Adds `actions` (inline adds) to the sums. */
-  add(actions: readonly (ExecAction & { kind: "inline" })[]): void {
-    for (const a of actions) {
-      const key = `${a.ref.arena}/${a.ref.index}/${a.ref.stride}`, sum = this.sums.get(key);
-      if (sum) sum.value += a.value;
-      else this.sums.set(key, { ref: a.ref, value: a.value });
-    }
-  }
-
-  /** Emits one add per entry, and forgets them. */
-  flush(): void {
-    if (this.sums.size === 0) return;
-    const adds: ExecAction[] = [...this.sums.values()].map(({ ref, value }) => ({
-      kind: "inline",
-      op: INLINE_ADD,
-      ref,
-      value,
-    }));
-    this.sums.clear();
-    emitExecActions(this.e, adds, this.windows, this.vcpu);
-  }
 }
 
 /**
