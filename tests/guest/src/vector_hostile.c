@@ -124,12 +124,17 @@ static void on_ill(int sig) { siglongjmp(jump, sig); }
 
 static uint8_t buffer[4096];
 
-static void illegal(void) {
+/* SIGILL goes to on_ill, which jumps back to the test that raised it. */
+static void catch_sigill(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_ill;
   sa.sa_flags = SA_NODEFER;
   sigaction(SIGILL, &sa, 0);
+}
+
+static void illegal(void) {
+  catch_sigill();
   TRY("vse8.v v0, (a0), v0.t");
   TRY("vsse8.v v0, (a0), x0, v0.t");
   TRY("vsseg2e8.v v0, (a0), v0.t");
@@ -223,11 +228,7 @@ __attribute__((noinline)) static void move2(unsigned long vtype) {
 }
 
 static void fast_vill(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_ill;
-  sa.sa_flags = SA_NODEFER;
-  sigaction(SIGILL, &sa, 0);
+  catch_sigill();
   static int32_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
   for (int k = 0; k < 2; k++) {
     asm volatile("vsetivli zero, 4, e32, m1, ta, ma\n vle32.v v16, (%0)\n vle32.v v17, (%1)\n vmv.v.i v8, 0\n"
