@@ -588,6 +588,8 @@ interface FastWord {
   mem: AddressSpace;
   /** The shape (vtype, -1 with `vill`; vl) in which it last ran without throwing, if it has run. */
   shape(): readonly [vtype: number, vl: number] | undefined;
+  /** Fast paths' sources made so far, by `vtype/vl` (a word's block, then its regions, inline the same). */
+  sources: Map<string, string | undefined>;
 }
 
 /** The words with fast paths, by their executors. */
@@ -611,7 +613,7 @@ export function withFastPaths(op: Op, raw: number, generic: Executor, mem: Addre
   // compiled code's only (inlined where the caller's write is skipped).
   const make = op === "vfmv.f.s" ? undefined : (vtype: number, vl: number) => makeFastPath(op, raw, vtype, vl, mem);
   const { run, shape } = fastPathWrapper(generic, make, VECTOR_FAST_POLICY, MAX_BUILDS, shapeFree(op));
-  fastWords.set(run, { op, raw, mem, shape });
+  fastWords.set(run, { op, raw, mem, shape, sources: new Map() });
   return run;
 }
 
@@ -684,7 +686,9 @@ export function inlineFastPath(
   if (!word || !shape || VECTOR_FAST_POLICY.runs === 0) return undefined;
   const [vtype, vl] = shape, { op, raw } = word;
   if (vtype === -1 && !shapeFree(op)) return undefined;
-  const body = fastSource(op, raw, shapeOf(raw, vtype, vl));
+  const key = `${vtype}/${vl}`;
+  if (!word.sources.has(key)) word.sources.set(key, fastSource(op, raw, shapeOf(raw, vtype, vl)));
+  const body = word.sources.get(key);
   if (body === undefined) return undefined;
   const { label } = code, declined = `${label}x`;
   const env: string[] = [];
