@@ -12,7 +12,7 @@
  *
  * The layers: `disassemble` rejects the few encodings plume executes but
  * objdump does not know, then tries the alias layer (`alias`), then falls back
- * to the operand format of the instruction (`FORMATS`).
+ * to the operand format of the instruction (`formats`).
  *
  * @module
  */
@@ -90,7 +90,8 @@ function parseCsrTable(table: string): Map<number, string> {
   return names;
 }
 
-const CSR_NAMES = parseCsrTable(CSR_TABLE);
+/** CSR names by number, parsed at the first use (see {@link formats}). */
+let csrNames: Map<number, string> | undefined;
 
 const CSR_FFLAGS = 0x001;
 const CSR_FRM = 0x002;
@@ -108,7 +109,7 @@ function f(reg: number): string {
 }
 
 function csrName(csr: number): string {
-  return CSR_NAMES.get(csr) ?? `0x${csr.toString(16)}`;
+  return (csrNames ??= parseCsrTable(CSR_TABLE)).get(csr) ?? `0x${csr.toString(16)}`;
 }
 
 function hex(value: number): string {
@@ -387,77 +388,86 @@ const FLI_CONSTANTS = [
   "nan",
 ];
 
+/** {@link formats}' table, made at its first use. */
+let formatTable: Readonly<Record<Op, Format>> | undefined;
+
 /**
  * Each operation's operand format. Typed `Record<Op, Format>`: an operation
- * added to `rv64gc.decode` fails `deno check` here until it has one.
+ * added to `rv64gc.decode` fails `deno check` here until it has one. Made at
+ * the first disassembly, not when the module loads: every run loads it
+ * (`-d in_asm` and plugins use it), few disassemble.
  */
-const FORMATS: Readonly<Record<Op, Format>> = {
-  ...formatOf(
-    OPS.filter((op): op is Extract<Op, `v${string}`> => VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")),
-    vectorOperands,
-  ),
-  ...formatOf(["lui", "auipc"], upperImm),
-  ...formatOf(["jal"], jump),
-  ...formatOf(["jalr"], jumpReg),
-  ...formatOf(["beq", "bne", "blt", "bge", "bltu", "bgeu"], branch),
-  ...formatOf(["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu"], load),
-  ...formatOf(["sb", "sh", "sw", "sd"], store),
-  ...formatOf(["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"], regRegImm),
-  ...formatOf(["slli", "srli", "srai", "slliw", "srliw", "sraiw"], regRegShamt),
-  ...formatOf(["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and"], regRegReg),
-  ...formatOf(["addw", "subw", "sllw", "srlw", "sraw"], regRegReg),
-  ...formatOf(["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"], regRegReg),
-  ...formatOf(["mulw", "divw", "divuw", "remw", "remuw"], regRegReg),
-  ...formatOf(["fence"], fence),
-  ...formatOf(["fence.tso", "fence.i", "ecall", "ebreak"], none),
-  ...formatOf(["csrrw", "csrrs", "csrrc"], csrReg),
-  ...formatOf(["csrrwi", "csrrsi", "csrrci"], csrImm),
-  ...formatOf(["lr.w", "lr.d"], loadReserved),
-  ...formatOf(["sc.w", "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w"], atomic),
-  ...formatOf(["amomin.w", "amomax.w", "amominu.w", "amomaxu.w"], atomic),
-  ...formatOf(["sc.d", "amoswap.d", "amoadd.d", "amoxor.d", "amoand.d", "amoor.d"], atomic),
-  ...formatOf(["amomin.d", "amomax.d", "amominu.d", "amomaxu.d"], atomic),
-  ...formatOf(["flw", "fld"], fpLoad),
-  ...formatOf(["fsw", "fsd"], fpStore),
-  ...formatOf(["fmadd.s", "fmsub.s", "fnmsub.s", "fnmadd.s", "fmadd.d", "fmsub.d", "fnmsub.d", "fnmadd.d"], fp4Rm),
-  ...formatOf(["fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fadd.d", "fsub.d", "fmul.d", "fdiv.d"], fp3Rm),
-  ...formatOf(["fsgnj.s", "fsgnjn.s", "fsgnjx.s", "fmin.s", "fmax.s"], fp3),
-  ...formatOf(["fsgnj.d", "fsgnjn.d", "fsgnjx.d", "fmin.d", "fmax.d"], fp3),
-  ...formatOf(["fsqrt.s", "fsqrt.d", "fcvt.s.d"], fp2Rm),
-  ...formatOf(["fcvt.d.s"], fp2),
-  ...formatOf(["fcvt.w.s", "fcvt.wu.s", "fcvt.l.s", "fcvt.lu.s"], fpToIntRm),
-  ...formatOf(["fcvt.w.d", "fcvt.wu.d", "fcvt.l.d", "fcvt.lu.d"], fpToIntRm),
-  ...formatOf(["fmv.x.w", "fclass.s", "fmv.x.d", "fclass.d"], fpToInt),
-  ...formatOf(["fcvt.s.w", "fcvt.s.wu", "fcvt.s.l", "fcvt.s.lu", "fcvt.d.l", "fcvt.d.lu"], intToFpRm),
-  ...formatOf(["fcvt.d.w", "fcvt.d.wu", "fmv.w.x", "fmv.d.x"], intToFp),
-  ...formatOf(["feq.s", "flt.s", "fle.s", "feq.d", "flt.d", "fle.d"], fpCompare),
-  ...formatOf(["add.uw", "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw", "sh3add.uw"], regRegReg),
-  ...formatOf(["andn", "orn", "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw"], regRegReg),
-  ...formatOf(["clz", "ctz", "cpop", "sext.b", "sext.h", "clzw", "ctzw", "cpopw", "orc.b", "rev8", "zext.h"], regReg),
-  ...formatOf(["slli.uw", "rori", "roriw", "bclri", "bexti", "binvi", "bseti"], regRegShamt),
-  ...formatOf(["cbo.zero"], cbo),
-  ...formatOf(["flh"], fpLoad),
-  ...formatOf(["fsh"], fpStore),
-  ...formatOf(["fmadd.h", "fmsub.h", "fnmsub.h", "fnmadd.h"], fp4Rm),
-  ...formatOf(["fadd.h", "fsub.h", "fmul.h", "fdiv.h"], fp3Rm),
-  ...formatOf(["fsgnj.h", "fsgnjn.h", "fsgnjx.h", "fmin.h", "fmax.h"], fp3),
-  ...formatOf(["fsqrt.h", "fcvt.h.s", "fcvt.h.d"], fp2Rm),
-  ...formatOf(["fcvt.s.h", "fcvt.d.h"], fp2),
-  ...formatOf(["fcvt.w.h", "fcvt.wu.h", "fcvt.l.h", "fcvt.lu.h"], fpToIntRm),
-  ...formatOf(["fmv.x.h", "fclass.h"], fpToInt),
-  ...formatOf(["fcvt.h.w", "fcvt.h.wu", "fcvt.h.l", "fcvt.h.lu"], intToFpRm),
-  ...formatOf(["fmv.h.x"], intToFp),
-  ...formatOf(["feq.h", "flt.h", "fle.h"], fpCompare),
-  ...formatOf(["fli.s", "fli.d", "fli.h"], fli),
-  ...formatOf(["fminm.s", "fmaxm.s", "fminm.d", "fmaxm.d", "fminm.h", "fmaxm.h"], fp3),
-  ...formatOf(["fround.s", "froundnx.s", "fround.d", "froundnx.d", "fround.h", "froundnx.h"], fp2Rm),
-  ...formatOf(["fcvtmod.w.d"], fcvtmod),
-  ...formatOf(["fleq.s", "fltq.s", "fleq.d", "fltq.d", "fleq.h", "fltq.h"], fpCompare),
-  ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
-  ...formatOf(["mop.r.n"], regReg),
-  ...formatOf(["mop.rr.n"], regRegReg),
-  ...formatOf(["c.mop.n", "wrs.nto", "wrs.sto"], none),
-};
+function formats(): Readonly<Record<Op, Format>> {
+  if (formatTable !== undefined) return formatTable;
+  const FORMATS: Readonly<Record<Op, Format>> = {
+    ...formatOf(
+      OPS.filter((op): op is Extract<Op, `v${string}`> => VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")),
+      vectorOperands,
+    ),
+    ...formatOf(["lui", "auipc"], upperImm),
+    ...formatOf(["jal"], jump),
+    ...formatOf(["jalr"], jumpReg),
+    ...formatOf(["beq", "bne", "blt", "bge", "bltu", "bgeu"], branch),
+    ...formatOf(["lb", "lh", "lw", "ld", "lbu", "lhu", "lwu"], load),
+    ...formatOf(["sb", "sh", "sw", "sd"], store),
+    ...formatOf(["addi", "slti", "sltiu", "xori", "ori", "andi", "addiw"], regRegImm),
+    ...formatOf(["slli", "srli", "srai", "slliw", "srliw", "sraiw"], regRegShamt),
+    ...formatOf(["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and"], regRegReg),
+    ...formatOf(["addw", "subw", "sllw", "srlw", "sraw"], regRegReg),
+    ...formatOf(["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"], regRegReg),
+    ...formatOf(["mulw", "divw", "divuw", "remw", "remuw"], regRegReg),
+    ...formatOf(["fence"], fence),
+    ...formatOf(["fence.tso", "fence.i", "ecall", "ebreak"], none),
+    ...formatOf(["csrrw", "csrrs", "csrrc"], csrReg),
+    ...formatOf(["csrrwi", "csrrsi", "csrrci"], csrImm),
+    ...formatOf(["lr.w", "lr.d"], loadReserved),
+    ...formatOf(["sc.w", "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w"], atomic),
+    ...formatOf(["amomin.w", "amomax.w", "amominu.w", "amomaxu.w"], atomic),
+    ...formatOf(["sc.d", "amoswap.d", "amoadd.d", "amoxor.d", "amoand.d", "amoor.d"], atomic),
+    ...formatOf(["amomin.d", "amomax.d", "amominu.d", "amomaxu.d"], atomic),
+    ...formatOf(["flw", "fld"], fpLoad),
+    ...formatOf(["fsw", "fsd"], fpStore),
+    ...formatOf(["fmadd.s", "fmsub.s", "fnmsub.s", "fnmadd.s", "fmadd.d", "fmsub.d", "fnmsub.d", "fnmadd.d"], fp4Rm),
+    ...formatOf(["fadd.s", "fsub.s", "fmul.s", "fdiv.s", "fadd.d", "fsub.d", "fmul.d", "fdiv.d"], fp3Rm),
+    ...formatOf(["fsgnj.s", "fsgnjn.s", "fsgnjx.s", "fmin.s", "fmax.s"], fp3),
+    ...formatOf(["fsgnj.d", "fsgnjn.d", "fsgnjx.d", "fmin.d", "fmax.d"], fp3),
+    ...formatOf(["fsqrt.s", "fsqrt.d", "fcvt.s.d"], fp2Rm),
+    ...formatOf(["fcvt.d.s"], fp2),
+    ...formatOf(["fcvt.w.s", "fcvt.wu.s", "fcvt.l.s", "fcvt.lu.s"], fpToIntRm),
+    ...formatOf(["fcvt.w.d", "fcvt.wu.d", "fcvt.l.d", "fcvt.lu.d"], fpToIntRm),
+    ...formatOf(["fmv.x.w", "fclass.s", "fmv.x.d", "fclass.d"], fpToInt),
+    ...formatOf(["fcvt.s.w", "fcvt.s.wu", "fcvt.s.l", "fcvt.s.lu", "fcvt.d.l", "fcvt.d.lu"], intToFpRm),
+    ...formatOf(["fcvt.d.w", "fcvt.d.wu", "fmv.w.x", "fmv.d.x"], intToFp),
+    ...formatOf(["feq.s", "flt.s", "fle.s", "feq.d", "flt.d", "fle.d"], fpCompare),
+    ...formatOf(["add.uw", "sh1add", "sh2add", "sh3add", "sh1add.uw", "sh2add.uw", "sh3add.uw"], regRegReg),
+    ...formatOf(["andn", "orn", "xnor", "max", "maxu", "min", "minu", "rol", "ror", "rolw", "rorw"], regRegReg),
+    ...formatOf(["clz", "ctz", "cpop", "sext.b", "sext.h", "clzw", "ctzw", "cpopw", "orc.b", "rev8", "zext.h"], regReg),
+    ...formatOf(["slli.uw", "rori", "roriw", "bclri", "bexti", "binvi", "bseti"], regRegShamt),
+    ...formatOf(["cbo.zero"], cbo),
+    ...formatOf(["flh"], fpLoad),
+    ...formatOf(["fsh"], fpStore),
+    ...formatOf(["fmadd.h", "fmsub.h", "fnmsub.h", "fnmadd.h"], fp4Rm),
+    ...formatOf(["fadd.h", "fsub.h", "fmul.h", "fdiv.h"], fp3Rm),
+    ...formatOf(["fsgnj.h", "fsgnjn.h", "fsgnjx.h", "fmin.h", "fmax.h"], fp3),
+    ...formatOf(["fsqrt.h", "fcvt.h.s", "fcvt.h.d"], fp2Rm),
+    ...formatOf(["fcvt.s.h", "fcvt.d.h"], fp2),
+    ...formatOf(["fcvt.w.h", "fcvt.wu.h", "fcvt.l.h", "fcvt.lu.h"], fpToIntRm),
+    ...formatOf(["fmv.x.h", "fclass.h"], fpToInt),
+    ...formatOf(["fcvt.h.w", "fcvt.h.wu", "fcvt.h.l", "fcvt.h.lu"], intToFpRm),
+    ...formatOf(["fmv.h.x"], intToFp),
+    ...formatOf(["feq.h", "flt.h", "fle.h"], fpCompare),
+    ...formatOf(["fli.s", "fli.d", "fli.h"], fli),
+    ...formatOf(["fminm.s", "fmaxm.s", "fminm.d", "fmaxm.d", "fminm.h", "fmaxm.h"], fp3),
+    ...formatOf(["fround.s", "froundnx.s", "fround.d", "froundnx.d", "fround.h", "froundnx.h"], fp2Rm),
+    ...formatOf(["fcvtmod.w.d"], fcvtmod),
+    ...formatOf(["fleq.s", "fltq.s", "fleq.d", "fltq.d", "fleq.h", "fltq.h"], fpCompare),
+    ...formatOf(["clmul", "clmulr", "clmulh", "bclr", "bext", "binv", "bset", "czero.eqz", "czero.nez"], regRegReg),
+    ...formatOf(["mop.r.n"], regReg),
+    ...formatOf(["mop.rr.n"], regRegReg),
+    ...formatOf(["c.mop.n", "wrs.nto", "wrs.sto"], none),
+  };
+  return formatTable = FORMATS;
+}
 
 /**
  * binutils 2.40 lists `add rd,rs1,imm`-style entries (accepted by gas) before
@@ -706,8 +716,10 @@ export function disassemble(insn: Insn, pc: number): string {
   if (objdumpRejects(insn)) return `.${insn.size}byte ${hex(insn.raw)}`;
   const special = (insn.size === 2 ? compressedHint(insn) : undefined) ?? alias(insn, pc);
   if (special !== undefined) return special;
-  if (VECTOR_EXTENSIONS.has(OP_INFO[insn.op].ext ?? "")) return text(vectorMnemonic(insn), FORMATS[insn.op](insn, pc));
-  return text(PRINTED_AS[insn.op] ?? numberedName(insn) ?? atomicName(insn), FORMATS[insn.op](insn, pc));
+  if (VECTOR_EXTENSIONS.has(OP_INFO[insn.op].ext ?? "")) {
+    return text(vectorMnemonic(insn), formats()[insn.op](insn, pc));
+  }
+  return text(PRINTED_AS[insn.op] ?? numberedName(insn) ?? atomicName(insn), formats()[insn.op](insn, pc));
 }
 
 /** The may-be-operations carry their number in the mnemonic (`mop.r.28`, `c.mop.5`); imm holds it. */
