@@ -32,6 +32,7 @@ import { type AddressSpace, PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from 
 import { MIN_NORMAL_D, MIN_NORMAL_S } from "../../fpu/_eft.ts";
 import type { Op } from "../../isa/ops_generated.ts";
 import { type Executor, fields, lmulLog2, simm5, VLENB } from "./element.ts";
+import { popcount32 } from "./integer.ts";
 
 /**
  * Runs of one word under one shape before its executor takes a fast path of
@@ -182,13 +183,20 @@ interface Shape {
   vl: number;
 }
 
+/** Unit-stride loads and stores of one EEW (`vle32.v`, `vse8.v`…). */
+const UNIT_STRIDE = /^v[ls]e(8|16|32|64)\.v$/;
+/** Whole-register loads and stores (`vl2re32.v`, `vs4r.v`…), the registers' count captured. */
+const WHOLE_ACCESS = /^v(?:l([1248])re\d+|s([1248])r)\.v$/;
+/** Whole-register moves (`vmv2r.v`…), the registers' count captured. */
+const WHOLE_MOVE = /^vmv([1248])r\.v$/;
+
 /** The generated statements of the fast path of `op` under `shape`, or undefined if it has none. */
 export function fastSource(op: Op, raw: number, shape: Shape): string | undefined {
   const dot = op.lastIndexOf("."), name = op.slice(0, dot), form = op.slice(dot + 1);
-  if (/^v[ls]e(8|16|32|64)\.v$/.test(op)) return unitStride(op[1] === "s", Number(op.slice(3, -2)) / 8, raw, shape);
-  const whole = /^v(?:l([1248])re\d+|s([1248])r)\.v$/.exec(op);
+  if (UNIT_STRIDE.test(op)) return unitStride(op[1] === "s", Number(op.slice(3, -2)) / 8, raw, shape);
+  const whole = WHOLE_ACCESS.exec(op);
   if (whole) return wholeRegisters(op[1] === "s", Number(whole[1] ?? whole[2]), shape);
-  const move = /^vmv([1248])r\.v$/.exec(op);
+  const move = WHOLE_MOVE.exec(op);
   if (move) return copyRegisters(shape.vs2, shape.vd, Number(move[1]));
   if (shape.vl > MAX_ELEMENTS) return undefined;
   if (name in FP_OPS && (form === "vv" || form === "vf")) return floatOp(FP_OPS[name], form === "vf", shape);
@@ -555,13 +563,6 @@ function copyRegisters(from: number, to: number, n: number): string {
   return lines.join("\n");
 }
 
-/** The set bits of the 32-bit `v`, for vcpop.v's fast paths. */
-function popcount32(v: number): number {
-  v = v - ((v >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
-}
-
 /** Scratch words for an FP scalar's bits, and the same bytes as a single and a double. */
 const SCRATCH = new Int32Array(2);
 const SCRATCH_F32 = new Float32Array(SCRATCH.buffer);
@@ -664,7 +665,7 @@ function fastPathWrapper(
  * (Whole-register moves are not: `vill` makes them illegal.)
  */
 export function shapeFree(op: Op): boolean {
-  return /^v(?:l[1248]re\d+|s[1248]r)\.v$/.test(op);
+  return WHOLE_ACCESS.test(op);
 }
 
 /**
@@ -736,7 +737,7 @@ const FAST_OPS = new Set<string>([
 
 /** Whether `op` may have a fast path under some shape. */
 export function hasFastPath(op: Op): boolean {
-  if (/^v[ls]e(8|16|32|64)\.v$/.test(op) || /^v(?:l[1248]re\d+|s[1248]r|mv[1248]r)\.v$/.test(op)) return true;
+  if (UNIT_STRIDE.test(op) || WHOLE_ACCESS.test(op) || WHOLE_MOVE.test(op)) return true;
   if (op.startsWith("vmv.v.")) return true;
   if (op.startsWith("vfwcvt.")) return op === "vfwcvt.f.f.v";
   if (op === "vfmv.s.f" || op === "vfmv.f.s") return true;

@@ -37,6 +37,13 @@ Deno.test("vector fast paths do what the general executors do, or decline and ch
     const rh = new Int32Array(1);
     const executor = makeVectorExecutors(mem, rh, new Set(["v", "zvbb", "zvfh"]));
     const vsetvl = executor(0x80007057 | (5 << 20) | (6 << 15)); // vsetvl x0, x6, x5
+    /** What an instruction may change: the vector state, the FP registers, fcsr and the data. */
+    const stateOf = (c: Cpu) => ({
+      vec: [...c.vec.v, c.vec.vl, c.vec.vtype, c.vec.vstart],
+      fi: [...c.fi],
+      fcsr: c.fcsr,
+      data: mem.u8.slice(DATA, DATA + DATA_SIZE),
+    });
     const next = rng(0xfa57);
     const ran = new Map<string, number>();
     let declined = 0, general = 0, refused = 0;
@@ -102,35 +109,20 @@ Deno.test("vector fast paths do what the general executors do, or decline and ch
         }
         const b = setUp(), fast = makeFastPath(op, bits, b.vec.vill ? -1 : b.vec.vtype, b.vec.vl, mem);
         if (!fast) continue;
-        const before = [...b.vec.v, b.vec.vl, ...b.fi, b.fcsr];
+        const before = stateOf(b);
         assertEquals(fast(b, lo, hi), false, `fast path of ${op} ${bits.toString(16)} where the executor throws`);
-        assertEquals([...b.vec.v, b.vec.vl, ...b.fi, b.fcsr], before);
+        assertEquals(stateOf(b), before);
         refused++;
         continue;
       }
-      const after = {
-        vec: [...a.vec.v, a.vec.vl, a.vec.vtype, a.vec.vstart],
-        fi: [...a.fi],
-        fcsr: a.fcsr,
-        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
-      };
+      const after = stateOf(a);
       const b = setUp();
       const fast = makeFastPath(op, bits, b.vec.vill ? -1 : b.vec.vtype, b.vec.vl, mem);
       if (!fast) continue;
       const what = `${op} ${bits.toString(16)} vtype=${vtype} vl=${b.vec.vl} at ${address.toString(16)} fcsr=${fcsr}`;
-      const initial = {
-        vec: [...b.vec.v, b.vec.vl, b.vec.vtype, b.vec.vstart],
-        fi: [...b.fi],
-        fcsr: b.fcsr,
-        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
-      };
+      const initial = stateOf(b);
       const done = fast(b, lo, hi);
-      const state = {
-        vec: [...b.vec.v, b.vec.vl, b.vec.vtype, b.vec.vstart],
-        fi: [...b.fi],
-        fcsr: b.fcsr,
-        data: mem.u8.slice(DATA, DATA + DATA_SIZE),
-      };
+      const state = stateOf(b);
       if (done) {
         assertEquals(state, after, `fast path of ${what}`);
         ran.set(op, (ran.get(op) ?? 0) + 1);

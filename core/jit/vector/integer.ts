@@ -136,8 +136,11 @@ const OPS: Readonly<Record<string, readonly [Shape, IntOp, SmallIntOp?]>> = {
   "vcpop.v": ["unary", (a) => BigInt(a.toString(2).replaceAll("0", "").length), popcount32],
 };
 
-/** The set bits of the 32-bit `v` (vcpop.v on numbers: as a bigint's string it was 10% of a vectorized program). */
-function popcount32(v: number): number {
+/**
+ * The set bits of the 32-bit `v` (vcpop.v on numbers: as a bigint's string
+ * it was 10% of a vectorized program; `fast.ts`'s fast paths call it too).
+ */
+export function popcount32(v: number): number {
   v = v - ((v >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
   return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
