@@ -5,7 +5,10 @@
  * no copy on entry or exit (copying the integer registers both ways cost
  * more than a short region's work: 30 % of `fib`'s time). A slot holds the
  * integer and FP registers, `fflags` and `frm`, and what a region leaves for
- * its caller: the pc of a faulting instruction, a slow-path value, an exit pc.
+ * its caller: the pc of a faulting instruction, a slow-path value, an exit pc;
+ * and in its second half the vector registers and `vl`, `vtype` and
+ * `vstart` (`vector_state.ts`), which WebAssembly regions read and write in
+ * place too.
  *
  * The memory is shared so that it can grow without detaching the views
  * existing vCPUs hold. Slots of vCPUs that are gone are reused.
@@ -13,8 +16,8 @@
  * @module
  */
 
-/** Bytes per slot: 32 integer and 32 FP registers of 8 bytes, then the words below. */
-export const SLOT_SIZE = 1024;
+/** Bytes per slot: 32 integer and 32 FP registers of 8 bytes, the words below, then the vector state. */
+export const SLOT_SIZE = 2048;
 
 /** Byte offsets in a slot. */
 export const SLOT = {
@@ -39,11 +42,13 @@ export const SLOT = {
    * region carries per-vCPU plugin scoreboard operations.
    */
   vcpuIndex: 548,
+  /** v0…v31, 16 bytes each (`VectorState.v`), then its configuration words (`VectorState.config`). */
+  vregs: 1024,
 } as const;
 
 const PAGE = 65536;
-/** Most pages: 64 MiB, 65,536 live vCPUs. */
-export const ARENA_MAX_PAGES = 1024;
+/** Most pages: 128 MiB (address space only until used), 65,536 live vCPUs. */
+export const ARENA_MAX_PAGES = 2048;
 
 /** The memory every slot is in. */
 export const registerMemory = new WebAssembly.Memory({ initial: 1, maximum: ARENA_MAX_PAGES, shared: true });

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { newRegisterSlot } from "./register_arena.ts";
+import { newRegisterSlot, SLOT } from "./register_arena.ts";
 import { VectorState } from "./vector_state.ts";
 
 /** ABI names of the integer registers, x0..x31. */
@@ -128,13 +128,14 @@ export class Cpu {
     this.fi = fi;
     this.fcsrWords = fcsr;
     this.blocksLeft = blocksLeft;
+    this.vec = new VectorState(x.buffer, at + SLOT.vregs);
   }
 
   /** Program counter of the next instruction to execute. */
   pc = 0;
 
-  /** The vector registers and CSRs (V), outside the register arena (`vector_state.ts` says why). */
-  readonly vec: VectorState = new VectorState();
+  /** The vector registers and CSRs (V), in the slot after the words above. */
+  readonly vec: VectorState;
 
   /** Accrued floating-point exception flags (`FFLAG_*` of `core/fpu/fpu_state.ts`). */
   get fflags(): number {

@@ -19,7 +19,7 @@ const PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../../${TABLE_PATH
 
 /** A random number, as an element of `bytes` bytes likely to be a normal float of moderate size. */
 function niceFloats(v: Uint8Array, sew: number, next: () => number): void {
-  const view = new DataView(v.buffer);
+  const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
   for (let at = 0; at < v.length; at += sew) {
     const x = ((next() / 2 ** 32) - 0.5) * 2 ** ((next() % 40) - 20);
     if (sew === 4) view.setFloat32(at, x, true);
