@@ -30,7 +30,7 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./e
 import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
-import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./trans_rvv.ts";
+import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./vector_ops.ts";
 import type { Executor } from "./vector/element.ts";
 import {
   accessActions,

@@ -14,7 +14,7 @@ import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from 
 import { compileWasmRegion } from "./wasm/region.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_POLICY, WASM_TRANS, wasmTranslatable } from "./wasm/trans.ts";
 import { rng } from "./_rng_testing.ts";
-import { READS_FS1 } from "./trans_rvv.ts";
+import { READS_FS1 } from "./vector_ops.ts";
 
 // Every block the WebAssembly tier can translate runs in it here, also those it would leave to JavaScript for speed.
 const DEFAULT_HELPER_SHARE = WASM_POLICY.helperShare;
@@ -74,8 +74,11 @@ interface Outcome {
   reservation: number;
 }
 
+/** Blocks the "wasm-inlined" tier compiled. */
+let wasmInlined = 0;
+
 function runTier(
-  tier: "interpreter" | "block" | "region" | "wasm" | "inlined",
+  tier: "interpreter" | "block" | "region" | "wasm" | "inlined" | "wasm-inlined",
   block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
   s: ReturnType<typeof state>,
   prepare?: (c: Cpu, rt: Runtime) => void,
@@ -90,9 +93,9 @@ function runTier(
   c.fi.set(s.fi);
   c.fcsr = s.fcsr;
   prepare?.(c, rt);
-  if (tier === "inlined") {
+  if (tier === "inlined" || tier === "wasm-inlined") {
     // The block's vector instructions run once first, on a copy of the state (prepared by `warmUp`), so that
-    // compiled code inlines the fast path of each for the shape it ran in (vector/fast.ts).
+    // compiled code inlines the fast path of each for the shape it ran in (vector/fast.ts, wasm/vector.ts).
     const copy = new Cpu();
     copy.x.set(s.x);
     copy.fi.set(s.fi);
@@ -118,6 +121,7 @@ function runTier(
     : tier === "region"
     ? compileRegion(region, rt)
     : compileWasmRegion(region, rt.wasm!);
+  if (fn && tier === "wasm-inlined") wasmInlined++;
   // The WebAssembly tier covers RV64IM: other blocks are not its to run.
   if (!fn) return undefined;
   let result: number | string;
@@ -663,20 +667,34 @@ Deno.test("interpreter and compiled blocks run plugin actions of vector loads an
 const VECTOR_PATTERNS = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns
   .filter((p) => p.op !== "illegal" && VECTOR_EXTENSIONS.has(OP_INFO[p.op as Op].ext ?? ""));
 
-Deno.test("every tier agrees on random instances of every vector (V, Zvbb) pattern: registers, vector state, fcsr, memory and faults", () => {
-  const next = rng(0x7ec);
+/**
+ * Random blocks of 1-4 instances of `patterns` run in every tier of
+ * `tiers` and compared with the interpreter; `sameShape` of 4 warm-ups
+ * (the inlined tiers') run in the block's shape, the others in another.
+ * Returns the faults, the blocks run to their end and the operations seen.
+ */
+function vectorRounds(
+  patterns: typeof VECTOR_PATTERNS,
+  rounds: number,
+  seed: number,
+  tiers: readonly ("block" | "region" | "wasm" | "inlined" | "wasm-inlined")[],
+  sameShape: number,
+  /** Half the instances unmasked (besides those the pattern makes so). */
+  unmasked = false,
+): { faults: number; ran: number; seen: Set<Op> } {
+  const next = rng(seed);
   const seen = new Set<Op>();
   let faults = 0, ran = 0;
-  // 3000 rounds: with the FP instructions (illegal at SEW 8 and 16, under a reserved frm) more blocks fault.
-  for (let round = 0; round < 3000; round++) {
+  for (let round = 0; round < rounds; round++) {
     const insns: Insn[] = [];
     for (let k = 1 + (next() % 4); k > 0; k--) {
-      const p = VECTOR_PATTERNS[next() % VECTOR_PATTERNS.length];
+      const p = patterns[next() % patterns.length];
       let bits = ((next() & ~p.mask) | p.value) >>> 0;
       // Mostly small register groups at aligned numbers, so that most instances are legal.
       if (next() % 2) bits = (bits & ~(0x1f << 7)) | ((8 * (next() % 4)) << 7);
       if (next() % 2) bits = (bits & ~(0x1f << 20)) | ((8 * (next() % 4)) << 20);
       if ((bits & 0x7f) !== 0x57 && next() % 3) bits &= ~(7 << 29); // nf = 1
+      if (unmasked && next() % 2) bits |= 1 << 25;
       let insn = decode(bits >>> 0);
       if (!insn) continue;
       // Loads and stores address the data area: rs1 = BASE, a small stride.
@@ -707,12 +725,12 @@ Deno.test("every tier agrees on random instances of every vector (V, Zvbb) patte
       rt.vector(c, 0x80007057 | (5 << 20) | (6 << 15), avl, 0, vtype, 0); // vsetvl x0, x6, x5 with the values given
     };
     const prepare = prepareFor(vtype, avl);
-    // The inlined tier's block warms up in this shape half the time, else in another (vill included), where its
+    // The inlined tiers' block warms up in this shape mostly, else in another (vill included), where its
     // inlined fast paths must leave the run to the executors.
-    const warmUp = next() % 2 ? prepare : prepareFor(randomVtype(), next() % 40);
+    const warmUp = next() % 4 < sameShape ? prepare : prepareFor(randomVtype(), next() % 40);
     const a = runTier("interpreter", block, s, prepare)!;
     const what = insns.map((i) => `${i.op} ${i.raw.toString(16)}`).join("; ") + ` vtype=${vtype} avl=${avl}`;
-    for (const tier of ["block", "region", "wasm", "inlined"] as const) {
+    for (const tier of tiers) {
       const b = runTier(tier, block, s, prepare, warmUp);
       if (!b) continue;
       assertEquals(b.result, a.result, `${tier}: result of ${what}`);
@@ -727,6 +745,33 @@ Deno.test("every tier agrees on random instances of every vector (V, Zvbb) patte
     else ran++;
     for (const i of insns) seen.add(i.op);
   }
-  assertEquals(VECTOR_PATTERNS.every((p) => seen.has(p.op as Op)), true);
-  assertEquals(faults > 100 && ran > 300, true, `${faults} faults, ${ran} blocks run to their end`);
+  return { faults, ran, seen };
+}
+
+Deno.test("every tier agrees on random instances of every vector (V, Zvbb) pattern: registers, vector state, fcsr, memory and faults", () => {
+  // Blocks whose vector instructions do not all run inline come to the WebAssembly tier too (their executors
+  // through its import), so that both of its paths are compared.
+  WASM_POLICY.vectorCalls = true;
+  try {
+    // 3000 rounds: with the FP instructions (illegal at SEW 8 and 16, under a reserved frm) more blocks fault.
+    const tiers = ["block", "region", "wasm", "inlined", "wasm-inlined"] as const;
+    const { faults, ran, seen } = vectorRounds(VECTOR_PATTERNS, 3000, 0x7ec, tiers, 2);
+    assertEquals(VECTOR_PATTERNS.every((p) => seen.has(p.op as Op)), true);
+    assertEquals(faults > 100 && ran > 300, true, `${faults} faults, ${ran} blocks run to their end`);
+  } finally {
+    WASM_POLICY.vectorCalls = false;
+  }
+});
+
+/** The patterns of the operations the WebAssembly tier may run inline (`wasm/vector.ts`). */
+const WASM_INLINE_PATTERNS = VECTOR_PATTERNS.filter((p) =>
+  /^v(l[1248]re\d+|s[1248]r|[ls]e\d+|mv[1248]r)\.v$|^vmv\.v\.[vxi]$|^v(add|sub|rsub|and|or|xor|minu?|maxu?|mul|sll|srl|sra|ms(eq|ne|ltu?|leu?|gtu?)|f(add|sub|mul|div))\.v[vxif]$|^vset|^v[zs]ext\.vf2$|^vw(add|sub)u?\.[vw]v$|^vcpop\.v$|^vfredosum\.vs$/
+    .test(p.op)
+);
+
+Deno.test("WebAssembly regions run the vector instructions they inline as the interpreter does, or leave them to the executors", () => {
+  wasmInlined = 0;
+  const { faults, ran } = vectorRounds(WASM_INLINE_PATTERNS, 8000, 0x5a5a, ["wasm-inlined"], 3, true);
+  assertEquals(faults > 100 && ran > 1000, true, `${faults} faults, ${ran} blocks run to their end`);
+  assertEquals(wasmInlined > 1500, true, `${wasmInlined} blocks in WebAssembly after a warm-up`);
 });

@@ -320,6 +320,10 @@ export function makeRuntime(
     );
   }
   /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
-  const wasm = makeWasmRuntime(mem, { ld, st, lr, sc, amo, csr, cboZero, RH }, plugins);
+  const wasm = makeWasmRuntime(
+    mem,
+    { ld, st, lr, sc, amo, csr, cboZero, vectorExecutor: helpers.vectorExecutor, RH },
+    plugins,
+  );
   return { ...helpers, compile, wasm };
 }

@@ -17,7 +17,7 @@ import { interpretBlock } from "./interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./plugin_actions.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
 import type { Insn } from "../isa/insn.ts";
-import { VECTOR_OPS } from "./trans_rvv.ts";
+import { VECTOR_OPS } from "./vector_ops.ts";
 
 const VECTOR_OP_SET: ReadonlySet<string> = new Set(VECTOR_OPS);
 

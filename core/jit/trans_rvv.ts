@@ -17,42 +17,12 @@
  * @module
  */
 
-import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import type { Trans } from "./trans_rvi.ts";
-import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
+import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./vector_ops.ts";
 import { type Emitter, LEAVE, type RegPair } from "./emitter.ts";
 import { inlineFastPath } from "./vector/fast.ts";
 import { VectorState } from "../cpu/vector_state.ts";
 import { accessActions } from "./plugin_actions.ts";
-
-/** The vector extension's operations (their names all start with `v`). */
-export type VectorOp = Extract<Op, `v${string}`>;
-
-/** The vector operations of the table (V's and Zvbb's). */
-export const VECTOR_OPS: readonly VectorOp[] = OPS.filter((op): op is VectorOp =>
-  VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")
-);
-
-/** The vector operations that write an integer register rd (the new vl, element 0, a count or an index). */
-export const WRITES_RD: ReadonlySet<Op> = new Set<Op>([
-  "vsetvli",
-  "vsetivli",
-  "vsetvl",
-  "vmv.x.s",
-  "vcpop.m",
-  "vfirst.m",
-]);
-
-/** The vector operations whose rs1 is an FP register (the .vf forms, vfmv.s.f, vfmv.v.f). */
-export const READS_FS1: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rs1")));
-
-/** The vector operations that write an FP register rd (vfmv.f.s). */
-export const WRITES_FD: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => OP_INFO[op].fp.includes("rd")));
-
-/** Whether a vector instruction word is a load or store (major opcode LOAD-FP or STORE-FP). */
-export function isVectorAccess(raw: number): boolean {
-  return (raw & 0x5f) === 0x07;
-}
 
 /**
  * Any vector instruction: a call of its executor (`vectorExecutor`, made at

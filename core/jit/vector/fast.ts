@@ -712,6 +712,16 @@ export function inlineFastPath(
   ].join("\n");
 }
 
+/**
+ * The shape (`vtype`, -1 with `vill`; `vl`) word executor `run` last ran in
+ * without throwing, which WebAssembly regions inline code for
+ * (`../wasm/vector.ts`); undefined for a word without fast paths, one that
+ * has not run, or while fast paths are off.
+ */
+export function lastShape(run: Executor): readonly [number, number] | undefined {
+  return VECTOR_FAST_POLICY.runs === 0 ? undefined : fastWords.get(run)?.shape();
+}
+
 /** The fields of word `raw` and the shape (vtype, vl) as a fast path's generator takes them. */
 function shapeOf(raw: number, vtype: number, vl: number): Shape {
   const { vd, vs1, vs2, vm } = fields(raw);

@@ -6,7 +6,7 @@ import { parseTable, TABLE_PATH } from "../../../build/gen_decoder.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { makeVectorExecutors } from "../vector.ts";
 import { rng } from "../_rng_testing.ts";
-import { WRITES_FD } from "../trans_rvv.ts";
+import { WRITES_FD } from "../vector_ops.ts";
 import { hasFastPath, makeFastPath, VECTOR_FAST_POLICY } from "./fast.ts";
 
 const DATA = 0x10000, DATA_SIZE = 0x4000;

@@ -17,9 +17,10 @@
  */
 
 import { wrapPc } from "../emitter.ts";
-import { Code, F64, I32, I64, OP } from "./encoding.ts";
+import { Code, F32, F64, I32, I64, OP, V128 } from "./encoding.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { MEM } from "./layout.ts";
+import type { VectorTier } from "./runtime.ts";
 
 /** One region function being emitted. */
 export class WasmEmitter {
@@ -63,6 +64,8 @@ export class WasmEmitter {
   writeCheck = -1;
   /** Set while the region compiler emits that store: the same local, which spares the store its own check when 1. */
   writeChecked = -1;
+  /** The tier's view of vector words, for their inline code (`vector.ts`): set by the region compiler. */
+  vector: VectorTier | undefined = undefined;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */
   leave: (e: WasmEmitter) => void = () => {
     throw new Error("leave not set");
@@ -70,9 +73,13 @@ export class WasmEmitter {
   private freeI64: number[] = [];
   private freeI32: number[] = [];
   private freeF64: number[] = [];
+  private freeV128: number[] = [];
+  private freeF32: number[] = [];
   private usedI64: number[] = [];
   private usedI32: number[] = [];
   private usedF64: number[] = [];
+  private usedV128: number[] = [];
+  private usedF32: number[] = [];
 
   /** A new local of `type`. */
   local(type: number): number {
@@ -112,6 +119,20 @@ export class WasmEmitter {
     return t;
   }
 
+  /** A scratch f32 local, free again at the next instruction. */
+  tempF32(): number {
+    const t = this.freeF32.pop() ?? this.local(F32);
+    this.usedF32.push(t);
+    return t;
+  }
+
+  /** A scratch v128 local, free again at the next instruction. */
+  tempV128(): number {
+    const t = this.freeV128.pop() ?? this.local(V128);
+    this.usedV128.push(t);
+    return t;
+  }
+
   /** Starts translating the instruction at `pc`: scratch locals are free again. */
   startInsn(pc: number, size: number): void {
     this.pc = pc;
@@ -119,6 +140,8 @@ export class WasmEmitter {
     this.freeI64.push(...this.usedI64.splice(0));
     this.freeI32.push(...this.usedI32.splice(0));
     this.freeF64.push(...this.usedF64.splice(0));
+    this.freeV128.push(...this.usedV128.splice(0));
+    this.freeF32.push(...this.usedF32.splice(0));
   }
 
   /** Pushes register `r` (x0 is the constant 0). */
@@ -138,6 +161,13 @@ export class WasmEmitter {
   /** Opens an `if` (the condition is on the stack) with result type `type` (VOID for none). */
   if(type: number): this {
     this.code.open(OP.if, type);
+    this.nest++;
+    return this;
+  }
+
+  /** Opens a `block` without results. */
+  block(): this {
+    this.code.open(OP.block);
     this.nest++;
     return this;
   }

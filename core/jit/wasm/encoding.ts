@@ -11,7 +11,7 @@
  */
 
 /** Value types. */
-export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c;
+export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 /** Block type of a block without results. */
 export const VOID = 0x40;
 
@@ -130,6 +130,23 @@ export const OP = {
   i64_extend32_s: 0xc4,
 } as const;
 
+/** Opcodes of the SIMD instructions the tier uses (after the `0xfd` prefix, {@link Code.simd}). */
+export const SIMD = {
+  v128_load: 0x00,
+  v128_store: 0x0b,
+  i8x16_splat: 0x0f,
+  i16x8_splat: 0x10,
+  i32x4_splat: 0x11,
+  i64x2_splat: 0x12,
+  f32x4_splat: 0x13,
+  f64x2_splat: 0x14,
+  v128_and: 0x4e,
+  v128_or: 0x50,
+  v128_xor: 0x51,
+  v128_bitselect: 0x52,
+  i32x4_all_true: 0xa3,
+} as const;
+
 /** Appends `v` (an integer, |v| < 2^53, or a bigint) as unsigned LEB128. */
 export function unsignedLeb(out: number[], v: number): void {
   do {
@@ -234,6 +251,12 @@ export class Code {
     return this;
   }
 
+  f32Const(v: number): this {
+    this.bytes.push(0x43);
+    for (const x of new Uint8Array(new Float32Array([v]).buffer)) this.bytes.push(x);
+    return this;
+  }
+
   f64Const(v: number): this {
     this.bytes.push(OP.f64_const);
     const b = new Uint8Array(new Float64Array([v]).buffer);
@@ -253,6 +276,29 @@ export class Code {
       unsignedLeb(this.bytes, memory);
     }
     unsignedLeb(this.bytes, offset);
+    return this;
+  }
+
+  /** A SIMD instruction without immediates (`SIMD`, or a lane-wise opcode of the SIMD proposal's table). */
+  simd(opcode: number): this {
+    this.bytes.push(0xfd);
+    unsignedLeb(this.bytes, opcode);
+    return this;
+  }
+
+  /** `v128.load` or `v128.store` with its memory argument, as {@link mem}. */
+  simdMem(opcode: number, memory: number, alignLog2: number, offset = 0): this {
+    this.simd(opcode);
+    this.bytes.push(alignLog2 | 0x40);
+    unsignedLeb(this.bytes, memory);
+    unsignedLeb(this.bytes, offset);
+    return this;
+  }
+
+  /** `v128.const` of 16 bytes. */
+  v128Const(bytes: ArrayLike<number>): this {
+    this.simd(0x0c);
+    for (let k = 0; k < 16; k++) this.bytes.push(bytes[k] & 0xff);
     return this;
   }
 

@@ -38,6 +38,10 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  *   ring's batch store could not move into the plugin memory.
  * - `batchFull(ring)`: publishes ring `ring`'s batch store, which a region
  *   found full before appending a record in place (`PluginHooks.publishBatch`).
+ * - `vector(raw, lo1, hi1, lo2, hi2)`: vector instruction word `raw` through
+ *   its general executor (`../vector.ts`), with x[rs1]'s words (f[rs1]'s for
+ *   the .vf forms) and x[rs2]'s; an integer result lands at `SLOT.value`,
+ *   an FP one (vfmv.f.s) in f[rd].
  */
 const FAULTING = [
   "ld",
@@ -52,6 +56,7 @@ const FAULTING = [
   "record",
   "memRecord",
   "batchFull",
+  "vector",
 ] as const;
 
 /**

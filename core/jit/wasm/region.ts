@@ -36,6 +36,8 @@ import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import { type ArenaWindows, emitExecActions, emitMemActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
 import { streamsRecords } from "../plugin_actions.ts";
+import { VECTOR_OPS, WRITES_RD } from "../vector_ops.ts";
+import type { VectorTier } from "./runtime.ts";
 
 /**
  * Limits of a WebAssembly region: larger than a JavaScript one's, since a
@@ -185,6 +187,7 @@ const FAULTING_PARAMS: Readonly<Record<string, number>> = {
   record: 3,
   memRecord: 8,
   batchFull: 1,
+  vector: 5,
 };
 
 /** The type index of imported helper `field`: its i32 parameters, and an i32 result or none. */
@@ -301,10 +304,18 @@ function moduleBytes(
 export function wasmRegionSupported(region: readonly TranslationBlock[], w?: WasmRuntime): boolean {
   const windows: ArenaWindows | undefined = w && { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   return region.every((tb) =>
-    (tb.instr === undefined || (windows !== undefined && wasmInstrumentable(tb.instr, tb.insns, windows))) &&
-    wasmTranslatable(tb.insns)
+    (tb.instr === undefined ||
+      (windows !== undefined && wasmInstrumentable(tb.instr, tb.insns, windows) && !hasVector(tb.insns))) &&
+    wasmTranslatable(tb.insns, w?.vector)
   );
 }
+
+/** Whether `insns` hold a vector instruction (instrumented ones stay in JavaScript, which reports their elements). */
+function hasVector(insns: readonly (Insn | null)[]): boolean {
+  return insns.some((i) => i !== null && VECTOR_SET.has(i.op));
+}
+
+const VECTOR_SET: ReadonlySet<string> = new Set(VECTOR_OPS);
 
 /** The jumps between blocks of `region` ([from, to] indexes) that its code may take, as far as known before emitting. */
 function regionEdges(region: readonly TranslationBlock[], sites: readonly TranslationBlock[]): [number, number][] {
@@ -402,13 +413,22 @@ function emitWasmRegion(
   counted: boolean,
   windows: ArenaWindows,
   perVcpu: boolean,
+  vector?: VectorTier,
 ): { locals: number[]; code: number[] } {
   region = reversePostorder(region);
   const e = new WasmEmitter();
+  e.vector = vector;
   let regs = 0, written = 0;
   for (const tb of region) {
     for (const i of tb.insns) {
       if (!i) continue;
+      if (VECTOR_SET.has(i.op)) {
+        // Vector register numbers are not integer registers: x[rs1] and x[rs2] go to the executor, x[rd] only
+        // some write.
+        regs |= (1 << i.rs1) | (1 << i.rs2);
+        if (WRITES_RD.has(i.op)) regs |= 1 << i.rd, written |= 1 << i.rd;
+        continue;
+      }
       // Fields naming FP registers are not integer registers (FP registers stay in the slot).
       const fp = OP_INFO[i.op].fp;
       for (const field of ["rd", "rs1", "rs2"] as const) if (!fp.includes(field)) regs |= 1 << i[field];
@@ -596,10 +616,10 @@ export function compileWasmRegion(
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   let emitted;
   try {
-    emitted = emitWasmRegion(region, true, counted, windows, perVcpu);
+    emitted = emitWasmRegion(region, true, counted, windows, perVcpu, w.vector);
   } catch (err) {
     if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false, counted, windows, perVcpu);
+    emitted = emitWasmRegion(region, false, counted, windows, perVcpu, w.vector);
   }
   // As a JavaScript region's: any fault in a region that streams records truncates the plugins' last block record.
   const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));

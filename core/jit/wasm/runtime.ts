@@ -23,6 +23,10 @@ import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
 import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
 import type { PluginHooks } from "../plugin_actions.ts";
 import { BATCH_STORE_WORDS, BATCH_WORDS } from "../record_format.ts";
+import type { Executor } from "../vector/element.ts";
+import { lastShape } from "../vector/fast.ts";
+import { WRITES_FD, WRITES_RD } from "../vector_ops.ts";
+import { decode } from "../../isa/decoder.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
@@ -33,8 +37,20 @@ export interface SlowPaths {
   amo(c: Cpu, op: number, lo: number, hi: number, size: number, blo: number, bhi: number): number;
   csr(c: Cpu, num: number, op: number, write: boolean, vlo: number): number;
   cboZero(c: Cpu, lo: number, hi: number): void;
+  /** The executor of vector instruction word `raw` (`../vector.ts`'s `makeVectorExecutors`). */
+  vectorExecutor(raw: number): Executor;
   /** High word of a 64-bit slow-path load (and of `lr`'s and `amo`'s result). */
   readonly RH: Int32Array;
+}
+
+/** The shape a vector word last ran in legally: its `vtype` (-1 with `vill`) and `vl`; undefined when unknown. */
+export type ShapeOf = (raw: number) => readonly [vtype: number, vl: number] | undefined;
+
+/** The vector side of the WebAssembly tier at translation time: shapes words last ran in, and whether stores may run inline. */
+export interface VectorTier {
+  shapeOf: ShapeOf;
+  /** False while something watches stores made through the address space (record and replay's write tap). */
+  storesInline(): boolean;
 }
 
 /** The imports shared by the region modules of one address space. */
@@ -71,6 +87,8 @@ export interface WasmRuntime {
   noteVcpuIndex(cpu: Cpu): void;
   /** Tells the plugins that a region streaming records stopped at the instruction at `pc` (`PluginHooks.fault`). */
   reportFault(cpu: Cpu, pc: number): void;
+  /** What translation asks of vector words (`vector.ts`). */
+  readonly vector: VectorTier;
 }
 
 /**
@@ -210,6 +228,23 @@ export function makeWasmRuntime(
               if (store[0] > BATCH_WORDS - MAX_RECORD_WORDS) store[0] = 0;
             }
           }),
+        vector: (raw: number, lo1: number, hi1: number, lo2: number, hi2: number): number => {
+          try {
+            const c = w.cpu!, run = slow.vectorExecutor(raw >>> 0), writes = resultOf(raw);
+            slow.RH[0] = 0;
+            const result = run(c, lo1, hi1, lo2, hi2);
+            if (writes === "x") setValue(result, slow.RH[0]);
+            else if (writes === "f") {
+              const rd = (raw >>> 7) & 31;
+              c.fi[2 * rd] = result;
+              c.fi[2 * rd + 1] = slow.RH[0];
+            }
+            return 0;
+          } catch (err) {
+            w.fault = err;
+            return 1;
+          }
+        },
         // A memory record, with the effective address already computed (so no offset).
         memRecord: (
           ring: number,
@@ -249,6 +284,26 @@ export function makeWasmRuntime(
     pluginPages: 0,
     noteVcpuIndex: (cpu) => void (arena().i32[(cpu.slot + SLOT.vcpuIndex) >> 2] = cpu.vcpuIndex),
     reportFault: (cpu, pc) => plugins?.fault(cpu, pc),
+    vector: {
+      shapeOf: (raw) => {
+        try {
+          return lastShape(slow.vectorExecutor(raw >>> 0));
+        } catch {
+          return undefined; // an encoding that runs as illegal
+        }
+      },
+      storesInline: () => mem.writeTap === undefined,
+    },
+  };
+  /** Which register a vector word's executor returns a value for: x[rd], f[rd] or none, by word. */
+  const results = new Map<number, "x" | "f" | undefined>();
+  const resultOf = (raw: number) => {
+    if (!results.has(raw)) {
+      if (results.size >= 4096) results.clear();
+      const op = decode(raw >>> 0)?.op;
+      results.set(raw, op && WRITES_RD.has(op) ? "x" : op && WRITES_FD.has(op) ? "f" : undefined);
+    }
+    return results.get(raw);
   };
   /** Each arena's window (undefined: it could not be mapped). */
   const windows = new Map<number, number | undefined>();

@@ -50,7 +50,9 @@ import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
-import { VECTOR_OPS, type VectorOp } from "../trans_rvv.ts";
+import { VECTOR_OPS, type VectorOp } from "../vector_ops.ts";
+import { emitVector, inlinesVector } from "./vector.ts";
+import type { VectorTier } from "./runtime.ts";
 import { memInfo } from "../plugin_actions.ts";
 
 /** Emits one instruction; false means illegal (the caller exits with `EXIT_ILLEGAL`). */
@@ -750,6 +752,9 @@ function czero(zeroIfZero: boolean): WasmTrans {
  */
 export const LEFT_TO_JAVASCRIPT = "left to the JavaScript tier";
 
+/** Any vector instruction (`vector.ts`). */
+const vectorOp: WasmTrans = (e, i) => (emitVector(e, i, e.vector), true);
+
 /**
  * The WebAssembly translator of every operation, or {@link LEFT_TO_JAVASCRIPT}.
  * Typed `Record<Op, …>`: an operation added to `rv64gc.decode` fails
@@ -1061,11 +1066,8 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   "c.mop.n": () => true,
   "wrs.nto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
   "wrs.sto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
-  // V: every vector instruction runs in the JavaScript helper (vector.ts)
-  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, LEFT_TO_JAVASCRIPT])) as Record<
-    VectorOp,
-    typeof LEFT_TO_JAVASCRIPT
-  >,
+  // V: inline where the shape a word last ran in allows it, else its executor through an import (vector.ts)
+  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vectorOp])) as Record<VectorOp, WasmTrans>,
 };
 
 /**
@@ -1076,21 +1078,28 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
  * 0.33 s in JavaScript against 0.62 s in WebAssembly), while each integer
  * instruction gains a few ns from i64; a block where such calls are more
  * than `helperShare` of the instructions stays in JavaScript. Tests set it
- * to 1 to run every block in the tier.
+ * to 1 to run every block in the tier. A vector instruction without inline
+ * code keeps its block in JavaScript, unless tests set `vectorCalls`.
  */
-export const WASM_POLICY: { helperShare: number } = { helperShare: 1 / 8 };
+export const WASM_POLICY: { helperShare: number; vectorCalls: boolean } = { helperShare: 1 / 8, vectorCalls: false };
 
 /**
  * Whether every instruction of `insns` has a WebAssembly translation
  * (`null`, an illegal one, has: an exit) and few enough of them only call
- * a helper ({@link WASM_POLICY}).
+ * a helper ({@link WASM_POLICY}); a vector instruction only where it runs
+ * inline (`vector.ts`'s `inlinesVector`, with `vector` the tier's view of
+ * vector words: without one, blocks with vector instructions stay in
+ * JavaScript).
  */
-export function wasmTranslatable(insns: readonly (Insn | null)[]): boolean {
+export function wasmTranslatable(insns: readonly (Insn | null)[], vector?: VectorTier): boolean {
   let calls = 0;
   for (const i of insns) {
     if (i === null) continue;
     const trans = WASM_TRANS[i.op];
     if (trans === LEFT_TO_JAVASCRIPT) return false;
+    if (trans === vectorOp && (vector === undefined || (!WASM_POLICY.vectorCalls && !inlinesVector(i, vector)))) {
+      return false;
+    }
     if (helperOnly.has(trans)) calls++;
   }
   return calls <= insns.length * WASM_POLICY.helperShare;
