@@ -1,7 +1,8 @@
 /**
  * Translation of the vector extension (V): every vector instruction is a
  * call to the runtime's `vector` helper (`vector.ts`), which the interpreter
- * calls too and to which the WebAssembly tier leaves its blocks. Integer
+ * calls too, as does the WebAssembly tier where its inline code does not run
+ * (`wasm/vector.ts`). Integer
  * registers go in as values and rd comes back as the result, so the call
  * works with registers in locals (regions) as with the register file. The
  * FP scalar of the .vf forms (f[rs1], `!fp=rs1` in the table) goes in the

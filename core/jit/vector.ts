@@ -1,8 +1,9 @@
 /**
  * The vector extension (V 1.0, VLEN = 128, ELEN = 64): the one runtime
  * helper every tier calls for a vector instruction (the JavaScript tier
- * emits a call, the interpreter makes it, the WebAssembly tier leaves the
- * block to JavaScript), and the vector CSRs.
+ * emits a call, the interpreter makes it, the WebAssembly tier calls it
+ * through an import where its inline code does not run), and the vector
+ * CSRs.
  *
  * Each instruction word is turned once into an executor (cached by its
  * bits) by the first group in {@link GROUPS} that knows its operation: one
