@@ -253,7 +253,30 @@ export class TbCache {
 
   /** Replaces an interpreted block's code by compiled code. */
   compile(tb: TranslationBlock): void {
-    if (tb.valid) tb.fn = this.traced(tb, compileBlock(tb, this.rt));
+    if (!tb.valid) return;
+    // A block with vector instructions becomes a WebAssembly region at once where the tier covers it: as a
+    // JavaScript block it would run them through fast paths V8 must first compile and tier up.
+    if (hasVector(tb.insns) && this.earlyWasm(tb)) return;
+    tb.fn = this.traced(tb, compileBlock(tb, this.rt));
+  }
+
+  /**
+   * With the `hot` policy, makes `tb` the head of a WebAssembly region now,
+   * when the tier covers the region and it pays ({@link worthRegion});
+   * returns whether it did. For blocks with vector instructions, at their
+   * compile threshold instead of {@link WASM_REGION_THRESHOLD}: measured on
+   * `rva23 300`, medians of 15 interleaved runs, 322 → 306 ms wall (the
+   * rv64gc build: 274 ms); its hot loops went from compiled JavaScript
+   * blocks to WebAssembly after some 3,000 dispatches each before.
+   */
+  private earlyWasm(tb: TranslationBlock): boolean {
+    const w = this.rt.wasm;
+    if (this.wasm !== "hot" || !w || !this.regionsAllowed(tb)) return false;
+    const region = formRegion(tb, (pc) => this.blocks.get(pc), WASM_REGION_LIMITS);
+    if (!worthRegion(tb, region) || !wasmRegionSupported(region, w)) return false;
+    this.wasmTried.add(tb);
+    this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
+    return true;
   }
 
   /**
