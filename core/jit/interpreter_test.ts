@@ -765,13 +765,13 @@ Deno.test("every tier agrees on random instances of every vector (V, Zvbb) patte
 
 /** The patterns of the operations the WebAssembly tier may run inline (`wasm/vector.ts`). */
 const WASM_INLINE_PATTERNS = VECTOR_PATTERNS.filter((p) =>
-  /^v(l[1248]re\d+|s[1248]r|[ls]e\d+|mv[1248]r)\.v$|^vmv\.v\.[vxi]$|^v(add|sub|rsub|and|or|xor|minu?|maxu?|mul|sll|srl|sra|ms(eq|ne|ltu?|leu?|gtu?)|f(add|sub|mul|div))\.v[vxif]$|^vset|^v[zs]ext\.vf2$|^vw(add|sub)u?\.[vw]v$|^vcpop\.v$|^vfredosum\.vs$/
+  /^v(l[1248]re\d+|s[1248]r|[ls]e\d+|mv[1248]r)\.v$|^vmv\.v\.[vxi]$|^v(add|sub|rsub|and|or|xor|minu?|maxu?|mul|sll|srl|sra|ms(eq|ne|ltu?|leu?|gtu?)|f(add|sub|mul|div))\.v[vxif]$|^vset|^v[zs]ext\.vf2$|^vw(add|sub)u?\.[vw]v$|^vcpop\.v$|^vfredosum\.vs$|^vfmv\.[fs]\.[sf]$|^vfwcvt\.f\.f\.v$|^vwmulu?\.vv$|^vro[rl]\.v[xi]$|^vrev8\.v$|^vid\.v$|^vf(min|max)\.v[vf]$|^vfsqrt\.v$|^vfcvt\.f\.xu?\.v$|^vfncvt\.rtz\.x\.f\.w$/
     .test(p.op)
 );
 
 Deno.test("WebAssembly regions run the vector instructions they inline as the interpreter does, or leave them to the executors", () => {
   wasmInlined = 0;
-  const { faults, ran } = vectorRounds(WASM_INLINE_PATTERNS, 8000, 0x5a5a, ["wasm-inlined"], 3, true);
+  const { faults, ran } = vectorRounds(WASM_INLINE_PATTERNS, 10000, 0x5a5a, ["wasm-inlined"], 3, true);
   assertEquals(faults > 100 && ran > 1000, true, `${faults} faults, ${ran} blocks run to their end`);
-  assertEquals(wasmInlined > 1500, true, `${wasmInlined} blocks in WebAssembly after a warm-up`);
+  assertEquals(wasmInlined > 1200, true, `${wasmInlined} blocks in WebAssembly after a warm-up`);
 });

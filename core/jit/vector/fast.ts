@@ -601,7 +601,7 @@ const fastWords = new WeakMap<Executor, FastWord>();
  * has run {@link VECTOR_FAST_POLICY}`.runs` times in a row under one shape,
  * later runs under that shape take its fast path (up to
  * {@link MAX_BUILDS} shapes in turn, the latest kept). Operations without
- * fast paths get `generic` itself. Hot code runs its fast path inlined in
+ * fast paths are wrapped only to record their shape. Hot code runs its fast path inlined in
  * compiled code ({@link inlineFastPath}); the wrapper serves interpreted
  * blocks and shapes other than the inlined one. It is one function literal
  * for every word (a copy per word, as the drivers are, cost more to compile
@@ -609,10 +609,12 @@ const fastWords = new WeakMap<Executor, FastWord>();
  * 478 ms).
  */
 export function withFastPaths(op: Op, raw: number, generic: Executor, mem: AddressSpace): Executor {
-  if (!hasFastPath(op)) return generic;
   // vfmv.f.s's executor returns f[rd] for its caller to write: its fast path, which writes f[rd] itself, is
-  // compiled code's only (inlined where the caller's write is skipped).
-  const make = op === "vfmv.f.s" ? undefined : (vtype: number, vl: number) => makeFastPath(op, raw, vtype, vl, mem);
+  // compiled code's only (inlined where the caller's write is skipped). Operations without fast paths are wrapped
+  // too, for the shape they last ran in, which the WebAssembly tier inlines code for (`../wasm/vector.ts`).
+  const make = op === "vfmv.f.s" || !hasFastPath(op)
+    ? undefined
+    : (vtype: number, vl: number) => makeFastPath(op, raw, vtype, vl, mem);
   const { run, shape } = fastPathWrapper(generic, make, VECTOR_FAST_POLICY, MAX_BUILDS, shapeFree(op));
   fastWords.set(run, { op, raw, mem, shape, sources: new Map() });
   return run;

@@ -332,6 +332,308 @@ const WIDENING: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
   ),
 };
 
+/** Declines under a reserved `frm` (with which every vector FP instruction is illegal). */
+function frmGuard(e: WasmEmitter, decline: () => void): void {
+  e.code.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.frm).i32Const(4).op(OP.i32_gt_u);
+  decline();
+}
+
+/**
+ * Declines unless every active lane of the v128 results `results` (lanes
+ * of `bytes` bytes, `vl` of them) passes `test`, which turns the v128 in
+ * local `t` into all-ones lanes where it does.
+ */
+function checkLanes(
+  e: WasmEmitter,
+  results: readonly number[],
+  bytes: number,
+  vl: number,
+  test: (t: number) => void,
+  decline: () => void,
+): void {
+  const c = e.code, lanes = VLENB / bytes, all = e.tempV128();
+  results.forEach((t, k) => {
+    test(t);
+    const active = vl - k * lanes;
+    if (active < lanes) c.v128Const(leadingBytes(active * bytes)).simd(0x4d /* v128.not */).simd(SIMD.v128_or);
+    if (k) c.localGet(all).simd(SIMD.v128_and);
+    c.localSet(all);
+  });
+  c.localGet(all).simd(SIMD.i32x4_all_true).op(OP.i32_eqz);
+  decline();
+}
+
+/** A v128 constant of four i32 lanes `v` (splat). */
+function i32x4(v: number): Uint8Array {
+  return new Uint8Array(new Int32Array([v, v, v, v]).buffer);
+}
+
+/** `i8x16.shuffle` patterns reversing the bytes of each element (vrev8.v), by element bytes. */
+const REVERSE_BYTES: Record<number, number[]> = {
+  2: Array.from({ length: 16 }, (_, k) => k ^ 1),
+  4: Array.from({ length: 16 }, (_, k) => k ^ 3),
+  8: Array.from({ length: 16 }, (_, k) => k ^ 7),
+};
+
+/** `extmul` low/high, [signed, unsigned], by source element bytes. */
+const EXTMUL: Record<number, [lowS: number, highS: number, lowU: number, highU: number]> = {
+  1: [0x9c, 0x9d, 0x9e, 0x9f],
+  2: [0xbc, 0xbd, 0xbe, 0xbf],
+  4: [0xdc, 0xdd, 0xde, 0xdf],
+};
+
+/** FP min/max ([f32x4, f64x2]), NaN-free operands only. */
+const FP_MIN_MAX: Record<string, readonly number[]> = { vfmin: [0xe8, 0xf4], vfmax: [0xe9, 0xf5] };
+
+/**
+ * Other operations with inline code, by operation: the moves between an
+ * FP register and element 0, FP widening of halves and singles, integer
+ * widening products, rotates and byte reversal (Zvbb), vid.v, FP min/max,
+ * square roots and conversions between 32-bit integers and FP.
+ */
+const OTHERS: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
+  // f[rd] = vd[0] at SEW 16, 32 or 64, NaN-boxed.
+  "vfmv.f.s": (sh) =>
+    sh.sew < 2 ? undefined : (e, i, sh, decline) => {
+      const c = e.code, at = SLOT.fregs + 8 * i.rd;
+      frmGuard(e, decline);
+      c.localGet(e.slot);
+      if (sh.sew === 8) c.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, vreg(sh.vs2));
+      else {
+        c.localGet(e.slot).mem(sh.sew === 4 ? OP.i64_load32_u : OP.i64_load16_u, MEM.regs, 0, vreg(sh.vs2));
+        c.i64Const(sh.sew === 4 ? -(2n ** 32n) : -(2n ** 16n)).op(OP.i64_or);
+      }
+      c.mem(OP.i64_store, MEM.regs, 3, at);
+    },
+  // vd[0] = f[rs1] at SEW 32 or 64 (a single not NaN-boxed is the general executor's); the rest undisturbed.
+  "vfmv.s.f": (sh) =>
+    sh.sew < 4 || !sh.vm ? undefined : (e, i, sh, decline) => {
+      const c = e.code, at = SLOT.fregs + 8 * i.rs1;
+      frmGuard(e, decline);
+      if (sh.sew === 4) {
+        c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, at + 4).i32Const(-1).op(OP.i32_ne);
+        decline();
+        c.localGet(e.slot).localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, at).mem(
+          OP.i32_store,
+          MEM.regs,
+          2,
+          vreg(sh.vd),
+        );
+      } else {
+        c.localGet(e.slot).localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, at).mem(
+          OP.i64_store,
+          MEM.regs,
+          3,
+          vreg(sh.vd),
+        );
+      }
+    },
+  // Halves to singles (exact: normal ones by their bits, subnormal ones as mantissa · 2^-24; infinities and NaNs
+  // the general executor's), singles to doubles (exact but for NaNs).
+  "vfwcvt.f.f.v": (sh) => {
+    if (sh.sew === 2) {
+      return (e, _i, sh, decline) => {
+        const c = e.code;
+        frmGuard(e, decline);
+        const halves: number[] = [];
+        writeGroup(e, sh, sh.vd, (k) => {
+          const h = e.tempV128();
+          loadReg(e, sh.vs2 + (k >> 1)), c.simd(k & 1 ? 0xaa : 0xa9).localTee(h);
+          halves.push(h);
+          // Normal: sign << 16 | (magnitude + (112 << 10)) << 13.
+          c.v128Const(i32x4(0x8000)).simd(SIMD.v128_and).i32Const(16).simd(0xab);
+          c.localGet(h).v128Const(i32x4(0x7fff)).simd(SIMD.v128_and).v128Const(i32x4(0x1c000)).simd(0xae);
+          c.i32Const(13).simd(0xab).simd(SIMD.v128_or);
+          // Zero or subnormal: the mantissa times 2^-24, with the sign.
+          c.localGet(h).v128Const(i32x4(0x3ff)).simd(SIMD.v128_and).simd(0xfb /* f32x4.convert_i32x4_u */);
+          c.v128Const(new Uint8Array(new Float32Array([2 ** -24, 2 ** -24, 2 ** -24, 2 ** -24]).buffer)).simd(0xe6);
+          c.localGet(h).v128Const(i32x4(0x8000)).simd(SIMD.v128_and).i32Const(16).simd(0xab).simd(SIMD.v128_or);
+          // Which: the exponent field not 0.
+          c.localGet(h).v128Const(i32x4(0x7c00)).simd(SIMD.v128_and).v128Const(i32x4(0)).simd(0x38 /* i32x4.ne */);
+          c.simd(SIMD.v128_bitselect);
+        }, () => {
+          // An infinity or NaN (exponent field 31) is the general executor's.
+          checkLanes(e, halves, 4, sh.vl, (t) => {
+            c.localGet(t).v128Const(i32x4(0x7c00)).simd(SIMD.v128_and).v128Const(i32x4(0x7c00)).simd(0x38);
+          }, decline);
+        }, 4);
+      };
+    }
+    if (sh.sew === 4) {
+      return (e, _i, sh, decline) => {
+        const c = e.code, singles: number[] = [];
+        frmGuard(e, decline);
+        writeGroup(e, sh, sh.vd, (k) => {
+          const f = e.tempV128();
+          loadReg(e, sh.vs2 + (k >> 1));
+          if (k & 1) {
+            c.localTee(f).localGet(f).simd(0x0d), c.bytes.push(8, 9, 10, 11, 12, 13, 14, 15, ...new Array(8).fill(0));
+          }
+          c.localTee(f).simd(0x5f /* f64x2.promote_low_f32x4 */);
+          singles.push(f);
+        }, () => {
+          // A NaN (not equal to itself) is the general executor's; only the low two lanes count.
+          checkLanes(e, singles, 8, sh.vl, (t) => {
+            c.localGet(t).localGet(t).simd(0x41 /* f32x4.eq */).v128Const(leadingBytes(8).map((b) => 255 - b)).simd(
+              SIMD.v128_or,
+            );
+          }, decline);
+        }, 8);
+      };
+    }
+    return undefined;
+  },
+  ...Object.fromEntries(
+    (["vwmul.vv", "vwmulu.vv"] as const).map((op) => [op, (sh: Shape) =>
+      sh.sew > 4 ? undefined : ((e, _i, sh) => {
+        const opcodes = EXTMUL[sh.sew], signed = op === "vwmul.vv";
+        writeGroup(
+          e,
+          sh,
+          sh.vd,
+          (k) => {
+            loadReg(e, sh.vs2 + (k >> 1)), loadReg(e, sh.vs1 + (k >> 1));
+            e.code.simd(opcodes[(k & 1) + (signed ? 0 : 2)]);
+          },
+          undefined,
+          sh.sew * 2,
+        );
+      }) as Body]
+    ),
+  ),
+  ...Object.fromEntries((["vror.vi", "vror.vx", "vrol.vx"] as const).map((op) => [op, (sh: Shape) => {
+    const w = sh.sew * 8, sew = SEW_INDEX[sh.sew];
+    const shl = SHIFTS.vsll[sew], shr = SHIFTS.vsrl[sew];
+    const body: Body = (e, i, sh) => {
+      const c = e.code, k = e.tempI32();
+      if (op === "vror.vi") c.i32Const((((i.raw >>> 15) & 31) | (((i.raw >>> 26) & 1) << 5)) & (w - 1));
+      else e.get(i.rs1).code.op(OP.i32_wrap_i64).i32Const(w - 1).op(OP.i32_and);
+      c.localSet(k);
+      const [first, second] = op === "vrol.vx" ? [shl, shr] : [shr, shl];
+      writeGroup(e, sh, sh.vd, (r) => {
+        loadReg(e, sh.vs2 + r), c.localGet(k).simd(first);
+        loadReg(e, sh.vs2 + r), c.i32Const(w).localGet(k).op(OP.i32_sub).simd(second);
+        c.simd(SIMD.v128_or);
+      });
+    };
+    return body;
+  }])),
+  "vrev8.v": (sh) =>
+    sh.sew === 1 ? undefined : (e, _i, sh) =>
+      writeGroup(e, sh, sh.vd, (k) => {
+        loadReg(e, sh.vs2 + k), loadReg(e, sh.vs2 + k);
+        e.code.simd(0x0d), e.code.bytes.push(...REVERSE_BYTES[sh.sew]);
+      }),
+  "vid.v": (sh) =>
+    sh.vd === 0 && !sh.vm ? undefined : (e, _i, sh) =>
+      writeGroup(e, sh, sh.vd, (k) => {
+        const lanes = VLENB / sh.sew, bytes = new Uint8Array(16), view = new DataView(bytes.buffer);
+        for (let j = 0; j < lanes; j++) {
+          const v = k * lanes + j;
+          if (sh.sew === 1) view.setUint8(j, v);
+          else if (sh.sew === 2) view.setUint16(2 * j, v, true);
+          else if (sh.sew === 4) view.setUint32(4 * j, v, true);
+          else view.setBigUint64(8 * j, BigInt(v), true);
+        }
+        e.code.v128Const(bytes);
+      }),
+  ...Object.fromEntries((["vfmin.vv", "vfmax.vv", "vfmin.vf", "vfmax.vf"] as const).map((op) => [op, (sh: Shape) => {
+    if ((sh.sew !== 4 && sh.sew !== 8) || !sh.vm) return undefined;
+    const f = sh.sew === 4 ? 0 : 1, opcode = FP_MIN_MAX[op.slice(0, 5)][f], eq = sh.sew === 4 ? 0x41 : 0x47;
+    const body: Body = (e, i, sh, decline) => {
+      const c = e.code, scalar = e.tempV128(), vf = op.endsWith("f");
+      frmGuard(e, decline);
+      if (vf) pushScalar(e, i, sh, decline), c.localSet(scalar);
+      // Operands without NaNs: min and max are then RISC-V's (-0 below +0), with no flag.
+      const a: number[] = [], b: number[] = [];
+      writeGroup(e, sh, sh.vd, (k) => {
+        const x = e.tempV128(), y = e.tempV128();
+        loadReg(e, sh.vs2 + k), c.localTee(x);
+        if (vf) c.localGet(scalar);
+        else loadReg(e, sh.vs1 + k);
+        c.localTee(y).simd(opcode);
+        a.push(x), b.push(y);
+      }, () => {
+        checkLanes(e, a, sh.sew, sh.vl, (t) => void c.localGet(t).localGet(t).simd(eq), decline);
+        checkLanes(e, b, sh.sew, sh.vl, (t) => void c.localGet(t).localGet(t).simd(eq), decline);
+      });
+    };
+    return body;
+  }])),
+  "vfsqrt.v": (sh) => {
+    if ((sh.sew !== 4 && sh.sew !== 8) || !sh.vm) return undefined;
+    const f = sh.sew === 4 ? 0 : 1;
+    return (e, _i, sh, decline) => {
+      fpGuard(e, decline);
+      writeGroup(
+        e,
+        sh,
+        sh.vd,
+        (k) => (loadReg(e, sh.vs2 + k), e.code.simd(f ? 0xef : 0xe3)),
+        (results) => checkNormal(e, results, sh, decline),
+      );
+    };
+  },
+  // Signed and unsigned 32-bit integers to singles, rounded to nearest even (NX accrued already).
+  ...Object.fromEntries(
+    (["vfcvt.f.x.v", "vfcvt.f.xu.v"] as const).map((
+      op,
+    ) => [op, (sh: Shape) =>
+      sh.sew !== 4 || !sh.vm ? undefined : ((e, _i, sh, decline) => {
+        fpGuard(e, decline);
+        writeGroup(e, sh, sh.vd, (k) => (loadReg(e, sh.vs2 + k), e.code.simd(op === "vfcvt.f.x.v" ? 0xfa : 0xfb)));
+      }) as Body]
+    ),
+  ),
+  // Doubles to 32-bit signed integers, truncated: in range only (out of range or NaN sets NV).
+  "vfncvt.rtz.x.f.w": (sh) =>
+    sh.sew !== 4 || !sh.vm ? undefined : (e, _i, sh, decline) => {
+      const c = e.code, doubles: number[] = [];
+      fpGuard(e, decline);
+      writeGroup(e, sh, sh.vd, (k) => {
+        for (const half of [0, 1]) {
+          const d = e.tempV128();
+          loadReg(e, sh.vs2 + 2 * k + half), c.localTee(d).simd(0xfc /* i32x4.trunc_sat_f64x2_s_zero */);
+          doubles.push(d);
+        }
+        // The two truncated pairs side by side.
+        c.simd(0x0d), c.bytes.push(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+      }, () => {
+        const range = (v: number) => c.v128Const(new Uint8Array(new Float64Array([v, v]).buffer));
+        checkLanes(e, doubles, 8, sh.vl, (t) => {
+          c.localGet(t), range(-2147483649), c.simd(0x4a /* f64x2.gt */);
+          c.localGet(t), range(2147483648), c.simd(0x49 /* f64x2.lt */);
+          c.simd(SIMD.v128_and);
+        }, decline);
+      });
+    },
+};
+
+/** Pushes the .vf forms' scalar f[rs1] splat at SEW 32 or 64; a single not NaN-boxed declines. */
+function pushScalar(e: WasmEmitter, i: Insn, sh: Shape, decline: () => void): void {
+  const c = e.code, at = SLOT.fregs + 8 * i.rs1;
+  if (sh.sew === 4) {
+    c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, at + 4).i32Const(-1).op(OP.i32_ne);
+    decline();
+    c.localGet(e.slot).mem(0x2a, MEM.regs, 2, at).simd(SIMD.f32x4_splat);
+  } else c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, at).simd(SIMD.f64x2_splat);
+}
+
+/** Declines unless every active lane of `results` is a normal number at SEW 32 or 64. */
+function checkNormal(e: WasmEmitter, results: readonly number[], sh: Shape, decline: () => void): void {
+  const c = e.code, f = sh.sew === 4 ? 0 : 1;
+  const min = sh.sew === 4 ? MIN_NORMAL_S : MIN_NORMAL_D, max = sh.sew === 4 ? MAX_SINGLE : Number.MAX_VALUE;
+  const splat = (v: number) => {
+    if (sh.sew === 4) c.v128Const(new Uint8Array(new Float32Array([v, v, v, v]).buffer));
+    else c.v128Const(new Uint8Array(new Float64Array([v, v]).buffer));
+  };
+  checkLanes(e, results, sh.sew, sh.vl, (t) => {
+    c.localGet(t).simd(F_ABS[f]), splat(min), c.simd(F_GE[f]);
+    c.localGet(t).simd(F_ABS[f]), splat(max), c.simd(F_LE[f]);
+    c.simd(SIMD.v128_and);
+  }, decline);
+}
+
 /** f32/f64 `add`, `abs`, `ge`, `le` and loads by element bytes. */
 const SCALAR_F: Record<number, { add: number; abs: number; ge: number; le: number; load: number; store: number }> = {
   4: { add: 0x92, abs: 0x8b, ge: 0x60, le: 0x5f, load: 0x2a, store: 0x38 },
@@ -421,6 +723,8 @@ function inlineBody(op: Op, raw: number, sh: Shape, storesInline: boolean): Body
   }
   const widening = WIDENING[op];
   if (widening && sh.sew <= 4) return widening(sh);
+  const other = OTHERS[op]?.(sh);
+  if (other) return other;
   const nf = nameAndForm(op);
   if (!nf) return undefined;
   const [name, form] = nf, sew = SEW_INDEX[sh.sew];
