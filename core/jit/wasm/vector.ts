@@ -585,6 +585,33 @@ const OTHERS: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
       }) as Body]
     ),
   ),
+  // Singles to halves, rounded to nearest even (NX accrued already): by their bits, for singles whose half is
+  // normal and finite (magnitudes from 2^-14 up to 65520, which rounds to infinity); others are the executor's.
+  "vfncvt.f.f.w": (sh) =>
+    sh.sew !== 2 || !sh.vm ? undefined : (e, _i, sh, decline) => {
+      const c = e.code, singles: number[] = [];
+      fpGuard(e, decline);
+      writeGroup(e, sh, sh.vd, (k) => {
+        for (const half of [0, 1]) {
+          const f = e.tempV128();
+          loadReg(e, sh.vs2 + 2 * k + half), c.localTee(f);
+          // (magnitude - (112 << 23) + 0xfff + bit 13) >> 13, then the sign at bit 15.
+          c.v128Const(i32x4(0x7fffffff)).simd(SIMD.v128_and).v128Const(i32x4(0xfff - (112 << 23))).simd(0xae);
+          c.localGet(f).i32Const(13).simd(0xad /* i32x4.shr_u */).v128Const(i32x4(1)).simd(SIMD.v128_and).simd(0xae);
+          c.i32Const(13).simd(0xad);
+          c.localGet(f).i32Const(16).simd(0xad).v128Const(i32x4(0x8000)).simd(SIMD.v128_and).simd(SIMD.v128_or);
+          singles.push(f);
+        }
+        c.simd(0x86 /* i16x8.narrow_i32x4_u */);
+      }, () => {
+        const splat = (v: number) => c.v128Const(new Uint8Array(new Float32Array([v, v, v, v]).buffer));
+        checkLanes(e, singles, 4, sh.vl, (t) => {
+          c.localGet(t).simd(F_ABS[0]), splat(2 ** -14), c.simd(F_GE[0]);
+          c.localGet(t).simd(F_ABS[0]), splat(65520), c.simd(0x43 /* f32x4.lt */);
+          c.simd(SIMD.v128_and);
+        }, decline);
+      });
+    },
   // Doubles to 32-bit signed integers, truncated: in range only (out of range or NaN sets NV).
   "vfncvt.rtz.x.f.w": (sh) =>
     sh.sew !== 4 || !sh.vm ? undefined : (e, _i, sh, decline) => {
