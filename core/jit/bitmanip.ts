@@ -64,20 +64,16 @@ function add(al: number, ah: number, bl: number, bh: number): number {
   return pair(lo, (ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0);
 }
 
-/** `a << s` for s in 0..3 (the sh*add shifts). */
-function shl(al: number, ah: number, s: number): [number, number] {
-  return s === 0 ? [al, ah] : [al << s, (ah << s) | (al >>> (32 - s))];
-}
-
 /** `add.uw`: the zero-extended low word of a plus b. */
 export function add_uw(al: number, _ah: number, bl: number, bh: number): number {
   return add(al, 0, bl, bh);
 }
 
+/** `sh<s>add` (s in 1..3), of the zero-extended low word of a for `uw`: (a << s) + b, shifted without an array. */
 function shadd(s: number, uw: boolean) {
   return (al: number, ah: number, bl: number, bh: number): number => {
-    const [l, h] = shl(al, uw ? 0 : ah, s);
-    return add(l, h, bl, bh);
+    const h = ((uw ? 0 : ah) << s) | (al >>> (32 - s));
+    return add(al << s, h, bl, bh);
   };
 }
 
@@ -202,7 +198,12 @@ export function rev8(al: number, ah: number): number {
 /** `ror`, `rori`: rotate right by `b & 63`. */
 export function ror(al: number, ah: number, bl: number, _bh?: number): number {
   let s = bl & 63;
-  if (s >= 32) [al, ah, s] = [ah, al, s - 32];
+  if (s >= 32) {
+    const t = al;
+    al = ah;
+    ah = t;
+    s -= 32;
+  }
   if (s === 0) return pair(al, ah);
   return pair((al >>> s) | (ah << (32 - s)), (ah >>> s) | (al << (32 - s)));
 }
