@@ -7,12 +7,18 @@
  *
  * - vsetvli and vsetivli with a legal immediate `vtype`, as the JavaScript
  *   tier's `vsetTrans`;
- * - for the shape (`vtype`, `vl`) a word last ran in legally (as the
- *   JavaScript tier's inlined fast paths, `../vector/fast.ts`), its work
+ * - for the shape (`vtype`, `vl`) a word last ran in legally (the record
+ *   its executor keeps, `../vector/fast.ts`'s `lastShape`), its work
  *   straight-line behind a test of the shape and `vstart` = 0: whole-register
- *   and unit-stride loads and stores, whole-register moves, splats, the
- *   single-width integer operations SIMD has, compares into a mask, and FP
- *   add, subtract, multiply and divide at SEW 32 and 64;
+ *   and unit-stride loads and stores (masked loads of whole registers too),
+ *   whole-register moves, splats, vid.v, the single-width integer operations
+ *   SIMD has (masked too at SEW 16 to 64), shifts and rotates by a scalar,
+ *   vrev8.v, vcpop.v, compares into a mask, widening adds, subtracts and
+ *   products, vzext/vsext.vf2; FP add, subtract, multiply, divide, min, max
+ *   and square root at SEW 32 and 64, ordered sums, the moves between f[rd]
+ *   and element 0, and conversions between halves, singles and doubles and
+ *   to and from 32-bit integers, each only where its result raises no flag
+ *   that is not already raised;
  * - anything else, and any run whose shape or data the inline code does not
  *   take (memory not mapped for the access in one piece, a store into
  *   translated code, an FP result that is not a normal number, a rounding
