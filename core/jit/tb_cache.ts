@@ -40,13 +40,18 @@ const DEFAULT_WARMUP_MS = 200;
 /** Extra runs before a block first translated during the warm-up is compiled. */
 export const WARMUP_EXTRA_RUNS = 10_000;
 /**
- * The same for a block with vector instructions, which cost 20-60 ns each
- * interpreted against a few ns in compiled code that inlines their fast
- * paths (`vector/fast.ts`): a block of five pays for its compilation after
- * some 750 runs. Measured on `rva23 300` (medians of 8 interleaved runs on a
- * noisy machine, 10,000 / 1,000 / 100): 520 / 521 / 471 ms.
+ * The same for a block with vector instructions: none. Interpreted, each
+ * costs tens of ns to µs through its general executor, against a few ns
+ * inline in a WebAssembly region (`wasm/vector.ts`), which such a block
+ * becomes at its compile threshold where the tier covers it; a loop's
+ * prologue, which holds its first iteration and runs once per call, would
+ * otherwise stay interpreted for as many calls. Measured on `rva23 300`
+ * (medians of 15 interleaved runs): 257 ms with 500 extra runs, 252 with
+ * none (its rv64gc build 254), and 71,488 calls of general executors
+ * against 13,941. (Before the WebAssembly tier ran vector instructions,
+ * 10,000 / 1,000 / 100 took 520 / 521 / 471 ms.)
  */
-export const WARMUP_EXTRA_RUNS_VECTOR = 500;
+export const WARMUP_EXTRA_RUNS_VECTOR = 0;
 
 /** Whether `insns` has a vector instruction. */
 function hasVector(insns: readonly (Insn | null)[]): boolean {
