@@ -94,6 +94,29 @@ export function copyOf<F extends Function>(fn: F, name = fn.name): F {
   return new Function(`"use strict";\nreturn (${fn.toString()});\n//# sourceURL=vector/${name.replace(/\s/g, "")}`)();
 }
 
+/**
+ * Runs of a word's executor made by a shared driver before it runs as a
+ * copy of its own ({@link copiedLater}).
+ */
+export const COPY_AFTER = 64;
+
+/**
+ * The executor `driver(...args)` makes, run by the shared driver for its
+ * first {@link COPY_AFTER} runs and then by a copy of the driver
+ * ({@link copyOf}): a copy costs some 30 µs to compile, which a word that
+ * runs a few dozen times before compiled code inlines it (a loop's first
+ * iterations) never earns back. `rva23 300` built copies for about 200
+ * words (5.7 ms of its 300).
+ */
+// deno-lint-ignore no-explicit-any
+export function copiedLater<A extends any[]>(driver: (...args: A) => Executor, name: string, args: A): Executor {
+  let run = driver(...args), runs = 0;
+  return (c, lo1, hi1, lo2, hi2, after, pc) => {
+    if (++runs === COPY_AFTER) run = copyOf(driver, name)(...args);
+    return run(c, lo1, hi1, lo2, hi2, after, pc);
+  };
+}
+
 /** vlmul as a signed power of two: 0…3 for LMUL 1…8, -3…-1 for 1/8…1/2 (4 is reserved). */
 export function lmulLog2(vtype: number): number {
   return ((vtype & 7) << 29) >> 29;

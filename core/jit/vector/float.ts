@@ -30,7 +30,7 @@ import * as fpu from "../../fpu/mod.ts";
 import * as nearest from "../../fpu/nearest.ts";
 import type { Extension } from "../../isa/ops_generated.ts";
 import {
-  copyOf,
+  copiedLater,
   type Executor,
   fields,
   groupRegs,
@@ -1083,12 +1083,12 @@ const DRIVER_LIB = {
 type WithoutLib<F> = F extends (lib: typeof DRIVER_LIB, ...rest: infer R) => Executor ? (...rest: R) => Executor
   : never;
 
-/** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction. */
-const arith: WithoutLib<typeof arithDriver> = (...args) => copyOf(arithDriver, args[1])(DRIVER_LIB, ...args);
-/** The reductions (see {@link reduceDriver}), a copy per instruction. */
-const reduce: WithoutLib<typeof reduceDriver> = (...args) => copyOf(reduceDriver, args[1])(DRIVER_LIB, ...args);
-/** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction. */
-const unary: WithoutLib<typeof unaryDriver> = (...args) => copyOf(unaryDriver, args[1])(DRIVER_LIB, ...args);
+/** The single-width and widening arithmetic (see {@link arithDriver}), a copy per instruction once it has run a few times. */
+const arith: WithoutLib<typeof arithDriver> = (...args) => copiedLater(arithDriver, args[1], [DRIVER_LIB, ...args]);
+/** The reductions (see {@link reduceDriver}), a copy per instruction once it has run a few times. */
+const reduce: WithoutLib<typeof reduceDriver> = (...args) => copiedLater(reduceDriver, args[1], [DRIVER_LIB, ...args]);
+/** The unary operations and conversions (see {@link unaryDriver}), a copy per instruction once it has run a few times. */
+const unary: WithoutLib<typeof unaryDriver> = (...args) => copiedLater(unaryDriver, args[1], [DRIVER_LIB, ...args]);
 
 /** The FP operations, moves and conversions. */
 export const floatGroup: VectorGroup = (op, raw, { hi, extensions }) => {

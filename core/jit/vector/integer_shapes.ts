@@ -16,7 +16,7 @@
 
 import { IllegalInstruction } from "../../cpu/trap.ts";
 import {
-  copyOf,
+  copiedLater,
   type Executor,
   fields,
   getElement,
@@ -186,7 +186,7 @@ export function runShape(
   const maskOut = layout.vd === "mask", dLog2 = maskOut ? 0 : layout.vd as number;
   const widest = Math.max(dLog2, layout.vs2);
   const masked = !vm && layout.v0 === "mask", carries = layout.v0 === "carry" || (!vm && layout.v0 !== "mask");
-  return copyOf(shapeExecutor, name)(
+  return copiedLater(shapeExecutor, name, [
     SHAPE_LIB,
     vd,
     vs1,
@@ -205,7 +205,7 @@ export function runShape(
     carries,
     op,
     small,
-  );
+  ]);
 }
 
 /** What {@link shapeExecutor} uses from this module: its copies see no module's names ({@link copyOf}). */
