@@ -171,7 +171,7 @@ const FP_OPS: Record<string, (a: string, b: string) => string> = {
 };
 
 /** The shape a fast path is made for and the instruction's fields. */
-interface Shape {
+export interface Shape {
   vd: number;
   vs1: number;
   vs2: number;
@@ -725,7 +725,7 @@ export function lastShape(run: Executor): readonly [number, number] | undefined 
 }
 
 /** The fields of word `raw` and the shape (vtype, vl) as a fast path's generator takes them. */
-function shapeOf(raw: number, vtype: number, vl: number): Shape {
+export function shapeOf(raw: number, vtype: number, vl: number): Shape {
   const { vd, vs1, vs2, vm } = fields(raw);
   return { vd, vs1, vs2, vm, sew: 1 << ((vtype >> 3) & 7), lmul: lmulLog2(vtype), vl };
 }

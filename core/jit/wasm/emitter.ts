@@ -70,16 +70,6 @@ export class WasmEmitter {
   leave: (e: WasmEmitter) => void = () => {
     throw new Error("leave not set");
   };
-  private freeI64: number[] = [];
-  private freeI32: number[] = [];
-  private freeF64: number[] = [];
-  private freeV128: number[] = [];
-  private freeF32: number[] = [];
-  private usedI64: number[] = [];
-  private usedI32: number[] = [];
-  private usedF64: number[] = [];
-  private usedV128: number[] = [];
-  private usedF32: number[] = [];
 
   /** A new local of `type`. */
   local(type: number): number {
@@ -98,50 +88,48 @@ export class WasmEmitter {
     this.written = written & regs;
   }
 
-  /** A scratch i64 local, free again at the next instruction. */
+  /** Scratch locals by value type: free ones, and those the current instruction took. */
+  private readonly scratch = new Map<number, { free: number[]; used: number[] }>();
+
+  /** A scratch local of value type `type`, free again at the next instruction. */
+  temp(type: number): number {
+    let pool = this.scratch.get(type);
+    if (!pool) this.scratch.set(type, pool = { free: [], used: [] });
+    const t = pool.free.pop() ?? this.local(type);
+    pool.used.push(t);
+    return t;
+  }
+
+  /** A scratch i64 local ({@link temp}). */
   tempI64(): number {
-    const t = this.freeI64.pop() ?? this.local(I64);
-    this.usedI64.push(t);
-    return t;
+    return this.temp(I64);
   }
 
-  /** A scratch i32 local, free again at the next instruction. */
+  /** A scratch i32 local ({@link temp}). */
   tempI32(): number {
-    const t = this.freeI32.pop() ?? this.local(I32);
-    this.usedI32.push(t);
-    return t;
+    return this.temp(I32);
   }
 
-  /** A scratch f64 local, free again at the next instruction. */
+  /** A scratch f64 local ({@link temp}). */
   tempF64(): number {
-    const t = this.freeF64.pop() ?? this.local(F64);
-    this.usedF64.push(t);
-    return t;
+    return this.temp(F64);
   }
 
-  /** A scratch f32 local, free again at the next instruction. */
+  /** A scratch f32 local ({@link temp}). */
   tempF32(): number {
-    const t = this.freeF32.pop() ?? this.local(F32);
-    this.usedF32.push(t);
-    return t;
+    return this.temp(F32);
   }
 
-  /** A scratch v128 local, free again at the next instruction. */
+  /** A scratch v128 local ({@link temp}). */
   tempV128(): number {
-    const t = this.freeV128.pop() ?? this.local(V128);
-    this.usedV128.push(t);
-    return t;
+    return this.temp(V128);
   }
 
   /** Starts translating the instruction at `pc`: scratch locals are free again. */
   startInsn(pc: number, size: number): void {
     this.pc = pc;
     this.size = size;
-    this.freeI64.push(...this.usedI64.splice(0));
-    this.freeI32.push(...this.usedI32.splice(0));
-    this.freeF64.push(...this.usedF64.splice(0));
-    this.freeV128.push(...this.usedV128.splice(0));
-    this.freeF32.push(...this.usedF32.splice(0));
+    for (const pool of this.scratch.values()) pool.free.push(...pool.used.splice(0));
   }
 
   /** Pushes register `r` (x0 is the constant 0). */

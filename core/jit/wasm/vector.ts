@@ -40,25 +40,16 @@ import { SLOT } from "../../cpu/register_arena.ts";
 import { CONFIG, VectorState, VLENB } from "../../cpu/vector_state.ts";
 import { MIN_NORMAL_D, MIN_NORMAL_S } from "../../fpu/_eft.ts";
 import { READS_FS1, WRITES_RD } from "../vector_ops.ts";
-import { lmulLog2, simm5 } from "../vector/element.ts";
+import { simm5 } from "../vector/element.ts";
+import { type Shape as FastShape, shapeFree, shapeOf as fastShapeOf } from "../vector/fast.ts";
 import { OP, SIMD } from "./encoding.ts";
 import type { WasmEmitter } from "./emitter.ts";
 import type { VectorTier } from "./runtime.ts";
 import { FN, MEM } from "./layout.ts";
 
-/** What a vector word's inline code is emitted for. */
-interface Shape {
+/** What a vector word's inline code is emitted for: the fast paths' shape, with `vtype` itself. */
+interface Shape extends FastShape {
   vtype: number;
-  vd: number;
-  vs1: number;
-  vs2: number;
-  /** Unmasked (bit 25). */
-  vm: boolean;
-  /** Element bytes (SEW / 8). */
-  sew: number;
-  /** log2 of LMUL (-3…3). */
-  lmul: number;
-  vl: number;
 }
 
 /** Emits a word's inline code; `decline` branches to its general path (only before anything is written). */
@@ -852,32 +843,13 @@ function inlineBody(op: Op, raw: number, sh: Shape, storesInline: boolean): Body
   return undefined;
 }
 
-/** The shape of word `raw` for `vtype` and `vl`. */
-function shapeOf(raw: number, vtype: number, vl: number): Shape {
-  return {
-    vtype,
-    vd: (raw >>> 7) & 31,
-    vs1: (raw >>> 15) & 31,
-    vs2: (raw >>> 20) & 31,
-    vm: ((raw >>> 25) & 1) === 1,
-    sew: 1 << ((vtype >> 3) & 7),
-    lmul: lmulLog2(vtype),
-    vl,
-  };
-}
-
-/** Whether the word needs only `vstart` = 0 (whole-register loads and stores run under any `vtype`). */
-function shapeFree(op: Op): boolean {
-  return WHOLE_ACCESS.test(op);
-}
-
 /** The inline code of instruction `i` for the shape it last ran in, with whether it needs the shape, or undefined. */
 function inlineFor(i: Insn, shapes: VectorTier): { body: Body; sh: Shape; free: boolean } | undefined {
   const shape = shapes.shapeOf(i.raw);
   if (!shape) return undefined;
   const [vtype, vl] = shape, free = shapeFree(i.op);
   if (vtype === -1 && !free) return undefined;
-  const sh = shapeOf(i.raw, vtype === -1 ? 0 : vtype, vl);
+  const known = vtype === -1 ? 0 : vtype, sh = { ...fastShapeOf(i.raw, known, vl), vtype: known };
   const body = inlineBody(i.op, i.raw, sh, shapes.storesInline());
   return body && { body, sh, free };
 }
