@@ -110,8 +110,8 @@ const FLOAT: Record<string, readonly number[]> = {
   vfmul: [0xe6, 0xf2],
   vfdiv: [0xe7, 0xf3],
 };
-/** f32x4/f64x2 `abs`, `le` and `ge`. */
-const F_ABS = [0xe0, 0xec], F_LE = [0x45, 0x4b], F_GE = [0x46, 0x4c];
+/** f32x4/f64x2 `abs`, `le`, `ge` and `gt`. */
+const F_ABS = [0xe0, 0xec], F_LE = [0x45, 0x4b], F_GE = [0x46, 0x4c], F_GT = [0x44, 0x4a];
 
 const SEW_INDEX: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
@@ -822,10 +822,12 @@ function inlineBody(op: Op, raw: number, sh: Shape, storesInline: boolean): Body
         else c.localGet(scalar);
         c.simd(opcode);
       }, (results) => {
-        // Every active lane normal (not zero, subnormal, infinite or NaN), or the general executor's.
+        // Every active lane normal (not zero, subnormal, infinite or NaN) and above the smallest normal, or the
+        // general executor's: a product or quotient rounded up to the smallest normal can be tiny (RISC-V detects
+        // tininess after rounding, as if the exponent were unbounded), which raises UF.
         const all = e.tempV128();
         results.forEach((t, k) => {
-          c.localGet(t).simd(F_ABS[f]), splatConst(min), c.simd(F_GE[f]);
+          c.localGet(t).simd(F_ABS[f]), splatConst(min), c.simd(F_GT[f]);
           c.localGet(t).simd(F_ABS[f]), splatConst(max), c.simd(F_LE[f]);
           c.simd(SIMD.v128_and);
           const active = sh.vl - k * lanes;
