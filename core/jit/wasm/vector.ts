@@ -643,7 +643,13 @@ function pushScalar(e: WasmEmitter, i: Insn, sh: Shape, decline: () => void): vo
   } else c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, at).simd(SIMD.f64x2_splat);
 }
 
-/** Declines unless every active lane of `results` is a normal number at SEW 32 or 64. */
+/**
+ * Declines unless every active lane of `results` is a normal number above
+ * the smallest one at SEW 32 or 64 (not zero, subnormal, infinite or NaN):
+ * a product or quotient rounded up to the smallest normal can be tiny
+ * (RISC-V detects tininess after rounding, as if the exponent were
+ * unbounded), which raises UF.
+ */
 function checkNormal(e: WasmEmitter, results: readonly number[], sh: Shape, decline: () => void): void {
   const c = e.code, f = sh.sew === 4 ? 0 : 1;
   const min = sh.sew === 4 ? MIN_NORMAL_S : MIN_NORMAL_D, max = sh.sew === 4 ? MAX_SINGLE : Number.MAX_VALUE;
@@ -652,7 +658,7 @@ function checkNormal(e: WasmEmitter, results: readonly number[], sh: Shape, decl
     else c.v128Const(new Uint8Array(new Float64Array([v, v]).buffer));
   };
   checkLanes(e, results, sh.sew, sh.vl, (t) => {
-    c.localGet(t).simd(F_ABS[f]), splat(min), c.simd(F_GE[f]);
+    c.localGet(t).simd(F_ABS[f]), splat(min), c.simd(F_GT[f]);
     c.localGet(t).simd(F_ABS[f]), splat(max), c.simd(F_LE[f]);
     c.simd(SIMD.v128_and);
   }, decline);
@@ -800,46 +806,13 @@ function inlineBody(op: Op, raw: number, sh: Shape, storesInline: boolean): Body
       const c = e.code;
       fpGuard(e, decline);
       const scalar = e.tempV128();
-      if (form === "f") {
-        const at = SLOT.fregs + 8 * i.rs1;
-        if (sh.sew === 4) {
-          // A single not NaN-boxed is the canonical NaN: the general executor's.
-          c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, at + 4).i32Const(-1).op(OP.i32_ne);
-          decline();
-          c.localGet(e.slot).mem(0x2a, MEM.regs, 2, at).simd(SIMD.f32x4_splat);
-        } else c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, at).simd(SIMD.f64x2_splat);
-        c.localSet(scalar);
-      }
-      const lanes = VLENB / sh.sew, min = sh.sew === 4 ? MIN_NORMAL_S : MIN_NORMAL_D;
-      const max = sh.sew === 4 ? MAX_SINGLE : Number.MAX_VALUE;
-      const splatConst = (v: number) => {
-        if (sh.sew === 4) c.i32Const(new Int32Array(new Float32Array([v]).buffer)[0]).simd(SIMD.i32x4_splat);
-        else c.f64Const(v).simd(SIMD.f64x2_splat);
-      };
+      if (form === "f") pushScalar(e, i, sh, decline), c.localSet(scalar);
       writeGroup(e, sh, sh.vd, (k) => {
         loadReg(e, sh.vs2 + k);
         if (form === "v") loadReg(e, sh.vs1 + k);
         else c.localGet(scalar);
         c.simd(opcode);
-      }, (results) => {
-        // Every active lane normal (not zero, subnormal, infinite or NaN) and above the smallest normal, or the
-        // general executor's: a product or quotient rounded up to the smallest normal can be tiny (RISC-V detects
-        // tininess after rounding, as if the exponent were unbounded), which raises UF.
-        const all = e.tempV128();
-        results.forEach((t, k) => {
-          c.localGet(t).simd(F_ABS[f]), splatConst(min), c.simd(F_GT[f]);
-          c.localGet(t).simd(F_ABS[f]), splatConst(max), c.simd(F_LE[f]);
-          c.simd(SIMD.v128_and);
-          const active = sh.vl - k * lanes;
-          if (active < lanes) {
-            c.v128Const(leadingBytes(active * sh.sew)).simd(0x4d /* v128.not */).simd(SIMD.v128_or);
-          }
-          if (k) c.localGet(all).simd(SIMD.v128_and);
-          c.localSet(all);
-        });
-        c.localGet(all).simd(SIMD.i32x4_all_true).op(OP.i32_eqz);
-        decline();
-      });
+      }, (results) => checkNormal(e, results, sh, decline));
     };
   }
   return undefined;
