@@ -49,7 +49,12 @@ export type ShapeOf = (raw: number) => readonly [vtype: number, vl: number] | un
 /** The vector side of the WebAssembly tier at translation time: shapes words last ran in, and whether stores may run inline. */
 export interface VectorTier {
   shapeOf: ShapeOf;
-  /** False while something watches stores made through the address space (record and replay's write tap). */
+  /**
+   * False while something watches stores made through the address space
+   * (record and replay's write tap). Asked when a region is compiled: the
+   * recorder sets its tap when it attaches a process, before the process's
+   * first translation (forked children included).
+   */
   storesInline(): boolean;
 }
 
