@@ -211,6 +211,20 @@ if wanted rva23; then
   expect_qemu10 rva23_rv64gc max "$BIN/rva23_rv64gc"
 fi
 
+# Programs of the repository built the same way for rva23u64, vectorized as clang chooses (loop shapes rva23.c does
+# not have: strided and segment accesses, other reductions and widths), against QEMU 10 (tests/rva23_test.ts).
+if wanted rva23_programs; then
+  echo "build_guests: sha256_rva23, matmul_rva23, nbody_rva23 (clang-19, rva23u64)"
+  for p in "sha256:200000" "matmul:" "nbody:20000"; do
+    # shellcheck disable=SC2086 # the flags are words
+    (cd "$SRC" && clang-19 --target=riscv64-linux-gnu -fuse-ld=lld -menable-experimental-extensions -march=rva23u64 \
+      -mabi=lp64d -Wall -Werror -Wl,--build-id=none -ffile-prefix-map="$SRC"=. "${GLIBC[@]}" "${FP[@]}" -O3 -s \
+      -o "$BIN/${p%%:*}_rva23" "${p%%:*}.c" -lm)
+    # shellcheck disable=SC2086 # the arguments are words (none for matmul)
+    expect_qemu10 "${p%%:*}_rva23" rva23u64 "$BIN/${p%%:*}_rva23" ${p#*:}
+  done
+fi
+
 # Other optimisation levels of the same sources: different instruction mixes.
 build alu_O0 alu.c "${GLIBC[@]}" -O0 -s
 build memstr_O0 memstr.c "${GLIBC[@]}" -O0 -s
