@@ -21,6 +21,7 @@ import { Code, F32, F64, I32, I64, OP, V128 } from "./encoding.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { MEM } from "./layout.ts";
 import type { VectorTier } from "./runtime.ts";
+import type { PromotedCounter } from "./instrument.ts";
 
 /** One region function being emitted. */
 export class WasmEmitter {
@@ -64,6 +65,8 @@ export class WasmEmitter {
   writeCheck = -1;
   /** Set while the region compiler emits that store: the same local, which spares the store its own check when 1. */
   writeChecked = -1;
+  /** Scoreboard entries the region adds to through locals (`instrument.ts`'s `promoteCounters`), by entry. */
+  counters: ReadonlyMap<string, PromotedCounter> | undefined = undefined;
   /** The tier's view of vector words, for their inline code (`vector.ts`): set by the region compiler. */
   vector: VectorTier | undefined = undefined;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */

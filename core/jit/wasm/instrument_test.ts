@@ -19,6 +19,7 @@ import {
 } from "../plugin_actions.ts";
 import type { TranslationBlock } from "../translator.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
+import { promoteCounters } from "./instrument.ts";
 import { EVENT_RING_WORDS, RING, RING_HEADER, ringWord, RingWriter, TAG } from "../../plugin/channel.ts";
 
 const CODE = 0x10000;
@@ -105,6 +106,54 @@ Deno.test("WebAssembly regions carry inline scoreboard operations: the same coun
   } finally {
     close();
   }
+});
+
+Deno.test("WebAssembly regions keep a loop's inline adds in locals and add them up when leaving, at a fault too: the same counts as JavaScript", () => {
+  const { hooks, arena, close } = mappedArena();
+  try {
+    // Only adds on arena 0 (per block at word 0, per instruction at vCPU 5's entry and at word 6): kept in locals.
+    const actions = (tb: TranslationBlock) => [[add(0, 0, 1n)], ...tb.insns.map(() => [add(2, 4, 3n), add(6, 0, 1n)])];
+    const windows = { arena: (k: number) => (k === 0 ? 0 : undefined), batch: () => undefined };
+    const instr = { block: [add(0, 0, 1n)], insn: [[add(2, 4, 3n), add(6, 0, 1n)]], mem: [] };
+    assertEquals(promoteCounters([instr], windows).length, 3);
+    for (const faulting of [false, true]) {
+      arena.fill(0, 0, 64);
+      run(hooks, "off", 5, actions, faulting);
+      const inJs = [...arena.subarray(0, 32)];
+      arena.fill(0, 0, 64);
+      const wasm = run(hooks, "always", 5, actions, faulting);
+      assert(wasm.wasmRegions > 0, "the loop did not become a WebAssembly region");
+      assertEquals([...arena.subarray(0, 32)], inJs, faulting ? "with a fault in the loop" : "");
+      assert(inJs[0] > 4096 && inJs[6] > 8192, `counts ${inJs}`);
+    }
+  } finally {
+    close();
+  }
+});
+
+Deno.test("a region keeps no adds in locals on an arena it also stores into or tests, nor past eight entries", () => {
+  const windows = { arena: () => 0, batch: () => undefined };
+  const storeOn = (arena: number): ExecAction => ({
+    kind: "inline",
+    op: INLINE_STORE,
+    ref: { arena, index: 40, stride: 0 },
+    value: 1n,
+  });
+  const store = storeOn(0);
+  const test: ExecAction = {
+    kind: "cond",
+    cond: COND.EQ,
+    ref: { arena: 0, index: 8, stride: 0 },
+    value: 0n,
+    then: add(4, 0, 1n),
+  };
+  const instr = (insn: ExecAction[]) => ({ block: [add(0, 0, 1n)], insn: [insn], mem: [] });
+  assertEquals(promoteCounters([instr([add(2, 0, 1n)])], windows).length, 2);
+  assertEquals(promoteCounters([instr([add(2, 0, 1n), store])], windows), []);
+  assertEquals(promoteCounters([instr([test])], windows), []);
+  // Another arena's store leaves arena 0's adds in locals.
+  assertEquals(promoteCounters([instr([storeOn(1)])], windows).length, 1);
+  assertEquals(promoteCounters([instr(Array.from({ length: 9 }, (_, k) => add(2 + 2 * k, 0, 1n)))], windows), []);
 });
 
 Deno.test("WebAssembly regions: a 64-bit scoreboard entry carries into its high word; entries past the arena are skipped", () => {

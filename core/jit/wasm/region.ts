@@ -34,7 +34,16 @@ import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "
 import { SLOT } from "../../cpu/register_arena.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
-import { type ArenaWindows, emitExecActions, emitMemActions, usesVcpuIndex, wasmInstrumentable } from "./instrument.ts";
+import {
+  type ArenaWindows,
+  emitCounterEntry,
+  emitCounterFlush,
+  emitExecActions,
+  emitMemActions,
+  promoteCounters,
+  usesVcpuIndex,
+  wasmInstrumentable,
+} from "./instrument.ts";
 import { streamsRecords } from "../plugin_actions.ts";
 import { VECTOR_OPS, WRITES_RD } from "../vector_ops.ts";
 import type { VectorTier } from "./runtime.ts";
@@ -531,6 +540,8 @@ function emitWasmRegion(
   if (vcpu >= 0) {
     c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.vcpuIndex).op(OP.i64_extend_i32_u).localSet(vcpu);
   }
+  const promoted = promoteCounters(region.map((tb) => tb.instr), windows);
+  if (promoted.length > 0) e.counters = emitCounterEntry(e, promoted, windows, vcpu);
   if (counted) c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
   else c.i32Const(REGION_BUDGET).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
@@ -591,10 +602,12 @@ function emitWasmRegion(
   else if (open.length > 0) throw new Unstructured();
   c.op(OP.end); // the normal exit block
   e.storeRegisters();
+  if (e.counters) emitCounterFlush(e, e.counters);
   if (counted) c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
   c.localGet(nx).op(OP.return);
   c.op(OP.end); // the fault exit block
   e.storeRegisters();
+  if (e.counters) emitCounterFlush(e, e.counters);
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
   return { locals: e.localTypes, code: c.bytes };
