@@ -248,6 +248,10 @@ const QEMU10_CASES: Case[] = [
   // Loops clang vectorizes for RVA23, and the same source for rv64gc; tests/rva23_test.ts also compares them.
   { bin: "rva23", status: 0, flags: ["-cpu", "rva23u64"] },
   { bin: "rva23_rv64gc", status: 0, flags: ["-cpu", "max"] },
+  // Repository programs vectorized by clang for rva23u64; tests/rva23_test.ts also compares with their committed output.
+  { bin: "sha256_rva23", args: ["200000"], status: 0, flags: ["-cpu", "rva23u64"] },
+  { bin: "matmul_rva23", status: 0, flags: ["-cpu", "rva23u64"] },
+  { bin: "nbody_rva23", args: ["20000"], status: 0, flags: ["-cpu", "rva23u64"] },
   // V's mask and permutation instructions; tests/vector_perm_test.ts also compares with its committed output.
   { bin: "vector_perm", status: 0, flags: ["-cpu", "rv64,v=true"] },
   { bin: "vector_perm", args: ["illegal"], status: 0, flags: ["-cpu", "rv64,v=true"] },

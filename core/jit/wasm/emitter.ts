@@ -21,7 +21,21 @@ import { Code, F32, F64, I32, I64, OP, V128 } from "./encoding.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { MEM } from "./layout.ts";
 import type { VectorTier } from "./runtime.ts";
-import type { PromotedCounter } from "./instrument.ts";
+import type { ArenaRef } from "../plugin_actions.ts";
+
+/**
+ * A scoreboard entry a region adds to through a local: `delta` (i64) sums
+ * the region's adds, `offset` (i32) is the entry's byte offset in its
+ * window for the running vCPU and `inWindow` (i32) whether it lies in the
+ * window (computed once at entry: the vCPU does not change in a region).
+ */
+export interface PromotedCounter {
+  ref: ArenaRef;
+  base: number;
+  delta: number;
+  offset: number;
+  inWindow: number;
+}
 
 /** One region function being emitted. */
 export class WasmEmitter {

@@ -27,7 +27,7 @@ import type { Insn } from "../../isa/insn.ts";
 import { BATCH_WORDS, TAG } from "../record_format.ts";
 import { FN, MEM } from "./layout.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
-import type { WasmEmitter } from "./emitter.ts";
+import type { PromotedCounter, WasmEmitter } from "./emitter.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 import { MAX_INLINE_ACTIONS } from "../instrument.ts";
 
@@ -125,20 +125,6 @@ function atEntry(
 /** A scoreboard entry's identity within a region. */
 function refKey(ref: ArenaRef): string {
   return `${ref.arena}:${ref.index}:${ref.stride}`;
-}
-
-/**
- * A scoreboard entry a region adds to through a local: `delta` (i64) sums
- * the region's adds, `offset` (i32) is the entry's byte offset in its
- * window for the running vCPU and `inWindow` (i32) whether it lies in the
- * window (computed once at entry: the vCPU does not change in a region).
- */
-export interface PromotedCounter {
-  ref: ArenaRef;
-  base: number;
-  delta: number;
-  offset: number;
-  inWindow: number;
 }
 
 /**
