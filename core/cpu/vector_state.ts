@@ -28,6 +28,31 @@ export const CONFIG = { vl: 32 * VLENB, vtype: 32 * VLENB + 4, vill: 32 * VLENB 
 const ELEN_LOG2 = 6;
 
 /**
+ * VLMAX (VLEN · LMUL / SEW) under the 64-bit `vtype` `vtypeHi`:`vtypeLo`,
+ * or 0 when it is illegal (vill, reserved bits, SEW above ELEN = 64, LMUL
+ * 4, a fractional LMUL with 64 · LMUL < SEW): what `setConfig` sets, and
+ * what translators inline vset{i}vli by.
+ *
+ * @example
+ * ```ts
+ * import { vlmaxOf } from "./vector_state.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(vlmaxOf(0x10), 4); // e32, m1
+ * strictEqual(vlmaxOf(0x03), 128); // e8, m8
+ * strictEqual(vlmaxOf(0x1d), 0); // e32, mf8: illegal
+ * ```
+ */
+export function vlmaxOf(vtypeLo: number, vtypeHi = 0): number {
+  const vlmul = vtypeLo & 7, sewLog2 = ((vtypeLo >> 3) & 7) + 3;
+  const lmulLog2 = vlmul < 4 ? vlmul : vlmul - 8;
+  const illegal = vtypeHi !== 0 || (vtypeLo & ~0xff) !== 0 || sewLog2 > ELEN_LOG2 || vlmul === 4 ||
+    ELEN_LOG2 + lmulLog2 < sewLog2;
+  if (illegal) return 0;
+  // In shifts (2 ** and Math.log2 were most of a vsetvli's time).
+  return lmulLog2 >= 0 ? (VLENB * 8 << lmulLog2) >> sewLog2 : (VLENB * 8 >> -lmulLog2) >> sewLog2;
+}
+
+/**
  * One hart's vector registers and vector CSRs. Until a `vset{i}vl{i}` runs,
  * `vtype` is illegal (`vill`) and `vl` 0, as QEMU starts a hart.
  *
@@ -144,18 +169,13 @@ export class VectorState {
    * ```
    */
   setConfig(avl: number, vtypeLo: number, vtypeHi: number): void {
-    const vlmul = vtypeLo & 7, sewLog2 = ((vtypeLo >> 3) & 7) + 3;
-    const lmulLog2 = vlmul < 4 ? vlmul : vlmul - 8;
-    const illegal = vtypeHi !== 0 || (vtypeLo & ~0xff) !== 0 || sewLog2 > ELEN_LOG2 || vlmul === 4 ||
-      ELEN_LOG2 + lmulLog2 < sewLog2;
-    if (illegal) {
+    const vlmax = vlmaxOf(vtypeLo, vtypeHi);
+    if (vlmax === 0) {
       this.vill = true;
       this.vtype = 0;
       this.vl = 0;
       return;
     }
-    // VLMAX = VLEN · LMUL / SEW, in shifts (2 ** and Math.log2 were most of a vsetvli's time).
-    const vlmax = lmulLog2 >= 0 ? (VLENB * 8 << lmulLog2) >> sewLog2 : (VLENB * 8 >> -lmulLog2) >> sewLog2;
     this.vtype = vtypeLo;
     this.vill = false;
     this.vl = avl < vlmax ? avl : vlmax;

@@ -16,10 +16,7 @@ import type { Extension } from "../isa/ops_generated.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./plugin_actions.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
-import type { Insn } from "../isa/insn.ts";
-import { VECTOR_OPS } from "./vector_ops.ts";
-
-const VECTOR_OP_SET: ReadonlySet<string> = new Set(VECTOR_OPS);
+import { hasVector } from "./vector_ops.ts";
 
 /**
  * How long (ms) after its first translation a cache is warming up: blocks
@@ -52,11 +49,6 @@ export const WARMUP_EXTRA_RUNS = 10_000;
  * 10,000 / 1,000 / 100 took 520 / 521 / 471 ms.)
  */
 export const WARMUP_EXTRA_RUNS_VECTOR = 0;
-
-/** Whether `insns` has a vector instruction. */
-function hasVector(insns: readonly (Insn | null)[]): boolean {
-  return insns.some((i) => i !== null && VECTOR_OP_SET.has(i.op));
-}
 
 /** Number of entries of the direct-mapped jump cache (a power of two). */
 const JMP_CACHE_SIZE = 1 << 14;

@@ -19,10 +19,17 @@
  */
 
 import type { Trans } from "./trans_rvi.ts";
-import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./vector_ops.ts";
+import {
+  immediateVtype,
+  isVectorAccess,
+  READS_FS1,
+  VECTOR_OPS,
+  type VectorOp,
+  WRITES_FD,
+  WRITES_RD,
+} from "./vector_ops.ts";
 import { type Emitter, LEAVE, type RegPair } from "./emitter.ts";
 import { inlineFastPath } from "./vector/fast.ts";
-import { VectorState } from "../cpu/vector_state.ts";
 import { accessActions } from "./plugin_actions.ts";
 
 /**
@@ -80,13 +87,12 @@ function inlineFast(e: Emitter, raw: number, a: RegPair): string | undefined {
  * which sets `vill`.
  */
 const vsetTrans: Trans = (e, i) => {
-  const immediate = i.op === "vsetivli", vtype = (i.raw >>> 20) & (immediate ? 0x3ff : 0x7ff);
-  const probe = new VectorState();
-  probe.setConfig(Number.MAX_SAFE_INTEGER, vtype, 0);
-  if (probe.vill) return vectorTrans(e, i);
+  const legal = immediateVtype(i);
+  if (!legal) return vectorTrans(e, i);
+  const immediate = i.op === "vsetivli", { vtype, vlmax: max } = legal;
   // The AVL's fields from the word, as the executor reads them (the decoder leaves vsetivli's uimm out of rs1).
   const rs1 = (i.raw >>> 15) & 31, rd = (i.raw >>> 7) & 31;
-  const max = probe.vl, vl = e.temp();
+  const vl = e.temp();
   if (immediate) e.line(`${vl} = ${Math.min(rs1, max)};`);
   else if (rs1 !== 0) {
     const a = e.x(i.rs1);

@@ -9,6 +9,8 @@
 
 import { type Op, OP_INFO, OPS } from "../isa/ops_generated.ts";
 import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
+import type { Insn } from "../isa/insn.ts";
+import { vlmaxOf } from "../cpu/vector_state.ts";
 
 /** The vector extension's operations (their names all start with `v`). */
 export type VectorOp = Extract<Op, `v${string}`>;
@@ -37,4 +39,22 @@ export const WRITES_FD: ReadonlySet<Op> = new Set<Op>(VECTOR_OPS.filter((op) => 
 /** Whether a vector instruction word is a load or store (major opcode LOAD-FP or STORE-FP). */
 export function isVectorAccess(raw: number): boolean {
   return (raw & 0x5f) === 0x07;
+}
+
+const VECTOR_OP_SET: ReadonlySet<string> = new Set(VECTOR_OPS);
+
+/** Whether `insns` hold a vector instruction. */
+export function hasVector(insns: readonly (Insn | null)[]): boolean {
+  return insns.some((i) => i !== null && VECTOR_OP_SET.has(i.op));
+}
+
+/**
+ * The `vtype` in a vsetvli or vsetivli word with VLMAX under it, when that
+ * `vtype` is legal (then so is the instruction, whatever the registers
+ * hold, and translators inline it); undefined otherwise.
+ */
+export function immediateVtype(i: Insn): { vtype: number; vlmax: number } | undefined {
+  if (i.op !== "vsetvli" && i.op !== "vsetivli") return undefined;
+  const vtype = (i.raw >>> 20) & (i.op === "vsetivli" ? 0x3ff : 0x7ff), vlmax = vlmaxOf(vtype);
+  return vlmax === 0 ? undefined : { vtype, vlmax };
 }

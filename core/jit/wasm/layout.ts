@@ -40,8 +40,8 @@ export const MEM = { guest: 0, pages: 1, regs: 2, plugins: 3 } as const;
  *   found full before appending a record in place (`PluginHooks.publishBatch`).
  * - `vector(raw, lo1, hi1, lo2, hi2)`: vector instruction word `raw` through
  *   its general executor (`../vector.ts`), with x[rs1]'s words (f[rs1]'s for
- *   the .vf forms) and x[rs2]'s; an integer result lands at `SLOT.value`,
- *   an FP one (vfmv.f.s) in f[rd].
+ *   the .vf forms) and x[rs2]'s; its result (x[rd]'s or, for vfmv.f.s,
+ *   f[rd]'s) lands at `SLOT.value`.
  */
 const FAULTING = [
   "ld",

@@ -45,7 +45,7 @@ import {
   wasmInstrumentable,
 } from "./instrument.ts";
 import { streamsRecords } from "../plugin_actions.ts";
-import { VECTOR_OPS, WRITES_RD } from "../vector_ops.ts";
+import { hasVector, VECTOR_OPS, WRITES_RD } from "../vector_ops.ts";
 import type { VectorTier } from "./runtime.ts";
 
 /**
@@ -313,15 +313,11 @@ function moduleBytes(
 export function wasmRegionSupported(region: readonly TranslationBlock[], w?: WasmRuntime): boolean {
   const windows: ArenaWindows | undefined = w && { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   return region.every((tb) =>
+    // Instrumented vector instructions stay in JavaScript, which reports their elements.
     (tb.instr === undefined ||
       (windows !== undefined && wasmInstrumentable(tb.instr, tb.insns, windows) && !hasVector(tb.insns))) &&
     wasmTranslatable(tb.insns, w?.vector)
   );
-}
-
-/** Whether `insns` hold a vector instruction (instrumented ones stay in JavaScript, which reports their elements). */
-function hasVector(insns: readonly (Insn | null)[]): boolean {
-  return insns.some((i) => i !== null && VECTOR_SET.has(i.op));
 }
 
 const VECTOR_SET: ReadonlySet<string> = new Set(VECTOR_OPS);

@@ -25,8 +25,6 @@ import type { PluginHooks } from "../plugin_actions.ts";
 import { BATCH_STORE_WORDS, BATCH_WORDS } from "../record_format.ts";
 import type { Executor } from "../vector/element.ts";
 import { lastShape } from "../vector/fast.ts";
-import { WRITES_FD, WRITES_RD } from "../vector_ops.ts";
-import { decode } from "../../isa/decoder.ts";
 
 /** The JavaScript tier's slow paths, as `../runtime.ts` defines them. */
 export interface SlowPaths {
@@ -233,17 +231,11 @@ export function makeWasmRuntime(
               if (store[0] > BATCH_WORDS - MAX_RECORD_WORDS) store[0] = 0;
             }
           }),
+        // The result (the low word; the high one in RH[0] where there is one) goes to the slot's value word.
         vector: (raw: number, lo1: number, hi1: number, lo2: number, hi2: number): number => {
           try {
-            const c = w.cpu!, run = slow.vectorExecutor(raw >>> 0), writes = resultOf(raw);
             slow.RH[0] = 0;
-            const result = run(c, lo1, hi1, lo2, hi2);
-            if (writes === "x") setValue(result, slow.RH[0]);
-            else if (writes === "f") {
-              const rd = (raw >>> 7) & 31;
-              c.fi[2 * rd] = result;
-              c.fi[2 * rd + 1] = slow.RH[0];
-            }
+            setValue(slow.vectorExecutor(raw >>> 0)(w.cpu!, lo1, hi1, lo2, hi2), slow.RH[0]);
             return 0;
           } catch (err) {
             w.fault = err;
@@ -299,16 +291,6 @@ export function makeWasmRuntime(
       },
       storesInline: () => mem.writeTap === undefined,
     },
-  };
-  /** Which register a vector word's executor returns a value for: x[rd], f[rd] or none, by word. */
-  const results = new Map<number, "x" | "f" | undefined>();
-  const resultOf = (raw: number) => {
-    if (!results.has(raw)) {
-      if (results.size >= 4096) results.clear();
-      const op = decode(raw >>> 0)?.op;
-      results.set(raw, op && WRITES_RD.has(op) ? "x" : op && WRITES_FD.has(op) ? "f" : undefined);
-    }
-    return results.get(raw);
   };
   /** Each arena's window (undefined: it could not be mapped). */
   const windows = new Map<number, number | undefined>();

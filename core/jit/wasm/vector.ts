@@ -37,9 +37,9 @@ import type { Insn } from "../../isa/insn.ts";
 import type { Op } from "../../isa/ops_generated.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { CONFIG, VectorState, VLENB } from "../../cpu/vector_state.ts";
+import { CONFIG, VLENB } from "../../cpu/vector_state.ts";
 import { MIN_NORMAL_D, MIN_NORMAL_S } from "../../fpu/_eft.ts";
-import { READS_FS1, WRITES_RD } from "../vector_ops.ts";
+import { immediateVtype, READS_FS1, WRITES_FD, WRITES_RD } from "../vector_ops.ts";
 import { simm5 } from "../vector/element.ts";
 import { type Shape as FastShape, shapeFree, shapeOf as fastShapeOf } from "../vector/fast.ts";
 import { OP, SIMD } from "./encoding.ts";
@@ -360,6 +360,11 @@ function checkLanes(
   decline();
 }
 
+/** A v128 constant of `v` in every lane: singles (`bytes` 4) or doubles (8). */
+function floatLanes(bytes: 4 | 8, v: number): Uint8Array {
+  return new Uint8Array((bytes === 4 ? new Float32Array(4) : new Float64Array(2)).fill(v).buffer);
+}
+
 /** A v128 constant of four i32 lanes `v` (splat). */
 function i32x4(v: number): Uint8Array {
   return new Uint8Array(new Int32Array([v, v, v, v]).buffer);
@@ -443,7 +448,7 @@ const OTHERS: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
           c.i32Const(13).simd(0xab).simd(SIMD.v128_or);
           // Zero or subnormal: the mantissa times 2^-24, with the sign.
           c.localGet(h).v128Const(i32x4(0x3ff)).simd(SIMD.v128_and).simd(0xfb /* f32x4.convert_i32x4_u */);
-          c.v128Const(new Uint8Array(new Float32Array([2 ** -24, 2 ** -24, 2 ** -24, 2 ** -24]).buffer)).simd(0xe6);
+          c.v128Const(floatLanes(4, 2 ** -24)).simd(0xe6);
           c.localGet(h).v128Const(i32x4(0x8000)).simd(SIMD.v128_and).i32Const(16).simd(0xab).simd(SIMD.v128_or);
           // Which: the exponent field not 0.
           c.localGet(h).v128Const(i32x4(0x7c00)).simd(SIMD.v128_and).v128Const(i32x4(0)).simd(0x38 /* i32x4.ne */);
@@ -601,7 +606,7 @@ const OTHERS: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
         }
         c.simd(0x86 /* i16x8.narrow_i32x4_u */);
       }, () => {
-        const splat = (v: number) => c.v128Const(new Uint8Array(new Float32Array([v, v, v, v]).buffer));
+        const splat = (v: number) => c.v128Const(floatLanes(4, v));
         checkLanes(e, singles, 4, sh.vl, (t) => {
           c.localGet(t).simd(F_ABS[0]), splat(2 ** -14), c.simd(F_GE[0]);
           c.localGet(t).simd(F_ABS[0]), splat(65520), c.simd(0x43 /* f32x4.lt */);
@@ -623,7 +628,7 @@ const OTHERS: Partial<Record<Op, (sh: Shape) => Body | undefined>> = {
         // The two truncated pairs side by side.
         c.simd(0x0d), c.bytes.push(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
       }, () => {
-        const range = (v: number) => c.v128Const(new Uint8Array(new Float64Array([v, v]).buffer));
+        const range = (v: number) => c.v128Const(floatLanes(8, v));
         checkLanes(e, doubles, 8, sh.vl, (t) => {
           c.localGet(t), range(-2147483649), c.simd(0x4a /* f64x2.gt */);
           c.localGet(t), range(2147483648), c.simd(0x49 /* f64x2.lt */);
@@ -653,10 +658,7 @@ function pushScalar(e: WasmEmitter, i: Insn, sh: Shape, decline: () => void): vo
 function checkNormal(e: WasmEmitter, results: readonly number[], sh: Shape, decline: () => void): void {
   const c = e.code, f = sh.sew === 4 ? 0 : 1;
   const min = sh.sew === 4 ? MIN_NORMAL_S : MIN_NORMAL_D, max = sh.sew === 4 ? MAX_SINGLE : Number.MAX_VALUE;
-  const splat = (v: number) => {
-    if (sh.sew === 4) c.v128Const(new Uint8Array(new Float32Array([v, v, v, v]).buffer));
-    else c.v128Const(new Uint8Array(new Float64Array([v, v]).buffer));
-  };
+  const splat = (v: number) => c.v128Const(floatLanes(sh.sew as 4 | 8, v));
   checkLanes(e, results, sh.sew, sh.vl, (t) => {
     c.localGet(t).simd(F_ABS[f]), splat(min), c.simd(F_GT[f]);
     c.localGet(t).simd(F_ABS[f]), splat(max), c.simd(F_LE[f]);
@@ -829,15 +831,6 @@ function inlineFor(i: Insn, shapes: VectorTier): { body: Body; sh: Shape; free: 
   return body && { body, sh, free };
 }
 
-/** The `vtype` of a vsetvli or vsetivli word when it is legal, else undefined. */
-function immediateVtype(i: Insn): number | undefined {
-  if (i.op !== "vsetvli" && i.op !== "vsetivli") return undefined;
-  const vtype = (i.raw >>> 20) & (i.op === "vsetivli" ? 0x3ff : 0x7ff);
-  const probe = new VectorState();
-  probe.setConfig(Number.MAX_SAFE_INTEGER, vtype, 0);
-  return probe.vill ? undefined : vtype;
-}
-
 /**
  * Whether vector instruction `i` runs inline in this tier (a legal
  * vset{i}vli, or a word with inline code for the shape it last ran in).
@@ -847,11 +840,9 @@ export function inlinesVector(i: Insn, tier: VectorTier): boolean {
 }
 
 /** vsetvli and vsetivli with a legal immediate `vtype`: vl from the AVL, vstart 0, rd the new vl. */
-function vset(e: WasmEmitter, i: Insn, vtype: number): void {
+function vset(e: WasmEmitter, i: Insn, vtype: number, max: number): void {
   const c = e.code, immediate = i.op === "vsetivli";
-  const probe = new VectorState();
-  probe.setConfig(Number.MAX_SAFE_INTEGER, vtype, 0);
-  const max = probe.vl, rs1 = (i.raw >>> 15) & 31, rd = (i.raw >>> 7) & 31, vl = e.tempI64();
+  const rs1 = (i.raw >>> 15) & 31, rd = (i.raw >>> 7) & 31, vl = e.tempI64();
   if (immediate) c.i64Const(Math.min(rs1, max));
   else if (rs1 !== 0) {
     // min(x[rs1], VLMAX), unsigned.
@@ -890,6 +881,9 @@ function general(e: WasmEmitter, i: Insn): void {
   if (WRITES_RD.has(i.op)) {
     c.localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
     e.set(i.rd);
+  } else if (WRITES_FD.has(i.op)) {
+    c.localGet(e.slot).localGet(e.slot).mem(OP.i64_load, MEM.regs, 3, SLOT.value);
+    c.mem(OP.i64_store, MEM.regs, 3, SLOT.fregs + 8 * i.rd);
   }
 }
 
@@ -898,8 +892,8 @@ function general(e: WasmEmitter, i: Insn): void {
  * behind the test of its shape, with the general path after it.
  */
 export function emitVector(e: WasmEmitter, i: Insn, tier: VectorTier | undefined): void {
-  const vtype = immediateVtype(i);
-  if (vtype !== undefined) return vset(e, i, vtype);
+  const legal = immediateVtype(i);
+  if (legal) return vset(e, i, legal.vtype, legal.vlmax);
   const inline = tier && inlineFor(i, tier);
   if (!inline) return general(e, i);
   const { body, sh, free } = inline, c = e.code;
