@@ -113,3 +113,37 @@ Deno.test("a fault record stops the replay at the faulting instruction, which co
   ring.put3(TAG.TRUNC, 0, 0x1004);
   assertEquals(settle(), ["tb 1000 v0", "insn 1000"]);
 });
+
+Deno.test("one callback with user data that changes along the block gets each instruction's, also when cut short", () => {
+  const block = instance.blocks.length;
+  instance.blocks.push(undefined);
+  const pcs = Array.from({ length: 9 }, (_, k) => 0x3000 + 4 * k);
+  const tb = beginTranslation(block, 0x3000, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
+  const cb = (_v: number, ud: unknown) => log.push(`ud ${ud}`);
+  const uds = [1, 1, 2, 3, 3, 3, 4, 5, 6];
+  for (let k = 0; k < 9; k++) {
+    api.qemu_plugin_register_vcpu_insn_exec_cb(api.qemu_plugin_tb_get_insn(tb, k), cb, 0, uds[k]);
+  }
+  api.qemu_plugin_register_vcpu_mem_cb(
+    api.qemu_plugin_tb_get_insn(tb, 4),
+    (_v: number, _info: number, addr: number) => log.push(`mem ${addr.toString(16)}`),
+    0,
+    3,
+    null,
+  );
+  finishBlockSlots(block, pcs);
+  endTranslation();
+  // One run of nine slots: the user data is read per slot.
+  assertEquals(instance.blocks[block]!.runStart.length, 1);
+  const all = uds.map((u) => `ud ${u}`);
+  ring.put2(TAG.BLOCK | block, 0);
+  assertEquals(settle(), all);
+  // A memory access splits the run after its instruction's callback.
+  ring.put2(TAG.BLOCK | block, 0);
+  ring.put5(TAG.MEM | memSlot(block), 3, 0x6000, 0, 0);
+  assertEquals(settle(), [...all.slice(0, 5), "mem 6000", ...all.slice(5)]);
+  // A fault at the seventh instruction: its callback runs, the rest do not.
+  ring.put2(TAG.BLOCK | block, 0);
+  ring.put3(TAG.TRUNC | 1, 0, 0x3018);
+  assertEquals(settle(), all.slice(0, 7));
+});

@@ -11,7 +11,7 @@
  */
 
 import { ACT } from "../channel.ts";
-import { ACCESS, type AnyFn, instance, pushAct, SLOT } from "./state.ts";
+import { ACCESS, type AnyFn, instance, pushAct, SLOT, VARIES } from "./state.ts";
 
 /** A slot registered during the translation in progress; `index` is its place in the block once finished. */
 interface PendingSlot {
@@ -59,8 +59,10 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
   for (let p = 0; p < m; p++) {
     if (kinds[p] !== SLOT.STREAM) continue;
     const last = runFn.length - 1;
-    if (last >= 0 && runEnd[last] === p && runFn[last] === fns[p] && runUd[last] === uds[p]) runEnd[last] = p + 1;
-    else {
+    if (last >= 0 && runEnd[last] === p && runFn[last] === fns[p]) {
+      runEnd[last] = p + 1;
+      if (runUd[last] !== uds[p]) runUd[last] = VARIES;
+    } else {
       runStart.push(p);
       runEnd.push(p + 1);
       runFn.push(fns[p]);

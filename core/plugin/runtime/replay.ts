@@ -17,7 +17,7 @@
 
 import { EVENT_RING_WORDS, ID_MASK, RING, RING_HEADER, ringWord, STAT, STATS, TAG } from "../channel.ts";
 import { die, fnName } from "./failure.ts";
-import { type AnyFn, type BlockReplay, instance, type MemSlot, MEMV } from "./state.ts";
+import { type AnyFn, type BlockReplay, instance, type MemSlot, MEMV, VARIES } from "./state.ts";
 
 /** The event ring's words, and the position up to which records were consumed. */
 let rw: Int32Array;
@@ -90,6 +90,25 @@ function repeat(f: AnyFn, v: number, u: unknown, n: number): void {
 }
 
 /**
+ * Calls `f(v, uds[k])` for each slot `k` from `from` up to (not including)
+ * `to`: a run whose slots share the callback but not the user data (howvec
+ * gives each instruction its class's counter). One function, four calls a
+ * turn, as {@link repeat}: howvec on busybox sha256sum of 8 MiB replayed
+ * 669 M callbacks at 6 ns each when such runs were cut at every change of
+ * user data.
+ */
+function each(f: AnyFn, v: number, uds: unknown[], from: number, to: number): void {
+  let k = from;
+  for (; k + 4 <= to; k += 4) {
+    f(v, uds[k]);
+    f(v, uds[k + 1]);
+    f(v, uds[k + 2]);
+    f(v, uds[k + 3]);
+  }
+  for (; k < to; k++) f(v, uds[k]);
+}
+
+/**
  * Runs the streamed slots of block `b` on vCPU `v` from slot `from` (run
  * `r` being the first not finished) up to (not including) slot `to`;
  * returns the first run not finished then.
@@ -99,9 +118,11 @@ function replay(b: BlockReplay, v: number, from: number, r: number, to: number):
   for (; r < rs.length; r++) {
     const start = rs[r], end = re[r];
     if (start >= to) break;
-    const stop = end < to ? end : to, f = rf[r], n = stop - (start > from ? start : from);
+    const stop = end < to ? end : to, f = rf[r], begin = start > from ? start : from, n = stop - begin;
     if (f !== current) current = f;
-    repeat(f, v, ru[r], n);
+    const u = ru[r];
+    if (u === VARIES) each(f, v, b.uds, begin, stop);
+    else repeat(f, v, u, n);
     ran += n;
     if (stop < end) break;
   }

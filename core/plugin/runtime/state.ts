@@ -43,16 +43,20 @@ export interface BlockReplay {
   /** True when the block has streamed slots (it gets a block record). */
   streams: boolean;
   /**
-   * Runs of consecutive streamed slots with the same callback and user
-   * data: `[start, end)` slot ranges. Replaying a run is a loop calling one
-   * function, which V8 inlines (0.7 ns a call against 2–3 ns through the
-   * slot arrays).
+   * Runs of consecutive streamed slots with the same callback:
+   * `[start, end)` slot ranges, with the user data they share, or
+   * {@link VARIES} when it differs among them (it is then read from `uds`).
+   * Replaying a run is a loop calling one function, which V8 inlines (0.7
+   * ns a call against 2–3 ns through the slot arrays).
    */
   runStart: number[];
   runEnd: number[];
   runFn: AnyFn[];
   runUd: unknown[];
 }
+
+/** The user data of a run whose slots have different ones ({@link BlockReplay}); no plugin can hold it. */
+export const VARIES: unknown = Object.freeze({});
 
 /** A memory callback registration. */
 export interface MemSlot {
