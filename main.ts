@@ -26,7 +26,10 @@ import { loadCommandLine } from "./core/app/own_bundle.ts";
  * ```
  */
 export async function main(args: string[]): Promise<number> {
-  return await (await import("./core/app/command_line.ts")).main(args);
+  // A computed specifier, as in own_bundle.ts: a literal one has Deno read every source module at start.
+  const sources = "./core/app/command_line.ts";
+  const cli: typeof import("./core/app/command_line.ts") = await import(sources);
+  return await cli.main(args);
 }
 
 if (import.meta.main && Deno.args[0] === PLUGIN_HOST_FLAG) {

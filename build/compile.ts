@@ -28,7 +28,7 @@ const ROOT = fileUrlToPath(new URL("..", import.meta.url));
  * Files loaded at run time by path or URL rather than by static import, so
  * the module graph does not pull them in: they must be embedded explicitly.
  */
-const COMPILE_INCLUDES: readonly string[] = ["plugins/", "core/plugin/"];
+const COMPILE_INCLUDES: readonly string[] = ["plugins/", "core/plugin/", "core/app/command_line.ts"];
 
 /** Deno flags of the `plume` task in deno.json (between `deno run` and `main.ts`). */
 export function plumeRunFlags(denoJson: string): string[] {

@@ -20,6 +20,8 @@ Deno.test("compileCommand compiles main.ts with the task's flags, the run-time f
   assert(wasm.startsWith("npm:esbuild-wasm@"), wasm);
   assertEquals(cmd[cmd.indexOf(wasm) - 1], "--include");
   for (const dir of ["plugins/", "core/plugin/"]) assertEquals(cmd[cmd.indexOf(dir) - 1], "--include");
+  // main.ts reaches the command line through a computed specifier too (see own_bundle.ts).
+  assertEquals(cmd[cmd.indexOf("core/app/command_line.ts") - 1], "--include");
 });
 
 Deno.test("isRuntimeDownloadFailure recognises deno compile's runtime download error only", () => {
