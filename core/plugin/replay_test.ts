@@ -147,3 +147,35 @@ Deno.test("one callback with user data that changes along the block gets each in
   ring.put3(TAG.TRUNC | 1, 0, 0x3018);
   assertEquals(settle(), all.slice(0, 7));
 });
+
+Deno.test("a block of one callback with one user data replays whole from its fields, and in part through its runs", () => {
+  const block = instance.blocks.length;
+  instance.blocks.push(undefined);
+  const pcs = Array.from({ length: 5 }, (_, k) => 0x4000 + 4 * k);
+  const tb = beginTranslation(block, 0x4000, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
+  const cb = (v: number, ud: unknown) => log.push(`v${v} ${ud}`);
+  for (let k = 0; k < 5; k++) {
+    api.qemu_plugin_register_vcpu_insn_exec_cb(api.qemu_plugin_tb_get_insn(tb, k), cb, 0, "u");
+  }
+  api.qemu_plugin_register_vcpu_mem_cb(
+    api.qemu_plugin_tb_get_insn(tb, 1),
+    (_v: number, _info: number, addr: number) => log.push(`mem ${addr.toString(16)}`),
+    0,
+    3,
+    null,
+  );
+  finishBlockSlots(block, pcs);
+  endTranslation();
+  const b = instance.blocks[block]!;
+  assertEquals([b.soloFn, b.soloUd, b.soloN, b.slots], [cb, "u", 5, 5]);
+  const calls = (n: number, v = 2) => Array.from({ length: n }, () => `v${v} u`);
+  ring.put2(TAG.BLOCK | block, 2);
+  ring.put2(TAG.BLOCK | block, 3);
+  assertEquals(settle(), [...calls(5), ...calls(5, 3)]);
+  ring.put2(TAG.BLOCK | block, 2);
+  ring.put5(TAG.MEM | memSlot(block), 2 << 17, 0x7000, 0, 0);
+  assertEquals(settle(), [...calls(2), "mem 7000", ...calls(3)]);
+  ring.put2(TAG.BLOCK | block, 2);
+  ring.put3(TAG.TRUNC | 1, 2, 0x4008);
+  assertEquals(settle(), calls(3));
+});

@@ -69,7 +69,24 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
       runUd.push(uds[p]);
     }
   }
-  instance.blocks[block] = { pcs, fns, uds, kinds, regs, insnStart, streams, runStart, runEnd, runFn, runUd };
+  const solo = runFn.length === 1 && runUd[0] !== VARIES;
+  instance.blocks[block] = {
+    pcs,
+    fns,
+    uds,
+    kinds,
+    regs,
+    insnStart,
+    streams,
+    runStart,
+    runEnd,
+    runFn,
+    runUd,
+    soloFn: solo ? runFn[0] : undefined,
+    soloUd: solo ? runUd[0] : undefined,
+    soloN: solo ? runEnd[0] - runStart[0] : 0,
+    slots: m,
+  };
   // Slot positions are known now: patch the ids registered during translation.
   for (const fix of slotFixups) fix();
   slotFixups.length = 0;

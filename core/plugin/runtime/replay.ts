@@ -262,7 +262,13 @@ export function consumeRing(): void {
     const tag = w0 & ~ID_MASK;
     if (tag === TAG.BLOCK) {
       if (b !== undefined) {
-        replay(b, v, p, r, b.fns.length);
+        const f = b.soloFn;
+        if (f !== undefined && p === 0) {
+          // The whole block, one callback: no run arrays to read.
+          if (f !== current) current = f;
+          repeat(f, v, b.soloUd, b.soloN);
+          ran += b.soloN;
+        } else replay(b, v, p, r, b.slots);
         // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
         if (instance.pending) first = blocks.length;
       }
@@ -282,7 +288,7 @@ export function consumeRing(): void {
       if (slot !== undefined && slot.block >= first) {
         const vcpu = word >>> 17, info = word & 0x1ffff, mb = blocks[slot.block];
         if (mb !== b || vcpu !== v) {
-          if (b !== undefined) replay(b, v, p, r, b.fns.length);
+          if (b !== undefined) replay(b, v, p, r, b.slots);
           b = mb, v = vcpu, p = r = 0;
         }
         if (b !== undefined) {
