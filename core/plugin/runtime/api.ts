@@ -42,6 +42,7 @@ import {
   checkFn,
   checkId,
   instance,
+  type MemSlot,
   MEMV,
   PluginApiError,
   publishEvents,
@@ -50,7 +51,7 @@ import {
   SetPcSignal,
 } from "./state.ts";
 import { resolvedPath } from "../../util/posix_path.ts";
-import { addExecSlot } from "./block_slots.ts";
+import { addExecSlot, translationMemSlots } from "./block_slots.ts";
 import { InsnImpl, RegisterImpl, ScoreboardImpl, TbImpl, translation, U64Impl } from "./handles.ts";
 
 // ---------------------------------------------------------------- types
@@ -898,7 +899,8 @@ export function qemu_plugin_register_vcpu_mem_cb(
   const i = liveInsn(insn, fn);
   checkFn(cb, fn);
   const regs = flagAccess(flags, fn), filter = memRw(rw, fn);
-  const slot = { block: i.block, insn: i.index, fn: cb, ud: userdata, regs };
+  const slot: MemSlot = { block: i.block, insn: i.index, fn: cb, ud: userdata, regs, replay: undefined, upTo: 0 };
+  translationMemSlots.push(slot);
   if (regs === ACCESS.NONE) {
     pushAct(ACT.MEM_RECORD, i.index, filter, instance.memSlots.length);
     instance.memSlots.push(slot);

@@ -11,7 +11,7 @@
  */
 
 import { ACT } from "../channel.ts";
-import { ACCESS, type AnyFn, instance, pushAct, SLOT, VARIES } from "./state.ts";
+import { ACCESS, type AnyFn, instance, type MemSlot, pushAct, SLOT, VARIES } from "./state.ts";
 
 /** A slot registered during the translation in progress; `index` is its place in the block once finished. */
 interface PendingSlot {
@@ -87,12 +87,18 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
     soloN: solo ? runEnd[0] - runStart[0] : 0,
     slots: m,
   };
+  const replay = instance.blocks[block]!;
+  for (const m of translationMemSlots) m.replay = replay, m.upTo = insnStart[m.insn + 1];
+  translationMemSlots.length = 0;
   // Slot positions are known now: patch the ids registered during translation.
   for (const fix of slotFixups) fix();
   slotFixups.length = 0;
   pendingSlots.length = 0;
   if (streams) pushAct(ACT.RECORD, -1, block);
 }
+
+/** Memory callbacks registered during the translation in progress (their block's replay is made at its end). */
+export const translationMemSlots: MemSlot[] = [];
 
 /** Deferred id patches of conditional and synchronous slots: a slot's index is known when the block is complete. */
 const slotFixups: (() => void)[] = [];

@@ -286,13 +286,13 @@ export function consumeRing(): void {
       t = (t + 5) | 0;
       nMems++;
       if (slot !== undefined && slot.block >= first) {
-        const vcpu = word >>> 17, info = word & 0x1ffff, mb = blocks[slot.block];
+        const vcpu = word >>> 17, info = word & 0x1ffff, mb = slot.replay;
         if (mb !== b || vcpu !== v) {
           if (b !== undefined) replay(b, v, p, r, b.slots);
           b = mb, v = vcpu, p = r = 0;
         }
         if (b !== undefined) {
-          const to = b.insnStart[slot.insn + 1];
+          const to = slot.upTo;
           if (p < to) r = replay(b, v, p, r, to), p = to;
         }
         const f = slot.fn;

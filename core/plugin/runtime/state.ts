@@ -77,6 +77,13 @@ export interface MemSlot {
   fn: AnyFn;
   ud: unknown;
   regs: number;
+  /**
+   * The block's replay and where its instruction's slots end
+   * (`insnStart[insn + 1]`), set when the translation ends: a memory
+   * record reads them here rather than through the block table.
+   */
+  replay: BlockReplay | undefined;
+  upTo: number;
 }
 
 /** A synchronous callback: a block slot, or (with `mem`) a memory callback. */
