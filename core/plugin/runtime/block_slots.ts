@@ -61,7 +61,8 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
     const last = runFn.length - 1;
     if (last >= 0 && runEnd[last] === p && runFn[last] === fns[p]) {
       runEnd[last] = p + 1;
-      if (runUd[last] !== uds[p]) runUd[last] = VARIES;
+      // Object.is: 0 and -0 are different user data (a plugin can tell them apart), NaN is the same.
+      if (!Object.is(runUd[last], uds[p])) runUd[last] = VARIES;
     } else {
       runStart.push(p);
       runEnd.push(p + 1);
