@@ -141,7 +141,7 @@ function advance(to: number): void {
 export function finishPending(): void {
   if (pend) {
     rw[RING.REPLAYING] = 1;
-    advance(pend.fns.length);
+    advance(pend.slots);
     rw[RING.REPLAYING] = 0;
   }
   pend = undefined;
@@ -206,19 +206,6 @@ function onCond(id: number, vcpu: number): void {
   pos = slot + 1;
 }
 
-function onMem(id: number, word: number, addr: number, lo: number, hi: number): void {
-  const m = instance.memSlots[id];
-  if (!m || m.block < instance.validFrom || instance.pending) return;
-  const vcpu = word >>> 17, info = word & 0x1ffff;
-  replayBeforeAccess(m, vcpu);
-  MEMV[0] = info;
-  MEMV[1] = lo;
-  MEMV[2] = hi;
-  if (m.fn !== current) current = m.fn;
-  m.fn(vcpu, info, addr >>> 0, m.ud);
-  MEMV[0] = -1;
-}
-
 function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
   const b = pend;
   if (!b || vcpu !== pendVcpu) return;
@@ -228,15 +215,12 @@ function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
   pend = undefined;
 }
 
-/** Handles a record other than a block record at `t`; returns the position after it. */
+/** Handles a record other than a block or memory record (those {@link consumeRing} handles) at `t`; returns the position after it. */
 function otherRecord(w0: number, t: number): number {
   switch (w0 & ~ID_MASK) {
     case TAG.COND:
       onCond(w0 & ID_MASK, ringWord(rw, t + 1));
       return (t + 2) | 0;
-    case TAG.MEM:
-      onMem(w0 & ID_MASK, ringWord(rw, t + 1), ringWord(rw, t + 2), ringWord(rw, t + 3), ringWord(rw, t + 4));
-      return (t + 5) | 0;
     default:
       onTrunc((w0 & 1) !== 0, ringWord(rw, t + 1), ringWord(rw, t + 2) >>> 0);
       return (t + 3) | 0;
