@@ -270,3 +270,25 @@ Deno.test("a block of one callback with one user data replays whole from its fie
   ring.put3(TAG.TRUNC | 1, 2, 0x4008);
   assertEquals(settle(), calls(3));
 });
+
+Deno.test("a memory record for a block dropped by a reset calls nothing, though its slot still holds the block's replay", () => {
+  const cb = (_v: number, _i: number, a: number) => log.push(`mem ${a}`);
+  const block = translateWith(
+    0xa000,
+    2,
+    (tb) => api.qemu_plugin_register_vcpu_mem_cb(api.qemu_plugin_tb_get_insn(tb, 1), cb, 0, 3, null),
+  );
+  const mem = instance.memSlots.findIndex((m) => m.block === block);
+  assertEquals(instance.memSlots[mem].replay, instance.blocks[block]);
+  ring.put5(TAG.MEM | mem, 3, 1, 0, 0);
+  assertEquals(settle(), ["mem 1"]);
+  // What a completed reset leaves: every block translated so far is invalid.
+  const validFrom = instance.validFrom;
+  instance.validFrom = instance.blocks.length;
+  try {
+    ring.put5(TAG.MEM | mem, 3, 2, 0, 0);
+    assertEquals(settle(), []);
+  } finally {
+    instance.validFrom = validFrom;
+  }
+});
