@@ -215,7 +215,10 @@ function onTrunc(inclusive: boolean, vcpu: number, pc: number): void {
   pend = undefined;
 }
 
-/** Handles a record other than a block or memory record (those {@link consumeRing} handles) at `t`; returns the position after it. */
+/**
+ * Handles a record other than a block or memory record (those
+ * {@link consumeRing} handles) at `t`; returns the position after it.
+ */
 function otherRecord(w0: number, t: number): number {
   switch (w0 & ~ID_MASK) {
     case TAG.COND:
