@@ -221,6 +221,7 @@ export class WasmEmitter {
    * at every call made memory-heavy regions several times larger.
    */
   checkStatus(): void {
+    this.code.unlikely();
     this.if(0x40);
     this.code.f64Const(this.pc).localSet(this.ip);
     this.fault(this);

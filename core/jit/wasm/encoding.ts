@@ -212,6 +212,23 @@ export function section(out: number[], id: number, contents: number[]): void {
 /** The code of one function body, built instruction by instruction. */
 export class Code {
   readonly bytes: number[] = [];
+  /**
+   * Branch hints: the offsets in `bytes` of `if`s and `br_if`s and whether each is
+   * likely (1) or unlikely (0) to be taken, in the order emitted.
+   */
+  readonly hints: [offset: number, likely: 0 | 1][] = [];
+
+  /** Hints that the `if` or `br_if` emitted next is unlikely to be taken: it leads to a slow path. */
+  unlikely(): this {
+    this.hints.push([this.bytes.length, 0]);
+    return this;
+  }
+
+  /** Hints that the `if` emitted next is likely to be taken: its `else` is the slow path. */
+  likely(): this {
+    this.hints.push([this.bytes.length, 1]);
+    return this;
+  }
 
   /** An instruction without immediates. */
   op(opcode: number): this {

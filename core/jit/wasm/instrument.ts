@@ -309,7 +309,7 @@ export function emitMemActions(
 function appendRecord(e: WasmEmitter, ring: number, store: number, words: readonly (() => void)[]): void {
   const c = e.code, at = e.tempI32();
   c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localTee(at);
-  c.i32Const(BATCH_WORDS - words.length).op(OP.i32_gt_u);
+  c.i32Const(BATCH_WORDS - words.length).op(OP.i32_gt_u).unlikely();
   e.if(VOID);
   c.i32Const(ring).call(FN.batchFull);
   e.checkStatus();

@@ -236,6 +236,29 @@ function body(locals: readonly number[], code: readonly number[]): Uint8Array {
   return out;
 }
 
+/**
+ * The custom section of branch hints (the WebAssembly branch hinting
+ * proposal, which V8 follows) for function `func`, each hint's offset
+ * counted from the start of the function's locals. V8 then lays the slow
+ * paths out of line and moves their register spills there: without the
+ * hints, crc32's table loop spilled the values live across a slow path's
+ * helper call on every iteration (crc32 412 → 344 ms, sieve 253 → 228 ms,
+ * matmul 797 → 761).
+ */
+function branchHints(func: number, hints: readonly (readonly [offset: number, likely: 0 | 1])[]): number[] {
+  const out: number[] = [];
+  if (hints.length === 0) return out;
+  const contents: number[] = [];
+  name(contents, "metadata.code.branch_hint");
+  unsignedLeb(contents, 1);
+  unsignedLeb(contents, func);
+  unsignedLeb(contents, hints.length);
+  // Each hint: the instruction's offset, the payload's size (1 byte), and the payload.
+  for (const [at, likely] of hints) unsignedLeb(contents, at), contents.push(1, likely);
+  section(out, 0, contents);
+  return out;
+}
+
 /** Memory limits as an import declares them: exactly `pages` pages. */
 function limits(out: number[], pages: number, shared: boolean): void {
   out.push(shared ? 0x03 : 0x01);
@@ -285,6 +308,7 @@ function moduleBytes(
   w: WasmRuntime,
   regionLocals: readonly number[],
   regionCode: readonly number[],
+  regionHints: readonly (readonly [offset: number, likely: 0 | 1])[],
 ): Uint8Array<ArrayBuffer> {
   if (!helperBodies) {
     const parts = HELPERS.map((make) => {
@@ -294,14 +318,19 @@ function moduleBytes(
     helperBodies = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => (helperBodies!.set(p, at), at + p.length), 0);
   }
-  const header = moduleHeader(w), region = body(regionLocals, regionCode);
+  const region = body(regionLocals, regionCode);
+  // The hints' offsets count from the start of the body's locals, after its size (a LEB128: up to its first byte < 0x80).
+  const codeStart = region.length - (region.findIndex((b) => b < 0x80) + 1) - regionCode.length - 1;
+  const hints = branchHints(FN.mulhu + HELPERS.length, regionHints.map(([at, likely]) => [codeStart + at, likely]));
+  const header = moduleHeader(w);
   const count: number[] = [];
   unsignedLeb(count, HELPERS.length + 1);
   const size: number[] = [10];
   unsignedLeb(size, count.length + helperBodies.length + region.length);
-  const out = new Uint8Array(header.length + size.length + count.length + helperBodies.length + region.length);
+  const parts = [header, hints, size, count, helperBodies, region];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const part of [header, size, count, helperBodies, region]) out.set(part, at), at += part.length;
+  for (const part of parts) out.set(part, at), at += part.length;
   return out;
 }
 
@@ -419,7 +448,7 @@ function emitWasmRegion(
   windows: ArenaWindows,
   perVcpu: boolean,
   vector?: VectorTier,
-): { locals: number[]; code: number[] } {
+): { locals: number[]; code: number[]; hints: [number, 0 | 1][] } {
   region = reversePostorder(region);
   const e = new WasmEmitter();
   e.vector = vector;
@@ -473,6 +502,7 @@ function emitWasmRegion(
   e.fault = () => c.br(OP.br, toExit() + 1);
   const countBackwardJump = (pc: number) => {
     c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_lt_s);
+    c.unlikely();
     e.if(VOID);
     c.f64Const(pc), e.leave(e);
     e.end();
@@ -482,6 +512,7 @@ function emitWasmRegion(
     if (!counted) return;
     // `<= 0`, not `== 0`: a budget that arrived below zero still stops the region at its next jump.
     c.localGet(bud).i32Const(0).op(OP.i32_le_s);
+    c.unlikely();
     e.if(VOID);
     c.f64Const(pc), e.leave(e);
     e.end();
@@ -606,7 +637,29 @@ function emitWasmRegion(
   if (e.counters) emitCounterFlush(e, e.counters);
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
-  return { locals: e.localTypes, code: c.bytes };
+  return { locals: e.localTypes, code: c.bytes, hints: c.hints };
+}
+
+/**
+ * The bytes of the module holding `region`'s function (see
+ * {@link compileWasmRegion}), or undefined when the tier cannot take it.
+ */
+export function wasmRegionModule(
+  region: readonly TranslationBlock[],
+  w: WasmRuntime,
+  counted = false,
+): Uint8Array<ArrayBuffer> | undefined {
+  if (!wasmRegionSupported(region, w)) return undefined;
+  const windows: ArenaWindows = { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
+  const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
+  let emitted;
+  try {
+    emitted = emitWasmRegion(region, true, counted, windows, perVcpu, w.vector);
+  } catch (err) {
+    if (!(err instanceof Unstructured)) throw err;
+    emitted = emitWasmRegion(region, false, counted, windows, perVcpu, w.vector);
+  }
+  return moduleBytes(w, emitted.locals, emitted.code, emitted.hints);
 }
 
 /**
@@ -619,21 +672,13 @@ export function compileWasmRegion(
   w: WasmRuntime,
   counted = false,
 ): BlockFn | undefined {
-  if (!wasmRegionSupported(region, w)) return undefined;
-  const windows: ArenaWindows = { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
+  const bytes = wasmRegionModule(region, w, counted);
+  if (bytes === undefined) return undefined;
   // Whether plugins' actions need the vCPU's index: the caller then writes it to the slot at each entry.
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
-  let emitted;
-  try {
-    emitted = emitWasmRegion(region, true, counted, windows, perVcpu, w.vector);
-  } catch (err) {
-    if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false, counted, windows, perVcpu, w.vector);
-  }
   // As a JavaScript region's: any fault in a region that streams records truncates the plugins' last block record.
   const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));
-  const { locals, code } = emitted;
-  const module = new WebAssembly.Module(moduleBytes(w, locals, code));
+  const module = new WebAssembly.Module(bytes);
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
   return (cpu: Cpu) => {
     w.cpu = cpu;

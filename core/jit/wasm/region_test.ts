@@ -4,7 +4,7 @@ import { Cpu } from "../../cpu/state.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { makeRuntime } from "../runtime.ts";
 import { TbCache } from "../tb_cache.ts";
-import { compileWasmRegion } from "./region.ts";
+import { compileWasmRegion, wasmRegionModule } from "./region.ts";
 
 const CODE = 0x10000, DATA = 0x20000;
 
@@ -47,4 +47,65 @@ Deno.test("a store after a load of its address invalidates the translated code o
   assertEquals(mem.view.getUint32(DATA, true), li(10, 7) + 3);
   assertEquals(old.valid, false, "the block at DATA was invalidated");
   assertEquals(cache.get(DATA) !== old, true, "translated again");
+});
+
+/** Reads an unsigned LEB128 at `at` of `b`: its value and the offset after it. */
+function leb(b: Uint8Array, at: number): [number, number] {
+  let v = 0, shift = 0;
+  for (;;) {
+    const byte = b[at++];
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return [v, at];
+  }
+}
+
+Deno.test("every branch hint of a region's module marks an `if` or `br_if` of the region's function", () => {
+  const mem = new AddressSpace(1 << 20);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  emit(mem, CODE, [lw(5, 11, 0), addi(5, 5, 1), sw(5, 11, 4), addi(31, 31, -1), bne(31, 0, -16), 0x73]);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  const bytes = wasmRegionModule([cache.get(CODE)], cache.rt.wasm!)!;
+  // The sections: [id, contents' start, contents' end].
+  const sections: [number, number, number][] = [];
+  for (let at = 8; at < bytes.length;) {
+    const [size, start] = leb(bytes, at + 1);
+    sections.push([bytes[at], start, start + size]);
+    at = start + size;
+  }
+  const custom = sections.filter(([id]) => id === 0).map(([, s, e]) => {
+    const [length, start] = leb(bytes, s);
+    return { name: new TextDecoder().decode(bytes.subarray(start, start + length)), start: start + length, end: e };
+  });
+  const hints = custom.find((c) => c.name === "metadata.code.branch_hint")!;
+  assertEquals(hints !== undefined, true, "the module has a branch hint section");
+  let [funcs, at] = leb(bytes, hints.start);
+  assertEquals(funcs, 1);
+  const [func, afterFunc] = leb(bytes, at);
+  const [count, first] = leb(bytes, afterFunc);
+  // The load's and the store's slow paths, their status checks, and the loop's budget at least.
+  assertEquals(count >= 5, true, `${count} hints`);
+  // The hinted function is the last body of the code section, and the exported `run`.
+  const exports = sections.find(([id]) => id === 7)!;
+  const [, nameAt] = leb(bytes, exports[1]);
+  const [nameLength, nameStart] = leb(bytes, nameAt);
+  assertEquals(new TextDecoder().decode(bytes.subarray(nameStart, nameStart + nameLength)), "run");
+  assertEquals(leb(bytes, nameStart + nameLength + 1)[0], func);
+  const code = sections.find(([id]) => id === 10)!;
+  let [bodies, bodyAt] = leb(bytes, code[1]);
+  let body = 0;
+  for (; bodies > 0; bodies--) {
+    const [size, start] = leb(bytes, bodyAt);
+    body = start;
+    bodyAt = start + size;
+  }
+  at = first;
+  for (let k = 0; k < count; k++) {
+    const [offset, sizeAt] = leb(bytes, at);
+    assertEquals(bytes[sizeAt], 1, "one byte");
+    assertEquals(bytes[sizeAt + 1] <= 1, true, "likely or unlikely");
+    assertEquals([0x04, 0x0d].includes(bytes[body + offset]), true, `hint ${k} at ${offset} is on an if or a br_if`);
+    at = sizeAt + 2;
+  }
+  assertEquals(at, hints.end);
 });

@@ -142,6 +142,7 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
     const { a, a64 } = ok < 0
       ? slowPathCondition(e, i, size, PROT_READ, PROT_READ)
       : slowPathCondition(e, i, size, PROT_READ | PROT_WRITE | PAGE_CODE, PROT_READ | PROT_WRITE);
+    e.code.unlikely();
     e.if(I64);
     if (ok >= 0) e.code.i32Const(0).localSet(ok);
     pushBase(e, i);
@@ -185,7 +186,7 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
   return (e, i) => {
     if (e.writeChecked >= 0) {
       // The load of this address before it found the page writable: store at once.
-      e.code.localGet(e.writeChecked);
+      e.code.localGet(e.writeChecked).likely();
       e.if(VOID);
       e.get(i.rs1).code.i64Const(i.imm).op(OP.i64_add).op(OP.i32_wrap_i64);
       value(e, i);
@@ -194,6 +195,7 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
     }
     // Stores into pages holding translated code take the slow path, which invalidates that code.
     const { a, a64 } = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
+    e.code.unlikely();
     e.if(0x40);
     e.code.localGet(e.slot);
     value(e, i);
@@ -336,7 +338,7 @@ function pushFrm(e: WasmEmitter): void {
 /** Before a helper that takes the dynamic rounding mode: a reserved `frm` (5…7) is an illegal instruction. */
 function checkFrm(e: WasmEmitter): void {
   pushFrm(e);
-  e.code.i32Const(4).op(OP.i32_gt_u);
+  e.code.i32Const(4).op(OP.i32_gt_u).unlikely();
   e.if(VOID);
   e.code.call(FN.badRm);
   e.checkStatus();
@@ -425,6 +427,7 @@ function fpFast(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
       c.op(OP.i32_or);
     }
     if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    c.likely();
     e.if(VOID);
     c.localGet(e.slot).localGet(r).mem(OP.f64_store, MEM.regs, 3, freg(i.rd));
     e.else();
@@ -446,6 +449,7 @@ function compareD(op: number, helper: FpHelper): WasmTrans {
     c.localGet(a).op(OP.f64_eq);
     c.localGet(e.slot).mem(OP.f64_load, MEM.regs, 3, freg(i.rs2)).localTee(b);
     c.localGet(b).op(OP.f64_eq).op(OP.i32_and);
+    c.likely();
     e.if(I32);
     c.localGet(a).localGet(b).op(op);
     e.else();
@@ -492,6 +496,7 @@ function fpFastS(op: keyof typeof FAST_OPS, helper: FpHelper): WasmTrans {
     c.op(OP.i32_and);
     if (op !== "sqrt") boxed(i.rs2), c.op(OP.i32_and);
     if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    c.likely();
     e.if(VOID);
     c.localGet(e.slot).localGet(r).op(OP.f32_demote_f64).op(OP.i32_reinterpret_f32).op(OP.i64_extend_i32_u);
     c.i64Const(BOX).op(OP.i64_or).mem(OP.i64_store, MEM.regs, 3, freg(i.rd));
@@ -565,6 +570,7 @@ function fmaFast(neg: number, helper: FpHelper): WasmTrans {
     c.f64Const(0.5).op(OP.f64_mul).op(OP.f64_lt);
     c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.fflags).op(OP.i32_and).op(OP.i32_or).op(OP.i32_and);
     if (i.rm === RM_DYN) pushFrm(e), c.op(OP.i32_eqz).op(OP.i32_and);
+    c.likely();
     e.if(VOID);
     c.localGet(e.slot).localGet(s).mem(OP.f64_store, MEM.regs, 3, freg(i.rd));
     e.else();

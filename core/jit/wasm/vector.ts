@@ -900,7 +900,7 @@ export function emitVector(e: WasmEmitter, i: Insn, tier: VectorTier | undefined
   e.block(); // the end: done
   e.block(); // the general path
   const base = e.nest;
-  const decline = () => c.br(OP.br_if, e.nest - base);
+  const decline = () => c.unlikely().br(OP.br_if, e.nest - base);
   if (free) c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, config("vstart"));
   else {
     // (vl, vtype) and (vill, vstart) as two i64 words: the shape, and 0.
