@@ -37,6 +37,21 @@ export interface PromotedCounter {
   inWindow: number;
 }
 
+/**
+ * What the first access of an access group checks for the whole group
+ * (`groupAccess` in `trans.ts`): the `length` bytes from base register
+ * `base` + `lo`, on one page whose flags masked by `mask` are `want`.
+ */
+export interface GroupCheck {
+  readonly base: number;
+  readonly lo: number;
+  readonly length: number;
+  readonly mask: number;
+  readonly want: number;
+  /** Whether every access of the group is at the same offset with the same size. */
+  readonly oneAddress: boolean;
+}
+
 /** One region function being emitted. */
 export class WasmEmitter {
   readonly code = new Code();
@@ -71,14 +86,14 @@ export class WasmEmitter {
    */
   afterAccess: ((info: number, address: number, value: number) => void) | undefined = undefined;
   /**
-   * Set by the region compiler while it emits a load whose address a store
-   * later in the block writes (see `storesAfterLoads` in `region.ts`): an
-   * i32 local the load sets to 1 when its check found the page writable
-   * too (and holding no translated code), else to 0; -1 for other loads.
+   * Set by the region compiler while it emits a load or store of an access
+   * group (see `accessGroups` in `region.ts`): the i32 local the group's
+   * check sets to 1 when all of its accesses may run inline; -1 for an
+   * access outside any group.
    */
-  writeCheck = -1;
-  /** Set while the region compiler emits that store: the same local, which spares the store its own check when 1. */
-  writeChecked = -1;
+  groupOk = -1;
+  /** Set while the region compiler emits the first access of an access group: what it checks for the group. */
+  groupFirst: GroupCheck | undefined = undefined;
   /** Scoreboard entries the region adds to through locals (`instrument.ts`'s `promoteCounters`), by entry. */
   counters: ReadonlyMap<string, PromotedCounter> | undefined = undefined;
   /** The tier's view of vector words, for their inline code (`vector.ts`): set by the region compiler. */

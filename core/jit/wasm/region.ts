@@ -32,6 +32,7 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
+import { PAGE_CODE, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import {
@@ -396,38 +397,89 @@ export function regionStructure(region: readonly TranslationBlock[]): Structure 
 }
 
 /**
- * Loads of a block followed by a store of the same address (load index →
- * store index): the same base register, written by nothing between them
- * (the load included), the same offset and size, and no other memory
- * access between. Such a load checks that its page is writable as well as
- * readable, and the store then needs no check of its own: nothing between
- * can change the page's flags (only a store, a system call or a
- * translation does, and none of them comes between), so the answer still
- * holds. Read-modify-write code, as sieve's `composite[j >> 3] |= bit`,
- * then checks once.
+ * Plain loads and stores of one block through one base register, checked
+ * together (`groupCheck` in `trans.ts`): when the bytes from the lowest
+ * offset to the end of the highest access lie on one page that allows all
+ * of them, every access of the group runs inline without a check of its
+ * own; otherwise each checks for itself as a lone access does. Nothing
+ * between the check and the group's last access changes the answer: the
+ * base register keeps its value, and a page's flags change only through a
+ * system call, a translation or `munmap`/`mprotect` from another thread,
+ * none of which can come inside a block (threads run one at a time); a
+ * store into translated code may only clear a page's code flag.
  */
-function storesAfterLoads(insns: readonly (Insn | null)[]): Map<number, number> {
-  const pairs = new Map<number, number>();
+interface AccessGroup {
+  /** The index of the group's first access, where its check runs. */
+  readonly first: number;
+  readonly base: number;
+  /** The lowest offset of its accesses, and the highest end (offset + size). */
+  lo: number;
+  end: number;
+  loads: boolean;
+  stores: boolean;
+  /** Whether all of its accesses are at the same offset with the same size. */
+  oneAddress: boolean;
+  /** Its accesses' indexes. */
+  readonly members: number[];
+}
+
+/**
+ * The most bytes a group spans: the wider, the more often its range
+ * crosses a page and its accesses check one by one after all.
+ */
+const GROUP_SPAN = 1024;
+
+/**
+ * The access groups of a block of `insns`, by access index; only groups of
+ * two accesses or more. A group ends where its base register is written
+ * (a load into it is the group's last access), at a jump, an atomic or
+ * vector instruction or a cache-block operation (which reach memory
+ * through helpers), and where an access would make it span more than
+ * {@link GROUP_SPAN} bytes (which starts a new one).
+ */
+function accessGroups(insns: readonly (Insn | null)[]): Map<number, AccessGroup> {
+  const byAccess = new Map<number, AccessGroup>();
+  const open = new Map<number, AccessGroup>();
+  const close = (g: AccessGroup) => {
+    if (g.members.length > 1) { for (const k of g.members) byAccess.set(k, g); }
+    open.delete(g.base);
+  };
   for (let j = 0; j < insns.length; j++) {
-    const load = insns[j];
-    if (!load || OP_INFO[load.op].mem?.kind !== "load") continue;
-    const base = load.rs1, size = OP_INFO[load.op].mem!.size;
-    if (!OP_INFO[load.op].fp.includes("rd") && load.rd === base && base !== 0) continue;
-    for (let k = j + 1; k < insns.length; k++) {
-      const i = insns[k];
-      if (!i) break;
-      const info = OP_INFO[i.op];
-      if (info.mem) {
-        if (info.mem.kind === "store" && i.rs1 === base && i.imm === load.imm && info.mem.size === size) {
-          pairs.set(j, k);
-        }
-        break;
+    const i = insns[j];
+    if (!i) break;
+    const info = OP_INFO[i.op], kind = info.mem?.kind;
+    if (kind === "load" || kind === "store") {
+      const size = info.mem!.size;
+      let g = open.get(i.rs1);
+      if (g && Math.max(g.end, i.imm + size) - Math.min(g.lo, i.imm) > GROUP_SPAN) close(g), g = undefined;
+      if (!g) {
+        g = {
+          first: j,
+          base: i.rs1,
+          lo: i.imm,
+          end: i.imm + size,
+          loads: false,
+          stores: false,
+          oneAddress: true,
+          members: [],
+        };
+        open.set(i.rs1, g);
       }
-      // cbo.zero writes memory through a helper, which may invalidate translated code on the way.
-      if (info.flow || i.op === "cbo.zero" || (base !== 0 && i.rd === base && !info.fp.includes("rd"))) break;
+      if (i.imm !== g.lo || i.imm + size !== g.end) g.oneAddress = false;
+      g.lo = Math.min(g.lo, i.imm), g.end = Math.max(g.end, i.imm + size);
+      g.members.push(j);
+      if (kind === "load") g.loads = true;
+      else g.stores = true;
+    } else if (info.flow || kind !== undefined || VECTOR_SET.has(i.op) || i.op.startsWith("cbo.")) {
+      for (const g of [...open.values()]) close(g);
+      continue;
     }
+    // An integer register the instruction writes ends the group through it (after a load's own access).
+    const g = i.rd !== 0 && !info.fp.includes("rd") ? open.get(i.rd) : undefined;
+    if (g) close(g);
   }
-  return pairs;
+  for (const g of [...open.values()]) close(g);
+  return byAccess;
 }
 
 /** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
@@ -577,8 +629,8 @@ function emitWasmRegion(
     for (let k = n - 1; k >= 0; k--) c.open(OP.block);
     c.localGet(b).brTable(region.map((_, k) => k), 0);
   }
-  /** The i32 local a load sets for the store of its address ahead (see `storesAfterLoads`), made when needed. */
-  let writeChecked: number | undefined;
+  /** The i32 locals of the access groups' checks, the n-th group of each block in the n-th (made when needed). */
+  const groupLocals: number[] = [];
   let next = 0; // the next scope of the structure to open
   region.forEach((tb, k) => {
     current = k;
@@ -603,13 +655,25 @@ function emitWasmRegion(
     }
     e.ended = false;
     e.nest = 0;
-    const stores = tb.instr ? new Map<number, number>() : storesAfterLoads(tb.insns);
+    // Instrumented accesses check one by one, as the plugins' memory actions follow each of them.
+    const groups = tb.instr ? new Map<number, AccessGroup>() : accessGroups(tb.insns);
+    const groupOk = new Map<AccessGroup, number>();
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
-      if (stores.has(j)) e.writeCheck = writeChecked ??= e.local(I32);
-      else e.writeCheck = -1;
-      e.writeChecked = [...stores.values()].includes(j) ? writeChecked! : -1;
+      const group = groups.get(j);
+      if (group?.first === j) groupOk.set(group, groupLocals[groupOk.size] ??= e.local(I32));
+      e.groupOk = group ? groupOk.get(group)! : -1;
+      e.groupFirst = group?.first === j
+        ? {
+          base: group.base,
+          lo: group.lo,
+          length: group.end - group.lo,
+          mask: (group.loads ? PROT_READ : 0) | (group.stores ? PROT_WRITE | PAGE_CODE : 0),
+          want: (group.loads ? PROT_READ : 0) | (group.stores ? PROT_WRITE : 0),
+          oneAddress: group.oneAddress,
+        }
+        : undefined;
       // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
       if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
       if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);

@@ -5,6 +5,8 @@ import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/addres
 import { makeRuntime } from "../runtime.ts";
 import { TbCache } from "../tb_cache.ts";
 import { compileWasmRegion, wasmRegionModule } from "./region.ts";
+import { EXIT_ECALL } from "../emitter.ts";
+import type { TranslationBlock } from "../translator.ts";
 
 const CODE = 0x10000, DATA = 0x20000;
 
@@ -108,4 +110,87 @@ Deno.test("every branch hint of a region's module marks an `if` or `br_if` of th
     at = sizeAt + 2;
   }
   assertEquals(at, hints.end);
+});
+
+/**
+ * Runs `code` (ending in an ecall) as a WebAssembly region at CODE with x11 = `base`, in memory where DATA's page
+ * has `prot` (the page after it is unmapped); returns the region's pc or what it threw, the vCPU and the memory.
+ */
+function runGroup(
+  code: number[],
+  base: number,
+  prot = PROT_READ | PROT_WRITE,
+  init?: (mem: AddressSpace) => void,
+  before?: (cache: TbCache) => void,
+) {
+  const mem = new AddressSpace(1 << 20);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  mem.mmap(DATA, 4096, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+  for (let k = 0; k < 4096; k += 4) mem.view.setUint32(DATA + k, 0x01010101 * (k & 0xff), true);
+  init?.(mem);
+  if (prot !== (PROT_READ | PROT_WRITE)) mem.mprotect(DATA, 4096, prot);
+  emit(mem, CODE, [...code, 0x73]);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  const fn = compileWasmRegion([cache.get(CODE)], cache.rt.wasm!)!;
+  const cpu = new Cpu();
+  cpu.setXNumber(11, base);
+  cpu.setXNumber(5, 0x5555);
+  before?.(cache);
+  let result: unknown;
+  try {
+    result = fn(cpu);
+  } catch (err) {
+    result = err;
+  }
+  return { result, cpu, mem, cache };
+}
+
+Deno.test("accesses through one base that run into an unmapped page fault at the first access there", () => {
+  // A group from DATA + 4088 to DATA + 4100: the last word is on the next page, which is not mapped.
+  const { result, cpu, mem } = runGroup([sw(5, 11, 0), lw(6, 11, 4), lw(7, 11, 8)], DATA + 4088);
+  assertEquals(typeof result === "number", false, "the region faulted");
+  assertEquals(cpu.pc, CODE + 8); // the second lw
+  assertEquals(mem.view.getUint32(DATA + 4088, true), 0x5555); // the store before it ran
+  assertEquals(cpu.getXNumber(6), mem.view.getInt32(DATA + 4092, true)); // and the load
+});
+
+Deno.test("accesses through one base read and write misaligned words inside a page", () => {
+  const { result, cpu, mem } = runGroup([lw(6, 11, 0), lw(7, 11, 4), sw(5, 11, 2)], DATA + 1);
+  assertEquals(result, EXIT_ECALL);
+  const expected = new DataView(new Uint8Array(Array.from({ length: 16 }, (_, k) => k & ~3)).buffer);
+  assertEquals(cpu.getXNumber(6), expected.getInt32(1, true));
+  assertEquals(cpu.getXNumber(7), expected.getInt32(5, true));
+  assertEquals(mem.view.getUint32(DATA + 3, true), 0x5555);
+});
+
+Deno.test("a load and a store of different words through one base fault at the store on a page it may only read", () => {
+  const { result, cpu } = runGroup([lw(6, 11, 0), addi(6, 6, 1), sw(6, 11, 8)], DATA + 16, PROT_READ);
+  assertEquals(typeof result === "number", false, "the region faulted");
+  assertEquals(cpu.pc, CODE + 8); // the sw
+  assertEquals(cpu.getXNumber(6), 0x10101010 + 1); // the load and the add ran
+});
+
+Deno.test("a store of a group into a page holding translated code invalidates that code", () => {
+  let old: TranslationBlock | undefined;
+  const { result, mem, cache } = runGroup(
+    [lw(6, 11, 0), sw(5, 11, 8)],
+    DATA,
+    PROT_READ | PROT_WRITE | PROT_EXEC,
+    (mem) => void emit(mem, DATA, [li(10, 7), 0x73]),
+    (cache) => void (old = cache.get(DATA)), // translated: DATA's page now holds code
+  );
+  assertEquals(result, EXIT_ECALL);
+  assertEquals(mem.view.getUint32(DATA + 8, true), 0x5555);
+  assertEquals(old!.valid, false, "the block at DATA was invalidated");
+  assertEquals(cache.get(DATA) !== old, true, "translated again");
+});
+
+Deno.test("a load into its group's base register ends the group: the next access checks the new address", () => {
+  // DATA's first word holds an address on the unmapped page after DATA.
+  const { result, cpu } = runGroup([lw(11, 11, 0), lw(6, 11, 4)], DATA, PROT_READ | PROT_WRITE, (mem) => {
+    mem.view.setUint32(DATA, DATA + 4096, true);
+  });
+  assertEquals(typeof result === "number", false, "the region faulted");
+  assertEquals(cpu.pc, CODE + 4);
+  assertEquals(cpu.getXNumber(11), DATA + 4096);
 });

@@ -47,7 +47,7 @@ import { FMA_RESULT_TINY } from "../../fpu/fused.ts";
 import { fliWords, type FpWidth } from "../../fpu/zfa.ts";
 import { RM_DYN, RM_RNE } from "../../fpu/fpu_state.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
-import type { WasmEmitter } from "./emitter.ts";
+import type { GroupCheck, WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
 import { VECTOR_OPS, type VectorOp } from "../vector_ops.ts";
@@ -88,6 +88,94 @@ function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, 
   c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
   return { a, a64 };
 }
+
+/**
+ * Emits an access of an access group (`accessGroups` in `region.ts`), or
+ * returns false when the access is in none. `inline` emits the access
+ * without a check, `full` as a lone access checks it, `slow` its helper
+ * call alone; each leaves a value of `type` (or none). The group's first
+ * access checks the whole group (see {@link groupCondition}) and sets the
+ * group's local to 1 when all of its accesses may run inline, else to 0;
+ * the others branch on it. The constants in both arms let V8 thread the
+ * later branches through: sieve's store of the byte it loaded then follows
+ * the load with no branch at all, as long as the first access's failed
+ * arm is a plain call, which it is when the group is one address (its
+ * check is then the first access's own); a wider group's first access
+ * checks for itself when the group's check fails (its range may only
+ * cross a page), as the helper costs tens of times an inline access.
+ */
+function groupAccess(
+  e: WasmEmitter,
+  type: number,
+  inline: (at?: InlineAddress) => void,
+  full: () => void,
+  slow: () => void,
+): boolean {
+  const ok = e.groupOk, group = e.groupFirst;
+  if (ok < 0) return false;
+  if (group) {
+    const a = groupCondition(e, group);
+    e.code.unlikely();
+    e.if(type);
+    e.code.i32Const(0).localSet(ok);
+    if (group.oneAddress) slow();
+    else full();
+    e.else();
+    e.code.i32Const(1).localSet(ok);
+    inline({ local: a, lo: group.lo });
+  } else {
+    e.code.localGet(ok).likely();
+    e.if(type);
+    inline();
+    e.else();
+    full();
+  }
+  e.end();
+  return true;
+}
+
+/**
+ * Pushes an i32 that is non-zero unless the `length` bytes from base
+ * register `base` + `lo` lie below 4 GiB on one page whose flags masked by
+ * `mask` are `want`. A range of 2, 4 or 8 bytes must be aligned instead, a
+ * cheaper test. Returns the i32 local holding the low word of `base + lo`.
+ */
+function groupCondition(e: WasmEmitter, group: GroupCheck): number {
+  const { base, lo, length, mask, want } = group;
+  const c = e.code, a64 = e.tempI64(), a = e.tempI32();
+  e.get(base);
+  c.i64Const(lo).op(OP.i64_add).localTee(a64).op(OP.i32_wrap_i64).localSet(a);
+  c.localGet(a64).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+  if (length <= 8 && (length & (length - 1)) === 0) {
+    // One access's bytes (a load and a store of one address): aligned, they cannot cross a page (a byte never does).
+    if (length > 1) c.localGet(a).i32Const(length - 1).op(OP.i32_and).op(OP.i32_or);
+  } else {
+    // Further into its page than `PAGE - length`: the range ends on the next page.
+    c.localGet(a).i32Const(PAGE - 1).op(OP.i32_and).i32Const(PAGE - length).op(OP.i32_gt_u).op(OP.i32_or);
+  }
+  c.localGet(a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, MEM.pages, 0);
+  c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
+  return a;
+}
+
+/** Where the group's first access finds its address: the low word of `base + lo` in i32 local `local`. */
+interface InlineAddress {
+  readonly local: number;
+  readonly lo: number;
+}
+
+/**
+ * Pushes the i32 address of an access that runs inline in its group: from
+ * `at` for the group's first access (its offset past `lo` then goes in the
+ * access's offset), else computed from its base register.
+ */
+function inlineAddress(e: WasmEmitter, i: Insn, at: InlineAddress | undefined): void {
+  if (at) e.code.localGet(at.local);
+  else e.get(i.rs1).code.i64Const(i.imm).op(OP.i64_add).op(OP.i32_wrap_i64);
+}
+
+/** The size of a guest page. */
+const PAGE = 1 << PAGE_SHIFT;
 
 /**
  * Runs the plugins' actions after an access whose i64 value is on the
@@ -137,22 +225,28 @@ const BOX_H = -(2n ** 16n);
 function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
   return (e, i) => {
     if (fp) e.code.localGet(e.slot); // the address of the store into the FP register, below the value
-    // For a store of the same address ahead, the page must be writable (and hold no code) too.
-    const ok = e.writeCheck;
-    const { a, a64 } = ok < 0
-      ? slowPathCondition(e, i, size, PROT_READ, PROT_READ)
-      : slowPathCondition(e, i, size, PROT_READ | PROT_WRITE | PAGE_CODE, PROT_READ | PROT_WRITE);
-    e.code.unlikely();
-    e.if(I64);
-    if (ok >= 0) e.code.i32Const(0).localSet(ok);
-    pushBase(e, i);
-    e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
-    e.checkStatus();
-    pushResult(e);
-    e.else();
-    if (ok >= 0) e.code.i32Const(1).localSet(ok);
-    e.code.localGet(a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
-    e.end();
+    let a64 = -1;
+    const slow = () => {
+      pushBase(e, i);
+      e.code.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
+      e.checkStatus();
+      pushResult(e);
+    };
+    const full = () => {
+      const checked = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
+      a64 = checked.a64;
+      e.code.unlikely();
+      e.if(I64);
+      slow();
+      e.else();
+      e.code.localGet(checked.a).mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, LOG2[size]);
+      e.end();
+    };
+    const inline = (at?: InlineAddress) => {
+      inlineAddress(e, i, at);
+      e.code.mem(LOAD_OPS[size][signed ? 0 : 1], MEM.guest, 0, at ? i.imm - at.lo : 0);
+    };
+    if (!groupAccess(e, I64, inline, full, slow)) full();
     // flw and fld report as signed loads (the other tiers load them through the signed path).
     const reported = fp ? size !== 2 : signed;
     accessActions(
@@ -184,31 +278,34 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
   const value = (e: WasmEmitter, i: Insn) => fp ? getF(e, i.rs2) : e.get(i.rs2);
   const info = memInfo(LOG2[size], false, true);
   return (e, i) => {
-    if (e.writeChecked >= 0) {
-      // The load of this address before it found the page writable: store at once.
-      e.code.localGet(e.writeChecked).likely();
+    let a64 = -1;
+    const slow = () => {
+      e.code.localGet(e.slot);
+      value(e, i);
+      e.code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
+      pushBase(e, i);
+      e.code.i32Const(size).call(FN.st);
+      e.checkStatus();
+    };
+    const full = () => {
+      // Stores into pages holding translated code take the slow path, which invalidates that code.
+      const checked = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
+      a64 = checked.a64;
+      e.code.unlikely();
       e.if(VOID);
-      e.get(i.rs1).code.i64Const(i.imm).op(OP.i64_add).op(OP.i32_wrap_i64);
+      slow();
+      e.else();
+      e.code.localGet(checked.a);
       value(e, i);
       e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
-      e.else();
-    }
-    // Stores into pages holding translated code take the slow path, which invalidates that code.
-    const { a, a64 } = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
-    e.code.unlikely();
-    e.if(0x40);
-    e.code.localGet(e.slot);
-    value(e, i);
-    e.code.mem(OP.i64_store, MEM.regs, 3, SLOT.value);
-    pushBase(e, i);
-    e.code.i32Const(size).call(FN.st);
-    e.checkStatus();
-    e.else();
-    e.code.localGet(a);
-    value(e, i);
-    e.code.mem(STORE_OPS[size], MEM.guest, LOG2[size]);
-    e.end();
-    if (e.writeChecked >= 0) e.end();
+      e.end();
+    };
+    const inline = (at?: InlineAddress) => {
+      inlineAddress(e, i, at);
+      value(e, i);
+      e.code.mem(STORE_OPS[size], MEM.guest, 0, at ? i.imm - at.lo : 0);
+    };
+    if (!groupAccess(e, VOID, inline, full, slow)) full();
     if (e.afterAccess) {
       value(e, i);
       if (fp && size < 8) e.code.i64Const(0xffffffffn).op(OP.i64_and);
