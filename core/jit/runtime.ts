@@ -13,7 +13,7 @@ import * as int64 from "./int64.ts";
 import * as bitmanip from "./bitmanip.ts";
 import * as fpu from "../fpu/mod.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
-import { makeWasmRuntime } from "./wasm/runtime.ts";
+import { makeWasmRuntime, type WasmRuntime } from "./wasm/runtime.ts";
 import { isVectorCsr, makeVectorExecutors, makeVectorHelper, readVectorCsr, writeVectorCsr } from "./vector.ts";
 import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
 import type { Extension } from "../isa/ops_generated.ts";
@@ -319,11 +319,22 @@ export function makeRuntime(
       data,
     );
   }
-  /** What the WebAssembly tier's modules import (undefined: the tier is off for this memory). */
-  const wasm = makeWasmRuntime(
-    mem,
-    { ld, st, lr, sc, amo, csr, cboZero, vectorExecutor: helpers.vectorExecutor, RH },
-    plugins,
-  );
-  return { ...helpers, compile, wasm };
+  /** The WebAssembly tier's runtime, once asked for (null: not yet). */
+  let wasm: WasmRuntime | undefined | null = null;
+  return {
+    ...helpers,
+    compile,
+    /**
+     * What the WebAssembly tier's modules import (undefined: the tier is
+     * off for this memory), made on first use: 2.6 ms of wrappers and
+     * closures that a short run, which never makes a region, does not pay.
+     */
+    get wasm(): WasmRuntime | undefined {
+      if (wasm === null) {
+        const slow = { ld, st, lr, sc, amo, csr, cboZero, vectorExecutor: helpers.vectorExecutor, RH };
+        wasm = makeWasmRuntime(mem, slow, plugins);
+      }
+      return wasm;
+    },
+  };
 }
