@@ -62,10 +62,14 @@ function leb(b: Uint8Array, at: number): [number, number] {
   }
 }
 
-Deno.test("every branch hint of a region's module marks an `if` or `br_if` of the region's function", () => {
+/**
+ * Checks the branch hints of the module of a region of one block of `words` at CODE: each on an `if` or `br_if` of
+ * the region's function, in increasing order of offset (as the branch hinting proposal requires); returns the hints.
+ */
+function checkHints(words: number[]): [offset: number, likely: number][] {
   const mem = new AddressSpace(1 << 20);
   mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
-  emit(mem, CODE, [lw(5, 11, 0), addi(5, 5, 1), sw(5, 11, 4), addi(31, 31, -1), bne(31, 0, -16), 0x73]);
+  emit(mem, CODE, words);
   const cache = new TbCache(mem, makeRuntime(mem));
   const bytes = wasmRegionModule([cache.get(CODE)], cache.rt.wasm!)!;
   // The sections: [id, contents' start, contents' end].
@@ -85,8 +89,6 @@ Deno.test("every branch hint of a region's module marks an `if` or `br_if` of th
   assertEquals(funcs, 1);
   const [func, afterFunc] = leb(bytes, at);
   const [count, first] = leb(bytes, afterFunc);
-  // The load's and the store's slow paths, their status checks, and the loop's budget at least.
-  assertEquals(count >= 5, true, `${count} hints`);
   // The hinted function is the last body of the code section, and the exported `run`.
   const exports = sections.find(([id]) => id === 7)!;
   const [, nameAt] = leb(bytes, exports[1]);
@@ -102,14 +104,39 @@ Deno.test("every branch hint of a region's module marks an `if` or `br_if` of th
     bodyAt = start + size;
   }
   at = first;
+  const out: [number, number][] = [];
   for (let k = 0; k < count; k++) {
     const [offset, sizeAt] = leb(bytes, at);
     assertEquals(bytes[sizeAt], 1, "one byte");
     assertEquals(bytes[sizeAt + 1] <= 1, true, "likely or unlikely");
     assertEquals([0x04, 0x0d].includes(bytes[body + offset]), true, `hint ${k} at ${offset} is on an if or a br_if`);
+    if (k > 0) assertEquals(offset > out[k - 1][0], true, `hint ${k} at ${offset} follows the one before`);
+    out.push([offset, bytes[sizeAt + 1]]);
     at = sizeAt + 2;
   }
   assertEquals(at, hints.end);
+  return out;
+}
+
+Deno.test("every branch hint of a region's module marks an `if` or `br_if` of the region's function", () => {
+  const hints = checkHints([lw(5, 11, 0), addi(5, 5, 1), sw(5, 11, 4), addi(31, 31, -1), bne(31, 0, -16), 0x73]);
+  // The load's and the store's slow paths, their status checks, and the loop's budget at least.
+  assertEquals(hints.length >= 5, true, `${hints.length} hints`);
+});
+
+Deno.test("the branch hints of FP fast paths mark `if`s of the region's function, likely", () => {
+  const hints = checkHints([
+    0x023170d3, // fadd.d ft1, ft2, ft3 (dynamic rounding)
+    0x10628253, // fmul.s ft4, ft5, ft6, rne
+    0x1a20f3c3, // fmadd.d ft7, ft1, ft2, ft3
+    0x5a00f453, // fsqrt.d fs0, ft1
+    0x1a20f4d3, // fdiv.d fs1, ft1, ft2
+    0xc200f653, // fcvt.w.d a2, ft1
+    0x0015b427, // fsd ft1, 8(a1)
+    0x73,
+  ]);
+  // One likely fast path for each of the five arithmetic operations at least.
+  assertEquals(hints.filter(([, likely]) => likely === 1).length >= 5, true, `${hints.length} hints`);
 });
 
 /**
@@ -193,4 +220,25 @@ Deno.test("a load into its group's base register ends the group: the next access
   assertEquals(typeof result === "number", false, "the region faulted");
   assertEquals(cpu.pc, CODE + 4);
   assertEquals(cpu.getXNumber(11), DATA + 4096);
+});
+
+Deno.test("a group whose lowest offset is below its first access's checks the range from there: a fault below", () => {
+  // lw 0 at DATA + 8 is readable; lw -16 reaches DATA - 8, on the unmapped page before DATA.
+  const { result, cpu, mem } = runGroup([lw(6, 11, 0), lw(7, 11, -16)], DATA + 8);
+  assertEquals(typeof result === "number", false, "the region faulted");
+  assertEquals(cpu.pc, CODE + 4); // the second lw
+  assertEquals(cpu.getXNumber(6), mem.view.getInt32(DATA + 8, true)); // the first ran
+});
+
+Deno.test("two interleaved groups keep their own checks: a read-only page's store still faults", () => {
+  // Group x11: lw 0, sw 8 (its check fails: the page is read-only); group x12: two loads (its check passes).
+  const { result, cpu, mem } = runGroup(
+    [addi(12, 11, 64), lw(6, 11, 0), lw(7, 12, 0), lw(8, 12, 4), sw(5, 11, 8)],
+    DATA,
+    PROT_READ,
+  );
+  assertEquals(typeof result === "number", false, "the region faulted");
+  assertEquals(cpu.pc, CODE + 16); // the sw
+  assertEquals(cpu.getXNumber(8), mem.view.getInt32(DATA + 68, true)); // the loads before it ran
+  assertEquals(mem.view.getUint32(DATA + 8, true), 0x08080808); // the page is unchanged
 });
