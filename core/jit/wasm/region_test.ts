@@ -6,6 +6,7 @@ import { makeRuntime } from "../runtime.ts";
 import { TbCache } from "../tb_cache.ts";
 import { compileWasmRegion, wasmRegionModule } from "./region.ts";
 import { EXIT_ECALL } from "../emitter.ts";
+import { EXTENSIONS } from "../../isa/ops_generated.ts";
 import type { TranslationBlock } from "../translator.ts";
 
 const CODE = 0x10000, DATA = 0x20000;
@@ -66,11 +67,16 @@ function leb(b: Uint8Array, at: number): [number, number] {
  * Checks the branch hints of the module of a region of one block of `words` at CODE: each on an `if` or `br_if` of
  * the region's function, in increasing order of offset (as the branch hinting proposal requires); returns the hints.
  */
-function checkHints(words: number[]): [offset: number, likely: number][] {
+function checkHints(words: number[], vector = false): [offset: number, likely: number, opcode: number][] {
   const mem = new AddressSpace(1 << 20);
   mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
   emit(mem, CODE, words);
-  const cache = new TbCache(mem, makeRuntime(mem));
+  const rt = makeRuntime(mem, undefined, undefined, vector ? new Set(EXTENSIONS) : undefined);
+  // Vector words run once first, so that the region inlines each for the shape it ran in (`vector.ts`).
+  const cpu = new Cpu();
+  if (vector) { for (const raw of words.slice(0, -1)) rt.vectorExecutor(raw)(cpu, 0, 0, 0, 0); }
+  const cache = new TbCache(mem, rt);
+  if (vector) cache.extensions = new Set(EXTENSIONS);
   const bytes = wasmRegionModule([cache.get(CODE)], cache.rt.wasm!)!;
   // The sections: [id, contents' start, contents' end].
   const sections: [number, number, number][] = [];
@@ -104,14 +110,14 @@ function checkHints(words: number[]): [offset: number, likely: number][] {
     bodyAt = start + size;
   }
   at = first;
-  const out: [number, number][] = [];
+  const out: [number, number, number][] = [];
   for (let k = 0; k < count; k++) {
     const [offset, sizeAt] = leb(bytes, at);
     assertEquals(bytes[sizeAt], 1, "one byte");
     assertEquals(bytes[sizeAt + 1] <= 1, true, "likely or unlikely");
     assertEquals([0x04, 0x0d].includes(bytes[body + offset]), true, `hint ${k} at ${offset} is on an if or a br_if`);
     if (k > 0) assertEquals(offset > out[k - 1][0], true, `hint ${k} at ${offset} follows the one before`);
-    out.push([offset, bytes[sizeAt + 1]]);
+    out.push([offset, bytes[sizeAt + 1], bytes[body + offset]]);
     at = sizeAt + 2;
   }
   assertEquals(at, hints.end);
@@ -137,6 +143,13 @@ Deno.test("the branch hints of FP fast paths mark `if`s of the region's function
   ]);
   // One likely fast path for each of the five arithmetic operations at least.
   assertEquals(hints.filter(([, likely]) => likely === 1).length >= 5, true, `${hints.length} hints`);
+});
+
+Deno.test("the branch hints of vector declines mark `br_if`s of the region's function, unlikely", () => {
+  const hints = checkHints([0xcd027057, 0x022180d7, 0x022180d7, 0x73], true); // vsetivli x0, 4, e32; vadd.vv v1, v2, v3 twice
+  // Each vadd.vv declines its inline path (a br_if) unless the shape is the one it ran in.
+  const declines = hints.filter(([, likely, opcode]) => likely === 0 && opcode === 0x0d).length;
+  assertEquals(declines >= 2, true, `${declines} unlikely br_ifs`);
 });
 
 /**
