@@ -3,6 +3,8 @@ import { addi, bne, emit, li, lw, sw } from "../../cpu/_asm_testing.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { makeRuntime } from "../runtime.ts";
+import { interpretBlock } from "../interpreter.ts";
+import { rng } from "../_rng_testing.ts";
 import { TbCache } from "../tb_cache.ts";
 import { compileWasmRegion, wasmRegionModule } from "./region.ts";
 import { EXIT_ECALL } from "../emitter.ts";
@@ -254,4 +256,69 @@ Deno.test("two interleaved groups keep their own checks: a read-only page's stor
   assertEquals(cpu.pc, CODE + 16); // the sw
   assertEquals(cpu.getXNumber(8), mem.view.getInt32(DATA + 68, true)); // the loads before it ran
   assertEquals(mem.view.getUint32(DATA + 8, true), 0x08080808); // the page is unchanged
+});
+
+/** An I-type word (loads, addi) and an S-type word (stores). */
+const iType = (op: number, f3: number, rd: number, rs1: number, imm: number) =>
+  (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
+const sType = (op: number, f3: number, rs2: number, rs1: number, imm: number) =>
+  ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 31) << 7) | op) >>> 0;
+
+Deno.test("WebAssembly regions agree with the interpreter on random groups near page ends, across prots and code", () => {
+  // Two data pages at DATA and DATA + 4096 (the page after them unmapped) and one further on; accesses through x11,
+  // x12 and x0 at offsets that cross pages, reach below the base, or wrap; loads into the bases and FP registers of
+  // the bases' numbers; each page readable, writable, both, neither, or holding translated code.
+  const next = rng(0x6a0e), pick = <T>(xs: readonly T[]) => xs[next() % xs.length];
+  const offsets = [0, 1, 2, 3, 4, 6, 7, 8, 12, 16, -1, -2, -4, -8, -16, 1020, -1020, 2047, -2048];
+  const loads = [[3, 0], [3, 1], [3, 2], [3, 3], [3, 4], [3, 5], [3, 6], [7, 2], [7, 3]]; // lb…lwu, flw, fld
+  const stores = [[0x23, 0], [0x23, 1], [0x23, 2], [0x23, 3], [0x27, 2], [0x27, 3]]; // sb…sd, fsw, fsd
+  const prots = [PROT_READ | PROT_WRITE, PROT_READ, PROT_WRITE, 0, PROT_READ | PROT_WRITE | PROT_EXEC];
+  const P2 = DATA + 4096;
+  const bases = [DATA + 8, DATA + 4092, P2 - 4, P2 + 4, P2 + 4088, P2 + 4095, DATA + 2048, P2 + 1, DATA + 1021];
+  let compared = 0;
+  for (let round = 0; round < 1500; round++) {
+    const words = Array.from({ length: 2 + next() % 7 }, () => {
+      const base = pick([11, 12, 0]), r = next() % 6;
+      if (r <= 1) return iType(...pick(loads) as [number, number], pick([5, 6, 11, 12, 7]), base, pick(offsets));
+      if (r <= 3) return sType(...pick(stores) as [number, number], pick([5, 6, 11, 12]), base, pick(offsets));
+      if (r === 4) return iType(0x13, 0, pick([11, 12]), pick([11, 12]), pick([4, -4, 8, 1, 0]));
+      return iType(0x13, 0, 6, 5, 1);
+    });
+    const prot1 = pick(prots), prot2 = pick(prots), code = next() % 2 === 0;
+    const x11 = BigInt(pick(bases)), x12 = pick([BigInt(pick(bases)), -8n, 2n ** 32n + BigInt(DATA), BigInt(DATA)]);
+    const run = (tier: "interpreter" | "wasm") => {
+      const mem = new AddressSpace(1 << 20);
+      mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+      mem.mmap(DATA, 8192, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+      mem.mmap(DATA + 0x3000, 4096, PROT_READ | PROT_WRITE, { name: "more", fixed: true });
+      for (let k = 0; k < 8192; k++) mem.u8[DATA + k] = (k * 7 + 3) & 0xff;
+      if (code) emit(mem, DATA, [li(10, 7), 0x73]);
+      mem.mprotect(DATA, 4096, prot1);
+      mem.mprotect(P2, 4096, prot2);
+      emit(mem, CODE, [...words, 0x73]);
+      const cache = new TbCache(mem, makeRuntime(mem));
+      const old = code && (prot1 & PROT_EXEC) ? cache.get(DATA) : undefined; // DATA's page then holds code
+      const tb = cache.get(CODE);
+      const fn = tier === "interpreter" ? interpretBlock(tb, cache.rt) : compileWasmRegion([tb], cache.rt.wasm!);
+      if (!fn) return undefined;
+      const cpu = new Cpu();
+      cpu.setX(11, x11);
+      cpu.setX(12, x12);
+      cpu.setX(5, 0x1122334455667788n);
+      cpu.setX(6, -3n);
+      let result: unknown;
+      try {
+        result = fn(cpu);
+      } catch (err) {
+        result = (err as Error).name;
+      }
+      const data = mem.u8.slice(DATA, DATA + 8192);
+      return { result, pc: cpu.pc, x: [...cpu.x], f: [...cpu.fi], data, valid: old?.valid };
+    };
+    const wasm = run("wasm");
+    if (!wasm) continue;
+    assertEquals(wasm, run("interpreter"), `${words.map((w) => w.toString(16))} x11 ${x11} x12 ${x12}`);
+    compared++;
+  }
+  assertEquals(compared > 1400, true, `${compared} compared`);
 });
