@@ -243,8 +243,8 @@ function body(locals: readonly number[], code: readonly number[]): Uint8Array {
  * counted from the start of the function's locals. V8 then lays the slow
  * paths out of line and moves their register spills there: without the
  * hints, crc32's table loop spilled the values live across a slow path's
- * helper call on every iteration (crc32 412 → 344 ms, sieve 253 → 228 ms,
- * matmul 797 → 761).
+ * helper call on every iteration (side by side, medians of 5: crc32 408 →
+ * 340 ms, matmul 783 → 730, nbody 432 → 409; ARCHITECTURE.md).
  */
 function branchHints(func: number, hints: readonly (readonly [offset: number, likely: 0 | 1])[]): number[] {
   const out: number[] = [];
@@ -398,7 +398,7 @@ export function regionStructure(region: readonly TranslationBlock[]): Structure 
 
 /**
  * Plain loads and stores of one block through one base register, checked
- * together (`groupCheck` in `trans.ts`): when the bytes from the lowest
+ * together (`groupAccess` in `trans.ts`): when the bytes from the lowest
  * offset to the end of the highest access lie on one page that allows all
  * of them, every access of the group runs inline without a check of its
  * own; otherwise each checks for itself as a lone access does. Nothing
