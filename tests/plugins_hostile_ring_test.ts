@@ -126,13 +126,21 @@ Deno.test("a plugin that writes its channel's words while WebAssembly regions st
   assertMatch(text(ok.stderr).trimEnd(), counts);
   // Its records' consumer position, forged, ends it with one line; writing its arena (which WebAssembly
   // regions add to in place) changes nothing but what it counts; its ring's producer words (a write
-  // position of -1) send its own replay through a ring of junk, and the watchdog ends it.
+  // position of -1) send its own replay through a ring of junk, and the watchdog ends it, unless the junk
+  // first moves its consumer position past the published records, which ends it as the forged one does
+  // (seen once in 16 runs on a loaded machine: which comes first is a race).
   const unloaded = (why: string) =>
     new RegExp(`^plume: plugin '[^']*writes_shared\\.ts' \\(#1\\): ${why}; plugin unloaded, the guest goes on$`);
   const cases: [string, RegExp, number?][] = [
     [",do=tail", unloaded("event ring: consumer position -?\\d+ is outside the published records")],
     [",do=arena", counts],
-    [",do=ring", unloaded("[a-z ]+: no answer for 2 s \\(watchdog[^)]*\\)"), 2],
+    [
+      ",do=ring",
+      unloaded(
+        "([a-z ]+: no answer for 2 s \\(watchdog[^)]*\\)|event ring: consumer position -?\\d+ is outside the published records)",
+      ),
+      2,
+    ],
   ];
   for (const [args, message, watchdog] of cases) {
     const r = await run(args, watchdog);
@@ -140,7 +148,7 @@ Deno.test("a plugin that writes its channel's words while WebAssembly regions st
     assertEquals(r.status, plain.status, args);
     const lines = text(r.stderr).trimEnd().split("\n");
     assertEquals(lines.length, 1, `${args}: ${text(r.stderr)}`);
-    assertMatch(lines[0], message, args);
+    assertMatch(lines[0], message, `${args}: ${lines[0]}`);
   }
 });
 
