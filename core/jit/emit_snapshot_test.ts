@@ -45,6 +45,7 @@ import { compileBlock, decodeBlock, emitBlock } from "./translator.ts";
 import { fileUrlToPath } from "../util/file_url.ts";
 import { OP } from "./wasm/encoding.ts";
 import { FN, MEM } from "./wasm/layout.ts";
+import { lastBody, leb } from "./wasm/_module_testing.ts";
 
 const TESTDATA = new URL("./testdata/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_SNAPSHOTS") === "1";
@@ -340,18 +341,6 @@ const WASM_REGION: readonly Line[] = [
   [ecall, "ecall"],
 ];
 
-/** Reads an unsigned (or, with `signed`, a signed) LEB128 number at `at`; returns it and the position after it. */
-function leb(b: Uint8Array, at: number, signed = false): [bigint, number] {
-  let v = 0n, shift = 0n, byte: number;
-  do {
-    byte = b[at++];
-    v |= BigInt(byte & 0x7f) << shift;
-    shift += 7n;
-  } while (byte & 0x80);
-  if (signed && byte & 0x40) v -= 1n << shift;
-  return [v, at];
-}
-
 /**
  * The last function of a WebAssembly module (a region module's region
  * function), one instruction a line, indented by nesting: opcodes by their
@@ -360,21 +349,8 @@ function leb(b: Uint8Array, at: number, signed = false): [bigint, number] {
  * function indices do.
  */
 function wasmListing(module: Uint8Array): string {
-  let at = 8, body: Uint8Array | undefined;
-  while (at < module.length) {
-    const id = module[at];
-    const [size, start] = leb(module, at + 1);
-    if (id === 10) {
-      let [count, p] = leb(module, start);
-      for (; count > 0n; count--) {
-        const [n, q] = leb(module, p);
-        body = module.subarray(q, q + Number(n));
-        p = q + Number(n);
-      }
-    }
-    at = start + Number(size);
-  }
-  assert(body, "the module has a code section");
+  const { start, end } = lastBody(module);
+  const body = module.subarray(start, end);
   const opName = new Map(
     Object.entries(OP).map(([name, code]) => [code as number, name.replace(/^(i32|i64|f32|f64|local)_/, "$1.")]),
   );

@@ -7,6 +7,7 @@ import { interpretBlock } from "../interpreter.ts";
 import { rng } from "../_rng_testing.ts";
 import { TbCache } from "../tb_cache.ts";
 import { compileWasmRegion, wasmRegionModule } from "./region.ts";
+import { lastBody, sections, uleb } from "./_module_testing.ts";
 import { EXIT_ECALL } from "../emitter.ts";
 import { EXTENSIONS } from "../../isa/ops_generated.ts";
 import type { TranslationBlock } from "../translator.ts";
@@ -54,17 +55,6 @@ Deno.test("a store after a load of its address invalidates the translated code o
   assertEquals(cache.get(DATA) !== old, true, "translated again");
 });
 
-/** Reads an unsigned LEB128 at `at` of `b`: its value and the offset after it. */
-function leb(b: Uint8Array, at: number): [number, number] {
-  let v = 0, shift = 0;
-  for (;;) {
-    const byte = b[at++];
-    v += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return [v, at];
-  }
-}
-
 /**
  * Checks the branch hints of the module of a region of one block of `words` at CODE: each on an `if` or `br_if` of
  * the region's function, in increasing order of offset (as the branch hinting proposal requires); returns the hints.
@@ -80,41 +70,28 @@ function checkHints(words: number[], vector = false): [offset: number, likely: n
   const cache = new TbCache(mem, rt);
   if (vector) cache.extensions = new Set(EXTENSIONS);
   const bytes = wasmRegionModule([cache.get(CODE)], cache.rt.wasm!)!;
-  // The sections: [id, contents' start, contents' end].
-  const sections: [number, number, number][] = [];
-  for (let at = 8; at < bytes.length;) {
-    const [size, start] = leb(bytes, at + 1);
-    sections.push([bytes[at], start, start + size]);
-    at = start + size;
-  }
-  const custom = sections.filter(([id]) => id === 0).map(([, s, e]) => {
-    const [length, start] = leb(bytes, s);
-    return { name: new TextDecoder().decode(bytes.subarray(start, start + length)), start: start + length, end: e };
+  const all = sections(bytes);
+  const custom = all.filter((c) => c.id === 0).map(({ start: s, end }) => {
+    const [length, start] = uleb(bytes, s);
+    return { name: new TextDecoder().decode(bytes.subarray(start, start + length)), start: start + length, end };
   });
   const hints = custom.find((c) => c.name === "metadata.code.branch_hint")!;
   assertEquals(hints !== undefined, true, "the module has a branch hint section");
-  let [funcs, at] = leb(bytes, hints.start);
+  let [funcs, at] = uleb(bytes, hints.start);
   assertEquals(funcs, 1);
-  const [func, afterFunc] = leb(bytes, at);
-  const [count, first] = leb(bytes, afterFunc);
+  const [func, afterFunc] = uleb(bytes, at);
+  const [count, first] = uleb(bytes, afterFunc);
   // The hinted function is the last body of the code section, and the exported `run`.
-  const exports = sections.find(([id]) => id === 7)!;
-  const [, nameAt] = leb(bytes, exports[1]);
-  const [nameLength, nameStart] = leb(bytes, nameAt);
+  const exports = all.find((c) => c.id === 7)!;
+  const [, nameAt] = uleb(bytes, exports.start);
+  const [nameLength, nameStart] = uleb(bytes, nameAt);
   assertEquals(new TextDecoder().decode(bytes.subarray(nameStart, nameStart + nameLength)), "run");
-  assertEquals(leb(bytes, nameStart + nameLength + 1)[0], func);
-  const code = sections.find(([id]) => id === 10)!;
-  let [bodies, bodyAt] = leb(bytes, code[1]);
-  let body = 0;
-  for (; bodies > 0; bodies--) {
-    const [size, start] = leb(bytes, bodyAt);
-    body = start;
-    bodyAt = start + size;
-  }
+  assertEquals(uleb(bytes, nameStart + nameLength + 1)[0], func);
+  const body = lastBody(bytes).start;
   at = first;
   const out: [number, number, number][] = [];
   for (let k = 0; k < count; k++) {
-    const [offset, sizeAt] = leb(bytes, at);
+    const [offset, sizeAt] = uleb(bytes, at);
     assertEquals(bytes[sizeAt], 1, "one byte");
     assertEquals(bytes[sizeAt + 1] <= 1, true, "likely or unlikely");
     assertEquals([0x04, 0x0d].includes(bytes[body + offset]), true, `hint ${k} at ${offset} is on an if or a br_if`);
