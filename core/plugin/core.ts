@@ -26,7 +26,7 @@ import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
 import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
 import { replayFigures, statsLine } from "./plugin_stats.ts";
-import type { PluginInstance } from "./instance.ts";
+import type { CallReply, PluginInstance } from "./instance.ts";
 import { os } from "./sandbox/os.ts";
 import { ACCESS, type CallContext, NO_ACCESS, serveRequest, snapshotRegisters } from "./requests.ts";
 import { decodeRegistrations, MAX_SYNC_CALLBACKS, mergeInlineAdds } from "./registrations.ts";
@@ -40,6 +40,20 @@ export class PluginFatalError extends Error {
 }
 
 const TWO32 = 4294967296;
+
+/** Where a synchronous callback's id leads: the instance, its own number there, and the rights of its calls. */
+interface SyncTarget {
+  readonly inst: PluginInstance;
+  readonly local: number;
+  readonly mem: boolean;
+  readonly writes: boolean;
+  /** The calls' context, made once: only its vCPU changes from call to call. */
+  readonly ctx: CallContext;
+}
+
+function syncTarget(inst: PluginInstance, local: number, mem: boolean, writes: boolean): SyncTarget {
+  return { inst, local, mem, writes, ctx: { access: writes ? ACCESS.WRITE : ACCESS.READ, setPc: writes } };
+}
 
 /**
  * The emulator side of all plugin instances.
@@ -72,7 +86,7 @@ export class PluginCore implements VcpuHooks {
    * after a flush of all translations (no code holding the old ids can
    * run any more).
    */
-  private syncTargets: ({ inst: PluginInstance; local: number; mem: boolean; writes: boolean } | undefined)[] = [];
+  private syncTargets: (SyncTarget | undefined)[] = [];
   /** True when all translations were flushed since the sync table was last emptied. */
   private flushedSinceReclaim = false;
   private readonly rings: (PluginInstance | undefined)[] = [];
@@ -258,7 +272,7 @@ export class PluginCore implements VcpuHooks {
     if (copy.instances.length === 0) return undefined;
     copy.inheritsTranslations = complete;
     copy.syncTargets = this.syncTargets.map((t) =>
-      t && copy.rings[t.inst.index] && { ...t, inst: copy.rings[t.inst.index]! }
+      t && copy.rings[t.inst.index] && syncTarget(copy.rings[t.inst.index]!, t.local, t.mem, t.writes)
     );
     copy.flushedSinceReclaim = this.flushedSinceReclaim;
     copy.cpus[cpu.vcpuIndex] = cpu;
@@ -386,14 +400,14 @@ export class PluginCore implements VcpuHooks {
   /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
   private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
     if (this.starting.length !== 0) this.copiesReady();
-    const guest = this.guest
-      ? { mem: this.guest.proc.mem, symbols: this.guest.symbols, vector: this.vector }
-      : undefined;
     // Callbacks that may read registers read them from the snapshot: no second round trip.
     const cpu = ctx.access >= ACCESS.READ ? ctx.cpu : undefined;
     if (cpu) snapshotRegisters(inst.regs, cpu);
     try {
       return inst.call(op, args, payload, (code) => {
+        const guest = this.guest
+          ? { mem: this.guest.proc.mem, symbols: this.guest.symbols, vector: this.vector }
+          : undefined;
         const served = serveRequest(inst.channel.ctl, code, ctx, guest);
         // A register the callback wrote reads back as written.
         if (cpu && code === REQ.WRITE_REG) snapshotRegisters(inst.regs, cpu);
@@ -446,7 +460,7 @@ export class PluginCore implements VcpuHooks {
               `tb trans callback: more than ${MAX_SYNC_CALLBACKS} synchronous callbacks since the last flush (limit)`,
             );
           }
-          this.syncTargets.push({ inst, local, mem, writes });
+          this.syncTargets.push(syncTarget(inst, local, mem, writes));
           return this.syncTargets.length - 1;
         });
       });
@@ -464,11 +478,13 @@ export class PluginCore implements VcpuHooks {
   private syncCall(c: Cpu, id: number, mem: boolean, addr: number, info: number, lo: number, hi: number): boolean {
     const target = this.syncTargets[id];
     if (target === undefined || !target.inst.alive) return false;
-    const { inst, local, writes } = target;
+    const { inst, local, ctx } = target;
     const pc = c.pc;
-    const ctx: CallContext = { access: writes ? ACCESS.WRITE : ACCESS.READ, cpu: c, setPc: writes };
-    const ci = this.guard(inst, () => {
-      const ci = mem
+    ctx.cpu = c;
+    // As `guard`, written out: this runs at every synchronous callback, and allocates nothing it need not.
+    let ci: CallReply | undefined;
+    try {
+      ci = mem
         ? this.callOn(inst, ctx, OP.MEM, [local, c.vcpuIndex, addr | 0, info, lo, hi])
         : this.callOn(inst, ctx, OP.EXEC, [local, c.vcpuIndex, pc | 0]);
       if (ci[1] !== 0 && !ctx.setPc) {
@@ -476,8 +492,11 @@ export class PluginCore implements VcpuHooks {
           `${mem ? "mem" : "exec"} callback: the plugin changed the pc from a callback without QEMU_PLUGIN_CB_RW_REGS`,
         );
       }
-      return ci;
-    });
+    } catch (err) {
+      if (!(err instanceof PluginFailure)) throw err;
+      this.unload(inst, err.message);
+      ci = undefined;
+    }
     this.checkAttention();
     if (!ci || ci[1] === 0) return false;
     c.pc = ci[2] >>> 0;
