@@ -53,6 +53,7 @@ import {
 import { resolvedPath } from "../../util/posix_path.ts";
 import { addExecSlot, translationMemSlots } from "./block_slots.ts";
 import { InsnImpl, RegisterImpl, ScoreboardImpl, TbImpl, translation, U64Impl } from "./handles.ts";
+import { bytes8 } from "./spare_bytes.ts";
 
 // ---------------------------------------------------------------- types
 
@@ -1628,9 +1629,8 @@ export function qemu_plugin_read_register(handle: RegisterHandle): Uint8Array {
 /**
  * Register `reg` as the emulator's answer to a read would give it, from the
  * call's register snapshot. The bytes are written one by one into a new
- * array: a small typed array lives in V8's heap until its `buffer` is asked
- * for, and asking (for a `DataView`) moved it out at each read (measured:
- * 0.5 µs a read of a0, most of a synchronous callback that reads one).
+ * array, made ahead for 8-byte registers (`spare_bytes.ts`: making one here
+ * took most of the read's time).
  */
 function snapshotBytes(r: Int32Array, reg: number): Uint8Array {
   const name = REGISTER_NAMES[reg];
@@ -1644,7 +1644,7 @@ function snapshotBytes(r: Int32Array, reg: number): Uint8Array {
 
 /** `n` words of the snapshot from index `at`, as little-endian bytes. */
 function snapshotWords(r: Int32Array, at: number, n: number): Uint8Array {
-  const out = new Uint8Array(4 * n);
+  const out = n === 2 ? bytes8() : new Uint8Array(4 * n);
   for (let k = 0; k < n; k++) {
     const w = r[at + k];
     out[4 * k] = w, out[4 * k + 1] = w >>> 8, out[4 * k + 2] = w >>> 16, out[4 * k + 3] = w >>> 24;

@@ -21,6 +21,7 @@ import type { QemuInfo } from "./api.ts";
 import { handleCall } from "./calls.ts";
 import { Died, errorText, isA, markDead } from "./failure.ts";
 import { bindRing, bindStats, consumeRing, dieInReplay, hasRecords } from "./replay.ts";
+import { restock } from "./spare_bytes.ts";
 import { type AnyFn, ForkedChild, type Forker, instance } from "./state.ts";
 
 /** What the emulator sends a plugin's process once it booted (JSON on its standard input). */
@@ -184,6 +185,8 @@ function serve(idle: () => void): never {
       continue;
     }
     if (!dozing) {
+      // Nothing to do: make what the next calls may need (one array at a time, so work is seen at once).
+      restock();
       // Look at the clock now and then only: spinning should stay a load or two.
       if ((++spins & 1023) !== 0) continue;
       if (spins === 1024) idleSince = now();
