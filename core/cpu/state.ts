@@ -117,9 +117,16 @@ export class Cpu {
   /**
    * In a counted slice (`exec/cpu_loop.ts`), how many more blocks a region
    * may finish before it returns (at 0, in the slot): regions then end a
-   * slice after the same block as lone blocks do.
+   * slice after the same block as lone blocks do. Otherwise how many
+   * backward jumps a WebAssembly region may make before it returns.
    */
   readonly blocksLeft: Int32Array;
+  /**
+   * True while this vCPU's thread is the only one (set by the scheduler):
+   * no other thread waits for the CPU loop, so WebAssembly regions may run
+   * longer between returns to it.
+   */
+  runsAlone = false;
   constructor() {
     const { at, x, f, fi, fcsr, blocksLeft } = newRegisterSlot(this);
     this.slot = at;

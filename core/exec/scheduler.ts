@@ -354,7 +354,8 @@ export class Scheduler {
         // Counting stopped (a process of a family no longer catches a signal): new regions need not count.
         this.cache.countedSlices = false;
       }
-      if (proc.threads.size === 1 && !log?.counting) {
+      t.cpu.runsAlone = proc.threads.size === 1 && !log?.counting;
+      if (t.cpu.runsAlone) {
         runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
       } else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     }

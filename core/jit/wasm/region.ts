@@ -482,6 +482,21 @@ function accessGroups(insns: readonly (Insn | null)[]): Map<number, AccessGroup>
   return byAccess;
 }
 
+/**
+ * Backward jumps a WebAssembly region may make before it returns, while its
+ * thread runs alone and once it is warm ({@link WARM_MS}), instead of
+ * `REGION_BUDGET`. Each return goes through the CPU loop, and its next
+ * dispatch may be to a block that heads a smaller region (a region is
+ * entered at its head only): after a return in the middle of own sha256's
+ * compression loop, four or five regions ran before its main one again
+ * (150,000 region calls for 64 MiB).
+ * 2^16 bounds how late the CPU loop sees a signal or a timer to a few
+ * milliseconds even for long loop bodies.
+ */
+const LONG_REGION_BUDGET = 1 << 16;
+/** How long after its compile a region keeps the short budget (ms): about when TurboFan's code is ready. */
+const WARM_MS = 20;
+
 /** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
 class Unstructured extends Error {}
 
@@ -621,8 +636,8 @@ function emitWasmRegion(
   }
   const promoted = promoteCounters(region.map((tb) => tb.instr), windows);
   if (promoted.length > 0) e.counters = emitCounterEntry(e, promoted, windows, vcpu);
-  if (counted) c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
-  else c.i32Const(REGION_BUDGET).localSet(bud);
+  // Blocks left in a counted slice, else the backward jumps its caller allows (`compileWasmRegion`).
+  c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
   if (!shape) {
     c.open(OP.loop);
@@ -744,7 +759,15 @@ export function compileWasmRegion(
   const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));
   const module = new WebAssembly.Module(bytes);
   const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
+  const made = performance.now();
+  let warm = false;
   return (cpu: Cpu) => {
+    if (!counted) {
+      // Not before the region is warm: V8 runs a call in the code it started in, and only the next call in
+      // TurboFan's code once that is ready.
+      warm ||= performance.now() - made > WARM_MS;
+      cpu.blocksLeft[0] = warm && cpu.runsAlone ? LONG_REGION_BUDGET : REGION_BUDGET;
+    }
     w.cpu = cpu;
     if (perVcpu) w.noteVcpuIndex(cpu);
     const nx = run(cpu.slot);

@@ -299,3 +299,26 @@ Deno.test("WebAssembly regions agree with the interpreter on random groups near 
   }
   assertEquals(compared > 1400, true, `${compared} compared`);
 });
+
+Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm after more while its thread runs alone", () => {
+  const mem = new AddressSpace(1 << 20);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  // x5 counts the loop's passes; x31 counts down from far more than any budget.
+  emit(mem, CODE, [addi(5, 5, 1), addi(31, 31, -1), bne(31, 0, -8), 0x73]);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  const fn = compileWasmRegion([cache.get(CODE)], cache.rt.wasm!)!;
+  const passes = (alone: boolean) => {
+    const cpu = new Cpu();
+    cpu.setXNumber(31, 1 << 24);
+    cpu.runsAlone = alone;
+    assertEquals(fn(cpu), CODE); // back at the loop's head, for the CPU loop
+    return cpu.getXNumber(5);
+  };
+  // The first pass runs in the loop's block, the budget counts each jump back (REGION_BUDGET = 4096).
+  assertEquals(passes(true), 4097, "cold: the short budget even alone");
+  assertEquals(passes(false), 4097);
+  const until = performance.now() + 25; // past WARM_MS
+  while (performance.now() < until) { /* the region warms up */ }
+  assertEquals(passes(false), 4097, "warm, with other threads: the short budget");
+  assertEquals(passes(true), 65537, "warm and alone: the long one");
+});
