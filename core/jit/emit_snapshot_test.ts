@@ -419,7 +419,7 @@ Deno.test("the WebAssembly tier emits the snapshot of a loop", async () => {
     "name). Guest registers are i64 locals loaded from the vCPU's slot (memory regs) on entry and stored back on " +
     "exit; each load and store checks its address inline (below 4 GiB, aligned, the page flag) and calls the slow " +
     "path otherwise, except the store after the load of its address, whose page the load checked for both; the " +
-    "backward jump counts down the region's budget.";
+    "backward jump counts down the region's budget, which its caller wrote to the slot.";
   const text = [
     `// wasm_region: ${wrap(shows)}`,
     "// Written by core/jit/emit_snapshot_test.ts (UPDATE_SNAPSHOTS=1 rewrites it); the listing below is compared exactly.",
