@@ -496,6 +496,12 @@ function accessGroups(insns: readonly (Insn | null)[]): Map<number, AccessGroup>
 const LONG_REGION_BUDGET = 1 << 16;
 /** How long after its compile a region keeps the short budget (ms): about when TurboFan's code is ready. */
 const WARM_MS = 20;
+/**
+ * How far below zero the budget may go at backward jumps to other blocks
+ * than the head, and at indirect jumps, before the region leaves anyway
+ * (`countBackwardJump` in {@link emitWasmRegion}).
+ */
+const OVERDRAFT = REGION_BUDGET;
 
 /** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
 class Unstructured extends Error {}
@@ -567,8 +573,13 @@ function emitWasmRegion(
   const toExit = () => (shape ? open.length : n - current + selfLoop) + e.nest;
   e.leave = () => (c.localSet(nx), c.br(OP.br, toExit()));
   e.fault = () => c.br(OP.br, toExit() + 1);
-  const countBackwardJump = (pc: number) => {
-    c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_lt_s);
+  /**
+   * Before a backward jump to block k (at `pc`): counts it against the budget. The region leaves when the budget has
+   * run out at a jump back to its head, so that the CPU loop's next dispatch is the region again; at other jumps only
+   * once it is overdrawn by {@link OVERDRAFT} (an inner loop that does not go back to the head still returns).
+   */
+  const countBackwardJump = (k: number, pc: number) => {
+    c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(k === 0 ? 0 : -OVERDRAFT).op(OP.i32_lt_s);
     c.unlikely();
     e.if(VOID);
     c.f64Const(pc), e.leave(e);
@@ -608,7 +619,7 @@ function emitWasmRegion(
   e.goto = (e, pc) => {
     const k = index.get(pc);
     if (k === undefined) return c.f64Const(pc), e.leave(e);
-    if (k <= current && !counted) countBackwardJump(pc);
+    if (k <= current && !counted) countBackwardJump(k, pc);
     enter(k, pc);
   };
   e.gotoDynamic = (e, target) => {
@@ -616,7 +627,7 @@ function emitWasmRegion(
     if (sites.length > 0) {
       // Counted, each jump to a return site counts as it is taken (enter); else any indirect jump counts.
       if (!counted) {
-        c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(0).op(OP.i32_ge_s);
+        c.localGet(bud).i32Const(1).op(OP.i32_sub).localTee(bud).i32Const(-OVERDRAFT).op(OP.i32_ge_s);
         e.if(VOID);
       }
       for (const tb of sites) {

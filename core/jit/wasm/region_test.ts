@@ -322,3 +322,33 @@ Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm af
   assertEquals(passes(false), 4097, "warm, with other threads: the short budget");
   assertEquals(passes(true), 65537, "warm and alone: the long one");
 });
+
+Deno.test("a region out of budget leaves at its next jump back to its head, or once overdrawn by as much again", () => {
+  const mem = new AddressSpace(1 << 20);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  // The head counts its passes in x6 and sets x7 inner passes; the inner loop at CODE + 8 counts its passes in x5.
+  emit(mem, CODE, [
+    addi(6, 6, 1),
+    addi(7, 13, 0),
+    addi(5, 5, 1),
+    addi(7, 7, -1),
+    bne(7, 0, -8),
+    addi(31, 31, -1),
+    bne(31, 0, -24),
+    0x73,
+  ]);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  const fn = compileWasmRegion([cache.get(CODE), cache.get(CODE + 8), cache.get(CODE + 20)], cache.rt.wasm!)!;
+  const run = (inner: number) => {
+    const cpu = new Cpu();
+    cpu.setXNumber(13, inner);
+    cpu.setXNumber(31, 1 << 24);
+    const pc = fn(cpu);
+    return [pc - CODE, cpu.getXNumber(6), cpu.getXNumber(5)];
+  };
+  // Nine backward jumps a pass of the head (eight in the inner loop): the budget of 4,096 runs out in the inner loop
+  // of the 456th pass, which still goes back to the head before the region leaves.
+  assertEquals(run(10), [0, 456, 4560]);
+  // An inner loop that never goes back to the head leaves after 4,096 + 4,097 jumps, at its own block.
+  assertEquals(run(1 << 24), [8, 1, 8194]);
+});
