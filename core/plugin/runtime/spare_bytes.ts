@@ -20,18 +20,26 @@ const U8 = Uint8Array;
 /** How many arrays are kept ready: more than a callback usually reads. */
 const STOCK = 64;
 
-const spares: Uint8Array[] = [];
-let wanted = 0;
+/**
+ * The stock, its slots made when this module loads: storing into a slot
+ * that exists calls nothing a plugin could have put on `Array.prototype`
+ * (a setter for an index, a `push`), as the dispatcher's idle loop must not.
+ */
+const spares: (Uint8Array | undefined)[] = Array.from({ length: STOCK }, () => undefined);
+let ready = 0, wanted = 0;
 
 /** A new 8-byte array (zeroed), made ahead when one is ready. */
 export function bytes8(): Uint8Array {
   wanted = STOCK;
-  return spares.pop() ?? new U8(8);
+  if (ready === 0) return new U8(8);
+  const bytes = spares[--ready]!;
+  spares[ready] = undefined;
+  return bytes;
 }
 
 /** Makes one array when the stock is short; true when it did (the caller had nothing else to do). */
 export function restock(): boolean {
-  if (spares.length >= wanted) return false;
-  spares.push(new U8(8));
+  if (ready >= wanted) return false;
+  spares[ready++] = new U8(8);
   return true;
 }
