@@ -127,6 +127,11 @@ export class Cpu {
    * longer between returns to it.
    */
   runsAlone = false;
+  /**
+   * Set by a WebAssembly region that ran past its short budget (it may have
+   * run for milliseconds): the CPU loop reads its clock at its next dispatch.
+   */
+  clockDue = false;
   constructor() {
     const { at, x, f, fi, fcsr, blocksLeft } = newRegisterSlot(this);
     this.slot = at;

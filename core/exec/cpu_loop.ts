@@ -124,7 +124,8 @@ export function runSlice(
       } else pc = tb.fn(cpu);
       if (pc >= 0) {
         // The clock is read only every CLOCK_CHECK_INTERVAL dispatches (performance.now() costs ~180 ns).
-        if ((--budget & (CLOCK_CHECK_INTERVAL - 1)) !== 0) continue;
+        if ((--budget & (CLOCK_CHECK_INTERVAL - 1)) !== 0 && !cpu.clockDue) continue;
+        cpu.clockDue = false;
         if (budget > 0 && performance.now() < deadline) continue;
         cpu.pc = pc;
         return;

@@ -720,7 +720,8 @@ function emitWasmRegion(
   c.op(OP.end); // the normal exit block
   e.storeRegisters();
   if (e.counters) emitCounterFlush(e, e.counters);
-  if (counted) c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
+  // What is left: blocks in a counted slice; else backward jumps, which tell the caller whether the region ran long.
+  c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
   c.localGet(nx).op(OP.return);
   c.op(OP.end); // the fault exit block
   e.storeRegisters();
@@ -773,15 +774,20 @@ export function compileWasmRegion(
   const made = performance.now();
   let warm = false;
   return (cpu: Cpu) => {
+    let long = false;
     if (!counted) {
       // Not before the region is warm: V8 runs a call in the code it started in, and only the next call in
       // TurboFan's code once that is ready.
       warm ||= performance.now() - made > WARM_MS;
-      cpu.blocksLeft[0] = warm && cpu.runsAlone ? LONG_REGION_BUDGET : REGION_BUDGET;
+      long = warm && cpu.runsAlone;
+      cpu.blocksLeft[0] = long ? LONG_REGION_BUDGET : REGION_BUDGET;
     }
     w.cpu = cpu;
     if (perVcpu) w.noteVcpuIndex(cpu);
     const nx = run(cpu.slot);
+    // Past the short budget, the call may have taken milliseconds: the CPU loop reads its clock at once (it reads it
+    // only every so many dispatches, else a slice would last 1,024 long calls: a signal seen a second late).
+    if (long && cpu.blocksLeft[0] < LONG_REGION_BUDGET - REGION_BUDGET) cpu.clockDue = true;
     if (nx >= 0) return nx;
     if (nx === WASM_FAULT) {
       cpu.pc = w.pcOf(cpu, SLOT.ip);

@@ -312,6 +312,8 @@ Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm af
     cpu.setXNumber(31, 1 << 24);
     cpu.runsAlone = alone;
     assertEquals(fn(cpu), CODE); // back at the loop's head, for the CPU loop
+    // Only a long call asks the CPU loop to read its clock at once (it may have taken milliseconds).
+    assertEquals(cpu.clockDue, cpu.getXNumber(5) > 4097, "clockDue");
     return cpu.getXNumber(5);
   };
   // The first pass runs in the loop's block, the budget counts each jump back (REGION_BUDGET = 4096).
