@@ -120,6 +120,11 @@ const CASES: Case[] = [
   { bin: "signals", args: ["usr1"], status: 138 },
   { bin: "signals", args: ["pipe"], status: 141 },
   { bin: "signals", args: ["alarm"], status: 0 },
+  {
+    bin: "alarm_spin",
+    status: 0,
+    note: "five 50 ms timers, each seen within 250 ms by a thread spinning in a warm loop",
+  },
   { bin: "threads", status: 0 },
   { bin: "threads", args: ["exit"], status: 3, note: "exit from a thread while main joins" },
   { bin: "threads", args: ["main-exit"], status: 0 },
