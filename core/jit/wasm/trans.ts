@@ -70,23 +70,15 @@ const LOAD_OPS: Record<number, [signed: number, unsigned: number]> = {
 const STORE_OPS: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16, 4: OP.i64_store32, 8: OP.i64_store };
 
 /**
- * Computes `rs1 + imm` into i64 local `a64` and its low word into i32
- * local `a`, and pushes an i32 that is non-zero when the access must take
- * the slow path: the address is at or above 4 GiB, it is not aligned to
- * `size`, or its page's flags masked by `mask` are not `want`. Returns
- * `a`, and `a64` for the plugins' memory actions.
+ * Pushes an i32 that is non-zero when a lone access of `size` bytes at
+ * `rs1 + imm` must take the slow path: the address is at or above 4 GiB,
+ * it is not aligned to `size`, or its page's flags masked by `mask` are not
+ * `want` ({@link rangeCondition}). Returns the i32 local holding the
+ * address's low word, and the i64 local holding it whole, for the plugins'
+ * memory actions.
  */
 function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, want: number) {
-  const c = e.code, a64 = e.tempI64(), a = e.tempI32();
-  e.get(i.rs1);
-  c.i64Const(i.imm).op(OP.i64_add).localTee(a64).op(OP.i32_wrap_i64).localSet(a);
-  c.localGet(a64).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
-  if (size > 1) c.localGet(a).i32Const(size - 1).op(OP.i32_and).op(OP.i32_or);
-  c.localGet(a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, MEM.pages, 0);
-  // `(flags & mask) ^ want` is non-zero exactly when they differ: one instruction where `!=` made V8 emit a
-  // compare, a set and a zero-extension before the `or`.
-  c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
-  return { a, a64 };
+  return rangeCondition(e, { base: i.rs1, lo: i.imm, length: size, mask, want });
 }
 
 /**
@@ -94,7 +86,7 @@ function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, 
  * returns false when the access is in none. `inline` emits the access
  * without a check, `full` as a lone access checks it, `slow` its helper
  * call alone; each leaves a value of `type` (or none). The group's first
- * access checks the whole group (see {@link groupCondition}) and sets the
+ * access checks the whole group (see {@link rangeCondition}) and sets the
  * group's local to 1 when all of its accesses may run inline, else to 0;
  * the others branch on it. The constants in both arms let V8 thread the
  * later branches through: sieve's store of the byte it loaded then follows
@@ -114,7 +106,7 @@ function groupAccess(
   const ok = e.groupOk, group = e.groupFirst;
   if (ok < 0) return false;
   if (group) {
-    const a = groupCondition(e, group);
+    const { a } = rangeCondition(e, group);
     e.code.unlikely();
     e.if(type);
     e.code.i32Const(0).localSet(ok);
@@ -137,25 +129,28 @@ function groupAccess(
 /**
  * Pushes an i32 that is non-zero unless the `length` bytes from base
  * register `base` + `lo` lie below 4 GiB on one page whose flags masked by
- * `mask` are `want`. A range of 2, 4 or 8 bytes must be aligned instead, a
- * cheaper test. Returns the i32 local holding the low word of `base + lo`.
+ * `mask` are `want`. A range of 1, 2, 4 or 8 bytes (one access's) must be
+ * aligned instead, a cheaper test. Returns the i32 local holding the low
+ * word of `base + lo`, and the i64 local holding it whole.
  */
-function groupCondition(e: WasmEmitter, group: GroupCheck): number {
-  const { base, lo, length, mask, want } = group;
+function rangeCondition(e: WasmEmitter, range: Omit<GroupCheck, "oneAddress">): { a: number; a64: number } {
+  const { base, lo, length, mask, want } = range;
   const c = e.code, a64 = e.tempI64(), a = e.tempI32();
   e.get(base);
   c.i64Const(lo).op(OP.i64_add).localTee(a64).op(OP.i32_wrap_i64).localSet(a);
   c.localGet(a64).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
   if (length <= 8 && (length & (length - 1)) === 0) {
-    // One access's bytes (a load and a store of one address): aligned, they cannot cross a page (a byte never does).
+    // One access's bytes: aligned, they cannot cross a page (a byte never does).
     if (length > 1) c.localGet(a).i32Const(length - 1).op(OP.i32_and).op(OP.i32_or);
   } else {
     // Further into its page than `PAGE - length`: the range ends on the next page.
     c.localGet(a).i32Const(PAGE - 1).op(OP.i32_and).i32Const(PAGE - length).op(OP.i32_gt_u).op(OP.i32_or);
   }
   c.localGet(a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, MEM.pages, 0);
+  // `(flags & mask) ^ want` is non-zero exactly when they differ: one instruction where `!=` made V8 emit a
+  // compare, a set and a zero-extension before the `or`.
   c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
-  return a;
+  return { a, a64 };
 }
 
 /** Where the group's first access finds its address: the low word of `base + lo` in i32 local `local`. */
