@@ -300,13 +300,18 @@ Deno.test("WebAssembly regions agree with the interpreter on random groups near 
   assertEquals(compared > 1400, true, `${compared} compared`);
 });
 
-Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm after more while its thread runs alone", () => {
+/** The WebAssembly region of the blocks at `heads` (the first its head) of code `words` at CODE. */
+function codeRegion(words: number[], heads = [CODE]) {
   const mem = new AddressSpace(1 << 20);
   mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
-  // x5 counts the loop's passes; x31 counts down from far more than any budget.
-  emit(mem, CODE, [addi(5, 5, 1), addi(31, 31, -1), bne(31, 0, -8), 0x73]);
+  emit(mem, CODE, words);
   const cache = new TbCache(mem, makeRuntime(mem));
-  const fn = compileWasmRegion([cache.get(CODE)], cache.rt.wasm!)!;
+  return compileWasmRegion(heads.map((pc) => cache.get(pc)), cache.rt.wasm!)!;
+}
+
+Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm after more while its thread runs alone", () => {
+  // x5 counts the loop's passes; x31 counts down from far more than any budget.
+  const fn = codeRegion([addi(5, 5, 1), addi(31, 31, -1), bne(31, 0, -8), 0x73]);
   const passes = (alone: boolean) => {
     const cpu = new Cpu();
     cpu.setXNumber(31, 1 << 24);
@@ -326,10 +331,8 @@ Deno.test("a region returns after REGION_BUDGET backward jumps, and once warm af
 });
 
 Deno.test("a region out of budget leaves at its next jump back to its head, or once overdrawn by as much again", () => {
-  const mem = new AddressSpace(1 << 20);
-  mem.mmap(CODE, 4096, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
   // The head counts its passes in x6 and sets x7 inner passes; the inner loop at CODE + 8 counts its passes in x5.
-  emit(mem, CODE, [
+  const fn = codeRegion([
     addi(6, 6, 1),
     addi(7, 13, 0),
     addi(5, 5, 1),
@@ -338,9 +341,7 @@ Deno.test("a region out of budget leaves at its next jump back to its head, or o
     addi(31, 31, -1),
     bne(31, 0, -24),
     0x73,
-  ]);
-  const cache = new TbCache(mem, makeRuntime(mem));
-  const fn = compileWasmRegion([cache.get(CODE), cache.get(CODE + 8), cache.get(CODE + 20)], cache.rt.wasm!)!;
+  ], [CODE, CODE + 8, CODE + 20]);
   const run = (inner: number) => {
     const cpu = new Cpu();
     cpu.setXNumber(13, inner);
