@@ -32,8 +32,7 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { PAGE_CODE, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
-import { LEFT_TO_JAVASCRIPT, WASM_TRANS, wasmTranslatable } from "./trans.ts";
+import { LEFT_TO_JAVASCRIPT, PAGE_NEEDS, WASM_TRANS, wasmTranslatable } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import {
   type ArenaWindows,
@@ -695,8 +694,8 @@ function emitWasmRegion(
           base: group.base,
           lo: group.lo,
           length: group.end - group.lo,
-          mask: (group.loads ? PROT_READ : 0) | (group.stores ? PROT_WRITE | PAGE_CODE : 0),
-          want: (group.loads ? PROT_READ : 0) | (group.stores ? PROT_WRITE : 0),
+          mask: (group.loads ? PAGE_NEEDS.load.mask : 0) | (group.stores ? PAGE_NEEDS.store.mask : 0),
+          want: (group.loads ? PAGE_NEEDS.load.want : 0) | (group.stores ? PAGE_NEEDS.store.want : 0),
           oneAddress: group.oneAddress,
         }
         : undefined;

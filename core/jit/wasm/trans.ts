@@ -70,15 +70,26 @@ const LOAD_OPS: Record<number, [signed: number, unsigned: number]> = {
 const STORE_OPS: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16, 4: OP.i64_store32, 8: OP.i64_store };
 
 /**
+ * What a load and a store need of their page's flags (`(flags & mask) ==
+ * want`): a store into a page holding translated code takes the slow
+ * path, which invalidates that code. An access group needs both of what
+ * its loads and stores need (`region.ts`).
+ */
+export const PAGE_NEEDS = {
+  load: { mask: PROT_READ, want: PROT_READ },
+  store: { mask: PROT_WRITE | PAGE_CODE, want: PROT_WRITE },
+} as const;
+
+/**
  * Pushes an i32 that is non-zero when a lone access of `size` bytes at
  * `rs1 + imm` must take the slow path: the address is at or above 4 GiB,
- * it is not aligned to `size`, or its page's flags masked by `mask` are not
- * `want` ({@link rangeCondition}). Returns the i32 local holding the
+ * it is not aligned to `size`, or its page's flags do not meet `need`
+ * ({@link PAGE_NEEDS}, {@link rangeCondition}). Returns the i32 local holding the
  * address's low word, and the i64 local holding it whole, for the plugins'
  * memory actions.
  */
-function slowPathCondition(e: WasmEmitter, i: Insn, size: number, mask: number, want: number) {
-  return rangeCondition(e, { base: i.rs1, lo: i.imm, length: size, mask, want });
+function slowPathCondition(e: WasmEmitter, i: Insn, size: number, need: { mask: number; want: number }) {
+  return rangeCondition(e, { base: i.rs1, lo: i.imm, length: size, mask: need.mask, want: need.want });
 }
 
 /**
@@ -228,7 +239,7 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
       pushResult(e);
     };
     const full = () => {
-      const checked = slowPathCondition(e, i, size, PROT_READ, PROT_READ);
+      const checked = slowPathCondition(e, i, size, PAGE_NEEDS.load);
       a64 = checked.a64;
       e.code.unlikely();
       e.if(I64);
@@ -283,8 +294,7 @@ function store(size: 1 | 2 | 4 | 8, fp = false): WasmTrans {
       e.checkStatus();
     };
     const full = () => {
-      // Stores into pages holding translated code take the slow path, which invalidates that code.
-      const checked = slowPathCondition(e, i, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
+      const checked = slowPathCondition(e, i, size, PAGE_NEEDS.store);
       a64 = checked.a64;
       e.code.unlikely();
       e.if(VOID);
