@@ -155,6 +155,17 @@ Deno.test("a plugin that poisons the intrinsics its runtime uses harms only itse
   }
 });
 
+Deno.test("register reads give a new array each, which later reads neither see scribbled on nor change", async () => {
+  const ref = await reference();
+  const r = await withPlugin(join(HOSTILE, "register_bytes.ts"), ["-d", "plugin"]);
+  assertEquals({ status: r.status, stdout: text(r.stdout) }, { status: ref.status, stdout: text(ref.stdout) });
+  const m = /^reads (\d+) broken (\d+)$/m.exec(r.err);
+  assert(m, r.err);
+  // More reads than the stock holds many times over, so that most come from arrays made while the plugin waited.
+  assert(Number(m[1]) > 1000, r.err);
+  assertEquals(Number(m[2]), 0, r.err);
+});
+
 Deno.test("a plugin that reaches the global object finds no way out: no signal, no stdio, no file, no process", async () => {
   const marker = join(await tempDir("plume-marker-"), "touched");
   const input = "the guest's stdin, every byte of it\n".repeat(200);
