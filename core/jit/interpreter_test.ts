@@ -12,7 +12,7 @@ import { CSR, makeRuntime, type Runtime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
-import { LEFT_TO_JAVASCRIPT, WASM_POLICY, WASM_TRANS, wasmTranslatable } from "./wasm/trans.ts";
+import { LEFT_TO_JAVASCRIPT, WASM_POLICY, WASM_TRANS, wasmTranslatable, wordResults } from "./wasm/trans.ts";
 import { rng } from "./_rng_testing.ts";
 import { READS_FS1 } from "./vector_ops.ts";
 
@@ -334,6 +334,78 @@ Deno.test("WebAssembly regions agree with the interpreter on random RV64IMAFD an
   }
   assertEquals(compared > 8000, true);
   assertEquals(faults > 100, true, `${faults} faults`);
+});
+
+/**
+ * A random instruction of those that make, keep or read sign-extended
+ * words (`isWord` and `wordResults` in `wasm/trans.ts`), on registers
+ * `regs`: word operations, bitwise ones and comparisons, \`lui\`, \`li\`
+ * and \`mv\`, 64-bit arithmetic, loads and stores through BASE; a branch
+ * when `last`.
+ */
+function wordInsn(next: () => number, regs: readonly number[], last: boolean): Insn {
+  const reg = () => regs[next() % regs.length];
+  const imm = () => next() % 3 ? (next() % 4096) - 2048 : [0, -1, 1, 255, 2047, -2048][next() % 6];
+  const r = (op: number, f3: number, f7: number) => f7 << 25 | reg() << 20 | reg() << 15 | f3 << 12 | reg() << 7 | op;
+  const i = (op: number, f3: number, value: number, rs1 = reg()) =>
+    (value & 0xfff) << 20 | rs1 << 15 | f3 << 12 | reg() << 7 | op;
+  if (last) {
+    // A branch past the block's end: taken or not, the region leaves with the pc it chose.
+    return decode((reg() << 20 | reg() << 15 | [0, 1, 4, 5, 6, 7][next() % 6] << 12 | 8 << 8 | 0x63) >>> 0)!;
+  }
+  const makers = [
+    () => r(0x3b, [0, 1, 5][next() % 3], 0), // addw, sllw, srlw
+    () => r(0x3b, [0, 5][next() % 2], 0x20), // subw, sraw
+    () => r(0x3b, 0, 1), // mulw
+    () => i(0x1b, 0, imm()), // addiw (sext.w when 0)
+    () => i(0x1b, [1, 5][next() % 2], next() % 32), // slliw, srliw
+    () => i(0x1b, 5, 0x400 | (next() % 32)), // sraiw
+    () => r(0x33, [4, 6, 7][next() % 3], 0), // xor, or, and
+    () => r(0x33, [4, 6, 7][next() % 3], 0), // (twice as often: they are what the words are for)
+    () => i(0x13, [4, 6, 7][next() % 3], imm()), // xori, ori, andi
+    () => r(0x33, [2, 3][next() % 2], 0), // slt, sltu
+    () => i(0x13, [2, 3][next() % 2], imm()), // slti, sltiu
+    () => r(0x33, 0, [0, 0x20][next() % 2]), // add, sub
+    () => i(0x13, 0, next() % 2 ? 0 : imm(), next() % 3 ? reg() : 0), // mv, li, addi
+    () => i(0x13, [1, 5][next() % 2], next() % 64), // slli, srli
+    () => (next() & 0xfffff) << 12 | reg() << 7 | 0x37, // lui
+    () => i(0x03, [0, 1, 2, 3, 4, 5, 6][next() % 7], (next() % 64) - 32, BASE), // lb … lwu
+    () =>
+      ((next() % 64) - 32 & 0xfe0) << 20 | reg() << 20 | BASE << 15 | (next() % 4) << 12 | ((next() % 32) << 7) | 0x23,
+  ];
+  const insn = decode(makers[next() % makers.length]() >>> 0)!;
+  return insn.rd === BASE ? { ...insn, rd: regs[1] } : insn;
+}
+
+Deno.test("WebAssembly regions agree with the interpreter where word results stay 32-bit words", () => {
+  const next = rng(0x3bd5);
+  let compared = 0, onWords = 0;
+  for (let round = 0; round < 3000; round++) {
+    // Few registers, so that results are read again: x0 and three or four others.
+    const regs = [0, 5, 6, 7, 28].slice(0, 4 + (next() % 2));
+    const insns: Insn[] = [];
+    for (let k = 2 + (next() % 20); k > 0; k--) insns.push(wordInsn(next, regs, false));
+    if (next() % 2) insns.push(wordInsn(next, regs, true));
+    onWords += wordResults(insns).filter(Boolean).length;
+    const pcs: number[] = [];
+    let at = PC;
+    for (const i of insns) pcs.push(at), at += i.size;
+    const block = { pc: PC, insns, pcs, end: at }, s = state(next);
+    // Registers hold values of every kind: sign-extended words or not, small, negative.
+    for (const r of regs.slice(1)) {
+      if (next() % 3 === 0) s.x[2 * r + 1] = s.x[2 * r] >> 31;
+      else if (next() % 4 === 0) s.x[2 * r] = next() % 256, s.x[2 * r + 1] = 0;
+    }
+    const a = runTier("interpreter", block, s)!, b = runTier("wasm", block, s)!;
+    const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm}`).join("; ");
+    assertEquals(b.result, a.result, `result of ${what}`);
+    assertEquals(b.x, a.x, `integer registers after ${what}`);
+    assertEquals(b.data, a.data, `memory after ${what}`);
+    compared += insns.length;
+  }
+  assertEquals(compared > 30000, true);
+  // The i32 path is taken often, not by chance.
+  assertEquals(onWords > 2000, true, `${onWords} bitwise operations on words`);
 });
 
 /** FP register contents worth testing: the bits of doubles and of NaN-boxed singles, special ones among them. */

@@ -164,6 +164,35 @@ export class WasmEmitter {
     for (const pool of this.scratch.values()) pool.free.push(...pool.used.splice(0));
   }
 
+  /**
+   * Registers (bit i for x_i) known to hold a sign-extended 32-bit value,
+   * as the word operations, word loads and comparisons leave them: an
+   * operation whose operands all are may work on their low words, which
+   * V8 then takes from the 32-bit results that made them instead of
+   * sign-extending those first. Known for the current guest block only
+   * (its start is a join), and forgotten at any other write.
+   */
+  private words = 0;
+
+  /**
+   * Whether the current instruction, a bitwise one, is computed on low
+   * words when its operands are words (`wordResults` in `trans.ts`): set
+   * by the region compiler.
+   */
+  wordResult = false;
+
+  /** Starts emitting a guest block: nothing is known of the registers' values. */
+  startBlock(): void {
+    this.words = 0;
+    this.ended = false;
+    this.nest = 0;
+  }
+
+  /** Whether register `r` holds a sign-extended 32-bit value (x0 does). */
+  isWord(r: number): boolean {
+    return r === 0 || (this.words & (1 << r)) !== 0;
+  }
+
   /** Pushes register `r` (x0 is the constant 0). */
   get(r: number): this {
     if (r === 0) this.code.i64Const(0);
@@ -171,11 +200,31 @@ export class WasmEmitter {
     return this;
   }
 
+  /** Pushes the low word of register `r` as an i32. */
+  getWord(r: number): this {
+    if (r === 0) this.code.i32Const(0);
+    else this.code.localGet(this.reg[r]).op(OP.i32_wrap_i64);
+    return this;
+  }
+
   /** Pops the i64 on the stack into register `r` (dropped for x0). */
   set(r: number): this {
     if (r === 0) this.code.op(OP.drop);
-    else this.code.localSet(this.reg[r]);
+    else this.code.localSet(this.reg[r]), this.words &= ~(1 << r);
     return this;
+  }
+
+  /** Pops the i64 on the stack, a sign-extended 32-bit value, into register `r` ({@link isWord}). */
+  setWord(r: number): this {
+    this.set(r);
+    this.words |= 1 << r;
+    return this;
+  }
+
+  /** Pops the i32 on the stack into register `r`, sign-extended. */
+  setWordFrom32(r: number): this {
+    this.code.op(OP.i64_extend_i32_s);
+    return this.setWord(r);
   }
 
   /** Opens an `if` (the condition is on the stack) with result type `type` (VOID for none). */

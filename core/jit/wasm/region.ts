@@ -32,7 +32,7 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { LEFT_TO_JAVASCRIPT, PAGE_NEEDS, WASM_TRANS, wasmTranslatable } from "./trans.ts";
+import { LEFT_TO_JAVASCRIPT, PAGE_NEEDS, VECTOR_SET, WASM_TRANS, wasmTranslatable, wordResults } from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import {
   type ArenaWindows,
@@ -45,7 +45,7 @@ import {
   wasmInstrumentable,
 } from "./instrument.ts";
 import { streamsRecords } from "../plugin_actions.ts";
-import { hasVector, VECTOR_OPS, WRITES_RD } from "../vector_ops.ts";
+import { hasVector, WRITES_RD } from "../vector_ops.ts";
 import type { VectorTier } from "./runtime.ts";
 
 /**
@@ -348,8 +348,6 @@ export function wasmRegionSupported(region: readonly TranslationBlock[], w?: Was
     wasmTranslatable(tb.insns, w?.vector)
   );
 }
-
-const VECTOR_SET: ReadonlySet<string> = new Set(VECTOR_OPS);
 
 /** The jumps between blocks of `region` ([from, to] indexes) that its code may take, as far as known before emitting. */
 function regionEdges(region: readonly TranslationBlock[], sites: readonly TranslationBlock[]): [number, number][] {
@@ -678,14 +676,15 @@ function emitWasmRegion(
         c.brTable([0, ...depths.map((d) => d! + 1)], 0).op(OP.end);
       }
     }
-    e.ended = false;
-    e.nest = 0;
+    e.startBlock();
     // Instrumented accesses check one by one, as the plugins' memory actions follow each of them.
     const groups = tb.instr ? new Map<number, AccessGroup>() : accessGroups(tb.insns);
     const groupOk = new Map<AccessGroup, number>();
+    const words = wordResults(tb.insns);
     for (let j = 0; j < tb.insns.length && !e.ended; j++) {
       const insn = tb.insns[j];
       e.startInsn(tb.pcs[j], insn?.size ?? 4);
+      e.wordResult = words[j];
       const group = groups.get(j);
       if (group?.first === j) groupOk.set(group, groupLocals[groupOk.size] ??= e.local(I32));
       e.groupOk = group ? groupOk.get(group)! : -1;
