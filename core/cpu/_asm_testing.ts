@@ -21,6 +21,22 @@ export const lw = (rd: number, rs1: number, imm: number): number => I(0x03, 2, r
 /** `add rd, rs1, rs2`. */
 export const add = (rd: number, rs1: number, rs2: number): number =>
   ((rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33) >>> 0;
+/** `addiw rd, rs1, imm` (`sext.w rd, rs1` when imm is 0). */
+export const addiw = (rd: number, rs1: number, imm: number): number => I(0x1b, 0, rd, rs1, imm);
+/** `srliw rd, rs1, sh`. */
+export const srliw = (rd: number, rs1: number, sh: number): number => I(0x1b, 5, rd, rs1, sh);
+/** `xori rd, rs1, imm`. */
+export const xori = (rd: number, rs1: number, imm: number): number => I(0x13, 4, rd, rs1, imm);
+const R = (op: number, f3: number, f7: number, rd: number, rs1: number, rs2: number) =>
+  ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
+/** `addw rd, rs1, rs2`. */
+export const addw = (rd: number, rs1: number, rs2: number): number => R(0x3b, 0, 0, rd, rs1, rs2);
+/** `xor rd, rs1, rs2`. */
+export const xor = (rd: number, rs1: number, rs2: number): number => R(0x33, 4, 0, rd, rs1, rs2);
+/** `or rd, rs1, rs2`. */
+export const or = (rd: number, rs1: number, rs2: number): number => R(0x33, 6, 0, rd, rs1, rs2);
+/** `sltu rd, rs1, rs2`. */
+export const sltu = (rd: number, rs1: number, rs2: number): number => R(0x33, 3, 0, rd, rs1, rs2);
 /** `sw rs2, imm(rs1)`. */
 export const sw = (rs2: number, rs1: number, imm: number): number =>
   ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (2 << 12) | ((imm & 0x1f) << 7) | 0x23) >>> 0;
@@ -46,6 +62,10 @@ function branch(f3: number, rs1: number, rs2: number, off: number): number {
 
 /** `bne rs1, rs2, off` (off in bytes from this instruction). */
 export const bne = (rs1: number, rs2: number, off: number): number => branch(1, rs1, rs2, off);
+/** `blt rs1, rs2, off`. */
+export const blt = (rs1: number, rs2: number, off: number): number => branch(4, rs1, rs2, off);
+/** `bltu rs1, rs2, off`. */
+export const bltu = (rs1: number, rs2: number, off: number): number => branch(6, rs1, rs2, off);
 /** `beq rs1, rs2, off`. */
 export const beq = (rs1: number, rs2: number, off: number): number => branch(0, rs1, rs2, off);
 /** `jal x0, off`. */

@@ -165,14 +165,14 @@ export class WasmEmitter {
   }
 
   /**
-   * Registers (bit i for x_i) known to hold a sign-extended 32-bit value,
-   * as the word operations, word loads and comparisons leave them: an
-   * operation whose operands all are may work on their low words, which
-   * V8 then takes from the 32-bit results that made them instead of
-   * sign-extending those first. Known for the current guest block only
-   * (its start is a join), and forgotten at any other write.
+   * Registers (bit i for x_i) known to hold a sign-extended 32-bit value
+   * before the current instruction (`wordsAfter` in `trans.ts` says what
+   * each instruction leaves; `wordsAtStart` in `region.ts` what every
+   * jump into a block keeps): an operation whose operands all are may work
+   * on their low words, which V8 then takes from the 32-bit results that
+   * made them instead of sign-extending those first.
    */
-  private words = 0;
+  words = 0;
 
   /**
    * Whether the current instruction, a bitwise one, is computed on low
@@ -181,9 +181,9 @@ export class WasmEmitter {
    */
   wordResult = false;
 
-  /** Starts emitting a guest block: nothing is known of the registers' values. */
-  startBlock(): void {
-    this.words = 0;
+  /** Starts emitting a guest block, whose registers `words` hold sign-extended words ({@link words}). */
+  startBlock(words: number): void {
+    this.words = words;
     this.ended = false;
     this.nest = 0;
   }
@@ -210,21 +210,14 @@ export class WasmEmitter {
   /** Pops the i64 on the stack into register `r` (dropped for x0). */
   set(r: number): this {
     if (r === 0) this.code.op(OP.drop);
-    else this.code.localSet(this.reg[r]), this.words &= ~(1 << r);
-    return this;
-  }
-
-  /** Pops the i64 on the stack, a sign-extended 32-bit value, into register `r` ({@link isWord}). */
-  setWord(r: number): this {
-    this.set(r);
-    this.words |= 1 << r;
+    else this.code.localSet(this.reg[r]);
     return this;
   }
 
   /** Pops the i32 on the stack into register `r`, sign-extended. */
-  setWordFrom32(r: number): this {
+  setFrom32(r: number): this {
     this.code.op(OP.i64_extend_i32_s);
-    return this.setWord(r);
+    return this.set(r);
   }
 
   /** Opens an `if` (the condition is on the stack) with result type `type` (VOID for none). */

@@ -32,7 +32,15 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./enc
 import { WasmEmitter } from "./emitter.ts";
 import { FN, FP_HELPERS, type FpHelper, IMPORTED_NAMES, MEM, WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
-import { LEFT_TO_JAVASCRIPT, PAGE_NEEDS, VECTOR_SET, WASM_TRANS, wasmTranslatable, wordResults } from "./trans.ts";
+import {
+  LEFT_TO_JAVASCRIPT,
+  PAGE_NEEDS,
+  VECTOR_SET,
+  WASM_TRANS,
+  wasmTranslatable,
+  wordResults,
+  wordsAfter,
+} from "./trans.ts";
 import { type Scope, type Structure, structure } from "./structure.ts";
 import {
   type ArenaWindows,
@@ -366,6 +374,31 @@ function regionEdges(region: readonly TranslationBlock[], sites: readonly Transl
 }
 
 /**
+ * The registers (bits) holding sign-extended words at the start of each
+ * block of `region` whatever jump led there (`wordsAfter` in `trans.ts`),
+ * given its `edges`: none at the head, which the dispatcher enters, nor at
+ * a block no edge reaches; elsewhere those every predecessor leaves, found
+ * by iterating from "all" down to a fixed point (a loop's head keeps what
+ * its body keeps).
+ */
+function startWords(region: readonly TranslationBlock[], edges: readonly [number, number][]): number[] {
+  const from: number[][] = region.map(() => []);
+  for (const [f, t] of edges) from[t].push(f);
+  const out = region.map(() => ~0);
+  const start = region.map((_, k) => (k === 0 || from[k].length === 0 ? 0 : ~0));
+  for (let changed = true; changed;) {
+    changed = false;
+    region.forEach((tb, k) => {
+      if (k !== 0 && from[k].length > 0) start[k] = from[k].reduce((w, f) => w & out[f], ~0);
+      let w = start[k];
+      for (const i of tb.insns) if (i !== null) w = wordsAfter(i, w);
+      if (w !== out[k]) out[k] = w, changed = true;
+    });
+  }
+  return start;
+}
+
+/**
  * The region's blocks in reverse postorder from its head (the head stays
  * first): then a jump back to an earlier block is a loop's, and a loop's
  * blocks come together, which `structure.ts` needs (a region's own order
@@ -546,6 +579,7 @@ function emitWasmRegion(
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   const sites = returnSites(region);
   const shape = structured ? structure(regionEdges(region, sites)) : undefined;
+  const wordsAtStart = startWords(region, regionEdges(region, sites));
   const c = e.code;
   let current = 0;
   /** Labels open around the current code, innermost last (the structured form). */
@@ -676,7 +710,7 @@ function emitWasmRegion(
         c.brTable([0, ...depths.map((d) => d! + 1)], 0).op(OP.end);
       }
     }
-    e.startBlock();
+    e.startBlock(wordsAtStart[k]);
     // Instrumented accesses check one by one, as the plugins' memory actions follow each of them.
     const groups = tb.instr ? new Map<number, AccessGroup>() : accessGroups(tb.insns);
     const groupOk = new Map<AccessGroup, number>();
@@ -708,6 +742,7 @@ function emitWasmRegion(
       // wasmTranslatable took no block with an operation left to JavaScript; an illegal one (null) exits.
       const trans = insn === null ? LEFT_TO_JAVASCRIPT : WASM_TRANS[insn.op];
       if (insn === null || trans === LEFT_TO_JAVASCRIPT || !trans(e, insn)) e.exit(EXIT_ILLEGAL, e.pc);
+      else e.words = wordsAfter(insn, e.words);
     }
     if (!e.ended) e.jump(tb.end);
     if (selfLoop) c.op(OP.end), selfLoop = 0;

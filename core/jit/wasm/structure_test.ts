@@ -1,5 +1,23 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { add, addi, andi, beq, bne, emit, j, slli } from "../../cpu/_asm_testing.ts";
+import {
+  add,
+  addi,
+  addiw,
+  addw,
+  andi,
+  beq,
+  blt,
+  bltu,
+  bne,
+  emit,
+  j,
+  or,
+  slli,
+  sltu,
+  srliw,
+  xor,
+  xori,
+} from "../../cpu/_asm_testing.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ } from "../../mem/address_space.ts";
 import { interpretBlock } from "../interpreter.ts";
@@ -86,9 +104,22 @@ function randomProgram(mem: AddressSpace, next: () => number, n: number): number
     const words = [addi(31, 31, -1), beq(31, 0, EXIT - (at + 4))];
     for (let m = next() % 4; m > 0; m--) {
       const rd = 5 + (next() % 8), rs1 = 5 + (next() % 8), rs2 = 5 + (next() % 8);
-      words.push(
-        next() % 3 === 0 ? slli(rd, rs1, next() % 64) : next() % 2 ? add(rd, rs1, rs2) : addi(rd, rs1, next() % 2048),
-      );
+      // 64-bit arithmetic, and word operations whose results blocks further on may know to be words.
+      const makers = [
+        () => slli(rd, rs1, next() % 64),
+        () => add(rd, rs1, rs2),
+        () => addi(rd, rs1, next() % 2048),
+        () => addw(rd, rs1, rs2),
+        () => addiw(rd, rs1, next() % 2 ? 0 : next() % 2048),
+        () => srliw(rd, rs1, next() % 32),
+        () => xor(rd, rs1, rs2),
+        () => or(rd, rs1, rs2),
+        () => xori(rd, rs1, next() % 2 ? -1 : next() % 2048),
+        () => andi(rd, rs1, next() % 2 ? 255 : -16),
+        () => sltu(rd, rs1, rs2),
+        () => addi(rd, rs1, 0), // mv
+      ];
+      words.push(makers[next() % makers.length]());
     }
     const to = CODE + (next() % n) * PIECE, here = at + 4 * words.length;
     switch (next() % 6) {
@@ -99,9 +130,11 @@ function randomProgram(mem: AddressSpace, next: () => number, n: number): number
         words.push(bne(30, 0, self - (at + 4 * words.length)));
         break;
       }
-      case 0:
-        words.push(bne(5 + (next() % 8), 5 + (next() % 8), to - here));
+      case 0: {
+        const rs1 = 5 + (next() % 8), rs2 = 5 + (next() % 8);
+        words.push([bne, blt, bltu][next() % 3](rs1, rs2, to - here));
         break;
+      }
       case 1:
         words.push(beq(5 + (next() % 8), 0, to - here));
         break;

@@ -265,9 +265,7 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean, fp = false): WasmTrans {
         }
         : undefined,
     );
-    // Bytes, halves and signed words are sign-extended words (`isWord`).
-    if (!fp && (size < 4 || (size === 4 && signed))) e.setWord(i.rd);
-    else if (!fp) e.set(i.rd);
+    if (!fp) e.set(i.rd);
     else {
       if (size === 4) e.code.i64Const(BOX).op(OP.i64_or);
       if (size === 2) e.code.i64Const(BOX_H).op(OP.i64_or);
@@ -436,10 +434,16 @@ function pushOperands(e: WasmEmitter, i: Insn, op: number, immediate: boolean, w
  */
 function bitwise(op: number, immediate: boolean): WasmTrans {
   return (e, i) => {
+    if (op === OP.i64_and && immediate && i.imm >= 0 && e.isWord(i.rs1)) {
+      // A non-negative mask of a word: the low word's AND, zero-extended (which costs x64 nothing). Not of other
+      // values: that made sieve's loop 8% slower (V8 stopped threading its load-and-store group's branch).
+      e.getWord(i.rs1).code.i32Const(i.imm).op(OP.i32_and).op(OP.i64_extend_i32_u);
+      e.set(i.rd);
+      return true;
+    }
     const words = wordOperands(e, i, immediate), onWords = words && e.wordResult;
     e.code.op(pushOperands(e, i, op, immediate, onWords));
-    if (onWords) e.setWordFrom32(i.rd);
-    else if (words || (op === OP.i64_and && immediate && i.imm >= 0)) e.setWord(i.rd);
+    if (onWords) e.setFrom32(i.rd);
     else e.set(i.rd);
     return true;
   };
@@ -479,6 +483,34 @@ function integerFields(i: Insn): { reads: number; rd: number } {
 
 /** The word operations: their results are sign-extended from i32 ones ({@link word}). */
 const WORD_OPS: ReadonlySet<Op> = new Set<Op>([...WORD_READERS].filter((op) => !BITWISE.has(op)));
+
+/** Loads whose result is a sign-extended word: bytes and halves either way, signed words. */
+const WORD_LOADS: ReadonlySet<Op> = new Set<Op>(["lb", "lh", "lw", "lbu", "lhu"]);
+
+/**
+ * The registers (bit i for x_i) holding sign-extended 32-bit values after
+ * instruction `i`, given those that did before (`words`): what the
+ * emitter knows of the values ({@link WasmEmitter.isWord}), the one rule
+ * both it and the region's analysis of each block's start follow. Word
+ * operations, byte, half and signed word loads, comparisons, \`lui\` and
+ * \`li\` make words, \`mv\` copies what is known of its source, a bitwise
+ * operation on words makes one (and \`andi\` with a non-negative mask
+ * whatever its operand); any other write to the register named rd (or a
+ * field named rd naming another kind of register) forgets it.
+ */
+export function wordsAfter(i: Insn, words: number): number {
+  const rd = i.rd, word = (r: number) => r === 0 || (words & (1 << r)) !== 0;
+  if (rd === 0) return words;
+  let made: boolean;
+  if (WORD_OPS.has(i.op) || WORD_LOADS.has(i.op) || i.op === "lui") made = true;
+  else if (i.op === "slt" || i.op === "sltu" || i.op === "slti" || i.op === "sltiu") made = true;
+  else if (i.op === "addi") made = i.rs1 === 0 || (i.imm === 0 && word(i.rs1));
+  else if (i.op === "and" || i.op === "or" || i.op === "xor") made = word(i.rs1) && word(i.rs2);
+  else if (i.op === "andi") made = i.imm >= 0 || word(i.rs1);
+  else if (i.op === "ori" || i.op === "xori") made = word(i.rs1);
+  else made = false;
+  return made ? words | (1 << rd) : words & ~(1 << rd);
+}
 
 /**
  * What the rest of a block does with the value instruction `j` writes to
@@ -548,21 +580,7 @@ export function wordResults(insns: readonly (Insn | null)[]): boolean[] {
 function compare(op: number, immediate: boolean): WasmTrans {
   return (e, i) => {
     e.code.op(pushOperands(e, i, op, immediate, wordOperands(e, i, immediate))).op(OP.i64_extend_i32_u);
-    e.setWord(i.rd);
-    return true;
-  };
-}
-
-/** rd = rs1 + imm; \`li\` (rs1 = x0) makes a sign-extended word, \`mv\` (imm = 0) copies what is known of rs1. */
-function addi(): WasmTrans {
-  const add = binaryImm(OP.i64_add);
-  return (e, i) => {
-    if (i.rs1 !== 0 && i.imm !== 0) return add(e, i);
-    const word = e.isWord(i.rs1);
-    if (i.rs1 === 0) e.code.i64Const(i.imm);
-    else e.get(i.rs1);
-    if (word) e.setWord(i.rd);
-    else e.set(i.rd);
+    e.set(i.rd);
     return true;
   };
 }
@@ -578,11 +596,13 @@ function shiftImm(op: number): WasmTrans {
 function word(op: number, immediate: "imm" | "shamt" | false): WasmTrans {
   return (e, i) => {
     if (immediate === "shamt" && (i.imm < 0 || i.imm > 31)) return false;
+    // \`sext.w\` of a word copies it.
+    if (op === OP.i32_add && immediate && i.imm === 0 && e.isWord(i.rs1)) return e.get(i.rs1).set(i.rd), true;
     e.getWord(i.rs1);
     if (immediate) e.code.i32Const(i.imm);
     else e.getWord(i.rs2);
     e.code.op(op);
-    e.setWordFrom32(i.rd);
+    e.setFrom32(i.rd);
     return true;
   };
 }
@@ -1043,7 +1063,7 @@ const vectorOp: WasmTrans = (e, i) => (emitVector(e, i, e.vector), true);
  * JavaScript tier.
  */
 export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRIPT>> = {
-  lui: (e, i) => (e.code.i64Const(i.imm | 0), e.setWord(i.rd), true),
+  lui: (e, i) => (e.code.i64Const(i.imm | 0), e.set(i.rd), true),
   auipc: (e, i) => (e.code.i64Const(e.pc + i.imm), e.set(i.rd), true),
   jal: (e, i) => {
     e.code.i64Const(e.pc + i.size);
@@ -1077,7 +1097,7 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   sh: store(2),
   sw: store(4),
   sd: store(8),
-  addi: addi(),
+  addi: binaryImm(OP.i64_add),
   slti: compare(OP.i64_lt_s, true),
   sltiu: compare(OP.i64_lt_u, true),
   xori: bitwise(OP.i64_xor, true),
