@@ -74,13 +74,15 @@ export function blockExits(tb: TranslationBlock): { targets: number[]; indirect:
 }
 
 const isJump = (i: Insn | null | undefined): i is Insn => !!i && JUMPS.has(i.op);
+/** A jump that links (rd not x0): a call, whose return site follows it; \`j\` and \`jr\` do not. */
+const isCall = (i: Insn | null | undefined): i is Insn => isJump(i) && i.rd !== 0;
 
 /** Static successors of a block: where it may continue, when known at translation time. */
 export function successors(tb: TranslationBlock): number[] {
   const { targets } = blockExits(tb);
   // A call's return site is a likely successor too (reached by the callee's ret).
   const last = tb.insns[tb.insns.length - 1];
-  return isJump(last) && last.rd !== 0 ? [...targets, tb.end] : targets;
+  return isCall(last) ? [...targets, tb.end] : targets;
 }
 
 /**
@@ -116,7 +118,7 @@ export function formRegion(
   // the region's indirect jumps check those first. So a leaf function called from a loop is on the loop's cycle.
   const sites = reach.flatMap((tb, k) => {
     const last = tb.insns[tb.insns.length - 1];
-    const call = isJump(last) && last.rd !== 0;
+    const call = isCall(last);
     const site = call ? index.get(tb.end) : undefined;
     return site === undefined || site === k ? [] : [site];
   });
@@ -152,7 +154,7 @@ export function formRegion(
  * likely lands. Both tiers check them before leaving on an indirect jump.
  */
 export function returnSites(region: readonly TranslationBlock[]): TranslationBlock[] {
-  return region.filter((tb) => region.some((t) => t.end === tb.pc && isJump(t.insns[t.insns.length - 1])));
+  return region.filter((tb) => region.some((t) => t.end === tb.pc && isCall(t.insns[t.insns.length - 1])));
 }
 
 /**
