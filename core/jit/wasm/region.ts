@@ -376,26 +376,42 @@ function regionEdges(region: readonly TranslationBlock[], sites: readonly Transl
 /**
  * The registers (bits) holding sign-extended words at the start of each
  * block of `region` whatever jump led there (`wordsAfter` in `trans.ts`),
- * given its `edges`: none at the head, which the dispatcher enters, nor at
- * a block no edge reaches; elsewhere those every predecessor leaves, found
- * by iterating from "all" down to a fixed point (a loop's head keeps what
- * its body keeps).
+ * given its `edges`: those every predecessor leaves, found by iterating
+ * from "all" down to a fixed point; none at a block no edge reaches. The
+ * head is entered from the dispatcher too, where nothing is known. With
+ * `checkedHead`, its caller checks at each entry that the registers hold
+ * the words that the jumps back to the head leave even so (what a loop's
+ * body makes words: a register the loop does not write would be one
+ * there only because it was at the entry), and those are known there too
+ * ({@link compileWasmRegion}).
  */
-function startWords(region: readonly TranslationBlock[], edges: readonly [number, number][]): number[] {
+function startWords(
+  region: readonly TranslationBlock[],
+  edges: readonly [number, number][],
+  checkedHead: boolean,
+): number[] {
   const from: number[][] = region.map(() => []);
   for (const [f, t] of edges) from[t].push(f);
-  const out = region.map(() => ~0);
-  const start = region.map((_, k) => (k === 0 || from[k].length === 0 ? 0 : ~0));
-  for (let changed = true; changed;) {
-    changed = false;
-    region.forEach((tb, k) => {
-      if (k !== 0 && from[k].length > 0) start[k] = from[k].reduce((w, f) => w & out[f], ~0);
-      let w = start[k];
-      for (const i of tb.insns) if (i !== null) w = wordsAfter(i, w);
-      if (w !== out[k]) out[k] = w, changed = true;
-    });
-  }
-  return start;
+  /** The fixed point with `head` known at the head. */
+  const solve = (head: number) => {
+    const out = region.map(() => ~0);
+    const start = region.map((_, k) => (k === 0 ? head : from[k].length > 0 ? ~0 : 0));
+    for (let changed = true; changed;) {
+      changed = false;
+      region.forEach((tb, k) => {
+        if (k > 0 && from[k].length > 0) start[k] = from[k].reduce((w, f) => w & out[f], ~0);
+        let w = start[k];
+        for (const i of tb.insns) if (i !== null) w = wordsAfter(i, w);
+        if (w !== out[k]) out[k] = w, changed = true;
+      });
+    }
+    return { start, out };
+  };
+  const unchecked = solve(0);
+  if (!checkedHead || from[0].length === 0) return unchecked.start;
+  // More known at the head only adds to what the jumps back leave: these stay true there.
+  const back = from[0].reduce((w, f) => w & unchecked.out[f], ~0);
+  return back === 0 ? unchecked.start : solve(back).start;
 }
 
 /**
@@ -536,13 +552,21 @@ const OVERDRAFT = REGION_BUDGET;
 /** What {@link emitWasmRegion} throws when its structure does not fit the code after all. */
 class Unstructured extends Error {}
 
+/** A region function's code, its locals and branch hints, and the words its head takes for granted (`startWords`). */
+interface EmittedRegion {
+  locals: number[];
+  code: number[];
+  hints: [number, 0 | 1][];
+  headWords: number;
+}
+
 /**
- * Emits the region function's code; returns its locals and code. With
- * `structured`, jumps are `br`s to the labels `structure.ts` places
- * (where it can), otherwise through one `br_table` in an outer loop.
- * `counted`: as the JavaScript tier's `compileRegion`, every jump from one
- * block of the region to another is a block done, against the slot's
- * `blocksLeft`.
+ * Emits the region function's code. With `structured`, jumps are `br`s to
+ * the labels `structure.ts` places (where it can), otherwise through one
+ * `br_table` in an outer loop. `counted`: as the JavaScript tier's
+ * `compileRegion`, every jump from one block of the region to another is
+ * a block done, against the slot's `blocksLeft`. `checkedHead`: the
+ * caller checks the head's words at each entry (`startWords`).
  */
 function emitWasmRegion(
   region: readonly TranslationBlock[],
@@ -550,8 +574,9 @@ function emitWasmRegion(
   counted: boolean,
   windows: ArenaWindows,
   perVcpu: boolean,
+  checkedHead: boolean,
   vector?: VectorTier,
-): { locals: number[]; code: number[]; hints: [number, 0 | 1][] } {
+): EmittedRegion {
   region = reversePostorder(region);
   const e = new WasmEmitter();
   e.vector = vector;
@@ -579,7 +604,7 @@ function emitWasmRegion(
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   const sites = returnSites(region);
   const shape = structured ? structure(regionEdges(region, sites)) : undefined;
-  const wordsAtStart = startWords(region, regionEdges(region, sites));
+  const wordsAtStart = startWords(region, regionEdges(region, sites), checkedHead);
   const c = e.code;
   let current = 0;
   /** Labels open around the current code, innermost last (the structured form). */
@@ -761,7 +786,7 @@ function emitWasmRegion(
   if (e.counters) emitCounterFlush(e, e.counters);
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
-  return { locals: e.localTypes, code: c.bytes, hints: c.hints };
+  return { locals: e.localTypes, code: c.bytes, hints: c.hints, headWords: wordsAtStart[0] };
 }
 
 /**
@@ -773,17 +798,33 @@ export function wasmRegionModule(
   w: WasmRuntime,
   counted = false,
 ): Uint8Array<ArrayBuffer> | undefined {
+  return regionModule(region, w, counted, false)?.bytes;
+}
+
+/** The module of `region` ({@link wasmRegionModule}), and the words its head takes for granted when `checkedHead`. */
+function regionModule(
+  region: readonly TranslationBlock[],
+  w: WasmRuntime,
+  counted: boolean,
+  checkedHead: boolean,
+): { bytes: Uint8Array<ArrayBuffer>; headWords: number } | undefined {
   if (!wasmRegionSupported(region, w)) return undefined;
   const windows: ArenaWindows = { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   let emitted;
   try {
-    emitted = emitWasmRegion(region, true, counted, windows, perVcpu, w.vector);
+    emitted = emitWasmRegion(region, true, counted, windows, perVcpu, checkedHead, w.vector);
   } catch (err) {
     if (!(err instanceof Unstructured)) throw err;
-    emitted = emitWasmRegion(region, false, counted, windows, perVcpu, w.vector);
+    emitted = emitWasmRegion(region, false, counted, windows, perVcpu, checkedHead, w.vector);
   }
-  return moduleBytes(w, emitted.locals, emitted.code, emitted.hints);
+  return { bytes: moduleBytes(w, emitted.locals, emitted.code, emitted.hints), headWords: emitted.headWords };
+}
+
+/** Whether registers `regs` of register file `x` (lo, hi words) all hold sign-extended 32-bit values. */
+function holdWords(x: Int32Array, regs: readonly number[]): boolean {
+  for (let k = 0; k < regs.length; k++) if (x[2 * regs[k] + 1] !== x[2 * regs[k]] >> 31) return false;
+  return true;
 }
 
 /**
@@ -795,18 +836,29 @@ export function compileWasmRegion(
   region: readonly TranslationBlock[],
   w: WasmRuntime,
   counted = false,
+  checkedHead = true,
 ): BlockFn | undefined {
-  const bytes = wasmRegionModule(region, w, counted);
-  if (bytes === undefined) return undefined;
+  const module = regionModule(region, w, counted, checkedHead);
+  if (module === undefined) return undefined;
+  const { bytes, headWords } = module;
+  // The head's code takes words for granted where every jump back to it leaves them (`startWords`): an entry from
+  // the dispatcher where they do not hold runs the same region made without them (made then).
+  const heldWords: number[] = [];
+  for (let r = 1; r < 32; r++) if (headWords & (1 << r)) heldWords.push(r);
+  let unchecked: BlockFn | undefined;
   // Whether plugins' actions need the vCPU's index: the caller then writes it to the slot at each entry.
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   // As a JavaScript region's: any fault in a region that streams records truncates the plugins' last block record.
   const reportsFaults = region.some((tb) => tb.instr !== undefined && streamsRecords(tb.instr));
-  const module = new WebAssembly.Module(bytes);
-  const run = new WebAssembly.Instance(module, w.imports).exports.run as (slot: number) => number;
+  const run = new WebAssembly.Instance(new WebAssembly.Module(bytes), w.imports).exports.run as (
+    slot: number,
+  ) => number;
   const made = performance.now();
   let warm = false;
   return (cpu: Cpu) => {
+    if (heldWords.length > 0 && !holdWords(cpu.x, heldWords)) {
+      return (unchecked ??= compileWasmRegion(region, w, counted, false)!)(cpu);
+    }
     let long = false;
     if (!counted) {
       // Not before the region is warm: V8 runs a call in the code it started in, and only the next call in

@@ -118,6 +118,7 @@ function randomProgram(mem: AddressSpace, next: () => number, n: number): number
         () => andi(rd, rs1, next() % 2 ? 255 : -16),
         () => sltu(rd, rs1, rs2),
         () => addi(rd, rs1, 0), // mv
+        () => add(rd, 0, rs2), // c.mv
       ];
       words.push(makers[next() % makers.length]());
     }

@@ -495,7 +495,8 @@ const WORD_LOADS: ReadonlySet<Op> = new Set<Op>(["lb", "lh", "lw", "lbu", "lhu"]
  * operations, byte, half and signed word loads, comparisons, \`lui\` and
  * \`li\` make words, \`mv\` copies what is known of its source, a bitwise
  * operation on words makes one (and \`andi\` with a non-negative mask
- * whatever its operand); any other write to the register named rd (or a
+ * whatever its operand); \`add\` of x0 copies too (\`c.mv\` is \`add rd,
+ * x0, rs2\`); any other write to the register named rd (or a
  * field named rd naming another kind of register) forgets it.
  */
 export function wordsAfter(i: Insn, words: number): number {
@@ -505,6 +506,8 @@ export function wordsAfter(i: Insn, words: number): number {
   if (WORD_OPS.has(i.op) || WORD_LOADS.has(i.op) || i.op === "lui") made = true;
   else if (i.op === "slt" || i.op === "sltu" || i.op === "slti" || i.op === "sltiu") made = true;
   else if (i.op === "addi") made = i.rs1 === 0 || (i.imm === 0 && word(i.rs1));
+  // \`c.mv\` is \`add rd, x0, rs2\`.
+  else if (i.op === "add") made = (i.rs1 === 0 && word(i.rs2)) || (i.rs2 === 0 && word(i.rs1));
   else if (i.op === "and" || i.op === "or" || i.op === "xor") made = word(i.rs1) && word(i.rs2);
   else if (i.op === "andi") made = i.imm >= 0 || word(i.rs1);
   else if (i.op === "ori" || i.op === "xori") made = word(i.rs1);
