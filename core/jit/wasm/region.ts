@@ -798,17 +798,16 @@ export function wasmRegionModule(
   w: WasmRuntime,
   counted = false,
 ): Uint8Array<ArrayBuffer> | undefined {
-  return regionModule(region, w, counted, false)?.bytes;
+  return wasmRegionSupported(region, w) ? regionModule(region, w, counted, false).bytes : undefined;
 }
 
-/** The module of `region` ({@link wasmRegionModule}), and the words its head takes for granted when `checkedHead`. */
+/** The module of `region`, which the tier covers ({@link wasmRegionModule}), and the words its head takes for granted. */
 function regionModule(
   region: readonly TranslationBlock[],
   w: WasmRuntime,
   counted: boolean,
   checkedHead: boolean,
-): { bytes: Uint8Array<ArrayBuffer>; headWords: number } | undefined {
-  if (!wasmRegionSupported(region, w)) return undefined;
+): { bytes: Uint8Array<ArrayBuffer>; headWords: number } {
   const windows: ArenaWindows = { arena: (k) => w.arenaWindow(k), batch: (r) => w.recordBatch(r) };
   const perVcpu = region.some((tb) => usesVcpuIndex(tb.instr));
   let emitted;
@@ -836,11 +835,18 @@ export function compileWasmRegion(
   region: readonly TranslationBlock[],
   w: WasmRuntime,
   counted = false,
-  checkedHead = true,
 ): BlockFn | undefined {
-  const module = regionModule(region, w, counted, checkedHead);
-  if (module === undefined) return undefined;
-  const { bytes, headWords } = module;
+  return wasmRegionSupported(region, w) ? regionFunction(region, w, counted, true) : undefined;
+}
+
+/** {@link compileWasmRegion} of a region the tier covers; `checkedHead` as in `startWords`. */
+function regionFunction(
+  region: readonly TranslationBlock[],
+  w: WasmRuntime,
+  counted: boolean,
+  checkedHead: boolean,
+): BlockFn {
+  const { bytes, headWords } = regionModule(region, w, counted, checkedHead);
   // The head's code takes words for granted where every jump back to it leaves them (`startWords`): an entry from
   // the dispatcher where they do not hold runs the same region made without them (made then).
   const heldWords: number[] = [];
@@ -857,7 +863,7 @@ export function compileWasmRegion(
   let warm = false;
   return (cpu: Cpu) => {
     if (heldWords.length > 0 && !holdWords(cpu.x, heldWords)) {
-      return (unchecked ??= compileWasmRegion(region, w, counted, false)!)(cpu);
+      return (unchecked ??= regionFunction(region, w, counted, false))(cpu);
     }
     let long = false;
     if (!counted) {
