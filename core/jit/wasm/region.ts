@@ -410,7 +410,7 @@ function startWords(
   const unchecked = solve(0);
   if (!checkedHead || from[0].length === 0) return unchecked.start;
   // More known at the head only adds to what the jumps back leave: these stay true there.
-  const back = from[0].reduce((w, f) => w & unchecked.out[f], ~0);
+  const back = from[0].reduce((w, f) => w & unchecked.out[f], ~0) & ~1; // x0 goes without saying
   return back === 0 ? unchecked.start : solve(back).start;
 }
 
