@@ -167,7 +167,7 @@ export class WasmEmitter {
   /**
    * Registers (bit i for x_i) known to hold a sign-extended 32-bit value
    * before the current instruction (`wordsAfter` in `trans.ts` says what
-   * each instruction leaves; `wordsAtStart` in `region.ts` what every
+   * each instruction leaves; `startWords` in `region.ts` what every
    * jump into a block keeps): an operation whose operands all are may work
    * on their low words, which V8 then takes from the 32-bit results that
    * made them instead of sign-extending those first.
