@@ -603,8 +603,9 @@ function emitWasmRegion(
   const n = region.length;
   const index = new Map(region.map((tb, k) => [tb.pc, k]));
   const sites = returnSites(region);
-  const shape = structured ? structure(regionEdges(region, sites)) : undefined;
-  const wordsAtStart = startWords(region, regionEdges(region, sites), checkedHead);
+  const edges = regionEdges(region, sites);
+  const shape = structured ? structure(edges) : undefined;
+  const wordsAtStart = startWords(region, edges, checkedHead);
   const c = e.code;
   let current = 0;
   /** Labels open around the current code, innermost last (the structured form). */
@@ -619,9 +620,7 @@ function emitWasmRegion(
   const b = shape ? -1 : e.local(I32);
   // Without a structure, a block that jumps to itself still loops in a `loop` of its own (selfLoop is 1 inside
   // it), not through the `br_table`: sha256's round loops are such blocks inside a region that does not nest.
-  const loopsToItself = shape
-    ? new Set<number>()
-    : new Set(regionEdges(region, sites).flatMap(([f, t]) => f === t ? [f] : []));
+  const loopsToItself = shape ? new Set<number>() : new Set(edges.flatMap(([f, t]) => f === t ? [f] : []));
   let selfLoop = 0;
   /** Which entry of a loop with several the next pass through its head goes to (0: the head). */
   const entry = shape?.scopes.some((scope) => scope.entries) ? e.local(I32) : -1;
