@@ -37,7 +37,7 @@ export class ProgramFileError extends Error {
  * deepStrictEqual([...bytes.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46]); // "\x7fELF"
  * ```
  */
-export function readProgramFile(path: string): Uint8Array {
+export function readProgramFile(path: string): Uint8Array<ArrayBuffer> {
   // A FIFO would block the open itself: look before opening, then check what was opened.
   if (!Deno.statSync(path).isFile) throw new ProgramFileError("not a regular file", "EACCES");
   const file = Deno.openSync(path, { read: true });
