@@ -188,12 +188,8 @@ async function main(): Promise<void> {
   }
   makeInput(input, 16 << 20);
 
-  console.log(
-    `plume vs qemu-riscv64, ${runs} alternating runs each (${
-      runs * SHORT_RUN_FACTOR
-    } for runs under ${SHORT_RUN_S} s), ` +
-      "medians (wall time, includes start-up)\n",
-  );
+  const counts = `${runs} alternating runs each (${runs * SHORT_RUN_FACTOR} for runs under ${SHORT_RUN_S} s)`;
+  console.log(`plume vs qemu-riscv64, ${counts}, medians (wall time, includes start-up)\n`);
   const header = ["workload", "guest insns", "qemu s", "plume s", "plume/qemu", "qemu MIPS", "plume MIPS", "RSS ratio"];
   console.log(header.join(" | "));
   for (const w of workloads) {

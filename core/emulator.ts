@@ -191,8 +191,9 @@ export interface ForkedHooks extends ForkingHooks {
  * @throws {ElfError} when it is not a loadable RV64 executable
  */
 export function createGuest(cfg: GuestConfig): Guest {
-  const bytes = readProgram(cfg.program);
+  // Taken first: a file that changes while it is read then gets no symbols rather than another file's.
   const stamp = fileStamp(cfg.program);
+  const bytes = readProgram(cfg.program);
   const rr = cfg.runLog;
   const replay = rr?.replaying ? rr as Replayer : undefined;
   replay?.checkProgram(cfg.program, bytes, replay.header.sha256);
