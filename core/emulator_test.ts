@@ -1,0 +1,37 @@
+import { assertEquals } from "../tests/assert.ts";
+import { createGuest, type Guest } from "./emulator.ts";
+import { fileUrlToPath } from "./util/file_url.ts";
+import { Log } from "./util/log.ts";
+
+const HELLO = fileUrlToPath(new URL("../tests/guest/bin/hello_asm", import.meta.url));
+/** `_start` in hello_asm's symbol table. */
+const START = 0x100e8;
+
+function guestOf(path: string): Guest {
+  return createGuest({
+    program: path,
+    argv: [path],
+    envp: [],
+    sysroot: "",
+    log: new Log(),
+    strace: false,
+    oneInsnPerTb: false,
+    seed: undefined,
+  });
+}
+
+Deno.test("a guest's symbols are read from its file at the first lookup, and never from another file", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/hello`;
+    Deno.copyFileSync(HELLO, path);
+    assertEquals(guestOf(path).symbols.lookup(START), "_start");
+    const replaced = guestOf(path);
+    // Another file in its place before the first lookup (the same bytes, but not the file that was loaded).
+    Deno.removeSync(path);
+    Deno.copyFileSync(HELLO, path);
+    assertEquals(replaced.symbols.lookup(START), "");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
