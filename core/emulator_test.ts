@@ -35,3 +35,18 @@ Deno.test("a guest's symbols are read from its file at the first lookup, and nev
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("a program replaced by an endless device before the first symbol lookup is not read", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/hello`;
+    Deno.copyFileSync(HELLO, path);
+    const guest = guestOf(path);
+    Deno.removeSync(path);
+    Deno.symlinkSync("/dev/zero", path);
+    // Read, /dev/zero would never end: the lookup answers at once with no name.
+    assertEquals(guest.symbols.lookup(START), "");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
