@@ -58,8 +58,16 @@ export interface VectorTier {
 
 /** The imports shared by the region modules of one address space. */
 export interface WasmRuntime {
-  /** Imports of every region module. */
+  /** Imports of every region module (the `core/fpu/` helpers among them are made at the first use). */
   readonly imports: WebAssembly.Imports;
+  /** The helpers that may fault (`imports.h` but the `core/fpu/` ones), for the WebAssembly interpreter. */
+  readonly faulting: Readonly<Record<string, (...args: number[]) => number>>;
+  /** The memories of `imports.m`: the guest's, its page flags, the register arena. */
+  readonly memories: {
+    readonly guest: WebAssembly.Memory;
+    readonly pages: WebAssembly.Memory;
+    readonly regs: WebAssembly.Memory;
+  };
   /** Size of the guest memory, in 64 KiB WebAssembly pages. */
   readonly guestPages: number;
   /** Size of the page-flag memory, in WebAssembly pages. */
@@ -173,97 +181,118 @@ export function makeWasmRuntime(
     i32[at] = lo;
     i32[at + 1] = hi;
   };
-  const w: WasmRuntime = {
-    imports: {
-      h: {
-        ld: (lo: number, hi: number, imm: number, size: number, signed: number): number =>
-          status(() => {
-            const v = slow.ld(w.cpu!, lo, hi, imm, size, signed !== 0);
-            // Loads of 1, 2 and 4 bytes come back extended to 32 bits as the instruction says, except lwu.
-            setValue(v, size === 8 ? slow.RH[0] : signed !== 0 ? v >> 31 : 0);
-          }),
-        st: (lo: number, hi: number, imm: number, size: number): number =>
-          status(() => {
-            const [vlo, vhi] = value();
-            slow.st(w.cpu!, lo, hi, imm, size, vlo, vhi);
-          }),
-        lr: (lo: number, hi: number, size: number): number =>
-          status(() => {
-            const v = slow.lr(w.cpu!, lo, hi, size);
-            setValue(v, slow.RH[0]);
-          }),
-        sc: (lo: number, hi: number, size: number): number =>
-          status(() => {
-            const [vlo, vhi] = value();
-            setValue(slow.sc(w.cpu!, lo, hi, size, vlo, vhi), 0);
-          }),
-        amo: (op: number, lo: number, hi: number, size: number): number =>
-          status(() => {
-            const [vlo, vhi] = value();
-            const old = slow.amo(w.cpu!, op, lo, hi, size, vlo, vhi);
-            setValue(old, slow.RH[0]);
-          }),
-        csr: (num: number, op: number, write: number, vlo: number): number =>
-          status(() => {
-            const old = slow.csr(w.cpu!, num, op, write !== 0, vlo);
-            setValue(old, slow.RH[0]);
-          }),
-        badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
-        cboZero: (lo: number, hi: number): number => status(() => slow.cboZero(w.cpu!, lo, hi)),
-        wrs: (): number => ((w.cpu!.reservation = -1), 0),
-        // Not through `status`: a record is on the hot path, and `status` takes a closure made per call.
-        record: (ring: number, id: number, vcpu: number): number => {
-          try {
-            plugins!.record(ring, id, vcpu);
-            return 0;
-          } catch (err) {
-            w.fault = err;
-            return 1;
-          }
-        },
-        // A region found ring `ring`'s batch store full: publish it. A ring gone since keeps nothing.
-        batchFull: (ring: number): number =>
-          status(() => {
-            plugins!.publishBatch!(ring);
-            const at = batches.get(ring);
-            if (at !== undefined) {
-              const store = new Int32Array(pluginMemory!.buffer, at, 1);
-              if (store[0] > BATCH_WORDS - MAX_RECORD_WORDS) store[0] = 0;
-            }
-          }),
-        // The result (the low word; the high one in RH[0] where there is one) goes to the slot's value word.
-        vector: (raw: number, lo1: number, hi1: number, lo2: number, hi2: number): number => {
-          try {
-            slow.RH[0] = 0;
-            setValue(slow.vectorExecutor(raw >>> 0)(w.cpu!, lo1, hi1, lo2, hi2), slow.RH[0]);
-            return 0;
-          } catch (err) {
-            w.fault = err;
-            return 1;
-          }
-        },
-        // A memory record, with the effective address already computed (so no offset).
-        memRecord: (
-          ring: number,
-          id: number,
-          vcpu: number,
-          addressLo: number,
-          addressHi: number,
-          info: number,
-          valueLo: number,
-          valueHi: number,
-        ): number => {
-          try {
-            plugins!.memRecord(ring, id, vcpu, addressLo, addressHi, 0, info, valueLo, valueHi);
-            return 0;
-          } catch (err) {
-            w.fault = err;
-            return 1;
-          }
-        },
-      },
-      m: { guest, pages, regs: registerMemory },
+  const memories = { guest, pages, regs: registerMemory };
+  const h: Record<string, (...args: never[]) => number> = {
+    ld: (lo: number, hi: number, imm: number, size: number, signed: number): number =>
+      status(() => {
+        const v = slow.ld(w.cpu!, lo, hi, imm, size, signed !== 0);
+        // Loads of 1, 2 and 4 bytes come back extended to 32 bits as the instruction says, except lwu.
+        setValue(v, size === 8 ? slow.RH[0] : signed !== 0 ? v >> 31 : 0);
+      }),
+    st: (lo: number, hi: number, imm: number, size: number): number =>
+      status(() => {
+        const [vlo, vhi] = value();
+        slow.st(w.cpu!, lo, hi, imm, size, vlo, vhi);
+      }),
+    lr: (lo: number, hi: number, size: number): number =>
+      status(() => {
+        const v = slow.lr(w.cpu!, lo, hi, size);
+        setValue(v, slow.RH[0]);
+      }),
+    sc: (lo: number, hi: number, size: number): number =>
+      status(() => {
+        const [vlo, vhi] = value();
+        setValue(slow.sc(w.cpu!, lo, hi, size, vlo, vhi), 0);
+      }),
+    amo: (op: number, lo: number, hi: number, size: number): number =>
+      status(() => {
+        const [vlo, vhi] = value();
+        const old = slow.amo(w.cpu!, op, lo, hi, size, vlo, vhi);
+        setValue(old, slow.RH[0]);
+      }),
+    csr: (num: number, op: number, write: number, vlo: number): number =>
+      status(() => {
+        const old = slow.csr(w.cpu!, num, op, write !== 0, vlo);
+        setValue(old, slow.RH[0]);
+      }),
+    badRm: (): number => status(() => resolveRm(w.cpu!, RM_DYN)),
+    cboZero: (lo: number, hi: number): number => status(() => slow.cboZero(w.cpu!, lo, hi)),
+    wrs: (): number => ((w.cpu!.reservation = -1), 0),
+    // Not through `status`: a record is on the hot path, and `status` takes a closure made per call.
+    record: (ring: number, id: number, vcpu: number): number => {
+      try {
+        plugins!.record(ring, id, vcpu);
+        return 0;
+      } catch (err) {
+        w.fault = err;
+        return 1;
+      }
     },
+    // A region found ring `ring`'s batch store full: publish it. A ring gone since keeps nothing.
+    batchFull: (ring: number): number =>
+      status(() => {
+        plugins!.publishBatch!(ring);
+        const at = batches.get(ring);
+        if (at !== undefined) {
+          const store = new Int32Array(pluginMemory!.buffer, at, 1);
+          if (store[0] > BATCH_WORDS - MAX_RECORD_WORDS) store[0] = 0;
+        }
+      }),
+    // The result (the low word; the high one in RH[0] where there is one) goes to the slot's value word.
+    vector: (raw: number, lo1: number, hi1: number, lo2: number, hi2: number): number => {
+      try {
+        slow.RH[0] = 0;
+        setValue(slow.vectorExecutor(raw >>> 0)(w.cpu!, lo1, hi1, lo2, hi2), slow.RH[0]);
+        return 0;
+      } catch (err) {
+        w.fault = err;
+        return 1;
+      }
+    },
+    // A memory record, with the effective address already computed (so no offset).
+    memRecord: (
+      ring: number,
+      id: number,
+      vcpu: number,
+      addressLo: number,
+      addressHi: number,
+      info: number,
+      valueLo: number,
+      valueHi: number,
+    ): number => {
+      try {
+        plugins!.memRecord(ring, id, vcpu, addressLo, addressHi, 0, info, valueLo, valueHi);
+        return 0;
+      } catch (err) {
+        w.fault = err;
+        return 1;
+      }
+    },
+  };
+  const imports: { h: Record<string, WebAssembly.ImportValue>; m: Record<string, WebAssembly.ImportValue> } = {
+    h: { ...h } as Record<string, WebAssembly.ImportValue>,
+    m: { ...memories },
+  };
+  let fpImports = false;
+  const w: WasmRuntime = {
+    get imports() {
+      // A function each, made by `new Function` (fpImport): 110 of them took about a millisecond at start-up, which
+      // a run whose blocks the WebAssembly interpreter takes and that makes no region never needs.
+      if (!fpImports) {
+        fpImports = true;
+        for (const name of Object.keys(FP_HELPERS) as FpHelper[]) {
+          imports.h[name] = fpImport(
+            fpu[name] as (...args: never[]) => number | void,
+            FP_HELPERS[name],
+            w,
+            setValue,
+          ) as WebAssembly.ImportValue;
+        }
+      }
+      return imports;
+    },
+    faulting: h as unknown as Readonly<Record<string, (...args: number[]) => number>>,
+    memories,
     guestPages: guest.buffer.byteLength / WASM_PAGE,
     pagesPages: pages.buffer.byteLength / WASM_PAGE,
     arenaMaxPages: ARENA_MAX_PAGES,
@@ -300,7 +329,7 @@ export function makeWasmRuntime(
     if (!pluginMemory) {
       const pages = Math.ceil((BATCH_AREA + ARENA_WINDOWS * BATCH_STORE_BYTES) / WASM_PAGE);
       pluginMemory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-      (w.imports.m as Record<string, unknown>).plugins = pluginMemory;
+      imports.m.plugins = pluginMemory;
       w.pluginPages = pages;
     }
     return pluginMemory;
@@ -325,9 +354,5 @@ export function makeWasmRuntime(
     const offset = arena * ARENA_WINDOW_BYTES;
     return plugins.shareArena(arena, base + offset, ARENA_WINDOW_BYTES) ? offset : undefined;
   };
-  const h = w.imports.h as Record<string, unknown>;
-  for (const name of Object.keys(FP_HELPERS) as FpHelper[]) {
-    h[name] = fpImport(fpu[name] as (...args: never[]) => number | void, FP_HELPERS[name], w, setValue);
-  }
   return w;
 }
