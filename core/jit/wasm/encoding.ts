@@ -17,6 +17,7 @@ export const VOID = 0x40;
 
 /** Opcodes of the instructions that take no immediate (and the control ones written by {@link Code}). */
 export const OP = {
+  unreachable: 0x00,
   block: 0x02,
   loop: 0x03,
   if: 0x04,
@@ -43,6 +44,7 @@ export const OP = {
   i64_load32_s: 0x34,
   i64_load32_u: 0x35,
   i32_load8_u: 0x2d,
+  i32_load16_u: 0x2f,
   i64_store: 0x37,
   i32_store: 0x36,
   f64_store: 0x39,
@@ -57,6 +59,7 @@ export const OP = {
   i32_ne: 0x47,
   i32_lt_s: 0x48,
   i32_lt_u: 0x49,
+  i32_gt_s: 0x4a,
   i32_gt_u: 0x4b,
   i32_le_s: 0x4c,
   i32_ge_s: 0x4e,

@@ -106,7 +106,7 @@ function clmulBody(c: Code, kind: "clmul" | "clmulr" | "clmulh"): number[] {
 }
 
 /** High 64 bits of the unsigned 128-bit product, from four 32×32 products. Returns its extra locals. */
-function mulhuBody(c: Code): number[] {
+export function mulhuBody(c: Code): number[] {
   // Locals: 0 a, 1 b, 2 ah, 3 bh, 4 lo×lo, 5 lo×hi, 6 hi×lo.
   const lowHalf = (x: number) => c.localGet(x).i64Const(0xffffffff).op(OP.i64_and);
   const highHalf = (x: number) => c.localGet(x).i64Const(32).op(OP.i64_shr_u);
@@ -126,9 +126,9 @@ function mulhuBody(c: Code): number[] {
   return [I64, I64, I64, I64, I64];
 }
 
-/** mulh (both signed) or mulhsu (a signed): mulhu corrected by the signs. */
-function mulhBody(c: Code, bSigned: boolean): number[] {
-  c.localGet(0).localGet(1).call(FN.mulhu);
+/** mulh (both signed) or mulhsu (a signed): mulhu (function `mulhu` of the module) corrected by the signs. */
+export function mulhBody(c: Code, bSigned: boolean, mulhu: number = FN.mulhu): number[] {
+  c.localGet(0).localGet(1).call(mulhu);
   // - (a < 0 ? b : 0)
   c.localGet(1).localGet(0).i64Const(63).op(OP.i64_shr_s).op(OP.i64_and).op(OP.i64_sub);
   // - (b < 0 ? a : 0)
@@ -142,7 +142,7 @@ function mulhBody(c: Code, bSigned: boolean): number[] {
  * (MIN / -1) gives MIN and 0, which dividing by 1 instead also gives.
  * The 32-bit forms work on the low words and sign-extend the result.
  */
-function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): number[] {
+export function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): number[] {
   const w = bits === 32;
   const a = () => (c.localGet(0), w ? c.op(OP.i32_wrap_i64) : c);
   const b = () => (c.localGet(1), w ? c.op(OP.i32_wrap_i64) : c);
@@ -225,7 +225,7 @@ function importType(field: typeof IMPORTED_NAMES[number]): number {
 const IMPORTED: readonly [string, number][] = IMPORTED_NAMES.map((field) => [field, importType(field)]);
 
 /** A function body: its locals (grouped by type), its code and `end`, with its size in front. */
-function body(locals: readonly number[], code: readonly number[]): Uint8Array {
+export function body(locals: readonly number[], code: readonly number[]): Uint8Array {
   const head: number[] = [];
   const groups: [number, number][] = [];
   for (const t of locals) {
@@ -268,7 +268,7 @@ function branchHints(func: number, hints: readonly (readonly [offset: number, li
 }
 
 /** Memory limits as an import declares them: exactly `pages` pages. */
-function limits(out: number[], pages: number, shared: boolean): void {
+export function limits(out: number[], pages: number, shared: boolean): void {
   out.push(shared ? 0x03 : 0x01);
   unsignedLeb(out, pages);
   unsignedLeb(out, pages);

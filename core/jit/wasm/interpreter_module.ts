@@ -1,0 +1,425 @@
+/**
+ * The WebAssembly interpreter's module (`interpreter.ts` runs it): one
+ * function that runs blocks from their records in the code memory, the
+ * M extension's helpers it calls (the regions' own, `region.ts`), and the
+ * two slow paths it imports. Built by `deno task gen` into
+ * `interpreter_module_generated.ts`, so that a run does not build it at
+ * start-up (2.5–3 ms of JavaScript that V8 has not compiled yet, against
+ * 0.3 ms to compile the module); a test checks that the file is current.
+ *
+ * A record is 16 bytes: the operation's number in {@link HANDLERS} (u8),
+ * the instruction's size (u8), rd, rs1 and rs2 as byte offsets in the
+ * vCPU's slot (u16 each), the immediate (i32) and the instruction's offset
+ * from the block's pc (u16). A block's records end with one of operation
+ * 0, whose offset is the block's end and whose immediate is its chain
+ * credit (`interpreter.ts`).
+ *
+ * @module
+ */
+
+import { Code, F64, I32, I64, name, OP, section, unsignedLeb } from "./encoding.ts";
+import { body, divBody, mulhBody, mulhuBody } from "./region.ts";
+import { WASM_FAULT } from "./layout.ts";
+import { SLOT } from "../../cpu/register_arena.ts";
+import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { EXIT_ECALL } from "../emitter.ts";
+import { ARENA_MAX_PAGES } from "../../cpu/register_arena.ts";
+import type { Op } from "../../isa/ops_generated.ts";
+
+/**
+ * The module's functions: the imported slow paths of loads and stores, the
+ * arithmetic helpers of the M extension (the regions' own, `region.ts`),
+ * then the interpreter.
+ */
+const FN = {
+  ld: 0,
+  st: 1,
+  mulhu: 2,
+  mulh: 3,
+  mulhsu: 4,
+  div: 5,
+  divu: 6,
+  rem: 7,
+  remu: 8,
+  divw: 9,
+  divuw: 10,
+  remw: 11,
+  remuw: 12,
+  run: 13,
+} as const;
+
+/** The arithmetic helpers' bodies, in {@link FN} order from `mulhu`. */
+const HELPERS: readonly ((c: Code) => number[])[] = [
+  mulhuBody,
+  (c) => mulhBody(c, true, FN.mulhu),
+  (c) => mulhBody(c, false, FN.mulhu),
+  (c) => divBody(c, 64, true, "div"),
+  (c) => divBody(c, 64, false, "div"),
+  (c) => divBody(c, 64, true, "rem"),
+  (c) => divBody(c, 64, false, "rem"),
+  (c) => divBody(c, 32, true, "div"),
+  (c) => divBody(c, 32, false, "div"),
+  (c) => divBody(c, 32, true, "rem"),
+  (c) => divBody(c, 32, false, "rem"),
+];
+
+/** Function types: `ld`, `st`, the helpers', the interpreter's (the vCPU's slot, the first record, the block's pc -> the next pc). */
+const TYPES: readonly [number[], number[]][] = [
+  [[I32, I32, I32, I32, I32], [I32]],
+  [[I32, I32, I32, I32], [I32]],
+  [[I64, I64], [I64]],
+  [[I32, I32, F64, I32], [F64]],
+];
+
+/** Memory indices of the interpreter's module. */
+const GUEST = 0, PAGES = 1, REGS = 2, CODE = 3;
+
+/** Byte offsets of a record's fields; register fields hold byte offsets in the slot. */
+export const R = { op: 0, size: 1, rd: 2, rs1: 4, rs2: 6, imm: 8, off: 12 } as const;
+/** Bytes of a record. */
+export const RECORD = 16;
+/**
+ * The chain table at the start of the code memory: entries of 16 bytes
+ * (the block's pc as an i64, its first record, its end record) by
+ * `(pc >> 1) % TABLE_ENTRIES`, -1 for none.
+ */
+export const TABLE_ENTRIES = 4096, TABLE_BYTES = TABLE_ENTRIES * 16;
+/** Most blocks one call runs chained, so that the CPU loop still looks at its clock. */
+export const CHAIN_LIMIT = 256;
+/** Where a write to x0 goes: the slot's scratch word for helpers, which every helper writes before it is read. */
+export const DISCARD = SLOT.value;
+
+/** The code memory: 1 MiB at first, at most 16 MiB (a flush of all translations empties it). */
+export const CODE_PAGES = 16, CODE_MAX_PAGES = 256;
+
+/** Locals of the interpreter function: its parameters, then its own. */
+const L = {
+  slot: 0,
+  k: 1,
+  pc: 2,
+  chain: 3,
+  p0: 4,
+  a: 5,
+  b: 6,
+  imm: 7,
+  res: 8,
+  addr: 9,
+  nx: 10,
+  rd: 11,
+  e: 12,
+} as const;
+
+/**
+ * Where a handler's code may branch: to write `res` into rd and go on with
+ * the next record, to go on without a write, or to leave the block for the
+ * pc in `nx` (chained to its block when that one is in the chain table).
+ */
+interface Depths {
+  write: number;
+  advance: number;
+  next: number;
+}
+
+type Handler = (c: Code, d: Depths) => void;
+
+/** Pushes the pc of the record's instruction (i64). */
+function insnPc(c: Code): void {
+  c.localGet(L.p0).localGet(L.k).mem(OP.i32_load16_u, CODE, 1, R.off).op(OP.i64_extend_i32_u).op(OP.i64_add);
+}
+
+/** Leaves the block for the i64 pc on the stack, from `depth` below the `next` label. */
+function leaveTo(c: Code, depth: number): void {
+  c.localSet(L.nx).br(OP.br, depth);
+}
+
+/** After a helper call, with its status on the stack: a fault leaves with the instruction's pc in the slot. */
+function checkStatus(c: Code): void {
+  c.unlikely().open(OP.if);
+  c.localGet(L.slot);
+  insnPc(c);
+  c.op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.ip);
+  c.f64Const(WASM_FAULT).op(OP.return);
+  c.op(OP.end);
+}
+
+/** `res = f(a, b or imm)`, then the write. */
+function alu(f: (c: Code) => void): Handler {
+  return (c, d) => {
+    f(c);
+    c.localSet(L.res).br(OP.br, d.write);
+  };
+}
+
+const a = (c: Code) => c.localGet(L.a);
+const b = (c: Code) => c.localGet(L.b);
+const imm = (c: Code) => c.localGet(L.imm);
+const aw = (c: Code) => c.localGet(L.a).op(OP.i32_wrap_i64);
+const bw = (c: Code) => c.localGet(L.b).op(OP.i32_wrap_i64);
+const immw = (c: Code) => c.localGet(L.imm).op(OP.i32_wrap_i64);
+
+/** A 64-bit operation of rs1 and `second` (rs2 or the immediate). */
+function op64(opcode: number, second: (c: Code) => void): Handler {
+  return alu((c) => (a(c), second(c), c.op(opcode)));
+}
+
+/** A comparison of rs1 and `second`, as 0 or 1. */
+function compare(opcode: number, second: (c: Code) => void): Handler {
+  return alu((c) => (a(c), second(c), c.op(opcode).op(OP.i64_extend_i32_u)));
+}
+
+/** A 32-bit operation of rs1's and `second`'s low words, sign-extended. */
+function op32(opcode: number, second: (c: Code) => void): Handler {
+  return alu((c) => (aw(c), second(c), c.op(opcode).op(OP.i64_extend_i32_s)));
+}
+
+/** One of the module's arithmetic helpers (`FN.mulhu`…) on rs1 and rs2. */
+function helper(fn: number): Handler {
+  return alu((c) => (a(c), b(c), c.call(fn)));
+}
+
+/** Pushes the i32 that is non-zero unless `size` bytes at `addr` may be accessed inline with page flags `mask` = `want`. */
+function slowCondition(c: Code, size: number, mask: number, want: number): void {
+  c.localGet(L.addr).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+  if (size > 1) c.localGet(L.addr).op(OP.i32_wrap_i64).i32Const(size - 1).op(OP.i32_and).op(OP.i32_or);
+  c.localGet(L.addr).op(OP.i32_wrap_i64).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, PAGES, 0);
+  c.i32Const(mask).op(OP.i32_and).i32Const(want).op(OP.i32_xor).op(OP.i32_or);
+}
+
+/** Pushes rs1 as the (low, high) pair and the immediate, as the slow-path helpers take them. */
+function pushBase(c: Code): void {
+  aw(c);
+  c.localGet(L.a).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64);
+  immw(c);
+}
+
+const LOADS: Record<number, [signed: number, unsigned: number]> = {
+  1: [OP.i64_load8_s, OP.i64_load8_u],
+  2: [OP.i64_load16_s, OP.i64_load16_u],
+  4: [OP.i64_load32_s, OP.i64_load32_u],
+  8: [OP.i64_load, OP.i64_load],
+};
+const STORES: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16, 4: OP.i64_store32, 8: OP.i64_store };
+
+function load(size: 1 | 2 | 4 | 8, signed: boolean): Handler {
+  return (c, d) => {
+    a(c), imm(c), c.op(OP.i64_add).localSet(L.addr);
+    slowCondition(c, size, PROT_READ, PROT_READ);
+    c.unlikely().open(OP.if);
+    pushBase(c);
+    c.i32Const(size).i32Const(signed ? 1 : 0).call(FN.ld);
+    checkStatus(c);
+    c.localGet(L.slot).mem(OP.i64_load, REGS, 3, SLOT.value).localSet(L.res);
+    c.op(OP.else);
+    c.localGet(L.addr).op(OP.i32_wrap_i64).mem(LOADS[size][signed ? 0 : 1], GUEST, 0).localSet(L.res);
+    c.op(OP.end);
+    c.br(OP.br, d.write);
+  };
+}
+
+function store(size: 1 | 2 | 4 | 8): Handler {
+  return (c, d) => {
+    a(c), imm(c), c.op(OP.i64_add).localSet(L.addr);
+    slowCondition(c, size, PROT_WRITE | PAGE_CODE, PROT_WRITE);
+    c.unlikely().open(OP.if);
+    c.localGet(L.slot), b(c), c.mem(OP.i64_store, REGS, 3, SLOT.value);
+    pushBase(c);
+    c.i32Const(size).call(FN.st);
+    checkStatus(c);
+    c.op(OP.else);
+    c.localGet(L.addr).op(OP.i32_wrap_i64), b(c), c.mem(STORES[size], GUEST, 0);
+    c.op(OP.end);
+    c.br(OP.br, d.advance);
+  };
+}
+
+/** A conditional branch (the block's last instruction): taken, it leaves with its target; else the block ends. */
+function branch(opcode: number): Handler {
+  return (c, d) => {
+    a(c), b(c), c.op(opcode).open(OP.if);
+    insnPc(c), imm(c), c.op(OP.i64_add);
+    leaveTo(c, d.next + 1);
+    c.op(OP.end).br(OP.br, d.advance);
+  };
+}
+
+/** Writes the link (the pc after the instruction) to rd. */
+function link(c: Code): void {
+  c.localGet(L.rd);
+  insnPc(c);
+  c.localGet(L.k).mem(OP.i32_load8_u, CODE, 0, R.size).op(OP.i64_extend_i32_u).op(OP.i64_add);
+  c.mem(OP.i64_store, REGS, 3, 0);
+}
+
+/** The operations the interpreter runs, in the order of their numbers in records (0 ends a block). */
+const HANDLERS: readonly [Op | "end", Handler][] = [
+  ["end", (c, d) => {
+    c.localGet(L.p0).localGet(L.k).mem(OP.i32_load16_u, CODE, 1, R.off).op(OP.i64_extend_i32_u).op(OP.i64_add);
+    leaveTo(c, d.next);
+  }],
+  ["addi", op64(OP.i64_add, imm)],
+  ["slti", compare(OP.i64_lt_s, imm)],
+  ["sltiu", compare(OP.i64_lt_u, imm)],
+  ["xori", op64(OP.i64_xor, imm)],
+  ["ori", op64(OP.i64_or, imm)],
+  ["andi", op64(OP.i64_and, imm)],
+  ["slli", op64(OP.i64_shl, imm)],
+  ["srli", op64(OP.i64_shr_u, imm)],
+  ["srai", op64(OP.i64_shr_s, imm)],
+  ["add", op64(OP.i64_add, b)],
+  ["sub", op64(OP.i64_sub, b)],
+  ["sll", op64(OP.i64_shl, b)],
+  ["slt", compare(OP.i64_lt_s, b)],
+  ["sltu", compare(OP.i64_lt_u, b)],
+  ["xor", op64(OP.i64_xor, b)],
+  ["srl", op64(OP.i64_shr_u, b)],
+  ["sra", op64(OP.i64_shr_s, b)],
+  ["or", op64(OP.i64_or, b)],
+  ["and", op64(OP.i64_and, b)],
+  ["addiw", op32(OP.i32_add, immw)],
+  ["slliw", op32(OP.i32_shl, immw)],
+  ["srliw", op32(OP.i32_shr_u, immw)],
+  ["sraiw", op32(OP.i32_shr_s, immw)],
+  ["addw", op32(OP.i32_add, bw)],
+  ["subw", op32(OP.i32_sub, bw)],
+  ["sllw", op32(OP.i32_shl, bw)],
+  ["srlw", op32(OP.i32_shr_u, bw)],
+  ["sraw", op32(OP.i32_shr_s, bw)],
+  ["lui", alu(imm)],
+  ["auipc", alu((c) => (insnPc(c), imm(c), c.op(OP.i64_add)))],
+  ["mul", op64(OP.i64_mul, b)],
+  ["mulw", op32(OP.i32_mul, bw)],
+  ["mulh", helper(FN.mulh)],
+  ["mulhsu", helper(FN.mulhsu)],
+  ["mulhu", helper(FN.mulhu)],
+  ["div", helper(FN.div)],
+  ["divu", helper(FN.divu)],
+  ["rem", helper(FN.rem)],
+  ["remu", helper(FN.remu)],
+  ["divw", helper(FN.divw)],
+  ["divuw", helper(FN.divuw)],
+  ["remw", helper(FN.remw)],
+  ["remuw", helper(FN.remuw)],
+  ["lb", load(1, true)],
+  ["lh", load(2, true)],
+  ["lw", load(4, true)],
+  ["ld", load(8, true)],
+  ["lbu", load(1, false)],
+  ["lhu", load(2, false)],
+  ["lwu", load(4, false)],
+  ["sb", store(1)],
+  ["sh", store(2)],
+  ["sw", store(4)],
+  ["sd", store(8)],
+  ["beq", branch(OP.i64_eq)],
+  ["bne", branch(OP.i64_ne)],
+  ["blt", branch(OP.i64_lt_s)],
+  ["bge", branch(OP.i64_ge_s)],
+  ["bltu", branch(OP.i64_lt_u)],
+  ["bgeu", branch(OP.i64_ge_u)],
+  ["jal", (c, d) => {
+    link(c);
+    insnPc(c), imm(c), c.op(OP.i64_add);
+    leaveTo(c, d.next);
+  }],
+  ["jalr", (c, d) => {
+    // The target from rs1 as it was before the link is written (rd may be rs1).
+    a(c), imm(c), c.op(OP.i64_add).i64Const(-2).op(OP.i64_and).localSet(L.nx);
+    link(c);
+    c.br(OP.br, d.next);
+  }],
+  ["ecall", (c) => {
+    c.localGet(L.slot);
+    insnPc(c);
+    c.op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.exitPc);
+    c.f64Const(EXIT_ECALL).op(OP.return);
+  }],
+  ["fence", (c, d) => void c.br(OP.br, d.advance)],
+  ["fence.tso", (c, d) => void c.br(OP.br, d.advance)],
+];
+
+/** Each operation's number in records. */
+export const NUMBER = new Map<string, number>(HANDLERS.map(([op], k) => [op, k]));
+
+/** Whether each operation (by number) writes rd (the others' records hold no rd). */
+export const WRITES = HANDLERS.map(([op]) => !/^(end|s[bhwd]|b(eq|ne|lt|ge|ltu|geu)|ecall|fence.*)$/.test(op));
+
+/** The interpreter function's code. */
+function interpreterBody(): Uint8Array {
+  const c = new Code(), n = HANDLERS.length;
+  // The block's pc as an integer (a pc is below 2^64; trunc_sat_f64_u is 0xfc 7).
+  c.localGet(L.pc).op(0xfc).op(7).localSet(L.p0);
+  c.open(OP.loop).open(OP.block).open(OP.block).open(OP.block);
+  for (let k = 0; k < n; k++) c.open(OP.block);
+  const field = (offset: number) =>
+    c.localGet(L.slot).localGet(L.k).mem(OP.i32_load16_u, CODE, 1, offset).op(OP.i32_add);
+  field(R.rs1), c.mem(OP.i64_load, REGS, 3, 0).localSet(L.a);
+  field(R.rs2), c.mem(OP.i64_load, REGS, 3, 0).localSet(L.b);
+  c.localGet(L.k).mem(OP.i32_load, CODE, 2, R.imm).op(OP.i64_extend_i32_s).localSet(L.imm);
+  field(R.rd), c.localSet(L.rd);
+  c.localGet(L.k).mem(OP.i32_load8_u, CODE, 0, R.op);
+  c.brTable(HANDLERS.map((_, k) => k), 0);
+  HANDLERS.forEach(([, handler], k) => {
+    c.op(OP.end);
+    handler(c, { write: n - 1 - k, advance: n - k, next: n - k + 1 });
+  });
+  c.op(OP.end); // the write
+  c.localGet(L.rd).localGet(L.res).mem(OP.i64_store, REGS, 3, 0);
+  c.op(OP.end); // the next record
+  c.localGet(L.k).i32Const(RECORD).op(OP.i32_add).localSet(L.k);
+  c.br(OP.br, 1);
+  c.op(OP.end); // the next block, at pc nx: chained while the call may chain and the block has credit left
+  c.localGet(L.chain).open(OP.if);
+  c.localGet(L.nx).i64Const(1).op(OP.i64_shr_u).op(OP.i32_wrap_i64).i32Const(TABLE_ENTRIES - 1).op(OP.i32_and);
+  c.i32Const(4).op(OP.i32_shl).localTee(L.e).mem(OP.i64_load, CODE, 3, 0).localGet(L.nx).op(OP.i64_eq).open(OP.if);
+  // The block's end record, where its credit is.
+  c.localGet(L.e).mem(OP.i32_load, CODE, 2, 12).localTee(L.rd).mem(OP.i32_load, CODE, 2, R.imm);
+  c.i32Const(0).op(OP.i32_gt_s).open(OP.if);
+  c.localGet(L.rd).localGet(L.rd).mem(OP.i32_load, CODE, 2, R.imm).i32Const(1).op(OP.i32_sub);
+  c.mem(OP.i32_store, CODE, 2, R.imm);
+  c.localGet(L.chain).i32Const(1).op(OP.i32_sub).localSet(L.chain);
+  c.localGet(L.e).mem(OP.i32_load, CODE, 2, 8).localSet(L.k);
+  c.localGet(L.nx).localSet(L.p0);
+  c.br(OP.br, 3);
+  c.op(OP.end).op(OP.end).op(OP.end);
+  c.localGet(L.nx).op(OP.f64_convert_i64_u).op(OP.return);
+  c.op(OP.end); // the loop
+  c.op(OP.unreachable);
+  return body([I64, I64, I64, I64, I64, I64, I64, I32, I32], c.bytes);
+}
+
+/**
+ * The interpreter's module. Its memories' limits are loose (a shared guest
+ * memory of at most 4 GiB, any page-flag memory, the register arena, the
+ * code memory), so that one module fits every address space.
+ */
+export function interpreterModule(): Uint8Array<ArrayBuffer> {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [TYPES.length];
+  for (const [params, results] of TYPES) types.push(0x60, params.length, ...params, results.length, ...results);
+  section(out, 1, types);
+  const imports: number[] = [6];
+  const imp = (module: string, field: string) => (name(imports, module), name(imports, field));
+  imp("h", "ld"), imports.push(0x00, 0);
+  imp("h", "st"), imports.push(0x00, 1);
+  imp("m", "guest"), imports.push(0x02, 0x03, 0), unsignedLeb(imports, 65536);
+  imp("m", "pages"), imports.push(0x02, 0x00, 0);
+  imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, ARENA_MAX_PAGES);
+  imp("m", "code"), imports.push(0x02, 0x01), unsignedLeb(imports, CODE_PAGES), unsignedLeb(imports, CODE_MAX_PAGES);
+  section(out, 2, imports);
+  section(out, 3, [HELPERS.length + 1, ...HELPERS.map(() => 2), 3]);
+  const exports: number[] = [1];
+  name(exports, "run");
+  exports.push(0x00, FN.run);
+  section(out, 7, exports);
+  const bodies = [
+    ...HELPERS.map((make) => {
+      const c = new Code();
+      return body(make(c), c.bytes);
+    }),
+    interpreterBody(),
+  ];
+  const code: number[] = [bodies.length];
+  for (const f of bodies) for (const byte of f) code.push(byte);
+  section(out, 10, code);
+  return new Uint8Array(out);
+}
