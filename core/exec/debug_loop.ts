@@ -193,6 +193,8 @@ export function runDebugSlice(
 ): void {
   if (dbg.held(t) || signalsBeforeRunning(proc, t, hooks, dbg)) return;
   const cpu = t.cpu;
+  // Every block must return here: none goes on into the next in the WebAssembly interpreter.
+  cache.chainInterpreted = false;
   const jc = cache.jmpCache, mask = jc.length - 1;
   for (let n = 0; n < DEBUG_SLICE; n++) {
     const pc = cpu.pc;

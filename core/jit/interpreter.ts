@@ -6,9 +6,10 @@
  * time), and most blocks of a program's start-up run only a few times. So
  * a new block is interpreted first; the dispatcher compiles it once it has
  * run {@link COMPILE_THRESHOLD} times (more during the JIT warm-up:
- * `tb_cache.ts`). Plugin
- * instrumentation runs here too, as closures built once per block
- * (`plugin_actions.ts`).
+ * `tb_cache.ts`). Most blocks go to the WebAssembly interpreter instead
+ * (`wasm/interpreter.ts`, all RV64IM); this one runs the others, and every
+ * block plugins instrument: their instrumentation runs here as closures
+ * built once per block (`plugin_actions.ts`).
  *
  * Each instruction runs through a handler chosen once per block at
  * translation time (no decoding or lookup per execution). A handler

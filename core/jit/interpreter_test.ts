@@ -12,6 +12,7 @@ import { CSR, makeRuntime, type Runtime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
 import { type BlockFn, compileBlock, CONTROL_FLOW, type TranslationBlock } from "./translator.ts";
 import { compileWasmRegion } from "./wasm/region.ts";
+import { wasmInterpreterOf } from "./wasm/interpreter.ts";
 import {
   LEFT_TO_JAVASCRIPT,
   WASM_POLICY,
@@ -87,7 +88,7 @@ let wasmInlined = 0;
 const TIER_EXTENSIONS: { set: ReadonlySet<Extension> | undefined } = { set: undefined };
 
 function runTier(
-  tier: "interpreter" | "block" | "region" | "wasm" | "inlined" | "wasm-inlined",
+  tier: "interpreter" | "block" | "region" | "wasm" | "inlined" | "wasm-inlined" | "wasm-interpreter",
   block: { pc: number; insns: Insn[]; pcs: number[]; end: number },
   s: ReturnType<typeof state>,
   prepare?: (c: Cpu, rt: Runtime) => void,
@@ -129,6 +130,8 @@ function runTier(
     ? compileBlock(block, rt)
     : tier === "region"
     ? compileRegion(region, rt)
+    : tier === "wasm-interpreter"
+    ? wasmInterpreterOf(rt.wasm!).block(block)
     : compileWasmRegion(region, rt.wasm!);
   if (fn && tier === "wasm-inlined") wasmInlined++;
   // The WebAssembly tier covers RV64IM: other blocks are not its to run.
@@ -151,9 +154,9 @@ function runTier(
   };
 }
 
-Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree on random instruction sequences", () => {
+Deno.test("interpreter, compiled blocks, regions, WebAssembly regions and the WebAssembly interpreter agree on random instruction sequences", () => {
   const next = rng(0x5eed);
-  let compared = 0, inWasm = 0;
+  let compared = 0, inWasm = 0, inWasmInterpreter = 0;
   for (let round = 0; round < 3000; round++) {
     const n = 1 + (next() % 6);
     const insns: Insn[] = [];
@@ -172,10 +175,11 @@ Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree o
     const s = state(next);
     const a = runTier("interpreter", block, s)!;
     const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm} rm=${i.rm}`).join("; ");
-    for (const tier of ["block", "region", "wasm"] as const) {
+    for (const tier of ["block", "region", "wasm", "wasm-interpreter"] as const) {
       const b = runTier(tier, block, s);
       if (!b) continue;
       if (tier === "wasm") inWasm += insns.length;
+      if (tier === "wasm-interpreter") inWasmInterpreter += insns.length;
       assertEquals(b.result, a.result, `${tier}: result of ${what}`);
       if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
       assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
@@ -187,6 +191,7 @@ Deno.test("interpreter, compiled blocks, regions and WebAssembly regions agree o
   }
   assertEquals(compared > 10000, true);
   assertEquals(inWasm > 2000, true, `${inWasm} instructions in WebAssembly`);
+  assertEquals(inWasmInterpreter > 2000, true, `${inWasmInterpreter} instructions in the WebAssembly interpreter`);
 });
 
 /**
@@ -307,10 +312,10 @@ Deno.test("every tier agrees on random instances of every operation and encoding
   }
 });
 
-Deno.test("WebAssembly regions agree with the interpreter on random RV64IMAFD and Zicsr sequences, faults included", () => {
+Deno.test("WebAssembly regions and the WebAssembly interpreter agree with the interpreter on random RV64IMAFD and Zicsr sequences, faults included", () => {
   const next = rng(0x1a64);
   const integer = (i: Insn) => WASM_TRANS[i.op] !== LEFT_TO_JAVASCRIPT;
-  let compared = 0, faults = 0;
+  let compared = 0, faults = 0, interpreted = 0, interpretedFaults = 0;
   for (let round = 0; round < 2000; round++) {
     const insns: Insn[] = [];
     for (let k = 1 + (next() % 8); k > 0; k--) insns.push(randomInsn(next, true, integer));
@@ -328,19 +333,27 @@ Deno.test("WebAssembly regions agree with the interpreter on random RV64IMAFD an
     if (where < 4) s.x[2 * BASE] = 0x300000;
     else if (where === 4) s.x[2 * BASE] = (1 << 24) - 2;
     else if (where === 5) s.x[2 * BASE + 1] = 1;
-    const a = runTier("interpreter", block, s)!, b = runTier("wasm", block, s)!;
+    const a = runTier("interpreter", block, s)!;
     const what = insns.map((i) => `${i.op} rd=${i.rd} rs1=${i.rs1} rs2=${i.rs2} imm=${i.imm}`).join("; ");
-    assertEquals(b.result, a.result, `result of ${what}`);
-    if (typeof a.result === "string") assertEquals(b.pc, a.pc, `faulting pc of ${what}`);
-    assertEquals(b.x, a.x, `integer registers after ${what}`);
-    assertEquals(b.fi, a.fi, `FP registers after ${what}`);
-    assertEquals(b.fcsr, a.fcsr, `fcsr after ${what}`);
-    assertEquals(b.data, a.data, `memory after ${what}`);
+    for (const tier of ["wasm", "wasm-interpreter"] as const) {
+      const b = runTier(tier, block, s);
+      if (!b) continue; // the WebAssembly interpreter takes RV64IM and fences only
+      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
+      if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
+      assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
+      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
+      assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
+      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+      if (tier === "wasm-interpreter") interpreted += insns.length;
+      if (tier === "wasm-interpreter" && typeof a.result === "string") interpretedFaults++;
+    }
     compared += insns.length;
     if (typeof a.result === "string") faults++;
   }
   assertEquals(compared > 8000, true);
   assertEquals(faults > 100, true, `${faults} faults`);
+  assertEquals(interpreted > 1000, true, `${interpreted} instructions in the WebAssembly interpreter`);
+  assertEquals(interpretedFaults > 20, true, `${interpretedFaults} faults in the WebAssembly interpreter`);
 });
 
 /**

@@ -14,6 +14,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import { interpretBlock } from "./interpreter.ts";
+import { type WasmInterpreter, wasmInterpreterOf } from "./wasm/interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile } from "./plugin_actions.ts";
 import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
 import { hasVector } from "./vector_ops.ts";
@@ -138,6 +139,19 @@ export class TbCache {
   /** No regions (`-d nochain`). */
   noChain = false;
   /**
+   * Whether blocks the WebAssembly interpreter runs during the warm-up may
+   * go on into one another without returning to the CPU loop (off while a
+   * debugger is attached: the debugger's loop must see every block).
+   */
+  get chainInterpreted(): boolean {
+    return this.chaining;
+  }
+  set chainInterpreted(on: boolean) {
+    this.chaining = on;
+    if (!on) this.wasmInterpreter?.unchainAll();
+  }
+  private chaining = true;
+  /**
    * Regions count the blocks they finish against the vCPU's `blocksLeft`
    * (`compileRegion`), for slices of an exact number of blocks in every
    * tier (recorded and replayed runs). Set before any region is made, or
@@ -225,7 +239,7 @@ export class TbCache {
       }
     }
     // New blocks are interpreted until they have run a few times (see interpreter.ts).
-    tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
+    tb.fn = this.traced(tb, this.interpreted(tb));
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -238,6 +252,26 @@ export class TbCache {
     this.insnsSinceFlush += block.insns.length;
     return tb;
   }
+
+  /**
+   * The interpreter's code for a new block: the WebAssembly interpreter's
+   * where it runs the block (uninstrumented, every instruction one it has),
+   * else the JavaScript interpreter's.
+   */
+  private interpreted(tb: TranslationBlock): BlockFn {
+    const w = tb.instr === undefined && this.wasm !== "off" ? this.rt.wasm : undefined;
+    if (w) {
+      this.wasmInterpreter ??= wasmInterpreterOf(w);
+      // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
+      const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
+      const fn = this.wasmInterpreter.block(tb, chains && tb.hits < 0 ? -tb.hits : 0);
+      if (fn) return fn;
+    }
+    return interpretBlock(tb, this.rt);
+  }
+
+  /** The WebAssembly interpreter, once a block went to it. */
+  private wasmInterpreter: WasmInterpreter | undefined;
 
   private traced(tb: TranslationBlock, fn: BlockFn): BlockFn {
     const trace = this.trace;
@@ -254,6 +288,7 @@ export class TbCache {
     // A block with vector instructions becomes a WebAssembly region at once where the tier covers it: as a
     // JavaScript block it would run them through fast paths V8 must first compile and tier up.
     if (hasVector(tb.insns) && this.earlyWasm(tb)) return;
+    this.unchain(tb);
     tb.fn = this.traced(tb, compileBlock(tb, this.rt));
   }
 
@@ -330,6 +365,7 @@ export class TbCache {
 
   /** Makes `fn`, the code of `region` (in WebAssembly if `wasm`), the code of its head `tb`. */
   private install(tb: TranslationBlock, region: readonly TranslationBlock[], fn: BlockFn, wasm: boolean): void {
+    this.unchain(tb);
     tb.fn = fn;
     this.addRegion(tb, region);
     this.regions++;
@@ -369,6 +405,7 @@ export class TbCache {
     for (const p of this.byPage.keys()) this.mem.pages[p] &= ~PAGE_CODE;
     this.byPage.clear();
     this.jmpCache.fill(undefined);
+    this.wasmInterpreter?.reset();
     this.onFlush?.();
   }
 
@@ -383,7 +420,7 @@ export class TbCache {
     for (const from of parent.blocks.values()) {
       if (!from.valid) continue;
       const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
-      tb.fn = this.traced(tb, interpretBlock(tb, this.rt));
+      tb.fn = this.traced(tb, this.interpreted(tb));
       this.blocks.set(tb.pc, tb);
       this.insnsSinceFlush += tb.insns.length; // inherited translations count against the budget too
       const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;
@@ -396,9 +433,15 @@ export class TbCache {
     }
   }
 
+  /** Blocks the WebAssembly interpreter runs no longer go on into `tb` (its code changed or was dropped). */
+  private unchain(tb: TranslationBlock): void {
+    this.wasmInterpreter?.unchain(tb.pc);
+  }
+
   private drop(tb: TranslationBlock): void {
     if (!tb.valid) return;
     tb.valid = false;
+    this.unchain(tb);
     this.blocks.delete(tb.pc);
     const slot = (tb.pc >>> 1) & (JMP_CACHE_SIZE - 1);
     if (this.jmpCache[slot] === tb) this.jmpCache[slot] = undefined;

@@ -1,0 +1,179 @@
+/**
+ * The WebAssembly interpreter: runs a new block from its first execution,
+ * as the JavaScript interpreter (`../interpreter.ts`) does, but in one
+ * WebAssembly function made once per address space, where 64-bit
+ * arithmetic is one instruction and the code runs at Liftoff's speed from
+ * the start, instead of V8's bytecode interpreter running the JavaScript
+ * handlers of int32 pairs until they are hot.
+ *
+ * Why: a program's start-up runs most of its instructions in blocks that
+ * are still interpreted (busybox `echo hi`: 243,485 instructions in 922
+ * blocks, none compiled; lua5.4 `-e 'print(1)'`: 1.07 M in 3,983), and
+ * compiling those blocks sooner costs more than it saves (tried, measured:
+ * ARCHITECTURE.md, "The WebAssembly interpreter").
+ *
+ * A block the interpreter takes is written as fixed-size records into the
+ * code memory (one per instruction, then one that ends the block), and runs
+ * as a call of the interpreter function with the record's address: a loop
+ * that reads a record, `br_table`s on its operation and works on the
+ * registers in the vCPU's slot of the register arena. Loads and stores
+ * check their page's flags as the WebAssembly regions do and call the same
+ * slow-path helpers; the function returns as a region does (the next pc,
+ * an exit code, or a fault with its pc in the slot). Blocks with any other
+ * instruction, or instrumented by a plugin, stay with the JavaScript
+ * interpreter. The module is `interpreter_module.ts`'s, built beforehand.
+ *
+ * During the warm-up a block also goes into the chain table, with a credit
+ * of runs: a block that ends looks its next pc up there and goes on into
+ * that block while it has credit, instead of returning to the CPU loop
+ * (whose dispatches cost more than the block). A block out of credit
+ * returns, and the loop's dispatches count towards compiling it as before.
+ *
+ * @module
+ */
+
+import { INTERPRETER_MODULE } from "./interpreter_module_generated.ts";
+import {
+  CHAIN_LIMIT,
+  CODE_MAX_PAGES,
+  CODE_PAGES,
+  DISCARD,
+  NUMBER,
+  RECORD,
+  TABLE_BYTES,
+  TABLE_ENTRIES,
+  WRITES,
+} from "./interpreter_module.ts";
+import { WASM_FAULT } from "./layout.ts";
+import type { WasmRuntime } from "./runtime.ts";
+import { SLOT } from "../../cpu/register_arena.ts";
+import type { Cpu } from "../../cpu/state.ts";
+import type { Insn } from "../../isa/insn.ts";
+
+/** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */
+export class WasmInterpreter {
+  private readonly code = new WebAssembly.Memory({ initial: CODE_PAGES, maximum: CODE_MAX_PAGES });
+  private words = new Int32Array(this.code.buffer);
+  /** Bytes of the code memory (read from the memory only when it grows: its `buffer` getter is slow). */
+  private capacity = this.words.byteLength;
+  /** Bytes of the code memory in use. */
+  private top = TABLE_BYTES;
+  private readonly run: (slot: number, code: number, pc: number, chain: number) => number;
+
+  constructor(private readonly w: WasmRuntime) {
+    const imports = { h: { ld: w.faulting.ld, st: w.faulting.st }, m: { ...w.memories, code: this.code } };
+    const instance = new WebAssembly.Instance(
+      new WebAssembly.Module(Uint8Array.fromBase64(INTERPRETER_MODULE)),
+      imports,
+    );
+    this.run = instance.exports.run as (slot: number, code: number, pc: number, chain: number) => number;
+    this.words.fill(-1, 0, TABLE_BYTES / 4);
+  }
+
+  /**
+   * The code of a block the interpreter runs (the same contract as a
+   * compiled block's), or undefined when it has an instruction the
+   * interpreter does not run, or the code memory is full. With `credit`,
+   * calls that run alone (`Cpu.runsAlone`) may go on into the block that
+   * many times without returning to the CPU loop (whose dispatches count
+   * towards compiling it): until {@link unchain}.
+   */
+  block(
+    tb: {
+      readonly pc: number;
+      readonly insns: readonly (Insn | null)[];
+      readonly pcs: readonly number[];
+      readonly end: number;
+    },
+    credit = 0,
+  ): ((c: Cpu) => number) | undefined {
+    const insns = tb.insns, n = insns.length;
+    for (let k = 0; k < n; k++) {
+      const insn = insns[k];
+      if (insn === null || !NUMBER.has(insn.op)) return undefined;
+    }
+    if (tb.end - tb.pc > 0xffff) return undefined;
+    const bytes = (n + 1) * RECORD;
+    if (!this.reserve(bytes)) return undefined;
+    const at = this.top, words = this.words, pc0 = tb.pc, pcs = tb.pcs;
+    this.top += bytes;
+    for (let k = 0, r = at >> 2; k < n; k++, r += RECORD / 4) {
+      const i = insns[k]!, op = NUMBER.get(i.op)!;
+      words[r] = op | (i.size << 8) | ((WRITES[op] && i.rd !== 0 ? 8 * i.rd : DISCARD) << 16);
+      words[r + 1] = 8 * i.rs1 | (8 * i.rs2) << 16;
+      words[r + 2] = i.imm;
+      words[r + 3] = pcs[k] - pc0;
+    }
+    const r = (at >> 2) + n * (RECORD / 4);
+    words[r] = 0;
+    words[r + 2] = credit;
+    words[r + 3] = tb.end - pc0;
+    if (credit > 0) {
+      const e = tableEntry(pc0);
+      words[e] = pc0 % 4294967296;
+      words[e + 1] = Math.floor(pc0 / 4294967296);
+      words[e + 2] = at;
+      words[e + 3] = at + n * RECORD;
+    }
+    const w = this.w, run = this.run, pc = tb.pc;
+    return (cpu: Cpu) => {
+      w.cpu = cpu;
+      const nx = run(cpu.slot, at, pc, cpu.runsAlone ? CHAIN_LIMIT : 0);
+      if (nx >= 0) return nx;
+      if (nx === WASM_FAULT) {
+        cpu.pc = w.pcOf(cpu, SLOT.ip);
+        const err = w.fault;
+        w.fault = undefined;
+        throw err;
+      }
+      cpu.pc = w.pcOf(cpu, SLOT.exitPc);
+      return nx;
+    };
+  }
+
+  /** Blocks run from here on no longer go on into the block at `pc` (it was dropped, compiled or made a region's head). */
+  unchain(pc: number): void {
+    const e = tableEntry(pc), words = this.words;
+    if (words[e] === ((pc % 4294967296) | 0) && words[e + 1] === (Math.floor(pc / 4294967296) | 0)) {
+      words[e] = words[e + 1] = -1;
+    }
+  }
+
+  /** No block goes on into another from here on (until blocks are given credit again). */
+  unchainAll(): void {
+    this.words.fill(-1, 0, TABLE_BYTES / 4);
+  }
+
+  /** Forgets every block's records (all translations were flushed: none of their code runs again). */
+  reset(): void {
+    this.top = TABLE_BYTES;
+    this.unchainAll();
+  }
+
+  /** Makes room for `bytes` more, growing the code memory; false when it cannot grow that far. */
+  private reserve(bytes: number): boolean {
+    if (this.top + bytes <= this.capacity) return true;
+    const have = this.capacity;
+    const pages = Math.ceil((this.top + bytes - have) / 65536);
+    if (have / 65536 + pages > CODE_MAX_PAGES) return false;
+    this.code.grow(Math.max(pages, Math.min(have / 65536, CODE_MAX_PAGES - have / 65536)));
+    this.words = new Int32Array(this.code.buffer);
+    this.capacity = this.words.byteLength;
+    return true;
+  }
+}
+
+/** The index in the code memory's words of the chain table's entry for `pc`. */
+function tableEntry(pc: number): number {
+  return (((pc / 2) >>> 0) & (TABLE_ENTRIES - 1)) * 4;
+}
+
+/** Each WebAssembly runtime's interpreter, made at its first block. */
+const interpreters = new WeakMap<WasmRuntime, WasmInterpreter>();
+
+/** The interpreter of `w`'s address space. */
+export function wasmInterpreterOf(w: WasmRuntime): WasmInterpreter {
+  let it = interpreters.get(w);
+  if (!it) interpreters.set(w, it = new WasmInterpreter(w));
+  return it;
+}

@@ -1,0 +1,108 @@
+import { assertEquals } from "../../../tests/assert.ts";
+import { runSlice } from "../../exec/cpu_loop.ts";
+import { Cpu } from "../../cpu/state.ts";
+import { emit, j } from "../../cpu/_asm_testing.ts";
+import { makeRuntime } from "../runtime.ts";
+import { TbCache, type WasmPolicy } from "../tb_cache.ts";
+import { Process } from "../../linux/process.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { Log } from "../../util/log.ts";
+
+// Encodings the loop below needs.
+const I = (op: number, f3: number, rd: number, rs1: number, imm: number) =>
+  ((imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op) >>> 0;
+const S = (f3: number, rs1: number, rs2: number, imm: number) =>
+  (((imm >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (imm & 0x1f) << 7 | 0x23) >>> 0;
+const R = (f3: number, f7: number, rd: number, rs1: number, rs2: number) =>
+  (f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | 0x33) >>> 0;
+const branch = (f3: number, rs1: number, rs2: number, off: number) => {
+  const b = off & 0x1fff;
+  return ((((b >> 12) & 1) << 31) | (((b >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
+    (((b >> 1) & 0xf) << 8) | (((b >> 11) & 1) << 7) | 0x63) >>> 0;
+};
+const addi = (rd: number, rs1: number, imm: number) => I(0x13, 0, rd, rs1, imm);
+const lui = (rd: number, imm20: number) => (imm20 << 12 | rd << 7 | 0x37) >>> 0;
+const bne = (rs1: number, rs2: number, off: number) => branch(1, rs1, rs2, off);
+const [ra, t0, t1, t2, a0, a1, a2, a3, a7] = [1, 5, 6, 7, 10, 11, 12, 13, 17];
+
+const CODE = 0x10000, DATA = 0x20000;
+/** The instruction of `func` the loop rewrites (its third), and what it becomes. */
+const PATCHED = CODE + 21 * 4, PATCH = addi(t0, t0, 5);
+
+/**
+ * Three times 2,000 calls of a function that loads, adds, stores and xors;
+ * halfway through each the loop rewrites an instruction of the function
+ * (a store into its code, which plume sees without `fence.i`), so that a
+ * block the WebAssembly interpreter may chain into is dropped during a
+ * chain.
+ */
+const PROGRAM = [
+  lui(a2, DATA >> 12),
+  lui(t2, CODE >> 12),
+  addi(a0, 0, 0),
+  addi(a3, 0, 3),
+  addi(a1, 0, 2000), // 4: outer
+  j(56) | ra << 7, // 5: loop: jal ra, func
+  addi(a1, a1, -1),
+  addi(t1, 0, 1000),
+  bne(a1, t1, 16),
+  I(0x03, 2, t1, a2, 16), // lw t1, 16(a2): the new instruction
+  S(2, t2, t1, PATCHED - CODE), // sw t1, (the instruction)(t2)
+  addi(0, 0, 0), // nop: the store alone makes the function's block stale, in the WebAssembly interpreter too
+  bne(a1, 0, -28), // 12: to loop
+  addi(a3, a3, -1),
+  bne(a3, 0, -40), // to outer
+  S(3, a2, a0, 0), // sd a0, 0(a2)
+  I(0x13, 7, a0, a0, 0x7f), // andi a0, a0, 127: the exit status
+  addi(a7, 0, 93),
+  0x73, // ecall: exit
+  I(0x03, 3, t0, a2, 8), // 19: func: ld t0, 8(a2)
+  R(0, 0, a0, a0, t0), // add a0, a0, t0
+  addi(t0, t0, 3), // 21: rewritten to addi t0, t0, 5
+  S(3, a2, t0, 8), // sd t0, 8(a2)
+  R(4, 0, a0, a0, a1), // xor a0, a0, a1
+  I(0x67, 0, 0, ra, 0), // ret
+];
+
+/** Runs the program to its exit with `policy`; returns its registers, its data and the CPU loop's dispatches of `func`. */
+function run(policy: WasmPolicy, chain: boolean) {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, { name: "code", fixed: true });
+  mem.mmap(DATA, 4096, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+  emit(mem, CODE, PROGRAM);
+  mem.view.setUint32(DATA + 16, PATCH, true);
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.runsAlone = true;
+  const proc = new Process(mem, new Log());
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.wasm = policy;
+  cache.chainInterpreted = chain;
+  // Every block is new during the warm-up, so its compile waits (tb_cache.ts): the blocks stay interpreted.
+  cache.warmupMs = 60_000;
+  const t = proc.thread(cpu);
+  while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 8192, Infinity);
+  const func = cache.get(CODE + 19 * 4);
+  return {
+    status: proc.exitStatus,
+    x: [...cpu.x],
+    data: [...new Uint8Array(mem.u8.buffer, DATA, 32)],
+    patched: mem.view.getUint32(PATCHED, true),
+    funcDispatches: func.hits - cache.get(CODE).hits + 1, // both began at the same warm-up count
+  };
+}
+
+Deno.test("blocks the WebAssembly interpreter chains run as the JavaScript interpreter runs them, through a rewrite of their code", () => {
+  const js = run("off", false), alone = run("hot", false), chained = run("hot", true);
+  assertEquals(js.patched, PATCH);
+  for (const other of [alone, chained]) {
+    assertEquals(other.status, js.status);
+    assertEquals(other.x, js.x);
+    assertEquals(other.data, js.data);
+  }
+  // Each of the last 1,000 calls (after the last rewrite, which translated the function again) is a dispatch of the
+  // CPU loop, unless the interpreter went on into the function.
+  assertEquals(js.funcDispatches, 1001);
+  assertEquals(alone.funcDispatches, 1001);
+  assertEquals(chained.funcDispatches < 100, true, `${chained.funcDispatches} dispatches of the function, chained`);
+});
