@@ -127,8 +127,9 @@ Argument             Env-variable      Description
                                        touches no file, clock or network; any -plugin
 -seed number         QEMU_RAND_SEED    seed for the pseudo-random number generator
 -jit-warmup ms                         for this long after a process's first translation,
-                                       compile only very hot blocks (default 200; 0: compile
-                                       every warm block)
+                                       compile only very hot blocks, and those the WebAssembly
+                                       interpreter runs always (default 200; 0: compile every
+                                       warm block)
 -jit-wasm on|off|always                compile hot regions to WebAssembly where the tier
                                        covers their instructions (default on; always: every
                                        region at once)

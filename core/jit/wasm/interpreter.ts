@@ -23,11 +23,12 @@
  * instruction, or instrumented by a plugin, stay with the JavaScript
  * interpreter. The module is `interpreter_module.ts`'s, built beforehand.
  *
- * During the warm-up a block also goes into the chain table, with a credit
- * of runs: a block that ends looks its next pc up there and goes on into
- * that block while it has credit, instead of returning to the CPU loop
- * (whose dispatches cost more than the block). A block out of credit
- * returns, and the loop's dispatches count towards compiling it as before.
+ * A block given a credit of runs (its lead before compiling: `tb_cache.ts`)
+ * also goes into the chain table: a block that ends looks its next pc up
+ * there and goes on into that block while it has credit, instead of
+ * returning to the CPU loop (whose dispatches cost more than the block). A
+ * block out of credit returns, and the loop's dispatches count towards
+ * compiling it as before.
  *
  * @module
  */
@@ -129,6 +130,16 @@ export class WasmInterpreter {
       cpu.pc = w.pcOf(cpu, SLOT.exitPc);
       return nx;
     };
+  }
+
+  /** Whether the interpreter runs `tb` (every instruction one it has). */
+  takes(tb: { readonly insns: readonly (Insn | null)[] }): boolean {
+    const insns = tb.insns;
+    for (let k = 0; k < insns.length; k++) {
+      const insn = insns[k];
+      if (insn === null || !NUMBER.has(insn.op)) return false;
+    }
+    return true;
   }
 
   /** Blocks run from here on no longer go on into the block at `pc` (it was dropped, compiled or made a region's head). */
