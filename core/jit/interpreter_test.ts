@@ -154,6 +154,16 @@ function runTier(
   };
 }
 
+/** Asserts that `tier`'s outcome `b` of running `what` is the interpreter's `a`: result, faulting pc, registers, memory. */
+function assertAgrees(tier: string, b: Outcome, a: Outcome, what: string): void {
+  assertEquals(b.result, a.result, `${tier}: result of ${what}`);
+  if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
+  assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
+  assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
+  assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
+  assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+}
+
 Deno.test("interpreter, compiled blocks, regions, WebAssembly regions and the WebAssembly interpreter agree on random instruction sequences", () => {
   const next = rng(0x5eed);
   let compared = 0, inWasm = 0, inWasmInterpreter = 0;
@@ -180,12 +190,7 @@ Deno.test("interpreter, compiled blocks, regions, WebAssembly regions and the We
       if (!b) continue;
       if (tier === "wasm") inWasm += insns.length;
       if (tier === "wasm-interpreter") inWasmInterpreter += insns.length;
-      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
-      if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
-      assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
-      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
-      assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
-      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+      assertAgrees(tier, b, a, what);
     }
     compared += insns.length;
   }
@@ -338,12 +343,7 @@ Deno.test("WebAssembly regions and the WebAssembly interpreter agree with the in
     for (const tier of ["wasm", "wasm-interpreter"] as const) {
       const b = runTier(tier, block, s);
       if (!b) continue; // the WebAssembly interpreter takes RV64IM and fences only
-      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
-      if (typeof a.result === "string") assertEquals(b.pc, a.pc, `${tier}: faulting pc of ${what}`);
-      assertEquals(b.x, a.x, `${tier}: integer registers after ${what}`);
-      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
-      assertEquals(b.fcsr, a.fcsr, `${tier}: fcsr after ${what}`);
-      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+      assertAgrees(tier, b, a, what);
       if (tier === "wasm-interpreter") interpreted += insns.length;
       if (tier === "wasm-interpreter" && typeof a.result === "string") interpretedFaults++;
     }

@@ -18,7 +18,8 @@
  */
 
 import { Code, F64, I32, I64, name, OP, section, unsignedLeb } from "./encoding.ts";
-import { body, divBody, mulhBody, mulhuBody } from "./region.ts";
+import { body, mHelpers } from "./region.ts";
+import { LOAD_OPS, STORE_OPS } from "./trans.ts";
 import { WASM_FAULT } from "./layout.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
@@ -49,19 +50,7 @@ const FN = {
 } as const;
 
 /** The arithmetic helpers' bodies, in {@link FN} order from `mulhu`. */
-const HELPERS: readonly ((c: Code) => number[])[] = [
-  mulhuBody,
-  (c) => mulhBody(c, true, FN.mulhu),
-  (c) => mulhBody(c, false, FN.mulhu),
-  (c) => divBody(c, 64, true, "div"),
-  (c) => divBody(c, 64, false, "div"),
-  (c) => divBody(c, 64, true, "rem"),
-  (c) => divBody(c, 64, false, "rem"),
-  (c) => divBody(c, 32, true, "div"),
-  (c) => divBody(c, 32, false, "div"),
-  (c) => divBody(c, 32, true, "rem"),
-  (c) => divBody(c, 32, false, "rem"),
-];
+const HELPERS = mHelpers(FN.mulhu);
 
 /** Function types: `ld`, `st`, the helpers', the interpreter's (the vCPU's slot, the first record, the block's pc -> the next pc). */
 const TYPES: readonly [number[], number[]][] = [
@@ -192,14 +181,6 @@ function pushBase(c: Code): void {
   immw(c);
 }
 
-const LOADS: Record<number, [signed: number, unsigned: number]> = {
-  1: [OP.i64_load8_s, OP.i64_load8_u],
-  2: [OP.i64_load16_s, OP.i64_load16_u],
-  4: [OP.i64_load32_s, OP.i64_load32_u],
-  8: [OP.i64_load, OP.i64_load],
-};
-const STORES: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16, 4: OP.i64_store32, 8: OP.i64_store };
-
 function load(size: 1 | 2 | 4 | 8, signed: boolean): Handler {
   return (c, d) => {
     a(c), imm(c), c.op(OP.i64_add).localSet(L.addr);
@@ -210,7 +191,7 @@ function load(size: 1 | 2 | 4 | 8, signed: boolean): Handler {
     checkStatus(c);
     c.localGet(L.slot).mem(OP.i64_load, REGS, 3, SLOT.value).localSet(L.res);
     c.op(OP.else);
-    c.localGet(L.addr).op(OP.i32_wrap_i64).mem(LOADS[size][signed ? 0 : 1], GUEST, 0).localSet(L.res);
+    c.localGet(L.addr).op(OP.i32_wrap_i64).mem(LOAD_OPS[size][signed ? 0 : 1], GUEST, 0).localSet(L.res);
     c.op(OP.end);
     c.br(OP.br, d.write);
   };
@@ -226,7 +207,7 @@ function store(size: 1 | 2 | 4 | 8): Handler {
     c.i32Const(size).call(FN.st);
     checkStatus(c);
     c.op(OP.else);
-    c.localGet(L.addr).op(OP.i32_wrap_i64), b(c), c.mem(STORES[size], GUEST, 0);
+    c.localGet(L.addr).op(OP.i32_wrap_i64), b(c), c.mem(STORE_OPS[size], GUEST, 0);
     c.op(OP.end);
     c.br(OP.br, d.advance);
   };

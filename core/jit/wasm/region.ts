@@ -67,17 +67,7 @@ export const WASM_REGION_LIMITS: RegionLimits = { blocks: 128, insns: 2048 };
 
 /** The module's own helpers, `(a: i64, b: i64) -> i64`, in `FN` order from `FN.mulhu` (after the imports). */
 const HELPERS: readonly ((c: Code) => number[])[] = [
-  mulhuBody,
-  (c) => mulhBody(c, true),
-  (c) => mulhBody(c, false),
-  (c) => divBody(c, 64, true, "div"),
-  (c) => divBody(c, 64, false, "div"),
-  (c) => divBody(c, 64, true, "rem"),
-  (c) => divBody(c, 64, false, "rem"),
-  (c) => divBody(c, 32, true, "div"),
-  (c) => divBody(c, 32, false, "div"),
-  (c) => divBody(c, 32, true, "rem"),
-  (c) => divBody(c, 32, false, "rem"),
+  ...mHelpers(FN.mulhu),
   (c) => clmulBody(c, "clmul"),
   (c) => clmulBody(c, "clmulr"),
   (c) => clmulBody(c, "clmulh"),
@@ -106,7 +96,7 @@ function clmulBody(c: Code, kind: "clmul" | "clmulr" | "clmulh"): number[] {
 }
 
 /** High 64 bits of the unsigned 128-bit product, from four 32×32 products. Returns its extra locals. */
-export function mulhuBody(c: Code): number[] {
+function mulhuBody(c: Code): number[] {
   // Locals: 0 a, 1 b, 2 ah, 3 bh, 4 lo×lo, 5 lo×hi, 6 hi×lo.
   const lowHalf = (x: number) => c.localGet(x).i64Const(0xffffffff).op(OP.i64_and);
   const highHalf = (x: number) => c.localGet(x).i64Const(32).op(OP.i64_shr_u);
@@ -127,7 +117,7 @@ export function mulhuBody(c: Code): number[] {
 }
 
 /** mulh (both signed) or mulhsu (a signed): mulhu (function `mulhu` of the module) corrected by the signs. */
-export function mulhBody(c: Code, bSigned: boolean, mulhu: number = FN.mulhu): number[] {
+function mulhBody(c: Code, bSigned: boolean, mulhu: number): number[] {
   c.localGet(0).localGet(1).call(mulhu);
   // - (a < 0 ? b : 0)
   c.localGet(1).localGet(0).i64Const(63).op(OP.i64_shr_s).op(OP.i64_and).op(OP.i64_sub);
@@ -142,7 +132,7 @@ export function mulhBody(c: Code, bSigned: boolean, mulhu: number = FN.mulhu): n
  * (MIN / -1) gives MIN and 0, which dividing by 1 instead also gives.
  * The 32-bit forms work on the low words and sign-extend the result.
  */
-export function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): number[] {
+function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "rem"): number[] {
   const w = bits === 32;
   const a = () => (c.localGet(0), w ? c.op(OP.i32_wrap_i64) : c);
   const b = () => (c.localGet(1), w ? c.op(OP.i32_wrap_i64) : c);
@@ -171,6 +161,27 @@ export function divBody(c: Code, bits: 32 | 64, signed: boolean, kind: "div" | "
   c.op(op).op(OP.end);
   if (w) c.op(OP.i64_extend_i32_s);
   return [];
+}
+
+/**
+ * The bodies of the M extension's helpers, in `FN` order from `mulhu`
+ * (mulhu, mulh, mulhsu, div, divu, rem, remu, divw, divuw, remw, remuw),
+ * for a module whose `mulhu` is function `mulhu`.
+ */
+export function mHelpers(mulhu: number): ((c: Code) => number[])[] {
+  return [
+    mulhuBody,
+    (c) => mulhBody(c, true, mulhu),
+    (c) => mulhBody(c, false, mulhu),
+    (c) => divBody(c, 64, true, "div"),
+    (c) => divBody(c, 64, false, "div"),
+    (c) => divBody(c, 64, true, "rem"),
+    (c) => divBody(c, 64, false, "rem"),
+    (c) => divBody(c, 32, true, "div"),
+    (c) => divBody(c, 32, false, "div"),
+    (c) => divBody(c, 32, true, "rem"),
+    (c) => divBody(c, 32, false, "rem"),
+  ];
 }
 
 /** Function types of the module, by index in {@link TYPES}. */

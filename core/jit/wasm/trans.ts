@@ -60,14 +60,21 @@ export type WasmTrans = (e: WasmEmitter, i: Insn) => boolean;
 
 const LOG2: Record<number, number> = { 1: 0, 2: 1, 4: 2, 8: 3 };
 
-const LOAD_OPS: Record<number, [signed: number, unsigned: number]> = {
+/** The i64 loads of 1, 2, 4 and 8 bytes: [signed, unsigned]. */
+export const LOAD_OPS: Record<number, [signed: number, unsigned: number]> = {
   1: [OP.i64_load8_s, OP.i64_load8_u],
   2: [OP.i64_load16_s, OP.i64_load16_u],
   4: [OP.i64_load32_s, OP.i64_load32_u],
   8: [OP.i64_load, OP.i64_load],
 };
 
-const STORE_OPS: Record<number, number> = { 1: OP.i64_store8, 2: OP.i64_store16, 4: OP.i64_store32, 8: OP.i64_store };
+/** The i64 stores of 1, 2, 4 and 8 bytes. */
+export const STORE_OPS: Record<number, number> = {
+  1: OP.i64_store8,
+  2: OP.i64_store16,
+  4: OP.i64_store32,
+  8: OP.i64_store,
+};
 
 /**
  * What a load and a store need of their page's flags (`(flags & mask) ==
