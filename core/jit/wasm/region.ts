@@ -279,7 +279,7 @@ function branchHints(func: number, hints: readonly (readonly [offset: number, li
 }
 
 /** Memory limits as an import declares them: exactly `pages` pages. */
-export function limits(out: number[], pages: number, shared: boolean): void {
+function limits(out: number[], pages: number, shared: boolean): void {
   out.push(shared ? 0x03 : 0x01);
   unsignedLeb(out, pages);
   unsignedLeb(out, pages);
