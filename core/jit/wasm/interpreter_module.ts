@@ -21,10 +21,9 @@ import { Code, F64, I32, I64, name, OP, section, unsignedLeb } from "./encoding.
 import { body, mHelpers } from "./region.ts";
 import { LOAD_OPS, STORE_OPS } from "./trans.ts";
 import { WASM_FAULT } from "./layout.ts";
-import { SLOT } from "../../cpu/register_arena.ts";
+import { ARENA_MAX_PAGES, SLOT } from "../../cpu/register_arena.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_ECALL } from "../emitter.ts";
-import { ARENA_MAX_PAGES } from "../../cpu/register_arena.ts";
 import type { Op } from "../../isa/ops_generated.ts";
 
 /**
