@@ -22,12 +22,13 @@ import { hasVector } from "./vector_ops.ts";
 /**
  * How long (ms) after its first translation a cache is warming up: blocks
  * first translated then are compiled only after {@link WARMUP_EXTRA_RUNS}
- * more runs than usual. (Blocks the WebAssembly interpreter runs get those
- * runs whenever they are translated: `TbCache.interpreted`.) Compiling a block costs about 150 µs when plume has
- * just started (V8 compiles the code, which then starts in V8's own
- * interpreter), worth thousands of interpreted guest instructions, and a
- * program's first milliseconds (its dynamic loader, libc's start-up, option
- * parsing) run most of their blocks only tens of times. Measured, medians of
+ * more runs than usual (blocks the WebAssembly interpreter runs get them
+ * whenever they are translated: `TbCache.interpreted`). Compiling a block
+ * costs about 150 µs when plume has just started (V8 compiles the code,
+ * which then starts in V8's own interpreter), worth thousands of
+ * interpreted guest instructions, and a program's first milliseconds (its
+ * dynamic loader, libc's start-up, option parsing) run most of their blocks
+ * only tens of times. Measured, medians of
  * 7-21 interleaved runs (0 ms against 200 ms): busybox `echo hi`'s guest
  * part 57 → 40 ms (the same as compiling nothing: 38-41 ms), `lua5.4 -e
  * 'print(1)'` 411-564 → 238-317 ms, sqlite3 inserting and grouping 20,000
@@ -265,7 +266,7 @@ export class TbCache {
       this.wasmInterpreter ??= wasmInterpreterOf(w);
       // A block this interpreter runs keeps the warm-up's lead whenever it is translated (unless -jit-warmup 0): it
       // runs there nearly as fast as compiled, and compiling it costs as much as ever. Python's start-up (37,744
-      // blocks, most first run after the warm-up) took 4.36 -> 1.95 s (peak RSS 328 -> 236 MB), sqlite3 grouping
+      // blocks, translated over seconds) took 4.36 -> 1.95 s (peak RSS 328 -> 236 MB), sqlite3 grouping
       // 20,000 rows 1.37 -> 1.23 s; the CPU-bound rows of `deno task bench` the same or 3-5% faster (medians of 3-7).
       if (this.warmupMs > 0 && tb.hits === 0 && this.wasmInterpreter.takes(tb)) tb.hits = -WARMUP_EXTRA_RUNS;
       // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).

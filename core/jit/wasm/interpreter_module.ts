@@ -24,7 +24,7 @@ import { WASM_FAULT } from "./layout.ts";
 import { ARENA_MAX_PAGES, SLOT } from "../../cpu/register_arena.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_ECALL } from "../emitter.ts";
-import type { Op } from "../../isa/ops_generated.ts";
+import { ARG_SETS, type Op, OP_INFO } from "../../isa/ops_generated.ts";
 
 /**
  * The module's functions: the imported slow paths of loads and stores, the
@@ -320,8 +320,10 @@ const HANDLERS: readonly [Op | "end", Handler][] = [
 /** Each operation's number in records. */
 export const NUMBER = new Map<string, number>(HANDLERS.map(([op], k) => [op, k]));
 
-/** Whether each operation (by number) writes rd (the others' records hold no rd). */
-export const WRITES = HANDLERS.map(([op]) => !/^(end|s[bhwd]|b(eq|ne|lt|ge|ltu|geu)|ecall|fence.*)$/.test(op));
+/** Whether each operation (by number) has an rd, which it writes (the others' records hold none). */
+export const WRITES = HANDLERS.map(([op]) =>
+  op !== "end" && (ARG_SETS[OP_INFO[op].args] as readonly string[]).includes("rd")
+);
 
 /** The interpreter function's code. */
 function interpreterBody(): Uint8Array {
