@@ -7,6 +7,9 @@ import { TbCache, type WasmPolicy } from "../tb_cache.ts";
 import { Process } from "../../linux/process.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { Log } from "../../util/log.ts";
+import { decode } from "../../isa/decoder.ts";
+import { WasmInterpreter } from "./interpreter.ts";
+import { CODE_MAX_PAGES, RECORD, TABLE_BYTES } from "./interpreter_module.ts";
 
 // Encodings the loop below needs.
 const I = (op: number, f3: number, rd: number, rs1: number, imm: number) =>
@@ -105,4 +108,18 @@ Deno.test("blocks the WebAssembly interpreter chains run as the JavaScript inter
   assertEquals(js.funcDispatches, 1001);
   assertEquals(alone.funcDispatches, 1001);
   assertEquals(chained.funcDispatches < 100, true, `${chained.funcDispatches} dispatches of the function, chained`);
+});
+
+Deno.test("the WebAssembly interpreter's code memory is bounded: once full, blocks go to the JavaScript interpreter until a flush empties it", () => {
+  // A guest that makes new code without end makes new blocks without end; their records must not grow plume.
+  const mem = new AddressSpace(1 << 24);
+  const it = new WasmInterpreter(makeRuntime(mem).wasm!);
+  const block = { pc: CODE, insns: [decode(addi(a0, a0, 1))!], pcs: [CODE], end: CODE + 4 };
+  let taken = 0;
+  while (it.block(block, 1)) taken++;
+  // Each block takes two records (its instruction, its end), after the chain table.
+  assertEquals(taken, Math.floor((CODE_MAX_PAGES * 65536 - TABLE_BYTES) / (2 * RECORD)));
+  assertEquals(it.block(block), undefined);
+  it.reset();
+  assertEquals(it.block(block) !== undefined, true);
 });
