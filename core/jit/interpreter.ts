@@ -31,7 +31,15 @@ import { EXIT_EBREAK, EXIT_ECALL, EXIT_FENCE_I, EXIT_ILLEGAL, wrapPc } from "./e
 import * as int64 from "./int64.ts";
 import * as bm from "./bitmanip.ts";
 import { AMO_OPS, CSR_OP, csrWrites, type Runtime } from "./runtime.ts";
-import { isVectorAccess, READS_FS1, VECTOR_OPS, type VectorOp, WRITES_FD, WRITES_RD } from "./vector_ops.ts";
+import {
+  isVectorAccess,
+  READS_FS1,
+  type ScalarOp,
+  VECTOR_OPS,
+  type VectorOp,
+  WRITES_FD,
+  WRITES_RD,
+} from "./vector_ops.ts";
 import type { Executor } from "./vector/element.ts";
 import {
   accessActions,
@@ -43,6 +51,7 @@ import {
   type PluginHooks,
   streamsRecords,
 } from "./plugin_actions.ts";
+import { recordOf } from "../util/record_of.ts";
 
 /**
  * Executions after which an interpreted block gets compiled. Measured
@@ -344,11 +353,8 @@ function longToFp(f: (c: Cpu, rd: number, lo: number, hi: number, rm: number) =>
  */
 export const unsupported: Handler = (c, _x, _i, pc) => illegal(c, pc);
 
-/**
- * Every operation's handler. Typed `Record<Op, Handler>`: an operation
- * added to `rv64gc.decode` fails `deno check` here until it has one.
- */
-const HANDLERS: Readonly<Record<Op, Handler>> = {
+/** Every operation's handler but the vector ones' (see {@link HANDLERS}). */
+const SCALAR_HANDLERS: Readonly<Record<ScalarOp, Handler>> = {
   // RV64I
   lui: (_c, x, i) => (set(x, i.rd, i.imm | 0, i.imm >> 31), undefined),
   auipc: (_c, x, i, pc) => {
@@ -668,9 +674,18 @@ const HANDLERS: Readonly<Record<Op, Handler>> = {
   "c.mop.n": nop,
   "wrs.nto": (c) => ((c.reservation = -1), undefined),
   "wrs.sto": (c) => ((c.reservation = -1), undefined),
-  // V: the helper the JavaScript tier calls
-  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vector])) as Record<VectorOp, Handler>,
 };
+
+/**
+ * Every operation's handler. Typed `Record<Op, Handler>`: an operation
+ * added to `rv64gc.decode` fails `deno check` here until it has one. V: the
+ * helper the JavaScript tier calls. (Merged, not spread into a literal:
+ * `core/util/record_of.ts`.)
+ */
+const HANDLERS: Readonly<Record<Op, Handler>> = Object.assign(
+  recordOf(VECTOR_OPS, (): Handler => vector),
+  SCALAR_HANDLERS,
+);
 
 /** Any vector instruction, through the runtime's `vector` helper (`vector.ts`). */
 function vector(c: Cpu, x: Int32Array, i: Insn, _pc: number, rt: Runtime): undefined {

@@ -31,6 +31,7 @@ import {
 import { type Emitter, LEAVE, type RegPair } from "./emitter.ts";
 import { inlineFastPath } from "./vector/fast.ts";
 import { accessActions } from "./plugin_actions.ts";
+import { recordOf } from "../util/record_of.ts";
 
 /**
  * Any vector instruction: a call of its executor (`vectorExecutor`, made at
@@ -104,9 +105,8 @@ const vsetTrans: Trans = (e, i) => {
   return true;
 };
 
-/** V translators by mnemonic. */
-export const TRANS_RVV = {
-  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vectorTrans])),
+/** V translators by mnemonic (built as `core/util/record_of.ts` says). */
+export const TRANS_RVV: Record<VectorOp, Trans> = Object.assign(recordOf(VECTOR_OPS, () => vectorTrans), {
   vsetvli: vsetTrans,
   vsetivli: vsetTrans,
-} as Record<VectorOp, Trans>;
+});

@@ -15,6 +15,9 @@ import { vlmaxOf } from "../cpu/vector_state.ts";
 /** The vector extension's operations (their names all start with `v`). */
 export type VectorOp = Extract<Op, `v${string}`>;
 
+/** Every other operation: the keys of the tables the vector operations are added to by a loop (`recordOf`). */
+export type ScalarOp = Exclude<Op, VectorOp>;
+
 /** The vector operations of the table (V's and Zvbb's). */
 export const VECTOR_OPS: readonly VectorOp[] = OPS.filter((op): op is VectorOp =>
   VECTOR_EXTENSIONS.has(OP_INFO[op].ext ?? "")

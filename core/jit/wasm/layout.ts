@@ -6,6 +6,8 @@
  * @module
  */
 
+import { recordOf } from "../../util/record_of.ts";
+
 /**
  * Memory indices of the region modules' imports: the guest memory, its page
  * flags, and the register arena (`core/cpu/register_arena.ts`), where the
@@ -213,9 +215,10 @@ export const IMPORTED_NAMES: readonly (typeof FAULTING[number] | FpHelper)[] = [
 ];
 
 /** Function indices: the imported helpers, then the module's own ({@link ArithHelper}). */
-export const FN = Object.fromEntries(
-  [...IMPORTED_NAMES, ...ARITH].map((name, index) => [name, index]),
-) as Readonly<Record<typeof FAULTING[number] | FpHelper | ArithHelper, number>>;
+export const FN: Readonly<Record<typeof FAULTING[number] | FpHelper | ArithHelper, number>> = recordOf(
+  [...IMPORTED_NAMES, ...ARITH],
+  (_, index) => index,
+);
 
 /** What a region returns when a helper raised a fault: not a pc, and none of the dispatcher's `EXIT_*` codes. */
 export const WASM_FAULT = -64;

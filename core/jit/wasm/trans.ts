@@ -50,10 +50,11 @@ import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { GroupCheck, WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
-import { VECTOR_OPS, type VectorOp } from "../vector_ops.ts";
+import { type ScalarOp, VECTOR_OPS, type VectorOp } from "../vector_ops.ts";
 import { emitVector, inlinesVector } from "./vector.ts";
 import type { VectorTier } from "./runtime.ts";
 import { memInfo } from "../plugin_actions.ts";
+import { recordOf } from "../../util/record_of.ts";
 
 /** Emits one instruction; false means illegal (the caller exits with `EXIT_ILLEGAL`). */
 export type WasmTrans = (e: WasmEmitter, i: Insn) => boolean;
@@ -1066,13 +1067,8 @@ export const LEFT_TO_JAVASCRIPT = "left to the JavaScript tier";
 /** Any vector instruction (`vector.ts`). */
 const vectorOp: WasmTrans = (e, i) => (emitVector(e, i, e.vector), true);
 
-/**
- * The WebAssembly translator of every operation, or {@link LEFT_TO_JAVASCRIPT}.
- * Typed `Record<Op, …>`: an operation added to `rv64gc.decode` fails
- * `deno check` here until it is translated or explicitly left to the
- * JavaScript tier.
- */
-export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRIPT>> = {
+/** The WebAssembly translator of every operation but the vector ones (see {@link WASM_TRANS}). */
+const SCALAR_TRANS: Readonly<Record<ScalarOp, WasmTrans | typeof LEFT_TO_JAVASCRIPT>> = {
   lui: (e, i) => (e.code.i64Const(i.imm | 0), e.set(i.rd), true),
   auipc: (e, i) => (e.code.i64Const(e.pc + i.imm), e.set(i.rd), true),
   jal: (e, i) => {
@@ -1377,9 +1373,20 @@ export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRI
   "c.mop.n": () => true,
   "wrs.nto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
   "wrs.sto": (e) => (e.code.call(FN.wrs).op(OP.drop), true),
-  // V: inline where the shape a word last ran in allows it, else its executor through an import (vector.ts)
-  ...Object.fromEntries(VECTOR_OPS.map((op) => [op, vectorOp])) as Record<VectorOp, WasmTrans>,
 };
+
+/**
+ * The WebAssembly translator of every operation, or {@link LEFT_TO_JAVASCRIPT}.
+ * Typed `Record<Op, …>`: an operation added to `rv64gc.decode` fails
+ * `deno check` here until it is translated or explicitly left to the
+ * JavaScript tier. V: inline where the shape a word last ran in allows it,
+ * else its executor through an import (`vector.ts`). (Merged, not spread into
+ * a literal: `core/util/record_of.ts`.)
+ */
+export const WASM_TRANS: Readonly<Record<Op, WasmTrans | typeof LEFT_TO_JAVASCRIPT>> = Object.assign(
+  recordOf(VECTOR_OPS, (): WasmTrans => vectorOp),
+  SCALAR_TRANS,
+);
 
 /**
  * What decides whether a block is worth WebAssembly beyond having a
