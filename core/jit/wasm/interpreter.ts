@@ -68,7 +68,6 @@ export class WasmInterpreter {
       imports,
     );
     this.run = instance.exports.run as (slot: number, code: number, pc: number, chain: number) => number;
-    this.words.fill(-1, 0, TABLE_BYTES / 4);
   }
 
   /**
@@ -111,7 +110,7 @@ export class WasmInterpreter {
     words[r + 3] = tb.end - pc0;
     if (credit > 0) {
       const e = tableEntry(pc0);
-      words[e] = pc0 % 4294967296;
+      words[e] = (pc0 % 4294967296) | 1;
       words[e + 1] = Math.floor(pc0 / 4294967296);
       words[e + 2] = at;
       words[e + 3] = at + n * RECORD;
@@ -145,14 +144,14 @@ export class WasmInterpreter {
   /** Blocks run from here on no longer go on into the block at `pc` (it was dropped, compiled or made a region's head). */
   unchain(pc: number): void {
     const e = tableEntry(pc), words = this.words;
-    if (words[e] === ((pc % 4294967296) | 0) && words[e + 1] === (Math.floor(pc / 4294967296) | 0)) {
-      words[e] = words[e + 1] = -1;
+    if (words[e] === ((pc % 4294967296) | 1) && words[e + 1] === (Math.floor(pc / 4294967296) | 0)) {
+      words[e] = words[e + 1] = 0;
     }
   }
 
   /** No block goes on into another from here on (until blocks are given credit again). */
   unchainAll(): void {
-    this.words.fill(-1, 0, TABLE_BYTES / 4);
+    this.words.fill(0, 0, TABLE_BYTES / 4);
   }
 
   /** Forgets every block's records (all translations were flushed: none of their code runs again). */
