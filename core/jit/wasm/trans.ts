@@ -50,7 +50,7 @@ import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { GroupCheck, WasmEmitter } from "./emitter.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import { type ArithHelper, FN, FP_HELPERS, type FpHelper, MEM } from "./layout.ts";
-import { type ScalarOp, VECTOR_OPS, type VectorOp } from "../vector_ops.ts";
+import { type ScalarOp, VECTOR_OPS } from "../vector_ops.ts";
 import { emitVector, inlinesVector } from "./vector.ts";
 import type { VectorTier } from "./runtime.ts";
 import { memInfo } from "../plugin_actions.ts";
