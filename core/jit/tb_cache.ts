@@ -150,7 +150,7 @@ export class TbCache {
   }
   set chainInterpreted(on: boolean) {
     this.chaining = on;
-    if (!on) this.wasmInterpreter?.unchainAll();
+    if (this.wasmInterpreter) this.wasmInterpreter.chaining = on;
   }
   private chaining = true;
   /**

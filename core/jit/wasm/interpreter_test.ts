@@ -3,7 +3,7 @@ import { runSlice } from "../../exec/cpu_loop.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { emit, j } from "../../cpu/_asm_testing.ts";
 import { makeRuntime } from "../runtime.ts";
-import { TbCache, type WasmPolicy } from "../tb_cache.ts";
+import { TbCache, WARMUP_EXTRA_RUNS, type WasmPolicy } from "../tb_cache.ts";
 import { Process } from "../../linux/process.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { Log } from "../../util/log.ts";
@@ -122,4 +122,38 @@ Deno.test("the WebAssembly interpreter's code memory is bounded: once full, bloc
   assertEquals(it.block(block), undefined);
   it.reset();
   assertEquals(it.block(block) !== undefined, true);
+});
+
+Deno.test("a block whose chain table entry a later block took takes it back when it runs, and is chained into again", () => {
+  // L and C are 64 KiB apart: the same entry of the table. L runs once (entering the table), C runs once (taking
+  // L's entry), then L loops 4,096 times. Each of those iterations is a dispatch of the CPU loop unless L took its
+  // entry back at its first.
+  const L = CODE + 0x100, C = L + 0x10000, EXIT = L + 24;
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x20000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  emit(mem, CODE, [addi(a1, 0, 1), j(L - (CODE + 4))]);
+  emit(mem, L, [
+    addi(a0, a0, 1), // L: the loop, one block
+    addi(a1, a1, -1),
+    bne(a1, 0, -8),
+    bne(a3, 0, EXIT - (L + 12)), // the second time: exit
+    addi(a3, 0, 1),
+    j(C - (L + 20)),
+    addi(a7, 0, 93), // EXIT
+    0x73, // ecall: exit
+  ]);
+  emit(mem, C, [addi(a2, a2, 1), lui(a1, 1), j(L - (C + 8))]);
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.runsAlone = true;
+  const proc = new Process(mem, new Log());
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.warmupMs = 60_000;
+  const t = proc.thread(cpu);
+  while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 8192, Infinity);
+  assertEquals(proc.exitStatus, (1 + 4096) & 0xff);
+  assertEquals(cpu.x[a2 * 2], 1); // C ran once
+  // The loop's block began at the warm-up's lead (-10,000); only the CPU loop's dispatches count up from there.
+  const dispatches = cache.get(L).hits + WARMUP_EXTRA_RUNS;
+  assertEquals(dispatches < 100, true, `${dispatches} dispatches of the loop's block`);
 });
