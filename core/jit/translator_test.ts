@@ -46,3 +46,22 @@ Deno.test("decodeBlock remembers decoded words, and still gives each set of exte
   assert(differing > 10, `${differing} words whose legality depends on the extensions`);
   assert(legal > 1000, `${legal} legal words`);
 });
+
+Deno.test("decodeBlock gives each block arrays of its own, at its length", () => {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  // addi a0, a0, 1 three times and a jal; then c.addi a0, 1 and c.jr ra.
+  for (let k = 0; k < 3; k++) mem.view.setUint32(CODE + 4 * k, 0x00150513, true);
+  mem.view.setUint32(CODE + 12, 0x0000006f, true);
+  mem.view.setUint16(CODE + 16, 0x0505, true);
+  mem.view.setUint16(CODE + 18, 0x8082, true);
+  const first = decodeBlock(mem, CODE), second = decodeBlock(mem, CODE + 16);
+  // Decoding the second block (into the same scratch arrays) left the first one's as they were.
+  assertEquals(first.pcs, [CODE, CODE + 4, CODE + 8, CODE + 12]);
+  assertEquals(first.raws, [0x00150513, 0x00150513, 0x00150513, 0x0000006f]);
+  assertEquals(first.insns.map((i) => i?.op), ["addi", "addi", "addi", "jal"]);
+  assertEquals(first.end, CODE + 16);
+  assertEquals(second.pcs, [CODE + 16, CODE + 18]);
+  assertEquals(second.insns.map((i) => i?.size), [2, 2]);
+  assert(first.insns !== second.insns && first.pcs !== second.pcs && first.raws !== second.raws);
+});
