@@ -144,8 +144,13 @@ export class WasmInterpreter {
   /** Whether blocks go on into one another at all (false while a debugger is attached: the table stays empty). */
   private chains = true;
 
-  /** Turns chaining off (emptying the table) or on again (blocks with credit enter the table as they run). */
+  /**
+   * Turns chaining off (emptying the table) or on again (blocks with credit
+   * enter the table as they run). The debugger's loop turns it off at every
+   * slice: only a change empties the table (512 KiB).
+   */
   set chaining(on: boolean) {
+    if (on === this.chains) return;
     this.chains = on;
     if (!on) this.unchainAll();
   }
