@@ -87,12 +87,8 @@ export class WasmInterpreter {
     },
     credit = 0,
   ): ((c: Cpu) => number) | undefined {
+    if (!this.takes(tb) || tb.end - tb.pc > 0xffff) return undefined;
     const insns = tb.insns, n = insns.length;
-    for (let k = 0; k < n; k++) {
-      const insn = insns[k];
-      if (insn === null || !NUMBER.has(insn.op)) return undefined;
-    }
-    if (tb.end - tb.pc > 0xffff) return undefined;
     const bytes = (n + 1) * RECORD;
     if (!this.reserve(bytes)) return undefined;
     const at = this.top, words = this.words, pc0 = tb.pc, pcs = tb.pcs;
@@ -108,18 +104,18 @@ export class WasmInterpreter {
     words[r] = 0;
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
-    const e = tableEntry(pc0), key = (pc0 % 4294967296) | 1, last = at + n * RECORD;
+    const e = tableEntry(pc0), key = (pc0 % 4294967296) | 1, last = at + n * RECORD, creditAt = r + 2;
     if (credit > 0) this.enter(e, pc0, at, last);
-    const w = this.w, run = this.run, pc = tb.pc;
+    const w = this.w, run = this.run;
     return (cpu: Cpu) => {
       // A block translated later may have taken the entry (collisions): this one takes it back when it runs with
-      // credit left. Entries were kept by the first block to write them until `python3.13 -c pass` made 3.7 M of
-      // its 5.0 M dispatches of blocks with their lead for blocks that had lost theirs (32,768 entries).
-      if (credit > 0 && this.words[e] !== key && this.chains && this.words[(last >> 2) + 2] > 0) {
+      // credit left. Before blocks took their entries back, `python3.13 -c pass` made 3.7 M of its 5.0 M
+      // dispatches of blocks with their lead for blocks that had lost theirs to later ones (32,768 entries).
+      if (credit > 0 && this.words[e] !== key && this.chains && this.words[creditAt] > 0) {
         this.enter(e, pc0, at, last);
       }
       w.cpu = cpu;
-      const nx = run(cpu.slot, at, pc, cpu.runsAlone ? CHAIN_LIMIT : 0);
+      const nx = run(cpu.slot, at, pc0, cpu.runsAlone ? CHAIN_LIMIT : 0);
       if (nx >= 0) return nx;
       if (nx === WASM_FAULT) {
         cpu.pc = w.pcOf(cpu, SLOT.ip);
