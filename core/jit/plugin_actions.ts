@@ -126,11 +126,24 @@ export interface PluginHooks {
    * Moves ring `ring`'s batch store into `store` (`RingWriter.moveBatch`),
    * where WebAssembly regions append the records of {@link record} and
    * {@link memRecord} themselves; false when there is no such ring. Absent:
-   * never.
+   * never. With `window`, the ring is also mapped at `window.address`
+   * (at most `window.bytes`), in the memory that holds `store`, and its
+   * batches go there through `window.copy` (`RingWriter`'s `BatchCopy`);
+   * where it cannot be mapped, they are copied as before.
    */
-  shareBatch?(ring: number, store: Int32Array): boolean;
+  shareBatch?(ring: number, store: Int32Array, window?: RingWindow): boolean;
   /** Publishes ring `ring`'s batch, which a region found full (nothing for a ring gone since). */
   publishBatch?(ring: number): void;
+}
+
+/** Where {@link PluginHooks.shareBatch} may map a ring, and the copy of batches into it there. */
+export interface RingWindow {
+  /** Address of the window in this process. */
+  address: number;
+  /** Its size in bytes. */
+  bytes: number;
+  /** Copies `words` words of the batch, from its word `from`, to the ring's word `to` (header included). */
+  copy(to: number, from: number, words: number): void;
 }
 
 /** QEMU's `qemu_plugin_meminfo_t` bits: size shift in 3:0, sign in 4, store in 16. */

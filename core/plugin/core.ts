@@ -24,7 +24,7 @@ import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
 import { printable } from "../util/printable.ts";
-import { ATTN, CTL, EV, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
+import { ATTN, CTL, EV, LAYOUT, memRecordWords, OP, PAYLOAD, PluginFailure, REGS, REQ, TAG } from "./channel.ts";
 import { replayFigures, statsLine } from "./plugin_stats.ts";
 import type { CallReply, PluginInstance } from "./instance.ts";
 import { os } from "./sandbox/os.ts";
@@ -129,13 +129,9 @@ export class PluginCore implements VcpuHooks {
         const inst = rings[ring];
         if (inst === undefined) return;
         try {
-          inst.ring.put5(
-            TAG.MEM | id,
-            info | (vcpu << 17),
-            (baseHi * TWO32 + (baseLo >>> 0) + imm) | 0,
-            valueLo,
-            valueHi,
-          );
+          const address = (baseHi * TWO32 + (baseLo >>> 0) + imm) | 0;
+          if (memRecordWords(info) === 4) inst.ring.put4(TAG.MEM | id, info | (vcpu << 17), address, valueLo);
+          else inst.ring.put5(TAG.MEM | id, info | (vcpu << 17), address, valueLo, valueHi);
         } catch (err) {
           this.failed(inst, err);
         }
@@ -144,10 +140,19 @@ export class PluginCore implements VcpuHooks {
       syncMem: (c, id, baseLo, baseHi, imm, info, valueLo, valueHi) =>
         this.syncCall(c, id, true, effectiveAddress(baseLo, baseHi, imm), info, valueLo, valueHi),
       fault: (c, pc) => this.truncate(c, pc, true, undefined),
-      shareBatch: (ring, store) => {
+      shareBatch: (ring, store, window) => {
         const inst = rings[ring];
         if (inst === undefined) return false;
-        inst.ring.moveBatch(store);
+        const at = inst.channel.ringAddress, bytes = LAYOUT.text - LAYOUT.ring;
+        let mapped = false;
+        if (window !== undefined && at !== undefined && bytes <= window.bytes) {
+          try {
+            mapped = os().alias(at, bytes, window.address);
+          } catch {
+            // No FFI here: batches are copied by JavaScript.
+          }
+        }
+        inst.ring.moveBatch(store, mapped ? (to, from, words) => window!.copy(to, from, words) : undefined);
         return true;
       },
       publishBatch: (ring) => {

@@ -264,7 +264,7 @@ Deno.test("a block of one callback with one user data replays whole from its fie
   ring.put2(TAG.BLOCK | block, 3);
   assertEquals(settle(), [...calls(5), ...calls(5, 3)]);
   ring.put2(TAG.BLOCK | block, 2);
-  ring.put5(TAG.MEM | mem, 2 << 17, 0x7000, 0, 0);
+  ring.put4(TAG.MEM | mem, 2 << 17, 0x7000, 0);
   assertEquals(settle(), [...calls(2), "mem 7000", ...calls(3)]);
   ring.put2(TAG.BLOCK | block, 2);
   ring.put3(TAG.TRUNC | 1, 2, 0x4008);

@@ -24,7 +24,7 @@ import {
   type MemAction,
 } from "../plugin_actions.ts";
 import type { Insn } from "../../isa/insn.ts";
-import { BATCH_WORDS, TAG } from "../record_format.ts";
+import { BATCH_WORDS, memRecordWords, TAG } from "../record_format.ts";
 import { FN, MEM } from "./layout.ts";
 import { I32, I64, OP, VOID } from "./encoding.ts";
 import type { PromotedCounter, WasmEmitter } from "./emitter.ts";
@@ -280,13 +280,14 @@ export function emitMemActions(
       const store = windows.batch(a.ring);
       if (store !== undefined) {
         // The words of the plugin core's memory record: tag and slot, meminfo and vCPU, address, value.
-        appendRecord(e, a.ring, store, [
+        const words = [
           () => c.i32Const(TAG.MEM | a.id),
           () => c.localGet(vcpu).op(OP.i32_wrap_i64).i32Const(17).op(OP.i32_shl).i32Const(info).op(OP.i32_or),
           () => c.localGet(address).op(OP.i32_wrap_i64),
           () => c.localGet(value).op(OP.i32_wrap_i64),
           () => c.localGet(value).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64),
-        ]);
+        ];
+        appendRecord(e, a.ring, store, words.slice(0, memRecordWords(info)));
         continue;
       }
       c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64);

@@ -20,7 +20,15 @@ import {
 import type { TranslationBlock } from "../translator.ts";
 import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 import { promoteCounters } from "./instrument.ts";
-import { EVENT_RING_WORDS, RING, RING_HEADER, ringWord, RingWriter, TAG } from "../../plugin/channel.ts";
+import {
+  EVENT_RING_WORDS,
+  memRecordWords,
+  RING,
+  RING_HEADER,
+  ringWord,
+  RingWriter,
+  TAG,
+} from "../../plugin/channel.ts";
 
 const CODE = 0x10000;
 const WORDS = ARENA_WINDOW_BYTES / 4;
@@ -358,12 +366,22 @@ Deno.test("WebAssembly regions: memory actions on an atomic keep the region in J
 
 /**
  * Hooks that stream records into a real event ring, as the plugin core's
- * do (`put2`, `put5`, and the batch store WebAssembly regions append to in
- * place), with a consumer that drains the ring whenever it is full; and
- * every word streamed so far.
+ * do (`put2`, `put4` or `put5`, and the batch store WebAssembly regions append to in
+ * place, `shareBatch` "store"; "window": the ring is a shared mapping,
+ * mapped again into the plugin memory, where batches are copied by
+ * `memory.copy`), with a consumer that drains the ring whenever it is
+ * full; every word streamed so far, and the batches copied through the
+ * window.
  */
-function ringHooks(base: PluginHooks, shareBatch: boolean): { hooks: PluginHooks; words(): number[] } {
-  const buffer = new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4), w = new Int32Array(buffer);
+function ringHooks(
+  base: PluginHooks,
+  shareBatch: false | "store" | "window",
+): { hooks: PluginHooks; words(): number[]; windowCopies(): number; close(): void } {
+  const bytes = Math.ceil(((RING_HEADER + EVENT_RING_WORDS) * 4) / 65536) * 65536;
+  const fd = shareBatch === "window" ? os().memfd("plume-wasm-ring-test", bytes) : -1;
+  const mapping = fd >= 0 ? os().map(fd, bytes) : undefined;
+  const buffer = mapping?.region(0, bytes) ?? new SharedArrayBuffer(bytes), w = new Int32Array(buffer);
+  let copies = 0;
   const got: number[] = [];
   const drain = () => {
     const head = Atomics.load(w, RING.HEAD);
@@ -374,38 +392,60 @@ function ringHooks(base: PluginHooks, shareBatch: boolean): { hooks: PluginHooks
   const hooks: PluginHooks = {
     ...base,
     record: (_ring, id, vcpu) => ring.put2(id, vcpu),
-    memRecord: (_ring, id, vcpu, bl, bh, imm, info, vl, vh) =>
-      ring.put5(TAG.MEM | id, info | (vcpu << 17), (bh * 2 ** 32 + (bl >>> 0) + imm) | 0, vl, vh),
+    memRecord: (_ring, id, vcpu, bl, bh, imm, info, vl, vh) => {
+      const address = (bh * 2 ** 32 + (bl >>> 0) + imm) | 0;
+      if (memRecordWords(info) === 4) ring.put4(TAG.MEM | id, info | (vcpu << 17), address, vl);
+      else ring.put5(TAG.MEM | id, info | (vcpu << 17), address, vl, vh);
+    },
     ...(shareBatch
-      ? { shareBatch: (_r, store) => (ring.moveBatch(store), true), publishBatch: () => ring.publish() }
+      ? {
+        shareBatch: (_r, store, window) => {
+          if (mapping === undefined || window === undefined) return ring.moveBatch(store), true;
+          assert(os().alias(mapping.address, bytes, window.address) && bytes <= window.bytes, "ring not mapped");
+          ring.moveBatch(store, (to, from, n) => (copies++, window.copy(to, from, n)));
+          return true;
+        },
+        publishBatch: () => ring.publish(),
+      }
       : {}),
   };
-  return { hooks, words: () => (ring.publish(), drain(), got) };
+  return {
+    hooks,
+    words: () => (ring.publish(), drain(), got),
+    windowCopies: () => copies,
+    close: () => fd >= 0 && os().close(fd),
+  };
 }
 
 Deno.test("WebAssembly regions append block and memory records to the ring's batch in place: the same words as JavaScript's", () => {
   const { hooks: mapped, close } = mappedArena();
   try {
     const mem: MemAction[] = [{ rw: 3, kind: "record", ring: 0, id: 9 }];
-    const streamed = (wasm: "always" | "off", shareBatch: boolean) => {
-      const { hooks, words } = ringHooks(mapped, shareBatch);
-      const cache = runAccesses(hooks, wasm, mem);
-      return { cache, words: words() };
+    const streamed = (wasm: "always" | "off", shareBatch: false | "store" | "window") => {
+      const { hooks, words, windowCopies, close } = ringHooks(mapped, shareBatch);
+      try {
+        const cache = runAccesses(hooks, wasm, mem);
+        return { cache, words: words(), windowCopies: windowCopies() };
+      } finally {
+        close();
+      }
     };
-    const js = streamed("off", true);
+    const js = streamed("off", "store");
     assertEquals(js.cache.wasmRegions, 0);
-    // 1,000 passes of 9 accesses, 5 words each: the 8,192-word batch filled and was published many times.
-    assert(js.words.length >= 9000 * 5, `${js.words.length} words`);
-    for (const shareBatch of [true, false]) {
+    // 1,000 passes of 9 accesses, 4 words each (5 for the 8-byte ones): the 8,192-word batch filled and was published
+    // many times.
+    assert(js.words.length >= 9000 * 4, `${js.words.length} words`);
+    for (const shareBatch of ["store", "window", false] as const) {
       const wasm = streamed("always", shareBatch);
       assert(wasm.cache.wasmRegions > 0, "the loop did not become a WebAssembly region");
       const k = wasm.words.findIndex((v, i) => v !== js.words[i]);
       assertEquals(k, -1, `word ${k} differs (batch store shared: ${shareBatch})`);
       assertEquals(wasm.words.length, js.words.length);
+      if (shareBatch === "window") assert(wasm.windowCopies > 4, `${wasm.windowCopies} batches through the window`);
     }
     // Block records: two words each, the vCPU's index second.
     const blocks = (wasm: "always" | "off") => {
-      const { hooks, words } = ringHooks(mapped, true);
+      const { hooks, words } = ringHooks(mapped, "store");
       run(hooks, wasm, 3, (tb) => [[{ kind: "record", ring: 0, id: 4 }], ...tb.insns.map(() => [])]);
       return words();
     };

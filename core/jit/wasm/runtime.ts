@@ -10,7 +10,9 @@
  * window per plugin instance where the instance's scoreboard arena (shared
  * with its process) is mapped a second time, so that the region adds to
  * and stores into the arena in place, as JavaScript does through
- * `PluginHooks.arenas`.
+ * `PluginHooks.arenas`; the batch stores regions append records to, and
+ * a window per ring where the instance's event ring is mapped, so that a
+ * full batch reaches the ring by `memory.copy`.
  *
  * @module
  */
@@ -23,6 +25,7 @@ import { resolveRm, RM_DYN } from "../../fpu/fpu_state.ts";
 import { FP_HELPERS, type FpHelper, type FpShape } from "./layout.ts";
 import type { PluginHooks } from "../plugin_actions.ts";
 import { BATCH_STORE_WORDS, BATCH_WORDS } from "../record_format.ts";
+import { name, OP, section, unsignedLeb } from "./encoding.ts";
 import type { Executor } from "../vector/element.ts";
 import { lastShape } from "../vector/fast.ts";
 
@@ -119,6 +122,36 @@ export const BATCH_STORE_BYTES = Math.ceil((BATCH_STORE_WORDS * 4) / 64) * 64;
 export const MAX_RECORD_WORDS = 5;
 
 const WASM_PAGE = 65536;
+
+/** Where the rings' windows lie in the plugin memory: after the batch stores, on a page of their own. */
+const RING_AREA = Math.ceil((BATCH_AREA + ARENA_WINDOWS * BATCH_STORE_BYTES) / WASM_PAGE) * WASM_PAGE;
+/** Bytes of a ring's window: more than a channel's event ring (4 MiB and its header, in 64 KiB pages). */
+const RING_WINDOW_BYTES = 8 << 20;
+
+/**
+ * `memory.copy` within `memory` (shared, of `pages` pages) as a function
+ * `(to, from, bytes)`: a module of its own, built when a ring is mapped.
+ */
+function memoryCopy(memory: WebAssembly.Memory, pages: number): (to: number, from: number, bytes: number) => void {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  section(out, 1, [1, 0x60, 3, 0x7f, 0x7f, 0x7f, 0]);
+  const imports = [1];
+  name(imports, "m"), name(imports, "plugins"), imports.push(0x02, 0x03), unsignedLeb(imports, pages);
+  unsignedLeb(imports, pages);
+  section(out, 2, imports);
+  section(out, 3, [1, 0]);
+  const exports = [1];
+  name(exports, "copy"), exports.push(0x00, 0);
+  section(out, 7, exports);
+  const code = [0, OP.local_get, 0, OP.local_get, 1, OP.local_get, 2, 0xfc, 10, 0, 0, OP.end];
+  section(out, 10, [1, code.length, ...code]);
+  const module = new WebAssembly.Module(new Uint8Array(out));
+  return new WebAssembly.Instance(module, { m: { plugins: memory } }).exports.copy as (
+    to: number,
+    from: number,
+    bytes: number,
+  ) => void;
+}
 
 /** Views of the whole register arena, made again when it has grown. */
 function arenaViews(): () => { i32: Int32Array; f64: Float64Array } {
@@ -327,7 +360,7 @@ export function makeWasmRuntime(
   /** The plugin memory, made on first use. */
   const ensurePluginMemory = (): WebAssembly.Memory => {
     if (!pluginMemory) {
-      const pages = Math.ceil((BATCH_AREA + ARENA_WINDOWS * BATCH_STORE_BYTES) / WASM_PAGE);
+      const pages = (RING_AREA + ARENA_WINDOWS * RING_WINDOW_BYTES) / WASM_PAGE;
       pluginMemory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
       imports.m.plugins = pluginMemory;
       w.pluginPages = pages;
@@ -338,19 +371,30 @@ export function makeWasmRuntime(
   const batches = new Map<number, number | undefined>();
   const moveBatch = (ring: number): number | undefined => {
     if (!plugins?.shareBatch || ring < 0 || ring >= ARENA_WINDOWS) return undefined;
-    const offset = BATCH_AREA + ring * BATCH_STORE_BYTES;
-    const store = new Int32Array(ensurePluginMemory().buffer, offset, BATCH_STORE_WORDS);
-    return plugins.shareBatch(ring, store) ? offset : undefined;
+    const offset = BATCH_AREA + ring * BATCH_STORE_BYTES, memory = ensurePluginMemory();
+    const store = new Int32Array(memory.buffer, offset, BATCH_STORE_WORDS);
+    const at = pluginMemoryAddress(), window = RING_AREA + ring * RING_WINDOW_BYTES;
+    if (at === undefined) return plugins.shareBatch(ring, store) ? offset : undefined;
+    copy ??= memoryCopy(memory, w.pluginPages);
+    const words = (to: number, from: number, n: number) => copy!(window + 4 * to, offset + 4 + 4 * from, 4 * n);
+    return plugins.shareBatch(ring, store, { address: at + window, bytes: RING_WINDOW_BYTES, copy: words })
+      ? offset
+      : undefined;
+  };
+  /** `memory.copy` in the plugin memory, made with the first ring's window. */
+  let copy: ((to: number, from: number, bytes: number) => void) | undefined;
+  /** The plugin memory's address in this process; undefined without the FFI permission. */
+  const pluginMemoryAddress = (): number | undefined => {
+    try {
+      return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(ensurePluginMemory().buffer))));
+    } catch {
+      return undefined;
+    }
   };
   const mapArena = (arena: number): number | undefined => {
     if (!plugins?.shareArena || arena < 0 || arena >= ARENA_WINDOWS) return undefined;
-    const pluginMemory = ensurePluginMemory();
-    let base: number;
-    try {
-      base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(pluginMemory.buffer))));
-    } catch {
-      return undefined; // no FFI permission: no address to map at
-    }
+    const base = pluginMemoryAddress();
+    if (base === undefined) return undefined; // no FFI permission: no address to map at
     const offset = arena * ARENA_WINDOW_BYTES;
     return plugins.shareArena(arena, base + offset, ARENA_WINDOW_BYTES) ? offset : undefined;
   };

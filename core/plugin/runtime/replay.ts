@@ -15,7 +15,17 @@
  * @module
  */
 
-import { EVENT_RING_WORDS, ID_MASK, RING, RING_HEADER, ringWord, STAT, STATS, TAG } from "../channel.ts";
+import {
+  EVENT_RING_WORDS,
+  ID_MASK,
+  memRecordWords,
+  RING,
+  RING_HEADER,
+  ringWord,
+  STAT,
+  STATS,
+  TAG,
+} from "../channel.ts";
 import { die, fnName } from "./failure.ts";
 import { type AnyFn, type BlockReplay, instance, type MemSlot, MEMV, VARIES } from "./state.ts";
 
@@ -269,8 +279,8 @@ export function consumeRing(): void {
       const slot = memSlots[w0 & ID_MASK], word = w[RING_HEADER + ((t + 1) & m)];
       const addr = w[RING_HEADER + ((t + 2) & m)] >>> 0;
       MEMV[1] = w[RING_HEADER + ((t + 3) & m)];
-      MEMV[2] = w[RING_HEADER + ((t + 4) & m)];
-      t = (t + 5) | 0;
+      if (memRecordWords(word) === 5) MEMV[2] = w[RING_HEADER + ((t + 4) & m)], t = (t + 5) | 0;
+      else t = (t + 4) | 0;
       nMems++;
       if (slot !== undefined && slot.block >= first) {
         const vcpu = word >>> 17, info = word & 0x1ffff, mb = slot.replay;
