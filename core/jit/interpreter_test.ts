@@ -6,7 +6,14 @@ import { type Extension, EXTENSIONS, type Op, OP_INFO, OPS } from "../isa/ops_ge
 import { VECTOR_EXTENSIONS } from "../isa/extensions.ts";
 import { parseTable, TABLE_PATH } from "../../build/gen_decoder.ts";
 import { AddressSpace, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
-import type { BlockInstrumentation, ExecAction, MemAction, PluginHooks } from "./plugin_actions.ts";
+import {
+  type BlockInstrumentation,
+  type ExecAction,
+  type MemAction,
+  onlyAtEntry,
+  type PluginHooks,
+  withEntryActions,
+} from "./plugin_actions.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { CSR, makeRuntime, type Runtime } from "./runtime.ts";
 import { compileRegion } from "./region.ts";
@@ -601,6 +608,15 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
   };
 }
 
+/** Random actions where a block starts only (records and inline operations), as the insn plugin's. */
+function randomEntryInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
+  const exec = (): ExecAction =>
+    next() % 2 === 0
+      ? { kind: "record", ring: 0, id: next() % 100 }
+      : { kind: "inline", op: next() % 2 as 0 | 1, ref: { arena: 0, index: 2 * (next() % 4), stride: 8 }, value: 3n };
+  return { block: Array.from({ length: 1 + (next() % 3) }, exec), insn: insns.map(() => []), mem: insns.map(() => []) };
+}
+
 /** One round of {@link comparePluginActions}: a block, and what to do to the vCPU before it runs. */
 interface ActionRound {
   insns: Insn[];
@@ -610,24 +626,33 @@ interface ActionRound {
 
 /**
  * Runs `rounds` random blocks (from `round`) with random plugin actions in
- * the interpreter and as a compiled block, and asserts the same events,
- * counters and state; returns the events of the interpreter's runs.
+ * the interpreter and as a compiled block (with `entryOnly`, actions where
+ * the block starts only, and the WebAssembly interpreter as a third tier
+ * where it takes the block), and asserts the same events, counters and
+ * state; returns the events of the interpreter's runs, how many rounds the
+ * WebAssembly interpreter ran and the faults it reported.
  */
-function comparePluginActions(seed: number, rounds: number, round: (next: () => number) => ActionRound): string[] {
+function comparePluginActions(
+  seed: number,
+  rounds: number,
+  round: (next: () => number) => ActionRound,
+  entryOnly = false,
+): { events: string[]; inWasm: number; wasmFaults: number } {
   const next = rng(seed);
   const events: string[] = [];
+  let inWasm = 0, wasmFaults = 0;
   for (let r = 0; r < rounds; r++) {
     const { insns, s, prepare } = round(next);
     const pcs: number[] = [];
     let at = PC;
     for (const i of insns) pcs.push(at), at += i.size;
-    const instr = randomInstr(next, insns);
+    const instr = entryOnly ? randomEntryInstr(next, insns) : randomInstr(next, insns);
     // A synchronous callback (one of the block's) moves the pc now and then: the block ends there in both tiers.
     const syncs = [...instr.insn.flat(), ...instr.mem.flat()].flatMap((a) =>
       a.kind === "sync" ? [a.id] : a.kind === "cond" && a.then.kind === "sync" ? [a.then.id] : []
     );
     const moves = next() % 4 === 0 ? (syncs.length > 0 ? syncs[next() % syncs.length] : -1) : -1;
-    const run = (tier: "interpreter" | "block") => {
+    const run = (tier: "interpreter" | "block" | "wasm-interpreter") => {
       const log: string[] = [];
       const arena = new Int32Array(64);
       const hooks: PluginHooks = {
@@ -662,7 +687,16 @@ function comparePluginActions(seed: number, rounds: number, round: (next: () => 
       c.fcsr = s.fcsr;
       prepare?.(c, rt);
       const block = { pc: PC, insns, pcs, end: at, instr };
-      const fn = tier === "interpreter" ? interpretBlock(block, rt) : compileBlock(block, rt);
+      const wasm = () => {
+        const code = onlyAtEntry(instr) ? wasmInterpreterOf(rt.wasm!).block(block, 0, false) : undefined;
+        return code && withEntryActions(PC, instr, hooks, code);
+      };
+      const fn = tier === "interpreter"
+        ? interpretBlock(block, rt)
+        : tier === "block"
+        ? compileBlock(block, rt)
+        : wasm();
+      if (fn === undefined) return undefined;
       let result: number | string;
       try {
         result = fn(c);
@@ -680,23 +714,28 @@ function comparePluginActions(seed: number, rounds: number, round: (next: () => 
         data: mem.u8.slice(DATA, DATA + DATA_SIZE),
       };
     };
-    const a = run("interpreter"), b = run("block");
+    const a = run("interpreter")!;
     const what = insns.map((i) => i.op).join("; ") +
       ` with ${JSON.stringify(instr, (_k, v) => typeof v === "bigint" ? `${v}` : v)}`;
-    assertEquals(b.result, a.result, `result of ${what}`);
-    assertEquals(b.log, a.log, `events of ${what}`);
-    assertEquals(b.arena, a.arena, `counters of ${what}`);
-    assertEquals(b.x, a.x, `registers after ${what}`);
-    assertEquals(b.fi, a.fi, `FP registers after ${what}`);
-    assertEquals(b.vec, a.vec, `vector state after ${what}`);
-    assertEquals(b.data, a.data, `memory after ${what}`);
+    for (const tier of entryOnly ? ["block", "wasm-interpreter"] as const : ["block"] as const) {
+      const b = run(tier);
+      if (b === undefined) continue;
+      if (tier === "wasm-interpreter") inWasm++, wasmFaults += b.log.filter((e) => e.startsWith("fault")).length;
+      assertEquals(b.result, a.result, `${tier}: result of ${what}`);
+      assertEquals(b.log, a.log, `${tier}: events of ${what}`);
+      assertEquals(b.arena, a.arena, `${tier}: counters of ${what}`);
+      assertEquals(b.x, a.x, `${tier}: registers after ${what}`);
+      assertEquals(b.fi, a.fi, `${tier}: FP registers after ${what}`);
+      assertEquals(b.vec, a.vec, `${tier}: vector state after ${what}`);
+      assertEquals(b.data, a.data, `${tier}: memory after ${what}`);
+    }
     events.push(...a.log);
   }
-  return events;
+  return { events, inWasm, wasmFaults };
 }
 
 Deno.test("interpreter and compiled blocks run plugin actions alike: the same events, counters and state", () => {
-  const events = comparePluginActions(0xac7105, 1500, (next) => {
+  const { events } = comparePluginActions(0xac7105, 1500, (next) => {
     const n = 1 + (next() % 5);
     const insns: Insn[] = [];
     for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
@@ -704,6 +743,20 @@ Deno.test("interpreter and compiled blocks run plugin actions alike: the same ev
     return { insns, s: state(next) };
   });
   assertEquals(events.length > 1000, true, `${events.length} events`);
+});
+
+Deno.test("the WebAssembly interpreter runs blocks with actions where they start as the interpreter does, faults included", () => {
+  const { inWasm, wasmFaults } = comparePluginActions(0xe7a1, 1500, (next) => {
+    const n = 1 + (next() % 5);
+    const insns: Insn[] = [];
+    for (let k = 0; k < n; k++) insns.push(randomInsn(next, true));
+    // Now and then a load of address 0 (unmapped) among them: the block stops there, and the plugins are told.
+    if (next() % 4 === 0) insns.splice(next() % (n + 1), 0, decode(0x00002283)!); // lw x5, 0(x0)
+    if (next() % 2) insns.push(randomInsn(next, false));
+    return { insns, s: state(next) };
+  }, true);
+  assertEquals(inWasm > 300, true, `${inWasm} blocks in the WebAssembly interpreter`);
+  assertEquals(wasmFaults > 5, true, `${wasmFaults} faults reported by the WebAssembly interpreter`);
 });
 
 /** Vector loads and stores of every form, at BASE with the stride or index in x10 and v8. */
@@ -729,7 +782,7 @@ const VECTOR_ACCESSES = [
 
 Deno.test("interpreter and compiled blocks run plugin actions of vector loads and stores alike, after each element access", () => {
   const patterns = parseTable(Deno.readTextFileSync(new URL(`../../${TABLE_PATH}`, import.meta.url))).patterns;
-  const events = comparePluginActions(0x7ec7, 600, (next) => {
+  const { events } = comparePluginActions(0x7ec7, 600, (next) => {
     const insns: Insn[] = [];
     for (let k = 1 + (next() % 3); k > 0; k--) {
       const op = VECTOR_ACCESSES[next() % VECTOR_ACCESSES.length];

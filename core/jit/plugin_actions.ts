@@ -168,6 +168,43 @@ export function streamsRecords(instr: BlockInstrumentation): boolean {
   return hasAction(instr, "record");
 }
 
+/**
+ * True when a block's instrumentation is records and inline operations
+ * when it starts, nothing else (the insn plugin's: its callbacks per
+ * instruction are one record per block): they can run before the block's
+ * code, whatever runs that ({@link withEntryActions}).
+ */
+export function onlyAtEntry(instr: BlockInstrumentation): boolean {
+  return instr.insn.every((l) => l.length === 0) && instr.mem.every((l) => l.length === 0) &&
+    instr.block.every((a) => a.kind === "record" || a.kind === "inline");
+}
+
+/**
+ * Block code `run` (of the block at `pc`) after the block's actions when
+ * it starts ({@link onlyAtEntry}); a fault of `run`, which leaves `c.pc`
+ * at the faulting instruction, is reported to the plugins that stream
+ * records, as the interpreter does. `run` must not go on into other
+ * blocks: a fault there would cut this block's replay short.
+ */
+export function withEntryActions(
+  pc: number,
+  instr: BlockInstrumentation,
+  P: PluginHooks,
+  run: (c: Cpu) => number,
+): (c: Cpu) => number {
+  const entry = execActions(instr.block, P)!;
+  if (!streamsRecords(instr)) return (c) => (entry(c, pc), run(c));
+  return (c) => {
+    entry(c, pc);
+    try {
+      return run(c);
+    } catch (err) {
+      P.fault(c, c.pc);
+      throw err;
+    }
+  };
+}
+
 /** Runs the actions of one point; returns true when a synchronous callback moved the pc (the block ends). */
 export type ActionsFn = (c: Cpu, pc: number) => boolean;
 

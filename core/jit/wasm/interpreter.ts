@@ -76,7 +76,9 @@ export class WasmInterpreter {
    * interpreter does not run, or the code memory is full. With `credit`,
    * calls that run alone (`Cpu.runsAlone`) may go on into the block that
    * many times without returning to the CPU loop (whose dispatches count
-   * towards compiling it): until {@link unchain}.
+   * towards compiling it): until {@link unchain}. Without `chainsOut`, the
+   * block itself returns to the CPU loop at its end (its plugin actions run
+   * around its code: `withEntryActions`).
    */
   block(
     tb: {
@@ -86,6 +88,7 @@ export class WasmInterpreter {
       readonly end: number;
     },
     credit = 0,
+    chainsOut = true,
   ): ((c: Cpu) => number) | undefined {
     if (!this.takes(tb) || tb.end - tb.pc > 0xffff) return undefined;
     const insns = tb.insns, n = insns.length;
@@ -115,7 +118,7 @@ export class WasmInterpreter {
         this.enter(e, pc0, at, last);
       }
       w.cpu = cpu;
-      const nx = run(cpu.slot, at, pc0, cpu.runsAlone ? CHAIN_LIMIT : 0);
+      const nx = run(cpu.slot, at, pc0, chainsOut && cpu.runsAlone ? CHAIN_LIMIT : 0);
       if (nx >= 0) return nx;
       if (nx === WASM_FAULT) {
         cpu.pc = w.pcOf(cpu, SLOT.ip);
