@@ -32,6 +32,7 @@ import { GRANT_GLOBALS } from "./plugin_globals.ts";
 import type { QemuInfo } from "./runtime/api.ts";
 import { SandboxUnavailable } from "./sandbox/os.ts";
 import { Sandbox } from "./sandbox/spawn.ts";
+import { lowerHelperThreads } from "./helper_threads.ts";
 
 /** The plugin API version plume implements (QEMU's current one). */
 export const PLUGIN_API_CURRENT = 7;
@@ -278,6 +279,8 @@ export function startPlugins(specs: readonly PluginSpec[], opts: Pick<LoadOption
       return { spec, name, path, keep, error: err.message };
     }
   });
+  // From now on plugin processes compete with plume's threads for the cores: V8's helpers yield to them.
+  if (plugins.some((p) => p.sandbox !== undefined)) lowerHelperThreads();
   return { plugins, stop: () => plugins.forEach((p) => p.sandbox?.kill()) };
 }
 

@@ -75,6 +75,7 @@ const SYSCALL_NUMBERS = {
     mremap: 25,
     lseek: 8,
     pidfd_send_signal: 424,
+    setpriority: 141,
   },
   aarch64: {
     futex: 98,
@@ -89,6 +90,7 @@ const SYSCALL_NUMBERS = {
     mremap: 216,
     lseek: 62,
     pidfd_send_signal: 424,
+    setpriority: 140,
   },
 } as const;
 
@@ -97,6 +99,8 @@ const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1;
+/** `setpriority`'s "which" for one thread (a thread id is a process id to it). */
+const PRIO_PROCESS = 0;
 const P_PIDFD = 3, WEXITED = 4, WNOHANG = 1, WNOWAIT = 0x01000000, POLLIN = 1;
 const F_SETFD = 2, FD_CLOEXEC = 1, F_GET_SEALS = 1034, SEEK_END = 2, O_NONBLOCK = 0o4000;
 /** `clone` flags of {@link Os.forkSibling}: the copy is a child of the caller's parent (`CLONE_PARENT`), `SIGCHLD` at its end. */
@@ -210,6 +214,8 @@ export interface Os {
   getpid(): number;
   /** The parent process's id. */
   getppid(): number;
+  /** Sets the nice value of thread `tid` of this process (`setpriority`); false when the kernel refuses. */
+  setNice(tid: number, nice: number): boolean;
   /** Starts a new session: terminal signals for plume's session no longer reach this process. */
   setsid(): void;
   /** Sets a resource limit (soft and hard). */
@@ -502,6 +508,8 @@ function bind(): Os {
     },
     getpid: () => c.getpid(),
     getppid: () => c.getppid(),
+    setNice: (tid, nice) =>
+      c.syscall(BigInt(nr.setpriority), BigInt(PRIO_PROCESS), BigInt(tid), BigInt(nice), 0n, 0n, 0n) === 0n,
     setsid() {
       c.setsid();
     },
