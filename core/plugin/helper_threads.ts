@@ -6,10 +6,17 @@
  * on `plume -plugin insn busybox echo hi` counted 148 waits of the two
  * for a core, 0.32 ms on average and 6.6 ms at most, while V8's helpers
  * ran 67 ms; 18–49 of the 929 translation calls took over 0.3 ms, 25–55
- * ms in all. Ten nice values lower they still get a tenth of a busy core, so that
- * plume's own code is still optimized under a plugin that keeps a core
- * busy (sha256 of 20 MB under `insn`, `bb` and `mem,callback=on`: the same
- * times within the noise).
+ * ms in all. Ten nice values lower, the helpers still get a tenth of a
+ * busy core, so that plume's own code is still optimized under a plugin
+ * that keeps the other core busy. Measured side by side (2026-12-06):
+ * that `echo hi` 219 → 192 ms, `python3.13 -c pass` under `bb` 5.47 →
+ * 4.88 s; busybox gzip -6 of 4 MB under `insn`, `bb` and
+ * `mem,callback=on`, sha256 of 20 MB under the same and a synchronous
+ * callback per block the same within the noise; peak RSS 2–19 MB higher
+ * in the long runs (not investigated). An earlier trial (docs/plugins.md)
+ * saw long instrumented runs up to twice as slow: not seen at this value.
+ * A lowered priority cannot be raised again without privileges: plume's
+ * helpers stay lowered when its plugins are gone.
  *
  * @module
  */
