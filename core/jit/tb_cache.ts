@@ -271,8 +271,8 @@ export class TbCache {
       // 20,000 rows 1.37 -> 1.23 s; the CPU-bound rows of `deno task bench` the same or 3-5% faster (medians of 3-7).
       if (this.warmupMs > 0 && tb.hits === 0 && this.wasmInterpreter.takes(tb)) tb.hits = -WARMUP_EXTRA_RUNS;
       if (instr !== undefined) {
-        // Its actions run before its code, which is never chained into nor goes on into other blocks. The insn
-        // plugin's busybox `echo hi` (896 of 922 blocks here):
+        // Its actions run before its code, which is never chained into nor goes on into other blocks: under the
+        // insn plugin, 896 of busybox `echo hi`'s 922 blocks; lua5.4 -e 'print(1)' 392 -> 336 ms.
         const fn = this.wasmInterpreter.block(tb, 0, false);
         if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn);
         return interpretBlock(tb, this.rt);
