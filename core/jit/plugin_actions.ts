@@ -181,10 +181,11 @@ export function onlyAtEntry(instr: BlockInstrumentation): boolean {
 
 /**
  * Block code `run` (of the block at `pc`) after the block's actions when
- * it starts ({@link onlyAtEntry}); a fault of `run`, which leaves `c.pc`
- * at the faulting instruction, is reported to the plugins that stream
- * records, as the interpreter does. `run` must not go on into other
- * blocks: a fault there would cut this block's replay short.
+ * it starts ({@link onlyAtEntry}); an exception of either, with `c.pc` at
+ * the faulting instruction (the block's first for its actions, as `run`
+ * leaves it for its code), is reported to the plugins that stream records,
+ * as the interpreter does. `run` must not go on into other blocks: a fault
+ * there would cut this block's replay short.
  */
 export function withEntryActions(
   pc: number,
@@ -192,14 +193,18 @@ export function withEntryActions(
   P: PluginHooks,
   run: (c: Cpu) => number,
 ): (c: Cpu) => number {
-  const entry = execActions(instr.block, P)!;
-  if (!streamsRecords(instr)) return (c) => (entry(c, pc), run(c));
+  const entry = execActions(instr.block, P);
+  if (entry === undefined) return run;
+  const records = streamsRecords(instr);
   return (c) => {
-    entry(c, pc);
+    let started = false;
     try {
+      entry(c, pc);
+      started = true;
       return run(c);
     } catch (err) {
-      P.fault(c, c.pc);
+      if (!started) c.pc = pc;
+      if (records) P.fault(c, c.pc);
       throw err;
     }
   };

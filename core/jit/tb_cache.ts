@@ -269,18 +269,21 @@ export class TbCache {
       // runs there nearly as fast as compiled, and compiling it costs as much as ever. Python's start-up (37,744
       // blocks, translated over seconds) took 4.36 -> 1.95 s (peak RSS 328 -> 236 MB), sqlite3 grouping
       // 20,000 rows 1.37 -> 1.23 s; the CPU-bound rows of `deno task bench` the same or 3-5% faster (medians of 3-7).
-      if (this.warmupMs > 0 && tb.hits === 0 && this.wasmInterpreter.takes(tb)) tb.hits = -WARMUP_EXTRA_RUNS;
+      const lead = this.warmupMs > 0 && tb.hits === 0 && this.wasmInterpreter.takes(tb);
+      if (lead) tb.hits = -WARMUP_EXTRA_RUNS;
       if (instr !== undefined) {
         // Its actions run before its code, which is never chained into nor goes on into other blocks: under the
         // insn plugin, 896 of busybox `echo hi`'s 922 blocks; lua5.4 -e 'print(1)' 392 -> 336 ms.
         const fn = this.wasmInterpreter.block(tb, 0, false);
         if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn);
+        if (lead) tb.hits = 0; // the JavaScript interpreter runs it after all (its code memory is full)
         return interpretBlock(tb, this.rt);
       }
       // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
       const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
       const fn = this.wasmInterpreter.block(tb, chains && tb.hits < 0 ? -tb.hits : 0);
       if (fn) return fn;
+      if (lead) tb.hits = 0;
     }
     return interpretBlock(tb, this.rt);
   }

@@ -1,12 +1,13 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { addi, bne, ecall, emit, li, slli } from "../cpu/_asm_testing.ts";
+import { addi, bne, ecall, emit, j, li, lw, slli } from "../cpu/_asm_testing.ts";
 import { Scheduler } from "../exec/scheduler.ts";
 import { Cpu } from "../cpu/state.ts";
 import { Process } from "../linux/process.ts";
 import { SYS } from "../linux/syscall_names.ts";
-import { AddressSpace, PROT_EXEC, PROT_READ } from "../mem/address_space.ts";
+import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { Log } from "../util/log.ts";
-import { makeRuntime } from "./runtime.ts";
+import { makeRuntime, NO_PLUGIN_HOOKS } from "./runtime.ts";
+import type { PluginHooks } from "./plugin_actions.ts";
 import { TbCache, WARMUP_EXTRA_RUNS, WASM_REGION_THRESHOLD } from "./tb_cache.ts";
 
 const CODE = 0x10000;
@@ -99,4 +100,40 @@ Deno.test("TbCache, default policy: a loop the WebAssembly tier covers becomes a
   assertEquals(run(13, "hot"), [1, 1]);
   // Without the tier, a JavaScript region at REGION_THRESHOLD entries, as before it.
   assertEquals(run(11, "off"), [1, 0]);
+});
+
+Deno.test("TbCache: a block whose plugin actions run where it starts runs in the WebAssembly interpreter, and returns to the loop at its end", () => {
+  // x7 walks a data page 256 bytes at a time: B (instrumented) adds, A (not) loads and jumps back to B; the 16th load
+  // is past the page and faults, in A.
+  const B = CODE + 12, DATA = 0x20000;
+  const run = (wasm: "hot" | "off") => {
+    const mem = new AddressSpace(1 << 24);
+    mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+    mem.mmap(DATA, 0x1000, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+    emit(mem, CODE, [li(7, 1), slli(7, 7, 17), j(4), addi(7, 7, 256), j(4), lw(6, 7, 0), j(-12)]);
+    const events: string[] = [];
+    const hooks: PluginHooks = {
+      ...NO_PLUGIN_HOOKS,
+      record: (_ring, id) => void events.push(`record ${id}`),
+      fault: (_c, pc) => void events.push(`fault ${pc - CODE}`),
+    };
+    const proc = new Process(mem, new Log());
+    const cpu = new Cpu();
+    cpu.pc = CODE;
+    proc.thread(cpu);
+    const cache = new TbCache(mem, makeRuntime(mem, hooks));
+    cache.wasm = wasm;
+    cache.instrument = (tb) =>
+      tb.pc === B
+        ? { block: [{ kind: "record", ring: 0, id: 1 }], insn: tb.insns.map(() => []), mem: tb.insns.map(() => []) }
+        : undefined;
+    new Scheduler(proc, cache).runSync();
+    return { events };
+  };
+  const off = run("off"), hot = run("hot");
+  // Every execution of B recorded, and the fault (in A, which no plugin instruments) reported to nobody: B, run by the
+  // WebAssembly interpreter, did not go on into A (in its chain table) in the same call (letting it reports
+  // "fault 20" from B's code).
+  assertEquals(off.events, Array(16).fill("record 1"));
+  assertEquals(hot.events, off.events);
 });

@@ -13,6 +13,7 @@ import {
   putBytes,
   putString,
   RING,
+  RING_HEADER,
   ringWord,
   RingWriter,
   TEXT_RING_BYTES,
@@ -58,6 +59,40 @@ Deno.test("RingWriter publishes records in order, in batches, across the ring's 
   assertEquals(ring.drained(), true);
   // Batches were copied without the producer waking the consumer for each record.
   assertEquals(wakes < (3 * EVENT_RING_WORDS) / BATCH_WORDS + 200, true, `${wakes} wakes`);
+});
+
+Deno.test("RingWriter with a moved batch store and its own copy: the same words, across the ring's end", () => {
+  const bufs = inProcessChannel();
+  const ring = new RingWriter(bufs.ring, () => {}, () => {
+    throw new Error("ring full");
+  });
+  ring.put2(-1, -2); // gathered before the move: it moves with the store
+  const store = new Int32Array(BATCH_STORE_WORDS);
+  const calls: [number, number, number][] = [];
+  ring.moveBatch(store, (to, from, n) => {
+    calls.push([to, from, n]);
+    ring.w.set(store.subarray(1 + from, 1 + from + n), to);
+  });
+  const seen: number[] = [];
+  let expected = [-1, -2];
+  for (let i = 0; i < (3 * EVENT_RING_WORDS) / 9; i++) {
+    ring.put4(i, 1, 2, 3);
+    ring.put5(i, 5, 6, 7, 8);
+    expected.push(i, 1, 2, 3, i, 5, 6, 7, 8);
+    if (i % 5000 === 4999) {
+      ring.publish();
+      seen.push(...take(ring.w));
+      assertEquals(seen, expected, `after ${i} records`);
+      seen.length = 0;
+      expected = [];
+    }
+  }
+  ring.publish();
+  assertEquals(take(ring.w), expected);
+  // Every batch went through the copy, those across the end in two parts: the end, then the ring's start.
+  const wrapped = calls.filter(([to], k) => k > 0 && to === RING_HEADER);
+  assertEquals(wrapped.length >= 2, true, `${wrapped.length} copies to the ring's start`);
+  assertEquals(calls.every(([to, , n]) => to >= RING_HEADER && to + n <= RING_HEADER + EVENT_RING_WORDS), true);
 });
 
 Deno.test("RingWriter waits for space when the consumer lags, and fails when told so", () => {

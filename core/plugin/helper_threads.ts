@@ -8,7 +8,10 @@
  * ran 67 ms; 18–49 of the 929 translation calls took over 0.3 ms, 25–55
  * ms in all. Ten nice values lower, the helpers still get a tenth of a
  * busy core, so that plume's own code is still optimized under a plugin
- * that keeps the other core busy. Measured side by side (2026-12-06):
+ * that keeps the other core busy. Where the kernel groups processes by
+ * session (`sched_autogroup_enabled`, on here), a plugin process, which
+ * starts a session of its own, shares the cores with plume's group as a
+ * whole: the helpers then yield to plume's main thread only. Measured side by side (2026-12-06):
  * that `echo hi` 219 → 192 ms, `python3.13 -c pass` under `bb` 5.47 →
  * 4.88 s; busybox gzip -6 of 4 MB under `insn`, `bb` and
  * `mem,callback=on`, sha256 of 20 MB under the same and a synchronous
@@ -45,15 +48,20 @@ function niceOf(tid: string): number {
  * ```
  */
 export function lowerHelperThreads(): number {
-  let lowered = 0;
+  let lowered = 0, nice: number, tasks: Deno.DirEntry[];
   try {
-    const nice = Math.min(19, niceOf(String(Deno.pid)) + HELPER_NICE);
-    for (const task of Deno.readDirSync("/proc/self/task")) {
+    nice = Math.min(19, niceOf(String(Deno.pid)) + HELPER_NICE);
+    tasks = [...Deno.readDirSync("/proc/self/task")];
+  } catch {
+    return 0; // no /proc: the helpers keep their priority
+  }
+  for (const task of tasks) {
+    try {
       const comm = Deno.readTextFileSync(`/proc/self/task/${task.name}/comm`);
       if (comm.startsWith("V8 ") && niceOf(task.name) < nice && os().setNice(Number(task.name), nice)) lowered++;
+    } catch {
+      // The thread ended since the listing, or no FFI here: the next.
     }
-  } catch {
-    // No /proc, or no FFI: the helpers keep their priority.
   }
   return lowered;
 }
