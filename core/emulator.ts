@@ -268,7 +268,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
   cpu.tid = proc.pid;
-  proc.argv0 = cfg.argv[0] ?? "";
+  proc.argv = cfg.argv;
   proc.startStack = loaded.sp;
   // Processes made by fork get translations of their own, instrumented by the plugins that followed them.
   const newCache = (owner: Process, instrumentation?: Instrumentation) => {

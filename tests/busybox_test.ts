@@ -198,6 +198,9 @@ for (const [applet, algorithm] of [["sha256sum", "SHA-256"], ["sha1sum", "SHA-1"
   });
 }
 bb(["md5sum", "data.txt", "bin.dat", "small.txt"]);
+// /proc/self/cmdline is the guest's argv (qemu-user's), not the host's, which would name plume or qemu.
+bb(["cat", "/proc/self/cmdline"], { check: (r) => assert(text(r).endsWith("\0cat\0/proc/self/cmdline\0"), text(r)) });
+bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
 bb(["sha3sum", "bin.dat"]);
 bb(["sha256sum", "-c", "sums.sha256"], { check: (r) => assertEquals(text(r), "a.txt: OK\n") });
 bb(["crc32", "bin.dat"]);

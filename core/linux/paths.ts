@@ -124,6 +124,14 @@ export function procStat(proc: Process): string {
   return fields.join(" ") + "\n";
 }
 
+/**
+ * Contents of `/proc/self/cmdline` as qemu-user makes them: the guest's
+ * arguments, each ended by a NUL (not the host's, which name plume).
+ */
+export function procCmdline(proc: Process): string {
+  return proc.argv.map((a) => a + "\0").join("");
+}
+
 /** The unit Linux names for each `RLIMIT_*` in `/proc/self/limits` ("" for none). */
 const LIMIT_UNITS = [
   "seconds",
@@ -258,7 +266,7 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
 
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, `stat` and `limits`, `/proc/cpuinfo`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps`, `stat`, `limits` and `cmdline`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
@@ -268,6 +276,7 @@ export function syntheticFile(proc: Process, path: string, flags: number): OpenF
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
   if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
   if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
+  if (rest === "cmdline") return new MemFile(new TextEncoder().encode(procCmdline(proc)), path);
   if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
-import { AT_FDCWD, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
+import { AT_FDCWD, procCmdline, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
 import { withEnv } from "./_testing.ts";
 
@@ -64,7 +64,7 @@ Deno.test(
 Deno.test(
   "procStat gives qemu-user's /proc/self/stat: pid, name, parent, start time and stack, the rest 0",
   withEnv((env) => {
-    env.proc.argv0 = "/usr/bin/a-very-long-program-name";
+    env.proc.argv = ["/usr/bin/a-very-long-program-name", "-x"];
     env.proc.startStack = 0x7ffef000;
     const fields = procStat(env.proc).split(" ");
     assertEquals(fields.length, 44);
@@ -72,6 +72,14 @@ Deno.test(
     assertEquals([fields[21], fields[27]], [String(env.proc.startTime), String(0x7ffef000)]);
     assertEquals(fields[19], "0", "no threads to count");
     assertEquals(fields[43], "0\n");
+  }),
+);
+
+Deno.test(
+  "procCmdline gives the guest's arguments, each ended by a NUL, as qemu-user's /proc/self/cmdline",
+  withEnv((env) => {
+    env.proc.argv = ["prog", "", "two words", "é"];
+    assertEquals(procCmdline(env.proc), "prog\0\0two words\0é\0");
   }),
 );
 

@@ -143,8 +143,12 @@ export class Process {
   coreDumped = false;
   /** Signal the parent gets when this process ends (`clone`'s low byte: `SIGCHLD` for `fork`). */
   exitSignal = 0;
+  /** The running program's arguments, argv[0] first (`/proc/self/cmdline`, as qemu-user makes it). */
+  argv: readonly string[] = [];
   /** argv[0] of the running program (`/proc/self/stat` names the process by it, as qemu-user does). */
-  argv0 = "";
+  get argv0(): string {
+    return this.argv[0] ?? "";
+  }
   /** Initial stack pointer of the running program (`/proc/self/stat`'s `start_stack`). */
   startStack = 0;
   /** When the process started, in clock ticks since the host booted (`/proc/self/stat`'s `starttime`). */
@@ -187,7 +191,7 @@ export class Process {
       this.randomBytes = parent.randomBytes;
       this.sigreturnAddr = parent.sigreturnAddr;
       this.threadName = parent.threadName;
-      this.argv0 = parent.argv0;
+      this.argv = parent.argv;
       this.startStack = parent.startStack;
       this.nice = parent.nice;
       parent.children.push(this);

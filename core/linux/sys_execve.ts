@@ -249,7 +249,7 @@ function replaceImage(
   cpu.reservation = -1;
   cpu.pc = loaded.pc;
   cpu.setXNumber(2, loaded.sp);
-  proc.argv0 = img.argv[0] ?? "";
+  proc.argv = img.argv;
   proc.startStack = loaded.sp;
 }
 
