@@ -270,6 +270,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   cpu.tid = proc.pid;
   proc.argv = cfg.argv;
   proc.startStack = loaded.sp;
+  proc.auxv = loaded.auxv;
   // Processes made by fork get translations of their own, instrumented by the plugins that followed them.
   const newCache = (owner: Process, instrumentation?: Instrumentation) => {
     const mem = owner.mem;

@@ -14,7 +14,15 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { busyboxPath, differential, plumeAvailable, qemuAvailable, runQemu, type RunResult } from "./harness.ts";
+import {
+  busyboxPath,
+  differential,
+  plumeAvailable,
+  qemuAvailable,
+  runPlume,
+  runQemu,
+  type RunResult,
+} from "./harness.ts";
 import { lutimesSync } from "node:fs";
 import { join } from "node:path";
 
@@ -201,6 +209,26 @@ bb(["md5sum", "data.txt", "bin.dat", "small.txt"]);
 // /proc/self/cmdline is the guest's argv (qemu-user's), not the host's, which would name plume or qemu.
 bb(["cat", "/proc/self/cmdline"], { check: (r) => assert(text(r).endsWith("\0cat\0/proc/self/cmdline\0"), text(r)) });
 bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
+
+// /proc/self/auxv is the guest's auxiliary vector (qemu-user's), not the host's x86 one: the same entries in the same
+// order, with the same values but the stack addresses (AT_RANDOM, AT_EXECFN), where plume's stack is not qemu's.
+Deno.test({
+  name: `busybox od /proc/self/auxv: the guest's auxiliary vector${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  ignore: skipReason !== undefined,
+  async fn() {
+    const argv = [busybox!, "od", "-An", "-v", "-tx8", "/proc/self/auxv"];
+    const entries = (r: RunResult) => {
+      const words = dec.decode(r.stdout).trim().split(/\s+/).map((w) => BigInt(`0x${w}`));
+      return Array.from({ length: words.length / 2 }, (_, k) => [words[2 * k], words[2 * k + 1]]);
+    };
+    const [q, p] = [entries(await runQemu(argv)), entries(await runPlume(argv))];
+    const AT_RANDOM = 25n, AT_EXECFN = 31n, AT_NULL = 0n;
+    assertEquals(p.map(([type]) => type), q.map(([type]) => type));
+    assertEquals(q.at(-1), [AT_NULL, 0n]);
+    const fixed = (e: bigint[][]) => e.filter(([type]) => type !== AT_RANDOM && type !== AT_EXECFN);
+    assertEquals(fixed(p), fixed(q));
+  },
+});
 bb(["sha3sum", "bin.dat"]);
 bb(["sha256sum", "-c", "sums.sha256"], { check: (r) => assertEquals(text(r), "a.txt: OK\n") });
 bb(["crc32", "bin.dat"]);

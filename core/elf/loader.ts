@@ -213,7 +213,11 @@ function mapImage(mem: AddressSpace, elf: ElfFile, path: string, bias: number): 
 export interface StackContents {
   argv: string[];
   envp: string[];
-  /** Auxiliary vector entries, in order, without `AT_NULL`, `AT_RANDOM` and `AT_EXECFN`. */
+  /**
+   * Auxiliary vector entries, in order, without `AT_NULL`; the values of
+   * `AT_RANDOM` and `AT_EXECFN` are filled in here (the addresses of the
+   * bytes and the name on the stack).
+   */
   auxv: [number, number][];
   /** The file name the program was run by (`AT_EXECFN`). */
   execfn: string;
@@ -226,9 +230,10 @@ const encoder = new TextEncoder();
 /**
  * Maps the main thread's stack below `top` and lays it out as Linux does:
  * strings at the top, then `AT_RANDOM` bytes, the auxiliary vector, envp,
- * argv and argc at the 16-byte aligned stack pointer, which is returned.
+ * argv and argc at the 16-byte aligned stack pointer, which is returned
+ * with where the auxiliary vector lies (`AT_NULL` included).
  */
-function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
+function buildStack(mem: AddressSpace, top: number, c: StackContents): { sp: number; auxv: GuestRange } {
   const bottom = top - STACK_SIZE;
   mem.mmap(bottom, STACK_SIZE, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
   // As Linux and qemu: one word at the very top (the end marker), then the strings.
@@ -245,12 +250,21 @@ function buildStack(mem: AddressSpace, top: number, c: StackContents): number {
   const argAddrs = c.argv.toReversed().map(pushString).reverse();
   sp &= ~15;
   const random = pushBytes(c.random.subarray(0, 16));
-  const auxv: [number, number][] = [...c.auxv, [AT.RANDOM, random], [AT.EXECFN, execfn], [AT.NULL, 0]];
+  const auxv: [number, number][] = [
+    ...c.auxv.map(([k, v]): [number, number] => [k, k === AT.RANDOM ? random : k === AT.EXECFN ? execfn : v]),
+    [AT.NULL, 0],
+  ];
   const words = [c.argv.length, ...argAddrs, 0, ...envAddrs, 0, ...auxv.flat()];
   sp = (sp - words.length * 8) & ~15;
   words.forEach((w, i) => mem.view.setBigUint64(sp + i * 8, BigInt(w), true));
   if (sp < bottom + PAGE_SIZE) throw new ElfError(`Arguments and environment do not fit on the stack`);
-  return sp;
+  return { sp, auxv: { at: sp + (words.length - 2 * auxv.length) * 8, bytes: 16 * auxv.length } };
+}
+
+/** A range of guest memory. */
+export interface GuestRange {
+  at: number;
+  bytes: number;
 }
 
 /**
@@ -334,6 +348,8 @@ export interface LoadedProgram {
   elf: ElfFile;
   /** Address of the signal-return trampoline. */
   sigreturn: number;
+  /** Where the auxiliary vector lies on the stack (`/proc/self/auxv` shows it, as qemu-user does). */
+  auxv: GuestRange;
 }
 
 /**
@@ -361,13 +377,12 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     throw new ElfError(`${o.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
   }
   const brk = (main.end + PAGE_MASK) & ~PAGE_MASK;
+  // In qemu-user's order (`create_elf_tables`), which `/proc/self/auxv` shows.
   const auxv: [number, number][] = [
-    [AT.HWCAP, hwcapOf(o.extensions ?? new Set())],
-    [AT.PAGESZ, PAGE_SIZE],
-    [AT.CLKTCK, 100],
     [AT.PHDR, main.phdr],
     [AT.PHENT, 56],
     [AT.PHNUM, main.phnum],
+    [AT.PAGESZ, PAGE_SIZE],
     [AT.BASE, interp ? interp.bias : 0],
     [AT.FLAGS, 0],
     [AT.ENTRY, main.entry],
@@ -375,9 +390,13 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     [AT.EUID, o.uid],
     [AT.GID, o.gid],
     [AT.EGID, o.gid],
+    [AT.HWCAP, hwcapOf(o.extensions ?? new Set())],
+    [AT.CLKTCK, 100],
+    [AT.RANDOM, 0],
     [AT.SECURE, 0],
+    [AT.EXECFN, 0],
   ];
-  const sp = buildStack(mem, stackTop, {
+  const stack = buildStack(mem, stackTop, {
     argv: o.argv,
     envp: o.envp,
     auxv,
@@ -385,5 +404,5 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     random: o.random,
   });
   const sigreturn = mapSigreturnTrampoline(mem);
-  return { pc: interp ? interp.entry : main.entry, sp, main, interp, brk, elf, sigreturn };
+  return { pc: interp ? interp.entry : main.entry, sp: stack.sp, main, interp, brk, elf, sigreturn, auxv: stack.auxv };
 }

@@ -22,6 +22,7 @@ import type { TbCache } from "../jit/tb_cache.ts";
 import type { Process } from "../linux/process.ts";
 import type { PendingSignal } from "../linux/signals.ts";
 import { forceSignal } from "../linux/signal_delivery.ts";
+import { procAuxv } from "../linux/paths.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { type AddressSpace, PAGE_SIZE } from "../mem/address_space.ts";
 import type { Log } from "../util/log.ts";
@@ -196,7 +197,7 @@ export class GdbStub implements DebugSession, Target {
   async start(proc: Process, cache: TbCache): Promise<void> {
     this.proc = proc;
     this.cache = cache;
-    this.auxvBytes = readAuxv(proc);
+    this.auxvBytes = procAuxv(proc);
     const conn = await this.listener.accept().catch(() => undefined);
     this.close();
     if (conn === undefined) return;
@@ -464,21 +465,4 @@ const WATCH_TYPES = ["watch", "rwatch", "awatch"] as const;
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, "0");
-}
-
-/** The auxiliary vector on the initial stack: after argc, argv and envp, pairs up to `AT_NULL`. */
-function readAuxv(proc: Process): Uint8Array {
-  try {
-    const mem = proc.mem;
-    let at = proc.startStack;
-    const argc = Number(mem.readU64(at));
-    at += 8 * (argc + 2);
-    while (mem.readU64(at) !== 0n) at += 8;
-    at += 8;
-    const start = at;
-    for (let i = 0; i < 64 && mem.readU64(at) !== 0n; i++) at += 16;
-    return mem.readBytes(start, at + 16 - start);
-  } catch {
-    return new Uint8Array(0);
-  }
 }

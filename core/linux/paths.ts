@@ -132,6 +132,17 @@ export function procCmdline(proc: Process): string {
   return proc.argv.map((a) => a + "\0").join("");
 }
 
+/**
+ * Contents of `/proc/self/auxv` as qemu-user makes them: the auxiliary
+ * vector on the guest's initial stack, read when the file is opened (what
+ * the guest wrote there since shows), `AT_NULL` included; empty when that
+ * memory is no longer readable.
+ */
+export function procAuxv(proc: Process): Uint8Array {
+  const { at, bytes } = proc.auxv;
+  return bytes > 0 && proc.mem.allows(at, bytes, "read") ? proc.mem.u8.slice(at, at + bytes) : new Uint8Array(0);
+}
+
 /** The unit Linux names for each `RLIMIT_*` in `/proc/self/limits` ("" for none). */
 const LIMIT_UNITS = [
   "seconds",
@@ -266,7 +277,7 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
 
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, `stat`, `limits` and `cmdline`, `/proc/cpuinfo`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps`, `stat`, `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
@@ -277,6 +288,7 @@ export function syntheticFile(proc: Process, path: string, flags: number): OpenF
   if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
   if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
   if (rest === "cmdline") return new MemFile(new TextEncoder().encode(procCmdline(proc)), path);
+  if (rest === "auxv") return new MemFile(procAuxv(proc), path);
   if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);

@@ -1,7 +1,8 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
-import { AT_FDCWD, procCmdline, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
+import { AT_FDCWD, procAuxv, procCmdline, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
+import { PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { withEnv } from "./_testing.ts";
 
 Deno.test(
@@ -80,6 +81,19 @@ Deno.test(
   withEnv((env) => {
     env.proc.argv = ["prog", "", "two words", "é"];
     assertEquals(procCmdline(env.proc), "prog\0\0two words\0é\0");
+  }),
+);
+
+Deno.test(
+  "procAuxv reads the auxiliary vector where the stack holds it, and is empty once that memory is gone",
+  withEnv((env) => {
+    const at = env.proc.mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "[stack]" });
+    env.proc.mem.view.setBigUint64(at + 16, 6n, true); // AT_PAGESZ 4096, then AT_NULL
+    env.proc.mem.view.setBigUint64(at + 24, 4096n, true);
+    env.proc.auxv = { at: at + 16, bytes: 32 };
+    assertEquals([...procAuxv(env.proc)], [6, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0)]);
+    env.proc.mem.munmap(at, 4096);
+    assertEquals(procAuxv(env.proc).length, 0);
   }),
 );
 

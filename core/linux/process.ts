@@ -8,6 +8,7 @@
 import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
+import type { GuestRange } from "../elf/loader.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
@@ -151,6 +152,8 @@ export class Process {
   }
   /** Initial stack pointer of the running program (`/proc/self/stat`'s `start_stack`). */
   startStack = 0;
+  /** Where the program's auxiliary vector lies on its initial stack (`/proc/self/auxv`). */
+  auxv: GuestRange = { at: 0, bytes: 0 };
   /** When the process started, in clock ticks since the host booted (`/proc/self/stat`'s `starttime`). */
   readonly startTime: number = Math.floor(hostUptime() * 100);
   /** The host program this process exec'd (`host_exec.ts`), while it runs. */
@@ -193,6 +196,7 @@ export class Process {
       this.threadName = parent.threadName;
       this.argv = parent.argv;
       this.startStack = parent.startStack;
+      this.auxv = parent.auxv;
       this.nice = parent.nice;
       parent.children.push(this);
     }

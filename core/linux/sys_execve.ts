@@ -251,6 +251,7 @@ function replaceImage(
   cpu.setXNumber(2, loaded.sp);
   proc.argv = img.argv;
   proc.startStack = loaded.sp;
+  proc.auxv = loaded.auxv;
 }
 
 /** `E2BIG` when the new program's arguments and environment do not fit. */
