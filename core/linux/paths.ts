@@ -277,7 +277,8 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
 
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, `stat`, `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, and reopening a
+ * when the host's file is to be opened: `/proc/self/maps`, `stat`,
+ * `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
