@@ -210,6 +210,22 @@ bb(["md5sum", "data.txt", "bin.dat", "small.txt"]);
 bb(["cat", "/proc/self/cmdline"], { check: (r) => assert(text(r).endsWith("\0cat\0/proc/self/cmdline\0"), text(r)) });
 bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
 
+// Listing /proc/self/fd gives the guest's descriptors, as Linux does (the host's directory listed Deno's; qemu-riscv64
+// lists its own, which include descriptors of QEMU's: no differential test).
+Deno.test({
+  name: `busybox ls /proc/self/fd: the guest's descriptors${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  ignore: skipReason !== undefined,
+  async fn() {
+    for (const dir of ["/proc/self/fd", "/proc/self/../self//fd/"]) {
+      const r = await runPlume([busybox!, "sh", "-c", `exec 7</dev/null 9>&1; ls ${dir}`]);
+      assertEquals(r.status, 0, dec.decode(r.stderr));
+      // 0-2, the listing's own descriptor (3), and the shell's 7 and 9.
+      const fds = dec.decode(r.stdout).split("\n").filter(Boolean).map(Number);
+      assertEquals(fds.sort((a, b) => a - b), [0, 1, 2, 3, 7, 9], dir);
+    }
+  },
+});
+
 // /proc/self/auxv is the guest's auxiliary vector (qemu-user's), not the host's x86 one: the same entries in the same
 // order, with the same values but the stack addresses (AT_RANDOM, AT_EXECFN), where plume's stack is not qemu's.
 Deno.test({

@@ -281,6 +281,8 @@ export class HostFile extends OpenFile {
   /** File offset (regular files, block devices, and the entry index of a directory). */
   offset = 0;
   private listing: DirEntry[] | undefined;
+  /** A directory's entries when they are not the host's (`/proc/self/fd`: the guest's descriptors). */
+  lister: (() => DirEntry[]) | undefined;
 
   /**
    * @param file the open host file (owned from now on), or undefined for `O_PATH`
@@ -486,7 +488,7 @@ export class HostFile extends OpenFile {
   override readDirents(max: number): Uint8Array {
     if (this.kind !== "dir") throw new SyscallError(E.ENOTDIR);
     // One listing per pass over the directory, so offsets stay valid across calls.
-    this.listing ??= listDirectory(this.path);
+    this.listing ??= this.lister?.() ?? listDirectory(this.path);
     const { bytes, next } = encodeDirents(this.listing, this.offset, max);
     if (bytes.length === 0 && this.offset < this.listing.length) {
       throw new SyscallError(E.EINVAL, `Buffer of ${max} bytes too small for a directory entry`);

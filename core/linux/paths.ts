@@ -15,7 +15,8 @@ import { isaString } from "../isa/extensions.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import { E, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
-import { MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
+import { HostFile, MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
+import { type DirEntry, DT_DIR, DT_LNK } from "./dirents.ts";
 import { PipeEnd } from "./pipe.ts";
 import { RLIM_INFINITY } from "./rlimits.ts";
 import type { Process } from "./process.ts";
@@ -46,6 +47,22 @@ export function baseDir(proc: Process, dirfd: number): string {
   const f = proc.fds.get(dirfd);
   if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${dirfd} is not a directory`);
   return f.path;
+}
+
+/**
+ * An absolute path under `/proc` with `.`, `..` and repeated slashes taken
+ * out (a final slash kept, which only a directory may have), as the kernel
+ * resolves it (`/proc/self/../self/fd/` is `/proc/self/fd/`); other paths
+ * as they are.
+ */
+function lexicalProc(path: string): string {
+  if (!path.startsWith("/proc/")) return path;
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "" && part !== ".") parts.push(part);
+  }
+  return "/" + parts.join("/") + (path.endsWith("/") && parts.length > 0 ? "/" : "");
 }
 
 /** `/proc/self/REST` or `/proc/PID/REST` for the guest's own pid: REST ("" for the directory), else undefined. */
@@ -141,6 +158,25 @@ export function procCmdline(proc: Process): string {
 export function procAuxv(proc: Process): Uint8Array {
   const { at, bytes } = proc.auxv;
   return bytes > 0 && proc.mem.allows(at, bytes, "read") ? proc.mem.u8.slice(at, at + bytes) : new Uint8Array(0);
+}
+
+/**
+ * The entries of `/proc/self/fd`: `.`, `..`, then each open descriptor of
+ * the guest's, ascending, as symbolic links (listing the host's directory
+ * gave the host process's descriptors: Deno's, which the guest does not
+ * have).
+ */
+export function procFdEntries(proc: Process): DirEntry[] {
+  const name = (s: string) => new TextEncoder().encode(s);
+  return [
+    { name: name("."), ino: 1n, type: DT_DIR },
+    { name: name(".."), ino: 2n, type: DT_DIR },
+    ...proc.fds.openIn(0, Number.MAX_SAFE_INTEGER).map((fd) => ({
+      name: name(String(fd)),
+      ino: BigInt(fd + 3),
+      type: DT_LNK,
+    })),
+  ];
 }
 
 /** The unit Linux names for each `RLIMIT_*` in `/proc/self/limits` ("" for none). */
@@ -278,18 +314,25 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
 /**
  * A file plume makes itself for opening `path` with `flags`, or undefined
  * when the host's file is to be opened: `/proc/self/maps`, `stat`,
- * `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, and reopening a
+ * `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, the listing of
+ * `/proc/self/fd`, and reopening a
  * standard stream or a pipe through its descriptor's path (Linux gives a
  * new description of the same stream, and of a pipe the end the access
  * mode asks for).
  */
 export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
-  const rest = procSelfRest(proc, path);
+  const rest = procSelfRest(proc, lexicalProc(path));
   if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
   if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
   if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
   if (rest === "cmdline") return new MemFile(new TextEncoder().encode(procCmdline(proc)), path);
   if (rest === "auxv") return new MemFile(procAuxv(proc), path);
+  if ((rest === "fd" || rest === "fd/") && (flags & O_ACCMODE) === O_RDONLY) {
+    // The host's directory (for fstat and the like), listing the guest's descriptors instead of the host's.
+    const dir = HostFile.open("/proc/self/fd", flags, 0, 0);
+    dir.lister = () => procFdEntries(proc);
+    return dir;
+  }
   if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);

@@ -1,6 +1,16 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
-import { AT_FDCWD, procAuxv, procCmdline, procLimits, procMaps, procSelfRest, procStat, resolvePath } from "./paths.ts";
+import {
+  AT_FDCWD,
+  procAuxv,
+  procCmdline,
+  procFdEntries,
+  procLimits,
+  procMaps,
+  procSelfRest,
+  procStat,
+  resolvePath,
+} from "./paths.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
 import { PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { withEnv } from "./_testing.ts";
@@ -94,6 +104,17 @@ Deno.test(
     assertEquals([...procAuxv(env.proc)], [6, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0)]);
     env.proc.mem.munmap(at, 4096);
     assertEquals(procAuxv(env.proc).length, 0);
+  }),
+);
+
+Deno.test(
+  "procFdEntries lists the guest's open descriptors, ascending, after . and ..",
+  withEnv((env) => {
+    const names = () => procFdEntries(env.proc).map((e) => new TextDecoder().decode(e.name));
+    const open = env.proc.fds.openIn(0, 1000).map(String);
+    assertEquals(names(), [".", "..", ...open]);
+    env.proc.fds.close(Number(open[0]));
+    assertEquals(names(), [".", "..", ...open.slice(1)]);
   }),
 );
 
