@@ -276,14 +276,13 @@ export class TbCache {
         // insn plugin, 896 of busybox `echo hi`'s 922 blocks; lua5.4 -e 'print(1)' 392 -> 336 ms.
         const fn = this.wasmInterpreter.block(tb, 0, false);
         if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn);
-        if (lead) tb.hits = 0; // the JavaScript interpreter runs it after all (its code memory is full)
-        return interpretBlock(tb, this.rt);
+      } else {
+        // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
+        const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
+        const fn = this.wasmInterpreter.block(tb, chains && tb.hits < 0 ? -tb.hits : 0);
+        if (fn) return fn;
       }
-      // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
-      const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
-      const fn = this.wasmInterpreter.block(tb, chains && tb.hits < 0 ? -tb.hits : 0);
-      if (fn) return fn;
-      if (lead) tb.hits = 0;
+      if (lead) tb.hits = 0; // the JavaScript interpreter runs it after all (its code memory is full)
     }
     return interpretBlock(tb, this.rt);
   }

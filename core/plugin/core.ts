@@ -55,6 +55,15 @@ function syncTarget(inst: PluginInstance, local: number, mem: boolean, writes: b
   return { inst, local, mem, writes, ctx: { access: writes ? ACCESS.WRITE : ACCESS.READ, setPc: writes } };
 }
 
+/** Maps the `bytes` of the shared mapping at `address` a second time at `target`; false where it cannot be. */
+function mapAgain(address: number, bytes: number, target: number): boolean {
+  try {
+    return os().alias(address, bytes, target);
+  } catch {
+    return false; // no FFI here
+  }
+}
+
 /**
  * The emulator side of all plugin instances.
  *
@@ -144,14 +153,9 @@ export class PluginCore implements VcpuHooks {
         const inst = rings[ring];
         if (inst === undefined) return false;
         const at = inst.channel.ringAddress, bytes = LAYOUT.text - LAYOUT.ring;
-        let mapped = false;
-        if (window !== undefined && at !== undefined && bytes <= window.bytes) {
-          try {
-            mapped = os().alias(at, bytes, window.address);
-          } catch {
-            // No FFI here: batches are copied by JavaScript.
-          }
-        }
+        // Where the ring cannot be mapped (no FFI here), batches are copied by JavaScript.
+        const mapped = window !== undefined && at !== undefined && bytes <= window.bytes &&
+          mapAgain(at, bytes, window.address);
         inst.ring.moveBatch(store, mapped ? (to, from, words) => window!.copy(to, from, words) : undefined);
         return true;
       },
@@ -167,12 +171,8 @@ export class PluginCore implements VcpuHooks {
       shareArena: (arena, target, bytes) => {
         const inst = this.instances.find((i) => i.index === arena);
         const at = inst?.channel.arenaAddress;
-        if (at === undefined || inst!.arena.byteLength !== bytes) return false;
-        try {
-          return os().alias(at, bytes, target);
-        } catch {
-          return false; // no FFI here: the arena stays JavaScript's only
-        }
+        // Where it cannot be mapped (no FFI here), the arena stays JavaScript's only.
+        return at !== undefined && inst!.arena.byteLength === bytes && mapAgain(at, bytes, target);
       },
     };
   }
