@@ -10,7 +10,9 @@ import {
   procSelfRest,
   procStat,
   resolvePath,
+  syntheticFile,
 } from "./paths.ts";
+import { O_RDONLY } from "./open_file.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
 import { PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { withEnv } from "./_testing.ts";
@@ -104,6 +106,23 @@ Deno.test(
     assertEquals([...procAuxv(env.proc)], [6, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0)]);
     env.proc.mem.munmap(at, 4096);
     assertEquals(procAuxv(env.proc).length, 0);
+  }),
+);
+
+Deno.test(
+  "syntheticFile takes /proc paths as the kernel resolves them: dots, repeated slashes, '..' past the root",
+  withEnv((env) => {
+    const kind = (path: string) => {
+      const f = syntheticFile(env.proc, path, O_RDONLY);
+      f?.release();
+      return f?.constructor.name;
+    };
+    assertEquals(kind("/proc/self/./maps"), "MemFile");
+    assertEquals(kind(`/proc//self/${"../".repeat(50)}proc/self/maps`), "MemFile"); // '..' stops at the root
+    assertEquals(kind("/proc/self/../self//fd/"), "HostFile");
+    // A final slash on a file is the host's ENOTDIR; paths leaving /proc are the host's to open.
+    assertEquals(kind("/proc/self/maps/"), undefined);
+    assertEquals(kind("/proc/self/../../etc/passwd"), undefined);
   }),
 );
 

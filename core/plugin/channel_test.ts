@@ -183,6 +183,31 @@ Deno.test("RingWriter's batch moved into another memory keeps its records, and r
   assertEquals([...store.subarray(0, 3)], [2, 3, 4]);
 });
 
+Deno.test("RingWriter with its own copy: whatever consumer position the plugin writes, the copy stays in the ring", () => {
+  // The copy writes through a second mapping of the ring (WebAssembly's memory.copy, without JavaScript's bounds): where
+  // it writes comes from plume's own head only; a forged position is refused (nothing copied) or only decides whether
+  // the producer waits.
+  for (const forged of [1, -1, -4, -EVENT_RING_WORDS, -EVENT_RING_WORDS - 1, EVENT_RING_WORDS + 1, 2 ** 31 - 1]) {
+    const bufs = inProcessChannel();
+    const ring = new RingWriter(bufs.ring, () => {}, () => {
+      throw new PluginFailure("ring full");
+    });
+    const store = new Int32Array(BATCH_STORE_WORDS);
+    const copies: [number, number][] = [];
+    ring.moveBatch(store, (to, _from, n) => void copies.push([to, n]));
+    for (let i = 0; i < 3 * BATCH_WORDS; i++) ring.put4(1, 2, 3, 4); // publishes full batches on the way
+    Atomics.store(ring.w, RING.TAIL, forged);
+    try {
+      ring.publish();
+    } catch (err) {
+      if (!(err instanceof PluginFailure)) throw err;
+    }
+    for (const [to, n] of copies) {
+      assertEquals(to >= RING_HEADER && n > 0 && to + n <= RING_HEADER + EVENT_RING_WORDS, true, `tail ${forged}`);
+    }
+  }
+});
+
 Deno.test("mappedChannel carves one mapping into the four parts and wakes by address", () => {
   const backing = new ArrayBuffer(LAYOUT.size);
   const woken: number[] = [];
