@@ -391,6 +391,10 @@ export function hostErrno(err: unknown): number | undefined {
     const cls = (Deno.errors as Record<string, unknown>)[name];
     if (typeof cls === "function" && err instanceof cls) return errno;
   }
+  // An errno Deno has no class for (ENXIO opening /dev/tty without a terminal, EFBIG, ETXTBSY) comes as a plain
+  // Error whose message says "(os error N)"; x86-64 and RISC-V Linux number these errors alike.
+  const os = /\(os error (\d+)\)/.exec(err.message);
+  if (os) return Number(os[1]) > 0 && Number(os[1]) < 4096 ? Number(os[1]) : E.EIO;
   return undefined;
 }
 

@@ -44,6 +44,27 @@ Deno.test("hostErrno maps Deno error classes without a code", () => {
   assertEquals(hostErrno(new Deno.errors.BrokenPipe("gone")), E.EPIPE);
 });
 
+Deno.test("hostErrno takes an errno Deno has no class for from its message", () => {
+  // A guest's ftruncate to 2^62 bytes: EFBIG, which ended plume with "internal error".
+  const dir = Deno.makeTempDirSync();
+  try {
+    const f = Deno.openSync(`${dir}/big`, { write: true, create: true });
+    let got;
+    try {
+      f.truncateSync(2 ** 62);
+    } catch (e) {
+      got = hostErrno(e);
+    } finally {
+      f.close();
+    }
+    assertEquals(got, E.EFBIG);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  assertEquals(hostErrno(new Error("No such device or address (os error 6): open '/dev/tty'")), E.ENXIO);
+  assertEquals(hostErrno(new Error("Text file busy (os error 26)")), E.ETXTBSY);
+});
+
 Deno.test("hostErrno returns undefined for errors that are not the host's", () => {
   assertEquals(hostErrno(new TypeError("bug")), undefined);
   assertEquals(hostErrno(Object.assign(new Error("odd"), { code: "NOT_AN_ERRNO" })), undefined);
