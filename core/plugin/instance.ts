@@ -235,22 +235,30 @@ export class PluginInstance {
 
   private waitRingInner(tail: number, since: number): void {
     const w = this.ring.w;
+    // At every wait, not only after a quiet spin: a plugin that moves its position back and forth without
+    // freeing room ends each wait at once, and on a machine where its process never loses its core the spin
+    // would never be quiet.
+    this.checkRingWatchdog(since);
     for (let i = 0;; i++) {
       if (Atomics.load(w, RING.TAIL) !== tail) return;
       if (Atomics.load(this.ci, CTL.STATE) === STATE.DEAD) throw this.dead("streamed callbacks");
       if (i < SPIN) continue;
       if (this.process.gone()) throw this.dead("streamed callbacks");
       this.drainText();
-      if (performance.now() - since > this.watchdogMs) {
-        throw new PluginFailure(
-          `streamed callbacks: the guest waited ${this.watchdogMs / 1000} s for the plugin to make room (watchdog)`,
-        );
-      }
+      this.checkRingWatchdog(since);
       Atomics.store(w, RING.PRODUCER_WAITING, 1);
       if (Atomics.load(w, RING.TAIL) === tail) this.waiter.wait(w, RING.TAIL, tail, SLICE_MS);
       Atomics.store(w, RING.PRODUCER_WAITING, 0);
       i = 0;
     }
+  }
+
+  /** Throws when a publish that began to wait for ring space at `since` has waited longer than the watchdog. */
+  private checkRingWatchdog(since: number): void {
+    if (performance.now() - since <= this.watchdogMs) return;
+    throw new PluginFailure(
+      `streamed callbacks: the guest waited ${this.watchdogMs / 1000} s for the plugin to make room (watchdog)`,
+    );
   }
 
   /** Throws when call `op`, begun at `started`, has taken longer than the watchdog in all. */

@@ -13,6 +13,7 @@ import {
   type Channel,
   CTL,
   EV,
+  EVENT_RING_WORDS,
   inProcessChannel,
   OP,
   PAYLOAD,
@@ -113,4 +114,30 @@ Deno.test("PluginCore unloads a plugin that changes the pc from a callback witho
     "changed the pc from a callback without QEMU_PLUGIN_CB_RW_REGS",
   );
   assertEquals(cpu.pc, 0x1000);
+});
+
+Deno.test("PluginInstance: a plugin that moves its ring position back and forth without freeing room meets the watchdog", () => {
+  const p = instance(scripted(done), 200);
+  // The plugin's process, as the emulator sees it: at every look, the ring full by none or by one word, in turn
+  // (another core writing as fast as it can). Scripted through the loads, so that nothing is left to timing.
+  const load = Atomics.load;
+  let looks = 0;
+  const full = -EVENT_RING_WORDS; // the consumer's position when the ring (nothing published yet) is full
+  Atomics.load = ((view: Int32Array, index: number) => {
+    if (view !== p.ring.w || index !== RING.TAIL) return load(view, index);
+    // Before, each wait ended at once when the position moved, and the deadline was read only after a quiet
+    // spin: the publish went on forever.
+    if (++looks > 20_000_000) throw new Error("the watchdog never ended the wait");
+    return (full + (looks & 1)) | 0;
+  }) as typeof Atomics.load;
+  try {
+    p.ring.put2(1, 2);
+    assertThrows(
+      () => p.ring.publish(),
+      PluginFailure,
+      "the guest waited 0.2 s for the plugin to make room (watchdog)",
+    );
+  } finally {
+    Atomics.load = load;
+  }
 });
