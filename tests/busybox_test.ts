@@ -209,6 +209,12 @@ bb(["md5sum", "data.txt", "bin.dat", "small.txt"]);
 // /proc/self/cmdline is the guest's argv (qemu-user's), not the host's, which would name plume or qemu.
 bb(["cat", "/proc/self/cmdline"], { check: (r) => assert(text(r).endsWith("\0cat\0/proc/self/cmdline\0"), text(r)) });
 bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
+// A descriptor's other names lead to the guest's descriptor, however they are spelled, also relative to
+// /proc/self/fd: each named the host process's (Deno's) descriptor of that number before, such as its SQLite caches,
+// and /dev/stdin plume's own standard input (found by a red-team pass).
+bb(["sh", "-c", "exec 9<data.txt; cat /dev/fd/9 /proc/self/fd//9 /proc/self/./fd/9 /dev//fd/9 /proc//self/fd/../fd/9"]);
+bb(["sh", "-c", "cat /dev/stdin < small.txt; { echo to-stderr > /dev/stderr; } 2>err.txt; cat err.txt"]);
+bb(["sh", "-c", "exec 3<small.txt; cat /dev/fd/3; cd /proc/self/fd && cat 3 && cd /dev/fd && cat ./3"]);
 
 // Listing /proc/self/fd gives the guest's descriptors, as Linux does (the host's directory listed Deno's; qemu-riscv64
 // lists its own, which include descriptors of QEMU's: no differential test).
@@ -216,12 +222,12 @@ Deno.test({
   name: `busybox ls /proc/self/fd: the guest's descriptors${skipReason ? ` (skipped: ${skipReason})` : ""}`,
   ignore: skipReason !== undefined,
   async fn() {
-    for (const dir of ["/proc/self/fd", "/proc/self/../self//fd/"]) {
-      const r = await runPlume([busybox!, "sh", "-c", `exec 7</dev/null 9>&1; ls ${dir}`]);
+    for (const list of ["ls /proc/self/fd", "ls /proc/self/../self//fd/", "cd /proc/self/fd && ls", "ls /dev/fd/"]) {
+      const r = await runPlume([busybox!, "sh", "-c", `exec 7</dev/null 9>&1; ${list}`]);
       assertEquals(r.status, 0, dec.decode(r.stderr));
       // 0-2, the listing's own descriptor (3), and the shell's 7 and 9.
       const fds = dec.decode(r.stdout).split("\n").filter(Boolean).map(Number);
-      assertEquals(fds.sort((a, b) => a - b), [0, 1, 2, 3, 7, 9], dir);
+      assertEquals(fds.sort((a, b) => a - b), [0, 1, 2, 3, 7, 9], list);
     }
   },
 });

@@ -5,8 +5,10 @@
  * taken from there), and the links of `/proc/self` that must describe the
  * guest rather than plume (`exe`, `cwd`, `fd/N`, `maps`).
  *
- * Paths are joined, never normalized: `..` after a symbolic link is left
- * to the host kernel, which resolves it as Linux would for the guest.
+ * Paths are joined, and normalized only where they pass through plume's
+ * own `/proc/self` or `/dev/fd`: every other `..` (which may follow a
+ * symbolic link) is left to the host kernel, which resolves it as Linux
+ * would for the guest ({@link pathTarget}).
  *
  * @module
  */
@@ -50,59 +52,176 @@ export function baseDir(proc: Process, dirfd: number): string {
 }
 
 /**
- * An absolute path under `/proc` with `.`, `..` and repeated slashes taken
- * out (a final slash kept, which only a directory may have), as the kernel
- * resolves it (`/proc/self/../self/fd/` is `/proc/self/fd/`); other paths
- * as they are.
+ * What a guest path names, once the parts of `/proc` and `/dev` that must
+ * describe the guest rather than plume are taken into account
+ * ({@link pathTarget}).
  */
-function lexicalProc(path: string): string {
-  if (!path.startsWith("/proc/")) return path;
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "..") parts.pop();
-    else if (part !== "" && part !== ".") parts.push(part);
-  }
-  return "/" + parts.join("/") + (path.endsWith("/") && parts.length > 0 ? "/" : "");
-}
+export type PathTarget =
+  /** A path for the host to resolve (`dir`: it ended with a slash, so it must be a directory). */
+  | { kind: "host"; path: string }
+  /** The guest's descriptor `fd` of process `proc` (`/proc/self/fd/N`, `/dev/fd/N`, `/dev/stdin`, ...). */
+  | { kind: "fd"; proc: Process; fd: number; dir: boolean }
+  /** The directory of process `proc`'s descriptors (`/proc/self/fd`, `/dev/fd`). */
+  | { kind: "fds"; proc: Process }
+  /**
+   * Entry `name` of process `proc`'s own `/proc/PID` directory with nothing after it (`maps`, `cmdline`,
+   * `exe`, ...); "" for the directory itself (`/proc/self`, a link to the pid; `thread` for
+   * `/proc/thread-self`).
+   */
+  | { kind: "proc"; proc: Process; name: string; dir: boolean; thread?: boolean };
 
-/** `/proc/self/REST` or `/proc/PID/REST` for the guest's own pid: REST ("" for the directory), else undefined. */
-export function procSelfRest(proc: Process, path: string): string | undefined {
-  const m = path.match(/^\/proc\/(self|thread-self|\d+)(\/.*)?$/);
-  if (!m || (m[1] !== "self" && m[1] !== "thread-self" && Number(m[1]) !== proc.pid)) return undefined;
-  return (m[2] ?? "").replace(/^\/+/, "");
-}
+/** Links `/proc/PID` has that lead elsewhere: where they lead for the guest (`/proc/self/cwd/..` goes up from there). */
+const PROC_LINKS: Readonly<Record<string, (p: Process) => string>> = {
+  cwd: (p) => p.cwd,
+  root: () => "/",
+  exe: (p) => p.exePath,
+};
 
-/** The standard streams' links in `/dev` (made by udev), which lead through `/proc`. */
-const DEV_STREAMS: Readonly<Record<string, number>> = { "/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2 };
+/** The links of `/dev` to the standard streams (made by udev), and the descriptor each leads to. */
+const DEV_STREAMS: Readonly<Record<string, number>> = { stdin: 0, stdout: 1, stderr: 2 };
+
+/** The most links one resolution follows, as Linux's `MAXSYMLINKS`. */
+const MAX_LINKS = 40;
 
 /**
- * The guest descriptor a path names through `/proc/self/fd/N`, `/dev/fd/N`
- * or `/dev/std{in,out,err}`, or undefined for other paths. Deno refuses
- * these host paths to a sandboxed process, and they must mean the guest's
- * descriptors anyway.
+ * Resolves guest path `path` (relative to `dirfd`) as far as plume must: the
+ * guest's `/proc/self` (also `/proc/thread-self`, `/proc/PID` and
+ * `/proc/PID/task/TID` of a guest process) with its links `cwd`, `root`,
+ * `exe` and `fd/N`, and `/dev/fd`, `/dev/stdin`, `/dev/stdout` and
+ * `/dev/stderr`, whatever the spelling (`.`, `..`, repeated slashes, a
+ * relative path from such a directory): the host's name the host process's
+ * own descriptors (Deno's), which the guest does not have. `..` is taken
+ * out only inside those directories; elsewhere the host resolves it. With
+ * `follow` false, a final link is not followed (`lstat`, `readlink`).
+ *
+ * @throws {SyscallError} `ENOENT` for an empty path or a descriptor that is
+ * not open, `ENOTDIR` for a path through a descriptor that is no directory,
+ * `ELOOP` past {@link MAX_LINKS} links
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, pathTarget } from "./paths.ts";
+ * import { Process } from "./process.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * const t = pathTarget(proc, AT_FDCWD, "/dev//./fd/../fd/1");
+ * strictEqual(t.kind === "fd" && t.fd, 1); // the guest's descriptor 1, not the host's
+ * ```
  */
-export function guestFdOfPath(proc: Process, path: string): number | undefined {
-  if (Object.hasOwn(DEV_STREAMS, path)) return DEV_STREAMS[path];
-  const rest = path.startsWith("/dev/fd/") ? "fd/" + path.slice(8) : procSelfRest(proc, path);
-  const m = rest?.match(/^fd\/(\d+)$/);
-  return m ? Number(m[1]) : undefined;
+export function pathTarget(proc: Process, dirfd: number, path: string, follow = true): PathTarget {
+  if (path === "") throw new SyscallError(E.ENOENT, "Empty path");
+  let abs = path.startsWith("/") ? path : join(baseDir(proc, dirfd), path);
+  for (let links = 0;; links++) {
+    if (links > MAX_LINKS) throw new SyscallError(E.ELOOP, `More than ${MAX_LINKS} links in ${path}`);
+    const next = walk(proc, abs, follow);
+    if (typeof next !== "string") return next;
+    abs = next;
+  }
 }
 
-/** What `readlink` of a `/proc/self` link gives for the guest, or undefined when not one of them. */
-export function procSelfLink(proc: Process, path: string): string | undefined {
-  if (path === "/proc/self" || path === "/proc/thread-self") return String(proc.pid);
-  if (Object.hasOwn(DEV_STREAMS, path)) return `/proc/self/fd/${DEV_STREAMS[path]}`;
-  if (path === "/dev/fd") return "/proc/self/fd";
-  const rest = procSelfRest(proc, path);
-  if (rest === "exe") return proc.exePath;
-  if (rest === "cwd") return proc.cwd;
-  const fd = rest?.match(/^fd\/(\d+)$/);
-  if (fd) {
-    const f = proc.fds.get(Number(fd[1]));
-    if (f instanceof StdioFile) return hostReadlink(`/proc/self/fd/${f.hostFd}`);
-    return f.path;
+/** One pass of {@link pathTarget} over absolute path `abs`: a target, or a path to resolve again (a link taken). */
+function walk(proc: Process, abs: string, follow: boolean): PathTarget | string {
+  const parts = abs.split("/").filter((c) => c !== "" && c !== ".");
+  const dir = /\/\.?$/.test(abs);
+  /** Where the walk is: a directory plume resolves itself, or past them (the rest is the host's). */
+  let at: "root" | "proc" | "dev" | "self" | "task" | "fds" = "root";
+  let self = proc, thread = false;
+  for (let k = 0; k < parts.length; k++) {
+    const c = parts[k], last = k === parts.length - 1;
+    /** The path to resolve again: `target` then what is left after this component. */
+    const then = (target: string) => [target, ...parts.slice(k + 1)].join("/") + (dir ? "/" : "");
+    switch (at) {
+      case "root":
+        if (c === "proc" || c === "dev") at = c;
+        else if (c !== "..") return host(parts.slice(k), dir); // '..' at the root stays there
+        break;
+      case "proc": {
+        const other = c === "self" || c === "thread-self" || c === String(proc.pid)
+          ? proc
+          : /^[1-9]\d*$/.test(c)
+          ? proc.family.processes.get(Number(c))
+          : undefined;
+        if (c === "..") at = "root";
+        else if (other === undefined) return host(["proc", ...parts.slice(k)], dir);
+        else (self = other, thread = c === "thread-self", at = "self");
+        break;
+      }
+      case "dev":
+        if (c === "..") at = "root";
+        else if (last && !follow && (c === "fd" || Object.hasOwn(DEV_STREAMS, c))) return host(["dev", c], dir);
+        else if (c === "fd") (self = proc, at = "fds");
+        else if (Object.hasOwn(DEV_STREAMS, c)) return then(`/proc/self/fd/${DEV_STREAMS[c]}`);
+        else return host(["dev", ...parts.slice(k)], dir);
+        break;
+      case "self":
+      case "task":
+        if (c === "..") at = at === "task" ? "self" : "proc";
+        else if (at === "task") {
+          // A thread's directory: the process's, as far as plume makes it.
+          if (!/^[1-9]\d*$/.test(c)) return host(["proc", "self", "task", ...parts.slice(k)], dir);
+          at = "self";
+        } else if (c === "fd") at = "fds";
+        else if (c === "task") at = "task";
+        else if (Object.hasOwn(PROC_LINKS, c) && !(last && !follow)) return then(PROC_LINKS[c](self));
+        else if (last) return { kind: "proc", proc: self, name: c, dir };
+        else return host(["proc", "self", ...parts.slice(k)], dir);
+        break;
+      case "fds": {
+        if (c === "..") {
+          at = "self";
+          break;
+        }
+        // Linux names each descriptor by its number alone: "03" is no entry.
+        const fd = /^(0|[1-9]\d*)$/.test(c) ? Number(c) : -1;
+        const f = fd >= 0 && fd <= 0x7fff_ffff ? self.fds.lookup(fd) : undefined;
+        if (f === undefined) throw new SyscallError(E.ENOENT, `No descriptor ${c} in /proc/${self.pid}/fd`);
+        if (last && !(dir && !f.isDirectory())) return { kind: "fd", proc: self, fd, dir };
+        if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${fd} is not a directory`);
+        return then(f.path);
+      }
+    }
   }
-  return undefined;
+  switch (at) {
+    case "root":
+    case "proc":
+    case "dev":
+      return host(at === "root" ? [] : [at], dir);
+    case "self":
+      return { kind: "proc", proc: self, name: "", dir, thread };
+    case "task":
+      return host(["proc", "self", "task"], dir);
+    case "fds":
+      return { kind: "fds", proc: self };
+  }
+}
+
+/** A host path of components `parts` (a final slash kept: only a directory may have one). */
+function host(parts: readonly string[], dir: boolean): PathTarget {
+  return { kind: "host", path: "/" + parts.join("/") + (dir && parts.length > 0 ? "/" : "") };
+}
+
+/** Whether `t` (resolved without following a final link) is one of the links plume makes ({@link magicLink}). */
+export function isMagicLink(t: PathTarget): boolean {
+  return t.kind === "fd" || (t.kind === "proc" && (t.name === "" || Object.hasOwn(PROC_LINKS, t.name)));
+}
+
+/**
+ * What `readlink` of `path` gives where plume makes the link: `/proc/self`
+ * (the pid; `/proc/thread-self`, the pid and the thread's id), its `exe`,
+ * `cwd` and `root`, and `fd/N` (the file descriptor N holds); undefined for
+ * a path the host's `readlink` answers.
+ */
+export function magicLink(proc: Process, dirfd: number, path: string, tid: number): string | undefined {
+  const t = pathTarget(proc, dirfd, path, false);
+  if (!isMagicLink(t)) return undefined;
+  if (t.kind === "proc") {
+    if (t.name === "") return t.thread ? `${t.proc.pid}/task/${tid}` : String(t.proc.pid);
+    if (Object.hasOwn(PROC_LINKS, t.name)) return PROC_LINKS[t.name](t.proc);
+  }
+  if (t.kind !== "fd") return undefined;
+  const f = t.proc.fds.lookup(t.fd)!;
+  return f instanceof StdioFile ? hostReadlink(`/proc/self/fd/${f.hostFd}`) : f.path;
 }
 
 function hostReadlink(path: string): string {
@@ -215,10 +334,10 @@ export function procLimits(proc: Process): string {
 }
 
 /**
- * Host path for guest path `path` relative to `dirfd`. `sysroot` applies
- * the `-L` lookup to absolute paths (for calls that only look files up, as
- * qemu-user does); `/proc/self` links resolve to what they name for the
- * guest. An empty path is `ENOENT`.
+ * Host path for guest path `path` relative to `dirfd` ({@link pathTarget}).
+ * `sysroot` applies the `-L` lookup to absolute paths (for calls that only
+ * look files up, as qemu-user does); `/proc/self` links resolve to what
+ * they name for the guest. An empty path is `ENOENT`.
  *
  * @example
  * ```ts
@@ -232,22 +351,23 @@ export function procLimits(proc: Process): string {
  * ```
  */
 export function resolvePath(proc: Process, dirfd: number, path: string, sysroot = false): string {
-  if (path === "") throw new SyscallError(E.ENOENT, "Empty path");
-  if (!path.startsWith("/")) return join(baseDir(proc, dirfd), path);
-  const rest = procSelfRest(proc, path);
-  if (rest !== undefined) {
-    const [head, ...tail] = rest.split("/");
-    let target: string | undefined;
-    if (head === "exe" || head === "cwd") target = procSelfLink(proc, `/proc/self/${head}`);
-    else if (head === "fd" && tail.length > 0 && /^\d+$/.test(tail[0])) {
-      const f = proc.fds.get(Number(tail.shift()));
-      target = f instanceof StdioFile ? `/proc/self/fd/${f.hostFd}` : f.path;
+  const t = pathTarget(proc, dirfd, path);
+  switch (t.kind) {
+    case "fd": {
+      const f = t.proc.fds.lookup(t.fd)!;
       if (f instanceof PipeEnd) throw new SyscallError(E.ENXIO, "Reopening a pipe through /proc is not supported");
+      return f instanceof StdioFile ? `/proc/self/fd/${f.hostFd}` : f.path;
     }
-    if (target !== undefined) return tail.length ? join(target, tail.join("/")) : target;
+    case "fds":
+      // The host's directory, for what it is (a directory); its entries are never the host's (syntheticFile).
+      return "/proc/self/fd";
+    case "proc":
+      return Object.hasOwn(PROC_LINKS, t.name)
+        ? PROC_LINKS[t.name](t.proc)
+        : `/proc/self${t.name === "" ? "" : "/" + t.name}${t.dir ? "/" : ""}`;
   }
-  if (sysroot && proc.sysroot) {
-    const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
+  if (sysroot && proc.sysroot && path.startsWith("/")) {
+    const inRoot = proc.sysroot.replace(/\/+$/, "") + t.path;
     try {
       Deno.lstatSync(inRoot);
       return inRoot;
@@ -255,7 +375,7 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
       // not in the sysroot: the host's own file
     }
   }
-  return path;
+  return t.path;
 }
 
 /** Whether the host lets plume read `path` (Deno refuses `/proc` without --allow-all). */
@@ -312,36 +432,44 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
 }
 
 /**
- * A file plume makes itself for opening `path` with `flags`, or undefined
- * when the host's file is to be opened: `/proc/self/maps`, `stat`,
- * `limits`, `cmdline` and `auxv`, `/proc/cpuinfo`, the listing of
- * `/proc/self/fd`, and reopening a
- * standard stream or a pipe through its descriptor's path (Linux gives a
- * new description of the same stream, and of a pipe the end the access
- * mode asks for).
+ * A file plume makes itself for opening `path` (relative to `dirfd`) with
+ * `flags`, or undefined when the host's file is to be opened:
+ * `/proc/self/maps`, `stat`, `limits`, `cmdline` and `auxv`,
+ * `/proc/cpuinfo`, the listing of `/proc/self/fd`, and reopening a standard
+ * stream or a pipe through its descriptor's path (Linux gives a new
+ * description of the same stream, and of a pipe the end the access mode
+ * asks for).
  */
-export function syntheticFile(proc: Process, path: string, flags: number): OpenFile | undefined {
-  const rest = procSelfRest(proc, lexicalProc(path));
-  if (rest === "maps") return new MemFile(new TextEncoder().encode(procMaps(proc)), path);
-  if (rest === "stat") return new MemFile(new TextEncoder().encode(procStat(proc)), path);
-  if (rest === "limits") return new MemFile(new TextEncoder().encode(procLimits(proc)), path);
-  if (rest === "cmdline") return new MemFile(new TextEncoder().encode(procCmdline(proc)), path);
-  if (rest === "auxv") return new MemFile(procAuxv(proc), path);
-  if ((rest === "fd" || rest === "fd/") && (flags & O_ACCMODE) === O_RDONLY) {
+export function syntheticFile(proc: Process, dirfd: number, path: string, flags: number): OpenFile | undefined {
+  const t = pathTarget(proc, dirfd, path);
+  if (t.kind === "proc") {
+    // A final slash on a file: the host's ENOTDIR.
+    if (t.dir) return undefined;
+    const text = (s: string) => new MemFile(new TextEncoder().encode(s), path);
+    if (t.name === "maps") return text(procMaps(t.proc));
+    if (t.name === "stat") return text(procStat(t.proc));
+    if (t.name === "limits") return text(procLimits(t.proc));
+    if (t.name === "cmdline") return text(procCmdline(t.proc));
+    if (t.name === "auxv") return new MemFile(procAuxv(t.proc), path);
+    return undefined;
+  }
+  if (t.kind === "fds") {
+    if ((flags & O_ACCMODE) !== O_RDONLY) throw new SyscallError(E.EISDIR, "/proc/self/fd is a directory");
     // The host's directory (for fstat and the like), listing the guest's descriptors instead of the host's.
     const dir = HostFile.open("/proc/self/fd", flags, 0, 0);
-    dir.lister = () => procFdEntries(proc);
+    const owner = t.proc;
+    dir.lister = () => procFdEntries(owner);
     return dir;
   }
-  if (path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
-  if (Object.hasOwn(PROC_FALLBACKS, path) && !hostReadable(path)) {
-    return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[path]()), path);
+  if (t.kind === "fd") {
+    const f = t.proc.fds.lookup(t.fd)!;
+    if (f instanceof StdioFile) return new StdioFile(f.hostFd, f.terminal);
+    if (f instanceof PipeEnd) return new PipeEnd(f.pipe, (flags & O_ACCMODE) === O_RDONLY, flags);
+    return undefined;
   }
-  const fd = guestFdOfPath(proc, path);
-  if (fd === undefined) return undefined;
-  const f = proc.fds.lookup(fd);
-  if (f === undefined) throw new SyscallError(E.ENOENT, `fd ${fd} is not open`);
-  if (f instanceof StdioFile) return new StdioFile(f.hostFd, f.terminal);
-  if (f instanceof PipeEnd) return new PipeEnd(f.pipe, (flags & O_ACCMODE) === O_RDONLY, flags);
+  if (t.path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
+  if (Object.hasOwn(PROC_FALLBACKS, t.path) && !hostReadable(t.path)) {
+    return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[t.path]()), path);
+  }
   return undefined;
 }

@@ -2,17 +2,19 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
 import {
   AT_FDCWD,
+  magicLink,
+  pathTarget,
   procAuxv,
   procCmdline,
   procFdEntries,
   procLimits,
   procMaps,
-  procSelfRest,
   procStat,
   resolvePath,
   syntheticFile,
 } from "./paths.ts";
 import { O_RDONLY } from "./open_file.ts";
+import type { PathTarget } from "./paths.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
 import { PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { withEnv } from "./_testing.ts";
@@ -59,18 +61,79 @@ Deno.test(
 );
 
 Deno.test(
-  "procSelfRest recognizes the guest's own /proc directory",
+  "pathTarget finds the guest's own /proc directory and descriptors, however the path is spelled",
   withEnv((env) => {
-    const cases: [string, string | undefined][] = [
-      ["/proc/self/maps", "maps"],
-      ["/proc/self", ""],
-      ["/proc/thread-self/fd/3", "fd/3"],
-      [`/proc/${env.proc.pid}/exe`, "exe"],
-      ["/proc/1/exe", undefined],
-      ["/proc/selfish", undefined],
-      ["/tmp/proc/self/exe", undefined],
+    const p = env.proc;
+    Deno.mkdirSync(env.path("d"));
+    const dfd = env.call("openat", AT_FDCWD, env.str("d"), 0o200000);
+    const fdDir = env.call("openat", AT_FDCWD, env.str("/proc/self/fd"), 0o200000);
+    const show = (t: PathTarget) =>
+      t.kind === "host" ? t.path : t.kind === "fd" ? `fd ${t.fd}` : t.kind === "fds" ? "fds" : `proc ${t.name}`;
+    const at = (path: string, dirfd = AT_FDCWD, follow = true) => show(pathTarget(p, dirfd, path, follow));
+    const cases: [string, string][] = [
+      ["/proc/self/maps", "proc maps"],
+      ["/proc/self", "proc "],
+      ["/proc/thread-self/fd/3", "fd 3"],
+      [`/proc/${p.pid}/cmdline`, "proc cmdline"],
+      ["/proc/1/exe", "/proc/1/exe"],
+      ["/proc/selfish", "/proc/selfish"],
+      ["/tmp/proc/self/exe", "/tmp/proc/self/exe"],
+      // The spellings of the red-team report: each named the host's descriptor (Deno's) before.
+      ["/dev/fd/1", "fd 1"],
+      ["/dev/stdout", "fd 1"],
+      ["//proc/self/fd/1", "fd 1"],
+      ["/proc//self/fd/1", "fd 1"],
+      ["/proc/self/./fd/1", "fd 1"],
+      ["/proc/self/fd//1", "fd 1"],
+      ["/proc/self/fd/./1", "fd 1"],
+      ["/dev//fd/1", "fd 1"],
+      ["/dev/./fd/1", "fd 1"],
+      ["/../proc/self/fd/1", "fd 1"],
+      ["/proc/self/task/1234/fd/1", "fd 1"],
+      ["/proc/self/fd/../fd/1", "fd 1"],
+      ["/proc/self/fd", "fds"],
+      ["/dev/fd/", "fds"],
+      ["/proc/self/task/1234/fd/", "fds"],
+      // Links go where they lead for the guest, and '..' after one goes up from there (not lexically).
+      ["/proc/self/cwd/../x", `${env.dir}/../x`],
+      [`/proc/self/fd/${dfd}/../x`, `${env.dir}/d/../x`],
+      ["/proc/self/root/etc", "/etc"],
+      // Paths that only pass by /proc or /dev are the host's, '..' included.
+      ["/proc/self/../../etc/passwd", "/etc/passwd"],
+      ["/dev/null", "/dev/null"],
+      ["/tmp/a/../b/", "/tmp/a/../b/"],
     ];
-    for (const [path, rest] of cases) assertEquals(procSelfRest(env.proc, path), rest, path);
+    for (const [path, want] of cases) assertEquals(at(path), want, path);
+    // Relative paths from such a directory, as a descriptor or as the working directory.
+    assertEquals(at("1", fdDir), "fd 1");
+    p.cwd = "/proc/self/fd";
+    assertEquals(at("1"), "fd 1");
+    assertEquals(at("."), "fds");
+    assertEquals(at("../cmdline"), "proc cmdline");
+    // Not following a final link: the link itself.
+    assertEquals(at("/dev/stdin", AT_FDCWD, false), "/dev/stdin");
+    assertEquals(at("/proc/self/cwd", AT_FDCWD, false), "proc cwd");
+    assertEquals(at(`/proc/${p.pid}/exe`, AT_FDCWD, false), "proc exe");
+    const errno = (f: () => unknown) => assertThrows(f, SyscallError).errno;
+    assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/03")), E.ENOENT);
+    assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/999")), E.ENOENT);
+    assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/1/x")), E.ENOTDIR);
+  }),
+);
+
+Deno.test(
+  "magicLink reads the links plume makes, and leaves the rest to the host",
+  withEnv((env) => {
+    env.proc.exePath = "/opt/prog";
+    const link = (path: string) => magicLink(env.proc, AT_FDCWD, path, env.proc.pid + 1);
+    assertEquals(link("/proc/self"), String(env.proc.pid));
+    assertEquals(link("/proc/thread-self"), `${env.proc.pid}/task/${env.proc.pid + 1}`);
+    assertEquals(link("/proc/self/exe"), "/opt/prog");
+    assertEquals(link("/proc/self/cwd"), env.dir);
+    assertEquals(link("/proc/self/root"), "/");
+    assertEquals(link("/dev/stdin"), undefined);
+    assertEquals(link("/proc/self/maps"), undefined);
+    assertThrows(() => link("/proc/self/fd/999"), SyscallError);
   }),
 );
 
@@ -113,7 +176,7 @@ Deno.test(
   "syntheticFile takes /proc paths as the kernel resolves them: dots, repeated slashes, '..' past the root",
   withEnv((env) => {
     const kind = (path: string) => {
-      const f = syntheticFile(env.proc, path, O_RDONLY);
+      const f = syntheticFile(env.proc, AT_FDCWD, path, O_RDONLY);
       f?.release();
       return f?.constructor.name;
     };

@@ -28,8 +28,9 @@ import {
   AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
   baseDir,
-  guestFdOfPath,
-  procSelfLink,
+  isMagicLink,
+  magicLink,
+  pathTarget,
   resolvePath,
   syntheticFile,
 } from "./paths.ts";
@@ -67,7 +68,7 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, flags = a[2] | 0, mode = a[3] >>> 0;
   const guestPath = readPath(proc.mem, a[1]);
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
-  const file = syntheticFile(proc, guestPath, flags) ??
+  const file = syntheticFile(proc, dirfd, guestPath, flags) ??
     HostFile.open(resolvePath(proc, dirfd, guestPath, true), flags, mode, proc.umask);
   try {
     return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
@@ -94,17 +95,15 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   if (path === "" && flags & AT_EMPTY_PATH) {
     return dirfd === AT_FDCWD ? statPath(proc.cwd, false) : proc.fds.get(dirfd).stat();
   }
+  const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
+  const t = pathTarget(proc, dirfd, path, !nofollow);
   // The guest's /proc/self links are links to lstat, whatever their target.
-  if (flags & AT_SYMLINK_NOFOLLOW && path.startsWith("/") && procSelfLink(proc, path) !== undefined) {
+  if (nofollow && isMagicLink(t)) {
     return magicLinkStat(proc);
   }
-  const fd = guestFdOfPath(proc, path);
-  if (fd !== undefined) {
-    const f = proc.fds.lookup(fd);
-    if (f === undefined) throw new SyscallError(E.ENOENT, `fd ${fd} is not open`);
-    return f.stat();
-  }
-  return statPath(resolvePath(proc, dirfd, path, true), (flags & AT_SYMLINK_NOFOLLOW) !== 0);
+  // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
+  if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
+  return statPath(resolvePath(proc, dirfd, path, true), nofollow);
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
@@ -306,12 +305,12 @@ function sysLinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
-function sysReadlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+function sysReadlinkat(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const size = a[3] | 0;
   if (size <= 0) throw new SyscallError(E.EINVAL, `Bad buffer size ${size}`);
   const guestPath = readPath(proc.mem, a[1]);
   let target: Uint8Array;
-  const magic = guestPath.startsWith("/") ? procSelfLink(proc, guestPath) : undefined;
+  const magic = magicLink(proc, a[0] | 0, guestPath, proc.tidOf(cpu));
   if (magic !== undefined) target = encoder.encode(magic);
   else {
     const path = resolvePath(proc, a[0] | 0, guestPath, true);

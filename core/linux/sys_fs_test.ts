@@ -297,7 +297,8 @@ Deno.test(
     Deno.writeTextFileSync(env.path("f"), "");
     const fd = open(env, "f", 0);
     assertEquals(read(`/proc/self/fd/${fd}`), env.path("f"));
-    assertEquals(read("/proc/self/fd/77"), -E.EBADF);
+    // No such entry, as Linux and qemu-riscv64 answer (not EBADF: nothing here takes a descriptor).
+    assertEquals(read("/proc/self/fd/77"), -E.ENOENT);
   }),
 );
 
