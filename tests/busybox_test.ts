@@ -74,6 +74,7 @@ const FIXTURES: Record<string, Uint8Array<ArrayBuffer>> = (() => {
     "a.txt": enc.encode(a.join("\n") + "\n"),
     "b.txt": enc.encode(b.join("\n") + "\n"),
     "small.txt": enc.encode("hello world\nHello again\n\tindented line\nlast line without newline"),
+    "euros.txt": enc.encode("€".repeat(40_000)),
   };
 })();
 
@@ -215,6 +216,15 @@ bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
 bb(["sh", "-c", "exec 9<data.txt; cat /dev/fd/9 /proc/self/fd//9 /proc/self/./fd/9 /dev//fd/9 /proc//self/fd/../fd/9"]);
 bb(["sh", "-c", "cat /dev/stdin < small.txt; { echo to-stderr > /dev/stderr; } 2>err.txt; cat err.txt"]);
 bb(["sh", "-c", "exec 3<small.txt; cat /dev/fd/3; cd /proc/self/fd && cat 3 && cd /dev/fd && cat ./3"]);
+// execve counts the arguments' size in bytes, as they go on the stack: 20 of 40,000 "€" are 2.4 MB, past Linux's
+// 2 MiB (E2BIG), where their UTF-16 length (800,000) let them through.
+bb([
+  "sh",
+  "-c",
+  'e=$(cat euros.txt); set --; for i in $(seq 20); do set -- "$@" "$e"; done; /proc/self/exe true "$@"; echo "status $?"',
+], {
+  check: (r) => assert(text(r).includes("status 126"), text(r)),
+});
 
 // Listing /proc/self/fd gives the guest's descriptors, as Linux does (the host's directory listed Deno's; qemu-riscv64
 // lists its own, which include descriptors of QEMU's: no differential test).

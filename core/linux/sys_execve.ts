@@ -254,9 +254,14 @@ function replaceImage(
   proc.auxv = loaded.auxv;
 }
 
-/** `E2BIG` when the new program's arguments and environment do not fit. */
+/**
+ * `E2BIG` when the new program's arguments and environment do not fit: each
+ * string's bytes (UTF-8, as they go on the stack; not its UTF-16 length,
+ * which let 2.4 MB of `€` through), its NUL and its pointer.
+ */
 function checkArgumentSize(argv: readonly string[], envp: readonly string[]): void {
-  const size = [...argv, ...envp].reduce((n, s) => n + s.length + 9, 0);
+  const encoder = new TextEncoder();
+  const size = [...argv, ...envp].reduce((n, s) => n + encoder.encode(s).length + 9, 0);
   if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
 }
 
