@@ -64,7 +64,7 @@ const O_NOATIME = 0o1000000;
 /** Close on exec. */
 export const O_CLOEXEC = 0o2000000;
 /** A location in the file tree only, no I/O. */
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 /** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */
 const O_TMPFILE = 0o20200000;
 

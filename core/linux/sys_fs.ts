@@ -18,7 +18,7 @@ import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { readPath, readStruct, StructBuf } from "./guest_struct.ts";
-import { HostFile, O_CLOEXEC, O_CREAT, O_EXCL, O_WRONLY, type OpenFile } from "./open_file.ts";
+import { HostFile, O_CLOEXEC, O_CREAT, O_EXCL, O_PATH, O_WRONLY, type OpenFile } from "./open_file.ts";
 import {
   AT_EACCESS,
   AT_EMPTY_PATH,
@@ -185,6 +185,8 @@ function faccess(proc: Process, dirfd: number, pathAddr: number, mode: number, f
 
 function sysGetdents64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.get(a[0] | 0);
+  // An O_PATH descriptor only names its file: Linux does not list it (EBADF), whatever it names.
+  if (f.flags & O_PATH) throw new SyscallError(E.EBADF, `fd ${a[0]} is open with O_PATH`);
   if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${a[0]} is not a directory`);
   const count = a[2] >>> 0;
   proc.mem.check(a[1], Math.min(count, 1 << 20), "write");

@@ -390,3 +390,15 @@ Deno.test(
     assertEquals(env.call("openat", AT_FDCWD, env.str("a".repeat(5000)), 0), -E.ENAMETOOLONG);
   }),
 );
+
+Deno.test(
+  "getdents64 of an O_PATH descriptor is EBADF, as Linux answers: such a descriptor only names its directory",
+  withEnv((env) => {
+    Deno.mkdirSync(env.path("d"));
+    const O_PATH = 0o10000000, O_DIRECTORY = 0o200000;
+    const fd = env.call("openat", AT_FDCWD, env.str("d"), O_PATH | O_DIRECTORY);
+    assertEquals(env.call("getdents64", fd, env.alloc(4096), 4096), -E.EBADF);
+    const listed = env.call("openat", AT_FDCWD, env.str("d"), O_DIRECTORY);
+    assertEquals(env.call("getdents64", listed, env.alloc(4096), 4096) > 0, true);
+  }),
+);
