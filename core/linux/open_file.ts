@@ -411,7 +411,13 @@ export class HostFile extends OpenFile {
   private pwriteAll(src: Uint8Array, pos: number): number {
     const f = this.host();
     let done = 0;
-    hostCall(() => f.seekSync(pos, Deno.SeekMode.Start));
+    try {
+      hostCall(() => f.seekSync(pos, Deno.SeekMode.Start));
+    } catch (err) {
+      // Past the largest file the host's file system holds (ext4: 16 TiB), where a write is EFBIG, the seek is EINVAL.
+      if (err instanceof SyscallError && err.errno === E.EINVAL) throw new SyscallError(E.EFBIG, `Offset ${pos}`);
+      throw err;
+    }
     while (done < src.length) {
       const n = hostCall(() => f.writeSync(src.subarray(done)));
       if (n <= 0) break;
