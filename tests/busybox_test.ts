@@ -216,6 +216,14 @@ bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
 bb(["sh", "-c", "exec 9<data.txt; cat /dev/fd/9 /proc/self/fd//9 /proc/self/./fd/9 /dev//fd/9 /proc//self/fd/../fd/9"]);
 bb(["sh", "-c", "cat /dev/stdin < small.txt; { echo to-stderr > /dev/stderr; } 2>err.txt; cat err.txt"]);
 bb(["sh", "-c", "exec 3<small.txt; cat /dev/fd/3; cd /proc/self/fd && cat 3 && cd /dev/fd && cat ./3"]);
+// ... also through '..' after a host directory and through links the guest makes (second red-team pass); and
+// removing or renaming such a name is refused, as Linux does, not done to the file it leads to.
+bb(["sh", "-c", "exec 9<small.txt; ln -s /proc/self/fd fds; ln -s /dev/fd/9 nine; cat /etc/../dev/fd/9 fds/9 nine"]);
+bb([
+  "sh",
+  "-c",
+  "exec 3<small.txt; rm /proc/self/fd/3 || echo refused; mv /dev/fd/3 moved || echo refused; cat small.txt",
+]);
 // execve counts the arguments' size in bytes, as they go on the stack: 20 of 40,000 "€" are 2.4 MB, past Linux's
 // 2 MiB (E2BIG), where their UTF-16 length (800,000) let them through.
 bb([

@@ -58,7 +58,7 @@ export const O_DIRECT = 0o40000;
 /** Fail unless the path is a directory. */
 const O_DIRECTORY = 0o200000;
 /** Fail if the last path component is a symbolic link. */
-const O_NOFOLLOW = 0o400000;
+export const O_NOFOLLOW = 0o400000;
 /** Do not update the access time. */
 const O_NOATIME = 0o1000000;
 /** Close on exec. */

@@ -41,7 +41,8 @@ Deno.test(
     Deno.writeTextFileSync(env.path("root/lib/libc.so"), "");
     env.proc.sysroot = env.path("root");
     assertEquals(resolvePath(env.proc, AT_FDCWD, "/lib/libc.so", true), env.path("root/lib/libc.so"));
-    assertEquals(resolvePath(env.proc, AT_FDCWD, "/lib/libc.so", false), "/lib/libc.so");
+    // Without the lookup, the host's file, reached through the host's links (/lib is /usr/lib on many systems).
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/lib/libc.so", false), `${Deno.realPathSync("/lib")}/libc.so`);
     assertEquals(resolvePath(env.proc, AT_FDCWD, "/etc/passwd", true), "/etc/passwd");
   }),
 );
@@ -56,7 +57,7 @@ Deno.test(
     assertEquals(resolvePath(env.proc, AT_FDCWD, `/proc/${env.proc.pid}/cwd/f`), `${env.dir}/f`);
     assertEquals(resolvePath(env.proc, AT_FDCWD, `/proc/self/fd/${dfd}/f`), `${env.dir}/d/f`);
     assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/self/status"), "/proc/self/status");
-    assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/1/exe"), "/proc/1/exe");
+    assertEquals(resolvePath(env.proc, AT_FDCWD, "/proc/1/status"), "/proc/1/status");
   }),
 );
 
@@ -67,6 +68,9 @@ Deno.test(
     Deno.mkdirSync(env.path("d"));
     const dfd = env.call("openat", AT_FDCWD, env.str("d"), 0o200000);
     const fdDir = env.call("openat", AT_FDCWD, env.str("/proc/self/fd"), 0o200000);
+    Deno.symlinkSync("/proc/self/fd", env.path("to-fds"));
+    Deno.symlinkSync("../../proc/self", env.path("to-self"));
+    Deno.symlinkSync("/dev/stdout", env.path("to-stdout"));
     const show = (t: PathTarget) =>
       t.kind === "host" ? t.path : t.kind === "fd" ? `fd ${t.fd}` : t.kind === "fds" ? "fds" : `proc ${t.name}`;
     const at = (path: string, dirfd = AT_FDCWD, follow = true) => show(pathTarget(p, dirfd, path, follow));
@@ -75,7 +79,7 @@ Deno.test(
       ["/proc/self", "proc "],
       ["/proc/thread-self/fd/3", "fd 3"],
       [`/proc/${p.pid}/cmdline`, "proc cmdline"],
-      ["/proc/1/exe", "/proc/1/exe"],
+      ["/proc/1/status", "/proc/1/status"],
       ["/proc/selfish", "/proc/selfish"],
       ["/tmp/proc/self/exe", "/tmp/proc/self/exe"],
       // The spellings of the red-team report: each named the host's descriptor (Deno's) before.
@@ -89,19 +93,26 @@ Deno.test(
       ["/dev//fd/1", "fd 1"],
       ["/dev/./fd/1", "fd 1"],
       ["/../proc/self/fd/1", "fd 1"],
-      ["/proc/self/task/1234/fd/1", "fd 1"],
+      [`/proc/self/task/${p.pid}/fd/1`, "fd 1"],
       ["/proc/self/fd/../fd/1", "fd 1"],
       ["/proc/self/fd", "fds"],
       ["/dev/fd/", "fds"],
-      ["/proc/self/task/1234/fd/", "fds"],
+      [`/proc/self/task/${p.pid}/fd/`, "fds"],
+      // '..' after a host directory, and links the guest made: the host resolved them into its own /proc/self
+      // (second red-team pass).
+      ["/etc/../proc/self/fd/1", "fd 1"],
+      ["/tmp/../dev/fd/1", "fd 1"],
+      [`${env.dir}/to-fds/1`, "fd 1"],
+      [`${env.dir}/to-self/fd/1`, "fd 1"],
+      [`${env.dir}/to-stdout`, "fd 1"],
       // Links go where they lead for the guest, and '..' after one goes up from there (not lexically).
-      ["/proc/self/cwd/../x", `${env.dir}/../x`],
-      [`/proc/self/fd/${dfd}/../x`, `${env.dir}/d/../x`],
+      ["/proc/self/cwd/../x", `${env.dir.slice(0, env.dir.lastIndexOf("/"))}/x`],
+      [`/proc/self/fd/${dfd}/../x`, `${env.dir}/x`],
       ["/proc/self/root/etc", "/etc"],
       // Paths that only pass by /proc or /dev are the host's, '..' included.
       ["/proc/self/../../etc/passwd", "/etc/passwd"],
       ["/dev/null", "/dev/null"],
-      ["/tmp/a/../b/", "/tmp/a/../b/"],
+      ["/tmp/no-such-dir/../b/", "/tmp/no-such-dir/../b/"],
     ];
     for (const [path, want] of cases) assertEquals(at(path), want, path);
     // Relative paths from such a directory, as a descriptor or as the working directory.
@@ -118,6 +129,25 @@ Deno.test(
     assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/03")), E.ENOENT);
     assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/999")), E.ENOENT);
     assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/fd/1/x")), E.ENOTDIR);
+    assertEquals(errno(() => pathTarget(p, AT_FDCWD, "/proc/self/task/999999/fd/1")), E.ENOENT);
+    // A loop of links.
+    Deno.symlinkSync("loop-b", env.path("loop-a"));
+    Deno.symlinkSync("loop-a", env.path("loop-b"));
+    assertEquals(errno(() => pathTarget(p, AT_FDCWD, env.path("loop-a"))), E.ELOOP);
+  }),
+);
+
+Deno.test(
+  "pathTarget takes the directories it found on trust only until the guest removes, renames or links an entry",
+  withEnv((env) => {
+    const p = env.proc;
+    Deno.mkdirSync(env.path("d"));
+    assertEquals(pathTarget(p, AT_FDCWD, env.path("d/1")), { kind: "host", path: env.path("d/1") });
+    // The guest makes d a link to its descriptors: the walk must see the link, not the directory it remembers.
+    assertEquals(env.call("unlinkat", AT_FDCWD, env.str(env.path("d")), 0x200), 0);
+    assertEquals(env.call("symlinkat", env.str("/proc/self/fd"), AT_FDCWD, env.str(env.path("d"))), 0);
+    const t = pathTarget(p, AT_FDCWD, env.path("d/1"));
+    assertEquals(t.kind === "fd" && t.fd, 1);
   }),
 );
 

@@ -18,7 +18,7 @@ import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { readPath, readStruct, StructBuf } from "./guest_struct.ts";
-import { HostFile, O_CLOEXEC, O_CREAT, O_EXCL, O_PATH, O_WRONLY, type OpenFile } from "./open_file.ts";
+import { HostFile, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, type OpenFile } from "./open_file.ts";
 import {
   AT_EACCESS,
   AT_EMPTY_PATH,
@@ -28,6 +28,9 @@ import {
   AT_SYMLINK_FOLLOW,
   AT_SYMLINK_NOFOLLOW,
   baseDir,
+  entryPath,
+  forgetDirectories,
+  hostPath,
   isMagicLink,
   magicLink,
   pathTarget,
@@ -57,6 +60,11 @@ function pathArg(proc: Process, dirfd: number, addr: number, sysroot = false): s
   return resolvePath(proc, dirfd, readPath(proc.mem, addr), sysroot);
 }
 
+/** The path argument at `addr`, as the host path of the directory entry it names ({@link entryPath}). */
+function entryArg(proc: Process, dirfd: number, addr: number, errno: number): string {
+  return entryPath(proc, dirfd, readPath(proc.mem, addr), errno);
+}
+
 /** A host path naming an open file, for the `f*` calls Deno only has by path; undefined for plume's own files. */
 function hostPathOf(f: OpenFile): string | undefined {
   if (f instanceof HostFile) return f.path;
@@ -68,8 +76,10 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, flags = a[2] | 0, mode = a[3] >>> 0;
   const guestPath = readPath(proc.mem, a[1]);
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
-  const file = syntheticFile(proc, dirfd, guestPath, flags) ??
-    HostFile.open(resolvePath(proc, dirfd, guestPath, true), flags, mode, proc.umask);
+  // A final link is the file's own business under O_NOFOLLOW (ELOOP) and O_CREAT|O_EXCL (EEXIST).
+  const follow = (flags & O_NOFOLLOW) === 0 && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
+  const file = syntheticFile(proc, dirfd, guestPath, flags, follow) ??
+    HostFile.open(resolvePath(proc, dirfd, guestPath, true, follow), flags, mode, proc.umask);
   try {
     return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
   } catch (err) {
@@ -103,7 +113,8 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
   if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
-  return statPath(resolvePath(proc, dirfd, path, true), nofollow);
+  // With a sysroot the path is looked up there first; else the walk just made is the host path.
+  return statPath(proc.sysroot ? resolvePath(proc, dirfd, path, true, !nofollow) : hostPath(t), nofollow);
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
@@ -231,7 +242,7 @@ function sysFchdir(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 const S_ISGID = 0o2000;
 
 function sysMkdirat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const path = pathArg(proc, a[0] | 0, a[1]);
+  const path = entryArg(proc, a[0] | 0, a[1], E.EEXIST);
   const perm = a[2] & 0o1777 & ~proc.umask;
   hostCall(() => Deno.mkdirSync(path, { mode: perm }));
   // The host applied its own umask as well: set the guest's bits exactly (keeping an inherited setgid).
@@ -241,7 +252,7 @@ function sysMkdirat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysMknodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const path = pathArg(proc, a[0] | 0, a[1]);
+  const path = entryArg(proc, a[0] | 0, a[1], E.EEXIST);
   const mode = a[2] >>> 0;
   const type = mode & S_IFMT;
   // Only regular files can be made without privileges or a mkfifo API on the host.
@@ -253,7 +264,8 @@ function sysMknodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysUnlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[2] | 0;
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
-  const path = pathArg(proc, a[0] | 0, a[1]);
+  const path = entryArg(proc, a[0] | 0, a[1], E.EPERM);
+  forgetDirectories();
   // Deno's remove takes files and empty directories alike: Linux's rmdir and unlink do not.
   const isDir = (statPath(path, true).mode & S_IFMT) === S_IFDIR;
   if (flags & AT_REMOVEDIR) {
@@ -271,8 +283,10 @@ function sysRenameat2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) {
     throw new SyscallError(E.EINVAL, `Rename flags ${flags} cannot be done atomically on the host`);
   }
-  const from = pathArg(proc, a[0] | 0, a[1]);
-  const to = pathArg(proc, a[2] | 0, a[3]);
+  // The guest's /proc and /dev/fd entries are on a file system of their own, as Linux's are.
+  const from = entryArg(proc, a[0] | 0, a[1], E.EXDEV);
+  const to = entryArg(proc, a[2] | 0, a[3], E.EXDEV);
+  forgetDirectories();
   if (flags & RENAME_NOREPLACE) {
     let exists = true;
     try {
@@ -289,7 +303,8 @@ function sysRenameat2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysSymlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const target = readPath(proc.mem, a[0]);
   if (target === "") throw new SyscallError(E.ENOENT, "Empty symlink target");
-  const path = pathArg(proc, a[1] | 0, a[2]);
+  const path = entryArg(proc, a[1] | 0, a[2], E.EEXIST);
+  forgetDirectories();
   hostCall(() => Deno.symlinkSync(target, path));
   return 0;
 }
@@ -300,9 +315,11 @@ function sysLinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const oldPath = readPath(proc.mem, a[1]);
   let from = oldPath === "" && flags & AT_EMPTY_PATH
     ? proc.fds.get(a[0] | 0).path
-    : resolvePath(proc, a[0] | 0, oldPath);
+    : flags & AT_SYMLINK_FOLLOW
+    ? resolvePath(proc, a[0] | 0, oldPath)
+    : entryPath(proc, a[0] | 0, oldPath, E.EXDEV);
   if (flags & AT_SYMLINK_FOLLOW) from = hostCall(() => Deno.realPathSync(from));
-  const to = pathArg(proc, a[2] | 0, a[3]);
+  const to = entryArg(proc, a[2] | 0, a[3], E.EEXIST);
   hostCall(() => Deno.linkSync(from, to));
   return 0;
 }
@@ -315,7 +332,7 @@ function sysReadlinkat(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const magic = magicLink(proc, a[0] | 0, guestPath, proc.tidOf(cpu));
   if (magic !== undefined) target = encoder.encode(magic);
   else {
-    const path = resolvePath(proc, a[0] | 0, guestPath, true);
+    const path = resolvePath(proc, a[0] | 0, guestPath, true, false);
     target = encoder.encode(hostCall(() => Deno.readLinkSync(path)));
   }
   const n = Math.min(target.length, size);
@@ -350,7 +367,7 @@ function sysFchownat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const uid = idArg(a[2]), gid = idArg(a[3]);
   const path = readPath(proc.mem, a[1]);
   if (path === "" && flags & AT_EMPTY_PATH) return sysFchown(proc, _cpu, [a[0], a[2], a[3]]);
-  const host = resolvePath(proc, a[0] | 0, path);
+  const host = resolvePath(proc, a[0] | 0, path, false, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (flags & AT_SYMLINK_NOFOLLOW) lchown(host, uid, gid);
   else hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
   return 0;
@@ -382,7 +399,9 @@ function sysUtimensat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = a[1] === 0 ? "" : readPath(proc.mem, a[1]);
   if (path === "" && a[1] !== 0 && !(flags & AT_EMPTY_PATH)) throw new SyscallError(E.ENOENT, "Empty path");
   const file = path === "" ? (dirfd === AT_FDCWD ? undefined : proc.fds.get(dirfd)) : undefined;
-  const host = path === "" ? (file ? hostPathOf(file) : proc.cwd) : resolvePath(proc, dirfd, path);
+  const host = path === ""
+    ? (file ? hostPathOf(file) : proc.cwd)
+    : resolvePath(proc, dirfd, path, false, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   // A pipe's times live only in plume.
   if (host === undefined) return 0;
   setTimes(host, times, path !== "" && (flags & AT_SYMLINK_NOFOLLOW) !== 0);
