@@ -87,8 +87,10 @@ const MAX_LINKS = 40;
 
 /**
  * Host directories a walk found to be directories, not links: a walk takes
- * them on trust instead of asking the host again (`find` over 4,000 files
- * 321 → 422 ms with a question per component, `ls -lR` 591 → 833 ms).
+ * them on trust instead of asking the host again (busybox `find
+ * /usr/share/doc`, 5,155 entries: 321 ms before plume walked paths, 422
+ * with a question per component, 312 with these; `ls -lR /usr/lib/python3`
+ * 591, 833 and 619 ms).
  * Emptied when the guest removes, renames or links entries
  * ({@link forgetDirectories}); a host process that turns one of them into a
  * link meanwhile is not seen until then.
