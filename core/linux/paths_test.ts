@@ -72,7 +72,13 @@ Deno.test(
     Deno.symlinkSync("../../proc/self", env.path("to-self"));
     Deno.symlinkSync("/dev/stdout", env.path("to-stdout"));
     const show = (t: PathTarget) =>
-      t.kind === "host" ? t.path : t.kind === "fd" ? `fd ${t.fd}` : t.kind === "fds" ? "fds" : `proc ${t.name}`;
+      t.kind === "host"
+        ? t.path
+        : t.kind === "fd"
+        ? `fd ${t.fd}`
+        : t.kind === "fds" || t.kind === "tasks"
+        ? t.kind
+        : `proc ${t.name}`;
     const at = (path: string, dirfd = AT_FDCWD, follow = true) => show(pathTarget(p, dirfd, path, follow));
     const cases: [string, string][] = [
       ["/proc/self/maps", "proc maps"],
