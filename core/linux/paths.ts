@@ -167,8 +167,10 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
   const parts = abs.split("/").filter((c) => c !== "" && c !== ".");
   const dir = /\/\.?$/.test(abs);
   /** Where the walk is: a directory plume resolves itself, or a host directory (`real`, free of links). */
-  let at: "root" | "proc" | "dev" | "self" | "task" | "fds" | "host" = "root";
+  let at: "root" | "proc" | "dev" | "self" | "task" | "fds" | "sub" | "host" = "root";
   let real = "", self = proc, thread = false, link = false;
+  /** In `sub`: the components below `/proc/PID` (its own directories, none a link but those plume resolves). */
+  const sub: string[] = [];
   for (let k = 0; k < parts.length; k++) {
     const c = parts[k], last = k === parts.length - 1;
     // A final slash asks for a directory: the link is followed then (`readlink /proc/self/cwd/` is EINVAL).
@@ -219,7 +221,11 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         const other = c === ".." ? undefined : processOf(proc, c);
         if (c === "..") at = "root";
         else if (other === undefined) out = enter("/proc");
-        else (self = other, thread = c === "thread-self", link = c === "self" || thread, at = "self");
+        else {
+          self = other, thread = c === "thread-self", at = "self";
+          // Named as a link (with no final slash, which follows it): readlink gives the pid.
+          link = (c === "self" || thread) && !(last && dir);
+        }
         break;
       }
       case "dev":
@@ -243,7 +249,13 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         else if (c === "task") at = "task";
         else if (Object.hasOwn(PROC_LINKS, c) && !nofollow) out = then(PROC_LINKS[c](self));
         else if (last) out = { kind: "proc", proc: self, name: c, dir };
-        else out = host(`/proc/self/${c}`, parts.slice(k + 1), dir);
+        // A directory of its own (net, ns, fdinfo, ...): '..' there comes back here, not to the host's fd
+        // (`/proc/self/net/../fd/9` was Deno's descriptor 9).
+        else (sub.push(c), at = "sub");
+        break;
+      case "sub":
+        if (c !== "..") sub.push(c);
+        else if (sub.pop() !== undefined && sub.length === 0) at = "self";
         break;
       case "fds": {
         if (c === "..") {
@@ -268,6 +280,8 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
       return host(at === "root" ? "/" : `/${at}`, [], dir);
     case "host":
       return host(real, [], dir);
+    case "sub":
+      return host(`/proc/self/${sub.join("/")}`, [], dir);
     case "self":
       return { kind: "proc", proc: self, name: "", dir, link, thread };
     case "task":

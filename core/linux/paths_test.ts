@@ -101,6 +101,9 @@ Deno.test(
       ["/../proc/self/fd/1", "fd 1"],
       [`/proc/self/task/${p.pid}/fd/1`, "fd 1"],
       ["/proc/self/fd/../fd/1", "fd 1"],
+      ["/proc/self/net/../fd/1", "fd 1"],
+      ["/proc/self/net/dev/../../fd/1", "fd 1"],
+      ["/proc/self/net/dev", "/proc/self/net/dev"],
       ["/proc/self/fd", "fds"],
       ["/dev/fd/", "fds"],
       [`/proc/self/task/${p.pid}/fd/`, "fds"],
@@ -163,6 +166,9 @@ Deno.test(
     env.proc.exePath = "/opt/prog";
     const link = (path: string) => magicLink(env.proc, AT_FDCWD, path, env.proc.pid + 1);
     assertEquals(link("/proc/self"), String(env.proc.pid));
+    // A final slash follows the link: the directory, which is no link (readlink gives EINVAL).
+    assertEquals(link("/proc/self/"), undefined);
+    assertEquals(link(`/proc/${env.proc.pid}`), undefined);
     assertEquals(link("/proc/thread-self"), `${env.proc.pid}/task/${env.proc.pid + 1}`);
     assertEquals(link("/proc/self/exe"), "/opt/prog");
     assertEquals(link("/proc/self/cwd"), env.dir);
