@@ -8,6 +8,7 @@
  * @module
  */
 
+import { encodeGuestString } from "../util/guest_string.ts";
 import {
   type AddressSpace,
   MMAP_MIN_ADDR,
@@ -225,8 +226,6 @@ export interface StackContents {
   random: Uint8Array;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Maps the main thread's stack below `top` and lays it out as Linux does:
  * strings at the top, then `AT_RANDOM` bytes, the auxiliary vector, envp,
@@ -243,7 +242,8 @@ function buildStack(mem: AddressSpace, top: number, c: StackContents): { sp: num
     mem.u8.set(b, sp);
     return sp;
   };
-  const pushString = (s: string): number => pushBytes(encoder.encode(s + "\0"));
+  // Byte for byte: arguments and variables need not be UTF-8 (util/guest_string.ts).
+  const pushString = (s: string): number => pushBytes(encodeGuestString(s + "\0"));
   // Strings end up in order argv…, envp…, execfn from low to high addresses.
   const execfn = pushString(c.execfn);
   const envAddrs = c.envp.toReversed().map(pushString).reverse();

@@ -14,6 +14,7 @@
  */
 
 import { isaString } from "../isa/extensions.ts";
+import { encodeGuestString } from "../util/guest_string.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
@@ -361,8 +362,8 @@ export function procStat(proc: Process): string {
  * Contents of `/proc/self/cmdline` as qemu-user makes them: the guest's
  * arguments, each ended by a NUL (not the host's, which name plume).
  */
-export function procCmdline(proc: Process): string {
-  return proc.argv.map((a) => a + "\0").join("");
+export function procCmdline(proc: Process): Uint8Array {
+  return encodeGuestString(proc.argv.map((a) => a + "\0").join(""));
 }
 
 /**
@@ -592,7 +593,7 @@ export function syntheticFile(
     if (t.name === "maps") return text(procMaps(t.proc));
     if (t.name === "stat") return text(procStat(t.proc));
     if (t.name === "limits") return text(procLimits(t.proc));
-    if (t.name === "cmdline") return text(procCmdline(t.proc));
+    if (t.name === "cmdline") return new MemFile(procCmdline(t.proc), name);
     if (t.name === "auxv") return new MemFile(procAuxv(t.proc), name);
     return undefined;
   }

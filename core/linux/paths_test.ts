@@ -197,7 +197,10 @@ Deno.test(
   "procCmdline gives the guest's arguments, each ended by a NUL, as qemu-user's /proc/self/cmdline",
   withEnv((env) => {
     env.proc.argv = ["prog", "", "two words", "é"];
-    assertEquals(procCmdline(env.proc), "prog\0\0two words\0é\0");
+    assertEquals(new TextDecoder().decode(procCmdline(env.proc)), "prog\0\0two words\0é\0");
+    // Bytes that are not UTF-8, as execve received them, are given back as they were.
+    env.proc.argv = ["a\udcff"];
+    assertEquals(procCmdline(env.proc), new Uint8Array([0x61, 0xff, 0]));
   }),
 );
 

@@ -25,6 +25,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { decodeGuestString, encodeGuestString } from "../util/guest_string.ts";
 
 /** Magic at the start of a recording. */
 const MAGIC = "PLUMEREC";
@@ -191,9 +192,9 @@ export class RecordingWriter {
     return this;
   }
 
-  /** A string: its UTF-8 length, then its bytes. */
+  /** A string: its UTF-8 length, then its bytes (a guest's bytes that are not UTF-8 kept: util/guest_string.ts). */
   str(v: string): this {
-    const b = encoder.encode(v);
+    const b = encodeGuestString(v);
     return this.u32(b.length).bytesOf(b);
   }
 
@@ -530,6 +531,6 @@ export class StreamReader {
 
   /** A string written by {@link RecordingWriter.str}. */
   str(): string {
-    return new TextDecoder().decode(this.take(this.u32()));
+    return decodeGuestString(this.take(this.u32()));
   }
 }

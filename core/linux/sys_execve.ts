@@ -17,6 +17,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import { decodeGuestString, encodeGuestString } from "../util/guest_string.ts";
 import { ElfError, type ElfFile, parseElf } from "../elf/elf.ts";
 import { checkLayout, interpreterPath, loadProgram } from "../elf/loader.ts";
 import { ProgramFileError, readProgramFile } from "../elf/program_file.ts";
@@ -50,7 +51,8 @@ function readStrings(proc: Process, addr: number): string[] {
     if (s === 0) return out;
     const bytes = proc.mem.readCStringBytes(s, MAX_ARG_STRLEN + 1);
     if (bytes.length >= MAX_ARG_STRLEN) throw new SyscallError(E.E2BIG, "Argument string too long");
-    out.push(new TextDecoder().decode(bytes));
+    // Kept byte for byte: an argument need not be UTF-8.
+    out.push(decodeGuestString(bytes));
     if (out.length > MAX_ARG_BYTES / 8) throw new SyscallError(E.E2BIG, "Too many arguments");
   }
 }
@@ -260,8 +262,7 @@ function replaceImage(
  * which let 2.4 MB of `€` through), its NUL and its pointer.
  */
 function checkArgumentSize(argv: readonly string[], envp: readonly string[]): void {
-  const encoder = new TextEncoder();
-  const size = [...argv, ...envp].reduce((n, s) => n + encoder.encode(s).length + 9, 0);
+  const size = [...argv, ...envp].reduce((n, s) => n + encodeGuestString(s).length + 9, 0);
   if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
 }
 
