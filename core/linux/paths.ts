@@ -184,7 +184,7 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
       if (nofollow) return host(next, parts.slice(k + 1), dir);
       if (!last && knownDirectories.has(next)) {
         real = next;
-        at = next === "/proc" ? "proc" : next === "/dev" ? "dev" : "host";
+        at = placeOf(real);
         return undefined;
       }
       let st: Deno.FileInfo;
@@ -203,7 +203,7 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         knownDirectories.add(next);
       }
       real = next;
-      at = next === "/proc" ? "proc" : next === "/dev" ? "dev" : "host";
+      at = placeOf(real);
       return undefined;
     };
     let out: string | PathTarget | undefined;
@@ -215,7 +215,7 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
       case "host":
         if (c === "..") {
           real = real.slice(0, real.lastIndexOf("/"));
-          at = real === "" ? "root" : real === "/proc" ? "proc" : real === "/dev" ? "dev" : "host";
+          at = placeOf(real);
         } else out = enter(real);
         break;
       case "proc": {
@@ -290,6 +290,11 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
     case "fds":
       return { kind: "fds", proc: self };
   }
+}
+
+/** Where a walk stands in host directory `real` (free of links): a directory plume resolves itself, or the host's. */
+function placeOf(real: string): "root" | "proc" | "dev" | "host" {
+  return real === "" ? "root" : real === "/proc" ? "proc" : real === "/dev" ? "dev" : "host";
 }
 
 /** Host path `base` and components `rest` after it (a final slash kept: only a directory may have one). */
@@ -384,16 +389,7 @@ export function procAuxv(proc: Process): Uint8Array {
  * have).
  */
 export function procFdEntries(proc: Process): DirEntry[] {
-  const name = (s: string) => new TextEncoder().encode(s);
-  return [
-    { name: name("."), ino: 1n, type: DT_DIR },
-    { name: name(".."), ino: 2n, type: DT_DIR },
-    ...proc.fds.openIn(0, Number.MAX_SAFE_INTEGER).map((fd) => ({
-      name: name(String(fd)),
-      ino: BigInt(fd + 3),
-      type: DT_LNK,
-    })),
-  ];
+  return numberedEntries(proc.fds.openIn(0, Number.MAX_SAFE_INTEGER), DT_LNK);
 }
 
 /**
@@ -401,12 +397,16 @@ export function procFdEntries(proc: Process): DirEntry[] {
  * ascending (the host's directory listed Deno's own threads).
  */
 export function procTaskEntries(proc: Process): DirEntry[] {
+  return numberedEntries([...new Set([proc.pid, ...proc.threads.keys()])].sort((a, b) => a - b), DT_DIR);
+}
+
+/** A listing of `.`, `..`, then an entry of `type` named by each of `numbers` (ascending). */
+function numberedEntries(numbers: readonly number[], type: number): DirEntry[] {
   const name = (s: string) => new TextEncoder().encode(s);
-  const tids = [...new Set([proc.pid, ...proc.threads.keys()])].sort((a, b) => a - b);
   return [
     { name: name("."), ino: 1n, type: DT_DIR },
     { name: name(".."), ino: 2n, type: DT_DIR },
-    ...tids.map((tid) => ({ name: name(String(tid)), ino: BigInt(tid + 3), type: DT_DIR })),
+    ...numbers.map((n) => ({ name: name(String(n)), ino: BigInt(n + 3), type })),
   ];
 }
 
@@ -467,16 +467,23 @@ export function procLimits(proc: Process): string {
  * ```
  */
 export function resolvePath(proc: Process, dirfd: number, path: string, sysroot = false, follow = true): string {
-  if (sysroot && proc.sysroot && path.startsWith("/") && !/^\/+(proc|dev)(\/|$)/.test(path)) {
-    const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
-    try {
-      Deno.lstatSync(inRoot);
-      return inRoot;
-    } catch {
-      // not in the sysroot: the host's own file
-    }
+  return (sysroot ? sysrootPath(proc, path) : undefined) ?? hostPath(pathTarget(proc, dirfd, path, follow));
+}
+
+/**
+ * Where absolute guest path `path` lies in the `-L` sysroot when it exists
+ * there (qemu-user's lookup: the sysroot's own links count there), else
+ * undefined; never for `/proc` and `/dev`, which are the guest's.
+ */
+export function sysrootPath(proc: Process, path: string): string | undefined {
+  if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
+  const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
+  try {
+    Deno.lstatSync(inRoot);
+    return inRoot;
+  } catch {
+    return undefined; // not in the sysroot: the host's own file
   }
-  return hostPath(pathTarget(proc, dirfd, path, follow));
 }
 
 /** The host path for target `t` ({@link resolvePath} without the sysroot). */
@@ -583,7 +590,11 @@ export function syntheticFile(
   flags: number,
   follow = true,
 ): OpenFile | undefined {
-  const t = pathTarget(proc, dirfd, path, follow);
+  return syntheticFileOf(proc, pathTarget(proc, dirfd, path, follow), path, flags);
+}
+
+/** {@link syntheticFile} for `path` already resolved to `t`. */
+export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flags: number): OpenFile | undefined {
   if (t.kind === "proc") {
     // A final slash on a file: the host's ENOTDIR.
     if (t.dir) return undefined;

@@ -35,7 +35,8 @@ import {
   magicLink,
   pathTarget,
   resolvePath,
-  syntheticFile,
+  syntheticFileOf,
+  sysrootPath,
 } from "./paths.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -78,8 +79,10 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
   // A final link is the file's own business under O_NOFOLLOW (ELOOP) and O_CREAT|O_EXCL (EEXIST).
   const follow = (flags & O_NOFOLLOW) === 0 && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
-  const file = syntheticFile(proc, dirfd, guestPath, flags, follow) ??
-    HostFile.open(resolvePath(proc, dirfd, guestPath, true, follow), flags, mode, proc.umask);
+  // One walk for both: plume's own files, then the sysroot's or the host's.
+  const t = pathTarget(proc, dirfd, guestPath, follow);
+  const file = syntheticFileOf(proc, t, guestPath, flags) ??
+    HostFile.open(sysrootPath(proc, guestPath) ?? hostPath(t), flags, mode, proc.umask);
   try {
     return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
   } catch (err) {
@@ -113,8 +116,7 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
   if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
-  // With a sysroot the path is looked up there first; else the walk just made is the host path.
-  return statPath(proc.sysroot ? resolvePath(proc, dirfd, path, true, !nofollow) : hostPath(t), nofollow);
+  return statPath(sysrootPath(proc, path) ?? hostPath(t), nofollow);
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
