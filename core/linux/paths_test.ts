@@ -71,6 +71,9 @@ Deno.test(
     Deno.symlinkSync("/proc/self/fd", env.path("to-fds"));
     Deno.symlinkSync("../../proc/self", env.path("to-self"));
     Deno.symlinkSync("/dev/stdout", env.path("to-stdout"));
+    // One more attack: a relative link whose '..'s climb past the root into /proc, and a link to the guest's cwd.
+    Deno.symlinkSync(`${"../".repeat(20)}proc/self/fd`, env.path("climb"));
+    Deno.symlinkSync("/proc/self/cwd", env.path("to-cwd"));
     const show = (t: PathTarget) =>
       t.kind === "host"
         ? t.path
@@ -114,6 +117,8 @@ Deno.test(
       [`${env.dir}/to-fds/1`, "fd 1"],
       [`${env.dir}/to-self/fd/1`, "fd 1"],
       [`${env.dir}/to-stdout`, "fd 1"],
+      [`${env.dir}/climb/1`, "fd 1"],
+      ["/proc/self/root/proc/self/root/dev/fd/1", "fd 1"],
       // Links go where they lead for the guest, and '..' after one goes up from there (not lexically).
       ["/proc/self/cwd/../x", `${env.dir.slice(0, env.dir.lastIndexOf("/"))}/x`],
       [`/proc/self/fd/${dfd}/../x`, `${env.dir}/x`],
@@ -128,6 +133,8 @@ Deno.test(
     assertEquals(at("1", fdDir), "fd 1");
     p.cwd = "/proc/self/fd";
     assertEquals(at("1"), "fd 1");
+    // The guest's cwd is its descriptors' directory: a link to /proc/self/cwd leads there, not to the host's cwd.
+    assertEquals(at(`${env.dir}/to-cwd/1`), "fd 1");
     assertEquals(at("."), "fds");
     assertEquals(at("../cmdline"), "proc cmdline");
     // Not following a final link: the link itself.
