@@ -41,6 +41,8 @@ export interface BundleOptions {
   esbuild?: Esbuild;
   /** Cache directory, or null for none. @default {@link cacheDir} */
   cache?: string | null;
+  /** The time files' last changes are judged against (tests move it on). @default Date.now */
+  now?: () => number;
 }
 
 /** A bundled plugin. */
@@ -397,6 +399,73 @@ function cacheDir(): string | undefined {
 /** Cache key material that changes whenever the allowlist or the rules change. */
 const RULES_VERSION = "2:" + PLUGIN_API_NAMES.join(",");
 
+/**
+ * How long ago a file must have last changed for its `stat` to stand for its
+ * content: a change within the same clock tick as the `stat` (or after the
+ * content was read) leaves it looking unchanged, so a file changed this
+ * recently is never stamped (as git treats "racily clean" index entries).
+ */
+const SETTLED_MS = 2000;
+
+/**
+ * What a file's `stat` says of its identity and last change, or undefined
+ * when it changed too recently to be trusted ({@link SETTLED_MS}). `ctime`
+ * is in it because only the kernel sets it: `touch -d` can put `mtime` back.
+ */
+function stampOf(path: string, now = Date.now()): string | undefined {
+  const s = Deno.statSync(path);
+  const mtime = s.mtime?.getTime(), ctime = s.ctime?.getTime();
+  if (!s.isFile || mtime === undefined || ctime === undefined) return undefined;
+  if (now - mtime < SETTLED_MS || now - ctime < SETTLED_MS) return undefined;
+  return `${s.dev} ${s.ino} ${s.size} ${mtime} ${ctime}`;
+}
+
+/** The stamp file of a bundle's key material: a 32-bit FNV-1a of it names the file, which holds the material itself. */
+function stampPath(dir: string, material: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < material.length; i++) h = Math.imul(h ^ material.charCodeAt(i), 0x01000193);
+  return `${dir}/${(h >>> 0).toString(16).padStart(8, "0")}.stamp.json`;
+}
+
+/**
+ * The bundle recorded for `material` when every file that went into it
+ * has the `stat` it had then: a cached load reads and hashes nothing (the
+ * content check below costs a plugin's load about 8 ms of plume's main
+ * thread, while its process boots).
+ */
+function readStamped(dir: string | null | undefined, material: string, now: number): Bundle | undefined {
+  if (!dir) return undefined;
+  try {
+    const entry = JSON.parse(Deno.readTextFileSync(stampPath(dir, material))) as {
+      material: string;
+      files: [string, string][];
+      code: string;
+    };
+    if (entry.material !== material || typeof entry.code !== "string" || entry.files.length === 0) return undefined;
+    for (const [path, stamp] of entry.files) if (stampOf(path, now) !== stamp) return undefined;
+    return { code: entry.code, files: entry.files.map(([p]) => p), cached: true };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records `bundle`'s files' stamps for {@link readStamped}, unless one of them changed too recently. */
+function writeStamped(dir: string | null | undefined, material: string, bundle: Bundle, now: number): void {
+  if (!dir) return;
+  try {
+    const files: [string, string][] = [];
+    for (const path of bundle.files) {
+      const stamp = stampOf(path, now);
+      if (stamp === undefined) return;
+      files.push([path, stamp]);
+    }
+    Deno.mkdirSync(dir, { recursive: true });
+    const target = stampPath(dir, material), tmp = `${target}.${crypto.randomUUID()}.tmp`;
+    Deno.writeTextFileSync(tmp, JSON.stringify({ material, files, code: bundle.code }));
+    Deno.renameSync(tmp, target);
+  } catch { /* a read-only cache only costs time */ }
+}
+
 async function readCache(dir: string | null | undefined, key: string): Promise<Bundle | undefined> {
   if (!dir) return undefined;
   try {
@@ -449,6 +518,12 @@ async function writeCache(
  */
 export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
   const allowed = opts.allowed ?? [], using = opts.esbuild, cache = opts.cache === undefined ? cacheDir() : opts.cache;
+  // What decides the bundle but its files: the forbidden globals follow from Deno's version and the grants (the
+  // list itself also holds names the process gained on the way, such as Node's bootstrap once esbuild loaded).
+  const material = `${RULES_VERSION}\n${Deno.version.deno}\n${[...allowed].sort().join(",")}\n${entry}`;
+  const now = opts.now ?? Date.now;
+  const stamped = readStamped(cache, material, now());
+  if (stamped) return stamped;
   let source: string;
   try {
     source = await readSource(entry);
@@ -461,7 +536,10 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   const forbidden = forbiddenGlobals(allowed);
   const key = await sha256(`${RULES_VERSION}\n${forbidden.join(",")}\n${entry}\n${source}`);
   const hit = await readCache(cache, key);
-  if (hit) return hit;
+  if (hit) {
+    writeStamped(cache, material, hit, now());
+    return hit;
+  }
   const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
   let result;
@@ -485,5 +563,7 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   }
   const code = result.outputFiles[0].text as string;
   await writeCache(cache, key, files, code);
-  return { code, files: [...files.keys()], cached: false };
+  const built = { code, files: [...files.keys()], cached: false };
+  writeStamped(cache, material, built, now());
+  return built;
 }

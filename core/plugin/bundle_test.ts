@@ -109,6 +109,58 @@ Deno.test("bundlePlugin caches by content and notices a changed dependency", asy
   await stopEsbuild();
 });
 
+/** A clock ten seconds ahead: every file written by the test has settled by it. */
+const later = () => Date.now() + 10_000;
+
+/** The stamp files in a test directory's cache. */
+function stamps(dir: string): string[] {
+  return [...Deno.readDirSync(`${dir}/.cache`)].map((e) => e.name).filter((n) => n.endsWith(".stamp.json"));
+}
+
+Deno.test("bundlePlugin's stamps: a cached load of settled files reads no content, a change is seen", async () => {
+  const dir = await files({
+    "main.ts": `import { n } from "./lib.ts";\nexport const qemu_plugin_version = n;\n`,
+    "lib.ts": `export const n = 7777;\n`,
+  });
+  assertEquals((await bundle(dir, "main.ts", { now: later })).cached, false);
+  assertEquals(stamps(dir).length, 1);
+  // Without the content-addressed entries, only the stamps can answer.
+  for (const e of Deno.readDirSync(`${dir}/.cache`)) {
+    if (!e.name.endsWith(".stamp.json")) Deno.removeSync(`${dir}/.cache/${e.name}`);
+  }
+  const hit = await bundle(dir, "main.ts", { now: later });
+  assertEquals(hit.cached, true);
+  assert(hit.code.includes("7777"));
+  // The same size, another content: its stat changed.
+  await Deno.writeTextFile(`${dir}/lib.ts`, `export const n = 6666;\n`);
+  const rebuilt = await bundle(dir, "main.ts", { now: later });
+  assertEquals(rebuilt.cached, false);
+  assert(rebuilt.code.includes("6666") && !rebuilt.code.includes("7777"));
+  assert((await bundle(dir, "main.ts", { now: later })).code.includes("6666"));
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin stamps no file changed within the last two seconds", async () => {
+  const dir = await files({ "main.ts": `export const qemu_plugin_version = 7;\n` });
+  await bundle(dir, "main.ts");
+  assertEquals(stamps(dir), []);
+  // A file whose mtime was put back is judged by its ctime, which only the kernel sets.
+  const old = new Date(Date.now() - 60_000);
+  await Deno.utime(`${dir}/main.ts`, old, old);
+  assertEquals((await bundle(dir, "main.ts")).cached, true);
+  assertEquals(stamps(dir), []);
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin's stamp of a plugin bundled with a grant does not serve it without the grant", async () => {
+  const dir = await files({ "q.ts": `export const read = () => Deno.readTextFileSync("/x");\n` });
+  assert((await bundle(dir, "q.ts", { allowed: ["Deno"], now: later })).code.includes("Deno.readTextFileSync"));
+  assertEquals((await bundle(dir, "q.ts", { allowed: ["Deno"], now: later })).cached, true);
+  const err = await assertRejects(() => bundle(dir, "q.ts", { now: later }));
+  assert(err.message.includes("reference to global 'Deno' is not allowed"), err.message);
+  await stopEsbuild();
+});
+
 Deno.test("apiModuleSource exports exactly the allowlist", () => {
   const names = [...apiModuleSource().matchAll(/^export const (\w+) = api\.\1;$/gm)].map((m) => m[1]);
   assertEquals(names, [...PLUGIN_API_NAMES]);
