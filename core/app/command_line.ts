@@ -25,17 +25,23 @@ function loadEmulator() {
   return import("../emulator.ts");
 }
 
-/** The plugin side of plume: loading, bundling and the core the emulator calls. */
-async function loadPluginSide() {
-  const [loader, bundle, core] = await Promise.all([
-    import("../plugin/loader.ts"),
-    import("../plugin/bundle.ts"),
-    import("../plugin/core.ts"),
-  ]);
-  return { ...loader, ...bundle, ...core };
+/**
+ * The plugin side's first part: starting plugin processes, bundling and
+ * loading plugins. The rest (`loadPluginCore`) loads after the processes
+ * are started: each boots for some 30 ms, which every module loaded before
+ * its start would add to.
+ */
+async function loadPluginLoader() {
+  const [loader, bundle] = await Promise.all([import("../plugin/loader.ts"), import("../plugin/bundle.ts")]);
+  return { ...loader, ...bundle };
 }
 
-type PluginSide = Awaited<ReturnType<typeof loadPluginSide>>;
+type PluginLoader = Awaited<ReturnType<typeof loadPluginLoader>>;
+
+/** The plugin core the emulator calls. */
+function loadPluginCore() {
+  return import("../plugin/core.ts");
+}
 
 /**
  * A failure the user caused, from the emulator's or the plugin side's modules (one line, exit status 1). Told by name:
@@ -115,11 +121,11 @@ async function runWithPlugins(
   cfg: GuestConfig,
   o: Options,
   log: Log,
-  side: PluginSide,
+  side: PluginLoader,
   started: StartedPlugins,
 ): Promise<number> {
-  const { createGuest, runCreatedGuest } = await loadEmulator();
-  const { loadPlugins, PluginCore, stopEsbuild } = side;
+  const [{ createGuest, runCreatedGuest }, { PluginCore }] = await Promise.all([loadEmulator(), loadPluginCore()]);
+  const { loadPlugins, stopEsbuild } = side;
   const core = new PluginCore(log, o.pluginErrors === "fatal");
   core.maxForks = o.pluginForks;
   let guest;
@@ -185,7 +191,7 @@ export async function main(args: string[]): Promise<number> {
     // A recording that cannot be replayed is refused before anything starts.
     if (o.record !== undefined || o.replay !== undefined) runLog = await openRunLog(o);
     // The plugin processes boot while the emulator's modules load and the guest program is read.
-    const side = o.plugins.length > 0 ? await loadPluginSide() : undefined;
+    const side = o.plugins.length > 0 ? await loadPluginLoader() : undefined;
     if (side) started = side.startPlugins(o.plugins, { memoryMb: o.pluginMemory });
     const opened = openLog(o);
     if (typeof opened === "string") {

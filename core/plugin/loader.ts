@@ -366,14 +366,14 @@ async function bundle(p: Started): Promise<string> {
 }
 
 /**
- * Stages 3 and 4: waits for the process to boot, sends it the code and
- * waits for its load report, draining its output meanwhile.
+ * Stages 3 and 4: sends the process the code (it waits in the pipe until
+ * the process has booted and confined itself), waits for the boot and for
+ * the load report, draining the plugin's output meanwhile.
  */
 async function evaluate(p: Started, inst: PluginInstance, code: string, ctx: LoadContext): Promise<LoadReport> {
   const sandbox = p.sandbox!, drain = () => inst.drainText();
   try {
-    await sandbox.booted(BOOT_TIMEOUT_MS, drain);
-    await sandbox.send({
+    const sent = sandbox.send({
       name: p.name,
       code,
       id: String(inst.id),
@@ -383,6 +383,8 @@ async function evaluate(p: Started, inst: PluginInstance, code: string, ctx: Loa
       program: ctx.program,
       guestWrite: inst.guestWrite,
     });
+    await sandbox.booted(BOOT_TIMEOUT_MS, drain);
+    await sent;
     return await sandbox.loaded(ctx.watchdogMs, drain);
   } catch (err) {
     if (err instanceof PluginFailure) throw loadError(p.name, err.message);
