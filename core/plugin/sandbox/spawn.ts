@@ -561,8 +561,12 @@ export class Sandbox {
    */
   async booted(ms: number, poll?: () => void): Promise<void> {
     const limit = this.sockets.length > 0 ? Infinity : ms;
+    // The code may be in the pipe already: a process that booted while nobody looked may have loaded it too.
     await this.until(
-      () => Atomics.load(this.ci, CTL.STATE) === STATE.BOOTED,
+      () => {
+        const state = Atomics.load(this.ci, CTL.STATE);
+        return state === STATE.BOOTED || state === STATE.LOADED;
+      },
       limit,
       "starting the plugin process",
       poll,

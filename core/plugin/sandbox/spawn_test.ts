@@ -10,6 +10,39 @@ const exists = (path: string) => {
   }
 };
 
+Deno.test("Sandbox.booted sees a boot the process has gone past: the code sent meanwhile is loaded already", async () => {
+  const sandbox = new Sandbox({ name: "quick", grants: [], keep: [], memoryMb: 0 });
+  try {
+    const sent = sandbox.send({
+      name: "quick",
+      code: "exports.qemu_plugin_version = 7; exports.qemu_plugin_install = () => 0;",
+      id: "1",
+      argv: [],
+      info: {
+        target_name: "riscv64",
+        version: { min: 7, cur: 7 },
+        system_emulation: false,
+        system: { smp_vcpus: 1, max_vcpus: 1 },
+        pid: 1,
+      },
+      outs: false,
+      program: { path: "/bin/true", start: 0, end: 0, entry: 0 },
+      guestWrite: false,
+    });
+    // Nobody looks while the process boots, reads the code and evaluates it (a busy plume, a loaded machine).
+    const ci = new Int32Array(sandbox.channel.ctl);
+    for (let i = 0; i < 1500 && Atomics.load(ci, CTL.STATE) !== STATE.LOADED; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(Atomics.load(ci, CTL.STATE) === STATE.LOADED, "the process loaded the code");
+    await sandbox.booted(5000);
+    await sent;
+    assert((await sandbox.loaded(5000)).ok);
+  } finally {
+    sandbox.kill();
+  }
+});
+
 Deno.test("Sandbox removes the socket file of a listener it stops before the peer came", async () => {
   const dir = await Deno.makeTempDir({ prefix: "plume-spawn-" });
   try {
