@@ -42,6 +42,28 @@ Deno.test('the surface a plugin reaches through "qemu-plugin" is exactly the all
   assertMatch(r.err, /^global prototype Object$/m);
 });
 
+Deno.test("a plugin larger than a pipe holds loads, twice: its code is written while its process boots", async () => {
+  // Several pipe buffers of code: the write waits for the process to read, which it does once confined.
+  const dir = await tempDir("plume-e2e-big-");
+  const plugin = join(dir, "big.ts");
+  const blob = "x".repeat(400_000);
+  await Deno.writeTextFile(
+    plugin,
+    `import { qemu_plugin_outs } from "qemu-plugin";
+export const qemu_plugin_version = 7;
+const blob = ${JSON.stringify(blob)};
+export function qemu_plugin_install(): number {
+  qemu_plugin_outs(\`blob \${blob.length}\\n\`);
+  return 0;
+}
+`,
+  );
+  for (const _ of [1, 2]) {
+    const r = await run("hello_asm", [], ["-d", "plugin", "-plugin", plugin]);
+    assertEquals([r.status, r.err], [7, "blob 400000\n"]);
+  }
+});
+
 Deno.test("plugin output goes to stderr only with -d plugin, or to the -D file", async () => {
   const plugin = ["-plugin", "insn"];
   const quiet = await run("hello_asm", [], plugin);

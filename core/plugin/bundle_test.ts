@@ -140,6 +140,28 @@ Deno.test("bundlePlugin's stamps: a cached load of settled files reads no conten
   await stopEsbuild();
 });
 
+Deno.test("bundlePlugin ignores a damaged or forged stamp file", async () => {
+  const dir = await files({ "main.ts": `export const qemu_plugin_version = 7777;\n` });
+  await bundle(dir, "main.ts", { now: later });
+  const [stamp] = stamps(dir);
+  const path = `${dir}/.cache/${stamp}`;
+  const entry = JSON.parse(await Deno.readTextFile(path));
+  for (
+    const forged of [
+      "{not json",
+      JSON.stringify({ ...entry, files: [] }),
+      JSON.stringify({ ...entry, code: 7 }),
+      JSON.stringify({ ...entry, material: "another plugin", code: "evil()" }),
+      JSON.stringify({ ...entry, files: entry.files.map(([p]: [string, string]) => [p, "0 0 0 0 0"]), code: "evil()" }),
+    ]
+  ) {
+    await Deno.writeTextFile(path, forged);
+    const b = await bundle(dir, "main.ts", { now: later });
+    assert(b.code.includes("7777") && !b.code.includes("evil"), forged);
+  }
+  await stopEsbuild();
+});
+
 Deno.test("bundlePlugin stamps no file changed within the last two seconds", async () => {
   const dir = await files({ "main.ts": `export const qemu_plugin_version = 7;\n` });
   await bundle(dir, "main.ts");
