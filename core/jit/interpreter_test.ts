@@ -608,13 +608,30 @@ function randomInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
   };
 }
 
-/** Random actions where a block starts only (records and inline operations), as the insn plugin's. */
+/**
+ * Random actions that can all run where a block starts: records and inline
+ * operations there (the insn plugin's), and now and then inline adds at its
+ * instructions (`insn,inline=on`'s), some of them on an entry the block's
+ * own actions also store to, with values that carry into the high word.
+ */
 function randomEntryInstr(next: () => number, insns: Insn[]): BlockInstrumentation {
+  const ref = () => ({ arena: 0, index: 2 * (next() % 4), stride: 8 });
   const exec = (): ExecAction =>
     next() % 2 === 0
       ? { kind: "record", ring: 0, id: next() % 100 }
-      : { kind: "inline", op: next() % 2 as 0 | 1, ref: { arena: 0, index: 2 * (next() % 4), stride: 8 }, value: 3n };
-  return { block: Array.from({ length: 1 + (next() % 3) }, exec), insn: insns.map(() => []), mem: insns.map(() => []) };
+      : { kind: "inline", op: next() % 2 as 0 | 1, ref: ref(), value: 3n };
+  const add = (): ExecAction => ({
+    kind: "inline",
+    op: 0,
+    ref: ref(),
+    value: next() % 4 === 0 ? 0xffff_ffff_ffff_fffdn : BigInt(1 + next() % 3) << BigInt(next() % 33),
+  });
+  const adds = next() % 2 === 0;
+  return {
+    block: Array.from({ length: 1 + (next() % 3) }, exec),
+    insn: insns.map(() => adds ? Array.from({ length: next() % 3 }, add) : []),
+    mem: insns.map(() => []),
+  };
 }
 
 /** One round of {@link comparePluginActions}: a block, and what to do to the vCPU before it runs. */
@@ -689,7 +706,7 @@ function comparePluginActions(
       const block = { pc: PC, insns, pcs, end: at, instr };
       const wasm = () => {
         const code = onlyAtEntry(instr) ? wasmInterpreterOf(rt.wasm!).block(block, 0, false) : undefined;
-        return code && withEntryActions(PC, instr, hooks, code);
+        return code && withEntryActions(PC, instr, hooks, code, pcs);
       };
       const fn = tier === "interpreter"
         ? interpretBlock(block, rt)

@@ -169,33 +169,71 @@ export function streamsRecords(instr: BlockInstrumentation): boolean {
 }
 
 /**
- * True when a block's instrumentation is records and inline operations
- * when it starts, nothing else (the insn plugin's: its callbacks per
- * instruction are one record per block): they can run before the block's
- * code, whatever runs that ({@link withEntryActions}).
+ * True when a block's instrumentation can all run when it starts, before
+ * its code, whatever runs that ({@link withEntryActions}): records and
+ * inline operations where it starts (the insn plugin's: its callbacks per
+ * instruction are one record per block), and inline adds at its
+ * instructions (`insn,inline=on`'s), which are then added up front and
+ * those after a faulting instruction taken back. Memory actions, and
+ * anything else at an instruction, need the instruction.
  */
 export function onlyAtEntry(instr: BlockInstrumentation): boolean {
-  return instr.insn.every((l) => l.length === 0) && instr.mem.every((l) => l.length === 0) &&
-    instr.block.every((a) => a.kind === "record" || a.kind === "inline");
+  return instr.mem.every((l) => l.length === 0) &&
+    instr.block.every((a) => a.kind === "record" || a.kind === "inline") &&
+    instr.insn.every((l) => l.every(isInlineAdd));
+}
+
+function isInlineAdd(a: ExecAction): a is InlineAction {
+  return a.kind === "inline" && a.op === INLINE_ADD;
+}
+
+/** Inline adds summed per entry, in the order each entry first appears (`sign` -1: the sums taken back). */
+function summedAdds(adds: Iterable<InlineAction>, sign: 1 | -1): InlineAction[] {
+  const out: InlineAction[] = [];
+  for (const a of adds) {
+    const acc = out.find((o) =>
+      o.ref.arena === a.ref.arena && o.ref.index === a.ref.index && o.ref.stride === a.ref.stride
+    );
+    const value = BigInt.asUintN(64, sign === 1 ? a.value : -a.value);
+    if (acc) acc.value = BigInt.asUintN(64, acc.value + value);
+    else out.push({ ...a, value });
+  }
+  return out;
 }
 
 /**
- * Block code `run` (of the block at `pc`) after the block's actions when
- * it starts ({@link onlyAtEntry}); an exception of either, with `c.pc` at
- * the faulting instruction (the block's first for its actions, as `run`
- * leaves it for its code), is reported to the plugins that stream records,
- * as the interpreter does. `run` must not go on into other blocks: a fault
- * there would cut this block's replay short.
+ * Block code `run` (of the block at `pc`, its instructions at `pcs`) after
+ * the block's actions when it starts ({@link onlyAtEntry}), its
+ * instructions' inline adds summed after them. An exception of either,
+ * with `c.pc` at the faulting instruction (the block's first for its
+ * actions, as `run` leaves it for its code), takes back the adds of the
+ * instructions after that one (QEMU's run before their instruction, so
+ * the faulting one's stay) and is reported to the plugins that stream
+ * records, as the interpreter does. `run` must not go on into other
+ * blocks: a fault there would cut this block's replay short. A plugin
+ * that reads its scoreboard from its own thread meanwhile may see a
+ * block's adds before its instructions ran, as merged adds
+ * (`mergeInlineAdds`) already show them.
  */
 export function withEntryActions(
   pc: number,
   instr: BlockInstrumentation,
   P: PluginHooks,
   run: (c: Cpu) => number,
+  pcs: readonly number[],
 ): (c: Cpu) => number {
-  const entry = execActions(instr.block, P);
+  const perInsn = instr.insn.map((l) => l.filter(isInlineAdd));
+  const entry = execActions([...instr.block, ...summedAdds(perInsn.flat(), 1)], P);
   if (entry === undefined) return run;
   const records = streamsRecords(instr);
+  /** The adds of the instructions after the `k`th, as actions taking them back (made at the first such fault). */
+  const undo: (ActionsFn | undefined)[] = [];
+  const takeBack = (c: Cpu) => {
+    const k = pcs.indexOf(c.pc);
+    if (k < 0 || k + 1 >= perInsn.length) return;
+    undo[k] ??= execActions(summedAdds(perInsn.slice(k + 1).flat(), -1), P) ?? (() => false);
+    undo[k]!(c, c.pc);
+  };
   return (c) => {
     let started = false;
     try {
@@ -204,6 +242,7 @@ export function withEntryActions(
       return run(c);
     } catch (err) {
       if (!started) c.pc = pc;
+      else takeBack(c);
       if (records) P.fault(c, c.pc);
       throw err;
     }

@@ -275,7 +275,7 @@ export class TbCache {
         // Its actions run before its code, which is never chained into nor goes on into other blocks: under the
         // insn plugin, 896 of busybox `echo hi`'s 922 blocks; lua5.4 -e 'print(1)' 392 -> 336 ms.
         const fn = this.wasmInterpreter.block(tb, 0, false);
-        if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn);
+        if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn, tb.pcs);
       } else {
         // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
         const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
