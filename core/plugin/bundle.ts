@@ -23,7 +23,7 @@
  */
 
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
-import { forbiddenGlobals } from "./plugin_globals.ts";
+import { ABSENT_GLOBALS, forbiddenGlobals, REACHABLE_GLOBALS, UNNAMEABLE_GLOBALS } from "./plugin_globals.ts";
 
 /** A plugin that cannot be loaded: one line for the user. */
 export class PluginLoadError extends Error {
@@ -302,7 +302,14 @@ function formatMessage(m: Message): string {
  * The esbuild plugin that resolves and loads every file itself and
  * enforces the allowlist.
  */
-function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string, string>, root: string) {
+function guard(
+  esbuild: Esbuild,
+  forbidden: readonly string[],
+  files: Map<string, string>,
+  root: string,
+  stamps: Stamps,
+  now: () => number,
+) {
   return {
     name: "plume-allowlist",
     // deno-lint-ignore no-explicit-any
@@ -343,6 +350,7 @@ function guard(esbuild: Esbuild, forbidden: readonly string[], files: Map<string
       build.onLoad({ filter: /.*/, namespace: "plume-file" }, async (args: any) => {
         let contents: string;
         try {
+          takeStamp(stamps, args.path, now());
           contents = await readSource(args.path);
         } catch (err) {
           return { errors: [{ text: `cannot read ${args.path}: ${(err as Error).message}` }] };
@@ -400,6 +408,17 @@ function cacheDir(): string | undefined {
 const RULES_VERSION = "2:" + PLUGIN_API_NAMES.join(",");
 
 /**
+ * What decides a bundle besides its files and grants, for its stamp: the
+ * forbidden globals follow from Deno's version (its runtime's globals) and
+ * plume's lists. Not the forbidden list itself: it also holds names a
+ * process gains on the way (Node's `nodeBootstrap` once esbuild loaded),
+ * which would make the stamp of one run miss in the next.
+ */
+const STAMP_RULES = [RULES_VERSION, Deno.version.deno, REACHABLE_GLOBALS, UNNAMEABLE_GLOBALS, ABSENT_GLOBALS].join(
+  "\n",
+);
+
+/**
  * How long ago a file must have last changed for its `stat` to stand for its
  * content: a change within the same clock tick as the `stat` (or after the
  * content was read) leaves it looking unchanged, so a file changed this
@@ -449,14 +468,36 @@ function readStamped(dir: string | null | undefined, material: string, now: numb
   }
 }
 
-/** Records `bundle`'s files' stamps for {@link readStamped}, unless one of them changed too recently. */
-function writeStamped(dir: string | null | undefined, material: string, bundle: Bundle, now: number): void {
+/** Each file's stamp taken just before its content was read (undefined: too recent, or unreadable). */
+type Stamps = Map<string, string | undefined>;
+
+function takeStamp(stamps: Stamps, path: string, now: number): void {
+  try {
+    stamps.set(path, stampOf(path, now));
+  } catch {
+    stamps.set(path, undefined);
+  }
+}
+
+/**
+ * Records `bundle`'s files' stamps for {@link readStamped}: those taken
+ * before their content was read (`before`), each settled by then and still
+ * the file's now; else nothing (a file saved while the bundle was built
+ * would have the new stamp beside the old code).
+ */
+function writeStamped(
+  dir: string | null | undefined,
+  material: string,
+  bundle: Bundle,
+  before: Stamps,
+  now: number,
+): void {
   if (!dir) return;
   try {
     const files: [string, string][] = [];
     for (const path of bundle.files) {
-      const stamp = stampOf(path, now);
-      if (stamp === undefined) return;
+      const stamp = before.get(path);
+      if (stamp === undefined || stampOf(path, now) !== stamp) return;
       files.push([path, stamp]);
     }
     Deno.mkdirSync(dir, { recursive: true });
@@ -466,7 +507,12 @@ function writeStamped(dir: string | null | undefined, material: string, bundle: 
   } catch { /* a read-only cache only costs time */ }
 }
 
-async function readCache(dir: string | null | undefined, key: string): Promise<Bundle | undefined> {
+async function readCache(
+  dir: string | null | undefined,
+  key: string,
+  stamps: Stamps,
+  now: number,
+): Promise<Bundle | undefined> {
   if (!dir) return undefined;
   try {
     const entry = JSON.parse(await Deno.readTextFile(`${dir}/${key}.json`)) as {
@@ -474,6 +520,7 @@ async function readCache(dir: string | null | undefined, key: string): Promise<B
       code: string;
     };
     for (const [path, hash] of entry.files) {
+      takeStamp(stamps, path, now);
       if (await sha256(await Deno.readTextFile(path)) !== hash) return undefined;
     }
     return { code: entry.code, files: entry.files.map(([p]) => p), cached: true };
@@ -518,11 +565,12 @@ async function writeCache(
  */
 export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
   const allowed = opts.allowed ?? [], using = opts.esbuild, cache = opts.cache === undefined ? cacheDir() : opts.cache;
-  // What decides the bundle but its files: the forbidden globals follow from Deno's version and the grants (the
-  // list itself also holds names the process gained on the way, such as Node's bootstrap once esbuild loaded).
-  const material = `${RULES_VERSION}\n${Deno.version.deno}\n${[...allowed].sort().join(",")}\n${entry}`;
+  const material = `${STAMP_RULES}\n${[...allowed].sort().join(",")}\n${entry}`;
   const now = opts.now ?? Date.now;
-  const stamped = readStamped(cache, material, now());
+  // In the compiled executable the built-in plugins are files of its embedded file system, whose stat may not change
+  // when the executable does: its bundles are checked by content only.
+  const stampDir = Deno.build.standalone ? null : cache;
+  const stamped = readStamped(stampDir, material, now());
   if (stamped) return stamped;
   let source: string;
   try {
@@ -535,11 +583,13 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   }
   const forbidden = forbiddenGlobals(allowed);
   const key = await sha256(`${RULES_VERSION}\n${forbidden.join(",")}\n${entry}\n${source}`);
-  const hit = await readCache(cache, key);
+  const stamps: Stamps = new Map();
+  const hit = await readCache(cache, key, stamps, now());
   if (hit) {
-    writeStamped(cache, material, hit, now());
+    writeStamped(stampDir, material, hit, stamps, now());
     return hit;
   }
+  stamps.clear();
   const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
   let result;
@@ -554,7 +604,7 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       platform: "neutral",
       target: "es2022",
       logLevel: "silent",
-      plugins: [guard(esbuild, forbidden, files, pluginRoot(entry))],
+      plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
     });
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
@@ -564,6 +614,6 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   const code = result.outputFiles[0].text as string;
   await writeCache(cache, key, files, code);
   const built = { code, files: [...files.keys()], cached: false };
-  writeStamped(cache, material, built, now());
+  writeStamped(stampDir, material, built, stamps, now());
   return built;
 }

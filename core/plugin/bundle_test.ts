@@ -4,6 +4,7 @@ import {
   apiModuleSource,
   type BundleOptions,
   bundlePlugin,
+  loadEsbuild,
   loadEsbuildWasm,
   MAX_PLUGIN_FILE_BYTES,
   nesting,
@@ -137,6 +138,28 @@ Deno.test("bundlePlugin's stamps: a cached load of settled files reads no conten
   assertEquals(rebuilt.cached, false);
   assert(rebuilt.code.includes("6666") && !rebuilt.code.includes("7777"));
   assert((await bundle(dir, "main.ts", { now: later })).code.includes("6666"));
+  await stopEsbuild();
+});
+
+Deno.test("bundlePlugin stamps nothing when a file is saved while the bundle is built", async () => {
+  const dir = await files({
+    "main.ts": `import { n } from "./lib.ts";\nexport const qemu_plugin_version = n;\n`,
+    "lib.ts": `export const n = 7777;\n`,
+  });
+  const real = await loadEsbuild();
+  // The save lands after the bundler read lib.ts; by the clock the test moves on, the new stat has settled.
+  const saving = {
+    ...real,
+    build: async (o: unknown) => {
+      const r = await real.build(o);
+      await Deno.writeTextFile(`${dir}/lib.ts`, `export const n = 6666;\n`);
+      return r;
+    },
+  };
+  assert((await bundle(dir, "main.ts", { esbuild: saving, now: later })).code.includes("7777"));
+  assertEquals(stamps(dir), []);
+  const next = await bundle(dir, "main.ts", { now: later });
+  assert(next.code.includes("6666") && !next.code.includes("7777"));
   await stopEsbuild();
 });
 

@@ -107,6 +107,12 @@ export const GRANT_GLOBALS: Readonly<Record<string, readonly string[]>> = {
   net: ["Deno", "fetch", "WebSocket"],
 };
 
+/** Worker, Node.js and CommonJS names absent from this process's global object, refused as well (and the API's own). */
+export const ABSENT_GLOBALS: readonly string[] = [
+  ..."self window global process require postMessage importScripts close navigator location".split(" "),
+  "__plume_api__",
+];
+
 /**
  * Names the bundler refuses in a plugin's source: every global of Deno's
  * runtime (read from this process's global object, which has the same
@@ -122,12 +128,7 @@ export const GRANT_GLOBALS: Readonly<Record<string, readonly string[]>> = {
  * ```
  */
 export function forbiddenGlobals(granted: readonly string[]): string[] {
-  const runtime = new Set<string>([
-    ...Object.getOwnPropertyNames(globalThis),
-    // Worker, Node.js and CommonJS names absent from this process's global object.
-    ..."self window global process require postMessage importScripts close navigator location".split(" "),
-    "__plume_api__",
-  ]);
+  const runtime = new Set<string>([...Object.getOwnPropertyNames(globalThis), ...ABSENT_GLOBALS]);
   const allowed = new Set([...REACHABLE_GLOBALS.filter((g) => !UNNAMEABLE_GLOBALS.includes(g)), ...granted]);
   return [...runtime].filter((g) => !allowed.has(g) && /^[A-Za-z_$][\w$]*$/.test(g)).sort();
 }
