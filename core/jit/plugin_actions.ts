@@ -183,17 +183,21 @@ export function onlyAtEntry(instr: BlockInstrumentation): boolean {
     instr.insn.every((l) => l.every(isInlineAdd));
 }
 
-function isInlineAdd(a: ExecAction): a is InlineAction {
+/** True for an inline add (`QEMU_PLUGIN_INLINE_ADD_U64`). */
+export function isInlineAdd(a: ExecAction): a is InlineAction {
   return a.kind === "inline" && a.op === INLINE_ADD;
+}
+
+/** True when two references name the same scoreboard entry. */
+export function sameRef(a: ArenaRef, b: ArenaRef): boolean {
+  return a.arena === b.arena && a.index === b.index && a.stride === b.stride;
 }
 
 /** Inline adds summed per entry, in the order each entry first appears (`sign` -1: the sums taken back). */
 function summedAdds(adds: Iterable<InlineAction>, sign: 1 | -1): InlineAction[] {
   const out: InlineAction[] = [];
   for (const a of adds) {
-    const acc = out.find((o) =>
-      o.ref.arena === a.ref.arena && o.ref.index === a.ref.index && o.ref.stride === a.ref.stride
-    );
+    const acc = out.find((o) => sameRef(o.ref, a.ref));
     const value = BigInt.asUintN(64, sign === 1 ? a.value : -a.value);
     if (acc) acc.value = BigInt.asUintN(64, acc.value + value);
     else out.push({ ...a, value });

@@ -13,7 +13,9 @@ import {
   type BlockInstrumentation,
   COND,
   type ExecAction,
+  isInlineAdd,
   type MemAction,
+  sameRef,
 } from "../jit/plugin_actions.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
 import { type Op, OP_INFO } from "../isa/ops_generated.ts";
@@ -63,10 +65,6 @@ function mayStop(op: Op | undefined): boolean {
     VECTOR_EXTENSIONS.has(info.ext ?? "");
 }
 
-function sameRef(a: ArenaRef, b: ArenaRef): boolean {
-  return a.arena === b.arena && a.index === b.index && a.stride === b.stride;
-}
-
 /**
  * Merges per-instruction inline adds on the same counter within stretches
  * of instructions that cannot stop the block, into one add at the start of
@@ -88,8 +86,8 @@ export function mergeInlineAdds(instr: BlockInstrumentation, tb: Pick<Translatio
     if (k > start) {
       const head = instr.insn[start];
       instr.insn[k] = list.filter((a) => {
-        if (a.kind !== "inline" || a.op !== 0) return true;
-        const acc = head.find((h) => h.kind === "inline" && h.op === 0 && sameRef(h.ref, a.ref));
+        if (!isInlineAdd(a)) return true;
+        const acc = head.find((h) => isInlineAdd(h) && sameRef(h.ref, a.ref));
         if (acc && acc.kind === "inline") acc.value += a.value;
         else head.push({ ...a });
         return false;

@@ -297,7 +297,7 @@ function bind(): Os {
   const c = lib.symbols, nr = SYSCALL_NUMBERS[arch];
   // Taken now: a plugin shares the process and may replace the globals before the calls below are made.
   const big = BigInt, num = Number;
-  /** A system call taking integers: its result, or -1 with errno set (as the C library's wrappers). */
+  /** A system call of up to four integer (or address) arguments: its result, or -1 with errno set (as the wrappers). */
   const call = (n: number, a = 0n, b = 0n, d = 0n, e = 0n): number => num(c.syscall(big(n), a, b, d, e, 0n, 0n));
   const close = (fd: number) => call(nr.close, big(fd));
   const fcntl = (fd: number, cmd: number, arg: number) => call(nr.fcntl, big(fd), big(cmd), big(arg));
@@ -471,7 +471,7 @@ function bind(): Os {
       return fcntl(fd, F_GET_SEALS, 0);
     },
     size(fd) {
-      return Number(c.syscall(BigInt(nr.lseek), BigInt(fd), 0n, BigInt(SEEK_END), 0n, 0n, 0n));
+      return call(nr.lseek, big(fd), 0n, big(SEEK_END));
     },
     forkSibling(parent) {
       const parentWord = big(parent);
@@ -489,14 +489,14 @@ function bind(): Os {
       return Number(r);
     },
     signal(pidfd, signo) {
-      c.syscall(BigInt(nr.pidfd_send_signal), BigInt(pidfd), BigInt(signo), 0n, 0n, 0n, 0n);
+      call(nr.pidfd_send_signal, big(pidfd), big(signo));
     },
     reap(pidfd, wait) {
       siginfo.fill(0);
       const flags = BigInt(WEXITED | (wait ? 0 : WNOHANG));
-      const r = c.syscall(BigInt(nr.waitid), BigInt(P_PIDFD), BigInt(pidfd), siginfoAt, flags, 0n, 0n);
+      const r = call(nr.waitid, big(P_PIDFD), big(pidfd), siginfoAt, flags);
       // WNOHANG with nothing ended leaves si_pid 0; an error (already collected) counts as collected.
-      return r !== 0n || siginfoView.getInt32(16, true) !== 0;
+      return r !== 0 || siginfoView.getInt32(16, true) !== 0;
     },
     dup2(fd, target) {
       // dup3 refuses a descriptor onto itself, which dup2 leaves as it is.
@@ -512,15 +512,15 @@ function bind(): Os {
       c.syscall(futexNr, BigInt(at), FUTEX_WAKE_N, 0x7fffffffn, 0n, 0n, 0n);
     },
     pidfd(pid) {
-      return Number(c.syscall(BigInt(nr.pidfd_open), BigInt(pid), 0n, 0n, 0n, 0n, 0n));
+      return call(nr.pidfd_open, big(pid));
     },
     ended(pidfd) {
       // struct pollfd { int fd; short events; short revents; }: POLLIN on a pidfd means the process ended.
       pollView.setInt32(0, pidfd, true);
       pollView.setInt16(4, POLLIN, true);
       pollView.setInt16(6, 0, true);
-      const r = c.syscall(BigInt(nr.ppoll), pollAt, 1n, zeroTimespecAt, 0n, 8n, 0n);
-      return r === 1n && (pollView.getInt16(6, true) & POLLIN) !== 0;
+      const r = num(c.syscall(big(nr.ppoll), pollAt, 1n, zeroTimespecAt, 0n, 8n, 0n));
+      return r === 1 && (pollView.getInt16(6, true) & POLLIN) !== 0;
     },
     closeOnExecAbove2() {
       let names: string[];
@@ -531,22 +531,21 @@ function bind(): Os {
       }
       for (const name of names) {
         const fd = Number(name);
-        if (fd > 2) c.syscall(BigInt(nr.fcntl), BigInt(fd), BigInt(F_SETFD), BigInt(FD_CLOEXEC), 0n, 0n, 0n);
+        if (fd > 2) fcntl(fd, F_SETFD, FD_CLOEXEC);
       }
     },
     exitStatus(pidfd) {
       siginfo.fill(0);
       const flags = BigInt(WEXITED | WNOHANG | WNOWAIT);
-      const r = c.syscall(BigInt(nr.waitid), BigInt(P_PIDFD), BigInt(pidfd), siginfoAt, flags, 0n, 0n);
+      const r = call(nr.waitid, big(P_PIDFD), big(pidfd), siginfoAt, flags);
       // siginfo_t: si_signo, si_errno, si_code, then (for SIGCHLD) si_pid, si_uid, si_status.
-      if (r !== 0n || siginfoView.getInt32(16, true) === 0) return undefined;
+      if (r !== 0 || siginfoView.getInt32(16, true) === 0) return undefined;
       const code = siginfoView.getInt32(8, true), status = siginfoView.getInt32(24, true);
       return code === CLD_EXITED ? { code: status } : { signal: status };
     },
     getpid: () => call(nr.getpid),
     getppid: () => call(nr.getppid),
-    setNice: (tid, nice) =>
-      c.syscall(BigInt(nr.setpriority), BigInt(PRIO_PROCESS), BigInt(tid), BigInt(nice), 0n, 0n, 0n) === 0n,
+    setNice: (tid, nice) => call(nr.setpriority, big(PRIO_PROCESS), big(tid), big(nice)) === 0,
     setsid() {
       call(nr.setsid);
     },
