@@ -124,16 +124,40 @@ Deno.test("execve of a program that cannot be laid out fails with ENOEXEC and th
 
 /**
  * What `-strace` printed between the call `execve("./NAME", …)` and that
- * process's next call (whose line starts with its pid): its result, and
- * whatever other processes wrote meanwhile. Processes share the stream, so
- * another's output, whole lines included, may come between a call and its
- * result (qemu's did; plume's parent once printed the end of its `clone`
- * line there).
+ * process's next call: its result, and whatever other processes wrote
+ * meanwhile. Processes share the stream, so another's output, whole lines
+ * included, may come between a call and its result (qemu's did; plume's
+ * parent once printed the end of its `clone` line there), and even between a
+ * call's pid and its name (qemu once printed `PID wait4(…)execve("./script",…`,
+ * the parent's call after the child's pid): the next call is the next line
+ * with that pid when the call had one, and never past the next `execve`.
  */
 function execveResult(strace: string, name: string): string {
-  const call = new RegExp(`(\\d+) execve\\("\\./${name}",\\{"\\./${name}",NULL\\}\\)`).exec(strace);
+  const call = new RegExp(`(?:(\\d+) )?execve\\("\\./${name}",\\{"\\./${name}",NULL\\}\\)`).exec(strace);
   assert(call, `no execve of ./${name} in:\n${strace}`);
-  const after = strace.slice(call.index + call[0].length);
-  const next = after.indexOf(`\n${call[1]} `);
+  let after = strace.slice(call.index + call[0].length);
+  const nextExecve = after.indexOf("execve(");
+  if (nextExecve >= 0) after = after.slice(0, nextExecve);
+  const next = call[1] === undefined ? -1 : after.indexOf(`\n${call[1]} `);
   return next < 0 ? after : after.slice(0, next);
 }
+
+Deno.test("execveResult finds a call's result in interleaved -strace output", () => {
+  // What qemu-riscv64 printed in a CI run: the parent's wait4 came between the child's pid and its execve.
+  const qemu = [
+    "10275 rt_sigprocmask(SIG_SETMASK,0x0000004000800100,NULL) = 0",
+    "10275  = 10275",
+    "10272 rt_sigprocmask(SIG_SETMASK,0x0000004000800100,NULL) = 0",
+    '10275 wait4(-1,274886295900,0,0,0,0)execve("./script",{"./script",NULL}) = -1 errno=8 (Exec format error)',
+    '10275 execve("/proc/self/exe",{"ash","./script",NULL}) = -1 errno=8 (Exec format error)',
+  ].join("\n");
+  assertEquals(execveResult(qemu, "script"), " = -1 errno=8 (Exec format error)\n10275 ");
+  // The result after another process's whole line; the next call of the same process ends it.
+  const plume = [
+    '7 execve("./bad_exec",{"./bad_exec",NULL})',
+    "5 clone(…) = 7",
+    " = -1 errno=8 (Exec format error)",
+    "7 write(2,0x1,4) = 4",
+  ].join("\n");
+  assertEquals(execveResult(plume, "bad_exec"), "\n5 clone(…) = 7\n = -1 errno=8 (Exec format error)");
+});
