@@ -101,6 +101,25 @@ export type WasmPolicy = "off" | "hot" | "always";
  */
 export const WASM_REGION_THRESHOLD = 3_000;
 
+/**
+ * A block that has run fewer than 1/`COLD_RATIO` times as often as the
+ * head of the WebAssembly region being made is left out of it: leaving the
+ * region when the rare path is taken costs a dispatch or two, while inside
+ * it the rare path's registers and exits stay live across the hot loop
+ * (own sieve's counting loop, with its printing of pi(10^k) inside, took
+ * 72 ms a pass against qemu's 47 with that path and 63 ms without:
+ * TurboFan spilled the loop's own values to the stack). Counts are what
+ * plume saw before the region existed (dispatches and chained runs in the
+ * WebAssembly interpreter), so a block that turns hot later leaves the
+ * region each time it runs and heads a region of its own once it has had
+ * `WASM_REGION_THRESHOLD` entries, with the loop in it. Measured side by
+ * side (2026-12-06, medians of 9–21): own sieve 252 → 230 ms, crc32 339 →
+ * 340 (p25 328 → 320), `python3.13 -c pass` the same time with a peak RSS
+ * of 200 → 176 MB (smaller regions); sha256, busybox sha256sum and gzip,
+ * matmul, nbody, fib, lua5.4 and `threads_cpu 4` the same.
+ */
+const COLD_RATIO = 1024;
+
 /** Whether a region headed by `tb` pays: a lone block that does not loop to itself gains nothing from one. */
 function worthRegion(tb: TranslationBlock, region: readonly TranslationBlock[]): boolean {
   const last = tb.insns[tb.insns.length - 1];
@@ -242,6 +261,7 @@ export class TbCache {
     }
     // New blocks are interpreted until they have run a few times (see interpreter.ts).
     tb.fn = this.traced(tb, this.interpreted(tb));
+    this.hitsFrom.set(tb, tb.hits);
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -287,6 +307,33 @@ export class TbCache {
     return interpretBlock(tb, this.rt);
   }
 
+  /**
+   * How many times `tb` has run as far as plume counted: dispatches of the
+   * CPU loop since it was translated, and runs the WebAssembly interpreter
+   * chained into it; not its runs inside regions. Infinity when unknown.
+   */
+  private runs(tb: TranslationBlock): number {
+    const from = this.hitsFrom.get(tb);
+    if (from === undefined) return Infinity;
+    return tb.hits - from + (this.wasmInterpreter?.chainedRuns(tb) ?? 0);
+  }
+
+  /** Each block's `hits` when it was translated (below zero during the warm-up). */
+  private readonly hitsFrom = new WeakMap<TranslationBlock, number>();
+
+  /**
+   * The blocks `formRegion` may put in a WebAssembly region headed by
+   * `head`: the cache's, less those that ran rarely beside it
+   * ({@link COLD_RATIO}).
+   */
+  private hotBlocks(head: TranslationBlock): (pc: number) => TranslationBlock | undefined {
+    const least = this.runs(head) / COLD_RATIO;
+    return (pc) => {
+      const tb = this.blocks.get(pc);
+      return tb === undefined || tb === head || this.runs(tb) >= least ? tb : undefined;
+    };
+  }
+
   /** The WebAssembly interpreter, once a block went to it. */
   private wasmInterpreter: WasmInterpreter | undefined;
 
@@ -321,7 +368,7 @@ export class TbCache {
   private earlyWasm(tb: TranslationBlock): boolean {
     const w = this.rt.wasm;
     if (this.wasm !== "hot" || !w || !this.regionsAllowed(tb)) return false;
-    const region = formRegion(tb, (pc) => this.blocks.get(pc), WASM_REGION_LIMITS);
+    const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
     if (!worthRegion(tb, region) || !wasmRegionSupported(region, w)) return false;
     this.wasmTried.add(tb);
     this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -341,7 +388,7 @@ export class TbCache {
     const w = this.rt.wasm;
     if (w && this.wasm !== "off") {
       // The WebAssembly tier takes larger regions.
-      const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
+      const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
       if (wasmRegionSupported(region, w)) {
         if (this.wasm === "always" && worthRegion(tb, region)) {
           this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -363,7 +410,7 @@ export class TbCache {
     if (this.wasm !== "hot" || !w || !tb.valid || !this.regionsAllowed(tb) || this.wasmTried.has(tb)) return;
     this.wasmTried.add(tb);
     const lookup = (pc: number) => this.blocks.get(pc);
-    const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
+    const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
     if (!worthRegion(tb, region)) return;
     if (wasmRegionSupported(region, w)) {
       this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -438,6 +485,7 @@ export class TbCache {
       if (!from.valid) continue;
       const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
       tb.fn = this.traced(tb, this.interpreted(tb));
+      this.hitsFrom.set(tb, tb.hits);
       this.blocks.set(tb.pc, tb);
       this.insnsSinceFlush += tb.insns.length; // inherited translations count against the budget too
       const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { addi, bne, ecall, emit, j, li, lw, slli } from "../cpu/_asm_testing.ts";
+import { addi, andi, bne, ecall, emit, j, li, lw, slli, sltu } from "../cpu/_asm_testing.ts";
 import { Scheduler } from "../exec/scheduler.ts";
 import { Cpu } from "../cpu/state.ts";
 import { Process } from "../linux/process.ts";
@@ -136,4 +136,68 @@ Deno.test("TbCache: a block whose plugin actions run where it starts runs in the
   // "fault 20" from B's code).
   assertEquals(off.events, Array(16).fill("record 1"));
   assertEquals(hot.events, off.events);
+});
+
+/**
+ * A process whose loop counts x5 down from 2^16 to 0 and takes a side path
+ * (x6 += 1) where the low `bits` bits of x5 are 0, or everywhere once x5 <
+ * 2^`fromLog2` (never when undefined), then exits with x6's low byte; the
+ * side path's block is at `SIDE`.
+ */
+function sidePath(bits: number, fromLog2?: number): { proc: Process; cache: TbCache } {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  emit(mem, CODE, [
+    li(5, 1),
+    slli(5, 5, 16),
+    addi(5, 5, 1),
+    li(8, fromLog2 === undefined ? 0 : 1),
+    slli(8, 8, fromLog2 ?? 0),
+    li(6, 0),
+    // loop: x5 -= 1; if (!(x5 < x8) && (x5 << (64 - bits)) != 0) goto skip
+    addi(5, 5, -1),
+    sltu(9, 5, 8),
+    slli(7, 5, 64 - bits),
+    bne(9, 0, 8),
+    bne(7, 0, 8),
+    // SIDE: x6 += 1
+    addi(6, 6, 1),
+    // skip: if (x5 != 0) goto loop
+    bne(5, 0, -24),
+    andi(10, 6, 255),
+    li(17, SYS.exit_group),
+    ecall,
+  ]);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  proc.thread(cpu);
+  return { proc, cache: new TbCache(mem, makeRuntime(mem)) };
+}
+const SIDE = CODE + 44;
+
+Deno.test("TbCache: a WebAssembly region leaves out a block that ran rarely beside its head, which heads a region of its own once it turns hot", () => {
+  const run = (bits: number, fromLog2?: number) => {
+    const { proc, cache } = sidePath(bits, fromLog2);
+    cache.warmupMs = 0;
+    const status = new Scheduler(proc, cache).runSync();
+    return { status, sideEntries: cache.get(SIDE).hits, regions: cache.wasmRegions };
+  };
+  // Once every 16 runs of the loop: in the region, entered from the CPU loop only until the region was made.
+  const often = run(4);
+  assertEquals(often.status, 4097 & 255);
+  assert(often.sideEntries <= WASM_REGION_THRESHOLD / 16 + 1, `${often.sideEntries}`);
+  // Once every 8,192 runs (once before the region was made): left out of every region, so each of its 9 runs is an
+  // entry from the CPU loop.
+  const rarely = run(13);
+  assertEquals(rarely.status, 9);
+  assertEquals(rarely.sideEntries, 9);
+  // Rare, then on every run for the last 2^14: an entry each time, until it heads a region of its own (the loop in it).
+  const late = run(13, 14);
+  assertEquals(late.status, ((1 << 14) + 7) & 255);
+  assert(
+    late.sideEntries >= WASM_REGION_THRESHOLD && late.sideEntries < WASM_REGION_THRESHOLD + 16,
+    `${late.sideEntries}`,
+  );
+  assert(late.regions > rarely.regions, `${late.regions} regions`);
 });

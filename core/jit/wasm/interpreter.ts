@@ -108,7 +108,7 @@ export class WasmInterpreter {
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
     const e = tableEntry(pc0), key = (pc0 % 4294967296) | 1, last = at + n * RECORD, creditAt = r + 2;
-    if (credit > 0) this.enter(e, pc0, at, last);
+    if (credit > 0) this.enter(e, pc0, at, last), this.credits.set(tb, { at: creditAt, given: credit });
     const w = this.w, run = this.run;
     return (cpu: Cpu) => {
       // A block translated later may have taken the entry (collisions): this one takes it back when it runs with
@@ -181,7 +181,21 @@ export class WasmInterpreter {
   reset(): void {
     this.top = TABLE_BYTES;
     this.unchainAll();
+    this.credits = new WeakMap();
   }
+
+  /**
+   * How many times blocks went on into `tb` through the chain table: its
+   * runs that no dispatch of the CPU loop counted (0 for a block given no
+   * credit).
+   */
+  chainedRuns(tb: object): number {
+    const c = this.credits.get(tb);
+    return c === undefined ? 0 : c.given - this.words[c.at];
+  }
+
+  /** Where in the code memory's words each block given credit keeps what is left of it, and how much it was given. */
+  private credits = new WeakMap<object, { readonly at: number; readonly given: number }>();
 
   /** Makes room for `bytes` more, growing the code memory; false when it cannot grow that far. */
   private reserve(bytes: number): boolean {
