@@ -103,20 +103,17 @@ export const WASM_REGION_THRESHOLD = 3_000;
 
 /**
  * A block that has run fewer than 1/`COLD_RATIO` times as often as the
- * head of the WebAssembly region being made is left out of it: leaving the
- * region when the rare path is taken costs a dispatch or two, while inside
- * it the rare path's registers and exits stay live across the hot loop
- * (own sieve's counting loop, with its printing of pi(10^k) inside, took
- * 72 ms a pass against qemu's 47 with that path and 63 ms without:
- * TurboFan spilled the loop's own values to the stack). Counts are what
- * plume saw before the region existed (dispatches and chained runs in the
- * WebAssembly interpreter), so a block that turns hot later leaves the
- * region each time it runs and heads a region of its own once it has had
- * `WASM_REGION_THRESHOLD` entries, with the loop in it. Measured side by
- * side (2026-12-06, medians of 9–21): own sieve 252 → 230 ms, crc32 339 →
- * 340 (p25 328 → 320), `python3.13 -c pass` the same time with a peak RSS
- * of 200 → 176 MB (smaller regions); sha256, busybox sha256sum and gzip,
- * matmul, nbody, fib, lua5.4 and `threads_cpu 4` the same.
+ * head of the WebAssembly region being made is left out of it: every guest
+ * register a block touches is a local live across the region's loop, and
+ * a rare path's registers and exits made TurboFan spill the loop's own
+ * values (ARCHITECTURE.md, "Rare blocks stay out"). Leaving the region for
+ * a rare block costs a dispatch or two when it runs. The counts are totals
+ * since translation, taken before the region exists (a head has run 3,000
+ * to 23,000 times by then, so "rare" means a handful of runs), and a
+ * block's count stops when it joins a region (it runs inside it): members
+ * of other regions are never rare. A block that turns hot later is
+ * entered from the CPU loop each time it runs, until it heads a region of
+ * its own, with the loop in it.
  */
 const COLD_RATIO = 1024;
 
@@ -260,8 +257,7 @@ export class TbCache {
       }
     }
     // New blocks are interpreted until they have run a few times (see interpreter.ts).
-    tb.fn = this.traced(tb, this.interpreted(tb));
-    this.hitsFrom.set(tb, tb.hits);
+    this.startInterpreted(tb);
     this.blocks.set(pc, tb);
     const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
@@ -273,6 +269,12 @@ export class TbCache {
     this.translated++;
     this.insnsSinceFlush += block.insns.length;
     return tb;
+  }
+
+  /** Gives a new block its interpreted code, and notes the count its runs start from ({@link runs}). */
+  private startInterpreted(tb: TranslationBlock): void {
+    tb.fn = this.traced(tb, this.interpreted(tb));
+    this.hitsFrom.set(tb, tb.hits);
   }
 
   /**
@@ -322,16 +324,20 @@ export class TbCache {
   private readonly hitsFrom = new WeakMap<TranslationBlock, number>();
 
   /**
-   * The blocks `formRegion` may put in a WebAssembly region headed by
-   * `head`: the cache's, less those that ran rarely beside it
-   * ({@link COLD_RATIO}).
+   * The blocks of a WebAssembly region headed by `head` (`formRegion`),
+   * less those that ran rarely beside it ({@link COLD_RATIO}); all of them
+   * when leaving those out leaves no region worth making.
    */
-  private hotBlocks(head: TranslationBlock): (pc: number) => TranslationBlock | undefined {
+  private wasmRegionOf(head: TranslationBlock): TranslationBlock[] {
+    const all = (pc: number) => this.blocks.get(pc);
     const least = this.runs(head) / COLD_RATIO;
-    return (pc) => {
+    if (!Number.isFinite(least)) return formRegion(head, all, WASM_REGION_LIMITS);
+    const common = (pc: number) => {
       const tb = this.blocks.get(pc);
-      return tb === undefined || tb === head || this.runs(tb) >= least ? tb : undefined;
+      return tb === undefined || this.regionMembers.has(tb) || this.runs(tb) >= least ? tb : undefined;
     };
+    const region = formRegion(head, common, WASM_REGION_LIMITS);
+    return worthRegion(head, region) ? region : formRegion(head, all, WASM_REGION_LIMITS);
   }
 
   /** The WebAssembly interpreter, once a block went to it. */
@@ -368,7 +374,7 @@ export class TbCache {
   private earlyWasm(tb: TranslationBlock): boolean {
     const w = this.rt.wasm;
     if (this.wasm !== "hot" || !w || !this.regionsAllowed(tb)) return false;
-    const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
+    const region = this.wasmRegionOf(tb);
     if (!worthRegion(tb, region) || !wasmRegionSupported(region, w)) return false;
     this.wasmTried.add(tb);
     this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -388,7 +394,7 @@ export class TbCache {
     const w = this.rt.wasm;
     if (w && this.wasm !== "off") {
       // The WebAssembly tier takes larger regions.
-      const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
+      const region = formRegion(tb, lookup, WASM_REGION_LIMITS);
       if (wasmRegionSupported(region, w)) {
         if (this.wasm === "always" && worthRegion(tb, region)) {
           this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -410,7 +416,7 @@ export class TbCache {
     if (this.wasm !== "hot" || !w || !tb.valid || !this.regionsAllowed(tb) || this.wasmTried.has(tb)) return;
     this.wasmTried.add(tb);
     const lookup = (pc: number) => this.blocks.get(pc);
-    const region = formRegion(tb, this.hotBlocks(tb), WASM_REGION_LIMITS);
+    const region = this.wasmRegionOf(tb);
     if (!worthRegion(tb, region)) return;
     if (wasmRegionSupported(region, w)) {
       this.install(tb, region, compileWasmRegion(region, w, this.countedSlices)!, true);
@@ -442,9 +448,13 @@ export class TbCache {
   /** Heads of regions: dropped with their head when a page of any member changes. */
   private readonly regionHeads = new WeakSet<TranslationBlock>();
 
+  /** Blocks of regions, whose counts stopped when they joined one (they run inside it): {@link wasmRegionOf}. */
+  private readonly regionMembers = new WeakSet<TranslationBlock>();
+
   private addRegion(head: TranslationBlock, region: readonly TranslationBlock[]): void {
     this.regionHeads.add(head);
     for (const member of region) {
+      this.regionMembers.add(member);
       const first = member.pc >>> PAGE_SHIFT, last = (member.end - 1) >>> PAGE_SHIFT;
       for (let p = first; p <= last; p++) this.byPage.get(p)?.add(head);
     }
@@ -484,8 +494,7 @@ export class TbCache {
     for (const from of parent.blocks.values()) {
       if (!from.valid) continue;
       const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
-      tb.fn = this.traced(tb, this.interpreted(tb));
-      this.hitsFrom.set(tb, tb.hits);
+      this.startInterpreted(tb);
       this.blocks.set(tb.pc, tb);
       this.insnsSinceFlush += tb.insns.length; // inherited translations count against the budget too
       const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;

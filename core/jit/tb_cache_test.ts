@@ -201,3 +201,51 @@ Deno.test("TbCache: a WebAssembly region leaves out a block that ran rarely besi
   );
   assert(late.regions > rarely.regions, `${late.regions} regions`);
 });
+
+Deno.test("TbCache: a block left out of a region heads one of its own once hot, though the loop's other blocks stopped being counted in another region", () => {
+  // HB, the loop's head, has an instruction the WebAssembly interpreter does not run, so (translated after the
+  // warm-up) it counts from zero, while Z and Y, which that interpreter runs, have its lead. Z runs on 1 turn in 512
+  // and Y on 1 in 2,048 until x5 < 2^19, then both on every turn. HB's region keeps Z and leaves Y out; when Y turns
+  // hot and heads a region, Z's count has been still since it joined HB's: Y's region must keep it all the same (it
+  // used to be left out, Y's region was just Y, and Y was entered from the CPU loop on each of its 2^19 turns).
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  const FADD_D = 0x02107053; // fadd.d f0, f0, f1
+  const Z = CODE + 52, Y = CODE + 64;
+  emit(mem, CODE, [
+    li(5, 1),
+    slli(5, 5, 20),
+    addi(5, 5, 1),
+    li(8, 1),
+    slli(8, 8, 19),
+    li(6, 0),
+    FADD_D, // HB
+    addi(5, 5, -1),
+    sltu(9, 5, 8),
+    slli(7, 5, 55),
+    slli(11, 5, 53),
+    bne(9, 0, 8), // to Z
+    bne(7, 0, 20), // to L2
+    addi(12, 12, 1), // Z
+    bne(9, 0, 8), // to Y
+    bne(11, 0, 8), // to L2
+    addi(6, 6, 1), // Y
+    bne(5, 0, -44), // L2: to HB
+    andi(10, 6, 255),
+    li(17, SYS.exit_group),
+    ecall,
+  ]);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  proc.thread(cpu);
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.warmupMs = 1;
+  cache.get(CODE + 72); // starts the warm-up, which is over before the loop's blocks are translated
+  spin(5);
+  assertEquals(new Scheduler(proc, cache).runSync(), ((1 << 19) + 257) & 255);
+  const yEntries = cache.get(Y).hits;
+  assert(yEntries < WASM_REGION_THRESHOLD + 2 * WASM_REGION_THRESHOLD, `Y entered from the CPU loop ${yEntries} times`);
+  assert(cache.get(Z).hits < WASM_REGION_THRESHOLD, `Z entered ${cache.get(Z).hits} times`);
+  assertEquals(cache.wasmRegions, 2);
+});

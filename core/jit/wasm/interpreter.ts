@@ -108,7 +108,10 @@ export class WasmInterpreter {
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
     const e = tableEntry(pc0), key = (pc0 % 4294967296) | 1, last = at + n * RECORD, creditAt = r + 2;
-    if (credit > 0) this.enter(e, pc0, at, last), this.credits.set(tb, { at: creditAt, given: credit });
+    if (credit > 0) {
+      this.enter(e, pc0, at, last);
+      this.credits.set(tb, { at: creditAt, given: credit });
+    }
     const w = this.w, run = this.run;
     return (cpu: Cpu) => {
       // A block translated later may have taken the entry (collisions): this one takes it back when it runs with
