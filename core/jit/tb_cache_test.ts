@@ -12,11 +12,21 @@ import { TbCache, WARMUP_EXTRA_RUNS, WASM_REGION_THRESHOLD } from "./tb_cache.ts
 
 const CODE = 0x10000;
 
-/** A process whose code counts x5 down from 2^`log2` in a one-block loop, then exits with status 7. */
-function countdown(log2: number): { proc: Process; cache: TbCache } {
+/** A process whose one thread runs `words` (at `CODE`), and a translation cache for it. */
+function processRunning(words: readonly number[]): { proc: Process; cache: TbCache } {
   const mem = new AddressSpace(1 << 24);
   mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
-  emit(mem, CODE, [
+  emit(mem, CODE, words);
+  const proc = new Process(mem, new Log());
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  proc.thread(cpu);
+  return { proc, cache: new TbCache(mem, makeRuntime(mem)) };
+}
+
+/** A process whose code counts x5 down from 2^`log2` in a one-block loop, then exits with status 7. */
+function countdown(log2: number): { proc: Process; cache: TbCache } {
+  return processRunning([
     li(5, 1),
     slli(5, 5, log2),
     // loop: x5 -= 1; if (x5 != 0) goto loop
@@ -26,11 +36,6 @@ function countdown(log2: number): { proc: Process; cache: TbCache } {
     li(17, SYS.exit_group),
     ecall,
   ]);
-  const proc = new Process(mem, new Log());
-  const cpu = new Cpu();
-  cpu.pc = CODE;
-  proc.thread(cpu);
-  return { proc, cache: new TbCache(mem, makeRuntime(mem)) };
 }
 
 /** Spins until `ms` have passed (the warm-up is measured with `performance.now()`). */
@@ -145,9 +150,7 @@ Deno.test("TbCache: a block whose plugin actions run where it starts runs in the
  * side path's block is at `SIDE`.
  */
 function sidePath(bits: number, fromLog2?: number): { proc: Process; cache: TbCache } {
-  const mem = new AddressSpace(1 << 24);
-  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
-  emit(mem, CODE, [
+  return processRunning([
     li(5, 1),
     slli(5, 5, 16),
     addi(5, 5, 1),
@@ -168,11 +171,6 @@ function sidePath(bits: number, fromLog2?: number): { proc: Process; cache: TbCa
     li(17, SYS.exit_group),
     ecall,
   ]);
-  const proc = new Process(mem, new Log());
-  const cpu = new Cpu();
-  cpu.pc = CODE;
-  proc.thread(cpu);
-  return { proc, cache: new TbCache(mem, makeRuntime(mem)) };
 }
 const SIDE = CODE + 44;
 
@@ -208,11 +206,9 @@ Deno.test("TbCache: a block left out of a region heads one of its own once hot, 
   // and Y on 1 in 2,048 until x5 < 2^19, then both on every turn. HB's region keeps Z and leaves Y out; when Y turns
   // hot and heads a region, Z's count has been still since it joined HB's: Y's region must keep it all the same (it
   // used to be left out, Y's region was just Y, and Y was entered from the CPU loop on each of its 2^19 turns).
-  const mem = new AddressSpace(1 << 24);
-  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
   const FADD_D = 0x02107053; // fadd.d f0, f0, f1
   const Z = CODE + 52, Y = CODE + 64;
-  emit(mem, CODE, [
+  const { proc, cache } = processRunning([
     li(5, 1),
     slli(5, 5, 20),
     addi(5, 5, 1),
@@ -235,11 +231,6 @@ Deno.test("TbCache: a block left out of a region heads one of its own once hot, 
     li(17, SYS.exit_group),
     ecall,
   ]);
-  const proc = new Process(mem, new Log());
-  const cpu = new Cpu();
-  cpu.pc = CODE;
-  proc.thread(cpu);
-  const cache = new TbCache(mem, makeRuntime(mem));
   cache.warmupMs = 1;
   cache.get(CODE + 72); // starts the warm-up, which is over before the loop's blocks are translated
   spin(5);
