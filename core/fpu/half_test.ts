@@ -1,19 +1,30 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { bitsOf, getD, newState, setD } from "./_testing.ts";
 import {
+  BINARY16,
   fadd_h,
   fclass_h,
   fcvt_d_h,
   fcvt_h_d,
   fcvt_h_s,
+  fcvt_h_w,
+  fcvt_h_wu,
   fcvt_s_h,
+  fdiv_h,
+  fmadd_h,
+  fmsub_h,
   fmul_h,
+  fnmadd_h,
+  fnmsub_h,
   fsgnjn_h,
+  fsqrt_h,
   fsub_h,
   halfBits,
   writeHalfBits,
 } from "./half.ts";
-import { FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF } from "./fpu_state.ts";
+import * as exact from "./_exact.ts";
+import { BINARY32 } from "./_exact.ts";
+import { FFLAG_NV, FFLAG_NX, FFLAG_OF, FFLAG_UF, type FpuState } from "./fpu_state.ts";
 
 // An oracle written apart from half.ts and _exact.ts: the value of every half by its definition, and rounding by
 // searching the sorted list of all finite halves for the neighbours of the exact value.
@@ -160,4 +171,74 @@ Deno.test("A half not boxed with ones in bits 63..16 reads as the canonical NaN;
   }
   setD(c, 1, 0xffffffffffff3c00n);
   assertEquals(fclass_h(c, 1), 1 << 6, "a boxed +1.0 is a positive normal");
+});
+
+Deno.test("In round-to-nearest-even, the fast paths give the exact path's bits and flags, NaNs, zeros, infinities, subnormals and overflow included", () => {
+  const c = newState();
+  let seed = 0x2468ace;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
+  // Signed zeros, subnormals, the normal boundary, 1 and its neighbours, the largest halves, infinities, quiet and
+  // signaling NaNs, then random halves of every class.
+  const edges = [0, 1, 2, 0x3ff, 0x400, 0x401, 0x3c00, 0x3bff, 0x3c01, 0x3800, 0x4000, 0x7bff, 0x7bfe, 0x7c00, 0x7e00];
+  const pool = [
+    ...edges,
+    0x7d00,
+    ...edges.map((h) => h | 0x8000),
+    ...Array.from({ length: 60 }, () => next() & 0xffff),
+  ];
+  const h = (bits: number) => exact.unpack(BINARY16, BigInt(bits));
+  const neg = (v: exact.Exact) => ({ ...v, sign: v.sign ^ 1 });
+  /** Runs `fast` (an instruction with rm 0) and `slow` (the exact path) on fresh flags; compares bits and flags. */
+  const same = (what: string, fast: (c: FpuState) => void, slow: (c: FpuState) => bigint) => {
+    c.fflags = 0;
+    fast(c);
+    const got = [halfBits(c.fi, 3), c.fflags];
+    c.fflags = 0;
+    const want = [Number(slow(c)), c.fflags];
+    assertEquals(got, want, what);
+  };
+  let fastTaken = 0;
+  for (const a of pool) {
+    for (const b of pool) {
+      writeHalfBits(c.fi, 1, a), writeHalfBits(c.fi, 2, b);
+      same(`fadd.h ${a} ${b}`, (c) => fadd_h(c, 3, 1, 2, 0), (c) => exact.add(c, BINARY16, h(a), h(b), 0));
+      same(`fsub.h ${a} ${b}`, (c) => fsub_h(c, 3, 1, 2, 0), (c) => exact.add(c, BINARY16, h(a), neg(h(b)), 0));
+      same(`fmul.h ${a} ${b}`, (c) => fmul_h(c, 3, 1, 2, 0), (c) => exact.mul(c, BINARY16, h(a), h(b), 0));
+      same(`fdiv.h ${a} ${b}`, (c) => fdiv_h(c, 3, 1, 2, 7), (c) => exact.div(c, BINARY16, h(a), h(b), 0));
+      const d = pool[(a * 31 + b) % pool.length];
+      writeHalfBits(c.fi, 4, d);
+      const fused = [[fmadd_h, false, false], [fmsub_h, false, true], [fnmsub_h, true, false], [fnmadd_h, true, true]];
+      for (const [f, np, na] of fused as [typeof fmadd_h, boolean, boolean][]) {
+        same(
+          `${f.name} ${a} ${b} ${d}`,
+          (c) => f(c, 3, 1, 2, 4, 0),
+          (c) => exact.fma(c, BINARY16, np ? neg(h(a)) : h(a), h(b), na ? neg(h(d)) : h(d), 0),
+        );
+      }
+      if (Number.isFinite(valueOf(a)) && Number.isFinite(valueOf(b)) && valueOf(b) !== 0) fastTaken++;
+    }
+    writeHalfBits(c.fi, 1, a);
+    same(`fsqrt.h ${a}`, (c) => fsqrt_h(c, 3, 1, 0), (c) => exact.sqrt(c, BINARY16, h(a), 0));
+  }
+  // Narrowing conversions: singles around every half's neighbourhood and beyond its range, and integers.
+  const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+  for (let k = 0; k < 20_000; k++) {
+    const bits = k < 200
+      ? [0, 0x80000000, 0x7f800000, 0x7fc00000, 0x7fa00000, 0x477ff000, 0x477fefff, 0x38800000][k % 8]
+      : (next() << 8 | next() & 0xff) >>> 0;
+    // Mostly exponents near binary16's range, so that rounding, not overflow, is what is compared.
+    u32[0] = k % 4 === 0 ? bits : (bits & 0x807fffff) | ((103 + (next() % 50)) << 23);
+    c.fi[2] = u32[0] | 0, c.fi[3] = -1;
+    same(
+      `fcvt.h.s ${u32[0].toString(16)}`,
+      (c) => fcvt_h_s(c, 3, 1, 0),
+      (c) => exact.convert(c, BINARY16, exact.unpack(BINARY32, BigInt(u32[0])), 0),
+    );
+    const w = k < 100
+      ? [0, 1, -1, 65504, 65519, 65520, 2047, 2049, 4097, -2147483648][k % 10]
+      : next() >> (next() % 24);
+    same(`fcvt.h.w ${w}`, (c) => fcvt_h_w(c, 3, w, 0), (c) => exact.fromInteger(c, BINARY16, BigInt(w | 0), 0));
+    same(`fcvt.h.wu ${w}`, (c) => fcvt_h_wu(c, 3, w, 0), (c) => exact.fromInteger(c, BINARY16, BigInt(w >>> 0), 0));
+  }
+  assertEquals(fastTaken > 5000, true);
 });
