@@ -343,3 +343,99 @@ Deno.test("a copy of a plugin's process that plume was not told of is ended at o
   // The plugin's process, and a copy for the moment between its making and plume's refusal.
   assert(most <= 2, `plugin processes at once: ${most}`);
 });
+
+/**
+ * Replaces `BigInt` so that, once a fork call (`OP.FORK`, 14) is under way,
+ * the first conversion of the `mmap` number (9) and the five after it give
+ * `clone(CLONE_PARENT | SIGCHLD)` instead, and the process that call makes
+ * spins: the copy of its process remapped its channel with a system call
+ * whose number and arguments it converted with the global `BigInt` at the
+ * call (an attacker helper's find; with `pwrite64` it wrote into a file the
+ * process held). A process made so is not one plume knows of, and it does
+ * not die with plume.
+ */
+const FORGES_SYSCALL = `
+import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const g = [].constructor.constructor("return this")() as Any;
+const A = Atomics as Any, load = A.load, store = A.store;
+const realBigInt = g.BigInt;
+let forking = false, step = -1;
+A.load = (v: Any, i: number) => {
+  const value = load.call(Atomics, v, i);
+  if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 1 && v[7] === 14) forking = true;
+  return value;
+};
+A.store = (v: Any, i: number, value: number) => {
+  if (forking && v.buffer.byteLength === 1 << 20 && i === 0 && value === 4) forking = false;
+  return store.call(Atomics, v, i, value);
+};
+// syscall(56 clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0)
+const FORGED = [56n, 0x8011n, 0n, 0n, 0n, 0n];
+const fakeBigInt = function (x: Any) {
+  if (forking && step < 0 && x === 9) step = 0;
+  if (step >= 0 && step < FORGED.length) return FORGED[step++];
+  if (step >= FORGED.length) for (let s = 0;;) s = (s + 1) | 0;
+  return realBigInt(x);
+};
+Object.setPrototypeOf(fakeBigInt, realBigInt);
+g.BigInt = fakeBigInt;
+
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
+  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
+  return 0;
+}
+`;
+
+Deno.test("a plugin that replaces BigInt chooses no system call of its process's copies: nothing outlives plume", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
+  const dir = await tempDir("plume-hostile-fork-forged-");
+  const plugin = join(dir, "forges_syscall.ts");
+  await Deno.writeTextFile(plugin, FORGES_SYSCALL);
+  const ownSession = processes().get(Deno.pid)?.session;
+  const before = new Set(processes().keys());
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
+    args: [
+      ...start,
+      "-plugin-watchdog",
+      "10",
+      "-plugin",
+      plugin,
+      busybox,
+      "sh",
+      "-c",
+      "echo a; (echo b; exit 3); echo c $?",
+    ],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The plugin's sessions, seen while plume runs: whatever is left in them after plume ends outlived it.
+  const sessions = new Set<number>();
+  const output = plume.output();
+  let ended = false;
+  output.finally(() => (ended = true));
+  while (!ended) {
+    for (const [pid, p] of processes()) {
+      if (p.ppid === plume.pid && p.session !== ownSession && !before.has(pid)) sessions.add(p.session);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await output;
+  await new Promise((r) => setTimeout(r, 300));
+  const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
+  for (const [pid] of left) Deno.kill(pid, "SIGKILL");
+  assertEquals(text(r.stdout), "a\nb\nc 3\n");
+  assertEquals(r.code, 0);
+  assert(sessions.size > 0, "no plugin process seen");
+  assertEquals(left.map(([pid, p]) => `${pid} ${p.state}`), [], `processes left after plume ended: ${text(r.stderr)}`);
+  // Nothing went wrong for plume to report: the plugin's BigInt is called by nothing of the sandbox's.
+  assertEquals(text(r.stderr), "");
+});

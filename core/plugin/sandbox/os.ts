@@ -295,8 +295,14 @@ function bind(): Os {
     throw new SandboxUnavailable(`plugins need the host C library through FFI: ${(err as Error).message}`);
   }
   const c = lib.symbols, nr = SYSCALL_NUMBERS[arch];
-  // Taken now: a plugin shares the process and may replace the globals before the calls below are made.
-  const big = BigInt, num = Number;
+  // Taken now: a plugin shares the process and may replace the globals before the calls below are made. Every
+  // value a call below passes to the kernel is made with these, never with a global looked up at the call: the
+  // copy a forked guest gets runs `remap` after the plugin's code, and a `BigInt` replaced there chose the system
+  // call and its arguments (found by an attacker helper: a write into a file the process held, a `clone` that
+  // outlived plume).
+  const big = BigInt, num = Number, floor = Math.floor, round = Math.round, AB = ArrayBuffer;
+  const pointerOf = Deno.UnsafePointer.of, pointerValue = Deno.UnsafePointer.value;
+  const arrayBufferAt = Deno.UnsafePointerView.getArrayBuffer;
   /** A system call of up to four integer (or address) arguments: its result, or -1 with errno set (as the wrappers). */
   const call = (n: number, a = 0n, b = 0n, d = 0n, e = 0n): number => num(c.syscall(big(n), a, b, d, e, 0n, 0n));
   const close = (fd: number) => call(nr.close, big(fd));
@@ -315,7 +321,7 @@ function bind(): Os {
   // It is one ArrayBuffer of its own: V8 never moves those, while a small typed array made with a length
   // lives in the JavaScript heap, where the collector moves it and the kernel would write over something else.
   const scratch = new ArrayBuffer(256);
-  const address = (bytes: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  const address = (bytes: Uint8Array) => big(pointerValue(pointerOf(bytes)));
   const timespec = new BigInt64Array(scratch, 0, 2), timespecBytes = new Uint8Array(scratch, 0, 16);
   const zeroTimespec = new Uint8Array(scratch, 16, 16);
   const poll = new Uint8Array(scratch, 32, 8), pollView = new DataView(scratch, 32, 8);
@@ -323,28 +329,34 @@ function bind(): Os {
   const siginfo = new Uint8Array(scratch, 128, 128), siginfoView = new DataView(scratch, 128, 128);
   // Taken now, before any plugin code exists: what the copy made by `forkSibling` runs before it dies with plume.
   const forkWords = {
-    prctl: BigInt(nr.prctl),
-    deathSignal: BigInt(PR_SET_PDEATHSIG),
-    getppid: BigInt(nr.getppid),
-    exit: BigInt(nr.exit_group),
-    madvise: BigInt(nr.madvise),
-    userSpace: BigInt(USER_SPACE_END - 4096),
-    doFork: BigInt(MADV_DOFORK),
-    clone: BigInt(nr.clone),
-    flags: BigInt(CLONE_PARENT_SIGCHLD),
-    kill: BigInt(SIGKILL),
+    prctl: big(nr.prctl),
+    deathSignal: big(PR_SET_PDEATHSIG),
+    getppid: big(nr.getppid),
+    exit: big(nr.exit_group),
+    madvise: big(nr.madvise),
+    userSpace: big(USER_SPACE_END - 4096),
+    doFork: big(MADV_DOFORK),
+    clone: big(nr.clone),
+    flags: big(CLONE_PARENT_SIGCHLD),
+    kill: big(SIGKILL),
   };
-  const futexNr = BigInt(nr.futex), FUTEX_WAIT_N = BigInt(FUTEX_WAIT), FUTEX_WAKE_N = BigInt(FUTEX_WAKE);
+  const futexNr = big(nr.futex), FUTEX_WAIT_N = big(FUTEX_WAIT), FUTEX_WAKE_N = big(FUTEX_WAKE);
   const timespecAt = address(timespecBytes), siginfoAt = address(siginfo);
   const pollAt = address(poll), zeroTimespecAt = address(zeroTimespec), progAt = address(prog);
   const limit = new BigUint64Array(2), limitBytes = new Uint8Array(limit.buffer);
-  const encoder = new TextEncoder();
-  const cString = (s: string) => encoder.encode(s + "\0");
+  const encoder = new TextEncoder(), encode = TextEncoder.prototype.encode;
+  const decoder = new TextDecoder(), decode = TextDecoder.prototype.decode;
+  /** A path's bytes for the C library, made with the encoder's method as it was here (a plugin may replace it). */
+  const cString = (s: string): Uint8Array => {
+    if (typeof s !== "string") throw new TypeError("a path must be a string");
+    return apply(encode, encoder, [s + "\0"]);
+  };
   // Taken now: a plugin shares this process and may replace them before it calls a socket's methods (the
   // kernel would then write past a buffer: in the plugin's own process, but nothing here should help it).
   // The kernel is given views made here, over the bytes' buffer at byte offsets computed here, so that neither
   // a species constructor (subarray's) nor an element size other than one byte can widen what it touches.
   const apply = Reflect.apply, typedArray = Object.getPrototypeOf(Uint8Array.prototype), U8 = Uint8Array;
+  const fill = typedArray.fill;
   const getter = (o: object, name: PropertyKey) => Object.getOwnPropertyDescriptor(o, name)!.get!;
   const tagOf = getter(typedArray, Symbol.toStringTag), bufferOf = getter(typedArray, "buffer");
   const offsetOf = getter(typedArray, "byteOffset"), lengthOf = getter(typedArray, "byteLength");
@@ -403,16 +415,16 @@ function bind(): Os {
       return fd;
     },
     map(fd, size) {
-      const p = c.mmap(0n, BigInt(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
-      const at = p === null ? 0n : BigInt(Deno.UnsafePointer.value(p));
+      const p = c.mmap(0n, big(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0n);
+      const at = p === null ? 0n : big(pointerValue(p));
       if (at === 0n || at === 0xffffffffffffffffn) fail("mmap");
       return {
-        address: Number(at),
+        address: num(at),
         region: (offset, length) => {
           if (offset < 0 || length <= 0 || offset + length > size) {
             throw new RangeError(`Bad region ${offset}+${length}`);
           }
-          return Deno.UnsafePointerView.getArrayBuffer(p!, length, offset);
+          return arrayBufferAt(p!, length, offset);
         },
       };
     },
@@ -424,27 +436,29 @@ function bind(): Os {
     readSmallFile(path) {
       const fd = c.open(cString(path), 0, 0);
       if (fd < 0) fail(`open ${path}`);
-      const buf = new Uint8Array(16384);
+      const size = 16384, buf = new AB(size);
       let n = 0;
       for (;;) {
-        const r = Number(c.read(fd, buf.subarray(n), BigInt(buf.length - n)));
+        const r = num(c.read(fd, new U8(buf, n, size - n), big(size - n)));
         if (r <= 0) break;
         n += r;
       }
       close(fd);
-      return new TextDecoder().decode(buf.subarray(0, n));
+      return apply(decode, decoder, [new U8(buf, 0, n)]);
     },
     readStart(fd, max) {
-      const buf = new Uint8Array(max);
-      const r = Number(c.pread(fd, buf, BigInt(max), 0n));
-      return buf.subarray(0, Math.max(0, r));
+      const buf = new AB(max);
+      const r = num(c.pread(fd, new U8(buf), big(max), 0n));
+      return new U8(buf, 0, r > 0 ? r : 0);
     },
     close(fd) {
       close(fd);
     },
     writeAt(fd, bytes, offset) {
-      for (let done = 0; done < bytes.length;) {
-        const n = Number(c.pwrite(fd, bytes.subarray(done), BigInt(bytes.length - done), BigInt(offset + done)));
+      const b = plainBytes(bytes);
+      if (b === undefined) throw new TypeError("writeAt: not a Uint8Array over an ArrayBuffer of fixed length");
+      for (let done = 0; done < b.n;) {
+        const n = num(c.pwrite(fd, new U8(b.buffer, b.offset + done, b.n - done), big(b.n - done), big(offset + done)));
         if (n <= 0) fail("pwrite");
         done += n;
       }
@@ -452,20 +466,20 @@ function bind(): Os {
     remap(mapping, fd, size) {
       // Plain numbers, not pointers: making a pointer would need the FFI permission.
       const at = c.syscall(
-        BigInt(nr.mmap),
-        BigInt(mapping.address),
-        BigInt(size),
-        BigInt(PROT_READ | PROT_WRITE),
-        BigInt(MAP_SHARED | MAP_FIXED),
-        BigInt(fd),
+        big(nr.mmap),
+        big(mapping.address),
+        big(size),
+        big(PROT_READ | PROT_WRITE),
+        big(MAP_SHARED | MAP_FIXED),
+        big(fd),
         0n,
       );
-      if (at !== BigInt(mapping.address)) fail("mmap(MAP_FIXED)");
+      if (at !== big(mapping.address)) fail("mmap(MAP_FIXED)");
     },
     alias(address, size, target) {
-      const flags = BigInt(MREMAP_MAYMOVE | MREMAP_FIXED);
-      return c.syscall(BigInt(nr.mremap), BigInt(address), 0n, BigInt(size), flags, BigInt(target), 0n) ===
-        BigInt(target);
+      const flags = big(MREMAP_MAYMOVE | MREMAP_FIXED);
+      return c.syscall(big(nr.mremap), big(address), 0n, big(size), flags, big(target), 0n) ===
+        big(target);
     },
     seals(fd) {
       return fcntl(fd, F_GET_SEALS, 0);
@@ -486,14 +500,14 @@ function bind(): Os {
         return 0;
       }
       if (r < 0n) fail("clone");
-      return Number(r);
+      return num(r);
     },
     signal(pidfd, signo) {
       call(nr.pidfd_send_signal, big(pidfd), big(signo));
     },
     reap(pidfd, wait) {
-      siginfo.fill(0);
-      const flags = BigInt(WEXITED | (wait ? 0 : WNOHANG));
+      apply(fill, siginfo, [0]);
+      const flags = big(WEXITED | (wait ? 0 : WNOHANG));
       const r = call(nr.waitid, big(P_PIDFD), big(pidfd), siginfoAt, flags);
       // WNOHANG with nothing ended leaves si_pid 0; an error (already collected) counts as collected.
       return r !== 0 || siginfoView.getInt32(16, true) !== 0;
@@ -503,13 +517,13 @@ function bind(): Os {
       if (fd !== target && call(nr.dup3, big(fd), big(target)) < 0) fail("dup2");
     },
     futexWait(at, expected, ms) {
-      const whole = Math.floor(ms / 1000);
-      timespec[0] = BigInt(whole);
-      timespec[1] = BigInt(Math.round((ms - whole * 1000) * 1e6));
-      c.syscall(futexNr, BigInt(at), FUTEX_WAIT_N, BigInt(expected >>> 0), timespecAt, 0n, 0n);
+      const whole = floor(ms / 1000);
+      timespec[0] = big(whole);
+      timespec[1] = big(round((ms - whole * 1000) * 1e6));
+      c.syscall(futexNr, big(at), FUTEX_WAIT_N, big(expected >>> 0), timespecAt, 0n, 0n);
     },
     futexWake(at) {
-      c.syscall(futexNr, BigInt(at), FUTEX_WAKE_N, 0x7fffffffn, 0n, 0n, 0n);
+      c.syscall(futexNr, big(at), FUTEX_WAKE_N, 0x7fffffffn, 0n, 0n, 0n);
     },
     pidfd(pid) {
       return call(nr.pidfd_open, big(pid));
@@ -530,13 +544,13 @@ function bind(): Os {
         return;
       }
       for (const name of names) {
-        const fd = Number(name);
+        const fd = num(name);
         if (fd > 2) fcntl(fd, F_SETFD, FD_CLOEXEC);
       }
     },
     exitStatus(pidfd) {
-      siginfo.fill(0);
-      const flags = BigInt(WEXITED | WNOHANG | WNOWAIT);
+      apply(fill, siginfo, [0]);
+      const flags = big(WEXITED | WNOHANG | WNOWAIT);
       const r = call(nr.waitid, big(P_PIDFD), big(pidfd), siginfoAt, flags);
       // siginfo_t: si_signo, si_errno, si_code, then (for SIGCHLD) si_pid, si_uid, si_status.
       if (r !== 0 || siginfoView.getInt32(16, true) === 0) return undefined;
@@ -550,14 +564,15 @@ function bind(): Os {
       call(nr.setsid);
     },
     setrlimit(resource, bytes) {
-      limit[0] = limit[1] = BigInt(bytes);
+      limit[0] = limit[1] = big(bytes);
       if (c.setrlimit(resource, limitBytes) !== 0) fail(`setrlimit(${resource})`);
     },
     prctl(option, arg2) {
       if (prctl(option, big(arg2)) !== 0) fail(`prctl(${option})`);
     },
     unixStream(path, listening) {
-      const name = encoder.encode(path);
+      if (typeof path !== "string") throw new TypeError("a path must be a string");
+      const name: Uint8Array = apply(encode, encoder, [path]);
       if (name.length >= SUN_PATH_BYTES) return { step: "socket path", errno: 36 /* ENAMETOOLONG */ };
       // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
       const addr = new Uint8Array(2 + SUN_PATH_BYTES);
@@ -613,9 +628,9 @@ function bind(): Os {
       view.setBigUint64(8, address(bytes), true);
       const SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_TSYNC = 1;
       const r = c.syscall(
-        BigInt(nr.seccomp),
-        BigInt(SECCOMP_SET_MODE_FILTER),
-        BigInt(SECCOMP_FILTER_FLAG_TSYNC),
+        big(nr.seccomp),
+        big(SECCOMP_SET_MODE_FILTER),
+        big(SECCOMP_FILTER_FLAG_TSYNC),
         progAt,
         0n,
         0n,
