@@ -96,6 +96,8 @@ export class WasmEmitter {
   groupFirst: GroupCheck | undefined = undefined;
   /** Scoreboard entries the region adds to through locals (`instrument.ts`'s `promoteCounters`), by entry. */
   counters: ReadonlyMap<string, PromotedCounter> | undefined = undefined;
+  /** The i32 local holding each record batch store's count, by the store's offset (`instrument.ts`'s `cacheBatchCounts`). */
+  batchCounts: ReadonlyMap<number, number> | undefined = undefined;
   /** The tier's view of vector words, for their inline code (`vector.ts`): set by the region compiler. */
   vector: VectorTier | undefined = undefined;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */

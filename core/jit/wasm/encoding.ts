@@ -346,9 +346,19 @@ export class Code {
     return this;
   }
 
+  /**
+   * Code emitted around every `call` (with the call's arguments on the
+   * stack, then with its results): for state a function keeps in locals
+   * that the callee may read or change in memory.
+   */
+  aroundCall: { before(): void; after(): void } | undefined = undefined;
+
   call(func: number): this {
+    const around = this.aroundCall;
+    around?.before();
     this.bytes.push(OP.call);
     unsignedLeb(this.bytes, func);
+    around?.after();
     return this;
   }
 }

@@ -302,19 +302,84 @@ export function emitMemActions(
 }
 
 /**
+ * The batch stores (byte offsets in the plugin memory) that the record
+ * actions of `blocks` append to.
+ */
+function batchStores(blocks: readonly (BlockInstrumentation | undefined)[], windows: ArenaWindows): Set<number> {
+  const stores = new Set<number>();
+  const visit = (a: ExecAction | MemAction) => {
+    if (a.kind === "record") {
+      const store = windows.batch(a.ring);
+      if (store !== undefined) stores.add(store);
+    } else if (a.kind === "cond") visit(a.then);
+  };
+  for (const instr of blocks) {
+    if (!instr) continue;
+    for (const a of instr.block) visit(a);
+    for (const list of instr.insn) list?.forEach(visit);
+    for (const list of instr.mem) list?.forEach(visit);
+  }
+  return stores;
+}
+
+/**
+ * Keeps the count of each batch store the region's records go to in an
+ * i32 local: read at the region's entry, written back before every call
+ * (a callee may publish the batch, or be another function reading it) and
+ * read again after it, and written back at the region's exits
+ * ({@link flushBatchCounts}). A record is then its words' stores and an
+ * add to a local, where it was a load and a store of the count in memory
+ * too: a chain through memory from each record to the next, besides the
+ * bounds checks of the plugin memory. busybox sha256sum of 8 MiB under
+ * `mem,callback=on`: the guest's own time 1,006 → 892 ms (ARCHITECTURE.md,
+ * "Plugins' actions").
+ */
+export function cacheBatchCounts(
+  e: WasmEmitter,
+  blocks: readonly (BlockInstrumentation | undefined)[],
+  windows: ArenaWindows,
+): void {
+  const stores = batchStores(blocks, windows);
+  if (stores.size === 0) return;
+  const c = e.code, counts = new Map<number, number>();
+  for (const store of stores) {
+    const count = e.local(I32);
+    c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localSet(count);
+    counts.set(store, count);
+  }
+  e.batchCounts = counts;
+  c.aroundCall = {
+    before: () => flushBatchCounts(e),
+    after: () => {
+      for (const [store, count] of counts) c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localSet(count);
+    },
+  };
+}
+
+/** Writes the counts {@link cacheBatchCounts} keeps in locals back to their batch stores. */
+export function flushBatchCounts(e: WasmEmitter): void {
+  for (const [store, count] of e.batchCounts ?? []) {
+    e.code.i32Const(0).localGet(count).mem(OP.i32_store, MEM.plugins, 2, store);
+  }
+}
+
+/**
  * Appends a record (`words` push its i32 words) to ring `ring`'s batch
  * store at byte offset `store` of the plugin memory, as `RingWriter.put*`
  * would: the count first, then the words. A store without room for it is
- * published first (the imported `batchFull`), which empties it.
+ * published first (the imported `batchFull`), which empties it. The count
+ * is the region's local where it keeps one ({@link cacheBatchCounts}).
  */
 function appendRecord(e: WasmEmitter, ring: number, store: number, words: readonly (() => void)[]): void {
-  const c = e.code, at = e.tempI32();
-  c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localTee(at);
+  const c = e.code, at = e.tempI32(), cached = e.batchCounts?.get(store);
+  const loadCount = () =>
+    cached === undefined ? c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store) : c.localGet(cached);
+  loadCount().localTee(at);
   c.i32Const(BATCH_WORDS - words.length).op(OP.i32_gt_u).unlikely();
   e.if(VOID);
   c.i32Const(ring).call(FN.batchFull);
   e.checkStatus();
-  c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localSet(at);
+  loadCount().localSet(at);
   e.end();
   c.localGet(at).i32Const(2).op(OP.i32_shl).localSet(at); // the count in bytes
   words.forEach((push, k) => {
@@ -322,8 +387,10 @@ function appendRecord(e: WasmEmitter, ring: number, store: number, words: readon
     push();
     c.mem(OP.i32_store, MEM.plugins, 2, store + 4 + 4 * k);
   });
-  c.i32Const(0).localGet(at).i32Const(2).op(OP.i32_shr_u).i32Const(words.length).op(OP.i32_add);
-  c.mem(OP.i32_store, MEM.plugins, 2, store);
+  if (cached === undefined) c.i32Const(0);
+  c.localGet(at).i32Const(2).op(OP.i32_shr_u).i32Const(words.length).op(OP.i32_add);
+  if (cached === undefined) c.mem(OP.i32_store, MEM.plugins, 2, store);
+  else c.localSet(cached);
 }
 
 /** The unsigned comparison of each condition but ALWAYS and NEVER. */

@@ -44,10 +44,12 @@ import {
 import { type Scope, type Structure, structure } from "./structure.ts";
 import {
   type ArenaWindows,
+  cacheBatchCounts,
   emitCounterEntry,
   emitCounterFlush,
   emitExecActions,
   emitMemActions,
+  flushBatchCounts,
   promoteCounters,
   usesVcpuIndex,
   wasmInstrumentable,
@@ -713,6 +715,7 @@ function emitWasmRegion(
   }
   const promoted = promoteCounters(region.map((tb) => tb.instr), windows);
   if (promoted.length > 0) e.counters = emitCounterEntry(e, promoted, windows, vcpu);
+  cacheBatchCounts(e, region.map((tb) => tb.instr), windows);
   // Blocks left in a counted slice, else the backward jumps its caller allows (`compileWasmRegion`).
   c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
@@ -786,14 +789,17 @@ function emitWasmRegion(
   if (!shape) c.op(OP.end); // the loop
   else if (open.length > 0) throw new Unstructured();
   c.op(OP.end); // the normal exit block
+  c.aroundCall = undefined; // nothing is called after this
   e.storeRegisters();
   if (e.counters) emitCounterFlush(e, e.counters);
+  flushBatchCounts(e);
   // What is left: blocks in a counted slice; else backward jumps, which tell the caller whether the region ran long.
   c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
   c.localGet(nx).op(OP.return);
   c.op(OP.end); // the fault exit block
   e.storeRegisters();
   if (e.counters) emitCounterFlush(e, e.counters);
+  flushBatchCounts(e);
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
   return { locals: e.localTypes, code: c.bytes, hints: c.hints, headWords: wordsAtStart[0] };
