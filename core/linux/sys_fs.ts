@@ -18,7 +18,17 @@ import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { readPath, readStruct, StructBuf } from "./guest_struct.ts";
-import { HostFile, O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, type OpenFile } from "./open_file.ts";
+import {
+  HostFile,
+  O_ACCMODE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_WRONLY,
+  type OpenFile,
+} from "./open_file.ts";
 import {
   AT_EACCESS,
   AT_EMPTY_PATH,
@@ -74,7 +84,10 @@ function hostPathOf(f: OpenFile): string | undefined {
 }
 
 function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const dirfd = a[0] | 0, flags = a[2] | 0, mode = a[3] >>> 0;
+  const dirfd = a[0] | 0, mode = a[3] >>> 0;
+  // Access mode 3 (O_ACCMODE, which Linux keeps for ioctl-only descriptors) opens for reading, as under qemu,
+  // whose flag translation maps only O_WRONLY and O_RDWR: plume's oracle.
+  const flags = (a[2] & O_ACCMODE) === O_ACCMODE ? a[2] & ~O_ACCMODE : a[2] | 0;
   const guestPath = readPath(proc.mem, a[1]);
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
   // A final link is the file's own business under O_NOFOLLOW (ELOOP) and O_CREAT|O_EXCL (EEXIST).

@@ -204,6 +204,11 @@ int main(int argc, char **argv) {
   close(60);
   close(61);
   close(fd);
+  /* Access mode 3 (O_ACCMODE): qemu's flag translation opens it for reading (plume stopped with an internal error) */
+  int m3 = open("a.txt", O_ACCMODE);
+  check("open with access mode 3 reads", m3 >= 0 && read(m3, buf, 4) == 4);
+  expect_errno("and does not write", write(m3, "x", 1), EBADF);
+  close(m3);
   int lowest = open("a.txt", O_RDONLY);
   int again = dup(lowest);
   close(lowest);
