@@ -18,6 +18,7 @@ import {
   busyboxPath,
   differential,
   plumeAvailable,
+  plumeCommand,
   qemuAvailable,
   runPlume,
   runQemu,
@@ -469,3 +470,45 @@ bb(["head", "-n", "x", "data.txt"], { status: 1 });
 bb(["sort", "--bogus-option"], { status: 2 });
 bb(["rmdir", "tree"], { status: 1 });
 bb(["no-such-applet"], { status: 127 });
+
+// plume's own standard streams redirected to regular files by the host's shell: the offsets a guest reads and sets
+// with lseek are the host descriptor's, shared by the processes that inherit it (busybox head gives back what it read
+// ahead). The offset was read from the host after the first read or write, which had moved it already: a second
+// `head -c 3` saw the end of the file, `dd seek=` wrote zeros past the end of an appended file (found by a
+// differential helper).
+Deno.test({
+  name: "busybox: stdin, stdout and an appended stdout that are regular files keep their offsets as under qemu",
+  ignore: !busyboxPath() || !qemuAvailable() || !plumeAvailable(),
+  async fn() {
+    const busybox = busyboxPath()!;
+    const dir = await Deno.makeTempDir({ prefix: "plume-bb-stdio-" });
+    try {
+      const cases = [
+        ["head -c 3; echo; head -c 3; echo; cat", "<"],
+        ['read x; echo "got $x"; head -n1; cat', "<"],
+        ["printf ab; dd if=in bs=1 count=2 seek=5 2>/dev/null; printf Z", "1<>"],
+        ["printf ab; dd if=in bs=1 count=2 seek=5 2>/dev/null; printf Z", ">>"],
+      ];
+      const run = async (emulator: string[], script: string, redirect: string) => {
+        await Deno.writeTextFile(join(dir, "in"), "line1\nline2\nline3\n");
+        await Deno.writeTextFile(join(dir, "out"), "0123456789");
+        // Both emulators get the file as descriptor 0 or 1 from /bin/sh; the rest of the output goes to a pipe.
+        const target = redirect === "<" ? "< in" : `${redirect} out`;
+        const r = await new Deno.Command("/bin/sh", {
+          args: ["-c", `ulimit -c 0; exec "$@" ${target}`, "sh", ...emulator, busybox, "sh", "-c", script],
+          cwd: dir,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return [dec.decode(r.stdout), dec.decode(r.stderr), r.code, await Deno.readTextFile(join(dir, "out"))];
+      };
+      for (const [script, redirect] of cases) {
+        const want = await run(["qemu-riscv64"], script, redirect);
+        const got = await run(plumeCommand(), script, redirect);
+        assertEquals(got, want, `${redirect} ${script}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -111,9 +111,19 @@ function writeAll(out: { writeSync(p: Uint8Array): number }, src: Uint8Array): n
 
 /** The host's offset of its descriptor `fd` (`/proc/self/fdinfo`), or 0 where `/proc` is out of reach. */
 function hostOffset(fd: number): number {
+  return fdinfo(fd, /^pos:\s*(\d+)/m, 10);
+}
+
+/** Whether the host opened its descriptor `fd` with `O_APPEND` (`>>`): every write goes to the end. */
+function hostAppends(fd: number): boolean {
+  return (fdinfo(fd, /^flags:\s*([0-7]+)/m, 8) & 0o2000) !== 0;
+}
+
+/** A number of `/proc/self/fdinfo/FD` (the first group of `re`, in base `radix`), or 0 where it is out of reach. */
+function fdinfo(fd: number, re: RegExp, radix: number): number {
   try {
-    const m = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(/^pos:\s*(\d+)/m);
-    return m ? Number(m[1]) : 0;
+    const m = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(re);
+    return m ? parseInt(m[1], radix) : 0;
   } catch {
     return 0;
   }
@@ -143,6 +153,8 @@ export class StdioFile extends OpenFile {
   /** The host's offset while I/O follows it: where it started plus what went through. */
   private streamPos: number | undefined;
   private regular: boolean | undefined;
+  /** Whether the host's descriptor appends (asked once, when the guest first writes after a seek). */
+  private appends: boolean | undefined;
   private again: Deno.FsFile | undefined;
 
   /**
@@ -167,30 +179,39 @@ export class StdioFile extends OpenFile {
     if (this.hostFd === 0 && dst.length > 0 && !this.isRegular() && !(this.pollEvents() & READY)) {
       throw new SyscallError(E.EAGAIN, "No input on the host's stdin yet");
     }
+    const start = this.startPos();
     const n = this.hostFd === 0
       ? hostCall(() => Deno.stdin.readSync(dst)) ?? 0
       : hostCall(() => this.reopened().readSync(dst)) ?? 0;
-    this.advance(n);
+    this.streamPos = start + n;
     return n;
   }
 
-  private advance(n: number): void {
-    this.streamPos = (this.streamPos ?? hostOffset(this.hostFd)) + n;
+  /**
+   * The host's offset before this I/O: read from the host before the
+   * first one (after it, the host's offset already counts what it moved:
+   * taken then, a first read of 10 bytes made the offset 20).
+   */
+  private startPos(): number {
+    return this.streamPos ??= hostOffset(this.hostFd);
   }
 
   write(src: Uint8Array): number {
     if (this.offset !== null) {
+      // Opened for appending (`>>`): at the end whatever the offset, which then follows (Linux's write).
+      if (this.appends ??= hostAppends(this.hostFd)) this.offset = Number(this.stat().size);
       const n = this.pwrite(src, this.offset);
       this.offset += n;
       return n;
     }
+    const start = this.startPos();
     const n = this.hostFd === 1
       ? hostCall(() => writeAll(Deno.stdout, src))
       : this.hostFd === 2
       ? hostCall(() => writeAll(Deno.stderr, src))
       : hostCall(() => writeAll(this.reopened(), src));
     if (stdioTap !== undefined && (this.hostFd === 1 || this.hostFd === 2)) stdioTap(this.hostFd, src.subarray(0, n));
-    this.advance(n);
+    this.streamPos = start + n;
     return n;
   }
 
@@ -220,7 +241,8 @@ export class StdioFile extends OpenFile {
 
   override seek(offset: number, whence: number): number {
     if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
-    const cur = this.offset ?? this.streamPos ?? hostOffset(this.hostFd);
+    // While I/O follows the host's offset, the host's own (which appending writes move to the file's end).
+    const cur = this.offset ?? hostOffset(this.hostFd);
     const base = whence === SEEK_SET
       ? 0
       : whence === SEEK_CUR
