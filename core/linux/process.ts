@@ -140,8 +140,6 @@ export class Process {
   readonly children: Process[] = [];
   /** The signal that ended the process, or 0. */
   killedBy = 0;
-  /** True when that signal dumped core. */
-  coreDumped = false;
   /** Signal the parent gets when this process ends (`clone`'s low byte: `SIGCHLD` for `fork`). */
   exitSignal = 0;
   /** The running program's arguments, argv[0] first (`/proc/self/cmdline`, as qemu-user makes it). */

@@ -19,8 +19,6 @@ export interface ProcessEnd {
   readonly exitStatus: number | null;
   /** Signal that killed it, or 0. */
   readonly killedBy: number;
-  /** True when that signal dumped core. */
-  readonly coreDumped: boolean;
 }
 
 /**
@@ -74,16 +72,24 @@ export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
   }
 }
 
-/** `wait4` status word of a process that ended (exit code, or the signal that killed it). */
+/**
+ * `wait4` status word of a process that ended (exit code, or the signal
+ * that killed it). Never with the core-dump bit (0x80): under qemu-user a
+ * guest killed by a core-dumping signal writes its own core (or not), sets
+ * its host `RLIMIT_CORE` to 0 and kills itself with the signal, so the
+ * parent's host `wait` sees no dump (busybox sh printed `Aborted (core
+ * dumped)` under plume where qemu's printed `Aborted`; found by a
+ * differential helper).
+ */
 export function waitStatus(proc: ProcessEnd): number {
-  if (proc.killedBy !== 0) return proc.killedBy | (proc.coreDumped ? 0x80 : 0);
+  if (proc.killedBy !== 0) return proc.killedBy;
   return ((proc.exitStatus ?? 0) & 0xff) << 8;
 }
 
 /** `si_code` values of a child's end (`CLD_*`). */
-const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+const CLD_EXITED = 1, CLD_KILLED = 2;
 
-/** `si_code` of a child's end as `SIGCHLD` and `waitid` report it: exited, killed, or killed with a core dump. */
+/** `si_code` of a child's end as `SIGCHLD` and `waitid` report it: exited or killed (never dumped: {@link waitStatus}). */
 export function childEndCode(proc: ProcessEnd): number {
-  return proc.killedBy === 0 ? CLD_EXITED : proc.coreDumped ? CLD_DUMPED : CLD_KILLED;
+  return proc.killedBy === 0 ? CLD_EXITED : CLD_KILLED;
 }

@@ -91,7 +91,6 @@ function dieOfSignal(proc: Process, signo: number): void {
   if (defaultAction(signo) === "core") {
     const name = SIGNAL_NAMES[signo] ?? `Signal ${signo}`;
     proc.log.error(`plume: uncaught target signal ${signo} (${name}) - core dumped\n`);
-    proc.coreDumped = true;
   }
   proc.killedBy = signo;
   proc.exitStatus = 128 + signo;
