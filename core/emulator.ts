@@ -10,7 +10,7 @@ import { ProcessRunner } from "./exec/process_runner.ts";
 import { Scheduler } from "./exec/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { type ElfSymbol, readSymbols } from "./elf/elf.ts";
-import { interpreterPath, loadProgram } from "./elf/loader.ts";
+import { defaultStackSize, interpreterPath, loadProgram } from "./elf/loader.ts";
 import { ProgramFileError, readProgramFile } from "./elf/program_file.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
@@ -21,7 +21,7 @@ import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
 // Types only: the recorder's modules load (main.ts) only for -record and -replay.
 import type { Recorder, Replayer } from "./linux/record_replay.ts";
-import { DEFAULT_NPROC, RLIMIT_NPROC } from "./linux/rlimits.ts";
+import { DEFAULT_NPROC, RLIMIT_NPROC, RLIMIT_STACK } from "./linux/rlimits.ts";
 import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
 import { makeExecTracer } from "./jit/exec_trace.ts";
@@ -55,6 +55,8 @@ export interface GuestConfig {
   extensions?: ReadonlySet<Extension>;
   /** `-nproc`: the most tasks of the run, the guest's `RLIMIT_NPROC` (default {@link DEFAULT_NPROC}). */
   nproc?: number;
+  /** `-s`: the main thread's stack size in bytes (default: as qemu-user, the host's `RLIMIT_STACK`, else 8 MiB). */
+  stackSize?: number;
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
@@ -211,6 +213,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.exePath = Deno.realPathSync(cfg.program);
   // All guest processes live inside plume, where the host's RLIMIT_NPROC does not reach them.
   proc.rlimits.lower(RLIMIT_NPROC, cfg.nproc ?? DEFAULT_NPROC);
+  proc.stackSize = cfg.stackSize ?? defaultStackSize(proc.rlimits.soft(RLIMIT_STACK));
   const random = replay ? hexBytes(replay.header.random) : randomBytes(cfg.seed);
   const uid = replay ? replay.header.uid : Deno.uid() ?? 0, gid = replay ? replay.header.gid : Deno.gid() ?? 0;
   let interp: { path: string; sha256: string } | undefined;
@@ -232,6 +235,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     uid,
     gid,
     extensions: proc.extensions,
+    stackSize: proc.stackSize,
   });
   if (rr && !rr.replaying) {
     rr.start({
@@ -247,6 +251,7 @@ export function createGuest(cfg: GuestConfig): Guest {
       seed: cfg.seed,
       oneInsnPerTb: cfg.oneInsnPerTb,
       extensions: cfg.extensions && [...cfg.extensions],
+      stackSize: proc.stackSize,
       random: Array.from(random, (b) => b.toString(16).padStart(2, "0")).join(""),
       uid,
       gid,

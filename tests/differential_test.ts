@@ -88,6 +88,8 @@ const CASES: Case[] = [
   { bin: "mmap_test", args: ["$DIR"], status: 0 },
   { bin: "mmap_test", args: ["$DIR", "fault"], status: 139, note: "write to PROT_READ memory, no handler" },
   { bin: "files", args: ["$DIR"], status: 0 },
+  { bin: "stack_depth", args: ["100000"], status: 139, note: "about 20 MiB of stack: more than the default" },
+  { bin: "stack_depth", args: ["100000"], flags: ["-s", "64M"], status: 0, note: "-s: the stack it asks for" },
   { bin: "files", args: [], status: 2, note: "usage error" },
   { bin: "time_id", status: 0 },
   { bin: "record_inputs", status: 0, note: "its raw mode's values differ run to run: tests/record_replay_test.ts" },

@@ -64,8 +64,8 @@ export interface Options {
   jitWasm: "off" | "hot" | "always";
   /** `-cpu`: the optional extensions the guest has. */
   extensions: ReadonlySet<Extension>;
-  /** `-s`: stack size in bytes. */
-  stackSize: number;
+  /** `-s`: the main thread's stack size in bytes (undefined: as qemu-user, the host's `RLIMIT_STACK` or 8 MiB). */
+  stackSize: number | undefined;
   /** `-r`: uname release override. */
   unameRelease: string | undefined;
   /** `-nproc`: the most guest tasks (processes and threads) at once, the guest's `RLIMIT_NPROC`. */
@@ -174,6 +174,13 @@ function parseSize(name: string, v: string): number {
   return Number(m[1]) * mult;
 }
 
+/** `-s`'s size, rounded up to whole pages (the loader refuses one too large for the address space). */
+function parseStackSize(v: string): number {
+  const size = Math.ceil(parseSize("stack", v) / 4096) * 4096;
+  if (size === 0) throw new UsageError(`Invalid stack size '${v}'`);
+  return size;
+}
+
 function splitList(v: string): string[] {
   return v.split(",").filter((s) => s.length > 0);
 }
@@ -195,7 +202,7 @@ const OPTIONS: Record<string, OptionDef> = {
   help: { arg: false, apply: (o) => (o.command = "help") },
   version: { env: "QEMU_VERSION", arg: false, apply: (o) => (o.command = "version") },
   L: { env: "QEMU_LD_PREFIX", arg: true, apply: (o, v) => (o.sysroot = v) },
-  s: { env: "QEMU_STACK_SIZE", arg: true, apply: (o, v) => (o.stackSize = parseSize("stack", v)) },
+  s: { env: "QEMU_STACK_SIZE", arg: true, apply: (o, v) => (o.stackSize = parseStackSize(v)) },
   cpu: {
     env: "QEMU_CPU",
     arg: true,
@@ -371,7 +378,7 @@ function defaultOptions(): Options {
     jitWarmupMs: undefined,
     jitWasm: "hot",
     extensions: new Set(DEFAULT_EXTENSIONS),
-    stackSize: 8 << 20,
+    stackSize: undefined,
     unameRelease: undefined,
     nproc: 512,
     plugins: [],

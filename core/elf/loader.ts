@@ -23,8 +23,33 @@ import { ElfError, type ElfFile, ET_DYN, parseElf, PF_R, PF_W, PF_X, PT_LOAD, PT
 
 /** Where an `ET_DYN` main program is loaded (Linux: `ELF_ET_DYN_BASE`). */
 export const PIE_BASE = 0x4000_0000;
-/** Size of the main thread's stack mapping (Linux's default `RLIMIT_STACK`). */
-const STACK_SIZE = 8 << 20;
+/** Size of the main thread's stack mapping without `-s` or a host `RLIMIT_STACK` (Linux's default limit). */
+export const DEFAULT_STACK_SIZE = 8 << 20;
+/**
+ * The largest stack plume maps: a quarter of its 2 GiB address space (a
+ * host limit beyond it, or `unlimited`, gives the default, as qemu-user
+ * does for `unlimited`).
+ */
+export const MAX_STACK_SIZE = 512 << 20;
+
+/**
+ * The main thread's stack size without `-s`, as qemu-user takes it: the
+ * host's `RLIMIT_STACK` soft limit (`soft`, bytes; Infinity for unlimited)
+ * rounded up to pages, or {@link DEFAULT_STACK_SIZE} when it is unlimited or
+ * beyond {@link MAX_STACK_SIZE}.
+ *
+ * @example
+ * ```ts
+ * import { defaultStackSize } from "./loader.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(defaultStackSize(64 << 20), 64 << 20);
+ * strictEqual(defaultStackSize(Infinity), 8 << 20);
+ * ```
+ */
+export function defaultStackSize(soft: number): number {
+  if (!(soft > 0) || soft > MAX_STACK_SIZE) return DEFAULT_STACK_SIZE;
+  return Math.ceil(soft / PAGE_SIZE) * PAGE_SIZE;
+}
 /** Gap kept free below the stack before the `mmap` area starts. */
 const STACK_GAP = 16 << 20;
 
@@ -117,6 +142,7 @@ export function checkLayout(
   memSize: number,
   main: { elf: ElfFile; path: string },
   interp?: { elf: ElfFile; path: string },
+  stackSize = DEFAULT_STACK_SIZE,
 ): void {
   const fits = (start: number, end: number, path: string) => {
     if (start < 0x10000 || end > memSize - PAGE_SIZE) {
@@ -138,15 +164,15 @@ export function checkLayout(
   if (interp && interp.elf.type === ET_DYN) {
     // Placed as mmap places it: in the highest free range below the mmap base, around the program.
     const [ilo, ihi] = segmentBounds(interp.elf);
-    const len = Math.ceil((ihi - ilo) / PAGE_SIZE) * PAGE_SIZE, top = stackTop - STACK_SIZE - STACK_GAP;
+    const len = Math.ceil((ihi - ilo) / PAGE_SIZE) * PAGE_SIZE, top = stackTop - stackSize - STACK_GAP;
     const [ms, me] = [taken[0][0], Math.ceil(taken[0][1] / PAGE_SIZE) * PAGE_SIZE];
     const free = [[MMAP_MIN_ADDR, Math.min(ms, top)], [Math.max(me, MMAP_MIN_ADDR), top]];
     if (!free.some(([start, end]) => end - start >= len)) {
       throw new ElfError(`${interp.path}: no room for a ${ihi - ilo}-byte image`);
     }
   }
-  if (taken.some(([start, end]) => start < stackTop && stackTop - STACK_SIZE < end)) {
-    throw new ElfError(`${main.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
+  if (taken.some(([start, end]) => start < stackTop && stackTop - stackSize < end)) {
+    throw new ElfError(`${main.path}: segments overlap the stack at 0x${(stackTop - stackSize).toString(16)}`);
   }
 }
 
@@ -227,14 +253,19 @@ export interface StackContents {
 }
 
 /**
- * Maps the main thread's stack below `top` and lays it out as Linux does:
+ * Maps the main thread's stack (`stackSize` bytes) below `top` and lays it out as Linux does:
  * strings at the top, then `AT_RANDOM` bytes, the auxiliary vector, envp,
  * argv and argc at the 16-byte aligned stack pointer, which is returned
  * with where the auxiliary vector lies (`AT_NULL` included).
  */
-function buildStack(mem: AddressSpace, top: number, c: StackContents): { sp: number; auxv: GuestRange } {
-  const bottom = top - STACK_SIZE;
-  mem.mmap(bottom, STACK_SIZE, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
+function buildStack(
+  mem: AddressSpace,
+  top: number,
+  stackSize: number,
+  c: StackContents,
+): { sp: number; auxv: GuestRange } {
+  const bottom = top - stackSize;
+  mem.mmap(bottom, stackSize, PROT_READ | PROT_WRITE, { name: "[stack]", fixed: true });
   // As Linux and qemu: one word at the very top (the end marker), then the strings.
   let sp = top - 8;
   const pushBytes = (b: Uint8Array): number => {
@@ -312,6 +343,8 @@ export interface LoadOptions {
   /** Identity for `AT_UID`… */
   uid: number;
   gid: number;
+  /** The main thread's stack size in bytes, a page multiple. @default {@link DEFAULT_STACK_SIZE} */
+  stackSize?: number;
   /** The optional extensions the hart has (`-cpu`), for `AT_HWCAP`. @default none */
   extensions?: ReadonlySet<Extension>;
 }
@@ -367,14 +400,20 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     if (ielf.interp !== undefined) throw new ElfError(`${file.path}: an interpreter cannot itself have an interpreter`);
     interpFile = { elf: ielf, path: file.path };
   }
-  checkLayout(mem.size, { elf, path: o.path }, interpFile);
+  const stackSize = o.stackSize ?? DEFAULT_STACK_SIZE;
+  if (stackSize > MAX_STACK_SIZE) {
+    throw new ElfError(
+      `${o.path}: a stack of ${stackSize} bytes is more than plume maps (${MAX_STACK_SIZE >> 20} MiB)`,
+    );
+  }
+  checkLayout(mem.size, { elf, path: o.path }, interpFile, stackSize);
   const stackTop = mem.size - 0x10000;
-  mem.mmapBase = stackTop - STACK_SIZE - STACK_GAP;
+  mem.mmapBase = stackTop - stackSize - STACK_GAP;
   const main = mapImage(mem, elf, o.path, elf.type === ET_DYN ? PIE_BASE : 0);
   const interp = interpFile && mapImage(mem, interpFile.elf, interpFile.path, 0);
   // Linux maps the stack first and no image over it.
-  if (!mem.isFree(stackTop - STACK_SIZE, STACK_SIZE)) {
-    throw new ElfError(`${o.path}: segments overlap the stack at 0x${(stackTop - STACK_SIZE).toString(16)}`);
+  if (!mem.isFree(stackTop - stackSize, stackSize)) {
+    throw new ElfError(`${o.path}: segments overlap the stack at 0x${(stackTop - stackSize).toString(16)}`);
   }
   const brk = (main.end + PAGE_MASK) & ~PAGE_MASK;
   // In qemu-user's order (`create_elf_tables`), which `/proc/self/auxv` shows.
@@ -396,7 +435,7 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
     [AT.SECURE, 0],
     [AT.EXECFN, 0],
   ];
-  const stack = buildStack(mem, stackTop, {
+  const stack = buildStack(mem, stackTop, stackSize, {
     argv: o.argv,
     envp: o.envp,
     auxv,

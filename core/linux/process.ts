@@ -8,7 +8,7 @@
 import { DEFAULT_EXTENSIONS } from "../isa/extensions.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
-import type { GuestRange } from "../elf/loader.ts";
+import { DEFAULT_STACK_SIZE, type GuestRange } from "../elf/loader.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
@@ -62,6 +62,8 @@ export class Process {
   strace = false;
   /** Sysroot given with `-L` (absolute host path), or "" for none. */
   sysroot = "";
+  /** Size of the main thread's stack of each program this process runs (`-s`; `execve` keeps it). */
+  stackSize: number = DEFAULT_STACK_SIZE;
   /** Absolute host path of the running executable (`/proc/self/exe`). */
   exePath = "";
   /** Start of the program break area (end of the loaded image, page aligned). */
@@ -176,6 +178,7 @@ export class Process {
       this.pid = this.family.newPid();
       this.strace = parent.strace;
       this.sysroot = parent.sysroot;
+      this.stackSize = parent.stackSize;
       this.exePath = parent.exePath;
       this.brkStart = parent.brkStart;
       this.brk = parent.brk;

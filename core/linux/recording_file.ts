@@ -74,6 +74,8 @@ export interface RecordingHeader {
   oneInsnPerTb: boolean;
   /** `-cpu`: the optional extensions the guest had (absent in recordings that predate it: the default ones). */
   extensions?: string[];
+  /** The main thread's stack size (`-s`, or the host's `RLIMIT_STACK`; absent in recordings that predate it: 8 MiB). */
+  stackSize?: number;
   /** The 16 bytes of `AT_RANDOM` (hex). */
   random: string;
   /** `AT_UID`/`AT_GID` and the process id the guest saw. */
@@ -92,6 +94,7 @@ function wellFormed(h: unknown): h is RecordingHeader {
   return ["plume", "program", "exePath", "sha256", "sysroot"].every((k) => typeof r[k] === "string") &&
     strings(r.argv) && strings(r.envp) && typeof r.oneInsnPerTb === "boolean" &&
     (r.seed === undefined || id(r.seed)) && (r.extensions === undefined || strings(r.extensions)) &&
+    (r.stackSize === undefined || id(r.stackSize)) &&
     typeof r.random === "string" && /^([0-9a-f]{2}){16}$/.test(r.random) &&
     id(r.uid) && id(r.gid) && id(r.pid) && (r.pid as number) > 0 &&
     (interp === undefined || (typeof interp.path === "string" && typeof interp.sha256 === "string"));

@@ -145,7 +145,7 @@ function prepare(proc: Process, path: string, argv: string[]): Image {
     }
     // What the loader would refuse is refused now, while the old image is still there.
     try {
-      checkLayout(proc.mem.size, { elf, path }, interpElf && { elf: interpElf, path: interp!.path });
+      checkLayout(proc.mem.size, { elf, path }, interpElf && { elf: interpElf, path: interp!.path }, proc.stackSize);
     } catch (err) {
       if (err instanceof ElfError) throw new Unloadable(err.message);
       throw err;
@@ -237,6 +237,7 @@ function replaceImage(
     uid,
     gid,
     extensions: proc.extensions,
+    stackSize: proc.stackSize,
   });
   proc.brkStart = proc.brk = loaded.brk;
   proc.startCode = loaded.main.startCode;
