@@ -19,7 +19,7 @@
 import type { Process } from "../linux/process.ts";
 import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
-import { SIG_IGN, SIGCHLD } from "../linux/signals.ts";
+import { SI_USER, SIG_IGN, SIGCHLD } from "../linux/signals.ts";
 import type { Cpu } from "../cpu/state.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 import type { DebugServer } from "./debug_loop.ts";
@@ -101,6 +101,9 @@ export class ProcessRunner {
         } else if (r.kind === "idle") {
           ms = Math.min(ms, r.ms);
           hostFds.push(...r.hostFds);
+          // It ran before it came to wait: what it did (a write into a pipe) may let a process that had its turn
+          // before it go on. (A grandchild that wrote to its parent and then paused was taken for a deadlock.)
+          if (r.ran) idle = false;
         } else {
           idle = false;
         }
@@ -152,6 +155,13 @@ export class ProcessRunner {
   private ended(s: Scheduler): void {
     this.runs.splice(this.runs.indexOf(s), 1);
     const child = s.proc, parent = child.parent;
+    // Its children that asked (prctl PR_SET_PDEATHSIG) hear of its end.
+    for (const orphan of child.children) {
+      if (orphan.exitStatus !== null || orphan.deathSignal === 0) continue;
+      const sig = { signo: orphan.deathSignal, code: SI_USER, pid: child.pid, uid: child.creds.uid.real, tid: 0 };
+      if (orphan.runLog !== undefined) orphan.runLog.fromProcess(sig);
+      else sendSignal(orphan, sig);
+    }
     // A replayed parent's wait4 may have collected the child before it ended here.
     if (parent === undefined || parent.exitStatus !== null || child.collected) {
       forget(child);

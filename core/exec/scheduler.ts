@@ -75,8 +75,10 @@ export type StepResult =
   /**
    * Every thread waits: nothing can happen before `ms` milliseconds
    * (Infinity: only a host signal), unless one of `hostFds` gets ready.
+   * `ran`: a thread ran during the step before they all came to wait (what
+   * it did, a write into a pipe, may be what another process waits for).
    */
-  | { kind: "idle"; ms: number; hostFds: HostPollFd[] }
+  | { kind: "idle"; ms: number; hostFds: HostPollFd[]; ran?: boolean }
   /** The event loop should run (host signal listeners). */
   | { kind: "yield" };
 
@@ -225,6 +227,7 @@ export class Scheduler {
     const proc = this.proc;
     const start = performance.now();
     if (this.started.size !== proc.threads.size) this.announce();
+    let ran = false;
     for (;;) {
       if (proc.exitStatus !== null) return this.finish();
       // A debugger that stopped the guest is served by the process runner, between steps.
@@ -246,12 +249,13 @@ export class Scheduler {
         if (ms === Infinity && hostFds.length === 0 && !proc.hostSignals.active && alone && !proc.hostChild) {
           return this.deadlock();
         }
-        return { kind: "idle", ms, hostFds };
+        return { kind: "idle", ms, hostFds, ran };
       }
       this.runThread(t);
-      const ran = performance.now() - start;
-      if (this.debug?.attached && (this.debug.stopped || ran >= SOLO_SLICE_MS)) return { kind: "yield" };
-      if (mayYield && ((proc.hostSignals.active && ran >= YIELD_INTERVAL_MS) || (!alone && ran >= SOLO_SLICE_MS))) {
+      ran = true;
+      const took = performance.now() - start;
+      if (this.debug?.attached && (this.debug.stopped || took >= SOLO_SLICE_MS)) return { kind: "yield" };
+      if (mayYield && ((proc.hostSignals.active && took >= YIELD_INTERVAL_MS) || (!alone && took >= SOLO_SLICE_MS))) {
         return { kind: "yield" };
       }
     }

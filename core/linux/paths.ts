@@ -577,7 +577,7 @@ export function procCpuinfo(extensions: ReadonlySet<Extension>): string {
  * A file plume makes itself for opening `path` (relative to `dirfd`) with
  * `flags` (a final link followed unless `follow` is false), or undefined
  * when the host's file is to be opened:
- * `/proc/self/maps`, `stat`, `limits`, `cmdline` and `auxv`,
+ * `/proc/self/maps`, `stat`, `limits`, `cmdline`, `auxv` and `comm`,
  * `/proc/cpuinfo`, the listing of `/proc/self/fd`, and reopening a standard
  * stream or a pipe through its descriptor's path (Linux gives a new
  * description of the same stream, and of a pipe the end the access mode
@@ -606,6 +606,10 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     if (t.name === "limits") return text(procLimits(t.proc));
     if (t.name === "cmdline") return new MemFile(procCmdline(t.proc), name);
     if (t.name === "auxv") return new MemFile(procAuxv(t.proc), name);
+    // The guest's name (PR_SET_NAME's, else its program's), not the host process's.
+    if (t.name === "comm") {
+      return text(`${new TextDecoder().decode(new TextEncoder().encode(t.proc.comm).subarray(0, 15))}\n`);
+    }
     return undefined;
   }
   if (t.kind === "fds" || t.kind === "tasks") {

@@ -41,6 +41,9 @@ export interface ExecImage {
   gid: number;
 }
 
+/** Linux's default timer slack (`PR_GET_TIMERSLACK`): 50 µs. */
+const DEFAULT_TIMER_SLACK_NS = 50_000;
+
 /**
  * State of one guest process shared by all its threads.
  *
@@ -134,6 +137,16 @@ export class Process {
   threadName = "";
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
+  /** `prctl` state: the signal this process gets when its parent ends (not kept by `fork`), and settings. */
+  deathSignal = 0;
+  /** `PR_SET_DUMPABLE` (kept by `fork`; `execve` makes it 1 again). */
+  dumpable = 1;
+  /** `PR_SET_KEEPCAPS`. */
+  keepCaps = 0;
+  /** `PR_SET_NO_NEW_PRIVS`: once set, kept by `fork` and `execve`, never cleared. */
+  noNewPrivs = 0;
+  /** `PR_SET_TIMERSLACK` in ns (0 sets the default, 50 µs). */
+  timerSlack = DEFAULT_TIMER_SLACK_NS;
   /** The processes of this run (shared with every process `fork` made). */
   readonly family: ProcessTable<Process>;
   /** The process that forked this one; undefined for the first. */
@@ -195,6 +208,10 @@ export class Process {
       this.randomBytes = parent.randomBytes;
       this.sigreturnAddr = parent.sigreturnAddr;
       this.threadName = parent.threadName;
+      this.dumpable = parent.dumpable;
+      this.keepCaps = parent.keepCaps;
+      this.noNewPrivs = parent.noNewPrivs;
+      this.timerSlack = parent.timerSlack;
       this.argv = parent.argv;
       this.startStack = parent.startStack;
       this.auxv = parent.auxv;

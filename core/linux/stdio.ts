@@ -199,7 +199,8 @@ export class StdioFile extends OpenFile {
   write(src: Uint8Array): number {
     if (this.offset !== null) {
       // Opened for appending (`>>`): at the end whatever the offset, which then follows (Linux's write).
-      if (this.appends ??= hostAppends(this.hostFd)) this.offset = Number(this.stat().size);
+      this.appends ??= hostAppends(this.hostFd);
+      if (this.appends) this.offset = Number(this.stat().size);
       const n = this.pwrite(src, this.offset);
       this.offset += n;
       return n;

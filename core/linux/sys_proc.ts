@@ -182,12 +182,48 @@ function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
-const PR_SET_NAME = 15, PR_GET_NAME = 16;
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
+const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
+const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
 /** `TASK_COMM_LEN`. */
 const COMM_LEN = 16;
 
+/** `prctl`: names, the parent-death signal, and the flags programs read back (Linux's checks of each argument). */
 function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const flag = (value: number) => {
+    if (value !== 0 && value !== 1) throw new SyscallError(E.EINVAL, `prctl flag ${value}`);
+    return value;
+  };
   switch (a[0] | 0) {
+    case PR_SET_PDEATHSIG:
+      if (!(a[1] >= 0 && a[1] <= 64)) throw new SyscallError(E.EINVAL, `Bad signal ${a[1]}`);
+      proc.deathSignal = a[1];
+      return 0;
+    case PR_GET_PDEATHSIG:
+      proc.mem.writeU32(a[1], proc.deathSignal);
+      return 0;
+    case PR_GET_DUMPABLE:
+      return proc.dumpable;
+    case PR_SET_DUMPABLE:
+      proc.dumpable = flag(a[1]);
+      return 0;
+    case PR_GET_KEEPCAPS:
+      return proc.keepCaps;
+    case PR_SET_KEEPCAPS:
+      proc.keepCaps = flag(a[1]);
+      return 0;
+    case PR_GET_TIMERSLACK:
+      return proc.timerSlack;
+    case PR_SET_TIMERSLACK:
+      proc.timerSlack = a[1] === 0 ? 50_000 : a[1];
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (a[1] !== 1 || (a[2] | a[3] | a[4]) !== 0) throw new SyscallError(E.EINVAL, "PR_SET_NO_NEW_PRIVS takes 1");
+      proc.noNewPrivs = 1;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      if ((a[1] | a[2] | a[3] | a[4]) !== 0) throw new SyscallError(E.EINVAL, "PR_GET_NO_NEW_PRIVS takes no argument");
+      return proc.noNewPrivs;
     case PR_SET_NAME: {
       // Up to 15 bytes, stopping at a NUL; reading past them is not required.
       const bytes: number[] = [];

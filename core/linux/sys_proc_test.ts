@@ -163,7 +163,11 @@ Deno.test(
     assertEquals(env.call("prctl", 15, env.str("a-rather-long-thread-name")), 0);
     assertEquals(env.call("prctl", 16, buf), 0);
     assertEquals(cstr(env, buf, 16), "a-rather-long-t");
-    assertEquals(env.call("prctl", 38, 1), -E.EINVAL);
+    // PR_SET_NO_NEW_PRIVS takes 1 and nothing else; then PR_GET_NO_NEW_PRIVS says so. An unknown option is EINVAL.
+    assertEquals(env.call("prctl", 38, 2), -E.EINVAL);
+    assertEquals(env.call("prctl", 38, 1), 0);
+    assertEquals(env.call("prctl", 39), 1);
+    assertEquals(env.call("prctl", 1000), -E.EINVAL);
     assertEquals(env.call("prctl", 15, 0x3000000), -E.EFAULT);
   }),
 );

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +132,44 @@ int main(void) {
     if (wait(&st) > 0) sum += WEXITSTATUS(st);
   }
   check(sum == 6, "three children collected with wait");
+
+  /* A grandchild that writes to its parent and then waits for a signal (the parent's read must not be taken for a
+   * deadlock), asking for SIGTERM when its parent ends (PR_SET_PDEATHSIG): its end closes the pipe. */
+  int q[2];
+  pipe(q);
+  pid = fork();
+  if (pid == 0) {
+    if (fork() == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      write(q[1], "r", 1);
+      pause();
+      _exit(0);
+    }
+    char c;
+    _exit(read(q[0], &c, 1) == 1 ? 3 : 4);
+  }
+  close(q[1]);
+  char c;
+  check(waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 3, "a child reads what its paused child wrote");
+  check(read(q[0], &c, 1) == 0, "the grandchild ends with its parent (PR_SET_PDEATHSIG), closing the pipe");
+  close(q[0]);
+
+  /* prctl: what programs read back. */
+  int sig = -1;
+  check(prctl(PR_GET_DUMPABLE) == 1 && prctl(PR_SET_DUMPABLE, 0) == 0 && prctl(PR_GET_DUMPABLE) == 0 &&
+            prctl(PR_SET_DUMPABLE, 1) == 0,
+        "PR_GET_DUMPABLE and PR_SET_DUMPABLE");
+  check(prctl(PR_GET_KEEPCAPS) == 0 && prctl(PR_GET_TIMERSLACK) == 50000, "PR_GET_KEEPCAPS, PR_GET_TIMERSLACK");
+  check(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+            prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1,
+        "PR_SET_NO_NEW_PRIVS");
+  check(prctl(PR_SET_PDEATHSIG, SIGUSR1) == 0 && prctl(PR_GET_PDEATHSIG, &sig) == 0 && sig == SIGUSR1,
+        "PR_GET_PDEATHSIG");
+  char comm[32] = {0};
+  int named = prctl(PR_SET_NAME, "renamed"), cfd = open("/proc/self/comm", O_RDONLY);
+  check(named == 0 && read(cfd, comm, sizeof comm - 1) == 8 && strcmp(comm, "renamed\n") == 0,
+        "/proc/self/comm after PR_SET_NAME");
+  close(cfd);
 
   errno = 0;
   check(wait(&st) == -1 && errno == ECHILD, "no child left: ECHILD");
