@@ -8,6 +8,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import { GuestMemoryError } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { accessiblePrefix, readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
 import { hostSession } from "./host_info.ts";
@@ -121,7 +122,14 @@ function sysWrite(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return n;
 }
 
-/** The `struct iovec` array at `addr`: base and length pairs, checked like Linux. */
+/**
+ * The `struct iovec` array at `addr`: base and length pairs, checked like
+ * Linux, which moves the bytes up to the first one it cannot reach: a
+ * buffer after the first that cannot be reached (whole or in part) ends
+ * the list where it stops being reachable, as under qemu (whose
+ * `lock_iovec` makes the buffers after a bad one empty); only a first
+ * buffer that cannot be reached at all is `EFAULT`.
+ */
 function readIovecs(proc: Process, addr: number, count: number, access: "read" | "write"): [number, number][] {
   if (count < 0 || count > UIO_MAXIOV) throw new SyscallError(E.EINVAL, `Bad iovec count ${count}`);
   if (count === 0) return [];
@@ -135,8 +143,20 @@ function readIovecs(proc: Process, addr: number, count: number, access: "read" |
     // Linux stops at MAX_RW_COUNT in total.
     const take = Math.min(len, MAX_RW_COUNT - total);
     total += take;
-    proc.mem.check(base, take, access);
-    out.push([base, take]);
+    if (i === 0 || take === 0) {
+      proc.mem.check(base, take, access);
+      out.push([base, take]);
+      continue;
+    }
+    let reach: number;
+    try {
+      reach = accessiblePrefix(proc.mem, base, take, access).length;
+    } catch (err) {
+      if (!(err instanceof GuestMemoryError)) throw err;
+      reach = 0;
+    }
+    if (reach > 0) out.push([base, reach]);
+    if (reach < take) break;
   }
   return out;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int failures;
@@ -204,6 +205,19 @@ int main(int argc, char **argv) {
   close(60);
   close(61);
   close(fd);
+  /* writev and readv stop at the first buffer after the first that cannot be reached (Linux, qemu); a first one
+   * that cannot be reached is EFAULT */
+  int vfd = open("v.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  struct iovec wv[3] = {{"AAAA", 4}, {(void *)8, 4}, {"CC", 2}};
+  check("writev with a bad second buffer writes the first", writev(vfd, wv, 3) == 4);
+  expect_errno("writev with a bad first buffer", writev(vfd, wv + 1, 2), EFAULT);
+  char vb[8] = {0};
+  struct iovec rv[2] = {{vb, 2}, {(void *)8, 2}};
+  check("readv with a bad second buffer reads into the first", pread(vfd, vb, 0, 0) == 0 && lseek(vfd, 0, SEEK_SET) == 0 &&
+                                                                  readv(vfd, rv, 2) == 2 && memcmp(vb, "AA", 2) == 0);
+  close(vfd);
+  unlink("v.txt");
+
   /* Access mode 3 (O_ACCMODE): qemu's flag translation opens it for reading (plume stopped with an internal error) */
   int m3 = open("a.txt", O_ACCMODE);
   check("open with access mode 3 reads", m3 >= 0 && read(m3, buf, 4) == 4);
