@@ -56,7 +56,7 @@ const O_ASYNC = 0o20000;
 /** Direct I/O. */
 export const O_DIRECT = 0o40000;
 /** Fail unless the path is a directory. */
-const O_DIRECTORY = 0o200000;
+export const O_DIRECTORY = 0o200000;
 /** Fail if the last path component is a symbolic link. */
 export const O_NOFOLLOW = 0o400000;
 /** Do not update the access time. */
@@ -352,6 +352,8 @@ export class HostFile extends OpenFile {
       hf = new HostFile(file, flags, path, kindOf(st.mode));
       if (flags & O_DIRECTORY && hf.kind !== "dir") throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
       if (flags & O_CREAT && hf.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
+      // O_TRUNC asks for write access, which a directory refuses (Linux's may_open).
+      if (flags & O_TRUNC && hf.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
       // Linux truncates even when opened read-only, given write permission.
       if (flags & O_TRUNC && !wantsWrite && !created && hf.kind === "reg") {
         hostCall(() => Deno.truncateSync(path, 0));

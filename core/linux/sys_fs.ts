@@ -23,6 +23,7 @@ import {
   O_ACCMODE,
   O_CLOEXEC,
   O_CREAT,
+  O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
   O_PATH,
@@ -88,6 +89,8 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   // Access mode 3 (O_ACCMODE, which Linux keeps for ioctl-only descriptors) opens for reading, as under qemu,
   // whose flag translation maps only O_WRONLY and O_RDWR: plume's oracle.
   const flags = (a[2] & O_ACCMODE) === O_ACCMODE ? a[2] & ~O_ACCMODE : a[2] | 0;
+  // Creating a directory through open is not a thing (Linux 6.4 and later: EINVAL, as the host kernel says to qemu).
+  if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) throw new SyscallError(E.EINVAL, "O_CREAT|O_DIRECTORY");
   const guestPath = readPath(proc.mem, a[1]);
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
   // A final link is the file's own business under O_NOFOLLOW (ELOOP) and O_CREAT|O_EXCL (EEXIST).

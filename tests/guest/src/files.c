@@ -218,6 +218,10 @@ int main(int argc, char **argv) {
   close(vfd);
   unlink("v.txt");
 
+  /* A directory opened with O_TRUNC is EISDIR; O_CREAT with O_DIRECTORY is EINVAL (Linux 6.4 and later) */
+  expect_errno("open a directory with O_TRUNC", open(".", O_RDONLY | O_TRUNC), EISDIR);
+  expect_errno("open with O_CREAT|O_DIRECTORY", open("newdir", O_RDONLY | O_CREAT | O_DIRECTORY, 0644), EINVAL);
+
   /* Access mode 3 (O_ACCMODE): qemu's flag translation opens it for reading (plume stopped with an internal error) */
   int m3 = open("a.txt", O_ACCMODE);
   check("open with access mode 3 reads", m3 >= 0 && read(m3, buf, 4) == 4);
