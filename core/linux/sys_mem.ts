@@ -117,6 +117,10 @@ function sysMmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (type === MAP_SHARED_VALIDATE && flags & ~KNOWN_MAP_FLAGS) {
     throw new SyscallError(E.EOPNOTSUPP, `Unknown flags 0x${flags.toString(16)}`);
   }
+  // Protection bits beyond read, write, execute and PROT_SEM (qemu's validate_prot_to_pageflags, as Linux's).
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) {
+    throw new SyscallError(E.EINVAL, `Unknown protection 0x${prot.toString(16)}`);
+  }
   const shared = type !== MAP_PRIVATE;
   if (a[1] === 0) throw new SyscallError(E.EINVAL, "Zero length");
   if (a[1] < 0 || a[1] > 2 ** 47) throw new SyscallError(E.ENOMEM, `Length ${a[1]} too large`);
