@@ -64,8 +64,9 @@ Deno.test(
       assertEquals(env.call("clone", flags, 0, 0, 0, 0), want, `flags 0x${flags.toString(16)}`);
     }
     assertEquals([env.proc.threads.size, forks, env.proc.children.length], [1, [], 0]);
-    assertEquals(env.call("clone", THREAD_FLAGS | CLONE.PARENT_SETTID, 0x1000, 0x3000000, 0, 0), -E.EFAULT);
-    assertEquals(env.proc.threads.size, 1, "a bad tid pointer makes no thread");
+    // A tid pointer that cannot be written is ignored, as Linux and qemu do: the thread is made.
+    const tid = env.call("clone", THREAD_FLAGS | CLONE.PARENT_SETTID, 0x1000, 0x3000000, 0, 0);
+    assertEquals([tid > 0, env.proc.threads.size], [true, 2], "a bad tid pointer still makes the thread");
   }),
 );
 

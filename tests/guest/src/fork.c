@@ -8,11 +8,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,6 +155,11 @@ int main(void) {
   check(waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 3, "a child reads what its paused child wrote");
   check(read(q[0], &c, 1) == 0, "the grandchild ends with its parent (PR_SET_PDEATHSIG), closing the pipe");
   close(q[0]);
+
+  /* clone with CLONE_PARENT_SETTID and a tid pointer that cannot be written: the store is skipped, the child made */
+  long cl = syscall(SYS_clone, CLONE_PARENT_SETTID | SIGCHLD, 0, 0, 0, 0);
+  if (cl == 0) _exit(4);
+  check(cl > 0 && waitpid(cl, &st, 0) == cl && WEXITSTATUS(st) == 4, "clone with a null CLONE_PARENT_SETTID pointer");
 
   /* prctl: what programs read back. */
   int sig = -1;
