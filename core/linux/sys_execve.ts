@@ -85,14 +85,24 @@ function readFileToRun(path: string): Uint8Array {
   }
 }
 
-/** Parses a `#!` line: the interpreter and its optional single argument. */
+/**
+ * Parses a `#!` line: the interpreter and its optional single argument.
+ * Linux reads the first {@link BINPRM_BUF_SIZE} bytes: a line without its
+ * end there whose interpreter runs to the end of them is `ENOEXEC` (its name
+ * may be cut short); a cut argument is taken as it is.
+ */
 function parseShebang(bytes: Uint8Array): { interp: string; arg: string | undefined } {
   const head = new TextDecoder().decode(bytes.subarray(2, BINPRM_BUF_SIZE));
+  const ends = head.includes("\n") || bytes.length <= BINPRM_BUF_SIZE;
+  if (!ends && !/^[ \t]*[^ \t\0]+[ \t\0]/.test(head)) {
+    throw new Unloadable("#! interpreter name longer than the line Linux reads");
+  }
   const line = head.split("\n")[0].replace(/^[ \t]+/, "").replace(/[ \t]+$/, "");
   const sp = line.search(/[ \t]/);
   const interp = sp < 0 ? line : line.slice(0, sp);
   const arg = sp < 0 ? undefined : line.slice(sp).replace(/^[ \t]+/, "");
-  if (interp === "") throw new SyscallError(E.ENOEXEC, "Empty #! line");
+  // Not for the host to run either: its kernel refuses it, and a host shell would take it for a script of its own.
+  if (interp === "") throw new Unloadable("Empty #! line");
   return { interp, arg: arg === "" ? undefined : arg };
 }
 
@@ -103,8 +113,9 @@ function programPath(proc: Process, dirfd: number, name: string): string {
 }
 
 /**
- * `ENOEXEC` for a RISC-V program that cannot be laid out: unlike a file
- * that is not RISC-V at all, not one for the host to run either.
+ * `ENOEXEC` for a RISC-V program that cannot be laid out, or a `#!` line
+ * Linux cannot parse: unlike a file that is not RISC-V at all, not one for
+ * the host to run either.
  */
 class Unloadable extends SyscallError {
   constructor(why: string) {
@@ -112,15 +123,20 @@ class Unloadable extends SyscallError {
   }
 }
 
-/** Resolves the file to run, following `#!` interpreters, and checks it can be loaded. */
-function prepare(proc: Process, path: string, argv: string[]): Image {
+/**
+ * Resolves the file to run (host `path`, named `filename` by the guest),
+ * following `#!` interpreters, and checks it can be loaded.
+ */
+function prepare(proc: Process, path: string, filename: string, argv: string[]): Image {
   for (let depth = 0; depth <= MAX_INTERPRETERS; depth++) {
     const bytes = readExecutable(proc, path);
     if (bytes[0] === 0x23 && bytes[1] === 0x21) {
       const { interp, arg } = parseShebang(bytes);
-      // The script's own name replaces argv[0]; the interpreter and its argument go in front.
-      argv = [interp, ...(arg === undefined ? [] : [arg]), path, ...argv.slice(1)];
+      // The script's name as the guest gave it (Linux's bprm->filename, not the host path plume opened: under
+      // -L that one is the sysroot's) replaces argv[0]; the interpreter and its argument go in front.
+      argv = [interp, ...(arg === undefined ? [] : [arg]), filename, ...argv.slice(1)];
       path = programPath(proc, AT_FDCWD, interp);
+      filename = interp;
       continue;
     }
     let elf: ElfFile;
@@ -288,7 +304,13 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
   if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
   let img: Image;
   try {
-    img = prepare(proc, path, argv);
+    // The name Linux gives a script's interpreter: as given, or through /dev/fd for execveat's descriptor.
+    const filename = name === ""
+      ? `/dev/fd/${dirfd}`
+      : name.startsWith("/") || dirfd === AT_FDCWD
+      ? name
+      : `/dev/fd/${dirfd}/${name}`;
+    img = prepare(proc, path, filename, argv);
   } catch (err) {
     if (!(err instanceof SyscallError) || err.errno !== E.ENOEXEC || err instanceof Unloadable) throw err;
     return execOnHost(proc, cpu, path, argv, envp, err);
