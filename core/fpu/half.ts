@@ -84,18 +84,21 @@ export function writeHalfBits(fi: Int32Array, rd: number, bits: number): void {
 }
 
 /**
+ * A `Float16Array` over one half's bits: a read gives the half's value
+ * exactly, a store rounds a number to half as `Math.f16round` does (which V8
+ * does not inline: 15 ns a call against 2 for the store).
+ */
+const F16 = new Float16Array(1), F16_BITS = new Uint16Array(F16.buffer);
+
+/**
  * The value of half `bits` as a number (exact: every half is a double).
  *
  * @param bits unsigned half bits
  * @returns the value; NaN for any NaN
  */
 export function halfToNumber(bits: number): number {
-  const biased = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  const sign = bits & 0x8000 ? -1 : 1;
-  if (biased === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  if (biased === 0) return sign * frac * 2 ** -24;
-  return sign * (frac + 1024) * 2 ** (biased - 25);
+  F16_BITS[0] = bits;
+  return F16[0];
 }
 
 /**
@@ -130,8 +133,6 @@ function put(c: FpuState, rd: number, bits: bigint): void {
 
 /** The smallest normal half, 2^-14: below it, the exact path decides UF (tininess after rounding). */
 const MIN_NORMAL_H = 2 ** -14;
-/** Where {@link roundNearest} rounds to half, and reads the half's value and bits. */
-const F16 = new Float16Array(1), F16_BITS = new Uint16Array(F16.buffer);
 
 /**
  * Writes `r` rounded to half in round-to-nearest-even to register `rd`,
@@ -144,7 +145,6 @@ const F16 = new Float16Array(1), F16_BITS = new Uint16Array(F16.buffer);
  */
 function roundNearest(c: FpuState, rd: number, r: number): boolean {
   if (!(Math.abs(r) >= MIN_NORMAL_H) && r !== 0) return false;
-  // A store into a Float16Array rounds as `Math.f16round` does, and V8 inlines it (the call took 15 ns, the store 2).
   F16[0] = r;
   const h = F16[0];
   if (h - h !== 0 && r - r === 0) return false;
@@ -155,8 +155,7 @@ function roundNearest(c: FpuState, rd: number, r: number): boolean {
 
 /** The value of the half in register `r` (NaN for any NaN, the fast path's results then go the exact way). */
 function valueH(c: FpuState, r: number): number {
-  F16_BITS[0] = halfBits(c.fi, r);
-  return F16[0];
+  return halfToNumber(halfBits(c.fi, r));
 }
 
 // ---- arithmetic ---------------------------------------------------------
@@ -352,17 +351,12 @@ export function fclass_h(c: FpuState, rs1: number): number {
  * BigInt arithmetic (which made `(float)h` a third of a loop summing halves).
  */
 function widenHalf(c: FpuState, h: number): number | undefined {
-  const biased = (h >> 10) & 0x1f, frac = h & 0x3ff, sign = (h & 0x8000) !== 0 ? -1 : 1;
-  if (biased === 0x1f) {
-    if (frac === 0) return sign * Infinity;
-    if ((frac & 0x200) === 0) c.fflags |= FFLAG_NV;
+  if (isNaNH(h)) {
+    if (isSNaNH(h)) c.fflags |= FFLAG_NV;
     return undefined;
   }
-  return biased === 0 ? sign * frac * HALF_ULP[1] : sign * (frac + 0x400) * HALF_ULP[biased];
+  return halfToNumber(h);
 }
-
-/** The value of a half's last significand bit by biased exponent (1 for subnormals too): 2^(e - 25). */
-const HALF_ULP = Float64Array.from({ length: 31 }, (_, e) => 2 ** (Math.max(e, 1) - 25));
 
 /** fcvt.s.h: half rs1 to single (exact; a NaN becomes the canonical one, NV if signaling). */
 export function fcvt_s_h(c: FpuState, rd: number, rs1: number, rm: number): void {
