@@ -143,20 +143,30 @@ export function promoteCounters(
   windows: ArenaWindows,
 ): ArenaRef[] {
   const adds = new Map<string, ArenaRef>(), excluded = new Set<number>();
-  const visit = (a: ExecAction | MemAction) => {
+  forEachAction(blocks, (a) => {
     if (a.kind === "inline" && a.op !== INLINE_STORE) adds.set(refKey(a.ref), a.ref);
     else if (a.kind === "inline" || a.kind === "cond") excluded.add(a.ref.arena);
-    if (a.kind === "cond") visit(a.then);
-  };
-  for (const instr of blocks) {
-    if (!instr) continue;
-    for (const a of instr.block) visit(a);
-    for (const list of instr.insn) list?.forEach(visit);
-    for (const list of instr.mem) list?.forEach(visit);
-  }
+  });
   const refs = [...adds.values()].filter((ref) => !excluded.has(ref.arena) && windows.arena(ref.arena) !== undefined);
   // Each is added back at every exit: a region adding to many entries (a counter per instruction) keeps its adds.
   return refs.length <= MAX_PROMOTED ? refs : [];
+}
+
+/** Calls `visit` with every action of `blocks`: at blocks, instructions and accesses, and those conditions guard. */
+function forEachAction(
+  blocks: readonly (BlockInstrumentation | undefined)[],
+  visit: (a: ExecAction | MemAction) => void,
+): void {
+  const each = (a: ExecAction | MemAction) => {
+    visit(a);
+    if (a.kind === "cond") each(a.then);
+  };
+  for (const instr of blocks) {
+    if (!instr) continue;
+    instr.block.forEach(each);
+    for (const list of instr.insn) list?.forEach(each);
+    for (const list of instr.mem) list?.forEach(each);
+  }
 }
 
 /** Most entries a region keeps in locals ({@link promoteCounters}). */
@@ -307,18 +317,10 @@ export function emitMemActions(
  */
 function batchStores(blocks: readonly (BlockInstrumentation | undefined)[], windows: ArenaWindows): Set<number> {
   const stores = new Set<number>();
-  const visit = (a: ExecAction | MemAction) => {
-    if (a.kind === "record") {
-      const store = windows.batch(a.ring);
-      if (store !== undefined) stores.add(store);
-    } else if (a.kind === "cond") visit(a.then);
-  };
-  for (const instr of blocks) {
-    if (!instr) continue;
-    for (const a of instr.block) visit(a);
-    for (const list of instr.insn) list?.forEach(visit);
-    for (const list of instr.mem) list?.forEach(visit);
-  }
+  forEachAction(blocks, (a) => {
+    const store = a.kind === "record" ? windows.batch(a.ring) : undefined;
+    if (store !== undefined) stores.add(store);
+  });
   return stores;
 }
 
