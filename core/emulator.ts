@@ -10,7 +10,7 @@ import { ProcessRunner } from "./exec/process_runner.ts";
 import { Scheduler } from "./exec/scheduler.ts";
 import { Cpu } from "./cpu/state.ts";
 import { type ElfSymbol, readSymbols } from "./elf/elf.ts";
-import { defaultStackSize, interpreterPath, loadProgram } from "./elf/loader.ts";
+import { DEFAULT_STACK_SIZE, defaultStackSize, interpreterPath, loadProgram } from "./elf/loader.ts";
 import { ProgramFileError, readProgramFile } from "./elf/program_file.ts";
 import { SymbolTable } from "./elf/symbols.ts";
 import { disassemble } from "./isa/disasm.ts";
@@ -213,7 +213,10 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.exePath = Deno.realPathSync(cfg.program);
   // All guest processes live inside plume, where the host's RLIMIT_NPROC does not reach them.
   proc.rlimits.lower(RLIMIT_NPROC, cfg.nproc ?? DEFAULT_NPROC);
-  proc.stackSize = cfg.stackSize ?? defaultStackSize(proc.rlimits.soft(RLIMIT_STACK));
+  // A replay's stack is the recorded one (it moves what the guest maps after it; 8 MiB before it was recorded).
+  proc.stackSize = replay
+    ? replay.header.stackSize ?? DEFAULT_STACK_SIZE
+    : cfg.stackSize ?? defaultStackSize(proc.rlimits.soft(RLIMIT_STACK));
   const random = replay ? hexBytes(replay.header.random) : randomBytes(cfg.seed);
   const uid = replay ? replay.header.uid : Deno.uid() ?? 0, gid = replay ? replay.header.gid : Deno.gid() ?? 0;
   let interp: { path: string; sha256: string } | undefined;

@@ -249,8 +249,6 @@ function replayedRun(cfg: GuestConfig, o: Options, replay: Replayer): void {
   cfg.seed = h.seed;
   cfg.oneInsnPerTb = h.oneInsnPerTb;
   if (h.extensions !== undefined) cfg.extensions = new Set(h.extensions.filter(isExtension));
-  // The stack's size moves what the guest maps after it: the recorded one (8 MiB before it was recorded).
-  cfg.stackSize = h.stackSize ?? 8 << 20;
 }
 
 /**

@@ -158,9 +158,7 @@ export class ProcessRunner {
     // Its children that asked (prctl PR_SET_PDEATHSIG) hear of its end.
     for (const orphan of child.children) {
       if (orphan.exitStatus !== null || orphan.deathSignal === 0) continue;
-      const sig = { signo: orphan.deathSignal, code: SI_USER, pid: child.pid, uid: child.creds.uid.real, tid: 0 };
-      if (orphan.runLog !== undefined) orphan.runLog.fromProcess(sig);
-      else sendSignal(orphan, sig);
+      signalFrom(child, orphan, orphan.deathSignal, SI_USER);
     }
     // A replayed parent's wait4 may have collected the child before it ended here.
     if (parent === undefined || parent.exitStatus !== null || child.collected) {
@@ -171,17 +169,23 @@ export class ProcessRunner {
     const autoreap = child.exitSignal === SIGCHLD &&
       (action.handler === SIG_IGN || (action.flags & SA_NOCLDWAIT) !== 0n);
     if (child.exitSignal !== 0 && !(autoreap && action.handler === SIG_IGN)) {
-      const code = childEndCode(child);
-      const sig = { signo: child.exitSignal, code, pid: child.pid, uid: child.creds.uid.real, tid: 0 };
-      // A recorded run writes it down in the parent's stream; a replay finds it there.
-      if (parent.runLog !== undefined) parent.runLog.fromProcess(sig);
-      else sendSignal(parent, sig);
+      signalFrom(child, parent, child.exitSignal, childEndCode(child));
     }
     if (autoreap) {
       parent.children.splice(parent.children.indexOf(child), 1);
       forget(child);
     }
   }
+}
+
+/**
+ * Sends `to` signal `signo` (with `si_code` `code`) from process `from`, which ended: a recorded run writes it down
+ * in the receiver's stream, and a replay finds it there.
+ */
+function signalFrom(from: Process, to: Process, signo: number, code: number): void {
+  const sig = { signo, code, pid: from.pid, uid: from.creds.uid.real, tid: 0 };
+  if (to.runLog !== undefined) to.runLog.fromProcess(sig);
+  else sendSignal(to, sig);
 }
 
 /** `sa_flags`: the children of a process with this on `SIGCHLD` leave no zombies. */

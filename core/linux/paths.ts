@@ -22,7 +22,7 @@ import { HostFile, MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_fi
 import { type DirEntry, DT_DIR, DT_LNK } from "./dirents.ts";
 import { PipeEnd } from "./pipe.ts";
 import { RLIM_INFINITY } from "./rlimits.ts";
-import type { Process } from "./process.ts";
+import { commBytes, type Process } from "./process.ts";
 import { StdioFile } from "./stdio.ts";
 
 /** Directory descriptor meaning "the working directory". */
@@ -356,7 +356,7 @@ export function procStat(proc: Process): string {
   const name = proc.argv0.slice(proc.argv0.lastIndexOf("/") + 1);
   const fields: string[] = new Array(44).fill("0");
   fields[0] = String(proc.pid);
-  fields[1] = `(${new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, 15))})`;
+  fields[1] = `(${new TextDecoder().decode(commBytes(name))})`;
   fields[3] = String(proc.parent?.pid ?? Deno.ppid);
   fields[21] = String(proc.startTime);
   fields[27] = String(proc.startStack);
@@ -608,7 +608,7 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     if (t.name === "auxv") return new MemFile(procAuxv(t.proc), name);
     // The guest's name (PR_SET_NAME's, else its program's), not the host process's.
     if (t.name === "comm") {
-      return text(`${new TextDecoder().decode(new TextEncoder().encode(t.proc.comm).subarray(0, 15))}\n`);
+      return text(`${new TextDecoder().decode(commBytes(t.proc.comm))}\n`);
     }
     return undefined;
   }

@@ -41,8 +41,15 @@ export interface ExecImage {
   gid: number;
 }
 
-/** Linux's default timer slack (`PR_GET_TIMERSLACK`): 50 µs. */
-const DEFAULT_TIMER_SLACK_NS = 50_000;
+/** Linux's default timer slack (`PR_GET_TIMERSLACK`, and what `PR_SET_TIMERSLACK` 0 sets): 50 µs. */
+export const DEFAULT_TIMER_SLACK_NS = 50_000;
+/** `TASK_COMM_LEN`: a task's name is kept in 15 bytes and a NUL. */
+export const COMM_LEN = 16;
+
+/** The bytes of a task's name as Linux keeps it (`comm`): the first 15 of its UTF-8. */
+export function commBytes(name: string): Uint8Array {
+  return new TextEncoder().encode(name).subarray(0, COMM_LEN - 1);
+}
 
 /**
  * State of one guest process shared by all its threads.

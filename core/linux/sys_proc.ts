@@ -12,7 +12,7 @@ import { E, SyscallError } from "./errno.ts";
 import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
 import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
-import type { Process } from "./process.ts";
+import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process } from "./process.ts";
 import { childEndCode, waitStatus } from "./process_table.ts";
 import { SIGCHLD } from "./signals.ts";
 import { Blocked } from "./wait.ts";
@@ -185,8 +185,6 @@ function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
 const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
-/** `TASK_COMM_LEN`. */
-const COMM_LEN = 16;
 
 /** `prctl`: names, the parent-death signal, and the flags programs read back (Linux's checks of each argument). */
 function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -215,7 +213,7 @@ function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     case PR_GET_TIMERSLACK:
       return proc.timerSlack;
     case PR_SET_TIMERSLACK:
-      proc.timerSlack = a[1] === 0 ? 50_000 : a[1];
+      proc.timerSlack = a[1] === 0 ? DEFAULT_TIMER_SLACK_NS : a[1];
       return 0;
     case PR_SET_NO_NEW_PRIVS:
       if (a[1] !== 1 || (a[2] | a[3] | a[4]) !== 0) throw new SyscallError(E.EINVAL, "PR_SET_NO_NEW_PRIVS takes 1");
@@ -237,7 +235,7 @@ function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     }
     case PR_GET_NAME: {
       const b = new StructBuf(COMM_LEN);
-      const name = new TextEncoder().encode(proc.comm).subarray(0, COMM_LEN - 1);
+      const name = commBytes(proc.comm);
       b.bytes.set(name);
       b.writeTo(proc.mem, a[1]);
       return 0;

@@ -346,11 +346,13 @@ function bind(): Os {
   const limit = new BigUint64Array(2), limitBytes = new Uint8Array(limit.buffer);
   const encoder = new TextEncoder(), encode = TextEncoder.prototype.encode;
   const decoder = new TextDecoder(), decode = TextDecoder.prototype.decode;
-  /** A path's bytes for the C library, made with the encoder's method as it was here (a plugin may replace it). */
-  const cString = (s: string): Uint8Array => {
+  /** A path's bytes, made with the encoder's method as it was here (a plugin may replace it), `end` after them. */
+  const pathBytes = (s: string, end = ""): Uint8Array => {
     if (typeof s !== "string") throw new TypeError("a path must be a string");
-    return apply(encode, encoder, [s + "\0"]);
+    return apply(encode, encoder, [s + end]);
   };
+  /** A path's bytes for the C library: NUL-terminated. */
+  const cString = (s: string): Uint8Array => pathBytes(s, "\0");
   // Taken now: a plugin shares this process and may replace them before it calls a socket's methods (the
   // kernel would then write past a buffer: in the plugin's own process, but nothing here should help it).
   // The kernel is given views made here, over the bytes' buffer at byte offsets computed here, so that neither
@@ -571,8 +573,7 @@ function bind(): Os {
       if (prctl(option, big(arg2)) !== 0) fail(`prctl(${option})`);
     },
     unixStream(path, listening) {
-      if (typeof path !== "string") throw new TypeError("a path must be a string");
-      const name: Uint8Array = apply(encode, encoder, [path]);
+      const name = pathBytes(path);
       if (name.length >= SUN_PATH_BYTES) return { step: "socket path", errno: 36 /* ENAMETOOLONG */ };
       // struct sockaddr_un { sa_family_t sun_family; char sun_path[108]; }
       const addr = new Uint8Array(2 + SUN_PATH_BYTES);
