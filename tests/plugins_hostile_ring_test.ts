@@ -166,6 +166,37 @@ function processes(): Map<number, { state: string; ppid: number; session: number
   return found;
 }
 
+/** The start of each hostile plugin below. */
+const PLUGIN_HEAD = `
+import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+`;
+
+/**
+ * What the fork plugins below start with: the global object (reached as an
+ * attacker would), the runtime's `Atomics` methods in hand, and `forking`
+ * set once the runtime reads a fork call (`OP.FORK`, 14) in state CALL in
+ * the control block (1 MiB).
+ */
+const WATCHES_FORK = `${PLUGIN_HEAD}const g = [].constructor.constructor("return this")() as Any;
+const A = Atomics as Any, load = A.load, store = A.store;
+let forking = false;
+A.load = (v: Any, i: number) => {
+  const value = load.call(Atomics, v, i);
+  if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 1 && v[7] === 14) forking = true;
+  return value;
+};`;
+
+/** Their installation: a translation callback, so that the guest's blocks involve the plugin. */
+const INSTALLS = `export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
+  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
+  return 0;
+}
+`;
+
 /**
  * Hangs the copy of its process made for a forked guest before the copy
  * can arrange to die with plume, and the original before it tells plume the
@@ -176,25 +207,12 @@ function processes(): Map<number, { state: string; ppid: number; session: number
  * the conversion of its result, or the first constant of the copy's `mmap`
  * (9); the original hangs as it marks the call done.
  */
-const HANGS_FORK = `
-import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
-
-export const qemu_plugin_version = 7;
-// deno-lint-ignore no-explicit-any
-type Any = any;
-const g = [].constructor.constructor("return this")() as Any;
-const A = Atomics as Any, load = A.load, store = A.store;
+const HANGS_FORK = `${WATCHES_FORK}
 const realNumber = g.Number, realBigInt = g.BigInt;
-let forking = false, cloning = false;
+let cloning = false;
 const hang = (): never => {
   const w = new Int32Array(new SharedArrayBuffer(4));
   for (;;) load.call(Atomics, w, 0) === 0 && Atomics.wait(w, 0, 0, 1000);
-};
-A.load = (v: Any, i: number) => {
-  const value = load.call(Atomics, v, i);
-  // The control block (1 MiB): a call in state CALL whose operation is a fork.
-  if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 1 && v[7] === 14) forking = true;
-  return value;
 };
 A.store = (v: Any, i: number, value: number) => {
   if (forking && v.buffer.byteLength === 1 << 20 && i === 0 && value === 4) hang();
@@ -213,12 +231,7 @@ Object.setPrototypeOf(fakeNumber, realNumber);
 Object.setPrototypeOf(fakeBigInt, realBigInt);
 g.Number = fakeNumber;
 g.BigInt = fakeBigInt;
-
-export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
-  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
-  return 0;
-}
-`;
+${INSTALLS}`;
 
 Deno.test("a plugin's copy for a forked guest dies with plume killed, whatever globals the plugin replaced", async () => {
   const busybox = busyboxPath();
@@ -273,24 +286,13 @@ Deno.test("a plugin's copy for a forked guest dies with plume killed, whatever g
  * fork call done): plume refuses the reply, and the copy it was not told of
  * is left.
  */
-const HIDES_COPY = `
-import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
-
-export const qemu_plugin_version = 7;
-// deno-lint-ignore no-explicit-any
-type Any = any;
-const A = Atomics as Any, store = A.store;
+const HIDES_COPY = `${PLUGIN_HEAD}const A = Atomics as Any, store = A.store;
 A.store = (v: Any, i: number, value: number) => {
   // The control block (1 MiB), marked done (4) after a fork call (14): the pid is the reply's second word.
   if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 4 && v[7] === 14) v[10] = -1;
   return store.call(Atomics, v, i, value);
 };
-
-export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
-  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
-  return 0;
-}
-`;
+${INSTALLS}`;
 
 Deno.test("a copy of a plugin's process that plume was not told of is ended at once, not left per fork", async () => {
   const busybox = busyboxPath();
@@ -354,21 +356,9 @@ Deno.test("a copy of a plugin's process that plume was not told of is ended at o
  * process held). A process made so is not one plume knows of, and it does
  * not die with plume.
  */
-const FORGES_SYSCALL = `
-import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
-
-export const qemu_plugin_version = 7;
-// deno-lint-ignore no-explicit-any
-type Any = any;
-const g = [].constructor.constructor("return this")() as Any;
-const A = Atomics as Any, load = A.load, store = A.store;
+const FORGES_SYSCALL = `${WATCHES_FORK}
 const realBigInt = g.BigInt;
-let forking = false, step = -1;
-A.load = (v: Any, i: number) => {
-  const value = load.call(Atomics, v, i);
-  if (v.buffer.byteLength === 1 << 20 && i === 0 && value === 1 && v[7] === 14) forking = true;
-  return value;
-};
+let step = -1;
 A.store = (v: Any, i: number, value: number) => {
   if (forking && v.buffer.byteLength === 1 << 20 && i === 0 && value === 4) forking = false;
   return store.call(Atomics, v, i, value);
@@ -383,12 +373,7 @@ const fakeBigInt = function (x: Any) {
 };
 Object.setPrototypeOf(fakeBigInt, realBigInt);
 g.BigInt = fakeBigInt;
-
-export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
-  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
-  return 0;
-}
-`;
+${INSTALLS}`;
 
 Deno.test("a plugin that replaces BigInt chooses no system call of its process's copies: nothing outlives plume", async () => {
   const busybox = busyboxPath();

@@ -102,13 +102,19 @@ static void run(const char *dir) {
   exit(1);
 }
 
-static void script(const char *dir) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/script", dir);
+/* Writes `text` to DIR/NAME with `mode`; `path` gets the file's path. */
+static void write_file(char *path, size_t size, const char *dir, const char *name, const char *text, mode_t mode) {
+  snprintf(path, size, "%s/%s", dir, name);
   FILE *f = fopen(path, "w");
-  fprintf(f, "#!%s child-from-script\nthis line is not read\n", self());
+  fputs(text, f);
   fclose(f);
-  chmod(path, 0755);
+  chmod(path, mode);
+}
+
+static void script(const char *dir) {
+  char path[4096], text[4200];
+  snprintf(text, sizeof text, "#!%s child-from-script\nthis line is not read\n", self());
+  write_file(path, sizeof path, dir, "script", text, 0755);
   char *argv[] = {"script-name", "arg1", NULL};
   printf("parent: exec %s\n", "script");
   fflush(stdout);
@@ -133,17 +139,9 @@ static void errors(const char *dir) {
   snprintf(path, sizeof path, "%s/missing", dir);
   expect_errno(path, ENOENT, "a missing file");
   expect_errno(dir, EACCES, "a directory");
-  snprintf(path, sizeof path, "%s/noexec", dir);
-  FILE *f = fopen(path, "w");
-  fputs("#!/bin/sh\necho hi\n", f);
-  fclose(f);
-  chmod(path, 0644);
+  write_file(path, sizeof path, dir, "noexec", "#!/bin/sh\necho hi\n", 0644);
   expect_errno(path, EACCES, "a file without execute permission");
-  snprintf(path, sizeof path, "%s/text", dir);
-  f = fopen(path, "w");
-  fputs("just some text, not a program\n", f);
-  fclose(f);
-  chmod(path, 0755);
+  write_file(path, sizeof path, dir, "text", "just some text, not a program\n", 0755);
   expect_errno(path, ENOEXEC, "an executable text file without #!");
   /* An ELF header for a machine nobody here runs (EM_S390). */
   snprintf(path, sizeof path, "%s/foreign", dir);
@@ -162,19 +160,12 @@ static void errors(const char *dir) {
   snprintf(path, sizeof path, "%s/text/below", dir);
   expect_errno(path, ENOTDIR, "a path through a file");
   /* #! lines Linux cannot parse: no interpreter, or one running past the 256 bytes it reads */
-  snprintf(path, sizeof path, "%s/empty-shebang", dir);
-  f = fopen(path, "w");
-  fputs("#!\necho hi\n", f);
-  fclose(f);
-  chmod(path, 0755);
+  write_file(path, sizeof path, dir, "empty-shebang", "#!\necho hi\n", 0755);
   expect_errno(path, ENOEXEC, "a #! line without an interpreter");
-  snprintf(path, sizeof path, "%s/long-shebang", dir);
-  f = fopen(path, "w");
-  fputs("#!/", f);
-  for (int i = 0; i < 300; i++) fputc('x', f);
-  fputs("\necho hi\n", f);
-  fclose(f);
-  chmod(path, 0755);
+  char line[320] = "#!/";
+  memset(line + 3, 'x', 300);
+  strcpy(line + 303, "\necho hi\n");
+  write_file(path, sizeof path, dir, "long-shebang", line, 0755);
   expect_errno(path, ENOEXEC, "a #! interpreter longer than the line Linux reads");
   printf("errors: %d failure(s)\n", failures);
   exit(failures != 0);
