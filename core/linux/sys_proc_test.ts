@@ -168,6 +168,11 @@ Deno.test(
     assertEquals(env.call("prctl", 38, 1), 0);
     assertEquals(env.call("prctl", 39), 1);
     assertEquals(env.call("prctl", 1000), -E.EINVAL);
+    // Hostile arguments: a signal beyond 64, a flag other than 0 or 1, a result pointer outside the guest's memory.
+    assertEquals(env.call("prctl", 1, 65), -E.EINVAL);
+    assertEquals(env.call("prctl", 4, 2), -E.EINVAL);
+    assertEquals(env.call("prctl", 2, 0x3000000), -E.EFAULT);
+    assertEquals(env.call("prctl", 3), 1, "PR_GET_DUMPABLE unchanged by the refused set");
     assertEquals(env.call("prctl", 15, 0x3000000), -E.EFAULT);
   }),
 );
