@@ -525,7 +525,7 @@ function collectOps(patterns: Pattern[], argSets: Map<string, string[]>): OpDef[
  * alone on a compressed pattern that is not its operation's first (Zcb's
  * `c.lbu` is an `lbu`, which RV64GC has, but only Zcb has the encoding).
  */
-function encodingExtension(p: Pattern): string | undefined {
+export function encodingExtension(p: Pattern): string | undefined {
   const props = p.props;
   if (p.width !== 16 || !props?.ext || props.needs || props.flow || props.mem || props.fp.length) return undefined;
   return props.ext;

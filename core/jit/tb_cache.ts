@@ -16,7 +16,14 @@ import type { Extension } from "../isa/ops_generated.ts";
 import { interpretBlock } from "./interpreter.ts";
 import { type WasmInterpreter, wasmInterpreterOf } from "./wasm/interpreter.ts";
 import { type BlockInstrumentation, needsRegisterFile, onlyAtEntry, withEntryActions } from "./plugin_actions.ts";
-import { type BlockFn, compileBlock, decodeBlock, MAX_BLOCK_INSNS, type TranslationBlock } from "./translator.ts";
+import {
+  type BlockFn,
+  compileBlock,
+  decodeBlock,
+  MAX_BLOCK_INSNS,
+  ScannedBlock,
+  type TranslationBlock,
+} from "./translator.ts";
 import { hasVector } from "./vector_ops.ts";
 
 /**
@@ -228,6 +235,8 @@ export class TbCache {
 
   private translate(pc: number): TranslationBlock {
     if (this.insnsSinceFlush > this.translationBudget) this.flush();
+    const scanned = this.scanned(pc);
+    if (scanned !== undefined) return scanned;
     const block = decodeBlock(this.mem, pc, this.maxInsns, this.extensions);
     const now = performance.now();
     if (this.warmupEnd < 0) this.warmupEnd = now + this.warmupMs;
@@ -258,8 +267,40 @@ export class TbCache {
     }
     // New blocks are interpreted until they have run a few times (see interpreter.ts).
     this.startInterpreted(tb);
-    this.blocks.set(pc, tb);
-    const first = pc >>> PAGE_SHIFT, last = (block.end - 1) >>> PAGE_SHIFT;
+    this.add(tb, block.insns.length);
+    return tb;
+  }
+
+  /**
+   * The new block at `pc` when the WebAssembly interpreter decodes and runs
+   * it all by itself (`WasmInterpreter.scan`): a run without plugins or
+   * `-d in_asm`, a block of instructions that interpreter has. Its
+   * instructions are decoded in JavaScript only if something asks for
+   * them ({@link ScannedBlock}). It keeps the warm-up's lead as
+   * {@link interpreted} gives it. Undefined otherwise: {@link translate}
+   * goes on as before.
+   */
+  private scanned(pc: number): TranslationBlock | undefined {
+    const w = this.rt.wasm;
+    if (this.instrument || this.onTranslate || this.wasm === "off" || !w) return undefined;
+    if (this.warmupEnd < 0) this.warmupEnd = performance.now() + this.warmupMs;
+    const it = this.wasmInterpreter ??= wasmInterpreterOf(w);
+    const hits = this.warmupMs > 0 ? -WARMUP_EXTRA_RUNS : 0;
+    const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
+    const credit = chains && hits < 0 ? -hits : 0;
+    const got = it.scan(pc, this.maxInsns, this.mem.size, credit);
+    if (got === undefined) return undefined;
+    const tb = new ScannedBlock(pc, got.raws, got.end, this.translated + 1, hits, this.extensions);
+    tb.fn = this.traced(tb, it.blockCode(tb, got.at, got.n, credit));
+    this.hitsFrom.set(tb, hits);
+    this.add(tb, got.n);
+    return tb;
+  }
+
+  /** Enters new block `tb` of `insns` instructions into the cache and its pages' index. */
+  private add(tb: TranslationBlock, insns: number): void {
+    this.blocks.set(tb.pc, tb);
+    const first = tb.pc >>> PAGE_SHIFT, last = (tb.end - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
       this.mem.pages[p] |= PAGE_CODE;
       let set = this.byPage.get(p);
@@ -267,8 +308,7 @@ export class TbCache {
       set.add(tb);
     }
     this.translated++;
-    this.insnsSinceFlush += block.insns.length;
-    return tb;
+    this.insnsSinceFlush += insns;
   }
 
   /** Gives a new block its interpreted code, and notes the count its runs start from ({@link runs}). */
@@ -493,7 +533,10 @@ export class TbCache {
   inherit(parent: TbCache): void {
     for (const from of parent.blocks.values()) {
       if (!from.valid) continue;
-      const tb: TranslationBlock = { ...from, id: ++this.translated, valid: true, hits: 0 };
+      const id = ++this.translated;
+      const tb: TranslationBlock = from instanceof ScannedBlock
+        ? from.copy(id, 0)
+        : { ...from, id, valid: true, hits: 0 };
       this.startInterpreted(tb);
       this.blocks.set(tb.pc, tb);
       this.insnsSinceFlush += tb.insns.length; // inherited translations count against the budget too

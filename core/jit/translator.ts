@@ -195,6 +195,68 @@ export function decodeBlock(
  */
 const SCRATCH_INSNS: (Insn | null)[] = [], SCRATCH_PCS: number[] = [], SCRATCH_RAWS: number[] = [];
 
+/**
+ * A block the WebAssembly interpreter decoded itself (`WasmInterpreter.scan`):
+ * its words were read at translation, and its instructions are decoded
+ * from them only when something asks (a compile, a region, a fault's
+ * report), as most blocks of a start-up run a few times and are never
+ * compiled. The words are those {@link decodeBlock} would read (a valid
+ * block's code pages never changed: a change drops it), so the
+ * instructions are the same.
+ */
+export class ScannedBlock implements TranslationBlock {
+  fn: BlockFn = undefined as unknown as BlockFn;
+  valid = true;
+  instr: BlockInstrumentation | undefined = undefined;
+  #insns: (Insn | null)[] | undefined = undefined;
+  #pcs: number[] | undefined = undefined;
+
+  /**
+   * @param pc its first instruction's address
+   * @param raws its instructions' words
+   * @param end the address after its last instruction
+   * @param id its number in its cache
+   * @param hits its dispatcher count's start
+   * @param extensions the run's extensions (`-cpu`), which decode it
+   */
+  constructor(
+    readonly pc: number,
+    readonly raws: readonly number[],
+    readonly end: number,
+    public id: number,
+    public hits: number,
+    private readonly extensions: ReadonlySet<Extension>,
+  ) {}
+
+  get insns(): readonly (Insn | null)[] {
+    if (this.#insns === undefined) this.decode();
+    return this.#insns!;
+  }
+
+  get pcs(): readonly number[] {
+    if (this.#pcs === undefined) this.decode();
+    return this.#pcs!;
+  }
+
+  /** The same block for another cache (a forked process's), with number `id`, counted from `hits`. */
+  copy(id: number, hits: number): ScannedBlock {
+    return new ScannedBlock(this.pc, this.raws, this.end, id, hits, this.extensions);
+  }
+
+  private decode(): void {
+    const memo = decodedFor(this.extensions), raws = this.raws;
+    const insns = new Array<Insn | null>(raws.length), pcs = new Array<number>(raws.length);
+    for (let k = 0, at = this.pc; k < raws.length; k++) {
+      const insn = decodeFor(raws[k], this.extensions, memo);
+      insns[k] = insn;
+      pcs[k] = at;
+      at += insn?.size ?? 4;
+    }
+    this.#insns = insns;
+    this.#pcs = pcs;
+  }
+}
+
 /** What {@link emitBlock} needs of a block. */
 export type BlockSource = Pick<TranslationBlock, "pc" | "insns" | "pcs" | "end" | "instr">;
 

@@ -60,6 +60,14 @@ export class WasmInterpreter {
   /** Bytes of the code memory in use. */
   private top = TABLE_BYTES;
   private readonly run: (slot: number, code: number, pc: number, chain: number) => number;
+  private readonly scanBlock: (
+    pc: number,
+    at: number,
+    max: number,
+    limit: number,
+    credit: number,
+    raws: number,
+  ) => number;
 
   constructor(private readonly w: WasmRuntime) {
     const imports = { h: { ld: w.faulting.ld, st: w.faulting.st }, m: { ...w.memories, code: this.code } };
@@ -68,6 +76,7 @@ export class WasmInterpreter {
       imports,
     );
     this.run = instance.exports.run as (slot: number, code: number, pc: number, chain: number) => number;
+    this.scanBlock = instance.exports.scan as typeof this.scanBlock;
   }
 
   /**
@@ -107,6 +116,47 @@ export class WasmInterpreter {
     words[r] = 0;
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
+    return this.blockCode(tb, at, n, credit, chainsOut);
+  }
+
+  /**
+   * Decodes the block at `pc` and writes its records in WebAssembly (the
+   * module's `scan`, generated from the encoding table), so that a new
+   * block costs no JavaScript decoding: at start-up, in V8's interpreter,
+   * that was most of a translation (ARCHITECTURE.md, "The WebAssembly
+   * interpreter"). At most `maxInsns` instructions, from guest memory below
+   * `limit`; the block gets chain credit `credit` (see {@link block}).
+   * Returns the block's length, end and words (as `decodeBlock` reads
+   * them), with where its records are for {@link blockCode}; undefined when the
+   * block has an instruction the interpreter does not run, or none that
+   * can be fetched, or the code memory is full: the JavaScript path then
+   * decodes it, as before.
+   */
+  scan(
+    pc: number,
+    maxInsns: number,
+    limit: number,
+    credit: number,
+  ): { readonly at: number; readonly n: number; readonly end: number; readonly raws: number[] } | undefined {
+    if (pc >= limit || pc >= 2 ** 32 - 4) return undefined;
+    const records = (maxInsns + 1) * RECORD;
+    if (!this.reserve(records + 4 * maxInsns)) return undefined;
+    const at = this.top, rawsAt = at + records;
+    const got = this.scanBlock(pc, at, maxInsns, Math.min(limit, 2 ** 32 - 1), credit, rawsAt);
+    if (got === 0) return undefined;
+    const n = got & 511, words = this.words, raws = new Array<number>(n);
+    for (let k = 0; k < n; k++) raws[k] = words[(rawsAt >> 2) + k] >>> 0;
+    this.top += (n + 1) * RECORD;
+    return { at, n, end: pc + (got >>> 9), raws };
+  }
+
+  /**
+   * The code of the block `tb` whose `n` records (and end record) are at
+   * `at`: it goes into the chain table with `credit`, and may go on into
+   * other blocks unless `chainsOut` is false ({@link block}).
+   */
+  blockCode(tb: { readonly pc: number }, at: number, n: number, credit: number, chainsOut = true): (c: Cpu) => number {
+    const pc0 = tb.pc, r = (at >> 2) + n * (RECORD / 4);
     const e = tableEntry(pc0), key = (pc0 % 4294967296) | 1, last = at + n * RECORD, creditAt = r + 2;
     if (credit > 0) {
       this.enter(e, pc0, at, last);
@@ -132,6 +182,16 @@ export class WasmInterpreter {
       cpu.pc = w.pcOf(cpu, SLOT.exitPc);
       return nx;
     };
+  }
+
+  /** Bytes of the code memory in use (where the next block's records go), for tests and diagnostics. */
+  get codeBytes(): number {
+    return this.top;
+  }
+
+  /** A copy of `count` words of the code memory from byte `at`, for tests and diagnostics. */
+  codeWords(at: number, count: number): Int32Array {
+    return this.words.slice(at >> 2, (at >> 2) + count);
   }
 
   /** Makes entry `e` of the chain table the block at `pc` (first record at `at`, end record at `last`). */

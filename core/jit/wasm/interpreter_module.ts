@@ -17,12 +17,12 @@
  * @module
  */
 
-import { Code, F64, I32, I64, name, OP, section, unsignedLeb } from "./encoding.ts";
+import { Code, F64, I32, I64, name, OP, section, unsignedLeb, VOID } from "./encoding.ts";
 import { body, mHelpers } from "./region.ts";
 import { LOAD_OPS, STORE_OPS } from "./trans.ts";
 import { WASM_FAULT } from "./layout.ts";
 import { ARENA_MAX_PAGES, SLOT } from "../../cpu/register_arena.ts";
-import { PAGE_CODE, PAGE_SHIFT, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
+import { PAGE_CODE, PAGE_SHIFT, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_ECALL } from "../emitter.ts";
 import { ARG_SETS, type Op, OP_INFO } from "../../isa/ops_generated.ts";
 
@@ -46,17 +46,24 @@ const FN = {
   remw: 11,
   remuw: 12,
   run: 13,
+  scan: 14,
 } as const;
 
 /** The arithmetic helpers' bodies, in {@link FN} order from `mulhu`. */
 const HELPERS = mHelpers(FN.mulhu);
 
-/** Function types: `ld`, `st`, the helpers', the interpreter's (the vCPU's slot, the first record, the block's pc -> the next pc). */
+/**
+ * Function types: `ld`, `st`, the helpers', the interpreter's (the vCPU's
+ * slot, the first record, the block's pc -> the next pc), the scan's (the
+ * block's pc, its first record, the most instructions, the guest memory's
+ * size, the chain credit, where the words go -> its length and end).
+ */
 const TYPES: readonly [number[], number[]][] = [
   [[I32, I32, I32, I32, I32], [I32]],
   [[I32, I32, I32, I32], [I32]],
   [[I64, I64], [I64]],
   [[I32, I32, F64, I32], [F64]],
+  [[I32, I32, I32, I32, I32, I32], [I32]],
 ];
 
 /** Memory indices of the interpreter's module. */
@@ -376,12 +383,262 @@ function interpreterBody(): Uint8Array {
   return body([I64, I64, I64, I64, I64, I64, I64, I32, I32], c.bytes);
 }
 
+/** A bit slice of an instruction word (`rv64gc.decode`'s `pos:len`, or `pos:slen` when signed). */
+export interface ScanSlice {
+  readonly pos: number;
+  readonly len: number;
+  readonly signed: boolean;
+}
+
+/** A field of the encoding table: its slices, most significant first, then `<< shift` and `+ add`. */
+export interface ScanField {
+  readonly slices: readonly ScanSlice[];
+  readonly shift: number;
+  readonly add: number;
+}
+
+/** What an instruction's field is set to: a table field's value, or a constant. */
+export type ScanValue = { readonly field: ScanField } | { readonly constant: number };
+
+/**
+ * One encoding of `rv64gc.decode` (`build/gen_decoder.ts` parses them), as
+ * {@link scanBody} decodes it: the bits it fixes, and the fields a record
+ * holds (0 when the pattern sets none).
+ */
+export interface ScanPattern {
+  /** The operation, or `illegal` for a reserved encoding. */
+  readonly op: string;
+  readonly width: 16 | 32;
+  readonly mask: number;
+  readonly value: number;
+  /** Whether the encoding needs an optional extension (its operation's, or its own as Zcb's forms do). */
+  readonly optional: boolean;
+  readonly rd?: ScanValue;
+  readonly rs1?: ScanValue;
+  readonly rs2?: ScanValue;
+  readonly imm?: ScanValue;
+  /** Whether the operation ends a block (`!jump`, `!branch`, `!exit`). */
+  readonly flow: boolean;
+}
+
+/** Locals of the scan function: its parameters, then its own (all i32). */
+const S = {
+  pc: 0,
+  at: 1,
+  max: 2,
+  limit: 3,
+  credit: 4,
+  raws: 5,
+  a: 6,
+  n: 7,
+  lo: 8,
+  w: 9,
+  r: 10,
+  word0: 11,
+  wr: 12,
+  rd: 13,
+  rs1: 14,
+  rs2: 15,
+  imm: 16,
+  flow: 17,
+  size: 18,
+} as const;
+
+/** Labels by name over a {@link Code}, so that a `br` names where it goes instead of counting scopes. */
+class Labels {
+  private readonly open: string[] = [];
+  constructor(private readonly c: Code) {}
+  /** Opens a `block`, `loop` or `if` (with result type `type`) that `br(label)` reaches. */
+  enter(opcode: typeof OP.block | typeof OP.loop | typeof OP.if, label = "", type: number = VOID): void {
+    this.c.open(opcode, type);
+    this.open.push(label);
+  }
+  end(): void {
+    this.c.op(OP.end);
+    this.open.pop();
+  }
+  depth(label: string): number {
+    const at = this.open.lastIndexOf(label);
+    if (at < 0) throw new Error(`no label ${label}`);
+    return this.open.length - 1 - at;
+  }
+  br(label: string, opcode: typeof OP.br | typeof OP.br_if = OP.br): void {
+    this.c.br(opcode, this.depth(label));
+  }
+}
+
+/** Pushes `value` of the word in local `S.w`, computed as `decoder_generated.ts` computes it (0 when undefined). */
+function scanValue(c: Code, value: ScanValue | undefined): void {
+  if (value === undefined) return void c.i32Const(0);
+  if ("constant" in value) return void c.i32Const(value.constant);
+  const f = value.field;
+  let width = f.slices.reduce((sum, s) => sum + s.len, 0), first = true;
+  for (const s of f.slices) {
+    width -= s.len;
+    c.localGet(S.w);
+    if (s.signed) c.i32Const(32 - s.pos - s.len).op(OP.i32_shl).i32Const(32 - s.len).op(OP.i32_shr_s);
+    else c.i32Const(s.pos).op(OP.i32_shr_u).i32Const(2 ** s.len - 1).op(OP.i32_and);
+    if (width + f.shift !== 0) c.i32Const(width + f.shift).op(OP.i32_shl);
+    if (!first) c.op(OP.i32_or);
+    first = false;
+  }
+  if (f.add !== 0) c.i32Const(f.add).op(OP.i32_add);
+}
+
+/** Pushes an i32 that is non-zero when 2 bytes at the address `addr` pushes may be fetched (below the limit, executable). */
+function fetchable(c: Code, l: Labels, addr: () => void): void {
+  addr(), c.op(OP.i64_extend_i32_u).i64Const(2).op(OP.i64_add);
+  c.localGet(S.limit).op(OP.i64_extend_i32_u).op(OP.i64_le_u);
+  l.enter(OP.if, "", I32);
+  addr(), c.i32Const(PAGE_SHIFT).op(OP.i32_shr_u).mem(OP.i32_load8_u, PAGES, 0).i32Const(PROT_EXEC).op(OP.i32_and);
+  c.op(OP.else).i32Const(0);
+  l.end();
+}
+
+/** Leaves for the JavaScript path when no instruction was scanned yet, else ends the block before this one. */
+function endOrGiveUp(c: Code, l: Labels): void {
+  l.enter(OP.if);
+  c.localGet(S.n).op(OP.i32_eqz);
+  l.enter(OP.if);
+  c.i32Const(0).op(OP.return);
+  l.end();
+  l.br("end");
+  l.end();
+}
+
+/**
+ * Decodes the `width`-bit word in `S.w`: a `br_table` on the bits every
+ * pattern of that width fixes (the major opcode; a compressed word's
+ * quadrant and top three bits), then that bucket's patterns most specific
+ * first, as `decoder_generated.ts`'s leaves (the table's overlaps nest, so
+ * the first that matches is the decoder's answer). An operation the
+ * interpreter runs sets the record's locals and goes to `decoded`;
+ * anything else goes to `bail`.
+ */
+function scanDecode(c: Code, l: Labels, patterns: readonly ScanPattern[], width: 16 | 32): void {
+  const keyBits = width === 32 ? 0x7c : 0xe003;
+  const keyValue = (k: number) => width === 32 ? k << 2 : (k & 3) | ((k >> 2) << 13);
+  const ofWidth = patterns.filter((p) => p.width === width);
+  for (let k = 31; k >= 0; k--) l.enter(OP.block, `b${k}`);
+  if (width === 32) c.localGet(S.w).i32Const(2).op(OP.i32_shr_u).i32Const(31).op(OP.i32_and);
+  else c.localGet(S.w).i32Const(3).op(OP.i32_and).localGet(S.w).i32Const(13).op(OP.i32_shr_u).i32Const(2);
+  if (width === 16) c.op(OP.i32_shl).op(OP.i32_or);
+  c.brTable(Array.from({ length: 32 }, (_, k) => l.depth(`b${k}`)), l.depth("b31"));
+  for (let k = 0; k < 32; k++) {
+    l.end();
+    const bucket = ofWidth
+      .filter((p) => ((p.value ^ keyValue(k)) & p.mask & keyBits) === 0)
+      .sort((x, y) => popcount(y.mask) - popcount(x.mask));
+    for (const p of bucket) {
+      c.localGet(S.w).i32Const(p.mask).op(OP.i32_and).i32Const(p.value).op(OP.i32_eq);
+      l.enter(OP.if);
+      const op = NUMBER.get(p.op);
+      if (op === undefined || op === 0 || p.optional) l.br("bail");
+      else {
+        c.i32Const(op | (width / 8) << 8).localSet(S.word0);
+        c.i32Const(WRITES[op] ? 1 : 0).localSet(S.wr);
+        scanValue(c, p.rd), c.localSet(S.rd);
+        scanValue(c, p.rs1), c.localSet(S.rs1);
+        scanValue(c, p.rs2), c.localSet(S.rs2);
+        scanValue(c, p.imm), c.localSet(S.imm);
+        c.i32Const(p.flow ? 1 : 0).localSet(S.flow);
+        l.br("decoded");
+      }
+      l.end();
+    }
+    l.br("bail");
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/**
+ * The scan function's code: decodes the block at `pc` (guest memory below
+ * `limit`, on executable pages) as `translator.ts`'s `decodeBlock` does
+ * (up to a control transfer, a page end, `max` instructions or an
+ * instruction that cannot be fetched), writing each instruction's record
+ * from `at` as `interpreter.ts` would, its word at `raws` (one i32 each),
+ * and the end record with `credit`. Returns the block's length in bytes
+ * times 512 plus its instructions, or 0 when the block has an instruction
+ * the interpreter does not run (or an encoding of an optional extension,
+ * or none at all): the JavaScript path then does it all, as before.
+ */
+function scanBody(patterns: readonly ScanPattern[]): Uint8Array {
+  const c = new Code(), l = new Labels(c);
+  c.localGet(S.pc).localSet(S.a).localGet(S.at).localSet(S.r).i32Const(0).localSet(S.n);
+  l.enter(OP.block, "end");
+  l.enter(OP.loop, "next");
+  c.localGet(S.n).localGet(S.max).op(OP.i32_ge_u);
+  l.br("end", OP.br_if);
+  fetchable(c, l, () => c.localGet(S.a));
+  c.op(OP.i32_eqz);
+  endOrGiveUp(c, l);
+  c.localGet(S.a).mem(OP.i32_load16_u, GUEST, 0).localSet(S.lo);
+  l.enter(OP.block, "decoded");
+  l.enter(OP.block, "bail");
+  c.localGet(S.lo).i32Const(3).op(OP.i32_and).i32Const(3).op(OP.i32_eq);
+  l.enter(OP.if);
+  // Bits 4:2 all set announce an instruction longer than 32 bits (illegal here).
+  c.localGet(S.lo).i32Const(0x1c).op(OP.i32_and).i32Const(0x1c).op(OP.i32_eq);
+  l.br("bail", OP.br_if);
+  fetchable(c, l, () => c.localGet(S.a).i32Const(2).op(OP.i32_add));
+  c.op(OP.i32_eqz);
+  endOrGiveUp(c, l);
+  c.localGet(S.lo).localGet(S.a).i32Const(2).op(OP.i32_add).mem(OP.i32_load16_u, GUEST, 0).i32Const(16);
+  c.op(OP.i32_shl).op(OP.i32_or).localSet(S.w).i32Const(4).localSet(S.size);
+  scanDecode(c, l, patterns, 32);
+  c.op(OP.else);
+  c.localGet(S.lo).localSet(S.w).i32Const(2).localSet(S.size);
+  scanDecode(c, l, patterns, 16);
+  l.end(); // if
+  l.end(); // bail
+  c.i32Const(0).op(OP.return);
+  l.end(); // decoded
+  // The record, as interpreter.ts writes it: operation, size and rd (or the discard slot), rs1 and rs2, immediate, offset.
+  c.localGet(S.r).localGet(S.word0);
+  c.localGet(S.rd).i32Const(3).op(OP.i32_shl).i32Const(DISCARD);
+  c.localGet(S.wr).localGet(S.rd).i32Const(0).op(OP.i32_ne).op(OP.i32_and).op(OP.select);
+  c.i32Const(16).op(OP.i32_shl).op(OP.i32_or).mem(OP.i32_store, CODE, 2, 0);
+  c.localGet(S.r).localGet(S.rs1).i32Const(3).op(OP.i32_shl);
+  c.localGet(S.rs2).i32Const(19).op(OP.i32_shl).op(OP.i32_or).mem(OP.i32_store, CODE, 2, 4);
+  c.localGet(S.r).localGet(S.imm).mem(OP.i32_store, CODE, 2, 8);
+  c.localGet(S.r).localGet(S.a).localGet(S.pc).op(OP.i32_sub).mem(OP.i32_store, CODE, 2, 12);
+  c.localGet(S.raws).localGet(S.n).i32Const(2).op(OP.i32_shl).op(OP.i32_add).localGet(S.w).mem(
+    OP.i32_store,
+    CODE,
+    2,
+    0,
+  );
+  c.localGet(S.n).i32Const(1).op(OP.i32_add).localSet(S.n);
+  c.localGet(S.r).i32Const(RECORD).op(OP.i32_add).localSet(S.r);
+  c.localGet(S.a).localGet(S.size).op(OP.i32_add).localSet(S.a);
+  c.localGet(S.flow);
+  l.br("end", OP.br_if);
+  // Blocks stay within one page (an instruction may straddle its end).
+  c.localGet(S.a).i32Const(PAGE_SHIFT).op(OP.i32_shr_u).localGet(S.pc).i32Const(PAGE_SHIFT).op(OP.i32_shr_u);
+  c.op(OP.i32_ne);
+  l.br("end", OP.br_if);
+  l.br("next");
+  l.end(); // loop
+  l.end(); // end
+  c.localGet(S.r).i32Const(0).mem(OP.i32_store, CODE, 2, 0);
+  c.localGet(S.r).i32Const(0).mem(OP.i32_store, CODE, 2, 4);
+  c.localGet(S.r).localGet(S.credit).mem(OP.i32_store, CODE, 2, 8);
+  c.localGet(S.r).localGet(S.a).localGet(S.pc).op(OP.i32_sub).mem(OP.i32_store, CODE, 2, 12);
+  c.localGet(S.a).localGet(S.pc).op(OP.i32_sub).i32Const(9).op(OP.i32_shl).localGet(S.n).op(OP.i32_or);
+  return body(new Array(13).fill(I32), c.bytes);
+}
+
 /**
  * The interpreter's module. Its memories' limits are loose (a shared guest
  * memory of at most 4 GiB, any page-flag memory, the register arena, the
  * code memory), so that one module fits every address space.
  */
-export function interpreterModule(): Uint8Array<ArrayBuffer> {
+export function interpreterModule(patterns: readonly ScanPattern[]): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [TYPES.length];
   for (const [params, results] of TYPES) types.push(0x60, params.length, ...params, results.length, ...results);
@@ -395,10 +652,12 @@ export function interpreterModule(): Uint8Array<ArrayBuffer> {
   imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, ARENA_MAX_PAGES);
   imp("m", "code"), imports.push(0x02, 0x01), unsignedLeb(imports, CODE_PAGES), unsignedLeb(imports, CODE_MAX_PAGES);
   section(out, 2, imports);
-  section(out, 3, [HELPERS.length + 1, ...HELPERS.map(() => 2), 3]);
-  const exports: number[] = [1];
+  section(out, 3, [HELPERS.length + 2, ...HELPERS.map(() => 2), 3, 4]);
+  const exports: number[] = [2];
   name(exports, "run");
   exports.push(0x00, FN.run);
+  name(exports, "scan");
+  exports.push(0x00, FN.scan);
   section(out, 7, exports);
   const bodies = [
     ...HELPERS.map((make) => {
@@ -406,6 +665,7 @@ export function interpreterModule(): Uint8Array<ArrayBuffer> {
       return body(make(c), c.bytes);
     }),
     interpreterBody(),
+    scanBody(patterns),
   ];
   const code: number[] = [bodies.length];
   for (const f of bodies) for (const byte of f) code.push(byte);
