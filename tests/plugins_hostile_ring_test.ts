@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { busyboxPath, GUEST_BIN, guestEnv, plumeCommand, runPlume, tempDir } from "./harness.ts";
+import { LAYOUT } from "../core/plugin/channel.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const PROGRAM = join(GUEST_BIN, "fib_pie");
@@ -423,4 +424,155 @@ Deno.test("a plugin that replaces BigInt chooses no system call of its process's
   assertEquals(left.map(([pid, p]) => `${pid} ${p.state}`), [], `processes left after plume ended: ${text(r.stderr)}`);
   // Nothing went wrong for plume to report: the plugin's BigInt is called by nothing of the sandbox's.
   assertEquals(text(r.stderr), "");
+});
+
+/**
+ * Copies its own process without plume asking (an attacker helper's find):
+ * the runtime's serve loop reads the control block's state through
+ * `Atomics.load`, which the plugin replaced so that, while the process is
+ * idle, it writes a fork call (`OP.FORK`, 14) into the block and reports a
+ * call, and swallows the runtime's `DONE` through `Atomics.store`. The
+ * runtime's fork code then makes a real copy, a child of plume, and each
+ * copy goes on doing so: 2^budget processes, each with a channel of its
+ * own, past `-plugin-forks` and `-plugin-memory`, none of which plume had
+ * heard of.
+ */
+const COPIES_ITSELF = `
+import { type PluginId, qemu_plugin_register_vcpu_syscall_cb, type QemuInfo } from "qemu-plugin";
+
+export const qemu_plugin_version = 7;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const A = Atomics as Any, load = A.load, store = A.store;
+const STATE = 0, OP = 7, FORK = 14, CALL = 1, DONE = 4, IDLE = 0;
+// Forks only while the guest waits in ppoll (73) with no call of plume's under way, 300 ms apart.
+let budget = 3, forging = false, since = Infinity;
+A.load = (v: Any, i: number) => {
+  const r = load.call(Atomics, v, i);
+  if (forging || budget <= 0 || i !== STATE || v.buffer.byteLength !== 1 << 20 || r !== IDLE) return r;
+  if (Date.now() - since < 300) return r;
+  budget--;
+  forging = true;
+  v[OP] = FORK;
+  v[10] = 0;
+  return CALL;
+};
+A.store = (v: Any, i: number, x: number) => {
+  if (forging && i === STATE && v.buffer.byteLength === 1 << 20) {
+    forging = false;
+    since = Date.now();
+    if (x === DONE) return x;
+  }
+  return store.call(Atomics, v, i, x);
+};
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
+  qemu_plugin_register_vcpu_syscall_cb(id, (_id: Any, _vcpu: number, num: bigint) => {
+    since = num === 73n ? Date.now() : Infinity;
+  });
+  return 0;
+}
+`;
+
+Deno.test("a plugin whose process copies itself unasked is unloaded with its copies: no process is left, few ever run", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const dir = await tempDir("plume-hostile-self-copy-");
+  const plugin = join(dir, "copies_itself.ts");
+  await Deno.writeTextFile(plugin, COPIES_ITSELF);
+  const ownSession = processes().get(Deno.pid)?.session;
+  const before = new Set(processes().keys());
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
+    // The guest waits (read's timeout, no fork), then computes: the copies come while plume waits for it.
+    args: [...start, "-plugin", plugin, busybox, "sh", "-c", "echo start; read -t 2 x; echo $((6 * 7))"],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = plume.output();
+  let ended = false;
+  output.finally(() => (ended = true));
+  const sessions = new Set<number>();
+  let most = 0;
+  while (!ended) {
+    const plugins = [...processes()].filter(([pid, p]) =>
+      p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z" && !before.has(pid)
+    );
+    for (const [, p] of plugins) sessions.add(p.session);
+    most = Math.max(most, plugins.length);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await output;
+  await new Promise((r) => setTimeout(r, 300));
+  const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
+  for (const [pid] of left) Deno.kill(pid, "SIGKILL");
+  assertEquals(text(r.stdout), "start\n42\n");
+  assertEquals(r.code, 0);
+  assertMatch(
+    text(r.stderr),
+    /^plume: plugin '[^']*copies_itself\.ts' \(#1\): its process made (a copy|\d+ copies) of itself that plume did not ask for; plugin unloaded, the guest goes on\n$/,
+  );
+  assertEquals(left.map(([pid, p]) => `${pid} ${p.state}`), [], "processes left after plume ended");
+  // Without the check, all 8 (three forks each a copy) run until plume ends; it ends them within 100 ms.
+  assert(most <= 4, `plugin processes at once: ${most}`);
+});
+
+/**
+ * Granted only the reading of one file, names that file's read-only
+ * descriptor as the channel of its copy at each guest fork (trying the
+ * descriptors from 3 up, one a fork): plume opened what the reply named
+ * for writing, and took `F_GET_SEALS`' failure (-1, every bit set) on a
+ * file that is no memfd for "sealed", so a file of the channel's size was
+ * mapped as the copy's channel and written (an attacker helper's find).
+ */
+const NAMES_GRANTED_FILE = `${PLUGIN_HEAD}const A = Atomics as Any, store = A.store;
+let fd = 2;
+A.store = (v: Any, i: number, x: number) => {
+  if (i === 0 && x === 4 && v.buffer.byteLength === 1 << 20 && v[7] === 14 && v[10] > 0) v[11] = ++fd;
+  return store.call(Atomics, v, i, x);
+};
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[]): number {
+  Deno.openSync(argv[0].slice(5), { read: true });
+  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
+  return 0;
+}
+`;
+
+Deno.test("a plugin granted the reading of a file cannot have plume write it as a copy's channel", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const dir = await tempDir("plume-hostile-read-grant-");
+  const plugin = join(dir, "names_granted_file.ts"), file = join(dir, "victim.bin");
+  await Deno.writeTextFile(plugin, NAMES_GRANTED_FILE);
+  await Deno.writeFile(file, new Uint8Array(LAYOUT.size));
+  const r = await new Deno.Command(plumeCommand()[0], {
+    args: [
+      ...plumeCommand().slice(1),
+      "-plugin",
+      `${plugin},file=${file}`,
+      "-plugin-allow",
+      `read=${file}`,
+      busybox,
+      "sh",
+      "-c",
+      "for i in $(seq 24); do (true); done; echo done",
+    ],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(text(r.stdout), "done\n");
+  assertEquals(r.code, 0);
+  for (const line of text(r.stderr).trimEnd().split("\n")) {
+    assertMatch(line, /^plume: plugin '[^']*names_granted_file\.ts' \(#1\): fork: /);
+  }
+  // Not one byte of the file changed.
+  const bytes = await Deno.readFile(file);
+  assertEquals(bytes.length, LAYOUT.size);
+  assertEquals(bytes.some((b) => b !== 0), false);
 });

@@ -34,4 +34,13 @@ export interface VcpuHooks {
   flush(): void;
   /** The process is ending, with this exit status: last chance for plugins to report. */
   atexit(status: number): void;
+  /**
+   * Called between slices and at least every {@link HOUSEKEEPING_MS} while
+   * the guest waits, whatever it does: for checks that must happen now and
+   * then (plugins' processes looked at for copies plume did not ask for).
+   */
+  housekeeping?(): void;
 }
+
+/** How long the scheduler's sleeps last at most when the hooks do {@link VcpuHooks.housekeeping}. */
+export const HOUSEKEEPING_MS = 100;

@@ -21,6 +21,7 @@ import { childEndCode } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
 import { SI_USER, SIG_IGN, SIGCHLD } from "../linux/signals.ts";
 import type { Cpu } from "../cpu/state.ts";
+import { HOUSEKEEPING_MS } from "../cpu/vcpu_hooks.ts";
 import { eventLoop, type Scheduler, sleep } from "./scheduler.ts";
 import type { DebugServer } from "./debug_loop.ts";
 
@@ -108,6 +109,7 @@ export class ProcessRunner {
           idle = false;
         }
       }
+      for (const s of this.runs) s.hooks?.housekeeping?.();
       if (this.runs.some((s) => !round.includes(s))) idle = false;
       // A replay never waits for the outside world: a round in which no process could go on is a divergence.
       if (idle && first.proc.runLog?.replaying) first.proc.runLog.stuck();
@@ -131,6 +133,8 @@ export class ProcessRunner {
         const r = first.deadlock();
         return r.kind === "exit" ? r.status : 1;
       }
+      // Housekeeping goes on while every process waits (a plugin's process could copy itself meanwhile).
+      if (this.runs.some((s) => s.hooks?.housekeeping)) ms = Math.min(ms, HOUSEKEEPING_MS);
       if (this.debug?.attached) sleep(Math.min(ms, DEBUG_POLL_MS), hostFds);
       else if (!host.active) sleep(ms, hostFds);
       else if (hostFds.length > 0) {

@@ -39,7 +39,7 @@ import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
 import { type Debugger, runDebugSlice } from "./debug_loop.ts";
-import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
+import { HOUSEKEEPING_MS, type VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import type { RaisedSignal } from "../linux/run_log.ts";
 
 /**
@@ -193,8 +193,14 @@ export class Scheduler {
     for (;;) {
       const r = this.step(false);
       if (r.kind === "exit") return r.status;
-      if (r.kind === "idle") sleep(r.ms, r.hostFds);
+      if (r.kind === "idle") sleep(this.waitMs(r.ms), r.hostFds);
+      this.hooks?.housekeeping?.();
     }
+  }
+
+  /** How long to wait for the guest at once: at most {@link HOUSEKEEPING_MS} when the hooks keep house. */
+  private waitMs(ms: number): number {
+    return this.hooks?.housekeeping ? Math.min(ms, HOUSEKEEPING_MS) : ms;
   }
 
   /**
@@ -207,14 +213,15 @@ export class Scheduler {
       const r = this.step(true);
       if (r.kind === "exit") return r.status;
       if (!host.active) {
-        if (r.kind === "idle") sleep(r.ms, r.hostFds);
+        if (r.kind === "idle") sleep(this.waitMs(r.ms), r.hostFds);
       } else if (r.kind === "idle" && r.hostFds.length > 0) {
         // A host poll blocks the event loop: keep it short so that host signals still get through.
         sleep(Math.min(r.ms, YIELD_INTERVAL_MS), r.hostFds);
         await eventLoop(host, 1);
       } else {
-        await eventLoop(host, r.kind === "idle" ? r.ms : 1);
+        await eventLoop(host, r.kind === "idle" ? this.waitMs(r.ms) : 1);
       }
+      this.hooks?.housekeeping?.();
     }
   }
 

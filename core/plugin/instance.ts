@@ -68,10 +68,11 @@ export interface PluginProcess {
    */
   forked?(pid: number, channelFd: number, stderrFd: number): PluginProcess;
   /**
-   * Ends the copies of this process made for forked guests that plume was
-   * not told of or refused (absent where processes are not copied).
+   * Ends the copies of this process that plume was not told of, refused,
+   * or never asked for (absent where processes are not copied); returns
+   * how many it ended.
    */
-  endStrays?(): void;
+  endStrays?(): number;
   /**
    * Waits, at most `ms` since the copy was found, until a copy made for a
    * forked guest serves its channel (absent for other processes).

@@ -183,20 +183,18 @@ interface ProcessFamily {
  * Ends the processes in `f`'s session that are children of plume but not
  * known to it: copies the plugin's process made for a forked guest whose
  * pid plume was never told (the fork call failed) or refused (the reply
- * named another). Unseen, each would live as long as plume, one more per
- * guest fork, past `-plugin-forks`.
+ * named another), or made when no guest forked at all (a plugin that
+ * drives its own process's fork code: an attacker helper's find, 2^N
+ * processes). Unseen, each would live as long as plume, past
+ * `-plugin-forks` and `-plugin-memory`. Returns how many it ended.
  */
-function endStrays(f: ProcessFamily): void {
+function endStrays(f: ProcessFamily): number {
   const o = os();
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync("/proc")];
-  } catch {
-    return; // no /proc to look in: nothing to find
-  }
-  for (const e of entries) {
-    const pid = Number(e.name);
-    if (!Number.isInteger(pid) || pid <= 0 || f.known.has(pid) || !isStray(f, pid)) continue;
+  let ended = 0;
+  for (const pid of plumeChildren()) {
+    if (
+      !Number.isInteger(pid) || pid <= 0 || f.known.has(pid) || dying.some((d) => d.pid === pid) || !isStray(f, pid)
+    ) continue;
     const pidfd = o.pidfd(pid);
     // Looked at again once held: the pidfd names that very process, whatever reuses its pid later.
     if (pidfd < 0) continue;
@@ -205,9 +203,35 @@ function endStrays(f: ProcessFamily): void {
       continue;
     }
     o.signal(pidfd, 9);
-    dying.push(pidfd);
+    dying.push({ pidfd, pid });
+    ended++;
   }
   collectCopies();
+  return ended;
+}
+
+/**
+ * The pids of plume's children (`/proc/self/task/TID/children`: a few
+ * small files, where a look at every process read all of `/proc`), or of
+ * every process where the kernel does not list children.
+ */
+function plumeChildren(): number[] {
+  const pids: number[] = [];
+  try {
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      for (const word of Deno.readTextFileSync(`/proc/self/task/${task.name}/children`).split(" ")) {
+        if (word.trim() !== "") pids.push(Number(word));
+      }
+    }
+    return pids;
+  } catch {
+    // No children lists (or no /proc): every process, if /proc is there at all.
+  }
+  try {
+    return [...Deno.readDirSync("/proc")].map((e) => Number(e.name));
+  } catch {
+    return [];
+  }
 }
 
 /** Whether process `pid` is a child of plume in `f`'s session. */
@@ -252,10 +276,18 @@ class ForkedSandbox implements PluginProcess {
     this.stderrFd = -1;
     let fd = -1;
     try {
-      fd = o.open(`/proc/${pid}/fd/${channelFd | 0}`, true, true);
-      const seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW;
-      if ((o.seals(fd) & seals) !== seals || o.size(fd) !== LAYOUT.size) {
-        throw new PluginFailure("fork: the copy's channel is not a sealed memfd of the channel's size");
+      // Read-only first: the copy names the descriptor, and only a sealed memfd of the channel's size is opened for
+      // writing, through plume's own descriptor (which the copy cannot change in between). F_GET_SEALS fails (-1,
+      // every bit set) on any other file: a file the plugin may only read once passed for a channel and was written.
+      const named = o.open(`/proc/${pid}/fd/${channelFd | 0}`, false, true);
+      try {
+        const seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW, has = o.seals(named);
+        if (has < 0 || (has & seals) !== seals || o.size(named) !== LAYOUT.size) {
+          throw new PluginFailure("fork: the copy's channel is not a sealed memfd of the channel's size");
+        }
+        fd = o.open(`/proc/self/fd/${named}`, true, true);
+      } finally {
+        o.close(named);
       }
       this.channel = mappedChannel(o.map(fd, LAYOUT.size), { wait: o.futexWait, wake: o.futexWake });
       // Read only for the death message; whatever the copy named, opening it must not wait.
@@ -312,8 +344,8 @@ class ForkedSandbox implements PluginProcess {
     return new ForkedSandbox(pid, channelFd, stderrFd, this.family, this.memoryMb);
   }
 
-  endStrays(): void {
-    endStrays(this.family);
+  endStrays(): number {
+    return endStrays(this.family);
   }
 
   deathMessage(): string {
@@ -335,7 +367,7 @@ class ForkedSandbox implements PluginProcess {
     if (this.killed) return;
     this.killed = true;
     const o = os();
-    if (this.pidfd >= 0) o.signal(this.pidfd, 9), dying.push(this.pidfd);
+    if (this.pidfd >= 0) o.signal(this.pidfd, 9), dying.push({ pidfd: this.pidfd, pid: this.pid });
     if (this.stderrFd >= 0) o.close(this.stderrFd);
     this.stderrFd = this.pidfd = -1;
     this.family.known.delete(this.pid);
@@ -344,20 +376,21 @@ class ForkedSandbox implements PluginProcess {
 }
 
 /**
- * Pidfds of killed copies not collected yet. A copy is a child of plume
+ * Killed copies not collected yet (pidfd and pid: not strays to end, or
+ * count, again). A copy is a child of plume
  * that Deno does not know, so plume collects it itself; a killed process
  * takes milliseconds to go, which a fork's end does not wait for: each
  * kill collects those gone meanwhile (those left when plume ends go with
  * it).
  */
-const dying: number[] = [];
+const dying: { pidfd: number; pid: number }[] = [];
 
 /** Collects the killed copies that ended, closing their pidfds. */
 function collectCopies(): void {
   const o = os();
   for (let i = dying.length - 1; i >= 0; i--) {
-    if (!o.reap(dying[i], false)) continue;
-    o.close(dying[i]);
+    if (!o.reap(dying[i].pidfd, false)) continue;
+    o.close(dying[i].pidfd);
     dying.splice(i, 1);
   }
 }
@@ -513,8 +546,8 @@ export class Sandbox {
   }
 
   /** Ends the copies of this process made for forked guests that plume does not know (see `endStrays`). */
-  endStrays(): void {
-    endStrays(this.family);
+  endStrays(): number {
+    return endStrays(this.family);
   }
 
   /**
