@@ -326,15 +326,19 @@ export class Scheduler {
       call.waiter.cancel();
       return true;
     }
+    // A wait that is over ends with its result even when a signal came meanwhile (whose handler then runs on the
+    // way back, as Linux does): a waitpid whose child's SIGCHLD has a handler returns the child, not EINTR.
+    if (pollBlockedCall(proc, t, now)) {
+      this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+      return true;
+    }
     if (effect !== undefined) {
       const restart = call.waiter.restart === "restart" && (effect.flags & BigInt(SA_RESTART)) !== 0n;
       interruptBlockedCall(proc, t, restart);
       if (!restart) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
       return true;
     }
-    if (!pollBlockedCall(proc, t, now)) return false;
-    this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
-    return true;
+    return false;
   }
 
   /** Delivers `t`'s signals and runs it for one slice; accounts its run time and its exit. */

@@ -607,7 +607,14 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
   const count = Math.min(sizeArg(a[4]), MAX_RW_COUNT);
   const inOff = a[1] === 0 ? (inp as HostFile).offset : readOffset(proc, a[1]);
   const outOff = a[3] === 0 ? (out as HostFile).offset : readOffset(proc, a[3]);
-  const n = copyData(proc, cpu, inp, out, count, inOff, outOff);
+  // As Linux's generic_copy_file_checks: the count is cut at the input's end first (a copy within one file would
+  // otherwise go on reading what it wrote), and within one file the ranges may not overlap.
+  const si = (inp as HostFile).stat(), so = (out as HostFile).stat();
+  const upTo = Math.min(count, Math.max(0, Number(si.size) - inOff));
+  if (si.dev === so.dev && si.ino === so.ino && outOff + upTo > inOff && outOff < inOff + upTo) {
+    throw new SyscallError(E.EINVAL, "Overlapping ranges of one file");
+  }
+  const n = copyData(proc, cpu, inp, out, upTo, inOff, outOff);
   if (a[1] === 0) (inp as HostFile).offset += n;
   else writeOffset(proc, a[1], inOff + n);
   if (a[3] === 0) (out as HostFile).offset += n;

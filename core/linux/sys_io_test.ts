@@ -291,6 +291,27 @@ Deno.test(
 );
 
 Deno.test(
+  "copy_file_range refuses overlapping ranges of one file (as Linux), through one descriptor or two",
+  withEnv((env) => {
+    Deno.writeTextFileSync(env.path("f"), "abcdefghij");
+    const fd = open(env, "f", O_RDWR), again = open(env, "f", O_RDWR);
+    const from = env.alloc(8), to = env.alloc(8);
+    const copy = (a: number, b: number, n: number, out = fd) => {
+      env.mem.view.setBigInt64(from, BigInt(a), true);
+      env.mem.view.setBigInt64(to, BigInt(b), true);
+      return env.call("copy_file_range", fd, from, out, to, n, 0);
+    };
+    assertEquals(copy(0, 2, 4), -E.EINVAL);
+    assertEquals(copy(2, 0, 4, again), -E.EINVAL);
+    assertEquals(Deno.readTextFileSync(env.path("f")), "abcdefghij");
+    // Apart, or overlapping only past the end of the input (the count is cut there first), they copy.
+    assertEquals(copy(0, 6, 4), 4);
+    assertEquals(copy(8, 10, 4), 2);
+    assertEquals(Deno.readTextFileSync(env.path("f")), "abcdefabcdcd");
+  }),
+);
+
+Deno.test(
   "fsync, fdatasync and fallocate act on regular files",
   withEnv((env) => {
     const fd = open(env, "f", O_RDWR | O_CREAT);

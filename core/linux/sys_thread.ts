@@ -179,8 +179,12 @@ function forkProcess(
   t.tid = child.pid;
   if (newsp !== 0) t.setXNumber(2, newsp);
   t.setXNumber(10, 0);
-  const thread = child.thread(t);
-  thread.blocked = proc.thread(cpu).blocked;
+  const thread = child.thread(t), parent = proc.thread(cpu);
+  thread.blocked = parent.blocked;
+  // The alternate signal stack too (Linux resets it only for a CLONE_VM process that is no vfork, refused above).
+  thread.altStackSp = parent.altStackSp;
+  thread.altStackSize = parent.altStackSize;
+  thread.altStackFlags = parent.altStackFlags;
   if (flags & CLONE.CHILD_CLEARTID) thread.clearChildTid = childTid;
   if (flags & CLONE.CHILD_SETTID) storeTid(child.mem, childTid, child.pid);
   if (flags & CLONE.PARENT_SETTID) storeTid(proc.mem, parentTid, child.pid);

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/ucontext.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures;
@@ -345,8 +346,54 @@ static void alternate_stack(void) {
     check(on_alt && depth > 100, "stack overflow caught on the alternate stack");
   }
   signal(SIGSEGV, SIG_DFL);
+
+  /* A forked child keeps the alternate stack (and its handler's SA_ONSTACK). */
+  install(SIGUSR1, on_alt_usr, SA_ONSTACK);
+  pid_t child = fork();
+  if (child == 0) {
+    stack_t in;
+    sigaltstack(0, &in);
+    on_alt = 0;
+    raise(SIGUSR1);
+    _exit(in.ss_sp == altstack && in.ss_flags == 0 && on_alt ? 0 : 1);
+  }
+  int status = -1;
+  waitpid(child, &status, 0);
+  check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fork: the child keeps the alternate stack");
+  signal(SIGUSR1, SIG_DFL);
   ss.ss_flags = SS_DISABLE;
   sigaltstack(&ss, 0);
+}
+
+/* ---- a wait that is over ends with its result, a signal meanwhile or not ------ */
+
+static void finished_waits(void) {
+  install(SIGCHLD, on_usr, 0); /* no SA_RESTART: a wait a signal interrupts fails with EINTR */
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(50 * 1000);
+    _exit(9);
+  }
+  int status = -1;
+  pid_t r = waitpid(child, &status, 0);
+  check(r == child && WIFEXITED(status) && WEXITSTATUS(status) == 9,
+        "waitpid with a SIGCHLD handler: the child, not EINTR");
+  int p[2];
+  if (pipe(p) != 0) perror("pipe");
+  child = fork();
+  if (child == 0) {
+    usleep(50 * 1000);
+    (void)!write(p[1], "y", 1);
+    _exit(0);
+  }
+  char c = 0;
+  ssize_t n = read(p[0], &c, 1);
+  check(n == 1 && c == 'y', "read from a pipe a child writes to and exits: the byte, not EINTR");
+  waitpid(child, 0, 0);
+  close(p[0]);
+  close(p[1]);
+  signal(SIGCHLD, SIG_DFL);
+  show_events("SIGCHLD handler");
 }
 
 /* ---- waiting for signals ---------------------------------------------------- */
@@ -530,6 +577,7 @@ int main(int argc, char **argv) {
   alternate_stack();
   waiting();
   restart();
+  finished_waits();
   printf("signals: %d failure(s)\n", failures);
   return failures != 0;
 }
