@@ -100,14 +100,19 @@ const HOST_RECHECK_MS = 10;
 /**
  * Lets the event loop run for `ms` milliseconds (at least 1: a
  * `setTimeout(0)` did not let signal listeners run, measured), or until a
- * host signal arrives.
+ * host signal arrives. The time is an `AbortSignal.timeout`, not a
+ * `setTimeout`: Deno's global `setTimeout` is Node's, and its first call
+ * loads `node:timers` and what that imports (4.7–7.6 ms, measured in an
+ * empty script, against 0.3–0.5 ms). A timer a host signal made
+ * pointless runs out unheard.
  */
 export function eventLoop(host: HostSignals, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(done, Math.min(Math.max(ms, 1), 2 ** 31 - 1));
+    const timer = AbortSignal.timeout(Math.min(Math.max(ms, 1), 2 ** 31 - 1));
+    timer.addEventListener("abort", done);
     host.onSignal = done;
     function done() {
-      clearTimeout(timer);
+      timer.removeEventListener("abort", done);
       host.onSignal = () => {};
       resolve();
     }
