@@ -339,8 +339,7 @@ export class Scheduler {
     }
     if (effect !== undefined) {
       const restart = call.waiter.restart === "restart" && (effect.flags & BigInt(SA_RESTART)) !== 0n;
-      interruptBlockedCall(proc, t, restart);
-      if (!restart) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+      if (!interruptBlockedCall(proc, t, restart)) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
       return true;
     }
     return false;

@@ -269,5 +269,6 @@ export function sendAll(
       return undefined;
     },
     cancel() {},
+    partial: () => done > 0 ? done : undefined,
   });
 }

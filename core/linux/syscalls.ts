@@ -104,6 +104,16 @@ function errnoOf(op: () => number, name: string): number {
 /** Writes a finished call's result to a0 and its `-strace` result, unless the handler set the registers itself. */
 function complete(proc: Process, cpu: Cpu, d: SyscallDef | undefined, ret: number, raw: readonly bigint[] | undefined) {
   if (!(d?.setsRegisters && ret >= 0)) cpu.setXNumber(10, ret);
+  // A call that put a temporary signal mask in place (ppoll, pselect6, epoll_pwait) gives the old one back as it
+  // returns, unless a signal interrupted it (then the handler runs under the temporary one first): Linux's
+  // restore_saved_sigmask_unless(ret == -EINTR). A signal only the temporary mask let through stays pending.
+  if (ret !== -E.EINTR) {
+    const t = proc.thread(cpu);
+    if (t.savedMask !== undefined) {
+      t.blocked = t.savedMask;
+      t.savedMask = undefined;
+    }
+  }
   if (raw !== undefined && !d?.strace?.noReturn) proc.log.write(formatResult(d?.strace, BigInt(ret), raw, proc.mem));
 }
 
@@ -200,12 +210,18 @@ export function pollBlockedCall(proc: Process, t: ThreadState, now: number): boo
  * Ends the system call thread `t` is blocked in because a signal handler
  * is about to run: with `restart` the `ecall` runs again when the handler
  * returns (a0 still holds the first argument), otherwise the call fails
- * with `EINTR`.
+ * with `EINTR`; a call that had done part of its work returns that
+ * (`Waiter.partial`). Returns whether the call is to run again.
  */
-export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boolean): void {
+export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boolean): boolean {
   const call = t.call!;
   t.call = undefined;
   call.waiter.cancel();
+  const partial = call.waiter.partial?.();
+  if (partial !== undefined) {
+    complete(proc, t.cpu, TABLE[call.nr], partial, call.straceArgs);
+    return false;
+  }
   if (restart) {
     t.cpu.pc -= 4;
     // qemu shows the kernel's ERESTARTSYS.
@@ -213,4 +229,5 @@ export function interruptBlockedCall(proc: Process, t: ThreadState, restart: boo
   } else {
     complete(proc, t.cpu, TABLE[call.nr], -E.EINTR, call.straceArgs);
   }
+  return restart;
 }

@@ -50,6 +50,13 @@ export interface Waiter {
    * Linux does on interruption (write the remaining time of a sleep).
    */
   cancel(): void;
+  /**
+   * The call's result when a signal handler interrupts it after part of it
+   * was done (a stream `send` that sent some bytes returns their count, as
+   * Linux's does, neither `EINTR` nor a restart that would send them
+   * again); undefined, or absent, when nothing was done.
+   */
+  partial?(): number | undefined;
 }
 
 /**

@@ -65,12 +65,6 @@ function mapAgain(address: number, bytes: number, target: number): boolean {
 }
 
 /**
- * How often plume looks for copies of plugins' processes it did not ask
- * for (ms): reading plume's children lists costs 0.1–0.3 ms.
- */
-const STRAY_CHECK_MS = 100;
-
-/**
  * The emulator side of all plugin instances.
  *
  * @example
@@ -325,25 +319,17 @@ export class PluginCore implements VcpuHooks {
     else this.shutdown();
   }
 
-  /** When {@link housekeeping} next looks at the plugins' processes (`performance.now()`). */
-  private nextStrayCheck = 0;
-
   /**
-   * Between slices and while the guest waits (`VcpuHooks.housekeeping`), at
-   * most every {@link STRAY_CHECK_MS}: a plugin whose process made copies
-   * of itself that plume did not ask for (only a plugin driving its own
-   * process's fork code can) has them ended and is unloaded.
+   * Between slices and while the guest waits (`VcpuHooks.housekeeping`):
+   * plume looks for copies of plugins' processes it did not ask for (at
+   * most every 100 ms: `PluginProcess.strays`), ends them, and unloads a
+   * plugin that made any, in every process that runs it.
    */
   housekeeping(): void {
-    const now = performance.now();
-    if (now < this.nextStrayCheck) return;
-    this.nextStrayCheck = now + STRAY_CHECK_MS;
     for (const inst of this.instances) {
-      if (!inst.alive) continue;
-      const strays = inst.process.endStrays?.() ?? 0;
-      if (strays > 0) {
-        const copies = strays === 1 ? "a copy" : `${strays} copies`;
-        this.unload(inst, `its process made ${copies} of itself that plume did not ask for`);
+      const strays = inst.process.strays?.() ?? 0;
+      if (inst.alive && strays > 0) {
+        this.unload(inst, `its process made copies of itself that plume did not ask for (${strays} ended)`);
       }
     }
   }

@@ -74,6 +74,12 @@ export interface PluginProcess {
    */
   endStrays?(): number;
   /**
+   * How many copies of this plugin's processes that plume did not ask for
+   * it has ended, in all (absent where processes are not copied); looks
+   * for new ones first, at most every 100 ms.
+   */
+  strays?(): number;
+  /**
    * Waits, at most `ms` since the copy was found, until a copy made for a
    * forked guest serves its channel (absent for other processes).
    *
@@ -247,6 +253,7 @@ export class PluginInstance {
       if (this.process.gone()) throw this.dead("streamed callbacks");
       this.drainText();
       this.checkRingWatchdog(since);
+      this.process.strays?.(); // a full ring may take the watchdog's time too (see callInner)
       Atomics.store(w, RING.PRODUCER_WAITING, 1);
       if (Atomics.load(w, RING.TAIL) === tail) this.waiter.wait(w, RING.TAIL, tail, SLICE_MS);
       Atomics.store(w, RING.PRODUCER_WAITING, 0);
@@ -356,6 +363,9 @@ export class PluginInstance {
       if (this.process.gone()) throw this.dead(CALL_NAMES[op]);
       this.drainText();
       this.checkWatchdog(op, started);
+      // Copies of plugins' processes plume did not ask for are looked for while it waits too (a call may take the
+      // watchdog's time), but not during a fork call: the copy it makes is not known before its reply.
+      if (op !== OP.FORK) this.process.strays?.();
       this.sleep(CTL.STATE, s);
       i = 0;
     }

@@ -177,16 +177,45 @@ function parentAndSession(pid: number): { ppid: number; session: number } | unde
 interface ProcessFamily {
   session: number;
   known: Set<number>;
+  /** Copies nobody asked for that {@link watchStrays} ended (not those a fork refused). */
+  unasked: number;
+}
+
+/** Every plugin's family, unloaded plugins' too: copies that outlived their plugin are still ended. */
+const families: ProcessFamily[] = [];
+
+/** How often plume looks for copies of plugins' processes it did not ask for (ms): a look costs 0.1–0.3 ms. */
+const STRAY_CHECK_MS = 100;
+let nextStrayCheck = 0;
+
+/**
+ * At most every {@link STRAY_CHECK_MS}: ends the copies of every plugin's
+ * process that plume did not ask for (only a plugin driving its own
+ * process's fork code makes them: an attacker helper's find, 2^N
+ * processes, past `-plugin-forks` and `-plugin-memory`), looking again
+ * until none is left, as a copy may make another meanwhile; counts them
+ * in their family's {@link ProcessFamily.unasked}.
+ */
+function watchStrays(): void {
+  const now = performance.now();
+  if (now < nextStrayCheck) return;
+  nextStrayCheck = now + STRAY_CHECK_MS;
+  for (const f of families) {
+    for (let pass = 0; pass < 64; pass++) {
+      const ended = endStrays(f);
+      f.unasked += ended;
+      if (ended === 0) break;
+    }
+  }
 }
 
 /**
  * Ends the processes in `f`'s session that are children of plume but not
  * known to it: copies the plugin's process made for a forked guest whose
  * pid plume was never told (the fork call failed) or refused (the reply
- * named another), or made when no guest forked at all (a plugin that
- * drives its own process's fork code: an attacker helper's find, 2^N
- * processes). Unseen, each would live as long as plume, past
- * `-plugin-forks` and `-plugin-memory`. Returns how many it ended.
+ * named another), or made when no guest forked at all ({@link
+ * watchStrays}). Unseen, each would live as long as plume. Returns how
+ * many it ended.
  */
 function endStrays(f: ProcessFamily): number {
   const o = os();
@@ -348,6 +377,12 @@ class ForkedSandbox implements PluginProcess {
     return endStrays(this.family);
   }
 
+  /** The copies of this plugin's processes plume did not ask for and ended, in all ({@link watchStrays} runs first). */
+  strays(): number {
+    watchStrays();
+    return this.family.unasked;
+  }
+
   deathMessage(): string {
     try {
       const [text] = getString(this.channel.ctl, DEATH);
@@ -491,7 +526,8 @@ export class Sandbox {
     }
     this.pid = this.child.pid;
     this.session = this.pid;
-    this.family = { session: this.session, known: new Set([this.pid]) };
+    this.family = { session: this.session, known: new Set([this.pid]), unasked: 0 };
+    families.push(this.family);
     this.pidfd = o.pidfd(this.pid);
     this.child.status.then((s) => {
       this.reaped = s.signal === null ? { code: s.code } : { signal: SIGNAL_NUMBERS[s.signal] ?? 0 };
@@ -548,6 +584,12 @@ export class Sandbox {
   /** Ends the copies of this process made for forked guests that plume does not know (see `endStrays`). */
   endStrays(): number {
     return endStrays(this.family);
+  }
+
+  /** The copies of this plugin's processes plume did not ask for and ended, in all ({@link watchStrays} runs first). */
+  strays(): number {
+    watchStrays();
+    return this.family.unasked;
   }
 
   /**

@@ -20,6 +20,7 @@
  * Output holds only relations and counts (no addresses or times). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -396,6 +397,32 @@ static void finished_waits(void) {
   show_events("SIGCHLD handler");
 }
 
+/* ppoll's temporary mask goes away as it returns a count: a signal only that mask let through stays pending. */
+static void temporary_mask(void) {
+  install(SIGUSR1, on_usr, 0);
+  sigset_t block, empty, cur, pending;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR1);
+  sigemptyset(&empty);
+  sigprocmask(SIG_BLOCK, &block, 0);
+  raise(SIGUSR1);
+  int p[2];
+  if (pipe(p) != 0) perror("pipe");
+  (void)!write(p[1], "x", 1);
+  struct pollfd f = {.fd = p[0], .events = POLLIN};
+  int r = ppoll(&f, 1, 0, &empty);
+  int ran = nevents;
+  sigprocmask(SIG_SETMASK, 0, &cur);
+  sigpending(&pending);
+  check(r == 1 && ran == 0 && sigismember(&cur, SIGUSR1) && sigismember(&pending, SIGUSR1),
+        "ppoll returning a count: its mask goes away, the signal stays pending");
+  sigprocmask(SIG_UNBLOCK, &block, 0);
+  show_events("SIGUSR1 once unblocked");
+  close(p[0]);
+  close(p[1]);
+  signal(SIGUSR1, SIG_DFL);
+}
+
 /* ---- waiting for signals ---------------------------------------------------- */
 
 static void waiting(void) {
@@ -578,6 +605,7 @@ int main(int argc, char **argv) {
   waiting();
   restart();
   finished_waits();
+  temporary_mask();
   printf("signals: %d failure(s)\n", failures);
   return failures != 0;
 }

@@ -671,6 +671,24 @@ static void interrupted(void) {
   struct itimerval off = {0};
   setitimer(ITIMER_REAL, &off, NULL);
   printf("recv with SA_RESTART handlers: %d, alarms %d\n", (int)n, alarms);
+  /* A blocking stream send a signal interrupts after some bytes went returns their count, with or without
+   * SA_RESTART (restarted, it would send them again); nothing reads the other end. */
+  alarm_peer = -1;
+  for (int restart = 0; restart < 2; restart++) {
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGALRM, &sa, NULL);
+    int p[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, p);
+    static char big[4 << 20];
+    setitimer(ITIMER_REAL, &it, NULL);
+    errno = 0;
+    ssize_t sent = send(p[0], big, sizeof big, 0);
+    int e = errno;
+    printf("send interrupted%s: %s (errno %d)\n", restart ? " with SA_RESTART" : "",
+           sent > 0 && sent < (ssize_t)sizeof big ? "part of it" : sent == -1 ? "-1" : "all or none", e);
+    close(p[0]);
+    close(p[1]);
+  }
   signal(SIGALRM, SIG_DFL);
   close(c);
   close(a);
