@@ -108,7 +108,7 @@ const HOST_RECHECK_MS = 10;
  */
 export function eventLoop(host: HostSignals, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = AbortSignal.timeout(Math.min(Math.max(ms, 1), 2 ** 31 - 1));
+    const timer = AbortSignal.timeout(Math.min(Math.max(ms || 0, 1), 2 ** 31 - 1)); // NaN: at once, as setTimeout
     timer.addEventListener("abort", done);
     host.onSignal = done;
     function done() {
