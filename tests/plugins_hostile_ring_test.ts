@@ -530,6 +530,88 @@ Deno.test("a plugin whose process copies itself unasked is unloaded with its cop
 });
 
 /**
+ * Holds back its answer to a guest fork's call for 3 s while the copy it
+ * made for it (and each copy of that) copies itself as fast as it can: a
+ * window in which plume did not look (an attacker helper's find: 513
+ * processes, gigabytes with large scoreboards). Now one unknown process is
+ * all a fork call may have.
+ */
+const STALLS_FORK = `${PLUGIN_HEAD}const A = Atomics as Any, load = A.load, store = A.store;
+const STATE = 0, OP = 7, FORK = 14, CALL = 1, DONE = 4, IDLE = 0;
+let budget = 6, forging = false, legit = false, armed = false, used = false;
+A.load = (v: Any, i: number) => {
+  const r = load.call(Atomics, v, i);
+  if (i !== STATE || v.buffer.byteLength !== 1 << 20) return r;
+  if (r === CALL && v[OP] === FORK && !used) legit = true;
+  if (!armed || forging || budget <= 0 || r !== IDLE) return r;
+  budget--;
+  forging = true;
+  v[OP] = FORK;
+  v[10] = 0;
+  return CALL;
+};
+A.store = (v: Any, i: number, x: number) => {
+  if (i === STATE && v.buffer.byteLength === 1 << 20) {
+    if (forging) {
+      forging = false;
+      if (x === DONE) return x;
+    } else if (legit && x === IDLE) { // the copy plume asked for starts copying itself
+      legit = false;
+      used = true;
+      armed = true;
+    } else if (legit && x === DONE) { // its parent holds back the reply
+      legit = false;
+      used = true;
+      const until = Date.now() + 3000;
+      while (Date.now() < until) { /* spin */ }
+    }
+  }
+  return store.call(Atomics, v, i, x);
+};
+${INSTALLS}`;
+
+Deno.test("a plugin that holds back a fork call's answer while its copy copies itself is cut short: few processes ever run", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const dir = await tempDir("plume-hostile-stalls-fork-");
+  const plugin = join(dir, "stalls_fork.ts");
+  await Deno.writeTextFile(plugin, STALLS_FORK);
+  const ownSession = processes().get(Deno.pid)?.session;
+  const before = new Set(processes().keys());
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
+    args: [...start, "-plugin", plugin, busybox, "sh", "-c", "echo start; (true); echo done"],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = plume.output();
+  let ended = false;
+  output.finally(() => (ended = true));
+  // How long more plugin processes ran than the plugin's own and the copy its fork call names.
+  let crowdedMs = 0, last = performance.now();
+  while (!ended) {
+    const plugins = [...processes()].filter(([pid, p]) =>
+      p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z" && !before.has(pid)
+    );
+    const now = performance.now();
+    if (plugins.length > 2) crowdedMs += now - last;
+    last = now;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await output;
+  assertEquals(text(r.stdout), "start\ndone\n");
+  assertEquals(r.code, 0);
+  assertMatch(text(r.stderr), /^(plume: plugin '[^']*stalls_fork\.ts' \(#1\): [^\n]*\n)+$/);
+  assertMatch(text(r.stderr), /its process made copies of itself that plume did not ask for/);
+  // Without the look during the call, the copies (65: 2^6 + 1) ran for all of its 3 s; an exponential growth may
+  // still reach dozens between two looks 100 ms apart, but not for long.
+  assert(crowdedMs < 1500, `more than two plugin processes for ${crowdedMs.toFixed(0)} ms`);
+});
+
+/**
  * Granted only the reading of one file, names that file's read-only
  * descriptor as the channel of its copy at each guest fork (trying the
  * descriptors from 3 up, one a fork): plume opened what the reply named

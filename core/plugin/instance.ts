@@ -76,9 +76,11 @@ export interface PluginProcess {
   /**
    * How many copies of this plugin's processes that plume did not ask for
    * it has ended, in all (absent where processes are not copied); looks
-   * for new ones first, at most every 100 ms.
+   * for new ones first, at most every 100 ms. With `forking` (a fork call
+   * of this process is under way) one unknown copy is the one its reply
+   * will name.
    */
-  strays?(): number;
+  strays?(forking?: boolean): number;
   /**
    * Waits, at most `ms` since the copy was found, until a copy made for a
    * forked guest serves its channel (absent for other processes).
@@ -364,8 +366,8 @@ export class PluginInstance {
       this.drainText();
       this.checkWatchdog(op, started);
       // Copies of plugins' processes plume did not ask for are looked for while it waits too (a call may take the
-      // watchdog's time), but not during a fork call: the copy it makes is not known before its reply.
-      if (op !== OP.FORK) this.process.strays?.();
+      // watchdog's time); during a fork call, one unknown copy is the one the reply will name.
+      this.process.strays?.(op === OP.FORK);
       this.sleep(CTL.STATE, s);
       i = 0;
     }

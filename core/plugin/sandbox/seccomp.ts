@@ -73,6 +73,9 @@ const ALWAYS_X86_64: Readonly<Record<string, [number, Rule]>> = {
   clone: [56, "thread"],
   clone3: [435, "enosys"],
   setrlimit: [160, "deny"],
+  // A copy leaving the plugin's session would be out of plume's sight (it ends unknown copies in that session).
+  setsid: [112, "deny"],
+  setpgid: [109, "deny"],
   prlimit64: [302, "query"],
   setpriority: [141, "deny"],
   ioprio_set: [251, "deny"],

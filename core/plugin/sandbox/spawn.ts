@@ -196,13 +196,14 @@ let nextStrayCheck = 0;
  * until none is left, as a copy may make another meanwhile; counts them
  * in their family's {@link ProcessFamily.unasked}.
  */
-function watchStrays(): void {
+function watchStrays(forking?: ProcessFamily): void {
   const now = performance.now();
   if (now < nextStrayCheck) return;
   nextStrayCheck = now + STRAY_CHECK_MS;
   for (const f of families) {
     for (let pass = 0; pass < 64; pass++) {
-      const ended = endStrays(f);
+      // The family whose fork call is under way may have one unknown child: the copy its reply will name.
+      const ended = endStrays(f, f === forking ? 1 : 0);
       f.unasked += ended;
       if (ended === 0) break;
     }
@@ -214,16 +215,18 @@ function watchStrays(): void {
  * known to it: copies the plugin's process made for a forked guest whose
  * pid plume was never told (the fork call failed) or refused (the reply
  * named another), or made when no guest forked at all ({@link
- * watchStrays}). Unseen, each would live as long as plume. Returns how
- * many it ended.
+ * watchStrays}). Unseen, each would live as long as plume. With `allowed`
+ * of them or fewer it ends none (a fork call's copy before its reply
+ * names it). Returns how many it ended.
  */
-function endStrays(f: ProcessFamily): number {
+function endStrays(f: ProcessFamily, allowed = 0): number {
   const o = os();
+  const strays = plumeChildren().filter((pid) =>
+    Number.isInteger(pid) && pid > 0 && !f.known.has(pid) && !dying.some((d) => d.pid === pid) && isStray(f, pid)
+  );
+  if (strays.length <= allowed) return 0;
   let ended = 0;
-  for (const pid of plumeChildren()) {
-    if (
-      !Number.isInteger(pid) || pid <= 0 || f.known.has(pid) || dying.some((d) => d.pid === pid) || !isStray(f, pid)
-    ) continue;
+  for (const pid of strays) {
     const pidfd = o.pidfd(pid);
     // Looked at again once held: the pidfd names that very process, whatever reuses its pid later.
     if (pidfd < 0) continue;
@@ -361,6 +364,8 @@ class ForkedSandbox implements PluginProcess {
         this.kill();
         throw new PluginFailure(`fork: the copy did not start within ${ms / 1000} s (watchdog)`);
       }
+      // Known by now: copies it or its parent make meanwhile are looked for (a copy may take the watchdog's time).
+      watchStrays();
       this.channel.waiter.wait(this.ci, CTL.STATE, state, 5);
     }
   }
@@ -377,9 +382,13 @@ class ForkedSandbox implements PluginProcess {
     return endStrays(this.family);
   }
 
-  /** The copies of this plugin's processes plume did not ask for and ended, in all ({@link watchStrays} runs first). */
-  strays(): number {
-    watchStrays();
+  /**
+   * The copies of this plugin's processes plume did not ask for and ended,
+   * in all ({@link watchStrays} runs first; `forking` during a fork call of
+   * this process).
+   */
+  strays(forking = false): number {
+    watchStrays(forking ? this.family : undefined);
     return this.family.unasked;
   }
 
@@ -586,9 +595,13 @@ export class Sandbox {
     return endStrays(this.family);
   }
 
-  /** The copies of this plugin's processes plume did not ask for and ended, in all ({@link watchStrays} runs first). */
-  strays(): number {
-    watchStrays();
+  /**
+   * The copies of this plugin's processes plume did not ask for and ended,
+   * in all ({@link watchStrays} runs first; `forking` during a fork call of
+   * this process).
+   */
+  strays(forking = false): number {
+    watchStrays(forking ? this.family : undefined);
     return this.family.unasked;
   }
 
