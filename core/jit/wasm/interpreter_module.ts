@@ -1,8 +1,11 @@
 /**
  * The WebAssembly interpreter's module (`interpreter.ts` runs it): one
  * function that runs blocks from their records in the code memory, the
- * M extension's helpers it calls (the regions' own, `region.ts`), and the
- * two slow paths it imports. Built by `deno task gen` into
+ * M extension's helpers it calls (the regions' own, `region.ts`), the
+ * two slow paths it imports, and a second function that decodes a new
+ * block into its records ({@link scanBody}, from the encoding table's
+ * patterns, which `build/gen_wasm_interpreter.ts` passes in). Built by
+ * `deno task gen` into
  * `interpreter_module_generated.ts`, so that a run does not build it at
  * start-up (2.5–3 ms of JavaScript that V8 has not compiled yet, against
  * 0.3 ms to compile the module); a test checks that the file is current.
