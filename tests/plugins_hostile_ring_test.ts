@@ -167,6 +167,57 @@ function processes(): Map<number, { state: string; ppid: number; session: number
   return found;
 }
 
+/** What {@link runWatchingPlugins} saw. */
+interface WatchedRun {
+  /** plume's output. */
+  r: Deno.CommandOutput;
+  /** At each look (every 20 ms while plume ran): ms since the start, and how many plugin processes were alive. */
+  looks: { at: number; alive: number }[];
+  /** How long plume ran (ms). */
+  took: number;
+  /** The plugin processes' sessions, seen while plume ran. */
+  sessions: Set<number>;
+  /** Processes still alive in those sessions 300 ms after plume ended ("pid state"; killed then): they outlived it. */
+  left: string[];
+}
+
+/**
+ * Runs plume with `args` in `dir` and looks at its plugin processes (its
+ * children in other sessions than the test's) every 20 ms while it runs,
+ * then for what is left in their sessions once it ended.
+ */
+async function runWatchingPlugins(dir: string, args: string[], stdin: "piped" | "null" = "null"): Promise<WatchedRun> {
+  const ownSession = processes().get(Deno.pid)?.session;
+  const before = new Set(processes().keys());
+  const [deno, ...start] = plumeCommand();
+  const plume = new Deno.Command(deno, {
+    args: [...start, ...args],
+    cwd: dir,
+    env: guestEnv(dir),
+    clearEnv: true,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = plume.output();
+  let ended = false;
+  output.finally(() => (ended = true));
+  const looks: WatchedRun["looks"] = [], sessions = new Set<number>(), began = performance.now();
+  while (!ended) {
+    const plugins = [...processes()].filter(([pid, p]) =>
+      p.ppid === plume.pid && p.session !== ownSession && !before.has(pid)
+    );
+    for (const [, p] of plugins) sessions.add(p.session);
+    looks.push({ at: performance.now() - began, alive: plugins.filter(([, p]) => p.state !== "Z").length });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const r = await output, took = performance.now() - began;
+  await new Promise((r) => setTimeout(r, 300));
+  const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
+  for (const [pid] of left) Deno.kill(pid, "SIGKILL");
+  return { r, looks, took, sessions, left: left.map(([pid, p]) => `${pid} ${p.state}`) };
+}
+
 /** The start of each hostile plugin below. */
 const PLUGIN_HEAD = `
 import { type PluginId, qemu_plugin_register_vcpu_tb_trans_cb, type QemuInfo } from "qemu-plugin";
@@ -301,38 +352,16 @@ Deno.test("a copy of a plugin's process that plume was not told of is ended at o
   const dir = await tempDir("plume-hostile-fork-hidden-");
   const plugin = join(dir, "hides_copy.ts");
   await Deno.writeTextFile(plugin, HIDES_COPY);
-  const [deno, ...start] = plumeCommand();
-  const plume = new Deno.Command(deno, {
-    args: [
-      ...start,
-      "-plugin",
-      plugin,
-      busybox,
-      "sh",
-      "-c",
-      // Eight forks, then a wait in the shell itself (read's timeout): every copy made is there by then.
-      "for i in 1 2 3 4 5 6 7 8; do (true); done; echo forked; read -t 2 x; echo done",
-    ],
-    cwd: dir,
-    env: guestEnv(dir),
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = plume.output();
-  let ended = false;
-  output.finally(() => (ended = true));
-  const ownSession = processes().get(Deno.pid)?.session;
-  let most = 0;
-  while (!ended) {
-    const plugins = [...processes().values()].filter((p) =>
-      p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z"
-    );
-    most = Math.max(most, plugins.length);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const r = await output;
+  const { r, looks } = await runWatchingPlugins(dir, [
+    "-plugin",
+    plugin,
+    busybox,
+    "sh",
+    "-c",
+    // Eight forks, then a wait in the shell itself (read's timeout): every copy made is there by then.
+    "for i in 1 2 3 4 5 6 7 8; do (true); done; echo forked; read -t 2 x; echo done",
+  ], "piped");
+  const most = Math.max(0, ...looks.map((l) => l.alive));
   assertEquals(text(r.stdout), "forked\ndone\n");
   assertEquals(r.code, 0);
   const lines = text(r.stderr).trimEnd().split("\n");
@@ -382,46 +411,21 @@ Deno.test("a plugin that replaces BigInt chooses no system call of its process's
   const dir = await tempDir("plume-hostile-fork-forged-");
   const plugin = join(dir, "forges_syscall.ts");
   await Deno.writeTextFile(plugin, FORGES_SYSCALL);
-  const ownSession = processes().get(Deno.pid)?.session;
-  const before = new Set(processes().keys());
-  const [deno, ...start] = plumeCommand();
-  const plume = new Deno.Command(deno, {
-    args: [
-      ...start,
-      "-plugin-watchdog",
-      "10",
-      "-plugin",
-      plugin,
-      busybox,
-      "sh",
-      "-c",
-      "echo a; (echo b; exit 3); echo c $?",
-    ],
-    cwd: dir,
-    env: guestEnv(dir),
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
   // The plugin's sessions, seen while plume runs: whatever is left in them after plume ends outlived it.
-  const sessions = new Set<number>();
-  const output = plume.output();
-  let ended = false;
-  output.finally(() => (ended = true));
-  while (!ended) {
-    for (const [pid, p] of processes()) {
-      if (p.ppid === plume.pid && p.session !== ownSession && !before.has(pid)) sessions.add(p.session);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const r = await output;
-  await new Promise((r) => setTimeout(r, 300));
-  const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
-  for (const [pid] of left) Deno.kill(pid, "SIGKILL");
+  const { r, sessions, left } = await runWatchingPlugins(dir, [
+    "-plugin-watchdog",
+    "10",
+    "-plugin",
+    plugin,
+    busybox,
+    "sh",
+    "-c",
+    "echo a; (echo b; exit 3); echo c $?",
+  ]);
   assertEquals(text(r.stdout), "a\nb\nc 3\n");
   assertEquals(r.code, 0);
   assert(sessions.size > 0, "no plugin process seen");
-  assertEquals(left.map(([pid, p]) => `${pid} ${p.state}`), [], `processes left after plume ended: ${text(r.stderr)}`);
+  assertEquals(left, [], `processes left after plume ended: ${text(r.stderr)}`);
   // Nothing went wrong for plume to report: the plugin's BigInt is called by nothing of the sandbox's.
   assertEquals(text(r.stderr), "");
 });
@@ -481,40 +485,14 @@ Deno.test("a plugin whose process copies itself unasked is unloaded with its cop
   const dir = await tempDir("plume-hostile-self-copy-");
   const plugin = join(dir, "copies_itself.ts");
   await Deno.writeTextFile(plugin, COPIES_ITSELF);
-  const ownSession = processes().get(Deno.pid)?.session;
   // Three forks 300 ms apart (each copy forks too: 8 processes without the check), then forks as fast as the
   // copies can make them (a review's find: copies made while plume ended the others outlived the unload).
   for (const [args, bound] of [[",budget=3,gap=300", 4], [",budget=8,gap=0", 512]] as const) {
-    const before = new Set(processes().keys());
-    const [deno, ...start] = plumeCommand();
-    const plume = new Deno.Command(deno, {
-      // The guest waits (read's timeout, no fork), then computes: the copies come while plume waits for it.
-      args: [...start, "-plugin", plugin + args, busybox, "sh", "-c", "echo start; read -t 2 x; echo $((6 * 7))"],
-      cwd: dir,
-      env: guestEnv(dir),
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = plume.output();
-    let ended = false;
-    output.finally(() => (ended = true));
-    const sessions = new Set<number>(), began = performance.now();
-    let most = 0, lastSeen = 0;
-    while (!ended) {
-      const plugins = [...processes()].filter(([pid, p]) =>
-        p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z" && !before.has(pid)
-      );
-      for (const [, p] of plugins) sessions.add(p.session);
-      most = Math.max(most, plugins.length);
-      if (plugins.length > 0) lastSeen = performance.now() - began;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const r = await output, took = performance.now() - began;
-    await new Promise((r) => setTimeout(r, 300));
-    const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
-    for (const [pid] of left) Deno.kill(pid, "SIGKILL");
+    // The guest waits (read's timeout, no fork), then computes: the copies come while plume waits for it.
+    const guest = [busybox, "sh", "-c", "echo start; read -t 2 x; echo $((6 * 7))"];
+    const { r, looks, took, left } = await runWatchingPlugins(dir, ["-plugin", plugin + args, ...guest], "piped");
+    const most = Math.max(0, ...looks.map((l) => l.alive));
+    const lastSeen = Math.max(0, ...looks.filter((l) => l.alive > 0).map((l) => l.at));
     assertEquals(text(r.stdout), "start\n42\n", args);
     assertEquals(r.code, 0, args);
     assertMatch(
@@ -522,7 +500,7 @@ Deno.test("a plugin whose process copies itself unasked is unloaded with its cop
       /^plume: plugin '[^']*copies_itself\.ts' \(#1\): its process made copies of itself that plume did not ask for \(\d+ ended\); plugin unloaded, the guest goes on\n$/,
       args,
     );
-    assertEquals(left.map(([pid, p]) => `${pid} ${p.state}`), [], `${args}: processes left after plume ended`);
+    assertEquals(left, [], `${args}: processes left after plume ended`);
     assert(most <= bound, `${args}: plugin processes at once: ${most}`);
     // The plugin's processes were all gone well before the guest's two seconds of waiting ended.
     assert(lastSeen < took - 500, `${args}: a plugin process ran until ${lastSeen} ms of ${took}`);
@@ -576,32 +554,16 @@ Deno.test("a plugin that holds back a fork call's answer while its copy copies i
   const dir = await tempDir("plume-hostile-stalls-fork-");
   const plugin = join(dir, "stalls_fork.ts");
   await Deno.writeTextFile(plugin, STALLS_FORK);
-  const ownSession = processes().get(Deno.pid)?.session;
-  const before = new Set(processes().keys());
-  const [deno, ...start] = plumeCommand();
-  const plume = new Deno.Command(deno, {
-    args: [...start, "-plugin", plugin, busybox, "sh", "-c", "echo start; (true); echo done"],
-    cwd: dir,
-    env: guestEnv(dir),
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = plume.output();
-  let ended = false;
-  output.finally(() => (ended = true));
+  const { r, looks } = await runWatchingPlugins(dir, [
+    "-plugin",
+    plugin,
+    busybox,
+    "sh",
+    "-c",
+    "echo start; (true); echo done",
+  ]);
   // How long more plugin processes ran than the plugin's own and the copy its fork call names.
-  let crowdedMs = 0, last = performance.now();
-  while (!ended) {
-    const plugins = [...processes()].filter(([pid, p]) =>
-      p.ppid === plume.pid && p.session !== ownSession && p.state !== "Z" && !before.has(pid)
-    );
-    const now = performance.now();
-    if (plugins.length > 2) crowdedMs += now - last;
-    last = now;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const r = await output;
+  const crowdedMs = looks.reduce((sum, l, k) => l.alive > 2 ? sum + l.at - (k > 0 ? looks[k - 1].at : 0) : sum, 0);
   assertEquals(text(r.stdout), "start\ndone\n");
   assertEquals(r.code, 0);
   assertMatch(text(r.stderr), /^(plume: plugin '[^']*stalls_fork\.ts' \(#1\): [^\n]*\n)+$/);
