@@ -176,6 +176,10 @@ export class TbCache {
     if (this.wasmInterpreter) this.wasmInterpreter.chaining = on;
   }
   private chaining = true;
+  /** Whether a new block the WebAssembly interpreter runs gets chain credit: not while traced, unchained or counted. */
+  private get chainsNewBlocks(): boolean {
+    return this.chaining && !this.trace && !this.noChain && !this.countedSlices;
+  }
   /**
    * Regions count the blocks they finish against the vCPU's `blocksLeft`
    * (`compileRegion`), for slices of an exact number of blocks in every
@@ -286,8 +290,7 @@ export class TbCache {
     if (this.warmupEnd < 0) this.warmupEnd = performance.now() + this.warmupMs;
     const it = this.wasmInterpreter ??= wasmInterpreterOf(w);
     const hits = this.warmupMs > 0 ? -WARMUP_EXTRA_RUNS : 0;
-    const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
-    const credit = chains && hits < 0 ? -hits : 0;
+    const credit = this.chainsNewBlocks && hits < 0 ? -hits : 0;
     const got = it.scan(pc, this.maxInsns, this.mem.size, credit);
     if (got === undefined) return undefined;
     const tb = new ScannedBlock(pc, got.raws, got.end, this.translated + 1, hits, this.extensions);
@@ -340,8 +343,7 @@ export class TbCache {
         if (fn) return withEntryActions(tb.pc, instr, this.rt.P, fn, tb.pcs);
       } else {
         // Only blocks still far from their compile threshold may be chained into (see wasm/interpreter.ts).
-        const chains = this.chainInterpreted && !this.trace && !this.noChain && !this.countedSlices;
-        const fn = this.wasmInterpreter.block(tb, chains && tb.hits < 0 ? -tb.hits : 0);
+        const fn = this.wasmInterpreter.block(tb, this.chainsNewBlocks && tb.hits < 0 ? -tb.hits : 0);
         if (fn) return fn;
       }
       if (lead) tb.hits = 0; // the JavaScript interpreter runs it after all (its code memory is full)
