@@ -125,3 +125,23 @@ Deno.test("the interpreter's scan makes the blocks the JavaScript path makes, ac
   }
   assertEquals(scanned > 2000, true, `${scanned} blocks scanned`);
 });
+
+Deno.test("the interpreter's scan agrees with the JavaScript path at the end of what guest memory maps, and past the end", () => {
+  const mem = new AddressSpace(1 << 24);
+  // The last page of an address space is never mapped: the highest code ends where it begins.
+  const top = mem.size - PAGE;
+  assertEquals(mem.mmap(top - PAGE, PAGE, PROT_READ | PROT_EXEC, { name: "top", fixed: true }), top - PAGE);
+  const it = new WasmInterpreter(makeRuntime(mem).wasm!);
+  // A compressed addi in the last halfword (the block ends there), then the low half of a full-size instruction
+  // whose high half lies on the unmapped page (nothing to run: the JavaScript path reports the fault).
+  for (const [lo, block] of [[0x0505, true], [0x0513, false]] as const) {
+    mem.view.setUint16(top - 2, lo, true);
+    const { js, scan } = bothWays(mem, it, top - 2, 256);
+    assertEquals(scan, js);
+    assertEquals(scan?.end, block ? top : undefined);
+  }
+  // Past the end of guest memory, and far past it (pcs of 2^32 and more): never scanned.
+  for (const pc of [mem.size, mem.size + 2, 2 ** 32, 2 ** 32 + 0x10000, 2 ** 40]) {
+    assertEquals(it.scan(pc, 256, mem.size, 0), undefined, pc.toString(16));
+  }
+});
