@@ -42,6 +42,8 @@ interface Workload {
   sysroot?: string;
   /** `-cpu` for both emulators; the comparison is then with QEMU 10 (`.cache/debian/qemu-user`), which has them. */
   cpu?: string;
+  /** Several processes: the instruction count (of one process, counted without `fork`) would mislead. */
+  forks?: boolean;
 }
 
 /** QEMU 10's qemu-riscv64 (build/fetch_debian.sh qemu-user, amd64), for the rows of extensions QEMU 7.2 lacks. */
@@ -176,6 +178,13 @@ async function main(): Promise<void> {
       sysroot: LUA_ROOT,
       memory: true,
     },
+    // A shell script's way of working: a subshell (fork, wait, exit) per iteration.
+    {
+      name: "busybox sh: 200 subshells (fork)",
+      argv: [BUSYBOX, "sh", "-c", "i=0; while [ $i -lt 200 ]; do (i=$i); i=$((i+1)); done"],
+      memory: true,
+      forks: true,
+    },
     // The same work on one thread and on four: qemu runs threads in parallel, plume one after another.
     { name: "threads_cpu 1 thread (own)", argv: [`${GUEST}threads_cpu`, "1", "80000000"] },
     { name: "threads_cpu 4 threads (own)", argv: [`${GUEST}threads_cpu`, "4", "80000000"] },
@@ -193,7 +202,7 @@ async function main(): Promise<void> {
   const header = ["workload", "guest insns", "qemu s", "plume s", "plume/qemu", "qemu MIPS", "plume MIPS", "RSS ratio"];
   console.log(header.join(" | "));
   for (const w of workloads) {
-    const insns = values.quick ? 0n : countInstructions(w.argv, w.sysroot, w.cpu);
+    const insns = values.quick || w.forks ? 0n : countInstructions(w.argv, w.sysroot, w.cpu);
     const L = [...(w.sysroot ? ["-L", w.sysroot] : []), ...(w.cpu ? ["-cpu", w.cpu] : [])];
     const qemu = w.cpu ? QEMU10 : "qemu-riscv64";
     if (w.cpu && !exists(QEMU10)) {

@@ -62,7 +62,7 @@ const SOLO_SLICE_MS = 5;
  * `setTimeout`), so this keeps the cost near 2 % and a signal's delay
  * under a tenth of a second.
  */
-const YIELD_INTERVAL_MS = 50;
+export const YIELD_INTERVAL_MS = 50;
 /** Dispatch budget of a slice ended by time. */
 const SOLO_BUDGET = 1 << 30;
 /** Exit status of a run ended because every thread waits forever. */

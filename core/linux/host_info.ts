@@ -106,6 +106,18 @@ export function hostUptime(): number {
   }
 }
 
+let uptimeAtStart: { seconds: number; at: number } | undefined;
+
+/**
+ * Seconds since boot now, for clocks and start times: {@link hostUptime}
+ * read once, then advanced by plume's own clock (never decreasing; each
+ * `fork` needs a start time, and `/proc/uptime` was read for each).
+ */
+export function uptimeNow(): number {
+  if (uptimeAtStart === undefined) uptimeAtStart = { seconds: hostUptime(), at: performance.now() };
+  return uptimeAtStart.seconds + (performance.now() - uptimeAtStart.at) / 1000;
+}
+
 /** What `uname` reports about the host kernel. */
 export interface HostUname {
   /** Host name. */

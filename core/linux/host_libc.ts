@@ -2,8 +2,8 @@
  * The few host C library calls Deno has no API for, made through Deno's
  * foreign-function interface and loaded on first use: `poll` (readiness of
  * the host's standard streams), `utimensat` (nanosecond times and
- * `UTIME_OMIT`), `lchown`, `statfs`, `getrusage` and `clock_gettime` (the
- * process's CPU time). Each caller has a fallback for when the library
+ * `UTIME_OMIT`), `lchown`, `statfs`, `getrusage`, `clock_gettime` (the
+ * process's CPU time) and `madvise` (giving guest pages back: `core/mem/host_pages.ts`). Each caller has a fallback for when the library
  * cannot be loaded (no `--allow-ffi`, no glibc): {@link libc} then returns
  * null.
  *
@@ -21,6 +21,7 @@ const SYMBOLS = {
   statfs: { parameters: ["buffer", "buffer"], result: "i32" },
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

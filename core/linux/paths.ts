@@ -337,6 +337,8 @@ function hostReadlink(path: string): string {
 
 /** Contents of `/proc/self/maps` for the guest's address space. */
 export function procMaps(proc: Process): string {
+  // An ended process (a zombie) has no memory: Linux shows nothing, and its space may be another process's now.
+  if (proc.exitStatus !== null) return "";
   const hex = (n: number, w: number) => n.toString(16).padStart(w, "0");
   const lines = proc.mem.mappings.map((m) => {
     const perms = (m.prot & 1 ? "r" : "-") + (m.prot & 2 ? "w" : "-") + (m.prot & 4 ? "x" : "-") + "p";
@@ -378,6 +380,7 @@ export function procCmdline(proc: Process): Uint8Array {
  * memory is no longer readable.
  */
 export function procAuxv(proc: Process): Uint8Array {
+  if (proc.exitStatus !== null) return new Uint8Array(0); // no memory, as in procMaps
   const { at, bytes } = proc.auxv;
   return bytes > 0 && proc.mem.allows(at, bytes, "read") ? proc.mem.u8.slice(at, at + bytes) : new Uint8Array(0);
 }

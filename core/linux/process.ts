@@ -13,7 +13,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
 import { FdTable } from "./fd_table.ts";
-import { hostUmask, hostUptime } from "./host_info.ts";
+import { hostUmask, uptimeNow } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
 import { ResourceLimits } from "./rlimits.ts";
@@ -103,15 +103,15 @@ export class Process {
    * Current working directory (absolute host path). The guest's, kept
    * here: plume never changes the host process's directory.
    */
-  cwd: string = Deno.cwd();
+  cwd: string;
   /** File mode creation mask. */
-  umask: number = hostUmask();
+  umask: number;
   /** Signal dispositions and raised signals. */
-  readonly signals: SignalState = new SignalState();
+  readonly signals: SignalState;
   /** User and group ids. */
-  readonly creds: Credentials = Credentials.fromHost();
+  readonly creds: Credentials;
   /** Resource limits. */
-  readonly rlimits: ResourceLimits = new ResourceLimits();
+  readonly rlimits: ResourceLimits;
   /** `MAP_SHARED` file mappings. */
   readonly sharedMaps: SharedMappings = new SharedMappings();
   /** Threads by thread id, in creation order (the scheduler's round-robin order). */
@@ -175,7 +175,7 @@ export class Process {
   /** Where the program's auxiliary vector lies on its initial stack (`/proc/self/auxv`). */
   auxv: GuestRange = { at: 0, bytes: 0 };
   /** When the process started, in clock ticks since the host booted (`/proc/self/stat`'s `starttime`). */
-  readonly startTime: number = Math.floor(hostUptime() * 100);
+  readonly startTime: number = Math.floor(uptimeNow() * 100);
   /** The host program this process exec'd (`host_exec.ts`), while it runs. */
   hostProgram: Deno.ChildProcess | undefined;
   /** Settles when the host program this process exec'd ends (`host_exec.ts`); undefined when there is none. */
@@ -191,8 +191,14 @@ export class Process {
     this.mem = mem;
     this.log = log;
     this.parent = parent;
+    // A forked child reads nothing from the host: what it inherits is its parent's (which may have changed it).
     if (parent === undefined) {
       this.family = new ProcessTable<Process>(this.pid);
+      this.cwd = Deno.cwd();
+      this.umask = hostUmask();
+      this.signals = new SignalState();
+      this.creds = Credentials.fromHost();
+      this.rlimits = new ResourceLimits();
     } else {
       this.family = parent.family;
       this.pid = this.family.newPid();

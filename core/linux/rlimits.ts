@@ -77,7 +77,12 @@ function toRlim(v: number): bigint {
 export class ResourceLimits {
   private readonly limits: RLimit[];
 
-  constructor() {
+  /** @param limits the limits to start from (a copy's), else the host's */
+  constructor(limits?: readonly RLimit[]) {
+    if (limits !== undefined) {
+      this.limits = limits.map((l) => ({ ...l }));
+      return;
+    }
     const host = hostLimits();
     this.limits = DEFAULTS.map(([cur, max], i) => {
       const h = host.get(i);
@@ -85,11 +90,9 @@ export class ResourceLimits {
     });
   }
 
-  /** An independent copy (what `fork` gives the child). */
+  /** An independent copy (what `fork` gives the child), made without reading the host's limits again. */
   copy(): ResourceLimits {
-    const c = new ResourceLimits();
-    this.limits.forEach((l, i) => c.limits[i] = { ...l });
-    return c;
+    return new ResourceLimits(this.limits);
   }
 
   /** The limit of `resource`; `EINVAL` for an unknown one. */

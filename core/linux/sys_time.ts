@@ -16,7 +16,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readValidTimespec, StructBuf, writeTimespec, writeTimeval } from "./guest_struct.ts";
-import { hostUptime } from "./host_info.ts";
+import { uptimeNow } from "./host_info.ts";
 import type { Process } from "./process.ts";
 import { Blocked } from "./wait.ts";
 import { libc } from "./host_libc.ts";
@@ -56,12 +56,9 @@ export function realtimeNs(): bigint {
   return BigInt(sec) * 1_000_000_000n + BigInt(Math.floor((ms - sec * 1000) * 1e6));
 }
 
-let bootOffsetMs: number | undefined;
-
 /** Nanoseconds since the host booted; never decreases. */
 export function monotonicNs(): bigint {
-  bootOffsetMs ??= hostUptime() * 1000 - performance.now();
-  return BigInt(Math.floor((bootOffsetMs + performance.now()) * 1e6));
+  return BigInt(Math.floor(uptimeNow() * 1e9));
 }
 
 /** CPU time used by the process (user + system), in nanoseconds. */

@@ -86,3 +86,49 @@ Deno.test("readCString reads across pages and stops at NUL", () => {
   assertEquals(as.readCString(a, 3 * PAGE_SIZE), s);
   assertThrows(() => as.readCString(a, 100), RangeError);
 });
+
+Deno.test("copy gives the child every page with contents, whether or not the host backs its neighbours", () => {
+  const as = new AddressSpace();
+  const stack = as.mmap(0, 2048 * PAGE_SIZE, RW, { name: "[stack]" }); // mostly never touched, as a stack
+  const data = as.mmap(0, 16 * PAGE_SIZE, RW, { name: "" });
+  const code = as.mmap(0, 4 * PAGE_SIZE, PROT_READ | PROT_EXEC, { name: "" });
+  as.u8[stack + 2047 * PAGE_SIZE + 4095] = 1;
+  as.u8[stack + 5] = 2;
+  for (let p = 0; p < 16; p++) if (p % 3 === 0) as.u8[data + p * PAGE_SIZE + p] = 10 + p;
+  as.u8.fill(0xcc, code, code + 4 * PAGE_SIZE);
+  as.u8[data + 4 * PAGE_SIZE]; // read, never written: backed by the host (its zero page) and still zero
+  const c = as.copy();
+  for (const [at, len] of [[stack, 2048], [data, 16], [code, 4]]) {
+    const end = at + len * PAGE_SIZE;
+    assertEquals(c.u8.subarray(at, end), as.u8.subarray(at, end));
+    assertEquals(c.pages.subarray(at / PAGE_SIZE, end / PAGE_SIZE), as.pages.subarray(at / PAGE_SIZE, end / PAGE_SIZE));
+  }
+  assertEquals(c.mappings, as.mappings);
+  c.release();
+  as.release();
+});
+
+Deno.test("a released space's memories serve a later one: all zeros, nothing mapped; the released one is empty", () => {
+  const spaces: AddressSpace[] = [];
+  // More than are ever made new in a row, so that some of these reuse a released space's memories.
+  for (let k = 0; k < 12; k++) {
+    const as = new AddressSpace();
+    assertEquals(as.mappings.length, 0);
+    for (const s of spaces) assert(s.buffer !== as.buffer, "a live space's memory was handed out again");
+    // Nothing of an earlier owner shows: flags, contents and what a new mapping finds.
+    assertEquals(as.pages.findIndex((f) => f !== 0), -1);
+    const a = as.mmap(0x10000000, 64 * PAGE_SIZE, RW, { name: "", fixed: true });
+    assertEquals(a, 0x10000000);
+    assertEquals(as.u8.subarray(a, a + 64 * PAGE_SIZE).findIndex((b) => b !== 0), -1);
+    as.u8.fill(0xab, a, a + 64 * PAGE_SIZE);
+    as.mmap(0x20000000, PAGE_SIZE, PROT_READ | PROT_EXEC, { name: "", fixed: true });
+    as.pages[0x20000000 / PAGE_SIZE] |= PAGE_CODE;
+    spaces.push(as);
+    if (spaces.length === 3) {
+      const done = spaces.shift()!;
+      done.release();
+      done.release(); // twice is once
+      assertEquals(done.mappings.length, 0);
+    }
+  }
+});

@@ -51,6 +51,8 @@ import { SLOT } from "../../cpu/register_arena.ts";
 import type { Cpu } from "../../cpu/state.ts";
 import type { Insn } from "../../isa/insn.ts";
 
+let interpreterModule: WebAssembly.Module | undefined;
+
 /** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */
 export class WasmInterpreter {
   private readonly code = new WebAssembly.Memory({ initial: CODE_PAGES, maximum: CODE_MAX_PAGES });
@@ -71,10 +73,9 @@ export class WasmInterpreter {
 
   constructor(private readonly w: WasmRuntime) {
     const imports = { h: { ld: w.faulting.ld, st: w.faulting.st }, m: { ...w.memories, code: this.code } };
-    const instance = new WebAssembly.Instance(
-      new WebAssembly.Module(Uint8Array.fromBase64(INTERPRETER_MODULE)),
-      imports,
-    );
+    // Compiled once per run: each forked process's interpreter is another instance of it.
+    interpreterModule ??= new WebAssembly.Module(Uint8Array.fromBase64(INTERPRETER_MODULE));
+    const instance = new WebAssembly.Instance(interpreterModule, imports);
     this.run = instance.exports.run as (slot: number, code: number, pc: number, chain: number) => number;
     this.scanBlock = instance.exports.scan as typeof this.scanBlock;
   }
