@@ -17,7 +17,7 @@
  */
 
 import type { Process } from "../linux/process.ts";
-import { childEndCode } from "../linux/process_table.ts";
+import { childEndCode, childEndStatus } from "../linux/process_table.ts";
 import { sendSignal } from "../linux/signal_delivery.ts";
 import { SI_USER, SIG_IGN, SIGCHLD } from "../linux/signals.ts";
 import type { Cpu } from "../cpu/state.ts";
@@ -178,7 +178,7 @@ export class ProcessRunner {
     const autoreap = child.exitSignal === SIGCHLD &&
       (action.handler === SIG_IGN || (action.flags & SA_NOCLDWAIT) !== 0n);
     if (child.exitSignal !== 0 && !(autoreap && action.handler === SIG_IGN)) {
-      signalFrom(child, parent, child.exitSignal, childEndCode(child));
+      signalFrom(child, parent, child.exitSignal, childEndCode(child), childEndStatus(child));
     }
     if (autoreap) {
       parent.children.splice(parent.children.indexOf(child), 1);
@@ -191,8 +191,8 @@ export class ProcessRunner {
  * Sends `to` signal `signo` (with `si_code` `code`) from process `from`, which ended: a recorded run writes it down
  * in the receiver's stream, and a replay finds it there.
  */
-function signalFrom(from: Process, to: Process, signo: number, code: number): void {
-  const sig = { signo, code, pid: from.pid, uid: from.creds.uid.real, tid: 0 };
+function signalFrom(from: Process, to: Process, signo: number, code: number, status?: number): void {
+  const sig = { signo, code, pid: from.pid, uid: from.creds.uid.real, tid: 0, status };
   if (to.runLog !== undefined) to.runLog.fromProcess(sig);
   else sendSignal(to, sig);
 }

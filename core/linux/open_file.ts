@@ -48,7 +48,7 @@ const O_NOCTTY = 0o400;
 /** Truncate to length 0. */
 const O_TRUNC = 0o1000;
 /** Every write appends. */
-const O_APPEND = 0o2000;
+export const O_APPEND = 0o2000;
 /** Non-blocking I/O. */
 export const O_NONBLOCK = 0o4000;
 /** Signal-driven I/O. */

@@ -198,6 +198,8 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         const target = hostCall(() => Deno.readLinkSync(next));
         return then(target.startsWith("/") ? target : `${from}/${target}`);
       }
+      // Only a directory can be walked through, '..' or '.' included (`file/..` was `.` for plume).
+      if (!last && !st.isDirectory) throw new SyscallError(E.ENOTDIR, `${next} is not a directory`);
       if (st.isDirectory) {
         if (knownDirectories.size >= KNOWN_DIRECTORIES) knownDirectories.clear();
         knownDirectories.add(next);

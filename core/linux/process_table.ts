@@ -93,3 +93,8 @@ const CLD_EXITED = 1, CLD_KILLED = 2;
 export function childEndCode(proc: ProcessEnd): number {
   return proc.killedBy === 0 ? CLD_EXITED : CLD_KILLED;
 }
+
+/** `si_status` of a child's end as `SIGCHLD` and `waitid` report it: its exit code, or the signal that killed it. */
+export function childEndStatus(proc: ProcessEnd): number {
+  return proc.killedBy === 0 ? (proc.exitStatus ?? 0) & 0xff : proc.killedBy;
+}

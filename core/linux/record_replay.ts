@@ -409,7 +409,8 @@ function unqueue(proc: Process, sig: PendingSignal): void {
 
 /** Writes the fields of a signal (effects and signals from other processes). */
 function writeSignal(o: RecordingWriter, g: PendingSignal): void {
-  const flags = (g.addr !== undefined ? 1 : 0) | (g.value !== undefined ? 2 : 0) | (g.info !== undefined ? 4 : 0);
+  const flags = (g.addr !== undefined ? 1 : 0) | (g.value !== undefined ? 2 : 0) | (g.info !== undefined ? 4 : 0) |
+    (g.status !== undefined ? 8 : 0);
   o.u8(g.signo).i32(g.code).f64(g.pid).f64(g.uid).f64(g.tid).u8(flags);
   if (g.addr !== undefined) o.f64(g.addr);
   if (g.value !== undefined) {
@@ -417,6 +418,7 @@ function writeSignal(o: RecordingWriter, g: PendingSignal): void {
     o.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
   }
   if (g.info !== undefined) o.u32(g.info.length).bytesOf(g.info);
+  if (g.status !== undefined) o.i32(g.status);
 }
 
 /**
@@ -885,6 +887,7 @@ export class Replayer extends RunLogBase {
     if (flags & 1) sig.addr = r.f64();
     if (flags & 2) sig.value = (BigInt(r.u32()) << 32n) | BigInt(r.u32());
     if (flags & 4) sig.info = r.take(r.u32()).slice();
+    if (flags & 8) sig.status = r.i32();
     return sig;
   }
 

@@ -137,6 +137,7 @@ export function encodeSiginfo(sig: PendingSignal): Uint8Array {
     v.setInt32(16, sig.pid, true);
     v.setUint32(20, sig.uid, true);
     if (sig.code === SI_QUEUE || sig.value !== undefined) v.setBigUint64(24, BigInt.asUintN(64, sig.value ?? 0n), true);
+    else if (sig.status !== undefined) v.setInt32(24, sig.status, true);
   }
   return b;
 }

@@ -191,6 +191,8 @@ export interface PendingSignal {
   addr?: number;
   /** `si_value` of `sigqueue`. */
   value?: bigint;
+  /** `si_status` of a `SIGCHLD` for a child's end: its exit code, or the signal that killed it. */
+  status?: number;
   /** A whole `siginfo_t` given by the sender (`rt_sigqueueinfo`): used as is. */
   info?: Uint8Array;
 }

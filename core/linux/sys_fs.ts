@@ -282,10 +282,17 @@ function sysMknodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysUnlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[2] | 0;
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
-  const path = entryArg(proc, a[0] | 0, a[1], E.EPERM);
+  const name = readPath(proc.mem, a[1]);
+  const path = entryPath(proc, a[0] | 0, name, E.EPERM);
   forgetDirectories();
   // Deno's remove takes files and empty directories alike: Linux's rmdir and unlink do not.
   const isDir = (statPath(path, true).mode & S_IFMT) === S_IFDIR;
+  // A last component of '.' or '..' names no entry of its directory (the path's walk made it the directory itself).
+  const last = name.replace(/\/+$/, "").split("/").pop();
+  if (last === "." || last === "..") {
+    if (!(flags & AT_REMOVEDIR)) throw new SyscallError(E.EISDIR, `${name} is a directory`);
+    throw new SyscallError(last === "." ? E.EINVAL : E.ENOTEMPTY, `${name} ends with ${last}`);
+  }
   if (flags & AT_REMOVEDIR) {
     if (!isDir) throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
   } else if (isDir) throw new SyscallError(E.EISDIR, `${path} is a directory`);

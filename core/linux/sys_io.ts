@@ -12,7 +12,16 @@ import { GuestMemoryError } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { accessiblePrefix, readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
 import { hostSession } from "./host_info.ts";
-import { HostFile, MAX_RW_COUNT, O_CLOEXEC, O_DIRECT, O_NONBLOCK, type OpenFile, SETFL_MASK } from "./open_file.ts";
+import {
+  HostFile,
+  MAX_RW_COUNT,
+  O_APPEND,
+  O_CLOEXEC,
+  O_DIRECT,
+  O_NONBLOCK,
+  type OpenFile,
+  SETFL_MASK,
+} from "./open_file.ts";
 import { PIPE_CAPACITY, PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -237,8 +246,8 @@ function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return n;
 }
 
-/** `RWF_*` flags of `preadv2`/`pwritev2` (hints plume has nothing to do for). */
-const RWF_KNOWN = 0x1f;
+/** `RWF_*` flags of `preadv2`/`pwritev2`: hints plume has nothing to do for, but `RWF_APPEND`. */
+const RWF_KNOWN = 0x1f, RWF_APPEND = 0x10;
 
 /** `preadv`, and `preadv2` (`v2`) with its offset -1 meaning the file position. */
 function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): number {
@@ -272,6 +281,7 @@ function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): num
 /** `pwritev`, and `pwritev2` (`v2`) with its offset -1 meaning the file position. */
 function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): number {
   if (v2 && a[5] & ~RWF_KNOWN) throw new SyscallError(E.EOPNOTSUPP, `Bad flags ${a[5]}`);
+  if (v2 && a[5] & RWF_APPEND) return appendv(proc, cpu, a);
   if (v2 && a[3] === -1) return sysWritev(proc, cpu, a);
   const f = writableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
@@ -279,6 +289,26 @@ function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): nu
   if (data.length === 0) return 0;
   const n = writeRaisingSigpipe(proc, cpu, f, data, a[3]);
   afterWrite(proc, f, a[3], n);
+  return n;
+}
+
+/**
+ * `pwritev2` with `RWF_APPEND`: this one write goes to the end of the file,
+ * as under `O_APPEND`, and moves the file position when the offset is -1
+ * (the position's), as Linux's `generic_write_checks`.
+ */
+function appendv(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const f = writableFile(proc, a[0] | 0);
+  if (!(f instanceof HostFile && f.kind === "reg")) {
+    return a[3] === -1 ? sysWritev(proc, cpu, a) : pwritev(proc, cpu, a, false);
+  }
+  if (a[3] < -1) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  if (data.length === 0) return 0;
+  const end = Number(f.stat().size);
+  const n = writeRaisingSigpipe(proc, cpu, f, data, end);
+  afterWrite(proc, f, end, n);
+  if (a[3] === -1) f.offset = end + n;
   return n;
 }
 
@@ -604,6 +634,8 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
     if (f.isDirectory()) throw new SyscallError(E.EISDIR);
     if (!(f instanceof HostFile && f.kind === "reg")) throw new SyscallError(E.EINVAL, "Not a regular file");
   }
+  // Then, as Linux's generic_file_rw_checks: no copy into a file opened to append.
+  if (out.flags & O_APPEND) throw new SyscallError(E.EBADF, "The output is opened to append");
   const count = Math.min(sizeArg(a[4]), MAX_RW_COUNT);
   const inOff = a[1] === 0 ? (inp as HostFile).offset : readOffset(proc, a[1]);
   const outOff = a[3] === 0 ? (out as HostFile).offset : readOffset(proc, a[3]);

@@ -312,6 +312,31 @@ Deno.test(
 );
 
 Deno.test(
+  "a write to append goes to the end: copy_file_range into an O_APPEND file is EBADF, pwritev2's RWF_APPEND appends",
+  withEnv((env) => {
+    Deno.writeTextFileSync(env.path("src"), "0123456789");
+    Deno.writeTextFileSync(env.path("log"), "start");
+    const src = open(env, "src", 0), log = open(env, "log", O_WRONLY | O_APPEND);
+    assertEquals(env.call("copy_file_range", src, 0, log, 0, 4, 0), -E.EBADF);
+    const fd = open(env, "log", O_RDWR);
+    const iov = env.alloc(16), text = env.str("+end");
+    env.mem.writeU64(iov, BigInt(text));
+    env.mem.writeU64(iov + 8, 4n);
+    const RWF_APPEND = 0x10;
+    // At an offset: the end all the same, and the file position stays.
+    assertEquals(env.call("pwritev2", fd, iov, 1, 0, 0, RWF_APPEND), 4);
+    assertEquals(env.call("lseek", fd, 0, 1), 0);
+    // At the file position (-1): the end, and the position moves past what was written.
+    assertEquals(env.call("pwritev2", fd, iov, 1, -1, 0, RWF_APPEND), 4);
+    assertEquals(env.call("lseek", fd, 0, 1), 13);
+    assertEquals(Deno.readTextFileSync(env.path("log")), "start+end+end");
+    // Without it, an offset is an offset.
+    assertEquals(env.call("pwritev2", fd, iov, 1, 0, 0, 0), 4);
+    assertEquals(Deno.readTextFileSync(env.path("log")), "+endt+end+end");
+  }),
+);
+
+Deno.test(
   "fsync, fdatasync and fallocate act on regular files",
   withEnv((env) => {
     const fd = open(env, "f", O_RDWR | O_CREAT);

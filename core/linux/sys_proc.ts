@@ -13,7 +13,7 @@ import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
 import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
 import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process } from "./process.ts";
-import { childEndCode, waitStatus } from "./process_table.ts";
+import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
 import { SIGCHLD } from "./signals.ts";
 import { Blocked } from "./wait.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
@@ -438,7 +438,7 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       b.u32(8, childEndCode(child));
       b.u32(16, child.pid);
       b.u32(20, child.creds.uid.real);
-      b.u32(24, child.killedBy === 0 ? (child.exitStatus ?? 0) & 0xff : child.killedBy);
+      b.u32(24, childEndStatus(child));
     }
     b.writeTo(proc.mem, infop);
   };

@@ -166,6 +166,15 @@ int main(int argc, char **argv) {
   expect_errno("open file as directory", open("a.txt/x", O_RDONLY), ENOTDIR);
   expect_errno("rmdir non-empty", rmdir("sub"), ENOTEMPTY);
   expect_errno("unlink a directory", unlink("sub"), EISDIR);
+  /* A path ending in '.' or '..' names no entry to remove, and only a directory can be walked through */
+  expect_errno("rmdir sub/.", rmdir("sub/."), EINVAL);
+  expect_errno("rmdir .", rmdir("."), EINVAL);
+  expect_errno("rmdir sub/..", rmdir("sub/.."), ENOTEMPTY);
+  expect_errno("unlink sub/.", unlink("sub/."), EISDIR);
+  expect_errno("open a.txt/..", open("a.txt/..", O_RDONLY), ENOTDIR);
+  expect_errno("open a.txt/.", open("a.txt/.", O_RDONLY), ENOTDIR);
+  expect_errno("stat a.txt/./..", stat("a.txt/./..", &st), ENOTDIR);
+  check("sub is still there", stat("sub", &st) == 0 && S_ISDIR(st.st_mode));
   expect_errno("read from a directory", read(dfd, buf, 10), EISDIR);
   list_dir(".");
   list_dir("sub");

@@ -25,10 +25,14 @@ static void check(int ok, const char *what) {
   if (!ok) failures++;
 }
 
-static volatile sig_atomic_t chld_seen;
-static void on_chld(int sig) {
+static volatile sig_atomic_t chld_seen, chld_code, chld_status, chld_pid;
+static void on_chld(int sig, siginfo_t *si, void *uc) {
   (void)sig;
+  (void)uc;
   chld_seen++;
+  chld_code = si->si_code;
+  chld_status = si->si_status;
+  chld_pid = si->si_pid;
 }
 
 static int global = 41;
@@ -37,8 +41,8 @@ int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_chld;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_sigaction = on_chld;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigaction(SIGCHLD, &sa, NULL);
 
   /* fork: the child has a copy of memory and its own pid; the parent reads what it sends. */
@@ -64,6 +68,7 @@ int main(void) {
   int st;
   check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7, "waitpid: exit status 7");
   check(chld_seen == 1, "SIGCHLD handled once");
+  check(chld_code == CLD_EXITED && chld_status == 7 && chld_pid == pid, "SIGCHLD's siginfo: CLD_EXITED, status 7, pid");
 
   /* WNOHANG while the child waits for the parent; then kill it. */
   int go[2];
@@ -79,6 +84,7 @@ int main(void) {
   check(waitpid(pid, &st, WNOHANG) == 0, "WNOHANG: the child is still running");
   kill(pid, SIGTERM);
   check(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "killed by SIGTERM");
+  check(chld_code == CLD_KILLED && chld_status == SIGTERM && chld_pid == pid, "SIGCHLD's siginfo: CLD_KILLED, SIGTERM");
   close(go[1]);
 
   /* A child killed by itself, collected with waitid. */
