@@ -29,6 +29,8 @@ export class FdTable {
   private readonly cloexec: boolean[] = [];
   /** Settings of the host terminal, shared by the standard streams. */
   readonly terminal: TerminalState;
+  /** Told of each descriptor closed (or replaced), after its reference is dropped: file locks follow closes. */
+  onClose: ((file: OpenFile) => void) | undefined = undefined;
 
   /** @param terminal the host terminal's settings (shared with the table this one was copied from) */
   constructor(terminal: TerminalState = new TerminalState()) {
@@ -81,7 +83,10 @@ export class FdTable {
     const old = this.files[fd];
     this.files[fd] = file;
     this.cloexec[fd] = cloexec;
-    if (old !== undefined) old.drop();
+    if (old !== undefined) {
+      old.drop();
+      this.onClose?.(old);
+    }
   }
 
   /** Closes `fd`; `EBADF` when it is not open. Host errors of the last close are reported. */
@@ -91,6 +96,7 @@ export class FdTable {
     this.cloexec[fd] = false;
     while (this.files.length > 0 && this.files[this.files.length - 1] === undefined) this.files.pop();
     f.drop();
+    this.onClose?.(f);
   }
 
   /** The close-on-exec flag of `fd` (which must be open). */

@@ -13,6 +13,8 @@ import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
 import { FdTable } from "./fd_table.ts";
+import { lockedFile } from "./file_locks.ts";
+import type { OpenFile } from "./open_file.ts";
 import { hostUmask, uptimeNow } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
@@ -232,6 +234,7 @@ export class Process {
       parent.children.push(this);
     }
     this.family.processes.set(this.pid, this);
+    this.fds.onClose = (f) => closedFile(this, f);
   }
 
   /** Thread id of the thread `cpu` runs (the pid for the main thread). */
@@ -276,6 +279,18 @@ export class Process {
   releaseResources(): void {
     this.sharedMaps.removeAll(this.mem);
     this.fds.closeAll();
+    this.family.locks.releaseAll(this);
     this.hostSignals.dispose();
   }
+}
+
+/**
+ * A descriptor of `proc`'s was closed: its POSIX locks on that file go (any
+ * close of the file does it, as in POSIX), and the description's own locks
+ * (`flock`, OFD) when that was its last reference.
+ */
+function closedFile(proc: Process, f: OpenFile): void {
+  const locks = proc.family.locks;
+  if (f.refs === 0) locks.releaseAll(f);
+  if (locks.holdsRanges(proc)) locks.releaseRanges(lockedFile(f), proc);
 }

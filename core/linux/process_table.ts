@@ -9,6 +9,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
+import { FileLocks } from "./file_locks.ts";
 
 /**
  * What the table reads of a process: how it ended. (`Process`, in
@@ -42,6 +43,8 @@ const PID_STRIDE = 1000;
 export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
   /** Live processes (not yet collected by their parent), by pid. */
   readonly processes: Map<number, P> = new Map();
+  /** The advisory file locks of the run's processes. */
+  readonly locks: FileLocks = new FileLocks();
   /**
    * Starts a forked process running: set by whoever schedules the
    * processes (`core/exec/process_runner.ts`); while unset, `fork` fails

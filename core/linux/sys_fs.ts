@@ -66,6 +66,8 @@ import {
 } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { cString, hostErrnoValue, libc } from "./host_libc.ts";
+import { lockedFile } from "./file_locks.ts";
+import { Blocked, waitUntil } from "./wait.ts";
 
 /** The path argument at `addr`, as a host path relative to `dirfd`. */
 function pathArg(proc: Process, dirfd: number, addr: number, sysroot = false): string {
@@ -512,14 +514,30 @@ function sysFstatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
-const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
 
-/** `flock`: no other process shares plume's files, so every lock is granted at once. */
+/**
+ * `flock`: a whole-file lock held by the open file description, against
+ * those of the run's other descriptions (`file_locks.ts`); without
+ * `LOCK_NB` a conflict waits (a signal handler with `SA_RESTART` restarts
+ * the wait, as Linux's).
+ */
 function sysFlock(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  proc.fds.get(a[0] | 0);
+  const f = proc.fds.get(a[0] | 0);
+  // LOCK_MAND (Samba's share modes) is ignored since Linux 5.15: the call succeeds and locks nothing.
+  if (a[1] & LOCK_MAND) return 0;
   const op = a[1] & ~LOCK_NB;
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SyscallError(E.EINVAL, `Bad operation ${a[1]}`);
-  return 0;
+  const locks = proc.family.locks, file = lockedFile(f);
+  const write = op === LOCK_UN ? null : op === LOCK_EX;
+  if (locks.flock(file, f, write)) return 0;
+  if (a[1] & LOCK_NB) throw new SyscallError(E.EWOULDBLOCK, `${f.path} is locked`);
+  throw new Blocked(
+    waitUntil(`flock of ${f.path}`, () => locks.flockFree(file, f, write!), () => {
+      locks.flock(file, f, write);
+      return 0;
+    }, "restart"),
+  );
 }
 
 function sysUmask(proc: Process, _cpu: Cpu, a: readonly number[]): number {

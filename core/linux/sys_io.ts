@@ -28,6 +28,7 @@ import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
 import { Blocked, waitUntil } from "./wait.ts";
+import { lockedFile, type RangeLock } from "./file_locks.ts";
 import { POLL } from "./host_poll.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
@@ -385,11 +386,105 @@ const F = {
 const FD_CLOEXEC = 1;
 const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
 
-/** Checks a `struct flock` for the no-op locking commands; returns its `l_type`. */
-function checkFlock(proc: Process, addr: number): number {
-  const type = readStruct(proc.mem, addr, 32).getInt16(0, true);
+/** `F_SETSIG`'s signal of each description. */
+const readySignals = new WeakMap<OpenFile, number>();
+
+/** A `struct flock` read and checked for a locking command: its type and byte range `[start, end)`. */
+interface LockRequest {
+  type: number;
+  start: number;
+  end: number;
+}
+
+const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+
+/**
+ * Reads the `struct flock` at `addr` (riscv64: `l_type`, `l_whence` as
+ * shorts, then `l_start`, `l_len` at 8 and 16, `l_pid` at 24) and turns
+ * its range into absolute bytes, as Linux's `flock_to_posix_lock`: a
+ * length of 0 runs to the end of the file however it grows, a negative one
+ * ends before the start.
+ */
+function readLockRequest(proc: Process, f: OpenFile, addr: number, ofd: boolean): LockRequest {
+  const v = readStruct(proc.mem, addr, 32);
+  const type = v.getInt16(0, true), whence = v.getInt16(2, true);
   if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) throw new SyscallError(E.EINVAL, `Bad l_type ${type}`);
-  return type;
+  // OFD locks belong to no process: l_pid must be 0 (Linux's fcntl_setlk and fcntl_getlk).
+  if (ofd && v.getInt32(24, true) !== 0) throw new SyscallError(E.EINVAL, "l_pid must be 0 for an OFD lock");
+  let base: number;
+  if (whence === SEEK_SET) base = 0;
+  else if (whence === SEEK_CUR) base = f instanceof HostFile ? f.offset : 0;
+  else if (whence === SEEK_END) base = f instanceof HostFile ? Number(f.stat().size) : 0;
+  else throw new SyscallError(E.EINVAL, `Bad l_whence ${whence}`);
+  let start = base + Number(v.getBigInt64(8, true));
+  const len = Number(v.getBigInt64(16, true));
+  let end = len === 0 ? Infinity : start + len;
+  if (len < 0) [start, end] = [start + len, start];
+  if (start < 0 || !Number.isFinite(start)) throw new SyscallError(E.EINVAL, `Range starts at ${start}`);
+  return { type, start, end };
+}
+
+/**
+ * Writes what `F_GETLK` found over the request: the first conflicting lock
+ * (its type, `SEEK_SET`, start, length, and pid: -1 for an OFD lock), or
+ * `F_UNLCK` in `l_type` alone. The rest of the structure stays the guest's.
+ */
+function writeLockFound(proc: Process, addr: number, found: RangeLock | undefined): void {
+  const v = readStruct(proc.mem, addr, 32);
+  if (found === undefined) v.setInt16(0, F_UNLCK, true);
+  else {
+    v.setInt16(0, found.write ? F_WRLCK : F_RDLCK, true);
+    v.setInt16(2, SEEK_SET, true);
+    v.setBigInt64(8, BigInt(found.start), true);
+    v.setBigInt64(16, found.end === Infinity ? 0n : BigInt(found.end - found.start), true);
+    v.setInt32(24, found.pid, true);
+  }
+  proc.mem.writeBytes(addr, new Uint8Array(v.buffer, v.byteOffset, 32));
+}
+
+/**
+ * `F_GETLK`, `F_SETLK`, `F_SETLKW` and their OFD forms: byte-range locks
+ * held by the process (POSIX) or by the open file description (OFD),
+ * against the run's other owners (`file_locks.ts`). A conflict is `EAGAIN`
+ * for the `SETLK`s, a wait for the `SETLKW`s (`EDEADLK` when the holder
+ * waits, directly or not, for this process: POSIX locks only, as Linux).
+ */
+function rangeLock(proc: Process, f: OpenFile, cmd: number, addr: number): number {
+  const ofd = cmd === F.OFD_GETLK || cmd === F.OFD_SETLK || cmd === F.OFD_SETLKW;
+  const req = readLockRequest(proc, f, addr, ofd);
+  const locks = proc.family.locks, file = lockedFile(f);
+  const owner = ofd ? f : proc, pid = ofd ? -1 : proc.pid;
+  const write = req.type === F_WRLCK;
+  if (cmd === F.GETLK || cmd === F.OFD_GETLK) {
+    // Asking about F_UNLCK asks nothing (Linux's fcntl_getlk).
+    if (req.type === F_UNLCK) throw new SyscallError(E.EINVAL, "F_GETLK of F_UNLCK");
+    writeLockFound(proc, addr, locks.conflict(file, owner, write, req.start, req.end));
+    return 0;
+  }
+  if ((req.type === F_RDLCK && !f.readable) || (req.type === F_WRLCK && !f.writable)) {
+    throw new SyscallError(E.EBADF, `fd not open for ${write ? "writing" : "reading"}`);
+  }
+  if (req.type === F_UNLCK) {
+    locks.setRange(file, owner, pid, null, req.start, req.end);
+    return 0;
+  }
+  const take = () => (locks.setRange(file, owner, pid, write, req.start, req.end), 0);
+  const blocker = locks.conflict(file, owner, write, req.start, req.end);
+  if (blocker === undefined) return take();
+  if (cmd === F.SETLK || cmd === F.OFD_SETLK) throw new SyscallError(E.EAGAIN, `${f.path} is locked`);
+  if (!ofd && locks.wouldDeadlock(proc, blocker.owner)) throw new SyscallError(E.EDEADLK, "waiting would deadlock");
+  const waiter = waitUntil(
+    `${ofd ? "F_OFD_SETLKW" : "F_SETLKW"} on ${f.path}`,
+    () => {
+      const now = locks.conflict(file, owner, write, req.start, req.end);
+      locks.setWaiting(owner, now?.owner);
+      return now === undefined;
+    },
+    take,
+    "restart",
+  );
+  locks.setWaiting(owner, blocker.owner);
+  throw new Blocked({ ...waiter, cancel: () => locks.setWaiting(owner, undefined) });
 }
 
 function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -412,29 +507,23 @@ function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK & ~O_DIRECT);
       return 0;
     case F.GETLK:
-    case F.OFD_GETLK: {
-      // No other process holds locks plume knows of: the region is free.
-      checkFlock(proc, arg);
-      const b = proc.mem.bytes(arg, 2, "write");
-      b[0] = F_UNLCK;
-      b[1] = 0;
-      proc.mem.noteWrite(arg, 2);
-      return 0;
-    }
+    case F.OFD_GETLK:
     case F.SETLK:
     case F.SETLKW:
     case F.OFD_SETLK:
-    case F.OFD_SETLKW: {
-      const type = checkFlock(proc, arg);
-      if ((type === F_RDLCK && !f.readable) || (type === F_WRLCK && !f.writable)) throw new SyscallError(E.EBADF);
-      return 0;
-    }
+    case F.OFD_SETLKW:
+      return rangeLock(proc, f, cmd, arg);
     case F.SETOWN:
+      return 0;
     case F.SETSIG:
+      // Kept for F_GETSIG; no signal is ever sent (no O_ASYNC delivery).
+      if (arg < 0 || arg > 64) throw new SyscallError(E.EINVAL, `Bad signal ${arg}`);
+      readySignals.set(f, arg);
       return 0;
     case F.GETOWN:
-    case F.GETSIG:
       return 0;
+    case F.GETSIG:
+      return readySignals.get(f) ?? 0;
     case F.GETLEASE:
       return F_UNLCK;
     case F.GETPIPE_SZ:

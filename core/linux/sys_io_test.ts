@@ -355,7 +355,7 @@ Deno.test(
 );
 
 Deno.test(
-  "preadv and pwritev transfer at an offset without moving the file position; flock always succeeds",
+  "preadv and pwritev transfer at an offset without moving the file position; flock takes and converts locks",
   withEnv((env) => {
     const fd = env.call("openat", -100, env.str(env.path("v")), 0o102, 0o644);
     const iov = env.alloc(32), a = env.str("abcd"), b = env.str("efgh");

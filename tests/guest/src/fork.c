@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -115,6 +116,54 @@ int main(void) {
   printf("file: %s\n", content);
   check(strcmp(content, "child,parent") == 0, "the offset is shared");
   close(fd);
+
+  /* File locks between processes: flock's belong to the open file description, fcntl's (POSIX) ones to the
+   * process and go when it closes any descriptor of the file, OFD ones to the description. A child that opens the
+   * file again conflicts with its parent's locks; through the descriptor it inherited, it shares the flock. */
+  char lpath[] = "/tmp/plume-lock-XXXXXX";
+  int lfd = mkstemp(lpath);
+  write(lfd, "0123456789", 10);
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 5};
+  check(flock(lfd, LOCK_EX) == 0 && fcntl(lfd, F_SETLK, &fl) == 0, "locks: the parent takes flock and bytes 0-4");
+  int lk[2];
+  pipe(lk);
+  pid = fork();
+  if (pid == 0) {
+    int cfd = open(lpath, O_RDWR), r = 0;
+    if (flock(cfd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK) r |= 1;
+    if (flock(lfd, LOCK_EX | LOCK_NB) == 0) r |= 2;
+    struct flock g = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = 1};
+    if (fcntl(cfd, F_GETLK, &g) == 0 && g.l_type == F_WRLCK && g.l_pid == getppid() && g.l_start == 0 && g.l_len == 5)
+      r |= 4;
+    struct flock w = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 4, .l_len = 0};
+    if (fcntl(cfd, F_SETLK, &w) == -1 && errno == EAGAIN) r |= 8;
+    w.l_start = 5;
+    if (fcntl(cfd, F_SETLK, &w) == 0) r |= 16;
+    struct flock o = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(cfd, F_OFD_SETLK, &o) == -1 && errno == EAGAIN) r |= 32;
+    o.l_pid = 1;
+    if (fcntl(cfd, F_OFD_SETLK, &o) == -1 && errno == EINVAL) r |= 64;
+    write(lk[1], &r, sizeof r);
+    /* Waits until the parent closes a descriptor of the file (its POSIX locks go then). */
+    w.l_start = 0;
+    _exit(fcntl(cfd, F_SETLKW, &w) == 0 ? 0 : 1);
+  }
+  int got = 0;
+  read(lk[0], &got, sizeof got);
+  close(lk[0]);
+  close(lk[1]);
+  check(got == 127, "locks: the child sees the parent's (flock, GETLK, SETLK, OFD; the inherited flock is shared)");
+  if (got != 127) printf("  child's bits: %d\n", got);
+  int d = dup(lfd);
+  close(d);
+  check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+        "locks: closing a duplicate frees the parent's range, which the waiting child then takes");
+  int other = open(lpath, O_RDWR);
+  check(flock(other, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK, "locks: the flock stays with its description");
+  close(lfd);
+  check(flock(other, LOCK_SH | LOCK_NB) == 0, "locks: and goes with its last descriptor");
+  close(other);
+  unlink(lpath);
 
   /* A grandchild: the child waits for it and passes its status on. */
   pid = fork();
