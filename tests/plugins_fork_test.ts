@@ -197,9 +197,19 @@ const LOOSE: [string, string[], number, boolean?][] = [
  */
 const TOLERANCE = 0.01;
 
-/** Every one of QEMU's counts has its own of plume's within the tolerance, and plume has `extra` more. */
+/**
+ * Every one of QEMU's counts has its own of plume's within the tolerance, and plume has `extra` more. With as many
+ * of each, the two sorted lists are paired in order: when plume's counts are QEMU's less a few blocks each, matching
+ * each of QEMU's to the nearest left could take the one another count needed (the fork program's twelve processes
+ * have counts 1 to 3 apart).
+ */
 function assertNear(plume: number[], qemu: number[], extra: number): void {
   assertEquals(plume.length, qemu.length + extra, `plume's ${plume} against QEMU's ${qemu}`);
+  if (extra === 0) {
+    const p = [...plume].sort((a, b) => a - b), q = [...qemu].sort((a, b) => a - b);
+    q.forEach((n, i) => assert(Math.abs(p[i] - n) <= n * TOLERANCE, `QEMU's ${q} against plume's ${p}`));
+    return;
+  }
   const left = [...plume];
   for (const n of [...qemu].sort((a, b) => a - b)) {
     let best = -1;

@@ -171,8 +171,11 @@ function processes(): Map<number, { state: string; ppid: number; session: number
 interface WatchedRun {
   /** plume's output. */
   r: Deno.CommandOutput;
-  /** At each look (every 20 ms while plume ran): ms since the start, and how many plugin processes were alive. */
-  looks: { at: number; alive: number }[];
+  /**
+   * At each look (every 20 ms while plume ran): ms since the start, how many plugin processes were alive, and how
+   * many of plume's own mappings were of plugin channels (`plume-plugin` memfds).
+   */
+  looks: { at: number; alive: number; channels: number }[];
   /** How long plume ran (ms). */
   took: number;
   /** The plugin processes' sessions, seen while plume ran. */
@@ -208,7 +211,11 @@ async function runWatchingPlugins(dir: string, args: string[], stdin: "piped" | 
       p.ppid === plume.pid && p.session !== ownSession && !before.has(pid)
     );
     for (const [, p] of plugins) sessions.add(p.session);
-    looks.push({ at: performance.now() - began, alive: plugins.filter(([, p]) => p.state !== "Z").length });
+    looks.push({
+      at: performance.now() - began,
+      alive: plugins.filter(([, p]) => p.state !== "Z").length,
+      channels: channelMappings(plume.pid),
+    });
     await new Promise((r) => setTimeout(r, 20));
   }
   const r = await output, took = performance.now() - began;
@@ -216,6 +223,15 @@ async function runWatchingPlugins(dir: string, args: string[], stdin: "piped" | 
   const left = [...processes()].filter(([pid, p]) => sessions.has(p.session) && p.state !== "Z" && !before.has(pid));
   for (const [pid] of left) Deno.kill(pid, "SIGKILL");
   return { r, looks, took, sessions, left: left.map(([pid, p]) => `${pid} ${p.state}`) };
+}
+
+/** How many of process `pid`'s mappings are plugin channels (0 once it ended). */
+function channelMappings(pid: number): number {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/maps`).split("\n").filter((l) => l.includes("plume-plugin")).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** The start of each hostile plugin below. */
@@ -628,4 +644,29 @@ Deno.test("a plugin granted the reading of a file cannot have plume write it as 
   const bytes = await Deno.readFile(file);
   assertEquals(bytes.length, LAYOUT.size);
   assertEquals(bytes.some((b) => b !== 0), false);
+});
+
+/** Fills its arena through the API alone (scoreboards of 64 KiB), which each followed fork copies into a channel. */
+const FILLS_ARENA = `${PLUGIN_HEAD}import { qemu_plugin_scoreboard_new } from "qemu-plugin";
+export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
+  for (let i = 0; i < 128; i++) qemu_plugin_scoreboard_new(1 << 16);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, () => {});
+  return 0;
+}
+`;
+
+Deno.test("a followed fork's channel goes with its copy: plume maps no more channels than copies live", async () => {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return;
+  const dir = await tempDir("plume-hostile-fork-channels-");
+  const plugin = join(dir, "fills_arena.ts");
+  await Deno.writeTextFile(plugin, FILLS_ARENA);
+  // Sixteen subshells one after another, then a pause in which the count is looked at again.
+  const script = "i=0; while [ $i -lt 16 ]; do (:); i=$((i+1)); done; sleep 0.3; echo done";
+  const w = await runWatchingPlugins(dir, ["-plugin-forks", "2", "-plugin", plugin, busybox, "sh", "-c", script]);
+  assertEquals([text(w.r.stdout), text(w.r.stderr), w.r.code], ["done\n", "", 0]);
+  // The first process's channel and the live copies' (at most two): each fork's stayed mapped, 17 at the end.
+  const most = Math.max(...w.looks.map((l) => l.channels));
+  assert(most >= 1 && most <= 3, `plume mapped ${most} channels at once`);
+  assertEquals(w.left, []);
 });

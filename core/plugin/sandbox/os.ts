@@ -115,7 +115,8 @@ const SYSCALL_NUMBERS = {
   },
 } as const;
 
-const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_FIXED = 0x10;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+const MAP_NORESERVE = 0x4000;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
@@ -180,6 +181,14 @@ export interface Os {
    * buffer is made, which would need the FFI permission).
    */
   remap(mapping: Mapping, fd: number, size: number): void;
+  /**
+   * Puts `size` bytes of private anonymous memory where `mapping` is, in
+   * its place: the file's pages go back to the host once nothing else maps
+   * them, while the `ArrayBuffer`s made over the mapping stay valid (they
+   * read zeros). The address range stays taken (an unmapped one would make
+   * a stale buffer's access crash the process).
+   */
+  discard(mapping: Mapping, size: number): void;
   /**
    * Maps the `size` bytes of the shared mapping at `address` a second time,
    * at `target`, in place of what was there (`mremap` with an old size of
@@ -477,6 +486,18 @@ function bind(): Os {
         0n,
       );
       if (at !== big(mapping.address)) fail("mmap(MAP_FIXED)");
+    },
+    discard(mapping, size) {
+      const at = c.syscall(
+        big(nr.mmap),
+        big(mapping.address),
+        big(size),
+        big(PROT_READ | PROT_WRITE),
+        big(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE),
+        0xffffffffffffffffn, // no file: -1
+        0n,
+      );
+      if (at !== big(mapping.address)) fail("mmap(MAP_FIXED|MAP_ANONYMOUS)");
     },
     alias(address, size, target) {
       const flags = big(MREMAP_MAYMOVE | MREMAP_FIXED);
