@@ -158,6 +158,15 @@ const MAX_PLUGIN_SOURCE_BYTES = 4 << 20;
  * trace on plume's stderr. Real code stays far below.
  */
 const MAX_PLUGIN_NESTING = 512;
+/**
+ * Longest chain of operator characters (`! ~ - + * = ? : < > & | ^ % /`)
+ * a plugin source may have without a `;`, `,` or closing bracket between
+ * them: esbuild's parser recurses on each prefix operator, arrow,
+ * assignment and conditional of a chain too, and 200,000 `!`, 300,000
+ * `x=>` or 450,000 `a=` crashed it (its runtime's stack trace, 433 lines on
+ * plume's stderr). Real code breaks its expressions long before.
+ */
+const MAX_PLUGIN_OPERATOR_RUN = 10_000;
 
 /** Reads one plugin source file: a regular file within the size bound, nested within the bound. */
 async function readSource(path: string): Promise<string> {
@@ -174,7 +183,41 @@ async function readSource(path: string): Promise<string> {
   if (depth > MAX_PLUGIN_NESTING) {
     throw new PluginLoadError(`${path}: brackets nested ${depth} deep (at most ${MAX_PLUGIN_NESTING})`);
   }
+  const run = operatorRun(text);
+  if (run > MAX_PLUGIN_OPERATOR_RUN) {
+    throw new PluginLoadError(`${path}: ${run} operators in one expression (at most ${MAX_PLUGIN_OPERATOR_RUN})`);
+  }
   return text;
+}
+
+/** Operator characters, by code: see {@link MAX_PLUGIN_OPERATOR_RUN}. */
+const OPERATOR = new Uint8Array(128);
+for (const c of "!~-+*=?:<>&|^%/") OPERATOR[c.charCodeAt(0)] = 1;
+
+/**
+ * The most operator characters in a source with no `;`, `,`, `)`, `]` or
+ * `}` between them: an upper bound on how deeply one expression can make
+ * a parser recurse through its operators. What quotes hold is skipped (a
+ * long line of dashes in a string is no expression), but the quotes end
+ * no chain (`a?"x":a?"y":…` is one); template literals are read through,
+ * since their `${}` hold expressions.
+ */
+export function operatorRun(text: string): number {
+  let run = 0, max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 || ch === 0x27) {
+      // A string: to its closing quote (or the line's end, where an unclosed one is an error anyway).
+      for (i++; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c) i++;
+        else if (c === ch || c === 0x0a) break;
+      }
+    } else if (ch < 128 && OPERATOR[ch]) {
+      if (++run > max) max = run;
+    } else if (ch === 0x3b || ch === 0x2c || ch === 0x29 || ch === 0x5d || ch === 0x7d) run = 0;
+  }
+  return max;
 }
 
 /**
