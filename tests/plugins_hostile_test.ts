@@ -286,6 +286,29 @@ Deno.test("a granted permission works, and only for that instance", async () => 
   assertMatch(refused.err, /reference to global 'Deno' is not allowed/);
 });
 
+Deno.test("a grant to write a file writes that file: its name cannot become a directory of the plugin's", async () => {
+  const file = join(await tempDir("plume-grant-file-"), "out.txt");
+  await Deno.writeTextFile(file, "before\n");
+  const plugin = join(HOSTILE, `grows_grant.ts,file=${file}`);
+  const r = await withPlugin(plugin, ["-d", "plugin", "-plugin-allow", `write=${file}`]);
+  assertEquals(r.status, 0, r.err);
+  const steps = r.err.split("\n").filter((l) => /^[a-z ]+: \w+$/.test(l));
+  // On x86-64 the process's seccomp filter refuses the calls that change the tree (EPERM); Deno's own check the rest.
+  if (Deno.build.arch === "x86_64") {
+    assertEquals(steps, [
+      "write the file: done",
+      "remove: PermissionDenied",
+      "mkdir: PermissionDenied",
+      "chmod: PermissionDenied",
+      "write under: NotADirectory",
+      "mkdir under: PermissionDenied",
+    ]);
+  }
+  const info = await Deno.lstat(file);
+  assert(info.isFile, "still a file");
+  assertEquals(await Deno.readTextFile(file), "the plugin's\n");
+});
+
 Deno.test("a unix socket is a grant: without unix=PATH a plugin has none, with it that one connection only", async () => {
   const dir = await tempDir("plume-unix-");
   const path = join(dir, "peer.sock"), other = join(dir, "other.sock");

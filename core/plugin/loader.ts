@@ -252,6 +252,30 @@ interface Started {
   error?: string;
 }
 
+/**
+ * Whether a plugin's `write` grants name a directory, whose entries it may
+ * then make, remove and rename: a built-in's own directory (uftrace's),
+ * or a grant naming an existing directory (callgrind's with one file per
+ * process, a `-plugin-allow write=` of one), or a user's grant of a name
+ * ending in `/` (a directory the plugin makes). A grant of a file, or of a name not
+ * there yet, writes that one file.
+ */
+function writesDirectory(spec: PluginSpec, grants: readonly string[]): boolean {
+  const builtin = spec.file.includes("/") ? undefined : BUILTIN_PLUGINS.find((p) => p.name === spec.file)?.writes;
+  if (builtin?.directory) return true; // made by the plugin: not there yet, maybe
+  // A user's grant of a directory the plugin makes: a name ending in '/'.
+  if (spec.allow.some((g) => g.startsWith("write=") && g.endsWith("/"))) return true;
+  // Callgrind's files per process are granted through their directory, which exists.
+  return grants.some((g) => {
+    if (!g.startsWith("write=")) return false;
+    try {
+      return Deno.statSync(g.slice("write=".length)).isDirectory;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Plugin processes started before the guest is created. */
 export interface StartedPlugins {
   readonly plugins: readonly Started[];
@@ -272,7 +296,8 @@ export function startPlugins(specs: readonly PluginSpec[], opts: Pick<LoadOption
     const allow = [...spec.allow, ...builtinGrants(spec)];
     const keep = [...new Set(allow.flatMap((g) => GRANT_GLOBALS[g.slice(0, g.indexOf("="))] ?? []))];
     try {
-      const sandbox = new Sandbox({ name, grants: absoluteGrants(allow), keep, memoryMb: opts.memoryMb });
+      const grants = absoluteGrants(allow), writesTree = writesDirectory(spec, grants);
+      const sandbox = new Sandbox({ name, grants, keep, memoryMb: opts.memoryMb, writesTree });
       return { spec, name, path, keep, sandbox };
     } catch (err) {
       if (!(err instanceof SandboxUnavailable)) throw err;

@@ -18,9 +18,16 @@ export interface Confinement {
   parent: number;
   /** Memory limit in MiB beyond what the runtime uses at start (0: none). */
   memoryMb: number;
-  /** Deno permission kinds granted (`read`, `write`, `net`, `env`): kept, all others revoked. */
+  /**
+   * Deno permission kinds granted (`read`, `write`, `net`, `env`): kept,
+   * all others revoked; and {@link TREE_GRANT} when a `write` grant names a
+   * directory.
+   */
   grants: readonly string[];
 }
+
+/** Not a Deno permission: a `write` grant names a directory, whose entries the plugin may make, remove and rename. */
+export const TREE_GRANT = "tree";
 
 const RLIMIT_DATA = 2, RLIMIT_CORE = 4;
 export { PR_SET_PDEATHSIG, SIGKILL };
@@ -60,6 +67,7 @@ export function confineProcess(c: Confinement): void {
     pid: o.getpid(),
     open: c.grants.includes("read") || c.grants.includes("write"),
     write: c.grants.includes("write"),
+    tree: c.grants.includes("write") && c.grants.includes(TREE_GRANT),
     net: c.grants.includes("net"),
   });
   if (filter) {

@@ -27,8 +27,8 @@ Deno.test("confineProcess: a leaked C library handle still cannot act outside th
 });
 
 Deno.test("seccompFilter widens only with grants", () => {
-  const none = rulesX86_64({ pid: 1, open: false, write: false, net: false });
-  const all = rulesX86_64({ pid: 1, open: true, write: true, net: true });
+  const none = rulesX86_64({ pid: 1, open: false, write: false, tree: false, net: false });
+  const all = rulesX86_64({ pid: 1, open: true, write: true, tree: true, net: true });
   // openat, unlinkat, socket: refused without grants, left to Deno's permissions with them.
   for (const nr of [257, 263, 41]) {
     assertEquals(none.get(nr), "deny", `${nr}`);
@@ -38,8 +38,12 @@ Deno.test("seccompFilter widens only with grants", () => {
   for (const [nr, rule] of [[62, "self"], [59, "deny"], [101, "deny"], [56, "thread"], [435, "enosys"]] as const) {
     assertEquals(all.get(nr), rule, `${nr}`);
   }
-  const bytes = seccompFilter("x86_64", { pid: 4242, open: false, write: false, net: false })!;
+  // A grant of files writes them, truncates them and sets their times; only one of a directory changes the tree.
+  const files = rulesX86_64({ pid: 1, open: true, write: true, tree: false, net: false });
+  for (const nr of [87, 263, 82, 316, 83, 258, 84, 90, 268, 88, 86, 133]) assertEquals(files.get(nr), "deny", `${nr}`);
+  for (const nr of [76, 280, 257]) assertEquals(files.get(nr), undefined, `${nr}`);
+  const bytes = seccompFilter("x86_64", { pid: 4242, open: false, write: false, tree: false, net: false })!;
   assertEquals(bytes.length % 8, 0);
   assert(bytes.length / 8 < 256, "BPF jumps must stay in reach");
-  assertEquals(seccompFilter("riscv64", { pid: 1, open: false, write: false, net: false }), undefined);
+  assertEquals(seccompFilter("riscv64", { pid: 1, open: false, write: false, tree: false, net: false }), undefined);
 });

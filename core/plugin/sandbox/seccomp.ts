@@ -31,8 +31,14 @@ export interface FilterPolicy {
   pid: number;
   /** Opening files (a `read` or `write` grant). */
   open: boolean;
-  /** Creating, removing, renaming and changing files (a `write` grant). */
+  /** Writing files by path: truncating them, setting their times (a `write` grant). */
   write: boolean;
+  /**
+   * Making, removing, renaming and linking entries, changing modes, owners
+   * and attributes (a `write` grant of a directory): a grant of one file
+   * must not let the plugin turn its name into a directory of its own.
+   */
+  tree: boolean;
   /** Sockets (a `net` grant). */
   net: boolean;
 }
@@ -169,8 +175,23 @@ const OPEN_X86_64: Readonly<Record<string, number>> = {
   creat: 85,
 };
 
-/** Calls that change the file system by path: refused unless a `write` grant needs them. */
+/** Calls that change a file by path: refused unless a `write` grant needs them. */
 const WRITE_X86_64: Readonly<Record<string, number>> = {
+  truncate: 76,
+  utime: 132,
+  utimes: 235,
+  futimesat: 261,
+  utimensat: 280,
+};
+
+/**
+ * Calls that change the file tree or what a file is, by path: refused
+ * unless a `write` grant of a directory needs them. With `write=FILE` alone
+ * an attacking helper's plugin removed FILE, made a directory of that name,
+ * made it writable by everyone and wrote executables into it (Deno's grant
+ * of a path covers everything under it).
+ */
+const TREE_X86_64: Readonly<Record<string, number>> = {
   unlink: 87,
   unlinkat: 263,
   rename: 82,
@@ -189,13 +210,8 @@ const WRITE_X86_64: Readonly<Record<string, number>> = {
   chown: 92,
   lchown: 94,
   fchownat: 260,
-  truncate: 76,
   mknod: 133,
   mknodat: 259,
-  utime: 132,
-  utimes: 235,
-  futimesat: 261,
-  utimensat: 280,
   setxattr: 188,
   lsetxattr: 189,
   removexattr: 197,
@@ -278,6 +294,7 @@ export function rulesX86_64(policy: FilterPolicy): Map<number, Rule> {
   for (const [nr, rule] of Object.values(ALWAYS_X86_64)) rules.set(nr, rule);
   if (!policy.open) { for (const nr of Object.values(OPEN_X86_64)) rules.set(nr, "deny"); }
   if (!policy.write) { for (const nr of Object.values(WRITE_X86_64)) rules.set(nr, "deny"); }
+  if (!policy.write || !policy.tree) { for (const nr of Object.values(TREE_X86_64)) rules.set(nr, "deny"); }
   if (!policy.net) { for (const nr of Object.values(NET_X86_64)) rules.set(nr, "deny"); }
   return rules;
 }
@@ -290,7 +307,7 @@ export function rulesX86_64(policy: FilterPolicy): Map<number, Rule> {
  * ```ts
  * import { seccompFilter } from "./seccomp.ts";
  * import { strictEqual } from "node:assert";
- * const policy = { pid: 1234, open: false, write: false, net: false };
+ * const policy = { pid: 1234, open: false, write: false, tree: false, net: false };
  * strictEqual(seccompFilter("x86_64", policy)!.length % 8, 0); // 8-byte instructions
  * strictEqual(seccompFilter("aarch64", policy), undefined); // no table yet
  * ```

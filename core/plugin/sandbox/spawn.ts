@@ -32,6 +32,7 @@ import type { RuntimeInit } from "../runtime/dispatcher.ts";
 import type { PluginProcess } from "../instance.ts";
 import type { HostArgs } from "./host.ts";
 import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
+import { TREE_GRANT } from "./confine.ts";
 import { type ExitStatus, type Mapping, os, SandboxUnavailable } from "./os.ts";
 import { bundledHostModule, PLUGIN_HOST_FLAG } from "./host_flag.ts";
 import { fileUrlToPath } from "../../util/file_url.ts";
@@ -76,6 +77,12 @@ export interface SandboxOptions {
   keep: readonly string[];
   /** Memory limit in MiB (0: none). */
   memoryMb: number;
+  /**
+   * A `write` grant names a directory (uftrace's, callgrind's of one file
+   * per process, a user's grant of one): the process may make, remove and
+   * rename entries. Without it, a grant of a file writes that file only.
+   */
+  writesTree?: boolean;
 }
 
 function hostPath(): string {
@@ -520,7 +527,10 @@ export class Sandbox {
       channelFd: this.channelFd,
       stderrFd: this.stderrFd,
       memoryMb: opts.memoryMb,
-      grants: [...new Set(opts.grants.filter((g) => !g.startsWith(UNIX_GRANT)).map((g) => g.slice(0, g.indexOf("="))))],
+      grants: [
+        ...new Set(opts.grants.filter((g) => !g.startsWith(UNIX_GRANT)).map((g) => g.slice(0, g.indexOf("=")))),
+        ...(opts.writesTree ? [TREE_GRANT] : []),
+      ],
       keep: [...opts.keep],
       sockets: this.sockets,
       cwd: Deno.cwd(),
