@@ -29,7 +29,11 @@ export class FdTable {
   private readonly cloexec: boolean[] = [];
   /** Settings of the host terminal, shared by the standard streams. */
   readonly terminal: TerminalState;
-  /** Told of each descriptor closed (or replaced), after its reference is dropped: file locks follow closes. */
+  /**
+   * Told of each descriptor about to be closed (or replaced), before its
+   * reference is dropped (the file can still be looked at: `refs` 1 means
+   * this is its last): file locks follow closes.
+   */
   onClose: ((file: OpenFile) => void) | undefined = undefined;
 
   /** @param terminal the host terminal's settings (shared with the table this one was copied from) */
@@ -84,8 +88,8 @@ export class FdTable {
     this.files[fd] = file;
     this.cloexec[fd] = cloexec;
     if (old !== undefined) {
-      old.drop();
       this.onClose?.(old);
+      old.drop();
     }
   }
 
@@ -95,8 +99,8 @@ export class FdTable {
     this.files[fd] = undefined;
     this.cloexec[fd] = false;
     while (this.files.length > 0 && this.files[this.files.length - 1] === undefined) this.files.pop();
-    f.drop();
     this.onClose?.(f);
+    f.drop();
   }
 
   /** The close-on-exec flag of `fd` (which must be open). */

@@ -285,12 +285,13 @@ export class Process {
 }
 
 /**
- * A descriptor of `proc`'s was closed: its POSIX locks on that file go (any
- * close of the file does it, as in POSIX), and the description's own locks
- * (`flock`, OFD) when that was its last reference.
+ * A descriptor of `proc`'s is being closed (the file still open): its
+ * POSIX locks on that file go (any close of the file does it, as in POSIX),
+ * and the description's own locks (`flock`, OFD) when this is its last
+ * reference.
  */
 function closedFile(proc: Process, f: OpenFile): void {
   const locks = proc.family.locks;
-  if (f.refs === 0) locks.releaseAll(f);
+  if (f.refs <= 1) locks.releaseAll(f);
   if (locks.holdsRanges(proc)) locks.releaseRanges(lockedFile(f), proc);
 }

@@ -534,7 +534,8 @@ function sysFlock(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[1] & LOCK_NB) throw new SyscallError(E.EWOULDBLOCK, `${f.path} is locked`);
   throw new Blocked(
     waitUntil(`flock of ${f.path}`, () => locks.flockFree(file, f, write!), () => {
-      locks.flock(file, f, write);
+      // Closed by another thread while this waited: Linux's lock would go with the call's last reference at once.
+      if (f.refs > 0) locks.flock(file, f, write);
       return 0;
     }, "restart"),
   );

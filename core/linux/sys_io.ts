@@ -449,7 +449,7 @@ function writeLockFound(proc: Process, addr: number, found: RangeLock | undefine
  * for the `SETLK`s, a wait for the `SETLKW`s (`EDEADLK` when the holder
  * waits, directly or not, for this process: POSIX locks only, as Linux).
  */
-function rangeLock(proc: Process, f: OpenFile, cmd: number, addr: number): number {
+function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: number): number {
   const ofd = cmd === F.OFD_GETLK || cmd === F.OFD_SETLK || cmd === F.OFD_SETLKW;
   const req = readLockRequest(proc, f, addr, ofd);
   const locks = proc.family.locks, file = lockedFile(f);
@@ -471,6 +471,12 @@ function rangeLock(proc: Process, f: OpenFile, cmd: number, addr: number): numbe
   const take = () => (locks.setRange(file, owner, pid, write, req.start, req.end), 0);
   const blocker = locks.conflict(file, owner, write, req.start, req.end);
   if (blocker === undefined) return take();
+  /** After a wait: the descriptor may have been closed meanwhile (Linux's fcntl_setlk checks). */
+  const takeAfterWait = () => {
+    if (!ofd && proc.fds.lookup(fd) !== f) return -E.EBADF; // a POSIX lock is not taken through a closed descriptor
+    if (ofd && f.refs === 0) return 0; // an OFD lock would go with its description's last reference at once
+    return take();
+  };
   if (cmd === F.SETLK || cmd === F.OFD_SETLK) throw new SyscallError(E.EAGAIN, `${f.path} is locked`);
   if (!ofd && locks.wouldDeadlock(proc, blocker.owner)) throw new SyscallError(E.EDEADLK, "waiting would deadlock");
   const waiter = waitUntil(
@@ -480,7 +486,7 @@ function rangeLock(proc: Process, f: OpenFile, cmd: number, addr: number): numbe
       locks.setWaiting(owner, now?.owner);
       return now === undefined;
     },
-    take,
+    takeAfterWait,
     "restart",
   );
   locks.setWaiting(owner, blocker.owner);
@@ -512,7 +518,7 @@ function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     case F.SETLKW:
     case F.OFD_SETLK:
     case F.OFD_SETLKW:
-      return rangeLock(proc, f, cmd, arg);
+      return rangeLock(proc, fd, f, cmd, arg);
     case F.SETOWN:
       return 0;
     case F.SETSIG:

@@ -15,8 +15,6 @@
  * @module
  */
 
-import { libc } from "../linux/host_libc.ts";
-
 /** A guest page, and the host's on the hosts this module works on. */
 const PAGE = 4096;
 /** `MADV_DONTNEED` (Linux's `asm-generic/mman-common.h`). */
@@ -65,10 +63,20 @@ export function hostPages(): HostPages | null {
   return pages;
 }
 
+/** `madvise` from the host C library (bound here: `core/linux/host_libc.ts` is a layer above guest memory). */
+const SYMBOLS = { madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" } } as const;
+/** The library handle, kept so that it is never collected while its function is in use. */
+let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
 function open(): HostPages | null {
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
-  const c = libc();
-  if (c === null) return null;
+  let c: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+  try {
+    library = Deno.dlopen("libc.so.6", SYMBOLS);
+    c = library.symbols;
+  } catch {
+    return null; // no FFI permission, or no glibc
+  }
   let pagemap: Deno.FsFile;
   try {
     pagemap = Deno.openSync("/proc/self/pagemap");

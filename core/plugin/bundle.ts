@@ -160,8 +160,7 @@ const MAX_PLUGIN_SOURCE_BYTES = 4 << 20;
 const MAX_PLUGIN_NESTING = 512;
 /**
  * Longest chain of operator characters (`! ~ - + * = ? : < > & | ^ % /`)
- * a plugin source may have without a `;`, `,` or closing bracket between
- * them: esbuild's parser recurses on each prefix operator, arrow,
+ * a plugin source may have without a `;`, `,` or `}` between them: esbuild's parser recurses on each prefix operator, arrow,
  * assignment and conditional of a chain too, and 200,000 `!`, 300,000
  * `x=>` or 450,000 `a=` crashed it (its runtime's stack trace, 433 lines on
  * plume's stderr). Real code breaks its expressions long before.
@@ -195,8 +194,9 @@ const OPERATOR = new Uint8Array(128);
 for (const c of "!~-+*=?:<>&|^%/") OPERATOR[c.charCodeAt(0)] = 1;
 
 /**
- * The most operator characters in a source with no `;`, `,`, `)`, `]` or
- * `}` between them: an upper bound on how deeply one expression can make
+ * The most operator characters in a source with no `;`, `,` or `}`
+ * between them (a `)` or `]` ends no chain: `(x)=>(x)=>…` and
+ * `a[0]=a[0]=…` are chains too): an upper bound on how deeply one expression can make
  * a parser recurse through its operators. What quotes hold is skipped (a
  * long line of dashes in a string is no expression), but the quotes end
  * no chain (`a?"x":a?"y":…` is one); template literals are read through,
@@ -215,7 +215,7 @@ export function operatorRun(text: string): number {
       }
     } else if (ch < 128 && OPERATOR[ch]) {
       if (++run > max) max = run;
-    } else if (ch === 0x3b || ch === 0x2c || ch === 0x29 || ch === 0x5d || ch === 0x7d) run = 0;
+    } else if (ch === 0x3b || ch === 0x2c || ch === 0x7d) run = 0;
   }
   return max;
 }

@@ -249,6 +249,9 @@ Deno.test("bundlePlugin refuses expressions whose operator chains would make the
     "neg.ts": `export const z = ${"- ".repeat(20_000)}0;\n`,
     "cond.ts": `const a = 1; export const z = ${'a?"x":'.repeat(10_000)}0;\n`,
     "template.ts": `export const z = \`\${${"!".repeat(20_000)}0}\`;\n`,
+    // Brackets in each link (a reviewing helper's): they end no chain.
+    "paren_arrow.ts": `export const f = ${"(x)=>".repeat(20_000)}0;\n`,
+    "index_assign.ts": `const a = [0]; export const z = ${"a[0]=".repeat(20_000)}0;\n`,
   };
   const dir = await files(chains);
   for (const name of Object.keys(chains)) {

@@ -185,7 +185,8 @@ const WRITE_X86_64: Readonly<Record<string, number>> = {
 };
 
 /**
- * Calls that change the file tree or what a file is, by path: refused
+ * Calls that change the file tree or what a file is (its mode, owner,
+ * attributes; by path or by descriptor): refused
  * unless a `write` grant of a directory needs them. With `write=FILE` alone
  * an attacking helper's plugin removed FILE, made a directory of that name,
  * made it writable by everyone and wrote executables into it (Deno's grant
@@ -210,6 +211,12 @@ const TREE_X86_64: Readonly<Record<string, number>> = {
   chown: 92,
   lchown: 94,
   fchownat: 260,
+  // Through a descriptor too: a plugin granted only a file's writing made it setuid and world-writable with
+  // Deno.writeTextFileSync's `mode` (fchmod), as a reviewing helper found.
+  fchmod: 91,
+  fchown: 93,
+  fsetxattr: 190,
+  fremovexattr: 199,
   mknod: 133,
   mknodat: 259,
   setxattr: 188,

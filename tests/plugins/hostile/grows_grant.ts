@@ -1,6 +1,7 @@
 /**
  * Hostile test plugin, run with `-plugin-allow write=FILE` (`file=FILE`):
- * at load it writes FILE, as the grant allows, then tries to make of its
+ * at load it writes FILE with a mode (setuid, open to all: the mode is
+ * refused), writes it as the grant allows, then tries to make of its
  * name a directory of its own (Deno's grant of a path covers everything
  * under it): remove the file, make a directory there, change its mode,
  * write files under it. Each step's outcome is one line of output.
@@ -22,6 +23,7 @@ export function qemu_plugin_install(_id: PluginId, _info: QemuInfo, argv: string
       qemu_plugin_outs(`${what}: ${(e as Error).name}\n`);
     }
   };
+  step("write with a mode", () => Deno.writeTextFileSync(file, "setuid\n", { mode: 0o4777 }));
   step("write the file", () => Deno.writeTextFileSync(file, "the plugin's\n"));
   step("remove", () => Deno.removeSync(file));
   step("mkdir", () => Deno.mkdirSync(file));
