@@ -523,11 +523,13 @@ const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
  * the wait, as Linux's).
  */
 function sysFlock(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = proc.fds.get(a[0] | 0);
-  // LOCK_MAND (Samba's share modes) is ignored since Linux 5.15: the call succeeds and locks nothing.
+  // In Linux's order: LOCK_MAND (Samba's share modes, ignored since Linux 5.15: success, whatever the descriptor),
+  // the operation, the descriptor, then one opened for neither reading nor writing (O_PATH) takes no lock.
   if (a[1] & LOCK_MAND) return 0;
   const op = a[1] & ~LOCK_NB;
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SyscallError(E.EINVAL, `Bad operation ${a[1]}`);
+  const f = proc.fds.get(a[0] | 0);
+  if (op !== LOCK_UN && !f.readable && !f.writable) throw new SyscallError(E.EBADF, "not open to read or write");
   const locks = proc.family.locks, file = lockedFile(f);
   const write = op === LOCK_UN ? null : op === LOCK_EX;
   if (locks.flock(file, f, write)) return 0;

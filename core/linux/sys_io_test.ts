@@ -378,5 +378,11 @@ Deno.test(
     assertEquals(env.call("preadv", fd, riov, 2, -5, 0), -E.EINVAL);
     assertEquals([env.call("flock", fd, 2), env.call("flock", fd, 8 | 4), env.call("flock", fd, 3)], [0, 0, -E.EINVAL]);
     assertEquals(env.call("flock", 99, 2), -E.EBADF);
+    // Linux's order: LOCK_MAND is ignored whatever the descriptor, then the operation, then the descriptor.
+    assertEquals([env.call("flock", 99, 32 | 2), env.call("flock", 99, 3)], [0, -E.EINVAL]);
+    const O_PATH = 0o10000000;
+    const path = env.call("openat", -100, env.str(env.path("v")), O_PATH, 0);
+    assert(path >= 0);
+    assertEquals([env.call("flock", path, 2), env.call("flock", path, 8)], [-E.EBADF, 0]);
   }),
 );
