@@ -17,33 +17,6 @@
  * @module
  */
 
-import { HostFile, type OpenFile } from "./open_file.ts";
-
-const fileKeys = new WeakMap<OpenFile, string>();
-let otherFiles = 0;
-
-/**
- * The file `f` is a description of, as the lock table names it: a host
- * file's device and inode (each description's looked up once), anything
- * else (a pipe, a socket) by the description itself.
- */
-export function lockedFile(f: OpenFile): string {
-  let key = fileKeys.get(f);
-  if (key === undefined) {
-    key = `#${++otherFiles}`;
-    if (f instanceof HostFile) {
-      try {
-        const st = f.stat();
-        key = `${st.dev}:${st.ino}`;
-      } catch {
-        // A file the host cannot describe: its own description names it.
-      }
-    }
-    fileKeys.set(f, key);
-  }
-  return key;
-}
-
 /** A lock's holder: an open file description (`flock`, OFD locks) or a process (POSIX locks). */
 export type LockOwner = object;
 

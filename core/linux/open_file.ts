@@ -590,3 +590,29 @@ export class MemFile extends OpenFile {
     };
   }
 }
+
+const identities = new WeakMap<OpenFile, string>();
+let otherFiles = 0;
+
+/**
+ * The file an open description refers to, as shared mappings and file
+ * locks name it: a host file's device and inode (looked up once per
+ * description: it cannot change), anything else (a pipe, a socket) by the
+ * description itself.
+ */
+export function fileIdentity(f: OpenFile): string {
+  let key = identities.get(f);
+  if (key === undefined) {
+    key = `#${++otherFiles}`;
+    if (f instanceof HostFile) {
+      try {
+        const st = f.stat();
+        key = `${st.dev}:${st.ino}`;
+      } catch {
+        // A file the host cannot describe: its own description names it.
+      }
+    }
+    identities.set(f, key);
+  }
+  return key;
+}

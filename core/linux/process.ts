@@ -13,8 +13,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { Log } from "../util/log.ts";
 import { Credentials } from "./credentials.ts";
 import { FdTable } from "./fd_table.ts";
-import { lockedFile } from "./file_locks.ts";
-import type { OpenFile } from "./open_file.ts";
+import { fileIdentity, type OpenFile } from "./open_file.ts";
 import { hostUmask, uptimeNow } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
@@ -293,5 +292,5 @@ export class Process {
 function closedFile(proc: Process, f: OpenFile): void {
   const locks = proc.family.locks;
   if (f.refs <= 1) locks.releaseAll(f);
-  if (locks.holdsRanges(proc)) locks.releaseRanges(lockedFile(f), proc);
+  if (locks.holdsRanges(proc)) locks.releaseRanges(fileIdentity(f), proc);
 }

@@ -13,7 +13,7 @@
  */
 
 import type { AddressSpace } from "../mem/address_space.ts";
-import type { OpenFile } from "./open_file.ts";
+import { fileIdentity, type OpenFile } from "./open_file.ts";
 
 /** One shared file mapping. */
 interface SharedMapping {
@@ -27,19 +27,6 @@ interface SharedMapping {
   offset: number;
   /** Identity of the file (`dev:ino`). */
   key: string;
-}
-
-const fileKeys = new WeakMap<OpenFile, string>();
-
-/** The `dev:ino` identity of an open file (cached: it cannot change). */
-function fileKey(file: OpenFile): string {
-  let k = fileKeys.get(file);
-  if (k === undefined) {
-    const st = file.stat();
-    k = `${st.dev}:${st.ino}`;
-    fileKeys.set(file, k);
-  }
-  return k;
 }
 
 /**
@@ -64,7 +51,7 @@ export class SharedMappings {
   /** Records a new mapping of `file` (taking a reference to it). */
   add(start: number, length: number, file: OpenFile, offset: number): void {
     file.retain();
-    this.maps.push({ start, length, file, offset, key: fileKey(file) });
+    this.maps.push({ start, length, file, offset, key: fileIdentity(file) });
   }
 
   /** Writes the mapped bytes of `m` within `[lo, hi)` back where they differ from the file. */
@@ -101,14 +88,14 @@ export class SharedMappings {
   /** Writes back every mapping of `file`'s file, before the file is read. */
   syncFile(mem: AddressSpace, file: OpenFile): void {
     if (this.maps.length === 0) return;
-    const key = fileKey(file);
+    const key = fileIdentity(file);
     for (const m of this.maps) if (m.key === key) this.writeBack(mem, m, m.start, m.start + m.length);
   }
 
   /** Copies `[pos, pos+len)` of `file` into the mappings showing it, after the file was written. */
   refreshFile(mem: AddressSpace, file: OpenFile, pos: number, len: number): void {
     if (this.maps.length === 0) return;
-    const key = fileKey(file);
+    const key = fileIdentity(file);
     for (const m of this.maps) {
       if (m.key !== key) continue;
       const lo = Math.max(pos, m.offset), hi = Math.min(pos + len, m.offset + m.length);

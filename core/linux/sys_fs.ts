@@ -19,6 +19,7 @@ import type { AddressSpace } from "../mem/address_space.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { readPath, readStruct, StructBuf } from "./guest_struct.ts";
 import {
+  fileIdentity,
   HostFile,
   O_ACCMODE,
   O_CLOEXEC,
@@ -66,7 +67,6 @@ import {
 } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { cString, hostErrnoValue, libc } from "./host_libc.ts";
-import { lockedFile } from "./file_locks.ts";
 import { Blocked, waitUntil } from "./wait.ts";
 
 /** The path argument at `addr`, as a host path relative to `dirfd`. */
@@ -530,7 +530,7 @@ function sysFlock(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SyscallError(E.EINVAL, `Bad operation ${a[1]}`);
   const f = proc.fds.get(a[0] | 0);
   if (op !== LOCK_UN && !f.readable && !f.writable) throw new SyscallError(E.EBADF, "not open to read or write");
-  const locks = proc.family.locks, file = lockedFile(f);
+  const locks = proc.family.locks, file = fileIdentity(f);
   const write = op === LOCK_UN ? null : op === LOCK_EX;
   if (locks.flock(file, f, write)) return 0;
   if (a[1] & LOCK_NB) throw new SyscallError(E.EWOULDBLOCK, `${f.path} is locked`);

@@ -13,6 +13,7 @@ import { E, hostCall, SyscallError } from "./errno.ts";
 import { accessiblePrefix, readI32, readPath, readStruct, writeI32 } from "./guest_struct.ts";
 import { hostSession } from "./host_info.ts";
 import {
+  fileIdentity,
   HostFile,
   MAX_RW_COUNT,
   O_APPEND,
@@ -28,7 +29,7 @@ import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
 import { Blocked, waitUntil } from "./wait.ts";
-import { lockedFile, type RangeLock } from "./file_locks.ts";
+import type { RangeLock } from "./file_locks.ts";
 import { POLL } from "./host_poll.ts";
 import { AT_FDCWD, resolvePath } from "./paths.ts";
 import { SEEK_WHENCE, type StraceSpec } from "./strace.ts";
@@ -452,7 +453,7 @@ function writeLockFound(proc: Process, addr: number, found: RangeLock | undefine
 function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: number): number {
   const ofd = cmd === F.OFD_GETLK || cmd === F.OFD_SETLK || cmd === F.OFD_SETLKW;
   const req = readLockRequest(proc, f, addr, ofd);
-  const locks = proc.family.locks, file = lockedFile(f);
+  const locks = proc.family.locks, file = fileIdentity(f);
   const owner = ofd ? f : proc, pid = ofd ? -1 : proc.pid;
   const write = req.type === F_WRLCK;
   if (cmd === F.GETLK || cmd === F.OFD_GETLK) {

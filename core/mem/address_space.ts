@@ -17,6 +17,8 @@
  * @module
  */
 
+import { hostPages } from "./host_pages.ts";
+
 /** log2 of the guest page size. */
 export const PAGE_SHIFT = 12;
 /** Guest page size in bytes (what `AT_PAGESZ` reports). */
@@ -37,8 +39,6 @@ export const PAGE_CODE = 16;
 
 /** Lowest address a mapping may start at (Linux's default `mmap_min_addr`). */
 export const MMAP_MIN_ADDR = 0x10000;
-import { hostPages } from "./host_pages.ts";
-
 /** Default size of the guest address space: 2 GiB (the largest that stays fast). */
 const DEFAULT_ADDRESS_SPACE_SIZE = 0x8000_0000;
 
