@@ -87,7 +87,7 @@ function open(): HostPages | null {
   /** The host address of byte `offset` of `u8`'s buffer. */
   const address = (u8: Uint8Array, offset: number) =>
     BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(u8))) - BigInt(u8.byteOffset) + BigInt(offset);
-  return {
+  const pages: HostPages = {
     backed(u8, offset, count, out) {
       if (offset % PAGE !== 0 || offset + count * PAGE > u8.buffer.byteLength || count > out.length) return false;
       try {
@@ -117,4 +117,20 @@ function open(): HostPages | null {
       }
     },
   };
+  return worksOnSharedMemory(pages) ? pages : null;
+}
+
+/**
+ * Whether both calls do what callers rely on for a shared WebAssembly
+ * memory (V8 makes it private anonymous memory today; were it shared
+ * memory, a discarded page would keep its contents, and a memory used again
+ * would show its last process's data): a written page is backed, and reads
+ * zeros once discarded.
+ */
+function worksOnSharedMemory(pages: HostPages): boolean {
+  const u8 = new Uint8Array(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer);
+  const out = new Uint8Array(2);
+  u8[PAGE] = 1;
+  if (!pages.backed(u8, 0, 2, out) || out[1] !== 1) return false;
+  return pages.discard(u8, PAGE, PAGE) && u8[PAGE] === 0;
 }
