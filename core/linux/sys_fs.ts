@@ -285,12 +285,16 @@ function sysUnlinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[2] | 0;
   if (flags & ~AT_REMOVEDIR) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
   const name = readPath(proc.mem, a[1]);
-  const path = entryPath(proc, a[0] | 0, name, E.EPERM);
+  // The entry itself, never what a last symbolic link leads to: a final slash asks for a directory, it does not
+  // follow the link (rmdir("link/") removed the directory the link named; Linux's is ENOTDIR).
+  const trimmed = name.replace(/\/+$/, ""), slashed = trimmed !== name && trimmed !== "";
+  const path = entryPath(proc, a[0] | 0, slashed ? trimmed : name, E.EPERM);
   forgetDirectories();
   // Deno's remove takes files and empty directories alike: Linux's rmdir and unlink do not.
   const isDir = (statPath(path, true).mode & S_IFMT) === S_IFDIR;
+  if (slashed && !isDir) throw new SyscallError(E.ENOTDIR, `${name}: ${path} is not a directory`);
   // A last component of '.' or '..' names no entry of its directory (the path's walk made it the directory itself).
-  const last = name.replace(/\/+$/, "").split("/").pop();
+  const last = trimmed.split("/").pop();
   if (last === "." || last === "..") {
     if (!(flags & AT_REMOVEDIR)) throw new SyscallError(E.EISDIR, `${name} is a directory`);
     throw new SyscallError(last === "." ? E.EINVAL : E.ENOTEMPTY, `${name} ends with ${last}`);

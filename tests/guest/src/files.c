@@ -175,6 +175,14 @@ int main(int argc, char **argv) {
   expect_errno("open a.txt/.", open("a.txt/.", O_RDONLY), ENOTDIR);
   expect_errno("stat a.txt/./..", stat("a.txt/./..", &st), ENOTDIR);
   check("sub is still there", stat("sub", &st) == 0 && S_ISDIR(st.st_mode));
+  /* A final slash asks for a directory: it does not make rmdir or unlink follow a last symbolic link */
+  check("mkdir empty, symlink to it", mkdir("empty", 0755) == 0 && symlink("empty", "to-empty") == 0);
+  expect_errno("rmdir to-empty/", rmdir("to-empty/"), ENOTDIR);
+  expect_errno("unlink to-empty/", unlink("to-empty/"), ENOTDIR);
+  expect_errno("unlink a.txt/", unlink("a.txt/"), ENOTDIR);
+  check("the directory and the link are still there",
+        stat("empty", &st) == 0 && S_ISDIR(st.st_mode) && lstat("to-empty", &st) == 0 && S_ISLNK(st.st_mode));
+  check("rmdir empty/ removes it", unlink("to-empty") == 0 && rmdir("empty/") == 0);
   expect_errno("read from a directory", read(dfd, buf, 10), EISDIR);
   list_dir(".");
   list_dir("sub");
