@@ -225,6 +225,24 @@ async function runWatchingPlugins(dir: string, args: string[], stdin: "piped" | 
   return { r, looks, took, sessions, left: left.map(([pid, p]) => `${pid} ${p.state}`) };
 }
 
+/**
+ * A hostile plugin's source written as `name` in a new temporary folder,
+ * with the busybox to run under it; undefined where these tests cannot run
+ * (no busybox, not Linux).
+ */
+async function hostilePlugin(
+  folder: string,
+  name: string,
+  source: string,
+): Promise<{ busybox: string; dir: string; plugin: string } | undefined> {
+  const busybox = busyboxPath();
+  if (!busybox || Deno.build.os !== "linux") return undefined;
+  const dir = await tempDir(`plume-hostile-${folder}-`);
+  const plugin = join(dir, name);
+  await Deno.writeTextFile(plugin, source);
+  return { busybox, dir, plugin };
+}
+
 /** How many of process `pid`'s mappings are plugin channels (0 once it ended). */
 function channelMappings(pid: number): number {
   try {
@@ -302,11 +320,9 @@ g.BigInt = fakeBigInt;
 ${INSTALLS}`;
 
 Deno.test("a plugin's copy for a forked guest dies with plume killed, whatever globals the plugin replaced", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-fork-copy-");
-  const plugin = join(dir, "hangs_fork.ts");
-  await Deno.writeTextFile(plugin, HANGS_FORK);
+  const setup = await hostilePlugin("fork-copy", "hangs_fork.ts", HANGS_FORK);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   const [deno, ...start] = plumeCommand();
   const plume = new Deno.Command(deno, {
     args: [
@@ -363,11 +379,9 @@ A.store = (v: Any, i: number, value: number) => {
 ${INSTALLS}`;
 
 Deno.test("a copy of a plugin's process that plume was not told of is ended at once, not left per fork", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-fork-hidden-");
-  const plugin = join(dir, "hides_copy.ts");
-  await Deno.writeTextFile(plugin, HIDES_COPY);
+  const setup = await hostilePlugin("fork-hidden", "hides_copy.ts", HIDES_COPY);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   const { r, looks } = await runWatchingPlugins(dir, [
     "-plugin",
     plugin,
@@ -422,11 +436,10 @@ g.BigInt = fakeBigInt;
 ${INSTALLS}`;
 
 Deno.test("a plugin that replaces BigInt chooses no system call of its process's copies: nothing outlives plume", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return;
-  const dir = await tempDir("plume-hostile-fork-forged-");
-  const plugin = join(dir, "forges_syscall.ts");
-  await Deno.writeTextFile(plugin, FORGES_SYSCALL);
+  if (Deno.build.arch !== "x86_64") return;
+  const setup = await hostilePlugin("fork-forged", "forges_syscall.ts", FORGES_SYSCALL);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   // The plugin's sessions, seen while plume runs: whatever is left in them after plume ends outlived it.
   const { r, sessions, left } = await runWatchingPlugins(dir, [
     "-plugin-watchdog",
@@ -496,11 +509,9 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
 `;
 
 Deno.test("a plugin whose process copies itself unasked is unloaded with its copies: none outlives the check, few ever run", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-self-copy-");
-  const plugin = join(dir, "copies_itself.ts");
-  await Deno.writeTextFile(plugin, COPIES_ITSELF);
+  const setup = await hostilePlugin("self-copy", "copies_itself.ts", COPIES_ITSELF);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   // Three forks 300 ms apart (each copy forks too: 8 processes without the check), then forks as fast as the
   // copies can make them (a review's find: copies made while plume ended the others outlived the unload).
   for (const [args, bound] of [[",budget=3,gap=300", 4], [",budget=8,gap=0", 512]] as const) {
@@ -565,11 +576,9 @@ A.store = (v: Any, i: number, x: number) => {
 ${INSTALLS}`;
 
 Deno.test("a plugin that holds back a fork call's answer while its copy copies itself is cut short: few processes ever run", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-stalls-fork-");
-  const plugin = join(dir, "stalls_fork.ts");
-  await Deno.writeTextFile(plugin, STALLS_FORK);
+  const setup = await hostilePlugin("stalls-fork", "stalls_fork.ts", STALLS_FORK);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   const { r, looks } = await runWatchingPlugins(dir, [
     "-plugin",
     plugin,
@@ -611,11 +620,10 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
 `;
 
 Deno.test("a plugin granted the reading of a file cannot have plume write it as a copy's channel", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-read-grant-");
-  const plugin = join(dir, "names_granted_file.ts"), file = join(dir, "victim.bin");
-  await Deno.writeTextFile(plugin, NAMES_GRANTED_FILE);
+  const setup = await hostilePlugin("read-grant", "names_granted_file.ts", NAMES_GRANTED_FILE);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
+  const file = join(dir, "victim.bin");
   await Deno.writeFile(file, new Uint8Array(LAYOUT.size));
   const r = await new Deno.Command(plumeCommand()[0], {
     args: [
@@ -656,11 +664,9 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string
 `;
 
 Deno.test("a followed fork's channel goes with its copy: plume maps no more channels than copies live", async () => {
-  const busybox = busyboxPath();
-  if (!busybox || Deno.build.os !== "linux") return;
-  const dir = await tempDir("plume-hostile-fork-channels-");
-  const plugin = join(dir, "fills_arena.ts");
-  await Deno.writeTextFile(plugin, FILLS_ARENA);
+  const setup = await hostilePlugin("fork-channels", "fills_arena.ts", FILLS_ARENA);
+  if (!setup) return;
+  const { busybox, dir, plugin } = setup;
   // Sixteen subshells one after another, then a pause in which the count is looked at again.
   const script = "i=0; while [ $i -lt 16 ]; do (:); i=$((i+1)); done; sleep 0.3; echo done";
   const w = await runWatchingPlugins(dir, ["-plugin-forks", "2", "-plugin", plugin, busybox, "sh", "-c", script]);
