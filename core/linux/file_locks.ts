@@ -128,7 +128,7 @@ export class FileLocks {
     const mine = held.find((l) => l.owner === owner);
     if (mine !== undefined && mine.write === write) return true;
     const others = held.filter((l) => l.owner !== owner);
-    if (write !== null && others.some((l) => write || l.write)) {
+    if (write !== null && !this.flockFree(file, owner, write)) {
       this.setWhole(file, others);
       return false;
     }
@@ -149,6 +149,8 @@ export class FileLocks {
 
   /** Drops every lock `owner` holds anywhere (its description's last close, its process's end). */
   releaseAll(owner: LockOwner): void {
+    // Every last close of a description comes here: most runs hold no lock at all.
+    if (this.ranges.size === 0 && this.whole.size === 0 && this.waitingFor.size === 0) return;
     for (const file of [...this.ranges.keys()]) this.releaseRanges(file, owner);
     for (const [file, held] of [...this.whole]) {
       if (held.some((l) => l.owner === owner)) this.setWhole(file, held.filter((l) => l.owner !== owner));
