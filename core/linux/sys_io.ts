@@ -417,8 +417,13 @@ function readLockRequest(proc: Process, f: OpenFile, addr: number, ofd: boolean)
   else if (whence === SEEK_CUR) base = f instanceof HostFile ? f.offset : 0;
   else if (whence === SEEK_END) base = f instanceof HostFile ? Number(f.stat().size) : 0;
   else throw new SyscallError(E.EINVAL, `Bad l_whence ${whence}`);
+  const bigLen = v.getBigInt64(16, true);
+  // As Linux's flock64_to_posix_lock: a range whose last byte lies past the largest offset overflows.
+  if (bigLen > 0n && BigInt(base) + v.getBigInt64(8, true) + bigLen - 1n > (1n << 63n) - 1n) {
+    throw new SyscallError(E.EOVERFLOW, "The range ends past the largest offset");
+  }
   let start = base + Number(v.getBigInt64(8, true));
-  const len = Number(v.getBigInt64(16, true));
+  const len = Number(bigLen);
   let end = len === 0 ? Infinity : start + len;
   if (len < 0) [start, end] = [start + len, start];
   if (start < 0 || !Number.isFinite(start)) throw new SyscallError(E.EINVAL, `Range starts at ${start}`);

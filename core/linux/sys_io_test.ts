@@ -386,3 +386,35 @@ Deno.test(
     assertEquals([env.call("flock", path, 2), env.call("flock", path, 8)], [-E.EBADF, 0]);
   }),
 );
+
+Deno.test(
+  "hostile lock requests: extreme ranges, bad whence and locks on a pipe give Linux's errors, never an internal one",
+  withEnv((env) => {
+    const fd = open(env, "locked", O_RDWR | O_CREAT);
+    const fl = env.alloc(32);
+    const lock = (cmd: number, type: number, whence: number, start: bigint, len: bigint, on = fd) => {
+      env.mem.view.setInt16(fl, type, true);
+      env.mem.view.setInt16(fl + 2, whence, true);
+      env.mem.view.setBigInt64(fl + 8, start, true);
+      env.mem.view.setBigInt64(fl + 16, len, true);
+      env.mem.view.setInt32(fl + 24, 0, true);
+      return env.call("fcntl", on, cmd, fl);
+    };
+    const F_GETLK = 5, F_SETLK = 6, F_OFD_SETLK = 37, F_WRLCK = 1, F_UNLCK = 2;
+    const MAX = (1n << 63n) - 1n, MIN = -(1n << 63n);
+    assertEquals(lock(F_SETLK, F_WRLCK, 0, MAX, MAX), -E.EOVERFLOW, "a range past the largest offset");
+    assertEquals(lock(F_SETLK, F_WRLCK, 0, MAX, 1n), 0, "its last byte");
+    assertEquals(lock(F_SETLK, F_WRLCK, 0, 0n, MIN), -E.EINVAL, "a length of -2^63 starts before 0");
+    assertEquals(lock(F_SETLK, F_WRLCK, 0, MIN, 1n), -E.EINVAL);
+    assertEquals(lock(F_SETLK, F_WRLCK, 0x7fff, 0n, 1n), -E.EINVAL, "bad l_whence");
+    assertEquals(lock(F_SETLK, 77, 0, 0n, 1n), -E.EINVAL, "bad l_type");
+    assertEquals(lock(F_GETLK, F_UNLCK, 0, 0n, 1n), -E.EINVAL);
+    // A thousand single-byte locks, split and merged, then one unlock over all of them.
+    for (let i = 0; i < 1000; i++) assertEquals(lock(F_OFD_SETLK, F_WRLCK, 0, BigInt(2 * i), 1n), 0);
+    assertEquals(lock(F_OFD_SETLK, F_UNLCK, 0, 0n, 0n), 0);
+    const [r, w] = pipe(env);
+    assertEquals(lock(F_SETLK, F_WRLCK, 2, -1n, 1n, w), -E.EINVAL, "SEEK_END on a pipe: from 0, before the start");
+    assertEquals(lock(F_SETLK, F_WRLCK, 1, 0n, 0n, r), -E.EBADF, "a write lock through a read end");
+    assertEquals(env.call("fcntl", fd, F_SETLK, 0), -E.EFAULT);
+  }),
+);
