@@ -11,7 +11,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { GUEST_BIN, ROOT, runPlume, tempDir } from "./harness.ts";
+import { GUEST_BIN, guestEnv, ROOT, runPlume, tempDir } from "./harness.ts";
 import { join } from "node:path";
 
 const HOSTILE = join(ROOT, "tests/plugins/hostile");
@@ -437,6 +437,37 @@ Deno.test("the copy of a plugin made for a forked guest has its granted socket c
     assertMatch(received, /^parent pid=\d+\n$/);
   } finally {
     listener.close();
+  }
+});
+
+Deno.test("a source that overflows the bundler's stack is refused in one line, by either bundler, within the bound", async () => {
+  // The quote in the regular expression made the operator scan take the rest of the line for a string: the chain
+  // reached esbuild, whose Go runtime printed 432 lines of its stack on plume's stderr, and esbuild-wasm (in Node)
+  // stopped answering, so that plume waited for ever.
+  const dir = await tempDir("plume-bundler-crash-");
+  const plugin = join(dir, "deep.ts");
+  await Deno.writeTextFile(
+    plugin,
+    `export const z = /'/.source + ${"!".repeat(300_000)}0;\nexport const qemu_plugin_version = 7;\n` +
+      `export function qemu_plugin_install() { return 0; }\n`,
+  );
+  for (
+    const [esbuild, message] of [
+      ["native", /: the bundler failed on this source: The service was stopped$/],
+      ["wasm", /: bundling: not done after 10 s \(watchdog\)$/],
+    ] as const
+  ) {
+    const t0 = performance.now();
+    const r = await runPlume([PROGRAM, "20"], {
+      flags: ["-plugin-watchdog", "1", "-plugin", plugin],
+      env: guestEnv(dir, { PLUME_ESBUILD: esbuild }),
+      timeoutMs: 60_000,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    assertEquals(r.status, 1, esbuild);
+    assertEquals(r.stdout.length, 0, esbuild);
+    assertOneLine(text(r.stderr), message, esbuild);
+    assert(seconds < 30, `${esbuild}: ${seconds} s`);
   }
 });
 

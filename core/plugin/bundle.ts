@@ -22,6 +22,7 @@
  * @module
  */
 
+import type { SpawnOptions } from "node:child_process";
 import { PLUGIN_API_NAMES } from "./allowlist_generated.ts";
 import { ABSENT_GLOBALS, forbiddenGlobals, REACHABLE_GLOBALS, UNNAMEABLE_GLOBALS } from "./plugin_globals.ts";
 
@@ -43,6 +44,8 @@ export interface BundleOptions {
   cache?: string | null;
   /** The time files' last changes are judged against (tests move it on). @default Date.now */
   now?: () => number;
+  /** Milliseconds esbuild may take before the load fails (and its service is stopped). @default no bound */
+  timeoutMs?: number;
 }
 
 /** A bundled plugin. */
@@ -71,6 +74,33 @@ function importPackage(name: "esbuild" | "esbuild-wasm"): Promise<{ default?: Es
 }
 
 /**
+ * Runs `start`, which starts esbuild's service process, with that process's
+ * stderr going nowhere. esbuild's JavaScript API spawns its service (the Go
+ * executable, or Node running esbuild-wasm) with plume's own stderr, where a
+ * source that overflows the service's stack put hundreds of lines of the Go
+ * runtime's trace (a quote in a regular expression hides a chain of
+ * operators from {@link operatorRun}); plume reports the failure in one line
+ * instead. The service reports its errors through its pipe, not stderr.
+ */
+async function withServiceStderrIgnored<T>(start: () => Promise<T>): Promise<T> {
+  const childProcess = (await import("node:child_process")).default;
+  const spawn = childProcess.spawn;
+  // esbuild spawns its service synchronously within the API call, so the replacement is in place only meanwhile.
+  const quiet = (command: string, args: readonly string[], options: SpawnOptions) => {
+    const [stdin = "pipe", stdout = "pipe"] = Array.isArray(options?.stdio) ? options.stdio : [];
+    return spawn(command, args, { ...options, stdio: [stdin, stdout, "ignore"] });
+  };
+  childProcess.spawn = quiet as typeof spawn;
+  try {
+    const started = start();
+    childProcess.spawn = spawn;
+    return await started;
+  } finally {
+    childProcess.spawn = spawn;
+  }
+}
+
+/**
  * Loads esbuild: the native one when its executable can be spawned, else
  * esbuild-wasm. `PLUME_ESBUILD=wasm` forces the WebAssembly build.
  */
@@ -80,7 +110,7 @@ export function loadEsbuild(): Promise<Esbuild> {
       try {
         const mod = await importPackage("esbuild");
         const esbuild = mod.default ?? mod;
-        await esbuild.transform("", {});
+        await withServiceStderrIgnored(() => esbuild.transform("", {}));
         return esbuild;
       } catch { /* no executable: fall back to WebAssembly */ }
     }
@@ -93,7 +123,7 @@ export function loadEsbuild(): Promise<Esbuild> {
 export async function loadEsbuildWasm(): Promise<Esbuild> {
   const mod = await importPackage("esbuild-wasm");
   const esbuild = mod.default ?? mod;
-  await esbuild.initialize({ worker: false }).catch((err: Error) => {
+  await withServiceStderrIgnored(() => esbuild.initialize({ worker: false })).catch((err: Error) => {
     // Initializing twice is an error; the first initialization is the one in use.
     if (!/more than once/.test(err.message)) throw err;
   });
@@ -635,9 +665,9 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   stamps.clear();
   const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
-  let result;
+  let result, timer: ReturnType<typeof setTimeout> | undefined, late = false;
   try {
-    result = await esbuild.build({
+    const building = esbuild.build({
       entryPoints: [entry],
       // Messages name files relative to where the user runs plume.
       absWorkingDir: Deno.cwd(),
@@ -649,10 +679,25 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       logLevel: "silent",
       plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
     });
+    const bound = opts.timeoutMs === undefined ? [] : [
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          late = true;
+          reject(new Error("not done"));
+        }, opts.timeoutMs);
+      }),
+    ];
+    result = await Promise.race([building, ...bound]);
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (errors?.length) throw new PluginLoadError(formatMessage(errors[0]));
-    throw new PluginLoadError((err as Error).message);
+    // The service crashed on this source (its stack overflowed: Go ends the process, WebAssembly in Node stops
+    // answering) or is still at it: a later bundle needs a service of its own.
+    if (!using) await stopEsbuild();
+    if (late) throw new PluginLoadError(`${entry}: bundling: not done after ${opts.timeoutMs! / 1000} s (watchdog)`);
+    throw new PluginLoadError(`${entry}: the bundler failed on this source: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
   const code = result.outputFiles[0].text as string;
   await writeCache(cache, key, files, code);

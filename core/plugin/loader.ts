@@ -362,7 +362,9 @@ async function loadAll(core: PluginCore, started: StartedPlugins, guest: Guest, 
   const instances = plugins.map((p, i) => newInstance(p, i, ctx, opts.log));
   // Stages 2–4 for every plugin at once; failures are reported in load order.
   const reports = await Promise.allSettled(
-    plugins.map(async (p, i) => evaluate(p, instances[i], await bundle(p), ctx)),
+    plugins.map(async (p, i) =>
+      evaluate(p, instances[i], await bundle(p, Math.max(ctx.watchdogMs, MIN_BUNDLE_BOUND_MS)), ctx)
+    ),
   );
   for (const r of reports) if (r.status === "rejected") throw r.reason;
   plugins.forEach((p, i) => check(p, (reports[i] as PromiseFulfilledResult<LoadReport>).value));
@@ -380,10 +382,18 @@ function newInstance(p: Started, index: number, ctx: LoadContext, log: Log): Plu
   return inst;
 }
 
-/** Stage 2: the plugin's code, bundled under the allowlist and its grants. */
-async function bundle(p: Started): Promise<string> {
+/**
+ * The least time bundling a plugin may take, whatever the watchdog: a cold
+ * esbuild-wasm compiles for about a second, and more on a loaded machine.
+ * The bound is there for a source the bundler never finishes (esbuild-wasm
+ * stops answering when its stack overflows).
+ */
+const MIN_BUNDLE_BOUND_MS = 10_000;
+
+/** Stage 2: the plugin's code, bundled under the allowlist and its grants, within the watchdog or the least bound. */
+async function bundle(p: Started, timeoutMs: number): Promise<string> {
   try {
-    return (await bundlePlugin(p.path, { allowed: p.keep })).code;
+    return (await bundlePlugin(p.path, { allowed: p.keep, timeoutMs })).code;
   } catch (err) {
     if (err instanceof PluginLoadError) throw loadError(p.name, err.message);
     throw err;
