@@ -281,28 +281,32 @@ export function makeRuntime(
     return old;
   }
 
-  const helpers = {
-    u8: mem.u8,
-    i8: mem.i8,
-    u16: mem.u16,
-    i16: mem.i16,
-    i32: mem.i32,
-    pg: mem.pages,
-    PAGE_SHIFT,
-    ld,
-    st,
-    lr,
-    sc,
-    amo,
-    csr,
-    cboZero,
-    vector: makeVectorHelper(mem, RH, extensions),
-    vectorExecutor: makeVectorExecutors(mem, RH, extensions),
-    P: plugins,
-    ...int64,
-    ...bitmanip,
-    ...fpu,
-  };
+  // Object.assign, not spreads: spreading the module namespaces (some 165 names) into a literal, then the helpers
+  // into the runtime, took 1.5–4 ms of every start-up (V8 still cold); assigning them takes a tenth of that.
+  const helpers = Object.assign(
+    {
+      u8: mem.u8,
+      i8: mem.i8,
+      u16: mem.u16,
+      i16: mem.i16,
+      i32: mem.i32,
+      pg: mem.pages,
+      PAGE_SHIFT,
+      ld,
+      st,
+      lr,
+      sc,
+      amo,
+      csr,
+      cboZero,
+      vector: makeVectorHelper(mem, RH, extensions),
+      vectorExecutor: makeVectorExecutors(mem, RH, extensions),
+      P: plugins,
+    },
+    int64,
+    bitmanip,
+    fpu,
+  );
   /**
    * Makes a block function from a parenthesized function expression that
    * refers to the runtime helpers `uses`. The helpers become locals of a
@@ -321,20 +325,22 @@ export function makeRuntime(
   }
   /** The WebAssembly tier's runtime, once asked for (null: not yet). */
   let wasm: WasmRuntime | undefined | null = null;
-  return {
-    ...helpers,
-    compile,
+  const runtime = Object.assign(helpers, { compile });
+  // The helpers object is the runtime too (a copy cost as much as the assignments): `compile`'s factories take only
+  // the names they use from it.
+  return Object.defineProperty(runtime, "wasm", {
     /**
      * What the WebAssembly tier's modules import (undefined: the tier is
      * off for this memory), made on first use: 2.6 ms of wrappers and
      * closures that a short run, which never makes a region, does not pay.
      */
-    get wasm(): WasmRuntime | undefined {
+    get(): WasmRuntime | undefined {
       if (wasm === null) {
         const slow = { ld, st, lr, sc, amo, csr, cboZero, vectorExecutor: helpers.vectorExecutor, RH };
         wasm = makeWasmRuntime(mem, slow, plugins);
       }
       return wasm;
     },
-  };
+    enumerable: true,
+  }) as typeof runtime & { readonly wasm: WasmRuntime | undefined };
 }
