@@ -87,6 +87,27 @@ const SEEK_DATA = 3;
 /** Next hole at or after the offset. */
 const SEEK_HOLE = 4;
 
+/** What Linux appends to the name of an unlinked file in `/proc/PID/fd`. */
+const DELETED = " (deleted)";
+
+/**
+ * A descriptor of plume's process open on the file with this device and
+ * inode (`O_PATH` descriptors, which Deno does not make, have none), or
+ * undefined. Looked for only once a file's path names another file: the
+ * walk stats each of plume's descriptors.
+ */
+function hostDescriptorOf(id: { dev: bigint; ino: bigint }): number | undefined {
+  try {
+    for (const e of Deno.readDirSync("/proc/self/fd")) {
+      try {
+        const st = Deno.statSync(`/proc/self/fd/${e.name}`);
+        if (BigInt(st.dev) === id.dev && BigInt(st.ino ?? -1) === id.ino) return Number(e.name);
+      } catch { /* closed meanwhile, or the directory's own descriptor */ }
+    }
+  } catch { /* no /proc */ }
+  return undefined;
+}
+
 /**
  * An open file description. Methods throw {@link SyscallError}; the
  * defaults answer as Linux does for a file that lacks the operation.
@@ -194,6 +215,20 @@ export abstract class OpenFile {
     return false;
   }
 
+  /**
+   * A host path that names this open file now, for the calls Deno makes by
+   * path only (`fchmod`, `fchdir`, a directory's relative paths…): {@link path}
+   * unless the file moved since it was opened.
+   */
+  currentPath(): string {
+    return this.path;
+  }
+
+  /** The host's name for this file now, as `/proc/self/fd/N` reads it. */
+  currentName(): string {
+    return this.path;
+  }
+
   /** Fills up to `max` bytes of `linux_dirent64` records; 0 at the end. */
   readDirents(_max: number): Uint8Array {
     throw new SyscallError(E.ENOTDIR);
@@ -290,10 +325,52 @@ export class HostFile extends OpenFile {
    * @param path absolute host path
    * @param kind file type
    */
-  constructor(file: Deno.FsFile | undefined, flags: number, path: string, kind: HostKind) {
+  constructor(file: Deno.FsFile | undefined, flags: number, path: string, kind: HostKind, id?: FileStat) {
     super(flags, path);
     this.file = file;
     this.kind = kind;
+    this.id = id === undefined ? undefined : { dev: id.dev, ino: id.ino };
+  }
+
+  /** Device and inode of the file opened, to tell whether {@link path} still names it. */
+  private readonly id: { dev: bigint; ino: bigint } | undefined;
+
+  /**
+   * The path no longer names the file when it was renamed or unlinked
+   * since (another file may have that name now: `fchmod` would change it).
+   * Then a descriptor of plume's own for the file names it still: the
+   * kernel resolves `/proc/self/fd/N` to the open file itself.
+   */
+  override currentPath(): string {
+    const fd = this.movedTo();
+    if (fd === undefined) return this.path;
+    const name = this.hostName(fd);
+    return name.endsWith(DELETED) || !name.startsWith("/") ? `/proc/self/fd/${fd}` : name;
+  }
+
+  /** As Linux: the new name after a rename, the old one and " (deleted)" after an unlink. */
+  override currentName(): string {
+    const fd = this.movedTo();
+    return fd === undefined ? this.path : this.hostName(fd);
+  }
+
+  private hostName(fd: number): string {
+    try {
+      return Deno.readLinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return this.path;
+    }
+  }
+
+  /** A host descriptor of this file when its path names another file or none; else undefined. */
+  private movedTo(): number | undefined {
+    const id = this.id;
+    if (id === undefined) return undefined;
+    try {
+      const now = statPath(this.path, false);
+      if (now.dev === id.dev && now.ino === id.ino) return undefined;
+    } catch { /* no file of that name any more */ }
+    return hostDescriptorOf(id);
   }
 
   /**
@@ -325,7 +402,7 @@ export class HostFile extends OpenFile {
     if (flags & O_PATH) {
       const st = statPath(path, false);
       if (flags & O_DIRECTORY && (st.mode & S_IFMT) !== S_IFDIR) throw new SyscallError(E.ENOTDIR);
-      return new HostFile(undefined, flags, path, kindOf(st.mode));
+      return new HostFile(undefined, flags, path, kindOf(st.mode), st);
     }
     let file: Deno.FsFile | undefined;
     let created = false;
@@ -349,7 +426,7 @@ export class HostFile extends OpenFile {
     try {
       const st = statFile(file);
       if (created && (st.mode & 0o7777) !== perm) hostCall(() => Deno.chmodSync(path, perm));
-      hf = new HostFile(file, flags, path, kindOf(st.mode));
+      hf = new HostFile(file, flags, path, kindOf(st.mode), st);
       if (flags & O_DIRECTORY && hf.kind !== "dir") throw new SyscallError(E.ENOTDIR, `${path} is not a directory`);
       if (flags & O_CREAT && hf.kind === "dir") throw new SyscallError(E.EISDIR, `${path} is a directory`);
       // O_TRUNC asks for write access, which a directory refuses (Linux's may_open).

@@ -49,7 +49,7 @@ export function baseDir(proc: Process, dirfd: number): string {
   if (dirfd === AT_FDCWD) return proc.cwd;
   const f = proc.fds.get(dirfd);
   if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${dirfd} is not a directory`);
-  return f.path;
+  return f.currentPath();
 }
 
 /**
@@ -271,7 +271,7 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         if (f === undefined) throw new SyscallError(E.ENOENT, `No descriptor ${c} in /proc/${self.pid}/fd`);
         if (last && !(dir && !f.isDirectory())) return { kind: "fd", proc: self, fd, dir };
         if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${fd} is not a directory`);
-        out = then(f.path);
+        out = then(f.currentPath());
       }
     }
     if (out !== undefined) return out;
@@ -326,7 +326,7 @@ export function magicLink(proc: Process, dirfd: number, path: string, tid: numbe
   }
   if (t.kind !== "fd") return undefined;
   const f = t.proc.fds.lookup(t.fd)!;
-  return f instanceof StdioFile ? hostReadlink(`/proc/self/fd/${f.hostFd}`) : f.path;
+  return f instanceof StdioFile ? hostReadlink(`/proc/self/fd/${f.hostFd}`) : f.currentName();
 }
 
 function hostReadlink(path: string): string {
@@ -498,7 +498,7 @@ export function hostPath(t: PathTarget): string {
       const f = t.proc.fds.lookup(t.fd)!;
       if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
       if (!(f instanceof HostFile)) throw new SyscallError(E.ENXIO, `fd ${t.fd} names no file of the host's`);
-      return f.path;
+      return f.currentPath();
     }
     case "fds":
     case "tasks":

@@ -81,7 +81,7 @@ function entryArg(proc: Process, dirfd: number, addr: number, errno: number): st
 
 /** A host path naming an open file, for the `f*` calls Deno only has by path; undefined for plume's own files. */
 function hostPathOf(f: OpenFile): string | undefined {
-  if (f instanceof HostFile) return f.path;
+  if (f instanceof HostFile) return f.currentPath();
   if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
   return undefined;
 }
@@ -345,7 +345,7 @@ function sysLinkat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
   const oldPath = readPath(proc.mem, a[1]);
   let from = oldPath === "" && flags & AT_EMPTY_PATH
-    ? proc.fds.get(a[0] | 0).path
+    ? proc.fds.get(a[0] | 0).currentPath()
     : flags & AT_SYMLINK_FOLLOW
     ? resolvePath(proc, a[0] | 0, oldPath)
     : entryPath(proc, a[0] | 0, oldPath, E.EXDEV);
@@ -514,7 +514,7 @@ function sysStatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysFstatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.get(a[0] | 0);
   proc.mem.check(a[1], 120, "write");
-  writeStatfs(proc.mem, a[1], f.path.startsWith("/") && !(f instanceof StdioFile) ? f.path : proc.cwd);
+  writeStatfs(proc.mem, a[1], f.path.startsWith("/") && !(f instanceof StdioFile) ? f.currentPath() : proc.cwd);
   return 0;
 }
 

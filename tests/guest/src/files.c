@@ -252,6 +252,41 @@ int main(int argc, char **argv) {
   close(reuse);
   close(again);
 
+  /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
+   * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
+  int mv = open("mv.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  check("rename an open file, another takes its name",
+        rename("mv.txt", "moved-mv.txt") == 0 && close(open("mv.txt", O_RDWR | O_CREAT, 0600)) == 0);
+  struct stat mva, mvb;
+  check("fchmod changes the renamed file only", fchmod(mv, 0640) == 0 && stat("mv.txt", &mva) == 0 &&
+                                                     stat("moved-mv.txt", &mvb) == 0 && (mva.st_mode & 0777) == 0600 &&
+                                                     (mvb.st_mode & 0777) == 0640);
+  struct timespec mvt[2] = {{1000000, 0}, {2000000, 0}};
+  check("futimens too", futimens(mv, mvt) == 0 && stat("mv.txt", &mva) == 0 && stat("moved-mv.txt", &mvb) == 0 &&
+                            mva.st_mtime != 2000000 && mvb.st_mtime == 2000000);
+  char mvlink[64], mvname[4096];
+  snprintf(mvlink, sizeof mvlink, "/proc/self/fd/%d", mv);
+  ssize_t mvn = readlink(mvlink, mvname, sizeof mvname - 1);
+  mvname[mvn < 0 ? 0 : mvn] = 0;
+  check("its /proc/self/fd link names the new name", mvn > 0 && strstr(mvname, "/moved-mv.txt") != NULL);
+  check("unlinked, fchmod changes it still", unlink("moved-mv.txt") == 0 && fchmod(mv, 0604) == 0 &&
+                                                 fstat(mv, &mvb) == 0 && (mvb.st_mode & 0777) == 0604 &&
+                                                 mvb.st_nlink == 0 && stat("mv.txt", &mva) == 0 &&
+                                                 (mva.st_mode & 0777) == 0600);
+  mvn = readlink(mvlink, mvname, sizeof mvname - 1);
+  mvname[mvn < 0 ? 0 : mvn] = 0;
+  check("and its link says it is deleted", mvn > 0 && strstr(mvname, "/moved-mv.txt (deleted)") != NULL);
+  close(mv);
+  unlink("mv.txt");
+  int mvd = mkdir("mvd", 0755) == 0 ? open("mvd", O_RDONLY | O_DIRECTORY) : -1;
+  check("rename an open directory, another takes its name",
+        mvd >= 0 && rename("mvd", "moved-mvd") == 0 && mkdir("mvd", 0755) == 0);
+  check("openat creates in the renamed directory", close(openat(mvd, "in", O_CREAT | O_RDWR, 0600)) == 0 &&
+                                                       access("moved-mvd/in", F_OK) == 0 && access("mvd/in", F_OK) != 0);
+  check("fchdir enters it", fchdir(mvd) == 0 && access("in", F_OK) == 0 && chdir("..") == 0);
+  check("remove them", unlink("moved-mvd/in") == 0 && rmdir("moved-mvd") == 0 && rmdir("mvd") == 0);
+  close(mvd);
+
   /* cleanup, so the directory ends empty as it started */
   check("unlink everything", unlink("a.txt") == 0 && unlink("sym") == 0 && unlink("dangling") == 0 &&
                                  unlink("sub/moved.txt") == 0 && unlink("inner-moved.txt") == 0);
