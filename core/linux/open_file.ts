@@ -52,7 +52,7 @@ export const O_APPEND = 0o2000;
 /** Non-blocking I/O. */
 export const O_NONBLOCK = 0o4000;
 /** Signal-driven I/O. */
-const O_ASYNC = 0o20000;
+export const O_ASYNC = 0o20000;
 /** Direct I/O. */
 export const O_DIRECT = 0o40000;
 /** Fail unless the path is a directory. */

@@ -17,6 +17,7 @@ import {
   HostFile,
   MAX_RW_COUNT,
   O_APPEND,
+  O_ASYNC,
   O_CLOEXEC,
   O_DIRECT,
   O_NONBLOCK,
@@ -376,6 +377,8 @@ const F = {
   GETOWN: 9,
   SETSIG: 10,
   GETSIG: 11,
+  SETOWN_EX: 15,
+  GETOWN_EX: 16,
   OFD_GETLK: 36,
   OFD_SETLK: 37,
   OFD_SETLKW: 38,
@@ -389,6 +392,30 @@ const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
 
 /** `F_SETSIG`'s signal of each description. */
 const readySignals = new WeakMap<OpenFile, number>();
+
+/** `F_OWNER_*`: whom a description's `SIGIO` would go to. */
+const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
+
+/** The owner `F_SETOWN`/`F_SETOWN_EX` gave each description (kept for `F_GETOWN`; no `SIGIO` is ever sent). */
+const owners = new WeakMap<OpenFile, { type: number; pid: number }>();
+
+/** `F_SETOWN_EX`'s checks, as Linux's `f_setown_ex`: a known owner type, and an owner that exists (0: none). */
+function setOwner(proc: Process, cpu: Cpu, f: OpenFile, type: number, pid: number): number {
+  if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) {
+    throw new SyscallError(E.EINVAL, `Bad owner type ${type}`);
+  }
+  if (pid !== 0) {
+    const known = type === F_OWNER_TID
+      ? pid === proc.thread(cpu).tid || proc.threads.get(pid)?.exited === false
+      : type === F_OWNER_PGRP
+      // plume's processes have no groups of their own: the host's group of plume's processes is theirs.
+      ? pid === hostSession().pgrp || proc.family.processes.has(pid)
+      : pid === proc.pid || proc.family.processes.has(pid);
+    if (!known) throw new SyscallError(E.ESRCH, `No owner ${pid} in plume's view`);
+  }
+  owners.set(f, { type, pid });
+  return 0;
+}
 
 /** A `struct flock` read and checked for a locking command: its type and byte range `[start, end)`. */
 interface LockRequest {
@@ -499,7 +526,7 @@ function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: nu
   throw new Blocked({ ...waiter, cancel: () => locks.setWaiting(owner, undefined) });
 }
 
-function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const fd = a[0] | 0, cmd = a[1] | 0, arg = a[2];
   const f = proc.fds.get(fd);
   switch (cmd) {
@@ -515,9 +542,12 @@ function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       return 0;
     case F.GETFL:
       return f.flags;
-    case F.SETFL:
-      f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK & ~O_DIRECT);
+    case F.SETFL: {
+      // O_ASYNC is set only by a file that can signal readiness (Linux's `->fasync`: pipes, sockets, terminals).
+      const mask = f instanceof HostFile && (f.kind === "reg" || f.kind === "dir") ? SETFL_MASK & ~O_ASYNC : SETFL_MASK;
+      f.flags = (f.flags & ~mask) | (arg & mask);
       return 0;
+    }
     case F.GETLK:
     case F.OFD_GETLK:
     case F.SETLK:
@@ -526,14 +556,25 @@ function sysFcntl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     case F.OFD_SETLKW:
       return rangeLock(proc, fd, f, cmd, arg);
     case F.SETOWN:
+      // A negative owner is a process group.
+      return setOwner(proc, cpu, f, arg < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg | 0));
+    case F.SETOWN_EX:
+      return setOwner(proc, cpu, f, readI32(proc.mem, arg), readI32(proc.mem, arg + 4));
+    case F.GETOWN_EX: {
+      const owner = owners.get(f) ?? { type: F_OWNER_TID, pid: 0 };
+      writeI32(proc.mem, arg, owner.type);
+      writeI32(proc.mem, arg + 4, owner.pid);
       return 0;
+    }
     case F.SETSIG:
       // Kept for F_GETSIG; no signal is ever sent (no O_ASYNC delivery).
       if (arg < 0 || arg > 64) throw new SyscallError(E.EINVAL, `Bad signal ${arg}`);
       readySignals.set(f, arg);
       return 0;
-    case F.GETOWN:
-      return 0;
+    case F.GETOWN: {
+      const owner = owners.get(f);
+      return owner === undefined ? 0 : owner.type === F_OWNER_PGRP ? -owner.pid : owner.pid;
+    }
     case F.GETSIG:
       return readySignals.get(f) ?? 0;
     case F.GETLEASE:

@@ -252,6 +252,30 @@ int main(int argc, char **argv) {
   close(reuse);
   close(again);
 
+  /* fcntl's owner of a description (plume forgot it: glibc's F_GETOWN, made of F_GETOWN_EX, was EINVAL), and
+   * O_ASYNC, which only a file that can signal keeps (a pipe does, a regular file does not) */
+  int ow = open("a.txt", O_RDONLY);
+  struct f_owner_ex owx = {99, 99};
+  check("a new description's owner is none", syscall(SYS_fcntl, ow, F_GETOWN_EX, &owx) == 0 &&
+                                                  owx.type == F_OWNER_TID && owx.pid == 0 && fcntl(ow, F_GETOWN) == 0);
+  check("F_SETOWN a process, F_GETOWN gives it back", fcntl(ow, F_SETOWN, getpid()) == 0 && fcntl(ow, F_GETOWN) == getpid() &&
+                                                         syscall(SYS_fcntl, ow, F_GETOWN_EX, &owx) == 0 &&
+                                                         owx.type == F_OWNER_PID && owx.pid == getpid());
+  check("a group is a negative owner", fcntl(ow, F_SETOWN, -getpgrp()) == 0 && fcntl(ow, F_GETOWN) == -getpgrp() &&
+                                          syscall(SYS_fcntl, ow, F_GETOWN_EX, &owx) == 0 && owx.type == F_OWNER_PGRP);
+  struct f_owner_ex owt = {F_OWNER_TID, gettid()}, owbad = {7, 0}, owgone = {F_OWNER_PID, 999999};
+  check("F_SETOWN_EX a thread", fcntl(ow, F_SETOWN_EX, &owt) == 0 && syscall(SYS_fcntl, ow, F_GETOWN_EX, &owx) == 0 &&
+                                   owx.type == F_OWNER_TID && fcntl(ow, F_GETOWN) == getpid());
+  expect_errno("F_SETOWN_EX of an unknown type", fcntl(ow, F_SETOWN_EX, &owbad), EINVAL);
+  expect_errno("F_SETOWN_EX of no process", fcntl(ow, F_SETOWN_EX, &owgone), ESRCH);
+  check("O_ASYNC stays off on a regular file", fcntl(ow, F_SETFL, O_ASYNC | O_NONBLOCK) == 0 &&
+                                                   fcntl(ow, F_GETFL) == (O_RDONLY | O_NONBLOCK));
+  int owp[2];
+  check("and on on a pipe", pipe(owp) == 0 && fcntl(owp[0], F_SETFL, O_ASYNC) == 0 && fcntl(owp[0], F_GETFL) == O_ASYNC);
+  close(owp[0]);
+  close(owp[1]);
+  close(ow);
+
   /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
    * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
   int mv = open("mv.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
