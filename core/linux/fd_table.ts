@@ -7,7 +7,7 @@
  */
 
 import { E, SyscallError } from "./errno.ts";
-import type { OpenFile } from "./open_file.ts";
+import { O_PATH, type OpenFile } from "./open_file.ts";
 import { StdioFile, TerminalState } from "./stdio.ts";
 
 /**
@@ -65,6 +65,17 @@ export class FdTable {
   get(fd: number): OpenFile {
     const f = this.lookup(fd);
     if (f === undefined) throw new SyscallError(E.EBADF, `fd ${fd} is not open`);
+    return f;
+  }
+
+  /**
+   * The description behind `fd` for a call that works on an opened file
+   * (Linux's `fdget`, not `fdget_raw`): `EBADF` also for an `O_PATH` one,
+   * which only names its file.
+   */
+  opened(fd: number): OpenFile {
+    const f = this.get(fd);
+    if (f.flags & O_PATH) throw new SyscallError(E.EBADF, `fd ${fd} is open with O_PATH`);
     return f;
   }
 

@@ -65,6 +65,8 @@ const O_NOATIME = 0o1000000;
 export const O_CLOEXEC = 0o2000000;
 /** A location in the file tree only, no I/O. */
 export const O_PATH = 0o10000000;
+/** What an `O_PATH` open keeps of its flags (Linux's `O_PATH_FLAGS`): no access mode, no status flags. */
+const O_PATH_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 /** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */
 const O_TMPFILE = 0o20200000;
 
@@ -367,7 +369,7 @@ export class HostFile extends OpenFile {
     const id = this.id;
     if (id === undefined) return undefined;
     try {
-      const now = statPath(this.path, false);
+      const now = statPath(this.path, this.kind === "lnk");
       if (now.dev === id.dev && now.ino === id.ino) return undefined;
     } catch { /* no file of that name any more */ }
     return hostDescriptorOf(id);
@@ -392,7 +394,10 @@ export class HostFile extends OpenFile {
     const link = lstatOrUndefined(path);
     const isLink = link !== undefined && (link.mode & S_IFMT) === S_IFLNK;
     if (isLink && flags & O_NOFOLLOW) {
-      // Linux also refuses O_PATH|O_NOFOLLOW descriptors to a link here; plume cannot make them.
+      // O_PATH|O_NOFOLLOW names the link itself (readlinkat(fd, ""), fstat, fchownat(fd, "", AT_EMPTY_PATH)…).
+      if (flags & O_PATH && !(flags & O_DIRECTORY)) {
+        return new HostFile(undefined, flags & O_PATH_FLAGS, path, "lnk", link);
+      }
       throw new SyscallError(flags & O_DIRECTORY ? E.ENOTDIR : E.ELOOP, `${path} is a symbolic link`);
     }
     if (isLink && flags & O_CREAT && !(flags & O_EXCL) && lstatOrUndefined(resolveLink(path)) === undefined) {
@@ -402,7 +407,7 @@ export class HostFile extends OpenFile {
     if (flags & O_PATH) {
       const st = statPath(path, false);
       if (flags & O_DIRECTORY && (st.mode & S_IFMT) !== S_IFDIR) throw new SyscallError(E.ENOTDIR);
-      return new HostFile(undefined, flags, path, kindOf(st.mode), st);
+      return new HostFile(undefined, flags & O_PATH_FLAGS, path, kindOf(st.mode), st);
     }
     let file: Deno.FsFile | undefined;
     let created = false;
@@ -563,7 +568,7 @@ export class HostFile extends OpenFile {
   }
 
   stat(): FileStat {
-    return this.file === undefined ? statPath(this.path, false) : statFile(this.file);
+    return this.file === undefined ? statPath(this.path, this.kind === "lnk") : statFile(this.file);
   }
 
   override isDirectory(): boolean {

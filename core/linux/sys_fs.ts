@@ -360,7 +360,11 @@ function sysReadlinkat(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (size <= 0) throw new SyscallError(E.EINVAL, `Bad buffer size ${size}`);
   const guestPath = readPath(proc.mem, a[1]);
   let target: Uint8Array;
-  const magic = magicLink(proc, a[0] | 0, guestPath, proc.tidOf(cpu));
+  const dir = guestPath === "" && (a[0] | 0) !== AT_FDCWD ? proc.fds.get(a[0] | 0) : undefined;
+  // An empty path reads the link an O_PATH|O_NOFOLLOW descriptor names (any other file: ENOENT, below).
+  const magic = dir instanceof HostFile && dir.kind === "lnk"
+    ? hostCall(() => Deno.readLinkSync(dir.currentPath()))
+    : magicLink(proc, a[0] | 0, guestPath, proc.tidOf(cpu));
   if (magic !== undefined) target = encoder.encode(magic);
   else {
     const path = resolvePath(proc, a[0] | 0, guestPath, true, false);
@@ -372,7 +376,7 @@ function sysReadlinkat(proc: Process, cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysFchmod(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = proc.fds.get(a[0] | 0);
+  const f = proc.fds.opened(a[0] | 0);
   const host = hostPathOf(f);
   // A pipe's inode lives only in plume: its mode is not tracked.
   if (host !== undefined) hostCall(() => Deno.chmodSync(host, a[1] & 0o7777));
@@ -405,7 +409,7 @@ function sysFchownat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysFchown(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const host = hostPathOf(proc.fds.get(a[0] | 0));
+  const host = hostPathOf(proc.fds.opened(a[0] | 0));
   const uid = idArg(a[1]), gid = idArg(a[2]);
   if (host !== undefined) hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
   return 0;

@@ -316,7 +316,7 @@ function appendv(proc: Process, cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysLseek(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  return proc.fds.get(a[0] | 0).seek(a[1], a[2] >>> 0);
+  return proc.fds.opened(a[0] | 0).seek(a[1], a[2] >>> 0);
 }
 
 function sysClose(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -528,7 +528,9 @@ function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: nu
 
 function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const fd = a[0] | 0, cmd = a[1] | 0, arg = a[2];
-  const f = proc.fds.get(fd);
+  // An O_PATH description answers only these (Linux's `check_fcntl_cmd`).
+  const raw = cmd === F.DUPFD || cmd === F.DUPFD_CLOEXEC || cmd === F.GETFD || cmd === F.SETFD || cmd === F.GETFL;
+  const f = raw ? proc.fds.get(fd) : proc.fds.opened(fd);
   switch (cmd) {
     case F.DUPFD:
     case F.DUPFD_CLOEXEC: {
@@ -621,7 +623,7 @@ const IOC = {
 
 function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const fd = a[0] | 0, req = a[1] >>> 0, arg = a[2];
-  const f = proc.fds.get(fd);
+  const f = proc.fds.opened(fd);
   const mem = proc.mem;
   // Requests every file answers.
   switch (req) {
@@ -797,22 +799,22 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
 }
 
 function sysFsync(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  proc.fds.get(a[0] | 0).sync(false);
+  proc.fds.opened(a[0] | 0).sync(false);
   return 0;
 }
 
 function sysFdatasync(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  proc.fds.get(a[0] | 0).sync(true);
+  proc.fds.opened(a[0] | 0).sync(true);
   return 0;
 }
 
 function sysSyncfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  proc.fds.get(a[0] | 0);
+  proc.fds.opened(a[0] | 0);
   return 0;
 }
 
 function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = proc.fds.get(a[0] | 0);
+  const f = proc.fds.opened(a[0] | 0);
   if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
   if (!f.writable) throw new SyscallError(E.EINVAL, `fd ${a[0]} is not open for writing`);
   f.truncate(a[1]);
@@ -828,24 +830,52 @@ function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysFadvise64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = proc.fds.get(a[0] | 0);
+  const f = proc.fds.opened(a[0] | 0);
   if (f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
+  if (a[2] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[2]}`);
   const advice = a[3] | 0;
   if (advice < 0 || advice > 5) throw new SyscallError(E.EINVAL, `Bad advice ${advice}`);
   return 0;
 }
 
-const FALLOC_FL_KEEP_SIZE = 1;
+const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
+
+/**
+ * Writes zeros over `[from, to)` of `f`, a megabyte at a time (never appending): a hole
+ * punched or a range zeroed reads as zeros, which is all a guest sees of
+ * either (the host file keeps its blocks: `st_blocks` may differ).
+ */
+function writeZeros(f: OpenFile, from: number, to: number): void {
+  const zeros = new Uint8Array(Math.min(to - from, 1 << 20));
+  for (let at = from; at < to;) {
+    const n = f.writeBack(zeros.subarray(0, Math.min(zeros.length, to - at)), at);
+    if (n <= 0) throw new SyscallError(E.EIO, `No zeros written at ${at}`);
+    at += n;
+  }
+}
 
 function sysFallocate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = proc.fds.get(a[0] | 0);
+  const f = proc.fds.opened(a[0] | 0);
   const mode = a[1] | 0, off = a[2], len = a[3];
   if (off < 0 || len <= 0) throw new SyscallError(E.EINVAL, `Bad range ${off}+${len}`);
+  // The modes plume has, in Linux's order of checks (vfs_fallocate): a hole is punched only within the size.
+  const punch = (mode & FALLOC_FL_PUNCH_HOLE) !== 0, zero = (mode & FALLOC_FL_ZERO_RANGE) !== 0;
+  if (
+    mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE) || (punch && zero) ||
+    (punch && !(mode & FALLOC_FL_KEEP_SIZE))
+  ) {
+    throw new SyscallError(E.EOPNOTSUPP, `Unsupported fallocate mode ${mode}`);
+  }
   if (!f.writable) throw new SyscallError(E.EBADF);
-  if (mode & ~FALLOC_FL_KEEP_SIZE) throw new SyscallError(E.EOPNOTSUPP, `Unsupported fallocate mode ${mode}`);
+  if (f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
+  if (f.isDirectory()) throw new SyscallError(E.EISDIR);
   if (!(f instanceof HostFile) || f.kind !== "reg") throw new SyscallError(E.ENODEV);
+  if (off + len > Number.MAX_SAFE_INTEGER) throw new SyscallError(E.EFBIG, `Range ${off}+${len} past the largest size`);
+  const size = Number(f.stat().size), end = off + len;
+  if (punch || zero) writeZeros(f, off, Math.min(end, size));
   // Space is not reserved ahead on the host; extending the size is what the guest can observe.
-  if (!(mode & FALLOC_FL_KEEP_SIZE) && Number(f.stat().size) < off + len) f.truncate(off + len);
+  if (!(mode & FALLOC_FL_KEEP_SIZE) && size < end) f.truncate(end);
+  if (punch || zero) afterWrite(proc, f, off, Math.min(end, size) - off);
   return 0;
 }
 

@@ -131,7 +131,7 @@ function sysMmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
   let file: HostFile | undefined;
   if (!(flags & MAP_ANONYMOUS)) {
-    const f = proc.fds.get(fd);
+    const f = proc.fds.opened(fd);
     // /dev/zero maps as anonymous memory.
     if (!(f instanceof HostFile && (f.kind === "reg" || f.kind === "blk" || f.path === "/dev/zero"))) {
       throw new SyscallError(E.ENODEV, `fd ${fd} cannot be mapped`);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -275,6 +277,50 @@ int main(int argc, char **argv) {
   close(owp[0]);
   close(owp[1]);
   close(ow);
+
+  /* O_PATH: a descriptor of a link itself (plume refused it: glibc's fchmodat(AT_SYMLINK_NOFOLLOW) was ELOOP), read
+   * with readlinkat(fd, ""); a descriptor that only names its file has no access mode and is EBADF for what needs an
+   * opened file (plume changed the mode, the offset, the flags) */
+  check("symlink for O_PATH", symlink("a.txt", "plink") == 0);
+  int pl = open("plink", O_PATH | O_NOFOLLOW);
+  char plb[16] = {0};
+  struct stat plst;
+  check("O_PATH|O_NOFOLLOW opens the link", pl >= 0 && fstat(pl, &plst) == 0 && S_ISLNK(plst.st_mode));
+  check("readlinkat(fd, \"\") reads it", readlinkat(pl, "", plb, sizeof plb) == 5 && memcmp(plb, "a.txt", 5) == 0);
+  expect_errno("fchmodat(AT_SYMLINK_NOFOLLOW) of a link", fchmodat(AT_FDCWD, "plink", 0600, AT_SYMLINK_NOFOLLOW), EOPNOTSUPP);
+  expect_errno("O_PATH|O_NOFOLLOW|O_DIRECTORY of a link", open("plink", O_PATH | O_NOFOLLOW | O_DIRECTORY), ENOTDIR);
+  close(pl);
+  unlink("plink");
+  int pf = open("a.txt", O_PATH | O_RDWR);
+  int pn;
+  check("an O_PATH descriptor has no access mode", fcntl(pf, F_GETFL) == O_PATH && fcntl(pf, F_GETFD) == 0);
+  expect_errno("readlinkat(fd, \"\") of a file", readlinkat(pf, "", plb, sizeof plb), ENOENT);
+  expect_errno("fchmod of O_PATH", fchmod(pf, 0600), EBADF);
+  expect_errno("fchown of O_PATH", fchown(pf, -1, -1), EBADF);
+  expect_errno("lseek of O_PATH", lseek(pf, 0, SEEK_SET), EBADF);
+  expect_errno("ftruncate of O_PATH", ftruncate(pf, 0), EBADF);
+  expect_errno("FIONREAD of O_PATH", ioctl(pf, FIONREAD, &pn), EBADF);
+  expect_errno("F_SETFL of O_PATH", fcntl(pf, F_SETFL, O_NONBLOCK), EBADF);
+  expect_errno("mmap of O_PATH", (long)mmap(0, 4096, PROT_READ, MAP_PRIVATE, pf, 0), EBADF);
+  expect_errno("fsync of O_PATH", fsync(pf), EBADF);
+  close(pf);
+
+  /* fallocate's punched hole reads as zeros (plume refused the mode), made only with FALLOC_FL_KEEP_SIZE (a zeroed
+   * range is not checked: tmpfs refuses it); a pipe is ESPIPE, and posix_fadvise checks its length */
+  int fa = open("fa.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  char fab[16] = {0};
+  check("write ten bytes", write(fa, "aaaaaaaaaa", 10) == 10);
+  check("punch a hole", fallocate(fa, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 2, 3) == 0);
+  expect_errno("punch without FALLOC_FL_KEEP_SIZE", fallocate(fa, FALLOC_FL_PUNCH_HOLE, 0, 1), EOPNOTSUPP);
+  check("it reads as zeros", pread(fa, fab, 16, 0) == 10 && memcmp(fab, "aa\0\0\0aaaaa", 10) == 0);
+  int fap[2];
+  check("pipe for fallocate", pipe(fap) == 0);
+  expect_errno("fallocate of a pipe", fallocate(fap[1], 0, 0, 10), ESPIPE);
+  expect_errno("fadvise of a negative length", syscall(SYS_fadvise64, fa, 0, -1, 0), EINVAL);
+  close(fap[0]);
+  close(fap[1]);
+  close(fa);
+  unlink("fa.txt");
 
   /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
    * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
