@@ -2,10 +2,13 @@
  * Pipes made by `pipe2`: a byte queue inside plume that both ends share.
  *
  * A read from an empty pipe whose write end is open fails here with
- * `EAGAIN`; unless the pipe is non-blocking, the system-call layer turns
- * that into a wait of the reading thread (`sys_io.ts`). Writes never
- * block: the queue grows past Linux's 64 KiB capacity, which no program
- * can tell apart except by filling a pipe it never reads.
+ * `EAGAIN`, and so does a write that finds no room (Linux's 64 KiB
+ * capacity, or what `F_SETPIPE_SZ` set; a write of at most `PIPE_BUF`
+ * bytes goes in whole or not at all); unless the pipe is non-blocking, the
+ * system-call layer turns that into a wait of the thread (`sys_io.ts`).
+ * Writes had no bound: `dd if=/dev/zero | sleep 6` held 1.1 GB of plume's
+ * memory, and a writer that never blocked could not be told apart from one
+ * whose reader keeps up.
  *
  * @module
  */
@@ -15,18 +18,36 @@ import { POLL } from "./host_poll.ts";
 import { O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile } from "./open_file.ts";
 import { type FileStat, S_IFIFO } from "./stat.ts";
 
-/** What `F_GETPIPE_SZ` reports (Linux's default pipe capacity). */
+/** A new pipe's capacity (Linux's default: 16 pages). */
 export const PIPE_CAPACITY = 65536;
 
 let nextPipeIno = 0x10000n;
 
-/** The queue shared by the two ends. */
+/** Bytes of a slot of the queue: a page, as in Linux's ring of pipe buffers. */
+const SLOT = 4096;
+
+/** One slot: a page whose bytes `[start, end)` are queued. */
+interface Slot {
+  page: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/**
+ * The queue shared by the two ends: a ring of page-sized slots, as Linux's
+ * (`pipe_write`): a write's first `length % 4096` bytes go into the last
+ * slot when they fit there, the rest into new slots a page at a time, so a
+ * pipe holding one byte has one slot fewer for the next write. Capacity is
+ * counted in slots, and what a program sees of it (how much a non-blocking
+ * write takes, when `poll` says writable) follows.
+ */
 export class Pipe {
-  /** Queued chunks, oldest first; the first may be partly consumed. */
-  private chunks: Uint8Array[] = [];
-  private head = 0;
+  /** Slots in use, oldest first. */
+  private slots: Slot[] = [];
   /** Bytes queued. */
   size = 0;
+  /** Bytes it holds at most (`F_GETPIPE_SZ`, `F_SETPIPE_SZ`): a whole number of slots. */
+  capacity = PIPE_CAPACITY;
   /** Open read ends. */
   readers = 0;
   /** Open write ends. */
@@ -49,26 +70,50 @@ export class Pipe {
     this.gid = gid;
   }
 
-  /** Appends a copy of `src`. */
-  push(src: Uint8Array): void {
-    if (src.length === 0) return;
-    this.chunks.push(src.slice());
-    this.size += src.length;
+  /** Slots in use. */
+  get used(): number {
+    return this.slots.length;
+  }
+
+  /** Bytes new slots can take now (what a write that merges nothing may add). */
+  get room(): number {
+    return Math.max(0, this.capacity / SLOT - this.slots.length) * SLOT;
+  }
+
+  /**
+   * Appends what fits of `src` (see {@link Pipe}); returns the count, 0
+   * when nothing fits. A write of at most `PIPE_BUF` (4096) bytes fits whole or
+   * not at all, as it needs either room in the last slot or a free one.
+   */
+  push(src: Uint8Array): number {
+    let done = 0;
+    const tail = src.length % SLOT, last = this.slots[this.slots.length - 1];
+    if (tail !== 0 && last !== undefined && last.end + tail <= SLOT) {
+      last.page.set(src.subarray(0, tail), last.end);
+      last.end += tail;
+      done = tail;
+    }
+    while (done < src.length && this.slots.length < this.capacity / SLOT) {
+      const n = Math.min(SLOT, src.length - done);
+      const page = new Uint8Array(SLOT);
+      page.set(src.subarray(done, done + n));
+      this.slots.push({ page, start: 0, end: n });
+      done += n;
+    }
+    this.size += done;
+    return done;
   }
 
   /** Moves up to `dst.length` queued bytes into `dst`; returns the count. */
   shift(dst: Uint8Array): number {
     let n = 0;
-    while (n < dst.length && this.chunks.length > 0) {
-      const c = this.chunks[0];
-      const take = Math.min(dst.length - n, c.length - this.head);
-      dst.set(c.subarray(this.head, this.head + take), n);
+    while (n < dst.length && this.slots.length > 0) {
+      const slot = this.slots[0];
+      const take = Math.min(dst.length - n, slot.end - slot.start);
+      dst.set(slot.page.subarray(slot.start, slot.start + take), n);
       n += take;
-      this.head += take;
-      if (this.head === c.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
+      slot.start += take;
+      if (slot.start === slot.end) this.slots.shift();
     }
     this.size -= n;
     return n;
@@ -121,11 +166,18 @@ export class PipeEnd extends OpenFile {
     return this.pipe.shift(dst);
   }
 
-  /** Writes all of `src`; `EPIPE` when no read end is open (the caller raises `SIGPIPE`). */
+  /**
+   * Writes what there is room for, as Linux's `pipe_write` does in one go
+   * ({@link Pipe.push}): `EAGAIN` when nothing can be written now; `EPIPE`
+   * when no read end is open (the caller raises `SIGPIPE`).
+   */
   write(src: Uint8Array): number {
-    if (this.pipe.readers === 0) throw new SyscallError(E.EPIPE);
-    this.pipe.push(src);
-    return src.length;
+    const p = this.pipe;
+    if (p.readers === 0) throw new SyscallError(E.EPIPE);
+    if (src.length === 0) return 0;
+    const n = p.push(src);
+    if (n === 0) throw new SyscallError(E.EAGAIN, `No room in ${this.path} for ${src.length} bytes`);
+    return n;
   }
 
   override available(): number {
@@ -136,11 +188,11 @@ export class PipeEnd extends OpenFile {
     return true;
   }
 
-  /** Linux's `pipe_poll`: data or a hang-up for the reader; room (always) or an error for the writer. */
+  /** Linux's `pipe_poll`: data or a hang-up for the reader; a free slot or an error for the writer. */
   override pollEvents(): number {
     const p = this.pipe;
     if (this.isReadEnd) return (p.size > 0 ? POLL.IN | POLL.RDNORM : 0) | (p.writers === 0 ? POLL.HUP : 0);
-    return POLL.OUT | POLL.WRNORM | (p.readers === 0 ? POLL.ERR : 0);
+    return (p.room > 0 ? POLL.OUT | POLL.WRNORM : 0) | (p.readers === 0 ? POLL.ERR : 0);
   }
 
   stat(): FileStat {

@@ -322,6 +322,24 @@ int main(int argc, char **argv) {
   close(fa);
   unlink("fa.txt");
 
+  /* A pipe's capacity, in pages as Linux's: a non-blocking writer gets EAGAIN once it is full (plume's pipes had no
+   * bound), a write of up to PIPE_BUF goes in whole or not at all, and one byte queued takes a page */
+  int cp[2];
+  static char cpb[70000];
+  memset(cpb, 'c', sizeof cpb);
+  check("non-blocking pipe", pipe2(cp, O_NONBLOCK) == 0);
+  check("F_SETPIPE_SZ 8192", fcntl(cp[1], F_SETPIPE_SZ, 8192) == 8192 && fcntl(cp[1], F_GETPIPE_SZ) == 8192);
+  check("two pages fill it", write(cp[1], cpb, 4096) == 4096 && write(cp[1], cpb, 4096) == 4096);
+  expect_errno("then a write", write(cp[1], cpb, 1), EAGAIN);
+  expect_errno("F_SETPIPE_SZ below what is queued", fcntl(cp[1], F_SETPIPE_SZ, 4096), EBUSY);
+  check("drained", read(cp[0], cpb, sizeof cpb) == 8192);
+  check("one byte takes a page", write(cp[1], cpb, 1) == 1 && write(cp[1], cpb, 8192) == 4096);
+  expect_errno("PIPE_BUF bytes go whole or not at all", write(cp[1], cpb, 4096), EAGAIN);
+  check("drained again", read(cp[0], cpb, sizeof cpb) == 4097 && fcntl(cp[1], F_SETPIPE_SZ, 65536) == 65536);
+  check("a large write takes 64 KiB", write(cp[1], cpb, sizeof cpb) == 65536);
+  close(cp[0]);
+  close(cp[1]);
+
   /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
    * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
   int mv = open("mv.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
