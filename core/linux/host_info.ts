@@ -64,6 +64,22 @@ export function hostIds(): HostIds {
   return { uids, gids, groups };
 }
 
+/**
+ * The host's capability sets of plume's process (`CapBnd:` and `CapAmb:` of
+ * `/proc/self/status`), which its guests have as theirs: the bounding set
+ * (all of them when unknown) and the ambient set (none when unknown).
+ */
+export function hostCapabilities(): { bounding: bigint; ambient: bigint } {
+  const hex = (key: string) => {
+    const v = statusField(key);
+    return v !== undefined && /^[0-9a-f]+$/i.test(v) ? BigInt(`0x${v}`) : undefined;
+  };
+  return { bounding: hex("CapBnd") ?? (1n << BigInt(CAP_LAST_CAP + 1)) - 1n, ambient: hex("CapAmb") ?? 0n };
+}
+
+/** The highest capability number (Linux 5.9 and later: `CAP_CHECKPOINT_RESTORE`). */
+export const CAP_LAST_CAP = 40;
+
 /** The host's file mode creation mask (`Umask:` of `/proc/self/status`, else `Deno.umask`). */
 export function hostUmask(): number {
   const u = statusField("Umask");

@@ -52,6 +52,9 @@ export function commBytes(name: string): Uint8Array {
   return new TextEncoder().encode(name).subarray(0, COMM_LEN - 1);
 }
 
+/** `sched_setscheduler`'s flag: children do not inherit a privileged policy (plume has none to give). */
+export const SCHED_RESET_ON_FORK = 0x4000_0000;
+
 /**
  * State of one guest process shared by all its threads.
  *
@@ -145,6 +148,11 @@ export class Process {
   threadName = "";
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
+  /**
+   * Scheduling policy as `sched_getscheduler` reports it (`SCHED_OTHER`, `SCHED_BATCH` or `SCHED_IDLE`, with
+   * `SCHED_RESET_ON_FORK`); plume's own scheduler treats them alike. A child keeps the policy, not the flag.
+   */
+  schedPolicy = 0;
   /** `prctl` state: the signal this process gets when its parent ends (not kept by `fork`), and settings. */
   deathSignal = 0;
   /** `PR_SET_DUMPABLE` (kept by `fork`; `execve` makes it 1 again). */
@@ -230,6 +238,7 @@ export class Process {
       this.startStack = parent.startStack;
       this.auxv = parent.auxv;
       this.nice = parent.nice;
+      this.schedPolicy = parent.schedPolicy & ~SCHED_RESET_ON_FORK;
       parent.children.push(this);
     }
     this.family.processes.set(this.pid, this);

@@ -28,6 +28,8 @@ export const RLIMIT_NPROC = 6;
 export const DEFAULT_NPROC = 512;
 /** Open descriptors limit. */
 export const RLIMIT_NOFILE = 7;
+/** Queued signals limit. */
+export const RLIMIT_SIGPENDING = 11;
 /** Linux's `fs.nr_open` default: the most descriptors a process may have. */
 const NR_OPEN = 1048576;
 

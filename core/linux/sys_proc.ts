@@ -11,8 +11,8 @@ import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
-import { hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
-import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process } from "./process.ts";
+import { CAP_LAST_CAP, hostCapabilities, hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
+import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process, SCHED_RESET_ON_FORK } from "./process.ts";
 import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
 import { SIGCHLD } from "./signals.ts";
 import { Blocked } from "./wait.ts";
@@ -185,6 +185,17 @@ function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4;
 const PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16;
 const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39;
+const PR_GET_TIMING = 13, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27, PR_MCE_KILL_GET = 34, PR_CAP_AMBIENT = 47;
+const PR_GET_IO_FLUSHER = 58;
+const PR_CAP_AMBIENT_IS_SET = 1, PR_CAP_AMBIENT_RAISE = 2, PR_CAP_AMBIENT_LOWER = 3, PR_CAP_AMBIENT_CLEAR_ALL = 4;
+/** `PR_MCE_KILL_GET`'s answer when no policy was set: the system's (`PR_MCE_KILL_DEFAULT`). */
+const PR_MCE_KILL_DEFAULT = 2;
+
+/** A capability number of a `prctl` argument: `EINVAL` past the last one. */
+function capArg(v: number): bigint {
+  if (!(v >= 0 && v <= CAP_LAST_CAP)) throw new SyscallError(E.EINVAL, `Bad capability ${v}`);
+  return 1n << BigInt(v);
+}
 
 /** `prctl`: names, the parent-death signal, and the flags programs read back (Linux's checks of each argument). */
 function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -240,6 +251,36 @@ function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       b.writeTo(proc.mem, a[1]);
       return 0;
     }
+    // What the process has of capabilities, securebits and machine-check policy is its host process's, read only:
+    // plume's guests get no privilege plume lacks.
+    case PR_CAPBSET_READ:
+      return hostCapabilities().bounding & capArg(a[1]) ? 1 : 0;
+    case PR_CAP_AMBIENT:
+      if ((a[3] | a[4]) !== 0) throw new SyscallError(E.EINVAL, "PR_CAP_AMBIENT takes no more arguments");
+      switch (a[1] | 0) {
+        case PR_CAP_AMBIENT_IS_SET:
+          return hostCapabilities().ambient & capArg(a[2]) ? 1 : 0;
+        case PR_CAP_AMBIENT_RAISE:
+          capArg(a[2]);
+          throw new SyscallError(E.EPERM, "No capability may be raised");
+        case PR_CAP_AMBIENT_LOWER:
+          capArg(a[2]);
+          return 0;
+        case PR_CAP_AMBIENT_CLEAR_ALL:
+          if (a[2] !== 0) throw new SyscallError(E.EINVAL, "PR_CAP_AMBIENT_CLEAR_ALL takes no capability");
+          return 0;
+        default:
+          throw new SyscallError(E.EINVAL, `Bad PR_CAP_AMBIENT operation ${a[1] | 0}`);
+      }
+    case PR_GET_SECUREBITS:
+      return 0;
+    case PR_GET_TIMING:
+      return 0; // PR_TIMING_STATISTICAL, the only timing there is
+    case PR_MCE_KILL_GET:
+      if ((a[1] | a[2] | a[3] | a[4]) !== 0) throw new SyscallError(E.EINVAL, "PR_MCE_KILL_GET takes no argument");
+      return PR_MCE_KILL_DEFAULT;
+    case PR_GET_IO_FLUSHER:
+      throw new SyscallError(E.EPERM, "PR_GET_IO_FLUSHER needs CAP_SYS_RESOURCE");
     default:
       throw new SyscallError(E.EINVAL, `Unsupported prctl option ${a[0] | 0}`);
   }
@@ -325,7 +366,6 @@ function sysGetrandom(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
-const SCHED_RESET_ON_FORK = 0x4000_0000;
 
 /** The guest's threads run under plume's own scheduler: Linux's view of them is "SCHED_OTHER, priority 0". */
 function schedTarget(proc: Process, cpu: Cpu, pid: number): void {
@@ -357,8 +397,9 @@ function sysSchedSetscheduler(proc: Process, cpu: Cpu, a: readonly number[]): nu
   }
   const realtime = policy === SCHED_FIFO || policy === SCHED_RR;
   if (realtime ? prio < 1 || prio > 99 : prio !== 0) throw new SyscallError(E.EINVAL, `Bad priority ${prio}`);
-  // Real-time policies need CAP_SYS_NICE; the others change nothing plume does.
+  // Real-time policies need CAP_SYS_NICE; the others change nothing plume does, but are reported back.
   if (realtime) throw new SyscallError(E.EPERM, "Real-time scheduling needs CAP_SYS_NICE");
+  proc.schedPolicy = a[1] | 0;
   return 0;
 }
 
@@ -458,6 +499,8 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysMincore(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const addr = a[0], len = a[1];
   if (addr % 4096 !== 0) throw new SyscallError(E.EINVAL, `Unaligned address 0x${addr.toString(16)}`);
+  // A negative length is a huge unsigned one: past the end of the space, as Linux's access_ok finds (ENOMEM).
+  if (len < 0) throw new SyscallError(E.ENOMEM, `Length ${len} past the address space`);
   const pages = Math.ceil(len / 4096);
   if (!proc.mem.inRange(addr, pages * 4096)) throw new SyscallError(E.ENOMEM, "Outside the address space");
   for (let p = 0; p < pages; p++) {
@@ -533,7 +576,7 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("waitid", sysWaitid),
   def("sched_getparam", sysSchedGetparam),
   def("sched_setparam", sysSchedSetparam),
-  def("sched_getscheduler", (p, c, a) => (schedTarget(p, c, a[0] | 0), SCHED_OTHER)),
+  def("sched_getscheduler", (p, c, a) => (schedTarget(p, c, a[0] | 0), p.schedPolicy)),
   def("sched_setscheduler", sysSchedSetscheduler),
   def("sched_get_priority_max", (_p, _c, a) => sysSchedPriority(a, true)),
   def("sched_get_priority_min", (_p, _c, a) => sysSchedPriority(a, false)),

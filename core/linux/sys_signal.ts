@@ -37,6 +37,7 @@ import type { AddressSpace } from "../mem/address_space.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { SS_AUTODISARM, SS_DISABLE, SS_ONSTACK } from "./thread.ts";
 import { Blocked } from "./wait.ts";
+import { RLIMIT_SIGPENDING } from "./rlimits.ts";
 
 /** Size of the kernel's `sigset_t`. */
 const SIGSET_SIZE = 8;
@@ -197,6 +198,9 @@ function sysTgkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return signalThread(proc, cpu, tid, sig);
 }
 
+/** The first real-time signal number (the kernel's; glibc keeps two for itself above it). */
+const SIGRTMIN_KERNEL = 32;
+
 /** The `siginfo_t` a sender gave (`rt_sigqueueinfo`), checked as Linux does. */
 function queuedInfo(proc: Process, cpu: Cpu, sig: number, addr: number, tid: number): PendingSignal {
   if (sig === 0) return { signo: 0, code: 0, pid: 0, uid: 0, tid };
@@ -208,6 +212,11 @@ function queuedInfo(proc: Process, cpu: Cpu, sig: number, addr: number, tid: num
     throw new SyscallError(E.EPERM, `si_code ${code} is reserved`);
   }
   v.setInt32(0, sig, true);
+  // A real-time signal a process queues itself counts against RLIMIT_SIGPENDING (Linux counts per user; plume per
+  // process): past it, EAGAIN. Without a bound a loop of sigqueue calls with the signal blocked held any number.
+  if (sig >= SIGRTMIN_KERNEL && code < 0 && proc.signals.count >= proc.rlimits.soft(RLIMIT_SIGPENDING)) {
+    throw new SyscallError(E.EAGAIN, `${proc.signals.count} signals pending (RLIMIT_SIGPENDING)`);
+  }
   return { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info };
 }
 

@@ -182,6 +182,26 @@ int main(void) {
   if (pid == 0) _exit(5);
   check(pid > 0 && waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 5, "vfork: exit status 5");
 
+  /* A pipe holds 64 KiB: a blocking write of 1 MiB waits for the child reading it and ends whole (plume's pipes had
+   * no bound: a writer ahead of its reader grew plume's memory without end) */
+  int big[2];
+  static char blob[1 << 20];
+  memset(blob, 'b', sizeof blob);
+  check(pipe(big) == 0, "pipe for a large write");
+  pid = fork();
+  if (pid == 0) {
+    close(big[1]);
+    static char rb[5000];
+    long got = 0, n;
+    usleep(20000);
+    while ((n = read(big[0], rb, sizeof rb)) > 0) got += n;
+    _exit(got == (long)sizeof blob ? 0 : 1);
+  }
+  close(big[0]);
+  check(write(big[1], blob, sizeof blob) == (long)sizeof blob, "a blocking write of 1 MiB into a pipe ends whole");
+  close(big[1]);
+  check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "and its reader read all of it");
+
   /* Several children, collected in any order. */
   int sum = 0;
   for (int i = 1; i <= 3; i++)
@@ -233,6 +253,26 @@ int main(void) {
   check(named == 0 && read(cfd, comm, sizeof comm - 1) == 8 && strcmp(comm, "renamed\n") == 0,
         "/proc/self/comm after PR_SET_NAME");
   close(cfd);
+  /* What capabilities, securebits and machine-check policy a program reads (libcap's tools; plume said EINVAL) */
+  errno = 0;
+  int capbset = prctl(PR_CAPBSET_READ, 0, 0, 0, 0);
+  check((capbset == 0 || capbset == 1) && prctl(PR_CAPBSET_READ, 41, 0, 0, 0) == -1 && errno == EINVAL,
+        "PR_CAPBSET_READ");
+  check(prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) >= 0 && prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) == PR_MCE_KILL_DEFAULT &&
+            prctl(PR_GET_TIMING, 0, 0, 0, 0) == PR_TIMING_STATISTICAL,
+        "PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_TIMING");
+  check(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0, 0, 0) >= 0 &&
+            prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0,
+        "PR_CAP_AMBIENT");
+  /* A scheduling policy is kept and inherited (plume forgot SCHED_BATCH), SCHED_RESET_ON_FORK is not inherited */
+  struct sched_param sp0 = {0};
+  check(sched_setscheduler(0, SCHED_BATCH | SCHED_RESET_ON_FORK, &sp0) == 0 &&
+            sched_getscheduler(0) == (SCHED_BATCH | SCHED_RESET_ON_FORK),
+        "sched_setscheduler(SCHED_BATCH | SCHED_RESET_ON_FORK)");
+  pid = fork();
+  if (pid == 0) _exit(sched_getscheduler(0) == SCHED_BATCH ? 0 : 1);
+  check(waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 0, "a child keeps SCHED_BATCH without the flag");
+  check(sched_setscheduler(0, SCHED_OTHER, &sp0) == 0 && sched_getscheduler(0) == SCHED_OTHER, "back to SCHED_OTHER");
 
   errno = 0;
   check(wait(&st) == -1 && errno == ECHILD, "no child left: ECHILD");
