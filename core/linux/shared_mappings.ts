@@ -6,7 +6,8 @@
  * points where a difference could be seen through system calls: dirty
  * pages are written back before the file is read, on `msync`, on `munmap`
  * and at exit; a write to the file through a descriptor is copied into the
- * mapped pages. Two mappings of the same file are not kept in agreement
+ * mapped pages, and what one mapping writes back into the other mappings
+ * of the file. Two mappings of the same file are not kept in agreement
  * with each other between those points.
  *
  * @module
@@ -73,8 +74,23 @@ export class SharedMappings {
       }
       let j = i;
       while (j < cur.length && !(j < n && cur[j] === fileBytes[j])) j++;
-      m.file.writeBack(cur.slice(i, j), m.offset + (from - m.start) + i);
+      const pos = m.offset + (from - m.start) + i;
+      m.file.writeBack(cur.slice(i, j), pos);
+      // The other mappings of the file show what it holds now: else a stale copy (a second, read-only mapping)
+      // differed from the file and was written back over these bytes, and the guest's write was lost.
+      this.copyToOthers(mem, m, pos, j - i);
       i = j;
+    }
+  }
+
+  /** Copies `[pos, pos+len)` of `m`'s file into its other mappings. */
+  private copyToOthers(mem: AddressSpace, m: SharedMapping, pos: number, len: number): void {
+    for (const o of this.maps) {
+      if (o === m || o.key !== m.key) continue;
+      const lo = Math.max(pos, o.offset), hi = Math.min(pos + len, o.offset + o.length);
+      if (hi <= lo) continue;
+      mem.u8.copyWithin(o.start + (lo - o.offset), m.start + (lo - m.offset), m.start + (hi - m.offset));
+      mem.noteWrite(o.start + (lo - o.offset), hi - lo);
     }
   }
 

@@ -42,8 +42,14 @@ const MAX_ARG_BYTES = 2 << 20;
 /** Most characters of a `#!` line Linux reads (`BINPRM_BUF_SIZE`). */
 const BINPRM_BUF_SIZE = 256;
 
-/** Reads a NULL-terminated array of string pointers (argv, envp); a null array is empty. */
-function readStrings(proc: Process, addr: number): string[] {
+/**
+ * Reads a NULL-terminated array of string pointers (argv, envp); a null
+ * array is empty. `budget.left` is what argv and envp may still take
+ * ({@link checkArgumentSize}'s count): it stops at the first string past
+ * it, as Linux's `copy_strings` does, before decoding more (40,000 pointers
+ * to one 128 KiB string were 5 GB of JavaScript strings, and V8 ended plume).
+ */
+function readStrings(proc: Process, addr: number, budget: { left: number }): string[] {
   const out: string[] = [];
   if (addr === 0) return out;
   for (let p = addr;; p += 8) {
@@ -51,11 +57,17 @@ function readStrings(proc: Process, addr: number): string[] {
     if (s === 0) return out;
     const bytes = proc.mem.readCStringBytes(s, MAX_ARG_STRLEN + 1);
     if (bytes.length >= MAX_ARG_STRLEN) throw new SyscallError(E.E2BIG, "Argument string too long");
+    budget.left -= bytes.length + ARG_OVERHEAD;
+    if (budget.left < 0) {
+      throw new SyscallError(E.E2BIG, `More than ${MAX_ARG_BYTES} bytes of arguments and environment`);
+    }
     // Kept byte for byte: an argument need not be UTF-8.
     out.push(decodeGuestString(bytes));
-    if (out.length > MAX_ARG_BYTES / 8) throw new SyscallError(E.E2BIG, "Too many arguments");
   }
 }
+
+/** What each string costs of the argument space besides its bytes: its NUL and its pointer. */
+const ARG_OVERHEAD = 9;
 
 /** What will run: the host file, its parsed ELF, and the final argv (after `#!` rewriting). */
 interface Image {
@@ -281,15 +293,16 @@ function replaceImage(
  * which let 2.4 MB of `€` through), its NUL and its pointer.
  */
 function checkArgumentSize(argv: readonly string[], envp: readonly string[]): void {
-  const size = [...argv, ...envp].reduce((n, s) => n + encodeGuestString(s).length + 9, 0);
+  const size = [...argv, ...envp].reduce((n, s) => n + encodeGuestString(s).length + ARG_OVERHEAD, 0);
   if (size > MAX_ARG_BYTES) throw new SyscallError(E.E2BIG, `${size} bytes of arguments and environment`);
 }
 
 /** The common body of `execve` and `execveat`. */
 function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: readonly number[], flags: number) {
   const name = readPath(proc.mem, pathAddr);
-  const argv = readStrings(proc, a[0]);
-  const envp = readStrings(proc, a[1]);
+  const budget = { left: MAX_ARG_BYTES };
+  const argv = readStrings(proc, a[0], budget);
+  const envp = readStrings(proc, a[1], budget);
   let path: string;
   if (name === "" && flags & AT_EMPTY_PATH) {
     path = proc.fds.get(dirfd).path;

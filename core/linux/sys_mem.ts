@@ -176,9 +176,16 @@ function sysMunmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const addr = a[0];
   if (!isPageAligned(addr)) throw new SyscallError(E.EINVAL, `Unaligned address 0x${addr.toString(16)}`);
   if (a[1] <= 0) throw new SyscallError(E.EINVAL, `Bad length ${a[1]}`);
+  // As Linux: a range past the largest user address is EINVAL (plume unmapped the whole space, stack included).
+  if (addr > TASK_SIZE || a[1] > TASK_SIZE - addr) {
+    throw new SyscallError(E.EINVAL, `Range past 0x${TASK_SIZE.toString(16)}`);
+  }
   unmap(proc, addr, pageUp(a[1]));
   return 0;
 }
+
+/** The end of a riscv64 process's address space (Linux's under Sv48, qemu's on an x86_64 host): what `munmap` may reach. */
+const TASK_SIZE = 2 ** 47;
 
 function sysMprotect(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const addr = a[0], prot = a[2] | 0;

@@ -347,6 +347,8 @@ export class AddressSpace {
 
   /** Copies bytes into guest memory, checking write permission. */
   writeBytes(addr: number, data: Uint8Array): void {
+    // Nothing to write is no access, wherever it points (a zero-length buffer outside the space made `set` throw).
+    if (data.length === 0) return;
     this.check(addr, data.length, "write");
     this.u8.set(data, addr);
     this.noteWrite(addr, data.length);

@@ -47,6 +47,14 @@ Deno.test("check reports unmapped and permission faults at the first bad byte", 
   assertEquals(e.access, "exec");
 });
 
+Deno.test("writing nothing is no access, wherever it points", () => {
+  // A system call that writes zero bytes to an address outside the space (mincore of a negative length, pselect6's
+  // empty sets, rt_sigpending of size 0) ended plume with "internal error: offset is out of bounds".
+  const as = new AddressSpace(1 << 24);
+  for (const addr of [-100, 2 ** 32, 1 << 24, 2 ** 53]) as.writeBytes(addr, new Uint8Array(0));
+  assertThrows(() => as.writeBytes(-100, new Uint8Array(1)), GuestMemoryError);
+});
+
 Deno.test("munmap and mprotect split mappings and update page flags", () => {
   const as = new AddressSpace(1 << 24);
   const a = as.mmap(0x200000, 4 * PAGE_SIZE, RW, { name: "f", offset: 0 });

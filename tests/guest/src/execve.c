@@ -167,6 +167,17 @@ static void errors(const char *dir) {
   strcpy(line + 303, "\necho hi\n");
   write_file(path, sizeof path, dir, "long-shebang", line, 0755);
   expect_errno(path, ENOEXEC, "a #! interpreter longer than the line Linux reads");
+  /* Arguments larger than Linux takes: 40,000 pointers to one 128 KiB string (plume read them all into 5 GB of
+   * strings before it counted, and ended) */
+  static char big[128 * 1024];
+  memset(big, 'a', sizeof big - 1);
+  char **many = calloc(40001, sizeof *many);
+  for (int i = 0; i < 40000; i++) many[i] = big;
+  errno = 0;
+  int r = execve("/bin/true", many, environ), e = errno;
+  printf("%s too many bytes of arguments: %s\n", r == -1 && e == E2BIG ? "ok  " : "FAIL", strerror(e));
+  if (!(r == -1 && e == E2BIG)) failures++;
+  free(many);
   printf("errors: %d failure(s)\n", failures);
   exit(failures != 0);
 }

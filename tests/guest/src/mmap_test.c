@@ -156,6 +156,17 @@ static void files(const char *dir) {
 
   char *ro = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, open(path, O_RDONLY), 0);
   check("MAP_SHARED+PROT_WRITE on O_RDONLY fd -> EACCES", ro == MAP_FAILED && errno == EACCES);
+
+  /* A write through one shared mapping while a second, read-only one shows the same page: plume wrote the stale
+   * second copy back over it, and the file lost the write */
+  char *rw2 = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  char *ro2 = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+  char got[6] = {0};
+  memcpy(rw2, "mixed", 5);
+  check("a write beside a read-only shared mapping reaches the file", pread(fd, got, 5, 0) == 5 && memcmp(got, "mixed", 5) == 0);
+  check("  and the read-only mapping shows it", msync(rw2, PAGE, MS_SYNC) == 0 && memcmp(ro2, "mixed", 5) == 0);
+  munmap(ro2, PAGE);
+  munmap(rw2, PAGE);
   close(fd);
   unlink(path);
 }
