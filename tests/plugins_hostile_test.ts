@@ -514,4 +514,10 @@ Deno.test("only a regular file of bounded size is read as a program or an interp
   const viaExec = await runPlume([BUSYBOX, "sh", "-c", `exec ${dyn}; echo not reached`], { timeoutMs: 20_000 });
   assertEquals(viaExec.status, 126);
   assertMatch(text(viaExec.stderr), /Permission denied/);
+  // A "regular file" that cannot be read: Linux's error, without Deno's "(os error 5)" on it.
+  bytes.fill(0, at, at + interp.length);
+  bytes.set(new TextEncoder().encode("/proc/self/mem"), at);
+  await Deno.writeFile(dyn, bytes, { mode: 0o755 });
+  const mem = await runPlume([dyn], { timeoutMs: 20_000 });
+  assertEquals([mem.status, text(mem.stderr)], [1, "plume: /proc/self/mem: Input/output error\n"]);
 });

@@ -86,6 +86,9 @@ const SHT_DYNSYM = 11;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 
+/** The page a segment is mapped by (riscv64 Linux's). */
+const MAP_PAGE = 4096;
+
 function u64(dv: DataView, off: number, what: string): number {
   const v = dv.getBigUint64(off, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -138,20 +141,30 @@ export function parseElf(bytes: Uint8Array, what = "file"): ElfFile {
   const phdrs: ProgramHeader[] = [];
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
+    const type = dv.getUint32(o, true);
+    // Only the headers plume reads must hold values it can use; Linux and qemu ignore the others' (a GNU_STACK
+    // header's address of 2^63, an alignment no loader honours), so plume does too.
+    const used = type === PT_LOAD || type === PT_INTERP || type === PT_PHDR;
+    const field = used ? (at: number) => u64(dv, o + at, what) : (at: number) => Number(dv.getBigUint64(o + at, true));
     const ph: ProgramHeader = {
-      type: dv.getUint32(o, true),
+      type,
       flags: dv.getUint32(o + 4, true),
-      offset: u64(dv, o + 8, what),
-      vaddr: u64(dv, o + 16, what),
-      filesz: u64(dv, o + 32, what),
-      memsz: u64(dv, o + 40, what),
-      align: u64(dv, o + 48, what),
+      offset: field(8),
+      vaddr: field(16),
+      filesz: field(32),
+      memsz: field(40),
+      align: Number(dv.getBigUint64(o + 48, true)),
     };
     if (ph.type === PT_LOAD || ph.type === PT_INTERP) {
       if (ph.offset + ph.filesz > bytes.length) {
         throw new ElfError(`${what}: segment ${i} extends past the end of the file`);
       }
       if (ph.filesz > ph.memsz) throw new ElfError(`${what}: segment ${i} has filesz > memsz`);
+    }
+    // A segment is mapped from its file at the page its address starts in: offset and address must agree within the
+    // page (Linux's elf_map: EINVAL; qemu: "Error mapping file"). plume copied it anyway and ran what it got.
+    if (ph.type === PT_LOAD && ph.filesz > 0 && (ph.offset - ph.vaddr) % MAP_PAGE !== 0) {
+      throw new ElfError(`${what}: Error mapping file: segment ${i}'s offset and address differ within a page`);
     }
     phdrs.push(ph);
   }

@@ -79,6 +79,12 @@ const HOSTILE: [what: string, bytes: () => Uint8Array, message: string, qemu: st
     "Error reading file header: Invalid argument",
   ],
   [
+    "a PT_LOAD whose offset and address differ within a page (an attacking helper's: plume ran what it copied)",
+    () => executable({ segments: () => [{ offset: 1, filesz: CODE }] }),
+    "Error mapping file: segment 0's offset and address differ within a page",
+    "Error mapping file: Invalid argument",
+  ],
+  [
     "e_phnum past the end",
     () => executable({ patch: (dv) => dv.setUint16(56, 1000, true) }),
     "program headers out of bounds (1000 at offset",
@@ -214,6 +220,18 @@ Deno.test("parseElf accepts the valid executable the hostile files are made from
   assertEquals([elf.entry, elf.phdrs.length, elf.phdrs[0].type, elf.interp], [BASE + CODE, 1, PT_LOAD, undefined]);
   const dynamic = parseElf(executable(withInterp(enc.encode("/lib/ld.so\0"))), "prog");
   assertEquals(dynamic.interp, "/lib/ld.so");
+});
+
+Deno.test("parseElf ignores the values of headers it does not read, as Linux and qemu do", () => {
+  // A GNU_STACK header at 2^63 and a PT_LOAD alignment of 2^63 were refused as "too large" (qemu runs both).
+  const elf = parseElf(
+    executable({
+      segments: () => [{}, { type: 0x6474e551, flags: 6, vaddr: 1n << 63n, offset: 1n << 62n }],
+      patch: (dv) => dv.setBigUint64(Number(dv.getBigUint64(32, true)) + 48, 1n << 63n, true), // the PT_LOAD's p_align
+    }),
+    "prog",
+  );
+  assertEquals(elf.phdrs.length, 2);
 });
 
 Deno.test("parseElf takes the first of two PT_INTERPs, as Linux does (qemu refuses: Multiple PT_INTERP entries)", () => {

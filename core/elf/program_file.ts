@@ -17,7 +17,7 @@ const MAX_PROGRAM_BYTES = 1 << 30;
 
 /** Why a program file cannot be read; `errno` is what Linux's `execve` answers. */
 export class ProgramFileError extends Error {
-  constructor(message: string, readonly errno: "EACCES" | "ENOMEM") {
+  constructor(message: string, readonly errno: "EACCES" | "ENOMEM" | "EIO") {
     super(message);
     this.name = "ProgramFileError";
   }
@@ -48,13 +48,21 @@ export function readProgramFile(path: string): Uint8Array<ArrayBuffer> {
     // Read no more than the size seen; a file that grows or shrinks meanwhile is refused.
     const bytes = new Uint8Array(size);
     let n = 0;
-    while (n < size) {
-      const r = file.readSync(bytes.subarray(n));
-      if (r === null) break;
-      n += r;
-    }
-    if (n < size || file.readSync(new Uint8Array(1)) !== null) {
-      throw new ProgramFileError("changed while it was read", "EACCES");
+    try {
+      while (n < size) {
+        const r = file.readSync(bytes.subarray(n));
+        if (r === null) break;
+        n += r;
+      }
+      if (n < size || file.readSync(new Uint8Array(1)) !== null) {
+        throw new ProgramFileError("changed while it was read", "EACCES");
+      }
+    } catch (err) {
+      // A file that stat calls regular but cannot be read (/proc/self/mem): Linux's read error, in Linux's words.
+      if (err instanceof Deno.errors.Interrupted || !(err instanceof Error) || err instanceof ProgramFileError) {
+        throw err;
+      }
+      throw new ProgramFileError(err.message.replace(/ \(os error \d+\)$/, ""), "EIO");
     }
     return bytes;
   } finally {
