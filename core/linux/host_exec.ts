@@ -16,7 +16,7 @@
  */
 
 import { E, SyscallError } from "./errno.ts";
-import type { OpenFile } from "./open_file.ts";
+import { entriesChanged, type OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
 import { StdioFile } from "./stdio.ts";
@@ -66,19 +66,29 @@ async function pumpOut(stream: ReadableStream<Uint8Array>, f: OpenFile): Promise
 }
 
 /**
- * Writes `chunk` to `f`; a write that would block a guest thread (a socket
- * whose buffer is full) is waited for here instead, polling its waiter.
+ * Writes all of `chunk` to `f`; a write that would block a guest thread (a
+ * socket whose buffer is full, a full pipe) is waited for here instead,
+ * polling its waiter or trying again. A pipe takes what it has room for
+ * (64 KiB): the rest was dropped, and the host program then died of
+ * `SIGPIPE` (a reviewer's find).
  */
 async function writeWaiting(f: OpenFile, chunk: Uint8Array): Promise<void> {
-  try {
-    f.write(chunk);
-  } catch (err) {
-    if (!(err instanceof Blocked)) throw err;
-    let r: number | undefined;
-    while ((r = err.waiter.poll(performance.now())) === undefined) {
-      await new Promise((res) => setTimeout(res, INPUT_POLL_MS));
+  for (let done = 0; done < chunk.length;) {
+    try {
+      done += f.write(chunk.subarray(done));
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === E.EAGAIN) {
+        await new Promise((res) => setTimeout(res, INPUT_POLL_MS));
+        continue;
+      }
+      if (!(err instanceof Blocked)) throw err;
+      let r: number | undefined;
+      while ((r = err.waiter.poll(performance.now())) === undefined) {
+        await new Promise((res) => setTimeout(res, INPUT_POLL_MS));
+      }
+      if (r < 0) throw new SyscallError(-r);
+      return;
     }
-    if (r < 0) throw new SyscallError(-r);
   }
 }
 
@@ -147,6 +157,8 @@ export function runOnHost(proc: Process, path: string, argv: string[], envp: str
   if (perr === "piped") pumps.push(pumpOut(child.stderr, ferr!));
   proc.hostProgram = child;
   proc.hostChild = Promise.all([child.status, ...pumps]).then(([s]) => {
+    // The host program may have moved or removed files the guest holds open (`system("mv a b")`).
+    entriesChanged();
     proc.hostChild = undefined;
     proc.hostProgram = undefined;
     if (proc.exitStatus !== null) return;

@@ -92,6 +92,20 @@ const SEEK_HOLE = 4;
 /** What Linux appends to the name of an unlinked file in `/proc/PID/fd`. */
 const DELETED = " (deleted)";
 
+/** Counts the guest's removals, renames and links of directory entries ({@link entriesChanged}). */
+let entryChanges = 0;
+
+/**
+ * The guest removed, renamed or linked a directory entry: an open file's
+ * path may name another file now. Until the next such change, a path found
+ * good is taken as good (one stat for each `*at` call against a directory
+ * descriptor cost 5–25% of `fstatat`'s time); a host process that moves a
+ * file meanwhile is not seen until then, as with `paths.ts`'s directories.
+ */
+export function entriesChanged(): void {
+  entryChanges++;
+}
+
 /**
  * A descriptor of plume's process open on the file with this device and
  * inode (`O_PATH` descriptors, which Deno does not make, have none), or
@@ -231,6 +245,15 @@ export abstract class OpenFile {
     return this.path;
   }
 
+  /**
+   * The host path of this directory now, as the start of relative guest
+   * paths ({@link currentPath} without its `/proc/self/fd/N` fallback,
+   * which a guest path walk would take for the guest's own descriptor N).
+   */
+  directoryPath(): string {
+    return this.path;
+  }
+
   /** Fills up to `max` bytes of `linux_dirent64` records; 0 at the end. */
   readDirents(_max: number): Uint8Array {
     throw new SyscallError(E.ENOTDIR);
@@ -350,6 +373,15 @@ export class HostFile extends OpenFile {
     return name.endsWith(DELETED) || !name.startsWith("/") ? `/proc/self/fd/${fd}` : name;
   }
 
+  /** `ENOENT` for a directory removed since it was opened: Linux creates nothing there. */
+  override directoryPath(): string {
+    const fd = this.movedTo();
+    if (fd === undefined) return this.path;
+    const name = this.hostName(fd);
+    if (name.endsWith(DELETED) || !name.startsWith("/")) throw new SyscallError(E.ENOENT, `${this.path} was removed`);
+    return name;
+  }
+
   /** As Linux: the new name after a rename, the old one and " (deleted)" after an unlink. */
   override currentName(): string {
     const fd = this.movedTo();
@@ -364,15 +396,21 @@ export class HostFile extends OpenFile {
     }
   }
 
+  /** {@link entryChanges} when {@link movedTo} last looked, and what it found. */
+  private looked = -1;
+  private moved: number | undefined;
+
   /** A host descriptor of this file when its path names another file or none; else undefined. */
   private movedTo(): number | undefined {
     const id = this.id;
     if (id === undefined) return undefined;
+    if (this.looked === entryChanges) return this.moved;
+    this.looked = entryChanges;
     try {
       const now = statPath(this.path, this.kind === "lnk");
-      if (now.dev === id.dev && now.ino === id.ino) return undefined;
+      if (now.dev === id.dev && now.ino === id.ino) return this.moved = undefined;
     } catch { /* no file of that name any more */ }
-    return hostDescriptorOf(id);
+    return this.moved = hostDescriptorOf(id);
   }
 
   /**

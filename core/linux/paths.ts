@@ -18,7 +18,7 @@ import { encodeGuestString } from "../util/guest_string.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
-import { HostFile, MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
+import { entriesChanged, HostFile, MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
 import { type DirEntry, DT_DIR, DT_LNK } from "./dirents.ts";
 import { PipeEnd } from "./pipe.ts";
 import { RLIM_INFINITY } from "./rlimits.ts";
@@ -49,7 +49,7 @@ export function baseDir(proc: Process, dirfd: number): string {
   if (dirfd === AT_FDCWD) return proc.cwd;
   const f = proc.fds.get(dirfd);
   if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${dirfd} is not a directory`);
-  return f.currentPath();
+  return f.directoryPath();
 }
 
 /**
@@ -103,6 +103,7 @@ const KNOWN_DIRECTORIES = 1 << 14;
 /** Forgets the directories walks found: the guest removed, renamed or linked an entry. */
 export function forgetDirectories(): void {
   knownDirectories.clear();
+  entriesChanged();
 }
 
 /**
@@ -271,7 +272,7 @@ function walk(proc: Process, abs: string, follow: boolean): PathTarget | string 
         if (f === undefined) throw new SyscallError(E.ENOENT, `No descriptor ${c} in /proc/${self.pid}/fd`);
         if (last && !(dir && !f.isDirectory())) return { kind: "fd", proc: self, fd, dir };
         if (!f.isDirectory()) throw new SyscallError(E.ENOTDIR, `fd ${fd} is not a directory`);
-        out = then(f.currentPath());
+        out = then(f.directoryPath());
       }
     }
     if (out !== undefined) return out;

@@ -173,8 +173,9 @@ export class PipeEnd extends OpenFile {
    */
   write(src: Uint8Array): number {
     const p = this.pipe;
-    if (p.readers === 0) throw new SyscallError(E.EPIPE);
+    // An empty write is 0 before anything else (pipe_write): no EPIPE, no SIGPIPE without a reader.
     if (src.length === 0) return 0;
+    if (p.readers === 0) throw new SyscallError(E.EPIPE);
     const n = p.push(src);
     if (n === 0) throw new SyscallError(E.EAGAIN, `No room in ${this.path} for ${src.length} bytes`);
     return n;

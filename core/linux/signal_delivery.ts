@@ -46,6 +46,7 @@ import {
   writeSigframe,
 } from "./signal_frame.ts";
 import { fmtSiginfo, fmtSignal } from "./strace.ts";
+import { RLIMIT_SIGPENDING } from "./rlimits.ts";
 import { SS_AUTODISARM, SS_DISABLE, type ThreadState } from "./thread.ts";
 
 /** Host `strsignal` texts, which QEMU prints for uncaught signals. */
@@ -131,6 +132,9 @@ export function sendSignal(proc: Process, sig: PendingSignal): void {
   if (sig.signo !== SIGKILL && proc.signals.ignores(sig.signo) && !blocked) return;
   const queue = t ? t.pending : proc.signals.pending;
   if (sig.signo < 32 && queue.some((p) => p.signo === sig.signo)) return;
+  // Past RLIMIT_SIGPENDING a real-time signal already pending is not queued again: it stays pending, its
+  // information is lost (Linux's __send_signal_locked for kill(); sigqueue gets EAGAIN before coming here).
+  if (proc.signals.count >= proc.rlimits.soft(RLIMIT_SIGPENDING) && queue.some((p) => p.signo === sig.signo)) return;
   queue.push(sig);
   proc.signals.count++;
   proc.signals.onRaise(sig);

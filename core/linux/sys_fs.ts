@@ -401,7 +401,11 @@ function sysFchownat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
   const uid = idArg(a[2]), gid = idArg(a[3]);
   const path = readPath(proc.mem, a[1]);
-  if (path === "" && flags & AT_EMPTY_PATH) return sysFchown(proc, _cpu, [a[0], a[2], a[3]]);
+  // The descriptor itself, O_PATH ones included (a path lookup, not fchown); a link's own O_PATH one is not followed.
+  if (path === "" && flags & AT_EMPTY_PATH) {
+    const f = (a[0] | 0) === AT_FDCWD ? undefined : proc.fds.get(a[0] | 0);
+    return chownFile(f === undefined ? proc.cwd : hostPathOf(f), uid, gid, f instanceof HostFile && f.kind === "lnk");
+  }
   const host = resolvePath(proc, a[0] | 0, path, false, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   if (flags & AT_SYMLINK_NOFOLLOW) lchown(host, uid, gid);
   else hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
@@ -409,9 +413,14 @@ function sysFchownat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysFchown(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const host = hostPathOf(proc.fds.opened(a[0] | 0));
-  const uid = idArg(a[1]), gid = idArg(a[2]);
-  if (host !== undefined) hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
+  return chownFile(hostPathOf(proc.fds.opened(a[0] | 0)), idArg(a[1]), idArg(a[2]), false);
+}
+
+/** Changes the owner of host file `host` (undefined: a file of plume's own, whose owner is not kept). */
+function chownFile(host: string | undefined, uid: number, gid: number, nofollow: boolean): number {
+  if (host === undefined) return 0;
+  if (nofollow) lchown(host, uid, gid);
+  else hostCall(() => Deno.chownSync(host, uid < 0 ? null : uid, gid < 0 ? null : gid));
   return 0;
 }
 
@@ -439,7 +448,9 @@ function sysUtimensat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     : resolvePath(proc, dirfd, path, false, (flags & AT_SYMLINK_NOFOLLOW) === 0);
   // A pipe's times live only in plume.
   if (host === undefined) return 0;
-  setTimes(host, times, path !== "" && (flags & AT_SYMLINK_NOFOLLOW) !== 0);
+  // A link's own O_PATH descriptor names the link: its times change, not its target's.
+  const link = file instanceof HostFile && file.kind === "lnk";
+  setTimes(host, times, link || (path !== "" && (flags & AT_SYMLINK_NOFOLLOW) !== 0));
   return 0;
 }
 

@@ -447,19 +447,30 @@ const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 /** The owner `F_SETOWN`/`F_SETOWN_EX` gave each description (kept for `F_GETOWN`; no `SIGIO` is ever sent). */
 const owners = new WeakMap<OpenFile, { type: number; pid: number }>();
 
+/** True when the host has a process (or thread) with this id. */
+function hostProcessExists(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `F_SETOWN_EX`'s checks, as Linux's `f_setown_ex`: a known owner type, and an owner that exists (0: none). */
 function setOwner(proc: Process, cpu: Cpu, f: OpenFile, type: number, pid: number): number {
   if (type !== F_OWNER_TID && type !== F_OWNER_PID && type !== F_OWNER_PGRP) {
     throw new SyscallError(E.EINVAL, `Bad owner type ${type}`);
   }
   if (pid !== 0) {
+    // A process of plume's, or of the host's (the guest's parent, say: Linux's find_vpid sees every process).
     const known = type === F_OWNER_TID
-      ? pid === proc.thread(cpu).tid || proc.threads.get(pid)?.exited === false
+      ? pid === proc.thread(cpu).tid || proc.threads.get(pid)?.exited === false || hostProcessExists(pid)
       : type === F_OWNER_PGRP
       // plume's processes have no groups of their own: the host's group of plume's processes is theirs.
-      ? pid === hostSession().pgrp || proc.family.processes.has(pid)
-      : pid === proc.pid || proc.family.processes.has(pid);
-    if (!known) throw new SyscallError(E.ESRCH, `No owner ${pid} in plume's view`);
+      ? pid === hostSession().pgrp || proc.family.processes.has(pid) || hostProcessExists(pid)
+      : pid === proc.pid || proc.family.processes.has(pid) || hostProcessExists(pid);
+    if (!known) throw new SyscallError(E.ESRCH, `No owner ${pid}`);
   }
   owners.set(f, { type, pid });
   return 0;
@@ -606,8 +617,9 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
     case F.OFD_SETLKW:
       return rangeLock(proc, fd, f, cmd, arg);
     case F.SETOWN:
-      // A negative owner is a process group.
-      return setOwner(proc, cpu, f, arg < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg | 0));
+      // A negative owner is a process group (the most negative int has no group: EINVAL, as f_setown).
+      if ((arg | 0) === -0x8000_0000) throw new SyscallError(E.EINVAL, "Owner INT_MIN");
+      return setOwner(proc, cpu, f, (arg | 0) < 0 ? F_OWNER_PGRP : F_OWNER_PID, Math.abs(arg | 0));
     case F.SETOWN_EX:
       return setOwner(proc, cpu, f, readI32(proc.mem, arg), readI32(proc.mem, arg + 4));
     case F.GETOWN_EX: {
@@ -633,10 +645,15 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
     case F.SETPIPE_SZ: {
       if (!(f instanceof PipeEnd)) throw new SyscallError(E.EBADF, `fd ${fd} is not a pipe`);
       if (cmd === F.GETPIPE_SZ) return f.pipe.capacity;
-      if (arg > 1 << 20) throw new SyscallError(E.EPERM, `Pipe size ${arg} above pipe-max-size`);
-      // Linux rounds up to a power-of-two number of pages, and keeps what is queued.
+      // The size is an unsigned int, rounded up to a power-of-two number of pages (round_pipe_size: none past 2^31);
+      // growing past pipe-max-size (1 MiB) needs CAP_SYS_RESOURCE; what is queued must fit.
+      const want = arg >>> 0;
+      if (want > 2 ** 31) throw new SyscallError(E.EINVAL, `Pipe size ${want}`);
       let size = 4096;
-      while (size < arg) size *= 2;
+      while (size < want) size *= 2;
+      if (size > f.pipe.capacity && size > 1 << 20) {
+        throw new SyscallError(E.EPERM, `Pipe size ${size} above pipe-max-size`);
+      }
       if (size / 4096 < f.pipe.used) throw new SyscallError(E.EBUSY, `${f.pipe.used} pages queued, more than ${size}`);
       f.pipe.capacity = size;
       return size;
@@ -918,10 +935,27 @@ const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 
  * punched or a range zeroed reads as zeros, which is all a guest sees of
  * either (the host file keeps its blocks: `st_blocks` may differ).
  */
+/** True when every byte of `b` is 0 (words at a time: a callback per byte took seconds for 256 MiB). */
+function allZero(b: Uint8Array): boolean {
+  const words = new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  let or = 0;
+  for (let i = 0; i < words.length; i++) or |= words[i];
+  for (let i = words.length * 4; i < b.length; i++) or |= b[i];
+  return or === 0;
+}
+
 function writeZeros(f: OpenFile, from: number, to: number): void {
-  const zeros = new Uint8Array(Math.min(to - from, 1 << 20));
+  const zeros = new Uint8Array(Math.min(to - from, 1 << 20)), seen = new Uint8Array(zeros.length);
   for (let at = from; at < to;) {
-    const n = f.writeBack(zeros.subarray(0, Math.min(zeros.length, to - at)), at);
+    const len = Math.min(zeros.length, to - at);
+    // What reads as zeros already (a hole, most of a sparse file) is not written: writing it allocated the blocks
+    // a punched hole is to free (a reviewer's find: a 256 MiB sparse file grew to 256 MiB on disk).
+    const got = f.pread(seen.subarray(0, len), at);
+    if (got === len && allZero(seen.subarray(0, len))) {
+      at += len;
+      continue;
+    }
+    const n = f.writeBack(zeros.subarray(0, len), at);
     if (n <= 0) throw new SyscallError(E.EIO, `No zeros written at ${at}`);
     at += n;
   }

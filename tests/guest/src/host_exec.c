@@ -43,6 +43,17 @@ int main(int argc, char **argv) {
   int st = pclose(r);
   check(lines == 2 && WIFEXITED(st) && WEXITSTATUS(st) == 4, "popen for reading: two lines, status 4");
 
+  /* More than a pipe holds, read only after the command has written it all: plume dropped what the pipe had no room
+   * for (and the command died of SIGPIPE) once pipes held 64 KiB */
+  r = popen("head -c 300000 /dev/zero", "r");
+  sleep(1);
+  static char big[4096];
+  long total = 0;
+  size_t got_now;
+  while ((got_now = fread(big, 1, sizeof big, r)) > 0) total += (long)got_now;
+  st = pclose(r);
+  check(total == 300000 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "popen for reading: 300,000 bytes, read late");
+
   /* A reader that never blocks: it polls popen's pipe while the command runs. */
   r = popen("echo polled", "r");
   int fd = fileno(r);
