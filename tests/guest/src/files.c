@@ -340,6 +340,28 @@ int main(int argc, char **argv) {
   close(cp[0]);
   close(cp[1]);
 
+  /* A reviewer's finds: a directory descriptor's path after the directory is removed named the guest's own
+   * descriptor; a hole punched into a hole allocated blocks; an O_PATH descriptor's owner could not be set; an empty
+   * write without a reader raised SIGPIPE; F_SETPIPE_SZ took -1 */
+  int gone = mkdir("gone", 0755) == 0 ? open("gone", O_RDONLY | O_DIRECTORY) : -1;
+  check("remove an open directory", gone >= 0 && rmdir("gone") == 0);
+  expect_errno("openat in it", openat(gone, "x", O_CREAT | O_RDWR, 0600), ENOENT);
+  close(gone);
+  int sp = open("sparse.txt", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  struct stat spst;
+  check("punching a sparse file allocates nothing", ftruncate(sp, 1 << 20) == 0 &&
+                                                        fallocate(sp, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1 << 20) == 0 &&
+                                                        fstat(sp, &spst) == 0 && spst.st_blocks == 0 && spst.st_size == 1 << 20);
+  close(sp);
+  unlink("sparse.txt");
+  int po = open("a.txt", O_PATH);
+  check("fchownat(AT_EMPTY_PATH) of an O_PATH descriptor", po >= 0 && fchownat(po, "", -1, -1, AT_EMPTY_PATH) == 0);
+  close(po);
+  int ep[2];
+  check("an empty write without a reader is 0", pipe(ep) == 0 && close(ep[0]) == 0 && write(ep[1], "", 0) == 0);
+  expect_errno("F_SETPIPE_SZ of -1", fcntl(ep[1], F_SETPIPE_SZ, -1), EINVAL);
+  close(ep[1]);
+
   /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
    * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
   int mv = open("mv.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
