@@ -469,6 +469,24 @@ Deno.test("a source that overflows the bundler's stack is refused in one line, b
     assertOneLine(text(r.stderr), message, esbuild);
     assert(seconds < 30, `${esbuild}: ${seconds} s`);
   }
+  // Bundled at once with a plugin before it, whose bundle waited behind it in esbuild-wasm's one service and timed out
+  // too: the line named that innocent plugin, the first in load order. Bundled again alone, it loads.
+  const fine = join(dir, "fine.ts");
+  await Deno.writeTextFile(
+    fine,
+    `export const qemu_plugin_version = 7;\nexport function qemu_plugin_install() { return 0; }\n`,
+  );
+  const both = await runPlume([PROGRAM, "20"], {
+    flags: ["-plugin-watchdog", "1", "-plugin", fine, "-plugin", plugin],
+    env: guestEnv(dir, { PLUME_ESBUILD: "wasm" }),
+    timeoutMs: 90_000,
+  });
+  assertEquals(both.status, 1);
+  assertOneLine(
+    text(both.stderr),
+    /^plume: plugin '[^']*deep\.ts': [^\n]*bundling: not done after 10 s/,
+    "two plugins",
+  );
 });
 
 Deno.test("-plugin-errors fatal stops plume with the plugin's message", async () => {

@@ -130,6 +130,19 @@ export async function loadEsbuildWasm(): Promise<Esbuild> {
   return esbuild;
 }
 
+/** A bundle that failed because esbuild's service did (crashed or stopped answering), not because of a message. */
+class ServiceFailure extends PluginLoadError {}
+
+/** The tail of the bundles run one at a time ({@link oneAtATime}). */
+let alone: Promise<unknown> = Promise.resolve();
+
+/** Runs `f` once every bundle run this way before it has ended. */
+function oneAtATime<T>(f: () => Promise<T>): Promise<T> {
+  const run = alone.then(f, f);
+  alone = run.catch(() => {});
+  return run;
+}
+
 /** Stops esbuild's service so the process can exit. */
 export async function stopEsbuild(): Promise<void> {
   if (!esbuildPromise) return;
@@ -662,42 +675,53 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
     writeStamped(stampDir, material, hit, stamps, now());
     return hit;
   }
-  stamps.clear();
-  const esbuild = using ?? await loadEsbuild();
   const files = new Map<string, string>();
-  let result, timer: ReturnType<typeof setTimeout> | undefined, late = false;
+  const attempt = async (esbuild: Esbuild) => {
+    files.clear();
+    stamps.clear();
+    let timer: ReturnType<typeof setTimeout> | undefined, late = false;
+    try {
+      const building = esbuild.build({
+        entryPoints: [entry],
+        // Messages name files relative to where the user runs plume.
+        absWorkingDir: Deno.cwd(),
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "neutral",
+        target: "es2022",
+        logLevel: "silent",
+        plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
+      });
+      const bound = opts.timeoutMs === undefined ? [] : [
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            late = true;
+            reject(new Error("not done"));
+          }, opts.timeoutMs);
+        }),
+      ];
+      return await Promise.race([building, ...bound]);
+    } catch (err) {
+      const errors = (err as { errors?: Message[] }).errors;
+      if (errors?.length) throw new PluginLoadError(formatMessage(errors[0]));
+      // The service crashed on a source (its stack overflowed: Go ends the process, WebAssembly in Node stops
+      // answering) or is still at it: a later bundle needs a service of its own.
+      if (!using) await stopEsbuild();
+      if (late) throw new ServiceFailure(`${entry}: bundling: not done after ${opts.timeoutMs! / 1000} s (watchdog)`);
+      throw new ServiceFailure(`${entry}: the bundler failed on this source: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let result;
   try {
-    const building = esbuild.build({
-      entryPoints: [entry],
-      // Messages name files relative to where the user runs plume.
-      absWorkingDir: Deno.cwd(),
-      bundle: true,
-      write: false,
-      format: "cjs",
-      platform: "neutral",
-      target: "es2022",
-      logLevel: "silent",
-      plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
-    });
-    const bound = opts.timeoutMs === undefined ? [] : [
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          late = true;
-          reject(new Error("not done"));
-        }, opts.timeoutMs);
-      }),
-    ];
-    result = await Promise.race([building, ...bound]);
+    result = await attempt(using ?? await loadEsbuild());
   } catch (err) {
-    const errors = (err as { errors?: Message[] }).errors;
-    if (errors?.length) throw new PluginLoadError(formatMessage(errors[0]));
-    // The service crashed on this source (its stack overflowed: Go ends the process, WebAssembly in Node stops
-    // answering) or is still at it: a later bundle needs a service of its own.
-    if (!using) await stopEsbuild();
-    if (late) throw new PluginLoadError(`${entry}: bundling: not done after ${opts.timeoutMs! / 1000} s (watchdog)`);
-    throw new PluginLoadError(`${entry}: the bundler failed on this source: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
+    if (!(err instanceof ServiceFailure) || using) throw err;
+    // Plugins are bundled at once by one service, so another plugin's source may have ended it: bundled again alone
+    // (one plugin at a time, each with a new service), only the source that ends it fails, and its plugin is named.
+    result = await oneAtATime(async () => attempt(await loadEsbuild()));
   }
   const code = result.outputFiles[0].text as string;
   await writeCache(cache, key, files, code);
