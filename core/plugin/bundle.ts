@@ -681,18 +681,21 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
     stamps.clear();
     let timer: ReturnType<typeof setTimeout> | undefined, late = false;
     try {
-      const building = esbuild.build({
-        entryPoints: [entry],
-        // Messages name files relative to where the user runs plume.
-        absWorkingDir: Deno.cwd(),
-        bundle: true,
-        write: false,
-        format: "cjs",
-        platform: "neutral",
-        target: "es2022",
-        logLevel: "silent",
-        plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
-      });
+      // A service stopped after a crash starts again inside `build` (esbuild-wasm's `initialize` runs once only).
+      const building = withServiceStderrIgnored<Esbuild>(() =>
+        esbuild.build({
+          entryPoints: [entry],
+          // Messages name files relative to where the user runs plume.
+          absWorkingDir: Deno.cwd(),
+          bundle: true,
+          write: false,
+          format: "cjs",
+          platform: "neutral",
+          target: "es2022",
+          logLevel: "silent",
+          plugins: [guard(esbuild, forbidden, files, pluginRoot(entry), stamps, now)],
+        })
+      );
       const bound = opts.timeoutMs === undefined ? [] : [
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
