@@ -928,6 +928,36 @@ function sysFadvise64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+/** `readahead`: advice only, as under Linux, for a file open for reading that has pages (a regular file or a device). */
+function sysReadahead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const f = proc.fds.get(a[0] | 0);
+  if (!f.readable) throw new SyscallError(E.EBADF, `fd ${a[0]} is not open for reading`);
+  if (!(f instanceof HostFile && (f.kind === "reg" || f.kind === "blk"))) throw new SyscallError(E.EINVAL);
+  return 0;
+}
+
+const SYNC_FILE_RANGE_WAIT_BEFORE = 1, SYNC_FILE_RANGE_WRITE = 2, SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
+/**
+ * `sync_file_range`, checked in Linux's order (the descriptor, as this host's 6.18 does;
+ * then flags and range; then the file's type); a write asked for flushes
+ * the file's data (`fdatasync`: the whole file, a superset of the range).
+ */
+function sysSyncFileRange(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  const offset = a[1], nbytes = a[2], flags = a[3] >>> 0;
+  const f = proc.fds.get(a[0] | 0);
+  if (flags & ~(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)) {
+    throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  }
+  if (offset < 0 || nbytes < 0 || offset + nbytes > Number.MAX_SAFE_INTEGER) {
+    throw new SyscallError(E.EINVAL, `Bad range ${offset}+${nbytes}`);
+  }
+  const kind = f instanceof HostFile ? f.kind : undefined;
+  if (kind !== "reg" && kind !== "blk" && kind !== "dir" && kind !== "lnk") throw new SyscallError(E.ESPIPE);
+  if (flags & (SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) && f.writable) f.sync(true);
+  return 0;
+}
+
 const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
 
 /**
@@ -1030,5 +1060,7 @@ export const IO_SYSCALLS: readonly SyscallDef[] = [
   def("ftruncate", sysFtruncate, { args: ["d", "ld"] }),
   def("truncate", sysTruncate, { args: ["str", "ld"] }),
   def("fadvise64", sysFadvise64),
+  def("readahead", sysReadahead, { args: ["d", "ld", "lu"] }),
+  def("sync_file_range", sysSyncFileRange, { args: ["d", "ld", "ld", "x"] }),
   def("fallocate", sysFallocate, { args: ["d", FALLOC_FLAGS, "ld", "ld"] }),
 ];

@@ -362,6 +362,20 @@ int main(int argc, char **argv) {
   expect_errno("F_SETPIPE_SZ of -1", fcntl(ep[1], F_SETPIPE_SZ, -1), EINVAL);
   close(ep[1]);
 
+  /* readahead and sync_file_range (plume: ENOSYS): advice and a flush, with Linux's checks */
+  int ra = open("a.txt", O_RDWR), raw = open("a.txt", O_WRONLY), rap[2];
+  check("readahead of a file", pipe(rap) == 0 && readahead(ra, 0, 4096) == 0);
+  expect_errno("readahead of a file open for writing only", readahead(raw, 0, 4096), EBADF);
+  expect_errno("readahead of a pipe", readahead(rap[0], 0, 4096), EINVAL);
+  check("sync_file_range of a file", sync_file_range(ra, 0, 3, SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == 0);
+  expect_errno("sync_file_range of a pipe", sync_file_range(rap[1], 0, 0, SYNC_FILE_RANGE_WRITE), ESPIPE);
+  expect_errno("sync_file_range with unknown flags", sync_file_range(ra, 0, 0, 8), EINVAL);
+  expect_errno("sync_file_range of a negative offset", sync_file_range(ra, -1, 0, 0), EINVAL);
+  close(ra);
+  close(raw);
+  close(rap[0]);
+  close(rap[1]);
+
   /* A descriptor follows its file across a rename and an unlink: plume acted on the name the file was opened by, so
    * fchmod, futimens, fchdir and openat changed the file (or directory) that had that name now */
   int mv = open("mv.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
