@@ -369,17 +369,22 @@ export class HostFile extends OpenFile {
   override currentPath(): string {
     const fd = this.movedTo();
     if (fd === undefined) return this.path;
-    const name = this.hostName(fd);
-    return name.endsWith(DELETED) || !name.startsWith("/") ? `/proc/self/fd/${fd}` : name;
+    return this.livingName(fd) ?? `/proc/self/fd/${fd}`;
   }
 
   /** `ENOENT` for a directory removed since it was opened: Linux creates nothing there. */
   override directoryPath(): string {
     const fd = this.movedTo();
     if (fd === undefined) return this.path;
-    const name = this.hostName(fd);
-    if (name.endsWith(DELETED) || !name.startsWith("/")) throw new SyscallError(E.ENOENT, `${this.path} was removed`);
+    const name = this.livingName(fd);
+    if (name === undefined) throw new SyscallError(E.ENOENT, `${this.path} was removed`);
     return name;
+  }
+
+  /** The host path host descriptor `fd` names, or undefined when its file was removed. */
+  private livingName(fd: number): string | undefined {
+    const name = this.hostName(fd);
+    return name.endsWith(DELETED) || !name.startsWith("/") ? undefined : name;
   }
 
   /** As Linux: the new name after a rename, the old one and " (deleted)" after an unlink. */

@@ -960,11 +960,6 @@ function sysSyncFileRange(proc: Process, _cpu: Cpu, a: readonly number[]): numbe
 
 const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
 
-/**
- * Writes zeros over `[from, to)` of `f`, a megabyte at a time (never appending): a hole
- * punched or a range zeroed reads as zeros, which is all a guest sees of
- * either (the host file keeps its blocks: `st_blocks` may differ).
- */
 /** True when every byte of `b` is 0 (words at a time: a callback per byte took seconds for 256 MiB). */
 function allZero(b: Uint8Array): boolean {
   const words = new Int32Array(b.buffer, b.byteOffset, b.length >>> 2);
@@ -974,6 +969,11 @@ function allZero(b: Uint8Array): boolean {
   return or === 0;
 }
 
+/**
+ * Writes zeros over `[from, to)` of `f`, a megabyte at a time (never appending): a hole
+ * punched or a range zeroed reads as zeros, which is all a guest sees of
+ * either (the host file keeps its blocks: `st_blocks` may differ).
+ */
 function writeZeros(f: OpenFile, from: number, to: number): void {
   const zeros = new Uint8Array(Math.min(to - from, 1 << 20)), seen = new Uint8Array(zeros.length);
   for (let at = from; at < to;) {

@@ -91,13 +91,13 @@ async function withServiceStderrIgnored<T>(start: () => Promise<T>): Promise<T> 
     return spawn(command, args, { ...options, stdio: [stdin, stdout, "ignore"] });
   };
   childProcess.spawn = quiet as typeof spawn;
+  let started: Promise<T>;
   try {
-    const started = start();
-    childProcess.spawn = spawn;
-    return await started;
+    started = start();
   } finally {
     childProcess.spawn = spawn;
   }
+  return await started;
 }
 
 /**
