@@ -362,6 +362,20 @@ int main(int argc, char **argv) {
   expect_errno("F_SETPIPE_SZ of -1", fcntl(ep[1], F_SETPIPE_SZ, -1), EINVAL);
   close(ep[1]);
 
+  /* An attack on a descriptor's name: the file is moved away and a link to another file takes its name; fchmod of
+   * the descriptor must not reach the link's target */
+  int vf = open("vict.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+  close(open("other.txt", O_RDWR | O_CREAT | O_TRUNC, 0600));
+  struct stat vst, ost;
+  check("fchmod after a link took the name changes the file, not the link's target",
+        vf >= 0 && rename("vict.txt", "vict2.txt") == 0 && symlink("other.txt", "vict.txt") == 0 && fchmod(vf, 0640) == 0 &&
+            stat("vict2.txt", &vst) == 0 && stat("other.txt", &ost) == 0 && (vst.st_mode & 0777) == 0640 &&
+            (ost.st_mode & 0777) == 0600);
+  close(vf);
+  unlink("vict.txt");
+  unlink("vict2.txt");
+  unlink("other.txt");
+
   /* readahead and sync_file_range (plume: ENOSYS): advice and a flush, with Linux's checks */
   int ra = open("a.txt", O_RDWR), raw = open("a.txt", O_WRONLY), rap[2];
   check("readahead of a file", pipe(rap) == 0 && readahead(ra, 0, 4096) == 0);
