@@ -36,7 +36,7 @@ type CommandLine = typeof import("./command_line.ts");
 /** The checkout: the folder of `main.ts`, `deno.json` and `core/`. */
 const ROOT = new URL("../../", import.meta.url);
 /** Changes whenever the way the bundle is made changes, so that a bundle made otherwise is not used. */
-const FORMAT = "2";
+const FORMAT = "3";
 /** The modules the bundle starts from (relative to the checkout), and what they become in it. */
 const ENTRIES = ["core/app/command_line.ts", "core/plugin/sandbox/host.ts"] as const;
 const bundled = (entry: string) => entry.replace(/\.ts$/, ".js");
@@ -92,8 +92,12 @@ export async function ownBundle(root: string): Promise<URL> {
   // A build that failed for these sources (offline without esbuild, a read-only checkout) is not tried at every run.
   const failed = `${cache}/failed-${key}`;
   if (ageMs(failed) < DAY) throw new Error("building plume's bundle failed before");
+  Deno.mkdirSync(cache, { recursive: true, mode: 0o755 });
+  // One run builds (and trains, a second or two of CPU); runs started meanwhile use the sources rather than
+  // build the same bundle on the same cores (a test suite starts many at once).
+  const lock = `${cache}/lock-${key}`;
+  if (!takeLock(lock)) throw new Error("another run is building plume's bundle");
   try {
-    Deno.mkdirSync(cache, { recursive: true, mode: 0o755 });
     await build(root, cache, dir);
   } catch (err) {
     try {
@@ -102,8 +106,27 @@ export async function ownBundle(root: string): Promise<URL> {
       // A checkout that cannot be written cannot remember either: each run tries again.
     }
     throw err;
+  } finally {
+    removeQuietly(lock);
   }
   return url;
+}
+
+/** How old a build's lock may be before it counts as left by a run that was killed. */
+const LOCK_STALE_MS = 120_000;
+
+/** Takes the lock directory `path`, unless another run holds it. */
+function takeLock(path: string): boolean {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      Deno.mkdirSync(path, { mode: 0o700 });
+      return true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists) || ageMs(path) < LOCK_STALE_MS) return false;
+      removeQuietly(path);
+    }
+  }
+  return false;
 }
 
 const HOUR = 3600_000, DAY = 24 * HOUR;
@@ -194,6 +217,7 @@ async function build(root: string, cache: string, dir: string): Promise<void> {
         },
       }],
     });
+    await makeEager(root, tmp, esbuild);
     try {
       Deno.renameSync(tmp, dir);
     } catch (err) {
@@ -205,6 +229,42 @@ async function build(root: string, cache: string, dir: string): Promise<void> {
     removeQuietly(tmp);
   }
   prune(cache);
+}
+
+/**
+ * Makes the functions a training run of the bundle in `dir` calls eager
+ * (`eager_functions.ts`, `startup_profile.ts`): each file rewritten is
+ * parsed again by esbuild, and a file the rewrite is unsure of, or whose
+ * rewrite does not parse, stays as esbuild made it.
+ */
+// deno-lint-ignore no-explicit-any
+async function makeEager(root: string, dir: string, esbuild: any): Promise<void> {
+  // Computed, as above: only a build needs them.
+  const eagerModule = "./eager_functions.ts", profileModule = "./startup_profile.ts";
+  const { eagerFunctions }: typeof import("./eager_functions.ts") = await import(eagerModule);
+  const { startupFunctions }: typeof import("./startup_profile.ts") = await import(profileModule);
+  const sieve = `${root}tests/guest/bin/sieve`;
+  const started = await startupFunctions(dir, `${root}deno.json`, isFile(sieve) ? sieve : undefined);
+  for (const [file, offsets] of started) {
+    const path = `${dir}/${file}`;
+    const code = Deno.readTextFileSync(path);
+    const eager = eagerFunctions(code, (at) => offsets.has(at));
+    if (eager === undefined || eager === code) continue;
+    try {
+      await esbuild.transform(eager, { format: "esm", logLevel: "silent" });
+    } catch {
+      continue;
+    }
+    Deno.writeTextFileSync(path, eager);
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 function removeQuietly(path: string): void {
@@ -225,6 +285,7 @@ function prune(cache: string): void {
   for (const e of entries) {
     if (e.name.startsWith("building-") && e.age > HOUR) removeQuietly(e.path);
     if (e.name.startsWith("failed-") && e.age > DAY) removeQuietly(e.path);
+    if (e.name.startsWith("lock-") && e.age > HOUR) removeQuietly(e.path);
   }
   const bundles = entries.filter((e) => /^[0-9a-f]+$/.test(e.name)).sort((a, b) => a.age - b.age);
   for (const e of bundles.slice(KEEP)) removeQuietly(e.path);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { assertEquals, assertNotEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../../tests/assert.ts";
 import { copyCheckout, GUEST_BIN, runCheckout, tempDir } from "../../tests/harness.ts";
 import { sourceKey } from "./own_bundle.ts";
 
@@ -51,6 +51,15 @@ Deno.test("plume runs from its bundle, builds a new one when a source changes, a
   const [key] = bundles(checkout);
   assertEquals(bundles(checkout), [key], "one bundle built");
   const dir = join(checkout, ".cache/modules", key);
+  // The functions a training run called were made eager (eager_functions.ts), and the training left nothing behind.
+  const chunks = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".js"));
+  const eager = chunks.map((e) => Deno.readTextFileSync(join(dir, e.name)).match(/=\(function [\w$]+\(/g)?.length ?? 0);
+  assert(eager.reduce((a, b) => a + b) > 100, `eager declarations: ${eager}`);
+  assertEquals(
+    chunks.filter((e) => !/^(chunk|emulator|loader|bundle|core|builtins|demo|stub|record_replay)-/.test(e.name)),
+    [],
+  );
+  assertEquals([...Deno.readDirSync(join(checkout, ".cache/modules"))].filter((e) => !/^[0-9a-f]+$/.test(e.name)), []);
   // Plugin processes run the bundle's host.ts too: a built-in plugin still works.
   const plugin = await run(checkout, ["-plugin", "insn,inline=on", "-d", "plugin", hello]);
   assertEquals(plugin.status, 7, plugin.stderr);
@@ -105,4 +114,22 @@ Deno.test("plume runs from its sources when the bundle cannot be built, and trie
   const second = await run(checkout, [hello]);
   assertEquals([second.status, second.stderr], [7, ""]);
   assertEquals((await Deno.stat(marker)).mtime?.getTime(), hourAgo.getTime());
+});
+
+Deno.test("while another run builds the bundle, plume runs from its sources and builds nothing", async () => {
+  const checkout = join(await tempDir("plume-own-bundle-"), "checkout");
+  await copyCheckout(checkout);
+  const key = await sourceKey(`${checkout}/`);
+  await Deno.mkdir(join(checkout, ".cache/modules", `lock-${key}`), { recursive: true });
+  const hello = join(GUEST_BIN, "hello_asm");
+  const run1 = await run(checkout, [hello]);
+  assertEquals([run1.status, run1.stdout, run1.stderr], [7, "Hello from RISC-V assembly, no libc\n", ""]);
+  assertEquals(bundles(checkout), [], "no bundle while the lock is held");
+  // A lock left by a run that was killed (two minutes old) is taken over.
+  const old = new Date(Date.now() - 180_000);
+  await Deno.utime(join(checkout, ".cache/modules", `lock-${key}`), old, old);
+  const run2 = await run(checkout, [hello]);
+  assertEquals([run2.status, run2.stderr], [7, ""]);
+  assertEquals(bundles(checkout), [key]);
+  assertEquals([...Deno.readDirSync(join(checkout, ".cache/modules"))].map((e) => e.name), [key], "the lock is gone");
 });
