@@ -122,6 +122,7 @@ const CASES: Case[] = [
   { bin: "signals", args: ["usr1"], status: 138 },
   { bin: "signals", args: ["pipe"], status: 141 },
   { bin: "signals", args: ["alarm"], status: 0 },
+  { bin: "signals", args: ["flood"], status: 0, note: "30,000 blocked real-time signals pending" },
   {
     bin: "alarm_spin",
     status: 0,

@@ -401,7 +401,7 @@ function unqueue(proc: Process, sig: PendingSignal): void {
   for (const queue of [proc.signals.pending, ...[...proc.threads.values()].map((t) => t.pending)]) {
     const i = queue.indexOf(sig);
     if (i < 0) continue;
-    queue.splice(i, 1);
+    queue.removeAt(i);
     proc.signals.count--;
     return;
   }

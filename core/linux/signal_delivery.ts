@@ -26,13 +26,8 @@ import {
   SIG_IGN,
   type SigAction,
   sigbit,
-  SIGBUS,
-  SIGFPE,
-  SIGILL,
   SIGKILL,
   SIGSEGV,
-  SIGSYS,
-  SIGTRAP,
   UNBLOCKABLE,
 } from "./signals.ts";
 import {
@@ -75,10 +70,6 @@ const SIGNAL_NAMES: Readonly<Record<number, string>> = {
   30: "Power failure",
   31: "Bad system call",
 };
-
-/** Signals taken before others of the same thread (Linux `SYNCHRONOUS_MASK`). */
-const SYNCHRONOUS = sigbit(SIGSEGV) | sigbit(SIGBUS) | sigbit(SIGILL) | sigbit(SIGTRAP) | sigbit(SIGFPE) |
-  sigbit(SIGSYS);
 
 /**
  * Ends the process for an uncaught signal as qemu-user does: status
@@ -131,10 +122,10 @@ export function sendSignal(proc: Process, sig: PendingSignal): void {
   const blocked = blocker !== undefined && (blocker.blocked & sigbit(sig.signo)) !== 0n;
   if (sig.signo !== SIGKILL && proc.signals.ignores(sig.signo) && !blocked) return;
   const queue = t ? t.pending : proc.signals.pending;
-  if (sig.signo < 32 && queue.some((p) => p.signo === sig.signo)) return;
+  if (sig.signo < 32 && queue.has(sig.signo)) return;
   // Past RLIMIT_SIGPENDING a real-time signal already pending is not queued again: it stays pending, its
   // information is lost (Linux's __send_signal_locked for kill(); sigqueue gets EAGAIN before coming here).
-  if (proc.signals.count >= proc.rlimits.soft(RLIMIT_SIGPENDING) && queue.some((p) => p.signo === sig.signo)) return;
+  if (proc.signals.count >= proc.rlimits.soft(RLIMIT_SIGPENDING) && queue.has(sig.signo)) return;
   queue.push(sig);
   proc.signals.count++;
   proc.signals.onRaise(sig);
@@ -157,35 +148,14 @@ export function forceSignal(proc: Process, t: ThreadState, sig: PendingSignal): 
   proc.signals.count++;
 }
 
-/** Index in `queue` of the signal Linux's `next_signal` takes: synchronous ones first, then the lowest. */
-function pick(queue: readonly PendingSignal[], blocked: bigint): number {
-  if (queue.length === 0) return -1;
-  // The mask as two 32-bit words: a queue of blocked real-time signals can hold tens of thousands, and this runs at
-  // every system call's end (BigInt operations per entry made 10,000 queued signals cost 25 s of `sigqueue` calls).
-  const lo = Number(blocked & 0xffff_ffffn) | 0, hi = Number((blocked >> 32n) & 0xffff_ffffn) | 0;
-  let best = -1, bestNum = NSIG + 1, bestSync = false;
-  for (let i = 0; i < queue.length; i++) {
-    const s = queue[i].signo;
-    if (((s <= 32 ? lo >>> (s - 1) : hi >>> (s - 33)) & 1) !== 0) continue;
-    const sync = s < 32 && ((SYNCHRONOUS_LO >>> (s - 1)) & 1) !== 0;
-    if ((sync && !bestSync) || (sync === bestSync && s < bestNum)) {
-      best = i, bestNum = s, bestSync = sync;
-    }
-  }
-  return best;
-}
-
-/** {@link SYNCHRONOUS} as a 32-bit word (all of them are below 32). */
-const SYNCHRONOUS_LO = Number(SYNCHRONOUS & 0xffff_ffffn) | 0;
-
 /** Removes and returns the next signal thread `t` takes, or undefined when none is deliverable. */
 export function dequeueSignal(proc: Process, t: ThreadState): PendingSignal | undefined {
   // The mask that counts is the one the thread runs with while it waits (sigsuspend's).
   for (const queue of [t.pending, proc.signals.pending]) {
-    const i = pick(queue, t.blocked);
+    const i = queue.next(t.blocked);
     if (i >= 0) {
       proc.signals.count--;
-      return queue.splice(i, 1)[0];
+      return queue.removeAt(i);
     }
   }
   return undefined;
@@ -194,11 +164,11 @@ export function dequeueSignal(proc: Process, t: ThreadState): PendingSignal | un
 /** True when thread `t` has a signal it would take now. */
 export function hasDeliverable(proc: Process, t: ThreadState): boolean {
   if (proc.signals.count === 0) return false;
-  if (pick(t.pending, t.blocked) >= 0) return true;
+  if (t.pending.next(t.blocked) >= 0) return true;
   if (proc.signals.pending.length === 0) return false;
   // A process-directed signal wakes one thread: the one Linux would choose.
-  const i = pick(proc.signals.pending, t.blocked);
-  return i >= 0 && targetThread(proc, proc.signals.pending[i].signo) === t;
+  const i = proc.signals.pending.next(t.blocked);
+  return i >= 0 && targetThread(proc, proc.signals.pending.at(i)!.signo) === t;
 }
 
 /**
@@ -209,13 +179,14 @@ export function hasDeliverable(proc: Process, t: ThreadState): boolean {
  */
 export function signalEffect(proc: Process, t: ThreadState): SigAction | "die" | undefined {
   while (hasDeliverable(proc, t)) {
-    const i = pick(t.pending, t.blocked);
-    const queue = i >= 0 ? t.pending : proc.signals.pending;
-    const sig = queue[i >= 0 ? i : pick(queue, t.blocked)];
+    const own = t.pending.next(t.blocked);
+    const queue = own >= 0 ? t.pending : proc.signals.pending;
+    const i = own >= 0 ? own : queue.next(t.blocked);
+    const sig = queue.at(i)!;
     const action = proc.signals.actions[sig.signo];
     if (action.handler !== SIG_DFL && action.handler !== SIG_IGN) return action;
     if (sig.signo === SIGKILL || (action.handler === SIG_DFL && defaultAction(sig.signo) !== "ignore")) return "die";
-    queue.splice(queue.indexOf(sig), 1);
+    queue.removeAt(i);
     proc.signals.count--;
   }
   return undefined;

@@ -198,6 +198,108 @@ export interface PendingSignal {
 }
 
 /**
+ * Signals taken before others of the same thread (Linux `SYNCHRONOUS_MASK`: faults), as a 32-bit word: bit s−1
+ * for signal s (all of them are below 32).
+ */
+const SYNCHRONOUS_LO = [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS].reduce((m, s) => m | 1 << (s - 1), 0);
+
+/**
+ * Pending signals in the order they came, with the set of signal numbers
+ * present kept beside them, so that finding the next deliverable signal
+ * looks at two words rather than the queue: a guest may queue up to
+ * RLIMIT_SIGPENDING real-time signals it blocks (`kill` and `sigqueue`
+ * floods), and the check runs after every system call.
+ *
+ * @example
+ * ```ts
+ * import { SignalQueue } from "./signals.ts";
+ * import { strictEqual } from "node:assert";
+ * const q = new SignalQueue();
+ * q.push({ signo: 40, code: 0, pid: 1, uid: 0, tid: 0 });
+ * q.push({ signo: 10, code: 0, pid: 1, uid: 0, tid: 0 });
+ * strictEqual(q.next(0n), 1); // the lowest number first
+ * strictEqual(q.next(1n << 9n), 0); // SIGUSR1 blocked: the real-time one
+ * ```
+ */
+export class SignalQueue {
+  #items: PendingSignal[] = [];
+  /** How many of each signal number are queued. */
+  readonly #counts = new Int32Array(NSIG + 1);
+  /** Numbers present: bit s−1 of `#lo` for s ≤ 32, bit s−33 of `#hi`. */
+  #lo = 0;
+  #hi = 0;
+
+  /** How many signals are queued. */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** The signal at position `i` (0 is the oldest). */
+  at(i: number): PendingSignal | undefined {
+    return this.#items[i];
+  }
+
+  /** Whether a `signo` is queued. */
+  has(signo: number): boolean {
+    return this.#counts[signo] > 0;
+  }
+
+  /** Queues `sig` last. */
+  push(sig: PendingSignal): void {
+    this.#items.push(sig);
+    this.#added(sig.signo);
+  }
+
+  /** Queues `sig` first (a fault, or a signal given back). */
+  unshift(sig: PendingSignal): void {
+    this.#items.unshift(sig);
+    this.#added(sig.signo);
+  }
+
+  /** Removes and returns the signal at position `i`. */
+  removeAt(i: number): PendingSignal {
+    const [sig] = this.#items.splice(i, 1);
+    if (--this.#counts[sig.signo] === 0) {
+      if (sig.signo <= 32) this.#lo &= ~(1 << (sig.signo - 1));
+      else this.#hi &= ~(1 << (sig.signo - 33));
+    }
+    return sig;
+  }
+
+  /** Position of `sig` itself, or −1. */
+  indexOf(sig: PendingSignal): number {
+    return this.#items.indexOf(sig);
+  }
+
+  /**
+   * Position of the signal Linux's `next_signal` takes with mask `blocked`:
+   * synchronous faults first, then the lowest number, the oldest of that
+   * number; −1 when every queued signal is blocked.
+   */
+  next(blocked: bigint): number {
+    const lo = this.#lo & ~(Number(blocked & 0xffff_ffffn) | 0);
+    const hi = this.#hi & ~(Number((blocked >> 32n) & 0xffff_ffffn) | 0);
+    if ((lo | hi) === 0) return -1;
+    const sync = lo & SYNCHRONOUS_LO;
+    const word = sync !== 0 ? sync : lo !== 0 ? lo : hi;
+    const signo = 31 - Math.clz32(word & -word) + (sync !== 0 || lo !== 0 ? 1 : 33);
+    for (let i = 0; i < this.#items.length; i++) if (this.#items[i].signo === signo) return i;
+    return -1; // not reached: the counts say one is queued
+  }
+
+  [Symbol.iterator](): Iterator<PendingSignal> {
+    return this.#items[Symbol.iterator]();
+  }
+
+  #added(signo: number): void {
+    if (this.#counts[signo]++ === 0) {
+      if (signo <= 32) this.#lo |= 1 << (signo - 1);
+      else this.#hi |= 1 << (signo - 33);
+    }
+  }
+}
+
+/**
  * Process-wide signal state.
  *
  * @example A disposition and the pending counter
@@ -213,7 +315,7 @@ export class SignalState {
   /** Dispositions, indexed by signal number (index 0 unused). */
   readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, () => ({ handler: 0n, flags: 0n, mask: 0n }));
   /** Process-directed signals not yet delivered, oldest first. */
-  readonly pending: PendingSignal[] = [];
+  readonly pending: SignalQueue = new SignalQueue();
   /**
    * Signals pending anywhere in the process (this queue and every
    * thread's): while it is 0, the check after each system call is one

@@ -163,7 +163,7 @@ Deno.test(
     const [r2, w2] = pipe(env);
     env.call("close", r2);
     assertEquals(env.call("write", w2, buf, 1), -E.EPIPE);
-    assertEquals(env.proc.thread(env.cpu).pending.map((s) => s.signo), [SIGPIPE], "SIGPIPE to the writing thread");
+    assertEquals([...env.proc.thread(env.cpu).pending].map((s) => s.signo), [SIGPIPE], "SIGPIPE to the writing thread");
     assertEquals(env.call("pipe2", buf, 0x1), -E.EINVAL);
     assertEquals(env.call("pipe2", 0x3000000, 0), -E.EFAULT);
     assertEquals(env.call("fcntl", r, 1032), 65536);

@@ -82,9 +82,9 @@ function sysRtSigaction(proc: Process, _cpu: Cpu, a: readonly number[]): number 
 function discardPending(proc: Process, signo: number): void {
   const queues = [proc.signals.pending, ...[...proc.threads.values()].map((t) => t.pending)];
   for (const q of queues) {
-    for (let i = q.length - 1; i >= 0; i--) {
-      if (q[i].signo === signo) {
-        q.splice(i, 1);
+    for (let i = q.length - 1; i >= 0 && q.has(signo); i--) {
+      if (q.at(i)!.signo === signo) {
+        q.removeAt(i);
         proc.signals.count--;
       }
     }
@@ -115,7 +115,9 @@ function sysRtSigpending(proc: Process, cpu: Cpu, a: readonly number[]): number 
   if (size < 0 || size > SIGSET_SIZE) throw new SyscallError(E.EINVAL, `Bad sigset size ${size}`);
   const t = proc.thread(cpu);
   let set = 0n;
-  for (const s of [...proc.signals.pending, ...t.pending]) set |= sigbit(s.signo);
+  for (let signo = 1; signo <= NSIG; signo++) {
+    if (proc.signals.pending.has(signo) || t.pending.has(signo)) set |= sigbit(signo);
+  }
   const b = new StructBuf(8).i64(0, set & t.blocked);
   proc.mem.writeBytes(a[0], b.bytes.subarray(0, size));
   return 0;

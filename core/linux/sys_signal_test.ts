@@ -97,7 +97,7 @@ Deno.test(
     assertEquals(env.call("kill", 4242, 10), 0);
     assertEquals(env.call("kill", 4242, 17), 0);
     assertEquals(seen, [10, 12, 6, 15]);
-    const p = env.proc.signals.pending, t = env.proc.thread(env.cpu).pending;
+    const p = [...env.proc.signals.pending], t = [...env.proc.thread(env.cpu).pending];
     assertEquals([p[0].code, p[0].pid, p[0].tid], [SI_USER, 4242, 0]);
     assertEquals([t[0].signo, t[0].code, t[0].tid], [6, SI_TKILL, 4242]);
     assertEquals(env.proc.signals.count, 4);

@@ -148,7 +148,7 @@ Deno.test(
   withEnv((env) => {
     const tid = env.call("clone", THREAD_FLAGS, 0x1000, 0, 0, 0);
     assertEquals(env.call("tgkill", env.proc.pid, tid, 10), 0);
-    assertEquals(env.proc.threads.get(tid)!.pending.map((s) => s.signo), [10]);
+    assertEquals([...env.proc.threads.get(tid)!.pending].map((s) => s.signo), [10]);
     env.callOn(env.proc.threads.get(tid)!.cpu, "exit", 0);
     assertEquals(env.call("tgkill", env.proc.pid, tid, 10), -E.ESRCH);
   }),

@@ -8,7 +8,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
-import type { PendingSignal } from "./signals.ts";
+import { SignalQueue } from "./signals.ts";
 import type { Waiter } from "./wait.ts";
 
 /** `sigaltstack` flag: the thread is running on the alternate stack. */
@@ -56,7 +56,7 @@ export class ThreadState {
    */
   savedMask: bigint | undefined;
   /** Signals sent to this thread (`tgkill`, faults), oldest first. */
-  readonly pending: PendingSignal[] = [];
+  readonly pending: SignalQueue = new SignalQueue();
   /** Alternate signal stack base. */
   altStackSp = 0;
   /** Alternate signal stack size. */
