@@ -217,7 +217,8 @@ async function build(root: string, cache: string, dir: string): Promise<void> {
         },
       }],
     });
-    await makeEager(root, tmp, esbuild);
+    // Only faster or as it was: a rewrite that fails leaves the bundle as esbuild made it.
+    await makeEager(root, tmp, esbuild).catch(() => {});
     try {
       Deno.renameSync(tmp, dir);
     } catch (err) {
@@ -247,7 +248,12 @@ async function makeEager(root: string, dir: string, esbuild: any): Promise<void>
   const started = await startupFunctions(dir, `${root}deno.json`, isFile(sieve) ? sieve : undefined);
   for (const [file, offsets] of started) {
     const path = `${dir}/${file}`;
-    const code = Deno.readTextFileSync(path);
+    let code;
+    try {
+      code = Deno.readTextFileSync(path);
+    } catch {
+      continue; // the training run's own entry, gone
+    }
     const eager = eagerFunctions(code, (at) => offsets.has(at));
     if (eager === undefined || eager === code) continue;
     try {
