@@ -125,7 +125,7 @@ function fileStamp(path: string): string | undefined {
 function symbolsOfFile(path: string, stamp: string | undefined): () => ElfSymbol[] {
   return () => {
     try {
-      return stamp !== undefined && fileStamp(path) === stamp ? readSymbols(readProgramFile(path)) : [];
+      return stamp !== undefined && fileStamp(path) === stamp ? readSymbols(readProgramFile(path, true)) : [];
     } catch {
       return [];
     }

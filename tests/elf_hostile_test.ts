@@ -96,6 +96,21 @@ for (const [what, bytes] of RUN) {
   });
 }
 
+Deno.test("plume runs a program whose file holds 1.5 GiB after what it loads (debugging sections), reading none of it", async () => {
+  // Refused before ("larger than 1073741824 bytes"; at 900 MB it was read whole: 0.97 GB of memory and 4.5 s).
+  const path = await file("prog", executable({}));
+  await Deno.truncate(path, 1.5 * 2 ** 30); // sparse: no disk space
+  try {
+    // -d in_asm reads the symbols too: the whole file is too large for that, and the lines have no names.
+    const r = await runPlume(["-d", "in_asm", path]);
+    assertEquals(r.status, STATUS, dec.decode(r.stderr));
+    assertMatch(dec.decode(r.stderr), /^-{16}\nIN: \n/);
+    if (qemuAvailable()) assertEquals((await runQemu([path])).status, STATUS, "qemu's status");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
 // Used to end the whole plume run with "plume: PATH: ... do not fit" and status 1: the loader refused the file after
 // execve's point of no return, when the calling program (a shell here) was already gone.
 Deno.test("execve of a program that cannot be laid out fails with ENOEXEC and the caller goes on", async (t) => {

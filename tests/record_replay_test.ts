@@ -357,7 +357,7 @@ interface RawRecord {
   end: number;
 }
 
-/** The parts of a recording (format 2): header end, records, the table of streams, the fixed trailer. */
+/** The parts of a recording (format 3): header end, records, the table of streams, the fixed trailer. */
 function parseRecording(rec: Uint8Array): { records: RawRecord[]; counts: number[]; tableAt: number } {
   const view = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
   const tail = rec.length - 56;

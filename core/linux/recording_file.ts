@@ -33,9 +33,10 @@ const MAGIC = "PLUMEREC";
 const END_MAGIC = "PLUMEEND";
 /**
  * Format version: raised whenever a recording's meaning changes (the
- * records, or which system calls are replayed by running them again).
+ * records, or which system calls are replayed by running them again; 3:
+ * a program's SHA-256 covers what is loaded of it, `program_file.ts`).
  */
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 /** Bytes of the trailer's fixed part: stream count, status, record count, digest, magic. */
 const TRAILER = 4 + 4 + 8 + 32 + 8;
 /** Bit of a record's stream word that marks it ordered. */
