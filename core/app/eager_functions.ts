@@ -57,8 +57,9 @@ interface Open {
   kind: Kind;
   /** Offset of the bracket. */
   at: number;
-  /** For a body: declarations found directly in it, in order. */
+  /** For a body: declarations found directly in it to move, in order; and how often each name is declared in it. */
   decls?: Fn[];
+  declared?: Map<string, number>;
   /** For a body: the arrow function (its offset) whose body it is. */
   arrowStart?: number;
 }
@@ -84,7 +85,6 @@ const OPERATOR_WORDS = new Set([
   "typeof",
   "instanceof",
   "in",
-  "of",
   "new",
   "delete",
   "void",
@@ -104,6 +104,9 @@ const NOT_EXPRESSION_BEFORE = new Set([";", "{", "}", ")", "]", "start", "++", "
 const isIdStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 36 || c === 95 || c === 35;
 const isIdPart = (c: number) => isIdStart(c) || (c >= 48 && c <= 57);
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** A function declaration's start, its name in group 2. */
+const NAMED = /^((?:async\s+)?function(?:\s*\*)?)\s*([A-Za-z_$][\w$]*)/;
 
 /** Thrown on what the scan does not understand: the code is then left as it is. */
 class Unsure extends Error {}
@@ -136,7 +139,7 @@ class Scan {
   readonly code: string;
   pos = 0;
   /** Open brackets, innermost last; the module's body at the bottom. */
-  readonly stack: Open[] = [{ kind: Kind.Body, at: -1, decls: [] }];
+  readonly stack: Open[] = [{ kind: Kind.Body, at: -1, decls: [], declared: new Map() }];
   prev: Token = { type: "start", start: 0, end: 0 };
   prev2: Token = { type: "start", start: 0, end: 0 };
   /** The kind of the bracket the last closing bracket closed, and that bracket's offset. */
@@ -170,7 +173,8 @@ class Scan {
     if (this.stack.length !== 1 || this.arrows.length !== 0 || this.pending.length !== 0) {
       throw new Unsure("unbalanced");
     }
-    const top = this.stack[0].decls!;
+    const top = this.stack[0].decls!, declared = this.stack[0].declared!;
+    if (top.some((d) => declared.get(d.name)! > 1)) throw new Unsure("a name declared twice");
     if (top.length > 0) this.hoists.set(-1, top);
     const all = new Set<number>();
     for (const m of [this.opens, this.closes, this.hoists, this.moved]) for (const k of m.keys()) all.add(k);
@@ -203,7 +207,10 @@ class Scan {
       if (hoisted !== undefined) {
         // Just after the body's brace (or at the module's start).
         if (p >= 0) out += "{", at = p + 1;
-        out += `var ${hoisted.map((d) => `${d.name}=(${this.render(d.start, d.end, false)})`).join(",")};`;
+        // Anonymous, so that the name in the body is the variable, assignable as a declaration's is (a named
+        // function expression's own name is a constant); `.name` is still the name, inferred from the variable.
+        const anonymous = (d: Fn) => this.render(d.start, d.end, false).replace(NAMED, "$1");
+        out += `var ${hoisted.map((d) => `${d.name}=(${anonymous(d)})`).join(",")};`;
       }
       const d = p === from ? undefined : this.moved.get(p);
       if (d !== undefined) {
@@ -322,13 +329,18 @@ class Scan {
       case "template":
       case "property":
       case "]":
+      case "++":
+      case "--":
         return false;
       case ")":
         return this.closedKind === Kind.Head;
       case "}":
         return this.endedStatement();
-      case "name":
-        return OPERATOR_WORDS.has(this.text(p));
+      case "name": {
+        const w = this.text(p);
+        // `of` is an operator only in a for's head (elsewhere a name).
+        return OPERATOR_WORDS.has(w) || (w === "of" && this.stack[this.stack.length - 1].kind === Kind.Head);
+      }
       default:
         return true;
     }
@@ -345,7 +357,7 @@ class Scan {
 
   /** Whether token `p` (before the current one) ends a statement or opens a body or block. */
   statementBoundary(p: Token): boolean {
-    if (p.type === "start" || p.type === ";") return true;
+    if (p.type === "start" || p.type === ";" || p.type === "statement-colon") return true;
     if (p.type === "{") {
       const k = this.stack[this.stack.length - 1].kind;
       return k === Kind.Body || k === Kind.Block;
@@ -361,9 +373,25 @@ class Scan {
       if (type === "," || type === ";" || type === ")" || type === "]" || type === "}") {
         this.endArrows(t.start);
       } else if (type === ":") {
-        if (arrow.ternaries === 0) this.endArrows(t.start);
-        else arrow.ternaries--;
+        // The arrows this `:` ends are those with no conditional of their own open; the next one's `?` it closes.
+        this.endArrows(t.start, true);
+        const outer = this.arrows[this.arrows.length - 1];
+        if (outer !== undefined && outer.depth === depth) outer.ternaries--;
       } else if (type === "?") arrow.ternaries++;
+    }
+    if (this.classAt === depth && (type === ":" || type === "," || type === "}")) this.classAt = -1; // `{class: 1}`
+    if (this.caseAt === depth) {
+      if (type === "?") this.caseTernaries++;
+      else if (type === ":" && this.caseTernaries > 0) this.caseTernaries--;
+      else if (type === ":") {
+        this.caseAt = -1;
+        this.shift({ ...t, type: "statement-colon" });
+        return;
+      }
+    }
+    if (type === ":" && this.prev.type === "name" && this.statementBoundary(this.prev2) && !this.inExpression()) {
+      this.shift({ ...t, type: "statement-colon" }); // a label
+      return;
     }
     // The token after `=>`: a brace opens the arrow's body, anything else starts an expression body.
     this.bodyOfArrow = this.arrowBodyFor;
@@ -377,6 +405,9 @@ class Scan {
         const w = this.text(t);
         if (w === "function") return this.functionKeyword(t);
         if (w === "class") this.classAt = depth;
+        if ((w === "case" || w === "default") && this.stack[depth - 1].kind === Kind.Block) {
+          this.caseAt = depth, this.caseTernaries = 0;
+        }
         break;
       }
       case "(":
@@ -411,12 +442,29 @@ class Scan {
     this.prev = t;
   }
 
-  /** Whether the `(` being read is the head of an if, for, while, switch, catch or with. */
+  /** Whether the `(` being read is the head of an if, for, while, switch, catch or with (or `for await`). */
   isHead(): boolean {
-    return this.prev.type === "name" && HEAD_KEYWORDS.has(this.text(this.prev));
+    const p = this.prev, w = p.type === "name" ? this.text(p) : "";
+    return HEAD_KEYWORDS.has(w) || (w === "await" && this.prev2.type === "name" && this.text(this.prev2) === "for");
   }
 
+  /** Whether the innermost bracket holds an expression (an object literal, arguments…) rather than statements. */
+  inExpression(): boolean {
+    const k = this.stack[this.stack.length - 1].kind;
+    return k !== Kind.Body && k !== Kind.Block;
+  }
+
+  /** Depth of a `case` or `default` whose `:` is still to come (and the conditionals opened since), else -1. */
+  caseAt = -1;
+  caseTernaries = 0;
+
   functionKeyword(t: Token): void {
+    const top = this.stack[this.stack.length - 1];
+    if ((this.prev.type === "{" || this.prev.type === ",") && top.kind === Kind.Expr && this.code[top.at] === "{") {
+      // `{function: 1}`, `{function() {…}}`: a property's name.
+      this.shift(t);
+      return;
+    }
     let start = t.start, before = this.prev;
     if (before.type === "name" && this.text(before) === "async") start = before.start, before = this.prev2;
     const body = this.stack[this.stack.length - 1];
@@ -452,22 +500,21 @@ class Scan {
       kind = Kind.Block;
     } else if (this.statementBoundary(p)) {
       kind = Kind.Block;
-    } else if (
-      p.type === ":" && (this.stack[depth - 1].kind === Kind.Block || this.stack[depth - 1].kind === Kind.Body)
-    ) {
-      // `case x: {`, `default: {`, `label: {` (an object after a conditional's `:` is taken for a block too,
-      // which changes nothing: what is in it is a property, a method or an expression).
-      kind = Kind.Block;
     } else {
       kind = Kind.Expr;
     }
     const open: Open = { kind, at: t.start };
-    if (kind === Kind.Body) open.decls = [];
+    if (kind === Kind.Body) open.decls = [], open.declared = new Map();
     if (this.bodyOfArrow >= 0 && this.arrowWanted) open.arrowStart = this.bodyOfArrow;
     const waiting = this.pending[this.pending.length - 1];
     if (kind === Kind.Body && p.type === ")" && waiting !== undefined && waiting.depth === depth) {
       // The body of the function whose keyword was read last at this depth.
       this.pending.pop();
+      const container = this.stack[depth - 1];
+      if (waiting.moves && container.declared !== undefined && waiting.fn !== undefined) {
+        const name = this.declName(waiting.fn);
+        container.declared.set(name, (container.declared.get(name) ?? 0) + 1);
+      }
       if (waiting.fn !== undefined && this.wanted(waiting.paramsAt)) {
         waiting.fn.bodyDepth = depth + 1;
         this.fns.push({ fn: waiting.fn, moves: waiting.moves });
@@ -477,8 +524,8 @@ class Scan {
   }
 
   close(t: Token): void {
-    const open = this.stack.pop();
-    if (open === undefined || open.kind === undefined) throw new Unsure("unbalanced");
+    if (this.stack.length === 1) throw new Unsure("a closing bracket with none open");
+    const open = this.stack.pop()!;
     const want = open.kind === Kind.Substitution
       ? "}"
       : this.code[open.at] === "("
@@ -498,7 +545,11 @@ class Scan {
     this.closedKind = open.kind;
     this.closedAt = open.at;
     if (open.kind === Kind.Body) {
-      if (open.decls !== undefined && open.decls.length > 0) this.hoists.set(open.at, open.decls);
+      if (open.decls !== undefined && open.decls.length > 0) {
+        // A name declared twice: the last declaration wins at the body's start, whichever moved (not worth it).
+        if (open.decls.some((d) => open.declared!.get(d.name)! > 1)) throw new Unsure("a name declared twice");
+        this.hoists.set(open.at, open.decls);
+      }
       const depth = this.stack.length + 1;
       if (open.arrowStart !== undefined) {
         this.closes.set(t.end, (this.closes.get(t.end) ?? 0) + 1);
@@ -522,9 +573,9 @@ class Scan {
 
   /** A moved declaration's name, read from its text. */
   declName(fn: Fn): string {
-    const m = /^(?:async\s*)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(/.exec(this.code.slice(fn.start, fn.start + 300));
+    const m = NAMED.exec(this.code.slice(fn.start, fn.start + 300));
     if (m === null) throw new Unsure("declaration without a name");
-    return m[1];
+    return m[2];
   }
 
   arrowStarts(): void {
@@ -552,9 +603,11 @@ class Scan {
     return { type: "name", start, end };
   }
 
-  endArrows(at: number): void {
+  endArrows(at: number, colon = false): void {
     const depth = this.stack.length;
-    while (this.arrows.length > 0 && this.arrows[this.arrows.length - 1].depth === depth) {
+    for (;;) {
+      const a = this.arrows[this.arrows.length - 1];
+      if (a === undefined || a.depth !== depth || (colon && a.ternaries > 0)) break;
       this.arrows.pop();
       this.closes.set(at, (this.closes.get(at) ?? 0) + 1);
     }

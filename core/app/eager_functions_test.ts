@@ -3,10 +3,10 @@ import { eagerFunctions } from "./eager_functions.ts";
 
 Deno.test("declarations move to the start of their body as parenthesized functions; arrows and expressions are wrapped", () => {
   const cases: [string, string][] = [
-    ["const a=f();function f(){return x=>x+1}", "var f=(function f(){return (x=>x+1)});const a=f();"],
+    ["const a=f();function f(){return x=>x+1}", "var f=(function(){return (x=>x+1)});const a=f();"],
     ["var o={a:()=>a,b:()=>b};g((x,y)=>x?y:1,2);", "var o={a:(()=>a),b:(()=>b)};g(((x,y)=>x?y:1),2);"],
     // In a block a declaration is block-scoped: it stays, lazy.
-    ["function f(){if(x){function g(){}}return g}", "var f=(function f(){if(x){function g(){}}return g});"],
+    ["function f(){if(x){function g(){}}return g}", "var f=(function(){if(x){function g(){}}return g});"],
     [
       "var s=`a${x=>1}b${`c${y}`}`;var r=/a\\/[/]b/g.test(s)/2;",
       "var s=`a${(x=>1)}b${`c${y}`}`;var r=/a\\/[/]b/g.test(s)/2;",
@@ -14,20 +14,35 @@ Deno.test("declarations move to the start of their body as parenthesized functio
     // Methods stay as they are (they have no parenthesized form); what is inside them is rewritten.
     [
       "class A{m(){function h(){}return h}static{var q=1}f=()=>{return 1}}",
-      "class A{m(){var h=(function h(){});return h}static{var q=1}f=(()=>{return 1})}",
+      "class A{m(){var h=(function(){});return h}static{var q=1}f=(()=>{return 1})}",
     ],
     [
       "async function af(){await 1}var z=async(x)=>x;var w=async x=>x;",
-      "var af=(async function af(){await 1});var z=(async(x)=>x);var w=(async x=>x);",
+      "var af=(async function(){await 1});var z=(async(x)=>x);var w=(async x=>x);",
     ],
     [
       "export{f as g};function f(a=function(){}){return a}",
-      "var f=(function f(a=(function(){})){return a});export{f as g};",
+      "var f=(function(a=(function(){})){return a});export{f as g};",
     ],
     ["x=a?b=>c:d=>e;", "x=a?(b=>c):(d=>e);"],
     ["x=a=>b=>c?d:e,y=1;", "x=(a=>(b=>c?d:e)),y=1;"],
-    ["function*g(){yield 1}", "var g=(function*g(){yield 1});"],
+    ["function*g(){yield 1}", "var g=(function*(){yield 1});"],
     ["a:{function f(){}}switch(x){case 1:{function g(){}}}", "a:{function f(){}}switch(x){case 1:{function g(){}}}"],
+    // A declaration after a case's colon is in the switch's block: it stays (and is not taken for an expression).
+    ["switch(x){case 1:function g(){return 2}(0,h)()}", "switch(x){case 1:function g(){return 2}(0,h)()}"],
+    ["switch(x){case a?b:c:function g(){}}", "switch(x){case a?b:c:function g(){}}"],
+    // The `:` of a conditional inside an arrow's body ends the inner arrow only.
+    ["f(x=>a?b=>1:2)", "f((x=>a?(b=>1):2))"],
+    // Properties called function or class.
+    ["o={a:1,function:2,m(){return 3}};", "o={a:1,function:2,m(){return 3}};"],
+    ["o={class:1};{let q=()=>2}", "o={class:1};{let q=(()=>2)}"],
+    // Division, not a regular expression, after a name called of, and after ++ and --.
+    ["const of=6;r=[of/2,/ x=>1,9/.source];", "const of=6;r=[of/2,/ x=>1,9/.source];"],
+    ["a++/2;b=/ y=>1/;", "a++/2;b=/ y=>1/;"],
+    [
+      "async function f(){for await(const x of y){function g(){}}}",
+      "var f=(async function(){for await(const x of y){function g(){}}});",
+    ],
   ];
   for (const [code, eager] of cases) assertEquals(eagerFunctions(code), eager, code);
 });
@@ -38,7 +53,7 @@ Deno.test("only the functions asked for are made eager, by the offset V8 gives t
   const at = (s: string) => code.indexOf(s);
   assertEquals(
     eagerFunctions(code, (p) => p === at("(){}function b") || p === at("y=>")),
-    "var a=(function a(){});function b(){}var c=x=>x,d=(y=>y);",
+    "var a=(function(){});function b(){}var c=x=>x,d=(y=>y);",
   );
 });
 
@@ -50,6 +65,10 @@ Deno.test("what the scan does not know leaves the code alone", () => {
       "f(",
       "var é=1;",
       "if(x)function f(){}",
+      "}function f(){}",
+      "}{",
+      // A name declared twice in one body: which declaration wins depends on their order, left as it is.
+      "function o(){function d(){return 1}function d(){return 2}return d()}",
     ]
   ) {
     assertEquals(eagerFunctions(code), undefined, code);
@@ -86,6 +105,8 @@ const MODULES = [
   `function src(a) { function twice(x) { return 2 * x } return twice(a) + 1 } export const r = [new Function("return (" + src.toString() + ")")()(1)];`,
   // Arrows returning arrows; an identifier called async.
   `const add = (a) => (b) => (c) => a + b + c; const async = (x) => x; export const r = [add(1)(2)(3), async(5)];`,
+  // A declaration that assigns its own name (a named function expression's name is a constant), or is replaced.
+  `function mk() { let n = 0; function tick() { n++; tick = () => n; return n } return tick } function f(n) { return n ? f(n - 1) : "orig" } const g = f; f = () => "new"; export const r = (() => { const t = mk(); return [t(), t(), g(1), f.name, mk.name] })();`,
   // this, arguments and new.target in moved declarations.
   `function who() { return this === undefined } function count() { return arguments.length } function made() { return new.target !== undefined } export const r = [who(), count(1, 2, 3), new made() instanceof made];`,
 ];

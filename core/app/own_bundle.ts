@@ -98,6 +98,8 @@ export async function ownBundle(root: string): Promise<URL> {
   const lock = `${cache}/lock-${key}`;
   if (!takeLock(lock)) throw new Error("another run is building plume's bundle");
   try {
+    // Built by the run that held the lock a moment ago.
+    if (isComplete(dir)) return url;
     await build(root, cache, dir);
   } catch (err) {
     try {
@@ -261,7 +263,9 @@ async function makeEager(root: string, dir: string, esbuild: any): Promise<void>
     } catch {
       continue;
     }
-    Deno.writeTextFileSync(path, eager);
+    // Whole or not at all: a write cut short (a full disk) must not leave half a chunk in a bundle that is used.
+    Deno.writeTextFileSync(`${path}.eager`, eager);
+    Deno.renameSync(`${path}.eager`, path);
   }
 }
 

@@ -53,7 +53,9 @@ Deno.test("plume runs from its bundle, builds a new one when a source changes, a
   const dir = join(checkout, ".cache/modules", key);
   // The functions a training run called were made eager (eager_functions.ts), and the training left nothing behind.
   const chunks = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".js"));
-  const eager = chunks.map((e) => Deno.readTextFileSync(join(dir, e.name)).match(/=\(function [\w$]+\(/g)?.length ?? 0);
+  const eager = chunks.map((e) =>
+    Deno.readTextFileSync(join(dir, e.name)).match(/=\((?:async )?function\*?\(/g)?.length ?? 0
+  );
   assert(eager.reduce((a, b) => a + b) > 100, `eager declarations: ${eager}`);
   assertEquals(
     chunks.filter((e) => !/^(chunk|emulator|loader|bundle|core|builtins|demo|stub|record_replay)-/.test(e.name)),

@@ -56,9 +56,12 @@ export async function startupFunctions(
         "--no-lock",
         // The training run's modules are not the ones later runs load: nothing of theirs is worth caching.
         "--no-code-cache",
-        `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`,
+        // Relative to the bundle's directory (the child's working directory): V8's flags are split at commas,
+        // which a checkout's path may hold.
+        "--v8-flags=--log-function-events,--logfile=v8-functions.log,--no-logfile-per-isolate",
         entry,
       ],
+      cwd: dir,
       stdin: "null",
       stdout: "null",
       stderr: "null",

@@ -266,6 +266,15 @@ export class SignalQueue {
     return sig;
   }
 
+  /** Removes every signal; returns how many there were. */
+  clear(): number {
+    const n = this.#items.length;
+    this.#items = [];
+    this.#counts.fill(0);
+    this.#lo = this.#hi = 0;
+    return n;
+  }
+
   /** Position of `sig` itself, or −1. */
   indexOf(sig: PendingSignal): number {
     return this.#items.indexOf(sig);

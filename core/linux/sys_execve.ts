@@ -190,6 +190,7 @@ function becomeSingleThreaded(proc: Process, keep: ThreadState): void {
     t.call?.waiter.cancel();
     t.call = undefined;
     t.exited = true;
+    proc.signals.count -= t.pending.clear();
     proc.threads.delete(t.tid);
     proc.onThreadGone(t);
   }

@@ -257,6 +257,8 @@ function exitThread(proc: Process, t: ThreadState, status: number): void {
     }
   }
   t.exited = true;
+  // Signals sent to the thread die with it (Linux's flush_sigqueue in exit_signals): they no longer count.
+  proc.signals.count -= t.pending.clear();
   proc.reschedule = true;
   for (const other of proc.threads.values()) if (!other.exited) return;
   proc.exitStatus = status & 0xff;
