@@ -112,14 +112,25 @@ export function statFile(file: Deno.FsFile): FileStat {
 /** Size of the asm-generic `struct stat`. */
 const STAT_SIZE = 128;
 
+/** A time in nanoseconds as a timespec holds it: whole seconds, and nanoseconds in [0, 10^9) also before 1970. */
+function secondsAndNs(ns: bigint): [bigint, bigint] {
+  const s = ns / 1_000_000_000n, n = ns % 1_000_000_000n;
+  // BigInt division truncates: −1.5 s would be 0 s and −500,000,000 ns.
+  return n < 0n ? [s - 1n, n + 1_000_000_000n] : [s, n];
+}
+
 /** Writes `st` as the riscv64 `struct stat` at `addr`. */
 export function writeStat(mem: AddressSpace, addr: number, st: FileStat): void {
   const b = new StructBuf(STAT_SIZE);
   b.i64(0, st.dev).i64(8, st.ino).u32(16, st.mode).u32(20, st.nlink).u32(24, st.uid).u32(28, st.gid);
   b.i64(32, st.rdev).i64(48, st.size).u32(56, st.blksize).i64(64, st.blocks);
-  b.i64(72, st.atimeNs / 1_000_000_000n).i64(80, st.atimeNs % 1_000_000_000n);
-  b.i64(88, st.mtimeNs / 1_000_000_000n).i64(96, st.mtimeNs % 1_000_000_000n);
-  b.i64(104, st.ctimeNs / 1_000_000_000n).i64(112, st.ctimeNs % 1_000_000_000n);
+  const ts = (off: number, ns: bigint) => {
+    const [sec, nsec] = secondsAndNs(ns);
+    b.i64(off, sec).i64(off + 8, nsec);
+  };
+  ts(72, st.atimeNs);
+  ts(88, st.mtimeNs);
+  ts(104, st.ctimeNs);
   b.writeTo(mem, addr);
 }
 
@@ -146,7 +157,10 @@ export function writeStatx(mem: AddressSpace, addr: number, st: FileStat): void 
   const mask = STATX_BASIC_STATS | (st.birthtimeNs === null ? 0 : STATX_BTIME);
   b.u32(0, mask).u32(4, st.blksize).u32(16, st.nlink).u32(20, st.uid).u32(24, st.gid).u16(28, st.mode);
   b.i64(32, st.ino).i64(40, st.size).i64(48, st.blocks);
-  const ts = (off: number, ns: bigint) => b.i64(off, ns / 1_000_000_000n).u32(off + 8, Number(ns % 1_000_000_000n));
+  const ts = (off: number, ns: bigint) => {
+    const [sec, nsec] = secondsAndNs(ns);
+    b.i64(off, sec).u32(off + 8, Number(nsec));
+  };
   ts(64, st.atimeNs);
   if (st.birthtimeNs !== null) ts(80, st.birthtimeNs);
   ts(96, st.ctimeNs);

@@ -55,7 +55,14 @@ function readStrings(proc: Process, addr: number, budget: { left: number }): str
   for (let p = addr;; p += 8) {
     const s = Number(proc.mem.readU64(p));
     if (s === 0) return out;
-    const bytes = proc.mem.readCStringBytes(s, MAX_ARG_STRLEN + 1);
+    let bytes: Uint8Array;
+    try {
+      bytes = proc.mem.readCStringBytes(s, MAX_ARG_STRLEN + 1);
+    } catch (err) {
+      // No NUL within MAX_ARG_STRLEN + 1 bytes (Linux's strnlen_user gives up the same way).
+      if (err instanceof RangeError) throw new SyscallError(E.E2BIG, "Argument string too long");
+      throw err;
+    }
     if (bytes.length >= MAX_ARG_STRLEN) throw new SyscallError(E.E2BIG, "Argument string too long");
     budget.left -= bytes.length + ARG_OVERHEAD;
     if (budget.left < 0) {
@@ -301,9 +308,6 @@ function checkArgumentSize(argv: readonly string[], envp: readonly string[]): vo
 /** The common body of `execve` and `execveat`. */
 function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: readonly number[], flags: number) {
   const name = readPath(proc.mem, pathAddr);
-  const budget = { left: MAX_ARG_BYTES };
-  const argv = readStrings(proc, a[0], budget);
-  const envp = readStrings(proc, a[1], budget);
   let path: string;
   if (name === "" && flags & AT_EMPTY_PATH) {
     path = proc.fds.get(dirfd).path;
@@ -316,6 +320,10 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
     }
   }
   if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
+  // Read once the file is known to exist, as Linux opens it before copying the strings (ENOENT before E2BIG).
+  const budget = { left: MAX_ARG_BYTES };
+  const argv = readStrings(proc, a[0], budget);
+  const envp = readStrings(proc, a[1], budget);
   let img: Image;
   try {
     // The name Linux gives a script's interpreter: as given, or through /dev/fd for execveat's descriptor.

@@ -439,7 +439,9 @@ function sysUtimensat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       }
     }
   }
-  // A null path (futimens) or an empty one with AT_EMPTY_PATH names the descriptor itself.
+  // A null path (futimens) or an empty one with AT_EMPTY_PATH names the descriptor itself; a null path without a
+  // descriptor is a bad address, as Linux reads it (plume set the working directory's times).
+  if (a[1] === 0 && dirfd === AT_FDCWD) throw new SyscallError(E.EFAULT, "Null path");
   const path = a[1] === 0 ? "" : readPath(proc.mem, a[1]);
   if (path === "" && a[1] !== 0 && !(flags & AT_EMPTY_PATH)) throw new SyscallError(E.ENOENT, "Empty path");
   const file = path === "" ? (dirfd === AT_FDCWD ? undefined : proc.fds.get(dirfd)) : undefined;
@@ -571,7 +573,36 @@ function sysUmask(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 const AT_FLAGS = { flags: AT_FILE_FLAGS } as const;
 
 /** Path and file-tree system calls. */
+/**
+ * Extended attributes: plume keeps none, as a file system without them does (`EOPNOTSUPP`, once the file is
+ * found). Programs that copy files take that for "nothing to copy" (Python's `shutil.copy2` and `copytree`);
+ * `ENOSYS` made them fail.
+ */
+function xattrByPath(follow: boolean) {
+  return (proc: Process, _cpu: Cpu, a: readonly number[]): number => {
+    statPath(pathArg(proc, AT_FDCWD, a[0], true), !follow);
+    throw new SyscallError(E.EOPNOTSUPP, "No extended attributes");
+  };
+}
+
+function xattrByFd(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  proc.fds.get(a[0] | 0);
+  throw new SyscallError(E.EOPNOTSUPP, "No extended attributes");
+}
+
 export const FS_SYSCALLS: readonly SyscallDef[] = [
+  def("setxattr", xattrByPath(true)),
+  def("lsetxattr", xattrByPath(false)),
+  def("fsetxattr", xattrByFd),
+  def("getxattr", xattrByPath(true)),
+  def("lgetxattr", xattrByPath(false)),
+  def("fgetxattr", xattrByFd),
+  def("listxattr", xattrByPath(true)),
+  def("llistxattr", xattrByPath(false)),
+  def("flistxattr", xattrByFd),
+  def("removexattr", xattrByPath(true)),
+  def("lremovexattr", xattrByPath(false)),
+  def("fremovexattr", xattrByFd),
   def("openat", sysOpenat, { args: openatStrace }),
   def("fstat", sysFstat, { args: ["d", "ptr"] }),
   def("newfstatat", sysNewfstatat, { args: ["dirfd", "str", "ptr", AT_FLAGS] }),

@@ -402,3 +402,18 @@ Deno.test(
     assertEquals(env.call("getdents64", listed, env.alloc(4096), 4096) > 0, true);
   }),
 );
+
+Deno.test(
+  "extended attributes: none kept, EOPNOTSUPP once the file is found (Python's shutil.copy2 skips them then)",
+  withEnv((env) => {
+    Deno.writeTextFileSync(env.path("f"), "data");
+    const buf = env.alloc(64);
+    assertEquals(env.call("listxattr", env.str("f"), buf, 64), -E.EOPNOTSUPP);
+    assertEquals(env.call("lgetxattr", env.str("f"), env.str("user.x"), buf, 64), -E.EOPNOTSUPP);
+    assertEquals(env.call("setxattr", env.str("f"), env.str("user.x"), buf, 1, 0), -E.EOPNOTSUPP);
+    assertEquals(env.call("getxattr", env.str("missing"), env.str("user.x"), buf, 64), -E.ENOENT);
+    const fd = open(env, "f", 0);
+    assertEquals(env.call("fremovexattr", fd, env.str("user.x")), -E.EOPNOTSUPP);
+    assertEquals(env.call("flistxattr", 99, buf, 64), -E.EBADF);
+  }),
+);

@@ -97,8 +97,10 @@ function sysFutex(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const addr = a[0], op = a[1] | 0, val = a[2] >>> 0;
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   if (addr % 4 !== 0) throw new SyscallError(E.EINVAL, `Unaligned futex 0x${addr.toString(16)}`);
-  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT && cmd !== FUTEX.WAIT_BITSET) {
-    throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command that does not wait");
+  // As Linux's do_futex: the real-time clock only for FUTEX_WAIT_BITSET (and the PI waits plume does not have);
+  // FUTEX_WAIT's timeout is relative, whatever the clock.
+  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT_BITSET) {
+    throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command other than FUTEX_WAIT_BITSET");
   }
   const fut = proc.futexes;
   // The count arguments are ints: Linux treats negative ones as 0 for requeues.

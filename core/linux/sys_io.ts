@@ -191,6 +191,7 @@ function sysWrite(proc: Process, cpu: Cpu, a: readonly number[]): number {
  * buffer that cannot be reached at all is `EFAULT`.
  */
 function readIovecs(proc: Process, addr: number, count: number, access: "read" | "write"): [number, number][] {
+  // The count is an unsigned long: one above 2^31 is not a small one (a cast to int made 2^56 zero buffers).
   if (count < 0 || count > UIO_MAXIOV) throw new SyscallError(E.EINVAL, `Bad iovec count ${count}`);
   if (count === 0) return [];
   const v = readStruct(proc.mem, addr, count * 16);
@@ -223,11 +224,14 @@ function readIovecs(proc: Process, addr: number, count: number, access: "read" |
 
 function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
+  // Nothing to read from a pipe or a byte stream is 0 at once, data or not (a datagram is taken whole even so).
+  const none = readIovecs(proc, a[1], a[2], "write").every(([, len]) => len === 0);
+  if (none && (f instanceof PipeEnd || (f instanceof SocketFile && f.stream))) return 0;
   return blockingRead(f, () => readvOnce(proc, f, a));
 }
 
 function readvOnce(proc: Process, f: OpenFile, a: readonly number[]): number {
-  const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  const iov = readIovecs(proc, a[1], a[2], "write");
   if (f instanceof SocketFile) {
     // One receive for all the buffers: a datagram must not be split across several.
     const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
@@ -271,7 +275,7 @@ function gather(proc: Process, iov: [number, number][]): Uint8Array {
 
 function sysWritev(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const f = writableFile(proc, a[0] | 0);
-  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
   const n = streamWrite(proc, cpu, f, data);
   afterWrite(proc, f, writePosition(f) - n, n);
@@ -306,7 +310,7 @@ function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): num
   if (v2 && a[3] === -1) return sysReadv(proc, cpu, a);
   const f = readableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const iov = readIovecs(proc, a[1], a[2] | 0, "write");
+  const iov = readIovecs(proc, a[1], a[2], "write");
   if (f instanceof SocketFile) {
     // One receive for all the buffers: a datagram must not be split across several.
     const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
@@ -336,7 +340,7 @@ function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): nu
   if (v2 && a[3] === -1) return sysWritev(proc, cpu, a);
   const f = writableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
   const n = writeRaisingSigpipe(proc, cpu, f, data, a[3]);
   afterWrite(proc, f, a[3], n);
@@ -354,7 +358,7 @@ function appendv(proc: Process, cpu: Cpu, a: readonly number[]): number {
     return a[3] === -1 ? sysWritev(proc, cpu, a) : pwritev(proc, cpu, a, false);
   }
   if (a[3] < -1) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const data = gather(proc, readIovecs(proc, a[1], a[2] | 0, "read"));
+  const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
   const end = Number(f.stat().size);
   const n = writeRaisingSigpipe(proc, cpu, f, data, end);
@@ -831,6 +835,11 @@ function writeOffset(proc: Process, addr: number, off: number): void {
 function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const out = writableFile(proc, a[0] | 0);
   const inp = readableFile(proc, a[1] | 0);
+  // Linux reads the input as pages of a file: a pipe or a socket is EINVAL (plume read a pipe, and an empty one
+  // blocked for ever).
+  if (!(inp instanceof HostFile && (inp.kind === "reg" || inp.kind === "blk"))) {
+    throw new SyscallError(E.EINVAL, `sendfile from ${inp.path}`);
+  }
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
   if (out instanceof PipeEnd && out.pipe.readers > 0 && out.pipe.room === 0 && count > 0) {
     // A full pipe: nothing is read until there is room (a blocking call waits, then runs whole).
