@@ -122,7 +122,7 @@ class Unsure extends Error {}
  * import { strictEqual } from "node:assert";
  * strictEqual(
  *   eagerFunctions("const a=f();function f(){return x=>x+1}"),
- *   "var f=(function f(){return (x=>x+1)});const a=f();",
+ *   "var f=(function(){return (x=>x+1)});const a=f();",
  * );
  * ```
  */
@@ -389,7 +389,7 @@ class Scan {
         return;
       }
     }
-    if (type === ":" && this.prev.type === "name" && this.statementBoundary(this.prev2) && !this.inExpression()) {
+    if (type === ":" && this.prev.type === "name" && this.labelMayFollow(this.prev2) && !this.inExpression()) {
       this.shift({ ...t, type: "statement-colon" }); // a label
       return;
     }
@@ -446,6 +446,13 @@ class Scan {
   isHead(): boolean {
     const p = this.prev, w = p.type === "name" ? this.text(p) : "";
     return HEAD_KEYWORDS.has(w) || (w === "await" && this.prev2.type === "name" && this.text(this.prev2) === "for");
+  }
+
+  /** Whether a label may follow token `p`: where a statement starts, also the one of an if, a loop or an else. */
+  labelMayFollow(p: Token): boolean {
+    if (this.statementBoundary(p)) return true;
+    if (p.type === ")") return this.closedKind === Kind.Head;
+    return p.type === "name" && (this.text(p) === "else" || this.text(p) === "do");
   }
 
   /** Whether the innermost bracket holds an expression (an object literal, arguments…) rather than statements. */

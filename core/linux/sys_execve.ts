@@ -84,13 +84,18 @@ interface Image {
   argv: string[];
 }
 
-/** Reads host file `path` as a program the guest may execute, checking what Linux's `open_exec` checks. */
-function readExecutable(proc: Process, path: string): Uint8Array {
+/** What Linux's `open_exec` checks of host file `path`: a regular file the process may execute. */
+function checkExecutable(proc: Process, path: string): void {
   const st = statPath(path, false);
   if ((st.mode & S_IFMT) !== S_IFREG) {
     throw new SyscallError(E.EACCES, `${path} is not a regular file`);
   }
   if (!permitted(proc, st, X_OK, true)) throw new SyscallError(E.EACCES, `${path} is not executable`);
+}
+
+/** Reads host file `path` as a program the guest may execute ({@link checkExecutable}). */
+function readExecutable(proc: Process, path: string): Uint8Array {
+  checkExecutable(proc, path);
   return readFileToRun(path);
 }
 
@@ -320,7 +325,9 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
     }
   }
   if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
-  // Read once the file is known to exist, as Linux opens it before copying the strings (ENOENT before E2BIG).
+  // Read once the file is known to be one to run, as Linux opens it before copying the strings (ENOENT and EACCES
+  // before E2BIG).
+  checkExecutable(proc, path);
   const budget = { left: MAX_ARG_BYTES };
   const argv = readStrings(proc, a[0], budget);
   const envp = readStrings(proc, a[1], budget);

@@ -429,25 +429,34 @@ const UTIME_OMIT = (1 << 30) - 2;
 
 function sysUtimensat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, flags = a[3] | 0;
-  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  // In Linux's order: the times are read (both UTIME_OMIT: nothing to do, not even the path is looked at), then the
+  // descriptor or the path, and only then are the nanoseconds checked.
   const times = a[2] === 0 ? undefined : readStruct(proc.mem, a[2], 32);
-  if (times) {
-    for (const off of [8, 24]) {
-      const nsec = Number(times.getBigInt64(off, true));
+  const nsecs = times ? [8, 24].map((off) => Number(times.getBigInt64(off, true))) : [];
+  if (nsecs.length === 2 && nsecs.every((n) => n === UTIME_OMIT)) return 0;
+  const checkTimes = () => {
+    for (const nsec of nsecs) {
       if (nsec !== UTIME_NOW && nsec !== UTIME_OMIT && (nsec < 0 || nsec > 999_999_999)) {
         throw new SyscallError(E.EINVAL, `Bad nanoseconds ${nsec}`);
       }
     }
+  };
+  // A null path names the descriptor (futimens: no flags); without a descriptor it is a bad address, as Linux reads
+  // it (plume set the working directory's times). An empty path with AT_EMPTY_PATH names the descriptor too.
+  if (a[1] === 0 && dirfd !== AT_FDCWD) {
+    if (flags !== 0) throw new SyscallError(E.EINVAL, `Bad flags ${flags} for a descriptor`);
+  } else if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) {
+    throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
+  } else if (a[1] === 0) {
+    throw new SyscallError(E.EFAULT, "Null path");
   }
-  // A null path (futimens) or an empty one with AT_EMPTY_PATH names the descriptor itself; a null path without a
-  // descriptor is a bad address, as Linux reads it (plume set the working directory's times).
-  if (a[1] === 0 && dirfd === AT_FDCWD) throw new SyscallError(E.EFAULT, "Null path");
   const path = a[1] === 0 ? "" : readPath(proc.mem, a[1]);
   if (path === "" && a[1] !== 0 && !(flags & AT_EMPTY_PATH)) throw new SyscallError(E.ENOENT, "Empty path");
   const file = path === "" ? (dirfd === AT_FDCWD ? undefined : proc.fds.get(dirfd)) : undefined;
   const host = path === ""
     ? (file ? hostPathOf(file) : proc.cwd)
     : resolvePath(proc, dirfd, path, false, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  checkTimes();
   // A pipe's times live only in plume.
   if (host === undefined) return 0;
   // A link's own O_PATH descriptor names the link: its times change, not its target's.

@@ -100,6 +100,11 @@ function sysFutex(proc: Process, cpu: Cpu, a: readonly number[]): number {
   // As Linux's do_futex: the real-time clock only for FUTEX_WAIT_BITSET (and the PI waits plume does not have);
   // FUTEX_WAIT's timeout is relative, whatever the clock.
   if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT_BITSET) {
+    // After the timeout is read and checked, as Linux's sys_futex does before do_futex.
+    if (cmd === FUTEX.WAIT && a[3] !== 0) {
+      const t = readTimespec(proc.mem, a[3]);
+      if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
+    }
     throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command other than FUTEX_WAIT_BITSET");
   }
   const fut = proc.futexes;

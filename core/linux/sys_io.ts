@@ -224,9 +224,9 @@ function readIovecs(proc: Process, addr: number, count: number, access: "read" |
 
 function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
-  // Nothing to read from a pipe or a byte stream is 0 at once, data or not (a datagram is taken whole even so).
+  // Nothing to read from a pipe or a socket is 0 at once, data or not (a datagram stays queued).
   const none = readIovecs(proc, a[1], a[2], "write").every(([, len]) => len === 0);
-  if (none && (f instanceof PipeEnd || (f instanceof SocketFile && f.stream))) return 0;
+  if (none && (f instanceof PipeEnd || f instanceof SocketFile)) return 0;
   return blockingRead(f, () => readvOnce(proc, f, a));
 }
 
@@ -835,10 +835,11 @@ function writeOffset(proc: Process, addr: number, off: number): void {
 function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const out = writableFile(proc, a[0] | 0);
   const inp = readableFile(proc, a[1] | 0);
-  // Linux reads the input as pages of a file: a pipe or a socket is EINVAL (plume read a pipe, and an empty one
-  // blocked for ever).
-  if (!(inp instanceof HostFile && (inp.kind === "reg" || inp.kind === "blk"))) {
-    throw new SyscallError(E.EINVAL, `sendfile from ${inp.path}`);
+  // Linux splices from the input: a pipe cannot be (ESPIPE with an offset, else EINVAL; plume read it, and an empty
+  // one blocked for ever), a socket only into a pipe.
+  if (inp instanceof PipeEnd) throw new SyscallError(a[2] === 0 ? E.EINVAL : E.ESPIPE, `sendfile from ${inp.path}`);
+  if (inp instanceof SocketFile && !(out instanceof PipeEnd)) {
+    throw new SyscallError(E.EINVAL, `sendfile from ${inp.path} into a file`);
   }
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
   if (out instanceof PipeEnd && out.pipe.readers > 0 && out.pipe.room === 0 && count > 0) {

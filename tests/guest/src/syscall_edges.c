@@ -31,6 +31,7 @@ int main(void) {
   errno = 0;
   show("execve with a 140,000-byte argument", execve("/bin/true", argv, envp));
   show("execve of a missing program with it", execve("/no/such/program", argv, envp));
+  show("execve of a file that is not executable with it", execve("/etc/passwd", argv, envp));
 
   /* sendfile reads pages of a file: a pipe is EINVAL (plume read it, then blocked on the empty pipe). */
   int p[2];
@@ -41,6 +42,10 @@ int main(void) {
   (void)!write(p[1], "ab", 2);
   show("sendfile from a pipe with data", sendfile(f, p[0], 0, 10));
   show("sendfile from an empty pipe", sendfile(f, p[0], 0, 1));
+  off_t at = 0;
+  show("sendfile from a pipe at an offset", sendfile(f, p[0], &at, 1));
+  int zero = open("/dev/zero", O_RDONLY);
+  show("sendfile from /dev/zero", sendfile(f, zero, 0, 10));
 
   /* readv: no buffers on a byte stream is 0 at once (plume waited for data); a huge count is EINVAL. */
   int s[2];
@@ -48,15 +53,26 @@ int main(void) {
   struct iovec v = {big, 16};
   show("readv of no buffers from a stream socket", readv(s[0], &v, 0));
   show("readv of 2^56 buffers", syscall(SYS_readv, p[0], &v, 1UL << 56));
+  int d[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) != 0) return 1;
+  (void)!write(d[1], "dgram", 5);
+  struct iovec empty = {big, 0};
+  show("readv of an empty buffer from a datagram socket", readv(d[0], &empty, 1));
+  show("read of the datagram after it", read(d[0], big, 16));
 
   /* FUTEX_CLOCK_REALTIME only with FUTEX_WAIT_BITSET. */
   int word = 0;
   struct timespec ms = {0, 1000000};
   show("FUTEX_WAIT | FUTEX_CLOCK_REALTIME", syscall(SYS_futex, &word, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 0, &ms, 0, 0));
+  struct timespec bad = {0, 2000000000};
+  show("the same with a timeout of 2e9 ns", syscall(SYS_futex, &word, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 0, &bad, 0, 0));
 
   /* utimensat: a null path without a descriptor is a bad address (plume set the working directory's times). */
   struct timespec ts[2] = {{-1, 500000000}, {-1, 500000000}};
   show("utimensat(AT_FDCWD, NULL, times, 0)", syscall(SYS_utimensat, AT_FDCWD, 0, ts, 0));
+  struct timespec omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+  show("the same with both times UTIME_OMIT", syscall(SYS_utimensat, AT_FDCWD, 0, omit, 0));
+  show("utimensat(fd, NULL, NOW, AT_SYMLINK_NOFOLLOW)", syscall(SYS_utimensat, f, 0, 0, AT_SYMLINK_NOFOLLOW));
   /* Times before 1970 with nanoseconds: stat gives them back with tv_nsec in [0, 10^9). */
   show("utimensat to -1.5 s", utimensat(AT_FDCWD, tmpl, ts, 0));
   struct stat st;
