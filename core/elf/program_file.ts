@@ -71,8 +71,11 @@ export function readProgramFile(path: string, whole = false): Uint8Array<ArrayBu
         throw new ProgramFileError(`loads more than ${MAX_PROGRAM_BYTES} bytes`, "ENOMEM");
       }
       const bytes = new Uint8Array(length);
-      // Read no more than the size seen; a file that grows or shrinks meanwhile is refused.
-      if (readAt(file, bytes, 0) < length || file.statSync().size !== size) {
+      // Read no more than the size seen; a file that grows or shrinks meanwhile is refused. Read whole, the file
+      // must end there (a read past it is also what fails for a file stat calls regular but that cannot be read,
+      // /proc/self/mem: EIO below).
+      const ended = () => length === size ? file.readSync(new Uint8Array(1)) === null : file.statSync().size === size;
+      if (readAt(file, bytes, 0) < length || !ended()) {
         throw new ProgramFileError("changed while it was read", "EACCES");
       }
       return bytes;
