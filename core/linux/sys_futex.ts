@@ -59,11 +59,17 @@ export function wakeOp(mem: AddressSpace, addr: number, encoded: number): boolea
   return holds;
 }
 
+/** The futex timeout at guest pointer `ts`, read and checked as Linux's sys_futex does (EFAULT, EINVAL). */
+function readTimeout(proc: Process, ts: number): { sec: number; nsec: number } {
+  const t = readTimespec(proc.mem, ts);
+  if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
+  return t;
+}
+
 /** `performance.now()` time at which a futex wait with timeout `ts` (guest pointer, 0 for none) ends. */
 function deadlineOf(proc: Process, cpu: Cpu, op: number, cmd: number, ts: number): number {
   if (ts === 0) return Infinity;
-  const t = readTimespec(proc.mem, ts);
-  if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
+  const t = readTimeout(proc, ts);
   const ms = t.sec * 1000 + t.nsec / 1e6;
   // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is absolute on the chosen clock.
   if (cmd === FUTEX.WAIT) return performance.now() + ms;
@@ -101,10 +107,7 @@ function sysFutex(proc: Process, cpu: Cpu, a: readonly number[]): number {
   // FUTEX_WAIT's timeout is relative, whatever the clock.
   if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT_BITSET) {
     // After the timeout is read and checked, as Linux's sys_futex does before do_futex.
-    if (cmd === FUTEX.WAIT && a[3] !== 0) {
-      const t = readTimespec(proc.mem, a[3]);
-      if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
-    }
+    if (cmd === FUTEX.WAIT && a[3] !== 0) readTimeout(proc, a[3]);
     throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command other than FUTEX_WAIT_BITSET");
   }
   const fut = proc.futexes;

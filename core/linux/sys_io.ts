@@ -224,14 +224,14 @@ function readIovecs(proc: Process, addr: number, count: number, access: "read" |
 
 function sysReadv(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = readableFile(proc, a[0] | 0);
+  // The array is read once, as Linux copies it before the read (and before it waits).
+  const iov = readIovecs(proc, a[1], a[2], "write");
   // Nothing to read from a pipe or a socket is 0 at once, data or not (a datagram stays queued).
-  const none = readIovecs(proc, a[1], a[2], "write").every(([, len]) => len === 0);
-  if (none && (f instanceof PipeEnd || f instanceof SocketFile)) return 0;
-  return blockingRead(f, () => readvOnce(proc, f, a));
+  if (iov.every(([, len]) => len === 0) && (f instanceof PipeEnd || f instanceof SocketFile)) return 0;
+  return blockingRead(f, () => readvOnce(proc, f, iov));
 }
 
-function readvOnce(proc: Process, f: OpenFile, a: readonly number[]): number {
-  const iov = readIovecs(proc, a[1], a[2], "write");
+function readvOnce(proc: Process, f: OpenFile, iov: readonly [number, number][]): number {
   if (f instanceof SocketFile) {
     // One receive for all the buffers: a datagram must not be split across several.
     const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
