@@ -35,7 +35,12 @@ export function assertStringIncludes(actual: string, expected: string, msg?: str
 
 /** Asserts that `actual` matches `re`. */
 export function assertMatch(actual: string, re: RegExp, msg?: string): void {
-  nodeAssert.match(actual, re, msg);
+  // A message of the caller's replaces Node's, which shows the text: keep the text in it.
+  nodeAssert.match(
+    actual,
+    re,
+    msg === undefined ? undefined : `${msg}: ${JSON.stringify(actual)} does not match ${re}`,
+  );
 }
 
 /**

@@ -110,7 +110,7 @@ export function loadEsbuild(): Promise<Esbuild> {
       try {
         const mod = await importPackage("esbuild");
         const esbuild = mod.default ?? mod;
-        await withServiceStderrIgnored(() => esbuild.transform("", {}));
+        await startService(esbuild);
         return esbuild;
       } catch { /* no executable: fall back to WebAssembly */ }
     }
@@ -127,7 +127,18 @@ export async function loadEsbuildWasm(): Promise<Esbuild> {
     // Initializing twice is an error; the first initialization is the one in use.
     if (!/more than once/.test(err.message)) throw err;
   });
+  await startService(esbuild);
   return esbuild;
+}
+
+/**
+ * Waits for esbuild's service to answer a call that does no work:
+ * esbuild-wasm's (Node) compiles esbuild's WebAssembly before its first
+ * answer, half a second here and seconds on a loaded machine, which is not
+ * to be counted in the bound of a plugin's bundle.
+ */
+function startService(esbuild: Esbuild): Promise<unknown> {
+  return withServiceStderrIgnored<unknown>(() => esbuild.transform("", {}));
 }
 
 /** A bundle that failed because esbuild's service did (crashed or stopped answering), not because of a message. */

@@ -226,6 +226,37 @@ Deno.test("esbuild-wasm (the compiled binary's bundler) enforces the same rules"
   await wasm.stop?.();
 });
 
+Deno.test("esbuild's service has answered when esbuild is loaded, again after a stop: no bundle's bound counts its start", async () => {
+  // esbuild-wasm's service (Node, compiling esbuild's WebAssembly) answered first during the first build, inside that
+  // plugin's bound: half a second here, more than the bound on a loaded machine, where a plugin bundled again after
+  // another's source had stopped the service was refused as "not done" (CI, 2026-12-07).
+  const childProcess = (await import("node:child_process")).default;
+  const spawn = childProcess.spawn;
+  let answers = 0;
+  childProcess.spawn = ((...args: Parameters<typeof spawn>) => {
+    const child = spawn(...args);
+    child.stdout?.on("data", () => answers++);
+    return child;
+  }) as typeof spawn;
+  const dir = await files({ "ok.ts": `${HEADER}export function qemu_plugin_install() { return 0; }\n` });
+  const before = Deno.env.get("PLUME_ESBUILD");
+  try {
+    for (const which of ["native", "wasm", "wasm"]) {
+      Deno.env.set("PLUME_ESBUILD", which);
+      await stopEsbuild();
+      answers = 0;
+      await loadEsbuild();
+      assert(answers > 0, `${which}: loaded, not answered yet`);
+      assertEquals((await bundle(dir, "ok.ts", { cache: null, timeoutMs: 60_000 })).cached, false);
+    }
+  } finally {
+    childProcess.spawn = spawn;
+    if (before === undefined) Deno.env.delete("PLUME_ESBUILD");
+    else Deno.env.set("PLUME_ESBUILD", before);
+    await stopEsbuild();
+  }
+});
+
 Deno.test("bundlePlugin refuses sources too large or nested too deep for the bundler", async () => {
   const deep = `export const n = ${"[".repeat(600)}${"]".repeat(600)};\n`;
   const big = `export const s = "${"x".repeat(MAX_PLUGIN_FILE_BYTES)}";\n`;
