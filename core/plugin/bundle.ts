@@ -106,6 +106,7 @@ async function withServiceStderrIgnored<T>(start: () => Promise<T>): Promise<T> 
  */
 export function loadEsbuild(): Promise<Esbuild> {
   esbuildPromise ??= (async () => {
+    await stopped;
     if (Deno.env.get("PLUME_ESBUILD") !== "wasm") {
       try {
         const mod = await importPackage("esbuild");
@@ -144,6 +145,9 @@ function startService(esbuild: Esbuild): Promise<unknown> {
 /** A bundle that failed because esbuild's service did (crashed or stopped answering), not because of a message. */
 class ServiceFailure extends PluginLoadError {}
 
+/** The bundles being made by the shared service, each told whether another ran beside it. */
+const bundling = new Set<{ shared: boolean }>();
+
 /** The tail of the bundles run one at a time ({@link oneAtATime}). */
 let alone: Promise<unknown> = Promise.resolve();
 
@@ -154,12 +158,28 @@ function oneAtATime<T>(f: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Stops esbuild's service so the process can exit. */
-export async function stopEsbuild(): Promise<void> {
-  if (!esbuildPromise) return;
-  const esbuild = await esbuildPromise;
-  await esbuild.stop?.();
+/** Settles once the service stopped last has stopped: the next one starts after it. */
+let stopped: Promise<void> = Promise.resolve();
+
+/**
+ * Stops esbuild's service (`which`, when it is still the current one) so
+ * that the process can exit, or a service a source crashed is replaced.
+ * The next {@link loadEsbuild} starts a new service once this one has
+ * stopped: esbuild-wasm has one service per process, and a stop that
+ * overlapped a start ended the new service (an innocent plugin's bundle
+ * failed as "The service was stopped").
+ */
+export function stopEsbuild(which: Promise<Esbuild> | undefined = esbuildPromise): Promise<void> {
+  if (which === undefined || which !== esbuildPromise) return stopped;
   esbuildPromise = undefined;
+  const before = stopped;
+  stopped = (async () => {
+    await before;
+    try {
+      await (await which).stop?.();
+    } catch { /* a service that failed to start has nothing to stop */ }
+  })();
+  return stopped;
 }
 
 /** The `"qemu-plugin"` module as plugins see it: the allowlisted names, nothing else. */
@@ -687,7 +707,8 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
     return hit;
   }
   const files = new Map<string, string>();
-  const attempt = async (esbuild: Esbuild) => {
+  const attempt = async (service: Promise<Esbuild>) => {
+    const esbuild = await service;
     files.clear();
     stamps.clear();
     let timer: ReturnType<typeof setTimeout> | undefined, late = false;
@@ -721,7 +742,7 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       if (errors?.length) throw new PluginLoadError(formatMessage(errors[0]));
       // The service crashed on a source (its stack overflowed: Go ends the process, WebAssembly in Node stops
       // answering) or is still at it: a later bundle needs a service of its own.
-      if (!using) await stopEsbuild();
+      if (!using) await stopEsbuild(service);
       if (late) throw new ServiceFailure(`${entry}: bundling: not done after ${opts.timeoutMs! / 1000} s (watchdog)`);
       throw new ServiceFailure(`${entry}: the bundler failed on this source: ${(err as Error).message}`);
     } finally {
@@ -729,13 +750,20 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
     }
   };
   let result;
+  // Whether another bundle ran in the same service meanwhile (and so may be the one that ended it).
+  const mine = { shared: bundling.size > 0 };
+  for (const other of bundling) other.shared = true;
+  bundling.add(mine);
   try {
-    result = await attempt(using ?? await loadEsbuild());
+    result = await attempt(using ? Promise.resolve(using) : loadEsbuild());
   } catch (err) {
-    if (!(err instanceof ServiceFailure) || using) throw err;
+    bundling.delete(mine);
+    if (!(err instanceof ServiceFailure) || using || !mine.shared) throw err;
     // Plugins are bundled at once by one service, so another plugin's source may have ended it: bundled again alone
     // (one plugin at a time, each with a new service), only the source that ends it fails, and its plugin is named.
-    result = await oneAtATime(async () => attempt(await loadEsbuild()));
+    result = await oneAtATime(() => attempt(loadEsbuild()));
+  } finally {
+    bundling.delete(mine);
   }
   const code = result.outputFiles[0].text as string;
   await writeCache(cache, key, files, code);

@@ -257,6 +257,31 @@ Deno.test("esbuild's service has answered when esbuild is loaded, again after a 
   }
 });
 
+Deno.test("stopEsbuild stops only the service it is given, and a service loaded meanwhile starts after the stop", async () => {
+  // Two plugins bundled at once, one of whose sources crashed the shared service: both attempts stopped "the"
+  // service, the second one stopping the new one the first had started to bundle again (esbuild-wasm has one per
+  // process), and the innocent plugin failed as "The service was stopped".
+  const before = Deno.env.get("PLUME_ESBUILD");
+  try {
+    for (const which of ["native", "wasm"]) {
+      Deno.env.set("PLUME_ESBUILD", which);
+      const old = loadEsbuild();
+      await old;
+      const stopping = stopEsbuild(old);
+      const current = loadEsbuild();
+      assert(current !== old, which);
+      await stopEsbuild(old);
+      await stopping;
+      const esbuild = await current;
+      assertEquals((await esbuild.transform("let x = 1", {})).code, "let x = 1;\n", which);
+      await stopEsbuild();
+    }
+  } finally {
+    if (before === undefined) Deno.env.delete("PLUME_ESBUILD");
+    else Deno.env.set("PLUME_ESBUILD", before);
+  }
+});
+
 Deno.test("bundlePlugin refuses sources too large or nested too deep for the bundler", async () => {
   const deep = `export const n = ${"[".repeat(600)}${"]".repeat(600)};\n`;
   const big = `export const s = "${"x".repeat(MAX_PLUGIN_FILE_BYTES)}";\n`;
