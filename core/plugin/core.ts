@@ -420,17 +420,22 @@ export class PluginCore implements VcpuHooks {
   /** Makes a call to `inst` with the rights `ctx`, serving its requests; drains its output afterwards. */
   private callOn(inst: PluginInstance, ctx: CallContext, op: number, args: number[], payload?: () => void) {
     if (this.starting.length !== 0) this.copiesReady();
-    // Callbacks that may read registers read them from the snapshot: no second round trip.
+    // Callbacks that may read registers read them from the snapshot, once the plugin has shown it reads any (its
+    // first read is a request): no second round trip.
     const cpu = ctx.access >= ACCESS.READ ? ctx.cpu : undefined;
-    if (cpu) snapshotRegisters(inst.regs, cpu);
+    if (cpu && inst.readsRegisters) snapshotRegisters(inst.regs, cpu);
     try {
       return inst.call(op, args, payload, (code) => {
         const guest = this.guest
           ? { mem: this.guest.proc.mem, symbols: this.guest.symbols, vector: this.vector }
           : undefined;
         const served = serveRequest(inst.channel.ctl, code, ctx, guest);
+        if (cpu && served && code === REQ.READ_REG && !inst.readsRegisters) {
+          inst.readsRegisters = true;
+          snapshotRegisters(inst.regs, cpu);
+        }
         // A register the callback wrote reads back as written.
-        if (cpu && code === REQ.WRITE_REG) snapshotRegisters(inst.regs, cpu);
+        if (cpu && inst.readsRegisters && code === REQ.WRITE_REG) snapshotRegisters(inst.regs, cpu);
         return served;
       });
     } finally {
@@ -664,12 +669,13 @@ export class PluginCore implements VcpuHooks {
     const runMs = this.runStartedAt === undefined ? 0 : performance.now() - this.runStartedAt;
     for (const inst of this.instances) {
       if (!inst.alive) continue;
-      const { ringMs, callMs, calls } = inst.waited;
+      const { ringMs, callMs, calls, requests } = inst.waited;
       const line = statsLine(printable(inst.name), {
         ...replayFigures(inst.channel.ctl),
         ringMs,
         callMs,
         calls,
+        requests,
         runMs,
       });
       this.log.write(line);

@@ -116,12 +116,19 @@ export class PluginInstance {
    * permissions through it.
    */
   guestWrite = false;
+  /**
+   * True once the plugin has asked the emulator for a register: from then
+   * on a call whose callbacks may read registers starts with a snapshot of
+   * them, so that reads need no request. A plugin that never reads one
+   * (most: counting, tracing the pc) is spared the copy at every call.
+   */
+  readsRegisters = false;
   /** Registrations made since the last flush of all translations (bounded by the core). */
   registrations = 0;
   /** True with `-d plugin_stats`: synchronous calls are counted and timed (a clock read each). */
   keepsStats = false;
-  /** What the guest spent waiting for this plugin (ms), and the synchronous calls counted. */
-  readonly waited = { ringMs: 0, calls: 0, callMs: 0 };
+  /** What the guest spent waiting for this plugin (ms), and the synchronous calls and requests in them counted. */
+  readonly waited = { ringMs: 0, calls: 0, callMs: 0, requests: 0 };
   private readonly text: TextReader;
   private readonly waiter: Waiter;
   /** A failure found where it could not be thrown (draining output): thrown by the next call or check. */
@@ -161,6 +168,7 @@ export class PluginInstance {
   forkedCopy(process: PluginProcess): PluginInstance {
     const copy = new PluginInstance(this.index, this.name, this.id, this.watchdogMs, this.writeText, process);
     copy.guestWrite = this.guestWrite;
+    copy.readsRegisters = this.readsRegisters;
     copy.registrations = this.registrations;
     return copy;
   }
@@ -184,8 +192,14 @@ export class PluginInstance {
 
   /** Wakes the plugin thread if it sleeps (after each published batch of records). */
   wake(): void {
-    Atomics.add(this.ci, CTL.DOORBELL, 1);
-    if (Atomics.load(this.ci, CTL.SLEEPING)) this.waiter.wake(this.ci, CTL.DOORBELL);
+    // The doorbell rings only for a thread that is asleep or going to sleep: a spinning one, which reads this cache
+    // line all the time, sees the new state or records. It marks itself asleep before it looks at them a last time,
+    // and this runs after they were published (both sequentially consistent): either it sees them, or this sees the
+    // mark, and then the doorbell it sleeps on differs from the value it read before.
+    if (Atomics.load(this.ci, CTL.SLEEPING)) {
+      Atomics.add(this.ci, CTL.DOORBELL, 1);
+      this.waiter.wake(this.ci, CTL.DOORBELL);
+    }
     // Not while a call is being made: attention may flush, and a flush calls the plugins (this one too).
     if (!this.calling && Atomics.load(this.ci, CTL.ATTENTION)) this.onAttention();
   }
@@ -337,6 +351,7 @@ export class PluginInstance {
         this.checkWatchdog(op, started);
         // The request's code was written by the plugin: `serve` checks it against what this call allows.
         const code = ci[CTL.OP];
+        this.waited.requests++;
         if (!serve) throw new PluginFailure(`${CALL_NAMES[op]}: the plugin made a request where none may be made`);
         let ok = false;
         try {

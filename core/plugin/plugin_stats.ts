@@ -23,10 +23,11 @@ export interface PluginStats {
   callbacks: number;
   /** Milliseconds the plugin's thread spent replaying. */
   busyMs: number;
-  /** Milliseconds the guest waited for ring space, and in synchronous calls (how many). */
+  /** Milliseconds the guest waited for ring space, and in synchronous calls (how many, and the requests in them). */
   ringMs: number;
   callMs: number;
   calls: number;
+  requests: number;
   /** Milliseconds the guest ran, from its first vCPU to its exit. */
   runMs: number;
 }
@@ -55,10 +56,12 @@ export function replayFigures(
  * import { statsLine } from "./plugin_stats.ts";
  * import { strictEqual } from "node:assert";
  * const line = statsLine("bb", {
- *   blocks: 1000, mems: 0, others: 2, callbacks: 1000, busyMs: 0.5, ringMs: 0.1, callMs: 2, calls: 40, runMs: 10,
+ *   blocks: 1000, mems: 0, others: 2, callbacks: 1000, busyMs: 0.5, ringMs: 0.1, callMs: 2, calls: 40, requests: 3,
+ *   runMs: 10,
  * });
  * strictEqual(line.includes("1002 records (1000 block, 0 memory, 2 other)"), true);
  * strictEqual(line.includes("500 ns a callback"), true);
+ * strictEqual(line.includes("2.0 ms in 40 synchronous calls (3 requests)"), true);
  * strictEqual(line.includes("80% of the replay ran beside the guest"), true);
  * ```
  */
@@ -73,5 +76,5 @@ export function statsLine(name: string, s: PluginStats): string {
   return `plume: plugin '${name}': ${n(records)} records (${n(s.blocks)} block, ${n(s.mems)} memory, ` +
     `${n(s.others)} other) replayed in ${ms(s.busyMs)}, ${n(s.callbacks)} streamed callbacks (${perCallback}); ` +
     `the guest ran ${ms(s.runMs)}, waited ${ms(s.ringMs)} for ring space and ${ms(s.callMs)} in ${s.calls} ` +
-    `synchronous calls${overlap}\n`;
+    `synchronous calls (${s.requests} requests)${overlap}\n`;
 }

@@ -247,7 +247,10 @@ function otherRecord(w0: number, t: number): number {
  * A callback's exception goes through (see {@link dieInReplay}).
  */
 export function consumeRing(): void {
-  const w = rw, m = EVENT_RING_WORDS - 1, began = clock();
+  const w = rw, m = EVENT_RING_WORDS - 1;
+  // Every synchronous call starts here: with nothing published (and no count to add), not even the clock is read.
+  if (ran === 0 && Atomics.load(w, RING.HEAD) === tail) return;
+  const began = clock();
   w[RING.REPLAYING] = 1;
   const h = Atomics.load(w, RING.HEAD);
   let t = tail, n = 0, nBlocks = 0, nMems = 0, nOthers = 0;
