@@ -38,6 +38,32 @@ export class StructBuf {
     this.view = new DataView(this.bytes.buffer);
   }
 
+  /** The structures {@link scratch} hands out, by size. */
+  private static readonly scratches = new Map<number, StructBuf>();
+
+  /**
+   * A zero-filled structure of `size` bytes for one that is filled and
+   * written at once: the next `scratch` of that size reuses its bytes.
+   * Making a typed array costs Deno an allocation outside V8's heap: 0.7 µs
+   * of a 1.2 µs `clock_gettime` in a program that read the clock in a loop.
+   *
+   * @example
+   * ```ts
+   * import { StructBuf } from "./guest_struct.ts";
+   * import { strictEqual } from "node:assert";
+   * const a = StructBuf.scratch(16).i64(0, 7);
+   * const b = StructBuf.scratch(16); // the same bytes, zeroed again
+   * strictEqual(a, b);
+   * strictEqual(b.view.getBigUint64(0, true), 0n);
+   * ```
+   */
+  static scratch(size: number): StructBuf {
+    let b = StructBuf.scratches.get(size);
+    if (b === undefined) StructBuf.scratches.set(size, b = new StructBuf(size));
+    else b.bytes.fill(0);
+    return b;
+  }
+
   /** Sets an 8-bit field. */
   u8(off: number, v: number): this {
     this.view.setUint8(off, v);
@@ -123,12 +149,12 @@ export function readValidTimespec(mem: AddressSpace, addr: number): Timespec {
 
 /** Writes a time in nanoseconds as a `struct timespec`. */
 export function writeTimespec(mem: AddressSpace, addr: number, ns: bigint): void {
-  new StructBuf(16).i64(0, ns / 1_000_000_000n).i64(8, ns % 1_000_000_000n).writeTo(mem, addr);
+  StructBuf.scratch(16).i64(0, ns / 1_000_000_000n).i64(8, ns % 1_000_000_000n).writeTo(mem, addr);
 }
 
 /** Writes a time in nanoseconds as a `struct timeval`. */
 export function writeTimeval(mem: AddressSpace, addr: number, ns: bigint): void {
-  new StructBuf(16).i64(0, ns / 1_000_000_000n).i64(8, (ns % 1_000_000_000n) / 1000n).writeTo(mem, addr);
+  StructBuf.scratch(16).i64(0, ns / 1_000_000_000n).i64(8, (ns % 1_000_000_000n) / 1000n).writeTo(mem, addr);
 }
 
 /** Writes a 32-bit integer to guest memory. */

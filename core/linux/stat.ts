@@ -121,7 +121,7 @@ function secondsAndNs(ns: bigint): [bigint, bigint] {
 
 /** Writes `st` as the riscv64 `struct stat` at `addr`. */
 export function writeStat(mem: AddressSpace, addr: number, st: FileStat): void {
-  const b = new StructBuf(STAT_SIZE);
+  const b = StructBuf.scratch(STAT_SIZE);
   b.i64(0, st.dev).i64(8, st.ino).u32(16, st.mode).u32(20, st.nlink).u32(24, st.uid).u32(28, st.gid);
   b.i64(32, st.rdev).i64(48, st.size).u32(56, st.blksize).i64(64, st.blocks);
   const ts = (off: number, ns: bigint) => {
@@ -153,7 +153,7 @@ function devMinor(dev: bigint): number {
 
 /** Writes `st` as `struct statx` at `addr`. */
 export function writeStatx(mem: AddressSpace, addr: number, st: FileStat): void {
-  const b = new StructBuf(STATX_SIZE);
+  const b = StructBuf.scratch(STATX_SIZE);
   const mask = STATX_BASIC_STATS | (st.birthtimeNs === null ? 0 : STATX_BTIME);
   b.u32(0, mask).u32(4, st.blksize).u32(16, st.nlink).u32(20, st.uid).u32(24, st.gid).u16(28, st.mode);
   b.i64(32, st.ino).i64(40, st.size).i64(48, st.blocks);

@@ -283,7 +283,7 @@ function epollWait(
   const deliver = (): number => {
     const ready = ep.collect(proc, max);
     ready.forEach((e, i) =>
-      new StructBuf(EVENT_SIZE).u32(0, e.events).i64(8, e.data).writeTo(proc.mem, addr + EVENT_SIZE * i)
+      StructBuf.scratch(EVENT_SIZE).u32(0, e.events).i64(8, e.data).writeTo(proc.mem, addr + EVENT_SIZE * i)
     );
     return ready.length;
   };

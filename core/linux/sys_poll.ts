@@ -65,7 +65,7 @@ function writeRemaining(proc: Process, addr: number, deadline: number): void {
   if (addr === 0) return;
   const ns = BigInt(Math.max(0, Math.round((deadline - performance.now()) * 1e6)));
   try {
-    new StructBuf(16).i64(0, ns / 1_000_000_000n).i64(8, ns % 1_000_000_000n).writeTo(proc.mem, addr);
+    StructBuf.scratch(16).i64(0, ns / 1_000_000_000n).i64(8, ns % 1_000_000_000n).writeTo(proc.mem, addr);
   } catch {
     // Linux ignores a fault here (the result is already decided).
   }

@@ -106,7 +106,7 @@ function readRlimit(proc: Process, addr: number): { cur: bigint; max: bigint } {
 }
 
 function writeRlimit(proc: Process, addr: number, l: { cur: bigint; max: bigint }): void {
-  new StructBuf(16).i64(0, l.cur).i64(8, l.max).writeTo(proc.mem, addr);
+  StructBuf.scratch(16).i64(0, l.cur).i64(8, l.max).writeTo(proc.mem, addr);
 }
 
 function sysPrlimit64(proc: Process, cpu: Cpu, a: readonly number[]): number {

@@ -64,7 +64,7 @@ function sysRtSigaction(proc: Process, _cpu: Cpu, a: readonly number[]): number 
     if (sig === SIGKILL || sig === SIGSTOP) throw new SyscallError(E.EINVAL, `Signal ${sig} cannot be caught`);
   }
   const old = proc.signals.actions[sig];
-  if (a[2] !== 0) new StructBuf(24).i64(0, old.handler).i64(8, old.flags).i64(16, old.mask).writeTo(proc.mem, a[2]);
+  if (a[2] !== 0) StructBuf.scratch(24).i64(0, old.handler).i64(8, old.flags).i64(16, old.mask).writeTo(proc.mem, a[2]);
   if (next) {
     proc.signals.actions[sig] = { ...next, mask: next.mask & ~UNBLOCKABLE };
     // A caught or ignored host signal must stop ending plume and reach the guest instead.
@@ -118,7 +118,7 @@ function sysRtSigpending(proc: Process, cpu: Cpu, a: readonly number[]): number 
   for (let signo = 1; signo <= NSIG; signo++) {
     if (proc.signals.pending.has(signo) || t.pending.has(signo)) set |= sigbit(signo);
   }
-  const b = new StructBuf(8).i64(0, set & t.blocked);
+  const b = StructBuf.scratch(8).i64(0, set & t.blocked);
   proc.mem.writeBytes(a[0], b.bytes.subarray(0, size));
   return 0;
 }

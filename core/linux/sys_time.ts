@@ -149,7 +149,7 @@ function sysClockGetres(proc: Process, cpu: Cpu, a: readonly number[]): number {
 function sysGettimeofday(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[0] !== 0) writeTimeval(proc.mem, a[0], realtimeNs());
   // The kernel's timezone is UTC unless something set it.
-  if (a[1] !== 0) new StructBuf(8).writeTo(proc.mem, a[1]);
+  if (a[1] !== 0) StructBuf.scratch(8).writeTo(proc.mem, a[1]);
   return 0;
 }
 
@@ -206,7 +206,7 @@ function sysTimes(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[0] !== 0) {
     const u = hostRusage();
     const ticks = (us: number) => Math.floor(us / (1e6 / USER_HZ));
-    new StructBuf(32).i64(0, ticks(u.userUs)).i64(8, ticks(u.systemUs)).writeTo(proc.mem, a[0]);
+    StructBuf.scratch(32).i64(0, ticks(u.userUs)).i64(8, ticks(u.systemUs)).writeTo(proc.mem, a[0]);
   }
   // Linux counts from an arbitrary origin; ticks since boot serve the same purpose.
   return Number(monotonicNs() / BigInt(1e9 / USER_HZ));
