@@ -157,16 +157,53 @@ interface Interest {
  * const fd = proc.fds.install(efd, { limit: 1024 });
  * const ep = new EpollFile();
  * ep.interests.set(fd, { fd, file: efd, events: POLL.IN, data: 7n, disabled: false });
- * deepStrictEqual(ep.collect(proc, 8), [{ events: POLL.IN, data: 7n }]);
+ * deepStrictEqual(ep.collect(8), [{ events: POLL.IN, data: 7n }]);
  * ```
  */
 export class EpollFile extends OpenFile {
-  /** Registered descriptors. */
+  /** Registered descriptors, by the number each was added under, while that number names its file. */
   readonly interests: Map<number, Interest> = new Map();
+  /**
+   * Registrations whose number was closed or now names another file: Linux
+   * watches the open file, not the number, and keeps reporting it until its
+   * last descriptor (a duplicate, a copy in a child, a mapping) is gone;
+   * only the number can no longer change or remove it.
+   */
+  private readonly detached: Interest[] = [];
   private readonly ino = nextAnonIno++;
 
   constructor() {
     super(O_RDWR, "anon_inode:[eventpoll]");
+  }
+
+  /**
+   * The registration of `fd` when `fd` names `file`; one made under `fd`
+   * for another file moves to the detached ones (or goes, its file closed).
+   */
+  registration(fd: number, file: OpenFile): Interest | undefined {
+    const it = this.interests.get(fd);
+    if (it === undefined || it.file === file) return it;
+    this.interests.delete(fd);
+    if (it.file.refs > 0) this.detached.push(it);
+    return undefined;
+  }
+
+  /** Every registration whose file is still open (those of closed files leave the set now). */
+  private *watched(): Generator<Interest> {
+    for (const [fd, it] of this.interests) {
+      if (it.file.refs > 0) yield it;
+      else this.interests.delete(fd);
+    }
+    for (let i = 0; i < this.detached.length; i++) {
+      const it = this.detached[i];
+      if (it.file.refs > 0) yield it;
+      else this.detached.splice(i--, 1);
+    }
+  }
+
+  /** How many registrations the set holds. */
+  get size(): number {
+    return this.interests.size + this.detached.length;
   }
 
   read(_dst: Uint8Array): number {
@@ -178,12 +215,11 @@ export class EpollFile extends OpenFile {
   }
 
   /** The ready entries (at most `max`), as `epoll_wait` reports them, disabling one-shot ones. */
-  collect(proc: Process, max: number): { events: number; data: bigint }[] {
+  collect(max: number): { events: number; data: bigint }[] {
     const out: { events: number; data: bigint }[] = [];
-    for (const it of this.interests.values()) {
+    for (const it of this.watched()) {
       if (out.length >= max) break;
-      // A closed descriptor, or one that now names another file, has left the set.
-      if (it.disabled || proc.fds.lookup(it.fd) !== it.file) continue;
+      if (it.disabled) continue;
       const r = it.file.pollEvents() & (it.events | ALWAYS);
       if (r === 0) continue;
       out.push({ events: r, data: it.data });
@@ -194,7 +230,7 @@ export class EpollFile extends OpenFile {
 
   /** An epoll descriptor is readable when something in its set is ready (nested epoll). */
   override pollEvents(): number {
-    for (const it of this.interests.values()) {
+    for (const it of this.watched()) {
       if (!it.disabled && it.file.pollEvents() & (it.events | ALWAYS)) return POLL.IN | POLL.RDNORM;
     }
     return 0;
@@ -203,7 +239,7 @@ export class EpollFile extends OpenFile {
   /** Host descriptors whose readiness the set depends on. */
   hostFds(): HostPollFd[] {
     const out: HostPollFd[] = [];
-    for (const it of this.interests.values()) {
+    for (const it of this.watched()) {
       const fd = it.file.hostPollFd();
       if (fd !== undefined) out.push({ fd, events: it.events & (POLL.IN | POLL.OUT | POLL.PRI) });
     }
@@ -247,7 +283,7 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     const type = file.stat().mode & S_IFMT;
     if (type === S_IFREG || type === S_IFDIR) throw new SyscallError(E.EPERM, `fd ${fd} does not support epoll`);
   }
-  const existing = ep.interests.get(fd);
+  const existing = ep.registration(fd, file);
   if (op === EPOLL_CTL_DEL) {
     if (!existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
     ep.interests.delete(fd);
@@ -281,7 +317,7 @@ function epollWait(
     t.blocked = readStruct(proc.mem, a[4], 8).getBigUint64(0, true) & ~UNBLOCKABLE;
   }
   const deliver = (): number => {
-    const ready = ep.collect(proc, max);
+    const ready = ep.collect(max);
     ready.forEach((e, i) =>
       StructBuf.scratch(EVENT_SIZE).u32(0, e.events).i64(8, e.data).writeTo(proc.mem, addr + EVENT_SIZE * i)
     );
@@ -291,7 +327,7 @@ function epollWait(
   if (n > 0 || deadline <= performance.now()) return n;
   const hostFds = ep.hostFds();
   throw new Blocked({
-    what: `epoll_pwait on ${ep.interests.size} descriptor(s)`,
+    what: `epoll_pwait on ${ep.size} descriptor(s)`,
     deadline,
     // Linux's EINTR whenever a handler runs.
     restart: "eintr",

@@ -13,7 +13,9 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -79,5 +81,27 @@ int main(void) {
   show("stat", stat(tmpl, &st));
   printf("%-60s %ld s %ld ns\n", "mtime", (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
   unlink(tmpl);
+
+  /* epoll watches an open file, not a number: closing the number it was added under while a duplicate keeps the
+   * file open leaves it in the set (plume dropped it), and that number names a new file's registration. */
+  int q[2];
+  if (pipe(q) != 0) return 1;
+  int ep = epoll_create1(0), dup_end = dup(q[0]);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7}, out[4];
+  show("epoll_ctl ADD a pipe's read end", epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev));
+  close(q[0]);
+  (void)!write(q[1], "x", 1);
+  show("epoll_wait after closing it, a duplicate open", epoll_wait(ep, out, 4, 0));
+  printf("%-60s %llu\n", "its data", (unsigned long long)out[0].data.u64);
+  show("epoll_ctl DEL of the closed number", epoll_ctl(ep, EPOLL_CTL_DEL, q[0], &ev));
+  int again = eventfd(1, 0);
+  printf("%-60s %d\n", "the number reused", again == q[0]);
+  ev.data.u64 = 8;
+  show("epoll_ctl ADD of the new file under that number", epoll_ctl(ep, EPOLL_CTL_ADD, again, &ev));
+  show("epoll_wait: both", epoll_wait(ep, out, 4, 0));
+  close(dup_end);
+  show("epoll_wait after the last duplicate is closed", epoll_wait(ep, out, 4, 0));
+  printf("%-60s %llu\n", "its data", (unsigned long long)out[0].data.u64);
+  show("epoll_ctl MOD of the number", epoll_ctl(ep, EPOLL_CTL_MOD, again, &ev));
   return 0;
 }
