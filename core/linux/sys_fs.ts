@@ -315,8 +315,20 @@ function sysRenameat2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `Rename flags ${flags} cannot be done atomically on the host`);
   }
   // The guest's /proc and /dev/fd entries are on a file system of their own, as Linux's are.
-  const from = entryArg(proc, a[0] | 0, a[1], E.EXDEV);
-  const to = entryArg(proc, a[2] | 0, a[3], E.EXDEV);
+  const fromName = readPath(proc.mem, a[1]), toName = readPath(proc.mem, a[3]);
+  const from = entryPath(proc, a[0] | 0, fromName, E.EXDEV);
+  const to = entryPath(proc, a[2] | 0, toName, E.EXDEV);
+  // A path ending in '.' or '..' (or the root) names a directory, not an entry of its parent: Linux refuses to move
+  // it. plume renamed the directory itself: rename(".", "x") moved the guest's working directory away.
+  for (const [dirfd, name] of [[a[0] | 0, fromName], [a[2] | 0, toName]] as const) {
+    const trimmed = name.replace(/\/+$/, ""), cut = trimmed.lastIndexOf("/") + 1, last = trimmed.slice(cut);
+    if (last !== "." && last !== ".." && trimmed !== "") continue;
+    // What comes before must still name a directory (ENOENT, ENOTDIR first).
+    if (cut > 0 && (statPath(resolvePath(proc, dirfd, trimmed.slice(0, cut)), false).mode & S_IFMT) !== S_IFDIR) {
+      throw new SyscallError(E.ENOTDIR, `${trimmed.slice(0, cut)} is not a directory`);
+    }
+    throw new SyscallError(E.EBUSY, `${name} names no entry`);
+  }
   forgetDirectories();
   if (flags & RENAME_NOREPLACE) {
     let exists = true;

@@ -913,11 +913,22 @@ function sysSyncfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+/**
+ * A length argument as the host takes it: a 64-bit length arrives as the
+ * nearest double, and one that rounds up to 2^63 (2^63 - 1 itself) the host
+ * refused as no 64-bit integer at all (EINVAL, where Linux's file system
+ * answers EFBIG): such a length is the largest double below 2^63, which the
+ * host's file system judges.
+ */
+function hostLength(length: number): number {
+  return Math.min(length, 2 ** 63 - 1024);
+}
+
 function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.opened(a[0] | 0);
   if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
   if (!f.writable) throw new SyscallError(E.EINVAL, `fd ${a[0]} is not open for writing`);
-  f.truncate(a[1]);
+  f.truncate(hostLength(a[1]));
   afterWrite(proc, f, 0, Number.MAX_SAFE_INTEGER);
   return 0;
 }
@@ -925,7 +936,7 @@ function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = resolvePath(proc, AT_FDCWD, readPath(proc.mem, a[0]));
   if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
-  hostCall(() => Deno.truncateSync(path, a[1]));
+  hostCall(() => Deno.truncateSync(path, hostLength(a[1])));
   return 0;
 }
 

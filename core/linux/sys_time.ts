@@ -191,8 +191,11 @@ function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): numbe
   if (
     clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME && clock !== CLOCK_TAI
   ) {
-    // Sleeping on a CPU clock of one's own thread cannot end; unknown clocks are invalid.
-    throw new SyscallError(E.EINVAL, `Cannot sleep on clock ${clock}`);
+    // Linux's raw and coarse clocks have no sleep (EOPNOTSUPP); sleeping on a CPU clock of one's own thread cannot
+    // end; unknown clocks are invalid.
+    const noSleep = clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE ||
+      clock === CLOCK_MONOTONIC_COARSE;
+    throw new SyscallError(noSleep ? E.EOPNOTSUPP : E.EINVAL, `Cannot sleep on clock ${clock}`);
   }
   const ts = readValidTimespec(proc.mem, a[2]);
   const req = ts.sec * 1000 + ts.nsec / 1e6;

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 static void show(const char *what, long r) {
@@ -103,5 +104,30 @@ int main(void) {
   show("epoll_wait after the last duplicate is closed", epoll_wait(ep, out, 4, 0));
   printf("%-60s %llu\n", "its data", (unsigned long long)out[0].data.u64);
   show("epoll_ctl MOD of the number", epoll_ctl(ep, EPOLL_CTL_MOD, again, &ev));
+
+  /* Edges of files and clocks. */
+  char t2[] = "/tmp/plume-edges2-XXXXXX";
+  int g = mkstemp(t2);
+  if (g < 0) return 1;
+  show("ftruncate to 2^63-1", ftruncate(g, 0x7fffffffffffffffLL));
+  show("ftruncate to -1", ftruncate(g, -1));
+  /* In a directory of its own: plume renamed the working directory itself (rename(".", "x") moved it away). */
+  char dir[] = "/tmp/plume-edges-dir-XXXXXX";
+  if (!mkdtemp(dir) || chdir(dir) != 0) return 1;
+  show("rename(\".\", a new name)", rename(".", "moved"));
+  show("rename(\"..\", a new name)", rename("..", "moved"));
+  show("rename(a file, \".\")", rename(t2, "."));
+  show("rename(a file, \"sub/..\")", rename(t2, "sub/.."));
+  show("rename(\"/\", a new name)", rename("/", "moved"));
+  show("rmdir(\".\")", rmdir("."));
+  show("rmdir(\"..\")", rmdir(".."));
+  show("chdir back", chdir("/tmp"));
+  show("rmdir of the directory, still where it was", rmdir(dir));
+  struct timespec tiny = {0, 1};
+  show("clock_nanosleep(CLOCK_MONOTONIC_RAW)", -clock_nanosleep(CLOCK_MONOTONIC_RAW, 0, &tiny, 0));
+  show("clock_nanosleep(CLOCK_REALTIME_COARSE)", -clock_nanosleep(CLOCK_REALTIME_COARSE, 0, &tiny, 0));
+  show("clock_nanosleep(CLOCK_THREAD_CPUTIME_ID)", -clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &tiny, 0));
+  show("clock_nanosleep(CLOCK_BOOTTIME)", -clock_nanosleep(CLOCK_BOOTTIME, 0, &tiny, 0));
+  unlink(t2);
   return 0;
 }
