@@ -242,6 +242,8 @@ export class Scheduler {
     let ran = false;
     for (;;) {
       if (proc.exitStatus !== null) return this.finish();
+      // Stopped by a signal (job control): nothing runs, not even its timers, until SIGCONT or SIGKILL comes.
+      if (proc.stopSignal !== 0) return { kind: "idle", ms: Infinity, hostFds: [], ran };
       // A debugger that stopped the guest is served by the process runner, between steps.
       if (this.debug?.attached && this.debug.stopped) return { kind: "yield" };
       const now = performance.now();
@@ -359,7 +361,7 @@ export class Scheduler {
       runDebugSlice(proc, t, this.cache, this.hooks, this.debug);
     } else {
       if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, this.hooks);
-      if (proc.exitStatus !== null) return;
+      if (proc.exitStatus !== null || proc.stopSignal !== 0) return;
       proc.reschedule = false;
       t0 = performance.now();
       // Once a recorded or replayed run counts, its slices only count, even with one thread: signals from outside

@@ -138,6 +138,20 @@ export class Process {
   onImage: ((img: ExecImage) => void) | undefined = undefined;
   /** A replay's `wait4` collected this process before it ended here (it leaves no zombie). */
   collected = false;
+  /** The signal that stopped this process (job control), 0 while it runs ({@link canStop}). */
+  stopSignal = 0;
+  /** A stop or continuation its parent has not collected yet with `WUNTRACED`/`WCONTINUED`. */
+  waitEvent: "stopped" | "continued" | undefined = undefined;
+
+  /**
+   * Whether a stop signal stops this process: only a process with a guest
+   * parent, which can continue it (the first process ignores them, as
+   * nothing outside the sandbox could send it `SIGCONT`), and not in a
+   * recorded or replayed run (whose schedule a stop would change).
+   */
+  canStop(): boolean {
+    return this.parent !== undefined && this.runLog === undefined;
+  }
   /** Called when a thread is removed without running again (`execve` ends the others). */
   onThreadGone: (t: ThreadState) => void = () => {};
   /** Address of the signal-return trampoline (`li a7, 139; ecall`) handlers return to. */

@@ -26,8 +26,11 @@ import {
   SIG_IGN,
   type SigAction,
   sigbit,
+  SIGCHLD,
+  SIGCONT,
   SIGKILL,
   SIGSEGV,
+  STOP_SIGNALS,
   UNBLOCKABLE,
 } from "./signals.ts";
 import {
@@ -118,9 +121,21 @@ function targetThread(proc: Process, signo: number): ThreadState | undefined {
 export function sendSignal(proc: Process, sig: PendingSignal): void {
   const t = sig.tid ? proc.threads.get(sig.tid) : undefined;
   if (sig.tid && t === undefined) return;
+  // Job control acts when the signal is sent, whatever the receiver does with it (Linux's prepare_signal): SIGCONT
+  // continues a stopped process and drops its pending stops, a stop drops a pending SIGCONT, SIGKILL wakes the
+  // stopped to die.
+  if (sig.signo === SIGCONT) {
+    discardPending(proc, STOP_SIGNALS);
+    if (proc.stopSignal !== 0) {
+      proc.stopSignal = 0;
+      proc.waitEvent = "continued";
+      notifyParent(proc, CLD_CONTINUED, SIGCONT);
+    }
+  } else if (STOP_SIGNALS.has(sig.signo)) discardPending(proc, CONT_SIGNAL);
+  else if (sig.signo === SIGKILL) proc.stopSignal = 0;
   const blocker = t ?? targetThread(proc, sig.signo) ?? proc.threads.values().next().value;
   const blocked = blocker !== undefined && (blocker.blocked & sigbit(sig.signo)) !== 0n;
-  if (sig.signo !== SIGKILL && proc.signals.ignores(sig.signo) && !blocked) return;
+  if (sig.signo !== SIGKILL && proc.signals.ignores(sig.signo) && !blocked && !stops(proc, sig.signo)) return;
   const queue = t ? t.pending : proc.signals.pending;
   if (sig.signo < 32 && queue.has(sig.signo)) return;
   // Past RLIMIT_SIGPENDING a real-time signal already pending is not queued again: it stays pending, its
@@ -129,6 +144,43 @@ export function sendSignal(proc: Process, sig: PendingSignal): void {
   queue.push(sig);
   proc.signals.count++;
   proc.signals.onRaise(sig);
+}
+
+/** `si_code`s of a child's stop and continuation. */
+const CLD_STOPPED = 5, CLD_CONTINUED = 6;
+/** `sa_flags` of `SIGCHLD`: no signal when a child stops or continues. */
+const SA_NOCLDSTOP = 1n;
+const CONT_SIGNAL: ReadonlySet<number> = new Set([SIGCONT]);
+
+/** Whether taking `signo` now stops `proc`: a stop signal left to its default action, in a process that can stop. */
+function stops(proc: Process, signo: number): boolean {
+  return STOP_SIGNALS.has(signo) && proc.signals.actions[signo].handler === SIG_DFL && proc.canStop();
+}
+
+/** Stops `proc` on `signo`: its threads run no more until `SIGCONT` or `SIGKILL`; its parent hears of it. */
+function stopProcess(proc: Process, signo: number): void {
+  proc.stopSignal = signo;
+  proc.waitEvent = "stopped";
+  notifyParent(proc, CLD_STOPPED, signo);
+}
+
+/** Sends `proc`'s parent `SIGCHLD` for a stop or continuation, unless it asked not to hear of those. */
+function notifyParent(proc: Process, code: number, status: number): void {
+  const parent = proc.parent;
+  if (parent === undefined || parent.exitStatus !== null) return;
+  if ((parent.signals.actions[SIGCHLD].flags & SA_NOCLDSTOP) !== 0n) return;
+  sendSignal(parent, { signo: SIGCHLD, code, pid: proc.pid, uid: proc.creds.uid.real, tid: 0, status });
+}
+
+/** Drops the pending signals numbered in `signos`, the process's and each thread's. */
+function discardPending(proc: Process, signos: ReadonlySet<number>): void {
+  for (const queue of [proc.signals.pending, ...[...proc.threads.values()].map((t) => t.pending)]) {
+    for (let i = queue.length - 1; i >= 0; i--) {
+      if (!signos.has(queue.at(i)!.signo)) continue;
+      queue.removeAt(i);
+      proc.signals.count--;
+    }
+  }
 }
 
 /**
@@ -188,6 +240,11 @@ export function signalEffect(proc: Process, t: ThreadState): SigAction | "die" |
     if (sig.signo === SIGKILL || (action.handler === SIG_DFL && defaultAction(sig.signo) !== "ignore")) return "die";
     queue.removeAt(i);
     proc.signals.count--;
+    // A stop leaves the call waiting, in a process that runs no more until it is continued.
+    if (stops(proc, sig.signo)) {
+      stopProcess(proc, sig.signo);
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -214,6 +271,10 @@ export function deliverSignals(proc: Process, t: ThreadState, hooks?: VcpuHooks)
     }
     if (action.handler === SIG_IGN) continue;
     if (action.handler === SIG_DFL) {
+      if (stops(proc, sig.signo)) {
+        stopProcess(proc, sig.signo);
+        break;
+      }
       if (defaultAction(sig.signo) === "ignore") continue;
       dieOfSignal(proc, sig.signo);
       break;

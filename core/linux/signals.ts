@@ -40,7 +40,7 @@ export const SIGTERM = 15;
 /** `SIGCHLD`. */
 export const SIGCHLD = 17;
 /** `SIGCONT`. */
-const SIGCONT = 18;
+export const SIGCONT = 18;
 /** `SIGSTOP`: cannot be caught, blocked or ignored. */
 export const SIGSTOP = 19;
 /** `SIGTSTP`. */
@@ -141,14 +141,17 @@ export type DefaultAction = "term" | "core" | "ignore";
 
 /** Signals whose default action dumps core (Linux `SIG_KERNEL_COREDUMP_MASK`). */
 const CORE_SIGNALS = new Set([SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 24, 25, SIGSYS]);
+/** The stop signals (`SIG_KERNEL_STOP_MASK`). */
+export const STOP_SIGNALS: ReadonlySet<number> = new Set([SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
 /** Signals ignored by default (`SIG_KERNEL_IGNORE_MASK`) and the stop signals. */
 const IGNORED_SIGNALS = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
 
 /**
  * Linux's default action for `signo`. The stop signals (`SIGSTOP`,
- * `SIGTSTP`, `SIGTTIN`, `SIGTTOU`) would stop the process until a
- * `SIGCONT`; plume ignores them, as nothing outside the sandbox could
- * continue the guest (qemu-user stops its whole host process instead).
+ * `SIGTSTP`, `SIGTTIN`, `SIGTTOU`) stop a process until a `SIGCONT`: a
+ * child process stops (`signal_delivery.ts`), the first process ignores
+ * them, as nothing outside the sandbox could continue the guest (qemu-user
+ * stops its whole host process instead), so this says "ignore".
  *
  * @example
  * ```ts

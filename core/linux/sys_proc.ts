@@ -14,7 +14,7 @@ import { readStruct, StructBuf } from "./guest_struct.ts";
 import { CAP_LAST_CAP, hostCapabilities, hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
 import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process, SCHED_RESET_ON_FORK } from "./process.ts";
 import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
-import { SIGCHLD } from "./signals.ts";
+import { SIGCHLD, SIGCONT } from "./signals.ts";
 import { Blocked } from "./wait.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
@@ -421,6 +421,8 @@ function sysSchedRrGetInterval(proc: Process, cpu: Cpu, a: readonly number[]): n
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 /** waitid's options besides WNOHANG. */
 const WEXITED = 4, WNOWAIT = 0x0100_0000;
+/** `si_code`s of a child's stop and continuation as `waitid` reports them. */
+const CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
 /**
  * The children `pid` selects, as wait4 reads it: -1 (or a process group,
@@ -430,22 +432,33 @@ function childrenOf(proc: Process, pid: number): Process[] {
   return pid > 0 ? proc.children.filter((c) => c.pid === pid) : proc.children;
 }
 
+/** What a wait reports of a child: its end, or a stop or continuation (job control). */
+type ChildEvent = "ended" | "stopped" | "continued";
+
 /**
- * Waits for one of `children` to end (throws {@link Blocked} until one
- * has, unless `noHang`), then hands it to `collect`; ECHILD when there is
- * none to wait for.
+ * Waits for one of `children` to end, or (as `events` asks: `WEXITED`,
+ * `WUNTRACED`, `WCONTINUED`) to stop or continue; throws {@link Blocked}
+ * until one has, unless `noHang`. Hands it and what happened to `report`;
+ * ECHILD when there is none to wait for. Children are looked at in order,
+ * each for its end first, as Linux's `wait_consider_task` does.
  */
 function waitChild(
   children: () => Process[],
   noHang: boolean,
-  collect: (child: Process) => number,
+  events: number,
+  report: (child: Process, event: ChildEvent) => number,
   noChild: () => number,
 ): number {
   const attempt = (): number | undefined => {
     const list = children();
     if (list.length === 0) return -E.ECHILD;
-    const done = list.find((c) => c.exitStatus !== null);
-    if (done !== undefined) return collect(done);
+    for (const c of list) {
+      if (c.exitStatus !== null) {
+        if (events & WEXITED) return report(c, "ended");
+      } else if (events & WUNTRACED && c.waitEvent === "stopped" && c.stopSignal !== 0) {
+        return report(c, "stopped");
+      } else if (events & WCONTINUED && c.waitEvent === "continued") return report(c, "continued");
+    }
     return noHang ? noChild() : undefined;
   };
   const r = attempt();
@@ -471,28 +484,31 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw new SyscallError(E.EINVAL, "No event to wait for");
   if (idtype === P_PIDFD) throw new SyscallError(E.EINVAL, "pidfds are not supported");
   if (idtype === P_PID && id <= 0) throw new SyscallError(E.EINVAL, `Bad pid ${id}`);
-  const writeInfo = (child: Process | undefined) => {
+  const writeInfo = (child: Process | undefined, event: ChildEvent) => {
     if (infop === 0) return;
     const b = new StructBuf(128);
     if (child !== undefined) {
       b.u32(0, SIGCHLD);
-      b.u32(8, childEndCode(child));
+      b.u32(8, event === "ended" ? childEndCode(child) : event === "stopped" ? CLD_STOPPED : CLD_CONTINUED);
       b.u32(16, child.pid);
       b.u32(20, child.creds.uid.real);
-      b.u32(24, childEndStatus(child));
+      b.u32(24, event === "ended" ? childEndStatus(child) : event === "stopped" ? child.stopSignal : SIGCONT);
     }
     b.writeTo(proc.mem, infop);
   };
   return waitChild(
     () => idtype === P_PID ? childrenOf(proc, id) : proc.children,
     (options & WNOHANG) !== 0,
-    (child) => {
-      if (!(options & WEXITED)) return -E.ECHILD;
-      writeInfo(child);
-      if (!(options & WNOWAIT)) reap(proc, child);
+    options,
+    (child, event) => {
+      writeInfo(child, event);
+      if (!(options & WNOWAIT)) {
+        if (event === "ended") reap(proc, child);
+        else child.waitEvent = undefined;
+      }
       return 0;
     },
-    () => (writeInfo(undefined), 0),
+    () => (writeInfo(undefined, "ended"), 0),
   );
 }
 
@@ -519,11 +535,19 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `Bad options ${a[2]}`);
   }
   if (wstatus !== 0) proc.mem.check(wstatus, 4, "write");
-  return waitChild(() => childrenOf(proc, pid), (options & WNOHANG) !== 0, (child) => {
-    if (wstatus !== 0) proc.mem.writeU32(wstatus, waitStatus(child));
+  const events = WEXITED | (options & (WUNTRACED | WCONTINUED));
+  return waitChild(() => childrenOf(proc, pid), (options & WNOHANG) !== 0, events, (child, event) => {
+    // A stopped child's status is its signal and 0x7f, a continued one's 0xffff.
+    const status = event === "ended"
+      ? waitStatus(child)
+      : event === "stopped"
+      ? (child.stopSignal << 8) | 0x7f
+      : 0xffff;
+    if (wstatus !== 0) proc.mem.writeU32(wstatus, status);
     // The child's resource usage is not counted: all zero.
     if (rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
-    reap(proc, child);
+    if (event === "ended") reap(proc, child);
+    else child.waitEvent = undefined;
     return child.pid;
   }, () => 0);
 }
