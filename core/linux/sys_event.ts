@@ -156,54 +156,58 @@ interface Interest {
  * const efd = new EventFd(1n, 0); // readable: its counter is 1
  * const fd = proc.fds.install(efd, { limit: 1024 });
  * const ep = new EpollFile();
- * ep.interests.set(fd, { fd, file: efd, events: POLL.IN, data: 7n, disabled: false });
+ * ep.add({ fd, file: efd, events: POLL.IN, data: 7n, disabled: false });
  * deepStrictEqual(ep.collect(8), [{ events: POLL.IN, data: 7n }]);
  * ```
  */
 export class EpollFile extends OpenFile {
-  /** Registered descriptors, by the number each was added under, while that number names its file. */
-  readonly interests: Map<number, Interest> = new Map();
   /**
-   * Registrations whose number was closed or now names another file: Linux
-   * watches the open file, not the number, and keeps reporting it until its
-   * last descriptor (a duplicate, a copy in a child, a mapping) is gone;
-   * only the number can no longer change or remove it.
+   * Registrations by the number each was added under, one per file: Linux
+   * keys them by file and number and keeps each until its file's last
+   * descriptor (a duplicate, a copy in a child, a mapping) is gone, so a
+   * number closed and reused while its old file stays open holds two.
    */
-  private readonly detached: Interest[] = [];
+  private readonly byNumber = new Map<number, Interest[]>();
+  /** How many registrations the set holds. */
+  size = 0;
   private readonly ino = nextAnonIno++;
 
   constructor() {
     super(O_RDWR, "anon_inode:[eventpoll]");
   }
 
-  /**
-   * The registration of `fd` when `fd` names `file`; one made under `fd`
-   * for another file moves to the detached ones (or goes, its file closed).
-   */
+  /** The registration of `file` under number `fd`, if any. */
   registration(fd: number, file: OpenFile): Interest | undefined {
-    const it = this.interests.get(fd);
-    if (it === undefined || it.file === file) return it;
-    this.interests.delete(fd);
-    if (it.file.refs > 0) this.detached.push(it);
-    return undefined;
+    return this.byNumber.get(fd)?.find((it) => it.file === file);
+  }
+
+  /** Adds a registration (the caller checked there is none for its file and number). */
+  add(it: Interest): void {
+    const list = this.byNumber.get(it.fd);
+    if (list === undefined) this.byNumber.set(it.fd, [it]);
+    else list.push(it);
+    this.size++;
+  }
+
+  /** Removes a registration. */
+  remove(it: Interest): void {
+    const list = this.byNumber.get(it.fd) ?? [];
+    const i = list.indexOf(it);
+    if (i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.byNumber.delete(it.fd);
+    this.size--;
   }
 
   /** Every registration whose file is still open (those of closed files leave the set now). */
   private *watched(): Generator<Interest> {
-    for (const [fd, it] of this.interests) {
-      if (it.file.refs > 0) yield it;
-      else this.interests.delete(fd);
+    for (const list of this.byNumber.values()) {
+      for (let i = 0; i < list.length; i++) {
+        const it = list[i];
+        if (it.file.refs > 0) yield it;
+        else this.remove(it), i--;
+      }
     }
-    for (let i = 0; i < this.detached.length; i++) {
-      const it = this.detached[i];
-      if (it.file.refs > 0) yield it;
-      else this.detached.splice(i--, 1);
-    }
-  }
-
-  /** How many registrations the set holds. */
-  get size(): number {
-    return this.interests.size + this.detached.length;
   }
 
   read(_dst: Uint8Array): number {
@@ -286,7 +290,7 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const existing = ep.registration(fd, file);
   if (op === EPOLL_CTL_DEL) {
     if (!existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
-    ep.interests.delete(fd);
+    ep.remove(existing);
     return 0;
   }
   if (op !== EPOLL_CTL_ADD && op !== EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, `Bad op ${op}`);
@@ -295,7 +299,9 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (events & EPOLLEXCLUSIVE && op === EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, "EPOLLEXCLUSIVE with MOD");
   if (op === EPOLL_CTL_ADD && existing) throw new SyscallError(E.EEXIST, `fd ${fd} is already in the set`);
   if (op === EPOLL_CTL_MOD && !existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
-  ep.interests.set(fd, { fd, file, events: events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE), data, disabled: false });
+  const kept = events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE);
+  if (existing) Object.assign(existing, { events: kept, data, disabled: false });
+  else ep.add({ fd, file, events: kept, data, disabled: false });
   return 0;
 }
 

@@ -311,23 +311,32 @@ const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
 function sysRenameat2(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[4] >>> 0;
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) throw new SyscallError(E.EINVAL);
-  if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) {
-    throw new SyscallError(E.EINVAL, `Rename flags ${flags} cannot be done atomically on the host`);
+  if (flags & RENAME_EXCHANGE && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) {
+    throw new SyscallError(E.EINVAL, `Rename flags ${flags} do not go together`);
   }
   // The guest's /proc and /dev/fd entries are on a file system of their own, as Linux's are.
   const fromName = readPath(proc.mem, a[1]), toName = readPath(proc.mem, a[3]);
   const from = entryPath(proc, a[0] | 0, fromName, E.EXDEV);
   const to = entryPath(proc, a[2] | 0, toName, E.EXDEV);
   // A path ending in '.' or '..' (or the root) names a directory, not an entry of its parent: Linux refuses to move
-  // it. plume renamed the directory itself: rename(".", "x") moved the guest's working directory away.
-  for (const [dirfd, name] of [[a[0] | 0, fromName], [a[2] | 0, toName]] as const) {
+  // it (EBUSY; as the new name under RENAME_NOREPLACE, EEXIST), once both parents were looked up (ENOENT, ENOTDIR).
+  // plume renamed the directory itself: rename(".", "x") moved the guest's working directory away.
+  const parts = (name: string) => {
     const trimmed = name.replace(/\/+$/, ""), cut = trimmed.lastIndexOf("/") + 1, last = trimmed.slice(cut);
-    if (last !== "." && last !== ".." && trimmed !== "") continue;
-    // What comes before must still name a directory (ENOENT, ENOTDIR first).
-    if (cut > 0 && (statPath(resolvePath(proc, dirfd, trimmed.slice(0, cut)), false).mode & S_IFMT) !== S_IFDIR) {
-      throw new SyscallError(E.ENOTDIR, `${trimmed.slice(0, cut)} is not a directory`);
+    return { parent: trimmed.slice(0, cut), special: last === "." || last === ".." || trimmed === "" };
+  };
+  const old = parts(fromName), young = parts(toName);
+  if (old.special || young.special) {
+    for (const [dirfd, { parent }] of [[a[0] | 0, old], [a[2] | 0, young]] as const) {
+      if (parent !== "" && (statPath(resolvePath(proc, dirfd, parent), false).mode & S_IFMT) !== S_IFDIR) {
+        throw new SyscallError(E.ENOTDIR, `${parent} is not a directory`);
+      }
     }
-    throw new SyscallError(E.EBUSY, `${name} names no entry`);
+    if (!old.special && flags & RENAME_NOREPLACE) throw new SyscallError(E.EEXIST, `${toName} names a directory`);
+    throw new SyscallError(E.EBUSY, `${old.special ? fromName : toName} names no entry`);
+  }
+  if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) {
+    throw new SyscallError(E.EINVAL, `Rename flags ${flags} cannot be done atomically on the host`);
   }
   forgetDirectories();
   if (flags & RENAME_NOREPLACE) {

@@ -918,7 +918,9 @@ function sysSyncfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
  * nearest double, and one that rounds up to 2^63 (2^63 - 1 itself) the host
  * refused as no 64-bit integer at all (EINVAL, where Linux's file system
  * answers EFBIG): such a length is the largest double below 2^63, which the
- * host's file system judges.
+ * host's file system judges. ext4 refuses it as Linux does (EFBIG); tmpfs and
+ * XFS accept it, and the file is then 2^63 - 1024 bytes long, not 2^63 - 1
+ * (every length past 2^53 reaches plume rounded).
  */
 function hostLength(length: number): number {
   return Math.min(length, 2 ** 63 - 1024);

@@ -39,6 +39,8 @@ const CLOCK_REALTIME_COARSE = 5;
 const CLOCK_MONOTONIC_COARSE = 6;
 /** Monotonic including suspend. */
 const CLOCK_BOOTTIME = 7;
+/** The alarm clocks (realtime and boottime that would wake a suspended machine). */
+const CLOCK_REALTIME_ALARM = 8, CLOCK_BOOTTIME_ALARM = 9;
 /** International atomic time. */
 const CLOCK_TAI = 11;
 /** `clock_nanosleep` flag: the time is absolute. */
@@ -191,10 +193,11 @@ function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): numbe
   if (
     clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME && clock !== CLOCK_TAI
   ) {
-    // Linux's raw and coarse clocks have no sleep (EOPNOTSUPP); sleeping on a CPU clock of one's own thread cannot
-    // end; unknown clocks are invalid.
+    // Linux's raw and coarse clocks have no sleep, nor have the alarm clocks without a real-time clock device, which
+    // a guest never has (EOPNOTSUPP); sleeping on a CPU clock of one's own thread cannot end; unknown clocks are
+    // invalid.
     const noSleep = clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE ||
-      clock === CLOCK_MONOTONIC_COARSE;
+      clock === CLOCK_MONOTONIC_COARSE || clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM;
     throw new SyscallError(noSleep ? E.EOPNOTSUPP : E.EINVAL, `Cannot sleep on clock ${clock}`);
   }
   const ts = readValidTimespec(proc.mem, a[2]);
