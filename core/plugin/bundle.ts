@@ -138,9 +138,22 @@ export async function loadEsbuildWasm(): Promise<Esbuild> {
  * answer, half a second here and seconds on a loaded machine, which is not
  * to be counted in the bound of a plugin's bundle.
  */
-function startService(esbuild: Esbuild): Promise<unknown> {
-  return withServiceStderrIgnored<unknown>(() => esbuild.transform("", {}));
+async function startService(esbuild: Esbuild): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      withServiceStderrIgnored<unknown>(() => esbuild.transform("", {})),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer after ${SERVICE_START_MS / 1000} s`)), SERVICE_START_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+/** How long esbuild's service may take to answer its first call: a minute, for a machine loaded as heavily as CI's. */
+const SERVICE_START_MS = 60_000;
 
 /** A bundle that failed because esbuild's service did (crashed or stopped answering), not because of a message. */
 class ServiceFailure extends PluginLoadError {}
@@ -708,11 +721,12 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
   }
   const files = new Map<string, string>();
   const attempt = async (service: Promise<Esbuild>) => {
-    const esbuild = await service;
     files.clear();
     stamps.clear();
-    let timer: ReturnType<typeof setTimeout> | undefined, late = false;
+    let timer: ReturnType<typeof setTimeout> | undefined, late = false, started = false;
     try {
+      const esbuild = await service;
+      started = true;
       // A service stopped after a crash starts again inside `build` (esbuild-wasm's `initialize` runs once only).
       const building = withServiceStderrIgnored<Esbuild>(() =>
         esbuild.build({
@@ -744,24 +758,34 @@ export async function bundlePlugin(entry: string, opts: BundleOptions = {}): Pro
       // answering) or is still at it: a later bundle needs a service of its own.
       if (!using) await stopEsbuild(service);
       if (late) throw new ServiceFailure(`${entry}: bundling: not done after ${opts.timeoutMs! / 1000} s (watchdog)`);
+      if (!started) throw new ServiceFailure(`${entry}: the bundler did not start: ${(err as Error).message}`);
       throw new ServiceFailure(`${entry}: the bundler failed on this source: ${(err as Error).message}`);
     } finally {
       clearTimeout(timer);
     }
   };
   let result;
-  // Whether another bundle ran in the same service meanwhile (and so may be the one that ended it).
+  // Whether another bundle ran in the same service meanwhile (and so may be the one that ended it). A bundle stays
+  // listed while it is made again: one started meanwhile shares that service too.
   const mine = { shared: bundling.size > 0 };
   for (const other of bundling) other.shared = true;
   bundling.add(mine);
   try {
     result = await attempt(using ? Promise.resolve(using) : loadEsbuild());
   } catch (err) {
-    bundling.delete(mine);
     if (!(err instanceof ServiceFailure) || using || !mine.shared) throw err;
     // Plugins are bundled at once by one service, so another plugin's source may have ended it: bundled again alone
     // (one plugin at a time, each with a new service), only the source that ends it fails, and its plugin is named.
-    result = await oneAtATime(() => attempt(loadEsbuild()));
+    // A first attempt of another plugin may still join the service of a bundle made again: then again.
+    for (;;) {
+      mine.shared = false;
+      try {
+        result = await oneAtATime(() => attempt(loadEsbuild()));
+        break;
+      } catch (again) {
+        if (!(again instanceof ServiceFailure) || !mine.shared) throw again;
+      }
+    }
   } finally {
     bundling.delete(mine);
   }
