@@ -161,6 +161,9 @@ function stops(proc: Process, signo: number): boolean {
 function stopProcess(proc: Process, signo: number): void {
   proc.stopSignal = signo;
   proc.waitEvent = "stopped";
+  // The running thread leaves its slice now: a signal taken on the way back from a system call (raise(SIGSTOP))
+  // was followed by the rest of the slice, and the child ran on (a reviewing helper's finding).
+  proc.reschedule = true;
   notifyParent(proc, CLD_STOPPED, signo);
 }
 

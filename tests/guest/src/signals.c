@@ -23,7 +23,8 @@
  *   jobs  job control of a child: SIGSTOP and SIGTSTP stop it (wait4 with WUNTRACED, waitid with WSTOPPED
  *         and WNOWAIT, the parent's SIGCHLD with CLD_STOPPED unless SA_NOCLDSTOP), a stopped child runs
  *         nothing (not even a blocked read that data would end), SIGCONT continues it (WCONTINUED,
- *         CLD_CONTINUED), a handled SIGTSTP does not stop, SIGKILL ends a stopped child; `jobs nocldstop`
+ *         CLD_CONTINUED), a handled SIGTSTP does not stop, SIGKILL ends a stopped child, raise(SIGSTOP)
+ *         stops at once; `jobs nocldstop`
  *         also checks that SA_NOCLDSTOP keeps the stop's SIGCHLD away (qemu-user 7.2 does not)
  *
  * Output holds only relations and counts (no addresses or times). */
@@ -716,6 +717,23 @@ static int jobs(int nocldstop) {
   /* SIGKILL ends a stopped child. */
   kill(c, SIGKILL);
   check(waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "SIGKILL ends a stopped child");
+  /* A child that stops itself stops at once, not at the end of its time slice (plume ran it on). */
+  int self_pipe[2];
+  if (pipe(self_pipe) != 0) return 1;
+  pid_t s = fork();
+  if (s == 0) {
+    (void)!write(self_pipe[1], "x", 1);
+    raise(SIGSTOP);
+    (void)!write(self_pipe[1], "y", 1);
+    _exit(3);
+  }
+  (void)!read(self_pipe[0], &b, 1);
+  check(waitpid(s, &st, WUNTRACED) == s && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "raise(SIGSTOP) stops the child");
+  struct pollfd sp = {self_pipe[0], POLLIN, 0};
+  check(poll(&sp, 1, 100) == 0, "and it runs no further");
+  kill(s, SIGCONT);
+  check(read(self_pipe[0], &b, 1) == 1 && b == 'y', "continued, it goes on after raise");
+  check(waitpid(s, &st, 0) == s && WIFEXITED(st) && WEXITSTATUS(st) == 3, "and exits");
   printf("jobs: %d failure(s)\n", failures);
   return failures != 0;
 }
