@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -662,6 +663,13 @@ static int jobs(int nocldstop) {
   if (pipe(to_child) != 0 || pipe(from_child) != 0) return 1;
   pid_t c = fork();
   if (c == 0) {
+    /* A process group of its own, whose parent is in another group of the session: Linux discards the default
+     * SIGTSTP, SIGTTIN and SIGTTOU of an orphaned process group, as the test's may be where it runs (CI's was: the
+     * child never stopped, and qemu's run waited for ever). It dies with its parent, and sees the end of its pipe. */
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(to_child[1]);
+    close(from_child[0]);
     signal(SIGTSTP, on_tstp);
     char b;
     /* Each byte from the parent is answered once read: a stopped child answers none. */
@@ -672,6 +680,8 @@ static int jobs(int nocldstop) {
     }
     _exit(0);
   }
+  close(to_child[0]);
+  close(from_child[1]);
   char b = 'a';
   (void)!write(to_child[1], &b, 1);
   (void)!read(from_child[0], &b, 1);
@@ -722,6 +732,7 @@ static int jobs(int nocldstop) {
   if (pipe(self_pipe) != 0) return 1;
   pid_t s = fork();
   if (s == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     (void)!write(self_pipe[1], "x", 1);
     raise(SIGSTOP);
     (void)!write(self_pipe[1], "y", 1);
