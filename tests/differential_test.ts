@@ -123,7 +123,6 @@ const CASES: Case[] = [
   { bin: "signals", args: ["pipe"], status: 141 },
   { bin: "signals", args: ["alarm"], status: 0 },
   { bin: "signals", args: ["flood"], status: 0, note: "30,000 blocked real-time signals pending" },
-  { bin: "signals", args: ["thread-exit"], status: 0, note: "a thread's pending signals die with it" },
   { bin: "signals", args: ["jobs"], status: 0, note: "job control of a child: stop, continue, kill" },
   { bin: "syscall_edges", status: 0 },
   {
