@@ -144,7 +144,7 @@ const CORE_SIGNALS = new Set([SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
 /** The stop signals (`SIG_KERNEL_STOP_MASK`). */
 export const STOP_SIGNALS: ReadonlySet<number> = new Set([SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
 /** Signals ignored by default (`SIG_KERNEL_IGNORE_MASK`) and the stop signals. */
-const IGNORED_SIGNALS = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]);
+const IGNORED_SIGNALS = new Set([SIGCHLD, SIGCONT, SIGURG, SIGWINCH, ...STOP_SIGNALS]);
 
 /**
  * Linux's default action for `signo`. The stop signals (`SIGSTOP`,

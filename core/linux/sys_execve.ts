@@ -27,7 +27,7 @@ import { PATH_MAX, readPath } from "./guest_struct.ts";
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, resolvePath } from "./paths.ts";
 import type { ExecImage, Process } from "./process.ts";
 import { SIG_DFL, SIG_IGN } from "./signals.ts";
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statPath } from "./stat.ts";
+import { S_IFLNK, S_IFMT, S_IFREG, statPath } from "./stat.ts";
 import { fmtPointer, fmtString } from "./strace.ts";
 import { permitted, X_OK } from "./sys_fs.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
@@ -324,9 +324,8 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
       throw new SyscallError(E.ELOOP, `${path} is a symbolic link`);
     }
   }
-  if ((statPath(path, false).mode & S_IFMT) === S_IFDIR) throw new SyscallError(E.EACCES, `${path} is a directory`);
-  // Read once the file is known to be one to run, as Linux opens it before copying the strings (ENOENT and EACCES
-  // before E2BIG).
+  // Read once the file is known to be one to run (a directory is not: EACCES), as Linux opens it before copying the
+  // strings (ENOENT and EACCES before E2BIG).
   checkExecutable(proc, path);
   const budget = { left: MAX_ARG_BYTES };
   const argv = readStrings(proc, a[0], budget);

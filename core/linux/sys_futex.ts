@@ -13,7 +13,7 @@ import type { Cpu } from "../cpu/state.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { E, SyscallError } from "./errno.ts";
 import { FUTEX_BITSET_MATCH_ANY } from "./futex_table.ts";
-import { readTimespec } from "./guest_struct.ts";
+import { readValidTimespec } from "./guest_struct.ts";
 import type { Process } from "./process.ts";
 import { fmtD, fmtHex32, fmtPointer } from "./strace.ts";
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, clockNs } from "./sys_time.ts";
@@ -59,17 +59,10 @@ export function wakeOp(mem: AddressSpace, addr: number, encoded: number): boolea
   return holds;
 }
 
-/** The futex timeout at guest pointer `ts`, read and checked as Linux's sys_futex does (EFAULT, EINVAL). */
-function readTimeout(proc: Process, ts: number): { sec: number; nsec: number } {
-  const t = readTimespec(proc.mem, ts);
-  if (t.sec < 0 || t.nsec < 0 || t.nsec > 999_999_999) throw new SyscallError(E.EINVAL, "Bad timeout");
-  return t;
-}
-
 /** `performance.now()` time at which a futex wait with timeout `ts` (guest pointer, 0 for none) ends. */
 function deadlineOf(proc: Process, cpu: Cpu, op: number, cmd: number, ts: number): number {
   if (ts === 0) return Infinity;
-  const t = readTimeout(proc, ts);
+  const t = readValidTimespec(proc.mem, ts);
   const ms = t.sec * 1000 + t.nsec / 1e6;
   // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is absolute on the chosen clock.
   if (cmd === FUTEX.WAIT) return performance.now() + ms;
@@ -107,7 +100,7 @@ function sysFutex(proc: Process, cpu: Cpu, a: readonly number[]): number {
   // FUTEX_WAIT's timeout is relative, whatever the clock.
   if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX.WAIT_BITSET) {
     // After the timeout is read and checked, as Linux's sys_futex does before do_futex.
-    if (cmd === FUTEX.WAIT && a[3] !== 0) readTimeout(proc, a[3]);
+    if (cmd === FUTEX.WAIT && a[3] !== 0) readValidTimespec(proc.mem, a[3]);
     throw new SyscallError(E.ENOSYS, "FUTEX_CLOCK_REALTIME with a command other than FUTEX_WAIT_BITSET");
   }
   const fut = proc.futexes;

@@ -12,7 +12,7 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
-import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
+import { readStruct, readValidTimespec, writeTimespec } from "./guest_struct.ts";
 import { type HostPollFd, POLL } from "./host_poll.ts";
 import type { OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
@@ -65,7 +65,7 @@ function writeRemaining(proc: Process, addr: number, deadline: number): void {
   if (addr === 0) return;
   const ns = BigInt(Math.max(0, Math.round((deadline - performance.now()) * 1e6)));
   try {
-    StructBuf.scratch(16).i64(0, ns / 1_000_000_000n).i64(8, ns % 1_000_000_000n).writeTo(proc.mem, addr);
+    writeTimespec(proc.mem, addr, ns);
   } catch {
     // Linux ignores a fault here (the result is already decided).
   }
