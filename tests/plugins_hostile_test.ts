@@ -114,6 +114,8 @@ Deno.test("hostile plugins contained at run time: one line, guest output and sta
     ],
     ["oom.ts,kind=wasm", [], /tb trans callback(: out of memory \(limit 64 MiB\)| 'onTrans': RangeError: WebAssembly)/],
     ["floods.ts", [], /tb trans callback: more than 16 registrations on one instruction \(limit\)/],
+    // Each reset flushes the block it was made in: translated again, reset again, for ever, each call answered at once.
+    ["resets.ts", [], /tb trans callback: qemu_plugin_reset at 2 translations of the block at 0x[0-9a-f]+ in a row/],
     ["intrinsics.ts,what=arrays", [], /exec callback \(anonymous\): Error: poisoned intrinsic/],
     ["evades.ts", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
     ["escapes.ts,raw=kill", [], /tb trans callback 'onTrans': TypeError: Cannot read properties of undefined/],
@@ -272,6 +274,20 @@ Deno.test("a plugin that fails while a block is translated does not disturb anot
   const [, calls, wrong] = /^sync calls (\d+) wrong (\d+)$/m.exec(err)!;
   assert(Number(calls) > 1000, calls);
   assertEquals(wrong, "0");
+});
+
+Deno.test("a plugin that resets at every translation is ended, and another plugin still counts every block", async () => {
+  const bb = ["-d", "plugin", "-plugin", "bb"];
+  const alone = await runPlume([PROGRAM, "20"], { flags: bb });
+  const r = await runPlume([PROGRAM, "20"], { flags: [...bb, "-plugin", `${HOSTILE}/resets.ts`] });
+  const ref = await reference();
+  assertEquals([r.status, text(r.stdout)], [ref.status, text(ref.stdout)]);
+  const counts = /^CPU0: bb's: \d+, insns: \d+$/m;
+  const want = counts.exec(text(alone.stderr))?.[0];
+  assert(want !== undefined, text(alone.stderr));
+  const err = text(r.stderr);
+  assertMatch(err, /^plume: plugin '[^']*resets\.ts' \(#2\): tb trans callback: qemu_plugin_reset at 2 translations/m);
+  assertEquals(counts.exec(err)?.[0], want, err);
 });
 
 Deno.test("a granted permission works, and only for that instance", async () => {

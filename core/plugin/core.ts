@@ -31,6 +31,9 @@ import { os } from "./sandbox/os.ts";
 import { ACCESS, type CallContext, NO_ACCESS, serveRequest, snapshotRegisters } from "./requests.ts";
 import { decodeRegistrations, MAX_SYNC_CALLBACKS, mergeInlineAdds } from "./registrations.ts";
 
+/** Resets from translation callbacks at consecutive translations that end a plugin (`endResetLoops`). */
+const RESETS_IN_A_ROW = 2;
+
 /** A plugin error with `-plugin-errors fatal`: plume stops with this message. */
 export class PluginFatalError extends Error {
   constructor(message: string) {
@@ -491,11 +494,37 @@ export class PluginCore implements VcpuHooks {
       });
     }
     this.checkAttention();
+    this.endResetLoops(tb);
     if (!instr) return undefined;
     mergeInlineAdds(instr, tb);
     const empty = instr.block.length === 0 && instr.insn.every((l) => l.length === 0) &&
       instr.mem.every((l) => l.length === 0);
     return empty ? undefined : instr;
+  }
+
+  /**
+   * A reset asked for by a translation callback flushes every translation,
+   * the block being translated with it, which is then translated again. A
+   * plugin that resets at that translation too would never let the block run
+   * instrumented, nor any other plugin's instrumentation of it, each call
+   * answered at once (out of the watchdog's reach): the second reset in a
+   * row ends it. (One in a while is QEMU's own use of a reset.)
+   */
+  private endResetLoops(tb: TranslationBlock): void {
+    for (const inst of this.instances) {
+      if (!inst.alive) continue;
+      if (!inst.completionDue) {
+        inst.resetsInARow = 0;
+        continue;
+      }
+      if (++inst.resetsInARow < RESETS_IN_A_ROW) continue;
+      this.unload(
+        inst,
+        `tb trans callback: qemu_plugin_reset at ${RESETS_IN_A_ROW} translations of the block at 0x${
+          (tb.pc >>> 0).toString(16)
+        } in a row (a reset flushes the block being translated: it would never run)`,
+      );
+    }
   }
 
   // ------------------------------------------------------------ execution hooks

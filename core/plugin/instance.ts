@@ -109,6 +109,8 @@ export class PluginInstance {
   alive = true;
   /** True once an uninstall or reset request led to a flush; completion is due. */
   completionDue = false;
+  /** Consecutive translations in which this plugin's translation callback asked for a reset (see `PluginCore`). */
+  resetsInARow = 0;
   /**
    * True when the user granted `-plugin-allow guest=write`: the plugin may
    * change registers, memory, the pc and system calls. Without it, it only
