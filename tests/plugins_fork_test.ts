@@ -291,6 +291,20 @@ Deno.test("a plugin failing in a forked process: one line naming it, the guest a
   assert(/calls: \d+\n$/.test(text(r.stderr)), text(r.stderr));
 });
 
+Deno.test("a plugin whose info object refuses the child's pid fails in the fork, which its line names", async () => {
+  const r = await runPlume([FORK], {
+    cwd: RUN_DIR,
+    flags: ["-plugin", `${FAIL_IN_CHILD},mode=freeze`, "-d", "plugin"],
+  });
+  assertEquals(r.status, 0);
+  const lines = text(r.stderr).split("\n").filter((l) => l.startsWith("plume: "));
+  assert(lines.length >= 1, text(r.stderr));
+  for (const l of lines) {
+    assert(/\(#1\): fork: the child's pid could not be set in the info object .*TypeError/.test(l), l);
+  }
+  assert(/calls: \d+\n$/.test(text(r.stderr)), text(r.stderr));
+});
+
 Deno.test("a plugin's copy in a forked process has the parent's watchdog", async () => {
   const r = await runPlume([FORK], {
     cwd: RUN_DIR,

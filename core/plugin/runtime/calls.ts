@@ -340,8 +340,13 @@ function callFork(): void {
   const pid = instance.ci[CTL.ARGS + 1];
   const r = fork({ ctl, arena });
   if (r.pid === 0) {
-    // The copy follows the child: the info object its plugin was installed with says so.
-    if (pid > 0) (instance.info as QemuInfo).pid = pid;
+    // The copy follows the child: the info object its plugin was installed with says so (the plugin may have frozen it,
+    // or made its pid a throwing setter: the copy fails then, in the fork, not in whatever callback ran last).
+    try {
+      if (pid > 0) (instance.info as QemuInfo).pid = pid;
+    } catch (err) {
+      die("fork: the child's pid could not be set in the info object qemu_plugin_install was given", err);
+    }
     throw new ForkedChild();
   }
   reply[0] = r.pid;
