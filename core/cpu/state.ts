@@ -197,6 +197,20 @@ export class Cpu {
     return this.x[2 * i + 1] * 4294967296 + (this.x[2 * i] >>> 0);
   }
 
+  /**
+   * Register `i` as a system call argument: its value, signed, when below
+   * 2^53 in magnitude; beyond, where a number is no longer exact, ±2^52 plus
+   * its low word. Such a value is no address, size or offset plume can use
+   * either way, and `| 0` of it is exactly the low word, which Linux takes
+   * as an `int` argument (the rounded value's low word could name another
+   * descriptor: `close` of 2^63-1 closed descriptor 0).
+   */
+  getXArg(i: number): number {
+    const hi = this.x[2 * i + 1], lo = this.x[2 * i] >>> 0;
+    if (hi >= -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+    return (hi < 0 ? -0x10000000000000 : 0x10000000000000) + lo;
+  }
+
   /** Writes an integer number (|v| < 2^53) to register `i`, sign-extended to 64 bits. */
   setXNumber(i: number, v: number): void {
     if (i === 0) return;

@@ -70,7 +70,11 @@ export class IntervalTimers {
     runTime: number,
   ): { value: number; interval: number } {
     const old = this.get(which, now, runTime);
-    this.timers[which] = { at: value > 0 ? this.clock(which, now, runTime) + value : 0, interval };
+    // Disarming ITIMER_REAL forgets its interval too (Linux's do_setitimer); the CPU-time timers keep theirs.
+    this.timers[which] = {
+      at: value > 0 ? this.clock(which, now, runTime) + value : 0,
+      interval: which === ITIMER_REAL && !(value > 0) ? 0 : interval,
+    };
     this.update();
     return old;
   }

@@ -80,6 +80,11 @@ export const MAX_RW_COUNT = 0x7fff_f000;
 
 /** `lseek` whence values. */
 export const SEEK_SET = 0;
+/**
+ * The largest file offset plume seeks to (4 PiB): numbers are exact only below 2^53, and a system call argument of
+ * 2^53 or more arrives as ±2^52 plus its low word (`Cpu.getXArg`). Linux's own limit is the file system's (ext4: 16 TiB).
+ */
+export const MAX_OFFSET = 2 ** 52 - 1;
 /** Relative to the current offset. */
 export const SEEK_CUR = 1;
 /** Relative to the end of the file. */
@@ -589,7 +594,7 @@ export class HostFile extends OpenFile {
       return this.offset = whence === SEEK_DATA ? offset : size;
     } else throw new SyscallError(E.EINVAL, `Bad whence ${whence}`);
     const pos = base + offset;
-    if (pos < 0 || !Number.isSafeInteger(pos)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
+    if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
     if (this.kind === "dir" && pos === 0) this.listing = undefined;
     return this.offset = pos;
   }
@@ -687,7 +692,7 @@ export class MemFile extends OpenFile {
       ? this.data.length
       : NaN;
     const pos = base + offset;
-    if (!(pos >= 0)) throw new SyscallError(E.EINVAL);
+    if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
     return this.offset = pos;
   }
 

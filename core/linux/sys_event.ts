@@ -140,7 +140,12 @@ interface Interest {
   data: bigint;
   /** Disabled after one report (`EPOLLONESHOT`), until `EPOLL_CTL_MOD`. */
   disabled: boolean;
+  /** Added with `EPOLLEXCLUSIVE`: Linux then refuses `EPOLL_CTL_MOD` of it. */
+  exclusive: boolean;
 }
+
+/** How deep epoll sets may nest (Linux's `EP_MAX_NESTS`). */
+const EP_MAX_NESTS = 4;
 
 /**
  * An epoll instance: its interest list, asked for readiness when waited on.
@@ -156,7 +161,7 @@ interface Interest {
  * const efd = new EventFd(1n, 0); // readable: its counter is 1
  * const fd = proc.fds.install(efd, { limit: 1024 });
  * const ep = new EpollFile();
- * ep.add({ fd, file: efd, events: POLL.IN, data: 7n, disabled: false });
+ * ep.add({ fd, file: efd, events: POLL.IN, data: 7n, disabled: false, exclusive: false });
  * deepStrictEqual(ep.collect(8), [{ events: POLL.IN, data: 7n }]);
  * ```
  */
@@ -168,6 +173,12 @@ export class EpollFile extends OpenFile {
    * number closed and reused while its old file stays open holds two.
    */
   private readonly byNumber = new Map<number, Interest[]>();
+  /**
+   * The registrations in the order they are looked at: one reported goes to
+   * the end, as Linux's ready list moves an entry it reported and that stays
+   * ready, so that a wait for fewer events than are ready gets to them all.
+   */
+  private order: Interest[] = [];
   /** How many registrations the set holds. */
   size = 0;
   private readonly ino = nextAnonIno++;
@@ -186,6 +197,7 @@ export class EpollFile extends OpenFile {
     const list = this.byNumber.get(it.fd);
     if (list === undefined) this.byNumber.set(it.fd, [it]);
     else list.push(it);
+    this.order.push(it);
     this.size++;
   }
 
@@ -196,18 +208,50 @@ export class EpollFile extends OpenFile {
     if (i < 0) return;
     list.splice(i, 1);
     if (list.length === 0) this.byNumber.delete(it.fd);
+    const at = this.order.indexOf(it);
+    if (at >= 0) this.order.splice(at, 1);
     this.size--;
   }
 
   /** Every registration whose file is still open (those of closed files leave the set now). */
   private *watched(): Generator<Interest> {
-    for (const list of this.byNumber.values()) {
-      for (let i = 0; i < list.length; i++) {
-        const it = list[i];
-        if (it.file.refs > 0) yield it;
-        else this.remove(it), i--;
-      }
+    for (const it of [...this.order]) {
+      if (it.file.refs > 0) yield it;
+      else this.remove(it);
     }
+  }
+
+  /** The epoll sets this one watches (open ones). */
+  private nested(): EpollFile[] {
+    return this.order.filter((it) => it.file instanceof EpollFile && it.file.refs > 0).map((it) =>
+      it.file as EpollFile
+    );
+  }
+
+  /**
+   * Whether watching `inner` would close a loop back to this set or nest
+   * sets deeper than Linux allows (`ep_loop_check`: the levels below `inner`,
+   * itself, and the sets above this one, at most {@link EP_MAX_NESTS}).
+   * Sets above are found among `sets`, the caller's open epoll sets.
+   */
+  loopsOrNestsTooDeep(inner: EpollFile, sets: readonly EpollFile[]): boolean {
+    const below = (ep: EpollFile, depth: number): number => {
+      let most = 0;
+      for (const n of ep.nested()) {
+        if (n === this || depth > EP_MAX_NESTS) return EP_MAX_NESTS + 1;
+        most = Math.max(most, below(n, depth + 1) + 1);
+        if (most > EP_MAX_NESTS) break;
+      }
+      return most;
+    };
+    const above = (ep: EpollFile, depth: number): number => {
+      if (depth > EP_MAX_NESTS) return depth;
+      let most = 0;
+      for (const s of sets) if (s.nested().includes(ep)) most = Math.max(most, above(s, depth + 1) + 1);
+      return most;
+    };
+    const depth = below(inner, 0);
+    return depth > EP_MAX_NESTS || depth + 1 + above(this, 0) > EP_MAX_NESTS;
   }
 
   read(_dst: Uint8Array): number {
@@ -221,13 +265,19 @@ export class EpollFile extends OpenFile {
   /** The ready entries (at most `max`), as `epoll_wait` reports them, disabling one-shot ones. */
   collect(max: number): { events: number; data: bigint }[] {
     const out: { events: number; data: bigint }[] = [];
+    const reported: Interest[] = [];
     for (const it of this.watched()) {
       if (out.length >= max) break;
       if (it.disabled) continue;
       const r = it.file.pollEvents() & (it.events | ALWAYS);
       if (r === 0) continue;
       out.push({ events: r, data: it.data });
+      reported.push(it);
       if (it.events & EPOLLONESHOT) it.disabled = true;
+    }
+    if (reported.length > 0) {
+      const moved = new Set(reported);
+      this.order = [...this.order.filter((it) => !moved.has(it)), ...reported];
     }
     return out;
   }
@@ -277,15 +327,36 @@ function epollOf(proc: Process, fd: number): EpollFile {
   return f;
 }
 
+/** The events `EPOLLEXCLUSIVE` may come with (Linux's `EPOLLEXCLUSIVE_OK_BITS`). */
+const EXCLUSIVE_OK = POLL.IN | POLL.OUT | POLL.ERR | POLL.HUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+
 function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const epfd = a[0] | 0, op = a[1] | 0, fd = a[2] | 0;
-  const ep = epollOf(proc, epfd);
-  const file = proc.fds.get(fd);
-  if (file === ep) throw new SyscallError(E.EINVAL, "An epoll descriptor cannot watch itself");
+  // Linux's order: the event is read first, then both descriptors are looked up, then the set checked.
+  const hasEvent = op === EPOLL_CTL_ADD || op === EPOLL_CTL_MOD;
+  const v = hasEvent ? readStruct(proc.mem, a[3], EVENT_SIZE) : undefined;
+  const events = v?.getUint32(0, true) ?? 0, data = v?.getBigUint64(8, true) ?? 0n;
+  const epFile = proc.fds.opened(epfd), file = proc.fds.opened(fd);
   // Regular files and directories are always ready: Linux refuses to watch them.
   if (file instanceof HostFile || file instanceof StdioFile) {
     const type = file.stat().mode & S_IFMT;
     if (type === S_IFREG || type === S_IFDIR) throw new SyscallError(E.EPERM, `fd ${fd} does not support epoll`);
+  }
+  if (!(epFile instanceof EpollFile)) throw new SyscallError(E.EINVAL, `fd ${epfd} is not an epoll descriptor`);
+  const ep = epFile;
+  if (file === ep) throw new SyscallError(E.EINVAL, "An epoll descriptor cannot watch itself");
+  if (hasEvent && events & EPOLLEXCLUSIVE) {
+    if (op === EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, "EPOLLEXCLUSIVE with MOD");
+    if (file instanceof EpollFile || events & ~EXCLUSIVE_OK) {
+      throw new SyscallError(E.EINVAL, "EPOLLEXCLUSIVE on an epoll set or with other events");
+    }
+  }
+  if (op === EPOLL_CTL_ADD && file instanceof EpollFile) {
+    const sets = proc.fds.openIn(0, Number.MAX_SAFE_INTEGER).map((n) => proc.fds.lookup(n))
+      .filter((f): f is EpollFile => f instanceof EpollFile);
+    if (ep.loopsOrNestsTooDeep(file, sets)) {
+      throw new SyscallError(E.ELOOP, `epoll set ${fd} in ${epfd}: a loop, or nested too deep`);
+    }
   }
   const existing = ep.registration(fd, file);
   if (op === EPOLL_CTL_DEL) {
@@ -293,15 +364,13 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     ep.remove(existing);
     return 0;
   }
-  if (op !== EPOLL_CTL_ADD && op !== EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, `Bad op ${op}`);
-  const v = readStruct(proc.mem, a[3], EVENT_SIZE);
-  const events = v.getUint32(0, true), data = v.getBigUint64(8, true);
-  if (events & EPOLLEXCLUSIVE && op === EPOLL_CTL_MOD) throw new SyscallError(E.EINVAL, "EPOLLEXCLUSIVE with MOD");
+  if (!hasEvent) throw new SyscallError(E.EINVAL, `Bad op ${op}`);
   if (op === EPOLL_CTL_ADD && existing) throw new SyscallError(E.EEXIST, `fd ${fd} is already in the set`);
   if (op === EPOLL_CTL_MOD && !existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
+  if (existing?.exclusive) throw new SyscallError(E.EINVAL, `fd ${fd} was added with EPOLLEXCLUSIVE`);
   const kept = events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE);
   if (existing) Object.assign(existing, { events: kept, data, disabled: false });
-  else ep.add({ fd, file, events: kept, data, disabled: false });
+  else ep.add({ fd, file, events: kept, data, disabled: false, exclusive: (events & EPOLLEXCLUSIVE) !== 0 });
   return 0;
 }
 
@@ -312,10 +381,11 @@ function epollWait(
   a: readonly number[],
   deadline: number,
 ): number {
-  const ep = epollOf(proc, a[0] | 0);
+  // Linux's order: the count, the buffer, then the descriptor.
   const addr = a[1], max = a[2] | 0;
   if (max <= 0 || max > EP_MAX_EVENTS) throw new SyscallError(E.EINVAL, `Bad maxevents ${max}`);
   proc.mem.check(addr, max * EVENT_SIZE, "write");
+  const ep = epollOf(proc, a[0] | 0);
   if (a[4] !== 0) {
     if (a[5] !== 8) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[5]}`);
     const t = proc.thread(cpu);

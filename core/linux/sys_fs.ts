@@ -256,7 +256,10 @@ function sysChdir(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysFchdir(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  return changeDir(proc, baseDir(proc, a[0] | 0));
+  const fd = a[0] | 0;
+  // A descriptor, not a path's base: AT_FDCWD names none.
+  if (fd === AT_FDCWD) throw new SyscallError(E.EBADF, "fchdir takes a descriptor");
+  return changeDir(proc, baseDir(proc, fd));
 }
 
 const S_ISGID = 0o2000;

@@ -15,6 +15,7 @@ import { hostSession } from "./host_info.ts";
 import {
   fileIdentity,
   HostFile,
+  MAX_OFFSET,
   MAX_RW_COUNT,
   O_APPEND,
   O_ASYNC,
@@ -310,17 +311,9 @@ function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): num
   if (v2 && a[3] === -1) return sysReadv(proc, cpu, a);
   const f = readableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  // A stream has no offsets to read at (Linux: no FMODE_PREAD), before its buffers are looked at.
+  if (f instanceof SocketFile || f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
   const iov = readIovecs(proc, a[1], a[2], "write");
-  if (f instanceof SocketFile) {
-    // One receive for all the buffers: a datagram must not be split across several.
-    const n = f.readVector(iov.map(([base, len]) => proc.mem.bytes(base, len, "write")));
-    let left = n;
-    for (const [base, len] of iov) {
-      if (left > 0) proc.mem.noteWrite(base, Math.min(left, len));
-      left -= Math.min(left, len);
-    }
-    return n;
-  }
   beforeRead(proc, f);
   let total = 0;
   for (const [base, len] of iov) {
@@ -1030,12 +1023,14 @@ function sysFallocate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
   if (f.isDirectory()) throw new SyscallError(E.EISDIR);
   if (!(f instanceof HostFile) || f.kind !== "reg") throw new SyscallError(E.ENODEV);
-  if (off + len > Number.MAX_SAFE_INTEGER) throw new SyscallError(E.EFBIG, `Range ${off}+${len} past the largest size`);
+  if (off + len > MAX_OFFSET) throw new SyscallError(E.EFBIG, `Range ${off}+${len} past the largest size`);
   const size = Number(f.stat().size), end = off + len;
-  if (punch || zero) writeZeros(f, off, Math.min(end, size));
+  // Only what lies within the size has contents to clear (a range past the end has none: it reads as zeros).
+  const cleared = (punch || zero) && off < size ? Math.min(end, size) : off;
+  if (cleared > off) writeZeros(f, off, cleared);
   // Space is not reserved ahead on the host; extending the size is what the guest can observe.
   if (!(mode & FALLOC_FL_KEEP_SIZE) && size < end) f.truncate(end);
-  if (punch || zero) afterWrite(proc, f, off, Math.min(end, size) - off);
+  if (cleared > off) afterWrite(proc, f, off, cleared - off);
   return 0;
 }
 

@@ -222,7 +222,8 @@ function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       proc.keepCaps = flag(a[1]);
       return 0;
     case PR_GET_TIMERSLACK:
-      return proc.timerSlack;
+      // Linux answers the low 32 bits, as an int (what qemu shows): a slack of 2^60 reads back as 0.
+      return proc.timerSlack | 0;
     case PR_SET_TIMERSLACK:
       proc.timerSlack = a[1] === 0 ? DEFAULT_TIMER_SLACK_NS : a[1];
       return 0;
@@ -300,15 +301,16 @@ const MB = {
   REGISTER_PRIVATE_EXPEDITED_RSEQ: 256,
   GET_REGISTRATIONS: 512,
 } as const;
-const MB_SUPPORTED = 1023;
+const MB_SUPPORTED = 1023, MEMBARRIER_CMD_FLAG_CPU = 1;
 const membarrierRegistrations = new WeakMap<Process, number>();
 
 function sysMembarrier(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const cmd = a[0] | 0, flags = a[1] | 0;
-  if (cmd === MB.QUERY) {
-    if (flags !== 0) throw new SyscallError(E.EINVAL);
-    return MB_SUPPORTED;
+  // Flags are checked first: only the rseq barrier takes one (MEMBARRIER_CMD_FLAG_CPU).
+  if (flags !== 0 && !(cmd === MB.PRIVATE_EXPEDITED_RSEQ && flags === MEMBARRIER_CMD_FLAG_CPU)) {
+    throw new SyscallError(E.EINVAL, `Bad flags ${flags}`);
   }
+  if (cmd === MB.QUERY) return MB_SUPPORTED;
   if (cmd <= 0 || cmd & (cmd - 1) || !(cmd & MB_SUPPORTED)) throw new SyscallError(E.EINVAL, `Bad command ${cmd}`);
   const reg = membarrierRegistrations.get(proc) ?? 0;
   // Running a private expedited barrier needs its registration first.
@@ -477,35 +479,48 @@ function reap(proc: Process, child: Process): void {
   for (const orphan of child.children) if (orphan.exitStatus !== null) proc.family.processes.delete(orphan.pid);
 }
 
+/** The size of a `siginfo_t`, which `waitid` checks whole before it writes some of its fields. */
+const SIGINFO_SIZE = 128;
+
 function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const idtype = a[0] | 0, id = a[1] | 0, infop = a[2], options = a[3] >>> 0;
+  const idtype = a[0] | 0, id = a[1] | 0, infop = a[2], options = a[3] >>> 0, rusage = a[4];
+  if (options & ~(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) {
+    throw new SyscallError(E.EINVAL, `Bad options ${a[3]}`);
+  }
+  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw new SyscallError(E.EINVAL, "No event to wait for");
   if (idtype < P_ALL || idtype > P_PIDFD) throw new SyscallError(E.EINVAL, `Bad idtype ${idtype}`);
   if (idtype === P_PGID && id < 0) throw new SyscallError(E.EINVAL);
-  if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw new SyscallError(E.EINVAL, "No event to wait for");
   if (idtype === P_PIDFD) throw new SyscallError(E.EINVAL, "pidfds are not supported");
   if (idtype === P_PID && id <= 0) throw new SyscallError(E.EINVAL, `Bad pid ${id}`);
+  // After the child was collected (a bad pointer is EFAULT with the child gone all the same), Linux writes the
+  // (uncounted, all zero) resource usage of a child found, then these fields of the siginfo alone: signo, errno, code,
+  // pid, uid, status.
   const writeInfo = (child: Process | undefined, event: ChildEvent) => {
-    if (infop === 0) return;
-    const b = new StructBuf(128);
-    if (child !== undefined) {
-      b.u32(0, SIGCHLD);
-      b.u32(8, event === "ended" ? childEndCode(child) : event === "stopped" ? CLD_STOPPED : CLD_CONTINUED);
-      b.u32(16, child.pid);
-      b.u32(20, child.creds.uid.real);
-      b.u32(24, event === "ended" ? childEndStatus(child) : event === "stopped" ? child.stopSignal : SIGCONT);
+    if (child !== undefined && rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
+    if (infop !== 0) {
+      proc.mem.check(infop, SIGINFO_SIZE, "write");
+      const fields = child === undefined ? [0, 0, 0, 0, 0, 0] : [
+        SIGCHLD,
+        0,
+        event === "ended" ? childEndCode(child) : event === "stopped" ? CLD_STOPPED : CLD_CONTINUED,
+        child.pid,
+        child.creds.uid.real,
+        event === "ended" ? childEndStatus(child) : event === "stopped" ? child.stopSignal : SIGCONT,
+      ];
+      // At 0, 4, 8 and (after the union's alignment) 16, 20, 24: the padding at 12 is left as it was.
+      fields.forEach((v, i) => proc.mem.writeU32(infop + (i < 3 ? 4 * i : 4 * i + 4), v >>> 0));
     }
-    b.writeTo(proc.mem, infop);
   };
   return waitChild(
     () => idtype === P_PID ? childrenOf(proc, id) : proc.children,
     (options & WNOHANG) !== 0,
     options,
     (child, event) => {
-      writeInfo(child, event);
       if (!(options & WNOWAIT)) {
         if (event === "ended") reap(proc, child);
         else child.waitEvent = undefined;
       }
+      writeInfo(child, event);
       return 0;
     },
     () => (writeInfo(undefined, "ended"), 0),
@@ -534,7 +549,6 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)) {
     throw new SyscallError(E.EINVAL, `Bad options ${a[2]}`);
   }
-  if (wstatus !== 0) proc.mem.check(wstatus, 4, "write");
   const events = WEXITED | (options & (WUNTRACED | WCONTINUED));
   return waitChild(() => childrenOf(proc, pid), (options & WNOHANG) !== 0, events, (child, event) => {
     // A stopped child's status is its signal and 0x7f, a continued one's 0xffff.
@@ -543,11 +557,12 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       : event === "stopped"
       ? (child.stopSignal << 8) | 0x7f
       : 0xffff;
+    // Collected first, then told (Linux's order: a bad pointer is EFAULT with the child gone all the same).
+    if (event === "ended") reap(proc, child);
+    else child.waitEvent = undefined;
     if (wstatus !== 0) proc.mem.writeU32(wstatus, status);
     // The child's resource usage is not counted: all zero.
     if (rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
-    if (event === "ended") reap(proc, child);
-    else child.waitEvent = undefined;
     return child.pid;
   }, () => 0);
 }

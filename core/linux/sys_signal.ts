@@ -178,12 +178,34 @@ function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
-/** Queues `sig` for thread `tid` of the guest (`tkill`, `tgkill`). */
-function signalThread(proc: Process, cpu: Cpu, tid: number, sig: number): number {
-  const self = proc.thread(cpu);
-  const t = tid === self.tid ? self : proc.threads.get(tid);
-  if (t === undefined || t.exited) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
-  if (sig !== 0) sendSignal(proc, { signo: sig, code: SI_TKILL, pid: proc.pid, uid: proc.creds.uid.real, tid });
+/**
+ * The process of plume's whose thread `tid` is (in thread group `tgid`, when
+ * given): the caller's own or another made by `fork`. Undefined when there
+ * is none, or the thread ended; a process that ended but was not collected
+ * yet (a zombie) still has its main thread, whose signals go nowhere.
+ */
+function threadOwner(proc: Process, cpu: Cpu, tid: number, tgid?: number): Process | undefined {
+  const has = (p: Process) => {
+    if (p.exitStatus !== null) return tid === p.pid;
+    const t = p === proc && tid === proc.tidOf(cpu) ? proc.thread(cpu) : p.threads.get(tid);
+    return t !== undefined && !t.exited;
+  };
+  if (tgid !== undefined) {
+    const p = tgid === proc.pid ? proc : proc.family.processes.get(tgid);
+    return p !== undefined && has(p) ? p : undefined;
+  }
+  if (has(proc)) return proc;
+  for (const p of proc.family.processes.values()) if (p !== proc && has(p)) return p;
+  return undefined;
+}
+
+/** Queues `sig` for thread `tid` (`tkill`, `tgkill`), of this process or another of plume's. */
+function signalThread(proc: Process, cpu: Cpu, tid: number, sig: number, tgid?: number): number {
+  const target = threadOwner(proc, cpu, tid, tgid);
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
+  if (sig === 0 || target.exitStatus !== null) return 0;
+  if (target !== proc && tid === target.pid && signalHostProgram(target, sig)) return 0;
+  sendSignal(target, { signo: sig, code: SI_TKILL, pid: proc.pid, uid: proc.creds.uid.real, tid });
   return 0;
 }
 
@@ -196,48 +218,65 @@ function sysTkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
 function sysTgkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const tgid = a[0] | 0, tid = a[1] | 0, sig = a[2] | 0;
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad tgkill arguments");
-  if (tgid !== proc.pid) throw new SyscallError(E.ESRCH, `No thread group ${tgid}`);
-  return signalThread(proc, cpu, tid, sig);
+  return signalThread(proc, cpu, tid, sig, tgid);
 }
 
 /** The first real-time signal number (the kernel's; glibc keeps two for itself above it). */
 const SIGRTMIN_KERNEL = 32;
 
-/** The `siginfo_t` a sender gave (`rt_sigqueueinfo`), checked as Linux does. */
-function queuedInfo(proc: Process, cpu: Cpu, sig: number, addr: number, tid: number): PendingSignal {
+/**
+ * The `siginfo_t` a sender gave (`rt_sigqueueinfo`) for process `target`
+ * (whose pid, or thread group, the caller named as `named`), checked as
+ * Linux does.
+ */
+function queuedInfo(
+  proc: Process,
+  cpu: Cpu,
+  target: Process,
+  named: number,
+  sig: number,
+  addr: number,
+  tid: number,
+): PendingSignal {
   if (sig === 0) return { signo: 0, code: 0, pid: 0, uid: 0, tid };
   const info = proc.mem.readBytes(addr, SIGINFO_SIZE);
   const v = new DataView(info.buffer);
   const code = v.getInt32(8, true);
-  // Only the kernel may claim kernel or kill() origins, except the main thread towards its own process.
-  if ((code >= 0 || code === SI_TKILL) && proc.tidOf(cpu) !== proc.pid) {
+  // Only the kernel may claim kernel or kill() origins, except a thread towards the process it names by its own id.
+  if ((code >= 0 || code === SI_TKILL) && proc.tidOf(cpu) !== named) {
     throw new SyscallError(E.EPERM, `si_code ${code} is reserved`);
   }
   v.setInt32(0, sig, true);
-  // A real-time signal a process queues itself counts against RLIMIT_SIGPENDING (Linux counts per user; plume per
-  // process): past it, EAGAIN. Without a bound a loop of sigqueue calls with the signal blocked held any number.
-  if (sig >= SIGRTMIN_KERNEL && code < 0 && proc.signals.count >= proc.rlimits.soft(RLIMIT_SIGPENDING)) {
-    throw new SyscallError(E.EAGAIN, `${proc.signals.count} signals pending (RLIMIT_SIGPENDING)`);
+  // A queued real-time signal counts against RLIMIT_SIGPENDING (Linux counts per user; plume per receiving process):
+  // past it, EAGAIN. Without a bound a loop of sigqueue calls with the signal blocked held any number.
+  if (sig >= SIGRTMIN_KERNEL && code < 0 && target.signals.count >= target.rlimits.soft(RLIMIT_SIGPENDING)) {
+    throw new SyscallError(E.EAGAIN, `${target.signals.count} signals pending (RLIMIT_SIGPENDING)`);
   }
   return { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info };
+}
+
+/** Process `pid` of plume's (the caller's own or one made by `fork`), if it exists. */
+function processOf(proc: Process, pid: number): Process | undefined {
+  return pid === proc.pid ? proc : proc.family.processes.get(pid);
 }
 
 function sysRtSigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, sig = a[1] | 0;
   if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
-  if (pid !== proc.pid) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
-  const s = queuedInfo(proc, cpu, sig, a[2], 0);
-  if (sig !== 0) sendSignal(proc, s);
+  const target = pid > 0 ? processOf(proc, pid) : undefined;
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+  const s = queuedInfo(proc, cpu, target, pid, sig, a[2], 0);
+  if (sig !== 0 && target.exitStatus === null) sendSignal(target, s);
   return 0;
 }
 
 function sysRtTgsigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const tgid = a[0] | 0, tid = a[1] | 0, sig = a[2] | 0;
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad arguments");
-  const t = tgid === proc.pid ? proc.threads.get(tid) : undefined;
-  if (t === undefined || t.exited) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
-  const s = queuedInfo(proc, cpu, sig, a[3], tid);
-  if (sig !== 0) sendSignal(proc, s);
+  const target = threadOwner(proc, cpu, tid, tgid);
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
+  const s = queuedInfo(proc, cpu, target, tgid, sig, a[3], tid);
+  if (sig !== 0 && target.exitStatus === null) sendSignal(target, s);
   return 0;
 }
 
@@ -293,13 +332,16 @@ function sysRtSigtimedwait(proc: Process, cpu: Cpu, a: readonly number[]): numbe
   });
 }
 
+/** Linux's longest time (`KTIME_MAX`, 2^63-1 ns) in milliseconds: a longer timeval is taken as it. */
+const KTIME_MAX_MS = 9223372036854.775;
+
 /** Reads a `struct itimerval` (two timevals) as milliseconds. */
 function readItimerval(proc: Process, addr: number): { interval: number; value: number } {
   const v = readStruct(proc.mem, addr, 32);
   const tv = (off: number) => {
     const sec = Number(v.getBigInt64(off, true)), usec = Number(v.getBigInt64(off + 8, true));
     if (sec < 0 || usec < 0 || usec > 999_999) throw new SyscallError(E.EINVAL, `Bad timeval ${sec}.${usec}`);
-    return sec * 1000 + usec / 1000;
+    return Math.min(sec * 1000 + usec / 1000, KTIME_MAX_MS);
   };
   return { interval: tv(0), value: tv(16) };
 }
@@ -307,6 +349,8 @@ function readItimerval(proc: Process, addr: number): { interval: number; value: 
 function writeItimerval(proc: Process, addr: number, t: { interval: number; value: number }): void {
   const b = new StructBuf(32);
   const tv = (off: number, ms: number) => {
+    // KTIME_MAX exactly (its microseconds are past a number's precision).
+    if (ms >= KTIME_MAX_MS) return void b.i64(off, 9223372036).i64(off + 8, 854775);
     // Round up to the microsecond, so an armed timer never reads as disarmed.
     const us = Math.ceil(ms * 1000);
     b.i64(off, Math.floor(us / 1e6)).i64(off + 8, us % 1e6);

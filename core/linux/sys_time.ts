@@ -193,11 +193,12 @@ function sysClockNanosleep(proc: Process, cpu: Cpu, a: readonly number[]): numbe
   if (
     clock !== CLOCK_REALTIME && clock !== CLOCK_MONOTONIC && clock !== CLOCK_BOOTTIME && clock !== CLOCK_TAI
   ) {
-    // Linux's raw and coarse clocks have no sleep, nor have the alarm clocks without a real-time clock device, which
-    // a guest never has (EOPNOTSUPP); sleeping on a CPU clock of one's own thread cannot end; unknown clocks are
-    // invalid.
+    // Linux's raw and coarse clocks and the calling thread's CPU clock have no sleep, nor have the alarm clocks without
+    // a real-time clock device, which a guest never has (EOPNOTSUPP); sleeping on the process's CPU clock is not
+    // modelled; unknown clocks are invalid.
     const noSleep = clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE ||
-      clock === CLOCK_MONOTONIC_COARSE || clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM;
+      clock === CLOCK_MONOTONIC_COARSE || clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM ||
+      clock === CLOCK_THREAD_CPUTIME_ID;
     throw new SyscallError(noSleep ? E.EOPNOTSUPP : E.EINVAL, `Cannot sleep on clock ${clock}`);
   }
   const ts = readValidTimespec(proc.mem, a[2]);

@@ -91,7 +91,10 @@ Deno.test(
     writeTimespec(env, req, -1, 0);
     assertEquals(env.call("nanosleep", req, 0), -E.EINVAL);
     assertEquals(env.call("nanosleep", 0, 0), -E.EFAULT);
-    assertEquals(env.call("clock_nanosleep", 3, 0, req, 0), -E.EINVAL);
+    // The calling thread's CPU clock has no sleep in Linux (qemu-riscv64 answers the system call so); an unknown clock
+    // is invalid.
+    assertEquals(env.call("clock_nanosleep", 3, 0, req, 0), -E.EOPNOTSUPP);
+    assertEquals(env.call("clock_nanosleep", 99, 0, req, 0), -E.EINVAL);
   }),
 );
 

@@ -148,12 +148,12 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
   const nr = cpu.x[35] === 0 && nrLow >= 0 ? nrLow : -1;
   const d = nr >= 0 ? TABLE[nr] : undefined;
   const args = [
-    cpu.getXNumber(10),
-    cpu.getXNumber(11),
-    cpu.getXNumber(12),
-    cpu.getXNumber(13),
-    cpu.getXNumber(14),
-    cpu.getXNumber(15),
+    cpu.getXArg(10),
+    cpu.getXArg(11),
+    cpu.getXArg(12),
+    cpu.getXArg(13),
+    cpu.getXArg(14),
+    cpu.getXArg(15),
   ];
   let raw: bigint[] | undefined;
   if (proc.strace && !d?.strace?.hidden) {
