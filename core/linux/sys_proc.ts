@@ -23,6 +23,18 @@ function isSelf(proc: Process, cpu: Cpu, pid: number): boolean {
   return pid === 0 || pid === proc.pid || pid === proc.tidOf(cpu);
 }
 
+/**
+ * The guest process `pid` names for calls on a process (limits, priority,
+ * scheduling): the caller's own (0, its pid, one of its threads' ids) or
+ * another of plume's, made by `fork`, that has not ended. Undefined when
+ * there is none (`ESRCH`).
+ */
+function processNamed(proc: Process, cpu: Cpu, pid: number): Process | undefined {
+  if (isSelf(proc, cpu, pid) || proc.threads.has(pid)) return proc;
+  const other = proc.family.processes.get(pid);
+  return other !== undefined && other.exitStatus === null ? other : undefined;
+}
+
 function sysGetgroups(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const size = a[0] | 0;
   const groups = proc.creds.groups;
@@ -112,9 +124,10 @@ function writeRlimit(proc: Process, addr: number, l: { cur: bigint; max: bigint 
 function sysPrlimit64(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, resource = a[1] >>> 0;
   const next = a[2] !== 0 ? readRlimit(proc, a[2]) : undefined;
-  if (!isSelf(proc, cpu, pid)) throw new SyscallError(E.ESRCH, `No process ${pid} to limit`);
-  const old = proc.rlimits.get(resource);
-  if (next) proc.rlimits.set(resource, next);
+  const target = processNamed(proc, cpu, pid);
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} to limit`);
+  const old = target.rlimits.get(resource);
+  if (next) target.rlimits.set(resource, next);
   if (a[3] !== 0) writeRlimit(proc, a[3], old);
   return 0;
 }
@@ -139,14 +152,14 @@ const CPUMASK_SIZE = 8;
 
 function sysSchedGetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const len = a[1] >>> 0;
-  if (!isSelf(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
+  if (!processNamed(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
   if (len < CPUMASK_SIZE || len % 8 !== 0) throw new SyscallError(E.EINVAL, `Bad mask size ${len}`);
   new StructBuf(CPUMASK_SIZE).u8(0, 1).writeTo(proc.mem, a[2]);
   return CPUMASK_SIZE;
 }
 
 function sysSchedSetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  if (!isSelf(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
+  if (!processNamed(proc, cpu, a[0] | 0)) throw new SyscallError(E.ESRCH, `No thread ${a[0] | 0}`);
   const len = Math.min(a[1] >>> 0, CPUMASK_SIZE);
   const mask = proc.mem.readBytes(a[2], len);
   if (len === 0 || (mask[0] & 1) === 0) throw new SyscallError(E.EINVAL, "The mask excludes the only CPU");
@@ -155,30 +168,35 @@ function sysSchedSetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): num
 
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
-/** Checks `which`/`who` of the priority calls; only the guest itself is known. */
-function priorityTarget(proc: Process, cpu: Cpu, which: number, who: number): void {
+/**
+ * The process `which`/`who` of the priority calls name: one of the guest's
+ * for a process id; for the caller's process group or user, the caller (the
+ * groups are not modelled, and other host processes are out of sight).
+ */
+function priorityTarget(proc: Process, cpu: Cpu, which: number, who: number): Process {
   if (which !== PRIO_PROCESS && which !== PRIO_PGRP && which !== PRIO_USER) {
     throw new SyscallError(E.EINVAL, `Bad which ${which}`);
   }
-  const self = which === PRIO_USER
-    ? who === 0 || who === proc.creds.uid.real
+  const target = which === PRIO_USER
+    ? who === 0 || who === proc.creds.uid.real ? proc : undefined
     : which === PRIO_PGRP
-    ? who === 0 || who === hostSession().pgrp
-    : isSelf(proc, cpu, who);
-  if (!self) throw new SyscallError(E.ESRCH, `No target ${who}`);
+    ? who === 0 || who === hostSession().pgrp ? proc : undefined
+    : processNamed(proc, cpu, who);
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No target ${who}`);
+  return target;
 }
 
 function sysGetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
+  const target = priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
   // The system call returns 20 - nice so that the result is never negative.
-  return 20 - proc.nice;
+  return 20 - target.nice;
 }
 
 function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
+  const target = priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
   const nice = Math.max(-20, Math.min(19, a[2] | 0));
-  if (nice < proc.nice) throw new SyscallError(E.EACCES, `Lowering nice to ${nice} needs CAP_SYS_NICE`);
-  proc.nice = nice;
+  if (nice < target.nice) throw new SyscallError(E.EACCES, `Lowering nice to ${nice} needs CAP_SYS_NICE`);
+  target.nice = nice;
   return 0;
 }
 
@@ -370,11 +388,11 @@ function sysGetrandom(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5;
 
 /** The guest's threads run under plume's own scheduler: Linux's view of them is "SCHED_OTHER, priority 0". */
-function schedTarget(proc: Process, cpu: Cpu, pid: number): void {
+function schedTarget(proc: Process, cpu: Cpu, pid: number): Process {
   if (pid < 0) throw new SyscallError(E.EINVAL, `Bad pid ${pid}`);
-  if (pid !== 0 && pid !== proc.pid && !proc.threads.has(pid) && !isSelf(proc, cpu, pid)) {
-    throw new SyscallError(E.ESRCH, `No thread ${pid}`);
-  }
+  const target = processNamed(proc, cpu, pid);
+  if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${pid}`);
+  return target;
 }
 
 function sysSchedGetparam(proc: Process, cpu: Cpu, a: readonly number[]): number {
@@ -391,7 +409,7 @@ function sysSchedSetparam(proc: Process, cpu: Cpu, a: readonly number[]): number
 }
 
 function sysSchedSetscheduler(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  schedTarget(proc, cpu, a[0] | 0);
+  const target = schedTarget(proc, cpu, a[0] | 0);
   const policy = (a[1] | 0) & ~SCHED_RESET_ON_FORK;
   const prio = proc.mem.readU32(a[2]) | 0;
   if (![SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE].includes(policy)) {
@@ -401,7 +419,7 @@ function sysSchedSetscheduler(proc: Process, cpu: Cpu, a: readonly number[]): nu
   if (realtime ? prio < 1 || prio > 99 : prio !== 0) throw new SyscallError(E.EINVAL, `Bad priority ${prio}`);
   // Real-time policies need CAP_SYS_NICE; the others change nothing plume does, but are reported back.
   if (realtime) throw new SyscallError(E.EPERM, "Real-time scheduling needs CAP_SYS_NICE");
-  proc.schedPolicy = a[1] | 0;
+  target.schedPolicy = a[1] | 0;
   return 0;
 }
 
@@ -615,7 +633,7 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("waitid", sysWaitid),
   def("sched_getparam", sysSchedGetparam),
   def("sched_setparam", sysSchedSetparam),
-  def("sched_getscheduler", (p, c, a) => (schedTarget(p, c, a[0] | 0), p.schedPolicy)),
+  def("sched_getscheduler", (p, c, a) => schedTarget(p, c, a[0] | 0).schedPolicy),
   def("sched_setscheduler", sysSchedSetscheduler),
   def("sched_get_priority_max", (_p, _c, a) => sysSchedPriority(a, true)),
   def("sched_get_priority_min", (_p, _c, a) => sysSchedPriority(a, false)),

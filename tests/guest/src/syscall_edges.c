@@ -18,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <sys/time.h>
+#include <sys/resource.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -223,6 +225,14 @@ int main(void) {
   if (c == 0) {
     for (;;) pause();
   }
+  /* Calls on another process of the guest's (plume: ESRCH). */
+  struct rlimit rl;
+  show("prlimit(child) read", prlimit(c, RLIMIT_NOFILE, 0, &rl));
+  show("setpriority(child, 5)", setpriority(PRIO_PROCESS, c, 5));
+  show("getpriority(child)", getpriority(PRIO_PROCESS, c));
+  cpu_set_t cs;
+  show("sched_getaffinity(child)", sched_getaffinity(c, sizeof cs, &cs));
+  show("sched_getscheduler(child)", sched_getscheduler(c));
   union sigval sv = {.sival_int = 5};
   show("sigqueue(child, 0)", sigqueue(c, 0, sv));
   show("tkill(child, 0)", syscall(SYS_tkill, c, 0));
