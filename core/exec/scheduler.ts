@@ -333,6 +333,11 @@ export class Scheduler {
       call.waiter.cancel();
       return true;
     }
+    // The calls a stop ends fail with EINTR once the process runs again, handler or not.
+    if (call.stopped) {
+      if (!interruptBlockedCall(proc, t, false)) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+      return true;
+    }
     // A wait that is over ends with its result even when a signal came meanwhile (whose handler then runs on the
     // way back, as Linux does): a waitpid whose child's SIGCHLD has a handler returns the child, not EINTR.
     if (pollBlockedCall(proc, t, now)) {

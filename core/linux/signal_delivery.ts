@@ -161,6 +161,7 @@ function stops(proc: Process, signo: number): boolean {
 function stopProcess(proc: Process, signo: number): void {
   proc.stopSignal = signo;
   proc.waitEvent = "stopped";
+  for (const t of proc.threads.values()) if (t.call?.waiter.endsOnStop) t.call.stopped = true;
   // The running thread leaves its slice now: a signal taken on the way back from a system call (raise(SIGSTOP))
   // was followed by the rest of the slice, and the child ran on (a reviewing helper's finding).
   proc.reschedule = true;

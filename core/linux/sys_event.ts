@@ -405,8 +405,9 @@ function epollWait(
   throw new Blocked({
     what: `epoll_pwait on ${ep.size} descriptor(s)`,
     deadline,
-    // Linux's EINTR whenever a handler runs.
+    // Linux's EINTR whenever a handler runs, and after a stop.
     restart: "eintr",
+    endsOnStop: true,
     hostFds: hostFds.length ? hostFds : undefined,
     poll(now) {
       const k = deliver();

@@ -327,6 +327,7 @@ function sysRtSigtimedwait(proc: Process, cpu: Cpu, a: readonly number[]): numbe
     what: "rt_sigtimedwait",
     deadline,
     restart: "eintr",
+    endsOnStop: true,
     poll: (at) => take() ?? (at >= deadline ? -E.EAGAIN : undefined),
     cancel() {},
   });

@@ -26,6 +26,8 @@ export interface BlockedCall {
   readonly nr: number;
   /** Raw argument registers, for the `-strace` result (undefined without `-strace`). */
   readonly straceArgs: readonly bigint[] | undefined;
+  /** Set when the process stopped during a wait that a stop ends (`Waiter.endsOnStop`): it fails with `EINTR`. */
+  stopped?: boolean;
 }
 
 /**

@@ -33,6 +33,12 @@ export interface Waiter {
   /** How a signal handler ends the wait. */
   readonly restart: RestartPolicy;
   /**
+   * True for the calls Linux fails with `EINTR` once their process was
+   * stopped and continued, even without a handler (signal(7): `epoll_wait`,
+   * `sigtimedwait`, `sigwaitinfo`): a stop ends the wait.
+   */
+  readonly endsOnStop?: boolean;
+  /**
    * Host descriptors whose readiness may end the wait (a read of the
    * host's stdin): when every thread waits, the scheduler sleeps in a host
    * `poll` on them instead of calling this a deadlock.

@@ -24,7 +24,7 @@
  *         and WNOWAIT, the parent's SIGCHLD with CLD_STOPPED unless SA_NOCLDSTOP), a stopped child runs
  *         nothing (not even a blocked read that data would end), SIGCONT continues it (WCONTINUED,
  *         CLD_CONTINUED), a handled SIGTSTP does not stop, SIGKILL ends a stopped child, raise(SIGSTOP)
- *         stops at once; `jobs nocldstop`
+ *         stops at once, a stop ends epoll_wait and sigtimedwait with EINTR; `jobs nocldstop`
  *         also checks that SA_NOCLDSTOP keeps the stop's SIGCHLD away (qemu-user 7.2 does not)
  *
  * Output holds only relations and counts (no addresses or times). */
@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -745,6 +746,40 @@ static int jobs(int nocldstop) {
   kill(s, SIGCONT);
   check(read(self_pipe[0], &b, 1) == 1 && b == 'y', "continued, it goes on after raise");
   check(waitpid(s, &st, 0) == s && WIFEXITED(st) && WEXITSTATUS(st) == 3, "and exits");
+  /* A stop ends epoll_wait and sigtimedwait: once continued they fail with EINTR, with no handler (signal(7));
+   * plume let them wait on. The child says it is about to wait, and is stopped well after. */
+  for (int which = 0; which < 2; which++) {
+    int ready[2], result[2];
+    if (pipe(ready) != 0 || pipe(result) != 0) return 1;
+    pid_t w = fork();
+    if (w == 0) {
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int ep = epoll_create1(0), idle[2];
+      if (pipe(idle) != 0) _exit(1);
+      struct epoll_event ev = {EPOLLIN, {0}};
+      epoll_ctl(ep, EPOLL_CTL_ADD, idle[0], &ev);
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGUSR2);
+      sigprocmask(SIG_BLOCK, &set, 0);
+      struct timespec ten = {10, 0};
+      (void)!write(ready[1], "r", 1);
+      errno = 0;
+      int r = which == 0 ? epoll_wait(ep, &ev, 1, 10000) : sigtimedwait(&set, 0, &ten);
+      char out = r < 0 && errno == EINTR ? 'I' : 'x';
+      (void)!write(result[1], &out, 1);
+      _exit(0);
+    }
+    (void)!read(ready[0], &b, 1);
+    usleep(300000);
+    kill(w, SIGSTOP);
+    check(waitpid(w, &st, WUNTRACED) == w && WIFSTOPPED(st), "stopped while it waits");
+    kill(w, SIGCONT);
+    check(read(result[0], &b, 1) == 1 && b == 'I',
+          which == 0 ? "epoll_wait fails with EINTR after the stop" : "sigtimedwait fails with EINTR after the stop");
+    waitpid(w, &st, 0);
+  }
   printf("jobs: %d failure(s)\n", failures);
   return failures != 0;
 }
