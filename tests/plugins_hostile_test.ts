@@ -290,6 +290,24 @@ Deno.test("a plugin that resets at every translation is ended, and another plugi
   assertEquals(counts.exec(err)?.[0], want, err);
 });
 
+Deno.test("a plugin that resets once from a translation callback goes on, whatever its completion asks next", async () => {
+  const plugin = join(ROOT, "tests/plugins/reset_once.ts");
+  const ref = await reference();
+  const cases: [string, RegExp][] = [
+    ["", /^reset 1 done at translation 50\ntranslations \d+, blocks \d+, resets 1\n$/],
+    [",at=1", /^reset 1 done at translation 1\ntranslations \d+, blocks \d+, resets 1\n$/],
+    // An uninstall from the completion goes ahead (the reset rule once took it for a second reset and ended it).
+    [",uninstall", /^reset 1 done at translation 50\nuninstalled at translation 50\n$/],
+    // A reset asked for while one completes is ignored, as QEMU's plugin_reset_uninstall does.
+    [",nested", /^reset 1 done at translation 50\ntranslations \d+, blocks \d+, resets 1\n$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await runPlume([PROGRAM, "20"], { flags: ["-d", "plugin", "-plugin", plugin + args] });
+    assertEquals([r.status, text(r.stdout)], [ref.status, text(ref.stdout)], args);
+    assertMatch(text(r.stderr), want, args);
+  }
+});
+
 Deno.test("a granted permission works, and only for that instance", async () => {
   const granted = join(await tempDir("plume-granted-"), "granted");
   await Deno.writeTextFile(granted, "twelve chars");

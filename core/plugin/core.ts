@@ -463,6 +463,9 @@ export class PluginCore implements VcpuHooks {
     // A translation happens between blocks: lifecycle completions are safe now, and after a flush
     // no code holding old synchronous callback ids can run again.
     this.completeLifecycle();
+    // What completion callbacks asked for is theirs, not this translation's (endResetLoops counts the latter).
+    this.checkAttention();
+    const dueBefore = this.instances.filter((inst) => inst.completionDue);
     if (this.flushedSinceReclaim) {
       this.flushedSinceReclaim = false;
       this.syncTargets = [];
@@ -494,7 +497,7 @@ export class PluginCore implements VcpuHooks {
       });
     }
     this.checkAttention();
-    this.endResetLoops(tb);
+    this.endResetLoops(tb, dueBefore);
     if (!instr) return undefined;
     mergeInlineAdds(instr, tb);
     const empty = instr.block.length === 0 && instr.insn.every((l) => l.length === 0) &&
@@ -508,12 +511,14 @@ export class PluginCore implements VcpuHooks {
    * plugin that resets at that translation too would never let the block run
    * instrumented, nor any other plugin's instrumentation of it, each call
    * answered at once (out of the watchdog's reach): the second reset in a
-   * row ends it. (One in a while is QEMU's own use of a reset.)
+   * row ends it. (One in a while is QEMU's own use of a reset.) Only requests
+   * the translation callbacks made count: not one a completion callback made
+   * just before them (`dueBefore`), such as an uninstall after a reset.
    */
-  private endResetLoops(tb: TranslationBlock): void {
+  private endResetLoops(tb: TranslationBlock, dueBefore: readonly PluginInstance[]): void {
     for (const inst of this.instances) {
       if (!inst.alive) continue;
-      if (!inst.completionDue) {
+      if (!inst.completionDue || dueBefore.includes(inst)) {
         inst.resetsInARow = 0;
         continue;
       }

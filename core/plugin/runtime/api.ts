@@ -602,7 +602,9 @@ export function qemu_plugin_reset(id: PluginId, cb: UdataCb, userdata?: unknown)
 
 function lifecycle(uninstall: boolean, cb: AnyFn, ud: unknown, fn: string): void {
   if (instance.installing) throw new PluginApiError(`${fn}: called from qemu_plugin_install`);
-  if (instance.pending) return; // Already on its way; QEMU ignores repeated requests too.
+  // Already on its way, or a reset asked for by the reset's own completion callback: QEMU ignores those too (its
+  // plugin_reset_uninstall, while `resetting`); an uninstall from there goes ahead.
+  if (instance.pending || (!uninstall && instance.completingReset)) return;
   instance.pending = { uninstall, cb, ud };
   for (const key of Object.keys(CB)) (CB as Record<string, unknown[]>)[key] = [];
   publishEvents();

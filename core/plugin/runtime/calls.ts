@@ -311,7 +311,12 @@ function callComplete(): void {
   instance.pending = undefined;
   if (p) {
     const list: [AnyFn, unknown][] = [[p.cb, p.ud]];
-    each(list, "uninstall/reset completion callback", (ud) => withUd([instance.id], ud));
+    instance.completingReset = !p.uninstall;
+    try {
+      each(list, "uninstall/reset completion callback", (ud) => withUd([instance.id], ud));
+    } finally {
+      instance.completingReset = false;
+    }
   }
   publishEvents();
 }

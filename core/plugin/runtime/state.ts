@@ -187,6 +187,8 @@ export const instance = {
   installing: false,
   /** Set once `qemu_plugin_uninstall` or `qemu_plugin_reset` was called, until completion. */
   pending: undefined as undefined | { uninstall: boolean; cb: AnyFn; ud: unknown },
+  /** True while a reset's completion callback runs: a reset asked for then is ignored, as QEMU's is. */
+  completingReset: false,
   /** Guest-state access allowed in the running callback. */
   access: ACCESS.NONE as number,
   /** True while inside a synchronous call whose vCPU is known (requests may be made). */
