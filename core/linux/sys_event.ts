@@ -178,7 +178,7 @@ export class EpollFile extends OpenFile {
    * the end, as Linux's ready list moves an entry it reported and that stays
    * ready, so that a wait for fewer events than are ready gets to them all.
    */
-  private order: Interest[] = [];
+  private readonly order = new Set<Interest>();
   /** How many registrations the set holds. */
   size = 0;
   private readonly ino = nextAnonIno++;
@@ -197,7 +197,7 @@ export class EpollFile extends OpenFile {
     const list = this.byNumber.get(it.fd);
     if (list === undefined) this.byNumber.set(it.fd, [it]);
     else list.push(it);
-    this.order.push(it);
+    this.order.add(it);
     this.size++;
   }
 
@@ -208,50 +208,73 @@ export class EpollFile extends OpenFile {
     if (i < 0) return;
     list.splice(i, 1);
     if (list.length === 0) this.byNumber.delete(it.fd);
-    const at = this.order.indexOf(it);
-    if (at >= 0) this.order.splice(at, 1);
+    this.order.delete(it);
     this.size--;
   }
 
   /** Every registration whose file is still open (those of closed files leave the set now). */
   private *watched(): Generator<Interest> {
-    for (const it of [...this.order]) {
+    // A set's iteration goes on past entries deleted meanwhile.
+    for (const it of this.order) {
       if (it.file.refs > 0) yield it;
       else this.remove(it);
     }
   }
 
+  /** Moves a registration to the end of the order (reported, or modified while ready: Linux's ready list). */
+  moveToBack(it: Interest): void {
+    if (this.order.delete(it)) this.order.add(it);
+  }
+
   /** The epoll sets this one watches (open ones). */
   private nested(): EpollFile[] {
-    return this.order.filter((it) => it.file instanceof EpollFile && it.file.refs > 0).map((it) =>
-      it.file as EpollFile
-    );
+    const out: EpollFile[] = [];
+    for (const it of this.order) if (it.file instanceof EpollFile && it.file.refs > 0) out.push(it.file);
+    return out;
   }
 
   /**
    * Whether watching `inner` would close a loop back to this set or nest
    * sets deeper than Linux allows (`ep_loop_check`: the levels below `inner`,
    * itself, and the sets above this one, at most {@link EP_MAX_NESTS}).
-   * Sets above are found among `sets`, the caller's open epoll sets.
+   * Sets above are found among `sets`, the caller's open epoll sets. Each
+   * set's depth is found once, as Linux marks the sets it visited: a tree of
+   * sets, each in every set of the level above, has paths by the million (a
+   * reviewing helper's 120 sets took over a minute).
    */
   loopsOrNestsTooDeep(inner: EpollFile, sets: readonly EpollFile[]): boolean {
-    const below = (ep: EpollFile, depth: number): number => {
+    const below = new Map<EpollFile, number>();
+    const depthBelow = (ep: EpollFile, level: number): number => {
+      const known = below.get(ep);
+      if (known !== undefined) return known;
       let most = 0;
       for (const n of ep.nested()) {
-        if (n === this || depth > EP_MAX_NESTS) return EP_MAX_NESTS + 1;
-        most = Math.max(most, below(n, depth + 1) + 1);
+        if (n === this || level > EP_MAX_NESTS) {
+          most = EP_MAX_NESTS + 1;
+          break;
+        }
+        most = Math.max(most, depthBelow(n, level + 1) + 1);
         if (most > EP_MAX_NESTS) break;
       }
+      below.set(ep, most);
       return most;
     };
-    const above = (ep: EpollFile, depth: number): number => {
-      if (depth > EP_MAX_NESTS) return depth;
+    const depth = depthBelow(inner, 0);
+    if (depth > EP_MAX_NESTS) return true;
+    const parents = new Map<EpollFile, EpollFile[]>();
+    for (const s of sets) for (const n of s.nested()) parents.set(n, [...parents.get(n) ?? [], s]);
+    const above = new Map<EpollFile, number>();
+    const depthAbove = (ep: EpollFile, level: number): number => {
+      const known = above.get(ep);
+      if (known !== undefined) return known;
       let most = 0;
-      for (const s of sets) if (s.nested().includes(ep)) most = Math.max(most, above(s, depth + 1) + 1);
+      if (level <= EP_MAX_NESTS) {
+        for (const p of parents.get(ep) ?? []) most = Math.max(most, depthAbove(p, level + 1) + 1);
+      }
+      above.set(ep, most);
       return most;
     };
-    const depth = below(inner, 0);
-    return depth > EP_MAX_NESTS || depth + 1 + above(this, 0) > EP_MAX_NESTS;
+    return depth + 1 + depthAbove(this, 0) > EP_MAX_NESTS;
   }
 
   read(_dst: Uint8Array): number {
@@ -275,10 +298,7 @@ export class EpollFile extends OpenFile {
       reported.push(it);
       if (it.events & EPOLLONESHOT) it.disabled = true;
     }
-    if (reported.length > 0) {
-      const moved = new Set(reported);
-      this.order = [...this.order.filter((it) => !moved.has(it)), ...reported];
-    }
+    for (const it of reported) this.moveToBack(it);
     return out;
   }
 
@@ -334,7 +354,8 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const epfd = a[0] | 0, op = a[1] | 0, fd = a[2] | 0;
   // Linux's order: the event is read first, then both descriptors are looked up, then the set checked.
   const hasEvent = op === EPOLL_CTL_ADD || op === EPOLL_CTL_MOD;
-  const v = hasEvent ? readStruct(proc.mem, a[3], EVENT_SIZE) : undefined;
+  // Linux reads it for every operation but DEL (ep_op_has_event), an unknown one too.
+  const v = op !== EPOLL_CTL_DEL ? readStruct(proc.mem, a[3], EVENT_SIZE) : undefined;
   const events = v?.getUint32(0, true) ?? 0, data = v?.getBigUint64(8, true) ?? 0n;
   const epFile = proc.fds.opened(epfd), file = proc.fds.opened(fd);
   // Regular files and directories are always ready: Linux refuses to watch them.
@@ -369,8 +390,11 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (op === EPOLL_CTL_MOD && !existing) throw new SyscallError(E.ENOENT, `fd ${fd} is not in the set`);
   if (existing?.exclusive) throw new SyscallError(E.EINVAL, `fd ${fd} was added with EPOLLEXCLUSIVE`);
   const kept = events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE);
-  if (existing) Object.assign(existing, { events: kept, data, disabled: false });
-  else ep.add({ fd, file, events: kept, data, disabled: false, exclusive: (events & EPOLLEXCLUSIVE) !== 0 });
+  if (existing) {
+    Object.assign(existing, { events: kept, data, disabled: false });
+    // Linux puts an entry that is ready after the change at the end of its ready list.
+    if (file.pollEvents() & (kept | ALWAYS)) ep.moveToBack(existing);
+  } else ep.add({ fd, file, events: kept, data, disabled: false, exclusive: (events & EPOLLEXCLUSIVE) !== 0 });
   return 0;
 }
 
@@ -381,16 +405,20 @@ function epollWait(
   a: readonly number[],
   deadline: number,
 ): number {
-  // Linux's order: the count, the buffer, then the descriptor.
+  // Linux's order: the signal mask, the count, the buffer, then the descriptor.
+  let mask: bigint | undefined;
+  if (a[4] !== 0) {
+    if (a[5] !== 8) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[5]}`);
+    mask = readStruct(proc.mem, a[4], 8).getBigUint64(0, true) & ~UNBLOCKABLE;
+  }
   const addr = a[1], max = a[2] | 0;
   if (max <= 0 || max > EP_MAX_EVENTS) throw new SyscallError(E.EINVAL, `Bad maxevents ${max}`);
   proc.mem.check(addr, max * EVENT_SIZE, "write");
   const ep = epollOf(proc, a[0] | 0);
-  if (a[4] !== 0) {
-    if (a[5] !== 8) throw new SyscallError(E.EINVAL, `Bad sigset size ${a[5]}`);
+  if (mask !== undefined) {
     const t = proc.thread(cpu);
     t.savedMask = t.blocked;
-    t.blocked = readStruct(proc.mem, a[4], 8).getBigUint64(0, true) & ~UNBLOCKABLE;
+    t.blocked = mask;
   }
   const deliver = (): number => {
     const ready = ep.collect(max);

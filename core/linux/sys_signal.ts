@@ -226,8 +226,8 @@ const SIGRTMIN_KERNEL = 32;
 
 /**
  * The `siginfo_t` a sender gave (`rt_sigqueueinfo`) for process `target`
- * (whose pid, or thread group, the caller named as `named`), checked as
- * Linux does.
+ * (whose pid, or thread id, the caller named as `named`), checked as Linux
+ * does.
  */
 function queuedInfo(
   proc: Process,
@@ -275,7 +275,8 @@ function sysRtTgsigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): num
   if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad arguments");
   const target = threadOwner(proc, cpu, tid, tgid);
   if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
-  const s = queuedInfo(proc, cpu, target, tgid, sig, a[3], tid);
+  // The sender may claim a kill()'s origin only towards its own thread (Linux compares the tid).
+  const s = queuedInfo(proc, cpu, target, tid, sig, a[3], tid);
   if (sig !== 0 && target.exitStatus === null) sendSignal(target, s);
   return 0;
 }

@@ -285,5 +285,28 @@ int main(void) {
   show("epoll_ctl on a pipe of a closed descriptor", epoll_ctl(xp[0], EPOLL_CTL_ADD, 999, &ee));
   show("epoll_ctl on a pipe of a pipe", epoll_ctl(xp[0], EPOLL_CTL_ADD, xp[1], &ee));
   show("epoll_pwait of a closed descriptor for no events", syscall(SYS_epoll_pwait, 999, &ee, 0, 0, 0, 8));
+  sigset_t none;
+  sigemptyset(&none);
+  show("epoll_pwait of a closed descriptor, sigset size 7", syscall(SYS_epoll_pwait, 999, &ee, 1, 0, &none, 7));
+  show("epoll_ctl with an unknown op and no event", syscall(SYS_epoll_ctl, ring, 99, xp[0], 0));
+  /* An entry modified while ready goes to the back, as one reported does. */
+  struct epoll_event r0 = {EPOLLIN, {.u64 = 0}};
+  show("EPOLL_CTL_MOD of entry 0, ready", epoll_ctl(ring, EPOLL_CTL_MOD, rp[0][0], &r0));
+  printf("%-60s", "one event at a time, three times:");
+  for (int k = 0; k < 3; k++) {
+    struct epoll_event r;
+    printf(" %d", epoll_wait(ring, &r, 1, 0) == 1 ? (int)r.data.u64 : -1);
+  }
+  printf("\n");
+  /* Five levels of sets, each in every set of the level above (plume walked every path: minutes for this). */
+  int level[5][12];
+  for (int l = 0; l < 5; l++)
+    for (int i = 0; i < 12; i++) level[l][i] = epoll_create1(0);
+  int fails = 0;
+  for (int l = 0; l < 4; l++)
+    for (int i = 0; i < 12; i++)
+      for (int j = 0; j < 12; j++) fails += epoll_ctl(level[l][i], EPOLL_CTL_ADD, level[l + 1][j], &ee) != 0;
+  show("a tree of sets five levels deep: refusals", fails);
+  show("a sixth level under it", epoll_ctl(level[4][0], EPOLL_CTL_ADD, e2, &ee));
   return 0;
 }
