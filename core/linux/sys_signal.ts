@@ -21,17 +21,7 @@ import { FORWARDED_SIGNALS } from "./host_signals.ts";
 import { ITIMER_PROF, ITIMER_REAL } from "./itimers.ts";
 import { dequeueSignal, sendSignal, sigreturn } from "./signal_delivery.ts";
 import { encodeSiginfo, SIGINFO_SIZE } from "./signal_frame.ts";
-import {
-  NSIG,
-  type PendingSignal,
-  SI_TKILL,
-  SI_USER,
-  SIG_DFL,
-  sigbit,
-  SIGKILL,
-  SIGSTOP,
-  UNBLOCKABLE,
-} from "./signals.ts";
+import { NSIG, SI_TKILL, SI_USER, SIG_DFL, sigbit, SIGKILL, SIGSTOP, UNBLOCKABLE } from "./signals.ts";
 import { fmtD, fmtPointer, fmtSiginfo, fmtSignal } from "./strace.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
@@ -224,35 +214,42 @@ function sysTgkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
 /** The first real-time signal number (the kernel's; glibc keeps two for itself above it). */
 const SIGRTMIN_KERNEL = 32;
 
-/**
- * The `siginfo_t` a sender gave (`rt_sigqueueinfo`) for process `target`
- * (whose pid, or thread id, the caller named as `named`), checked as Linux
- * does.
- */
-function queuedInfo(
-  proc: Process,
-  cpu: Cpu,
-  target: Process,
-  named: number,
-  sig: number,
-  addr: number,
-  tid: number,
-): PendingSignal {
-  if (sig === 0) return { signo: 0, code: 0, pid: 0, uid: 0, tid };
+/** A `siginfo_t` a sender gave (`rt_sigqueueinfo`), as read from the guest. */
+interface SenderInfo {
+  readonly info: Uint8Array;
+  readonly v: DataView;
+}
+
+/** Reads the sender's `siginfo_t`: first, as Linux does (a bad pointer is `EFAULT`, for signal 0 too). */
+function readSenderInfo(proc: Process, addr: number): SenderInfo {
   const info = proc.mem.readBytes(addr, SIGINFO_SIZE);
-  const v = new DataView(info.buffer);
-  const code = v.getInt32(8, true);
-  // Only the kernel may claim kernel or kill() origins, except a thread towards the process it names by its own id.
+  return { info, v: new DataView(info.buffer) };
+}
+
+/**
+ * Only the kernel may claim kernel or kill() origins, except a thread
+ * towards itself or its process (`named`, the pid or thread id the call
+ * names); checked before the target is looked for.
+ */
+function checkOrigin(proc: Process, cpu: Cpu, given: SenderInfo, named: number): void {
+  const code = given.v.getInt32(8, true);
   if ((code >= 0 || code === SI_TKILL) && proc.tidOf(cpu) !== named) {
     throw new SyscallError(E.EPERM, `si_code ${code} is reserved`);
   }
+}
+
+/** Queues the checked `siginfo_t` to `target` (nothing for signal 0 or a process that ended). */
+function queueInfo(target: Process, sig: number, tid: number, given: SenderInfo): void {
+  if (sig === 0 || target.exitStatus !== null) return;
+  const { info, v } = given;
+  const code = v.getInt32(8, true);
   v.setInt32(0, sig, true);
   // A queued real-time signal counts against RLIMIT_SIGPENDING (Linux counts per user; plume per receiving process):
   // past it, EAGAIN. Without a bound a loop of sigqueue calls with the signal blocked held any number.
   if (sig >= SIGRTMIN_KERNEL && code < 0 && target.signals.count >= target.rlimits.soft(RLIMIT_SIGPENDING)) {
     throw new SyscallError(E.EAGAIN, `${target.signals.count} signals pending (RLIMIT_SIGPENDING)`);
   }
-  return { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info };
+  sendSignal(target, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info });
 }
 
 /** Process `pid` of plume's (the caller's own or one made by `fork`), if it exists. */
@@ -262,22 +259,26 @@ function processOf(proc: Process, pid: number): Process | undefined {
 
 function sysRtSigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, sig = a[1] | 0;
-  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  // Linux's order: the information, its origin, the process, the signal.
+  const given = readSenderInfo(proc, a[2]);
+  checkOrigin(proc, cpu, given, pid);
   const target = pid > 0 ? processOf(proc, pid) : undefined;
   if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
-  const s = queuedInfo(proc, cpu, target, pid, sig, a[2], 0);
-  if (sig !== 0 && target.exitStatus === null) sendSignal(target, s);
+  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  queueInfo(target, sig, 0, given);
   return 0;
 }
 
 function sysRtTgsigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const tgid = a[0] | 0, tid = a[1] | 0, sig = a[2] | 0;
-  if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad arguments");
+  // Linux's order: the information, the ids, its origin (towards the sender's own thread id), the thread, the signal.
+  const given = readSenderInfo(proc, a[3]);
+  if (tgid <= 0 || tid <= 0) throw new SyscallError(E.EINVAL, "Bad ids");
+  checkOrigin(proc, cpu, given, tid);
   const target = threadOwner(proc, cpu, tid, tgid);
   if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
-  // The sender may claim a kill()'s origin only towards its own thread (Linux compares the tid).
-  const s = queuedInfo(proc, cpu, target, tid, sig, a[3], tid);
-  if (sig !== 0 && target.exitStatus === null) sendSignal(target, s);
+  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  queueInfo(target, sig, tid, given);
   return 0;
 }
 

@@ -241,6 +241,13 @@ int main(void) {
   show("waitpid(child)", waitpid(c, &status, 0) == c ? 0 : -1);
   printf("%-60s %d\n", "the child ended by signal", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
   show("tgkill(the collected child)", syscall(SYS_tgkill, c, c, SIGTERM));
+  /* rt_sigqueueinfo reads the information first, then its origin, then looks for the process (plume: ESRCH, 0). */
+  siginfo_t forged;
+  memset(&forged, 0, sizeof forged);
+  forged.si_code = SI_USER;
+  show("rt_sigqueueinfo(a missing process, SI_USER)", syscall(SYS_rt_sigqueueinfo, 999999, SIGUSR1, &forged));
+  show("rt_sigqueueinfo(itself, signal 0, no information)", syscall(SYS_rt_sigqueueinfo, getpid(), 0, 0));
+  show("rt_tgsigqueueinfo(bad ids, no information)", syscall(SYS_rt_tgsigqueueinfo, 0, 0, SIGUSR1, 0));
 
   /* epoll sets in each other: a loop is ELOOP (plume recursed until its stack overflowed: internal error), and so
    * is a fifth level. */
