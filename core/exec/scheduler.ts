@@ -35,7 +35,7 @@ import type { HostSignals } from "../linux/host_signals.ts";
 import type { Process } from "../linux/process.ts";
 import { deliverSignals, sendSignal, signalEffect } from "../linux/signal_delivery.ts";
 import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
-import { interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
+import { finishBlockedCall, interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
 import { type Debugger, runDebugSlice } from "./debug_loop.ts";
@@ -333,9 +333,10 @@ export class Scheduler {
       call.waiter.cancel();
       return true;
     }
-    // The calls a stop ends fail with EINTR once the process runs again, handler or not.
-    if (call.stopped) {
-      if (!interruptBlockedCall(proc, t, false)) this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
+    // A call a stop ended returns what the stop found once the process runs again (EINTR, handler or not, if nothing).
+    if (call.resultAtStop !== undefined) {
+      finishBlockedCall(proc, t, call.resultAtStop);
+      this.hooks?.syscallRet(t.cpu, call.nr, t.cpu.getX(10));
       return true;
     }
     // A wait that is over ends with its result even when a signal came meanwhile (whose handler then runs on the

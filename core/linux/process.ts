@@ -317,3 +317,27 @@ function closedFile(proc: Process, f: OpenFile): void {
   if (f.refs <= 1) locks.releaseAll(f);
   if (locks.holdsRanges(proc)) locks.releaseRanges(fileIdentity(f), proc);
 }
+
+/**
+ * The process of the guest's that `id` names, by its pid or one of its
+ * threads' ids (Linux's `find_task_by_vpid`): the caller's own, or another
+ * of plume's made by `fork`, ended but not collected yet too.
+ *
+ * @example
+ * ```ts
+ * import { Process, processOfId } from "./process.ts";
+ * import { AddressSpace } from "../mem/address_space.ts";
+ * import { strictEqual } from "node:assert";
+ * const proc = new Process(new AddressSpace(1 << 20));
+ * strictEqual(processOfId(proc, proc.pid), proc);
+ * strictEqual(processOfId(proc, -5), undefined);
+ * ```
+ */
+export function processOfId(proc: Process, id: number): Process | undefined {
+  if (id <= 0) return undefined;
+  if (id === proc.pid || proc.threads.has(id)) return proc;
+  const byPid = proc.family.processes.get(id);
+  if (byPid !== undefined) return byPid;
+  for (const p of proc.family.processes.values()) if (p.exitStatus === null && p.threads.has(id)) return p;
+  return undefined;
+}

@@ -13,6 +13,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { DISCON, type VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
+import { E, SyscallError } from "./errno.ts";
 import type { Process } from "./process.ts";
 import {
   defaultAction,
@@ -161,7 +162,21 @@ function stops(proc: Process, signo: number): boolean {
 function stopProcess(proc: Process, signo: number): void {
   proc.stopSignal = signo;
   proc.waitEvent = "stopped";
-  for (const t of proc.threads.values()) if (t.call?.waiter.endsOnStop) t.call.stopped = true;
+  // A wait a stop ends gets its result now: what was there before the stop (a reviewing helper's find: events ready
+  // when the stop came were thrown away), else EINTR, even if what it waits for comes while the process is stopped.
+  for (const t of proc.threads.values()) {
+    const call = t.call;
+    if (!call?.waiter.endsOnStop || call.resultAtStop !== undefined) continue;
+    let result: number | undefined;
+    try {
+      result = call.waiter.poll(performance.now());
+    } catch (err) {
+      if (err instanceof SyscallError) result = -err.errno;
+      else if (err instanceof GuestMemoryError) result = -E.EFAULT;
+      else throw err;
+    }
+    call.resultAtStop = result ?? -E.EINTR;
+  }
   // The running thread leaves its slice now: a signal taken on the way back from a system call (raise(SIGSTOP))
   // was followed by the rest of the slice, and the child ran on (a reviewing helper's finding).
   proc.reschedule = true;

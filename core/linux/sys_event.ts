@@ -391,9 +391,10 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (existing?.exclusive) throw new SyscallError(E.EINVAL, `fd ${fd} was added with EPOLLEXCLUSIVE`);
   const kept = events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE);
   if (existing) {
+    const wasReady = !existing.disabled && (file.pollEvents() & (existing.events | ALWAYS)) !== 0;
     Object.assign(existing, { events: kept, data, disabled: false });
-    // Linux puts an entry that is ready after the change at the end of its ready list.
-    if (file.pollEvents() & (kept | ALWAYS)) ep.moveToBack(existing);
+    // Linux puts an entry that becomes ready by the change at the end of its ready list; one on it stays where it is.
+    if (!wasReady && file.pollEvents() & (kept | ALWAYS)) ep.moveToBack(existing);
   } else ep.add({ fd, file, events: kept, data, disabled: false, exclusive: (events & EPOLLEXCLUSIVE) !== 0 });
   return 0;
 }

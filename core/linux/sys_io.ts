@@ -39,7 +39,7 @@ import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
 import { SocketFile } from "./socket_file.ts";
 import { socketIoctl } from "./sys_socket.ts";
 import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
-import { S_IFBLK, S_IFMT, S_IFREG } from "./stat.ts";
+import { S_IFBLK, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./stat.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** A `size_t` argument: a negative register value is a huge size. */
@@ -971,7 +971,17 @@ function sysSyncFileRange(proc: Process, _cpu: Cpu, a: readonly number[]): numbe
   }
   // A standard stream plume was given is a file too when the host's is one (redirected from or to it).
   const type = f instanceof StdioFile ? f.stat().mode & S_IFMT : -1;
-  const kind = f instanceof HostFile ? f.kind : type === S_IFREG ? "reg" : type === S_IFBLK ? "blk" : undefined;
+  const kind = f instanceof HostFile
+    ? f.kind
+    : type === S_IFREG
+    ? "reg"
+    : type === S_IFBLK
+    ? "blk"
+    : type === S_IFDIR
+    ? "dir"
+    : type === S_IFLNK
+    ? "lnk"
+    : undefined;
   if (kind !== "reg" && kind !== "blk" && kind !== "dir" && kind !== "lnk") throw new SyscallError(E.ESPIPE);
   if (flags & (SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) && f.writable) f.sync(true);
   return 0;

@@ -12,7 +12,14 @@ import { E, SyscallError } from "./errno.ts";
 import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
 import { CAP_LAST_CAP, hostCapabilities, hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
-import { COMM_LEN, commBytes, DEFAULT_TIMER_SLACK_NS, type Process, SCHED_RESET_ON_FORK } from "./process.ts";
+import {
+  COMM_LEN,
+  commBytes,
+  DEFAULT_TIMER_SLACK_NS,
+  type Process,
+  processOfId,
+  SCHED_RESET_ON_FORK,
+} from "./process.ts";
 import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
 import { SIGCHLD, SIGCONT } from "./signals.ts";
 import { Blocked } from "./wait.ts";
@@ -26,13 +33,13 @@ function isSelf(proc: Process, cpu: Cpu, pid: number): boolean {
 /**
  * The guest process `pid` names for calls on a process (limits, priority,
  * scheduling): the caller's own (0, its pid, one of its threads' ids) or
- * another of plume's, made by `fork`, that has not ended. Undefined when
- * there is none (`ESRCH`).
+ * another of plume's, made by `fork`, by its pid or one of its threads'
+ * ids, ended but not collected yet too (Linux's `find_task_by_vpid`).
+ * Undefined when there is none (`ESRCH`).
  */
 function processNamed(proc: Process, cpu: Cpu, pid: number): Process | undefined {
-  if (isSelf(proc, cpu, pid) || proc.threads.has(pid)) return proc;
-  const other = proc.family.processes.get(pid);
-  return other !== undefined && other.exitStatus === null ? other : undefined;
+  if (isSelf(proc, cpu, pid)) return proc;
+  return processOfId(proc, pid);
 }
 
 function sysGetgroups(proc: Process, _cpu: Cpu, a: readonly number[]): number {

@@ -16,7 +16,7 @@ import { E, SyscallError } from "./errno.ts";
 import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
 import { signalHostProgram } from "./host_exec.ts";
 import { hostSession } from "./host_info.ts";
-import type { Process } from "./process.ts";
+import { type Process, processOfId } from "./process.ts";
 import { FORWARDED_SIGNALS } from "./host_signals.ts";
 import { ITIMER_PROF, ITIMER_REAL } from "./itimers.ts";
 import { dequeueSignal, sendSignal, sigreturn } from "./signal_delivery.ts";
@@ -252,17 +252,13 @@ function queueInfo(target: Process, sig: number, tid: number, given: SenderInfo)
   sendSignal(target, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true), tid, info });
 }
 
-/** Process `pid` of plume's (the caller's own or one made by `fork`), if it exists. */
-function processOf(proc: Process, pid: number): Process | undefined {
-  return pid === proc.pid ? proc : proc.family.processes.get(pid);
-}
-
 function sysRtSigqueueinfo(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, sig = a[1] | 0;
   // Linux's order: the information, its origin, the process, the signal.
   const given = readSenderInfo(proc, a[2]);
   checkOrigin(proc, cpu, given, pid);
-  const target = pid > 0 ? processOf(proc, pid) : undefined;
+  // A thread's id names its process too (Linux's kill_proc_info).
+  const target = processOfId(proc, pid);
   if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
   if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
   queueInfo(target, sig, 0, given);

@@ -206,6 +206,14 @@ export function pollBlockedCall(proc: Process, t: ThreadState, now: number): boo
   return true;
 }
 
+/** Ends the system call thread `t` is blocked in with `ret` (decided earlier: `ThreadState.call.resultAtStop`). */
+export function finishBlockedCall(proc: Process, t: ThreadState, ret: number): void {
+  const call = t.call!;
+  t.call = undefined;
+  if (ret === -E.EINTR) call.waiter.cancel();
+  complete(proc, t.cpu, TABLE[call.nr], ret, call.straceArgs);
+}
+
 /**
  * Ends the system call thread `t` is blocked in because a signal handler
  * is about to run: with `restart` the `ecall` runs again when the handler

@@ -26,8 +26,12 @@ export interface BlockedCall {
   readonly nr: number;
   /** Raw argument registers, for the `-strace` result (undefined without `-strace`). */
   readonly straceArgs: readonly bigint[] | undefined;
-  /** Set when the process stopped during a wait that a stop ends (`Waiter.endsOnStop`): it fails with `EINTR`. */
-  stopped?: boolean;
+  /**
+   * For a wait a stop ends (`Waiter.endsOnStop`), what the stop found: the
+   * call's result when it had one already (events ready, the signal
+   * pending), else `-EINTR`, the result once the process runs again.
+   */
+  resultAtStop?: number;
 }
 
 /**

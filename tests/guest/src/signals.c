@@ -780,6 +780,41 @@ static int jobs(int nocldstop) {
           which == 0 ? "epoll_wait fails with EINTR after the stop" : "sigtimedwait fails with EINTR after the stop");
     waitpid(w, &st, 0);
   }
+  /* What was there when the stop came is the call's result, not EINTR (plume threw it away for a while). Whether the
+   * child took it before the stop or not, it reports it: only that is printed. */
+  for (int which = 0; which < 2; which++) {
+    int ready[2], result[2], data[2];
+    if (pipe(ready) != 0 || pipe(result) != 0 || pipe(data) != 0) return 1;
+    pid_t w = fork();
+    if (w == 0) {
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int ep = epoll_create1(0);
+      struct epoll_event ev = {EPOLLIN, {0}};
+      epoll_ctl(ep, EPOLL_CTL_ADD, data[0], &ev);
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGUSR2);
+      sigprocmask(SIG_BLOCK, &set, 0);
+      struct timespec ten = {10, 0};
+      (void)!write(ready[1], "r", 1);
+      int r = which == 0 ? epoll_wait(ep, &ev, 1, 10000) : sigtimedwait(&set, 0, &ten);
+      char out = (which == 0 && r == 1) || (which == 1 && r == SIGUSR2) ? 'R' : 'x';
+      (void)!write(result[1], &out, 1);
+      _exit(0);
+    }
+    (void)!read(ready[0], &b, 1);
+    usleep(300000);
+    if (which == 0) (void)!write(data[1], "d", 1);
+    else kill(w, SIGUSR2);
+    kill(w, SIGSTOP);
+    waitpid(w, &st, WUNTRACED);
+    kill(w, SIGCONT);
+    check(read(result[0], &b, 1) == 1 && b == 'R',
+          which == 0 ? "epoll_wait returns the event there when the stop came"
+                     : "sigtimedwait returns the signal pending when the stop came");
+    waitpid(w, &st, 0);
+  }
   printf("jobs: %d failure(s)\n", failures);
   return failures != 0;
 }
