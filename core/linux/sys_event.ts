@@ -237,7 +237,8 @@ export class EpollFile extends OpenFile {
    * Whether watching `inner` would close a loop back to this set or nest
    * sets deeper than Linux allows (`ep_loop_check`: the levels below `inner`,
    * itself, and the sets above this one, at most {@link EP_MAX_NESTS}).
-   * Sets above are found among `sets`, the caller's open epoll sets. Each
+   * Sets above are found among `sets`, the open epoll sets of the guest's
+   * processes. Each
    * set's depth is found once, as Linux marks the sets it visited: a tree of
    * sets, each in every set of the level above, has paths by the million (a
    * reviewing helper's 120 sets took over a minute).
@@ -373,9 +374,15 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     }
   }
   if (op === EPOLL_CTL_ADD && file instanceof EpollFile) {
-    const sets = proc.fds.openIn(0, Number.MAX_SAFE_INTEGER).map((n) => proc.fds.lookup(n))
-      .filter((f): f is EpollFile => f instanceof EpollFile);
-    if (ep.loopsOrNestsTooDeep(file, sets)) {
+    // The sets above may be held by any of the guest's processes (a forked child keeps one its parent closed).
+    const sets = new Set<EpollFile>();
+    for (const p of [proc, ...proc.family.processes.values()]) {
+      for (const n of p.fds.openIn(0, Number.MAX_SAFE_INTEGER)) {
+        const f = p.fds.lookup(n);
+        if (f instanceof EpollFile) sets.add(f);
+      }
+    }
+    if (ep.loopsOrNestsTooDeep(file, [...sets])) {
       throw new SyscallError(E.ELOOP, `epoll set ${fd} in ${epfd}: a loop, or nested too deep`);
     }
   }

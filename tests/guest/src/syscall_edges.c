@@ -315,5 +315,23 @@ int main(void) {
       for (int j = 0; j < 12; j++) fails += epoll_ctl(level[l][i], EPOLL_CTL_ADD, level[l + 1][j], &ee) != 0;
   show("a tree of sets five levels deep: refusals", fails);
   show("a sixth level under it", epoll_ctl(level[4][0], EPOLL_CTL_ADD, e2, &ee));
+  /* A set above may be held by another process only: the depth counts it (plume looked at the caller's alone). */
+  int top[5];
+  for (int i = 0; i < 5; i++) top[i] = epoll_create1(0);
+  for (int i = 0; i < 3; i++) epoll_ctl(top[i], EPOLL_CTL_ADD, top[i + 1], &ee);
+  int hold[2];
+  if (pipe(hold) != 0) return 1;
+  pid_t keeper = fork();
+  if (keeper == 0) {
+    char k;
+    (void)!read(hold[0], &k, 1);
+    _exit(0);
+  }
+  close(top[0]);
+  int fifth = epoll_create1(0);
+  show("a fourth level, the first held by a child alone", epoll_ctl(top[3], EPOLL_CTL_ADD, top[4], &ee));
+  show("a fifth level under it", epoll_ctl(top[4], EPOLL_CTL_ADD, fifth, &ee));
+  (void)!write(hold[1], "k", 1);
+  waitpid(keeper, 0, 0);
   return 0;
 }
