@@ -655,6 +655,47 @@ static void await_chld(int n) {
   for (int i = 0; i < 2000 && chld_count < n; i++) usleep(1000);
 }
 
+/* A child waits in epoll_wait on a pipe (`which` 0) or in sigtimedwait for SIGUSR2 (1); it says it is about to wait,
+ * and is stopped well after, then continued. With `feed` the pipe is written, or SIGUSR2 sent, just before the stop.
+ * Returns what the wait gave: 'I' for EINTR, 'R' for the event or the signal, 'x' otherwise; `*stopped` tells whether
+ * the child was seen stopped (it may have ended first when fed). */
+static char wait_through_stop(int which, int feed, int *stopped) {
+  int ready[2], result[2], data[2];
+  if (pipe(ready) != 0 || pipe(result) != 0 || pipe(data) != 0) return 'x';
+  pid_t w = fork();
+  if (w == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN, {0}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, data[0], &ev);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    struct timespec ten = {10, 0};
+    (void)!write(ready[1], "r", 1);
+    errno = 0;
+    int r = which == 0 ? epoll_wait(ep, &ev, 1, 10000) : sigtimedwait(&set, 0, &ten);
+    char out = r < 0 && errno == EINTR ? 'I' : (which == 0 && r == 1) || (which == 1 && r == SIGUSR2) ? 'R' : 'x';
+    (void)!write(result[1], &out, 1);
+    _exit(0);
+  }
+  char b;
+  int st = 0;
+  (void)!read(ready[0], &b, 1);
+  usleep(300000);
+  if (feed && which == 0) (void)!write(data[1], "d", 1);
+  if (feed && which == 1) kill(w, SIGUSR2);
+  kill(w, SIGSTOP);
+  *stopped = waitpid(w, &st, WUNTRACED) == w && WIFSTOPPED(st);
+  kill(w, SIGCONT);
+  if (read(result[0], &b, 1) != 1) b = 'x';
+  waitpid(w, &st, 0);
+  for (int i = 0; i < 2; i++) close(ready[i]), close(result[i]), close(data[i]);
+  return b;
+}
+
 static int jobs(int nocldstop) {
   struct sigaction sa = {0};
   sa.sa_sigaction = on_chld;
@@ -747,73 +788,21 @@ static int jobs(int nocldstop) {
   check(read(self_pipe[0], &b, 1) == 1 && b == 'y', "continued, it goes on after raise");
   check(waitpid(s, &st, 0) == s && WIFEXITED(st) && WEXITSTATUS(st) == 3, "and exits");
   /* A stop ends epoll_wait and sigtimedwait: once continued they fail with EINTR, with no handler (signal(7));
-   * plume let them wait on. The child says it is about to wait, and is stopped well after. */
+   * plume let them wait on. */
   for (int which = 0; which < 2; which++) {
-    int ready[2], result[2];
-    if (pipe(ready) != 0 || pipe(result) != 0) return 1;
-    pid_t w = fork();
-    if (w == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int ep = epoll_create1(0), idle[2];
-      if (pipe(idle) != 0) _exit(1);
-      struct epoll_event ev = {EPOLLIN, {0}};
-      epoll_ctl(ep, EPOLL_CTL_ADD, idle[0], &ev);
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGUSR2);
-      sigprocmask(SIG_BLOCK, &set, 0);
-      struct timespec ten = {10, 0};
-      (void)!write(ready[1], "r", 1);
-      errno = 0;
-      int r = which == 0 ? epoll_wait(ep, &ev, 1, 10000) : sigtimedwait(&set, 0, &ten);
-      char out = r < 0 && errno == EINTR ? 'I' : 'x';
-      (void)!write(result[1], &out, 1);
-      _exit(0);
-    }
-    (void)!read(ready[0], &b, 1);
-    usleep(300000);
-    kill(w, SIGSTOP);
-    check(waitpid(w, &st, WUNTRACED) == w && WIFSTOPPED(st), "stopped while it waits");
-    kill(w, SIGCONT);
-    check(read(result[0], &b, 1) == 1 && b == 'I',
+    int stopped;
+    char got = wait_through_stop(which, 0, &stopped);
+    check(stopped, "stopped while it waits");
+    check(got == 'I',
           which == 0 ? "epoll_wait fails with EINTR after the stop" : "sigtimedwait fails with EINTR after the stop");
-    waitpid(w, &st, 0);
   }
   /* What was there when the stop came is the call's result, not EINTR (plume threw it away for a while). Whether the
    * child took it before the stop or not, it reports it: only that is printed. */
   for (int which = 0; which < 2; which++) {
-    int ready[2], result[2], data[2];
-    if (pipe(ready) != 0 || pipe(result) != 0 || pipe(data) != 0) return 1;
-    pid_t w = fork();
-    if (w == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int ep = epoll_create1(0);
-      struct epoll_event ev = {EPOLLIN, {0}};
-      epoll_ctl(ep, EPOLL_CTL_ADD, data[0], &ev);
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGUSR2);
-      sigprocmask(SIG_BLOCK, &set, 0);
-      struct timespec ten = {10, 0};
-      (void)!write(ready[1], "r", 1);
-      int r = which == 0 ? epoll_wait(ep, &ev, 1, 10000) : sigtimedwait(&set, 0, &ten);
-      char out = (which == 0 && r == 1) || (which == 1 && r == SIGUSR2) ? 'R' : 'x';
-      (void)!write(result[1], &out, 1);
-      _exit(0);
-    }
-    (void)!read(ready[0], &b, 1);
-    usleep(300000);
-    if (which == 0) (void)!write(data[1], "d", 1);
-    else kill(w, SIGUSR2);
-    kill(w, SIGSTOP);
-    waitpid(w, &st, WUNTRACED);
-    kill(w, SIGCONT);
-    check(read(result[0], &b, 1) == 1 && b == 'R',
+    int stopped;
+    check(wait_through_stop(which, 1, &stopped) == 'R',
           which == 0 ? "epoll_wait returns the event there when the stop came"
                      : "sigtimedwait returns the signal pending when the stop came");
-    waitpid(w, &st, 0);
   }
   printf("jobs: %d failure(s)\n", failures);
   return failures != 0;
