@@ -14,6 +14,8 @@
  * @module
  */
 
+import { GuestMemoryError } from "../mem/address_space.ts";
+
 /**
  * Errno values by name (`E.ENOENT === 2`). Aliases Linux defines
  * (`EWOULDBLOCK`, `EDEADLOCK`, `ENOTSUP`) are included.
@@ -334,6 +336,24 @@ export class SyscallError extends Error {
     this.name = "SyscallError";
     this.errno = errno;
   }
+}
+
+/**
+ * The `-errno` a system call returns for `err`, thrown by its handler: a
+ * `SyscallError`'s, or `EFAULT` for a guest memory fault. Anything else is
+ * plume's own failure and is thrown again.
+ *
+ * @example
+ * ```ts
+ * import { E, errnoResult, SyscallError } from "./errno.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(errnoResult(new SyscallError(E.EBADF)), -9);
+ * ```
+ */
+export function errnoResult(err: unknown): number {
+  if (err instanceof SyscallError) return -err.errno;
+  if (err instanceof GuestMemoryError) return -E.EFAULT;
+  throw err;
 }
 
 /** `Deno.errors` classes that carry no `code`, by class name. */

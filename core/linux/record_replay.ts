@@ -55,10 +55,9 @@
  * @module
  */
 
-import { GuestMemoryError } from "../mem/address_space.ts";
 import type { AddressSpace } from "../mem/address_space.ts";
 import { writeAll } from "../util/log.ts";
-import { E, SyscallError } from "./errno.ts";
+import { errnoResult, SyscallError } from "./errno.ts";
 import type { ExecImage, Process } from "./process.ts";
 import {
   type RecordingHeader,
@@ -242,9 +241,7 @@ function errno(op: () => number | undefined): number | undefined {
   try {
     return op();
   } catch (err) {
-    if (err instanceof SyscallError) return -err.errno;
-    if (err instanceof GuestMemoryError) return -E.EFAULT;
-    throw err;
+    return errnoResult(err);
   }
 }
 

@@ -13,7 +13,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { DISCON, type VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import { GuestMemoryError } from "../mem/address_space.ts";
-import { E, SyscallError } from "./errno.ts";
+import { E, errnoResult } from "./errno.ts";
 import type { Process } from "./process.ts";
 import {
   defaultAction,
@@ -171,10 +171,9 @@ function stopProcess(proc: Process, signo: number): void {
     try {
       result = call.waiter.poll(performance.now());
     } catch (err) {
-      if (err instanceof SyscallError) result = -err.errno;
-      else if (err instanceof GuestMemoryError) result = -E.EFAULT;
-      else throw err;
+      result = errnoResult(err);
     }
+    if (result === undefined) call.waiter.cancel();
     call.resultAtStop = result ?? -E.EINTR;
   }
   // The running thread leaves its slice now: a signal taken on the way back from a system call (raise(SIGSTOP))

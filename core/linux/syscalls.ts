@@ -11,8 +11,7 @@
  */
 
 import type { Cpu } from "../cpu/state.ts";
-import { GuestMemoryError } from "../mem/address_space.ts";
-import { E, SyscallError } from "./errno.ts";
+import { E, errnoResult } from "./errno.ts";
 import type { Process } from "./process.ts";
 import { formatCall, formatResult } from "./strace.ts";
 import { syscallName } from "./syscall_names.ts";
@@ -95,9 +94,7 @@ function errnoOf(op: () => number, name: string): number {
     if (!Number.isSafeInteger(ret)) throw new Error(`System call ${name} returned ${ret}`);
     return ret;
   } catch (err) {
-    if (err instanceof SyscallError) return -err.errno;
-    if (err instanceof GuestMemoryError) return -E.EFAULT;
-    throw err;
+    return errnoResult(err);
   }
 }
 
@@ -201,16 +198,14 @@ export function pollBlockedCall(proc: Process, t: ThreadState, now: number): boo
     return r ?? 0;
   }, def.name);
   if (!over) return false;
-  t.call = undefined;
-  complete(proc, t.cpu, def, ret, call.straceArgs);
+  finishBlockedCall(proc, t, ret);
   return true;
 }
 
-/** Ends the system call thread `t` is blocked in with `ret` (decided earlier: `ThreadState.call.resultAtStop`). */
+/** Ends the system call thread `t` is blocked in, its wait over, with `ret` (its waiter's, or `resultAtStop`). */
 export function finishBlockedCall(proc: Process, t: ThreadState, ret: number): void {
   const call = t.call!;
   t.call = undefined;
-  if (ret === -E.EINTR) call.waiter.cancel();
   complete(proc, t.cpu, TABLE[call.nr], ret, call.straceArgs);
 }
 
