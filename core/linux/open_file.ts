@@ -85,6 +85,12 @@ export const SEEK_SET = 0;
  * 2^53 or more arrives as ±2^52 plus its low word (`Cpu.getXArg`). Linux's own limit is the file system's (ext4: 16 TiB).
  */
 export const MAX_OFFSET = 2 ** 52 - 1;
+
+/** A seek's new offset, checked: `EINVAL` when negative or past {@link MAX_OFFSET}. */
+export function seekOffset(pos: number): number {
+  if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
+  return pos;
+}
 /** Relative to the current offset. */
 export const SEEK_CUR = 1;
 /** Relative to the end of the file. */
@@ -281,7 +287,8 @@ export abstract class OpenFile {
 /** Kind of host object behind a {@link HostFile}. */
 export type HostKind = "reg" | "dir" | "chr" | "blk" | "fifo" | "sock" | "lnk";
 
-function kindOf(mode: number): HostKind {
+/** The kind of file a `st_mode` says. */
+export function kindOf(mode: number): HostKind {
   switch (mode & S_IFMT) {
     case S_IFDIR:
       return "dir";
@@ -594,7 +601,7 @@ export class HostFile extends OpenFile {
       return this.offset = whence === SEEK_DATA ? offset : size;
     } else throw new SyscallError(E.EINVAL, `Bad whence ${whence}`);
     const pos = base + offset;
-    if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
+    seekOffset(pos);
     if (this.kind === "dir" && pos === 0) this.listing = undefined;
     return this.offset = pos;
   }
@@ -691,9 +698,7 @@ export class MemFile extends OpenFile {
       : whence === SEEK_END
       ? this.data.length
       : NaN;
-    const pos = base + offset;
-    if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad offset ${pos}`);
-    return this.offset = pos;
+    return this.offset = seekOffset(base + offset);
   }
 
   override available(): number {

@@ -10,7 +10,7 @@
  */
 
 import { E, hostCall, SyscallError } from "./errno.ts";
-import { MAX_OFFSET, O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET } from "./open_file.ts";
+import { O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, seekOffset } from "./open_file.ts";
 import { type FileStat, S_IFCHR, S_IFMT, S_IFREG, statPath } from "./stat.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 
@@ -251,8 +251,7 @@ export class StdioFile extends OpenFile {
       : whence === SEEK_END
       ? Number(this.stat().size)
       : NaN;
-    const pos = base + offset;
-    if (!(pos >= 0 && pos <= MAX_OFFSET)) throw new SyscallError(E.EINVAL, `Bad seek to ${offset} whence ${whence}`);
+    const pos = seekOffset(base + offset);
     // Reading the offset needs no detour; any other seek detaches from the host's offset.
     if (!(whence === SEEK_CUR && offset === 0 && this.offset === null)) this.offset = pos;
     return pos;

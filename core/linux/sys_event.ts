@@ -144,6 +144,11 @@ interface Interest {
   exclusive: boolean;
 }
 
+/** What of a registration's events its file has now (disabled or not). */
+function readyEvents(it: Interest): number {
+  return it.file.pollEvents() & (it.events | ALWAYS);
+}
+
 /** How deep epoll sets may nest (Linux's `EP_MAX_NESTS`). */
 const EP_MAX_NESTS = 4;
 
@@ -293,7 +298,7 @@ export class EpollFile extends OpenFile {
     for (const it of this.watched()) {
       if (out.length >= max) break;
       if (it.disabled) continue;
-      const r = it.file.pollEvents() & (it.events | ALWAYS);
+      const r = readyEvents(it);
       if (r === 0) continue;
       out.push({ events: r, data: it.data });
       reported.push(it);
@@ -306,7 +311,7 @@ export class EpollFile extends OpenFile {
   /** An epoll descriptor is readable when something in its set is ready (nested epoll). */
   override pollEvents(): number {
     for (const it of this.watched()) {
-      if (!it.disabled && it.file.pollEvents() & (it.events | ALWAYS)) return POLL.IN | POLL.RDNORM;
+      if (!it.disabled && readyEvents(it)) return POLL.IN | POLL.RDNORM;
     }
     return 0;
   }
@@ -398,10 +403,10 @@ function sysEpollCtl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (existing?.exclusive) throw new SyscallError(E.EINVAL, `fd ${fd} was added with EPOLLEXCLUSIVE`);
   const kept = events & ~(EPOLLET | EPOLLWAKEUP | EPOLLEXCLUSIVE);
   if (existing) {
-    const wasReady = !existing.disabled && (file.pollEvents() & (existing.events | ALWAYS)) !== 0;
+    const wasReady = !existing.disabled && readyEvents(existing) !== 0;
     Object.assign(existing, { events: kept, data, disabled: false });
     // Linux puts an entry that becomes ready by the change at the end of its ready list; one on it stays where it is.
-    if (!wasReady && file.pollEvents() & (kept | ALWAYS)) ep.moveToBack(existing);
+    if (!wasReady && readyEvents(existing)) ep.moveToBack(existing);
   } else ep.add({ fd, file, events: kept, data, disabled: false, exclusive: (events & EPOLLEXCLUSIVE) !== 0 });
   return 0;
 }

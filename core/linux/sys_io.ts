@@ -15,6 +15,7 @@ import { hostSession } from "./host_info.ts";
 import {
   fileIdentity,
   HostFile,
+  kindOf,
   MAX_OFFSET,
   MAX_RW_COUNT,
   O_APPEND,
@@ -39,7 +40,6 @@ import { FCNTL_STRACE, IOCTL_STRACE } from "./strace_ioctl.ts";
 import { SocketFile } from "./socket_file.ts";
 import { socketIoctl } from "./sys_socket.ts";
 import { StdioFile, TERMIOS_SIZE } from "./stdio.ts";
-import { S_IFBLK, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from "./stat.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 
 /** A `size_t` argument: a negative register value is a huge size. */
@@ -970,18 +970,7 @@ function sysSyncFileRange(proc: Process, _cpu: Cpu, a: readonly number[]): numbe
     throw new SyscallError(E.EINVAL, `Bad range ${offset}+${nbytes}`);
   }
   // A standard stream plume was given is a file too when the host's is one (redirected from or to it).
-  const type = f instanceof StdioFile ? f.stat().mode & S_IFMT : -1;
-  const kind = f instanceof HostFile
-    ? f.kind
-    : type === S_IFREG
-    ? "reg"
-    : type === S_IFBLK
-    ? "blk"
-    : type === S_IFDIR
-    ? "dir"
-    : type === S_IFLNK
-    ? "lnk"
-    : undefined;
+  const kind = f instanceof HostFile ? f.kind : f instanceof StdioFile ? kindOf(f.stat().mode) : undefined;
   if (kind !== "reg" && kind !== "blk" && kind !== "dir" && kind !== "lnk") throw new SyscallError(E.ESPIPE);
   if (flags & (SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) && f.writable) f.sync(true);
   return 0;

@@ -21,6 +21,7 @@ import {
   SCHED_RESET_ON_FORK,
 } from "./process.ts";
 import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
+import { SIGINFO_SIZE } from "./signal_frame.ts";
 import { SIGCHLD, SIGCONT } from "./signals.ts";
 import { Blocked } from "./wait.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
@@ -504,8 +505,16 @@ function reap(proc: Process, child: Process): void {
   for (const orphan of child.children) if (orphan.exitStatus !== null) proc.family.processes.delete(orphan.pid);
 }
 
-/** The size of a `siginfo_t`, which `waitid` checks whole before it writes some of its fields. */
-const SIGINFO_SIZE = 128;
+/** Takes a child's event: an ended child is collected, a stop or continuation is reported once. */
+function takeEvent(proc: Process, child: Process, event: ChildEvent): void {
+  if (event === "ended") reap(proc, child);
+  else child.waitEvent = undefined;
+}
+
+/** Writes a child's resource usage, which is not counted: all zero. */
+function writeRusage(proc: Process, addr: number): void {
+  proc.mem.writeBytes(addr, new Uint8Array(RUSAGE_SIZE));
+}
 
 function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const idtype = a[0] | 0, id = a[1] | 0, infop = a[2], options = a[3] >>> 0, rusage = a[4];
@@ -521,8 +530,9 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   // (uncounted, all zero) resource usage of a child found, then these fields of the siginfo alone: signo, errno, code,
   // pid, uid, status.
   const writeInfo = (child: Process | undefined, event: ChildEvent) => {
-    if (child !== undefined && rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
+    if (child !== undefined && rusage !== 0) writeRusage(proc, rusage);
     if (infop !== 0) {
+      // The whole siginfo_t is checked, some of its fields written.
       proc.mem.check(infop, SIGINFO_SIZE, "write");
       const fields = child === undefined ? [0, 0, 0, 0, 0, 0] : [
         SIGCHLD,
@@ -541,10 +551,7 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     (options & WNOHANG) !== 0,
     options,
     (child, event) => {
-      if (!(options & WNOWAIT)) {
-        if (event === "ended") reap(proc, child);
-        else child.waitEvent = undefined;
-      }
+      if (!(options & WNOWAIT)) takeEvent(proc, child, event);
       writeInfo(child, event);
       return 0;
     },
@@ -583,11 +590,9 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       ? (child.stopSignal << 8) | 0x7f
       : 0xffff;
     // Collected first, then told (Linux's order: a bad pointer is EFAULT with the child gone all the same).
-    if (event === "ended") reap(proc, child);
-    else child.waitEvent = undefined;
+    takeEvent(proc, child, event);
     if (wstatus !== 0) proc.mem.writeU32(wstatus, status);
-    // The child's resource usage is not counted: all zero.
-    if (rusage !== 0) proc.mem.writeBytes(rusage, new Uint8Array(RUSAGE_SIZE));
+    if (rusage !== 0) writeRusage(proc, rusage);
     return child.pid;
   }, () => 0);
 }

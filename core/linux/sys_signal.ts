@@ -170,23 +170,18 @@ function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 /**
  * The process of plume's whose thread `tid` is (in thread group `tgid`, when
- * given): the caller's own or another made by `fork`. Undefined when there
- * is none, or the thread ended; a process that ended but was not collected
- * yet (a zombie) still has its main thread, whose signals go nowhere.
+ * given): the caller's own or another made by `fork` (`processOfId`).
+ * Undefined when there is none, or the thread ended; a process that ended
+ * but was not collected yet (a zombie) still has its main thread, whose
+ * signals go nowhere.
  */
 function threadOwner(proc: Process, cpu: Cpu, tid: number, tgid?: number): Process | undefined {
-  const has = (p: Process) => {
-    if (p.exitStatus !== null) return tid === p.pid;
-    const t = p === proc && tid === proc.tidOf(cpu) ? proc.thread(cpu) : p.threads.get(tid);
-    return t !== undefined && !t.exited;
-  };
-  if (tgid !== undefined) {
-    const p = tgid === proc.pid ? proc : proc.family.processes.get(tgid);
-    return p !== undefined && has(p) ? p : undefined;
-  }
-  if (has(proc)) return proc;
-  for (const p of proc.family.processes.values()) if (p !== proc && has(p)) return p;
-  return undefined;
+  const own = tid === proc.tidOf(cpu);
+  const p = own ? proc : processOfId(proc, tid);
+  if (p === undefined || (tgid !== undefined && p.pid !== tgid)) return undefined;
+  if (p.exitStatus !== null) return tid === p.pid ? p : undefined;
+  const t = own ? proc.thread(cpu) : p.threads.get(tid);
+  return t !== undefined && !t.exited ? p : undefined;
 }
 
 /** Queues `sig` for thread `tid` (`tkill`, `tgkill`), of this process or another of plume's. */
