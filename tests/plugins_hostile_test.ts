@@ -290,6 +290,19 @@ Deno.test("a plugin that resets at every translation is ended, and another plugi
   assertEquals(counts.exec(err)?.[0], want, err);
 });
 
+Deno.test("a plugin that resets from an execution callback at every block: the guest finishes intact", async () => {
+  // Each reset flushes every translation, and the plugin's side keeps a slot list per translation: under 64 MiB the
+  // plugin runs out of memory first (one line), with more the guest crawls to its end (nothing said). Either way the
+  // guest's output and status are intact.
+  const r = await withPlugin(join(HOSTILE, "resets_in_exec.ts"));
+  const ref = await reference();
+  assertEquals([r.status, text(r.stdout)], [ref.status, text(ref.stdout)]);
+  if (r.err !== "") {
+    assertOneLine(r.err, UNLOAD_LINE, "resets_in_exec.ts");
+    assertMatch(r.err, /out of memory \(limit 64 MiB\)/);
+  }
+});
+
 Deno.test("a plugin that resets once from a translation callback goes on, whatever its completion asks next", async () => {
   const plugin = join(ROOT, "tests/plugins/reset_once.ts");
   const ref = await reference();
