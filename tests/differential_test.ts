@@ -124,6 +124,7 @@ const CASES: Case[] = [
   { bin: "signals", args: ["alarm"], status: 0 },
   { bin: "signals", args: ["flood"], status: 0, note: "30,000 blocked real-time signals pending" },
   { bin: "signals", args: ["jobs"], status: 0, note: "job control of a child: stop, continue, kill" },
+  { bin: "process_groups", status: 0, note: "setpgid and setsid's rules; kill, waits and priorities by group" },
   { bin: "syscall_edges", status: 0 },
   {
     bin: "alarm_spin",

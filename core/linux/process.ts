@@ -163,6 +163,14 @@ export class Process {
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
   /**
+   * Process group and session ids (`process_groups.ts`): 0 while they are
+   * the host's (the first process's until it changes them), else the ids a
+   * `setpgid` or `setsid` gave; a forked child starts with its parent's.
+   */
+  pgrp = 0;
+  /** See {@link pgrp}. */
+  session = 0;
+  /**
    * Scheduling policy as `sched_getscheduler` reports it (`SCHED_OTHER`, `SCHED_BATCH` or `SCHED_IDLE`, with
    * `SCHED_RESET_ON_FORK`); plume's own scheduler treats them alike. A child keeps the policy, not the flag.
    */
@@ -252,6 +260,8 @@ export class Process {
       this.startStack = parent.startStack;
       this.auxv = parent.auxv;
       this.nice = parent.nice;
+      this.pgrp = parent.pgrp;
+      this.session = parent.session;
       this.schedPolicy = parent.schedPolicy & ~SCHED_RESET_ON_FORK;
       parent.children.push(this);
     }

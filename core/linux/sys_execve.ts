@@ -355,11 +355,6 @@ function doExecve(proc: Process, cpu: Cpu, dirfd: number, pathAddr: number, a: r
 }
 
 /**
- * `execve` of a host program (`host_exec.ts`): started on the host, and
- * the calling process, its threads gone, waits for it. `notRunnable` is
- * thrown when the host cannot take it either.
- */
-/**
  * `execve` as a replay runs it (`record_replay.ts`): the image the recorded
  * call loaded (read by the replay from its recorded host path and checked
  * against its SHA-256), with the recorded argv, environment and
@@ -386,6 +381,11 @@ export function replayExecve(proc: Process, cpu: Cpu, img: ExecImage): void {
   proc.reschedule = true;
 }
 
+/**
+ * `execve` of a host program (`host_exec.ts`): started on the host, and
+ * the calling process, its threads gone, waits for it. `notRunnable` is
+ * thrown when the host cannot take it either.
+ */
 function execOnHost(
   proc: Process,
   cpu: Cpu,

@@ -28,6 +28,7 @@ import {
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
+import { groupExists } from "./process_groups.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
@@ -465,8 +466,8 @@ function setOwner(proc: Process, cpu: Cpu, f: OpenFile, type: number, pid: numbe
     const known = type === F_OWNER_TID
       ? pid === proc.thread(cpu).tid || proc.threads.get(pid)?.exited === false || hostProcessExists(pid)
       : type === F_OWNER_PGRP
-      // plume's processes have no groups of their own: the host's group of plume's processes is theirs.
-      ? pid === hostSession().pgrp || proc.family.processes.has(pid) || hostProcessExists(pid)
+      // A group of plume's processes (the host's group of plume's own among them), or a host process's.
+      ? groupExists(proc, pid) || hostProcessExists(pid)
       : pid === proc.pid || proc.family.processes.has(pid) || hostProcessExists(pid);
     if (!known) throw new SyscallError(E.ESRCH, `No owner ${pid}`);
   }

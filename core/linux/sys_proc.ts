@@ -11,7 +11,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { NGROUPS_MAX } from "./credentials.ts";
 import { readStruct, StructBuf } from "./guest_struct.ts";
-import { CAP_LAST_CAP, hostCapabilities, hostLoad, hostSession, hostUname, hostUptime } from "./host_info.ts";
+import { CAP_LAST_CAP, hostCapabilities, hostLoad, hostUname, hostUptime } from "./host_info.ts";
 import {
   COMM_LEN,
   commBytes,
@@ -20,6 +20,15 @@ import {
   processOfId,
   SCHED_RESET_ON_FORK,
 } from "./process.ts";
+import {
+  childrenInGroup,
+  groupMembers,
+  newSession,
+  pgrpOf,
+  sessionOf,
+  setProcessGroup,
+  waitableChildren,
+} from "./process_groups.ts";
 import { childEndCode, childEndStatus, waitStatus } from "./process_table.ts";
 import { SIGINFO_SIZE } from "./signal_frame.ts";
 import { SIGCHLD, SIGCONT } from "./signals.ts";
@@ -68,10 +77,11 @@ function writeIds(proc: Process, a: readonly number[], ids: [number, number, num
 }
 
 /** Process group or session of `pid` from the host's `/proc`, or ESRCH. */
-function sessionOf(proc: Process, cpu: Cpu, pid: number): { pgrp: number; session: number } {
+/** The process group and session of process `pid` (0: the caller): one of the run's, or else the host's. */
+function groupAndSession(proc: Process, cpu: Cpu, pid: number): { pgrp: number; session: number } {
   if (pid < 0) throw new SyscallError(E.ESRCH);
-  // plume's processes all belong to its own host process group and session.
-  if (isSelf(proc, cpu, pid) || proc.family.processes.has(pid)) return hostSession();
+  const p = processNamed(proc, cpu, pid);
+  if (p !== undefined) return { pgrp: pgrpOf(p), session: sessionOf(p) };
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -79,22 +89,6 @@ function sessionOf(proc: Process, cpu: Cpu, pid: number): { pgrp: number; sessio
   } catch {
     throw new SyscallError(E.ESRCH, `No process ${pid}`);
   }
-}
-
-function sysSetpgid(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const pid = a[0] | 0, pgid = a[1] | 0;
-  if (pgid < 0) throw new SyscallError(E.EINVAL);
-  if (!isSelf(proc, cpu, pid) && !proc.children.some((c) => c.pid === pid)) {
-    throw new SyscallError(E.ESRCH, `Process ${pid} is not a child`);
-  }
-  // The host process stays in its group; making itself a leader of its own group is what guests ask for.
-  if (pgid !== 0 && pgid !== proc.pid && pgid !== hostSession().pgrp) throw new SyscallError(E.EPERM);
-  return 0;
-}
-
-function sysSetsid(proc: Process): number {
-  if (hostSession().pgrp === proc.pid) throw new SyscallError(E.EPERM, "Already a process group leader");
-  return proc.pid;
 }
 
 const UTS_FIELD = 65;
@@ -177,34 +171,42 @@ function sysSchedSetaffinity(proc: Process, cpu: Cpu, a: readonly number[]): num
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
 
 /**
- * The process `which`/`who` of the priority calls name: one of the guest's
- * for a process id; for the caller's process group or user, the caller (the
- * groups are not modelled, and other host processes are out of sight).
+ * The processes `which`/`who` of the priority calls name, ended ones not
+ * collected yet included: one of the run's for a process id, the run's
+ * processes in a process group (0: the caller's) or of a user (0: the
+ * caller's real one). Other host processes are out of sight.
  */
-function priorityTarget(proc: Process, cpu: Cpu, which: number, who: number): Process {
+function priorityTargets(proc: Process, cpu: Cpu, which: number, who: number): Process[] {
   if (which !== PRIO_PROCESS && which !== PRIO_PGRP && which !== PRIO_USER) {
     throw new SyscallError(E.EINVAL, `Bad which ${which}`);
   }
-  const target = which === PRIO_USER
-    ? who === 0 || who === proc.creds.uid.real ? proc : undefined
-    : which === PRIO_PGRP
-    ? who === 0 || who === hostSession().pgrp ? proc : undefined
-    : processNamed(proc, cpu, who);
-  if (target === undefined) throw new SyscallError(E.ESRCH, `No target ${who}`);
-  return target;
+  let targets: Process[];
+  if (which === PRIO_PROCESS) {
+    const p = processNamed(proc, cpu, who);
+    targets = p === undefined ? [] : [p];
+  } else if (which === PRIO_PGRP) targets = groupMembers(proc, who === 0 ? pgrpOf(proc) : who);
+  else {
+    const uid = who === 0 ? proc.creds.uid.real : who >>> 0;
+    targets = [...proc.family.processes.values()].filter((p) => p.creds.uid.real === uid);
+  }
+  if (targets.length === 0) throw new SyscallError(E.ESRCH, `No target ${who}`);
+  return targets;
 }
 
 function sysGetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const target = priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
-  // The system call returns 20 - nice so that the result is never negative.
-  return 20 - target.nice;
+  // The system call returns 20 - nice so that the result is never negative; of several processes, the highest.
+  return 20 - Math.min(...priorityTargets(proc, cpu, a[0] | 0, a[1] | 0).map((p) => p.nice));
 }
 
 function sysSetpriority(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const target = priorityTarget(proc, cpu, a[0] | 0, a[1] | 0);
   const nice = Math.max(-20, Math.min(19, a[2] | 0));
-  if (nice < target.nice) throw new SyscallError(E.EACCES, `Lowering nice to ${nice} needs CAP_SYS_NICE`);
-  target.nice = nice;
+  // Linux sets each target it may, and answers the last refusal if there was one.
+  let refused = false;
+  for (const target of priorityTargets(proc, cpu, a[0] | 0, a[1] | 0)) {
+    if (nice < target.nice) refused = true;
+    else target.nice = nice;
+  }
+  if (refused) throw new SyscallError(E.EACCES, `Lowering nice to ${nice} needs CAP_SYS_NICE`);
   return 0;
 }
 
@@ -452,14 +454,6 @@ const WEXITED = 4, WNOWAIT = 0x0100_0000;
 /** `si_code`s of a child's stop and continuation as `waitid` reports them. */
 const CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
-/**
- * The children `pid` selects, as wait4 reads it: -1 (or a process group,
- * which plume does not tell apart) any child, > 0 that child.
- */
-function childrenOf(proc: Process, pid: number): Process[] {
-  return pid > 0 ? proc.children.filter((c) => c.pid === pid) : proc.children;
-}
-
 /** What a wait reports of a child: its end, or a stop or continuation (job control). */
 type ChildEvent = "ended" | "stopped" | "continued";
 
@@ -547,7 +541,12 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     }
   };
   return waitChild(
-    () => idtype === P_PID ? childrenOf(proc, id) : proc.children,
+    () =>
+      idtype === P_PID
+        ? waitableChildren(proc, id)
+        : idtype === P_PGID
+        ? childrenInGroup(proc, id || pgrpOf(proc))
+        : proc.children,
     (options & WNOHANG) !== 0,
     options,
     (child, event) => {
@@ -582,7 +581,8 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `Bad options ${a[2]}`);
   }
   const events = WEXITED | (options & (WUNTRACED | WCONTINUED));
-  return waitChild(() => childrenOf(proc, pid), (options & WNOHANG) !== 0, events, (child, event) => {
+  if (pid === -0x8000_0000) throw new SyscallError(E.ESRCH, "No process group 2^31");
+  return waitChild(() => waitableChildren(proc, pid), (options & WNOHANG) !== 0, events, (child, event) => {
     // A stopped child's status is its signal and 0x7f, a continued one's 0xffff.
     const status = event === "ended"
       ? waitStatus(child)
@@ -624,10 +624,10 @@ export const PROC_SYSCALLS: readonly SyscallDef[] = [
   def("getresgid", (p, _c, a) => writeIds(p, a, [p.creds.gid.real, p.creds.gid.effective, p.creds.gid.saved])),
   def("setfsuid", (p, _c, a) => p.creds.uid.setFs(a[0] >>> 0), { args: ["u"] }),
   def("setfsgid", (p, _c, a) => p.creds.gid.setFs(a[0] >>> 0), { args: ["u"] }),
-  def("getpgid", (p, c, a) => sessionOf(p, c, a[0] | 0).pgrp, { args: ["u"] }),
-  def("setpgid", sysSetpgid, { args: ["u", "u"] }),
-  def("getsid", (p, c, a) => sessionOf(p, c, a[0] | 0).session, { args: ["d"] }),
-  def("setsid", sysSetsid, { args: [] }),
+  def("getpgid", (p, c, a) => groupAndSession(p, c, a[0] | 0).pgrp, { args: ["u"] }),
+  def("setpgid", (p, _c, a) => setProcessGroup(p, a[0] | 0, a[1] | 0), { args: ["u", "u"] }),
+  def("getsid", (p, c, a) => groupAndSession(p, c, a[0] | 0).session, { args: ["d"] }),
+  def("setsid", (p) => newSession(p), { args: [] }),
   def("uname", sysUname, { args: ["p"] }),
   def("sysinfo", sysSysinfo),
   def("prlimit64", sysPrlimit64),

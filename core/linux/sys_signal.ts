@@ -15,7 +15,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
 import { readStruct, readValidTimespec, StructBuf } from "./guest_struct.ts";
 import { signalHostProgram } from "./host_exec.ts";
-import { hostSession } from "./host_info.ts";
+import { groupExists, groupMembers, pgrpOf } from "./process_groups.ts";
 import { type Process, processOfId } from "./process.ts";
 import { FORWARDED_SIGNALS } from "./host_signals.ts";
 import { ITIMER_PROF, ITIMER_REAL } from "./itimers.ts";
@@ -148,24 +148,31 @@ function sysSigaltstack(proc: Process, cpu: Cpu, a: readonly number[]): number {
 function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, sig = a[1] | 0;
   if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
-  let self: boolean;
-  if (pid === -1) {
-    // Every process but the caller: none that plume may touch.
-    return 0;
-  } else if (pid === 0 || pid === proc.pid) self = true;
-  else if (pid < -1) self = -pid === hostSession().pgrp;
-  else self = false;
-  if (!self) {
-    // One of plume's own processes (made by fork), or else a host process: invisible from the sandbox.
-    const other = proc.family.processes.get(pid);
-    if (other === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
-    if (sig !== 0 && other.exitStatus === null && !signalHostProgram(other, sig)) {
-      sendSignal(other, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
-    }
+  if (pid > 0) {
+    // The caller or one of plume's processes (made by fork), by a thread's id too; else a host process, invisible
+    // from the sandbox.
+    const target = processOfId(proc, pid);
+    if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+    signalProcess(proc, target, sig);
     return 0;
   }
-  if (sig !== 0) sendSignal(proc, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
+  // -INT_MIN is no group (Linux refuses it before anything).
+  if (pid === -0x8000_0000) throw new SyscallError(E.ESRCH, "No process group 2^31");
+  // -1: every process but the caller (of plume's: the host's are out of sight); else a group, 0 the caller's.
+  const targets = pid === -1
+    ? [...proc.family.processes.values()].filter((p) => p !== proc)
+    : groupMembers(proc, pid === 0 ? pgrpOf(proc) : -pid);
+  if (targets.length === 0 && pid !== -1 && !groupExists(proc, -pid)) {
+    throw new SyscallError(E.ESRCH, `No process group ${-pid}`);
+  }
+  for (const target of targets) signalProcess(proc, target, sig);
   return 0;
+}
+
+/** Sends `sig` (0: none) from `proc` to `target`, unless `target` has ended (a zombie ignores signals). */
+function signalProcess(proc: Process, target: Process, sig: number): void {
+  if (sig === 0 || target.exitStatus !== null || signalHostProgram(target, sig)) return;
+  sendSignal(target, { signo: sig, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
 }
 
 /**
