@@ -11,7 +11,17 @@
  */
 
 import { assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { GUEST_BIN, guestEnv, plumeAvailable, plumeTaskFlags, ROOT, runPlume, SIGNAL_NUMBERS } from "./harness.ts";
+import {
+  GUEST_BIN,
+  guestEnv,
+  plumeAvailable,
+  plumeCommand,
+  plumeTaskFlags,
+  qemuAvailable,
+  ROOT,
+  runPlume,
+  SIGNAL_NUMBERS,
+} from "./harness.ts";
 import { join } from "node:path";
 
 const dec = new TextDecoder();
@@ -317,5 +327,38 @@ Deno.test({
       assertEquals(r.status, 7);
       assertStringIncludes(dec.decode(r.stderr), "flushes 1 translations some,some inits 2 exits 2\n");
     });
+  },
+});
+
+Deno.test({
+  name: "a host file-size limit: the guest's writes past it get EFBIG and SIGXFSZ, as under qemu; plume goes on",
+  ignore: ignore || !qemuAvailable(),
+  async fn() {
+    // Both emulators under `ulimit -f 10` (10 KiB): the host's SIGXFSZ ended plume itself, the guest's output lost.
+    const run = async (emulator: string[], mode: string[]) => {
+      const dir = await Deno.makeTempDir({ prefix: "plume-fsize-" });
+      try {
+        const out = await new Deno.Command("/bin/sh", {
+          args: ["-c", 'ulimit -f 10; ulimit -c 0; exec "$0" "$@"', ...emulator, ...mode],
+          cwd: dir,
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return { stdout: dec.decode(out.stdout), status: out.signal ? 128 + SIGNAL_NUMBERS[out.signal] : out.code };
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    };
+    const program = join(GUEST_BIN, "syscall_edges");
+    for (const mode of [["fsize", "ignore"], ["fsize"]]) {
+      const q = await run(["qemu-riscv64", program], mode), p = await run([...plumeCommand(), program], mode);
+      assertEquals(p, q, mode.join(" "));
+      assertEquals(q.status, mode.length === 2 ? 0 : 128 + 25);
+      // A short first write (the limit is in the shell's blocks), then EFBIG without the signal's end.
+      assertMatch(q.stdout, /^write of 20,000 bytes from 0 +[1-9]\d{3,4}\n/);
+      if (mode.length === 2) {
+        assertStringIncludes(q.stdout, "ftruncate to 1 MiB                                           -1 EFBIG\n");
+      }
+    }
   },
 });

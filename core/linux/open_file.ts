@@ -66,9 +66,28 @@ export const O_CLOEXEC = 0o2000000;
 /** A location in the file tree only, no I/O. */
 export const O_PATH = 0o10000000;
 /** What an `O_PATH` open keeps of its flags (Linux's `O_PATH_FLAGS`): no access mode, no status flags. */
-const O_PATH_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+export const O_PATH_FLAGS = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 /** Unnamed temporary file in a directory (`__O_TMPFILE | O_DIRECTORY`). */
 const O_TMPFILE = 0o20200000;
+/** `__O_TMPFILE`, the flag's own bit. */
+const O_TMPFILE_BIT = 0o20000000;
+
+/**
+ * The flags `open` goes on with, as Linux's `build_open_how` and
+ * `build_open_flags` make them before looking at the path: with `O_PATH`
+ * only its companions are kept; `O_TMPFILE` needs `O_DIRECTORY`, no
+ * `O_CREAT`, and write access (`EINVAL`).
+ */
+export function openFlags(flags: number): number {
+  if (flags & O_PATH) return flags & O_PATH_FLAGS;
+  if (flags & O_TMPFILE_BIT) {
+    const acc = flags & O_ACCMODE;
+    if ((flags & (O_TMPFILE | O_CREAT)) !== O_TMPFILE || (acc !== O_WRONLY && acc !== O_RDWR)) {
+      throw new SyscallError(E.EINVAL, "O_TMPFILE needs O_DIRECTORY, no O_CREAT, and write access");
+    }
+  }
+  return flags;
+}
 
 /** Status flags `F_SETFL` may change. */
 export const SETFL_MASK = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
@@ -558,7 +577,14 @@ export class HostFile extends OpenFile {
       throw err;
     }
     while (done < src.length) {
-      const n = hostCall(() => f.writeSync(src.subarray(done)));
+      let n: number;
+      try {
+        n = hostCall(() => f.writeSync(src.subarray(done)));
+      } catch (err) {
+        // What was written counts (a write that reached the file-size limit, or filled the disk, is short).
+        if (done > 0) break;
+        throw err;
+      }
       if (n <= 0) break;
       done += n;
     }

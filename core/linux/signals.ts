@@ -43,6 +43,8 @@ export const SIGCHLD = 17;
 export const SIGCONT = 18;
 /** `SIGSTOP`: cannot be caught, blocked or ignored. */
 export const SIGSTOP = 19;
+/** `SIGXFSZ`: a write past the file-size limit. */
+export const SIGXFSZ = 25;
 /** `SIGTSTP`. */
 const SIGTSTP = 20;
 /** `SIGTTIN`. */

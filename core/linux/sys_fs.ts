@@ -30,6 +30,7 @@ import {
   O_PATH,
   O_WRONLY,
   type OpenFile,
+  openFlags,
 } from "./open_file.ts";
 import {
   AT_EACCESS,
@@ -90,7 +91,7 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const dirfd = a[0] | 0, mode = a[3] >>> 0;
   // Access mode 3 (O_ACCMODE, which Linux keeps for ioctl-only descriptors) opens for reading, as under qemu,
   // whose flag translation maps only O_WRONLY and O_RDWR: plume's oracle.
-  const flags = (a[2] & O_ACCMODE) === O_ACCMODE ? a[2] & ~O_ACCMODE : a[2] | 0;
+  const flags = openFlags((a[2] & O_ACCMODE) === O_ACCMODE ? a[2] & ~O_ACCMODE : a[2] | 0);
   // Creating a directory through open is not a thing (Linux 6.4 and later: EINVAL, as the host kernel says to qemu).
   if ((flags & O_CREAT) !== 0 && (flags & O_DIRECTORY) !== 0) throw new SyscallError(E.EINVAL, "O_CREAT|O_DIRECTORY");
   const guestPath = readPath(proc.mem, a[1]);
@@ -265,7 +266,10 @@ function sysFchdir(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 const S_ISGID = 0o2000;
 
 function sysMkdirat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const path = entryArg(proc, a[0] | 0, a[1], E.EEXIST);
+  // The entry itself: a final slash does not follow a last symbolic link (mkdir("link/") made the directory a
+  // dangling link named; Linux's is EEXIST).
+  const name = readPath(proc.mem, a[1]), trimmed = name.replace(/\/+$/, "");
+  const path = entryPath(proc, a[0] | 0, trimmed === "" ? name : trimmed, E.EEXIST);
   const perm = a[2] & 0o1777 & ~proc.umask;
   hostCall(() => Deno.mkdirSync(path, { mode: perm }));
   // The host applied its own umask as well: set the guest's bits exactly (keeping an inherited setgid).

@@ -592,8 +592,10 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   switch (cmd) {
     case F.DUPFD:
     case F.DUPFD_CLOEXEC: {
-      if (arg < 0 || arg >= nofile(proc)) throw new SyscallError(E.EINVAL, `Bad minimum fd ${arg}`);
-      return proc.fds.install(f, { min: arg, cloexec: cmd === F.DUPFD_CLOEXEC, limit: nofile(proc) });
+      // An int: Linux ignores the register's upper half.
+      const min = arg | 0;
+      if (min < 0 || min >= nofile(proc)) throw new SyscallError(E.EINVAL, `Bad minimum fd ${min}`);
+      return proc.fds.install(f, { min, cloexec: cmd === F.DUPFD_CLOEXEC, limit: nofile(proc) });
     }
     case F.GETFD:
       return proc.fds.getCloexec(fd) ? FD_CLOEXEC : 0;
@@ -828,8 +830,14 @@ function writeOffset(proc: Process, addr: number, off: number): void {
 }
 
 function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const out = writableFile(proc, a[0] | 0);
+  // Linux's order: the input, a count that is negative as an ssize_t, the output, then splicing's own refusals.
   const inp = readableFile(proc, a[1] | 0);
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Bad count ${a[3]}`);
+  const out = writableFile(proc, a[0] | 0);
+  if (!(out instanceof PipeEnd) && out.flags & O_APPEND) {
+    throw new SyscallError(E.EINVAL, "sendfile to an appending file");
+  }
+  if (inp.isDirectory()) throw new SyscallError(E.EINVAL, `sendfile from directory ${inp.path}`);
   // Linux splices from the input: a pipe cannot be (ESPIPE with an offset, else EINVAL; plume read it, and an empty
   // one blocked for ever), a socket only into a pipe.
   if (inp instanceof PipeEnd) throw new SyscallError(a[2] === 0 ? E.EINVAL : E.ESPIPE, `sendfile from ${inp.path}`);
@@ -868,7 +876,7 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
 function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const inp = readableFile(proc, a[0] | 0);
   const out = writableFile(proc, a[2] | 0);
-  if (a[5] !== 0) throw new SyscallError(E.EINVAL, `Bad flags ${a[5]}`);
+  if (a[5] >>> 0 !== 0) throw new SyscallError(E.EINVAL, `Bad flags ${a[5] >>> 0}`);
   for (const f of [inp, out]) {
     if (f.isDirectory()) throw new SyscallError(E.EISDIR);
     if (!(f instanceof HostFile && f.kind === "reg")) throw new SyscallError(E.EINVAL, "Not a regular file");

@@ -111,8 +111,9 @@ function waitFor(
 }
 
 function sysPpoll(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const addr = a[0], nfds = a[1];
-  if (nfds < 0 || nfds > proc.rlimits.soft(RLIMIT_NOFILE)) throw new SyscallError(E.EINVAL, `Bad nfds ${nfds}`);
+  // An unsigned int: Linux ignores the register's upper half.
+  const addr = a[0], nfds = a[1] >>> 0;
+  if (nfds > proc.rlimits.soft(RLIMIT_NOFILE)) throw new SyscallError(E.EINVAL, `Bad nfds ${nfds}`);
   const deadline = deadlineOf(proc, a[2]);
   const v = readStruct(proc.mem, addr, nfds * 8);
   proc.mem.check(addr, nfds * 8, "write");

@@ -13,6 +13,9 @@
 import type { Cpu } from "../cpu/state.ts";
 import { E, errnoResult } from "./errno.ts";
 import type { Process } from "./process.ts";
+import { RLIMIT_FSIZE } from "./rlimits.ts";
+import { sendSignal } from "./signal_delivery.ts";
+import { SI_USER, SIGXFSZ } from "./signals.ts";
 import { formatCall, formatResult } from "./strace.ts";
 import { syscallName } from "./syscall_names.ts";
 import type { SyscallDef } from "./syscall_table.ts";
@@ -180,9 +183,28 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
     proc.thread(cpu).call = { waiter: err.waiter, nr, straceArgs: raw };
     return false;
   }
+  if (ret === -E.EFBIG && WRITES_FILES.has(d.name) && proc.rlimits.soft(RLIMIT_FSIZE) !== Infinity) {
+    // Past the file-size limit (the host's, which plume's process has): Linux also sends the writer SIGXFSZ.
+    sendSignal(proc, { signo: SIGXFSZ, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
+  }
   complete(proc, cpu, d, ret, raw);
   return true;
 }
+
+/** The calls that write or extend files, which a file-size limit fails with `EFBIG` and `SIGXFSZ`. */
+const WRITES_FILES: ReadonlySet<string> = new Set([
+  "write",
+  "writev",
+  "pwrite64",
+  "pwritev",
+  "pwritev2",
+  "sendfile",
+  "copy_file_range",
+  "splice",
+  "truncate",
+  "ftruncate",
+  "fallocate",
+]);
 
 /**
  * Asks the system call thread `t` is blocked in whether it is over; if so,

@@ -2,7 +2,9 @@
  * (found by comparing with qemu-riscv64): each line names the call and
  * prints its result and errno, nothing that depends on the host.
  *
- * Usage: syscall_edges (exit 0) */
+ * Usage: syscall_edges (exit 0); syscall_edges fsize [ignore]: writes past
+ * a file-size limit the caller set (`ulimit -f 10`): SIGXFSZ ends it (status
+ * 153), or with `ignore` the writes answer EFBIG. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
@@ -31,8 +34,22 @@ static void show(const char *what, long r) {
 
 static char big[140000];
 
-int main(void) {
+/* Writes 20,000 bytes, then 10 more, then extends the file to 1 MiB, under a limit of 10 KiB. */
+static int fsize(int ignore) {
+  if (ignore) signal(SIGXFSZ, SIG_IGN);
+  char tmpl[] = "/tmp/plume-edges-fsize-XXXXXX";
+  int f = mkstemp(tmpl);
+  if (f < 0) return 1;
+  unlink(tmpl);
+  show("write of 20,000 bytes from 0", write(f, big, 20000));
+  show("write of 10 bytes after them", write(f, big, 10));
+  show("ftruncate to 1 MiB", ftruncate(f, 1 << 20));
+  return 0;
+}
+
+int main(int argc, char **args) {
   setvbuf(stdout, 0, _IONBF, 0);
+  if (argc > 1 && strcmp(args[1], "fsize") == 0) return fsize(argc > 2);
   /* An argument longer than MAX_ARG_STRLEN (plume: "internal error"); a missing program before that. */
   memset(big, 'a', sizeof big - 1);
   char *argv[] = {"x", big, 0}, *envp[] = {0};
@@ -333,5 +350,45 @@ int main(void) {
   show("a fifth level under it", epoll_ctl(top[4], EPOLL_CTL_ADD, fifth, &ee));
   (void)!write(hold[1], "k", 1);
   waitpid(keeper, 0, 0);
+
+  /* Files (a differential helper's findings, 2026-12-07); descriptor numbers are shown as 0, as qemu holds its own. */
+  char fdir[] = "/tmp/plume-edges-files-XXXXXX";
+  if (!mkdtemp(fdir)) return 1;
+  char name[5][64];
+  const char *names[5] = {"link", "target", "a", "b", "c"};
+  for (int i = 0; i < 5; i++) snprintf(name[i], sizeof name[i], "%s/%s", fdir, names[i]);
+  if (symlink("target", name[0]) != 0) return 1;
+  char slashed[80];
+  snprintf(slashed, sizeof slashed, "%s/", name[0]);
+  /* plume made the directory the dangling link names. */
+  show("mkdir of a dangling link, with a final slash", mkdir(slashed, 0755));
+  show("access of the link's target after it", access(name[1], F_OK));
+  int fa = open(name[2], O_CREAT | O_RDWR, 0644), fb = open(name[3], O_CREAT | O_WRONLY | O_APPEND, 0644);
+  int fc = open(name[4], O_CREAT | O_WRONLY, 0644), fd = open(fdir, O_RDONLY | O_DIRECTORY);
+  (void)!write(fa, "0123456789", 10);
+  /* sendfile's own refusals (plume wrote, or read the directory). */
+  off_t o = 0;
+  show("sendfile into a file opened to append", sendfile(fb, fa, &o, 4));
+  o = 0;
+  show("sendfile of (size_t)-1 bytes", sendfile(fc, fa, &o, (size_t)-1));
+  o = 0;
+  show("sendfile from a directory", sendfile(fc, fd, &o, 4));
+  /* int arguments: Linux ignores the register's upper half (plume answered EINVAL). */
+  long rv = syscall(SYS_fcntl, fa, F_DUPFD, (1L << 32) | 20);
+  show("fcntl F_DUPFD with 2^32 + 20, at least 20", rv < 0 ? rv : rv >= 20 ? 0 : -1000);
+  struct pollfd pf = {fa, POLLIN, 0};
+  struct timespec z = {0, 0};
+  show("ppoll of 2^32 + 1 descriptors", syscall(SYS_ppoll, &pf, (1L << 32) | 1, &z, NULL, 8));
+  loff_t in = 0;
+  show("copy_file_range with flags 2^32", syscall(SYS_copy_file_range, fa, &in, fc, NULL, 4, 1L << 32));
+  /* open's flags as Linux takes them before the path: O_TMPFILE's rules, O_PATH's companions only. */
+  show("open O_TMPFILE read-only", open(fdir, O_TMPFILE | O_RDONLY, 0600));
+  show("open O_TMPFILE | O_CREAT", open(fdir, O_TMPFILE | O_CREAT | O_RDWR, 0600));
+  show("open of a file with every flag (O_PATH keeps O_DIRECTORY)", syscall(SYS_openat, AT_FDCWD, name[2], -1, 0));
+  rv = syscall(SYS_openat, AT_FDCWD, fdir, O_PATH | O_TMPFILE | O_RDWR, 0);
+  show("open O_PATH | O_TMPFILE | O_RDWR of a directory", rv < 0 ? rv : 0);
+  for (int i = 0; i < 5; i++) unlink(name[i]);
+  rmdir(name[1]);
+  rmdir(fdir);
   return 0;
 }
