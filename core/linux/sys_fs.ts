@@ -53,7 +53,20 @@ import {
 } from "./paths.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
-import { type FileStat, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statPath, writeStat, writeStatx } from "./stat.ts";
+import {
+  type FileStat,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+  statPath,
+  writeStat,
+  writeStatx,
+} from "./stat.ts";
 import { StdioFile } from "./stdio.ts";
 import {
   ACCESS_MODES,
@@ -161,7 +174,8 @@ function magicLinkStat(proc: Process): FileStat {
 
 function sysNewfstatat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const flags = a[3] | 0;
-  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)) {
+  // Linux's vfs_statx takes statx's synchronisation bits here too (and plume's stat is always what the host has).
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)) {
     throw new SyscallError(E.EINVAL, `Bad flags 0x${flags.toString(16)}`);
   }
   proc.mem.check(a[2], 128, "write");
@@ -282,6 +296,10 @@ function sysMknodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = entryArg(proc, a[0] | 0, a[1], E.EEXIST);
   const mode = a[2] >>> 0;
   const type = mode & S_IFMT;
+  // Linux's may_mknod: a type that is no file type is EINVAL, a directory EPERM.
+  if (![0, S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFDIR].includes(type)) {
+    throw new SyscallError(E.EINVAL, `Bad file type 0o${type.toString(8)}`);
+  }
   // Only regular files can be made without privileges or a mkfifo API on the host.
   if (type !== 0 && type !== S_IFREG) throw new SyscallError(E.EPERM, `Cannot create node type 0o${type.toString(8)}`);
   HostFile.open(path, O_CREAT | O_EXCL | O_WRONLY, mode & 0o7777, proc.umask).release();

@@ -387,6 +387,9 @@ int main(int argc, char **args) {
   show("open of a file with every flag (O_PATH keeps O_DIRECTORY)", syscall(SYS_openat, AT_FDCWD, name[2], -1, 0));
   rv = syscall(SYS_openat, AT_FDCWD, fdir, O_PATH | O_TMPFILE | O_RDWR, 0);
   show("open O_PATH | O_TMPFILE | O_RDWR of a directory", rv < 0 ? rv : 0);
+  /* mknod of no file type is EINVAL (plume: EPERM); fstatat takes statx's synchronisation flags (plume: EINVAL). */
+  show("mknod of file type 0170000", mknod(name[3], 0170000 | 0644, 0));
+  show("fstatat with AT_STATX_DONT_SYNC", fstatat(AT_FDCWD, name[2], &st, AT_STATX_DONT_SYNC));
   for (int i = 0; i < 5; i++) unlink(name[i]);
   rmdir(name[1]);
   rmdir(fdir);
