@@ -76,6 +76,8 @@ export interface GuestConfig {
 export interface Instrumentation {
   hooks: PluginHooks;
   instrument(tb: TranslationBlock): BlockInstrumentation | undefined;
+  /** Whether the instrumentation since the last flush asks for a flush before the next translation. */
+  overBudget?(): boolean;
 }
 
 /** A program file that cannot be run: one line for the user, exit status 1. */
@@ -288,7 +290,10 @@ export function createGuest(cfg: GuestConfig): Guest {
     // Each process's counter reads go to its own stream of the recording.
     const counter = rr && ((v: number) => (owner.runLog ?? rr).counter(v));
     const cache = new TbCache(mem, makeRuntime(mem, instrumentation?.hooks, counter, cfg.extensions));
-    if (instrumentation) cache.instrument = (tb) => instrumentation.instrument(tb);
+    if (instrumentation) {
+      cache.instrument = (tb) => instrumentation.instrument(tb);
+      if (instrumentation.overBudget) cache.overBudget = () => instrumentation.overBudget!();
+    }
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;
     if (cfg.jitWasm !== undefined) cache.wasm = cfg.jitWasm;

@@ -86,6 +86,17 @@ Deno.test("hostile plugins refused at load: one line, exit status 1, the plugin 
   }
 });
 
+Deno.test("a plugin's file name with a newline and an escape code is escaped in plume's line", async () => {
+  // A plugin handed out as a file chooses its own name: it must not forge a line of plume's, nor reach the terminal.
+  const dir = await tempDir("plume-named-");
+  const named = join(dir, "evil\nplume: plugin 'insn' (#1): forged\x1b[31m.ts");
+  await Deno.copyFile(join(HOSTILE, "throws.ts"), named);
+  const r = await withPlugin(`${named},where=install`, []);
+  assertEquals(r.status, 1);
+  assertOneLine(r.err, /^plume: plugin '[^']*evil\\nplume: plugin 'insn' \(#1\): forged\\x1b\[31m\.ts': /, "named");
+  assert(!r.err.includes("\x1b"), "a raw escape code reached plume's output");
+});
+
 Deno.test("hostile plugins contained at run time: one line, guest output and status intact", async () => {
   const ref = await reference();
   const granted = join(await tempDir("plume-granted-"), "granted");
@@ -288,6 +299,36 @@ Deno.test("a plugin that resets at every translation is ended, and another plugi
   const err = text(r.stderr);
   assertMatch(err, /^plume: plugin '[^']*resets\.ts' \(#2\): tb trans callback: qemu_plugin_reset at 2 translations/m);
   assertEquals(counts.exec(err)?.[0], want, err);
+});
+
+Deno.test("a plugin that writes its reset request itself at each completion: another plugin still counts every block", async () => {
+  const bb = ["-d", "plugin", "-plugin", "bb"];
+  const alone = await runPlume([PROGRAM, "20"], { flags: bb });
+  const r = await runPlume([PROGRAM, "20"], { flags: [...bb, "-plugin", `${HOSTILE}/resets_forged.ts`] });
+  const ref = await reference();
+  assertEquals([r.status, text(r.stdout)], [ref.status, text(ref.stdout)]);
+  const counts = /^CPU0: bb's: \d+, insns: \d+$/m;
+  const want = counts.exec(text(alone.stderr))?.[0];
+  assert(want !== undefined, text(alone.stderr));
+  const err = text(r.stderr);
+  // It did forge (at the first vCPU call and at the completion that followed), and its request was dropped.
+  const forged = Number(/^forged resets: (\d+)$/m.exec(err)?.[1]);
+  assert(forged >= 2, err);
+  assertEquals(counts.exec(err)?.[0], want, err);
+});
+
+Deno.test("never-true synchronous callbacks, 16 per instruction: plume flushes its translations, the guest is intact", async () => {
+  // Within every bound on registrations, they made plume itself hold a gigabyte per plugin: their code and table
+  // entries now go at a flush every 32K of them, as when the translation budget is spent.
+  // busybox echo translates some 4,700 instructions: 75,000 such callbacks.
+  const r = await runPlume([BUSYBOX, "echo", "hi"], {
+    flags: ["-d", "plugin", "-plugin", `${join(HOSTILE, "floods.ts")},n=16`],
+  });
+  const err = text(r.stderr);
+  assertEquals([r.status, text(r.stdout)], [0, "hi\n"]);
+  const [, fired, flushes] = /^fired (\d+), flushes (\d+)$/m.exec(err) ?? [];
+  assertEquals(fired, "0", err);
+  assert(Number(flushes) >= 1, err);
 });
 
 Deno.test("a plugin that resets from an execution callback at every block: the guest finishes intact", async () => {

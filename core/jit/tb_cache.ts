@@ -199,6 +199,12 @@ export class TbCache {
   onTranslate: ((tb: TranslationBlock) => void) | undefined;
   /** Asks plugins how to instrument each new block (undefined: no plugins). */
   instrument: ((tb: TranslationBlock) => BlockInstrumentation | undefined) | undefined;
+  /**
+   * Whether the plugins' instrumentation since the last flush asks for a
+   * flush before the next translation (their synchronous callbacks'
+   * budget: `PluginCore.overBudget`), as the translation budget does.
+   */
+  overBudget: (() => boolean) | undefined = undefined;
   /** Number of blocks translated so far. */
   translated = 0;
   /** Number of flushes of all translations so far. */
@@ -238,7 +244,7 @@ export class TbCache {
   }
 
   private translate(pc: number): TranslationBlock {
-    if (this.insnsSinceFlush > this.translationBudget) this.flush();
+    if (this.insnsSinceFlush > this.translationBudget || this.overBudget?.()) this.flush();
     const scanned = this.scanned(pc);
     if (scanned !== undefined) return scanned;
     const block = decodeBlock(this.mem, pc, this.maxInsns, this.extensions);

@@ -67,7 +67,7 @@ export function resolvePlugin(file: string): { path: string; name: string } {
   if (builtin && !file.includes("/")) return { path: builtin, name: file };
   if (!file.includes("/") && !/\.[cm]?[jt]s$/.test(file)) {
     throw new PluginLoadError(
-      `plugin '${file}': no such built-in plugin, nor a .ts/.js file (built-ins: ${
+      `plugin '${printable(file)}': no such built-in plugin, nor a .ts/.js file (built-ins: ${
         BUILTIN_PLUGINS.map((p) => p.name).join(", ")
       })`,
     );
@@ -129,7 +129,9 @@ function socketGrants(spec: PluginSpec, builtin: BuiltinPlugin | undefined): str
   // The socket is set up before the plugin reads its options: a mistyped one is refused before a listener waits.
   const keys = builtin.options.map(([syntax]) => syntax.split("=")[0]);
   const unknown = spec.args.find((arg) => !keys.includes(arg.split("=")[0]));
-  if (unknown !== undefined) throw new PluginLoadError(`plugin '${spec.file}': option parsing failed: ${unknown}`);
+  if (unknown !== undefined) {
+    throw new PluginLoadError(`plugin '${printable(spec.file)}': option parsing failed: ${printable(unknown)}`);
+  }
   const prefix = `${socket.option}=`;
   let path: string | undefined;
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
@@ -143,7 +145,7 @@ function writeGrants(spec: PluginSpec, writes: BuiltinPlugin["writes"]): string[
   let path = writes.default;
   // As the plugin reads its arguments: the last one counts.
   for (const arg of spec.args) if (arg.startsWith(prefix)) path = arg.slice(prefix.length);
-  if (path === undefined) throw new PluginLoadError(`plugin '${spec.file}': ${writes.option} unspecified`);
+  if (path === undefined) throw new PluginLoadError(`plugin '${printable(spec.file)}': ${writes.option} unspecified`);
   // Its own directory, which it reads back to merge what every process of the guest wrote there.
   if (writes.directory) {
     const grant = directoryGrant(spec.file, prefix, path, writes.directory);
@@ -158,7 +160,9 @@ function writeGrants(spec: PluginSpec, writes: BuiltinPlugin["writes"]): string[
       // What the grant covers, not what the name reaches: `nx/..` names no file yet grants the whole directory.
       directory ||= Deno.statSync(grantedPath(file)).isDirectory;
     } catch { /* not there yet: the plugin creates it */ }
-    if (directory) throw new PluginLoadError(`plugin '${spec.file}': ${prefix}${path} does not name a file`);
+    if (directory) {
+      throw new PluginLoadError(`plugin '${printable(spec.file)}': ${prefix}${printable(path)} does not name a file`);
+    }
   }
   return files.map((file) => `write=${file}`);
 }
@@ -178,7 +182,8 @@ function directoryGrant(
   { marker, magic }: { marker: string; magic: string },
 ): string {
   const target = grantedPath(path);
-  const refuse = (why: string) => new PluginLoadError(`plugin '${plugin}': ${prefix}${path} ${why}`);
+  const refuse = (why: string) =>
+    new PluginLoadError(`plugin '${printable(plugin)}': ${prefix}${printable(path)} ${why}`);
   if (path === "" || target === "/") throw refuse("does not name a directory of its own");
   let info: Deno.FileInfo;
   try {
@@ -210,7 +215,9 @@ function directoryGrant(
 function perProcessGrant(plugin: string, prefix: string, path: string): string {
   const slash = path.lastIndexOf("/");
   const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
-  if (dir.includes("%p")) throw new PluginLoadError(`plugin '${plugin}': ${prefix}${path} has %p in a directory`);
+  if (dir.includes("%p")) {
+    throw new PluginLoadError(`plugin '${printable(plugin)}': ${prefix}${printable(path)} has %p in a directory`);
+  }
   return `write=${dir}`;
 }
 
@@ -311,7 +318,7 @@ export function startPlugins(specs: readonly PluginSpec[], opts: Pick<LoadOption
 
 /** A load failure of plugin `name`: one line, the plugin's own text escaped. */
 function loadError(name: string, message: string): PluginLoadError {
-  return new PluginLoadError(`plugin '${name}': ${printable(message)}`);
+  return new PluginLoadError(`plugin '${printable(name)}': ${printable(message)}`);
 }
 
 /**
