@@ -23,6 +23,13 @@ export const TAG = {
   MEM: 2 << 29,
   /** `[TRUNC | inclusive, vcpu, pc]`: the block being executed on vcpu stopped at pc. */
   TRUNC: 3 << 29,
+  /**
+   * `[REPEAT | n, vcpu]`: the block whose record came last on vcpu ran n more times, as n more of its block records
+   * would say (the last of those runs may still be cut by a `TRUNC`). The WebAssembly tier writes one when a block
+   * whose only record is its block record jumps to itself, instead of a record per pass (`wasm/instrument.ts`); n is
+   * below 2^29, as a region's budget of backward jumps bounds its passes.
+   */
+  REPEAT: 4 << 29,
 } as const;
 
 /**

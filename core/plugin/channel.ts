@@ -71,11 +71,11 @@ export const STATS = (CTL_BYTES >> 2) - 16;
 export const STAT = {
   /** Milliseconds the plugin's thread spent replaying records. */
   BUSY_MS: 0,
-  /** Block records replayed. */
+  /** Block runs replayed: one per block record, n per `REPEAT` record of n. */
   BLOCKS: 1,
   /** Memory records replayed. */
   MEMS: 2,
-  /** Other records (conditional, truncation, vCPU events). */
+  /** Other records (conditional, truncation, vCPU events; not `REPEAT`s, counted as block runs). */
   OTHERS: 3,
   /** Streamed callbacks those records ran. */
   CALLBACKS: 4,

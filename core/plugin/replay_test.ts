@@ -292,3 +292,64 @@ Deno.test("a memory record for a block dropped by a reset calls nothing, though 
     instance.validFrom = validFrom;
   }
 });
+
+Deno.test("a REPEAT record replays the pending block as many more block records would: a fault cuts the last run", () => {
+  // A block of a tb callback and three instruction callbacks (several runs of slots), translated since the resets
+  // of the tests before.
+  const r = translate(0x1000, 3);
+  ring.put2(TAG.BLOCK | r, 0);
+  ring.put2(TAG.REPEAT | 2, 0);
+  const run = ["tb 1000 v0", "insn 1000", "insn 1004", "insn 1008"];
+  assertEquals(settle(), [...run, ...run, ...run]);
+  ring.put2(TAG.BLOCK | r, 0);
+  ring.put2(TAG.REPEAT | 3, 0);
+  ring.put3(TAG.TRUNC | 1, 0, 0x1004);
+  assertEquals(settle(), [...run, ...run, ...run, ...run.slice(0, 3)]);
+  // One callback a run (a block counter), and one callback with one user data per instruction.
+  const counter = translateWith(0xb000, 4, (tb) => {
+    api.qemu_plugin_register_vcpu_tb_exec_cb(tb, (v: number, ud: unknown) => log.push(`bb v${v} ${ud}`), 0, 4);
+  });
+  const solo = translateWith(0xc000, 3, (tb) => {
+    for (let k = 0; k < 3; k++) {
+      api.qemu_plugin_register_vcpu_insn_exec_cb(
+        api.qemu_plugin_tb_get_insn(tb, k),
+        (v: number) => log.push(`i${v}`),
+        0,
+        0,
+      );
+    }
+  });
+  ring.put2(TAG.BLOCK | counter, 1);
+  ring.put2(TAG.REPEAT | 4, 1);
+  ring.put2(TAG.BLOCK | solo, 1);
+  ring.put2(TAG.REPEAT | 1, 1);
+  ring.put3(TAG.TRUNC, 1, 0xc004);
+  assertEquals(settle(), [...Array(5).fill("bb v1 4"), "i1", "i1", "i1", "i1"]);
+  // A REPEAT for another vCPU than the pending block's, or after a block the plugin does not know, runs nothing.
+  ring.put2(TAG.BLOCK | counter, 1);
+  ring.put2(TAG.REPEAT | 4, 2);
+  ring.put2(TAG.BLOCK | 100001, 1);
+  ring.put2(TAG.REPEAT | 4, 1);
+  assertEquals(settle(), ["bb v1 4"]);
+});
+
+Deno.test("a reset from a callback of a REPEAT's runs stops them", () => {
+  let calls = 0;
+  const block = translateWith(0xd000, 2, (tb) => {
+    api.qemu_plugin_register_vcpu_tb_exec_cb(
+      tb,
+      () => {
+        log.push("bb");
+        if (++calls === 3) api.qemu_plugin_reset(instance.id as api.PluginId, () => {});
+      },
+      0,
+      null,
+    );
+  });
+  ring.put2(TAG.BLOCK | block, 0);
+  ring.put2(TAG.REPEAT | 100, 0);
+  ring.put2(TAG.BLOCK | block, 0);
+  ring.put2(TAG.REPEAT | 100, 0);
+  assertEquals(settle(), ["bb", "bb", "bb"]);
+  instance.pending = undefined;
+});

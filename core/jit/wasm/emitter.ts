@@ -98,6 +98,12 @@ export class WasmEmitter {
   counters: ReadonlyMap<string, PromotedCounter> | undefined = undefined;
   /** The i32 local holding each record batch store's count, by the store's offset (`instrument.ts`'s `cacheBatchCounts`). */
   batchCounts: ReadonlyMap<number, number> | undefined = undefined;
+  /**
+   * Block records the region counts instead of appending (`instrument.ts`'s `countRepeats`): the i32 local holding
+   * the passes not yet written as a `REPEAT` record, by batch store; and the i32 local a block's jump to itself sets,
+   * so that its next pass counts rather than records; and the i64 local holding the vCPU's index.
+   */
+  repeats: { counts: ReadonlyMap<number, number>; again: number; vcpu: number } | undefined = undefined;
   /** The tier's view of vector words, for their inline code (`vector.ts`): set by the region compiler. */
   vector: VectorTier | undefined = undefined;
   /** Leave the function with the f64 on the stack as its result: set by the region compiler. */

@@ -22,6 +22,7 @@ import { ARENA_WINDOW_BYTES } from "./runtime.ts";
 import { promoteCounters } from "./instrument.ts";
 import {
   EVENT_RING_WORDS,
+  ID_MASK,
   memRecordWords,
   RING,
   RING_HEADER,
@@ -376,7 +377,13 @@ Deno.test("WebAssembly regions: memory actions on an atomic keep the region in J
 function ringHooks(
   base: PluginHooks,
   shareBatch: false | "store" | "window",
-): { hooks: PluginHooks; words(): number[]; windowCopies(): number; close(): void } {
+): {
+  hooks: PluginHooks;
+  words(): number[];
+  windowCopies(): number;
+  truncate(vcpu: number, pc: number): void;
+  close(): void;
+} {
   const bytes = Math.ceil(((RING_HEADER + EVENT_RING_WORDS) * 4) / 65536) * 65536;
   const fd = shareBatch === "window" ? os().memfd("plume-wasm-ring-test", bytes) : -1;
   const mapping = fd >= 0 ? os().map(fd, bytes) : undefined;
@@ -413,6 +420,7 @@ function ringHooks(
     hooks,
     words: () => (ring.publish(), drain(), got),
     windowCopies: () => copies,
+    truncate: (vcpu, pc) => ring.put3(TAG.TRUNC | 1, vcpu, pc),
     close: () => fd >= 0 && os().close(fd),
   };
 }
@@ -443,17 +451,56 @@ Deno.test("WebAssembly regions append block and memory records to the ring's bat
       assertEquals(wasm.words.length, js.words.length);
       if (shareBatch === "window") assert(wasm.windowCopies > 4, `${wasm.windowCopies} batches through the window`);
     }
-    // Block records: two words each, the vCPU's index second.
-    const blocks = (wasm: "always" | "off") => {
-      const { hooks, words } = ringHooks(mapped, "store");
-      run(hooks, wasm, 3, (tb) => [[{ kind: "record", ring: 0, id: 4 }], ...tb.insns.map(() => [])]);
-      return words();
-    };
-    const inJs = blocks("off"), inWasm = blocks("always");
-    assert(inJs.length > 2 * 8192 && inJs[0] === 4 && inJs[1] === 3, `${inJs.slice(0, 4)}`);
-    assertEquals(inWasm.findIndex((v, i) => v !== inJs[i]), -1);
-    assertEquals(inWasm.length, inJs.length);
+    // Block records: two words each, the vCPU's index second. The loop is a block that jumps to itself: in
+    // WebAssembly, its passes after the first of a region's call are counted and written as REPEAT records, which say
+    // what as many block records would. With a load that faults in the loop, the fault's truncation record (as the
+    // plugin core writes it) comes after the passes counted before it.
+    for (const faulting of [false, true]) {
+      const blocks = (wasm: "always" | "off") => {
+        const { hooks, words, truncate } = ringHooks(mapped, "store");
+        run(
+          { ...hooks, fault: (c, pc) => truncate(c.vcpuIndex, pc) },
+          wasm,
+          3,
+          (tb) => [[{ kind: "record", ring: 0, id: 4 }], ...tb.insns.map(() => [])],
+          faulting,
+        );
+        return words();
+      };
+      const inJs = blocks("off"), inWasm = blocks("always");
+      assert(inJs.length > 2 * (faulting ? 4096 : 8192) && inJs[0] === 4 && inJs[1] === 3, `${inJs.slice(0, 4)}`);
+      assertEquals(inJs.filter((w) => (w & ~ID_MASK) === TAG.REPEAT).length, 0);
+      const { words: expanded, repeats } = expandRepeats(inWasm);
+      assert(repeats > 0 && inWasm.length < inJs.length / 10, `${repeats} REPEATs in ${inWasm.length} words`);
+      assertEquals(expanded.findIndex((v, i) => v !== inJs[i]), -1, `faulting: ${faulting}`);
+      assertEquals(expanded.length, inJs.length);
+      assertEquals(inJs.at(-3)! & ~ID_MASK, faulting ? TAG.TRUNC : TAG.BLOCK);
+    }
   } finally {
     close();
   }
 });
+
+/**
+ * `words` (block records, truncations and REPEAT records only) with each
+ * `[REPEAT | n, vcpu]` replaced by n copies of the block record before it,
+ * as the plugin's replay reads them.
+ */
+function expandRepeats(words: readonly number[]): { words: number[]; repeats: number } {
+  const out: number[] = [];
+  let last: number[] = [], repeats = 0;
+  for (let k = 0; k < words.length;) {
+    const tag = words[k] & ~ID_MASK;
+    if (tag === TAG.REPEAT) {
+      assertEquals(words[k + 1], last[1], "a REPEAT names the vCPU of the block record before it");
+      for (let n = words[k] & ID_MASK; n > 0; n--) out.push(...last);
+      k += 2, repeats++;
+    } else if (tag === TAG.TRUNC) out.push(...words.slice(k, k + 3)), k += 3;
+    else {
+      assertEquals(tag, TAG.BLOCK);
+      last = words.slice(k, k + 2);
+      out.push(...last), k += 2;
+    }
+  }
+  return { words: out, repeats };
+}

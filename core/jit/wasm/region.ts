@@ -45,16 +45,20 @@ import { type Scope, type Structure, structure } from "./structure.ts";
 import {
   type ArenaWindows,
   cacheBatchCounts,
+  countRepeats,
   emitCounterEntry,
   emitCounterFlush,
   emitExecActions,
   emitMemActions,
+  emitRepeatJump,
   flushBatchCounts,
+  flushRepeats,
   promoteCounters,
+  repeatableRecord,
   usesVcpuIndex,
   wasmInstrumentable,
 } from "./instrument.ts";
-import { streamsRecords } from "../plugin_actions.ts";
+import { type ExecAction, streamsRecords } from "../plugin_actions.ts";
 import { hasVector, WRITES_RD } from "../vector_ops.ts";
 import type { VectorTier } from "./runtime.ts";
 
@@ -635,6 +639,8 @@ function emitWasmRegion(
   // it), not through the `br_table`: sha256's round loops are such blocks inside a region that does not nest.
   const loopsToItself = shape ? new Set<number>() : new Set(edges.flatMap(([f, t]) => f === t ? [f] : []));
   let selfLoop = 0;
+  /** The block records that blocks jumping to themselves count instead of appending at each pass, by block. */
+  const repeatable = new Map<number, ExecAction>();
   /** Which entry of a loop with several the next pass through its head goes to (0: the head). */
   const entry = shape?.scopes.some((scope) => scope.entries) ? e.local(I32) : -1;
   const toLoop = () => n - 1 - current + e.nest + selfLoop;
@@ -668,7 +674,10 @@ function emitWasmRegion(
   const enter = (k: number, pc: number) => {
     if (!shape) {
       countBlock(pc);
-      if (k === current && selfLoop) return c.br(OP.br, e.nest);
+      if (k === current && selfLoop) {
+        if (repeatable.has(k)) emitRepeatJump(e);
+        return c.br(OP.br, e.nest);
+      }
       return k > current
         ? c.br(OP.br, k - current - 1 + e.nest + selfLoop)
         : (c.i32Const(k).localSet(b), c.br(OP.br, toLoop()));
@@ -682,6 +691,7 @@ function emitWasmRegion(
     }
     if (depth === undefined) return c.f64Const(pc), e.leave(e);
     countBlock(pc);
+    if (k === current && repeatable.has(k)) emitRepeatJump(e);
     c.br(OP.br, depth);
   };
   e.goto = (e, pc) => {
@@ -716,6 +726,11 @@ function emitWasmRegion(
   const promoted = promoteCounters(region.map((tb) => tb.instr), windows);
   if (promoted.length > 0) e.counters = emitCounterEntry(e, promoted, windows, vcpu);
   cacheBatchCounts(e, region.map((tb) => tb.instr), windows);
+  for (const [f, t] of edges) {
+    const record = f === t ? repeatableRecord(region[f].instr, windows) : undefined;
+    if (record) repeatable.set(f, record);
+  }
+  countRepeats(e, [...repeatable.values()], windows, vcpu);
   // Blocks left in a counted slice, else the backward jumps its caller allows (`compileWasmRegion`).
   c.localGet(e.slot).mem(OP.i32_load, MEM.regs, 2, SLOT.blocksLeft).localSet(bud);
   c.open(OP.block).open(OP.block); // the fault exit, the normal exit
@@ -771,7 +786,7 @@ function emitWasmRegion(
         }
         : undefined;
       // The block's actions, then the instruction's: a record that fails does so at the block's first instruction.
-      if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu);
+      if (tb.instr && j === 0) emitExecActions(e, tb.instr.block, windows, vcpu, repeatable.get(k));
       if (tb.instr) emitExecActions(e, tb.instr.insn[j], windows, vcpu);
       const mem = tb.instr?.mem[j];
       e.afterAccess = mem?.length
@@ -792,6 +807,7 @@ function emitWasmRegion(
   c.aroundCall = undefined; // nothing is called after this
   e.storeRegisters();
   if (e.counters) emitCounterFlush(e, e.counters);
+  flushRepeats(e);
   flushBatchCounts(e);
   // What is left: blocks in a counted slice; else backward jumps, which tell the caller whether the region ran long.
   c.localGet(e.slot).localGet(bud).mem(OP.i32_store, MEM.regs, 2, SLOT.blocksLeft);
@@ -799,6 +815,7 @@ function emitWasmRegion(
   c.op(OP.end); // the fault exit block
   e.storeRegisters();
   if (e.counters) emitCounterFlush(e, e.counters);
+  flushRepeats(e);
   flushBatchCounts(e);
   c.localGet(e.slot).localGet(e.ip).mem(OP.f64_store, MEM.regs, 3, SLOT.ip);
   c.f64Const(WASM_FAULT);
