@@ -125,6 +125,7 @@ const CASES: Case[] = [
   { bin: "signals", args: ["flood"], status: 0, note: "30,000 blocked real-time signals pending" },
   { bin: "signals", args: ["jobs"], status: 0, note: "job control of a child: stop, continue, kill" },
   { bin: "process_groups", status: 0, note: "setpgid and setsid's rules; kill, waits and priorities by group" },
+  { bin: "self_loop", status: 0, note: "a block that jumps to itself (the REPEAT records' test program)" },
   { bin: "syscall_edges", status: 0 },
   {
     bin: "alarm_spin",

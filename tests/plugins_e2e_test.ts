@@ -277,3 +277,29 @@ Deno.test("a guest that forks runs under a plugin: each process that exits repor
   // (tests/plugins_fork_test.ts compares the counts with QEMU's).
   assertMatch(r.err, /^(cpu 0 insns: [1-9]\d*\ntotal insns: [1-9]\d*\n){14}$/);
 });
+
+Deno.test("a block's passes counted as REPEAT records reach its plugin before a flush that another plugin's reset makes", async () => {
+  // runs_and_flushes.ts counts the runs of the block that jumps to itself, whose only record is its: in WebAssembly its
+  // passes go out as REPEAT records. reset_others.ts resets (a flush, with the flush callbacks) while a region runs,
+  // when its batch fills: passes counted before that call were dropped, the replay's pending block gone by then.
+  const program = join(GUEST_BIN, "self_loop");
+  const flags = [
+    "-d",
+    "plugin",
+    "-plugin",
+    `${join(ROOT, "tests/plugins/reset_others.ts")},every=200003`,
+    "-plugin",
+    join(ROOT, "tests/plugins/runs_and_flushes.ts"),
+  ];
+  const counts = async (wasm: string) => {
+    const r = await runPlume([program], { flags: [...flags, "-jit-wasm", wasm] });
+    assertEquals([r.status, new TextDecoder().decode(r.stdout)], [0, "315341408\n"]);
+    const [, runs, flushes] = /^runs (\d+) flushes (\d+)$/m.exec(new TextDecoder().decode(r.stderr)) ?? [];
+    assert(Number(flushes) >= 1, `-jit-wasm ${wasm}: ${flushes} flushes`);
+    return Number(runs);
+  };
+  const inJs = await counts("off");
+  // 200,000 rounds of 31 passes after the first, give or take the passes of the warm-up's first runs.
+  assert(inJs >= 6_200_000, `${inJs} runs`);
+  assertEquals(await counts("always"), inJs);
+});

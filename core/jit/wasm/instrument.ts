@@ -261,13 +261,14 @@ export function repeatableRecord(
  * block records: a pass that came by that jump adds one to its batch
  * store's count instead of appending a record, and the count is written
  * as one `REPEAT` record (`record_format.ts`) before the next record of
- * that store and at the region's exits ({@link flushRepeats}). In own
- * sha256 under `bb`, 88% of the block records were such passes (busybox
- * sha256sum's 19%, gzip's 1%). Room for the `REPEAT` is kept when the
- * block's record is appended, so that writing it never has to publish the
- * batch (the exits cannot); between the two, the block appends nothing
- * and no callee of a region appends records (faults and synchronous
- * callbacks leave it first).
+ * that store, before each call (a callee may publish the batch or call the
+ * plugins: a flush's callbacks must come after the passes before it), and
+ * at the region's exits ({@link flushRepeats}). In own sha256 under `bb`,
+ * 88% of the block records were such passes (busybox sha256sum's 19%,
+ * gzip's 1%). Room for the `REPEAT` is kept when the block's record is
+ * appended, so that writing it never has to publish the batch (the exits
+ * cannot); a flush uses that room, and the block's next pass appends its
+ * record again.
  */
 export function countRepeats(e: WasmEmitter, records: readonly ExecAction[], windows: ArenaWindows, vcpu: number) {
   const counts = new Map<number, number>();
@@ -286,17 +287,22 @@ export function emitRepeatJump(e: WasmEmitter): void {
 /** The record action `a`, appended to `store` unless this pass came by the block's jump to itself. */
 function emitCountedRecord(e: WasmEmitter, a: ExecAction & { kind: "record" }, store: number, vcpu: number): void {
   const c = e.code, { counts, again } = e.repeats!, count = counts.get(store)!;
-  c.localGet(again);
+  // Counted only when it came by the jump back and the count is armed (not flushed since the block's record).
+  c.localGet(again).localGet(count).i32Const(0).op(OP.i32_ge_s).op(OP.i32_and);
   e.if(VOID);
-  c.localGet(count).i32Const(1).op(OP.i32_add).localSet(count).i32Const(0).localSet(again);
+  c.localGet(count).i32Const(1).op(OP.i32_add).localSet(count);
   e.else();
   appendRecord(e, a.ring, store, [() => c.i32Const(a.id), () => c.localGet(vcpu).op(OP.i32_wrap_i64)], REPEAT_WORDS);
+  c.i32Const(0).localSet(count); // armed: room is kept for its REPEAT
   e.end();
+  c.i32Const(0).localSet(again);
 }
 
 /**
  * Writes the passes counted for batch store `only` (all stores when
- * undefined) as `REPEAT` records, into the room kept for them.
+ * undefined) as `REPEAT` records, into the room kept for them, and leaves
+ * the count disarmed (-1): that room is used, so the block's next pass
+ * appends its record again (keeping room anew) instead of counting.
  */
 export function flushRepeats(e: WasmEmitter, only?: number): void {
   const repeats = e.repeats;
@@ -304,15 +310,16 @@ export function flushRepeats(e: WasmEmitter, only?: number): void {
   const c = e.code;
   for (const [store, count] of repeats.counts) {
     if (only !== undefined && store !== only) continue;
-    const cached = e.batchCounts!.get(store)!, at = e.tempI32();
-    c.localGet(count);
+    const cached = e.batchCounts!.get(store)!;
+    c.localGet(count).i32Const(0).op(OP.i32_gt_s);
     e.if(VOID);
-    c.localGet(cached).i32Const(2).op(OP.i32_shl).localTee(at);
+    c.localGet(cached).i32Const(2).op(OP.i32_shl);
     c.i32Const(TAG.REPEAT).localGet(count).op(OP.i32_or).mem(OP.i32_store, MEM.plugins, 2, store + 4);
-    c.localGet(at).localGet(repeats.vcpu).op(OP.i32_wrap_i64).mem(OP.i32_store, MEM.plugins, 2, store + 8);
+    c.localGet(cached).i32Const(2).op(OP.i32_shl);
+    c.localGet(repeats.vcpu).op(OP.i32_wrap_i64).mem(OP.i32_store, MEM.plugins, 2, store + 8);
     c.localGet(cached).i32Const(REPEAT_WORDS).op(OP.i32_add).localSet(cached);
-    c.i32Const(0).localSet(count);
     e.end();
+    c.i32Const(-1).localSet(count);
   }
 }
 
@@ -442,7 +449,8 @@ export function cacheBatchCounts(
   }
   e.batchCounts = counts;
   c.aroundCall = {
-    before: () => flushBatchCounts(e),
+    // Passes counted so far go first: the callee may publish the batch, or call the plugins (a flush does).
+    before: () => (flushRepeats(e), flushBatchCounts(e)),
     after: () => {
       for (const [store, count] of counts) c.i32Const(0).mem(OP.i32_load, MEM.plugins, 2, store).localSet(count);
     },
