@@ -21,8 +21,8 @@ import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
 // Types only: the recorder's modules load (main.ts) only for -record and -replay.
 import type { Recorder, Replayer } from "./linux/record_replay.ts";
-import { DEFAULT_NPROC, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_STACK } from "./linux/rlimits.ts";
-import { ignoreHostFileSizeSignal } from "./linux/host_libc.ts";
+import { DEFAULT_NPROC, RLIMIT_NPROC, RLIMIT_STACK } from "./linux/rlimits.ts";
+import { catchHostFileSizeSignal } from "./linux/host_signals.ts";
 import { SYS } from "./linux/syscall_names.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "./mem/address_space.ts";
 import { makeExecTracer } from "./jit/exec_trace.ts";
@@ -214,8 +214,9 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.strace = cfg.strace;
   proc.sysroot = cfg.sysroot;
   proc.exePath = Deno.realPathSync(cfg.program);
-  // A host file-size limit must not end plume with SIGXFSZ: the guest gets the signal, and EFBIG.
-  if (proc.rlimits.soft(RLIMIT_FSIZE) !== Infinity) ignoreHostFileSizeSignal();
+  // A host file-size limit (set now or later, from outside) must not end plume with SIGXFSZ: the guest gets the
+  // signal, and EFBIG.
+  catchHostFileSizeSignal();
   // All guest processes live inside plume, where the host's RLIMIT_NPROC does not reach them.
   proc.rlimits.lower(RLIMIT_NPROC, cfg.nproc ?? DEFAULT_NPROC);
   // A replay's stack is the recorded one (it moves what the guest maps after it; 8 MiB before it was recorded).

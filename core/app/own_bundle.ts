@@ -30,6 +30,7 @@
  */
 
 import { fileUrlToPath } from "../util/file_url.ts";
+import { fileSizeLimited } from "../util/file_size_limit.ts";
 
 type CommandLine = typeof import("./command_line.ts");
 
@@ -89,6 +90,9 @@ export async function ownBundle(root: string): Promise<URL> {
   const dir = `${cache}/${key}`;
   const url = new URL(`.cache/modules/${key}/`, ROOT);
   if (isComplete(dir)) return url;
+  // Under a file-size limit (`ulimit -f`) the build's writes would end plume with SIGXFSZ: this run uses the sources,
+  // and a later one builds.
+  if (fileSizeLimited()) throw new Error("a file-size limit is set: plume's bundle is not built in this run");
   // A build that failed for these sources (offline without esbuild, a read-only checkout) is not tried at every run.
   const failed = `${cache}/failed-${key}`;
   if (ageMs(failed) < DAY) throw new Error("building plume's bundle failed before");

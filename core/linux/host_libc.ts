@@ -23,7 +23,6 @@ const SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
-  signal: { parameters: ["i32", "pointer"], result: "pointer" },
 } as const;
 
 /** The loaded library's functions. */
@@ -68,18 +67,4 @@ export function cString(path: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bytes.length + 1);
   out.set(bytes);
   return out;
-}
-
-/** `SIGXFSZ`, which the host sends a process writing past its `RLIMIT_FSIZE`. */
-const HOST_SIGXFSZ = 25;
-
-/**
- * Makes the host ignore `SIGXFSZ` for plume's process, so that a write
- * past the host's file-size limit fails with `EFBIG` instead of ending
- * plume (the guest gets its own `SIGXFSZ`: `syscalls.ts`), as qemu-user's
- * handler keeps such a signal for its guest. Needs FFI; without it the
- * host's default stays. Called only when a limit is set.
- */
-export function ignoreHostFileSizeSignal(): void {
-  libc()?.signal(HOST_SIGXFSZ, Deno.UnsafePointer.create(1n)); // SIG_IGN
 }

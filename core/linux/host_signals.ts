@@ -103,3 +103,20 @@ export class HostSignals {
     this.listeners.clear();
   }
 }
+
+/**
+ * Keeps the host's `SIGXFSZ` from ending plume: a write past the host's
+ * file-size limit then fails with `EFBIG` (the guest gets its own
+ * `SIGXFSZ`: `syscalls.ts`), as qemu-user's handler keeps such a signal for
+ * its guest. A listener, not the signal ignored: a handled signal is back to
+ * its default in a host program plume starts (`execve` of one), an ignored
+ * one would stay ignored there. Listened for in every run: the limit may be
+ * set from outside once plume runs (`prlimit`).
+ */
+export function catchHostFileSizeSignal(): void {
+  try {
+    Deno.addSignalListener("SIGXFSZ", () => {});
+  } catch {
+    // Not available on this host: the signal keeps its host default.
+  }
+}

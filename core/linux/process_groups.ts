@@ -48,7 +48,7 @@ export function groupMembers(proc: Process, pgrp: number): Process[] {
 }
 
 /** Whether group `pgrp` exists in session `session`: a process of the run is in it, or it is the host's. */
-function groupInSession(proc: Process, pgrp: number, session: number): boolean {
+export function groupInSession(proc: Process, pgrp: number, session: number): boolean {
   const h = hostIds();
   if (pgrp === h.pgrp && session === h.session) return true;
   for (const p of proc.family.processes.values()) if (pgrpOf(p) === pgrp && sessionOf(p) === session) return true;
@@ -113,4 +113,16 @@ export function waitableChildren(proc: Process, pid: number): Process[] {
 /** The children of `proc` in group `pgrp` (`waitid`'s `P_PGID`). */
 export function childrenInGroup(proc: Process, pgrp: number): Process[] {
   return proc.children.filter((c) => pgrpOf(c) === pgrp);
+}
+
+/**
+ * `tcsetpgrp` (`TIOCSPGRP`): makes `pgrp` the terminal's foreground group
+ * for the run's processes, under Linux's checks (EINVAL, ESRCH, EPERM for
+ * a group of another session). The host's terminal is left as it is.
+ */
+export function setForeground(proc: Process, pgrp: number): void {
+  if (pgrp < 0) throw new SyscallError(E.EINVAL, `Bad process group ${pgrp}`);
+  if (!groupExists(proc, pgrp)) throw new SyscallError(E.ESRCH, `No process group ${pgrp}`);
+  if (!groupInSession(proc, pgrp, sessionOf(proc))) throw new SyscallError(E.EPERM, "A group of another session");
+  proc.family.foreground = pgrp;
 }

@@ -53,6 +53,12 @@ export class ProcessTable<P extends ProcessEnd = ProcessEnd> {
   onFork: ((child: P, cpu: Cpu) => void) | undefined;
   /** The pid the next process gets instead of a new one (a replay gives the recorded pids). */
   forcedPid: number | undefined;
+  /**
+   * The terminal's foreground process group as the run's processes set it
+   * (`tcsetpgrp`, which plume does not pass to the host: its groups are
+   * plume's own); undefined until one does, when the host's is reported.
+   */
+  foreground: number | undefined;
   private lastPid: number;
 
   /** @param firstPid pid of the first process (the host's pid of plume) */

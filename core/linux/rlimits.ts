@@ -16,8 +16,6 @@ export const RLIM_INFINITY: bigint = 0xffff_ffff_ffff_ffffn;
 const RLIM_NLIMITS = 16;
 /** Stack size limit. */
 export const RLIMIT_STACK = 3;
-/** Largest file a process may write (`SIGXFSZ` and `EFBIG` past it). */
-export const RLIMIT_FSIZE = 1;
 /** Tasks (processes and threads) limit. */
 export const RLIMIT_NPROC = 6;
 /**

@@ -28,7 +28,7 @@ import {
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
 import type { Process } from "./process.ts";
-import { groupExists } from "./process_groups.ts";
+import { groupExists, setForeground } from "./process_groups.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGPIPE } from "./signals.ts";
@@ -738,12 +738,13 @@ function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       mem.readBytes(arg, 8);
       return 0;
     case IOC.TIOCGPGRP: {
+      // The group a process of the run made the foreground, else the host's (plume's when it is in front).
       const s = hostSession();
-      writeI32(mem, arg, s.tpgid > 0 ? s.tpgid : s.pgrp);
+      writeI32(mem, arg, proc.family.foreground ?? (s.tpgid > 0 ? s.tpgid : s.pgrp));
       return 0;
     }
     case IOC.TIOCSPGRP:
-      readI32(mem, arg);
+      setForeground(proc, readI32(mem, arg));
       return 0;
     case IOC.TIOCGSID:
       writeI32(mem, arg, hostSession().session);
@@ -830,17 +831,19 @@ function writeOffset(proc: Process, addr: number, off: number): void {
 }
 
 function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  // Linux's order: the input, a count that is negative as an ssize_t, the output, then splicing's own refusals.
+  // Linux's order: the input (an offset into one without positions is ESPIPE), a count that is negative as an
+  // ssize_t, the output, then splicing's own refusals.
   const inp = readableFile(proc, a[1] | 0);
+  if (a[2] !== 0 && inp instanceof PipeEnd) throw new SyscallError(E.ESPIPE, `sendfile from ${inp.path} at an offset`);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Bad count ${a[3]}`);
   const out = writableFile(proc, a[0] | 0);
   if (!(out instanceof PipeEnd) && out.flags & O_APPEND) {
     throw new SyscallError(E.EINVAL, "sendfile to an appending file");
   }
   if (inp.isDirectory()) throw new SyscallError(E.EINVAL, `sendfile from directory ${inp.path}`);
-  // Linux splices from the input: a pipe cannot be (ESPIPE with an offset, else EINVAL; plume read it, and an empty
-  // one blocked for ever), a socket only into a pipe.
-  if (inp instanceof PipeEnd) throw new SyscallError(a[2] === 0 ? E.EINVAL : E.ESPIPE, `sendfile from ${inp.path}`);
+  // Linux splices from the input: a pipe cannot be (EINVAL; plume read it, and an empty one blocked for ever), a
+  // socket only into a pipe.
+  if (inp instanceof PipeEnd) throw new SyscallError(E.EINVAL, `sendfile from ${inp.path}`);
   if (inp instanceof SocketFile && !(out instanceof PipeEnd)) {
     throw new SyscallError(E.EINVAL, `sendfile from ${inp.path} into a file`);
   }

@@ -76,7 +76,6 @@ function writeIds(proc: Process, a: readonly number[], ids: [number, number, num
   return 0;
 }
 
-/** Process group or session of `pid` from the host's `/proc`, or ESRCH. */
 /** The process group and session of process `pid` (0: the caller): one of the run's, or else the host's. */
 function groupAndSession(proc: Process, cpu: Cpu, pid: number): { pgrp: number; session: number } {
   if (pid < 0) throw new SyscallError(E.ESRCH);

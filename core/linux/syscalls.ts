@@ -13,7 +13,7 @@
 import type { Cpu } from "../cpu/state.ts";
 import { E, errnoResult } from "./errno.ts";
 import type { Process } from "./process.ts";
-import { RLIMIT_FSIZE } from "./rlimits.ts";
+import { fileSizeLimited } from "../util/file_size_limit.ts";
 import { sendSignal } from "./signal_delivery.ts";
 import { SI_USER, SIGXFSZ } from "./signals.ts";
 import { formatCall, formatResult } from "./strace.ts";
@@ -183,8 +183,8 @@ export function doSyscall(proc: Process, cpu: Cpu): boolean {
     proc.thread(cpu).call = { waiter: err.waiter, nr, straceArgs: raw };
     return false;
   }
-  if (ret === -E.EFBIG && WRITES_FILES.has(d.name) && proc.rlimits.soft(RLIMIT_FSIZE) !== Infinity) {
-    // Past the file-size limit (the host's, which plume's process has): Linux also sends the writer SIGXFSZ.
+  if (ret === -E.EFBIG && WRITES_FILES.has(d.name) && fileSizeLimited()) {
+    // Past the file-size limit (the host's, which plume's process has, as it is now): Linux also sends SIGXFSZ.
     sendSignal(proc, { signo: SIGXFSZ, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: 0 });
   }
   complete(proc, cpu, d, ret, raw);

@@ -3,7 +3,9 @@
  * waitpid(-pgid) and waitid(P_PGID) choosing children by group. Nothing printed depends on the host's process ids:
  * ids are printed as comparisons. The program first makes itself a group of its own, so that kill(0) under
  * qemu-riscv64 (where its processes are the host's) reaches no process of the test's.
- */
+ *
+ * `process_groups tty`, on a terminal: a child in a group of its own makes it the terminal's foreground group, as a
+ * job-control shell does, and reads it back (a shell loops on SIGTTIN until it does). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -78,8 +80,24 @@ static void ready(int fd, int n) {
   }
 }
 
-int main(void) {
+static int foreground(void) {
+  signal(SIGTTOU, SIG_IGN);
+  pid_t c = fork();
+  if (c == 0) {
+    setpgid(0, 0);
+    int r = tcsetpgrp(0, getpgrp());
+    printf("child: tcsetpgrp %s, tcgetpgrp() == getpgrp(): %d\n", err(r), tcgetpgrp(0) == getpgrp());
+    _exit(0);
+  }
+  waitpid(c, 0, 0);
+  printf("parent: tcsetpgrp %s, ", err(tcsetpgrp(0, getpgrp())));
+  printf("tcgetpgrp() == getpgrp(): %d\n", tcgetpgrp(0) == getpgrp());
+  return 0;
+}
+
+int main(int argc, char **argv) {
   setvbuf(stdout, 0, _IONBF, 0);
+  if (argc > 1 && strcmp(argv[1], "tty") == 0) return foreground();
   /* A group of its own (the test runner's group is left alone). */
   printf("setpgid(0, 0): %s\n", err(setpgid(0, 0)));
   pid_t self = getpid(), group = getpgrp();
