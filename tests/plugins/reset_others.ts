@@ -33,7 +33,8 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
         () => {
           if (++runs % every === 0) {
             qemu_plugin_reset(id, () => {
-              resets++;
+              // Said at each reset (a reset unregisters an exit callback too).
+              qemu_plugin_outs(`reset ${++resets} (${skipped} blocks that jump to themselves left alone)\n`);
               arm();
             });
           }
@@ -44,6 +45,5 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     });
   };
   arm();
-  // Its own line goes out at each reset (a reset unregisters the exit callback too).
   return 0;
 }
