@@ -200,7 +200,6 @@ const WRITES_FILES: ReadonlySet<string> = new Set([
   "pwritev2",
   "sendfile",
   "copy_file_range",
-  "splice",
   "truncate",
   "ftruncate",
   "fallocate",

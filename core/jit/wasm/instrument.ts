@@ -292,10 +292,16 @@ function emitCountedRecord(e: WasmEmitter, a: ExecAction & { kind: "record" }, s
   e.if(VOID);
   c.localGet(count).i32Const(1).op(OP.i32_add).localSet(count);
   e.else();
-  appendRecord(e, a.ring, store, [() => c.i32Const(a.id), () => c.localGet(vcpu).op(OP.i32_wrap_i64)], REPEAT_WORDS);
+  appendRecord(e, a.ring, store, blockRecordWords(e, a.id, vcpu), REPEAT_WORDS);
   c.i32Const(0).localSet(count); // armed: room is kept for its REPEAT
   e.end();
   c.i32Const(0).localSet(again);
+}
+
+/** The words of a block (or conditional) record: its tag and id, and the vCPU's index. */
+function blockRecordWords(e: WasmEmitter, id: number, vcpu: number): (() => void)[] {
+  const c = e.code;
+  return [() => c.i32Const(id), () => c.localGet(vcpu).op(OP.i32_wrap_i64)];
 }
 
 /**
@@ -345,7 +351,7 @@ function emitAction(e: WasmEmitter, a: ExecAction, windows: ArenaWindows, vcpu: 
     case "record": {
       const store = windows.batch(a.ring);
       if (store !== undefined) {
-        appendRecord(e, a.ring, store, [() => c.i32Const(a.id), () => c.localGet(vcpu).op(OP.i32_wrap_i64)]);
+        appendRecord(e, a.ring, store, blockRecordWords(e, a.id, vcpu));
         return;
       }
       c.i32Const(a.ring).i32Const(a.id).localGet(vcpu).op(OP.i32_wrap_i64).call(FN.record);
