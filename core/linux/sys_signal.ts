@@ -147,24 +147,30 @@ function sysSigaltstack(proc: Process, cpu: Cpu, a: readonly number[]): number {
 
 function sysKill(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const pid = a[0] | 0, sig = a[1] | 0;
-  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  // Linux checks the signal once it found a target, for each: no target is ESRCH whatever the signal.
+  const checkSignal = () => {
+    if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
+  };
   if (pid > 0) {
     // The caller or one of plume's processes (made by fork), by a thread's id too; else a host process, invisible
     // from the sandbox.
     const target = processOfId(proc, pid);
     if (target === undefined) throw new SyscallError(E.ESRCH, `No process ${pid} in plume's view`);
+    checkSignal();
     signalProcess(proc, target, sig);
     return 0;
   }
   // -INT_MIN is no group (Linux refuses it before anything).
   if (pid === -0x8000_0000) throw new SyscallError(E.ESRCH, "No process group 2^31");
-  // -1: every process but the caller (of plume's: the host's are out of sight); else a group, 0 the caller's.
+  // -1: every process but the caller (of plume's: the host's are out of sight, but there always are some, so a bad
+  // signal is EINVAL); else a group, 0 the caller's.
   const targets = pid === -1
     ? [...proc.family.processes.values()].filter((p) => p !== proc)
     : groupMembers(proc, pid === 0 ? pgrpOf(proc) : -pid);
   if (targets.length === 0 && pid !== -1 && !groupExists(proc, -pid)) {
     throw new SyscallError(E.ESRCH, `No process group ${-pid}`);
   }
+  checkSignal();
   for (const target of targets) signalProcess(proc, target, sig);
   return 0;
 }
@@ -191,10 +197,15 @@ function threadOwner(proc: Process, cpu: Cpu, tid: number, tgid?: number): Proce
   return t !== undefined && !t.exited ? p : undefined;
 }
 
-/** Queues `sig` for thread `tid` (`tkill`, `tgkill`), of this process or another of plume's. */
+/**
+ * Queues `sig` for thread `tid` (`tkill`, `tgkill`), of this process or
+ * another of plume's: the thread is looked for first, then the signal
+ * checked (Linux's order).
+ */
 function signalThread(proc: Process, cpu: Cpu, tid: number, sig: number, tgid?: number): number {
   const target = threadOwner(proc, cpu, tid, tgid);
   if (target === undefined) throw new SyscallError(E.ESRCH, `No thread ${tid}`);
+  if (sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad signal ${sig}`);
   if (sig === 0 || target.exitStatus !== null) return 0;
   if (target !== proc && tid === target.pid && signalHostProgram(target, sig)) return 0;
   sendSignal(target, { signo: sig, code: SI_TKILL, pid: proc.pid, uid: proc.creds.uid.real, tid });
@@ -203,13 +214,13 @@ function signalThread(proc: Process, cpu: Cpu, tid: number, sig: number, tgid?: 
 
 function sysTkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const tid = a[0] | 0, sig = a[1] | 0;
-  if (tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, `Bad tid ${tid} or signal ${sig}`);
+  if (tid <= 0) throw new SyscallError(E.EINVAL, `Bad tid ${tid}`);
   return signalThread(proc, cpu, tid, sig);
 }
 
 function sysTgkill(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const tgid = a[0] | 0, tid = a[1] | 0, sig = a[2] | 0;
-  if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG) throw new SyscallError(E.EINVAL, "Bad tgkill arguments");
+  if (tgid <= 0 || tid <= 0) throw new SyscallError(E.EINVAL, "Bad tgkill arguments");
   return signalThread(proc, cpu, tid, sig, tgid);
 }
 

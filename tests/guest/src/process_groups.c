@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,13 @@ int main(int argc, char **argv) {
   printf("kill(-(a group that does not exist), SIGUSR1): %s\n", err(kill(-(d + 100000), SIGUSR1)));
   printf("kill(-C, 0): %s\n", err(kill(-c, 0)));
   printf("killpg(getpgrp(), 0): %s\n", err(killpg(group, 0)));
+  /* A bad signal: Linux looks for the target first (ESRCH), then checks the signal (EINVAL). */
+  printf("kill(C, 99): %s\n", err(kill(c, 99)));
+  printf("kill(a process that does not exist, 99): %s\n", err(kill(d + 100000, 99)));
+  printf("kill(-C, 99): %s\n", err(kill(-c, 99)));
+  printf("kill(-(a group that does not exist), -1): %s\n", err(kill(-(d + 100000), -1)));
+  printf("kill(INT_MIN, 99): %s\n", err(kill(INT_MIN, 99)));
+  printf("kill(-1, 99): %s\n", err(kill(-1, 99)));
 
   /* Waits by group: D ends first; waitpid(0) does not see it (another group), waitpid(-C) does. */
   int st;

@@ -258,6 +258,12 @@ int main(int argc, char **args) {
   union sigval sv = {.sival_int = 5};
   show("sigqueue(child, 0)", sigqueue(c, 0, sv));
   show("tkill(child, 0)", syscall(SYS_tkill, c, 0));
+  /* A bad signal is EINVAL once the thread is found: tkill and tgkill look for it first. */
+  show("tkill(child, 99)", syscall(SYS_tkill, c, 99));
+  show("tgkill(child, child, -1)", syscall(SYS_tgkill, c, c, -1));
+  show("tkill(a missing thread, 99)", syscall(SYS_tkill, 999999, 99));
+  show("tgkill(child, a missing thread, 99)", syscall(SYS_tgkill, c, 999999, 99));
+  show("tkill(0, 99)", syscall(SYS_tkill, 0, 99));
   show("tgkill(child, child, SIGTERM)", syscall(SYS_tgkill, c, c, SIGTERM));
   int status = 0;
   show("waitpid(child)", waitpid(c, &status, 0) == c ? 0 : -1);
