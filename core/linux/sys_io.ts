@@ -285,9 +285,27 @@ function sysWritev(proc: Process, cpu: Cpu, a: readonly number[]): number {
   return n;
 }
 
-function sysPread64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  const f = readableFile(proc, a[0] | 0);
+/**
+ * Linux's `rw_verify_area` for a positioned read or write of `count` bytes
+ * at the offset in argument register `arg` (its exact 64-bit value: an
+ * argument past 2^53 reaches the handler as 2^52 plus its low word): a
+ * range whose end passes 2^63 - 1 is EINVAL, where the file system would
+ * answer EFBIG; an empty one is fine.
+ */
+function checkRange(cpu: Cpu, arg: number, count: number): void {
+  if (count > 0 && cpu.getX(10 + arg) + BigInt(count) > MAX_LOFF) {
+    throw new SyscallError(E.EINVAL, `A range of ${count} bytes at ${cpu.getX(10 + arg)} ends past 2^63 - 1`);
+  }
+}
+
+/** The largest file offset (`loff_t`). */
+const MAX_LOFF = (1n << 63n) - 1n;
+
+function sysPread64(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  // Linux's order: the offset, the descriptor, the range.
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const f = readableFile(proc, a[0] | 0);
+  checkRange(cpu, 3, sizeArg(a[2]));
   const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
   beforeRead(proc, f);
   const n = f.pread(dst, a[3]);
@@ -296,8 +314,9 @@ function sysPread64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  const f = writableFile(proc, a[0] | 0);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const f = writableFile(proc, a[0] | 0);
+  checkRange(cpu, 3, sizeArg(a[2]));
   const src = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "read");
   const n = writeRaisingSigpipe(proc, cpu, f, src, a[3]);
   afterWrite(proc, f, a[3], n);
@@ -316,6 +335,7 @@ function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): num
   // A stream has no offsets to read at (Linux: no FMODE_PREAD), before its buffers are looked at.
   if (f instanceof SocketFile || f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
   const iov = readIovecs(proc, a[1], a[2], "write");
+  checkRange(cpu, 3, iov.reduce((n, [, len]) => n + len, 0));
   beforeRead(proc, f);
   let total = 0;
   for (const [base, len] of iov) {
@@ -337,6 +357,7 @@ function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): nu
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
   const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
+  checkRange(cpu, 3, data.length);
   const n = writeRaisingSigpipe(proc, cpu, f, data, a[3]);
   afterWrite(proc, f, a[3], n);
   return n;

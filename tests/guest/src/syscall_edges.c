@@ -194,6 +194,16 @@ int main(int argc, char **args) {
   show("lseek to 2^63-1", syscall(SYS_lseek, h, 0x7fffffffffffffffL, SEEK_SET));
   show("lseek to 2^40", syscall(SYS_lseek, h, 1L << 40, SEEK_SET));
   show("lseek by 2^40 more", syscall(SYS_lseek, h, 1L << 40, SEEK_CUR));
+  /* A positioned range whose end passes 2^63 - 1 is EINVAL (plume: EFBIG); the offset is checked first. */
+  char one = 'x';
+  show("pwrite of 1 byte at 2^63-1", syscall(SYS_pwrite64, h, &one, 1, 0x7fffffffffffffffL));
+  show("pwrite of 0 bytes at 2^63-1", syscall(SYS_pwrite64, h, &one, 0, 0x7fffffffffffffffL));
+  show("pread of 1 byte at 2^63-1", syscall(SYS_pread64, h, &one, 1, 0x7fffffffffffffffL));
+  struct iovec onev = {.iov_base = &one, .iov_len = 1};
+  show("pwritev of 1 byte at 2^63-1", syscall(SYS_pwritev, h, &onev, 1, 0x7fffffffffffffffL, 0));
+  show("preadv of 1 byte at 2^63-1", syscall(SYS_preadv, h, &onev, 1, 0x7fffffffffffffffL, 0));
+  show("pwrite to a bad descriptor at offset -1", syscall(SYS_pwrite64, -1, &one, 1, -1L));
+  show("pread from a bad descriptor at offset -1", syscall(SYS_pread64, -1, &one, 1, -1L));
   /* fallocate past the end of a file (plume: internal error). */
   show("write 10 bytes", write(h, "0123456789", 10) == 10 ? 0 : -1);
   show("fallocate: punch a hole past the end", syscall(SYS_fallocate, h, 3, 100, 1));
