@@ -2,7 +2,9 @@
  * The few host C library calls Deno has no API for, made through Deno's
  * foreign-function interface and loaded on first use: `poll` (readiness of
  * the host's standard streams), `utimensat` (nanosecond times and
- * `UTIME_OMIT`), `lchown`, `statfs`, `getrusage`, `clock_gettime` (the
+ * `UTIME_OMIT`), `lchown`, `statfs` and `fstatfs` (with `pipe`, `socket`,
+ * `eventfd` and `close` to make a host object of a kind plume emulates, whose
+ * file system the guest is told), `getrusage`, `clock_gettime` (the
  * process's CPU time) and `madvise` (giving guest pages back: `core/mem/host_pages.ts`). Each caller has a fallback for when the library
  * cannot be loaded (no `--allow-ffi`, no glibc): {@link libc} then returns
  * null.
@@ -19,6 +21,11 @@ const SYMBOLS = {
   utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
   statfs: { parameters: ["buffer", "buffer"], result: "i32" },
+  fstatfs: { parameters: ["i32", "buffer"], result: "i32" },
+  pipe: { parameters: ["buffer"], result: "i32" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },

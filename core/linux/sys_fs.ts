@@ -583,9 +583,67 @@ function sysStatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+/**
+ * Linux's internal file systems of the files plume makes itself (pipes,
+ * sockets, eventfd and epoll descriptors), by the prefix of their names:
+ * each one's magic number, for when the host's own cannot be asked.
+ */
+const PSEUDO_FS: readonly (readonly [prefix: string, kind: PseudoKind, magic: number])[] = [
+  ["pipe:", "pipe", 0x50495045],
+  ["socket:", "socket", 0x534f434b],
+  ["anon_inode:", "anon", 0x09041934],
+];
+type PseudoKind = "pipe" | "socket" | "anon";
+
+/** The host's `struct statfs` of each internal file system, asked once. */
+const pseudoStatfs = new Map<PseudoKind, Uint8Array>();
+
+/**
+ * `struct statfs` of the internal file system `kind`: the host's, from a
+ * host object of that kind made for the purpose (its device number is the
+ * `f_fsid` Linux shows), else what Linux's `simple_statfs` fills (magic,
+ * page-sized blocks, 255-byte names, `ST_VALID`).
+ */
+function pseudoStatfsOf(kind: PseudoKind, magic: number): Uint8Array {
+  let bytes = pseudoStatfs.get(kind);
+  if (bytes !== undefined) return bytes;
+  const b = new StructBuf(120);
+  const c = libc();
+  let fds: number[] = [];
+  if (c !== null) {
+    if (kind === "pipe") {
+      const pair = new Int32Array(2);
+      if (c.pipe(new Uint8Array(pair.buffer)) === 0) fds = [pair[0], pair[1]];
+    } else {
+      const AF_UNIX = 1, SOCK_STREAM = 1;
+      const fd = kind === "socket" ? c.socket(AF_UNIX, SOCK_STREAM, 0) : c.eventfd(0, 0);
+      if (fd >= 0) fds = [fd];
+    }
+  }
+  const asked = c !== null && fds.length > 0 && c.fstatfs(fds[0], b.bytes) === 0;
+  for (const fd of fds) c!.close(fd);
+  if (!asked) b.bytes.fill(0), b.i64(0, magic).i64(8, 4096).i64(64, 255).i64(72, 4096).i64(80, 0x20);
+  bytes = b.bytes;
+  pseudoStatfs.set(kind, bytes);
+  return bytes;
+}
+
 function sysFstatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.get(a[0] | 0);
   proc.mem.check(a[1], 120, "write");
+  const pseudo = PSEUDO_FS.find(([prefix]) => f.path.startsWith(prefix));
+  if (pseudo !== undefined) {
+    proc.mem.writeBytes(a[1], pseudoStatfsOf(pseudo[1], pseudo[2]));
+    return 0;
+  }
+  const c = libc();
+  if (f instanceof StdioFile && c !== null) {
+    // The host's own stream: its terminal, pipe or file is what the guest's is.
+    const b = new StructBuf(120);
+    if (c.fstatfs(f.hostFd, b.bytes) !== 0) throw new SyscallError(hostErrnoValue(c), `fstatfs ${f.hostFd}`);
+    b.writeTo(proc.mem, a[1]);
+    return 0;
+  }
   writeStatfs(proc.mem, a[1], f.path.startsWith("/") && !(f instanceof StdioFile) ? f.currentPath() : proc.cwd);
   return 0;
 }

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/time.h>
 #include <sys/resource.h>
 #include <sched.h>
@@ -31,6 +32,17 @@
 
 static void show(const char *what, long r) {
   printf("%-60s %ld%s%s\n", what, r, r < 0 ? " " : "", r < 0 ? strerrorname_np(errno) : "");
+}
+
+/* A file system's type, sizes, flags and id (the same machine's under both emulators). */
+static void statfs_of(const char *what, int fd) {
+  struct statfs f;
+  if (fstatfs(fd, &f) != 0) {
+    show(what, -1);
+    return;
+  }
+  printf("%-60s %lx %ld %ld %ld %lx %ld %d,%d\n", what, (long)f.f_type, (long)f.f_bsize, (long)f.f_frsize,
+         (long)f.f_namelen, (long)f.f_flags, (long)f.f_blocks, f.f_fsid.__val[0], f.f_fsid.__val[1]);
 }
 
 static char big[140000];
@@ -131,6 +143,11 @@ int main(int argc, char **args) {
   show("epoll_wait after the last duplicate is closed", epoll_wait(ep, out, 4, 0));
   printf("%-60s %llu\n", "its data", (unsigned long long)out[0].data.u64);
   show("epoll_ctl MOD of the number", epoll_ctl(ep, EPOLL_CTL_MOD, again, &ev));
+  /* fstatfs of files with no path: Linux's pipefs, sockfs and anon_inodefs (plume: the working directory's). */
+  statfs_of("fstatfs of a pipe", q[1]);
+  statfs_of("fstatfs of a socket", s[0]);
+  statfs_of("fstatfs of an eventfd", again);
+  statfs_of("fstatfs of an epoll", ep);
   /* A file whose number was taken by another comes back under it: its registration is found again (a reviewing
    * helper's case: plume added it twice and could never remove the old one). */
   int r[2];
