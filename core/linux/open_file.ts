@@ -246,7 +246,7 @@ export abstract class OpenFile {
     return undefined;
   }
 
-  /** Bytes that can be read without blocking (`FIONREAD`). */
+  /** What `FIONREAD` answers: bytes that can be read without blocking (a regular file: its size less the offset). */
   available(): number {
     throw new SyscallError(E.ENOTTY);
   }
@@ -647,7 +647,8 @@ export class HostFile extends OpenFile {
 
   override available(): number {
     if (this.kind !== "reg") throw new SyscallError(E.ENOTTY);
-    return Math.max(0, Number(this.stat().size) - this.offset);
+    // Linux's answer for a regular file: its size less the offset, as an int (negative past the end).
+    return (Number(this.stat().size) - this.offset) | 0;
   }
 
   stat(): FileStat {
@@ -730,7 +731,8 @@ export class MemFile extends OpenFile {
   }
 
   override available(): number {
-    return Math.max(0, this.data.length - this.offset);
+    // As a regular file of size 0 (procfs's), whatever its text: Linux answers the size less the offset.
+    return -this.offset | 0;
   }
 
   stat(): FileStat {

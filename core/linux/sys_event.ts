@@ -192,6 +192,11 @@ export class EpollFile extends OpenFile {
     super(O_RDWR, "anon_inode:[eventpoll]");
   }
 
+  /** An epoll set answers `ioctl`s it does not know with EINVAL (Linux's `ep_eventpoll_ioctl`), `FIONREAD` too. */
+  override available(): number {
+    throw new SyscallError(E.EINVAL, "FIONREAD of an epoll set");
+  }
+
   /** The registration of `file` under number `fd`, if any. */
   registration(fd: number, file: OpenFile): Interest | undefined {
     return this.byNumber.get(fd)?.find((it) => it.file === file);

@@ -27,6 +27,7 @@ import {
   SETFL_MASK,
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
+import { S_IFIFO, S_IFMT, S_IFSOCK } from "./stat.ts";
 import type { Process } from "./process.ts";
 import { groupExists, setForeground } from "./process_groups.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -605,6 +606,34 @@ function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: nu
   throw new Blocked({ ...waiter, cancel: () => locks.setWaiting(owner, undefined) });
 }
 
+/**
+ * Whether `f` can signal readiness (Linux's `->fasync`): pipes, sockets and
+ * terminals; not a file, a directory, a device, a `/proc` file or an
+ * anonymous inode.
+ */
+function signalsReadiness(f: OpenFile): boolean {
+  if (f instanceof HostFile) return f.kind === "fifo" || f.kind === "sock";
+  if (f instanceof StdioFile) {
+    const type = f.stat().mode & S_IFMT;
+    return f.isTerminal() || type === S_IFIFO || type === S_IFSOCK;
+  }
+  return f instanceof PipeEnd || f instanceof SocketFile;
+}
+
+/**
+ * Whether `f` takes `O_DIRECT`: a host file (whose file system decides at
+ * each access), a pipe, or a standard stream that is no terminal; not a
+ * directory, a device, a socket, a `/proc` file or an anonymous inode.
+ */
+function directCapable(f: OpenFile): boolean {
+  if (f instanceof HostFile) {
+    // procfs and sysfs files are regular files without direct I/O.
+    return f.kind === "fifo" || (f.kind === "reg" && !/^\/(proc|sys)\//.test(f.path));
+  }
+  if (f instanceof StdioFile) return !f.isTerminal();
+  return f instanceof PipeEnd;
+}
+
 function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const fd = a[0] | 0, cmd = a[1] | 0, arg = a[2];
   // An O_PATH description answers only these (Linux's `check_fcntl_cmd`).
@@ -626,8 +655,11 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
     case F.GETFL:
       return f.flags;
     case F.SETFL: {
+      // O_DIRECT needs a file whose reads and writes can bypass the page cache (Linux's FMODE_CAN_ODIRECT), or a pipe
+      // (its packet mode): not a device, a socket, a terminal or an anonymous inode.
+      if (arg & O_DIRECT && !directCapable(f)) throw new SyscallError(E.EINVAL, "O_DIRECT on a file without it");
       // O_ASYNC is set only by a file that can signal readiness (Linux's `->fasync`: pipes, sockets, terminals).
-      const mask = f instanceof HostFile && (f.kind === "reg" || f.kind === "dir") ? SETFL_MASK & ~O_ASYNC : SETFL_MASK;
+      const mask = signalsReadiness(f) ? SETFL_MASK : SETFL_MASK & ~O_ASYNC;
       f.flags = (f.flags & ~mask) | (arg & mask);
       return 0;
     }
@@ -723,9 +755,14 @@ function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     case IOC.FIONCLEX:
       proc.fds.setCloexec(fd, req === IOC.FIOCLEX);
       return 0;
-    case IOC.FIOASYNC:
-      readI32(mem, arg);
+    case IOC.FIOASYNC: {
+      // As F_SETFL's O_ASYNC, but a file that cannot signal refuses a change (Linux's ioctl_fioasync: ENOTTY).
+      const on = readI32(mem, arg) !== 0;
+      if (on === ((f.flags & O_ASYNC) !== 0)) return 0;
+      if (!signalsReadiness(f)) throw new SyscallError(E.ENOTTY, "FIOASYNC on a file that cannot signal");
+      f.flags = on ? f.flags | O_ASYNC : f.flags & ~O_ASYNC;
       return 0;
+    }
     case IOC.FIONREAD: {
       mem.check(arg, 4, "write");
       writeI32(mem, arg, f.available());
@@ -907,9 +944,16 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
   }
   // Then, as Linux's generic_file_rw_checks: no copy into a file opened to append.
   if (out.flags & O_APPEND) throw new SyscallError(E.EBADF, "The output is opened to append");
-  const count = Math.min(sizeArg(a[4]), MAX_RW_COUNT);
-  const inOff = a[1] === 0 ? (inp as HostFile).offset : readOffset(proc, a[1]);
-  const outOff = a[3] === 0 ? (out as HostFile).offset : readOffset(proc, a[3]);
+  const want = sizeArg(a[4]), count = Math.min(want, MAX_RW_COUNT);
+  const given = (addr: number) => Number(readStruct(proc.mem, addr, 8).getBigInt64(0, true));
+  const inOff = a[1] === 0 ? (inp as HostFile).offset : given(a[1]);
+  const outOff = a[3] === 0 ? (out as HostFile).offset : given(a[3]);
+  for (const off of [inOff, outOff]) {
+    // Linux adds the count to each offset as unsigned 64-bit numbers: a negative offset the count wraps past zero is
+    // EOVERFLOW (generic_copy_file_checks), any other negative one EINVAL (rw_verify_area).
+    if (off < 0 && -off <= want) throw new SyscallError(E.EOVERFLOW, `Offset ${off} wraps with ${want} bytes`);
+  }
+  if (inOff < 0 || outOff < 0) throw new SyscallError(E.EINVAL, `Negative offset ${Math.min(inOff, outOff)}`);
   // As Linux's generic_copy_file_checks: the count is cut at the input's end first (a copy within one file would
   // otherwise go on reading what it wrote), and within one file the ranges may not overlap.
   const si = (inp as HostFile).stat(), so = (out as HostFile).stat();

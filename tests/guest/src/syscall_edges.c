@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <sys/time.h>
@@ -423,6 +424,48 @@ int main(int argc, char **args) {
   show("ppoll of 2^32 + 1 descriptors", syscall(SYS_ppoll, &pf, (1L << 32) | 1, &z, NULL, 8));
   loff_t in = 0;
   show("copy_file_range with flags 2^32", syscall(SYS_copy_file_range, fa, &in, fc, NULL, 4, 1L << 32));
+  /* A negative offset the count wraps past zero is EOVERFLOW, another EINVAL (plume: EINVAL for both). */
+  in = -1;
+  show("copy_file_range from offset -1", syscall(SYS_copy_file_range, fa, &in, fc, NULL, 4, 0));
+  in = -100;
+  show("copy_file_range from offset -100", syscall(SYS_copy_file_range, fa, &in, fc, NULL, 4, 0));
+  in = 0;
+  loff_t to = -2;
+  show("copy_file_range to offset -2", syscall(SYS_copy_file_range, fa, &in, fc, &to, 4, 0));
+  /* Per kind of file: O_ASYNC and FIOASYNC (only what can signal), O_DIRECT (not devices, sockets, directories,
+   * procfs or anonymous inodes), FIONREAD (a regular file: its size less the offset, negative past the end). */
+  int kinds[8], sk[2];
+  const char *kind_names[8] = {"pipe", "socket", "eventfd", "epoll", "/dev/null", "/proc/self/status at 10",
+                               "a file at 20 of 10", "a directory"};
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) != 0) return 1;
+  kinds[0] = sp[0];
+  kinds[1] = sk[0];
+  kinds[2] = eventfd(0, 0);
+  kinds[3] = epoll_create1(0);
+  kinds[4] = open("/dev/null", O_RDWR);
+  kinds[5] = open("/proc/self/status", O_RDONLY);
+  kinds[6] = fa;
+  kinds[7] = fd;
+  char ten[10];
+  (void)!read(kinds[5], ten, 10);
+  lseek(fa, 20, SEEK_SET);
+  for (int i = 0; i < 8; i++) {
+    char what[100];
+    int k = kinds[i], flags = fcntl(k, F_GETFL), on = 1, off = 0, n = 99;
+    snprintf(what, sizeof what, "%s: F_SETFL O_ASYNC, then F_GETFL's", kind_names[i]);
+    fcntl(k, F_SETFL, flags | O_ASYNC);
+    show(what, (fcntl(k, F_GETFL) & O_ASYNC) != 0);
+    fcntl(k, F_SETFL, flags);
+    snprintf(what, sizeof what, "%s: FIOASYNC on, off", kind_names[i]);
+    long r1 = ioctl(k, FIOASYNC, &on);
+    show(what, r1 < 0 ? r1 : ioctl(k, FIOASYNC, &off));
+    snprintf(what, sizeof what, "%s: F_SETFL O_DIRECT", kind_names[i]);
+    show(what, fcntl(k, F_SETFL, flags | O_DIRECT));
+    fcntl(k, F_SETFL, flags);
+    snprintf(what, sizeof what, "%s: FIONREAD", kind_names[i]);
+    if (ioctl(k, FIONREAD, &n) < 0) show(what, -1);
+    else printf("%-60s %d\n", what, n);
+  }
   /* open's flags as Linux takes them before the path: O_TMPFILE's rules, O_PATH's companions only. */
   show("open O_TMPFILE read-only", open(fdir, O_TMPFILE | O_RDONLY, 0600));
   show("open O_TMPFILE | O_CREAT", open(fdir, O_TMPFILE | O_CREAT | O_RDWR, 0600));
