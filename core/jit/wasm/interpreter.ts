@@ -165,11 +165,16 @@ export class WasmInterpreter {
     }
     const w = this.w, run = this.run;
     return (cpu: Cpu) => {
-      // A block translated later may have taken the entry (collisions): this one takes it back when it runs with
-      // credit left. Before blocks took their entries back, `python3.13 -c pass` made 3.7 M of its 5.0 M
-      // dispatches of blocks with their lead for blocks that had lost theirs to later ones (32,768 entries).
-      if (credit > 0 && this.words[e] !== key && this.chains && this.words[creditAt] > 0) {
-        this.enter(e, pc0, at, last);
+      if (credit > 0) {
+        if (this.words[creditAt] <= 0) {
+          // Chained into as often as its credit allowed: no dispatch gets it chained into again, so it should compile.
+          this.creditSpent?.(tb);
+        } else if (this.words[e] !== key && this.chains) {
+          // A block translated later may have taken the entry (collisions): this one takes it back when it runs with
+          // credit left. Before blocks took their entries back, `python3.13 -c pass` made 3.7 M of its 5.0 M
+          // dispatches of blocks with their lead for blocks that had lost theirs to later ones (32,768 entries).
+          this.enter(e, pc0, at, last);
+        }
       }
       w.cpu = cpu;
       const nx = run(cpu.slot, at, pc0, chainsOut && cpu.runsAlone ? CHAIN_LIMIT : 0);
@@ -184,6 +189,12 @@ export class WasmInterpreter {
       return nx;
     };
   }
+
+  /**
+   * Called when the CPU loop runs a block given credit that it has spent
+   * (the cache then compiles it at its next dispatch).
+   */
+  creditSpent: ((tb: { readonly pc: number }) => void) | undefined;
 
   /** Bytes of the code memory in use (where the next block's records go), for tests and diagnostics. */
   get codeBytes(): number {

@@ -3,7 +3,8 @@ import { runSlice } from "../../exec/cpu_loop.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { emit, j } from "../../cpu/_asm_testing.ts";
 import { makeRuntime } from "../runtime.ts";
-import { TbCache, WARMUP_EXTRA_RUNS, type WasmPolicy } from "../tb_cache.ts";
+import { CHAIN_CREDIT, TbCache, WARMUP_EXTRA_RUNS, type WasmPolicy } from "../tb_cache.ts";
+import { COMPILE_THRESHOLD } from "../interpreter.ts";
 import { Process } from "../../linux/process.ts";
 import { AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { Log } from "../../util/log.ts";
@@ -156,4 +157,30 @@ Deno.test("a block whose chain table entry a later block took takes it back when
   // The loop's block began at the warm-up's lead (-10,000); only the CPU loop's dispatches count up from there.
   const dispatches = cache.get(L).hits + WARMUP_EXTRA_RUNS;
   assertEquals(dispatches < 100, true, `${dispatches} dispatches of the loop's block`);
+});
+
+Deno.test("a block the interpreter chained into as often as its credit allows compiles at its next dispatches", () => {
+  // A loop of one block runs CHAIN_CREDIT + 500 times, chained into itself (up to CHAIN_LIMIT runs a call) until its
+  // credit is spent, then from the CPU loop, compiled. Before, it ran down its warm-up lead in dispatches first
+  // (10,000 returns to the CPU loop) and compiled only then.
+  const L = CODE + 0x100;
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { name: "code", fixed: true });
+  const iterations = CHAIN_CREDIT + 500;
+  emit(mem, CODE, [lui(a1, (iterations + 0x800) >> 12), addi(a1, a1, ((iterations & 0xfff) << 20) >> 20)]);
+  emit(mem, CODE + 8, [j(L - (CODE + 8))]);
+  emit(mem, L, [addi(a0, a0, 1), addi(a1, a1, -1), bne(a1, 0, -8), addi(a7, 0, 93), 0x73]);
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.runsAlone = true;
+  const proc = new Process(mem, new Log());
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.warmupMs = 60_000;
+  const t = proc.thread(cpu);
+  // A slice of one dispatch at a time: the slices are the dispatches.
+  let dispatches = 0;
+  while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 1, Infinity), dispatches++;
+  assertEquals(proc.exitStatus, iterations & 0xff);
+  assertEquals(cache.get(L).hits >= COMPILE_THRESHOLD, true, "the loop is compiled");
+  assertEquals(dispatches < 1000, true, `${dispatches} dispatches`);
 });
