@@ -74,9 +74,9 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   if (print) qemu_plugin_outs("insn_vaddr,insn_symbol,mem_vaddr,mem_hwaddr,access_size,access_type,mem_value\n");
 
   const count = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8));
-  // Callback counting in one number, as QEMU 7.2's mem.c counts in one global: exact up to 2^53 accesses (104 days
-  // at a billion a second). Per-vCPU 32-bit halves, with a check for a new vCPU at each call, cost the replay 2–3 ns
-  // of its 12 ns a record (sha256 of 20 MB: 139 M records).
+  // Callback counting in one number, as QEMU 7.2's mem.c counts its callbacks in one global (the output is newer
+  // QEMU's): exact up to 2^53 accesses (104 days at a billion a second). Per-vCPU 32-bit halves, with a check for a
+  // new vCPU at each call, cost the replay 2–3 ns of its 12 ns a record (sha256 of 20 MB: 139 M records).
   let calls = 0;
   const onAccess = () => {
     calls++;

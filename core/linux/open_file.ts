@@ -117,7 +117,7 @@ export const SEEK_END = 2;
 /** Next data at or after the offset. */
 const SEEK_DATA = 3;
 /** Next hole at or after the offset. */
-const SEEK_HOLE = 4;
+export const SEEK_HOLE = 4;
 
 /** What Linux appends to the name of an unlinked file in `/proc/PID/fd`. */
 const DELETED = " (deleted)";
@@ -193,6 +193,25 @@ export abstract class OpenFile {
   abstract write(src: Uint8Array): number;
   /** The file's status. */
   abstract stat(): FileStat;
+
+  /**
+   * Whether reads and writes at a given offset apply (Linux's
+   * `FMODE_PREAD`): `pread`/`pwrite` of a file without are `ESPIPE`, before
+   * anything else about them is looked at.
+   */
+  seekable(): boolean {
+    return false;
+  }
+
+  /** Whether the file takes `O_DIRECT` (Linux's `FMODE_CAN_ODIRECT`, and pipes' packet mode). */
+  directIo(): boolean {
+    return false;
+  }
+
+  /** Whether the file can signal readiness (Linux's `->fasync`): only then do `O_ASYNC` and `FIOASYNC` take. */
+  signalsReadiness(): boolean {
+    return false;
+  }
 
   /** Reads at `pos` without moving the offset. */
   pread(_dst: Uint8Array, _pos: number): number {
@@ -364,6 +383,9 @@ function denoOptions(flags: number, truncate: boolean): Deno.OpenOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
+/** `/dev/random` and `/dev/urandom`, as `major << 20 | minor`. */
+const RANDOM_DEVICE = 1 << 20 | 8, URANDOM_DEVICE = 1 << 20 | 9;
+
 export class HostFile extends OpenFile {
   /** The host file, or undefined for an `O_PATH` description (which only names the file). */
   readonly file: Deno.FsFile | undefined;
@@ -530,14 +552,52 @@ export class HostFile extends OpenFile {
   /** Reads at host position `pos` (null: wherever a stream is). */
   private readAt(dst: Uint8Array, pos: number | null): number {
     const f = this.host();
-    return hostCall(() => {
-      if (pos !== null) f.seekSync(pos, Deno.SeekMode.Start);
-      return f.readSync(dst) ?? 0;
-    });
+    if (pos !== null) {
+      try {
+        hostCall(() => f.seekSync(pos, Deno.SeekMode.Start));
+      } catch (err) {
+        // Past the largest file the host's file system holds (ext4: 16 TiB) the seek is EINVAL: a read there is at
+        // the end, as Linux's read answers.
+        if (err instanceof SyscallError && err.errno === E.EINVAL && this.kind === "reg") return 0;
+        throw err;
+      }
+    }
+    return hostCall(() => f.readSync(dst) ?? 0);
   }
 
   private positional(): boolean {
     return this.kind === "reg" || this.kind === "blk";
+  }
+
+  /** Regular files, block devices, directories (whose reads are EISDIR) and character devices but terminals. */
+  override seekable(): boolean {
+    return this.positional() || this.kind === "dir" || (this.kind === "chr" && !this.terminalDevice());
+  }
+
+  /** Files (not procfs's or sysfs's), block devices and FIFOs; not directories or other devices. */
+  override directIo(): boolean {
+    if (this.kind === "reg") return !/^\/(proc|sys)\//.test(this.path);
+    return this.kind === "blk" || this.kind === "fifo";
+  }
+
+  /** FIFOs, sockets, terminals and the random devices (whose drivers have `fasync`). */
+  override signalsReadiness(): boolean {
+    if (this.kind === "fifo" || this.kind === "sock") return true;
+    if (this.kind !== "chr") return false;
+    return this.terminalDevice() || this.device() === RANDOM_DEVICE || this.device() === URANDOM_DEVICE;
+  }
+
+  /** The character or block device's major and minor numbers, as `major << 20 | minor`. */
+  private device(): number {
+    const rdev = Number(this.stat().rdev);
+    // Linux's new_encode_dev: the minor's low byte, the major, then the minor's upper bits.
+    return ((rdev >>> 8) & 0xfff) << 20 | (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+  }
+
+  /** Whether the character device is a terminal (the tty, console, virtual console, serial and pty majors). */
+  private terminalDevice(): boolean {
+    const major = this.device() >>> 20;
+    return major === 4 || major === 5 || (major >= 136 && major <= 143);
   }
 
   private checkNotDir(): void {
@@ -560,6 +620,8 @@ export class HostFile extends OpenFile {
       const f = this.host();
       return hostCall(() => f.writeSync(src.subarray(0, len)));
     }
+    // Nothing to write does not move an appending description's offset either (generic_write_checks returns first).
+    if (len === 0) return 0;
     if (this.flags & O_APPEND) this.offset = Number(this.stat().size);
     const n = this.pwriteAll(src.subarray(0, len), this.offset);
     this.offset += n;
@@ -595,13 +657,19 @@ export class HostFile extends OpenFile {
 
   override pread(dst: Uint8Array, pos: number): number {
     this.checkNotDir();
-    if (!this.positional()) throw new SyscallError(E.ESPIPE);
+    if (!this.seekable()) throw new SyscallError(E.ESPIPE);
+    // A character device's driver reads what it reads, wherever (/dev/zero, /dev/urandom).
+    if (!this.positional()) return this.readAt(dst.subarray(0, Math.min(dst.length, MAX_RW_COUNT)), null);
     return this.readAt(dst.subarray(0, Math.min(dst.length, MAX_RW_COUNT)), pos);
   }
 
   override pwrite(src: Uint8Array, pos: number): number {
     this.checkNotDir();
-    if (!this.positional()) throw new SyscallError(E.ESPIPE);
+    if (!this.seekable()) throw new SyscallError(E.ESPIPE);
+    if (!this.positional()) {
+      const f = this.host();
+      return hostCall(() => f.writeSync(src.subarray(0, Math.min(src.length, MAX_RW_COUNT))));
+    }
     // Linux appends even for pwrite on an O_APPEND file.
     if (this.flags & O_APPEND) pos = Number(this.stat().size);
     return this.pwriteAll(src.subarray(0, Math.min(src.length, MAX_RW_COUNT)), pos);
@@ -646,6 +714,10 @@ export class HostFile extends OpenFile {
   }
 
   override available(): number {
+    // The random devices' driver answers ioctls it does not know with EINVAL; other files without one, ENOTTY.
+    if (this.kind === "chr" && (this.device() === RANDOM_DEVICE || this.device() === URANDOM_DEVICE)) {
+      throw new SyscallError(E.EINVAL, "FIONREAD of a random device");
+    }
     if (this.kind !== "reg") throw new SyscallError(E.ENOTTY);
     // Linux's answer for a regular file: its size less the offset, as an int (negative past the end).
     return (Number(this.stat().size) - this.offset) | 0;
@@ -711,6 +783,10 @@ export class MemFile extends OpenFile {
 
   write(_src: Uint8Array): number {
     throw new SyscallError(E.EBADF);
+  }
+
+  override seekable(): boolean {
+    return true;
   }
 
   override pread(dst: Uint8Array, pos: number): number {

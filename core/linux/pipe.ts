@@ -181,6 +181,15 @@ export class PipeEnd extends OpenFile {
     return n;
   }
 
+  /** A pipe takes O_DIRECT (its packet mode). */
+  override directIo(): boolean {
+    return true;
+  }
+
+  override signalsReadiness(): boolean {
+    return true;
+  }
+
   override available(): number {
     return this.pipe.size;
   }

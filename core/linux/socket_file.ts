@@ -130,6 +130,10 @@ export class SocketFile extends OpenFile {
     return this.fd;
   }
 
+  override signalsReadiness(): boolean {
+    return true;
+  }
+
   override available(): number {
     return check(host().ioctlInt(this.fd, HOST.FIONREAD), "FIONREAD");
   }

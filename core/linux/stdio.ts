@@ -10,8 +10,19 @@
  */
 
 import { E, hostCall, SyscallError } from "./errno.ts";
-import { O_RDONLY, O_RDWR, O_WRONLY, OpenFile, SEEK_CUR, SEEK_END, SEEK_SET, seekOffset } from "./open_file.ts";
-import { type FileStat, S_IFCHR, S_IFMT, S_IFREG, statPath } from "./stat.ts";
+import {
+  O_RDONLY,
+  O_RDWR,
+  O_WRONLY,
+  OpenFile,
+  SEEK_CUR,
+  SEEK_END,
+  SEEK_HOLE,
+  SEEK_SET,
+  seekOffset,
+} from "./open_file.ts";
+import { type FileStat, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, statPath } from "./stat.ts";
+import { HOST, hostSockets } from "./host_socket.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 
 /** Events that let a read go ahead without blocking (data, end of file, an error). */
@@ -223,7 +234,10 @@ export class StdioFile extends OpenFile {
   }
 
   override pread(dst: Uint8Array, pos: number): number {
-    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    if (!this.isRegular()) {
+      if (!this.seekable()) throw new SyscallError(E.ESPIPE);
+      return this.read(dst); // a device other than a terminal: its driver reads wherever
+    }
     const f = this.reopened();
     return hostCall(() => {
       f.seekSync(pos, Deno.SeekMode.Start);
@@ -232,7 +246,10 @@ export class StdioFile extends OpenFile {
   }
 
   override pwrite(src: Uint8Array, pos: number): number {
-    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    if (!this.isRegular()) {
+      if (!this.seekable()) throw new SyscallError(E.ESPIPE);
+      return this.write(src);
+    }
     const f = this.reopened();
     return hostCall(() => {
       f.seekSync(pos, Deno.SeekMode.Start);
@@ -241,7 +258,12 @@ export class StdioFile extends OpenFile {
   }
 
   override seek(offset: number, whence: number): number {
-    if (!this.isRegular()) throw new SyscallError(E.ESPIPE);
+    if (!this.isRegular()) {
+      if (!this.seekable()) throw new SyscallError(E.ESPIPE);
+      // A device other than a terminal (/dev/null) accepts any seek and stays at 0, as plume's own descriptors of one.
+      if (whence < SEEK_SET || whence > SEEK_HOLE) throw new SyscallError(E.EINVAL, `Bad whence ${whence}`);
+      return 0;
+    }
     // While I/O follows the host's offset, the host's own (which appending writes move to the file's end).
     const cur = this.offset ?? hostOffset(this.hostFd);
     const base = whence === SEEK_SET
@@ -269,10 +291,30 @@ export class StdioFile extends OpenFile {
 
   override available(): number {
     if (this.isRegular()) {
-      return Math.max(0, Number(this.stat().size) - (this.offset ?? this.streamPos ?? hostOffset(this.hostFd)));
+      // As for any regular file: its size less the offset, as an int (negative past the end).
+      return (Number(this.stat().size) - (this.offset ?? this.streamPos ?? hostOffset(this.hostFd))) | 0;
     }
-    // Neither a terminal's nor a host pipe's queue can be inspected.
-    return 0;
+    const type = this.stat().mode & S_IFMT;
+    if (type === S_IFCHR && !this.isTerminal()) throw new SyscallError(E.ENOTTY);
+    // A terminal's or a pipe's queue: the host's own FIONREAD, where plume can ask it.
+    const n = hostSockets()?.ioctlInt(this.hostFd, HOST.FIONREAD);
+    return n === undefined || n < 0 ? 0 : n;
+  }
+
+  /** A file, or a device other than a terminal (Linux's terminals are streams). */
+  override seekable(): boolean {
+    return this.isRegular() || ((this.stat().mode & S_IFMT) === S_IFCHR && !this.isTerminal());
+  }
+
+  /** A file or a pipe takes O_DIRECT; a terminal or another device does not. */
+  override directIo(): boolean {
+    const type = this.stat().mode & S_IFMT;
+    return type === S_IFREG || type === S_IFIFO;
+  }
+
+  override signalsReadiness(): boolean {
+    const type = this.stat().mode & S_IFMT;
+    return this.isTerminal() || type === S_IFIFO || type === S_IFSOCK;
   }
 
   /** Ready at once when it is a regular file; otherwise the host says (a terminal, a pipe). */

@@ -24,6 +24,7 @@ import {
   O_ACCMODE,
   O_CLOEXEC,
   O_CREAT,
+  O_DIRECT,
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
@@ -116,6 +117,11 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const file = syntheticFileOf(proc, t, guestPath, flags) ??
     HostFile.open(sysrootPath(proc, guestPath) ?? hostPath(t), flags, mode, proc.umask);
   try {
+    // O_DIRECT of a file without direct I/O (a directory, a device, a /proc file) fails once it is open, as Linux's
+    // do_dentry_open (F_SETFL refuses it the same way).
+    if (flags & O_DIRECT && !(flags & O_PATH) && !file.directIo()) {
+      throw new SyscallError(E.EINVAL, `O_DIRECT on ${guestPath}, which has no direct I/O`);
+    }
     return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
   } catch (err) {
     file.release();
@@ -585,15 +591,18 @@ function sysStatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 /**
  * Linux's internal file systems of the files plume makes itself (pipes,
- * sockets, eventfd and epoll descriptors), by the prefix of their names:
- * each one's magic number, for when the host's own cannot be asked.
+ * sockets, eventfd and epoll descriptors): each one's magic number, for
+ * when the host's own cannot be asked.
  */
-const PSEUDO_FS: readonly (readonly [prefix: string, kind: PseudoKind, magic: number])[] = [
-  ["pipe:", "pipe", 0x50495045],
-  ["socket:", "socket", 0x534f434b],
-  ["anon_inode:", "anon", 0x09041934],
-];
-type PseudoKind = "pipe" | "socket" | "anon";
+const PSEUDO_FS = { pipe: 0x50495045, socket: 0x534f434b, anon: 0x09041934 } as const;
+type PseudoKind = keyof typeof PSEUDO_FS;
+
+/** The internal file system of `f`, a file plume makes itself, by its name (`pipe:[N]`, `socket:[N]`, `anon_inode:…`). */
+function pseudoKind(f: OpenFile): PseudoKind | undefined {
+  if (f.path.startsWith("pipe:")) return "pipe";
+  if (f.path.startsWith("socket:")) return "socket";
+  return f.path.startsWith("anon_inode:") ? "anon" : undefined;
+}
 
 /** The host's `struct statfs` of each internal file system, asked once. */
 const pseudoStatfs = new Map<PseudoKind, Uint8Array>();
@@ -604,7 +613,7 @@ const pseudoStatfs = new Map<PseudoKind, Uint8Array>();
  * `f_fsid` Linux shows), else what Linux's `simple_statfs` fills (magic,
  * page-sized blocks, 255-byte names, `ST_VALID`).
  */
-function pseudoStatfsOf(kind: PseudoKind, magic: number): Uint8Array {
+function pseudoStatfsOf(kind: PseudoKind): Uint8Array {
   let bytes = pseudoStatfs.get(kind);
   if (bytes !== undefined) return bytes;
   const b = new StructBuf(120);
@@ -622,7 +631,10 @@ function pseudoStatfsOf(kind: PseudoKind, magic: number): Uint8Array {
   }
   const asked = c !== null && fds.length > 0 && c.fstatfs(fds[0], b.bytes) === 0;
   for (const fd of fds) c!.close(fd);
-  if (!asked) b.bytes.fill(0), b.i64(0, magic).i64(8, 4096).i64(64, 255).i64(72, 4096).i64(80, 0x20);
+  if (!asked) {
+    b.bytes.fill(0);
+    b.i64(0, PSEUDO_FS[kind]).i64(8, 4096).i64(64, 255).i64(72, 4096).i64(80, 0x20);
+  }
   bytes = b.bytes;
   pseudoStatfs.set(kind, bytes);
   return bytes;
@@ -631,9 +643,9 @@ function pseudoStatfsOf(kind: PseudoKind, magic: number): Uint8Array {
 function sysFstatfs(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.get(a[0] | 0);
   proc.mem.check(a[1], 120, "write");
-  const pseudo = PSEUDO_FS.find(([prefix]) => f.path.startsWith(prefix));
+  const pseudo = pseudoKind(f);
   if (pseudo !== undefined) {
-    proc.mem.writeBytes(a[1], pseudoStatfsOf(pseudo[1], pseudo[2]));
+    proc.mem.writeBytes(a[1], pseudoStatfsOf(pseudo));
     return 0;
   }
   const c = libc();

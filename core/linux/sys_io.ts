@@ -27,7 +27,6 @@ import {
   SETFL_MASK,
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
-import { S_IFIFO, S_IFMT, S_IFSOCK } from "./stat.ts";
 import type { Process } from "./process.ts";
 import { groupExists, setForeground } from "./process_groups.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -287,11 +286,27 @@ function sysWritev(proc: Process, cpu: Cpu, a: readonly number[]): number {
 }
 
 /**
+ * The file of a positioned read or write (`pread64`, `pwrite64`, `preadv`,
+ * `pwritev`), checked in Linux's order: a negative offset (EINVAL), the
+ * descriptor (EBADF), a file without offsets (ESPIPE), then its access mode
+ * (EBADF).
+ */
+function positionedFile(proc: Process, a: readonly number[], write: boolean): OpenFile {
+  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const f = proc.fds.opened(a[0] | 0);
+  if (!f.seekable()) throw new SyscallError(E.ESPIPE, `fd ${a[0] | 0} has no offsets`);
+  if (!(write ? f.writable : f.readable)) {
+    throw new SyscallError(E.EBADF, `fd ${a[0] | 0} is not open for ${write ? "writing" : "reading"}`);
+  }
+  return f;
+}
+
+/**
  * Linux's `rw_verify_area` for a positioned read or write of `count` bytes
  * at the offset in argument register `arg` (its exact 64-bit value: an
  * argument past 2^53 reaches the handler as 2^52 plus its low word): a
  * range whose end passes 2^63 - 1 is EINVAL, where the file system would
- * answer EFBIG; an empty one is fine.
+ * answer EFBIG; an empty one is fine. After the buffers are checked.
  */
 function checkRange(cpu: Cpu, arg: number, count: number): void {
   if (count > 0 && cpu.getX(10 + arg) + BigInt(count) > MAX_LOFF) {
@@ -302,12 +317,21 @@ function checkRange(cpu: Cpu, arg: number, count: number): void {
 /** The largest file offset (`loff_t`). */
 const MAX_LOFF = (1n << 63n) - 1n;
 
+/**
+ * Whether the offset in argument register `arg` is past {@link MAX_OFFSET},
+ * the largest plume passes on exactly: a file of its host (ext4's largest
+ * is 16 TiB) ends before, so a read there is at the end and a write too
+ * large. (The rounded offset would have read and written elsewhere.)
+ */
+function pastOffsets(cpu: Cpu, arg: number, f: OpenFile): boolean {
+  return f instanceof HostFile && f.kind !== "chr" && cpu.getX(10 + arg) > BigInt(MAX_OFFSET);
+}
+
 function sysPread64(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  // Linux's order: the offset, the descriptor, the range.
-  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const f = readableFile(proc, a[0] | 0);
-  checkRange(cpu, 3, sizeArg(a[2]));
+  const f = positionedFile(proc, a, false);
   const dst = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "write");
+  checkRange(cpu, 3, sizeArg(a[2]));
+  if (pastOffsets(cpu, 3, f)) return 0;
   beforeRead(proc, f);
   const n = f.pread(dst, a[3]);
   proc.mem.noteWrite(a[1], n);
@@ -315,10 +339,10 @@ function sysPread64(proc: Process, cpu: Cpu, a: readonly number[]): number {
 }
 
 function sysPwrite64(proc: Process, cpu: Cpu, a: readonly number[]): number {
-  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
-  const f = writableFile(proc, a[0] | 0);
-  checkRange(cpu, 3, sizeArg(a[2]));
+  const f = positionedFile(proc, a, true);
   const src = accessiblePrefix(proc.mem, a[1], Math.min(sizeArg(a[2]), MAX_RW_COUNT), "read");
+  checkRange(cpu, 3, sizeArg(a[2]));
+  if (src.length > 0 && pastOffsets(cpu, 3, f)) throw new SyscallError(E.EFBIG, `Offset past ${MAX_OFFSET}`);
   const n = writeRaisingSigpipe(proc, cpu, f, src, a[3]);
   afterWrite(proc, f, a[3], n);
   return n;
@@ -331,12 +355,11 @@ const RWF_KNOWN = 0x1f, RWF_APPEND = 0x10;
 function preadv(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): number {
   if (v2 && a[5] & ~RWF_KNOWN) throw new SyscallError(E.EOPNOTSUPP, `Bad flags ${a[5]}`);
   if (v2 && a[3] === -1) return sysReadv(proc, cpu, a);
-  const f = readableFile(proc, a[0] | 0);
-  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
   // A stream has no offsets to read at (Linux: no FMODE_PREAD), before its buffers are looked at.
-  if (f instanceof SocketFile || f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
+  const f = positionedFile(proc, a, false);
   const iov = readIovecs(proc, a[1], a[2], "write");
   checkRange(cpu, 3, iov.reduce((n, [, len]) => n + len, 0));
+  if (pastOffsets(cpu, 3, f)) return 0;
   beforeRead(proc, f);
   let total = 0;
   for (const [base, len] of iov) {
@@ -354,11 +377,11 @@ function pwritev(proc: Process, cpu: Cpu, a: readonly number[], v2: boolean): nu
   if (v2 && a[5] & ~RWF_KNOWN) throw new SyscallError(E.EOPNOTSUPP, `Bad flags ${a[5]}`);
   if (v2 && a[5] & RWF_APPEND) return appendv(proc, cpu, a);
   if (v2 && a[3] === -1) return sysWritev(proc, cpu, a);
-  const f = writableFile(proc, a[0] | 0);
-  if (a[3] < 0) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
+  const f = positionedFile(proc, a, true);
   const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
   checkRange(cpu, 3, data.length);
+  if (pastOffsets(cpu, 3, f)) throw new SyscallError(E.EFBIG, `Offset past ${MAX_OFFSET}`);
   const n = writeRaisingSigpipe(proc, cpu, f, data, a[3]);
   afterWrite(proc, f, a[3], n);
   return n;
@@ -377,6 +400,8 @@ function appendv(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (a[3] < -1) throw new SyscallError(E.EINVAL, `Negative offset ${a[3]}`);
   const data = gather(proc, readIovecs(proc, a[1], a[2], "read"));
   if (data.length === 0) return 0;
+  // The offset given is judged though the data goes to the end (rw_verify_area comes first).
+  if (a[3] !== -1) checkRange(cpu, 3, data.length);
   const end = Number(f.stat().size);
   const n = writeRaisingSigpipe(proc, cpu, f, data, end);
   afterWrite(proc, f, end, n);
@@ -606,34 +631,6 @@ function rangeLock(proc: Process, fd: number, f: OpenFile, cmd: number, addr: nu
   throw new Blocked({ ...waiter, cancel: () => locks.setWaiting(owner, undefined) });
 }
 
-/**
- * Whether `f` can signal readiness (Linux's `->fasync`): pipes, sockets and
- * terminals; not a file, a directory, a device, a `/proc` file or an
- * anonymous inode.
- */
-function signalsReadiness(f: OpenFile): boolean {
-  if (f instanceof HostFile) return f.kind === "fifo" || f.kind === "sock";
-  if (f instanceof StdioFile) {
-    const type = f.stat().mode & S_IFMT;
-    return f.isTerminal() || type === S_IFIFO || type === S_IFSOCK;
-  }
-  return f instanceof PipeEnd || f instanceof SocketFile;
-}
-
-/**
- * Whether `f` takes `O_DIRECT`: a host file (whose file system decides at
- * each access), a pipe, or a standard stream that is no terminal; not a
- * directory, a device, a socket, a `/proc` file or an anonymous inode.
- */
-function directCapable(f: OpenFile): boolean {
-  if (f instanceof HostFile) {
-    // procfs and sysfs files are regular files without direct I/O.
-    return f.kind === "fifo" || (f.kind === "reg" && !/^\/(proc|sys)\//.test(f.path));
-  }
-  if (f instanceof StdioFile) return !f.isTerminal();
-  return f instanceof PipeEnd;
-}
-
 function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const fd = a[0] | 0, cmd = a[1] | 0, arg = a[2];
   // An O_PATH description answers only these (Linux's `check_fcntl_cmd`).
@@ -657,9 +654,9 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
     case F.SETFL: {
       // O_DIRECT needs a file whose reads and writes can bypass the page cache (Linux's FMODE_CAN_ODIRECT), or a pipe
       // (its packet mode): not a device, a socket, a terminal or an anonymous inode.
-      if (arg & O_DIRECT && !directCapable(f)) throw new SyscallError(E.EINVAL, "O_DIRECT on a file without it");
+      if (arg & O_DIRECT && !f.directIo()) throw new SyscallError(E.EINVAL, "O_DIRECT on a file without it");
       // O_ASYNC is set only by a file that can signal readiness (Linux's `->fasync`: pipes, sockets, terminals).
-      const mask = signalsReadiness(f) ? SETFL_MASK : SETFL_MASK & ~O_ASYNC;
+      const mask = f.signalsReadiness() ? SETFL_MASK : SETFL_MASK & ~O_ASYNC;
       f.flags = (f.flags & ~mask) | (arg & mask);
       return 0;
     }
@@ -759,13 +756,15 @@ function sysIoctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       // As F_SETFL's O_ASYNC, but a file that cannot signal refuses a change (Linux's ioctl_fioasync: ENOTTY).
       const on = readI32(mem, arg) !== 0;
       if (on === ((f.flags & O_ASYNC) !== 0)) return 0;
-      if (!signalsReadiness(f)) throw new SyscallError(E.ENOTTY, "FIOASYNC on a file that cannot signal");
+      if (!f.signalsReadiness()) throw new SyscallError(E.ENOTTY, "FIOASYNC on a file that cannot signal");
       f.flags = on ? f.flags | O_ASYNC : f.flags & ~O_ASYNC;
       return 0;
     }
     case IOC.FIONREAD: {
+      // The file answers first (ENOTTY, EINVAL), then the result is written (EFAULT).
+      const n = f.available();
       mem.check(arg, 4, "write");
-      writeI32(mem, arg, f.available());
+      writeI32(mem, arg, n);
       return 0;
     }
   }
@@ -944,16 +943,23 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
   }
   // Then, as Linux's generic_file_rw_checks: no copy into a file opened to append.
   if (out.flags & O_APPEND) throw new SyscallError(E.EBADF, "The output is opened to append");
-  const want = sizeArg(a[4]), count = Math.min(want, MAX_RW_COUNT);
-  const given = (addr: number) => Number(readStruct(proc.mem, addr, 8).getBigInt64(0, true));
-  const inOff = a[1] === 0 ? (inp as HostFile).offset : given(a[1]);
-  const outOff = a[3] === 0 ? (out as HostFile).offset : given(a[3]);
-  for (const off of [inOff, outOff]) {
-    // Linux adds the count to each offset as unsigned 64-bit numbers: a negative offset the count wraps past zero is
-    // EOVERFLOW (generic_copy_file_checks), any other negative one EINVAL (rw_verify_area).
-    if (off < 0 && -off <= want) throw new SyscallError(E.EOVERFLOW, `Offset ${off} wraps with ${want} bytes`);
+  // Offsets and the count exactly: Linux adds the count to each offset as unsigned 64-bit numbers, and a sum that
+  // wraps is EOVERFLOW (generic_copy_file_checks), before a negative offset is EINVAL (rw_verify_area).
+  const want = cpu.getX(14) & (2n ** 64n - 1n);
+  const given = (addr: number, file: OpenFile) =>
+    addr === 0 ? BigInt((file as HostFile).offset) : readStruct(proc.mem, addr, 8).getBigInt64(0, true);
+  const offsets = [given(a[1], inp), given(a[3], out)];
+  for (const off of offsets) {
+    if (BigInt.asUintN(64, off) + want > 2n ** 64n - 1n) {
+      throw new SyscallError(E.EOVERFLOW, `Offset ${off} wraps with ${want} bytes`);
+    }
   }
-  if (inOff < 0 || outOff < 0) throw new SyscallError(E.EINVAL, `Negative offset ${Math.min(inOff, outOff)}`);
+  if (offsets.some((off) => off < 0n)) throw new SyscallError(E.EINVAL, `Negative offset ${offsets.join(", ")}`);
+  // Past the largest offset plume passes on exactly, the input is at its end (no host file is that long).
+  if (offsets[0] > BigInt(MAX_OFFSET)) return 0;
+  if (offsets[1] > BigInt(MAX_OFFSET)) throw new SyscallError(E.EFBIG, `Offset past ${MAX_OFFSET}`);
+  const count = Math.min(sizeArg(a[4]), MAX_RW_COUNT);
+  const inOff = Number(offsets[0]), outOff = Number(offsets[1]);
   // As Linux's generic_copy_file_checks: the count is cut at the input's end first (a copy within one file would
   // otherwise go on reading what it wrote), and within one file the ranges may not overlap.
   const si = (inp as HostFile).stat(), so = (out as HostFile).stat();
@@ -962,6 +968,8 @@ function sysCopyFileRange(proc: Process, cpu: Cpu, a: readonly number[]): number
     throw new SyscallError(E.EINVAL, "Overlapping ranges of one file");
   }
   const n = copyData(proc, cpu, inp, out, upTo, inOff, outOff);
+  // Linux moves the offsets only when something was copied.
+  if (n === 0) return 0;
   if (a[1] === 0) (inp as HostFile).offset += n;
   else writeOffset(proc, a[1], inOff + n);
   if (a[3] === 0) (out as HostFile).offset += n;

@@ -466,6 +466,27 @@ int main(int argc, char **args) {
     if (ioctl(k, FIONREAD, &n) < 0) show(what, -1);
     else printf("%-60s %d\n", what, n);
   }
+  /* A reviewing helper's cases: what has no offsets is ESPIPE before its range is judged; O_DIRECT is refused at open
+   * where F_SETFL refuses it (plume opened /dev/null with it, then refused F_SETFL(F_GETFL | O_NONBLOCK)); a read past
+   * the largest file is at its end; an appending write of nothing leaves the offset; a count that wraps a positive
+   * offset is EOVERFLOW too; the random devices answer FIONREAD with EINVAL, an epoll set before its pointer. */
+  show("pread of a pipe at 2^63-16", syscall(SYS_pread64, sp[0], ten, 8, 0x7ffffffffffffff0L));
+  struct iovec nothing = {.iov_base = &one, .iov_len = 0};
+  show("pwritev of an empty buffer to a pipe", syscall(SYS_pwritev, sp[1], &nothing, 1, 0, 0));
+  show("preadv of a bad descriptor at offset -1", syscall(SYS_preadv, 999, &onev, 1, -1L, 0));
+  show("open /dev/null O_DIRECT", open("/dev/null", O_RDONLY | O_DIRECT));
+  int direct = open(name[2], O_RDONLY | O_DIRECT);
+  show("F_SETFL(F_GETFL | O_NONBLOCK) of a file opened O_DIRECT",
+       direct < 0 ? direct : fcntl(direct, F_SETFL, fcntl(direct, F_GETFL) | O_NONBLOCK));
+  show("pread at 2^44", syscall(SYS_pread64, fa, ten, 1, 1L << 44));
+  int app = open(name[2], O_WRONLY | O_APPEND);
+  (void)!write(app, ten, 0);
+  show("an appending write of nothing: the offset", lseek(app, 0, SEEK_CUR));
+  in = 10;
+  show("copy_file_range of (size_t)-1 bytes from offset 10", syscall(SYS_copy_file_range, fa, &in, fc, NULL, -1L, 0));
+  int rnd = open("/dev/urandom", O_RDONLY), nr = 0;
+  show("FIONREAD of /dev/urandom", ioctl(rnd, FIONREAD, &nr));
+  show("FIONREAD of an epoll set into a bad pointer", ioctl(kinds[3], FIONREAD, (int *)8));
   /* open's flags as Linux takes them before the path: O_TMPFILE's rules, O_PATH's companions only. */
   show("open O_TMPFILE read-only", open(fdir, O_TMPFILE | O_RDONLY, 0600));
   show("open O_TMPFILE | O_CREAT", open(fdir, O_TMPFILE | O_CREAT | O_RDWR, 0600));
