@@ -158,8 +158,8 @@ export class Process {
   sigreturnAddr = 0;
   /** Last thread id handed out (new threads count up from the pid). */
   private lastTid = 0;
-  /** Name set with `prctl(PR_SET_NAME)`; "" means the executable's name. */
-  threadName = "";
+  /** Name the first thread set with `prctl(PR_SET_NAME)` (empty too); undefined means the executable's name. */
+  threadName: string | undefined = undefined;
   /** Nice value (`getpriority`/`setpriority`). */
   nice = 0;
   /**
@@ -299,9 +299,18 @@ export class Process {
     return t;
   }
 
-  /** The comm name (`PR_GET_NAME`, which keeps 15 bytes of it): the executable's base name by default. */
+  /** The name of thread `t` (`PR_GET_NAME`): the process's for its first thread. */
+  threadComm(t: ThreadState): string {
+    return t.tid === this.pid ? this.comm : t.name ?? this.comm;
+  }
+
+  /**
+   * The comm name of the first thread, which `/proc/PID/comm` and `ps`
+   * show (`PR_GET_NAME` keeps 15 bytes of it): the executable's base name
+   * by default.
+   */
   get comm(): string {
-    return this.threadName || this.exePath.slice(this.exePath.lastIndexOf("/") + 1);
+    return this.threadName ?? this.exePath.slice(this.exePath.lastIndexOf("/") + 1);
   }
 
   /**

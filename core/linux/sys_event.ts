@@ -107,6 +107,11 @@ export class EventFd extends OpenFile {
     return 8;
   }
 
+  /** An eventfd has no offsets but takes any seek, staying at 0 (Linux's noop_llseek). */
+  override seek(_offset: number, _whence: number): number {
+    return 0;
+  }
+
   override pollEvents(): number {
     return (this.counter > 0n ? POLL.IN | POLL.RDNORM : 0) |
       (this.counter < EVENTFD_MAX ? POLL.OUT | POLL.WRNORM : 0);

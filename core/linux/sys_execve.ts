@@ -238,7 +238,7 @@ function resetForExec(proc: Process, t: ThreadState): void {
   t.robustListLen = 0;
   t.savedMask = undefined;
   proc.futexes.clear();
-  proc.threadName = "";
+  proc.threadName = undefined;
 }
 
 /** Replaces the image: empty address space, new program, fresh registers. */

@@ -125,7 +125,8 @@ function sysMmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (a[1] === 0) throw new SyscallError(E.EINVAL, "Zero length");
   if (a[1] < 0 || a[1] > 2 ** 47) throw new SyscallError(E.ENOMEM, `Length ${a[1]} too large`);
   const len = pageUp(a[1]);
-  if (!isPageAligned(offset)) throw new SyscallError(E.EINVAL, `Unaligned offset ${offset}`);
+  // The offset's low bits as Linux sees them, as an unsigned number (a negative one may be aligned: it overflows below).
+  if (offset % PAGE_SIZE !== 0) throw new SyscallError(E.EINVAL, `Unaligned offset ${offset}`);
   const exact = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
   if (exact && hint % PAGE_SIZE !== 0) throw new SyscallError(E.EINVAL, `Unaligned address 0x${hint.toString(16)}`);
 
@@ -142,9 +143,12 @@ function sysMmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     }
     if (f.kind !== "chr") file = f;
   }
+  // A file's pages past the largest offset (a negative offset too): Linux's file_mmap_ok.
+  if (file && (offset < 0 || offset + len > 2 ** 63)) throw new SyscallError(E.EOVERFLOW, `Offset ${offset} overflows`);
 
   const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
-  const name = file ? file.path : "";
+  // An anonymous mapping's offset means nothing (Linux shows 0 for it, and ignores one that is negative).
+  const name = file ? file.path : "", at = file ? offset : 0;
   let addr: number;
   if (exact) {
     if (hint < 0 || hint + len > mem.size - PAGE_SIZE || hint < 0x10000) {
@@ -154,10 +158,10 @@ function sysMmap(proc: Process, _cpu: Cpu, a: readonly number[]): number {
       throw new SyscallError(E.EEXIST, `0x${hint.toString(16)} is in use`);
     }
     proc.sharedMaps.remove(mem, hint, len);
-    addr = mem.mmap(hint, len, p, { name, offset, fixed: true });
+    addr = mem.mmap(hint, len, p, { name, offset: at, fixed: true });
   } else {
     const h = hint > 0 && hint < mem.size ? hint - (hint % PAGE_SIZE) : 0;
-    addr = mem.mmap(h, len, p, { name, offset });
+    addr = mem.mmap(h, len, p, { name, offset: at });
   }
   if (addr < 0) throw new SyscallError(E.ENOMEM, `No room for ${len} bytes`);
   if (file) {

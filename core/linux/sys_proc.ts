@@ -225,7 +225,7 @@ function capArg(v: number): bigint {
 }
 
 /** `prctl`: names, the parent-death signal, and the flags programs read back (Linux's checks of each argument). */
-function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+function sysPrctl(proc: Process, cpu: Cpu, a: readonly number[]): number {
   const flag = (value: number) => {
     if (value !== 0 && value !== 1) throw new SyscallError(E.EINVAL, `prctl flag ${value}`);
     return value;
@@ -269,12 +269,15 @@ function sysPrctl(proc: Process, _cpu: Cpu, a: readonly number[]): number {
         if (c === 0) break;
         bytes.push(c);
       }
-      proc.threadName = new TextDecoder().decode(new Uint8Array(bytes));
+      // Each thread has its own name; the first thread's is the process's (its /proc/PID/comm).
+      const name = new TextDecoder().decode(new Uint8Array(bytes)), t = proc.thread(cpu);
+      if (t.tid === proc.pid) proc.threadName = name;
+      else t.name = name;
       return 0;
     }
     case PR_GET_NAME: {
       const b = new StructBuf(COMM_LEN);
-      const name = commBytes(proc.comm);
+      const name = commBytes(proc.threadComm(proc.thread(cpu)));
       b.bytes.set(name);
       b.writeTo(proc.mem, a[1]);
       return 0;
@@ -371,8 +374,11 @@ function sysPersonality(proc: Process, _cpu: Cpu, a: readonly number[]): number 
 }
 
 const GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
-/** Linux returns at most this many random bytes per call. */
-const GETRANDOM_MAX = 33554431;
+/**
+ * The most random bytes one call returns: Linux's MAX_RW_COUNT (its
+ * getrandom fills a user buffer as `read` does; 32 MiB - 1 before 5.18).
+ */
+const GETRANDOM_MAX = 0x7fff_f000;
 /** `crypto.getRandomValues` fills at most 64 KiB at a time. */
 const ENTROPY_CHUNK = 65536;
 
@@ -405,12 +411,15 @@ function schedTarget(proc: Process, cpu: Cpu, pid: number): Process {
 }
 
 function sysSchedGetparam(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  // Linux refuses a null pointer before it looks for the process.
+  if (a[1] === 0) throw new SyscallError(E.EINVAL, "No sched_param");
   schedTarget(proc, cpu, a[0] | 0);
   proc.mem.writeU32(a[1], 0);
   return 0;
 }
 
 function sysSchedSetparam(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  if (a[1] === 0) throw new SyscallError(E.EINVAL, "No sched_param");
   schedTarget(proc, cpu, a[0] | 0);
   const prio = proc.mem.readU32(a[1]) | 0;
   if (prio !== 0) throw new SyscallError(E.EINVAL, `Priority ${prio} under SCHED_OTHER`);
@@ -541,11 +550,14 @@ function sysWaitid(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   };
   return waitChild(
     () =>
-      idtype === P_PID
-        ? waitableChildren(proc, id)
-        : idtype === P_PGID
-        ? childrenInGroup(proc, id || pgrpOf(proc))
-        : proc.children,
+      byCloneKind(
+        idtype === P_PID
+          ? waitableChildren(proc, id)
+          : idtype === P_PGID
+          ? childrenInGroup(proc, id || pgrpOf(proc))
+          : proc.children,
+        options,
+      ),
     (options & WNOHANG) !== 0,
     options,
     (child, event) => {
@@ -581,7 +593,10 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   }
   const events = WEXITED | (options & (WUNTRACED | WCONTINUED));
   if (pid === -0x8000_0000) throw new SyscallError(E.ESRCH, "No process group 2^31");
-  return waitChild(() => waitableChildren(proc, pid), (options & WNOHANG) !== 0, events, (child, event) => {
+  return waitChild(() => byCloneKind(waitableChildren(proc, pid), options), (options & WNOHANG) !== 0, events, (
+    child,
+    event,
+  ) => {
     // A stopped child's status is its signal and 0x7f, a continued one's 0xffff.
     const status = event === "ended"
       ? waitStatus(child)
@@ -594,6 +609,17 @@ function sysWait4(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     if (rusage !== 0) writeRusage(proc, rusage);
     return child.pid;
   }, () => 0);
+}
+
+/**
+ * The children a wait with `options` may see (Linux's eligible_child):
+ * all with `__WALL`, else those that signal their end with `SIGCHLD` (made
+ * by `fork`), or with `__WCLONE` only the others ("clone" children).
+ */
+function byCloneKind(children: Process[], options: number): Process[] {
+  if (options & WALL) return children;
+  const clones = (options & WCLONE) !== 0;
+  return children.filter((c) => (c.exitSignal !== SIGCHLD) === clones);
 }
 
 /** `sizeof(struct rusage)` on riscv64. */

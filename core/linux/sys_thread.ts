@@ -123,6 +123,8 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   child.setXNumber(10, 0);
   const t = proc.addThread(child);
   t.blocked = parent.blocked;
+  // A new thread starts with its creator's name, and keeps it whatever the creator is called later.
+  t.name = proc.threadComm(parent);
   if (flags & CLONE.CHILD_CLEARTID) t.clearChildTid = childTid;
   if (flags & CLONE.PARENT_SETTID) storeTid(proc.mem, parentTid, t.tid);
   if (flags & CLONE.CHILD_SETTID) storeTid(proc.mem, childTid, t.tid);
@@ -181,6 +183,8 @@ function forkProcess(
   t.setXNumber(10, 0);
   const thread = child.thread(t), parent = proc.thread(cpu);
   thread.blocked = parent.blocked;
+  // The new process is named as the thread that forked it.
+  if (parent.tid !== proc.pid) child.threadName = proc.threadComm(parent);
   // The alternate signal stack too (Linux resets it only for a CLONE_VM process that is no vfork, refused above).
   thread.altStackSp = parent.altStackSp;
   thread.altStackSize = parent.altStackSize;

@@ -79,6 +79,12 @@ export class ThreadState {
   call: BlockedCall | undefined;
   /** Set by `exit`: the thread is gone once its system call returns to the scheduler. */
   exited = false;
+  /**
+   * The name of a thread other than the process's first (`PR_SET_NAME`,
+   * given each thread on its own): its creator's when it was made. The
+   * first thread's is the process's (`Process.comm`).
+   */
+  name: string | undefined = undefined;
 
   /**
    * @param tid thread id

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
 #include <sys/time.h>
@@ -487,6 +488,22 @@ int main(int argc, char **args) {
   int rnd = open("/dev/urandom", O_RDONLY), nr = 0;
   show("FIONREAD of /dev/urandom", ioctl(rnd, FIONREAD, &nr));
   show("FIONREAD of an epoll set into a bad pointer", ioctl(kinds[3], FIONREAD, (int *)8));
+  /* A second helper's cases: getrandom fills up to MAX_RW_COUNT (plume stopped at 32 MiB - 1); a wait for "clone"
+   * children sees no forked one; sched_getparam refuses a null pointer first; an eventfd takes any seek; a file
+   * mapping at a negative offset overflows. */
+  size_t want = 64 << 20;
+  char *lots = malloc(want);
+  show("getrandom of 64 MiB", lots ? syscall(SYS_getrandom, lots, want, 0) : -1);
+  free(lots);
+  pid_t kid = fork();
+  if (kid == 0) _exit(0);
+  usleep(100000);
+  int kst;
+  show("wait4 with __WCLONE | WNOHANG for a forked child", wait4(kid, &kst, __WCLONE | WNOHANG, NULL));
+  show("wait4 with __WALL for it", wait4(kid, &kst, __WALL, NULL) == kid ? 0 : -1);
+  show("sched_getparam of no structure", syscall(SYS_sched_getparam, 0, NULL));
+  show("lseek of an eventfd", lseek(kinds[2], 5, SEEK_SET));
+  show("mmap of a file at offset -4096", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fa, -4096));
   /* open's flags as Linux takes them before the path: O_TMPFILE's rules, O_PATH's companions only. */
   show("open O_TMPFILE read-only", open(fdir, O_TMPFILE | O_RDONLY, 0600));
   show("open O_TMPFILE | O_CREAT", open(fdir, O_TMPFILE | O_CREAT | O_RDWR, 0600));

@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -487,6 +489,32 @@ static void *lock_21(void *arg) {
   return NULL;
 }
 
+/* Each thread has its own name: a thread renaming itself leaves the process's (the first thread's) alone. */
+static char named_before[16], named_after[16];
+static void *renames_itself(void *arg) {
+  (void)arg;
+  prctl(PR_GET_NAME, named_before);
+  prctl(PR_SET_NAME, "worker");
+  prctl(PR_GET_NAME, named_after);
+  return NULL;
+}
+
+static void thread_names(void) {
+  char name[16] = {0}, comm[32] = {0};
+  prctl(PR_SET_NAME, "mainname");
+  pthread_t t;
+  pthread_create(&t, NULL, renames_itself, NULL);
+  pthread_join(t, NULL);
+  prctl(PR_GET_NAME, name);
+  int f = open("/proc/self/comm", O_RDONLY);
+  check(f >= 0 && read(f, comm, sizeof comm - 1) > 0, "open and read /proc/self/comm");
+  close(f);
+  check(strcmp(named_before, "mainname") == 0, "a new thread is named as its creator");
+  check(strcmp(named_after, "worker") == 0, "a thread's PR_SET_NAME names it");
+  check(strcmp(name, "mainname") == 0 && strcmp(comm, "mainname\n") == 0, "the main thread keeps its own name");
+  check(prctl(PR_SET_NAME, "") == 0 && prctl(PR_GET_NAME, name) == 0 && name[0] == 0, "an empty name is a name");
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "all";
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -521,6 +549,7 @@ int main(int argc, char **argv) {
   thread_signals();
   pipes();
   sleeping();
+  thread_names();
   printf("threads: %d failure(s)\n", failures);
   return failures != 0;
 }
