@@ -94,6 +94,15 @@ export class SharedMappings {
     }
   }
 
+  /**
+   * Whether a shared mapping within `[addr, addr+len)` maps a file whose
+   * descriptor was not open for writing: `mprotect` may not make it
+   * writable (Linux: no `VM_MAYWRITE`, EACCES).
+   */
+  readOnlyWithin(addr: number, len: number): boolean {
+    return this.maps.some((m) => m.start < addr + len && addr < m.start + m.length && !m.file.writable);
+  }
+
   /** `msync`: writes back the mappings overlapping `[addr, addr+len)`. */
   flushRange(mem: AddressSpace, addr: number, len: number): void {
     for (const m of this.maps) {

@@ -202,6 +202,10 @@ function sysMprotect(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const len = pageUp(a[1]);
   if (len === 0) return 0;
   if (!allMapped(proc.mem, addr, len)) throw new SyscallError(E.ENOMEM, `Range at 0x${addr.toString(16)} not mapped`);
+  // A shared mapping of a file opened read-only cannot become writable: its writes would never reach the file.
+  if (prot & PROT_WRITE && proc.sharedMaps.readOnlyWithin(addr, len)) {
+    throw new SyscallError(E.EACCES, `A shared mapping at 0x${addr.toString(16)} of a file not open for writing`);
+  }
   proc.mem.mprotect(addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
   return 0;
 }

@@ -504,6 +504,13 @@ int main(int argc, char **args) {
   show("sched_getparam of no structure", syscall(SYS_sched_getparam, 0, NULL));
   show("lseek of an eventfd", lseek(kinds[2], 5, SEEK_SET));
   show("mmap of a file at offset -4096", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fa, -4096));
+  /* A shared mapping of a file opened read-only cannot become writable (plume allowed it; the writes were lost). */
+  int ro = open(name[2], O_RDONLY);
+  char *shared_ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro, 0);
+  show("mprotect PROT_WRITE of a shared mapping of a read-only descriptor",
+       shared_ro == MAP_FAILED ? -1 : mprotect(shared_ro, 4096, PROT_READ | PROT_WRITE));
+  char *private_ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, ro, 0);
+  show("mprotect PROT_WRITE of a private one", private_ro == MAP_FAILED ? -1 : mprotect(private_ro, 4096, PROT_WRITE));
   /* open's flags as Linux takes them before the path: O_TMPFILE's rules, O_PATH's companions only. */
   show("open O_TMPFILE read-only", open(fdir, O_TMPFILE | O_RDONLY, 0600));
   show("open O_TMPFILE | O_CREAT", open(fdir, O_TMPFILE | O_CREAT | O_RDWR, 0600));
