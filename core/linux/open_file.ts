@@ -366,6 +366,9 @@ function denoOptions(flags: number, truncate: boolean): Deno.OpenOptions {
   return { read: acc === O_RDONLY || acc === O_RDWR, write: acc === O_WRONLY || acc === O_RDWR, truncate };
 }
 
+/** `/dev/random` and `/dev/urandom`, as `major << 20 | minor`. */
+const RANDOM_DEVICE = 1 << 20 | 8, URANDOM_DEVICE = 1 << 20 | 9;
+
 /**
  * A host file, directory or device opened through `Deno.openSync`.
  *
@@ -383,9 +386,6 @@ function denoOptions(flags: number, truncate: boolean): Deno.OpenOptions {
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-/** `/dev/random` and `/dev/urandom`, as `major << 20 | minor`. */
-const RANDOM_DEVICE = 1 << 20 | 8, URANDOM_DEVICE = 1 << 20 | 9;
-
 export class HostFile extends OpenFile {
   /** The host file, or undefined for an `O_PATH` description (which only names the file). */
   readonly file: Deno.FsFile | undefined;
