@@ -64,7 +64,10 @@ const CLOCK_CHECK_INTERVAL = 1024;
  * inside regions too, when the cache counts slices), or until `performance.now()` passes
  * `deadline` (checked every {@link CLOCK_CHECK_INTERVAL} dispatches; pass
  * `Infinity` for a slice that only counts, which keeps thread
- * interleavings deterministic). Returns early
+ * interleavings deterministic). A lone thread's slice that makes a thread
+ * (`clone` clears `Cpu.runsAlone`) only counts from then on, at most
+ * `shared` more dispatches: the clock must not decide which thread runs
+ * first. Returns early
  * when the thread blocks in a system call, asks to be rescheduled
  * (`sched_yield`, `clone`, `exit`), takes a fault, or the process ends.
  * Signals are delivered on the way back from each system call, as Linux
@@ -98,6 +101,7 @@ export function runSlice(
   hooks: VcpuHooks | undefined,
   budget: number,
   deadline: number,
+  shared = budget,
 ): void {
   const cpu = t.cpu;
   const jc = cache.jmpCache;
@@ -134,6 +138,7 @@ export function runSlice(
         cpu.pc += 4;
         const done = hooks ? syscallWithHooks(proc, cpu, hooks) : doSyscall(proc, cpu);
         if (!done || proc.exitStatus !== null) return;
+        if (!cpu.runsAlone && deadline !== Infinity) deadline = Infinity, budget = Math.min(budget, shared);
         if (proc.signals.count !== 0 || t.savedMask !== undefined) deliverSignals(proc, t, hooks);
         if (proc.reschedule || t.exited || proc.exitStatus !== null) return;
       } else if (pc === EXIT_EBREAK) {

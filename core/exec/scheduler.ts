@@ -180,6 +180,7 @@ export class Scheduler {
     proc.onThreadGone = (t) => {
       if (this.started.delete(t)) hooks?.vcpuExit(t.cpu);
     };
+    proc.onThreadMade = () => this.announce();
   }
 
   /** Length of the next slice: fixed, or varied by the seeded generator (xorshift32). */
@@ -383,7 +384,7 @@ export class Scheduler {
       }
       t.cpu.runsAlone = proc.threads.size === 1 && !log?.counting;
       if (t.cpu.runsAlone) {
-        runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS);
+        runSlice(proc, t, this.cache, this.hooks, SOLO_BUDGET, t0 + SOLO_SLICE_MS, this.quantum);
       } else runSlice(proc, t, this.cache, this.hooks, this.sliceLength(), Infinity);
     }
     proc.runTime += performance.now() - t0;

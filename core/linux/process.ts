@@ -154,6 +154,12 @@ export class Process {
   }
   /** Called when a thread is removed without running again (`execve` ends the others). */
   onThreadGone: (t: ThreadState) => void = () => {};
+  /**
+   * Called by `clone` once it made a thread, so that plugins hear of its
+   * vCPU then, as under QEMU (the scheduler announces it), not when the
+   * slice of the thread that made it ends.
+   */
+  onThreadMade: () => void = () => {};
   /** Address of the signal-return trampoline (`li a7, 139; ecall`) handlers return to. */
   sigreturnAddr = 0;
   /** Last thread id handed out (new threads count up from the pid). */

@@ -128,6 +128,10 @@ function sysClone(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (flags & CLONE.CHILD_CLEARTID) t.clearChildTid = childTid;
   if (flags & CLONE.PARENT_SETTID) storeTid(proc.mem, parentTid, t.tid);
   if (flags & CLONE.CHILD_SETTID) storeTid(proc.mem, childTid, t.tid);
+  // The thread no longer runs alone: no more chaining, and the rest of its slice counts dispatches (runSlice), where
+  // the clock decided how long it went on and so which thread ran first after the clone.
+  cpu.runsAlone = false;
+  proc.onThreadMade();
   return t.tid;
 }
 
