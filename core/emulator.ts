@@ -228,6 +228,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   let interp: { path: string; sha256: string } | undefined;
   const loaded = loadProgram(mem, {
     path: cfg.program,
+    mapName: proc.exePath,
     bytes,
     argv: cfg.argv,
     envp: cfg.envp,

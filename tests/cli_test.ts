@@ -112,3 +112,13 @@ Deno.test("plume -d exec,cpu traces every block with registers; -d page lists th
   assertMatch(log, / x10\/a0 {3}0{16} /);
   assertMatch(log, /^\d+ write\(1,0x[0-9a-f]+,36\) = 36$/m);
 });
+
+Deno.test("/proc/self/maps names a program run by a relative path, or through a link, by its absolute path", async () => {
+  // syscall_edges reports whether its first mapping's name is an absolute path ending in its own name: run here as
+  // ./prog, a link to it, plume named the mapping "./prog".
+  const dir = await tempDir("plume-cli-maps-");
+  await Deno.symlink(`${GUEST}syscall_edges`, `${dir}/prog`);
+  const r = await runPlume(["./prog"], { cwd: dir });
+  assertEquals(r.status, 0);
+  assertMatch(dec.decode(r.stdout), /^the first mapping's name is an absolute path to this program +1$/m);
+});

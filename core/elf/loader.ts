@@ -328,8 +328,14 @@ export function interpreterPath(sysroot: string, path: string): string {
 
 /** Options for {@link loadProgram}. */
 export interface LoadOptions {
-  /** Host path of the executable. */
+  /** Host path of the executable, as named (messages say it so). */
   path: string;
+  /**
+   * The name its mappings have in `/proc/self/maps`: the file's absolute
+   * path, as Linux shows it (a path as typed, `./prog`, means nothing to a
+   * program reading it from elsewhere). @default {@link path}
+   */
+  mapName?: string;
   /** Its contents. */
   bytes: Uint8Array;
   argv: string[];
@@ -409,7 +415,7 @@ export function loadProgram(mem: AddressSpace, o: LoadOptions): LoadedProgram {
   checkLayout(mem.size, { elf, path: o.path }, interpFile, stackSize);
   const stackTop = mem.size - 0x10000;
   mem.mmapBase = stackTop - stackSize - STACK_GAP;
-  const main = mapImage(mem, elf, o.path, elf.type === ET_DYN ? PIE_BASE : 0);
+  const main = mapImage(mem, elf, o.mapName ?? o.path, elf.type === ET_DYN ? PIE_BASE : 0);
   const interp = interpFile && mapImage(mem, interpFile.elf, interpFile.path, 0);
   // Linux maps the stack first and no image over it.
   if (!mem.isFree(stackTop - stackSize, stackSize)) {

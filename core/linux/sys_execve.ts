@@ -264,6 +264,13 @@ function replaceImage(
     uid,
     gid,
   });
+  // The program's absolute path, for /proc/self/exe and its mappings' names (as it was named, should it be gone).
+  let exePath = img.path;
+  try {
+    exePath = Deno.realPathSync(img.path);
+  } catch {
+    // Removed since it was read: the name it was run by stands.
+  }
   proc.sharedMaps.removeAll(mem);
   mem.munmap(0, mem.size);
   proc.onExec();
@@ -271,6 +278,7 @@ function replaceImage(
   proc.dumpable = 1;
   const loaded = loadProgram(mem, {
     path: img.path,
+    mapName: exePath,
     bytes: img.elf.bytes,
     argv: img.argv,
     envp,
@@ -287,7 +295,7 @@ function replaceImage(
   proc.endCode = loaded.main.endCode;
   proc.entry = loaded.main.entry;
   proc.sigreturnAddr = loaded.sigreturn;
-  proc.exePath = hostCall(() => Deno.realPathSync(img.path));
+  proc.exePath = exePath;
   cpu.x.fill(0);
   cpu.fi.fill(0);
   cpu.fcsr = 0;
