@@ -584,14 +584,24 @@ export class HostFile extends OpenFile {
   override signalsReadiness(): boolean {
     if (this.kind === "fifo" || this.kind === "sock") return true;
     if (this.kind !== "chr") return false;
-    return this.terminalDevice() || this.device() === RANDOM_DEVICE || this.device() === URANDOM_DEVICE;
+    return this.terminalDevice() || this.randomDevice();
   }
 
-  /** The character or block device's major and minor numbers, as `major << 20 | minor`. */
+  /** The character or block device's major and minor numbers, as `major << 20 | minor` (asked once). */
   private device(): number {
-    const rdev = Number(this.stat().rdev);
-    // Linux's new_encode_dev: the minor's low byte, the major, then the minor's upper bits.
-    return ((rdev >>> 8) & 0xfff) << 20 | (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+    if (this.deviceNumber === undefined) {
+      const rdev = Number(this.stat().rdev);
+      // Linux's new_encode_dev: the minor's low byte, the major, then the minor's upper bits.
+      this.deviceNumber = ((rdev >>> 8) & 0xfff) << 20 | (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+    }
+    return this.deviceNumber;
+  }
+
+  private deviceNumber: number | undefined;
+
+  /** Whether the device is `/dev/random` or `/dev/urandom`. */
+  private randomDevice(): boolean {
+    return this.device() === RANDOM_DEVICE || this.device() === URANDOM_DEVICE;
   }
 
   /** Whether the character device is a terminal (the tty, console, virtual console, serial and pty majors). */
@@ -715,7 +725,7 @@ export class HostFile extends OpenFile {
 
   override available(): number {
     // The random devices' driver answers ioctls it does not know with EINVAL; other files without one, ENOTTY.
-    if (this.kind === "chr" && (this.device() === RANDOM_DEVICE || this.device() === URANDOM_DEVICE)) {
+    if (this.kind === "chr" && this.randomDevice()) {
       throw new SyscallError(E.EINVAL, "FIONREAD of a random device");
     }
     if (this.kind !== "reg") throw new SyscallError(E.ENOTTY);

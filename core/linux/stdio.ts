@@ -163,7 +163,8 @@ export class StdioFile extends OpenFile {
   private offset: number | null = null;
   /** The host's offset while I/O follows it: where it started plus what went through. */
   private streamPos: number | undefined;
-  private regular: boolean | undefined;
+  /** The host descriptor's file type (`S_IFMT` bits): it does not change, so it is asked once. */
+  private type: number | undefined;
   /** Whether the host's descriptor appends (asked once, when the guest first writes after a seek). */
   private appends: boolean | undefined;
   private again: Deno.FsFile | undefined;
@@ -227,10 +228,14 @@ export class StdioFile extends OpenFile {
     return n;
   }
 
-  /** Whether the host descriptor is a regular file (its type does not change: asked once). */
+  /** The host descriptor's file type (`S_IFMT` bits), asked once. */
+  private fileType(): number {
+    return this.type ??= this.stat().mode & S_IFMT;
+  }
+
+  /** Whether the host descriptor is a regular file. */
   private isRegular(): boolean {
-    this.regular ??= (this.stat().mode & S_IFMT) === S_IFREG;
-    return this.regular;
+    return this.fileType() === S_IFREG;
   }
 
   override pread(dst: Uint8Array, pos: number): number {
@@ -294,8 +299,7 @@ export class StdioFile extends OpenFile {
       // As for any regular file: its size less the offset, as an int (negative past the end).
       return (Number(this.stat().size) - (this.offset ?? this.streamPos ?? hostOffset(this.hostFd))) | 0;
     }
-    const type = this.stat().mode & S_IFMT;
-    if (type === S_IFCHR && !this.isTerminal()) throw new SyscallError(E.ENOTTY);
+    if (this.fileType() === S_IFCHR && !this.isTerminal()) throw new SyscallError(E.ENOTTY);
     // A terminal's or a pipe's queue: the host's own FIONREAD, where plume can ask it.
     const n = hostSockets()?.ioctlInt(this.hostFd, HOST.FIONREAD);
     return n === undefined || n < 0 ? 0 : n;
@@ -303,17 +307,17 @@ export class StdioFile extends OpenFile {
 
   /** A file, or a device other than a terminal (Linux's terminals are streams). */
   override seekable(): boolean {
-    return this.isRegular() || ((this.stat().mode & S_IFMT) === S_IFCHR && !this.isTerminal());
+    return this.isRegular() || (this.fileType() === S_IFCHR && !this.isTerminal());
   }
 
   /** A file or a pipe takes O_DIRECT; a terminal or another device does not. */
   override directIo(): boolean {
-    const type = this.stat().mode & S_IFMT;
+    const type = this.fileType();
     return type === S_IFREG || type === S_IFIFO;
   }
 
   override signalsReadiness(): boolean {
-    const type = this.stat().mode & S_IFMT;
+    const type = this.fileType();
     return this.isTerminal() || type === S_IFIFO || type === S_IFSOCK;
   }
 

@@ -125,6 +125,17 @@ Deno.test("the WebAssembly interpreter's code memory is bounded: once full, bloc
   assertEquals(it.block(block) !== undefined, true);
 });
 
+/** A lone thread starting at CODE in `mem`, whose cache gives every new block the warm-up's lead. */
+function loneThread(mem: AddressSpace) {
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.runsAlone = true;
+  const proc = new Process(mem, new Log());
+  const cache = new TbCache(mem, makeRuntime(mem));
+  cache.warmupMs = 60_000;
+  return { cpu, proc, cache, t: proc.thread(cpu) };
+}
+
 Deno.test("a block whose chain table entry a later block took takes it back when it runs, and is chained into again", () => {
   // L and C are 64 KiB apart: the same entry of the table. L runs once (entering the table), C runs once (taking
   // L's entry), then L loops 4,096 times. Each of those iterations is a dispatch of the CPU loop unless L took its
@@ -144,13 +155,7 @@ Deno.test("a block whose chain table entry a later block took takes it back when
     0x73, // ecall: exit
   ]);
   emit(mem, C, [addi(a2, a2, 1), lui(a1, 1), j(L - (C + 8))]);
-  const cpu = new Cpu();
-  cpu.pc = CODE;
-  cpu.runsAlone = true;
-  const proc = new Process(mem, new Log());
-  const cache = new TbCache(mem, makeRuntime(mem));
-  cache.warmupMs = 60_000;
-  const t = proc.thread(cpu);
+  const { cpu, proc, cache, t } = loneThread(mem);
   while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 8192, Infinity);
   assertEquals(proc.exitStatus, (1 + 4096) & 0xff);
   assertEquals(cpu.x[a2 * 2], 1); // C ran once
@@ -170,13 +175,7 @@ Deno.test("a block the interpreter chained into as often as its credit allows co
   emit(mem, CODE, [lui(a1, (iterations + 0x800) >> 12), addi(a1, a1, ((iterations & 0xfff) << 20) >> 20)]);
   emit(mem, CODE + 8, [j(L - (CODE + 8))]);
   emit(mem, L, [addi(a0, a0, 1), addi(a1, a1, -1), bne(a1, 0, -8), addi(a7, 0, 93), 0x73]);
-  const cpu = new Cpu();
-  cpu.pc = CODE;
-  cpu.runsAlone = true;
-  const proc = new Process(mem, new Log());
-  const cache = new TbCache(mem, makeRuntime(mem));
-  cache.warmupMs = 60_000;
-  const t = proc.thread(cpu);
+  const { cpu, proc, cache, t } = loneThread(mem);
   // A slice of one dispatch at a time: the slices are the dispatches.
   let dispatches = 0;
   while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 1, Infinity), dispatches++;
