@@ -511,6 +511,15 @@ int main(int argc, char **args) {
        shared_ro == MAP_FAILED ? -1 : mprotect(shared_ro, 4096, PROT_READ | PROT_WRITE));
   char *private_ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, ro, 0);
   show("mprotect PROT_WRITE of a private one", private_ro == MAP_FAILED ? -1 : mprotect(private_ro, 4096, PROT_WRITE));
+  /* Hostile sizes and offsets: a 2 GiB random fill into a page, copies at 2^63-16 (past what plume passes on exactly),
+   * a read at 2^53+1 (rounded, it read elsewhere). */
+  char page[4096];
+  show("getrandom of 2 GiB into a page", syscall(SYS_getrandom, page, 0x7ffff000L, 0));
+  in = 0x7ffffffffffffff0LL;
+  show("copy_file_range of 32 bytes from 2^63-16", syscall(SYS_copy_file_range, fa, &in, fc, NULL, 32, 0));
+  in = 0, to = 0x7ffffffffffffff0LL;
+  show("copy_file_range of 6 bytes to 2^63-16", syscall(SYS_copy_file_range, fa, &in, fc, &to, 6, 0));
+  show("pread at 2^53+1", pread(fa, page, 1, (1LL << 53) + 1));
   /* /proc/self/maps names the program by its absolute path, however it was run (plume: as typed, ./prog). */
   char maps[512] = {0};
   int mf = open("/proc/self/maps", O_RDONLY);
