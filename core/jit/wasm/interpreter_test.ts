@@ -175,7 +175,7 @@ Deno.test("a block the interpreter chained into as often as its credit allows co
   emit(mem, CODE, [lui(a1, (iterations + 0x800) >> 12), addi(a1, a1, ((iterations & 0xfff) << 20) >> 20)]);
   emit(mem, CODE + 8, [j(L - (CODE + 8))]);
   emit(mem, L, [addi(a0, a0, 1), addi(a1, a1, -1), bne(a1, 0, -8), addi(a7, 0, 93), 0x73]);
-  const { cpu, proc, cache, t } = loneThread(mem);
+  const { proc, cache, t } = loneThread(mem);
   // A slice of one dispatch at a time: the slices are the dispatches.
   let dispatches = 0;
   while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 1, Infinity), dispatches++;
