@@ -111,6 +111,7 @@ Deno.test("hostile plugins contained at run time: one line, guest output and sta
     ["throws.ts,where=proxy", [], /tb trans callback 'onTrans': an exception that is not an Error/],
     ["throws.ts,where=symbol", [], /tb trans callback 'onTrans': a symbol/],
     ["throws.ts,where=tostring", [], /tb trans callback 'onTrans': an exception that is not an Error/],
+    ["throws.ts,where=function", [], /tb trans callback 'onTrans': a function 'chosen'; plugin unloaded/],
     ["loop.ts,where=trans", [], /tb trans callback: no answer for 1 s \(watchdog\)/, 1],
     ["loop.ts,where=exec", [], /no answer for 1 s \(watchdog; the plugin was still replaying streamed callbacks\)/, 1],
     // Each register read is progress, but the call never ends: the watchdog counts the call's whole time.

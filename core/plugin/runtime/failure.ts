@@ -55,7 +55,10 @@ export function errorText(err: unknown): string {
       }
       return "an exception that is not an Error";
     }
-    return typeof err === "symbol" ? "a symbol" : `${typeof err} ${String(err)}`;
+    if (typeof err === "symbol") return "a symbol";
+    // A function's text would come from its own toString (the plugin's code): its name is a property read.
+    if (typeof err === "function") return `a function ${fnName(err as AnyFn)}`;
+    return `${typeof err} ${String(err)}`;
   } catch {
     return "an exception that could not be read";
   }

@@ -3,7 +3,8 @@
  * (`exec`: a streamed block callback after 100 executions; `trans`: the
  * translation callback, at its `at=`th call (default the first); `sync`:
  * an `R_REGS` block callback; `install`), or throws values that are hard
- * to print (`forged`, `proxy`, `symbol`, `tostring`).
+ * to print (`forged`, `proxy`, `symbol`, `tostring`, `function`: a function
+ * whose own `toString` never returns).
  *
  * @module
  */
@@ -47,6 +48,13 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     }
     if (where === "symbol") throw Symbol("thrown");
     if (where === "tostring") throw { toString: () => "not this", message: { toString: () => "nor this" } };
+    if (where === "function") {
+      const thrown = function chosen() {};
+      thrown.toString = () => {
+        for (;;) { /* plume must not call this to describe the exception */ }
+      };
+      throw thrown;
+    }
     if (where === "sync") qemu_plugin_register_vcpu_tb_exec_cb(tb, onSync, QEMU_PLUGIN_CB_R_REGS, null);
     else if (where === "exec") qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
   });
