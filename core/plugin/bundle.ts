@@ -649,8 +649,14 @@ async function readCache(
       files: [string, string][];
       code: string;
     };
+    let total = 0;
     for (const [path, hash] of entry.files) {
       takeStamp(stamps, path, now);
+      // Read as the bundler reads a source (a regular file within the bounds): a file since turned into a link to a
+      // pipe, a device or a huge file is a miss, not a wait, the guest's stdin read, or a gigabyte held.
+      const info = await Deno.stat(path);
+      total += info.size;
+      if (!info.isFile || info.size > MAX_PLUGIN_FILE_BYTES || total > MAX_PLUGIN_SOURCE_BYTES) return undefined;
       if (await sha256(await Deno.readTextFile(path)) !== hash) return undefined;
     }
     return { code: entry.code, files: entry.files.map(([p]) => p), cached: true };

@@ -111,6 +111,37 @@ Deno.test("bundlePlugin caches by content and notices a changed dependency", asy
   await stopEsbuild();
 });
 
+Deno.test("bundlePlugin's cache check reads only regular files within the size bound: a dependency turned FIFO is a miss, not a wait", async () => {
+  const dir = await files({
+    "main.ts": `import { n } from "./lib";\nexport const qemu_plugin_version = n;\n`,
+    "lib.ts": `export const n = 7;\n`,
+  });
+  // Loaded first, since loading it adds globals, which would change the cache key of the same plugin.
+  await loadEsbuild();
+  assertEquals((await bundle(dir, "main.ts")).cached, false);
+  // The plugin's next version: main.ts the same (its cache key too), lib.ts a link to a FIFO with a writer (it was
+  // /dev/stdin in the attack: plume read the guest's input to its end), the module it imports now lib.js.
+  Deno.removeSync(`${dir}/lib.ts`);
+  const fifo = `${dir}/fifo`;
+  assert((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+  const writer = Deno.openSync(fifo, { read: true, write: true });
+  writer.writeSync(new TextEncoder().encode("input\n"));
+  Deno.symlinkSync(fifo, `${dir}/lib.ts`);
+  await Deno.writeTextFile(`${dir}/lib.js`, `export const n = 6;\n`);
+  const load = bundle(dir, "main.ts");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<"waited">((done) => timer = setTimeout(() => done("waited"), 10_000));
+  const first = await Promise.race([load.then(() => "loaded" as const), waited]);
+  clearTimeout(timer);
+  // The end of the input lets a reader go, so that the test fails instead of hanging.
+  writer.close();
+  assertEquals(first, "loaded");
+  const rebuilt = await load;
+  assertEquals(rebuilt.cached, false);
+  assert(rebuilt.code.includes("6"));
+  await stopEsbuild();
+});
+
 /** A clock ten seconds ahead: every file written by the test has settled by it. */
 const later = () => Date.now() + 10_000;
 
