@@ -24,6 +24,7 @@ import { PipeEnd } from "./pipe.ts";
 import { RLIM_INFINITY } from "./rlimits.ts";
 import { commBytes, type Process } from "./process.ts";
 import { StdioFile } from "./stdio.ts";
+import { ProcMemFile } from "./proc_mem.ts";
 
 /** Directory descriptor meaning "the working directory". */
 export const AT_FDCWD = -100;
@@ -72,6 +73,20 @@ export type PathTarget =
    * `/proc/thread-self` with `thread`), not as `/proc/PID`.
    */
   | { kind: "proc"; proc: Process; name: string; dir: boolean; link?: boolean; thread?: boolean };
+
+/**
+ * Entries of `/proc/PID` that show the host process's memory, which plume
+ * does not make for the guest: refused (`EACCES`, as Linux refuses them to
+ * a process that may not trace the target) rather than opened on Deno's.
+ * `mem` is the guest's own (`proc_mem.ts`), `smaps` made from its maps.
+ */
+const HOST_MEMORY_VIEWS: ReadonlySet<string> = new Set([
+  "smaps_rollup",
+  "pagemap",
+  "numa_maps",
+  "map_files",
+  "clear_refs",
+]);
 
 /** Links `/proc/PID` has that lead elsewhere: where they lead for the guest (`/proc/self/cwd/..` goes up from there). */
 const PROC_LINKS: Readonly<Record<string, (p: Process) => string>> = {
@@ -352,6 +367,43 @@ export function procMaps(proc: Process): string {
 }
 
 /**
+ * Contents of `/proc/self/smaps`: each line of {@link procMaps} with the
+ * fields Linux gives a mapping, sizes from the mapping and the rest 0, as
+ * QEMU (8 and later) makes it: plume does not count the guest's resident
+ * pages, and the host's file would describe Deno's memory.
+ */
+export function procSmaps(proc: Process): string {
+  const zero = [
+    "Rss",
+    "Pss",
+    "Pss_Dirty",
+    "Shared_Clean",
+    "Shared_Dirty",
+    "Private_Clean",
+    "Private_Dirty",
+    "Referenced",
+    "Anonymous",
+    "KSM",
+    "LazyFree",
+    "AnonHugePages",
+    "ShmemPmdMapped",
+    "FilePmdMapped",
+    "Shared_Hugetlb",
+    "Private_Hugetlb",
+    "Swap",
+    "SwapPss",
+    "Locked",
+  ];
+  const kb = (name: string, n: number) => `${`${name}:`.padEnd(16)}${String(n).padStart(8)} kB\n`;
+  return procMaps(proc).split("\n").filter((l) => l !== "").map((line, i) => {
+    const m = proc.mem.mappings[i];
+    const flags = [m.prot & 1 ? "rd" : "", m.prot & 2 ? "wr" : "", m.prot & 4 ? "ex" : "", "mr", "mw", "me"];
+    return `${line}\n${kb("Size", (m.end - m.start) / 1024)}${kb("KernelPageSize", 4)}${kb("MMUPageSize", 4)}` +
+      zero.map((name) => kb(name, 0)).join("") + `THPeligible:    0\nVmFlags: ${flags.filter((f) => f).join(" ")} \n`;
+  }).join("");
+}
+
+/**
  * Contents of `/proc/self/stat` as qemu-user makes them: the pid, the
  * program's name (argv[0]'s base name, at most 15 bytes), the parent's pid,
  * the start time and the initial stack pointer; every other field 0 (so a
@@ -608,9 +660,13 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     const name = `/proc/${t.proc.pid}/${t.name}`;
     const text = (s: string) => new MemFile(new TextEncoder().encode(s), name);
     if (t.name === "maps") return text(procMaps(t.proc));
+    if (t.name === "smaps") return text(procSmaps(t.proc));
     if (t.name === "stat") return text(procStat(t.proc));
     if (t.name === "limits") return text(procLimits(t.proc));
     if (t.name === "cmdline") return new MemFile(procCmdline(t.proc), name);
+    // The guest's memory: the host's file of that name is Deno's (a guest wrote over plume's code through it).
+    if (t.name === "mem") return new ProcMemFile(t.proc, flags, name);
+    if (HOST_MEMORY_VIEWS.has(t.name)) throw new SyscallError(E.EACCES, `${name}: the host's memory, not the guest's`);
     if (t.name === "auxv") return new MemFile(procAuxv(t.proc), name);
     // The guest's name (PR_SET_NAME's, else its program's), not the host process's.
     if (t.name === "comm") {
@@ -634,6 +690,11 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     // One of plume's own /proc files, made again (the host's file of that name would be Deno's).
     if (f instanceof MemFile && f.path.startsWith("/proc/")) return syntheticFile(proc, AT_FDCWD, f.path, flags);
     return undefined;
+  }
+  // Another host process's memory (an untracked pid: plume's own processes, other guests' plume processes).
+  const other = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?([^/]+)/.exec(t.path);
+  if (other !== null && (other[1] === "mem" || HOST_MEMORY_VIEWS.has(other[1]))) {
+    throw new SyscallError(E.EACCES, `${t.path}: a host process's memory`);
   }
   if (t.path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, t.path) && !hostReadable(t.path)) {

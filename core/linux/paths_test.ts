@@ -242,6 +242,36 @@ Deno.test(
 );
 
 Deno.test(
+  "syntheticFile: /proc/PID/mem is the guest's memory, smaps made from its maps; the host's memory views are refused",
+  withEnv((env) => {
+    const kind = (path: string) => {
+      const f = syntheticFile(env.proc, AT_FDCWD, path, O_RDONLY);
+      f?.release();
+      return f?.constructor.name;
+    };
+    assertEquals(kind("/proc/self/mem"), "ProcMemFile");
+    assertEquals(kind(`/proc/self/task/${env.proc.pid}/mem`), "ProcMemFile");
+    assertEquals(kind("/proc/thread-self/mem"), "ProcMemFile");
+    assertEquals(kind("/proc/self/smaps"), "MemFile");
+    // Each of these was the host's, Deno's: its memory (a guest overwrote plume's code through mem), or its layout.
+    for (
+      const path of [
+        "/proc/self/pagemap",
+        "/proc/self/smaps_rollup",
+        "/proc/self/numa_maps",
+        "/proc/self/map_files",
+        "/proc/self/map_files/10000-11000",
+        `/proc/${Deno.ppid}/mem`,
+        `/proc/${Deno.ppid}/task/${Deno.ppid}/pagemap`,
+      ]
+    ) {
+      const err = assertThrows(() => kind(path), SyscallError);
+      assertEquals(err.errno, E.EACCES, path);
+    }
+  }),
+);
+
+Deno.test(
   "procFdEntries lists the guest's open descriptors, ascending, after . and ..",
   withEnv((env) => {
     const names = () => procFdEntries(env.proc).map((e) => new TextDecoder().decode(e.name));

@@ -538,6 +538,24 @@ int main(int argc, char **args) {
   /* mknod of no file type is EINVAL (plume: EPERM); fstatat takes statx's synchronisation flags (plume: EINVAL). */
   show("mknod of file type 0170000", mknod(name[3], 0170000 | 0644, 0));
   show("fstatat with AT_STATX_DONT_SYNC", fstatat(AT_FDCWD, name[2], &st, AT_STATX_DONT_SYNC));
+  /* /proc/self/mem is the program's own memory (plume: the host's file of that name, Deno's memory, where a write
+     killed plume): read and written at its addresses, a read-only page written all the same, a hole EIO. */
+  static volatile long secret = 0x1122334455667788;
+  int pm = open("/proc/self/mem", O_RDWR);
+  long got = 0, put = 0x55;
+  show("pread of a variable through /proc/self/mem", pread(pm, &got, 8, (long)&secret));
+  printf("%-60s %lx\n", "its value", got);
+  show("pwrite of it", pwrite(pm, &put, 8, (long)&secret));
+  printf("%-60s %lx\n", "its value now", (long)secret);
+  char *rop = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(rop + 4096, 4096);
+  show("pwrite into a read-only page (forced)", pwrite(pm, &put, 1, (long)rop));
+  printf("%-60s %d\n", "the page's first byte", rop[0]);
+  show("pread across the page's end into a hole", pread(pm, page, 16, (long)rop + 4088));
+  show("pread from the hole", pread(pm, page, 8, (long)rop + 4096));
+  show("pwrite to the hole", pwrite(pm, &put, 8, (long)rop + 4096));
+  close(pm);
+  munmap(rop, 4096);
   for (int i = 0; i < 5; i++) unlink(name[i]);
   rmdir(name[1]);
   rmdir(fdir);
