@@ -556,6 +556,11 @@ int main(int argc, char **args) {
   show("pwrite to the hole", pwrite(pm, &put, 8, (long)rop + 4096));
   close(pm);
   munmap(rop, 4096);
+  /* A new process whose end would send its parent signal 100 (plume: an internal error at the child's end). */
+  long cl = syscall(SYS_clone, 100, 0, 0, 0, 0);
+  if (cl == 0) _exit(0);
+  if (cl > 0) waitpid(cl, NULL, __WALL);
+  show("clone of a process with exit signal 100", cl > 0 ? 0 : cl);
   for (int i = 0; i < 5; i++) unlink(name[i]);
   rmdir(name[1]);
   rmdir(fdir);
