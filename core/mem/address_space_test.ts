@@ -2,6 +2,7 @@ import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import {
   AddressSpace,
   GuestMemoryError,
+  MAX_MAP_COUNT,
   MMAP_MIN_ADDR,
   PAGE_CODE,
   PAGE_MAPPED,
@@ -53,6 +54,24 @@ Deno.test("writing nothing is no access, wherever it points", () => {
   const as = new AddressSpace(1 << 24);
   for (const addr of [-100, 2 ** 32, 1 << 24, 2 ** 53]) as.writeBytes(addr, new Uint8Array(0));
   assertThrows(() => as.writeBytes(-100, new Uint8Array(1)), GuestMemoryError);
+});
+
+Deno.test("mprotect splits mappings up to MAX_MAP_COUNT, then refuses, changing nothing", () => {
+  // Every other page of one mapping (a guest did this 100,000 times: plume ran ever slower, then overflowed its stack).
+  const mem = new AddressSpace(1 << 30);
+  const pages = MAX_MAP_COUNT;
+  const at = mem.mmap(0, pages * 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, { name: "many" });
+  let done = 0;
+  while (done < pages && mem.mprotect(at + done * 2 * PAGE_SIZE, PAGE_SIZE, PROT_READ)) done++;
+  // The first makes two mappings of the one there was, each other one two more.
+  assertEquals(done, MAX_MAP_COUNT >> 1);
+  assert(mem.mappings.length <= MAX_MAP_COUNT);
+  const refused = at + done * 2 * PAGE_SIZE;
+  assertEquals(mem.pages[refused / PAGE_SIZE] & PROT_WRITE, PROT_WRITE);
+  // The list stays sorted and whole: unmapping it all leaves nothing.
+  for (let i = 1; i < mem.mappings.length; i++) assert(mem.mappings[i - 1].end <= mem.mappings[i].start);
+  mem.munmap(at, pages * 2 * PAGE_SIZE);
+  assertEquals(mem.mappings.length, 0);
 });
 
 Deno.test("munmap and mprotect split mappings and update page flags", () => {
