@@ -265,6 +265,27 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: `busybox sh exec: five #! scripts in a chain run, a sixth is ELOOP, as Linux${
+    skipReason ? ` (skipped: ${skipReason})` : ""
+  }`,
+  ignore: skipReason !== undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "plume-chain-" });
+    const hello = new URL("./guest/bin/hello_asm", import.meta.url).pathname;
+    // s1 runs under s2, ..., s6 under hello_asm: exec'ing s2 needs five scripts, s1 six.
+    for (let i = 1; i <= 6; i++) {
+      await Deno.writeTextFile(join(dir, `s${i}`), `#!${i === 6 ? hello : join(dir, `s${i + 1}`)}\n`, { mode: 0o755 });
+    }
+    const five = await runPlume([busybox!, "sh", "-c", `exec ${join(dir, "s2")}`]);
+    assertEquals(dec.decode(five.stdout), "Hello from RISC-V assembly, no libc\n", dec.decode(five.stderr));
+    const six = await runPlume([busybox!, "sh", "-c", `exec ${join(dir, "s1")}`]);
+    assertEquals(six.stdout.length, 0);
+    assertStringIncludes(dec.decode(six.stderr), "Too many levels of symbolic links");
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 // /proc/self/auxv is the guest's auxiliary vector (qemu-user's), not the host's x86 one: the same entries in the same
 // order, with the same values but the stack addresses (AT_RANDOM, AT_EXECFN), where plume's stack is not qemu's.
 Deno.test({

@@ -33,8 +33,8 @@ import { permitted, X_OK } from "./sys_fs.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { SS_DISABLE, type ThreadState } from "./thread.ts";
 
-/** Most `#!` interpreters in a chain (Linux's `BINPRM_MAX_RECURSION` + 1 tries). */
-const MAX_INTERPRETERS = 4;
+/** Most `#!` scripts in a chain before the program that runs them (Linux's `exec_binprm`: ELOOP past depth 5). */
+const MAX_INTERPRETERS = 5;
 /** Linux's `MAX_ARG_STRLEN`: one argument or variable string at most. */
 const MAX_ARG_STRLEN = 32 * 4096;
 /** Most bytes of argument and environment strings (a quarter of the 8 MiB stack, as Linux allows). */
