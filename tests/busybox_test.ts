@@ -26,6 +26,7 @@ import {
 } from "./harness.ts";
 import { lutimesSync } from "node:fs";
 import { join } from "node:path";
+import { fileUrlToPath } from "../core/util/file_url.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -272,7 +273,7 @@ Deno.test({
   ignore: skipReason !== undefined,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "plume-chain-" });
-    const hello = new URL("./guest/bin/hello_asm", import.meta.url).pathname;
+    const hello = fileUrlToPath(new URL("./guest/bin/hello_asm", import.meta.url));
     // s1 runs under s2, ..., s6 under hello_asm: exec'ing s2 needs five scripts, s1 six.
     for (let i = 1; i <= 6; i++) {
       await Deno.writeTextFile(join(dir, `s${i}`), `#!${i === 6 ? hello : join(dir, `s${i + 1}`)}\n`, { mode: 0o755 });

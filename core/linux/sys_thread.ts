@@ -163,8 +163,8 @@ function forkProcess(
     }
     throw new SyscallError(E.ENOSYS, `clone flags 0x${flags.toString(16)}`);
   }
-  // The signal the parent gets at the child's end is a signal (qemu-riscv64 refuses any but SIGCHLD; plume ended
-  // with an internal error when one past 64 was sent).
+  // The signal the parent gets at the child's end, one past 64 refused as qemu-riscv64 refuses it (it takes SIGCHLD
+  // alone; Linux takes it and never sends it; plume ended with an internal error when it sent one).
   if ((flags & 0xff) > 64) throw new SyscallError(E.EINVAL, `clone exit signal ${flags & 0xff}`);
   const start = proc.family.onFork;
   if (start === undefined) throw new SyscallError(E.ENOSYS, "Nothing here runs a second process");
