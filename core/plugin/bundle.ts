@@ -254,17 +254,43 @@ const MAX_PLUGIN_NESTING = 512;
  */
 const MAX_PLUGIN_OPERATOR_RUN = 10_000;
 
+/**
+ * A regular file's text, read to at most {@link MAX_PLUGIN_FILE_BYTES}
+ * whatever its size says (procfs's files say 0: `/proc/self/pagemap` holds
+ * 256 GiB); "not a file" for anything else (a pipe, a device: never opened,
+ * since opening a FIFO waits for its writer), "too large" past the bound.
+ */
+async function readBounded(path: string): Promise<{ text: string } | { refused: "not a file" | "too large" }> {
+  if (!(await Deno.stat(path)).isFile) return { refused: "not a file" };
+  const f = await Deno.open(path);
+  try {
+    if (!(await f.stat()).isFile) return { refused: "not a file" };
+    // Room for one read past the bound, of 8 bytes: procfs's pagemap takes only multiples of 8.
+    const buf = new Uint8Array(MAX_PLUGIN_FILE_BYTES + 8);
+    let n = 0;
+    for (;;) {
+      const got = n < buf.length ? await f.read(buf.subarray(n, Math.min(buf.length, n + 65536))) : null;
+      if (got === null) break;
+      n += got;
+    }
+    if (n > MAX_PLUGIN_FILE_BYTES) return { refused: "too large" };
+    return { text: new TextDecoder().decode(buf.subarray(0, n)) };
+  } finally {
+    f.close();
+  }
+}
+
 /** Reads one plugin source file: a regular file within the size bound, nested within the bound. */
 async function readSource(path: string): Promise<string> {
-  const info = await Deno.stat(path);
-  if (!info.isFile) throw new PluginLoadError(`${path}: not a regular file`);
-  if (info.size > MAX_PLUGIN_FILE_BYTES) {
-    throw new PluginLoadError(`${path}: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`);
+  const read = await readBounded(path);
+  if ("refused" in read) {
+    throw new PluginLoadError(
+      read.refused === "not a file"
+        ? `${path}: not a regular file`
+        : `${path}: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`,
+    );
   }
-  const text = await Deno.readTextFile(path);
-  if (text.length > MAX_PLUGIN_FILE_BYTES) {
-    throw new PluginLoadError(`${path}: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`);
-  }
+  const text = read.text;
   const depth = nesting(text);
   if (depth > MAX_PLUGIN_NESTING) {
     throw new PluginLoadError(`${path}: brackets nested ${depth} deep (at most ${MAX_PLUGIN_NESTING})`);
@@ -654,10 +680,10 @@ async function readCache(
       takeStamp(stamps, path, now);
       // Read as the bundler reads a source (a regular file within the bounds): a file since turned into a link to a
       // pipe, a device or a huge file is a miss, not a wait, the guest's stdin read, or a gigabyte held.
-      const info = await Deno.stat(path);
-      total += info.size;
-      if (!info.isFile || info.size > MAX_PLUGIN_FILE_BYTES || total > MAX_PLUGIN_SOURCE_BYTES) return undefined;
-      if (await sha256(await Deno.readTextFile(path)) !== hash) return undefined;
+      const read = await readBounded(path);
+      if ("refused" in read) return undefined;
+      total += read.text.length;
+      if (total > MAX_PLUGIN_SOURCE_BYTES || await sha256(read.text) !== hash) return undefined;
     }
     return { code: entry.code, files: entry.files.map(([p]) => p), cached: true };
   } catch {

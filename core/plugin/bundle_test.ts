@@ -321,6 +321,20 @@ Deno.test("bundlePlugin refuses sources too large or nested too deep for the bun
   assertEquals(e1.message.endsWith("deep.ts: brackets nested 600 deep (at most 512)"), true, e1.message);
   const e2 = await assertRejects(() => bundle(dir, "big.ts"));
   assertEquals(e2.message.endsWith(`big.ts: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`), true, e2.message);
+  // A file whose size says 0 and that holds far more (procfs's: 256 GiB here) is read to the bound only.
+  Deno.symlinkSync("/proc/self/pagemap", `${dir}/pagemap.ts`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bounded = await Promise.race([
+    assertRejects(() => bundle(dir, "pagemap.ts")),
+    new Promise<undefined>((done) => timer = setTimeout(() => done(undefined), 10_000)),
+  ]);
+  clearTimeout(timer);
+  assert(bounded !== undefined, "/proc/self/pagemap was still being read after 10 s");
+  assertEquals(
+    bounded.message.endsWith(`pagemap.ts: larger than ${MAX_PLUGIN_FILE_BYTES} bytes`),
+    true,
+    bounded.message,
+  );
   assertEquals(nesting(`f(a[b(c)]);\n`), 3);
   // Brackets in strings, templates and regular expressions count too: an over-count is harmless, an under-count was not.
   assertEquals(nesting('const r = /"/; f(`${[[[1]]]}`);\n'), 5);
