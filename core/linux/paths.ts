@@ -88,6 +88,18 @@ const HOST_MEMORY_VIEWS: ReadonlySet<string> = new Set([
   "clear_refs",
 ]);
 
+/**
+ * Throws `EACCES` when host path `path` is a host process's memory or its
+ * layout (`/proc/PID/mem` and {@link HOST_MEMORY_VIEWS}, also under
+ * `task/TID`): plume's own, Deno's, wherever the guest found the name.
+ */
+function refuseHostMemory(path: string): void {
+  const entry = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?([^/]+)/.exec(path);
+  if (entry !== null && (entry[1] === "mem" || HOST_MEMORY_VIEWS.has(entry[1]))) {
+    throw new SyscallError(E.EACCES, `${path}: a host process's memory`);
+  }
+}
+
 /** Links `/proc/PID` has that lead elsewhere: where they lead for the guest (`/proc/self/cwd/..` goes up from there). */
 const PROC_LINKS: Readonly<Record<string, (p: Process) => string>> = {
   cwd: (p) => p.cwd,
@@ -538,9 +550,31 @@ export function sysrootPath(proc: Process, path: string): string | undefined {
   const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
   try {
     Deno.lstatSync(inRoot);
-    return inRoot;
   } catch {
     return undefined; // not in the sysroot: the host's own file
+  }
+  // The host follows the sysroot's links: one the guest made to /proc/self/mem would open Deno's memory.
+  let real: string | undefined;
+  try {
+    real = Deno.realPathSync(inRoot);
+  } catch { /* a dangling link: nothing there to open */ }
+  if (real !== undefined) refuseHostMemory(real);
+  return inRoot;
+}
+
+/**
+ * Where a `-L` sysroot entry for absolute guest path `path` leads when its
+ * links take it into `/proc`: that path, which names the guest's own
+ * `/proc` files (a link the guest made to `/proc/self/mem` opened Deno's
+ * memory); else undefined.
+ */
+export function sysrootProcTarget(proc: Process, path: string): string | undefined {
+  if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
+  try {
+    const real = Deno.realPathSync(proc.sysroot.replace(/\/+$/, "") + path);
+    return real === "/proc" || real.startsWith("/proc/") ? real : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -692,10 +726,7 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     return undefined;
   }
   // Another host process's memory (an untracked pid: plume's own processes, other guests' plume processes).
-  const other = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?([^/]+)/.exec(t.path);
-  if (other !== null && (other[1] === "mem" || HOST_MEMORY_VIEWS.has(other[1]))) {
-    throw new SyscallError(E.EACCES, `${t.path}: a host process's memory`);
-  }
+  refuseHostMemory(t.path);
   if (t.path === "/proc/cpuinfo") return new MemFile(new TextEncoder().encode(procCpuinfo(proc.extensions)), path);
   if (Object.hasOwn(PROC_FALLBACKS, t.path) && !hostReadable(t.path)) {
     return new MemFile(new TextEncoder().encode(PROC_FALLBACKS[t.path]()), path);

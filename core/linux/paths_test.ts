@@ -48,6 +48,27 @@ Deno.test(
 );
 
 Deno.test(
+  "openat under -L: a sysroot link into /proc leads to the guest's /proc files, never the host's (Deno's memory)",
+  withEnv((env) => {
+    Deno.mkdirSync(env.path("root"));
+    env.proc.sysroot = env.path("root");
+    Deno.symlinkSync("/proc/self/mem", env.path("root/hm"));
+    Deno.symlinkSync("/proc/self/maps", env.path("root/hmaps"));
+    const at = env.proc.mem.mmap(0, 4096, PROT_READ | PROT_WRITE, { name: "data" });
+    env.proc.mem.u8[at] = 0x5a;
+    const mem = env.call("openat", AT_FDCWD, env.str("/hm"), 2);
+    assertEquals(env.proc.fds.get(mem).constructor.name, "ProcMemFile");
+    const buf = new Uint8Array(1);
+    assertEquals(env.proc.fds.get(mem).pread(buf, at), 1);
+    assertEquals(buf[0], 0x5a);
+    const maps = env.call("openat", AT_FDCWD, env.str("/hmaps"), 0);
+    const text = new Uint8Array(4096);
+    const n = env.proc.fds.get(maps).read(text);
+    assertEquals(new TextDecoder().decode(text.subarray(0, n)), procMaps(env.proc));
+  }),
+);
+
+Deno.test(
   "resolvePath sends /proc/self links to what they name for the guest",
   withEnv((env) => {
     env.proc.exePath = "/opt/prog";

@@ -51,6 +51,7 @@ import {
   resolvePath,
   syntheticFileOf,
   sysrootPath,
+  sysrootProcTarget,
 } from "./paths.ts";
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -112,10 +113,17 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const limit = proc.rlimits.soft(RLIMIT_NOFILE);
   // A final link is the file's own business under O_NOFOLLOW (ELOOP) and O_CREAT|O_EXCL (EEXIST).
   const follow = (flags & O_NOFOLLOW) === 0 && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
-  // One walk for both: plume's own files, then the sysroot's or the host's.
-  const t = pathTarget(proc, dirfd, guestPath, follow);
-  const file = syntheticFileOf(proc, t, guestPath, flags) ??
-    HostFile.open(sysrootPath(proc, guestPath) ?? hostPath(t), flags, mode, proc.umask);
+  // One walk for both: plume's own files, then the sysroot's or the host's; a sysroot link into /proc leads to the
+  // guest's own /proc files, as it would with the sysroot as the root.
+  const viaProc = sysrootProcTarget(proc, guestPath);
+  const t = pathTarget(proc, viaProc === undefined ? dirfd : AT_FDCWD, viaProc ?? guestPath, follow);
+  const file = syntheticFileOf(proc, t, viaProc ?? guestPath, flags) ??
+    HostFile.open(
+      (viaProc === undefined ? sysrootPath(proc, guestPath) : undefined) ?? hostPath(t),
+      flags,
+      mode,
+      proc.umask,
+    );
   try {
     // O_DIRECT of a file without direct I/O (a directory, a device, a /proc file) fails once it is open, as Linux's
     // do_dentry_open (F_SETFL refuses it the same way).
