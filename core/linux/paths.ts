@@ -721,6 +721,7 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     const f = t.proc.fds.lookup(t.fd)!;
     if (f instanceof StdioFile) return new StdioFile(f.hostFd, f.terminal);
     if (f instanceof PipeEnd) return new PipeEnd(f.pipe, (flags & O_ACCMODE) === O_RDONLY, flags);
+    if (f instanceof ProcMemFile) return f.reopen(flags);
     // One of plume's own /proc files, made again (the host's file of that name would be Deno's).
     if (f instanceof MemFile && f.path.startsWith("/proc/")) return syntheticFile(proc, AT_FDCWD, f.path, flags);
     return undefined;

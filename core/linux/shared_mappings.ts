@@ -103,6 +103,11 @@ export class SharedMappings {
     return this.maps.some((m) => m.start < addr + len && addr < m.start + m.length && !m.file.writable);
   }
 
+  /** Whether any shared mapping overlaps `[addr, addr+len)`. */
+  overlaps(addr: number, len: number): boolean {
+    return this.maps.some((m) => m.start < addr + len && addr < m.start + m.length);
+  }
+
   /** `msync`: writes back the mappings overlapping `[addr, addr+len)`. */
   flushRange(mem: AddressSpace, addr: number, len: number): void {
     for (const m of this.maps) {
