@@ -18,7 +18,16 @@ import { encodeGuestString } from "../util/guest_string.ts";
 import type { Extension } from "../isa/ops_generated.ts";
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { hostLoad, hostUptime, LIMIT_NAMES } from "./host_info.ts";
-import { entriesChanged, HostFile, MemFile, O_ACCMODE, O_RDONLY, type OpenFile } from "./open_file.ts";
+import {
+  entriesChanged,
+  HostFile,
+  MemFile,
+  O_ACCMODE,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  type OpenFile,
+} from "./open_file.ts";
 import { type DirEntry, DT_DIR, DT_LNK } from "./dirents.ts";
 import { PipeEnd } from "./pipe.ts";
 import { RLIM_INFINITY } from "./rlimits.ts";
@@ -537,45 +546,67 @@ export function procLimits(proc: Process): string {
  * ```
  */
 export function resolvePath(proc: Process, dirfd: number, path: string, sysroot = false, follow = true): string {
-  return (sysroot ? sysrootPath(proc, path) : undefined) ?? hostPath(pathTarget(proc, dirfd, path, follow));
+  return (sysroot ? sysrootPath(proc, path, follow) : undefined) ?? hostPath(pathTarget(proc, dirfd, path, follow));
 }
 
 /**
  * Where absolute guest path `path` lies in the `-L` sysroot when it exists
  * there (qemu-user's lookup: the sysroot's own links count there), else
- * undefined; never for `/proc` and `/dev`, which are the guest's.
+ * undefined; never for `/proc` and `/dev`, which are the guest's. Where
+ * the sysroot's links lead into the host's `/proc` (a link the guest made
+ * to `/proc/self/mem`, or to `/proc/self` with `fd/9` after it), the
+ * guest's file of that name ({@link sysrootProcTarget}): the host's is
+ * Deno's own.
  */
-export function sysrootPath(proc: Process, path: string): string | undefined {
+export function sysrootPath(proc: Process, path: string, follow = true): string | undefined {
   if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
+  const viaProc = sysrootProcTarget(proc, path, follow);
+  if (viaProc !== undefined) return hostPath(pathTarget(proc, AT_FDCWD, viaProc, follow));
   const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
   try {
     Deno.lstatSync(inRoot);
+    return inRoot;
   } catch {
     return undefined; // not in the sysroot: the host's own file
   }
-  // The host follows the sysroot's links: one the guest made to /proc/self/mem would open Deno's memory.
-  let real: string | undefined;
-  try {
-    real = Deno.realPathSync(inRoot);
-  } catch { /* a dangling link: nothing there to open */ }
-  if (real !== undefined) refuseHostMemory(real);
-  return inRoot;
 }
 
 /**
- * Where a `-L` sysroot entry for absolute guest path `path` leads when its
- * links take it into `/proc`: that path, which names the guest's own
- * `/proc` files (a link the guest made to `/proc/self/mem` opened Deno's
- * memory); else undefined.
+ * Where a `-L` sysroot entry for absolute guest path `path` leads when the
+ * host's walk of it (links in the sysroot followed as the host follows
+ * them, the last one only with `follow`) enters `/proc`: `/proc/...` and
+ * the components after, for the guest's own resolution; else undefined.
+ * Walked a component at a time, since a link to `/proc/self` in the middle
+ * (`/lself/fd/9`) leaves `/proc` behind in the whole path's real name.
  */
-export function sysrootProcTarget(proc: Process, path: string): string | undefined {
+export function sysrootProcTarget(proc: Process, path: string, follow = true): string | undefined {
   if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
-  try {
-    const real = Deno.realPathSync(proc.sysroot.replace(/\/+$/, "") + path);
-    return real === "/proc" || real.startsWith("/proc/") ? real : undefined;
-  } catch {
-    return undefined;
+  let parts = (proc.sysroot.replace(/\/+$/, "") + path).split("/").filter((c) => c !== "");
+  let at = "", links = 0;
+  while (parts.length > 0) {
+    const c = parts.shift()!;
+    if (c === ".") continue;
+    if (c === "..") {
+      at = at.slice(0, at.lastIndexOf("/"));
+      continue;
+    }
+    const next = `${at}/${c}`;
+    if (next === "/proc") return ["/proc", ...parts].join("/");
+    let link: string | undefined;
+    try {
+      if (Deno.lstatSync(next).isSymlink && (parts.length > 0 || follow)) link = Deno.readLinkSync(next);
+    } catch {
+      return undefined; // nothing there: the host's walk fails too
+    }
+    if (link === undefined) {
+      at = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) return undefined;
+    if (link.startsWith("/")) at = "";
+    parts = [...link.split("/").filter((l) => l !== ""), ...parts];
   }
+  return undefined;
 }
 
 /** The host path for target `t` ({@link resolvePath} without the sysroot). */
@@ -722,6 +753,12 @@ export function syntheticFileOf(proc: Process, t: PathTarget, path: string, flag
     if (f instanceof StdioFile) return new StdioFile(f.hostFd, f.terminal);
     if (f instanceof PipeEnd) return new PipeEnd(f.pipe, (flags & O_ACCMODE) === O_RDONLY, flags);
     if (f instanceof ProcMemFile) return f.reopen(flags);
+    // A descriptor of a link itself (O_PATH|O_NOFOLLOW): Linux's magic link leads to the link, which it does not
+    // follow (ELOOP) but for another O_PATH. The host would follow it: to /proc/self/mem, Deno's memory.
+    if (f instanceof HostFile && f.kind === "lnk") {
+      if ((flags & O_PATH) === 0) throw new SyscallError(E.ELOOP, `fd ${t.fd} is a symbolic link`);
+      return HostFile.open(f.currentPath(), flags | O_NOFOLLOW, 0, 0);
+    }
     // One of plume's own /proc files, made again (the host's file of that name would be Deno's).
     if (f instanceof MemFile && f.path.startsWith("/proc/")) return syntheticFile(proc, AT_FDCWD, f.path, flags);
     return undefined;

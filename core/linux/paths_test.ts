@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { E, SyscallError } from "./errno.ts";
 import {
   AT_FDCWD,
@@ -65,6 +65,31 @@ Deno.test(
     const text = new Uint8Array(4096);
     const n = env.proc.fds.get(maps).read(text);
     assertEquals(new TextDecoder().decode(text.subarray(0, n)), procMaps(env.proc));
+  }),
+);
+
+Deno.test(
+  "under -L, links into /proc are walked as the host walks them, the guest's /proc taking over where they enter it",
+  withEnv((env) => {
+    Deno.mkdirSync(env.path("root"));
+    env.proc.sysroot = env.path("root");
+    Deno.symlinkSync("/proc/self/mem", env.path("root/hm"));
+    // A link to /proc/self in the middle: the whole path's real name leaves /proc behind (Deno's descriptor 9).
+    Deno.symlinkSync("/proc/self", env.path("root/lself"));
+    const O_PATH = 0o10000000, O_NOFOLLOW = 0o400000;
+    const mine = env.call("openat", AT_FDCWD, env.str(env.path("root")), 0o200000);
+    const viaSelf = env.call("openat", AT_FDCWD, env.str(`/lself/fd/${mine}`), 0o200000);
+    assertEquals(env.proc.fds.get(viaSelf).stat().ino, env.proc.fds.get(mine).stat().ino);
+    assertEquals(env.call("openat", AT_FDCWD, env.str("/lself/fd/999"), 0), -E.ENOENT);
+    // The link itself, as Linux: not followed under O_NOFOLLOW, read and lstat'ed as a link.
+    assertEquals(env.call("openat", AT_FDCWD, env.str("/hm"), O_NOFOLLOW), -E.ELOOP);
+    const buf = env.str("x".repeat(64));
+    assertEquals(env.call("readlinkat", AT_FDCWD, env.str("/hm"), buf, 64), "/proc/self/mem".length);
+    // A descriptor of the link itself, opened again: ELOOP (the host followed it to Deno's memory), O_PATH again.
+    const link = env.call("openat", AT_FDCWD, env.str("/hm"), O_PATH | O_NOFOLLOW);
+    assert(link >= 0);
+    assertEquals(env.call("openat", AT_FDCWD, env.str(`/proc/self/fd/${link}`), 2), -E.ELOOP);
+    assert(env.call("openat", AT_FDCWD, env.str(`/proc/self/fd/${link}`), O_PATH) >= 0);
   }),
 );
 

@@ -115,11 +115,11 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const follow = (flags & O_NOFOLLOW) === 0 && (flags & (O_CREAT | O_EXCL)) !== (O_CREAT | O_EXCL);
   // One walk for both: plume's own files, then the sysroot's or the host's; a sysroot link into /proc leads to the
   // guest's own /proc files, as it would with the sysroot as the root.
-  const viaProc = sysrootProcTarget(proc, guestPath);
+  const viaProc = sysrootProcTarget(proc, guestPath, follow);
   const t = pathTarget(proc, viaProc === undefined ? dirfd : AT_FDCWD, viaProc ?? guestPath, follow);
   const file = syntheticFileOf(proc, t, viaProc ?? guestPath, flags) ??
     HostFile.open(
-      (viaProc === undefined ? sysrootPath(proc, guestPath) : undefined) ?? hostPath(t),
+      (viaProc === undefined ? sysrootPath(proc, guestPath, follow) : undefined) ?? hostPath(t),
       flags,
       mode,
       proc.umask,
@@ -162,7 +162,7 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
   if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
-  return statPath(sysrootPath(proc, path) ?? hostPath(t), nofollow);
+  return statPath(sysrootPath(proc, path, !nofollow) ?? hostPath(t), nofollow);
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
