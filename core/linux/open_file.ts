@@ -822,24 +822,32 @@ export class MemFile extends OpenFile {
   }
 
   stat(): FileStat {
-    // Like procfs: a regular file that reports size 0.
-    return {
-      dev: 0x16n,
-      ino: 1n,
-      mode: S_IFREG | 0o444,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0n,
-      size: 0n,
-      blksize: 1024,
-      blocks: 0n,
-      atimeNs: this.created,
-      mtimeNs: this.created,
-      ctimeNs: this.created,
-      birthtimeNs: null,
-    };
+    return procfsStat(0o444, 0, 0, this.created);
   }
+}
+
+/**
+ * The status of one of plume's own `/proc` files, as procfs shows its
+ * files: a regular file of size 0 (whatever it holds) with permissions
+ * `perm`, owned by `uid`:`gid`, all its times `created` (ns).
+ */
+export function procfsStat(perm: number, uid: number, gid: number, created: bigint): FileStat {
+  return {
+    dev: 0x16n,
+    ino: 1n,
+    mode: S_IFREG | perm,
+    nlink: 1,
+    uid,
+    gid,
+    rdev: 0n,
+    size: 0n,
+    blksize: 1024,
+    blocks: 0n,
+    atimeNs: created,
+    mtimeNs: created,
+    ctimeNs: created,
+    birthtimeNs: null,
+  };
 }
 
 const identities = new WeakMap<OpenFile, string>();

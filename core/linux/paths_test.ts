@@ -18,6 +18,7 @@ import type { PathTarget } from "./paths.ts";
 import { RLIMIT_NPROC } from "./rlimits.ts";
 import { PROT_READ, PROT_WRITE } from "../mem/address_space.ts";
 import { withEnv } from "./_testing.ts";
+import type { Process } from "./process.ts";
 
 Deno.test(
   "resolvePath joins relative paths to the working directory or a directory descriptor",
@@ -270,14 +271,17 @@ Deno.test(
   }),
 );
 
+/** The class of the file {@link syntheticFile} opens for `path` (released at once), or undefined for the host's. */
+function openedKind(proc: Process, path: string): string | undefined {
+  const f = syntheticFile(proc, AT_FDCWD, path, O_RDONLY);
+  f?.release();
+  return f?.constructor.name;
+}
+
 Deno.test(
   "syntheticFile takes /proc paths as the kernel resolves them: dots, repeated slashes, '..' past the root",
   withEnv((env) => {
-    const kind = (path: string) => {
-      const f = syntheticFile(env.proc, AT_FDCWD, path, O_RDONLY);
-      f?.release();
-      return f?.constructor.name;
-    };
+    const kind = (path: string) => openedKind(env.proc, path);
     assertEquals(kind("/proc/self/./maps"), "MemFile");
     assertEquals(kind(`/proc//self/${"../".repeat(50)}proc/self/maps`), "MemFile"); // '..' stops at the root
     assertEquals(kind("/proc/self/../self//fd/"), "HostFile");
@@ -290,11 +294,7 @@ Deno.test(
 Deno.test(
   "syntheticFile: /proc/PID/mem is the guest's memory, smaps made from its maps; the host's memory views are refused",
   withEnv((env) => {
-    const kind = (path: string) => {
-      const f = syntheticFile(env.proc, AT_FDCWD, path, O_RDONLY);
-      f?.release();
-      return f?.constructor.name;
-    };
+    const kind = (path: string) => openedKind(env.proc, path);
     assertEquals(kind("/proc/self/mem"), "ProcMemFile");
     assertEquals(kind(`/proc/self/task/${env.proc.pid}/mem`), "ProcMemFile");
     assertEquals(kind("/proc/thread-self/mem"), "ProcMemFile");

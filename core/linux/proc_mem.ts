@@ -33,9 +33,9 @@
 
 import { type AddressSpace, PAGE_MAPPED, PAGE_SHIFT, PAGE_SIZE, PROT_WRITE } from "../mem/address_space.ts";
 import { E, SyscallError } from "./errno.ts";
-import { OpenFile, SEEK_CUR, SEEK_SET } from "./open_file.ts";
+import { OpenFile, procfsStat, SEEK_CUR, SEEK_SET } from "./open_file.ts";
 import type { Process } from "./process.ts";
-import { type FileStat, S_IFREG } from "./stat.ts";
+import type { FileStat } from "./stat.ts";
 
 /** The guest memory of `proc` as a file (`/proc/PID/mem`). */
 export class ProcMemFile extends OpenFile {
@@ -127,22 +127,7 @@ export class ProcMemFile extends OpenFile {
   }
 
   stat(): FileStat {
-    // As procfs shows it: a regular file of size 0 its owner alone may read and write.
-    return {
-      dev: 0x16n,
-      ino: 1n,
-      mode: S_IFREG | 0o600,
-      nlink: 1,
-      uid: this.proc.creds.uid.effective,
-      gid: this.proc.creds.gid.effective,
-      rdev: 0n,
-      size: 0n,
-      blksize: 1024,
-      blocks: 0n,
-      atimeNs: this.created,
-      mtimeNs: this.created,
-      ctimeNs: this.created,
-      birthtimeNs: null,
-    };
+    // Its owner alone may read and write it.
+    return procfsStat(0o600, this.proc.creds.uid.effective, this.proc.creds.gid.effective, this.created);
   }
 }
