@@ -559,10 +559,24 @@ export function resolvePath(proc: Process, dirfd: number, path: string, sysroot 
  * Deno's own.
  */
 export function sysrootPath(proc: Process, path: string, follow = true): string | undefined {
-  if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
   const viaProc = sysrootProcTarget(proc, path, follow);
-  if (viaProc !== undefined) return hostPath(pathTarget(proc, AT_FDCWD, viaProc, follow));
-  const inRoot = proc.sysroot.replace(/\/+$/, "") + path;
+  return viaProc !== undefined ? hostPath(pathTarget(proc, AT_FDCWD, viaProc, follow)) : sysrootEntry(proc, path);
+}
+
+/** The sysroot's own name for absolute guest path `path` under `-L`, undefined where the lookup does not apply. */
+function inSysroot(proc: Process, path: string): string | undefined {
+  if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
+  return proc.sysroot.replace(/\/+$/, "") + path;
+}
+
+/**
+ * The sysroot's entry for absolute guest path `path` when there is one
+ * (link or not), else undefined: {@link sysrootPath} for a path whose
+ * links do not enter `/proc` ({@link sysrootProcTarget} said so).
+ */
+export function sysrootEntry(proc: Process, path: string): string | undefined {
+  const inRoot = inSysroot(proc, path);
+  if (inRoot === undefined) return undefined;
   try {
     Deno.lstatSync(inRoot);
     return inRoot;
@@ -580,8 +594,9 @@ export function sysrootPath(proc: Process, path: string, follow = true): string 
  * (`/lself/fd/9`) leaves `/proc` behind in the whole path's real name.
  */
 export function sysrootProcTarget(proc: Process, path: string, follow = true): string | undefined {
-  if (!proc.sysroot || !path.startsWith("/") || /^\/+(proc|dev)(\/|$)/.test(path)) return undefined;
-  let parts = (proc.sysroot.replace(/\/+$/, "") + path).split("/").filter((c) => c !== "");
+  const inRoot = inSysroot(proc, path);
+  if (inRoot === undefined) return undefined;
+  let parts = inRoot.split("/").filter((c) => c !== "");
   let at = "", links = 0;
   while (parts.length > 0) {
     const c = parts.shift()!;

@@ -50,6 +50,7 @@ import {
   pathTarget,
   resolvePath,
   syntheticFileOf,
+  sysrootEntry,
   sysrootPath,
   sysrootProcTarget,
 } from "./paths.ts";
@@ -119,7 +120,7 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const t = pathTarget(proc, viaProc === undefined ? dirfd : AT_FDCWD, viaProc ?? guestPath, follow);
   const file = syntheticFileOf(proc, t, viaProc ?? guestPath, flags) ??
     HostFile.open(
-      (viaProc === undefined ? sysrootPath(proc, guestPath, follow) : undefined) ?? hostPath(t),
+      (viaProc === undefined ? sysrootEntry(proc, guestPath) : undefined) ?? hostPath(t),
       flags,
       mode,
       proc.umask,

@@ -505,14 +505,7 @@ export class AddressSpace {
    * (100,000: "internal error: Maximum call stack size exceeded" after 88 s).
    */
   private replaceMappings(addr: number, end: number, split: (m: Mapping, out: Mapping[]) => void): void {
-    const list = this.mappings;
-    // The first mapping that ends after addr.
-    let lo = 0, hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid].end <= addr) lo = mid + 1;
-      else hi = mid;
-    }
+    const list = this.mappings, lo = this.firstEndingAfter(addr);
     const out: Mapping[] = [];
     let last = lo;
     for (; last < list.length && list[last].start < end; last++) split(list[last], out);
@@ -566,9 +559,20 @@ export class AddressSpace {
     for (let p = first; p < last; p++) this.pages[p] = flags | (this.pages[p] & PAGE_CODE);
   }
 
+  /** The index of the first mapping that ends after `addr` (the list is sorted and its mappings do not overlap). */
+  private firstEndingAfter(addr: number): number {
+    const list = this.mappings;
+    let lo = 0, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid].end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Puts `m` in its place in the list: nothing is mapped where it goes (`mmap` unmapped it first). */
   private insertMapping(m: Mapping): void {
-    let i = 0;
-    while (i < this.mappings.length && this.mappings[i].start < m.start) i++;
-    this.mappings.splice(i, 0, m);
+    this.mappings.splice(this.firstEndingAfter(m.start), 0, m);
   }
 }
