@@ -82,6 +82,11 @@ Deno.test(
     const viaSelf = env.call("openat", AT_FDCWD, env.str(`/lself/fd/${mine}`), 0o200000);
     assertEquals(env.proc.fds.get(viaSelf).stat().ino, env.proc.fds.get(mine).stat().ino);
     assertEquals(env.call("openat", AT_FDCWD, env.str("/lself/fd/999"), 0), -E.ENOENT);
+    // The host's /dev/fd is a link to /proc/self/fd: a sysroot link to it reaches the guest's descriptors too.
+    Deno.symlinkSync("/dev/fd", env.path("root/devfd"));
+    const viaDev = env.call("openat", AT_FDCWD, env.str(`/devfd/${mine}`), 0o200000);
+    assertEquals(env.proc.fds.get(viaDev).stat().ino, env.proc.fds.get(mine).stat().ino);
+    assertEquals(env.call("openat", AT_FDCWD, env.str("/devfd/999"), 0), -E.ENOENT);
     // The link itself, as Linux: not followed under O_NOFOLLOW, read and lstat'ed as a link.
     assertEquals(env.call("openat", AT_FDCWD, env.str("/hm"), O_NOFOLLOW), -E.ELOOP);
     const buf = env.str("x".repeat(64));
