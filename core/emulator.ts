@@ -78,6 +78,11 @@ export interface Instrumentation {
   instrument(tb: TranslationBlock): BlockInstrumentation | undefined;
   /** Whether the instrumentation since the last flush asks for a flush before the next translation. */
   overBudget?(): boolean;
+  /**
+   * Whether a new block must be shown to the plugins now ({@link instrument}); when false, translating it would
+   * reach none of them, and it may be decoded and run as without plugins. Absent: always.
+   */
+  watchesTranslation?(): boolean;
 }
 
 /** A program file that cannot be run: one line for the user, exit status 1. */
@@ -295,6 +300,7 @@ export function createGuest(cfg: GuestConfig): Guest {
     if (instrumentation) {
       cache.instrument = (tb) => instrumentation.instrument(tb);
       if (instrumentation.overBudget) cache.overBudget = () => instrumentation.overBudget!();
+      if (instrumentation.watchesTranslation) cache.watchesTranslation = () => instrumentation.watchesTranslation!();
     }
     if (cfg.oneInsnPerTb) cache.maxInsns = 1;
     if (cfg.jitWarmupMs !== undefined) cache.warmupMs = cfg.jitWarmupMs;

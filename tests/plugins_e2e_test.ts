@@ -104,6 +104,18 @@ Deno.test("QEMU_PLUGIN loads a plugin as -plugin does", async () => {
   assertMatch(text(r.stderr), /^total insns: 11$/m);
 });
 
+Deno.test("a plugin that subscribes to translations from a system call sees the blocks translated from then on", async () => {
+  // Until it subscribes, no plugin watches translations: new blocks run as without plugins (core.ts,
+  // watchesTranslation). fib_pie's first system call is its output's write; the exit path is translated after it.
+  const r = await run("fib_pie", ["20"], ["-d", "plugin", "-plugin", `${PLUGINS}/late_translations.ts`]);
+  assertEquals(r.status, 0);
+  assertMatch(r.out, /^fib\(20\) = 6765 ok$/m);
+  const m = /^syscalls (\d+) translations (\d+) executions (\d+)$/m.exec(r.err);
+  assert(m, r.err);
+  assertEquals(m[1], "2");
+  assert(Number(m[2]) > 0 && Number(m[3]) >= Number(m[2]), r.err);
+});
+
 Deno.test("uninstall from an execution callback: completion once, no callback afterwards", async () => {
   const r = await run("fib_pie", ["20"], [
     "-d",

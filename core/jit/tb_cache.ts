@@ -216,6 +216,12 @@ export class TbCache {
    * budget: `PluginCore.overBudget`), as the translation budget does.
    */
   overBudget: (() => boolean) | undefined = undefined;
+  /**
+   * Whether the plugins must see a new block now: when this says no, the
+   * block is decoded and run by the WebAssembly interpreter alone, as
+   * without plugins ({@link scanned}). Undefined: they always must.
+   */
+  watchesTranslation: (() => boolean) | undefined = undefined;
   /** Number of blocks translated so far. */
   translated = 0;
   /** Number of flushes of all translations so far. */
@@ -294,8 +300,10 @@ export class TbCache {
 
   /**
    * The new block at `pc` when the WebAssembly interpreter decodes and runs
-   * it all by itself (`WasmInterpreter.scan`): a run without plugins or
-   * `-d in_asm`, a block of instructions that interpreter has. Its
+   * it all by itself (`WasmInterpreter.scan`): a run without `-d in_asm`
+   * and without plugins that look at translations now
+   * ({@link watchesTranslation}), a block of instructions that interpreter
+   * has. Its
    * instructions are decoded in JavaScript only if something asks for
    * them ({@link ScannedBlock}). It keeps the warm-up's lead as
    * {@link interpreted} gives it. Undefined otherwise: {@link translate}
@@ -303,7 +311,8 @@ export class TbCache {
    */
   private scanned(pc: number): TranslationBlock | undefined {
     const w = this.rt.wasm;
-    if (this.instrument || this.onTranslate || this.wasm === "off" || !w) return undefined;
+    const watched = this.instrument !== undefined && (this.watchesTranslation?.() ?? true);
+    if (watched || this.onTranslate || this.wasm === "off" || !w) return undefined;
     if (this.warmupEnd < 0) this.warmupEnd = performance.now() + this.warmupMs;
     const it = this.interpreterOf(w);
     const hits = this.warmupMs > 0 ? -WARMUP_EXTRA_RUNS : 0;

@@ -9,6 +9,7 @@ import { Log } from "../util/log.ts";
 import { makeRuntime, NO_PLUGIN_HOOKS } from "./runtime.ts";
 import type { PluginHooks } from "./plugin_actions.ts";
 import { TbCache, WARMUP_EXTRA_RUNS, WASM_REGION_THRESHOLD } from "./tb_cache.ts";
+import { ScannedBlock } from "./translator.ts";
 
 const CODE = 0x10000;
 
@@ -141,6 +142,25 @@ Deno.test("TbCache: a block whose plugin actions run where it starts runs in the
   // "fault 20" from B's code).
   assertEquals(off.events, Array(16).fill("record 1"));
   assertEquals(hot.events, off.events);
+});
+
+Deno.test("TbCache: while no plugin watches translations, new blocks are decoded by the WebAssembly interpreter alone; once one does, they are shown to it again", () => {
+  const { cache } = countdown(0);
+  let watching = false;
+  const shown: number[] = [];
+  cache.instrument = (tb) => void shown.push(tb.pc - CODE);
+  cache.watchesTranslation = () => watching;
+  const first = cache.get(CODE);
+  assert(first instanceof ScannedBlock, "scanned while no plugin watches");
+  assertEquals(shown, []);
+  watching = true;
+  const second = cache.get(CODE + 8);
+  assert(!(second instanceof ScannedBlock), "translated in JavaScript for a plugin that watches");
+  assertEquals(shown, [8]);
+  // Without the question, plugins always watch (as before it existed).
+  cache.watchesTranslation = undefined;
+  cache.get(CODE + 12);
+  assertEquals(shown, [8, 12]);
 });
 
 /**

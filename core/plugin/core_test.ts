@@ -3,8 +3,10 @@ import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts"
 import type { Insn } from "../isa/insn.ts";
 import type { Op } from "../isa/ops_generated.ts";
 import { decodeRegistrations, mergeInlineAdds } from "./registrations.ts";
-import { ACT, ACT_WORDS, PAYLOAD, PluginFailure } from "./channel.ts";
+import { ACT, ACT_WORDS, ATTN, CTL, EV, PAYLOAD, PluginFailure, REGS } from "./channel.ts";
 import type { PluginInstance } from "./instance.ts";
+import { PluginCore } from "./core.ts";
+import { Log } from "../util/log.ts";
 
 const ref = { arena: 0, index: 4, stride: 2 };
 const add = (value: bigint, r = ref): ExecAction => ({ kind: "inline", op: 0, ref: r, value });
@@ -63,4 +65,43 @@ Deno.test("a forged registration whose entry's high word lies past the arena is 
   assertEquals(decode(14), [{ kind: "inline", op: 0, ref: { arena: 0, index: 14, stride: 0 }, value: 1n }]);
   assertThrows(() => decode(15), PluginFailure, "malformed registration (entry 15/0)");
   assertThrows(() => decode(-2), PluginFailure, "malformed registration (entry -2/0)");
+});
+
+Deno.test("new blocks are shown to plugins while one subscribes to translations or waits for a translation to complete an uninstall, a reset or a flush; otherwise not", () => {
+  const core = new PluginCore(new Log(), false);
+  assertEquals(core.watchesTranslation(), false);
+  const ci = new Int32Array(CTL.ARGS + 8);
+  const inst = {
+    index: 0,
+    ci,
+    alive: true,
+    completionDue: false,
+    arena: new Int32Array(4),
+    regs: new Int32Array(REGS.VLENB + 1),
+    registrations: 0,
+    // As PluginInstance.wants: the word the plugin's side writes, read at each question.
+    wants: (bit: number) => inst.alive && (Atomics.load(ci, CTL.EVENTS) & bit) !== 0,
+  };
+  core.add(inst as unknown as PluginInstance);
+  const watches = (label: string, expected: boolean) => assertEquals(core.watchesTranslation(), expected, label);
+  Atomics.store(ci, CTL.EVENTS, EV.SYSCALL | EV.DISCON | EV.ATEXIT);
+  watches("system calls and discontinuities only", false);
+  Atomics.or(ci, CTL.EVENTS, EV.TB_TRANS);
+  watches("subscribed to translations later", true);
+  Atomics.and(ci, CTL.EVENTS, ~EV.TB_TRANS);
+  Atomics.store(ci, CTL.ATTENTION, ATTN.UNINSTALL);
+  watches("an uninstall asked for", true);
+  Atomics.store(ci, CTL.ATTENTION, ATTN.RESET);
+  watches("a reset asked for", true);
+  Atomics.store(ci, CTL.ATTENTION, 0);
+  inst.completionDue = true;
+  watches("a completion due", true);
+  inst.completionDue = false;
+  core.flush();
+  watches("a flush not yet reclaimed", true);
+  core.instrument({ pc: 0, insns: [], pcs: [], raws: [] } as unknown as Parameters<PluginCore["instrument"]>[0]);
+  watches("reclaimed by the next translation", false);
+  Atomics.or(ci, CTL.EVENTS, EV.TB_TRANS);
+  inst.alive = false;
+  watches("an unloaded plugin's subscription", false);
 });
