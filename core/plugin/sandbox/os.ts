@@ -89,6 +89,9 @@ const SYSCALL_NUMBERS = {
     lseek: 8,
     pidfd_send_signal: 424,
     setpriority: 141,
+    sched_setaffinity: 203,
+    sched_getaffinity: 204,
+    getcpu: 309,
   },
   aarch64: {
     close: 57,
@@ -112,11 +115,16 @@ const SYSCALL_NUMBERS = {
     lseek: 62,
     pidfd_send_signal: 424,
     setpriority: 140,
+    sched_setaffinity: 122,
+    sched_getaffinity: 123,
+    getcpu: 168,
   },
 } as const;
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
+/** Bytes of a CPU mask: 1,024 CPUs, as glibc's `cpu_set_t`. */
+const CPU_MASK_BYTES = 128;
 const MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_SEAL = 1;
@@ -246,6 +254,15 @@ export interface Os {
   getppid(): number;
   /** Sets the nice value of thread `tid` of this process (`setpriority`); false when the kernel refuses. */
   setNice(tid: number, nice: number): boolean;
+  /**
+   * The CPUs thread `tid` (0: the calling one) may run on (`sched_getaffinity`); undefined when the kernel refuses.
+   * This and the next two are plume's (`cpus.ts`), never called in a plugin's process.
+   */
+  cpusOf(tid: number): number[] | undefined;
+  /** Lets thread `tid` (0: the calling one) run on `cpus` only (`sched_setaffinity`); false when the kernel refuses. */
+  setCpus(tid: number, cpus: readonly number[]): boolean;
+  /** The CPU the calling thread runs on now (`getcpu`); -1 when the kernel does not say. */
+  currentCpu(): number;
   /** Starts a new session: terminal signals for plume's session no longer reach this process. */
   setsid(): void;
   /** Sets a resource limit (soft and hard). */
@@ -336,6 +353,9 @@ function bind(): Os {
   const poll = new Uint8Array(scratch, 32, 8), pollView = new DataView(scratch, 32, 8);
   const prog = new Uint8Array(scratch, 48, 16), progView = new DataView(scratch, 48, 16);
   const siginfo = new Uint8Array(scratch, 128, 128), siginfoView = new DataView(scratch, 128, 128);
+  // A cpu_set_t (1,024 CPUs, as the C library's) and getcpu's answer, in a buffer of their own as `scratch`.
+  const cpuMask = new Uint8Array(new AB(CPU_MASK_BYTES + 4)), cpuMaskAt = address(cpuMask);
+  const cpuWord = new Int32Array(cpuMask.buffer, CPU_MASK_BYTES, 1), cpuWordAt = cpuMaskAt + big(CPU_MASK_BYTES);
   // Taken now, before any plugin code exists: what the copy made by `forkSibling` runs before it dies with plume.
   const forkWords = {
     prctl: big(nr.prctl),
@@ -583,6 +603,26 @@ function bind(): Os {
     getpid: () => call(nr.getpid),
     getppid: () => call(nr.getppid),
     setNice: (tid, nice) => call(nr.setpriority, big(PRIO_PROCESS), big(tid), big(nice)) === 0,
+    cpusOf(tid) {
+      for (let i = 0; i < CPU_MASK_BYTES; i++) cpuMask[i] = 0;
+      // The raw call answers how many bytes of the mask the kernel wrote.
+      if (call(nr.sched_getaffinity, big(tid), big(CPU_MASK_BYTES), cpuMaskAt) <= 0) return undefined;
+      const cpus: number[] = [];
+      for (let cpu = 0; cpu < 8 * CPU_MASK_BYTES; cpu++) if (cpuMask[cpu >> 3] & (1 << (cpu & 7))) cpus.push(cpu);
+      return cpus;
+    },
+    setCpus(tid, cpus) {
+      for (let i = 0; i < CPU_MASK_BYTES; i++) cpuMask[i] = 0;
+      for (const cpu of cpus) {
+        if (floor(cpu) !== cpu || cpu < 0 || cpu >= 8 * CPU_MASK_BYTES) return false;
+        cpuMask[cpu >> 3] |= 1 << (cpu & 7);
+      }
+      return call(nr.sched_setaffinity, big(tid), big(CPU_MASK_BYTES), cpuMaskAt) === 0;
+    },
+    currentCpu() {
+      cpuWord[0] = -1;
+      return call(nr.getcpu, cpuWordAt, 0n, 0n) === 0 ? cpuWord[0] : -1;
+    },
     setsid() {
       call(nr.setsid);
     },

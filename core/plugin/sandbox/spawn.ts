@@ -35,6 +35,7 @@ import { SIGNAL_NUMBERS } from "../../linux/signals.ts";
 import { TREE_GRANT } from "./confine.ts";
 import { type ExitStatus, type Mapping, os, SandboxUnavailable } from "./os.ts";
 import { bundledHostModule, PLUGIN_HOST_FLAG } from "./host_flag.ts";
+import { type CpuSplit, splitCpus } from "./cpus.ts";
 import { fileUrlToPath } from "../../util/file_url.ts";
 
 /** Bytes of a plugin process's standard error that plume keeps (the rest is refused by the file's seal). */
@@ -190,6 +191,9 @@ interface ProcessFamily {
 
 /** Every plugin's family, unloaded plugins' too: copies that outlived their plugin are still ended. */
 const families: ProcessFamily[] = [];
+
+/** Plugin processes started and not killed, and the cores they and plume's main thread keep apart meanwhile. */
+let running = 0, split: CpuSplit | undefined;
 
 /** How often plume looks for copies of plugins' processes it did not ask for (ms): a look costs 0.1–0.3 ms. */
 const STRAY_CHECK_MS = 100;
@@ -556,6 +560,9 @@ export class Sandbox {
     this.family = { session: this.session, known: new Set([this.pid]), unasked: 0 };
     families.push(this.family);
     this.pidfd = o.pidfd(this.pid);
+    // Its main thread (whose id is its pid) runs the plugin; the threads it starts from now on inherit the cores.
+    if (running++ === 0) split = splitCpus();
+    if (split) o.setCpus(this.pid, split.plugins);
     this.child.status.then((s) => {
       this.reaped = s.signal === null ? { code: s.code } : { signal: SIGNAL_NUMBERS[s.signal] ?? 0 };
     }, () => {});
@@ -725,6 +732,7 @@ export class Sandbox {
   kill(): void {
     if (this.killed) return;
     this.killed = true;
+    if (--running === 0) split?.restore(), split = undefined;
     const listening = Atomics.load(this.ci, CTL.STATE) === STATE.LISTENING;
     try {
       this.child.kill("SIGKILL");

@@ -1,4 +1,4 @@
-import { assert } from "../../../tests/assert.ts";
+import { assert, assertEquals } from "../../../tests/assert.ts";
 import { CTL, STATE } from "../channel.ts";
 import { Sandbox } from "./spawn.ts";
 
@@ -60,4 +60,43 @@ Deno.test("Sandbox removes the socket file of a listener it stops before the pee
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The CPUs a thread may run on, from `/proc` (as `taskset -cp` shows them): process `pid`'s main thread, or this one. */
+function allowedCpus(pid?: number): number[] {
+  const status = Deno.readTextFileSync(
+    pid === undefined ? "/proc/thread-self/status" : `/proc/${pid}/task/${pid}/status`,
+  );
+  const list = /^Cpus_allowed_list:\s*(.*)$/m.exec(status)![1];
+  return list.split(",").flatMap((range) => {
+    const [a, b = a] = range.split("-").map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
+// plume's JavaScript runs on the process's main thread; a test's, on another: "plume's main thread" is this one here.
+Deno.test("while a plugin process runs, plume's main thread keeps to one core and the process to the others; once it is gone, plume's main thread has all its cores again", () => {
+  const before = allowedCpus();
+  const sandbox = new Sandbox({ name: "cores", grants: [], keep: [], memoryMb: 0 });
+  try {
+    const mine = allowedCpus(), its = allowedCpus(sandbox.pid);
+    if (before.length < 2) {
+      assertEquals([mine, its], [before, before], "one core: nothing to split");
+      return;
+    }
+    assertEquals(mine.length, 1);
+    assert(before.includes(mine[0]));
+    assertEquals(its, before.filter((cpu) => cpu !== mine[0]));
+    // A second process shares the plugins' cores; plume keeps its one core until both are gone.
+    const second = new Sandbox({ name: "cores2", grants: [], keep: [], memoryMb: 0 });
+    try {
+      assertEquals(allowedCpus(second.pid), its);
+    } finally {
+      second.kill();
+    }
+    assertEquals(allowedCpus(), mine);
+  } finally {
+    sandbox.kill();
+  }
+  assertEquals(allowedCpus(), before);
 });
