@@ -287,6 +287,33 @@ Deno.test({
   },
 });
 
+// A file on plume's standard input is the host's open file, which the processes after plume share: a guest's seek moves
+// the host's offset (head reads a block and seeks back to the end of its line, dd skips by seeking). plume kept an
+// offset of its own after a seek, and the host's cat found the file read to its end (found by a differential sweep).
+Deno.test({
+  name: `busybox head and dd on the host's standard input leave its offset where they stopped${
+    skipReason ? ` (skipped: ${skipReason})` : ""
+  }`,
+  ignore: skipReason !== undefined,
+  async fn() {
+    const dir = await tempDir("plume-stdin-offset-");
+    const file = join(dir, "words.txt");
+    await Deno.writeTextFile(file, "banana\napple\ncherry\n");
+    const quote = (args: string[]) => args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+    const outputs = [];
+    for (const emulator of [["qemu-riscv64"], plumeCommand()]) {
+      const run = quote([...emulator, busybox!]);
+      const script = `{ ${run} head -n1; cat; } < ${quote([file])}; ` +
+        `{ ${run} dd bs=1 skip=2 count=3 status=none; echo "|"; cat; } < ${quote([file])}`;
+      const r = await new Deno.Command("sh", { args: ["-c", script], cwd: dir, stderr: "piped" }).output();
+      assertEquals(r.code, 0, dec.decode(r.stderr));
+      outputs.push(dec.decode(r.stdout));
+    }
+    assertEquals(outputs[0], "banana\napple\ncherry\nnan|\na\napple\ncherry\n");
+    assertEquals(outputs[1], outputs[0]);
+  },
+});
+
 // /proc/self/auxv is the guest's auxiliary vector (qemu-user's), not the host's x86 one: the same entries in the same
 // order, with the same values but the stack addresses (AT_RANDOM, AT_EXECFN), where plume's stack is not qemu's.
 Deno.test({

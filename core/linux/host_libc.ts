@@ -5,7 +5,8 @@
  * `UTIME_OMIT`), `lchown`, `statfs` and `fstatfs` (with `pipe`, `socket`,
  * `eventfd` and `close` to make a host object of a kind plume emulates, whose
  * file system the guest is told), `getrusage`, `clock_gettime` (the
- * process's CPU time) and `madvise` (giving guest pages back: `core/mem/host_pages.ts`). Each caller has a fallback for when the library
+ * process's CPU time), `madvise` (giving guest pages back: `core/mem/host_pages.ts`) and `lseek` (moving the offset of
+ * the host's standard streams, which other processes share: `stdio.ts`). Each caller has a fallback for when the library
  * cannot be loaded (no `--allow-ffi`, no glibc): {@link libc} then returns
  * null.
  *
@@ -29,6 +30,7 @@ const SYMBOLS = {
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 

@@ -24,6 +24,7 @@ import {
 import { type FileStat, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, statPath } from "./stat.ts";
 import { HOST, hostSockets } from "./host_socket.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
+import { hostErrnoValue, libc } from "./host_libc.ts";
 
 /** Events that let a read go ahead without blocking (data, end of file, an error). */
 const READY = POLL.IN | POLL.HUP | POLL.ERR;
@@ -157,8 +158,9 @@ export class StdioFile extends OpenFile {
   /** Terminal settings shared by the standard streams. */
   readonly terminal: TerminalState;
   /**
-   * Offset once the guest seeked a regular file: Deno cannot move the
-   * host's offset, so from then on I/O is positional at this offset.
+   * Offset once the guest seeked a regular file where plume cannot call
+   * the host's `lseek` (no FFI): Deno cannot move the host's offset, so
+   * from then on I/O is positional at this offset.
    */
   private offset: number | null = null;
   /** The host's offset while I/O follows it: where it started plus what went through. */
@@ -268,6 +270,15 @@ export class StdioFile extends OpenFile {
       // A device other than a terminal (/dev/null) accepts any seek and stays at 0, as plume's own descriptors of one.
       if (whence < SEEK_SET || whence > SEEK_HOLE) throw new SyscallError(E.EINVAL, `Bad whence ${whence}`);
       return 0;
+    }
+    // The host's own offset, which the processes that share the stream see: `{ head -n1; cat; } < file` gives cat
+    // the lines after the first, as head reads a block and seeks back to the end of its line.
+    const c = this.offset === null ? libc() : null;
+    if (c !== null) {
+      const pos = Number(c.lseek(this.hostFd, BigInt(offset), whence));
+      if (pos < 0) throw new SyscallError(hostErrnoValue(c), `lseek of the host's descriptor ${this.hostFd}`);
+      this.streamPos = pos;
+      return pos;
     }
     // While I/O follows the host's offset, the host's own (which appending writes move to the file's end).
     const cur = this.offset ?? hostOffset(this.hostFd);
