@@ -19,6 +19,8 @@ import type { BlockInstrumentation, PluginHooks } from "./jit/plugin_actions.ts"
 import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
+import { HostFile } from "./linux/open_file.ts";
+import type { InheritedDescriptor } from "./linux/inherited_fds.ts";
 // Types only: the recorder's modules load (main.ts) only for -record and -replay.
 import type { Recorder, Replayer } from "./linux/record_replay.ts";
 import { DEFAULT_NPROC, RLIMIT_NPROC, RLIMIT_STACK } from "./linux/rlimits.ts";
@@ -58,6 +60,11 @@ export interface GuestConfig {
   nproc?: number;
   /** `-s`: the main thread's stack size in bytes (default: as qemu-user, the host's `RLIMIT_STACK`, else 8 MiB). */
   stackSize?: number;
+  /**
+   * The descriptors above 2 plume was started with (`linux/inherited_fds.ts`), which the guest's first process gets
+   * at the same numbers, as under qemu-user (not under `-record` or `-replay`).
+   */
+  inherited?: readonly InheritedDescriptor[];
   /** Instrumentation from the plugin core, when plugins are loaded. */
   instrumentation?: Instrumentation;
   /** vCPU events for the plugin core, when plugins are loaded. */
@@ -219,6 +226,13 @@ export function createGuest(cfg: GuestConfig): Guest {
   proc.strace = cfg.strace;
   proc.sysroot = cfg.sysroot;
   proc.exePath = Deno.realPathSync(cfg.program);
+  // A recorded run takes nothing from outside that its recording does not hold: no descriptor but the standard ones.
+  if (!rr) {
+    for (const d of cfg.inherited ?? []) {
+      const f = HostFile.inherited(d);
+      if (f !== undefined) proc.fds.installAt(d.fd, f, false);
+    }
+  }
   // A host file-size limit (set now or later, from outside) must not end plume with SIGXFSZ: the guest gets the
   // signal, and EFBIG.
   catchHostFileSizeSignal();

@@ -28,6 +28,7 @@ import {
 import { lutimesSync } from "node:fs";
 import { join } from "node:path";
 import { fileUrlToPath } from "../core/util/file_url.ts";
+import { inheritedDescriptors } from "../core/linux/inherited_fds.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -260,9 +261,11 @@ Deno.test({
     for (const list of ["ls /proc/self/fd", "ls /proc/self/../self//fd/", "cd /proc/self/fd && ls", "ls /dev/fd/"]) {
       const r = await runPlume([busybox!, "sh", "-c", `exec 7</dev/null 9>&1; ${list}`]);
       assertEquals(r.status, 0, dec.decode(r.stderr));
-      // 0-2, the listing's own descriptor (3), and the shell's 7 and 9.
+      // 0-2, the listing's own descriptor (3), the shell's 7 and 9, and those plume was started with: this test's
+      // own that are not close-on-exec (passed on by whatever started it), which plume's process inherits.
+      const passedOn = inheritedDescriptors().map((d) => d.fd).filter((fd) => ![3, 7, 9].includes(fd));
       const fds = dec.decode(r.stdout).split("\n").filter(Boolean).map(Number);
-      assertEquals(fds.sort((a, b) => a - b), [0, 1, 2, 3, 7, 9], list);
+      assertEquals(fds.sort((a, b) => a - b), [0, 1, 2, 3, 7, 9, ...passedOn].sort((a, b) => a - b), list);
     }
   },
 });
@@ -310,6 +313,43 @@ Deno.test({
       outputs.push(dec.decode(r.stdout));
     }
     assertEquals(outputs[0], "banana\napple\ncherry\nnan|\na\napple\ncherry\n");
+    assertEquals(outputs[1], outputs[0]);
+  },
+});
+
+// The descriptors above 2 plume is started with are the guest's at the same numbers, as under qemu-user: a file
+// (read from its offset), a file written, a pipe, and their names under /proc/self/fd. plume gave the guest only 0-2:
+// `cat /dev/fd/3 3<file` and `diff <(a) <(b)` found no such file (found by a differential sweep).
+Deno.test({
+  name: `busybox on descriptors 3, 4 and 5 plume was started with${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  ignore: skipReason !== undefined,
+  async fn() {
+    const dir = await tempDir("plume-inherited-");
+    const words = join(dir, "words.txt");
+    await Deno.writeTextFile(words, "banana\napple\ncherry\n");
+    const quote = (args: string[]) => args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+    const outputs = [];
+    for (const [i, emulator] of [["qemu-riscv64"], plumeCommand()].entries()) {
+      const run = quote([...emulator, busybox!]), out = quote([join(dir, `out${i}.txt`)]);
+      const script =
+        `read first; ${run} sh -c 'cat /dev/fd/3; echo to4 >&4; readlink /proc/self/fd/3; cat /proc/self/fd/5'` +
+        ` 3<${quote([words])} 4>${out} 5<&0; cat ${out}`;
+      const r = await new Deno.Command("sh", {
+        args: ["-c", script],
+        cwd: dir,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      })
+        .spawn();
+      const w = r.stdin.getWriter();
+      await w.write(new TextEncoder().encode("line one\nvia the pipe\n"));
+      await w.close();
+      const done = await r.output();
+      assertEquals(done.code, 0, dec.decode(done.stderr));
+      outputs.push(dec.decode(done.stdout));
+    }
+    assertEquals(outputs[0], `banana\napple\ncherry\n${words}\nvia the pipe\nto4\n`);
     assertEquals(outputs[1], outputs[0]);
   },
 });

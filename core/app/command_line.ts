@@ -13,6 +13,7 @@
 // emulator's modules load afterwards (`loadEmulator`), while the plugin processes boot.
 import { Log, writeAll } from "../util/log.ts";
 import { LOG_ITEMS } from "../util/log.ts";
+import { inheritedDescriptors } from "../linux/inherited_fds.ts";
 import { type Options, parseOptions, USAGE, UsageError } from "../cli/options.ts";
 import { isExtension } from "../isa/extensions.ts";
 import type { GuestConfig } from "../emulator.ts";
@@ -190,6 +191,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     // A recording that cannot be replayed is refused before anything starts.
     if (o.record !== undefined || o.replay !== undefined) runLog = await openRunLog(o);
+    // Taken before the plugin processes start: plume marks every descriptor close-on-exec for them.
+    const inherited = inheritedDescriptors();
     // The plugin processes boot while the emulator's modules load and the guest program is read.
     const side = o.plugins.length > 0 ? await loadPluginLoader() : undefined;
     if (side) started = side.startPlugins(o.plugins, { memoryMb: o.pluginMemory });
@@ -213,6 +216,7 @@ export async function main(args: string[]): Promise<number> {
       seed: o.seed,
       nproc: o.nproc,
       stackSize: o.stackSize,
+      inherited,
     };
     if (runLog?.replaying) replayedRun(cfg, o, runLog);
     cfg.runLog = runLog;

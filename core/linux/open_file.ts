@@ -29,7 +29,7 @@ import {
   statPath,
 } from "./stat.ts";
 import { type DirEntry, encodeDirents, listDirectory } from "./dirents.ts";
-import { DEFAULT_POLLMASK } from "./host_poll.ts";
+import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 
 /** Mask of the access mode in open flags. */
 export const O_ACCMODE = 0o3;
@@ -396,6 +396,13 @@ export class HostFile extends OpenFile {
   private listing: DirEntry[] | undefined;
   /** A directory's entries when they are not the host's (`/proc/self/fd`: the guest's descriptors). */
   lister: (() => DirEntry[]) | undefined;
+  /**
+   * The descriptor of plume's this file was opened from when plume was
+   * started with it (`inherited_fds.ts`): for a pipe, a socket or a
+   * terminal, its readiness is that descriptor's, and a read that would
+   * block waits in the scheduler, as one from the host's stdin does.
+   */
+  inheritedFd: number | undefined = undefined;
 
   /**
    * @param file the open host file (owned from now on), or undefined for `O_PATH`
@@ -475,6 +482,39 @@ export class HostFile extends OpenFile {
    * Opens `path` (absolute) with Linux `flags`; `mode` and the guest's
    * `umask` apply to a file this call creates.
    */
+  /**
+   * The guest's open file for descriptor `d` plume was started with
+   * (`inherited_fds.ts`): opened again through `/proc/self/fd/N` with its
+   * access mode, appending and non-blocking flags, named by the file's path
+   * where it has one; undefined where it cannot be opened so (a socket, a
+   * descriptor closed since).
+   */
+  static inherited(d: { readonly fd: number; readonly flags: number; readonly pos: number }): HostFile | undefined {
+    const acc = d.flags & O_ACCMODE, proc = `/proc/self/fd/${d.fd}`;
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(proc, { read: acc !== O_WRONLY, write: acc !== O_RDONLY });
+    } catch {
+      return undefined;
+    }
+    try {
+      const st = statFile(file);
+      let path = proc;
+      try {
+        // A file's own name where it has one (a pipe's is `pipe:[N]`, a removed file's ends in " (deleted)").
+        const target = Deno.readLinkSync(proc);
+        if (target.startsWith("/") && !target.endsWith(DELETED)) path = target;
+      } catch { /* the descriptor's own name */ }
+      const f = new HostFile(file, d.flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), path, kindOf(st.mode), st);
+      f.inheritedFd = d.fd;
+      if (f.positional()) f.offset = d.pos;
+      return f;
+    } catch {
+      file.close();
+      return undefined;
+    }
+  }
+
   static open(path: string, flags: number, mode: number, umask: number): HostFile {
     const acc = flags & O_ACCMODE;
     const wantsWrite = acc === O_WRONLY || acc === O_RDWR;
@@ -569,6 +609,32 @@ export class HostFile extends OpenFile {
     return this.kind === "reg" || this.kind === "blk";
   }
 
+  /** The inherited host descriptor of a stream (a pipe, a socket, a character device), whose readiness counts. */
+  private streamFd(): number | undefined {
+    return this.inheritedFd !== undefined && (this.kind === "fifo" || this.kind === "sock" || this.kind === "chr")
+      ? this.inheritedFd
+      : undefined;
+  }
+
+  /** The events of `events` that host descriptor `fd` has now (all of them where plume cannot ask). */
+  private hostEvents(fd: number, events: number): number {
+    return pollHost([{ fd, events }], 0)?.[0] ?? events;
+  }
+
+  override pollEvents(): number {
+    const fd = this.streamFd();
+    if (fd === undefined) return DEFAULT_POLLMASK;
+    const acc = this.flags & O_ACCMODE;
+    return this.hostEvents(
+      fd,
+      (acc !== O_WRONLY ? POLL.IN | POLL.RDNORM : 0) | (acc !== O_RDONLY ? POLL.OUT | POLL.WRNORM : 0),
+    );
+  }
+
+  override hostPollFd(): number | undefined {
+    return this.streamFd();
+  }
+
   /** Regular files, block devices, directories (whose reads are EISDIR) and character devices but terminals. */
   override seekable(): boolean {
     return this.positional() || this.kind === "dir" || (this.kind === "chr" && !this.terminalDevice());
@@ -616,6 +682,12 @@ export class HostFile extends OpenFile {
 
   read(dst: Uint8Array): number {
     this.checkNotDir();
+    const stream = this.streamFd();
+    if (
+      stream !== undefined && dst.length > 0 && !(this.hostEvents(stream, POLL.IN) & (POLL.IN | POLL.HUP | POLL.ERR))
+    ) {
+      throw new SyscallError(E.EAGAIN, `No input on ${this.path} yet`);
+    }
     const buf = dst.subarray(0, Math.min(dst.length, MAX_RW_COUNT));
     if (!this.positional()) return this.readAt(buf, null);
     const n = this.readAt(buf, this.offset);

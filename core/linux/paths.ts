@@ -363,7 +363,10 @@ export function magicLink(proc: Process, dirfd: number, path: string, tid: numbe
   }
   if (t.kind !== "fd") return undefined;
   const f = t.proc.fds.lookup(t.fd)!;
-  return f instanceof StdioFile ? hostReadlink(`/proc/self/fd/${f.hostFd}`) : f.currentName();
+  if (f instanceof StdioFile) return hostReadlink(`/proc/self/fd/${f.hostFd}`);
+  // A descriptor plume was started with: the host's name of it (a pipe's `pipe:[N]`, a removed file's " (deleted)").
+  if (f instanceof HostFile && f.inheritedFd !== undefined) return hostReadlink(`/proc/self/fd/${f.inheritedFd}`);
+  return f.currentName();
 }
 
 function hostReadlink(path: string): string {
