@@ -127,6 +127,7 @@ const CASES: Case[] = [
   { bin: "process_groups", status: 0, note: "setpgid and setsid's rules; kill, waits and priorities by group" },
   { bin: "self_loop", status: 0, note: "a block that jumps to itself (the REPEAT records' test program)" },
   { bin: "syscall_edges", status: 0 },
+  { bin: "posix_timers", status: 0, note: "timer_create and the rest: signals, values, absolute times, errors" },
   {
     bin: "alarm_spin",
     status: 0,

@@ -295,11 +295,17 @@ export class Scheduler {
     if (proc.timers.next <= now || proc.timers.counting) {
       for (const signo of proc.timers.expire(now, proc.runTime)) raised.push({ signo, code: SI_KERNEL });
     }
+    // POSIX timers' signals carry their own siginfo (the timer's id, overrun and value), and may go to one thread.
+    if (proc.posixTimers.next <= now || proc.posixTimers.counting) {
+      for (const full of proc.posixTimers.expire(now, proc.runTime)) {
+        raised.push({ signo: full.signo, code: full.code, full });
+      }
+    }
     if (proc.hostSignals.pending) {
       for (const signo of proc.hostSignals.take()) raised.push({ signo, code: SI_USER });
     }
     if (raised.length > 0) log?.raised(raised);
-    for (const { signo, code } of raised) sendSignal(proc, { signo, code, pid: 0, uid: 0, tid: 0 });
+    for (const { signo, code, full } of raised) sendSignal(proc, full ?? { signo, code, pid: 0, uid: 0, tid: 0 });
   }
 
   /**
@@ -413,7 +419,7 @@ export class Scheduler {
 
   /** Milliseconds until a waiting thread's timeout or the real-time timer. */
   private idleTime(now: number): number {
-    let until = this.proc.timers.next;
+    let until = Math.min(this.proc.timers.next, this.proc.posixTimers.next);
     for (const t of this.proc.threads.values()) if (t.call) until = Math.min(until, t.call.waiter.deadline);
     return Math.max(until - now, 0);
   }

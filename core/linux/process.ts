@@ -17,6 +17,7 @@ import { fileIdentity, type OpenFile } from "./open_file.ts";
 import { hostUmask, uptimeNow } from "./host_info.ts";
 import { HostSignals } from "./host_signals.ts";
 import { IntervalTimers } from "./itimers.ts";
+import { PosixTimers } from "./posix_timers.ts";
 import { ResourceLimits } from "./rlimits.ts";
 import type { RunLog } from "./run_log.ts";
 import { FutexTable } from "./futex_table.ts";
@@ -124,6 +125,8 @@ export class Process {
   readonly futexes: FutexTable = new FutexTable();
   /** Interval timers (`setitimer`). */
   readonly timers: IntervalTimers = new IntervalTimers();
+  /** POSIX timers (`timer_create`): none in a forked child, deleted by `execve`. */
+  readonly posixTimers: PosixTimers = new PosixTimers();
   /** Host signals passed on to the guest. */
   readonly hostSignals: HostSignals = new HostSignals();
   /** Milliseconds the guest's vCPUs have spent running (the clock of `ITIMER_VIRTUAL`/`ITIMER_PROF`). */

@@ -698,9 +698,19 @@ export class Recorder extends RunLogBase {
   }
 
   raised(signals: readonly RaisedSignal[]): void {
-    const o = this.out.begin(this.stream, K.signals).f64(this.slices).u8(signals.length);
-    for (const s of signals) o.u8(s.signo).i32(s.code);
-    o.end();
+    const plain = signals.filter((s) => s.full === undefined);
+    if (plain.length > 0) {
+      const o = this.out.begin(this.stream, K.signals).f64(this.slices).u8(plain.length);
+      for (const s of plain) o.u8(s.signo).i32(s.code);
+      o.end();
+    }
+    // A POSIX timer's signal whole, as one from another process (the scheduler raises those after the others).
+    for (const s of signals) {
+      if (s.full === undefined) continue;
+      this.out.begin(this.stream, K.psignal).f64(this.slices);
+      writeSignal(this.out, s.full);
+      this.out.end();
+    }
   }
 
   /** Signals from other processes held for a process that waits arrive in its wait. */

@@ -24,8 +24,10 @@ export interface LoggedCall {
 /** A signal raised from outside the guest (an interval timer, a host signal). */
 export interface RaisedSignal {
   signo: number;
-  /** `si_code`: `SI_KERNEL` for timers, `SI_USER` for host signals. */
+  /** `si_code`: `SI_KERNEL` for interval timers, `SI_USER` for host signals, `SI_TIMER` for POSIX timers. */
   code: number;
+  /** The whole signal when it carries more (a POSIX timer's: its thread, id, overrun and value). */
+  full?: PendingSignal;
 }
 
 /** A run being recorded or replayed. */

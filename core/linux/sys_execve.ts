@@ -274,6 +274,8 @@ function replaceImage(
   proc.sharedMaps.removeAll(mem);
   mem.munmap(0, mem.size);
   proc.onExec();
+  // POSIX timers go with the image (interval timers stay, as in Linux).
+  proc.posixTimers.clear();
   // A new program is dumpable again (no set-id programs here) and its parent-death signal is the parent's to keep.
   proc.dumpable = 1;
   const loaded = loadProgram(mem, {

@@ -1,7 +1,8 @@
 /**
  * Clocks and sleeping: `clock_gettime`, `clock_getres`, `gettimeofday`,
- * `nanosleep`, `clock_nanosleep`, and the process's CPU accounting
- * (`times`, `getrusage`).
+ * `nanosleep`, `clock_nanosleep`, the process's CPU accounting (`times`,
+ * `getrusage`), and POSIX timers on those clocks (`timer_create` and the
+ * rest: `posix_timers.ts`).
  *
  * The realtime clock is `performance.timeOrigin + performance.now()`
  * (sub-microsecond resolution); the monotonic clock counts from the host's
@@ -15,7 +16,9 @@
 
 import type { Cpu } from "../cpu/state.ts";
 import { E, SyscallError } from "./errno.ts";
-import { readValidTimespec, StructBuf, writeTimespec, writeTimeval } from "./guest_struct.ts";
+import { readStruct, readValidTimespec, StructBuf, writeI32, writeTimespec, writeTimeval } from "./guest_struct.ts";
+import { SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, type TimerEvent } from "./posix_timers.ts";
+import { NSIG, SIGALRM } from "./signals.ts";
 import { uptimeNow } from "./host_info.ts";
 import type { Process } from "./process.ts";
 import { Blocked } from "./wait.ts";
@@ -242,6 +245,92 @@ function sysGetrusage(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   return 0;
 }
 
+/** `sigev_notify` of glibc's `SIGEV_THREAD`, which the kernel takes as a signal to the process. */
+const SIGEV_THREAD = 2;
+
+/** Whether `clock` is a CPU-time clock of the guest's own (its timers count the guest's run time). */
+function cpuClock(proc: Process, cpu: Cpu, clock: number): boolean {
+  return clock === CLOCK_PROCESS_CPUTIME_ID || clock === CLOCK_THREAD_CPUTIME_ID ||
+    (clock < 0 && clockNs(proc, cpu, clock) !== undefined);
+}
+
+/** `timer_create(clockid, sevp, timerid)`: a new disarmed timer; `sevp` NULL is `SIGALRM` carrying the timer's id. */
+function sysTimerCreate(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const clock = a[0] | 0;
+  if (clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) {
+    throw new SyscallError(E.EPERM, "Alarm clocks need CAP_WAKE_ALARM");
+  }
+  const wall = clock === CLOCK_REALTIME || clock === CLOCK_MONOTONIC || clock === CLOCK_BOOTTIME ||
+    clock === CLOCK_TAI;
+  const onCpu = cpuClock(proc, cpu, clock);
+  if (clock === CLOCK_MONOTONIC_RAW || clock === CLOCK_REALTIME_COARSE || clock === CLOCK_MONOTONIC_COARSE) {
+    throw new SyscallError(E.EOPNOTSUPP, `Clock ${clock} has no timers`);
+  }
+  if (!wall && !onCpu) throw new SyscallError(E.EINVAL, `No timers on clock ${clock}`);
+  let event: TimerEvent = { notify: SIGEV_SIGNAL, signo: SIGALRM, tid: 0 };
+  if (a[1] !== 0) {
+    // struct sigevent: sigev_value (8 bytes), sigev_signo, sigev_notify, then sigev_notify_thread_id.
+    const v = readStruct(proc.mem, a[1], 20);
+    const notify = v.getInt32(12, true), signo = v.getInt32(8, true), tid = v.getInt32(16, true);
+    const signals = notify === SIGEV_SIGNAL || notify === SIGEV_THREAD || notify === SIGEV_THREAD_ID;
+    if (notify !== SIGEV_NONE && !signals) throw new SyscallError(E.EINVAL, `Bad sigev_notify ${notify}`);
+    if (signals && (signo <= 0 || signo > NSIG)) throw new SyscallError(E.EINVAL, `Bad sigev_signo ${signo}`);
+    if (notify === SIGEV_THREAD_ID && !proc.threads.has(tid)) {
+      throw new SyscallError(E.EINVAL, `Thread ${tid} is not the process's`);
+    }
+    event = {
+      notify: notify === SIGEV_NONE ? SIGEV_NONE : SIGEV_SIGNAL,
+      signo,
+      tid: notify === SIGEV_THREAD_ID ? tid : 0,
+      value: v.getBigUint64(0, true),
+    };
+  }
+  proc.mem.check(a[2], 4, "write");
+  const id = proc.posixTimers.create(onCpu ? "cpu" : clock, event);
+  writeI32(proc.mem, a[2], id);
+  return 0;
+}
+
+/** Milliseconds of a `struct timespec` (checked as Linux does). */
+function timespecMs(proc: Process, addr: number): number {
+  const ts = readValidTimespec(proc.mem, addr);
+  return ts.sec * 1000 + ts.nsec / 1e6;
+}
+
+/** Writes a timer's setting as a `struct itimerspec` (interval, then value). */
+function writeItimerspec(proc: Process, addr: number, t: { value: number; interval: number }): void {
+  const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+  const b = StructBuf.scratch(32);
+  const put = (off: number, ms: number) => b.i64(off, ns(ms) / 1_000_000_000n).i64(off + 8, ns(ms) % 1_000_000_000n);
+  put(0, t.interval);
+  put(16, t.value);
+  b.writeTo(proc.mem, addr);
+}
+
+/** `timer_settime(timerid, flags, new, old)`: arms (or with a zero value disarms) the timer, relative or absolute. */
+function sysTimerSettime(proc: Process, cpu: Cpu, a: readonly number[]): number {
+  const id = a[0] | 0, now = performance.now();
+  const clock = proc.posixTimers.clockOf(id);
+  if (a[2] === 0) throw new SyscallError(E.EINVAL, "No new setting");
+  const interval = timespecMs(proc, a[2]), given = timespecMs(proc, a[2] + 16);
+  let value = given;
+  if ((a[1] & TIMER_ABSTIME) !== 0 && given > 0) {
+    // Time left until the absolute time on the timer's clock: one in the past fires at once.
+    const clockMs = clock === "cpu" ? Number(cpuTimeNs()) / 1e6 : Number(clockNs(proc, cpu, clock)!) / 1e6;
+    value = Math.max(given - clockMs, 0.000001);
+  }
+  if (a[3] !== 0) proc.mem.check(a[3], 32, "write");
+  const old = proc.posixTimers.set(id, value, value > 0 ? interval : 0, now, proc.runTime);
+  if (a[3] !== 0) writeItimerspec(proc, a[3], old);
+  return 0;
+}
+
+/** `timer_gettime(timerid, curr)`: the time left and the interval. */
+function sysTimerGettime(proc: Process, _cpu: Cpu, a: readonly number[]): number {
+  writeItimerspec(proc, a[1], proc.posixTimers.get(a[0] | 0, performance.now(), proc.runTime));
+  return 0;
+}
+
 /** Time system calls. */
 export const TIME_SYSCALLS: readonly SyscallDef[] = [
   def("clock_gettime", sysClockGettime, { args: [{ enums: CLOCK_IDS }, "ptr"], ret: retTimespecArg(1) }),
@@ -256,4 +345,9 @@ export const TIME_SYSCALLS: readonly SyscallDef[] = [
   }),
   def("times", sysTimes),
   def("getrusage", sysGetrusage),
+  def("timer_create", sysTimerCreate, { args: [{ enums: CLOCK_IDS }, "ptr", "ptr"] }),
+  def("timer_settime", sysTimerSettime, { args: ["d", "d", "ptr", "ptr"] }),
+  def("timer_gettime", sysTimerGettime, { args: ["d", "ptr"] }),
+  def("timer_getoverrun", (proc, _cpu, a) => proc.posixTimers.overrun(a[0] | 0), { args: ["d"] }),
+  def("timer_delete", (proc, _cpu, a) => (proc.posixTimers.delete(a[0] | 0), 0), { args: ["d"] }),
 ];
