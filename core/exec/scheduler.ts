@@ -34,7 +34,7 @@ import { type HostPollFd, pollHost } from "../linux/host_poll.ts";
 import type { HostSignals } from "../linux/host_signals.ts";
 import type { Process } from "../linux/process.ts";
 import { deliverSignals, sendSignal, signalEffect } from "../linux/signal_delivery.ts";
-import { SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
+import { type PendingSignal, SA_RESTART, SI_KERNEL, SI_USER } from "../linux/signals.ts";
 import { finishBlockedCall, interruptBlockedCall, pollBlockedCall } from "../linux/syscalls.ts";
 import type { ThreadState } from "../linux/thread.ts";
 import { runSlice } from "./cpu_loop.ts";
@@ -297,7 +297,12 @@ export class Scheduler {
     }
     // POSIX timers' signals carry their own siginfo (the timer's id, overrun and value), and may go to one thread.
     if (proc.posixTimers.next <= now || proc.posixTimers.counting) {
-      for (const full of proc.posixTimers.expire(now, proc.runTime)) {
+      // A timer's signal still queued (to the process, or to a thread that still lives) takes its overrun instead.
+      const pending = (sig: PendingSignal) => {
+        const queue = sig.tid ? proc.threads.get(sig.tid)?.pending : proc.signals.pending;
+        return queue !== undefined && queue.indexOf(sig) >= 0;
+      };
+      for (const full of proc.posixTimers.expire(now, proc.runTime, pending)) {
         raised.push({ signo: full.signo, code: full.code, full });
       }
     }

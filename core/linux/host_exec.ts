@@ -131,6 +131,13 @@ async function pumpIn(stream: WritableStream<Uint8Array>, f: OpenFile): Promise<
  *
  * @throws {Deno.errors.NotFound} and the like when the host cannot start it
  */
+/**
+ * Told of each host program started, while set: plume's main thread may be
+ * held to one core while plugin processes run (`plugin/sandbox/cpus.ts`),
+ * and a program it starts would inherit that.
+ */
+export const hostPrograms: { started: ((pid: number) => void) | undefined } = { started: undefined };
+
 export function runOnHost(proc: Process, path: string, argv: string[], envp: string[]): void {
   const env: Record<string, string> = {};
   for (const kv of envp) {
@@ -151,6 +158,7 @@ export function runOnHost(proc: Process, path: string, argv: string[], envp: str
     stdout: pout,
     stderr: perr,
   }).spawn();
+  hostPrograms.started?.(child.pid);
   const pumps: Promise<void>[] = [];
   if (pin === "piped") pumps.push(pumpIn(child.stdin, fin!));
   if (pout === "piped") pumps.push(pumpOut(child.stdout, fout!));

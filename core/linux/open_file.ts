@@ -486,13 +486,22 @@ export class HostFile extends OpenFile {
    * The guest's open file for descriptor `d` plume was started with
    * (`inherited_fds.ts`): opened again through `/proc/self/fd/N` with its
    * access mode, appending and non-blocking flags, named by the file's path
-   * where it has one; undefined where it cannot be opened so (a socket, a
-   * descriptor closed since).
+   * where it has one (an `O_PATH` one only names its file); undefined
+   * where it cannot be opened so: a socket, a named FIFO opened for one
+   * direction (opening it again waits for the other end, which may be
+   * gone), a descriptor closed since.
    */
   static inherited(d: { readonly fd: number; readonly flags: number; readonly pos: number }): HostFile | undefined {
     const acc = d.flags & O_ACCMODE, proc = `/proc/self/fd/${d.fd}`;
     let file: Deno.FsFile;
     try {
+      if (d.flags & O_PATH) {
+        const f = HostFile.open(proc, O_PATH, 0, 0);
+        f.inheritedFd = d.fd;
+        return f;
+      }
+      const named = Deno.readLinkSync(proc).startsWith("/");
+      if (named && acc !== O_RDWR && (statPath(proc, false).mode & S_IFMT) === S_IFIFO) return undefined;
       file = Deno.openSync(proc, { read: acc !== O_WRONLY, write: acc !== O_RDONLY });
     } catch {
       return undefined;
@@ -697,6 +706,14 @@ export class HostFile extends OpenFile {
 
   write(src: Uint8Array): number {
     this.checkNotDir();
+    // A non-blocking stream plume inherited: its description here blocks, so no room is EAGAIN before the write.
+    const stream = this.streamFd();
+    if (
+      stream !== undefined && this.flags & O_NONBLOCK && src.length > 0 &&
+      !(this.hostEvents(stream, POLL.OUT) & POLL.OUT)
+    ) {
+      throw new SyscallError(E.EAGAIN, `No room in ${this.path}`);
+    }
     const len = Math.min(src.length, MAX_RW_COUNT);
     if (!this.positional()) {
       const f = this.host();

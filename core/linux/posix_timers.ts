@@ -52,6 +52,8 @@ interface PosixTimer extends TimerEvent {
   interval: number;
   /** Expirations beyond the one signalled, at the last expiry (`timer_getoverrun`). */
   overrun: number;
+  /** Its last signal, while it may still be pending: expiries meanwhile add to its overrun instead. */
+  queued: PendingSignal | undefined;
 }
 
 /**
@@ -84,7 +86,16 @@ export class PosixTimers {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) & 0x7fffffff;
     const value = event.value ?? BigInt(id);
-    this.timers.set(id, { ...event, value, clock, cpu: clock === "cpu", at: 0, interval: 0, overrun: 0 });
+    this.timers.set(id, {
+      ...event,
+      value,
+      clock,
+      cpu: clock === "cpu",
+      at: 0,
+      interval: 0,
+      overrun: 0,
+      queued: undefined,
+    });
     return id;
   }
 
@@ -149,9 +160,11 @@ export class PosixTimers {
   /**
    * The signals of the timers that expired by `now` (wall clock) or
    * `runTime` (the guest's run time); periodic ones are reloaded, counting
-   * the periods they missed as overruns.
+   * the periods they missed as overruns. A timer whose last signal is
+   * still pending (`pending` says) queues no other: its expiries add to
+   * that signal's overrun, as Linux's.
    */
-  expire(now: number, runTime: number): PendingSignal[] {
+  expire(now: number, runTime: number, pending: (sig: PendingSignal) => boolean = () => false): PendingSignal[] {
     const raised: PendingSignal[] = [];
     let changed = false;
     for (const [id, t] of this.timers) {
@@ -160,10 +173,16 @@ export class PosixTimers {
       changed = true;
       // A late periodic timer fires once and keeps its phase, the periods it missed its overrun.
       const periods = t.interval > 0 ? Math.ceil((clock - t.at + 1e-9) / t.interval) : 1;
-      t.overrun = Math.min(periods - 1, 0x7fffffff);
       t.at = t.interval > 0 ? t.at + periods * t.interval : 0;
+      if (t.queued !== undefined && pending(t.queued)) {
+        t.overrun = Math.min(t.overrun + periods, 0x7fffffff);
+        new DataView(t.queued.info!.buffer).setInt32(20, t.overrun, true);
+        continue;
+      }
+      t.overrun = Math.min(periods - 1, 0x7fffffff);
       if (t.notify === SIGEV_NONE) continue;
-      raised.push({ signo: t.signo, code: SI_TIMER, pid: 0, uid: 0, tid: t.tid, info: timerInfo(t, id) });
+      t.queued = { signo: t.signo, code: SI_TIMER, pid: 0, uid: 0, tid: t.tid, info: timerInfo(t, id) };
+      raised.push(t.queued);
     }
     if (changed) this.update();
     return raised;

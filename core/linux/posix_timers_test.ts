@@ -50,3 +50,17 @@ Deno.test("PosixTimers: a CPU-time timer counts the guest's run time; SIGEV_NONE
   t.set(none, 30, 0, 0, 0);
   assertEquals(t.set(none, 0, 0, 10, 0), { value: 20, interval: 0 });
 });
+
+Deno.test("PosixTimers: while a timer's signal is pending, its expiries add to that signal's overrun", () => {
+  const t = new PosixTimers();
+  const id = t.create(1, { notify: SIGEV_SIGNAL, signo: 34, tid: 0 });
+  t.set(id, 1, 1, 0, 0);
+  const [first] = t.expire(1, 0, () => false);
+  const queued = (sig: unknown) => sig === first;
+  assertEquals(t.expire(2, 0, queued), []);
+  assertEquals(t.expire(4.5, 0, queued), []); // due at 3 and 4
+  assertEquals([t.overrun(id), new DataView(first.info!.buffer).getInt32(20, true)], [3, 3]);
+  // Taken by the guest: the next expiry queues a new signal.
+  const [second] = t.expire(5, 0, () => false);
+  assertEquals([second.signo, t.overrun(id)], [34, 0]);
+});

@@ -275,8 +275,17 @@ export class StdioFile extends OpenFile {
     // the lines after the first, as head reads a block and seeks back to the end of its line.
     const c = this.offset === null ? libc() : null;
     if (c !== null) {
-      const pos = Number(c.lseek(this.hostFd, BigInt(offset), whence));
-      if (pos < 0) throw new SyscallError(hostErrnoValue(c), `lseek of the host's descriptor ${this.hostFd}`);
+      // The new offset is checked against plume's largest (a number past 2^53 loses bytes) before the host's moves:
+      // as a position from the start, but SEEK_DATA and SEEK_HOLE, whose answer is at most the file's size.
+      const fd = this.hostFd, seekable = whence === SEEK_SET || whence === SEEK_CUR || whence === SEEK_END;
+      const base = whence === SEEK_CUR
+        ? Number(c.lseek(fd, 0n, SEEK_CUR))
+        : whence === SEEK_END
+        ? Number(this.stat().size)
+        : 0;
+      const target = seekable ? seekOffset(base + offset) : offset;
+      const pos = Number(c.lseek(fd, BigInt(target), seekable ? SEEK_SET : whence));
+      if (pos < 0) throw new SyscallError(hostErrnoValue(c), `lseek of the host's descriptor ${fd}`);
       this.streamPos = pos;
       return pos;
     }

@@ -299,7 +299,8 @@ function timespecMs(proc: Process, addr: number): number {
 
 /** Writes a timer's setting as a `struct itimerspec` (interval, then value). */
 function writeItimerspec(proc: Process, addr: number, t: { value: number; interval: number }): void {
-  const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+  // At most KTIME_MAX, as Linux reports a timer set further.
+  const ns = (ms: number) => ms * 1e6 >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(Math.round(ms * 1e6));
   const b = StructBuf.scratch(32);
   const put = (off: number, ms: number) => b.i64(off, ns(ms) / 1_000_000_000n).i64(off + 8, ns(ms) % 1_000_000_000n);
   put(0, t.interval);

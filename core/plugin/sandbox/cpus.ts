@@ -13,16 +13,18 @@
  * So plume's main thread is kept on the core it runs on when the first
  * plugin process starts, and each plugin process on the other cores
  * plume may use (a forked copy inherits its process's); both go back to
- * what they were once the last plugin process is gone. plume's other
- * threads (V8's helpers, Deno's I/O) stay free, and nothing else runs on
- * plume's main thread: a guest's processes and threads all run there
- * anyway. Nothing changes with fewer than two cores allowed, or where
- * the kernel refuses.
+ * what they were once the last plugin process is gone. V8's helper
+ * threads stay free (Deno's I/O threads started meanwhile share the main
+ * thread's core), a host program the guest runs meanwhile gets all of
+ * plume's cores back at its start, and nothing else runs on plume's main
+ * thread: a guest's processes and threads all run there anyway. Nothing
+ * changes with fewer than two cores allowed, or where the kernel refuses.
  *
  * @module
  */
 
 import { os } from "./os.ts";
+import { hostPrograms } from "../../linux/host_exec.ts";
 
 /** The cores of a split: where plugin processes run, and how to undo it. */
 export interface CpuSplit {
@@ -51,9 +53,17 @@ export function splitCpus(): CpuSplit | undefined {
     const allowed = o.cpusOf(0), cpu = o.currentCpu();
     if (allowed === undefined || allowed.length < 2 || !allowed.includes(cpu)) return undefined;
     if (!o.setCpus(0, [cpu])) return undefined;
+    // A host program the guest runs would inherit the one core: it gets them all back.
+    hostPrograms.started = (pid) => void o.setCpus(pid, allowed);
     // plume's JavaScript runs on this one thread (the process's main thread under `deno run`, another under
     // `deno test`), which also undoes it.
-    return { plugins: allowed.filter((c) => c !== cpu), restore: () => void o.setCpus(0, allowed) };
+    return {
+      plugins: allowed.filter((c) => c !== cpu),
+      restore: () => {
+        hostPrograms.started = undefined;
+        o.setCpus(0, allowed);
+      },
+    };
   } catch {
     return undefined; // no FFI here: the scheduler places the threads
   }

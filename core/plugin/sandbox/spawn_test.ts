@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { CTL, STATE } from "../channel.ts";
 import { Sandbox } from "./spawn.ts";
+import { hostPrograms } from "../../linux/host_exec.ts";
 
 const exists = (path: string) => {
   try {
@@ -75,7 +76,7 @@ function allowedCpus(pid?: number): number[] {
 }
 
 // plume's JavaScript runs on the process's main thread; a test's, on another: "plume's main thread" is this one here.
-Deno.test("while a plugin process runs, plume's main thread keeps to one core and the process to the others; once it is gone, plume's main thread has all its cores again", () => {
+Deno.test("while a plugin process runs, plume's main thread keeps to one core and the process to the others, host programs all; once it is gone, plume's main thread has all its cores again", async () => {
   const before = allowedCpus();
   const sandbox = new Sandbox({ name: "cores", grants: [], keep: [], memoryMb: 0 });
   try {
@@ -87,6 +88,15 @@ Deno.test("while a plugin process runs, plume's main thread keeps to one core an
     assertEquals(mine.length, 1);
     assert(before.includes(mine[0]));
     assertEquals(its, before.filter((cpu) => cpu !== mine[0]));
+    // A host program the guest runs meanwhile gets every core back (it would inherit this thread's one).
+    const host = new Deno.Command("sleep", { args: ["5"] }).spawn();
+    try {
+      hostPrograms.started!(host.pid);
+      assertEquals(allowedCpus(host.pid), before);
+    } finally {
+      host.kill();
+      await host.status;
+    }
     // A second process shares the plugins' cores; plume keeps its one core until both are gone.
     const second = new Sandbox({ name: "cores2", grants: [], keep: [], memoryMb: 0 });
     try {
@@ -99,4 +109,5 @@ Deno.test("while a plugin process runs, plume's main thread keeps to one core an
     sandbox.kill();
   }
   assertEquals(allowedCpus(), before);
+  assertEquals(hostPrograms.started, undefined);
 });
