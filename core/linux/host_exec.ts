@@ -16,6 +16,7 @@
  */
 
 import { E, SyscallError } from "./errno.ts";
+import { hostChildren } from "./host_children.ts";
 import { entriesChanged, type OpenFile } from "./open_file.ts";
 import type { Process } from "./process.ts";
 import { SIGNAL_NUMBERS } from "./signals.ts";
@@ -131,13 +132,6 @@ async function pumpIn(stream: WritableStream<Uint8Array>, f: OpenFile): Promise<
  *
  * @throws {Deno.errors.NotFound} and the like when the host cannot start it
  */
-/**
- * Told of each host program started, while set: plume's main thread may be
- * held to one core while plugin processes run (`plugin/sandbox/cpus.ts`),
- * and a program it starts would inherit that.
- */
-export const hostPrograms: { started: ((pid: number) => void) | undefined } = { started: undefined };
-
 export function runOnHost(proc: Process, path: string, argv: string[], envp: string[]): void {
   const env: Record<string, string> = {};
   for (const kv of envp) {
@@ -158,7 +152,8 @@ export function runOnHost(proc: Process, path: string, argv: string[], envp: str
     stdout: pout,
     stderr: perr,
   }).spawn();
-  hostPrograms.started?.(child.pid);
+  // plume's main thread may keep to one core while plugins run (plugin/sandbox/cpus.ts): not the program's.
+  hostChildren.started?.(child.pid);
   const pumps: Promise<void>[] = [];
   if (pin === "piped") pumps.push(pumpIn(child.stdin, fin!));
   if (pout === "piped") pumps.push(pumpOut(child.stdout, fout!));

