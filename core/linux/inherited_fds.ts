@@ -55,15 +55,30 @@ export function inheritedDescriptors(): InheritedDescriptor[] {
   for (const name of names) {
     const fd = Number(name);
     if (!Number.isInteger(fd) || fd <= 2) continue;
-    try {
-      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
-      const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(info)?.[1] ?? "", 8);
-      const pos = Number(/^pos:\s*(\d+)/m.exec(info)?.[1] ?? 0);
-      if (Number.isNaN(flags) || flags & O_CLOEXEC) continue;
-      found.push({ fd, flags, pos });
-    } catch {
-      // Closed since the listing (the listing's own descriptor among them).
-    }
+    // Undefined for one closed since the listing (the listing's own descriptor among them).
+    const info = hostFdInfo(fd);
+    if (info !== undefined && !(info.flags & O_CLOEXEC)) found.push({ fd, ...info });
   }
   return found.sort((a, b) => a.fd - b.fd);
+}
+
+/**
+ * Host descriptor `fd`'s open flags (close-on-exec among them) and offset, from `/proc/self/fdinfo`; undefined where
+ * that cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { hostFdInfo } from "./inherited_fds.ts";
+ * import { strictEqual } from "node:assert";
+ * strictEqual(typeof hostFdInfo(0)?.pos, "number"); // where /proc is mounted
+ * ```
+ */
+export function hostFdInfo(fd: number): { flags: number; pos: number } | undefined {
+  try {
+    const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
+    const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(info)?.[1] ?? "", 8);
+    return Number.isNaN(flags) ? undefined : { flags, pos: Number(/^pos:\s*(\d+)/m.exec(info)?.[1] ?? 0) };
+  } catch {
+    return undefined;
+  }
 }

@@ -493,14 +493,16 @@ export class HostFile extends OpenFile {
    */
   static inherited(d: { readonly fd: number; readonly flags: number; readonly pos: number }): HostFile | undefined {
     const acc = d.flags & O_ACCMODE, proc = `/proc/self/fd/${d.fd}`;
-    let file: Deno.FsFile;
+    let file: Deno.FsFile, target: string;
     try {
       if (d.flags & O_PATH) {
         const f = HostFile.open(proc, O_PATH, 0, 0);
         f.inheritedFd = d.fd;
         return f;
       }
-      const named = Deno.readLinkSync(proc).startsWith("/");
+      // What the descriptor names: a path, `pipe:[N]`, or a removed file's path and " (deleted)".
+      target = Deno.readLinkSync(proc);
+      const named = target.startsWith("/");
       if (named && acc !== O_RDWR && (statPath(proc, false).mode & S_IFMT) === S_IFIFO) return undefined;
       file = Deno.openSync(proc, { read: acc !== O_WRONLY, write: acc !== O_RDONLY });
     } catch {
@@ -508,12 +510,8 @@ export class HostFile extends OpenFile {
     }
     try {
       const st = statFile(file);
-      let path = proc;
-      try {
-        // A file's own name where it has one (a pipe's is `pipe:[N]`, a removed file's ends in " (deleted)").
-        const target = Deno.readLinkSync(proc);
-        if (target.startsWith("/") && !target.endsWith(DELETED)) path = target;
-      } catch { /* the descriptor's own name */ }
+      // The file's own name where it has one, else the descriptor's.
+      const path = target.startsWith("/") && !target.endsWith(DELETED) ? target : proc;
       const f = new HostFile(file, d.flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), path, kindOf(st.mode), st);
       f.inheritedFd = d.fd;
       if (f.positional()) f.offset = d.pos;

@@ -11,6 +11,7 @@
 
 import { E, hostCall, SyscallError } from "./errno.ts";
 import {
+  O_APPEND,
   O_RDONLY,
   O_RDWR,
   O_WRONLY,
@@ -25,6 +26,7 @@ import { type FileStat, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, statPath } 
 import { HOST, hostSockets } from "./host_socket.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 import { hostErrnoValue, libc } from "./host_libc.ts";
+import { hostFdInfo } from "./inherited_fds.ts";
 
 /** Events that let a read go ahead without blocking (data, end of file, an error). */
 const READY = POLL.IN | POLL.HUP | POLL.ERR;
@@ -123,22 +125,12 @@ function writeAll(out: { writeSync(p: Uint8Array): number }, src: Uint8Array): n
 
 /** The host's offset of its descriptor `fd` (`/proc/self/fdinfo`), or 0 where `/proc` is out of reach. */
 function hostOffset(fd: number): number {
-  return fdinfo(fd, /^pos:\s*(\d+)/m, 10);
+  return hostFdInfo(fd)?.pos ?? 0;
 }
 
 /** Whether the host opened its descriptor `fd` with `O_APPEND` (`>>`): every write goes to the end. */
 function hostAppends(fd: number): boolean {
-  return (fdinfo(fd, /^flags:\s*([0-7]+)/m, 8) & 0o2000) !== 0;
-}
-
-/** A number of `/proc/self/fdinfo/FD` (the first group of `re`, in base `radix`), or 0 where it is out of reach. */
-function fdinfo(fd: number, re: RegExp, radix: number): number {
-  try {
-    const m = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(re);
-    return m ? parseInt(m[1], radix) : 0;
-  } catch {
-    return 0;
-  }
+  return ((hostFdInfo(fd)?.flags ?? 0) & O_APPEND) !== 0;
 }
 
 /**
