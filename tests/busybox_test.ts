@@ -290,6 +290,38 @@ Deno.test({
   },
 });
 
+/** Arguments quoted for the host's `sh`. */
+const shellWords = (args: string[]) => args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+
+/**
+ * Runs the host's `sh -c SCRIPT` in `dir` twice, with `input` on its standard input: `script(run, i)` for run 0 with
+ * busybox under qemu-riscv64 and run 1 under plume (`run` is that command line, quoted). Each must succeed; returns
+ * the two outputs.
+ */
+async function underHostShell(
+  dir: string,
+  script: (run: string, i: number) => string,
+  input = "",
+): Promise<string[]> {
+  const outputs = [];
+  for (const [i, emulator] of [["qemu-riscv64"], plumeCommand()].entries()) {
+    const sh = new Deno.Command("sh", {
+      args: ["-c", script(shellWords([...emulator, busybox!]), i)],
+      cwd: dir,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = sh.stdin.getWriter();
+    await w.write(enc.encode(input));
+    await w.close();
+    const r = await sh.output();
+    assertEquals(r.code, 0, dec.decode(r.stderr));
+    outputs.push(dec.decode(r.stdout));
+  }
+  return outputs;
+}
+
 // A file on plume's standard input is the host's open file, which the processes after plume share: a guest's seek moves
 // the host's offset (head reads a block and seeks back to the end of its line, dd skips by seeking). plume kept an
 // offset of its own after a seek, and the host's cat found the file read to its end (found by a differential sweep).
@@ -300,18 +332,13 @@ Deno.test({
   ignore: skipReason !== undefined,
   async fn() {
     const dir = await tempDir("plume-stdin-offset-");
-    const file = join(dir, "words.txt");
-    await Deno.writeTextFile(file, "banana\napple\ncherry\n");
-    const quote = (args: string[]) => args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-    const outputs = [];
-    for (const emulator of [["qemu-riscv64"], plumeCommand()]) {
-      const run = quote([...emulator, busybox!]);
-      const script = `{ ${run} head -n1; cat; } < ${quote([file])}; ` +
-        `{ ${run} dd bs=1 skip=2 count=3 status=none; echo "|"; cat; } < ${quote([file])}`;
-      const r = await new Deno.Command("sh", { args: ["-c", script], cwd: dir, stderr: "piped" }).output();
-      assertEquals(r.code, 0, dec.decode(r.stderr));
-      outputs.push(dec.decode(r.stdout));
-    }
+    const file = shellWords([join(dir, "words.txt")]);
+    await Deno.writeTextFile(join(dir, "words.txt"), "banana\napple\ncherry\n");
+    const outputs = await underHostShell(
+      dir,
+      (run) =>
+        `{ ${run} head -n1; cat; } < ${file}; { ${run} dd bs=1 skip=2 count=3 status=none; echo "|"; cat; } < ${file}`,
+    );
     assertEquals(outputs[0], "banana\napple\ncherry\nnan|\na\napple\ncherry\n");
     assertEquals(outputs[1], outputs[0]);
   },
@@ -327,28 +354,11 @@ Deno.test({
     const dir = await tempDir("plume-inherited-");
     const words = join(dir, "words.txt");
     await Deno.writeTextFile(words, "banana\napple\ncherry\n");
-    const quote = (args: string[]) => args.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-    const outputs = [];
-    for (const [i, emulator] of [["qemu-riscv64"], plumeCommand()].entries()) {
-      const run = quote([...emulator, busybox!]), out = quote([join(dir, `out${i}.txt`)]);
-      const script =
-        `read first; ${run} sh -c 'cat /dev/fd/3; echo to4 >&4; readlink /proc/self/fd/3; cat /proc/self/fd/5'` +
-        ` 3<${quote([words])} 4>${out} 5<&0; cat ${out}`;
-      const r = await new Deno.Command("sh", {
-        args: ["-c", script],
-        cwd: dir,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      })
-        .spawn();
-      const w = r.stdin.getWriter();
-      await w.write(new TextEncoder().encode("line one\nvia the pipe\n"));
-      await w.close();
-      const done = await r.output();
-      assertEquals(done.code, 0, dec.decode(done.stderr));
-      outputs.push(dec.decode(done.stdout));
-    }
+    const outputs = await underHostShell(dir, (run, i) => {
+      const out = shellWords([join(dir, `out${i}.txt`)]);
+      return `read first; ${run} sh -c 'cat /dev/fd/3; echo to4 >&4; readlink /proc/self/fd/3; cat /proc/self/fd/5'` +
+        ` 3<${shellWords([words])} 4>${out} 5<&0; cat ${out}`;
+    }, "line one\nvia the pipe\n");
     assertEquals(outputs[0], `banana\napple\ncherry\n${words}\nvia the pipe\nto4\n`);
     assertEquals(outputs[1], outputs[0]);
   },
