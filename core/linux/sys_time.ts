@@ -302,7 +302,10 @@ function writeItimerspec(proc: Process, addr: number, t: { value: number; interv
   // At most KTIME_MAX, as Linux reports a timer set further.
   const ns = (ms: number) => ms * 1e6 >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(Math.round(ms * 1e6));
   const b = StructBuf.scratch(32);
-  const put = (off: number, ms: number) => b.i64(off, ns(ms) / 1_000_000_000n).i64(off + 8, ns(ms) % 1_000_000_000n);
+  const put = (off: number, ms: number) => {
+    const v = ns(ms);
+    b.i64(off, v / 1_000_000_000n).i64(off + 8, v % 1_000_000_000n);
+  };
   put(0, t.interval);
   put(16, t.value);
   b.writeTo(proc.mem, addr);
