@@ -127,3 +127,36 @@ Deno.test(
     assertEquals(env.call("getrusage", 5, ru), -E.EINVAL);
   }),
 );
+
+Deno.test(
+  "timer_settime from a hostile guest: the largest times are KTIME_MAX, bad times and pointers are errors, a timer id out of range is EINVAL",
+  withEnv((env) => {
+    const id = env.alloc(4), spec = env.alloc(32), cur = env.alloc(32);
+    assertEquals(env.call("timer_create", 1, 0, id), 0);
+    const timer = env.mem.view.getInt32(id, true);
+    // Interval and value of 2^63 - 1 seconds and 999,999,999 ns: armed, reported as KTIME_MAX (not a wrapped time).
+    for (const at of [spec, spec + 16]) {
+      env.mem.view.setBigInt64(at, 2n ** 63n - 1n, true);
+      env.mem.view.setBigInt64(at + 8, 999_999_999n, true);
+    }
+    assertEquals(env.call("timer_settime", timer, 0, spec, 0), 0);
+    assertEquals(env.call("timer_gettime", timer, cur), 0);
+    assertEquals(timespecNs(env, cur + 16), 2n ** 63n - 1n);
+    assertEquals(timespecNs(env, cur), 2n ** 63n - 1n);
+    // Negative nanoseconds or seconds, an unmapped old-value pointer, a wild id.
+    writeTimespec(env, spec + 16, 1, -1);
+    assertEquals(env.call("timer_settime", timer, 0, spec, 0), -E.EINVAL);
+    writeTimespec(env, spec + 16, -1, 0);
+    assertEquals(env.call("timer_settime", timer, 0, spec, 0), -E.EINVAL);
+    writeTimespec(env, spec, 0, 0);
+    writeTimespec(env, spec + 16, 1, 0);
+    assertEquals(env.call("timer_settime", timer, 0, spec, 0x3000000), -E.EFAULT);
+    for (const wild of [-1, 2 ** 31 - 1, 12345]) {
+      assertEquals(env.call("timer_settime", wild, 0, spec, 0), -E.EINVAL, `timer ${wild}`);
+      assertEquals(env.call("timer_gettime", wild, cur), -E.EINVAL);
+      assertEquals(env.call("timer_getoverrun", wild), -E.EINVAL);
+      assertEquals(env.call("timer_delete", wild), -E.EINVAL);
+    }
+    assertEquals(env.call("timer_delete", timer), 0);
+  }),
+);
