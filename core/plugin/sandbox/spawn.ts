@@ -156,7 +156,9 @@ let descriptorsClosed = false;
 /** Why a plugin process ended, in words for a message (never the process's own text: it is the plugin's). */
 function endReason(status: ExitStatus | undefined, stderrFd: number, memoryMb: number): string {
   const stderr = stderrFd < 0 ? "" : new TextDecoder().decode(os().readStart(stderrFd, STDERR_BYTES));
-  if (/out of memory|allocation failed/i.test(stderr) || (status?.signal === 5 && memoryMb > 0)) {
+  // V8's "Fatal JavaScript out of memory", Rust's "memory allocation of N bytes failed" (an abort: signal 6), or V8's
+  // trap for a failed reservation (signal 5) under a limit.
+  if (/out of memory|allocation (of \d+ bytes )?failed/i.test(stderr) || (status?.signal === 5 && memoryMb > 0)) {
     return memoryMb > 0 ? `out of memory (limit ${memoryMb} MiB)` : "out of memory";
   }
   if (status?.signal !== undefined) return `its process was killed by signal ${status.signal}`;
