@@ -142,6 +142,13 @@ async function setup(dir: string): Promise<void> {
   // The link's own time too (utime follows links): tar records it, and the two runs' fixtures are made apart in time,
   // so across a second boundary the archives differed (seen in CI).
   lutimesSync(join(tree, "link-to-main"), FIXED_TIME, FIXED_TIME);
+  // Two files 400 ns apart within one millisecond, timed by the host's touch (Deno sets times to the millisecond).
+  Deno.mkdirSync(join(dir, "times"));
+  for (const [name, at] of [["a", "1704164645.123456700"], ["c", "1704164645.123457100"]]) {
+    Deno.writeTextFileSync(join(dir, "times", name), `${name}\n`);
+    const touched = await new Deno.Command("touch", { args: ["-d", `@${at}`, join(dir, "times", name)] }).output();
+    if (!touched.success) throw new Error(`touch: ${dec.decode(touched.stderr)}`);
+  }
 }
 
 async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
@@ -528,6 +535,15 @@ bb(["ls", "-ln", "tree", "tree/docs", "tree/src"]);
 bb(["ls", "-1R", "tree"]);
 bb(["stat", "-c", "%n %s %F %a %h", "data.txt", "tree", "tree/link-to-main", "tree/src/run.sh"]);
 bb(["find", "tree"]);
+// File times to the nanosecond, as Linux shows them (they were read to the millisecond: .123000000).
+bb(["stat", "-c", "%n %y %x", "times/a", "times/c"], {
+  check: (r) =>
+    assertEquals(
+      text(r),
+      "times/a 2024-01-02 03:04:05.123456700 +0000 2024-01-02 03:04:05.123456700 +0000\n" +
+        "times/c 2024-01-02 03:04:05.123457100 +0000 2024-01-02 03:04:05.123457100 +0000\n",
+    ),
+});
 bb(["find", "tree", "-type", "f", "-name", "*.txt"]);
 bb(["find", "tree", "-size", "+1k"]);
 bb(["find", "tree", "-type", "l", "-o", "-empty"]);

@@ -16,6 +16,7 @@
 
 import { E, hostCall, SyscallError } from "./errno.ts";
 import {
+  exactStat,
   type FileStat,
   S_IFBLK,
   S_IFCHR,
@@ -821,7 +822,7 @@ export class HostFile extends OpenFile {
   }
 
   stat(): FileStat {
-    return this.file === undefined ? statPath(this.path, this.kind === "lnk") : statFile(this.file);
+    return this.file === undefined ? exactStat(this.path, this.kind === "lnk") : statFile(this.file, this.path);
   }
 
   override isDirectory(): boolean {

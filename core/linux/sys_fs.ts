@@ -57,6 +57,7 @@ import {
 import type { Process } from "./process.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
 import {
+  exactStat,
   type FileStat,
   S_IFBLK,
   S_IFCHR,
@@ -153,7 +154,7 @@ function sysFstat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): FileStat {
   const path = readPath(proc.mem, pathAddr);
   if (path === "" && flags & AT_EMPTY_PATH) {
-    return dirfd === AT_FDCWD ? statPath(proc.cwd, false) : proc.fds.get(dirfd).stat();
+    return dirfd === AT_FDCWD ? exactStat(proc.cwd, false) : proc.fds.get(dirfd).stat();
   }
   const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
   const t = pathTarget(proc, dirfd, path, !nofollow);
@@ -163,7 +164,7 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
   if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
-  return statPath(sysrootPath(proc, path, !nofollow) ?? hostPath(t), nofollow);
+  return exactStat(sysrootPath(proc, path, !nofollow) ?? hostPath(t), nofollow);
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
