@@ -58,7 +58,7 @@ build() {
 # Plain static glibc programs, -O2, stripped.
 for p in exit_codes args_env alu memstr sha256 crc32 sieve malloc_stress mmap_test files time_id \
   segv illegal ebreak abort selfmod signals threads threads_cpu execve events fork host_exec sockets sockbench forkbomb \
-  alarm_spin stack_depth syscall_edges process_groups self_loop posix_timers; do
+  alarm_spin stack_depth syscall_edges process_groups self_loop posix_timers fifos; do
   build "$p" "$p.c" "${GLIBC[@]}" -O2 -s
 done
 build atomics atomics.c "${GLIBC[@]}" -O2 -s -- -latomic

@@ -129,6 +129,12 @@ const CASES: Case[] = [
   { bin: "syscall_edges", status: 0 },
   { bin: "posix_timers", status: 0, note: "timer_create and the rest: signals, values, absolute times, errors" },
   {
+    bin: "fifos",
+    args: ["$DIR"],
+    status: 0,
+    note: "named FIFOs: opens that wait for the other end in another process, non-blocking ones, EPIPE, EINTR",
+  },
+  {
     bin: "alarm_spin",
     status: 0,
     note: "five 50 ms timers, each seen within 250 ms by a thread spinning in a warm loop",

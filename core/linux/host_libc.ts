@@ -6,8 +6,9 @@
  * `eventfd` and `close` to make a host object of a kind plume emulates, whose
  * file system the guest is told), `getrusage`, `clock_gettime` (the
  * process's CPU time), `madvise` (giving guest pages back: `core/mem/host_pages.ts`) and `lseek` (moving the offset of
- * the host's standard streams, which other processes share: `stdio.ts`) and `statx` (file times to the nanosecond,
- * where Deno's are milliseconds: `stat.ts`). Each caller has a fallback for when the library cannot be loaded (no
+ * the host's standard streams, which other processes share: `stdio.ts`) `statx` (file times to the nanosecond,
+ * where Deno's are milliseconds: `stat.ts`), and `mkfifo`, `open`, `read`, `write` and `ioctl` for named FIFOs
+ * (`host_fifo.ts`). Each caller has a fallback for when the library cannot be loaded (no
  * `--allow-ffi`, no glibc): {@link libc} and {@link statxLibc} then return null.
  *
  * The structures `statfs` and `getrusage` fill are the same on x86-64 and
@@ -42,6 +43,12 @@ const SYMBOLS = {
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  // Named FIFOs (`host_fifo.ts`): made, opened without waiting for the other end, read and written without blocking.
+  mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   ...STATX_SYMBOLS,
 } as const;
 

@@ -192,8 +192,17 @@ export abstract class OpenFile {
   abstract read(dst: Uint8Array): number;
   /** Writes at the current offset (or the end with `O_APPEND`) and advances it. */
   abstract write(src: Uint8Array): number;
-  /** The file's status. */
+  /** The file's status, for plume's own use (sizes, types, identities). */
   abstract stat(): FileStat;
+
+  /**
+   * The file's status as the guest's `fstat` shows it: {@link stat}, but
+   * where that has times in milliseconds (Deno's) and the host can say
+   * them to the nanosecond (`exactStat`).
+   */
+  guestStat(): FileStat {
+    return this.stat();
+  }
 
   /**
    * Whether reads and writes at a given offset apply (Linux's
@@ -288,6 +297,14 @@ export abstract class OpenFile {
    */
   currentPath(): string {
     return this.path;
+  }
+
+  /**
+   * A host path that opens this file again, as an open of `/proc/self/fd/N`
+   * does; undefined for plume's own files (pipes, sockets), which have none.
+   */
+  reopenPath(): string | undefined {
+    return undefined;
   }
 
   /** The host's name for this file now, as `/proc/self/fd/N` reads it. */
@@ -822,7 +839,18 @@ export class HostFile extends OpenFile {
   }
 
   stat(): FileStat {
-    return this.file === undefined ? exactStat(this.path, this.kind === "lnk") : statFile(this.file, this.path);
+    return this.file === undefined ? statPath(this.path, this.kind === "lnk") : statFile(this.file);
+  }
+
+  override reopenPath(): string {
+    return this.currentPath();
+  }
+
+  /** What the guest is shown: the times to the nanosecond, from the path that names the file now. */
+  override guestStat(): FileStat {
+    return this.file === undefined
+      ? exactStat(this.path, this.kind === "lnk")
+      : statFile(this.file, this.currentPath());
   }
 
   override isDirectory(): boolean {

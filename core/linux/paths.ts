@@ -633,8 +633,9 @@ export function hostPath(t: PathTarget): string {
     case "fd": {
       const f = t.proc.fds.lookup(t.fd)!;
       if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
-      if (!(f instanceof HostFile)) throw new SyscallError(E.ENXIO, `fd ${t.fd} names no file of the host's`);
-      return f.currentPath();
+      const path = f.reopenPath();
+      if (path === undefined) throw new SyscallError(E.ENXIO, `fd ${t.fd} names no file of the host's`);
+      return path;
     }
     case "fds":
     case "tasks":

@@ -72,3 +72,24 @@ Deno.test("statFile: the open file's exact times while its path names it, its ow
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("HostFile: the guest's fstat is exact after a rename too; plume's own stat stays Deno's", async () => {
+  const { entriesChanged, HostFile, O_RDONLY } = await import("./open_file.ts");
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = await touchedFile(dir, "a", "1704164645.123456789");
+    const f = HostFile.open(path, O_RDONLY, 0, 0);
+    try {
+      assertEquals(f.guestStat().mtimeNs, 1704164645123456789n);
+      assertEquals(f.stat().mtimeNs, 1704164645123000000n);
+      // As the guest's rename through plume tells it (paths.ts), so that the file is looked for again.
+      Deno.renameSync(path, `${dir}/moved`);
+      entriesChanged();
+      assertEquals(f.guestStat().mtimeNs, 1704164645123456789n);
+    } finally {
+      f.release();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -85,6 +85,7 @@ import {
 } from "./strace.ts";
 import { def, type SyscallDef } from "./syscall_table.ts";
 import { cString, hostErrnoValue, libc } from "./host_libc.ts";
+import { HostFifo, makeFifo } from "./host_fifo.ts";
 import { Blocked, waitUntil } from "./wait.ts";
 
 /** The path argument at `addr`, as a host path relative to `dirfd`. */
@@ -101,7 +102,7 @@ function entryArg(proc: Process, dirfd: number, addr: number, errno: number): st
 function hostPathOf(f: OpenFile): string | undefined {
   if (f instanceof HostFile) return f.currentPath();
   if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
-  return undefined;
+  return f.reopenPath(); // a named FIFO's path
 }
 
 function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -119,24 +120,47 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   // guest's own /proc files, as it would with the sysroot as the root.
   const viaProc = sysrootProcTarget(proc, guestPath, follow);
   const t = pathTarget(proc, viaProc === undefined ? dirfd : AT_FDCWD, viaProc ?? guestPath, follow);
-  const file = syntheticFileOf(proc, t, viaProc ?? guestPath, flags) ??
-    HostFile.open(
-      (viaProc === undefined ? sysrootEntry(proc, guestPath) : undefined) ?? hostPath(t),
-      flags,
-      mode,
-      proc.umask,
-    );
+  const install = (f: OpenFile) => proc.fds.install(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
+  const synthetic = syntheticFileOf(proc, t, viaProc ?? guestPath, flags);
+  const host = synthetic ? "" : (viaProc === undefined ? sysrootEntry(proc, guestPath) : undefined) ?? hostPath(t);
+  const fifo = synthetic ? undefined : namedFifo(host, flags, follow);
+  if (fifo !== undefined) {
+    // Its open waits for the other end in the scheduler, not in the host (host_fifo.ts).
+    if (flags & O_DIRECTORY) throw new SyscallError(E.ENOTDIR, `${guestPath} is a FIFO`);
+    const fd = HostFifo.open(host, flags, fifo, install);
+    if (fd !== undefined) return fd;
+  }
+  const file = synthetic ?? HostFile.open(host, flags, mode, proc.umask);
   try {
     // O_DIRECT of a file without direct I/O (a directory, a device, a /proc file) fails once it is open, as Linux's
     // do_dentry_open (F_SETFL refuses it the same way).
     if (flags & O_DIRECT && !(flags & O_PATH) && !file.directIo()) {
       throw new SyscallError(E.EINVAL, `O_DIRECT on ${guestPath}, which has no direct I/O`);
     }
-    return proc.fds.install(file, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
+    return install(file);
   } catch (err) {
     file.release();
     throw err;
   }
+}
+
+/**
+ * The status of the FIFO at host path `host` that an open with `flags`
+ * opens (following a last link when `follow`), or undefined when it opens
+ * something else: another kind of file, nothing yet, or `O_PATH`, which
+ * opens the entry without the FIFO's wait.
+ */
+function namedFifo(host: string, flags: number, follow: boolean): FileStat | undefined {
+  if (flags & O_PATH) return undefined;
+  let st;
+  try {
+    st = statPath(host, !follow);
+  } catch {
+    return undefined; // HostFile.open gives the error (or creates the file)
+  }
+  // O_CREAT|O_EXCL of an existing FIFO is EEXIST, which HostFile.open says.
+  if ((st.mode & S_IFMT) !== S_IFIFO || (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return undefined;
+  return st;
 }
 
 function openatStrace(args: readonly bigint[], mem: AddressSpace): string {
@@ -146,7 +170,7 @@ function openatStrace(args: readonly bigint[], mem: AddressSpace): string {
 }
 
 function sysFstat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
-  writeStat(proc.mem, a[1], proc.fds.get(a[0] | 0).stat());
+  writeStat(proc.mem, a[1], proc.fds.get(a[0] | 0).guestStat());
   return 0;
 }
 
@@ -154,7 +178,7 @@ function sysFstat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): FileStat {
   const path = readPath(proc.mem, pathAddr);
   if (path === "" && flags & AT_EMPTY_PATH) {
-    return dirfd === AT_FDCWD ? exactStat(proc.cwd, false) : proc.fds.get(dirfd).stat();
+    return dirfd === AT_FDCWD ? exactStat(proc.cwd, false) : proc.fds.get(dirfd).guestStat();
   }
   const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
   const t = pathTarget(proc, dirfd, path, !nofollow);
@@ -163,7 +187,7 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
     return magicLinkStat(proc);
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
-  if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.stat();
+  if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.guestStat();
   return exactStat(sysrootPath(proc, path, !nofollow) ?? hostPath(t), nofollow);
 }
 
@@ -316,7 +340,8 @@ function sysMknodat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (![0, S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFDIR].includes(type)) {
     throw new SyscallError(E.EINVAL, `Bad file type 0o${type.toString(8)}`);
   }
-  // Only regular files can be made without privileges or a mkfifo API on the host.
+  // A FIFO through the C library; devices and sockets need privileges (or a socket's bind).
+  if (type === S_IFIFO && makeFifo(path, mode & 0o7777 & ~proc.umask)) return 0;
   if (type !== 0 && type !== S_IFREG) throw new SyscallError(E.EPERM, `Cannot create node type 0o${type.toString(8)}`);
   HostFile.open(path, O_CREAT | O_EXCL | O_WRONLY, mode & 0o7777, proc.umask).release();
   return 0;

@@ -27,6 +27,10 @@ import {
   SETFL_MASK,
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
+import { HostFifo } from "./host_fifo.ts";
+import { S_IFDIR, S_IFMT, S_IFREG, statPath } from "./stat.ts";
+/** Bytes a pipe's write takes whole when a page of it is free. */
+const PIPE_BUF = 4096;
 import type { Process } from "./process.ts";
 import { groupExists, setForeground } from "./process_groups.ts";
 import { RLIMIT_NOFILE } from "./rlimits.ts";
@@ -137,7 +141,7 @@ function sysRead(proc: Process, _cpu: Cpu, a: readonly number[]): number {
  * restart, which would write them again).
  */
 function streamWrite(proc: Process, cpu: Cpu, f: OpenFile, src: Uint8Array): number {
-  if (!(f instanceof PipeEnd)) return writeRaisingSigpipe(proc, cpu, f, src);
+  if (!(f instanceof PipeEnd) && !(f instanceof HostFifo)) return writeRaisingSigpipe(proc, cpu, f, src);
   let done = 0;
   /** The result when the call is over, or undefined while it must wait for room. */
   const step = (): number | undefined => {
@@ -158,13 +162,16 @@ function streamWrite(proc: Process, cpu: Cpu, f: OpenFile, src: Uint8Array): num
     what: `write to ${f.path}`,
     deadline: Infinity,
     restart: "restart",
+    hostFds: f instanceof HostFifo ? [{ fd: f.hostPollFd(), events: POLL.OUT }] : undefined,
     poll() {
       // Woken once half the pipe is free, or room enough for the rest, not at each page the reader frees: a thread
       // switch costs plume tens of microseconds, and a writer woken per page made `dd | wc -c` of 300 MB take 8.1 s
       // against 5.2. A reader that stops reading keeps the writer waiting as under Linux, where the rest would not
       // fit either.
-      const p = f.pipe;
-      if (p.readers > 0 && p.room < Math.min(src.length - done, p.capacity / 2)) return undefined;
+      if (f instanceof PipeEnd) {
+        const p = f.pipe;
+        if (p.readers > 0 && p.room < Math.min(src.length - done, p.capacity / 2)) return undefined;
+      } else if (!(f.pollEvents() & (POLL.OUT | POLL.ERR))) return undefined; // the host's FIFO: room, or no reader
       try {
         return step();
       } catch (err) {
@@ -857,7 +864,10 @@ function copyData(
   beforeRead(proc, src);
   while (total < count) {
     // Into a pipe, no more than it has room for: what is read must be written.
-    const room = dst instanceof PipeEnd && dst.pipe.readers > 0 ? dst.pipe.room : Infinity;
+    const room = dst instanceof PipeEnd && dst.pipe.readers > 0 ? dst.pipe.room : dst instanceof HostFifo
+      // The host's FIFO says only whether a page is free: a page's worth at a time, which its writes take whole.
+      ? (dst.pollEvents() & POLL.OUT ? PIPE_BUF : 0)
+      : Infinity;
     if (room === 0) break;
     const want = chunk.subarray(0, Math.min(chunk.length, count - total, room));
     let n: number;
@@ -872,7 +882,11 @@ function copyData(
     const w = writeRaisingSigpipe(proc, cpu, dst, chunk.subarray(0, n), dstPos === undefined ? undefined : at);
     afterWrite(proc, dst, at, w);
     total += w;
-    if (w < n) break;
+    if (w < n) {
+      // What was read and not written goes back, where the input can be moved back (a file's offset).
+      if (srcPos === undefined && src.seekable()) src.seek(w - n, SEEK_CUR);
+      break;
+    }
   }
   return total;
 }
@@ -905,15 +919,20 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `sendfile from ${inp.path} into a file`);
   }
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
-  if (out instanceof PipeEnd && out.pipe.readers > 0 && out.pipe.room === 0 && count > 0) {
+  const full = () =>
+    out instanceof PipeEnd
+      ? out.pipe.readers > 0 && out.pipe.room === 0
+      : out instanceof HostFifo && !(out.pollEvents() & (POLL.OUT | POLL.ERR));
+  if (full() && count > 0) {
     // A full pipe: nothing is read until there is room (a blocking call waits, then runs whole).
     if (out.flags & O_NONBLOCK) throw new SyscallError(E.EAGAIN, `No room in ${out.path}`);
     throw new Blocked({
       what: `sendfile to ${out.path}`,
       deadline: Infinity,
       restart: "restart",
+      hostFds: out instanceof HostFifo ? [{ fd: out.hostPollFd(), events: POLL.OUT }] : undefined,
       poll() {
-        if (out.pipe.readers > 0 && out.pipe.room === 0) return undefined;
+        if (full()) return undefined;
         try {
           return sysSendfile(proc, cpu, a);
         } catch (err) {
@@ -1017,6 +1036,11 @@ function sysFtruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const path = resolvePath(proc, AT_FDCWD, readPath(proc.mem, a[0]));
   if (a[1] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[1]}`);
+  // Linux's vfs_truncate takes regular files only. Deno's truncate opens the file for writing first, which for a FIFO
+  // waited in the host for a reader, with every guest thread stopped.
+  const type = statPath(path, false).mode & S_IFMT;
+  if (type === S_IFDIR) throw new SyscallError(E.EISDIR, `${path} is a directory`);
+  if (type !== S_IFREG) throw new SyscallError(E.EINVAL, `${path} is not a regular file`);
   hostCall(() => Deno.truncateSync(path, hostLength(a[1])));
   return 0;
 }
