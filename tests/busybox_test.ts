@@ -227,6 +227,12 @@ bb(["sh", "-c", "cat /proc/self/cmdline; echo; exec cat /proc/self/cmdline"]);
 bb(["sh", "-c", "exec 9<data.txt; cat /dev/fd/9 /proc/self/fd//9 /proc/self/./fd/9 /dev//fd/9 /proc//self/fd/../fd/9"]);
 bb(["sh", "-c", "cat /dev/stdin < small.txt; { echo to-stderr > /dev/stderr; } 2>err.txt; cat err.txt"]);
 bb(["sh", "-c", "exec 3<small.txt; cat /dev/fd/3; cd /proc/self/fd && cat 3 && cd /dev/fd && cat ./3"]);
+// lstat of a descriptor's link: the owner's permissions its access gives and size 64, as Linux (plume said 0777, 0).
+bb([
+  "sh",
+  "-c",
+  'exec 3<small.txt 4>w 5<>rw; stat -c "%n %A %s" /proc/self/fd/3 /proc/self/fd/4 /proc/self/fd/5 /proc/self/exe',
+]);
 // ... also through '..' after a host directory and through links the guest makes (second red-team pass); and
 // removing or renaming such a name is refused, as Linux does, not done to the file it leads to.
 bb(["sh", "-c", "exec 9<small.txt; ln -s /proc/self/fd fds; ln -s /dev/fd/9 nine; cat /etc/../dev/fd/9 fds/9 nine"]);

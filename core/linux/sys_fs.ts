@@ -47,6 +47,7 @@ import {
   hostPath,
   isMagicLink,
   magicLink,
+  type PathTarget,
   pathTarget,
   resolvePath,
   syntheticFileOf,
@@ -184,7 +185,7 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
   const t = pathTarget(proc, dirfd, path, !nofollow);
   // The guest's /proc/self links are links to lstat, whatever their target.
   if (nofollow && isMagicLink(t)) {
-    return magicLinkStat(proc);
+    return magicLinkStat(proc, t);
   }
   // A descriptor's file, which the host may not have under any name (a pipe, a socket, plume's own files).
   if (t.kind === "fd") return t.proc.fds.lookup(t.fd)!.guestStat();
@@ -192,17 +193,21 @@ function statAt(proc: Process, dirfd: number, pathAddr: number, flags: number): 
 }
 
 /** What `lstat` shows for a `/proc/self` link: a symbolic link owned by the guest, made now. */
-function magicLinkStat(proc: Process): FileStat {
+function magicLinkStat(proc: Process, t: PathTarget): FileStat {
   const now = BigInt(Date.now()) * 1_000_000n;
+  // A descriptor's link has the owner's permissions its access gives, and Linux's size 64 (proc_fd_instantiate and
+  // tid_fd_update_inode): lr-x------ for reading, l-wx------ for writing, none for O_PATH. The others are lrwxrwxrwx.
+  const f = t.kind === "fd" ? t.proc.fds.lookup(t.fd) : undefined;
+  const perm = f === undefined ? 0o777 : (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
   return {
     dev: 0x16n,
     ino: 0x1000n,
-    mode: S_IFLNK | 0o777,
+    mode: S_IFLNK | perm,
     nlink: 1,
     uid: proc.creds.uid.effective,
     gid: proc.creds.gid.effective,
     rdev: 0n,
-    size: 0n,
+    size: f === undefined ? 0n : 64n,
     blksize: 1024,
     blocks: 0n,
     atimeNs: now,
