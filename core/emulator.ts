@@ -20,6 +20,7 @@ import { TbCache, type WasmPolicy } from "./jit/tb_cache.ts";
 import type { TranslationBlock } from "./jit/translator.ts";
 import { Process } from "./linux/process.ts";
 import { HostFile } from "./linux/open_file.ts";
+import { HostFifo } from "./linux/host_fifo.ts";
 import type { InheritedDescriptor } from "./linux/inherited_fds.ts";
 // Types only: the recorder's modules load (main.ts) only for -record and -replay.
 import type { Recorder, Replayer } from "./linux/record_replay.ts";
@@ -229,7 +230,7 @@ export function createGuest(cfg: GuestConfig): Guest {
   // A recorded run takes nothing from outside that its recording does not hold: no descriptor but the standard ones.
   if (!rr) {
     for (const d of cfg.inherited ?? []) {
-      const f = HostFile.inherited(d);
+      const f = HostFile.inherited(d) ?? HostFifo.inherited(d);
       if (f !== undefined) proc.fds.installAt(d.fd, f, false);
     }
   }

@@ -13,12 +13,18 @@
  * - for writing (`O_WRONLY`): the host's open fails with `ENXIO` while no
  *   reader has the FIFO open (a guest reader holds a host descriptor from
  *   the start of its own open, as Linux counts a waiting reader), so the
- *   guest's open tries again until it succeeds; `O_NONBLOCK` gets `ENXIO`;
+ *   guest's open tries again until it succeeds, and every writer waiting
+ *   on that FIFO opens with it ({@link waitForReader}); `O_NONBLOCK` gets
+ *   `ENXIO`;
  * - for reading (`O_RDONLY`): the host's open always succeeds; the guest's
  *   waits until a writer is open, which plume knows for the guest's own
  *   ({@link writersOf}) and sees for a host process once it writes or
  *   closes; `O_NONBLOCK` does not wait;
  * - `O_RDWR` never waits (Linux's behaviour, which POSIX leaves open).
+ *
+ * Each open holds an `O_PATH` descriptor of the FIFO from its start and
+ * opens it through the host's link to that, so that a FIFO renamed (or
+ * replaced by another file) while an open waits is still the one opened.
  *
  * Reads and writes are the host's on the non-blocking descriptor: `EAGAIN`
  * makes a blocking guest call wait for the descriptor's readiness, end of
@@ -31,12 +37,12 @@
 import { E, hostCall, SyscallError } from "./errno.ts";
 import { cString, hostErrnoValue, type Libc, libc } from "./host_libc.ts";
 import { POLL, pollHost } from "./host_poll.ts";
-import { MAX_RW_COUNT, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile } from "./open_file.ts";
-import { type FileStat, statDescriptor, statPath } from "./stat.ts";
+import { MAX_RW_COUNT, O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, OpenFile } from "./open_file.ts";
+import { type FileStat, S_IFIFO, S_IFMT, statDescriptor, statPath } from "./stat.ts";
 import { Blocked, type Waiter } from "./wait.ts";
 
-/** The host's `O_NONBLOCK` and `O_CLOEXEC` (x86-64's, the same numbers as riscv64's). */
-const HOST_O_NONBLOCK = 0o4000, HOST_O_CLOEXEC = 0o2000000;
+/** The host's `O_NONBLOCK`, `O_CLOEXEC` and `O_PATH` (x86-64's, the same numbers as riscv64's). */
+const HOST_O_NONBLOCK = 0o4000, HOST_O_CLOEXEC = 0o2000000, HOST_O_PATH = 0o10000000;
 /** `FIONREAD`. */
 const FIONREAD = 0x541b;
 /**
@@ -76,6 +82,8 @@ export class HostFifo extends OpenFile {
   ) {
     super(flags, path);
     if (this.writes) writers.set(key, (writers.get(key) ?? 0) + 1);
+    // A reader of the run's own: writers waiting in their open look again at once, not at their next recheck.
+    if ((flags & O_ACCMODE) !== O_WRONLY) nextLook.delete(key);
   }
 
   private get writes(): boolean {
@@ -83,31 +91,53 @@ export class HostFifo extends OpenFile {
   }
 
   /**
-   * Opens the FIFO at host path `path` (whose status is `st`) for the
-   * guest, waiting as Linux's open would: returns `install(file)` (the new
-   * descriptor), at once or once the wait is over (by throwing
-   * {@link Blocked}). Undefined when plume cannot call the C library.
+   * Opens the FIFO at host path `path` for the guest, waiting as Linux's
+   * open would: returns `install(file)` (the new descriptor), at once or
+   * once the wait is over (by throwing {@link Blocked}). Undefined when
+   * plume cannot call the C library, or `path` no longer names a FIFO.
    */
-  static open(
-    path: string,
-    flags: number,
-    st: FileStat,
-    install: (f: HostFifo) => number,
-  ): number | undefined {
+  static open(path: string, flags: number, install: (f: HostFifo) => number): number | undefined {
     const c = libc();
     if (c === null) return undefined;
-    const acc = flags & O_ACCMODE, key = fifoKey(st);
+    // The FIFO itself, held from the start whatever its name becomes (Linux's open holds the inode while it waits):
+    // each open of the guest's goes through this anchor, never through a name another file may have taken.
+    const anchor = c.open(cString(path), HOST_O_PATH | HOST_O_CLOEXEC, 0);
+    if (anchor < 0) throw new SyscallError(hostErrnoValue(c), `open ${path}`);
+    let st;
+    try {
+      st = statDescriptor(anchor);
+    } catch (err) {
+      c.close(anchor);
+      throw err;
+    }
+    if (st === undefined || (st.mode & S_IFMT) !== S_IFIFO) {
+      c.close(anchor);
+      return undefined;
+    }
+    const acc = flags & O_ACCMODE, key = fifoKey(st), via = cString(`/proc/self/fd/${anchor}`);
     const hostFlags = acc | HOST_O_NONBLOCK | HOST_O_CLOEXEC;
+    let anchored = true;
+    const unanchor = () => {
+      if (anchored) c.close(anchor);
+      anchored = false;
+    };
     /** The description, or undefined while the host says no reader is there (ENXIO) and the guest waits. */
     const attempt = (): HostFifo | undefined => {
-      const fd = c.open(cString(path), hostFlags, 0);
+      const fd = c.open(via, hostFlags, 0);
       if (fd >= 0) return new HostFifo(fd, flags, path, key, c);
       const errno = hostErrnoValue(c);
       if (errno === E.ENXIO && acc === O_WRONLY && !(flags & O_NONBLOCK)) return undefined;
       throw new SyscallError(errno, `open ${path}`);
     };
-    const first = attempt();
-    if (first === undefined) throw new Blocked(waitForReader(path, attempt, install));
+    let first;
+    try {
+      first = attempt();
+    } catch (err) {
+      unanchor();
+      throw err;
+    }
+    if (first === undefined) throw new Blocked(waitForReader(path, key, attempt, install, unanchor));
+    unanchor();
     if (acc !== O_RDONLY || flags & O_NONBLOCK || (writers.get(key) ?? 0) > 0) return installed(first, install);
     // A reader waits for a writer: one of the guest's, or a host process's once it writes or closes.
     const ready = () =>
@@ -121,6 +151,38 @@ export class HostFifo extends OpenFile {
       cancel: () => first.release(),
     };
     throw new Blocked(waiter);
+  }
+
+  /**
+   * A descriptor plume was started with (`inherited_fds.ts`) that is a
+   * named FIFO, which `HostFile.inherited` leaves out (reopening it by its
+   * name would wait for the other end): a description of its own, opened
+   * through the host's link to it without waiting. Undefined for anything
+   * else, and for a writer whose FIFO has no reader now (ENXIO).
+   */
+  static inherited(d: { readonly fd: number; readonly flags: number }): HostFifo | undefined {
+    const c = libc();
+    if (c === null) return undefined;
+    const link = `/proc/self/fd/${d.fd}`;
+    const fd = c.open(cString(link), (d.flags & O_ACCMODE) | HOST_O_NONBLOCK | HOST_O_CLOEXEC, 0);
+    if (fd < 0) return undefined;
+    let st;
+    try {
+      st = statDescriptor(fd);
+    } catch {
+      st = undefined;
+    }
+    if (st === undefined || (st.mode & S_IFMT) !== S_IFIFO) {
+      c.close(fd);
+      return undefined;
+    }
+    let path = link;
+    try {
+      path = Deno.readLinkSync(link);
+    } catch {
+      // The host's link to it then names it.
+    }
+    return new HostFifo(fd, d.flags & (O_ACCMODE | O_APPEND | O_NONBLOCK), path, fifoKey(st), c);
   }
 
   read(dst: Uint8Array): number {
@@ -146,9 +208,22 @@ export class HostFifo extends OpenFile {
     return pollHost([{ fd: this.fd, events }], 0)?.[0] ?? events;
   }
 
-  /** Opened again by its path: a new description of the FIFO, which waits for its other end as any open does. */
+  /**
+   * Opened again through the host's link to this descriptor: a new
+   * description of this FIFO (not of whatever file took its name since),
+   * which waits for its other end as any open does.
+   */
   override reopenPath(): string {
-    return this.path;
+    return `/proc/self/fd/${this.fd}`;
+  }
+
+  /** Its name now, as the host's link says (after a rename the new one, after an unlink with " (deleted)"). */
+  override currentName(): string {
+    try {
+      return Deno.readLinkSync(`/proc/self/fd/${this.fd}`);
+    } catch {
+      return this.path;
+    }
   }
 
   override hostPollFd(): number {
@@ -157,6 +232,13 @@ export class HostFifo extends OpenFile {
 
   override signalsReadiness(): boolean {
     return true;
+  }
+
+  /** `fcntl`'s `F_GETPIPE_SZ` or `F_SETPIPE_SZ` (with `size`), asked of the host's FIFO. */
+  pipeSize(cmd: number, size: number): number {
+    const r = this.c.fcntl(this.fd, cmd, BigInt(size));
+    if (r < 0) throw new SyscallError(hostErrnoValue(this.c), `fcntl ${cmd} of FIFO ${this.path}`);
+    return r;
   }
 
   override available(): number {
@@ -197,33 +279,88 @@ function resultOf(call: () => number | undefined): number | undefined {
   }
 }
 
+/** An open for writing that waits for a reader; `got` once the host's open succeeded. */
+interface WaitingWriter {
+  attempt: () => HostFifo | undefined;
+  got?: HostFifo;
+  /** The errno its host open failed with otherwise than ENXIO. */
+  failed?: number;
+}
+
+/** The opens for writing waiting for a reader, by FIFO: when one finds one, they all open then, as Linux wakes them. */
+const waitingWriters = new Map<string, Set<WaitingWriter>>();
+/** When the waiting writers of each FIFO look again for a reader in a host process (`performance.now()`). */
+const nextLook = new Map<string, number>();
+
 /**
- * The wait of an open for writing until a reader is there: each look
- * tries the host's open again, and looks come at least every
- * {@link RECHECK_MS} (a reader in a host process opens unseen).
+ * The wait of an open for writing until a reader is there. Every writer
+ * waiting on the FIFO opens as soon as one finds a reader (each
+ * retrying alone, one wrote and closed before the next looked, and a host
+ * reader saw its end of file after the first); they look at once when a
+ * reader of the run's own opens, else together every {@link RECHECK_MS}
+ * (a reader in a host process opens unseen).
  */
 function waitForReader(
   path: string,
+  key: string,
   attempt: () => HostFifo | undefined,
   install: (f: HostFifo) => number,
+  unanchor: () => void,
 ): Waiter {
-  let next = performance.now() + RECHECK_MS;
+  const me: WaitingWriter = { attempt };
+  let set = waitingWriters.get(key);
+  if (set === undefined) waitingWriters.set(key, set = new Set());
+  set.add(me);
+  if (!nextLook.has(key)) nextLook.set(key, performance.now() + RECHECK_MS);
+  const leave = () => {
+    set.delete(me);
+    if (set.size === 0 && waitingWriters.get(key) === set) {
+      waitingWriters.delete(key);
+      nextLook.delete(key);
+    }
+    unanchor();
+  };
   return {
     what: `open of FIFO ${path} for writing (no reader yet)`,
     get deadline() {
-      return next;
+      return me.got !== undefined || me.failed !== undefined ? 0 : nextLook.get(key) ?? 0;
     },
     restart: "restart",
     poll(now) {
-      const got = resultOf(() => {
-        const f = attempt();
-        return f === undefined ? undefined : installed(f, install);
-      });
-      if (got === undefined) next = now + RECHECK_MS;
-      return got;
+      if (me.got === undefined && me.failed === undefined && now >= (nextLook.get(key) ?? 0)) {
+        lookForReader(set);
+        if (me.got === undefined) nextLook.set(key, now + RECHECK_MS);
+      }
+      if (me.failed !== undefined) {
+        leave();
+        return -me.failed;
+      }
+      const got = me.got;
+      if (got === undefined) return undefined;
+      leave();
+      return resultOf(() => installed(got, install));
     },
-    cancel() {},
+    cancel() {
+      me.got?.release();
+      me.got = undefined;
+      leave();
+    },
   };
+}
+
+/** Tries the host's open for each of `set` that has not opened yet: all succeed once a reader is there. */
+function lookForReader(set: Set<WaitingWriter>): void {
+  for (const w of set) {
+    if (w.got !== undefined || w.failed !== undefined) continue;
+    try {
+      const f = w.attempt();
+      if (f === undefined) return; // no reader yet: the others would find none either
+      w.got = f;
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      w.failed = err.errno;
+    }
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
  * file system the guest is told), `getrusage`, `clock_gettime` (the
  * process's CPU time), `madvise` (giving guest pages back: `core/mem/host_pages.ts`) and `lseek` (moving the offset of
  * the host's standard streams, which other processes share: `stdio.ts`) `statx` (file times to the nanosecond,
- * where Deno's are milliseconds: `stat.ts`), and `mkfifo`, `open`, `read`, `write` and `ioctl` for named FIFOs
+ * where Deno's are milliseconds: `stat.ts`), and `mkfifo`, `open`, `read`, `write`, `ioctl` and `fcntl` for named FIFOs
  * (`host_fifo.ts`). Each caller has a fallback for when the library cannot be loaded (no
  * `--allow-ffi`, no glibc): {@link libc} and {@link statxLibc} then return null.
  *
@@ -49,6 +49,7 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i64"], result: "i32" },
   ...STATX_SYMBOLS,
 } as const;
 

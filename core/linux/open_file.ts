@@ -497,17 +497,13 @@ export class HostFile extends OpenFile {
   }
 
   /**
-   * Opens `path` (absolute) with Linux `flags`; `mode` and the guest's
-   * `umask` apply to a file this call creates.
-   */
-  /**
    * The guest's open file for descriptor `d` plume was started with
    * (`inherited_fds.ts`): opened again through `/proc/self/fd/N` with its
    * access mode, appending and non-blocking flags, named by the file's path
    * where it has one (an `O_PATH` one only names its file); undefined
    * where it cannot be opened so: a socket, a named FIFO opened for one
    * direction (opening it again waits for the other end, which may be
-   * gone), a descriptor closed since.
+   * gone: `HostFifo.inherited` takes it), a descriptor closed since.
    */
   static inherited(d: { readonly fd: number; readonly flags: number; readonly pos: number }): HostFile | undefined {
     const acc = d.flags & O_ACCMODE, proc = `/proc/self/fd/${d.fd}`;
@@ -540,6 +536,10 @@ export class HostFile extends OpenFile {
     }
   }
 
+  /**
+   * Opens `path` (absolute) with Linux `flags`; `mode` and the guest's
+   * `umask` apply to a file this call creates.
+   */
   static open(path: string, flags: number, mode: number, umask: number): HostFile {
     const acc = flags & O_ACCMODE;
     const wantsWrite = acc === O_WRONLY || acc === O_RDWR;
@@ -979,7 +979,8 @@ export function fileIdentity(f: OpenFile): string {
   let key = identities.get(f);
   if (key === undefined) {
     key = `#${++otherFiles}`;
-    if (f instanceof HostFile) {
+    // Files of the host's (a named FIFO's too): one lock per file, whatever opened it.
+    if (f instanceof HostFile || f.reopenPath() !== undefined) {
       try {
         const st = f.stat();
         key = `${st.dev}:${st.ino}`;

@@ -330,7 +330,9 @@ export class EpollFile extends OpenFile {
   hostFds(): HostPollFd[] {
     const out: HostPollFd[] = [];
     for (const it of this.watched()) {
-      const fd = it.file.hostPollFd();
+      // Not a disabled one (EPOLLONESHOT that fired): a hung-up FIFO's POLLHUP, which poll reports whatever is asked,
+      // woke the host's poll at once, and a wait for nothing else spun.
+      const fd = it.disabled ? undefined : it.file.hostPollFd();
       if (fd !== undefined) out.push({ fd, events: it.events & (POLL.IN | POLL.OUT | POLL.PRI) });
     }
     return out;

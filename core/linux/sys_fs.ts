@@ -128,7 +128,9 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   if (fifo !== undefined) {
     // Its open waits for the other end in the scheduler, not in the host (host_fifo.ts).
     if (flags & O_DIRECTORY) throw new SyscallError(E.ENOTDIR, `${guestPath} is a FIFO`);
-    const fd = HostFifo.open(host, flags, fifo, install);
+    // A FIFO has no direct I/O (do_dentry_open's FMODE_CAN_ODIRECT; anonymous pipes' O_DIRECT is their packet mode).
+    if (flags & O_DIRECT) throw new SyscallError(E.EINVAL, `O_DIRECT on FIFO ${guestPath}`);
+    const fd = HostFifo.open(host, flags, install);
     if (fd !== undefined) return fd;
   }
   const file = synthetic ?? HostFile.open(host, flags, mode, proc.umask);

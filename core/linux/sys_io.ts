@@ -28,7 +28,7 @@ import {
 } from "./open_file.ts";
 import { PipeEnd } from "./pipe.ts";
 import { HostFifo } from "./host_fifo.ts";
-import { S_IFDIR, S_IFMT, S_IFREG, statPath } from "./stat.ts";
+import { S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, statPath } from "./stat.ts";
 /** Bytes a pipe's write takes whole when a page of it is free. */
 const PIPE_BUF = 4096;
 import type { Process } from "./process.ts";
@@ -84,18 +84,21 @@ function writeRaisingSigpipe(proc: Process, cpu: Cpu, f: OpenFile, src: Uint8Arr
   try {
     return pos === undefined ? f.write(src) : f.pwrite(src, pos);
   } catch (err) {
-    if (err instanceof SyscallError && err.errno === E.EPIPE) {
-      // Linux's send_sig(SIGPIPE, current): to the writing thread.
-      sendSignal(proc, {
-        signo: SIGPIPE,
-        code: SI_USER,
-        pid: proc.pid,
-        uid: proc.creds.uid.real,
-        tid: proc.tidOf(cpu),
-      });
-    }
+    if (err instanceof SyscallError && err.errno === E.EPIPE) raiseSigpipe(proc, cpu);
     throw err;
   }
+}
+
+/** Linux's send_sig(SIGPIPE, current) for a write without a reader: to the writing thread. */
+function raiseSigpipe(proc: Process, cpu: Cpu): void {
+  sendSignal(proc, { signo: SIGPIPE, code: SI_USER, pid: proc.pid, uid: proc.creds.uid.real, tid: proc.tidOf(cpu) });
+}
+
+/** A pipe or FIFO of any kind: plume's own, a named one, or the host's behind an inherited or standard descriptor. */
+function isPipe(f: OpenFile): boolean {
+  if (f instanceof PipeEnd || f instanceof HostFifo) return true;
+  if (f instanceof HostFile) return f.kind === "fifo";
+  return f instanceof StdioFile && (f.stat().mode & S_IFMT) === S_IFIFO;
 }
 
 /** Where the next sequential write to `f` lands, for shared-mapping coherence. */
@@ -701,6 +704,8 @@ function sysFcntl(proc: Process, cpu: Cpu, a: readonly number[]): number {
       return F_UNLCK;
     case F.GETPIPE_SZ:
     case F.SETPIPE_SZ: {
+      // A named FIFO's size is the host's.
+      if (f instanceof HostFifo) return f.pipeSize(cmd, arg >>> 0);
       if (!(f instanceof PipeEnd)) throw new SyscallError(E.EBADF, `fd ${fd} is not a pipe`);
       if (cmd === F.GETPIPE_SZ) return f.pipe.capacity;
       // The size is an unsigned int, rounded up to a power-of-two number of pages (round_pipe_size: none past 2^31);
@@ -905,7 +910,7 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
   // Linux's order: the input (an offset into one without positions is ESPIPE), a count that is negative as an
   // ssize_t, the output, then splicing's own refusals.
   const inp = readableFile(proc, a[1] | 0);
-  if (a[2] !== 0 && inp instanceof PipeEnd) throw new SyscallError(E.ESPIPE, `sendfile from ${inp.path} at an offset`);
+  if (a[2] !== 0 && isPipe(inp)) throw new SyscallError(E.ESPIPE, `sendfile from ${inp.path} at an offset`);
   if (a[3] < 0) throw new SyscallError(E.EINVAL, `Bad count ${a[3]}`);
   const out = writableFile(proc, a[0] | 0);
   if (!(out instanceof PipeEnd) && out.flags & O_APPEND) {
@@ -914,11 +919,20 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
   if (inp.isDirectory()) throw new SyscallError(E.EINVAL, `sendfile from directory ${inp.path}`);
   // Linux splices from the input: a pipe cannot be (EINVAL; plume read it, and an empty one blocked for ever), a
   // socket only into a pipe.
-  if (inp instanceof PipeEnd) throw new SyscallError(E.EINVAL, `sendfile from ${inp.path}`);
+  // (A host FIFO or pipe too: its empty read waited in the host, or beside a full output for ever.)
+  if (isPipe(inp)) throw new SyscallError(E.EINVAL, `sendfile from ${inp.path}`);
   if (inp instanceof SocketFile && !(out instanceof PipeEnd)) {
     throw new SyscallError(E.EINVAL, `sendfile from ${inp.path} into a file`);
   }
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
+  // No reader: EPIPE and SIGPIPE before anything is read (the input's offset stays).
+  const noReader = out instanceof PipeEnd
+    ? out.pipe.readers === 0
+    : out instanceof HostFifo && (out.pollEvents() & POLL.ERR) !== 0;
+  if (noReader && count > 0) {
+    raiseSigpipe(proc, cpu);
+    throw new SyscallError(E.EPIPE, `sendfile to ${out.path}, which has no reader`);
+  }
   const full = () =>
     out instanceof PipeEnd
       ? out.pipe.readers > 0 && out.pipe.room === 0
@@ -1047,7 +1061,7 @@ function sysTruncate(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 
 function sysFadvise64(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const f = proc.fds.opened(a[0] | 0);
-  if (f instanceof PipeEnd) throw new SyscallError(E.ESPIPE);
+  if (isPipe(f)) throw new SyscallError(E.ESPIPE);
   if (a[2] < 0) throw new SyscallError(E.EINVAL, `Negative length ${a[2]}`);
   const advice = a[3] | 0;
   if (advice < 0 || advice > 5) throw new SyscallError(E.EINVAL, `Bad advice ${advice}`);

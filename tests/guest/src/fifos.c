@@ -4,9 +4,12 @@
  * writer and a writer for a later reader, each in another process), the
  * non-blocking opens (ENXIO for a writer alone, end of file for a reader
  * alone), O_RDWR, readiness (poll, select, FIONREAD), 200 KB through one
- * with blocking writes, EPIPE once the reader is gone, fstat, fchmod, a
- * reopen through /proc/self/fd, a signal that interrupts an open waiting for
- * a writer, and truncate (EINVAL). Usage: fifos DIR.
+ * with blocking writes, five writers let in by one reader, a writer waiting
+ * on a FIFO renamed and replaced by a regular file, O_DIRECT, sendfile from a
+ * FIFO, fsync, F_GETPIPE_SZ and F_SETPIPE_SZ, flock, EPIPE once the reader is
+ * gone, fstat, fchmod, a reopen through /proc/self/fd, a signal that
+ * interrupts an open waiting for a writer, and truncate (EINVAL). Usage:
+ * fifos DIR.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -157,6 +162,64 @@ int main(int argc, char **argv) {
   close(w);
   waitpid(pid, &status, 0);
   printf("reader status %d\n", WEXITSTATUS(status));
+
+  /* Five writers wait in open; one reader's open lets them all in, and it reads every line. */
+  fflush(stdout);
+  for (int i = 0; i < 5; i++) {
+    if (fork() == 0) {
+      int fd = open(path, O_WRONLY);
+      char line[8];
+      snprintf(line, sizeof line, "w%d\n", i);
+      write(fd, line, 3);
+      _exit(fd < 0);
+    }
+  }
+  usleep(100000);
+  r = open(path, O_RDONLY);
+  sum = 0;
+  printf("five writers: %ld bytes\n", drain(r, &sum));
+  close(r);
+  while (wait(&status) > 0) {}
+
+  /* A writer waits on the FIFO itself: renamed away and replaced by a regular file, it is still the one opened. */
+  char moved[4096];
+  snprintf(moved, sizeof moved, "%s/moved", argv[1]);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    int fd = open(path, O_WRONLY);
+    write(fd, "to the fifo", 11);
+    _exit(fd < 0);
+  }
+  usleep(100000);
+  rename(path, moved);
+  int reg = open(path, O_CREAT | O_RDWR, 0600);
+  r = open(moved, O_RDONLY);
+  show("read the renamed fifo", read(r, buf, sizeof buf));
+  waitpid(pid, &status, 0);
+  fstat(reg, &st);
+  printf("the regular file in its place: %ld bytes\n", (long)st.st_size);
+  close(r);
+  close(reg);
+  unlink(path);
+  rename(moved, path);
+
+  /* What a FIFO refuses or answers: O_DIRECT, sendfile from it, fsync, and its pipe size, which can change. */
+  show("open O_DIRECT", open(path, O_RDONLY | O_NONBLOCK | O_DIRECT));
+  r = open(path, O_RDONLY | O_NONBLOCK);
+  w = open(path, O_WRONLY | O_NONBLOCK);
+  show("sendfile from it", sendfile(w, r, NULL, 10));
+  off_t at = 0;
+  show("sendfile from it at an offset", sendfile(w, r, &at, 10));
+  show("fsync", fsync(w));
+  show("F_GETPIPE_SZ", fcntl(r, F_GETPIPE_SZ));
+  show("F_SETPIPE_SZ 8192", fcntl(w, F_SETPIPE_SZ, 8192));
+  show("F_GETPIPE_SZ", fcntl(r, F_GETPIPE_SZ));
+  /* flock is the FIFO's, whichever open takes it. */
+  show("flock", flock(r, LOCK_EX | LOCK_NB));
+  show("flock by another open", flock(w, LOCK_EX | LOCK_NB));
+  close(r);
+  close(w);
 
   /* The reader goes away: EPIPE (SIGPIPE ignored). */
   signal(SIGPIPE, SIG_IGN);
