@@ -17,9 +17,9 @@
  *   on that FIFO opens with it ({@link waitForReader}); `O_NONBLOCK` gets
  *   `ENXIO`;
  * - for reading (`O_RDONLY`): the host's open always succeeds; the guest's
- *   waits until a writer is open, which plume knows for the guest's own
- *   ({@link writersOf}) and sees for a host process once it writes or
- *   closes; `O_NONBLOCK` does not wait;
+ *   waits until a writer is open, which plume counts for the guest's own
+ *   and sees for a host process once it writes or closes; `O_NONBLOCK`
+ *   does not wait;
  * - `O_RDWR` never waits (Linux's behaviour, which POSIX leaves open).
  *
  * Each open holds an `O_PATH` descriptor of the FIFO from its start and
@@ -54,11 +54,6 @@ const RECHECK_MS = 10;
 
 /** Descriptions open for writing (`O_WRONLY` or `O_RDWR`) of each FIFO, by device and inode, across the run. */
 const writers = new Map<string, number>();
-
-/** How many descriptions the run's guests have open for writing on the FIFO of status `st`. */
-export function writersOf(st: FileStat): number {
-  return writers.get(fifoKey(st)) ?? 0;
-}
 
 function fifoKey(st: FileStat): string {
   return `${st.dev}:${st.ino}`;
