@@ -84,10 +84,16 @@ export class FdTable {
    * `limit` (`RLIMIT_NOFILE`); `EMFILE` when none is free.
    */
   install(file: OpenFile, opts: { min?: number; cloexec?: boolean; limit: number }): number {
-    let fd = opts.min ?? 0;
-    while (fd < this.files.length && this.files[fd] !== undefined) fd++;
-    if (fd >= opts.limit) throw new SyscallError(E.EMFILE, `No free descriptor below ${opts.limit}`);
+    const fd = this.free(opts.min ?? 0, opts.limit);
     this.installAt(fd, file, opts.cloexec ?? false);
+    return fd;
+  }
+
+  /** The lowest free descriptor at or above `min`; `EMFILE` when none is below `limit` (a call checks it first). */
+  free(min: number, limit: number): number {
+    let fd = min;
+    while (fd < this.files.length && this.files[fd] !== undefined) fd++;
+    if (fd >= limit) throw new SyscallError(E.EMFILE, `No free descriptor below ${limit}`);
     return fd;
   }
 

@@ -77,8 +77,14 @@ export class HostFifo extends OpenFile {
   ) {
     super(flags, path);
     if (this.writes) writers.set(key, (writers.get(key) ?? 0) + 1);
-    // A reader of the run's own: writers waiting in their open look again at once, not at their next recheck.
-    if ((flags & O_ACCMODE) !== O_WRONLY) nextLook.delete(key);
+    // A reader of the run's own lets the writers waiting in their open in now, as Linux's wakes them: they are writers
+    // before its open returns (a read then waits for their data, and a close of it gives them EPIPE, not an open that
+    // waits on).
+    if ((flags & O_ACCMODE) !== O_WRONLY) {
+      nextLook.delete(key);
+      const waiting = waitingWriters.get(key);
+      if (waiting !== undefined) lookForReader(waiting);
+    }
   }
 
   private get writes(): boolean {

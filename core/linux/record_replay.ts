@@ -677,7 +677,10 @@ export class Recorder extends RunLogBase {
   private waiter(tid: number, inner: Waiter): Waiter {
     return {
       what: inner.what,
-      deadline: inner.deadline,
+      // Read at each look, not copied: a FIFO writer's wait moves its deadline forward (host_fifo.ts).
+      get deadline() {
+        return inner.deadline;
+      },
       restart: inner.restart,
       hostFds: inner.hostFds,
       poll: (now) => {

@@ -22,7 +22,7 @@ import {
   SEEK_SET,
   seekOffset,
 } from "./open_file.ts";
-import { type FileStat, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, statPath } from "./stat.ts";
+import { type FileStat, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, statPath } from "./stat.ts";
 import { HOST, hostSockets } from "./host_socket.ts";
 import { DEFAULT_POLLMASK, POLL, pollHost } from "./host_poll.ts";
 import { hostErrnoValue, libc } from "./host_libc.ts";
@@ -302,9 +302,12 @@ export class StdioFile extends OpenFile {
   }
 
   override sync(dataOnly: boolean): void {
-    // Linux syncs files and block devices; a pipe, socket or terminal has no fsync (EINVAL). Reopening a FIFO whose
-    // other end is gone to find that out waited in the host for ever.
-    if (!this.isRegular() && this.fileType() !== S_IFBLK) throw new SyscallError(E.EINVAL, "fsync of a stream");
+    // A pipe, socket or character device (a terminal) has no fsync in Linux (EINVAL); files, directories and block
+    // devices do. Reopening a FIFO whose other end is gone to find that out waited in the host for ever.
+    const type = this.fileType();
+    if (type === S_IFIFO || type === S_IFSOCK || type === S_IFCHR) {
+      throw new SyscallError(E.EINVAL, "fsync of a stream");
+    }
     const f = this.reopened();
     hostCall(() => (dataOnly ? f.syncDataSync() : f.syncSync()));
   }

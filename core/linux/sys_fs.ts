@@ -130,6 +130,8 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
     if (flags & O_DIRECTORY) throw new SyscallError(E.ENOTDIR, `${guestPath} is a FIFO`);
     // A FIFO has no direct I/O (do_dentry_open's FMODE_CAN_ODIRECT; anonymous pipes' O_DIRECT is their packet mode).
     if (flags & O_DIRECT) throw new SyscallError(E.EINVAL, `O_DIRECT on FIFO ${guestPath}`);
+    // Linux takes the descriptor before it opens, so a full table is EMFILE at once, not after a wait.
+    proc.fds.free(0, limit);
     const fd = HostFifo.open(host, flags, install);
     if (fd !== undefined) return fd;
   }

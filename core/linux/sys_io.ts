@@ -925,11 +925,9 @@ function sysSendfile(proc: Process, cpu: Cpu, a: readonly number[]): number {
     throw new SyscallError(E.EINVAL, `sendfile from ${inp.path} into a file`);
   }
   const count = Math.min(sizeArg(a[3]), MAX_RW_COUNT);
-  // No reader: EPIPE and SIGPIPE before anything is read (the input's offset stays).
-  const noReader = out instanceof PipeEnd
-    ? out.pipe.readers === 0
-    : out instanceof HostFifo && (out.pollEvents() & POLL.ERR) !== 0;
-  if (noReader && count > 0) {
+  // No reader: EPIPE and SIGPIPE before anything is read (the input's offset stays), even for 0 bytes (Linux 6.18).
+  const noReader = out instanceof PipeEnd ? out.pipe.readers === 0 : isPipe(out) && (out.pollEvents() & POLL.ERR) !== 0;
+  if (noReader) {
     raiseSigpipe(proc, cpu);
     throw new SyscallError(E.EPIPE, `sendfile to ${out.path}, which has no reader`);
   }

@@ -4,7 +4,8 @@
  * writer and a writer for a later reader, each in another process), the
  * non-blocking opens (ENXIO for a writer alone, end of file for a reader
  * alone), O_RDWR, readiness (poll, select, FIONREAD), 200 KB through one
- * with blocking writes, five writers let in by one reader, a writer waiting
+ * with blocking writes, five writers let in by one reader (and one by a
+ * non-blocking reader at once), EMFILE before a wait, a writer waiting
  * on a FIFO renamed and replaced by a regular file, O_DIRECT, sendfile from a
  * FIFO, fsync, F_GETPIPE_SZ and F_SETPIPE_SZ, flock, EPIPE once the reader is
  * gone, fstat, fchmod, a reopen through /proc/self/fd, a signal that
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -180,6 +182,33 @@ int main(int argc, char **argv) {
   printf("five writers: %ld bytes\n", drain(r, &sum));
   close(r);
   while (wait(&status) > 0) {}
+
+  /* A reader of the run's own lets a waiting writer in at once: a read then waits for its data (EAGAIN), it does
+     not see end of file. */
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    int fd = open(path, O_WRONLY);
+    usleep(100000);
+    write(fd, "late", 4);
+    _exit(fd < 0);
+  }
+  usleep(100000);
+  r = open(path, O_RDONLY | O_NONBLOCK);
+  show("read at once, a writer waiting", read(r, buf, sizeof buf));
+  waitpid(pid, &status, 0);
+  show("read after it wrote", read(r, buf, sizeof buf));
+  close(r);
+
+  /* With the descriptor table full, an open that would wait is EMFILE at once. */
+  struct rlimit rl, few;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  few = rl;
+  few.rlim_cur = 3;
+  setrlimit(RLIMIT_NOFILE, &few);
+  show("open for writing, table full", open(path, O_WRONLY));
+  show("open for reading, table full", open(path, O_RDONLY));
+  setrlimit(RLIMIT_NOFILE, &rl);
 
   /* A writer waits on the FIFO itself: renamed away and replaced by a regular file, it is still the one opened. */
   char moved[4096];
