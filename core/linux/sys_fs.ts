@@ -103,7 +103,7 @@ function entryArg(proc: Process, dirfd: number, addr: number, errno: number): st
 function hostPathOf(f: OpenFile): string | undefined {
   if (f instanceof HostFile) return f.currentPath();
   if (f instanceof StdioFile) return `/proc/self/fd/${f.hostFd}`;
-  return f.reopenPath(); // a named FIFO's path
+  return f.reopenPath(); // a named FIFO's: the host's link to its descriptor
 }
 
 function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
@@ -124,8 +124,7 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
   const install = (f: OpenFile) => proc.fds.install(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit });
   const synthetic = syntheticFileOf(proc, t, viaProc ?? guestPath, flags);
   const host = synthetic ? "" : (viaProc === undefined ? sysrootEntry(proc, guestPath) : undefined) ?? hostPath(t);
-  const fifo = synthetic ? undefined : namedFifo(host, flags, follow);
-  if (fifo !== undefined) {
+  if (!synthetic && opensFifo(host, flags, follow)) {
     // Its open waits for the other end in the scheduler, not in the host (host_fifo.ts).
     if (flags & O_DIRECTORY) throw new SyscallError(E.ENOTDIR, `${guestPath} is a FIFO`);
     // A FIFO has no direct I/O (do_dentry_open's FMODE_CAN_ODIRECT; anonymous pipes' O_DIRECT is their packet mode).
@@ -150,22 +149,18 @@ function sysOpenat(proc: Process, _cpu: Cpu, a: readonly number[]): number {
 }
 
 /**
- * The status of the FIFO at host path `host` that an open with `flags`
- * opens (following a last link when `follow`), or undefined when it opens
- * something else: another kind of file, nothing yet, or `O_PATH`, which
- * opens the entry without the FIFO's wait.
+ * Whether an open with `flags` of host path `host` (following a last link
+ * when `follow`) opens a FIFO: not when it names another kind of file or
+ * nothing yet, nor with `O_PATH`, which opens the entry without the FIFO's
+ * wait, nor with `O_CREAT|O_EXCL` (`EEXIST`, which `HostFile.open` says).
  */
-function namedFifo(host: string, flags: number, follow: boolean): FileStat | undefined {
-  if (flags & O_PATH) return undefined;
-  let st;
+function opensFifo(host: string, flags: number, follow: boolean): boolean {
+  if (flags & O_PATH || (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return false;
   try {
-    st = statPath(host, !follow);
+    return (statPath(host, !follow).mode & S_IFMT) === S_IFIFO;
   } catch {
-    return undefined; // HostFile.open gives the error (or creates the file)
+    return false; // HostFile.open gives the error (or creates the file)
   }
-  // O_CREAT|O_EXCL of an existing FIFO is EEXIST, which HostFile.open says.
-  if ((st.mode & S_IFMT) !== S_IFIFO || (flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) return undefined;
-  return st;
 }
 
 function openatStrace(args: readonly bigint[], mem: AddressSpace): string {
