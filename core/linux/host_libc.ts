@@ -57,8 +57,23 @@ const SYMBOLS = {
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 let lib: Libc | null | undefined;
-/** The library handle, kept so that it is never collected while its functions are in use. */
-let handle: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+/** Library handles, kept so that none is collected while its functions are in use. */
+const handles: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+
+/**
+ * The host C library with `symbols` bound, or null when it cannot be
+ * loaded (no `--allow-ffi`, no glibc). Each call binds them again: callers
+ * keep what it returns.
+ */
+export function openLibc<S extends Deno.ForeignLibraryInterface>(symbols: S): Deno.DynamicLibrary<S>["symbols"] | null {
+  try {
+    const h = Deno.dlopen("libc.so.6", symbols);
+    handles.push(h);
+    return h.symbols;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The host C library, or null when it cannot be loaded.
@@ -72,14 +87,7 @@ let handle: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
  * ```
  */
 export function libc(): Libc | null {
-  if (lib === undefined) {
-    try {
-      handle = Deno.dlopen("libc.so.6", SYMBOLS);
-      lib = handle.symbols;
-    } catch {
-      lib = null;
-    }
-  }
+  if (lib === undefined) lib = openLibc(SYMBOLS);
   return lib;
 }
 
@@ -87,7 +95,6 @@ export function libc(): Libc | null {
 export type StatxLibc = Deno.DynamicLibrary<typeof STATX_SYMBOLS>["symbols"];
 
 let statxLib: StatxLibc | null | undefined;
-let statxHandle: Deno.DynamicLibrary<typeof STATX_SYMBOLS> | undefined;
 
 /**
  * The host C library's `statx` (null when the library cannot be loaded,
@@ -96,14 +103,7 @@ let statxHandle: Deno.DynamicLibrary<typeof STATX_SYMBOLS> | undefined;
  */
 export function statxLibc(): StatxLibc | null {
   if (lib) return lib;
-  if (statxLib === undefined) {
-    try {
-      statxHandle = Deno.dlopen("libc.so.6", STATX_SYMBOLS);
-      statxLib = statxHandle.symbols;
-    } catch {
-      statxLib = null;
-    }
-  }
+  if (statxLib === undefined) statxLib = openLibc(STATX_SYMBOLS);
   return statxLib;
 }
 

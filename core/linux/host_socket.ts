@@ -20,6 +20,7 @@
  * @module
  */
 
+import { hostErrnoValue, openLibc } from "./host_libc.ts";
 import type { FileStat } from "./stat.ts";
 
 const SYMBOLS = {
@@ -50,30 +51,16 @@ const SYMBOLS = {
 type Raw = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 let raw: Raw | null | undefined;
-/** Kept so that the library is never collected while its functions are in use. */
-let handle: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
 function lib(): Raw | null {
-  if (raw === undefined) {
-    try {
-      handle = Deno.dlopen("libc.so.6", SYMBOLS);
-      raw = handle.symbols;
-    } catch {
-      raw = null;
-    }
-  }
+  if (raw === undefined) raw = openLibc(SYMBOLS);
   return raw;
-}
-
-function errno(c: Raw): number {
-  const p = c.__errno_location();
-  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }
 
 /** A C result, or `-errno` when it is -1. */
 function res(c: Raw, r: number | bigint): number {
   const n = Number(r);
-  return n === -1 ? -errno(c) : n;
+  return n === -1 ? -hostErrnoValue(c) : n;
 }
 
 /** Host flag values (x86-64 Linux; equal to riscv64's). */
