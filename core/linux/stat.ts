@@ -3,13 +3,14 @@
  * `struct stat` (asm-generic layout, 128 bytes) and `struct statx` (256
  * bytes) built from them.
  *
- * Host stats come from the host C library's `statx` where plume can call
- * it (`host_libc.ts`): times to the nanosecond, as Linux gives them, and
- * about a third of the cost of Deno's. Otherwise, and for an open file
- * whose path no longer names it, from Deno's `FileInfo` (`Deno.statSync`,
- * `lstatSync`, `FsFile.statSync`), whose times are milliseconds (ctime
- * whole seconds) and whose device and inode numbers are doubles, exact
- * below 2^53.
+ * The stats the guest is shown ({@link exactStat}) come from the host C
+ * library's `statx` where plume can call it (`host_libc.ts`): times to the
+ * nanosecond, as Linux gives them, at about the cost of Deno's stat.
+ * plume's own checks ({@link statPath}), and the guest's where `statx`
+ * cannot be called or for an open file whose path no longer names it,
+ * come from Deno's `FileInfo` (`Deno.statSync`, `lstatSync`,
+ * `FsFile.statSync`), whose times are milliseconds (ctime whole seconds)
+ * and whose device and inode numbers are doubles, exact below 2^53.
  *
  * @module
  */
