@@ -541,6 +541,14 @@ bb(["ls", "-ln", "tree", "tree/docs", "tree/src"]);
 bb(["ls", "-1R", "tree"]);
 bb(["stat", "-c", "%n %s %F %a %h", "data.txt", "tree", "tree/link-to-main", "tree/src/run.sh"]);
 bb(["find", "tree"]);
+// A hostile use of FIFOs: twenty writers wait in their open for a reader that never comes and are killed there; the run
+// goes on and the FIFO still works (plume's waits must end with the processes, not hold the run or the FIFO).
+bb([
+  "sh",
+  "-c",
+  'mkfifo f; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do (exec 3>f) & p="$p $!"; done; ' +
+  'sleep 0.3; kill $p; wait; echo killed; (exec 4<>f; echo still usable >&4; read a <&4; echo "$a"); rm f',
+], { check: (r) => assertEquals(text(r), "killed\nstill usable\n") });
 // File times to the nanosecond, as Linux shows them (they were read to the millisecond: .123000000).
 bb(["stat", "-c", "%n %y %x", "times/a", "times/c"], {
   check: (r) =>
