@@ -183,6 +183,28 @@ export function onlyAtEntry(instr: BlockInstrumentation): boolean {
     instr.insn.every((l) => l.every(isInlineAdd));
 }
 
+/**
+ * The records of an instrumentation that is block records alone, where
+ * the block starts (`bb`'s callbacks, `insn`'s: one record a block), each
+ * to a ring `batched` accepts (at most 255): what the WebAssembly
+ * interpreter appends itself (`wasm/interpreter.ts`). Undefined for
+ * anything else.
+ */
+export function entryRecords(
+  instr: BlockInstrumentation,
+  batched: (ring: number) => boolean,
+): { ring: number; id: number }[] | undefined {
+  if (instr.block.length === 0 || instr.insn.some((l) => l.length > 0) || instr.mem.some((l) => l.length > 0)) {
+    return undefined;
+  }
+  const records: { ring: number; id: number }[] = [];
+  for (const a of instr.block) {
+    if (a.kind !== "record" || a.ring < 0 || a.ring > 255 || !batched(a.ring)) return undefined;
+    records.push({ ring: a.ring, id: a.id });
+  }
+  return records;
+}
+
 /** True for an inline add (`QEMU_PLUGIN_INLINE_ADD_U64`). */
 export function isInlineAdd(a: ExecAction): a is InlineAction {
   return a.kind === "inline" && a.op === INLINE_ADD;

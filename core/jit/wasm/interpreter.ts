@@ -20,8 +20,12 @@
  * check their page's flags as the WebAssembly regions do and call the same
  * slow-path helpers; the function returns as a region does (the next pc,
  * an exit code, or a fault with its pc in the slot). Blocks with any other
- * instruction, or instrumented by a plugin, stay with the JavaScript
- * interpreter. The module is `interpreter_module.ts`'s, built beforehand.
+ * instruction stay with the JavaScript interpreter, and so do blocks whose
+ * plugin actions need their instructions; a plugin's block records (its
+ * callbacks that may not look at registers, `bb`'s and `insn`'s) are
+ * records of the block that append them to the ring's batch store in the
+ * plugin memory, as the regions do. The module is
+ * `interpreter_module.ts`'s, built beforehand.
  *
  * A block given a credit of runs (its lead before compiling: `tb_cache.ts`)
  * also goes into the chain table: a block that ends looks its next pc up
@@ -53,6 +57,15 @@ import type { Insn } from "../../isa/insn.ts";
 
 let interpreterModule: WebAssembly.Module | undefined;
 
+/** A plugin's block record where a block starts: the ring it goes to and its id (`plugin_actions.ts`'s `record`). */
+export interface BlockRecord {
+  readonly ring: number;
+  readonly id: number;
+}
+
+/** The operation number of a block record's record. */
+const RECORD_OP = NUMBER.get("record")!;
+
 /** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */
 export class WasmInterpreter {
   private readonly code = new WebAssembly.Memory({ initial: CODE_PAGES, maximum: CODE_MAX_PAGES });
@@ -72,7 +85,10 @@ export class WasmInterpreter {
   ) => number;
 
   constructor(private readonly w: WasmRuntime) {
-    const imports = { h: { ld: w.faulting.ld, st: w.faulting.st }, m: { ...w.memories, code: this.code } };
+    const imports = {
+      h: { ld: w.faulting.ld, st: w.faulting.st, batchFull: w.faulting.batchFull },
+      m: { ...w.memories, code: this.code, plugins: w.interpreterPlugins },
+    };
     // Compiled once per run: each forked process's interpreter is another instance of it.
     interpreterModule ??= new WebAssembly.Module(Uint8Array.fromBase64(INTERPRETER_MODULE));
     const instance = new WebAssembly.Instance(interpreterModule, imports);
@@ -88,7 +104,11 @@ export class WasmInterpreter {
    * many times without returning to the CPU loop (whose dispatches count
    * towards compiling it): until {@link unchain}. Without `chainsOut`, the
    * block itself returns to the CPU loop at its end (its plugin actions run
-   * around its code: `withEntryActions`).
+   * around its code: `withEntryActions`). `records` are plugins' block
+   * records appended where the block starts, each to its ring's batch store
+   * (`WasmRuntime.recordBatch`, which the caller made sure of); a fault in
+   * such a block is reported to the plugins (`WasmRuntime.reportFault`),
+   * whichever block the call began with.
    */
   block(
     tb: {
@@ -99,26 +119,44 @@ export class WasmInterpreter {
     },
     credit = 0,
     chainsOut = true,
+    records: readonly BlockRecord[] = [],
   ): ((c: Cpu) => number) | undefined {
     if (!this.takes(tb) || tb.end - tb.pc > 0xffff) return undefined;
-    const insns = tb.insns, n = insns.length;
-    const bytes = (n + 1) * RECORD;
+    const insns = tb.insns, n = insns.length, m = records.length;
+    const bytes = (m + n + 1) * RECORD;
     if (!this.reserve(bytes)) return undefined;
     const at = this.top, words = this.words, pc0 = tb.pc, pcs = tb.pcs;
     this.top += bytes;
-    for (let k = 0, r = at >> 2; k < n; k++, r += RECORD / 4) {
+    for (let j = 0, r = at >> 2; j < m; j++, r += RECORD / 4) {
+      // The ring in the size byte, the record's id as the immediate, at the block's first instruction.
+      words[r] = RECORD_OP | (records[j].ring << 8) | (DISCARD << 16);
+      words[r + 1] = 0;
+      words[r + 2] = records[j].id;
+      words[r + 3] = 0;
+    }
+    if (m > 0) {
+      this.recording = true;
+      this.recordPcs.add(pc0);
+    }
+    for (let k = 0, r = (at >> 2) + m * (RECORD / 4); k < n; k++, r += RECORD / 4) {
       const i = insns[k]!, op = NUMBER.get(i.op)!;
       words[r] = op | (i.size << 8) | ((WRITES[op] && i.rd !== 0 ? 8 * i.rd : DISCARD) << 16);
       words[r + 1] = 8 * i.rs1 | (8 * i.rs2) << 16;
       words[r + 2] = i.imm;
       words[r + 3] = pcs[k] - pc0;
     }
-    const r = (at >> 2) + n * (RECORD / 4);
+    const r = (at >> 2) + (m + n) * (RECORD / 4);
     words[r] = 0;
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
-    return this.blockCode(tb, at, n, credit, chainsOut);
+    return this.blockCode(tb, at, m + n, credit, chainsOut);
   }
+
+  /** True once a block with plugins' records was made: every call then writes the vCPU's index into its slot. */
+  private recording = false;
+
+  /** The pcs of the blocks with plugins' records (see {@link block}), until they are dropped. */
+  private recordPcs = new Set<number>();
 
   /**
    * Decodes the block at `pc` and writes its records in WebAssembly (the
@@ -177,12 +215,15 @@ export class WasmInterpreter {
         }
       }
       w.cpu = cpu;
+      if (this.recording) w.noteVcpuIndex(cpu);
       const nx = run(cpu.slot, at, pc0, chainsOut && cpu.runsAlone ? CHAIN_LIMIT : 0);
       if (nx >= 0) return nx;
       if (nx === WASM_FAULT) {
         cpu.pc = w.pcOf(cpu, SLOT.ip);
         const err = w.fault;
         w.fault = undefined;
+        // The block the fault is in (the exit pc's word holds its pc then) streamed records: its replay stops here.
+        if (this.recording && this.recordPcs.has(w.pcOf(cpu, SLOT.exitPc))) w.reportFault(cpu, cpu.pc);
         throw err;
       }
       cpu.pc = w.pcOf(cpu, SLOT.exitPc);
@@ -241,6 +282,7 @@ export class WasmInterpreter {
 
   /** Blocks run from here on no longer go on into the block at `pc` (it was dropped, compiled or made a region's head). */
   unchain(pc: number): void {
+    this.recordPcs.delete(pc);
     const e = tableEntry(pc), words = this.words;
     if (words[e] === ((pc % 4294967296) | 1) && words[e + 1] === (Math.floor(pc / 4294967296) | 0)) {
       words[e] = words[e + 1] = 0;
@@ -257,6 +299,7 @@ export class WasmInterpreter {
     this.top = TABLE_BYTES;
     this.unchainAll();
     this.credits = new WeakMap();
+    this.recordPcs = new Set();
   }
 
   /**

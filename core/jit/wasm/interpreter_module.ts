@@ -15,7 +15,10 @@
  * vCPU's slot (u16 each), the immediate (i32) and the instruction's offset
  * from the block's pc (u16). A block's records end with one of operation
  * 0, whose offset is the block's end and whose immediate is its chain
- * credit (`interpreter.ts`).
+ * credit (`interpreter.ts`). A plugin's block record where the block starts
+ * is a record of operation `record` before the instructions' (its ring in
+ * the size byte, its id as the immediate), appended to the ring's batch
+ * store in the plugin memory, the module's fifth.
  *
  * @module
  */
@@ -25,31 +28,34 @@ import { body, mHelpers } from "./region.ts";
 import { LOAD_OPS, STORE_OPS } from "./trans.ts";
 import { WASM_FAULT } from "./layout.ts";
 import { ARENA_MAX_PAGES, SLOT } from "../../cpu/register_arena.ts";
+import { BATCH_WORDS } from "../record_format.ts";
+import { BATCH_AREA, BATCH_STORE_BYTES } from "./runtime.ts";
 import { PAGE_CODE, PAGE_SHIFT, PROT_EXEC, PROT_READ, PROT_WRITE } from "../../mem/address_space.ts";
 import { EXIT_ECALL } from "../emitter.ts";
 import { ARG_SETS, type Op, OP_INFO } from "../../isa/ops_generated.ts";
 
 /**
  * The module's functions: the imported slow paths of loads and stores, the
- * arithmetic helpers of the M extension (the regions' own, `region.ts`),
+ * imported publish of a full batch of plugin records, the arithmetic helpers of the M extension (the regions' own, `region.ts`),
  * then the interpreter.
  */
 const FN = {
   ld: 0,
   st: 1,
-  mulhu: 2,
-  mulh: 3,
-  mulhsu: 4,
-  div: 5,
-  divu: 6,
-  rem: 7,
-  remu: 8,
-  divw: 9,
-  divuw: 10,
-  remw: 11,
-  remuw: 12,
-  run: 13,
-  scan: 14,
+  batchFull: 2,
+  mulhu: 3,
+  mulh: 4,
+  mulhsu: 5,
+  div: 6,
+  divu: 7,
+  rem: 8,
+  remu: 9,
+  divw: 10,
+  divuw: 11,
+  remw: 12,
+  remuw: 13,
+  run: 14,
+  scan: 15,
 } as const;
 
 /** The arithmetic helpers' bodies, in {@link FN} order from `mulhu`. */
@@ -59,7 +65,8 @@ const HELPERS = mHelpers(FN.mulhu);
  * Function types: `ld`, `st`, the helpers', the interpreter's (the vCPU's
  * slot, the first record, the block's pc -> the next pc), the scan's (the
  * block's pc, its first record, the most instructions, the guest memory's
- * size, the chain credit, where the words go -> its length and end).
+ * size, the chain credit, where the words go -> its length and end),
+ * `batchFull`'s (the ring -> its status).
  */
 const TYPES: readonly [number[], number[]][] = [
   [[I32, I32, I32, I32, I32], [I32]],
@@ -67,10 +74,11 @@ const TYPES: readonly [number[], number[]][] = [
   [[I64, I64], [I64]],
   [[I32, I32, F64, I32], [F64]],
   [[I32, I32, I32, I32, I32, I32], [I32]],
+  [[I32], [I32]],
 ];
 
 /** Memory indices of the interpreter's module. */
-const GUEST = 0, PAGES = 1, REGS = 2, CODE = 3;
+const GUEST = 0, PAGES = 1, REGS = 2, CODE = 3, PLUGINS = 4;
 
 /** Byte offsets of a record's fields; register fields hold byte offsets in the slot. */
 export const R = { op: 0, size: 1, rd: 2, rs1: 4, rs2: 6, imm: 8, off: 12 } as const;
@@ -136,12 +144,18 @@ function leaveTo(c: Code, depth: number): void {
   c.localSet(L.nx).br(OP.br, depth);
 }
 
-/** After a helper call, with its status on the stack: a fault leaves with the instruction's pc in the slot. */
+/**
+ * After a helper call, with its status on the stack: a fault leaves with
+ * the instruction's pc in the slot, and the pc of the block it is in where
+ * an exit's pc goes (a chained call may have run other blocks first: the
+ * caller tells the plugins of a fault in a block that streams records).
+ */
 function checkStatus(c: Code): void {
   c.unlikely().open(OP.if);
   c.localGet(L.slot);
   insnPc(c);
   c.op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.ip);
+  c.localGet(L.slot).localGet(L.p0).op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.exitPc);
   c.f64Const(WASM_FAULT).op(OP.return);
   c.op(OP.end);
 }
@@ -246,8 +260,34 @@ function link(c: Code): void {
   c.mem(OP.i64_store, REGS, 3, 0);
 }
 
+/**
+ * A plugin's block record (a `record` action where a block starts,
+ * `plugin_actions.ts`), appended to ring `size`'s batch store in the
+ * plugin memory as a region appends one (`instrument.ts`): the record's id
+ * (its immediate) and the vCPU's index (the slot's, which the caller
+ * writes). A store without room is published first (the imported
+ * `batchFull`), which empties it; a failure there leaves as a fault of the
+ * block's first instruction, where its actions run.
+ */
+const blockRecord: Handler = (c, d) => {
+  const ring = () => c.localGet(L.k).mem(OP.i32_load8_u, CODE, 0, R.size);
+  // The store's byte offset in e, its count of words in rd (the record writes no register).
+  ring(), c.i32Const(BATCH_STORE_BYTES).op(OP.i32_mul).i32Const(BATCH_AREA).op(OP.i32_add).localTee(L.e);
+  c.mem(OP.i32_load, PLUGINS, 2, 0).localTee(L.rd).i32Const(BATCH_WORDS - 2).op(OP.i32_gt_u);
+  c.unlikely().open(OP.if);
+  ring(), c.call(FN.batchFull);
+  checkStatus(c);
+  c.localGet(L.e).mem(OP.i32_load, PLUGINS, 2, 0).localSet(L.rd);
+  c.op(OP.end);
+  const word = () => c.localGet(L.e).localGet(L.rd).i32Const(2).op(OP.i32_shl).op(OP.i32_add);
+  word(), c.localGet(L.k).mem(OP.i32_load, CODE, 2, R.imm).mem(OP.i32_store, PLUGINS, 2, 4);
+  word(), c.localGet(L.slot).mem(OP.i32_load, REGS, 2, SLOT.vcpuIndex).mem(OP.i32_store, PLUGINS, 2, 8);
+  c.localGet(L.e).localGet(L.rd).i32Const(2).op(OP.i32_add).mem(OP.i32_store, PLUGINS, 2, 0);
+  c.br(OP.br, d.advance);
+};
+
 /** The operations the interpreter runs, in the order of their numbers in records (0 ends a block). */
-const HANDLERS: readonly [Op | "end", Handler][] = [
+const HANDLERS: readonly [Op | "end" | "record", Handler][] = [
   ["end", (c, d) => {
     c.localGet(L.p0).localGet(L.k).mem(OP.i32_load16_u, CODE, 1, R.off).op(OP.i64_extend_i32_u).op(OP.i64_add);
     leaveTo(c, d.next);
@@ -331,6 +371,7 @@ const HANDLERS: readonly [Op | "end", Handler][] = [
   }],
   ["fence", (c, d) => void c.br(OP.br, d.advance)],
   ["fence.tso", (c, d) => void c.br(OP.br, d.advance)],
+  ["record", blockRecord],
 ];
 
 /** Each operation's number in records. */
@@ -338,7 +379,7 @@ export const NUMBER = new Map<string, number>(HANDLERS.map(([op], k) => [op, k])
 
 /** Whether each operation (by number) has an rd, which it writes (the others' records hold none). */
 export const WRITES = HANDLERS.map(([op]) =>
-  op !== "end" && (ARG_SETS[OP_INFO[op].args] as readonly string[]).includes("rd")
+  op !== "end" && op !== "record" && (ARG_SETS[OP_INFO[op].args] as readonly string[]).includes("rd")
 );
 
 /** The interpreter function's code. */
@@ -646,14 +687,16 @@ export function interpreterModule(patterns: readonly ScanPattern[]): Uint8Array<
   const types: number[] = [TYPES.length];
   for (const [params, results] of TYPES) types.push(0x60, params.length, ...params, results.length, ...results);
   section(out, 1, types);
-  const imports: number[] = [6];
+  const imports: number[] = [8];
   const imp = (module: string, field: string) => (name(imports, module), name(imports, field));
   imp("h", "ld"), imports.push(0x00, 0);
   imp("h", "st"), imports.push(0x00, 1);
+  imp("h", "batchFull"), imports.push(0x00, 5);
   imp("m", "guest"), imports.push(0x02, 0x03, 0), unsignedLeb(imports, 65536);
   imp("m", "pages"), imports.push(0x02, 0x00, 0);
   imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, ARENA_MAX_PAGES);
   imp("m", "code"), imports.push(0x02, 0x01), unsignedLeb(imports, CODE_PAGES), unsignedLeb(imports, CODE_MAX_PAGES);
+  imp("m", "plugins"), imports.push(0x02, 0x03, 0), unsignedLeb(imports, 65536);
   section(out, 2, imports);
   section(out, 3, [HELPERS.length + 2, ...HELPERS.map(() => 2), 3, 4]);
   const exports: number[] = [2];

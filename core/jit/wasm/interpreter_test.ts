@@ -2,7 +2,9 @@ import { assertEquals } from "../../../tests/assert.ts";
 import { runSlice } from "../../exec/cpu_loop.ts";
 import { Cpu } from "../../cpu/state.ts";
 import { emit, j } from "../../cpu/_asm_testing.ts";
-import { makeRuntime } from "../runtime.ts";
+import { makeRuntime, NO_PLUGIN_HOOKS } from "../runtime.ts";
+import type { PluginHooks } from "../plugin_actions.ts";
+import { EVENT_RING_WORDS, RING, RING_HEADER, ringWord, RingWriter, TAG } from "../../plugin/channel.ts";
 import { CHAIN_CREDIT, TbCache, WARMUP_EXTRA_RUNS, type WasmPolicy } from "../tb_cache.ts";
 import { COMPILE_THRESHOLD } from "../interpreter.ts";
 import { Process } from "../../linux/process.ts";
@@ -182,4 +184,94 @@ Deno.test("a block the interpreter chained into as often as its credit allows co
   assertEquals(proc.exitStatus, iterations & 0xff);
   assertEquals(cache.get(L).hits >= COMPILE_THRESHOLD, true, "the loop is compiled");
   assertEquals(dispatches < 1000, true, `${dispatches} dispatches`);
+});
+
+/**
+ * A ring of plugin records read back whole, and hooks that append to it as
+ * the plugin core does; with `inPlace`, its batch store can be moved where
+ * WebAssembly code appends block records itself (`PluginHooks.shareBatch`).
+ */
+function recordRing(inPlace: boolean) {
+  const buffer = new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4), w = new Int32Array(buffer);
+  const got: number[] = [];
+  const drain = () => {
+    const head = Atomics.load(w, RING.HEAD);
+    for (let t = Atomics.load(w, RING.TAIL); t !== head; t = (t + 1) | 0) got.push(ringWord(w, t));
+    Atomics.store(w, RING.TAIL, head);
+  };
+  const ring = new RingWriter(buffer, () => {}, drain);
+  const hooks: PluginHooks = {
+    ...NO_PLUGIN_HOOKS,
+    record: (_ring, id, vcpu) => ring.put2(id, vcpu),
+    fault: (c, pc) => ring.put3(TAG.TRUNC | 1, c.vcpuIndex, pc),
+    ...(inPlace
+      ? { shareBatch: (_ring, store) => (ring.moveBatch(store), true), publishBatch: () => ring.publish() }
+      : {}),
+  };
+  return { hooks, words: () => (ring.publish(), drain(), got) };
+}
+
+/**
+ * Runs `program` (at CODE, data at DATA) on vCPU 3 to its end with a block
+ * record per block (its id the block's offset from CODE), under `policy`;
+ * returns the exit status, the ring's words and the CPU loop's dispatches
+ * of the block at `watched`.
+ */
+function recorded(program: number[], policy: WasmPolicy, inPlace: boolean, watched: number) {
+  const mem = new AddressSpace(1 << 24);
+  mem.mmap(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, { name: "code", fixed: true });
+  mem.mmap(DATA, 4096, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
+  emit(mem, CODE, program);
+  mem.view.setUint32(DATA + 16, PATCH, true);
+  const { hooks, words } = recordRing(inPlace);
+  const cpu = new Cpu();
+  cpu.pc = CODE;
+  cpu.runsAlone = true;
+  cpu.vcpuIndex = 3;
+  const proc = new Process(mem, new Log());
+  const cache = new TbCache(mem, makeRuntime(mem, hooks));
+  cache.wasm = policy;
+  cache.warmupMs = 60_000;
+  cache.instrument = (tb) => ({
+    block: [{ kind: "record", ring: 0, id: tb.pc - CODE }],
+    insn: tb.insns.map(() => []),
+    mem: tb.insns.map(() => []),
+  });
+  const t = proc.thread(cpu);
+  while (proc.exitStatus === null) runSlice(proc, t, cache, undefined, 8192, Infinity);
+  return { status: proc.exitStatus, words: words(), dispatches: cache.get(watched).hits - cache.get(CODE).hits + 1 };
+}
+
+Deno.test("the WebAssembly interpreter appends plugins' block records itself and chains such blocks: the same records, faults included", () => {
+  // A loop of two blocks walking a2 past the end of the data page: the load of its 513th pass faults (SIGSEGV), in
+  // the block the other one went on into, at its second instruction.
+  const WALK = [
+    lui(a2, DATA >> 12),
+    addi(a1, 0, 1000),
+    addi(t1, t1, 1), // 2: A
+    I(0x03, 3, t0, a2, 0), // ld t0, 0(a2)
+    addi(a2, a2, 8),
+    j(4), // to B
+    addi(a1, a1, -1), // 6: B
+    bne(a1, 0, -20), // to A
+    addi(a7, 0, 93),
+    0x73,
+  ];
+  for (const [program, watched, status] of [[PROGRAM, CODE + 19 * 4, undefined], [WALK, CODE + 8, 128 + 11]] as const) {
+    const js = recorded([...program], "off", true, watched);
+    if (status !== undefined) assertEquals(js.status, status);
+    // Every block run is a record: the function's 6,000 calls alone are 12,000 words, the walk's 512 passes 2,048.
+    assertEquals(js.words.length > 2000, true, `${js.words.length} words`);
+    if (status !== undefined) assertEquals(js.words.slice(-3), [TAG.TRUNC | 1, 3, CODE + 12], "the fault's truncation");
+    for (const inPlace of [true, false]) {
+      const wasm = recorded([...program], "hot", inPlace, watched);
+      assertEquals(wasm.status, js.status);
+      const k = wasm.words.findIndex((v, i) => v !== js.words[i]);
+      assertEquals(k, -1, `word ${k} differs (records in place: ${inPlace})`);
+      assertEquals(wasm.words.length, js.words.length);
+      // In place, the blocks chain; without a batch store to append to, each returns to the CPU loop for its records.
+      if (inPlace) assertEquals(wasm.dispatches < 100, true, `${wasm.dispatches} dispatches, records in place`);
+      else assertEquals(wasm.dispatches > 500, true, `${wasm.dispatches} dispatches, records through the hooks`);
+    }
+  }
 });

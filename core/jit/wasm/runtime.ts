@@ -97,6 +97,13 @@ export interface WasmRuntime {
   recordBatch(ring: number): number | undefined;
   /** The plugin memory's size in 64 KiB pages, 0 until {@link arenaWindow} or {@link recordBatch} made it. */
   pluginPages: number;
+  /**
+   * The memory the WebAssembly interpreter appends block records in (its
+   * `m.plugins`): the plugin memory, made now, where plugins may take
+   * records in place ({@link recordBatch}); else an empty one, where no
+   * block it runs has any.
+   */
+  readonly interpreterPlugins: WebAssembly.Memory;
   /** Writes `cpu.vcpuIndex` to its slot, for a region with per-vCPU scoreboard entries. */
   noteVcpuIndex(cpu: Cpu): void;
   /** Tells the plugins that a region streaming records stopped at the instruction at `pc` (`PluginHooks.fault`). */
@@ -341,6 +348,11 @@ export function makeWasmRuntime(
       return batches.get(ring);
     },
     pluginPages: 0,
+    get interpreterPlugins() {
+      return plugins?.shareBatch
+        ? ensurePluginMemory()
+        : new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true });
+    },
     noteVcpuIndex: (cpu) => void (arena().i32[(cpu.slot + SLOT.vcpuIndex) >> 2] = cpu.vcpuIndex),
     reportFault: (cpu, pc) => plugins?.fault(cpu, pc),
     vector: {
