@@ -8,9 +8,9 @@
  * insn plugin against QEMU 7.2 with its own (`build/fetch_qemu_plugins.sh`),
  * the built-in insn, bb and mem plugins against QEMU's own with the same
  * options, the ports of QEMU's cache, drcov, howvec, hotpages and execlog
- * against QEMU 7.2's on busybox sha256sum, `bb` on Python's start-up
- * against QEMU's, the cost of one synchronous callback (a round trip to
- * the plugin's process), and plume's own start-up step by step
+ * against QEMU 7.2's on busybox sha256sum, `bb` and `mem` on Python's
+ * start-up against QEMU's, the cost of one synchronous callback (a round
+ * trip to the plugin's process), and plume's own start-up step by step
  * (`bench_startup.ts`).
  *
  * Usage: `deno task bench:plugins [BYTES] [RUNS]` (sha256 over BYTES
@@ -177,23 +177,27 @@ if (so) {
   }
 }
 
-// A start-up under a plugin: python3.13 -c pass runs 18 M blocks, most of them too rarely to be compiled, so their
-// block callbacks are the WebAssembly interpreter's records (ARCHITECTURE.md, "The WebAssembly interpreter").
+// A start-up under plugins: python3.13 -c pass runs 18 M blocks, most of them too rarely to be compiled, so their
+// block and memory callbacks are the WebAssembly interpreter's records (ARCHITECTURE.md, "Records in the interpreter").
 {
   const have = (p: string) => Deno.stat(p).then(() => true, () => false);
-  const lib = join(ROOT, ".cache/qemu-plugins/libbb.so"), root = join(ROOT, ".cache/debian/python3.13");
+  const lib = (name: string) => join(ROOT, `.cache/qemu-plugins/lib${name}.so`);
+  const root = join(ROOT, ".cache/debian/python3.13");
   const python = ["-L", root, join(root, "usr/bin/python3.13"), "-c", "pass"];
-  if (await have(lib) && await have(python[2])) {
-    const q = await median(["qemu-riscv64", "-plugin", lib, ...python]);
-    row("qemu-riscv64 -plugin libbb.so, python3.13 -c pass (-L)", q);
-    const ms = await median([...PLUME, "-plugin", "bb", ...python]);
-    rows.push([
-      "plume -plugin bb, python3.13 -c pass",
-      s(ms),
-      `${(ms / q).toFixed(2)}x QEMU's bb (measured, no target)`,
-    ]);
+  if (await have(lib("bb")) && await have(lib("mem")) && await have(python[2])) {
+    for (const spec of ["bb", "mem,callback=on"]) {
+      const [name, args] = spec.split(",");
+      const q = await median(["qemu-riscv64", "-plugin", [lib(name), ...(args ? [args] : [])].join(","), ...python]);
+      row(`qemu-riscv64 -plugin lib${name}.so${args ? `,${args}` : ""}, python3.13 -c pass (-L)`, q);
+      const ms = await median([...PLUME, "-plugin", spec, ...python]);
+      rows.push([
+        `plume -plugin ${spec}, python3.13 -c pass`,
+        s(ms),
+        `${(ms / q).toFixed(2)}x QEMU's (measured, no target)`,
+      ]);
+    }
   } else {
-    rows.push(["python3.13 -c pass under bb", "skipped", "needs build/fetch_qemu_plugins.sh and python3.13"]);
+    rows.push(["python3.13 -c pass under bb and mem", "skipped", "needs build/fetch_qemu_plugins.sh and python3.13"]);
   }
 }
 

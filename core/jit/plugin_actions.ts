@@ -183,26 +183,44 @@ export function onlyAtEntry(instr: BlockInstrumentation): boolean {
     instr.insn.every((l) => l.every(isInlineAdd));
 }
 
+/** A record the WebAssembly interpreter appends itself: the ring it goes to and its id. */
+export interface RingRecord {
+  readonly ring: number;
+  readonly id: number;
+}
+
 /**
- * The records of an instrumentation that is block records alone, where
- * the block starts (`bb`'s callbacks, `insn`'s: one record a block), each
- * to a ring `batched` accepts (at most 255): what the WebAssembly
- * interpreter appends itself (`wasm/interpreter.ts`). Undefined for
- * anything else.
+ * What the WebAssembly interpreter appends itself for a block
+ * (`wasm/interpreter.ts`): block records where it starts, and each
+ * instruction's memory records with the accesses they are for (`rw`: 1
+ * reads, 2 writes, 3 both).
  */
-export function entryRecords(
+export interface InterpreterRecords {
+  readonly block: readonly RingRecord[];
+  readonly mem: readonly (readonly (RingRecord & { readonly rw: number })[])[];
+}
+
+/**
+ * The records of an instrumentation that is records alone, block records
+ * where the block starts (`bb`'s callbacks, `insn`'s: one record a block)
+ * and memory records (`mem`'s), each to a ring `batched` accepts (at most
+ * 255), as the WebAssembly interpreter appends them. Undefined for
+ * anything else, or no record at all.
+ */
+export function interpreterRecords(
   instr: BlockInstrumentation,
   batched: (ring: number) => boolean,
-): { ring: number; id: number }[] | undefined {
-  if (instr.block.length === 0 || instr.insn.some((l) => l.length > 0) || instr.mem.some((l) => l.length > 0)) {
+): InterpreterRecords | undefined {
+  const ok = (a: ExecAction | MemAction) => a.kind === "record" && a.ring >= 0 && a.ring <= 255 && batched(a.ring);
+  if (instr.insn.some((l) => l.length > 0) || !instr.block.every(ok) || !instr.mem.every((l) => l.every(ok))) {
     return undefined;
   }
-  const records: { ring: number; id: number }[] = [];
-  for (const a of instr.block) {
-    if (a.kind !== "record" || a.ring < 0 || a.ring > 255 || !batched(a.ring)) return undefined;
-    records.push({ ring: a.ring, id: a.id });
-  }
-  return records;
+  if (instr.block.length === 0 && instr.mem.every((l) => l.length === 0)) return undefined;
+  const record = (a: ExecAction | MemAction) => a as { ring: number; id: number };
+  return {
+    block: instr.block.map((a) => ({ ring: record(a).ring, id: record(a).id })),
+    mem: instr.mem.map((l) => l.map((a) => ({ ring: record(a).ring, id: record(a).id, rw: a.rw }))),
+  };
 }
 
 /** True for an inline add (`QEMU_PLUGIN_INLINE_ADD_U64`). */

@@ -17,7 +17,7 @@ import { COMPILE_THRESHOLD, interpretBlock } from "./interpreter.ts";
 import { type WasmInterpreter, wasmInterpreterOf } from "./wasm/interpreter.ts";
 import {
   type BlockInstrumentation,
-  entryRecords,
+  interpreterRecords,
   needsRegisterFile,
   onlyAtEntry,
   withEntryActions,
@@ -359,7 +359,11 @@ export class TbCache {
    */
   private interpreted(tb: TranslationBlock): BlockFn {
     const instr = tb.instr;
-    const w = (instr === undefined || onlyAtEntry(instr)) && this.wasm !== "off" ? this.rt.wasm : undefined;
+    const wasm = this.wasm !== "off" ? this.rt.wasm : undefined;
+    // Records alone (`bb`'s, `insn`'s, `mem`'s callbacks): the interpreter appends them itself, so the block chains as
+    // one without plugins does. `python3.13 -c pass` under `bb` made 18.2 M dispatches, one a block run.
+    const records = instr && wasm && interpreterRecords(instr, (ring) => wasm.recordBatch(ring) !== undefined);
+    const w = instr === undefined || records !== undefined || onlyAtEntry(instr) ? wasm : undefined;
     if (w) {
       const it = this.interpreterOf(w);
       // A block this interpreter runs keeps the warm-up's lead whenever it is translated (unless -jit-warmup 0): it
@@ -368,12 +372,7 @@ export class TbCache {
       // 20,000 rows 1.37 -> 1.23 s; the CPU-bound rows of `deno task bench` the same or 3-5% faster (medians of 3-7).
       const lead = this.warmupMs > 0 && tb.hits === 0 && it.takes(tb);
       if (lead) tb.hits = -WARMUP_EXTRA_RUNS;
-      const records = instr === undefined
-        ? undefined
-        : entryRecords(instr, (ring) => w.recordBatch(ring) !== undefined);
       if (records !== undefined) {
-        // Block records alone (`bb`'s, `insn`'s callbacks): the interpreter appends them itself, so the block chains
-        // as one without plugins does. `python3.13 -c pass` under `bb` made 18.2 M dispatches, one per block run.
         const fn = it.block(tb, this.chainsNewBlocks && tb.hits < 0 ? CHAIN_CREDIT : 0, true, records);
         if (fn) return fn;
       } else if (instr !== undefined) {

@@ -21,11 +21,11 @@
  * slow-path helpers; the function returns as a region does (the next pc,
  * an exit code, or a fault with its pc in the slot). Blocks with any other
  * instruction stay with the JavaScript interpreter, and so do blocks whose
- * plugin actions need their instructions; a plugin's block records (its
- * callbacks that may not look at registers, `bb`'s and `insn`'s) are
- * records of the block that append them to the ring's batch store in the
- * plugin memory, as the regions do. The module is
- * `interpreter_module.ts`'s, built beforehand.
+ * plugin actions are more than records; a plugin's records (its callbacks
+ * that may not look at registers: `bb`'s and `insn`'s block records,
+ * `mem`'s memory records) are records of the block that append them to
+ * the ring's batch store in the plugin memory, as the regions do. The
+ * module is `interpreter_module.ts`'s, built beforehand.
  *
  * A block given a credit of runs (its lead before compiling: `tb_cache.ts`)
  * also goes into the chain table: a block that ends looks its next pc up
@@ -54,17 +54,34 @@ import type { WasmRuntime } from "./runtime.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import type { Cpu } from "../../cpu/state.ts";
 import type { Insn } from "../../isa/insn.ts";
+import { type InterpreterRecords, memInfo } from "../plugin_actions.ts";
+import { TAG } from "../record_format.ts";
 
 let interpreterModule: WebAssembly.Module | undefined;
 
-/** A plugin's block record where a block starts: the ring it goes to and its id (`plugin_actions.ts`'s `record`). */
-export interface BlockRecord {
-  readonly ring: number;
-  readonly id: number;
-}
+/** The operation numbers of a block record's record, and of a load's and a store's memory record. */
+const RECORD_OP = NUMBER.get("record")!, LOAD_RECORD_OP = NUMBER.get("record.load")!;
+const STORE_RECORD_OP = NUMBER.get("record.store")!;
 
-/** The operation number of a block record's record. */
-const RECORD_OP = NUMBER.get("record")!;
+/**
+ * The loads and stores the interpreter runs: whether each stores, and its
+ * meminfo but the store bit (`memInfo`: the size's shift, and the sign of
+ * a sign-extending load narrower than 8 bytes), as the other tiers report
+ * them.
+ */
+const ACCESSES = new Map<string, { readonly store: boolean; readonly info: number }>([
+  ["lb", { store: false, info: memInfo(0, true, false) }],
+  ["lh", { store: false, info: memInfo(1, true, false) }],
+  ["lw", { store: false, info: memInfo(2, true, false) }],
+  ["ld", { store: false, info: memInfo(3, false, false) }],
+  ["lbu", { store: false, info: memInfo(0, false, false) }],
+  ["lhu", { store: false, info: memInfo(1, false, false) }],
+  ["lwu", { store: false, info: memInfo(2, false, false) }],
+  ["sb", { store: true, info: memInfo(0, false, false) }],
+  ["sh", { store: true, info: memInfo(1, false, false) }],
+  ["sw", { store: true, info: memInfo(2, false, false) }],
+  ["sd", { store: true, info: memInfo(3, false, false) }],
+]);
 
 /** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */
 export class WasmInterpreter {
@@ -104,11 +121,12 @@ export class WasmInterpreter {
    * many times without returning to the CPU loop (whose dispatches count
    * towards compiling it): until {@link unchain}. Without `chainsOut`, the
    * block itself returns to the CPU loop at its end (its plugin actions run
-   * around its code: `withEntryActions`). `records` are plugins' block
-   * records appended where the block starts, each to its ring's batch store
-   * (`WasmRuntime.recordBatch`, which the caller made sure of); a fault in
-   * such a block is reported to the plugins (`WasmRuntime.reportFault`),
-   * whichever block the call began with.
+   * around its code: `withEntryActions`). `records` are plugins' records
+   * it appends itself, each to its ring's batch store
+   * (`WasmRuntime.recordBatch`, which the caller made sure of): block
+   * records where it starts, memory records after its loads' and stores'
+   * accesses; a fault in a block with records is reported to the plugins
+   * (`WasmRuntime.reportFault`), whichever block the call began with.
    */
   block(
     tb: {
@@ -119,37 +137,54 @@ export class WasmInterpreter {
     },
     credit = 0,
     chainsOut = true,
-    records: readonly BlockRecord[] = [],
+    records?: InterpreterRecords,
   ): ((c: Cpu) => number) | undefined {
     if (!this.takes(tb) || tb.end - tb.pc > 0xffff) return undefined;
-    const insns = tb.insns, n = insns.length, m = records.length;
-    const bytes = (m + n + 1) * RECORD;
+    const insns = tb.insns, n = insns.length, pc0 = tb.pc, pcs = tb.pcs;
+    // Each instruction's memory records that its access makes: a load's for reads, a store's for writes.
+    const accesses = insns.map((i, k) => {
+      const access = ACCESSES.get(i!.op), mem = records?.mem[k];
+      return access && mem ? mem.filter((a) => a.rw & (access.store ? 2 : 1)) : [];
+    });
+    const m = records?.block.length ?? 0, total = m + n + accesses.reduce((sum, l) => sum + l.length, 0);
+    const bytes = (total + 1) * RECORD;
     if (!this.reserve(bytes)) return undefined;
-    const at = this.top, words = this.words, pc0 = tb.pc, pcs = tb.pcs;
+    const at = this.top, words = this.words;
     this.top += bytes;
-    for (let j = 0, r = at >> 2; j < m; j++, r += RECORD / 4) {
+    let r = at >> 2;
+    for (const { ring, id } of records?.block ?? []) {
       // The ring in the size byte, the record's id as the immediate, at the block's first instruction.
-      words[r] = RECORD_OP | (records[j].ring << 8) | (DISCARD << 16);
+      words[r] = RECORD_OP | (ring << 8) | (DISCARD << 16);
       words[r + 1] = 0;
-      words[r + 2] = records[j].id;
+      words[r + 2] = id;
       words[r + 3] = 0;
+      r += RECORD / 4;
     }
-    if (m > 0) {
-      this.recording = true;
-      this.recordPcs.add(pc0);
-    }
-    for (let k = 0, r = (at >> 2) + m * (RECORD / 4); k < n; k++, r += RECORD / 4) {
+    for (let k = 0; k < n; k++, r += RECORD / 4) {
       const i = insns[k]!, op = NUMBER.get(i.op)!;
       words[r] = op | (i.size << 8) | ((WRITES[op] && i.rd !== 0 ? 8 * i.rd : DISCARD) << 16);
       words[r + 1] = 8 * i.rs1 | (8 * i.rs2) << 16;
       words[r + 2] = i.imm;
       words[r + 3] = pcs[k] - pc0;
+      const access = ACCESSES.get(i.op);
+      for (const { ring, id } of accesses[k]) {
+        // The meminfo's size and sign in the rd field (the store bit is the operation's); a store's rs2, whose
+        // value the record reports.
+        r += RECORD / 4;
+        words[r] = (access!.store ? STORE_RECORD_OP : LOAD_RECORD_OP) | (ring << 8) | (access!.info << 16);
+        words[r + 1] = access!.store ? (8 * i.rs2) << 16 : 0;
+        words[r + 2] = TAG.MEM | id;
+        words[r + 3] = pcs[k] - pc0;
+      }
     }
-    const r = (at >> 2) + (m + n) * (RECORD / 4);
     words[r] = 0;
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
-    return this.blockCode(tb, at, m + n, credit, chainsOut);
+    if (total > n) {
+      this.recording = true;
+      this.recordPcs.add(pc0);
+    }
+    return this.blockCode(tb, at, total, credit, chainsOut);
   }
 
   /** True once a block with plugins' records was made: every call then writes the vCPU's index into its slot. */

@@ -17,8 +17,10 @@
  * 0, whose offset is the block's end and whose immediate is its chain
  * credit (`interpreter.ts`). A plugin's block record where the block starts
  * is a record of operation `record` before the instructions' (its ring in
- * the size byte, its id as the immediate), appended to the ring's batch
- * store in the plugin memory, the module's fifth.
+ * the size byte, its id as the immediate), and a memory record one of
+ * `record.load` or `record.store` after its access's instruction: each is
+ * appended to its ring's batch store in the plugin memory, the module's
+ * fifth.
  *
  * @module
  */
@@ -261,33 +263,80 @@ function link(c: Code): void {
 }
 
 /**
- * A plugin's block record (a `record` action where a block starts,
- * `plugin_actions.ts`), appended to ring `size`'s batch store in the
- * plugin memory as a region appends one (`instrument.ts`): the record's id
- * (its immediate) and the vCPU's index (the slot's, which the caller
- * writes). A store without room is published first (the imported
- * `batchFull`), which empties it; a failure there leaves as a fault of the
- * block's first instruction, where its actions run.
+ * Appends a plugin record of `words` i32 words (pushed by `word(n)`, the
+ * first word's address on the stack below each) to ring `size`'s batch
+ * store in the plugin memory, as a region appends one (`instrument.ts`):
+ * the store's count first, then the words. A store without room for them
+ * is published first (the imported `batchFull`), which
+ * empties it; a failure there leaves as a fault of the record's
+ * instruction. Uses `e` (the store's offset) and `rd` (its count): a
+ * record writes no register.
  */
-const blockRecord: Handler = (c, d) => {
+function appendRecord(c: Code, words: readonly ((c: Code) => void)[]): void {
   const ring = () => c.localGet(L.k).mem(OP.i32_load8_u, CODE, 0, R.size);
-  // The store's byte offset in e, its count of words in rd (the record writes no register).
   ring(), c.i32Const(BATCH_STORE_BYTES).op(OP.i32_mul).i32Const(BATCH_AREA).op(OP.i32_add).localTee(L.e);
-  c.mem(OP.i32_load, PLUGINS, 2, 0).localTee(L.rd).i32Const(BATCH_WORDS - 2).op(OP.i32_gt_u);
+  c.mem(OP.i32_load, PLUGINS, 2, 0).localTee(L.rd).i32Const(BATCH_WORDS - words.length).op(OP.i32_gt_u);
   c.unlikely().open(OP.if);
   ring(), c.call(FN.batchFull);
   checkStatus(c);
   c.localGet(L.e).mem(OP.i32_load, PLUGINS, 2, 0).localSet(L.rd);
   c.op(OP.end);
-  const word = () => c.localGet(L.e).localGet(L.rd).i32Const(2).op(OP.i32_shl).op(OP.i32_add);
-  word(), c.localGet(L.k).mem(OP.i32_load, CODE, 2, R.imm).mem(OP.i32_store, PLUGINS, 2, 4);
-  word(), c.localGet(L.slot).mem(OP.i32_load, REGS, 2, SLOT.vcpuIndex).mem(OP.i32_store, PLUGINS, 2, 8);
-  c.localGet(L.e).localGet(L.rd).i32Const(2).op(OP.i32_add).mem(OP.i32_store, PLUGINS, 2, 0);
+  words.forEach((push, n) => {
+    c.localGet(L.e).localGet(L.rd).i32Const(2).op(OP.i32_shl).op(OP.i32_add);
+    push(c);
+    c.mem(OP.i32_store, PLUGINS, 2, 4 + 4 * n);
+  });
+  c.localGet(L.e).localGet(L.rd).i32Const(words.length).op(OP.i32_add).mem(OP.i32_store, PLUGINS, 2, 0);
+}
+
+/** The vCPU's index, from its slot (the caller writes it there). */
+const vcpuIndex = (c: Code) => c.localGet(L.slot).mem(OP.i32_load, REGS, 2, SLOT.vcpuIndex);
+
+/**
+ * A plugin's block record (a `record` action where a block starts,
+ * `plugin_actions.ts`): its id (the record's immediate) and the vCPU's
+ * index.
+ */
+const blockRecord: Handler = (c, d) => {
+  appendRecord(c, [(c) => c.localGet(L.k).mem(OP.i32_load, CODE, 2, R.imm), vcpuIndex]);
   c.br(OP.br, d.advance);
 };
 
+/**
+ * A plugin's memory record of the access of the instruction before it (a
+ * load's or a store's): its tag and id (the immediate), QEMU's meminfo
+ * (the record's rd field, with the store bit for a store) and the vCPU's
+ * index, the address and the value (`res` for a load, as it extended it;
+ * for a store the whole register the record's rs2 names, as the other
+ * tiers report it), its high word only for an access of 8 bytes.
+ */
+function memRecord(store: boolean): Handler {
+  return (c, d) => {
+    const info = (c: Code) => c.localGet(L.k).mem(OP.i32_load16_u, CODE, 1, R.rd);
+    const value = store ? L.b : L.res;
+    const words = (n: 4 | 5) =>
+      [
+        (c: Code) => c.localGet(L.k).mem(OP.i32_load, CODE, 2, R.imm),
+        (c: Code) => {
+          vcpuIndex(c), c.i32Const(17).op(OP.i32_shl), info(c), c.op(OP.i32_or);
+          if (store) c.i32Const(1 << 16).op(OP.i32_or);
+        },
+        (c: Code) => c.localGet(L.addr).op(OP.i32_wrap_i64),
+        (c: Code) => c.localGet(value).op(OP.i32_wrap_i64),
+        (c: Code) => c.localGet(value).i64Const(32).op(OP.i64_shr_u).op(OP.i32_wrap_i64),
+      ].slice(0, n);
+    // Eight bytes (size shift 3): five words.
+    info(c), c.i32Const(0xf).op(OP.i32_and).i32Const(3).op(OP.i32_eq).open(OP.if);
+    appendRecord(c, words(5));
+    c.op(OP.else);
+    appendRecord(c, words(4));
+    c.op(OP.end);
+    c.br(OP.br, d.advance);
+  };
+}
+
 /** The operations the interpreter runs, in the order of their numbers in records (0 ends a block). */
-const HANDLERS: readonly [Op | "end" | "record", Handler][] = [
+const HANDLERS: readonly [Op | "end" | "record" | "record.load" | "record.store", Handler][] = [
   ["end", (c, d) => {
     c.localGet(L.p0).localGet(L.k).mem(OP.i32_load16_u, CODE, 1, R.off).op(OP.i64_extend_i32_u).op(OP.i64_add);
     leaveTo(c, d.next);
@@ -372,6 +421,8 @@ const HANDLERS: readonly [Op | "end" | "record", Handler][] = [
   ["fence", (c, d) => void c.br(OP.br, d.advance)],
   ["fence.tso", (c, d) => void c.br(OP.br, d.advance)],
   ["record", blockRecord],
+  ["record.load", memRecord(false)],
+  ["record.store", memRecord(true)],
 ];
 
 /** Each operation's number in records. */
@@ -379,7 +430,7 @@ export const NUMBER = new Map<string, number>(HANDLERS.map(([op], k) => [op, k])
 
 /** Whether each operation (by number) has an rd, which it writes (the others' records hold none). */
 export const WRITES = HANDLERS.map(([op]) =>
-  op !== "end" && op !== "record" && (ARG_SETS[OP_INFO[op].args] as readonly string[]).includes("rd")
+  op !== "end" && !op.startsWith("record") && (ARG_SETS[OP_INFO[op as Op].args] as readonly string[]).includes("rd")
 );
 
 /** The interpreter function's code. */
