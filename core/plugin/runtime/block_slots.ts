@@ -35,8 +35,10 @@ const pendingSlots: PendingSlot[] = [];
  */
 export function finishBlockSlots(block: number, pcs: number[]): void {
   const n = pcs.length, m = pendingSlots.length;
-  // start[g]: where group g (0: the block, k + 1: instruction k) begins.
-  const start = new Int32Array(n + 2);
+  // start[g]: where group g (0: the block, k + 1: instruction k) begins. Plain arrays: a typed array costs Deno an
+  // allocation outside V8's heap (spare_bytes.ts), and this runs at every translation (under `bb` at Python's start-up,
+  // 40,000 of them, this function took 3.8 µs a translation with two typed arrays here, 2.5 µs without; profiled).
+  const start: number[] = new Array(n + 2).fill(0);
   for (let i = 0; i < m; i++) start[pendingSlots[i].where + 2]++;
   for (let g = 1; g <= n + 1; g++) start[g] += start[g - 1];
   const next = start.slice();
