@@ -115,6 +115,7 @@ export const OP = {
   f32_demote_f64: 0xb6,
   i64_extend_i32_s: 0xac,
   i64_extend_i32_u: 0xad,
+  f64_convert_i32_u: 0xb8,
   f64_convert_i64_u: 0xba,
   f64_promote_f32: 0xbb,
   i32_reinterpret_f32: 0xbc,

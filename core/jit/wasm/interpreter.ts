@@ -54,10 +54,16 @@ import type { WasmRuntime } from "./runtime.ts";
 import { SLOT } from "../../cpu/register_arena.ts";
 import type { Cpu } from "../../cpu/state.ts";
 import type { Insn } from "../../isa/insn.ts";
-import { type InterpreterRecords, memInfo } from "../plugin_actions.ts";
+import { type InterpreterRecords, memInfo, type RingRecord } from "../plugin_actions.ts";
 import { TAG } from "../record_format.ts";
 
 let interpreterModule: WebAssembly.Module | undefined;
+
+/** No records (for blocks without). */
+const NONE: readonly RingRecord[] = [];
+
+/** The empty memory every interpreter without plugins' records imports as theirs. */
+let noPlugins: WebAssembly.Memory | undefined;
 
 /** The operation numbers of a block record's record, and of a load's and a store's memory record. */
 const RECORD_OP = NUMBER.get("record")!, LOAD_RECORD_OP = NUMBER.get("record.load")!;
@@ -91,8 +97,8 @@ export class WasmInterpreter {
   private capacity = this.words.byteLength;
   /** Bytes of the code memory in use. */
   private top = TABLE_BYTES;
-  private readonly run: (slot: number, code: number, pc: number, chain: number) => number;
-  private readonly scanBlock: (
+  private run!: (slot: number, code: number, pc: number, chain: number) => number;
+  private scanBlock!: (
     pc: number,
     at: number,
     max: number,
@@ -100,17 +106,35 @@ export class WasmInterpreter {
     credit: number,
     raws: number,
   ) => number;
+  /** The memory the instance appends plugins' records in (`m.plugins`): an empty one until a ring's batch moved. */
+  private plugins: WebAssembly.Memory | undefined;
 
   constructor(private readonly w: WasmRuntime) {
-    const imports = {
-      h: { ld: w.faulting.ld, st: w.faulting.st, batchFull: w.faulting.batchFull },
-      m: { ...w.memories, code: this.code, plugins: w.interpreterPlugins },
-    };
     // Compiled once per run: each forked process's interpreter is another instance of it.
     interpreterModule ??= new WebAssembly.Module(Uint8Array.fromBase64(INTERPRETER_MODULE));
-    const instance = new WebAssembly.Instance(interpreterModule, imports);
+    this.instantiate(
+      w.pluginMemory ?? (noPlugins ??= new WebAssembly.Memory({ initial: 0, maximum: 1, shared: true })),
+    );
+  }
+
+  /**
+   * (Re)makes the module's instance over `plugins`: at first with the
+   * plugin memory if a region made it, else an empty one, and again once a
+   * block has records to append (their ring's batch store moved into the
+   * plugin memory then). Making the plugin memory for every run with a
+   * plugin, records or not, cost a forked guest under `-plugin syscall`
+   * twice the full collections (V8 counts it as external memory). The code
+   * memory is the instance's import, so nothing of the blocks is lost.
+   */
+  private instantiate(plugins: WebAssembly.Memory): void {
+    const imports = {
+      h: { ld: this.w.faulting.ld, st: this.w.faulting.st, batchFull: this.w.faulting.batchFull },
+      m: { ...this.w.memories, code: this.code, plugins },
+    };
+    const instance = new WebAssembly.Instance(interpreterModule!, imports);
     this.run = instance.exports.run as (slot: number, code: number, pc: number, chain: number) => number;
     this.scanBlock = instance.exports.scan as typeof this.scanBlock;
+    this.plugins = plugins;
   }
 
   /**
@@ -141,18 +165,24 @@ export class WasmInterpreter {
   ): ((c: Cpu) => number) | undefined {
     if (!this.takes(tb) || tb.end - tb.pc > 0xffff) return undefined;
     const insns = tb.insns, n = insns.length, pc0 = tb.pc, pcs = tb.pcs;
-    // Each instruction's memory records that its access makes: a load's for reads, a store's for writes.
-    const accesses = insns.map((i, k) => {
-      const access = ACCESSES.get(i!.op), mem = records?.mem[k];
-      return access && mem ? mem.filter((a) => a.rw & (access.store ? 2 : 1)) : [];
-    });
-    const m = records?.block.length ?? 0, total = m + n + accesses.reduce((sum, l) => sum + l.length, 0);
+    // Each instruction's memory records that its access makes (a load's for reads, a store's for writes); nothing
+    // is made for a block without records: a forked process's cache makes all its parent's blocks again here.
+    let total = n, accesses: (readonly RingRecord[])[] | undefined;
+    if (records !== undefined) {
+      total += records.block.length;
+      accesses = [];
+      for (let k = 0; k < n; k++) {
+        const access = ACCESSES.get(insns[k]!.op), mem = records.mem[k];
+        accesses.push(access && mem ? mem.filter((a) => a.rw & (access.store ? 2 : 1)) : []);
+        total += accesses[k].length;
+      }
+    }
     const bytes = (total + 1) * RECORD;
     if (!this.reserve(bytes)) return undefined;
     const at = this.top, words = this.words;
     this.top += bytes;
     let r = at >> 2;
-    for (const { ring, id } of records?.block ?? []) {
+    for (const { ring, id } of records?.block ?? NONE) {
       // The ring in the size byte, the record's id as the immediate, at the block's first instruction.
       words[r] = RECORD_OP | (ring << 8) | (DISCARD << 16);
       words[r + 1] = 0;
@@ -166,13 +196,15 @@ export class WasmInterpreter {
       words[r + 1] = 8 * i.rs1 | (8 * i.rs2) << 16;
       words[r + 2] = i.imm;
       words[r + 3] = pcs[k] - pc0;
-      const access = ACCESSES.get(i.op);
-      for (const { ring, id } of accesses[k]) {
+      const mem = accesses?.[k];
+      if (mem === undefined || mem.length === 0) continue;
+      const access = ACCESSES.get(i.op)!;
+      for (const { ring, id } of mem) {
         // The meminfo's size and sign in the rd field (the store bit is the operation's); a store's rs2, whose
         // value the record reports.
         r += RECORD / 4;
-        words[r] = (access!.store ? STORE_RECORD_OP : LOAD_RECORD_OP) | (ring << 8) | (access!.info << 16);
-        words[r + 1] = access!.store ? (8 * i.rs2) << 16 : 0;
+        words[r] = (access.store ? STORE_RECORD_OP : LOAD_RECORD_OP) | (ring << 8) | (access.info << 16);
+        words[r + 1] = access.store ? (8 * i.rs2) << 16 : 0;
         words[r + 2] = TAG.MEM | id;
         words[r + 3] = pcs[k] - pc0;
       }
@@ -180,18 +212,28 @@ export class WasmInterpreter {
     words[r] = 0;
     words[r + 2] = credit;
     words[r + 3] = tb.end - pc0;
-    if (total > n) {
+    if (records !== undefined) {
+      // Records go to batch stores in the plugin memory, which recordBatch made (the caller asked it).
+      const memory = this.w.pluginMemory;
+      if (memory !== undefined && memory !== this.plugins) this.instantiate(memory);
       this.recording = true;
-      this.recordPcs.add(pc0);
-    }
+      this.recordsAt.add(at);
+    } else if (this.recording) this.recordsAt.delete(at);
     return this.blockCode(tb, at, total, credit, chainsOut);
   }
 
   /** True once a block with plugins' records was made: every call then writes the vCPU's index into its slot. */
   private recording = false;
 
-  /** The pcs of the blocks with plugins' records (see {@link block}), until they are dropped. */
-  private recordPcs = new Set<number>();
+  /**
+   * Where the blocks with plugins' records (see {@link block}) begin in the
+   * code memory, whose fault is reported to the plugins: all the plugins'
+   * tiers report a fault of a block that streams records, matching records
+   * or not. By address, not pc: a block may be dropped while it runs (a
+   * store into its own page, a flush during a publish) and fault after, and
+   * the address holds its records until a later block is written there.
+   */
+  private readonly recordsAt = new Set<number>();
 
   /**
    * Decodes the block at `pc` and writes its records in WebAssembly (the
@@ -218,6 +260,7 @@ export class WasmInterpreter {
     const at = this.top, rawsAt = at + records;
     const got = this.scanBlock(pc, at, maxInsns, Math.min(limit, 2 ** 32 - 1), credit, rawsAt);
     if (got === 0) return undefined;
+    if (this.recording) this.recordsAt.delete(at); // a block of no plugin's: no fault of it is reported
     const n = got & 511, words = this.words, raws = new Array<number>(n);
     for (let k = 0; k < n; k++) raws[k] = words[(rawsAt >> 2) + k] >>> 0;
     this.top += (n + 1) * RECORD;
@@ -236,7 +279,7 @@ export class WasmInterpreter {
       this.enter(e, pc0, at, last);
       this.credits.set(tb, { at: creditAt, given: credit });
     }
-    const w = this.w, run = this.run;
+    const w = this.w;
     return (cpu: Cpu) => {
       if (credit > 0) {
         if (this.words[creditAt] <= 0) {
@@ -251,14 +294,16 @@ export class WasmInterpreter {
       }
       w.cpu = cpu;
       if (this.recording) w.noteVcpuIndex(cpu);
-      const nx = run(cpu.slot, at, pc0, chainsOut && cpu.runsAlone ? CHAIN_LIMIT : 0);
+      // The instance's `run` now: it is made again once blocks have records (instantiate).
+      const nx = this.run(cpu.slot, at, pc0, chainsOut && cpu.runsAlone ? CHAIN_LIMIT : 0);
       if (nx >= 0) return nx;
       if (nx === WASM_FAULT) {
         cpu.pc = w.pcOf(cpu, SLOT.ip);
         const err = w.fault;
         w.fault = undefined;
-        // The block the fault is in (the exit pc's word holds its pc then) streamed records: its replay stops here.
-        if (this.recording && this.recordPcs.has(w.pcOf(cpu, SLOT.exitPc))) w.reportFault(cpu, cpu.pc);
+        // The block the fault is in (the exit pc's word holds its first record then) streams records: their replay
+        // stops here.
+        if (this.recording && this.recordsAt.has(w.pcOf(cpu, SLOT.exitPc))) w.reportFault(cpu, cpu.pc);
         throw err;
       }
       cpu.pc = w.pcOf(cpu, SLOT.exitPc);
@@ -317,7 +362,6 @@ export class WasmInterpreter {
 
   /** Blocks run from here on no longer go on into the block at `pc` (it was dropped, compiled or made a region's head). */
   unchain(pc: number): void {
-    this.recordPcs.delete(pc);
     const e = tableEntry(pc), words = this.words;
     if (words[e] === ((pc % 4294967296) | 1) && words[e + 1] === (Math.floor(pc / 4294967296) | 0)) {
       words[e] = words[e + 1] = 0;
@@ -334,7 +378,6 @@ export class WasmInterpreter {
     this.top = TABLE_BYTES;
     this.unchainAll();
     this.credits = new WeakMap();
-    this.recordPcs = new Set();
   }
 
   /**

@@ -121,6 +121,7 @@ const L = {
   nx: 10,
   rd: 11,
   e: 12,
+  start: 13,
 } as const;
 
 /**
@@ -148,16 +149,17 @@ function leaveTo(c: Code, depth: number): void {
 
 /**
  * After a helper call, with its status on the stack: a fault leaves with
- * the instruction's pc in the slot, and the pc of the block it is in where
- * an exit's pc goes (a chained call may have run other blocks first: the
- * caller tells the plugins of a fault in a block that streams records).
+ * the instruction's pc in the slot, and where an exit's pc goes the
+ * address of the first record of the block it is in (a chained call may
+ * have run other blocks first: the caller tells the plugins of a fault in
+ * a block with records, which it knows by that address).
  */
 function checkStatus(c: Code): void {
   c.unlikely().open(OP.if);
   c.localGet(L.slot);
   insnPc(c);
   c.op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.ip);
-  c.localGet(L.slot).localGet(L.p0).op(OP.f64_convert_i64_u).mem(OP.f64_store, REGS, 3, SLOT.exitPc);
+  c.localGet(L.slot).localGet(L.start).op(OP.f64_convert_i32_u).mem(OP.f64_store, REGS, 3, SLOT.exitPc);
   c.f64Const(WASM_FAULT).op(OP.return);
   c.op(OP.end);
 }
@@ -436,8 +438,9 @@ export const WRITES = HANDLERS.map(([op]) =>
 /** The interpreter function's code. */
 function interpreterBody(): Uint8Array {
   const c = new Code(), n = HANDLERS.length;
-  // The block's pc as an integer (a pc is below 2^64; trunc_sat_f64_u is 0xfc 7).
+  // The block's pc as an integer (a pc is below 2^64; trunc_sat_f64_u is 0xfc 7), and its first record.
   c.localGet(L.pc).op(0xfc).op(7).localSet(L.p0);
+  c.localGet(L.k).localSet(L.start);
   c.open(OP.loop).open(OP.block).open(OP.block).open(OP.block);
   for (let k = 0; k < n; k++) c.open(OP.block);
   const field = (offset: number) =>
@@ -468,14 +471,14 @@ function interpreterBody(): Uint8Array {
   c.localGet(L.rd).localGet(L.rd).mem(OP.i32_load, CODE, 2, R.imm).i32Const(1).op(OP.i32_sub);
   c.mem(OP.i32_store, CODE, 2, R.imm);
   c.localGet(L.chain).i32Const(1).op(OP.i32_sub).localSet(L.chain);
-  c.localGet(L.e).mem(OP.i32_load, CODE, 2, 8).localSet(L.k);
+  c.localGet(L.e).mem(OP.i32_load, CODE, 2, 8).localTee(L.k).localSet(L.start);
   c.localGet(L.nx).localSet(L.p0);
   c.br(OP.br, 3);
   c.op(OP.end).op(OP.end).op(OP.end);
   c.localGet(L.nx).op(OP.f64_convert_i64_u).op(OP.return);
   c.op(OP.end); // the loop
   c.op(OP.unreachable);
-  return body([I64, I64, I64, I64, I64, I64, I64, I32, I32], c.bytes);
+  return body([I64, I64, I64, I64, I64, I64, I64, I32, I32, I32], c.bytes);
 }
 
 /** A bit slice of an instruction word (`rv64gc.decode`'s `pos:len`, or `pos:slen` when signed). */

@@ -30,7 +30,7 @@ const branch = (f3: number, rs1: number, rs2: number, off: number) => {
 const addi = (rd: number, rs1: number, imm: number) => I(0x13, 0, rd, rs1, imm);
 const lui = (rd: number, imm20: number) => (imm20 << 12 | rd << 7 | 0x37) >>> 0;
 const bne = (rs1: number, rs2: number, off: number) => branch(1, rs1, rs2, off);
-const [ra, t0, t1, t2, a0, a1, a2, a3, a7] = [1, 5, 6, 7, 10, 11, 12, 13, 17];
+const [ra, t0, t1, t2, a0, a1, a2, a3, a4, a7] = [1, 5, 6, 7, 10, 11, 12, 13, 14, 17];
 
 const CODE = 0x10000, DATA = 0x20000;
 /** The instruction of `func` the loop rewrites (its third), and what it becomes. */
@@ -192,7 +192,7 @@ Deno.test("a block the interpreter chained into as often as its credit allows co
  * the plugin core does; with `inPlace`, its batch store can be moved where
  * WebAssembly code appends block records itself (`PluginHooks.shareBatch`).
  */
-function recordRing(inPlace: boolean) {
+function recordRing(inPlace: boolean, onPublish?: () => void) {
   const buffer = new SharedArrayBuffer((RING_HEADER + EVENT_RING_WORDS) * 4), w = new Int32Array(buffer);
   const got: number[] = [];
   const drain = () => {
@@ -200,7 +200,7 @@ function recordRing(inPlace: boolean) {
     for (let t = Atomics.load(w, RING.TAIL); t !== head; t = (t + 1) | 0) got.push(ringWord(w, t));
     Atomics.store(w, RING.TAIL, head);
   };
-  const ring = new RingWriter(buffer, () => {}, drain);
+  const ring = new RingWriter(buffer, () => onPublish?.(), drain);
   const hooks: PluginHooks = {
     ...NO_PLUGIN_HOOKS,
     record: (_ring, id, vcpu) => ring.put2(id, vcpu),
@@ -219,28 +219,38 @@ function recordRing(inPlace: boolean) {
 
 /**
  * Runs `program` (at CODE, data at DATA) on vCPU 3 to its end with a block
- * record per block (its id the block's offset from CODE) and `mem`'s
- * memory records at every instruction, under `policy`; returns the exit
- * status, the ring's words and the CPU loop's dispatches of the block at
- * `watched`.
+ * record per block (its id the block's offset from CODE; none with
+ * `blockRecords` false) and `mem`'s memory records at every instruction,
+ * under `policy`; with `flushes`, every publish of the ring flushes all
+ * translations, as a plugin's reset seen then does (`PluginInstance.wake`).
+ * Returns the exit status, the ring's words and the CPU loop's dispatches
+ * of the block at `watched`.
  */
-function recorded(program: number[], policy: WasmPolicy, inPlace: boolean, watched: number, mem: MemAction[]) {
+function recorded(
+  program: number[],
+  policy: WasmPolicy,
+  inPlace: boolean,
+  watched: number,
+  mem: MemAction[],
+  { blockRecords = true, flushes = false } = {},
+) {
   const space = new AddressSpace(1 << 24);
   space.mmap(CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, { name: "code", fixed: true });
   space.mmap(DATA, 4096, PROT_READ | PROT_WRITE, { name: "data", fixed: true });
   emit(space, CODE, program);
   space.view.setUint32(DATA + 16, PATCH, true);
-  const { hooks, words } = recordRing(inPlace);
+  let cache: TbCache | undefined = undefined;
+  const { hooks, words } = recordRing(inPlace, flushes ? () => cache?.flush() : undefined);
   const cpu = new Cpu();
   cpu.pc = CODE;
   cpu.runsAlone = true;
   cpu.vcpuIndex = 3;
   const proc = new Process(space, new Log());
-  const cache = new TbCache(space, makeRuntime(space, hooks));
+  cache = new TbCache(space, makeRuntime(space, hooks));
   cache.wasm = policy;
   cache.warmupMs = 60_000;
   cache.instrument = (tb) => ({
-    block: [{ kind: "record", ring: 0, id: tb.pc - CODE }],
+    block: blockRecords ? [{ kind: "record", ring: 0, id: tb.pc - CODE }] : [],
     insn: tb.insns.map(() => []),
     mem: tb.insns.map(() => mem),
   });
@@ -303,5 +313,54 @@ Deno.test("the WebAssembly interpreter appends plugins' block and memory records
       if (inPlace) assertEquals(wasm.dispatches < 100, true, `${wasm.dispatches} dispatches, records in place`);
       else assertEquals(wasm.dispatches > 250, true, `${wasm.dispatches} dispatches, records through the hooks`);
     }
+  }
+});
+
+Deno.test("a fault of a block with records is reported though the block was dropped while it ran, or records none of its accesses", () => {
+  const loadZero = I(0x03, 3, t0, 0, 0); // ld t0, 0(x0): faults
+  // One block: a store into its own code page (which drops it), then the fault.
+  const SMC = [
+    lui(t2, CODE >> 12),
+    addi(a1, 0, 5),
+    S(2, t2, a1, 1024),
+    loadZero,
+    addi(a0, 0, 1),
+    addi(a7, 0, 93),
+    0x73,
+  ];
+  // Memory records of reads only, and a store that faults: no record, but the block streams records.
+  const STORE = [lui(a2, DATA >> 12), I(0x03, 3, t1, a2, 0), S(3, 0, t1, 0), addi(a7, 0, 93), 0x73];
+  const reads: MemAction[] = [{ rw: 1, kind: "record", ring: 0, id: 7 }];
+  for (const [program, mem, blockRecords] of [[SMC, [], true], [STORE, reads, false], [STORE, reads, true]] as const) {
+    const js = recorded([...program], "off", true, CODE, [...mem], { blockRecords });
+    assertEquals(js.status, 128 + 11);
+    assertEquals(js.words.slice(-3).slice(0, 2), [TAG.TRUNC | 1, 3], "the fault's truncation");
+    const wasm = recorded([...program], "hot", true, CODE, [...mem], { blockRecords });
+    assertEquals(wasm.words, js.words);
+  }
+  // A plugin's reset seen at every publish flushes every translation, in the middle of a block now and then; a load of
+  // the walk faults at pass p, in the same block run as a flush for some p.
+  for (let p = 2; p <= 14; p++) {
+    const start = DATA + 4096 - 256 * (p - 1);
+    const WALK = [
+      lui(a2, DATA >> 12),
+      lui(a4, (start + 0x800) >> 12),
+      addi(a4, a4, ((start & 0xfff) << 20) >> 20),
+      addi(a1, 0, 100),
+      ...Array.from({ length: 150 }, () => I(0x03, 3, t0, a2, 0)), // 4: the loop's block
+      I(0x03, 3, t0, a4, 0),
+      addi(a4, a4, 256),
+      addi(a1, a1, -1),
+      bne(a1, 0, -4 * 153),
+      addi(a7, 0, 93),
+      0x73,
+    ];
+    const mem: MemAction[] = [{ rw: 3, kind: "record", ring: 0, id: 7 }];
+    const js = recorded([...WALK], "off", true, CODE + 16, mem, { flushes: true });
+    assertEquals(js.status, 128 + 11);
+    const wasm = recorded([...WALK], "hot", true, CODE + 16, mem, { flushes: true });
+    const k = wasm.words.findIndex((v, i) => v !== js.words[i]);
+    assertEquals(k, -1, `word ${k} differs, fault at pass ${p}`);
+    assertEquals(wasm.words.length, js.words.length, `fault at pass ${p}`);
   }
 });

@@ -311,7 +311,8 @@ function moduleHeader(w: WasmRuntime): Uint8Array {
   imp("m", "guest"), imports.push(0x02), limits(imports, w.guestPages, true);
   imp("m", "pages"), imports.push(0x02), limits(imports, w.pagesPages, false);
   imp("m", "regs"), imports.push(0x02, 0x03, 1), unsignedLeb(imports, w.arenaMaxPages);
-  if (w.pluginPages > 0) imp("m", "plugins"), imports.push(0x02), limits(imports, w.pluginPages, true);
+  // The plugin memory grows as windows are mapped into it: at least none of its pages, at most all.
+  if (w.pluginPages > 0) imp("m", "plugins"), imports.push(0x02, 0x03, 0), unsignedLeb(imports, w.pluginPages);
   section(out, 2, imports);
   const funcs: number[] = [];
   unsignedLeb(funcs, HELPERS.length + 1);
