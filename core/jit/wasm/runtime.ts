@@ -95,7 +95,10 @@ export interface WasmRuntime {
    * their records in place; undefined when it cannot be.
    */
   recordBatch(ring: number): number | undefined;
-  /** The plugin memory's most pages (it grows to them as windows are mapped), 0 until {@link arenaWindow} or {@link recordBatch} made it. */
+  /**
+   * The plugin memory's most pages (it grows to them as windows are
+   * mapped), 0 until {@link arenaWindow} or {@link recordBatch} made it.
+   */
   pluginPages: number;
   /**
    * The plugin memory, once {@link arenaWindow} or {@link recordBatch} made
