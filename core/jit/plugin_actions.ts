@@ -211,15 +211,14 @@ export function interpreterRecords(
   instr: BlockInstrumentation,
   batched: (ring: number) => boolean,
 ): InterpreterRecords | undefined {
-  const ok = (a: ExecAction | MemAction) => a.kind === "record" && a.ring >= 0 && a.ring <= 255 && batched(a.ring);
-  if (instr.insn.some((l) => l.length > 0) || !instr.block.every(ok) || !instr.mem.every((l) => l.every(ok))) {
-    return undefined;
-  }
-  if (instr.block.length === 0 && instr.mem.every((l) => l.length === 0)) return undefined;
-  const record = (a: ExecAction | MemAction) => a as { ring: number; id: number };
+  const ok = <A extends ExecAction | MemAction>(a: A): a is A & RingRecord =>
+    a.kind === "record" && a.ring >= 0 && a.ring <= 255 && batched(a.ring);
+  const { block, insn, mem } = instr;
+  if (insn.some((l) => l.length > 0) || !block.every(ok) || !mem.every((l) => l.every(ok))) return undefined;
+  if (block.length === 0 && mem.every((l) => l.length === 0)) return undefined;
   return {
-    block: instr.block.map((a) => ({ ring: record(a).ring, id: record(a).id })),
-    mem: instr.mem.map((l) => l.map((a) => ({ ring: record(a).ring, id: record(a).id, rw: a.rw }))),
+    block: block.map(({ ring, id }) => ({ ring, id })),
+    mem: mem.map((l) => l.map(({ ring, id, rw }) => ({ ring, id, rw }))),
   };
 }
 

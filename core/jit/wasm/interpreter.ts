@@ -69,24 +69,27 @@ let noPlugins: WebAssembly.Memory | undefined;
 const RECORD_OP = NUMBER.get("record")!, LOAD_RECORD_OP = NUMBER.get("record.load")!;
 const STORE_RECORD_OP = NUMBER.get("record.store")!;
 
-/**
- * The loads and stores the interpreter runs: whether each stores, and its
- * meminfo but the store bit (`memInfo`: the size's shift, and the sign of
- * a sign-extending load narrower than 8 bytes), as the other tiers report
- * them.
- */
+/** What a memory record says of a load of `size` bytes: the meminfo as the other tiers give it. */
+const load = (size: 1 | 2 | 4 | 8, signed: boolean) => ({
+  store: false,
+  info: memInfo(Math.log2(size), signed && size < 8, false),
+});
+/** The same of a store, but the store bit, which its record's operation adds. */
+const store = (size: 1 | 2 | 4 | 8) => ({ store: true, info: memInfo(Math.log2(size), false, false) });
+
+/** The loads and stores the interpreter runs, as {@link load} and {@link store} describe them. */
 const ACCESSES = new Map<string, { readonly store: boolean; readonly info: number }>([
-  ["lb", { store: false, info: memInfo(0, true, false) }],
-  ["lh", { store: false, info: memInfo(1, true, false) }],
-  ["lw", { store: false, info: memInfo(2, true, false) }],
-  ["ld", { store: false, info: memInfo(3, false, false) }],
-  ["lbu", { store: false, info: memInfo(0, false, false) }],
-  ["lhu", { store: false, info: memInfo(1, false, false) }],
-  ["lwu", { store: false, info: memInfo(2, false, false) }],
-  ["sb", { store: true, info: memInfo(0, false, false) }],
-  ["sh", { store: true, info: memInfo(1, false, false) }],
-  ["sw", { store: true, info: memInfo(2, false, false) }],
-  ["sd", { store: true, info: memInfo(3, false, false) }],
+  ["lb", load(1, true)],
+  ["lh", load(2, true)],
+  ["lw", load(4, true)],
+  ["ld", load(8, true)],
+  ["lbu", load(1, false)],
+  ["lhu", load(2, false)],
+  ["lwu", load(4, false)],
+  ["sb", store(1)],
+  ["sh", store(2)],
+  ["sw", store(4)],
+  ["sd", store(8)],
 ]);
 
 /** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */

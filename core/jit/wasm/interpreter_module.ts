@@ -38,8 +38,9 @@ import { ARG_SETS, type Op, OP_INFO } from "../../isa/ops_generated.ts";
 
 /**
  * The module's functions: the imported slow paths of loads and stores, the
- * imported publish of a full batch of plugin records, the arithmetic helpers of the M extension (the regions' own, `region.ts`),
- * then the interpreter.
+ * imported publish of a full batch of plugin records, the arithmetic
+ * helpers of the M extension (the regions' own, `region.ts`), then the
+ * interpreter.
  */
 const FN = {
   ld: 0,
@@ -265,14 +266,13 @@ function link(c: Code): void {
 }
 
 /**
- * Appends a plugin record of `words` i32 words (pushed by `word(n)`, the
- * first word's address on the stack below each) to ring `size`'s batch
- * store in the plugin memory, as a region appends one (`instrument.ts`):
- * the store's count first, then the words. A store without room for them
- * is published first (the imported `batchFull`), which
- * empties it; a failure there leaves as a fault of the record's
- * instruction. Uses `e` (the store's offset) and `rd` (its count): a
- * record writes no register.
+ * Appends a plugin record to ring `size`'s batch store in the plugin
+ * memory, as a region appends one (`instrument.ts`): `words` push its i32
+ * words, each stored after the store's count, which then grows by as many.
+ * A store without room for them is published first (the imported
+ * `batchFull`), which empties it; a failure there leaves as a fault of the
+ * record's instruction. Uses `e` (the store's offset) and `rd` (its count):
+ * a record writes no register.
  */
 function appendRecord(c: Code, words: readonly ((c: Code) => void)[]): void {
   const ring = () => c.localGet(L.k).mem(OP.i32_load8_u, CODE, 0, R.size);
