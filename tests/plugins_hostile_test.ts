@@ -104,6 +104,7 @@ Deno.test("hostile plugins contained at run time: one line, guest output and sta
   const grant = ["-plugin-allow", `read=${granted}`];
   const cases: [string, string[], RegExp, number?][] = [
     ["throws.ts,where=exec", [], /exec callback 'onExec': Error: boom in exec/],
+    ["throws.ts,where=mem", [], /mem callback 'onMem': Error: boom in mem/],
     ["throws.ts,where=trans", [], /tb trans callback 'onTrans': TypeError: boom in trans/],
     ["throws.ts,where=sync", [], /tb exec callback 'onSync': RangeError: boom in sync/],
     // Thrown text is escaped: no newline, carriage return, escape sequence or line separator gets through.

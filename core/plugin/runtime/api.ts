@@ -54,6 +54,7 @@ import { resolvedPath } from "../../util/posix_path.ts";
 import { addExecSlot, translationMemSlots } from "./block_slots.ts";
 import { InsnImpl, RegisterImpl, ScoreboardImpl, TbImpl, translation, U64Impl } from "./handles.ts";
 import { bytes8 } from "./spare_bytes.ts";
+import { streamedValue } from "./replay.ts";
 
 // ---------------------------------------------------------------- types
 
@@ -1270,9 +1271,10 @@ export function qemu_plugin_mem_is_store(info: MemInfo): boolean {
  * @qemuPluginApi
  */
 export function qemu_plugin_mem_get_value(info: MemInfo): MemValue {
-  if (info !== MEMV[0]) throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
-  const memLo = MEMV[1];
-  const lo = BigInt(memLo >>> 0), hi = BigInt(MEMV[2] >>> 0);
+  // Indexed, not destructured: destructuring would call the iterator methods a plugin can replace.
+  const access = streamedValue() ?? MEMV, memLo = access[1], memHi = access[2];
+  if (info !== access[0]) throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
+  const lo = BigInt(memLo >>> 0), hi = BigInt(memHi >>> 0);
   const shift = info & 0xf;
   const u64 = shift === 3 ? (hi << 32n) | lo : lo & ((1n << (8n << BigInt(shift))) - 1n);
   return {

@@ -97,7 +97,7 @@ export function finishBlockSlots(block: number, pcs: number[]): void {
   for (const fix of slotFixups) fix();
   slotFixups.length = 0;
   pendingSlots.length = 0;
-  if (streams) pushAct(ACT.RECORD, -1, block);
+  if (streams) pushAct(ACT.RECORD, -1, block), instance.streamedSlots = true;
 }
 
 /** Memory callbacks registered during the translation in progress (their block's replay is made at its end). */

@@ -27,7 +27,7 @@ import {
   TAG,
 } from "../channel.ts";
 import { die, fnName } from "./failure.ts";
-import { type AnyFn, type BlockReplay, instance, type MemSlot, MEMV, VARIES } from "./state.ts";
+import { type AnyFn, type BlockReplay, instance, type MemSlot, VARIES } from "./state.ts";
 
 /** The event ring's words, and the position up to which records were consumed. */
 let rw: Int32Array;
@@ -63,6 +63,7 @@ export function bindStats(ctl: ArrayBufferLike): void {
 export function bindRing(ring: Int32Array): void {
   rw = ring;
   tail = Atomics.load(rw, RING.TAIL);
+  memAt = -1;
 }
 
 /** True when the ring holds records not consumed yet. */
@@ -77,6 +78,8 @@ export function hasRecords(): boolean {
  * called the replay catches for them.
  */
 export function dieInReplay(err: unknown): never {
+  const slot = memAt < 0 ? undefined : instance.memSlots[ringWord(rw, memAt) & ID_MASK];
+  if (slot) die(`mem callback ${fnName(slot.fn)}`, err);
   die(`exec callback ${fnName(current)}`, err);
 }
 
@@ -277,8 +280,10 @@ function otherRecord(w0: number, t: number): number {
 
 /**
  * Consumes every published record, in order. Block records, by far the
- * most frequent, take a short path with the replay state in locals; the
- * rare kinds go through {@link otherRecord} with the state written back.
+ * most frequent, and memory records take a short path with the replay
+ * state in locals (a plugin without streamed execution callbacks, a loop
+ * of its own: {@link memoryRecordsAlone}); the rare kinds go through
+ * {@link otherRecord} with the state written back.
  * A callback's exception goes through (see {@link dieInReplay}).
  */
 export function consumeRing(): void {
@@ -293,7 +298,7 @@ export function consumeRing(): void {
   // Imports in locals, and memory callbacks counted in one: a memory record's path read each import through its
   // module binding and added to the module's count (in-process, calls of 150,000 records after a warm-up, best of
   // 50: 11.6–14.7 → 9.6–12.3 ns a record).
-  const inst = instance, blocks = inst.blocks, memSlots = inst.memSlots, values = MEMV;
+  const inst = instance, blocks = inst.blocks, memSlots = inst.memSlots;
   const H = RING_HEADER, BLOCK = TAG.BLOCK, MEM = TAG.MEM, REPEAT = TAG.REPEAT, ID = ID_MASK;
   let first = inst.pending ? blocks.length : inst.validFrom, mems = 0;
   while (t !== h) {
@@ -316,16 +321,19 @@ export function consumeRing(): void {
       p = r = 0;
       t = (t + 2) | 0;
       nBlocks++;
+    } else if (tag === MEM && !inst.streamedSlots) {
+      t = memoryRecordsAlone(t, h, first);
+      nMems += memRun, mems += memCalls, n += memRun - 1;
+      // A callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
+      if (inst.pending) first = blocks.length;
     } else if (tag === MEM) {
-      // Memory records, the other frequent kind, are handled here too, with the replay state in locals.
-      const slot = memSlots[w0 & ID], word = w[H + ((t + 1) & m)];
-      const addr = w[H + ((t + 2) & m)] >>> 0;
-      values[1] = w[H + ((t + 3) & m)];
-      if (memRecordWords(word) === 5) values[2] = w[H + ((t + 4) & m)], t = (t + 5) | 0;
-      else t = (t + 4) | 0;
+      // Memory records among block records: here, with the replay state in locals. Its record's words are what
+      // the callback reads of its access (memAt).
+      const slot = memSlots[w0 & ID], word = w[H + ((t + 1) & m)], at = t;
+      t = (t + memRecordWords(word)) | 0;
       nMems++;
       if (slot !== undefined && slot.block >= first) {
-        const vcpu = word >>> 17, info = word & 0x1ffff, mb = slot.replay;
+        const vcpu = word >>> 17, mb = slot.replay;
         if (mb !== b || vcpu !== v) {
           if (b !== undefined) replay(b, v, p, r, b.slots);
           b = mb, v = vcpu, p = r = 0;
@@ -334,11 +342,9 @@ export function consumeRing(): void {
           const to = slot.upTo;
           if (p < to) r = replay(b, v, p, r, to), p = to;
         }
-        const f = slot.fn;
-        if (f !== current) current = f;
-        values[0] = info;
-        f(vcpu, info, addr, slot.ud);
-        values[0] = -1;
+        memAt = at;
+        slot.fn(vcpu, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
+        memAt = -1;
         mems++;
         if (inst.pending) first = blocks.length;
       }
@@ -352,7 +358,7 @@ export function consumeRing(): void {
       if (inst.pending) first = blocks.length;
     }
     // Hand space back regularly so a producer waiting on a full ring resumes early.
-    if (++n === 4096) {
+    if (++n >= 4096) {
       n = 0;
       pend = b, pendVcpu = v, pos = p, run = r;
       publishTail(t);
@@ -365,6 +371,63 @@ export function consumeRing(): void {
   st[STAT.BLOCKS] += nBlocks, st[STAT.MEMS] += nMems, st[STAT.OTHERS] += nOthers, st[STAT.CALLBACKS] += ran + mems;
   st[STAT.BUSY_MS] += clock() - began;
   ran = 0;
+}
+
+/** Records consumed and callbacks run by the last {@link memoryRecordsAlone}. */
+let memRun = 0, memCalls = 0;
+
+/**
+ * Where the record of the memory callback running stands in the ring, -1
+ * outside one: its words are the access `qemu_plugin_mem_get_value` reads
+ * ({@link streamedValue}), and its slot the callback named when it throws.
+ * One store before the call and one after: the access's three words copied
+ * into `MEMV` for every record cost the replay 1–2 ns of its 9 ns.
+ */
+let memAt = -1;
+
+/**
+ * The memory records from `t` on, up to `h`, the first record of another
+ * kind or 4,096 records (the caller hands space back between runs), of a
+ * plugin that never had streamed execution callbacks (`mem`, `hotpages`):
+ * no instruction callback runs before an access, so no replay state is
+ * kept. Returns the position after them. A loop of its own: the replay
+ * state's checks, though never taken, cost `mem,callback=on` on sha256 of
+ * 20 MB 2.3 ns of its 8.3 ns a record in {@link consumeRing}'s loop, and
+ * with those and the `MEMV` copies gone the guest no longer waits for ring
+ * space (docs/plugins.md, "Execution: streaming blocks, replaying instructions").
+ */
+function memoryRecordsAlone(t: number, h: number, first: number): number {
+  const w = rw, m = EVENT_RING_WORDS - 1, H = RING_HEADER, MEM = TAG.MEM, ID = ID_MASK, memSlots = instance.memSlots;
+  let k = 0, calls = 0;
+  do {
+    const w0 = w[H + (t & m)];
+    if ((w0 & ~ID) !== MEM) break;
+    const slot = memSlots[w0 & ID], word = w[H + ((t + 1) & m)], at = t;
+    t = (t + memRecordWords(word)) | 0;
+    k++;
+    if (slot !== undefined && slot.block >= first) {
+      memAt = at;
+      slot.fn(word >>> 17, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
+      memAt = -1;
+      calls++;
+      if (instance.pending) break;
+    }
+  } while (t !== h && k < 4096);
+  memRun = k, memCalls = calls;
+  return t;
+}
+
+/**
+ * The access of the streamed memory callback running, `[info, value low
+ * word, value high word]` (undefined outside one): from its record, which
+ * stays in the ring until the callback returns (the tail moves past it
+ * only after).
+ */
+export function streamedValue(): [number, number, number] | undefined {
+  if (memAt < 0) return undefined;
+  const w = rw, m = EVENT_RING_WORDS - 1, H = RING_HEADER, word = w[H + ((memAt + 1) & m)];
+  const hi = memRecordWords(word) === 5 ? w[H + ((memAt + 4) & m)] : 0;
+  return [word & 0x1ffff, w[H + ((memAt + 3) & m)], hi];
 }
 
 function publishTail(t: number): void {

@@ -177,6 +177,12 @@ export const instance = {
   blocks: [] as (BlockReplay | undefined)[],
   /** Block ids below this one belong to translations dropped by a reset. */
   validFrom: 0,
+  /**
+   * True once a block had streamed slots (execution callbacks replayed from
+   * block records): until then a memory record has no instruction callbacks
+   * to run before it (`replay.ts`).
+   */
+  streamedSlots: false,
   /** Conditional slots by id: `[block, slot]`. */
   condSlots: [] as number[],
   /** Memory callbacks by id. */
@@ -223,10 +229,10 @@ export const instance = {
 };
 
 /**
- * The access of the running memory callback, for `qemu_plugin_mem_get_value`:
- * `[info, value low word, value high word]`, info -1 outside memory
- * callbacks. A typed array: the streamed memory path writes it for every
- * access.
+ * The access of the running synchronous memory callback, for
+ * `qemu_plugin_mem_get_value`: `[info, value low word, value high word]`,
+ * info -1 outside them. (A streamed one's access is its record in the ring:
+ * `replay.ts`.)
  */
 export const MEMV: Int32Array = new Int32Array([-1, 0, 0]);
 

@@ -1,6 +1,8 @@
 /**
  * Hostile test plugin: throws from the callback named by `where=`
- * (`exec`: a streamed block callback after 100 executions; `trans`: the
+ * (`exec`: a streamed block callback after 100 executions; `mem`: a
+ * streamed memory callback after 100 accesses, the plugin's only callbacks
+ * but the translation's; `trans`: the
  * translation callback, at its `at=`th call (default the first); `sync`:
  * an `R_REGS` block callback; `install`), or throws values that are hard
  * to print (`forged`, `proxy`, `symbol`, `tostring`, `function`: a function
@@ -13,8 +15,12 @@ import {
   type PluginId,
   QEMU_PLUGIN_CB_NO_REGS,
   QEMU_PLUGIN_CB_R_REGS,
+  QEMU_PLUGIN_MEM_RW,
+  qemu_plugin_register_vcpu_mem_cb,
   qemu_plugin_register_vcpu_tb_exec_cb,
   qemu_plugin_register_vcpu_tb_trans_cb,
+  qemu_plugin_tb_get_insn,
+  qemu_plugin_tb_n_insns,
   type QemuInfo,
 } from "qemu-plugin";
 
@@ -28,6 +34,9 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
   let n = 0;
   const onExec = () => {
     if (++n === 100) throw new Error("boom in exec");
+  };
+  const onMem = () => {
+    if (++n === 100) throw new Error("boom in mem");
   };
   const onSync = () => {
     throw new RangeError("boom in sync");
@@ -57,6 +66,17 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, argv: string[
     }
     if (where === "sync") qemu_plugin_register_vcpu_tb_exec_cb(tb, onSync, QEMU_PLUGIN_CB_R_REGS, null);
     else if (where === "exec") qemu_plugin_register_vcpu_tb_exec_cb(tb, onExec, QEMU_PLUGIN_CB_NO_REGS, null);
+    else if (where === "mem") {
+      for (let i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
+        qemu_plugin_register_vcpu_mem_cb(
+          qemu_plugin_tb_get_insn(tb, i),
+          onMem,
+          QEMU_PLUGIN_CB_NO_REGS,
+          QEMU_PLUGIN_MEM_RW,
+          null,
+        );
+      }
+    }
   });
   return 0;
 }

@@ -1,0 +1,87 @@
+/**
+ * The replay of memory records for a plugin without streamed execution
+ * callbacks (`mem`, `hotpages`): its runs of memory records take a loop
+ * that keeps no replay state. A file of its own: the replay takes that
+ * loop only until some block had streamed slots, which `replay_test.ts`
+ * registers from its start.
+ */
+
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { inProcessChannel, RingWriter, TAG } from "./channel.ts";
+import * as api from "./runtime/api.ts";
+import { bind, consumeForTest } from "./runtime/dispatcher.ts";
+import { finishBlockSlots } from "./runtime/block_slots.ts";
+import { beginTranslation, endTranslation } from "./runtime/handles.ts";
+import { instance, PluginApiError } from "./runtime/state.ts";
+
+const bufs = inProcessChannel();
+bind(bufs);
+const ring = new RingWriter(bufs.ring, () => {}, () => {
+  throw new Error("full");
+});
+const log: string[] = [];
+
+/** Translates `n` instructions at `pc` with memory callback `cb` on each; returns the block's memory slot ids. */
+function translate(pc: number, n: number, cb: api.MemCb): number[] {
+  const block = instance.blocks.length, first = instance.memSlots.length;
+  instance.blocks.push(undefined);
+  const pcs = Array.from({ length: n }, (_, k) => pc + 4 * k);
+  const tb = beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
+  for (let k = 0; k < n; k++) {
+    api.qemu_plugin_register_vcpu_mem_cb(
+      api.qemu_plugin_tb_get_insn(tb, k),
+      cb,
+      0,
+      api.QEMU_PLUGIN_MEM_RW,
+      `${pc + 4 * k}`,
+    );
+  }
+  finishBlockSlots(block, pcs);
+  endTranslation();
+  return Array.from({ length: n }, (_, k) => first + k);
+}
+
+const access = (v: number, info: number, addr: number, ud: unknown) => {
+  const value = api.qemu_plugin_mem_get_value(info).data.u64;
+  log.push(
+    `v${v} ${ud} ${api.qemu_plugin_mem_is_store(info) ? "st" : "ld"} ${addr.toString(16)} ${value.toString(16)}`,
+  );
+};
+
+function consume(): string[] {
+  ring.publish();
+  consumeForTest();
+  return log.splice(0);
+}
+
+Deno.test("memory records alone: each callback gets its vCPU, access, address and value", () => {
+  const a = translate(0x1000, 3, access), b = translate(0x2000, 2, access);
+  assert(!instance.streamedSlots, "a block had streamed slots: this file tests the loop without them");
+  // Words (shift 2, the value's low word alone) and doublewords (shift 3, both), loads and stores, two vCPUs,
+  // a slot id nobody registered, and a run of records split across the ring's publications.
+  ring.put4(TAG.MEM | a[0], 2, 0x5000, -1);
+  ring.put5(TAG.MEM | a[1], 3 | (1 << 16) | (1 << 17), 0xfffff008, 0x89abcdef, 0x01234567);
+  ring.put4(TAG.MEM | 0x1fffffff, 2, 0x6000, 1);
+  ring.put5(TAG.MEM | b[1], 3, 0x7000, 5, -2);
+  assertEquals(consume(), [
+    "v0 4096 ld 5000 ffffffff",
+    "v1 4100 st fffff008 123456789abcdef",
+    "v0 8196 ld 7000 fffffffe00000005",
+  ]);
+  ring.put4(TAG.MEM | b[0], 0 | (1 << 16), 0x7001, 0x1ff);
+  assertEquals(consume(), ["v0 8192 st 7001 ff"]);
+  assert(!instance.streamedSlots);
+  // Outside the callbacks there is no access to read.
+  assertThrows(() => api.qemu_plugin_mem_get_value(2), PluginApiError, "outside the memory callback");
+});
+
+Deno.test("memory records alone: more than a run's 4,096 records, in order, and none after a reset from a callback", () => {
+  const seen: number[] = [];
+  const ids = translate(0x3000, 1, (_v, _info, addr) => {
+    if (seen.push(addr) === 5000) api.qemu_plugin_reset(instance.id as api.PluginId, () => {});
+  });
+  for (let k = 0; k < 6000; k++) ring.put4(TAG.MEM | ids[0], 2, 0x8000 + 4 * k, k);
+  consume();
+  assertEquals(seen, Array.from({ length: 5000 }, (_, k) => 0x8000 + 4 * k));
+  assert(instance.pending !== undefined);
+});
