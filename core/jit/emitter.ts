@@ -216,7 +216,7 @@ export class Emitter {
    * Plugin actions after each memory access of the instruction being
    * translated (`instrument.ts`), or undefined when there are none.
    */
-  memActions: MemAction[] | undefined;
+  memActions: readonly MemAction[] | undefined;
   /** True when the function must report faults to the plugin hooks (it pushes records). */
   reportsFaults = false;
 

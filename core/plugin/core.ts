@@ -19,7 +19,7 @@ import type { Cpu } from "../cpu/state.ts";
 import { VLENB } from "../cpu/vector_state.ts";
 import type { VcpuHooks } from "../cpu/vcpu_hooks.ts";
 import type { Guest } from "../emulator.ts";
-import type { BlockInstrumentation, PluginHooks } from "../jit/plugin_actions.ts";
+import { type BlockInstrumentation, NO_ACTIONS, type PluginHooks } from "../jit/plugin_actions.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
 import { effectiveAddress } from "../jit/runtime.ts";
 import type { Log } from "../util/log.ts";
@@ -518,7 +518,7 @@ export class PluginCore implements VcpuHooks {
     let instr: BlockInstrumentation | undefined;
     for (const inst of this.instances) {
       if (!inst.wants(EV.TB_TRANS)) continue;
-      instr ??= { block: [], insn: tb.insns.map(() => []), mem: tb.insns.map(() => []) };
+      instr ??= { block: [], insn: tb.insns.map(() => NO_ACTIONS), mem: tb.insns.map(() => NO_ACTIONS) };
       const target = instr;
       this.guard(inst, () => {
         const n = tb.insns.length;

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "../../tests/assert.ts";
-import type { BlockInstrumentation, ExecAction } from "../jit/plugin_actions.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { type BlockInstrumentation, type ExecAction, NO_ACTIONS } from "../jit/plugin_actions.ts";
 import type { Insn } from "../isa/insn.ts";
 import type { Op } from "../isa/ops_generated.ts";
 import { decodeRegistrations, mergeInlineAdds } from "./registrations.ts";
@@ -65,6 +65,33 @@ Deno.test("a forged registration whose entry's high word lies past the arena is 
   assertEquals(decode(14), [{ kind: "inline", op: 0, ref: { arena: 0, index: 14, stride: 0 }, value: 1n }]);
   assertThrows(() => decode(15), PluginFailure, "malformed registration (entry 15/0)");
   assertThrows(() => decode(-2), PluginFailure, "malformed registration (entry -2/0)");
+});
+
+Deno.test("instructions without actions share NO_ACTIONS: registering and merging give the others lists of their own", () => {
+  const ci = new Int32Array(PAYLOAD + ACT_WORDS[ACT.INLINE] + ACT_WORDS[ACT.MEM_RECORD]);
+  // An inline add of 1 before instruction 1 and a memory record of reads and writes after instruction 0's accesses.
+  ci.set([ACT.INLINE, 1, 0, 4, 0, 1, 0, ACT.MEM_RECORD, 0, 3, 7], PAYLOAD);
+  const inst = {
+    ci,
+    index: 0,
+    arena: new Int32Array(16),
+    registrations: 0,
+    guestWrite: false,
+  } as unknown as PluginInstance;
+  const out: BlockInstrumentation = {
+    block: [],
+    insn: [NO_ACTIONS, NO_ACTIONS, NO_ACTIONS],
+    mem: [NO_ACTIONS, NO_ACTIONS, NO_ACTIONS],
+  };
+  decodeRegistrations(inst, [0, ci.length - PAYLOAD, 0, 0], 3, out, () => 0);
+  assertEquals(out.insn, [[], [{ kind: "inline", op: 0, ref: { arena: 0, index: 4, stride: 0 }, value: 1n }], []]);
+  assertEquals(out.mem, [[{ rw: 3, kind: "record", ring: 0, id: 7 }], [], []]);
+  assert(out.insn[0] === NO_ACTIONS && out.insn[2] === NO_ACTIONS && out.mem[1] === NO_ACTIONS);
+  // Merging adds over ALU instructions moves instruction 1's add to instruction 0, which had none.
+  mergeInlineAdds(out, { insns: [op("addi"), op("addi"), op("jal")] });
+  assertEquals(out.insn, [[{ kind: "inline", op: 0, ref: { arena: 0, index: 4, stride: 0 }, value: 1n }], [], []]);
+  assert(out.insn[2] === NO_ACTIONS);
+  assertEquals([NO_ACTIONS.length, Object.isFrozen(NO_ACTIONS)], [0, true]);
 });
 
 Deno.test("new blocks are shown to plugins while one subscribes to translations or waits for a translation to complete an uninstall, a reset or a flush; otherwise not", () => {

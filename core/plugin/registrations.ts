@@ -9,6 +9,7 @@
  */
 
 import {
+  actionsToAddTo,
   type ArenaRef,
   type BlockInstrumentation,
   COND,
@@ -83,8 +84,8 @@ export function mergeInlineAdds(instr: BlockInstrumentation, tb: Pick<Translatio
       start = k + 1;
       continue;
     }
-    if (k > start) {
-      const head = instr.insn[start];
+    if (k > start && list.length > 0) {
+      const head = actionsToAddTo(instr.insn, start);
       instr.insn[k] = list.filter((a) => {
         if (!isInlineAdd(a)) return true;
         const acc = head.find((h) => isInlineAdd(h) && sameRef(h.ref, a.ref));
@@ -151,12 +152,13 @@ export function decodeRegistrations(
         } (limit)`,
       );
     }
-    const execList = where < 0 ? blockRest : out.insn[where];
+    // Made when an execution action comes: an instruction without one keeps the shared empty list.
+    const execList = () => where < 0 ? blockRest : actionsToAddTo(out.insn, where);
     switch (kind) {
       case ACT.INLINE: {
         const op = w[i + 2];
         if (op !== 0 && op !== 1) throw bad(`op ${op}`);
-        execList.push({ kind: "inline", op, ref: ref(i + 3), value: u64(i + 5) });
+        execList().push({ kind: "inline", op, ref: ref(i + 3), value: u64(i + 5) });
         break;
       }
       case ACT.RECORD:
@@ -173,12 +175,12 @@ export function decodeRegistrations(
         const then: ExecAction = kind === ACT.COND_RECORD
           ? { kind: "record", ring: k, id: TAG.COND | (w[i + 7] & ((1 << 29) - 1)) }
           : { kind: "sync", id: sync(w[i + 7], false, writes) };
-        execList.push(cond === COND.ALWAYS ? then : { kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
+        execList().push(cond === COND.ALWAYS ? then : { kind: "cond", cond, ref: ref(i + 3), value: u64(i + 5), then });
         break;
       }
       case ACT.SYNC: {
         const writes = w[i + 3] !== 0 && inst.guestWrite;
-        execList.push({ kind: "sync", id: sync(w[i + 2], false, writes) });
+        execList().push({ kind: "sync", id: sync(w[i + 2], false, writes) });
         break;
       }
       case ACT.MEM_INLINE:
@@ -197,7 +199,7 @@ export function decodeRegistrations(
           const writes = w[i + 4] !== 0 && inst.guestWrite;
           action = { rw, kind: "sync", id: sync(w[i + 3], true, writes) };
         }
-        out.mem[where].push(action);
+        actionsToAddTo(out.mem, where).push(action);
         break;
       }
     }
