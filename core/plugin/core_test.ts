@@ -90,7 +90,8 @@ Deno.test("instructions without actions share NO_ACTIONS: registering and mergin
   // Merging adds over ALU instructions moves instruction 1's add to instruction 0, which had none.
   mergeInlineAdds(out, { insns: [op("addi"), op("addi"), op("jal")] });
   assertEquals(out.insn, [[{ kind: "inline", op: 0, ref: { arena: 0, index: 4, stride: 0 }, value: 1n }], [], []]);
-  assert(out.insn[2] === NO_ACTIONS);
+  // The instruction whose add moved has none left: it shares the empty list again.
+  assert(out.insn[1] === NO_ACTIONS && out.insn[2] === NO_ACTIONS);
   assertEquals([NO_ACTIONS.length, Object.isFrozen(NO_ACTIONS)], [0, true]);
 });
 

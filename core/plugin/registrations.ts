@@ -16,6 +16,7 @@ import {
   type ExecAction,
   isInlineAdd,
   type MemAction,
+  NO_ACTIONS,
   sameRef,
 } from "../jit/plugin_actions.ts";
 import type { TranslationBlock } from "../jit/translator.ts";
@@ -84,15 +85,16 @@ export function mergeInlineAdds(instr: BlockInstrumentation, tb: Pick<Translatio
       start = k + 1;
       continue;
     }
-    if (k > start && list.length > 0) {
+    if (k > start && list.some(isInlineAdd)) {
       const head = actionsToAddTo(instr.insn, start);
-      instr.insn[k] = list.filter((a) => {
+      const rest = list.filter((a) => {
         if (!isInlineAdd(a)) return true;
         const acc = head.find((h) => isInlineAdd(h) && sameRef(h.ref, a.ref));
         if (acc && acc.kind === "inline") acc.value += a.value;
         else head.push({ ...a });
         return false;
       });
+      instr.insn[k] = rest.length > 0 ? rest : NO_ACTIONS;
     }
     if (mayStop(tb.insns[k]?.op)) start = k + 1;
   }

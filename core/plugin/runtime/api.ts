@@ -1273,7 +1273,10 @@ export function qemu_plugin_mem_is_store(info: MemInfo): boolean {
 export function qemu_plugin_mem_get_value(info: MemInfo): MemValue {
   // Indexed, not destructured: destructuring would call the iterator methods a plugin can replace.
   const access = streamedValue() ?? MEMV, memLo = access[1], memHi = access[2];
-  if (info !== access[0]) throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
+  // Outside a memory callback MEMV's info is -1, which no access has.
+  if (info !== access[0] || info < 0) {
+    throw new PluginApiError("qemu_plugin_mem_get_value: called outside the memory callback");
+  }
   const lo = BigInt(memLo >>> 0), hi = BigInt(memHi >>> 0);
   const shift = info & 0xf;
   const u64 = shift === 3 ? (hi << 32n) | lo : lo & ((1n << (8n << BigInt(shift))) - 1n);

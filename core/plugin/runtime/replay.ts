@@ -78,7 +78,9 @@ export function hasRecords(): boolean {
  * called the replay catches for them.
  */
 export function dieInReplay(err: unknown): never {
+  // The memory callback that threw left its record's position (it never returned to clear it).
   const slot = memAt < 0 ? undefined : instance.memSlots[ringWord(rw, memAt) & ID_MASK];
+  memAt = -1;
   if (slot) die(`mem callback ${fnName(slot.fn)}`, err);
   die(`exec callback ${fnName(current)}`, err);
 }
@@ -322,7 +324,7 @@ export function consumeRing(): void {
       t = (t + 2) | 0;
       nBlocks++;
     } else if (tag === MEM && !inst.streamedSlots) {
-      t = memoryRecordsAlone(t, h, first);
+      t = memoryRecordsAlone(t, h, first, 4096 - n);
       nMems += memRun, mems += memCalls, n += memRun - 1;
       // A callback may have uninstalled or reset the plugin: nothing of the old translations runs again.
       if (inst.pending) first = blocks.length;
@@ -387,7 +389,7 @@ let memAt = -1;
 
 /**
  * The memory records from `t` on, up to `h`, the first record of another
- * kind or 4,096 records (the caller hands space back between runs), of a
+ * kind or `most` records (the caller hands space back between runs), of a
  * plugin that never had streamed execution callbacks (`mem`, `hotpages`):
  * no instruction callback runs before an access, so no replay state is
  * kept. Returns the position after them. A loop of its own: the replay
@@ -396,7 +398,7 @@ let memAt = -1;
  * with those and the `MEMV` copies gone the guest no longer waits for ring
  * space (docs/plugins.md, "Execution: streaming blocks, replaying instructions").
  */
-function memoryRecordsAlone(t: number, h: number, first: number): number {
+function memoryRecordsAlone(t: number, h: number, first: number, most: number): number {
   const w = rw, m = EVENT_RING_WORDS - 1, H = RING_HEADER, MEM = TAG.MEM, ID = ID_MASK, memSlots = instance.memSlots;
   let k = 0, calls = 0;
   do {
@@ -412,7 +414,7 @@ function memoryRecordsAlone(t: number, h: number, first: number): number {
       calls++;
       if (instance.pending) break;
     }
-  } while (t !== h && k < 4096);
+  } while (t !== h && k < most);
   memRun = k, memCalls = calls;
   return t;
 }
