@@ -181,6 +181,17 @@ Deno.test("register reads give a new array each, which later reads neither see s
   assertEquals(Number(m[2]), 0, r.err);
 });
 
+Deno.test("no callback is called with one of the runtime's objects as `this`", async () => {
+  const ref = await reference();
+  const r = await withPlugin(join(HOSTILE, "receivers.ts"), ["-d", "plugin"]);
+  assertEquals({ status: r.status, stdout: text(r.stdout) }, { status: ref.status, stdout: text(ref.stdout) });
+  // Every kind ran (the test is not vacuous), and none got a receiver.
+  const kinds = "atexit, conditional, streamed block, streamed instruction, streamed memory, synchronous block, " +
+    "synchronous memory, syscall, translation";
+  assertMatch(r.err, new RegExp(`^ran: ${kinds}$`, "m"));
+  assertMatch(r.err, /^received: none$/m);
+});
+
 Deno.test("a plugin that reaches the global object finds no way out: no signal, no stdio, no file, no process", async () => {
   const marker = join(await tempDir("plume-marker-"), "touched");
   const input = "the guest's stdin, every byte of it\n".repeat(200);

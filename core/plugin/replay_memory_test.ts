@@ -41,10 +41,16 @@ function translate(pc: number, n: number, cb: api.MemCb): number[] {
   return Array.from({ length: n }, (_, k) => first + k);
 }
 
-const access = (v: number, info: number, addr: number, ud: unknown) => {
+/**
+ * A memory callback that logs what it gets. A `function`, not an arrow: its `this` (the receiver the replay calls it
+ * with) must be undefined, never one of the runtime's objects.
+ */
+const access = function (this: unknown, v: number, info: number, addr: number, ud: unknown) {
   const value = api.qemu_plugin_mem_get_value(info).data.u64;
+  const receiver = this === undefined ? "" : ` this=${typeof this}`;
   log.push(
-    `v${v} ${ud} ${api.qemu_plugin_mem_is_store(info) ? "st" : "ld"} ${addr.toString(16)} ${value.toString(16)}`,
+    `v${v} ${ud} ${api.qemu_plugin_mem_is_store(info) ? "st" : "ld"} ${addr.toString(16)} ${value.toString(16)}` +
+      receiver,
   );
 };
 
@@ -89,7 +95,9 @@ Deno.test("memory records alone replay as the main loop does, among conditional,
     const tb = beginTranslation(block, pc, pcs, pcs.map(() => 0x13), pcs.map(() => 4));
     for (let k = 0; k < n; k++) {
       const insn = api.qemu_plugin_tb_get_insn(tb, k);
-      const cb = (v: number, ud: unknown) => log.push(`cond v${v} ${ud}`);
+      const cb = function (this: unknown, v: number, ud: unknown) {
+        log.push(`cond v${v} ${ud}${this === undefined ? "" : ` this=${typeof this}`}`);
+      };
       api.qemu_plugin_register_vcpu_insn_exec_cond_cb(insn, cb, 0, api.QEMU_PLUGIN_COND_EQ, board, 0n, pcs[k]);
       api.qemu_plugin_register_vcpu_mem_cb(insn, access, 0, api.QEMU_PLUGIN_MEM_RW, pcs[k]);
     }
@@ -136,6 +144,7 @@ Deno.test("memory records alone replay as the main loop does, among conditional,
   instance.streamedSlots = false;
   assert(alone.length > 15000, `${alone.length} callbacks`);
   assertEquals(alone, main);
+  assert(!alone.some((line) => line.includes("this=")), "a callback got a receiver");
 });
 
 Deno.test("memory records alone: more than a run's 4,096 records, in order, and none after a reset from a callback", () => {

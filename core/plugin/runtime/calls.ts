@@ -124,7 +124,9 @@ function handleSync(mem: boolean): number {
       MEMV[1] = ci[CTL.ARGS + 5];
       MEMV[2] = ci[CTL.ARGS + 6];
       try {
-        inCallback(vcpu, m.regs, true, () => m.fn(vcpu, info, addr, m.ud));
+        // Called as a function: the callback must not get the runtime's slot as `this`.
+        const fn = m.fn;
+        inCallback(vcpu, m.regs, true, () => fn(vcpu, info, addr, m.ud));
       } catch (err) {
         if (isA(err, SetPcSignal)) throw err;
         die(`mem callback ${fnName(m.fn)}`, err);
@@ -136,7 +138,9 @@ function handleSync(mem: boolean): number {
     const b = replayBeforeSlot(s.block, vcpu, s.slot);
     if (!b) return -1;
     try {
-      inCallback(vcpu, b.regs[s.slot], true, () => b.fns[s.slot](vcpu, b.uds[s.slot]));
+      // As above: not `b.fns[s.slot](…)`, which would call it with the runtime's array as `this`.
+      const fn = b.fns[s.slot];
+      inCallback(vcpu, b.regs[s.slot], true, () => fn(vcpu, b.uds[s.slot]));
     } catch (err) {
       if (isA(err, SetPcSignal)) throw err;
       die(`${s.slot < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(b.fns[s.slot])}`, err);

@@ -214,7 +214,9 @@ function onCond(id: number, vcpu: number): void {
   if (!b || instance.pending) return;
   advance(slot);
   try {
-    b.fns[slot](vcpu, b.uds[slot]);
+    // A function call: `b.fns[slot](…)` would give the callback the runtime's array as `this`.
+    const fn = b.fns[slot];
+    fn(vcpu, b.uds[slot]);
   } catch (err) {
     die(`conditional exec callback ${fnName(b.fns[slot])}`, err);
   }
@@ -344,8 +346,10 @@ export function consumeRing(): void {
           const to = slot.upTo;
           if (p < to) r = replay(b, v, p, r, to), p = to;
         }
+        // Called as a function, not as the slot's method: the callback must not get the runtime's slot as `this`.
+        const f = slot.fn;
         memAt = at;
-        slot.fn(vcpu, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
+        f(vcpu, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
         memAt = -1;
         mems++;
         if (inst.pending) first = blocks.length;
@@ -408,8 +412,10 @@ function memoryRecordsAlone(t: number, h: number, first: number, most: number): 
     t = (t + memRecordWords(word)) | 0;
     k++;
     if (slot !== undefined && slot.block >= first) {
+      // A function call, as above: `this` stays undefined.
+      const f = slot.fn;
       memAt = at;
-      slot.fn(word >>> 17, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
+      f(word >>> 17, word & 0x1ffff, w[H + ((at + 2) & m)] >>> 0, slot.ud);
       memAt = -1;
       calls++;
       if (instance.pending) break;
