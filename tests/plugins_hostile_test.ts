@@ -186,8 +186,9 @@ Deno.test("no callback is called with one of the runtime's objects as `this`", a
   const r = await withPlugin(join(HOSTILE, "receivers.ts"), ["-d", "plugin"]);
   assertEquals({ status: r.status, stdout: text(r.stdout) }, { status: ref.status, stdout: text(ref.stdout) });
   // Every kind ran (the test is not vacuous), and none got a receiver.
-  const kinds = "atexit, conditional, streamed block, streamed instruction, streamed memory, synchronous block, " +
-    "synchronous memory, syscall, translation";
+  const kinds = "atexit, block conditional, conditional, discontinuity, streamed block, streamed instruction, " +
+    "streamed memory, synchronous block, synchronous conditional, synchronous instruction, synchronous memory, " +
+    "syscall, syscall return, translation, vcpu exit, vcpu init";
   assertMatch(r.err, new RegExp(`^ran: ${kinds}$`, "m"));
   assertMatch(r.err, /^received: none$/m);
 });
