@@ -193,6 +193,18 @@ Deno.test("no callback is called with one of the runtime's objects as `this`", a
   assertMatch(r.err, /^received: none$/m);
 });
 
+Deno.test("a caught qemu_plugin_set_pc signal cannot be changed, nor its class, nor copied into a pc change", async () => {
+  const ref = await reference();
+  const r = await withPlugin(join(HOSTILE, "set_pc_forged.ts"), ["-plugin-allow", "guest=write", "-d", "plugin"]);
+  // Taken for the signal, the copy sent the guest to address 0 (status 139, its output lost).
+  assertEquals({ status: r.status, stdout: text(r.stdout) }, { status: ref.status, stdout: text(ref.stdout) });
+  assertMatch(r.err, /^tampered: nothing$/m);
+  assertMatch(
+    r.err,
+    /^plume: plugin '[^']*set_pc_forged\.ts' \(#1\): tb exec callback 'onBlock': an exception that is not an Error; plugin unloaded, the guest goes on$/m,
+  );
+});
+
 Deno.test("a plugin that reaches the global object finds no way out: no signal, no stdio, no file, no process", async () => {
   const marker = join(await tempDir("plume-marker-"), "touched");
   const input = "the guest's stdin, every byte of it\n".repeat(200);

@@ -18,7 +18,7 @@ import { CTL, DEATH, ID_MASK, OP, PAYLOAD, putString, REPLY, STATE } from "../ch
 import type { QemuInfo } from "./api.ts";
 import { beginTranslation, endTranslation } from "./handles.ts";
 import { finishBlockSlots } from "./block_slots.ts";
-import { die, fnName, isA } from "./failure.ts";
+import { die, fnName } from "./failure.ts";
 import { consumeRing, dropPending, finishPending, replayBeforeAccess, replayBeforeSlot } from "./replay.ts";
 import {
   ACCESS,
@@ -128,7 +128,7 @@ function handleSync(mem: boolean): number {
         const fn = m.fn;
         inCallback(vcpu, m.regs, true, () => fn(vcpu, info, addr, m.ud));
       } catch (err) {
-        if (isA(err, SetPcSignal)) throw err;
+        if (SetPcSignal.is(err)) throw err;
         die(`mem callback ${fnName(m.fn)}`, err);
       } finally {
         MEMV[0] = -1;
@@ -142,12 +142,12 @@ function handleSync(mem: boolean): number {
       const fn = b.fns[s.slot];
       inCallback(vcpu, b.regs[s.slot], true, () => fn(vcpu, b.uds[s.slot]));
     } catch (err) {
-      if (isA(err, SetPcSignal)) throw err;
+      if (SetPcSignal.is(err)) throw err;
       die(`${s.slot < b.insnStart[0] ? "tb" : "insn"} exec callback ${fnName(b.fns[s.slot])}`, err);
     }
     return -1;
   } catch (err) {
-    if (!isA(err, SetPcSignal)) throw err;
+    if (!SetPcSignal.is(err)) throw err;
     // The rest of this block does not run: drop its remaining streamed slots.
     dropPending();
     return err.pc;

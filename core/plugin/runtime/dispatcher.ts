@@ -19,7 +19,7 @@
 import { type Channel, CTL, type LoadReport, PAYLOAD, putString, STATE } from "../channel.ts";
 import type { QemuInfo } from "./api.ts";
 import { handleCall } from "./calls.ts";
-import { Died, errorText, isA, markDead } from "./failure.ts";
+import { Died, errorText, markDead } from "./failure.ts";
 import { bindRing, bindStats, consumeRing, dieInReplay, hasRecords } from "./replay.ts";
 import { restock } from "./spare_bytes.ts";
 import { type AnyFn, ForkedChild, type Forker, instance } from "./state.ts";
@@ -128,7 +128,7 @@ export function start(
   try {
     serve(idle);
   } catch (err) {
-    if (!isA(err, Died)) markDead(`plugin runtime: ${errorText(err)}`);
+    if (!Died.is(err)) markDead(`plugin runtime: ${errorText(err)}`);
   }
 }
 
@@ -173,7 +173,7 @@ function serve(idle: () => void): never {
         continue;
       }
     } catch (err) {
-      if (!isA(err, ForkedChild)) dieInReplay(err);
+      if (!ForkedChild.is(err)) dieInReplay(err);
       // This is the copy made for a forked guest: its channel is a new one, in the same place.
       bindRing(instance.ring);
       bindStats(instance.ctl);

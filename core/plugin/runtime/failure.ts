@@ -15,20 +15,26 @@ import { CTL, DEATH, putString, RING, STATE } from "../channel.ts";
 import { type AnyFn, instance } from "./state.ts";
 
 /** Thrown to stop the loop once the plugin died. */
-export class Died extends Error {}
+export class Died extends Error {
+  readonly #died = true;
+  /** Whether `v` is one the runtime threw ({@link isOurs}). */
+  static is(v: unknown): v is Died {
+    return isOurs(v) && #died in v;
+  }
+}
+Object.freeze(Died.prototype), Object.freeze(Died);
 
 /**
- * `v instanceof C` for a value the plugin threw: a Proxy's
- * `getPrototypeOf` trap may throw, which would otherwise replace the
- * plugin's exception with the trap's and blame the wrong callback.
+ * Whether `v` is an object, before a check of the runtime's own
+ * exceptions by a private field (`#field in v`). The plugin may catch them
+ * and see their classes: `instanceof` would call a `Symbol.hasInstance` it
+ * defined (the classes are frozen too) or accept an object it made with
+ * their prototype; a Proxy's `getPrototypeOf` trap could throw in its
+ * place. A private field is in the object the runtime made and in no copy,
+ * Proxy or forgery, and looking for one runs none of the plugin's code.
  */
-// deno-lint-ignore no-explicit-any
-export function isA<T>(v: unknown, C: new (...args: any[]) => T): v is T {
-  try {
-    return v instanceof C;
-  } catch {
-    return false;
-  }
+export function isOurs(v: unknown): v is object {
+  return typeof v === "object" && v !== null;
 }
 
 /** Reads a property of a value the plugin made, which may be a Proxy or have throwing getters. */
@@ -83,7 +89,7 @@ export function markDead(message: string): void {
 
 /** Reports the plugin dead with a message naming the callback, and stops the loop. */
 export function die(what: string, err: unknown): never {
-  if (isA(err, Died)) throw err;
+  if (Died.is(err)) throw err;
   markDead(`${what}: ${errorText(err)}`);
   throw new Died();
 }

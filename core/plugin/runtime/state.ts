@@ -101,10 +101,22 @@ export class PluginApiError extends Error {
   }
 }
 
-/** Thrown through a callback by `qemu_plugin_set_pc`: the callback does not return. */
+/**
+ * Thrown through a callback by `qemu_plugin_set_pc`: the callback does not
+ * return. The plugin's code may catch it: it is frozen (no other pc), and
+ * told by a private field, not by `instanceof` (why: `isOurs` in `failure.ts`).
+ */
 export class SetPcSignal {
-  constructor(readonly pc: number) {}
+  readonly #signal = true;
+  constructor(readonly pc: number) {
+    Object.freeze(this);
+  }
+  /** Whether `v` is a signal `qemu_plugin_set_pc` threw. */
+  static is(v: unknown): v is SetPcSignal {
+    return typeof v === "object" && v !== null && #signal in v;
+  }
 }
+Object.freeze(SetPcSignal.prototype), Object.freeze(SetPcSignal);
 
 /**
  * What the plugin's process does when the guest forks (given by the
@@ -138,7 +150,14 @@ export interface StreamSocket {
 }
 
 /** Thrown in the copy of a forked plugin process out of the fork call: its event loop goes on with its own channel. */
-export class ForkedChild {}
+export class ForkedChild {
+  readonly #forked = true;
+  /** Whether `v` is one the runtime threw (a private field, as {@link SetPcSignal.is}). */
+  static is(v: unknown): v is ForkedChild {
+    return typeof v === "object" && v !== null && #forked in v;
+  }
+}
+Object.freeze(ForkedChild.prototype), Object.freeze(ForkedChild);
 
 /** What the callback being run may do with guest state. */
 export const ACCESS = { NONE: 0, READ: 1, WRITE: 2 } as const;
