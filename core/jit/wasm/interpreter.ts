@@ -43,6 +43,8 @@ import {
   CODE_MAX_PAGES,
   CODE_PAGES,
   DISCARD,
+  INTERPRETED_LOADS,
+  INTERPRETED_STORES,
   NUMBER,
   RECORD,
   TABLE_BYTES,
@@ -69,27 +71,18 @@ let noPlugins: WebAssembly.Memory | undefined;
 const RECORD_OP = NUMBER.get("record")!, LOAD_RECORD_OP = NUMBER.get("record.load")!;
 const STORE_RECORD_OP = NUMBER.get("record.store")!;
 
-/** What a memory record says of a load of `size` bytes: the meminfo as the other tiers give it. */
-const load = (size: 1 | 2 | 4 | 8, signed: boolean) => ({
-  store: false,
-  info: memInfo(Math.log2(size), signed && size < 8, false),
-});
-/** The same of a store, but the store bit, which its record's operation adds. */
-const store = (size: 1 | 2 | 4 | 8) => ({ store: true, info: memInfo(Math.log2(size), false, false) });
-
-/** The loads and stores the interpreter runs, as {@link load} and {@link store} describe them. */
+/**
+ * The loads and stores the interpreter runs, by operation: whether it is a
+ * store, and the meminfo its memory record gives, as the other tiers give
+ * it (a store's without the store bit, which its record's operation adds).
+ */
 const ACCESSES = new Map<string, { readonly store: boolean; readonly info: number }>([
-  ["lb", load(1, true)],
-  ["lh", load(2, true)],
-  ["lw", load(4, true)],
-  ["ld", load(8, true)],
-  ["lbu", load(1, false)],
-  ["lhu", load(2, false)],
-  ["lwu", load(4, false)],
-  ["sb", store(1)],
-  ["sh", store(2)],
-  ["sw", store(4)],
-  ["sd", store(8)],
+  ...INTERPRETED_LOADS.map(([op, size, signed]) =>
+    [op, { store: false, info: memInfo(Math.log2(size), signed && size < 8, false) }] as const
+  ),
+  ...INTERPRETED_STORES.map(([op, size]) =>
+    [op, { store: true, info: memInfo(Math.log2(size), false, false) }] as const
+  ),
 ]);
 
 /** The interpreter of one address space's WebAssembly runtime, and the memory its blocks' records are in. */

@@ -337,6 +337,28 @@ function memRecord(store: boolean): Handler {
   };
 }
 
+/**
+ * The loads the interpreter runs: size and whether it sign-extends. Here once for the module's handlers and the
+ * runtime's memory records (`interpreter.ts`), which must describe the same accesses.
+ */
+export const INTERPRETED_LOADS: readonly (readonly [Op, 1 | 2 | 4 | 8, boolean])[] = [
+  ["lb", 1, true],
+  ["lh", 2, true],
+  ["lw", 4, true],
+  ["ld", 8, true],
+  ["lbu", 1, false],
+  ["lhu", 2, false],
+  ["lwu", 4, false],
+];
+
+/** The stores the interpreter runs, and their sizes (as {@link INTERPRETED_LOADS}). */
+export const INTERPRETED_STORES: readonly (readonly [Op, 1 | 2 | 4 | 8])[] = [
+  ["sb", 1],
+  ["sh", 2],
+  ["sw", 4],
+  ["sd", 8],
+];
+
 /** The operations the interpreter runs, in the order of their numbers in records (0 ends a block). */
 const HANDLERS: readonly [Op | "end" | "record" | "record.load" | "record.store", Handler][] = [
   ["end", (c, d) => {
@@ -386,17 +408,8 @@ const HANDLERS: readonly [Op | "end" | "record" | "record.load" | "record.store"
   ["divuw", helper(FN.divuw)],
   ["remw", helper(FN.remw)],
   ["remuw", helper(FN.remuw)],
-  ["lb", load(1, true)],
-  ["lh", load(2, true)],
-  ["lw", load(4, true)],
-  ["ld", load(8, true)],
-  ["lbu", load(1, false)],
-  ["lhu", load(2, false)],
-  ["lwu", load(4, false)],
-  ["sb", store(1)],
-  ["sh", store(2)],
-  ["sw", store(4)],
-  ["sd", store(8)],
+  ...INTERPRETED_LOADS.map(([op, size, signed]): [Op, Handler] => [op, load(size, signed)]),
+  ...INTERPRETED_STORES.map(([op, size]): [Op, Handler] => [op, store(size)]),
   ["beq", branch(OP.i64_eq)],
   ["bne", branch(OP.i64_ne)],
   ["blt", branch(OP.i64_lt_s)],
