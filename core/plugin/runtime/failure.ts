@@ -12,7 +12,7 @@
  */
 
 import { CTL, DEATH, putString, RING, STATE } from "../channel.ts";
-import { type AnyFn, instance } from "./state.ts";
+import { type AnyFn, instance, isOurs } from "./state.ts";
 
 /** Thrown to stop the loop once the plugin died. */
 export class Died extends Error {
@@ -23,19 +23,6 @@ export class Died extends Error {
   }
 }
 Object.freeze(Died.prototype), Object.freeze(Died);
-
-/**
- * Whether `v` is an object, before a check of the runtime's own
- * exceptions by a private field (`#field in v`). The plugin may catch them
- * and see their classes: `instanceof` would call a `Symbol.hasInstance` it
- * defined (the classes are frozen too) or accept an object it made with
- * their prototype; a Proxy's `getPrototypeOf` trap could throw in its
- * place. A private field is in the object the runtime made and in no copy,
- * Proxy or forgery, and looking for one runs none of the plugin's code.
- */
-export function isOurs(v: unknown): v is object {
-  return typeof v === "object" && v !== null;
-}
 
 /** Reads a property of a value the plugin made, which may be a Proxy or have throwing getters. */
 function safeGet(v: unknown, key: string): unknown {

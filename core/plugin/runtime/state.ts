@@ -102,9 +102,22 @@ export class PluginApiError extends Error {
 }
 
 /**
+ * Whether `v` is an object, before a check of the runtime's own
+ * exceptions by a private field (`#field in v`). The plugin may catch them
+ * and see their classes: `instanceof` would call a `Symbol.hasInstance` it
+ * defined (the classes are frozen too) or accept an object it made with
+ * their prototype; a Proxy's `getPrototypeOf` trap could throw in its
+ * place. A private field is in the object the runtime made and in no copy,
+ * Proxy or forgery, and looking for one runs none of the plugin's code.
+ */
+export function isOurs(v: unknown): v is object {
+  return typeof v === "object" && v !== null;
+}
+
+/**
  * Thrown through a callback by `qemu_plugin_set_pc`: the callback does not
  * return. The plugin's code may catch it: it is frozen (no other pc), and
- * told by a private field, not by `instanceof` (why: `isOurs` in `failure.ts`).
+ * told by a private field, not by `instanceof` (why: {@link isOurs}).
  */
 export class SetPcSignal {
   readonly #signal = true;
@@ -113,7 +126,7 @@ export class SetPcSignal {
   }
   /** Whether `v` is a signal `qemu_plugin_set_pc` threw. */
   static is(v: unknown): v is SetPcSignal {
-    return typeof v === "object" && v !== null && #signal in v;
+    return isOurs(v) && #signal in v;
   }
 }
 Object.freeze(SetPcSignal.prototype), Object.freeze(SetPcSignal);
@@ -154,7 +167,7 @@ export class ForkedChild {
   readonly #forked = true;
   /** Whether `v` is one the runtime threw (a private field, as {@link SetPcSignal.is}). */
   static is(v: unknown): v is ForkedChild {
-    return typeof v === "object" && v !== null && #forked in v;
+    return isOurs(v) && #forked in v;
   }
 }
 Object.freeze(ForkedChild.prototype), Object.freeze(ForkedChild);

@@ -43,39 +43,21 @@ export const qemu_plugin_version = 7;
 
 export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string[]): number {
   const ran = new Set<string>(), received = new Set<string>();
-  // Each kind of callback as a `function` of its own, so that `this` is whatever plume called it with.
   const seen = (kind: string, receiver: unknown) => {
     ran.add(kind);
     if (receiver !== undefined) received.add(`${kind} (${typeof receiver})`);
   };
+  /** A callback of kind `kind`: a `function`, not an arrow, so that its `this` is whatever plume called it with. */
+  const callback = (kind: string) =>
+    function (this: unknown) {
+      seen(kind, this);
+    };
   const zero = qemu_plugin_scoreboard_u64(qemu_plugin_scoreboard_new(8));
-  const streamedBlock = function (this: unknown) {
-    seen("streamed block", this);
-  };
-  const streamedInsn = function (this: unknown) {
-    seen("streamed instruction", this);
-  };
-  const conditional = function (this: unknown) {
-    seen("conditional", this);
-  };
-  const synchronous = function (this: unknown) {
-    seen("synchronous block", this);
-  };
-  const streamedMem = function (this: unknown) {
-    seen("streamed memory", this);
-  };
-  const synchronousMem = function (this: unknown) {
-    seen("synchronous memory", this);
-  };
-  const blockConditional = function (this: unknown) {
-    seen("block conditional", this);
-  };
-  const synchronousInsn = function (this: unknown) {
-    seen("synchronous instruction", this);
-  };
-  const synchronousConditional = function (this: unknown) {
-    seen("synchronous conditional", this);
-  };
+  const streamedBlock = callback("streamed block"), synchronous = callback("synchronous block");
+  const blockConditional = callback("block conditional"), streamedInsn = callback("streamed instruction");
+  const conditional = callback("conditional"), synchronousInsn = callback("synchronous instruction");
+  const synchronousConditional = callback("synchronous conditional");
+  const streamedMem = callback("streamed memory"), synchronousMem = callback("synchronous memory");
   qemu_plugin_register_vcpu_tb_trans_cb(id, function (this: unknown, _id, tb) {
     seen("translation", this);
     qemu_plugin_register_vcpu_tb_exec_cb(tb, streamedBlock, QEMU_PLUGIN_CB_NO_REGS, null);
@@ -100,21 +82,11 @@ export function qemu_plugin_install(id: PluginId, _info: QemuInfo, _argv: string
       qemu_plugin_register_vcpu_mem_cb(insn, synchronousMem, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_MEM_RW, null);
     }
   });
-  qemu_plugin_register_vcpu_syscall_cb(id, function (this: unknown) {
-    seen("syscall", this);
-  });
-  qemu_plugin_register_vcpu_syscall_ret_cb(id, function (this: unknown) {
-    seen("syscall return", this);
-  });
-  qemu_plugin_register_vcpu_init_cb(id, function (this: unknown) {
-    seen("vcpu init", this);
-  });
-  qemu_plugin_register_vcpu_exit_cb(id, function (this: unknown) {
-    seen("vcpu exit", this);
-  });
-  qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_ALL, function (this: unknown) {
-    seen("discontinuity", this);
-  });
+  qemu_plugin_register_vcpu_syscall_cb(id, callback("syscall"));
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, callback("syscall return"));
+  qemu_plugin_register_vcpu_init_cb(id, callback("vcpu init"));
+  qemu_plugin_register_vcpu_exit_cb(id, callback("vcpu exit"));
+  qemu_plugin_register_vcpu_discon_cb(id, QEMU_PLUGIN_DISCON_ALL, callback("discontinuity"));
   qemu_plugin_register_atexit_cb(id, function (this: unknown) {
     seen("atexit", this);
     qemu_plugin_outs(`ran: ${[...ran].sort().join(", ")}\nreceived: ${[...received].sort().join(", ") || "none"}\n`);
